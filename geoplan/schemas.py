@@ -1,0 +1,168 @@
+"""Canonical layer schemas (see DESIGN.md) and the checks every layer passes before it is used.
+
+A canonical layer is a (Geo)DataFrame whose first columns are exactly the ones listed here, in
+this order, with these dtypes; readers may add extra attribute columns after them. Spatial
+layers are in :data:`CRS` (British National Grid).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from geoplan.errors import LayerSchemaError, Problems
+
+__all__ = [
+    "CRS",
+    "HEADROOM",
+    "LEVELS",
+    "SEASONS",
+    "SUBSTATIONS",
+    "ZONES",
+    "LayerSchema",
+    "validate_layer",
+]
+
+CRS = "EPSG:27700"
+"""Every analysis layer is in British National Grid."""
+
+LEVELS = ("gsp", "bsp", "primary", "secondary")
+"""Substation levels, from the transmission interface down."""
+
+SEASONS = ("winter", "summer", "spring_autumn", "peak")
+"""Headroom seasons; ``peak`` is an annual peak with no season given by the source."""
+
+
+@dataclass(frozen=True)
+class LayerSchema:
+    """Column names and pandas dtypes of one canonical layer.
+
+    Parameters
+    ----------
+    name : str
+        Layer name, used as the GeoPackage layer name.
+    columns : Mapping[str, str]
+        Canonical column -> pandas dtype string (``"geometry"`` for the geometry column).
+    key : tuple of str
+        Columns whose combination must be unique.
+    spatial : bool
+        Whether the layer has a geometry column in :data:`CRS`.
+    """
+
+    name: str
+    columns: Mapping[str, str]
+    key: tuple[str, ...]
+    spatial: bool = True
+
+
+ZONES = LayerSchema(
+    "zones",
+    {
+        "zone_id": "str",
+        "zone_name": "str",
+        "district_id": "str",
+        "district_name": "str",
+        "geometry": "geometry",
+    },
+    key=("zone_id",),
+)
+
+SUBSTATIONS = LayerSchema(
+    "substations",
+    {
+        "substation_id": "str",
+        "name": "str",
+        "level": "str",
+        "parent_id": "str",
+        "firm_capacity_mva": "float64",
+        "peak_demand_mva": "float64",
+        "geometry": "geometry",
+    },
+    key=("substation_id",),
+)
+
+HEADROOM = LayerSchema(
+    "headroom",
+    {
+        "substation_id": "str",
+        "scenario": "str",
+        "year": "Int64",
+        "season": "str",
+        "headroom_mva": "float64",
+    },
+    key=("substation_id", "scenario", "year", "season"),
+    spatial=False,
+)
+
+
+def validate_layer(frame: pd.DataFrame, schema: LayerSchema, source: str | None = None) -> None:
+    """Check ``frame`` against ``schema``, listing every problem at once.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or geopandas.GeoDataFrame
+        The layer to check.
+    schema : LayerSchema
+        The canonical schema it must follow.
+    source : str, optional
+        File name to mention in messages.
+
+    Raises
+    ------
+    LayerSchemaError
+        When a column is missing or out of order, the key is not unique, a value is outside
+        its allowed set, or the CRS is not :data:`CRS`.
+    """
+    problems = Problems(source, sheet=schema.name)
+    expected = list(schema.columns)
+    missing = [c for c in expected if c not in frame.columns]
+    for column in missing:
+        problems.add("canonical column is missing", column=column,
+                     fix=f"the {schema.name} layer needs columns {expected}")
+    if not missing and list(frame.columns[: len(expected)]) != expected:
+        problems.add(f"columns are {list(frame.columns)}, expected {expected} first",
+                     fix="reorder the columns")
+    if schema.spatial:
+        _check_crs(frame, schema, problems)
+    if not missing:
+        _check_key(frame, schema, problems)
+        _check_values(frame, schema, problems)
+    problems.raise_if_any(LayerSchemaError)
+
+
+def _check_crs(frame: pd.DataFrame, schema: LayerSchema, problems: Problems) -> None:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        problems.add("layer has no geometry", fix="read it with geoplan's readers")
+    elif frame.crs is None or frame.crs != gpd.GeoSeries(crs=CRS).crs:
+        problems.add(f"CRS is {frame.crs}, expected {CRS}", fix=f"reproject with to_crs({CRS!r})")
+
+
+def _check_key(frame: pd.DataFrame, schema: LayerSchema, problems: Problems) -> None:
+    key = list(schema.key)
+    duplicated = frame.duplicated(subset=key, keep=False)
+    if duplicated.any():
+        sample = frame.loc[duplicated, key].head(3).to_dict("records")
+        problems.add(f"{int(duplicated.sum())} rows share a key, e.g. {sample}",
+                     column=", ".join(key), fix="make the key unique")
+    for column in key:
+        if column != "year" and frame[column].isna().any():
+            problems.add(f"{int(frame[column].isna().sum())} rows have no value", column=column,
+                         fix="every row needs a key")
+
+
+def _check_values(frame: pd.DataFrame, schema: LayerSchema, problems: Problems) -> None:
+    allowed = {"level": LEVELS, "season": SEASONS}
+    for column, values in allowed.items():
+        if column in schema.columns:
+            bad = sorted(set(frame[column].dropna()) - set(values))
+            if bad:
+                problems.add(f"values {bad} are not allowed", column=column,
+                             fix=f"use one of {list(values)}")
+    if "parent_id" in schema.columns and "substation_id" in schema.columns:
+        orphans = sorted(set(frame["parent_id"].dropna()) - set(frame["substation_id"]))
+        if orphans:
+            problems.add(f"parents {orphans[:5]} are not substations of this layer",
+                         column="parent_id", fix="add the parent substations")

@@ -1,0 +1,103 @@
+"""Readers for the grid files DNOs publish, one module per format, chosen by their headers.
+
+Every reader module defines ``FORMAT`` (its name), ``LABEL`` (what users see), ``SHAPE``
+(``"workbook"``, ``"table"`` or ``"any"``), ``sniff(signature) -> bool`` (``signature`` is the
+list of sheet names of a workbook, or the normalised header cells of a CSV) and
+``read(path, **options) -> GridTables``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+from geoplan.errors import SourceFormatError, SourceNotFoundError
+from geoplan.sources._cells import normalise_header, open_workbook, read_csv_text
+from geoplan.sources.base import GridTables
+
+__all__ = ["FORMATS", "GridTables", "detect_format", "read_grid"]
+
+FORMATS: dict[str, str] = {
+    "ssen-headroom-report": "geoplan.sources.ssen_headroom_report",
+    "ssen-gam": "geoplan.sources.ssen_gam",
+    "ssen-dashboard": "geoplan.sources.ssen_dashboard",
+    "nged-capacity": "geoplan.sources.nged_capacity",
+    "gb-primaries": "geoplan.sources.gb_primaries",
+    "generic": "geoplan.sources.generic",
+}
+"""Format name -> reader module, in detection order (``generic`` never auto-detects)."""
+
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
+TABLE_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
+
+
+def _reader(fmt: str) -> ModuleType:
+    if fmt not in FORMATS:
+        raise SourceFormatError(
+            f"unknown format {fmt!r}; choose one of {['auto', *FORMATS]}"
+        )
+    return importlib.import_module(FORMATS[fmt])
+
+
+def _signature(path: Path) -> tuple[str, list[str]]:
+    suffix = path.suffix.lower()
+    if suffix in WORKBOOK_SUFFIXES:
+        return "workbook", list(open_workbook(path).sheet_names)
+    if suffix in TABLE_SUFFIXES:
+        frame = read_csv_text(path)
+        return "table", [normalise_header(c) for c in frame.columns]
+    return "vector", []
+
+
+def detect_format(path: str | Path) -> str:
+    """Name the grid format of ``path`` from its sheet names or CSV header.
+
+    Raises
+    ------
+    SourceNotFoundError
+        If the file does not exist.
+    SourceFormatError
+        If no reader recognises the file; the message lists the formats tried and how to
+        read the file with the generic reader instead.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SourceNotFoundError(f"{path}: no such file")
+    shape, signature = _signature(path)
+    if shape == "vector":
+        return "generic"
+    for fmt in FORMATS:
+        module = _reader(fmt)
+        if module.SHAPE in (shape, "any") and fmt != "generic" and module.sniff(signature):
+            return fmt
+    seen = signature[:12]
+    raise SourceFormatError(
+        f"{path.name}: not a grid format geoplan recognises (it has "
+        f"{'sheets' if shape == 'workbook' else 'columns'} {seen}); known formats: "
+        f"{[f for f in FORMATS if f != 'generic']} (fix: use --format generic with "
+        "--map substation_id=COLUMN --map name=COLUMN ... to name the columns)"
+    )
+
+
+def read_grid(path: str | Path, fmt: str = "auto", **options: object) -> GridTables:
+    """Read a DNO grid file into canonical ``substations`` and ``headroom`` layers.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The published file.
+    fmt : str
+        ``"auto"`` to detect from the file's headers, or one of :data:`FORMATS`.
+    **options
+        Passed to the reader (e.g. ``columns=`` for ``generic``; ``year=`` for snapshot
+        formats).
+
+    Returns
+    -------
+    GridTables
+    """
+    path = Path(path)
+    if fmt == "auto":
+        fmt = detect_format(path)
+    return _reader(fmt).read(path, **options)

@@ -1,0 +1,206 @@
+"""Shared helpers for reading published spreadsheets and CSVs cell by cell.
+
+Published DNO files move columns around, break header text over lines and pad it with spaces,
+and write numbers as text. Readers therefore find columns by normalised header text and parse
+numbers through :func:`parse_number`, recording every bad cell in a :class:`Problems` list.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+from python_calamine import CalamineError, CalamineWorkbook
+
+from geoplan.errors import Problems, SourceFormatError, SourceNotFoundError
+
+__all__ = [
+    "BLANKS",
+    "excel_column",
+    "find_columns",
+    "is_blank",
+    "normalise_header",
+    "open_workbook",
+    "parse_number",
+    "read_csv_text",
+    "sheet_rows",
+]
+
+BLANKS = frozenset({"", "-", "n/a", "na", "#n/a", "none", "null", "nan", "tbc", "no data"})
+"""Cell texts that mean "no value" (compared after strip and casefold)."""
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def normalise_header(text: object) -> str:
+    """Header text folded for matching: whitespace runs (incl. line breaks) become one space.
+
+    Examples
+    --------
+    >>> normalise_header(" Upstream Constraint\\n(YES / NO) ")
+    'upstream constraint (yes / no)'
+    """
+    return re.sub(r"\s+", " ", str(text)).strip().casefold()
+
+
+def is_blank(value: object) -> bool:
+    """Whether a cell holds no value (None, NaN, empty or a blank marker like ``"N/A"``)."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and value.strip().casefold() in BLANKS
+
+
+def parse_number(value: object) -> float | None:
+    """Parse a cell as a number; ``None`` for blanks; raise ``ValueError`` for other text.
+
+    Thousands separators and a trailing unit or percent sign are tolerated
+    (``"1,234.5"``, ``"12.5 MVA"``, ``"50%"``).
+
+    Examples
+    --------
+    >>> parse_number(" 1,234.5 ")
+    1234.5
+    >>> parse_number("N/A") is None
+    True
+    """
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip().replace(",", "")
+    text = re.sub(r"\s*(mva|mw|kv|%)$", "", text, flags=re.IGNORECASE)
+    if not _NUMBER.match(text):
+        raise ValueError(f"{value!r} is not a number")
+    return float(text)
+
+
+def excel_column(index: int) -> str:
+    """Spreadsheet letter(s) of a 0-based column index (0 -> ``"A"``, 27 -> ``"AB"``)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(ord("A") + rem) + letters
+    return letters
+
+
+def find_columns(
+    headers: Sequence[object],
+    wanted: Mapping[str, Sequence[str]],
+    problems: Problems,
+    *,
+    optional: Sequence[str] = (),
+    row: int | None = None,
+) -> dict[str, int]:
+    """Locate columns by header text.
+
+    Parameters
+    ----------
+    headers : sequence
+        Header cells in file order.
+    wanted : mapping
+        Key -> accepted header texts (compared with :func:`normalise_header`; the first is
+        the name shown to users).
+    problems : Problems
+        Where missing required columns are recorded.
+    optional : sequence of str
+        Keys that may be absent.
+    row : int, optional
+        1-based row number of the header, for messages.
+
+    Returns
+    -------
+    dict
+        Key -> 0-based column index, for the keys found.
+    """
+    index = {}
+    for i, header in enumerate(headers):
+        index.setdefault(normalise_header(header), i)
+    found: dict[str, int] = {}
+    for key, aliases in wanted.items():
+        hits = [index[normalise_header(a)] for a in aliases if normalise_header(a) in index]
+        if hits:
+            found[key] = hits[0]
+        elif key not in optional:
+            shown = [str(h).strip() for h in headers if str(h).strip()]
+            problems.add(
+                f"column {aliases[0]!r} not found; the header has {shown}",
+                row=row,
+                fix=f"restore the column {aliases[0]!r} (accepted names: {list(aliases)})",
+            )
+    return found
+
+
+def open_workbook(path: Path) -> CalamineWorkbook:
+    """Open an Excel or OpenDocument workbook, with a clear error if it is not one.
+
+    Raises
+    ------
+    SourceNotFoundError
+        If the file does not exist.
+    SourceFormatError
+        If the file is empty or not a spreadsheet.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SourceNotFoundError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise SourceFormatError(f"{path.name}: the file is empty; download it again")
+    try:
+        return CalamineWorkbook.from_path(str(path))
+    except (CalamineError, ValueError, OSError) as exc:
+        raise SourceFormatError(
+            f"{path.name}: not a readable spreadsheet ({exc}); "
+            "save it as .xlsx from Excel or check the download is complete"
+        ) from exc
+
+
+def sheet_rows(workbook: CalamineWorkbook, path: Path, sheet: str) -> list[list[object]]:
+    """All rows of a sheet as Python values, found by name ignoring case and spaces.
+
+    Raises
+    ------
+    SourceNotFoundError
+        If no sheet has that name; the message lists the sheets that exist.
+    """
+    names = {normalise_header(n): n for n in workbook.sheet_names}
+    actual = names.get(normalise_header(sheet))
+    if actual is None:
+        raise SourceNotFoundError(
+            f"{Path(path).name}: sheet {sheet!r} not found; the workbook has sheets "
+            f"{workbook.sheet_names} (fix: use the DNO's published workbook unchanged, or "
+            "rename the sheet back)"
+        )
+    return workbook.get_sheet_by_name(actual).to_python(skip_empty_area=False)
+
+
+def read_csv_text(path: Path) -> pd.DataFrame:
+    """Read a CSV with every cell as text (no NA guessing), trying UTF-8 then Windows-1252.
+
+    Raises
+    ------
+    SourceNotFoundError
+        If the file does not exist.
+    SourceFormatError
+        If the file is empty, has no header or cannot be parsed as CSV.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SourceNotFoundError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise SourceFormatError(f"{path.name}: the file is empty; download it again")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise SourceFormatError(f"{path.name}: not a readable CSV ({exc})") from exc
+    raise SourceFormatError(f"{path.name}: text is neither UTF-8 nor Windows-1252")

@@ -1,0 +1,268 @@
+"""What every grid reader returns, and the shared step that turns raw records into layers.
+
+A reader parses its format into two plain tables and hands them to :func:`finish_grid`:
+
+``records`` (one row per substation as the file lists it)
+    ``name``, ``level`` (one of :data:`geoplan.schemas.LEVELS`), ``x``/``y`` (EPSG:27700
+    metres, NaN when the file gives no location), ``firm_capacity_mva``, ``peak_demand_mva``;
+    optionally ``gsp_name``/``bsp_name`` (upstream names as written), ``source_id`` and
+    ``parent_source_id`` (the file's own identifiers), ``scope`` (a namespace such as the DNO,
+    for files that cover several networks); any other column is kept as an attribute.
+``headroom`` (long format)
+    ``record`` (index label into ``records``), ``scenario``, ``year``, ``season``,
+    ``headroom_mva``.
+
+:func:`finish_grid` assigns stable identifiers, resolves parents by tolerant name matching
+(adding unlocated parent rows for upstream substations the file only names), builds point
+geometries and checks both canonical schemas.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from geoplan.grid import name_key
+from geoplan.schemas import CRS, HEADROOM, LEVELS, SUBSTATIONS, validate_layer
+
+__all__ = ["GridTables", "finish_grid", "lonlat_to_bng"]
+
+logger = logging.getLogger(__name__)
+
+_TO_BNG = Transformer.from_crs("EPSG:4326", CRS, always_xy=True)
+_UPSTREAM = {"bsp": ("gsp_name",), "primary": ("bsp_name", "gsp_name"),
+             "secondary": ("bsp_name", "gsp_name")}
+_LEVEL_OF = {"gsp_name": "gsp", "bsp_name": "bsp"}
+_HELPER_COLUMNS = ["x", "y", "gsp_name", "bsp_name", "source_id", "parent_source_id", "scope"]
+
+
+@dataclass(frozen=True)
+class GridTables:
+    """Canonical grid layers read from one source file.
+
+    Attributes
+    ----------
+    substations : geopandas.GeoDataFrame
+        Canonical ``substations`` layer (EPSG:27700); upstream substations that the file only
+        names have no geometry.
+    headroom : pandas.DataFrame
+        Canonical ``headroom`` table; ``year`` is missing (<NA>) for snapshot sources that
+        state no year.
+    source : pathlib.Path
+        The file read.
+    format : str
+        The reader's format name, e.g. ``"ssen-headroom-report"``.
+    warnings : tuple of str
+        Things the reader repaired or skipped, one message each.
+    """
+
+    substations: gpd.GeoDataFrame
+    headroom: pd.DataFrame
+    source: Path
+    format: str
+    warnings: tuple[str, ...] = field(default=())
+
+    def describe(self) -> dict[str, object]:
+        """Summarise what was read: counts per level, scenarios, years, seasons, CRS."""
+        subs, head = self.substations, self.headroom
+        negative = head[head["headroom_mva"] < 0]
+        years = sorted(int(y) for y in head["year"].dropna().unique())
+        return {
+            "source": self.source.name,
+            "format": self.format,
+            "crs": str(subs.crs),
+            "substations": len(subs),
+            "per_level": {lv: int((subs["level"] == lv).sum()) for lv in LEVELS
+                          if (subs["level"] == lv).any()},
+            "without_location": int(subs.geometry.isna().sum()),
+            "headroom_rows": len(head),
+            "scenarios": sorted(head["scenario"].unique().tolist()),
+            "years": years,
+            "seasons": sorted(head["season"].unique().tolist()),
+            "negative_headroom_rows": len(negative),
+            "warnings": list(self.warnings),
+        }
+
+    def filter(self, keep: pd.Series | np.ndarray) -> GridTables:
+        """Keep the substations where ``keep`` is true, their ancestors and their headroom."""
+        subs = self.substations
+        wanted = set(subs.loc[np.asarray(keep, dtype=bool), "substation_id"])
+        parents = dict(zip(subs["substation_id"], subs["parent_id"], strict=True))
+        for sid in list(wanted):
+            parent = parents.get(sid)
+            while isinstance(parent, str) and parent not in wanted:
+                wanted.add(parent)
+                parent = parents.get(parent)
+        kept = subs[subs["substation_id"].isin(wanted)].reset_index(drop=True)
+        head = self.headroom[self.headroom["substation_id"].isin(wanted)].reset_index(drop=True)
+        return GridTables(kept, head, self.source, self.format, self.warnings)
+
+
+def lonlat_to_bng(lon: Iterable[float], lat: Iterable[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Project WGS84 longitude/latitude arrays to British National Grid metres."""
+    x, y = _TO_BNG.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+def finish_grid(
+    records: pd.DataFrame,
+    headroom: pd.DataFrame,
+    *,
+    source: Path,
+    fmt: str,
+    warnings: Iterable[str] = (),
+) -> GridTables:
+    """Turn a reader's raw records into canonical, checked grid layers.
+
+    Parameters
+    ----------
+    records, headroom : pandas.DataFrame
+        As described in the module docstring.
+    source : pathlib.Path
+        The file read (for messages).
+    fmt : str
+        The reader's format name.
+    warnings : iterable of str
+        Messages from the reader; each is logged once and kept on the result.
+
+    Returns
+    -------
+    GridTables
+    """
+    notes = list(warnings)
+    records = _with_defaults(records.copy())
+    records = _add_missing_parents(records)
+    records["substation_id"] = _assign_ids(records, notes)
+    records["parent_id"] = _resolve_parents(records, notes)
+    subs = _to_substations(records)
+    head = _to_headroom(headroom, records["substation_id"])
+    validate_layer(subs, SUBSTATIONS, source.name)
+    validate_layer(head, HEADROOM, source.name)
+    for note in notes:
+        logger.warning("%s: %s", source.name, note)
+    return GridTables(subs, head, source, fmt, tuple(notes))
+
+
+def _with_defaults(records: pd.DataFrame) -> pd.DataFrame:
+    for column in _HELPER_COLUMNS:
+        if column not in records:
+            records[column] = np.nan if column in ("x", "y") else None
+    for column in ("firm_capacity_mva", "peak_demand_mva"):
+        if column not in records:
+            records[column] = np.nan
+    records["_key"] = records["name"].map(name_key)
+    records["_order"] = np.arange(len(records))
+    return records
+
+
+def _add_missing_parents(records: pd.DataFrame) -> pd.DataFrame:
+    """Append an unlocated row for each upstream GSP/BSP named but not listed."""
+    known = set(zip(records["scope"].fillna(""), records["level"], records["_key"], strict=True))
+    extra = []
+    for column in ("gsp_name", "bsp_name"):
+        level = _LEVEL_OF[column]
+        named = records[records[column].notna() & (records[column].astype(str).str.strip() != "")]
+        for _, row in named.iterrows():
+            key = name_key(row[column])
+            ident = (row["scope"] or "", level, key)
+            if ident in known:
+                continue
+            known.add(ident)
+            extra.append({"name": str(row[column]).strip(), "level": level, "_key": key,
+                          "scope": row["scope"],
+                          "gsp_name": row["gsp_name"] if level == "bsp" else None})
+    if not extra:
+        return records
+    added = pd.DataFrame(extra)
+    added["_order"] = len(records) + np.arange(len(added))
+    return pd.concat([records, added], ignore_index=True)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Z0-9&]+", "_", text.upper()).strip("_") or "UNNAMED"
+
+
+def _assign_ids(records: pd.DataFrame, notes: list[str]) -> pd.Series:
+    own = records["source_id"].where(records["source_id"].notna(), None)
+    made = [
+        "-".join(p for p in (str(scope) if scope else "", level, _slug(key)) if p)
+        for scope, level, key in zip(records["scope"], records["level"], records["_key"],
+                                     strict=True)
+    ]
+    ids = pd.Series([str(o).strip() if o is not None and str(o).strip() else m
+                     for o, m in zip(own, made, strict=True)], index=records.index)
+    counts = ids.groupby(ids).cumcount()
+    repeated = counts > 0
+    if repeated.any():
+        examples = sorted(set(ids[repeated]))[:5]
+        notes.append(f"{int(repeated.sum())} substations repeat an identifier already used "
+                     f"(e.g. {examples}); they were given suffixes -2, -3, ...")
+        ids = ids.where(~repeated, ids + "-" + (counts + 1).astype(str))
+    return ids
+
+
+def _resolve_parents(records: pd.DataFrame, notes: list[str]) -> pd.Series:
+    lookup: dict[tuple[str, str, str], str] = {}
+    for scope, level, key, sid in records[["scope", "level", "_key", "substation_id"]].itertuples(
+        index=False
+    ):
+        lookup.setdefault((scope or "", level, key), sid)
+    by_source = {str(s).strip(): sid for s, sid in
+                 zip(records["source_id"], records["substation_id"], strict=True)
+                 if s is not None and str(s).strip()}
+    parents = []
+    unknown = 0
+    for row in records.itertuples(index=False):
+        parent = None
+        if row.parent_source_id is not None and str(row.parent_source_id).strip():
+            parent = by_source.get(str(row.parent_source_id).strip())
+            unknown += parent is None
+        for column in _UPSTREAM.get(row.level, ()):
+            if parent is not None:
+                break
+            value = getattr(row, column)
+            if value is not None and str(value).strip():
+                parent = lookup.get((row.scope or "", _LEVEL_OF[column], name_key(value)))
+        parents.append(parent)
+    if unknown:
+        notes.append(f"{unknown} parent identifiers do not match any substation in the file; "
+                     "those substations have no parent")
+    return pd.Series(parents, index=records.index, dtype=object)
+
+
+def _to_substations(records: pd.DataFrame) -> gpd.GeoDataFrame:
+    x, y = records["x"].astype(float).to_numpy(), records["y"].astype(float).to_numpy()
+    points = gpd.GeoSeries(gpd.points_from_xy(x, y), index=records.index)
+    points[~(np.isfinite(x) & np.isfinite(y))] = None
+    extras = [c for c in records.columns
+              if c not in SUBSTATIONS.columns and c not in _HELPER_COLUMNS
+              and not c.startswith("_")]
+    rank = records["level"].map({lv: i for i, lv in enumerate(LEVELS)})
+    order = records.assign(_rank=rank).sort_values(["_rank", "substation_id"], kind="stable").index
+    columns = [c for c in SUBSTATIONS.columns if c != "geometry"]
+    frame = records.loc[order, [*columns, *extras]].astype(
+        {"substation_id": str, "name": str, "level": str,
+         "firm_capacity_mva": float, "peak_demand_mva": float}
+    )
+    out = gpd.GeoDataFrame(frame, geometry=points.loc[order], crs=CRS).reset_index(drop=True)
+    return out[[*SUBSTATIONS.columns, *extras]]
+
+
+def _to_headroom(headroom: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+    head = pd.DataFrame({
+        "substation_id": headroom["record"].map(ids).astype(str),
+        "scenario": headroom["scenario"].astype(str),
+        "year": pd.array(headroom["year"], dtype="Int64"),
+        "season": headroom["season"].astype(str),
+        "headroom_mva": headroom["headroom_mva"].astype(float),
+    })
+    head = head.dropna(subset=["headroom_mva"])
+    return head.sort_values(list(HEADROOM.key), kind="stable").reset_index(drop=True)
