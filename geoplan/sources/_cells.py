@@ -36,7 +36,7 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 def normalise_header(text: object) -> str:
-    """Header text folded for matching: whitespace runs (incl. line breaks) become one space.
+    r"""Header text folded for matching: whitespace runs (incl. line breaks) become one space.
 
     Examples
     --------

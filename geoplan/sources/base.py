@@ -32,6 +32,7 @@ from pyproj import Transformer
 
 from geoplan.grid import name_key
 from geoplan.schemas import CRS, HEADROOM, LEVELS, SUBSTATIONS, validate_layer
+from geoplan.sources._cells import is_blank
 
 __all__ = ["GridTables", "finish_grid", "lonlat_to_bng"]
 
@@ -138,8 +139,8 @@ def finish_grid(
     GridTables
     """
     notes = list(warnings)
-    records = _with_defaults(records.copy())
-    records = _add_missing_parents(records)
+    records = _add_missing_parents(_with_defaults(records.copy()))
+    records = _blank_to_none(records)
     records["substation_id"] = _assign_ids(records, notes)
     records["parent_id"] = _resolve_parents(records, notes)
     subs = _to_substations(records)
@@ -163,21 +164,30 @@ def _with_defaults(records: pd.DataFrame) -> pd.DataFrame:
     return records
 
 
+def _blank_to_none(records: pd.DataFrame) -> pd.DataFrame:
+    """Make every blank identifier or name cell ``None`` so lookups never see "nan"."""
+    for column in ("gsp_name", "bsp_name", "source_id", "parent_source_id", "scope"):
+        values = records[column].astype(object)
+        records[column] = values.where(~values.map(is_blank), None)
+    return records
+
+
 def _add_missing_parents(records: pd.DataFrame) -> pd.DataFrame:
     """Append an unlocated row for each upstream GSP/BSP named but not listed."""
     known = set(zip(records["scope"].fillna(""), records["level"], records["_key"], strict=True))
     extra = []
     for column in ("gsp_name", "bsp_name"):
         level = _LEVEL_OF[column]
-        named = records[records[column].notna() & (records[column].astype(str).str.strip() != "")]
+        named = records[~records[column].map(is_blank)]
         for _, row in named.iterrows():
             key = name_key(row[column])
-            ident = (row["scope"] or "", level, key)
+            scope = None if is_blank(row["scope"]) else row["scope"]
+            ident = (scope or "", level, key)
             if ident in known:
                 continue
             known.add(ident)
             extra.append({"name": str(row[column]).strip(), "level": level, "_key": key,
-                          "scope": row["scope"],
+                          "scope": scope,
                           "gsp_name": row["gsp_name"] if level == "bsp" else None})
     if not extra:
         return records
@@ -252,6 +262,10 @@ def _to_substations(records: pd.DataFrame) -> gpd.GeoDataFrame:
         {"substation_id": str, "name": str, "level": str,
          "firm_capacity_mva": float, "peak_demand_mva": float}
     )
+    for column in extras:
+        present = frame[column].dropna()
+        if len(present) and present.map(lambda v: isinstance(v, bool | np.bool_)).all():
+            frame[column] = frame[column].astype("boolean")
     out = gpd.GeoDataFrame(frame, geometry=points.loc[order], crs=CRS).reset_index(drop=True)
     return out[[*SUBSTATIONS.columns, *extras]]
 

@@ -1,0 +1,369 @@
+"""SSEN Network Headroom Report workbooks (``*-network-headroom-report.xlsx``).
+
+SSEN publishes one workbook per licence area (SEPD for southern England, including most of
+Oxfordshire; SHEPD for the north of Scotland). The demand sheets ("Primary Headroom Dem" and,
+where present, "BSP Headroom Dem") are laid out as:
+
+* two header rows: a band row naming the season ("Demand Headroom Winter MVA", "... Summer
+  MVA", "... Spring/Autumn MVA") over the first year column of each band, then a row of years;
+* one block of rows per substation, one row per scenario (MINIMUM HEADROOM and the DFES
+  scenarios CT, LW, ST, SP); the Grid Supply Point, Bulk Supply Point (SEPD only), grid
+  reference and upstream-constraint flag are written on the block's first row only.
+
+Columns are found by header text, never by position, because the licence areas differ. A row
+that carries scenario values but no substation name is skipped with a counted warning: it is
+never given the previous block's name. The reference sheet ("LEP Reference" in SEPD, "Local
+Authority Reference" in SHEPD) lists which areas each primary serves; they are kept in the
+``areas`` attribute (``"; "``-separated) so users can select their area.
+
+Scenario names in the ``headroom`` table: ``minimum`` (the report's MINIMUM HEADROOM row, the
+lowest of the scenarios), and the DFES codes ``CT`` (Consumer Transformation), ``LW`` (Leading
+the Way), ``ST`` (System Transformation) and ``SP`` (Steady Progression).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geoplan.errors import Problems
+from geoplan.grid import name_key
+from geoplan.osgb import grid_ref_to_xy
+from geoplan.sources._cells import (
+    excel_column,
+    find_columns,
+    is_blank,
+    normalise_header,
+    open_workbook,
+    parse_number,
+    sheet_rows,
+)
+from geoplan.sources.base import GridTables, finish_grid
+
+__all__ = ["FORMAT", "LABEL", "SCENARIOS", "SHAPE", "read", "sniff"]
+
+FORMAT = "ssen-headroom-report"
+LABEL = "SSEN Network Headroom Report workbook (SEPD / SHEPD)"
+SHAPE = "workbook"
+
+SCENARIOS = {
+    "minimum": "Minimum headroom across the scenarios",
+    "CT": "Consumer Transformation",
+    "LW": "Leading the Way",
+    "ST": "System Transformation",
+    "SP": "Steady Progression",
+}
+"""Scenario codes written to the ``headroom`` table and what they mean."""
+
+_SHEETS = {"primary": "Primary Headroom Dem", "bsp": "BSP Headroom Dem"}
+_REFERENCE_SHEETS = ("LEP Reference", "Local Authority Reference")
+_SEASONS = {"winter": "winter", "summer": "summer", "spring/autumn": "spring_autumn",
+            "spring autumn": "spring_autumn", "autumn/spring": "spring_autumn"}
+_COMMON = {
+    "gsp": ("Grid Supply Point", "GSP", "Grid Supply Point Name"),
+    "scenario": ("Scenario",),
+    "grid_ref": ("Grid Reference", "Grid Ref", "OS Grid Reference"),
+    "upstream": ("Upstream Constraint (YES / NO)", "Upstream Constraint (YES/NO)",
+                 "Upstream Constraint"),
+}
+_NAME = {
+    "primary": {"name": ("Primary Substation", "Primary Substation Name", "Primary"),
+                "bsp": ("Bulk Supply Point", "BSP", "Bulk Supply Point Name")},
+    "bsp": {"name": ("Bulk Supply Point", "BSP", "Bulk Supply Point Name")},
+}
+
+
+def sniff(signature: list[str]) -> bool:
+    """Whether a workbook's sheet names are those of a Network Headroom Report."""
+    return normalise_header(_SHEETS["primary"]) in {normalise_header(s) for s in signature}
+
+
+@dataclass
+class _Block:
+    """One substation's block of scenario rows."""
+
+    name: str
+    first_row: int
+    gsp: str | None = None
+    bsp: str | None = None
+    grid_ref: str | None = None
+    upstream: str | None = None
+    scenarios: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Layout:
+    """Where things are on a demand sheet."""
+
+    header_row: int
+    columns: dict[str, int]
+    bands: list[tuple[int, str, int]]  # (column, season, year)
+
+
+def read(path: str | Path, *, year: int | None = None) -> GridTables:
+    """Read the demand headroom sheets of an SSEN Network Headroom Report.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The workbook as downloaded from SSEN.
+    year : int, optional
+        Ignored (the report gives a year per column); accepted so that every reader takes
+        the same options.
+
+    Returns
+    -------
+    GridTables
+        Primaries (and BSPs where the workbook has a BSP sheet) with their upstream GSPs and
+        BSPs, and demand headroom per scenario, year and season in MVA.
+
+    Raises
+    ------
+    SourceNotFoundError
+        If the file or its "Primary Headroom Dem" sheet is missing.
+    SourceFormatError
+        Listing every bad header, scenario or number cell with its row and column.
+    """
+    path = Path(path)
+    workbook = open_workbook(path)
+    present = {normalise_header(s) for s in workbook.sheet_names}
+    problems, notes = Problems(path), []
+    records: list[dict[str, object]] = []
+    values: list[tuple[int, str, int, str, float]] = []
+    for level, sheet in _SHEETS.items():
+        if level != "primary" and normalise_header(sheet) not in present:
+            continue
+        rows = sheet_rows(workbook, path, sheet)
+        _read_sheet(rows, level, sheet, problems, notes, records, values)
+    problems.raise_if_any()
+    _attach_areas(workbook, path, records, notes)
+    frame = pd.DataFrame(records)
+    headroom = pd.DataFrame(values, columns=["record", "scenario", "year", "season",
+                                             "headroom_mva"])
+    return finish_grid(frame, headroom, source=path, fmt=FORMAT, warnings=notes)
+
+
+def _read_sheet(
+    rows: list[list[object]],
+    level: str,
+    sheet: str,
+    problems: Problems,
+    notes: list[str],
+    records: list[dict[str, object]],
+    values: list[tuple[int, str, int, str, float]],
+) -> None:
+    sheet_problems = Problems(problems.file, sheet=sheet)
+    layout = _find_layout(rows, level, sheet_problems)
+    if layout is None:
+        problems.extend(sheet_problems)
+        return
+    blocks, nameless = _blocks(rows, layout, sheet_problems)
+    if nameless:
+        notes.append(f"sheet {sheet!r}: skipped {nameless} rows that have values but no "
+                     "substation name (they are not given the previous block's name)")
+    for block in blocks:
+        _check_block(block, sheet_problems)
+        record = len(records)
+        records.append(_record(block, level, sheet_problems))
+        for scenario, row in block.scenarios.items():
+            for column, season, year in layout.bands:
+                number = _number(rows[row], column, row, season, year, sheet_problems)
+                if number is not None:
+                    values.append((record, scenario, year, season, number))
+    problems.extend(sheet_problems)
+
+
+def _find_layout(rows: list[list[object]], level: str, problems: Problems) -> _Layout | None:
+    """Locate the header row (the one with a "Scenario" cell) and the season/year bands."""
+    index = next((i for i, row in enumerate(rows[:20])
+                  if any(normalise_header(cell) == "scenario" for cell in row)), None)
+    if index is None:
+        problems.add("no header row with a 'Scenario' column in the first 20 rows",
+                     fix="use the sheet as published, with its two header rows")
+        return None
+    header_row = index + 1
+    optional = ("grid_ref", "upstream", "bsp") if level == "primary" else ("grid_ref", "upstream")
+    columns = find_columns(rows[index], {**_COMMON, **_NAME[level]}, problems,
+                           optional=optional, row=header_row)
+    if len(rows) <= index + 1:
+        problems.add("the year row under the header is missing", row=header_row + 1)
+        return None
+    bands = _bands(rows[index], rows[index + 1], header_row, problems)
+    if not bands:
+        problems.add("no 'Demand Headroom <season> MVA' band with years found", row=header_row,
+                     fix="keep the band row and the year row as published")
+    if len(problems):
+        return None
+    return _Layout(header_row, columns, bands)
+
+
+def _bands(
+    band_row: list[object], year_row: list[object], header_row: int, problems: Problems
+) -> list[tuple[int, str, int]]:
+    """(column, season, year) for every year cell under a season band."""
+    bands, season = [], None
+    for column, cell in enumerate(band_row):
+        text = normalise_header(cell)
+        if "headroom" in text:
+            match = next((s for s in _SEASONS if s in text), None)
+            season = _SEASONS[match] if match else None
+            if match is None:
+                problems.add(f"band {str(cell).strip()!r} names no season", row=header_row,
+                             column=excel_column(column),
+                             fix="expected Winter, Summer or Spring/Autumn in the band title")
+        elif text:
+            season = None  # a non-band header ends the current band
+        if season is None or is_blank(_cell(year_row, column)):
+            continue
+        year = _year(_cell(year_row, column))
+        if year is None:
+            problems.add(f"{_cell(year_row, column)!r} is not a year", row=header_row + 1,
+                         column=excel_column(column), fix="years are whole numbers like 2030")
+            continue
+        bands.append((column, season, year))
+    return bands
+
+
+def _year(value: object) -> int | None:
+    try:
+        number = parse_number(value)
+    except ValueError:
+        return None
+    if number is None or number != int(number) or not 2000 <= number <= 2100:
+        return None
+    return int(number)
+
+
+def _cell(row: list[object], column: int) -> object:
+    return row[column] if column < len(row) else None
+
+
+def _text(row: list[object], column: int | None) -> str | None:
+    if column is None:
+        return None
+    value = _cell(row, column)
+    if is_blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return re.sub(r"\s+", " ", str(value)).strip()
+
+
+def _blocks(
+    rows: list[list[object]], layout: _Layout, problems: Problems
+) -> tuple[list[_Block], int]:
+    """Group data rows into one block per substation; count rows that have no name."""
+    col = layout.columns
+    blocks: list[_Block] = []
+    nameless = 0
+    for index in range(layout.header_row + 1, len(rows)):
+        row = rows[index]
+        name = _text(row, col["name"])
+        if name is None:
+            nameless += any(not is_blank(c) for c in row)
+            continue
+        gsp = _text(row, col["gsp"])
+        current = blocks[-1] if blocks else None
+        if current is None or gsp is not None or name_key(name) != name_key(current.name):
+            current = _Block(name, index + 1, gsp, _text(row, col.get("bsp")),
+                             _text(row, col.get("grid_ref")), _text(row, col.get("upstream")))
+            blocks.append(current)
+        _add_scenario(current, row, index, col["scenario"], problems)
+    return blocks, nameless
+
+
+def _add_scenario(block: _Block, row: list[object], index: int, column: int,
+                  problems: Problems) -> None:
+    raw = _text(row, column)
+    if raw is None:
+        problems.add(f"substation {block.name!r} has a row with no scenario", row=index + 1,
+                     column="Scenario", fix=f"write one of {list(SCENARIOS)}")
+        return
+    scenario = "minimum" if "minimum" in raw.casefold() else raw.upper()
+    if scenario in block.scenarios:
+        problems.add(f"substation {block.name!r} lists scenario {raw!r} twice "
+                     f"(rows {block.scenarios[scenario] + 1} and {index + 1})",
+                     row=index + 1, column="Scenario", fix="remove the repeated row")
+        return
+    block.scenarios[scenario] = index
+
+
+def _check_block(block: _Block, problems: Problems) -> None:
+    if block.gsp is None:
+        problems.add(f"substation {block.name!r} starts without a Grid Supply Point",
+                     row=block.first_row, column="Grid Supply Point",
+                     fix="write the GSP on the first row of each substation's block")
+
+
+def _record(block: _Block, level: str, problems: Problems) -> dict[str, object]:
+    x = y = np.nan
+    if block.grid_ref is not None:
+        try:
+            x, y = grid_ref_to_xy(block.grid_ref)
+        except ValueError as exc:
+            problems.add(str(exc), row=block.first_row, column="Grid Reference",
+                         fix="write an OS grid reference like 'SP 51259 05741'")
+    upstream = None if block.upstream is None else block.upstream.strip().upper() == "YES"
+    return {"name": block.name, "level": level, "gsp_name": block.gsp,
+            "bsp_name": block.bsp, "x": x, "y": y, "grid_ref": block.grid_ref,
+            "upstream_constraint": upstream}
+
+
+def _number(row: list[object], column: int, index: int, season: str, year: int,
+            problems: Problems) -> float | None:
+    try:
+        return parse_number(_cell(row, column))
+    except ValueError as exc:
+        problems.add(f"{exc} ({season} {year})", row=index + 1,
+                     column=excel_column(column), fix="enter the headroom in MVA or leave blank")
+        return None
+
+
+def _attach_areas(workbook: object, path: Path, records: list[dict[str, object]],
+                  notes: list[str]) -> None:
+    """Add an ``areas`` attribute from the LEP / Local Authority reference sheet."""
+    present = {normalise_header(s): s for s in workbook.sheet_names}  # type: ignore[attr-defined]
+    sheet = next((present[normalise_header(s)] for s in _REFERENCE_SHEETS
+                  if normalise_header(s) in present), None)
+    for record in records:
+        record["areas"] = None
+    if sheet is None:
+        notes.append(f"no reference sheet ({' or '.join(_REFERENCE_SHEETS)}); "
+                     "substations have no areas")
+        return
+    areas = _reference_areas(sheet_rows(workbook, path, sheet))  # type: ignore[arg-type]
+    missing = 0
+    for record in records:
+        found = areas.get((name_key(record["gsp_name"] or ""), name_key(record["name"])))
+        found = found or areas.get(("", name_key(record["name"])))
+        record["areas"] = "; ".join(sorted(found)) if found else None
+        missing += record["level"] == "primary" and not found
+    if missing:
+        notes.append(f"{missing} primaries are not listed on sheet {sheet!r}; "
+                     "they have no areas")
+
+
+def _reference_areas(rows: list[list[object]]) -> dict[tuple[str, str], set[str]]:
+    """Map (GSP key, primary key) and ("", primary key) to the areas listing them."""
+    if not rows:
+        return {}
+    header = [normalise_header(c) for c in rows[0]]
+    area_col = next((i for i, h in enumerate(header)
+                     if h in ("lep", "local authority", "local enterprise partnership")), 0)
+    gsp_col = next((i for i, h in enumerate(header) if h.startswith("grid supply point")), None)
+    name_col = next((i for i, h in enumerate(header) if h.startswith("primary")), None)
+    if name_col is None:
+        return {}
+    areas: dict[tuple[str, str], set[str]] = {}
+    for row in rows[1:]:
+        area, name = _text(row, area_col), _text(row, name_col)
+        if area is None or name is None:
+            continue
+        gsp = name_key(_text(row, gsp_col) or "") if gsp_col is not None else ""
+        areas.setdefault((gsp, name_key(name)), set()).add(area)
+        areas.setdefault(("", name_key(name)), set()).add(area)
+    return areas

@@ -1,0 +1,242 @@
+"""SSEN Network Headroom Report reader: fixtures built in code, then the real SHEPD report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from geoplan.errors import SourceFormatError, SourceNotFoundError
+from geoplan.sources import detect_format, read_grid
+from geoplan.sources.ssen_headroom_report import read
+from geoplan.testing import ReportSubstation, headroom_report_sheet, write_workbook
+from tests.conftest import real_file
+
+YEARS = (2023, 2024, 2030, 2035)
+SHEET = "Primary Headroom Dem"
+
+
+def _subs() -> list[ReportSubstation]:
+    return [
+        ReportSubstation("Osney", "COWLEY GSP", "SP 50000 06000", base=3.0, bsp="Osney BSP",
+                         upstream="YES", headroom={("LW", "Winter", 2030): -1.25}),
+        ReportSubstation("Headington", "COWLEY GSP", "SP 54000 07000", base=-0.5),
+        ReportSubstation("Wantage", "Didcot", "SU 40000 88000", base=8.0),
+    ]
+
+
+def _report(tmp_path: Path, rows: list[list[object]] | None = None, *,
+            extra: dict[str, list[list[object]]] | None = None,
+            name: str = "sepd-network-headroom-report.xlsx") -> Path:
+    sheets = {"Contents": [["Network Headroom Report"]],
+              SHEET: rows if rows is not None else headroom_report_sheet(_subs(), YEARS),
+              "LEP Reference": [["LEP", "Grid Supply Point", "Primary Substation "],
+                                ["", "", ""],
+                                ["Oxfordshire", "COWLEY", "OSNEY"],
+                                ["Oxfordshire", "COWLEY", "HEADINGTON"],
+                                ["Oxfordshire", "DIDCOT", "WANTAGE"],
+                                ["Swindon and Wiltshire", "DIDCOT", "WANTAGE"]]}
+    sheets.update(extra or {})
+    return write_workbook(tmp_path / name, sheets)
+
+
+def test_reads_blocks_parents_and_locations(tmp_path):
+    grid = read(_report(tmp_path))
+    subs = grid.substations.set_index("substation_id")
+    assert sorted(subs.index) == ["bsp-OSNEY", "gsp-COWLEY", "gsp-DIDCOT", "primary-HEADINGTON",
+                                  "primary-OSNEY", "primary-WANTAGE"]
+    assert subs.loc["primary-OSNEY", "parent_id"] == "bsp-OSNEY"
+    assert subs.loc["bsp-OSNEY", "parent_id"] == "gsp-COWLEY"
+    assert subs.loc["primary-HEADINGTON", "parent_id"] == "gsp-COWLEY"
+    assert subs.loc["primary-WANTAGE", "parent_id"] == "gsp-DIDCOT"
+    assert subs.loc["gsp-COWLEY", "parent_id"] is None
+    point = subs.loc["primary-OSNEY", "geometry"]
+    assert (point.x, point.y) == (450000.5, 206000.5)
+    assert subs.loc["gsp-COWLEY", "geometry"] is None  # named upstream only, no location
+    assert bool(subs.loc["primary-OSNEY", "upstream_constraint"]) is True
+    assert bool(subs.loc["primary-WANTAGE", "upstream_constraint"]) is False
+    assert subs.loc["primary-WANTAGE", "areas"] == "Oxfordshire; Swindon and Wiltshire"
+    assert grid.substations.crs.to_epsg() == 27700
+
+
+def test_headroom_values_scenarios_years_and_seasons(tmp_path):
+    head = read(_report(tmp_path)).headroom
+    assert len(head) == 3 * 5 * 3 * len(YEARS)
+    assert sorted(head["scenario"].unique()) == ["CT", "LW", "SP", "ST", "minimum"]
+    assert sorted(head["season"].unique()) == ["spring_autumn", "summer", "winter"]
+    assert sorted(head["year"].unique()) == list(YEARS)
+    by_key = head.set_index(["substation_id", "scenario", "year", "season"])["headroom_mva"]
+    assert by_key[("primary-OSNEY", "LW", 2030, "winter")] == -1.25
+    # base 3.0 + summer shift 0.5 + CT shift 0.01 - 0.1 per year after 2023
+    assert by_key[("primary-OSNEY", "CT", 2035, "summer")] == pytest.approx(3.0 + 0.5 + 0.01 - 1.2)
+    assert by_key[("primary-HEADINGTON", "minimum", 2023, "winter")] == pytest.approx(-0.5)
+
+
+def test_shepd_layout_without_bsp_and_messy_headers(tmp_path):
+    rows = headroom_report_sheet(_subs(), YEARS, with_bsp=False,
+                                 name_header="  Primary\nSubstation")
+    rows[0] = [f" {c}\n " if isinstance(c, str) and c else c for c in rows[0]]
+    grid = read(_report(tmp_path, rows, name="shepd-network-headroom-report.xlsx"))
+    assert set(grid.substations["level"]) == {"gsp", "primary"}
+    assert grid.substations.set_index("substation_id").loc["primary-OSNEY", "parent_id"] == (
+        "gsp-COWLEY")
+    assert len(grid.headroom) == 3 * 5 * 3 * len(YEARS)
+
+
+def test_columns_are_found_by_header_not_position(tmp_path):
+    rows = headroom_report_sheet(_subs(), YEARS)
+    order = [3, 2, 1, 0, 4, 5, *range(6, len(rows[0]))]  # scenario/name/BSP/GSP swapped
+    moved = [[row[i] for i in order] for row in rows]
+    expected = read(_report(tmp_path)).headroom
+    got = read(_report(tmp_path / "..", moved, name="moved.xlsx")).headroom
+    assert got.equals(expected)
+
+
+def test_nameless_rows_are_skipped_and_counted_not_inherited(tmp_path, caplog):
+    rows = headroom_report_sheet(_subs(), YEARS)
+    nameless = list(rows[3])
+    nameless[2] = ""  # the name cell (GSP, BSP, name, ...)
+    nameless[3] = "XX"
+    rows.insert(4, nameless)
+    rows.insert(5, list(nameless))
+    grid = read(_report(tmp_path, rows))
+    assert any("skipped 2 rows" in w for w in grid.warnings)
+    assert "skipped 2 rows" in caplog.text
+    assert "XX" not in set(grid.headroom["scenario"])
+    assert len(grid.headroom) == 3 * 5 * 3 * len(YEARS)
+
+
+def test_every_bad_number_is_listed_with_row_and_column(tmp_path):
+    rows = headroom_report_sheet(_subs(), YEARS)
+    rows[2][6] = "n.a.x"   # Osney MINIMUM, first winter year: row 3, column G
+    rows[8][8] = "12 MVA?"  # Headington CT, third winter year: row 9, column I
+    with pytest.raises(SourceFormatError) as info:
+        read(_report(tmp_path, rows))
+    message = str(info.value)
+    assert "2 problems in sepd-network-headroom-report.xlsx" in message
+    assert "sheet 'Primary Headroom Dem', row 3, column 'G': 'n.a.x' is not a number" in message
+    assert "row 9, column 'I': '12 MVA?' is not a number (winter 2030)" in message
+    assert "fix:" in message
+    assert isinstance(info.value, ValueError)
+
+
+def test_missing_column_names_the_header_and_fix(tmp_path):
+    rows = headroom_report_sheet(_subs(), YEARS)
+    rows[0][0] = "Supply Point"
+    with pytest.raises(SourceFormatError, match=r"column 'Grid Supply Point' not found.*fix"):
+        read(_report(tmp_path, rows))
+
+
+def test_bad_grid_reference_and_repeated_scenario(tmp_path):
+    rows = headroom_report_sheet(_subs(), YEARS)
+    rows[2][4] = "SP 1234 567"  # odd digit count
+    rows[4][3] = "CT"  # Osney's LW row now repeats CT
+    with pytest.raises(SourceFormatError) as info:
+        read(_report(tmp_path, rows))
+    text = str(info.value)
+    assert "row 3, column 'Grid Reference': 'SP 1234 567' is not an OS grid reference" in text
+    assert "lists scenario 'CT' twice (rows 4 and 5)" in text
+
+
+def test_missing_gsp_on_first_row_is_reported(tmp_path):
+    rows = headroom_report_sheet(_subs(), YEARS)
+    rows[7][0] = ""  # Headington's first row loses its GSP
+    with pytest.raises(SourceFormatError, match="'Headington' starts without a Grid Supply Point"):
+        read(_report(tmp_path, rows))
+
+
+def test_missing_sheet_lists_sheets(tmp_path):
+    path = write_workbook(tmp_path / "r.xlsx", {"Contents": [["x"]], "Primary Headroom Gen": [[1]]})
+    with pytest.raises(SourceNotFoundError, match=r"sheet 'Primary Headroom Dem' not found.*"
+                                                  r"Primary Headroom Gen"):
+        read(path)
+
+
+def test_empty_and_non_spreadsheet_files(tmp_path):
+    empty = tmp_path / "empty.xlsx"
+    empty.write_bytes(b"")
+    with pytest.raises(SourceFormatError, match=r"empty\.xlsx: the file is empty"):
+        read(empty)
+    text = tmp_path / "notes.xlsx"
+    text.write_text("this is not a workbook\n")
+    with pytest.raises(SourceFormatError, match=r"notes\.xlsx: not a readable spreadsheet"):
+        read(text)
+
+
+def test_detection_and_dispatch(tmp_path):
+    path = _report(tmp_path)
+    assert detect_format(path) == "ssen-headroom-report"
+    assert read_grid(path).headroom.equals(read(path).headroom)
+
+
+def test_output_is_deterministic(tmp_path):
+    path = _report(tmp_path)
+    first, second = read(path), read(path)
+    assert first.headroom.equals(second.headroom)
+    assert first.substations.to_wkb().equals(second.substations.to_wkb())
+
+
+# --- the real SHEPD report ------------------------------------------------------------------
+
+SHEPD = "grid/shepd-network-headroom-report.xlsx"
+
+
+@pytest.fixture(scope="module")
+def shepd(real_data):
+    return read(real_file(real_data, SHEPD))
+
+
+@pytest.fixture(scope="module")
+def shepd_raw(real_data):
+    """The demand sheet read independently with openpyxl, by the known published layout.
+
+    The published sheet leaves column A empty: GSP is column B, the primary C, the scenario D,
+    and the winter band's 14 years are columns G to T.
+    """
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.load_workbook(real_file(real_data, SHEPD), read_only=True, data_only=True)
+    rows = list(book["Primary Headroom Dem"].iter_rows(values_only=True))
+    return rows[1], rows[2:]
+
+
+def test_shepd_counts(shepd, shepd_raw):
+    _, data = shepd_raw
+    names = {row[2].strip() for row in data if row[2]}
+    gsps = {row[1].strip() for row in data if row[1]}
+    levels = Counter(shepd.substations["level"])
+    assert levels["primary"] == len(names) == 369
+    assert levels["gsp"] == len(gsps) == 63
+    assert shepd.substations.loc[shepd.substations["level"] == "primary"].geometry.notna().all()
+    assert len(shepd.headroom) == 369 * 5 * 3 * 14
+
+
+def test_shepd_negative_winter_headroom_per_year_matches_independent_count(shepd, shepd_raw):
+    years, data = shepd_raw
+    expected = {}
+    for offset in range(14):
+        column = 6 + offset
+        year = int(years[column])
+        negatives = Counter(row[3] for row in data if row[column] is not None
+                            and row[column] < 0)
+        expected[year] = {("minimum" if "MINIMUM" in k else k): v for k, v in negatives.items()}
+    winter = shepd.headroom[(shepd.headroom["season"] == "winter")
+                            & (shepd.headroom["headroom_mva"] < 0)]
+    got = {int(year): dict(Counter(g["scenario"])) for year, g in winter.groupby("year")}
+    assert {y: v for y, v in expected.items() if v} == got
+    # constraint grows over time in the minimum-headroom view
+    assert got[2050]["minimum"] > got[2023]["minimum"] > 0
+
+
+def test_shepd_grid_references_land_in_their_local_authority(shepd):
+    subs = shepd.substations[shepd.substations["level"] == "primary"]
+    aberdeen = subs[subs["areas"] == "Aberdeen City"]
+    centre = np.array([394000.0, 806000.0])  # Aberdeen city centre, NJ 94 06
+    distance = np.hypot(aberdeen.geometry.x - centre[0], aberdeen.geometry.y - centre[1])
+    assert len(aberdeen) >= 10
+    assert distance.max() < 15_000
+    shetland = subs[subs["areas"].fillna("").str.contains("Shetland")]
+    assert len(shetland) > 0
+    assert (shetland.geometry.y > 1_100_000).all()
+    assert {"Highland", "Aberdeenshire"} <= set(subs["areas"].dropna())
