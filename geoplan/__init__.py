@@ -6,6 +6,7 @@ import logging
 from importlib.metadata import PackageNotFoundError, version
 
 from geoplan.errors import (
+    AreaNotFoundError,
     GeoplanError,
     InfeasibleError,
     LayerSchemaError,
@@ -24,6 +25,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
+    "AreaNotFoundError",
     "GeoplanError",
     "InfeasibleError",
     "LayerSchemaError",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "AreaNotFoundError",
     "GeoplanError",
     "InfeasibleError",
     "LayerSchemaError",
@@ -112,6 +113,10 @@ class MissingCRSError(GeoplanError, ValueError):
 
 class ScenarioError(GeoplanError, ValueError):
     """A scenario file is invalid."""
+
+
+class AreaNotFoundError(GeoplanError, LookupError):
+    """An area asked for (a district, a DNO reference area) is not in the layer."""
 
 
 class InfeasibleError(GeoplanError, RuntimeError):

@@ -1,0 +1,121 @@
+"""``geoplan layers``: convert published files to canonical layers, or check them."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geoplan.cli.options import kind_option, overwrite_option, parse_mapping, reading_options
+from geoplan.errors import OutputExistsError
+from geoplan.layers import LayerSet, read_layers
+from geoplan.outputs import write_geopackage
+from geoplan.sources import FORMATS
+
+__all__ = ["layers"]
+
+_ZONE_ONLY = ("id_column", "name_column", "district_column", "districts")
+
+
+@click.group()
+def layers() -> None:
+    """Read real published layers into canonical GeoPackages."""
+
+
+def _read(sources: tuple[str, ...], kind: str, options: dict[str, Any]) -> LayerSet:
+    fmt, within = options.pop("fmt"), options.pop("within")
+    mapping = parse_mapping(options.pop("mapping"))
+    given = {k: v for k, v in options.items() if v is not None}
+    if kind == "substations":
+        misplaced = [k for k in given if k in _ZONE_ONLY]
+        if misplaced:
+            raise click.UsageError(f"--{misplaced[0].replace('_', '-')} applies to --kind zones")
+        if len(sources) != 1:
+            raise click.UsageError("--kind substations reads one file at a time")
+        if mapping:
+            given["columns"] = mapping
+        return read_layers(sources[0], kind, fmt=fmt, within=within, **given)
+    if fmt != "auto" or mapping or "year" in given:
+        raise click.UsageError("--format, --map and --year apply to --kind substations")
+    source = sources[0] if len(sources) == 1 else list(sources)
+    return read_layers(source, kind, within=within, **given)
+
+
+@layers.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
+@kind_option
+@reading_options
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="GeoPackage to write (.gpkg).")
+@overwrite_option
+@click.pass_context
+def convert(ctx: click.Context, sources: tuple[str, ...], kind: str, output: str,
+            overwrite: bool, **options: Any) -> None:
+    """Convert SOURCES to canonical layers in a GeoPackage.
+
+    zones: one layer `zones`. substations: a point layer `substations` and the
+    table `headroom` (substation x scenario x year x season, MVA; negative = constrained).
+    """
+    if Path(output).suffix.lower() != ".gpkg":
+        raise click.BadParameter("the output must be a .gpkg file", param_hint="-o")
+    if Path(output).exists() and not overwrite:  # refuse before any slow reading
+        raise OutputExistsError(f"{output} already exists; pass --overwrite to replace it")
+    result = _read(sources, kind, options)
+    write_geopackage(result.layers, output, overwrite=overwrite)
+    if ctx.obj.get("verbosity", 0) >= 0:
+        counts = ", ".join(f"{name}: {len(frame):,} rows" for name, frame in result.layers.items())
+        click.echo(f"wrote {output} ({counts}) from {result.source} [{result.format}]")
+
+
+@layers.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
+@kind_option
+@reading_options
+def validate(sources: tuple[str, ...], kind: str, **options: Any) -> None:
+    """Read SOURCES and report what was found; exit 2 listing every problem."""
+    logger = logging.getLogger("geoplan")
+    level = logger.level
+    logger.setLevel(max(level, logging.ERROR))  # warnings are listed in the report below
+    try:
+        result = _read(sources, kind, options)
+    finally:
+        logger.setLevel(level)
+    for line in _describe(result):
+        click.echo(line)
+
+
+@layers.command()
+def formats() -> None:
+    """List the grid file formats geoplan reads."""
+    import importlib
+
+    for fmt, module in FORMATS.items():
+        click.echo(f"{fmt:22} {importlib.import_module(module).LABEL}")
+
+
+def _describe(result: LayerSet) -> list[str]:
+    s = result.summary
+    lines = [f"{result.source}: {result.kind} read as {result.format}, CRS {s.get('crs')}"]
+    if result.kind == "zones":
+        lines.append(f"  zones: {s['zones']:,} covering {s['area_km2']:,} km2")
+        for name, count in s["districts"].items():  # type: ignore[union-attr]
+            lines.append(f"    {name}: {count:,}")
+    else:
+        levels = ", ".join(f"{k} {v:,}" for k, v in s["per_level"].items())  # type: ignore[union-attr]
+        lines.append(f"  substations: {s['substations']:,} ({levels}); "
+                     f"{s['without_location']:,} without location")
+        years = s["years"]
+        span = f"{years[0]}-{years[-1]} ({len(years)} years)" if years else "none stated"  # type: ignore[index,arg-type]
+        lines += [
+            f"  headroom rows: {s['headroom_rows']:,}; negative (constrained): "
+            f"{s['negative_headroom_rows']:,}",
+            f"  scenarios: {', '.join(s['scenarios'])}",  # type: ignore[arg-type]
+            f"  years: {span}",
+            f"  seasons: {', '.join(s['seasons'])}",  # type: ignore[arg-type]
+        ]
+    warnings = list(result.warnings)
+    lines.append(f"  warnings: {len(warnings)}")
+    lines += [f"    - {w}" for w in warnings]
+    return lines

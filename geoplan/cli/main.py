@@ -1,0 +1,92 @@
+"""Root command: version, verbosity, and turning library errors into one clear message.
+
+Exit codes: 0 success, 1 unexpected internal error, 2 bad input or usage (every
+:class:`~geoplan.errors.GeoplanError`). Tracebacks are shown only with ``-v``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from geoplan import __version__
+from geoplan.errors import GeoplanError
+
+__all__ = ["cli"]
+
+BAD_INPUT = 2
+
+
+class _Handler(logging.Handler):
+    """Print log records as ``geoplan: warning: ...`` on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"geoplan: {record.levelname.lower()}: {record.getMessage()}", err=True)
+
+
+class GeoplanGroup(click.Group):
+    """A click group that reports GeoplanError as a message and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand, converting errors into messages."""
+        try:
+            return super().invoke(ctx)
+        except GeoplanError as exc:
+            _report(ctx, exc, prefix="error")
+            ctx.exit(BAD_INPUT)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            _report(ctx, exc, prefix="internal error")
+            ctx.exit(1)
+
+
+def _report(ctx: click.Context, exc: BaseException, prefix: str) -> None:
+    verbose = (ctx.obj or {}).get("verbosity", 0) > 0
+    if verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    hint = "" if verbose or prefix == "error" else " (run with -v for the traceback)"
+    detail = str(exc) or type(exc).__name__
+    click.echo(f"geoplan: {prefix}: {detail}{hint}", err=True)
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(
+        max(-1, min(verbosity, 2)), logging.DEBUG
+    )
+    logger = logging.getLogger("geoplan")
+    for handler in list(logger.handlers):
+        if isinstance(handler, _Handler):
+            logger.removeHandler(handler)
+    logger.addHandler(_Handler())
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+@click.group(cls=GeoplanGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="geoplan")
+@click.option("-v", "--verbose", count=True, help="More output (repeat for debug); tracebacks.")
+@click.option("-q", "--quiet", count=True, help="Only errors.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
+    """Turn spatial data into ranked, defensible net-zero investment plans.
+
+    Read real published layers (boundaries, DNO grid headroom files) into canonical
+    GeoPackages with `geoplan layers`.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["verbosity"] = verbose - quiet
+    _configure_logging(verbose - quiet)
+
+
+def _register() -> None:
+    from geoplan.cli.layers import layers
+
+    cli.add_command(layers)
+
+
+_register()

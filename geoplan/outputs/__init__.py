@@ -1,0 +1,7 @@
+"""Outputs: files (and, later, maps and summaries) written from canonical layers and plans."""
+
+from __future__ import annotations
+
+from geoplan.outputs.files import write_geopackage
+
+__all__ = ["write_geopackage"]

@@ -1,0 +1,50 @@
+"""Helpers that read published cells: header matching and tolerant numbers."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from geoplan.errors import Problems
+from geoplan.sources._cells import (
+    excel_column,
+    find_columns,
+    is_blank,
+    normalise_header,
+    parse_number,
+)
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [(1.5, 1.5), (3, 3.0), (" 1,234.5 ", 1234.5), ("12.5 MVA", 12.5), ("50%", 50.0),
+     ("-0.25", -0.25), ("1e3", 1000.0), (".5", 0.5)],
+)
+def test_numbers(cell, value):
+    assert parse_number(cell) == value
+
+
+@pytest.mark.parametrize("cell", [None, "", "  ", "N/A", "n/a", "-", "#N/A", "TBC", math.nan])
+def test_blanks(cell):
+    assert is_blank(cell)
+    assert parse_number(cell) is None
+
+
+@pytest.mark.parametrize("cell", ["lots", "1.2.3", "12 apples", True, "1 x 12.5"])
+def test_not_numbers(cell):
+    with pytest.raises(ValueError, match="is not a number"):
+        parse_number(cell)
+
+
+def test_headers_and_columns():
+    assert normalise_header(" Upstream Constraint\n(YES /  NO) ") == "upstream constraint (yes / no)"
+    assert [excel_column(i) for i in (0, 25, 26, 27, 701, 702)] == ["A", "Z", "AA", "AB", "ZZ",
+                                                                   "AAA"]
+    problems = Problems("f.csv")
+    found = find_columns(["  Name ", "Value\n(MVA)"], {"name": ("Name",), "value": ("Value (MVA)",),
+                                                      "gsp": ("GSP", "Grid Supply Point")},
+                         problems, row=1)
+    assert found == {"name": 0, "value": 1}
+    assert len(problems) == 1
+    assert "column 'GSP' not found" in str(next(iter(problems)))

@@ -1,0 +1,160 @@
+"""The command line as a user meets it: help, version, errors, and files reopened after."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+from geoplan import __version__
+from geoplan.cli import cli
+from geoplan.testing import ReportSubstation, headroom_report_sheet, write_workbook
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "layers/sample/grid/sample-network-headroom-report.xlsx"
+
+
+def run(*args: str) -> object:
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_help_and_version():
+    assert run("--help").exit_code == 0
+    assert "layers" in run("--help").output
+    result = run("--version")
+    assert result.exit_code == 0
+    assert __version__ in result.output
+    assert "convert" in run("layers", "--help").output
+
+
+def test_formats_lists_every_reader():
+    result = run("layers", "formats")
+    assert result.exit_code == 0
+    for fmt in ("ssen-headroom-report", "ssen-gam", "ssen-dashboard", "nged-capacity",
+                "gb-primaries", "generic"):
+        assert fmt in result.output
+
+
+def test_convert_sample_and_reopen(tmp_path):
+    out = tmp_path / "grid.gpkg"
+    result = run("layers", "convert", SAMPLE, "--kind", "substations", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "substations: 11 rows, headroom: 1,680 rows" in result.output
+    layers = dict(pyogrio.list_layers(out))
+    assert layers == {"substations": "Point", "headroom": None}
+    subs = gpd.read_file(out, layer="substations")
+    assert subs.crs.to_epsg() == 27700
+    assert list(subs.columns[:6]) == ["substation_id", "name", "level", "parent_id",
+                                      "firm_capacity_mva", "peak_demand_mva"]
+    assert (subs["level"] == "primary").sum() == 8
+    head = pyogrio.read_dataframe(out, layer="headroom")
+    assert set(head["scenario"]) == {"minimum", "CT", "LW", "ST", "SP"}
+
+
+def test_existing_output_is_kept_without_overwrite(tmp_path):
+    out = tmp_path / "grid.gpkg"
+    out.write_bytes(b"precious")
+    result = run("layers", "convert", SAMPLE, "--kind", "substations", "-o", out)
+    assert result.exit_code == 2
+    assert "already exists; pass --overwrite" in result.output
+    assert out.read_bytes() == b"precious"
+    assert run("layers", "convert", SAMPLE, "--kind", "substations", "-o", out,
+               "--overwrite").exit_code == 0
+    assert out.read_bytes() != b"precious"
+
+
+def test_same_input_gives_identical_bytes(tmp_path):
+    digests = set()
+    for name in ("a.gpkg", "b.gpkg"):
+        assert run("layers", "convert", SAMPLE, "--kind", "substations", "-o",
+                   tmp_path / name).exit_code == 0
+        digests.add(hashlib.sha256((tmp_path / name).read_bytes()).hexdigest())
+    assert len(digests) == 1
+
+
+def test_within_area_and_unknown_area(tmp_path):
+    out = tmp_path / "n.gpkg"
+    result = run("layers", "convert", SAMPLE, "--kind", "substations", "--within",
+                 "neighbourshire", "-o", out)
+    assert result.exit_code == 0, result.output
+    subs = gpd.read_file(out, layer="substations")
+    assert sorted(subs["substation_id"]) == ["gsp-WESTCOMBE", "primary-OLD_WHARF"]
+    bad = run("layers", "convert", SAMPLE, "--kind", "substations", "--within", "Mars", "-o",
+              tmp_path / "m.gpkg")
+    assert bad.exit_code == 2
+    assert "no substation serves area 'Mars'" in bad.output
+    assert "Sampleshire" in bad.output
+    assert not (tmp_path / "m.gpkg").exists()
+
+
+def test_validate_reports_counts(tmp_path):
+    result = run("layers", "validate", SAMPLE, "--kind", "substations")
+    assert result.exit_code == 0, result.output
+    assert "substations: 11 (gsp 2, bsp 1, primary 8)" in result.output
+    assert "years: 2023-2050 (14 years)" in result.output
+    assert "seasons: spring_autumn, summer, winter" in result.output
+
+
+def test_bad_input_is_one_clear_message_listing_every_problem(tmp_path):
+    rows = headroom_report_sheet([ReportSubstation("A", "G", "SP 10 10"),
+                                  ReportSubstation("B", "G", "SP 20 20")], (2024, 2030))
+    rows[2][6] = "lots"
+    rows[8][7] = "?"
+    bad = write_workbook(tmp_path / "bad.xlsx", {"Primary Headroom Dem": rows})
+    out = tmp_path / "out.gpkg"
+    result = run("layers", "convert", bad, "--kind", "substations", "-o", out)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "geoplan: error: 2 problems in bad.xlsx:"
+    assert "row 3, column 'G': 'lots' is not a number" in lines[1]
+    assert "row 9, column 'H': '?' is not a number" in lines[2]
+    assert "Traceback" not in result.output
+    assert not out.exists()
+    assert list(tmp_path.glob(".out-*")) == []
+    assert run("layers", "validate", bad, "--kind", "substations").exit_code == 2
+
+
+def test_traceback_only_with_verbose(tmp_path):
+    text = tmp_path / "notes.xlsx"
+    text.write_text("not a workbook")
+    quiet = run("layers", "validate", text, "--kind", "substations")
+    assert quiet.exit_code == 2
+    assert "not a readable spreadsheet" in quiet.output
+    assert "Traceback" not in quiet.output
+    loud = run("-v", "layers", "validate", text, "--kind", "substations")
+    assert loud.exit_code == 2
+    assert "Traceback" in loud.output
+
+
+def test_unrecognised_csv_says_how_to_read_it(tmp_path):
+    path = tmp_path / "sites.csv"
+    path.write_text("site,capacity\nA,1\n")
+    result = run("layers", "validate", path, "--kind", "substations")
+    assert result.exit_code == 2
+    assert "not a grid format geoplan recognises" in result.output
+    assert "--format generic" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--kind", "substations", "--id-column", "x"], "--id-column applies to --kind zones"),
+        (["--kind", "substations", "--map", "oops"], "'oops' is not KEY=COLUMN"),
+        (["--kind", "planets"], "Invalid value for '--kind'"),
+    ],
+)
+def test_usage_errors(tmp_path, args, message):
+    result = run("layers", "validate", SAMPLE, *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_quiet_prints_nothing_on_success(tmp_path):
+    result = run("-q", "layers", "convert", SAMPLE, "--kind", "substations", "-o",
+                 tmp_path / "q.gpkg")
+    assert result.exit_code == 0
+    assert result.output == ""

@@ -1,0 +1,49 @@
+"""Canonical schema checks list every problem at once."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+from geoplan.errors import GeoplanError, LayerSchemaError
+from geoplan.schemas import HEADROOM, SUBSTATIONS, validate_layer
+
+
+def _subs(**changes):
+    frame = gpd.GeoDataFrame(
+        {"substation_id": ["g", "p"], "name": ["G", "P"], "level": ["gsp", "primary"],
+         "parent_id": [None, "g"], "firm_capacity_mva": [90.0, 20.0],
+         "peak_demand_mva": [50.0, 12.0]},
+        geometry=[None, Point(450000, 206000)], crs="EPSG:27700")
+    for key, value in changes.items():
+        frame[key] = value
+    return frame
+
+
+def test_good_layer_passes():
+    validate_layer(_subs(), SUBSTATIONS)
+
+
+def test_every_problem_listed():
+    bad = _subs(level=["gsp", "tower"], parent_id=[None, "nowhere"]).to_crs("EPSG:4326")
+    with pytest.raises(LayerSchemaError) as info:
+        validate_layer(bad, SUBSTATIONS, "grid.gpkg")
+    text = str(info.value)
+    assert text.startswith("3 problems in grid.gpkg:")
+    assert "values ['tower'] are not allowed" in text
+    assert "parents ['nowhere']" in text
+    assert "CRS is EPSG:4326, expected EPSG:27700" in text
+    assert isinstance(info.value, GeoplanError)
+    assert isinstance(info.value, ValueError)
+
+
+def test_missing_column_and_duplicate_key():
+    with pytest.raises(LayerSchemaError, match="'peak_demand_mva': canonical column is missing"):
+        validate_layer(_subs().drop(columns="peak_demand_mva"), SUBSTATIONS)
+    head = pd.DataFrame({"substation_id": ["a", "a"], "scenario": ["CT", "CT"],
+                         "year": pd.array([2030, 2030], dtype="Int64"),
+                         "season": ["winter", "winter"], "headroom_mva": [1.0, 2.0]})
+    with pytest.raises(LayerSchemaError, match="2 rows share a key"):
+        validate_layer(head, HEADROOM)
