@@ -17,6 +17,7 @@ from geoplan.errors import LayerSchemaError, Problems
 
 __all__ = [
     "CRS",
+    "DISTRICTS",
     "HEADROOM",
     "LEVELS",
     "SEASONS",
@@ -68,6 +69,12 @@ ZONES = LayerSchema(
         "geometry": "geometry",
     },
     key=("zone_id",),
+)
+
+DISTRICTS = LayerSchema(
+    "districts",
+    {"district_id": "str", "district_name": "str", "geometry": "geometry"},
+    key=("district_id",),
 )
 
 SUBSTATIONS = LayerSchema(
