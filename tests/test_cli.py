@@ -158,3 +158,43 @@ def test_quiet_prints_nothing_on_success(tmp_path):
                  tmp_path / "q.gpkg")
     assert result.exit_code == 0
     assert result.output == ""
+
+
+def _zone_file(tmp_path: Path) -> Path:
+    squares = [gpd.GeoSeries.from_xy([x], [y]).buffer(50, cap_style="square").iloc[0]
+               for x, y in [(450050, 206050), (450150, 206050), (450250, 206050)]]
+    frame = gpd.GeoDataFrame({"LSOA21CD": ["E1", "E2", "E3"], "LSOA21NM": ["A 1", "A 2", "B 1"],
+                              "LAD22CD": ["D1", "D1", "D2"], "LAD22NM": ["Alpha", "Alpha", "Beta"]},
+                             geometry=squares, crs="EPSG:27700").to_crs("EPSG:4326")
+    path = tmp_path / "zones.geojson"
+    frame.to_file(path)
+    return path
+
+
+def test_convert_zones_and_select_a_district(tmp_path):
+    out = tmp_path / "zones.gpkg"
+    result = run("layers", "convert", _zone_file(tmp_path), "--kind", "zones", "--within",
+                 "alpha", "-o", out)
+    assert result.exit_code == 0, result.output
+    zones = gpd.read_file(out, layer="zones")
+    assert zones.crs.to_epsg() == 27700
+    assert zones["zone_id"].tolist() == ["E1", "E2"]
+    assert set(zones["district_name"]) == {"Alpha"}
+    assert zones.area.round().tolist() == [10_000.0, 10_000.0]
+
+
+def test_zone_options_are_refused_for_substations_and_vice_versa(tmp_path):
+    result = run("layers", "validate", _zone_file(tmp_path), "--kind", "zones", "--year", "2030")
+    assert result.exit_code == 2
+    assert "--year apply to --kind substations" in result.output
+
+
+def test_real_lsoa_folder_with_district_names(real_data, tmp_path):
+    from tests.conftest import real_file
+
+    folder = real_file(real_data, "boundaries/lsoa21")
+    districts = real_file(real_data, "boundaries/oxon_districts.geojson")
+    result = run("layers", "validate", folder, "--kind", "zones", "--districts", districts)
+    assert result.exit_code == 0, result.output
+    assert "zones: 428" in result.output
+    assert "Oxford: 84" in result.output
