@@ -40,7 +40,7 @@ class Problem:
     file : str or None
         File name (not the full path, to keep messages short).
     sheet : str or None
-        Worksheet or layer name.
+        Worksheet or layer name (shown as "sheet" for workbooks, else "layer").
     row : int or None
         1-based row number as a spreadsheet or text editor shows it.
     column : str or None
@@ -61,7 +61,8 @@ class Problem:
         if self.file:
             where.append(self.file)
         if self.sheet:
-            where.append(f"sheet {self.sheet!r}")
+            workbook = (self.file or "").lower().endswith((".xlsx", ".xlsm", ".xls", ".ods"))
+            where.append(f"{'sheet' if workbook or not self.file else 'layer'} {self.sheet!r}")
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column:

@@ -19,13 +19,14 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 
-from geoplan.errors import AreaNotFoundError, MissingCRSError
-from geoplan.schemas import CRS
+from geoplan.errors import AreaNotFoundError, MissingCRSError, SourceNotFoundError
+from geoplan.schemas import CRS, SUBSTATIONS, ZONES, LayerSchema, validate_layer
 from geoplan.sources import read_grid
 from geoplan.sources.base import GridTables
 
-__all__ = ["KINDS", "LayerSet", "read_layers"]
+__all__ = ["KINDS", "LayerSet", "open_layer", "read_layers"]
 
 KINDS = ("zones", "substations")
 VECTOR_SUFFIXES = frozenset({".gpkg", ".shp", ".geojson", ".json", ".parquet", ".fgb", ".zip"})
@@ -100,6 +101,45 @@ def read_layers(
         grid = grid.filter(_substations_within(grid, within))
     return LayerSet("substations", {"substations": grid.substations, "headroom": grid.headroom},
                     Path(source).name, grid.format, grid.warnings, grid.describe())
+
+
+_SCHEMAS: dict[str, LayerSchema] = {"zones": ZONES, "substations": SUBSTATIONS}
+
+
+def open_layer(path: str | Path, name: str) -> gpd.GeoDataFrame:
+    """Open a canonical layer written by ``geoplan layers convert`` and check its schema.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A GeoPackage holding the layer.
+    name : {"zones", "substations"}
+        Layer name.
+
+    Raises
+    ------
+    SourceNotFoundError
+        If the file or the layer is missing (the message lists the layers present).
+    LayerSchemaError
+        If the layer does not follow the canonical schema.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SourceNotFoundError(f"{path}: no such file")
+    present = [str(n) for n, _ in pyogrio.list_layers(path)]
+    if name not in present:
+        raise SourceNotFoundError(
+            f"{path.name}: no layer {name!r} (it has {present}); fix: write it with "
+            f"`geoplan layers convert ... --kind {name} -o {path.name}`"
+        )
+    frame = gpd.read_file(path, layer=name, engine="pyogrio")
+    canonical = list(_SCHEMAS[name].columns)
+    frame = frame[[*canonical, *[c for c in frame.columns if c not in canonical]]]
+    for column in ("parent_id", "district_id", "district_name", "zone_name"):
+        if column in frame.columns:
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    validate_layer(frame, _SCHEMAS[name], path.name)
+    return frame
 
 
 def _zones(source: object, within: str | None, options: dict[str, object]) -> LayerSet:

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pytest
 from click.testing import CliRunner
@@ -198,3 +199,32 @@ def test_real_lsoa_folder_with_district_names(real_data, tmp_path):
     assert result.exit_code == 0, result.output
     assert "zones: 428" in result.output
     assert "Oxford: 84" in result.output
+
+
+def test_assign_zones_to_nearest_primary_with_distances(tmp_path):
+    zones, grid, out = tmp_path / "z.gpkg", tmp_path / "g.gpkg", tmp_path / "a.csv"
+    assert run("layers", "convert", _zone_file(tmp_path), "--kind", "zones", "-o",
+               zones).exit_code == 0
+    assert run("layers", "convert", SAMPLE, "--kind", "substations", "-o", grid).exit_code == 0
+    result = run("layers", "assign", zones, grid, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "3 zones assigned (nearest 3)" in result.output
+    table = pd.read_csv(out)
+    subs = gpd.read_file(grid, layer="substations").query("level == 'primary'")
+    for row in table.itertuples():
+        zone = gpd.read_file(zones, layer="zones").set_index("zone_id").loc[row.zone_id]
+        point = zone.geometry.representative_point()
+        distances = subs.geometry.distance(point)
+        assert row.substation_id == subs.loc[distances.idxmin(), "substation_id"]
+        assert row.distance_m == pytest.approx(distances.min())
+    refused = run("layers", "assign", zones, grid, "-o", out)
+    assert refused.exit_code == 2
+    assert "already exists" in refused.output
+
+
+def test_assign_needs_canonical_layers(tmp_path):
+    grid = tmp_path / "g.gpkg"
+    assert run("layers", "convert", SAMPLE, "--kind", "substations", "-o", grid).exit_code == 0
+    result = run("layers", "assign", grid, grid, "-o", tmp_path / "a.csv")
+    assert result.exit_code == 2
+    assert "no layer 'zones'" in result.output

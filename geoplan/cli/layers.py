@@ -7,12 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import click
+import geopandas as gpd
+import pandas as pd
 
 from geoplan.cli.options import kind_option, overwrite_option, parse_mapping, reading_options
 from geoplan.errors import OutputExistsError
-from geoplan.layers import LayerSet, read_layers
-from geoplan.outputs import write_geopackage
+from geoplan.layers import LayerSet, open_layer, read_layers
+from geoplan.outputs import write_csv, write_geopackage
+from geoplan.schemas import CRS, LEVELS
 from geoplan.sources import FORMATS
+from geoplan.supply import assign_zones
 
 __all__ = ["layers"]
 
@@ -84,6 +88,56 @@ def validate(sources: tuple[str, ...], kind: str, **options: Any) -> None:
         logger.setLevel(level)
     for line in _describe(result):
         click.echo(line)
+
+
+@layers.command()
+@click.argument("zones", type=click.Path(exists=True, dir_okay=False))
+@click.argument("grid", type=click.Path(exists=True, dir_okay=False))
+@click.option("--level", type=click.Choice(LEVELS), default="primary", show_default=True,
+              help="Level of the serving substation.")
+@click.option("--supply-areas", type=click.Path(exists=True, dir_okay=False),
+              help="Supply-area polygons naming their substation (id or name).")
+@click.option("--supply-area-column", default="substation_id", show_default=True,
+              help="Column of --supply-areas that names the substation.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="CSV to write: zone_id, substation_id, method, distance_m, overlap_share.")
+@overwrite_option
+@click.pass_context
+def assign(ctx: click.Context, zones: str, grid: str, level: str, supply_areas: str | None,
+           supply_area_column: str, output: str, overwrite: bool) -> None:
+    """Assign each zone in ZONES.gpkg to its serving substation in GRID.gpkg.
+
+    Uses supply-area polygons when given (largest overlap), else the nearest located
+    substation of --level; reports distances.
+    """
+    if Path(output).suffix.lower() != ".csv":
+        raise click.BadParameter("the output must be a .csv file", param_hint="-o")
+    if Path(output).exists() and not overwrite:
+        raise OutputExistsError(f"{output} already exists; pass --overwrite to replace it")
+    areas = None
+    if supply_areas is not None:
+        areas = gpd.read_file(supply_areas, engine="pyogrio")
+        areas = areas.to_crs(CRS) if areas.crs is not None else areas
+    table = assign_zones(open_layer(zones, "zones"), open_layer(grid, "substations"),
+                         level=level, supply_areas=areas, supply_area_id_column=supply_area_column)
+    write_csv(table, output, overwrite=overwrite)
+    if ctx.obj.get("verbosity", 0) >= 0:
+        for line in _assignment_report(table, output):
+            click.echo(line)
+
+
+def _assignment_report(table: pd.DataFrame, output: str) -> list[str]:
+    distance = table["distance_m"] / 1000
+    counts = table["method"].value_counts().sort_index()
+    methods = ", ".join(f"{m} {n:,}" for m, n in counts.items())
+    far = table.loc[table["distance_m"].idxmax()]
+    return [
+        f"wrote {output}: {len(table):,} zones assigned ({methods}) to "
+        f"{table['substation_id'].nunique():,} substations",
+        f"  distance to substation (km): median {distance.median():.2f}, "
+        f"95th percentile {distance.quantile(0.95):.2f}, max {distance.max():.2f} "
+        f"(zone {far['zone_id']} -> {far['substation_id']})",
+    ]
 
 
 @layers.command()

@@ -23,7 +23,7 @@ import pyogrio
 
 from geoplan.errors import OutputExistsError
 
-__all__ = ["atomic_path", "write_geopackage"]
+__all__ = ["atomic_path", "write_csv", "write_geopackage"]
 
 logger = logging.getLogger(__name__)
 
@@ -112,3 +112,28 @@ def _pinned_timestamp() -> Iterator[None]:
         yield
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write a table to CSV (UTF-8, Unix line ends, no index), atomically.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table; a geometry column, if any, is dropped.
+    path : str or pathlib.Path
+        The ``.csv`` file to write.
+    overwrite : bool
+        Replace an existing file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    path = Path(path)
+    table = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+    with atomic_path(path, overwrite=overwrite) as temporary:
+        table.to_csv(temporary, index=False, lineterminator="\n", encoding="utf-8")
+    logger.info("wrote %s (%d rows)", path, len(table))
+    return path
