@@ -38,13 +38,13 @@ def test_not_numbers(cell):
 
 
 def test_headers_and_columns():
-    assert normalise_header(" Upstream Constraint\n(YES /  NO) ") == "upstream constraint (yes / no)"
+    header = normalise_header(" Upstream Constraint\n(YES /  NO) ")
+    assert header == "upstream constraint (yes / no)"
     assert [excel_column(i) for i in (0, 25, 26, 27, 701, 702)] == ["A", "Z", "AA", "AB", "ZZ",
                                                                    "AAA"]
     problems = Problems("f.csv")
-    found = find_columns(["  Name ", "Value\n(MVA)"], {"name": ("Name",), "value": ("Value (MVA)",),
-                                                      "gsp": ("GSP", "Grid Supply Point")},
-                         problems, row=1)
+    wanted = {"name": ("Name",), "value": ("Value (MVA)",), "gsp": ("GSP", "Grid Supply Point")}
+    found = find_columns(["  Name ", "Value\n(MVA)"], wanted, problems, row=1)
     assert found == {"name": 0, "value": 1}
     assert len(problems) == 1
     assert "column 'GSP' not found" in str(next(iter(problems)))

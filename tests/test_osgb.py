@@ -52,7 +52,7 @@ def test_round_trip_from_coordinates(east, north):
 
 
 def test_many_with_blanks_and_bad():
-    x, y, bad = grid_refs_to_xy(["SP 10 10", None, "", float("nan"), "junk"])
+    x, _, bad = grid_refs_to_xy(["SP 10 10", None, "", float("nan"), "junk"])
     assert x[0] == 410500.0
     assert np.isnan(x[1:]).all()
     assert bad == [4]

@@ -44,9 +44,13 @@ def test_refuses_to_overwrite_then_replaces_when_asked(tmp_path):
 
 def test_failure_leaves_nothing_behind(tmp_path):
     path = tmp_path / "out.gpkg"
-    with pytest.raises(RuntimeError), atomic_path(path) as temporary:
-        temporary.write_text("half")
-        raise RuntimeError("boom")
+    def fail_halfway() -> None:
+        with atomic_path(path) as temporary:
+            temporary.write_text("half")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_halfway()
     assert list(tmp_path.iterdir()) == []
 
 
