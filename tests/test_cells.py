@@ -48,3 +48,26 @@ def test_headers_and_columns():
     assert found == {"name": 0, "value": 1}
     assert len(problems) == 1
     assert "column 'GSP' not found" in str(next(iter(problems)))
+
+
+def test_csv_rows_keep_file_numbers_and_skip_excel_sep_line(tmp_path):
+    from geoplan.sources._cells import read_csv_text
+
+    path = tmp_path / "t.csv"
+    path.write_text("sep=,\na,b\n1,2\n\n3,4\n")
+    frame = read_csv_text(path)
+    assert list(frame.columns) == ["a", "b"]
+    assert frame.to_numpy().tolist() == [["1", "2"], ["", ""], ["3", "4"]]
+
+
+def test_gb_primaries_blank_line_is_ignored_and_rows_stay_true(tmp_path):
+    from geoplan.errors import SourceFormatError
+    from geoplan.sources.gb_primaries import read
+
+    path = tmp_path / "gb.csv"
+    path.write_text('PS Name,Firm Capacity (MVA),Demand (MVA),PF,"Geo(Long,Lat)",GSP,DNO\n'
+                    'a,10,5,,"-1.2,51.7",COWLEY,SSEN\n\nb,10,x,,"-1.2,51.7",COWLEY,SSEN\n')
+    with pytest.raises(SourceFormatError) as info:
+        read(path)
+    assert len(info.value.problems) == 1
+    assert info.value.problems[0].row == 4

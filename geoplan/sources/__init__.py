@@ -29,7 +29,7 @@ FORMATS: dict[str, str] = {
 """Format name -> reader module, in detection order (``generic`` never auto-detects)."""
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
-TABLE_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
+TABLE_SUFFIXES = frozenset({".csv", ".txt"})
 
 
 def _reader(fmt: str) -> ModuleType:

@@ -184,6 +184,10 @@ def sheet_rows(workbook: CalamineWorkbook, path: Path, sheet: str) -> list[list[
 def read_csv_text(path: Path) -> pd.DataFrame:
     """Read a CSV with every cell as text (no NA guessing), trying UTF-8 then Windows-1252.
 
+    Blank lines are kept as empty rows so that data row ``i`` (0-based) is line ``i + 2`` of
+    the file, as a spreadsheet numbers it. A ``sep=,`` first line, which Excel writes, is
+    skipped.
+
     Raises
     ------
     SourceNotFoundError
@@ -198,7 +202,10 @@ def read_csv_text(path: Path) -> pd.DataFrame:
         raise SourceFormatError(f"{path.name}: the file is empty; download it again")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
+            with path.open(encoding=encoding) as handle:
+                skip = 1 if handle.readline().strip().casefold() == "sep=," else 0
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding,
+                               skiprows=skip, skip_blank_lines=False)
         except UnicodeDecodeError:
             continue
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:

@@ -159,6 +159,7 @@ def _cells(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     if "power_factor" not in cells:
         cells["power_factor"] = ""
     cells.index = pd.RangeIndex(_FIRST_ROW, _FIRST_ROW + len(cells))
+    cells = cells[~cells.map(is_blank).all(axis=1)]  # blank lines keep their row numbers
     return cells, {key: str(frame.columns[i]).strip() for key, i in found.items()}
 
 

@@ -89,7 +89,7 @@ KEYS: dict[str, str] = {
 }
 """Canonical mapping keys and what the mapped column must hold."""
 
-TABLE_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
+TABLE_SUFFIXES = frozenset({".csv", ".txt"})
 PARQUET_SUFFIXES = frozenset({".parquet", ".geoparquet"})
 LEVEL_NAMES = {**{lv: lv for lv in LEVELS}, "grid supply point": "gsp",
                "bulk supply point": "bsp", "primary substation": "primary",
@@ -213,7 +213,7 @@ def _load(
     if path.suffix.lower() in TABLE_SUFFIXES:
         frame = read_csv_text(path)
         frame.index = pd.RangeIndex(2, 2 + len(frame))
-        return frame, None
+        return frame[~frame.map(is_blank).all(axis=1)], None  # blank lines keep row numbers
     data = _read_vector(path, layer)
     data.index = pd.RangeIndex(1, 1 + len(data))
     if not isinstance(data, gpd.GeoDataFrame) or data.active_geometry_name is None:

@@ -41,10 +41,9 @@ import pandas as pd
 
 from geoplan.errors import Problems
 from geoplan.sources._cells import is_blank, normalise_header, read_csv_text
-from geoplan.sources.base import GridTables, finish_grid
 
 # Row helpers shared by the table readers (proposed to move to geoplan.sources._cells).
-from geoplan.sources.ssen_gam import (
+from geoplan.sources._snapshot import (
     CellTable,
     date_text,
     grid_ref_columns,
@@ -56,6 +55,7 @@ from geoplan.sources.ssen_gam import (
     skip_nameless,
     snapshot_year,
 )
+from geoplan.sources.base import GridTables, finish_grid
 
 __all__ = ["COLUMNS", "FORMAT", "LABEL", "SHAPE", "read", "sniff"]
 
