@@ -36,7 +36,7 @@ def test_formats_lists_every_reader():
     result = run("layers", "formats")
     assert result.exit_code == 0
     for fmt in ("ssen-headroom-report", "ssen-gam", "ssen-dashboard", "nged-capacity",
-                "gb-primaries", "generic"):
+                "gb-primaries", "geoplan-gpkg", "generic"):
         assert fmt in result.output
 
 
@@ -228,3 +228,28 @@ def test_assign_needs_canonical_layers(tmp_path):
     result = run("layers", "assign", grid, grid, "-o", tmp_path / "a.csv")
     assert result.exit_code == 2
     assert "no layer 'zones'" in result.output
+
+
+def test_geoplan_output_reads_back_and_reselects(tmp_path):
+    grid = tmp_path / "g.gpkg"
+    assert run("layers", "convert", SAMPLE, "--kind", "substations", "-o", grid).exit_code == 0
+    result = run("layers", "validate", grid, "--kind", "substations")
+    assert result.exit_code == 0, result.output
+    assert "read as geoplan-gpkg" in result.output
+    assert "substations: 11 (gsp 2, bsp 1, primary 8)" in result.output
+    again = tmp_path / "n.gpkg"
+    assert run("layers", "convert", grid, "--kind", "substations", "--within", "Neighbourshire",
+               "-o", again).exit_code == 0
+    head = pyogrio.read_dataframe(again, layer="headroom")
+    assert set(head["substation_id"]) == {"primary-OLD_WHARF"}
+    assert len(head) == 5 * 3 * 14
+
+
+def test_vector_file_without_mapping_is_a_clear_error(tmp_path):
+    zones = tmp_path / "z.gpkg"
+    assert run("layers", "convert", _zone_file(tmp_path), "--kind", "zones", "-o",
+               zones).exit_code == 0
+    result = run("layers", "validate", zones, "--kind", "substations")
+    assert result.exit_code == 2
+    assert "a generic file needs a column mapping" in result.output
+    assert "--map name=" in result.output

@@ -1,8 +1,9 @@
 """Readers for the grid files DNOs publish, one module per format, chosen by their headers.
 
 Every reader module defines ``FORMAT`` (its name), ``LABEL`` (what users see), ``SHAPE``
-(``"workbook"``, ``"table"`` or ``"any"``), ``sniff(signature) -> bool`` (``signature`` is the
-list of sheet names of a workbook, or the normalised header cells of a CSV) and
+(``"workbook"``, ``"table"``, ``"vector"`` or ``"any"``), ``sniff(signature) -> bool``
+(``signature`` is the list of sheet names of a workbook, the normalised header cells of a CSV,
+or the layer names of a GeoPackage) and
 ``read(path, **options) -> GridTables``.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 from types import ModuleType
+
+import pyogrio
 
 from geoplan.errors import SourceFormatError, SourceNotFoundError
 from geoplan.sources._cells import normalise_header, open_workbook, read_csv_text
@@ -24,9 +27,11 @@ FORMATS: dict[str, str] = {
     "ssen-dashboard": "geoplan.sources.ssen_dashboard",
     "nged-capacity": "geoplan.sources.nged_capacity",
     "gb-primaries": "geoplan.sources.gb_primaries",
+    "geoplan-gpkg": "geoplan.sources.canonical",
     "generic": "geoplan.sources.generic",
 }
-"""Format name -> reader module, in detection order (``generic`` never auto-detects)."""
+"""Format name -> reader module, in detection order (``generic`` is the fallback for vector
+files and needs a column mapping)."""
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
 TABLE_SUFFIXES = frozenset({".csv", ".txt"})
@@ -47,6 +52,8 @@ def _signature(path: Path) -> tuple[str, list[str]]:
     if suffix in TABLE_SUFFIXES:
         frame = read_csv_text(path)
         return "table", [normalise_header(c) for c in frame.columns]
+    if suffix == ".gpkg":
+        return "vector", [str(name) for name, _ in pyogrio.list_layers(path)]
     return "vector", []
 
 
@@ -65,12 +72,12 @@ def detect_format(path: str | Path) -> str:
     if not path.exists():
         raise SourceNotFoundError(f"{path}: no such file")
     shape, signature = _signature(path)
-    if shape == "vector":
-        return "generic"
     for fmt in FORMATS:
         module = _reader(fmt)
         if module.SHAPE in (shape, "any") and fmt != "generic" and module.sniff(signature):
             return fmt
+    if shape == "vector":
+        return "generic"
     seen = signature[:12]
     raise SourceFormatError(
         f"{path.name}: not a grid format geoplan recognises (it has "
@@ -100,4 +107,10 @@ def read_grid(path: str | Path, fmt: str = "auto", **options: object) -> GridTab
     path = Path(path)
     if fmt == "auto":
         fmt = detect_format(path)
+    if fmt == "generic" and not options.get("columns"):
+        raise SourceFormatError(
+            f"{path.name}: a generic file needs a column mapping (fix: name its columns, e.g. "
+            "--map name='Site Name' --map headroom_mva='Headroom (MVA)'; for a published "
+            "DNO file, check --format)"
+        )
     return _reader(fmt).read(path, **options)
