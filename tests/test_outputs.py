@@ -59,7 +59,7 @@ def test_failure_keeps_the_old_file(tmp_path):
     write_geopackage(_layers(), path)
     before = path.read_bytes()
     broken = {"points": _layers()["points"], "bad": "not a frame"}
-    with pytest.raises(Exception):  # noqa: B017, PT011 - any writer failure
+    with pytest.raises(ValueError, match="DataFrame constructor not properly called"):
         write_geopackage(broken, path, overwrite=True)  # type: ignore[dict-item]
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.gpkg"]
