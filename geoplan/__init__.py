@@ -16,6 +16,12 @@ from geoplan.errors import (
     SourceFormatError,
     SourceNotFoundError,
 )
+from geoplan.grid import ancestors_of, graph_from_substations, headroom_for, match_names
+from geoplan.layers import open_layer, read_layers
+from geoplan.outputs import write_csv, write_geopackage
+from geoplan.sources import detect_format, read_grid
+from geoplan.supply import assign_zones
+from geoplan.zones import districts_from_file, zones_from_file
 
 try:
     __version__ = version("geoplan")
@@ -35,4 +41,17 @@ __all__ = [
     "SourceFormatError",
     "SourceNotFoundError",
     "__version__",
+    "ancestors_of",
+    "assign_zones",
+    "detect_format",
+    "districts_from_file",
+    "graph_from_substations",
+    "headroom_for",
+    "match_names",
+    "open_layer",
+    "read_grid",
+    "read_layers",
+    "write_csv",
+    "write_geopackage",
+    "zones_from_file",
 ]

@@ -56,3 +56,25 @@ def test_many_with_blanks_and_bad():
     assert x[0] == 410500.0
     assert np.isnan(x[1:]).all()
     assert bad == [4]
+
+
+@pytest.mark.parametrize(
+    ("place", "ref", "district"),
+    [
+        ("Carfax, Oxford", "SP 5129 0619", "E07000178"),
+        ("Banbury Cross", "SP 4540 4040", "E07000177"),
+        ("Witney Market Place", "SP 3570 0950", "E07000181"),
+        ("Abingdon Market Place", "SU 4970 9710", "E07000180"),
+        ("Henley-on-Thames Market Place", "SU 7600 8260", "E07000179"),
+    ],
+)
+def test_grid_reference_lands_in_its_district(real_data, place, ref, district):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from tests.conftest import real_file
+
+    districts = gpd.read_file(real_file(real_data, "boundaries/oxon_districts.geojson"))
+    districts = districts.to_crs("EPSG:27700")
+    inside = districts[districts.contains(Point(grid_ref_to_xy(ref)))]
+    assert inside["LAD13CD"].tolist() == [district], place
