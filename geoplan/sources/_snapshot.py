@@ -24,12 +24,14 @@ from geoplan.sources._cells import (
     is_blank,
     normalise_header,
     parse_number,
+    read_csv_text,
 )
 from geoplan.sources.base import lonlat_to_bng
 
 __all__ = [
     "LEVEL_NAMES",
     "CellTable",
+    "csv_table",
     "date_text",
     "grid_ref_columns",
     "in_file_order",
@@ -199,6 +201,25 @@ _DATE_FIX = "enter a date, a month such as 'March 2023', or leave the cell blank
 
 def _floats(values: Iterable[float | None]) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def csv_table(path: Path, wanted: dict[str, tuple[str, ...]], optional: Sequence[str],
+              notes: list[str], empty_fix: str) -> tuple[CellTable, Problems]:
+    """Read a one-row-per-substation CSV into a :class:`CellTable`, nameless rows skipped.
+
+    Raises at once when a required column is missing; an empty table is recorded in the
+    returned problems (with ``empty_fix``), so readers can add cell problems before raising.
+    """
+    frame = read_csv_text(path)
+    problems = Problems(path)
+    rows = [list(frame.columns), *frame.to_numpy().tolist()]
+    table = CellTable.from_rows(rows, 0, wanted, problems, optional=optional)
+    problems.raise_if_any()
+    assert table is not None  # a missing column was recorded and raised above
+    table = skip_nameless(table, notes, where="file")
+    if not len(table):
+        problems.add("the file has no substation rows", fix=empty_fix)
+    return table, problems
 
 
 def in_file_order(problems: Problems) -> Problems:

@@ -36,17 +36,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geoplan.errors import Problems
-from geoplan.sources._cells import normalise_header, read_csv_text
-
-# Row helpers shared by the table readers (proposed to move to geoplan.sources._cells).
+from geoplan.sources._cells import normalise_header
 from geoplan.sources._snapshot import (
     CellTable,
+    csv_table,
     in_file_order,
     lonlat_columns,
     place_points,
     published_headroom,
-    skip_nameless,
     snapshot_year,
 )
 from geoplan.sources.base import GridTables, finish_grid
@@ -138,16 +135,9 @@ def read(path: str | Path, *, year: int | None = None) -> GridTables:
         that cannot be read; every problem is listed at once.
     """
     path = Path(path)
-    frame = read_csv_text(path)
-    problems = Problems(path)
     notes: list[str] = []
-    rows = [list(frame.columns), *frame.to_numpy().tolist()]
-    table = CellTable.from_rows(rows, 0, COLUMNS, problems, optional=_OPTIONAL)
-    problems.raise_if_any()
-    assert table is not None  # a missing column was recorded and raised above
-    table = skip_nameless(table, notes, where="file")
-    if not len(table):
-        problems.add("the file has no substation rows", fix="download the capacity map CSV again")
+    table, problems = csv_table(path, COLUMNS, _OPTIONAL, notes,
+                                "download the capacity map CSV again")
     records = _records(table)
     headroom = table.numbers("headroom", _MVA_FIX)
     in_file_order(problems).raise_if_any()
