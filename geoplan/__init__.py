@@ -7,6 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from geoplan.errors import (
     AreaNotFoundError,
+    CRSError,
     GeoplanError,
     InfeasibleError,
     LayerSchemaError,
@@ -32,6 +33,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "AreaNotFoundError",
+    "CRSError",
     "GeoplanError",
     "InfeasibleError",
     "LayerSchemaError",

@@ -16,6 +16,7 @@ from pathlib import Path
 
 __all__ = [
     "AreaNotFoundError",
+    "CRSError",
     "GeoplanError",
     "InfeasibleError",
     "LayerSchemaError",
@@ -108,7 +109,11 @@ class LayerSchemaError(GeoplanError, ValueError):
     """A layer misses a canonical column or holds values of the wrong kind."""
 
 
-class MissingCRSError(GeoplanError, ValueError):
+class CRSError(GeoplanError, ValueError):
+    """A coordinate reference system is missing, unreadable, or contradicts the file's own."""
+
+
+class MissingCRSError(CRSError):
     """A spatial layer has no coordinate reference system and its format defines none."""
 
 

@@ -21,10 +21,11 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from geoplan.errors import AreaNotFoundError, MissingCRSError, SourceNotFoundError
-from geoplan.schemas import CRS, SUBSTATIONS, ZONES, LayerSchema, validate_layer
+from geoplan.errors import AreaNotFoundError, SourceNotFoundError
+from geoplan.schemas import SUBSTATIONS, ZONES, LayerSchema, validate_layer
 from geoplan.sources import read_grid
 from geoplan.sources.base import GridTables
+from geoplan.vector import read_vector, to_bng
 
 __all__ = ["KINDS", "LayerSet", "open_layer", "read_layers"]
 
@@ -165,18 +166,21 @@ def _is_boundary_file(within: str) -> bool:
 
 
 def _boundary(within: str) -> object:
-    frame = gpd.read_file(within, engine="pyogrio")
-    if frame.crs is None:
-        raise MissingCRSError(f"{Path(within).name}: the --within boundary has no CRS; "
-                              "set one in QGIS or with ogr2ogr -a_srs")
-    return frame.to_crs(CRS).union_all()
+    return to_bng(read_vector(within), within).union_all()
+
+
+def _nonempty(keep: np.ndarray, noun: str, within: str) -> np.ndarray:
+    if not keep.any():
+        raise AreaNotFoundError(f"no {noun} lies inside {Path(within).name} (fix: check the "
+                                "boundary covers the area, and that its CRS is right)")
+    return keep
 
 
 def _substations_within(grid: GridTables, within: str) -> np.ndarray:
     subs = grid.substations
     if _is_boundary_file(within):
-        area = _boundary(within)
-        return np.asarray(subs.geometry.notna() & subs.geometry.within(area))
+        keep = np.asarray(subs.geometry.notna() & subs.geometry.within(_boundary(within)))
+        return _nonempty(keep, "substation", within)
     if "areas" not in subs.columns:
         raise AreaNotFoundError(
             f"{grid.source.name} lists no areas to select {within!r} from "
@@ -194,8 +198,8 @@ def _substations_within(grid: GridTables, within: str) -> np.ndarray:
 
 def _zones_within(zones: gpd.GeoDataFrame, within: str) -> np.ndarray:
     if _is_boundary_file(within):
-        area = _boundary(within)
-        return np.asarray(zones.representative_point().within(area))
+        keep = np.asarray(zones.representative_point().within(_boundary(within)))
+        return _nonempty(keep, "zone", within)
     wanted = within.strip().casefold()
     keep = (zones["district_id"].fillna("").str.casefold().eq(wanted)
             | zones["district_name"].fillna("").str.casefold().eq(wanted)).to_numpy()

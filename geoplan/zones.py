@@ -30,21 +30,18 @@ from typing import NoReturn
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
-import pyproj
 import shapely
-from pyproj.exceptions import CRSError
 
 from geoplan.errors import (
     GeoplanError,
     LayerSchemaError,
-    MissingCRSError,
     Problem,
     Problems,
     SourceFormatError,
     SourceNotFoundError,
 )
 from geoplan.schemas import CRS, DISTRICTS, ZONES, LayerSchema, validate_layer
+from geoplan.vector import read_vector, to_bng
 
 __all__ = ["VECTOR_SUFFIXES", "districts_from_file", "zones_from_file"]
 
@@ -55,7 +52,6 @@ PathLike = str | os.PathLike[str]
 VECTOR_SUFFIXES = frozenset({".gpkg", ".shp", ".geojson", ".parquet", ".geoparquet", ".fgb"})
 """Suffixes read when ``paths`` is a directory (an explicit file may have any suffix)."""
 
-_PARQUET = frozenset({".parquet", ".geoparquet"})
 _AREA_CODE = re.compile(r"(OA|LSOA|MSOA)(\d\d)CD", re.IGNORECASE)
 _LAD_CODE = re.compile(r"LAD\w*CD", re.IGNORECASE)
 _LEVEL = {"OA": 0, "LSOA": 1, "MSOA": 2, "LAD": 3}
@@ -227,73 +223,14 @@ def _label(paths: PathLike | Sequence[PathLike], files: list[Path]) -> str:
 
 def _read_layer(path: Path, layer: str | None, crs: str | None) -> gpd.GeoDataFrame:
     """Read one layer of ``path``, refuse empty layers, and reproject it to EPSG:27700."""
-    if not path.is_file():
-        raise SourceNotFoundError(f"{path}: no such file")
-    if path.suffix.lower() in _PARQUET:
-        frame = _read_parquet(path, layer)
-    else:
-        frame = _read_ogr(path, layer)
-    if not isinstance(frame, gpd.GeoDataFrame):
+    frame = read_vector(path, layer)
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.active_geometry_name is None:
         _fail(SourceFormatError, path, "has no geometry column, so it is not a vector layer",
               "give a GeoPackage, Shapefile, GeoJSON or GeoParquet file of polygons")
     if frame.empty:
         _fail(LayerSchemaError, path, "layer is empty (no features)",
               "check the file, or pass layer= (--layer) to choose another layer")
-    return _to_bng(frame, path, crs)
-
-
-def _read_ogr(path: Path, layer: str | None) -> gpd.GeoDataFrame:
-    try:
-        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
-        _check_layer(path, layer, names)
-        return gpd.read_file(path, layer=layer, engine="pyogrio")
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
-        _fail(SourceFormatError, path, f"cannot be read as a vector file ({error})",
-              "give a GeoPackage, Shapefile, GeoJSON or GeoParquet file")
-
-
-def _read_parquet(path: Path, layer: str | None) -> gpd.GeoDataFrame:
-    _check_layer(path, layer, [path.stem])
-    try:
-        return gpd.read_parquet(path)
-    except (OSError, ValueError) as error:
-        _fail(SourceFormatError, path, f"cannot be read as GeoParquet ({error})",
-              "give a GeoPackage, Shapefile, GeoJSON or GeoParquet file "
-              "(see GeoDataFrame.to_parquet)")
-
-
-def _check_layer(path: Path, layer: str | None, names: list[str]) -> None:
-    if layer is None and len(names) > 1:
-        _fail(SourceFormatError, path, f"holds several layers {names}",
-              "pass layer= (--layer) to choose one")
-    if layer is not None and layer not in names:
-        _fail(SourceNotFoundError, path, f"has no layer {layer!r}; available layers: {names}",
-              f"pass one of {names} as layer= (--layer)")
-
-
-def _to_bng(frame: gpd.GeoDataFrame, path: Path | str, crs: str | None) -> gpd.GeoDataFrame:
-    if crs is not None:
-        try:
-            declared = pyproj.CRS.from_user_input(crs)
-        except CRSError:
-            _fail(MissingCRSError, path, f"crs={crs!r} is not a coordinate reference system",
-                  'pass an EPSG code such as crs="EPSG:27700" (--crs)')
-        if frame.crs is None:
-            frame = frame.set_crs(declared)
-        elif not _same_crs(frame.crs, declared):
-            _fail(LayerSchemaError, path,
-                  f"declares CRS {frame.crs.to_string()} but crs={crs!r} was given",
-                  "drop crs= (--crs): it only declares a CRS for files that have none")
-    if frame.crs is None:
-        _fail(MissingCRSError, path, "has no coordinate reference system (CRS)",
-              'declare it with crs="EPSG:xxxx" (--crs), e.g. "EPSG:27700" for British '
-              "National Grid; geoplan never guesses")
-    return frame.to_crs(CRS)
-
-
-def _same_crs(first: pyproj.CRS, second: pyproj.CRS) -> bool:
-    epsg = first.to_epsg()
-    return bool(first == second or (epsg is not None and epsg == second.to_epsg()))
+    return to_bng(frame, path, crs)
 
 
 def _zone_roles(raw: gpd.GeoDataFrame, path: Path, id_column: str | None,
@@ -475,7 +412,7 @@ def _load_districts(districts: PathLike | gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if not isinstance(districts, gpd.GeoDataFrame):
         return districts_from_file(districts)
     canonical = {"district_id", "district_name"} <= set(districts.columns)
-    frame = _to_bng(districts, "districts GeoDataFrame", None)
+    frame = to_bng(districts, "districts GeoDataFrame")
     return _districts_from_frame(frame, "districts GeoDataFrame",
                                  "district_id" if canonical else None,
                                  "district_name" if canonical else None)

@@ -253,3 +253,34 @@ def test_vector_file_without_mapping_is_a_clear_error(tmp_path):
     assert result.exit_code == 2
     assert "a generic file needs a column mapping" in result.output
     assert "--map name=" in result.output
+
+
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")  # the naive file is on purpose
+def test_within_a_boundary_file_for_zones_and_substations(tmp_path):
+    from shapely.geometry import box
+
+    boundary = tmp_path / "area.geojson"
+    gpd.GeoDataFrame(geometry=[box(450000, 205000, 450200, 207000)],
+                     crs="EPSG:27700").to_crs("EPSG:4326").to_file(boundary)
+    zones = tmp_path / "z.gpkg"
+    result = run("layers", "convert", _zone_file(tmp_path), "--kind", "zones", "--within",
+                 boundary, "-o", zones)
+    assert result.exit_code == 0, result.output
+    assert gpd.read_file(zones, layer="zones")["zone_id"].tolist() == ["E1", "E2"]
+    grid = tmp_path / "g.gpkg"
+    assert run("layers", "convert", SAMPLE, "--kind", "substations", "--within", boundary,
+               "-o", grid).exit_code == 0
+    subs = gpd.read_file(grid, layer="substations")
+    # Riverside (SP 50120 05530) is the only primary inside; its BSP and GSP come with it
+    assert sorted(subs["substation_id"]) == ["bsp-MILLFORD", "gsp-EASTBROOK",
+                                             "primary-RIVERSIDE"]
+    elsewhere = tmp_path / "elsewhere.geojson"
+    gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)], crs="EPSG:27700").to_file(elsewhere)
+    empty = run("layers", "validate", SAMPLE, "--kind", "substations", "--within", elsewhere)
+    assert empty.exit_code == 2
+    assert "no substation lies inside elsewhere.geojson" in empty.output
+    naive = tmp_path / "naive.gpkg"
+    gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)]).to_file(naive)
+    bad = run("layers", "validate", SAMPLE, "--kind", "substations", "--within", naive)
+    assert bad.exit_code == 2
+    assert "naive.gpkg: the file declares no coordinate reference system" in bad.output

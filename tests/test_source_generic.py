@@ -11,7 +11,7 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import Point, box
 
-from geoplan.errors import MissingCRSError, SourceFormatError, SourceNotFoundError
+from geoplan.errors import CRSError, MissingCRSError, SourceFormatError, SourceNotFoundError
 from geoplan.osgb import grid_ref_to_xy
 from geoplan.sources import detect_format, generic, read_grid
 from tests.conftest import real_file
@@ -188,7 +188,7 @@ def test_repeated_headroom_rows_are_refused(tmp_path: Path) -> None:
 
 
 def test_bad_crs_text_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(SourceFormatError, match=r"crs='EPSG:nope' is not a coordinate "
+    with pytest.raises(CRSError, match=r"crs='EPSG:nope' is not a coordinate "
                                                 r"reference system \(fix: give an EPSG"):
         generic.read(write(tmp_path, "Name,E,N\nA,1,2\n"),
                      columns={"name": "Name", "x": "E", "y": "N"}, crs="EPSG:nope")
@@ -253,7 +253,7 @@ def test_vector_file_without_crs_needs_crs_argument(tmp_path: Path, suffix: str)
 def test_declared_crs_is_never_overridden(tmp_path: Path) -> None:
     path = tmp_path / "subs.geojson"
     points_frame().to_file(path, engine="pyogrio")
-    with pytest.raises(SourceFormatError, match=r"declares CRS EPSG:4326 but "
+    with pytest.raises(CRSError, match=r"declares CRS EPSG:4326 but "
                                                 r"crs='EPSG:27700' was given \(fix: drop crs="):
         generic.read(path, columns={"name": "SITE"}, crs="EPSG:27700")
 
@@ -291,7 +291,7 @@ def test_unreadable_and_missing_files(tmp_path: Path) -> None:
     with pytest.raises(SourceNotFoundError, match=r"absent\.gpkg: no such file"):
         generic.read(tmp_path / "absent.gpkg", columns={"name": "x"})
     junk = write(tmp_path, "not a geopackage", "junk.gpkg")
-    with pytest.raises(SourceFormatError, match=r"junk\.gpkg: not a readable CSV or vector"):
+    with pytest.raises(SourceFormatError, match=r"junk\.gpkg: cannot be read as a vector file"):
         generic.read(junk, columns={"name": "x"})
 
 

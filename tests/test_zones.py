@@ -14,6 +14,7 @@ import shapely
 from shapely.geometry import Point, Polygon, box
 
 from geoplan.errors import (
+    CRSError,
     LayerSchemaError,
     MissingCRSError,
     SourceFormatError,
@@ -335,7 +336,7 @@ def test_missing_crs_is_refused_with_the_fix(tmp_path: Path) -> None:
 
 def test_crs_never_relabels_a_declared_crs(tmp_path: Path) -> None:
     path = write(grid().to_crs("EPSG:3857"), tmp_path / "merc.gpkg")
-    with pytest.raises(LayerSchemaError, match=r"merc\.gpkg.*EPSG:3857.*drop crs="):
+    with pytest.raises(CRSError, match=r"merc\.gpkg.*EPSG:3857.*drop crs="):
         zones_from_file(path, crs="EPSG:27700")
     assert len(zones_from_file(path, crs="EPSG:3857")) == 9
 
@@ -343,7 +344,7 @@ def test_crs_never_relabels_a_declared_crs(tmp_path: Path) -> None:
 @pytest.mark.filterwarnings("ignore:'crs' was not provided")
 def test_unknown_crs_string(tmp_path: Path) -> None:
     path = write(grid().set_crs(None, allow_override=True), tmp_path / "nocrs.gpkg")
-    with pytest.raises(MissingCRSError, match=r"nocrs\.gpkg.*'EPSG:nonsense'"):
+    with pytest.raises(CRSError, match=r"nocrs\.gpkg.*'EPSG:nonsense'"):
         zones_from_file(path, crs="EPSG:nonsense")
 
 

@@ -45,22 +45,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import pyproj
 import shapely
-from pyproj.exceptions import CRSError
 
-from geoplan.errors import MissingCRSError, Problems, SourceFormatError, SourceNotFoundError
+from geoplan.errors import Problems, SourceNotFoundError
 from geoplan.grid import name_key
 from geoplan.osgb import grid_refs_to_xy
 from geoplan.schemas import CRS, LEVELS, SEASONS
 from geoplan.sources._cells import is_blank, normalise_header, parse_number, read_csv_text
 from geoplan.sources.base import GridTables, finish_grid, lonlat_to_bng
+from geoplan.vector import parse_crs, read_vector, to_bng
 
 __all__ = ["FORMAT", "KEYS", "LABEL", "SHAPE", "read", "sniff"]
 
@@ -90,7 +88,6 @@ KEYS: dict[str, str] = {
 """Canonical mapping keys and what the mapped column must hold."""
 
 TABLE_SUFFIXES = frozenset({".csv", ".txt"})
-PARQUET_SUFFIXES = frozenset({".parquet", ".geoparquet"})
 LEVEL_NAMES = {**{lv: lv for lv in LEVELS}, "grid supply point": "gsp",
                "bulk supply point": "bsp", "primary substation": "primary",
                "secondary substation": "secondary"}
@@ -214,65 +211,12 @@ def _load(
         frame = read_csv_text(path)
         frame.index = pd.RangeIndex(2, 2 + len(frame))
         return frame[~frame.map(is_blank).all(axis=1)], None  # blank lines keep row numbers
-    data = _read_vector(path, layer)
+    data = read_vector(path, layer)
     data.index = pd.RangeIndex(1, 1 + len(data))
     if not isinstance(data, gpd.GeoDataFrame) or data.active_geometry_name is None:
         return pd.DataFrame(data), None  # an attribute table: located like a CSV
-    geometry = _to_bng(data.geometry, path, crs, problems)
+    geometry = to_bng(data.geometry, path, crs)
     return pd.DataFrame(data.drop(columns=data.geometry.name)), geometry
-
-
-def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
-    if path.suffix.lower() not in PARQUET_SUFFIXES:
-        layers = [str(name) for name in _unreadable_as(path, pyogrio.list_layers)[:, 0]]
-        if layer is not None and layer not in layers:
-            raise SourceNotFoundError(f"{path.name}: layer {layer!r} not found; the file has "
-                                      f"layers {layers} (fix: pass one of them as layer=)")
-        if layer is None and len(layers) > 1:
-            raise SourceFormatError(f"{path.name}: the file has layers {layers}; say which "
-                                    "to read (fix: pass layer= or --layer)")
-        return _unreadable_as(path, gpd.read_file, engine="pyogrio", layer=layer)
-    return _unreadable_as(path, gpd.read_parquet)
-
-
-def _unreadable_as(path: Path, reader: Callable[..., Any], **options: object) -> Any:
-    """Call ``reader(path, **options)``, turning read failures into a SourceFormatError."""
-    try:
-        return reader(path, **options)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError,
-            OSError) as exc:
-        raise SourceFormatError(
-            f"{path.name}: not a readable CSV or vector file ({exc}) (fix: use a .csv, or a "
-            "format GDAL reads such as .gpkg, .shp, .geojson, or GeoParquet)"
-        ) from exc
-
-
-def _to_bng(
-    geometry: gpd.GeoSeries, path: Path, crs: str | None, problems: Problems
-) -> gpd.GeoSeries:
-    given = _crs(crs)
-    if geometry.crs is None:
-        if given is None:
-            raise MissingCRSError(
-                f"{path.name}: the file declares no coordinate reference system (fix: pass "
-                "crs= or --crs, e.g. 'EPSG:27700' for eastings/northings or 'EPSG:4326' for "
-                "longitude/latitude)"
-            )
-        geometry = geometry.set_crs(given)
-    elif given is not None and not given.equals(geometry.crs):
-        problems.add(f"the file declares CRS {geometry.crs.to_string()} but crs={crs!r} was "
-                     "given", fix="drop crs=: it is only for files that declare no CRS")
-    return geometry.to_crs(CRS)
-
-
-def _crs(crs: str | None) -> pyproj.CRS | None:
-    if crs is None:
-        return None
-    try:
-        return pyproj.CRS.from_user_input(crs)
-    except CRSError as exc:
-        raise SourceFormatError(f"crs={crs!r} is not a coordinate reference system (fix: give "
-                                "an EPSG code such as 'EPSG:27700' or 'EPSG:4326')") from exc
 
 
 # --- the mapping and options ----------------------------------------------------------------
@@ -476,7 +420,7 @@ def _xy(
         return _checked(frame.index, (x, y), (x, y), "geometry", problems)
     if "x" in mapped and "y" in mapped:
         a, b = (_numbers(frame[mapped[k]], problems, mapped[k]).to_numpy() for k in ("x", "y"))
-        given = _crs(crs)
+        given = parse_crs(crs)
         x, y = (a, b) if given is None else pyproj.Transformer.from_crs(
             given, CRS, always_xy=True).transform(a, b)
         hint = np.where(_degrees(a, b), "; the values look like degrees: map them as lon and "
