@@ -13,10 +13,12 @@ from collections.abc import Iterable
 
 import numpy as np
 
-__all__ = ["grid_ref_to_xy", "grid_refs_to_xy"]
+__all__ = ["BNG_EXTENT", "grid_ref_to_xy", "grid_refs_to_xy"]
 
 _PATTERN = re.compile(r"^([A-HJ-Z])([A-HJ-Z])((?:\d\d)*)$")
 _SQUARE_M = 100_000
+BNG_EXTENT = (0.0, 0.0, 700_000.0, 1_300_000.0)
+"""Bounds (xmin, ymin, xmax, ymax) of the British National Grid in metres."""
 
 
 def _letter_index(letter: str) -> int:
@@ -58,7 +60,8 @@ def grid_ref_to_xy(ref: str) -> tuple[float, float]:
     first, second = _letter_index(match.group(1)), _letter_index(match.group(2))
     square_e = ((first - 2) % 5) * 5 + second % 5
     square_n = (19 - (first // 5) * 5) - second // 5
-    if not (0 <= square_e <= 7 and 0 <= square_n <= 12):
+    east0, north0 = square_e * _SQUARE_M, square_n * _SQUARE_M
+    if not (0 <= east0 < BNG_EXTENT[2] and 0 <= north0 < BNG_EXTENT[3]):
         raise ValueError(f"{ref!r} names a square outside the British National Grid")
     digits = match.group(3)
     half = len(digits) // 2

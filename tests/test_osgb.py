@@ -78,3 +78,9 @@ def test_grid_reference_lands_in_its_district(real_data, place, ref, district):
     districts = districts.to_crs("EPSG:27700")
     inside = districts[districts.contains(Point(grid_ref_to_xy(ref)))]
     assert inside["LAD13CD"].tolist() == [district], place
+
+
+@pytest.mark.parametrize("ref", ["AA 00 00", "ZZ 10 10", "TZ 10 10"])
+def test_squares_outside_the_grid(ref):
+    with pytest.raises(ValueError, match="names a square outside the British National Grid"):
+        grid_ref_to_xy(ref)

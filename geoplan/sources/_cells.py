@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -19,14 +20,17 @@ from geoplan.errors import Problems, SourceFormatError, SourceNotFoundError
 
 __all__ = [
     "BLANKS",
+    "cell_text",
     "excel_column",
     "find_columns",
     "is_blank",
     "normalise_header",
     "open_workbook",
     "parse_number",
+    "parse_numbers",
     "read_csv_text",
     "sheet_rows",
+    "text_cells",
 ]
 
 BLANKS = frozenset({"", "-", "n/a", "na", "#n/a", "none", "null", "nan", "tbc", "no data"})
@@ -79,6 +83,51 @@ def parse_number(value: object) -> float | None:
     if not _NUMBER.match(text):
         raise ValueError(f"{value!r} is not a number")
     return float(text)
+
+
+def cell_text(value: object) -> str | None:
+    """Return a cell as text: None for blanks, whole floats without ``.0``, spaces folded.
+
+    Examples
+    --------
+    >>> cell_text("  Osney  Mead "), cell_text(1234.0), cell_text("N/A")
+    ('Osney Mead', '1234', None)
+    """
+    if is_blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+def text_cells(cells: pd.Series) -> pd.Series:
+    """Apply :func:`cell_text` to a column, keeping ``None`` (not NaN) in an object Series."""
+    text = cells.astype(object).map(cell_text).astype(object)
+    return text.where(text.notna(), None)
+
+
+def parse_numbers(cells: pd.Series) -> tuple[pd.Series, list[tuple[object, str]]]:
+    """Parse a column of cells as floats, vectorised where the cells are plain numbers.
+
+    Returns
+    -------
+    values : pandas.Series
+        Floats, NaN for blanks and for bad cells.
+    bad : list of (index label, message)
+        Every cell that is neither blank nor a number (see :func:`parse_number`).
+    """
+    if pd.api.types.is_numeric_dtype(cells) and not pd.api.types.is_bool_dtype(cells):
+        return cells.astype(float), []
+    values = pd.to_numeric(cells.astype(object), errors="coerce").astype(float)
+    bad = []
+    for label in cells.index[values.isna().to_numpy() & ~cells.map(is_blank).to_numpy()]:
+        try:
+            parsed = parse_number(cells[label])
+        except ValueError as exc:
+            bad.append((label, str(exc)))
+        else:
+            values[label] = np.nan if parsed is None else parsed
+    return values, bad
 
 
 def excel_column(index: int) -> str:

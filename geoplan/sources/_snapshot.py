@@ -20,13 +20,14 @@ import pandas as pd
 from geoplan.errors import Problems
 from geoplan.osgb import grid_refs_to_xy
 from geoplan.sources._cells import (
+    cell_text,
     find_columns,
     is_blank,
     normalise_header,
     parse_number,
     read_csv_text,
 )
-from geoplan.sources.base import lonlat_to_bng
+from geoplan.sources.base import GB_LAT_RANGE, GB_LON_RANGE, lonlat_to_bng
 
 __all__ = [
     "LEVEL_NAMES",
@@ -58,10 +59,8 @@ LEVEL_NAMES: dict[str, str] = {
 _AGREE_M = 1_000.0  # lat/lon and grid reference further apart than this are reported
 
 
-_LAT_RANGE = (49.0, 61.5)  # Great Britain with its islands, WGS84 degrees
 
 
-_LON_RANGE = (-9.0, 2.5)
 
 
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
@@ -148,7 +147,7 @@ class CellTable:
 
     def texts(self, key: str) -> list[str | None]:
         """Cells as stripped text with inner whitespace folded; None for blanks."""
-        return [_text(value) for value in self.values(key)]
+        return [cell_text(value) for value in self.values(key)]
 
     def parse(self, key: str, parser: Callable[[object], _T], fix: str, default: _T) -> list[_T]:
         """Apply ``parser`` to every cell; a ``ValueError`` is recorded and gives ``default``."""
@@ -173,14 +172,6 @@ class CellTable:
     def problem(self, key: str, row: int, message: str, fix: str) -> None:
         """Record a problem in the cell of column ``key`` on file row ``row``."""
         self.problems.add(message, row=row, column=self.headers[self.columns[key]], fix=fix)
-
-
-def _text(value: object) -> str | None:
-    if is_blank(value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return " ".join(str(value).split())
 
 
 def _level(value: object) -> str:
@@ -352,8 +343,8 @@ def lonlat_columns(table: CellTable, lat: str = "lat",
     A value outside Great Britain is recorded as a problem.
     """
     fix = "give WGS84 decimal degrees and check latitude and longitude are not swapped"
-    lats = table.parse(lat, _in_range("latitude", _LAT_RANGE), fix, None)
-    lons = table.parse(lon, _in_range("longitude", _LON_RANGE), fix, None)
+    lats = table.parse(lat, _in_range("latitude", GB_LAT_RANGE), fix, None)
+    lons = table.parse(lon, _in_range("longitude", GB_LON_RANGE), fix, None)
     return _floats(lats), _floats(lons)
 
 

@@ -34,11 +34,16 @@ from geoplan.grid import name_key
 from geoplan.schemas import CRS, HEADROOM, LEVELS, SUBSTATIONS, validate_layer
 from geoplan.sources._cells import is_blank
 
-__all__ = ["GridTables", "finish_grid", "lonlat_to_bng"]
+__all__ = ["GB_LAT_RANGE", "GB_LON_RANGE", "GridTables", "finish_grid", "lonlat_to_bng"]
 
 logger = logging.getLogger(__name__)
 
 _TO_BNG = Transformer.from_crs("EPSG:4326", CRS, always_xy=True)
+
+GB_LON_RANGE = (-9.0, 2.5)
+"""Longitudes (WGS84 degrees) of Great Britain with its islands; outside is a bad location."""
+GB_LAT_RANGE = (49.0, 61.5)
+"""Latitudes (WGS84 degrees) of Great Britain with its islands."""
 _UPSTREAM = {"bsp": ("gsp_name",), "primary": ("bsp_name", "gsp_name"),
              "secondary": ("bsp_name", "gsp_name")}
 _LEVEL_OF = {"gsp_name": "gsp", "bsp_name": "bsp"}

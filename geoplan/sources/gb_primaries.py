@@ -41,10 +41,17 @@ from geoplan.sources._cells import (
     find_columns,
     is_blank,
     normalise_header,
-    parse_number,
+    parse_numbers,
     read_csv_text,
+    text_cells,
 )
-from geoplan.sources.base import GridTables, finish_grid, lonlat_to_bng
+from geoplan.sources.base import (
+    GB_LAT_RANGE,
+    GB_LON_RANGE,
+    GridTables,
+    finish_grid,
+    lonlat_to_bng,
+)
 
 __all__ = ["COLUMNS", "FORMAT", "LABEL", "SHAPE", "read", "sniff"]
 
@@ -65,8 +72,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 
 _OPTIONAL = ("power_factor",)
 _FIRST_ROW = 2  # file row of the first data row (row 1 is the header)
-_LON_RANGE = (-9.0, 2.5)  # Great Britain, with its islands, in WGS84 degrees
-_LAT_RANGE = (49.0, 61.5)
 _PAIR = r"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*,\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*$"
 
 
@@ -181,8 +186,8 @@ def _records(
     x, y = _locations(cells["lonlat"], problems, headers["lonlat"], notes)
     numbers = {key: _numbers(cells[key], problems, headers.get(key, "PF"))
                for key in ("firm_capacity_mva", "peak_demand_mva", "power_factor")}
-    gsp = _text_or_none(cells["gsp_name"])
-    dno = _text_or_none(cells["dno"])
+    gsp = text_cells(cells["gsp_name"])
+    dno = text_cells(cells["dno"])
     if gsp.isna().any():
         notes.append(f"{int(gsp.isna().sum())} primaries name no GSP; they have no parent")
     _note_negative_firm(cells, numbers["firm_capacity_mva"], notes)
@@ -210,23 +215,12 @@ def _gsp_records(records: pd.DataFrame) -> pd.DataFrame:
                          "dno": first["dno"]}).reset_index(drop=True)
 
 
-def _text_or_none(cells: pd.Series) -> pd.Series:
-    """Text cells as an object column, with ``None`` (not NaN) for blanks."""
-    values = cells.astype(object)
-    return values.where(~values.map(is_blank), None)
-
-
 def _numbers(cells: pd.Series, problems: Problems, column: str) -> pd.Series:
     """Parse text cells as floats; blanks give NaN, other text is recorded as a problem."""
-    values = pd.to_numeric(cells, errors="coerce").astype(float)
-    for row in cells.index[values.isna() & ~cells.map(is_blank)]:
-        try:
-            parsed = parse_number(cells[row])
-        except ValueError as exc:
-            problems.add(str(exc), row=row, column=column,
-                         fix="enter a number in MVA, or leave the cell blank")
-        else:
-            values[row] = np.nan if parsed is None else parsed
+    values, bad = parse_numbers(cells)
+    for row, message in bad:
+        problems.add(message, row=row, column=column,
+                     fix="enter a number in MVA, or leave the cell blank")
     return values
 
 
@@ -238,8 +232,8 @@ def _locations(
     lon = np.array(pd.to_numeric(pairs[0], errors="coerce"), dtype=float)
     lat = np.array(pd.to_numeric(pairs[1], errors="coerce"), dtype=float)
     blank = cells.map(is_blank).to_numpy()
-    inside = ((lon >= _LON_RANGE[0]) & (lon <= _LON_RANGE[1])
-              & (lat >= _LAT_RANGE[0]) & (lat <= _LAT_RANGE[1]))
+    inside = ((lon >= GB_LON_RANGE[0]) & (lon <= GB_LON_RANGE[1])
+              & (lat >= GB_LAT_RANGE[0]) & (lat <= GB_LAT_RANGE[1]))
     for row, value, lo, la in zip(cells.index[~blank & ~inside], cells[~blank & ~inside],
                                   lon[~blank & ~inside], lat[~blank & ~inside], strict=True):
         problems.add(_location_message(value, lo, la), row=row, column=column,
@@ -256,10 +250,11 @@ def _locations(
 def _location_message(value: object, lon: float, lat: float) -> str:
     if np.isnan(lon) or np.isnan(lat):
         return f"{value!r} is not a 'longitude,latitude' pair"
-    swapped = (_LAT_RANGE[0] <= lon <= _LAT_RANGE[1]) and (_LON_RANGE[0] <= lat <= _LON_RANGE[1])
+    swapped = (GB_LAT_RANGE[0] <= lon <= GB_LAT_RANGE[1]
+               and GB_LON_RANGE[0] <= lat <= GB_LON_RANGE[1])
     hint = "; the two numbers look swapped" if swapped else ""
-    return (f"{value!r} is outside Great Britain (longitude {_LON_RANGE}, latitude "
-            f"{_LAT_RANGE}){hint}")
+    return (f"{value!r} is outside Great Britain (longitude {GB_LON_RANGE}, latitude "
+            f"{GB_LAT_RANGE}){hint}")
 
 
 def _note_negative_firm(cells: pd.DataFrame, firm: pd.Series, notes: list[str]) -> None:

@@ -54,9 +54,16 @@ import shapely
 
 from geoplan.errors import Problems, SourceNotFoundError
 from geoplan.grid import name_key
-from geoplan.osgb import grid_refs_to_xy
+from geoplan.osgb import BNG_EXTENT, grid_refs_to_xy
 from geoplan.schemas import CRS, LEVELS, SEASONS
-from geoplan.sources._cells import is_blank, normalise_header, parse_number, read_csv_text
+from geoplan.sources._cells import (
+    cell_text,
+    is_blank,
+    normalise_header,
+    parse_numbers,
+    read_csv_text,
+    text_cells,
+)
 from geoplan.sources.base import GridTables, finish_grid, lonlat_to_bng
 from geoplan.vector import parse_crs, read_vector, to_bng
 
@@ -99,7 +106,6 @@ _LOCATIONS = (("x", "y"), ("lon", "lat"), ("grid_ref",))
 _TEXT_KEYS = ("name", "substation_id", "parent_id", "gsp_name", "bsp_name", "scenario")
 _NUMBER_KEYS = ("firm_capacity_mva", "peak_demand_mva", "headroom_mva")
 _IDENTITY = ("name", "level", "parent_source_id", "gsp_name", "bsp_name", "x", "y")
-_BNG_EXTENT = (0.0, 0.0, 700_000.0, 1_300_000.0)
 _MAX_LISTED = 10  # cells listed per column before the rest are summarised
 
 
@@ -331,35 +337,16 @@ def _require(rows: pd.DataFrame, mapped: dict[str, str], key: str, problems: Pro
                 lambda _: f"the row has no {key}", f"fill in the {key} or delete the row")
 
 
-def _cell_text(value: object) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)) or is_blank(value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def _text(values: pd.Series) -> pd.Series:
-    """Cells as stripped text in an object column, ``None`` for blanks."""
-    text = values.astype(object).map(_cell_text).astype(object)
-    return text.where(text.notna(), None)
+    """Cells as text in an object column, ``None`` for blanks."""
+    return text_cells(values)
 
 
 def _numbers(values: pd.Series, problems: Problems, column: str) -> pd.Series:
     """Cells as floats; blanks give NaN, other text is a problem (and NaN)."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return values.astype(float)
-    out = pd.to_numeric(values.astype(object), errors="coerce").astype(float)
-    bad = []
-    for row in values.index[out.isna() & ~values.map(_cell_text).isna()]:
-        try:
-            parsed = parse_number(values[row])
-        except ValueError:
-            bad.append(row)
-        else:
-            out[row] = np.nan if parsed is None else parsed
-    _report(problems, bad, values, column, lambda v: f"{v!r} is not a number",
-            "enter a number, or leave the cell blank")
+    out, bad = parse_numbers(values)
+    _report(problems, [row for row, _ in bad], values, column,
+            lambda v: f"{v!r} is not a number", "enter a number, or leave the cell blank")
     return out
 
 
@@ -450,7 +437,7 @@ def _points(geometry: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
 def _grid_refs(
     values: pd.Series, column: str, problems: Problems
 ) -> tuple[np.ndarray, np.ndarray]:
-    x, y, bad = grid_refs_to_xy(values.map(_cell_text))
+    x, y, bad = grid_refs_to_xy(values.map(cell_text))
     _report(problems, values.index[bad], values, column,
             lambda v: f"{v!r} is not an OS grid reference",
             "write references like 'SP 51259 05741', or leave the cell blank")
@@ -472,7 +459,7 @@ def _checked(
     """
     a, b = written
     x, y = np.asarray(bng[0], dtype=float), np.asarray(bng[1], dtype=float)
-    xmin, ymin, xmax, ymax = _BNG_EXTENT
+    xmin, ymin, xmax, ymax = BNG_EXTENT
     inside = (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
     outside = np.isfinite(a) & np.isfinite(b) & ~inside
     hints = np.full(len(a), "") if hint is None else hint

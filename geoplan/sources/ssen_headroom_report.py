@@ -23,7 +23,6 @@ the Way), ``ST`` (System Transformation) and ``SP`` (Steady Progression).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from geoplan.errors import Problems
 from geoplan.grid import name_key
 from geoplan.osgb import grid_ref_to_xy
 from geoplan.sources._cells import (
+    cell_text,
     excel_column,
     find_columns,
     is_blank,
@@ -245,12 +245,7 @@ def _cell(row: list[object], column: int) -> object:
 def _text(row: list[object], column: int | None) -> str | None:
     if column is None:
         return None
-    value = _cell(row, column)
-    if is_blank(value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return re.sub(r"\s+", " ", str(value)).strip()
+    return cell_text(_cell(row, column))
 
 
 def _blocks(
