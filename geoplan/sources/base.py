@@ -44,8 +44,6 @@ GB_LON_RANGE = (-9.0, 2.5)
 """Longitudes (WGS84 degrees) of Great Britain with its islands; outside is a bad location."""
 GB_LAT_RANGE = (49.0, 61.5)
 """Latitudes (WGS84 degrees) of Great Britain with its islands."""
-_UPSTREAM = {"bsp": ("gsp_name",), "primary": ("bsp_name", "gsp_name"),
-             "secondary": ("bsp_name", "gsp_name")}
 _LEVEL_OF = {"gsp_name": "gsp", "bsp_name": "bsp"}
 _HELPER_COLUMNS = ["x", "y", "gsp_name", "bsp_name", "source_id", "parent_source_id", "scope"]
 
@@ -144,8 +142,7 @@ def finish_grid(
     GridTables
     """
     notes = list(warnings)
-    records = _add_missing_parents(_with_defaults(records.copy()))
-    records = _blank_to_none(records)
+    records = _add_missing_parents(_blank_to_none(_with_defaults(records.copy())))
     records["substation_id"] = _assign_ids(records, notes)
     records["parent_id"] = _resolve_parents(records, notes)
     subs = _to_substations(records)
@@ -164,7 +161,7 @@ def _with_defaults(records: pd.DataFrame) -> pd.DataFrame:
     for column in ("firm_capacity_mva", "peak_demand_mva"):
         if column not in records:
             records[column] = np.nan
-    records["_key"] = records["name"].map(name_key)
+    records["_key"] = _keys(records["name"])
     records["_order"] = np.arange(len(records))
     return records
 
@@ -177,28 +174,43 @@ def _blank_to_none(records: pd.DataFrame) -> pd.DataFrame:
     return records
 
 
+def _keys(names: pd.Series) -> pd.Series:
+    """:func:`name_key` of every name, computed once per distinct spelling."""
+    distinct = pd.unique(names.dropna())
+    return names.map(dict(zip(distinct, map(name_key, distinct), strict=True)))
+
+
+def _idents(scope: pd.Series, level: object, key: pd.Series) -> pd.MultiIndex:
+    """(scope, level, name key) of each row; a missing scope is ``""``."""
+    levels = level if isinstance(level, pd.Series) else pd.Series(level, index=key.index)
+    return pd.MultiIndex.from_arrays([scope.fillna("").to_numpy(), levels.to_numpy(),
+                                      key.to_numpy()])
+
+
 def _add_missing_parents(records: pd.DataFrame) -> pd.DataFrame:
-    """Append an unlocated row for each upstream GSP/BSP named but not listed."""
-    known = set(zip(records["scope"].fillna(""), records["level"], records["_key"], strict=True))
-    extra = []
+    """Append an unlocated row for each upstream GSP/BSP named but not listed.
+
+    The first spelling met in file order names the new row; a new BSP row takes the GSP
+    written beside that first mention.
+    """
+    known = _idents(records["scope"], records["level"], records["_key"])
+    added = []
     for column in ("gsp_name", "bsp_name"):
         level = _LEVEL_OF[column]
-        named = records[~records[column].map(is_blank)]
-        for _, row in named.iterrows():
-            key = name_key(row[column])
-            scope = None if is_blank(row["scope"]) else row["scope"]
-            ident = (scope or "", level, key)
-            if ident in known:
-                continue
-            known.add(ident)
-            extra.append({"name": str(row[column]).strip(), "level": level, "_key": key,
-                          "scope": scope,
-                          "gsp_name": row["gsp_name"] if level == "bsp" else None})
-    if not extra:
+        named = records[records[column].notna()]
+        rows = pd.DataFrame({"name": named[column].astype(str).str.strip(), "level": level,
+                             "_key": _keys(named[column]), "scope": named["scope"],
+                             "gsp_name": named["gsp_name"] if level == "bsp" else None})
+        rows = rows.drop_duplicates(subset=["scope", "_key"])
+        idents = _idents(rows["scope"], level, rows["_key"])
+        new = ~idents.isin(known)
+        added.append(rows[new])
+        known = known.append(idents[new])
+    extra = pd.concat(added, ignore_index=True) if added else pd.DataFrame()
+    if extra.empty:
         return records
-    added = pd.DataFrame(extra)
-    added["_order"] = len(records) + np.arange(len(added))
-    return pd.concat([records, added], ignore_index=True)
+    extra["_order"] = len(records) + np.arange(len(extra))
+    return pd.concat([records, extra.astype(object)], ignore_index=True)
 
 
 def _slug(text: str) -> str:
@@ -225,32 +237,35 @@ def _assign_ids(records: pd.DataFrame, notes: list[str]) -> pd.Series:
 
 
 def _resolve_parents(records: pd.DataFrame, notes: list[str]) -> pd.Series:
-    lookup: dict[tuple[str, str, str], str] = {}
-    for scope, level, key, sid in records[["scope", "level", "_key", "substation_id"]].itertuples(
-        index=False
-    ):
-        lookup.setdefault((scope or "", level, key), sid)
-    by_source = {str(s).strip(): sid for s, sid in
-                 zip(records["source_id"], records["substation_id"], strict=True)
-                 if s is not None and str(s).strip()}
-    parents = []
-    unknown = 0
-    for row in records.itertuples(index=False):
-        parent = None
-        if row.parent_source_id is not None and str(row.parent_source_id).strip():
-            parent = by_source.get(str(row.parent_source_id).strip())
-            unknown += parent is None
-        for column in _UPSTREAM.get(row.level, ()):
-            if parent is not None:
-                break
-            value = getattr(row, column)
-            if value is not None and str(value).strip():
-                parent = lookup.get((row.scope or "", _LEVEL_OF[column], name_key(value)))
-        parents.append(parent)
-    if unknown:
-        notes.append(f"{unknown} parent identifiers do not match any substation in the file; "
-                     "those substations have no parent")
-    return pd.Series(parents, index=records.index, dtype=object)
+    """Parent of each row: by the file's own parent identifier, else by upstream names.
+
+    A primary or secondary takes its BSP when one is named, else its GSP; a BSP takes its
+    GSP. Names match within the same scope and level by :func:`name_key`.
+    """
+    scope = records["scope"]
+    lookup = pd.Series(records["substation_id"].to_numpy(),
+                       index=_idents(scope, records["level"], records["_key"]))
+    lookup = lookup[~lookup.index.duplicated()]
+    parent = pd.Series(None, index=records.index, dtype=object)
+    linked = records["parent_source_id"].notna()
+    if linked.any():
+        own = records["source_id"].astype(str).str.strip()
+        by_source = pd.Series(records["substation_id"].to_numpy(), index=own)
+        by_source = by_source[records["source_id"].notna().to_numpy()]
+        by_source = by_source[~by_source.index.duplicated()]
+        wanted = records.loc[linked, "parent_source_id"].astype(str).str.strip()
+        parent[linked] = wanted.map(by_source)
+        unknown = int(parent[linked].isna().sum())
+        if unknown:
+            notes.append(f"{unknown} parent identifiers do not match any substation in the "
+                         "file; those substations have no parent")
+    for column, children in (("bsp_name", ("primary", "secondary")),
+                             ("gsp_name", ("bsp", "primary", "secondary"))):
+        todo = parent.isna() & records[column].notna() & records["level"].isin(children)
+        if todo.any():
+            idents = _idents(scope[todo], _LEVEL_OF[column], _keys(records.loc[todo, column]))
+            parent[todo] = lookup.reindex(idents).to_numpy()
+    return parent.astype(object).where(parent.notna(), None)
 
 
 def _to_substations(records: pd.DataFrame) -> gpd.GeoDataFrame:
