@@ -11,9 +11,9 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan.cli.options import kind_option, overwrite_option, parse_mapping, reading_options
-from geoplan.errors import OutputExistsError
 from geoplan.layers import LayerSet, open_layer, read_layers
 from geoplan.outputs import write_csv, write_geopackage
+from geoplan.outputs.files import refuse_existing
 from geoplan.schemas import CRS, LEVELS
 from geoplan.sources import FORMATS
 from geoplan.supply import assign_zones
@@ -64,8 +64,7 @@ def convert(ctx: click.Context, sources: tuple[str, ...], kind: str, output: str
     """
     if Path(output).suffix.lower() != ".gpkg":
         raise click.BadParameter("the output must be a .gpkg file", param_hint="-o")
-    if Path(output).exists() and not overwrite:  # refuse before any slow reading
-        raise OutputExistsError(f"{output} already exists; pass --overwrite to replace it")
+    refuse_existing(output, overwrite=overwrite)  # before any slow reading
     result = _read(sources, kind, options)
     write_geopackage(result.layers, output, overwrite=overwrite)
     if ctx.obj.get("verbosity", 0) >= 0:
@@ -112,8 +111,7 @@ def assign(ctx: click.Context, zones: str, grid: str, level: str, supply_areas: 
     """
     if Path(output).suffix.lower() != ".csv":
         raise click.BadParameter("the output must be a .csv file", param_hint="-o")
-    if Path(output).exists() and not overwrite:
-        raise OutputExistsError(f"{output} already exists; pass --overwrite to replace it")
+    refuse_existing(output, overwrite=overwrite)
     areas = None
     if supply_areas is not None:
         areas = gpd.read_file(supply_areas, engine="pyogrio")

@@ -23,12 +23,23 @@ import pyogrio
 
 from geoplan.errors import OutputExistsError
 
-__all__ = ["atomic_path", "write_csv", "write_geopackage"]
+__all__ = ["atomic_path", "refuse_existing", "write_csv", "write_geopackage"]
 
 logger = logging.getLogger(__name__)
 
 FIXED_TIMESTAMP = "2000-01-01T00:00:00Z"
 """Timestamp GDAL writes into GeoPackage metadata, so reruns give identical bytes."""
+
+
+def refuse_existing(target: str | Path, *, overwrite: bool = False) -> None:
+    """Raise :class:`OutputExistsError` if ``target`` exists and ``overwrite`` is false.
+
+    Commands call this before slow work, so a refusal costs nothing.
+    """
+    if Path(target).exists() and not overwrite:
+        raise OutputExistsError(
+            f"{target} already exists; pass --overwrite (overwrite=True) to replace it"
+        )
 
 
 @contextlib.contextmanager
@@ -48,10 +59,7 @@ def atomic_path(target: str | Path, *, overwrite: bool = False) -> Iterator[Path
         If ``target`` exists and ``overwrite`` is false (checked before any work is done).
     """
     target = Path(target)
-    if target.exists() and not overwrite:
-        raise OutputExistsError(
-            f"{target} already exists; pass --overwrite (overwrite=True) to replace it"
-        )
+    refuse_existing(target, overwrite=overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix,
                                     dir=target.parent)
