@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 _SUFFIX = re.compile(
     r"\s+(GRID SUPPLY POINT|BULK SUPPLY POINT|PRIMARY SUBSTATION|PRIMARY|SUBSTATION|GSP|BSP|"
-    r"GRID|S/?S|P/?S|\d+(\.\d+)?(/\d+(\.\d+)?)*\s*KV)$"
+    r"GRID|S/?S|P/?S|S ?/?STN|SUB ?STN|STN|\d+(\.\d+)?([ /]\d+(\.\d+)?)*\s*KV)$"
 )
 _AND = re.compile(r"\bAND\b|&")
 _BNG = pyproj.CRS.from_user_input(CRS)
@@ -55,7 +55,8 @@ def name_key(name: object) -> str:
     """Fold a substation name for matching across files.
 
     Upper-cases, turns punctuation other than ``&`` into spaces, collapses whitespace and
-    strips trailing level or voltage words ("GSP", "Primary", "33kV", ...), so that the
+    strips trailing level, station or voltage words ("GSP", "Primary", "S/Stn", "33/11kV",
+    ...), so that the
     spellings different DNO files use for one site compare equal.
 
     Examples
@@ -66,6 +67,8 @@ def name_key(name: object) -> str:
     'ST ALDATES'
     >>> name_key("BLYTH 66kV")
     'BLYTH'
+    >>> name_key("Thenford 33/11kV S/Stn")
+    'THENFORD'
     """
     text = str(name).upper().replace("\n", " ")
     text = re.sub(r"[^A-Z0-9&/]+", " ", text)

@@ -257,6 +257,16 @@ CANDIDATES = {"G1": "Cowley", "P1": "St Ebbes & Osney", "P2": "Headington",
               "P3": "Headington Primary", "P4": "North Hinksey"}
 
 
+@pytest.mark.parametrize(
+    ("spelling", "key"),
+    [("Thenford 33/11kV S/Stn", "THENFORD"), ("Alford 33 11kv S Stn", "ALFORD"),
+     ("Osney Sub Stn", "OSNEY"), ("Drax 132/33kV", "DRAX"), ("BLYTH 66kV", "BLYTH"),
+     ("Station Road", "STATION ROAD"), ("Route 33", "ROUTE 33"), ("GSP", "GSP")],
+)
+def test_name_key_strips_level_voltage_and_station_words(spelling: str, key: str) -> None:
+    assert name_key(spelling) == key
+
+
 def test_match_exact_key() -> None:
     assert name_key("COWLEY GSP") == name_key("Cowley")
     got = match_names(["COWLEY GSP", "north hinksey 33kV", "Nowhere"], CANDIDATES)
