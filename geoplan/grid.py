@@ -56,8 +56,7 @@ def name_key(name: object) -> str:
 
     Upper-cases, turns punctuation other than ``&`` into spaces, collapses whitespace and
     strips trailing level, station or voltage words ("GSP", "Primary", "S/Stn", "33/11kV",
-    ...), so that the
-    spellings different DNO files use for one site compare equal.
+    ...), so that the spellings different DNO files use for one site compare equal.
 
     Examples
     --------

@@ -44,7 +44,7 @@ def normalise_header(text: object) -> str:
 
     Examples
     --------
-    >>> normalise_header(" Upstream Constraint\\n(YES / NO) ")
+    >>> normalise_header(" Upstream   Constraint (YES / NO) ")
     'upstream constraint (yes / no)'
     """
     return re.sub(r"\s+", " ", str(text)).strip().casefold()
