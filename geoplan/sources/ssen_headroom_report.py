@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from python_calamine import CalamineWorkbook
 
 from geoplan.errors import Problems
 from geoplan.grid import name_key
@@ -318,10 +319,10 @@ def _number(row: list[object], column: int, index: int, season: str, year: int,
         return None
 
 
-def _attach_areas(workbook: object, path: Path, records: list[dict[str, object]],
+def _attach_areas(workbook: CalamineWorkbook, path: Path, records: list[dict[str, object]],
                   notes: list[str]) -> None:
     """Add an ``areas`` attribute from the LEP / Local Authority reference sheet."""
-    present = {normalise_header(s): s for s in workbook.sheet_names}  # type: ignore[attr-defined]
+    present = {normalise_header(s): s for s in workbook.sheet_names}
     sheet = next((present[normalise_header(s)] for s in _REFERENCE_SHEETS
                   if normalise_header(s) in present), None)
     for record in records:
@@ -330,7 +331,7 @@ def _attach_areas(workbook: object, path: Path, records: list[dict[str, object]]
         notes.append(f"no reference sheet ({' or '.join(_REFERENCE_SHEETS)}); "
                      "substations have no areas")
         return
-    areas = _reference_areas(sheet_rows(workbook, path, sheet))  # type: ignore[arg-type]
+    areas = _reference_areas(sheet_rows(workbook, path, sheet))
     missing = 0
     for record in records:
         found = areas.get((name_key(record["gsp_name"] or ""), name_key(record["name"])))
