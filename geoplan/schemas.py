@@ -16,11 +16,19 @@ import pandas as pd
 from geoplan.errors import LayerSchemaError, Problems
 
 __all__ = [
+    "BUILDINGS",
+    "CANDIDATES",
+    "CHARGERS",
     "CRS",
     "DISTRICTS",
+    "EPC_BANDS",
+    "EV_DEMAND",
     "HEADROOM",
+    "LAND",
+    "LAYERS",
     "LEVELS",
     "SEASONS",
+    "SITES",
     "SUBSTATIONS",
     "ZONES",
     "LayerSchema",
@@ -105,6 +113,102 @@ HEADROOM = LayerSchema(
 )
 
 
+EPC_BANDS = ("A", "B", "C", "D", "E", "F", "G")
+"""Energy Performance Certificate bands, best first."""
+
+BUILDINGS = LayerSchema(
+    "buildings",
+    {
+        "building_id": "str",
+        "uprn": "str",
+        "zone_id": "str",
+        "epc_band": "str",
+        "sap_score": "float64",
+        "property_type": "str",
+        "built_form": "str",
+        "age_band": "str",
+        "floor_area_m2": "float64",
+        "main_fuel": "str",
+        "heat_demand_kwh": "float64",
+        "co2_t": "float64",
+        "tenure": "str",
+        "geometry": "geometry",
+    },
+    key=("building_id",),
+)
+
+EV_DEMAND = LayerSchema(
+    "ev_demand",
+    {
+        "zone_id": "str",
+        "households": "float64",
+        "households_no_offstreet": "float64",
+        "evs_now": "float64",
+        "evs_projected": "float64",
+        "public_chargers_now": "Int64",
+    },
+    key=("zone_id",),
+    spatial=False,
+)
+
+CHARGERS = LayerSchema(
+    "chargers",
+    {"device_id": "str", "kw": "float64", "connectors": "Int64", "geometry": "geometry"},
+    key=("device_id",),
+)
+
+SITES = LayerSchema(
+    "sites",
+    {
+        "site_id": "str",
+        "kind": "str",
+        "max_chargers": "Int64",
+        "cost_gbp": "float64",
+        "geometry": "geometry",
+    },
+    key=("site_id",),
+)
+
+LAND = LayerSchema(
+    "land",
+    {
+        "parcel_id": "str",
+        "land_class": "str",
+        "area_ha": "float64",
+        "seq_tco2e_per_yr": "float64",
+        "cost_gbp": "float64",
+        "zone_id": "str",
+        "geometry": "geometry",
+    },
+    key=("parcel_id",),
+)
+
+CANDIDATES = LayerSchema(
+    "candidates",
+    {
+        "candidate_id": "str",
+        "workstream": "str",
+        "group_id": "str",
+        "zone_id": "str",
+        "district_id": "str",
+        "substation_id": "str",
+        "cost_gbp": "float64",
+        "tco2e_per_yr": "float64",
+        "peak_kw_added": "float64",
+        "geometry": "geometry",
+    },
+    key=("candidate_id",),
+)
+"""What every workstream hands to the optimiser; extra benefit columns may follow."""
+
+LAYERS: dict[str, LayerSchema] = {
+    schema.name: schema
+    for schema in (ZONES, DISTRICTS, SUBSTATIONS, HEADROOM, BUILDINGS, EV_DEMAND, CHARGERS,
+                   SITES, LAND, CANDIDATES)
+}
+"""Every canonical schema by layer name."""
+
+
 def validate_layer(frame: pd.DataFrame, schema: LayerSchema, source: str | None = None) -> None:
     """Check ``frame`` against ``schema``, listing every problem at once.
 
@@ -161,7 +265,7 @@ def _check_key(frame: pd.DataFrame, schema: LayerSchema, problems: Problems) -> 
 
 
 def _check_values(frame: pd.DataFrame, schema: LayerSchema, problems: Problems) -> None:
-    allowed = {"level": LEVELS, "season": SEASONS}
+    allowed = {"level": LEVELS, "season": SEASONS, "epc_band": EPC_BANDS}
     for column, values in allowed.items():
         if column in schema.columns:
             bad = sorted(set(frame[column].dropna()) - set(values))

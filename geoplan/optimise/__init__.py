@@ -1,0 +1,1 @@
+"""Choose and rank candidates under budgets, grid headroom and other limits."""

@@ -1,0 +1,1 @@
+"""Default assumption tables (CSV files in this folder); see README.md."""
