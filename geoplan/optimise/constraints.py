@@ -1,0 +1,317 @@
+r"""Constraint families (with :math:`s_j = \sum_t x_{jt}`, see :mod:`.objectives`).
+
+:class:`Budget`
+    :math:`\sum_j c_j s_j + \sum_r c_r r_r \le B` in total; per period
+    :math:`\sum_j c_j x_{jt} + \sum_{r \in t} c_r r_r \le B_t`; or per key of a column
+    (district, workstream) :math:`\sum_{j \in d} c_j s_j \le B_d`. Any cost column can be
+    used, so several cost layers (capital, revenue) are several budgets.
+:class:`Count`
+    A budget whose costs are all 1: at most :math:`p` candidates (in total or per key).
+:class:`Headroom`
+    Added peak load within the grid's headroom at each substation and every ancestor:
+    :math:`\sum_{j: s \in A(j)} \ell_j \sum_{t' \le t} x_{jt'} - \sum_k e_{skt} r_{sk} \le
+    \max(h_{st}, 0)` where :math:`A(j)` is the candidate's substation and its ancestors,
+    :math:`h_{st}` the headroom in the period's year, and :math:`r_{sk}` buys reinforcement
+    option :math:`k` (at most one per substation) whose effective extra headroom
+    :math:`e_{skt} = \max(0, h_{st} + R_{sk}) - \max(0, h_{st})` counts from its ready year
+    (so capacity first pays off an existing deficit).
+:class:`DistrictMinimum`
+    Fairness: :math:`\sum_{j \in d} b_j s_j \ge M_d`, or as a share of the plan,
+    :math:`\sum_{j \in d} b_j s_j \ge \sigma \sum_j b_j s_j`.
+:class:`CoverageFloor`
+    :math:`\sum_{i \in d} w_i \,\mathrm{covered}_i \ge \phi_d \sum_{i \in d} w_i`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from geoplan.optimise.build import BuildContext, ExtraCost, one_hot
+
+__all__ = ["Budget", "Count", "CoverageFloor", "DistrictMinimum", "Headroom"]
+
+
+def _limits(limit: float | Mapping[object, float], keys: list[str]) -> dict[str, float]:
+    if isinstance(limit, Mapping):
+        return {str(k): float(v) for k, v in limit.items()}
+    return dict.fromkeys(keys, float(limit))
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A budget on a cost column (see the module docstring).
+
+    Parameters
+    ----------
+    limit : float or Mapping
+        The amount; with ``by``, a mapping key -> amount (or one amount for every key).
+    cost_column : str or None
+        Column of costs; ``None`` counts candidates.
+    by : str, optional
+        ``"period"`` (keys are milestone years) or a candidate column such as
+        ``"district_id"`` or ``"workstream"``.
+    name : str, optional
+        Name used in reports and to change the limit when re-solving (default: the cost
+        column, or ``"count"``).
+    """
+
+    limit: float | Mapping[object, float]
+    cost_column: str | None = "cost_gbp"
+    by: str | None = None
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Name of the budget in reports."""
+        return self.name or (self.cost_column or "count")
+
+    def apply(self, ctx: BuildContext) -> None:
+        """Add the budget rows; their indices go to ``ctx.handles['budget:<label>']``."""
+        cost = np.ones(ctx.n) if self.cost_column is None else ctx.numbers(self.cost_column)
+        row = sp.csr_matrix(cost.reshape(1, -1))
+        if self.by is None:
+            rows = self._add(ctx, f"budget {self.label}", ctx.selected(row), float(self.limit),
+                             extra_period=None)
+        elif self.by == "period":
+            rows = np.concatenate([
+                self._add(ctx, f"budget {self.label} {year}",
+                          ctx.in_period(row, ctx.period_index(int(year))), float(amount),
+                          extra_period=ctx.period_index(int(year)))
+                for year, amount in sorted(_limits(self.limit, []).items())])
+        else:
+            keys, member = one_hot(ctx.labels(self.by))
+            limits = _limits(self.limit, keys)
+            for key in sorted(set(limits) - set(keys)):
+                ctx.problems.add(f"budget {self.label}: no candidate has {self.by} {key!r}",
+                                 column=self.by, fix=f"use one of {keys[:10]}")
+            chosen = [i for i, key in enumerate(keys) if key in limits]
+            rows = ctx.add_candidate_rows(
+                "budget", [f"budget {self.label} {keys[i]}" for i in chosen],
+                ctx.selected(member[chosen].multiply(row).tocsr()),
+                upper=[limits[keys[i]] for i in chosen])
+        ctx.handles[f"budget:{self.label}"] = rows
+
+    def _add(self, ctx: BuildContext, label: str, rows: sp.csr_matrix, limit: float,
+             extra_period: int | None) -> np.ndarray:
+        parts = [(ctx.x, rows)]
+        if self.cost_column is not None:
+            for extra in ctx.extra_costs:
+                cost = extra.cost if extra_period is None else np.where(
+                    extra.period == extra_period, extra.cost, 0.0)
+                parts.append((extra.block, sp.csr_matrix(cost.reshape(1, -1))))
+        return ctx.add_mixed_rows("budget", [label], parts, upper=[limit])
+
+
+def Count(limit: float | Mapping[object, float], by: str | None = None) -> Budget:  # noqa: N802
+    """At most ``limit`` candidates chosen (a :class:`Budget` with unit costs)."""
+    return Budget(limit, cost_column=None, by=by, name="count")
+
+
+def _chains(parents: Mapping[str, str | None] | nx.DiGraph) -> dict[str, list[str]]:
+    if isinstance(parents, nx.DiGraph):
+        parents = {node: next(iter(parents.predecessors(node)), None) for node in parents.nodes}
+    chains: dict[str, list[str]] = {}
+    for node in parents:
+        chain, seen, current = [], set(), node
+        while current is not None and current not in seen:
+            chain.append(current)
+            seen.add(current)
+            current = parents.get(current)
+        chains[node] = chain
+    return chains
+
+
+def headroom_in_year(limits: pd.DataFrame, year: int | None) -> pd.Series:
+    """Return headroom (kW) per substation in ``year``.
+
+    That year's value, else the latest earlier one, else the earliest; the least of every
+    row when the table has no ``year`` column.
+    """
+    if "year" not in limits.columns or year is None:
+        return limits.groupby("substation_id")["headroom_kw"].min()
+    table = limits.dropna(subset=["headroom_kw"]).sort_values(["substation_id", "year"])
+    before = table[table["year"] <= year].groupby("substation_id")["headroom_kw"].last()
+    after = table.groupby("substation_id")["headroom_kw"].first()
+    return before.combine_first(after)
+
+
+@dataclass(frozen=True)
+class Headroom:
+    """Grid headroom at each substation and its ancestors (see the module docstring).
+
+    Parameters
+    ----------
+    limits : pandas.DataFrame
+        ``substation_id``, ``headroom_kw`` and optionally ``year`` (negative = constrained).
+    parents : Mapping[str, str or None] or networkx.DiGraph
+        Substation -> parent (or the grid graph, edges parent -> child).
+    load_column : str
+        Candidate column of added peak load (kW).
+    reinforcements : pandas.DataFrame, optional
+        ``substation_id``, ``capacity_kw``, ``cost_gbp`` and optionally ``option_id`` and
+        ``ready_year``; at most one option per substation is bought.
+    year : int, optional
+        Year of the headroom used when the problem is not phased.
+    """
+
+    limits: pd.DataFrame = field(repr=False)
+    parents: Mapping[str, str | None] | nx.DiGraph = field(repr=False)
+    load_column: str = "peak_kw_added"
+    reinforcements: pd.DataFrame | None = field(default=None, repr=False)
+    year: int | None = None
+
+    def apply(self, ctx: BuildContext) -> None:
+        """Add one row per constrained substation and period (and reinforcement columns)."""
+        load = ctx.numbers(self.load_column)
+        chains = _chains(self.parents)
+        substations = ctx.labels("substation_id")
+        constrained = sorted(set(self.limits["substation_id"].astype(str)))
+        index = {s: i for i, s in enumerate(constrained)}
+        rows, cols = [], []
+        for j, sub in enumerate(substations):
+            for ancestor in chains.get(sub, [sub] if sub else []):
+                if ancestor in index:
+                    rows.append(index[ancestor])
+                    cols.append(j)
+        incidence = sp.csr_matrix((load[cols], (rows, cols)), shape=(len(constrained), ctx.n))
+        options = self._options(ctx, constrained)
+        handles = []
+        for t, year in enumerate(ctx.periods):
+            handles.append(self._period_rows(ctx, t, year, constrained, incidence, options))
+        ctx.handles["headroom"] = np.concatenate(handles) if handles else np.zeros(0, int)
+
+    def _year(self, ctx: BuildContext, year: int) -> int | None:
+        return year if ctx.n_periods > 1 or self.year is None else self.year
+
+    def _options(self, ctx: BuildContext, constrained: list[str]) -> pd.DataFrame | None:
+        if self.reinforcements is None or self.reinforcements.empty:
+            return None
+        options = self.reinforcements.copy()
+        options["substation_id"] = options["substation_id"].astype(str)
+        unknown = sorted(set(options["substation_id"]) - set(constrained))
+        if unknown:
+            ctx.problems.add(f"reinforcement for substations without headroom limits {unknown}",
+                             column="substation_id", fix="give their headroom or drop them")
+        if "ready_year" not in options.columns:
+            options["ready_year"] = ctx.periods[0]
+        period = np.array([next((t for t, y in enumerate(ctx.periods) if y >= ready or
+                                 ctx.n_periods == 1), -1) for ready in options["ready_year"]])
+        block = ctx.builder.add_columns("reinforcement", len(options), integer=True,
+                                        upper=(period >= 0).astype(float))
+        cost = options["cost_gbp"].to_numpy(dtype=float)
+        ctx.extra_costs.append(ExtraCost(block, cost, np.maximum(period, 0), "reinforcement"))
+        keys, member = one_hot(options["substation_id"].to_numpy(dtype=object))
+        ctx.builder.add_rows("reinforcement", [f"one reinforcement at {k}" for k in keys],
+                             member, block, upper=1.0)
+        options["period"] = period
+        options.attrs["block"] = block
+        ctx.coverage["reinforcement"] = options
+        return options
+
+    def _period_rows(self, ctx: BuildContext, t: int, year: int, constrained: list[str],
+                     incidence: sp.csr_matrix, options: pd.DataFrame | None) -> np.ndarray:
+        headroom = headroom_in_year(self.limits.assign(
+            substation_id=self.limits["substation_id"].astype(str)), self._year(ctx, year))
+        h = headroom.reindex(constrained).to_numpy(dtype=float)
+        when = f" {self._year(ctx, year)}" if self._year(ctx, year) is not None else ""
+        labels = [f"headroom {s}{when}" for s in constrained]
+        parts = [(ctx.x, ctx.by_period_end(incidence, t))]
+        if options is not None:
+            block = options.attrs["block"]
+            row = options["substation_id"].map({s: i for i, s in enumerate(constrained)})
+            ok = row.notna().to_numpy() & (options["period"].to_numpy() >= 0) & (
+                options["period"].to_numpy() <= t)
+            base = h[row.fillna(0).astype(int).to_numpy()]
+            gain = np.maximum(0, base + options["capacity_kw"].to_numpy(float)) - np.maximum(
+                0, base)
+            gain = np.where(ok, gain, 0.0)
+            parts.append((block, sp.csr_matrix(
+                (-gain[ok], (row[ok].astype(int).to_numpy(), np.flatnonzero(ok))),
+                shape=(len(constrained), block.size))))
+        return ctx.add_mixed_rows("headroom", labels, parts, upper=np.maximum(h, 0.0))
+
+
+@dataclass(frozen=True)
+class DistrictMinimum:
+    """A minimum per district of a candidate column (see the module docstring).
+
+    Parameters
+    ----------
+    column : str
+        Benefit or cost column, e.g. ``"cost_gbp"`` (a share of spending) or
+        ``"tco2e_per_yr"``.
+    share : float, optional
+        Each district's least share of the plan's total.
+    amount : float or Mapping[str, float], optional
+        Least amount per district (one for all, or per district id).
+    by : str
+        Candidate column naming the district.
+    """
+
+    column: str
+    share: float | None = None
+    amount: float | Mapping[str, float] | None = None
+    by: str = "district_id"
+
+    def apply(self, ctx: BuildContext) -> None:
+        """Add one row per district."""
+        values = ctx.numbers(self.column, least=None)
+        keys, member = one_hot(ctx.labels(self.by))
+        if (self.share is None) == (self.amount is None):
+            ctx.problems.add("give exactly one of share and amount", column=self.column)
+            return
+        if self.share is not None:
+            rows = (member - self.share * np.ones((len(keys), 1)) @ np.ones((1, ctx.n)))
+            rows = sp.csr_matrix(np.asarray(rows) * values)
+            ctx.handles["minimum"] = ctx.add_candidate_rows(
+                "minimum", [f"minimum share {self.column} {k}" for k in keys],
+                ctx.selected(rows), lower=0.0)
+            return
+        amounts = _limits(self.amount, keys)  # type: ignore[arg-type]
+        chosen = [i for i, key in enumerate(keys) if key in amounts]
+        for key in sorted(set(amounts) - set(keys)):
+            ctx.problems.add(f"minimum {self.column}: no candidate has {self.by} {key!r}",
+                             column=self.by, fix=f"use one of {keys[:10]}")
+        ctx.handles["minimum"] = ctx.add_candidate_rows(
+            "minimum", [f"minimum {self.column} {keys[i]}" for i in chosen],
+            ctx.selected(member[chosen].multiply(values.reshape(1, -1)).tocsr()),
+            lower=[amounts[keys[i]] for i in chosen])
+
+
+@dataclass(frozen=True)
+class CoverageFloor:
+    """Least share of each district's demand covered (see the module docstring).
+
+    Parameters
+    ----------
+    share : float or Mapping[str, float]
+        One share for every district, or per district.
+    coverage : str
+        Name of the :class:`~geoplan.optimise.objectives.MaximiseCoverage` term.
+    """
+
+    share: float | Mapping[str, float]
+    coverage: str = "coverage"
+
+    def apply(self, ctx: BuildContext) -> None:
+        """Add one row per district over the coverage term's variables."""
+        handle = ctx.coverage.get(self.coverage)
+        if handle is None or handle.district is None:  # type: ignore[attr-defined]
+            ctx.problems.add(f"coverage floor needs a coverage term {self.coverage!r} with "
+                             "demand districts", fix="give Coverage(demand_district=...)")
+            return
+        keys, member = one_hot(handle.district)  # type: ignore[attr-defined]
+        shares = _limits(self.share, keys)
+        chosen = [i for i, key in enumerate(keys) if key in shares]
+        weights = handle.weights  # type: ignore[attr-defined]
+        rows = member[chosen].multiply(weights.reshape(1, -1)) @ handle.expression  # type: ignore[attr-defined]
+        need = [shares[keys[i]] * float(member[i] @ weights) for i in chosen]
+        ctx.handles["coverage_floor"] = ctx.add_mixed_rows(
+            "coverage_floor", [f"coverage floor {keys[i]}" for i in chosen],
+            [(handle.block, sp.csr_matrix(rows))], lower=need)  # type: ignore[attr-defined]

@@ -1,0 +1,195 @@
+"""A rank and a reason for every candidate, chosen or not.
+
+Method (``"marginal"``), computed from the solved plan without re-solving:
+
+- **Score parts**: each objective term's value for the candidate on its own (per year when
+  phased), e.g. its normalised tCO2e share, or the demand it can reach; ``score`` is their sum.
+- **Chosen candidates** rank first, by ``marginal_value``: how much the objective would lose if
+  that candidate alone were removed from the plan (its linear value, plus the demand only it
+  covers, plus its compactness bonus with chosen neighbours). Ties: lower cost first, then id.
+- **Candidates not chosen** rank next, by ``marginal_value`` per pound: what adding that
+  candidate alone to the plan would gain (linear value plus demand it would newly cover),
+  divided by its cost. In a cost-minimising problem, chosen and unchosen candidates are
+  ranked by the share of the targets they meet per pound.
+- **Reason**: for a chosen candidate, "locked in" or what removing it would lose; for another,
+  "locked out", or every constraint that adding it would break and by how much (a budget, a
+  substation's headroom, the one option of its group), or that it fits but is not worth it.
+
+Rank 1 is the strongest candidate. The ranks of the chosen candidates are 1..k for a plan of
+k candidates, so "the top k" is always the plan itself.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from geoplan.optimise.objectives import MinimiseCost
+
+if TYPE_CHECKING:
+    from geoplan.optimise.problem import CompiledProblem
+
+__all__ = ["rank_candidates"]
+
+_TOL = 1e-6
+
+
+def _linear_value(compiled: CompiledProblem, period: np.ndarray) -> np.ndarray:
+    ctx, cost = compiled.context, compiled.model.cost
+    t = np.where(period >= 0, period, ctx.n_periods - 1)
+    return cost[ctx.x.start + t * ctx.n + np.arange(ctx.n)]
+
+
+def _coverage_value(compiled: CompiledProblem, x: np.ndarray,
+                    selected: np.ndarray) -> np.ndarray:
+    value = np.zeros(compiled.context.n)
+    cost = compiled.model.cost
+    for name, handle in compiled.context.coverage.items():
+        if name == "compactness" or name == "reinforcement":
+            continue
+        pattern = handle.pattern
+        block = handle.block
+        if handle.capacitated:
+            served = x[block.start:block.stop] * cost[block.start:block.stop]
+            per_site = np.bincount(pattern.tocoo().col, served, compiled.context.n)
+            covered = np.asarray(handle.expression @ x[block.start:block.stop]).ravel()
+            weight = np.asarray(pattern.T @ (cost_weight(handle, cost) * (1 - covered))).ravel()
+            value += np.where(selected, per_site, weight)
+            continue
+        count = np.asarray(pattern @ selected.astype(float)).ravel()
+        weight = cost[block.start:block.stop]
+        only = np.asarray(pattern.T @ (weight * (count == 1))).ravel()
+        fresh = np.asarray(pattern.T @ (weight * (count == 0))).ravel()
+        value += np.where(selected, only, fresh)
+    return value
+
+
+def cost_weight(handle: object, cost: np.ndarray) -> np.ndarray:
+    """Objective weight of each demand point of a capacitated coverage term."""
+    coo = handle.pattern.tocoo()  # type: ignore[attr-defined]
+    block = handle.block  # type: ignore[attr-defined]
+    weight = np.zeros(handle.pattern.shape[0])  # type: ignore[attr-defined]
+    weight[coo.row] = cost[block.start:block.stop]
+    return weight
+
+
+def _compactness_value(compiled: CompiledProblem, selected: np.ndarray) -> np.ndarray:
+    pairs = compiled.context.coverage.get("compactness")
+    if pairs is None:
+        return np.zeros(compiled.context.n)
+    a, b, bonus = pairs  # type: ignore[misc]
+    both_a = np.where(selected[b], bonus, 0.0)
+    both_b = np.where(selected[a], bonus, 0.0)
+    return np.bincount(a, both_a, len(selected)) + np.bincount(b, both_b, len(selected))
+
+
+def _reasons(compiled: CompiledProblem, x: np.ndarray, selected: np.ndarray,
+             marginal: np.ndarray) -> list[str]:
+    ctx, model = compiled.context, compiled.model
+    table = ctx.table
+    locked_in = table.get("locked_in", pd.Series(False, index=table.index)).fillna(False)
+    locked_out = table.get("locked_out", pd.Series(False, index=table.index)).fillna(False)
+    activity = model.matrix @ x
+    columns = model.matrix.tocsc()
+    last = ctx.x.start + (ctx.n_periods - 1) * ctx.n
+    reasons = []
+    for j in range(ctx.n):
+        if selected[j]:
+            reasons.append("locked in" if bool(locked_in.iloc[j]) else
+                           f"chosen; removing it loses {marginal[j]:,.4g}")
+        elif bool(locked_out.iloc[j]):
+            reasons.append("locked out")
+        else:
+            reasons.append(_blocked(model, columns, activity, last + j, marginal[j]))
+    return reasons
+
+
+def _blocked(model: object, columns: object, activity: np.ndarray, column: int,
+             gain: float) -> str:
+    lo, hi = columns.indptr[column], columns.indptr[column + 1]  # type: ignore[attr-defined]
+    rows = columns.indices[lo:hi]  # type: ignore[attr-defined]
+    after = activity[rows] + columns.data[lo:hi]  # type: ignore[attr-defined]
+    upper = model.row_upper[rows]  # type: ignore[attr-defined]
+    lower = model.row_lower[rows]  # type: ignore[attr-defined]
+    family = model.row_family[rows]  # type: ignore[attr-defined]
+    label = model.row_label[rows]  # type: ignore[attr-defined]
+    over = (after > upper + _TOL * (1 + np.abs(upper))) & (family != "coverage")
+    under = (after < lower - _TOL * (1 + np.abs(lower))) & (family != "coverage")
+    broken = [f"{label[k]} (over by {after[k] - upper[k]:,.4g})" for k in np.flatnonzero(over)]
+    broken += [f"{label[k]} (short by {lower[k] - after[k]:,.4g})"
+               for k in np.flatnonzero(under)]
+    if broken:
+        return "not chosen: would break " + "; ".join(broken)
+    return f"not chosen: fits, but adds only {gain:,.4g}"
+
+
+def _order(selected: np.ndarray, key: np.ndarray, cost: np.ndarray,
+           ids: np.ndarray) -> np.ndarray:
+    frame = pd.DataFrame({"out": ~selected, "key": -key, "cost": cost, "id": ids})
+    order = frame.sort_values(["out", "key", "cost", "id"], kind="mergesort").index.to_numpy()
+    rank = np.empty(len(ids), dtype=int)
+    rank[order] = np.arange(1, len(ids) + 1)
+    return rank
+
+
+def rank_candidates(compiled: CompiledProblem, x: np.ndarray | None) -> pd.DataFrame:
+    """Per-candidate results: selection, period, rank, score parts, marginal value, reason.
+
+    Parameters
+    ----------
+    compiled : CompiledProblem
+    x : numpy.ndarray or None
+        The solution; ``None`` when there is no plan (nothing is selected, no rank given).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index aligned with the candidates: ``selected``, ``period`` (milestone year or NA),
+        ``rank``, ``score``, ``score_<part>`` per objective part, ``marginal_value``,
+        ``reason``.
+    """
+    ctx = compiled.context
+    out = pd.DataFrame(index=ctx.table.index)
+    parts = {f"score_{name}": value for name, value in ctx.parts.items()}
+    if x is None:
+        out["selected"], out["period"], out["rank"] = False, pd.NA, pd.NA
+        out["score"] = sum(parts.values()) if parts else 0.0
+        out = out.assign(**parts)
+        out["marginal_value"], out["reason"] = np.nan, "no plan: see the status"
+        return out
+    x = np.asarray(x)
+    selected, period = compiled.selection(x)
+    marginal = (_linear_value(compiled, period) + _coverage_value(compiled, x, selected)
+                + _compactness_value(compiled, selected))
+    sense = compiled.model.sense
+    marginal = marginal if sense == "max" else np.abs(marginal)
+    key = _merit(compiled, marginal, selected)
+    cost = ctx.numbers("cost_gbp") if "cost_gbp" in ctx.table.columns else np.zeros(ctx.n)
+    out["selected"] = selected
+    years = np.array(ctx.periods)
+    out["period"] = pd.array(np.where(period >= 0, years[np.maximum(period, 0)], 0),
+                             dtype="Int64").where(selected) if ctx.periods != (0,) else pd.NA
+    out["rank"] = _order(selected, key, cost, ctx.table["candidate_id"].to_numpy())
+    out["score"] = sum(parts.values()) if parts else 0.0
+    out = out.assign(**parts)
+    out["marginal_value"] = marginal
+    out["reason"] = _reasons(compiled, x, selected, marginal)
+    return out
+
+
+def _merit(compiled: CompiledProblem, marginal: np.ndarray, selected: np.ndarray) -> np.ndarray:
+    ctx = compiled.context
+    cost = ctx.numbers("cost_gbp") if "cost_gbp" in ctx.table.columns else np.zeros(ctx.n)
+    per_pound = np.where(cost > 0, marginal / np.where(cost > 0, cost, 1), marginal * 1e12)
+    terms = compiled.problem.objective
+    terms = terms if isinstance(terms, list | tuple) else [terms]
+    minimise = next((t for t in terms if isinstance(t, MinimiseCost)), None)
+    if minimise is not None:
+        share = np.zeros(ctx.n)
+        for column, target in minimise.targets.items():
+            amount = max(target.values()) if isinstance(target, dict) else float(target)
+            share += ctx.numbers(column, least=None) / (amount if amount else 1.0)
+        return np.where(cost > 0, share / np.where(cost > 0, cost, 1), share * 1e12)
+    return np.where(selected, marginal, per_pound)

@@ -1,0 +1,352 @@
+"""Solving a :class:`~geoplan.optimise.matrix.MilpMatrix` honestly.
+
+HiGHS (through ``highspy``) is the default; CBC and HiGHS through PuLP live in
+:mod:`geoplan.optimise.pulp_adapter`. Whatever the solver, the answer is a
+:class:`SolveOutcome` that states
+
+- ``status``: ``"optimal"`` (proven optimal within :data:`OPTIMALITY_GAP`), ``"feasible"`` (a
+  plan with a stated gap: stopped by the time limit or by a looser gap setting),
+  ``"infeasible"``, ``"unbounded"`` or ``"no_solution"`` (stopped before any plan was found);
+- ``objective`` (the incumbent), ``bound`` (the best proven bound), ``gap`` and ``time_s``.
+
+A time-limited run is never called optimal unless its gap is proven below
+:data:`OPTIMALITY_GAP`, and a run with no incumbent never hands back relaxation values: ``x`` is
+then ``None``.
+
+:class:`HighsSession` keeps one HiGHS model alive so that a changed budget or lock is re-solved
+from the previous solution instead of rebuilding the model.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+
+from geoplan.optimise.matrix import MilpMatrix
+
+__all__ = [
+    "OPTIMALITY_GAP",
+    "STATUSES",
+    "HighsSession",
+    "SolveOutcome",
+    "SolverOptions",
+    "relative_gap",
+    "solve",
+]
+
+logger = logging.getLogger(__name__)
+
+OPTIMALITY_GAP = 1e-4
+"""Largest relative gap still reported as ``"optimal"`` (HiGHS's default ``mip_rel_gap``)."""
+
+STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "no_solution")
+"""Every status a solve can report."""
+
+SOLVERS = ("highs", "highs-pulp", "cbc")
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """How to solve.
+
+    Parameters
+    ----------
+    solver : {"highs", "highs-pulp", "cbc"}
+        ``highs`` calls HiGHS directly (fastest); the other two go through PuLP.
+    time_limit : float, optional
+        Seconds of wall time for the whole solve (``None``: no limit).
+    mip_gap : float
+        Relative gap at which the solver may stop.
+    threads : int, optional
+        Solver threads (``None``: the solver's default).
+    seed : int
+        Random seed passed to the solver, so runs repeat.
+    verbose : bool
+        Show the solver's log.
+    """
+
+    solver: str = "highs"
+    time_limit: float | None = None
+    mip_gap: float = OPTIMALITY_GAP
+    threads: int | None = None
+    seed: int = 0
+    verbose: bool = False
+
+    def __post_init__(self) -> None:
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {list(SOLVERS)}, not {self.solver!r}")
+        if self.time_limit is not None and self.time_limit <= 0:
+            raise ValueError(f"time_limit must be positive, not {self.time_limit}")
+        if not 0 <= self.mip_gap < 1:
+            raise ValueError(f"mip_gap must be in [0, 1), not {self.mip_gap}")
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    """What a solver proved (see the module docstring).
+
+    Attributes
+    ----------
+    status : str
+        One of :data:`STATUSES`.
+    objective : float or None
+        Objective of the incumbent plan; ``None`` without one.
+    bound : float or None
+        Best proven bound on the optimum (upper for "max", lower for "min"); ``None`` when the
+        solver does not report one.
+    gap : float or None
+        :func:`relative_gap` of ``objective`` and ``bound``.
+    time_s : float
+        Wall time.
+    x : numpy.ndarray or None
+        The incumbent (read-only); ``None`` without one.
+    solver : str
+        Which solver ran.
+    detail : str
+        The solver's own status words and why it stopped.
+    """
+
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    time_s: float
+    x: np.ndarray | None = field(repr=False)
+    solver: str
+    detail: str = ""
+
+    @property
+    def has_plan(self) -> bool:
+        """Whether a feasible plan (incumbent) exists."""
+        return self.x is not None
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """Relative distance between an incumbent and a bound, in [0, inf).
+
+    ``|bound - objective| / max(|bound|, |objective|)``; 0 when both are 0.
+
+    Examples
+    --------
+    >>> round(relative_gap(901_080, 945_389), 4)
+    0.0469
+    """
+    if objective is None or bound is None or not np.isfinite(bound):
+        return None
+    scale = max(abs(bound), abs(objective))
+    return 0.0 if scale == 0 else abs(bound - objective) / scale
+
+
+def classify(sense: str, objective: float | None, bound: float | None, *, proven: bool,
+             infeasible: bool = False, unbounded: bool = False) -> tuple[str, float | None]:
+    """Status and gap from what a solver found.
+
+    ``proven`` means the solver claims optimality; the claim is only passed on when the gap
+    it proved is within :data:`OPTIMALITY_GAP`.
+    """
+    if infeasible:
+        return "infeasible", None
+    if unbounded:
+        return "unbounded", None
+    if objective is None:
+        return "no_solution", None
+    gap = relative_gap(objective, bound)
+    if proven and (gap is None or gap <= OPTIMALITY_GAP):
+        return "optimal", gap if gap is not None else 0.0
+    return "feasible", gap
+
+
+def _to_highs_lp(model: MilpMatrix) -> highspy.HighsLp:
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = model.shape[1], model.shape[0]
+    lp.col_cost_ = model.cost.astype(float)
+    lp.col_lower_ = np.where(np.isfinite(model.col_lower), model.col_lower, -inf)
+    lp.col_upper_ = np.where(np.isfinite(model.col_upper), model.col_upper, inf)
+    lp.row_lower_ = np.where(np.isfinite(model.row_lower), model.row_lower, -inf)
+    lp.row_upper_ = np.where(np.isfinite(model.row_upper), model.row_upper, inf)
+    csc = model.matrix.tocsc()
+    csc.sort_indices()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data.astype(float)
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = lp.num_col_, lp.num_row_
+    lp.sense_ = highspy.ObjSense.kMaximize if model.sense == "max" else highspy.ObjSense.kMinimize
+    lp.offset_ = model.offset
+    if model.integer.any():
+        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+        lp.integrality_ = [kinds[int(flag)] for flag in model.integer]
+    return lp
+
+
+class HighsSession:
+    """One HiGHS model kept in memory for repeated solves.
+
+    Parameters
+    ----------
+    model : MilpMatrix
+        The model to load.
+    options : SolverOptions
+        Time limit, gap, threads, seed and verbosity.
+
+    Examples
+    --------
+    >>> from geoplan.optimise.matrix import MatrixBuilder
+    >>> import scipy.sparse as sp
+    >>> b = MatrixBuilder("max")
+    >>> x = b.add_columns("x", 3, cost=[5, 4, 3], integer=True)
+    >>> rows = b.add_rows("budget", ["budget"], sp.csr_matrix([[2, 3, 1]]), x, upper=[5])
+    >>> session = HighsSession(b.build(), SolverOptions())
+    >>> outcome = session.solve()
+    >>> outcome.status, outcome.objective, outcome.x.tolist()
+    ('optimal', 9.0, [1.0, 1.0, 0.0])
+    >>> session.set_row_bounds([0], upper=[3.0])
+    >>> session.solve().objective
+    8.0
+    """
+
+    def __init__(self, model: MilpMatrix, options: SolverOptions) -> None:
+        self.model = model
+        self.options = options
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", bool(options.verbose))
+        self.highs.setOptionValue("mip_rel_gap", float(options.mip_gap))
+        self.highs.setOptionValue("random_seed", int(options.seed))
+        if options.threads is not None:
+            self.highs.setOptionValue("threads", int(options.threads))
+        status = self.highs.passModel(_to_highs_lp(model))
+        if status == highspy.HighsStatus.kError:
+            raise RuntimeError("HiGHS refused the model")
+        self._col_upper = model.col_upper.copy()
+        self._col_lower = model.col_lower.copy()
+        self._row_upper = model.row_upper.copy()
+        self._row_lower = model.row_lower.copy()
+
+    def set_row_bounds(self, rows: object, lower: object = None, upper: object = None) -> None:
+        """Change the bounds of some rows (e.g. a budget) for the next solve."""
+        rows = np.asarray(rows, dtype=np.int32)
+        if lower is not None:
+            self._row_lower[rows] = np.asarray(lower, float)
+        if upper is not None:
+            self._row_upper[rows] = np.asarray(upper, float)
+        inf = highspy.kHighsInf
+        low = np.where(np.isfinite(self._row_lower[rows]), self._row_lower[rows], -inf)
+        up = np.where(np.isfinite(self._row_upper[rows]), self._row_upper[rows], inf)
+        self.highs.changeRowsBounds(len(rows), rows, low, up)
+
+    def set_col_bounds(self, cols: object, lower: object = None, upper: object = None) -> None:
+        """Change the bounds of some columns (e.g. locks) for the next solve."""
+        cols = np.asarray(cols, dtype=np.int32)
+        if lower is not None:
+            self._col_lower[cols] = np.asarray(lower, float)
+        if upper is not None:
+            self._col_upper[cols] = np.asarray(upper, float)
+        self.highs.changeColsBounds(len(cols), cols, self._col_lower[cols], self._col_upper[cols])
+
+    def current_model(self) -> MilpMatrix:
+        """Return the model with the bounds as they are now."""
+        return self.model.with_bounds(self._col_lower, self._col_upper, self._row_lower,
+                                      self._row_upper)
+
+    def solve(self, start: np.ndarray | None = None, time_limit: float | None = None,
+              relax: bool = False, method: str = "choose") -> SolveOutcome:
+        """Solve as the model stands now.
+
+        Parameters
+        ----------
+        start : numpy.ndarray, optional
+            A feasible point handed to HiGHS as its first incumbent.
+        time_limit : float, optional
+            Overrides the session's time limit for this solve.
+        relax : bool
+            Solve the linear relaxation (integrality dropped) instead; its objective is a
+            bound, never a plan, and the outcome says so.
+        method : {"choose", "simplex", "ipm"}
+            LP algorithm (for ``relax`` and the MIP root).
+        """
+        limit = time_limit if time_limit is not None else self.options.time_limit
+        self.highs.setOptionValue("time_limit", float(limit) if limit else highspy.kHighsInf)
+        self.highs.setOptionValue("solver", method)
+        if relax:
+            self.highs.setOptionValue("solve_relaxation", True)
+        if start is not None:
+            solution = highspy.HighsSolution()
+            solution.col_value = np.asarray(start, float)
+            solution.value_valid = True
+            self.highs.setSolution(solution)
+        began = time.perf_counter()
+        try:
+            self.highs.run()
+        finally:
+            self.highs.setOptionValue("solve_relaxation", False)
+        return self._outcome(time.perf_counter() - began, relax)
+
+    def _outcome(self, elapsed: float, relax: bool) -> SolveOutcome:
+        h, ms = self.highs, highspy.HighsModelStatus
+        status = h.getModelStatus()
+        info = h.getInfo()
+        words = h.modelStatusToString(status)
+        if status == ms.kInfeasible:
+            return SolveOutcome("infeasible", None, None, None, elapsed, None, "highs", words)
+        if status in (ms.kUnbounded, ms.kUnboundedOrInfeasible):
+            kind = "unbounded" if status == ms.kUnbounded else "infeasible"
+            return SolveOutcome(kind, None, None, None, elapsed, None, "highs", words)
+        mip = bool(self.model.integer.any()) and not relax
+        feasible = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        if relax or not mip:
+            return self._lp_outcome(status, feasible, elapsed, words, relax)
+        objective = float(info.objective_function_value) if feasible else None
+        bound = float(info.mip_dual_bound)
+        bound = bound if np.isfinite(bound) else None
+        kind, gap = classify(self.model.sense, objective, bound, proven=status == ms.kOptimal)
+        x = _frozen(np.asarray(h.getSolution().col_value)) if feasible else None
+        return SolveOutcome(kind, objective, bound, gap, elapsed, x, "highs", words)
+
+    def _lp_outcome(self, status: object, feasible: bool, elapsed: float, words: str,
+                    relax: bool) -> SolveOutcome:
+        optimal = status == highspy.HighsModelStatus.kOptimal
+        value = float(self.highs.getInfo().objective_function_value) if optimal else None
+        if relax:
+            # A relaxation bounds the MIP; it is not a plan.
+            kind = "optimal" if optimal else "no_solution"
+            return SolveOutcome(kind, None, value, None, elapsed, None, "highs",
+                                f"linear relaxation: {words}")
+        x = _frozen(np.asarray(self.highs.getSolution().col_value)) if feasible else None
+        objective = value if optimal else None
+        kind, gap = classify(self.model.sense, objective, value, proven=optimal)
+        return SolveOutcome(kind, objective, value, gap, elapsed, x if optimal else None,
+                            "highs", words)
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = array.copy()
+    array.flags.writeable = False
+    return array
+
+
+def solve(model: MilpMatrix, options: SolverOptions | None = None,
+          start: np.ndarray | None = None) -> SolveOutcome:
+    """Solve ``model`` once with the solver ``options`` names.
+
+    Parameters
+    ----------
+    model : MilpMatrix
+    options : SolverOptions, optional
+    start : numpy.ndarray, optional
+        A feasible starting point (used by HiGHS; PuLP's CBC ignores it).
+
+    Returns
+    -------
+    SolveOutcome
+    """
+    options = options or SolverOptions()
+    if options.solver == "highs":
+        return HighsSession(model, options).solve(start=start)
+    from geoplan.optimise.pulp_adapter import solve_with_pulp
+
+    return solve_with_pulp(model, options)

@@ -1,0 +1,215 @@
+"""How a compiled problem is solved: directly, or LP-guided for large coverage models.
+
+``direct``
+    One HiGHS (or PuLP) solve of the whole model, started from the greedy + swap plan when
+    the model is a coverage model the heuristics understand.
+``lp-guided``
+    For large models under a time limit, where HiGHS's simplex root alone can use the whole
+    limit:
+
+    1. greedy + 1-swap plan (a valid incumbent within a second);
+    2. the linear relaxation by interior point: its value is a valid bound on the optimum;
+    3. a restricted MIP over the candidates the relaxation uses (or the incumbent has),
+       warm-started: its plans are plans of the full model;
+    4. the full MIP, warm-started, for whatever time is left: it may improve the incumbent
+       and the bound.
+
+    The result reports the best incumbent and the best valid bound of steps 2 and 4, so the
+    gap is honest: the restricted MIP's own bound is never used.
+``auto``
+    ``lp-guided`` when a time limit is set and the model has more than
+    :data:`LARGE_MODEL_NONZEROS` non-zeros, otherwise ``direct``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from geoplan.optimise.heuristics import CoverageInstance, greedy, improve_by_swaps
+from geoplan.optimise.solvers import (
+    HighsSession,
+    SolveOutcome,
+    SolverOptions,
+    classify,
+    solve,
+)
+
+if TYPE_CHECKING:
+    from geoplan.optimise.problem import CompiledProblem
+
+__all__ = ["LARGE_MODEL_NONZEROS", "STRATEGIES", "heuristic_plan", "solve_compiled"]
+
+LARGE_MODEL_NONZEROS = 200_000
+STRATEGIES = ("auto", "direct", "lp-guided")
+_HEURISTIC_FAMILIES = frozenset({"coverage", "budget", "group"})
+
+
+def coverage_instance(compiled: CompiledProblem) -> CoverageInstance | None:
+    """Return the model as a :class:`CoverageInstance`, or ``None``.
+
+    ``None`` when the heuristics do not apply: no single uncapacitated coverage term,
+    phasing, or other constraint families.
+    """
+    ctx, model = compiled.context, compiled.model
+    handles = [h for name, h in ctx.coverage.items() if name not in ("compactness",
+                                                                     "reinforcement")]
+    if (len(handles) != 1 or handles[0].capacitated or ctx.n_periods != 1
+            or set(model.row_family) - _HEURISTIC_FAMILIES or model.sense != "max"
+            or set(model.blocks) != {"x", handles[0].block.name}):
+        return None
+    handle = handles[0]
+    x, y = ctx.x, handle.block
+    budget = np.flatnonzero(model.row_family == "budget")
+    rows = model.matrix[budget]
+    costs = rows[:, x.start:x.stop].toarray()
+    groups = ctx.labels("group_id")
+    names = {g: i for i, g in enumerate(sorted(set(groups) - {""}))}
+    from geoplan.optimise.candidates import lock_flags
+
+    locked_in, locked_out = lock_flags(ctx.table)
+    return CoverageInstance(
+        handle.pattern, model.cost[y.start:y.stop].copy(), model.cost[x.start:x.stop].copy(),
+        costs, model.row_upper[budget].copy(), locked_in, locked_out,
+        np.array([names.get(g, -1) for g in groups]))
+
+
+def start_vector(compiled: CompiledProblem, instance: CoverageInstance,
+                 chosen: np.ndarray) -> np.ndarray | None:
+    """Return the full solution vector of a heuristic plan (``None`` if it breaks a row)."""
+    model = compiled.model
+    x = np.zeros(model.shape[1])
+    block = compiled.context.x
+    x[block.start:block.stop] = chosen
+    y = next(h.block for n, h in compiled.context.coverage.items() if n != "compactness")
+    covered = (instance.pattern @ chosen.astype(float)) > 0
+    x[y.start:y.stop] = np.minimum(covered, model.col_upper[y.start:y.stop])
+    if len(model.violations(x)) or np.any(x < model.col_lower - 1e-9):
+        return None
+    return x
+
+
+def heuristic_plan(compiled: CompiledProblem) -> tuple[np.ndarray | None, list[str]]:
+    """Greedy + swap start for a coverage model, with notes on what each step reached."""
+    instance = coverage_instance(compiled)
+    if instance is None:
+        return None, []
+    began = time.perf_counter()
+    chosen = greedy(instance)
+    first = compiled.model.objective(_as_start(compiled, instance, chosen))
+    mid = time.perf_counter()
+    chosen = improve_by_swaps(instance, chosen)
+    start = start_vector(compiled, instance, chosen)
+    done = time.perf_counter()
+    if start is None:
+        return None, ["greedy plan broke a constraint and was dropped"]
+    return start, [f"greedy: {first:,.6g} in {mid - began:.2f} s",
+                   f"greedy + 1-swap: {compiled.model.objective(start):,.6g} "
+                   f"in {done - began:.2f} s"]
+
+
+def _as_start(compiled: CompiledProblem, instance: CoverageInstance,
+              chosen: np.ndarray) -> np.ndarray:
+    vector = start_vector(compiled, instance, chosen)
+    return vector if vector is not None else np.zeros(compiled.model.shape[1])
+
+
+def solve_compiled(compiled: CompiledProblem, options: SolverOptions,
+                   strategy: str = "auto") -> tuple[SolveOutcome, list[str]]:
+    """Solve with the chosen strategy (see the module docstring); returns outcome and notes."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {list(STRATEGIES)}, not {strategy!r}")
+    began = time.perf_counter()
+    start, notes = heuristic_plan(compiled)
+    if strategy == "auto":
+        large = compiled.model.matrix.nnz > LARGE_MODEL_NONZEROS
+        strategy = "lp-guided" if large and options.time_limit else "direct"
+    if options.solver != "highs":
+        outcome = solve(compiled.model, options)
+    elif strategy == "direct":
+        remaining = _remaining(options, began)
+        outcome = HighsSession(compiled.model, options).solve(start=start, time_limit=remaining)
+    else:
+        outcome = _lp_guided(compiled, options, start, began, notes)
+    outcome = _keep_start(compiled, outcome, start, notes)
+    notes.append(f"strategy: {strategy}")
+    return _timed(outcome, time.perf_counter() - began), notes
+
+
+def _remaining(options: SolverOptions, began: float) -> float | None:
+    if options.time_limit is None:
+        return None
+    return max(options.time_limit - (time.perf_counter() - began), 0.05)
+
+
+def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndarray | None,
+               began: float, notes: list[str]) -> SolveOutcome:
+    model = compiled.model
+    session = HighsSession(model, options)
+    relaxed = session.solve(relax=True, method="ipm",
+                            time_limit=0.5 * (_remaining(options, began) or 0) or None)
+    values = np.asarray(session.highs.getSolution().col_value)
+    bound = relaxed.bound
+    shown = "none" if bound is None else f"{bound:,.6g}"
+    notes.append(f"linear relaxation (interior point): {shown} in {relaxed.time_s:.1f} s")
+    if relaxed.status == "infeasible":
+        return relaxed
+    x = compiled.context.x
+    keep = values[x.start:x.stop] > 1e-6
+    if start is not None:
+        keep |= start[x.start:x.stop] > 0.5
+    upper = model.col_upper.copy()
+    upper[x.start:x.stop][~keep] = 0.0
+    restricted = HighsSession(model.with_bounds(col_upper=upper), options)
+    share = 0.6 if options.time_limit else None
+    inner = restricted.solve(start=start, time_limit=(
+        share * _remaining(options, began) if share else None))  # type: ignore[operator]
+    notes.append(f"restricted MIP over {int(keep.sum())} of {x.size} candidates: "
+                 f"{inner.objective if inner.objective is None else f'{inner.objective:,.6g}'}"
+                 f" in {inner.time_s:.1f} s")
+    best = inner.x if inner.x is not None else start
+    full = session.solve(start=best, time_limit=_remaining(options, began))
+    notes.append(f"full MIP from that plan: {full.status}, bound "
+                 f"{full.bound if full.bound is None else f'{full.bound:,.6g}'}")
+    return _combine(model.sense, [best, full.x], [bound, full.bound], model, full)
+
+
+def _combine(sense: str, plans: list[np.ndarray | None], bounds: list[float | None], model,
+             last: SolveOutcome) -> SolveOutcome:
+    better = max if sense == "max" else min
+    tighter = min if sense == "max" else max
+    scored = [(model.objective(p), p) for p in plans if p is not None]
+    objective, x = better(scored, key=lambda item: item[0]) if scored else (None, None)
+    valid = [b for b in bounds if b is not None]
+    bound = tighter(valid) if valid else None
+    kind, gap = classify(sense, objective, bound, proven=True)
+    if x is not None:
+        x = np.array(x)
+        x.flags.writeable = False
+    return SolveOutcome(kind, objective, bound, gap, last.time_s, x, "highs",
+                        f"lp-guided; last solve: {last.detail}")
+
+
+def _keep_start(compiled: CompiledProblem, outcome: SolveOutcome, start: np.ndarray | None,
+                notes: list[str]) -> SolveOutcome:
+    """Use the heuristic plan when the solver ends with no plan, or a worse one."""
+    if start is None or outcome.status in ("infeasible", "unbounded"):
+        return outcome
+    value = compiled.model.objective(start)
+    worse = outcome.objective is None or (
+        value > outcome.objective if compiled.model.sense == "max" else value < outcome.objective)
+    if not worse:
+        return outcome
+    notes.append("solver returned no better plan than the heuristic; kept the heuristic plan")
+    kind, gap = classify(compiled.model.sense, value, outcome.bound, proven=False)
+    frozen = np.array(start)
+    frozen.flags.writeable = False
+    return SolveOutcome(kind, value, outcome.bound, gap, outcome.time_s, frozen,
+                        outcome.solver, outcome.detail)
+
+
+def _timed(outcome: SolveOutcome, elapsed: float) -> SolveOutcome:
+    return SolveOutcome(outcome.status, outcome.objective, outcome.bound, outcome.gap, elapsed,
+                        outcome.x, outcome.solver, outcome.detail)
