@@ -187,7 +187,7 @@ class Headroom:
         ctx.handles["headroom"] = np.concatenate(handles) if handles else np.zeros(0, int)
 
     def _year(self, ctx: BuildContext, year: int) -> int | None:
-        return year if ctx.n_periods > 1 or self.year is None else self.year
+        return self.year if ctx.periods == (0,) else year
 
     def _options(self, ctx: BuildContext, constrained: list[str]) -> pd.DataFrame | None:
         if self.reinforcements is None or self.reinforcements.empty:
@@ -311,7 +311,8 @@ class CoverageFloor:
         chosen = [i for i, key in enumerate(keys) if key in shares]
         weights = handle.weights  # type: ignore[attr-defined]
         rows = member[chosen].multiply(weights.reshape(1, -1)) @ handle.expression  # type: ignore[attr-defined]
-        need = [shares[keys[i]] * float(member[i] @ weights) for i in chosen]
+        totals = np.asarray(member @ weights).ravel()
+        need = [shares[keys[i]] * float(totals[i]) for i in chosen]
         ctx.handles["coverage_floor"] = ctx.add_mixed_rows(
             "coverage_floor", [f"coverage floor {keys[i]}" for i in chosen],
             [(handle.block, sp.csr_matrix(rows))], lower=need)  # type: ignore[attr-defined]

@@ -12,7 +12,9 @@ unknown gap under CBC, which PuLP does not report), never as optimal.
 from __future__ import annotations
 
 import time
+import warnings
 
+import highspy
 import numpy as np
 import pulp
 
@@ -27,7 +29,7 @@ def pulp_problem(model: MilpMatrix, name: str = "geoplan") -> tuple[pulp.LpProbl
     sense = pulp.LpMaximize if model.sense == "max" else pulp.LpMinimize
     problem = pulp.LpProblem(name, sense)
     variables = [
-        pulp.LpVariable(
+        problem.add_variable(
             f"x{j}",
             lowBound=None if not np.isfinite(low) else float(low),
             upBound=None if not np.isfinite(up) else float(up),
@@ -60,16 +62,27 @@ def _solver(options: SolverOptions) -> pulp.LpSolver:
     common = {"msg": bool(options.verbose), "timeLimit": options.time_limit,
               "gapRel": options.mip_gap}
     if options.solver == "cbc":
-        return pulp.PULP_CBC_CMD(threads=options.threads, **common)
+        coin = pulp.COIN_CMD(threads=options.threads, **common)
+        if coin.available():
+            return coin
+        # PuLP 3.x still bundles CBC as PULP_CBC_CMD (deprecated for PuLP 4, where CBC comes
+        # from the pulp[cbc] extra and COIN_CMD).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return pulp.PULP_CBC_CMD(threads=options.threads, **common)
     return pulp.HiGHS(threads=options.threads, **common)
 
 
-def _highs_bound(problem: pulp.LpProblem) -> float | None:
+def _highs_bound(problem: pulp.LpProblem, sense: str) -> float | None:
     highs = getattr(problem, "solverModel", None)
     if highs is None:
         return None
     bound = float(highs.getInfo().mip_dual_bound)
-    return bound if np.isfinite(bound) else None
+    if not np.isfinite(bound):
+        return None
+    # PuLP hands HiGHS a maximisation as the minimisation of the negated objective.
+    minimising = highs.getObjectiveSense()[1] == highspy.ObjSense.kMinimize
+    return -bound if sense == "max" and minimising else bound
 
 
 def solve_with_pulp(model: MilpMatrix, options: SolverOptions) -> SolveOutcome:
@@ -97,6 +110,6 @@ def solve_with_pulp(model: MilpMatrix, options: SolverOptions) -> SolveOutcome:
     x.flags.writeable = False
     objective = model.objective(x)
     proven = problem.sol_status == pulp.LpSolutionOptimal
-    bound = _highs_bound(problem) if name == "highs-pulp" else (objective if proven else None)
+    bound = _highs_bound(problem, model.sense) if name == "highs-pulp" else (objective if proven else None)
     kind, gap = classify(model.sense, objective, bound, proven=proven)
     return SolveOutcome(kind, objective, bound, gap, elapsed, x, name, words)

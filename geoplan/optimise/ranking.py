@@ -169,8 +169,8 @@ def rank_candidates(compiled: CompiledProblem, x: np.ndarray | None) -> pd.DataF
     cost = ctx.numbers("cost_gbp") if "cost_gbp" in ctx.table.columns else np.zeros(ctx.n)
     out["selected"] = selected
     years = np.array(ctx.periods)
-    out["period"] = pd.array(np.where(period >= 0, years[np.maximum(period, 0)], 0),
-                             dtype="Int64").where(selected) if ctx.periods != (0,) else pd.NA
+    built = pd.Series(years[np.maximum(period, 0)], index=out.index, dtype="Int64")
+    out["period"] = built.where(selected) if ctx.periods != (0,) else pd.NA
     out["rank"] = _order(selected, key, cost, ctx.table["candidate_id"].to_numpy())
     out["score"] = sum(parts.values()) if parts else 0.0
     out = out.assign(**parts)
