@@ -55,7 +55,8 @@ def test_time_limited_run_is_not_called_optimal():
         assert outcome.bound > outcome.objective
         assert outcome.gap > 1e-4
     else:
-        assert outcome.x is None and outcome.objective is None
+        assert outcome.x is None
+        assert outcome.objective is None
 
 
 def test_relaxation_is_a_bound_never_a_plan():

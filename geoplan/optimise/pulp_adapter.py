@@ -110,6 +110,9 @@ def solve_with_pulp(model: MilpMatrix, options: SolverOptions) -> SolveOutcome:
     x.flags.writeable = False
     objective = model.objective(x)
     proven = problem.sol_status == pulp.LpSolutionOptimal
-    bound = _highs_bound(problem, model.sense) if name == "highs-pulp" else (objective if proven else None)
+    if name == "highs-pulp":
+        bound = _highs_bound(problem, model.sense)
+    else:
+        bound = objective if proven else None
     kind, gap = classify(model.sense, objective, bound, proven=proven)
     return SolveOutcome(kind, objective, bound, gap, elapsed, x, name, words)
