@@ -243,3 +243,22 @@ def test_unknown_district_in_a_budget_is_named():
     frame = candidates(tco2e_per_yr=[1.0], district_id=["A"])
     with pytest.raises(ScenarioError, match="no candidate has district_id 'Oxford'"):
         solve(frame, constraints=[Budget({"Oxford": 1.0}, by="district_id")])
+
+
+def test_target_row_and_epsilon_curve_trade_off_two_criteria():
+    from geoplan.optimise import Target, epsilon_curve, weighted_sum_curve
+
+    # budget 2: best carbon is c0 + c1 (10 + 8, equity 0 + 1); equity needs c2 (carbon 1)
+    frame = candidates(cost_gbp=[1.0, 1.0, 1.0], tco2e_per_yr=[10.0, 8.0, 1.0],
+                       fuel_poor=[0.0, 1.0, 5.0])
+    problem = PlanningProblem(frame, MaximiseBenefit(RAW, normalise=False), [Budget(2.0)])
+    assert problem.solve().objective == pytest.approx(18.0)
+    with_target = PlanningProblem(frame, MaximiseBenefit(RAW, normalise=False),
+                                  [Budget(2.0), Target("fuel_poor", 5.0)]).solve()
+    assert with_target.objective == pytest.approx(11.0)  # c0 + c2
+    curve = epsilon_curve(problem, "fuel_poor", [0.0, 1.0, 5.0, 6.0, 7.0])
+    assert curve["objective"].tolist()[:4] == pytest.approx([18.0, 18.0, 11.0, 9.0])
+    assert curve["status"].tolist() == ["optimal"] * 4 + ["infeasible"]
+    assert curve["fuel_poor_achieved"].tolist()[:4] == pytest.approx([1.0, 1.0, 5.0, 6.0])
+    sums = weighted_sum_curve(problem, "tco2e_per_yr", "fuel_poor", [0.0, 1.0])
+    assert sums["tco2e_per_yr_achieved"].tolist() == pytest.approx([18.0, 9.0])

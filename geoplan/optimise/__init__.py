@@ -8,7 +8,14 @@ The public pieces::
     plan.status, plan.gap, plan.table  # every candidate with rank and reason
 """
 
-from geoplan.optimise.constraints import Budget, Count, CoverageFloor, DistrictMinimum, Headroom
+from geoplan.optimise.constraints import (
+    Budget,
+    Count,
+    CoverageFloor,
+    DistrictMinimum,
+    Headroom,
+    Target,
+)
 from geoplan.optimise.objectives import (
     Compactness,
     Coverage,
@@ -20,6 +27,7 @@ from geoplan.optimise.plan import Plan
 from geoplan.optimise.problem import CompiledProblem, PlanningProblem
 from geoplan.optimise.solvers import SolveOutcome, SolverOptions
 from geoplan.optimise.spatial import coverage_matrix, neighbour_pairs
+from geoplan.optimise.tradeoff import epsilon_curve, weighted_sum_curve
 
 __all__ = [
     "Budget",
@@ -37,6 +45,9 @@ __all__ = [
     "PlanningProblem",
     "SolveOutcome",
     "SolverOptions",
+    "Target",
     "coverage_matrix",
+    "epsilon_curve",
     "neighbour_pairs",
+    "weighted_sum_curve",
 ]

@@ -34,7 +34,7 @@ import scipy.sparse as sp
 
 from geoplan.optimise.build import BuildContext, ExtraCost, one_hot
 
-__all__ = ["Budget", "Count", "CoverageFloor", "DistrictMinimum", "Headroom"]
+__all__ = ["Budget", "Count", "CoverageFloor", "DistrictMinimum", "Headroom", "Target"]
 
 
 def _limits(limit: float | Mapping[object, float], keys: list[str]) -> dict[str, float]:
@@ -316,3 +316,21 @@ class CoverageFloor:
         ctx.handles["coverage_floor"] = ctx.add_mixed_rows(
             "coverage_floor", [f"coverage floor {keys[i]}" for i in chosen],
             [(handle.block, sp.csr_matrix(rows))], lower=need)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Target:
+    """At least ``amount`` of a candidate column over the whole plan.
+
+    Used on its own (e.g. cover the most demand while saving at least 500 tCO2e/yr) and by
+    :func:`geoplan.optimise.tradeoff.epsilon_curve`, which moves ``amount``.
+    """
+
+    column: str
+    amount: float
+
+    def apply(self, ctx: BuildContext) -> None:
+        """Add one row; its index goes to ``ctx.handles['target:<column>']``."""
+        values = sp.csr_matrix(ctx.numbers(self.column, least=None).reshape(1, -1))
+        ctx.handles[f"target:{self.column}"] = ctx.add_candidate_rows(
+            "target", [f"target {self.column}"], ctx.selected(values), lower=[self.amount])
