@@ -9,8 +9,9 @@
 
     1. greedy + 1-swap plan (a valid incumbent within a second);
     2. the linear relaxation by interior point: its value is a valid bound on the optimum;
-    3. a restricted MIP over the candidates the relaxation uses (or the incumbent has),
-       warm-started: its plans are plans of the full model;
+    3. restricted MIPs over the candidates the relaxation values most (above 0.5, then 0.2,
+       then 0.1; plus those in the best plan so far), each warm-started with up to a quarter
+       of the time left: their plans are plans of the full model;
     4. the full MIP, warm-started, for whatever time is left: it may improve the incumbent
        and the bound.
 
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
 __all__ = ["LARGE_MODEL_NONZEROS", "STRATEGIES", "heuristic_plan", "solve_compiled"]
 
 LARGE_MODEL_NONZEROS = 200_000
+RESTRICTION_THRESHOLDS = (0.5, 0.2, 0.1)
+"""Relaxation values above which candidates enter the successive restricted MIPs."""
 STRATEGIES = ("auto", "direct", "lp-guided")
 _HEURISTIC_FAMILIES = frozenset({"coverage", "budget", "group"})
 
@@ -156,24 +159,45 @@ def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndar
     notes.append(f"linear relaxation (interior point): {shown} in {relaxed.time_s:.1f} s")
     if relaxed.status == "infeasible":
         return relaxed
-    x = compiled.context.x
-    keep = values[x.start:x.stop] > 1e-6
-    if start is not None:
-        keep |= start[x.start:x.stop] > 0.5
-    upper = model.col_upper.copy()
-    upper[x.start:x.stop][~keep] = 0.0
-    restricted = HighsSession(model.with_bounds(col_upper=upper), options)
-    share = 0.6 if options.time_limit else None
-    inner = restricted.solve(start=start, time_limit=(
-        share * _remaining(options, began) if share else None))  # type: ignore[operator]
-    notes.append(f"restricted MIP over {int(keep.sum())} of {x.size} candidates: "
-                 f"{inner.objective if inner.objective is None else f'{inner.objective:,.6g}'}"
-                 f" in {inner.time_s:.1f} s")
-    best = inner.x if inner.x is not None else start
+    best = start
+    for threshold in RESTRICTION_THRESHOLDS:
+        best = _restricted(compiled, options, values, threshold, best, began, notes)
     full = session.solve(start=best, time_limit=_remaining(options, began))
     notes.append(f"full MIP from that plan: {full.status}, bound "
                  f"{full.bound if full.bound is None else f'{full.bound:,.6g}'}")
     return _combine(model.sense, [best, full.x], [bound, full.bound], model, full)
+
+
+def _restricted(compiled: CompiledProblem, options: SolverOptions, values: np.ndarray,
+                threshold: float, best: np.ndarray | None, began: float,
+                notes: list[str]) -> np.ndarray | None:
+    """Solve the MIP restricted to candidates the relaxation values above ``threshold``.
+
+    Candidates in the best plan so far stay in; the solve starts from that plan. Returns the
+    better of the two plans.
+    """
+    model, x = compiled.model, compiled.context.x
+    keep = values[x.start:x.stop] > threshold
+    if best is not None:
+        keep |= best[x.start:x.stop] > 0.5
+    upper = model.col_upper.copy()
+    upper[x.start:x.stop][~keep] = 0.0
+    remaining = _remaining(options, began)
+    limit = None if remaining is None else 0.25 * remaining
+    inner = HighsSession(model.with_bounds(col_upper=upper), options).solve(
+        start=best, time_limit=limit)
+    shown = "none" if inner.objective is None else f"{inner.objective:,.6g}"
+    notes.append(f"restricted MIP over {int(keep.sum())} of {x.size} candidates (relaxation > "
+                 f"{threshold:g}): {shown}, {inner.status} in {inner.time_s:.1f} s")
+    if inner.x is None:
+        return best
+    if best is None or _better(model.sense, model.objective(inner.x), model.objective(best)):
+        return np.asarray(inner.x)
+    return best
+
+
+def _better(sense: str, value: float, than: float) -> bool:
+    return value > than + 1e-9 if sense == "max" else value < than - 1e-9
 
 
 def _combine(sense: str, plans: list[np.ndarray | None], bounds: list[float | None], model,
