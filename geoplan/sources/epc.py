@@ -1,0 +1,572 @@
+"""Domestic Energy Performance Certificates (England and Wales bulk data), one row per home.
+
+The bulk download from the EPC register has one folder per local authority, e.g.
+``domestic-E07000177-Cherwell/certificates.csv``, holding every certificate lodged there with
+the 93 columns of :data:`CERTIFICATE_COLUMNS`. :func:`read_epc_certificates` reads one such
+file, a folder (searched recursively for ``certificates.csv``) or a list of either, and returns
+one row per home with its latest certificate.
+
+Reading is vectorised: :mod:`pyarrow.csv` reads every needed column as text (UTF-8, else
+Windows-1252, else Latin-1), then each column is normalised with pandas string methods; no
+Python code runs per row.
+
+Normalisation rules (every output column is listed in :data:`EPC_COLUMNS`):
+
+* **Missing values.** Empty cells and the markers in :data:`SENTINELS` (``NO DATA!``,
+  ``INVALID!``, ``not defined``, ...) become missing; :attr:`EpcRecords.sentinels` counts the
+  markers per source column, :attr:`EpcRecords.invalid` the cells that were neither blank nor
+  readable (text in a number column, a floor area of zero).
+* **Numbers** may be written as floats (``"2.0"``).
+* **Bands** ``epc_band``/``potential_band``: A-G, else missing.
+* **Age band**: the ``"England and Wales: "`` prefix is dropped and the band's first year (a
+  bare year such as ``"2015"`` is its own first year; ``"before 1900"`` counts as 1899) is placed
+  in one of :data:`AGE_BANDS`; RdSAP 10's ``"2012-2021"`` and ``"2022 onwards"`` both become
+  ``"2012 onwards"``.
+* **Tenure**: one of :data:`TENURES`, from the words owner / rent + private / rent + social.
+* **Main fuel**: one of :data:`FUELS` (see :func:`fuel_from_text`); ``heating_system`` is
+  ``"heat pump"`` when the main heating description names one, else the main fuel.
+* **Walls**: ``wall_type`` one of :data:`WALL_TYPES`; ``wall_insulated`` True for filled
+  cavities and insulated walls, False for "no insulation" or "partial insulation", missing when
+  the description does not say (e.g. "Average thermal transmittance 0.28 W/m²K").
+* **Roof**: ``roof_insulation_mm`` from "Pitched, 100 mm loft insulation" (``400+ mm`` reads as
+  400), 0 for "no insulation", missing otherwise.
+* **Glazing**: one of :data:`GLAZING` from the windows description (partial double glazing
+  counts as double; ``multi_glaze_pct`` keeps the share).
+* **Several certificates per home**: the UPRN of a certificate without one is taken from
+  another certificate with the same building reference number; then the latest
+  ``LODGEMENT_DATETIME`` (else ``LODGEMENT_DATE``) is kept per UPRN, else per building
+  reference number, else per certificate (ties: the largest ``LMK_KEY``).
+  ``building_id`` is ``"uprn:<UPRN>"``, ``"brn:<BUILDING_REFERENCE_NUMBER>"`` or
+  ``"lmk:<LMK_KEY>"``; ``certificates`` counts the certificates found for the home. A latest
+  certificate without a postcode takes the postcode of the home's previous certificate.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from geoplan.errors import Problems, SourceFormatError, SourceNotFoundError
+from geoplan.schemas import EPC_BANDS
+
+__all__ = [
+    "AGE_BANDS",
+    "CERTIFICATE_COLUMNS",
+    "EPC_COLUMNS",
+    "FUELS",
+    "GLAZING",
+    "SENTINELS",
+    "TENURES",
+    "WALL_TYPES",
+    "EpcRecords",
+    "certificate_files",
+    "fuel_from_text",
+    "read_epc_certificates",
+]
+
+logger = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike[str]
+
+CERTIFICATE_COLUMNS: tuple[str, ...] = (
+    "LMK_KEY", "ADDRESS1", "ADDRESS2", "ADDRESS3", "POSTCODE", "BUILDING_REFERENCE_NUMBER",
+    "CURRENT_ENERGY_RATING", "POTENTIAL_ENERGY_RATING", "CURRENT_ENERGY_EFFICIENCY",
+    "POTENTIAL_ENERGY_EFFICIENCY", "PROPERTY_TYPE", "BUILT_FORM", "INSPECTION_DATE",
+    "LOCAL_AUTHORITY", "CONSTITUENCY", "COUNTY", "LODGEMENT_DATE", "TRANSACTION_TYPE",
+    "ENVIRONMENT_IMPACT_CURRENT", "ENVIRONMENT_IMPACT_POTENTIAL", "ENERGY_CONSUMPTION_CURRENT",
+    "ENERGY_CONSUMPTION_POTENTIAL", "CO2_EMISSIONS_CURRENT", "CO2_EMISS_CURR_PER_FLOOR_AREA",
+    "CO2_EMISSIONS_POTENTIAL", "LIGHTING_COST_CURRENT", "LIGHTING_COST_POTENTIAL",
+    "HEATING_COST_CURRENT", "HEATING_COST_POTENTIAL", "HOT_WATER_COST_CURRENT",
+    "HOT_WATER_COST_POTENTIAL", "TOTAL_FLOOR_AREA", "ENERGY_TARIFF", "MAINS_GAS_FLAG",
+    "FLOOR_LEVEL", "FLAT_TOP_STOREY", "FLAT_STOREY_COUNT", "MAIN_HEATING_CONTROLS",
+    "MULTI_GLAZE_PROPORTION", "GLAZED_TYPE", "GLAZED_AREA", "EXTENSION_COUNT",
+    "NUMBER_HABITABLE_ROOMS", "NUMBER_HEATED_ROOMS", "LOW_ENERGY_LIGHTING",
+    "NUMBER_OPEN_FIREPLACES", "HOTWATER_DESCRIPTION", "HOT_WATER_ENERGY_EFF",
+    "HOT_WATER_ENV_EFF", "FLOOR_DESCRIPTION", "FLOOR_ENERGY_EFF", "FLOOR_ENV_EFF",
+    "WINDOWS_DESCRIPTION", "WINDOWS_ENERGY_EFF", "WINDOWS_ENV_EFF", "WALLS_DESCRIPTION",
+    "WALLS_ENERGY_EFF", "WALLS_ENV_EFF", "SECONDHEAT_DESCRIPTION", "SHEATING_ENERGY_EFF",
+    "SHEATING_ENV_EFF", "ROOF_DESCRIPTION", "ROOF_ENERGY_EFF", "ROOF_ENV_EFF",
+    "MAINHEAT_DESCRIPTION", "MAINHEAT_ENERGY_EFF", "MAINHEAT_ENV_EFF",
+    "MAINHEATCONT_DESCRIPTION", "MAINHEATC_ENERGY_EFF", "MAINHEATC_ENV_EFF",
+    "LIGHTING_DESCRIPTION", "LIGHTING_ENERGY_EFF", "LIGHTING_ENV_EFF", "MAIN_FUEL",
+    "WIND_TURBINE_COUNT", "HEAT_LOSS_CORRIDOR", "UNHEATED_CORRIDOR_LENGTH", "FLOOR_HEIGHT",
+    "PHOTO_SUPPLY", "SOLAR_WATER_HEATING_FLAG", "MECHANICAL_VENTILATION", "ADDRESS",
+    "LOCAL_AUTHORITY_LABEL", "CONSTITUENCY_LABEL", "POSTTOWN", "CONSTRUCTION_AGE_BAND",
+    "LODGEMENT_DATETIME", "TENURE", "FIXED_LIGHTING_OUTLETS_COUNT",
+    "LOW_ENERGY_FIXED_LIGHT_COUNT", "UPRN", "UPRN_SOURCE", "REPORT_TYPE",
+)
+"""The 93 columns of a domestic ``certificates.csv``, in file order (releases before 2021 stop
+before ``UPRN``; ``REPORT_TYPE``, the last, is absent from some releases). Only the columns the
+reader needs must be present."""
+
+_REQUIRED = (
+    "LMK_KEY", "POSTCODE", "BUILDING_REFERENCE_NUMBER", "CURRENT_ENERGY_RATING",
+    "POTENTIAL_ENERGY_RATING", "CURRENT_ENERGY_EFFICIENCY", "POTENTIAL_ENERGY_EFFICIENCY",
+    "PROPERTY_TYPE", "BUILT_FORM", "LOCAL_AUTHORITY", "LODGEMENT_DATE",
+    "ENERGY_CONSUMPTION_CURRENT", "CO2_EMISSIONS_CURRENT", "TOTAL_FLOOR_AREA", "MAINS_GAS_FLAG",
+    "LOW_ENERGY_LIGHTING", "WINDOWS_DESCRIPTION", "WALLS_DESCRIPTION", "ROOF_DESCRIPTION",
+    "MAINHEAT_DESCRIPTION", "MAIN_FUEL", "CONSTRUCTION_AGE_BAND", "TENURE",
+)
+# Older bulk releases have no UPRN or LODGEMENT_DATETIME; these are read when present.
+_OPTIONAL = ("ADDRESS", "MULTI_GLAZE_PROPORTION", "PHOTO_SUPPLY", "LODGEMENT_DATETIME", "UPRN")
+
+SENTINELS = frozenset({"no data!", "no data", "invalid", "invalid!", "not defined",
+                       "not recorded", "n/a"})
+"""Cell texts (compared stripped and lower-cased) that the register writes for "no value"."""
+
+AGE_BANDS = ("before 1900", "1900-1929", "1930-1949", "1950-1966", "1967-1975", "1976-1982",
+             "1983-1990", "1991-1995", "1996-2002", "2003-2006", "2007-2011", "2012 onwards")
+"""Construction age bands (RdSAP England and Wales bands A-L), oldest first."""
+_AGE_STARTS = np.array([1900, 1930, 1950, 1967, 1976, 1983, 1991, 1996, 2003, 2007, 2012])
+
+FUELS = ("mains gas", "electricity", "oil", "LPG", "solid fuel", "biomass", "district heating",
+         "other", "unknown")
+"""Normalised main heating fuels."""
+
+TENURES = ("owner-occupied", "private rented", "social rented", "unknown")
+"""Normalised tenures."""
+
+WALL_TYPES = ("cavity", "solid", "timber frame", "system built", "other", "unknown")
+"""Normalised wall constructions (``other``: described but none of these; ``unknown``: blank)."""
+
+GLAZING = ("single", "double", "triple", "secondary", "unknown")
+"""Normalised glazing types."""
+
+EPC_COLUMNS = (
+    "building_id", "uprn", "epc_band", "sap_score", "property_type", "built_form", "age_band",
+    "floor_area_m2", "main_fuel", "co2_t", "tenure", "wall_type", "wall_insulated",
+    "roof_insulation_mm", "glazing", "mains_gas", "potential_band", "potential_sap",
+    "lodgement_date", "postcode", "heating_system", "energy_consumption_kwh_m2",
+    "low_energy_lighting_pct", "multi_glaze_pct", "photo_supply_pct", "address",
+    "local_authority", "lmk_key", "source_file", "certificates",
+)
+"""Columns of :attr:`EpcRecords.frame`, in order."""
+
+# (label, regex on the lower-cased text); the first match wins.
+_FUEL_RULES = (
+    ("district heating", r"community|district|heat network"),
+    ("LPG", r"lpg|bottled gas|propane|butane"),
+    ("solid fuel", r"coal|anthracite|smokeless|dual fuel|peat|coke"),
+    ("biomass", r"wood|biomass|pellet|chips|logs|straw|biogas"),
+    ("mains gas", r"gas"),
+    ("electricity", r"electric"),
+    ("oil", r"\boil\b|b30k|biodiesel|bioethanol|bio-liquid"),
+)
+_WALL_RULES = (
+    ("cavity", r"cavity"),
+    ("timber frame", r"timber"),
+    ("system built", r"system[ -]built"),
+    ("solid", r"solid|stone|granite|whinstone|cob\b|brick"),
+)
+_GLAZING_RULES = (
+    ("triple", r"triple"),
+    ("secondary", r"secondary"),
+    ("double", r"double|multiple|high performance"),
+    ("single", r"single"),
+)
+
+
+@dataclass(frozen=True)
+class EpcRecords:
+    """Homes read from EPC certificate files, with what reading them found.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per home (latest certificate), columns :data:`EPC_COLUMNS`, sorted by
+        ``building_id``.
+    files : tuple of str
+        The files read, in reading order.
+    rows_read : int
+        Certificates read from all files.
+    duplicates_dropped : int
+        Older certificates of the same home that were dropped.
+    sentinels : Mapping[str, int]
+        Source column -> cells holding a "no value" marker (:data:`SENTINELS`).
+    invalid : Mapping[str, int]
+        Source column -> cells that were neither blank nor readable.
+    encodings : Mapping[str, str]
+        File -> text encoding it was read with.
+    """
+
+    frame: pd.DataFrame
+    files: tuple[str, ...]
+    rows_read: int
+    duplicates_dropped: int
+    sentinels: Mapping[str, int]
+    invalid: Mapping[str, int]
+    encodings: Mapping[str, str]
+
+
+def read_epc_certificates(source: PathLike | Sequence[PathLike]) -> EpcRecords:
+    """Read domestic EPC ``certificates.csv`` files into one row per home.
+
+    Parameters
+    ----------
+    source : path, directory, or list of them
+        A ``certificates.csv`` (any name), a folder searched recursively for files named
+        ``certificates.csv``, or a list of files and folders.
+
+    Returns
+    -------
+    EpcRecords
+        The homes and the reading counts (see the module docstring for the rules).
+
+    Raises
+    ------
+    SourceNotFoundError
+        If a path does not exist or a folder holds no ``certificates.csv``.
+    SourceFormatError
+        If a file is empty, not comma-separated, misses required columns, is cut short or has
+        rows with the wrong number of values (the message names every bad line).
+    """
+    files = certificate_files(source)
+    parts, encodings = [], {}
+    for index, path in enumerate(files):
+        raw, encoding = _read_file(path)
+        encodings[_label(path)] = encoding
+        parts.append(raw.assign(_file=index))
+    raw = pd.concat(parts, ignore_index=True)
+    sentinels: dict[str, int] = {}
+    invalid: dict[str, int] = {}
+    frame = _normalise(raw, [_label(p) for p in files], sentinels, invalid)
+    rows = len(frame)
+    frame = _deduplicate(frame)
+    if rows == 0:
+        logger.warning("EPC files %s hold no certificates", [_label(p) for p in files])
+    return EpcRecords(frame, tuple(_label(p) for p in files), rows, rows - len(frame),
+                      sentinels, {k: v for k, v in invalid.items() if v}, encodings)
+
+
+def certificate_files(source: PathLike | Sequence[PathLike]) -> list[Path]:
+    """List the certificate files named by ``source`` (see :func:`read_epc_certificates`).
+
+    Raises
+    ------
+    SourceNotFoundError
+        If ``source`` is empty, a path does not exist, or a folder holds no
+        ``certificates.csv``.
+    """
+    items = [source] if isinstance(source, str | os.PathLike) else list(source)
+    if not items:
+        raise SourceNotFoundError("no EPC files given (fix: pass a certificates.csv or a "
+                                  "folder of the EPC bulk download)")
+    files: list[Path] = []
+    for item in map(Path, items):
+        if item.is_file():
+            files.append(item)
+        elif item.is_dir():
+            found = sorted(p for p in item.rglob("*") if p.name.casefold() == "certificates.csv")
+            if not found:
+                seen = sorted(p.name for p in item.iterdir())[:10]
+                raise SourceNotFoundError(
+                    f"{item}: no certificates.csv in this folder or below; it holds {seen} "
+                    "(fix: unzip the EPC bulk download, e.g. domestic-E07000177-Cherwell/)")
+            files.extend(found)
+        else:
+            raise SourceNotFoundError(f"{item}: no such file or folder")
+    return files
+
+
+def _label(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def _read_file(path: Path) -> tuple[pd.DataFrame, str]:
+    """Read the needed columns of one file as text, trying UTF-8, Windows-1252, Latin-1."""
+    first = _first_line(path)
+    for encoding in ("utf-8", "cp1252", "latin-1"):
+        try:
+            header = first.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+        except UnicodeDecodeError:
+            continue
+        names = _header_names(path, header)
+        try:
+            return _arrow_read(path, names, encoding), encoding
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            if not _is_encoding_error(exc):
+                raise SourceFormatError(f"{path.name}: not a readable CSV ({exc}) (fix: use "
+                                        "the certificates.csv of the bulk download)") from exc
+    raise SourceFormatError(f"{path.name}: text is not UTF-8, Windows-1252 or Latin-1")
+
+
+def _is_encoding_error(exc: Exception) -> bool:
+    text = str(exc).casefold()
+    return isinstance(exc, UnicodeDecodeError) or "utf8" in text or "decode" in text
+
+
+def _first_line(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    if not head.strip():
+        raise SourceFormatError(f"{path.name}: the file is empty (fix: download it again from "
+                                "the EPC register)")
+    return head.split(b"\n", 1)[0].rstrip(b"\r")
+
+
+def _header_names(path: Path, header: str) -> list[str]:
+    """Normalised header names; refuse other delimiters and missing required columns."""
+    counts = {"semicolon": header.count(";"), "tab": header.count("\t")}
+    other = max(counts, key=lambda k: counts[k])
+    if counts[other] > header.count(","):
+        raise SourceFormatError(
+            f"{path.name}: line 1 is {other}-separated ({counts[other] + 1} fields split by "
+            f"{other}s), but certificates.csv is comma-separated (fix: use the file from the "
+            "bulk download unchanged, or save it again as 'CSV (comma delimited)')")
+    names = [c.strip().upper().replace("-", "_") for c in next(csv.reader([header]))]
+    missing = [c for c in _REQUIRED if c not in names]
+    if missing:
+        problems = Problems(path)
+        problems.add(f"required columns are missing: {missing}", row=1,
+                     fix="use the domestic certificates.csv of the EPC bulk download (not "
+                         "recommendations.csv or non-domestic data)")
+        problems.raise_if_any(SourceFormatError)
+    return names
+
+
+def _arrow_read(path: Path, names: list[str], encoding: str) -> pd.DataFrame:
+    bad: list[str] = []
+
+    def skip(row: object) -> str:
+        bad.append(str(getattr(row, "text", "")))
+        return "skip"
+
+    wanted = [c for c in (*_REQUIRED, *_OPTIONAL) if c in names]
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding=encoding,
+                                       block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(wanted, pa.string()), include_columns=wanted,
+            strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+    if bad:
+        _raise_bad_rows(path, encoding, len(names), bad)
+    frame = table.to_pandas()
+    for column in _OPTIONAL:
+        if column not in frame.columns:
+            frame[column] = pd.Series("", index=frame.index, dtype="str")
+    return frame
+
+
+_SHOWN = 20  # malformed rows listed one by one; more are counted
+
+
+def _raise_bad_rows(path: Path, encoding: str, expected: int, bad: list[str]) -> None:
+    """Find the lines of malformed records with the csv module (only run on failure)."""
+    problems = Problems(path)
+    fix = (f"every row needs {expected} comma-separated values; if the file was cut short "
+           "or edited, download it again")
+    bad_rows, start = [], 0
+    with path.open(encoding="utf-8-sig" if encoding == "utf-8" else encoding,
+                   newline="") as handle:
+        reader = csv.reader(handle, strict=True)
+        end = 0
+        try:
+            for fields in reader:
+                start, end = end + 1, reader.line_num
+                if start > 1 and fields and len(fields) != expected:
+                    bad_rows.append((start, len(fields)))
+        except csv.Error as exc:
+            problems.add(f"a quoted value is never closed ({exc}); the file looks truncated or "
+                         "a quote is stray", row=end + 1, fix=fix)
+    for row, count in bad_rows[:_SHOWN]:
+        cut = "; it is the last row: the file looks truncated" if row == start else ""
+        problems.add(f"has {count} values, expected {expected}{cut}", row=row, fix=fix)
+    if len(bad_rows) > _SHOWN:
+        problems.add(f"and {len(bad_rows) - _SHOWN} more rows with the wrong number of values",
+                     fix=fix)
+    if not len(problems):
+        problems.add(f"{len(bad)} malformed rows, e.g. {bad[0][:80]!r}", fix=fix)
+    problems.raise_if_any(SourceFormatError)
+
+
+# --- normalisation ------------------------------------------------------------------------
+
+
+def _clean(values: pd.Series, sentinels: dict[str, int] | None = None) -> pd.Series:
+    """Strip text; blanks and sentinels become missing (counted in ``sentinels``)."""
+    text = values.astype("str").str.strip()
+    marker = text.str.lower().isin(SENTINELS)
+    if sentinels is not None and marker.any():
+        sentinels[str(values.name)] = int(marker.sum())
+    return text.where(~(marker | text.eq("")))
+
+
+def _to_float(text: pd.Series) -> pd.Series:
+    """Parse decimal numbers in Arrow; anything else (and missing) becomes NaN."""
+    values = pa.array(text, type=pa.string(), from_pandas=True)
+    numeric = pc.match_substring_regex(values, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+    parsed = pc.cast(pc.if_else(numeric, values, pa.scalar(None, pa.string())), pa.float64())
+    return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
+
+
+def _number(text: pd.Series, invalid: dict[str, int], positive: bool = False) -> pd.Series:
+    column = str(text.name)
+    values = _to_float(text)
+    bad = text.notna() & values.isna()
+    if positive:
+        bad |= values.le(0)
+        values = values.where(values.gt(0))
+    invalid[column] = invalid.get(column, 0) + int(bad.sum())
+    return values
+
+
+def _classify(text: pd.Series, rules: tuple[tuple[str, str], ...], other: str,
+              missing: str) -> pd.Series:
+    folded = text.str.lower().fillna("")
+    conditions = [folded.str.contains(pattern, regex=True).to_numpy(bool) for _, pattern in rules]
+    labels = np.select(conditions, [label for label, _ in rules], other)
+    return pd.Series(labels, index=text.index, dtype="str").where(text.notna(), missing)
+
+
+def fuel_from_text(text: pd.Series) -> pd.Series:
+    """Normalise ``MAIN_FUEL`` texts into :data:`FUELS`.
+
+    Community schemes become ``district heating``; then LPG, solid fuel (coal, anthracite,
+    smokeless, dual fuel), biomass (wood, pellets, chips), mains gas, electricity and oil are
+    recognised by keyword; other text is ``other`` and blanks ``unknown``.
+
+    Examples
+    --------
+    >>> fuel_from_text(pd.Series(["mains gas (not community)", "Oil: heating oil",
+    ...                           "bulk LPG", "NO DATA!"])).tolist()
+    ['mains gas', 'oil', 'LPG', 'unknown']
+    """
+    cleaned = _clean(text).str.lower().str.replace("not community", "", regex=False)
+    return _classify(cleaned, _FUEL_RULES, "other", "unknown")
+
+
+def _age_band(text: pd.Series) -> pd.Series:
+    folded = text.str.lower().str.replace(r"^[^:]*:", "", regex=True).str.strip()
+    year = _to_float(_extract(folded, r"(?P<year>\d{4})"))
+    year = year.where(~folded.str.contains("before", regex=False).fillna(False), year - 1)
+    known = year.between(1000, 2100)
+    index = np.searchsorted(_AGE_STARTS, year.fillna(0).to_numpy(), side="right")
+    bands = pd.Series(np.asarray(AGE_BANDS, dtype=object)[index], index=text.index)
+    return bands.where(known).astype("str")
+
+
+def _tenure(text: pd.Series) -> pd.Series:
+    folded = text.str.lower().fillna("")
+    rented = folded.str.contains("rent", regex=False)
+    conditions = [folded.str.contains("owner", regex=False).to_numpy(bool),
+                  (rented & folded.str.contains("private", regex=False)).to_numpy(bool),
+                  (rented & folded.str.contains("social", regex=False)).to_numpy(bool)]
+    return pd.Series(np.select(conditions, list(TENURES[:3]), "unknown"), index=text.index,
+                     dtype="str")
+
+
+def _flag(text: pd.Series, yes: str, no: str) -> pd.Series:
+    """Turn text into nullable booleans.
+
+    True where ``yes`` matches, False where ``no`` matches (it wins), missing otherwise.
+    """
+    folded = text.str.lower()
+    result = pd.Series(pd.NA, index=text.index, dtype="boolean")
+    result[folded.str.contains(yes, regex=True).fillna(False).to_numpy(bool)] = True
+    result[folded.str.contains(no, regex=True).fillna(False).to_numpy(bool)] = False
+    return result
+
+
+def _extract(text: pd.Series, pattern: str) -> pd.Series:
+    """First match of the one named group of ``pattern`` (missing where none), in Arrow."""
+    found = pc.extract_regex(pa.array(text, type=pa.string(), from_pandas=True), pattern)
+    values = pc.struct_field(found, [0]).to_pandas()
+    return pd.Series(values.to_numpy(object), index=text.index, dtype="str")
+
+
+def _band(text: pd.Series) -> pd.Series:
+    band = text.str.upper()
+    return band.where(band.isin(EPC_BANDS))
+
+
+def _roof_mm(text: pd.Series) -> pd.Series:
+    folded = text.str.lower()
+    mm = _to_float(_extract(folded, r"(?P<mm>\d+)\s*\+?\s*mm"))
+    none = folded.str.contains("no insulation", regex=False).fillna(False)
+    return mm.where(~(mm.isna() & none), 0.0).astype("float64")
+
+
+def _uprn(text: pd.Series) -> pd.Series:
+    digits = text.str.replace(r"\.0+$", "", regex=True).str.lstrip("0")
+    return digits.where(digits.str.fullmatch(r"\d+").fillna(False))
+
+
+def _postcode(text: pd.Series) -> pd.Series:
+    compact = text.str.replace(r"[ \t\r\n]+", "", regex=True).str.upper()
+    return (compact.str[:-3] + " " + compact.str[-3:]).where(compact.str.len().ge(5))
+
+
+def _normalise(raw: pd.DataFrame, labels: list[str], sentinels: dict[str, int],
+               invalid: dict[str, int]) -> pd.DataFrame:
+    c = {column: _clean(raw[column], sentinels) for column in (*_REQUIRED, *_OPTIONAL)}
+    fuel = fuel_from_text(raw["MAIN_FUEL"])
+    heat_pump = c["MAINHEAT_DESCRIPTION"].str.lower().str.contains("heat pump").fillna(False)
+    lodged = pd.to_datetime(c["LODGEMENT_DATETIME"], errors="coerce", format="ISO8601")
+    lodged = lodged.fillna(pd.to_datetime(c["LODGEMENT_DATE"], errors="coerce", format="ISO8601"))
+    return pd.DataFrame({
+        "uprn": _uprn(c["UPRN"]),
+        "epc_band": _band(c["CURRENT_ENERGY_RATING"]),
+        "sap_score": _number(c["CURRENT_ENERGY_EFFICIENCY"], invalid),
+        "property_type": c["PROPERTY_TYPE"].str.lower(),
+        "built_form": c["BUILT_FORM"].str.lower(),
+        "age_band": _age_band(c["CONSTRUCTION_AGE_BAND"]),
+        "floor_area_m2": _number(c["TOTAL_FLOOR_AREA"], invalid, positive=True),
+        "main_fuel": fuel,
+        "co2_t": _number(c["CO2_EMISSIONS_CURRENT"], invalid),
+        "tenure": _tenure(c["TENURE"]),
+        "wall_type": _classify(c["WALLS_DESCRIPTION"], _WALL_RULES, "other", "unknown"),
+        "wall_insulated": _flag(c["WALLS_DESCRIPTION"], r"insulat|filled cavity",
+                                r"no insulation|uninsulated|not insulated|partial insulation"),
+        "roof_insulation_mm": _roof_mm(c["ROOF_DESCRIPTION"]),
+        "glazing": _classify(c["WINDOWS_DESCRIPTION"], _GLAZING_RULES, "unknown", "unknown"),
+        "mains_gas": _flag(c["MAINS_GAS_FLAG"], r"^y", r"^n"),
+        "potential_band": _band(c["POTENTIAL_ENERGY_RATING"]),
+        "potential_sap": _number(c["POTENTIAL_ENERGY_EFFICIENCY"], invalid),
+        "lodgement_date": lodged,
+        "postcode": _postcode(c["POSTCODE"]),
+        "heating_system": fuel.where(~heat_pump, "heat pump"),
+        "energy_consumption_kwh_m2": _number(c["ENERGY_CONSUMPTION_CURRENT"], invalid),
+        "low_energy_lighting_pct": _number(c["LOW_ENERGY_LIGHTING"], invalid),
+        "multi_glaze_pct": _number(c["MULTI_GLAZE_PROPORTION"], invalid),
+        "photo_supply_pct": _number(c["PHOTO_SUPPLY"], invalid),
+        "address": c["ADDRESS"],
+        "local_authority": c["LOCAL_AUTHORITY"],
+        "lmk_key": c["LMK_KEY"],
+        "source_file": pd.Series(np.asarray(labels, dtype=object)[raw["_file"].to_numpy()],
+                                 index=raw.index, dtype="str"),
+        "_brn": c["BUILDING_REFERENCE_NUMBER"],
+    })
+
+
+def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
+    """Keep the latest certificate per home (see the module docstring)."""
+    known = frame.dropna(subset=["uprn", "_brn"]).sort_values(["_brn", "uprn"])
+    by_brn = known.drop_duplicates("_brn").set_index("_brn")["uprn"]
+    uprn = frame["uprn"].fillna(frame["_brn"].map(by_brn).astype("str"))
+    building_id = ("uprn:" + uprn).fillna("brn:" + frame["_brn"]).fillna("lmk:" + frame["lmk_key"])
+    fallback = "row:" + pd.Series(frame.index.astype(str), index=frame.index)
+    frame = frame.assign(building_id=building_id.fillna(fallback), uprn=uprn)
+    homes = frame.groupby("building_id")
+    frame["certificates"] = homes["building_id"].transform("size")
+    order = frame.sort_values(["building_id", "lodgement_date", "lmk_key"], kind="stable",
+                              na_position="first")
+    # the latest certificate that gives a postcode, when the latest one does not
+    frame["postcode"] = order.groupby("building_id")["postcode"].transform("last")
+    latest = frame.loc[order.index].drop_duplicates("building_id", keep="last")
+    return latest[list(EPC_COLUMNS)].sort_values("building_id").reset_index(drop=True)
