@@ -29,7 +29,7 @@ import pandas as pd
 from geoplan.errors import Problems, SourceFormatError, SourceNotFoundError
 from geoplan.sources._cells import is_blank, parse_number, read_csv_text
 
-__all__ = ["AssumptionTable", "default_path", "read_assumptions"]
+__all__ = ["AssumptionTable", "default_path", "read_assumptions", "tables_folder"]
 
 _PACKAGE = "geoplan.assumptions_data"
 
@@ -64,6 +64,18 @@ class AssumptionTable:
         return (*self.key, *self.numbers, *self.text, *self.optional_numbers, "source")
 
 
+def tables_folder() -> Path:
+    """Return the folder of the default tables.
+
+    The installed data package, else the source tree's ``layers/assumptions`` (when geoplan
+    is imported from a checkout, e.g. by the tests run from the repository root).
+    """
+    try:
+        return Path(str(resources.files(_PACKAGE)))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "layers" / "assumptions"
+
+
 def default_path(name: str) -> Path:
     """Path of the default table ``name`` shipped with geoplan.
 
@@ -72,10 +84,10 @@ def default_path(name: str) -> Path:
     SourceNotFoundError
         If geoplan ships no table of that name (the message lists those it does).
     """
-    folder = resources.files(_PACKAGE)
-    path = Path(str(folder.joinpath(f"{name}.csv")))
+    folder = tables_folder()
+    path = folder / f"{name}.csv"
     if not path.is_file():
-        known = sorted(p.name.removesuffix(".csv") for p in Path(str(folder)).glob("*.csv"))
+        known = sorted(p.name.removesuffix(".csv") for p in folder.glob("*.csv"))
         raise SourceNotFoundError(f"no assumption table {name!r}; geoplan ships {known}")
     return path
 

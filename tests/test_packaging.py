@@ -15,8 +15,10 @@ def test_every_code_package_is_listed_in_pyproject():
     assert config["package-dir"]["geoplan.assumptions_data"] == "layers/assumptions"
 
 
-def test_default_assumption_tables_are_installed_with_the_package():
-    from geoplan.assumptions import default_path
+def test_default_assumption_tables_are_found_installed_or_from_a_checkout():
+    from geoplan.assumptions import tables_folder
 
-    readme = default_path.__globals__["resources"].files("geoplan.assumptions_data")
-    assert readme.joinpath("README.md").is_file()
+    folder = tables_folder()
+    assert (folder / "README.md").is_file()
+    assert sorted(p.name for p in folder.glob("*.csv")) == sorted(
+        p.name for p in (ROOT / "layers" / "assumptions").glob("*.csv"))
