@@ -85,8 +85,10 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
 
 def _register() -> None:
     from geoplan.cli.layers import layers
+    from geoplan.cli.sample import sample
 
     cli.add_command(layers)
+    cli.add_command(sample)
 
 
 _register()
