@@ -1,0 +1,640 @@
+"""Read categorical rasters window by window, and turn windows of cells into polygons.
+
+A county land-cover raster at 10 m holds tens of millions of cells, so nothing here reads a
+raster whole: :func:`inspect_raster` checks a file once (it exists, is a raster, has a
+projected CRS in metres, a north-up grid and the band asked for), :func:`iter_windows` cuts
+the grid into square windows, and :func:`read_codes` reads one window of one band with its
+nodata mask. Vector layers become boolean cell masks window by window
+(:func:`load_mask_layer`, :func:`rasterise_window`: a cell is inside a layer when its centre
+is, GDAL's default rule), and :func:`polygons_from_labels` vectorises labelled cells with
+:func:`rasterio.features.shapes` (4-connected regions, cells sharing an edge).
+
+:func:`scan_regions` puts these together: it groups the cells of eligible codes that no mask
+covers into regions (square blocks, or 4-connected patches of one code) window by window,
+joining patches cut by window edges again (:func:`join_across_seams`), so that any window
+size gives the same regions as a single window.
+
+Every error names the file and says how to fix it; GDAL command lines are given where a
+file needs repairing rather than a different option.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import rasterio.crs
+import rasterio.features
+import shapely
+from affine import Affine
+from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+from rasterio.windows import Window
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+
+from geoplan.errors import (
+    CRSError,
+    MissingCRSError,
+    ScenarioError,
+    SourceFormatError,
+    SourceNotFoundError,
+)
+
+__all__ = [
+    "MaskLayer",
+    "RasterGrid",
+    "RegionScan",
+    "inspect_raster",
+    "iter_windows",
+    "join_across_seams",
+    "load_mask_layer",
+    "polygons_from_labels",
+    "rasterise_window",
+    "read_codes",
+    "scan_regions",
+    "window_transform",
+]
+
+logger = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike[str]
+
+_FIX_CRS = "assign one with gdal_edit.py -a_srs EPSG:27700 FILE if it is British National Grid"
+_FIX_WARP = "reproject it with gdalwarp -t_srs EPSG:27700 -tr 10 10 -r near IN.tif OUT.tif"
+
+
+@dataclass(frozen=True)
+class RasterGrid:
+    """What geoplan needs to know about one band of a raster file.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    band : int
+        1-based band read.
+    band_count : int
+        Bands in the file.
+    crs : rasterio.crs.CRS
+        Its projected CRS (linear unit: metre).
+    transform : affine.Affine
+        North-up cell-to-map transform.
+    width, height : int
+        Columns and rows.
+    warnings : tuple of str
+        Things worth telling the user (e.g. which band of several is read).
+    """
+
+    path: Path
+    band: int
+    band_count: int
+    crs: rasterio.crs.CRS
+    transform: Affine
+    width: int
+    height: int
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def cell_size(self) -> tuple[float, float]:
+        """Cell width and height in metres (both positive)."""
+        return abs(self.transform.a), abs(self.transform.e)
+
+    @property
+    def cell_area_m2(self) -> float:
+        """Area of one cell in square metres."""
+        width, height = self.cell_size
+        return width * height
+
+    def cell_corners(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Map coordinates of the north-west corners of cells ``(rows, cols)``."""
+        t = self.transform
+        return t.c + t.a * np.asarray(cols, dtype=float), t.f + t.e * np.asarray(rows, float)
+
+
+def inspect_raster(path: PathLike, band: int | None = None) -> RasterGrid:
+    """Open a raster once and check it can be read as a grid of codes.
+
+    Parameters
+    ----------
+    path : path
+        A raster file GDAL can read (GeoTIFF, typically).
+    band : int, optional
+        1-based band to read. Default: band 1; when the file has several bands a warning
+        says so (UKCEH LCM 10 m files hold the class in band 1 and a probability in band 2).
+
+    Returns
+    -------
+    RasterGrid
+        The checked description of the band.
+
+    Raises
+    ------
+    SourceNotFoundError
+        If the file does not exist.
+    SourceFormatError
+        If GDAL cannot read it as a raster, the band does not exist, or the grid is rotated.
+    MissingCRSError
+        If the raster has no CRS.
+    CRSError
+        If its CRS is geographic (degrees) or not in metres: areas need a projected CRS.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SourceNotFoundError(f"{path}: no such file (fix: check the path of the "
+                                  "land-cover raster)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.open(path) as src:
+                count, crs, transform = src.count, src.crs, src.transform
+                width, height, names = src.width, src.height, src.descriptions
+    except RasterioIOError as exc:
+        raise SourceFormatError(
+            f"{path.name}: cannot be read as a raster ({exc}) (fix: give a GeoTIFF of "
+            "land-cover codes, e.g. the UKCEH Land Cover Map 10 m classified pixels)"
+        ) from exc
+    chosen, notes = _choose_band(path.name, count, names, band)
+    _check_crs(path.name, crs)
+    _check_transform(path.name, transform)
+    return RasterGrid(path, chosen, count, crs, transform, width, height, tuple(notes))
+
+
+def _choose_band(name: str, count: int, names: tuple[str | None, ...],
+                 band: int | None) -> tuple[int, list[str]]:
+    listed = ", ".join(f"{i} ({d})" if d else str(i) for i, d in enumerate(names, start=1))
+    if band is not None and not 1 <= band <= count:
+        raise SourceFormatError(f"{name}: band {band} was asked for but the file has "
+                                f"{count} band(s): {listed} (fix: pass band= between 1 and "
+                                f"{count})")
+    if band is None and count > 1:
+        message = (f"{name}: the file has {count} bands ({listed}); reading band 1 as the "
+                   "land-cover code (UKCEH LCM 10 m files hold the class in band 1); pass "
+                   "band= to read another")
+        logger.warning("%s", message)
+        return 1, [message]
+    return band or 1, []
+
+
+def _check_crs(name: str, crs: rasterio.crs.CRS | None) -> None:
+    if crs is None:
+        raise MissingCRSError(f"{name}: the raster has no coordinate reference system "
+                              f"(fix: {_FIX_CRS}; geoplan never guesses)")
+    if not crs.is_projected:
+        raise CRSError(f"{name}: the raster's CRS {crs.to_string()} is geographic (degrees); "
+                       f"cell areas need a projected CRS in metres (fix: {_FIX_WARP})")
+    unit, _factor = crs.linear_units_factor
+    if unit not in ("metre", "meter"):
+        raise CRSError(f"{name}: the raster's CRS {crs.to_string()} is in {unit}, not "
+                       f"metres (fix: {_FIX_WARP})")
+
+
+def _check_transform(name: str, transform: Affine) -> None:
+    if transform.b != 0 or transform.d != 0 or transform.a <= 0 or transform.e >= 0:
+        raise SourceFormatError(f"{name}: the grid is rotated or not north-up (transform "
+                                f"{tuple(transform)[:6]}) (fix: {_FIX_WARP})")
+
+
+def iter_windows(grid: RasterGrid, size: int, multiple: int = 1) -> Iterator[Window]:
+    """Square windows covering the grid, row by row from the top-left.
+
+    Parameters
+    ----------
+    grid : RasterGrid
+        The raster.
+    size : int
+        Cells per window side; rounded down to a multiple of ``multiple`` (at least one
+        ``multiple``), so that blocks of ``multiple`` cells never straddle two windows.
+    multiple : int
+        See ``size``.
+
+    Yields
+    ------
+    rasterio.windows.Window
+        Windows in row-major order; those on the right and bottom edges may be smaller.
+    """
+    step = max(multiple, (size // multiple) * multiple)
+    for row in range(0, grid.height, step):
+        for col in range(0, grid.width, step):
+            yield Window(col, row, min(step, grid.width - col), min(step, grid.height - row))
+
+
+def window_transform(grid: RasterGrid, window: Window) -> Affine:
+    """Transform of ``window`` (its top-left cell at the window's origin)."""
+    t = grid.transform
+    return Affine(t.a, 0.0, t.c + t.a * window.col_off, 0.0, t.e, t.f + t.e * window.row_off)
+
+
+def read_codes(src: rasterio.DatasetReader, grid: RasterGrid,
+               window: Window) -> tuple[np.ndarray, np.ndarray]:
+    """Read one window of the chosen band.
+
+    Returns
+    -------
+    values : numpy.ndarray
+        Cell values as stored.
+    valid : numpy.ndarray of bool
+        ``False`` where the cell is nodata (nodata value, NaN or GDAL mask).
+    """
+    data = src.read(grid.band, window=window, masked=True)
+    return np.ma.getdata(data), ~np.ma.getmaskarray(data)
+
+
+@dataclass(frozen=True)
+class MaskLayer:
+    """Polygons of one vector layer in the raster's CRS, ready to rasterise by window.
+
+    Parameters
+    ----------
+    label : str
+        Name used in reports (e.g. ``"protected_sites"``).
+    geometries : numpy.ndarray of shapely geometries
+        Polygonal geometries in the raster CRS.
+    tree : shapely.STRtree
+        Spatial index over ``geometries``.
+    """
+
+    label: str
+    geometries: np.ndarray
+    tree: shapely.STRtree
+
+
+def load_mask_layer(label: str, frame: gpd.GeoDataFrame | gpd.GeoSeries, crs: rasterio.crs.CRS,
+                    source: str) -> MaskLayer:
+    """Reproject a polygon layer to the raster CRS and index it.
+
+    Parameters
+    ----------
+    label : str
+        The layer's label.
+    frame : geopandas.GeoDataFrame or geopandas.GeoSeries
+        Its features; rows without geometry are skipped.
+    crs : rasterio.crs.CRS
+        The raster's CRS.
+    source : str
+        File name or description, for messages.
+
+    Raises
+    ------
+    MissingCRSError
+        If the layer has no CRS.
+    SourceFormatError
+        If it holds points or lines, which cover no cells.
+    """
+    series = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
+    if series.crs is None:
+        raise MissingCRSError(f"{source}: exclusion layer {label!r} has no coordinate "
+                              "reference system (fix: set it with .set_crs(...) or save the "
+                              "file with its CRS)")
+    geoms = series.to_crs(crs.to_wkt()).to_numpy()
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    kinds = shapely.get_type_id(geoms)
+    bad = ~np.isin(kinds, (3, 6, 7))
+    if bad.any():
+        types = sorted({shapely.get_type_id(g) for g in geoms[bad]})
+        raise SourceFormatError(f"{source}: exclusion layer {label!r} has {int(bad.sum())} "
+                                f"features that are not polygons (geometry type ids {types}) "
+                                "(fix: buffer points and lines into polygons first)")
+    geoms = shapely.make_valid(geoms)
+    return MaskLayer(label, geoms, shapely.STRtree(geoms))
+
+
+def rasterise_window(layer: MaskLayer, transform: Affine, shape: tuple[int, int]) -> np.ndarray:
+    """Cells of a window whose centre lies inside the layer (``True`` = inside)."""
+    height, width = shape
+    x0, y0 = transform.c, transform.f
+    x1, y1 = x0 + transform.a * width, y0 + transform.e * height
+    box = shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+    hits = layer.tree.query(box, predicate="intersects")
+    if len(hits) == 0:
+        return np.zeros(shape, dtype=bool)
+    return rasterio.features.geometry_mask(layer.geometries[np.sort(hits)], out_shape=shape,
+                                           transform=transform, invert=True)
+
+
+def polygons_from_labels(labels: np.ndarray, mask: np.ndarray,
+                         transform: Affine) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorise 4-connected regions of equal label where ``mask`` is true.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray of int
+        Label per cell (values must fit in int32).
+    mask : numpy.ndarray of bool
+        Cells to vectorise.
+    transform : affine.Affine
+        Transform of the window.
+
+    Returns
+    -------
+    geometries : numpy.ndarray of shapely.Polygon
+        One polygon per connected region, in GDAL's order.
+    values : numpy.ndarray of int64
+        The label of each polygon.
+    """
+    if not mask.any():
+        return np.empty(0, dtype=object), np.empty(0, dtype=np.int64)
+    pairs = rasterio.features.shapes(labels.astype(np.int32), mask=mask, connectivity=4,
+                                     transform=transform)
+    geoms, values = [], []
+    for geojson, value in pairs:
+        rings = geojson["coordinates"]
+        geoms.append(shapely.Polygon(rings[0], rings[1:]))
+        values.append(int(value))
+    return np.array(geoms, dtype=object), np.array(values, dtype=np.int64)
+
+
+def join_across_seams(geometries: np.ndarray, values: np.ndarray,
+                      on_seam: np.ndarray) -> np.ndarray:
+    """Group pieces of the same value that share an edge across window seams.
+
+    Parameters
+    ----------
+    geometries : numpy.ndarray of shapely geometries
+        Pieces from every window.
+    values : numpy.ndarray of int
+        Value (e.g. class) of each piece; only pieces of equal value are joined.
+    on_seam : numpy.ndarray of bool
+        Pieces touching an edge shared with another window (the only ones that can join).
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Group number per piece; pieces with the same number form one region. Pieces that
+        only touch at a corner are not joined (4-connectivity, as within a window).
+    """
+    count = len(geometries)
+    seam = np.flatnonzero(on_seam)
+    left, right = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    if len(seam) > 1:
+        tree = shapely.STRtree(geometries[seam])
+        a, b = tree.query(geometries[seam], predicate="intersects")
+        keep = (a < b) & (values[seam[a]] == values[seam[b]])
+        a, b = seam[a[keep]], seam[b[keep]]
+        shared = shapely.length(shapely.intersection(geometries[a], geometries[b])) > 0
+        left, right = a[shared], b[shared]
+    graph = coo_array((np.ones(len(left)), (left, right)), shape=(count, count))
+    _n, groups = connected_components(graph, directed=False)
+    return groups.astype(np.int64)
+
+
+# --- scanning a categorical raster into regions -------------------------------------------
+
+
+@dataclass
+class RegionScan:
+    """Totals and regions gathered by :func:`scan_regions`.
+
+    Attributes
+    ----------
+    cells : numpy.ndarray of int64
+        Valid cells read per code of ``codes`` (same order).
+    unknown : dict
+        Valid cells whose value is not in ``codes``: value -> cell count.
+    nodata, eligible, excluded_any : int
+        Nodata cells; cells of eligible codes; eligible cells inside any mask layer.
+    excluded : numpy.ndarray of int64
+        Eligible cells inside each mask layer (a cell inside two layers counts in both).
+    windows : int
+        Windows read.
+    dropped, dropped_cells : int
+        Regions smaller than ``min_cells`` (and their cells), left out of ``regions``.
+    regions : pandas.DataFrame
+        One row per region: ``row``, ``col`` (its first cell in raster order; for blocks
+        the block's first cell), ``klass`` (position in ``codes``), ``cells``, ``geometry``
+        (in the raster CRS), sorted by row, column and class.
+    """
+
+    cells: np.ndarray
+    excluded: np.ndarray
+    unknown: dict[float, int] = field(default_factory=dict)
+    nodata: int = 0
+    eligible: int = 0
+    excluded_any: int = 0
+    windows: int = 0
+    dropped: int = 0
+    dropped_cells: int = 0
+    regions: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Fixed inputs of one scan."""
+
+    grid: RasterGrid
+    codes: np.ndarray
+    eligible: np.ndarray
+    layers: tuple[MaskLayer, ...]
+    block: int | None
+    min_cells: int
+
+
+def scan_regions(grid: RasterGrid, codes: np.ndarray, eligible: np.ndarray,
+                 layers: Sequence[MaskLayer] = (), *, block: int | None = None,
+                 min_cells: int = 1, window_size: int = 1024) -> RegionScan:
+    """Group eligible, unmasked cells into regions, reading the raster window by window.
+
+    Parameters
+    ----------
+    grid : RasterGrid
+        The checked raster.
+    codes : numpy.ndarray of int
+        Known codes, sorted ascending.
+    eligible : numpy.ndarray of bool
+        Whether each code may form regions.
+    layers : sequence of MaskLayer
+        Cells inside any of them are not available.
+    block : int, optional
+        Square blocks of this many cells: one region per (block, code) present. ``None``:
+        4-connected patches of one code, joined across window edges.
+    min_cells : int
+        Regions with fewer cells are dropped (and counted).
+    window_size : int
+        Cells per window side (rounded down to whole blocks); does not change the result.
+
+    Returns
+    -------
+    RegionScan
+    """
+    plan = _Plan(grid, np.asarray(codes, dtype=np.int64), np.asarray(eligible, dtype=bool),
+                 tuple(layers), block, max(int(min_cells), 1))
+    scan = RegionScan(np.zeros(len(codes), dtype=np.int64), np.zeros(len(layers), np.int64))
+    parts = []
+    with rasterio.open(grid.path) as src:
+        for window in iter_windows(grid, window_size, block or 1):
+            parts.append(_scan_window(src, plan, window, scan))
+    regions = pd.concat(parts, ignore_index=True) if parts else _pieces_frame()
+    parts.clear()
+    regions = regions if block else _join_patches(regions)
+    small = regions["cells"].to_numpy() < plan.min_cells
+    scan.dropped += int(small.sum())
+    scan.dropped_cells += int(regions.loc[small, "cells"].sum())
+    regions = (regions.loc[~small].drop(columns="on_seam")
+               .sort_values(["row", "col", "klass"], kind="stable").reset_index(drop=True))
+    wkb = regions.pop("geometry").to_numpy().copy()
+    regions["geometry"] = _from_wkb(wkb)
+    scan.regions = regions
+    return scan
+
+
+def _from_wkb(wkb: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """Decode WKB chunk by chunk, releasing each chunk's bytes as it goes."""
+    geoms = np.empty(len(wkb), dtype=object)
+    for start in range(0, len(wkb), chunk):
+        geoms[start:start + chunk] = shapely.from_wkb(wkb[start:start + chunk])
+        wkb[start:start + chunk] = None
+    return geoms
+
+
+def _scan_window(src: rasterio.DatasetReader, plan: _Plan, window: Window,
+                 scan: RegionScan) -> pd.DataFrame:
+    values, valid = read_codes(src, plan.grid, window)
+    index = _code_index(values, valid, plan.codes, scan)
+    eligible = (index >= 0) & plan.eligible[np.maximum(index, 0)]
+    transform = window_transform(plan.grid, window)
+    excluded = np.zeros(eligible.shape, dtype=bool)
+    for position, layer in enumerate(plan.layers):
+        inside = rasterise_window(layer, transform, eligible.shape) & eligible
+        scan.excluded[position] += int(inside.sum())
+        excluded |= inside
+    scan.eligible += int(eligible.sum())
+    scan.excluded_any += int(excluded.sum())
+    scan.windows += 1
+    available = eligible & ~excluded
+    if plan.block:
+        return _block_pieces(index, available, window, transform, plan)
+    return _patch_pieces(index, available, window, transform, plan, scan)
+
+
+def _code_index(values: np.ndarray, valid: np.ndarray, codes: np.ndarray,
+                scan: RegionScan) -> np.ndarray:
+    """Position of each cell's code in ``codes`` (-1: nodata or an unknown code)."""
+    if values.dtype.kind in "ui" and values.dtype.itemsize <= 2:
+        low = int(np.iinfo(values.dtype).min)
+        table = np.full(int(np.iinfo(values.dtype).max) - low + 1, -1, dtype=np.int32)
+        inside = (codes >= low) & (codes <= low + len(table) - 1)
+        table[codes[inside] - low] = np.flatnonzero(inside)
+        position = table[values.astype(np.int32) - low if low else values]
+        known = valid & (position >= 0)
+    else:
+        position = np.minimum(np.searchsorted(codes, values), len(codes) - 1)
+        known = valid & (codes[position] == values)
+    scan.cells += np.bincount(position[known], minlength=len(codes))
+    scan.nodata += int((~valid).sum())
+    strays = valid & ~known
+    if strays.any():
+        found, counts = np.unique(values[strays], return_counts=True)
+        for value, count in zip(found.tolist(), counts.tolist(), strict=True):
+            scan.unknown[value] = scan.unknown.get(value, 0) + int(count)
+    return np.where(known, position, -1)
+
+
+def _pieces_frame(**columns: object) -> pd.DataFrame:
+    empty = {"row": np.empty(0, np.int64), "col": np.empty(0, np.int64),
+             "klass": np.empty(0, np.int64), "cells": np.empty(0, np.int64),
+             "geometry": np.empty(0, dtype=object), "on_seam": np.empty(0, dtype=bool)}
+    return pd.DataFrame({**empty, **columns})
+
+
+def _block_pieces(index: np.ndarray, available: np.ndarray, window: Window,
+                  transform: Affine, plan: _Plan) -> pd.DataFrame:
+    """One piece per (block, code) present; windows hold whole blocks, so pieces are final."""
+    classes, block = len(plan.codes), int(plan.block or 1)
+    height, width = index.shape
+    across = -(-width // block)
+    if -(-height // block) * across * classes >= 2**31:
+        raise ScenarioError(f"{plan.grid.path.name}: window too large for {classes} classes "
+                         "(fix: pass a smaller window_size)")
+    blocks = ((np.arange(height, dtype=np.int32)[:, None] // block) * across
+              + np.arange(width, dtype=np.int32)[None, :] // block)
+    labels = blocks * np.int32(classes) + np.maximum(index, 0).astype(np.int32)
+    counts = np.bincount(labels[available], minlength=int(labels.max()) + 1)
+    geoms, values = polygons_from_labels(labels, available, transform)
+    order = np.argsort(values, kind="stable")
+    found, starts = np.unique(values[order], return_index=True)
+    parts = np.split(geoms[order], starts[1:]) if len(found) else []
+    block_id = found // classes
+    return _pieces_frame(
+        row=window.row_off + (block_id // across) * block,
+        col=window.col_off + (block_id % across) * block,
+        klass=found % classes, cells=counts[found],
+        geometry=_wkb([p[0] if len(p) == 1 else shapely.MultiPolygon(list(p)) for p in parts]),
+        on_seam=np.zeros(len(found), dtype=bool),
+    )
+
+
+def _patch_pieces(index: np.ndarray, available: np.ndarray, window: Window,
+                  transform: Affine, plan: _Plan, scan: RegionScan) -> pd.DataFrame:
+    """4-connected patches of one code; small ones away from inner window edges are dropped."""
+    grid = plan.grid
+    geoms, values = polygons_from_labels(index, available, transform)
+    cells = np.rint(shapely.area(geoms) / grid.cell_area_m2).astype(np.int64)
+    first, last = _cell_span(geoms, grid)
+    top, left = window.row_off, window.col_off
+    bottom, right = top + window.height, left + window.width
+    on_seam = (((first[:, 1] == left) & (left > 0))
+               | ((last[:, 1] == right) & (right < grid.width))
+               | ((first[:, 0] == top) & (top > 0))
+               | ((last[:, 0] == bottom) & (bottom < grid.height)))
+    small = (cells < plan.min_cells) & ~on_seam
+    scan.dropped += int(small.sum())
+    scan.dropped_cells += int(cells[small].sum())
+    row, col = _top_left_cells(geoms, grid)
+    keep = ~small
+    return _pieces_frame(row=row[keep], col=col[keep], klass=values[keep], cells=cells[keep],
+                         geometry=_wkb(geoms[keep]), on_seam=on_seam[keep])
+
+
+def _wkb(geoms: object) -> np.ndarray:
+    """Normalised geometries as WKB: compact while windows are being read."""
+    return shapely.to_wkb(shapely.normalize(np.asarray(geoms, dtype=object)))
+
+
+def _cell_span(geoms: np.ndarray, grid: RasterGrid) -> tuple[np.ndarray, np.ndarray]:
+    """(first row, first col) and (row, col) just past the end of each polygon's bounds."""
+    bounds = shapely.bounds(geoms).reshape(-1, 4)
+    t = grid.transform
+    cols = np.rint((bounds[:, [0, 2]] - t.c) / t.a).astype(np.int64)
+    rows = np.rint((bounds[:, [3, 1]] - t.f) / t.e).astype(np.int64)
+    return np.column_stack([rows[:, 0], cols[:, 0]]), np.column_stack([rows[:, 1], cols[:, 1]])
+
+
+def _top_left_cells(geoms: np.ndarray, grid: RasterGrid) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of each polygon's first cell in raster order (top row, leftmost)."""
+    if len(geoms) == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    top = shapely.bounds(geoms).reshape(-1, 4)[:, 3]
+    coords, owner = shapely.get_coordinates(shapely.get_exterior_ring(geoms), return_index=True)
+    at_top = np.abs(coords[:, 1] - top[owner]) <= grid.cell_size[1] * 1e-6
+    left = np.full(len(geoms), np.inf)
+    np.minimum.at(left, owner[at_top], coords[at_top, 0])
+    col = np.rint((left - grid.transform.c) / grid.transform.a).astype(np.int64)
+    row = np.rint((top - grid.transform.f) / grid.transform.e).astype(np.int64)
+    return row, col
+
+
+def _join_patches(pieces: pd.DataFrame) -> pd.DataFrame:
+    """Join patch pieces cut by window edges into whole patches."""
+    on_seam = pieces["on_seam"].to_numpy()
+    geoms = np.full(len(pieces), None, dtype=object)
+    geoms[on_seam] = shapely.from_wkb(pieces["geometry"].to_numpy()[on_seam])
+    groups = join_across_seams(geoms, pieces["klass"].to_numpy(), on_seam)
+    shared = np.bincount(groups)[groups] > 1
+    if not shared.any():
+        return pieces
+    ordered = (pieces.loc[shared].assign(group=groups[shared], geometry=geoms[shared])
+               .sort_values(["group", "row", "col"], kind="stable"))
+    joined = ordered.groupby("group", sort=True).agg(
+        row=("row", "first"), col=("col", "first"), klass=("klass", "first"),
+        cells=("cells", "sum"), on_seam=("on_seam", "any"),
+        geometry=("geometry", lambda parts: shapely.union_all(parts.to_numpy())),
+    )
+    joined["geometry"] = _wkb(joined["geometry"].to_numpy())
+    return pd.concat([pieces.loc[~shared], joined.reset_index(drop=True)], ignore_index=True)
