@@ -102,7 +102,8 @@ def _check_locks(table: pd.DataFrame, problems: Problems) -> None:
         problems.add(f"{table['candidate_id'].iloc[row]!r} is both locked in and locked out",
                      row=int(row) + 1, column="locked_in", fix="choose one")
     if "group_id" in table.columns:
-        groups = table.loc[locked_in & table["group_id"].notna().to_numpy(), "group_id"]
+        named = table["group_id"].notna() & (table["group_id"].astype(str).str.strip() != "")
+        groups = table.loc[locked_in & named.to_numpy(), "group_id"]
         for group in sorted(set(groups[groups.duplicated()].astype(str))):
             ids = table.loc[locked_in & (table["group_id"].astype(str) == group).to_numpy(),
                             "candidate_id"].tolist()

@@ -83,7 +83,8 @@ class Budget:
                 self._add(ctx, f"budget {self.label} {year}",
                           ctx.in_period(row, ctx.period_index(int(year))), float(amount),
                           extra_period=ctx.period_index(int(year)))
-                for year, amount in sorted(_limits(self.limit, []).items())])
+                for year, amount in sorted(
+                    _limits(self.limit, [str(p) for p in ctx.periods]).items())])
         else:
             keys, member = one_hot(ctx.labels(self.by))
             limits = _limits(self.limit, keys)

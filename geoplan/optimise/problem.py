@@ -42,6 +42,7 @@ import scipy.sparse as sp
 from geoplan.errors import ScenarioError
 from geoplan.optimise.build import BuildContext, one_hot
 from geoplan.optimise.candidates import check_candidates, lock_flags
+from geoplan.optimise.constraints import Headroom
 from geoplan.optimise.matrix import MatrixBuilder, MilpMatrix
 from geoplan.optimise.solvers import SolverOptions
 
@@ -103,7 +104,8 @@ class PlanningProblem:
         for term in terms:
             term.apply(ctx)
         _groups_and_locks(ctx)
-        for constraint in self.constraints:
+        # Headroom first: reinforcement it may buy is spending every budget must count.
+        for constraint in sorted(self.constraints, key=lambda c: not isinstance(c, Headroom)):
             constraint.apply(ctx)
         for term in terms:
             term.finish(ctx)

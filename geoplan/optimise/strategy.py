@@ -197,7 +197,8 @@ def _restricted(compiled: CompiledProblem, options: SolverOptions, values: np.nd
 
 
 def _better(sense: str, value: float, than: float) -> bool:
-    return value > than + 1e-9 if sense == "max" else value < than - 1e-9
+    margin = 1e-9 * max(1.0, abs(than))
+    return value > than + margin if sense == "max" else value < than - margin
 
 
 def _combine(sense: str, plans: list[np.ndarray | None], bounds: list[float | None], model,
@@ -222,8 +223,7 @@ def _keep_start(compiled: CompiledProblem, outcome: SolveOutcome, start: np.ndar
     if start is None or outcome.status in ("infeasible", "unbounded"):
         return outcome
     value = compiled.model.objective(start)
-    worse = outcome.objective is None or (
-        value > outcome.objective if compiled.model.sense == "max" else value < outcome.objective)
+    worse = outcome.objective is None or _better(compiled.model.sense, value, outcome.objective)
     if not worse:
         return outcome
     notes.append("solver returned no better plan than the heuristic; kept the heuristic plan")
