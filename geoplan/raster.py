@@ -11,11 +11,8 @@ is, GDAL's default rule), and :func:`polygons_from_labels` vectorises labelled c
 
 :func:`scan_regions` puts these together: it groups the cells of eligible codes that no mask
 covers into regions (square blocks, or 4-connected patches of one code) window by window,
-joining patches cut by window edges again (:func:`join_across_seams`), so that any window
-size gives the same regions as a single window.
-
-Every error names the file and says how to fix it; GDAL command lines are given where a
-file needs repairing rather than a different option.
+joining patches cut by window edges again, so that any window size gives the same regions as
+a single window. Errors name the file and give the GDAL command that repairs it.
 """
 
 from __future__ import annotations
@@ -54,7 +51,6 @@ __all__ = [
     "RegionScan",
     "inspect_raster",
     "iter_windows",
-    "join_across_seams",
     "load_mask_layer",
     "polygons_from_labels",
     "rasterise_window",
@@ -89,6 +85,8 @@ class RasterGrid:
         North-up cell-to-map transform.
     width, height : int
         Columns and rows.
+    dtype : str
+        Data type of the band (e.g. ``"uint8"``).
     warnings : tuple of str
         Things worth telling the user (e.g. which band of several is read).
     """
@@ -100,6 +98,7 @@ class RasterGrid:
     transform: Affine
     width: int
     height: int
+    dtype: str = "uint8"
     warnings: tuple[str, ...] = ()
 
     @property
@@ -156,6 +155,7 @@ def inspect_raster(path: PathLike, band: int | None = None) -> RasterGrid:
             with rasterio.open(path) as src:
                 count, crs, transform = src.count, src.crs, src.transform
                 width, height, names = src.width, src.height, src.descriptions
+                dtypes = src.dtypes
     except RasterioIOError as exc:
         raise SourceFormatError(
             f"{path.name}: cannot be read as a raster ({exc}) (fix: give a GeoTIFF of "
@@ -164,7 +164,8 @@ def inspect_raster(path: PathLike, band: int | None = None) -> RasterGrid:
     chosen, notes = _choose_band(path.name, count, names, band)
     _check_crs(path.name, crs)
     _check_transform(path.name, transform)
-    return RasterGrid(path, chosen, count, crs, transform, width, height, tuple(notes))
+    return RasterGrid(path, chosen, count, crs, transform, width, height, dtypes[chosen - 1],
+                      tuple(notes))
 
 
 def _choose_band(name: str, count: int, names: tuple[str | None, ...],
@@ -203,22 +204,10 @@ def _check_transform(name: str, transform: Affine) -> None:
 
 
 def iter_windows(grid: RasterGrid, size: int, multiple: int = 1) -> Iterator[Window]:
-    """Square windows covering the grid, row by row from the top-left.
+    """Square windows covering the grid in row-major order (edge windows may be smaller).
 
-    Parameters
-    ----------
-    grid : RasterGrid
-        The raster.
-    size : int
-        Cells per window side; rounded down to a multiple of ``multiple`` (at least one
-        ``multiple``), so that blocks of ``multiple`` cells never straddle two windows.
-    multiple : int
-        See ``size``.
-
-    Yields
-    ------
-    rasterio.windows.Window
-        Windows in row-major order; those on the right and bottom edges may be smaller.
+    ``size`` cells per side is rounded down to a multiple of ``multiple`` (at least one), so
+    that blocks of ``multiple`` cells never straddle two windows.
     """
     step = max(multiple, (size // multiple) * multiple)
     for row in range(0, grid.height, step):
@@ -236,12 +225,8 @@ def read_codes(src: rasterio.DatasetReader, grid: RasterGrid,
                window: Window) -> tuple[np.ndarray, np.ndarray]:
     """Read one window of the chosen band.
 
-    Returns
-    -------
-    values : numpy.ndarray
-        Cell values as stored.
-    valid : numpy.ndarray of bool
-        ``False`` where the cell is nodata (nodata value, NaN or GDAL mask).
+    Returns the values as stored and ``valid``, ``False`` where the cell is nodata (nodata
+    value, NaN or GDAL mask).
     """
     data = src.read(grid.band, window=window, masked=True)
     return np.ma.getdata(data), ~np.ma.getmaskarray(data)
@@ -295,12 +280,11 @@ def load_mask_layer(label: str, frame: gpd.GeoDataFrame | gpd.GeoSeries, crs: ra
                               "file with its CRS)")
     geoms = series.to_crs(crs.to_wkt()).to_numpy()
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
-    kinds = shapely.get_type_id(geoms)
-    bad = ~np.isin(kinds, (3, 6, 7))
+    bad = ~np.isin(shapely.get_type_id(geoms), (3, 6, 7))
     if bad.any():
-        types = sorted({shapely.get_type_id(g) for g in geoms[bad]})
+        types = sorted({g.geom_type for g in geoms[bad]})
         raise SourceFormatError(f"{source}: exclusion layer {label!r} has {int(bad.sum())} "
-                                f"features that are not polygons (geometry type ids {types}) "
+                                f"features that are not polygons ({', '.join(types)}) "
                                 "(fix: buffer points and lines into polygons first)")
     geoms = shapely.make_valid(geoms)
     return MaskLayer(label, geoms, shapely.STRtree(geoms))
@@ -309,9 +293,8 @@ def load_mask_layer(label: str, frame: gpd.GeoDataFrame | gpd.GeoSeries, crs: ra
 def rasterise_window(layer: MaskLayer, transform: Affine, shape: tuple[int, int]) -> np.ndarray:
     """Cells of a window whose centre lies inside the layer (``True`` = inside)."""
     height, width = shape
-    x0, y0 = transform.c, transform.f
-    x1, y1 = x0 + transform.a * width, y0 + transform.e * height
-    box = shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+    box = shapely.box(transform.c, transform.f + transform.e * height,
+                      transform.c + transform.a * width, transform.f)
     hits = layer.tree.query(box, predicate="intersects")
     if len(hits) == 0:
         return np.zeros(shape, dtype=bool)
@@ -321,54 +304,33 @@ def rasterise_window(layer: MaskLayer, transform: Affine, shape: tuple[int, int]
 
 def polygons_from_labels(labels: np.ndarray, mask: np.ndarray,
                          transform: Affine) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorise 4-connected regions of equal label where ``mask`` is true.
+    """Vectorise 4-connected regions of equal label (int32 values) where ``mask`` is true.
 
-    Parameters
-    ----------
-    labels : numpy.ndarray of int
-        Label per cell (values must fit in int32).
-    mask : numpy.ndarray of bool
-        Cells to vectorise.
-    transform : affine.Affine
-        Transform of the window.
-
-    Returns
-    -------
-    geometries : numpy.ndarray of shapely.Polygon
-        One polygon per connected region, in GDAL's order.
-    values : numpy.ndarray of int64
-        The label of each polygon.
+    Returns one polygon per region, in GDAL's order, and the label of each.
     """
     if not mask.any():
         return np.empty(0, dtype=object), np.empty(0, dtype=np.int64)
     pairs = rasterio.features.shapes(labels.astype(np.int32), mask=mask, connectivity=4,
                                      transform=transform)
-    geoms, values = [], []
-    for geojson, value in pairs:
-        rings = geojson["coordinates"]
-        geoms.append(shapely.Polygon(rings[0], rings[1:]))
-        values.append(int(value))
-    return np.array(geoms, dtype=object), np.array(values, dtype=np.int64)
+    coords, lengths, owner, values = [], [], [], []
+    for number, (geojson, value) in enumerate(pairs):
+        for ring in geojson["coordinates"]:
+            coords.extend(ring)
+            lengths.append(len(ring))
+            owner.append(number)
+        values.append(value)
+    rings = shapely.linearrings(np.array(coords, dtype=float),
+                                indices=np.repeat(np.arange(len(lengths)), lengths))
+    polygons = shapely.polygons(rings, indices=np.array(owner))
+    return np.asarray(polygons, dtype=object), np.array(values, dtype=np.int64)
 
 
-def join_across_seams(geometries: np.ndarray, values: np.ndarray,
-                      on_seam: np.ndarray) -> np.ndarray:
-    """Group pieces of the same value that share an edge across window seams.
+def _join_across_seams(geometries: np.ndarray, values: np.ndarray,
+                       on_seam: np.ndarray) -> np.ndarray:
+    """Group number per piece: seam pieces of equal value sharing an edge are one region.
 
-    Parameters
-    ----------
-    geometries : numpy.ndarray of shapely geometries
-        Pieces from every window.
-    values : numpy.ndarray of int
-        Value (e.g. class) of each piece; only pieces of equal value are joined.
-    on_seam : numpy.ndarray of bool
-        Pieces touching an edge shared with another window (the only ones that can join).
-
-    Returns
-    -------
-    numpy.ndarray of int64
-        Group number per piece; pieces with the same number form one region. Pieces that
-        only touch at a corner are not joined (4-connectivity, as within a window).
+    Only pieces touching an inner window edge (``on_seam``) can join; pieces touching at a
+    corner stay apart (4-connectivity, as within a window).
     """
     count = len(geometries)
     seam = np.flatnonzero(on_seam)
@@ -392,24 +354,12 @@ def join_across_seams(geometries: np.ndarray, values: np.ndarray,
 class RegionScan:
     """Totals and regions gathered by :func:`scan_regions`.
 
-    Attributes
-    ----------
-    cells : numpy.ndarray of int64
-        Valid cells read per code of ``codes`` (same order).
-    unknown : dict
-        Valid cells whose value is not in ``codes``: value -> cell count.
-    nodata, eligible, excluded_any : int
-        Nodata cells; cells of eligible codes; eligible cells inside any mask layer.
-    excluded : numpy.ndarray of int64
-        Eligible cells inside each mask layer (a cell inside two layers counts in both).
-    windows : int
-        Windows read.
-    dropped, dropped_cells : int
-        Regions smaller than ``min_cells`` (and their cells), left out of ``regions``.
-    regions : pandas.DataFrame
-        One row per region: ``row``, ``col`` (its first cell in raster order; for blocks
-        the block's first cell), ``klass`` (position in ``codes``), ``cells``, ``geometry``
-        (in the raster CRS), sorted by row, column and class.
+    ``cells``: valid cells per code; ``unknown``: value -> cells for values not in ``codes``;
+    ``excluded``: eligible cells inside each mask layer (a cell inside two counts in both),
+    ``excluded_any`` once; ``dropped``/``dropped_cells``: regions under ``min_cells``.
+    ``regions`` has one row per region: ``row``, ``col`` (its first cell in raster order; for
+    blocks the block's first cell), ``klass`` (position in ``codes``), ``cells`` and
+    ``geometry`` (raster CRS), sorted by row, column and class.
     """
 
     cells: np.ndarray
@@ -467,7 +417,8 @@ def scan_regions(grid: RasterGrid, codes: np.ndarray, eligible: np.ndarray,
                  tuple(layers), block, max(int(min_cells), 1))
     scan = RegionScan(np.zeros(len(codes), dtype=np.int64), np.zeros(len(layers), np.int64))
     parts = []
-    with rasterio.open(grid.path) as src:
+    cache = _cache_bytes(grid, window_size)
+    with rasterio.Env(GDAL_CACHEMAX=cache), rasterio.open(grid.path) as src:
         for window in iter_windows(grid, window_size, block or 1):
             parts.append(_scan_window(src, plan, window, scan))
     regions = pd.concat(parts, ignore_index=True) if parts else _pieces_frame()
@@ -491,6 +442,15 @@ def _from_wkb(wkb: np.ndarray, chunk: int = 4096) -> np.ndarray:
         geoms[start:start + chunk] = shapely.from_wkb(wkb[start:start + chunk])
         wkb[start:start + chunk] = None
     return geoms
+
+
+def _cache_bytes(grid: RasterGrid, window_size: int) -> int:
+    """GDAL block cache for a scan: two rows of windows, not the whole raster.
+
+    GDAL's default cache (5% of RAM) would otherwise end up holding every decoded tile.
+    """
+    row = min(window_size, grid.height) * grid.width * np.dtype(grid.dtype).itemsize
+    return int(min(max(2 * row, 8 * 2**20), 512 * 2**20))
 
 
 def _scan_window(src: rasterio.DatasetReader, plan: _Plan, window: Window,
@@ -551,23 +511,35 @@ def _block_pieces(index: np.ndarray, available: np.ndarray, window: Window,
     across = -(-width // block)
     if -(-height // block) * across * classes >= 2**31:
         raise ScenarioError(f"{plan.grid.path.name}: window too large for {classes} classes "
-                         "(fix: pass a smaller window_size)")
+                            "(fix: pass a smaller window_size)")
     blocks = ((np.arange(height, dtype=np.int32)[:, None] // block) * across
               + np.arange(width, dtype=np.int32)[None, :] // block)
     labels = blocks * np.int32(classes) + np.maximum(index, 0).astype(np.int32)
     counts = np.bincount(labels[available], minlength=int(labels.max()) + 1)
     geoms, values = polygons_from_labels(labels, available, transform)
     order = np.argsort(values, kind="stable")
-    found, starts = np.unique(values[order], return_index=True)
-    parts = np.split(geoms[order], starts[1:]) if len(found) else []
+    found, starts, sizes = np.unique(values[order], return_index=True, return_counts=True)
     block_id = found // classes
     return _pieces_frame(
         row=window.row_off + (block_id // across) * block,
         col=window.col_off + (block_id % across) * block,
         klass=found % classes, cells=counts[found],
-        geometry=_wkb([p[0] if len(p) == 1 else shapely.MultiPolygon(list(p)) for p in parts]),
+        geometry=_wkb(_group_parts(geoms[order], starts, sizes)),
         on_seam=np.zeros(len(found), dtype=bool),
     )
+
+
+def _group_parts(parts: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """One geometry per run of ``parts``: the polygon itself, or a MultiPolygon of the run."""
+    out = parts[starts].copy()
+    several = np.flatnonzero(sizes > 1)
+    if len(several):
+        run = np.repeat(np.arange(len(sizes)), sizes)
+        rank = np.full(len(sizes), -1)
+        rank[several] = np.arange(len(several))
+        keep = rank[run] >= 0
+        out[several] = shapely.multipolygons(parts[keep], indices=rank[run[keep]])
+    return out
 
 
 def _patch_pieces(index: np.ndarray, available: np.ndarray, window: Window,
@@ -625,7 +597,7 @@ def _join_patches(pieces: pd.DataFrame) -> pd.DataFrame:
     on_seam = pieces["on_seam"].to_numpy()
     geoms = np.full(len(pieces), None, dtype=object)
     geoms[on_seam] = shapely.from_wkb(pieces["geometry"].to_numpy()[on_seam])
-    groups = join_across_seams(geoms, pieces["klass"].to_numpy(), on_seam)
+    groups = _join_across_seams(geoms, pieces["klass"].to_numpy(), on_seam)
     shared = np.bincount(groups)[groups] > 1
     if not shared.any():
         return pieces

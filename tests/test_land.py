@@ -349,7 +349,8 @@ def test_exclusion_without_crs_names_the_layer(hand):
 
 def test_exclusion_of_points_is_refused(hand):
     points = gpd.GeoDataFrame(geometry=[shapely.Point(450010, 209990)], crs=27700)
-    with pytest.raises(SourceFormatError, match="'trees' has 1 features that are not polygons"):
+    with pytest.raises(SourceFormatError,
+                       match=r"'trees' has 1 features that are not polygons \(Point\)"):
         land_parcels_from_raster(hand, block_size_m=50, exclusions={"trees": points})
 
 
