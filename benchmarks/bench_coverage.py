@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_coverage.py [--sizes small large charger] [--time-limit 30]
-                                        [--skip-spopt] [--trace-spopt]
+                                        [--skip-spopt] [--trace-spopt] [--strategy auto]
 
 Instances (each drawn from its own ``numpy.random.default_rng(42)``, in this order): demand
 points ``rng.random((n, 2))``, sites ``rng.random((m, 2))``, weights ``rng.integers(1, 100,
@@ -26,11 +26,12 @@ so spopt is only traced with ``--trace-spopt``.
 spopt is given ``pulp.HiGHS(msg=False, timeLimit=...)``. PuLP reports "Optimal" even when
 HiGHS stops at the time limit, and spopt gives no bound: its incumbent is shown with no bound
 and no gap. geoplan solves with ``SolverOptions(time_limit=...)``; its status, bound, gap and
-the notes of each solving step are printed. Each tool's incumbent is also recounted from the
+the notes of each solving step are printed (``--strategy`` is passed to
+``CompiledProblem.solve``). Each tool's incumbent is also recounted from the
 sites it chose (covered weight), independently of its own objective.
 
-spopt's build of the large instance takes about 3 minutes and several GB (dense 20,000 x
-2,000 distance and coverage matrices plus one PuLP term per pair); ``--skip-spopt`` leaves it
+spopt's build of the large instance takes about 3 minutes and 1 GB (dense 20,000 x 2,000
+distance and coverage matrices and a PuLP model built term by term); ``--skip-spopt`` leaves it
 out.
 """
 
@@ -204,6 +205,30 @@ def charger_problem(rng: np.random.Generator, demand: np.ndarray, sites: np.ndar
                             CoverageFloor(0.25)]), matrix
 
 
+def check_charger(problem: Any, chosen: np.ndarray) -> list[str]:
+    """Budget, locks and headroom (each substation and its ancestors) of a charger plan."""
+    table = problem.candidates
+    budget, headroom = problem.constraints[0], problem.constraints[1]
+    broken = []
+    spent = float(table["cost_gbp"].to_numpy()[chosen].sum())
+    if spent > budget.limit * (1 + 1e-9):
+        broken.append(f"budget: {spent:,.0f} > {budget.limit:,.0f}")
+    if not chosen[table["locked_in"].to_numpy(dtype=bool)].all():
+        broken.append("a locked-in site is missing")
+    load: dict[str, float] = {}
+    for sub, kw in zip(table["substation_id"][chosen], table["peak_kw_added"][chosen],
+                       strict=True):
+        while sub is not None:
+            load[sub] = load.get(sub, 0.0) + kw
+            sub = headroom.parents[sub]
+    limit = dict(zip(headroom.limits["substation_id"], headroom.limits["headroom_kw"],
+                     strict=True))
+    over = [s for s, kw in load.items() if kw > max(limit[s], 0.0) + 1e-6]
+    if over:
+        broken.append(f"headroom exceeded at {over[:5]}")
+    return broken
+
+
 def build_geoplan(size: str) -> tuple[Any, Any, np.ndarray]:
     from geoplan.optimise import Count, Coverage, MaximiseCoverage, PlanningProblem
     from geoplan.optimise import coverage_matrix as make_matrix
@@ -222,7 +247,7 @@ def build_geoplan(size: str) -> tuple[Any, Any, np.ndarray]:
     return problem.compile(), matrix, weights
 
 
-def run_geoplan(size: str, time_limit: float) -> dict[str, Any]:
+def run_geoplan(size: str, time_limit: float, strategy: str = "auto") -> dict[str, Any]:
     from geoplan.optimise import SolverOptions
 
     base = rss_mb()
@@ -231,19 +256,24 @@ def run_geoplan(size: str, time_limit: float) -> dict[str, Any]:
     build_s = time.perf_counter() - began
     rss_build = rss_mb()
     began = time.perf_counter()
-    plan = compiled.solve(SolverOptions(time_limit=time_limit))
+    plan = compiled.solve(SolverOptions(time_limit=time_limit), strategy=strategy)
     solve_s = time.perf_counter() - began
     chosen = plan.table["selected"].to_numpy(dtype=bool)
     recount = covered(matrix, weights, chosen)
+    notes = list(plan.notes)
     if size == "charger":  # served demand, not merely covered: not recountable by a union
         recount = None
+        if plan.has_plan:
+            broken = check_charger(compiled.problem, chosen)
+            notes.append("benchmark's own check of budget, locks and headroom: "
+                         + ("; ".join(broken) if broken else "all kept"))
     model = compiled.model
     return {
         "tool": "geoplan", "size": size, "build_s": build_s, "solve_s": solve_s,
         "status": plan.status, "solution": plan.detail, "objective": plan.objective,
         "bound": plan.bound, "gap": plan.gap, "recount": recount, "sites": int(chosen.sum()),
         "rss_base_mb": base, "rss_build_mb": rss_build, "rss_total_mb": rss_mb(),
-        "notes": list(plan.notes), "binding": len(plan.binding),
+        "notes": notes, "binding": len(plan.binding),
         "model": f"{model.shape[0]:,} rows x {model.shape[1]:,} columns, "
                  f"{model.matrix.nnz:,} non-zeros",
     }
@@ -278,8 +308,9 @@ def trace_build(tool: str, size: str) -> dict[str, Any]:
 def worker(job: dict[str, Any]) -> dict[str, Any]:
     if job["kind"] == "trace":
         return trace_build(job["tool"], job["size"])
-    run = run_spopt if job["tool"] == "spopt" else run_geoplan
-    return run(job["size"], job["time_limit"])
+    if job["tool"] == "spopt":
+        return run_spopt(job["size"], job["time_limit"])
+    return run_geoplan(job["size"], job["time_limit"], job["strategy"])
 
 
 def spawn(job: dict[str, Any]) -> dict[str, Any]:
@@ -326,6 +357,8 @@ def main() -> int:
     parser.add_argument("--skip-spopt", action="store_true", help="geoplan only")
     parser.add_argument("--trace-spopt", action="store_true",
                         help="also measure spopt's build under tracemalloc (about 8x slower)")
+    parser.add_argument("--strategy", choices=["auto", "direct", "lp-guided"], default="auto",
+                        help="geoplan's solving strategy")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -333,13 +366,13 @@ def main() -> int:
         return 0
 
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, radius {RADIUS:.6f}, "
-          f"time limit {args.time_limit:g} s", flush=True)
+          f"time limit {args.time_limit:g} s, geoplan strategy {args.strategy}", flush=True)
     rows = []
     for size in args.sizes:
         tools = ["geoplan"] if size == "charger" or args.skip_spopt else ["spopt", "geoplan"]
         for tool in tools:
             result = spawn({"kind": "run", "tool": tool, "size": size,
-                            "time_limit": args.time_limit})
+                            "time_limit": args.time_limit, "strategy": args.strategy})
             report(result)
             if tool == "geoplan" or args.trace_spopt:
                 traced = spawn({"kind": "trace", "tool": tool, "size": size})

@@ -239,7 +239,7 @@ def land_parcels_from_raster(
         source is a vector file or a GeoDataFrame. Any may be left out.
     zones : path or geopandas.GeoDataFrame, optional
         Planning zones (``zone_id``, optionally ``district_id``); a path is read with
-        :func:`geoplan.zones.zones_from_file`.
+        :func:`geoplan.zones.zones_from_file` (which needs district codes in the file).
     method : {"blocks", "patches"}
         How eligible cells become parcels (module docstring).
     block_size_m : float
@@ -400,9 +400,9 @@ def _as_whole(value: object) -> int | None:
 
 
 def _load_exclusions(exclusions: Mapping[str, VectorSource]
-                     | Iterable[Exclusion | tuple[str, VectorSource]],
+                     | Iterable[Exclusion | tuple[str, VectorSource]] | None,
                      grid: RasterGrid) -> list[MaskLayer]:
-    items = exclusions.items() if isinstance(exclusions, Mapping) else exclusions
+    items = exclusions.items() if isinstance(exclusions, Mapping) else (exclusions or ())
     layers: list[MaskLayer] = []
     for item in items:
         spec = item if isinstance(item, Exclusion) else Exclusion(*item)

@@ -545,22 +545,23 @@ def _group_parts(parts: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np
 def _patch_pieces(index: np.ndarray, available: np.ndarray, window: Window,
                   transform: Affine, plan: _Plan, scan: RegionScan) -> pd.DataFrame:
     """4-connected patches of one code; small ones away from inner window edges are dropped."""
-    grid = plan.grid
+    grid, t = plan.grid, plan.grid.transform
     geoms, values = polygons_from_labels(index, available, transform)
     cells = np.rint(shapely.area(geoms) / grid.cell_area_m2).astype(np.int64)
-    first, last = _cell_span(geoms, grid)
+    bounds = shapely.bounds(geoms).reshape(-1, 4)
+    cols = np.rint((bounds[:, [0, 2]] - t.c) / t.a).astype(np.int64)  # first, one past last
+    rows = np.rint((bounds[:, [3, 1]] - t.f) / t.e).astype(np.int64)
     top, left = window.row_off, window.col_off
     bottom, right = top + window.height, left + window.width
-    on_seam = (((first[:, 1] == left) & (left > 0))
-               | ((last[:, 1] == right) & (right < grid.width))
-               | ((first[:, 0] == top) & (top > 0))
-               | ((last[:, 0] == bottom) & (bottom < grid.height)))
+    on_seam = (((cols[:, 0] == left) & (left > 0)) | ((cols[:, 1] == right) & (right < grid.width))
+               | ((rows[:, 0] == top) & (top > 0))
+               | ((rows[:, 1] == bottom) & (bottom < grid.height)))
     small = (cells < plan.min_cells) & ~on_seam
     scan.dropped += int(small.sum())
     scan.dropped_cells += int(cells[small].sum())
-    row, col = _top_left_cells(geoms, grid)
     keep = ~small
-    return _pieces_frame(row=row[keep], col=col[keep], klass=values[keep], cells=cells[keep],
+    first = _first_columns(geoms[keep], bounds[keep, 3], grid)
+    return _pieces_frame(row=rows[keep, 0], col=first, klass=values[keep], cells=cells[keep],
                          geometry=_wkb(geoms[keep]), on_seam=on_seam[keep])
 
 
@@ -569,27 +570,15 @@ def _wkb(geoms: object) -> np.ndarray:
     return shapely.to_wkb(shapely.normalize(np.asarray(geoms, dtype=object)))
 
 
-def _cell_span(geoms: np.ndarray, grid: RasterGrid) -> tuple[np.ndarray, np.ndarray]:
-    """(first row, first col) and (row, col) just past the end of each polygon's bounds."""
-    bounds = shapely.bounds(geoms).reshape(-1, 4)
-    t = grid.transform
-    cols = np.rint((bounds[:, [0, 2]] - t.c) / t.a).astype(np.int64)
-    rows = np.rint((bounds[:, [3, 1]] - t.f) / t.e).astype(np.int64)
-    return np.column_stack([rows[:, 0], cols[:, 0]]), np.column_stack([rows[:, 1], cols[:, 1]])
-
-
-def _top_left_cells(geoms: np.ndarray, grid: RasterGrid) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column of each polygon's first cell in raster order (top row, leftmost)."""
+def _first_columns(geoms: np.ndarray, top: np.ndarray, grid: RasterGrid) -> np.ndarray:
+    """Column of each polygon's first cell in raster order: leftmost cell of its top row."""
     if len(geoms) == 0:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    top = shapely.bounds(geoms).reshape(-1, 4)[:, 3]
+        return np.empty(0, dtype=np.int64)
     coords, owner = shapely.get_coordinates(shapely.get_exterior_ring(geoms), return_index=True)
     at_top = np.abs(coords[:, 1] - top[owner]) <= grid.cell_size[1] * 1e-6
     left = np.full(len(geoms), np.inf)
     np.minimum.at(left, owner[at_top], coords[at_top, 0])
-    col = np.rint((left - grid.transform.c) / grid.transform.a).astype(np.int64)
-    row = np.rint((top - grid.transform.f) / grid.transform.e).astype(np.int64)
-    return row, col
+    return np.rint((left - grid.transform.c) / grid.transform.a).astype(np.int64)
 
 
 def _join_patches(pieces: pd.DataFrame) -> pd.DataFrame:

@@ -255,17 +255,18 @@ def test_patches_are_4_connected_regions_of_one_class(tmp_path, rates):
     array[0:2, 0:3] = 3          # 6 cells
     array[2:4, 0] = 3            # joined below: an L of 8 cells
     array[4, 1] = 3              # touches the L only at a corner: its own patch
-    array[0:3, 4:6] = 4          # 6 cells of grassland
+    array[0, 5] = 4              # grassland: its top row starts right of its left edge,
+    array[1:3, 4:6] = 4          # so its first cell is (0, 5), not (0, 4): 5 cells
     array[5, 3:6] = 3            # 3 cells, separate from the L
     frame = land_parcels_from_raster(write_raster(tmp_path / "p.tif", array), method="patches",
                                      sequestration=rates, min_area_ha=0)
-    assert frame["parcel_id"].tolist() == ["land-450000-210000-3", "land-450040-210000-4",
+    assert frame["parcel_id"].tolist() == ["land-450000-210000-3", "land-450050-210000-4",
                                            "land-450010-209960-3", "land-450030-209950-3"]
-    assert frame["eligible_cells"].tolist() == [8, 6, 1, 3]
+    assert frame["eligible_cells"].tolist() == [8, 5, 1, 3]
     ell = shapely.union_all([cells_box(0, 0, 2, 3), cells_box(2, 0, 4, 1)])
     assert frame.geometry.values[0].equals(ell)
     assert frame["seq_tco2e_per_yr"].tolist() == pytest.approx(
-        [10 * 0.08 * 0.8, 10 * 0.06 * 0.8, 10 * 0.01 * 0.8, 10 * 0.03 * 0.8])
+        [10 * 0.08 * 0.8, 10 * 0.05 * 0.8, 10 * 0.01 * 0.8, 10 * 0.03 * 0.8])
 
 
 def test_patches_below_min_area_are_dropped(tmp_path, rates):
@@ -339,6 +340,13 @@ def test_overlapping_exclusions_count_in_each_layer_and_once_in_total(hand, rate
     assert report.excluded_ha == pytest.approx({"a": 0.10, "b": 0.10})
     assert report.excluded_total_ha == pytest.approx(0.15)
     assert frame.loc[frame["parcel_id"] == "land-450000-210000-3", "eligible_cells"].item() == 10
+
+
+def test_no_exclusions_given_as_none(hand, rates):
+    frame = land_parcels_from_raster(hand, sequestration=rates, block_size_m=50,
+                                     min_area_ha=0.05, exclusions=None)
+    assert frame.attrs["report"].excluded_total_ha == 0
+    assert frame["eligible_cells"].tolist() == [25, 15, 20]
 
 
 def test_exclusion_without_crs_names_the_layer(hand):

@@ -18,8 +18,9 @@
     The result reports the best incumbent and the best valid bound of steps 2 and 4, so the
     gap is honest: the restricted MIP's own bound is never used.
 ``auto``
-    ``lp-guided`` when a time limit is set and the model has more than
-    :data:`LARGE_MODEL_NONZEROS` non-zeros, otherwise ``direct``.
+    ``lp-guided`` when a time limit is set, the model has more than
+    :data:`LARGE_MODEL_NONZEROS` non-zeros and the coverage heuristics apply; otherwise
+    ``direct``.
 """
 
 from __future__ import annotations
@@ -128,7 +129,9 @@ def solve_compiled(compiled: CompiledProblem, options: SolverOptions,
     start, notes = heuristic_plan(compiled)
     if strategy == "auto":
         large = compiled.model.matrix.nnz > LARGE_MODEL_NONZEROS
-        strategy = "lp-guided" if large and options.time_limit else "direct"
+        # lp-guided pays off where the heuristics give a good start (coverage models)
+        strategy = ("lp-guided" if large and options.time_limit and start is not None
+                    else "direct")
     if options.solver != "highs":
         outcome = solve(compiled.model, options)
     elif strategy == "direct":
@@ -160,6 +163,8 @@ def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndar
     if relaxed.status == "infeasible":
         return relaxed
     best = start
+    if relaxed.status != "optimal":  # an unfinished relaxation's values guide nothing
+        values = np.zeros_like(values)
     for threshold in RESTRICTION_THRESHOLDS:
         best = _restricted(compiled, options, values, threshold, best, began, notes)
     full = session.solve(start=best, time_limit=_remaining(options, began))
@@ -177,7 +182,7 @@ def _restricted(compiled: CompiledProblem, options: SolverOptions, values: np.nd
     better of the two plans.
     """
     model, x = compiled.model, compiled.context.x
-    keep = values[x.start:x.stop] > threshold
+    keep = (values[x.start:x.stop] > threshold) | (model.col_lower[x.start:x.stop] > 0.5)
     if best is not None:
         keep |= best[x.start:x.stop] > 0.5
     upper = model.col_upper.copy()
