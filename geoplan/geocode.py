@@ -34,7 +34,7 @@ import shapely
 
 from geoplan.errors import Problems, SourceFormatError, SourceNotFoundError
 from geoplan.schemas import CRS
-from geoplan.sources.epc import _raise_bad_rows
+from geoplan.sources._cells import arrow_text_columns, refuse_other_delimiter
 
 __all__ = [
     "CODEPOINT_COLUMNS",
@@ -181,31 +181,12 @@ def _header(path: Path) -> str:
     if not head.strip():
         raise SourceFormatError(f"{path.name}: the file is empty (fix: download it again)")
     line = head.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8-sig", errors="replace")
-    for name, mark in (("semicolon", ";"), ("tab", "\t")):
-        if line.count(mark) > line.count(","):
-            raise SourceFormatError(f"{path.name}: line 1 is {name}-separated, but a comma-"
-                                    "separated file is expected (fix: save it again as CSV)")
+    refuse_other_delimiter(path, line, "save it again as CSV")
     return line
 
 
 def _read_text(path: Path, names: list[str], skip: int, include: list[str]) -> pd.DataFrame:
-    bad: list[str] = []
-
-    def handler(row: object) -> str:
-        bad.append(str(getattr(row, "text", "")))
-        return "skip"
-
-    table = pacsv.read_csv(
-        path,
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, encoding="utf8"),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=handler),
-        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(include, pa.string()),
-                                             include_columns=include,
-                                             strings_can_be_null=False),
-    )
-    if bad:
-        _raise_bad_rows(path, "utf-8", len(names), bad)
-    return table.to_pandas()
+    return arrow_text_columns(path, names, include, skip_rows=skip)
 
 
 def _coordinates(raw: pd.DataFrame, path: Path, first_row: int) -> pd.DataFrame:

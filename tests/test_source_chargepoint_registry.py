@@ -146,7 +146,7 @@ def test_header_only_gives_an_empty_layer(tmp_path: Path) -> None:
 
 def test_semicolon_file_is_refused_naming_the_delimiter(tmp_path: Path) -> None:
     path = write(tmp_path, [";".join(NCR_COLUMNS), ";".join(["x"] * len(NCR_COLUMNS))])
-    with pytest.raises(SourceFormatError, match=r"ncr\.csv: line 1: .*semicolons.*comma"):
+    with pytest.raises(SourceFormatError, match=r"ncr\.csv: line 1 is semicolon-separated .*comma"):
         read_chargepoints(path)
 
 

@@ -7,6 +7,7 @@ numbers through :func:`parse_number`, recording every bad cell in a :class:`Prob
 
 from __future__ import annotations
 
+import csv
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -14,13 +15,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from python_calamine import CalamineError, CalamineWorkbook
 
 from geoplan.errors import Problems, SourceFormatError, SourceNotFoundError
 
 __all__ = [
     "BLANKS",
+    "arrow_text_columns",
     "cell_text",
+    "decode_text",
     "excel_column",
     "find_columns",
     "is_blank",
@@ -28,7 +33,9 @@ __all__ = [
     "open_workbook",
     "parse_number",
     "parse_numbers",
+    "raise_malformed_rows",
     "read_csv_text",
+    "refuse_other_delimiter",
     "sheet_rows",
     "text_cells",
 ]
@@ -260,3 +267,127 @@ def read_csv_text(path: Path) -> pd.DataFrame:
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise SourceFormatError(f"{path.name}: not a readable CSV ({exc})") from exc
     raise SourceFormatError(f"{path.name}: text is neither UTF-8 nor Windows-1252")
+
+
+OTHER_DELIMITERS = (("semicolon", ";"), ("tab", "\t"), ("bar", "|"))
+"""Separators people save CSVs with by mistake, refused by :func:`refuse_other_delimiter`."""
+
+_SHOWN = 20  # malformed rows listed one by one; more are counted
+
+
+def decode_text(path: Path) -> str:
+    """Read a whole text file as UTF-8 (a byte-order mark is dropped), else Windows-1252.
+
+    Raises
+    ------
+    SourceFormatError
+        If the file is empty or is neither encoding.
+    """
+    data = Path(path).read_bytes()
+    if not data.strip():
+        raise SourceFormatError(f"{Path(path).name}: the file is empty; download it again")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise SourceFormatError(f"{Path(path).name}: text is neither UTF-8 nor Windows-1252")
+
+
+def refuse_other_delimiter(path: Path, header: str, fix: str) -> None:
+    """Refuse a CSV whose header line is split by semicolons, tabs or bars, not commas.
+
+    Examples
+    --------
+    >>> refuse_other_delimiter(Path("a.csv"), "UPRN;X;Y", "save it as CSV")
+    Traceback (most recent call last):
+    ...
+    geoplan.errors.SourceFormatError: a.csv: line 1 is semicolon-separated (3 fields split by \
+semicolons), but a comma-separated file is expected (fix: save it as CSV)
+    """
+    name, mark = max(OTHER_DELIMITERS, key=lambda item: header.count(item[1]))
+    count = header.count(mark)
+    if count > header.count(","):
+        raise SourceFormatError(
+            f"{Path(path).name}: line 1 is {name}-separated ({count + 1} fields split by "
+            f"{name}s), but a comma-separated file is expected (fix: {fix})")
+
+
+def raise_malformed_rows(path: Path, encoding: str, expected: int, bad: list[str]) -> None:
+    """Raise an error naming the lines of rows without ``expected`` fields.
+
+    Only called once a fast reader has found malformed rows (``bad``, their raw text); the
+    file is then re-read with the csv module to find their line numbers.
+
+    Raises
+    ------
+    SourceFormatError
+        Always: one problem per malformed row (the first 20, then a count).
+    """
+    problems = Problems(path)
+    fix = (f"every row needs {expected} comma-separated values; if the file was cut short "
+           "or edited, download it again")
+    bad_rows, start = [], 0
+    with Path(path).open(encoding="utf-8-sig" if encoding == "utf-8" else encoding,
+                         newline="") as handle:
+        reader = csv.reader(handle, strict=True)
+        end = 0
+        try:
+            for fields in reader:
+                start, end = end + 1, reader.line_num
+                if start > 1 and fields and len(fields) != expected:
+                    bad_rows.append((start, len(fields)))
+        except csv.Error as exc:
+            problems.add(f"a quoted value is never closed ({exc}); the file looks truncated or "
+                         "a quote is stray", row=end + 1, fix=fix)
+    for row, count in bad_rows[:_SHOWN]:
+        cut = "; it is the last row: the file looks truncated" if row == start else ""
+        problems.add(f"has {count} values, expected {expected}{cut}", row=row, fix=fix)
+    if len(bad_rows) > _SHOWN:
+        problems.add(f"and {len(bad_rows) - _SHOWN} more rows with the wrong number of values",
+                     fix=fix)
+    if not len(problems):
+        problems.add(f"{len(bad)} malformed rows, e.g. {bad[0][:80]!r}", fix=fix)
+    problems.raise_if_any(SourceFormatError)
+
+
+def arrow_text_columns(path: Path, names: list[str], include: list[str], *, skip_rows: int = 1,
+                       encoding: str = "utf8", newlines_in_values: bool = False) -> pd.DataFrame:
+    """Read some columns of a large CSV as text with pyarrow (fast, no NA guessing).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+    names : list of str
+        Every column of the file, in order (the header row is skipped by ``skip_rows``).
+    include : list of str
+        The columns to keep.
+    skip_rows, encoding, newlines_in_values
+        Passed to pyarrow.
+
+    Raises
+    ------
+    SourceFormatError
+        Naming the lines of rows with the wrong number of fields (see
+        :func:`raise_malformed_rows`).
+    """
+    bad: list[str] = []
+
+    def skip(row: object) -> str:
+        bad.append(str(getattr(row, "text", "")))
+        return "skip"
+
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip_rows,
+                                       encoding=encoding, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(newlines_in_values=newlines_in_values,
+                                         invalid_row_handler=skip),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(include, pa.string()), include_columns=include,
+            strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+    if bad:
+        raise_malformed_rows(path, "utf-8" if encoding in ("utf8", "utf-8") else encoding,
+                             len(names), bad)
+    return table.to_pandas()

@@ -46,7 +46,14 @@ import shapely
 
 from geoplan.errors import SourceFormatError, SourceNotFoundError
 from geoplan.schemas import CHARGERS, CRS, validate_layer
-from geoplan.sources._cells import is_blank, normalise_header, parse_numbers, text_cells
+from geoplan.sources._cells import (
+    decode_text,
+    is_blank,
+    normalise_header,
+    parse_numbers,
+    refuse_other_delimiter,
+    text_cells,
+)
 from geoplan.sources.base import GB_LAT_RANGE, GB_LON_RANGE, lonlat_to_bng
 from geoplan.vector import read_vector, to_bng
 
@@ -211,22 +218,10 @@ def _read_csv(path: Path) -> ChargerRecords:
                    text_bad, (read, rejected, notes))
 
 
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
-    if not data.strip():
-        raise SourceFormatError(f"{path.name}: the file is empty; download it again")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise SourceFormatError(f"{path.name}: text is neither UTF-8 nor Windows-1252")
-
-
 def _csv_records(path: Path) -> tuple[list[str], list[tuple[int, list[str]]], int,
                                       list[tuple[int, str]]]:
     """Header, well-formed records with their start lines, rows read, and misshapen rows."""
-    text = _decode(path)
+    text = decode_text(path)
     skipped = int(text.split("\n", 1)[0].strip().casefold() == "sep=,")
     if skipped:
         text = text.split("\n", 1)[1] if "\n" in text else ""
@@ -255,13 +250,10 @@ def _check_delimiter(path: Path, header: list[str]) -> None:
     if len(header) > 1:
         return
     text = header[0] if header else ""
-    found = [name for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars"))
-             if sep in text]
-    what = f"it looks separated by {found[0]}" if found else "it has a single column"
-    raise SourceFormatError(
-        f"{path.name}: line 1: the header is one field ({text[:60]!r}); {what} (fix: save the "
-        "file as comma-separated CSV, as the registry publishes it)"
-    )
+    fix = "save the file as comma-separated CSV, as the registry publishes it"
+    refuse_other_delimiter(path, text, fix)
+    raise SourceFormatError(f"{path.name}: line 1: the header is one field ({text[:60]!r}); "
+                            f"it has a single column (fix: {fix})")
 
 
 def _duplicated_names(header: Sequence[str]) -> list[str]:

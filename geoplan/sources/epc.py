@@ -54,10 +54,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from geoplan.errors import Problems, SourceFormatError, SourceNotFoundError
 from geoplan.schemas import EPC_BANDS
+from geoplan.sources._cells import arrow_text_columns, refuse_other_delimiter
 
 __all__ = [
     "AGE_BANDS",
@@ -319,13 +319,8 @@ def _first_line(path: Path) -> bytes:
 
 def _header_names(path: Path, header: str) -> list[str]:
     """Normalised header names; refuse other delimiters and missing required columns."""
-    counts = {"semicolon": header.count(";"), "tab": header.count("\t")}
-    other = max(counts, key=lambda k: counts[k])
-    if counts[other] > header.count(","):
-        raise SourceFormatError(
-            f"{path.name}: line 1 is {other}-separated ({counts[other] + 1} fields split by "
-            f"{other}s), but certificates.csv is comma-separated (fix: use the file from the "
-            "bulk download unchanged, or save it again as 'CSV (comma delimited)')")
+    refuse_other_delimiter(path, header, "use the file from the bulk download unchanged, or "
+                                         "save it again as 'CSV (comma delimited)'")
     names = [c.strip().upper().replace("-", "_") for c in next(csv.reader([header]))]
     missing = [c for c in _REQUIRED if c not in names]
     if missing:
@@ -338,61 +333,13 @@ def _header_names(path: Path, header: str) -> list[str]:
 
 
 def _arrow_read(path: Path, names: list[str], encoding: str) -> pd.DataFrame:
-    bad: list[str] = []
-
-    def skip(row: object) -> str:
-        bad.append(str(getattr(row, "text", "")))
-        return "skip"
-
     wanted = [c for c in (*_REQUIRED, *_OPTIONAL) if c in names]
-    table = pacsv.read_csv(
-        path,
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding=encoding,
-                                       block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip),
-        convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(wanted, pa.string()), include_columns=wanted,
-            strings_can_be_null=False, quoted_strings_can_be_null=False),
-    )
-    if bad:
-        _raise_bad_rows(path, encoding, len(names), bad)
-    frame = table.to_pandas()
+    frame = arrow_text_columns(path, names, wanted, encoding=encoding,
+                               newlines_in_values=True)
     for column in _OPTIONAL:
         if column not in frame.columns:
             frame[column] = pd.Series("", index=frame.index, dtype="str")
     return frame
-
-
-_SHOWN = 20  # malformed rows listed one by one; more are counted
-
-
-def _raise_bad_rows(path: Path, encoding: str, expected: int, bad: list[str]) -> None:
-    """Find the lines of malformed records with the csv module (only run on failure)."""
-    problems = Problems(path)
-    fix = (f"every row needs {expected} comma-separated values; if the file was cut short "
-           "or edited, download it again")
-    bad_rows, start = [], 0
-    with path.open(encoding="utf-8-sig" if encoding == "utf-8" else encoding,
-                   newline="") as handle:
-        reader = csv.reader(handle, strict=True)
-        end = 0
-        try:
-            for fields in reader:
-                start, end = end + 1, reader.line_num
-                if start > 1 and fields and len(fields) != expected:
-                    bad_rows.append((start, len(fields)))
-        except csv.Error as exc:
-            problems.add(f"a quoted value is never closed ({exc}); the file looks truncated or "
-                         "a quote is stray", row=end + 1, fix=fix)
-    for row, count in bad_rows[:_SHOWN]:
-        cut = "; it is the last row: the file looks truncated" if row == start else ""
-        problems.add(f"has {count} values, expected {expected}{cut}", row=row, fix=fix)
-    if len(bad_rows) > _SHOWN:
-        problems.add(f"and {len(bad_rows) - _SHOWN} more rows with the wrong number of values",
-                     fix=fix)
-    if not len(problems):
-        problems.add(f"{len(bad)} malformed rows, e.g. {bad[0][:80]!r}", fix=fix)
-    problems.raise_if_any(SourceFormatError)
 
 
 # --- normalisation ------------------------------------------------------------------------
