@@ -7,6 +7,8 @@ Writing workbooks needs ``openpyxl`` (installed with ``pip install geoplan[test]
 
 from __future__ import annotations
 
+import re
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -111,7 +113,10 @@ def headroom_report_sheet(
 
 
 def write_workbook(path: str | Path, sheets: Mapping[str, Sequence[Sequence[object]]]) -> Path:
-    """Write sheets of plain values to an ``.xlsx`` file with openpyxl.
+    """Write sheets of plain values to an ``.xlsx`` file with openpyxl, reproducibly.
+
+    openpyxl stamps the save time into the document properties and the zip entries; both are
+    fixed here, so the same sheets always give byte-identical files.
 
     Parameters
     ----------
@@ -127,7 +132,7 @@ def write_workbook(path: str | Path, sheets: Mapping[str, Sequence[Sequence[obje
     try:
         from openpyxl import Workbook
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("writing workbooks needs openpyxl: pip install 'geoplan[test]'") from exc
+        raise ImportError("writing workbooks needs openpyxl: pip install openpyxl") from exc
     workbook = Workbook()
     workbook.remove(workbook.active)
     for name, rows in sheets.items():
@@ -137,4 +142,23 @@ def write_workbook(path: str | Path, sheets: Mapping[str, Sequence[Sequence[obje
     workbook.properties.created = workbook.properties.modified = _EPOCH
     path = Path(path)
     workbook.save(path)
+    _fix_timestamps(path)
     return path
+
+
+_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _fix_timestamps(path: Path) -> None:
+    """Rewrite an ``.xlsx`` with fixed zip entry times and a fixed modified date."""
+    with zipfile.ZipFile(path) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            target.writestr(fixed, data)

@@ -8,14 +8,12 @@ and on the place (growth towns grow faster), so some primaries that have headroo
 constrained (negative headroom) in the 2030s and 2040s. The "MINIMUM HEADROOM" row is the
 lowest of the scenarios, as in the published report.
 
-The workbook is written with :func:`geoplan.testing.write_workbook` and then normalised (fixed
-zip entry times and document timestamps) so the same seed gives byte-identical files.
+The workbook is written with :func:`geoplan.testing.write_workbook`, whose files are
+byte-identical for identical content, so the same seed gives the same file.
 """
 
 from __future__ import annotations
 
-import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,8 +51,6 @@ _NEIGHBOURS = (  # name, area, easting, northing, GSP
     ("TILEHURST", "Thames Valley Berkshire", 467_000, 174_000, "SANDFORD"),
 )
 _SHARED = {"WANTAGE": "Swindon and Wiltshire", "HENLEY ON THAMES": "Thames Valley Berkshire"}
-_FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
-_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
 @dataclass(frozen=True)
@@ -199,23 +195,8 @@ def write_headroom_report(seed: int, path: Path) -> dict[str, int]:
                                                   name_header="Bulk Supply Point"),
         "LEP Reference": reference[:2] + sorted(reference[2:]),
     })
-    normalise_xlsx(path)
     county = [p for p in primaries if COUNTY_NAME in p.areas]
     constrained = sum(p.headroom("MINIMUM HEADROOM", "Winter", 2040) < 0 for p in county)
     return {"gsps": len(_GSPS), "bsps": len(bsps), "primaries": len(county),
             "primaries_outside_county": len(primaries) - len(county),
             "primaries_constrained_2040_winter": int(constrained)}
-
-
-def normalise_xlsx(path: Path) -> None:
-    """Rewrite an ``.xlsx`` with fixed zip entry times and a fixed modified date."""
-    with zipfile.ZipFile(path) as source:
-        entries = [(info, source.read(info)) for info in source.infolist()]
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as target:
-        for info, data in entries:
-            if info.filename == "docProps/core.xml":
-                data = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
-            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_ZIP_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = info.external_attr
-            target.writestr(fixed, data)
