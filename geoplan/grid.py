@@ -36,6 +36,7 @@ __all__ = [
     "match_names",
     "name_key",
     "resolve_names",
+    "value_in_year",
 ]
 
 logger = logging.getLogger(__name__)
@@ -428,21 +429,50 @@ def headroom_for(
     if missing:
         raise LayerSchemaError(f"headroom table misses columns {missing}")
     rows = headroom[(headroom["scenario"] == scenario) & (headroom["season"] == season)]
-    years = rows["year"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     repeated = rows.duplicated(["substation_id", "year"], keep=False)
     if repeated.any():
         sample = sorted(set(rows.loc[repeated, "substation_id"].astype(str)))
         raise LayerSchemaError(f"headroom has several {scenario!r}/{season!r} rows for one "
                                f"year at substations {_sample(sample)}")
-    dated = rows[years <= year].assign(_year=years[years <= year])
-    dated = dated.sort_values(["substation_id", "_year"]).drop_duplicates(
-        "substation_id", keep="last")
-    snapshot = rows[np.isnan(years) & ~rows["substation_id"].isin(dated["substation_id"])]
-    chosen = pd.concat([dated, snapshot])
-    if chosen.empty:
+    values = value_in_year(rows, year, value="headroom_mva")
+    if values.empty:
         raise _no_headroom(headroom, scenario, year, season)
-    values = chosen.set_index(chosen["substation_id"].astype(str))["headroom_mva"]
-    return values.astype(float).sort_index().rename_axis("substation_id").rename("headroom_mva")
+    return values
+
+
+def value_in_year(rows: pd.DataFrame, year: int, *, value: str, key: str = "substation_id",
+                  earliest_otherwise: bool = False) -> pd.Series:
+    """Each key's ``value`` in ``year``: the project's one rule for dated grid figures.
+
+    The row of ``year`` itself, else of the latest year before it; else a row with no year
+    (a snapshot, valid for any year); else, when ``earliest_otherwise``, the earliest row (a
+    cautious choice for limits), otherwise nothing (the key is left out).
+
+    Returns
+    -------
+    pandas.Series
+        ``value`` (float) indexed by ``key`` as text, sorted.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"substation_id": ["a", "a", "b"], "year": [2025, 2030, 2035],
+    ...                      "kw": [5.0, 3.0, 9.0]})
+    >>> value_in_year(rows, 2032, value="kw").to_dict()
+    {'a': 3.0}
+    >>> value_in_year(rows, 2032, value="kw", earliest_otherwise=True).to_dict()
+    {'a': 3.0, 'b': 9.0}
+    """
+    years = rows["year"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    ordered = rows.assign(_year=years, _key=rows[key].astype(str)).sort_values(
+        ["_key", "_year"], kind="stable")
+    dated = ordered[ordered["_year"] <= year].drop_duplicates("_key", keep="last")
+    snapshot = ordered[ordered["_year"].isna()].drop_duplicates("_key", keep="first")
+    chosen = pd.concat([dated, snapshot[~snapshot["_key"].isin(dated["_key"])]])
+    if earliest_otherwise:
+        later = ordered[~ordered["_key"].isin(chosen["_key"])].drop_duplicates("_key")
+        chosen = pd.concat([chosen, later])
+    values = chosen.set_index("_key")[value].astype(float).sort_index()
+    return values.rename_axis(key).rename(value)
 
 
 def _no_headroom(headroom: pd.DataFrame, scenario: str, year: int, season: str) -> Exception:

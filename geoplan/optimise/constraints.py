@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from geoplan.grid import value_in_year
 from geoplan.optimise.build import BuildContext, ExtraCost, one_hot
 
 __all__ = ["Budget", "Count", "CoverageFloor", "DistrictMinimum", "Headroom", "Target"]
@@ -131,15 +132,14 @@ def _chains(parents: Mapping[str, str | None] | nx.DiGraph) -> dict[str, list[st
 def headroom_in_year(limits: pd.DataFrame, year: int | None) -> pd.Series:
     """Return headroom (kW) per substation in ``year``.
 
-    That year's value, else the latest earlier one, else the earliest; the least of every
-    row when the table has no ``year`` column.
+    :func:`geoplan.grid.value_in_year`'s rule (that year, else the latest earlier one, else an
+    undated row), falling back to the earliest figure rather than leaving a substation
+    unconstrained; the least of every row when the table has no ``year`` column.
     """
     if "year" not in limits.columns or year is None:
         return limits.groupby("substation_id")["headroom_kw"].min()
-    table = limits.dropna(subset=["headroom_kw"]).sort_values(["substation_id", "year"])
-    before = table[table["year"] <= year].groupby("substation_id")["headroom_kw"].last()
-    after = table.groupby("substation_id")["headroom_kw"].first()
-    return before.combine_first(after)
+    return value_in_year(limits.dropna(subset=["headroom_kw"]), year, value="headroom_kw",
+                         earliest_otherwise=True)
 
 
 @dataclass(frozen=True)
