@@ -12,6 +12,7 @@ the problem is not phased). Terms and constraints write their rows over candidat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,7 +63,8 @@ class BuildContext:
     extra_costs: list[ExtraCost] = field(default_factory=list)
     parts: dict[str, np.ndarray] = field(default_factory=dict)
     handles: dict[str, np.ndarray] = field(default_factory=dict)
-    coverage: dict[str, object] = field(default_factory=dict)
+    coverage: dict[str, Any] = field(default_factory=dict)
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     problems: Problems = field(default_factory=lambda: Problems(sheet="scenario"))
 
     @property

@@ -212,7 +212,6 @@ class Headroom:
                              member, block, upper=1.0)
         options["period"] = period
         options.attrs["block"] = block
-        ctx.coverage["reinforcement"] = options
         return options
 
     def _period_rows(self, ctx: BuildContext, t: int, year: int, constrained: list[str],

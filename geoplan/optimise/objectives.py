@@ -260,7 +260,7 @@ class Compactness:
                                [(q, eye), (ctx.x, -ctx.selected(link))], upper=0.0)
         potential = np.bincount(a, bonus, ctx.n) + np.bincount(b, bonus, ctx.n)
         ctx.parts["compactness"] = sign * potential / 2
-        ctx.coverage["compactness"] = (a, b, sign * bonus)
+        ctx.pairs = (a, b, sign * bonus)
 
     def finish(self, ctx: BuildContext) -> None:
         """Nothing to add once constraints are built."""

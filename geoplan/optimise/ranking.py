@@ -46,9 +46,7 @@ def _coverage_value(compiled: CompiledProblem, x: np.ndarray,
                     selected: np.ndarray) -> np.ndarray:
     value = np.zeros(compiled.context.n)
     cost = compiled.model.cost
-    for name, handle in compiled.context.coverage.items():
-        if name == "compactness" or name == "reinforcement":
-            continue
+    for handle in compiled.context.coverage.values():
         pattern = handle.pattern
         block = handle.block
         if handle.capacitated:
@@ -76,10 +74,9 @@ def cost_weight(handle: object, cost: np.ndarray) -> np.ndarray:
 
 
 def _compactness_value(compiled: CompiledProblem, selected: np.ndarray) -> np.ndarray:
-    pairs = compiled.context.coverage.get("compactness")
-    if pairs is None:
+    if compiled.context.pairs is None:
         return np.zeros(compiled.context.n)
-    a, b, bonus = pairs  # type: ignore[misc]
+    a, b, bonus = compiled.context.pairs
     both_a = np.where(selected[b], bonus, 0.0)
     both_b = np.where(selected[a], bonus, 0.0)
     return np.bincount(a, both_a, len(selected)) + np.bincount(b, both_b, len(selected))

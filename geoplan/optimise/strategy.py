@@ -30,7 +30,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from geoplan.optimise.heuristics import CoverageInstance, greedy, improve_by_swaps
+from geoplan.optimise.candidates import lock_flags
+from geoplan.optimise.heuristics import (
+    CoverageInstance,
+    greedy,
+    improve_by_swaps,
+    objective_value,
+)
 from geoplan.optimise.solvers import (
     HighsSession,
     SolveOutcome,
@@ -58,8 +64,7 @@ def coverage_instance(compiled: CompiledProblem) -> CoverageInstance | None:
     phasing, or other constraint families.
     """
     ctx, model = compiled.context, compiled.model
-    handles = [h for name, h in ctx.coverage.items() if name not in ("compactness",
-                                                                     "reinforcement")]
+    handles = list(ctx.coverage.values())
     if (len(handles) != 1 or handles[0].capacitated or ctx.n_periods != 1
             or set(model.row_family) - _HEURISTIC_FAMILIES or model.sense != "max"
             or set(model.blocks) != {"x", handles[0].block.name}):
@@ -71,8 +76,6 @@ def coverage_instance(compiled: CompiledProblem) -> CoverageInstance | None:
     costs = rows[:, x.start:x.stop].toarray()
     groups = ctx.labels("group_id")
     names = {g: i for i, g in enumerate(sorted(set(groups) - {""}))}
-    from geoplan.optimise.candidates import lock_flags
-
     locked_in, locked_out = lock_flags(ctx.table)
     return CoverageInstance(
         handle.pattern, model.cost[y.start:y.stop].copy(), model.cost[x.start:x.stop].copy(),
@@ -87,7 +90,7 @@ def start_vector(compiled: CompiledProblem, instance: CoverageInstance,
     x = np.zeros(model.shape[1])
     block = compiled.context.x
     x[block.start:block.stop] = chosen
-    y = next(h.block for n, h in compiled.context.coverage.items() if n != "compactness")
+    y = next(iter(compiled.context.coverage.values())).block
     covered = (instance.pattern @ chosen.astype(float)) > 0
     x[y.start:y.stop] = np.minimum(covered, model.col_upper[y.start:y.stop])
     if len(model.violations(x)) or np.any(x < model.col_lower - 1e-9):
@@ -102,7 +105,7 @@ def heuristic_plan(compiled: CompiledProblem) -> tuple[np.ndarray | None, list[s
         return None, []
     began = time.perf_counter()
     chosen = greedy(instance)
-    first = compiled.model.objective(_as_start(compiled, instance, chosen))
+    first = objective_value(instance, chosen)
     mid = time.perf_counter()
     chosen = improve_by_swaps(instance, chosen)
     start = start_vector(compiled, instance, chosen)
@@ -112,12 +115,6 @@ def heuristic_plan(compiled: CompiledProblem) -> tuple[np.ndarray | None, list[s
     return start, [f"greedy: {first:,.6g} in {mid - began:.2f} s",
                    f"greedy + 1-swap: {compiled.model.objective(start):,.6g} "
                    f"in {done - began:.2f} s"]
-
-
-def _as_start(compiled: CompiledProblem, instance: CoverageInstance,
-              chosen: np.ndarray) -> np.ndarray:
-    vector = start_vector(compiled, instance, chosen)
-    return vector if vector is not None else np.zeros(compiled.model.shape[1])
 
 
 def solve_compiled(compiled: CompiledProblem, options: SolverOptions,
