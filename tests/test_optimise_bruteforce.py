@@ -44,6 +44,7 @@ from geoplan.optimise import (
     PlanningProblem,
     SolverOptions,
 )
+from geoplan.optimise.starts import heuristic_plan
 
 # Exact optima wanted: HiGHS's default relative gap (1e-4) may stop short of them.
 EXACT = SolverOptions(mip_gap=0.0)
@@ -615,6 +616,32 @@ def test_capacitated_covering_matches_brute_force(cover: CoverInstance) -> None:
         best = max(capacitated_value(cover, row) for row in maximal)
     plan = geoplan_cover(cover).solve(EXACT)
     check_cover_plan(plan, cover, best, lambda x: capacitated_value(cover, x))
+
+
+@examples(0.7)
+@given(cover_instances(capacitated=True))
+def test_capacitated_greedy_start_is_feasible_and_honestly_valued(cover: CoverInstance) -> None:
+    """The capacitated start keeps every constraint, and its value is that of its own choice.
+
+    Checked independently: feasibility by the brute-force mask, the value by the assignment LP
+    of the chosen sites (the start's assignment is polished to that LP's optimum), and never
+    above the brute-force optimum.
+    """
+    compiled = geoplan_cover(cover).compile()
+    start = heuristic_plan(compiled, EXACT)
+    if start.x is None:
+        event(f"no capacitated start: {start.notes}")
+        return
+    assert start.kind == "capacitated"
+    block = compiled.context.x
+    chosen = start.x[block.start:block.stop] > 0.5
+    assert cover_mask(cover, chosen[None, :].astype(float))[0], "start breaks a constraint"
+    value = compiled.model.objective(start.x)
+    assert close(value, capacitated_value(cover, chosen.astype(float))), (value, start.notes)
+    s = all_subsets(cover.inst.n)
+    feasible = cover_mask(cover, s)
+    best = max(capacitated_value(cover, row) for row in s[feasible])
+    assert value <= best + 1e-6
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,13 +30,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from geoplan.optimise.candidates import lock_flags
-from geoplan.optimise.heuristics import (
-    CoverageInstance,
-    greedy,
-    improve_by_swaps,
-    objective_value,
-)
 from geoplan.optimise.solvers import (
     HighsSession,
     SolveOutcome,
@@ -44,6 +37,7 @@ from geoplan.optimise.solvers import (
     classify,
     solve,
 )
+from geoplan.optimise.starts import heuristic_plan
 
 if TYPE_CHECKING:
     from geoplan.optimise.problem import CompiledProblem
@@ -54,67 +48,6 @@ LARGE_MODEL_NONZEROS = 200_000
 RESTRICTION_THRESHOLDS = (0.5, 0.2, 0.1)
 """Relaxation values above which candidates enter the successive restricted MIPs."""
 STRATEGIES = ("auto", "direct", "lp-guided")
-_HEURISTIC_FAMILIES = frozenset({"coverage", "budget", "group"})
-
-
-def coverage_instance(compiled: CompiledProblem) -> CoverageInstance | None:
-    """Return the model as a :class:`CoverageInstance`, or ``None``.
-
-    ``None`` when the heuristics do not apply: no single uncapacitated coverage term,
-    phasing, or other constraint families.
-    """
-    ctx, model = compiled.context, compiled.model
-    handles = list(ctx.coverage.values())
-    if (len(handles) != 1 or handles[0].capacitated or ctx.n_periods != 1
-            or set(model.row_family) - _HEURISTIC_FAMILIES or model.sense != "max"
-            or set(model.blocks) != {"x", handles[0].block.name}):
-        return None
-    handle = handles[0]
-    x, y = ctx.x, handle.block
-    budget = np.flatnonzero(model.row_family == "budget")
-    rows = model.matrix[budget]
-    costs = rows[:, x.start:x.stop].toarray()
-    groups = ctx.labels("group_id")
-    names = {g: i for i, g in enumerate(sorted(set(groups) - {""}))}
-    locked_in, locked_out = lock_flags(ctx.table)
-    return CoverageInstance(
-        handle.pattern, model.cost[y.start:y.stop].copy(), model.cost[x.start:x.stop].copy(),
-        costs, model.row_upper[budget].copy(), locked_in, locked_out,
-        np.array([names.get(g, -1) for g in groups]))
-
-
-def start_vector(compiled: CompiledProblem, instance: CoverageInstance,
-                 chosen: np.ndarray) -> np.ndarray | None:
-    """Return the full solution vector of a heuristic plan (``None`` if it breaks a row)."""
-    model = compiled.model
-    x = np.zeros(model.shape[1])
-    block = compiled.context.x
-    x[block.start:block.stop] = chosen
-    y = next(iter(compiled.context.coverage.values())).block
-    covered = (instance.pattern @ chosen.astype(float)) > 0
-    x[y.start:y.stop] = np.minimum(covered, model.col_upper[y.start:y.stop])
-    if len(model.violations(x)) or np.any(x < model.col_lower - 1e-9):
-        return None
-    return x
-
-
-def heuristic_plan(compiled: CompiledProblem) -> tuple[np.ndarray | None, list[str]]:
-    """Greedy + swap start for a coverage model, with notes on what each step reached."""
-    instance = coverage_instance(compiled)
-    if instance is None:
-        return None, []
-    began = time.perf_counter()
-    chosen = greedy(instance)
-    first = objective_value(instance, chosen)
-    mid = time.perf_counter()
-    chosen = improve_by_swaps(instance, chosen)
-    start = start_vector(compiled, instance, chosen)
-    done = time.perf_counter()
-    if start is None:
-        return None, ["greedy plan broke a constraint and was dropped"]
-    return start, [f"greedy: {first:,.6g} in {mid - began:.2f} s",
-                   f"greedy + 1-swap: {compiled.model.objective(start):,.6g} "
-                   f"in {done - began:.2f} s"]
 
 
 def solve_compiled(compiled: CompiledProblem, options: SolverOptions,
@@ -123,11 +56,12 @@ def solve_compiled(compiled: CompiledProblem, options: SolverOptions,
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {list(STRATEGIES)}, not {strategy!r}")
     began = time.perf_counter()
-    start, notes = heuristic_plan(compiled)
+    found = heuristic_plan(compiled, options)
+    start, notes = found.x, list(found.notes)
     if strategy == "auto":
         large = compiled.model.matrix.nnz > LARGE_MODEL_NONZEROS
-        # lp-guided pays off where the heuristics give a good start (coverage models)
-        strategy = ("lp-guided" if large and options.time_limit and start is not None
+        # lp-guided pays off where the uncapacitated heuristics give a good start
+        strategy = ("lp-guided" if large and options.time_limit and found.kind == "coverage"
                     else "direct")
     if options.solver != "highs":
         outcome = solve(compiled.model, options)
