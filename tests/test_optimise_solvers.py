@@ -1,8 +1,13 @@
 """Honest statuses, solvers agreeing, re-solving, ranks and the infeasibility diagnosis."""
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geoplan.errors import InfeasibleError
 from geoplan.optimise import (
@@ -16,6 +21,8 @@ from geoplan.optimise import (
     SolverOptions,
     coverage_matrix,
 )
+from geoplan.optimise.bounds import dual_bound
+from geoplan.optimise.matrix import MatrixBuilder
 from geoplan.optimise.solvers import HighsSession, classify, relative_gap
 
 
@@ -148,3 +155,41 @@ def test_infeasible_problem_is_diagnosed_with_amounts():
     assert "minimum cost_gbp Oxford: can reach at most 4e+06 of the 6e+06 required" in text
     with pytest.raises(InfeasibleError, match="no plan \\(infeasible\\)"):
         plan.require_plan()
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.integers(0, 10_000))
+def test_dual_bound_is_valid_for_any_multipliers(seed: int) -> None:
+    """Any row multipliers bound the integer optimum (checked by enumerating all x)."""
+    rng = np.random.default_rng(seed)
+    n, k = 6, 3
+    sense = "max" if seed % 2 else "min"
+    builder = MatrixBuilder(sense)
+    x = builder.add_columns("x", n, cost=rng.integers(-5, 10, n).astype(float), integer=True)
+    rows = sp.csr_matrix(rng.integers(0, 6, (k, n)).astype(float))
+    upper = rng.integers(3, 15, k).astype(float)
+    builder.add_rows("budget", [f"r{i}" for i in range(k)], rows, x, upper=upper)
+    builder.add_rows("minimum", ["m"], sp.csr_matrix(np.ones((1, n))), x, lower=[1.0])
+    model = builder.build()
+    grid = np.array(list(itertools.product([0.0, 1.0], repeat=n)))
+    ok = ((grid @ rows.T.toarray() <= upper + 1e-9).all(axis=1)) & (grid.sum(axis=1) >= 1)
+    values = grid[ok] @ model.cost
+    best = values.max() if sense == "max" else values.min()
+    for multipliers in (rng.normal(0, 2, k + 1), np.zeros(k + 1), rng.random(k + 1)):
+        bound = dual_bound(model, multipliers)
+        assert bound is not None
+        assert (bound >= best - 1e-9) if sense == "max" else (bound <= best + 1e-9)
+
+
+def test_dual_bound_of_interior_point_duals_is_the_relaxation_value() -> None:
+    # max 5a + 4b + 3c, 2a + 3b + c <= 5, 4a + b + 2c <= 11 (all in [0, 1]): the LP optimum
+    # is a = b = c = 1 (uses 6 > 5: not feasible) -> a = 1, c = 1, b = 2/3: 5 + 8/3 + 3.
+    builder = MatrixBuilder("max")
+    x = builder.add_columns("x", 3, cost=[5.0, 4.0, 3.0], integer=True)
+    builder.add_rows("budget", ["r1", "r2"], sp.csr_matrix([[2.0, 3.0, 1.0], [4.0, 1.0, 2.0]]),
+                     x, upper=[5.0, 11.0])
+    session = HighsSession(builder.build(), SolverOptions())
+    relaxed = session.solve(relax=True, method="ipm", crossover=False)
+    assert relaxed.status == "optimal"
+    assert relaxed.x is None
+    assert relaxed.bound == pytest.approx(5 + 8 / 3 + 3, rel=1e-6)

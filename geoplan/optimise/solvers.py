@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
+from geoplan.optimise.bounds import dual_bound
 from geoplan.optimise.matrix import MilpMatrix
 
 __all__ = [
@@ -254,7 +255,8 @@ class HighsSession:
                                       self._row_upper)
 
     def solve(self, start: np.ndarray | None = None, time_limit: float | None = None,
-              relax: bool = False, method: str = "choose") -> SolveOutcome:
+              relax: bool = False, method: str = "choose", crossover: bool = True
+              ) -> SolveOutcome:
         """Solve as the model stands now.
 
         Parameters
@@ -268,10 +270,15 @@ class HighsSession:
             bound, never a plan, and the outcome says so.
         method : {"choose", "simplex", "ipm"}
             LP algorithm (for ``relax`` and the MIP root).
+        crossover : bool
+            With ``method="ipm"``, move the interior solution to a vertex. A relaxation's
+            bound does not need it: it is computed from the row duals
+            (:func:`geoplan.optimise.bounds.dual_bound`), valid even if the solve stops early.
         """
         limit = time_limit if time_limit is not None else self.options.time_limit
         self.highs.setOptionValue("time_limit", float(limit) if limit else highspy.kHighsInf)
         self.highs.setOptionValue("solver", method)
+        self.highs.setOptionValue("run_crossover", "on" if crossover else "off")
         if relax:
             self.highs.setOptionValue("solve_relaxation", True)
         if start is not None:
@@ -312,15 +319,32 @@ class HighsSession:
         optimal = status == highspy.HighsModelStatus.kOptimal
         value = float(self.highs.getInfo().objective_function_value) if optimal else None
         if relax:
-            # A relaxation bounds the MIP; it is not a plan.
-            kind = "optimal" if optimal else "no_solution"
-            return SolveOutcome(kind, None, value, None, elapsed, None, "highs",
-                                f"linear relaxation: {words}")
+            return self._relaxation_outcome(value, elapsed, words)
         x = _frozen(np.asarray(self.highs.getSolution().col_value)) if feasible else None
         objective = value if optimal else None
         kind, gap = classify(self.model.sense, objective, value, proven=optimal)
         return SolveOutcome(kind, objective, value, gap, elapsed, x if optimal else None,
                             "highs", words)
+
+    def _relaxation_outcome(self, value: float | None, elapsed: float,
+                            words: str) -> SolveOutcome:
+        """Report a relaxation as a bound on the MIP, never as a plan.
+
+        The bound is the tighter of the simplex optimum (when proven) and the Lagrangian
+        bound of the row duals, which holds even when interior point stopped early or ran
+        without crossover. Status ``optimal`` means the relaxation was solved (a vertex, or
+        an interior point with primal and dual solutions both valid).
+        """
+        solution = self.highs.getSolution()
+        from_duals = dual_bound(self.model, np.asarray(solution.row_dual))
+        valid = [b for b in (value, from_duals) if b is not None]
+        tighter = min if self.model.sense == "max" else max
+        bound = tighter(valid) if valid else None
+        solved = value is not None or (solution.value_valid and solution.dual_valid)
+        detail = f"linear relaxation: {words}" + ("" if value is not None or bound is None
+                                                   else "; bound from its row duals")
+        return SolveOutcome("optimal" if solved else "no_solution", None, bound, None, elapsed,
+                            None, "highs", detail)
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:

@@ -8,7 +8,10 @@
     limit:
 
     1. greedy + 1-swap plan (a valid incumbent within a second);
-    2. the linear relaxation by interior point: its value is a valid bound on the optimum;
+    2. the linear relaxation by interior point without crossover, for up to
+       :data:`RELAXATION_TIME_SHARE` of the time left: the Lagrangian bound of its row duals
+       is a valid bound on the optimum even if it stops early
+       (:func:`geoplan.optimise.bounds.dual_bound`);
     3. restricted MIPs over the candidates the relaxation values most (above 0.5, then 0.2,
        then 0.1; plus those in the best plan so far), each warm-started with up to a quarter
        of the time left: their plans are plans of the full model;
@@ -47,6 +50,8 @@ __all__ = ["LARGE_MODEL_NONZEROS", "STRATEGIES", "heuristic_plan", "solve_compil
 LARGE_MODEL_NONZEROS = 200_000
 RESTRICTION_THRESHOLDS = (0.5, 0.2, 0.1)
 """Relaxation values above which candidates enter the successive restricted MIPs."""
+RELAXATION_TIME_SHARE = 0.6
+"""Share of the time left that the interior-point relaxation may use."""
 STRATEGIES = ("auto", "direct", "lp-guided")
 
 
@@ -85,12 +90,15 @@ def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndar
                began: float, notes: list[str]) -> SolveOutcome:
     model = compiled.model
     session = HighsSession(model, options)
-    relaxed = session.solve(relax=True, method="ipm",
-                            time_limit=0.5 * (_remaining(options, began) or 0) or None)
+    relaxed = session.solve(relax=True, method="ipm", crossover=False,
+                            time_limit=RELAXATION_TIME_SHARE * (_remaining(options, began) or 0)
+                            or None)
     values = np.asarray(session.highs.getSolution().col_value)
     bound = relaxed.bound
     shown = "none" if bound is None else f"{bound:,.6g}"
-    notes.append(f"linear relaxation (interior point): {shown} in {relaxed.time_s:.1f} s")
+    finished = "" if relaxed.status == "optimal" else ", stopped early"
+    notes.append(f"linear relaxation (interior point, bound from its duals{finished}): {shown} "
+                 f"in {relaxed.time_s:.1f} s")
     if relaxed.status == "infeasible":
         return relaxed
     best = start
