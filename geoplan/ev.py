@@ -25,13 +25,17 @@ parking per type in ``layers/assumptions/offstreet_parking.csv``
 **Uptake** (``evs_projected``, ``evs_<year>``): county EV totals by year such as
 ``{2025: 60000, 2030: 120000}``, reached by scaling every zone's current EVs by one county
 factor per year (:func:`project_evs`).
+
+The parts live in :mod:`geoplan.zone_tables` (reading code-keyed tables),
+:mod:`geoplan.households` and :mod:`geoplan.ev_projection`; their public names are
+re-exported here.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -39,12 +43,22 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoplan.assumptions import AssumptionTable, read_assumptions
-from geoplan.errors import LayerSchemaError, Problem, Problems, ScenarioError, SourceFormatError
+from geoplan.errors import LayerSchemaError, SourceFormatError
+from geoplan.ev_projection import is_whole_year, project_evs
+from geoplan.households import OFFSTREET_PARKING, households_from_mix, households_per_zone
 from geoplan.schemas import CRS, EV_DEMAND, validate_layer
-from geoplan.sources._cells import is_blank, normalise_header, parse_numbers, read_csv_text
+from geoplan.sources._cells import normalise_header
 from geoplan.sources.chargepoint_registry import ChargerRecords
 from geoplan.vector import read_vector, to_bng
+from geoplan.zone_tables import (
+    Table,
+    area_codes,
+    find_code_column,
+    number_columns,
+    read_table,
+    record_warning,
+    schema_error,
+)
 
 __all__ = [
     "OFFSTREET_PARKING",
@@ -58,22 +72,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-OFFSTREET_PARKING = AssumptionTable(
-    "offstreet_parking",
-    key=("dwelling_type",),
-    numbers={"share_no_offstreet": 0.0},
-    text=("aliases",),
-)
-"""Share of households without off-street parking per dwelling type, with ``;``-separated
-``aliases`` that name the type in dwelling-mix tables."""
 
-Table = pd.DataFrame | str | Path
-_CODE_PATTERNS = (
-    re.compile(r"zone[ _]?id"),
-    re.compile(r"(oa|lsoa|msoa|dz|iz|lad|ltla|utla)(\d\d)?[ _]?(cd|code)"),
-    re.compile(r"(geography|area|zone)[ _]?code"),
-)
-_LEVELS = ("oa", "lsoa", "dz", "msoa", "iz", "lad", "ltla", "utla")
 _SUPPRESSED = re.compile(r"\[?[cxz]\]?|\.\.|:|\[low\]")
 _PERIOD = re.compile(r"(19|20)\d\d|q[1-4]")
 _VEHICLE_NAME = re.compile(r"ulev|plug[ _-]?in|\bbevs?\b|\bphevs?\b|(^|_)bevs?($|_)|"
@@ -142,14 +141,14 @@ def ev_demand_from_tables(
     zones = _zones(zones)
     warnings: list[str] = []
     report: dict[str, object] = {}
-    homes = _households(zones, households, dwelling_mix, parking_table, warnings)
+    homes = households_per_zone(zones, households, dwelling_mix, parking_table, warnings)
     evs = _evs_now(zones, vehicles, (code_column, vehicle_columns), vehicle_areas,
                    homes["households"].set_axis(zones.index), warnings, report)
     frame = pd.DataFrame({"zone_id": zones["zone_id"].astype(str).to_numpy(),
                           "households": homes["households"].to_numpy(),
                           "households_no_offstreet": homes["households_no_offstreet"].to_numpy(),
                           "evs_now": evs.to_numpy()})
-    years = sorted(int(y) for y in uptake if _whole(y)) if uptake else []
+    years = sorted(int(y) for y in uptake if is_whole_year(y)) if uptake else []
     projected = (project_evs(evs, uptake, [*years, plan_year], base_year=base_year)
                  if uptake else pd.DataFrame({f"evs_{plan_year}": evs}))
     frame["evs_projected"] = projected[f"evs_{plan_year}"].to_numpy()
@@ -164,105 +163,16 @@ def ev_demand_from_tables(
     return frame
 
 
-def _warn(warnings: list[str], message: str) -> None:
-    logger.warning("%s", message)
-    warnings.append(message)
-
-
-def _fail(source: str, message: str, fix: str, column: str | None = None) -> LayerSchemaError:
-    return LayerSchemaError(f"{source}: {message}",
-                            [Problem(message, file=source, column=column, fix=fix)])
-
-
 def _zones(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if not isinstance(zones, gpd.GeoDataFrame) or "zone_id" not in zones.columns:
         shown = list(getattr(zones, "columns", []))
-        raise _fail("zones", f"needs a GeoDataFrame with a zone_id column; got columns {shown}",
-                    "pass the canonical zones layer (geoplan.zones_from_file)")
+        raise schema_error("zones", "needs a GeoDataFrame with a zone_id column; got columns "
+                           f"{shown}", "pass the canonical zones layer (geoplan.zones_from_file)")
     zones = to_bng(zones, "zones")
     return zones.sort_values("zone_id", kind="stable").reset_index(drop=True)
 
 
 # --- tables ---------------------------------------------------------------------------------
-
-def _read_table(data: Table, what: str) -> tuple[pd.DataFrame, str]:
-    """Read a table as text cells (CSV path) or take it as given (frame), minus blank rows."""
-    if isinstance(data, pd.DataFrame):
-        frame, source = data.copy(), f"{what} table"
-    else:
-        frame, source = read_csv_text(Path(data)), Path(data).name
-    frame.columns = [str(c).strip() for c in frame.columns]
-    blank = frame.apply(lambda row: all(is_blank(v) for v in row), axis=1) if len(frame) else []
-    return frame[~np.asarray(blank, dtype=bool)], source
-
-
-def find_code_column(columns: Sequence[str], given: str | None = None, *,
-                     source: str = "table") -> str:
-    """Name of the area code column among ``columns``.
-
-    ``given`` is matched ignoring case; otherwise the first rule that matches wins:
-    ``zone_id``; an ONS/DfT code header (``LSOA21CD``, ``MSOA11CD``, ``LSOA code``, ``LAD22CD``,
-    ...; finest geography first); ``geography code``, ``area code``.
-
-    Raises
-    ------
-    LayerSchemaError
-        If no column matches; the message lists the columns found.
-
-    Examples
-    --------
-    >>> find_code_column(["MSOA11CD", "MSOA11NM", "LAD21CD", "ulevs"])
-    'MSOA11CD'
-    """
-    if given is not None:
-        found = next((c for c in columns if normalise_header(c) == normalise_header(given)),
-                     None)
-        if found is None:
-            raise _fail(source, f"code_column={given!r} is not a column; columns found: "
-                        f"{list(columns)}", "pass one of those columns as code_column=")
-        return found
-    for pattern in _CODE_PATTERNS:
-        hits = [c for c in columns if pattern.fullmatch(normalise_header(c))]
-        if hits:
-            return min(hits, key=lambda c: (_level(c), list(columns).index(c)))
-    raise _fail(source, f"no area code column found; columns found: {list(columns)}",
-                "add a column of area codes (e.g. LSOA21CD) or pass code_column=")
-
-
-def _level(column: str) -> int:
-    name = normalise_header(column)
-    return next((i for i, level in enumerate(_LEVELS) if name.startswith(level)), len(_LEVELS))
-
-
-def _numbers(frame: pd.DataFrame, columns: Sequence[str], source: str) -> pd.DataFrame:
-    """Parse ``columns`` as numbers, listing every bad cell with its spreadsheet row."""
-    problems = Problems(source)
-    out = pd.DataFrame(index=frame.index)
-    for column in columns:
-        values, bad = parse_numbers(frame[column])
-        for label, message in bad:
-            problems.add(message, row=frame.index.get_loc(label) + 2, column=column,
-                         fix="enter a number or leave the cell empty")
-        out[column] = values
-    problems.raise_if_any(SourceFormatError)
-    return out
-
-
-def _keyed(frame: pd.DataFrame, code: str, source: str) -> pd.Series:
-    """Codes as text; refuse blank or repeated codes."""
-    codes = frame[code].map(lambda v: None if is_blank(v) else str(v).strip())
-    problems = Problems(source)
-    repeated = (codes.notna() & codes.duplicated(keep="first")).to_numpy()
-    for position in np.flatnonzero(codes.isna().to_numpy() | repeated):
-        if repeated[position]:
-            problems.add(f"area code {codes.iloc[position]!r} repeats an earlier row",
-                         row=int(position) + 2, column=code,
-                         fix="keep one row per area (e.g. filter a keepership or fuel column)")
-        else:
-            problems.add("area code is blank", row=int(position) + 2, column=code,
-                         fix="give every row an area code or delete the row")
-    problems.raise_if_any(LayerSchemaError)
-    return codes
 
 
 def _vehicle_columns(frame: pd.DataFrame, code: str, given: Sequence[str] | None,
@@ -272,17 +182,18 @@ def _vehicle_columns(frame: pd.DataFrame, code: str, given: Sequence[str] | None
         lookup = {normalise_header(c): c for c in columns}
         missing = [g for g in given if normalise_header(g) not in lookup]
         if missing or not given:
-            raise _fail(source, f"vehicle_columns {missing or list(given)} not found; columns "
-                        f"found: {list(frame.columns)}", "pass existing vehicle columns")
+            raise schema_error(source, f"vehicle_columns {missing or list(given)} not found; "
+                               f"columns found: {list(frame.columns)}",
+                               "pass existing vehicle columns")
         return [lookup[normalise_header(g)] for g in given]
     hits = [c for c in columns if _VEHICLE_NAME.search(normalise_header(c))
             and "charg" not in normalise_header(c)]
     dated = len(hits) > 1 and any(_PERIOD.search(normalise_header(c)) for c in hits)
     if not hits or dated:
         what = f"several columns {hits} of different dates could" if hits else "no column"
-        raise _fail(source, f"{what} hold the vehicle counts; columns found: "
-                    f"{list(frame.columns)}", "pass vehicle_columns= naming the plug-in car "
-                    "and van columns to add up")
+        raise schema_error(source, f"{what} hold the vehicle counts; columns found: "
+                           f"{list(frame.columns)}", "pass vehicle_columns= naming the plug-in car "
+                           "and van columns to add up")
     return hits
 
 
@@ -293,10 +204,10 @@ def _evs_now(zones: gpd.GeoDataFrame, vehicles: Table,
              households: pd.Series, warnings: list[str],
              report: dict[str, object]) -> pd.Series:
     """EVs per zone (aligned with ``zones``), directly or by apportionment."""
-    table, source = _read_table(vehicles, "vehicles")
+    table, source = read_table(vehicles, "vehicles")
     code = find_code_column(list(table.columns), columns_given[0], source=source)
     columns = _vehicle_columns(table, code, columns_given[1], source)
-    codes = _keyed(table, code, source)
+    codes = area_codes(table, code, source)
     values = _counts(table, columns, source, warnings)
     per_area = pd.Series(values.to_numpy(), index=codes.to_numpy(), dtype=float)
     report.update(vehicle_columns=columns, vehicles_read=float(per_area.sum()))
@@ -304,15 +215,15 @@ def _evs_now(zones: gpd.GeoDataFrame, vehicles: Table,
     if vehicle_areas is None:
         matched = per_area.index.isin(zone_ids)
         if not matched.any():
-            raise _fail(source, f"area codes (e.g. {list(per_area.index[:3])}) match no zone id "
-                        f"(e.g. {list(zone_ids[:3])})", "pass vehicle_areas= with the polygons "
-                        "of the vehicle table's areas to apportion them to the zones",
-                        column=code)
+            raise schema_error(source, f"area codes (e.g. {list(per_area.index[:3])}) match no "
+                               f"zone id (e.g. {list(zone_ids[:3])})", "pass vehicle_areas= with "
+                               "the polygons of the vehicle table's areas to apportion them to "
+                               "the zones", column=code)
         _left_out(per_area[~matched], "are not zone ids", source, warnings, report)
         absent = ~zone_ids.isin(per_area.index)
         if absent.any():
-            _warn(warnings, f"{source}: {int(absent.sum())} zones have no row (e.g. "
-                  f"{list(zone_ids[absent][:5])}); they get 0 EVs")
+            record_warning(warnings, f"{source}: {int(absent.sum())} zones have no row (e.g. "
+                           f"{list(zone_ids[absent][:5])}); they get 0 EVs")
         return per_area[matched].reindex(zone_ids, fill_value=0.0).set_axis(zones.index)
     areas = _areas(vehicle_areas, code)
     known = households if households.notna().any() else None
@@ -320,8 +231,8 @@ def _evs_now(zones: gpd.GeoDataFrame, vehicles: Table,
     _left_out(per_area[~per_area.index.isin(areas.index)], "have no polygon in vehicle_areas",
               source, warnings, report)
     if lost > 0:
-        _warn(warnings, f"{source}: {lost:.1f} vehicles live in parts of the vehicle areas "
-              "outside every zone and were left out")
+        record_warning(warnings, f"{source}: {lost:.1f} vehicles live in parts of the vehicle "
+                       "areas outside every zone and were left out")
     report["vehicles_outside_zones"] = lost
     return spread
 
@@ -333,9 +244,9 @@ def _counts(table: pd.DataFrame, columns: list[str], source: str,
     suppressed = cells.map(lambda v: isinstance(v, str) and bool(_SUPPRESSED.fullmatch(
         v.strip().casefold())))
     if suppressed.to_numpy().any():
-        _warn(warnings, f"{source}: {int(suppressed.to_numpy().sum())} suppressed cells (such "
-              "as '[c]') were counted as 0 vehicles")
-    return _numbers(cells.mask(suppressed, ""), columns, source).sum(axis=1).astype(float)
+        record_warning(warnings, f"{source}: {int(suppressed.to_numpy().sum())} suppressed "
+                       "cells (such as '[c]') were counted as 0 vehicles")
+    return number_columns(cells.mask(suppressed, ""), columns, source).sum(axis=1).astype(float)
 
 
 def _left_out(values: pd.Series, why: str, source: str, warnings: list[str],
@@ -343,8 +254,9 @@ def _left_out(values: pd.Series, why: str, source: str, warnings: list[str],
     report["codes_left_out"] = sorted(values.index)
     report["vehicles_left_out"] = float(values.sum())
     if len(values):
-        _warn(warnings, f"{source}: {len(values)} area codes {why} (e.g. "
-              f"{sorted(values.index)[:5]}); their {values.sum():g} vehicles were left out")
+        record_warning(warnings, f"{source}: {len(values)} area codes {why} (e.g. "
+                       f"{sorted(values.index)[:5]}); their {values.sum():g} vehicles were "
+                       "left out")
 
 
 def _areas(vehicle_areas: object, code: str) -> gpd.GeoSeries:
@@ -414,104 +326,6 @@ def apportion(values: pd.Series, areas: gpd.GeoSeries, zones: gpd.GeoDataFrame,
 
 # --- households -----------------------------------------------------------------------------
 
-def _household_table(zones: gpd.GeoDataFrame, households: Table,
-                     warnings: list[str]) -> pd.DataFrame:
-    """``households`` and ``households_no_offstreet`` per zone (NaN where not given)."""
-    table, source = _read_table(households, "households")
-    code = find_code_column(list(table.columns), source=source)
-    lookup = {normalise_header(c).replace(" ", "_"): c for c in table.columns}
-    if "households" not in lookup:
-        raise _fail(source, f"column 'households' not found; columns found: "
-                    f"{list(table.columns)}", "name the household count column 'households'")
-    wanted = [lookup["households"]] + ([lookup["households_no_offstreet"]]
-                                       if "households_no_offstreet" in lookup else [])
-    numbers = _numbers(table, wanted, source).set_axis(_keyed(table, code, source).to_numpy())
-    numbers.columns = ["households", "households_no_offstreet"][: len(wanted)]
-    zone_ids = zones["zone_id"].astype(str)
-    extra = ~numbers.index.isin(zone_ids)
-    if extra.any():
-        _warn(warnings, f"{source}: {int(extra.sum())} codes are not zone ids and were left "
-              f"out (e.g. {list(numbers.index[extra][:5])})")
-    return numbers.reindex(zone_ids).reindex(columns=["households", "households_no_offstreet"])
-
-
-def households_from_mix(dwelling_mix: Table, *, code_column: str | None = None,
-                        table: str | Path | pd.DataFrame | None = None) -> pd.DataFrame:
-    """Households and households without off-street parking from a dwelling mix.
-
-    ``dwelling_mix`` has a zone code column (``code_column``, default
-    :func:`find_code_column`) and counts per dwelling type, matched to the types of the
-    ``offstreet_parking`` table (``table``, default :data:`OFFSTREET_PARKING`) by name or
-    alias (``"Terraced"``, ``"flats"``, ``"semi_detached"``...); other columns are ignored.
-    Returns, per zone code, ``households`` (the sum of the counts) and
-    ``households_no_offstreet`` (the counts times their type's share).
-
-    Raises
-    ------
-    LayerSchemaError
-        If no column names a dwelling type (the message lists the types and aliases).
-
-    Examples
-    --------
-    >>> mix = pd.DataFrame({"zone_id": ["Z1"], "detached": [10], "flats": [10]})
-    >>> households_from_mix(mix).round(2).to_dict("records")
-    [{'households': 20.0, 'households_no_offstreet': 6.5}]
-    """
-    frame, source = _read_table(dwelling_mix, "dwelling_mix")
-    shares = table if isinstance(table, pd.DataFrame) else read_assumptions(OFFSTREET_PARKING,
-                                                                            table)
-    code = find_code_column(list(frame.columns), code_column, source=source)
-    types = _type_lookup(shares)
-    matched = {c: types[_fold(c)] for c in frame.columns if c != code and _fold(c) in types}
-    if not matched:
-        raise _fail(source, f"no column names a dwelling type; columns found: "
-                    f"{list(frame.columns)}", f"name count columns after the types "
-                    f"{sorted(set(types.values()))} (aliases: {sorted(types)})")
-    ignored = [c for c in frame.columns if c != code and c not in matched]
-    if ignored:
-        logger.info("%s: columns %s name no dwelling type and were ignored", source, ignored)
-    counts = _numbers(frame, list(matched), source).fillna(0.0)
-    share = shares.set_index("dwelling_type")["share_no_offstreet"]
-    rates = np.array([share[matched[c]] for c in counts.columns])
-    index = pd.Index(_keyed(frame, code, source).to_numpy(), name=None)
-    return pd.DataFrame({"households": counts.sum(axis=1).to_numpy(),
-                         "households_no_offstreet": counts.to_numpy() @ rates}, index=index)
-
-
-def _fold(name: str) -> str:
-    return normalise_header(name).replace("_", " ")
-
-
-def _type_lookup(shares: pd.DataFrame) -> dict[str, str]:
-    lookup: dict[str, str] = {}
-    for kind, aliases in zip(shares["dwelling_type"], shares["aliases"], strict=True):
-        for name in [kind, *str(aliases).split(";")]:
-            if name.strip():
-                lookup.setdefault(_fold(name), kind)
-    return lookup
-
-
-def _households(zones: gpd.GeoDataFrame, households: Table | None, dwelling_mix: Table | None,
-                parking_table: str | Path | pd.DataFrame | None,
-                warnings: list[str]) -> pd.DataFrame:
-    """Households and households without off-street parking per zone (rules: docstring)."""
-    zone_ids = zones["zone_id"].astype(str)
-    out = pd.DataFrame(np.nan, index=zone_ids, columns=["households", "households_no_offstreet"])
-    if households is not None:
-        out = _household_table(zones, households, warnings)
-    if dwelling_mix is not None:
-        mix = households_from_mix(dwelling_mix, table=parking_table)
-        mix = mix[mix.index.isin(zone_ids)].reindex(zone_ids)
-        ratio = mix["households_no_offstreet"] / mix["households"].where(mix["households"] > 0)
-        out["households"] = out["households"].fillna(mix["households"])
-        out["households_no_offstreet"] = out["households_no_offstreet"].fillna(
-            out["households"] * ratio)
-    for column in out.columns:
-        if out[column].isna().all():
-            _warn(warnings, f"ev_demand: {column} is unknown for every zone (pass households= "
-                  "or dwelling_mix=)")
-    return out.astype(float)
-
 
 # --- chargers -------------------------------------------------------------------------------
 
@@ -535,7 +349,7 @@ def chargers_per_zone(zones: gpd.GeoDataFrame, chargers: gpd.GeoDataFrame) -> pd
 def _chargers(zones: gpd.GeoDataFrame, chargers: gpd.GeoDataFrame | ChargerRecords | None,
               warnings: list[str]) -> pd.arrays.IntegerArray:
     if chargers is None:
-        _warn(warnings, "ev_demand: no chargers given; public_chargers_now is <NA>")
+        record_warning(warnings, "ev_demand: no chargers given; public_chargers_now is <NA>")
         return pd.array([pd.NA] * len(zones), dtype="Int64")
     frame = chargers.frame if isinstance(chargers, ChargerRecords) else chargers
     return chargers_per_zone(zones, frame).array
@@ -543,84 +357,4 @@ def _chargers(zones: gpd.GeoDataFrame, chargers: gpd.GeoDataFrame | ChargerRecor
 
 # --- projection -----------------------------------------------------------------------------
 
-def project_evs(evs_now: pd.Series, uptake: Mapping[int, float], years: Iterable[int], *,
-                base_year: int | None = None) -> pd.DataFrame:
-    """Scale each zone's EVs so the county totals follow an uptake curve.
 
-    The county total in year ``y`` is read off the curve through ``uptake`` (plus
-    ``(base_year, evs_now.sum())`` when ``base_year`` is given): linear between points, flat
-    after the last. Each zone gets ``evs_now * total(y) / evs_now.sum()``.
-
-    Parameters
-    ----------
-    evs_now : pandas.Series
-        EVs per zone today.
-    uptake : mapping of int to float
-        County EV totals by year, e.g. ``{2025: 60000, 2030: 120000}``.
-    years : iterable of int
-        Years wanted.
-    base_year : int, optional
-        Year of ``evs_now``; needed for years before the first uptake year.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One column ``evs_<year>`` per distinct year, in increasing order, aligned with
-        ``evs_now``.
-
-    Raises
-    ------
-    ScenarioError
-        Years that are not whole, totals not numbers >= 0, a year before the curve starts, a
-        ``base_year`` not before the first uptake year, or targets but no EVs now.
-
-    Examples
-    --------
-    >>> now = pd.Series([10.0, 30.0], index=["Z1", "Z2"])
-    >>> project_evs(now, {2025: 60, 2030: 120}, [2025, 2028, 2035]).to_dict("list")
-    {'evs_2025': [15.0, 45.0], 'evs_2028': [24.0, 72.0], 'evs_2035': [30.0, 90.0]}
-    """
-    total_now = float(evs_now.sum())
-    curve = _curve(uptake, total_now, base_year)
-    columns = {}
-    for year in sorted({int(y) for y in years}):
-        if year < curve[0][0]:
-            raise ScenarioError(f"uptake: year {year} is before the curve starts in "
-                                f"{curve[0][0]} (fix: pass base_year=, the year of the vehicle "
-                                "data, or add an earlier uptake year)")
-        target = float(np.interp(year, [y for y, _ in curve], [t for _, t in curve]))
-        if total_now <= 0 and target > 0:
-            raise ScenarioError(f"uptake: {target:g} EVs in {year} cannot be spread over the "
-                                "zones because no zone has EVs now (fix: check the vehicles "
-                                "table)")
-        factor = target / total_now if total_now > 0 else 0.0
-        columns[f"evs_{year}"] = evs_now.astype(float) * factor
-    return pd.DataFrame(columns, index=evs_now.index)
-
-
-def _whole(year: object) -> bool:
-    try:
-        return not isinstance(year, bool) and float(year).is_integer()  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-
-
-def _curve(uptake: Mapping[int, float], total_now: float,
-           base_year: int | None) -> list[tuple[int, float]]:
-    """Check the uptake points; return them sorted, from ``base_year`` when given."""
-    problems = Problems("uptake")
-    if not uptake:
-        problems.add("no years given", fix="give county EV totals, e.g. {2030: 120000}")
-    totals = pd.to_numeric(pd.Series(list(uptake.values()), dtype=object), errors="coerce")
-    for (year, total), value in zip(uptake.items(), totals, strict=True):
-        if not _whole(year):
-            problems.add(f"year {year!r} is not a whole year", fix="use years like 2030")
-        elif not np.isfinite(value) or value < 0:
-            problems.add(f"total {total!r} for {int(year)} is not a number >= 0",
-                         fix="give county EV totals, e.g. {2030: 120000}")
-    problems.raise_if_any(ScenarioError)
-    points = sorted((int(y), float(t)) for y, t in zip(uptake, totals, strict=True))
-    if base_year is not None and int(base_year) >= points[0][0]:
-        raise ScenarioError(f"uptake: base_year {base_year} must be before the first uptake "
-                            f"year {points[0][0]} (fix: drop base_year= or those years)")
-    return [(int(base_year), total_now), *points] if base_year is not None else points

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -49,10 +48,19 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 
-from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import LayerSchemaError, Problems, ScenarioError, SourceFormatError
+from geoplan.land_classes import (
+    LAND_CLASSES,
+    NO_LAND_USE,
+    SEQUESTRATION,
+    class_table,
+    read_land_classes,
+    read_sequestration,
+    sequestration_table,
+)
 from geoplan.raster import (
     MaskLayer,
     RasterGrid,
@@ -72,6 +80,7 @@ __all__ = [
     "SEQUESTRATION",
     "Exclusion",
     "LandReport",
+    "exclusions_from_files",
     "land_parcels_from_raster",
     "read_land_classes",
     "read_sequestration",
@@ -85,22 +94,8 @@ VectorSource = PathLike | gpd.GeoDataFrame | gpd.GeoSeries
 METHODS = ("blocks", "patches")
 """Ways of grouping eligible cells into parcels (see the module docstring)."""
 
-NO_LAND_USE = "none"
-"""Land use of classes that offer no sequestration option."""
-
-LAND_CLASSES = AssumptionTable("land_cover_classes", key=("lcm_code",),
-                               numbers={"eligible": 0.0}, text=("name", "land_use"))
-"""Class table: raster code -> class name, eligibility (0/1) and land use."""
-
-SEQUESTRATION = AssumptionTable(
-    "sequestration", key=("land_use",),
-    numbers={"seq_tco2e_per_ha_yr": 0.0, "cost_gbp_per_ha": 0.0, "buffer_share": 0.0},
-    text=("note",),
-)
-"""Per land use: tCO2e/ha/yr, £/ha and the share withheld as a permanence buffer."""
 
 _M2_PER_HA = 10_000.0
-_CODE = re.compile(r"^\s*\d+\s*$")
 
 
 @dataclass(frozen=True)
@@ -120,6 +115,24 @@ class Exclusion:
     label: str
     source: VectorSource
     layer: str | None = None
+
+
+def exclusions_from_files(exclusions: Mapping[str, VectorSource]) -> list[Exclusion]:
+    """:class:`Exclusion` objects for ``{label: source}``, finding each file's layer.
+
+    A GeoPackage holding several layers, one of them named like the label (e.g.
+    ``protected_sites`` in ``exclusions.gpkg``), is read at that layer; any other source as
+    it is (a file with several layers and none named like the label is refused when read).
+    """
+    out = []
+    for label, source in exclusions.items():
+        layer = None
+        if isinstance(source, str | os.PathLike) and Path(source).suffix.lower() == ".gpkg" \
+                and Path(source).is_file():
+            names = {str(name) for name, _ in pyogrio.list_layers(source)}
+            layer = label if label in names and len(names) > 1 else None
+        out.append(Exclusion(label, source, layer))
+    return out
 
 
 @dataclass(frozen=True)
@@ -150,64 +163,6 @@ class LandReport:
     def to_dict(self) -> dict[str, object]:
         """Return the report as plain Python values (for JSON manifests)."""
         return asdict(self)
-
-
-def read_sequestration(path: PathLike | None = None) -> pd.DataFrame:
-    """Read the sequestration table (rate, cost and permanence buffer per land use).
-
-    Parameters
-    ----------
-    path : path, optional
-        A CSV to read instead of ``layers/assumptions/sequestration.csv``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``land_use``, ``seq_tco2e_per_ha_yr``, ``cost_gbp_per_ha``, ``buffer_share``,
-        ``note``, ``source``.
-
-    Raises
-    ------
-    SourceFormatError
-        Listing every missing column, bad number, missing source or buffer share above 1.
-    """
-    table = read_assumptions(SEQUESTRATION, path)
-    problems = Problems(table.attrs["path"], sheet=SEQUESTRATION.name)
-    for index, share in table["buffer_share"].items():
-        if share > 1:
-            problems.add(f"{share:g} is above 1", row=int(index) + 2, column="buffer_share",
-                         fix="give the share withheld as a fraction, e.g. 0.2 for 20%")
-    problems.raise_if_any(SourceFormatError)
-    return table
-
-
-def read_land_classes(path: PathLike | None = None, *,
-                      sequestration: PathLike | pd.DataFrame | None = None) -> pd.DataFrame:
-    """Read a class table mapping raster codes to eligibility and land use.
-
-    Parameters
-    ----------
-    path : path, optional
-        A CSV to read instead of ``layers/assumptions/land_cover_classes.csv`` (the 21 UKCEH
-        Land Cover Map classes). Columns: ``lcm_code``, ``name``, ``eligible`` (0 or 1),
-        ``land_use``, ``source``.
-    sequestration : path or pandas.DataFrame, optional
-        The sequestration table whose land uses are allowed (default: the shipped one).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``lcm_code`` (int64), ``name``, ``eligible`` (bool), ``land_use``, ``source``,
-        sorted by code.
-
-    Raises
-    ------
-    SourceFormatError
-        Listing every code that is not a whole number or is repeated, eligibility that is not
-        0 or 1, unknown land use, and eligible class with land use ``none``.
-    """
-    table = read_assumptions(LAND_CLASSES, path)
-    return _check_classes(table, _land_uses(sequestration), table.attrs["path"])
 
 
 def land_parcels_from_raster(
@@ -267,8 +222,8 @@ def land_parcels_from_raster(
         ``ScenarioError`` (bad option), ``LayerSchemaError`` (zones without ``zone_id``).
     """
     _check_options(method, block_size_m, min_area_ha, window_size)
-    rates = _sequestration_table(sequestration)
-    table = _class_table(classes, rates)
+    rates = sequestration_table(sequestration)
+    table = class_table(classes, rates)
     grid = inspect_raster(raster, band)
     block = _block_cells(grid, block_size_m) if method == "blocks" else None
     layers = _load_exclusions(exclusions, grid)
@@ -313,87 +268,6 @@ def _block_cells(grid: RasterGrid, block_size_m: float) -> int:
 
 
 # --- tables -----------------------------------------------------------------------------
-
-
-def _sequestration_table(source: PathLike | pd.DataFrame | None) -> pd.DataFrame:
-    if not isinstance(source, pd.DataFrame):
-        return read_sequestration(source)
-    missing = [c for c in SEQUESTRATION.columns if c not in source.columns and c != "note"]
-    if missing:
-        raise SourceFormatError(f"sequestration table: columns {missing} are missing (fix: "
-                                f"read it with read_sequestration)")
-    shares = source["buffer_share"].astype(float)
-    if ((shares < 0) | (shares > 1)).any():
-        raise SourceFormatError("sequestration table: buffer_share must be between 0 and 1 "
-                                "(fix: give the share withheld as a fraction, e.g. 0.2)")
-    return source
-
-
-def _land_uses(sequestration: PathLike | pd.DataFrame | None) -> list[str]:
-    table = _sequestration_table(sequestration)
-    return sorted({*table["land_use"].astype(str), NO_LAND_USE})
-
-
-def _class_table(classes: PathLike | pd.DataFrame | None, rates: pd.DataFrame) -> pd.DataFrame:
-    if not isinstance(classes, pd.DataFrame):
-        return read_land_classes(classes, sequestration=rates)
-    needed = ["lcm_code", "name", "eligible", "land_use"]
-    missing = [c for c in needed if c not in classes.columns]
-    if missing:
-        raise SourceFormatError(f"class table: columns {missing} are missing (fix: the table "
-                                f"needs columns {needed})")
-    return _check_classes(classes.reset_index(drop=True), _land_uses(rates), "class table")
-
-
-def _check_classes(table: pd.DataFrame, land_uses: list[str], source: str) -> pd.DataFrame:
-    problems = Problems(source, sheet=LAND_CLASSES.name)
-    codes = [_as_whole(v) for v in table["lcm_code"]]
-    flags = [_as_whole(v) for v in table["eligible"]]
-    uses = table["land_use"].astype(str).str.strip().str.lower()
-    seen: set[int] = set()
-    for i, (code, flag, use) in enumerate(zip(codes, flags, uses, strict=True)):
-        row = i + 2
-        if code is None:
-            problems.add(f"{_shown(table['lcm_code'].iloc[i])} is not a whole number", row=row,
-                         column="lcm_code", fix="give the raster value of the class")
-        elif code in seen:
-            problems.add(f"code {code} appears more than once", row=row, column="lcm_code",
-                         fix="keep one row per code")
-        seen.add(code if code is not None else -1)
-        if flag not in (0, 1):
-            problems.add(f"{_shown(table['eligible'].iloc[i])} is not 0 or 1", row=row,
-                         column="eligible", fix="write 1 for eligible land, 0 otherwise")
-        if use not in land_uses:
-            problems.add(f"land use {use!r} is unknown", row=row, column="land_use",
-                         fix=f"use one of {land_uses} (add new land uses to sequestration.csv)")
-        elif flag == 1 and use == NO_LAND_USE:
-            problems.add("an eligible class needs a land use", row=row, column="land_use",
-                         fix=f"set eligible to 0 or a land use from {land_uses}")
-    problems.raise_if_any(SourceFormatError)
-    out = table.assign(lcm_code=np.array(codes, dtype=np.int64), name=table["name"].astype(str),
-                       eligible=np.array(flags) == 1, land_use=uses.to_numpy())
-    return out.sort_values("lcm_code", kind="stable").reset_index(drop=True)
-
-
-def _shown(value: object) -> str:
-    return f"{value:g}" if isinstance(value, float | np.floating) else repr(value)
-
-
-def _as_whole(value: object) -> int | None:
-    if isinstance(value, bool | np.bool_):
-        return int(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return int(value) if float(value).is_integer() else None
-    text = str(value).strip()
-    if _CODE.match(text):
-        return int(text)
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return int(number) if number.is_integer() else None
 
 
 # --- exclusions and zones -------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Shared fixtures: where the real public data lives, and skipping cleanly without it."""
+"""Shared fixtures: where the real public data lives (skipping cleanly without it), and the
+embedded sample county written once per test session."""
 
 from __future__ import annotations
 
@@ -26,3 +27,14 @@ def real_file(real_data: Path, relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"real data file {path} is absent")
     return path
+
+
+@pytest.fixture(scope="session")
+def small_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder of the embedded sample county (``geoplan sample --scale small``), written once.
+
+    Read-only: tests that change files must copy them first.
+    """
+    from geoplan.sample import write_sample
+
+    return write_sample(tmp_path_factory.mktemp("sample") / "small", scale="small").path

@@ -1,4 +1,9 @@
-"""The command line as a user meets it: help, version, errors, and files reopened after."""
+"""The command line as a user meets it: help, version, errors, and files reopened after.
+
+The grid workbook is the embedded sample's (``geoplan sample``, scale small, seed 2024): 86
+substations (4 GSPs, 11 BSPs, 71 primaries, 5 of them outside the county); the 82 with
+headroom each have 5 scenarios x 14 years x 3 seasons = 210 rows, 17,220 in all.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +20,10 @@ from geoplan import __version__
 from geoplan.cli import cli
 from geoplan.testing import ReportSubstation, headroom_report_sheet, write_workbook
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "layers/sample/grid/sample-network-headroom-report.xlsx"
+
+@pytest.fixture(scope="module")
+def grid_report(small_sample: Path) -> Path:
+    return small_sample / "grid/network-headroom-report.xlsx"
 
 
 def run(*args: str) -> object:
@@ -40,62 +47,65 @@ def test_formats_lists_every_reader():
         assert fmt in result.output
 
 
-def test_convert_sample_and_reopen(tmp_path):
+def test_convert_sample_and_reopen(tmp_path, grid_report):
     out = tmp_path / "grid.gpkg"
-    result = run("layers", "convert", SAMPLE, "--kind", "substations", "-o", out)
+    result = run("layers", "convert", grid_report, "--kind", "substations", "-o", out)
     assert result.exit_code == 0, result.output
-    assert "substations: 11 rows, headroom: 1,680 rows" in result.output
+    assert "substations: 86 rows, headroom: 17,220 rows" in result.output
     layers = dict(pyogrio.list_layers(out))
     assert layers == {"substations": "Point", "headroom": None}
     subs = gpd.read_file(out, layer="substations")
     assert subs.crs.to_epsg() == 27700
     assert list(subs.columns[:6]) == ["substation_id", "name", "level", "parent_id",
                                       "firm_capacity_mva", "peak_demand_mva"]
-    assert (subs["level"] == "primary").sum() == 8
+    assert (subs["level"] == "primary").sum() == 71
     head = pyogrio.read_dataframe(out, layer="headroom")
     assert set(head["scenario"]) == {"minimum", "CT", "LW", "ST", "SP"}
 
 
-def test_existing_output_is_kept_without_overwrite(tmp_path):
+def test_existing_output_is_kept_without_overwrite(tmp_path, grid_report):
     out = tmp_path / "grid.gpkg"
     out.write_bytes(b"precious")
-    result = run("layers", "convert", SAMPLE, "--kind", "substations", "-o", out)
+    result = run("layers", "convert", grid_report, "--kind", "substations", "-o", out)
     assert result.exit_code == 2
     assert "already exists; pass --overwrite" in result.output
     assert out.read_bytes() == b"precious"
-    assert run("layers", "convert", SAMPLE, "--kind", "substations", "-o", out,
+    assert run("layers", "convert", grid_report, "--kind", "substations", "-o", out,
                "--overwrite").exit_code == 0
     assert out.read_bytes() != b"precious"
 
 
-def test_same_input_gives_identical_bytes(tmp_path):
+def test_same_input_gives_identical_bytes(tmp_path, grid_report):
     digests = set()
     for name in ("a.gpkg", "b.gpkg"):
-        assert run("layers", "convert", SAMPLE, "--kind", "substations", "-o",
+        assert run("layers", "convert", grid_report, "--kind", "substations", "-o",
                    tmp_path / name).exit_code == 0
         digests.add(hashlib.sha256((tmp_path / name).read_bytes()).hexdigest())
     assert len(digests) == 1
 
 
-def test_within_area_and_unknown_area(tmp_path):
+def test_within_area_and_unknown_area(tmp_path, grid_report):
     out = tmp_path / "n.gpkg"
-    result = run("layers", "convert", SAMPLE, "--kind", "substations", "--within",
-                 "neighbourshire", "-o", out)
+    result = run("layers", "convert", grid_report, "--kind", "substations", "--within",
+                 "swindon and wiltshire", "-o", out)
     assert result.exit_code == 0, result.output
     subs = gpd.read_file(out, layer="substations")
-    assert sorted(subs["substation_id"]) == ["gsp-WESTCOMBE", "primary-OLD_WHARF"]
-    bad = run("layers", "convert", SAMPLE, "--kind", "substations", "--within", "Mars", "-o",
+    # the three primaries that list the area, with their BSP and GSP
+    assert sorted(subs["substation_id"]) == ["bsp-LETCOMBE", "gsp-SANDFORD",
+                                             "primary-HIGHWORTH", "primary-WANBOROUGH",
+                                             "primary-WANTAGE"]
+    bad = run("layers", "convert", grid_report, "--kind", "substations", "--within", "Mars", "-o",
               tmp_path / "m.gpkg")
     assert bad.exit_code == 2
     assert "no substation serves area 'Mars'" in bad.output
-    assert "Sampleshire" in bad.output
+    assert "'Oxfordshire', 'Swindon and Wiltshire'" in bad.output
     assert not (tmp_path / "m.gpkg").exists()
 
 
-def test_validate_reports_counts(tmp_path):
-    result = run("layers", "validate", SAMPLE, "--kind", "substations")
+def test_validate_reports_counts(tmp_path, grid_report):
+    result = run("layers", "validate", grid_report, "--kind", "substations")
     assert result.exit_code == 0, result.output
-    assert "substations: 11 (gsp 2, bsp 1, primary 8)" in result.output
+    assert "substations: 86 (gsp 4, bsp 11, primary 71)" in result.output
     assert "years: 2023-2050 (14 years)" in result.output
     assert "seasons: spring_autumn, summer, winter" in result.output
 
@@ -148,14 +158,14 @@ def test_unrecognised_csv_says_how_to_read_it(tmp_path):
         (["--kind", "planets"], "Invalid value for '--kind'"),
     ],
 )
-def test_usage_errors(tmp_path, args, message):
-    result = run("layers", "validate", SAMPLE, *args)
+def test_usage_errors(tmp_path, args, message, grid_report):
+    result = run("layers", "validate", grid_report, *args)
     assert result.exit_code == 2
     assert message in result.output
 
 
-def test_quiet_prints_nothing_on_success(tmp_path):
-    result = run("-q", "layers", "convert", SAMPLE, "--kind", "substations", "-o",
+def test_quiet_prints_nothing_on_success(tmp_path, grid_report):
+    result = run("-q", "layers", "convert", grid_report, "--kind", "substations", "-o",
                  tmp_path / "q.gpkg")
     assert result.exit_code == 0
     assert result.output == ""
@@ -187,7 +197,7 @@ def test_convert_zones_and_select_a_district(tmp_path):
 def test_zone_options_are_refused_for_substations_and_vice_versa(tmp_path):
     result = run("layers", "validate", _zone_file(tmp_path), "--kind", "zones", "--year", "2030")
     assert result.exit_code == 2
-    assert "--year apply to --kind substations" in result.output
+    assert "--year applies to --kind substations" in result.output
 
 
 def test_real_lsoa_folder_with_district_names(real_data, tmp_path):
@@ -201,11 +211,11 @@ def test_real_lsoa_folder_with_district_names(real_data, tmp_path):
     assert "Oxford: 84" in result.output
 
 
-def test_assign_zones_to_nearest_primary_with_distances(tmp_path):
+def test_assign_zones_to_nearest_primary_with_distances(tmp_path, grid_report):
     zones, grid, out = tmp_path / "z.gpkg", tmp_path / "g.gpkg", tmp_path / "a.csv"
     assert run("layers", "convert", _zone_file(tmp_path), "--kind", "zones", "-o",
                zones).exit_code == 0
-    assert run("layers", "convert", SAMPLE, "--kind", "substations", "-o", grid).exit_code == 0
+    assert run("layers", "convert", grid_report, "--kind", "substations", "-o", grid).exit_code == 0
     result = run("layers", "assign", zones, grid, "-o", out)
     assert result.exit_code == 0, result.output
     assert "3 zones assigned (nearest 3)" in result.output
@@ -222,27 +232,29 @@ def test_assign_zones_to_nearest_primary_with_distances(tmp_path):
     assert "already exists" in refused.output
 
 
-def test_assign_needs_canonical_layers(tmp_path):
+def test_assign_needs_canonical_layers(tmp_path, grid_report):
     grid = tmp_path / "g.gpkg"
-    assert run("layers", "convert", SAMPLE, "--kind", "substations", "-o", grid).exit_code == 0
+    assert run("layers", "convert", grid_report, "--kind", "substations", "-o", grid).exit_code == 0
     result = run("layers", "assign", grid, grid, "-o", tmp_path / "a.csv")
     assert result.exit_code == 2
     assert "no layer 'zones'" in result.output
 
 
-def test_geoplan_output_reads_back_and_reselects(tmp_path):
+def test_geoplan_output_reads_back_and_reselects(tmp_path, grid_report):
     grid = tmp_path / "g.gpkg"
-    assert run("layers", "convert", SAMPLE, "--kind", "substations", "-o", grid).exit_code == 0
+    assert run("layers", "convert", grid_report, "--kind", "substations", "-o", grid).exit_code == 0
     result = run("layers", "validate", grid, "--kind", "substations")
     assert result.exit_code == 0, result.output
     assert "read as geoplan-gpkg" in result.output
-    assert "substations: 11 (gsp 2, bsp 1, primary 8)" in result.output
+    assert "substations: 86 (gsp 4, bsp 11, primary 71)" in result.output
     again = tmp_path / "n.gpkg"
-    assert run("layers", "convert", grid, "--kind", "substations", "--within", "Neighbourshire",
-               "-o", again).exit_code == 0
+    assert run("layers", "convert", grid, "--kind", "substations", "--within",
+               "Thames Valley Berkshire", "-o", again).exit_code == 0
     head = pyogrio.read_dataframe(again, layer="headroom")
-    assert set(head["substation_id"]) == {"primary-OLD_WHARF"}
-    assert len(head) == 5 * 3 * 14
+    # the two primaries listing the area, and their BSP (the GSP has no headroom rows)
+    assert set(head["substation_id"]) == {"bsp-HENLEY", "primary-HENLEY_ON_THAMES",
+                                          "primary-TILEHURST"}
+    assert len(head) == 3 * 5 * 3 * 14
 
 
 def test_vector_file_without_mapping_is_a_clear_error(tmp_path):
@@ -256,11 +268,12 @@ def test_vector_file_without_mapping_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore:'crs' was not provided")  # the naive file is on purpose
-def test_within_a_boundary_file_for_zones_and_substations(tmp_path):
+def test_within_a_boundary_file_for_zones_and_substations(tmp_path, grid_report):
     from shapely.geometry import box
 
     boundary = tmp_path / "area.geojson"
-    gpd.GeoDataFrame(geometry=[box(450000, 205000, 450200, 207000)],
+    gpd.GeoDataFrame(geometry=[box(450000, 205000, 450200, 207000),
+                               box(421000, 182000, 422000, 183500)],
                      crs="EPSG:27700").to_crs("EPSG:4326").to_file(boundary)
     zones = tmp_path / "z.gpkg"
     result = run("layers", "convert", _zone_file(tmp_path), "--kind", "zones", "--within",
@@ -268,19 +281,18 @@ def test_within_a_boundary_file_for_zones_and_substations(tmp_path):
     assert result.exit_code == 0, result.output
     assert gpd.read_file(zones, layer="zones")["zone_id"].tolist() == ["E1", "E2"]
     grid = tmp_path / "g.gpkg"
-    assert run("layers", "convert", SAMPLE, "--kind", "substations", "--within", boundary,
+    assert run("layers", "convert", grid_report, "--kind", "substations", "--within", boundary,
                "-o", grid).exit_code == 0
     subs = gpd.read_file(grid, layer="substations")
-    # Riverside (SP 50120 05530) is the only primary inside; its BSP and GSP come with it
-    assert sorted(subs["substation_id"]) == ["bsp-MILLFORD", "gsp-EASTBROOK",
-                                             "primary-RIVERSIDE"]
+    # Wanborough (421500.5, 182800.5) is the only primary inside; its GSP comes with it
+    assert sorted(subs["substation_id"]) == ["gsp-SANDFORD", "primary-WANBOROUGH"]
     elsewhere = tmp_path / "elsewhere.geojson"
     gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)], crs="EPSG:27700").to_file(elsewhere)
-    empty = run("layers", "validate", SAMPLE, "--kind", "substations", "--within", elsewhere)
+    empty = run("layers", "validate", grid_report, "--kind", "substations", "--within", elsewhere)
     assert empty.exit_code == 2
     assert "no substation lies inside elsewhere.geojson" in empty.output
     naive = tmp_path / "naive.gpkg"
     gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)]).to_file(naive)
-    bad = run("layers", "validate", SAMPLE, "--kind", "substations", "--within", naive)
+    bad = run("layers", "validate", grid_report, "--kind", "substations", "--within", naive)
     assert bad.exit_code == 2
     assert "naive.gpkg: the file declares no coordinate reference system" in bad.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,59 @@ from geoplan.supply import assign_zones
 
 __all__ = ["layers"]
 
-_ZONE_ONLY = ("id_column", "name_column", "district_column", "districts")
+F = Callable[..., Any]
+
+_FLAGS = {"fmt": "--format", "mapping": "--map", "exclusions": "--exclusion",
+          "block_size_m": "--block-size", "min_area_ha": "--min-area"}
+_SPATIAL_KINDS = ("buildings", "ev_demand", "chargers", "sites", "land")
+_APPLIES = {
+    "fmt": ("substations",), "mapping": ("substations",), "year": ("substations",),
+    "id_column": ("zones",), "name_column": ("zones",), "district_column": ("zones",),
+    "districts": ("zones", *_SPATIAL_KINDS),
+    "layer": ("zones", "substations", "chargers", "sites"),
+    "crs": ("zones", "substations", "chargers", "sites"),
+    "zones": _SPATIAL_KINDS, "postcodes": ("buildings",), "uprn": ("buildings",),
+    "households": ("ev_demand",), "chargers": ("ev_demand",), "uptake": ("ev_demand",),
+    "site_kind": ("sites",), "site_kind_column": ("sites",), "exclusions": ("land",),
+    "method": ("land",), "block_size_m": ("land",), "min_area_ha": ("land",),
+}
+_NEEDED = {"buildings": ("postcodes",), "ev_demand": ("zones",)}
+_FILE = click.Path(exists=True)
+
+
+def layer_options(func: F) -> F:
+    """Add the options of the buildings, ev_demand, chargers, sites and land kinds."""
+    options = [
+        click.option("--zones", type=_FILE, help="Zones to put homes, EV demand and land "
+                     "parcels in (a zones.gpkg from `--kind zones`, or any boundary file); "
+                     "needed by ev_demand; with --within NAME, selects by district."),
+        click.option("--postcodes", type=_FILE, help="Code-Point Open postcode centroids "
+                     "(CSV or folder) to locate EPC homes (buildings; needed)."),
+        click.option("--uprn", type=_FILE, help="OS Open UPRN coordinates CSV, tried before "
+                     "postcodes (buildings)."),
+        click.option("--households", type=_FILE, help="Households (and households without "
+                     "off-street parking) per zone, CSV (ev_demand)."),
+        click.option("--chargers", type=_FILE, help="Chargepoint registry CSV or GeoJSON, to "
+                     "count public chargers per zone (ev_demand)."),
+        click.option("--uptake", multiple=True, metavar="YEAR=EVS", help="County EV total "
+                     "in a year, e.g. --uptake 2030=120000; repeat for a curve (ev_demand)."),
+        click.option("--site-kind", help="Kind of every site, e.g. car_park (sites; see "
+                     "layers/assumptions/site_kinds.csv)."),
+        click.option("--site-kind-column", help="Column holding each site's kind (sites)."),
+        click.option("--exclusion", "exclusions", multiple=True, metavar="LABEL=PATH",
+                     help="Land to exclude, e.g. --exclusion protected_sites=excl.gpkg (a "
+                          "file with a layer named LABEL reads that layer); repeat (land)."),
+        click.option("--method", type=click.Choice(["blocks", "patches"]),
+                     help="Parcels: fixed square blocks or connected patches (land; default "
+                          "blocks)."),
+        click.option("--block-size", "block_size_m", type=click.FloatRange(min=0, min_open=True),
+                     help="Block side in metres (land; default 500)."),
+        click.option("--min-area", "min_area_ha", type=click.FloatRange(min=0),
+                     help="Smallest parcel kept, hectares (land; default 1)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 @click.group()
@@ -28,29 +81,69 @@ def layers() -> None:
     """Read real published layers into canonical GeoPackages."""
 
 
+def _flag(name: str) -> str:
+    return _FLAGS.get(name, f"--{name.replace('_', '-')}")
+
+
+def _given(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in options.items()
+            if v is not None and v != () and not (k == "fmt" and v == "auto")}
+
+
+def _check_options(kind: str, given: dict[str, Any], sources: tuple[str, ...]) -> None:
+    for name in given:
+        if kind not in _APPLIES.get(name, (kind,)):
+            kinds = " or ".join(f"--kind {k}" for k in _APPLIES[name])
+            raise click.UsageError(f"{_flag(name)} applies to {kinds}")
+    for name in _NEEDED.get(kind, ()):
+        if name not in given:
+            raise click.UsageError(f"--kind {kind} needs {_flag(name)}")
+    if len(sources) != 1 and kind not in ("zones", "buildings"):
+        raise click.UsageError(f"--kind {kind} reads one file at a time")
+
+
+def _uptake(pairs: tuple[str, ...]) -> dict[int, float]:
+    curve = {}
+    for year, total in parse_mapping(pairs).items():
+        try:
+            curve[int(year)] = float(total)
+        except ValueError:
+            raise click.BadParameter(f"{year}={total} is not YEAR=EVS, e.g. 2030=120000",
+                                     param_hint="--uptake") from None
+    return curve
+
+
 def _read(sources: tuple[str, ...], kind: str, options: dict[str, Any]) -> LayerSet:
-    fmt, within = options.pop("fmt"), options.pop("within")
-    mapping = parse_mapping(options.pop("mapping"))
-    given = {k: v for k, v in options.items() if v is not None}
-    if kind == "substations":
-        misplaced = [k for k in given if k in _ZONE_ONLY]
-        if misplaced:
-            raise click.UsageError(f"--{misplaced[0].replace('_', '-')} applies to --kind zones")
-        if len(sources) != 1:
-            raise click.UsageError("--kind substations reads one file at a time")
-        if mapping:
-            given["columns"] = mapping
-        return read_layers(sources[0], kind, fmt=fmt, within=within, **given)
-    if fmt != "auto" or mapping or "year" in given:
-        raise click.UsageError("--format, --map and --year apply to --kind substations")
+    given = _given(options)
+    _check_options(kind, given, sources)
+    fmt, within = given.pop("fmt", "auto"), given.pop("within", None)
+    if "mapping" in given:
+        given["columns"] = parse_mapping(given.pop("mapping"))
+    if "exclusions" in given:
+        given["exclusions"] = {label: Path(path) for label, path in
+                               _exclusions(given["exclusions"]).items()}
+    if "uptake" in given:
+        given["uptake"] = _uptake(given["uptake"])
     source = sources[0] if len(sources) == 1 else list(sources)
-    return read_layers(source, kind, within=within, **given)
+    return read_layers(source, kind, fmt=fmt, within=within, **given)
+
+
+def _exclusions(pairs: tuple[str, ...]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        label, sep, path = pair.partition("=")
+        if not sep or not label.strip() or not Path(path.strip()).is_file():
+            raise click.BadParameter(f"{pair!r} is not LABEL=PATH of an existing file",
+                                     param_hint="--exclusion")
+        mapping[label.strip()] = path.strip()
+    return mapping
 
 
 @layers.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
 @kind_option
 @reading_options
+@layer_options
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="GeoPackage to write (.gpkg).")
 @overwrite_option
@@ -59,9 +152,17 @@ def convert(ctx: click.Context, sources: tuple[str, ...], kind: str, output: str
             overwrite: bool, **options: Any) -> None:
     """Convert SOURCES to canonical layers in a GeoPackage.
 
-    zones: one layer `zones`. substations: a point layer `substations` and the
-    table `headroom` (substation x scenario x year x season, MVA; negative = constrained).
-    """
+    \b
+    zones        layer `zones`
+    substations  point layer `substations` and table `headroom` (substation x scenario x
+                 year x season, MVA; negative = constrained)
+    buildings    EPC certificates (files or folders) located by --uprn/--postcodes: point
+                 layer `buildings`, and table `zone_buildings` with --zones
+    ev_demand    a vehicles-per-zone table with --zones: table `ev_demand`
+    chargers     chargepoint registry CSV or GeoJSON: point layer `chargers`
+    sites        any point or polygon layer with --site-kind: layer `sites`
+    land         a land-cover GeoTIFF: polygon layer `land` of eligible parcels
+    """  # noqa: D301 - click's \b keeps the table's line breaks
     if Path(output).suffix.lower() != ".gpkg":
         raise click.BadParameter("the output must be a .gpkg file", param_hint="-o")
     refuse_existing(output, overwrite=overwrite)  # before any slow reading
@@ -76,6 +177,7 @@ def convert(ctx: click.Context, sources: tuple[str, ...], kind: str, output: str
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
 @kind_option
 @reading_options
+@layer_options
 def validate(sources: tuple[str, ...], kind: str, **options: Any) -> None:
     """Read SOURCES and report what was found; exit 2 listing every problem."""
     logger = logging.getLogger("geoplan")
@@ -149,25 +251,95 @@ def formats() -> None:
 
 def _describe(result: LayerSet) -> list[str]:
     s = result.summary
-    lines = [f"{result.source}: {result.kind} read as {result.format}, CRS {s.get('crs')}"]
-    if result.kind == "zones":
-        lines.append(f"  zones: {s['zones']:,} covering {s['area_km2']:,} km2")
-        for name, count in s["districts"].items():  # type: ignore[union-attr]
-            lines.append(f"    {name}: {count:,}")
-    else:
-        levels = ", ".join(f"{k} {v:,}" for k, v in s["per_level"].items())  # type: ignore[union-attr]
-        lines.append(f"  substations: {s['substations']:,} ({levels}); "
-                     f"{s['without_location']:,} without location")
-        years = s["years"]
-        span = f"{years[0]}-{years[-1]} ({len(years)} years)" if years else "none stated"  # type: ignore[index,arg-type]
-        lines += [
-            f"  headroom rows: {s['headroom_rows']:,}; negative (constrained): "
-            f"{s['negative_headroom_rows']:,}",
-            f"  scenarios: {', '.join(s['scenarios'])}",  # type: ignore[arg-type]
-            f"  years: {span}",
-            f"  seasons: {', '.join(s['seasons'])}",  # type: ignore[arg-type]
-        ]
+    crs = f", CRS {s['crs']}" if s.get("crs") else ""
+    lines = [f"{result.source}: {result.kind} read as {result.format}{crs}"]
+    lines += _DESCRIBERS[result.kind](s)
     warnings = list(result.warnings)
     lines.append(f"  warnings: {len(warnings)}")
     lines += [f"    - {w}" for w in warnings]
     return lines
+
+
+def _zone_lines(s: Mapping[str, Any]) -> list[str]:
+    lines = [f"  zones: {s['zones']:,} covering {s['area_km2']:,} km2"]
+    return lines + [f"    {name}: {count:,}" for name, count in s["districts"].items()]
+
+
+def _substation_lines(s: Mapping[str, Any]) -> list[str]:
+    levels = ", ".join(f"{k} {v:,}" for k, v in s["per_level"].items())
+    years = s["years"]
+    span = f"{years[0]}-{years[-1]} ({len(years)} years)" if years else "none stated"
+    return [
+        f"  substations: {s['substations']:,} ({levels}); "
+        f"{s['without_location']:,} without location",
+        f"  headroom rows: {s['headroom_rows']:,}; negative (constrained): "
+        f"{s['negative_headroom_rows']:,}",
+        f"  scenarios: {', '.join(s['scenarios'])}",
+        f"  years: {span}",
+        f"  seasons: {', '.join(s['seasons'])}",
+    ]
+
+
+def _building_lines(s: Mapping[str, Any]) -> list[str]:
+    bands = ", ".join(f"{b} {n:,}" for b, n in s["bands"].items())
+    zones = ("" if s["zones_with_homes"] is None
+             else f"; in {s['zones_with_homes']:,} zones, {s['outside_zones']:,} outside")
+    return [
+        f"  certificates: {s['certificates']:,} in {s['files']} files; homes: {s['homes']:,} "
+        f"({s['duplicates_dropped']:,} older certificates dropped)",
+        f"  located by UPRN: {s['by_uprn']:,} ({s['by_uprn_pct']}%), by postcode: "
+        f"{s['by_postcode']:,} ({s['by_postcode_pct']}%), not located: {s['unmatched']:,} "
+        f"({s['unmatched_pct']}%){zones}",
+        f"  EPC bands: {bands}; no band {s['no_band']:,}",
+    ]
+
+
+def _ev_lines(s: Mapping[str, Any]) -> list[str]:
+    chargers = "unknown" if s["public_chargers_now"] is None else f"{s['public_chargers_now']:,}"
+    return [
+        f"  zones: {s['zones']:,}; households {s['households']:,.0f} "
+        f"({s['households_no_offstreet']:,.0f} without off-street parking)",
+        f"  EVs now: {s['evs_now']:,.0f} (columns {', '.join(s['vehicle_columns'])}; "
+        f"{s['codes_left_out']:,} area codes left out); in {s['plan_year']}: "
+        f"{s['evs_projected']:,.0f}",
+        f"  public chargers now: {chargers}",
+    ]
+
+
+def _charger_lines(s: Mapping[str, Any]) -> list[str]:
+    rejected = ", ".join(f"{reason} {n:,}" for reason, n in s["rejected"].items()) or "none"
+    return [
+        f"  rows read: {s['rows_read']:,}; kept: {s['chargers']:,}; left out: {rejected}",
+        f"  connectors: {s['connectors']:,}; rated power known: {s['kw_known']:,}; "
+        f"50 kW or more: {s['kw_50_plus']:,}",
+    ]
+
+
+def _site_lines(s: Mapping[str, Any]) -> list[str]:
+    left = ", ".join(f"{why} {n:,}" for why, n in s["left_out"].items() if n) or "none"
+    kinds = ", ".join(f"{k} {n:,}" for k, n in s["kinds"].items())
+    return [
+        f"  features read: {s['features']:,}; sites: {s['sites']:,} ({kinds}); left out: "
+        f"{left}",
+        f"  chargers at most: {s['max_chargers']:,}; cost to build out: "
+        f"\N{POUND SIGN}{s['cost_gbp']:,.0f}",
+    ]
+
+
+def _land_lines(s: Mapping[str, Any]) -> list[str]:
+    excluded = ", ".join(f"{k} {v:,.0f} ha" for k, v in s["excluded_ha"].items()) or "none"
+    return [
+        f"  cells: {s['cell_size_m'][0]:g} m, read in {s['windows']:,} windows; eligible "
+        f"{s['eligible_ha']:,.0f} ha; excluded: {excluded}; available "
+        f"{s['available_ha']:,.0f} ha",
+        f"  parcels: {s['parcels']:,} ({s['parcel_ha']:,.0f} ha, "
+        f"{s['small_parcels_dropped']:,} small ones dropped; {s['without_zone']:,} outside "
+        f"every zone); {s['seq_tco2e_per_yr']:,.0f} tCO2e/yr",
+    ]
+
+
+_DESCRIBERS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
+    "zones": _zone_lines, "substations": _substation_lines, "buildings": _building_lines,
+    "ev_demand": _ev_lines, "chargers": _charger_lines, "sites": _site_lines,
+    "land": _land_lines,
+}

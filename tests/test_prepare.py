@@ -1,0 +1,141 @@
+"""prepare_layers on the embedded sample county: every layer, valid, consistent, served."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import pytest
+
+from geoplan.errors import SourceNotFoundError
+from geoplan.prepare import LayerInputs, PreparedLayers, prepare_layers, sample_inputs
+from geoplan.schemas import (
+    BUILDINGS,
+    CHARGERS,
+    DISTRICTS,
+    EV_DEMAND,
+    HEADROOM,
+    LAND,
+    SITES,
+    SUBSTATIONS,
+    ZONES,
+    validate_layer,
+)
+
+SPATIAL = ("zones", "buildings", "sites", "land")
+
+
+@pytest.fixture(scope="module")
+def steps() -> list[str]:
+    return []
+
+
+@pytest.fixture(scope="module")
+def prepared(small_sample: Path, steps: list[str]) -> PreparedLayers:
+    return prepare_layers(sample_inputs(small_sample), progress=steps.append)
+
+
+@pytest.fixture(scope="module")
+def counts(small_sample: Path) -> dict[str, int]:
+    return json.loads((small_sample / "sample.json").read_text())["counts"]
+
+
+def test_every_layer_is_present_and_valid(prepared):
+    for name, schema in [("zones", ZONES), ("districts", DISTRICTS),
+                         ("substations", SUBSTATIONS), ("headroom", HEADROOM),
+                         ("buildings", BUILDINGS), ("ev_demand", EV_DEMAND),
+                         ("chargers", CHARGERS), ("sites", SITES), ("land", LAND)]:
+        frame = getattr(prepared, name)
+        assert frame is not None, name
+        assert len(frame) > 0, name
+        validate_layer(frame, schema, name)
+    assert prepared.zone_buildings is not None
+    assert isinstance(prepared.grid, nx.DiGraph)
+    assert isinstance(prepared.roads, nx.Graph)
+    assert prepared.emissions is not None
+    assert prepared.emissions.is_file()
+
+
+def test_progress_names_each_step_in_order(prepared, steps):
+    assert steps == ["zones", "grid", "buildings", "chargers", "ev demand", "sites", "land",
+                     "roads", "serving substations"]
+
+
+def test_counts_match_sample_json(prepared, counts):
+    assert len(prepared.zones) == counts["zones"] == 430
+    assert len(prepared.districts) == counts["districts"] == 5
+    levels = prepared.substations["level"].value_counts()
+    # --within Oxfordshire keeps the county's primaries, not the 5 in neighbouring areas
+    assert levels["primary"] == counts["primaries"] == 66
+    assert levels["bsp"] == counts["bsps"]
+    assert levels["gsp"] == counts["gsps"]
+    assert prepared.grid.number_of_nodes() == 66 + 11 + 4
+    assert len(prepared.buildings) == counts["homes"]
+    assert prepared.reports["buildings"]["certificates"] == counts["certificates"]
+    # every home in the OS Open UPRN file is found by its UPRN
+    assert prepared.reports["buildings"]["by_uprn"] == counts["uprns"]
+    ev = prepared.ev_demand
+    assert ev["households"].sum() == counts["households"]
+    assert ev["households_no_offstreet"].sum() == counts["households_no_offstreet"]
+    assert ev["evs_now"].sum() == counts["plugin_cars"] + counts["plugin_vans"]
+    # 180 devices, 2 of them broken over two lines: both lines of each are left out
+    assert len(prepared.chargers) == counts["devices"] - counts["records_broken_over_lines"]
+    assert ev["public_chargers_now"].sum() <= len(prepared.chargers)
+    assert prepared.reports["sites"]["features"] == counts["car_parks"]
+    assert prepared.roads.number_of_edges() >= counts["road_links"]
+
+
+def test_substation_ids_are_located_primaries(prepared):
+    primaries = prepared.substations.query("level == 'primary' and geometry.notna()")
+    known = set(primaries["substation_id"])
+    for name in SPATIAL:
+        ids = getattr(prepared, name)["substation_id"]
+        assert set(ids.dropna()) <= known, name
+    assert prepared.zones["substation_id"].notna().all()
+    assert prepared.sites["substation_id"].notna().all()
+    assert prepared.land["substation_id"].notna().all()
+
+
+def test_zones_take_the_nearest_primary(prepared):
+    primaries = prepared.substations.query("level == 'primary' and geometry.notna()")
+    for zone in prepared.zones.iloc[::43].itertuples():
+        distances = primaries.distance(zone.geometry.representative_point())
+        assert zone.substation_id == primaries.loc[distances.idxmin(), "substation_id"]
+
+
+def test_homes_share_their_zone_substation(prepared):
+    homes = prepared.buildings
+    by_zone = prepared.zones.set_index("zone_id")["substation_id"]
+    zoned = homes[homes["zone_id"].notna()]
+    assert (zoned["substation_id"] == zoned["zone_id"].map(by_zone)).all()
+    unlocated = homes.geometry.isna()
+    assert unlocated.sum() == prepared.reports["buildings"]["unmatched"] == 42
+    assert homes.loc[unlocated, "substation_id"].isna().all()
+    assert prepared.reports["serving"]["homes_without_substation"] == 42
+
+
+def test_warnings_name_their_layer(prepared):
+    assert prepared.warnings
+    assert all(w.split(": ", 1)[0] in {"zones", "substations", "buildings", "chargers",
+                                       "ev_demand", "sites", "land"} for w in prepared.warnings)
+    assert any(w.startswith("chargers: left out 4 rows") for w in prepared.warnings)
+
+
+def test_optional_inputs_left_out_give_none(small_sample):
+    full = sample_inputs(small_sample)
+    few = LayerInputs(zones=full.zones, grid=full.grid, within=full.within)
+    layers = prepare_layers(few)
+    for name in ("buildings", "zone_buildings", "ev_demand", "chargers", "sites", "land",
+                 "roads"):
+        assert getattr(layers, name) is None, name
+    # without a districts file, districts are the union of each district's zones
+    assert sorted(layers.districts["district_id"]) == sorted(set(layers.zones["district_id"]))
+    assert isinstance(layers.districts, gpd.GeoDataFrame)
+    assert layers.districts.area.sum() == pytest.approx(layers.zones.area.sum())
+
+
+def test_sample_inputs_refuses_a_folder_that_is_not_a_sample(tmp_path):
+    with pytest.raises(SourceNotFoundError, match=r"no sample\.json.*geoplan sample"):
+        sample_inputs(tmp_path)
