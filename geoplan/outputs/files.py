@@ -74,7 +74,8 @@ def atomic_path(target: str | Path, *, overwrite: bool = False) -> Iterator[Path
 
 
 def write_geopackage(
-    layers: Mapping[str, pd.DataFrame], path: str | Path, *, overwrite: bool = False
+    layers: Mapping[str, pd.DataFrame], path: str | Path, *, overwrite: bool = False,
+    layer_metadata: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
     """Write layers to one GeoPackage, atomically.
 
@@ -87,6 +88,9 @@ def write_geopackage(
         The ``.gpkg`` file to write.
     overwrite : bool
         Replace an existing file.
+    layer_metadata : mapping, optional
+        Layer name -> ``{key: text}`` stored as GDAL layer metadata (keys in capitals, no
+        colon; :mod:`geoplan.outputs.export` keeps column dtypes there).
 
     Returns
     -------
@@ -94,22 +98,25 @@ def write_geopackage(
         ``path``.
     """
     path = Path(path)
+    metadata = layer_metadata or {}
     with atomic_path(path, overwrite=overwrite) as temporary, _pinned_timestamp():
         for name, frame in layers.items():
-            _write_layer(frame, temporary, name)
+            _write_layer(frame, temporary, name, metadata.get(name))
     logger.info("wrote %s (%s)", path, ", ".join(f"{n}: {len(f)} rows" for n, f in layers.items()))
     return path
 
 
-def _write_layer(frame: pd.DataFrame, path: Path, layer: str) -> None:
+def _write_layer(frame: pd.DataFrame, path: Path, layer: str,
+                 metadata: Mapping[str, str] | None = None) -> None:
+    extra = {"layer_metadata": dict(metadata)} if metadata else {}
     if isinstance(frame, gpd.GeoDataFrame):
         spatial = frame.geometry.dropna()
         kinds = set(spatial.geom_type)
         promote = bool(kinds) and kinds <= {"Polygon", "MultiPolygon"}
         pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG",
-                                promote_to_multi=promote or None)
+                                promote_to_multi=promote or None, **extra)
     else:
-        pyogrio.write_dataframe(pd.DataFrame(frame), path, layer=layer, driver="GPKG")
+        pyogrio.write_dataframe(pd.DataFrame(frame), path, layer=layer, driver="GPKG", **extra)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,526 @@
+"""Export plan layers to GeoPackage, shapefiles, GeoJSON, GeoParquet or CSV, and read them back.
+
+:func:`export_plan` writes a mapping of layer name -> GeoDataFrame (one per workstream) or
+DataFrame (a non-spatial table); :func:`read_plan` reads any export back into the same layers:
+same names and order, columns, dtypes, values, geometry and CRS (the index is not kept).
+
+Layouts
+-------
+``gpkg``
+    One file, one layer per entry. Each layer's column dtypes are stored in its GDAL layer
+    metadata (``GEOPLAN_FIELDS``) so that, e.g., nullable integers come back as such.
+``shp``, ``geojson``, ``parquet``, ``csv``
+    A folder (written atomically, like a run) holding one file per layer plus:
+
+    * ``layers.csv``: one row per layer in order: ``layer`` (name), ``file``, ``geometry``
+      (``native``, ``wkt``, ``x,y`` or empty for a table), ``geometry_types``, ``crs``, ``rows``;
+    * ``<file>_fields.csv``: one row per column in order: ``short_name`` (as in the file),
+      ``full_name``, ``dtype``, ``blank`` and ``truncated`` (see below).
+
+Format notes
+------------
+* **shp**: a folder rather than a zip, so that any GIS opens the files directly. A spatial
+  layer is ``.shp .shx .dbf .prj .cpg`` (UTF-8; the ``.prj`` carries the CRS, e.g.
+  EPSG:27700); a table is a lone ``.dbf``. Field names are mapped to at most 10 characters by
+  :func:`short_field_names` and ``<file>_fields.csv`` maps them back. Text longer than 254
+  bytes is cut (with a warning; ``truncated`` counts the values cut). DBF text cannot tell
+  missing from empty: ``blank`` says which one a blank cell means (``missing`` when the
+  column had missing values and no empty text, else ``empty``). One geometry family per
+  layer (polygons are written as multipolygons; a one-part multipolygon in a layer that had
+  polygons comes back as a polygon, as does the GeoPackage's).
+* **geojson**: EPSG:4326 (longitude, latitude), as RFC 7946 requires, with 7 decimals
+  (about 1 cm); :func:`read_plan` reprojects back to the layer's CRS.
+* **parquet**: GeoParquet written by geopandas with pyarrow (the GDAL bundled with pyogrio has
+  no Parquet driver); dtypes survive natively.
+* **csv**: UTF-8, Unix line ends, full-precision numbers; point layers get ``x`` and ``y``
+  columns, other layers a ``wkt`` column. Blank cells follow the ``blank`` rule above.
+
+GeoPackage and CSV bytes are identical for identical layers (the GeoPackage timestamp and the
+DBF date are pinned).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from geoplan.errors import (
+    LayerSchemaError,
+    MissingCRSError,
+    SourceFormatError,
+    SourceNotFoundError,
+)
+from geoplan.outputs.files import write_geopackage
+from geoplan.outputs.run_folder import RunFolder
+
+__all__ = ["DBF_TEXT_BYTES", "FORMATS", "INDEX", "export_plan", "read_plan", "short_field_names"]
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("gpkg", "shp", "geojson", "parquet", "csv")
+"""Formats :func:`export_plan` writes."""
+INDEX = "layers.csv"
+"""Name of the layer index in a folder export."""
+DBF_TEXT_BYTES = 254
+"""Longest text a DBF field holds, in bytes."""
+_DBF_DATE = "2000-01-01"
+_METADATA_KEY = "GEOPLAN_FIELDS"
+_FIELD_COLUMNS = ["short_name", "full_name", "dtype", "blank", "truncated"]
+_TEXT_DTYPES = ("str", "string", "object")
+
+Layers = Mapping[str, pd.DataFrame]
+
+
+def export_plan(layers: Layers, path: str | Path, *, fmt: str = "gpkg",
+                overwrite: bool = False) -> Path:
+    """Write plan layers in one of :data:`FORMATS`, atomically.
+
+    Parameters
+    ----------
+    layers : mapping
+        Layer name -> GeoDataFrame (spatial) or DataFrame (table), in the order to write.
+    path : str or pathlib.Path
+        A ``.gpkg`` file for ``gpkg``; a folder for the other formats.
+    fmt : {"gpkg", "shp", "geojson", "parquet", "csv"}
+        Output format (see the module notes for what each keeps).
+    overwrite : bool
+        Replace an existing output (a folder only if it is an export: it holds ``layers.csv``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    OutputExistsError
+        If ``path`` exists and ``overwrite`` is false.
+    LayerSchemaError
+        If a layer is not a table, or cannot be written in ``fmt`` (e.g. points and polygons
+        in one shapefile).
+    """
+    fmt = _check_format(fmt)
+    frames = _checked_layers(layers)
+    path = Path(path)
+    if fmt == "gpkg":
+        if path.suffix.lower() != ".gpkg":
+            raise LayerSchemaError(f"{path}: a GeoPackage export needs a .gpkg file name")
+        metadata = {name: {_METADATA_KEY: json.dumps(_describe(frame))}
+                    for name, frame in frames.items()}
+        return write_geopackage(frames, path, overwrite=overwrite, layer_metadata=metadata)
+    with RunFolder(path, overwrite, marker=INDEX) as folder:
+        rows = [_WRITERS[fmt](frame, folder / stem, name)
+                for (name, frame), stem in zip(frames.items(), _file_stems(frames), strict=True)]
+        _write_text(pd.DataFrame(rows), folder / INDEX)
+    logger.info("exported %d layers to %s (%s)", len(frames), path, fmt)
+    return path
+
+
+def read_plan(path: str | Path) -> dict[str, pd.DataFrame]:
+    """Read an export written by :func:`export_plan` (or any GeoPackage) back into layers.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A GeoPackage, or a folder holding ``layers.csv``.
+
+    Returns
+    -------
+    dict
+        Layer name -> GeoDataFrame (spatial layers, in their original CRS) or DataFrame.
+
+    Raises
+    ------
+    SourceNotFoundError
+        If ``path`` does not exist.
+    SourceFormatError
+        If ``path`` is neither a GeoPackage nor an export folder.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SourceNotFoundError(f"{path} does not exist")
+    if path.is_file() and path.suffix.lower() == ".gpkg":
+        return _read_gpkg(path)
+    if not (path / INDEX).is_file():
+        raise SourceFormatError(f"{path} is neither a .gpkg file nor a folder with {INDEX}, so "
+                                "not a geoplan export; give a .gpkg file or a folder written "
+                                "by `geoplan export`")
+    index = pd.read_csv(path / INDEX, dtype=str, keep_default_na=False)
+    return {row.layer: _read_folder_layer(path, row) for row in index.itertuples()}
+
+
+def short_field_names(columns: Sequence[str], limit: int = 10) -> dict[str, str]:
+    """Map column names to unique DBF field names of at most ``limit`` ASCII characters.
+
+    Deterministic for a given column list: names that already fit keep their name (made
+    ASCII: other characters become ``_``; a name not starting with a letter gets an ``f``).
+    A longer name is shortened part by part (parts are split on ``_``; numbers such as years
+    are kept whole): the middle parts first, longest first (ties: leftmost), down to one
+    character each; then the longer of the first and last parts (ties: last); finally plain
+    truncation. A name already taken
+    (ignoring case) gets ``_1``, ``_2``... in place of its last characters.
+
+    Examples
+    --------
+    >>> short_field_names(["tco2e_per_yr", "substation_id", "rank", "score_tco2e_per_yr"])
+    {'tco2e_per_yr': 'tco2e_p_yr', 'substation_id': 'substat_id', 'rank': 'rank', \
+'score_tco2e_per_yr': 'sco_t_p_yr'}
+    >>> short_field_names(["homes_to_target_2030", "homes_to_target_2040"])
+    {'homes_to_target_2030': 'h_t_t_2030', 'homes_to_target_2040': 'h_t_t_2040'}
+    """
+    clean = {column: _ascii_name(column) for column in columns}
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for column in columns:  # names that fit keep them, whatever comes later
+        name = clean[column]
+        if len(name) <= limit and name.lower() not in taken:
+            names[column] = name
+            taken.add(name.lower())
+    for column in columns:
+        if column not in names:
+            names[column] = _unique(_abbreviate(clean[column], limit), taken, limit)
+            taken.add(names[column].lower())
+    return {column: names[column] for column in columns}
+
+
+def _ascii_name(name: str) -> str:
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9_]", "_", text) or "field"
+    return text if text[0].isalpha() else f"f{text}"
+
+
+def _abbreviate(name: str, limit: int) -> str:
+    parts = [part for part in name.split("_") if part] or [name]
+
+    def length() -> int:
+        return sum(map(len, parts)) + len(parts) - 1
+
+    def trim(indices: list[int], prefer_last: bool) -> None:
+        while length() > limit:
+            open_ = [i for i in indices if len(parts[i]) > 1 and not parts[i].isdigit()]
+            if not open_:
+                return
+            longest = max(open_, key=lambda i: (len(parts[i]), i if prefer_last else -i))
+            parts[longest] = parts[longest][:-1]
+
+    trim(list(range(1, len(parts) - 1)), prefer_last=False)
+    trim(sorted({0, len(parts) - 1}), prefer_last=True)
+    return "_".join(parts)[:limit]
+
+
+def _unique(name: str, taken: set[str], limit: int) -> str:
+    number = 0
+    candidate = name
+    while candidate.lower() in taken:
+        number += 1
+        suffix = f"_{number}"
+        candidate = name[: limit - len(suffix)].rstrip("_") + suffix
+    return candidate
+
+
+def _check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise LayerSchemaError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def _checked_layers(layers: Layers) -> dict[str, pd.DataFrame]:
+    if not layers:
+        raise LayerSchemaError("nothing to export: no layers given")
+    for name, frame in layers.items():
+        if not isinstance(name, str) or not name:
+            raise LayerSchemaError(f"layer name {name!r} must be non-empty text")
+        if not isinstance(frame, pd.DataFrame):
+            raise LayerSchemaError(f"layer {name!r} is a {type(frame).__name__}, not a "
+                                   "(Geo)DataFrame; pass tables only")
+    return dict(layers)
+
+
+def _geometry_name(frame: pd.DataFrame) -> str | None:
+    if isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in frame.columns:
+        return str(frame._geometry_column_name)
+    return None
+
+
+def _describe(frame: pd.DataFrame) -> dict[str, object]:
+    """Column names and dtypes in order (the geometry as dtype ``geometry``), geometry types."""
+    geometry = _geometry_name(frame)
+    fields = [[str(column), "geometry" if column == geometry else str(frame[column].dtype)]
+              for column in frame.columns]
+    kinds = sorted(set(frame.geometry.dropna().geom_type)) if geometry else []
+    return {"fields": fields, "geometry_types": kinds}
+
+
+def _file_stems(frames: Layers) -> list[str]:
+    taken = {"layers"}
+    stems = []
+    for name in frames:
+        base = re.sub(r"[^A-Za-z0-9_.-]", "_", name).strip(".") or "layer"
+        stem = _unique(base, taken, 100)
+        while f"{stem}_fields".lower() in taken:
+            stem = _unique(f"{stem}_", taken, 100)
+        taken.update({stem.lower(), f"{stem}_fields".lower()})
+        stems.append(stem)
+    return stems
+
+
+def _fields(frame: pd.DataFrame) -> pd.DataFrame:
+    described = _describe(frame)["fields"]
+    return pd.DataFrame([[name, name, dtype, "", 0] for name, dtype in described],  # type: ignore[union-attr]
+                        columns=_FIELD_COLUMNS)
+
+
+def _attributes(frame: pd.DataFrame) -> pd.DataFrame:
+    geometry = _geometry_name(frame)
+    table = pd.DataFrame(frame.drop(columns=geometry) if geometry else frame)
+    return table.reset_index(drop=True)
+
+
+def _blank_rule(table: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame:
+    """Record per text column what a blank cell means, for formats that cannot tell."""
+    for column in table.columns:
+        values = table[column]
+        if str(values.dtype) not in _TEXT_DTYPES:
+            continue
+        missing, empty = bool(values.isna().any()), bool((values == "").any())
+        if missing and empty:
+            logger.warning("column %r holds both missing values and empty text; both will read "
+                           "back as empty text", column)
+        fields.loc[fields["full_name"] == column, "blank"] = (
+            "missing" if missing and not empty else "empty")
+    return fields
+
+
+def _truncate_text(table: pd.DataFrame, fields: pd.DataFrame, layer: str) -> pd.DataFrame:
+    for column in table.columns:
+        values = table[column]
+        if str(values.dtype) not in _TEXT_DTYPES:
+            continue
+        text = values.dropna().astype(str)
+        long = text[text.str.encode("utf-8").str.len() > DBF_TEXT_BYTES]
+        if long.empty:
+            continue
+        cut = long.map(lambda s: s.encode("utf-8")[:DBF_TEXT_BYTES].decode("utf-8", "ignore"))
+        table[column] = values.astype(object).where(~values.index.isin(cut.index), cut)
+        fields.loc[fields["full_name"] == column, "truncated"] = len(cut)
+        logger.warning("layer %r, column %r: %d values longer than %d bytes were cut for the "
+                       "shapefile (use gpkg to keep them whole)", layer, column, len(cut),
+                       DBF_TEXT_BYTES)
+    return table
+
+
+def _write_text(table: pd.DataFrame, path: Path) -> None:
+    table.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def _index_row(frame: pd.DataFrame, name: str, file: Path, geometry: str) -> dict[str, object]:
+    spatial = _geometry_name(frame) is not None
+    crs = frame.crs if spatial else None
+    code = crs.to_authority() if crs is not None else None
+    text = ":".join(code) if code else (crs.to_wkt() if crs is not None else "")
+    kinds = "|".join(_describe(frame)["geometry_types"])  # type: ignore[arg-type]
+    return {"layer": name, "file": file.name, "geometry": geometry if spatial else "",
+            "geometry_types": kinds, "crs": text, "rows": len(frame)}
+
+
+def _write_shp(frame: pd.DataFrame, stem: Path, name: str) -> dict[str, object]:
+    table, fields = _attributes(frame), _fields(frame)
+    fields = _blank_rule(table, fields)
+    table = _truncate_text(table, fields, name)
+    short = short_field_names([str(c) for c in table.columns])
+    fields["short_name"] = fields["full_name"].map(short).fillna("")
+    table = table.rename(columns=short)
+    options = {"encoding": "UTF-8", "layer_options": {"DBF_DATE_LAST_UPDATE": _DBF_DATE}}
+    geometry = _geometry_name(frame)
+    if geometry is None:
+        file = stem.with_suffix(".dbf")
+        pyogrio.write_dataframe(table, file, driver="ESRI Shapefile", **options)
+    else:
+        file = stem.with_suffix(".shp")
+        families = {kind.removeprefix("Multi") for kind in frame.geometry.dropna().geom_type}
+        if len(families) > 1:
+            raise LayerSchemaError(
+                f"layer {name!r} mixes {', '.join(sorted(families))} geometries, which a "
+                "shapefile cannot hold; export it as gpkg, geojson, parquet or csv")
+        spatial = gpd.GeoDataFrame(table, geometry=frame.geometry.to_numpy(), crs=frame.crs)
+        pyogrio.write_dataframe(spatial, file, driver="ESRI Shapefile",
+                                promote_to_multi=families != {"Point"} or None,
+                                geometry_type=_geometry_type(families), **options)
+    _write_text(fields, stem.with_name(f"{stem.name}_fields.csv"))
+    return _index_row(frame, name, file, "native")
+
+
+def _geometry_type(families: set[str]) -> str | None:
+    if not families:
+        return "Point"  # a shapefile needs a type even when every geometry is missing
+    family = next(iter(families))
+    return family if family == "Point" else f"Multi{family}"
+
+
+def _write_geojson(frame: pd.DataFrame, stem: Path, name: str) -> dict[str, object]:
+    table, fields = _attributes(frame), _fields(frame)
+    if _geometry_name(frame) is not None:
+        if frame.crs is None:
+            raise MissingCRSError(f"layer {name!r} has no CRS, so it cannot be reprojected to "
+                                  "EPSG:4326 for GeoJSON; set its CRS first")
+        geometry = frame.geometry.to_crs(4326).to_numpy()
+    else:
+        geometry = [None] * len(table)
+    spatial = gpd.GeoDataFrame(table, geometry=geometry, crs=4326)
+    file = stem.with_suffix(".geojson")
+    pyogrio.write_dataframe(spatial, file, driver="GeoJSON", layer_options={"RFC7946": "YES"})
+    _write_text(fields, stem.with_name(f"{stem.name}_fields.csv"))
+    return _index_row(frame, name, file, "native")
+
+
+def _write_parquet(frame: pd.DataFrame, stem: Path, name: str) -> dict[str, object]:
+    file = stem.with_suffix(".parquet")
+    table = frame.reset_index(drop=True)
+    table.attrs = {}  # pandas would store attrs (e.g. a plan's CRS object) as JSON
+    table.to_parquet(file, index=False)
+    _write_text(_fields(frame), stem.with_name(f"{stem.name}_fields.csv"))
+    return _index_row(frame, name, file, "native")
+
+
+def _write_csv(frame: pd.DataFrame, stem: Path, name: str) -> dict[str, object]:
+    table, fields = _attributes(frame), _fields(frame)
+    fields = _blank_rule(table, fields)
+    encoding = ""
+    if _geometry_name(frame) is not None:
+        geometry = frame.geometry.reset_index(drop=True)
+        points = set(geometry.dropna().geom_type) <= {"Point"}
+        encoding = "x,y" if points and not {"x", "y"} & set(table.columns) else "wkt"
+        if encoding in table.columns:
+            raise LayerSchemaError(f"layer {name!r} already has a column 'wkt'; rename it to "
+                                   "export the layer as CSV")
+        if encoding == "x,y":
+            table["x"], table["y"] = geometry.x, geometry.y
+        else:
+            table["wkt"] = shapely.to_wkt(geometry.to_numpy(), rounding_precision=-1)
+    file = stem.with_suffix(".csv")
+    _write_text(table, file)
+    _write_text(fields, stem.with_name(f"{stem.name}_fields.csv"))
+    return _index_row(frame, name, file, encoding)
+
+
+_WRITERS = {"shp": _write_shp, "geojson": _write_geojson, "parquet": _write_parquet,
+            "csv": _write_csv}
+
+
+def _read_gpkg(path: Path) -> dict[str, pd.DataFrame]:
+    layers = {}
+    for name, _ in pyogrio.list_layers(path):
+        frame = pyogrio.read_dataframe(path, layer=name)
+        metadata = pyogrio.read_info(path, layer=name).get("layer_metadata") or {}
+        described = json.loads(metadata.get(_METADATA_KEY, "{}"))
+        names = {n for n, d in described.get("fields", []) if d != "geometry"}
+        if names and names != set(frame.columns) - {"geometry"}:
+            logger.warning("%s, layer %r: columns changed since export; dtypes not restored",
+                           path.name, name)
+        elif names:
+            fields = pd.DataFrame([[n, n, d, "", 0] for n, d in described["fields"]],
+                                  columns=_FIELD_COLUMNS)
+            frame = _restore(frame, fields, described["geometry_types"], crs=None)
+        layers[str(name)] = frame
+    return layers
+
+
+def _read_folder_layer(folder: Path, row: object) -> pd.DataFrame:
+    file = folder / row.file  # type: ignore[attr-defined]
+    fields = pd.read_csv(folder / f"{file.stem}_fields.csv", dtype=str, keep_default_na=False)
+    geometry, crs = row.geometry, row.crs or None  # type: ignore[attr-defined]
+    if file.suffix == ".parquet":
+        frame = gpd.read_parquet(file) if geometry else pd.read_parquet(file)
+    elif file.suffix == ".csv":
+        frame = _read_csv_layer(file, geometry, crs)
+    else:
+        frame = pyogrio.read_dataframe(file)
+    if file.suffix == ".geojson" and not geometry:
+        frame = pd.DataFrame(frame.drop(columns="geometry"))
+    elif file.suffix == ".geojson" and crs:
+        frame = frame.to_crs(crs)
+    kinds = [kind for kind in row.geometry_types.split("|") if kind]  # type: ignore[attr-defined]
+    return _restore(frame, fields, kinds, crs)
+
+
+def _read_csv_layer(file: Path, geometry: str, crs: str | None) -> pd.DataFrame:
+    table = pd.read_csv(file, dtype=str, keep_default_na=False)
+    if geometry == "x,y":
+        x = pd.to_numeric(table.pop("x").where(lambda v: v != "")).to_numpy(float)
+        y = pd.to_numeric(table.pop("y").where(lambda v: v != "")).to_numpy(float)
+        shapes = shapely.points(x, y)
+        shapes[np.isnan(x) | np.isnan(y)] = None
+        return gpd.GeoDataFrame(table, geometry=shapes, crs=crs)
+    if geometry == "wkt":
+        text = table.pop("wkt").to_numpy(object)
+        shapes = shapely.from_wkt(np.where(text == "", None, text))
+        return gpd.GeoDataFrame(table, geometry=shapes, crs=crs)
+    return table
+
+
+def _restore(frame: pd.DataFrame, fields: pd.DataFrame, kinds: list[str],
+             crs: str | None) -> pd.DataFrame:
+    """Rename columns back, restore dtypes, column order, geometry name, types and CRS."""
+    geometry_column = _geometry_name(frame)
+    out: dict[str, object] = {}
+    geometry_name = None
+    for field in fields.itertuples():
+        if field.dtype == "geometry":
+            geometry_name = field.full_name
+            out[field.full_name] = _restore_geometry(frame.geometry, kinds).to_numpy()
+            continue
+        name = field.short_name or field.full_name
+        if name not in frame.columns and frame.empty:  # GeoJSON keeps no schema without rows
+            frame[name] = pd.Series(dtype=object)
+        values = frame[name].reset_index(drop=True)
+        out[field.full_name] = _restore_values(values, field.dtype, field.blank)
+    table = pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+    if geometry_name is None:
+        return table
+    source_crs = crs if crs else (frame.crs if geometry_column else None)
+    return gpd.GeoDataFrame(table, geometry=geometry_name, crs=source_crs)
+
+
+def _restore_geometry(series: gpd.GeoSeries, kinds: list[str]) -> gpd.GeoSeries:
+    """Turn one-part multi-geometries back into single ones where the layer had singles."""
+    values = series.reset_index(drop=True)
+    multi = {f"Multi{kind}" for kind in kinds if not kind.startswith("Multi")}
+    single = (values.geom_type.isin(multi).to_numpy()
+              & (shapely.get_num_geometries(values.to_numpy()) == 1))
+    if not single.any():
+        return values
+    values[single] = shapely.get_geometry(values[single].to_numpy(), 0)
+    return values
+
+
+def _restore_values(values: pd.Series, dtype: str, blank: str) -> pd.Series:
+    if dtype in _TEXT_DTYPES:
+        if blank == "missing":
+            values = values.replace("", None)
+        elif blank == "empty":
+            values = values.fillna("")
+        return values.astype(dtype)
+    if dtype in ("", "nan"):
+        return values
+    if values.dtype.kind in "OUT" or str(values.dtype) == "str":
+        values = values.replace("", None)
+    if dtype in ("bool", "boolean"):
+        truth = {"True": True, "False": False, "true": True, "false": False, "1": True,
+                 "0": False, True: True, False: False}  # 1 and 0 hash as True and False
+        return values.map(truth.get, na_action="ignore").astype("boolean").astype(dtype)
+    if dtype.startswith("datetime"):
+        return pd.to_datetime(values).astype(dtype)
+    target = pd.api.types.pandas_dtype(dtype)
+    if pd.api.types.is_numeric_dtype(target) and not pd.api.types.is_numeric_dtype(values):
+        values = pd.to_numeric(values)
+    return values.astype(target)

@@ -1,0 +1,187 @@
+"""``manifest.json``: what a run read, with which software and settings, and what it wrote.
+
+A manifest lets anyone check that a run can be reproduced: the same input hashes, the same
+scenario as resolved and the same software versions should give the same output hashes. Its
+only field that differs between two identical runs is ``created``.
+
+Structure (keys sorted when written)::
+
+    {
+      "manifest_version": 1,
+      "created": "2025-01-31T09:30:00Z",               # UTC, the only non-deterministic field
+      "geoplan": "0.1.0",
+      "software": {"python": "3.11.9", "gdal": ..., "geos": ..., "proj": ...,
+                   "packages": {"geopandas": "1.2.0", ..., "missing-package": null}},
+      "inputs": {"zones": {"path": "...", "kind": "file", "size": 1234, "sha256": "..."},
+                 "land_cover": {"path": "...", "kind": "folder", "size": ..., "sha256": ...,
+                                "files": [{"path": "a.tif", "size": ..., "sha256": ...}]},
+                 "epc": null},                          # an input not given
+      "scenario": {...},                                # the scenario as resolved
+      "assumptions": {"carbon_factors": {"file": ..., "sha256": ..., "overrides": [...]}},
+      "outputs": [{"path": "plan.gpkg", "size": ..., "sha256": ...}, ...]   # sorted by path
+    }
+
+A folder's ``sha256`` is the SHA-256 of its sorted lines "<relative path> TAB <sha256> NEWLINE".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import platform
+from collections.abc import Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from geoplan.errors import SourceNotFoundError
+from geoplan.outputs.files import atomic_path
+from geoplan.outputs.summary import json_ready
+
+__all__ = ["KEY_PACKAGES", "MANIFEST_VERSION", "build_manifest", "file_digest", "folder_digest",
+           "software_versions", "write_manifest"]
+
+MANIFEST_VERSION = 1
+KEY_PACKAGES = ("geopandas", "pandas", "numpy", "shapely", "pyproj", "pyogrio", "pyarrow",
+                "rasterio", "networkx", "scipy", "highspy", "pulp", "folium", "matplotlib",
+                "pydantic", "PyYAML", "click", "openpyxl", "python-calamine")
+"""Libraries whose versions a manifest records."""
+_CHUNK = 1 << 20
+
+
+def file_digest(path: str | Path) -> dict[str, Any]:
+    """Size in bytes and SHA-256 (hex) of one file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "a.txt"
+    >>> _ = path.write_bytes(b"abc")
+    >>> file_digest(path)["sha256"][:16]
+    'ba7816bf8f01cfea'
+    """
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return {"size": Path(path).stat().st_size, "sha256": digest.hexdigest()}
+
+
+def folder_digest(folder: str | Path) -> dict[str, Any]:
+    """Every file inside ``folder`` (recursively, sorted) with its digest, and a total."""
+    folder = Path(folder)
+    files = [{"path": path.relative_to(folder).as_posix(), **file_digest(path)}
+             for path in sorted(folder.rglob("*"), key=lambda p: p.relative_to(folder).as_posix())
+             if path.is_file()]
+    listing = "".join(f"{f['path']}\t{f['sha256']}\n" for f in files)
+    return {"size": sum(f["size"] for f in files),
+            "sha256": hashlib.sha256(listing.encode()).hexdigest(), "files": files}
+
+
+def build_manifest(
+    inputs: Mapping[str, str | Path | None],
+    scenario_resolved: Mapping[str, Any],
+    *,
+    assumptions_used: Mapping[str, Any],
+    outputs: Sequence[str | Path],
+    outputs_root: str | Path | None = None,
+    created: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Describe a run: inputs with hashes, software, scenario, assumptions, output hashes.
+
+    Parameters
+    ----------
+    inputs : mapping
+        Input name (e.g. a :class:`~geoplan.prepare.LayerInputs` field) -> file or folder
+        (every file inside is hashed), or ``None`` for an input not given.
+    scenario_resolved : mapping
+        The scenario after ``extends:`` and defaults were applied (JSON-able values).
+    assumptions_used : mapping
+        Table name -> ``{"file", "sha256", "overrides"}`` (as in the summary).
+    outputs : sequence of path
+        Files or folders the run wrote (folders are listed file by file).
+    outputs_root : path, optional
+        Output paths are recorded relative to this folder (default: each one's parent), so a
+        run written into a temporary folder records the names it will have.
+    created : datetime, optional
+        The time to record (default: now, UTC).
+
+    Returns
+    -------
+    dict
+        See the module docstring.
+
+    Raises
+    ------
+    SourceNotFoundError
+        If an input or output does not exist.
+    """
+    when = (created or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "created": when.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "geoplan": _version("geoplan"),
+        "software": software_versions(),
+        "inputs": {name: _input(name, path) for name, path in sorted(inputs.items())},
+        "scenario": json_ready(scenario_resolved),
+        "assumptions": json_ready(assumptions_used),
+        "outputs": _outputs(outputs, outputs_root),
+    }
+
+
+def software_versions() -> dict[str, Any]:
+    """Python, GDAL, GEOS and PROJ versions and those of :data:`KEY_PACKAGES`."""
+    import pyogrio
+    import pyproj
+    import shapely
+
+    return {"python": platform.python_version(), "gdal": pyogrio.__gdal_version_string__,
+            "geos": shapely.geos_version_string, "proj": pyproj.proj_version_str,
+            "packages": {name: _version(name) for name in KEY_PACKAGES}}
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _input(name: str, path: str | Path | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    path = Path(path)
+    if path.is_dir():
+        return {"path": str(path), "kind": "folder", **folder_digest(path)}
+    if path.is_file():
+        return {"path": str(path), "kind": "file", **file_digest(path)}
+    raise SourceNotFoundError(f"input {name!r}: {path} does not exist, so it cannot be hashed "
+                              "for the manifest")
+
+
+def _outputs(outputs: Sequence[str | Path], root: str | Path | None) -> list[dict[str, Any]]:
+    listed = []
+    for output in map(Path, outputs):
+        base = Path(root) if root is not None else output.parent
+        if output.is_dir():
+            prefix = output.relative_to(base).as_posix()
+            listed += [{**f, "path": f"{prefix}/{f['path']}"} for f in
+                       folder_digest(output)["files"]]
+        elif output.is_file():
+            listed.append({"path": output.relative_to(base).as_posix(), **file_digest(output)})
+        else:
+            raise SourceNotFoundError(f"output {output} does not exist; list only files the "
+                                      "run wrote")
+    return sorted(listed, key=lambda f: f["path"])
+
+
+def write_manifest(manifest: Mapping[str, Any], path: str | Path, *,
+                   overwrite: bool = False) -> Path:
+    """Write ``manifest`` as JSON (sorted keys, two-space indent, UTF-8), atomically."""
+    path = Path(path)
+    text = json.dumps(json_ready(manifest), sort_keys=True, indent=2, ensure_ascii=False,
+                      allow_nan=False) + "\n"
+    with atomic_path(path, overwrite=overwrite) as temporary:
+        temporary.write_text(text, encoding="utf-8", newline="\n")
+    return path

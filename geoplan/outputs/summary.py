@@ -1,0 +1,315 @@
+"""A run's summary (``summary.json``, ``summary.md``) and rankings (``rankings.csv``).
+
+The summary is a plain mapping (the pipeline builds it; everything in it is JSON-able after
+:func:`json_ready`). Keys, all optional, no others:
+
+``scenario``
+    The scenario's name, description and any scalar settings worth showing
+    (``{"name": ..., "description": ..., "mode": "joint", "years": [...]}``).
+``kpis``
+    Headline figures: name -> number (e.g. ``tco2e_per_yr``, ``cost_gbp``, ``homes``).
+``by_district``, ``by_year``, ``by_workstream``
+    Lists of rows (``{"district_id": ..., <kpi>: ...}``; ``{"year": 2030, ...}``; ...),
+    each shown as a table in the order given.
+``finance``
+    Name -> number or text, list of rows (a table) or mapping (a sub-section), e.g.
+    :meth:`geoplan.finance.FinanceSummary.to_dict`.
+``solver``
+    Model name -> ``{"status", "objective", "bound", "gap", "time_s"}`` (more keys allowed,
+    e.g. :meth:`geoplan.optimise.plan.Plan.summary`).
+``assumptions``
+    Table name -> ``{"file", "sha256", "overrides", "sources"}``: ``overrides`` a list of the
+    scenario's changes (mappings or text), ``sources`` the distinct citations used.
+``warnings``
+    List of text.
+
+``summary.json`` has sorted keys, two-space indentation, floats to 9 significant digits and
+no NaN (written as ``null``), so equal summaries give equal bytes. ``summary.md`` renders the
+same content for people; every data-driven string is escaped for Markdown and HTML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geoplan.errors import LayerSchemaError
+from geoplan.outputs.files import atomic_path, refuse_existing, write_csv
+
+__all__ = [
+    "RANKING_COLUMNS",
+    "SUMMARY_KEYS",
+    "json_ready",
+    "rankings_csv",
+    "summary_markdown",
+    "write_rankings",
+    "write_summary",
+]
+
+SUMMARY_KEYS = ("scenario", "kpis", "by_district", "by_year", "by_workstream", "finance",
+                "solver", "assumptions", "warnings")
+"""Top-level keys a summary may have."""
+RANKING_COLUMNS = ("workstream", "rank", "candidate_id", "label", "selected", "period",
+                   "cost_gbp", "tco2e_per_yr", "score", "reason")
+"""Columns of ``rankings.csv``, in order."""
+
+_LABELS = {
+    "tco2e_per_yr": "Carbon saved or sequestered (tCO2e/yr)", "cost_gbp": "Capital cost (£)",
+    "capex_gbp": "Capital cost (£)", "homes": "Homes", "chargers": "Chargers",
+    "area_ha": "Area (ha)", "selected": "Measures chosen", "candidates": "Candidates",
+    "saving_gbp_per_yr": "Bill savings (£/yr)", "npv_gbp": "Net present value (£)",
+    "cost_per_tco2e_gbp": "Cost per tCO2e (£)", "lifetime_tco2e": "Lifetime tCO2e",
+    "heat_mwh_per_yr": "Heat (MWh/yr)", "fuel_poor_homes": "Fuel-poor homes",
+    "peak_kw_added": "Peak added (kW)",
+}
+_SIGNIFICANT = 9
+
+
+def json_ready(value: Any) -> Any:
+    """Turn ``value`` into plain JSON values: floats to 9 significant digits, NaN to None.
+
+    Examples
+    --------
+    >>> json_ready({"gap": np.float64(1 / 3), "n": np.int64(2), "x": float("nan")})
+    {'gap': 0.333333333, 'n': 2, 'x': None}
+    """
+    if isinstance(value, Mapping):
+        return {str(key): json_ready(item) for key, item in value.items()}
+    if isinstance(value, pd.DataFrame):
+        return [json_ready(row) for row in value.to_dict(orient="records")]
+    if isinstance(value, list | tuple | set | frozenset | np.ndarray | pd.Series):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return [json_ready(item) for item in items]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return float(f"{number:.{_SIGNIFICANT}g}") if math.isfinite(number) else None
+    if isinstance(value, dt.date | dt.datetime | pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
+def write_summary(summary: Mapping[str, Any], folder: str | Path, *,
+                  overwrite: bool = False) -> tuple[Path, Path]:
+    """Write ``summary.json`` and ``summary.md`` into ``folder``, atomically.
+
+    Parameters
+    ----------
+    summary : mapping
+        See the module docstring for the keys.
+    folder : str or pathlib.Path
+        Folder to write into (created if missing), typically a :class:`RunFolder`.
+    overwrite : bool
+        Replace existing files.
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        The JSON and the Markdown file.
+    """
+    data = _checked(summary)
+    folder = Path(folder)
+    paths = folder / "summary.json", folder / "summary.md"
+    texts = (json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+             + "\n", summary_markdown(data))
+    for path in paths:  # both or neither
+        refuse_existing(path, overwrite=overwrite)
+    for path, text in zip(paths, texts, strict=True):
+        with atomic_path(path, overwrite=overwrite) as temporary:
+            temporary.write_text(text, encoding="utf-8", newline="\n")
+    return paths
+
+
+def _checked(summary: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(summary) - set(SUMMARY_KEYS))
+    if unknown:
+        raise LayerSchemaError(f"summary keys {unknown} are not known; use "
+                               f"{', '.join(SUMMARY_KEYS)}")
+    data = json_ready(summary)
+    for key in ("by_district", "by_year", "by_workstream", "warnings"):
+        if not isinstance(data.get(key, []), list):
+            raise LayerSchemaError(f"summary[{key!r}] must be a list, not "
+                                   f"{type(summary[key]).__name__}")
+    for key in ("scenario", "kpis", "finance", "solver", "assumptions"):
+        if not isinstance(data.get(key, {}), dict):
+            raise LayerSchemaError(f"summary[{key!r}] must be a mapping, not "
+                                   f"{type(summary[key]).__name__}")
+    return data
+
+
+def summary_markdown(summary: Mapping[str, Any]) -> str:
+    """Render a summary (see the module docstring) as a Markdown report."""
+    data = _checked(summary)
+    scenario = data.get("scenario", {})
+    lines = [f"# Plan summary: {_escape(scenario.get('name', 'unnamed scenario'))}", ""]
+    if scenario.get("description"):
+        lines += [_escape(scenario["description"]), ""]
+    settings = {k: v for k, v in scenario.items() if k not in ("name", "description")}
+    lines += _key_values(settings)
+    sections = [("Headline figures", _key_values(data.get("kpis", {}))),
+                ("By district", _table(data.get("by_district", []))),
+                ("By milestone year", _table(data.get("by_year", []))),
+                ("By workstream", _table(data.get("by_workstream", []))),
+                ("Finance", _nested(data.get("finance", {}))),
+                ("Solver", _solver(data.get("solver", {}))),
+                ("Assumptions used", _assumptions(data.get("assumptions", {}))),
+                ("Warnings", [f"- {_escape(w)}" for w in data.get("warnings", [])])]
+    for title, body in sections:
+        if body:
+            lines += [f"## {title}", "", *body, ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _escape(value: Any) -> str:
+    """One line of text that Markdown and HTML show literally."""
+    text = " ".join(str(value).split()).replace("\\", "\\\\")
+    for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        text = text.replace(raw, safe)
+    for mark in "|*_`[]#":
+        text = text.replace(mark, f"\\{mark}")
+    return text
+
+
+def _label(key: str) -> str:
+    return _LABELS.get(key, key.replace("_", " "))
+
+
+def _number(value: Any, key: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value) if key in ("year", "period", "rank") else f"{value:,}"
+    if isinstance(value, float):
+        if key in ("gap",) or "share" in key:
+            return f"{value:.2%}"
+        if value.is_integer() and abs(value) < 1e15:
+            return f"{int(value):,}"
+        return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.4g}"
+    if isinstance(value, list):
+        return ", ".join(_number(v, key) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{_escape(k)}: {_number(v, k)}" for k, v in value.items())
+    return _escape(value)
+
+
+def _key_values(values: Mapping[str, Any]) -> list[str]:
+    if not values:
+        return []
+    rows = [f"| {_escape(_label(k))} | {_number(v, k)} |" for k, v in values.items()]
+    return ["| | |", "|---|---:|", *rows, ""]
+
+
+def _table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    header = "| " + " | ".join(_escape(_label(c)) for c in columns) + " |"
+    rule = "|" + "|".join("---:" if _numeric(rows, c) else "---" for c in columns) + "|"
+    body = ["| " + " | ".join(_number(row.get(c), c) for c in columns) + " |" for row in rows]
+    return [header, rule, *body]
+
+
+def _numeric(rows: Sequence[Mapping[str, Any]], column: str) -> bool:
+    values = [row.get(column) for row in rows if row.get(column) is not None]
+    return bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool)
+                                for v in values)
+
+
+def _nested(values: Mapping[str, Any]) -> list[str]:
+    scalars = {k: v for k, v in values.items() if not isinstance(v, list | dict)}
+    lines = _key_values(scalars)
+    for key, value in values.items():
+        if isinstance(value, dict) and value:
+            lines += [f"### {_escape(_label(key))}", "", *_key_values(value)]
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            lines += [f"### {_escape(_label(key))}", "", *_table(value), ""]
+        elif isinstance(value, list) and value:
+            lines += [f"### {_escape(_label(key))}", "", *(f"- {_escape(v)}" for v in value), ""]
+    return lines
+
+
+def _solver(models: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    rows = [{"model": name, "status": run.get("status"), "objective": run.get("objective"),
+             "bound": run.get("bound"), "gap": run.get("gap"), "time (s)": run.get("time_s")}
+            for name, run in models.items()]
+    return _table(rows)
+
+
+def _assumptions(tables: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    rows, notes = [], []
+    for name, used in tables.items():
+        overrides = used.get("overrides") or []
+        rows.append({"table": name, "file": used.get("file"),
+                     "sha256": (used.get("sha256") or "")[:12] or None,
+                     "overrides": len(overrides)})
+        notes += [f"- {_escape(name)}: override {_number(change)}" for change in overrides]
+        notes += [f"- {_escape(name)}: source {_escape(source)}"
+                  for source in used.get("sources") or []]
+    return [*_table(rows), *(["", *notes] if notes else [])]
+
+
+def rankings_csv(plans: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One table of every candidate's rank, selection and reason, across plans.
+
+    Parameters
+    ----------
+    plans : mapping
+        Plan name (a workstream, or e.g. ``"joint"``) -> plan table
+        (:attr:`geoplan.optimise.plan.Plan.table`). The table's own ``workstream`` column
+        wins over the name; ``label``, ``period``, ``cost_gbp``, ``tco2e_per_yr``, ``score``
+        and ``reason`` may be missing (left blank).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`RANKING_COLUMNS`, sorted by workstream, then rank, then candidate id.
+
+    Raises
+    ------
+    LayerSchemaError
+        If a plan table lacks ``candidate_id``, ``rank`` or ``selected``.
+    """
+    parts = [_ranking_part(name, table) for name, table in plans.items()]
+    frame = (pd.concat(parts, ignore_index=True) if parts
+             else pd.DataFrame(columns=list(RANKING_COLUMNS)))
+    frame = frame.sort_values(["workstream", "rank", "candidate_id"], kind="stable")
+    return frame.reset_index(drop=True)
+
+
+def _ranking_part(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in ("candidate_id", "rank", "selected") if c not in table.columns]
+    if missing:
+        raise LayerSchemaError(f"plan {name!r} has no column(s) {missing}; pass Plan.table")
+    out = pd.DataFrame(index=range(len(table)))
+    values = table.reset_index(drop=True)
+    for column in RANKING_COLUMNS:
+        if column in values.columns:
+            out[column] = values[column].to_numpy()
+        elif column == "workstream":
+            out[column] = name
+        else:
+            out[column] = pd.NA
+    out["rank"] = pd.to_numeric(out["rank"]).astype("Int64")
+    out["period"] = pd.to_numeric(out["period"]).astype("Int64")
+    out["selected"] = out["selected"].astype("boolean")
+    return out
+
+
+def write_rankings(plans: Mapping[str, pd.DataFrame], path: str | Path, *,
+                   overwrite: bool = False) -> Path:
+    """Write :func:`rankings_csv` to ``path`` (UTF-8, Unix line ends), atomically."""
+    return write_csv(rankings_csv(plans), path, overwrite=overwrite)

@@ -1,0 +1,288 @@
+"""Plan exports: every format reopens with the same rows and values; shapefile names map back."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+from geopandas.testing import assert_geodataframe_equal
+from pandas.testing import assert_frame_equal
+from shapely.geometry import MultiPolygon, Point, Polygon
+
+from geoplan.cli.main import cli
+from geoplan.errors import LayerSchemaError, OutputExistsError, SourceFormatError
+from geoplan.optimise import Budget, MaximiseBenefit, PlanningProblem
+from geoplan.outputs.export import FORMATS, export_plan, read_plan, short_field_names
+
+
+def _square(x: float) -> Polygon:
+    return Polygon([(x, 0), (x + 100, 0), (x + 100, 100), (x, 100)])
+
+
+def _layers() -> dict[str, pd.DataFrame]:
+    retrofit = gpd.GeoDataFrame(
+        {"candidate_id": ["retrofit:E01", "retrofit:E02", "retrofit:E03"],
+         "label": ["Café <b>quartier</b>", "Oxford 012A", "Cherwell 001B"],
+         "substation_id": ["", "P2", "P1"],  # "" = unknown serving primary (INTERFACES)
+         "tco2e_per_yr": [1 / 3, 2.5, np.nan],
+         "saving_gbp_per_yr": [120.0, 0.0, 55.5],
+         "selected": [True, False, True],
+         "period": pd.array([2030, None, 2040], dtype="Int64"),
+         "rank": [1, 3, 2],
+         "heat_pump_ready": pd.array([True, None, False], dtype="boolean")},
+        geometry=[_square(450_000), MultiPolygon([_square(451_000), _square(452_000)]), None],
+        crs="EPSG:27700")
+    chargers = gpd.GeoDataFrame(
+        {"candidate_id": ["chargers:s1", "chargers:s2"], "chargers": [2, 4],
+         "reason": ["chosen; removing it loses 5.4", None]},
+        geometry=[Point(450_000.25, 206_000.5), Point(451_000, 207_000)], crs="EPSG:27700")
+    by_district = pd.DataFrame({"district_id": ["E07000177", "E07000178"], "homes": [10, 20],
+                                "cost_gbp": [1.5e6, 2.25e6]})
+    return {"retrofit": retrofit, "chargers": chargers, "by_district": by_district}
+
+
+def _output(tmp_path: Path, fmt: str) -> Path:
+    return tmp_path / ("plan.gpkg" if fmt == "gpkg" else f"plan_{fmt}")
+
+
+def _assert_same(got: pd.DataFrame, expected: pd.DataFrame, fmt: str) -> None:
+    if not isinstance(expected, gpd.GeoDataFrame):
+        assert_frame_equal(got, expected)
+        return
+    if fmt == "geojson":  # 7 decimals of a degree (<= 0.6 cm), reprojected back: within 1 cm
+        gap = got.geometry.hausdorff_distance(expected.geometry)
+        assert ((gap < 0.01) | expected.geometry.isna()).all()
+        got = got.set_geometry(expected.geometry.to_numpy())
+    # floats compare with pandas' default rtol 1e-5 (shapefiles keep 15 decimals); geometries
+    # topologically (a shapefile turns rings clockwise, RFC 7946 anticlockwise)
+    assert_geodataframe_equal(got, expected)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_each_format_reads_back_the_same_layers(tmp_path, fmt):
+    layers = _layers()
+    path = export_plan(layers, _output(tmp_path, fmt), fmt=fmt)
+    back = read_plan(path)
+    assert list(back) == ["retrofit", "chargers", "by_district"]
+    for name, frame in layers.items():
+        _assert_same(back[name], frame, fmt)
+    assert back["retrofit"].geometry.iloc[0].geom_type == "Polygon"  # not promoted to Multi
+
+
+@pytest.mark.parametrize("fmt", ["shp", "gpkg", "parquet"])
+def test_plain_geopandas_reopens_spatial_files(tmp_path, fmt):
+    path = export_plan(_layers(), _output(tmp_path, fmt), fmt=fmt)
+    if fmt == "gpkg":
+        frame = gpd.read_file(path, layer="chargers")
+    elif fmt == "shp":
+        frame = gpd.read_file(path / "chargers.shp")
+    else:
+        frame = gpd.read_parquet(path / "chargers.parquet")
+    assert frame.crs.to_epsg() == 27700
+    column = "candida_id" if fmt == "shp" else "candidate_id"  # 10 characters in a DBF
+    assert frame[column].tolist() == ["chargers:s1", "chargers:s2"]
+    assert frame.geometry.iloc[0].coords[0] == (450_000.25, 206_000.5)
+
+
+def test_geojson_is_wgs84_and_matches_after_reprojection(tmp_path):
+    path = export_plan(_layers(), tmp_path / "gj", fmt="geojson")
+    raw = gpd.read_file(path / "chargers.geojson")
+    assert raw.crs.to_epsg() == 4326
+    expected = _layers()["chargers"].to_crs(4326)
+    # 7 decimals of a degree: within 0.5e-6 (check_less_precise)
+    assert_geodataframe_equal(raw[expected.columns], expected, check_less_precise=True,
+                              check_dtype=False)
+    assert '"type": "FeatureCollection"' in (path / "chargers.geojson").read_text()
+
+
+def test_csv_points_as_x_y_and_polygons_as_wkt(tmp_path):
+    path = export_plan(_layers(), tmp_path / "csv", fmt="csv")
+    points = pd.read_csv(path / "chargers.csv")
+    assert points[["x", "y"]].to_numpy().tolist() == [[450_000.25, 206_000.5],
+                                                       [451_000.0, 207_000.0]]
+    shapes = pd.read_csv(path / "retrofit.csv")
+    assert shapes["wkt"].iloc[0] == ("POLYGON ((450000 0, 450100 0, 450100 100, 450000 100, "
+                                     "450000 0))")
+    assert shapes["wkt"].isna().iloc[2]  # missing geometry is a blank cell
+    assert (path / "layers.csv").read_text().splitlines()[1:] == [
+        "retrofit,retrofit.csv,wkt,MultiPolygon|Polygon,EPSG:27700,3",
+        'chargers,chargers.csv,"x,y",Point,EPSG:27700,2',
+        "by_district,by_district.csv,,,,2",
+    ]
+
+
+def test_short_names_follow_the_documented_rule():
+    names = short_field_names(["tco2e_per_yr", "candidate_id", "rank", "peak_kw_added"])
+    # tco2e_per_yr (12): middle part "per" -> "p" gives tco2e_p_yr (10)
+    # candidate_id (12): no middle; longer end "candidate" cut twice -> candida_id
+    # peak_kw_added (13): middle "kw" -> "k" (12); ends: "added" -> "adde" (11); tie 4/4 -> last
+    assert names == {"tco2e_per_yr": "tco2e_p_yr", "candidate_id": "candida_id",
+                     "rank": "rank", "peak_kw_added": "peak_k_add"}
+
+
+def test_short_names_number_collisions_and_keep_names_that_fit():
+    # tco2e_per_yr shortens to tco2e_p_yr, already a column: it becomes tco2e_p + _1
+    # "Rank" and "rank" clash ignoring case (DBF): the second is numbered
+    names = short_field_names(["tco2e_per_yr", "tco2e_p_yr", "Rank", "rank", "2030", "a b"])
+    assert names == {"tco2e_per_yr": "tco2e_p_1", "tco2e_p_yr": "tco2e_p_yr", "Rank": "Rank",
+                     "rank": "rank_1", "2030": "f2030", "a b": "a_b"}
+    assert all(len(name) <= 10 for name in names.values())
+    assert short_field_names(["tco2e_per_yr", "tco2e_p_yr"]) == short_field_names(
+        ["tco2e_per_yr", "tco2e_p_yr"])
+
+
+def test_shapefile_names_map_back_through_the_sidecar(tmp_path):
+    frame = gpd.GeoDataFrame(
+        {"tco2e_per_yr": [1.0, 2.0], "tco2e_p_yr": [3.0, 4.0], "homes_to_target_2030": [5, 6],
+         "homes_to_target_2040": [7, 8]},
+        geometry=[Point(0, 0), Point(1, 1)], crs="EPSG:27700")
+    path = export_plan({"retrofit": frame}, tmp_path / "shp", fmt="shp")
+    assert list(pyogrio.read_info(path / "retrofit.shp")["fields"]) == [
+        "tco2e_p_1", "tco2e_p_yr", "h_t_t_2030", "h_t_t_2040"]
+    sidecar = pd.read_csv(path / "retrofit_fields.csv", keep_default_na=False)
+    assert sidecar[["short_name", "full_name", "dtype"]].to_numpy().tolist() == [
+        ["tco2e_p_1", "tco2e_per_yr", "float64"], ["tco2e_p_yr", "tco2e_p_yr", "float64"],
+        ["h_t_t_2030", "homes_to_target_2030", "int64"],
+        ["h_t_t_2040", "homes_to_target_2040", "int64"], ["", "geometry", "geometry"]]
+    assert_geodataframe_equal(read_plan(path)["retrofit"], frame)
+    assert (path / "retrofit.prj").read_text().startswith('PROJCS["British_National_Grid"')
+
+
+def test_shapefile_cuts_long_text_with_a_warning_and_records_it(tmp_path, caplog):
+    # 300 x "é" is 600 UTF-8 bytes: cut to 127 characters (254 bytes), never mid-character
+    frame = pd.DataFrame({"reason": ["é" * 300, "short"]})
+    with caplog.at_level(logging.WARNING, logger="geoplan"):
+        path = export_plan({"t": frame}, tmp_path / "shp", fmt="shp")
+    assert "1 values longer than 254 bytes were cut" in caplog.text
+    back = read_plan(path)["t"]
+    assert back["reason"].tolist() == ["é" * 127, "short"]
+    assert pd.read_csv(path / "t_fields.csv")["truncated"].tolist() == [1]
+
+
+def test_text_blanks_read_back_as_missing_or_empty(tmp_path):
+    frame = pd.DataFrame({"missing": ["a", None], "empty": ["a", ""]})
+    for fmt in ("shp", "csv"):
+        back = read_plan(export_plan({"t": frame}, tmp_path / fmt, fmt=fmt))["t"]
+        assert_frame_equal(back, frame)
+
+
+def test_shapefile_refuses_mixed_geometry_families(tmp_path):
+    frame = gpd.GeoDataFrame({"id": [1, 2]}, geometry=[Point(0, 0), _square(0)],
+                             crs="EPSG:27700")
+    with pytest.raises(LayerSchemaError, match=r"mixes Point, Polygon geometries.*gpkg"):
+        export_plan({"mixed": frame}, tmp_path / "shp", fmt="shp")
+    assert list(tmp_path.iterdir()) == []  # the failed export left nothing
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "csv", "shp", "geojson", "parquet"])
+def test_byte_identical_reruns(tmp_path, fmt):
+    digests = []
+    for run in ("a", "b"):
+        path = export_plan(_layers(), tmp_path / run / _output(tmp_path, fmt).name, fmt=fmt)
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        digests.append([(f.name, hashlib.sha256(f.read_bytes()).hexdigest()) for f in files])
+    assert digests[0] == digests[1]
+
+
+def test_refuses_to_overwrite_then_replaces(tmp_path):
+    for fmt in ("gpkg", "csv"):
+        path = export_plan(_layers(), _output(tmp_path, fmt), fmt=fmt)
+        with pytest.raises(OutputExistsError, match="already exists; pass --overwrite"):
+            export_plan({"only": _layers()["by_district"]}, path, fmt=fmt)
+        assert list(read_plan(path)) == ["retrofit", "chargers", "by_district"]
+        export_plan({"only": _layers()["by_district"]}, path, fmt=fmt, overwrite=True)
+        assert list(read_plan(path)) == ["only"]
+
+
+def test_overwrite_never_replaces_a_folder_that_is_not_an_export(tmp_path):
+    mine = tmp_path / "documents"
+    mine.mkdir()
+    (mine / "thesis.docx").write_text("precious")
+    with pytest.raises(OutputExistsError, match=r"has no layers.csv"):
+        export_plan(_layers(), mine, fmt="shp", overwrite=True)
+    assert (mine / "thesis.docx").read_text() == "precious"
+
+
+def test_failure_midway_leaves_no_folder(tmp_path):
+    layers = {"fine": _layers()["chargers"],
+              "bad": gpd.GeoDataFrame({"id": [1]}, geometry=[Point(0, 0)])}  # no CRS
+    with pytest.raises(ValueError, match="has no CRS"):
+        export_plan(layers, tmp_path / "gj", fmt="geojson")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_arguments_are_named(tmp_path):
+    with pytest.raises(LayerSchemaError, match="unknown export format 'kml'; choose one of gpkg"):
+        export_plan(_layers(), tmp_path / "x", fmt="kml")
+    with pytest.raises(LayerSchemaError, match=r"needs a .gpkg file name"):
+        export_plan(_layers(), tmp_path / "plan.sqlite", fmt="gpkg")
+    with pytest.raises(LayerSchemaError, match="layer 'x' is a str"):
+        export_plan({"x": "not a table"}, tmp_path / "p.gpkg")  # type: ignore[dict-item]
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(SourceFormatError, match=r"nor a folder with layers\.csv"):
+        read_plan(tmp_path / "folder")
+    (tmp_path / "plan.csv").write_text("a\n1\n")
+    with pytest.raises(SourceFormatError, match=r"plan\.csv is neither a \.gpkg file"):
+        read_plan(tmp_path / "plan.csv")
+
+
+def test_cli_exports_a_plan_gpkg_to_every_format(tmp_path):
+    plan = export_plan(_layers(), tmp_path / "plan.gpkg")
+    runner = CliRunner()
+    for fmt in ("shp", "geojson", "parquet", "csv"):
+        result = runner.invoke(cli, ["export", str(plan), "--format", fmt])
+        assert result.exit_code == 0, result.output
+        assert f"wrote {tmp_path / f'plan_{fmt}'} ({fmt}; retrofit: 3 rows" in result.output
+        back = read_plan(tmp_path / f"plan_{fmt}")
+        for name, frame in _layers().items():
+            _assert_same(back[name], frame, fmt)
+    shp = gpd.read_file(tmp_path / "plan_shp" / "retrofit.shp")
+    assert "tco2e_p_yr" in shp.columns
+    result = runner.invoke(cli, ["export", str(tmp_path / "plan_csv"), "--format", "gpkg",
+                                 "-o", str(tmp_path / "again.gpkg")])
+    assert result.exit_code == 0, result.output
+    _assert_same(gpd.read_file(tmp_path / "again.gpkg", layer="chargers"),
+                 _layers()["chargers"], "gpkg")
+
+
+def test_cli_refuses_to_overwrite_and_names_the_fix(tmp_path):
+    plan = export_plan(_layers(), tmp_path / "plan.gpkg")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["export", str(plan), "--format", "shp"]).exit_code == 0
+    result = runner.invoke(cli, ["export", str(plan), "--format", "shp"])
+    assert result.exit_code == 2
+    assert "plan_shp already exists; pass --overwrite" in result.output
+    result = runner.invoke(cli, ["export", str(plan), "--format", "shp", "--overwrite"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["export", str(plan), "--format", "gpkg"])
+    assert result.exit_code == 2
+    assert "is the plan itself; give -o" in result.output
+    result = runner.invoke(cli, ["export", str(plan), "--format", "kml"])
+    assert result.exit_code == 2
+    assert "'kml' is not one of 'gpkg', 'shp'" in result.output
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_solved_plan_and_an_empty_layer_round_trip(tmp_path, fmt):
+    candidates = gpd.GeoDataFrame(
+        {"candidate_id": ["c0", "c1", "c2"], "workstream": "chargers",
+         "cost_gbp": [9.0, 4.0, 6.0], "tco2e_per_yr": [12.0, 7.0, 8.0]},
+        geometry=[Point(450_000, 206_000), Point(450_100, 206_000), Point(450_200, 206_000)],
+        crs="EPSG:27700")
+    # budget 10: c1 + c2 (cost 10, 15 tCO2e/yr) beat c0 (cost 9, 12)
+    plan = PlanningProblem(candidates, MaximiseBenefit({"tco2e_per_yr": 1.0}),
+                           [Budget(10.0)], periods=(2030,), horizon=2050).solve()
+    table = plan.to_geodataframe()  # carries the CRS in attrs, which parquet must not choke on
+    layers = {"chargers": table, "retrofit": table.iloc[:0]}
+    back = read_plan(export_plan(layers, _output(tmp_path, fmt), fmt=fmt))
+    assert back["chargers"]["selected"].tolist() == [False, True, True]
+    _assert_same(back["chargers"], table, fmt)
+    assert back["retrofit"].empty
+    assert list(back["retrofit"].columns) == list(table.columns)

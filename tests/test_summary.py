@@ -1,0 +1,135 @@
+"""summary.json / summary.md and rankings.csv from hand-made plans."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geoplan.errors import LayerSchemaError, OutputExistsError
+from geoplan.outputs.summary import (
+    RANKING_COLUMNS,
+    json_ready,
+    rankings_csv,
+    summary_markdown,
+    write_rankings,
+    write_summary,
+)
+
+
+def _summary() -> dict:
+    return {
+        "scenario": {"name": "joint <plan>", "description": "Sample county, all workstreams",
+                     "mode": "joint", "years": [2030, 2040]},
+        "kpis": {"tco2e_per_yr": np.float64(1234.5678), "cost_gbp": 2_500_000.0,
+                 "homes": np.int64(410)},
+        "by_district": [{"district_id": "E07000178", "district_name": "Oxford | City",
+                         "tco2e_per_yr": 1000.0},
+                        {"district_id": "E07000177", "district_name": "Cherwell",
+                         "tco2e_per_yr": 234.5678}],
+        "by_year": [{"year": 2030, "cost_gbp": 1e6}, {"year": 2040, "cost_gbp": 1.5e6}],
+        "finance": {"npv_gbp": -125000.4, "discount_rate": 0.035,
+                    "by_workstream": [{"workstream": "retrofit", "npv_gbp": -125000.4}]},
+        "solver": {"joint": {"status": "feasible", "objective": 10.0, "bound": 10.5,
+                             "gap": 0.05, "time_s": 1.234}},
+        "assumptions": {"carbon_factors": {"file": "carbon_factors.csv", "sha256": "ab" * 32,
+                                           "overrides": [{"where": {"fuel": "mains_gas"},
+                                                          "values": {"kgco2e_per_kwh": 0.2}}],
+                                           "sources": ["DESNZ GHG conversion factors 2024"]}},
+        "warnings": ["12 homes could not be located"],
+    }
+
+
+def test_json_is_sorted_stable_and_plain(tmp_path):
+    json_path, md_path = write_summary(_summary(), tmp_path / "a")
+    again, _ = write_summary(_summary(), tmp_path / "b")
+    assert json_path.read_bytes() == again.read_bytes()
+    assert md_path.read_bytes() == (tmp_path / "b" / "summary.md").read_bytes()
+    data = json.loads(json_path.read_text())
+    assert list(data) == sorted(data)
+    assert data["kpis"] == {"cost_gbp": 2500000.0, "homes": 410, "tco2e_per_yr": 1234.5678}
+    assert data["by_district"][1]["tco2e_per_yr"] == 234.5678  # order of rows kept
+
+
+def test_floats_rounded_to_nine_significant_digits_and_nan_to_null():
+    # 0.1 + 0.2 = 0.30000000000000004 in binary: the summary shows 0.3 whatever the sum order
+    assert json_ready({"a": 0.1 + 0.2, "b": float("nan"), "c": pd.NA, "d": (1, 2)}) == {
+        "a": 0.3, "b": None, "c": None, "d": [1, 2]}
+
+
+def test_markdown_has_every_section_with_tables(tmp_path):
+    _, md_path = write_summary(_summary(), tmp_path)
+    text = md_path.read_text()
+    assert text.startswith("# Plan summary: joint &lt;plan&gt;\n")
+    for heading in ("## Headline figures", "## By district", "## By milestone year",
+                    "## Finance", "## Solver", "## Assumptions used", "## Warnings"):
+        assert heading in text
+    assert "| Carbon saved or sequestered (tCO2e/yr) | 1,234.57 |" in text
+    assert "| E07000178 | Oxford \\| City | 1,000 |" in text  # a pipe cannot break the table
+    assert "| 2030 | 1,000,000 |" in text  # years are not written 2,030
+    assert "| joint | feasible | 10 | 10.5 | 5.00% | 1.234 |" in text
+    assert "| carbon\\_factors | carbon\\_factors.csv | abababababab | 1 |" in text
+    assert "source DESNZ GHG conversion factors 2024" in text
+    assert "- 12 homes could not be located" in text
+
+
+def test_markdown_escapes_html_from_data():
+    text = summary_markdown({"scenario": {"name": "x"},
+                             "by_district": [{"district_name": "<img src=x onerror=alert(1)>"}]})
+    assert "<img" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+
+
+def test_unknown_summary_keys_and_wrong_shapes_are_refused(tmp_path):
+    with pytest.raises(LayerSchemaError, match=r"summary keys \['kpi'\] are not known"):
+        write_summary({"kpi": {}}, tmp_path)
+    with pytest.raises(LayerSchemaError, match=r"summary\['by_year'\] must be a list"):
+        write_summary({"by_year": {"2030": 1}}, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_summary_refuses_to_overwrite(tmp_path):
+    write_summary(_summary(), tmp_path)
+    with pytest.raises(OutputExistsError, match=r"summary\.json already exists"):
+        write_summary({"scenario": {"name": "other"}}, tmp_path)
+    assert json.loads((tmp_path / "summary.json").read_text())["scenario"]["mode"] == "joint"
+
+
+def _plan(workstream: str, ids: list[str], ranks: list[int], selected: list[bool]):
+    return pd.DataFrame({"candidate_id": ids, "workstream": workstream, "rank": ranks,
+                         "selected": selected, "period": [2030.0 if s else np.nan
+                                                          for s in selected],
+                         "cost_gbp": [1.0] * len(ids), "tco2e_per_yr": [2.0] * len(ids),
+                         "score": [0.5] * len(ids), "reason": ["r"] * len(ids),
+                         "geometry": [None] * len(ids), "extra": [9] * len(ids)})
+
+
+def test_rankings_sorted_by_workstream_then_rank():
+    plans = {"retrofit": _plan("retrofit", ["r:b", "r:a"], [2, 1], [False, True]),
+             "chargers": _plan("chargers", ["c:x"], [1], [True]).drop(columns="workstream")}
+    table = rankings_csv(plans)
+    assert list(table.columns) == list(RANKING_COLUMNS)
+    assert table[["workstream", "rank", "candidate_id"]].to_numpy().tolist() == [
+        ["chargers", 1, "c:x"], ["retrofit", 1, "r:a"], ["retrofit", 2, "r:b"]]
+    assert table["label"].isna().all()  # missing optional column left blank
+    assert table["period"].tolist() == [2030, 2030, pd.NA]
+
+
+def test_joint_plan_takes_workstreams_from_its_table(tmp_path):
+    joint = pd.concat([_plan("retrofit", ["r:a"], [2], [True]),
+                       _plan("chargers", ["c:x"], [1], [True])])
+    path = write_rankings({"joint": joint}, tmp_path / "rankings.csv")
+    again = write_rankings({"joint": joint}, tmp_path / "again.csv")
+    assert path.read_bytes() == again.read_bytes()
+    assert path.read_text().splitlines() == [
+        "workstream,rank,candidate_id,label,selected,period,cost_gbp,tco2e_per_yr,score,reason",
+        "chargers,1,c:x,,True,2030,1.0,2.0,0.5,r",
+        "retrofit,2,r:a,,True,2030,1.0,2.0,0.5,r",
+    ]
+
+
+def test_rankings_need_rank_and_selection():
+    with pytest.raises(LayerSchemaError, match=r"plan 'retrofit' has no column\(s\) \['rank'\]"):
+        rankings_csv({"retrofit": pd.DataFrame({"candidate_id": ["a"], "selected": [True]})})
