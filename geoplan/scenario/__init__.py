@@ -1,0 +1,50 @@
+"""Scenario files: YAML validated into models, with ``extends:``, line numbers and a schema.
+
+Typical use::
+
+    from geoplan.scenario import load_scenario
+
+    scenario = load_scenario("scenarios/joint.yaml")   # ScenarioError lists every problem
+    scenario.plan.years, scenario.workstreams.enabled()
+    scenario.workstreams.chargers.settings()           # keyword arguments of ChargerSettings
+    scenario.resolved()                                # JSON-able, for the run manifest
+"""
+
+from geoplan.scenario.loader import load_scenario, scenario_json_schema
+from geoplan.scenario.models import (
+    WORKSTREAMS,
+    AssumptionsSection,
+    ChargersSection,
+    FinanceSection,
+    GridSection,
+    InputsSection,
+    LaepSection,
+    OutputsSection,
+    PlanSection,
+    RetrofitSection,
+    Scenario,
+    SequestrationSection,
+    SolverSection,
+    WorkstreamsSection,
+)
+from geoplan.scenario.tables import known_tables
+
+__all__ = [
+    "WORKSTREAMS",
+    "AssumptionsSection",
+    "ChargersSection",
+    "FinanceSection",
+    "GridSection",
+    "InputsSection",
+    "LaepSection",
+    "OutputsSection",
+    "PlanSection",
+    "RetrofitSection",
+    "Scenario",
+    "SequestrationSection",
+    "SolverSection",
+    "WorkstreamsSection",
+    "known_tables",
+    "load_scenario",
+    "scenario_json_schema",
+]

@@ -1,0 +1,428 @@
+"""The scenario file as validated models: every key, its type, its range and its default.
+
+This module is the one place where scenario defaults live. Each section of the YAML file is a
+pydantic model that rejects unknown keys (``extra="forbid"``), so a typo fails loudly instead
+of being ignored. Paths are resolved relative to the scenario file that sets them by the
+loader (:mod:`geoplan.scenario.loader`) and must exist when the scenario is loaded.
+
+Examples
+--------
+>>> section = ChargersSection(walk_distance_m=300)
+>>> section.settings()["walk_distance_m"], section.enabled
+(300.0, True)
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from geoplan.optimise.solvers import OPTIMALITY_GAP, SOLVERS
+from geoplan.optimise.strategy import STRATEGIES
+from geoplan.sample.build import SCALES
+from geoplan.schemas import EPC_BANDS, LEVELS, SEASONS
+from geoplan.sources import FORMATS
+from geoplan.sources.epc import TENURES
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "FIRST_YEAR",
+    "LAST_YEAR",
+    "PATHWAYS",
+    "WORKSTREAMS",
+    "AssumptionsSection",
+    "ChargersSection",
+    "FinanceSection",
+    "GridSection",
+    "InputsSection",
+    "LaepSection",
+    "OutputsSection",
+    "OverrideSection",
+    "PlanSection",
+    "ReinforcementSection",
+    "RetrofitSection",
+    "Scenario",
+    "SequestrationSection",
+    "SolverSection",
+    "WorkstreamsSection",
+]
+
+FIRST_YEAR, LAST_YEAR = 2020, 2100
+WORKSTREAMS = ("retrofit", "laep", "chargers", "sequestration")
+PATHWAYS = ("heat_pump", "heat_network", "fabric_first", "rooftop_pv", "do_nothing")
+EXPORT_FORMATS = ("gpkg", "shp", "geojson", "parquet", "csv")
+CHARGER_KW = (7, 22, 50, 150)
+_COMMON_WEIGHTS = ("tco2e_per_yr", "saving_gbp_per_yr", "cost_gbp", "peak_kw_added")
+
+
+class Relative:
+    """Marker: a path resolved relative to the scenario file that sets it."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+
+def _existing(kind: str) -> Any:
+    def check(path: Path) -> Path:
+        ok = {"file": path.is_file, "folder": path.is_dir, "any": path.exists}[kind]()
+        if not ok:
+            noun = {"file": "file", "folder": "folder", "any": "file or folder"}[kind]
+            raise ValueError(f"no such {noun}: {path} (a relative path is read from the "
+                             "folder of the scenario file that gives it)")
+        return path
+    return AfterValidator(check)
+
+
+InputFile = Annotated[Path, Relative("file"), _existing("file")]
+InputFolder = Annotated[Path, Relative("folder"), _existing("folder")]
+InputLayer = Annotated[Path, Relative("any"), _existing("any")]
+Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR)]
+Gbp = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Share = Annotated[float, Field(ge=0, le=1)]
+Weight = Annotated[float, Field(allow_inf_nan=False)]
+Workstream = Literal[WORKSTREAMS]  # type: ignore[valid-type]
+
+
+def _at(key: str, message: str) -> ValueError:
+    """Make an error the loader reports at ``key`` inside the section being validated."""
+    return ValueError(f"@{key}: {message}")
+
+
+def _unique(values: list[Any], key: str) -> None:
+    repeated = sorted({str(v) for v in values if values.count(v) > 1})
+    if repeated:
+        raise _at(key, f"lists {', '.join(repeated)} more than once")
+
+
+class Section(BaseModel):
+    """Base of every section: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InputsSection(Section):
+    """Where the layers come from: the embedded sample, a folder, or one path per layer."""
+
+    sample: Literal[tuple(SCALES)] | None = Field(  # type: ignore[valid-type]
+        None, description="Build the synthetic sample county at this scale first.")
+    seed: int | None = Field(None, ge=0, description="Sample seed (None: the default).")
+    folder: InputFolder | None = Field(
+        None, description="A folder in the layout `geoplan sample` writes.")
+    zones: InputLayer | None = None
+    districts: InputLayer | None = None
+    grid: InputLayer | None = None
+    grid_format: Literal[("auto", *FORMATS)] = "auto"  # type: ignore[valid-type]
+    within: str | None = Field(None, description="District or DNO area to keep.")
+    epc: InputLayer | None = None
+    postcodes: InputLayer | None = None
+    uprn: InputLayer | None = None
+    chargers: InputLayer | None = None
+    vehicles: InputLayer | None = None
+    households: InputLayer | None = None
+    car_parks: InputLayer | None = None
+    roads: InputLayer | None = None
+    land_cover: InputLayer | None = None
+    exclusions: dict[str, InputLayer] = Field(default_factory=dict)
+    emissions: InputLayer | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> InputsSection:
+        layers = [k for k in self.layer_keys() if getattr(self, k)]
+        given = [k for k, v in (("sample", self.sample), ("folder", self.folder)) if v]
+        if layers:
+            given.append("layer paths")
+        if len(given) > 1:
+            raise ValueError(f"give one of sample, folder or layer paths, not {given} (to "
+                             "replace a base scenario's sample, set sample: null)")
+        if not given:
+            raise ValueError("give sample: small, folder: DIR, or zones: and grid: paths")
+        if layers:
+            missing = [k for k in ("zones", "grid") if not getattr(self, k)]
+            if missing:
+                raise _at(missing[0], "is required with layer paths (zones and grid at least)")
+        return self
+
+    @classmethod
+    def layer_keys(cls) -> tuple[str, ...]:
+        """Keys that name layer files (the fields of ``geoplan.prepare.LayerInputs``)."""
+        return tuple(k for k in cls.model_fields
+                     if k not in ("sample", "seed", "folder", "grid_format", "within"))
+
+
+class ReinforcementSection(Section):
+    """Buying grid reinforcement at a primary as an option in the plan."""
+
+    enabled: bool = False
+    cost_gbp_per_mva: Gbp | None = Field(None, description="None: the assumption table.")
+    earliest_year: Year | None = Field(None, description="First year reinforcement is ready.")
+
+
+class GridSection(Section):
+    """Which published headroom figures constrain the plan."""
+
+    scenario: str = Field("minimum", min_length=1,
+                          description="Headroom scenario in the grid file (e.g. minimum, CT, "
+                                      "LW, ST, SP for SSEN reports).")
+    season: Literal[SEASONS] = "winter"  # type: ignore[valid-type]
+    level: Literal[LEVELS] = "primary"  # type: ignore[valid-type]
+    reinforcement: ReinforcementSection = Field(default_factory=ReinforcementSection)
+
+
+class PlanSection(Section):
+    """How the plan is solved: jointly or per workstream, when and with what money."""
+
+    mode: Literal["joint", "separate"] = "joint"
+    years: list[Year] = Field(default_factory=lambda: [2025, 2030, 2040, 2050], min_length=1,
+                              description="Milestone years, ascending.")
+    horizon: Year = 2050
+    budget_gbp: Gbp | None = Field(None, description="Total capex budget (None: no limit).")
+    budgets: dict[Workstream, Gbp] = Field(default_factory=dict,
+                                           description="Budget per workstream.")
+    district_minimum_share: Share | None = Field(
+        None, description="Least share of the spend (or benefit) each district receives.")
+    weights: dict[Workstream, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
+        default_factory=dict, description="Joint mode: weight of each workstream's objective "
+                                          "(default 1 each).")
+
+    @field_validator("years")
+    @classmethod
+    def _ascending(cls, years: list[int]) -> list[int]:
+        if any(b <= a for a, b in pairwise(years)):
+            raise ValueError(f"must be strictly ascending (got {years})")
+        return years
+
+    @field_validator("horizon")
+    @classmethod
+    def _after_years(cls, horizon: int, info: ValidationInfo) -> int:
+        years = info.data.get("years")
+        if years and horizon < years[-1]:
+            raise ValueError(f"must be >= the last milestone year {years[-1]} (got {horizon})")
+        return horizon
+
+
+class WorkstreamSection(Section):
+    """Fields every workstream section has."""
+
+    enabled: bool = True
+    budget_gbp: Gbp | None = Field(None, description="Budget for this workstream alone.")
+
+    def settings(self) -> dict[str, Any]:
+        """Return the workstream's Settings fields (everything but ``enabled``), as plain values."""
+        data = self.model_dump(exclude={"enabled"})
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+
+
+class RetrofitSection(WorkstreamSection):
+    """Buildings retrofit (``RetrofitSettings``)."""
+
+    target_band: Literal[EPC_BANDS] = "C"  # type: ignore[valid-type]
+    unit: Literal["zone", "home"] = "zone"
+    min_homes: int = Field(1, ge=0, description="Zone options helping fewer homes are dropped.")
+    weights: dict[Literal[(*_COMMON_WEIGHTS, "homes", "homes_to_target",  # type: ignore[misc]
+                           "fuel_poor_homes")], Weight] = Field(
+        default_factory=lambda: {"tco2e_per_yr": 1.0})
+    heat_pump_ready: bool = True
+    fuel_poverty_sap_below: float = Field(55.0, ge=0, le=150,
+                                          description="SAP score below which a home is "
+                                                      "likely fuel poor (proxy).")
+    year: Year = 2030
+    fuel_poverty_tenures: list[Literal[TENURES]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["private rented", "social rented"],
+        description="Tenures counted as the low-income proxy when no IMD column is given.")
+    fuel_poverty_imd_column: str = Field("imd_decile", min_length=1)
+    fuel_poverty_imd_max: int = Field(3, ge=1, le=10,
+                                      description="IMD deciles up to this one count as deprived.")
+    trajectory_years: list[Year] = Field(default_factory=lambda: [2025, 2030, 2040, 2050],
+                                         min_length=1)
+    ready_max_kwh_per_m2: float | None = Field(
+        None, gt=0, allow_inf_nan=False,
+        description="Heat-pump-ready heat demand intensity (None: heat_pathways.csv).")
+
+
+class LaepSection(WorkstreamSection):
+    """Local area energy planning pathways per zone (``LaepSettings``)."""
+
+    heat_network_min_density_gwh_per_km2: float | None = Field(
+        None, ge=0, allow_inf_nan=False,
+        description="Heat demand density a zone needs for the heat network pathway "
+                    "(None: heat_pathways.csv).")
+    pathways: list[Literal[PATHWAYS]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(PATHWAYS), min_length=1)
+    weights: dict[Literal[(*_COMMON_WEIGHTS, "homes",  # type: ignore[misc]
+                           "heat_mwh_per_yr")], Weight] = Field(
+        default_factory=lambda: {"tco2e_per_yr": 1.0})
+    year: Year = 2030
+    target_band: Literal[EPC_BANDS] = "C"  # type: ignore[valid-type]
+    trajectory_years: list[Year] = Field(default_factory=lambda: [2025, 2030, 2040, 2050],
+                                         min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> LaepSection:
+        _unique(self.pathways, "pathways")
+        return self
+
+
+class ChargersSection(WorkstreamSection):
+    """EV charger sites (``ChargerSettings``)."""
+
+    walk_distance_m: float = Field(400.0, gt=0, allow_inf_nan=False)
+    use_roads: bool = True
+    charger_kw: list[Literal[CHARGER_KW]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: [7, 22, 50], min_length=1)
+    ev_year: Year = 2030
+    coverage_floor_share: Share | dict[str, Share] | None = Field(
+        None, description="Least share of each district's demand covered (one share, or "
+                          "district id -> share).")
+    locked_in: list[str] = Field(default_factory=list, description="Site ids already funded.")
+    coverage_weight: float = Field(1.0, ge=0, allow_inf_nan=False)
+    capacitated: bool = True
+    site_sizes: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=lambda: [2, 4, 8, 16], min_length=1,
+        description="Numbers of chargers offered per site and class.")
+    demand_cell_m: float | None = Field(
+        100.0, gt=0, allow_inf_nan=False,
+        description="Gather home demand points per square cell of this side (None: per home).")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ChargersSection:
+        _unique(self.charger_kw, "charger_kw")
+        _unique(self.locked_in, "locked_in")
+        _unique(self.site_sizes, "site_sizes")
+        return self
+
+
+class SequestrationSection(WorkstreamSection):
+    """Land for sequestration (``SequestrationSettings``)."""
+
+    mode: Literal["maximise", "offset"] = "maximise"
+    offset_share: Share | None = Field(
+        None, description="Share of district residual emissions to offset (mode offset).")
+    compactness_bonus_per_m: float = Field(0.0, ge=0, allow_inf_nan=False)
+    land_uses: list[str] | None = Field(None, description="None: every land use.")
+    min_area_ha: float = Field(1.0, ge=0, allow_inf_nan=False)
+    emissions_year: Year | None = Field(
+        None, description="Year of the residual emissions (None: each district's latest).")
+
+    @model_validator(mode="after")
+    def _offset_needs_share(self) -> SequestrationSection:
+        if self.mode == "offset" and self.offset_share is None:
+            raise _at("offset_share", "is required when mode is offset (e.g. 0.5)")
+        return self
+
+
+class WorkstreamsSection(Section):
+    """The four phase-1 workstreams; at least one must be enabled."""
+
+    retrofit: RetrofitSection = Field(default_factory=RetrofitSection)
+    laep: LaepSection = Field(default_factory=LaepSection)
+    chargers: ChargersSection = Field(default_factory=ChargersSection)
+    sequestration: SequestrationSection = Field(default_factory=SequestrationSection)
+
+    @model_validator(mode="after")
+    def _any_enabled(self) -> WorkstreamsSection:
+        if not self.enabled():
+            raise ValueError("no workstream is enabled; set enabled: true on at least one")
+        return self
+
+    def enabled(self) -> tuple[str, ...]:
+        """Names of the enabled workstreams, in the fixed order retrofit, laep, chargers, ..."""
+        return tuple(name for name in WORKSTREAMS if getattr(self, name).enabled)
+
+
+class FinanceSection(Section):
+    """Overrides of the finance assumption table (None: the table's value)."""
+
+    discount_rate: Share | None = None
+    appraisal_years: int | None = Field(None, gt=0, le=200)
+
+
+class SolverSection(Section):
+    """Solver choice and limits (always reported with the plan)."""
+
+    solver: Literal[SOLVERS] = "highs"  # type: ignore[valid-type]
+    time_limit_s: float = Field(60.0, gt=0, allow_inf_nan=False)
+    gap: float = Field(OPTIMALITY_GAP, ge=0, lt=1)
+    strategy: Literal[STRATEGIES] = "auto"  # type: ignore[valid-type]
+
+
+class OverrideSection(Section):
+    """One changed assumption: which rows of which table, new values, and why."""
+
+    table: str = Field(min_length=1)
+    where: dict[str, str | int | float] = Field(min_length=1,
+                                                description="Key column -> value.")
+    values: dict[str, float] = Field(min_length=1, description="Numeric column -> value.")
+    source: str = Field(min_length=1, description="Public source of the new values.")
+
+
+class AssumptionsSection(Section):
+    """Replacement tables and single-value overrides."""
+
+    tables: dict[str, InputFile] = Field(default_factory=dict,
+                                         description="Table name -> replacement CSV.")
+    set: list[OverrideSection] = Field(default_factory=list)
+
+
+class OutputsSection(Section):
+    """What a run writes."""
+
+    map: bool = True
+    static_map: bool = True
+    formats: list[Literal[EXPORT_FORMATS]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["gpkg"], min_length=1)
+    offline_map: bool = False
+
+
+class Scenario(Section):
+    """A whole scenario: load it with :func:`geoplan.scenario.load_scenario`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="geoplan scenario")
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    extends: str | None = Field(None, description="Base scenario, relative to this file.")
+    inputs: InputsSection
+    grid: GridSection = Field(default_factory=GridSection)
+    plan: PlanSection = Field(default_factory=PlanSection)
+    workstreams: WorkstreamsSection = Field(default_factory=WorkstreamsSection)
+    finance: FinanceSection = Field(default_factory=FinanceSection)
+    solver: SolverSection = Field(default_factory=SolverSection)
+    assumptions: AssumptionsSection = Field(default_factory=AssumptionsSection)
+    outputs: OutputsSection = Field(default_factory=OutputsSection)
+
+    _files: tuple[Path, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="after")
+    def _one_budget_each(self) -> Scenario:
+        for name, amount in self.plan.budgets.items():
+            if getattr(self.workstreams, name).budget_gbp is not None:
+                raise ValueError(f"the {name} budget is set twice (plan.budgets.{name} = "
+                                 f"{amount:g} and workstreams.{name}.budget_gbp); keep one")
+        return self
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Scenario files read, the loaded one first, then its bases."""
+        return self._files
+
+    def resolved(self) -> dict[str, Any]:
+        """Return the scenario as resolved (defaults filled, paths absolute), JSON-able.
+
+        For run manifests. Keys keep the model's order, so the same scenario always gives
+        the same dict.
+        """
+        data = self.model_dump(mode="json")
+        data["files"] = [str(p) for p in self._files]
+        return data
