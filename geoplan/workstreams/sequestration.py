@@ -1,0 +1,377 @@
+r"""Sequestration land: which parcels to plant or restore, and the insetting credit it earns.
+
+**Candidates** (:func:`sequestration_candidates`): one per land parcel of the ``land`` layer
+whose land use offers sequestration (``land_use`` column, else the parcel's ``land_class``
+name or ``lcm_code`` through ``land_cover_classes.csv``), optionally limited to
+``settings.land_uses`` and to parcels of at least ``settings.min_area_ha``. The numbers are
+recomputed from ``sequestration.csv`` so that a scenario's table changes them:
+
+* ``seq_gross_tco2e_per_yr = seq_tco2e_per_ha_yr x area_ha``;
+* ``tco2e_per_yr = sequestered_tco2e_per_yr = gross x (1 - buffer_share)`` (net of the
+  permanence buffer);
+* ``cost_gbp = cost_gbp_per_ha x area_ha``; ``lifetime_years`` from the table;
+* ``peak_kw_added = 0``, ``saving_gbp_per_yr = 0``; ``group_id`` is the candidate's own id.
+
+**Model** (:func:`sequestration_model`), two modes:
+
+``"maximise"``
+    :math:`\max \sum_j q_j s_j` (tCO2e/yr, column ``sequestered_tco2e_per_yr``, not
+    normalised, so it adds up with other tCO2e terms) under the workstream budget.
+``"offset"``
+    :math:`\min \sum_j c_j s_j` subject to :math:`\sum_{j \in d} q_j s_j \ge \alpha E_d` for
+    each district :math:`d` with residual emissions :math:`E_d` (latest year of the emissions
+    table) and ``offset_share`` :math:`\alpha` (a
+    :class:`~geoplan.optimise.constraints.DistrictMinimum` with amounts).
+
+With ``compactness_bonus_per_m`` > 0 a :class:`~geoplan.optimise.objectives.Compactness` term
+rewards each metre of boundary shared by two chosen parcels (in tCO2e/yr per metre when
+maximising, as a discount in pounds per metre when minimising).
+
+**Insetting** (:func:`insetting_credit`): per district, the chosen parcels' net tCO2e/yr
+set against the district's residual emissions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoplan.assumptions import AssumptionTable, read_assumptions
+from geoplan.emissions import latest_emissions
+from geoplan.errors import (
+    InfeasibleError,
+    LayerSchemaError,
+    Problems,
+    ScenarioError,
+    SourceFormatError,
+)
+from geoplan.land import NO_LAND_USE, read_land_classes
+from geoplan.optimise.constraints import Budget, DistrictMinimum
+from geoplan.optimise.objectives import Compactness, MaximiseBenefit, MinimiseCost
+from geoplan.optimise.spatial import neighbour_pairs
+from geoplan.schemas import CANDIDATES, CRS
+from geoplan.workstreams.parts import ModelParts
+
+__all__ = [
+    "MODES",
+    "SEQUESTRATION_RATES",
+    "SequestrationSettings",
+    "insetting_credit",
+    "offset_targets",
+    "read_sequestration_rates",
+    "sequestration_candidates",
+    "sequestration_model",
+]
+
+logger = logging.getLogger(__name__)
+
+MODES = ("maximise", "offset")
+"""Ways of choosing parcels (module docstring)."""
+
+SEQUESTRATION_RATES = AssumptionTable(
+    "sequestration", key=("land_use",),
+    numbers={"seq_tco2e_per_ha_yr": 0.0, "cost_gbp_per_ha": 0.0, "buffer_share": 0.0,
+             "lifetime_years": 1.0},
+    text=("note",),
+)
+"""``sequestration.csv`` as this workstream reads it (with ``lifetime_years``)."""
+
+WORKSTREAM = "sequestration"
+SEQUESTERED = "sequestered_tco2e_per_yr"
+
+
+@dataclass(frozen=True)
+class SequestrationSettings:
+    """Settings of the sequestration workstream.
+
+    Parameters
+    ----------
+    mode : {"maximise", "offset"}
+        Most tCO2e/yr under the budget, or least cost to offset a share of each district's
+        residual emissions.
+    offset_share : float, optional
+        Share of each district's residual emissions to offset (needed in ``"offset"`` mode).
+    compactness_bonus_per_m : float
+        Objective value of one metre of boundary shared by two chosen parcels.
+    budget_gbp : float, optional
+        Workstream budget.
+    land_uses : tuple of str, optional
+        Land uses offered (default: every one with a rate).
+    min_area_ha : float
+        Smallest parcel offered.
+    emissions_year : int, optional
+        Year of the residual emissions (default: each district's latest).
+    """
+
+    mode: str = "maximise"
+    offset_share: float | None = None
+    compactness_bonus_per_m: float = 0.0
+    budget_gbp: float | None = None
+    land_uses: tuple[str, ...] | None = None
+    min_area_ha: float = 1.0
+    emissions_year: int | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.mode not in MODES:
+            problems.append(f"mode={self.mode!r} is not one of {list(MODES)}")
+        if self.mode == "offset" and self.offset_share is None:
+            problems.append("mode 'offset' needs offset_share (e.g. 0.05)")
+        if self.offset_share is not None and not 0 <= self.offset_share <= 1:
+            problems.append(f"offset_share={self.offset_share!r} must be between 0 and 1")
+        if not self.compactness_bonus_per_m >= 0:
+            problems.append(f"compactness_bonus_per_m={self.compactness_bonus_per_m!r} must "
+                            "be >= 0")
+        if self.budget_gbp is not None and not self.budget_gbp >= 0:
+            problems.append(f"budget_gbp={self.budget_gbp!r} must be >= 0 or None")
+        if not self.min_area_ha >= 0:
+            problems.append(f"min_area_ha={self.min_area_ha!r} must be >= 0")
+        if problems:
+            raise ScenarioError("sequestration settings: " + "; ".join(problems))
+
+
+def read_sequestration_rates(path: str | Path | None = None) -> pd.DataFrame:
+    """Read ``sequestration.csv`` with lifetimes, checking buffer shares are at most 1.
+
+    Raises
+    ------
+    SourceFormatError
+        Listing every missing column, missing source, bad or negative number and buffer share
+        above 1 (file, row and column named).
+    """
+    table = read_assumptions(SEQUESTRATION_RATES, path)
+    problems = Problems(table.attrs["path"], sheet=SEQUESTRATION_RATES.name)
+    for index, share in table["buffer_share"].items():
+        if share > 1:
+            problems.add(f"{share:g} is above 1", row=int(index) + 2, column="buffer_share",
+                         fix="give the share withheld as a fraction, e.g. 0.2 for 20%")
+    problems.raise_if_any(SourceFormatError)
+    return table
+
+
+def _land_uses(land: gpd.GeoDataFrame, classes: pd.DataFrame | None,
+               rates: pd.DataFrame) -> pd.Series:
+    """Land use of every parcel."""
+    if "land_use" in land.columns:
+        return land["land_use"].fillna(NO_LAND_USE).astype(str).str.strip()
+    table = classes if classes is not None else read_land_classes(sequestration=rates)
+    if "lcm_code" in land.columns:
+        lookup = dict(zip(table["lcm_code"].astype(int), table["land_use"], strict=True))
+        codes = pd.to_numeric(land["lcm_code"], errors="coerce")
+        return codes.map(lookup).fillna(NO_LAND_USE).astype(str)
+    lookup = {str(n).casefold(): u for n, u in zip(table["name"], table["land_use"],
+                                                   strict=True)}
+    return land["land_class"].astype(str).str.casefold().map(lookup).fillna(NO_LAND_USE)
+
+
+def sequestration_candidates(land: gpd.GeoDataFrame,
+                             settings: SequestrationSettings | None = None, *,
+                             zones: gpd.GeoDataFrame | None = None,
+                             sequestration: pd.DataFrame | None = None,
+                             classes: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+    """Candidate parcels (rules in the module docstring).
+
+    Parameters
+    ----------
+    land : geopandas.GeoDataFrame
+        The ``land`` layer (optionally ``land_use``, ``lcm_code``, ``district_id``,
+        ``substation_id``).
+    settings : SequestrationSettings, optional
+    zones : geopandas.GeoDataFrame, optional
+        Gives parcels their district (by ``zone_id``) when the layer has no ``district_id``.
+    sequestration, classes : pandas.DataFrame, optional
+        ``sequestration`` (with ``lifetime_years``) and ``land_cover_classes`` tables.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`~geoplan.schemas.CANDIDATES` columns, then ``label``, ``option``,
+        ``saving_gbp_per_yr``, ``lifetime_years``, ``area_ha``,
+        ``sequestered_tco2e_per_yr``, ``seq_gross_tco2e_per_yr``, ``parcel_id``.
+
+    Raises
+    ------
+    LayerSchemaError
+        Missing columns, or ``settings.land_uses`` naming uses without a rate.
+    """
+    settings = settings or SequestrationSettings()
+    rates = (sequestration if sequestration is not None
+             else read_sequestration_rates()).set_index("land_use")
+    missing = [c for c in ("parcel_id", "area_ha", "geometry") if c not in land.columns]
+    if missing:
+        raise LayerSchemaError(f"land: columns {missing} are missing (fix: pass the land layer "
+                               "from geoplan.land.land_parcels_from_raster)")
+    uses = _land_uses(land, classes, rates.reset_index())
+    offered = list(rates.index) if settings.land_uses is None else list(settings.land_uses)
+    unknown = sorted(set(offered) - set(rates.index))
+    if unknown:
+        raise LayerSchemaError(f"land_uses {unknown} have no row in the sequestration table "
+                               f"{sorted(rates.index)} (fix: use those or add rows)")
+    area = pd.to_numeric(land["area_ha"], errors="coerce").fillna(0.0)
+    keep = (uses.isin(offered) & (area >= settings.min_area_ha) & (area > 0)).to_numpy()
+    parcels = land[keep].to_crs(CRS).reset_index(drop=True)
+    use, area = uses[keep].to_numpy(), area[keep].to_numpy(dtype=float)
+    rate = rates.loc[use]
+    gross = rate["seq_tco2e_per_ha_yr"].to_numpy(dtype=float) * area
+    net = gross * (1.0 - rate["buffer_share"].to_numpy(dtype=float))
+    ids = [f"{WORKSTREAM}:{p}" for p in parcels["parcel_id"].astype(str)]
+    frame = pd.DataFrame({
+        "candidate_id": ids, "workstream": WORKSTREAM, "group_id": ids,
+        "zone_id": _text(parcels, "zone_id"), "district_id": _districts(parcels, zones),
+        "substation_id": _text(parcels, "substation_id"),
+        "cost_gbp": rate["cost_gbp_per_ha"].to_numpy(dtype=float) * area,
+        "tco2e_per_yr": net, "peak_kw_added": 0.0,
+        "label": [f"Sequestration: {u.replace('_', ' ')} on {a:.1f} ha ({p})"
+                  for u, a, p in zip(use, area, parcels["parcel_id"], strict=True)],
+        "option": use, "saving_gbp_per_yr": 0.0,
+        "lifetime_years": rate["lifetime_years"].to_numpy(dtype=float),
+        "area_ha": area, SEQUESTERED: net, "seq_gross_tco2e_per_yr": gross,
+        "parcel_id": parcels["parcel_id"].astype(str).to_numpy()})
+    candidates = gpd.GeoDataFrame(frame, geometry=parcels.geometry.to_numpy(), crs=CRS)
+    columns = list(CANDIDATES.columns)
+    logger.info("sequestration candidates: %d parcels, %.0f ha", len(frame), area.sum())
+    return candidates[columns + [c for c in frame.columns if c not in columns]]
+
+
+def _text(frame: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in frame.columns:
+        return np.full(len(frame), "", dtype=object)
+    return frame[column].fillna("").astype(str).to_numpy(dtype=object)
+
+
+def _districts(parcels: pd.DataFrame, zones: gpd.GeoDataFrame | None) -> np.ndarray:
+    districts = _text(parcels, "district_id")
+    if zones is not None and "zone_id" in parcels.columns:
+        lookup = zones.assign(zone_id=zones["zone_id"].astype(str)).set_index("zone_id")[
+            "district_id"].astype(str)
+        mapped = parcels["zone_id"].astype(str).map(lookup).fillna("").to_numpy(dtype=object)
+        districts = np.where(districts == "", mapped, districts)
+    return districts
+
+
+def offset_targets(emissions: pd.DataFrame, share: float,
+                   year: int | None = None) -> dict[str, float]:
+    """``share`` x each district's residual emissions (tCO2e/yr), from the emissions table.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"district_id": ["A", "A", "B"], "year": [2019, 2020, 2020],
+    ...                       "tco2e": [900.0, 1000.0, 400.0]})
+    >>> offset_targets(table, 0.1)
+    {'A': 100.0, 'B': 40.0}
+    """
+    latest = latest_emissions(emissions, year)
+    return {str(d): float(share) * float(t)
+            for d, t in zip(latest["district_id"], latest["tco2e"], strict=True)}
+
+
+def _check_targets(candidates: pd.DataFrame, targets: Mapping[str, float]) -> None:
+    """Refuse targets no selection can reach, with the numbers."""
+    mine = candidates[candidates["workstream"].astype(str) == WORKSTREAM]
+    available = mine.groupby(mine["district_id"].astype(str))[SEQUESTERED].sum()
+    short = [f"{d}: target {t:,.1f} tCO2e/yr, at most {float(available.get(d, 0.0)):,.1f} "
+             "available" for d, t in sorted(targets.items())
+             if t > float(available.get(d, 0.0)) + 1e-9]
+    if short:
+        raise InfeasibleError("offset targets cannot be met: " + "; ".join(short) + " (fix: "
+                              "lower offset_share, allow more land uses or add land)")
+
+
+def sequestration_model(candidates: gpd.GeoDataFrame,
+                        settings: SequestrationSettings | None = None, *,
+                        emissions: pd.DataFrame | None = None) -> ModelParts:
+    """Objective and constraints of the sequestration workstream (module docstring).
+
+    Parameters
+    ----------
+    candidates : geopandas.GeoDataFrame
+        From :func:`sequestration_candidates` (polygons, for the compactness bonus).
+    settings : SequestrationSettings, optional
+    emissions : pandas.DataFrame, optional
+        District emissions (:func:`geoplan.emissions.read_district_emissions`); needed in
+        ``"offset"`` mode.
+
+    Raises
+    ------
+    ScenarioError
+        Offset mode without an emissions table.
+    InfeasibleError
+        A district's offset target above all the sequestration it has (numbers given).
+    """
+    settings = settings or SequestrationSettings()
+    constraints: list[Any] = []
+    if settings.mode == "offset":
+        if emissions is None:
+            raise ScenarioError("sequestration mode 'offset' needs a district emissions table "
+                                "(fix: pass emissions=read_district_emissions(path))")
+        targets = offset_targets(emissions, float(settings.offset_share or 0.0),
+                                 settings.emissions_year)
+        known = set(candidates["district_id"].astype(str))
+        targets = {d: t for d, t in targets.items() if d in known or t > 0}
+        _check_targets(candidates, targets)
+        objective: tuple[Any, ...] = (MinimiseCost({}),)
+        constraints.append(DistrictMinimum(SEQUESTERED, amount=targets))
+    else:
+        objective = (MaximiseBenefit({SEQUESTERED: 1.0}, normalise=False),)
+    if settings.compactness_bonus_per_m > 0:
+        mine = candidates[candidates["workstream"].astype(str) == WORKSTREAM]
+        pairs = neighbour_pairs(gpd.GeoDataFrame(mine, geometry=mine.geometry.name))
+        objective = (*objective, Compactness(pairs, settings.compactness_bonus_per_m))
+    if settings.budget_gbp is not None:
+        constraints.append(Budget({WORKSTREAM: float(settings.budget_gbp)}, by="workstream",
+                                  name="sequestration_budget"))
+    return ModelParts(objective=objective, constraints=tuple(constraints))
+
+
+def insetting_credit(plan: pd.DataFrame, emissions: pd.DataFrame,
+                     year: int | None = None) -> pd.DataFrame:
+    """Insetting credit per district: chosen sequestration against residual emissions.
+
+    Parameters
+    ----------
+    plan : pandas.DataFrame
+        Sequestration candidates with a boolean ``selected`` column (e.g.
+        ``Plan.to_geodataframe()``), or only the chosen ones.
+    emissions : pandas.DataFrame
+        From :func:`geoplan.emissions.read_district_emissions`.
+    year : int, optional
+        Emissions year (default: each district's latest).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per district of the emissions table: ``district_id``, ``district_name``,
+        ``year``, ``residual_tco2e``, ``parcels``, ``area_ha``, ``cost_gbp``,
+        ``sequestered_tco2e_per_yr``, ``credit_share`` (sequestered / residual) and
+        ``remaining_tco2e`` (residual - sequestered).
+    """
+    chosen = plan[plan["selected"].fillna(False).astype(bool)] if "selected" in plan.columns \
+        else plan
+    if "workstream" in chosen.columns:
+        chosen = chosen[chosen["workstream"].astype(str) == WORKSTREAM]
+    values = chosen["tco2e_per_yr"] if SEQUESTERED not in chosen.columns else chosen[SEQUESTERED]
+    by = pd.DataFrame({"district_id": chosen["district_id"].astype(str),
+                       "sequestered_tco2e_per_yr": values.astype(float),
+                       "area_ha": chosen["area_ha"].astype(float),
+                       "cost_gbp": chosen["cost_gbp"].astype(float), "parcels": 1})
+    sums = by.groupby("district_id")[["parcels", "area_ha", "cost_gbp",
+                                      "sequestered_tco2e_per_yr"]].sum()
+    latest = latest_emissions(emissions, year)
+    table = pd.DataFrame({"district_id": latest["district_id"].astype(str),
+                          "district_name": latest["district_name"].astype(str),
+                          "year": latest["year"].astype(int),
+                          "residual_tco2e": latest["tco2e"].astype(float)})
+    table = table.join(sums, on="district_id").fillna(
+        {"parcels": 0, "area_ha": 0.0, "cost_gbp": 0.0, "sequestered_tco2e_per_yr": 0.0})
+    table["parcels"] = table["parcels"].astype(int)
+    residual = table["residual_tco2e"].where(table["residual_tco2e"] > 0)
+    table["credit_share"] = (table["sequestered_tco2e_per_yr"] / residual).fillna(0.0)
+    table["remaining_tco2e"] = table["residual_tco2e"] - table["sequestered_tco2e_per_yr"]
+    return table.reset_index(drop=True)

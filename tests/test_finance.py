@@ -1,0 +1,217 @@
+"""Finance summary: NPV, payback, cost per tCO2e and carbon trajectory by hand."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geoplan.assumptions import default_path
+from geoplan.errors import LayerSchemaError, ScenarioError, SourceFormatError
+from geoplan.finance import (
+    FinanceAssumptions,
+    finance_assumptions,
+    finance_summary,
+    read_finance,
+)
+
+A = FinanceAssumptions(discount_rate=0.035, long_discount_rate=0.03, long_rate_after_years=30,
+                       appraisal_years=30, base_year=2025, unphased_build_year=2025,
+                       milestones={2025: 0.1, 2030: 0.5, 2040: 0.9})
+
+
+def plan(**columns):
+    n = len(next(iter(columns.values())))
+    frame = pd.DataFrame({"candidate_id": [f"m{i}" for i in range(n)], **columns})
+    defaults = {"selected": True, "period": 2025, "cost_gbp": 0.0, "tco2e_per_yr": 0.0,
+                "saving_gbp_per_yr": 0.0, "lifetime_years": 10.0, "workstream": "retrofit",
+                "district_id": "A"}
+    for column, value in defaults.items():
+        if column not in frame:
+            frame[column] = value
+    return frame
+
+
+# m0: retrofit in district A, built 2025: £1000, saves £100/yr and 2 t/yr for 10 years
+# m1: chargers in district B, built 2030: £500, saves £25/yr and 1 t/yr for 40 years
+# m2: not selected (ignored)
+PLAN = plan(selected=[True, True, False], period=[2025, 2030, 2030],
+            cost_gbp=[1000.0, 500.0, 7.0], saving_gbp_per_yr=[100.0, 25.0, 9.0],
+            tco2e_per_yr=[2.0, 1.0, 9.0], lifetime_years=[10.0, 40.0, 5.0],
+            workstream=["retrofit", "chargers", "retrofit"], district_id=["A", "B", "A"])
+BASELINE = pd.DataFrame({"district_id": ["A", "B"], "tco2e": [10.0, 5.0]})
+
+
+def summary(**kw):
+    return finance_summary(PLAN, baseline=BASELINE, assumptions=A, **kw)
+
+
+def test_npv_of_a_measure_built_in_the_base_year():
+    # v = 1 / 1.035; savings in 2025..2034 at the start of each year:
+    # 100 * (1 - v^10) / (1 - v) = 100 * (1 - 0.7089188) / 0.0338164 = 860.7687
+    # NPV = 860.7687 - 1000 = -139.2313
+    row = summary().by_workstream.set_index("workstream").loc["retrofit"]
+    assert row["pv_savings_gbp"] == pytest.approx(860.7687, abs=1e-3)
+    assert row["pv_capex_gbp"] == pytest.approx(1000.0)
+    assert row["npv_gbp"] == pytest.approx(-139.2313, abs=1e-3)
+
+
+def test_npv_discounts_a_later_build_and_cuts_at_the_appraisal_period():
+    # built 2030: capex 500 * v^5 = 500 / 1.1876863 = 420.9866
+    # 40-year life but the appraisal ends after 2054: savings 2030..2054 = 25 years
+    # 25 * v^5 * (1 - v^25) / (1 - v) = 25 * 0.8419732 * (1 - 0.4231470) / 0.0338164
+    #                                 = 25 * 0.8419732 * 17.0583718 = 359.0671
+    row = summary().by_workstream.set_index("workstream").loc["chargers"]
+    assert row["pv_capex_gbp"] == pytest.approx(420.9866, abs=1e-3)
+    assert row["pv_savings_gbp"] == pytest.approx(359.0671, abs=1e-3)
+    assert row["npv_gbp"] == pytest.approx(359.0671 - 420.9866, abs=1e-3)
+    assert row["appraisal_tco2e"] == pytest.approx(25.0)  # 1 t x 25 years in the window
+
+
+def test_fractional_lifetime_and_declining_rate():
+    # 2.5-year life, no discounting: 100 + 100 + 0.5 * 100 = 250
+    flat = FinanceAssumptions(discount_rate=0.0, long_discount_rate=0.0, appraisal_years=30)
+    frame = plan(saving_gbp_per_yr=[100.0], lifetime_years=[2.5])
+    assert finance_summary(frame, assumptions=flat).measures["pv_savings_gbp"][0] == \
+        pytest.approx(250.0)
+    # 10% for 2 years then 5%: factors 1, 1/1.1, 1/1.21, 1/(1.21 * 1.05) for a 4-year life
+    # = 1 + 0.9090909 + 0.8264463 + 0.7870917 = 3.5226289 -> 352.26289
+    steep = FinanceAssumptions(discount_rate=0.1, long_discount_rate=0.05,
+                               long_rate_after_years=2, appraisal_years=30)
+    frame = plan(saving_gbp_per_yr=[100.0], lifetime_years=[4.0])
+    assert finance_summary(frame, assumptions=steep).measures["pv_savings_gbp"][0] == \
+        pytest.approx(352.26289, abs=1e-4)
+
+
+def test_payback_and_cost_per_tonne():
+    # payback: retrofit 1000 / 100 = 10 years; chargers 500 / 25 = 20; total 1500 / 125 = 12
+    # lifetime carbon: 2 x 10 = 20 t and 1 x 40 = 40 t; cost per t: 50, 12.5, 1500 / 60 = 25
+    table = summary().by_workstream.set_index("workstream")
+    assert table["simple_payback_years"].to_dict() == pytest.approx(
+        {"chargers": 20.0, "retrofit": 10.0, "total": 12.0})
+    assert table["cost_per_tco2e_gbp"].to_dict() == pytest.approx(
+        {"chargers": 12.5, "retrofit": 50.0, "total": 25.0})
+    assert table.loc["total", "measures"] == 2
+    assert table.loc["total", "capex_gbp"] == pytest.approx(1500.0)
+    # net cost per tonne: -(NPV) / tonnes in the window: retrofit 139.2313 / 20 = 6.9616
+    assert table.loc["retrofit", "net_cost_per_tco2e_gbp"] == pytest.approx(6.9616, abs=1e-4)
+
+
+def test_no_saving_means_no_payback():
+    frame = plan(cost_gbp=[10.0], saving_gbp_per_yr=[0.0], tco2e_per_yr=[0.0])
+    row = finance_summary(frame, assumptions=A).by_workstream.iloc[-1]
+    assert np.isnan(row["simple_payback_years"])
+    assert np.isnan(row["cost_per_tco2e_gbp"])
+
+
+def test_capex_by_workstream_and_year_with_reinforcement():
+    # reinforcement £300 ready 2030: PV 300 / 1.035^5 = 252.5920, no savings
+    grid = pd.DataFrame({"workstream": ["grid"], "year": [2030], "cost_gbp": [300.0]})
+    result = summary(other_capex=grid)
+    capex = result.capex_by_year.set_index(["workstream", "year"])["capex_gbp"].to_dict()
+    assert capex == {("chargers", 2030): 500.0, ("grid", 2030): 300.0,
+                     ("retrofit", 2025): 1000.0}
+    row = result.by_workstream.set_index("workstream").loc["grid"]
+    assert row["npv_gbp"] == pytest.approx(-252.5920, abs=1e-3)
+    assert result.by_workstream.set_index("workstream").loc["total", "capex_gbp"] == 1800.0
+
+
+def test_trajectory_and_milestones():
+    # baseline 10 (A) + 5 (B) = 15 t/yr.
+    # 2025: m0 saves 2 -> net 13; target 10% = 1.5 t -> 2 / 1.5 = 1.3333, met
+    # 2030: m0 2 + m1 1 = 3 -> net 12; target 50% = 7.5 -> 0.4, not met
+    # 2040: m0 ended after 2034, m1 1 -> net 14; target 90% = 13.5 -> 1 / 13.5 = 0.0741
+    result = summary()
+    path = result.trajectory.set_index("year")
+    assert path.loc[2034, "saved_tco2e"] == 3.0
+    assert path.loc[2035, "saved_tco2e"] == 1.0
+    assert path.loc[2029, "net_tco2e"] == 13.0
+    assert path.index.min() == 2025
+    assert path.index.max() == 2040
+    ms = result.milestones.set_index("year")
+    assert ms["planned_tco2e"].to_dict() == {2025: 13.0, 2030: 12.0, 2040: 14.0}
+    assert ms["target_tco2e"].to_dict() == pytest.approx({2025: 13.5, 2030: 7.5, 2040: 1.5})
+    assert ms["share_of_target_met"].to_dict() == pytest.approx(
+        {2025: 2 / 1.5, 2030: 0.4, 2040: 1 / 13.5})
+    assert ms["met"].to_dict() == {2025: True, 2030: False, 2040: False}
+    # by district in 2030: A 2 of 5 = 0.4, B 1 of 2.5 = 0.4
+    by = result.milestones_by_district.set_index(["district_id", "year"])
+    assert by.loc[("A", 2030), "share_of_target_met"] == pytest.approx(0.4)
+    assert by.loc[("B", 2025), "planned_cut_tco2e"] == 0.0  # m1 is built in 2030
+
+
+def test_unphased_plan_builds_in_the_unphased_year():
+    frame = plan(period=[pd.NA], cost_gbp=[100.0], saving_gbp_per_yr=[10.0])
+    later = FinanceAssumptions(unphased_build_year=2027, appraisal_years=30,
+                               milestones={2030: 0.5})
+    result = finance_summary(frame, assumptions=later)
+    assert result.measures["build_year"].tolist() == [2027]
+    # 100 / 1.035^2 = 93.3511
+    assert result.measures["pv_capex_gbp"][0] == pytest.approx(93.3511, abs=1e-4)
+    assert result.milestones["share_of_target_met"].isna().all()  # no baseline given
+
+
+def test_to_dict_is_json_and_rounded():
+    data = json.loads(json.dumps(summary().to_dict()))
+    rows = {r["workstream"]: r for r in data["by_workstream"]}
+    assert rows["retrofit"]["npv_gbp"] == -139
+    assert rows["chargers"]["cost_per_tco2e_gbp"] == 12.5
+    assert data["assumptions"]["milestones"] == {"2025": 0.1, "2030": 0.5, "2040": 0.9}
+    assert [r["year"] for r in data["milestones"]] == [2025, 2030, 2040]
+    assert data == summary().to_dict()  # deterministic
+
+
+def test_shipped_table_is_sourced_and_read():
+    table = read_finance()
+    assert (table["source"].str.len() > 20).all()
+    a = finance_assumptions(table)
+    assert a.discount_rate == 0.035
+    assert a.appraisal_years == 30
+    assert list(a.milestones) == [2025, 2030, 2040, 2050]
+    assert a.milestones[2050] == 1.0
+    assert finance_assumptions(table, discount_rate=0.05, appraisal_years=20).discount_rate \
+        == 0.05
+
+
+def test_bad_assumptions_are_refused(tmp_path: Path):
+    with pytest.raises(ScenarioError, match=r"discount_rate -0.01 is out of range"):
+        finance_assumptions(discount_rate=-0.01)
+    with pytest.raises(ScenarioError, match=r"appraisal_years 2.5 is out of range"):
+        finance_assumptions(appraisal_years=2.5)
+    copy = tmp_path / "finance.csv"
+    shutil.copy(default_path("finance"), copy)
+    text = copy.read_text().splitlines()
+    text[1] = "discount_rate,0.035,share per year,"
+    copy.write_text("\n".join(text) + "\n")
+    with pytest.raises(SourceFormatError, match=r"finance.csv.*row 2.*no source is given"):
+        read_finance(copy)
+    table = read_finance().query("item != 'base_year'")
+    with pytest.raises(ScenarioError, match="item 'base_year' is missing"):
+        finance_assumptions(table)
+    odd = pd.concat([read_finance(), pd.DataFrame(
+        {"item": ["discount"], "value": [0.1], "unit": [""], "source": ["x"]})])
+    with pytest.raises(ScenarioError, match="unknown item 'discount'"):
+        finance_assumptions(odd)
+    wide = read_finance().assign(value=lambda t: t["value"].where(t["item"] != "milestone_2030",
+                                                                   1.5))
+    with pytest.raises(ScenarioError, match=r"milestone_2030 1.5 is not a share"):
+        finance_assumptions(wide)
+
+
+@pytest.mark.parametrize(("frame", "message"), [
+    (plan(cost_gbp=[-5.0]), "column 'cost_gbp': -5 for 'm0'"),
+    (plan(lifetime_years=[0.0]), "column 'lifetime_years': 0 for 'm0'"),
+    (plan(saving_gbp_per_yr=["lots"]), "'lots' for 'm0'"),
+    (plan(period=[2025, pd.NA]), "no build period for 'm1' in a phased plan"),
+    (plan(cost_gbp=[1.0]).drop(columns="lifetime_years"), "column 'lifetime_years'.*missing"),
+])
+def test_bad_plan_tables_are_refused(frame, message):
+    with pytest.raises(LayerSchemaError, match=message):
+        finance_summary(frame, assumptions=A)
+
+
+def test_baseline_must_cover_every_district():
+    with pytest.raises(LayerSchemaError, match=r"districts without a baseline \['B'\]"):
+        finance_summary(PLAN, baseline=BASELINE.iloc[:1], assumptions=A)

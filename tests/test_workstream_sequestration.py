@@ -1,0 +1,220 @@
+"""Sequestration land: candidates, maximise and offset plans, insetting, and the sample county.
+
+Rates used in the tiny fixtures (a table given in code): woodland 10 tCO2e/ha/yr at
+1,000 GBP/ha with a 20% buffer (8 t net per ha); peat 5 t/ha/yr at 200 GBP/ha, no buffer.
+"""
+
+from __future__ import annotations
+
+import time
+from itertools import combinations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from geoplan.errors import InfeasibleError, LayerSchemaError, ScenarioError, SourceFormatError
+from geoplan.optimise import PlanningProblem, SolverOptions
+from geoplan.workstreams.sequestration import (
+    SequestrationSettings,
+    insetting_credit,
+    read_sequestration_rates,
+    sequestration_candidates,
+    sequestration_model,
+)
+
+CRS = "EPSG:27700"
+RATES = pd.DataFrame({"land_use": ["woodland_creation", "peat_restoration"],
+                      "seq_tco2e_per_ha_yr": [10.0, 5.0], "cost_gbp_per_ha": [1000.0, 200.0],
+                      "buffer_share": [0.2, 0.0], "lifetime_years": [100.0, 30.0],
+                      "note": "", "source": "test"})
+EMISSIONS = pd.DataFrame({"district_id": ["D1", "D1", "D2"], "district_name": ["One", "One",
+                                                                              "Two"],
+                          "year": [2019, 2020, 2020], "tco2e": [999.0, 300.0, 200.0]})
+
+
+def _land(rows: list[tuple[str, str, str, float, tuple[float, ...]]]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"parcel_id": [r[0] for r in rows], "land_class": "x", "land_use": [r[2] for r in rows],
+         "area_ha": [r[3] for r in rows], "seq_tco2e_per_yr": 0.0, "cost_gbp": 0.0,
+         "zone_id": "", "district_id": [r[1] for r in rows]},
+        geometry=[box(*r[4]) for r in rows], crs=CRS)
+
+
+# district D1: p1 woodland 2 ha (16 t, 2,000), p2 peat 2 ha (10 t, 400), p3 peat 1 ha (5 t, 200)
+# district D2: p4 woodland 1 ha (8 t, 1,000), p5 peat 3 ha (15 t, 600); squares far apart
+OFFSET_LAND = [("p1", "D1", "woodland_creation", 2.0, (0, 0, 100, 200)),
+               ("p2", "D1", "peat_restoration", 2.0, (1000, 0, 1100, 200)),
+               ("p3", "D1", "peat_restoration", 1.0, (2000, 0, 2100, 100)),
+               ("p4", "D2", "woodland_creation", 1.0, (3000, 0, 3100, 100)),
+               ("p5", "D2", "peat_restoration", 3.0, (4000, 0, 4100, 300))]
+
+
+def _solve(candidates, parts):
+    return PlanningProblem(candidates, parts.objective, parts.constraints).solve()
+
+
+def test_candidate_numbers_match_hand_calculation():
+    candidates = sequestration_candidates(_land(OFFSET_LAND), sequestration=RATES).set_index(
+        "candidate_id")
+    # p1: 10 t/ha x 2 ha = 20 gross, x (1 - 0.2) = 16 net; 1,000 x 2 = 2,000 GBP
+    p1 = candidates.loc["sequestration:p1"]
+    assert (p1["seq_gross_tco2e_per_yr"], p1["tco2e_per_yr"], p1["cost_gbp"]) == (20, 16, 2000)
+    # p5: 5 x 3 = 15 t (no buffer), 200 x 3 = 600 GBP
+    p5 = candidates.loc["sequestration:p5"]
+    assert (p5["sequestered_tco2e_per_yr"], p5["cost_gbp"], p5["area_ha"]) == (15, 600, 3)
+    assert p5["lifetime_years"] == 30
+    assert p5["peak_kw_added"] == 0
+    assert p5["group_id"] == "sequestration:p5"
+    assert p5["option"] == "peat_restoration"
+
+
+def test_land_uses_and_small_parcels_filter_candidates():
+    settings = SequestrationSettings(land_uses=("peat_restoration",), min_area_ha=1.5)
+    candidates = sequestration_candidates(_land(OFFSET_LAND), settings, sequestration=RATES)
+    assert candidates["parcel_id"].tolist() == ["p2", "p5"]  # p3 is 1 ha < 1.5
+    with pytest.raises(LayerSchemaError, match=r"land_uses \['orchard'\] have no row"):
+        sequestration_candidates(_land(OFFSET_LAND), SequestrationSettings(
+            land_uses=("orchard",)), sequestration=RATES)
+
+
+def test_maximise_under_budget_matches_brute_force():
+    candidates = sequestration_candidates(_land(OFFSET_LAND), sequestration=RATES)
+    settings = SequestrationSettings(budget_gbp=1_500)
+    plan = _solve(candidates, sequestration_model(candidates, settings))
+    table = candidates.set_index("parcel_id")
+    best = max(sum(table.loc[list(s), "tco2e_per_yr"])
+               for k in range(6) for s in combinations(table.index, k)
+               if sum(table.loc[list(s), "cost_gbp"]) <= 1_500)
+    # hand: p2 + p3 + p5 = 10 + 5 + 15 = 30 t for 400 + 200 + 600 = 1,200 GBP
+    assert best == 30
+    assert plan.objective == pytest.approx(30)
+    assert plan.table.loc[plan.table["selected"], "cost_gbp"].sum() <= 1_500
+
+
+def test_offset_mode_meets_each_district_target_at_least_cost():
+    candidates = sequestration_candidates(_land(OFFSET_LAND), sequestration=RATES)
+    settings = SequestrationSettings(mode="offset", offset_share=0.05)
+    plan = _solve(candidates, sequestration_model(candidates, settings, emissions=EMISSIONS))
+    # targets from the latest year: D1 0.05 x 300 = 15 t, D2 0.05 x 200 = 10 t
+    table = candidates.set_index("parcel_id")
+    costs = []
+    for k in range(6):
+        for subset in combinations(table.index, k):
+            chosen = table.loc[list(subset)]
+            by = chosen.groupby("district_id")["tco2e_per_yr"].sum()
+            if by.get("D1", 0) >= 15 and by.get("D2", 0) >= 10:
+                costs.append(chosen["cost_gbp"].sum())
+    # hand: D1 p2 + p3 (15 t, 600 GBP), D2 p5 (15 t, 600 GBP): 1,200 GBP
+    assert min(costs) == 1_200
+    assert plan.objective == pytest.approx(1_200)
+    assert sorted(plan.selected_ids) == ["sequestration:p2", "sequestration:p3",
+                                         "sequestration:p5"]
+    credit = insetting_credit(plan.to_geodataframe(), EMISSIONS).set_index("district_id")
+    # D1: 15 / 300 = 0.05; D2: 15 / 200 = 0.075, remaining 200 - 15 = 185
+    assert credit.loc["D1", "credit_share"] == pytest.approx(0.05)
+    assert credit.loc["D2", "credit_share"] == pytest.approx(0.075)
+    assert credit.loc["D2", "remaining_tco2e"] == pytest.approx(185)
+    assert credit.loc["D1", "year"] == 2020
+    assert credit.loc["D1", "parcels"] == 2
+
+
+def test_a_changed_rate_changes_the_offset_plan():
+    # cheaper woodland (100 GBP/ha): D1's p1 (16 t, 200 GBP) now beats p2 + p3 (600 GBP);
+    # D2 still needs p5 (p4's 8 t is below the 10 t target)
+    rates = RATES.assign(cost_gbp_per_ha=[100.0, 200.0])
+    candidates = sequestration_candidates(_land(OFFSET_LAND), sequestration=rates)
+    settings = SequestrationSettings(mode="offset", offset_share=0.05)
+    plan = _solve(candidates, sequestration_model(candidates, settings, emissions=EMISSIONS))
+    assert sorted(plan.selected_ids) == ["sequestration:p1", "sequestration:p5"]
+    assert plan.objective == pytest.approx(200 + 600)
+
+
+def test_unreachable_offset_target_is_reported_with_numbers():
+    candidates = sequestration_candidates(_land(OFFSET_LAND), sequestration=RATES)
+    settings = SequestrationSettings(mode="offset", offset_share=0.5)
+    # D1 needs 0.5 x 300 = 150 t; it has 16 + 10 + 5 = 31 t
+    with pytest.raises(InfeasibleError, match=r"D1: target 150.0 tCO2e/yr, at most 31.0"):
+        sequestration_model(candidates, settings, emissions=EMISSIONS)
+    with pytest.raises(ScenarioError, match="needs a district emissions table"):
+        sequestration_model(candidates, settings)
+
+
+def test_compactness_bonus_joins_neighbouring_parcels():
+    # p1 and p2 share a 100 m edge (8 t, 1,000 GBP each); p3 is alone (1.1 ha: 8.8 t, 1,100)
+    land = _land([("p1", "D1", "woodland_creation", 1.0, (0, 0, 100, 100)),
+                  ("p2", "D1", "woodland_creation", 1.0, (100, 0, 200, 100)),
+                  ("p3", "D1", "woodland_creation", 1.1, (500, 0, 600, 110))])
+    candidates = sequestration_candidates(land, sequestration=RATES)
+    plain = SequestrationSettings(budget_gbp=2_100)
+    plan = _solve(candidates, sequestration_model(candidates, plain))
+    # without a bonus: p3 + one of p1/p2 = 16.8 t beats p1 + p2 = 16 t
+    assert "sequestration:p3" in plan.selected_ids
+    assert plan.objective == pytest.approx(16.8)
+    bonus = SequestrationSettings(budget_gbp=2_100, compactness_bonus_per_m=0.01)
+    plan = _solve(candidates, sequestration_model(candidates, bonus))
+    # with 0.01 per metre: p1 + p2 = 16 + 100 m x 0.01 = 17 > 16.8
+    assert sorted(plan.selected_ids) == ["sequestration:p1", "sequestration:p2"]
+    assert plan.objective == pytest.approx(17.0)
+
+
+def test_bad_rates_and_settings_are_refused(tmp_path):
+    table = pd.read_csv(read_sequestration_rates().attrs["path"], dtype=str,
+                        keep_default_na=False)
+    table.loc[0, "cost_gbp_per_ha"] = "-1"
+    table.loc[1, "source"] = ""
+    table.loc[2, "buffer_share"] = "1.5"
+    table.to_csv(tmp_path / "sequestration.csv", index=False)
+    with pytest.raises(SourceFormatError) as caught:
+        read_sequestration_rates(tmp_path / "sequestration.csv")
+    text = str(caught.value)
+    assert "row 2, column 'cost_gbp_per_ha': -1 is below the least allowed value 0" in text
+    assert "row 3, column 'source': no source is given" in text
+    table.loc[:, "source"] = "x"
+    table.loc[0, "cost_gbp_per_ha"] = "1"
+    table.to_csv(tmp_path / "sequestration.csv", index=False)
+    with pytest.raises(SourceFormatError, match=r"row 4, column 'buffer_share': 1.5 is above 1"):
+        read_sequestration_rates(tmp_path / "sequestration.csv")
+    with pytest.raises(ScenarioError, match="mode 'offset' needs offset_share"):
+        SequestrationSettings(mode="offset")
+    with pytest.raises(ScenarioError, match=r"mode='plant' is not one of"):
+        SequestrationSettings(mode="plant")
+
+
+def test_sample_county_candidates_and_plans_solve(small_sample):
+    from geoplan.emissions import read_district_emissions
+    from geoplan.prepare import prepare_layers, sample_inputs
+    from geoplan.workstreams.charger_demand import charger_demand
+    from geoplan.workstreams.chargers import ChargerSettings, charger_candidates, charger_model
+
+    layers = prepare_layers(sample_inputs(small_sample))
+    began = time.perf_counter()
+    settings = ChargerSettings(budget_gbp=500_000, coverage_floor_share=0.02)
+    demand = charger_demand(layers.ev_demand, layers.zones, settings,
+                            buildings=layers.buildings, chargers=layers.chargers,
+                            roads=layers.roads)
+    chargers = charger_candidates(layers.sites, demand, settings, zones=layers.zones)
+    parts = charger_model(chargers, settings, demand=demand)
+    plan = PlanningProblem(chargers, parts.objective, parts.constraints).solve(
+        SolverOptions(time_limit=30))
+    assert len(chargers) > 100
+    assert (chargers["substation_id"] != "").all()
+    assert plan.status == "optimal"
+    assert 0 < plan.objective <= 1
+    assert plan.table.loc[plan.table["selected"], "cost_gbp"].sum() <= 500_000
+    seq = SequestrationSettings(mode="offset", offset_share=0.001, min_area_ha=20)
+    land = sequestration_candidates(layers.land, seq, zones=layers.zones)
+    emissions = read_district_emissions(layers.emissions)
+    plan = PlanningProblem(land, *_parts(sequestration_model(land, seq, emissions=emissions))
+                           ).solve(SolverOptions(time_limit=30))
+    credit = insetting_credit(plan.to_geodataframe(), emissions)
+    assert plan.status == "optimal"
+    assert len(land) > 100
+    assert (credit["credit_share"] >= 0.001 - 1e-9).all()
+    assert len(credit) == 5
+    assert time.perf_counter() - began < 60
+
+
+def _parts(parts):
+    return parts.objective, parts.constraints
