@@ -1,0 +1,112 @@
+"""``geoplan map``: draw the web map of a plan GeoPackage written by ``geoplan run``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geoplan.cli.options import overwrite_option
+from geoplan.errors import LayerSchemaError, SourceNotFoundError
+from geoplan.outputs.files import refuse_existing
+
+__all__ = ["CONTEXT_LAYERS", "map_command", "read_plan_package"]
+
+CONTEXT_LAYERS = ("zones", "districts", "substations", "headroom")
+"""Layers of a plan GeoPackage that are context, not a workstream's plan."""
+
+
+def read_plan_package(path: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, pd.DataFrame]]:
+    """Read a plan GeoPackage: workstream plans and the context layers present.
+
+    A workstream plan is any other spatial layer with ``rank`` and ``selected`` columns.
+
+    Returns
+    -------
+    (dict, dict)
+        Plans by layer name (file order) and context layers by name.
+
+    Raises
+    ------
+    SourceNotFoundError
+        The file is missing or holds no plan layer.
+    """
+    if not path.is_file():
+        raise SourceNotFoundError(f"{path}: no such file (give the plan.gpkg a run wrote)")
+    plans: dict[str, gpd.GeoDataFrame] = {}
+    context: dict[str, pd.DataFrame] = {}
+    for name, geometry_type in pyogrio.list_layers(path):
+        spatial = geometry_type is not None
+        if name in CONTEXT_LAYERS:
+            context[name] = (gpd.read_file(path, layer=name) if spatial
+                             else pyogrio.read_dataframe(path, layer=name, read_geometry=False))
+            continue
+        if not spatial:
+            continue
+        frame = gpd.read_file(path, layer=name)
+        if {"rank", "selected"} <= set(frame.columns):
+            plans[name] = frame
+    if not plans:
+        raise SourceNotFoundError(
+            f"{path.name}: no plan layer (a spatial layer with columns 'rank' and 'selected'); "
+            f"layers: {[n for n, _ in pyogrio.list_layers(path)]}")
+    return plans, context
+
+
+def _choropleths(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        column, _, label = pair.partition("=")
+        if not column.strip():
+            raise click.BadParameter(f"{pair!r} is not COLUMN or COLUMN=LABEL",
+                                     param_hint="--choropleth")
+        out[column.strip()] = label.strip() or column.strip()
+    return out
+
+
+@click.command("map")
+@click.argument("plan", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="HTML file to write [default: map.html beside PLAN].")
+@click.option("--offline-map", "offline", is_flag=True,
+              help="Self-contained file: Leaflet inlined, no web tiles, no request.")
+@click.option("--year", type=int, default=2030, show_default=True,
+              help="Plan year for substation headroom.")
+@click.option("--grid-scenario", help="Headroom scenario (needed when the table has several).")
+@click.option("--season", help="Headroom season [default: winter, or the only one].")
+@click.option("--choropleth", "choropleth", multiple=True, metavar="COLUMN[=LABEL]",
+              help="Zone column to draw as a choropleth layer (repeatable).")
+@click.option("--title", default="Net-zero investment plan", show_default=True)
+@overwrite_option
+@click.pass_context
+def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bool, year: int,
+                grid_scenario: str | None, season: str | None, choropleth: tuple[str, ...],
+                title: str, overwrite: bool) -> None:
+    """Draw the web map (map.html) of a plan GeoPackage.
+
+    PLAN is a GeoPackage with one layer per workstream (as `geoplan run` writes) and,
+    when present, layers zones, districts, substations and the table headroom.
+    """
+    from geoplan.outputs.map import plan_map, write_map
+
+    output = output or plan.with_name("map.html")
+    refuse_existing(output, overwrite=overwrite)  # before any work
+    plans, context = read_plan_package(plan)
+    columns = _choropleths(choropleth)
+    if columns and "zones" not in context:
+        raise LayerSchemaError(f"{plan.name} has no zones layer for --choropleth")
+    try:
+        m = plan_map(plans, zones=context.get("zones"), districts=context.get("districts"),
+                     substations=context.get("substations"), headroom=context.get("headroom"),
+                     plan_year=year, choropleths=columns, title=title, offline=offline,
+                     headroom_scenario=grid_scenario, headroom_season=season)
+    except ImportError as exc:  # offline assets missing: an install problem, not a bug
+        raise click.ClickException(str(exc)) from exc
+    write_map(m, output, overwrite=overwrite)
+    if ctx.obj.get("verbosity", 0) >= 0:
+        counts = ", ".join(f"{name}: {int(frame['selected'].fillna(False).astype(bool).sum())}"
+                           f" of {len(frame)} selected" for name, frame in plans.items())
+        click.echo(f"wrote {output} ({output.stat().st_size / 1000:,.0f} kB; {counts})")

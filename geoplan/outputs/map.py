@@ -1,0 +1,274 @@
+"""The plan map: a Folium (Leaflet) web map a funding bid can use.
+
+:func:`plan_map` draws one toggleable layer per workstream (every candidate, coloured by
+rank, the selected ones solid and the others pale and dashed, each with a popup of its
+evidence), substations coloured red/amber/green by headroom in the plan year, zone
+choropleths and district boundaries, with a layer control, title, legend, scale bar and
+attribution. :func:`write_map` writes it to an HTML file, atomically and byte-for-byte
+reproducibly.
+
+Safety: every string that comes from data (names, labels, reasons, layer names, the title) is
+HTML-escaped, so a site called ``<img src=x onerror=alert(1)>`` shows as that text; pass
+``raw_html=True`` only for trusted tables whose strings are meant as HTML.
+
+Offline: ``offline=True`` inlines Leaflet (from the XStatic-Leaflet package, see
+:mod:`geoplan.outputs.map_assets`) and draws no web tiles, so the file opens without a
+network connection and makes no request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import pandas as pd
+from branca.element import Element
+
+from geoplan.errors import LayerSchemaError, Problems
+from geoplan.grid import headroom_for
+from geoplan.outputs.files import atomic_path, refuse_existing
+from geoplan.outputs.map_layers import (
+    PopupContext,
+    candidate_layer,
+    district_layer,
+    substation_layer,
+    zone_layer,
+)
+from geoplan.outputs.map_page import Control, MapScript, map_html, new_map, remember_own
+from geoplan.outputs.map_style import (
+    choropleth_classes,
+    legend_html,
+    stroke_colour,
+    text,
+)
+
+__all__ = ["DEFAULT_ATTRIBUTION", "map_html", "plan_map", "write_map"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ATTRIBUTION = "Plan: geoplan; data sources are listed in the run's manifest.json"
+"""Attribution shown on the map when the caller gives none."""
+
+PLAN_COLUMNS = ("candidate_id", "rank", "selected")
+"""Columns a plan table needs for the map (others are shown when present)."""
+
+
+def _check_inputs(plans: Mapping[str, gpd.GeoDataFrame], zones: gpd.GeoDataFrame | None,
+                  choropleths: Mapping[str, str]) -> None:
+    problems = Problems()
+    for name, plan in plans.items():
+        if not isinstance(plan, gpd.GeoDataFrame):
+            problems.add(f"plan {name!r} is a {type(plan).__name__}, not a GeoDataFrame",
+                         fix="pass Plan.to_geodataframe()")
+            continue
+        missing = [c for c in PLAN_COLUMNS if c not in plan.columns]
+        if missing:
+            problems.add(f"plan {name!r} misses columns {missing}",
+                         fix="pass the table of a solved plan (Plan.to_geodataframe())")
+    if choropleths and zones is None:
+        problems.add(f"choropleths {sorted(choropleths)} were asked for but no zones given",
+                     fix="pass zones=")
+    elif choropleths and zones is not None:
+        absent = sorted(c for c in choropleths if c not in zones.columns)
+        if absent:
+            problems.add(f"zones have no columns {absent} for choropleths; available: "
+                         f"{sorted(c for c in zones.columns if c != 'geometry')}",
+                         fix="name zone columns in choropleths= (column -> label)")
+    problems.raise_if_any(LayerSchemaError)
+
+
+def _pick(headroom: pd.DataFrame, column: str, given: str | None,
+          preferred: str | None) -> str:
+    values = sorted(headroom[column].dropna().astype(str).unique())
+    if given is not None:
+        return given
+    if preferred in values:
+        return str(preferred)
+    if len(values) == 1:
+        return values[0]
+    raise LayerSchemaError(
+        f"the headroom table holds several {column}s {values}; the map needs one "
+        f"(pass headroom_{column}=, e.g. {values[0]!r}; the CLI option is "
+        f"--{'grid-scenario' if column == 'scenario' else 'season'})")
+
+
+def _names(frame: pd.DataFrame | None, key: str, name: str) -> dict[str, str]:
+    if frame is None or key not in frame.columns or name not in frame.columns:
+        return {}
+    return {str(k): str(v) for k, v in zip(frame[key], frame[name], strict=True)
+            if v is not None and not pd.isna(v) and str(v)}
+
+
+def _context(substations: gpd.GeoDataFrame | None, headroom: pd.DataFrame | None, year: int,
+             scenario: str | None, season: str | None, zones: pd.DataFrame | None,
+             districts: pd.DataFrame | None) -> PopupContext:
+    names = {"names": _names(substations, "substation_id", "name"),
+             "zone_names": _names(zones, "zone_id", "zone_name"),
+             "district_names": _names(districts, "district_id", "district_name")}
+    if headroom is None or headroom.empty:
+        return PopupContext({}, caption=f"headroom {year} (no table)", **names)
+    scenario = _pick(headroom, "scenario", scenario, None)
+    season = _pick(headroom, "season", season, "winter")
+    values = headroom_for(headroom, scenario, year, season)
+    caption = text(f"headroom {year} ({scenario}, {season})")
+    return PopupContext({str(k): float(v) for k, v in values.items()}, caption=caption,
+                        **names)
+
+
+def plan_map(
+    plans: Mapping[str, gpd.GeoDataFrame],
+    *,
+    zones: gpd.GeoDataFrame | None = None,
+    districts: gpd.GeoDataFrame | None = None,
+    substations: gpd.GeoDataFrame | None = None,
+    headroom: pd.DataFrame | None = None,
+    plan_year: int = 2030,
+    choropleths: Mapping[str, str] | None = None,
+    title: str = "Net-zero investment plan",
+    offline: bool = False,
+    raw_html: bool = False,
+    headroom_scenario: str | None = None,
+    headroom_season: str | None = None,
+    amber_below_mva: float = 5.0,
+    simplify_m: float = 10.0,
+    attribution: str = DEFAULT_ATTRIBUTION,
+) -> folium.Map:
+    """Draw plans, substations, zones and districts on one web map.
+
+    Parameters
+    ----------
+    plans : Mapping[str, geopandas.GeoDataFrame]
+        Workstream name -> plan table (``Plan.to_geodataframe()``: ``candidate_id``, ``rank``,
+        ``selected`` and, when present, ``label``, ``option``, ``score``, ``score_*``,
+        ``cost_gbp``, ``tco2e_per_yr``, benefit columns, ``zone_id``, ``district_id``,
+        ``substation_id``, ``period``, ``reason``), in EPSG:27700. Points become circles,
+        polygons stay polygons. One toggleable layer each, in this order.
+    zones, districts, substations : geopandas.GeoDataFrame, optional
+        Canonical layers (EPSG:27700).
+    headroom : pandas.DataFrame, optional
+        Canonical headroom table; substations are coloured by it in ``plan_year``.
+    plan_year : int
+        Year whose headroom colours substations and fills popups (the latest year at or
+        before it, as :func:`geoplan.grid.headroom_for`).
+    choropleths : Mapping[str, str], optional
+        Zone column -> legend label, e.g. ``{"epc_dg_share": "EPC D-G share"}``; one layer
+        each, off until ticked in the layer control.
+    title : str
+        Map title (escaped unless ``raw_html``).
+    offline : bool
+        Inline Leaflet and draw no web tiles: the file makes no request.
+    raw_html : bool
+        Insert data strings as HTML, unescaped. Only for trusted tables.
+    headroom_scenario, headroom_season : str, optional
+        Which headroom rows to use. When omitted: the table's only scenario, and ``winter``
+        (or the only season); several scenarios without a choice is an error.
+    amber_below_mva : float
+        Substations with headroom in [0, this) are amber, above green, below 0 red
+        (indicative display threshold, not a planning rule).
+    simplify_m : float
+        Polygon simplification tolerance in metres, applied before reprojecting.
+    attribution : str
+        Attribution text (escaped unless ``raw_html``); tile credits are added by Leaflet.
+
+    Returns
+    -------
+    folium.Map
+
+    Raises
+    ------
+    LayerSchemaError
+        A plan misses ``candidate_id``/``rank``/``selected``, a choropleth column is absent,
+        or the headroom scenario/season is ambiguous or has no row for ``plan_year``.
+    MissingCRSError
+        A layer has no CRS.
+    ImportError
+        ``offline=True`` but the XStatic-Leaflet package is missing.
+    """
+    choropleths = dict(choropleths or {})
+    _check_inputs(plans, zones, choropleths)
+    grid = _context(substations, headroom, plan_year, headroom_scenario, headroom_season,
+                    zones, districts)
+    m = new_map(offline)
+    ranks: set[int] = set()
+    strokes: list[tuple[str, str]] = []
+    for order, (name, plan) in enumerate(plans.items()):
+        stroke = stroke_colour(name, order)
+        group, used = candidate_layer(name, plan, stroke=stroke, grid=grid,
+                                      simplify_m=simplify_m, raw=raw_html)
+        group.add_to(m)
+        ranks |= used
+        strokes.append((text(name, raw=raw_html), stroke))
+    if substations is not None:
+        substation_layer(substations, grid, amber_below_mva=amber_below_mva,
+                         raw=raw_html).add_to(m)
+    legends, groups = [], []
+    for column, label in choropleths.items():
+        classes = choropleth_classes(zones[column])  # type: ignore[index]
+        legends.append((text(label, raw=raw_html), classes))
+        groups.append(zone_layer(zones, column, text(label, raw=raw_html),  # type: ignore[arg-type]
+                                 classes, show=False, simplify_m=simplify_m, raw=raw_html))
+        groups[-1].add_to(m)
+    if districts is not None:
+        district_layer(districts, simplify_m=simplify_m).add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    legend = legend_html(ranks_used=sorted(ranks), workstreams=strokes,
+                         headroom_title=(f"Substation {grid.caption}"
+                                         if substations is not None else None),
+                         amber_below_mva=amber_below_mva, choropleths=legends)
+    Control(f"<details open><summary>Legend</summary>{legend}</details>",
+             position="bottomleft", css_class="gp-legend").add_to(m)
+    MapScript(text(attribution, raw=raw_html), offline=offline, choropleths=groups).add_to(m)
+    subtitle = f"Plan year {int(plan_year)}; substations by {grid.caption}"
+    m.get_root().html.add_child(Element(
+        f'<div class="gp-title">{text(title, raw=raw_html)}'
+        f'<div class="gp-sub">{subtitle}</div></div>'), name="geoplan_title")
+    _fit(m, [plans.values(), [substations, zones, districts]])
+    remember_own(m)
+    return m
+
+
+def _fit(m: folium.Map, groups: list) -> None:
+    frames = [f for group in groups for f in group if f is not None and len(f) and f.crs]
+    boxes = [f.to_crs("EPSG:4326").total_bounds for f in frames]
+    boxes = [b for b in boxes if all(pd.notna(b))]
+    if not boxes:
+        return
+    west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    m.location = [round((south + north) / 2, 6), round((west + east) / 2, 6)]
+    m.fit_bounds([[round(south, 6), round(west, 6)], [round(north, 6), round(east, 6)]],
+                 padding_top_left=(20, 70), padding_bottom_right=(20, 20))
+
+
+def write_map(m: folium.Map, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write ``m`` to an HTML file, atomically; an existing file is kept unless ``overwrite``.
+
+    Parameters
+    ----------
+    m : folium.Map
+        A map from :func:`plan_map`.
+    path : str or pathlib.Path
+        The ``.html`` file to write.
+    overwrite : bool
+        Replace an existing file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is false.
+    """
+    path = Path(path)
+    refuse_existing(path, overwrite=overwrite)
+    html = map_html(m)
+    with atomic_path(path, overwrite=overwrite) as temporary:
+        temporary.write_text(html, encoding="utf-8", newline="\n")
+    logger.info("wrote %s (%.0f kB)", path, path.stat().st_size / 1000)
+    return path

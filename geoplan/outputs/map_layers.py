@@ -1,0 +1,348 @@
+"""The layers of the plan map: candidates, substations, zone choropleths, district outlines.
+
+Each builder takes a table in EPSG:27700, simplifies it in metres, reprojects it to
+EPSG:4326 (the only place geoplan does), rounds coordinates to 6 decimals (about 0.1 m) and
+embeds only what the map shows: per feature ``p`` (popup title and rows), ``t`` (tooltip),
+both escaped HTML, and ``s`` (index of its Leaflet style); row labels and styles are stored
+once per layer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from folium.utilities import JsCode
+from shapely.geometry import mapping
+
+from geoplan.errors import MissingCRSError
+from geoplan.outputs.map_style import (
+    BENEFITS,
+    HEADROOM_COLOURS,
+    RANK_CLASSES,
+    Classes,
+    headroom_class,
+    number,
+    rank_class,
+    text,
+)
+
+__all__ = [
+    "PANES",
+    "PopupContext",
+    "candidate_layer",
+    "district_layer",
+    "feature_collection",
+    "substation_layer",
+    "zone_layer",
+]
+
+logger = logging.getLogger(__name__)
+
+PANES: Mapping[str, int] = {
+    "geoplan-zones": 350, "geoplan-districts": 390, "geoplan-areas": 410,
+    "geoplan-points": 450, "geoplan-substations": 460,
+}
+"""Leaflet panes (z-index) so that toggling a layer never buries points under polygons."""
+
+PROJECTED = "EPSG:27700"
+COUNTS = ("homes", "homes_to_target", "fuel_poor_homes", "chargers")
+"""Benefit columns shown as whole numbers."""
+
+
+@dataclass(frozen=True)
+class PopupContext:
+    """What popups show beside a candidate's own columns: names and grid headroom.
+
+    Parameters
+    ----------
+    headroom_mva : Mapping[str, float]
+        Headroom by substation id in the plan year (negative: constrained).
+    names : Mapping[str, str]
+        Substation name by id.
+    caption : str
+        Escaped description, e.g. ``"headroom 2030 (CT, winter)"``.
+    zone_names, district_names : Mapping[str, str]
+        Zone and district names by id.
+    """
+
+    headroom_mva: Mapping[str, float] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)
+    caption: str = "headroom"
+    zone_names: Mapping[str, str] = field(default_factory=dict)
+    district_names: Mapping[str, str] = field(default_factory=dict)
+
+
+def _map_geometries(frame: gpd.GeoDataFrame, simplify_m: float, what: str) -> gpd.GeoSeries:
+    """Simplify in metres, reproject to EPSG:4326 and round to 6 decimals."""
+    if frame.crs is None:
+        raise MissingCRSError(
+            f"the {what} layer has no CRS; set it with .set_crs('EPSG:27700') if the "
+            "coordinates are British National Grid metres")
+    geoms = frame.geometry
+    if not frame.crs.is_projected:
+        geoms = geoms.to_crs(PROJECTED)
+    if simplify_m > 0:
+        geoms = geoms.simplify(simplify_m, preserve_topology=True)
+    geoms = geoms.to_crs("EPSG:4326")
+    rounded = shapely.transform(np.asarray(geoms.array, dtype=object),
+                                lambda xy: np.round(xy, 6))
+    return gpd.GeoSeries(rounded, index=frame.index, crs="EPSG:4326")
+
+
+def feature_collection(
+    frame: gpd.GeoDataFrame,
+    properties: Callable[[Mapping[str, object]], dict],
+    *,
+    simplify_m: float,
+    what: str,
+) -> dict:
+    """GeoJSON FeatureCollection of ``frame`` with ``properties(row)`` for each feature.
+
+    Rows without a geometry (or with an empty one) are left out with a log message.
+    """
+    geoms = _map_geometries(frame, simplify_m, what)
+    drawable = geoms.notna() & ~geoms.is_empty
+    if not drawable.all():
+        logger.info("map: %d %s rows have no geometry and are not drawn",
+                    int((~drawable).sum()), what)
+    features = []
+    for (_, row), geom in zip(frame[drawable.to_numpy()].iterrows(), geoms[drawable],
+                              strict=True):
+        features.append({"type": "Feature", "properties": properties(row.to_dict()),
+                         "geometry": mapping(geom)})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _is_point(frame: gpd.GeoDataFrame) -> pd.Series:
+    return frame.geometry.geom_type.isin(["Point", "MultiPoint"])
+
+
+class _Lookup:
+    """Values shared by many features, stored once per layer and referred to by index."""
+
+    def __init__(self) -> None:
+        self.items: list[object] = []
+        self._index: dict[str, int] = {}
+
+    def __call__(self, value: object) -> int:
+        key = json.dumps(value, sort_keys=True)
+        if key not in self._index:
+            self._index[key] = len(self.items)
+            self.items.append(value)
+        return self._index[key]
+
+
+def _script_json(value: object) -> str:
+    """JSON that is safe inside a ``<script>`` element (as folium's own ``tojson``)."""
+    return (json.dumps(value, sort_keys=True, separators=(",", ":"))
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("'", "\\u0027"))
+
+
+def _geojson(data: dict, labels: _Lookup, styles: _Lookup, *, pane: str,
+             **kwargs: Any) -> folium.GeoJson:
+    """Make a GeoJson layer whose features carry ``p`` (popup), ``t`` (tooltip), ``s`` (style).
+
+    ``geoplanBind`` (defined once in the page by :mod:`geoplan.outputs.map`) applies the
+    style and binds the popup and tooltip; the strings are already escaped HTML.
+    """
+    bind = JsCode(f"geoplanBind({_script_json(labels.items)}, {_script_json(styles.items)})")
+    return folium.GeoJson(data, control=False, pane=pane, on_each_feature=bind, **kwargs)
+
+
+def _circle(pane: str) -> folium.CircleMarker:
+    """Make the circle each point feature becomes, in ``pane`` (styled per feature)."""
+    marker = folium.CircleMarker()
+    marker.options = {"pane": pane, "radius": 5}
+    return marker
+
+
+def _popup(title: str, rows: list[tuple[str, str]], labels: _Lookup) -> list:
+    return [title, [[labels(k), v] for k, v in rows if v != ""]]
+
+
+def _flag(value: object) -> bool:
+    return False if value is None or pd.isna(value) else bool(value)  # type: ignore[arg-type]
+
+
+def _candidate_rows(row: Mapping[str, object], *, workstream: str, total: int,
+                    grid: PopupContext, raw: bool) -> list[tuple[str, str]]:
+    """(label, escaped value) rows of a candidate's popup; empty values are dropped later."""
+    rank = number(row.get("rank"), 0)
+    chosen = _flag(row.get("selected"))
+    period = number(row.get("period"), 0).replace(",", "")
+    rows = [("Workstream", text(workstream, raw=raw)),
+            ("Option", text(row.get("option"), raw=raw)),
+            ("Rank", f"{rank} of {total}" if rank else ""),
+            ("Selected", ("yes" + (f", from {period}" if period else "")) if chosen else "no"),
+            ("Score", number(row.get("score"), 3))]
+    rows += [("&nbsp;&nbsp;" + text(key.removeprefix("score_").replace("_", " "), raw=raw),
+              number(row[key], 3)) for key in sorted(k for k in row if k.startswith("score_"))]
+    cost, carbon = number(row.get("cost_gbp"), 0), number(row.get("tco2e_per_yr"), 1)
+    rows += [("Cost", f"\u00a3{cost}" if cost else ""),
+             ("Carbon saved", f"{carbon} tCO2e/yr" if carbon else "")]
+    rows += [(label, number(row[key], 0 if key in COUNTS else 1))
+             for key, label in BENEFITS.items() if key in row]
+    rows += [("Zone", _named(row.get("zone_id"), grid.zone_names, raw)),
+             ("District", _named(row.get("district_id"), grid.district_names, raw))]
+    rows += _substation_rows(row.get("substation_id"), grid, raw)
+    rows.append(("Reason", text(row.get("reason"), raw=raw)))
+    return rows
+
+
+def _named(key: object, names: Mapping[str, str], raw: bool) -> str:
+    """``"Name (id)"`` when the name is known, else the id; escaped."""
+    if key is None or pd.isna(key) or str(key) == "":  # type: ignore[arg-type]
+        return ""
+    name = names.get(str(key))
+    return f"{text(name, raw=raw)} ({text(key, raw=raw)})" if name else text(key, raw=raw)
+
+
+def _substation_rows(sid: object, grid: PopupContext, raw: bool) -> list[tuple[str, str]]:
+    if sid is None or pd.isna(sid) or str(sid) == "":  # type: ignore[arg-type]
+        return []
+    mva = grid.headroom_mva.get(str(sid))
+    caption = grid.caption[:1].upper() + grid.caption[1:]
+    return [("Substation", _named(sid, grid.names, raw)), (caption, _mva(mva) or "no figure")]
+
+
+def candidate_layer(
+    name: str,
+    plan: gpd.GeoDataFrame,
+    *,
+    stroke: str,
+    grid: PopupContext,
+    simplify_m: float,
+    raw: bool,
+) -> tuple[folium.FeatureGroup, set[int]]:
+    """One toggleable layer with every candidate of a workstream, coloured by rank.
+
+    Selected candidates are drawn last (on top), solid and strongly filled; the others pale
+    with a dashed outline. Points become circles, polygons stay polygons.
+
+    Returns
+    -------
+    (folium.FeatureGroup, set of int)
+        The layer and the indices of the :data:`RANK_CLASSES` it uses (for the legend).
+    """
+    order = plan.assign(_sel=plan["selected"].map(_flag),
+                        _rank=pd.to_numeric(plan["rank"], errors="coerce"))
+    order = order.sort_values(["_sel", "_rank"], ascending=[True, False], kind="stable",
+                              na_position="first").drop(columns=["_sel", "_rank"])
+    used: set[int] = set()
+    labels, styles = _Lookup(), _Lookup()
+
+    def props(row: Mapping[str, object]) -> dict:
+        cls = rank_class(row.get("rank"))
+        used.add(cls)
+        chosen = _flag(row.get("selected"))
+        style = {"color": stroke, "fill": True, "fillColor": RANK_CLASSES[cls][2],
+                 "weight": 2.5 if chosen else 1.2, "opacity": 1.0 if chosen else 0.8,
+                 "fillOpacity": 0.75 if chosen else 0.2, "radius": 7 if chosen else 4}
+        if not chosen:
+            style["dashArray"] = "4 3"
+        label = text(row.get("label") or row.get("candidate_id"), raw=raw)
+        rank = number(row.get("rank"), 0)
+        tip = (f"#{rank} " if rank else "") + label + ("" if chosen else " (not selected)")
+        rows = _candidate_rows(row, workstream=name, total=len(plan), grid=grid, raw=raw)
+        return {"p": _popup(label, rows, labels), "t": tip, "s": styles(style)}
+
+    group = folium.FeatureGroup(name=text(name, raw=raw), show=True)
+    data = feature_collection(order, props, simplify_m=simplify_m, what=f"plan {name!r}")
+    if data["features"]:
+        _geojson(data, labels, styles, pane="geoplan-areas",
+                 marker=_circle("geoplan-points")).add_to(group)
+    return group, used
+
+
+def substation_layer(
+    substations: gpd.GeoDataFrame,
+    grid: PopupContext,
+    *,
+    amber_below_mva: float,
+    raw: bool,
+) -> folium.FeatureGroup:
+    """Substations as circles coloured red/amber/green by headroom in the plan year."""
+    radius = {"gsp": 9, "bsp": 7}
+    labels, styles = _Lookup(), _Lookup()
+    caption = grid.caption[:1].upper() + grid.caption[1:]
+
+    def props(row: Mapping[str, object]) -> dict:
+        key = str(row.get("substation_id"))
+        mva = grid.headroom_mva.get(key)
+        name = text(row.get("name") or key, raw=raw)
+        rows = [("Id", text(key, raw=raw)), ("Level", text(row.get("level"), raw=raw)),
+                ("Firm capacity", _mva(row.get("firm_capacity_mva"))),
+                ("Peak demand", _mva(row.get("peak_demand_mva"))),
+                (caption, _mva(mva) or "no figure")]
+        style = {"color": "#222222", "weight": 1, "fill": True, "fillOpacity": 0.95,
+                 "fillColor": HEADROOM_COLOURS[headroom_class(mva, amber_below_mva)],
+                 "radius": radius.get(str(row.get("level")).lower(), 5.5)}
+        tip = f"{name}: {_mva(mva) or 'no headroom figure'}"
+        return {"p": _popup(name, rows, labels), "t": tip, "s": styles(style)}
+
+    group = folium.FeatureGroup(name="Substations (headroom)", show=True)
+    points = substations[_is_point(substations).to_numpy()] if len(substations) else substations
+    data = feature_collection(points, props, simplify_m=0, what="substations")
+    if data["features"]:
+        _geojson(data, labels, styles, pane="geoplan-substations",
+                 marker=_circle("geoplan-substations")).add_to(group)
+    return group
+
+
+def _mva(value: object) -> str:
+    shown = number(value, 1)
+    return f"{shown} MVA" if shown else ""
+
+
+def zone_layer(
+    zones: gpd.GeoDataFrame,
+    column: str,
+    label: str,
+    classes: Classes,
+    *,
+    show: bool,
+    simplify_m: float,
+    raw: bool,
+) -> folium.FeatureGroup:
+    """Draw a zone choropleth of ``column``; ``label`` is already escaped."""
+    styles = _Lookup()
+
+    def props(row: Mapping[str, object]) -> dict:
+        colour = classes.colour(row.get(column))
+        zone = text(row.get("zone_name") or row.get("zone_id"), raw=raw)
+        value = number(row.get(column), 2) or "no figure"
+        style = {"color": "#777777", "weight": 0.5, "fillColor": colour or "#ffffff",
+                 "fillOpacity": 0.65 if colour else 0.1}
+        return {"t": f"{zone}: {label} {value}", "s": styles(style)}
+
+    group = folium.FeatureGroup(name=label, show=show)
+    keep = ["geometry", column] + [c for c in ("zone_id", "zone_name") if c in zones]
+    data = feature_collection(zones[list(dict.fromkeys(keep))], props, simplify_m=simplify_m,
+                              what="zones")
+    if data["features"]:
+        _geojson(data, _Lookup(), styles, pane="geoplan-zones").add_to(group)
+    return group
+
+
+def district_layer(districts: gpd.GeoDataFrame, *, simplify_m: float) -> folium.FeatureGroup:
+    """District boundaries as outlines that let clicks through to the layers beneath."""
+    styles = _Lookup()
+    style = styles({"color": "#333333", "weight": 2, "fill": False, "opacity": 0.9,
+                    "interactive": False})
+    group = folium.FeatureGroup(name="District boundaries", show=True)
+    data = feature_collection(districts[["geometry"]], lambda _: {"s": style},
+                              simplify_m=simplify_m, what="districts")
+    if data["features"]:
+        _geojson(data, _Lookup(), styles, pane="geoplan-districts",
+                 interactive=False).add_to(group)
+    return group

@@ -1,0 +1,196 @@
+"""The page around the plan map: styles, the feature binding script, controls, rendering.
+
+:func:`new_map` makes the folium map with only Leaflet (online from its CDN, or inlined from
+the XStatic-Leaflet package when offline), the geoplan styles and panes. :func:`map_html`
+renders a map to text that is the same for the same map (folium's element ids are random;
+they are renumbered in order, and what an earlier render added is forgotten first).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import folium
+from branca.element import Element, Figure, MacroElement
+from folium.elements import ElementAddToElement
+from folium.template import Template
+
+from geoplan.outputs.map_assets import leaflet_css, leaflet_js
+from geoplan.outputs.map_layers import PANES
+
+__all__ = ["Control", "MapScript", "map_html", "new_map", "remember_own"]
+
+_OWN_KEYS = "_geoplan_own_keys"
+
+_CSS = """<style>
+.leaflet-container{font:12px/1.35 system-ui,sans-serif}
+.leaflet-container.gp-offline{background:#f5f5f2}
+.gp-title{position:absolute;top:10px;left:50%;transform:translateX(-50%);z-index:1000;
+ background:rgba(255,255,255,.92);padding:6px 14px;border-radius:4px;pointer-events:none;
+ box-shadow:0 1px 4px rgba(0,0,0,.3);font:600 16px/1.3 system-ui,sans-serif;text-align:center}
+.gp-title .gp-sub{font-weight:400;font-size:12px;color:#444}
+.gp-legend{background:rgba(255,255,255,.94);padding:6px 9px;border-radius:4px;max-height:55vh;
+ overflow:auto;box-shadow:0 1px 4px rgba(0,0,0,.3)}
+.gp-legend summary{font-weight:600;cursor:pointer}
+.gp-head{font-weight:600;margin-top:5px}
+.gp-row{white-space:nowrap}
+.gp-swatch{display:inline-block;width:14px;height:11px;margin-right:6px;vertical-align:middle}
+.gp-table th{text-align:left;padding:1px 8px 1px 0;font-weight:600;vertical-align:top}
+.gp-table td{padding:1px 0;max-width:260px}
+</style>"""
+
+_BIND_JS = """<script>
+function geoplanPopup(p, labels) {
+    var rows = p[1].map(function (r) {
+        return "<tr><th>" + labels[r[0]] + "</th><td>" + r[1] + "</td></tr>";
+    }).join("");
+    return '<div class="gp-popup"><b>' + p[0] + '</b><table class="gp-table">' + rows +
+        "</table></div>";
+}
+function geoplanBind(labels, styles) {
+    return function (feature, layer) {
+        var p = feature.properties;
+        if (p.s !== undefined && layer.setStyle) { layer.setStyle(styles[p.s]); }
+        if (p.t) { layer.bindTooltip(p.t, {sticky: true}); }
+        if (p.p) {
+            layer.bindPopup(function () { return geoplanPopup(p.p, labels); },
+                            {maxWidth: 380, autoPanPaddingTopLeft: [20, 80]});
+        }
+    };
+}
+</script>"""
+"""Binds each feature's style, tooltip and popup; the strings it joins are escaped HTML."""
+
+
+class Control(MacroElement):
+    """A Leaflet control holding (already escaped) HTML, e.g. the legend."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var control = L.control({position: {{ this.position|tojson }}});
+            control.onAdd = function () {
+                var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
+                div.innerHTML = {{ this.html|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            control.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, html: str, *, position: str, css_class: str) -> None:
+        super().__init__()
+        self._name = "Control"
+        self.html, self.position, self.css_class = html, position, css_class
+
+
+class MapScript(MacroElement):
+    """Extra script run on the map: attribution text and the offline background class."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution(
+            {{ this.attribution|tojson }});
+        {%- if this.offline %}
+        {{ this._parent.get_name() }}.getContainer().classList.add("gp-offline");
+        {%- endif %}
+        (function (groups) {
+            function toggle(e) {
+                var i = groups.indexOf(e.layer);
+                if (i < 0) { return; }
+                document.querySelectorAll('.gp-ch[data-ch="' + i + '"]').forEach(
+                    function (el) { el.style.display = e.type === "overlayadd" ? "" : "none"; });
+            }
+            {{ this._parent.get_name() }}.on("overlayadd overlayremove", toggle);
+        })([{% for g in this.choropleths %}{{ g.get_name() }}, {% endfor %}]);
+        {% endmacro %}
+    """)
+
+    def __init__(self, attribution: str, *, offline: bool,
+                 choropleths: list[folium.FeatureGroup]) -> None:
+        super().__init__()
+        self._name = "MapScript"
+        self.attribution, self.offline, self.choropleths = attribution, offline, choropleths
+
+
+def new_map(offline: bool) -> folium.Map:
+    """Make an empty map with Leaflet (inlined when ``offline``), geoplan's styles and panes."""
+    m = folium.Map(location=(51.75, -1.25), zoom_start=10, tiles=None, control_scale=True,
+                   max_zoom=19, font_size="12px", zoom_snap=0.25)
+    if not offline:  # the only base layer: not listed in the layer control
+        folium.TileLayer("OpenStreetMap", control=False).add_to(m)
+    # Only Leaflet is used: no jQuery, Bootstrap or icon fonts (fewer requests, lighter file).
+    m.default_js = [] if offline else [(n, u) for n, u in m.default_js if n == "leaflet"]
+    m.default_css = [] if offline else [(n, u) for n, u in m.default_css if n == "leaflet_css"]
+    header = m.get_root().header
+    if offline:
+        header.add_child(Element(f"<style>{leaflet_css()}</style>"), name="leaflet_css")
+        header.add_child(Element(f"<script>{leaflet_js()}</script>"), name="leaflet")
+    header.add_child(Element(_CSS), name="geoplan_css")
+    header.add_child(Element(_BIND_JS), name="geoplan_js")
+    for name, z in PANES.items():
+        folium.map.CustomPane(name, z_index=z,
+                              pointer_events=name != "geoplan-districts").add_to(m)
+    return m
+
+
+def _fix_ids(m: folium.Map) -> None:
+    """Give the map's elements ids in order (folium draws random ones) so output is stable.
+
+    The ids are the JavaScript names in the page; only the map and its descendants have
+    names that appear in it.
+    """
+    counter = itertools.count(1)
+
+    def walk(element: Element) -> None:
+        element._id = f"{next(counter):06d}"
+        for child in element._children.values():
+            walk(child)
+
+    walk(m)
+
+
+def _forget_render(m: folium.Map) -> None:
+    """Remove what an earlier render added, so that rendering again adds no copies.
+
+    Rendering adds an ``ElementAddToElement`` child to every shown layer and the rendered
+    text of every element to the figure's header, body and script, keyed by the element's
+    name; the keys :func:`plan_map` itself added (recorded on the map) are kept.
+    """
+
+    def walk(element: Element) -> None:
+        for key in [k for k, c in element._children.items()
+                    if isinstance(c, ElementAddToElement)]:
+            del element._children[key]
+        for child in element._children.values():
+            walk(child)
+
+    walk(m)
+    root = m.get_root()
+    keep = getattr(m, _OWN_KEYS, {})
+    for part in ("header", "html", "script"):
+        children = getattr(root, part)._children
+        for key in [k for k in children if k not in keep.get(part, ())]:
+            del children[key]
+
+
+def remember_own(m: folium.Map) -> None:
+    """Record the figure children the map was built with (kept by every render)."""
+    root = m.get_root()
+    setattr(m, _OWN_KEYS, {part: frozenset(getattr(root, part)._children)
+                           for part in ("header", "html", "script")})
+
+
+def map_html(m: folium.Map) -> str:
+    """Render ``m`` to a complete HTML document; the same map gives the same text."""
+    root = m.get_root()
+    if not isinstance(root, Figure):
+        raise TypeError("the map is not attached to a folium Figure")
+    if not hasattr(m, _OWN_KEYS):
+        remember_own(m)
+    _forget_render(m)
+    _fix_ids(m)
+    return root.render()

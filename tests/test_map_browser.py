@@ -1,0 +1,157 @@
+"""The plan map in a real browser: Debian's headless Chromium driven by Playwright.
+
+Loads map.html, finds the layers and drawn features, opens every popup and tooltip, and
+checks that nothing errs, no dialog opens (the XSS site name shows as text) and, offline, no
+request leaves the machine. A screenshot goes to the test's tmp dir and tests/artifacts/.
+Skipped, with the reason, without Playwright (``pip install ".[test]"``) or Chromium
+(``apt-get install chromium``; never ``playwright install``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from geoplan.outputs.map import write_map
+from geoplan.outputs.map_assets import leaflet_css, leaflet_js
+from tests.test_map import XSS, full_map
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FEATURES = "path.leaflet-interactive"
+# one transparent 1x1 PNG, served for map tiles in the online test
+BLANK_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6300010000000500010d0a2db40000000049454e44ae426082")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="playwright is not installed (pip install '.[test]')")
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+class Watch:
+    """What a page did: console errors, page errors, dialogs, requests."""
+
+    def __init__(self, page) -> None:
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.requests: list[str] = []
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("request", lambda r: self.requests.append(r.url))
+
+        def dialog(d) -> None:
+            self.dialogs.append(f"{d.type}: {d.message}")
+            d.dismiss()
+
+        page.on("dialog", dialog)
+
+    def external(self) -> list[str]:
+        return [u for u in self.requests if not u.startswith(("file:", "data:", "about:"))]
+
+
+def open_map(browser, path: Path):
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    watch = Watch(page)
+    page.goto(path.as_uri(), wait_until="load", timeout=60_000)
+    page.wait_for_timeout(300)
+    return page, watch
+
+
+def popup_and_tooltip_texts(page) -> tuple[list[str], list[str]]:
+    """Hover and click every feature; collect the text of each tooltip and popup."""
+    popups, tooltips = [], []
+    for i in range(page.locator(FEATURES).count()):
+        feature = page.locator(FEATURES).nth(i)
+        feature.dispatch_event("mouseover")
+        tooltips += page.locator(".leaflet-tooltip").all_inner_texts()
+        feature.dispatch_event("mouseout")
+        feature.dispatch_event("click")
+        popups += page.locator(".leaflet-popup-content").all_inner_texts()
+    return popups, tooltips
+
+
+def save_screenshot(page, tmp_path: Path, name: str) -> Path:
+    shot = tmp_path / name
+    page.screenshot(path=str(shot))
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copyfile(shot, ARTIFACTS / name)
+    return shot
+
+
+def test_offline_map_in_browser(browser, tmp_path):
+    path = write_map(full_map(offline=True), tmp_path / "map.html")
+    page, watch = open_map(browser, path)
+    assert page.evaluate("L.version") == "1.9.3"
+    labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert [t.strip() for t in labels] == [
+        "chargers", "retrofit", "Substations (headroom)", "EPC D-G share", "EV demand",
+        "District boundaries"]
+    # 6 charger sites + 4 retrofit zones + 3 substations (districts are not interactive,
+    # the choropleths are off until ticked)
+    assert page.locator(FEATURES).count() == 13
+    assert page.locator(".leaflet-control-scale-line").count() == 2  # metric and imperial
+    assert XSS in page.locator(".gp-title").inner_text()
+    page.locator(FEATURES).nth(9).dispatch_event("mouseover")  # the rank 1 charger site
+    save_screenshot(page, tmp_path, "map-offline.png")
+
+    popups, tooltips = popup_and_tooltip_texts(page)
+    assert any(f"#1 {XSS}" in t for t in tooltips)  # the site named with the payload
+    assert any(t.startswith(XSS) and "Rank\t1 of 6" in t for t in popups)
+    assert any("Headroom 2030 (CT, winter)\t2.0 MVA" in t for t in popups)
+    assert page.locator(".leaflet-popup-content img, .leaflet-tooltip img").count() == 0
+
+    page.get_by_label("EPC D-G share").check()
+    assert page.locator(FEATURES).count() == 13 + 3
+    assert page.locator('.gp-ch[data-ch="0"]').is_visible()
+    assert not page.locator('.gp-ch[data-ch="1"]').is_visible()
+
+    assert watch.dialogs == []
+    assert watch.errors == []
+    assert watch.external() == []
+    assert page.locator("img").count() == 0  # nothing injected, no tiles
+    page.close()
+
+
+def serve_offline_copies(route) -> None:
+    """Answer the page's CDN and tile requests from local copies (the sandbox has no web)."""
+    url = route.request.url
+    if url.endswith("/leaflet.js"):
+        route.fulfill(body=leaflet_js(), content_type="application/javascript")
+    elif url.endswith("/leaflet.css"):
+        route.fulfill(body=leaflet_css(), content_type="text/css")
+    elif "tile.openstreetmap.org" in url:
+        route.fulfill(body=BLANK_PNG, content_type="image/png")
+    else:
+        route.abort()
+
+
+def test_online_map_loads_only_leaflet_and_tiles(browser, tmp_path):
+    path = write_map(full_map(), tmp_path / "map.html")
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    watch = Watch(page)
+    page.route(lambda url: url.startswith(("http:", "https:")), serve_offline_copies)
+    page.goto(path.as_uri(), wait_until="load", timeout=60_000)
+    page.wait_for_timeout(300)
+    assert page.locator(FEATURES).count() == 13
+    hosts = {u.split("/")[2] for u in watch.external()}
+    assert hosts <= {"cdn.jsdelivr.net", "tile.openstreetmap.org"}
+    assert "cdn.jsdelivr.net" in hosts
+    save_screenshot(page, tmp_path, "map-online.png")
+    popup_and_tooltip_texts(page)
+    assert watch.dialogs == []
+    assert watch.errors == []
+    page.close()
