@@ -1,0 +1,213 @@
+"""Carbon factors and fuel prices by fuel and year, from sourced assumption tables.
+
+Two tables hold one row per fuel and listed year:
+
+* ``layers/assumptions/carbon_factors.csv`` (:data:`CARBON_FACTORS`): ``kgco2e_per_kwh`` of
+  fuel bought (for ``heat_network``: of heat delivered);
+* ``layers/assumptions/fuel_prices.csv`` (:data:`FUEL_PRICES`): ``pence_per_kwh``.
+
+Fuels are :data:`ENERGY_FUELS`. Between listed years a value is interpolated linearly; before
+the first or after the last listed year it is held at the end value (clamped). EPC heating
+fuels map to these fuels with :func:`energy_fuel`.
+
+Examples
+--------
+>>> round(carbon_factor("mains_gas", 2030), 4)
+0.1829
+>>> fuel_price("electricity", 2025) > fuel_price("mains_gas", 2025)
+True
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geoplan.assumptions import AssumptionTable, read_assumptions
+from geoplan.errors import Problems, SourceFormatError
+
+__all__ = [
+    "CARBON_FACTORS",
+    "ENERGY_FUELS",
+    "FUEL_OF_SYSTEM",
+    "FUEL_PRICES",
+    "carbon_factor",
+    "energy_fuel",
+    "fuel_price",
+    "read_carbon_factors",
+    "read_fuel_prices",
+    "values_in_year",
+]
+
+PathLike = str | os.PathLike[str]
+
+ENERGY_FUELS = ("mains_gas", "electricity", "oil", "lpg", "coal", "biomass", "heat_network")
+"""Fuels of the carbon factor and fuel price tables."""
+
+FUEL_OF_SYSTEM = {
+    "mains gas": "mains_gas", "electricity": "electricity", "heat pump": "electricity",
+    "oil": "oil", "LPG": "lpg", "solid fuel": "coal", "biomass": "biomass",
+    "district heating": "heat_network", "other": "mains_gas", "unknown": "mains_gas",
+}
+"""EPC heating system or main fuel (:data:`geoplan.sources.epc.FUELS`, ``"heat pump"``) ->
+energy fuel. Unrecognised and unrecorded fuels count as mains gas, the commonest (indicative,
+as in ``epc_heat.csv``)."""
+
+CARBON_FACTORS = AssumptionTable("carbon_factors", key=("year", "fuel"),
+                                 numbers={"kgco2e_per_kwh": 0.0})
+"""Carbon factor table: kgCO2e per kWh by year and fuel."""
+
+FUEL_PRICES = AssumptionTable("fuel_prices", key=("year", "fuel"),
+                              numbers={"pence_per_kwh": 0.0})
+"""Fuel price table: pence per kWh by year and fuel (real terms)."""
+
+
+def read_carbon_factors(path: PathLike | None = None) -> pd.DataFrame:
+    """Read and check the carbon factor table.
+
+    Parameters
+    ----------
+    path : path, optional
+        A copy to read instead of the shipped ``carbon_factors.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``year`` (int64), ``fuel``, ``kgco2e_per_kwh``, ``source``.
+
+    Raises
+    ------
+    SourceFormatError
+        Naming the file, row and column of every bad year, unknown fuel, missing source or
+        negative value.
+    """
+    return _read_yearly(CARBON_FACTORS, path)
+
+
+def read_fuel_prices(path: PathLike | None = None) -> pd.DataFrame:
+    """Read and check the fuel price table (see :func:`read_carbon_factors`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``year`` (int64), ``fuel``, ``pence_per_kwh``, ``source``.
+    """
+    return _read_yearly(FUEL_PRICES, path)
+
+
+def _read_yearly(spec: AssumptionTable, path: PathLike | None) -> pd.DataFrame:
+    table = read_assumptions(spec, path)
+    problems = Problems(table.attrs["path"], sheet=spec.name)
+    years = pd.to_numeric(table["year"], errors="coerce")
+    for index in table.index[years.isna() | (years % 1 != 0)]:
+        problems.add(f"year {table.loc[index, 'year']!r} is not a whole year", row=index + 2,
+                     column="year", fix="write a year such as 2030")
+    for index in table.index[~table["fuel"].isin(ENERGY_FUELS)]:
+        problems.add(f"unknown fuel {table.loc[index, 'fuel']!r}", row=index + 2,
+                     column="fuel", fix=f"use one of {list(ENERGY_FUELS)}")
+    problems.raise_if_any(SourceFormatError)
+    out = table.assign(year=years.astype("int64"))
+    out.attrs["path"] = table.attrs["path"]
+    return out
+
+
+def _value_column(table: pd.DataFrame) -> str:
+    for column in ("kgco2e_per_kwh", "pence_per_kwh"):
+        if column in table.columns:
+            return column
+    raise SourceFormatError(f"table {_name(table)} has neither 'kgco2e_per_kwh' nor "
+                            "'pence_per_kwh' (fix: read it with read_carbon_factors or "
+                            "read_fuel_prices)")
+
+
+def _name(table: pd.DataFrame) -> str:
+    path = table.attrs.get("path")
+    return Path(str(path)).name if path else "(table given in code)"
+
+
+def values_in_year(table: pd.DataFrame, year: int, fuels: Iterable[str] | None = None,
+                   ) -> dict[str, float]:
+    """Each fuel's value in ``year`` (linear interpolation, clamped at the listed ends).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`read_carbon_factors` or :func:`read_fuel_prices`.
+    year : int
+    fuels : iterable of str, optional
+        Fuels that must be present (default: those in the table).
+
+    Returns
+    -------
+    dict
+        Fuel -> value.
+
+    Raises
+    ------
+    SourceFormatError
+        When a fuel asked for has no rows; the message names the table and lists its fuels.
+    """
+    column = _value_column(table)
+    listed = sorted(set(table["fuel"].astype(str)))
+    wanted = listed if fuels is None else list(dict.fromkeys(fuels))
+    unknown = [f for f in wanted if f not in listed]
+    if unknown:
+        problems = Problems(table.attrs.get("path"), sheet=column)
+        for fuel in unknown:
+            problems.add(f"no rows for fuel {fuel!r}; the table lists {listed}", column="fuel",
+                         fix=f"add rows for {fuel!r} with a source, or use one of {listed}")
+        problems.raise_if_any(SourceFormatError)
+    out = {}
+    for fuel in wanted:
+        rows = table[table["fuel"].astype(str) == fuel].sort_values("year")
+        out[fuel] = float(np.interp(float(year), rows["year"].to_numpy(float),
+                                    rows[column].to_numpy(float)))
+    return out
+
+
+def carbon_factor(fuel: str, year: int, table: pd.DataFrame | None = None) -> float:
+    """kgCO2e per kWh of ``fuel`` in ``year``.
+
+    Parameters
+    ----------
+    fuel : str
+        One of :data:`ENERGY_FUELS` (or another fuel the table lists).
+    year : int
+    table : pandas.DataFrame, optional
+        A carbon factor table; the shipped one when None.
+
+    Raises
+    ------
+    SourceFormatError
+        When the table has no rows for ``fuel``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"year": [2020, 2030], "fuel": ["electricity"] * 2,
+    ...                   "kgco2e_per_kwh": [0.2, 0.1]})
+    >>> round(carbon_factor("electricity", 2025, t), 3), carbon_factor("electricity", 2040, t)
+    (0.15, 0.1)
+    """
+    table = read_carbon_factors() if table is None else table
+    return values_in_year(table, year, [fuel])[fuel]
+
+
+def fuel_price(fuel: str, year: int, table: pd.DataFrame | None = None) -> float:
+    """Pence per kWh of ``fuel`` in ``year`` (see :func:`carbon_factor`)."""
+    table = read_fuel_prices() if table is None else table
+    return values_in_year(table, year, [fuel])[fuel]
+
+
+def energy_fuel(system: pd.Series) -> pd.Series:
+    """Map EPC heating systems or main fuels to :data:`ENERGY_FUELS` (unknown -> mains gas).
+
+    Examples
+    --------
+    >>> energy_fuel(pd.Series(["heat pump", "LPG", None])).tolist()
+    ['electricity', 'lpg', 'mains_gas']
+    """
+    return system.astype(object).map(FUEL_OF_SYSTEM).fillna("mains_gas").astype(str)

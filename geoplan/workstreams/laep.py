@@ -1,0 +1,317 @@
+r"""Local area energy planning (LAEP): one group of exclusive heat pathways per zone.
+
+For each zone with homes, :func:`laep_candidates` offers (``settings.pathways``):
+
+``heat_pump``
+    Every home the heat pump applies to gets its heat pump package (fabric to make it ready
+    plus an air-source heat pump, :mod:`~geoplan.workstreams.retrofit_packages`).
+``heat_network``
+    Only where the zone's heat density :math:`D = \sum_i Q_i / \text{area}` (kWh/m², which
+    equals GWh/km²) reaches the threshold: every home the ``heat_network_connection`` measure
+    applies to is connected, at its connection cost plus ``network_cost_gbp_per_home``.
+``fabric_first``
+    The target-band fabric package for every home below the band that can reach it.
+``rooftop_pv``
+    ``suitable_share`` of houses and bungalows get ``kwp_per_home`` kWp:
+    generation :math:`G = n\,\sigma\,k\,y`, carbon :math:`G\,k_{el}/1000`, bill saving
+    :math:`G\,(u\,p_{el} + (1-u)\,p_{exp})/100` with self-use share :math:`u`.
+``do_nothing``
+    Zero cost, zero benefit: an explicit choice.
+
+Each has ``cost_gbp``, ``tco2e_per_yr`` and ``saving_gbp_per_yr`` in ``settings.year``,
+``peak_kw_added`` (after-diversity winter peak at the zone's serving primary), ``homes``,
+``heat_mwh_per_yr`` (heat supplied by the new system for heat pumps and networks, heat saved
+for fabric, 0 otherwise), ``lifetime_years`` and ``tco2e_per_yr_<year>`` trajectory columns.
+Pathway parameters are rows of ``layers/assumptions/heat_pathways.csv``
+(:data:`HEAT_PATHWAYS`). Grid flags for a solved plan: :mod:`~geoplan.workstreams.laep_grid`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoplan.assumptions import AssumptionTable, read_assumptions
+from geoplan.errors import Problems, ScenarioError, SourceFormatError
+from geoplan.optimise import Budget, MaximiseBenefit
+from geoplan.workstreams.candidate_table import finish_candidates, zone_frame
+from geoplan.workstreams.energy import values_in_year
+from geoplan.workstreams.measures import measure_matrices
+from geoplan.workstreams.parts import ModelParts
+from geoplan.workstreams.savings import load_kw, switch_effects
+
+__all__ = ["HEAT_PATHWAYS", "PATHWAYS", "LaepSettings", "laep_candidates", "laep_model",
+           "pathway_value", "read_heat_pathways", "zone_heat_density"]
+
+PathLike = str | os.PathLike[str]
+
+PATHWAYS = ("heat_pump", "heat_network", "fabric_first", "rooftop_pv", "do_nothing")
+"""LAEP pathways, in label order."""
+
+HEAT_PATHWAYS = AssumptionTable("heat_pathways", key=("pathway", "item"),
+                                numbers={"value": 0.0}, text=("unit",))
+"""LAEP pathway parameters (``layers/assumptions/heat_pathways.csv``)."""
+
+_LABELS = {"heat_pump": "heat pump led", "heat_network": "heat network",
+           "fabric_first": "fabric first", "rooftop_pv": "rooftop solar PV",
+           "do_nothing": "do nothing"}
+_SHARE_ITEMS = ("suitable_share", "self_use_share")
+
+
+def read_heat_pathways(path: PathLike | None = None) -> pd.DataFrame:
+    """Read and check the pathway table (pathways must be :data:`PATHWAYS`; shares <= 1).
+
+    Raises
+    ------
+    SourceFormatError
+        Naming the file, row and column of every problem.
+    """
+    table = read_assumptions(HEAT_PATHWAYS, path)
+    problems = Problems(table.attrs["path"], sheet=HEAT_PATHWAYS.name)
+    for index, row in table.iterrows():
+        line = int(index) + 2  # type: ignore[call-overload]
+        if row["pathway"] not in PATHWAYS:
+            problems.add(f"unknown pathway {row['pathway']!r}", row=line, column="pathway",
+                         fix=f"use one of {list(PATHWAYS)}")
+        if row["item"] in _SHARE_ITEMS and row["value"] > 1:
+            problems.add(f"share {row['value']:g} is above 1", row=line, column="value",
+                         fix="give a share from 0 to 1")
+    problems.raise_if_any(SourceFormatError)
+    return table
+
+
+def pathway_value(table: pd.DataFrame, pathway: str, item: str) -> float:
+    """Return one pathway parameter; ``SourceFormatError`` naming the table if absent."""
+    rows = table[(table["pathway"] == pathway) & (table["item"] == item)]
+    if rows.empty:
+        name = Path(str(table.attrs.get("path", "heat_pathways.csv"))).name
+        raise SourceFormatError(f"{name}: no row for pathway {pathway!r}, item {item!r} "
+                                "(fix: add it with its value, unit and source)")
+    return float(rows["value"].iloc[0])
+
+
+@dataclass(frozen=True)
+class LaepSettings:
+    """Settings of the LAEP workstream.
+
+    Parameters
+    ----------
+    heat_network_min_density_gwh_per_km2 : float, optional
+        Heat density a zone needs for the heat network pathway; None: ``heat_pathways.csv``.
+    pathways : tuple of str
+        Pathways offered (``do_nothing`` keeps an explicit zero option).
+    weights : Mapping[str, float]
+        Objective weights over candidate columns.
+    budget_gbp : float, optional
+        Budget of this workstream alone.
+    year : int
+        Year of carbon factors and prices.
+    target_band : str
+        Band of the fabric first pathway and of heat pump packages.
+    trajectory_years : tuple of int
+        Years of the ``tco2e_per_yr_<year>`` columns.
+    """
+
+    heat_network_min_density_gwh_per_km2: float | None = None
+    pathways: tuple[str, ...] = PATHWAYS
+    weights: Mapping[str, float] = field(default_factory=lambda: {"tco2e_per_yr": 1.0})
+    budget_gbp: float | None = None
+    year: int = 2030
+    target_band: str = "C"
+    trajectory_years: tuple[int, ...] = (2025, 2030, 2040, 2050)
+
+    def check(self) -> None:
+        """Raise :class:`~geoplan.errors.ScenarioError` naming every bad field."""
+        bad = [f"unknown pathway {p!r} (use {list(PATHWAYS)})" for p in self.pathways
+               if p not in PATHWAYS]
+        density = self.heat_network_min_density_gwh_per_km2
+        if density is not None and density < 0:
+            bad.append(f"heat_network_min_density_gwh_per_km2 {density} is below 0")
+        if self.budget_gbp is not None and self.budget_gbp < 0:
+            bad.append(f"budget_gbp {self.budget_gbp} is below 0")
+        if bad:
+            raise ScenarioError("laep settings: " + "; ".join(bad))
+
+
+def zone_heat_density(homes: pd.DataFrame, area: pd.DataFrame) -> pd.Series:
+    """Heat demand density per zone in GWh/km² (= kWh/m²) of zone area.
+
+    ``area`` has ``zone_id`` and ``area_m2`` (e.g. from ``candidate_table.zone_frame``).
+    """
+    heat = pd.to_numeric(homes["heat_demand_kwh"], errors="coerce").fillna(0.0)
+    total = heat.groupby(homes["zone_id"].astype(str)).sum()
+    size = area.set_index("zone_id")["area_m2"]
+    return (total / size.reindex(total.index)).rename("heat_density_gwh_per_km2")
+
+
+def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = None,
+                    settings: LaepSettings = LaepSettings(), *,
+                    tables: Mapping[str, pd.DataFrame | None] | None = None,
+                    ) -> gpd.GeoDataFrame:
+    """LAEP pathway candidates, one exclusive group per zone (module docstring).
+
+    Parameters
+    ----------
+    buildings : geopandas.GeoDataFrame
+        Buildings layer with ``zone_id`` (and EPC extras for the packages).
+    zones : geopandas.GeoDataFrame, optional
+        Zones layer (area for heat density, names, districts, ``substation_id``); without it
+        zone areas are the convex hulls of their homes.
+    settings : LaepSettings
+    tables : Mapping, optional
+        Replacement assumption tables by name (as for
+        :func:`~geoplan.workstreams.retrofit.home_options`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Canonical candidate columns, then ``label``, ``option``, ``saving_gbp_per_yr``,
+        ``lifetime_years``, ``homes``, ``heat_mwh_per_yr``, ``heat_density_gwh_per_km2``,
+        ``bill_change_gbp_per_yr`` and trajectory columns.
+    """
+    from geoplan.workstreams.retrofit import RetrofitSettings, _tables, home_options
+
+    settings.check()
+    t = _tables(tables)
+    homes = pd.DataFrame(buildings).reset_index(drop=True)
+    homes = homes[homes["zone_id"].notna()].reset_index(drop=True)
+    area = zone_frame(homes, zones)
+    density = zone_heat_density(homes, area)
+    retrofit = RetrofitSettings(target_band=settings.target_band, year=settings.year,
+                                trajectory_years=settings.trajectory_years)
+    per_home = home_options(homes, retrofit, tables=t)
+    per_home["zone_id"] = homes["zone_id"].astype(str).to_numpy()[per_home["home"]]
+    per_home["heat_mwh_per_yr"] = np.where(per_home["option"] == "heat_pump",
+                                           _heat_after(per_home, homes), 0.0)
+    per_home.loc[per_home["option"] == "fabric", "heat_mwh_per_yr"] = (
+        per_home["heat_saved_kwh"] / 1000)
+    per_home["option"] = per_home["option"].replace({"fabric": "fabric_first"})
+    parts = [per_home, _network_homes(homes, density, settings, t), _pv_homes(homes, settings, t)]
+    options = pd.concat(parts, ignore_index=True)
+    options = options[options["option"].isin(settings.pathways)]
+    table = _zone_sums(options, density.index, settings)
+    table = table.merge(area, on="zone_id", how="left")
+    table["heat_density_gwh_per_km2"] = table["zone_id"].map(density).to_numpy()
+    table["candidate_id"] = "laep:" + table["zone_id"] + ":" + table["option"]
+    table["group_id"] = "laep:" + table["zone_id"]
+    table["label"] = [f"LAEP: {p} ({_LABELS[o]})" for p, o in
+                      zip(table["place"], table["option"], strict=True)]
+    return finish_candidates(table, "laep")
+
+
+def _heat_after(per_home: pd.DataFrame, homes: pd.DataFrame) -> np.ndarray:
+    heat = pd.to_numeric(homes["heat_demand_kwh"], errors="coerce").fillna(0.0).to_numpy()
+    return (heat[per_home["home"]] - per_home["heat_saved_kwh"].to_numpy()) / 1000
+
+
+def _network_homes(homes: pd.DataFrame, density: pd.Series, settings: LaepSettings,
+                   t: Mapping[str, Any]) -> pd.DataFrame:
+    threshold = settings.heat_network_min_density_gwh_per_km2
+    if threshold is None:
+        threshold = pathway_value(t["heat_pathways"], "heat_network", "min_density_gwh_per_km2")
+    eligible = homes["zone_id"].astype(str).map(density).fillna(0.0).to_numpy() >= threshold
+    measures = t["retrofit_measures"]
+    rows = measures[measures["measure"] == "heat_network_connection"]
+    mats = measure_matrices(homes.assign(floor_area_m2=_area(homes)), rows)
+    j = mats.index("heat_network_connection")
+    keep = mats.applicable[:, j] & eligible
+    if not keep.any() or "heat_network" not in settings.pathways:
+        return pd.DataFrame()
+    chosen = homes[keep]
+    per_home = pathway_value(t["heat_pathways"], "heat_network", "network_cost_gbp_per_home")
+    life = pathway_value(t["heat_pathways"], "heat_network", "lifetime_years")
+    effects = switch_effects(chosen, np.zeros(len(chosen)), year=settings.year,
+                             carbon=t["carbon_factors"], prices=t["fuel_prices"],
+                             loads=t["heat_loads"], heat_factors=t["epc_heat"],
+                             new_fuel=mats.new_fuel[j], scop=mats.scop[keep, j],
+                             load="heat_network", years=settings.trajectory_years)
+    connection = mats.cost[keep, j]
+    out = effects.drop(columns=["tco2e_change_per_yr"]).reset_index(drop=True)
+    out["home"] = np.flatnonzero(keep)
+    out["option"] = "heat_network"
+    out["zone_id"] = chosen["zone_id"].astype(str).to_numpy()
+    out["cost_gbp"] = connection + per_home
+    out["lifetime_years"] = (connection * mats.lifetime[keep, j] + per_home * life) / np.where(
+        out["cost_gbp"] > 0, out["cost_gbp"], 1.0)
+    out["heat_mwh_per_yr"] = out["heat_kwh"] / 1000
+    return out.drop(columns=["heat_kwh"])
+
+
+def _area(homes: pd.DataFrame) -> pd.Series:
+    area = pd.to_numeric(homes["floor_area_m2"], errors="coerce")
+    return area.where(area > 0, float(area.median()) if area.notna().any() else 80.0)
+
+
+def _pv_homes(homes: pd.DataFrame, settings: LaepSettings, t: Mapping[str, Any]
+              ) -> pd.DataFrame:
+    if "rooftop_pv" not in settings.pathways:
+        return pd.DataFrame()
+    p = {item: pathway_value(t["heat_pathways"], "rooftop_pv", item) for item in (
+        "kwp_per_home", "cost_gbp_per_kwp", "yield_kwh_per_kwp", "suitable_share",
+        "self_use_share", "export_pence_per_kwh", "lifetime_years")}
+    suitable = homes["property_type"].astype(object).isin(("house", "bungalow")).to_numpy()
+    share = np.where(suitable, p["suitable_share"], 0.0)[suitable]
+    kwp = share * p["kwp_per_home"]
+    generation = kwp * p["yield_kwh_per_kwp"]
+    price = values_in_year(t["fuel_prices"], settings.year, ["electricity"])["electricity"]
+    out = pd.DataFrame({
+        "home": np.flatnonzero(suitable), "option": "rooftop_pv",
+        "zone_id": homes["zone_id"].astype(str).to_numpy()[suitable],
+        "cost_gbp": kwp * p["cost_gbp_per_kwp"], "homes": share,
+        "bill_change_gbp_per_yr": generation * (p["self_use_share"] * price + (
+            1 - p["self_use_share"]) * p["export_pence_per_kwh"]) / 100,
+        "peak_kw_added": share * load_kw(t["heat_loads"], "rooftop_pv"),
+        "lifetime_years": p["lifetime_years"], "heat_mwh_per_yr": 0.0,
+    })
+    for when in dict.fromkeys((settings.year, *settings.trajectory_years)):
+        factor = values_in_year(t["carbon_factors"], when, ["electricity"])["electricity"]
+        out[f"tco2e_per_yr_{when}"] = generation * factor / 1000
+    out["tco2e_per_yr"] = out.pop(f"tco2e_per_yr_{settings.year}")
+    if settings.year in settings.trajectory_years:
+        out[f"tco2e_per_yr_{settings.year}"] = out["tco2e_per_yr"]
+    return out
+
+
+def _zone_sums(options: pd.DataFrame, zones: pd.Index, settings: LaepSettings) -> pd.DataFrame:
+    options = options.assign(homes=options["homes"].fillna(1.0) if "homes" in options else 1.0,
+                             life_cost=options["lifetime_years"] * options["cost_gbp"])
+    sums = ["cost_gbp", "bill_change_gbp_per_yr", "peak_kw_added", "homes", "heat_mwh_per_yr",
+            "life_cost", "tco2e_per_yr", *(f"tco2e_per_yr_{y}" for y in settings.trajectory_years)]
+    table = options.groupby(["zone_id", "option"], sort=True)[sums].sum().reset_index()
+    table["lifetime_years"] = np.where(table["cost_gbp"] > 0, table["life_cost"] / table[
+        "cost_gbp"].where(table["cost_gbp"] > 0, 1.0), 1.0)
+    table = table.drop(columns="life_cost")
+    if "do_nothing" in settings.pathways:
+        nothing = pd.DataFrame({"zone_id": zones.astype(str), "option": "do_nothing"})
+        table = pd.concat([table, nothing], ignore_index=True)
+        numeric = [c for c in table.columns if c not in ("zone_id", "option")]
+        table[numeric] = table[numeric].fillna(0.0)
+        table.loc[table["option"] == "do_nothing", "lifetime_years"] = 1.0
+    table["saving_gbp_per_yr"] = table["bill_change_gbp_per_yr"].clip(lower=0.0)
+    table["homes"] = table["homes"].astype(float)
+    return table
+
+
+def laep_model(candidates: pd.DataFrame, settings: LaepSettings = LaepSettings(), *,
+               headroom: object = None) -> ModelParts:
+    """Objective and constraints of an LAEP plan.
+
+    Maximise ``settings.weights`` (normalised); with ``budget_gbp``, a budget on the ``laep``
+    candidates. One pathway per zone comes from ``group_id``; grid headroom is added by the
+    caller (``headroom`` is accepted for a uniform signature).
+    """
+    del candidates, headroom
+    settings.check()
+    constraints: tuple[Any, ...] = ()
+    if settings.budget_gbp is not None:
+        constraints = (Budget({"laep": float(settings.budget_gbp)}, by="workstream",
+                              name="laep budget"),)
+    return ModelParts(objective=(MaximiseBenefit(dict(settings.weights)),),
+                      constraints=constraints)

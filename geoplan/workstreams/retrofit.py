@@ -1,0 +1,329 @@
+"""Retrofit workstream: area-based (or per-home) retrofit candidates and their model parts.
+
+For every home :func:`~geoplan.workstreams.retrofit_packages.home_packages` finds the cheapest
+fabric package that reaches the target band and a heat pump package (fabric to make it
+heat-pump ready, plus an air-source heat pump). :func:`retrofit_candidates` turns them into
+two mutually exclusive options per zone (councils deliver retrofit street by street) or per
+home (``unit="home"``):
+
+``fabric``
+    Every home of the zone below the target band that a fabric package brings to it.
+``heat_pump`` (when ``heat_pump_ready``)
+    Every home the heat pump applies to, with its heat pump package.
+
+Per option: ``cost_gbp`` (sum of package costs), ``tco2e_per_yr`` (carbon saved in
+``settings.year``, see :mod:`~geoplan.workstreams.savings`), ``saving_gbp_per_yr`` (bill
+saving, the signed total ``bill_change_gbp_per_yr`` floored at 0), ``homes``,
+``homes_to_target`` (homes below the band before, at or above it after), ``fuel_poor_homes``
+(homes helped in likely fuel poverty, :func:`fuel_poor`), ``peak_kw_added`` (0 for fabric),
+``lifetime_years`` (cost-weighted over measures) and ``tco2e_per_yr_<year>`` for
+``settings.trajectory_years``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoplan.errors import ScenarioError
+from geoplan.optimise import Budget, MaximiseBenefit
+from geoplan.sources.epc import TENURES
+from geoplan.workstreams.candidate_table import finish_candidates, zone_frame
+from geoplan.workstreams.energy import read_carbon_factors, read_fuel_prices
+from geoplan.workstreams.measures import read_retrofit_measures
+from geoplan.workstreams.parts import ModelParts
+from geoplan.workstreams.retrofit_packages import HEAT_PUMP, home_packages, target_sap
+from geoplan.workstreams.savings import read_heat_loads, switch_effects
+
+__all__ = ["OPTIONS", "RetrofitSettings", "fuel_poor", "home_options", "retrofit_candidates",
+           "retrofit_model"]
+
+OPTIONS = ("fabric", "heat_pump")
+"""Retrofit options per zone or home."""
+
+
+@dataclass(frozen=True)
+class RetrofitSettings:
+    """Settings of the retrofit workstream.
+
+    Parameters
+    ----------
+    target_band : str
+        EPC band the fabric package must reach.
+    unit : {"zone", "home"}
+        Candidates per zone (area-based delivery) or per home.
+    min_homes : int
+        Zone options helping fewer homes are dropped.
+    weights : Mapping[str, float]
+        Objective weights over candidate columns (normalised, see
+        :class:`~geoplan.optimise.MaximiseBenefit`).
+    budget_gbp : float, optional
+        Budget of this workstream alone.
+    heat_pump_ready : bool
+        Offer the heat pump option.
+    fuel_poverty_sap_below : float
+        SAP below which a home counts as likely fuel poor (with the tenure or IMD proxy).
+    year : int
+        Year of carbon factors and prices.
+    fuel_poverty_tenures : tuple of str
+        Tenures that count as the low-income proxy when no IMD column is given.
+    fuel_poverty_imd_column : str
+        Buildings (or zones) column of IMD deciles; used instead of tenure when present.
+    fuel_poverty_imd_max : int
+        Deciles up to this one count as deprived.
+    trajectory_years : tuple of int
+        Years of the extra ``tco2e_per_yr_<year>`` columns.
+    ready_max_kwh_per_m2 : float, optional
+        Heat-pump-ready heat demand intensity; None: ``heat_pathways.csv``.
+    """
+
+    target_band: str = "C"
+    unit: str = "zone"
+    min_homes: int = 1
+    weights: Mapping[str, float] = field(default_factory=lambda: {"tco2e_per_yr": 1.0})
+    budget_gbp: float | None = None
+    heat_pump_ready: bool = True
+    fuel_poverty_sap_below: float = 55.0
+    year: int = 2030
+    fuel_poverty_tenures: tuple[str, ...] = ("private rented", "social rented")
+    fuel_poverty_imd_column: str = "imd_decile"
+    fuel_poverty_imd_max: int = 3
+    trajectory_years: tuple[int, ...] = (2025, 2030, 2040, 2050)
+    ready_max_kwh_per_m2: float | None = None
+
+    def check(self) -> None:
+        """Raise :class:`~geoplan.errors.ScenarioError` naming every bad field."""
+        target_sap(self.target_band)
+        bad = []
+        if self.unit not in ("zone", "home"):
+            bad.append(f"unit {self.unit!r} is not 'zone' or 'home'")
+        if self.min_homes < 0:
+            bad.append(f"min_homes {self.min_homes} is below 0")
+        if self.budget_gbp is not None and self.budget_gbp < 0:
+            bad.append(f"budget_gbp {self.budget_gbp} is below 0")
+        unknown = sorted(set(self.fuel_poverty_tenures) - set(TENURES))
+        if unknown:
+            bad.append(f"fuel_poverty_tenures {unknown} are not tenures {list(TENURES)}")
+        if bad:
+            raise ScenarioError("retrofit settings: " + "; ".join(bad))
+
+
+def fuel_poor(homes: pd.DataFrame, settings: RetrofitSettings) -> np.ndarray:
+    """Whether each home is likely in fuel poverty (a proxy).
+
+    SAP below ``fuel_poverty_sap_below`` and, when ``homes`` has the IMD column, an IMD
+    decile up to ``fuel_poverty_imd_max``; else a tenure in ``fuel_poverty_tenures``.
+    """
+    sap = pd.to_numeric(homes["sap_score"], errors="coerce").to_numpy(float)
+    low = np.nan_to_num(sap, nan=np.inf) < settings.fuel_poverty_sap_below
+    column = settings.fuel_poverty_imd_column
+    if column in homes.columns:
+        decile = pd.to_numeric(homes[column], errors="coerce").to_numpy(float)
+        return low & (np.nan_to_num(decile, nan=np.inf) <= settings.fuel_poverty_imd_max)
+    return low & homes["tenure"].astype(object).isin(settings.fuel_poverty_tenures).to_numpy()
+
+
+def home_options(buildings: pd.DataFrame, settings: RetrofitSettings = RetrofitSettings(), *,
+                 tables: Mapping[str, pd.DataFrame | None] | None = None) -> pd.DataFrame:
+    """One row per home and option with a package: cost, savings and benefit counts.
+
+    Parameters
+    ----------
+    buildings : pandas.DataFrame
+        A buildings layer (with the EPC extras: ``wall_type``, ``roof_insulation_mm``...).
+    settings : RetrofitSettings
+    tables : Mapping, optional
+        Replacement tables by name: ``retrofit_measures``, ``carbon_factors``,
+        ``fuel_prices``, ``heat_loads``, ``heat_pathways``, ``epc_heat``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``home`` (position in ``buildings``), ``option``, ``measures``, ``cost_gbp``,
+        ``tco2e_per_yr``, ``bill_change_gbp_per_yr``, ``peak_kw_added``, ``lifetime_years``,
+        ``to_target``, ``fuel_poor``, ``heat_saved_kwh`` and trajectory columns.
+    """
+    settings.check()
+    t = _tables(tables)
+    homes = pd.DataFrame(buildings).reset_index(drop=True)
+    ready = settings.ready_max_kwh_per_m2 or _ready_default(t["heat_pathways"])
+    packages = home_packages(homes, t["retrofit_measures"], target_band=settings.target_band,
+                             ready_max_kwh_per_m2=ready)
+    poor = fuel_poor(homes, settings)
+    common = {"year": settings.year, "carbon": t["carbon_factors"],
+              "prices": t["fuel_prices"], "loads": t["heat_loads"],
+              "heat_factors": t["epc_heat"], "years": settings.trajectory_years}
+    frames = []
+    has_fabric = packages["needs_work"] & packages["reaches_target"]
+    fabric = switch_effects(homes, packages["target_saving_share"].to_numpy(), **common)
+    frames.append(_option(fabric, packages, has_fabric, "fabric", "target", poor))
+    if settings.heat_pump_ready:
+        scop = _scop(t["retrofit_measures"], homes)
+        pump = switch_effects(homes, packages["hp_saving_share"].to_numpy(),
+                              new_fuel="electricity", scop=scop, load="heat_pump", **common)
+        frames.append(_option(pump, packages, packages["hp_applicable"], "heat_pump", "hp",
+                              poor))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _option(effects: pd.DataFrame, packages: pd.DataFrame, chosen: pd.Series, option: str,
+            prefix: str, poor: np.ndarray) -> pd.DataFrame:
+    keep = chosen.to_numpy(dtype=bool)
+    before_below = packages["needs_work"].to_numpy(dtype=bool)
+    reached = packages[f"{prefix}_reaches_target" if prefix == "hp" else "reaches_target"]
+    out = pd.DataFrame({
+        "home": np.flatnonzero(keep), "option": option,
+        "measures": packages[f"{prefix}_measures"].to_numpy()[keep],
+        "cost_gbp": packages[f"{prefix}_cost_gbp"].to_numpy(float)[keep],
+        "lifetime_years": packages[f"{prefix}_lifetime_years"].to_numpy(float)[keep],
+        "to_target": (before_below & reached.to_numpy(dtype=bool))[keep],
+        "fuel_poor": poor[keep],
+    })
+    for column in effects.columns:
+        if column not in ("heat_kwh", "tco2e_change_per_yr"):
+            out[column] = effects[column].to_numpy()[keep]
+    return out
+
+
+def _scop(measures: pd.DataFrame, homes: pd.DataFrame) -> np.ndarray:
+    rows = measures[measures["measure"] == HEAT_PUMP].set_index("property_type")["scop"]
+    default = float(rows.get("any", rows.iloc[0]))
+    return homes["property_type"].astype(object).map(rows.to_dict()).fillna(default).to_numpy(
+        float)
+
+
+def _ready_default(pathways: pd.DataFrame) -> float:
+    from geoplan.workstreams.laep import pathway_value
+
+    return pathway_value(pathways, "heat_pump", "ready_max_kwh_per_m2")
+
+
+def _tables(tables: Mapping[str, pd.DataFrame | None] | None) -> dict[str, Any]:
+    from geoplan.assumptions import read_assumptions
+    from geoplan.buildings import HEAT_FACTORS
+    from geoplan.workstreams.laep import read_heat_pathways
+
+    given = dict(tables or {})
+    readers = {"retrofit_measures": read_retrofit_measures,
+               "carbon_factors": read_carbon_factors, "fuel_prices": read_fuel_prices,
+               "heat_loads": read_heat_loads, "heat_pathways": read_heat_pathways,
+               "epc_heat": lambda: read_assumptions(HEAT_FACTORS)}
+    unknown = sorted(set(given) - set(readers))
+    if unknown:
+        raise ScenarioError(f"unknown assumption tables {unknown}; use {sorted(readers)}")
+    return {name: given[name] if given.get(name) is not None else read()
+            for name, read in readers.items()}
+
+
+_LABELS = {"fabric": "fabric to EPC {band}", "heat_pump": "heat pump ready + air-source heat pump"}
+
+
+def retrofit_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = None,
+                        settings: RetrofitSettings = RetrofitSettings(), *,
+                        tables: Mapping[str, pd.DataFrame | None] | None = None,
+                        ) -> gpd.GeoDataFrame:
+    """Retrofit candidates per zone or home (module docstring).
+
+    Parameters
+    ----------
+    buildings : geopandas.GeoDataFrame
+        Buildings layer (EPSG:27700); ``substation_id`` used when present.
+    zones : geopandas.GeoDataFrame, optional
+        Zones layer (names, districts, polygons and ``substation_id`` of zone candidates).
+    settings : RetrofitSettings
+    tables : Mapping, optional
+        Replacement assumption tables (see :func:`home_options`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`geoplan.schemas.CANDIDATES` columns, then ``label``, ``option``,
+        ``saving_gbp_per_yr``, ``lifetime_years``, ``homes``, ``homes_to_target``,
+        ``fuel_poor_homes``, ``bill_change_gbp_per_yr``, ``heat_saved_mwh_per_yr``,
+        ``measures`` (per home) and trajectory columns.
+    """
+    options = home_options(buildings, settings, tables=tables)
+    homes = pd.DataFrame(buildings).reset_index(drop=True)
+    options["zone_id"] = homes["zone_id"].astype(object).to_numpy()[options["home"]]
+    options = options[options["zone_id"].notna()]
+    area = zone_frame(homes, zones)
+    if settings.unit == "home":
+        table = _per_home(options, homes, area)
+    else:
+        table = _per_zone(options, area, settings.min_homes)
+    band = settings.target_band
+    table["label"] = [f"Retrofit: {name} ({_LABELS[o].format(band=band)})"
+                      for name, o in zip(table["place"], table["option"], strict=True)]
+    return finish_candidates(table, "retrofit")
+
+
+def _sums(options: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    options = options.assign(homes=1, life_cost=options["lifetime_years"] * options["cost_gbp"],
+                             heat_saved_mwh_per_yr=options["heat_saved_kwh"] / 1000)
+    sums = [c for c in options.columns if c.startswith("tco2e_per_yr")] + [
+        "cost_gbp", "bill_change_gbp_per_yr", "peak_kw_added", "life_cost", "homes",
+        "heat_saved_mwh_per_yr"]
+    out = options.groupby(keys, sort=True).agg(
+        **{c: (c, "sum") for c in sums}, homes_to_target=("to_target", "sum"),
+        fuel_poor_homes=("fuel_poor", "sum")).reset_index()
+    out["lifetime_years"] = np.where(out["cost_gbp"] > 0, out["life_cost"] /
+                                     out["cost_gbp"].where(out["cost_gbp"] > 0, 1), 1.0)
+    out["saving_gbp_per_yr"] = out["bill_change_gbp_per_yr"].clip(lower=0.0)
+    return out.drop(columns="life_cost")
+
+
+def _per_zone(options: pd.DataFrame, area: pd.DataFrame, min_homes: int) -> pd.DataFrame:
+    table = _sums(options, ["zone_id", "option"])
+    table = table[table["homes"] >= max(min_homes, 1)]
+    table = table.merge(area, on="zone_id", how="left")
+    table["candidate_id"] = "retrofit:" + table["zone_id"] + ":" + table["option"]
+    table["group_id"] = "retrofit:" + table["zone_id"]
+    return table
+
+
+def _per_home(options: pd.DataFrame, homes: pd.DataFrame, area: pd.DataFrame) -> pd.DataFrame:
+    ids = homes["building_id"].astype(str).to_numpy()
+    table = _sums(options.assign(building_id=ids[options["home"]]),
+                  ["building_id", "zone_id", "option"])
+    table = table.merge(area.drop(columns="geometry"), on="zone_id", how="left")
+    position = pd.Series(np.arange(len(homes)), index=ids)
+    at = position.reindex(table["building_id"]).to_numpy()
+    geometry = gpd.GeoSeries(homes["geometry"]) if "geometry" in homes else None
+    table["geometry"] = geometry.to_numpy()[at] if geometry is not None else None
+    if "substation_id" in homes.columns:
+        table["substation_id"] = homes["substation_id"].astype(object).to_numpy()[at]
+    table["measures"] = _measures(options, ids, table)
+    table["place"] = table["place"] + " " + table["building_id"]
+    table["candidate_id"] = "retrofit:" + table["building_id"] + ":" + table["option"]
+    table["group_id"] = "retrofit:" + table["building_id"]
+    return table.drop(columns="building_id")
+
+
+def _measures(options: pd.DataFrame, ids: np.ndarray, table: pd.DataFrame) -> np.ndarray:
+    keyed = pd.Series(options["measures"].to_numpy(),
+                      index=pd.MultiIndex.from_arrays([ids[options["home"]], options["option"]]))
+    wanted = pd.MultiIndex.from_arrays([table["building_id"], table["option"]])
+    return keyed.reindex(wanted).to_numpy()
+
+
+def retrofit_model(candidates: pd.DataFrame, settings: RetrofitSettings = RetrofitSettings(),
+                   *, headroom: object = None) -> ModelParts:
+    """Objective and constraints of a retrofit plan.
+
+    Maximise ``settings.weights`` (normalised); with ``budget_gbp``, a budget on the
+    ``retrofit`` candidates. One option per zone (or home) is built in through ``group_id``.
+    ``headroom`` is accepted for a uniform signature: grid headroom is added by the caller.
+    """
+    del candidates, headroom
+    settings.check()
+    constraints: tuple[Any, ...] = ()
+    if settings.budget_gbp is not None:
+        constraints = (Budget({"retrofit": float(settings.budget_gbp)}, by="workstream",
+                              name="retrofit budget"),)
+    return ModelParts(objective=(MaximiseBenefit(dict(settings.weights)),),
+                      constraints=constraints)

@@ -1,0 +1,156 @@
+r"""What a change to a home's heating saves: carbon, bills and winter peak load.
+
+For a home with heat demand :math:`Q` (kWh/yr delivered), current heating efficiency
+:math:`\eta` (``epc_heat.csv``, by heating system) and fuel :math:`f`, a change that keeps
+a share :math:`1 - s` of the heat demand and may switch to fuel :math:`f'` with seasonal
+efficiency :math:`\eta'` (a heat pump's SCOP):
+
+.. math::
+
+    E_0 = Q / \eta, \qquad E_1 = (1 - s)\,Q / \eta', \qquad
+    \Delta\text{CO}_2 = (E_0\,k_f - E_1\,k_{f'}) / 1000, \qquad
+    \Delta\text{bill} = (E_0\,p_f - E_1\,p_{f'}) / 100
+
+with carbon factors :math:`k` (kgCO2e/kWh) and prices :math:`p` (pence/kWh) in the chosen
+year (:mod:`~geoplan.workstreams.energy`); without a switch :math:`f' = f`,
+:math:`\eta' = \eta`. The winter peak added at the substation is the after-diversity load
+of the new system (``heat_loads.csv``) less the ``electric_resistance`` load when the home
+was heated by direct or storage electric heaters; fabric measures add 0 (their relief of
+electrically heated homes' peak is left out, a cautious simplification).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from geoplan.assumptions import AssumptionTable, read_assumptions
+from geoplan.buildings import HEAT_FACTORS
+from geoplan.errors import Problems, SourceFormatError
+from geoplan.workstreams.energy import energy_fuel, values_in_year
+
+__all__ = ["HEAT_LOADS", "LOADS", "heating_efficiency", "read_heat_loads", "switch_effects"]
+
+PathLike = str | os.PathLike[str]
+
+LOADS = ("heat_pump", "electric_resistance", "heat_network", "rooftop_pv")
+"""Loads of the heat loads table."""
+
+HEAT_LOADS = AssumptionTable("heat_loads", key=("load",), numbers={"kw_per_home": 0.0})
+"""After-diversity winter peak per home (``layers/assumptions/heat_loads.csv``)."""
+
+
+def read_heat_loads(path: PathLike | None = None) -> pd.DataFrame:
+    """Read and check the heat loads table.
+
+    Raises
+    ------
+    SourceFormatError
+        For an unknown load name or any problem :func:`read_assumptions` finds.
+    """
+    table = read_assumptions(HEAT_LOADS, path)
+    problems = Problems(table.attrs["path"], sheet=HEAT_LOADS.name)
+    for index in table.index[~table["load"].isin(LOADS)]:
+        problems.add(f"unknown load {table.loc[index, 'load']!r}", row=int(index) + 2,
+                     column="load", fix=f"use one of {list(LOADS)}")
+    problems.raise_if_any(SourceFormatError)
+    return table
+
+
+def load_kw(table: pd.DataFrame, load: str) -> float:
+    """Return the kW per home of ``load`` (``SourceFormatError`` naming the table if absent)."""
+    rows = table[table["load"] == load]
+    if rows.empty:
+        raise SourceFormatError(f"{table.attrs.get('path', 'heat_loads')}: no row for load "
+                                f"{load!r} (fix: add it with a source; loads: {list(LOADS)})")
+    return float(rows["kw_per_home"].iloc[0])
+
+
+def _system(homes: pd.DataFrame) -> pd.Series:
+    column = "heating_system" if "heating_system" in homes.columns else "main_fuel"
+    return homes[column].astype(object).fillna("unknown").astype(str)
+
+
+def heating_efficiency(homes: pd.DataFrame, heat_factors: pd.DataFrame | None = None
+                       ) -> np.ndarray:
+    """Heat delivered per kWh bought of each home's current heating (``epc_heat.csv``)."""
+    factors = read_assumptions(HEAT_FACTORS) if heat_factors is None else heat_factors
+    rows = factors[factors["quantity"] == "efficiency"]
+    table = dict(zip(rows["item"], rows["value"].astype(float), strict=True))
+    fallback = table.get("other", table.get("unknown", 0.84))
+    return _system(homes).map(table).fillna(fallback).to_numpy(float)
+
+
+def _by_fuel(table: pd.DataFrame, year: int, fuels: tuple[np.ndarray, list[str]]) -> np.ndarray:
+    codes, names = fuels
+    values = values_in_year(table, year, names) if names else {}
+    return np.array([values[f] for f in names] or [0.0])[codes]
+
+
+def _coded(fuels: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    codes, names = pd.factorize(fuels)
+    return codes, [str(n) for n in names]
+
+
+def switch_effects(homes: pd.DataFrame, saving_share: np.ndarray, *, year: int,
+                   carbon: pd.DataFrame, prices: pd.DataFrame, loads: pd.DataFrame,
+                   heat_factors: pd.DataFrame | None = None, new_fuel: str | None = None,
+                   scop: np.ndarray | float | None = None, load: str | None = None,
+                   years: Iterable[int] = ()) -> pd.DataFrame:
+    """Carbon, bill and peak effects of a change to each home (module docstring).
+
+    Parameters
+    ----------
+    homes : pandas.DataFrame
+        Buildings with ``heat_demand_kwh`` and ``heating_system`` (else ``main_fuel``).
+    saving_share : array-like
+        Share of each home's heat demand saved by fabric measures.
+    year : int
+        Year of carbon factors and prices for ``tco2e_per_yr`` and bills.
+    carbon, prices, loads : pandas.DataFrame
+        Carbon factor, fuel price and heat load tables.
+    heat_factors : pandas.DataFrame, optional
+        ``epc_heat.csv`` (current heating efficiencies).
+    new_fuel, scop, load : optional
+        For a heating switch: the new fuel, its heat per kWh bought, its ``heat_loads`` row.
+    years : iterable of int
+        Also give ``tco2e_per_yr_<year>`` for these years.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``heat_kwh``, ``heat_saved_kwh``, ``tco2e_per_yr`` (>= 0), ``tco2e_change_per_yr``
+        (signed), ``bill_change_gbp_per_yr`` (signed; positive is a saving),
+        ``peak_kw_added`` and the trajectory columns, aligned with ``homes``.
+    """
+    heat = np.nan_to_num(pd.to_numeric(homes["heat_demand_kwh"], errors="coerce")
+                         .to_numpy(float))
+    share = np.nan_to_num(np.asarray(saving_share, dtype=float))
+    eta = heating_efficiency(homes, heat_factors)
+    system = _system(homes)
+    old = _coded(energy_fuel(system).to_numpy(dtype=object))
+    new = old if new_fuel is None else (np.zeros(len(homes), dtype=np.intp), [new_fuel])
+    eta_new = eta if new_fuel is None else np.asarray(scop, dtype=float) * np.ones(len(homes))
+    before, after = heat / eta, heat * (1 - share) / eta_new
+
+    def change(table: pd.DataFrame, when: int) -> np.ndarray:
+        return before * _by_fuel(table, when, old) - after * _by_fuel(table, when, new)
+
+    out = pd.DataFrame(index=homes.index)
+    out["heat_kwh"] = heat * (1 - share)
+    out["heat_saved_kwh"] = heat * share
+    carbon_change = change(carbon, year) / 1000
+    out["tco2e_per_yr"] = np.maximum(carbon_change, 0.0)
+    out["tco2e_change_per_yr"] = carbon_change
+    out["bill_change_gbp_per_yr"] = change(prices, year) / 100
+    peak = np.zeros(len(homes))
+    if load is not None:
+        resistive = (system == "electricity").to_numpy()
+        peak = load_kw(loads, load) - resistive * load_kw(loads, "electric_resistance")
+    out["peak_kw_added"] = peak
+    for when in years:
+        out[f"tco2e_per_yr_{when}"] = np.maximum(change(carbon, when) / 1000, 0.0)
+    return out

@@ -1,0 +1,168 @@
+import dataclasses
+
+import pandas as pd
+import pytest
+
+from geoplan.errors import ScenarioError, SourceFormatError
+from geoplan.optimise import Budget, Headroom, PlanningProblem
+from geoplan.workstreams.laep import (
+    LaepSettings,
+    laep_candidates,
+    laep_model,
+    read_heat_pathways,
+)
+from geoplan.workstreams.laep_grid import grid_flags
+from geoplan.workstreams.measures import read_retrofit_measures
+from tests.test_workstream_retrofit import CARBON, PRICES, homes, write_measures, zones
+
+YEARS = (2025, 2030)
+
+
+@pytest.fixture
+def tables(tmp_path):
+    return {"retrofit_measures": read_retrofit_measures(write_measures(tmp_path)),
+            "carbon_factors": CARBON, "fuel_prices": PRICES}
+
+
+@pytest.fixture
+def candidates(tables):
+    return laep_candidates(homes(), zones(), LaepSettings(trajectory_years=()), tables=tables)
+
+
+def test_zone_pathways_by_hand(candidates):
+    c = candidates.set_index("candidate_id")
+    assert set(c.loc[c["zone_id"] == "Z1", "option"]) == {
+        "heat_pump", "heat_network", "fabric_first", "rooftop_pv", "do_nothing"}
+    assert set(c["group_id"]) == {"laep:Z1", "laep:Z2"}
+    # Z1 is a 10 m x 10 m box holding 16800 + 9800 kWh: 266 kWh/m2 = 266 GWh/km2.
+    assert c.loc["laep:Z1:do_nothing", "heat_density_gwh_per_km2"] == pytest.approx(266)
+    hn = c.loc["laep:Z1:heat_network"]
+    # Two homes x (3000 connection + 8000 network). h1: 20000 kWh gas (4 t) -> 16800 kWh
+    # network heat (0.84 t); h2: 9800 / 0.84 kWh oil (2.9167 t) -> 9800 kWh (0.49 t).
+    assert hn["cost_gbp"] == pytest.approx(22000)
+    assert hn["tco2e_per_yr"] == pytest.approx(4 - 0.84 + 9800 / 0.84 * 0.25 / 1000 - 0.49)
+    assert hn["peak_kw_added"] == pytest.approx(2 * 0.9)
+    assert hn["heat_mwh_per_yr"] == pytest.approx(26.6)
+    assert hn["homes"] == 2
+    hp = c.loc["laep:Z1:heat_pump"]
+    # Same packages as the retrofit heat pump option: 8500 + 11000; 3.4 kW at the primary.
+    assert (hp["cost_gbp"], hp["peak_kw_added"]) == (pytest.approx(19500), pytest.approx(3.4))
+    assert hp["heat_mwh_per_yr"] == pytest.approx((16800 * 0.8 + 9800 * 0.75) / 1000)
+    pv = c.loc["laep:Z1:rooftop_pv"]
+    # One house x 0.6 suitable x 3.5 kWp = 2.1 kWp: 3570 GBP, 1995 kWh, 0.1995 t,
+    # 1995 x (0.5 x 28 + 0.5 x 5) / 100 = 329.175 GBP; no winter peak.
+    assert pv["cost_gbp"] == pytest.approx(3570)
+    assert pv["tco2e_per_yr"] == pytest.approx(0.1995)
+    assert pv["saving_gbp_per_yr"] == pytest.approx(329.175)
+    assert (pv["peak_kw_added"], pv["homes"]) == (0, pytest.approx(0.6))
+    nothing = c.loc["laep:Z2:do_nothing"]
+    assert (nothing["cost_gbp"], nothing["tco2e_per_yr"], nothing["lifetime_years"]) == (0, 0, 1)
+    assert c.loc["laep:Z2:heat_network", "peak_kw_added"] == pytest.approx(0.9 - 2.0)
+    assert c.loc["laep:Z1:fabric_first", "heat_mwh_per_yr"] == pytest.approx(4.704)
+
+
+def test_heat_network_only_above_the_density_threshold(tables):
+    # Z1 has 266 GWh/km2, Z2 (6000 + 8000 kWh on 100 m2) 140.
+    settings = LaepSettings(heat_network_min_density_gwh_per_km2=200)
+    c = laep_candidates(homes(), zones(), settings, tables=tables)
+    assert set(c.loc[c["option"] == "heat_network", "zone_id"]) == {"Z1"}
+    pathways = read_heat_pathways()
+    shipped = pathways.loc[pathways["item"] == "min_density_gwh_per_km2", "value"].iloc[0]
+    low = zones().assign(geometry=zones().geometry.scale(100, 100))  # 1 ha -> 266 -> 0.0266
+    c = laep_candidates(homes(), low, LaepSettings(), tables=tables)
+    assert shipped > 0.0266
+    assert "heat_network" not in set(c["option"])
+
+
+def _solve(candidates, settings, budget, headroom_kw=None):
+    parts = laep_model(candidates, settings)
+    constraints = [*parts.constraints, Budget(budget)]
+    if headroom_kw is not None:
+        limits = pd.DataFrame({"substation_id": ["P1"], "headroom_kw": [headroom_kw]})
+        # geoplan.optimise's Headroom refuses negative loads (a heat pump replacing storage
+        # heaters lowers the peak), so the test limits the non-negative part of the load.
+        candidates = candidates.assign(peak_kw_load=candidates["peak_kw_added"].clip(lower=0))
+        constraints.append(Headroom(limits, {"P1": None, "P2": None},
+                                    load_column="peak_kw_load"))
+    return PlanningProblem(candidates, parts.objective, constraints).solve().require_plan()
+
+
+def test_headroom_turns_a_zone_from_heat_pumps_to_a_heat_network(candidates):
+    settings = LaepSettings()
+    # Budget 30000, no grid limit: Z1 heat pumps (19500, 6.22 t) + Z2 heat pump (8000,
+    # 0.53 t) = 6.76 t beats Z1 heat network (22000, 5.59 t) + Z2 heat pump.
+    free = _solve(candidates, settings, 30000)
+    assert set(free.selected_ids) == {"laep:Z1:heat_pump", "laep:Z2:heat_pump"}
+    # 2 kW at P1: 3.4 kW of heat pumps no longer fit; the network's 1.8 kW does.
+    tight = _solve(candidates, settings, 30000, headroom_kw=2.0)
+    assert set(tight.selected_ids) == {"laep:Z1:heat_network", "laep:Z2:heat_pump"}
+
+
+def test_grid_flags_binding_primaries_and_flexibility_zones(candidates):
+    plan = _solve(candidates, LaepSettings(), 30000).table
+    headroom = pd.DataFrame({"substation_id": ["P1", "P1", "P2"], "year": [2025, 2030, 2025],
+                             "headroom_kw": [5.0, 3.0, 10.0]})
+    flags = grid_flags(plan, headroom, YEARS)
+    # P1 gets 3.4 kW: 5 - 3.4 = 1.6 left in 2025, 3 - 3.4 = -0.4 in 2030.
+    p1 = flags.substations.set_index(["substation_id", "year"])
+    assert p1.loc[("P1", 2030), "remaining_kw"] == pytest.approx(-0.4)
+    assert flags.binding == ("P1",)
+    assert flags.flexibility_zones == ("Z1",)  # Z2's heat pump lowers the load (-0.3 kW)
+    ready_on_time = pd.DataFrame({"substation_id": ["P1"], "ready_year": [2030],
+                                  "capacity_kw": [10.0]})
+    assert grid_flags(plan, headroom, YEARS, reinforcements=ready_on_time).binding == ()
+    late = ready_on_time.assign(ready_year=2035)
+    flags = grid_flags(plan, headroom, YEARS, reinforcements=late)
+    assert flags.flexibility_zones == ("Z1",)
+    assert flags.zones.set_index("zone_id").loc["Z1", "first_short_year"] == 2030
+
+
+def test_bad_pathways_and_settings_are_rejected(tmp_path):
+    path = tmp_path / "heat_pathways.csv"
+    path.write_text("pathway,item,value,unit,source\n"
+                    "heat_network,min_density_gwh_per_km2,10,GWh/km2,DESNZ\n"
+                    "hydrogen,cost,100,GBP,guess\n"
+                    "rooftop_pv,suitable_share,1.5,share,MCS\n"
+                    "rooftop_pv,kwp_per_home,-1,kWp,\n")
+    with pytest.raises(SourceFormatError) as error:
+        read_heat_pathways(path)
+    text = str(error.value)
+    assert "heat_pathways.csv" in text
+    assert "row 5, column 'value': -1 is below" in text
+    assert "row 5, column 'source'" in text
+    path.write_text(path.read_text().replace(",-1,kWp,\n", ",3,kWp,MCS\n"))
+    with pytest.raises(SourceFormatError) as error:
+        read_heat_pathways(path)
+    assert "row 3, column 'pathway': unknown pathway 'hydrogen'" in str(error.value)
+    assert "row 4, column 'value': share 1.5 is above 1" in str(error.value)
+    with pytest.raises(ScenarioError, match="unknown pathway 'tidal'"):
+        LaepSettings(pathways=("tidal",)).check()
+
+
+def test_sample_county_gives_candidates_and_plans(tmp_path):
+    from geoplan.prepare import prepare_layers, sample_inputs
+    from geoplan.sample import write_sample
+    from geoplan.workstreams.retrofit import (
+        RetrofitSettings,
+        retrofit_candidates,
+        retrofit_model,
+    )
+
+    write_sample(tmp_path / "county", scale="small")
+    inputs = dataclasses.replace(
+        sample_inputs(tmp_path / "county"), chargers=None, vehicles=None, households=None,
+        car_parks=None, roads=None, land_cover=None, exclusions={}, emissions=None)
+    layers = prepare_layers(inputs)
+    for make, model, settings in (
+            (retrofit_candidates, retrofit_model, RetrofitSettings()),
+            (laep_candidates, laep_model, LaepSettings())):
+        c = make(layers.buildings, layers.zones, settings)
+        assert len(c) > 100
+        assert (c["substation_id"] != "").all()
+        parts = model(c, settings)
+        budget = 0.05 * c["cost_gbp"].sum()
+        plan = PlanningProblem(c, parts.objective, (*parts.constraints, Budget(budget))
+                               ).solve().require_plan()
+        chosen = c.set_index("candidate_id").loc[list(plan.selected_ids)]
+        assert 0 < chosen["cost_gbp"].sum() <= budget + 1e-6
+        assert chosen["group_id"].is_unique

@@ -1,0 +1,318 @@
+import itertools
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+from geoplan.errors import ScenarioError, SourceFormatError
+from geoplan.optimise import Budget, PlanningProblem
+from geoplan.workstreams.measures import read_retrofit_measures
+from geoplan.workstreams.retrofit import (
+    RetrofitSettings,
+    home_options,
+    retrofit_candidates,
+    retrofit_model,
+)
+from geoplan.workstreams.retrofit_packages import home_packages
+
+MEASURE_COLUMNS = ["measure", "property_type", "kind", "cost_fixed_gbp", "cost_per_m2_gbp",
+                   "saving_share", "sap_points", "lifetime_years", "wall_types", "age_bands",
+                   "main_fuels", "exclusive_group", "condition", "new_fuel", "scop", "source"]
+FUELS = "mains gas;oil;electricity"
+# Simple numbers so that every package can be worked out by hand.
+MEASURES = [
+    ["loft_insulation", "house", "fabric", 100, 0, 0.1, 4, 40, "any", "any", "any", "",
+     "roof_insulation_mm < 150", "", "", "test"],
+    ["cavity_wall", "any", "fabric", 500, 0, 0.2, 8, 40, "cavity", "any", "any", "",
+     "wall_insulated == False", "", "", "test"],
+    ["solid_wall_internal", "any", "fabric", 3000, 0, 0.25, 10, 30, "solid", "any", "any",
+     "solid_wall", "wall_insulated == False", "", "", "test"],
+    ["solid_wall_external", "any", "fabric", 5000, 0, 0.3, 12, 30, "solid", "any", "any",
+     "solid_wall", "wall_insulated == False", "", "", "test"],
+    ["glazing", "any", "fabric", 1000, 10, 0.05, 3, 30, "any", "any", "any", "",
+     "glazing == single", "", "", "test"],
+    ["air_source_heat_pump", "any", "heating", 8000, 0, 0.0, 5, 20, "any", "any", FUELS, "",
+     "heating_system != heat pump", "electricity", 3.0, "test"],
+    ["heat_network_connection", "any", "heating", 3000, 0, 0.0, 2, 40, "any", "any", FUELS,
+     "", "heating_system != heat pump", "heat_network", 1.0, "test"],
+]
+
+
+def write_measures(folder: Path, rows=MEASURES, name="retrofit_measures.csv") -> Path:
+    path = folder / name
+    pd.DataFrame(rows, columns=MEASURE_COLUMNS).to_csv(path, index=False)
+    return path
+
+
+def yearly(values: dict[str, float], column: str) -> pd.DataFrame:
+    return pd.DataFrame({"year": [2030] * len(values), "fuel": list(values),
+                         column: list(values.values()), "source": "test"})
+
+
+CARBON = yearly({"mains_gas": 0.2, "electricity": 0.1, "oil": 0.25, "heat_network": 0.05},
+                "kgco2e_per_kwh")
+PRICES = yearly({"mains_gas": 7.0, "electricity": 28.0, "oil": 6.0, "heat_network": 10.0},
+                "pence_per_kwh")
+
+
+def homes() -> gpd.GeoDataFrame:
+    rows = [
+        # h1: gas house, unfilled cavity, 50 mm loft, single glazing, SAP 60 (D).
+        ("h1", "Z1", 60, "house", 100, "mains gas", "mains gas", 16800, "owner-occupied",
+         "cavity", False, 50, "single"),
+        # h2: oil flat, solid uninsulated walls, SAP 50 (E), private rented: fuel poor proxy.
+        ("h2", "Z1", 50, "flat", 50, "oil", "oil", 9800, "private rented", "solid", False,
+         np.nan, "double"),
+        # h3: already band C and on a heat pump: nothing to do.
+        ("h3", "Z2", 75, "house", 90, "electricity", "heat pump", 6000, "owner-occupied",
+         "cavity", True, 300, "double"),
+        # h4: storage heaters, unfilled cavity, good loft, SAP 66 (D).
+        ("h4", "Z2", 66, "house", 80, "electricity", "electricity", 8000, "social rented",
+         "cavity", False, 300, "double"),
+    ]
+    columns = ["building_id", "zone_id", "sap_score", "property_type", "floor_area_m2",
+               "main_fuel", "heating_system", "heat_demand_kwh", "tenure", "wall_type",
+               "wall_insulated", "roof_insulation_mm", "glazing"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["wall_insulated"] = frame["wall_insulated"].astype("boolean")
+    frame["age_band"] = "1950-1966"
+    points = [Point(5, 5), Point(6, 5), Point(15, 5), Point(16, 5)]
+    return gpd.GeoDataFrame(frame, geometry=points, crs="EPSG:27700")
+
+
+def zones() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"zone_id": ["Z1", "Z2"], "zone_name": ["North 1", "South 2"],
+                             "district_id": ["D1", "D2"], "district_name": ["N", "S"],
+                             "substation_id": ["P1", "P2"]},
+                            geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs="EPSG:27700")
+
+
+@pytest.fixture
+def tables(tmp_path):
+    return {"retrofit_measures": read_retrofit_measures(write_measures(tmp_path)),
+            "carbon_factors": CARBON, "fuel_prices": PRICES}
+
+
+def test_packages_by_hand(tables):
+    p = home_packages(homes(), tables["retrofit_measures"])
+    # h1 needs 9 SAP points for C (69): loft+cavity (4+8, 600) beats cavity+glazing
+    # (8+3, 500+1000+10*100=2500); heat pump ready needs heat <= 150 kWh/m2 from 168:
+    # cavity (x0.8 -> 134.4) is the cheapest ready set and 60+8+5 = 73 reaches C too.
+    assert p.loc[0, "target_measures"] == "loft_insulation+cavity_wall"
+    assert p.loc[0, "target_cost_gbp"] == pytest.approx(600)
+    assert p.loc[0, "target_sap"] == pytest.approx(72)
+    assert p.loc[0, "target_saving_share"] == pytest.approx(1 - 0.9 * 0.8)
+    assert p.loc[0, "hp_measures"] == "cavity_wall+air_source_heat_pump"
+    assert p.loc[0, "hp_cost_gbp"] == pytest.approx(8500)
+    # h2 (flat: no loft row) cannot reach C: 50+12 = 62 at best. Heat pump: 196 kWh/m2
+    # needs x0.765 -> internal wall insulation (x0.75, 3000) + heat pump 8000.
+    assert not p.loc[1, "reaches_target"]
+    assert p.loc[1, "target_measures"] == ""
+    assert p.loc[1, "hp_cost_gbp"] == pytest.approx(11000)
+    assert not p.loc[1, "hp_reaches_target"]  # 50 + 10 + 5 = 65
+    # h3 is already C and has a heat pump; h4 needs cavity only (66+8 = 74), and is heat
+    # pump ready as it is (100 kWh/m2) with 66+5 = 71 >= 69.
+    assert not p.loc[2, "needs_work"]
+    assert not p.loc[2, "hp_applicable"]
+    assert p.loc[3, "target_measures"] == "cavity_wall"
+    assert p.loc[3, "hp_measures"] == "air_source_heat_pump"
+    assert p.loc[3, "hp_cost_gbp"] == pytest.approx(8000)
+
+
+def test_home_effects_by_hand(tables):
+    o = home_options(homes(), RetrofitSettings(trajectory_years=()), tables=tables)
+    o = o.set_index(["home", "option"])
+    # h1 fabric: saves 16800 * 0.28 = 4704 kWh heat = 4704 / 0.84 = 5600 kWh gas
+    # -> 5600 * 0.2 / 1000 = 1.12 t and 5600 * 7 / 100 = 392 GBP.
+    assert o.loc[(0, "fabric"), "tco2e_per_yr"] == pytest.approx(1.12)
+    assert o.loc[(0, "fabric"), "bill_change_gbp_per_yr"] == pytest.approx(392)
+    # h1 heat pump: 16800 / 0.84 = 20000 kWh gas (4 t, 1400 GBP) becomes
+    # 16800 * 0.8 / 3 = 4480 kWh electricity (0.448 t, 1254.40 GBP).
+    assert o.loc[(0, "heat_pump"), "tco2e_per_yr"] == pytest.approx(4 - 0.448)
+    assert o.loc[(0, "heat_pump"), "bill_change_gbp_per_yr"] == pytest.approx(1400 - 1254.4)
+    assert o.loc[(0, "heat_pump"), "peak_kw_added"] == pytest.approx(1.7)
+    # h4 heat pump replaces storage heaters: 8000 kWh -> 8000 / 3 kWh electricity:
+    # (8000 - 2666.67) * 0.1 / 1000 = 0.5333 t; peak 1.7 - 2.0 = -0.3 kW.
+    assert o.loc[(3, "heat_pump"), "tco2e_per_yr"] == pytest.approx(5333.333 * 0.1 / 1000)
+    assert o.loc[(3, "heat_pump"), "peak_kw_added"] == pytest.approx(-0.3)
+    assert (2, "fabric") not in o.index
+    assert (2, "heat_pump") not in o.index
+
+
+def test_zone_candidates_by_hand(tables):
+    c = retrofit_candidates(homes(), zones(), tables=tables).set_index("candidate_id")
+    z1 = c.loc["retrofit:Z1:heat_pump"]
+    # h1 8500 + h2 11000; carbon h1 3.552 + h2 (9800 / 0.84 * 0.25 - 7350 / 3 * 0.1) / 1000.
+    assert z1["cost_gbp"] == pytest.approx(19500)
+    assert z1["tco2e_per_yr"] == pytest.approx(3.552 + (11666.667 * 0.25 - 2450 * 0.1) / 1000)
+    assert (z1["homes"], z1["homes_to_target"], z1["fuel_poor_homes"]) == (2, 1, 1)
+    assert z1["peak_kw_added"] == pytest.approx(3.4)
+    assert z1["group_id"] == "retrofit:Z1"
+    assert z1["substation_id"] == "P1"
+    assert z1["label"] == "Retrofit: North 1 (heat pump ready + air-source heat pump)"
+    z2 = c.loc["retrofit:Z2:fabric"]
+    # h4 cavity: 8000 * 0.2 = 1600 kWh electricity saved: 0.16 t, 448 GBP, 0 kW.
+    assert (z2["cost_gbp"], z2["homes"], z2["homes_to_target"]) == (500, 1, 1)
+    assert z2["tco2e_per_yr"] == pytest.approx(0.16)
+    assert z2["saving_gbp_per_yr"] == pytest.approx(448)
+    assert z2["peak_kw_added"] == 0
+    assert z2["lifetime_years"] == pytest.approx(40)
+    assert z2["district_id"] == "D2"
+    assert c.crs == "EPSG:27700"
+
+
+def test_min_homes_and_per_home_unit(tables):
+    c = retrofit_candidates(homes(), zones(), RetrofitSettings(min_homes=2), tables=tables)
+    assert list(c["candidate_id"]) == ["retrofit:Z1:heat_pump"]
+    h = retrofit_candidates(homes(), zones(), RetrofitSettings(unit="home"), tables=tables)
+    assert set(h["group_id"]) == {"retrofit:h1", "retrofit:h2", "retrofit:h4"}
+    row = h.set_index("candidate_id").loc["retrofit:h1:fabric"]
+    assert row["cost_gbp"] == pytest.approx(600)
+    assert row["geometry"].equals(Point(5, 5))
+    assert row["measures"] == "loft_insulation+cavity_wall"
+
+
+def test_target_package_is_cheapest_by_brute_force():
+    table = read_retrofit_measures()
+    rng = np.random.default_rng(7)
+    n = 150
+    frame = pd.DataFrame({
+        "sap_score": rng.integers(20, 80, n).astype(float),
+        "property_type": rng.choice(["house", "bungalow", "flat"], n),
+        "floor_area_m2": rng.uniform(40, 160, n), "heat_demand_kwh": rng.uniform(5e3, 3e4, n),
+        "wall_type": rng.choice(["cavity", "solid", "timber frame"], n),
+        "wall_insulated": pd.array(rng.choice([True, False], n), dtype="boolean"),
+        "roof_insulation_mm": rng.choice([0.0, 100.0, 270.0], n),
+        "glazing": rng.choice(["single", "double"], n),
+        "age_band": rng.choice(["before 1900", "1950-1966", "2012 onwards"], n),
+        "main_fuel": "mains gas", "heating_system": "mains gas"})
+    packages = home_packages(frame, table)
+    needing = packages["needs_work"] & packages["reaches_target"]
+    assert needing.sum() >= 10
+    assert (~packages["reaches_target"]).sum() >= 3
+    fabric = table[table["kind"] == "fabric"]
+    for i, home in frame.iterrows():
+        best = _brute_force(home, fabric)
+        got = packages.loc[i, "target_cost_gbp"]
+        if best is None:
+            assert not packages.loc[i, "reaches_target"]
+        else:
+            assert got == pytest.approx(best), f"home {i}"
+
+
+def _brute_force(home: pd.Series, fabric: pd.DataFrame) -> float | None:
+    """Every subset of the measures that apply, one per exclusive group, by plain Python."""
+    usable = []
+    for _, row in fabric.iterrows():
+        rows = fabric[(fabric["measure"] == row["measure"])]
+        chosen = rows[rows["property_type"] == home["property_type"]]
+        if chosen.empty:
+            chosen = rows[rows["property_type"] == "any"]
+        if chosen.empty or chosen.index[0] != row.name:
+            continue
+        ok = row["wall_types"] in ("any", "") or home["wall_type"] in row["wall_types"].split(";")
+        ok &= row["age_bands"] in ("any", "") or home["age_band"] in row["age_bands"].split(";")
+        cond = row["condition"]
+        if cond == "roof_insulation_mm < 150":
+            ok &= home["roof_insulation_mm"] < 150
+        elif cond == "wall_insulated == False":
+            ok &= not home["wall_insulated"]
+        elif cond == "glazing == single":
+            ok &= home["glazing"] == "single"
+        if ok:
+            usable.append(row)
+    best = None
+    for size in range(len(usable) + 1):
+        for combo in itertools.combinations(usable, size):
+            groups = [r["exclusive_group"] for r in combo if r["exclusive_group"]]
+            if len(groups) != len(set(groups)):
+                continue
+            if home["sap_score"] + sum(r["sap_points"] for r in combo) >= 69:
+                cost = sum(r["cost_fixed_gbp"] + r["cost_per_m2_gbp"] * home["floor_area_m2"]
+                           for r in combo)
+                best = cost if best is None else min(best, cost)
+    return best
+
+
+def _solve(candidates, settings, budget):
+    parts = retrofit_model(candidates, settings)
+    problem = PlanningProblem(candidates, objective=parts.objective,
+                              constraints=(*parts.constraints, Budget(budget)))
+    return problem.solve().require_plan()
+
+
+def test_solved_plan_with_budget_and_cheaper_heat_pumps(tmp_path, tables):
+    settings = RetrofitSettings()
+    c = retrofit_candidates(homes(), zones(), settings, tables=tables)
+    # Budget 9000: Z1 fabric (600, 1.12 t) + Z2 heat pump (8000, 0.533 t) = 1.653 t beats
+    # both fabric options (1.28 t); Z1's heat pump option (19500) does not fit.
+    plan = _solve(c, settings, 9000)
+    assert set(plan.selected_ids) == {"retrofit:Z1:fabric", "retrofit:Z2:heat_pump"}
+    # Heat pumps at 1000 GBP: Z1 heat pump = 500+1000 + 3000+1000 = 5500 (6.22 t) now fits.
+    cheap = [r if r[0] != "air_source_heat_pump" else [*r[:3], 1000, *r[4:]] for r in MEASURES]
+    cheaper = {**tables, "retrofit_measures": read_retrofit_measures(
+        write_measures(tmp_path, cheap, "cheap.csv"))}
+    c2 = retrofit_candidates(homes(), zones(), settings, tables=cheaper)
+    plan2 = _solve(c2, settings, 9000)
+    assert set(plan2.selected_ids) == {"retrofit:Z1:heat_pump", "retrofit:Z2:heat_pump"}
+
+
+def test_workstream_budget_in_model_parts(tables):
+    settings = RetrofitSettings(budget_gbp=700)
+    c = retrofit_candidates(homes(), zones(), settings, tables=tables)
+    parts = retrofit_model(c, settings)
+    plan = PlanningProblem(c, parts.objective, parts.constraints).solve().require_plan()
+    assert plan.selected_ids == ("retrofit:Z1:fabric",)  # 600 of 700; adding Z2's 500 won't fit
+
+
+def test_bad_numbers_and_sources_are_rejected_with_file_row_and_column(tmp_path):
+    rows = [list(r) for r in MEASURES]
+    rows[0][3] = -5                       # negative cost (row 2)
+    rows[1][-1] = ""                      # no source (row 3)
+    with pytest.raises(SourceFormatError) as error:
+        read_retrofit_measures(write_measures(tmp_path, rows))
+    text = str(error.value)
+    assert "retrofit_measures.csv" in text
+    assert "row 2, column 'cost_fixed_gbp': -5 is below" in text
+    assert "row 3, column 'source': no source" in text
+
+
+def test_unknown_measures_fuels_and_conditions_are_rejected(tmp_path):
+    rows = [list(r) for r in MEASURES]
+    rows[2][0] = "roof_garden"            # unknown measure (row 4)
+    rows[5][10] = "mains gas;whale oil"   # unknown fuel (row 7)
+    rows[4][12] = "colour == blue"        # unknown condition column (row 6)
+    rows[3][5] = 1.2                      # saving share above 1 (row 5)
+    with pytest.raises(SourceFormatError) as error:
+        read_retrofit_measures(write_measures(tmp_path, rows))
+    text = str(error.value)
+    assert text.startswith("4 problems in retrofit_measures.csv")
+    assert "row 4, column 'measure': unknown measure 'roof_garden'" in text
+    assert "row 7, column 'main_fuels': unknown value 'whale oil'" in text
+    assert "row 6, column 'condition'" in text
+    assert "'colour'" in text
+    assert "row 5, column 'saving_share': 1.2 is not below 1" in text
+
+
+def test_heating_row_needs_scop_and_bad_settings(tmp_path):
+    rows = [list(r) for r in MEASURES]
+    rows[5][14] = ""
+    with pytest.raises(SourceFormatError, match=r"row 7, column 'scop'"):
+        read_retrofit_measures(write_measures(tmp_path, rows))
+    with pytest.raises(ScenarioError, match="target_band 'Z'"):
+        RetrofitSettings(target_band="Z").check()
+    with pytest.raises(ScenarioError, match="unit 'street'"):
+        RetrofitSettings(unit="street").check()
+
+
+def test_imd_column_replaces_tenure_proxy(tables):
+    frame = homes().assign(imd_decile=[9, 9, 1, 2])
+    c = retrofit_candidates(frame, zones(), tables=tables).set_index("candidate_id")
+    # h2 (SAP 50) is in decile 9 now: not deprived; h4 (SAP 66) is not low SAP.
+    assert c.loc["retrofit:Z1:heat_pump", "fuel_poor_homes"] == 0
+    low = RetrofitSettings(fuel_poverty_sap_below=70)
+    c = retrofit_candidates(frame, zones(), low, tables=tables).set_index("candidate_id")
+    assert c.loc["retrofit:Z2:heat_pump", "fuel_poor_homes"] == 1
