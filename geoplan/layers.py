@@ -24,6 +24,8 @@ Kinds (:data:`KINDS`) and what each gives:
   ``method=``, ``block_size_m=``, ``min_area_ha=``
   (:func:`geoplan.land.land_parcels_from_raster`).
 
+The readers of the kinds after ``substations`` live in :mod:`geoplan.layer_kinds`.
+
 ``within`` keeps part of any layer: a boundary file (features inside it), or a name: a DNO
 reference area for substations, a district code or name for zones and for the other kinds
 when ``zones=`` is given.
@@ -31,7 +33,7 @@ when ``zones=`` is given.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +46,6 @@ from geoplan.errors import AreaNotFoundError, LayerSchemaError, SourceNotFoundEr
 from geoplan.schemas import (
     BUILDINGS,
     CHARGERS,
-    EPC_BANDS,
     LAND,
     SITES,
     SUBSTATIONS,
@@ -56,7 +57,17 @@ from geoplan.sources import read_grid
 from geoplan.sources.base import GridTables
 from geoplan.vector import read_vector, to_bng
 
-__all__ = ["KINDS", "LayerSet", "open_layer", "read_layers", "select_grid", "zones_layer"]
+__all__ = [
+    "KINDS",
+    "LayerSet",
+    "crs_name",
+    "open_layer",
+    "read_layers",
+    "rows_within",
+    "select_grid",
+    "source_name",
+    "zones_layer",
+]
 
 KINDS = ("zones", "substations", "buildings", "ev_demand", "chargers", "sites", "land")
 VECTOR_SUFFIXES = frozenset({".gpkg", ".shp", ".geojson", ".json", ".parquet", ".fgb", ".zip"})
@@ -140,7 +151,9 @@ def read_layers(
         return _zones(source, within, options)
     if kind == "substations":
         return _substations(source, fmt, within, options)
-    return _READERS[kind](source, within, **options)
+    from geoplan.layer_kinds import READERS
+
+    return READERS[kind](source, within, **options)
 
 
 def _substations(source: Source, fmt: str, within: str | None,
@@ -233,9 +246,9 @@ def _zones(source: object, within: str | None, options: dict[str, object]) -> La
     warnings = tuple(zones.attrs.get("warnings", ()))
     if within is not None:
         zones = zones[_zones_within(zones, within)].reset_index(drop=True)
-    name = _name(source)
+    name = source_name(source)
     summary = {
-        "source": name, "format": "vector", "crs": _crs(zones), "zones": len(zones),
+        "source": name, "format": "vector", "crs": crs_name(zones), "zones": len(zones),
         "districts": {str(k): int(v) for k, v in
                       zones.groupby("district_name", dropna=False).size().items()},
         "area_km2": round(float(zones.area.sum()) / 1e6, 1), "warnings": list(warnings),
@@ -243,180 +256,47 @@ def _zones(source: object, within: str | None, options: dict[str, object]) -> La
     return LayerSet("zones", {"zones": zones}, name, "vector", warnings, summary)
 
 
-def _name(source: object) -> str:
+def source_name(source: object) -> str:
+    """Return the file name of ``source``, or ``"<n> files"`` for several paths."""
     if isinstance(source, str | Path):
         return Path(source).name
     return f"{len(source)} files"  # type: ignore[arg-type]
 
 
-def _one(source: Source, kind: str) -> Path:
-    if not isinstance(source, str | Path):
-        raise ValueError(f"{kind} are read from one file at a time")
-    return Path(source)
-
-
-def _crs(frame: gpd.GeoDataFrame) -> str | None:
+def crs_name(frame: gpd.GeoDataFrame) -> str | None:
+    """Return ``frame``'s CRS as ``EPSG:<code>`` (or its name), None when it has none."""
     if frame.crs is None:
         return None
     epsg = frame.crs.to_epsg()
     return f"EPSG:{epsg}" if epsg else frame.crs.name
 
 
-def _share(part: int, whole: int) -> float:
-    return round(100.0 * part / whole, 1) if whole else 0.0
+def rows_within(frame: pd.DataFrame, within: str, zones: gpd.GeoDataFrame | None,
+                noun: str) -> tuple[pd.DataFrame, gpd.GeoDataFrame | None]:
+    """Keep the rows of ``frame`` in ``within`` (see :func:`read_layers`).
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A layer; selected by ``zone_id`` when it has one and ``zones`` is given, else by
+        where its geometry lies.
+    within : str
+        A boundary file, or a district code or name of ``zones``.
+    zones : geopandas.GeoDataFrame or None
+        The zones (needed to select by district).
+    noun : str
+        What a row is (``"home"``, ``"site"``...), for messages.
 
-# --- buildings, EV demand, chargers, sites, land ---------------------------------------------
+    Returns
+    -------
+    tuple
+        The rows kept (index reset) and the zones in ``within`` (None without zones).
 
-def _buildings(source: Source, within: str | None, *, zones: ZonesInput = None,
-               districts: PathLike | None = None, postcodes: PathLike | None = None,
-               uprn: PathLike | None = None) -> LayerSet:
-    from geoplan.buildings import buildings_from_epc, zone_summary
-
-    zone_layer = zones_layer(zones, districts)
-    layer = buildings_from_epc(source, zone_layer, uprn_coordinates=uprn, postcodes=postcodes)
-    report = layer.attrs["report"]
-    if within is not None:
-        layer, zone_layer = _within(layer, within, zone_layer, "home")
-    layers: dict[str, pd.DataFrame] = {"buildings": layer}
-    if zone_layer is not None:
-        layers["zone_buildings"] = zone_summary(layer, zone_layer)
-    geo = report.geocode
-    warnings = []
-    if geo.unmatched:
-        warnings.append(f"{geo.unmatched:,} of {geo.homes:,} homes could not be located "
-                        f"({geo.no_postcode:,} have no postcode); they are kept without "
-                        "geometry or zone")
-    if report.outside_zones:
-        warnings.append(f"{report.outside_zones:,} located homes fall in no zone")
-    if report.invalid:
-        warnings.append(f"unreadable cells left empty: {dict(report.invalid)}")
-    if report.heat_demand_missing:
-        warnings.append(f"heat demand unknown for {report.heat_demand_missing:,} homes")
-    bands = layer["epc_band"].value_counts()
-    summary = {
-        "source": _name(source), "format": "epc", "crs": _crs(layer),
-        "files": len(report.files), "certificates": report.rows_read,
-        "duplicates_dropped": report.duplicates_dropped, "homes": len(layer),
-        "by_uprn": geo.by_uprn, "by_postcode": geo.by_postcode, "unmatched": geo.unmatched,
-        "by_uprn_pct": _share(geo.by_uprn, geo.homes),
-        "by_postcode_pct": _share(geo.by_postcode, geo.homes),
-        "unmatched_pct": _share(geo.unmatched, geo.homes),
-        "outside_zones": report.outside_zones,
-        "zones_with_homes": None if zone_layer is None else int(layer["zone_id"].nunique()),
-        "bands": {b: int(bands.get(b, 0)) for b in EPC_BANDS},
-        "no_band": int(layer["epc_band"].isna().sum()),
-    }
-    return LayerSet("buildings", layers, _name(source), "epc", tuple(warnings), summary)
-
-
-def _ev_demand(source: Source, within: str | None, *, zones: ZonesInput = None,
-               districts: PathLike | None = None, households: PathLike | None = None,
-               chargers: PathLike | gpd.GeoDataFrame | None = None,
-               uptake: Mapping[int, float] | None = None, plan_year: int = 2030) -> LayerSet:
-    from geoplan.ev import ev_demand_from_tables
-
-    zone_layer = zones_layer(zones, districts)
-    if zone_layer is None:
-        raise LayerSchemaError(f"{_name(source)}: EV demand is counted per zone and needs "
-                               "the zones (fix: pass zones=, or --zones ZONES.gpkg)")
-    if chargers is not None and not isinstance(chargers, gpd.GeoDataFrame):
-        chargers = _chargers(chargers, None).layers["chargers"]
-    frame = ev_demand_from_tables(zone_layer, _one(source, "vehicle tables"),
-                                  households=households, chargers=chargers, uptake=uptake,
-                                  plan_year=plan_year)
-    report, warnings = frame.attrs["report"], tuple(frame.attrs["warnings"])
-    if within is not None:
-        frame, zone_layer = _within(frame, within, zone_layer, "zone")
-    summary = {
-        "source": _name(source), "format": "ev-tables", "crs": None, "zones": len(frame),
-        "vehicle_columns": report.get("vehicle_columns", []),
-        "codes_left_out": len(report.get("codes_left_out", [])),
-        **{c: float(frame[c].sum()) for c in ("households", "households_no_offstreet",
-                                              "evs_now", "evs_projected")},
-        "public_chargers_now": None if frame["public_chargers_now"].isna().all() else
-        int(frame["public_chargers_now"].sum()),
-        "plan_year": plan_year,
-    }
-    return LayerSet("ev_demand", {"ev_demand": frame}, _name(source), "ev-tables", warnings,
-                    summary)
-
-
-def _chargers(source: Source, within: str | None, *, layer: str | None = None,
-              crs: str | None = None, zones: ZonesInput = None,
-              districts: PathLike | None = None) -> LayerSet:
-    from geoplan.sources.chargepoint_registry import read_chargepoints
-
-    records = read_chargepoints(_one(source, "chargers"), layer=layer, crs=crs)
-    frame = records.frame
-    if within is not None:
-        frame, _ = _within(frame, within, zones_layer(zones, districts), "charger")
-    described = records.describe()
-    warnings = [f"left out {len(lines)} rows: {reason} (lines {lines[:10]})"
-                for reason, lines in records.rejected_by_reason().items()]
-    summary = {**described, "format": "chargepoint-registry", "crs": _crs(frame),
-               "chargers": len(frame), "connectors": int(frame["connectors"].sum()),
-               "kw_known": int(frame["kw"].notna().sum()),
-               "kw_50_plus": int((frame["kw"] >= 50).sum())}
-    return LayerSet("chargers", {"chargers": frame}, records.source.name,
-                    "chargepoint-registry", (*warnings, *records.notes), summary)
-
-
-def _sites(source: Source, within: str | None, *, site_kind: str | None = None,
-           site_kind_column: str | None = None, layer: str | None = None,
-           crs: str | None = None, zones: ZonesInput = None,
-           districts: PathLike | None = None) -> LayerSet:
-    from geoplan.sites import sites_from_layer
-
-    sites = sites_from_layer(_one(source, "sites"), kind=site_kind,
-                             kind_column=site_kind_column, vector_layer=layer, crs=crs)
-    report, warnings = sites.attrs["report"], tuple(sites.attrs.get("warnings", ()))
-    if within is not None:
-        sites, _ = _within(sites, within, zones_layer(zones, districts), "site")
-    summary = {"source": _name(source), "format": "vector", "crs": _crs(sites),
-               "features": report["features"], "sites": len(sites),
-               "left_out": dict(report["left_out"]),
-               "kinds": {str(k): int(v) for k, v in sites["kind"].value_counts().items()},
-               "max_chargers": int(sites["max_chargers"].sum()),
-               "cost_gbp": float(sites["cost_gbp"].sum())}
-    return LayerSet("sites", {"sites": sites}, _name(source), "vector", warnings, summary)
-
-
-def _land(source: Source, within: str | None, *, exclusions: Mapping[str, PathLike] | None
-          = None, zones: ZonesInput = None, districts: PathLike | None = None,
-          method: str = "blocks", block_size_m: float = 500.0,
-          min_area_ha: float = 1.0) -> LayerSet:
-    from geoplan.land import exclusions_from_files, land_parcels_from_raster
-
-    zone_layer = zones_layer(zones, districts)
-    land = land_parcels_from_raster(_one(source, "land-cover rasters"),
-                                    exclusions=exclusions_from_files(exclusions or {}),
-                                    zones=zone_layer, method=method, block_size_m=block_size_m,
-                                    min_area_ha=min_area_ha)
-    report = land.attrs["report"]
-    if within is not None:
-        land, _ = _within(land, within, zone_layer, "parcel")
-    summary = {"source": _name(source), "format": "raster", "crs": _crs(land),
-               "cell_size_m": report.cell_size_m, "windows": report.windows,
-               "eligible_ha": report.eligible_ha, "excluded_ha": dict(report.excluded_ha),
-               "available_ha": report.available_ha, "parcels": len(land),
-               "parcel_ha": float(land["area_ha"].sum()),
-               "small_parcels_dropped": report.small_parcels_dropped,
-               "seq_tco2e_per_yr": float(land["seq_tco2e_per_yr"].sum()),
-               "without_zone": int(land["zone_id"].isna().sum())}
-    return LayerSet("land", {"land": land}, _name(source), "raster", tuple(report.warnings),
-                    summary)
-
-
-_READERS: dict[str, Callable[..., LayerSet]] = {
-    "buildings": _buildings, "ev_demand": _ev_demand, "chargers": _chargers, "sites": _sites,
-    "land": _land,
-}
-
-
-def _within(frame: pd.DataFrame, within: str, zones: gpd.GeoDataFrame | None,
-            noun: str) -> tuple[pd.DataFrame, gpd.GeoDataFrame | None]:
-    """Rows in ``within``: by zone when both have zone ids, else by position; and the zones."""
+    Raises
+    ------
+    AreaNotFoundError
+        If ``within`` names no file and no zones are given, or no row lies inside it.
+    """
     chosen = None if zones is None else zones[_zones_within(zones, within)]
     if chosen is not None and "zone_id" in frame.columns:
         keep = frame["zone_id"].isin(set(chosen["zone_id"])).to_numpy()

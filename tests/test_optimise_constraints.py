@@ -181,6 +181,38 @@ def test_capacitated_covering_by_hand():
     assert plan.objective == pytest.approx(6.0)
 
 
+def test_binding_skips_rows_whose_variables_are_all_zero():
+    # d0 (weight 4) is reachable from c0 and c1, d1 (weight 1) from c0 only; each site costs
+    # 2 and the budget 2 buys one. c0 covers 4 + 1 = 5 (its capacity 5: full), c1 only 4,
+    # so c0 is chosen. Budget: 2 <= 2 with x_c0 = 1, binding. c0 capacity row:
+    # 4 z + 1 z - 5 x_c0 = 0 <= 0 with non-zero variables, binding. c1 capacity row:
+    # 0 - 5 * 0 = 0 <= 0 only because every variable in it is zero, so not binding.
+    matrix = sp.csr_matrix(np.array([[1, 1], [1, 0]]))
+    coverage = Coverage(matrix, np.array([4.0, 1.0]), capacity=np.array([5.0, 5.0]))
+    plan = solve(candidates(cost_gbp=[2.0, 2.0]), MaximiseCoverage(coverage), [Budget(2.0)])
+    assert plan.selected_ids == ("c0",)
+    assert plan.objective == pytest.approx(5.0)
+    assert set(plan.binding) == {"budget cost_gbp", "coverage capacity c0"}
+    assert "coverage capacity c1" not in plan.binding
+
+
+def test_each_district_minimum_keeps_its_own_rows():
+    frame = candidates(cost_gbp=[4.0, 2.0], tco2e_per_yr=[3.0, 1.0], district_id=["A", "B"])
+    constraints = [DistrictMinimum("cost_gbp", amount={"B": 2.0}),
+                   DistrictMinimum("tco2e_per_yr", share=0.1),
+                   DistrictMinimum("cost_gbp", share=0.2)]
+    compiled = PlanningProblem(frame, MaximiseBenefit(RAW, normalise=False),
+                               constraints).compile()
+    handles, labels = compiled.context.handles, compiled.model.row_label
+    assert list(labels[handles["minimum:cost_gbp"]]) == ["minimum cost_gbp B"]
+    assert list(labels[handles["minimum:tco2e_per_yr"]]) == [
+        "minimum share tco2e_per_yr A", "minimum share tco2e_per_yr B"]
+    assert list(labels[handles["minimum:cost_gbp:2"]]) == [
+        "minimum share cost_gbp A", "minimum share cost_gbp B"]
+    # the plain "minimum" handle stays the first minimum's rows, not the last one's
+    assert list(labels[handles["minimum"]]) == ["minimum cost_gbp B"]
+
+
 def test_coverage_floor_per_district():
     matrix = sp.csr_matrix(np.array([[1, 0], [0, 1]]))
     coverage = Coverage(matrix, np.array([10.0, 1.0]), demand_district=np.array(["A", "B"]))

@@ -260,7 +260,11 @@ class DistrictMinimum:
     by: str = "district_id"
 
     def apply(self, ctx: BuildContext) -> None:
-        """Add one row per district."""
+        """Add one row per district; their indices go to ``ctx.handles['minimum:<column>']``.
+
+        A second minimum on the same column is stored as ``minimum:<column>:2`` (and so on);
+        ``ctx.handles['minimum']`` holds the first minimum's rows.
+        """
         values = ctx.numbers(self.column, least=None)
         keys, member = one_hot(ctx.labels(self.by))
         if (self.share is None) == (self.amount is None):
@@ -269,19 +273,28 @@ class DistrictMinimum:
         if self.share is not None:
             rows = (member - self.share * np.ones((len(keys), 1)) @ np.ones((1, ctx.n)))
             rows = sp.csr_matrix(np.asarray(rows) * values)
-            ctx.handles["minimum"] = ctx.add_candidate_rows(
+            self._keep(ctx, ctx.add_candidate_rows(
                 "minimum", [f"minimum share {self.column} {k}" for k in keys],
-                ctx.selected(rows), lower=0.0)
+                ctx.selected(rows), lower=0.0))
             return
         amounts = _limits(self.amount, keys)  # type: ignore[arg-type]
         chosen = [i for i, key in enumerate(keys) if key in amounts]
         for key in sorted(set(amounts) - set(keys)):
             ctx.problems.add(f"minimum {self.column}: no candidate has {self.by} {key!r}",
                              column=self.by, fix=f"use one of {keys[:10]}")
-        ctx.handles["minimum"] = ctx.add_candidate_rows(
+        self._keep(ctx, ctx.add_candidate_rows(
             "minimum", [f"minimum {self.column} {keys[i]}" for i in chosen],
             ctx.selected(member[chosen].multiply(values.reshape(1, -1)).tocsr()),
-            lower=[amounts[keys[i]] for i in chosen])
+            lower=[amounts[keys[i]] for i in chosen]))
+
+    def _keep(self, ctx: BuildContext, rows: np.ndarray) -> None:
+        """Keep ``rows`` as ``minimum:<column>`` (then ``:2``...); the first also as ``minimum``."""
+        key = f"minimum:{self.column}"
+        number = 1
+        while (name := key if number == 1 else f"{key}:{number}") in ctx.handles:
+            number += 1
+        ctx.handles[name] = rows
+        ctx.handles.setdefault("minimum", rows)
 
 
 @dataclass(frozen=True)

@@ -107,13 +107,20 @@ class Plan:
 
 
 def _binding(compiled: CompiledProblem, x: np.ndarray) -> tuple[str, ...]:
+    """Labels of the limit rows at their bound that the plan actually uses.
+
+    A row at its bound only because every variable in it is zero (e.g. the capacity row
+    ``sum_i w_i z_ij - u_j x_j <= 0`` of a site not chosen: 0 <= 0) is not binding, so a row
+    is listed only when some variable in it is non-zero (``|A| @ |x| > tol``).
+    """
     model = compiled.model
     activity = model.matrix @ x
     tol = 1e-6 * (1 + np.abs(np.where(np.isfinite(model.row_upper), model.row_upper, 0)))
     at_upper = np.isfinite(model.row_upper) & (activity >= model.row_upper - tol)
     at_lower = np.isfinite(model.row_lower) & (activity <= model.row_lower + tol)
+    used = abs(model.matrix) @ np.abs(x) > 1e-6
     wanted = np.isin(model.row_family, _BINDING_FAMILIES)
-    rows = np.flatnonzero(wanted & (at_upper | at_lower))
+    rows = np.flatnonzero(wanted & (at_upper | at_lower) & used)
     return tuple(str(label) for label in model.row_label[rows])
 
 

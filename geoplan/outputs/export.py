@@ -37,6 +37,8 @@ Format notes
 
 GeoPackage and CSV bytes are identical for identical layers (the GeoPackage timestamp and the
 DBF date are pinned).
+
+The field tables, short field names and dtype restore live in :mod:`geoplan.outputs.fields`.
 """
 
 from __future__ import annotations
@@ -44,8 +46,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -59,6 +60,17 @@ from geoplan.errors import (
     MissingCRSError,
     SourceFormatError,
     SourceNotFoundError,
+)
+from geoplan.outputs.fields import (
+    FIELD_COLUMNS,
+    TEXT_DTYPES,
+    blank_rule,
+    describe,
+    field_table,
+    geometry_name,
+    restore,
+    short_field_names,
+    unique_name,
 )
 from geoplan.outputs.files import write_geopackage
 from geoplan.outputs.run_folder import RunFolder
@@ -75,8 +87,6 @@ DBF_TEXT_BYTES = 254
 """Longest text a DBF field holds, in bytes."""
 _DBF_DATE = "2000-01-01"
 _METADATA_KEY = "GEOPLAN_FIELDS"
-_FIELD_COLUMNS = ["short_name", "full_name", "dtype", "blank", "truncated"]
-_TEXT_DTYPES = ("str", "string", "object")
 
 Layers = Mapping[str, pd.DataFrame]
 
@@ -115,7 +125,7 @@ def export_plan(layers: Layers, path: str | Path, *, fmt: str = "gpkg",
     if fmt == "gpkg":
         if path.suffix.lower() != ".gpkg":
             raise LayerSchemaError(f"{path}: a GeoPackage export needs a .gpkg file name")
-        metadata = {name: {_METADATA_KEY: json.dumps(_describe(frame))}
+        metadata = {name: {_METADATA_KEY: json.dumps(describe(frame))}
                     for name, frame in frames.items()}
         return write_geopackage(frames, path, overwrite=overwrite, layer_metadata=metadata)
     with RunFolder(path, overwrite, marker=INDEX) as folder:
@@ -159,75 +169,6 @@ def read_plan(path: str | Path) -> dict[str, pd.DataFrame]:
     return {row.layer: _read_folder_layer(path, row) for row in index.itertuples()}
 
 
-def short_field_names(columns: Sequence[str], limit: int = 10) -> dict[str, str]:
-    """Map column names to unique DBF field names of at most ``limit`` ASCII characters.
-
-    Deterministic for a given column list: names that already fit keep their name (made
-    ASCII: other characters become ``_``; a name not starting with a letter gets an ``f``).
-    A longer name is shortened part by part (parts are split on ``_``; numbers such as years
-    are kept whole): the middle parts first, longest first (ties: leftmost), down to one
-    character each; then the longer of the first and last parts (ties: last); finally plain
-    truncation. A name already taken
-    (ignoring case) gets ``_1``, ``_2``... in place of its last characters.
-
-    Examples
-    --------
-    >>> short_field_names(["tco2e_per_yr", "substation_id", "rank", "score_tco2e_per_yr"])
-    {'tco2e_per_yr': 'tco2e_p_yr', 'substation_id': 'substat_id', 'rank': 'rank', \
-'score_tco2e_per_yr': 'sco_t_p_yr'}
-    >>> short_field_names(["homes_to_target_2030", "homes_to_target_2040"])
-    {'homes_to_target_2030': 'h_t_t_2030', 'homes_to_target_2040': 'h_t_t_2040'}
-    """
-    clean = {column: _ascii_name(column) for column in columns}
-    names: dict[str, str] = {}
-    taken: set[str] = set()
-    for column in columns:  # names that fit keep them, whatever comes later
-        name = clean[column]
-        if len(name) <= limit and name.lower() not in taken:
-            names[column] = name
-            taken.add(name.lower())
-    for column in columns:
-        if column not in names:
-            names[column] = _unique(_abbreviate(clean[column], limit), taken, limit)
-            taken.add(names[column].lower())
-    return {column: names[column] for column in columns}
-
-
-def _ascii_name(name: str) -> str:
-    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
-    text = re.sub(r"[^A-Za-z0-9_]", "_", text) or "field"
-    return text if text[0].isalpha() else f"f{text}"
-
-
-def _abbreviate(name: str, limit: int) -> str:
-    parts = [part for part in name.split("_") if part] or [name]
-
-    def length() -> int:
-        return sum(map(len, parts)) + len(parts) - 1
-
-    def trim(indices: list[int], prefer_last: bool) -> None:
-        while length() > limit:
-            open_ = [i for i in indices if len(parts[i]) > 1 and not parts[i].isdigit()]
-            if not open_:
-                return
-            longest = max(open_, key=lambda i: (len(parts[i]), i if prefer_last else -i))
-            parts[longest] = parts[longest][:-1]
-
-    trim(list(range(1, len(parts) - 1)), prefer_last=False)
-    trim(sorted({0, len(parts) - 1}), prefer_last=True)
-    return "_".join(parts)[:limit]
-
-
-def _unique(name: str, taken: set[str], limit: int) -> str:
-    number = 0
-    candidate = name
-    while candidate.lower() in taken:
-        number += 1
-        suffix = f"_{number}"
-        candidate = name[: limit - len(suffix)].rstrip("_") + suffix
-    return candidate
-
-
 def _check_format(fmt: str) -> str:
     if fmt not in FORMATS:
         raise LayerSchemaError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -246,65 +187,29 @@ def _checked_layers(layers: Layers) -> dict[str, pd.DataFrame]:
     return dict(layers)
 
 
-def _geometry_name(frame: pd.DataFrame) -> str | None:
-    if isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in frame.columns:
-        return str(frame._geometry_column_name)
-    return None
-
-
-def _describe(frame: pd.DataFrame) -> dict[str, object]:
-    """Column names and dtypes in order (the geometry as dtype ``geometry``), geometry types."""
-    geometry = _geometry_name(frame)
-    fields = [[str(column), "geometry" if column == geometry else str(frame[column].dtype)]
-              for column in frame.columns]
-    kinds = sorted(set(frame.geometry.dropna().geom_type)) if geometry else []
-    return {"fields": fields, "geometry_types": kinds}
-
-
 def _file_stems(frames: Layers) -> list[str]:
     taken = {"layers"}
     stems = []
     for name in frames:
         base = re.sub(r"[^A-Za-z0-9_.-]", "_", name).strip(".") or "layer"
-        stem = _unique(base, taken, 100)
+        stem = unique_name(base, taken, 100)
         while f"{stem}_fields".lower() in taken:
-            stem = _unique(f"{stem}_", taken, 100)
+            stem = unique_name(f"{stem}_", taken, 100)
         taken.update({stem.lower(), f"{stem}_fields".lower()})
         stems.append(stem)
     return stems
 
 
-def _fields(frame: pd.DataFrame) -> pd.DataFrame:
-    described = _describe(frame)["fields"]
-    return pd.DataFrame([[name, name, dtype, "", 0] for name, dtype in described],  # type: ignore[union-attr]
-                        columns=_FIELD_COLUMNS)
-
-
 def _attributes(frame: pd.DataFrame) -> pd.DataFrame:
-    geometry = _geometry_name(frame)
+    geometry = geometry_name(frame)
     table = pd.DataFrame(frame.drop(columns=geometry) if geometry else frame)
     return table.reset_index(drop=True)
-
-
-def _blank_rule(table: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame:
-    """Record per text column what a blank cell means, for formats that cannot tell."""
-    for column in table.columns:
-        values = table[column]
-        if str(values.dtype) not in _TEXT_DTYPES:
-            continue
-        missing, empty = bool(values.isna().any()), bool((values == "").any())
-        if missing and empty:
-            logger.warning("column %r holds both missing values and empty text; both will read "
-                           "back as empty text", column)
-        fields.loc[fields["full_name"] == column, "blank"] = (
-            "missing" if missing and not empty else "empty")
-    return fields
 
 
 def _truncate_text(table: pd.DataFrame, fields: pd.DataFrame, layer: str) -> pd.DataFrame:
     for column in table.columns:
         values = table[column]
-        if str(values.dtype) not in _TEXT_DTYPES:
+        if str(values.dtype) not in TEXT_DTYPES:
             continue
         text = values.dropna().astype(str)
         long = text[text.str.encode("utf-8").str.len() > DBF_TEXT_BYTES]
@@ -324,24 +229,24 @@ def _write_text(table: pd.DataFrame, path: Path) -> None:
 
 
 def _index_row(frame: pd.DataFrame, name: str, file: Path, geometry: str) -> dict[str, object]:
-    spatial = _geometry_name(frame) is not None
+    spatial = geometry_name(frame) is not None
     crs = frame.crs if spatial else None
     code = crs.to_authority() if crs is not None else None
     text = ":".join(code) if code else (crs.to_wkt() if crs is not None else "")
-    kinds = "|".join(_describe(frame)["geometry_types"])  # type: ignore[arg-type]
+    kinds = "|".join(describe(frame)["geometry_types"])  # type: ignore[arg-type]
     return {"layer": name, "file": file.name, "geometry": geometry if spatial else "",
             "geometry_types": kinds, "crs": text, "rows": len(frame)}
 
 
 def _write_shp(frame: pd.DataFrame, stem: Path, name: str) -> dict[str, object]:
-    table, fields = _attributes(frame), _fields(frame)
-    fields = _blank_rule(table, fields)
+    table, fields = _attributes(frame), field_table(frame)
+    fields = blank_rule(table, fields)
     table = _truncate_text(table, fields, name)
     short = short_field_names([str(c) for c in table.columns])
     fields["short_name"] = fields["full_name"].map(short).fillna("")
     table = table.rename(columns=short)
     options = {"encoding": "UTF-8", "layer_options": {"DBF_DATE_LAST_UPDATE": _DBF_DATE}}
-    geometry = _geometry_name(frame)
+    geometry = geometry_name(frame)
     if geometry is None:
         file = stem.with_suffix(".dbf")
         pyogrio.write_dataframe(table, file, driver="ESRI Shapefile", **options)
@@ -368,8 +273,8 @@ def _geometry_type(families: set[str]) -> str | None:
 
 
 def _write_geojson(frame: pd.DataFrame, stem: Path, name: str) -> dict[str, object]:
-    table, fields = _attributes(frame), _fields(frame)
-    if _geometry_name(frame) is not None:
+    table, fields = _attributes(frame), field_table(frame)
+    if geometry_name(frame) is not None:
         if frame.crs is None:
             raise MissingCRSError(f"layer {name!r} has no CRS, so it cannot be reprojected to "
                                   "EPSG:4326 for GeoJSON; set its CRS first")
@@ -388,15 +293,15 @@ def _write_parquet(frame: pd.DataFrame, stem: Path, name: str) -> dict[str, obje
     table = frame.reset_index(drop=True)
     table.attrs = {}  # pandas would store attrs (e.g. a plan's CRS object) as JSON
     table.to_parquet(file, index=False)
-    _write_text(_fields(frame), stem.with_name(f"{stem.name}_fields.csv"))
+    _write_text(field_table(frame), stem.with_name(f"{stem.name}_fields.csv"))
     return _index_row(frame, name, file, "native")
 
 
 def _write_csv(frame: pd.DataFrame, stem: Path, name: str) -> dict[str, object]:
-    table, fields = _attributes(frame), _fields(frame)
-    fields = _blank_rule(table, fields)
+    table, fields = _attributes(frame), field_table(frame)
+    fields = blank_rule(table, fields)
     encoding = ""
-    if _geometry_name(frame) is not None:
+    if geometry_name(frame) is not None:
         geometry = frame.geometry.reset_index(drop=True)
         points = set(geometry.dropna().geom_type) <= {"Point"}
         encoding = "x,y" if points and not {"x", "y"} & set(table.columns) else "wkt"
@@ -429,8 +334,8 @@ def _read_gpkg(path: Path) -> dict[str, pd.DataFrame]:
                            path.name, name)
         elif names:
             fields = pd.DataFrame([[n, n, d, "", 0] for n, d in described["fields"]],
-                                  columns=_FIELD_COLUMNS)
-            frame = _restore(frame, fields, described["geometry_types"], crs=None)
+                                  columns=FIELD_COLUMNS)
+            frame = restore(frame, fields, described["geometry_types"], crs=None)
         layers[str(name)] = frame
     return layers
 
@@ -450,7 +355,7 @@ def _read_folder_layer(folder: Path, row: object) -> pd.DataFrame:
     elif file.suffix == ".geojson" and crs:
         frame = frame.to_crs(crs)
     kinds = [kind for kind in row.geometry_types.split("|") if kind]  # type: ignore[attr-defined]
-    return _restore(frame, fields, kinds, crs)
+    return restore(frame, fields, kinds, crs)
 
 
 def _read_csv_layer(file: Path, geometry: str, crs: str | None) -> pd.DataFrame:
@@ -466,61 +371,3 @@ def _read_csv_layer(file: Path, geometry: str, crs: str | None) -> pd.DataFrame:
         shapes = shapely.from_wkt(np.where(text == "", None, text))
         return gpd.GeoDataFrame(table, geometry=shapes, crs=crs)
     return table
-
-
-def _restore(frame: pd.DataFrame, fields: pd.DataFrame, kinds: list[str],
-             crs: str | None) -> pd.DataFrame:
-    """Rename columns back, restore dtypes, column order, geometry name, types and CRS."""
-    geometry_column = _geometry_name(frame)
-    out: dict[str, object] = {}
-    geometry_name = None
-    for field in fields.itertuples():
-        if field.dtype == "geometry":
-            geometry_name = field.full_name
-            out[field.full_name] = _restore_geometry(frame.geometry, kinds).to_numpy()
-            continue
-        name = field.short_name or field.full_name
-        if name not in frame.columns and frame.empty:  # GeoJSON keeps no schema without rows
-            frame[name] = pd.Series(dtype=object)
-        values = frame[name].reset_index(drop=True)
-        out[field.full_name] = _restore_values(values, field.dtype, field.blank)
-    table = pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
-    if geometry_name is None:
-        return table
-    source_crs = crs if crs else (frame.crs if geometry_column else None)
-    return gpd.GeoDataFrame(table, geometry=geometry_name, crs=source_crs)
-
-
-def _restore_geometry(series: gpd.GeoSeries, kinds: list[str]) -> gpd.GeoSeries:
-    """Turn one-part multi-geometries back into single ones where the layer had singles."""
-    values = series.reset_index(drop=True)
-    multi = {f"Multi{kind}" for kind in kinds if not kind.startswith("Multi")}
-    single = (values.geom_type.isin(multi).to_numpy()
-              & (shapely.get_num_geometries(values.to_numpy()) == 1))
-    if not single.any():
-        return values
-    values[single] = shapely.get_geometry(values[single].to_numpy(), 0)
-    return values
-
-
-def _restore_values(values: pd.Series, dtype: str, blank: str) -> pd.Series:
-    if dtype in _TEXT_DTYPES:
-        if blank == "missing":
-            values = values.replace("", None)
-        elif blank == "empty":
-            values = values.fillna("")
-        return values.astype(dtype)
-    if dtype in ("", "nan"):
-        return values
-    if values.dtype.kind in "OUT" or str(values.dtype) == "str":
-        values = values.replace("", None)
-    if dtype in ("bool", "boolean"):
-        truth = {"True": True, "False": False, "true": True, "false": False, "1": True,
-                 "0": False, True: True, False: False}  # 1 and 0 hash as True and False
-        return values.map(truth.get, na_action="ignore").astype("boolean").astype(dtype)
-    if dtype.startswith("datetime"):
-        return pd.to_datetime(values).astype(dtype)
-    target = pd.api.types.pandas_dtype(dtype)
-    if pd.api.types.is_numeric_dtype(target) and not pd.api.types.is_numeric_dtype(values):
-        values = pd.to_numeric(values)
-    return values.astype(target)

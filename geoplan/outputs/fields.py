@@ -1,0 +1,298 @@
+"""Field tables for plan exports: short DBF field names, column descriptions and dtype restore.
+
+An export records, for every layer, one row per column (see :data:`FIELD_COLUMNS`):
+the name as written in the file, the full name, the pandas dtype and, for formats that cannot
+tell missing from empty text, what a blank cell means. :func:`short_field_names` maps column
+names to the 10-character names a DBF file holds; :func:`restore` uses the field table to
+turn a layer read back from any format into the columns, dtypes and geometry it was
+exported with. :mod:`geoplan.outputs.export` writes and reads the files.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+__all__ = [
+    "FIELD_COLUMNS",
+    "TEXT_DTYPES",
+    "blank_rule",
+    "describe",
+    "field_table",
+    "geometry_name",
+    "restore",
+    "short_field_names",
+    "unique_name",
+]
+
+logger = logging.getLogger(__name__)
+
+FIELD_COLUMNS = ["short_name", "full_name", "dtype", "blank", "truncated"]
+"""Columns of a ``<file>_fields.csv`` field table, in order."""
+TEXT_DTYPES = ("str", "string", "object")
+"""Dtypes treated as text (blank cells follow the ``blank`` rule)."""
+
+
+def short_field_names(columns: Sequence[str], limit: int = 10) -> dict[str, str]:
+    """Map column names to unique DBF field names of at most ``limit`` ASCII characters.
+
+    Deterministic for a given column list: names that already fit keep their name (made
+    ASCII: other characters become ``_``; a name not starting with a letter gets an ``f``).
+    A longer name is shortened part by part (parts are split on ``_``; numbers such as years
+    are kept whole): the middle parts first, longest first (ties: leftmost), down to one
+    character each; then the longer of the first and last parts (ties: last); finally plain
+    truncation. A name already taken
+    (ignoring case) gets ``_1``, ``_2``... in place of its last characters.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        Column names, in order.
+    limit : int
+        Longest field name, in characters (10 for a DBF file).
+
+    Returns
+    -------
+    dict
+        Column name -> short field name, in the order of ``columns``.
+
+    Examples
+    --------
+    >>> short_field_names(["tco2e_per_yr", "substation_id", "rank", "score_tco2e_per_yr"])
+    {'tco2e_per_yr': 'tco2e_p_yr', 'substation_id': 'substat_id', 'rank': 'rank', \
+'score_tco2e_per_yr': 'sco_t_p_yr'}
+    >>> short_field_names(["homes_to_target_2030", "homes_to_target_2040"])
+    {'homes_to_target_2030': 'h_t_t_2030', 'homes_to_target_2040': 'h_t_t_2040'}
+    """
+    clean = {column: _ascii_name(column) for column in columns}
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for column in columns:  # names that fit keep them, whatever comes later
+        name = clean[column]
+        if len(name) <= limit and name.lower() not in taken:
+            names[column] = name
+            taken.add(name.lower())
+    for column in columns:
+        if column not in names:
+            names[column] = unique_name(_abbreviate(clean[column], limit), taken, limit)
+            taken.add(names[column].lower())
+    return {column: names[column] for column in columns}
+
+
+def _ascii_name(name: str) -> str:
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9_]", "_", text) or "field"
+    return text if text[0].isalpha() else f"f{text}"
+
+
+def _abbreviate(name: str, limit: int) -> str:
+    parts = [part for part in name.split("_") if part] or [name]
+
+    def length() -> int:
+        return sum(map(len, parts)) + len(parts) - 1
+
+    def trim(indices: list[int], prefer_last: bool) -> None:
+        while length() > limit:
+            open_ = [i for i in indices if len(parts[i]) > 1 and not parts[i].isdigit()]
+            if not open_:
+                return
+            longest = max(open_, key=lambda i: (len(parts[i]), i if prefer_last else -i))
+            parts[longest] = parts[longest][:-1]
+
+    trim(list(range(1, len(parts) - 1)), prefer_last=False)
+    trim(sorted({0, len(parts) - 1}), prefer_last=True)
+    return "_".join(parts)[:limit]
+
+
+def unique_name(name: str, taken: set[str], limit: int) -> str:
+    """Return ``name``, or ``name`` ending ``_1``, ``_2``... if taken, in ``limit`` characters.
+
+    Parameters
+    ----------
+    name : str
+        The wanted name.
+    taken : set of str
+        Names already used, lower case (compared ignoring case); not changed.
+    limit : int
+        Longest name, in characters.
+
+    Returns
+    -------
+    str
+        A name whose lower-case form is not in ``taken``.
+    """
+    number = 0
+    candidate = name
+    while candidate.lower() in taken:
+        number += 1
+        suffix = f"_{number}"
+        candidate = name[: limit - len(suffix)].rstrip("_") + suffix
+    return candidate
+
+
+def geometry_name(frame: pd.DataFrame) -> str | None:
+    """Return the name of ``frame``'s active geometry column, or None for a plain table.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A table or GeoDataFrame.
+
+    Returns
+    -------
+    str or None
+        The geometry column's name when ``frame`` is a GeoDataFrame that has one.
+    """
+    if isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in frame.columns:
+        return str(frame._geometry_column_name)
+    return None
+
+
+def describe(frame: pd.DataFrame) -> dict[str, object]:
+    """Describe column names and dtypes in order (the geometry as ``geometry``), geometry types.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A layer.
+
+    Returns
+    -------
+    dict
+        ``fields``: list of ``[name, dtype]``; ``geometry_types``: sorted geometry type
+        names (empty for a table).
+    """
+    geometry = geometry_name(frame)
+    fields = [[str(column), "geometry" if column == geometry else str(frame[column].dtype)]
+              for column in frame.columns]
+    kinds = sorted(set(frame.geometry.dropna().geom_type)) if geometry else []
+    return {"fields": fields, "geometry_types": kinds}
+
+
+def field_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the field table of ``frame``: full names as short names, no blank rule.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A layer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per column, with the columns :data:`FIELD_COLUMNS`.
+    """
+    described = describe(frame)["fields"]
+    return pd.DataFrame([[name, name, dtype, "", 0] for name, dtype in described],  # type: ignore[union-attr]
+                        columns=FIELD_COLUMNS)
+
+
+def blank_rule(table: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame:
+    """Record per text column what a blank cell means, for formats that cannot tell.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The layer's attribute columns.
+    fields : pandas.DataFrame
+        Its field table (see :func:`field_table`); its ``blank`` column is set in place.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``fields``, with ``blank`` set to ``missing`` for a text column that had missing
+        values and no empty text, else ``empty``.
+    """
+    for column in table.columns:
+        values = table[column]
+        if str(values.dtype) not in TEXT_DTYPES:
+            continue
+        missing, empty = bool(values.isna().any()), bool((values == "").any())
+        if missing and empty:
+            logger.warning("column %r holds both missing values and empty text; both will read "
+                           "back as empty text", column)
+        fields.loc[fields["full_name"] == column, "blank"] = (
+            "missing" if missing and not empty else "empty")
+    return fields
+
+
+def restore(frame: pd.DataFrame, fields: pd.DataFrame, kinds: list[str],
+            crs: str | None) -> pd.DataFrame:
+    """Rename columns back, restore dtypes, column order, geometry name, types and CRS.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A layer as read from an export file.
+    fields : pandas.DataFrame
+        Its field table (:data:`FIELD_COLUMNS`).
+    kinds : list of str
+        Geometry types the layer had when exported (one-part multi-geometries of a layer
+        that had single ones are made single again).
+    crs : str or None
+        CRS to set; None keeps ``frame``'s.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The layer as exported (a GeoDataFrame when it had a geometry column).
+    """
+    geometry_column = geometry_name(frame)
+    out: dict[str, object] = {}
+    restored_geometry = None
+    for field in fields.itertuples():
+        if field.dtype == "geometry":
+            restored_geometry = field.full_name
+            out[field.full_name] = _restore_geometry(frame.geometry, kinds).to_numpy()
+            continue
+        name = field.short_name or field.full_name
+        if name not in frame.columns and frame.empty:  # GeoJSON keeps no schema without rows
+            frame[name] = pd.Series(dtype=object)
+        values = frame[name].reset_index(drop=True)
+        out[field.full_name] = _restore_values(values, field.dtype, field.blank)
+    table = pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+    if restored_geometry is None:
+        return table
+    source_crs = crs if crs else (frame.crs if geometry_column else None)
+    return gpd.GeoDataFrame(table, geometry=restored_geometry, crs=source_crs)
+
+
+def _restore_geometry(series: gpd.GeoSeries, kinds: list[str]) -> gpd.GeoSeries:
+    """Turn one-part multi-geometries back into single ones where the layer had singles."""
+    values = series.reset_index(drop=True)
+    multi = {f"Multi{kind}" for kind in kinds if not kind.startswith("Multi")}
+    single = (values.geom_type.isin(multi).to_numpy()
+              & (shapely.get_num_geometries(values.to_numpy()) == 1))
+    if not single.any():
+        return values
+    values[single] = shapely.get_geometry(values[single].to_numpy(), 0)
+    return values
+
+
+def _restore_values(values: pd.Series, dtype: str, blank: str) -> pd.Series:
+    if dtype in TEXT_DTYPES:
+        if blank == "missing":
+            values = values.replace("", None)
+        elif blank == "empty":
+            values = values.fillna("")
+        return values.astype(dtype)
+    if dtype in ("", "nan"):
+        return values
+    if values.dtype.kind in "OUT" or str(values.dtype) == "str":
+        values = values.replace("", None)
+    if dtype in ("bool", "boolean"):
+        truth = {"True": True, "False": False, "true": True, "false": False, "1": True,
+                 "0": False, True: True, False: False}  # 1 and 0 hash as True and False
+        return values.map(truth.get, na_action="ignore").astype("boolean").astype(dtype)
+    if dtype.startswith("datetime"):
+        return pd.to_datetime(values).astype(dtype)
+    target = pd.api.types.pandas_dtype(dtype)
+    if pd.api.types.is_numeric_dtype(target) and not pd.api.types.is_numeric_dtype(values):
+        values = pd.to_numeric(values)
+    return values.astype(target)
