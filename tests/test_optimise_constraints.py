@@ -105,6 +105,17 @@ def test_headroom_at_substation_and_ancestor():
     assert "headroom B (over by 100)" in reason
 
 
+def test_negative_load_frees_headroom_for_others():
+    # P1 allows 100 kW. c0 adds 150 kW (10 t), c1 removes 60 kW (storage heaters replaced,
+    # 1 t). c0 alone breaks the limit; with c1 the net load is 90 kW: both are chosen.
+    frame = candidates(tco2e_per_yr=[10.0, 1.0], peak_kw_added=[150.0, -60.0],
+                       substation_id=["P1", "P1"])
+    limits = pd.DataFrame({"substation_id": ["P1", "B"], "headroom_kw": [100, 1000]})
+    plan = solve(frame, constraints=[Headroom(limits, GRID)])
+    assert set(plan.selected_ids) == {"c0", "c1"}
+    assert plan.objective == pytest.approx(11.0)
+
+
 def test_headroom_by_year_uses_latest_earlier_value():
     frame = candidates(tco2e_per_yr=[10.0], peak_kw_added=[80.0], substation_id=["P1"])
     limits = pd.DataFrame({"substation_id": ["P1", "P1"], "year": [2025, 2035],

@@ -153,7 +153,8 @@ class Headroom:
     parents : Mapping[str, str or None] or networkx.DiGraph
         Substation -> parent (or the grid graph, edges parent -> child).
     load_column : str
-        Candidate column of added peak load (kW).
+        Candidate column of added peak load (kW); negative where a candidate removes load
+        (e.g. a heat pump replacing storage heaters), which frees headroom for others.
     reinforcements : pandas.DataFrame, optional
         ``substation_id``, ``capacity_kw``, ``cost_gbp`` and optionally ``option_id`` and
         ``ready_year``; at most one option per substation is bought.
@@ -169,7 +170,7 @@ class Headroom:
 
     def apply(self, ctx: BuildContext) -> None:
         """Add one row per constrained substation and period (and reinforcement columns)."""
-        load = ctx.numbers(self.load_column)
+        load = ctx.numbers(self.load_column, least=None)  # negative: load removed
         chains = _chains(self.parents)
         substations = ctx.labels("substation_id")
         constrained = sorted(set(self.limits["substation_id"].astype(str)))
