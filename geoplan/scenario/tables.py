@@ -16,7 +16,8 @@ from geoplan.assumptions import AssumptionTable
 __all__ = ["TABLE_MODULES", "known_tables"]
 
 TABLE_MODULES = ("geoplan.buildings", "geoplan.ev", "geoplan.sites", "geoplan.land",
-                 "geoplan.emissions", "geoplan.finance", "geoplan.workstreams")
+                 "geoplan.emissions", "geoplan.finance", "geoplan.planning",
+                 "geoplan.workstreams")
 """Modules (and packages, searched one level down) that define assumption tables."""
 
 

@@ -1,0 +1,94 @@
+"""``geoplan run``: the whole pipeline for one scenario, into one output folder."""
+
+from __future__ import annotations
+
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geoplan.cli.options import overwrite_option
+from geoplan.pipeline import STEPS, RunResult, run_scenario
+from geoplan.scenario import load_scenario
+
+__all__ = ["run"]
+
+_LABELS = {"scenario": "checking the scenario", "inputs": "finding the inputs",
+           "layers": "reading layers", "candidates": "building candidates",
+           "solve": "solving the plan", "finance": "finance figures",
+           "outputs": "writing maps and files"}
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Output folder (default: out/<scenario name>).")
+@overwrite_option
+@click.option("--offline-map", is_flag=True, default=None,
+              help="Make map.html self-contained: no request leaves the page (no web tiles).")
+@click.pass_context
+def run(ctx: click.Context, scenario: Path, out: Path | None, overwrite: bool,
+        offline_map: bool | None) -> None:
+    """Run SCENARIO (a YAML file) and write its maps, files and summary to one folder.
+
+    The scenario is checked first, listing every problem. The folder is written atomically:
+    an interrupted run leaves nothing, and an existing folder is kept unless --overwrite.
+    """
+    loaded = load_scenario(scenario)  # every problem before any work
+    target = out if out is not None else Path("out") / loaded.name
+    loud = ctx.obj.get("verbosity", 0) >= 0
+    start = time.perf_counter()
+    with _progress(loud) as step:
+        result = run_scenario(loaded, target, overwrite=overwrite, offline_map=offline_map,
+                              progress=step)
+    if loud:
+        _report(result, time.perf_counter() - start)
+
+
+class _Steps:
+    """A rich progress bar over the pipeline's steps (on stderr)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("{task.description:<26}"), BarColumn(),
+                            TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                            console=Console(stderr=True), transient=True)
+        self.task = self.bar.add_task("starting", total=len(STEPS))
+
+    def __enter__(self) -> _Steps:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.bar.__exit__(*exc)
+
+    def __call__(self, name: str) -> None:
+        self.bar.update(self.task, description=_LABELS.get(name, name),
+                        completed=STEPS.index(name) if name in STEPS else 0)
+
+
+def _progress(loud: bool) -> Any:
+    return _Steps() if loud else nullcontext(lambda _name: None)
+
+
+def _report(result: RunResult, seconds: float) -> None:
+    kpis = result.summary["kpis"]
+    click.echo(f"ran scenario {result.scenario.name!r} in {seconds:.1f} s")
+    for name, solved in result.plans.summaries().items():
+        gap = solved.get("gap")
+        shown = "-" if gap is None else f"{100 * gap:.3f}%"
+        click.echo(f"  plan {name}: {solved['status']}, gap {shown}, "
+                   f"solved in {solved['time_s']:.1f} s")
+    for row in result.summary["by_workstream"]:
+        click.echo(f"  {row['workstream']:<14} {int(row['selected']):>5} chosen, "
+                   f"£{row['cost_gbp']:>14,.0f}, {row['tco2e_per_yr']:>10,.1f} tCO2e/yr")
+    click.echo(f"  total          £{kpis['cost_gbp']:,.0f}, {kpis['tco2e_per_yr']:,.1f} "
+               f"tCO2e/yr")
+    folder = result.folder
+    click.echo(f"map: {folder / 'map.html'}")
+    click.echo(f"files: {folder / 'plan.gpkg'}, {folder / 'rankings.csv'}, "
+               f"{folder / 'summary.md'}, {folder / 'manifest.json'}")

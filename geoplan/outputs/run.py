@@ -1,0 +1,217 @@
+"""Everything a run writes into its folder, from the solved plans.
+
+Files (see the README's "What a run writes"):
+
+``plan.gpkg``
+    One layer per workstream with every candidate, its rank, selection, period, score parts
+    and reason; plus ``zones`` (with the map's choropleth columns), ``districts``,
+    ``substations`` and the ``headroom`` table, so ``geoplan map plan.gpkg`` redraws the map.
+``plan_<format>/``
+    The same layers in each other format the scenario asks for (``outputs.formats``).
+``rankings.csv``, ``summary.json``, ``summary.md``
+    Ranks of every candidate; KPIs by district, milestone year and workstream, finance,
+    solver status and gap, and the assumptions used with their sources.
+``map.html``, ``map.png``, ``map.pdf``
+    The interactive map and the static map for documents.
+``manifest.json``
+    Inputs with hashes, software versions, the scenario as resolved, assumptions and the
+    hash of every file above.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geoplan.assumptions import AssumptionSet
+from geoplan.finance import FinanceSummary
+from geoplan.outputs.export import export_plan
+from geoplan.outputs.manifest import build_manifest, write_manifest
+from geoplan.outputs.summary import write_rankings, write_summary
+from geoplan.planning import PlanResult, WorkstreamModel
+from geoplan.prepare import LayerInputs, PreparedLayers
+from geoplan.scenario import Scenario
+
+__all__ = ["CHOROPLETHS", "MAP_UNCHOSEN", "map_tables", "plan_layers", "plan_year",
+           "run_summary", "write_run"]
+
+CHOROPLETHS = {"share_d_to_g": "Homes in EPC bands D-G (share)",
+               "evs_projected": "Plug-in vehicles, projected"}
+"""Zone columns drawn as choropleths on the map, with their legend labels."""
+
+_BENEFITS = ("homes", "homes_to_target", "fuel_poor_homes", "chargers", "area_ha")
+
+MAP_UNCHOSEN = 100
+"""Unchosen candidates per workstream drawn on the run's map (the best ranked); all
+candidates stay in plan.gpkg and rankings.csv, and ``geoplan map`` can draw them all."""
+
+
+def map_tables(plans: PlanResult, unchosen: int = MAP_UNCHOSEN) -> dict[str, gpd.GeoDataFrame]:
+    """Per workstream: every chosen candidate and the ``unchosen`` best-ranked others.
+
+    Keeps the map light enough to send with a bid (a county has tens of thousands of land
+    parcels and several pathways per zone).
+    """
+    out = {}
+    for name, table in plans.tables.items():
+        chosen = table["selected"].astype(bool)
+        rank = pd.to_numeric(table["rank"], errors="coerce")
+        others = rank.where(~chosen).rank(method="first")
+        out[name] = table[chosen | (others <= unchosen)].reset_index(drop=True)
+    return out
+
+
+def plan_year(scenario: Scenario) -> int:
+    """Year whose headroom the map shows: the second milestone (the first if only one)."""
+    years = scenario.plan.years
+    return years[min(1, len(years) - 1)]
+
+
+def _zones(layers: PreparedLayers) -> gpd.GeoDataFrame:
+    zones = layers.zones.copy()
+    extra = []
+    if layers.zone_buildings is not None:
+        extra.append(layers.zone_buildings[["zone_id", "homes", "share_d_to_g"]])
+    if layers.ev_demand is not None:
+        extra.append(layers.ev_demand[["zone_id", "households_no_offstreet", "evs_projected"]])
+    for table in extra:
+        zones = zones.merge(table, on="zone_id", how="left")
+    return zones
+
+
+def plan_layers(plans: PlanResult, layers: PreparedLayers) -> dict[str, pd.DataFrame]:
+    """Layers of ``plan.gpkg``: one per workstream, then the context layers."""
+    out: dict[str, pd.DataFrame] = {name: table for name, table in plans.tables.items()}
+    out["zones"] = _zones(layers)
+    out["districts"] = layers.districts
+    out["substations"] = layers.substations[["substation_id", "name", "level", "parent_id",
+                                             "firm_capacity_mva", "peak_demand_mva",
+                                             "geometry"]]
+    out["headroom"] = layers.headroom
+    return out
+
+
+def _selected(plans: PlanResult) -> pd.DataFrame:
+    frames = [t.drop(columns="geometry").assign(workstream=name)
+              for name, t in plans.tables.items()]
+    table = pd.concat(frames, ignore_index=True)
+    for column in ("cost_gbp", "tco2e_per_yr", *_BENEFITS):
+        if column not in table.columns:
+            table[column] = 0.0
+        table[column] = pd.to_numeric(table[column], errors="coerce").fillna(0.0)
+    return table[table["selected"].astype(bool)]
+
+
+def _kpis(chosen: pd.DataFrame) -> dict[str, float]:
+    sums = {c: float(chosen[c].sum()) for c in ("cost_gbp", "tco2e_per_yr", *_BENEFITS)}
+    sums["cost_per_tco2e_per_yr_gbp"] = (sums["cost_gbp"] / sums["tco2e_per_yr"]
+                                         if sums["tco2e_per_yr"] > 0 else float("nan"))
+    sums["candidates_selected"] = float(len(chosen))
+    return sums
+
+
+def _rows(chosen: pd.DataFrame, key: str) -> list[dict[str, Any]]:
+    columns = ["cost_gbp", "tco2e_per_yr", *_BENEFITS]
+    grouped = chosen.groupby(key, sort=True)[columns].sum()
+    grouped["selected"] = chosen.groupby(key, sort=True).size()
+    return [{key: index, **{c: float(v) for c, v in row.items()}}
+            for index, row in grouped.iterrows()]
+
+
+def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
+                assumptions: AssumptionSet, layers: PreparedLayers) -> dict[str, Any]:
+    """The summary mapping (see :mod:`geoplan.outputs.summary` for its keys)."""
+    chosen = _selected(plans)
+    years = chosen.assign(year=pd.to_numeric(chosen.get("period"), errors="coerce"))
+    years = years.dropna(subset=["year"]).astype({"year": int})
+    solver = {}
+    for name, summary in plans.summaries().items():
+        # no wall times: the same scenario must give the same bytes (the CLI prints them)
+        solver[name] = {k: summary.get(k) for k in ("status", "objective", "bound", "gap",
+                                                      "solver")}
+    return {
+        "scenario": {"name": scenario.name, "description": scenario.description,
+                     "mode": scenario.plan.mode, "years": list(scenario.plan.years),
+                     "budget_gbp": scenario.plan.budget_gbp,
+                     "workstreams": list(scenario.workstreams.enabled()),
+                     "grid": f"{scenario.grid.scenario}, {scenario.grid.season}, "
+                             f"{scenario.grid.level}"},
+        "kpis": _kpis(chosen),
+        "by_district": _rows(chosen, "district_id"),
+        "by_year": _rows(years, "year") if len(years) else [],
+        "by_workstream": _rows(chosen, "workstream"),
+        "finance": finance.to_dict(),
+        "solver": solver,
+        "assumptions": _assumptions(assumptions),
+        "warnings": list(layers.warnings),
+    }
+
+
+def _assumptions(assumptions: AssumptionSet) -> dict[str, Any]:
+    used = assumptions.used()
+    out = {}
+    for name, entry in sorted(used.items()):
+        table = assumptions.table(name)
+        sources = sorted(set(table["source"].astype(str))) if "source" in table else []
+        out[name] = {"file": Path(str(entry.get("file", ""))).name,
+                     "sha256": entry.get("sha256"), "overrides": entry.get("overrides", []),
+                     "sources": sources}
+    return out
+
+
+def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedLayers,
+          zones: gpd.GeoDataFrame, offline: bool) -> list[Path]:
+    from geoplan.outputs.map import plan_map, write_map
+    from geoplan.outputs.static_map import write_static_map
+
+    written = []
+    title = f"{scenario.name}: {scenario.description}" if scenario.description else scenario.name
+    if scenario.outputs.map:
+        available = {c: label for c, label in CHOROPLETHS.items() if c in zones.columns}
+        m = plan_map(map_tables(plans), zones=zones, districts=layers.districts,
+                     substations=layers.substations, headroom=layers.headroom,
+                     plan_year=plan_year(scenario), choropleths=available, title=title,
+                     offline=offline, headroom_scenario=scenario.grid.scenario,
+                     headroom_season=scenario.grid.season)
+        written.append(write_map(m, folder / "map.html"))
+    if scenario.outputs.static_map:
+        written.extend(write_static_map(dict(plans.tables), folder / "map.png",
+                                        folder / "map.pdf", districts=layers.districts,
+                                        zones=layers.zones, title=title))
+    return written
+
+
+def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: PreparedLayers,
+              assumptions: AssumptionSet, models: Mapping[str, WorkstreamModel],
+              plans: PlanResult, finance: FinanceSummary, offline_map: bool
+              ) -> tuple[dict[str, Any], list[Path]]:
+    """Write the run's files into ``folder`` (a fresh, empty folder); return summary, files."""
+    layer_frames = plan_layers(plans, layers)
+    written = [export_plan(layer_frames, folder / "plan.gpkg", fmt="gpkg")]
+    for fmt in scenario.outputs.formats:
+        if fmt != "gpkg":
+            written.append(export_plan(layer_frames, folder / f"plan_{fmt}", fmt=fmt))
+    written.append(write_rankings(dict(plans.tables), folder / "rankings.csv"))
+    summary = run_summary(scenario, plans, finance, assumptions, layers)
+    written.extend(write_summary(summary, folder))
+    written.extend(_maps(folder, scenario, plans, layers, layer_frames["zones"], offline_map))
+    manifest = build_manifest(_input_paths(inputs), scenario.resolved(),
+                              assumptions_used=assumptions.used(), outputs=written,
+                              outputs_root=folder)
+    written.append(write_manifest(manifest, folder / "manifest.json"))
+    return summary, written
+
+
+def _input_paths(inputs: LayerInputs) -> dict[str, Path | None]:
+    paths: dict[str, Path | None] = {}
+    for name in ("zones", "districts", "grid", "epc", "postcodes", "uprn", "chargers",
+                 "vehicles", "households", "car_parks", "roads", "land_cover", "emissions"):
+        value = getattr(inputs, name, None)
+        paths[name] = None if value is None else Path(value)
+    for label, path in sorted(dict(inputs.exclusions).items()):
+        paths[f"exclusions:{label}"] = Path(path)
+    return paths

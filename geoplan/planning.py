@@ -1,0 +1,285 @@
+"""From prepared layers and a scenario to candidates, model parts and a solved plan.
+
+One function per arrow of the design's data flow, each callable from a notebook:
+
+- :func:`workstream_models` turns the layers into each enabled workstream's candidates and
+  model parts (objective terms and constraints), with the scenario's settings and the
+  assumption tables as the run resolved them;
+- :func:`grid_limits` gives the headroom (kW per substation and milestone year) of the
+  scenario's DNO scenario and season, and the reinforcement options when the scenario buys
+  them;
+- :func:`solve_plans` solves one joint model over every workstream (shared headroom, one
+  total budget) or, in ``separate`` mode, one model per workstream.
+
+In a joint plan each workstream's objective counts as the share of its potential it reaches
+(retrofit, LAEP and chargers normalise their own terms; sequestration's tCO2e/yr, kept in
+tonnes on its own so that its compactness bonus is per tonne, is divided by its total
+potential here), times the scenario's ``plan.weights`` (1 each by default). When the plan is
+phased, benefit terms count every year of benefit while charger coverage counts once (as
+built by the last milestone), so the chargers' weight is multiplied by the years from the
+first milestone to the horizon. When retrofit
+and LAEP are both planned per zone, their options for one zone share one group, so a zone
+gets a retrofit package or an energy pathway, not both (they would count the same homes
+twice).
+
+Headroom in the DNO reports is in MVA; it is taken as MW (power factor 1), so
+``headroom_kw = 1000 * headroom_mva``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geoplan.assumptions import AssumptionSet, AssumptionTable
+from geoplan.emissions import read_district_emissions
+from geoplan.errors import LayerSchemaError
+from geoplan.optimise import SolverOptions
+from geoplan.prepare import PreparedLayers
+from geoplan.scenario import Scenario
+from geoplan.workstreams.chargers import (
+    ChargerSettings,
+    charger_candidates,
+    charger_model,
+)
+from geoplan.workstreams.charger_demand import ChargerDemand, charger_demand
+from geoplan.workstreams.joint import JointPlan, solve_joint
+from geoplan.workstreams.laep import LaepSettings, laep_candidates, laep_model
+from geoplan.workstreams.laep_grid import headroom_kw_by_year
+from geoplan.workstreams.parts import ModelParts
+from geoplan.workstreams.retrofit import RetrofitSettings, retrofit_candidates, retrofit_model
+from geoplan.workstreams.sequestration import (
+    SEQUESTERED,
+    SequestrationSettings,
+    sequestration_candidates,
+    sequestration_model,
+)
+
+__all__ = ["BUILDING_TABLES", "GRID_REINFORCEMENT", "PlanResult", "WorkstreamModel",
+           "grid_limits", "joint_weights", "reinforcement_options", "solve_plans",
+           "workstream_models"]
+
+BUILDING_TABLES = ("retrofit_measures", "carbon_factors", "fuel_prices", "heat_loads",
+                   "heat_pathways", "epc_heat")
+"""Assumption tables the retrofit and LAEP workstreams read."""
+
+GRID_REINFORCEMENT = AssumptionTable(
+    "grid_reinforcement", key=("level",),
+    numbers={"capacity_mva": 0.0, "cost_gbp_per_mva": 0.0, "lead_time_years": 0.0})
+"""Reinforcement options per substation level: capacity added, cost and lead time."""
+
+
+@dataclass(frozen=True)
+class WorkstreamModel:
+    """One workstream's candidates and model parts, and what built them."""
+
+    name: str
+    candidates: gpd.GeoDataFrame
+    parts: ModelParts
+    settings: object
+    demand: ChargerDemand | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """Solved plans: one joint plan, or one per workstream in ``separate`` mode."""
+
+    mode: str
+    plans: Mapping[str, JointPlan]
+    tables: Mapping[str, gpd.GeoDataFrame] = field(repr=False)
+
+    def summaries(self) -> dict[str, dict[str, Any]]:
+        """Solver summary of each model (``joint`` or the workstream name)."""
+        return {name: plan.summary() for name, plan in self.plans.items()}
+
+    def reinforcement_capex(self) -> pd.DataFrame:
+        """Reinforcement bought and needed by any of the models."""
+        frames = [plan.reinforcement_capex() for plan in self.plans.values()]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _tables(assumptions: AssumptionSet, names: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    return {name: assumptions.table(name) for name in names}
+
+
+def workstream_models(scenario: Scenario, layers: PreparedLayers,
+                      assumptions: AssumptionSet) -> dict[str, WorkstreamModel]:
+    """Candidates and model parts of every enabled workstream, in the fixed order.
+
+    Raises
+    ------
+    LayerSchemaError
+        When an enabled workstream lacks the layer it needs (e.g. chargers without sites).
+    """
+    builders = {"retrofit": _retrofit, "laep": _laep, "chargers": _chargers,
+                "sequestration": _sequestration}
+    return {name: builders[name](scenario, layers, assumptions)
+            for name in scenario.workstreams.enabled()}
+
+
+def _need(layer: object, name: str, workstream: str) -> Any:
+    if layer is None:
+        raise LayerSchemaError(f"the {workstream} workstream needs the {name} layer, which the "
+                               f"scenario's inputs do not give (fix: set inputs.{name}, or "
+                               f"workstreams.{workstream}.enabled: false)")
+    return layer
+
+
+def _retrofit(scenario: Scenario, layers: PreparedLayers,
+              assumptions: AssumptionSet) -> WorkstreamModel:
+    settings = RetrofitSettings(**scenario.workstreams.retrofit.settings())
+    buildings = _need(layers.buildings, "epc", "retrofit")
+    candidates = retrofit_candidates(buildings, layers.zones, settings,
+                                     tables=_tables(assumptions, BUILDING_TABLES))
+    return WorkstreamModel("retrofit", candidates, retrofit_model(candidates, settings),
+                           settings)
+
+
+def _laep(scenario: Scenario, layers: PreparedLayers,
+          assumptions: AssumptionSet) -> WorkstreamModel:
+    settings = LaepSettings(**scenario.workstreams.laep.settings())
+    buildings = _need(layers.buildings, "epc", "laep")
+    candidates = laep_candidates(buildings, layers.zones, settings,
+                                 tables=_tables(assumptions, BUILDING_TABLES))
+    return WorkstreamModel("laep", candidates, laep_model(candidates, settings), settings)
+
+
+def _chargers(scenario: Scenario, layers: PreparedLayers,
+              assumptions: AssumptionSet) -> WorkstreamModel:
+    settings = ChargerSettings(**scenario.workstreams.chargers.settings())
+    ev_demand = _need(layers.ev_demand, "vehicles", "chargers")
+    sites = _need(layers.sites, "car_parks", "chargers")
+    types = assumptions.table("charger_types")
+    demand = charger_demand(ev_demand, layers.zones, settings, buildings=layers.buildings,
+                            chargers=layers.chargers,
+                            roads=layers.roads if settings.use_roads else None,
+                            parking=assumptions.table("offstreet_parking"), charger_types=types)
+    candidates = charger_candidates(sites, demand, settings, zones=layers.zones,
+                                    site_kinds=assumptions.table("site_kinds"),
+                                    charger_types=types)
+    parts = charger_model(candidates, settings, demand=demand)
+    return WorkstreamModel("chargers", candidates, parts, settings, demand)
+
+
+def _sequestration(scenario: Scenario, layers: PreparedLayers,
+                   assumptions: AssumptionSet) -> WorkstreamModel:
+    settings = SequestrationSettings(**scenario.workstreams.sequestration.settings())
+    land = _need(layers.land, "land_cover", "sequestration")
+    candidates = sequestration_candidates(land, settings, zones=layers.zones,
+                                          sequestration=assumptions.table("sequestration"),
+                                          classes=assumptions.table("land_cover_classes"))
+    emissions = None if layers.emissions is None else read_district_emissions(layers.emissions)
+    parts = sequestration_model(candidates, settings, emissions=emissions)
+    return WorkstreamModel("sequestration", candidates, parts, settings)
+
+
+def grid_limits(scenario: Scenario, layers: PreparedLayers) -> pd.DataFrame:
+    """Headroom in kW per substation and milestone year, for the scenario's DNO figures."""
+    return headroom_kw_by_year(layers.headroom, scenario.plan.years,
+                               scenario=scenario.grid.scenario, season=scenario.grid.season)
+
+
+def reinforcement_options(scenario: Scenario, layers: PreparedLayers,
+                          table: pd.DataFrame) -> pd.DataFrame | None:
+    """One reinforcement option per substation of the scenario's level, or ``None``.
+
+    Capacity, cost per MVA and lead time come from the ``grid_reinforcement`` assumption
+    table (the scenario may override the cost per MVA and the earliest year).
+    """
+    section = scenario.grid.reinforcement
+    if not section.enabled:
+        return None
+    level = scenario.grid.level
+    rows = table[table["level"].astype(str) == level]
+    if rows.empty:
+        raise LayerSchemaError(f"grid_reinforcement has no row for level {level!r} (fix: add "
+                               "one, with capacity_mva, cost_gbp_per_mva, lead_time_years)")
+    row = rows.iloc[0]
+    per_mva = (section.cost_gbp_per_mva if section.cost_gbp_per_mva is not None
+               else float(row["cost_gbp_per_mva"]))
+    ready = (section.earliest_year if section.earliest_year is not None
+             else scenario.plan.years[0] + int(row["lead_time_years"]))
+    subs = layers.substations[layers.substations["level"].astype(str) == level]
+    ids = sorted(subs["substation_id"].astype(str))
+    capacity = float(row["capacity_mva"])
+    return pd.DataFrame({"substation_id": ids, "option_id": [f"reinforce:{i}" for i in ids],
+                         "capacity_kw": capacity * 1000.0, "cost_gbp": capacity * per_mva,
+                         "ready_year": ready})
+
+
+def solve_plans(scenario: Scenario, models: Mapping[str, WorkstreamModel],
+                headroom: pd.DataFrame, layers: PreparedLayers,
+                reinforcements: pd.DataFrame | None = None) -> PlanResult:
+    """Solve the joint model, or one model per workstream in ``separate`` mode."""
+    plan, solver = scenario.plan, scenario.solver
+    options = SolverOptions(solver=solver.solver, time_limit=solver.time_limit_s,
+                            mip_gap=solver.gap)
+    budgets = {name: amount for name in models if (amount := _budget(scenario, name))
+               is not None}
+    common = {"options": options, "strategy": solver.strategy, "headroom": headroom,
+              "grid": layers.grid, "reinforcements": reinforcements,
+              "periods": tuple(plan.years), "horizon": plan.horizon}
+    if plan.mode == "joint":
+        tables = _one_option_per_zone(models)
+        joint = solve_joint(tables, {n: m.parts for n, m in models.items()},
+                            total_budget_gbp=plan.budget_gbp, workstream_budgets=budgets,
+                            weights=joint_weights(scenario, models), **common)
+        plans = {"joint": joint}
+        tables = dict(joint.tables)
+    else:
+        plans, tables = {}, {}
+        for name, model in models.items():
+            limit = budgets.get(name, plan.budget_gbp)
+            alone = solve_joint({name: model.candidates}, {name: model.parts},
+                                total_budget_gbp=limit, **common)
+            plans[name] = alone
+            tables[name] = alone.tables[name]
+    crs = next(iter(models.values())).candidates.crs
+    return PlanResult(plan.mode, plans, {name: _geo(t, crs) for name, t in tables.items()})
+
+
+def joint_weights(scenario: Scenario, models: Mapping[str, WorkstreamModel]
+                  ) -> dict[str, float]:
+    """Weight of each workstream's objective in the joint model (see the module docstring)."""
+    weights = {name: float(scenario.plan.weights.get(name, 1.0)) for name in models}
+    if "chargers" in weights and len(scenario.plan.years) > 1:
+        # Phased benefit terms count each year of benefit (horizon - year + 1); coverage
+        # counts the plan as built by the last period, once: give it the years from the
+        # first milestone so a covered share weighs like a benefit enjoyed from then.
+        weights["chargers"] *= scenario.plan.horizon - scenario.plan.years[0] + 1
+    seq = models.get("sequestration")
+    if seq is not None and scenario.workstreams.sequestration.mode == "maximise":
+        potential = float(seq.candidates[SEQUESTERED].clip(lower=0).sum())
+        if potential > 0:
+            weights["sequestration"] /= potential
+    return weights
+
+
+def _one_option_per_zone(models: Mapping[str, WorkstreamModel]) -> dict[str, pd.DataFrame]:
+    tables = {name: model.candidates for name, model in models.items()}
+    retrofit = models.get("retrofit")
+    if "laep" not in models or retrofit is None or retrofit.settings.unit != "zone":
+        return tables
+    for name in ("retrofit", "laep"):
+        table = tables[name].copy()
+        table["group_id"] = "zone:" + table["zone_id"].astype(str)
+        tables[name] = table
+    return tables
+
+
+def _budget(scenario: Scenario, name: str) -> float | None:
+    given = scenario.plan.budgets.get(name)
+    return given if given is not None else getattr(scenario.workstreams, name).budget_gbp
+
+
+def _geo(table: pd.DataFrame, crs: object) -> gpd.GeoDataFrame:
+    frame = gpd.GeoDataFrame(table, geometry="geometry", crs=crs)
+    if "period" in frame.columns:
+        frame["period"] = pd.array(pd.to_numeric(frame["period"], errors="coerce"),
+                                   dtype="Int64")
+    return frame

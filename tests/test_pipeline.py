@@ -1,0 +1,176 @@
+"""The main job end to end: ``geoplan run`` on the sample county, checked from its files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+from geoplan.cli.main import cli
+from geoplan.errors import OutputExistsError, ScenarioError
+from geoplan.outputs.manifest import file_digest
+from geoplan.pipeline import run_scenario
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+WORKSTREAMS = ("retrofit", "laep", "chargers", "sequestration")
+
+
+@pytest.fixture(scope="session")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("geoplan-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GEOPLAN_CACHE", str(folder))
+        yield folder
+
+
+@pytest.fixture(scope="session")
+def joint_run(cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "joint"
+    result = CliRunner().invoke(cli, ["run", str(SCENARIOS / "joint.yaml"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"map: {out / 'map.html'}" in result.output
+    return out
+
+
+def _scenario(folder: Path, text: str) -> Path:
+    path = folder / "scenario.yaml"
+    path.write_text(f"extends: {SCENARIOS / 'base.yaml'}\n{text}", encoding="utf-8")
+    return path
+
+
+def test_run_writes_every_file(joint_run: Path) -> None:
+    names = {p.name for p in joint_run.iterdir()}
+    assert names == {"plan.gpkg", "rankings.csv", "summary.json", "summary.md", "map.html",
+                     "map.png", "map.pdf", "manifest.json"}
+    layers = set(pyogrio.list_layers(joint_run / "plan.gpkg")[:, 0])
+    assert layers == {*WORKSTREAMS, "zones", "districts", "substations", "headroom"}
+
+
+def test_summary_agrees_with_the_plan_files(joint_run: Path) -> None:
+    summary = json.loads((joint_run / "summary.json").read_text(encoding="utf-8"))
+    chosen = []
+    for name in WORKSTREAMS:
+        table = gpd.read_file(joint_run / "plan.gpkg", layer=name)
+        assert table["rank"].notna().all()
+        assert sorted(table["rank"]) == list(range(1, len(table) + 1))
+        chosen.append(table[table["selected"].astype(bool)])
+    chosen = pd.concat(chosen)
+    kpis = summary["kpis"]
+    assert kpis["cost_gbp"] == pytest.approx(chosen["cost_gbp"].sum(), rel=1e-9)
+    assert kpis["tco2e_per_yr"] == pytest.approx(chosen["tco2e_per_yr"].sum(), rel=1e-9)
+    by_district = {row["district_id"]: row["cost_gbp"] for row in summary["by_district"]}
+    expected = chosen.groupby("district_id")["cost_gbp"].sum()
+    assert by_district == pytest.approx(expected.to_dict())
+    assert summary["solver"]["joint"]["status"] in ("optimal", "feasible")
+
+
+def test_budget_and_one_option_per_zone_hold(joint_run: Path) -> None:
+    # base.yaml: a total budget of 30m GBP (reinforcement is off, so candidates only)
+    tables = [gpd.read_file(joint_run / "plan.gpkg", layer=n) for n in WORKSTREAMS]
+    spent = sum(t.loc[t["selected"].astype(bool), "cost_gbp"].sum() for t in tables)
+    assert 0 < spent <= 30_000_000 + 1e-6
+    zone_options = pd.concat([t for t in tables[:2]])
+    picked = zone_options[zone_options["selected"].astype(bool)]
+    assert not picked["zone_id"].duplicated().any()  # a retrofit package or a pathway
+
+
+def test_rankings_match_the_geopackage(joint_run: Path) -> None:
+    rankings = pd.read_csv(joint_run / "rankings.csv")
+    for name in WORKSTREAMS:
+        table = gpd.read_file(joint_run / "plan.gpkg", layer=name)
+        mine = rankings[rankings["workstream"] == name].set_index("candidate_id")
+        assert set(mine.index) == set(table["candidate_id"])
+
+
+def test_manifest_hashes_every_output(joint_run: Path) -> None:
+    manifest = json.loads((joint_run / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["scenario"]["name"] == "joint"
+    for entry in manifest["outputs"]:
+        assert file_digest(joint_run / entry["path"])["sha256"] == entry["sha256"]
+    assert manifest["inputs"]["grid"]["sha256"]
+
+
+def test_same_scenario_gives_identical_files(joint_run: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    run_scenario(SCENARIOS / "joint.yaml", again)
+    for path in sorted(joint_run.iterdir()):
+        if path.name != "manifest.json":
+            assert path.read_bytes() == (again / path.name).read_bytes(), path.name
+    first = json.loads((joint_run / "manifest.json").read_text(encoding="utf-8"))
+    second = json.loads((again / "manifest.json").read_text(encoding="utf-8"))
+    first.pop("created")
+    second.pop("created")
+    assert first == second
+
+
+def test_existing_folder_is_kept_without_overwrite(cache: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    scenario = _scenario(tmp_path, "name: small\nworkstreams:\n  laep: {enabled: false}\n"
+                         "  chargers: {enabled: false}\n  sequestration: {enabled: false}\n")
+    with pytest.raises(OutputExistsError):
+        run_scenario(scenario, out)
+    with pytest.raises(OutputExistsError):  # not a run folder: --overwrite must not delete it
+        run_scenario(scenario, out, overwrite=True)
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_interrupted_run_leaves_no_folder(cache: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import geoplan.outputs.run as run_module
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "write_run", broken)
+    scenario = _scenario(tmp_path, "name: small\nworkstreams:\n  laep: {enabled: false}\n"
+                         "  chargers: {enabled: false}\n  sequestration: {enabled: false}\n")
+    out = tmp_path / "out" / "run"
+    with pytest.raises(KeyboardInterrupt):
+        run_scenario(scenario, out)
+    assert not out.exists()
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_bad_scenario_fails_before_any_work(tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path, "name: bad\nplan:\n  budget_gbp: -1\ncolour: red\n")
+    out = tmp_path / "never"
+    result = CliRunner().invoke(cli, ["run", str(scenario), "-o", str(out)])
+    assert result.exit_code == 2
+    assert "plan.budget_gbp: must be >= 0 (got -1)" in result.output
+    assert "colour: unknown key" in result.output
+    assert not out.exists()
+    with pytest.raises(ScenarioError):
+        run_scenario(scenario, out)
+
+
+def test_assumption_override_changes_the_plan_and_is_recorded(cache: Path,
+                                                              tmp_path: Path) -> None:
+    # Chargers alone under a 200k GBP budget; then car-park chargers made 100 times dearer
+    # (630,000 GBP each): no 7 kW option fits the budget any more.
+    base = ("workstreams:\n  retrofit: {enabled: false}\n  laep: {enabled: false}\n"
+            "  sequestration: {enabled: false}\nplan:\n  budget_gbp: 200000\n")
+    cheap = run_scenario(_scenario(tmp_path, "name: cheap\n" + base), tmp_path / "cheap")
+    dear_text = ("name: dear\n" + base + "assumptions:\n  set:\n    - table: charger_types\n"
+                 "      where: {kw_class: 7}\n      values: {cost_per_charger_gbp: 630000}\n"
+                 "      source: test: a hundredfold price\n")
+    dear = run_scenario(_write(tmp_path / "d", dear_text), tmp_path / "dear")
+    chosen_cheap = cheap.plans.tables["chargers"]
+    chosen_dear = dear.plans.tables["chargers"]
+    seven = chosen_cheap["selected"] & (chosen_cheap["charger_kw"] == 7)
+    assert seven.any()
+    assert not (chosen_dear["selected"] & (chosen_dear["charger_kw"] == 7)).any()
+    recorded = dear.summary["assumptions"]["charger_types"]["overrides"]
+    assert recorded
+    assert "a hundredfold price" in json.dumps(recorded)
+
+
+def _write(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return _scenario(folder, text)
