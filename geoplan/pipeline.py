@@ -83,7 +83,7 @@ def sample_folder(scale: str, seed: int | None = None, *, progress: Progress | N
 
 
 def layer_inputs(scenario: Scenario, *, progress: Progress | None = None) -> LayerInputs:
-    """The layer files a scenario names (building the sample county when it asks for it)."""
+    """Return the layer files a scenario names (building the sample county when it asks for it)."""
     inputs = scenario.inputs
     if inputs.sample is not None:
         return sample_inputs(sample_folder(inputs.sample, inputs.seed, progress=progress))
@@ -94,7 +94,7 @@ def layer_inputs(scenario: Scenario, *, progress: Progress | None = None) -> Lay
 
 
 def assumption_set(scenario: Scenario) -> AssumptionSet:
-    """The assumption tables with the scenario's replacement files and overrides applied."""
+    """Return the assumption tables with the scenario's replacement files and overrides applied."""
     overrides = [item.model_dump() for item in scenario.assumptions.set]
     return AssumptionSet(known_tables(), dict(scenario.assumptions.tables), overrides)
 

@@ -41,12 +41,12 @@ from geoplan.errors import LayerSchemaError
 from geoplan.optimise import SolverOptions
 from geoplan.prepare import PreparedLayers
 from geoplan.scenario import Scenario
+from geoplan.workstreams.charger_demand import ChargerDemand, charger_demand
 from geoplan.workstreams.chargers import (
     ChargerSettings,
     charger_candidates,
     charger_model,
 )
-from geoplan.workstreams.charger_demand import ChargerDemand, charger_demand
 from geoplan.workstreams.joint import JointPlan, solve_joint
 from geoplan.workstreams.laep import LaepSettings, laep_candidates, laep_model
 from geoplan.workstreams.laep_grid import headroom_kw_by_year

@@ -74,7 +74,7 @@ def test_budget_and_one_option_per_zone_hold(joint_run: Path) -> None:
     tables = [gpd.read_file(joint_run / "plan.gpkg", layer=n) for n in WORKSTREAMS]
     spent = sum(t.loc[t["selected"].astype(bool), "cost_gbp"].sum() for t in tables)
     assert 0 < spent <= 30_000_000 + 1e-6
-    zone_options = pd.concat([t for t in tables[:2]])
+    zone_options = pd.concat(tables[:2])
     picked = zone_options[zone_options["selected"].astype(bool)]
     assert not picked["zone_id"].duplicated().any()  # a retrofit package or a pathway
 
@@ -159,7 +159,7 @@ def test_assumption_override_changes_the_plan_and_is_recorded(cache: Path,
     cheap = run_scenario(_scenario(tmp_path, "name: cheap\n" + base), tmp_path / "cheap")
     dear_text = ("name: dear\n" + base + "assumptions:\n  set:\n    - table: charger_types\n"
                  "      where: {kw_class: 7}\n      values: {cost_per_charger_gbp: 630000}\n"
-                 "      source: test: a hundredfold price\n")
+                 "      source: \"test, a hundredfold price\"\n")
     dear = run_scenario(_write(tmp_path / "d", dear_text), tmp_path / "dear")
     chosen_cheap = cheap.plans.tables["chargers"]
     chosen_dear = dear.plans.tables["chargers"]

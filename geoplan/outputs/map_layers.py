@@ -253,7 +253,8 @@ def candidate_layer(
         label = text(row.get("label") or row.get("candidate_id"), raw=raw)
         rank = number(row.get("rank"), 0)
         tip = (f"#{rank} " if rank else "") + label + ("" if chosen else " (not selected)")
-        rows = _candidate_rows(row, workstream=name, total=len(plan), grid=grid, raw=raw)
+        total = int(plan.attrs.get("candidates", len(plan)))  # all, when the map shows some
+        rows = _candidate_rows(row, workstream=name, total=total, grid=grid, raw=raw)
         return {"p": _popup(label, rows, labels), "t": tip, "s": styles(style)}
 
     group = folium.FeatureGroup(name=text(name, raw=raw), show=True)

@@ -61,7 +61,9 @@ def map_tables(plans: PlanResult, unchosen: int = MAP_UNCHOSEN) -> dict[str, gpd
         chosen = table["selected"].astype(bool)
         rank = pd.to_numeric(table["rank"], errors="coerce")
         others = rank.where(~chosen).rank(method="first")
-        out[name] = table[chosen | (others <= unchosen)].reset_index(drop=True)
+        shown = table[chosen | (others <= unchosen)].reset_index(drop=True)
+        shown.attrs["candidates"] = len(table)  # popups say "rank r of all candidates"
+        out[name] = shown
     return out
 
 
@@ -85,7 +87,7 @@ def _zones(layers: PreparedLayers) -> gpd.GeoDataFrame:
 
 def plan_layers(plans: PlanResult, layers: PreparedLayers) -> dict[str, pd.DataFrame]:
     """Layers of ``plan.gpkg``: one per workstream, then the context layers."""
-    out: dict[str, pd.DataFrame] = {name: table for name, table in plans.tables.items()}
+    out: dict[str, pd.DataFrame] = dict(plans.tables)
     out["zones"] = _zones(layers)
     out["districts"] = layers.districts
     out["substations"] = layers.substations[["substation_id", "name", "level", "parent_id",
@@ -124,7 +126,7 @@ def _rows(chosen: pd.DataFrame, key: str) -> list[dict[str, Any]]:
 
 def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                 assumptions: AssumptionSet, layers: PreparedLayers) -> dict[str, Any]:
-    """The summary mapping (see :mod:`geoplan.outputs.summary` for its keys)."""
+    """Build the summary mapping (see :mod:`geoplan.outputs.summary` for its keys)."""
     chosen = _selected(plans)
     years = chosen.assign(year=pd.to_numeric(chosen.get("period"), errors="coerce"))
     years = years.dropna(subset=["year"]).astype({"year": int})
