@@ -84,6 +84,7 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
 
 
 def _register() -> None:
+    from geoplan.cli.compare import compare
     from geoplan.cli.export import export
     from geoplan.cli.layers import layers
     from geoplan.cli.map import map_command
@@ -92,6 +93,7 @@ def _register() -> None:
     from geoplan.cli.scenario import scenario
     from geoplan.cli.validate import validate
 
+    cli.add_command(compare)
     cli.add_command(export)
     cli.add_command(layers)
     cli.add_command(map_command)

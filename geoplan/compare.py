@@ -1,0 +1,491 @@
+"""Compare two runs: side-by-side KPIs, sites entering or leaving the top ranks, a two-pane map.
+
+``geoplan compare A B`` (or :func:`run_comparison`) takes two run folders written by
+``geoplan run`` (each holds ``plan.gpkg``, ``summary.json`` and ``manifest.json``) or two
+scenario files (run first, into ``a/`` and ``b/`` inside the comparison folder), and writes
+one folder, atomically (an existing folder is kept unless ``overwrite``):
+
+``compare.md``, ``compare.json``
+    Headline KPIs of both runs and the difference B - A, the same by workstream and by
+    district, and each plan's solver status and gap.
+``changes.csv``
+    Per workstream, every candidate that enters or leaves the top ``top`` ranks or the
+    chosen set, with its rank in both runs (see :data:`CHANGE_COLUMNS`).
+``compare.html``
+    Two synchronised maps (:class:`folium.plugins.DualMap`): A's chosen candidates on the
+    left, B's on the right, drawn and escaped as the run map draws them.
+
+The same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import Element, MacroElement
+from folium.plugins import DualMap
+from folium.template import Template
+
+from geoplan.errors import SourceFormatError, SourceNotFoundError
+from geoplan.outputs.export import read_plan
+from geoplan.outputs.map import DEFAULT_ATTRIBUTION, _context, _fit
+from geoplan.outputs.map_layers import PopupContext, candidate_layer, district_layer
+from geoplan.outputs.map_page import Control, MapScript, map_html, new_map, remember_own
+from geoplan.outputs.map_style import legend_html, number, stroke_colour, text
+from geoplan.outputs.run_folder import RunFolder
+from geoplan.outputs.summary import _escape, _label, _table, json_ready
+
+__all__ = ["CHANGE_COLUMNS", "RUN_FILES", "Comparison", "RunData", "compare_map",
+           "compare_markdown", "compare_runs", "read_run", "run_comparison",
+           "write_comparison"]
+
+RUN_FILES = ("plan.gpkg", "summary.json", "manifest.json")
+"""Files every run folder holds (what makes a folder a run)."""
+
+CHANGE_COLUMNS = ("workstream", "candidate_id", "label", "rank_a", "rank_b", "selected_a",
+                  "selected_b", "top", "chosen")
+"""Columns of ``changes.csv``: ``top`` and ``chosen`` are ``enters`` (in B, not in A),
+``leaves`` (in A, not in B) or empty; a candidate missing from a run has no rank there."""
+
+_CONTEXT = ("zones", "districts", "substations", "headroom")
+_MARKER = "compare.json"
+_CHANGE_ROWS_SHOWN = 30
+_SMALL_M2 = 10_000.0
+"""Chosen areas smaller than this (1 ha) are drawn as circles on the comparison map."""
+
+
+@dataclass(frozen=True)
+class RunData:
+    """What a comparison reads from one run folder.
+
+    Attributes
+    ----------
+    folder : pathlib.Path
+        The run folder.
+    source : str
+        What the user gave (a folder or a scenario file), shown in reports.
+    summary : dict
+        ``summary.json``.
+    plans : dict
+        Workstream -> plan table (every candidate, ``rank``, ``selected``), file order.
+    context : dict
+        The ``zones``, ``districts``, ``substations`` and ``headroom`` layers present.
+    """
+
+    folder: Path
+    source: str
+    summary: dict[str, Any]
+    plans: dict[str, gpd.GeoDataFrame]
+    context: dict[str, pd.DataFrame]
+
+    @property
+    def name(self) -> str:
+        """The scenario's name (the folder's name when the summary has none)."""
+        return str(self.summary.get("scenario", {}).get("name") or self.folder.name)
+
+
+def _check_run_folder(folder: Path) -> None:
+    hint = ("give a folder written by `geoplan run` (it holds " + ", ".join(RUN_FILES)
+            + ") or a scenario .yaml file")
+    if not folder.exists():
+        raise SourceNotFoundError(f"{folder} does not exist; {hint}")
+    if not folder.is_dir():
+        raise SourceNotFoundError(f"{folder} is neither a run folder nor a .yaml scenario; "
+                                  f"{hint}")
+    missing = [name for name in RUN_FILES if not (folder / name).is_file()]
+    if missing:
+        raise SourceNotFoundError(f"{folder} is not a run folder: it has no "
+                                  f"{', '.join(missing)}; {hint}")
+
+
+def read_run(folder: str | Path, *, source: str | None = None) -> RunData:
+    """Read the summary and plan layers of a run folder.
+
+    Raises
+    ------
+    SourceNotFoundError
+        ``folder`` is missing or lacks one of :data:`RUN_FILES` (the message names it).
+    SourceFormatError
+        ``summary.json`` is not JSON.
+    """
+    folder = Path(folder)
+    _check_run_folder(folder)
+    path = folder / "summary.json"
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SourceFormatError(f"{path}, line {exc.lineno}: not JSON ({exc.msg}); rerun "
+                                "`geoplan run` to write it again") from exc
+    layers = read_plan(folder / "plan.gpkg")
+    plans = {name: frame for name, frame in layers.items()
+             if name not in _CONTEXT and isinstance(frame, gpd.GeoDataFrame)
+             and {"candidate_id", "rank", "selected"} <= set(frame.columns)}
+    context = {name: layers[name] for name in _CONTEXT if name in layers}
+    return RunData(folder, source or str(folder), summary, plans, context)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two runs side by side (see :func:`compare_runs`).
+
+    ``kpis``, ``by_workstream`` and ``by_district`` rows hold ``kpi``, ``a``, ``b`` and
+    ``difference`` (B - A; None when either is missing), the grouped ones also their
+    ``workstream`` or ``district_id``. ``solver`` rows hold ``model``, ``status_a``,
+    ``gap_a``, ``status_b``, ``gap_b``. ``changes`` has :data:`CHANGE_COLUMNS`.
+    """
+
+    a: RunData
+    b: RunData
+    top: int
+    kpis: tuple[dict[str, Any], ...]
+    by_workstream: tuple[dict[str, Any], ...]
+    by_district: tuple[dict[str, Any], ...]
+    solver: tuple[dict[str, Any], ...]
+    changes: pd.DataFrame
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per workstream: how many candidates enter or leave the top ranks and the choice."""
+        out = {}
+        for name in self.workstreams():
+            rows = self.changes[self.changes["workstream"] == name]
+            out[name] = {f"{what}_{kind}": int((rows[kind] == what).sum())
+                         for kind in ("top", "chosen") for what in ("enters", "leaves")}
+        return out
+
+    def workstreams(self) -> list[str]:
+        """Workstreams of either run, A's order first."""
+        return list(dict.fromkeys([*self.a.plans, *self.b.plans]))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return plain JSON values (what ``compare.json`` holds)."""
+        runs = {side: {"source": run.source, "scenario": run.name}
+                for side, run in (("a", self.a), ("b", self.b))}
+        return json_ready({**runs, "top": self.top, "kpis": list(self.kpis),
+                           "by_workstream": list(self.by_workstream),
+                           "by_district": list(self.by_district),
+                           "solver": list(self.solver), "counts": self.counts(),
+                           "changes": self.changes})
+
+
+def _value(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if np.isfinite(value) else None
+
+
+def _kpi_rows(a: Mapping[str, Any], b: Mapping[str, Any], missing: float | None
+              ) -> list[dict[str, Any]]:
+    rows = []
+    for key in dict.fromkeys([*a, *b]):
+        va, vb = _value(a.get(key, missing)), _value(b.get(key, missing))
+        rows.append({"kpi": key, "a": va, "b": vb,
+                     "difference": None if va is None or vb is None else vb - va})
+    return rows
+
+
+def _grouped(key: str, a: list[Mapping[str, Any]], b: list[Mapping[str, Any]]
+             ) -> list[dict[str, Any]]:
+    """Rows by ``key``; a group absent from a run had nothing chosen there: it counts 0."""
+    index_a = {str(row[key]): row for row in a}
+    index_b = {str(row[key]): row for row in b}
+    out = []
+    for group in sorted(set(index_a) | set(index_b)):
+        values_a = {k: v for k, v in index_a.get(group, {}).items() if k != key}
+        values_b = {k: v for k, v in index_b.get(group, {}).items() if k != key}
+        out += [{key: group, **row} for row in _kpi_rows(values_a, values_b, 0.0)]
+    return out
+
+
+def _solver(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [{"model": model, "status_a": a.get(model, {}).get("status"),
+             "gap_a": a.get(model, {}).get("gap"), "status_b": b.get(model, {}).get("status"),
+             "gap_b": b.get(model, {}).get("gap")} for model in dict.fromkeys([*a, *b])]
+
+
+def _ranks(plan: pd.DataFrame | None) -> pd.DataFrame:
+    if plan is None:
+        return pd.DataFrame({"candidate_id": pd.Series(dtype="str"), "label": pd.Series(
+            dtype="str"), "rank": pd.Series(dtype="Int64"), "selected": pd.Series(dtype=bool)})
+    label = plan["label"] if "label" in plan.columns else plan["candidate_id"]
+    return pd.DataFrame({"candidate_id": plan["candidate_id"].astype(str),
+                         "label": label.astype(str),
+                         "rank": pd.to_numeric(plan["rank"], errors="coerce").astype("Int64"),
+                         "selected": plan["selected"].fillna(False).astype(bool)})
+
+
+def _changes(name: str, a: pd.DataFrame | None, b: pd.DataFrame | None, top: int
+             ) -> pd.DataFrame:
+    """Candidates of one workstream entering or leaving the top ``top`` ranks or the choice."""
+    both = _ranks(a).merge(_ranks(b), on="candidate_id", how="outer", suffixes=("_a", "_b"))
+    both["label"] = both["label_b"].fillna(both["label_a"])
+    for side in ("a", "b"):
+        both[f"selected_{side}"] = both[f"selected_{side}"].fillna(False).astype(bool)
+        both[f"top_{side}"] = (both[f"rank_{side}"] <= top).fillna(False).astype(bool)
+    for kind, flag in (("top", "top"), ("chosen", "selected")):
+        new, old = both[f"{flag}_b"], both[f"{flag}_a"]
+        both[kind] = np.select([new & ~old, old & ~new], ["enters", "leaves"], "")
+    changed = both[(both["top"] != "") | (both["chosen"] != "")].assign(workstream=name)
+    first = changed[["rank_a", "rank_b"]].min(axis=1)
+    changed = changed.assign(_first=first).sort_values(["_first", "candidate_id"],
+                                                        kind="stable")
+    return changed[list(CHANGE_COLUMNS)].reset_index(drop=True)
+
+
+def compare_runs(a: RunData | str | Path, b: RunData | str | Path, *, top: int = 20
+                 ) -> Comparison:
+    """Compare run ``a`` with run ``b`` (run folders, or what :func:`read_run` returned).
+
+    Parameters
+    ----------
+    a, b : RunData or path
+        The runs; differences are B - A.
+    top : int
+        Ranks that count as "top": a candidate enters when its rank in B is ``top`` or
+        better and in A it is not (or it is missing from A).
+
+    Returns
+    -------
+    Comparison
+    """
+    if top < 1:
+        raise ValueError(f"top must be 1 or more (got {top})")
+    run_a = a if isinstance(a, RunData) else read_run(a)
+    run_b = b if isinstance(b, RunData) else read_run(b)
+    sa, sb = run_a.summary, run_b.summary
+    names = list(dict.fromkeys([*run_a.plans, *run_b.plans]))
+    frames = [_changes(n, run_a.plans.get(n), run_b.plans.get(n), top) for n in names]
+    changes = (pd.concat(frames, ignore_index=True) if frames
+               else pd.DataFrame(columns=list(CHANGE_COLUMNS)))
+    return Comparison(
+        run_a, run_b, top, tuple(_kpi_rows(sa.get("kpis", {}), sb.get("kpis", {}), None)),
+        tuple(_grouped("workstream", sa.get("by_workstream", []),
+                       sb.get("by_workstream", []))),
+        tuple(_grouped("district_id", sa.get("by_district", []), sb.get("by_district", []))),
+        tuple(_solver(sa.get("solver", {}), sb.get("solver", {}))), changes)
+
+
+def _side_by_side(rows: tuple[dict[str, Any], ...], key: str | None, names: tuple[str, str]
+                  ) -> list[str]:
+    table = [{**({key: row[key]} if key else {}), "figure": _label(row["kpi"]),
+              f"A: {names[0]}": row["a"], f"B: {names[1]}": row["b"],
+              "B - A": row["difference"]} for row in json_ready(list(rows))]
+    return _table(table)
+
+
+def compare_markdown(comparison: Comparison) -> str:
+    """Render the comparison as a Markdown report (every data string escaped)."""
+    c = comparison
+    names = (c.a.name, c.b.name)
+    lines = [f"# Comparison: {_escape(names[0])} (A) and {_escape(names[1])} (B)", "",
+             f"- A: {_escape(c.a.source)}", f"- B: {_escape(c.b.source)}",
+             "- Differences are B - A.", ""]
+    sections = [("Headline figures", _side_by_side(c.kpis, None, names)),
+                ("By workstream", _side_by_side(c.by_workstream, "workstream", names)),
+                ("By district", _side_by_side(c.by_district, "district_id", names)),
+                ("Solver", _table(json_ready(list(c.solver))))]
+    for title, body in sections:
+        if body:
+            lines += [f"## {title}", "", *body, ""]
+    lines += [f"## Changes (top {c.top} ranks and the chosen set)", "",
+              *_table([{"workstream": k, **v} for k, v in c.counts().items()]), ""]
+    for name in c.workstreams():
+        rows = c.changes[c.changes["workstream"] == name]
+        if len(rows):
+            shown = rows.drop(columns="workstream").head(_CHANGE_ROWS_SHOWN)
+            more = len(rows) - len(shown)
+            lines += [f"### {_escape(name)}", "", *_table(json_ready(shown)),
+                      *(["", f"{more:,} more in changes.csv"] if more > 0 else []), ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+class SyncedMaps(DualMap):
+    """folium's :class:`~folium.plugins.DualMap` over two geoplan maps, kept in step.
+
+    The maps come from :func:`geoplan.outputs.map_page.new_map` (so Leaflet is inlined when
+    offline); panning or zooming one moves the other through a few lines of script here,
+    instead of DualMap's Leaflet.Sync plugin, which would be fetched from a CDN.
+    """
+
+    default_js = ()  # no Leaflet.Sync from a CDN: the script below keeps the maps in step
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (maps) {
+            var busy = false;
+            maps.forEach(function (from, i) {
+                var to = maps[1 - i];
+                from.on("move", function () {
+                    if (busy) { return; }
+                    busy = true;
+                    to.setView(from.getCenter(), from.getZoom(), {animate: false});
+                    busy = false;
+                });
+            });
+        })([{{ this.m1.get_name() }}, {{ this.m2.get_name() }}]);
+        {% endmacro %}
+    """)
+
+    def __init__(self, left: folium.Map, right: folium.Map) -> None:
+        MacroElement.__init__(self)
+        self._name = "DualMap"
+        self.m1, self.m2 = left, right
+        for m, x in ((left, 0.0), (right, 50.0)):  # as DualMap lays out its own maps
+            m.width, m.height, m.left, m.top = (50.0, "%"), (100.0, "%"), (x, "%"), (0.0, "%")
+            m.position = "absolute"
+        figure = left.get_root()
+        figure.add_child(right)
+        figure.add_child(self)
+        self.children_for_m2: list = []
+        self.children_for_m2_copied: list = []
+
+
+_PANE_CSS = ("<style>.gp-pane{background:rgba(255,255,255,.94);padding:5px 9px;"
+             "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font-size:12px}"
+             ".gp-pane b{font-size:14px}</style>")
+
+
+def _popups(run: RunData) -> PopupContext:
+    """Popup names and headroom as the run's own map shows them."""
+    scenario = run.summary.get("scenario", {})
+    years = scenario.get("years") or [2030]
+    grid = [*str(scenario.get("grid", "")).split(", "), "", ""]
+    ctx = run.context
+    return _context(ctx.get("substations"), ctx.get("headroom"),
+                    int(years[min(1, len(years) - 1)]), grid[0] or None, grid[1] or None,
+                    ctx.get("zones"), ctx.get("districts"))
+
+
+def _pane(m: folium.Map, run: RunData, side: str, offline: bool, simplify_m: float) -> None:
+    """Draw one run's chosen candidates, districts, caption, legend and layer control."""
+    grid = _popups(run)
+    ranks: set[int] = set()
+    strokes = []
+    for order, (name, plan) in enumerate(run.plans.items()):
+        chosen = plan[plan["selected"].fillna(False).astype(bool).to_numpy()].copy()
+        small = chosen.geometry.area < _SMALL_M2  # a car park would be a dot: draw a circle
+        chosen.loc[small, "geometry"] = chosen.geometry[small].representative_point()
+        chosen.attrs["candidates"] = len(plan)  # popups give the rank among all candidates
+        stroke = stroke_colour(name, order)
+        group, used = candidate_layer(name, chosen, stroke=stroke, grid=grid,
+                                      simplify_m=simplify_m, raw=False)
+        group.add_to(m)
+        ranks |= used
+        strokes.append((text(name), stroke))
+    if run.context.get("districts") is not None:
+        district_layer(run.context["districts"], simplify_m=simplify_m).add_to(m)
+    kpis = run.summary.get("kpis", {})
+    caption = (f"<b>{side}: {text(run.name)}</b><br>{number(kpis.get('candidates_selected'), 0)}"
+               f" chosen, &pound;{number(kpis.get('cost_gbp'), 0)}, "
+               f"{number(kpis.get('tco2e_per_yr'), 1)} tCO2e/yr")
+    Control(caption, position="topright", css_class="gp-pane").add_to(m)
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    legend = legend_html(ranks_used=sorted(ranks), workstreams=strokes, headroom_title=None,
+                         amber_below_mva=0.0, choropleths=[])
+    Control(f"<details><summary>Legend</summary>{legend}</details>", position="bottomleft",
+            css_class="gp-legend").add_to(m)
+    MapScript(text(DEFAULT_ATTRIBUTION), offline=offline, choropleths=[]).add_to(m)
+
+
+def compare_map(comparison: Comparison, *, offline: bool = False, simplify_m: float = 10.0
+                ) -> SyncedMaps:
+    """Draw A's chosen candidates on the left map and B's on the right, in step.
+
+    Areas under 1 ha (e.g. car parks) are drawn as circles so that they can be seen at
+    county scale. Every data string is escaped; ``offline`` inlines Leaflet and draws no tiles, as
+    :func:`geoplan.outputs.map.plan_map` does. Render with :func:`geoplan.outputs.map_page.
+    map_html` on ``result.get_root()`` for reproducible text.
+    """
+    c = comparison
+    dual = SyncedMaps(new_map(offline), new_map(offline))
+    frames = [f for run in (c.a, c.b) for f in (*run.plans.values(), run.context.get("districts"))]
+    for m, run, side in ((dual.m1, c.a, "A"), (dual.m2, c.b, "B")):
+        _pane(m, run, side, offline, simplify_m)
+        _fit(m, [frames])
+    root = dual.get_root()
+    root.header.add_child(Element(_PANE_CSS), name="geoplan_pane_css")
+    remember_own(root)  # type: ignore[arg-type]
+    return dual
+
+
+def write_comparison(comparison: Comparison, out: str | Path, *, overwrite: bool = False,
+                     offline_map: bool = False) -> tuple[Path, ...]:
+    """Write the comparison folder atomically; an existing folder is kept unless ``overwrite``.
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        ``compare.md``, ``compare.json``, ``changes.csv``, ``compare.html`` in ``out``.
+    """
+    with RunFolder(out, overwrite=overwrite, marker=_MARKER) as folder:
+        names = _write_files(comparison, folder, offline_map)
+    return tuple(Path(out) / name for name in names)
+
+
+def _write_files(comparison: Comparison, folder: Path, offline_map: bool) -> list[str]:
+    texts = {"compare.md": compare_markdown(comparison),
+             _MARKER: json.dumps(comparison.to_dict(), sort_keys=True, indent=2,
+                                 ensure_ascii=False, allow_nan=False) + "\n"}
+    root = compare_map(comparison, offline=offline_map).get_root()
+    texts["compare.html"] = map_html(root)  # type: ignore[arg-type]
+    for name, content in texts.items():
+        (folder / name).write_text(content, encoding="utf-8", newline="\n")
+    comparison.changes.to_csv(folder / "changes.csv", index=False, lineterminator="\n",
+                              encoding="utf-8")
+    return ["compare.md", _MARKER, "changes.csv", "compare.html"]
+
+
+def _source(path: str | Path) -> Any:
+    """Load a scenario file, or check a run folder and return its path."""
+    from geoplan.scenario import load_scenario
+
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() in (".yaml", ".yml"):
+        return load_scenario(path)
+    _check_run_folder(path)
+    return path
+
+
+def run_comparison(a: str | Path, b: str | Path, out: str | Path, *, top: int = 20,
+                   overwrite: bool = False, offline_map: bool = False,
+                   progress: Callable[[str], None] | None = None
+                   ) -> tuple[Comparison, tuple[Path, ...]]:
+    """Compare ``a`` and ``b`` (run folders or scenario files) into the folder ``out``.
+
+    Both inputs are checked before any work; a scenario is run (with
+    :func:`geoplan.pipeline.run_scenario`) into ``out/a`` or ``out/b``. ``progress`` is
+    called with ``"a"`` or ``"b"`` as a scenario starts running, then ``"compare"``.
+
+    Returns
+    -------
+    (Comparison, tuple of pathlib.Path)
+        The comparison and the files written (see :func:`write_comparison`).
+    """
+    from geoplan.pipeline import run_scenario
+
+    step = progress or (lambda _name: None)
+    sources = [_source(a), _source(b)]
+    target = Path(out)
+    with RunFolder(target, overwrite=overwrite, marker=_MARKER) as folder:
+        runs = []
+        for side, given, source in zip("ab", (a, b), sources, strict=True):
+            if not isinstance(source, Path):
+                step(side)
+                run_scenario(source, folder / side, offline_map=offline_map)
+                source = folder / side
+            runs.append(read_run(source, source=str(given)))
+        step("compare")
+        comparison = compare_runs(*runs, top=top)
+        names = _write_files(comparison, folder, offline_map)
+    moved = {side: dataclasses.replace(run, folder=target / side)
+             for side, run, src in zip("ab", runs, sources, strict=True)
+             if not isinstance(src, Path)}
+    comparison = dataclasses.replace(comparison, **moved)
+    return comparison, tuple(target / name for name in names)

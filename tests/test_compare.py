@@ -1,0 +1,207 @@
+"""``geoplan compare``: two small runs of the sample county, checked against their own files."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from geoplan.cli.main import cli
+from geoplan.compare import (
+    CHANGE_COLUMNS,
+    compare_map,
+    compare_markdown,
+    compare_runs,
+    read_run,
+    write_comparison,
+)
+from geoplan.errors import OutputExistsError, SourceNotFoundError
+from geoplan.outputs.map_page import map_html
+from geoplan.pipeline import run_scenario
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+HOSTILE = "<img src=x onerror=alert(1)>"
+TOP = 20
+
+
+def _scenario(folder: Path, name: str, budget: int) -> Path:
+    """Chargers only, one budget, no static map (the quickest useful run)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.yaml"
+    path.write_text(f"extends: {SCENARIOS / 'base.yaml'}\nname: {name}\n"
+                    "workstreams:\n  retrofit: {enabled: false}\n  laep: {enabled: false}\n"
+                    "  sequestration: {enabled: false}\n"
+                    f"plan:\n  budget_gbp: {budget}\noutputs:\n  static_map: false\n",
+                    encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("geoplan-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GEOPLAN_CACHE", str(folder))
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def scenarios(cache: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("scenarios")
+    return _scenario(folder, "small", 200_000), _scenario(folder, "large", 400_000)
+
+
+@pytest.fixture(scope="module")
+def runs(scenarios: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+         ) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("runs")
+    run_scenario(scenarios[0], root / "a")
+    run_scenario(scenarios[1], root / "b")
+    return root / "a", root / "b"
+
+
+def _summary(folder: Path) -> dict:
+    return json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+
+
+def test_kpi_differences_are_the_summaries_differences(runs: tuple[Path, Path]) -> None:
+    comparison = compare_runs(*runs, top=TOP)
+    sa, sb = _summary(runs[0]), _summary(runs[1])
+    rows = {row["kpi"]: row for row in comparison.kpis}
+    assert set(rows) == set(sa["kpis"]) | set(sb["kpis"])
+    for key, row in rows.items():
+        assert (row["a"], row["b"]) == (sa["kpis"][key], sb["kpis"][key])
+        if sa["kpis"][key] is not None and sb["kpis"][key] is not None:
+            assert row["difference"] == pytest.approx(sb["kpis"][key] - sa["kpis"][key])
+    # 400k GBP of budget against 200k: the plans differ in cost (summary values, B - A)
+    assert rows["cost_gbp"]["difference"] == pytest.approx(
+        sb["kpis"]["cost_gbp"] - sa["kpis"]["cost_gbp"])
+    assert rows["cost_gbp"]["difference"] != 0
+    for key, part in (("workstream", "by_workstream"), ("district_id", "by_district")):
+        mine = {(r[key], r["kpi"]): r["difference"] for r in getattr(comparison, part)}
+        index_a = {r[key]: r for r in sa[part]}
+        index_b = {r[key]: r for r in sb[part]}
+        for group in set(index_a) | set(index_b):
+            for kpi in ("cost_gbp", "tco2e_per_yr", "selected"):
+                # a district with nothing chosen in one run has no row there: it counts 0
+                hand = index_b.get(group, {}).get(kpi, 0.0) - index_a.get(group, {}).get(kpi, 0.0)
+                assert mine[(group, kpi)] == pytest.approx(hand)
+    solver = {row["model"]: row for row in comparison.solver}
+    assert solver["joint"]["status_a"] == sa["solver"]["joint"]["status"]
+    assert solver["joint"]["gap_b"] == sb["solver"]["joint"]["gap"]
+
+
+def _sets(folder: Path) -> tuple[set[str], set[str], dict[str, int]]:
+    plan = gpd.read_file(folder / "plan.gpkg", layer="chargers")
+    ids = plan["candidate_id"].astype(str)
+    top = set(ids[plan["rank"] <= TOP])
+    chosen = set(ids[plan["selected"].astype(bool)])
+    return top, chosen, dict(zip(ids, plan["rank"].astype(int), strict=True))
+
+
+def test_changes_are_the_set_differences_of_the_plans(runs: tuple[Path, Path],
+                                                      tmp_path: Path) -> None:
+    write_comparison(compare_runs(*runs, top=TOP), tmp_path / "cmp")
+    changes = pd.read_csv(tmp_path / "cmp" / "changes.csv", dtype={"top": str, "chosen": str},
+                          keep_default_na=False)
+    assert tuple(changes.columns) == CHANGE_COLUMNS
+    top_a, chosen_a, ranks_a = _sets(runs[0])
+    top_b, chosen_b, ranks_b = _sets(runs[1])
+    assert chosen_a != chosen_b  # the budgets give different choices, so the test bites
+
+    def ids(column: str, value: str) -> set[str]:
+        return set(changes.loc[changes[column] == value, "candidate_id"])
+
+    assert ids("top", "enters") == top_b - top_a
+    assert ids("top", "leaves") == top_a - top_b
+    assert ids("chosen", "enters") == chosen_b - chosen_a
+    assert ids("chosen", "leaves") == chosen_a - chosen_b
+    assert set(changes["candidate_id"]) == (top_a ^ top_b) | (chosen_a ^ chosen_b)
+    for row in changes.itertuples():
+        assert (row.rank_a, row.rank_b) == (ranks_a[row.candidate_id], ranks_b[row.candidate_id])
+        assert row.selected_a == (row.candidate_id in chosen_a)
+
+
+def test_map_has_two_panes_and_escapes_data(runs: tuple[Path, Path]) -> None:
+    a = read_run(runs[0])
+    plan = a.plans["chargers"]
+    plan.loc[plan["selected"].astype(bool), "label"] = HOSTILE
+    scenario = {**a.summary["scenario"], "name": HOSTILE}
+    a = dataclasses.replace(a, summary={**a.summary, "scenario": scenario})
+    comparison = compare_runs(a, runs[1])
+    html = map_html(compare_map(comparison).get_root())
+    assert html.count('class="folium-map"') == 2
+    assert html.count("L.map(") == 2
+    assert HOSTILE not in html
+    escaped = "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;"  # &lt;...&gt; inside JSON
+    assert html.count("onerror") == html.count(escaped) >= 3  # two popups, the caption
+    markdown = compare_markdown(comparison)
+    assert HOSTILE not in markdown
+    assert "&lt;img src=x onerror=alert(1)&gt;" in markdown
+
+
+def test_same_inputs_give_identical_bytes(runs: tuple[Path, Path], tmp_path: Path) -> None:
+    first = write_comparison(compare_runs(*runs), tmp_path / "one", offline_map=True)
+    second = write_comparison(compare_runs(*runs), tmp_path / "two", offline_map=True)
+    assert [p.name for p in first] == ["compare.md", "compare.json", "changes.csv",
+                                       "compare.html"]
+    for one, two in zip(first, second, strict=True):
+        assert one.read_bytes() == two.read_bytes(), one.name
+    html = first[-1].read_text(encoding="utf-8")
+    assert "tile.openstreetmap.org" not in html  # offline: no tiles, Leaflet inlined
+    assert "cdn.jsdelivr.net" not in html
+
+
+def test_existing_folder_is_kept_unless_overwrite(runs: tuple[Path, Path],
+                                                  tmp_path: Path) -> None:
+    comparison = compare_runs(*runs)
+    out = tmp_path / "cmp"
+    write_comparison(comparison, out)
+    (out / "compare.md").write_text("edited", encoding="utf-8")
+    with pytest.raises(OutputExistsError, match="already exists; pass --overwrite"):
+        write_comparison(comparison, out)
+    assert (out / "compare.md").read_text(encoding="utf-8") == "edited"
+    write_comparison(comparison, out, overwrite=True)
+    assert (out / "compare.md").read_text(encoding="utf-8").startswith("# Comparison")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep", encoding="utf-8")
+    with pytest.raises(OutputExistsError, match=r"no compare\.json"):
+        write_comparison(comparison, mine, overwrite=True)
+    assert (mine / "notes.txt").read_text(encoding="utf-8") == "keep"
+
+
+def test_a_folder_that_is_not_a_run_is_named(runs: tuple[Path, Path], tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("summary.json", "manifest.json"):
+        shutil.copy(runs[0] / name, broken / name)
+    with pytest.raises(SourceNotFoundError, match=r"broken is not a run folder: it has no "
+                                                  r"plan\.gpkg"):
+        compare_runs(broken, runs[1])
+    out = tmp_path / "never"
+    result = CliRunner().invoke(cli, ["compare", str(runs[0]), str(broken), "-o", str(out)])
+    assert result.exit_code == 2
+    assert "it has no plan.gpkg" in result.output
+    assert not out.exists()
+
+
+def test_cli_runs_two_scenarios_and_compares_them(scenarios: tuple[Path, Path],
+                                                  tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(cli, ["compare", *map(str, scenarios), "-o", str(out),
+                                      "--top", "5"])
+    assert result.exit_code == 0, result.output
+    assert f"map: {out / 'compare.html'}" in result.output
+    assert "cost_gbp" in result.output
+    for side in ("a", "b"):
+        assert (out / side / "plan.gpkg").is_file()
+    data = json.loads((out / "compare.json").read_text(encoding="utf-8"))
+    assert (data["a"]["scenario"], data["b"]["scenario"], data["top"]) == ("small", "large", 5)
+    assert data["a"]["source"] == str(scenarios[0])
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folders
