@@ -12,8 +12,9 @@ one folder, atomically (an existing folder is kept unless ``overwrite``):
     Per workstream, every candidate that enters or leaves the top ``top`` ranks or the
     chosen set, with its rank in both runs (see :data:`CHANGE_COLUMNS`).
 ``compare.html``
-    Two synchronised maps (:class:`folium.plugins.DualMap`): A's chosen candidates on the
-    left, B's on the right, drawn and escaped as the run map draws them.
+    Two synchronised maps (:func:`geoplan.outputs.compare_map.compare_map`, re-exported
+    here): A's chosen candidates on the left, B's on the right, drawn and escaped as the run
+    map draws them.
 
 The same inputs give the same bytes.
 """
@@ -27,22 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element, MacroElement
-from folium.plugins import DualMap
-from folium.template import Template
 
 from geoplan.errors import SourceFormatError, SourceNotFoundError
+from geoplan.outputs.compare_map import compare_map
 from geoplan.outputs.export import read_plan
-from geoplan.outputs.map import DEFAULT_ATTRIBUTION, _context, _fit
-from geoplan.outputs.map_layers import PopupContext, candidate_layer, district_layer
-from geoplan.outputs.map_page import Control, MapScript, map_html, new_map, remember_own
-from geoplan.outputs.map_style import legend_html, number, stroke_colour, text
+from geoplan.outputs.map_page import map_html
 from geoplan.outputs.run_folder import RunFolder
-from geoplan.outputs.summary import _escape, _label, _table, json_ready
+from geoplan.outputs.summary import column_label, escape_markdown, json_ready, markdown_table
 
 __all__ = ["CHANGE_COLUMNS", "RUN_FILES", "Comparison", "RunData", "compare_map",
            "compare_markdown", "compare_runs", "read_run", "run_comparison",
@@ -59,8 +54,6 @@ CHANGE_COLUMNS = ("workstream", "candidate_id", "label", "rank_a", "rank_b", "se
 _CONTEXT = ("zones", "districts", "substations", "headroom")
 _MARKER = "compare.json"
 _CHANGE_ROWS_SHOWN = 30
-_SMALL_M2 = 10_000.0
-"""Chosen areas smaller than this (1 ha) are drawn as circles on the comparison map."""
 
 
 @dataclass(frozen=True)
@@ -275,144 +268,37 @@ def compare_runs(a: RunData | str | Path, b: RunData | str | Path, *, top: int =
 
 def _side_by_side(rows: tuple[dict[str, Any], ...], key: str | None, names: tuple[str, str]
                   ) -> list[str]:
-    table = [{**({key: row[key]} if key else {}), "figure": _label(row["kpi"]),
+    table = [{**({key: row[key]} if key else {}), "figure": column_label(row["kpi"]),
               f"A: {names[0]}": row["a"], f"B: {names[1]}": row["b"],
               "B - A": row["difference"]} for row in json_ready(list(rows))]
-    return _table(table)
+    return markdown_table(table)
 
 
 def compare_markdown(comparison: Comparison) -> str:
     """Render the comparison as a Markdown report (every data string escaped)."""
     c = comparison
     names = (c.a.name, c.b.name)
-    lines = [f"# Comparison: {_escape(names[0])} (A) and {_escape(names[1])} (B)", "",
-             f"- A: {_escape(c.a.source)}", f"- B: {_escape(c.b.source)}",
+    lines = [f"# Comparison: {escape_markdown(names[0])} (A) and "
+             f"{escape_markdown(names[1])} (B)", "",
+             f"- A: {escape_markdown(c.a.source)}", f"- B: {escape_markdown(c.b.source)}",
              "- Differences are B - A.", ""]
     sections = [("Headline figures", _side_by_side(c.kpis, None, names)),
                 ("By workstream", _side_by_side(c.by_workstream, "workstream", names)),
                 ("By district", _side_by_side(c.by_district, "district_id", names)),
-                ("Solver", _table(json_ready(list(c.solver))))]
+                ("Solver", markdown_table(json_ready(list(c.solver))))]
     for title, body in sections:
         if body:
             lines += [f"## {title}", "", *body, ""]
     lines += [f"## Changes (top {c.top} ranks and the chosen set)", "",
-              *_table([{"workstream": k, **v} for k, v in c.counts().items()]), ""]
+              *markdown_table([{"workstream": k, **v} for k, v in c.counts().items()]), ""]
     for name in c.workstreams():
         rows = c.changes[c.changes["workstream"] == name]
         if len(rows):
             shown = rows.drop(columns="workstream").head(_CHANGE_ROWS_SHOWN)
             more = len(rows) - len(shown)
-            lines += [f"### {_escape(name)}", "", *_table(json_ready(shown)),
+            lines += [f"### {escape_markdown(name)}", "", *markdown_table(json_ready(shown)),
                       *(["", f"{more:,} more in changes.csv"] if more > 0 else []), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
-
-
-class SyncedMaps(DualMap):
-    """folium's :class:`~folium.plugins.DualMap` over two geoplan maps, kept in step.
-
-    The maps come from :func:`geoplan.outputs.map_page.new_map` (so Leaflet is inlined when
-    offline); panning or zooming one moves the other through a few lines of script here,
-    instead of DualMap's Leaflet.Sync plugin, which would be fetched from a CDN.
-    """
-
-    default_js = ()  # no Leaflet.Sync from a CDN: the script below keeps the maps in step
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        (function (maps) {
-            var busy = false;
-            maps.forEach(function (from, i) {
-                var to = maps[1 - i];
-                from.on("move", function () {
-                    if (busy) { return; }
-                    busy = true;
-                    to.setView(from.getCenter(), from.getZoom(), {animate: false});
-                    busy = false;
-                });
-            });
-        })([{{ this.m1.get_name() }}, {{ this.m2.get_name() }}]);
-        {% endmacro %}
-    """)
-
-    def __init__(self, left: folium.Map, right: folium.Map) -> None:
-        MacroElement.__init__(self)
-        self._name = "DualMap"
-        self.m1, self.m2 = left, right
-        for m, x in ((left, 0.0), (right, 50.0)):  # as DualMap lays out its own maps
-            m.width, m.height, m.left, m.top = (50.0, "%"), (100.0, "%"), (x, "%"), (0.0, "%")
-            m.position = "absolute"
-        figure = left.get_root()
-        figure.add_child(right)
-        figure.add_child(self)
-        self.children_for_m2: list = []
-        self.children_for_m2_copied: list = []
-
-
-_PANE_CSS = ("<style>.gp-pane{background:rgba(255,255,255,.94);padding:5px 9px;"
-             "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font-size:12px}"
-             ".gp-pane b{font-size:14px}</style>")
-
-
-def _popups(run: RunData) -> PopupContext:
-    """Popup names and headroom as the run's own map shows them."""
-    scenario = run.summary.get("scenario", {})
-    years = scenario.get("years") or [2030]
-    grid = [*str(scenario.get("grid", "")).split(", "), "", ""]
-    ctx = run.context
-    return _context(ctx.get("substations"), ctx.get("headroom"),
-                    int(years[min(1, len(years) - 1)]), grid[0] or None, grid[1] or None,
-                    ctx.get("zones"), ctx.get("districts"))
-
-
-def _pane(m: folium.Map, run: RunData, side: str, offline: bool, simplify_m: float) -> None:
-    """Draw one run's chosen candidates, districts, caption, legend and layer control."""
-    grid = _popups(run)
-    ranks: set[int] = set()
-    strokes = []
-    for order, (name, plan) in enumerate(run.plans.items()):
-        chosen = plan[plan["selected"].fillna(False).astype(bool).to_numpy()].copy()
-        small = chosen.geometry.area < _SMALL_M2  # a car park would be a dot: draw a circle
-        chosen.loc[small, "geometry"] = chosen.geometry[small].representative_point()
-        chosen.attrs["candidates"] = len(plan)  # popups give the rank among all candidates
-        stroke = stroke_colour(name, order)
-        group, used = candidate_layer(name, chosen, stroke=stroke, grid=grid,
-                                      simplify_m=simplify_m, raw=False)
-        group.add_to(m)
-        ranks |= used
-        strokes.append((text(name), stroke))
-    if run.context.get("districts") is not None:
-        district_layer(run.context["districts"], simplify_m=simplify_m).add_to(m)
-    kpis = run.summary.get("kpis", {})
-    caption = (f"<b>{side}: {text(run.name)}</b><br>{number(kpis.get('candidates_selected'), 0)}"
-               f" chosen, &pound;{number(kpis.get('cost_gbp'), 0)}, "
-               f"{number(kpis.get('tco2e_per_yr'), 1)} tCO2e/yr")
-    Control(caption, position="topright", css_class="gp-pane").add_to(m)
-    folium.LayerControl(collapsed=True, position="topright").add_to(m)
-    legend = legend_html(ranks_used=sorted(ranks), workstreams=strokes, headroom_title=None,
-                         amber_below_mva=0.0, choropleths=[])
-    Control(f"<details><summary>Legend</summary>{legend}</details>", position="bottomleft",
-            css_class="gp-legend").add_to(m)
-    MapScript(text(DEFAULT_ATTRIBUTION), offline=offline, choropleths=[]).add_to(m)
-
-
-def compare_map(comparison: Comparison, *, offline: bool = False, simplify_m: float = 10.0
-                ) -> SyncedMaps:
-    """Draw A's chosen candidates on the left map and B's on the right, in step.
-
-    Areas under 1 ha (e.g. car parks) are drawn as circles so that they can be seen at
-    county scale. Every data string is escaped; ``offline`` inlines Leaflet and draws no tiles, as
-    :func:`geoplan.outputs.map.plan_map` does. Render with :func:`geoplan.outputs.map_page.
-    map_html` on ``result.get_root()`` for reproducible text.
-    """
-    c = comparison
-    dual = SyncedMaps(new_map(offline), new_map(offline))
-    frames = [f for run in (c.a, c.b) for f in (*run.plans.values(), run.context.get("districts"))]
-    for m, run, side in ((dual.m1, c.a, "A"), (dual.m2, c.b, "B")):
-        _pane(m, run, side, offline, simplify_m)
-        _fit(m, [frames])
-    root = dual.get_root()
-    root.header.add_child(Element(_PANE_CSS), name="geoplan_pane_css")
-    remember_own(root)  # type: ignore[arg-type]
-    return dual
 
 
 def write_comparison(comparison: Comparison, out: str | Path, *, overwrite: bool = False,

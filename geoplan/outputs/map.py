@@ -19,7 +19,7 @@ network connection and makes no request.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import folium
@@ -45,7 +45,8 @@ from geoplan.outputs.map_style import (
     text,
 )
 
-__all__ = ["DEFAULT_ATTRIBUTION", "map_html", "plan_map", "write_map"]
+__all__ = ["DEFAULT_ATTRIBUTION", "fit_to_layers", "map_html", "plan_map", "popup_context",
+           "write_map"]
 
 logger = logging.getLogger(__name__)
 
@@ -102,9 +103,36 @@ def _names(frame: pd.DataFrame | None, key: str, name: str) -> dict[str, str]:
             if v is not None and not pd.isna(v) and str(v)}
 
 
-def _context(substations: gpd.GeoDataFrame | None, headroom: pd.DataFrame | None, year: int,
-             scenario: str | None, season: str | None, zones: pd.DataFrame | None,
-             districts: pd.DataFrame | None) -> PopupContext:
+def popup_context(substations: gpd.GeoDataFrame | None, headroom: pd.DataFrame | None,
+                  year: int, scenario: str | None, season: str | None,
+                  zones: pd.DataFrame | None, districts: pd.DataFrame | None) -> PopupContext:
+    """Collect what candidate popups show besides the plan: place names and grid headroom.
+
+    Parameters
+    ----------
+    substations : geopandas.GeoDataFrame, optional
+        Canonical substations; ``substation_id`` -> ``name`` for popups.
+    headroom : pandas.DataFrame, optional
+        Canonical headroom table; without one (or when empty) popups show no headroom.
+    year : int
+        Plan year; headroom is the latest at or before it (:func:`geoplan.grid.headroom_for`).
+    scenario, season : str, optional
+        Which headroom rows to use. When omitted: the table's only scenario, and ``winter``
+        (or the only season).
+    zones, districts : pandas.DataFrame, optional
+        ``zone_id`` -> ``zone_name`` and ``district_id`` -> ``district_name`` for popups.
+
+    Returns
+    -------
+    PopupContext
+        Headroom by substation id (MVA), its caption (escaped) and the three name lookups.
+
+    Raises
+    ------
+    LayerSchemaError
+        The table holds several scenarios (or seasons without ``winter``) and none was given,
+        or has no row for ``year``.
+    """
     names = {"names": _names(substations, "substation_id", "name"),
              "zone_names": _names(zones, "zone_id", "zone_name"),
              "district_names": _names(districts, "district_id", "district_name")}
@@ -189,8 +217,8 @@ def plan_map(
     """
     choropleths = dict(choropleths or {})
     _check_inputs(plans, zones, choropleths)
-    grid = _context(substations, headroom, plan_year, headroom_scenario, headroom_season,
-                    zones, districts)
+    grid = popup_context(substations, headroom, plan_year, headroom_scenario, headroom_season,
+                         zones, districts)
     m = new_map(offline)
     ranks: set[int] = set()
     strokes: list[tuple[str, str]] = []
@@ -225,12 +253,26 @@ def plan_map(
     m.get_root().html.add_child(Element(
         f'<div class="gp-title">{text(title, raw=raw_html)}'
         f'<div class="gp-sub">{subtitle}</div></div>'), name="geoplan_title")
-    _fit(m, [plans.values(), [substations, zones, districts]])
+    fit_to_layers(m, [plans.values(), [substations, zones, districts]])
     remember_own(m)
     return m
 
 
-def _fit(m: folium.Map, groups: list) -> None:
+def fit_to_layers(m: folium.Map, groups: Iterable[Iterable[gpd.GeoDataFrame | None]]
+                  ) -> None:
+    """Centre ``m`` on the layers and fit its view to their combined bounds.
+
+    Bounds are taken in EPSG:4326 and rounded to 6 decimals (about 0.1 m), so the same layers
+    give the same page. Layers that are None, empty, without a CRS or with empty geometry
+    are skipped; when none is left the map keeps its view.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map to move.
+    groups : Iterable of Iterable of geopandas.GeoDataFrame or None
+        Layers, in any grouping (e.g. ``[plans.values(), [substations, zones]]``).
+    """
     frames = [f for group in groups for f in group if f is not None and len(f) and f.crs]
     boxes = [f.to_crs("EPSG:4326").total_bounds for f in frames]
     boxes = [b for b in boxes if all(pd.notna(b))]

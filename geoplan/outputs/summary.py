@@ -46,7 +46,10 @@ from geoplan.outputs.files import atomic_path, refuse_existing, write_csv
 __all__ = [
     "RANKING_COLUMNS",
     "SUMMARY_KEYS",
+    "column_label",
+    "escape_markdown",
     "json_ready",
+    "markdown_table",
     "rankings_csv",
     "summary_markdown",
     "write_rankings",
@@ -153,27 +156,41 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
     """Render a summary (see the module docstring) as a Markdown report."""
     data = _checked(summary)
     scenario = data.get("scenario", {})
-    lines = [f"# Plan summary: {_escape(scenario.get('name', 'unnamed scenario'))}", ""]
+    lines = [f"# Plan summary: {escape_markdown(scenario.get('name', 'unnamed scenario'))}", ""]
     if scenario.get("description"):
-        lines += [_escape(scenario["description"]), ""]
+        lines += [escape_markdown(scenario["description"]), ""]
     settings = {k: v for k, v in scenario.items() if k not in ("name", "description")}
     lines += _key_values(settings)
     sections = [("Headline figures", _key_values(data.get("kpis", {}))),
-                ("By district", _table(data.get("by_district", []))),
-                ("By milestone year", _table(data.get("by_year", []))),
-                ("By workstream", _table(data.get("by_workstream", []))),
+                ("By district", markdown_table(data.get("by_district", []))),
+                ("By milestone year", markdown_table(data.get("by_year", []))),
+                ("By workstream", markdown_table(data.get("by_workstream", []))),
                 ("Finance", _nested(data.get("finance", {}))),
                 ("Solver", _solver(data.get("solver", {}))),
                 ("Assumptions used", _assumptions(data.get("assumptions", {}))),
-                ("Warnings", [f"- {_escape(w)}" for w in data.get("warnings", [])])]
+                ("Warnings", [f"- {escape_markdown(w)}" for w in data.get("warnings", [])])]
     for title, body in sections:
         if body:
             lines += [f"## {title}", "", *body, ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _escape(value: Any) -> str:
-    """One line of text that Markdown and HTML show literally."""
+def escape_markdown(value: Any) -> str:
+    """Turn ``value`` into one line of text that Markdown and HTML show literally.
+
+    Runs of whitespace (newlines included) become one space; backslashes, ``&``, ``<``, ``>`` and
+    the Markdown marks ``| * _ ` [ ] #`` are escaped, so data cannot add markup or break a
+    table row.
+
+    Parameters
+    ----------
+    value : Any
+        Anything; ``str(value)`` is escaped.
+
+    Returns
+    -------
+    str
+    """
     text = " ".join(str(value).split()).replace("\\", "\\\\")
     for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         text = text.replace(raw, safe)
@@ -182,7 +199,19 @@ def _escape(value: Any) -> str:
     return text
 
 
-def _label(key: str) -> str:
+def column_label(key: str) -> str:
+    """Return the heading shown for a summary key (``cost_gbp`` -> its label, else spaced).
+
+    Parameters
+    ----------
+    key : str
+        A KPI or column name.
+
+    Returns
+    -------
+    str
+        Not escaped: pass it through :func:`escape_markdown` before writing Markdown.
+    """
     return _LABELS.get(key, key.replace("_", " "))
 
 
@@ -202,22 +231,39 @@ def _number(value: Any, key: str = "") -> str:
     if isinstance(value, list):
         return ", ".join(_number(v, key) for v in value)
     if isinstance(value, dict):
-        return "; ".join(f"{_escape(k)}: {_number(v, k)}" for k, v in value.items())
-    return _escape(value)
+        return "; ".join(f"{escape_markdown(k)}: {_number(v, k)}" for k, v in value.items())
+    return escape_markdown(value)
 
 
 def _key_values(values: Mapping[str, Any]) -> list[str]:
     if not values:
         return []
-    rows = [f"| {_escape(_label(k))} | {_number(v, k)} |" for k, v in values.items()]
+    rows = [f"| {escape_markdown(column_label(k))} | {_number(v, k)} |" for k, v in values.items()]
     return ["| | |", "|---|---:|", *rows, ""]
 
 
-def _table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+def markdown_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Render rows as the lines of a Markdown table (empty when there are no rows).
+
+    Columns are the keys in first-seen order, headed by :func:`column_label`; columns whose
+    values are all numbers are right-aligned. Cells are formatted by key (years and ranks
+    plain, shares and gaps as percentages, other numbers with thousands separators, None as
+    a dash) and every text is escaped with :func:`escape_markdown`.
+
+    Parameters
+    ----------
+    rows : Sequence[Mapping[str, Any]]
+        One mapping per row; a key missing from a row leaves its cell as a dash.
+
+    Returns
+    -------
+    list of str
+        Header, rule and one line per row.
+    """
     if not rows:
         return []
     columns = list(dict.fromkeys(key for row in rows for key in row))
-    header = "| " + " | ".join(_escape(_label(c)) for c in columns) + " |"
+    header = "| " + " | ".join(escape_markdown(column_label(c)) for c in columns) + " |"
     rule = "|" + "|".join("---:" if _numeric(rows, c) else "---" for c in columns) + "|"
     body = ["| " + " | ".join(_number(row.get(c), c) for c in columns) + " |" for row in rows]
     return [header, rule, *body]
@@ -234,11 +280,12 @@ def _nested(values: Mapping[str, Any]) -> list[str]:
     lines = _key_values(scalars)
     for key, value in values.items():
         if isinstance(value, dict) and value:
-            lines += [f"### {_escape(_label(key))}", "", *_key_values(value)]
+            lines += [f"### {escape_markdown(column_label(key))}", "", *_key_values(value)]
         elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            lines += [f"### {_escape(_label(key))}", "", *_table(value), ""]
+            lines += [f"### {escape_markdown(column_label(key))}", "", *markdown_table(value), ""]
         elif isinstance(value, list) and value:
-            lines += [f"### {_escape(_label(key))}", "", *(f"- {_escape(v)}" for v in value), ""]
+            lines += [f"### {escape_markdown(column_label(key))}", "",
+                      *(f"- {escape_markdown(v)}" for v in value), ""]
     return lines
 
 
@@ -246,7 +293,7 @@ def _solver(models: Mapping[str, Mapping[str, Any]]) -> list[str]:
     rows = [{"model": name, "status": run.get("status"), "objective": run.get("objective"),
              "bound": run.get("bound"), "gap": run.get("gap"), "time (s)": run.get("time_s")}
             for name, run in models.items()]
-    return _table(rows)
+    return markdown_table(rows)
 
 
 def _assumptions(tables: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -256,10 +303,10 @@ def _assumptions(tables: Mapping[str, Mapping[str, Any]]) -> list[str]:
         rows.append({"table": name, "file": used.get("file"),
                      "sha256": (used.get("sha256") or "")[:12] or None,
                      "overrides": len(overrides)})
-        notes += [f"- {_escape(name)}: override {_number(change)}" for change in overrides]
-        notes += [f"- {_escape(name)}: source {_escape(source)}"
+        notes += [f"- {escape_markdown(name)}: override {_number(change)}" for change in overrides]
+        notes += [f"- {escape_markdown(name)}: source {escape_markdown(source)}"
                   for source in used.get("sources") or []]
-    return [*_table(rows), *(["", *notes] if notes else [])]
+    return [*markdown_table(rows), *(["", *notes] if notes else [])]
 
 
 def rankings_csv(plans: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
