@@ -359,6 +359,13 @@ def _baseline(baseline: pd.DataFrame | None, districts: list[str]) -> pd.Series 
             problems.add("column is missing", column=column,
                          fix="give district_id and tco2e (emissions per year) per district")
     problems.raise_if_any(LayerSchemaError)
+    repeated = baseline["district_id"].astype(str).duplicated()
+    if repeated.any():
+        problems.add(f"district {baseline['district_id'].astype(str)[repeated].iloc[0]!r} has "
+                     "several rows (several years?)", column="district_id",
+                     fix="give one year per district, e.g. "
+                         "geoplan.emissions.latest_emissions(table)")
+        problems.raise_if_any(LayerSchemaError)
     values = pd.to_numeric(baseline["tco2e"], errors="coerce")
     series = pd.Series(values.to_numpy(dtype=float),
                        index=baseline["district_id"].astype(str)).groupby(level=0).sum()

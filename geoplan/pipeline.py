@@ -161,15 +161,16 @@ def _finance(scenario: Scenario, layers: PreparedLayers, assumptions: Assumption
              plans: PlanResult) -> FinanceSummary:
     import pandas as pd
 
-    from geoplan.emissions import read_district_emissions
+    from geoplan.emissions import latest_emissions, read_district_emissions
 
     table = pd.concat([t.drop(columns="geometry") for t in plans.tables.values()],
                       ignore_index=True)
     settings = finance_assumptions(assumptions.table("finance"),
                                    discount_rate=scenario.finance.discount_rate,
                                    appraisal_years=scenario.finance.appraisal_years)
+    year = scenario.workstreams.sequestration.emissions_year
     baseline = (None if layers.emissions is None
-                else read_district_emissions(layers.emissions))
+                else latest_emissions(read_district_emissions(layers.emissions), year))
     other = plans.reinforcement_capex()
     return finance_summary(table, baseline=baseline, assumptions=settings,
                            other_capex=other if len(other) else None)

@@ -20,7 +20,8 @@ built by the last milestone), so the chargers' weight is multiplied by the years
 first milestone to the horizon. When retrofit
 and LAEP are both planned per zone, their options for one zone share one group, so a zone
 gets a retrofit package or an energy pathway, not both (they would count the same homes
-twice).
+twice). ``plan.district_minimum_share`` gives every district at least that share of each
+workstream's spend.
 
 Headroom in the DNO reports is in MVA; it is taken as MW (power factor 1), so
 ``headroom_kw = 1000 * headroom_mva``.
@@ -37,8 +38,8 @@ import pandas as pd
 
 from geoplan.assumptions import AssumptionSet, AssumptionTable
 from geoplan.emissions import read_district_emissions
-from geoplan.errors import LayerSchemaError
-from geoplan.optimise import SolverOptions
+from geoplan.errors import InfeasibleError, LayerSchemaError
+from geoplan.optimise import DistrictMinimum, SolverOptions
 from geoplan.prepare import PreparedLayers
 from geoplan.scenario import Scenario
 from geoplan.workstreams.charger_demand import ChargerDemand, charger_demand
@@ -186,24 +187,31 @@ def grid_limits(scenario: Scenario, layers: PreparedLayers) -> pd.DataFrame:
 
 def reinforcement_options(scenario: Scenario, layers: PreparedLayers,
                           table: pd.DataFrame) -> pd.DataFrame | None:
-    """One reinforcement option per substation of the scenario's level, or ``None``.
+    """One reinforcement option per substation of each level the table prices, or ``None``.
 
-    Capacity, cost per MVA and lead time come from the ``grid_reinforcement`` assumption
-    table (the scenario may override the cost per MVA and the earliest year).
+    Capacity, cost per MVA and lead time per level (``primary``, ``bsp``...) come from the
+    ``grid_reinforcement`` assumption table; the scenario may override the cost per MVA and
+    the earliest year for all of them. Levels the table does not list get no option.
     """
     section = scenario.grid.reinforcement
     if not section.enabled:
         return None
-    level = scenario.grid.level
-    rows = table[table["level"].astype(str) == level]
-    if rows.empty:
-        raise LayerSchemaError(f"grid_reinforcement has no row for level {level!r} (fix: add "
-                               "one, with capacity_mva, cost_gbp_per_mva, lead_time_years)")
-    row = rows.iloc[0]
+    frames = [_level_options(scenario, layers, row) for _, row in table.iterrows()]
+    frames = [frame for frame in frames if len(frame)]
+    if not frames:
+        raise LayerSchemaError("grid_reinforcement prices no level the grid has (fix: add "
+                               "rows for primary or bsp, with capacity_mva, "
+                               "cost_gbp_per_mva, lead_time_years)")
+    return pd.concat(frames, ignore_index=True)
+
+
+def _level_options(scenario: Scenario, layers: PreparedLayers, row: pd.Series) -> pd.DataFrame:
+    section = scenario.grid.reinforcement
     per_mva = (section.cost_gbp_per_mva if section.cost_gbp_per_mva is not None
                else float(row["cost_gbp_per_mva"]))
     ready = (section.earliest_year if section.earliest_year is not None
              else scenario.plan.years[0] + int(row["lead_time_years"]))
+    level = str(row["level"])
     subs = layers.substations[layers.substations["level"].astype(str) == level]
     ids = sorted(subs["substation_id"].astype(str))
     capacity = float(row["capacity_mva"])
@@ -224,9 +232,11 @@ def solve_plans(scenario: Scenario, models: Mapping[str, WorkstreamModel],
     common = {"options": options, "strategy": solver.strategy, "headroom": headroom,
               "grid": layers.grid, "reinforcements": reinforcements,
               "periods": tuple(plan.years), "horizon": plan.horizon}
+    parts = {name: _fair(model.parts, plan.district_minimum_share)
+             for name, model in models.items()}
     if plan.mode == "joint":
         tables = _one_option_per_zone(models)
-        joint = solve_joint(tables, {n: m.parts for n, m in models.items()},
+        joint = solve_joint(tables, parts,
                             total_budget_gbp=plan.budget_gbp, workstream_budgets=budgets,
                             weights=joint_weights(scenario, models), **common)
         plans = {"joint": joint}
@@ -235,10 +245,12 @@ def solve_plans(scenario: Scenario, models: Mapping[str, WorkstreamModel],
         plans, tables = {}, {}
         for name, model in models.items():
             limit = budgets.get(name, plan.budget_gbp)
-            alone = solve_joint({name: model.candidates}, {name: model.parts},
+            alone = solve_joint({name: model.candidates}, {name: parts[name]},
                                 total_budget_gbp=limit, **common)
             plans[name] = alone
             tables[name] = alone.tables[name]
+    for name, solved in plans.items():
+        _require_plan(name, solved)
     crs = next(iter(models.values())).candidates.crs
     return PlanResult(plan.mode, plans, {name: _geo(t, crs) for name, t in tables.items()})
 
@@ -270,6 +282,26 @@ def _one_option_per_zone(models: Mapping[str, WorkstreamModel]) -> dict[str, pd.
         table["group_id"] = "zone:" + table["zone_id"].astype(str)
         tables[name] = table
     return tables
+
+
+def _fair(parts: ModelParts, share: float | None) -> ModelParts:
+    """Add the scenario's district minimum: each district gets ``share`` of the spend."""
+    if not share:
+        return parts
+    minimum = DistrictMinimum("cost_gbp", share=share)
+    return ModelParts(parts.objective, (*parts.constraints, minimum))
+
+
+def _require_plan(name: str, solved: JointPlan) -> None:
+    """Stop the run when a model has no plan, saying why (never write an empty plan)."""
+    plan = solved.plan
+    if plan.has_plan:
+        return
+    why = "; ".join(plan.diagnosis) or plan.detail
+    hint = (" (fix: relax the limit named, e.g. a coverage floor, district minimum, offset "
+            "share or budget, in the scenario)" if plan.status == "infeasible" else
+            " (fix: give the solver more time, solver.time_limit_s)")
+    raise InfeasibleError(f"the {name} plan has no solution ({plan.status}): {why}{hint}")
 
 
 def _budget(scenario: Scenario, name: str) -> float | None:

@@ -82,8 +82,10 @@ def test_pathway_variants_differ_as_described():
     assert ambitious.plan.budget_gbp > joint.plan.budget_gbp > steady.plan.budget_gbp
     assert ambitious.plan.years[-1] < steady.plan.years[-1]
     assert ambitious.workstreams.retrofit.target_band < steady.workstreams.retrofit.target_band
-    assert ambitious.workstreams.chargers.coverage_floor_share > \
-        steady.workstreams.chargers.coverage_floor_share
+    assert 150 in ambitious.workstreams.chargers.charger_kw
+    assert 150 not in steady.workstreams.chargers.charger_kw
+    assert ambitious.grid.reinforcement.enabled
+    assert not steady.grid.reinforcement.enabled
     for scenario in (ambitious, steady, joint):
         assert scenario.plan.mode == "joint"
         assert len(scenario.workstreams.enabled()) == 4

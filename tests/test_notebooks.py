@@ -1,0 +1,67 @@
+"""The notebooks in notebooks/ run top to bottom on the sample county, and are saved clean.
+
+Each notebook is executed with nbclient in a fresh ``python3`` kernel whose working folder is
+``notebooks/`` (as when a user opens it there). The kernel gets ``GEOPLAN_CACHE`` pointing at
+one temporary folder for the whole session, so the sample county is written once, and
+``TMPDIR`` pointing at the test's folder, so the run folders the notebooks create go there.
+The executed copy is written next to them for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NAMES = ("quickstart", "bring-your-own-data", "comparing-scenarios")
+CELL_TIMEOUT_S = 300
+
+
+@pytest.fixture(scope="session")
+def notebook_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One sample-county cache shared by every notebook of the session."""
+    return tmp_path_factory.mktemp("notebook-cache")
+
+
+def _execute(name: str, cache: Path, tmp_path: Path) -> nbformat.NotebookNode:
+    notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOKS)}},
+                            extra_arguments=["--InteractiveShell.colors=nocolor"])
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "GEOPLAN_CACHE": str(cache), "TMPDIR": str(temp),
+           "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    try:
+        client.execute(env=env)  # raises CellExecutionError naming the cell on any error
+    finally:
+        nbformat.write(notebook, tmp_path / f"{name}.ipynb")
+    return notebook
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_runs_top_to_bottom(name: str, notebook_cache: Path, tmp_path: Path) -> None:
+    notebook = _execute(name, notebook_cache, tmp_path)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert code
+    assert all(cell.execution_count is not None for cell in code)
+    errors = [out for cell in code for out in cell.outputs if out.output_type == "error"]
+    assert errors == []
+    # The run folders went to the test's temporary folder, not into notebooks/.
+    assert any((tmp_path / "tmp").iterdir())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_is_saved_without_outputs(name: str) -> None:
+    notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    nbformat.validate(notebook)
+    assert notebook.metadata["kernelspec"]["name"] == "python3"
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], cell.id
+            assert cell.execution_count is None, cell.id
+        assert "attachments" not in cell, cell.id  # no data stored in the notebook
