@@ -87,5 +87,5 @@ def test_finance_refuses_a_baseline_with_several_years_per_district() -> None:
                          "saving_gbp_per_yr": [10.0], "lifetime_years": [20.0]})
     baseline = pd.DataFrame({"district_id": ["D1", "D1"], "year": [2019, 2020],
                              "tco2e": [500.0, 480.0]})
-    with pytest.raises(LayerSchemaError, match="several rows.*latest_emissions"):
+    with pytest.raises(LayerSchemaError, match=r"several rows.*latest_emissions"):
         finance_summary(plan, baseline=baseline)
