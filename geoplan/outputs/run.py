@@ -137,7 +137,8 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                                                       "solver")}
     return {
         "scenario": {"name": scenario.name, "description": scenario.description,
-                     "mode": scenario.plan.mode, "years": list(scenario.plan.years),
+                     "mode": scenario.plan.mode,
+                     "years": ", ".join(str(y) for y in scenario.plan.years),
                      "budget_gbp": scenario.plan.budget_gbp,
                      "workstreams": list(scenario.workstreams.enabled()),
                      "grid": f"{scenario.grid.scenario}, {scenario.grid.season}, "

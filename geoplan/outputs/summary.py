@@ -221,7 +221,8 @@ def _number(value: Any, key: str = "") -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
-        return str(value) if key in ("year", "period", "rank") else f"{value:,}"
+        plain = key in ("period", "rank", "years") or key.endswith("year")
+        return str(value) if plain else f"{value:,}"
     if isinstance(value, float):
         if key in ("gap",) or "share" in key:
             return f"{value:.2%}"
