@@ -48,7 +48,8 @@ def test_run_writes_every_file(joint_run: Path) -> None:
     assert names == {"plan.gpkg", "rankings.csv", "summary.json", "summary.md", "map.html",
                      "map.png", "map.pdf", "manifest.json"}
     layers = set(pyogrio.list_layers(joint_run / "plan.gpkg")[:, 0])
-    assert layers == {*WORKSTREAMS, "zones", "districts", "substations", "headroom"}
+    assert layers == {*WORKSTREAMS, "zones", "districts", "substations", "headroom",
+                      "grid_by_year"}
 
 
 def test_summary_agrees_with_the_plan_files(joint_run: Path) -> None:

@@ -35,9 +35,10 @@ from geoplan.outputs.summary import write_rankings, write_summary
 from geoplan.planning import PlanResult, WorkstreamModel
 from geoplan.prepare import LayerInputs, PreparedLayers
 from geoplan.scenario import Scenario
+from geoplan.workstreams.laep_grid import GridFlags, grid_flags
 
-__all__ = ["CHOROPLETHS", "MAP_UNCHOSEN", "map_tables", "plan_layers", "plan_year",
-           "run_summary", "write_run"]
+__all__ = ["CHOROPLETHS", "MAP_UNCHOSEN", "map_tables", "plan_flags", "plan_layers",
+           "plan_year", "run_summary", "write_run"]
 
 CHOROPLETHS = {"share_d_to_g": "Homes in EPC bands D-G (share)",
                "evs_projected": "Plug-in vehicles, projected"}
@@ -85,10 +86,41 @@ def _zones(layers: PreparedLayers) -> gpd.GeoDataFrame:
     return zones
 
 
-def plan_layers(plans: PlanResult, layers: PreparedLayers) -> dict[str, pd.DataFrame]:
+def plan_flags(scenario: Scenario, plans: PlanResult, layers: PreparedLayers) -> GridFlags:
+    """Substations that bind and zones that are flexibility candidates, for the whole plan.
+
+    Loads of every workstream's chosen candidates count at their primary and its ancestors,
+    from their build year, against the scenario's headroom; reinforcement the plan bought
+    counts from its ready year (see :func:`geoplan.workstreams.laep_grid.grid_flags`).
+    """
+    columns = ["selected", "substation_id", "zone_id", "peak_kw_added", "period"]
+    table = pd.concat([t[[c for c in columns if c in t.columns]] for t in plans.tables.values()],
+                      ignore_index=True)
+    table["peak_kw_added"] = pd.to_numeric(table["peak_kw_added"], errors="coerce").fillna(0.0)
+    bought = [p.reinforcements[p.reinforcements["bought"]] for p in plans.plans.values()]
+    bought = [b for b in bought if len(b)]
+    options = None
+    if bought:
+        options = pd.concat(bought, ignore_index=True)
+        options["ready_year"] = pd.to_numeric(options["period"], errors="coerce").fillna(
+            pd.to_numeric(options.get("ready_year"), errors="coerce"))
+    return grid_flags(table, layers.headroom, scenario.plan.years,
+                      scenario=scenario.grid.scenario, season=scenario.grid.season,
+                      graph=layers.grid, reinforcements=options)
+
+
+def plan_layers(plans: PlanResult, layers: PreparedLayers,
+                flags: GridFlags | None = None) -> dict[str, pd.DataFrame]:
     """Layers of ``plan.gpkg``: one per workstream, then the context layers."""
     out: dict[str, pd.DataFrame] = dict(plans.tables)
-    out["zones"] = _zones(layers)
+    zones = _zones(layers)
+    if flags is not None:
+        zone_flags = flags.zones[["zone_id", "first_short_year", "flexibility_candidate"]]
+        zones = zones.merge(zone_flags, on="zone_id", how="left")
+        zones["flexibility_candidate"] = zones["flexibility_candidate"].astype(
+            "boolean").fillna(False).astype(bool)
+        out["grid_by_year"] = flags.substations
+    out["zones"] = zones
     out["districts"] = layers.districts
     out["substations"] = layers.substations[["substation_id", "name", "level", "parent_id",
                                              "firm_capacity_mva", "peak_demand_mva",
@@ -116,6 +148,13 @@ def _kpis(chosen: pd.DataFrame) -> dict[str, float]:
     return sums
 
 
+def _flag_kpis(flags: GridFlags | None) -> dict[str, float]:
+    if flags is None:
+        return {}
+    return {"substations_binding": float(len(flags.binding)),
+            "flexibility_zones": float(len(flags.flexibility_zones))}
+
+
 def _rows(chosen: pd.DataFrame, key: str) -> list[dict[str, Any]]:
     columns = ["cost_gbp", "tco2e_per_yr", *_BENEFITS]
     grouped = chosen.groupby(key, sort=True)[columns].sum()
@@ -124,8 +163,24 @@ def _rows(chosen: pd.DataFrame, key: str) -> list[dict[str, Any]]:
             for index, row in grouped.iterrows()]
 
 
+def _grid_notes(flags: GridFlags) -> list[str]:
+    notes = []
+    binding = flags.binding
+    if binding:
+        shown = ", ".join(binding[:10]) + (" ..." if len(binding) > 10 else "")
+        notes.append(f"grid: the plan uses all the headroom at {len(binding)} substations "
+                     f"in some milestone year ({shown}); see plan.gpkg layer grid_by_year")
+    zones = flags.flexibility_zones
+    if zones:
+        notes.append(f"grid: {len(zones)} zones add load where headroom is short before any "
+                     "reinforcement arrives (flexibility candidates; zones layer column "
+                     "flexibility_candidate)")
+    return notes
+
+
 def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
-                assumptions: AssumptionSet, layers: PreparedLayers) -> dict[str, Any]:
+                assumptions: AssumptionSet, layers: PreparedLayers,
+                flags: GridFlags | None = None) -> dict[str, Any]:
     """Build the summary mapping (see :mod:`geoplan.outputs.summary` for its keys)."""
     chosen = _selected(plans)
     years = chosen.assign(year=pd.to_numeric(chosen.get("period"), errors="coerce"))
@@ -138,19 +193,19 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
     return {
         "scenario": {"name": scenario.name, "description": scenario.description,
                      "mode": scenario.plan.mode,
-                     "years": ", ".join(str(y) for y in scenario.plan.years),
+                     "years": list(scenario.plan.years),
                      "budget_gbp": scenario.plan.budget_gbp,
                      "workstreams": list(scenario.workstreams.enabled()),
                      "grid": f"{scenario.grid.scenario}, {scenario.grid.season}, "
                              f"{scenario.grid.level}"},
-        "kpis": _kpis(chosen),
+        "kpis": {**_kpis(chosen), **_flag_kpis(flags)},
         "by_district": _rows(chosen, "district_id"),
         "by_year": _rows(years, "year") if len(years) else [],
         "by_workstream": _rows(chosen, "workstream"),
         "finance": finance.to_dict(),
         "solver": solver,
         "assumptions": _assumptions(assumptions),
-        "warnings": list(layers.warnings),
+        "warnings": list(layers.warnings) + ([] if flags is None else _grid_notes(flags)),
     }
 
 
@@ -193,13 +248,14 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
               plans: PlanResult, finance: FinanceSummary, offline_map: bool
               ) -> tuple[dict[str, Any], list[Path]]:
     """Write the run's files into ``folder`` (a fresh, empty folder); return summary, files."""
-    layer_frames = plan_layers(plans, layers)
+    flags = plan_flags(scenario, plans, layers)
+    layer_frames = plan_layers(plans, layers, flags)
     written = [export_plan(layer_frames, folder / "plan.gpkg", fmt="gpkg")]
     for fmt in scenario.outputs.formats:
         if fmt != "gpkg":
             written.append(export_plan(layer_frames, folder / f"plan_{fmt}", fmt=fmt))
     written.append(write_rankings(dict(plans.tables), folder / "rankings.csv"))
-    summary = run_summary(scenario, plans, finance, assumptions, layers)
+    summary = run_summary(scenario, plans, finance, assumptions, layers, flags)
     written.extend(write_summary(summary, folder))
     written.extend(_maps(folder, scenario, plans, layers, layer_frames["zones"], offline_map))
     manifest = build_manifest(_input_paths(inputs), scenario.resolved(),
