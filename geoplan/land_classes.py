@@ -40,10 +40,12 @@ LAND_CLASSES = AssumptionTable("land_cover_classes", key=("lcm_code",),
 
 SEQUESTRATION = AssumptionTable(
     "sequestration", key=("land_use",),
-    numbers={"seq_tco2e_per_ha_yr": 0.0, "cost_gbp_per_ha": 0.0, "buffer_share": 0.0},
+    numbers={"seq_tco2e_per_ha_yr": 0.0, "cost_gbp_per_ha": 0.0, "buffer_share": 0.0,
+             "lifetime_years": 1.0},
     text=("note",),
 )
-"""Per land use: tCO2e/ha/yr, £/ha and the share withheld as a permanence buffer."""
+"""Per land use: tCO2e/ha/yr, £/ha, the share withheld as a permanence buffer and the
+years a planting or restoration is counted for (finance and lifetime carbon)."""
 
 _CODE = re.compile(r"^\s*\d+\s*$")
 
@@ -60,7 +62,7 @@ def read_sequestration(path: PathLike | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``land_use``, ``seq_tco2e_per_ha_yr``, ``cost_gbp_per_ha``, ``buffer_share``,
-        ``note``, ``source``.
+        ``lifetime_years``, ``note``, ``source``.
 
     Raises
     ------

@@ -49,10 +49,11 @@ HAND = np.array([
     [0, 0, 0, 0, 0, 20, 20, 20, 20, 20],
 ], dtype=np.uint8)
 
-RATES = ("land_use,seq_tco2e_per_ha_yr,cost_gbp_per_ha,buffer_share,note,source\n"
-         "woodland_creation,10,1000,0.2,,test figures\n"
-         "peat_restoration,4,500,0.5,,test figures\n"
-         "hedgerow,30,20000,0.1,,test figures\n")
+RATES = ("land_use,seq_tco2e_per_ha_yr,cost_gbp_per_ha,buffer_share,lifetime_years,note,"
+         "source\n"
+         "woodland_creation,10,1000,0.2,100,,test figures\n"
+         "peat_restoration,4,500,0.5,30,,test figures\n"
+         "hedgerow,30,20000,0.1,40,,test figures\n")
 
 
 def write_raster(path, array, *, crs="EPSG:27700", transform=ORIGIN, nodata=0):
@@ -142,8 +143,8 @@ def test_class_table_land_uses_come_from_the_sequestration_table(tmp_path, rates
     path.write_text("lcm_code,name,eligible,land_use,source\n5,Meadow,1,hedgerow,x\n")
     assert read_land_classes(path, sequestration=rates)["land_use"].tolist() == ["hedgerow"]
     narrow = tmp_path / "narrow.csv"
-    narrow.write_text("land_use,seq_tco2e_per_ha_yr,cost_gbp_per_ha,buffer_share,note,source\n"
-                      "woodland_creation,1,1,0,,x\n")
+    narrow.write_text("land_use,seq_tco2e_per_ha_yr,cost_gbp_per_ha,buffer_share,"
+                      "lifetime_years,note,source\nwoodland_creation,1,1,0,50,,x\n")
     with pytest.raises(SourceFormatError, match=r"land use 'hedgerow' is unknown.*"
                                                 r"\['none', 'woodland_creation'\]"):
         read_land_classes(path, sequestration=narrow)
@@ -151,7 +152,7 @@ def test_class_table_land_uses_come_from_the_sequestration_table(tmp_path, rates
 
 def test_sequestration_buffer_above_one_is_refused(tmp_path):
     path = tmp_path / "rates.csv"
-    path.write_text(RATES.replace("0.5,,test", "1.5,,test"))
+    path.write_text(RATES.replace("0.5,30,,test", "1.5,30,,test"))
     with pytest.raises(SourceFormatError, match=r"row 3, column 'buffer_share': 1.5 is above 1"):
         read_sequestration(path)
 

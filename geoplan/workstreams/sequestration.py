@@ -36,23 +36,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.emissions import latest_emissions
 from geoplan.errors import (
     InfeasibleError,
     LayerSchemaError,
-    Problems,
     ScenarioError,
-    SourceFormatError,
 )
 from geoplan.land import NO_LAND_USE, read_land_classes
+from geoplan.land_classes import SEQUESTRATION, read_sequestration
 from geoplan.optimise.constraints import Budget, DistrictMinimum
 from geoplan.optimise.objectives import Compactness, MaximiseBenefit, MinimiseCost
 from geoplan.optimise.spatial import neighbour_pairs
@@ -75,13 +72,8 @@ logger = logging.getLogger(__name__)
 MODES = ("maximise", "offset")
 """Ways of choosing parcels (module docstring)."""
 
-SEQUESTRATION_RATES = AssumptionTable(
-    "sequestration", key=("land_use",),
-    numbers={"seq_tco2e_per_ha_yr": 0.0, "cost_gbp_per_ha": 0.0, "buffer_share": 0.0,
-             "lifetime_years": 1.0},
-    text=("note",),
-)
-"""``sequestration.csv`` as this workstream reads it (with ``lifetime_years``)."""
+SEQUESTRATION_RATES = SEQUESTRATION
+"""``sequestration.csv``, described once in :mod:`geoplan.land_classes`."""
 
 WORKSTREAM = "sequestration"
 SEQUESTERED = "sequestered_tco2e_per_yr"
@@ -137,23 +129,8 @@ class SequestrationSettings:
             raise ScenarioError("sequestration settings: " + "; ".join(problems))
 
 
-def read_sequestration_rates(path: str | Path | None = None) -> pd.DataFrame:
-    """Read ``sequestration.csv`` with lifetimes, checking buffer shares are at most 1.
-
-    Raises
-    ------
-    SourceFormatError
-        Listing every missing column, missing source, bad or negative number and buffer share
-        above 1 (file, row and column named).
-    """
-    table = read_assumptions(SEQUESTRATION_RATES, path)
-    problems = Problems(table.attrs["path"], sheet=SEQUESTRATION_RATES.name)
-    for index, share in table["buffer_share"].items():
-        if share > 1:
-            problems.add(f"{share:g} is above 1", row=int(index) + 2, column="buffer_share",
-                         fix="give the share withheld as a fraction, e.g. 0.2 for 20%")
-    problems.raise_if_any(SourceFormatError)
-    return table
+read_sequestration_rates = read_sequestration
+"""Read ``sequestration.csv`` (:func:`geoplan.land_classes.read_sequestration`)."""
 
 
 def _land_uses(land: gpd.GeoDataFrame, classes: pd.DataFrame | None,
