@@ -161,7 +161,7 @@ def _finance(scenario: Scenario, layers: PreparedLayers, assumptions: Assumption
              plans: PlanResult) -> FinanceSummary:
     import pandas as pd
 
-    from geoplan.emissions import latest_emissions, read_district_emissions
+    from geoplan.emissions import latest_emissions
 
     table = pd.concat([t.drop(columns="geometry") for t in plans.tables.values()],
                       ignore_index=True)
@@ -170,7 +170,7 @@ def _finance(scenario: Scenario, layers: PreparedLayers, assumptions: Assumption
                                    appraisal_years=scenario.finance.appraisal_years)
     year = scenario.workstreams.sequestration.emissions_year
     baseline = (None if layers.emissions is None
-                else latest_emissions(read_district_emissions(layers.emissions), year))
+                else latest_emissions(layers.emissions, year))
     other = plans.reinforcement_capex()
     return finance_summary(table, baseline=baseline, assumptions=settings,
                            other_capex=other if len(other) else None)

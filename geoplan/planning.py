@@ -37,7 +37,6 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan.assumptions import AssumptionSet, AssumptionTable
-from geoplan.emissions import read_district_emissions
 from geoplan.errors import InfeasibleError, LayerSchemaError
 from geoplan.optimise import DistrictMinimum, SolverOptions
 from geoplan.prepare import PreparedLayers
@@ -174,8 +173,7 @@ def _sequestration(scenario: Scenario, layers: PreparedLayers,
     candidates = sequestration_candidates(land, settings, zones=layers.zones,
                                           sequestration=assumptions.table("sequestration"),
                                           classes=assumptions.table("land_cover_classes"))
-    emissions = None if layers.emissions is None else read_district_emissions(layers.emissions)
-    parts = sequestration_model(candidates, settings, emissions=emissions)
+    parts = sequestration_model(candidates, settings, emissions=layers.emissions)
     return WorkstreamModel("sequestration", candidates, parts, settings)
 
 

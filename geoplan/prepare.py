@@ -121,7 +121,8 @@ class PreparedLayers:
     sites, land : geopandas.GeoDataFrame or None
         Candidate charger sites and land parcels (plus ``substation_id``).
     roads : networkx.Graph or None
-    emissions : pathlib.Path or None
+    emissions : pandas.DataFrame or None
+        District emissions by year (:func:`geoplan.emissions.read_district_emissions`).
     warnings : tuple of str
         Every reader's warnings, each prefixed by its layer.
     reports : Mapping[str, object]
@@ -141,7 +142,7 @@ class PreparedLayers:
     sites: gpd.GeoDataFrame | None = None
     land: gpd.GeoDataFrame | None = None
     roads: nx.Graph | None = None
-    emissions: Path | None = None
+    emissions: pd.DataFrame | None = None
     warnings: tuple[str, ...] = ()
     reports: Mapping[str, object] = field(default_factory=dict)
 
@@ -183,7 +184,7 @@ def prepare_layers(inputs: LayerInputs, *, progress: Progress | None = None) -> 
     progress : callable, optional
         Called with the name of each step as it starts (``"zones"``, ``"grid"``,
         ``"buildings"``, ``"chargers"``, ``"ev demand"``, ``"sites"``, ``"land"``,
-        ``"roads"``, ``"serving substations"``).
+        ``"roads"``, ``"emissions"``, ``"serving substations"``).
 
     Returns
     -------
@@ -212,6 +213,12 @@ def prepare_layers(inputs: LayerInputs, *, progress: Progress | None = None) -> 
 
         step("roads")
         roads = graph_from_file(inputs.roads)
+    emissions = None
+    if inputs.emissions is not None:
+        from geoplan.emissions import read_district_emissions
+
+        step("emissions")
+        emissions = read_district_emissions(inputs.emissions)
     step("serving substations")
     layers = {name: s.layers for name, s in sets.items()}
     served, serving = _serve(zones, substations, layers)
@@ -225,7 +232,7 @@ def prepare_layers(inputs: LayerInputs, *, progress: Progress | None = None) -> 
                                                                "zone_buildings"),
         ev_demand=_get(layers, "ev_demand", "ev_demand"),
         chargers=_get(layers, "chargers", "chargers"), sites=served.get("sites"),
-        land=served.get("land"), roads=roads, emissions=inputs.emissions, warnings=warnings,
+        land=served.get("land"), roads=roads, emissions=emissions, warnings=warnings,
         reports=reports)
 
 

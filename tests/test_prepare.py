@@ -55,12 +55,14 @@ def test_every_layer_is_present_and_valid(prepared):
     assert isinstance(prepared.grid, nx.DiGraph)
     assert isinstance(prepared.roads, nx.Graph)
     assert prepared.emissions is not None
-    assert prepared.emissions.is_file()
+    # the sample's table: five districts, one row per district and year
+    assert prepared.emissions["district_id"].nunique() == 5
+    assert not prepared.emissions.duplicated(["district_id", "year"]).any()
 
 
 def test_progress_names_each_step_in_order(prepared, steps):
     assert steps == ["zones", "grid", "buildings", "chargers", "ev demand", "sites", "land",
-                     "roads", "serving substations"]
+                     "roads", "emissions", "serving substations"]
 
 
 def test_counts_match_sample_json(prepared, counts):
