@@ -159,12 +159,9 @@ def _solve(scenario: Scenario, layers: PreparedLayers, assumptions: AssumptionSe
 
 def _finance(scenario: Scenario, layers: PreparedLayers, assumptions: AssumptionSet,
              plans: PlanResult) -> FinanceSummary:
-    import pandas as pd
-
     from geoplan.emissions import latest_emissions
 
-    table = pd.concat([t.drop(columns="geometry") for t in plans.tables.values()],
-                      ignore_index=True)
+    table = plans.stacked()
     settings = finance_assumptions(assumptions.table("finance"),
                                    discount_rate=scenario.finance.discount_rate,
                                    appraisal_years=scenario.finance.appraisal_years)

@@ -97,6 +97,12 @@ class PlanResult:
         """Solver summary of each model (``joint`` or the workstream name)."""
         return {name: plan.summary() for name, plan in self.plans.items()}
 
+    def stacked(self) -> pd.DataFrame:
+        """Every workstream's plan table in one frame (no geometry), workstream by workstream."""
+        frames = [t.drop(columns="geometry").assign(workstream=name)
+                  for name, t in self.tables.items()]
+        return pd.concat(frames, ignore_index=True)
+
     def reinforcement_capex(self) -> pd.DataFrame:
         """Reinforcement bought and needed by any of the models."""
         frames = [plan.reinforcement_capex() for plan in self.plans.values()]

@@ -93,17 +93,16 @@ def plan_flags(scenario: Scenario, plans: PlanResult, layers: PreparedLayers) ->
     from their build year, against the scenario's headroom; reinforcement the plan bought
     counts from its ready year (see :func:`geoplan.workstreams.laep_grid.grid_flags`).
     """
-    columns = ["selected", "substation_id", "zone_id", "peak_kw_added", "period"]
-    table = pd.concat([t[[c for c in columns if c in t.columns]] for t in plans.tables.values()],
-                      ignore_index=True)
+    table = plans.stacked()
     table["peak_kw_added"] = pd.to_numeric(table["peak_kw_added"], errors="coerce").fillna(0.0)
     bought = [p.reinforcements[p.reinforcements["bought"]] for p in plans.plans.values()]
     bought = [b for b in bought if len(b)]
     options = None
     if bought:
         options = pd.concat(bought, ignore_index=True)
-        options["ready_year"] = pd.to_numeric(options["period"], errors="coerce").fillna(
-            pd.to_numeric(options.get("ready_year"), errors="coerce"))
+        # capacity counts from the period the plan bought it in (never before it is ready)
+        bought_in = pd.to_numeric(options["period"], errors="coerce")
+        options["ready_year"] = bought_in.fillna(options["ready_year"])
     return grid_flags(table, layers.headroom, scenario.plan.years,
                       scenario=scenario.grid.scenario, season=scenario.grid.season,
                       graph=layers.grid, reinforcements=options)
@@ -130,9 +129,7 @@ def plan_layers(plans: PlanResult, layers: PreparedLayers,
 
 
 def _selected(plans: PlanResult) -> pd.DataFrame:
-    frames = [t.drop(columns="geometry").assign(workstream=name)
-              for name, t in plans.tables.items()]
-    table = pd.concat(frames, ignore_index=True)
+    table = plans.stacked()
     for column in ("cost_gbp", "tco2e_per_yr", *_BENEFITS):
         if column not in table.columns:
             table[column] = 0.0
