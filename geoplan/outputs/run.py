@@ -91,11 +91,15 @@ def plan_flags(scenario: Scenario, plans: PlanResult, layers: PreparedLayers) ->
 
     Loads of every workstream's chosen candidates count at their primary and its ancestors,
     from their build year, against the scenario's headroom; reinforcement the plan bought
-    counts from its ready year (see :func:`geoplan.workstreams.laep_grid.grid_flags`).
+    and needs counts from the period it was bought in (see
+    :func:`geoplan.workstreams.laep_grid.grid_flags`). In a joint plan nothing can exceed
+    headroom, so flexibility candidates appear only when plans were solved separately (each
+    ignores the others' load) or reinforcement comes later than the load.
     """
     table = plans.stacked()
     table["peak_kw_added"] = pd.to_numeric(table["peak_kw_added"], errors="coerce").fillna(0.0)
-    bought = [p.reinforcements[p.reinforcements["bought"]] for p in plans.plans.values()]
+    bought = [p.reinforcements[p.reinforcements["bought"] & p.reinforcements["needed"]]
+              for p in plans.plans.values()]
     bought = [b for b in bought if len(b)]
     options = None
     if bought:
