@@ -124,3 +124,12 @@ def test_reinforcement_or_phasing_falls_back_to_no_start() -> None:
                              [Budget(2.0), Headroom(limits, {"P1": None})],
                              periods=[2030, 2040], horizon=2050)
     assert capacitated_instance(phased.compile()) is None
+    # one period, but headroom that reinforcement can raise: its columns are not knapsacks
+    options = pd.DataFrame({"substation_id": ["P1"], "capacity_kw": [50.0], "cost_gbp": [1.0]})
+    reinforced = PlanningProblem(frame, MaximiseCoverage(coverage),
+                                 [Budget(2.0), Headroom(limits, {"P1": None},
+                                                        reinforcements=options)])
+    assert capacitated_instance(reinforced.compile()) is None
+    plain = PlanningProblem(frame, MaximiseCoverage(coverage),
+                            [Budget(2.0), Headroom(limits, {"P1": None})])
+    assert capacitated_instance(plain.compile()) is not None  # the two cases above bite
