@@ -436,3 +436,16 @@ def test_replacement_tables_are_checked_at_load_with_lines(here):
                             "'site_kinds', column 'charger_kw': column is missing")
                for p in problems)
     assert problems[-1].startswith("x.yaml:6: assumptions.tables.moon: unknown table")
+
+
+def test_two_descriptions_of_one_table_are_refused(monkeypatch):
+    import geoplan.finance
+    from geoplan.assumptions import AssumptionTable
+    from geoplan.scenario import known_tables
+
+    assert "sequestration" in known_tables()  # described once, in geoplan.land_classes
+    monkeypatch.setattr(geoplan.finance, "OTHER", AssumptionTable("sequestration", key=("x",)),
+                        raising=False)
+    with pytest.raises(RuntimeError, match="two descriptions of assumption table "
+                                           "'sequestration'"):
+        known_tables()

@@ -24,34 +24,24 @@ TABLE_MODULES = ("geoplan.buildings", "geoplan.ev", "geoplan.sites", "geoplan.la
 def known_tables() -> dict[str, AssumptionTable]:
     """Every assumption table described by a geoplan module, by name, sorted.
 
-    Modules of :data:`TABLE_MODULES` that do not exist (yet) are skipped.
+    Two descriptions of one name would make a scenario's overrides depend on import order,
+    so they are refused.
     """
     found: dict[str, AssumptionTable] = {}
     for module in _modules():
         for value in vars(module).values():
-            if isinstance(value, AssumptionTable):
-                found.setdefault(value.name, value)
+            known = isinstance(value, AssumptionTable)
+            if known and found.setdefault(value.name, value) != value:
+                raise RuntimeError(f"two descriptions of assumption table {value.name!r} "
+                                   f"(one in {module.__name__}); keep one")
     return dict(sorted(found.items()))
 
 
 def _modules() -> list[ModuleType]:
     modules = []
     for name in TABLE_MODULES:
-        module = _optional(name)
-        if module is None:
-            continue
+        module = importlib.import_module(name)
         modules.append(module)
         for info in pkgutil.iter_modules(getattr(module, "__path__", [])):
-            inner = _optional(f"{name}.{info.name}")
-            if inner is not None:
-                modules.append(inner)
+            modules.append(importlib.import_module(f"{name}.{info.name}"))
     return modules
-
-
-def _optional(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and name.startswith(exc.name):
-            return None  # the module itself is absent, not one of its imports
-        raise
