@@ -183,7 +183,6 @@ def test_bad_rates_and_settings_are_refused(tmp_path):
 
 
 def test_sample_county_candidates_and_plans_solve(small_sample):
-    from geoplan.emissions import read_district_emissions
     from geoplan.prepare import prepare_layers, sample_inputs
     from geoplan.workstreams.charger_demand import charger_demand
     from geoplan.workstreams.chargers import ChargerSettings, charger_candidates, charger_model
@@ -205,7 +204,7 @@ def test_sample_county_candidates_and_plans_solve(small_sample):
     assert plan.table.loc[plan.table["selected"], "cost_gbp"].sum() <= 500_000
     seq = SequestrationSettings(mode="offset", offset_share=0.001, min_area_ha=20)
     land = sequestration_candidates(layers.land, seq, zones=layers.zones)
-    emissions = read_district_emissions(layers.emissions)
+    emissions = layers.emissions  # read by prepare_layers
     plan = PlanningProblem(land, *_parts(sequestration_model(land, seq, emissions=emissions))
                            ).solve(SolverOptions(time_limit=30))
     credit = insetting_credit(plan.to_geodataframe(), emissions)
