@@ -17,9 +17,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,12 +75,31 @@ def sample_folder(scale: str, seed: int | None = None, *, progress: Progress | N
     seed = DEFAULT_SEED if seed is None else seed
     root = Path(os.environ.get("GEOPLAN_CACHE") or Path.home() / ".cache" / "geoplan")
     folder = root / f"sample-{__version__}-{scale}-{seed}"
-    if not (folder / "sample.json").is_file():
-        root.mkdir(parents=True, exist_ok=True)
-        logger.info("writing the %s sample county to %s", scale, folder)
-        write_sample(folder, scale=scale, seed=seed, overwrite=folder.exists(),
-                     progress=progress)
+    if (folder / "sample.json").is_file():
+        return folder
+    root.mkdir(parents=True, exist_ok=True)
+    with _exclusive(root / f".{folder.name}.lock"):  # one writer; the others wait, then reuse
+        if not (folder / "sample.json").is_file():
+            logger.info("writing the %s sample county to %s", scale, folder)
+            write_sample(folder, scale=scale, seed=seed, overwrite=folder.exists(),
+                         progress=progress)
     return folder
+
+
+@contextlib.contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``lock`` (an OS lock, released if the process dies)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; concurrent first runs are not guarded
+        yield
+        return
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def layer_inputs(scenario: Scenario, *, progress: Progress | None = None) -> LayerInputs:

@@ -4,6 +4,7 @@ embedded sample county written once per test session."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,12 +30,29 @@ def real_file(real_data: Path, relative: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """``$GEOPLAN_CACHE`` for the whole test session, shared by every xdist worker.
+
+    The sample county is written into it once per session (the first worker to need it
+    writes it under a file lock, see :func:`geoplan.pipeline.sample_folder`; the others wait
+    and reuse it), never into the user's ``~/.cache/geoplan``.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / "geoplan-cache"
+    folder.mkdir(exist_ok=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GEOPLAN_CACHE", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
-def small_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def small_sample(cache: Path) -> Path:
     """Folder of the embedded sample county (``geoplan sample --scale small``), written once.
 
     Read-only: tests that change files must copy them first.
     """
-    from geoplan.sample import write_sample
+    from geoplan.pipeline import sample_folder
 
-    return write_sample(tmp_path_factory.mktemp("sample") / "small", scale="small").path
+    return sample_folder("small")

@@ -2,7 +2,8 @@
 
 Each notebook is executed with nbclient in a fresh ``python3`` kernel whose working folder is
 ``notebooks/`` (as when a user opens it there). The kernel gets ``GEOPLAN_CACHE`` pointing at
-one temporary folder for the whole session, so the sample county is written once, and
+the test session's cache (the ``cache`` fixture of ``conftest.py``), so the sample county is
+written once for every test, and
 ``TMPDIR`` pointing at the test's folder, so the run folders the notebooks create go there.
 The executed copy is written next to them for people to look at.
 """
@@ -19,12 +20,6 @@ from nbclient import NotebookClient
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = ("quickstart", "bring-your-own-data", "comparing-scenarios")
 CELL_TIMEOUT_S = 300
-
-
-@pytest.fixture(scope="session")
-def notebook_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One sample-county cache shared by every notebook of the session."""
-    return tmp_path_factory.mktemp("notebook-cache")
 
 
 def _execute(name: str, cache: Path, tmp_path: Path) -> nbformat.NotebookNode:
@@ -44,8 +39,8 @@ def _execute(name: str, cache: Path, tmp_path: Path) -> nbformat.NotebookNode:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_top_to_bottom(name: str, notebook_cache: Path, tmp_path: Path) -> None:
-    notebook = _execute(name, notebook_cache, tmp_path)
+def test_notebook_runs_top_to_bottom(name: str, cache: Path, tmp_path: Path) -> None:
+    notebook = _execute(name, cache, tmp_path)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert code
     assert all(cell.execution_count is not None for cell in code)

@@ -21,14 +21,6 @@ WORKSTREAMS = ("retrofit", "laep", "chargers", "sequestration")
 
 
 @pytest.fixture(scope="session")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("geoplan-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GEOPLAN_CACHE", str(folder))
-        yield folder
-
-
-@pytest.fixture(scope="session")
 def joint_run(cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("runs") / "joint"
     result = CliRunner().invoke(cli, ["run", str(SCENARIOS / "joint.yaml"), "-o", str(out)])

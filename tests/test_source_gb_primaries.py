@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -204,13 +203,6 @@ def real_tables(real_csv: Path) -> geoplan.sources.GridTables:
 @pytest.fixture(scope="module")
 def plain(real_csv: Path) -> pd.DataFrame:
     return pd.read_csv(real_csv)
-
-
-@pytest.mark.real_data
-def test_real_file_reads_fast(real_csv: Path) -> None:
-    start = time.perf_counter()
-    gb_primaries.read(real_csv)
-    assert time.perf_counter() - start < 2.0
 
 
 @pytest.mark.real_data

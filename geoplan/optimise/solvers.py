@@ -204,10 +204,10 @@ class HighsSession:
     >>> rows = b.add_rows("budget", ["budget"], sp.csr_matrix([[2, 3, 1]]), x, upper=[5])
     >>> session = HighsSession(b.build(), SolverOptions())
     >>> outcome = session.solve()
-    >>> outcome.status, outcome.objective, outcome.x.tolist()
-    ('optimal', 9.0, [1.0, 1.0, 0.0])
+    >>> outcome.status, round(outcome.objective, 6), [round(v) for v in outcome.x]
+    ('optimal', 9.0, [1, 1, 0])
     >>> session.set_row_bounds([0], upper=[3.0])
-    >>> session.solve().objective
+    >>> round(session.solve().objective, 6)
     8.0
     """
 
@@ -348,7 +348,8 @@ class HighsSession:
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
-    array = array.copy()
+    """Read-only float copy of a solver's values, with ``-0.0`` written as ``0.0``."""
+    array = np.asarray(array, dtype=float) + 0.0
     array.flags.writeable = False
     return array
 

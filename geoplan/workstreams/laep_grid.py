@@ -49,13 +49,13 @@ class GridFlags:
     @property
     def binding(self) -> tuple[str, ...]:
         """Substations that bind in any year."""
-        rows = self.substations[self.substations["binds"]]
+        rows = self.substations.loc[self.substations["binds"].astype(bool).to_numpy()]
         return tuple(sorted(set(rows["substation_id"])))
 
     @property
     def flexibility_zones(self) -> tuple[str, ...]:
         """Zones that are flexibility candidates."""
-        rows = self.zones[self.zones["flexibility_candidate"]]
+        rows = self.zones.loc[self.zones["flexibility_candidate"].astype(bool).to_numpy()]
         return tuple(sorted(rows["zone_id"]))
 
 
@@ -169,4 +169,7 @@ def _zones(chosen: pd.DataFrame, table: pd.DataFrame, chains: dict[str, list[str
                     "flexibility_candidate": bool(years)})
     columns = ["zone_id", "substation_id", "added_kw", "first_short_year",
                "reinforcement_year", "flexibility_candidate"]
-    return pd.DataFrame(out, columns=columns).sort_values("zone_id").reset_index(drop=True)
+    frame = pd.DataFrame(out, columns=columns).astype(
+        {"added_kw": float, "first_short_year": float, "reinforcement_year": float,
+         "flexibility_candidate": bool})
+    return frame.sort_values("zone_id").reset_index(drop=True)
