@@ -167,3 +167,25 @@ def test_assumption_override_changes_the_plan_and_is_recorded(cache: Path,
 def _write(folder: Path, text: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     return _scenario(folder, text)
+
+
+SHIPPED = sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", [n for n in SHIPPED if n != "joint"])
+def test_every_shipped_scenario_runs_on_the_sample(name: str, cache: Path,
+                                                   tmp_path: Path) -> None:
+    # joint.yaml is run once for the session by the joint_run fixture (same CLI path)
+    out = tmp_path / name
+    result = CliRunner().invoke(cli, ["run", str(SCENARIOS / f"{name}.yaml"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["scenario"]["name"] == name
+    assert summary["solver"], "no model was solved"
+    for model, report in summary["solver"].items():
+        assert report["status"] in ("optimal", "feasible"), (model, report)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    written = {entry["path"] for entry in manifest["outputs"]}
+    assert {"plan.gpkg", "summary.md", "rankings.csv"} <= written
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert written == on_disk - {"manifest.json"}
