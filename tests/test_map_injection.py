@@ -29,14 +29,16 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from branca.element import Element, Figure
+from branca.element import Element, Figure, MacroElement
 from click.testing import CliRunner
+from folium.elements import ElementAddToElement
 
 from geoplan.cli.main import cli
 from geoplan.compare import compare_runs, read_run, write_comparison
 from geoplan.outputs import map_page
 from geoplan.outputs.compare_map import compare_map
 from geoplan.outputs.map import map_html, plan_map
+from geoplan.outputs.map_elements import LiteralHtml, LiteralRender
 from geoplan.pipeline import run_scenario
 from tests.test_map import (
     charger_plan,
@@ -190,23 +192,37 @@ def test_data_strings_show_literally(field: str, value: str) -> None:
     assert_shown_in_script(page, value, at_least)
 
 
-def _compiled_from_text(element: Element) -> list[str]:
-    """Templates compiled from a string given at run time, in ``element`` and below."""
-    found = []
-    if getattr(element, "_template_str", None) is not None:
-        found.append(element._template_str)  # type: ignore[attr-defined]
+def _elements(element: Element) -> list[Element]:
+    """``element`` and everything below it, the parts of a figure included."""
     parts = [element.header, element.html, element.script] if isinstance(element, Figure) else []
-    for child in [*parts, *element._children.values()]:
-        found.extend(_compiled_from_text(child))
-    return found
+    return [element, *(e for child in [*parts, *element._children.values()]
+                       for e in _elements(child))]
 
 
-def test_no_element_is_compiled_from_text() -> None:
-    # branca's own <meta charset> is the only element built from a string; geoplan's fixed
-    # and data-built HTML is placed as it is (LiteralHtml), whatever it holds
-    figure = plan_map(plain_plans(), **context(), title="Plan", offline=True).get_root()
-    texts = _compiled_from_text(figure)
-    assert texts == ['<meta http-equiv="content-type" content="text/html; charset=UTF-8" />']
+META = '<meta http-equiv="content-type" content="text/html; charset=UTF-8" />'
+ADD_TO = re.compile(r"\s*\w+\.addTo\(\w+\);\s*")
+"""What folium's ElementAddToElement renders: two element names, never data."""
+
+
+def assert_nothing_compiled_from_text(figure: Figure) -> None:
+    """Every macro element renders its output as it is, and no page part is a template
+    compiled at run time except branca's <meta charset> and folium's addTo lines."""
+    elements = _elements(figure)
+    macros = [e for e in elements if isinstance(e, MacroElement)]
+    assert macros
+    assert all(isinstance(e, LiteralRender | ElementAddToElement) for e in macros), sorted(
+        {type(e).__name__ for e in macros if not isinstance(e, LiteralRender)})
+    texts = [e._template_str for e in elements if getattr(e, "_template_str", None)]
+    assert texts.count(META) == 1
+    assert all(ADD_TO.fullmatch(t) for t in texts if t != META), texts
+
+
+def test_no_plan_map_element_is_compiled_from_text() -> None:
+    m = plan_map(plain_plans(), **context(), title="Plan", offline=True)
+    map_html(m)  # rendering adds each element's output to the page
+    assert_nothing_compiled_from_text(m.get_root())
+    assert any(isinstance(e, LiteralHtml) and "gp-title" in e.html
+               for e in _elements(m.get_root()))
 
 
 def test_raw_html_title_is_html_but_never_a_template() -> None:
@@ -310,8 +326,10 @@ def _renamed(run, name: str):
 def test_compare_map_run_name_shows_literally(hostile_run: Path, value: str) -> None:
     run = read_run(hostile_run)
     comparison = compare_runs(_renamed(run, value), _renamed(run, "Run B"))
-    page = map_html(compare_map(comparison).get_root())
+    figure = compare_map(comparison).get_root()
+    page = map_html(figure)  # type: ignore[arg-type]
     assert_renders(page)
+    assert_nothing_compiled_from_text(figure)  # type: ignore[arg-type]
     assert page.count("L.map(") == 2
     assert_shown_in_script(page, value, 1)  # the left pane's caption
 
