@@ -76,8 +76,11 @@ class LiteralRender(MacroElement):
     first and ends here.
     """
 
-    def render(self, **kwargs: object) -> None:
-        """Add the element's header, html and script to its figure, then render children."""
+    def render(self, **kwargs: object) -> str:
+        """Add the element's header, html and script to its figure, then render children.
+
+        Returns ``""``: the output is in the figure's parts, as with branca's elements.
+        """
         figure = self.get_root()
         if not isinstance(figure, Figure):
             raise TypeError(f"{type(self).__name__} is not attached to a folium Figure")
@@ -89,6 +92,7 @@ class LiteralRender(MacroElement):
                                                 name=self.get_name())
         for child in list(self._children.values()):
             child.render(**kwargs)
+        return ""
 
 
 class PlanMap(folium.Map, LiteralRender):

@@ -14,6 +14,7 @@ as it is.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import folium
 from branca.element import Element, Figure
@@ -122,7 +123,7 @@ class MapScript(LiteralRender):
     """)
 
     def __init__(self, attribution: str, *, offline: bool,
-                 choropleths: list[folium.FeatureGroup]) -> None:
+                 choropleths: Sequence[folium.FeatureGroup]) -> None:
         super().__init__()
         self._name = "MapScript"
         self.attribution, self.offline, self.choropleths = attribution, offline, choropleths
