@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from geoplan.outputs.map import write_map
+from geoplan.outputs.map import plan_map, write_map
 from geoplan.outputs.map_assets import leaflet_css, leaflet_js
 from tests.test_map import XSS, full_map
+from tests.test_map_injection import NAME, context, plain_plans
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -152,6 +153,33 @@ def test_online_map_loads_only_leaflet_and_tiles(browser, tmp_path):
     assert "cdn.jsdelivr.net" in hosts
     save_screenshot(page, tmp_path, "map-online.png")
     popup_and_tooltip_texts(page)
+    assert watch.dialogs == []
+    assert watch.errors == []
+    page.close()
+
+
+def test_template_and_markup_text_shows_literally_in_browser(browser, tmp_path):
+    # every hostile string of tests/test_map_injection.py at once, in every text field
+    m = plan_map({NAME: plain_plans(label=NAME)["chargers"]},
+                 **context(zone=NAME, district=NAME, substation=NAME), title=NAME,
+                 attribution=NAME, offline=True)
+    page, watch = open_map(browser, write_map(m, tmp_path / "map.html"))
+    assert page.locator(".gp-title").inner_text().startswith(NAME)  # then the subtitle
+    assert NAME in page.locator(".leaflet-control-attribution").inner_text()
+    labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert labels[0].strip() == NAME
+    popups, tooltips = popup_and_tooltip_texts(page)
+    assert f"#1 {NAME}" in tooltips
+    assert f"{NAME}: 6.0 MVA" in tooltips  # the substation
+    chosen = next(t for t in popups if t.startswith(NAME) and "Rank\t1 of 6" in t)
+    for row in (f"Workstream\t{NAME}", f"Zone\t{NAME} (Z1)", f"District\t{NAME} (D1)",
+                f"Substation\t{NAME} (P1)"):
+        assert row in chosen
+    save_screenshot(page, tmp_path, "map-template-text.png")
+    # no element made from the text: no image, no <b> in the title, nothing in the popup
+    assert page.locator("img").count() == 0
+    assert page.locator(".gp-title > :not(.gp-sub)").count() == 0
+    assert page.locator(".leaflet-popup-content b b, .leaflet-popup-content script").count() == 0
     assert watch.dialogs == []
     assert watch.errors == []
     page.close()

@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import folium
-from branca.element import Element, MacroElement
-from folium.plugins import DualMap
+from branca.element import MacroElement
 from folium.template import Template
 
 from geoplan.outputs.map import DEFAULT_ATTRIBUTION, fit_to_layers, popup_context
+from geoplan.outputs.map_elements import LayerControl, LiteralDualMap, LiteralHtml
 from geoplan.outputs.map_layers import PopupContext, candidate_layer, district_layer
 from geoplan.outputs.map_page import Control, MapScript, new_map, remember_own
 from geoplan.outputs.map_style import legend_html, number, stroke_colour, text
@@ -30,7 +30,7 @@ _SMALL_M2 = 10_000.0
 """Chosen areas smaller than this (1 ha) are drawn as circles on the comparison map."""
 
 
-class SyncedMaps(DualMap):
+class SyncedMaps(LiteralDualMap):
     """folium's :class:`~folium.plugins.DualMap` over two geoplan maps, kept in step.
 
     The maps come from :func:`geoplan.outputs.map_page.new_map` (so Leaflet is inlined when
@@ -109,7 +109,7 @@ def _pane(m: folium.Map, run: RunData, side: str, offline: bool, simplify_m: flo
                f" chosen, &pound;{number(kpis.get('cost_gbp'), 0)}, "
                f"{number(kpis.get('tco2e_per_yr'), 1)} tCO2e/yr")
     Control(caption, position="topright", css_class="gp-pane").add_to(m)
-    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    LayerControl(collapsed=True, position="topright").add_to(m)
     legend = legend_html(ranks_used=sorted(ranks), workstreams=strokes, headroom_title=None,
                          amber_below_mva=0.0, choropleths=[])
     Control(f"<details><summary>Legend</summary>{legend}</details>", position="bottomleft",
@@ -133,6 +133,6 @@ def compare_map(comparison: Comparison, *, offline: bool = False, simplify_m: fl
         _pane(m, run, side, offline, simplify_m)
         fit_to_layers(m, [frames])
     root = dual.get_root()
-    root.header.add_child(Element(_PANE_CSS), name="geoplan_pane_css")
+    root.header.add_child(LiteralHtml(_PANE_CSS), name="geoplan_pane_css")
     remember_own(root)  # type: ignore[arg-type]
     return dual

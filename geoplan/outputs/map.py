@@ -8,8 +8,10 @@ attribution. :func:`write_map` writes it to an HTML file, atomically and byte-fo
 reproducibly.
 
 Safety: every string that comes from data (names, labels, reasons, layer names, the title) is
-HTML-escaped, so a site called ``<img src=x onerror=alert(1)>`` shows as that text; pass
-``raw_html=True`` only for trusted tables whose strings are meant as HTML.
+HTML-escaped once, so a site called ``<img src=x onerror=alert(1)>`` shows as that text; pass
+``raw_html=True`` only for trusted tables whose strings are meant as HTML. No data string is
+ever read as a template (see :mod:`geoplan.outputs.map_page`): a title ``{{7*7}}`` shows as
+``{{7*7}}``.
 
 Offline: ``offline=True`` inlines Leaflet (from the XStatic-Leaflet package, see
 :mod:`geoplan.outputs.map_assets`) and draws no web tiles, so the file opens without a
@@ -25,11 +27,11 @@ from pathlib import Path
 import folium
 import geopandas as gpd
 import pandas as pd
-from branca.element import Element
 
 from geoplan.errors import LayerSchemaError, Problems
 from geoplan.grid import headroom_for
 from geoplan.outputs.files import atomic_path, refuse_existing
+from geoplan.outputs.map_elements import FitBounds, LayerControl, LiteralHtml
 from geoplan.outputs.map_layers import (
     PopupContext,
     candidate_layer,
@@ -37,7 +39,13 @@ from geoplan.outputs.map_layers import (
     substation_layer,
     zone_layer,
 )
-from geoplan.outputs.map_page import Control, MapScript, map_html, new_map, remember_own
+from geoplan.outputs.map_page import (
+    Control,
+    MapScript,
+    map_html,
+    new_map,
+    remember_own,
+)
 from geoplan.outputs.map_style import (
     choropleth_classes,
     legend_html,
@@ -241,7 +249,7 @@ def plan_map(
         groups[-1].add_to(m)
     if districts is not None:
         district_layer(districts, simplify_m=simplify_m).add_to(m)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    LayerControl(collapsed=False, position="topright").add_to(m)
     legend = legend_html(ranks_used=sorted(ranks), workstreams=strokes,
                          headroom_title=(f"Substation {grid.caption}"
                                          if substations is not None else None),
@@ -250,7 +258,7 @@ def plan_map(
              position="bottomleft", css_class="gp-legend").add_to(m)
     MapScript(text(attribution, raw=raw_html), offline=offline, choropleths=groups).add_to(m)
     subtitle = f"Plan year {int(plan_year)}; substations by {grid.caption}"
-    m.get_root().html.add_child(Element(
+    m.get_root().html.add_child(LiteralHtml(  # never a template: {{ }} in a title is text
         f'<div class="gp-title">{text(title, raw=raw_html)}'
         f'<div class="gp-sub">{subtitle}</div></div>'), name="geoplan_title")
     fit_to_layers(m, [plans.values(), [substations, zones, districts]])
@@ -281,8 +289,8 @@ def fit_to_layers(m: folium.Map, groups: Iterable[Iterable[gpd.GeoDataFrame | No
     west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
     east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
     m.location = [round((south + north) / 2, 6), round((west + east) / 2, 6)]
-    m.fit_bounds([[round(south, 6), round(west, 6)], [round(north, 6), round(east, 6)]],
-                 padding_top_left=(20, 70), padding_bottom_right=(20, 20))
+    m.add_child(FitBounds([[round(south, 6), round(west, 6)], [round(north, 6), round(east, 6)]],
+                          padding_top_left=(20, 70), padding_bottom_right=(20, 20)))
 
 
 def write_map(m: folium.Map, path: str | Path, *, overwrite: bool = False) -> Path:

@@ -24,6 +24,7 @@ from folium.utilities import JsCode
 from shapely.geometry import mapping
 
 from geoplan.errors import MissingCRSError
+from geoplan.outputs.map_elements import FeatureGroup, GeoJson
 from geoplan.outputs.map_style import (
     BENEFITS,
     HEADROOM_COLOURS,
@@ -149,14 +150,14 @@ def _script_json(value: object) -> str:
 
 
 def _geojson(data: dict, labels: _Lookup, styles: _Lookup, *, pane: str,
-             **kwargs: Any) -> folium.GeoJson:
+             **kwargs: Any) -> GeoJson:
     """Make a GeoJson layer whose features carry ``p`` (popup), ``t`` (tooltip), ``s`` (style).
 
     ``geoplanBind`` (defined once in the page by :mod:`geoplan.outputs.map`) applies the
     style and binds the popup and tooltip; the strings are already escaped HTML.
     """
     bind = JsCode(f"geoplanBind({_script_json(labels.items)}, {_script_json(styles.items)})")
-    return folium.GeoJson(data, control=False, pane=pane, on_each_feature=bind, **kwargs)
+    return GeoJson(data, control=False, pane=pane, on_each_feature=bind, **kwargs)
 
 
 def _circle(pane: str) -> folium.CircleMarker:
@@ -223,7 +224,7 @@ def candidate_layer(
     grid: PopupContext,
     simplify_m: float,
     raw: bool,
-) -> tuple[folium.FeatureGroup, set[int]]:
+) -> tuple[FeatureGroup, set[int]]:
     """One toggleable layer with every candidate of a workstream, coloured by rank.
 
     Selected candidates are drawn last (on top), solid and strongly filled; the others pale
@@ -231,7 +232,7 @@ def candidate_layer(
 
     Returns
     -------
-    (folium.FeatureGroup, set of int)
+    (FeatureGroup, set of int)
         The layer and the indices of the :data:`RANK_CLASSES` it uses (for the legend).
     """
     order = plan.assign(_sel=plan["selected"].map(_flag),
@@ -257,7 +258,7 @@ def candidate_layer(
         rows = _candidate_rows(row, workstream=name, total=total, grid=grid, raw=raw)
         return {"p": _popup(label, rows, labels), "t": tip, "s": styles(style)}
 
-    group = folium.FeatureGroup(name=text(name, raw=raw), show=True)
+    group = FeatureGroup(name=text(name, raw=raw), show=True)
     data = feature_collection(order, props, simplify_m=simplify_m, what=f"plan {name!r}")
     if data["features"]:
         _geojson(data, labels, styles, pane="geoplan-areas",
@@ -271,7 +272,7 @@ def substation_layer(
     *,
     amber_below_mva: float,
     raw: bool,
-) -> folium.FeatureGroup:
+) -> FeatureGroup:
     """Substations as circles coloured red/amber/green by headroom in the plan year."""
     radius = {"gsp": 9, "bsp": 7}
     labels, styles = _Lookup(), _Lookup()
@@ -291,7 +292,7 @@ def substation_layer(
         tip = f"{name}: {_mva(mva) or 'no headroom figure'}"
         return {"p": _popup(name, rows, labels), "t": tip, "s": styles(style)}
 
-    group = folium.FeatureGroup(name="Substations (headroom)", show=True)
+    group = FeatureGroup(name="Substations (headroom)", show=True)
     points = substations[_is_point(substations).to_numpy()] if len(substations) else substations
     data = feature_collection(points, props, simplify_m=0, what="substations")
     if data["features"]:
@@ -314,7 +315,7 @@ def zone_layer(
     show: bool,
     simplify_m: float,
     raw: bool,
-) -> folium.FeatureGroup:
+) -> FeatureGroup:
     """Draw a zone choropleth of ``column``; ``label`` is already escaped."""
     styles = _Lookup()
 
@@ -326,7 +327,7 @@ def zone_layer(
                  "fillOpacity": 0.65 if colour else 0.1}
         return {"t": f"{zone}: {label} {value}", "s": styles(style)}
 
-    group = folium.FeatureGroup(name=label, show=show)
+    group = FeatureGroup(name=label, show=show)
     keep = ["geometry", column] + [c for c in ("zone_id", "zone_name") if c in zones]
     data = feature_collection(zones[list(dict.fromkeys(keep))], props, simplify_m=simplify_m,
                               what="zones")
@@ -335,12 +336,12 @@ def zone_layer(
     return group
 
 
-def district_layer(districts: gpd.GeoDataFrame, *, simplify_m: float) -> folium.FeatureGroup:
+def district_layer(districts: gpd.GeoDataFrame, *, simplify_m: float) -> FeatureGroup:
     """District boundaries as outlines that let clicks through to the layers beneath."""
     styles = _Lookup()
     style = styles({"color": "#333333", "weight": 2, "fill": False, "opacity": 0.9,
                     "interactive": False})
-    group = folium.FeatureGroup(name="District boundaries", show=True)
+    group = FeatureGroup(name="District boundaries", show=True)
     data = feature_collection(districts[["geometry"]], lambda _: {"s": style},
                               simplify_m=simplify_m, what="districts")
     if data["features"]:

@@ -4,18 +4,31 @@
 the XStatic-Leaflet package when offline), the geoplan styles and panes. :func:`map_html`
 renders a map to text that is the same for the same map (folium's element ids are random;
 they are renumbered in order, and what an earlier render added is forgotten first).
+
+No text is ever read as a template (see :mod:`geoplan.outputs.map_elements`): fixed HTML and
+HTML built from data are placed with :class:`~geoplan.outputs.map_elements.LiteralHtml`; every
+element's macros are rendered once, with data as values (``tojson``), and their output placed
+as it is.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import folium
-from branca.element import Element, Figure, MacroElement
+from branca.element import Element, Figure
 from folium.elements import ElementAddToElement
 from folium.template import Template
 
 from geoplan.outputs.map_assets import leaflet_css, leaflet_js
+from geoplan.outputs.map_elements import (
+    CustomPane,
+    LiteralHtml,
+    LiteralRender,
+    PlanMap,
+    TileLayer,
+)
 from geoplan.outputs.map_layers import PANES
 
 __all__ = ["Control", "MapScript", "map_html", "new_map", "remember_own"]
@@ -62,7 +75,7 @@ function geoplanBind(labels, styles) {
 """Binds each feature's style, tooltip and popup; the strings it joins are escaped HTML."""
 
 
-class Control(MacroElement):
+class Control(LiteralRender):
     """A Leaflet control holding (already escaped) HTML, e.g. the legend."""
 
     _template = Template("""
@@ -87,7 +100,7 @@ class Control(MacroElement):
         self.html, self.position, self.css_class = html, position, css_class
 
 
-class MapScript(MacroElement):
+class MapScript(LiteralRender):
     """Extra script run on the map: attribution text and the offline background class."""
 
     _template = Template("""
@@ -110,7 +123,7 @@ class MapScript(MacroElement):
     """)
 
     def __init__(self, attribution: str, *, offline: bool,
-                 choropleths: list[folium.FeatureGroup]) -> None:
+                 choropleths: Sequence[folium.FeatureGroup]) -> None:
         super().__init__()
         self._name = "MapScript"
         self.attribution, self.offline, self.choropleths = attribution, offline, choropleths
@@ -118,22 +131,22 @@ class MapScript(MacroElement):
 
 def new_map(offline: bool) -> folium.Map:
     """Make an empty map with Leaflet (inlined when ``offline``), geoplan's styles and panes."""
-    m = folium.Map(location=(51.75, -1.25), zoom_start=10, tiles=None, control_scale=True,
-                   max_zoom=19, font_size="12px", zoom_snap=0.25)
+    m = PlanMap(location=(51.75, -1.25), zoom_start=10, tiles=None, control_scale=True,
+                max_zoom=19, font_size="12px", zoom_snap=0.25)
     if not offline:  # the only base layer: not listed in the layer control
-        folium.TileLayer("OpenStreetMap", control=False).add_to(m)
+        TileLayer("OpenStreetMap", control=False).add_to(m)
     # Only Leaflet is used: no jQuery, Bootstrap or icon fonts (fewer requests, lighter file).
     m.default_js = [] if offline else [(n, u) for n, u in m.default_js if n == "leaflet"]
     m.default_css = [] if offline else [(n, u) for n, u in m.default_css if n == "leaflet_css"]
     header = m.get_root().header
     if offline:
-        header.add_child(Element(f"<style>{leaflet_css()}</style>"), name="leaflet_css")
-        header.add_child(Element(f"<script>{leaflet_js()}</script>"), name="leaflet")
-    header.add_child(Element(_CSS), name="geoplan_css")
-    header.add_child(Element(_BIND_JS), name="geoplan_js")
+        header.add_child(LiteralHtml(f"<style>{leaflet_css()}</style>"), name="leaflet_css")
+        header.add_child(LiteralHtml(f"<script>{leaflet_js()}</script>"), name="leaflet")
+    header.add_child(LiteralHtml(_CSS), name="geoplan_css")
+    header.add_child(LiteralHtml(_BIND_JS), name="geoplan_js")
     for name, z in PANES.items():
-        folium.map.CustomPane(name, z_index=z,
-                              pointer_events=name != "geoplan-districts").add_to(m)
+        CustomPane(name, z_index=z,
+                   pointer_events=name != "geoplan-districts").add_to(m)
     return m
 
 
