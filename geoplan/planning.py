@@ -278,6 +278,26 @@ def headroom_gaps(scenario: Scenario, layers: PreparedLayers) -> HeadroomGaps:
                         int(rows.loc[blank, "substation_id"].astype(str).isin(given).sum()))
 
 
+def _first_figures(scenario: Scenario, figures: pd.DataFrame, value: str,
+                   limits: pd.DataFrame) -> pd.DataFrame:
+    """Earliest figure, every plan year, of substations whose figures start after the plan.
+
+    Without these rows a substation whose figures all come after the last milestone year
+    would have no limit; the earliest figure is the cautious stand-in the optimiser also uses.
+    """
+    rows, _ = _figure_rows(scenario, figures)
+    late = rows[~rows["substation_id"].astype(str).isin(set(limits["substation_id"]))]
+    if late.empty:
+        return limits.iloc[:0]
+    first = late.assign(_year=late["year"].astype("Float64")).sort_values(
+        ["_year"], kind="stable").drop_duplicates("substation_id")
+    kw = first[value].to_numpy(float) * (1000.0 if value == "headroom_mva" else 1.0)
+    return pd.DataFrame([(str(sub), year, h) for sub, h in zip(first["substation_id"], kw,
+                                                                 strict=True)
+                         for year in scenario.plan.years],
+                        columns=["substation_id", "year", "headroom_kw"])
+
+
 def grid_limits(scenario: Scenario, layers: PreparedLayers) -> pd.DataFrame:
     """Headroom in kW per substation and milestone year, for the scenario's DNO figures.
 
@@ -301,6 +321,8 @@ def grid_limits(scenario: Scenario, layers: PreparedLayers) -> pd.DataFrame:
     figures = layers.headroom[pd.to_numeric(layers.headroom[value], errors="coerce").notna()]
     limits = headroom_kw_by_year(figures, scenario.plan.years,
                                  scenario=scenario.grid.scenario, season=scenario.grid.season)
+    limits = pd.concat([limits, _first_figures(scenario, figures, value, limits)],
+                       ignore_index=True)
     if gaps.missing and gaps.choice == "zero":
         zero = pd.DataFrame([(sub, year, 0.0) for sub in sorted(gaps.missing)
                              for year in scenario.plan.years],
