@@ -7,7 +7,7 @@ One function per arrow of the design's data flow, each callable from a notebook:
   assumption tables as the run resolved them;
 - :func:`grid_limits` gives the headroom (kW per substation and milestone year) of the
   scenario's DNO scenario and season, and the reinforcement options when the scenario buys
-  them;
+  them; :func:`headroom_gaps` says which substations have no figure (see below);
 - :func:`solve_plans` solves one joint model over every workstream (shared headroom, one
   total budget) or, in ``separate`` mode, one model per workstream.
 
@@ -24,7 +24,13 @@ twice). ``plan.district_minimum_share`` gives every district at least that share
 workstream's spend.
 
 Headroom in the DNO reports is in MVA; it is taken as MW (power factor 1), so
-``headroom_kw = 1000 * headroom_mva``.
+``headroom_kw = 1000 * headroom_mva``. A blank figure is no figure: a substation's year
+without one takes the figure of the latest earlier year (else the earliest). A substation with
+no figure at all for the scenario and season is *missing* when other substations of its level
+have figures: ``grid.missing_headroom`` stops the run (``error``, the default), plans it with
+no limit (``unconstrained``) or with none to spare (``zero``). A level where no substation has
+figures (e.g. GSPs the report does not cover) is left unconstrained. Both are reported
+(:meth:`HeadroomGaps.notes`).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geoplan.assumptions import AssumptionSet, AssumptionTable
@@ -59,9 +66,9 @@ from geoplan.workstreams.sequestration import (
     sequestration_model,
 )
 
-__all__ = ["BUILDING_TABLES", "GRID_REINFORCEMENT", "PlanResult", "WorkstreamModel",
-           "grid_limits", "joint_weights", "reinforcement_options", "solve_plans",
-           "workstream_models"]
+__all__ = ["BUILDING_TABLES", "GRID_REINFORCEMENT", "HeadroomGaps", "PlanResult",
+           "WorkstreamModel", "grid_limits", "headroom_gaps", "joint_weights",
+           "reinforcement_options", "solve_plans", "workstream_models"]
 
 BUILDING_TABLES = ("retrofit_measures", "carbon_factors", "fuel_prices", "heat_loads",
                    "heat_pathways", "epc_heat")
@@ -183,10 +190,145 @@ def _sequestration(scenario: Scenario, layers: PreparedLayers,
     return WorkstreamModel("sequestration", candidates, parts, settings)
 
 
+@dataclass(frozen=True)
+class HeadroomGaps:
+    """Substations the scenario's headroom figures leave without a limit of their own.
+
+    Attributes
+    ----------
+    choice : str
+        ``grid.missing_headroom``: ``error``, ``unconstrained`` or ``zero``.
+    figures : str
+        The figures looked at, e.g. ``"minimum, winter"``.
+    missing : Mapping[str, str]
+        Substation -> level, for substations with no figure (no row, or only blank ones) at
+        a level where others have figures; ``choice`` applies to them.
+    bare_levels : Mapping[str, int]
+        Level -> number of substations, for levels where no substation has a figure: left
+        unconstrained whatever the choice.
+    blank_rows : int
+        Blank figures at substations that have others (ignored: those years take the figure
+        of the latest earlier year, else the earliest).
+    """
+
+    choice: str
+    figures: str
+    missing: Mapping[str, str] = field(default_factory=dict)
+    bare_levels: Mapping[str, int] = field(default_factory=dict)
+    blank_rows: int = 0
+
+    def notes(self) -> list[str]:
+        """One line per fact worth reporting (none when every substation has figures)."""
+        notes = []
+        if self.missing:
+            treated = {"unconstrained": "planned with no limit there",
+                       "zero": "planned with zero headroom there",
+                       "error": "the run stops"}[self.choice]
+            notes.append(f"grid: {len(self.missing)} substation(s) have no headroom figure "
+                         f"for {self.figures}: {_shown(self.missing)}; {treated} "
+                         f"(grid.missing_headroom: {self.choice})")
+        for level, count in self.bare_levels.items():
+            notes.append(f"grid: no {level} substation ({count}) has a headroom figure for "
+                         f"{self.figures}: that level is left unconstrained")
+        if self.blank_rows:
+            notes.append(f"grid: {self.blank_rows} blank headroom figure(s) for "
+                         f"{self.figures} ignored (those years use another year's figure)")
+        return notes
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the facts as plain values, for the run summary."""
+        return {"missing_headroom": self.choice, "missing": dict(self.missing),
+                "unconstrained_levels": dict(self.bare_levels), "blank_rows": self.blank_rows}
+
+
+def _shown(missing: Mapping[str, str], most: int = 10) -> str:
+    items = [f"{sub} ({level})" for sub, level in sorted(missing.items())]
+    more = f" and {len(items) - most} more" if len(items) > most else ""
+    return ", ".join(items[:most]) + more
+
+
+def _figure_rows(scenario: Scenario, headroom: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Rows of the scenario's DNO scenario and season (all rows of a kW limits table)."""
+    value = "headroom_mva" if "headroom_mva" in headroom.columns else "headroom_kw"
+    rows = headroom
+    for column in ("scenario", "season"):
+        if column in rows.columns:
+            rows = rows[rows[column].astype(str) == str(getattr(scenario.grid, column))]
+    return rows, value
+
+
+def headroom_gaps(scenario: Scenario, layers: PreparedLayers) -> HeadroomGaps:
+    """Which substations have no headroom figure for the scenario (see the module docstring)."""
+    rows, value = _figure_rows(scenario, layers.headroom)
+    blank = pd.to_numeric(rows[value], errors="coerce").isna().to_numpy()
+    given = set(rows.loc[~blank, "substation_id"].astype(str))
+    levels = dict(zip(layers.substations["substation_id"].astype(str),
+                      layers.substations["level"].astype(str), strict=False))
+    for sub in sorted(set(rows.loc[blank, "substation_id"].astype(str)) - set(levels)):
+        levels[sub] = "unknown level"
+    missing, bare = {}, {}
+    for level in sorted(set(levels.values())):
+        subs = sorted(s for s, lv in levels.items() if lv == level)
+        if given.isdisjoint(subs) and level != "unknown level":
+            bare[level] = len(subs)
+        else:
+            missing.update({s: level for s in subs if s not in given})
+    return HeadroomGaps(scenario.grid.missing_headroom,
+                        f"{scenario.grid.scenario}, {scenario.grid.season}", missing, bare,
+                        int(rows.loc[blank, "substation_id"].astype(str).isin(given).sum()))
+
+
+def _first_figures(scenario: Scenario, figures: pd.DataFrame, value: str,
+                   limits: pd.DataFrame) -> pd.DataFrame:
+    """Earliest figure, every plan year, of substations whose figures start after the plan.
+
+    Without these rows a substation whose figures all come after the last milestone year
+    would have no limit; the earliest figure is the cautious stand-in the optimiser also uses.
+    """
+    rows, _ = _figure_rows(scenario, figures)
+    late = rows[~rows["substation_id"].astype(str).isin(set(limits["substation_id"]))]
+    if late.empty:
+        return limits.iloc[:0]
+    first = late.assign(_year=late["year"].astype("Float64")).sort_values(
+        ["_year"], kind="stable").drop_duplicates("substation_id")
+    kw = first[value].to_numpy(float) * (1000.0 if value == "headroom_mva" else 1.0)
+    return pd.DataFrame([(str(sub), year, h) for sub, h in zip(first["substation_id"], kw,
+                                                                 strict=True)
+                         for year in scenario.plan.years],
+                        columns=["substation_id", "year", "headroom_kw"])
+
+
 def grid_limits(scenario: Scenario, layers: PreparedLayers) -> pd.DataFrame:
-    """Headroom in kW per substation and milestone year, for the scenario's DNO figures."""
-    return headroom_kw_by_year(layers.headroom, scenario.plan.years,
-                               scenario=scenario.grid.scenario, season=scenario.grid.season)
+    """Headroom in kW per substation and milestone year, for the scenario's DNO figures.
+
+    Blank figures are dropped; substations without any figure follow
+    ``grid.missing_headroom`` (see the module docstring).
+
+    Raises
+    ------
+    LayerSchemaError
+        With ``missing_headroom: error`` when a substation has no figure, naming them.
+    """
+    gaps = headroom_gaps(scenario, layers)
+    if gaps.missing and gaps.choice == "error":
+        raise LayerSchemaError(
+            f"the grid file gives no headroom for {gaps.figures} at {len(gaps.missing)} "
+            f"substation(s) whose level has figures elsewhere: {_shown(gaps.missing)}; "
+            "planning them with no limit would be a silent guess (fix: add their figures to "
+            "the grid file, or choose in the scenario: grid.missing_headroom: unconstrained "
+            "for no limit there, or zero to add no load there)")
+    _, value = _figure_rows(scenario, layers.headroom)
+    figures = layers.headroom[pd.to_numeric(layers.headroom[value], errors="coerce").notna()]
+    limits = headroom_kw_by_year(figures, scenario.plan.years,
+                                 scenario=scenario.grid.scenario, season=scenario.grid.season)
+    limits = pd.concat([limits, _first_figures(scenario, figures, value, limits)],
+                       ignore_index=True)
+    if gaps.missing and gaps.choice == "zero":
+        zero = pd.DataFrame([(sub, year, 0.0) for sub in sorted(gaps.missing)
+                             for year in scenario.plan.years],
+                            columns=["substation_id", "year", "headroom_kw"])
+        limits = pd.concat([limits, zero], ignore_index=True)
+    return limits.astype({"headroom_kw": np.float64})
 
 
 def reinforcement_options(scenario: Scenario, layers: PreparedLayers,

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import geopandas as gpd
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from shapely.geometry import Point
 
-from geoplan.errors import InfeasibleError, LayerSchemaError
+from geoplan import pipeline
+from geoplan.cli.main import cli
+from geoplan.errors import InfeasibleError, LayerSchemaError, ScenarioError
 from geoplan.finance import finance_summary
 from geoplan.optimise import MaximiseBenefit
+from geoplan.pipeline import run_scenario
 from geoplan.planning import _fair, _require_plan, reinforcement_options
+from geoplan.scenario import load_scenario
 from geoplan.scenario.models import GridSection, PlanSection, ReinforcementSection
 from geoplan.workstreams.joint import solve_joint
 from geoplan.workstreams.parts import ModelParts
@@ -89,3 +97,95 @@ def test_finance_refuses_a_baseline_with_several_years_per_district() -> None:
                              "tco2e": [500.0, 480.0]})
     with pytest.raises(LayerSchemaError, match=r"several rows.*latest_emissions"):
         finance_summary(plan, baseline=baseline)
+
+
+# --- grid.missing_headroom: validated, applied and reported by a run ----------------------
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+LAEP_ONLY = ("workstreams:\n  retrofit: {enabled: false}\n  chargers: {enabled: false}\n"
+             "  sequestration: {enabled: false}\n")
+
+
+def _scenario_file(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "scenario.yaml"
+    path.write_text(f"extends: {SCENARIOS / 'base.yaml'}\nname: gap\n{text}", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("choice", ["error", "unconstrained", "zero"])
+def test_missing_headroom_choices_load(tmp_path: Path, choice: str) -> None:
+    scenario = load_scenario(_scenario_file(tmp_path, f"grid:\n  missing_headroom: {choice}\n"))
+    assert scenario.grid.missing_headroom == choice
+    assert load_scenario(_scenario_file(tmp_path / "d", "")).grid.missing_headroom == "error"
+
+
+@pytest.mark.parametrize("bad", ["maybe", "Unconstrained", "0", "null"])
+def test_missing_headroom_is_validated(tmp_path: Path, bad: str) -> None:
+    path = _scenario_file(tmp_path, f"grid:\n  missing_headroom: {bad}\n")
+    with pytest.raises(ScenarioError, match=r"scenario\.yaml:4: grid\.missing_headroom: .* "
+                       r"is not allowed \(fix: use one of 'error', 'unconstrained' or 'zero'\)"):
+        load_scenario(path)
+
+
+@pytest.fixture
+def primary_without_figures(monkeypatch: pytest.MonkeyPatch, small_sample: Path) -> list[str]:
+    """Runs read the sample with the 'minimum' headroom rows of the primary serving the most
+    zones and of its BSP removed (their other DNO scenarios keep theirs), as a reader leaves
+    substations whose cells are blank. Under 'minimum' both are short of headroom, so the
+    plan adds load there only when they are unconstrained.
+
+    Returns the list their ids are put in (primary, BSP) when a run reads its layers.
+    """
+    real = pipeline.prepare_layers
+    chosen: list[str] = []
+
+    def prepare(inputs: object) -> object:
+        layers = real(inputs)
+        counts = layers.zones["substation_id"].dropna().astype(str).value_counts()
+        primary = sorted(counts[counts == counts.max()].index)[0]
+        chosen[:] = [primary, next(iter(layers.grid.predecessors(primary)))]
+        head = layers.headroom
+        ids = head["substation_id"].astype(str)
+        keep = ~(ids.isin(chosen) & (head["scenario"] == "minimum"))
+        assert set(ids[~keep]) == set(chosen)
+        assert set(ids[keep]) >= set(chosen)  # still figures for other DNO scenarios
+        return dataclasses.replace(layers, headroom=head[keep].reset_index(drop=True))
+
+    monkeypatch.setattr(pipeline, "prepare_layers", prepare)
+    return chosen
+
+
+def test_missing_headroom_stops_the_run_by_default(primary_without_figures: list[str],
+                                                   tmp_path: Path) -> None:
+    path = _scenario_file(tmp_path, LAEP_ONLY)
+    result = CliRunner().invoke(cli, ["run", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    primary, bsp = primary_without_figures
+    assert f"{bsp} (bsp), {primary} (primary)" in result.output
+    assert "grid.missing_headroom" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("choice", ["unconstrained", "zero"])
+def test_missing_headroom_choice_is_applied_and_reported(primary_without_figures: list[str],
+                                                         tmp_path: Path, choice: str) -> None:
+    path = _scenario_file(tmp_path, LAEP_ONLY + f"grid:\n  missing_headroom: {choice}\n")
+    run = run_scenario(path, tmp_path / "out")
+    primary, bsp = primary_without_figures
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["scenario"]["missing_headroom"] == choice
+    assert summary["scenario"]["headroom_missing_at"] == sorted([primary, bsp])
+    assert summary["scenario"]["unconstrained_levels"] == ["gsp"]
+    assert any(primary in w and f"grid.missing_headroom: {choice}" in w
+               for w in summary["warnings"])
+    markdown = (tmp_path / "out" / "summary.md").read_text()
+    assert f"| missing headroom | {choice} |" in markdown
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["scenario"]["grid"]["missing_headroom"] == choice
+    plan = run.plans.tables["laep"]
+    added = plan.loc[plan["selected"] & (plan["substation_id"] == primary), "peak_kw_added"]
+    if choice == "zero":
+        assert added.sum() <= 1e-6  # no headroom there: no net load added
+    else:
+        assert added.sum() > 0  # no limit there: the plan uses it

@@ -13,8 +13,11 @@ r"""Constraint families (with :math:`s_j = \sum_t x_{jt}`, see :mod:`.objectives
     \max(h_{st}, 0)` where :math:`A(j)` is the candidate's substation and its ancestors,
     :math:`h_{st}` the headroom in the period's year, and :math:`r_{sk}` buys reinforcement
     option :math:`k` (at most one per substation) whose effective extra headroom
-    :math:`e_{skt} = \max(0, h_{st} + R_{sk}) - \max(0, h_{st})` counts from its ready year
-    (so capacity first pays off an existing deficit).
+    :math:`e_{skt} = \max(0, h_{st} + R_{sk}) - \max(0, h_{st})` counts from the first
+    period whose year is at or after its ready year (never, when that is after the last
+    period; capacity first pays off an existing deficit). Only substations with rows in the
+    limits are constrained; a missing (NaN) or infinite :math:`h` is refused, never read as
+    "no limit".
 :class:`DistrictMinimum`
     Fairness: :math:`\sum_{j \in d} b_j s_j \ge M_d`, or as a share of the plan,
     :math:`\sum_{j \in d} b_j s_j \ge \sigma \sum_j b_j s_j`.
@@ -32,10 +35,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from geoplan.errors import LayerSchemaError
 from geoplan.grid import value_in_year
 from geoplan.optimise.build import BuildContext, ExtraCost, one_hot
 
-__all__ = ["Budget", "Count", "CoverageFloor", "DistrictMinimum", "Headroom", "Target"]
+__all__ = ["Budget", "Count", "CoverageFloor", "DistrictMinimum", "Headroom", "Target",
+           "checked_limits"]
 
 
 def _limits(limit: float | Mapping[object, float], keys: list[str]) -> dict[str, float]:
@@ -142,6 +147,52 @@ def headroom_in_year(limits: pd.DataFrame, year: int | None) -> pd.Series:
                          earliest_otherwise=True)
 
 
+def checked_limits(limits: pd.DataFrame) -> pd.DataFrame:
+    """Return headroom limits with text ids and float figures, refusing missing figures.
+
+    A missing (NaN), non-numeric or infinite ``headroom_kw`` would reach the solver as a
+    bound it reads as "no limit", so the plan could load that substation without end.
+
+    Raises
+    ------
+    LayerSchemaError
+        When ``substation_id`` or ``headroom_kw`` is absent, an id is blank, or a figure is
+        not a finite number; the message names every substation (and year) affected.
+    """
+    missing = [c for c in ("substation_id", "headroom_kw") if c not in limits.columns]
+    if missing:
+        raise LayerSchemaError(f"headroom limits miss the columns {missing} (fix: give "
+                               "substation_id, headroom_kw in kW and optionally year)")
+    ids = limits["substation_id"]
+    blank = ids.isna().to_numpy() | (ids.astype(str).str.strip() == "").to_numpy()
+    if blank.any():
+        rows = [int(i) + 1 for i in np.flatnonzero(blank)[:10]]
+        raise LayerSchemaError(f"headroom limits: rows {rows} have no substation_id (fix: "
+                               "name the substation of every row)")
+    values = pd.to_numeric(limits["headroom_kw"], errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if len(bad):
+        raise LayerSchemaError(_missing_limits_message(limits, bad))
+    return limits.assign(substation_id=ids.astype(str), headroom_kw=values)
+
+
+def _missing_limits_message(limits: pd.DataFrame, bad: np.ndarray) -> str:
+    years = limits["year"] if "year" in limits.columns else pd.Series(pd.NA, index=limits.index)
+    where = []
+    for i in bad[:10]:
+        year = years.iloc[i]
+        when = f" in {int(year)}" if pd.notna(year) else ""
+        value = limits["headroom_kw"].iloc[i]
+        shown = f"{float(value):g}" if isinstance(value, float | np.floating) else repr(value)
+        where.append(f"{limits['substation_id'].iloc[i]}{when} ({shown})")
+    more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+    return (f"headroom_kw is missing or not a finite number at substation(s) "
+            f"{', '.join(where)}{more}: the solver would read it as no limit at all (fix: give "
+            "each a figure in kW; leave a substation out of the limits to plan it "
+            "unconstrained, or give 0 to allow no added load there; a scenario chooses with "
+            "grid.missing_headroom)")
+
+
 @dataclass(frozen=True)
 class Headroom:
     """Grid headroom at each substation and its ancestors (see the module docstring).
@@ -150,6 +201,8 @@ class Headroom:
     ----------
     limits : pandas.DataFrame
         ``substation_id``, ``headroom_kw`` and optionally ``year`` (negative = constrained).
+        Substations without rows are not limited; a missing or infinite figure is refused
+        (:func:`checked_limits`).
     parents : Mapping[str, str or None] or networkx.DiGraph
         Substation -> parent (or the grid graph, edges parent -> child).
     load_column : str
@@ -157,9 +210,13 @@ class Headroom:
         (e.g. a heat pump replacing storage heaters), which frees headroom for others.
     reinforcements : pandas.DataFrame, optional
         ``substation_id``, ``capacity_kw``, ``cost_gbp`` and optionally ``option_id`` and
-        ``ready_year``; at most one option per substation is bought.
+        ``ready_year``; at most one option per substation is bought. An option counts from
+        the first period whose year is at or after its ready year and cannot be bought when
+        it is ready after the last one (unphased: after ``year``); a blank ready year means
+        ready from the start.
     year : int, optional
-        Year of the headroom used when the problem is not phased.
+        Year of the headroom (and of the plan, for ready years) when the problem is not
+        phased.
     """
 
     limits: pd.DataFrame = field(repr=False)
@@ -170,10 +227,11 @@ class Headroom:
 
     def apply(self, ctx: BuildContext) -> None:
         """Add one row per constrained substation and period (and reinforcement columns)."""
+        limits = checked_limits(self.limits)
         load = ctx.numbers(self.load_column, least=None)  # negative: load removed
         chains = _chains(self.parents)
         substations = ctx.labels("substation_id")
-        constrained = sorted(set(self.limits["substation_id"].astype(str)))
+        constrained = sorted(set(limits["substation_id"]))
         index = {s: i for i, s in enumerate(constrained)}
         rows, cols = [], []
         for j, sub in enumerate(substations):
@@ -185,7 +243,8 @@ class Headroom:
         options = self._options(ctx, constrained)
         handles = []
         for t, year in enumerate(ctx.periods):
-            handles.append(self._period_rows(ctx, t, year, constrained, incidence, options))
+            handles.append(self._period_rows(ctx, t, year, limits, constrained, incidence,
+                                             options))
         ctx.handles["headroom"] = np.concatenate(handles) if handles else np.zeros(0, int)
 
     def _year(self, ctx: BuildContext, year: int) -> int | None:
@@ -200,10 +259,7 @@ class Headroom:
         if unknown:
             ctx.problems.add(f"reinforcement for substations without headroom limits {unknown}",
                              column="substation_id", fix="give their headroom or drop them")
-        if "ready_year" not in options.columns:
-            options["ready_year"] = ctx.periods[0]
-        period = np.array([next((t for t, y in enumerate(ctx.periods) if y >= ready or
-                                 ctx.n_periods == 1), -1) for ready in options["ready_year"]])
+        period = self._ready_periods(ctx, options)
         block = ctx.builder.add_columns("reinforcement", len(options), integer=True,
                                         upper=(period >= 0).astype(float))
         cost = options["cost_gbp"].to_numpy(dtype=float)
@@ -215,10 +271,32 @@ class Headroom:
         options.attrs["block"] = block
         return options
 
-    def _period_rows(self, ctx: BuildContext, t: int, year: int, constrained: list[str],
-                     incidence: sp.csr_matrix, options: pd.DataFrame | None) -> np.ndarray:
-        headroom = headroom_in_year(self.limits.assign(
-            substation_id=self.limits["substation_id"].astype(str)), self._year(ctx, year))
+    def _ready_periods(self, ctx: BuildContext, options: pd.DataFrame) -> np.ndarray:
+        """First period whose year is at or after each option's ready year (-1: none)."""
+        period = np.zeros(len(options), dtype=int)
+        if "ready_year" not in options.columns:
+            return period
+        raw = options["ready_year"]
+        ready = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+        years = [self._year(ctx, y) for y in ctx.periods]
+        for k, when in enumerate(ready):
+            if np.isnan(when):
+                if pd.notna(raw.iloc[k]):
+                    ctx.problems.add(f"reinforcement ready_year {raw.iloc[k]!r} is not a year",
+                                     row=k + 1, column="ready_year", fix="give a year or leave "
+                                     "it blank (ready from the start)")
+            elif years[0] is None:
+                ctx.problems.add(f"reinforcement ready in {when:g}, but the plan has no year to "
+                                 "compare it with", row=k + 1, column="ready_year",
+                                 fix="give Headroom(year=...) or the plan's periods")
+            else:
+                period[k] = next((t for t, y in enumerate(years) if y >= when), -1)
+        return period
+
+    def _period_rows(self, ctx: BuildContext, t: int, year: int, limits: pd.DataFrame,
+                     constrained: list[str], incidence: sp.csr_matrix,
+                     options: pd.DataFrame | None) -> np.ndarray:
+        headroom = headroom_in_year(limits, self._year(ctx, year))
         h = headroom.reindex(constrained).to_numpy(dtype=float)
         when = f" {self._year(ctx, year)}" if self._year(ctx, year) is not None else ""
         labels = [f"headroom {s}{when}" for s in constrained]

@@ -32,7 +32,7 @@ from geoplan.finance import FinanceSummary
 from geoplan.outputs.export import export_plan
 from geoplan.outputs.manifest import build_manifest, write_manifest
 from geoplan.outputs.summary import write_rankings, write_summary
-from geoplan.planning import PlanResult, WorkstreamModel
+from geoplan.planning import PlanResult, WorkstreamModel, headroom_gaps
 from geoplan.prepare import LayerInputs, PreparedLayers
 from geoplan.scenario import Scenario
 from geoplan.workstreams.laep_grid import GridFlags, grid_flags
@@ -184,6 +184,7 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                 flags: GridFlags | None = None) -> dict[str, Any]:
     """Build the summary mapping (see :mod:`geoplan.outputs.summary` for its keys)."""
     chosen = _selected(plans)
+    gaps = headroom_gaps(scenario, layers)
     years = chosen.assign(year=pd.to_numeric(chosen.get("period"), errors="coerce"))
     years = years.dropna(subset=["year"]).astype({"year": int})
     solver = {}
@@ -198,7 +199,10 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                      "budget_gbp": scenario.plan.budget_gbp,
                      "workstreams": list(scenario.workstreams.enabled()),
                      "grid": f"{scenario.grid.scenario}, {scenario.grid.season}, "
-                             f"{scenario.grid.level}"},
+                             f"{scenario.grid.level}",
+                     "missing_headroom": gaps.choice,
+                     "headroom_missing_at": sorted(gaps.missing),
+                     "unconstrained_levels": sorted(gaps.bare_levels)},
         "kpis": {**_kpis(chosen), **_flag_kpis(flags)},
         "by_district": _rows(chosen, "district_id"),
         "by_year": _rows(years, "year") if len(years) else [],
@@ -206,7 +210,8 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
         "finance": finance.to_dict(),
         "solver": solver,
         "assumptions": _assumptions(assumptions),
-        "warnings": list(layers.warnings) + ([] if flags is None else _grid_notes(flags)),
+        "warnings": [*layers.warnings, *gaps.notes(),
+                     *([] if flags is None else _grid_notes(flags))],
     }
 
 

@@ -5,7 +5,10 @@ The summary is a plain mapping (the pipeline builds it; everything in it is JSON
 
 ``scenario``
     The scenario's name, description and any scalar settings worth showing
-    (``{"name": ..., "description": ..., "mode": "joint", "years": [...]}``).
+    (``{"name": ..., "description": ..., "mode": "joint", "years": [...]}``), including the
+    grid choices a run made: ``missing_headroom``, the substations it applied to
+    (``headroom_missing_at``) and the levels left unconstrained (an empty list shows as
+    "none").
 ``kpis``
     Headline figures: name -> number (e.g. ``tco2e_per_yr``, ``cost_gbp``, ``homes``).
 ``by_district``, ``by_year``, ``by_workstream``
@@ -230,7 +233,7 @@ def _number(value: Any, key: str = "") -> str:
             return f"{int(value):,}"
         return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.4g}"
     if isinstance(value, list):
-        return ", ".join(_number(v, key) for v in value)
+        return ", ".join(_number(v, key) for v in value) if value else "none"
     if isinstance(value, dict):
         return "; ".join(f"{escape_markdown(k)}: {_number(v, k)}" for k, v in value.items())
     return escape_markdown(value)

@@ -177,6 +177,12 @@ class GridSection(Section):
                                       "LW, ST, SP for SSEN reports).")
     season: Literal[SEASONS] = "winter"  # type: ignore[valid-type]
     level: Literal[LEVELS] = "primary"  # type: ignore[valid-type]
+    missing_headroom: Literal["error", "unconstrained", "zero"] = Field(
+        "error", description="A substation with no headroom figure (no row, or only blank "
+                             "ones) for the scenario and season, at a level where others have "
+                             "figures: stop the run (error), plan it with no limit "
+                             "(unconstrained) or with no headroom (zero). Either choice is "
+                             "reported with the substations it applies to.")
     reinforcement: ReinforcementSection = Field(default_factory=ReinforcementSection)
 
 
