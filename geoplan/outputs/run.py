@@ -32,7 +32,7 @@ from geoplan.finance import FinanceSummary
 from geoplan.outputs.export import export_plan
 from geoplan.outputs.manifest import build_manifest, write_manifest
 from geoplan.outputs.summary import write_rankings, write_summary
-from geoplan.planning import PlanResult, WorkstreamModel, headroom_gaps
+from geoplan.planning import PlanResult, WorkstreamModel, grid_limits, headroom_gaps
 from geoplan.prepare import LayerInputs, PreparedLayers
 from geoplan.scenario import Scenario
 from geoplan.workstreams.laep_grid import GridFlags, grid_flags
@@ -107,8 +107,8 @@ def plan_flags(scenario: Scenario, plans: PlanResult, layers: PreparedLayers) ->
         # capacity counts from the period the plan bought it in (never before it is ready)
         bought_in = pd.to_numeric(options["period"], errors="coerce")
         options["ready_year"] = bought_in.fillna(options["ready_year"])
-    return grid_flags(table, layers.headroom, scenario.plan.years,
-                      scenario=scenario.grid.scenario, season=scenario.grid.season,
+    # the optimiser's own limits (grid.missing_headroom applied), so flags and plan agree
+    return grid_flags(table, grid_limits(scenario, layers), scenario.plan.years,
                       graph=layers.grid, reinforcements=options)
 
 
