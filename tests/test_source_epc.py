@@ -178,7 +178,7 @@ def test_sentinels_become_missing_and_are_counted(tmp_path: Path) -> None:
                         BUILT_FORM="NO DATA!", TOTAL_FLOOR_AREA="NO DATA!", TENURE="NO DATA!",
                         PROPERTY_TYPE="not defined", WALLS_DESCRIPTION="",
                         CONSTRUCTION_AGE_BAND="INVALID", MAIN_FUEL="Not defined"),
-            certificate(LMK_KEY="g2", UPRN="2", BUILT_FORM="NO DATA!", TOTAL_FLOOR_AREA="0",
+            certificate(LMK_KEY="g2", UPRN="2", BUILT_FORM="NO DATA!", TOTAL_FLOOR_AREA="1,5",
                         CO2_EMISSIONS_CURRENT="n.a.")]
     records = read_epc_certificates(write_certificates(tmp_path / "certificates.csv", rows))
     first, second = records.frame.iloc[0], records.frame.iloc[1]
@@ -193,6 +193,7 @@ def test_sentinels_become_missing_and_are_counted(tmp_path: Path) -> None:
         "CURRENT_ENERGY_RATING": 1, "BUILT_FORM": 2, "TOTAL_FLOOR_AREA": 1, "TENURE": 1,
         "PROPERTY_TYPE": 1, "CONSTRUCTION_AGE_BAND": 1, "MAIN_FUEL": 1}
     assert records.invalid == {"TOTAL_FLOOR_AREA": 1, "CO2_EMISSIONS_CURRENT": 1}
+    assert records.implausible == {}
 
 
 def test_floats_written_for_integers(tmp_path: Path) -> None:

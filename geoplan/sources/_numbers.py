@@ -387,13 +387,17 @@ def parse_column(cells: pd.Series, quantity: Quantity = ANY, *,
         return values, _out_of_range(values, cells, quantity)
     values = pd.Series(np.nan, index=cells.index, dtype=float)
     objects = cells.astype(object)
-    numeric = objects.map(lambda v: isinstance(v, int | float | np.integer | np.floating)
-                          and not isinstance(v, bool)).to_numpy(dtype=bool)
-    values[numeric] = objects[numeric].astype(float)
-    text = objects[~numeric].map(lambda v: "" if v is None or v is pd.NA else str(v))
-    text = text.astype(str)
-    blank = text.str.strip().str.casefold().isin(BLANKS)
-    text = text[~blank].map(lambda t: _normal(t, decimal))
+    if pd.api.types.is_string_dtype(cells.dtype) and cells.dtype != object:
+        numeric = np.zeros(len(cells), dtype=bool)  # a text column: no number cells
+    else:
+        numeric = objects.map(lambda v: isinstance(v, int | float | np.integer | np.floating)
+                              and not isinstance(v, bool)).to_numpy(dtype=bool)
+        values[numeric] = objects[numeric].astype(float)
+    raw = objects[~numeric]
+    text = raw.where(raw.notna(), "").astype(str).str.strip()
+    text = text[~text.str.casefold().isin(BLANKS)].str.replace("\u2212", "-", regex=False)
+    if decimal == ",":
+        text = text.str.translate(_TO_DOT)
     plain = text.str.fullmatch(_PLAIN).to_numpy(dtype=bool)
     values[text.index[plain]] = pd.to_numeric(text[plain], errors="coerce").astype(float)
     bad = _out_of_range(values, cells, quantity)
