@@ -71,8 +71,8 @@ def _buildings(source: Source, within: str | None, *, zones: ZonesInput = None,
     if report.invalid:
         warnings.append(f"unreadable cells left empty: {dict(report.invalid)}")
     if report.implausible:
-        warnings.append(f"{sum(report.implausible.values()):,} certificates dropped for "
-                        f"implausible values (per column): {dict(report.implausible)}")
+        warnings.append("certificates dropped for an implausible value, per column: "
+                        f"{dict(report.implausible)}")
     if report.heat_demand_missing:
         warnings.append(f"heat demand unknown for {report.heat_demand_missing:,} homes")
     bands = layer["epc_band"].value_counts()
