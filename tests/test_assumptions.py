@@ -24,8 +24,8 @@ def test_reads_numbers_text_and_source_in_order(tmp_path):
 
 
 def test_thousands_separators_must_be_used_by_the_whole_column(tmp_path):
-    path = write(tmp_path, "source,measure,cost_gbp\n"
-                           "DESNZ 2023,loft,\"1,200\"\nBEIS,ashp,11000\n")
+    path = write(tmp_path, "source,measure,cost_gbp,note,scop\n"
+                           "DESNZ 2023,loft,\"1,200\",,\nBEIS,ashp,11000,,\n")
     with pytest.raises(SourceFormatError, match=r"row 2, column 'cost_gbp': '1,200' has a "
                                                 r"thousands separator.*fix: write the number"):
         read_assumptions(SPEC, path)
