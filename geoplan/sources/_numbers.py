@@ -165,7 +165,7 @@ _DOT_GROUPS = re.compile(r"[+-]?\d{1,3}(?:\.\d{3}){2,}(?:,\d+)?|[+-]?\d{1,3}(?:\
 _BIG_PLAIN = re.compile(r"[+-]?\d{4,}(?:\.\d*)?")
 _ACCOUNTING = re.compile(r"\(\s*[+-]?[\d.,\s]+\)")
 _INFINITE = re.compile(r"[+-]?(?:inf|infinity|∞)", re.IGNORECASE)
-_SUFFIX = re.compile(r"(?P<number>.*?[\d.)])\s*(?P<unit>%|[^\W\d_][^\s\d]*(?:\s?[^\W\d_]+)?)")
+_SUFFIX = re.compile(r"(?P<number>.*?[\d.)])\s*(?P<unit>%|[^\W\d_][\w²/]*(?:\s?[^\W\d_]+)?)")
 _UNITS = frozenset({"%", "w", "kw", "mw", "gw", "va", "kva", "mva", "gva", "var", "kvar",
                     "mvar", "wh", "kwh", "mwh", "gwh", "twh", "v", "kv", "a", "ka", "m", "km",
                     "m2", "m²", "sqm", "sq m", "ha", "km2", "km²", "t", "kg", "tco2", "tco2e",
@@ -384,7 +384,9 @@ def parse_column(cells: pd.Series, quantity: Quantity = ANY, *,
     """
     if pd.api.types.is_numeric_dtype(cells) and not pd.api.types.is_bool_dtype(cells):
         values = cells.astype(float)
-        return values, _out_of_range(values, cells, quantity)
+        bad = _out_of_range(values, cells, quantity)
+        values[[item.label for item in bad]] = np.nan
+        return values, bad
     values = pd.Series(np.nan, index=cells.index, dtype=float)
     objects = cells.astype(object)
     if pd.api.types.is_string_dtype(cells.dtype) and cells.dtype != object:
