@@ -169,7 +169,7 @@ _SUFFIX = re.compile(r"(?P<number>.*?[\d.)])\s*(?P<unit>%|[^\W\d_][\w²/]*(?:\s?
 _UNITS = frozenset({"%", "w", "kw", "mw", "gw", "va", "kva", "mva", "gva", "var", "kvar",
                     "mvar", "wh", "kwh", "mwh", "gwh", "twh", "v", "kv", "a", "ka", "m", "km",
                     "m2", "m²", "sqm", "sq m", "ha", "km2", "km²", "t", "kg", "tco2", "tco2e",
-                    "ktco2e", "mm", "£", "gbp", "p"})
+                    "ktco2e", "kt", "mt", "mm", "£", "gbp", "p"})
 _TO_DOT = str.maketrans({",": ".", ".": ","})
 _FIX_DECIMALS = "convert the file to '.' decimals with no thousands separators (e.g. 1234.5)"
 
