@@ -166,7 +166,7 @@ EPC_ROW = 5  # data row (0-based): file line 7
 
 EPC = [
     Case("floor-area-1e12", "epc", "1e12", "dropped", column="TOTAL_FLOOR_AREA"),
-    Case("floor-area-0", "epc", "0", "dropped", column="TOTAL_FLOOR_AREA"),
+    Case("floor-area-0-not-recorded", "epc", "0", "blank", column="TOTAL_FLOOR_AREA"),
     Case("floor-area-4", "epc", "4", "dropped", column="TOTAL_FLOOR_AREA"),
     Case("floor-area-negative", "epc", "-80", "dropped", column="TOTAL_FLOOR_AREA"),
     Case("floor-area-5000", "epc", "5000", "ok", read_as=5000.0, column="TOTAL_FLOOR_AREA"),

@@ -196,6 +196,39 @@ def test_sentinels_become_missing_and_are_counted(tmp_path: Path) -> None:
     assert records.implausible == {}
 
 
+@pytest.mark.parametrize(("column", "value", "output"), [
+    ("TOTAL_FLOOR_AREA", "1e12", "floor_area_m2"), ("TOTAL_FLOOR_AREA", "4.5", "floor_area_m2"),
+    ("CURRENT_ENERGY_EFFICIENCY", "-5", "sap_score"),
+    ("CURRENT_ENERGY_EFFICIENCY", "500", "sap_score"),
+    ("CURRENT_ENERGY_RATING", "Z", "epc_band")])
+def test_implausible_certificate_is_dropped_and_counted_older_one_kept(
+        tmp_path: Path, column: str, value: str, output: str) -> None:
+    rows = [certificate(LMK_KEY="old", LODGEMENT_DATETIME="2012-01-01 09:00:00"),
+            certificate(LMK_KEY="new", **{column: value})]
+    records = read_epc_certificates(write_certificates(tmp_path / "certificates.csv", rows))
+    assert records.implausible == {column: 1}
+    assert records.invalid == {}
+    assert (records.rows_read, records.duplicates_dropped) == (2, 0)
+    assert records.frame["lmk_key"].tolist() == ["old"]
+    assert records.frame[output].iloc[0] == read_one(tmp_path / "typical")[output]
+
+
+@pytest.mark.parametrize(("value", "area"), [("90.5 m²", 90.5), (" 90.5 ", 90.5), ("0", None),
+                                              ("1,234", None), ("5.510.171", None),
+                                              ("90,5", None)])
+def test_floor_area_text_follows_the_shared_number_rules(tmp_path: Path, value: str,
+                                                         area: float | None) -> None:
+    records = read_epc_certificates(write_certificates(
+        tmp_path / "certificates.csv", [certificate(TOTAL_FLOOR_AREA=value)]))
+    read = records.frame["floor_area_m2"].iloc[0]
+    if area is None:
+        assert np.isnan(read)
+        assert records.invalid == {"TOTAL_FLOOR_AREA": 1}
+    else:
+        assert read == area
+        assert records.invalid == {}
+
+
 def test_floats_written_for_integers(tmp_path: Path) -> None:
     row = read_one(tmp_path, CURRENT_ENERGY_EFFICIENCY="61.0", POTENTIAL_ENERGY_EFFICIENCY="80.0",
                    LOW_ENERGY_LIGHTING="75.0", UPRN="100120000001.0")

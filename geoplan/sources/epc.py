@@ -21,7 +21,9 @@ Normalisation rules (every output column is listed in :data:`EPC_COLUMNS`):
   them consistently; a decimal comma, dots grouping thousands (``"5.510.171"``) or another
   unit, or a value that is not finite make a cell unreadable: it is left empty and counted in
   :attr:`EpcRecords.invalid`.
-* **Implausible certificates are dropped**: a readable value outside its plausible range
+* **Implausible certificates are dropped**: a readable value (other than a floor area of 0,
+  which the register writes for "not recorded": it is left empty and counted as unreadable)
+  outside its plausible range
   (:data:`RANGES`: SAP ratings 1-150, floor area 5-5,000 m², ...) or an energy rating other
   than A-G drops the whole certificate (its other values are not
   trusted either), counted per column in :attr:`EpcRecords.implausible`; an older certificate
@@ -73,6 +75,7 @@ from geoplan.sources._numbers import (
     SAP_RATING,
     CellError,
     Quantity,
+    parse_cell,
     parse_column,
 )
 
@@ -156,6 +159,7 @@ RANGES: dict[str, Quantity] = {
 }
 """Quantity (unit and plausible range) of each number column read; see
 :mod:`geoplan.sources._numbers` for where the bounds come from."""
+_ZERO_IS_MISSING = frozenset({"TOTAL_FLOOR_AREA"})  # the register writes 0 for "not recorded"
 
 AGE_BANDS = ("before 1900", "1900-1929", "1930-1949", "1950-1966", "1967-1975", "1976-1982",
              "1983-1990", "1991-1995", "1996-2002", "2003-2006", "2007-2011", "2012 onwards")
@@ -420,23 +424,24 @@ def _number(text: pd.Series, invalid: dict[str, int],
     ranged = np.zeros(len(text), dtype=bool)
     unreadable = 0
     for item in bad:
-        if _readable(item.value, quantity):
-            ranged[text.index.get_loc(item.label)] = True
-        else:
+        number = _readable(item.value, quantity)
+        if number is None or (number == 0 and column in _ZERO_IS_MISSING):
             unreadable += 1
+        else:
+            ranged[text.index.get_loc(item.label)] = True
     invalid[column] = invalid.get(column, 0) + unreadable
     if ranged.any():
         implausible[column] = implausible.get(column, np.zeros(len(text), dtype=bool)) | ranged
     return values
 
 
-def _readable(value: object, quantity: Quantity) -> bool:
-    """Whether a bad cell is a number after all (so it was refused for its range)."""
+def _readable(value: object, quantity: Quantity) -> float | None:
+    """Return the number in a bad cell if it is one (refused for its range), else None."""
     wide = Quantity(quantity.name, quantity.unit, -np.inf, np.inf, quantity.aliases)
     try:
-        return parse_column(pd.Series([value], dtype=object), wide)[1] == []
+        return parse_cell(value, wide)
     except CellError:
-        return False
+        return None
 
 
 def _classify(text: pd.Series, rules: tuple[tuple[str, str], ...], other: str,
