@@ -67,17 +67,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geoplan.errors import Problems, SourceFormatError, SourceNotFoundError
-from geoplan.schemas import EPC_BANDS
 from geoplan.sources._cells import arrow_text_columns, refuse_other_delimiter
-from geoplan.sources._numbers import (
-    FLOOR_AREA_M2,
-    PERCENT,
-    SAP_RATING,
-    CellError,
-    Quantity,
-    parse_cell,
-    parse_column,
-)
+from geoplan.sources._epc_numbers import RANGES, band, number
 
 __all__ = [
     "AGE_BANDS",
@@ -144,22 +135,6 @@ _OPTIONAL = ("ADDRESS", "MULTI_GLAZE_PROPORTION", "PHOTO_SUPPLY", "LODGEMENT_DAT
 SENTINELS = frozenset({"no data!", "no data", "invalid", "invalid!", "not defined",
                        "not recorded", "n/a"})
 """Cell texts (compared stripped and lower-cased) that the register writes for "no value"."""
-
-RANGES: dict[str, Quantity] = {
-    "CURRENT_ENERGY_EFFICIENCY": SAP_RATING,
-    "POTENTIAL_ENERGY_EFFICIENCY": SAP_RATING,
-    "TOTAL_FLOOR_AREA": FLOOR_AREA_M2,
-    # sanity bounds for one home: net exporters go below zero, typical homes emit 1-10 t/yr
-    # and use 50-500 kWh/m²/yr
-    "CO2_EMISSIONS_CURRENT": Quantity("CO2 emission", "t", -100.0, 1000.0),
-    "ENERGY_CONSUMPTION_CURRENT": Quantity("energy consumption", "kWh/m2", -2000.0, 5000.0),
-    "LOW_ENERGY_LIGHTING": PERCENT,
-    "MULTI_GLAZE_PROPORTION": PERCENT,
-    "PHOTO_SUPPLY": PERCENT,
-}
-"""Quantity (unit and plausible range) of each number column read; see
-:mod:`geoplan.sources._numbers` for where the bounds come from."""
-_ZERO_IS_MISSING = frozenset({"TOTAL_FLOOR_AREA"})  # the register writes 0 for "not recorded"
 
 AGE_BANDS = ("before 1900", "1900-1929", "1930-1949", "1950-1966", "1967-1975", "1976-1982",
              "1983-1990", "1991-1995", "1996-2002", "2003-2006", "2007-2011", "2012 onwards")
@@ -236,7 +211,7 @@ class EpcRecords:
         File -> text encoding it was read with.
     implausible : Mapping[str, int]
         Source column -> certificates dropped because that column's value was implausible
-        (outside :data:`RANGES`, not finite, or a rating other than A-G).
+        (outside :data:`RANGES`, or a rating other than A-G).
     """
 
     frame: pd.DataFrame
@@ -410,40 +385,6 @@ def _to_float(text: pd.Series) -> pd.Series:
     return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
 
 
-def _number(text: pd.Series, invalid: dict[str, int],
-            implausible: dict[str, np.ndarray]) -> pd.Series:
-    """Read a number column by the shared rules; count unreadable and implausible cells.
-
-    Unreadable cells (text that is no number of the column) become NaN, counted in
-    ``invalid``; readable values outside the column's range (:data:`RANGES`) mark their
-    certificate for dropping in ``implausible``.
-    """
-    column = str(text.name)
-    quantity = RANGES[column]
-    values, bad = parse_column(text, quantity)
-    ranged = np.zeros(len(text), dtype=bool)
-    unreadable = 0
-    for item in bad:
-        number = _readable(item.value, quantity)
-        if number is None or (number == 0 and column in _ZERO_IS_MISSING):
-            unreadable += 1
-        else:
-            ranged[text.index.get_loc(item.label)] = True
-    invalid[column] = invalid.get(column, 0) + unreadable
-    if ranged.any():
-        implausible[column] = implausible.get(column, np.zeros(len(text), dtype=bool)) | ranged
-    return values
-
-
-def _readable(value: object, quantity: Quantity) -> float | None:
-    """Return the number in a bad cell if it is one (refused for its range), else None."""
-    wide = Quantity(quantity.name, quantity.unit, -np.inf, np.inf, quantity.aliases)
-    try:
-        return parse_cell(value, wide)
-    except CellError:
-        return None
-
-
 def _classify(text: pd.Series, rules: tuple[tuple[str, str], ...], other: str,
               missing: str) -> pd.Series:
     folded = text.str.lower().fillna("")
@@ -508,16 +449,6 @@ def _extract(text: pd.Series, pattern: str) -> pd.Series:
     return pd.Series(values.to_numpy(object), index=text.index, dtype="str")
 
 
-def _band(text: pd.Series, implausible: dict[str, np.ndarray]) -> pd.Series:
-    """Energy rating A-G; another letter or text marks the certificate for dropping."""
-    band = text.str.strip().str.upper()
-    known = band.isin(EPC_BANDS)
-    other = (text.notna() & ~known).to_numpy(dtype=bool)
-    if other.any():
-        implausible[str(text.name)] = other
-    return band.where(known)
-
-
 def _roof_mm(text: pd.Series) -> pd.Series:
     folded = text.str.lower()
     mm = _to_float(_extract(folded, r"(?P<mm>\d+)\s*\+?\s*mm"))
@@ -544,14 +475,14 @@ def _normalise(raw: pd.DataFrame, labels: list[str], sentinels: dict[str, int],
     lodged = lodged.fillna(pd.to_datetime(c["LODGEMENT_DATE"], errors="coerce", format="ISO8601"))
     return pd.DataFrame({
         "uprn": _uprn(c["UPRN"]),
-        "epc_band": _band(c["CURRENT_ENERGY_RATING"], implausible),
-        "sap_score": _number(c["CURRENT_ENERGY_EFFICIENCY"], invalid, implausible),
+        "epc_band": band(c["CURRENT_ENERGY_RATING"], implausible),
+        "sap_score": number(c["CURRENT_ENERGY_EFFICIENCY"], invalid, implausible),
         "property_type": c["PROPERTY_TYPE"].str.lower(),
         "built_form": c["BUILT_FORM"].str.lower(),
         "age_band": _age_band(c["CONSTRUCTION_AGE_BAND"]),
-        "floor_area_m2": _number(c["TOTAL_FLOOR_AREA"], invalid, implausible),
+        "floor_area_m2": number(c["TOTAL_FLOOR_AREA"], invalid, implausible),
         "main_fuel": fuel,
-        "co2_t": _number(c["CO2_EMISSIONS_CURRENT"], invalid, implausible),
+        "co2_t": number(c["CO2_EMISSIONS_CURRENT"], invalid, implausible),
         "tenure": _tenure(c["TENURE"]),
         "wall_type": _classify(c["WALLS_DESCRIPTION"], _WALL_RULES, "other", "unknown"),
         "wall_insulated": _flag(c["WALLS_DESCRIPTION"], r"insulat|filled cavity",
@@ -559,16 +490,16 @@ def _normalise(raw: pd.DataFrame, labels: list[str], sentinels: dict[str, int],
         "roof_insulation_mm": _roof_mm(c["ROOF_DESCRIPTION"]),
         "glazing": _classify(c["WINDOWS_DESCRIPTION"], _GLAZING_RULES, "unknown", "unknown"),
         "mains_gas": _flag(c["MAINS_GAS_FLAG"], r"^y", r"^n"),
-        "potential_band": _band(c["POTENTIAL_ENERGY_RATING"], implausible),
-        "potential_sap": _number(c["POTENTIAL_ENERGY_EFFICIENCY"], invalid, implausible),
+        "potential_band": band(c["POTENTIAL_ENERGY_RATING"], implausible),
+        "potential_sap": number(c["POTENTIAL_ENERGY_EFFICIENCY"], invalid, implausible),
         "lodgement_date": lodged,
         "postcode": _postcode(c["POSTCODE"]),
         "heating_system": fuel.where(~heat_pump, "heat pump"),
-        "energy_consumption_kwh_m2": _number(c["ENERGY_CONSUMPTION_CURRENT"], invalid,
+        "energy_consumption_kwh_m2": number(c["ENERGY_CONSUMPTION_CURRENT"], invalid,
                                              implausible),
-        "low_energy_lighting_pct": _number(c["LOW_ENERGY_LIGHTING"], invalid, implausible),
-        "multi_glaze_pct": _number(c["MULTI_GLAZE_PROPORTION"], invalid, implausible),
-        "photo_supply_pct": _number(c["PHOTO_SUPPLY"], invalid, implausible),
+        "low_energy_lighting_pct": number(c["LOW_ENERGY_LIGHTING"], invalid, implausible),
+        "multi_glaze_pct": number(c["MULTI_GLAZE_PROPORTION"], invalid, implausible),
+        "photo_supply_pct": number(c["PHOTO_SUPPLY"], invalid, implausible),
         "address": c["ADDRESS"],
         "local_authority": c["LOCAL_AUTHORITY"],
         "lmk_key": c["LMK_KEY"],

@@ -56,20 +56,13 @@ from geoplan.errors import Problems, SourceNotFoundError
 from geoplan.grid import name_key
 from geoplan.osgb import BNG_EXTENT, grid_refs_to_xy
 from geoplan.schemas import CRS, LEVELS, SEASONS
+from geoplan.sources import _numbers as rules
 from geoplan.sources._cells import (
     cell_text,
     is_blank,
     normalise_header,
     read_csv_text,
     text_cells,
-)
-from geoplan.sources._numbers import (
-    ANY,
-    CAPACITY_MVA,
-    DEMAND_MVA,
-    GRID_HEADROOM_MVA,
-    Quantity,
-    parse_column,
 )
 from geoplan.sources.base import GridTables, finish_grid, lonlat_to_bng
 from geoplan.vector import parse_crs, read_vector, to_bng
@@ -112,8 +105,8 @@ SEASON_NAMES = {**{s: s for s in SEASONS}, "spring autumn": "spring_autumn",
 _LOCATIONS = (("x", "y"), ("lon", "lat"), ("grid_ref",))
 _TEXT_KEYS = ("name", "substation_id", "parent_id", "gsp_name", "bsp_name", "scenario")
 _NUMBER_KEYS = ("firm_capacity_mva", "peak_demand_mva", "headroom_mva")
-_QUANTITIES = {"firm_capacity_mva": CAPACITY_MVA, "peak_demand_mva": DEMAND_MVA,
-               "headroom_mva": GRID_HEADROOM_MVA}
+_QUANTITIES = {"firm_capacity_mva": rules.CAPACITY_MVA, "peak_demand_mva": rules.DEMAND_MVA,
+               "headroom_mva": rules.GRID_HEADROOM_MVA}
 _IDENTITY = ("name", "level", "parent_source_id", "gsp_name", "bsp_name", "x", "y")
 _MAX_LISTED = 10  # cells listed per column before the rest are summarised
 
@@ -353,9 +346,9 @@ def _text(values: pd.Series) -> pd.Series:
 
 
 def _numbers(values: pd.Series, problems: Problems, column: str,
-             quantity: Quantity = ANY) -> pd.Series:
+             quantity: rules.Quantity = rules.ANY) -> pd.Series:
     """Cells as floats of ``quantity``; blanks give NaN, bad cells are problems (and NaN)."""
-    out, bad = parse_column(values, quantity)
+    out, bad = rules.parse_column(values, quantity)
     for item in bad[:_MAX_LISTED]:
         problems.add(item.message, row=int(item.label), column=column, fix=item.fix)
     if len(bad) > _MAX_LISTED:
