@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -37,7 +38,8 @@ from geoplan.errors import (
     SourceFormatError,
     SourceNotFoundError,
 )
-from geoplan.sources._cells import is_blank, parse_number, read_csv_text
+from geoplan.sources._cells import is_blank, read_csv_text
+from geoplan.sources._numbers import parse_column
 
 __all__ = [
     "AssumptionProblem",
@@ -184,24 +186,21 @@ def _check_sources(table: pd.DataFrame, problems: Problems) -> None:
 
 def _numbers(raw: pd.DataFrame, column: str, least: float | None, problems: Problems,
              *, required: bool) -> pd.Series:
-    values = []
-    for index, cell in raw[column].items():
-        required_here = required
-        try:
-            value = parse_number(cell)
-        except ValueError:
-            value, required_here = None, True
-        if value is None:
-            if required_here:
-                shown = "blank" if is_blank(cell) else f"{cell!r} is not a number"
-                problems.add(shown, row=_row(index), column=column, fix="enter a number")
-            values.append(float("nan"))
+    """Parse a column by the shared number rules (:mod:`geoplan.sources._numbers`)."""
+    values, bad = parse_column(raw[column])
+    for item in bad:
+        problems.add(item.message, row=_row(item.label), column=column, fix=item.fix)
+    refused = {item.label for item in bad}
+    for index, value in values.items():
+        if index in refused:
             continue
-        if least is not None and value < least:
+        if math.isnan(value):
+            if required:
+                problems.add("blank", row=_row(index), column=column, fix="enter a number")
+        elif least is not None and value < least:
             problems.add(f"{value:g} is below the least allowed value {least:g}",
                          row=_row(index), column=column, fix=f"enter a number >= {least:g}")
-        values.append(value)
-    return pd.Series(values, index=raw.index, dtype="float64")
+    return values.astype("float64")
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -111,6 +111,9 @@ class BuildingsReport:
         Located homes in no zone (0 when no zones were given).
     heat_demand_missing : int
         Homes whose heat demand could not be estimated.
+    implausible : Mapping[str, int]
+        Per source column: certificates dropped for an implausible value (see
+        :attr:`geoplan.sources.epc.EpcRecords.implausible`).
     """
 
     files: tuple[str, ...]
@@ -123,6 +126,7 @@ class BuildingsReport:
     geocode: GeocodeReport
     outside_zones: int
     heat_demand_missing: int
+    implausible: Mapping[str, int] = field(default_factory=dict)
 
 
 def buildings_from_epc(
@@ -184,7 +188,7 @@ def buildings_from_epc(
     layer.attrs["report"] = BuildingsReport(
         records.files, records.rows_read, records.duplicates_dropped, len(layer),
         dict(records.sentinels), dict(records.invalid), dict(records.encodings), geocoded,
-        outside, int(layer["heat_demand_kwh"].isna().sum()))
+        outside, int(layer["heat_demand_kwh"].isna().sum()), dict(records.implausible))
     return layer
 
 

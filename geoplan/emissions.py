@@ -37,9 +37,9 @@ from geoplan.sources._cells import (
     cell_text,
     is_blank,
     normalise_header,
-    parse_number,
     read_csv_text,
 )
+from geoplan.sources._numbers import parse_column
 
 __all__ = ["AGGREGATE_CODE_PREFIXES", "latest_emissions", "read_district_emissions"]
 
@@ -149,22 +149,16 @@ def _snake(text: str) -> str:
 
 def _numbers(raw: pd.DataFrame, column: str, scale: float, problems: Problems, *,
              least: float | None = None) -> np.ndarray:
-    """Parse a column as numbers x scale, recording every bad cell with its row."""
-    values = np.full(len(raw), np.nan)
-    for i, (label, cell) in enumerate(raw[column].items()):
-        try:
-            value = parse_number(cell)
-        except ValueError:
-            problems.add(f"{cell!r} is not a number", row=int(label) + 2, column=column,
-                         fix="enter a number or leave the cell empty")
-            continue
-        if value is None:
-            continue
-        if least is not None and value < least:
-            problems.add(f"{value:g} is below {least:g}", row=int(label) + 2, column=column,
-                         fix="emissions totals cannot be negative")
-        values[i] = value * scale
-    return values
+    """Parse a column as numbers x scale by the shared rules, recording every bad cell."""
+    parsed, bad = parse_column(raw[column])
+    for item in bad:
+        problems.add(item.message, row=int(item.label) + 2, column=column, fix=item.fix)
+    values = parsed.to_numpy(dtype=float)
+    if least is not None:
+        for i in np.flatnonzero(values < least):
+            problems.add(f"{values[i]:g} is below {least:g}", row=int(raw.index[i]) + 2,
+                         column=column, fix="emissions totals cannot be negative")
+    return values * scale
 
 
 def _scale(unit: str) -> float:

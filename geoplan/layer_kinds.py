@@ -70,6 +70,9 @@ def _buildings(source: Source, within: str | None, *, zones: ZonesInput = None,
         warnings.append(f"{report.outside_zones:,} located homes fall in no zone")
     if report.invalid:
         warnings.append(f"unreadable cells left empty: {dict(report.invalid)}")
+    if report.implausible:
+        warnings.append("certificates dropped for an implausible value, per column: "
+                        f"{dict(report.implausible)}")
     if report.heat_demand_missing:
         warnings.append(f"heat demand unknown for {report.heat_demand_missing:,} homes")
     bands = layer["epc_band"].value_counts()

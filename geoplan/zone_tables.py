@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from geoplan.errors import LayerSchemaError, Problem, Problems, SourceFormatError
-from geoplan.sources._cells import is_blank, normalise_header, parse_numbers, read_csv_text
+from geoplan.sources._cells import is_blank, normalise_header, read_csv_text
+from geoplan.sources._numbers import COUNT, parse_column
 
 __all__ = [
     "Table",
@@ -107,14 +108,18 @@ def _level(column: str) -> int:
 
 
 def number_columns(frame: pd.DataFrame, columns: Sequence[str], source: str) -> pd.DataFrame:
-    """Parse ``columns`` as numbers, listing every bad cell with its spreadsheet row."""
+    """Parse ``columns`` as counts, listing every bad cell with its spreadsheet row.
+
+    Counts (vehicles, households) follow :mod:`geoplan.sources._numbers`: never negative, a
+    thousands separator only where the column uses it consistently, no decimal comma.
+    """
     problems = Problems(source)
     out = pd.DataFrame(index=frame.index)
     for column in columns:
-        values, bad = parse_numbers(frame[column])
-        for label, message in bad:
-            problems.add(message, row=frame.index.get_loc(label) + 2, column=column,
-                         fix="enter a number or leave the cell empty")
+        values, bad = parse_column(frame[column], COUNT)
+        for item in bad:
+            problems.add(item.message, row=frame.index.get_loc(item.label) + 2, column=column,
+                         fix=item.fix)
         out[column] = values
     problems.raise_if_any(SourceFormatError)
     return out

@@ -15,12 +15,20 @@ def write(tmp_path, text):
 
 def test_reads_numbers_text_and_source_in_order(tmp_path):
     path = write(tmp_path, "source,measure,cost_gbp,note,scop,extra\n"
-                           "DESNZ 2023,loft,\"1,200\",,,x\nBEIS,ashp,11000,heat pump,2.8,y\n")
+                           "DESNZ 2023,loft,\"1,200\",,,x\nBEIS,ashp,\"11,000\",heat pump,2.8,y\n")
     table = read_assumptions(SPEC, path)
     assert list(table.columns) == ["measure", "cost_gbp", "note", "scop", "extra", "source"]
     assert table["cost_gbp"].tolist() == [1200.0, 11000.0]
     assert table["scop"].isna().tolist() == [True, False]
     assert table.attrs["path"] == str(path)
+
+
+def test_thousands_separators_must_be_used_by_the_whole_column(tmp_path):
+    path = write(tmp_path, "source,measure,cost_gbp,note,scop\n"
+                           "DESNZ 2023,loft,\"1,200\",,\nBEIS,ashp,11000,,\n")
+    with pytest.raises(SourceFormatError, match=r"row 2, column 'cost_gbp': '1,200' has a "
+                                                r"thousands separator.*fix: write the number"):
+        read_assumptions(SPEC, path)
 
 
 def test_lists_every_problem_with_row_and_column(tmp_path):

@@ -178,7 +178,7 @@ def test_sentinels_become_missing_and_are_counted(tmp_path: Path) -> None:
                         BUILT_FORM="NO DATA!", TOTAL_FLOOR_AREA="NO DATA!", TENURE="NO DATA!",
                         PROPERTY_TYPE="not defined", WALLS_DESCRIPTION="",
                         CONSTRUCTION_AGE_BAND="INVALID", MAIN_FUEL="Not defined"),
-            certificate(LMK_KEY="g2", UPRN="2", BUILT_FORM="NO DATA!", TOTAL_FLOOR_AREA="0",
+            certificate(LMK_KEY="g2", UPRN="2", BUILT_FORM="NO DATA!", TOTAL_FLOOR_AREA="1,5",
                         CO2_EMISSIONS_CURRENT="n.a.")]
     records = read_epc_certificates(write_certificates(tmp_path / "certificates.csv", rows))
     first, second = records.frame.iloc[0], records.frame.iloc[1]
@@ -193,6 +193,40 @@ def test_sentinels_become_missing_and_are_counted(tmp_path: Path) -> None:
         "CURRENT_ENERGY_RATING": 1, "BUILT_FORM": 2, "TOTAL_FLOOR_AREA": 1, "TENURE": 1,
         "PROPERTY_TYPE": 1, "CONSTRUCTION_AGE_BAND": 1, "MAIN_FUEL": 1}
     assert records.invalid == {"TOTAL_FLOOR_AREA": 1, "CO2_EMISSIONS_CURRENT": 1}
+    assert records.implausible == {}
+
+
+@pytest.mark.parametrize(("column", "value", "output"), [
+    ("TOTAL_FLOOR_AREA", "1e12", "floor_area_m2"), ("TOTAL_FLOOR_AREA", "4.5", "floor_area_m2"),
+    ("CURRENT_ENERGY_EFFICIENCY", "-5", "sap_score"),
+    ("CURRENT_ENERGY_EFFICIENCY", "500", "sap_score"),
+    ("CURRENT_ENERGY_RATING", "Z", "epc_band")])
+def test_implausible_certificate_is_dropped_and_counted_older_one_kept(
+        tmp_path: Path, column: str, value: str, output: str) -> None:
+    rows = [certificate(LMK_KEY="old", LODGEMENT_DATETIME="2012-01-01 09:00:00"),
+            certificate(LMK_KEY="new", **{column: value})]
+    records = read_epc_certificates(write_certificates(tmp_path / "certificates.csv", rows))
+    assert records.implausible == {column: 1}
+    assert records.invalid == {}
+    assert (records.rows_read, records.duplicates_dropped) == (2, 0)
+    assert records.frame["lmk_key"].tolist() == ["old"]
+    assert records.frame[output].iloc[0] == read_one(tmp_path / "typical")[output]
+
+
+@pytest.mark.parametrize(("value", "area"), [("90.5 m²", 90.5), (" 90.5 ", 90.5), ("0", None),
+                                              ("1,234", None), ("5.510.171", None),
+                                              ("90,5", None)])
+def test_floor_area_text_follows_the_shared_number_rules(tmp_path: Path, value: str,
+                                                         area: float | None) -> None:
+    records = read_epc_certificates(write_certificates(
+        tmp_path / "certificates.csv", [certificate(TOTAL_FLOOR_AREA=value)]))
+    read = records.frame["floor_area_m2"].iloc[0]
+    if area is None:
+        assert np.isnan(read)
+        assert records.invalid == {"TOTAL_FLOOR_AREA": 1}
+    else:
+        assert read == area
+        assert records.invalid == {}
 
 
 def test_floats_written_for_integers(tmp_path: Path) -> None:

@@ -13,13 +13,13 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from python_calamine import CalamineError, CalamineWorkbook
 
 from geoplan.errors import Problems, SourceFormatError, SourceNotFoundError
+from geoplan.sources._numbers import ANY, BLANKS, Quantity, parse_cell, parse_column
 
 __all__ = [
     "BLANKS",
@@ -40,10 +40,6 @@ __all__ = [
     "text_cells",
 ]
 
-BLANKS = frozenset({"", "-", "n/a", "na", "#n/a", "none", "null", "nan", "tbc", "no data"})
-"""Cell texts that mean "no value" (compared after strip and casefold)."""
-
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 def normalise_header(text: object) -> str:
@@ -66,30 +62,26 @@ def is_blank(value: object) -> bool:
     return isinstance(value, str) and value.strip().casefold() in BLANKS
 
 
-def parse_number(value: object) -> float | None:
-    """Parse a cell as a number; ``None`` for blanks; raise ``ValueError`` for other text.
+def parse_number(value: object, quantity: Quantity = ANY) -> float | None:
+    """Parse one cell as a number of ``quantity``; ``None`` for blanks.
 
-    Thousands separators and a trailing unit or percent sign are tolerated
-    (``"1,234.5"``, ``"12.5 MVA"``, ``"50%"``).
+    The rules are those of :mod:`geoplan.sources._numbers` for a cell with no column around
+    it: no thousands separators, no decimal comma, only the quantity's own unit, finite and
+    within the quantity's plausible range.
+
+    Raises
+    ------
+    geoplan.sources._numbers.CellError
+        A ``ValueError`` (with a ``fix`` attribute) for anything else.
 
     Examples
     --------
-    >>> parse_number(" 1,234.5 ")
+    >>> parse_number(" 1234.5 ")
     1234.5
     >>> parse_number("N/A") is None
     True
     """
-    if is_blank(value):
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a number")
-    if isinstance(value, int | float):
-        return float(value)
-    text = str(value).strip().replace(",", "")
-    text = re.sub(r"\s*(mva|mw|kv|%)$", "", text, flags=re.IGNORECASE)
-    if not _NUMBER.match(text):
-        raise ValueError(f"{value!r} is not a number")
-    return float(text)
+    return parse_cell(value, quantity)
 
 
 def cell_text(value: object) -> str | None:
@@ -113,28 +105,19 @@ def text_cells(cells: pd.Series) -> pd.Series:
     return text.where(text.notna(), None)
 
 
-def parse_numbers(cells: pd.Series) -> tuple[pd.Series, list[tuple[object, str]]]:
-    """Parse a column of cells as floats, vectorised where the cells are plain numbers.
+def parse_numbers(cells: pd.Series, quantity: Quantity = ANY
+                  ) -> tuple[pd.Series, list[tuple[object, str]]]:
+    """Parse a column of cells as floats (see :func:`geoplan.sources._numbers.parse_column`).
 
     Returns
     -------
     values : pandas.Series
         Floats, NaN for blanks and for bad cells.
     bad : list of (index label, message)
-        Every cell that is neither blank nor a number (see :func:`parse_number`).
+        Every cell that is not a plausible number; the message ends with its fix.
     """
-    if pd.api.types.is_numeric_dtype(cells) and not pd.api.types.is_bool_dtype(cells):
-        return cells.astype(float), []
-    values = pd.to_numeric(cells.astype(object), errors="coerce").astype(float)
-    bad = []
-    for label in cells.index[values.isna().to_numpy() & ~cells.map(is_blank).to_numpy()]:
-        try:
-            parsed = parse_number(cells[label])
-        except ValueError as exc:
-            bad.append((label, str(exc)))
-        else:
-            values[label] = np.nan if parsed is None else parsed
-    return values, bad
+    values, bad = parse_column(cells, quantity)
+    return values, [(b.label, f"{b.message}; {b.fix}") for b in bad]
 
 
 def excel_column(index: int) -> str:

@@ -27,6 +27,7 @@ from geoplan.sources._cells import (
     parse_number,
     read_csv_text,
 )
+from geoplan.sources._numbers import ANY, Quantity, parse_cell, parse_column
 from geoplan.sources.base import GB_LAT_RANGE, GB_LON_RANGE, lonlat_to_bng
 
 __all__ = [
@@ -72,7 +73,7 @@ _UNIT = r"(\d+)\s*[x×]\s*(\d+(?:\.\d+)?|\.\d+)\s*(?:mva)?"
 _UNITS = re.compile(rf"^\s*{_UNIT}(?:\s*(?:[,;+&]|and)?\s*{_UNIT})*\s*$", re.IGNORECASE)
 
 
-_NOTED = re.compile(r"^\s*([+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+))\s*(?:mva)?\b(.*)$",
+_NOTED = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(?:mva)?\b(.*)$",
                     re.IGNORECASE | re.DOTALL)
 
 
@@ -160,10 +161,18 @@ class CellTable:
                 out.append(default)
         return out
 
-    def numbers(self, key: str, fix: str = "enter a number, or leave the cell blank") -> np.ndarray:
-        """Cells as floats: NaN for blanks; other text is recorded as a problem."""
-        parsed = self.parse(key, parse_number, fix, None)
-        return np.array([np.nan if v is None else v for v in parsed], dtype=float)
+    def numbers(self, key: str, fix: str | None = None, quantity: Quantity = ANY) -> np.ndarray:
+        """Cells as floats of ``quantity``: NaN for blanks; bad cells are recorded as problems.
+
+        The column is parsed as a whole (:func:`geoplan.sources._numbers.parse_column`); a
+        problem's fix is the parser's, or ``fix`` for cells that hold no number at all.
+        """
+        values, bad = parse_column(pd.Series(self.values(key), dtype=object), quantity)
+        for item in bad:
+            plain = item.message.endswith("is not a number")
+            self.problem(key, self.rows[int(item.label)], item.message,
+                         fix if fix and plain else item.fix)
+        return values.to_numpy(dtype=float)
 
     def levels(self, key: str) -> list[str | None]:
         """Cells as canonical levels through :data:`LEVEL_NAMES`; unknown text is a problem."""
@@ -277,7 +286,8 @@ def nameplate_capacity(value: object) -> tuple[float | None, float | None]:
         raise ValueError(f"{value!r} is not a nameplate rating") from None
 
 
-def number_and_note(value: object) -> tuple[float | None, str | None]:
+def number_and_note(value: object,
+                    quantity: Quantity = ANY) -> tuple[float | None, str | None]:
     """Split a number from the note after it, as in ``"2.5 (subject to transmission works)"``.
 
     Raises
@@ -295,12 +305,13 @@ def number_and_note(value: object) -> tuple[float | None, str | None]:
     if is_blank(value):
         return None, None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value), None
+        return parse_cell(value, quantity), None
     match = _NOTED.match(str(value))
     note = match.group(2).strip().strip("()[]-–:;, ").strip() if match else ""
-    if match is None or note[:1].isdigit():
-        raise ValueError(f"{value!r} is not a number (optionally followed by a note)")
-    return float(match.group(1).replace(",", "")), " ".join(note.split()) or None
+    if match is None or note[:1].isdigit() or match.group(2)[:1] in ",.":
+        raise ValueError(f"{value!r} is not a number (optionally followed by a note; "
+                         "write it with '.' decimals and no thousands separators)")
+    return parse_cell(match.group(1), quantity), " ".join(note.split()) or None
 
 
 def date_text(value: object) -> str | None:

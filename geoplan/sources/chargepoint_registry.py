@@ -54,6 +54,7 @@ from geoplan.sources._cells import (
     refuse_other_delimiter,
     text_cells,
 )
+from geoplan.sources._numbers import CHARGER_KW, parse_column
 from geoplan.sources.base import GB_LAT_RANGE, GB_LON_RANGE, lonlat_to_bng
 from geoplan.vector import read_vector, to_bng
 
@@ -441,14 +442,15 @@ def _connectors(table: pd.DataFrame, columns: dict[str, str], lines: np.ndarray,
                 present[:, k] |= ~table[column].map(is_blank).to_numpy(dtype=bool)
         rating = columns.get(f"c{k + 1}_RatedOutputKW")
         if rating is not None:
-            values, bad = parse_numbers(table[rating])
+            values, bad = parse_column(table[rating], CHARGER_KW)
             ratings[:, k] = values.to_numpy()
-            bad_lines += [int(lines[table.index.get_loc(label)]) for label, _ in bad]
+            bad_lines += [int(lines[table.index.get_loc(item.label)]) for item in bad]
         kind = columns.get(f"c{k + 1}_Type")
         if kind is not None:
             kinds[:, k] = text_cells(table[kind]).to_numpy(dtype=object)
     if bad_lines:
-        notes.append(f"{len(bad_lines)} connector ratings are not numbers and were ignored "
+        notes.append(f"{len(bad_lines)} connector ratings are not plausible numbers of kW "
+                     f"({CHARGER_KW.range_text()}) and were ignored "
                      f"(lines {sorted(set(bad_lines))[:10]})")
     best = np.where(np.isnan(ratings), -np.inf, ratings).max(axis=1, initial=-np.inf)
     kw = np.where(np.isinf(best), np.nan, best)

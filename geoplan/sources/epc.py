@@ -16,8 +16,19 @@ Normalisation rules (every output column is listed in :data:`EPC_COLUMNS`):
   ``INVALID!``, ``not defined``, ...) become missing; :attr:`EpcRecords.sentinels` counts the
   markers per source column, :attr:`EpcRecords.invalid` the cells that were neither blank nor
   readable (text in a number column, a floor area of zero).
-* **Numbers** may be written as floats (``"2.0"``).
-* **Bands** ``epc_band``/``potential_band``: A-G, else missing.
+* **Numbers** are read by the rules every reader follows (:mod:`geoplan.sources._numbers`):
+  floats for integers (``"2.0"``) are fine; thousands separators only where the column uses
+  them consistently; a decimal comma, dots grouping thousands (``"5.510.171"``) or another
+  unit, or a value that is not finite make a cell unreadable: it is left empty and counted in
+  :attr:`EpcRecords.invalid`.
+* **Implausible certificates are dropped**: a readable value (other than a floor area of 0,
+  which the register writes for "not recorded": it is left empty and counted as unreadable)
+  outside its plausible range
+  (:data:`RANGES`: SAP ratings 1-150, floor area 5-5,000 m², ...) or an energy rating other
+  than A-G drops the whole certificate (its other values are not
+  trusted either), counted per column in :attr:`EpcRecords.implausible`; an older certificate
+  of the same home, if any, is then the latest.
+* **Bands** ``epc_band``/``potential_band``: A-G; blank and "no value" markers are missing.
 * **Age band**: the ``"England and Wales: "`` prefix is dropped and the band's first year (a
   bare year such as ``"2015"`` is its own first year; ``"before 1900"`` counts as 1899) is placed
   in one of :data:`AGE_BANDS`; RdSAP 10's ``"2012-2021"`` and ``"2022 onwards"`` both become
@@ -47,7 +58,7 @@ import csv
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -56,8 +67,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geoplan.errors import Problems, SourceFormatError, SourceNotFoundError
-from geoplan.schemas import EPC_BANDS
 from geoplan.sources._cells import arrow_text_columns, refuse_other_delimiter
+from geoplan.sources._epc_numbers import RANGES, band, number
 
 __all__ = [
     "AGE_BANDS",
@@ -65,6 +76,7 @@ __all__ = [
     "EPC_COLUMNS",
     "FUELS",
     "GLAZING",
+    "RANGES",
     "SENTINELS",
     "TENURES",
     "WALL_TYPES",
@@ -194,9 +206,12 @@ class EpcRecords:
     sentinels : Mapping[str, int]
         Source column -> cells holding a "no value" marker (:data:`SENTINELS`).
     invalid : Mapping[str, int]
-        Source column -> cells that were neither blank nor readable.
+        Source column -> cells that were neither blank nor readable (left empty).
     encodings : Mapping[str, str]
         File -> text encoding it was read with.
+    implausible : Mapping[str, int]
+        Source column -> certificates dropped because that column's value was implausible
+        (outside :data:`RANGES`, or a rating other than A-G).
     """
 
     frame: pd.DataFrame
@@ -206,6 +221,7 @@ class EpcRecords:
     sentinels: Mapping[str, int]
     invalid: Mapping[str, int]
     encodings: Mapping[str, str]
+    implausible: Mapping[str, int] = field(default_factory=dict)
 
 
 def read_epc_certificates(source: PathLike | Sequence[PathLike]) -> EpcRecords:
@@ -239,13 +255,20 @@ def read_epc_certificates(source: PathLike | Sequence[PathLike]) -> EpcRecords:
     raw = pd.concat(parts, ignore_index=True)
     sentinels: dict[str, int] = {}
     invalid: dict[str, int] = {}
-    frame = _normalise(raw, [_label(p) for p in files], sentinels, invalid)
+    implausible: dict[str, np.ndarray] = {}
+    frame = _normalise(raw, [_label(p) for p in files], sentinels, invalid, implausible)
     rows = len(frame)
-    frame = _deduplicate(frame)
+    dropped = np.logical_or.reduce([*implausible.values(), np.zeros(rows, dtype=bool)])
+    frame = _deduplicate(frame[~dropped])
+    counts = {k: int(v.sum()) for k, v in implausible.items() if v.any()}
     if rows == 0:
         logger.warning("EPC files %s hold no certificates", [_label(p) for p in files])
-    return EpcRecords(frame, tuple(_label(p) for p in files), rows, rows - len(frame),
-                      sentinels, {k: v for k, v in invalid.items() if v}, encodings)
+    if counts:
+        logger.warning("EPC: dropped %d certificates with implausible values %s",
+                       int(dropped.sum()), counts)
+    return EpcRecords(frame, tuple(_label(p) for p in files), rows,
+                      rows - int(dropped.sum()) - len(frame), sentinels,
+                      {k: v for k, v in invalid.items() if v}, encodings, counts)
 
 
 def certificate_files(source: PathLike | Sequence[PathLike]) -> list[Path]:
@@ -362,17 +385,6 @@ def _to_float(text: pd.Series) -> pd.Series:
     return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
 
 
-def _number(text: pd.Series, invalid: dict[str, int], positive: bool = False) -> pd.Series:
-    column = str(text.name)
-    values = _to_float(text)
-    bad = text.notna() & values.isna()
-    if positive:
-        bad |= values.le(0)
-        values = values.where(values.gt(0))
-    invalid[column] = invalid.get(column, 0) + int(bad.sum())
-    return values
-
-
 def _classify(text: pd.Series, rules: tuple[tuple[str, str], ...], other: str,
               missing: str) -> pd.Series:
     folded = text.str.lower().fillna("")
@@ -437,11 +449,6 @@ def _extract(text: pd.Series, pattern: str) -> pd.Series:
     return pd.Series(values.to_numpy(object), index=text.index, dtype="str")
 
 
-def _band(text: pd.Series) -> pd.Series:
-    band = text.str.upper()
-    return band.where(band.isin(EPC_BANDS))
-
-
 def _roof_mm(text: pd.Series) -> pd.Series:
     folded = text.str.lower()
     mm = _to_float(_extract(folded, r"(?P<mm>\d+)\s*\+?\s*mm"))
@@ -460,7 +467,7 @@ def _postcode(text: pd.Series) -> pd.Series:
 
 
 def _normalise(raw: pd.DataFrame, labels: list[str], sentinels: dict[str, int],
-               invalid: dict[str, int]) -> pd.DataFrame:
+               invalid: dict[str, int], implausible: dict[str, np.ndarray]) -> pd.DataFrame:
     c = {column: _clean(raw[column], sentinels) for column in (*_REQUIRED, *_OPTIONAL)}
     fuel = fuel_from_text(raw["MAIN_FUEL"])
     heat_pump = c["MAINHEAT_DESCRIPTION"].str.lower().str.contains("heat pump").fillna(False)
@@ -468,14 +475,14 @@ def _normalise(raw: pd.DataFrame, labels: list[str], sentinels: dict[str, int],
     lodged = lodged.fillna(pd.to_datetime(c["LODGEMENT_DATE"], errors="coerce", format="ISO8601"))
     return pd.DataFrame({
         "uprn": _uprn(c["UPRN"]),
-        "epc_band": _band(c["CURRENT_ENERGY_RATING"]),
-        "sap_score": _number(c["CURRENT_ENERGY_EFFICIENCY"], invalid),
+        "epc_band": band(c["CURRENT_ENERGY_RATING"], implausible),
+        "sap_score": number(c["CURRENT_ENERGY_EFFICIENCY"], invalid, implausible),
         "property_type": c["PROPERTY_TYPE"].str.lower(),
         "built_form": c["BUILT_FORM"].str.lower(),
         "age_band": _age_band(c["CONSTRUCTION_AGE_BAND"]),
-        "floor_area_m2": _number(c["TOTAL_FLOOR_AREA"], invalid, positive=True),
+        "floor_area_m2": number(c["TOTAL_FLOOR_AREA"], invalid, implausible),
         "main_fuel": fuel,
-        "co2_t": _number(c["CO2_EMISSIONS_CURRENT"], invalid),
+        "co2_t": number(c["CO2_EMISSIONS_CURRENT"], invalid, implausible),
         "tenure": _tenure(c["TENURE"]),
         "wall_type": _classify(c["WALLS_DESCRIPTION"], _WALL_RULES, "other", "unknown"),
         "wall_insulated": _flag(c["WALLS_DESCRIPTION"], r"insulat|filled cavity",
@@ -483,15 +490,16 @@ def _normalise(raw: pd.DataFrame, labels: list[str], sentinels: dict[str, int],
         "roof_insulation_mm": _roof_mm(c["ROOF_DESCRIPTION"]),
         "glazing": _classify(c["WINDOWS_DESCRIPTION"], _GLAZING_RULES, "unknown", "unknown"),
         "mains_gas": _flag(c["MAINS_GAS_FLAG"], r"^y", r"^n"),
-        "potential_band": _band(c["POTENTIAL_ENERGY_RATING"]),
-        "potential_sap": _number(c["POTENTIAL_ENERGY_EFFICIENCY"], invalid),
+        "potential_band": band(c["POTENTIAL_ENERGY_RATING"], implausible),
+        "potential_sap": number(c["POTENTIAL_ENERGY_EFFICIENCY"], invalid, implausible),
         "lodgement_date": lodged,
         "postcode": _postcode(c["POSTCODE"]),
         "heating_system": fuel.where(~heat_pump, "heat pump"),
-        "energy_consumption_kwh_m2": _number(c["ENERGY_CONSUMPTION_CURRENT"], invalid),
-        "low_energy_lighting_pct": _number(c["LOW_ENERGY_LIGHTING"], invalid),
-        "multi_glaze_pct": _number(c["MULTI_GLAZE_PROPORTION"], invalid),
-        "photo_supply_pct": _number(c["PHOTO_SUPPLY"], invalid),
+        "energy_consumption_kwh_m2": number(c["ENERGY_CONSUMPTION_CURRENT"], invalid,
+                                             implausible),
+        "low_energy_lighting_pct": number(c["LOW_ENERGY_LIGHTING"], invalid, implausible),
+        "multi_glaze_pct": number(c["MULTI_GLAZE_PROPORTION"], invalid, implausible),
+        "photo_supply_pct": number(c["PHOTO_SUPPLY"], invalid, implausible),
         "address": c["ADDRESS"],
         "local_authority": c["LOCAL_AUTHORITY"],
         "lmk_key": c["LMK_KEY"],

@@ -41,9 +41,15 @@ from geoplan.sources._cells import (
     find_columns,
     is_blank,
     normalise_header,
-    parse_numbers,
     read_csv_text,
     text_cells,
+)
+from geoplan.sources._numbers import (
+    CAPACITY_MVA,
+    DEMAND_MVA,
+    POWER_FACTOR,
+    Quantity,
+    parse_column,
 )
 from geoplan.sources.base import (
     GB_LAT_RANGE,
@@ -184,8 +190,10 @@ def _records(
         problems.add("the substation has no name", row=row, column=headers["name"],
                      fix="fill in the name or delete the row")
     x, y = _locations(cells["lonlat"], problems, headers["lonlat"], notes)
-    numbers = {key: _numbers(cells[key], problems, headers.get(key, "PF"))
-               for key in ("firm_capacity_mva", "peak_demand_mva", "power_factor")}
+    numbers = {key: _numbers(cells[key], problems, headers.get(key, "PF"), quantity)
+               for key, quantity in (("firm_capacity_mva", CAPACITY_MVA),
+                                     ("peak_demand_mva", DEMAND_MVA),
+                                     ("power_factor", POWER_FACTOR))}
     gsp = text_cells(cells["gsp_name"])
     dno = text_cells(cells["dno"])
     if gsp.isna().any():
@@ -215,12 +223,12 @@ def _gsp_records(records: pd.DataFrame) -> pd.DataFrame:
                          "dno": first["dno"]}).reset_index(drop=True)
 
 
-def _numbers(cells: pd.Series, problems: Problems, column: str) -> pd.Series:
-    """Parse text cells as floats; blanks give NaN, other text is recorded as a problem."""
-    values, bad = parse_numbers(cells)
-    for row, message in bad:
-        problems.add(message, row=row, column=column,
-                     fix="enter a number in MVA, or leave the cell blank")
+def _numbers(cells: pd.Series, problems: Problems, column: str,
+             quantity: Quantity) -> pd.Series:
+    """Parse text cells as floats of ``quantity``; blanks give NaN, bad cells are problems."""
+    values, bad = parse_column(cells, quantity)
+    for item in bad:
+        problems.add(item.message, row=item.label, column=column, fix=item.fix)
     return values
 
 

@@ -56,11 +56,11 @@ from geoplan.errors import Problems, SourceNotFoundError
 from geoplan.grid import name_key
 from geoplan.osgb import BNG_EXTENT, grid_refs_to_xy
 from geoplan.schemas import CRS, LEVELS, SEASONS
+from geoplan.sources import _numbers as rules
 from geoplan.sources._cells import (
     cell_text,
     is_blank,
     normalise_header,
-    parse_numbers,
     read_csv_text,
     text_cells,
 )
@@ -105,6 +105,8 @@ SEASON_NAMES = {**{s: s for s in SEASONS}, "spring autumn": "spring_autumn",
 _LOCATIONS = (("x", "y"), ("lon", "lat"), ("grid_ref",))
 _TEXT_KEYS = ("name", "substation_id", "parent_id", "gsp_name", "bsp_name", "scenario")
 _NUMBER_KEYS = ("firm_capacity_mva", "peak_demand_mva", "headroom_mva")
+_QUANTITIES = {"firm_capacity_mva": rules.CAPACITY_MVA, "peak_demand_mva": rules.DEMAND_MVA,
+               "headroom_mva": rules.GRID_HEADROOM_MVA}
 _IDENTITY = ("name", "level", "parent_source_id", "gsp_name", "bsp_name", "x", "y")
 _MAX_LISTED = 10  # cells listed per column before the rest are summarised
 
@@ -320,7 +322,8 @@ def _parse(
     for key in _TEXT_KEYS:
         rows[key] = _text(frame[mapped[key]]) if key in mapped else None
     for key in _NUMBER_KEYS:
-        rows[key] = (_numbers(frame[mapped[key]], problems, mapped[key]) if key in mapped
+        rows[key] = (_numbers(frame[mapped[key]], problems, mapped[key], _QUANTITIES[key])
+                     if key in mapped
                      else np.nan)
     rows["level"] = _choices(frame, mapped, "level", LEVEL_NAMES, defaults.level, problems)
     rows["season"] = _choices(frame, mapped, "season", SEASON_NAMES, defaults.season, problems)
@@ -342,11 +345,15 @@ def _text(values: pd.Series) -> pd.Series:
     return text_cells(values)
 
 
-def _numbers(values: pd.Series, problems: Problems, column: str) -> pd.Series:
-    """Cells as floats; blanks give NaN, other text is a problem (and NaN)."""
-    out, bad = parse_numbers(values)
-    _report(problems, [row for row, _ in bad], values, column,
-            lambda v: f"{v!r} is not a number", "enter a number, or leave the cell blank")
+def _numbers(values: pd.Series, problems: Problems, column: str,
+             quantity: rules.Quantity = rules.ANY) -> pd.Series:
+    """Cells as floats of ``quantity``; blanks give NaN, bad cells are problems (and NaN)."""
+    out, bad = rules.parse_column(values, quantity)
+    for item in bad[:_MAX_LISTED]:
+        problems.add(item.message, row=int(item.label), column=column, fix=item.fix)
+    if len(bad) > _MAX_LISTED:
+        problems.add(f"... and {len(bad) - _MAX_LISTED} more such cells", column=column,
+                     fix=bad[0].fix)
     return out
 
 

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan.sources._cells import normalise_header
+from geoplan.sources._numbers import CAPACITY_MVA, DEMAND_MVA, HEADROOM_MVA
 from geoplan.sources._snapshot import (
     CellTable,
     csv_table,
@@ -139,7 +140,7 @@ def read(path: str | Path, *, year: int | None = None) -> GridTables:
     table, problems = csv_table(path, COLUMNS, _OPTIONAL, notes,
                                 "download the capacity map CSV again")
     records = _records(table)
-    headroom = table.numbers("headroom", _MVA_FIX)
+    headroom = table.numbers("headroom", _MVA_FIX, HEADROOM_MVA)
     in_file_order(problems).raise_if_any()
     nowhere = np.full(len(records), np.nan)
     records["x"], records["y"] = place_points(
@@ -158,15 +159,15 @@ def _records(table: CellTable) -> pd.DataFrame:
         "name": table.texts("name"),
         "level": table.levels("level"),
         "_lat": lat, "_lon": lon,
-        "firm_capacity_mva": table.numbers("firm", _MVA_FIX),
-        "peak_demand_mva": table.numbers("peak", _MVA_FIX),
+        "firm_capacity_mva": table.numbers("firm", _MVA_FIX, CAPACITY_MVA),
+        "peak_demand_mva": table.numbers("peak", _MVA_FIX, DEMAND_MVA),
         "demand_rag": table.texts("demand_rag"),
         "substation_number": table.texts("substation_number"),
         "group": table.texts("group"),
         "upstream_voltage": table.texts("upstream_voltage"),
         "downstream_voltage": table.texts("downstream_voltage"),
-        "reverse_power_mva": table.numbers("reverse_power", _MVA_FIX),
-        "generation_headroom_mva": table.numbers("generation_headroom", _MVA_FIX),
+        "reverse_power_mva": table.numbers("reverse_power", _MVA_FIX, DEMAND_MVA),
+        "generation_headroom_mva": table.numbers("generation_headroom", _MVA_FIX, DEMAND_MVA),
     })
 
 

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan.sources._cells import is_blank, normalise_header
+from geoplan.sources._numbers import CAPACITY_MVA, DEMAND_MVA, HEADROOM_MVA
 from geoplan.sources._snapshot import (
     CellTable,
     csv_table,
@@ -168,12 +169,12 @@ def _records(table: CellTable, notes: list[str]) -> tuple[pd.DataFrame, np.ndarr
         "bsp_name": table.texts("bsp_name"),
         "_lat": lat, "_lon": lon, "_ref_x": ref_x, "_ref_y": ref_y,
         "firm_capacity_mva": _firm_capacity(table, notes),
-        "peak_demand_mva": table.numbers("peak", _MVA_FIX),
+        "peak_demand_mva": table.numbers("peak", _MVA_FIX, DEMAND_MVA),
         "licence_area": table.texts("licence_area"),
         "voltage_kv": table.texts("voltage"),
         "nameplate": table.texts("nameplate"),
-        "min_demand_mva": table.numbers("min_demand", _MVA_FIX),
-        "contracted_demand_mva": table.numbers("contracted_demand", _MVA_FIX),
+        "min_demand_mva": table.numbers("min_demand", _MVA_FIX, DEMAND_MVA),
+        "contracted_demand_mva": table.numbers("contracted_demand", _MVA_FIX, DEMAND_MVA),
         "demand_rag": table.texts("demand_rag"),
         "demand_constraint": table.texts("demand_constraint"),
         "generation_headroom_mw": table.numbers("generation_headroom", "enter a number of MW"),
@@ -181,13 +182,13 @@ def _records(table: CellTable, notes: list[str]) -> tuple[pd.DataFrame, np.ndarr
         "reinforcement": table.texts("works"),
         "reinforcement_date": table.parse("works_date", date_text, "enter a date", None),
     })
-    return records, table.numbers("headroom", _MVA_FIX)
+    return records, table.numbers("headroom", _MVA_FIX, HEADROOM_MVA)
 
 
 def _firm_capacity(table: CellTable, notes: list[str]) -> np.ndarray:
     """Firm capacity from its own column if present, else N-1 of the nameplate units."""
     if "firm" in table.columns:
-        return table.numbers("firm", _MVA_FIX)
+        return table.numbers("firm", _MVA_FIX, CAPACITY_MVA)
     single = [(text or "").casefold() in ("yes", "y", "true") for text in table.texts("single")]
     firm = np.full(len(table), np.nan)
     unread = []

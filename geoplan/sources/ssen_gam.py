@@ -59,6 +59,7 @@ from geoplan.sources._cells import (
     open_workbook,
     sheet_rows,
 )
+from geoplan.sources._numbers import DEMAND_MVA, GRID_HEADROOM_MVA
 from geoplan.sources._snapshot import (
     _DATE_FIX,
     _NAMEPLATE_FIX,
@@ -241,8 +242,9 @@ def _sheet_table(rows: list[list[object]], sheet: _Sheet, problems: Problems) ->
 
 def _records(table: CellTable, sheet: _Sheet) -> pd.DataFrame:
     units = table.parse("nameplate", nameplate_capacity, _NAMEPLATE_FIX, (None, None))
-    noted = table.parse("headroom", number_and_note, "enter a number of MVA, optionally "
-                        "followed by a note, e.g. '2.5 (subject to works)'", (None, None))
+    noted = table.parse("headroom", lambda v: number_and_note(v, GRID_HEADROOM_MVA),
+                        "enter a number of MVA, optionally followed by a note, e.g. "
+                        "'2.5 (subject to works)'", (None, None))
     lat, lon = lonlat_columns(table)
     ref_x, ref_y = grid_ref_columns(table, "grid_ref", ~(np.isfinite(lat) & np.isfinite(lon)))
     return pd.DataFrame({
@@ -250,12 +252,12 @@ def _records(table: CellTable, sheet: _Sheet) -> pd.DataFrame:
         "gsp_name": table.texts("gsp_name"), "bsp_name": table.texts("bsp_name"),
         "_lat": lat, "_lon": lon, "_ref_x": ref_x, "_ref_y": ref_y,
         "firm_capacity_mva": _floats(u[1] for u in units),
-        "peak_demand_mva": table.numbers("max_load"),
+        "peak_demand_mva": table.numbers("max_load", quantity=DEMAND_MVA),
         "nameplate_mva": _floats(u[0] for u in units),
         "min_load_mw": table.numbers("min_load"),
         "generation_headroom_mva": _floats(n[0] for n in noted),
         "headroom_note": [n[1] for n in noted],
-        "contracted_generation_mva": table.numbers("contracted"),
+        "contracted_generation_mva": table.numbers("contracted", quantity=DEMAND_MVA),
         "generation_rag": table.texts("rag"),
         "upstream_status": table.texts("upstream_status"),
         "downstream_status": table.texts("downstream_status"),

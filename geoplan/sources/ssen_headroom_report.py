@@ -43,6 +43,7 @@ from geoplan.sources._cells import (
     parse_number,
     sheet_rows,
 )
+from geoplan.sources._numbers import HEADROOM_MVA, parse_column
 from geoplan.sources.base import GridTables, finish_grid
 
 __all__ = ["FORMAT", "LABEL", "SCENARIOS", "SHAPE", "read", "sniff"]
@@ -166,15 +167,16 @@ def _read_sheet(
     if nameless:
         notes.append(f"sheet {sheet!r}: skipped {nameless} rows that have values but no "
                      "substation name (they are not given the previous block's name)")
+    numbers = _numbers(rows, layout, blocks, sheet_problems)
     for block in blocks:
         _check_block(block, sheet_problems)
         record = len(records)
         records.append(_record(block, level, sheet_problems))
         for scenario, row in block.scenarios.items():
             for column, season, year in layout.bands:
-                number = _number(rows[row], column, row, season, year, sheet_problems)
-                if number is not None:
-                    values.append((record, scenario, year, season, number))
+                number = numbers[column][row]
+                if not np.isnan(number):
+                    values.append((record, scenario, year, season, float(number)))
     problems.extend(sheet_problems)
 
 
@@ -309,14 +311,24 @@ def _record(block: _Block, level: str, problems: Problems) -> dict[str, object]:
             "upstream_constraint": upstream}
 
 
-def _number(row: list[object], column: int, index: int, season: str, year: int,
-            problems: Problems) -> float | None:
-    try:
-        return parse_number(_cell(row, column))
-    except ValueError as exc:
-        problems.add(f"{exc} ({season} {year})", row=index + 1,
-                     column=excel_column(column), fix="enter the headroom in MVA or leave blank")
-        return None
+def _numbers(rows: list[list[object]], layout: _Layout, blocks: list[_Block],
+             problems: Problems) -> dict[int, pd.Series]:
+    """Headroom of every scenario row, per band column (NaN for blank and bad cells).
+
+    Each column is parsed as a whole (:func:`geoplan.sources._numbers.parse_column`), so a
+    thousands separator is accepted only where the column uses it consistently; every bad
+    cell is a problem.
+    """
+    data_rows = sorted(row for block in blocks for row in block.scenarios.values())
+    out = {}
+    for column, season, year in layout.bands:
+        cells = pd.Series([_cell(rows[r], column) for r in data_rows], index=data_rows,
+                          dtype=object)
+        out[column], bad = parse_column(cells, HEADROOM_MVA)
+        for item in bad:
+            problems.add(f"{item.message} ({season} {year})", row=int(item.label) + 1,
+                         column=excel_column(column), fix=item.fix)
+    return out
 
 
 def _attach_areas(workbook: CalamineWorkbook, path: Path, records: list[dict[str, object]],
