@@ -13,6 +13,12 @@ Two lookups are supported, both in British National Grid (EPSG:27700):
   Postcodes are compared without spaces, upper-cased; postcodes without coordinates (0, 0)
   are left out.
 
+Both files are refused, naming the row, column and value, when a coordinate is not a number
+or lies outside Great Britain (eastings 0-700,000, northings 0-1,300,000: the one check of
+:func:`geoplan.osgb.inside_gb`), and when they hold a header but no rows. Before reading, each
+file is sniffed (:func:`geoplan.sources._sniff.sniff_text`): a folder, a device, a symlink
+loop, UTF-16 text, NUL bytes or a semicolon-separated file is named as such.
+
 :func:`geocode_homes` never drops a home: one that neither lookup places keeps an empty
 (``None``) geometry and ``geocode_method`` missing, and a warning gives the counts.
 """
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +40,10 @@ import pyarrow.csv as pacsv
 import shapely
 
 from geoplan.errors import Problems, SourceFormatError, SourceNotFoundError
+from geoplan.osgb import inside_gb
 from geoplan.schemas import CRS
-from geoplan.sources._cells import arrow_text_columns, refuse_other_delimiter
+from geoplan.sources._cells import arrow_text_columns, raise_malformed_rows
+from geoplan.sources._sniff import check_folder, sniff_text
 
 __all__ = [
     "CODEPOINT_COLUMNS",
@@ -136,15 +145,13 @@ def read_postcode_centroids(path: PathLike) -> pd.DataFrame:
 
 
 def _csv_files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
     if path.is_dir():
-        found = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv")
+        found = [p for p in check_folder(path) if p.suffix.lower() == ".csv"]
         if found:
             return found
         raise SourceNotFoundError(f"{path}: no .csv files in this folder (fix: point at the "
                                   "Data/CSV folder of Code-Point Open, or at one CSV)")
-    raise SourceNotFoundError(f"{path}: no such file or folder")
+    return [sniff_text(path, what="a postcode CSV")]
 
 
 def _read_codepoint(path: Path) -> pd.DataFrame:
@@ -172,17 +179,17 @@ def _read_codepoint(path: Path) -> pd.DataFrame:
         names = [f"f{i}" for i in range(len(fields))]
         columns, skip, first_row = {"postcode": "f0", "easting": "f2", "northing": "f3"}, 0, 1
     raw = _read_text(path, names, skip, list(columns.values()))
+    if raw.empty:
+        raise SourceFormatError(f"{path.name}: no rows: the file has a header but no postcodes "
+                                "(fix: give the full Code-Point Open CSV; download it again if "
+                                "it was cut short)")
     return _coordinates(raw.rename(columns={v: k for k, v in columns.items()}), path, first_row)
 
 
 def _header(path: Path) -> str:
-    with path.open("rb") as handle:
+    with sniff_text(path).open("rb") as handle:
         head = handle.read(1 << 16)
-    if not head.strip():
-        raise SourceFormatError(f"{path.name}: the file is empty (fix: download it again)")
-    line = head.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8-sig", errors="replace")
-    refuse_other_delimiter(path, line, "save it again as CSV")
-    return line
+    return head.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8-sig", errors="replace")
 
 
 def _read_text(path: Path, names: list[str], skip: int, include: list[str]) -> pd.DataFrame:
@@ -200,6 +207,8 @@ def _coordinates(raw: pd.DataFrame, path: Path, first_row: int) -> pd.DataFrame:
             problems.add(f"{text.iloc[index]!r} is not a number", row=int(index) + first_row,
                          column=column, fix="every postcode needs numeric eastings and northings")
         out[column] = values
+    _outside_gb(out, problems, lambda i: int(i) + first_row, ("easting", "northing"),
+                zero_ok=True)
     if out["postcode"].isna().any():
         index = int(np.flatnonzero(out["postcode"].isna().to_numpy())[0])
         problems.add("postcode is blank", row=index + first_row, column="postcode",
@@ -232,8 +241,6 @@ def read_uprn_coordinates(path: PathLike, uprns: pd.Series | None = None) -> pd.
         coordinate that is not a number (the row is named).
     """
     path = Path(path)
-    if not path.is_file():
-        raise SourceNotFoundError(f"{path}: no such file")
     fields = [f.strip().upper() for f in _header(path).split(",")]
     missing = [c for c in UPRN_COLUMNS[:3] if c not in fields]
     if missing:
@@ -241,7 +248,24 @@ def read_uprn_coordinates(path: PathLike, uprns: pd.Series | None = None) -> pd.
                                 f"has {fields} (fix: use OS Open UPRN, columns "
                                 f"{list(UPRN_COLUMNS)})")
     keep = None if uprns is None else pa.array(pd.Series(uprns).dropna().unique(), pa.string())
-    parts, offset = [], 0
+    try:
+        parts, offset = _uprn_batches(path, fields, keep)
+    except pa.ArrowInvalid as exc:  # a row with the wrong number of values, or bad text
+        raise_malformed_rows(path, "utf-8", len(fields), [str(exc)])
+    if offset == 0:
+        raise SourceFormatError(f"{path.name}: no rows: the file has a header but no UPRNs "
+                                "(fix: give the full OS Open UPRN CSV; download it again if it "
+                                "was cut short)")
+    raw = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        {c: pd.Series(dtype="str") for c in (*UPRN_COLUMNS[:3], "_row")})
+    return _uprn_table(raw, path)
+
+
+def _uprn_batches(path: Path, fields: list[str], keep: pa.Array | None
+                  ) -> tuple[list[pd.DataFrame], int]:
+    """Stream the UPRN file in blocks, keeping the rows in ``keep``; also count every row."""
+    parts: list[pd.DataFrame] = []
+    offset = 0
     reader = pacsv.open_csv(
         path, read_options=pacsv.ReadOptions(column_names=fields, skip_rows=1,
                                              block_size=1 << 24),
@@ -255,9 +279,7 @@ def read_uprn_coordinates(path: PathLike, uprns: pd.Series | None = None) -> pd.
             mask = pc.is_in(pc.utf8_trim_whitespace(batch.column(0)), value_set=keep)
             batch, rows = batch.filter(mask), rows[np.asarray(mask, dtype=bool)]
         parts.append(batch.to_pandas().assign(_row=rows))
-    raw = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        {c: pd.Series(dtype="str") for c in (*UPRN_COLUMNS[:3], "_row")})
-    return _uprn_table(raw, path)
+    return parts, offset
 
 
 def _uprn_table(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -270,8 +292,32 @@ def _uprn_table(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
                          row=int(raw["_row"].iloc[index]), column=source,
                          fix="every UPRN needs numeric coordinates")
         out[column] = values
+    _outside_gb(out, problems, lambda i: int(raw["_row"].iloc[i]),
+                ("X_COORDINATE", "Y_COORDINATE"))
     problems.raise_if_any(SourceFormatError)
     return out.drop_duplicates("uprn").reset_index(drop=True)
+
+
+def _outside_gb(table: pd.DataFrame, problems: Problems, row_of: Callable[[int], int],
+                columns: tuple[str, str], zero_ok: bool = False) -> None:
+    """Record rows whose eastings/northings lie outside Great Britain (NaN rows are skipped).
+
+    ``zero_ok`` lets (0, 0) through: Code-Point Open writes it for postcodes without a
+    location, and they are left out afterwards.
+    """
+    x, y = table["easting"].to_numpy(), table["northing"].to_numpy()
+    bad = np.isfinite(x) & np.isfinite(y) & ~inside_gb(x, y)
+    if zero_ok:
+        bad &= ~((x == 0) & (y == 0))
+    for index in np.flatnonzero(bad)[:10]:
+        problems.add(f"({x[index]:g}, {y[index]:g}) is outside Great Britain (eastings "
+                     "0-700000, northings 0-1300000)", row=row_of(int(index)),
+                     column=f"{columns[0]}/{columns[1]}",
+                     fix="give British National Grid eastings and northings in metres "
+                         "(EPSG:27700); check the columns are not swapped or in degrees")
+    if bad.sum() > 10:
+        problems.add(f"and {int(bad.sum()) - 10} more rows outside Great Britain",
+                     fix="check the file is OS data in EPSG:27700")
 
 
 def geocode_homes(

@@ -40,9 +40,13 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 
-from geoplan.errors import AreaNotFoundError, LayerSchemaError, SourceNotFoundError
+from geoplan.errors import (
+    AreaNotFoundError,
+    LayerSchemaError,
+    SourceFormatError,
+    SourceNotFoundError,
+)
 from geoplan.schemas import (
     BUILDINGS,
     CHARGERS,
@@ -55,7 +59,7 @@ from geoplan.schemas import (
 )
 from geoplan.sources import read_grid
 from geoplan.sources.base import GridTables
-from geoplan.vector import read_vector, to_bng
+from geoplan.vector import layer_fields, layer_names, read_vector, to_bng
 
 __all__ = [
     "KINDS",
@@ -142,18 +146,41 @@ def read_layers(
     ------
     ValueError
         For an unknown ``kind``; ``TypeError`` for an option the kind does not take.
+    SourceFormatError
+        If the main layer of the result has no rows (a header-only file, an empty collection,
+        or every row left out): an empty layer is never returned as a success.
     GeoplanError
         As raised by the readers (every problem of one input listed at once).
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {list(KINDS)}, not {kind!r}")
     if kind == "zones":
-        return _zones(source, within, options)
-    if kind == "substations":
-        return _substations(source, fmt, within, options)
-    from geoplan.layer_kinds import READERS
+        result = _zones(source, within, options)
+    elif kind == "substations":
+        result = _substations(source, fmt, within, options)
+    else:
+        from geoplan.layer_kinds import READERS
 
-    return READERS[kind](source, within, **options)
+        result = READERS[kind](source, within, **options)
+    return _refuse_empty(result)
+
+
+def _refuse_empty(result: LayerSet) -> LayerSet:
+    """Refuse a result whose main layer has no rows: never write an empty layer with success.
+
+    Raises
+    ------
+    SourceFormatError
+        Naming the source, saying what was left out (the reader's warnings) and the fix.
+    """
+    name, frame = next(iter(result.layers.items()))
+    if len(frame):
+        return result
+    left = "; ".join(result.warnings[:3])
+    why = f" ({left})" if left else " (it holds a header or an empty collection, but no data)"
+    raise SourceFormatError(f"{result.source}: no rows: nothing was read into the {name} "
+                            f"layer{why} (fix: give a file that holds data; download it again "
+                            "if it was cut short)")
 
 
 def _substations(source: Source, fmt: str, within: str | None,
@@ -193,15 +220,13 @@ def open_layer(path: str | Path, name: str) -> gpd.GeoDataFrame:
         If the layer does not follow the canonical schema.
     """
     path = Path(path)
-    if not path.is_file():
-        raise SourceNotFoundError(f"{path}: no such file")
-    present = [str(n) for n, _ in pyogrio.list_layers(path)]
+    present = layer_names(path)
     if name not in present:
         raise SourceNotFoundError(
             f"{path.name}: no layer {name!r} (it has {present}); fix: write it with "
             f"`geoplan layers convert ... --kind {name} -o {path.name}`"
         )
-    frame = gpd.read_file(path, layer=name, engine="pyogrio")
+    frame = read_vector(path, name)
     canonical = list(_SCHEMAS[name].columns)
     frame = frame[[*canonical, *[c for c in frame.columns if c not in canonical]]]
     for column in ("parent_id", "district_id", "district_name", "zone_name", "zone_id"):
@@ -229,11 +254,9 @@ def zones_layer(zones: ZonesInput, districts: PathLike | None = None
                                    "(fix: read them with geoplan.zones.zones_from_file)")
         return zones
     path = Path(zones)
-    if path.suffix.lower() == ".gpkg" and path.is_file() and "zones" in {
-            str(n) for n, _ in pyogrio.list_layers(path)}:
-        frame = gpd.read_file(path, layer="zones", engine="pyogrio", rows=1)
-        if "zone_id" in frame.columns:
-            return open_layer(path, "zones")
+    if (path.suffix.lower() == ".gpkg" and "zones" in layer_names(path)
+            and "zone_id" in layer_fields(path, "zones")):
+        return open_layer(path, "zones")
     from geoplan.zones import zones_from_file
 
     return zones_from_file(path, districts=districts)

@@ -13,12 +13,45 @@ from collections.abc import Iterable
 
 import numpy as np
 
-__all__ = ["BNG_EXTENT", "grid_ref_to_xy", "grid_refs_to_xy"]
+__all__ = ["BNG_EXTENT", "GB_LAT_RANGE", "GB_LON_RANGE", "grid_ref_to_xy", "grid_refs_to_xy",
+           "inside_gb", "looks_swapped"]
 
 _PATTERN = re.compile(r"^([A-HJ-Z])([A-HJ-Z])((?:\d\d)*)$")
 _SQUARE_M = 100_000
 BNG_EXTENT = (0.0, 0.0, 700_000.0, 1_300_000.0)
 """Bounds (xmin, ymin, xmax, ymax) of the British National Grid in metres."""
+GB_LON_RANGE = (-9.0, 2.5)
+"""Longitudes (WGS84 degrees) of Great Britain with its islands; outside is a bad location."""
+GB_LAT_RANGE = (49.0, 61.5)
+"""Latitudes (WGS84 degrees) of Great Britain with its islands."""
+
+
+def inside_gb(x: object, y: object) -> np.ndarray:
+    """Whether British National Grid points lie within the grid's extent (NaN: False).
+
+    The one test of "in Great Britain" for eastings and northings that every reader uses.
+
+    Examples
+    --------
+    >>> inside_gb([451259.0, 7.5e6, -5000.0], [205741.0, 200000.0, 200000.0]).tolist()
+    [True, False, False]
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    xmin, ymin, xmax, ymax = BNG_EXTENT
+    return (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
+
+
+def looks_swapped(first: object, second: object) -> np.ndarray:
+    """Whether (longitude, latitude) pairs look like (latitude, longitude) of Great Britain.
+
+    Examples
+    --------
+    >>> looks_swapped([51.75, -1.25], [-1.25, 51.75]).tolist()
+    [True, False]
+    """
+    a, b = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+    return ((a >= GB_LAT_RANGE[0]) & (a <= GB_LAT_RANGE[1])
+            & (b >= GB_LON_RANGE[0]) & (b <= GB_LON_RANGE[1]))
 
 
 def _letter_index(letter: str) -> int:

@@ -33,8 +33,8 @@ from geoplan.errors import (
     CRSError,
     MissingCRSError,
     SourceFormatError,
-    SourceNotFoundError,
 )
+from geoplan.sources._sniff import check_file
 
 __all__ = [
     "MaskLayer",
@@ -135,10 +135,7 @@ def inspect_raster(path: PathLike, band: int | None = None) -> RasterGrid:
     CRSError
         If its CRS is geographic (degrees) or not in metres: areas need a projected CRS.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise SourceNotFoundError(f"{path}: no such file (fix: check the path of the "
-                                  "land-cover raster)")
+    path = check_file(path, "a land-cover raster (GeoTIFF)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)

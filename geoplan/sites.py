@@ -48,7 +48,7 @@ from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import LayerSchemaError, Problem, SourceFormatError
 from geoplan.schemas import CRS, SITES, validate_layer
 from geoplan.sources._cells import cell_text, normalise_header, parse_number, text_cells
-from geoplan.vector import read_vector, to_bng
+from geoplan.vector import check_in_gb, read_vector, to_bng
 
 __all__ = ["EXTRA_COLUMNS", "SITE_KINDS", "kind_lookup", "sites_from_layer"]
 
@@ -170,7 +170,9 @@ def _load(layer: str | Path | gpd.GeoDataFrame, vector_layer: str | None,
     if len(frame) and (shapely.is_missing(geoms) | shapely.is_empty(geoms)).all():
         raise SourceFormatError(f"{source}: none of the {len(frame)} features has a geometry "
                                 "(fix: give points, lines or polygons of candidate sites)")
-    return source, to_bng(frame, source, crs).reset_index(drop=True)
+    projected = to_bng(frame, source, crs)
+    check_in_gb(frame, projected, source, "sites")
+    return source, projected.reset_index(drop=True)
 
 
 def _fail(source: str, message: str, fix: str, column: str | None = None) -> LayerSchemaError:

@@ -66,7 +66,11 @@ def read_table(data: Table, what: str) -> tuple[pd.DataFrame, str]:
         frame, source = read_csv_text(Path(data)), Path(data).name
     frame.columns = [str(c).strip() for c in frame.columns]
     blank = frame.apply(lambda row: all(is_blank(v) for v in row), axis=1) if len(frame) else []
-    return frame[~np.asarray(blank, dtype=bool)], source
+    frame = frame[~np.asarray(blank, dtype=bool)]
+    if frame.empty and not isinstance(data, pd.DataFrame):
+        raise schema_error(source, f"no rows: the file has a header but no {what} rows",
+                           "give the full table; download it again if it was cut short")
+    return frame, source
 
 
 def find_code_column(columns: Sequence[str], given: str | None = None, *,

@@ -41,7 +41,7 @@ from geoplan.errors import (
     SourceNotFoundError,
 )
 from geoplan.schemas import CRS, DISTRICTS, ZONES, LayerSchema, validate_layer
-from geoplan.vector import read_vector, to_bng
+from geoplan.vector import check_in_gb, read_vector, to_bng
 
 __all__ = ["VECTOR_SUFFIXES", "districts_from_file", "zones_from_file"]
 
@@ -208,7 +208,8 @@ def _expand(paths: PathLike | Sequence[PathLike]) -> list[Path]:
         if not found:
             seen = sorted(p.name for p in item.iterdir())[:10]
             raise SourceNotFoundError(
-                f"{item}: no vector files (suffixes {sorted(VECTOR_SUFFIXES)}); it holds {seen}"
+                f"{item}: no vector files (suffixes {sorted(VECTOR_SUFFIXES)}); it holds {seen} "
+                "(fix: give the boundary file itself, or the folder that holds it)"
             )
         files.extend(found)
     return files
@@ -222,7 +223,7 @@ def _label(paths: PathLike | Sequence[PathLike], files: list[Path]) -> str:
 
 
 def _read_layer(path: Path, layer: str | None, crs: str | None) -> gpd.GeoDataFrame:
-    """Read one layer of ``path``, refuse empty layers, and reproject it to EPSG:27700."""
+    """Read one layer of ``path`` in EPSG:27700, refusing empty layers and zones outside GB."""
     frame = read_vector(path, layer)
     if not isinstance(frame, gpd.GeoDataFrame) or frame.active_geometry_name is None:
         _fail(SourceFormatError, path, "has no geometry column, so it is not a vector layer",
@@ -230,7 +231,9 @@ def _read_layer(path: Path, layer: str | None, crs: str | None) -> gpd.GeoDataFr
     if frame.empty:
         _fail(LayerSchemaError, path, "layer is empty (no features)",
               "check the file, or pass layer= (--layer) to choose another layer")
-    return to_bng(frame, path, crs)
+    projected = to_bng(frame, path, crs)
+    check_in_gb(frame, projected, path, "zones")
+    return projected
 
 
 def _zone_roles(raw: gpd.GeoDataFrame, path: Path, id_column: str | None,

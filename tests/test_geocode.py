@@ -78,7 +78,7 @@ def test_extract_with_header_and_a_folder_of_files(tmp_path: Path) -> None:
 
 
 def test_postcode_file_errors(tmp_path: Path) -> None:
-    with pytest.raises(SourceNotFoundError, match=r"missing\.csv: no such file or folder"):
+    with pytest.raises(SourceNotFoundError, match=r"missing\.csv: no such file"):
         read_postcode_centroids(tmp_path / "missing.csv")
     (tmp_path / "none").mkdir()
     with pytest.raises(SourceNotFoundError, match=r"no \.csv files in this folder"):

@@ -154,7 +154,9 @@ def test_layer_without_crs_is_refused_unless_declared() -> None:
 
 def test_files_are_read_and_a_table_without_geometry_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "parks.geojson"
-    car_parks().to_crs("EPSG:4326").assign(other=lambda f: f["other"].map(json.dumps)) \
+    parks = car_parks()  # moved from the grid's origin (off Scilly, at sea) to Oxford
+    parks.geometry = parks.geometry.translate(450_000, 206_000)
+    parks.to_crs("EPSG:4326").assign(other=lambda f: f["other"].map(json.dumps)) \
         .to_file(path, driver="GeoJSON")
     assert len(sites_from_layer(path, kind="car_park", table=TABLE)) == 4
     table = tmp_path / "parks.csv"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-import logging
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -410,14 +410,10 @@ def test_output_is_deterministic_whatever_the_row_order(tmp_path: Path) -> None:
                                   other.frame.drop(columns="source_file"))
 
 
-def test_header_only_file_gives_no_homes(tmp_path: Path,
-                                         caplog: pytest.LogCaptureFixture) -> None:
-    path = write_certificates(tmp_path / "certificates.csv", [])
-    with caplog.at_level(logging.WARNING, logger="geoplan.sources.epc"):
-        records = read_epc_certificates(path)
-    assert (len(records.frame), records.rows_read) == (0, 0)
-    assert list(records.frame.columns) == list(EPC_COLUMNS)
-    assert "hold no certificates" in caplog.text
+def test_header_only_file_is_refused_by_its_full_path(tmp_path: Path) -> None:
+    path = write_certificates(tmp_path / "domestic-E1-A" / "certificates.csv", [])
+    with pytest.raises(SourceFormatError, match=re.escape(f"{path}: no rows")):
+        read_epc_certificates(path)
 
 
 # --- errors -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -38,7 +39,28 @@ _APPLIES = {
     "method": ("land",), "block_size_m": ("land",), "min_area_ha": ("land",),
 }
 _NEEDED = {"buildings": ("postcodes",), "ev_demand": ("zones",)}
-_FILE = click.Path(exists=True)
+
+
+class InputPath(click.Path):
+    """``click.Path(exists=True)`` that names a symlink loop rather than calling it missing."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(exists=True, **options)
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        """Refuse a symlink loop by name, then check the path as click does."""
+        try:
+            Path(value).stat()
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                self.fail(f"{value!r} is a symbolic link that leads back to itself (a symlink "
+                          "loop), so there is no file to read (fix: point the link at the real "
+                          "file, or give that file's path)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+_FILE = InputPath()
 
 
 def layer_options(func: F) -> F:
@@ -140,7 +162,7 @@ def _exclusions(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 @layers.command()
-@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("sources", nargs=-1, required=True, type=InputPath())
 @kind_option
 @reading_options
 @layer_options
@@ -174,7 +196,7 @@ def convert(ctx: click.Context, sources: tuple[str, ...], kind: str, output: str
 
 
 @layers.command()
-@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("sources", nargs=-1, required=True, type=InputPath())
 @kind_option
 @reading_options
 @layer_options
@@ -192,11 +214,11 @@ def validate(sources: tuple[str, ...], kind: str, **options: Any) -> None:
 
 
 @layers.command()
-@click.argument("zones", type=click.Path(exists=True, dir_okay=False))
-@click.argument("grid", type=click.Path(exists=True, dir_okay=False))
+@click.argument("zones", type=InputPath(dir_okay=False))
+@click.argument("grid", type=InputPath(dir_okay=False))
 @click.option("--level", type=click.Choice(LEVELS), default="primary", show_default=True,
               help="Level of the serving substation.")
-@click.option("--supply-areas", type=click.Path(exists=True, dir_okay=False),
+@click.option("--supply-areas", type=InputPath(dir_okay=False),
               help="Supply-area polygons naming their substation (id or name).")
 @click.option("--supply-area-column", default="substation_id", show_default=True,
               help="Column of --supply-areas that names the substation.")

@@ -5,11 +5,17 @@ data from the nodes and records, for every key path, the file and line that set 
 :func:`load_document` follows ``extends:`` chains (a base scenario, relative to the file that
 names it), merges mappings deeply (a later file wins; lists and scalars are replaced whole),
 detects cycles, and resolves relative paths against the file that set them.
+
+A scenario file must be a small UTF-8 text file (not a folder, a device, a symlink loop, or
+over :data:`MAX_SCENARIO_BYTES`), and YAML anchors and aliases are refused before any node is
+built, so a few hundred bytes cannot expand into gigabytes (a "billion laughs" file).
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +39,9 @@ __all__ = [
 ]
 
 Loc = tuple[str | int, ...]
+
+MAX_SCENARIO_BYTES = 1 << 20
+"""Largest scenario file read (1 MiB); real ones are a few kilobytes."""
 
 
 @dataclass(frozen=True)
@@ -72,11 +81,19 @@ class Document:
 
 def display_path(path: Path) -> str:
     """``path`` relative to the working folder when inside it, else absolute."""
-    absolute = Path(path).resolve()
+    absolute = _absolute(path)
     try:
         return absolute.relative_to(Path.cwd()).as_posix()
     except ValueError:
         return absolute.as_posix()
+
+
+def _absolute(path: str | Path) -> Path:
+    """``path`` resolved, or made absolute when it is a symlink loop (cannot be resolved)."""
+    try:
+        return Path(path).resolve()
+    except (RuntimeError, OSError):  # a symlink loop (RuntimeError before Python 3.13)
+        return Path.cwd() / path
 
 
 def _problem(mark: Mark, message: str, key: str = "", fix: str | None = None) -> ScenarioProblem:
@@ -138,18 +155,17 @@ def read_document(path: Path) -> Document:
         If the file is missing, is not valid YAML, or does not hold a mapping.
     """
     shown = display_path(path)
-    if not path.is_file():
-        raise ScenarioError(f"no scenario file {shown}",
-                            [ScenarioProblem(f"no such scenario file: {path}", file=shown)])
+    text = _scenario_text(path, shown)
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        _refuse_aliases(text, shown)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = ScenarioProblem(f"not valid YAML: {exc.problem or exc.context}",
                                   file=shown, row=line)
         raise ScenarioError(f"1 problem in {shown}:", [problem]) from exc
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except yaml.YAMLError as exc:
         problem = ScenarioProblem(f"not valid YAML: {exc}", file=shown)
         raise ScenarioError(f"1 problem in {shown}:", [problem]) from exc
     if not isinstance(node, yaml.MappingNode):
@@ -160,7 +176,65 @@ def read_document(path: Path) -> Document:
     builder = _Builder(shown)
     data = builder.mapping(node, ())
     builder.marks[()] = Mark(shown, 1)
-    return Document(data, builder.marks, [Path(path).resolve()], builder.problems)
+    return Document(data, builder.marks, [_absolute(path)], builder.problems)
+
+
+def _fail(shown: str, message: str, fix: str, line: int | None = None) -> ScenarioError:
+    problem = ScenarioProblem(message, file=shown, row=line, fix=fix)
+    return ScenarioError(f"1 problem in {shown}:", [problem])
+
+
+def _scenario_text(path: Path, shown: str) -> str:
+    """Return the text of a scenario file; refuse what is not a small UTF-8 text file."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _fail(shown, "the path is a symbolic link that leads back to itself (a "
+                        "symlink loop)", "point the link at the real scenario file") from exc
+        raise ScenarioError(f"no scenario file {shown}", [ScenarioProblem(
+            f"no such scenario file: {path}", file=shown,
+            fix="check the path (scenarios are YAML files, e.g. scenarios/x.yaml)")]) from exc
+    if not stat.S_ISREG(info.st_mode):
+        what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a device " \
+            "such as /dev/null, or a pipe)"
+        raise _fail(shown, f"the path is {what}, not a scenario file",
+                    "give the path of a scenario YAML file")
+    if info.st_size > MAX_SCENARIO_BYTES:
+        raise _fail(shown, f"the file is {info.st_size:,} bytes; a scenario is a few kilobytes "
+                    f"(the limit is {MAX_SCENARIO_BYTES:,})",
+                    "give the scenario YAML file; data belongs in the input files it names")
+    data = path.read_bytes()
+    for bom, name in ((b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")):
+        if data.startswith(bom):
+            raise _fail(shown, f"the file looks {name} encoded, not UTF-8",
+                        "save it as UTF-8 text")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise _fail(shown, f"the file holds NUL bytes (the first at byte {nul:,}), so it is "
+                    "not a text file",
+                    "give the scenario YAML file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _fail(shown, f"the file is not UTF-8 text (byte {exc.start:,} cannot be read)",
+                    "save it as UTF-8 text") from exc
+
+
+def _refuse_aliases(text: str, shown: str) -> None:
+    """Refuse YAML anchors and aliases, before any node is built.
+
+    An alias repeats a node, so a few hundred bytes of nested aliases expand into billions of
+    values (a "billion laughs" file); scenarios never need them: ``extends:`` builds on a base.
+    """
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        anchor = getattr(event, "anchor", None)
+        if isinstance(event, yaml.AliasEvent) or anchor is not None:
+            line = event.start_mark.line + 1
+            used = "an alias (*" if isinstance(event, yaml.AliasEvent) else "an anchor (&"
+            raise _fail(shown, f"YAML anchors and aliases are not allowed; {used}{anchor}) is "
+                        "used here", "write each value out, or use extends: to build on a "
+                        "base scenario", line)
 
 
 def path_patterns(model: type[BaseModel], prefix: Loc = ()) -> list[Loc]:
@@ -285,7 +359,7 @@ def load_document(path: str | Path, patterns: list[Loc],
         problem = _problem(mark, f"must be the path of a base scenario (got {base!r})",
                            "extends")
         raise ScenarioError(f"1 problem in {mark.file}:", [problem])
-    target = Path(base).resolve()
+    target = _absolute(base)
     chain = (*_chain, here)
     if target in chain:
         cycle = " -> ".join(display_path(p) for p in (*chain[chain.index(target):], target))

@@ -13,10 +13,9 @@ import importlib
 from pathlib import Path
 from types import ModuleType
 
-import pyogrio
-
-from geoplan.errors import SourceFormatError, SourceNotFoundError
-from geoplan.sources._cells import normalise_header, open_workbook, read_csv_text
+from geoplan.errors import SourceFormatError
+from geoplan.sources._cells import normalise_header, open_workbook
+from geoplan.sources._sniff import check_file, csv_header
 from geoplan.sources.base import GridTables
 
 __all__ = ["FORMATS", "GridTables", "detect_format", "read_grid"]
@@ -33,6 +32,7 @@ FORMATS: dict[str, str] = {
 """Format name -> reader module, in detection order (``generic`` is the fallback for vector
 files and needs a column mapping)."""
 
+_GRID_FILE = "a grid file (a workbook, CSV or GeoPackage)"
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
 TABLE_SUFFIXES = frozenset({".csv", ".txt"})
 
@@ -50,10 +50,11 @@ def _signature(path: Path) -> tuple[str, list[str]]:
     if suffix in WORKBOOK_SUFFIXES:
         return "workbook", list(open_workbook(path).sheet_names)
     if suffix in TABLE_SUFFIXES:
-        frame = read_csv_text(path)
-        return "table", [normalise_header(c) for c in frame.columns]
+        return "table", [normalise_header(c) for c in csv_header(path)]
     if suffix == ".gpkg":
-        return "vector", [str(name) for name, _ in pyogrio.list_layers(path)]
+        from geoplan.vector import layer_names  # vector imports this package
+
+        return "vector", layer_names(path)
     return "vector", []
 
 
@@ -63,14 +64,13 @@ def detect_format(path: str | Path) -> str:
     Raises
     ------
     SourceNotFoundError
-        If the file does not exist.
+        If the file does not exist (or is a symlink loop).
     SourceFormatError
-        If no reader recognises the file; the message lists the formats tried and how to
+        If the path is a folder or a device such as ``/dev/null``, or no reader recognises
+        the file; the message lists the formats tried and how to
         read the file with the generic reader instead.
     """
-    path = Path(path)
-    if not path.exists():
-        raise SourceNotFoundError(f"{path}: no such file")
+    path = check_file(path, _GRID_FILE)
     shape, signature = _signature(path)
     for fmt in FORMATS:
         module = _reader(fmt)
@@ -104,7 +104,7 @@ def read_grid(path: str | Path, fmt: str = "auto", **options: object) -> GridTab
     -------
     GridTables
     """
-    path = Path(path)
+    path = check_file(path, _GRID_FILE)
     if fmt == "auto":
         fmt = detect_format(path)
     if fmt == "generic" and not options.get("columns"):

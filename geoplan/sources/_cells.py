@@ -20,6 +20,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from geoplan.errors import Problems, SourceFormatError, SourceNotFoundError
 from geoplan.sources._numbers import ANY, BLANKS, Quantity, parse_cell, parse_column
+from geoplan.sources._sniff import sniff_text
 
 __all__ = [
     "BLANKS",
@@ -234,11 +235,7 @@ def read_csv_text(path: Path) -> pd.DataFrame:
     SourceFormatError
         If the file is empty, has no header or cannot be parsed as CSV.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise SourceNotFoundError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise SourceFormatError(f"{path.name}: the file is empty; download it again")
+    path = sniff_text(path)
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             with path.open(encoding=encoding) as handle:
@@ -266,7 +263,7 @@ def decode_text(path: Path) -> str:
     SourceFormatError
         If the file is empty or is neither encoding.
     """
-    data = Path(path).read_bytes()
+    data = sniff_text(path).read_bytes()
     if not data.strip():
         raise SourceFormatError(f"{Path(path).name}: the file is empty; download it again")
     for encoding in ("utf-8-sig", "cp1252"):

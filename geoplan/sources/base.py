@@ -31,6 +31,7 @@ import pandas as pd
 from pyproj import Transformer
 
 from geoplan.grid import name_key
+from geoplan.osgb import GB_LAT_RANGE, GB_LON_RANGE  # the one definition, re-exported here
 from geoplan.schemas import CRS, HEADROOM, LEVELS, SUBSTATIONS, validate_layer
 from geoplan.sources._cells import is_blank
 
@@ -40,10 +41,6 @@ logger = logging.getLogger(__name__)
 
 _TO_BNG = Transformer.from_crs("EPSG:4326", CRS, always_xy=True)
 
-GB_LON_RANGE = (-9.0, 2.5)
-"""Longitudes (WGS84 degrees) of Great Britain with its islands; outside is a bad location."""
-GB_LAT_RANGE = (49.0, 61.5)
-"""Latitudes (WGS84 degrees) of Great Britain with its islands."""
 _LEVEL_OF = {"gsp_name": "gsp", "bsp_name": "bsp"}
 _HELPER_COLUMNS = ["x", "y", "gsp_name", "bsp_name", "source_id", "parent_source_id", "scope"]
 

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoplan.errors import SourceFormatError, SourceNotFoundError
+from geoplan.errors import SourceFormatError
 from geoplan.schemas import CHARGERS, CRS, validate_layer
 from geoplan.sources._cells import (
     decode_text,
@@ -55,6 +55,7 @@ from geoplan.sources._cells import (
     text_cells,
 )
 from geoplan.sources._numbers import CHARGER_KW, parse_column
+from geoplan.sources._sniff import check_file
 from geoplan.sources.base import GB_LAT_RANGE, GB_LON_RANGE, lonlat_to_bng
 from geoplan.vector import read_vector, to_bng
 
@@ -196,9 +197,7 @@ def read_chargepoints(path: str | Path, *, layer: str | None = None,
     MissingCRSError
         If a vector file has no CRS and ``crs`` is not given.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise SourceNotFoundError(f"{path}: no such file")
+    path = check_file(path, "a chargepoint registry CSV or GeoJSON")
     if path.suffix.lower() in _VECTOR_SUFFIXES:
         return _read_vector(path, layer, crs)
     return _read_csv(path)

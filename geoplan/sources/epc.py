@@ -66,9 +66,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from geoplan.errors import Problems, SourceFormatError, SourceNotFoundError
+from geoplan.errors import GeoplanError, Problems, SourceFormatError, SourceNotFoundError
 from geoplan.sources._cells import arrow_text_columns, refuse_other_delimiter
 from geoplan.sources._epc_numbers import RANGES, band, number
+from geoplan.sources._sniff import sniff_text, with_full_path
 
 __all__ = [
     "AGE_BANDS",
@@ -249,7 +250,14 @@ def read_epc_certificates(source: PathLike | Sequence[PathLike]) -> EpcRecords:
     files = certificate_files(source)
     parts, encodings = [], {}
     for index, path in enumerate(files):
-        raw, encoding = _read_file(path)
+        try:
+            raw, encoding = _read_file(sniff_text(path, what="an EPC certificates CSV",
+                                                  delimited=False))
+            if raw.empty:
+                raise SourceFormatError(f"{path.name}: no rows: the file has a header but no "
+                                        "certificates (fix: download it again)")
+        except GeoplanError as exc:  # one certificates.csv per folder: name the full path
+            raise with_full_path(exc, path) from exc
         encodings[_label(path)] = encoding
         parts.append(raw.assign(_file=index))
     raw = pd.concat(parts, ignore_index=True)

@@ -20,6 +20,8 @@ How the rows become canonical layers:
 * the ``headroom`` table has one row per substation: scenario ``published``, season ``peak``,
   year as given to :func:`read` (else missing) and ``headroom_mva`` = firm capacity - demand,
   negative where demand exceeds firm capacity.
+* a file with a header but no rows, and a row with fewer values than the header (a file
+  cut short, or a row broken by hand), are refused, naming the line; rows are never guessed.
 * rows that repeat an earlier row exactly (every column the reader uses, after trimming
   spaces) are dropped (counted in a warning). Rows that repeat the name and GSP of an earlier
   row of the same DNO but differ elsewhere (in the published file: the same capacity and
@@ -51,6 +53,7 @@ from geoplan.sources._numbers import (
     Quantity,
     parse_column,
 )
+from geoplan.sources._sniff import refuse_incomplete
 from geoplan.sources.base import (
     GB_LAT_RANGE,
     GB_LON_RANGE,
@@ -160,6 +163,7 @@ def _cells(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
 
     Also returns canonical key -> header as written, for messages.
     """
+    refuse_incomplete(path, "primary substations")  # before a parser meets a cut-off row
     frame = read_csv_text(path)
     problems = Problems(path)
     found = find_columns(list(frame.columns), COLUMNS, problems, optional=_OPTIONAL, row=1)

@@ -54,7 +54,7 @@ import shapely
 
 from geoplan.errors import Problems, SourceNotFoundError
 from geoplan.grid import name_key
-from geoplan.osgb import BNG_EXTENT, grid_refs_to_xy
+from geoplan.osgb import grid_refs_to_xy, inside_gb
 from geoplan.schemas import CRS, LEVELS, SEASONS
 from geoplan.sources import _numbers as rules
 from geoplan.sources._cells import (
@@ -64,6 +64,7 @@ from geoplan.sources._cells import (
     read_csv_text,
     text_cells,
 )
+from geoplan.sources._sniff import refuse_incomplete
 from geoplan.sources.base import GridTables, finish_grid, lonlat_to_bng
 from geoplan.vector import parse_crs, read_vector, to_bng
 
@@ -216,6 +217,7 @@ def _load(
     if not path.exists():
         raise SourceNotFoundError(f"{path}: no such file")
     if path.suffix.lower() in TABLE_SUFFIXES:
+        refuse_incomplete(path, "substations")  # before a parser meets a cut-off row
         frame = read_csv_text(path)
         frame.index = pd.RangeIndex(2, 2 + len(frame))
         return frame[~frame.map(is_blank).all(axis=1)], None  # blank lines keep row numbers
@@ -466,8 +468,7 @@ def _checked(
     """
     a, b = written
     x, y = np.asarray(bng[0], dtype=float), np.asarray(bng[1], dtype=float)
-    xmin, ymin, xmax, ymax = BNG_EXTENT
-    inside = (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
+    inside = inside_gb(x, y)
     outside = np.isfinite(a) & np.isfinite(b) & ~inside
     hints = np.full(len(a), "") if hint is None else hint
     shown = pd.Series([f"({p:g}, {q:g}) is outside the British National Grid (eastings "
