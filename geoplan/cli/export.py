@@ -45,7 +45,9 @@ def export(ctx: click.Context, plan: Path, fmt: str, output: Path | None,
     Columns, dtypes, geometry and CRS survive: `read_plan` (or any GIS) reopens the result.
     """
     target = output or default_output(plan, fmt)
-    refuse_inputs(target, [plan])
+    if target.resolve() == plan.resolve():
+        raise click.UsageError(f"the output {target} is the plan itself; give -o")
+    refuse_inputs(target, [plan])  # nor a folder holding it
     if fmt == "gpkg":  # before reading
         refuse_existing(target, overwrite=overwrite)
     else:

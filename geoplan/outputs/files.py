@@ -43,6 +43,9 @@ _DENIED = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR,
            errno.EISDIR, errno.EEXIST, errno.ENAMETOOLONG, errno.ELOOP)
 _FULL_TEXT = ("database or disk is full", "no space left on device", "disk quota exceeded",
               "file too large")
+_DENIED_TEXT = ("unable to open", "cannot open", "could not open", "failed to create",
+                "permission denied", "read-only", "no such file", "disk i/o error")
+"""What GDAL and SQLite say (without an errno) when a file cannot be created or written."""
 
 
 class OutputWriteError(GeoplanError, OSError):
@@ -72,19 +75,31 @@ def output_write_error(target: Path, exc: BaseException, *,
     """
     if isinstance(exc, GeoplanError) or not isinstance(exc, Exception):
         return None
-    text = str(exc.strerror if isinstance(exc, OSError) and exc.strerror else exc)
+    told = str(exc)
+    if inside is not None:
+        told = told.replace(str(inside), str(target))  # name the output, not its temporary
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else told
     if (isinstance(exc, OSError) and exc.errno in _FULL) or any(
-            phrase in str(exc).lower() for phrase in _FULL_TEXT):
-        return OutputWriteError(f"cannot write {target}: the disk is full ({text}); free "
+            phrase in told.lower() for phrase in _FULL_TEXT):
+        return OutputWriteError(f"cannot write {target}: the disk is full ({reason}); free "
                                 "some space or write the output elsewhere (-o)")
-    if not isinstance(exc, OSError) or (exc.errno is not None and exc.errno not in _DENIED):
+    if not _refused_by_the_system(exc, inside):
         return None
-    if inside is not None and not _names_a_path_in(exc, inside):
-        return None
-    name = os.fsdecode(exc.filename) if exc.filename is not None else None
+    name = os.fsdecode(exc.filename) if getattr(exc, "filename", None) else None
     where = "" if name is None or _is_temporary(name) or Path(name) == target else f" ({name})"
-    return OutputWriteError(f"cannot write {target}: {text}{where}; write the output to a "
+    return OutputWriteError(f"cannot write {target}: {reason}{where}; write the output to a "
                             "folder you can write to (-o)")
+
+
+def _refused_by_the_system(exc: Exception, inside: Path | None) -> bool:
+    """Tell whether ``exc`` says a file could not be created (given ``inside``: there)."""
+    if not isinstance(exc, OSError):  # GDAL and SQLite errors carry no errno: read the text
+        text = str(exc)
+        return (inside is not None and str(inside) in text
+                and any(phrase in text.lower() for phrase in _DENIED_TEXT))
+    if exc.errno is not None and exc.errno not in _DENIED:
+        return False
+    return inside is None or _names_a_path_in(exc, inside)
 
 
 def _is_temporary(name: str) -> bool:

@@ -99,9 +99,12 @@ class RunFolder:
             self._holder = _holder(self.target, "tmp")
             self.path = self._holder / self.target.name
             self.path.mkdir()
-        except OSError as exc:
+        except BaseException as exc:  # KeyboardInterrupt too: __exit__ will not run
             self._discard()
-            raise (output_write_error(self.target, exc) or exc) from exc
+            converted = output_write_error(self.target, exc)
+            if converted is None:
+                raise
+            raise converted from exc
         return self.path
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -186,6 +189,10 @@ def _holder(target: Path, kind: str) -> Path:
             holder.mkdir()
         except FileExistsError:
             continue
-        write_record(holder)
+        try:
+            write_record(holder)
+        except BaseException:
+            remove_holder(holder)
+            raise
         return holder
     raise FileExistsError(f"could not create a temporary folder beside {target}")
