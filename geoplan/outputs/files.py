@@ -38,9 +38,12 @@ logger = logging.getLogger(__name__)
 FIXED_TIMESTAMP = "2000-01-01T00:00:00Z"
 """Timestamp GDAL writes into GeoPackage metadata, so reruns give identical bytes."""
 
-_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-_DENIED = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR,
-           errno.EISDIR, errno.EEXIST, errno.ENAMETOOLONG, errno.ELOOP)
+_FULL = {getattr(errno, name, None) for name in ("ENOSPC", "EDQUOT", "EFBIG")} - {None}
+_DENIED = {getattr(errno, name, None) for name in (
+    "EACCES", "EPERM", "EROFS", "ENOENT", "ENOTDIR", "EISDIR", "EEXIST", "ENAMETOOLONG",
+    "ELOOP")} - {None}
+"""Error numbers meaning the disk is full, or the place cannot hold the output (names some
+platforms lack are left out)."""
 _FULL_TEXT = ("database or disk is full", "no space left on device", "disk quota exceeded",
               "file too large")
 _DENIED_TEXT = ("unable to open", "cannot open", "could not open", "failed to create",
@@ -85,7 +88,8 @@ def output_write_error(target: Path, exc: BaseException, *,
                                 "some space or write the output elsewhere (-o)")
     if not _refused_by_the_system(exc, inside):
         return None
-    name = os.fsdecode(exc.filename) if getattr(exc, "filename", None) else None
+    filename = getattr(exc, "filename", None)
+    name = os.fsdecode(filename) if filename is not None else None
     where = "" if name is None or _is_temporary(name) or Path(name) == target else f" ({name})"
     return OutputWriteError(f"cannot write {target}: {reason}{where}; write the output to a "
                             "folder you can write to (-o)")
