@@ -296,3 +296,20 @@ def test_within_a_boundary_file_for_zones_and_substations(tmp_path, grid_report)
     bad = run("layers", "validate", grid_report, "--kind", "substations", "--within", naive)
     assert bad.exit_code == 2
     assert "naive.gpkg: the file declares no coordinate reference system" in bad.output
+
+
+def test_clean_is_a_command_and_an_empty_folder_has_nothing_to_clean(tmp_path):
+    assert "clean" in run("--help").output
+    result = run("clean", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert result.output == f"nothing to clean in {tmp_path}\n"
+
+
+def test_the_console_script_is_the_launcher_that_handles_signals():
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    assert config["project"]["scripts"]["geoplan"] == "geoplan_launch:main"
+    assert "geoplan_launch" in config["tool"]["setuptools"]["py-modules"]
+    assert (root / "geoplan_launch.py").is_file()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -14,6 +15,15 @@ def _names(folder):
     return sorted(p.name for p in folder.iterdir())
 
 
+def _old_run(target, *files):
+    """A run folder as geoplan writes it: each file listed in its manifest."""
+    target.mkdir()
+    for name in files:
+        (target / name).write_text("old")
+    manifest = {"geoplan": "0.1.0", "outputs": [{"path": name} for name in files]}
+    (target / "manifest.json").write_text(json.dumps(manifest))
+
+
 def _write_then_fail(target, error, **options):
     with RunFolder(target, **options) as folder:
         (folder / "manifest.json").write_text("new")
@@ -23,8 +33,10 @@ def _write_then_fail(target, error, **options):
 def test_success_renames_the_temporary_folder_into_place(tmp_path):
     target = tmp_path / "deep" / "run"
     with RunFolder(target) as folder:
-        assert folder.parent == target.parent
-        assert folder.name.startswith(".run-")
+        assert folder.name == "run"
+        assert folder.parent.parent == target.parent
+        assert folder.parent.name.startswith(f".run-geoplan-{os.getpid()}-")
+        assert folder.parent.name.endswith(".tmp")
         (folder / "summary.md").write_text("# Plan")
         (folder / "plan_shp").mkdir()
         (folder / "plan_shp" / "a.dbf").write_bytes(b"x")
@@ -56,19 +68,16 @@ def test_existing_folder_is_kept_without_overwrite(tmp_path):
 
 def test_interrupted_overwrite_keeps_the_old_folder(tmp_path):
     target = tmp_path / "run"
-    target.mkdir()
-    (target / "manifest.json").write_text("old")
+    _old_run(target, "summary.md")
     with pytest.raises(KeyboardInterrupt):
-        _write_then_fail(target, KeyboardInterrupt(), overwrite=True)
-    assert (target / "manifest.json").read_text() == "old"
+        _write_then_fail(target, KeyboardInterrupt(), overwrite=True, marker="manifest.json")
+    assert (target / "summary.md").read_text() == "old"
     assert _names(tmp_path) == ["run"]
 
 
 def test_overwrite_replaces_only_once_the_new_folder_is_complete(tmp_path):
     target = tmp_path / "run"
-    target.mkdir()
-    (target / "manifest.json").write_text("old")
-    (target / "stale.csv").write_text("gone after the swap")
+    _old_run(target, "stale.csv")
     with RunFolder(target, overwrite=True, marker="manifest.json") as folder:
         (folder / "manifest.json").write_text("new")
         assert (target / "stale.csv").exists()  # still the old run while writing
@@ -81,7 +90,7 @@ def test_overwrite_refuses_a_folder_without_the_marker(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     (home / "thesis.docx").write_text("precious")
-    with pytest.raises(OutputExistsError, match=r"has no manifest\.json"):
+    with pytest.raises(OutputExistsError, match=r"run folder: it has no manifest\.json"):
         RunFolder(home, overwrite=True, marker="manifest.json").__enter__()
     assert _names(home) == ["thesis.docx"]
     empty = tmp_path / "empty"
@@ -104,3 +113,35 @@ def test_target_created_meanwhile_is_not_clobbered(tmp_path):
         race()
     assert _names(target) == ["b.txt"]
     assert _names(tmp_path) == ["run"]
+
+
+def test_a_failed_rename_puts_the_old_folder_back(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from geoplan.outputs import run_folder
+
+    target = tmp_path / "run"
+    _old_run(target, "summary.md")
+    new = tmp_path / "new"
+    new.mkdir()
+    real_rename = Path.rename
+
+    def failing(self, other):
+        if self == new:
+            raise OSError("rename failed")
+        return real_rename(self, other)
+
+    monkeypatch.setattr(Path, "rename", failing)
+    with pytest.raises(OSError, match="rename failed"):
+        run_folder.replace_folder(new, target)
+    assert (target / "summary.md").read_text() == "old"
+    assert _names(tmp_path) == ["new", "run"]  # no .old folder left
+
+
+def test_without_a_marker_only_an_empty_folder_is_replaced(tmp_path):
+    target = tmp_path / "run"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    with pytest.raises(OutputExistsError, match=r"did not write: notes\.txt"):
+        RunFolder(target, overwrite=True).__enter__()
+    assert _names(target) == ["notes.txt"]

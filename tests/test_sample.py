@@ -375,6 +375,11 @@ def test_cli_rejects_an_unknown_scale(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+_EARLIER_SAMPLE = json.dumps({"synthetic": True, "geoplan_version": "0.1.0",
+                              "files": ["sample.json"]})
+"""The sample.json of an earlier sample that held nothing else."""
+
+
 def _quick(folder: Path, scale: object, seed: int, progress: object) -> dict[str, object]:
     (folder / "marker.txt").write_text(f"seed {seed}")
     return {"zones": 0}
@@ -384,7 +389,7 @@ def test_overwrite_replaces_an_earlier_sample_atomically(tmp_path, monkeypatch):
     monkeypatch.setattr(sample_build, "_generate", _quick)
     target = tmp_path / "out"
     target.mkdir()
-    (target / "sample.json").write_text("{}")
+    (target / "sample.json").write_text(_EARLIER_SAMPLE)
     with pytest.raises(OutputExistsError, match="already exists"):
         write_sample(target, seed=1)
     write_sample(target, seed=2, overwrite=True)
@@ -425,7 +430,7 @@ def test_a_failed_run_leaves_nothing_behind(tmp_path, monkeypatch):
     monkeypatch.setattr(sample_build, "_generate", broken)
     target = tmp_path / "out"
     target.mkdir()
-    (target / "sample.json").write_text("{}")
+    (target / "sample.json").write_text(_EARLIER_SAMPLE)
     with pytest.raises(RuntimeError, match="disk full"):
         write_sample(target, overwrite=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -8,6 +8,7 @@ import click
 
 from geoplan.cli.options import overwrite_option
 from geoplan.compare import Comparison, run_comparison
+from geoplan.outputs.files import refuse_inputs
 
 __all__ = ["compare"]
 
@@ -36,6 +37,7 @@ def compare(ctx: click.Context, a: Path, b: Path, out: Path | None, overwrite: b
     compare.html (two maps that move together: A left, B right). Differences are B - A.
     """
     target = out if out is not None else Path("out") / f"compare-{a.stem}-{b.stem}"
+    refuse_inputs(target, [a, b])
     loud = ctx.obj.get("verbosity", 0) >= 0
 
     def step(name: str) -> None:

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from geoplan.cli.options import overwrite_option
-from geoplan.outputs.export import FORMATS, export_plan, read_plan
-from geoplan.outputs.files import refuse_existing
+from geoplan.outputs.export import FORMATS, INDEX, export_plan, read_plan
+from geoplan.outputs.files import refuse_existing, refuse_inputs
+from geoplan.outputs.run_folder import check_replaceable
 
 __all__ = ["default_output", "export"]
 
@@ -46,7 +47,11 @@ def export(ctx: click.Context, plan: Path, fmt: str, output: Path | None,
     target = output or default_output(plan, fmt)
     if target.resolve() == plan.resolve():
         raise click.UsageError(f"the output {target} is the plan itself; give -o")
-    refuse_existing(target, overwrite=overwrite)  # before reading
+    refuse_inputs(target, [plan])  # nor a folder holding it
+    if fmt == "gpkg":  # before reading
+        refuse_existing(target, overwrite=overwrite)
+    else:
+        check_replaceable(target, overwrite=overwrite, marker=INDEX)
     layers = read_plan(plan)
     export_plan(layers, target, fmt=fmt, overwrite=overwrite)
     if ctx.obj.get("verbosity", 0) >= 0:

@@ -15,7 +15,7 @@ import pandas as pd
 from geoplan.cli.options import kind_option, overwrite_option, parse_mapping, reading_options
 from geoplan.layers import LayerSet, open_layer, read_layers
 from geoplan.outputs import write_csv, write_geopackage
-from geoplan.outputs.files import refuse_existing
+from geoplan.outputs.files import refuse_existing, refuse_inputs
 from geoplan.schemas import CRS, LEVELS
 from geoplan.sources import FORMATS
 from geoplan.supply import assign_zones
@@ -150,6 +150,14 @@ def _read(sources: tuple[str, ...], kind: str, options: dict[str, Any]) -> Layer
     return read_layers(source, kind, fmt=fmt, within=within, **given)
 
 
+def _input_files(options: dict[str, Any]) -> list[str]:
+    """Every file or folder an option of ``layers convert`` names (outputs must differ)."""
+    files = [options.get(name) for name in ("zones", "postcodes", "uprn", "households",
+                                             "chargers", "districts", "within")]
+    files += [pair.partition("=")[2].strip() for pair in options.get("exclusions") or ()]
+    return [f for f in files if f and Path(f).exists()]
+
+
 def _exclusions(pairs: tuple[str, ...]) -> dict[str, str]:
     mapping = {}
     for pair in pairs:
@@ -187,6 +195,7 @@ def convert(ctx: click.Context, sources: tuple[str, ...], kind: str, output: str
     """  # noqa: D301 - click's \b keeps the table's line breaks
     if Path(output).suffix.lower() != ".gpkg":
         raise click.BadParameter("the output must be a .gpkg file", param_hint="-o")
+    refuse_inputs(output, [*sources, *_input_files(options)])
     refuse_existing(output, overwrite=overwrite)  # before any slow reading
     result = _read(sources, kind, options)
     write_geopackage(result.layers, output, overwrite=overwrite)
@@ -235,6 +244,7 @@ def assign(ctx: click.Context, zones: str, grid: str, level: str, supply_areas: 
     """
     if Path(output).suffix.lower() != ".csv":
         raise click.BadParameter("the output must be a .csv file", param_hint="-o")
+    refuse_inputs(output, [zones, grid, supply_areas])
     refuse_existing(output, overwrite=overwrite)
     areas = None
     if supply_areas is not None:

@@ -1,7 +1,10 @@
 """Root command: version, verbosity, and turning library errors into one clear message.
 
-Exit codes: 0 success, 1 unexpected internal error, 2 bad input or usage (every
-:class:`~geoplan.errors.GeoplanError`). Tracebacks are shown only with ``-v``.
+Exit codes: 0 success, 1 unexpected internal error (or output to a closed pipe, as
+``geoplan layers formats | head -1`` does: quietly), 2 bad input or usage (every
+:class:`~geoplan.errors.GeoplanError`), 130 interrupted by Ctrl-C, 143 stopped by SIGTERM
+(the ``geoplan`` command, :mod:`geoplan_launch`, turns SIGTERM into an interruption, so
+outputs are cleaned up either way). Tracebacks are shown only with ``-v``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from geoplan.errors import GeoplanError
 __all__ = ["cli"]
 
 BAD_INPUT = 2
+INTERRUPTED = {"SIGTERM": ("terminated", 143)}
+"""How an interruption raised for a signal is reported (Ctrl-C: "interrupted", 130)."""
 
 
 class _Handler(logging.Handler):
@@ -38,8 +43,12 @@ class GeoplanGroup(click.Group):
         except GeoplanError as exc:
             _report(ctx, exc, prefix="error")
             ctx.exit(BAD_INPUT)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
+        except KeyboardInterrupt as exc:  # outputs were cleaned up on the way out
+            message, code = INTERRUPTED.get(str(exc), ("interrupted", 130))
+            click.echo(f"geoplan: {message}", err=True)
+            ctx.exit(code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, BrokenPipeError):
+            raise  # click ends quietly on a closed pipe
         except Exception as exc:
             _report(ctx, exc, prefix="internal error")
             ctx.exit(1)
@@ -84,6 +93,7 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
 
 
 def _register() -> None:
+    from geoplan.cli.clean import clean
     from geoplan.cli.compare import compare
     from geoplan.cli.export import export
     from geoplan.cli.layers import layers
@@ -93,6 +103,7 @@ def _register() -> None:
     from geoplan.cli.scenario import scenario
     from geoplan.cli.validate import validate
 
+    cli.add_command(clean)
     cli.add_command(compare)
     cli.add_command(export)
     cli.add_command(layers)

@@ -11,7 +11,7 @@ import pyogrio
 
 from geoplan.cli.options import overwrite_option
 from geoplan.errors import LayerSchemaError, SourceNotFoundError
-from geoplan.outputs.files import refuse_existing
+from geoplan.outputs.files import refuse_existing, refuse_inputs
 
 __all__ = ["CONTEXT_LAYERS", "map_command", "read_plan_package"]
 
@@ -93,7 +93,8 @@ def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bo
     from geoplan.outputs.map import plan_map, write_map
 
     output = output or plan.with_name("map.html")
-    refuse_existing(output, overwrite=overwrite)  # before any work
+    refuse_inputs(output, [plan])  # before any work
+    refuse_existing(output, overwrite=overwrite)
     plans, context = read_plan_package(plan)
     columns = _choropleths(choropleth)
     if columns and "zones" not in context:

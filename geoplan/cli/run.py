@@ -10,8 +10,10 @@ from typing import Any
 import click
 
 from geoplan.cli.options import overwrite_option
+from geoplan.outputs.files import refuse_inputs
+from geoplan.outputs.run_folder import check_replaceable
 from geoplan.pipeline import STEPS, RunResult, run_scenario
-from geoplan.scenario import load_scenario
+from geoplan.scenario import Scenario, load_scenario
 
 __all__ = ["run"]
 
@@ -38,6 +40,8 @@ def run(ctx: click.Context, scenario: Path, out: Path | None, overwrite: bool,
     """
     loaded = load_scenario(scenario)  # every problem before any work
     target = out if out is not None else Path("out") / loaded.name
+    refuse_inputs(target, [scenario, *_input_paths(loaded)])
+    check_replaceable(target, overwrite=overwrite, marker="manifest.json")
     loud = ctx.obj.get("verbosity", 0) >= 0
     start = time.perf_counter()
     with _progress(loud) as step:
@@ -45,6 +49,17 @@ def run(ctx: click.Context, scenario: Path, out: Path | None, overwrite: bool,
                               progress=step)
     if loud:
         _report(result, time.perf_counter() - start)
+
+
+def _input_paths(scenario: Scenario) -> list[Path]:
+    """Return the files and folders a scenario reads (an output must be none of them)."""
+    inputs = scenario.inputs
+    paths = [inputs.folder, *(getattr(inputs, key) for key in inputs.layer_keys())]
+    found: list[Path] = []
+    for value in paths:
+        values = value.values() if isinstance(value, dict) else [value]
+        found += [Path(v) for v in values if isinstance(v, str | Path)]
+    return found
 
 
 class _Steps:

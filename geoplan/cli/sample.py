@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from geoplan.cli.options import overwrite_option
-from geoplan.outputs.files import refuse_existing
+from geoplan.outputs.run_folder import check_replaceable
 from geoplan.sample import DEFAULT_SEED, SCALES, write_sample
 
 __all__ = ["sample"]
@@ -30,7 +30,7 @@ def sample(ctx: click.Context, outdir: Path, scale: str, seed: int, overwrite: b
     EV demand, car parks, roads, land cover, exclusions and emissions, each in the layout of
     the real published file so geoplan's readers read it. OUTDIR/README.md lists the files.
     """
-    refuse_existing(outdir, overwrite=overwrite)  # before any work
+    check_replaceable(outdir, overwrite=overwrite, marker="sample.json")  # before any work
     loud = ctx.obj.get("verbosity", 0) >= 0
     start = time.perf_counter()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from geoplan.cli.options import overwrite_option
-from geoplan.outputs.files import refuse_existing
+from geoplan.outputs.files import atomic_path
 from geoplan.scenario import scenario_json_schema
 
 __all__ = ["scenario", "schema_text"]
@@ -39,7 +39,7 @@ def schema(ctx: click.Context, output: Path | None, overwrite: bool) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    refuse_existing(output, overwrite=overwrite)
-    output.write_text(text, encoding="utf-8")
+    with atomic_path(output, overwrite=overwrite) as temporary:
+        temporary.write_text(text, encoding="utf-8")
     if ctx.obj.get("verbosity", 0) >= 0:
         click.echo(f"wrote {output}")

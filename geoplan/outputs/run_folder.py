@@ -1,17 +1,25 @@
 """Write a whole run (or any multi-file output) into one folder, atomically.
 
-:class:`RunFolder` is the folder counterpart of :func:`geoplan.outputs.files.atomic_path`:
-files are written into a hidden temporary folder beside the target, which is renamed into
-place only when the ``with`` block finishes without error. So:
+:class:`RunFolder` is the folder counterpart of :func:`geoplan.outputs.files.atomic_path`,
+and the one place geoplan replaces a folder:
 
+* files are written into a hidden temporary folder beside the target,
+  ``.NAME-geoplan-PID-TOKEN.tmp/NAME``, renamed into place only when the ``with`` block
+  finishes without error;
 * an existing folder is never touched unless ``overwrite=True`` (:class:`OutputExistsError`,
   raised on entry, before any work);
-* with ``overwrite=True`` the old folder is replaced only after the new one is complete, and
-  it is moved aside first, so a failed rename puts it back;
-* an exception or ``KeyboardInterrupt`` inside the block removes the temporary folder: no
-  half-written output and no temporary folder are left behind;
-* ``marker`` guards ``--overwrite`` typos: an existing non-empty folder that lacks the marker
-  file (e.g. ``manifest.json`` for a run) is not geoplan's output and is never replaced.
+* with ``overwrite=True`` only a folder geoplan wrote is replaced: an empty folder, or one
+  whose record file (``marker``, e.g. ``manifest.json``) is geoplan's and lists every file
+  in it (:mod:`geoplan.outputs.ownership`); a file, a link or a folder holding anything
+  foreign is refused, naming what is foreign;
+* the old folder is replaced only after the new one is complete, and it is moved aside
+  first (``.NAME-geoplan-PID-TOKEN.old``), so a failed rename puts it back;
+* an exception or ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM under the ``geoplan``
+  command) inside the block removes the temporary folder;
+* a process killed outright (SIGKILL, power loss) leaves its temporary folder behind: each
+  one holds a ``.geoplan-temporary`` record naming its process, and the next
+  :class:`RunFolder` in the same place (or ``geoplan clean``) removes those whose process is
+  gone (:func:`remove_stale`).
 
 Examples
 --------
@@ -26,14 +34,20 @@ Examples
 from __future__ import annotations
 
 import logging
-import secrets
-import shutil
 from pathlib import Path
 from types import TracebackType
 
 from geoplan.errors import OutputExistsError
+from geoplan.outputs.files import output_write_error, refuse_existing
+from geoplan.outputs.ownership import KINDS, ownership_problem
+from geoplan.outputs.temporary import (
+    fresh_temporary_name,
+    remove_holder,
+    remove_stale,
+    write_record,
+)
 
-__all__ = ["RunFolder"]
+__all__ = ["RunFolder", "check_replaceable", "replace_folder"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,22 +60,26 @@ class RunFolder:
     target : str or pathlib.Path
         Final folder. Missing parent folders are created.
     overwrite : bool
-        Replace ``target`` if it exists (only once the new folder is complete).
+        Replace ``target`` if it is geoplan's own folder (only once the new one is complete).
     marker : str, optional
-        With ``overwrite``, replace an existing non-empty folder only if it holds this file.
+        The record file of this kind of folder (see :mod:`geoplan.outputs.ownership`);
+        without one, ``overwrite`` replaces only an empty folder.
 
     Attributes
     ----------
     target : pathlib.Path
         The final folder.
     path : pathlib.Path or None
-        The temporary folder being written (``None`` outside the ``with`` block).
+        The temporary folder being written (``None`` outside the ``with`` block); it has the
+        same name as ``target``.
 
     Raises
     ------
     OutputExistsError
-        On entry, if ``target`` exists and ``overwrite`` is false, or if it is a folder that
-        lacks ``marker``; on exit, if ``target`` appeared meanwhile and ``overwrite`` is false.
+        On entry, if ``target`` exists and ``overwrite`` is false, or it is not a folder
+        geoplan wrote; on exit, the same if ``target`` appeared or changed meanwhile.
+    OutputWriteError
+        If the folder cannot be created or written (no permission, disk full).
     """
 
     def __init__(self, target: str | Path, overwrite: bool = False, *,
@@ -70,69 +88,111 @@ class RunFolder:
         self.overwrite = overwrite
         self.marker = marker
         self.path: Path | None = None
+        self._holder: Path | None = None
 
     def __enter__(self) -> Path:
         """Check the target, create the temporary folder and return its path."""
-        self._check_target()
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.path = _fresh_sibling(self.target, ".tmp")
+        check_replaceable(self.target, overwrite=self.overwrite, marker=self.marker)
+        try:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale(self.target.parent)
+            self._holder = _holder(self.target, "tmp")
+            self.path = self._holder / self.target.name
+            self.path.mkdir()
+        except BaseException as exc:  # KeyboardInterrupt too: __exit__ will not run
+            self._discard()
+            converted = output_write_error(self.target, exc)
+            if converted is None:
+                raise
+            raise converted from exc
         return self.path
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         """Rename the temporary folder into place, or remove it if the block failed."""
-        temporary, self.path = self.path, None
-        if temporary is None:
-            return
+        holder, temporary = self._holder, self.path
         try:
-            if kind is None:
-                self._check_target()
-                _replace(temporary, self.target)
+            if temporary is not None and kind is None:
+                check_replaceable(self.target, overwrite=self.overwrite, marker=self.marker)
+                replace_folder(temporary, self.target)
                 logger.info("wrote %s", self.target)
+        except Exception as exc:
+            converted = output_write_error(self.target, exc, inside=holder)
+            if converted is None:
+                raise
+            raise converted from exc
         finally:
-            shutil.rmtree(temporary, ignore_errors=True)
+            self._discard()
+        if error is not None and holder is not None:
+            converted = output_write_error(self.target, error, inside=holder)
+            if converted is not None:
+                raise converted from error
 
-    def _check_target(self) -> None:
-        target = self.target
-        if not target.exists() and not target.is_symlink():
-            return
-        if not self.overwrite:
-            raise OutputExistsError(
-                f"{target} already exists; pass --overwrite (overwrite=True) to replace it"
-            )
-        if (self.marker and target.is_dir() and any(target.iterdir())
-                and not (target / self.marker).exists()):
-            raise OutputExistsError(
-                f"{target} is a folder geoplan did not write (it has no {self.marker}); "
-                "--overwrite only replaces geoplan's own output folders: choose another "
-                "output folder or remove it yourself"
-            )
+    def _discard(self) -> None:
+        holder, self._holder, self.path = self._holder, None, None
+        if holder is not None:
+            remove_holder(holder)
 
 
-def _replace(temporary: Path, target: Path) -> None:
-    """Move ``temporary`` onto ``target``, keeping the old ``target`` until that succeeded."""
-    if not target.exists() and not target.is_symlink():
-        temporary.rename(target)
+def check_replaceable(target: Path, *, overwrite: bool, marker: str | None) -> None:
+    """Raise :class:`OutputExistsError` unless ``target`` is absent or may be replaced.
+
+    Parameters
+    ----------
+    target : pathlib.Path
+        The output folder.
+    overwrite : bool
+        Whether replacing was asked for (``--overwrite``).
+    marker : str or None
+        Record file of the kind of folder (:mod:`geoplan.outputs.ownership`).
+    """
+    refuse_existing(target, overwrite=overwrite, folder=True)
+    if not target.is_dir() or target.is_symlink():
         return
-    aside = _fresh_sibling(target, ".old")
+    problem = ownership_problem(target, marker)
+    if problem is None:
+        return
+    kind = KINDS.get(marker or "", "output")
+    raise OutputExistsError(
+        f"{target} is not a geoplan {kind} folder: {problem}; --overwrite only replaces a "
+        "folder geoplan wrote (fix: choose another output folder, or move those files away "
+        "yourself)")
+
+
+def replace_folder(new: Path, target: Path) -> None:
+    """Move the folder ``new`` onto ``target``, keeping the old ``target`` until that succeeded.
+
+    The old folder goes aside first (into ``.NAME-geoplan-PID-TOKEN.old``) and is deleted
+    only once ``new`` is in place; if the rename fails it is put back.
+    """
+    if not target.exists() and not target.is_symlink():
+        new.rename(target)
+        return
+    aside = _holder(target, "old")
     old = aside / target.name
-    target.rename(old)
     try:
-        temporary.rename(target)
-    except BaseException:
-        old.rename(target)  # put the previous output back
-        aside.rmdir()
-        raise
-    shutil.rmtree(aside, ignore_errors=True)
-
-
-def _fresh_sibling(target: Path, suffix: str) -> Path:
-    """Create a new hidden, uniquely named folder beside ``target`` (usual permissions)."""
-    for _ in range(100):
-        candidate = target.parent / f".{target.name}-{secrets.token_hex(4)}{suffix}"
+        target.rename(old)
         try:
-            candidate.mkdir()
+            new.rename(target)
+        except BaseException:
+            old.rename(target)  # put the previous output back
+            raise
+    finally:
+        remove_holder(aside)
+
+
+def _holder(target: Path, kind: str) -> Path:
+    """Create a hidden ``.NAME-geoplan-PID-TOKEN.KIND`` folder (with its record) by ``target``."""
+    for _ in range(100):
+        holder = target.parent / fresh_temporary_name(target, kind)
+        try:
+            holder.mkdir()
         except FileExistsError:
             continue
-        return candidate
+        try:
+            write_record(holder)
+        except BaseException:
+            remove_holder(holder)
+            raise
+        return holder
     raise FileExistsError(f"could not create a temporary folder beside {target}")

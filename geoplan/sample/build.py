@@ -5,14 +5,12 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import secrets
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from geoplan.errors import OutputExistsError, ScenarioError
-from geoplan.outputs.files import refuse_existing
+from geoplan.errors import ScenarioError
+from geoplan.outputs.run_folder import RunFolder
 from geoplan.sample.addresses import addresses_from_county, write_codepoint, write_uprn
 from geoplan.sample.car_parks import car_parks_from_county, write_car_parks
 from geoplan.sample.county import county_from_seed, write_boundaries
@@ -83,7 +81,8 @@ def write_sample(outdir: str | os.PathLike[str], *, scale: str = "small",
     """Write the synthetic county to ``outdir`` (see :mod:`geoplan.sample`).
 
     The folder is built beside ``outdir`` under a temporary name and renamed into place
-    when complete, so a failed or interrupted run leaves no partial sample.
+    when complete (:class:`~geoplan.outputs.run_folder.RunFolder`), so a failed or
+    interrupted run leaves no partial sample.
 
     Parameters
     ----------
@@ -94,8 +93,8 @@ def write_sample(outdir: str | os.PathLike[str], *, scale: str = "small",
     seed : int
         Non-negative seed; the same scale and seed give byte-identical files.
     overwrite : bool
-        Replace ``outdir`` if it exists; only an earlier sample (a folder holding
-        ``sample.json``) or an empty folder is ever replaced.
+        Replace ``outdir`` if it exists; only an earlier sample (a folder whose
+        ``sample.json`` lists every file in it) or an empty folder is ever replaced.
     progress : callable, optional
         Called with the name of each step as it starts.
 
@@ -122,47 +121,14 @@ def write_sample(outdir: str | os.PathLike[str], *, scale: str = "small",
         raise ImportError("geoplan sample writes an .xlsx workbook and needs openpyxl "
                           "(fix: pip install 'geoplan[test]' or pip install openpyxl)")
     target = Path(outdir).absolute()
-    refuse_existing(target, overwrite=overwrite)
-    _refuse_foreign(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    building = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"
-    building.mkdir()
-    try:
+    with RunFolder(target, overwrite, marker="sample.json") as building:
         counts = _generate(building, SCALES[scale], seed, progress or _log)
-        _move_into_place(building, target, overwrite)
-    except BaseException:
-        shutil.rmtree(building, ignore_errors=True)
-        raise
     logger.info("wrote sample %s (scale %s, seed %d)", target, scale, seed)
     return Sample(Path(outdir), scale, seed, counts)
 
 
 def _log(step: str) -> None:
     logger.info("sample: %s", step)
-
-
-def _refuse_foreign(target: Path) -> None:
-    """Refuse to replace anything but an empty folder or an earlier sample."""
-    if not (target.exists() or target.is_symlink()):
-        return
-    if target.is_dir() and not target.is_symlink() and (
-            (target / "sample.json").is_file() or not any(target.iterdir())):
-        return
-    raise OutputExistsError(
-        f"{target} exists and is not a geoplan sample folder (no sample.json); --overwrite "
-        "only replaces an earlier sample or an empty folder (fix: choose a new folder)")
-
-
-def _move_into_place(building: Path, target: Path, overwrite: bool) -> None:
-    refuse_existing(target, overwrite=overwrite)  # it may have appeared meanwhile
-    _refuse_foreign(target)
-    old = None
-    if target.exists() or target.is_symlink():
-        old = target.parent / f".{target.name}.old-{secrets.token_hex(4)}"
-        target.rename(old)
-    building.rename(target)
-    if old is not None:
-        shutil.rmtree(old)
 
 
 def _generate(folder: Path, scale: Scale, seed: int,

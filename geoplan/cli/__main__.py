@@ -1,0 +1,5 @@
+"""``python -m geoplan.cli``: the ``geoplan`` command."""
+
+from geoplan_launch import main
+
+main()
