@@ -186,8 +186,12 @@ def _check_sources(table: pd.DataFrame, problems: Problems) -> None:
 
 def _numbers(raw: pd.DataFrame, column: str, least: float | None, problems: Problems,
              *, required: bool) -> pd.Series:
-    """Parse a column by the shared number rules (:mod:`geoplan.sources._numbers`)."""
-    values, bad = parse_column(raw[column])
+    """Parse a column by the shared number rules (:mod:`geoplan.sources._numbers`).
+
+    Assumption tables are geoplan's own format: their decimal mark is always ``.``, whatever
+    mark the input layers declare.
+    """
+    values, bad = parse_column(raw[column], decimal=".")
     for item in bad:
         problems.add(item.message, row=_row(item.label), column=column, fix=item.fix)
     refused = {item.label for item in bad}

@@ -47,6 +47,7 @@ import pandas as pd
 
 from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import LayerSchemaError, Problems, ScenarioError
+from geoplan.sources._numbers import CellError, Quantity, parse_cell
 
 __all__ = [
     "FINANCE",
@@ -60,10 +61,15 @@ __all__ = [
 FINANCE = AssumptionTable("finance", key=("item",), numbers={"value": None}, text=("unit",))
 """The finance assumption table: item, value, unit, source."""
 
-_SCALARS = {  # item -> (least, greatest, whole number)
-    "discount_rate": (0.0, 1.0, False), "long_discount_rate": (0.0, 1.0, False),
-    "long_rate_after_years": (0.0, 500.0, True), "appraisal_years": (1.0, 500.0, True),
-    "base_year": (1900.0, 2200.0, True), "unphased_build_year": (1900.0, 2200.0, True),
+_RATE = Quantity("discount rate (a share: 3.5% is 0.035)", "", 0.0, 1.0)
+_YEARS = Quantity("number of years", "", 0.0, 500.0)
+_YEAR = Quantity("calendar year", "", 1900.0, 2200.0)
+_SHARE = Quantity("share of baseline emissions cut (0.5 for half)", "", 0.0, 1.0)
+_SCALARS = {  # item -> (plausible range, whole number)
+    "discount_rate": (_RATE, False), "long_discount_rate": (_RATE, False),
+    "long_rate_after_years": (_YEARS, True),
+    "appraisal_years": (Quantity(_YEARS.name, "", 1.0, 500.0), True),
+    "base_year": (_YEAR, True), "unphased_build_year": (_YEAR, True),
 }
 _MILESTONE = re.compile(r"^milestone_(\d{4})$")
 _PLAN_COLUMNS = ("selected", "period", "cost_gbp", "tco2e_per_yr", "saving_gbp_per_yr",
@@ -151,25 +157,28 @@ def finance_assumptions(table: pd.DataFrame | None = None, *,
     if appraisal_years is not None:
         values["appraisal_years"] = (float(appraisal_years), None)
     scalars: dict[str, Any] = {}
-    for item, (least, greatest, whole) in _SCALARS.items():
+    for item, (quantity, whole) in _SCALARS.items():
         if item not in values:
             problems.add(f"item {item!r} is missing", column="item",
                          fix=f"add a row for {item!r} with its source")
             continue
         value, row = values[item]
-        if not least <= value <= greatest or (whole and value != int(value)):
+        if not quantity.low <= value <= quantity.high or (whole and value != int(value)):
             kind = "a whole number " if whole else ""
-            problems.add(f"{item} {value:g} is out of range", row=row, column="value",
-                         fix=f"give {kind}between {least:g} and {greatest:g}")
+            problems.add(f"{item} {value:g} is out of range: a {quantity.name} lies within "
+                         f"{quantity.range_text()}", row=row, column="value",
+                         fix=f"give {kind}between {quantity.low:g} and {quantity.high:g}")
         scalars[item] = int(value) if whole else value
-    milestones = {int(m.group(1)): v for item, (v, _) in values.items()
+    milestones = {int(m.group(1)): (v, row) for item, (v, row) in values.items()
                   if (m := _MILESTONE.match(item))}
-    for year, share in milestones.items():
-        if not 0.0 <= share <= 1.0:
-            problems.add(f"milestone_{year} {share:g} is not a share", column="value",
-                         fix="give the share of baseline emissions cut, between 0 and 1")
+    for year, (share, row) in milestones.items():
+        if not _SHARE.low <= share <= _SHARE.high:
+            problems.add(f"milestone_{year} {share:g} is not a share", row=row, column="value",
+                         fix="give the share of baseline emissions cut, between 0 and 1 "
+                             "(0.5 for half, not 50)")
     problems.raise_if_any(ScenarioError)
-    return FinanceAssumptions(**scalars, milestones=dict(sorted(milestones.items())))
+    return FinanceAssumptions(**scalars, milestones={y: v for y, (v, _) in
+                                                     sorted(milestones.items())})
 
 
 def _items(table: pd.DataFrame, problems: Problems) -> dict[str, tuple[float, int | None]]:
@@ -181,11 +190,16 @@ def _items(table: pd.DataFrame, problems: Problems) -> dict[str, tuple[float, in
             problems.add(f"unknown item {item!r}", row=row, column="item",
                          fix=f"use one of {sorted(_SCALARS)} or milestone_<year>")
             continue
-        number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
-        if not np.isfinite(number):
-            problems.add(f"{value!r} is not a number", row=row, column="value")
+        try:  # geoplan's own tables always use '.' decimals
+            number = parse_cell(value, decimal=".")
+        except CellError as exc:
+            problems.add(f"{item}: {exc}", row=row, column="value", fix=exc.fix)
             continue
-        values[item] = (float(number), row)
+        if number is None:
+            problems.add(f"{item} has no value", row=row, column="value",
+                         fix="enter the number, with its source")
+            continue
+        values[item] = (number, row)
     return values
 
 

@@ -11,16 +11,17 @@ DataFrame and check it. Used by :func:`geoplan.land.land_parcels_from_raster`.
 from __future__ import annotations
 
 import os
-import re
 
 import numpy as np
 import pandas as pd
 
 from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import Problems, SourceFormatError
+from geoplan.sources._numbers import ANY, CellError, Quantity, parse_cell
 
 __all__ = [
     "LAND_CLASSES",
+    "LAND_COVER_CODE",
     "NO_LAND_USE",
     "SEQUESTRATION",
     "class_table",
@@ -47,7 +48,9 @@ SEQUESTRATION = AssumptionTable(
 """Per land use: tCO2e/ha/yr, £/ha, the share withheld as a permanence buffer and the
 years a planting or restoration is counted for (finance and lifetime carbon)."""
 
-_CODE = re.compile(r"^\s*\d+\s*$")
+LAND_COVER_CODE = Quantity("land-cover code", "", 0.0, 65535.0)
+"""A class code of a land-cover raster: a whole number a 16-bit raster can hold."""
+_CODE_FIX = "give the raster value of the class, a whole number from 0 to 65535"
 
 
 def read_sequestration(path: PathLike | None = None) -> pd.DataFrame:
@@ -145,16 +148,13 @@ def class_table(classes: PathLike | pd.DataFrame | None, rates: pd.DataFrame) ->
 
 def _check_classes(table: pd.DataFrame, land_uses: list[str], source: str) -> pd.DataFrame:
     problems = Problems(source, sheet=LAND_CLASSES.name)
-    codes = [_as_whole(v) for v in table["lcm_code"]]
-    flags = [_as_whole(v) for v in table["eligible"]]
+    codes = [_code(v, i + 2, problems) for i, v in enumerate(table["lcm_code"])]
+    flags = [_flag(v) for v in table["eligible"]]
     uses = table["land_use"].astype(str).str.strip().str.lower()
     seen: set[int] = set()
     for i, (code, flag, use) in enumerate(zip(codes, flags, uses, strict=True)):
         row = i + 2
-        if code is None:
-            problems.add(f"{_shown(table['lcm_code'].iloc[i])} is not a whole number", row=row,
-                         column="lcm_code", fix="give the raster value of the class")
-        elif code in seen:
+        if code is not None and code in seen:
             problems.add(f"code {code} appears more than once", row=row, column="lcm_code",
                          fix="keep one row per code")
         seen.add(code if code is not None else -1)
@@ -177,18 +177,37 @@ def _shown(value: object) -> str:
     return f"{value:g}" if isinstance(value, float | np.floating) else repr(value)
 
 
-def _as_whole(value: object) -> int | None:
+def _whole(value: object, quantity: Quantity) -> int | None:
+    """Read a cell as a whole number by the shared rules; None for a blank.
+
+    Raises
+    ------
+    CellError
+        If the cell is not a plausible number of ``quantity``, or not whole.
+    """
     if isinstance(value, bool | np.bool_):
-        return int(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return int(value) if float(value).is_integer() else None
-    text = str(value).strip()
-    if _CODE.match(text):
-        return int(text)
+        value = int(value)
+    number = parse_cell(value, quantity, decimal=".")  # geoplan's own tables use '.'
+    if number is not None and not number.is_integer():
+        raise CellError(f"{_shown(value)} is not a whole number", _CODE_FIX)
+    return None if number is None else int(number)
+
+
+def _code(value: object, row: int, problems: Problems) -> int | None:
+    """Return the class code of one row; a problem (and None) if blank or not a code."""
     try:
-        number = float(text)
-    except ValueError:
+        code = _whole(value, LAND_COVER_CODE)
+    except CellError as exc:
+        fix = _CODE_FIX if exc.fix.startswith("correct the cell") else exc.fix
+        problems.add(str(exc), row=row, column="lcm_code", fix=fix)
         return None
-    return int(number) if number.is_integer() else None
+    if code is None:
+        problems.add("the code is blank", row=row, column="lcm_code", fix=_CODE_FIX)
+    return code
+
+
+def _flag(value: object) -> int | None:
+    try:
+        return _whole(value, ANY)
+    except CellError:
+        return None

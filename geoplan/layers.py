@@ -58,6 +58,7 @@ from geoplan.schemas import (
     validate_layer,
 )
 from geoplan.sources import read_grid
+from geoplan.sources._numbers import declared_decimal
 from geoplan.sources.base import GridTables
 from geoplan.vector import layer_fields, layer_names, read_vector, to_bng
 
@@ -115,6 +116,7 @@ def read_layers(
     *,
     fmt: str = "auto",
     within: str | None = None,
+    decimal: str | None = None,
     **options: object,
 ) -> LayerSet:
     """Read ``source`` as canonical layers of ``kind`` (module docstring).
@@ -132,6 +134,11 @@ def read_layers(
         Keep only part of the layer: a path to a polygon file (features inside it), or a
         name: for substations an area from the DNO's reference sheet (e.g.
         ``"Oxfordshire"``), for the other kinds a district code or name of the zones.
+    decimal : {".", ","}, optional
+        The decimal mark of numbers written as text in the source's files (CSV cells):
+        with ``","``, ``"1,5"`` reads as 1.5 and ``"1.5"`` is refused as ambiguous. Default:
+        the mark already declared (:func:`geoplan.sources._numbers.declared_decimal`), else
+        ``"."``.
     **options
         Passed to the reader of ``kind``: zones and substations as their readers take them
         (``id_column=``, ``districts=``, ``columns=``, ``year=``, ``layer=``, ``crs=``...);
@@ -145,7 +152,8 @@ def read_layers(
     Raises
     ------
     ValueError
-        For an unknown ``kind``; ``TypeError`` for an option the kind does not take.
+        For an unknown ``kind`` or ``decimal``; ``TypeError`` for an option the kind does not
+        take.
     SourceFormatError
         If the main layer of the result has no rows (a header-only file, an empty collection,
         or every row left out): an empty layer is never returned as a success.
@@ -154,14 +162,15 @@ def read_layers(
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {list(KINDS)}, not {kind!r}")
-    if kind == "zones":
-        result = _zones(source, within, options)
-    elif kind == "substations":
-        result = _substations(source, fmt, within, options)
-    else:
-        from geoplan.layer_kinds import READERS
+    with declared_decimal(decimal):
+        if kind == "zones":
+            result = _zones(source, within, options)
+        elif kind == "substations":
+            result = _substations(source, fmt, within, options)
+        else:
+            from geoplan.layer_kinds import READERS
 
-        result = READERS[kind](source, within, **options)
+            result = READERS[kind](source, within, **options)
     return _refuse_empty(result)
 
 

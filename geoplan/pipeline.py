@@ -21,7 +21,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -108,9 +108,10 @@ def layer_inputs(scenario: Scenario, *, progress: Progress | None = None) -> Lay
     if inputs.sample is not None:
         return sample_inputs(sample_folder(inputs.sample, inputs.seed, progress=progress))
     if inputs.folder is not None:
-        return sample_inputs(inputs.folder)
+        return replace(sample_inputs(inputs.folder), decimal=inputs.decimal)
     given = {key: getattr(inputs, key) for key in inputs.layer_keys()}
-    return LayerInputs(**given, grid_format=inputs.grid_format, within=inputs.within)
+    return LayerInputs(**given, grid_format=inputs.grid_format, within=inputs.within,
+                       decimal=inputs.decimal)
 
 
 def assumption_set(scenario: Scenario) -> AssumptionSet:

@@ -33,6 +33,7 @@ from geoplan.errors import SourceNotFoundError
 from geoplan.grid import graph_from_substations
 from geoplan.layers import LayerSet, read_layers
 from geoplan.schemas import CRS
+from geoplan.sources._numbers import DECIMAL_MARKS, declared_decimal
 from geoplan.supply import assign_zones
 
 __all__ = ["SERVING_LEVEL", "LayerInputs", "PreparedLayers", "prepare_layers", "sample_inputs"]
@@ -79,6 +80,10 @@ class LayerInputs:
         read at that layer.
     emissions : pathlib.Path, optional
         District emissions table, passed through for :mod:`geoplan.emissions`.
+    decimal : {".", ","}
+        The decimal mark of numbers written as text in the input files (CSV cells): with
+        ``","``, ``"1,5"`` reads as 1.5 and a ``"1.5"`` is refused as ambiguous. geoplan's
+        own assumption tables always use ``"."``.
     """
 
     zones: Path
@@ -97,6 +102,12 @@ class LayerInputs:
     land_cover: Path | None = None
     exclusions: Mapping[str, Path] = field(default_factory=dict)
     emissions: Path | None = None
+    decimal: str = "."
+
+    def __post_init__(self) -> None:
+        if self.decimal not in DECIMAL_MARKS:
+            raise ValueError(f"decimal must be one of {list(DECIMAL_MARKS)}, not "
+                             f"{self.decimal!r}")
 
 
 @dataclass(frozen=True)
@@ -195,7 +206,11 @@ def prepare_layers(inputs: LayerInputs, *, progress: Progress | None = None) -> 
     GeoplanError
         As raised by each reader, for the first input that fails.
     """
-    step = progress or _log
+    with declared_decimal(inputs.decimal):
+        return _prepare(inputs, progress or _log)
+
+
+def _prepare(inputs: LayerInputs, step: Progress) -> PreparedLayers:
     sets: dict[str, LayerSet] = {}
     step("zones")
     sets["zones"] = read_layers(inputs.zones, "zones", districts=inputs.districts)

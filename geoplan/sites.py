@@ -20,7 +20,9 @@ Rules, applied to every feature in file order
    features whose size is unknown or too small for one charger.
 4. **Spaces**: a positive ``capacity`` value (a column, or a tag nested in an ``other``,
    ``other_tags`` or ``tags`` column as GDAL's OSM driver writes them), else polygon area /
-   ``m2_per_space``, else ``default_spaces``, else unknown. ``spaces_from`` says which.
+   ``m2_per_space``, else ``default_spaces``, else unknown. ``spaces_from`` says which. A
+   capacity that is not a plausible number of spaces (``"~50"``, ``"-5"``; 0 to 50,000) is
+   ignored and listed in the warnings.
 5. **Chargers**: ``max_chargers = min(cap, floor(spaces / spaces_per_charger))`` for kinds
    with ``spaces_per_charger``, else the kind's cap ``max_chargers``.
 6. **Cost**: ``cost_gbp = enabling_cost_gbp + cost_per_charger_gbp * max_chargers``, the cost
@@ -47,7 +49,8 @@ import shapely
 from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import LayerSchemaError, Problem, SourceFormatError
 from geoplan.schemas import CRS, SITES, validate_layer
-from geoplan.sources._cells import cell_text, normalise_header, parse_number, text_cells
+from geoplan.sources._cells import cell_text, normalise_header, text_cells
+from geoplan.sources._numbers import PARKING_SPACES, parse_column
 from geoplan.vector import check_in_gb, read_vector, to_bng
 
 __all__ = ["EXTRA_COLUMNS", "SITE_KINDS", "kind_lookup", "sites_from_layer"]
@@ -70,6 +73,7 @@ EXTRA_COLUMNS = ("name", "source_id", "spaces", "spaces_from", "area_m2", "charg
 """Columns after the canonical ones, in order."""
 
 _TAG_COLUMNS = ("other", "other_tags", "tags")
+_SHOWN_BAD = 10  # bad capacity cells listed one by one; more are counted
 _DROPPED = ("no geometry", "repeated source id", "not public (access tag)", "size unknown",
             "too small for one charger")
 
@@ -152,7 +156,8 @@ def sites_from_layer(
     keep = _keep(frame, columns, ids, exclude_access, report)
     sized = _size(frame, columns, per_row, kinds, capacity_column, source, keep, report)
     sites = _assemble(frame, columns, per_row, ids, sized, kinds)[keep & sized["fits"]]
-    return _finish(sites.reset_index(drop=True), source, len(frame), report)
+    return _finish(sites.reset_index(drop=True), source, len(frame), report,
+                   sized.attrs["warnings"])
 
 
 def _load(layer: str | Path | gpd.GeoDataFrame, vector_layer: str | None,
@@ -281,13 +286,17 @@ def _keep(frame: gpd.GeoDataFrame, columns: list[str], ids: pd.Series,
 def _size(frame: gpd.GeoDataFrame, columns: list[str], kinds: pd.Series, table: pd.DataFrame,
           capacity_column: str | None, source: str, keep: np.ndarray,
           report: dict[str, int]) -> pd.DataFrame:
-    """Spaces, their origin, area and charger capacity of every feature."""
+    """Spaces, their origin, area and charger capacity of every feature.
+
+    ``attrs["warnings"]`` lists the capacity values that were not plausible numbers.
+    """
     spec = table.set_index("kind").loc[kinds.to_numpy()].reset_index(drop=True)
     spec.index = frame.index
     geoms = frame.geometry.values
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
     area = np.where(polygonal, shapely.area(geoms), np.nan)
-    capacity = _capacity(frame, columns, capacity_column, source)
+    notes: list[str] = []
+    capacity = _capacity(frame, columns, capacity_column, source, notes)
     by_area = np.floor(area / spec["m2_per_space"].to_numpy())
     spaces = np.where(capacity > 0, capacity,
                       np.where(np.isfinite(by_area), by_area, spec["default_spaces"].to_numpy()))
@@ -302,31 +311,36 @@ def _size(frame: gpd.GeoDataFrame, columns: list[str], kinds: pd.Series, table: 
     small = ~np.isnan(chargers) & (chargers < 1) & keep
     report[_DROPPED[3]] = int(unknown.sum())
     report[_DROPPED[4]] = int(small.sum())
-    return pd.DataFrame({"spaces": spaces, "spaces_from": spaces_from, "area_m2": area,
-                         "chargers": chargers, "fits": ~np.isnan(chargers) & (chargers >= 1)},
-                        index=frame.index)
+    sized = pd.DataFrame({"spaces": spaces, "spaces_from": spaces_from, "area_m2": area,
+                          "chargers": chargers, "fits": ~np.isnan(chargers) & (chargers >= 1)},
+                         index=frame.index)
+    sized.attrs["warnings"] = notes
+    return sized
 
 
 def _capacity(frame: gpd.GeoDataFrame, columns: list[str], capacity_column: str | None,
-              source: str) -> np.ndarray:
-    """Parking spaces stated by the data (NaN where absent or unreadable, e.g. "~50")."""
+              source: str, notes: list[str]) -> np.ndarray:
+    """Parking spaces stated by the data (NaN where absent or not a plausible number).
+
+    A value that is not a plausible number of spaces (``"~50"``, ``"-5"``, ``"1e6"``) is
+    ignored, so the feature is sized from its area or its kind's default, and counted in
+    ``notes`` (the layer's warnings) with its feature number, value and fix.
+    """
     if capacity_column is not None:
-        cells = frame[_column(columns, capacity_column, source, "capacity_column")]
+        column = _column(columns, capacity_column, source, "capacity_column")
+        cells = frame[column]
     else:
-        cells = _tag(frame, columns, "capacity")
-    values = np.full(len(frame), np.nan)
-    unreadable = 0
-    for i, cell in enumerate(cells):
-        try:
-            parsed = parse_number(cell)
-        except ValueError:
-            unreadable += 1
-            continue
-        values[i] = np.nan if parsed is None else parsed
-    if unreadable:
-        logger.info("%s: %d capacity values are not numbers; sized from area instead",
-                    source, unreadable)
-    return values
+        column, cells = "capacity", _tag(frame, columns, "capacity")
+    numbered = pd.Series(cells.to_numpy(), index=np.arange(1, len(cells) + 1), dtype=object)
+    values, bad = parse_column(numbered, PARKING_SPACES)  # labels: 1-based feature numbers
+    if bad:
+        shown = "; ".join(f"feature {b.label}: {b.message} (fix: {b.fix})"
+                          for b in bad[:_SHOWN_BAD])
+        more = f"; and {len(bad) - _SHOWN_BAD} more" if len(bad) > _SHOWN_BAD else ""
+        notes.append(f"{source}: {len(bad)} {column!r} values are not plausible numbers of "
+                     "parking spaces, so those features are sized from their area or their "
+                     f"kind's default instead: {shown}{more}")
+    return values.to_numpy(dtype=float)
 
 
 def _assemble(frame: gpd.GeoDataFrame, columns: list[str], kinds: pd.Series, ids: pd.Series,
@@ -357,12 +371,12 @@ def _assemble(frame: gpd.GeoDataFrame, columns: list[str], kinds: pd.Series, ids
         [*SITES.columns, *EXTRA_COLUMNS]]
 
 
-def _finish(sites: gpd.GeoDataFrame, source: str, read: int,
-            report: dict[str, int]) -> gpd.GeoDataFrame:
+def _finish(sites: gpd.GeoDataFrame, source: str, read: int, report: dict[str, int],
+            notes: list[str]) -> gpd.GeoDataFrame:
     validate_layer(sites, SITES, source)
     dropped = {reason: count for reason, count in report.items() if count}
     warnings = [f"{source}: left out {count} features: {reason}"
-                for reason, count in dropped.items()]
+                for reason, count in dropped.items()] + notes
     for message in warnings:
         logger.warning("%s", message)
     sites.attrs["report"] = {"features": read, "kept": len(sites), "left_out": dropped}

@@ -139,6 +139,7 @@ def _read(sources: tuple[str, ...], kind: str, options: dict[str, Any]) -> Layer
     given = _given(options)
     _check_options(kind, given, sources)
     fmt, within = given.pop("fmt", "auto"), given.pop("within", None)
+    decimal = "," if given.pop("decimal_comma", False) else None
     if "mapping" in given:
         given["columns"] = parse_mapping(given.pop("mapping"))
     if "exclusions" in given:
@@ -147,7 +148,7 @@ def _read(sources: tuple[str, ...], kind: str, options: dict[str, Any]) -> Layer
     if "uptake" in given:
         given["uptake"] = _uptake(given["uptake"])
     source = sources[0] if len(sources) == 1 else list(sources)
-    return read_layers(source, kind, fmt=fmt, within=within, **given)
+    return read_layers(source, kind, fmt=fmt, within=within, decimal=decimal, **given)
 
 
 def _input_files(options: dict[str, Any]) -> list[str]:

@@ -40,6 +40,10 @@ def reading_options(func: F) -> F:
         click.option("--district-column", help="Column with each zone's district code."),
         click.option("--districts", type=click.Path(exists=True, dir_okay=False),
                      help="District polygons, to name districts or join zones to them."),
+        click.option("--decimal-comma", is_flag=True,
+                     help="The CSV inputs write decimals with a comma ('1,5' is 1.5; "
+                          "'1.234,5' is 1234.5 where the column groups thousands that way); "
+                          "a '.' decimal is then refused as ambiguous."),
     ]
     for option in reversed(options):
         func = option(func)

@@ -136,6 +136,11 @@ class InputsSection(Section):
     land_cover: InputLayer | None = None
     exclusions: dict[str, InputLayer] = Field(default_factory=dict)
     emissions: InputLayer | None = None
+    decimal: Literal[".", ","] = Field(
+        ".", description="Decimal mark of numbers written as text in the input files (CSV "
+        "cells): ',' reads '1,5' as 1.5 (and '1.234,5' as 1234.5 where a column groups "
+        "thousands that way) and refuses a '.' decimal as ambiguous. The sample county "
+        "uses '.'.")
 
     @model_validator(mode="after")
     def _one_source(self) -> InputsSection:
@@ -148,6 +153,9 @@ class InputsSection(Section):
                              "replace a base scenario's sample, set sample: null)")
         if not given:
             raise ValueError("give sample: small, folder: DIR, or zones: and grid: paths")
+        if self.sample and self.decimal != ".":
+            raise _at("decimal", "must be '.' with sample: (the sample county writes '.' "
+                      "decimals); set decimal for your own files only")
         if layers:
             missing = [k for k in ("zones", "grid") if not getattr(self, k)]
             if missing:
@@ -158,7 +166,8 @@ class InputsSection(Section):
     def layer_keys(cls) -> tuple[str, ...]:
         """Keys that name layer files (the fields of ``geoplan.prepare.LayerInputs``)."""
         return tuple(k for k in cls.model_fields
-                     if k not in ("sample", "seed", "folder", "grid_format", "within"))
+                     if k not in ("sample", "seed", "folder", "grid_format", "within",
+                                  "decimal"))
 
 
 class ReinforcementSection(Section):

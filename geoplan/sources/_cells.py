@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 import pyarrow as pa
@@ -19,8 +20,16 @@ import pyarrow.csv as pacsv
 from python_calamine import CalamineError, CalamineWorkbook
 
 from geoplan.errors import Problems, SourceFormatError, SourceNotFoundError
-from geoplan.sources._numbers import ANY, BLANKS, Quantity, parse_cell, parse_column
+from geoplan.sources._numbers import (
+    ANY,
+    BLANKS,
+    ExcelError,
+    Quantity,
+    parse_cell,
+    parse_column,
+)
 from geoplan.sources._sniff import sniff_text
+from geoplan.sources._workbook_errors import error_cells
 
 __all__ = [
     "BLANKS",
@@ -88,12 +97,15 @@ def parse_number(value: object, quantity: Quantity = ANY) -> float | None:
 def cell_text(value: object) -> str | None:
     """Return a cell as text: None for blanks, whole floats without ``.0``, spaces folded.
 
+    A spreadsheet error cell (:class:`~geoplan.sources._numbers.ExcelError`) has no text:
+    None. Number columns refuse it instead (:func:`parse_number`).
+
     Examples
     --------
     >>> cell_text("  Osney  Mead "), cell_text(1234.0), cell_text("N/A")
     ('Osney Mead', '1234', None)
     """
-    if is_blank(value):
+    if is_blank(value) or isinstance(value, ExcelError):  # an error is no text
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -205,6 +217,10 @@ def open_workbook(path: Path) -> CalamineWorkbook:
 def sheet_rows(workbook: CalamineWorkbook, path: Path, sheet: str) -> list[list[object]]:
     """All rows of a sheet as Python values, found by name ignoring case and spaces.
 
+    A cell holding a spreadsheet error (``#DIV/0!``, ``#N/A`` ...) comes back as an
+    :class:`~geoplan.sources._numbers.ExcelError` (``.xlsx`` and ``.xlsm`` files; see
+    :mod:`geoplan.sources._workbook_errors`), never as a blank.
+
     Raises
     ------
     SourceNotFoundError
@@ -218,7 +234,12 @@ def sheet_rows(workbook: CalamineWorkbook, path: Path, sheet: str) -> list[list[
             f"{workbook.sheet_names} (fix: use the DNO's published workbook unchanged, or "
             "rename the sheet back)"
         )
-    return workbook.get_sheet_by_name(actual).to_python(skip_empty_area=False)
+    rows = cast(list[list[object]],
+                workbook.get_sheet_by_name(actual).to_python(skip_empty_area=False))
+    for (row, column), code in error_cells(Path(path), actual).items():
+        if row < len(rows) and column < len(rows[row]):
+            rows[row][column] = ExcelError(code)
+    return rows
 
 
 def read_csv_text(path: Path) -> pd.DataFrame:

@@ -17,14 +17,18 @@ no column around it), naming the :class:`Quantity` the column holds. The rules:
    ``"13,073"`` among plain numbers is refused, since it may be 13.073 written with a decimal
    comma; ``"1,5"`` is never a thousands group.
 4. **Decimal commas** (``"1,5"``) and dots grouping thousands (``"5.510.171"``) are refused
-   unless the file's decimal mark is declared ``","`` (the ``decimal`` argument; then ``.``
-   and spaces group thousands under rule 3). The fix named is to convert the file to ``.``
-   decimals.
+   unless the file's decimal mark is declared ``","`` (the ``decimal`` argument, or
+   :func:`declared_decimal` around a reader; then ``.`` and spaces group thousands under
+   rule 3, and a ``.``-decimal ``"1.5"`` is refused as ambiguous). The fix named is to
+   convert the file to ``.`` decimals, or to declare the decimal comma.
 5. **Units**: a cell may end with the column's own unit (``"12.5 MVA"`` in an MVA column).
    Any other unit is refused, never converted: ``"13.073 MW"`` in an MVA column (turning MW
    into MVA needs a power factor the cell does not give), ``"50%"`` in an MVA column.
 6. **Accounting negatives** ``"(3.2)"`` are refused: write ``-3.2``.
-7. **Finite and plausible**: ``"inf"`` and numbers too large for a float are refused, and every
+7. **Spreadsheet errors** (``#DIV/0!``, ``#VALUE!``, ``#N/A``, ``#REF!`` ... held by a
+   workbook cell as an error, passed in as an :class:`ExcelError`) are refused, never read
+   as blanks; a text cell reading ``"#N/A"`` stays a blank marker (rule 1).
+8. **Finite and plausible**: ``"inf"`` and numbers too large for a float are refused, and every
    value (text or a spreadsheet's own number) must lie in the quantity's plausible range
    (:data:`QUANTITIES`). The ranges are sanity bounds against mis-read cells, not planning
    assumptions; a quantity with no stated range is bounded by +-1e15, beyond which a float
@@ -39,6 +43,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,18 +57,22 @@ __all__ = [
     "CAPACITY_MVA",
     "CHARGER_KW",
     "COUNT",
+    "DECIMAL_MARKS",
     "DEMAND_MVA",
     "FLOOR_AREA_M2",
     "GRID_HEADROOM_MVA",
     "HEADROOM_MVA",
+    "PARKING_SPACES",
     "PERCENT",
     "POWER_FACTOR",
     "QUANTITIES",
     "SAP_RATING",
     "BadCell",
     "CellError",
+    "ExcelError",
     "Quantity",
     "column_separator",
+    "declared_decimal",
     "parse_cell",
     "parse_column",
 ]
@@ -130,9 +141,11 @@ PERCENT = Quantity("percentage", "%", 0.0, 100.0)
 """A share written in percent."""
 COUNT = Quantity("count", "", 0.0, 1e8)
 """Vehicles, households or people in one area: never negative."""
+PARKING_SPACES = Quantity("number of parking spaces", "", 0.0, 50000.0)
+"""Spaces of one car park (an OSM ``capacity`` tag): the world's largest hold about 20,000."""
 
 QUANTITIES = (ANY, HEADROOM_MVA, GRID_HEADROOM_MVA, CAPACITY_MVA, DEMAND_MVA, POWER_FACTOR,
-              CHARGER_KW, FLOOR_AREA_M2, SAP_RATING, PERCENT, COUNT)
+              CHARGER_KW, FLOOR_AREA_M2, SAP_RATING, PERCENT, COUNT, PARKING_SPACES)
 """Every quantity readers name (``tests/README.md`` lists their ranges)."""
 
 
@@ -144,6 +157,64 @@ class BadCell:
     value: object
     message: str
     fix: str
+
+
+@dataclass(frozen=True, repr=False)
+class ExcelError:
+    """A workbook cell holding a spreadsheet error (``#DIV/0!``, ``#N/A`` ...), not a value.
+
+    Workbook readers put one in place of the blank the spreadsheet library returns for such a
+    cell (:func:`geoplan.sources._workbook_errors.error_cells`), so that it is refused.
+    """
+
+    code: str
+
+    def __str__(self) -> str:
+        return self.code
+
+    def __repr__(self) -> str:  # shown unquoted in messages, unlike the text '#N/A'
+        return self.code
+
+
+DECIMAL_MARKS = (".", ",")
+"""The decimal marks a file may declare."""
+
+_DECLARED: ContextVar[str] = ContextVar("geoplan_decimal_mark", default=".")
+
+
+@contextmanager
+def declared_decimal(mark: str | None) -> Iterator[None]:
+    """Read the numbers written as text with ``mark`` as the decimal mark, inside the block.
+
+    Readers parse with the declared mark unless they pass ``decimal=`` themselves (geoplan's
+    own assumption tables always use ``"."``). ``None`` keeps the mark already declared.
+
+    Raises
+    ------
+    ValueError
+        For a mark other than ``"."`` or ``","``.
+
+    Examples
+    --------
+    >>> with declared_decimal(","):
+    ...     parse_cell("1,5")
+    1.5
+    """
+    if mark is None:
+        yield
+        return
+    if mark not in DECIMAL_MARKS:
+        raise ValueError(f"decimal mark must be one of {list(DECIMAL_MARKS)}, not {mark!r}")
+    token = _DECLARED.set(mark)
+    try:
+        yield
+    finally:
+        _DECLARED.reset(token)
+
+
+def _mark(decimal: str | None) -> str:
+    """Return the decimal mark to use: ``decimal`` if given, else the declared one."""
+    return _DECLARED.get() if decimal is None else decimal
 
 
 class CellError(ValueError):
@@ -172,6 +243,8 @@ _UNITS = frozenset({"%", "w", "kw", "mw", "gw", "va", "kva", "mva", "gva", "var"
                     "ktco2e", "kt", "mt", "mm", "£", "gbp", "p"})
 _TO_DOT = str.maketrans({",": ".", ".": ","})
 _FIX_DECIMALS = "convert the file to '.' decimals with no thousands separators (e.g. 1234.5)"
+_FIX_DECLARE = (_FIX_DECIMALS + "; or, if the file is an input layer whose decimal mark is "
+                "',', declare it (`--decimal-comma`, or `inputs.decimal: \",\"` in a scenario)")
 
 
 def _grouped(separator: str) -> re.Pattern[str]:
@@ -231,7 +304,7 @@ def column_separator(texts: pd.Series, decimal: str = ".") -> str | None:
 
 
 def parse_cell(value: object, quantity: Quantity = ANY, *, separator: str | None = None,
-               decimal: str = ".") -> float | None:
+               decimal: str | None = None) -> float | None:
     """Parse one cell by the module's rules; ``None`` for a blank.
 
     Parameters
@@ -243,8 +316,8 @@ def parse_cell(value: object, quantity: Quantity = ANY, *, separator: str | None
     separator : str, optional
         The thousands separator the column uses consistently (see :func:`column_separator`);
         None refuses grouped numbers.
-    decimal : {".", ","}
-        The file's decimal mark.
+    decimal : {".", ","}, optional
+        The file's decimal mark (default: the one declared, see :func:`declared_decimal`).
 
     Raises
     ------
@@ -266,6 +339,9 @@ def parse_cell(value: object, quantity: Quantity = ANY, *, separator: str | None
         if value is None:
             return None
         raise CellError(f"{value!r} is not a number", "enter a number or leave the cell blank")
+    if isinstance(value, ExcelError):
+        raise _excel_error(value)
+    decimal = _mark(decimal)
     if isinstance(value, int | float | np.integer | np.floating):
         number = float(value)
         if math.isnan(number):
@@ -275,6 +351,12 @@ def parse_cell(value: object, quantity: Quantity = ANY, *, separator: str | None
         return None
     text = _normal(str(value), decimal)
     return _checked(_text_number(text, value, quantity, separator, decimal), value, quantity)
+
+
+def _excel_error(value: ExcelError) -> CellError:
+    return CellError(f"the cell holds the spreadsheet error {value.code}, not a number",
+                     "correct the formula or type the value in the workbook and save it "
+                     "again, or clear the cell if there is no value")
 
 
 def _show(value: object) -> str:
@@ -314,13 +396,19 @@ def _text_number(text: str, value: object, quantity: Quantity, separator: str | 
 
 
 def _ungrouped_error(value: object, mark: str, decimal: str) -> CellError:
-    shown = _SEPARATOR_NAMES["." if decimal == "," and mark == "," else mark]
+    shown = _SEPARATOR_NAMES[mark]
     if mark == "," and decimal == ".":
         return CellError(
             f"{value!r} has a thousands separator (or a decimal comma), but the column's other "
             "values do not use ',' grouping consistently",
             "write the number without separators (e.g. 13073), or if ',' is a decimal comma "
-            "here, " + _FIX_DECIMALS)
+            "here, " + _FIX_DECLARE)
+    if mark == "," and decimal == ",":
+        return CellError(
+            f"{value!r} groups thousands with '.' (or has a decimal point), but the column's "
+            "other values do not group thousands consistently",
+            "write the number without separators (e.g. 13073); if '.' is the decimal mark "
+            "here, the file does not use decimal commas: do not declare them")
     return CellError(f"{value!r} groups thousands with {shown}, but the column's other values "
                      "do not do so consistently",
                      "write the number without separators (e.g. 13073)")
@@ -330,14 +418,15 @@ def _diagnosis(text: str, core: str, value: object, quantity: Quantity,
                decimal: str) -> CellError:
     """Why ``text`` is not a number, with the fix."""
     if decimal == "." and _DECIMAL_COMMA.fullmatch(core):
-        return CellError(f"{value!r} has a decimal comma", _FIX_DECIMALS)
-    if decimal == "," and _DECIMAL_COMMA.fullmatch(core):
+        return CellError(f"{value!r} has a decimal comma", _FIX_DECLARE)
+    if decimal == "," and (_DECIMAL_COMMA.fullmatch(core) or _DOT_GROUPS.fullmatch(core)):
         return CellError(f"{value!r} has a decimal point, but the file's decimal mark is "
-                         "declared ','", "write the decimal mark as ',' like the rest of "
-                         "the file, or " + _FIX_DECIMALS)
+                         "declared ',', so it is ambiguous",
+                         "write the decimal mark as ',' like the rest of the file, or "
+                         + _FIX_DECIMALS + " and do not declare the decimal comma")
     if decimal == "." and _DOT_GROUPS.fullmatch(core):
         return CellError(f"{value!r} uses '.' to group thousands (a European format)",
-                         _FIX_DECIMALS)
+                         _FIX_DECLARE)
     if _ACCOUNTING.fullmatch(core):
         return CellError(f"{value!r} is an accounting-style negative",
                          "write negative numbers with a leading minus (e.g. -3.2)")
@@ -363,7 +452,7 @@ def _unit_error(value: object, unit: str, quantity: Quantity) -> CellError:
 
 
 def parse_column(cells: pd.Series, quantity: Quantity = ANY, *,
-                 decimal: str = ".") -> tuple[pd.Series, list[BadCell]]:
+                 decimal: str | None = None) -> tuple[pd.Series, list[BadCell]]:
     """Parse a column of cells as floats by the module's rules, vectorised for plain numbers.
 
     Parameters
@@ -372,8 +461,8 @@ def parse_column(cells: pd.Series, quantity: Quantity = ANY, *,
         The column as read: numbers, text or a mix (a spreadsheet column).
     quantity : Quantity
         What the column holds.
-    decimal : {".", ","}
-        The file's decimal mark.
+    decimal : {".", ","}, optional
+        The file's decimal mark (default: the one declared, see :func:`declared_decimal`).
 
     Returns
     -------
@@ -387,15 +476,18 @@ def parse_column(cells: pd.Series, quantity: Quantity = ANY, *,
         bad = _out_of_range(values, cells, quantity)
         values[[item.label for item in bad]] = np.nan
         return values, bad
+    decimal = _mark(decimal)
     values = pd.Series(np.nan, index=cells.index, dtype=float)
     objects = cells.astype(object)
+    errors = np.zeros(len(cells), dtype=bool)
     if pd.api.types.is_string_dtype(cells.dtype) and cells.dtype != object:
         numeric = np.zeros(len(cells), dtype=bool)  # a text column: no number cells
     else:
         numeric = objects.map(lambda v: isinstance(v, int | float | np.integer | np.floating)
                               and not isinstance(v, bool)).to_numpy(dtype=bool)
         values[numeric] = objects[numeric].astype(float)
-    raw = objects[~numeric]
+        errors = objects.map(lambda v: isinstance(v, ExcelError)).to_numpy(dtype=bool)
+    raw = objects[~numeric & ~errors]
     text = raw.where(raw.notna(), "").astype(str).str.strip()
     text = text[~text.str.casefold().isin(BLANKS)].str.replace("\u2212", "-", regex=False)
     if decimal == ",":
@@ -403,6 +495,9 @@ def parse_column(cells: pd.Series, quantity: Quantity = ANY, *,
     plain = text.str.fullmatch(_PLAIN).to_numpy(dtype=bool)
     values[text.index[plain]] = pd.to_numeric(text[plain], errors="coerce").astype(float)
     bad = _out_of_range(values, cells, quantity)
+    for label in objects.index[errors]:
+        exc = _excel_error(objects[label])
+        bad.append(BadCell(label, objects[label], str(exc), exc.fix))
     rest = text[~plain]
     if len(rest):
         separator = column_separator(text.map(lambda t: _own_unit(t, quantity)), decimal)

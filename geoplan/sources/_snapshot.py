@@ -27,7 +27,7 @@ from geoplan.sources._cells import (
     parse_number,
     read_csv_text,
 )
-from geoplan.sources._numbers import ANY, Quantity, parse_cell, parse_column
+from geoplan.sources._numbers import ANY, ExcelError, Quantity, parse_cell, parse_column
 from geoplan.sources.base import GB_LAT_RANGE, GB_LON_RANGE, lonlat_to_bng
 
 __all__ = [
@@ -304,8 +304,8 @@ def number_and_note(value: object,
     """
     if is_blank(value):
         return None, None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return parse_cell(value, quantity), None
+    if isinstance(value, int | float | ExcelError) and not isinstance(value, bool):
+        return parse_cell(value, quantity), None  # an ExcelError is refused
     match = _NOTED.match(str(value))
     note = match.group(2).strip().strip("()[]-–:;, ").strip() if match else ""
     if match is None or note[:1].isdigit() or match.group(2)[:1] in ",.":
