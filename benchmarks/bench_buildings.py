@@ -28,10 +28,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from shapely.geometry import box
 
-from geoplan.buildings import assign_zone_ids, heat_demand, zone_summary
-from geoplan.geocode import geocode_homes, read_postcode_centroids
+from geoplan.layers.buildings import assign_zone_ids, heat_demand, zone_summary
 from geoplan.schemas import CRS
 from geoplan.sources.epc import CERTIFICATE_COLUMNS, read_epc_certificates
+from geoplan.sources.geocode import geocode_homes, read_postcode_centroids
 
 TARGET_S = 30.0
 X0, Y0, SIDE, COLUMNS = 430_000, 190_000, 1_000, 43  # 43 x 10 = 430 zones of 1 km

@@ -33,7 +33,7 @@ import rasterio
 import shapely
 from affine import Affine
 
-from geoplan.land import land_parcels_from_raster
+from geoplan.layers.land import land_parcels_from_raster
 
 CELL = 10.0
 WEST, NORTH = 400000.0, 260000.0

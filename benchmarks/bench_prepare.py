@@ -6,7 +6,7 @@ Usage::
 
 Writes the sample (``geoplan.sample.write_sample``, seed 2024) in a temporary folder, unless
 ``--sample`` names a folder already written by ``geoplan sample``, then runs
-:func:`geoplan.prepare.prepare_layers` on it in a fresh subprocess per repeat, so the peak
+:func:`geoplan.layers.prepare.prepare_layers` on it in a fresh subprocess per repeat, so the peak
 resident memory (``ru_maxrss``) belongs to the preparation alone. Each step named by the
 ``progress`` callback (zones, grid, buildings, chargers, EV demand, sites, land, roads,
 serving substations) is timed, with the process's peak resident memory when the step ends.
@@ -35,7 +35,7 @@ def _peak_mib() -> float:
 
 def child(folder: Path) -> dict[str, object]:
     """Prepare the layers of ``folder`` once; return seconds and peak MiB per step."""
-    from geoplan.prepare import prepare_layers, sample_inputs
+    from geoplan.layers.prepare import prepare_layers, sample_inputs
 
     steps: list[dict[str, object]] = []
     start = time.perf_counter()

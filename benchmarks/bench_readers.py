@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from geoplan.layers import read_layers
+from geoplan.layers.read import read_layers
 from geoplan.outputs import write_geopackage
 
 REAL = Path(os.environ.get("GEOPLAN_REAL_DATA",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from importlib.metadata import PackageNotFoundError, version
 
 from geoplan.errors import (
     AreaNotFoundError,
@@ -17,17 +16,13 @@ from geoplan.errors import (
     SourceFormatError,
     SourceNotFoundError,
 )
-from geoplan.grid import ancestors_of, graph_from_substations, headroom_for, match_names
-from geoplan.layers import open_layer, read_layers
+from geoplan.layers.grid import ancestors_of, graph_from_substations, headroom_for, match_names
+from geoplan.layers.read import open_layer, read_layers
+from geoplan.layers.supply import assign_zones
+from geoplan.layers.zones import districts_from_file, zones_from_file
 from geoplan.outputs import write_csv, write_geopackage
 from geoplan.sources import detect_format, read_grid
-from geoplan.supply import assign_zones
-from geoplan.zones import districts_from_file, zones_from_file
-
-try:
-    __version__ = version("geoplan")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
+from geoplan.version import __version__
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 

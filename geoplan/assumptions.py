@@ -38,8 +38,8 @@ from geoplan.errors import (
     SourceFormatError,
     SourceNotFoundError,
 )
-from geoplan.sources._cells import is_blank, read_csv_text
-from geoplan.sources._numbers import parse_column
+from geoplan.sources.cells import is_blank, read_csv_text
+from geoplan.sources.numbers import parse_column
 
 __all__ = [
     "AssumptionProblem",
@@ -186,7 +186,7 @@ def _check_sources(table: pd.DataFrame, problems: Problems) -> None:
 
 def _numbers(raw: pd.DataFrame, column: str, least: float | None, problems: Problems,
              *, required: bool) -> pd.Series:
-    """Parse a column by the shared number rules (:mod:`geoplan.sources._numbers`).
+    """Parse a column by the shared number rules (:mod:`geoplan.sources.numbers`).
 
     Assumption tables are geoplan's own format: their decimal mark is always ``.``, whatever
     mark the input layers declare.

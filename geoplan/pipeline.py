@@ -5,19 +5,20 @@
 1. load and check the scenario (every problem listed before any work);
 2. find the inputs: the scenario's files, or the embedded sample county, built once into a
    cache folder (``$GEOPLAN_CACHE`` or ``~/.cache/geoplan``) and reused;
-3. read every layer (:func:`geoplan.prepare.prepare_layers`);
+3. read every layer (:func:`geoplan.layers.prepare.prepare_layers`);
 4. resolve the assumption tables with the scenario's replacements and overrides;
 5. build each enabled workstream's candidates and solve the plan
-   (:mod:`geoplan.planning`);
-6. work out the finance figures (:mod:`geoplan.finance`);
+   (:mod:`geoplan.planning.solve`);
+6. work out the finance figures (:mod:`geoplan.planning.finance`);
 7. write everything into a temporary folder beside the output, renamed into place only
-   when complete (:class:`geoplan.outputs.run_folder.RunFolder`): an interrupted run leaves
+   when complete (:class:`geoplan.files.run_folder.RunFolder`): an interrupted run leaves
    nothing, and an existing folder is replaced only with ``overwrite``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -26,20 +27,28 @@ from pathlib import Path
 from typing import Any
 
 from geoplan.assumptions import AssumptionSet
-from geoplan.finance import FinanceSummary, finance_assumptions, finance_summary
-from geoplan.outputs.run_folder import RunFolder
-from geoplan.planning import (
+from geoplan.files.run_folder import RunFolder
+from geoplan.layers.prepare import LayerInputs, PreparedLayers, prepare_layers, sample_inputs
+from geoplan.outputs.compare import (
+    MARKER,
+    Comparison,
+    check_run_folder,
+    compare_runs,
+    read_run,
+    write_comparison_files,
+)
+from geoplan.planning.finance import FinanceSummary, finance_assumptions, finance_summary
+from geoplan.planning.solve import (
     PlanResult,
     grid_limits,
     reinforcement_options,
     solve_plans,
     workstream_models,
 )
-from geoplan.prepare import LayerInputs, PreparedLayers, prepare_layers, sample_inputs
 from geoplan.scenario import Scenario, known_tables, load_scenario
 
-__all__ = ["STEPS", "RunResult", "assumption_set", "layer_inputs", "run_scenario",
-           "sample_folder"]
+__all__ = ["STEPS", "RunResult", "assumption_set", "layer_inputs", "run_comparison",
+           "run_scenario", "sample_folder"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +78,8 @@ def sample_folder(scale: str, seed: int | None = None, *, progress: Progress | N
     geoplan version, scale and seed, and the sample is written atomically, so a cached
     sample is always complete and the same inputs always give the same files.
     """
-    from geoplan import __version__
     from geoplan.sample.build import DEFAULT_SEED, write_sample
+    from geoplan.version import __version__
 
     seed = DEFAULT_SEED if seed is None else seed
     root = Path(os.environ.get("GEOPLAN_CACHE") or Path.home() / ".cache" / "geoplan")
@@ -105,13 +114,15 @@ def _exclusive(lock: Path) -> Iterator[None]:
 def layer_inputs(scenario: Scenario, *, progress: Progress | None = None) -> LayerInputs:
     """Return the layer files a scenario names (building the sample county when it asks for it)."""
     inputs = scenario.inputs
+    level = scenario.grid.level
     if inputs.sample is not None:
-        return sample_inputs(sample_folder(inputs.sample, inputs.seed, progress=progress))
+        folder = sample_folder(inputs.sample, inputs.seed, progress=progress)
+        return replace(sample_inputs(folder), serving_level=level)
     if inputs.folder is not None:
-        return replace(sample_inputs(inputs.folder), decimal=inputs.decimal)
+        return replace(sample_inputs(inputs.folder), decimal=inputs.decimal, serving_level=level)
     given = {key: getattr(inputs, key) for key in inputs.layer_keys()}
     return LayerInputs(**given, grid_format=inputs.grid_format, within=inputs.within,
-                       decimal=inputs.decimal)
+                       decimal=inputs.decimal, serving_level=level)
 
 
 def assumption_set(scenario: Scenario) -> AssumptionSet:
@@ -180,7 +191,7 @@ def _solve(scenario: Scenario, layers: PreparedLayers, assumptions: AssumptionSe
 
 def _finance(scenario: Scenario, layers: PreparedLayers, assumptions: AssumptionSet,
              plans: PlanResult) -> FinanceSummary:
-    from geoplan.emissions import latest_emissions
+    from geoplan.sources.emissions import latest_emissions
 
     table = plans.stacked()
     settings = finance_assumptions(assumptions.table("finance"),
@@ -192,3 +203,48 @@ def _finance(scenario: Scenario, layers: PreparedLayers, assumptions: Assumption
     other = plans.reinforcement_capex()
     return finance_summary(table, baseline=baseline, assumptions=settings,
                            other_capex=other if len(other) else None)
+
+
+def _comparison_source(path: str | Path) -> Any:
+    """Load a scenario file, or check a run folder and return its path."""
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() in (".yaml", ".yml"):
+        return load_scenario(path)
+    check_run_folder(path)
+    return path
+
+
+def run_comparison(a: str | Path, b: str | Path, out: str | Path, *, top: int = 20,
+                   overwrite: bool = False, offline_map: bool = False,
+                   progress: Callable[[str], None] | None = None
+                   ) -> tuple[Comparison, tuple[Path, ...]]:
+    """Compare ``a`` and ``b`` (run folders or scenario files) into the folder ``out``.
+
+    Both inputs are checked before any work; a scenario is run (with
+    :func:`run_scenario`) into ``out/a`` or ``out/b``. ``progress`` is
+    called with ``"a"`` or ``"b"`` as a scenario starts running, then ``"compare"``.
+
+    Returns
+    -------
+    (Comparison, tuple of pathlib.Path)
+        The comparison and the files written (see :func:`write_comparison`).
+    """
+    step = progress or (lambda _name: None)
+    sources = [_comparison_source(a), _comparison_source(b)]
+    target = Path(out)
+    with RunFolder(target, overwrite=overwrite, marker=MARKER) as folder:
+        runs = []
+        for side, given, source in zip("ab", (a, b), sources, strict=True):
+            if not isinstance(source, Path):
+                step(side)
+                run_scenario(source, folder / side, offline_map=offline_map)
+                source = folder / side
+            runs.append(read_run(source, source=str(given)))
+        step("compare")
+        comparison = compare_runs(*runs, top=top)
+        names = write_comparison_files(comparison, folder, offline_map)
+    moved = {side: dataclasses.replace(run, folder=target / side)
+             for side, run, src in zip("ab", runs, sources, strict=True)
+             if not isinstance(src, Path)}
+    comparison = dataclasses.replace(comparison, **moved)
+    return comparison, tuple(target / name for name in names)

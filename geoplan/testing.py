@@ -1,164 +1,102 @@
-"""Build DNO-style input files in code, for tests and for the embedded sample.
+"""Assertions for your own tests: a layer follows its canonical schema, a plan keeps its limits.
 
-Nothing here reads real data: the functions write files that follow the *layout* of published
-formats with values the caller chooses, so tests can state exactly what a reader must return.
-Writing workbooks needs ``openpyxl`` (installed with ``pip install geoplan[test]``).
+>>> import pandas as pd
+>>> plan = pd.DataFrame({"candidate_id": ["a", "b"], "selected": [True, False],
+...                      "cost_gbp": [60.0, 50.0], "group_id": ["z1", "z1"],
+...                      "substation_id": ["p1", "p1"], "peak_kw_added": [80.0, 30.0]})
+>>> assert_plan_feasible(plan, budget_gbp=100, headroom_kw={"p1": 100})
+>>> assert_plan_feasible(plan, budget_gbp=50)
+Traceback (most recent call last):
+...
+AssertionError: plan breaks its limits: chosen cost 60 is over the budget 50
 """
 
 from __future__ import annotations
 
-import re
-import zipfile
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
+from collections.abc import Mapping
 
-__all__ = ["ReportSubstation", "headroom_report_sheet", "write_workbook"]
+import pandas as pd
 
-REPORT_SCENARIOS = ("MINIMUM HEADROOM", "CT", "LW", "ST", "SP")
-REPORT_SEASONS = ("Winter", "Summer", "Spring/Autumn")
-_EPOCH = datetime(2000, 1, 1)  # fixed workbook timestamps keep generated files reproducible
+from geoplan.errors import LayerSchemaError
+from geoplan.schemas import (
+    BUILDINGS,
+    CANDIDATES,
+    CHARGERS,
+    DISTRICTS,
+    EV_DEMAND,
+    HEADROOM,
+    LAND,
+    SITES,
+    SUBSTATIONS,
+    ZONES,
+    LayerSchema,
+    validate_layer,
+)
+
+__all__ = ["SCHEMAS", "assert_layer_schema", "assert_plan_feasible"]
+
+SCHEMAS: dict[str, LayerSchema] = {
+    "zones": ZONES, "districts": DISTRICTS, "substations": SUBSTATIONS, "headroom": HEADROOM,
+    "buildings": BUILDINGS, "ev_demand": EV_DEMAND, "chargers": CHARGERS, "sites": SITES,
+    "land": LAND, "candidates": CANDIDATES,
+}
+"""Canonical schema of each layer name."""
+
+_TOLERANCE = 1e-6
 
 
-@dataclass
-class ReportSubstation:
-    """One substation block of a Network Headroom Report.
+def assert_layer_schema(frame: pd.DataFrame, name: str) -> None:
+    """Assert that ``frame`` follows the canonical schema of the layer ``name``.
 
-    Parameters
-    ----------
-    name : str
-        Substation name as written in the name column.
-    gsp : str
-        Grid Supply Point, written on the block's first row.
-    grid_ref : str
-        OS grid reference, written on the block's first row.
-    headroom : mapping
-        ``(scenario, season, year) -> value`` for cells to fill; cells not given are
-        computed from ``base`` so every cell has a value.
-    base : float
-        Winter headroom in the first year; other cells fall 0.1 MVA per year and differ a
-        little per season and scenario (deterministic).
-    bsp : str, optional
-        Bulk Supply Point (only written when the sheet has the SEPD BSP column).
-    upstream : str
-        Upstream constraint flag, "YES" or "NO".
+    Raises
+    ------
+    AssertionError
+        Listing every problem (missing or misordered columns, duplicate keys, values outside
+        their allowed sets, a CRS other than EPSG:27700), or naming an unknown layer.
     """
-
-    name: str
-    gsp: str
-    grid_ref: str
-    base: float = 5.0
-    bsp: str | None = None
-    upstream: str = "NO"
-    headroom: Mapping[tuple[str, str, int], object] = field(default_factory=dict)
-
-    def value(self, scenario: str, season: str, year: int, first_year: int) -> object:
-        """Return the cell for one scenario, season and year."""
-        if (scenario, season, year) in self.headroom:
-            return self.headroom[(scenario, season, year)]
-        shift = REPORT_SEASONS.index(season) * 0.5 + REPORT_SCENARIOS.index(scenario) * 0.01
-        return round(self.base + shift - 0.1 * (year - first_year), 6)
-
-
-def headroom_report_sheet(
-    substations: Sequence[ReportSubstation],
-    years: Sequence[int] = (2023, 2024, 2025, 2030, 2035, 2040, 2050),
-    *,
-    with_bsp: bool = True,
-    name_header: str = "Primary Substation ",
-) -> list[list[object]]:
-    """Rows of a "Primary Headroom Dem" sheet in the published two-header layout.
-
-    Parameters
-    ----------
-    substations : sequence of ReportSubstation
-        Blocks in sheet order; each gets one row per scenario.
-    years : sequence of int
-        Year columns under each season band.
-    with_bsp : bool
-        Include the "Bulk Supply Point" column (SEPD layout) or not (SHEPD layout).
-    name_header : str
-        Header text of the name column (the real files carry a trailing space).
-
-    Returns
-    -------
-    list of list
-        Header rows then data rows, ready for :func:`write_workbook`.
-    """
-    fixed = ["Grid Supply Point", *(["Bulk Supply Point"] if with_bsp else []), name_header,
-             "Scenario", "Grid Reference", "Upstream Constraint\n(YES / NO)"]
-    band_row, year_row = list(fixed), [""] * len(fixed)
-    for i, season in enumerate(REPORT_SEASONS):
-        if i:
-            band_row.append("")
-            year_row.append("")
-        band_row += [f"Demand Headroom {season} MVA"] + [""] * (len(years) - 1)
-        year_row += [float(y) for y in years]
-    rows = [band_row, year_row]
-    for sub in substations:
-        for k, scenario in enumerate(REPORT_SCENARIOS):
-            first = k == 0
-            row: list[object] = [sub.gsp if first else ""]
-            if with_bsp:
-                row.append((sub.bsp or "") if first else "")
-            row += [sub.name, scenario, sub.grid_ref if first else "",
-                    sub.upstream if first else ""]
-            for i, season in enumerate(REPORT_SEASONS):
-                if i:
-                    row.append("")
-                row += [sub.value(scenario, season, y, years[0]) for y in years]
-            rows.append(row)
-    return rows
-
-
-def write_workbook(path: str | Path, sheets: Mapping[str, Sequence[Sequence[object]]]) -> Path:
-    """Write sheets of plain values to an ``.xlsx`` file with openpyxl, reproducibly.
-
-    openpyxl stamps the save time into the document properties and the zip entries; both are
-    fixed here, so the same sheets always give byte-identical files.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        Where to write.
-    sheets : mapping
-        Sheet name -> rows of cell values, in order.
-
-    Returns
-    -------
-    pathlib.Path
-    """
+    if name not in SCHEMAS:
+        raise AssertionError(f"unknown layer {name!r}; one of {sorted(SCHEMAS)}")
     try:
-        from openpyxl import Workbook
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("writing workbooks needs openpyxl: pip install openpyxl") from exc
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for name, rows in sheets.items():
-        sheet = workbook.create_sheet(name)
-        for row in rows:
-            sheet.append([None if cell == "" else cell for cell in row])
-    workbook.properties.created = workbook.properties.modified = _EPOCH
-    path = Path(path)
-    workbook.save(path)
-    _fix_timestamps(path)
-    return path
+        validate_layer(frame, SCHEMAS[name], name)
+    except LayerSchemaError as error:
+        raise AssertionError(str(error)) from None
 
 
-_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
-_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+def assert_plan_feasible(plan: pd.DataFrame, *, budget_gbp: float | None = None,
+                         headroom_kw: Mapping[str, float] | None = None) -> None:
+    """Assert that the chosen rows of a plan table keep its budget, groups and headroom.
 
+    Parameters
+    ----------
+    plan : pandas.DataFrame
+        A plan table (``selected``, ``cost_gbp``; ``group_id`` for options that exclude each
+        other; ``substation_id`` and ``peak_kw_added`` for grid load), e.g. ``Plan.table``
+        or a workstream layer of ``plan.gpkg``.
+    budget_gbp : float, optional
+        Most the chosen rows may cost.
+    headroom_kw : Mapping[str, float], optional
+        Most load the chosen rows may add at each substation (its own load only; no parents).
 
-def _fix_timestamps(path: Path) -> None:
-    """Rewrite an ``.xlsx`` with fixed zip entry times and a fixed modified date."""
-    with zipfile.ZipFile(path) as source:
-        entries = [(info, source.read(info)) for info in source.infolist()]
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as target:
-        for info, data in entries:
-            if info.filename == "docProps/core.xml":
-                data = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
-            fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = info.external_attr
-            target.writestr(fixed, data)
+    Raises
+    ------
+    AssertionError
+        Naming every limit broken and by how much.
+    """
+    chosen = plan[plan["selected"].astype(bool).to_numpy()]
+    broken = []
+    cost = float(chosen["cost_gbp"].sum())
+    if budget_gbp is not None and cost > budget_gbp + _TOLERANCE * max(1.0, budget_gbp):
+        broken.append(f"chosen cost {cost:g} is over the budget {budget_gbp:g}")
+    if "group_id" in chosen.columns:
+        groups = chosen["group_id"].dropna()
+        twice = sorted(groups[groups.duplicated()].astype(str).unique())
+        if twice:
+            broken.append(f"more than one option chosen in groups {twice}")
+    if headroom_kw is not None:
+        load = chosen.groupby(chosen["substation_id"].astype(str))["peak_kw_added"].sum()
+        for substation, added in load.items():
+            limit = headroom_kw.get(str(substation))
+            if limit is not None and added > limit + _TOLERANCE * max(1.0, abs(limit)):
+                broken.append(f"{added:g} kW added at {substation}, over its {limit:g} kW")
+    if broken:
+        raise AssertionError("plan breaks its limits: " + "; ".join(broken))

@@ -1,4 +1,4 @@
-"""Tests for geoplan.buildings: heat demand, zones, the buildings layer and zone totals."""
+"""Tests for geoplan.layers.buildings: heat demand, zones, the buildings layer and zone totals."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import pytest
 from shapely.geometry import Point, box
 
 from geoplan.assumptions import read_assumptions
-from geoplan.buildings import (
+from geoplan.errors import LayerSchemaError, MissingCRSError, SourceFormatError
+from geoplan.layers.buildings import (
     HEAT_FACTORS,
     ZONE_SUMMARY_COLUMNS,
     BuildingsReport,
@@ -22,10 +23,9 @@ from geoplan.buildings import (
     heat_demand,
     zone_summary,
 )
-from geoplan.errors import LayerSchemaError, MissingCRSError, SourceFormatError
-from geoplan.geocode import GeocodeReport, geocode_homes
+from geoplan.layers.zones import zones_from_file
 from geoplan.schemas import BUILDINGS, CRS, validate_layer
-from geoplan.zones import zones_from_file
+from geoplan.sources.geocode import GeocodeReport, geocode_homes
 from tests.conftest import real_file
 from tests.test_source_epc import certificate, write_certificates
 

@@ -12,14 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from geoplan.errors import Problems
-from geoplan.sources._cells import (
+from geoplan.sources.cells import (
     excel_column,
     find_columns,
     is_blank,
     normalise_header,
     parse_number,
 )
-from geoplan.sources._numbers import (
+from geoplan.sources.numbers import (
     ANY,
     CAPACITY_MVA,
     CHARGER_KW,
@@ -78,7 +78,7 @@ def test_headers_and_columns():
 
 
 def test_csv_rows_keep_file_numbers_and_skip_excel_sep_line(tmp_path):
-    from geoplan.sources._cells import read_csv_text
+    from geoplan.sources.cells import read_csv_text
 
     path = tmp_path / "t.csv"
     path.write_text("sep=,\na,b\n1,2\n\n3,4\n")
@@ -100,7 +100,7 @@ def test_gb_primaries_blank_line_is_ignored_and_rows_stay_true(tmp_path):
     assert info.value.problems[0].row == 4
 
 
-# --- the one set of number rules (geoplan.sources._numbers) -----------------------------
+# --- the one set of number rules (geoplan.sources.numbers) -----------------------------
 
 
 def _grouped(value: int, mark: str) -> str:

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from geoplan import __version__
 from geoplan.cli import cli
-from geoplan.testing import ReportSubstation, headroom_report_sheet, write_workbook
+from geoplan.sample.workbooks import ReportSubstation, headroom_report_sheet, write_workbook
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from geoplan.cli.main import cli
-from geoplan.compare import (
+from geoplan.errors import OutputExistsError, SourceNotFoundError
+from geoplan.outputs.compare import (
     CHANGE_COLUMNS,
     compare_map,
     compare_markdown,
@@ -21,7 +22,6 @@ from geoplan.compare import (
     read_run,
     write_comparison,
 )
-from geoplan.errors import OutputExistsError, SourceNotFoundError
 from geoplan.outputs.map_page import map_html
 from geoplan.pipeline import run_scenario
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from geoplan.emissions import latest_emissions, read_district_emissions
 from geoplan.errors import SourceFormatError, SourceNotFoundError
+from geoplan.sources.emissions import latest_emissions, read_district_emissions
 from tests.conftest import real_file
 
 WIDE_HEADER = ("Year,local-authority-code,gss_code,official-name,Domestic Gas:kt CO2,"

@@ -1,4 +1,4 @@
-"""Tests for EV demand per zone (geoplan.ev)."""
+"""Tests for EV demand per zone (geoplan.layers.ev)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from shapely.geometry import Point, box
 
 from geoplan.assumptions import read_assumptions
 from geoplan.errors import LayerSchemaError, MissingCRSError, ScenarioError, SourceFormatError
-from geoplan.ev import (
+from geoplan.layers.ev import (
     OFFSTREET_PARKING,
     apportion,
     chargers_per_zone,
@@ -21,9 +21,9 @@ from geoplan.ev import (
     households_from_mix,
     project_evs,
 )
+from geoplan.layers.zones import zones_from_file
 from geoplan.schemas import EV_DEMAND, validate_layer
 from geoplan.sources.chargepoint_registry import read_chargepoints
-from geoplan.zones import zones_from_file
 from tests.conftest import real_file
 
 BNG = "EPSG:27700"

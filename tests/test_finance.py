@@ -10,7 +10,7 @@ import pytest
 
 from geoplan.assumptions import default_path
 from geoplan.errors import LayerSchemaError, ScenarioError, SourceFormatError
-from geoplan.finance import (
+from geoplan.planning.finance import (
     FinanceAssumptions,
     finance_assumptions,
     finance_summary,

@@ -1,4 +1,5 @@
-"""Tests for geoplan.geocode: UPRN and postcode lookups built in code, then the real Code-Point."""
+"""Tests for geoplan.sources.geocode: UPRN and postcode lookups built in code, then the real
+Code-Point."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 import shapely
 
 from geoplan.errors import SourceFormatError, SourceNotFoundError
-from geoplan.geocode import (
+from geoplan.schemas import CRS
+from geoplan.sources.geocode import (
     CODEPOINT_COLUMNS,
     UPRN_COLUMNS,
     GeocodeReport,
@@ -20,7 +22,6 @@ from geoplan.geocode import (
     read_postcode_centroids,
     read_uprn_coordinates,
 )
-from geoplan.schemas import CRS
 from tests.conftest import real_file
 
 CODEPOINT = "oxon_codepoint_open_2014_postcodes.csv"
@@ -146,7 +147,7 @@ def test_uprn_first_then_postcode_and_nobody_dropped(tmp_path: Path,
     postcodes = write(tmp_path, "ox.csv", CODEPOINT_ROWS)
     frame = homes(["100", "555", None, None, "200", None],
                   ["OX1 1AA", "ox2 6gg", "OX11AA", "ZZ9 9ZZ", None, None])
-    with caplog.at_level(logging.WARNING, logger="geoplan.geocode"):
+    with caplog.at_level(logging.WARNING, logger="geoplan.sources.geocode"):
         located, report = geocode_homes(frame, uprn_coordinates=uprns, postcodes=postcodes)
     assert report == GeocodeReport(homes=6, by_uprn=2, by_postcode=2, unmatched=2,
                                    no_postcode=1)

@@ -1,4 +1,5 @@
-"""Tests for geoplan.grid (graph, headroom lookup, name matching) and geoplan.supply."""
+"""Tests for geoplan.layers.grid (graph, headroom lookup, name matching) and
+geoplan.layers.supply."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
 from geoplan.errors import GeoplanError, LayerSchemaError, MissingCRSError
-from geoplan.grid import (
+from geoplan.layers.grid import (
     ancestors_of,
     graph_from_substations,
     headroom_for,
@@ -23,8 +24,8 @@ from geoplan.grid import (
     name_key,
     resolve_names,
 )
+from geoplan.layers.supply import assign_zones
 from geoplan.schemas import CRS, SUBSTATIONS, ZONES, validate_layer
-from geoplan.supply import assign_zones
 from tests.conftest import real_file
 
 X0, Y0 = 450_000.0, 200_000.0  # south-west corner of the 3x3 grid, in Oxfordshire
@@ -360,7 +361,7 @@ def test_assign_supply_areas_hand_computed(
     grid_zones: gpd.GeoDataFrame, five: gpd.GeoDataFrame, supply_areas: gpd.GeoDataFrame,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="geoplan.supply"):
+    with caplog.at_level(logging.WARNING, logger="geoplan.layers.supply"):
         got = assign_zones(grid_zones, five, supply_areas=supply_areas,
                            supply_area_id_column="ps").set_index("zone_id")
     r5 = math.sqrt(100**2 + 200**2)

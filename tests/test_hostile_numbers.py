@@ -364,7 +364,7 @@ EMISSIONS = [
 
 @pytest.mark.parametrize("case", EMISSIONS, ids=[c.id for c in EMISSIONS])
 def test_emissions_cell(case: Case, small_sample: Path, tmp_path: Path) -> None:
-    from geoplan.emissions import read_district_emissions
+    from geoplan.sources.emissions import read_district_emissions
 
     frame = pd.read_csv(small_sample / "emissions" / "district_emissions.csv", dtype=str,
                         keep_default_na=False)

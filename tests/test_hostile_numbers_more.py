@@ -25,15 +25,15 @@ from click.testing import CliRunner
 
 from geoplan.assumptions import default_path
 from geoplan.cli import cli
-from geoplan.emissions import read_district_emissions
 from geoplan.errors import GeoplanError, ScenarioError, SourceFormatError
-from geoplan.finance import finance_assumptions, read_finance
-from geoplan.land_classes import read_land_classes
-from geoplan.layers import read_layers
+from geoplan.layers.land_classes import read_land_classes
+from geoplan.layers.prepare import LayerInputs, prepare_layers
+from geoplan.layers.read import read_layers
 from geoplan.pipeline import layer_inputs
-from geoplan.prepare import LayerInputs, prepare_layers
+from geoplan.planning.finance import finance_assumptions, read_finance
 from geoplan.scenario import load_scenario
 from geoplan.sources import ssen_headroom_report
+from geoplan.sources.emissions import read_district_emissions
 
 
 @dataclass(frozen=True)
@@ -328,7 +328,7 @@ def _emissions(sample: Path, tmp_path: Path, decimal: str) -> Path:
 
 def test_emissions_read_with_a_declared_comma_equal_the_dot_file(small_sample: Path,
                                                                   tmp_path: Path) -> None:
-    from geoplan.sources._numbers import declared_decimal
+    from geoplan.sources.numbers import declared_decimal
 
     comma = _emissions(small_sample, tmp_path, ",")
     with pytest.raises(GeoplanError, match="decimal comma"):

@@ -25,10 +25,10 @@ from click.testing import CliRunner
 from shapely.geometry import Point, box
 
 from geoplan.cli import cli
-from geoplan.outputs.files import write_geopackage
-from geoplan.outputs.ownership import ownership_problem
-from geoplan.outputs.run_folder import check_replaceable
-from geoplan.outputs.temporary import RECORD
+from geoplan.files.atomic import write_geopackage
+from geoplan.files.ownership import ownership_problem
+from geoplan.files.run_folder import check_replaceable
+from geoplan.files.temporary import RECORD
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "scenarios" / "base.yaml"
@@ -611,7 +611,7 @@ def test_no_space_while_writing_a_run_folder_is_named(tmp_path: Path,
 
 
 def test_an_unreadable_input_is_not_blamed_on_the_output(tmp_path: Path) -> None:
-    from geoplan.outputs.files import output_write_error
+    from geoplan.files.atomic import output_write_error
 
     error = PermissionError(13, "Permission denied", str(tmp_path / "input.csv"))
     assert output_write_error(tmp_path / "out", error, inside=tmp_path / ".out.tmp") is None

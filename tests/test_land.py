@@ -17,7 +17,7 @@ from geoplan.errors import (
     SourceFormatError,
     SourceNotFoundError,
 )
-from geoplan.land import (
+from geoplan.layers.land import (
     Exclusion,
     land_parcels_from_raster,
     read_land_classes,
@@ -427,7 +427,7 @@ def test_other_projected_crs_is_read_and_output_in_bng(tmp_path, rates):
 def test_multiband_raster_reads_band_1_and_says_so(tmp_path, rates, caplog):
     probability = np.full_like(HAND, 90)
     path = write_raster(tmp_path / "lcm.tif", np.stack([HAND, probability]))
-    with caplog.at_level(logging.WARNING, logger="geoplan.raster"):
+    with caplog.at_level(logging.WARNING, logger="geoplan.sources.raster"):
         frame = land_parcels_from_raster(path, sequestration=rates, block_size_m=50,
                                          min_area_ha=0.05)
     assert "lcm.tif: the file has 2 bands" in caplog.text

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from geoplan.cli import cli
 from geoplan.errors import AreaNotFoundError, LayerSchemaError
-from geoplan.layers import open_layer, read_layers
+from geoplan.layers.read import open_layer, read_layers
 from geoplan.schemas import BUILDINGS, EV_DEMAND, validate_layer
 
 

@@ -9,13 +9,13 @@ import json
 import pytest
 
 from geoplan.errors import SourceNotFoundError
+from geoplan.files.run_folder import RunFolder
 from geoplan.outputs.manifest import (
     build_manifest,
     file_digest,
     folder_digest,
     write_manifest,
 )
-from geoplan.outputs.run_folder import RunFolder
 
 ABC = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"  # sha256(b"abc")
 

@@ -19,8 +19,8 @@ from shapely.geometry import Point, box
 
 from geoplan.cli.main import cli
 from geoplan.errors import LayerSchemaError, MissingCRSError, OutputExistsError
+from geoplan.files.atomic import write_geopackage
 from geoplan.outputs import map_assets
-from geoplan.outputs.files import write_geopackage
 from geoplan.outputs.map import map_html, plan_map, write_map
 from geoplan.outputs.map_layers import PopupContext, substation_layer
 from geoplan.outputs.map_style import HEADROOM_COLOURS, RANK_CLASSES

@@ -34,8 +34,8 @@ from click.testing import CliRunner
 from folium.elements import ElementAddToElement
 
 from geoplan.cli.main import cli
-from geoplan.compare import compare_runs, read_run, write_comparison
 from geoplan.outputs import map_page
+from geoplan.outputs.compare import compare_runs, read_run, write_comparison
 from geoplan.outputs.compare_map import compare_map
 from geoplan.outputs.map import map_html, plan_map
 from geoplan.outputs.map_elements import LiteralHtml, LiteralRender

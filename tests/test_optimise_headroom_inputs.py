@@ -2,12 +2,12 @@
 
 * A missing (NaN) or infinite headroom figure reached HiGHS as a bound it reads as "no
   limit": :class:`geoplan.optimise.Headroom` now refuses it, naming the substation and year,
-  and :func:`geoplan.planning.grid_limits` turns substations without figures into an error or
+  and :func:`geoplan.planning.solve.grid_limits` turns substations without figures into an error or
   the scenario's explicit ``grid.missing_headroom`` choice.
 * A reinforcement ready after the only planning period counted in that period.
 
 Every plan is checked against a brute force written here from the definitions (the module
-docstrings of geoplan/optimise/constraints.py and geoplan/planning.py), using none of
+docstrings of geoplan/optimise/constraints.py and geoplan/planning/solve.py), using none of
 geoplan's model code: every assignment of a build period to each candidate and every choice
 of at most one option per substation is enumerated.
 """
@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from geoplan.errors import GeoplanError, LayerSchemaError, ScenarioError
 from geoplan.optimise import Budget, Headroom, MaximiseBenefit, PlanningProblem, SolverOptions
-from geoplan.planning import grid_limits, headroom_gaps
+from geoplan.planning.solve import grid_limits, headroom_gaps
 from geoplan.scenario.models import GridSection, PlanSection
 
 EXACT = SolverOptions(mip_gap=0.0)

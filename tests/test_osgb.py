@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pyproj import Transformer
 
-from geoplan.osgb import grid_ref_to_xy, grid_refs_to_xy
+from geoplan.sources.osgb import grid_ref_to_xy, grid_refs_to_xy
 
 
 @pytest.mark.parametrize(

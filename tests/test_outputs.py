@@ -11,8 +11,8 @@ import pytest
 from shapely.geometry import Point, Polygon
 
 from geoplan.errors import OutputExistsError
+from geoplan.files.atomic import atomic_path
 from geoplan.outputs import write_geopackage
-from geoplan.outputs.files import atomic_path
 
 
 def _layers():

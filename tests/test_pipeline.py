@@ -189,3 +189,19 @@ def test_every_shipped_scenario_runs_on_the_sample(name: str, cache: Path,
     assert {"plan.gpkg", "summary.md", "rankings.csv"} <= written
     on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert written == on_disk - {"manifest.json"}
+
+
+def test_grid_level_sets_where_loads_are_counted(cache: Path, tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path, "name: bsp\ngrid: {level: bsp}\nworkstreams:\n"
+                         "  retrofit: {enabled: false}\n  laep: {enabled: false}\n"
+                         "  sequestration: {enabled: false}\n"
+                         "outputs: {map: false, static_map: false}\n")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["run", str(scenario), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "map: none (outputs.map is false)" in result.output
+    assert not (out / "map.html").exists()
+    chargers = gpd.read_file(out / "plan.gpkg", layer="chargers")
+    substations = gpd.read_file(out / "plan.gpkg", layer="substations")
+    level_of = substations.set_index("substation_id")["level"]
+    assert set(level_of[chargers["substation_id"]]) == {"bsp"}

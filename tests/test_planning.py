@@ -1,4 +1,4 @@
-"""geoplan.planning pieces that the end-to-end run does not isolate."""
+"""geoplan.planning.solve pieces that the end-to-end run does not isolate."""
 
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ from shapely.geometry import Point
 from geoplan import pipeline
 from geoplan.cli.main import cli
 from geoplan.errors import InfeasibleError, LayerSchemaError, ScenarioError
-from geoplan.finance import finance_summary
 from geoplan.optimise import MaximiseBenefit
 from geoplan.pipeline import run_scenario
-from geoplan.planning import _fair, _require_plan, reinforcement_options
+from geoplan.planning.finance import finance_summary
+from geoplan.planning.joint import solve_joint
+from geoplan.planning.solve import _fair, _require_plan, reinforcement_options
 from geoplan.scenario import load_scenario
 from geoplan.scenario.models import GridSection, PlanSection, ReinforcementSection
-from geoplan.workstreams.joint import solve_joint
 from geoplan.workstreams.parts import ModelParts
 
 

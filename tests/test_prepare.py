@@ -9,8 +9,8 @@ import geopandas as gpd
 import networkx as nx
 import pytest
 
-from geoplan.errors import SourceNotFoundError
-from geoplan.prepare import LayerInputs, PreparedLayers, prepare_layers, sample_inputs
+from geoplan.errors import LayerSchemaError, SourceNotFoundError
+from geoplan.layers.prepare import LayerInputs, PreparedLayers, prepare_layers, sample_inputs
 from geoplan.schemas import (
     BUILDINGS,
     CHARGERS,
@@ -141,3 +141,34 @@ def test_optional_inputs_left_out_give_none(small_sample):
 def test_sample_inputs_refuses_a_folder_that_is_not_a_sample(tmp_path):
     with pytest.raises(SourceNotFoundError, match=r"no sample\.json.*geoplan sample"):
         sample_inputs(tmp_path)
+
+
+def test_serving_level_is_the_scenarios_grid_level(small_sample: Path) -> None:
+    from dataclasses import replace
+
+    level = "bsp"
+    layers = prepare_layers(replace(sample_inputs(small_sample), serving_level=level))
+    level_of = layers.substations.set_index("substation_id")["level"]
+    assert set(level_of[layers.zones["substation_id"]]) == {level}
+    assert set(level_of[layers.sites["substation_id"]]) == {level}
+    assert layers.reports["serving"]["level"] == level
+    # a coarser level serves more zones per substation than the primaries do
+    primary = prepare_layers(sample_inputs(small_sample))
+    assert primary.reports["serving"]["level"] == "primary"
+    assert (layers.reports["serving"]["substations_used"]
+            < primary.reports["serving"]["substations_used"])
+
+
+def test_a_serving_level_without_locations_is_named(small_sample: Path) -> None:
+    from dataclasses import replace
+
+    # the sample's GSPs are named by the grid file but have no coordinates
+    with pytest.raises(LayerSchemaError, match=r"no gsp substation has a location.*'bsp'"):
+        prepare_layers(replace(sample_inputs(small_sample), serving_level="gsp"))
+
+
+def test_an_unknown_serving_level_is_refused(small_sample: Path) -> None:
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="serving_level must be one of"):
+        replace(sample_inputs(small_sample), serving_level="feeder")

@@ -1,4 +1,4 @@
-"""Tests for road graphs and walking distances (geoplan.roads)."""
+"""Tests for road graphs and walking distances (geoplan.layers.roads)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from scipy import sparse
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
 from geoplan.errors import LayerSchemaError, MissingCRSError, ScenarioError, SourceFormatError
-from geoplan.roads import (
+from geoplan.layers.roads import (
     DISTANCE_OFFSET_M,
     graph_from_file,
     graph_from_lines,

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from geoplan.errors import OutputExistsError
-from geoplan.outputs.run_folder import RunFolder
+from geoplan.files.run_folder import RunFolder
 
 
 def _names(folder):

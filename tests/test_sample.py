@@ -22,7 +22,8 @@ from click.testing import CliRunner
 
 from geoplan.cli import cli
 from geoplan.errors import OutputExistsError, ScenarioError
-from geoplan.layers import read_layers
+from geoplan.layers.read import read_layers
+from geoplan.layers.zones import districts_from_file, zones_from_file
 from geoplan.sample import DEFAULT_SEED, SCALES, write_sample
 from geoplan.sample import build as sample_build
 from geoplan.sample.addresses import CODEPOINT_COLUMNS, UPRN_COLUMNS
@@ -30,7 +31,6 @@ from geoplan.sample.dwellings import BAND_SHARES
 from geoplan.sample.emissions import EMISSIONS_COLUMNS
 from geoplan.sample.readme import FILES
 from geoplan.sources import read_grid
-from geoplan.zones import districts_from_file, zones_from_file
 from tests.conftest import real_file
 
 DISTRICTS = {
@@ -206,7 +206,7 @@ def test_exclusions_have_both_layers(sample):
 
 
 def test_land_parcels_from_the_sample_raster(sample):
-    land_module = pytest.importorskip("geoplan.land")
+    land_module = pytest.importorskip("geoplan.layers.land")
     exclusions = [land_module.Exclusion(layer, sample / "land/exclusions.gpkg", layer)
                   for layer in ("protected_sites", "flood_zones")]
     zones = zones_from_file(sample / "boundaries/zones.gpkg")
@@ -236,7 +236,7 @@ def test_car_parks_are_osm_like_geojson_in_wgs84(sample):
 
 
 def test_car_parks_become_sites(sample):
-    sites_module = pytest.importorskip("geoplan.sites")
+    sites_module = pytest.importorskip("geoplan.layers.sites")
     sites = sites_module.sites_from_layer(sample / "sites/car_parks.geojson", kind="car_park")
     report = sites.attrs["report"]
     assert len(sites) > 150

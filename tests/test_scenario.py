@@ -439,12 +439,13 @@ def test_replacement_tables_are_checked_at_load_with_lines(here):
 
 
 def test_two_descriptions_of_one_table_are_refused(monkeypatch):
-    import geoplan.finance
+    import geoplan.planning.finance
     from geoplan.assumptions import AssumptionTable
     from geoplan.scenario import known_tables
 
-    assert "sequestration" in known_tables()  # described once, in geoplan.land_classes
-    monkeypatch.setattr(geoplan.finance, "OTHER", AssumptionTable("sequestration", key=("x",)),
+    assert "sequestration" in known_tables()  # described once, in geoplan.layers.land_classes
+    monkeypatch.setattr(geoplan.planning.finance, "OTHER",
+                        AssumptionTable("sequestration", key=("x",)),
                         raising=False)
     with pytest.raises(RuntimeError, match="two descriptions of assumption table "
                                            "'sequestration'"):

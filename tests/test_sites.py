@@ -1,4 +1,4 @@
-"""Tests for candidate charger sites (geoplan.sites)."""
+"""Tests for candidate charger sites (geoplan.layers.sites)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from shapely.geometry import Point, box
 
 from geoplan.assumptions import read_assumptions
 from geoplan.errors import LayerSchemaError, MissingCRSError, SourceFormatError
+from geoplan.layers.sites import EXTRA_COLUMNS, SITE_KINDS, sites_from_layer
 from geoplan.schemas import SITES, validate_layer
-from geoplan.sites import EXTRA_COLUMNS, SITE_KINDS, sites_from_layer
 from tests.conftest import real_file
 
 BNG = "EPSG:27700"

@@ -16,7 +16,7 @@ from shapely.geometry import Point
 import geoplan.sources
 from geoplan.errors import SourceFormatError, SourceNotFoundError
 from geoplan.sources import detect_format, gb_primaries, read_grid
-from geoplan.sources._cells import normalise_header
+from geoplan.sources.cells import normalise_header
 from tests.conftest import real_file
 
 TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)

@@ -12,8 +12,8 @@ from pyproj import Transformer
 from shapely.geometry import Point, box
 
 from geoplan.errors import CRSError, MissingCRSError, SourceFormatError, SourceNotFoundError
-from geoplan.osgb import grid_ref_to_xy
 from geoplan.sources import detect_format, generic, read_grid
+from geoplan.sources.osgb import grid_ref_to_xy
 from tests.conftest import real_file
 
 TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)

@@ -12,8 +12,8 @@ from pyproj import Transformer
 from python_calamine import CalamineWorkbook
 
 from geoplan.errors import SourceFormatError, SourceNotFoundError
-from geoplan.osgb import grid_ref_to_xy
 from geoplan.sources import detect_format, read_grid
+from geoplan.sources.osgb import grid_ref_to_xy
 from geoplan.sources.ssen_gam import (
     date_text,
     nameplate_capacity,

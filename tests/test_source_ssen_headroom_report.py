@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from geoplan.errors import SourceFormatError, SourceNotFoundError
+from geoplan.sample.workbooks import ReportSubstation, headroom_report_sheet, write_workbook
 from geoplan.sources import detect_format, read_grid
 from geoplan.sources.ssen_headroom_report import read
-from geoplan.testing import ReportSubstation, headroom_report_sheet, write_workbook
 from tests.conftest import real_file
 
 YEARS = (2023, 2024, 2030, 2035)

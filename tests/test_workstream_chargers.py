@@ -22,8 +22,8 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from geoplan.errors import InfeasibleError, ScenarioError, SourceFormatError
+from geoplan.layers.roads import graph_from_lines
 from geoplan.optimise import PlanningProblem
-from geoplan.roads import graph_from_lines
 from geoplan.workstreams.charger_demand import charger_demand, reach_matrix
 from geoplan.workstreams.chargers import (
     ChargerSettings,

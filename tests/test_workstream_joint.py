@@ -25,7 +25,7 @@ from geoplan.optimise import (
     PlanningProblem,
     SolverOptions,
 )
-from geoplan.workstreams.joint import joint_problem, solve_joint
+from geoplan.planning.joint import joint_problem, solve_joint
 from geoplan.workstreams.parts import ModelParts
 
 EXACT = SolverOptions(mip_gap=0.0)

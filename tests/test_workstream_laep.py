@@ -5,13 +5,13 @@ import pytest
 
 from geoplan.errors import ScenarioError, SourceFormatError
 from geoplan.optimise import Budget, Headroom, PlanningProblem
+from geoplan.planning.grid_flags import grid_flags
 from geoplan.workstreams.laep import (
     LaepSettings,
     laep_candidates,
     laep_model,
     read_heat_pathways,
 )
-from geoplan.workstreams.laep_grid import grid_flags
 from geoplan.workstreams.measures import read_retrofit_measures
 from tests.test_workstream_retrofit import CARBON, PRICES, homes, write_measures, zones
 
@@ -140,7 +140,7 @@ def test_bad_pathways_and_settings_are_rejected(tmp_path):
 
 
 def test_sample_county_gives_candidates_and_plans(tmp_path):
-    from geoplan.prepare import prepare_layers, sample_inputs
+    from geoplan.layers.prepare import prepare_layers, sample_inputs
     from geoplan.sample import write_sample
     from geoplan.workstreams.retrofit import (
         RetrofitSettings,

@@ -182,7 +182,7 @@ def test_bad_rates_and_settings_are_refused(tmp_path):
 
 
 def test_sample_county_candidates_and_plans_solve(small_sample):
-    from geoplan.prepare import prepare_layers, sample_inputs
+    from geoplan.layers.prepare import prepare_layers, sample_inputs
     from geoplan.workstreams.charger_demand import charger_demand
     from geoplan.workstreams.chargers import ChargerSettings, charger_candidates, charger_model
 

@@ -1,4 +1,5 @@
-"""Tests for geoplan.zones: tiny fixtures built in code, then the real Oxfordshire boundaries."""
+"""Tests for geoplan.layers.zones: tiny fixtures built in code, then the real Oxfordshire
+boundaries."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from geoplan.errors import (
     SourceFormatError,
     SourceNotFoundError,
 )
+from geoplan.layers.zones import districts_from_file, zones_from_file
 from geoplan.schemas import CRS, ZONES
-from geoplan.zones import districts_from_file, zones_from_file
 from tests.conftest import real_file
 
 X0, Y0, SIDE = 450_000.0, 200_000.0, 100.0
@@ -179,7 +180,7 @@ def test_spatial_join_takes_the_largest_overlap(tmp_path: Path) -> None:
 def test_zones_overlapping_no_district_are_kept_and_reported(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = write(grid().drop(columns=["LAD22CD", "LAD22NM"]), tmp_path / "nolad.gpkg")
-    with caplog.at_level(logging.WARNING, logger="geoplan.zones"):
+    with caplog.at_level(logging.WARNING, logger="geoplan.layers.zones"):
         zones = zones_from_file(path, districts=two_districts(west_only=True))
     assert len(zones) == 9
     assert zones["district_id"].isna().tolist() == [c == 2 for r in range(3) for c in range(3)]
@@ -230,7 +231,7 @@ def test_districts_frame_without_crs(tmp_path: Path) -> None:
 def test_missing_district_names_warn_once(tmp_path: Path,
                                           caplog: pytest.LogCaptureFixture) -> None:
     path = write(grid().drop(columns="LAD22NM"), tmp_path / "codes.gpkg")
-    with caplog.at_level(logging.WARNING, logger="geoplan.zones"):
+    with caplog.at_level(logging.WARNING, logger="geoplan.layers.zones"):
         zones = zones_from_file(path)
     assert zones["district_name"].isna().all()
     assert len(caplog.records) == 1

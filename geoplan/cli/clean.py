@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from geoplan.outputs.temporary import parse_temporary_name, remove_stale
+from geoplan.files.temporary import parse_temporary_name, remove_stale
 
 __all__ = ["clean", "stale_folders"]
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from geoplan.cli.options import overwrite_option
-from geoplan.compare import Comparison, run_comparison
-from geoplan.outputs.files import refuse_inputs
+from geoplan.files.atomic import refuse_inputs
+from geoplan.outputs.compare import Comparison
+from geoplan.pipeline import run_comparison
 
 __all__ = ["compare"]
 

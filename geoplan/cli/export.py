@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from geoplan.cli.options import overwrite_option
+from geoplan.files.atomic import refuse_existing, refuse_inputs
+from geoplan.files.run_folder import check_replaceable
 from geoplan.outputs.export import FORMATS, INDEX, export_plan, read_plan
-from geoplan.outputs.files import refuse_existing, refuse_inputs
-from geoplan.outputs.run_folder import check_replaceable
 
 __all__ = ["default_output", "export"]
 

@@ -13,12 +13,12 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan.cli.options import kind_option, overwrite_option, parse_mapping, reading_options
-from geoplan.layers import LayerSet, open_layer, read_layers
+from geoplan.files.atomic import refuse_existing, refuse_inputs
+from geoplan.layers.read import LayerSet, open_layer, read_layers
+from geoplan.layers.supply import assign_zones
 from geoplan.outputs import write_csv, write_geopackage
-from geoplan.outputs.files import refuse_existing, refuse_inputs
 from geoplan.schemas import CRS, LEVELS
 from geoplan.sources import FORMATS
-from geoplan.supply import assign_zones
 
 __all__ = ["layers"]
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import click
 
-from geoplan import __version__
 from geoplan.errors import GeoplanError
+from geoplan.version import __version__
 
 __all__ = ["cli"]
 

@@ -11,7 +11,7 @@ import pyogrio
 
 from geoplan.cli.options import overwrite_option
 from geoplan.errors import LayerSchemaError, SourceNotFoundError
-from geoplan.outputs.files import refuse_existing, refuse_inputs
+from geoplan.files.atomic import refuse_existing, refuse_inputs
 
 __all__ = ["CONTEXT_LAYERS", "map_command", "read_plan_package"]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from geoplan.layers import KINDS
+from geoplan.layers.read import KINDS
 from geoplan.sources import FORMATS
 
 __all__ = ["kind_option", "overwrite_option", "parse_mapping", "reading_options"]

@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from geoplan.cli.options import overwrite_option
-from geoplan.outputs.files import refuse_inputs
-from geoplan.outputs.run_folder import check_replaceable
+from geoplan.files.atomic import refuse_inputs
+from geoplan.files.run_folder import check_replaceable
 from geoplan.pipeline import STEPS, RunResult, run_scenario
 from geoplan.scenario import Scenario, load_scenario
 
@@ -104,6 +104,10 @@ def _report(result: RunResult, seconds: float) -> None:
     click.echo(f"  total          £{kpis['cost_gbp']:,.0f}, {kpis['tco2e_per_yr']:,.1f} "
                f"tCO2e/yr")
     folder = result.folder
-    click.echo(f"map: {folder / 'map.html'}")
-    click.echo(f"files: {folder / 'plan.gpkg'}, {folder / 'rankings.csv'}, "
-               f"{folder / 'summary.md'}, {folder / 'manifest.json'}")
+    if (folder / "map.html").is_file():
+        click.echo(f"map: {folder / 'map.html'}")
+    else:
+        click.echo("map: none (outputs.map is false)")
+    shown = [folder / name for name in ("plan.gpkg", "rankings.csv", "summary.md",
+                                        "manifest.json") if (folder / name).is_file()]
+    click.echo("files: " + ", ".join(str(path) for path in shown))

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from geoplan.cli.options import overwrite_option
-from geoplan.outputs.run_folder import check_replaceable
+from geoplan.files.run_folder import check_replaceable
 from geoplan.sample import DEFAULT_SEED, SCALES, write_sample
 
 __all__ = ["sample"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from geoplan.cli.options import overwrite_option
-from geoplan.outputs.files import atomic_path
+from geoplan.files.atomic import atomic_path
 from geoplan.scenario import scenario_json_schema
 
 __all__ = ["scenario", "schema_text"]

@@ -36,8 +36,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from geoplan.errors import LayerSchemaError
-from geoplan.grid import value_in_year
 from geoplan.optimise.build import BuildContext, ExtraCost, one_hot
+from geoplan.years import value_in_year
 
 __all__ = ["Budget", "Count", "CoverageFloor", "DistrictMinimum", "Headroom", "Target",
            "checked_limits"]
@@ -137,7 +137,8 @@ def _chains(parents: Mapping[str, str | None] | nx.DiGraph) -> dict[str, list[st
 def headroom_in_year(limits: pd.DataFrame, year: int | None) -> pd.Series:
     """Return headroom (kW) per substation in ``year``.
 
-    :func:`geoplan.grid.value_in_year`'s rule (that year, else the latest earlier one, else an
+    :func:`geoplan.years.value_in_year`'s rule (that year, else the latest earlier one,
+    else an
     undated row), falling back to the earliest figure rather than leaving a substation
     unconstrained; the least of every row when the table has no ``year`` column.
     """

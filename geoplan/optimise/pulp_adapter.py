@@ -19,7 +19,7 @@ import numpy as np
 import pulp
 
 from geoplan.optimise.matrix import MilpMatrix
-from geoplan.optimise.solvers import SolveOutcome, SolverOptions, classify
+from geoplan.optimise.outcome import SolveOutcome, SolverOptions, classify
 
 __all__ = ["pulp_problem", "solve_with_pulp"]
 

@@ -21,13 +21,20 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
 
 from geoplan.optimise.bounds import dual_bound
 from geoplan.optimise.matrix import MilpMatrix
+from geoplan.optimise.outcome import (
+    OPTIMALITY_GAP,
+    STATUSES,
+    SolveOutcome,
+    SolverOptions,
+    classify,
+    relative_gap,
+)
 
 __all__ = [
     "OPTIMALITY_GAP",
@@ -40,126 +47,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-OPTIMALITY_GAP = 1e-4
-"""Largest relative gap still reported as ``"optimal"`` (HiGHS's default ``mip_rel_gap``)."""
-
-STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "no_solution")
-"""Every status a solve can report."""
-
-SOLVERS = ("highs", "highs-pulp", "cbc")
-
-
-@dataclass(frozen=True)
-class SolverOptions:
-    """How to solve.
-
-    Parameters
-    ----------
-    solver : {"highs", "highs-pulp", "cbc"}
-        ``highs`` calls HiGHS directly (fastest); the other two go through PuLP.
-    time_limit : float, optional
-        Seconds of wall time for the whole solve (``None``: no limit).
-    mip_gap : float
-        Relative gap at which the solver may stop.
-    threads : int, optional
-        Solver threads (``None``: the solver's default).
-    seed : int
-        Random seed passed to the solver, so runs repeat.
-    verbose : bool
-        Show the solver's log.
-    """
-
-    solver: str = "highs"
-    time_limit: float | None = None
-    mip_gap: float = OPTIMALITY_GAP
-    threads: int | None = None
-    seed: int = 0
-    verbose: bool = False
-
-    def __post_init__(self) -> None:
-        if self.solver not in SOLVERS:
-            raise ValueError(f"solver must be one of {list(SOLVERS)}, not {self.solver!r}")
-        if self.time_limit is not None and self.time_limit <= 0:
-            raise ValueError(f"time_limit must be positive, not {self.time_limit}")
-        if not 0 <= self.mip_gap < 1:
-            raise ValueError(f"mip_gap must be in [0, 1), not {self.mip_gap}")
-
-
-@dataclass(frozen=True)
-class SolveOutcome:
-    """What a solver proved (see the module docstring).
-
-    Attributes
-    ----------
-    status : str
-        One of :data:`STATUSES`.
-    objective : float or None
-        Objective of the incumbent plan; ``None`` without one.
-    bound : float or None
-        Best proven bound on the optimum (upper for "max", lower for "min"); ``None`` when the
-        solver does not report one.
-    gap : float or None
-        :func:`relative_gap` of ``objective`` and ``bound``.
-    time_s : float
-        Wall time.
-    x : numpy.ndarray or None
-        The incumbent (read-only); ``None`` without one.
-    solver : str
-        Which solver ran.
-    detail : str
-        The solver's own status words and why it stopped.
-    """
-
-    status: str
-    objective: float | None
-    bound: float | None
-    gap: float | None
-    time_s: float
-    x: np.ndarray | None = field(repr=False)
-    solver: str
-    detail: str = ""
-
-    @property
-    def has_plan(self) -> bool:
-        """Whether a feasible plan (incumbent) exists."""
-        return self.x is not None
-
-
-def relative_gap(objective: float | None, bound: float | None) -> float | None:
-    """Relative distance between an incumbent and a bound, in [0, inf).
-
-    ``|bound - objective| / max(|bound|, |objective|)``; 0 when both are 0.
-
-    Examples
-    --------
-    >>> round(relative_gap(901_080, 945_389), 4)
-    0.0469
-    """
-    if objective is None or bound is None or not np.isfinite(bound):
-        return None
-    scale = max(abs(bound), abs(objective))
-    return 0.0 if scale == 0 else abs(bound - objective) / scale
-
-
-def classify(sense: str, objective: float | None, bound: float | None, *, proven: bool,
-             infeasible: bool = False, unbounded: bool = False) -> tuple[str, float | None]:
-    """Status and gap from what a solver found.
-
-    ``proven`` means the solver claims optimality; the claim is only passed on when the gap
-    it proved is within :data:`OPTIMALITY_GAP`.
-    """
-    if infeasible:
-        return "infeasible", None
-    if unbounded:
-        return "unbounded", None
-    if objective is None:
-        return "no_solution", None
-    gap = relative_gap(objective, bound)
-    if proven and (gap is None or gap <= OPTIMALITY_GAP):
-        return "optimal", gap if gap is not None else 0.0
-    return "feasible", gap
-
 
 def _to_highs_lp(model: MilpMatrix) -> highspy.HighsLp:
     inf = highspy.kHighsInf

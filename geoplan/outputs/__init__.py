@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from geoplan.outputs.files import write_csv, write_geopackage
+from geoplan.files.atomic import write_csv, write_geopackage
 
 __all__ = ["write_csv", "write_geopackage"]

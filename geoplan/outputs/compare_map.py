@@ -1,6 +1,6 @@
 """The comparison map: two synchronised maps, run A's chosen candidates beside run B's.
 
-:func:`compare_map` draws a :class:`~geoplan.compare.Comparison` as ``compare.html`` shows
+:func:`compare_map` draws a :class:`~geoplan.outputs.compare.Comparison` as ``compare.html`` shows
 it: A on the left, B on the right, each pane with its chosen candidates (areas under 1 ha as
 circles), district boundaries, a caption of headline figures, a legend and a layer control.
 Data strings are drawn and escaped as the run map (:func:`geoplan.outputs.map.plan_map`)
@@ -21,8 +21,8 @@ from geoplan.outputs.map_layers import PopupContext, candidate_layer, district_l
 from geoplan.outputs.map_page import Control, MapScript, new_map, remember_own
 from geoplan.outputs.map_style import legend_html, number, stroke_colour, text
 
-if TYPE_CHECKING:  # geoplan.compare imports this module
-    from geoplan.compare import Comparison, RunData
+if TYPE_CHECKING:  # geoplan.outputs.compare imports this module
+    from geoplan.outputs.compare import Comparison, RunData
 
 __all__ = ["SyncedMaps", "compare_map"]
 

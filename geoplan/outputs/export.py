@@ -61,6 +61,8 @@ from geoplan.errors import (
     SourceFormatError,
     SourceNotFoundError,
 )
+from geoplan.files.atomic import write_geopackage
+from geoplan.files.run_folder import RunFolder
 from geoplan.outputs.fields import (
     FIELD_COLUMNS,
     TEXT_DTYPES,
@@ -72,8 +74,6 @@ from geoplan.outputs.fields import (
     short_field_names,
     unique_name,
 )
-from geoplan.outputs.files import write_geopackage
-from geoplan.outputs.run_folder import RunFolder
 
 __all__ = ["DBF_TEXT_BYTES", "FORMATS", "INDEX", "export_plan", "read_plan", "short_field_names"]
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from geoplan.errors import SourceNotFoundError
-from geoplan.outputs.files import atomic_path
+from geoplan.files.atomic import atomic_path
 from geoplan.outputs.summary import json_ready
 
 __all__ = ["KEY_PACKAGES", "MANIFEST_VERSION", "build_manifest", "file_digest", "folder_digest",
@@ -93,7 +93,7 @@ def build_manifest(
     Parameters
     ----------
     inputs : mapping
-        Input name (e.g. a :class:`~geoplan.prepare.LayerInputs` field) -> file or folder
+        Input name (e.g. a :class:`~geoplan.layers.prepare.LayerInputs` field) -> file or folder
         (every file inside is hashed), or ``None`` for an input not given.
     scenario_resolved : mapping
         The scenario after ``extends:`` and defaults were applied (JSON-able values).

@@ -29,8 +29,8 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan.errors import LayerSchemaError, Problems
-from geoplan.grid import headroom_for
-from geoplan.outputs.files import atomic_path, refuse_existing
+from geoplan.files.atomic import atomic_path, refuse_existing
+from geoplan.layers.grid import headroom_for
 from geoplan.outputs.map_elements import FitBounds, LayerControl, LiteralHtml
 from geoplan.outputs.map_layers import (
     PopupContext,
@@ -123,7 +123,8 @@ def popup_context(substations: gpd.GeoDataFrame | None, headroom: pd.DataFrame |
     headroom : pandas.DataFrame, optional
         Canonical headroom table; without one (or when empty) popups show no headroom.
     year : int
-        Plan year; headroom is the latest at or before it (:func:`geoplan.grid.headroom_for`).
+        Plan year; headroom is the latest at or before it
+        (:func:`geoplan.layers.grid.headroom_for`).
     scenario, season : str, optional
         Which headroom rows to use. When omitted: the table's only scenario, and ``winter``
         (or the only season).
@@ -188,7 +189,7 @@ def plan_map(
         Canonical headroom table; substations are coloured by it in ``plan_year``.
     plan_year : int
         Year whose headroom colours substations and fills popups (the latest year at or
-        before it, as :func:`geoplan.grid.headroom_for`).
+        before it, as :func:`geoplan.layers.grid.headroom_for`).
     choropleths : Mapping[str, str], optional
         Zone column -> legend label, e.g. ``{"epc_dg_share": "EPC D-G share"}``; one layer
         each, off until ticked in the layer control.

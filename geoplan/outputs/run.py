@@ -28,14 +28,14 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan.assumptions import AssumptionSet
-from geoplan.finance import FinanceSummary
+from geoplan.layers.prepare import LayerInputs, PreparedLayers
 from geoplan.outputs.export import export_plan
 from geoplan.outputs.manifest import build_manifest, write_manifest
 from geoplan.outputs.summary import write_rankings, write_summary
-from geoplan.planning import PlanResult, WorkstreamModel, grid_limits, headroom_gaps
-from geoplan.prepare import LayerInputs, PreparedLayers
+from geoplan.planning.finance import FinanceSummary
+from geoplan.planning.grid_flags import GridFlags, grid_flags
+from geoplan.planning.solve import PlanResult, WorkstreamModel, grid_limits, headroom_gaps
 from geoplan.scenario import Scenario
-from geoplan.workstreams.laep_grid import GridFlags, grid_flags
 
 __all__ = ["CHOROPLETHS", "MAP_UNCHOSEN", "map_tables", "plan_flags", "plan_layers",
            "plan_year", "run_summary", "write_run"]
@@ -92,7 +92,7 @@ def plan_flags(scenario: Scenario, plans: PlanResult, layers: PreparedLayers) ->
     Loads of every workstream's chosen candidates count at their primary and its ancestors,
     from their build year, against the scenario's headroom; reinforcement the plan bought
     and needs counts from the period it was bought in (see
-    :func:`geoplan.workstreams.laep_grid.grid_flags`). In a joint plan nothing can exceed
+    :func:`geoplan.planning.grid_flags.grid_flags`). In a joint plan nothing can exceed
     headroom, so flexibility candidates appear only when plans were solved separately (each
     ignores the others' load) or reinforcement comes later than the load.
     """

@@ -21,7 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from geoplan.errors import MissingCRSError
-from geoplan.outputs.files import atomic_path, refuse_existing
+from geoplan.files.atomic import atomic_path, refuse_existing
 from geoplan.outputs.map_style import stroke_colour
 
 __all__ = ["static_map_figure", "write_static_map"]

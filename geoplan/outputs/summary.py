@@ -16,7 +16,7 @@ The summary is a plain mapping (the pipeline builds it; everything in it is JSON
     each shown as a table in the order given.
 ``finance``
     Name -> number or text, list of rows (a table) or mapping (a sub-section), e.g.
-    :meth:`geoplan.finance.FinanceSummary.to_dict`.
+    :meth:`geoplan.planning.finance.FinanceSummary.to_dict`.
 ``solver``
     Model name -> ``{"status", "objective", "bound", "gap", "time_s"}`` (more keys allowed,
     e.g. :meth:`geoplan.optimise.plan.Plan.summary`).
@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan.errors import LayerSchemaError
-from geoplan.outputs.files import atomic_path, refuse_existing, write_csv
+from geoplan.files.atomic import atomic_path, refuse_existing, write_csv
 
 __all__ = [
     "RANKING_COLUMNS",

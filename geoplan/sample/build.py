@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geoplan.errors import ScenarioError
-from geoplan.outputs.run_folder import RunFolder
+from geoplan.files.run_folder import RunFolder
 from geoplan.sample.addresses import addresses_from_county, write_codepoint, write_uprn
 from geoplan.sample.car_parks import car_parks_from_county, write_car_parks
 from geoplan.sample.county import county_from_seed, write_boundaries
@@ -81,7 +81,7 @@ def write_sample(outdir: str | os.PathLike[str], *, scale: str = "small",
     """Write the synthetic county to ``outdir`` (see :mod:`geoplan.sample`).
 
     The folder is built beside ``outdir`` under a temporary name and renamed into place
-    when complete (:class:`~geoplan.outputs.run_folder.RunFolder`), so a failed or
+    when complete (:class:`~geoplan.files.run_folder.RunFolder`), so a failed or
     interrupted run leaves no partial sample.
 
     Parameters
@@ -133,7 +133,7 @@ def _log(step: str) -> None:
 
 def _generate(folder: Path, scale: Scale, seed: int,
               progress: Callable[[str], None]) -> dict[str, object]:
-    from geoplan import __version__
+    from geoplan.version import __version__
 
     counts: dict[str, object] = {"scale": scale.name}
     progress("boundaries and zones")

@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 from shapely import MultiPoint, Polygon
 
-from geoplan.outputs.files import write_geopackage
+from geoplan.files.atomic import write_geopackage
 from geoplan.sample.places import (
     COUNTY_OUTLINE_KM,
     DISTRICT_ANCHORS_KM,

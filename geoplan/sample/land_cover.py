@@ -29,7 +29,7 @@ from scipy.ndimage import gaussian_filter
 from scipy.spatial import cKDTree
 from shapely import LineString, Polygon
 
-from geoplan.outputs.files import write_geopackage
+from geoplan.files.atomic import write_geopackage
 from geoplan.sample.county import County
 from geoplan.sample.places import RIVERS_KM, rng_for
 from geoplan.schemas import CRS

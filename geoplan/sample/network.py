@@ -8,7 +8,7 @@ and on the place (growth towns grow faster), so some primaries that have headroo
 constrained (negative headroom) in the 2030s and 2040s. The "MINIMUM HEADROOM" row is the
 lowest of the scenarios, as in the published report.
 
-The workbook is written with :func:`geoplan.testing.write_workbook`, whose files are
+The workbook is written with :func:`geoplan.sample.workbooks.write_workbook`, whose files are
 byte-identical for identical content, so the same seed gives the same file.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from geoplan.sample.places import COUNTY_NAME, TOWNS, Town, rng_for
-from geoplan.testing import ReportSubstation, headroom_report_sheet, write_workbook
+from geoplan.sample.workbooks import ReportSubstation, headroom_report_sheet, write_workbook
 
 __all__ = ["YEARS", "Substation", "grid_ref", "network_from_seed", "write_headroom_report"]
 

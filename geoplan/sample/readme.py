@@ -11,9 +11,9 @@ __all__ = ["FILES", "write_manifest", "write_readme"]
 FILES = (
     # path, published format it imitates, geoplan reader
     ("boundaries/districts.gpkg", "ONS Local Authority Districts (layer `districts`: LAD21CD, "
-     "LAD21NM)", "`geoplan.zones.districts_from_file`"),
+     "LAD21NM)", "`geoplan.layers.zones.districts_from_file`"),
     ("boundaries/zones.gpkg", "ONS LSOA 2021 boundaries (layer `zones`: LSOA21CD, LSOA21NM, "
-     "LAD21CD, LAD21NM)", "`geoplan.zones.zones_from_file` (`geoplan layers convert "
+     "LAD21CD, LAD21NM)", "`geoplan.layers.zones.zones_from_file` (`geoplan layers convert "
      "--kind zones`)"),
     ("grid/network-headroom-report.xlsx", "SSEN SEPD Network Headroom Report (sheets Primary "
      "Headroom Dem, BSP Headroom Dem, LEP Reference)", "`geoplan.sources.read_grid` "
@@ -32,13 +32,14 @@ FILES = (
     ("ev/households_by_zone.csv", "Census households and households without off-street "
      "parking per zone (LSOA21CD)", "EV demand (ev_demand layer)"),
     ("sites/car_parks.geojson", "OpenStreetMap car parks as written by GDAL's OSM driver "
-     "(EPSG:4326; osm_id / osm_way_id, tags in `other`)", "`geoplan.sites.sites_from_layer`"),
+     "(EPSG:4326; osm_id / osm_way_id, tags in `other`)",
+     "`geoplan.layers.sites.sites_from_layer`"),
     ("roads/roads.gpkg", "OS Open Roads (layer `road_link`), noded at junctions",
      "road-network distances for charger coverage"),
     ("land/land_cover.tif", "UKCEH Land Cover Map GeoTIFF (codes 1-21, nodata 0)",
-     "`geoplan.land.land_parcels_from_raster`"),
+     "`geoplan.layers.land.land_parcels_from_raster`"),
     ("land/exclusions.gpkg", "protected sites and flood zones (layers `protected_sites`, "
-     "`flood_zones`)", "exclusions of `geoplan.land.land_parcels_from_raster`"),
+     "`flood_zones`)", "exclusions of `geoplan.layers.land.land_parcels_from_raster`"),
     ("emissions/district_emissions.csv", "BEIS/DESNZ local authority CO2 statistics, wide "
      "layout as republished by mySociety", "baseline emissions by district"),
 )

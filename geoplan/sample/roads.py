@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial import distance_matrix
 from shapely import LineString
 
-from geoplan.outputs.files import write_geopackage
+from geoplan.files.atomic import write_geopackage
 from geoplan.sample.county import County
 from geoplan.sample.places import MAIN_ROADS_KM, rng_for
 from geoplan.schemas import CRS

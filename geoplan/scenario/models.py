@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from geoplan.optimise.solvers import OPTIMALITY_GAP, SOLVERS
+from geoplan.optimise.outcome import OPTIMALITY_GAP, SOLVERS
 from geoplan.optimise.strategy import STRATEGIES
 from geoplan.sample.build import SCALES
 from geoplan.schemas import EPC_BANDS, LEVELS, SEASONS
@@ -164,7 +164,7 @@ class InputsSection(Section):
 
     @classmethod
     def layer_keys(cls) -> tuple[str, ...]:
-        """Keys that name layer files (the fields of ``geoplan.prepare.LayerInputs``)."""
+        """Keys that name layer files (the fields of ``geoplan.layers.prepare.LayerInputs``)."""
         return tuple(k for k in cls.model_fields
                      if k not in ("sample", "seed", "folder", "grid_format", "within",
                                   "decimal"))
@@ -185,7 +185,9 @@ class GridSection(Section):
                           description="Headroom scenario in the grid file (e.g. minimum, CT, "
                                       "LW, ST, SP for SSEN reports).")
     season: Literal[SEASONS] = "winter"  # type: ignore[valid-type]
-    level: Literal[LEVELS] = "primary"  # type: ignore[valid-type]
+    level: Literal[LEVELS] = Field(  # type: ignore[valid-type]
+        "primary", description="Level of the substations that serve zones, homes, sites and "
+                               "land: each load counts there and at every level above it.")
     missing_headroom: Literal["error", "unconstrained", "zero"] = Field(
         "error", description="A substation with no headroom figure (no row, or only blank "
                              "ones) for the scenario and season, at a level where others have "

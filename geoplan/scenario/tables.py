@@ -15,8 +15,9 @@ from geoplan.assumptions import AssumptionTable
 
 __all__ = ["TABLE_MODULES", "known_tables"]
 
-TABLE_MODULES = ("geoplan.buildings", "geoplan.ev", "geoplan.sites", "geoplan.land",
-                 "geoplan.emissions", "geoplan.finance", "geoplan.planning",
+TABLE_MODULES = ("geoplan.layers.buildings", "geoplan.layers.ev", "geoplan.layers.sites",
+                 "geoplan.layers.land",
+                 "geoplan.sources.emissions", "geoplan.planning.finance", "geoplan.planning.solve",
                  "geoplan.workstreams")
 """Modules (and packages, searched one level down) that define assumption tables."""
 

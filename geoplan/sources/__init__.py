@@ -14,9 +14,9 @@ from pathlib import Path
 from types import ModuleType
 
 from geoplan.errors import SourceFormatError
-from geoplan.sources._cells import normalise_header, open_workbook
-from geoplan.sources._sniff import check_file, csv_header
 from geoplan.sources.base import GridTables
+from geoplan.sources.cells import normalise_header, open_workbook
+from geoplan.sources.sniff import check_file, csv_header
 
 __all__ = ["FORMATS", "GridTables", "detect_format", "read_grid"]
 
@@ -52,7 +52,7 @@ def _signature(path: Path) -> tuple[str, list[str]]:
     if suffix in TABLE_SUFFIXES:
         return "table", [normalise_header(c) for c in csv_header(path)]
     if suffix == ".gpkg":
-        from geoplan.vector import layer_names  # vector imports this package
+        from geoplan.sources.vector import layer_names  # vector imports this package
 
         return "vector", layer_names(path)
     return "vector", []

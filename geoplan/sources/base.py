@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from geoplan.grid import name_key
-from geoplan.osgb import GB_LAT_RANGE, GB_LON_RANGE  # the one definition, re-exported here
 from geoplan.schemas import CRS, HEADROOM, LEVELS, SUBSTATIONS, validate_layer
-from geoplan.sources._cells import is_blank
+from geoplan.sources.cells import is_blank
+from geoplan.sources.names import name_key
+from geoplan.sources.osgb import GB_LAT_RANGE, GB_LON_RANGE  # the one definition, re-exported here
 
 __all__ = ["GB_LAT_RANGE", "GB_LON_RANGE", "GridTables", "finish_grid", "lonlat_to_bng"]
 

@@ -1,19 +1,33 @@
-"""geoplan's own GeoPackages: the ``substations`` and ``headroom`` layers ``convert`` writes.
+"""geoplan's own GeoPackages: any canonical layer ``geoplan layers convert`` writes.
 
 Reading them back lets users validate an output, or re-select part of it with ``--within``,
-without going back to the published file.
+without going back to the published file; :func:`open_layer` opens one canonical layer and
+checks its schema, :func:`read` the grid's ``substations`` and ``headroom`` layers.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import pyogrio
 
-from geoplan.schemas import HEADROOM, SUBSTATIONS, validate_layer
+from geoplan.errors import SourceNotFoundError
+from geoplan.schemas import (
+    BUILDINGS,
+    CHARGERS,
+    HEADROOM,
+    LAND,
+    SITES,
+    SUBSTATIONS,
+    ZONES,
+    LayerSchema,
+    validate_layer,
+)
 from geoplan.sources.base import GridTables
+from geoplan.sources.vector import layer_names, read_vector
 
-__all__ = ["FORMAT", "LABEL", "SHAPE", "read", "sniff"]
+__all__ = ["FORMAT", "LABEL", "SHAPE", "open_layer", "read", "sniff"]
 
 FORMAT = "geoplan-gpkg"
 LABEL = "GeoPackage written by geoplan (layers substations + headroom)"
@@ -42,8 +56,6 @@ def read(path: str | Path, *, year: int | None = None) -> GridTables:
     LayerSchemaError
         If a layer does not follow its canonical schema.
     """
-    from geoplan.layers import open_layer
-
     path = Path(path)
     substations = open_layer(path, "substations")
     headroom = pyogrio.read_dataframe(path, layer="headroom")
@@ -53,3 +65,42 @@ def read(path: str | Path, *, year: int | None = None) -> GridTables:
             substations[column] = substations[column].astype(float)
     validate_layer(headroom, HEADROOM, path.name)
     return GridTables(substations, headroom, path, FORMAT, ())
+
+
+_SCHEMAS: dict[str, LayerSchema] = {"zones": ZONES, "substations": SUBSTATIONS,
+                                    "buildings": BUILDINGS, "chargers": CHARGERS,
+                                    "sites": SITES, "land": LAND}
+
+
+def open_layer(path: str | Path, name: str) -> gpd.GeoDataFrame:
+    """Open a canonical layer written by ``geoplan layers convert`` and check its schema.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A GeoPackage holding the layer.
+    name : {"zones", "substations", "buildings", "chargers", "sites", "land"}
+        Layer name.
+
+    Raises
+    ------
+    SourceNotFoundError
+        If the file or the layer is missing (the message lists the layers present).
+    LayerSchemaError
+        If the layer does not follow the canonical schema.
+    """
+    path = Path(path)
+    present = layer_names(path)
+    if name not in present:
+        raise SourceNotFoundError(
+            f"{path.name}: no layer {name!r} (it has {present}); fix: write it with "
+            f"`geoplan layers convert ... --kind {name} -o {path.name}`"
+        )
+    frame = read_vector(path, name)
+    canonical = list(_SCHEMAS[name].columns)
+    frame = frame[[*canonical, *[c for c in frame.columns if c not in canonical]]]
+    for column in ("parent_id", "district_id", "district_name", "zone_name", "zone_id"):
+        if column in frame.columns:
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    validate_layer(frame, _SCHEMAS[name], path.name)
+    return frame

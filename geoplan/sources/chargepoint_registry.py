@@ -46,7 +46,8 @@ import shapely
 
 from geoplan.errors import SourceFormatError
 from geoplan.schemas import CHARGERS, CRS, validate_layer
-from geoplan.sources._cells import (
+from geoplan.sources.base import GB_LAT_RANGE, GB_LON_RANGE, lonlat_to_bng
+from geoplan.sources.cells import (
     decode_text,
     is_blank,
     normalise_header,
@@ -54,10 +55,9 @@ from geoplan.sources._cells import (
     refuse_other_delimiter,
     text_cells,
 )
-from geoplan.sources._numbers import CHARGER_KW, parse_column
-from geoplan.sources._sniff import check_file
-from geoplan.sources.base import GB_LAT_RANGE, GB_LON_RANGE, lonlat_to_bng
-from geoplan.vector import read_vector, to_bng
+from geoplan.sources.numbers import CHARGER_KW, parse_column
+from geoplan.sources.sniff import check_file
+from geoplan.sources.vector import read_vector, to_bng
 
 __all__ = ["EXTRA_COLUMNS", "NCR_COLUMNS", "REASONS", "ChargerRecords", "read_chargepoints"]
 

@@ -16,7 +16,7 @@ Normalisation rules (every output column is listed in :data:`EPC_COLUMNS`):
   ``INVALID!``, ``not defined``, ...) become missing; :attr:`EpcRecords.sentinels` counts the
   markers per source column, :attr:`EpcRecords.invalid` the cells that were neither blank nor
   readable (text in a number column, a floor area of zero).
-* **Numbers** are read by the rules every reader follows (:mod:`geoplan.sources._numbers`):
+* **Numbers** are read by the rules every reader follows (:mod:`geoplan.sources.numbers`):
   floats for integers (``"2.0"``) are fine; thousands separators only where the column uses
   them consistently; a decimal comma, dots grouping thousands (``"5.510.171"``) or another
   unit, or a value that is not finite make a cell unreadable: it is left empty and counted in
@@ -67,9 +67,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geoplan.errors import GeoplanError, Problems, SourceFormatError, SourceNotFoundError
-from geoplan.sources._cells import arrow_text_columns, refuse_other_delimiter
-from geoplan.sources._epc_numbers import RANGES, band, number
-from geoplan.sources._sniff import sniff_text, with_full_path
+from geoplan.sources.cells import arrow_text_columns, refuse_other_delimiter
+from geoplan.sources.epc_numbers import RANGES, band, number
+from geoplan.sources.sniff import sniff_text, with_full_path
 
 __all__ = [
     "AGE_BANDS",

@@ -38,22 +38,6 @@ import numpy as np
 import pandas as pd
 
 from geoplan.errors import Problems
-from geoplan.grid import name_key
-from geoplan.sources._cells import (
-    find_columns,
-    is_blank,
-    normalise_header,
-    read_csv_text,
-    text_cells,
-)
-from geoplan.sources._numbers import (
-    CAPACITY_MVA,
-    DEMAND_MVA,
-    POWER_FACTOR,
-    Quantity,
-    parse_column,
-)
-from geoplan.sources._sniff import refuse_incomplete
 from geoplan.sources.base import (
     GB_LAT_RANGE,
     GB_LON_RANGE,
@@ -61,6 +45,22 @@ from geoplan.sources.base import (
     finish_grid,
     lonlat_to_bng,
 )
+from geoplan.sources.cells import (
+    find_columns,
+    is_blank,
+    normalise_header,
+    read_csv_text,
+    text_cells,
+)
+from geoplan.sources.names import name_key
+from geoplan.sources.numbers import (
+    CAPACITY_MVA,
+    DEMAND_MVA,
+    POWER_FACTOR,
+    Quantity,
+    parse_column,
+)
+from geoplan.sources.sniff import refuse_incomplete
 
 __all__ = ["COLUMNS", "FORMAT", "LABEL", "SHAPE", "read", "sniff"]
 
@@ -90,7 +90,7 @@ def sniff(signature: list[str]) -> bool:
     Parameters
     ----------
     signature : list of str
-        Header cells folded by :func:`geoplan.sources._cells.normalise_header`.
+        Header cells folded by :func:`geoplan.sources.cells.normalise_header`.
 
     Returns
     -------
@@ -216,7 +216,7 @@ def _records(
 def _gsp_records(records: pd.DataFrame) -> pd.DataFrame:
     """One unlocated ``gsp`` row per GSP named within each DNO, so that it carries the DNO.
 
-    GSPs are matched by :func:`geoplan.grid.name_key` within a DNO, as
+    GSPs are matched by :func:`geoplan.sources.names.name_key` within a DNO, as
     :func:`geoplan.sources.base.finish_grid` matches parents; the first spelling is kept.
     """
     named = records[records["gsp_name"].notna()]

@@ -22,7 +22,8 @@ Rules:
   "spring/autumn"), case-insensitively.
 * **Several rows per substation** (e.g. headroom by year, long format): rows belong to one
   substation when they share ``substation_id``, or, if it is not mapped, the same level and
-  folded name (:func:`geoplan.grid.name_key`). The substation's attributes come from its first
+  folded name (:func:`geoplan.sources.names.name_key`). The substation's attributes come from its
+  first
   row (a warning counts substations whose rows disagree on name, level, parent or location);
   every row gives one headroom value.
 * **Headroom.** From ``headroom_mva`` if mapped, else derived as ``firm_capacity_mva -
@@ -53,20 +54,20 @@ import pyproj
 import shapely
 
 from geoplan.errors import Problems, SourceNotFoundError
-from geoplan.grid import name_key
-from geoplan.osgb import grid_refs_to_xy, inside_gb
 from geoplan.schemas import CRS, LEVELS, SEASONS
 from geoplan.sources import _numbers as rules
-from geoplan.sources._cells import (
+from geoplan.sources.base import GridTables, finish_grid, lonlat_to_bng
+from geoplan.sources.cells import (
     cell_text,
     is_blank,
     normalise_header,
     read_csv_text,
     text_cells,
 )
-from geoplan.sources._sniff import refuse_incomplete
-from geoplan.sources.base import GridTables, finish_grid, lonlat_to_bng
-from geoplan.vector import parse_crs, read_vector, to_bng
+from geoplan.sources.names import name_key
+from geoplan.sources.osgb import grid_refs_to_xy, inside_gb
+from geoplan.sources.sniff import refuse_incomplete
+from geoplan.sources.vector import parse_crs, read_vector, to_bng
 
 __all__ = ["FORMAT", "KEYS", "LABEL", "SHAPE", "read", "sniff"]
 

@@ -39,9 +39,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geoplan.sources._cells import is_blank, normalise_header
-from geoplan.sources._numbers import CAPACITY_MVA, DEMAND_MVA, HEADROOM_MVA
-from geoplan.sources._snapshot import (
+from geoplan.sources.base import GridTables, finish_grid
+from geoplan.sources.cells import is_blank, normalise_header
+from geoplan.sources.numbers import CAPACITY_MVA, DEMAND_MVA, HEADROOM_MVA
+from geoplan.sources.snapshot import (
     CellTable,
     csv_table,
     date_text,
@@ -53,7 +54,6 @@ from geoplan.sources._snapshot import (
     published_headroom,
     snapshot_year,
 )
-from geoplan.sources.base import GridTables, finish_grid
 
 __all__ = ["COLUMNS", "FORMAT", "LABEL", "SHAPE", "read", "sniff"]
 
@@ -99,7 +99,7 @@ def sniff(signature: list[str]) -> bool:
     Parameters
     ----------
     signature : list of str
-        Header cells folded by :func:`geoplan.sources._cells.normalise_header`.
+        Header cells folded by :func:`geoplan.sources.cells.normalise_header`.
 
     Returns
     -------

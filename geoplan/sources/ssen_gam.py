@@ -42,7 +42,7 @@ Great Britain, ...) is collected and reported at once in a :class:`SourceFormatE
 
 This module also holds the row helpers (:class:`CellTable`, :func:`place_points`, ...) that
 :mod:`~geoplan.sources.ssen_dashboard` and :mod:`~geoplan.sources.nged_capacity` import, until
-they move to :mod:`geoplan.sources._cells`.
+they move to :mod:`geoplan.sources.cells`.
 """
 
 from __future__ import annotations
@@ -54,13 +54,14 @@ import numpy as np
 import pandas as pd
 
 from geoplan.errors import Problems
-from geoplan.sources._cells import (
+from geoplan.sources.base import GridTables, finish_grid
+from geoplan.sources.cells import (
     normalise_header,
     open_workbook,
     sheet_rows,
 )
-from geoplan.sources._numbers import DEMAND_MVA, GRID_HEADROOM_MVA
-from geoplan.sources._snapshot import (
+from geoplan.sources.numbers import DEMAND_MVA, GRID_HEADROOM_MVA
+from geoplan.sources.snapshot import (
     _DATE_FIX,
     _NAMEPLATE_FIX,
     CellTable,
@@ -76,7 +77,6 @@ from geoplan.sources._snapshot import (
     skip_nameless,
     snapshot_year,
 )
-from geoplan.sources.base import GridTables, finish_grid
 
 __all__ = ["COLUMNS", "FORMAT", "LABEL", "SHAPE", "read", "sniff"]
 

@@ -31,9 +31,8 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from geoplan.errors import Problems
-from geoplan.grid import name_key
-from geoplan.osgb import grid_ref_to_xy
-from geoplan.sources._cells import (
+from geoplan.sources.base import GridTables, finish_grid
+from geoplan.sources.cells import (
     cell_text,
     excel_column,
     find_columns,
@@ -43,8 +42,9 @@ from geoplan.sources._cells import (
     parse_number,
     sheet_rows,
 )
-from geoplan.sources._numbers import HEADROOM_MVA, parse_column
-from geoplan.sources.base import GridTables, finish_grid
+from geoplan.sources.names import name_key
+from geoplan.sources.numbers import HEADROOM_MVA, parse_column
+from geoplan.sources.osgb import grid_ref_to_xy
 
 __all__ = ["FORMAT", "LABEL", "SCENARIOS", "SHAPE", "read", "sniff"]
 
@@ -315,7 +315,7 @@ def _numbers(rows: list[list[object]], layout: _Layout, blocks: list[_Block],
              problems: Problems) -> dict[int, pd.Series]:
     """Headroom of every scenario row, per band column (NaN for blank and bad cells).
 
-    Each column is parsed as a whole (:func:`geoplan.sources._numbers.parse_column`), so a
+    Each column is parsed as a whole (:func:`geoplan.sources.numbers.parse_column`), so a
     thousands separator is accepted only where the column uses it consistently; every bad
     cell is a problem.
     """

@@ -16,7 +16,6 @@ from geoplan.workstreams.laep import (
     laep_model,
     read_heat_pathways,
 )
-from geoplan.workstreams.laep_grid import GridFlags, grid_flags
 from geoplan.workstreams.measures import read_retrofit_measures
 from geoplan.workstreams.parts import ModelParts
 from geoplan.workstreams.retrofit import (
@@ -29,13 +28,13 @@ from geoplan.workstreams.retrofit_packages import home_packages
 from geoplan.workstreams.savings import read_heat_loads
 
 __all__ = [
-    "GridFlags",
+
     "LaepSettings",
     "ModelParts",
     "RetrofitSettings",
     "carbon_factor",
     "fuel_price",
-    "grid_flags",
+
     "home_options",
     "home_packages",
     "laep_candidates",

@@ -24,7 +24,7 @@ sum_i' a_i'k w_i')``. In the uncapacitated model a point within reach of an exis
 is covered outright. ``demand`` is what is left for new sites.
 
 Reach is the walking distance along the roads graph when ``settings.use_roads`` and a graph
-is given (:func:`geoplan.roads.walking_distances`), else the straight line
+is given (:func:`geoplan.layers.roads.walking_distances`), else the straight line
 (:func:`geoplan.optimise.spatial.coverage_matrix`); :func:`reach_matrix` is the one rule.
 """
 
@@ -43,11 +43,12 @@ import shapely
 
 from geoplan.assumptions import read_assumptions
 from geoplan.errors import LayerSchemaError
-from geoplan.ev import OFFSTREET_PARKING
+from geoplan.layers.ev import OFFSTREET_PARKING
+from geoplan.layers.roads import walking_distances
 from geoplan.optimise.spatial import coverage_matrix, points_xy
-from geoplan.roads import walking_distances
 from geoplan.schemas import CRS
-from geoplan.sources._cells import normalise_header
+from geoplan.sources.cells import normalise_header
+from geoplan.workstreams.charger_settings import ChargerSettings, read_charger_types
 
 __all__ = ["DEMAND_COLUMNS", "ChargerDemand", "charger_demand", "existing_capacity", "reach_matrix"]
 
@@ -94,7 +95,7 @@ def reach_matrix(origins: gpd.GeoSeries | np.ndarray, destinations: gpd.GeoSerie
                  distance_m: float, roads: nx.Graph | None = None) -> sp.csr_matrix:
     """Which destinations are within ``distance_m`` of each origin (0/1 sparse matrix).
 
-    Along ``roads`` (:func:`geoplan.roads.walking_distances`) when a graph is given, else in
+    Along ``roads`` (:func:`geoplan.layers.roads.walking_distances`) when a graph is given, else in
     a straight line (:func:`geoplan.optimise.spatial.coverage_matrix`).
     """
     n_origins = len(origins)
@@ -110,7 +111,8 @@ def reach_matrix(origins: gpd.GeoSeries | np.ndarray, destinations: gpd.GeoSerie
     return matrix
 
 
-def charger_demand(ev_demand: pd.DataFrame, zones: gpd.GeoDataFrame, settings: Any = None, *,
+def charger_demand(ev_demand: pd.DataFrame, zones: gpd.GeoDataFrame,
+                   settings: ChargerSettings | None = None, *,
                    buildings: gpd.GeoDataFrame | None = None,
                    chargers: gpd.GeoDataFrame | None = None, roads: nx.Graph | None = None,
                    parking: pd.DataFrame | None = None,
@@ -140,8 +142,6 @@ def charger_demand(ev_demand: pd.DataFrame, zones: gpd.GeoDataFrame, settings: A
     LayerSchemaError
         Missing columns, or ev_demand zones that are not in ``zones``.
     """
-    from geoplan.workstreams.chargers import ChargerSettings, read_charger_types
-
     settings = settings or ChargerSettings()
     parking = parking if parking is not None else read_assumptions(OFFSTREET_PARKING)
     types = charger_types if charger_types is not None else read_charger_types()
@@ -179,7 +179,7 @@ def _zone_demand(ev_demand: pd.DataFrame, year: int, parking: pd.DataFrame) -> p
     missing = [c for c in needed if c not in ev_demand.columns]
     if missing:
         raise _fail(f"ev_demand: columns {missing} are missing; columns found: "
-                    f"{list(ev_demand.columns)}", "pass the ev_demand layer (geoplan.ev)")
+                    f"{list(ev_demand.columns)}", "pass the ev_demand layer (geoplan.layers.ev)")
     planned = ev_demand.attrs.get("report", {}).get("plan_year")
     if column == "evs_projected" and planned is not None and int(planned) != int(year):
         logger.warning("ev_demand has no evs_%d column; using evs_projected (for %s)", year,

@@ -23,79 +23,39 @@ Each has ``cost_gbp``, ``tco2e_per_yr`` and ``saving_gbp_per_yr`` in ``settings.
 ``heat_mwh_per_yr`` (heat supplied by the new system for heat pumps and networks, heat saved
 for fabric, 0 otherwise), ``lifetime_years`` and ``tco2e_per_yr_<year>`` trajectory columns.
 Pathway parameters are rows of ``layers/assumptions/heat_pathways.csv``
-(:data:`HEAT_PATHWAYS`). Grid flags for a solved plan: :mod:`~geoplan.workstreams.laep_grid`.
+(:data:`HEAT_PATHWAYS`). Grid flags for a solved plan: :mod:`~geoplan.planning.grid_flags`.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoplan.assumptions import AssumptionTable, read_assumptions
-from geoplan.errors import Problems, ScenarioError, SourceFormatError
+from geoplan.errors import ScenarioError
 from geoplan.optimise import Budget, MaximiseBenefit
 from geoplan.workstreams.candidate_table import finish_candidates, zone_frame
 from geoplan.workstreams.energy import values_in_year
 from geoplan.workstreams.measures import measure_matrices
 from geoplan.workstreams.parts import ModelParts
+from geoplan.workstreams.pathways import (
+    HEAT_PATHWAYS,
+    PATHWAYS,
+    pathway_value,
+    read_heat_pathways,
+)
 from geoplan.workstreams.savings import load_kw, switch_effects
 
 __all__ = ["HEAT_PATHWAYS", "PATHWAYS", "LaepSettings", "laep_candidates", "laep_model",
            "pathway_value", "read_heat_pathways", "zone_heat_density"]
 
-PathLike = str | os.PathLike[str]
-
-PATHWAYS = ("heat_pump", "heat_network", "fabric_first", "rooftop_pv", "do_nothing")
-"""LAEP pathways, in label order."""
-
-HEAT_PATHWAYS = AssumptionTable("heat_pathways", key=("pathway", "item"),
-                                numbers={"value": 0.0}, text=("unit",))
-"""LAEP pathway parameters (``layers/assumptions/heat_pathways.csv``)."""
-
 _LABELS = {"heat_pump": "heat pump led", "heat_network": "heat network",
            "fabric_first": "fabric first", "rooftop_pv": "rooftop solar PV",
            "do_nothing": "do nothing"}
-_SHARE_ITEMS = ("suitable_share", "self_use_share")
-
-
-def read_heat_pathways(path: PathLike | None = None) -> pd.DataFrame:
-    """Read and check the pathway table (pathways must be :data:`PATHWAYS`; shares <= 1).
-
-    Raises
-    ------
-    SourceFormatError
-        Naming the file, row and column of every problem.
-    """
-    table = read_assumptions(HEAT_PATHWAYS, path)
-    problems = Problems(table.attrs["path"], sheet=HEAT_PATHWAYS.name)
-    for index, row in table.iterrows():
-        line = int(index) + 2  # type: ignore[call-overload]
-        if row["pathway"] not in PATHWAYS:
-            problems.add(f"unknown pathway {row['pathway']!r}", row=line, column="pathway",
-                         fix=f"use one of {list(PATHWAYS)}")
-        if row["item"] in _SHARE_ITEMS and row["value"] > 1:
-            problems.add(f"share {row['value']:g} is above 1", row=line, column="value",
-                         fix="give a share from 0 to 1")
-    problems.raise_if_any(SourceFormatError)
-    return table
-
-
-def pathway_value(table: pd.DataFrame, pathway: str, item: str) -> float:
-    """Return one pathway parameter; ``SourceFormatError`` naming the table if absent."""
-    rows = table[(table["pathway"] == pathway) & (table["item"] == item)]
-    if rows.empty:
-        name = Path(str(table.attrs.get("path", "heat_pathways.csv"))).name
-        raise SourceFormatError(f"{name}: no row for pathway {pathway!r}, item {item!r} "
-                                "(fix: add it with its value, unit and source)")
-    return float(rows["value"].iloc[0])
-
 
 @dataclass(frozen=True)
 class LaepSettings:

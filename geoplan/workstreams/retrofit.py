@@ -37,6 +37,7 @@ from geoplan.workstreams.candidate_table import finish_candidates, zone_frame
 from geoplan.workstreams.energy import read_carbon_factors, read_fuel_prices
 from geoplan.workstreams.measures import read_retrofit_measures
 from geoplan.workstreams.parts import ModelParts
+from geoplan.workstreams.pathways import pathway_value, read_heat_pathways
 from geoplan.workstreams.retrofit_packages import HEAT_PUMP, home_packages, target_sap
 from geoplan.workstreams.savings import read_heat_loads, switch_effects
 
@@ -198,15 +199,12 @@ def _scop(measures: pd.DataFrame, homes: pd.DataFrame) -> np.ndarray:
 
 
 def _ready_default(pathways: pd.DataFrame) -> float:
-    from geoplan.workstreams.laep import pathway_value
-
     return pathway_value(pathways, "heat_pump", "ready_max_kwh_per_m2")
 
 
 def _tables(tables: Mapping[str, pd.DataFrame | None] | None) -> dict[str, Any]:
     from geoplan.assumptions import read_assumptions
-    from geoplan.buildings import HEAT_FACTORS
-    from geoplan.workstreams.laep import read_heat_pathways
+    from geoplan.layers.buildings import HEAT_FACTORS
 
     given = dict(tables or {})
     readers = {"retrofit_measures": read_retrofit_measures,

@@ -1,7 +1,7 @@
 r"""Per-home retrofit packages and what they save, vectorised over every home.
 
 For each home :math:`i` with SAP score :math:`S_i`, heat demand :math:`Q_i` (kWh/yr, space and
-water heat delivered, from :func:`geoplan.buildings.heat_demand`) and floor area :math:`A_i`,
+water heat delivered, from :func:`geoplan.layers.buildings.heat_demand`) and floor area :math:`A_i`,
 and each subset :math:`P` of the fabric measures that apply to it (at most one per
 ``exclusive_group``):
 

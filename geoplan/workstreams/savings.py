@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from geoplan.assumptions import AssumptionTable, read_assumptions
-from geoplan.buildings import HEAT_FACTORS
 from geoplan.errors import Problems, SourceFormatError
+from geoplan.layers.buildings import HEAT_FACTORS
 from geoplan.workstreams.energy import energy_fuel, values_in_year
 
 __all__ = ["HEAT_LOADS", "LOADS", "heating_efficiency", "read_heat_loads", "switch_effects"]

@@ -42,18 +42,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoplan.emissions import latest_emissions
 from geoplan.errors import (
     InfeasibleError,
     LayerSchemaError,
     ScenarioError,
 )
-from geoplan.land import NO_LAND_USE, read_land_classes
-from geoplan.land_classes import SEQUESTRATION, read_sequestration
+from geoplan.layers.land import NO_LAND_USE, read_land_classes
+from geoplan.layers.land_classes import SEQUESTRATION, read_sequestration
 from geoplan.optimise.constraints import Budget, DistrictMinimum
 from geoplan.optimise.objectives import Compactness, MaximiseBenefit, MinimiseCost
 from geoplan.optimise.spatial import neighbour_pairs
 from geoplan.schemas import CANDIDATES, CRS
+from geoplan.sources.emissions import latest_emissions
 from geoplan.workstreams.parts import ModelParts
 
 __all__ = [
@@ -73,7 +73,7 @@ MODES = ("maximise", "offset")
 """Ways of choosing parcels (module docstring)."""
 
 SEQUESTRATION_RATES = SEQUESTRATION
-"""``sequestration.csv``, described once in :mod:`geoplan.land_classes`."""
+"""``sequestration.csv``, described once in :mod:`geoplan.layers.land_classes`."""
 
 WORKSTREAM = "sequestration"
 SEQUESTERED = "sequestered_tco2e_per_yr"
@@ -130,7 +130,7 @@ class SequestrationSettings:
 
 
 read_sequestration_rates = read_sequestration
-"""Read ``sequestration.csv`` (:func:`geoplan.land_classes.read_sequestration`)."""
+"""Read ``sequestration.csv`` (:func:`geoplan.layers.land_classes.read_sequestration`)."""
 
 
 def _land_uses(land: gpd.GeoDataFrame, classes: pd.DataFrame | None,
@@ -184,7 +184,7 @@ def sequestration_candidates(land: gpd.GeoDataFrame,
     missing = [c for c in ("parcel_id", "area_ha", "geometry") if c not in land.columns]
     if missing:
         raise LayerSchemaError(f"land: columns {missing} are missing (fix: pass the land layer "
-                               "from geoplan.land.land_parcels_from_raster)")
+                               "from geoplan.layers.land.land_parcels_from_raster)")
     uses = _land_uses(land, classes, rates.reset_index())
     offered = list(rates.index) if settings.land_uses is None else list(settings.land_uses)
     unknown = sorted(set(offered) - set(rates.index))
@@ -272,7 +272,7 @@ def sequestration_model(candidates: gpd.GeoDataFrame,
         From :func:`sequestration_candidates` (polygons, for the compactness bonus).
     settings : SequestrationSettings, optional
     emissions : pandas.DataFrame, optional
-        District emissions (:func:`geoplan.emissions.read_district_emissions`); needed in
+        District emissions (:func:`geoplan.sources.emissions.read_district_emissions`); needed in
         ``"offset"`` mode.
 
     Raises
@@ -317,7 +317,7 @@ def insetting_credit(plan: pd.DataFrame, emissions: pd.DataFrame,
         Sequestration candidates with a boolean ``selected`` column (e.g.
         ``Plan.to_geodataframe()``), or only the chosen ones.
     emissions : pandas.DataFrame
-        From :func:`geoplan.emissions.read_district_emissions`.
+        From :func:`geoplan.sources.emissions.read_district_emissions`.
     year : int, optional
         Emissions year (default: each district's latest).
 

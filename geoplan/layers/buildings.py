@@ -1,0 +1,366 @@
+r"""The ``buildings`` layer from EPC certificates: one located home per row, and zone totals.
+
+:func:`buildings_from_epc` chains the steps, each also callable on its own:
+
+1. :func:`geoplan.sources.epc.read_epc_certificates` reads and normalises the certificates
+   (latest per home);
+2. :func:`heat_demand` estimates each home's yearly space and water heat demand;
+3. :func:`geoplan.sources.geocode.geocode_homes` gives each home a point (UPRN, else postcode);
+4. :func:`assign_zone_ids` puts each point in a planning zone.
+
+:func:`zone_summary` then totals the homes per zone.
+
+Heat demand method
+------------------
+The EPC's ``ENERGY_CONSUMPTION_CURRENT`` is the SAP-modelled *primary* energy per m² for space
+heating, water heating, lighting, pumps and fans. For a home with floor area :math:`A`
+(m²), primary energy intensity :math:`e` (kWh/m²) and heating system :math:`s` (its main fuel,
+or ``"heat pump"``):
+
+.. math::
+
+    N &= 1 + a\,(1 - e^{-b (A - c)^2}) + d\,(A - c) \quad (A > c;\ N = 1 \text{ otherwise})\\
+    L &= L_0\,(A N)^{p}\,(1 - k\,\ell / 100)\\
+    Q &= \frac{e A - L\, f_{\text{electricity}}}{f_s}\;\eta_s
+
+where :math:`N` is SAP's assumed occupancy, :math:`L` SAP's lighting electricity
+(:math:`\ell`: percentage of low-energy lighting, 0 when unknown), :math:`f` primary energy
+factors and :math:`\eta_s` the heating system's efficiency (heat delivered to the home per kWh
+of fuel). Every factor is a row of ``layers/assumptions/epc_heat.csv`` (:data:`HEAT_FACTORS`)
+with its source. Pump and fan electricity (a few per cent) is left in; photovoltaic generation,
+which SAP deducts from primary energy, makes :math:`Q` too low for homes with panels
+(``photo_supply_pct`` > 0). The result is missing when :math:`e` or :math:`A` is, or when
+:math:`Q \le 0`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoplan.assumptions import AssumptionTable, read_assumptions
+from geoplan.errors import LayerSchemaError, MissingCRSError, Problems, SourceFormatError
+from geoplan.schemas import BUILDINGS, CRS, EPC_BANDS, validate_layer
+from geoplan.sources.epc import FUELS, TENURES, read_epc_certificates
+from geoplan.sources.geocode import GeocodeReport, geocode_homes
+
+__all__ = [
+    "HEAT_FACTORS",
+    "ZONE_SUMMARY_COLUMNS",
+    "BuildingsReport",
+    "assign_zone_ids",
+    "buildings_from_epc",
+    "heat_demand",
+    "zone_summary",
+]
+
+logger = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike[str]
+
+HEAT_FACTORS = AssumptionTable("epc_heat", key=("quantity", "item"), numbers={"value": 0.0},
+                               text=("unit",))
+"""The heat demand factors table (``layers/assumptions/epc_heat.csv``)."""
+
+_SYSTEMS = (*FUELS, "heat pump")
+_CONSTANTS = {"occupancy": ("a", "b", "c", "d"),
+              "lighting": ("base_kwh", "exponent", "low_energy_saving")}
+
+
+def _slug(text: str) -> str:
+    return text.lower().replace("-", "_").replace(" ", "_")
+
+
+ZONE_SUMMARY_COLUMNS = (
+    "zone_id", "homes", *(f"homes_{b.lower()}" for b in EPC_BANDS), "homes_no_band",
+    "homes_d_to_g", "share_d_to_g", "mean_sap", "floor_area_m2_total", "floor_area_m2_mean",
+    *(f"fuel_{_slug(f)}" for f in FUELS), "homes_off_gas", "heat_demand_kwh", "co2_t",
+    *(f"tenure_{_slug(t)}" for t in TENURES),
+)
+"""Columns of :func:`zone_summary`, in order."""
+
+
+@dataclass(frozen=True)
+class BuildingsReport:
+    """What was found while building the layer (kept in ``buildings.attrs["report"]``).
+
+    Parameters
+    ----------
+    files : tuple of str
+        Certificate files read.
+    rows_read : int
+        Certificates read.
+    duplicates_dropped : int
+        Older certificates of the same homes dropped.
+    homes : int
+        Rows of the layer.
+    sentinels, invalid : Mapping[str, int]
+        Per source column: "no value" markers, and unreadable cells.
+    encodings : Mapping[str, str]
+        Encoding of each file.
+    geocode : GeocodeReport
+        How homes were located.
+    outside_zones : int
+        Located homes in no zone (0 when no zones were given).
+    heat_demand_missing : int
+        Homes whose heat demand could not be estimated.
+    implausible : Mapping[str, int]
+        Per source column: certificates dropped for an implausible value (see
+        :attr:`geoplan.sources.epc.EpcRecords.implausible`).
+    """
+
+    files: tuple[str, ...]
+    rows_read: int
+    duplicates_dropped: int
+    homes: int
+    sentinels: Mapping[str, int]
+    invalid: Mapping[str, int]
+    encodings: Mapping[str, str]
+    geocode: GeocodeReport
+    outside_zones: int
+    heat_demand_missing: int
+    implausible: Mapping[str, int] = field(default_factory=dict)
+
+
+def buildings_from_epc(
+    source: PathLike | Sequence[PathLike],
+    zones: gpd.GeoDataFrame | None = None,
+    *,
+    uprn_coordinates: PathLike | pd.DataFrame | None = None,
+    postcodes: PathLike | pd.DataFrame | None = None,
+    heat_factors: PathLike | None = None,
+) -> gpd.GeoDataFrame:
+    """Build the canonical ``buildings`` layer from EPC ``certificates.csv`` files.
+
+    Parameters
+    ----------
+    source : path, directory, or list of them
+        EPC certificate files (see :func:`~geoplan.sources.epc.read_epc_certificates`).
+    zones : geopandas.GeoDataFrame, optional
+        A ``zones`` layer in EPSG:27700 (e.g. from :func:`geoplan.layers.zones.zones_from_file`);
+        without it ``zone_id`` stays missing.
+    uprn_coordinates : path or pandas.DataFrame, optional
+        OS Open UPRN coordinates (see :mod:`geoplan.sources.geocode`).
+    postcodes : path or pandas.DataFrame, optional
+        Code-Point Open postcode centroids.
+    heat_factors : path, optional
+        A copy of ``epc_heat.csv`` to use instead of the shipped one.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`geoplan.schemas.BUILDINGS` columns first, then the extra columns of
+        :data:`geoplan.sources.epc.EPC_COLUMNS` and ``geocode_method``; EPSG:27700; sorted by
+        ``building_id``. Homes that could not be located keep no geometry and no zone.
+        ``attrs["report"]`` is a :class:`BuildingsReport`.
+
+    Raises
+    ------
+    GeoplanError
+        As raised by the readers, and ``LayerSchemaError`` for an unusable ``zones`` layer.
+    """
+    records = read_epc_certificates(source)
+    factors = read_assumptions(HEAT_FACTORS, heat_factors)
+    frame = records.frame.assign(heat_demand_kwh=heat_demand(records.frame, factors))
+    located, geocoded = geocode_homes(frame, uprn_coordinates=uprn_coordinates,
+                                      postcodes=postcodes)
+    outside = 0
+    if zones is not None:
+        located["zone_id"] = assign_zone_ids(located.geometry, zones)
+        outside = int((located["zone_id"].isna() & located.geometry.notna()).sum())
+        if outside:
+            logger.warning("%d located homes fall in no zone; they keep zone_id missing",
+                           outside)
+    else:
+        located["zone_id"] = pd.Series(np.nan, index=located.index, dtype="str")
+    canonical = [c for c in BUILDINGS.columns if c != "geometry"]
+    extras = [c for c in located.columns if c not in (*canonical, "geometry")]
+    layer = gpd.GeoDataFrame(located[[*canonical, "geometry", *extras]], geometry="geometry",
+                             crs=CRS)
+    validate_layer(layer, BUILDINGS, source=", ".join(records.files[:3]))
+    layer.attrs["report"] = BuildingsReport(
+        records.files, records.rows_read, records.duplicates_dropped, len(layer),
+        dict(records.sentinels), dict(records.invalid), dict(records.encodings), geocoded,
+        outside, int(layer["heat_demand_kwh"].isna().sum()), dict(records.implausible))
+    return layer
+
+
+def heat_demand(frame: pd.DataFrame, factors: pd.DataFrame | None = None) -> pd.Series:
+    """Estimate each home's yearly space and water heat demand in kWh (module docstring).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Homes with ``floor_area_m2``, ``energy_consumption_kwh_m2``,
+        ``low_energy_lighting_pct`` and ``heating_system``.
+    factors : pandas.DataFrame, optional
+        The :data:`HEAT_FACTORS` table; the shipped ``epc_heat.csv`` when None.
+
+    Returns
+    -------
+    pandas.Series
+        kWh per year (float64, NaN where it cannot be estimated), aligned with ``frame``.
+
+    Raises
+    ------
+    SourceFormatError
+        If the factors table lacks a factor the method needs.
+    """
+    f = _factor_lookup(read_assumptions(HEAT_FACTORS) if factors is None else factors)
+    area = frame["floor_area_m2"].to_numpy(float)
+    excess = np.clip(area - f[("occupancy", "c")], 0.0, None)
+    occupancy = (1 + f[("occupancy", "a")] * (1 - np.exp(-f[("occupancy", "b")] * excess**2))
+                 + f[("occupancy", "d")] * excess)
+    low_energy = np.nan_to_num(frame["low_energy_lighting_pct"].to_numpy(float)).clip(0, 100)
+    lighting = (f[("lighting", "base_kwh")] * (area * occupancy) ** f[("lighting", "exponent")]
+                * (1 - f[("lighting", "low_energy_saving")] * low_energy / 100))
+    system = frame["heating_system"].fillna("unknown").astype(str)
+    system = system.where(system.isin(_SYSTEMS), "other")
+    pef = system.map({s: f[("primary_energy_factor", s)] for s in _SYSTEMS}).to_numpy(float)
+    efficiency = system.map({s: f[("efficiency", s)] for s in _SYSTEMS}).to_numpy(float)
+    primary = frame["energy_consumption_kwh_m2"].to_numpy(float) * area
+    heat = (primary - lighting * f[("primary_energy_factor", "electricity")]) / pef * efficiency
+    return pd.Series(np.where(heat > 0, heat, np.nan), index=frame.index, dtype="float64")
+
+
+def _factor_lookup(table: pd.DataFrame) -> dict[tuple[str, str], float]:
+    values = {(q, i): float(v) for q, i, v in
+              zip(table["quantity"], table["item"], table["value"], strict=True)}
+    needed = [("primary_energy_factor", s) for s in _SYSTEMS]
+    needed += [("efficiency", s) for s in _SYSTEMS]
+    needed += [(q, i) for q, items in _CONSTANTS.items() for i in items]
+    missing = [key for key in needed if key not in values]
+    if missing:
+        problems = Problems(table.attrs.get("path"), sheet=HEAT_FACTORS.name)
+        for quantity, item in missing:
+            problems.add(f"no row for quantity {quantity!r}, item {item!r}",
+                         column="quantity, item", fix="add the row with its value and source")
+        problems.raise_if_any(SourceFormatError)
+    return values
+
+
+def assign_zone_ids(points: gpd.GeoSeries, zones: gpd.GeoDataFrame) -> pd.Series:
+    """Find the ``zone_id`` of the zone containing each point (point-in-polygon).
+
+    A point on the boundary of several zones goes to the smallest ``zone_id``; points outside
+    every zone, and missing or empty geometries, get a missing zone.
+
+    Parameters
+    ----------
+    points : geopandas.GeoSeries
+        Points in EPSG:27700.
+    zones : geopandas.GeoDataFrame
+        A ``zones`` layer (needs ``zone_id`` and polygons) in EPSG:27700.
+
+    Returns
+    -------
+    pandas.Series
+        ``zone_id`` (str dtype) aligned with ``points``.
+
+    Raises
+    ------
+    MissingCRSError
+        If ``zones`` or ``points`` has no CRS.
+    LayerSchemaError
+        If ``zones`` lacks ``zone_id`` or either input is not in EPSG:27700.
+    """
+    _check_zones(points, zones)
+    geometries = np.asarray(points.values, dtype=object)
+    valid = ~shapely.is_missing(geometries) & ~shapely.is_empty(geometries)
+    hits_point, hits_zone = zones.sindex.query(geometries[valid], predicate="intersects")
+    ids = zones["zone_id"].astype(str).to_numpy()
+    pairs = pd.DataFrame({"point": np.flatnonzero(valid)[hits_point],
+                          "zone_id": ids[hits_zone]}).sort_values(["point", "zone_id"])
+    first = pairs.drop_duplicates("point")
+    out = np.full(len(points), np.nan, dtype=object)
+    out[first["point"].to_numpy()] = first["zone_id"].to_numpy()
+    return pd.Series(out, index=points.index, dtype="str")
+
+
+def _check_zones(points: gpd.GeoSeries, zones: gpd.GeoDataFrame) -> None:
+    for name, data in (("zones", zones), ("points", points)):
+        if data.crs is None:
+            raise MissingCRSError(f"{name} have no CRS (fix: build zones with "
+                                  "geoplan.layers.zones.zones_from_file, which gives EPSG:27700)")
+        if data.crs != gpd.GeoSeries(crs=CRS).crs:
+            raise LayerSchemaError(f"{name} are in {data.crs.to_string()}, expected {CRS} "
+                                   f"(fix: reproject with .to_crs({CRS!r}))")
+    if "zone_id" not in zones.columns:
+        raise LayerSchemaError(f"zones have no 'zone_id' column (columns: {list(zones.columns)}) "
+                               "(fix: read them with geoplan.layers.zones.zones_from_file)")
+
+
+def zone_summary(buildings: pd.DataFrame, zones: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Total the homes of each zone.
+
+    Parameters
+    ----------
+    buildings : pandas.DataFrame
+        A ``buildings`` layer (e.g. from :func:`buildings_from_epc`). Homes without a
+        ``zone_id`` are left out and counted in ``attrs["homes_without_zone"]``.
+    zones : pandas.DataFrame, optional
+        With a ``zone_id`` column: zones without homes get a row too (counts 0, means NaN).
+        Zones that have homes always get a row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Sorted by ``zone_id``, columns :data:`ZONE_SUMMARY_COLUMNS`:
+
+        * ``homes``: homes in the zone;
+        * ``homes_a`` ... ``homes_g``, ``homes_no_band``: homes per current EPC band;
+        * ``homes_d_to_g``; ``share_d_to_g`` = ``homes_d_to_g`` / homes with a band (NaN if
+          none);
+        * ``mean_sap``: mean SAP score of homes with one;
+        * ``floor_area_m2_total``, ``floor_area_m2_mean``: over homes with a floor area;
+        * ``fuel_mains_gas`` ... ``fuel_unknown``: homes per normalised main heating fuel
+          (:data:`geoplan.sources.epc.FUELS`);
+        * ``homes_off_gas``: homes whose certificate says there is no mains gas (flag N);
+        * ``heat_demand_kwh`` (kWh/yr), ``co2_t`` (t/yr): sums over homes with a value;
+        * ``tenure_owner_occupied`` ... ``tenure_unknown``: homes per tenure.
+    """
+    placed = buildings[buildings["zone_id"].notna()]
+    zone = placed["zone_id"].astype(str)
+    groups = pd.DataFrame(placed).groupby(zone, sort=True)
+    out = pd.DataFrame({"homes": groups.size()})
+    out = out.join(_counts(zone, placed["epc_band"], EPC_BANDS, "homes_"))
+    bands = [f"homes_{b.lower()}" for b in EPC_BANDS]
+    out["homes_no_band"] = out["homes"] - out[bands].sum(axis=1)
+    out["homes_d_to_g"] = out[bands[3:]].sum(axis=1)
+    banded = out["homes"] - out["homes_no_band"]
+    out["share_d_to_g"] = out["homes_d_to_g"] / banded.where(banded > 0)
+    out["mean_sap"] = groups["sap_score"].mean()
+    out["floor_area_m2_total"] = groups["floor_area_m2"].sum()
+    out["floor_area_m2_mean"] = groups["floor_area_m2"].mean()
+    out = out.join(_counts(zone, placed["main_fuel"], FUELS, "fuel_"))
+    out["homes_off_gas"] = placed["mains_gas"].eq(False).fillna(False).groupby(zone).sum()
+    out["heat_demand_kwh"] = groups["heat_demand_kwh"].sum()
+    out["co2_t"] = groups["co2_t"].sum()
+    out = out.join(_counts(zone, placed["tenure"], TENURES, "tenure_"))
+    if zones is not None:
+        listed = set(zones["zone_id"].astype(str)) | set(out.index)
+        index = pd.Index(sorted(listed), name=out.index.name)
+        out = out.reindex(index)
+        counts = [c for c in out.columns if c.startswith(("homes", "fuel_", "tenure_"))]
+        sums = ["floor_area_m2_total", "heat_demand_kwh", "co2_t"]
+        out[counts + sums] = out[counts + sums].fillna(0)
+    out = out.rename_axis("zone_id").reset_index()
+    counts = [c for c in out.columns if c.startswith(("homes", "fuel_", "tenure_"))]
+    out[counts] = out[counts].astype("int64")
+    out.attrs["homes_without_zone"] = len(buildings) - len(placed)
+    return out[list(ZONE_SUMMARY_COLUMNS)]
+
+
+def _counts(zone: pd.Series, values: pd.Series, labels: Sequence[str], prefix: str
+            ) -> pd.DataFrame:
+    table = pd.crosstab(zone, values.astype(object))
+    table = table.reindex(columns=list(labels), fill_value=0)
+    table.columns = [f"{prefix}{_slug(label)}" for label in labels]
+    return table

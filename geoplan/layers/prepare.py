@@ -1,0 +1,338 @@
+"""Prepare every canonical layer a plan needs from one set of input files, in one call.
+
+:func:`prepare_layers` reads each input given in a :class:`LayerInputs` with the reader of its
+format (:func:`geoplan.layers.read.read_layers`), then gives zones, buildings, sites and land
+parcels the ``substation_id`` of their serving primary substation:
+
+* **zones**: the located primary nearest to the zone's representative point
+  (:func:`geoplan.layers.supply.assign_zones`; ties to the smallest id);
+* **buildings**: the primary serving their zone, so homes and their zone always agree; located
+  homes outside every zone take the nearest primary; homes that could not be located have
+  none (missing);
+* **sites** and **land** parcels: the primary nearest to their representative point.
+
+:func:`sample_inputs` names the files of a folder written by ``geoplan sample``::
+
+    layers = prepare_layers(sample_inputs("out/sample"))
+    layers.zones[["zone_id", "substation_id"]]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+
+from geoplan.errors import SourceNotFoundError
+from geoplan.layers.grid import graph_from_substations
+from geoplan.layers.read import LayerSet, read_layers
+from geoplan.layers.supply import assign_zones
+from geoplan.schemas import CRS, LEVELS
+from geoplan.sources.numbers import DECIMAL_MARKS, declared_decimal
+
+__all__ = ["SERVING_LEVEL", "LayerInputs", "PreparedLayers", "prepare_layers", "sample_inputs"]
+
+logger = logging.getLogger(__name__)
+
+SERVING_LEVEL = "primary"
+"""Level of the substation recorded in ``substation_id``."""
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerInputs:
+    """Paths of the input files, in their published formats; ``None`` means not given.
+
+    Parameters
+    ----------
+    zones : pathlib.Path
+        Zone boundaries (any vector file, or a ``zones`` GeoPackage from ``geoplan layers``).
+    grid : pathlib.Path
+        A grid headroom file (any format :func:`geoplan.sources.read_grid` reads).
+    districts : pathlib.Path, optional
+        District boundaries (names the districts; else they are the zones' union).
+    grid_format : str
+        Grid format, ``"auto"`` to detect it.
+    within : str, optional
+        Keep the substations serving this DNO reference area (e.g. ``"Oxfordshire"``) or
+        inside this boundary file.
+    epc, postcodes, uprn : pathlib.Path, optional
+        EPC certificates (file or folder), Code-Point Open postcodes, OS Open UPRN.
+    chargers : pathlib.Path, optional
+        National Chargepoint Registry CSV or GeoJSON.
+    vehicles, households : pathlib.Path, optional
+        Plug-in vehicles and households per zone (EV demand needs ``vehicles``).
+    car_parks : pathlib.Path, optional
+        Candidate charger sites (car parks) as any vector layer.
+    roads : pathlib.Path, optional
+        Road lines for walking distances.
+    land_cover : pathlib.Path, optional
+        Land-cover GeoTIFF.
+    exclusions : Mapping[str, pathlib.Path]
+        Label -> vector file of land to exclude; a file with a layer named like the label is
+        read at that layer.
+    emissions : pathlib.Path, optional
+        District emissions table, passed through for :mod:`geoplan.sources.emissions`.
+    serving_level : {"primary", "bsp", "gsp", "secondary"}
+        The level of the substations that serve zones, homes, sites and parcels: loads are
+        added there and at every level above it (scenario key ``grid.level``).
+    decimal : {".", ","}
+        The decimal mark of numbers written as text in the input files (CSV cells): with
+        ``","``, ``"1,5"`` reads as 1.5 and a ``"1.5"`` is refused as ambiguous. geoplan's
+        own assumption tables always use ``"."``.
+    """
+
+    zones: Path
+    grid: Path
+    districts: Path | None = None
+    grid_format: str = "auto"
+    within: str | None = None
+    epc: Path | None = None
+    postcodes: Path | None = None
+    uprn: Path | None = None
+    chargers: Path | None = None
+    vehicles: Path | None = None
+    households: Path | None = None
+    car_parks: Path | None = None
+    roads: Path | None = None
+    land_cover: Path | None = None
+    exclusions: Mapping[str, Path] = field(default_factory=dict)
+    emissions: Path | None = None
+    decimal: str = "."
+    serving_level: str = SERVING_LEVEL
+
+    def __post_init__(self) -> None:
+        if self.serving_level not in LEVELS:
+            raise ValueError(f"serving_level must be one of {list(LEVELS)}, not "
+                             f"{self.serving_level!r}")
+        if self.decimal not in DECIMAL_MARKS:
+            raise ValueError(f"decimal must be one of {list(DECIMAL_MARKS)}, not "
+                             f"{self.decimal!r}")
+
+
+@dataclass(frozen=True)
+class PreparedLayers:
+    """Every canonical layer, in EPSG:27700 (see ``../shared/DESIGN.md``).
+
+    Attributes
+    ----------
+    zones, districts : geopandas.GeoDataFrame
+        Zones (plus ``substation_id``) and districts.
+    substations : geopandas.GeoDataFrame
+    headroom : pandas.DataFrame
+    grid : networkx.DiGraph
+        GSP -> BSP -> primary (:func:`geoplan.layers.grid.graph_from_substations`).
+    buildings : geopandas.GeoDataFrame or None
+        Homes (plus ``substation_id``).
+    zone_buildings : pandas.DataFrame or None
+        :func:`geoplan.layers.buildings.zone_summary` over every zone.
+    ev_demand : pandas.DataFrame or None
+    chargers : geopandas.GeoDataFrame or None
+        Existing public charge devices.
+    sites, land : geopandas.GeoDataFrame or None
+        Candidate charger sites and land parcels (plus ``substation_id``).
+    roads : networkx.Graph or None
+    emissions : pandas.DataFrame or None
+        District emissions by year (:func:`geoplan.sources.emissions.read_district_emissions`).
+    warnings : tuple of str
+        Every reader's warnings, each prefixed by its layer.
+    reports : Mapping[str, object]
+        Per layer, what was read (as ``geoplan layers validate`` prints it), and
+        ``"serving"``: how the substations were chosen.
+    """
+
+    zones: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame
+    substations: gpd.GeoDataFrame
+    headroom: pd.DataFrame
+    grid: nx.DiGraph
+    buildings: gpd.GeoDataFrame | None = None
+    zone_buildings: pd.DataFrame | None = None
+    ev_demand: pd.DataFrame | None = None
+    chargers: gpd.GeoDataFrame | None = None
+    sites: gpd.GeoDataFrame | None = None
+    land: gpd.GeoDataFrame | None = None
+    roads: nx.Graph | None = None
+    emissions: pd.DataFrame | None = None
+    warnings: tuple[str, ...] = ()
+    reports: Mapping[str, object] = field(default_factory=dict)
+
+
+def sample_inputs(folder: str | Path) -> LayerInputs:
+    """Return the inputs of a sample county written by ``geoplan sample`` (its ``README.md``).
+
+    Raises
+    ------
+    SourceNotFoundError
+        If ``folder`` holds no ``sample.json``.
+    """
+    root = Path(folder)
+    if not (root / "sample.json").is_file():
+        raise SourceNotFoundError(f"{root}: no sample.json, so not a geoplan sample folder "
+                                  f"(fix: write one with `geoplan sample {root}`)")
+    json.loads((root / "sample.json").read_text(encoding="utf-8"))  # refuse a broken one
+    return LayerInputs(
+        zones=root / "boundaries/zones.gpkg", districts=root / "boundaries/districts.gpkg",
+        grid=root / "grid/network-headroom-report.xlsx", within="Oxfordshire",
+        epc=root / "epc", postcodes=root / "postcodes/codepoint.csv",
+        uprn=root / "uprn/osopenuprn.csv", chargers=root / "ev/chargepoints.csv",
+        vehicles=root / "ev/vehicles_by_zone.csv", households=root / "ev/households_by_zone.csv",
+        car_parks=root / "sites/car_parks.geojson", roads=root / "roads/roads.gpkg",
+        land_cover=root / "land/land_cover.tif",
+        exclusions={"protected_sites": root / "land/exclusions.gpkg",
+                    "flood_zones": root / "land/exclusions.gpkg"},
+        emissions=root / "emissions/district_emissions.csv",
+    )
+
+
+def prepare_layers(inputs: LayerInputs, *, progress: Progress | None = None) -> PreparedLayers:
+    """Read every input of ``inputs`` into canonical layers (module docstring).
+
+    Parameters
+    ----------
+    inputs : LayerInputs
+        The files; layers whose inputs are ``None`` come back as ``None``.
+    progress : callable, optional
+        Called with the name of each step as it starts (``"zones"``, ``"grid"``,
+        ``"buildings"``, ``"chargers"``, ``"ev demand"``, ``"sites"``, ``"land"``,
+        ``"roads"``, ``"emissions"``, ``"serving substations"``).
+
+    Returns
+    -------
+    PreparedLayers
+
+    Raises
+    ------
+    GeoplanError
+        As raised by each reader, for the first input that fails.
+    """
+    with declared_decimal(inputs.decimal):
+        return _prepare(inputs, progress or _log)
+
+
+def _prepare(inputs: LayerInputs, step: Progress) -> PreparedLayers:
+    sets: dict[str, LayerSet] = {}
+    step("zones")
+    sets["zones"] = read_layers(inputs.zones, "zones", districts=inputs.districts)
+    zones = sets["zones"].layers["zones"]
+    districts = _districts(inputs.districts, zones)
+    step("grid")
+    sets["substations"] = read_layers(inputs.grid, "substations", fmt=inputs.grid_format,
+                                      within=inputs.within)
+    substations = sets["substations"].layers["substations"]
+    graph = graph_from_substations(substations)
+    _read_optional(inputs, zones, sets, step)
+    roads = None
+    if inputs.roads is not None:
+        from geoplan.layers.roads import graph_from_file
+
+        step("roads")
+        roads = graph_from_file(inputs.roads)
+    emissions = None
+    if inputs.emissions is not None:
+        from geoplan.sources.emissions import read_district_emissions
+
+        step("emissions")
+        emissions = read_district_emissions(inputs.emissions)
+    step("serving substations")
+    layers = {name: s.layers for name, s in sets.items()}
+    served, serving = _serve(zones, substations, layers, inputs.serving_level)
+    warnings = tuple(f"{name}: {w}" for name, s in sets.items() for w in s.warnings)
+    reports: dict[str, object] = {name: dict(s.summary) for name, s in sets.items()}
+    reports["serving"] = serving
+    return PreparedLayers(
+        zones=served["zones"], districts=districts, substations=substations,
+        headroom=sets["substations"].layers["headroom"], grid=graph,
+        buildings=served.get("buildings"), zone_buildings=_get(layers, "buildings",
+                                                               "zone_buildings"),
+        ev_demand=_get(layers, "ev_demand", "ev_demand"),
+        chargers=_get(layers, "chargers", "chargers"), sites=served.get("sites"),
+        land=served.get("land"), roads=roads, emissions=emissions, warnings=warnings,
+        reports=reports)
+
+
+def _log(step: str) -> None:
+    logger.info("preparing %s", step)
+
+
+def _get(layers: Mapping[str, Mapping[str, pd.DataFrame]], kind: str, name: str
+         ) -> pd.DataFrame | None:
+    return layers[kind][name] if kind in layers else None
+
+
+def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str, LayerSet],
+                   step: Progress) -> None:
+    """Read the layers whose inputs were given, in dependency order."""
+    if inputs.epc is not None:
+        step("buildings")
+        sets["buildings"] = read_layers(inputs.epc, "buildings", zones=zones,
+                                        postcodes=inputs.postcodes, uprn=inputs.uprn)
+    if inputs.chargers is not None:
+        step("chargers")
+        sets["chargers"] = read_layers(inputs.chargers, "chargers")
+    if inputs.vehicles is not None:
+        step("ev demand")
+        chargers = sets["chargers"].layers["chargers"] if "chargers" in sets else None
+        sets["ev_demand"] = read_layers(inputs.vehicles, "ev_demand", zones=zones,
+                                        households=inputs.households, chargers=chargers)
+    if inputs.car_parks is not None:
+        step("sites")
+        sets["sites"] = read_layers(inputs.car_parks, "sites", site_kind="car_park")
+    if inputs.land_cover is not None:
+        step("land")
+        sets["land"] = read_layers(inputs.land_cover, "land", zones=zones,
+                                   exclusions=dict(inputs.exclusions))
+
+
+def _districts(path: Path | None, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if path is not None:
+        from geoplan.layers.zones import districts_from_file
+
+        return districts_from_file(path)
+    dissolved = zones.dissolve(by=["district_id", "district_name"], as_index=False)
+    return gpd.GeoDataFrame(dissolved[["district_id", "district_name", "geometry"]],
+                            geometry="geometry", crs=CRS).sort_values("district_id",
+                                                                      ignore_index=True)
+
+
+def _serve(zones: gpd.GeoDataFrame, substations: gpd.GeoDataFrame,
+           layers: Mapping[str, Mapping[str, pd.DataFrame]], level: str
+           ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, object]]:
+    """Add ``substation_id`` (of ``level``) to zones, buildings, sites and land."""
+    by_zone = _nearest(zones, "zone_id", substations, level)
+    out = {"zones": zones.assign(substation_id=zones["zone_id"].map(by_zone).astype("str"))}
+    serving: dict[str, object] = {"level": level,
+                                  "zones_per_substation": int(by_zone.value_counts().max())}
+    if "buildings" in layers:
+        homes = layers["buildings"]["buildings"]
+        ids = homes["zone_id"].map(by_zone)
+        loose = ids.isna() & homes.geometry.notna() & ~homes.geometry.is_empty
+        if loose.any():
+            ids[loose] = homes.loc[loose, "building_id"].map(
+                _nearest(homes[loose], "building_id", substations, level))
+        out["buildings"] = homes.assign(substation_id=ids.astype("str"))
+        serving["homes_without_substation"] = int(ids.isna().sum())
+    for kind, key in (("sites", "site_id"), ("land", "parcel_id")):
+        if kind in layers:
+            frame = layers[kind][kind]
+            ids = frame[key].map(_nearest(frame, key, substations, level)) if len(frame) else \
+                pd.Series(index=frame.index, dtype="str")
+            out[kind] = frame.assign(substation_id=ids.astype("str"))
+    serving["substations_used"] = int(by_zone.nunique())
+    return out, serving
+
+
+def _nearest(frame: gpd.GeoDataFrame, key: str, substations: gpd.GeoDataFrame, level: str
+             ) -> pd.Series:
+    """Find the substation of ``level`` nearest each feature's representative point."""
+    placed = gpd.GeoDataFrame({"zone_id": frame[key].astype(str).to_numpy()},
+                              geometry=frame.geometry.to_numpy(), crs=frame.crs)
+    table = assign_zones(placed, substations, level=level)
+    return table.set_index("zone_id")["substation_id"]

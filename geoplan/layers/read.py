@@ -1,0 +1,175 @@
+"""Read any supported source as one kind of canonical layer, optionally limited to an area.
+
+This is the one entry point the ``geoplan layers`` commands (and notebooks) use::
+
+    tables = read_layers("sepd-network-headroom-report.xlsx", "substations",
+                         within="Oxfordshire")
+    tables.layers["substations"], tables.layers["headroom"]
+
+Kinds (:data:`KINDS`) and what each gives:
+
+* ``zones``: one ``zones`` layer (:func:`geoplan.layers.zones.zones_from_file`);
+* ``substations``: a ``substations`` layer plus the non-spatial ``headroom`` table
+  (:func:`geoplan.sources.read_grid`);
+* ``buildings``: EPC ``certificates.csv`` files located by ``uprn=`` and ``postcodes=``
+  (:func:`geoplan.layers.buildings.buildings_from_epc`), plus the ``zone_buildings`` table
+  (:func:`geoplan.layers.buildings.zone_summary`) when ``zones=`` is given;
+* ``ev_demand``: a vehicles-by-zone table with ``zones=`` (needed), ``households=``,
+  ``chargers=``, ``uptake=``, ``plan_year=`` (:func:`geoplan.layers.ev.ev_demand_from_tables`);
+* ``chargers``: the Chargepoint Registry CSV or GeoJSON, ``layer=``, ``crs=``
+  (:func:`geoplan.sources.chargepoint_registry.read_chargepoints`);
+* ``sites``: candidate charger sites from any layer, ``site_kind=`` or ``site_kind_column=``,
+  ``layer=``, ``crs=`` (:func:`geoplan.layers.sites.sites_from_layer`);
+* ``land``: a land-cover raster with ``exclusions=`` ({label: path}), ``zones=``,
+  ``method=``, ``block_size_m=``, ``min_area_ha=``
+  (:func:`geoplan.layers.land.land_parcels_from_raster`).
+
+The readers of the kinds after ``substations`` live in :mod:`geoplan.layers.kinds`, what
+they share (:class:`LayerSet`, area selection) in :mod:`geoplan.layers.layer_set`.
+
+``within`` keeps part of any layer: a boundary file (features inside it), or a name: a DNO
+reference area for substations, a district code or name for zones and for the other kinds
+when ``zones=`` is given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from geoplan.errors import (
+    SourceFormatError,
+)
+from geoplan.layers.kinds import READERS
+from geoplan.layers.layer_set import (
+    LayerSet,
+    Source,
+    crs_name,
+    rows_within,
+    select_grid,
+    source_name,
+    zones_layer,
+    zones_within,
+)
+from geoplan.sources import read_grid
+from geoplan.sources.canonical import open_layer
+from geoplan.sources.numbers import declared_decimal
+
+__all__ = [
+    "KINDS",
+    "LayerSet",
+    "crs_name",
+    "open_layer",
+    "read_layers",
+    "rows_within",
+    "select_grid",
+    "source_name",
+    "zones_layer",
+]
+
+KINDS = ("zones", "substations", "buildings", "ev_demand", "chargers", "sites", "land")
+
+
+def read_layers(
+    source: Source,
+    kind: str,
+    *,
+    fmt: str = "auto",
+    within: str | None = None,
+    decimal: str | None = None,
+    **options: object,
+) -> LayerSet:
+    """Read ``source`` as canonical layers of ``kind`` (module docstring).
+
+    Parameters
+    ----------
+    source : path or sequence of paths
+        A file, a folder (zones: vector files; buildings: EPC certificate folders), or
+        several files (zones, buildings).
+    kind : str
+        One of :data:`KINDS`.
+    fmt : str
+        Grid format for ``substations`` (``"auto"`` detects it from the headers).
+    within : str, optional
+        Keep only part of the layer: a path to a polygon file (features inside it), or a
+        name: for substations an area from the DNO's reference sheet (e.g.
+        ``"Oxfordshire"``), for the other kinds a district code or name of the zones.
+    decimal : {".", ","}, optional
+        The decimal mark of numbers written as text in the source's files (CSV cells):
+        with ``","``, ``"1,5"`` reads as 1.5 and ``"1.5"`` is refused as ambiguous. Default:
+        the mark already declared (:func:`geoplan.sources.numbers.declared_decimal`), else
+        ``"."``.
+    **options
+        Passed to the reader of ``kind``: zones and substations as their readers take them
+        (``id_column=``, ``districts=``, ``columns=``, ``year=``, ``layer=``, ``crs=``...);
+        the other kinds as named in the module docstring, plus ``zones=`` and
+        ``districts=`` for ``within`` by district name.
+
+    Returns
+    -------
+    LayerSet
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind`` or ``decimal``; ``TypeError`` for an option the kind does not
+        take.
+    SourceFormatError
+        If the main layer of the result has no rows (a header-only file, an empty collection,
+        or every row left out): an empty layer is never returned as a success.
+    GeoplanError
+        As raised by the readers (every problem of one input listed at once).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {list(KINDS)}, not {kind!r}")
+    with declared_decimal(decimal):
+        if kind == "zones":
+            result = _zones(source, within, options)
+        elif kind == "substations":
+            result = _substations(source, fmt, within, options)
+        else:
+                result = READERS[kind](source, within, **options)
+    return _refuse_empty(result)
+
+
+def _refuse_empty(result: LayerSet) -> LayerSet:
+    """Refuse a result whose main layer has no rows: never write an empty layer with success.
+
+    Raises
+    ------
+    SourceFormatError
+        Naming the source, saying what was left out (the reader's warnings) and the fix.
+    """
+    name, frame = next(iter(result.layers.items()))
+    if len(frame):
+        return result
+    left = "; ".join(result.warnings[:3])
+    why = f" ({left})" if left else " (it holds a header or an empty collection, but no data)"
+    raise SourceFormatError(f"{result.source}: no rows: nothing was read into the {name} "
+                            f"layer{why} (fix: give a file that holds data; download it again "
+                            "if it was cut short)")
+
+
+def _substations(source: Source, fmt: str, within: str | None,
+                 options: dict[str, object]) -> LayerSet:
+    if not isinstance(source, str | Path):
+        raise ValueError("substations are read from one file at a time")
+    grid = select_grid(read_grid(source, fmt, **options), within)
+    return LayerSet("substations", {"substations": grid.substations, "headroom": grid.headroom},
+                    Path(source).name, grid.format, grid.warnings, grid.describe())
+
+
+def _zones(source: object, within: str | None, options: dict[str, object]) -> LayerSet:
+    from geoplan.layers.zones import zones_from_file
+
+    zones = zones_from_file(source, **options)  # type: ignore[arg-type]
+    warnings = tuple(zones.attrs.get("warnings", ()))
+    if within is not None:
+        zones = zones[zones_within(zones, within)].reset_index(drop=True)
+    name = source_name(source)
+    summary = {
+        "source": name, "format": "vector", "crs": crs_name(zones), "zones": len(zones),
+        "districts": {str(k): int(v) for k, v in
+                      zones.groupby("district_name", dropna=False).size().items()},
+        "area_km2": round(float(zones.area.sum()) / 1e6, 1), "warnings": list(warnings),
+    }
+    return LayerSet("zones", {"zones": zones}, name, "vector", warnings, summary)

@@ -1,0 +1,476 @@
+r"""Green-finance figures for a chosen portfolio: capex, savings, payback, NPV, carbon path.
+
+Input is a plan table (:meth:`geoplan.optimise.Plan.to_geodataframe` or a joint plan's
+tables): every candidate with ``selected``, ``period`` (build year, NA when the plan is not
+phased), ``cost_gbp`` (:math:`C_j`), ``saving_gbp_per_yr`` (:math:`S_j`), ``tco2e_per_yr``
+(:math:`E_j`), ``lifetime_years`` (:math:`L_j`), ``workstream`` and ``district_id``. Only
+selected rows count. Assumptions come from ``layers/assumptions/finance.csv``
+(:data:`FINANCE`): discount rate :math:`r` (HM Treasury Green Book 3.5%), the rate
+:math:`r'` after :math:`T` years, appraisal period :math:`A` years, base year :math:`y_0`, the
+build year of an unphased plan, and the route-map milestones :math:`\sigma_m` (share of
+baseline emissions cut by year :math:`m`).
+
+Formulas, for a measure built in year :math:`b_j` (its plan period, else the unphased build
+year):
+
+- discount factor of year :math:`y`: :math:`D(k) = \prod_{i=1}^{k} (1 + r_i)^{-1}` with
+  :math:`k = y - y_0`, :math:`r_i = r` for :math:`i \le T` and :math:`r'` after (for
+  :math:`k < 0`, :math:`D(k) = (1 + r)^{-k}`); cash flows fall at the start of each year, so
+  spending in the base year is not discounted;
+- a measure works in years :math:`b_j \le y < b_j + L_j`, with weight
+  :math:`w_{jy} = \min(1, \max(0, b_j + L_j - y))` for :math:`y \ge b_j` (a fractional last
+  year counts in part);
+- appraisal years :math:`y_0 \le y < y_0 + A`; savings beyond them are not counted:
+  :math:`PV^S_j = S_j \sum_{y} w_{jy} D(y - y_0)`, :math:`PV^C_j = C_j D(b_j - y_0)` (0 when
+  built after the appraisal period), :math:`NPV_j = PV^S_j - PV^C_j`;
+- simple payback :math:`C / S` years (none when :math:`S \le 0`), for sums over measures;
+- lifetime carbon :math:`E_j L_j`; cost per tCO2e :math:`\sum C_j / \sum E_j L_j`; net cost
+  per tCO2e :math:`-\sum NPV_j / \sum_j E_j \sum_y w_{jy}` (tonnes saved within the appraisal
+  period, undiscounted);
+- trajectory, per district :math:`d` and year :math:`y \ge y_0`: net emissions
+  :math:`B_d - \sum_{j \in d} E_j w_{jy}` with :math:`B_d` the district's baseline (held flat:
+  what it would emit without the plan);
+- milestone :math:`m`: required cut :math:`\sigma_m B`, planned cut
+  :math:`\sum_j E_j w_{jm}`, share of the target met = planned / required.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geoplan.assumptions import AssumptionTable, read_assumptions
+from geoplan.errors import LayerSchemaError, Problems, ScenarioError
+from geoplan.sources.numbers import CellError, Quantity, parse_cell
+
+__all__ = [
+    "FINANCE",
+    "FinanceAssumptions",
+    "FinanceSummary",
+    "finance_assumptions",
+    "finance_summary",
+    "read_finance",
+]
+
+FINANCE = AssumptionTable("finance", key=("item",), numbers={"value": None}, text=("unit",))
+"""The finance assumption table: item, value, unit, source."""
+
+_RATE = Quantity("discount rate (a share: 3.5% is 0.035)", "", 0.0, 1.0)
+_YEARS = Quantity("number of years", "", 0.0, 500.0)
+_YEAR = Quantity("calendar year", "", 1900.0, 2200.0)
+_SHARE = Quantity("share of baseline emissions cut (0.5 for half)", "", 0.0, 1.0)
+_SCALARS = {  # item -> (plausible range, whole number)
+    "discount_rate": (_RATE, False), "long_discount_rate": (_RATE, False),
+    "long_rate_after_years": (_YEARS, True),
+    "appraisal_years": (Quantity(_YEARS.name, "", 1.0, 500.0), True),
+    "base_year": (_YEAR, True), "unphased_build_year": (_YEAR, True),
+}
+_MILESTONE = re.compile(r"^milestone_(\d{4})$")
+_PLAN_COLUMNS = ("selected", "period", "cost_gbp", "tco2e_per_yr", "saving_gbp_per_yr",
+                 "lifetime_years", "workstream", "district_id")
+
+
+@dataclass(frozen=True)
+class FinanceAssumptions:
+    """The numbers the finance summary uses (see the module docstring).
+
+    Attributes
+    ----------
+    discount_rate, long_discount_rate : float
+        :math:`r` for the first ``long_rate_after_years`` years, :math:`r'` after.
+    long_rate_after_years : int
+    appraisal_years : int
+    base_year : int
+        Year 0 of discounting and first year of the trajectory.
+    unphased_build_year : int
+        Build year of every measure when the plan is not phased.
+    milestones : Mapping[int, float]
+        Milestone year -> share of baseline emissions cut by then.
+    """
+
+    discount_rate: float = 0.035
+    long_discount_rate: float = 0.03
+    long_rate_after_years: int = 30
+    appraisal_years: int = 30
+    base_year: int = 2025
+    unphased_build_year: int = 2025
+    milestones: Mapping[int, float] = field(default_factory=dict)
+
+    def discount(self, offsets: np.ndarray) -> np.ndarray:
+        """Return :math:`D(k)` for integer year offsets ``k`` from the base year."""
+        offsets = np.asarray(offsets, dtype=int)
+        top = int(max(offsets.max(initial=0), 0))
+        steps = np.arange(1, top + 1)
+        rates = np.where(steps <= self.long_rate_after_years, self.discount_rate,
+                         self.long_discount_rate)
+        factors = np.concatenate([[1.0], np.cumprod(1.0 / (1.0 + rates))])
+        before = (1.0 + self.discount_rate) ** (-np.minimum(offsets, 0).astype(float))
+        return np.where(offsets >= 0, factors[np.maximum(offsets, 0)], before)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values (milestone years as text keys)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "milestones"}
+        out["milestones"] = {str(y): float(s) for y, s in sorted(self.milestones.items())}
+        return out
+
+
+def read_finance(path: str | Path | None = None) -> pd.DataFrame:
+    """Read and check ``finance.csv`` (the shipped table when ``path`` is None).
+
+    Raises
+    ------
+    SourceFormatError
+        A missing column or source, a blank or duplicated item, a value that is not a number.
+    """
+    return read_assumptions(FINANCE, path)
+
+
+def finance_assumptions(table: pd.DataFrame | None = None, *,
+                        discount_rate: float | None = None,
+                        appraisal_years: int | None = None) -> FinanceAssumptions:
+    """Assumptions from a finance table, with a scenario's overrides.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame, optional
+        Columns item, value, unit, source (default: :func:`read_finance`).
+    discount_rate, appraisal_years : optional
+        Scenario overrides of the table's values.
+
+    Raises
+    ------
+    ScenarioError
+        Naming every unknown or missing item and every value out of range.
+    """
+    table = read_finance() if table is None else table
+    where = Path(str(table.attrs.get("path", "finance.csv"))).name
+    problems = Problems(where, sheet="finance")
+    values = _items(table, problems)
+    if discount_rate is not None:
+        values["discount_rate"] = (float(discount_rate), None)
+    if appraisal_years is not None:
+        values["appraisal_years"] = (float(appraisal_years), None)
+    scalars: dict[str, Any] = {}
+    for item, (quantity, whole) in _SCALARS.items():
+        if item not in values:
+            problems.add(f"item {item!r} is missing", column="item",
+                         fix=f"add a row for {item!r} with its source")
+            continue
+        value, row = values[item]
+        if not quantity.low <= value <= quantity.high or (whole and value != int(value)):
+            kind = "a whole number " if whole else ""
+            problems.add(f"{item} {value:g} is out of range: a {quantity.name} lies within "
+                         f"{quantity.range_text()}", row=row, column="value",
+                         fix=f"give {kind}between {quantity.low:g} and {quantity.high:g}")
+        scalars[item] = int(value) if whole else value
+    milestones = {int(m.group(1)): (v, row) for item, (v, row) in values.items()
+                  if (m := _MILESTONE.match(item))}
+    for year, (share, row) in milestones.items():
+        if not _SHARE.low <= share <= _SHARE.high:
+            problems.add(f"milestone_{year} {share:g} is not a share", row=row, column="value",
+                         fix="give the share of baseline emissions cut, between 0 and 1 "
+                             "(0.5 for half, not 50)")
+    problems.raise_if_any(ScenarioError)
+    return FinanceAssumptions(**scalars, milestones={y: v for y, (v, _) in
+                                                     sorted(milestones.items())})
+
+
+def _items(table: pd.DataFrame, problems: Problems) -> dict[str, tuple[float, int | None]]:
+    values: dict[str, tuple[float, int | None]] = {}
+    for index, (item, value) in enumerate(zip(table["item"].astype(str).str.strip(),
+                                              table["value"], strict=True)):
+        row = index + 2
+        if item not in _SCALARS and not _MILESTONE.match(item):
+            problems.add(f"unknown item {item!r}", row=row, column="item",
+                         fix=f"use one of {sorted(_SCALARS)} or milestone_<year>")
+            continue
+        try:  # geoplan's own tables always use '.' decimals
+            number = parse_cell(value, decimal=".")
+        except CellError as exc:
+            problems.add(f"{item}: {exc}", row=row, column="value", fix=exc.fix)
+            continue
+        if number is None:
+            problems.add(f"{item} has no value", row=row, column="value",
+                         fix="enter the number, with its source")
+            continue
+        values[item] = (number, row)
+    return values
+
+
+@dataclass(frozen=True)
+class FinanceSummary:
+    """Finance figures of one plan (see the module docstring for every formula).
+
+    Attributes
+    ----------
+    assumptions : FinanceAssumptions
+    measures : pandas.DataFrame
+        One row per selected measure (and other capex): ``build_year``, ``pv_capex_gbp``,
+        ``pv_savings_gbp``, ``npv_gbp``, ``lifetime_tco2e``, ``appraisal_tco2e``.
+    by_workstream : pandas.DataFrame
+        Per workstream and a ``total`` row: ``measures``, ``capex_gbp``,
+        ``saving_gbp_per_yr``, ``simple_payback_years``, ``pv_capex_gbp``,
+        ``pv_savings_gbp``, ``npv_gbp``, ``tco2e_per_yr``, ``lifetime_tco2e``,
+        ``cost_per_tco2e_gbp``, ``appraisal_tco2e``, ``net_cost_per_tco2e_gbp``.
+    capex_by_year : pandas.DataFrame
+        ``workstream``, ``year``, ``capex_gbp``.
+    trajectory, trajectory_by_district : pandas.DataFrame
+        ``year`` (and ``district_id``), ``baseline_tco2e``, ``saved_tco2e``, ``net_tco2e``
+        (baseline and net are NaN without a baseline).
+    milestones, milestones_by_district : pandas.DataFrame
+        ``year`` (and ``district_id``), ``target_share``, ``baseline_tco2e``,
+        ``required_cut_tco2e``, ``planned_cut_tco2e``, ``target_tco2e``, ``planned_tco2e``,
+        ``share_of_target_met``, ``met``.
+    """
+
+    assumptions: FinanceAssumptions
+    measures: pd.DataFrame = field(repr=False)
+    by_workstream: pd.DataFrame = field(repr=False)
+    capex_by_year: pd.DataFrame = field(repr=False)
+    trajectory: pd.DataFrame = field(repr=False)
+    trajectory_by_district: pd.DataFrame = field(repr=False)
+    milestones: pd.DataFrame = field(repr=False)
+    milestones_by_district: pd.DataFrame = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able values: pounds whole (per tonne: 2 places), tonnes 3, shares 4, years 2."""
+        tables = ("by_workstream", "capex_by_year", "trajectory", "trajectory_by_district",
+                  "milestones", "milestones_by_district")
+        return {"assumptions": self.assumptions.to_dict(),
+                **{name: _records(getattr(self, name)) for name in tables}}
+
+
+def _rounded(column: str, value: Any) -> Any:
+    if value is None or value is pd.NA or (isinstance(value, float) and not np.isfinite(value)):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        if column.endswith(("_gbp", "_gbp_per_yr")) and "per_tco2e" not in column:
+            return round(float(value))
+        digits = (4 if "share" in column else
+                  2 if column.endswith("_years") or "per_tco2e" in column else 3)
+        return round(float(value), digits)
+    return str(value)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{c: _rounded(c, v) for c, v in zip(frame.columns, row, strict=True)}
+            for row in frame.itertuples(index=False)]
+
+
+def _selected_measures(plan: pd.DataFrame, a: FinanceAssumptions) -> pd.DataFrame:
+    problems = Problems(sheet="plan")
+    for column in _PLAN_COLUMNS:
+        if column not in plan.columns:
+            problems.add("column is missing", column=column,
+                         fix=f"a plan table needs {list(_PLAN_COLUMNS)}")
+    problems.raise_if_any(LayerSchemaError)
+    chosen = plan[plan["selected"].fillna(False).astype(bool).to_numpy()].reset_index(drop=True)
+    ids = (chosen["candidate_id"].astype(str) if "candidate_id" in chosen
+           else pd.Series([str(i + 1) for i in range(len(chosen))]))
+    out = pd.DataFrame({"candidate_id": ids, "workstream": chosen["workstream"].astype(str),
+                        "district_id": chosen["district_id"].astype(str)})
+    for column in ("cost_gbp", "tco2e_per_yr", "saving_gbp_per_yr", "lifetime_years"):
+        values = pd.to_numeric(chosen[column], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values)
+        if column == "cost_gbp":
+            bad |= values < 0
+        elif column == "lifetime_years":
+            bad |= values <= 0
+        for k in np.flatnonzero(bad)[:5]:
+            shown = f"{values[k]:g}" if np.isfinite(values[k]) else repr(chosen[column].iloc[k])
+            problems.add(f"{shown} for {ids.iloc[k]!r}", column=column,
+                         fix="finite numbers, cost_gbp >= 0 and lifetime_years > 0")
+        out[column] = values
+    period = pd.to_numeric(chosen["period"], errors="coerce")
+    if period.notna().any() and period.isna().any():
+        for k in np.flatnonzero(period.isna().to_numpy())[:5]:
+            problems.add(f"no build period for {ids.iloc[k]!r} in a phased plan",
+                         column="period", fix="give every chosen measure its milestone year")
+    problems.raise_if_any(LayerSchemaError)
+    out["build_year"] = period.fillna(a.unphased_build_year).astype(int).to_numpy()
+    return out
+
+
+def _other_measures(other: pd.DataFrame | None, a: FinanceAssumptions) -> pd.DataFrame:
+    if other is None or other.empty:
+        return pd.DataFrame()
+    year = pd.to_numeric(other.get("year"), errors="coerce") if "year" in other else None
+    return pd.DataFrame({
+        "candidate_id": [f"other:{i + 1}" for i in range(len(other))],
+        "workstream": other.get("workstream", pd.Series("grid", index=other.index)).astype(str),
+        "district_id": "", "cost_gbp": other["cost_gbp"].to_numpy(dtype=float),
+        "tco2e_per_yr": 0.0, "saving_gbp_per_yr": 0.0, "lifetime_years": 1.0,
+        "build_year": (year.fillna(a.unphased_build_year).astype(int).to_numpy()
+                       if year is not None else a.unphased_build_year)})
+
+
+def _weights(measures: pd.DataFrame, years: np.ndarray) -> np.ndarray:
+    """:math:`w_{jy}`: the share of year ``y`` each measure is working."""
+    build = measures["build_year"].to_numpy(dtype=float)[:, None]
+    end = build + measures["lifetime_years"].to_numpy(dtype=float)[:, None]
+    return np.where(years[None, :] >= build, np.clip(end - years[None, :], 0.0, 1.0), 0.0)
+
+
+def _appraise(measures: pd.DataFrame, a: FinanceAssumptions) -> pd.DataFrame:
+    years = np.arange(a.base_year, a.base_year + a.appraisal_years)
+    w = _weights(measures, years)
+    factor = a.discount(years - a.base_year)
+    build = measures["build_year"].to_numpy(dtype=int)
+    inside = build < a.base_year + a.appraisal_years
+    out = measures.copy()
+    out["pv_capex_gbp"] = np.where(inside, out["cost_gbp"] * a.discount(build - a.base_year),
+                                   0.0)
+    out["pv_savings_gbp"] = out["saving_gbp_per_yr"].to_numpy() * (w @ factor)
+    out["npv_gbp"] = out["pv_savings_gbp"] - out["pv_capex_gbp"]
+    out["lifetime_tco2e"] = out["tco2e_per_yr"] * out["lifetime_years"]
+    out["appraisal_tco2e"] = out["tco2e_per_yr"].to_numpy() * w.sum(axis=1)
+    return out
+
+
+def _ratio(top: float, bottom: float) -> float:
+    return top / bottom if bottom > 0 else float("nan")
+
+
+def _by_workstream(measures: pd.DataFrame) -> pd.DataFrame:
+    sums = ["cost_gbp", "saving_gbp_per_yr", "pv_capex_gbp", "pv_savings_gbp", "npv_gbp",
+            "tco2e_per_yr", "lifetime_tco2e", "appraisal_tco2e"]
+    groups = measures.groupby("workstream", sort=True)[sums].sum()
+    groups.insert(0, "measures", measures.groupby("workstream", sort=True).size())
+    total = pd.DataFrame([[len(measures), *measures[sums].sum()]], index=["total"],
+                         columns=["measures", *sums])
+    table = pd.concat([groups, total]).rename(columns={"cost_gbp": "capex_gbp"})
+    table["simple_payback_years"] = [_ratio(c, s) for c, s in
+                                     zip(table["capex_gbp"], table["saving_gbp_per_yr"],
+                                         strict=True)]
+    table["cost_per_tco2e_gbp"] = [_ratio(c, t) for c, t in
+                                   zip(table["capex_gbp"], table["lifetime_tco2e"], strict=True)]
+    table["net_cost_per_tco2e_gbp"] = [_ratio(-n, t) if t > 0 else float("nan") for n, t in
+                                       zip(table["npv_gbp"], table["appraisal_tco2e"],
+                                           strict=True)]
+    table["measures"] = table["measures"].astype(int)
+    order = ["measures", "capex_gbp", "saving_gbp_per_yr", "simple_payback_years",
+             "pv_capex_gbp", "pv_savings_gbp", "npv_gbp", "tco2e_per_yr", "lifetime_tco2e",
+             "cost_per_tco2e_gbp", "appraisal_tco2e", "net_cost_per_tco2e_gbp"]
+    return table[order].rename_axis("workstream").reset_index()
+
+
+def _baseline(baseline: pd.DataFrame | None, districts: list[str]) -> pd.Series | None:
+    if baseline is None:
+        return None
+    problems = Problems(sheet="baseline emissions")
+    for column in ("district_id", "tco2e"):
+        if column not in baseline.columns:
+            problems.add("column is missing", column=column,
+                         fix="give district_id and tco2e (emissions per year) per district")
+    problems.raise_if_any(LayerSchemaError)
+    repeated = baseline["district_id"].astype(str).duplicated()
+    if repeated.any():
+        problems.add(f"district {baseline['district_id'].astype(str)[repeated].iloc[0]!r} has "
+                     "several rows (several years?)", column="district_id",
+                     fix="give one year per district, e.g. "
+                         "geoplan.sources.emissions.latest_emissions(table)")
+        problems.raise_if_any(LayerSchemaError)
+    values = pd.to_numeric(baseline["tco2e"], errors="coerce")
+    series = pd.Series(values.to_numpy(dtype=float),
+                       index=baseline["district_id"].astype(str)).groupby(level=0).sum()
+    for district in series.index[~np.isfinite(series.to_numpy())]:
+        problems.add(f"district {district!r} has no number", column="tco2e")
+    missing = sorted(set(districts) - set(series.index))
+    if missing:
+        problems.add(f"plan measures in districts without a baseline {missing[:10]}",
+                     column="district_id", fix="add their emissions or pass baseline=None")
+    problems.raise_if_any(LayerSchemaError)
+    return series.sort_index()
+
+
+def _trajectory(measures: pd.DataFrame, base: pd.Series | None,
+                years: np.ndarray) -> pd.DataFrame:
+    saved = measures["tco2e_per_yr"].to_numpy()[:, None] * _weights(measures, years)
+    districts = sorted(set(measures["district_id"]) | set(base.index if base is not None
+                                                           else []))
+    rows = []
+    for district in districts:
+        mine = (measures["district_id"] == district).to_numpy()
+        b = float(base.get(district, 0.0)) if base is not None else float("nan")
+        cut = saved[mine].sum(axis=0)
+        rows.append(pd.DataFrame({"district_id": district, "year": years, "baseline_tco2e": b,
+                                  "saved_tco2e": cut, "net_tco2e": b - cut}))
+    columns = ["district_id", "year", "baseline_tco2e", "saved_tco2e", "net_tco2e"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(rows, ignore_index=True)[columns]
+
+
+def _milestones(trajectory: pd.DataFrame, milestones: Mapping[int, float],
+                keys: list[str]) -> pd.DataFrame:
+    rows = trajectory[trajectory["year"].isin(list(milestones))].copy()
+    rows["target_share"] = rows["year"].map(milestones).astype(float)
+    rows["required_cut_tco2e"] = rows["target_share"] * rows["baseline_tco2e"]
+    rows["planned_cut_tco2e"] = rows["saved_tco2e"]
+    rows["target_tco2e"] = rows["baseline_tco2e"] - rows["required_cut_tco2e"]
+    rows["planned_tco2e"] = rows["net_tco2e"]
+    required = rows["required_cut_tco2e"].to_numpy(dtype=float)
+    planned = rows["planned_cut_tco2e"].to_numpy(dtype=float)
+    rows["share_of_target_met"] = np.where(required > 0, planned / np.where(
+        required > 0, required, 1.0), np.where(np.isfinite(required), 1.0, np.nan))
+    rows["met"] = planned >= required - 1e-9 * np.maximum(1.0, np.abs(required))
+    order = [*keys, "target_share", "baseline_tco2e", "required_cut_tco2e",
+             "planned_cut_tco2e", "target_tco2e", "planned_tco2e", "share_of_target_met",
+             "met"]
+    return rows[order].reset_index(drop=True)
+
+
+def finance_summary(plan: pd.DataFrame, *, baseline: pd.DataFrame | None = None,
+                    assumptions: FinanceAssumptions | None = None,
+                    other_capex: pd.DataFrame | None = None) -> FinanceSummary:
+    """Finance figures of a solved plan (formulas in the module docstring).
+
+    Parameters
+    ----------
+    plan : pandas.DataFrame
+        A plan table (see the module docstring); only ``selected`` rows count.
+    baseline : pandas.DataFrame, optional
+        ``district_id``, ``tco2e`` (emissions per year without the plan); without it the
+        trajectory holds savings only and no milestone is judged.
+    assumptions : FinanceAssumptions, optional
+        Default: :func:`finance_assumptions` of the shipped table.
+    other_capex : pandas.DataFrame, optional
+        Spending that is not a candidate (e.g. grid reinforcement, see
+        :meth:`geoplan.planning.joint.JointPlan.reinforcement_capex`): ``cost_gbp``,
+        optional ``year`` and ``workstream`` (default "grid"); no savings, no carbon.
+
+    Raises
+    ------
+    LayerSchemaError
+        A missing column, a negative cost, a lifetime <= 0, a number that is not finite, a
+        missing build period in a phased plan, or districts missing from the baseline.
+    """
+    a = assumptions or finance_assumptions()
+    chosen = _selected_measures(plan, a)
+    base = _baseline(baseline, sorted(set(chosen["district_id"])))
+    extra = _other_measures(other_capex, a)
+    everything = _appraise(pd.concat([chosen, extra], ignore_index=True) if len(extra)
+                           else chosen, a)
+    capex = (everything.groupby(["workstream", "build_year"], sort=True)["cost_gbp"].sum()
+             .rename("capex_gbp").reset_index().rename(columns={"build_year": "year"}))
+    last = max([a.base_year, *a.milestones])
+    years = np.array(sorted(set(range(a.base_year, last + 1)) | set(a.milestones)))
+    by_district = _trajectory(_appraise(chosen, a), base, years)
+    total = (by_district.groupby("year", sort=True)[["baseline_tco2e", "saved_tco2e",
+                                                      "net_tco2e"]].sum(min_count=1)
+             .reindex(years).reset_index())
+    total["saved_tco2e"] = total["saved_tco2e"].fillna(0.0)
+    return FinanceSummary(
+        a, everything, _by_workstream(everything), capex, total, by_district,
+        _milestones(total, a.milestones, ["year"]),
+        _milestones(by_district, a.milestones, ["district_id", "year"]))

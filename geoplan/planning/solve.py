@@ -1,0 +1,463 @@
+"""From prepared layers and a scenario to candidates, model parts and a solved plan.
+
+One function per arrow of the design's data flow, each callable from a notebook:
+
+- :func:`workstream_models` turns the layers into each enabled workstream's candidates and
+  model parts (objective terms and constraints), with the scenario's settings and the
+  assumption tables as the run resolved them;
+- :func:`grid_limits` gives the headroom (kW per substation and milestone year) of the
+  scenario's DNO scenario and season, and the reinforcement options when the scenario buys
+  them; :func:`headroom_gaps` says which substations have no figure (see below);
+- :func:`solve_plans` solves one joint model over every workstream (shared headroom, one
+  total budget) or, in ``separate`` mode, one model per workstream.
+
+In a joint plan each workstream's objective counts as the share of its potential it reaches
+(retrofit, LAEP and chargers normalise their own terms; sequestration's tCO2e/yr, kept in
+tonnes on its own so that its compactness bonus is per tonne, is divided by its total
+potential here), times the scenario's ``plan.weights`` (1 each by default). When the plan is
+phased, benefit terms count every year of benefit while charger coverage counts once (as
+built by the last milestone), so the chargers' weight is multiplied by the years from the
+first milestone to the horizon. When retrofit
+and LAEP are both planned per zone, their options for one zone share one group, so a zone
+gets a retrofit package or an energy pathway, not both (they would count the same homes
+twice). ``plan.district_minimum_share`` gives every district at least that share of each
+workstream's spend.
+
+Headroom in the DNO reports is in MVA; it is taken as MW (power factor 1), so
+``headroom_kw = 1000 * headroom_mva``. A blank figure is no figure: a substation's year
+without one takes the figure of the latest earlier year (else the earliest). A substation with
+no figure at all for the scenario and season is *missing* when other substations of its level
+have figures: ``grid.missing_headroom`` stops the run (``error``, the default), plans it with
+no limit (``unconstrained``) or with none to spare (``zero``). A level where no substation has
+figures (e.g. GSPs the report does not cover) is left unconstrained. Both are reported
+(:meth:`HeadroomGaps.notes`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoplan.assumptions import AssumptionSet, AssumptionTable
+from geoplan.errors import InfeasibleError, LayerSchemaError
+from geoplan.layers.prepare import PreparedLayers
+from geoplan.optimise import DistrictMinimum, SolverOptions
+from geoplan.planning.grid_flags import headroom_kw_by_year
+from geoplan.planning.joint import JointPlan, solve_joint
+from geoplan.scenario import Scenario
+from geoplan.workstreams.charger_demand import ChargerDemand, charger_demand
+from geoplan.workstreams.chargers import (
+    ChargerSettings,
+    charger_candidates,
+    charger_model,
+)
+from geoplan.workstreams.laep import LaepSettings, laep_candidates, laep_model
+from geoplan.workstreams.parts import ModelParts
+from geoplan.workstreams.retrofit import RetrofitSettings, retrofit_candidates, retrofit_model
+from geoplan.workstreams.sequestration import (
+    SEQUESTERED,
+    SequestrationSettings,
+    sequestration_candidates,
+    sequestration_model,
+)
+
+__all__ = ["BUILDING_TABLES", "GRID_REINFORCEMENT", "HeadroomGaps", "PlanResult",
+           "WorkstreamModel", "grid_limits", "headroom_gaps", "joint_weights",
+           "reinforcement_options", "solve_plans", "workstream_models"]
+
+BUILDING_TABLES = ("retrofit_measures", "carbon_factors", "fuel_prices", "heat_loads",
+                   "heat_pathways", "epc_heat")
+"""Assumption tables the retrofit and LAEP workstreams read."""
+
+GRID_REINFORCEMENT = AssumptionTable(
+    "grid_reinforcement", key=("level",),
+    numbers={"capacity_mva": 0.0, "cost_gbp_per_mva": 0.0, "lead_time_years": 0.0})
+"""Reinforcement options per substation level: capacity added, cost and lead time."""
+
+
+@dataclass(frozen=True)
+class WorkstreamModel:
+    """One workstream's candidates and model parts, and what built them."""
+
+    name: str
+    candidates: gpd.GeoDataFrame
+    parts: ModelParts
+    settings: object
+    demand: ChargerDemand | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """Solved plans: one joint plan, or one per workstream in ``separate`` mode."""
+
+    mode: str
+    plans: Mapping[str, JointPlan]
+    tables: Mapping[str, gpd.GeoDataFrame] = field(repr=False)
+
+    def summaries(self) -> dict[str, dict[str, Any]]:
+        """Solver summary of each model (``joint`` or the workstream name)."""
+        return {name: plan.summary() for name, plan in self.plans.items()}
+
+    def stacked(self) -> pd.DataFrame:
+        """Every workstream's plan table in one frame (no geometry), workstream by workstream."""
+        frames = [t.drop(columns="geometry").assign(workstream=name)
+                  for name, t in self.tables.items()]
+        return pd.concat(frames, ignore_index=True)
+
+    def reinforcement_capex(self) -> pd.DataFrame:
+        """Reinforcement bought and needed by any of the models."""
+        frames = [plan.reinforcement_capex() for plan in self.plans.values()]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _tables(assumptions: AssumptionSet, names: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    return {name: assumptions.table(name) for name in names}
+
+
+def workstream_models(scenario: Scenario, layers: PreparedLayers,
+                      assumptions: AssumptionSet) -> dict[str, WorkstreamModel]:
+    """Candidates and model parts of every enabled workstream, in the fixed order.
+
+    Raises
+    ------
+    LayerSchemaError
+        When an enabled workstream lacks the layer it needs (e.g. chargers without sites).
+    """
+    builders = {"retrofit": _retrofit, "laep": _laep, "chargers": _chargers,
+                "sequestration": _sequestration}
+    return {name: builders[name](scenario, layers, assumptions)
+            for name in scenario.workstreams.enabled()}
+
+
+def _need(layer: object, name: str, workstream: str) -> Any:
+    if layer is None:
+        raise LayerSchemaError(f"the {workstream} workstream needs the {name} layer, which the "
+                               f"scenario's inputs do not give (fix: set inputs.{name}, or "
+                               f"workstreams.{workstream}.enabled: false)")
+    return layer
+
+
+def _retrofit(scenario: Scenario, layers: PreparedLayers,
+              assumptions: AssumptionSet) -> WorkstreamModel:
+    settings = RetrofitSettings(**scenario.workstreams.retrofit.settings())
+    buildings = _need(layers.buildings, "epc", "retrofit")
+    candidates = retrofit_candidates(buildings, layers.zones, settings,
+                                     tables=_tables(assumptions, BUILDING_TABLES))
+    return WorkstreamModel("retrofit", candidates, retrofit_model(candidates, settings),
+                           settings)
+
+
+def _laep(scenario: Scenario, layers: PreparedLayers,
+          assumptions: AssumptionSet) -> WorkstreamModel:
+    settings = LaepSettings(**scenario.workstreams.laep.settings())
+    buildings = _need(layers.buildings, "epc", "laep")
+    candidates = laep_candidates(buildings, layers.zones, settings,
+                                 tables=_tables(assumptions, BUILDING_TABLES))
+    return WorkstreamModel("laep", candidates, laep_model(candidates, settings), settings)
+
+
+def _chargers(scenario: Scenario, layers: PreparedLayers,
+              assumptions: AssumptionSet) -> WorkstreamModel:
+    settings = ChargerSettings(**scenario.workstreams.chargers.settings())
+    ev_demand = _need(layers.ev_demand, "vehicles", "chargers")
+    sites = _need(layers.sites, "car_parks", "chargers")
+    types = assumptions.table("charger_types")
+    demand = charger_demand(ev_demand, layers.zones, settings, buildings=layers.buildings,
+                            chargers=layers.chargers,
+                            roads=layers.roads if settings.use_roads else None,
+                            parking=assumptions.table("offstreet_parking"), charger_types=types)
+    candidates = charger_candidates(sites, demand, settings, zones=layers.zones,
+                                    site_kinds=assumptions.table("site_kinds"),
+                                    charger_types=types)
+    parts = charger_model(candidates, settings, demand=demand)
+    return WorkstreamModel("chargers", candidates, parts, settings, demand)
+
+
+def _sequestration(scenario: Scenario, layers: PreparedLayers,
+                   assumptions: AssumptionSet) -> WorkstreamModel:
+    settings = SequestrationSettings(**scenario.workstreams.sequestration.settings())
+    land = _need(layers.land, "land_cover", "sequestration")
+    candidates = sequestration_candidates(land, settings, zones=layers.zones,
+                                          sequestration=assumptions.table("sequestration"),
+                                          classes=assumptions.table("land_cover_classes"))
+    parts = sequestration_model(candidates, settings, emissions=layers.emissions)
+    return WorkstreamModel("sequestration", candidates, parts, settings)
+
+
+@dataclass(frozen=True)
+class HeadroomGaps:
+    """Substations the scenario's headroom figures leave without a limit of their own.
+
+    Attributes
+    ----------
+    choice : str
+        ``grid.missing_headroom``: ``error``, ``unconstrained`` or ``zero``.
+    figures : str
+        The figures looked at, e.g. ``"minimum, winter"``.
+    missing : Mapping[str, str]
+        Substation -> level, for substations with no figure (no row, or only blank ones) at
+        a level where others have figures; ``choice`` applies to them.
+    bare_levels : Mapping[str, int]
+        Level -> number of substations, for levels where no substation has a figure: left
+        unconstrained whatever the choice.
+    blank_rows : int
+        Blank figures at substations that have others (ignored: those years take the figure
+        of the latest earlier year, else the earliest).
+    """
+
+    choice: str
+    figures: str
+    missing: Mapping[str, str] = field(default_factory=dict)
+    bare_levels: Mapping[str, int] = field(default_factory=dict)
+    blank_rows: int = 0
+
+    def notes(self) -> list[str]:
+        """One line per fact worth reporting (none when every substation has figures)."""
+        notes = []
+        if self.missing:
+            treated = {"unconstrained": "planned with no limit there",
+                       "zero": "planned with zero headroom there",
+                       "error": "the run stops"}[self.choice]
+            notes.append(f"grid: {len(self.missing)} substation(s) have no headroom figure "
+                         f"for {self.figures}: {_shown(self.missing)}; {treated} "
+                         f"(grid.missing_headroom: {self.choice})")
+        for level, count in self.bare_levels.items():
+            notes.append(f"grid: no {level} substation ({count}) has a headroom figure for "
+                         f"{self.figures}: that level is left unconstrained")
+        if self.blank_rows:
+            notes.append(f"grid: {self.blank_rows} blank headroom figure(s) for "
+                         f"{self.figures} ignored (those years use another year's figure)")
+        return notes
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the facts as plain values, for the run summary."""
+        return {"missing_headroom": self.choice, "missing": dict(self.missing),
+                "unconstrained_levels": dict(self.bare_levels), "blank_rows": self.blank_rows}
+
+
+def _shown(missing: Mapping[str, str], most: int = 10) -> str:
+    items = [f"{sub} ({level})" for sub, level in sorted(missing.items())]
+    more = f" and {len(items) - most} more" if len(items) > most else ""
+    return ", ".join(items[:most]) + more
+
+
+def _figure_rows(scenario: Scenario, headroom: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Rows of the scenario's DNO scenario and season (all rows of a kW limits table)."""
+    value = "headroom_mva" if "headroom_mva" in headroom.columns else "headroom_kw"
+    rows = headroom
+    for column in ("scenario", "season"):
+        if column in rows.columns:
+            rows = rows[rows[column].astype(str) == str(getattr(scenario.grid, column))]
+    return rows, value
+
+
+def headroom_gaps(scenario: Scenario, layers: PreparedLayers) -> HeadroomGaps:
+    """Which substations have no headroom figure for the scenario (see the module docstring)."""
+    rows, value = _figure_rows(scenario, layers.headroom)
+    blank = pd.to_numeric(rows[value], errors="coerce").isna().to_numpy()
+    given = set(rows.loc[~blank, "substation_id"].astype(str))
+    levels = dict(zip(layers.substations["substation_id"].astype(str),
+                      layers.substations["level"].astype(str), strict=False))
+    for sub in sorted(set(rows.loc[blank, "substation_id"].astype(str)) - set(levels)):
+        levels[sub] = "unknown level"
+    missing, bare = {}, {}
+    for level in sorted(set(levels.values())):
+        subs = sorted(s for s, lv in levels.items() if lv == level)
+        if given.isdisjoint(subs) and level != "unknown level":
+            bare[level] = len(subs)
+        else:
+            missing.update({s: level for s in subs if s not in given})
+    return HeadroomGaps(scenario.grid.missing_headroom,
+                        f"{scenario.grid.scenario}, {scenario.grid.season}", missing, bare,
+                        int(rows.loc[blank, "substation_id"].astype(str).isin(given).sum()))
+
+
+def _first_figures(scenario: Scenario, figures: pd.DataFrame, value: str,
+                   limits: pd.DataFrame) -> pd.DataFrame:
+    """Earliest figure, every plan year, of substations whose figures start after the plan.
+
+    Without these rows a substation whose figures all come after the last milestone year
+    would have no limit; the earliest figure is the cautious stand-in the optimiser also uses.
+    """
+    rows, _ = _figure_rows(scenario, figures)
+    late = rows[~rows["substation_id"].astype(str).isin(set(limits["substation_id"]))]
+    if late.empty:
+        return limits.iloc[:0]
+    first = late.assign(_year=late["year"].astype("Float64")).sort_values(
+        ["_year"], kind="stable").drop_duplicates("substation_id")
+    kw = first[value].to_numpy(float) * (1000.0 if value == "headroom_mva" else 1.0)
+    return pd.DataFrame([(str(sub), year, h) for sub, h in zip(first["substation_id"], kw,
+                                                                 strict=True)
+                         for year in scenario.plan.years],
+                        columns=["substation_id", "year", "headroom_kw"])
+
+
+def grid_limits(scenario: Scenario, layers: PreparedLayers) -> pd.DataFrame:
+    """Headroom in kW per substation and milestone year, for the scenario's DNO figures.
+
+    Blank figures are dropped; substations without any figure follow
+    ``grid.missing_headroom`` (see the module docstring).
+
+    Raises
+    ------
+    LayerSchemaError
+        With ``missing_headroom: error`` when a substation has no figure, naming them.
+    """
+    gaps = headroom_gaps(scenario, layers)
+    if gaps.missing and gaps.choice == "error":
+        raise LayerSchemaError(
+            f"the grid file gives no headroom for {gaps.figures} at {len(gaps.missing)} "
+            f"substation(s) whose level has figures elsewhere: {_shown(gaps.missing)}; "
+            "planning them with no limit would be a silent guess (fix: add their figures to "
+            "the grid file, or choose in the scenario: grid.missing_headroom: unconstrained "
+            "for no limit there, or zero to add no load there)")
+    _, value = _figure_rows(scenario, layers.headroom)
+    figures = layers.headroom[pd.to_numeric(layers.headroom[value], errors="coerce").notna()]
+    limits = headroom_kw_by_year(figures, scenario.plan.years,
+                                 scenario=scenario.grid.scenario, season=scenario.grid.season)
+    limits = pd.concat([limits, _first_figures(scenario, figures, value, limits)],
+                       ignore_index=True)
+    if gaps.missing and gaps.choice == "zero":
+        zero = pd.DataFrame([(sub, year, 0.0) for sub in sorted(gaps.missing)
+                             for year in scenario.plan.years],
+                            columns=["substation_id", "year", "headroom_kw"])
+        limits = pd.concat([limits, zero], ignore_index=True)
+    return limits.astype({"headroom_kw": np.float64})
+
+
+def reinforcement_options(scenario: Scenario, layers: PreparedLayers,
+                          table: pd.DataFrame) -> pd.DataFrame | None:
+    """One reinforcement option per substation of each level the table prices, or ``None``.
+
+    Capacity, cost per MVA and lead time per level (``primary``, ``bsp``...) come from the
+    ``grid_reinforcement`` assumption table; the scenario may override the cost per MVA and
+    the earliest year for all of them. Levels the table does not list get no option.
+    """
+    section = scenario.grid.reinforcement
+    if not section.enabled:
+        return None
+    frames = [_level_options(scenario, layers, row) for _, row in table.iterrows()]
+    frames = [frame for frame in frames if len(frame)]
+    if not frames:
+        raise LayerSchemaError("grid_reinforcement prices no level the grid has (fix: add "
+                               "rows for primary or bsp, with capacity_mva, "
+                               "cost_gbp_per_mva, lead_time_years)")
+    return pd.concat(frames, ignore_index=True)
+
+
+def _level_options(scenario: Scenario, layers: PreparedLayers, row: pd.Series) -> pd.DataFrame:
+    section = scenario.grid.reinforcement
+    per_mva = (section.cost_gbp_per_mva if section.cost_gbp_per_mva is not None
+               else float(row["cost_gbp_per_mva"]))
+    ready = (section.earliest_year if section.earliest_year is not None
+             else scenario.plan.years[0] + int(row["lead_time_years"]))
+    level = str(row["level"])
+    subs = layers.substations[layers.substations["level"].astype(str) == level]
+    ids = sorted(subs["substation_id"].astype(str))
+    capacity = float(row["capacity_mva"])
+    return pd.DataFrame({"substation_id": ids, "option_id": [f"reinforce:{i}" for i in ids],
+                         "capacity_kw": capacity * 1000.0, "cost_gbp": capacity * per_mva,
+                         "ready_year": ready})
+
+
+def solve_plans(scenario: Scenario, models: Mapping[str, WorkstreamModel],
+                headroom: pd.DataFrame, layers: PreparedLayers,
+                reinforcements: pd.DataFrame | None = None) -> PlanResult:
+    """Solve the joint model, or one model per workstream in ``separate`` mode."""
+    plan, solver = scenario.plan, scenario.solver
+    options = SolverOptions(solver=solver.solver, time_limit=solver.time_limit_s,
+                            mip_gap=solver.gap)
+    budgets = {name: amount for name in models if (amount := _budget(scenario, name))
+               is not None}
+    common = {"options": options, "strategy": solver.strategy, "headroom": headroom,
+              "grid": layers.grid, "reinforcements": reinforcements,
+              "periods": tuple(plan.years), "horizon": plan.horizon}
+    parts = {name: _fair(model.parts, plan.district_minimum_share)
+             for name, model in models.items()}
+    if plan.mode == "joint":
+        tables = _one_option_per_zone(models)
+        joint = solve_joint(tables, parts,
+                            total_budget_gbp=plan.budget_gbp, workstream_budgets=budgets,
+                            weights=joint_weights(scenario, models), **common)
+        plans = {"joint": joint}
+        tables = dict(joint.tables)
+    else:
+        plans, tables = {}, {}
+        for name, model in models.items():
+            limit = budgets.get(name, plan.budget_gbp)
+            alone = solve_joint({name: model.candidates}, {name: parts[name]},
+                                total_budget_gbp=limit, **common)
+            plans[name] = alone
+            tables[name] = alone.tables[name]
+    for name, solved in plans.items():
+        _require_plan(name, solved)
+    crs = next(iter(models.values())).candidates.crs
+    return PlanResult(plan.mode, plans, {name: _geo(t, crs) for name, t in tables.items()})
+
+
+def joint_weights(scenario: Scenario, models: Mapping[str, WorkstreamModel]
+                  ) -> dict[str, float]:
+    """Weight of each workstream's objective in the joint model (see the module docstring)."""
+    weights = {name: float(scenario.plan.weights.get(name, 1.0)) for name in models}
+    if "chargers" in weights and len(scenario.plan.years) > 1:
+        # Phased benefit terms count each year of benefit (horizon - year + 1); coverage
+        # counts the plan as built by the last period, once: give it the years from the
+        # first milestone so a covered share weighs like a benefit enjoyed from then.
+        weights["chargers"] *= scenario.plan.horizon - scenario.plan.years[0] + 1
+    seq = models.get("sequestration")
+    if seq is not None and scenario.workstreams.sequestration.mode == "maximise":
+        potential = float(seq.candidates[SEQUESTERED].clip(lower=0).sum())
+        if potential > 0:
+            weights["sequestration"] /= potential
+    return weights
+
+
+def _one_option_per_zone(models: Mapping[str, WorkstreamModel]) -> dict[str, pd.DataFrame]:
+    tables = {name: model.candidates for name, model in models.items()}
+    retrofit = models.get("retrofit")
+    if "laep" not in models or retrofit is None or retrofit.settings.unit != "zone":
+        return tables
+    for name in ("retrofit", "laep"):
+        table = tables[name].copy()
+        table["group_id"] = "zone:" + table["zone_id"].astype(str)
+        tables[name] = table
+    return tables
+
+
+def _fair(parts: ModelParts, share: float | None) -> ModelParts:
+    """Add the scenario's district minimum: each district gets ``share`` of the spend."""
+    if not share:
+        return parts
+    minimum = DistrictMinimum("cost_gbp", share=share)
+    return ModelParts(parts.objective, (*parts.constraints, minimum))
+
+
+def _require_plan(name: str, solved: JointPlan) -> None:
+    """Stop the run when a model has no plan, saying why (never write an empty plan)."""
+    plan = solved.plan
+    if plan.has_plan:
+        return
+    why = "; ".join(plan.diagnosis) or plan.detail
+    hint = (" (fix: relax the limit named, e.g. a coverage floor, district minimum, offset "
+            "share or budget, in the scenario)" if plan.status == "infeasible" else
+            " (fix: give the solver more time, solver.time_limit_s)")
+    raise InfeasibleError(f"the {name} plan has no solution ({plan.status}): {why}{hint}")
+
+
+def _budget(scenario: Scenario, name: str) -> float | None:
+    given = scenario.plan.budgets.get(name)
+    return given if given is not None else getattr(scenario.workstreams, name).budget_gbp
+
+
+def _geo(table: pd.DataFrame, crs: object) -> gpd.GeoDataFrame:
+    frame = gpd.GeoDataFrame(table, geometry="geometry", crs=crs)
+    if "period" in frame.columns:
+        frame["period"] = pd.array(pd.to_numeric(frame["period"], errors="coerce"),
+                                   dtype="Int64")
+    return frame
