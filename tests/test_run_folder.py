@@ -118,7 +118,7 @@ def test_target_created_meanwhile_is_not_clobbered(tmp_path):
 def test_a_failed_rename_puts_the_old_folder_back(tmp_path, monkeypatch):
     from pathlib import Path
 
-    from geoplan.outputs import run_folder
+    from geoplan.files import run_folder
 
     target = tmp_path / "run"
     _old_run(target, "summary.md")

@@ -55,7 +55,7 @@ import shapely
 
 from geoplan.errors import Problems, SourceNotFoundError
 from geoplan.schemas import CRS, LEVELS, SEASONS
-from geoplan.sources import _numbers as rules
+from geoplan.sources import numbers as rules
 from geoplan.sources.base import GridTables, finish_grid, lonlat_to_bng
 from geoplan.sources.cells import (
     cell_text,
