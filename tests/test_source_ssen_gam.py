@@ -207,18 +207,60 @@ def test_every_bad_cell_is_reported_at_once(tmp_path: Path) -> None:
         _ps("Eta", "Alpha", **{"Location Grid Ref": "XX 123"}),
         _ps("Theta", "Alpha", **{"Location Latitude": -1.2, "Location Longitude": 51.7}),
     ]))
-    with pytest.raises(SourceFormatError, match=r"6 problems in " + NAME) as caught:
+    with pytest.raises(SourceFormatError, match=r"5 problems in " + NAME) as caught:
         read(_write(tmp_path / NAME, layout))
     text = str(caught.value)
     assert (f"{NAME}, sheet 'PS', row 2, column 'Maximum Load (MW)': 'lots' is not a number"
             in text)
     assert "row 3, column 'Nameplate Rating (MVA)': 'two transformers' is not a nameplate" in text
-    assert "row 4, column 'Available Headroom Capacity (MVA)': 'subject to study'" in text
+    assert "Available Headroom Capacity" not in text  # generation headroom: not needed
     assert "row 5, column 'Location Grid Ref': 'XX 123' is not an OS grid reference" in text
     assert "row 6, column 'Location Latitude': latitude -1.2 is outside Great Britain" in text
     assert "row 6, column 'Location Longitude': longitude 51.7 is outside" in text
     rows = [problem.row for problem in caught.value.problems]
     assert rows == sorted(rows)
+
+
+def _real_layout_row(header: list[str], **cells: object) -> dict[str, object]:
+    """A primary row of the real Scotland 2023 'PS' sheet (its first row, Abernethy)."""
+    published = ["Scotland", "Abernethy", "Abernethy", "", "1.8 / 13.1", 56.3397807571,
+                 -3.29417358126, "NO 20094 17132", 6.3, "0", 0.028, 1.509, "1.479",
+                 1.0190000000000001, 100.0, "Constrained", "", "", "Constrained", "", "",
+                 "Yes", "No", "None Known", "33 / 11", "Amber"]
+    return {**dict(zip(header, published, strict=True)), **cells}
+
+
+def test_malformed_cells_in_unused_columns_do_not_refuse_the_file(tmp_path: Path) -> None:
+    good = _real_layout_row(PS_HEADER)
+    bad = _real_layout_row(PS_HEADER, **{
+        "Primary Substation Name": "Balbeggie", "Contracted Generation (MVA)": "5.510.171",
+        "Minimum Load (MW)": "n/k yet", "Available Headroom Capacity (MVA)": "12-15",
+        "Distribution reinforcement date": 12.5})
+    gsp = _gsp("Abernethy", **{"Location Grid Ref": "NO 20095 17132"})
+    layout = _layout(GSP=(GSP_HEADER, [gsp]), PS=(PS_HEADER, [good, bad]))
+    grid = read(_write(tmp_path / NAME, layout))
+    subs = grid.substations.set_index("substation_id")
+    assert grid.describe()["per_level"] == {"gsp": 1, "primary": 2}
+    assert subs.loc["primary-ABERNETHY", "contracted_generation_mva"] == pytest.approx(1.479)
+    assert np.isnan(subs.loc["primary-BALBEGGIE", "contracted_generation_mva"])
+    assert np.isnan(subs.loc["primary-BALBEGGIE", "min_load_mw"])
+    assert np.isnan(subs.loc["primary-BALBEGGIE", "generation_headroom_mva"])
+    assert subs.loc["primary-BALBEGGIE", "reinforcement_date"] == "12.5"  # kept as published
+    assert subs.loc["primary-BALBEGGIE", "peak_demand_mva"] == pytest.approx(1.509)  # needed: read
+    notes = [w for w in grid.warnings if "the grid layer does not use this column" in w]
+    assert len(notes) == 4
+    assert any(w.startswith("sheet 'PS', column 'Contracted Generation (MVA)': 1 cell does "
+                            "not read as a value and was left blank (row 3: '5.510.171')")
+               for w in notes)
+    assert any("'Distribution reinforcement date'" in w and "kept as published text" in w
+               for w in notes)
+
+
+def test_malformed_cell_in_a_needed_column_still_refuses(tmp_path: Path) -> None:
+    row = _real_layout_row(PS_HEADER, **{"Maximum Load (MW)": "1.509.2"})
+    with pytest.raises(SourceFormatError,
+                       match=r"sheet 'PS', row 2, column 'Maximum Load \(MW\)': '1\.509\.2'"):
+        read(_write(tmp_path / NAME, _layout(PS=(PS_HEADER, [row]))))
 
 
 def test_bad_grid_ref_is_ignored_where_lat_lon_are_given(tmp_path: Path) -> None:

@@ -37,8 +37,19 @@ What the numbers mean, and what this reader does with them:
   ``reinforcement_date`` (text as written; Excel dates and serial numbers become ISO dates).
 
 Rows without a substation name are skipped with a counted warning, never given the previous
-row's name. Every bad cell (text in a number column, an unreadable nameplate, a point outside
-Great Britain, ...) is collected and reported at once in a :class:`SourceFormatError`.
+row's name.
+
+**Columns the grid layer needs, and the others.** The layer needs the names, the parents, the
+location (latitude/longitude, grid reference), "Nameplate Rating (MVA)" (firm capacity) and
+"Maximum Load (MW)" (peak demand): every bad cell in those (text in a number column, an
+unreadable nameplate, a point outside Great Britain, ...) is collected and reported at once in
+a :class:`SourceFormatError`, by the shared number rules of :mod:`geoplan.sources.numbers`.
+The other columns read here ("Minimum Load (MW)", "Available Headroom Capacity (MVA)",
+"Contracted Generation (MVA)", "Distribution reinforcement date") are attributes only and
+are never a reason to refuse a file: a number cell that does not read (as ``'5.510.171'`` in
+'Contracted Generation (MVA)' of a published England workbook) is left blank and a date cell
+that does not read is kept as published text, each counted in a warning that names the sheet,
+column, rows and values.
 
 This module also holds the row helpers (:class:`CellTable`, :func:`place_points`, ...) that
 :mod:`~geoplan.sources.ssen_dashboard` and :mod:`~geoplan.sources.nged_capacity` import, until
@@ -47,8 +58,10 @@ they move to :mod:`geoplan.sources.cells`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -56,13 +69,19 @@ import pandas as pd
 from geoplan.errors import Problems
 from geoplan.sources.base import GridTables, finish_grid
 from geoplan.sources.cells import (
+    cell_text,
     normalise_header,
     open_workbook,
     sheet_rows,
 )
-from geoplan.sources.numbers import DEMAND_MVA, GRID_HEADROOM_MVA
+from geoplan.sources.numbers import (
+    ANY,
+    DEMAND_MVA,
+    GRID_HEADROOM_MVA,
+    Quantity,
+    parse_column,
+)
 from geoplan.sources.snapshot import (
-    _DATE_FIX,
     _NAMEPLATE_FIX,
     CellTable,
     _floats,
@@ -117,6 +136,9 @@ _OPTIONAL = ("grid_ref", "contracted", "upstream_status", "downstream_status", "
 
 
 _HEADER_SCAN = 10  # rows searched for the header row
+
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -222,7 +244,8 @@ def _sheet_records(
     table = _sheet_table(rows, sheet, local)
     records = pd.DataFrame()
     if table is not None:
-        records = _records(skip_nameless(table, notes, where=f"sheet {sheet.name!r}"), sheet)
+        records = _records(skip_nameless(table, notes, where=f"sheet {sheet.name!r}"), sheet,
+                           notes)
     problems.extend(in_file_order(local))
     return pd.DataFrame() if len(local) else records
 
@@ -240,11 +263,11 @@ def _sheet_table(rows: list[list[object]], sheet: _Sheet, problems: Problems) ->
     return None
 
 
-def _records(table: CellTable, sheet: _Sheet) -> pd.DataFrame:
+def _records(table: CellTable, sheet: _Sheet, notes: list[str]) -> pd.DataFrame:
     units = table.parse("nameplate", nameplate_capacity, _NAMEPLATE_FIX, (None, None))
-    noted = table.parse("headroom", lambda v: number_and_note(v, GRID_HEADROOM_MVA),
-                        "enter a number of MVA, optionally followed by a note, e.g. "
-                        "'2.5 (subject to works)'", (None, None))
+    loose = _Lenient(table, sheet.name, notes)
+    noted = loose.parse("headroom", lambda v: number_and_note(v, GRID_HEADROOM_MVA),
+                        (None, None))
     lat, lon = lonlat_columns(table)
     ref_x, ref_y = grid_ref_columns(table, "grid_ref", ~(np.isfinite(lat) & np.isfinite(lon)))
     return pd.DataFrame({
@@ -254,16 +277,60 @@ def _records(table: CellTable, sheet: _Sheet) -> pd.DataFrame:
         "firm_capacity_mva": _floats(u[1] for u in units),
         "peak_demand_mva": table.numbers("max_load", quantity=DEMAND_MVA),
         "nameplate_mva": _floats(u[0] for u in units),
-        "min_load_mw": table.numbers("min_load"),
+        "min_load_mw": loose.numbers("min_load"),
         "generation_headroom_mva": _floats(n[0] for n in noted),
         "headroom_note": [n[1] for n in noted],
-        "contracted_generation_mva": table.numbers("contracted", quantity=DEMAND_MVA),
+        "contracted_generation_mva": loose.numbers("contracted", DEMAND_MVA),
         "generation_rag": table.texts("rag"),
         "upstream_status": table.texts("upstream_status"),
         "downstream_status": table.texts("downstream_status"),
         "voltage_kv": table.texts("voltage"),
         "grid_ref": table.texts("grid_ref"),
         "reinforcement": table.texts("works"),
-        "reinforcement_date": table.parse("works_date", date_text, _DATE_FIX, None),
+        "reinforcement_date": loose.parse("works_date", date_text, None, keep_text=True),
     })
 
+
+@dataclass(frozen=True)
+class _Lenient:
+    """Reads the columns the grid layer does not need: a bad cell is a warning, not an error.
+
+    Each column's bad cells are counted in one note (sheet, column, up to five rows and
+    values), never recorded as problems, so they cannot make the file refused.
+    """
+
+    table: CellTable
+    sheet: str
+    notes: list[str]
+
+    def numbers(self, key: str, quantity: Quantity = ANY) -> np.ndarray:
+        """Floats by the shared number rules; a cell that does not read is left blank."""
+        values, bad = parse_column(pd.Series(self.table.values(key), dtype=object), quantity)
+        self._note(key, [(self.table.rows[int(item.label)], item.value) for item in bad],
+                   "left blank")
+        return values.to_numpy(dtype=float)
+
+    def parse(self, key: str, parser: Callable[[object], _T], default: _T, *,
+              keep_text: bool = False) -> list[_T | str | None]:
+        """``parser`` on every cell; a ``ValueError`` gives ``default`` (or the cell's text)."""
+        out: list[_T | str | None] = []
+        bad: list[tuple[int, object]] = []
+        for value, row in zip(self.table.values(key), self.table.rows, strict=True):
+            try:
+                out.append(parser(value))
+            except ValueError:
+                bad.append((row, value))
+                out.append(cell_text(value) if keep_text else default)
+        self._note(key, bad, "kept as published text" if keep_text else "left blank")
+        return out
+
+    def _note(self, key: str, bad: list[tuple[int, object]], fate: str) -> None:
+        if not bad:
+            return
+        column = self.table.headers[self.table.columns[key]]
+        shown = ", ".join(f"row {row}: {value!r}" for row, value in bad[:5])
+        more = ", ..." if len(bad) > 5 else ""
+        cells = "1 cell does" if len(bad) == 1 else f"{len(bad)} cells do"
+        self.notes.append(f"sheet {self.sheet!r}, column {column!r}: {cells} not read as "
+                          f"a value and {'was' if len(bad) == 1 else 'were'} {fate} "
+                          f"({shown}{more}); the grid layer does not use this column")
