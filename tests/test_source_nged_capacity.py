@@ -215,13 +215,15 @@ def _primary(ref: str, name: str, parent: str, bsp: str, group: str,
 PRIMARIES_ONLY = [
     _primary("1", "Adderbury", "9001", "Banbury 33kV", "East Claydon 132kV", "12.5"),
     _primary("2", "Bloxham", "9001", "Banbury 33kV", "East Claydon 132kV", "12.5"),
-    _primary("3", "Hook Norton", "9001", "Banbury Grid", "Feckenham 66kV", "12.5"),
+    _primary("3", "Hook Norton", "9001", "Bodicote 33kV", "Feckenham 66kV", "12.5"),
     _primary("4", "Deddington", "", "Banbury 33 kV", "East Claydon 132kV", "2.0"),
     _primary("5", "Kings Sutton", "", "Brackley 33", "East Claydon 132kV", "8.0"),
     _primary("6", "Evenley", "", "Brackley 33", "", "3.0"),
     _primary("7", "Wroxton", "0", "", "East Claydon 132kV", ""),
     _primary("8", "Lonely", "", "", "", ""),
     _primary("9", "Shenington", "9002", "", "Feckenham 66kV", ""),
+    _primary("10", "Epwell", "9003", "Epwell 66 11 (T1)", "Feckenham 66kV", "0.0"),
+    _primary("11", "Shipston", "9003", "Shipston 66 11 (T1)", "Feckenham 66kV", "0.0"),
 ]
 
 
@@ -234,8 +236,10 @@ def test_named_bsps_and_gsps_become_rows(primaries_only: Path) -> None:
     subs = read(primaries_only).substations.set_index("substation_id")
     bsps = subs[subs["level"] == "bsp"]
     assert bsps["name"].to_dict() == {"9001": "Banbury 33kV", "9002": "unnamed BSP 9002",
+                                      "9003": "unnamed BSP 9003",  # each names its own
                                       "bsp-BRACKLEY_33": "Brackley 33"}
     assert bsps["parent_id"].to_dict() == {"9001": "gsp-EAST_CLAYDON", "9002": "gsp-FECKENHAM",
+                                           "9003": "gsp-FECKENHAM",
                                            "bsp-BRACKLEY_33": "gsp-EAST_CLAYDON"}
     assert subs.loc[subs["level"] == "gsp", "name"].to_dict() == {
         "gsp-EAST_CLAYDON": "East Claydon 132kV", "gsp-FECKENHAM": "Feckenham 66kV"}
@@ -243,7 +247,7 @@ def test_named_bsps_and_gsps_become_rows(primaries_only: Path) -> None:
     parents = subs.loc[subs["level"] == "primary", "parent_id"].to_dict()
     assert parents == {"1": "9001", "2": "9001", "3": "9001", "4": "9001",
                        "5": "bsp-BRACKLEY_33", "6": "bsp-BRACKLEY_33", "7": "gsp-EAST_CLAYDON",
-                       "8": None, "9": "9002"}
+                       "8": None, "9": "9002", "10": "9003", "11": "9003"}
     graph = graph_from_substations(read(primaries_only).substations)
     assert nx.is_directed_acyclic_graph(graph)
 
@@ -263,8 +267,8 @@ def test_disagreements_are_counted(primaries_only: Path) -> None:
     warnings = read(primaries_only).warnings
     assert ("1 rows give parent reference 0, NGED's placeholder for none; read as blank "
             "(their BSP is then found by name)") in warnings
-    assert any(w.startswith("1 BSPs have primaries naming different BSP names (e.g. "
-                            "references ['9001'])") for w in warnings)
+    assert any(w.startswith("2 BSPs have primaries naming different BSP names (e.g. "
+                            "references ['9001', '9003'])") for w in warnings)
     assert any(w.startswith("1 BSPs have primaries naming different GSP groups ('Group') "
                             "(e.g. references ['9001'])") for w in warnings)
     assert any(w.startswith("1 BSPs get different 'Upstream Demand Headroom' figures from "

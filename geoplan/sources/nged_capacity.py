@@ -34,7 +34,9 @@ blank, counted in a warning.
 
 * A BSP row is named by the ``Bulk Supply Point Name`` its primaries write most often (the
   first in file order on a tie; primaries under one reference sometimes name different BSPs,
-  counted in a warning), or ``unnamed BSP <reference>`` when none names one.
+  counted in a warning), or ``unnamed BSP <reference>`` when none names one or when each
+  names another (as the 66 kV primaries under reference 420014 in the 2023 file, which each
+  write their own transformer, e.g. ``Bloxham 66 11``).
 * ``Group`` is NGED's GSP group (a GSP, or several run as one, e.g. ``Alverdiscott_Indian
   Queens``): each group becomes an unlocated GSP row, the parent of the BSPs whose primaries
   name it most often (disagreements counted in a warning) and of primaries without a BSP.
@@ -331,9 +333,10 @@ def _most_written(members: pd.DataFrame, column: str) -> pd.Series:
 def _bsp_rows(members: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     """One unlocated BSP row per key, with its name, GSP group and headroom."""
     keys = pd.unique(members["key"])
-    names = _most_written(members, "bsp_name")
+    names = _bsp_names(members)
     groups = _most_written(members, "group")
-    _note_disagreements(members, "bsp_name", "BSP names", notes)
+    _note_disagreements(members, "bsp_name", "BSP names", notes,
+                        " (it is left unnamed when each primary names another)")
     _note_disagreements(members, "group", "GSP groups ('Group')", notes)
     low = _bsp_headroom(members, names, notes)
     return pd.DataFrame({
@@ -346,15 +349,25 @@ def _bsp_rows(members: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     })
 
 
-def _note_disagreements(members: pd.DataFrame, column: str, what: str,
-                        notes: list[str]) -> None:
-    """Count BSPs whose primaries write more than one value of ``column``."""
-    spread = members.dropna(subset=[column]).groupby("key", sort=False)[column].nunique()
+def _note_disagreements(members: pd.DataFrame, column: str, what: str, notes: list[str],
+                        unless: str = "") -> None:
+    """Count BSPs whose primaries write more than one value of ``column`` (names folded)."""
+    given = members.dropna(subset=[column])
+    spread = given[column].map(name_key).groupby(given["key"], sort=False).nunique()
     several = spread[spread > 1]
     if len(several):
         notes.append(f"{len(several)} BSPs have primaries naming different {what} (e.g. "
                      f"references {list(several.index[:5])}); each takes the one its "
-                     "primaries write most often")
+                     f"primaries write most often{unless}")
+
+
+def _bsp_names(members: pd.DataFrame) -> pd.Series:
+    """BSP key -> its name: the one most written, unless each primary writes another."""
+    names = _most_written(members, "bsp_name")
+    given = members.dropna(subset=["bsp_name"])
+    counts = given.groupby([given["key"], given["bsp_name"].map(name_key)]).size()
+    top, distinct = counts.groupby(level=0).max(), counts.groupby(level=0).size()
+    return names.drop(top[(top == 1) & (distinct > 1)].index, errors="ignore")
 
 
 def _bsp_headroom(members: pd.DataFrame, names: pd.Series, notes: list[str]) -> pd.Series:

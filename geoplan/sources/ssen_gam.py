@@ -61,7 +61,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -137,8 +137,6 @@ _OPTIONAL = ("grid_ref", "contracted", "upstream_status", "downstream_status", "
 
 _HEADER_SCAN = 10  # rows searched for the header row
 
-
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -306,14 +304,14 @@ class _Lenient:
     def numbers(self, key: str, quantity: Quantity = ANY) -> np.ndarray:
         """Floats by the shared number rules; a cell that does not read is left blank."""
         values, bad = parse_column(pd.Series(self.table.values(key), dtype=object), quantity)
-        self._note(key, [(self.table.rows[int(item.label)], item.value) for item in bad],
+        self._note(key, [(self.table.rows[cast(int, item.label)], item.value) for item in bad],
                    "left blank")
         return values.to_numpy(dtype=float)
 
-    def parse(self, key: str, parser: Callable[[object], _T], default: _T, *,
-              keep_text: bool = False) -> list[_T | str | None]:
+    def parse(self, key: str, parser: Callable[[object], Any], default: Any, *,
+              keep_text: bool = False) -> list[Any]:
         """``parser`` on every cell; a ``ValueError`` gives ``default`` (or the cell's text)."""
-        out: list[_T | str | None] = []
+        out: list[Any] = []
         bad: list[tuple[int, object]] = []
         for value, row in zip(self.table.values(key), self.table.rows, strict=True):
             try:
