@@ -357,3 +357,13 @@ def test_real_hierarchy_is_a_graph_without_cycles(real_data: Path) -> None:
     levels = subs["level"].value_counts().to_dict()
     assert levels["bsp"] > 150
     assert levels["gsp"] > 20
+
+
+def test_a_name_the_bsp_does_not_go_by_joins_no_primary(tmp_path: Path) -> None:
+    rows = [_primary("1", "Epwell", "81", "Epwell 66 11 (T1)", "Feckenham 66kV", "0.0"),
+            _primary("2", "Stow", "81", "Stow 66 11 (T1)", "Feckenham 66kV", "0.0"),
+            _primary("3", "Epwell B", "", "Epwell 66 11 (T1)", "Feckenham 66kV", "4.0")]
+    subs = read(_write(tmp_path / MAP_2023, rows, header=HEADER_2023)).substations
+    parents = subs.set_index("substation_id")["parent_id"]
+    assert parents["3"] == "bsp-EPWELL_66_11_T1"  # not '81', which is left unnamed
+    assert subs.set_index("substation_id").loc["81", "name"] == "unnamed BSP 81"

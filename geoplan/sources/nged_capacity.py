@@ -291,7 +291,7 @@ def _bsp_keys(records: pd.DataFrame, parent_refs: pd.Series, bsp_names: list[str
               for p, ok in zip(parents, primary, strict=True)]
     named = {_name_id(n) for n, r, p, ok in zip(bsp_names, by_ref, parents, primary, strict=True)
              if ok and r is None and p is None and n is not None}
-    chosen = _most_written(pd.DataFrame({"key": by_ref, "bsp_name": bsp_names}), "bsp_name")
+    chosen = _bsp_names(pd.DataFrame({"key": by_ref, "bsp_name": bsp_names}))
     ref_of = _unique_reference_by_name(chosen, named, notes)
     keys: list[str | None] = []
     for ref, parent, name, ok in zip(by_ref, parents, bsp_names, primary, strict=True):
