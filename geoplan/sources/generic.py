@@ -20,6 +20,20 @@ Rules:
   matching column is not mapped, and for blank cells of a mapped one. ``level`` defaults to
   ``"primary"``. Levels and seasons accept common spellings ("Grid Supply Point",
   "spring/autumn"), case-insensitively.
+* **Long tables** (one row per substation and year, scenario or season): map ``year``,
+  ``scenario`` and ``season`` to their columns and ``headroom_mva`` to the value column, e.g.
+  ``--map name=Substation --map year=Year --map scenario=Scenario --map
+  headroom_mva='Headroom (MVA)'``.
+* **Wide tables** (one row per substation, the years, scenarios or seasons across): map
+  ``headroom_mva`` to a *header template* in which ``{year}``, ``{scenario}`` and
+  ``{season}`` stand for the parts that differ between the headroom columns; every column
+  whose header matches (ignoring case and spacing) gives one headroom value per row, with the
+  year, scenario and season its header names. ``--map headroom_mva='Headroom {year} (MVA)'``
+  reads columns ``Headroom 2025 (MVA)``, ``Headroom 2030 (MVA)``, ...; ``--map
+  headroom_mva='{scenario} {year}'`` reads ``CT 2030``, ``LW 2030``, .... A part read from
+  the headers cannot also be mapped to a column; parts not in the template come from their
+  mapped column or the constants below. Each headroom column's cells follow the number rules
+  with that column named in messages. A template that matches no column is a problem.
 * **Several rows per substation** (e.g. headroom by year, long format): rows belong to one
   substation when they share ``substation_id``, or, if it is not mapped, the same level and
   folded name (:func:`geoplan.sources.names.name_key`). The substation's attributes come from its
@@ -43,6 +57,7 @@ vector features.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,11 +84,15 @@ from geoplan.sources.osgb import grid_refs_to_xy, inside_gb
 from geoplan.sources.sniff import refuse_incomplete
 from geoplan.sources.vector import parse_crs, read_vector, to_bng
 
-__all__ = ["FORMAT", "KEYS", "LABEL", "SHAPE", "read", "sniff"]
+__all__ = ["FORMAT", "KEYS", "LABEL", "SCENARIOS", "SHAPE", "UNITS", "read", "sniff"]
 
 FORMAT = "generic"
 LABEL = "Any CSV or vector file, with a column mapping"
 SHAPE = "any"
+UNITS = "MVA"
+SCENARIOS: tuple[str, ...] = ()
+"""Scenario names come from the mapped ``scenario`` column, a ``{scenario}`` part of a wide
+header template, or ``scenario=`` (default ``published``)."""
 
 KEYS: dict[str, str] = {
     "name": "substation name (required)",
@@ -189,11 +208,15 @@ def read(
     frame, geometry = _load(path, layer, crs, problems)
     table = path.suffix.lower() in TABLE_SUFFIXES
     problems.sheet = None if table else layer
+    columns, wide = _wide_columns(columns, list(frame.columns), problems)
     mapped = _resolve(columns, list(frame.columns), geometry is not None, problems)
     _check_options(mapped, crs, layer if table else None, geometry is not None, problems)
     defaults = _defaults(level, year, scenario, season, problems)
     rows = _parse(frame, mapped, defaults, problems)
     rows["x"], rows["y"] = _xy(frame, mapped, geometry, crs, problems)
+    if wide:
+        rows = _melt(rows, frame, wide, problems)
+        mapped["headroom_mva"] = _WIDE_MARK
     problems.raise_if_any()
     notes = _location_notes(mapped, geometry)
     rows["headroom_mva"] = _headroom(rows, mapped, notes)
@@ -312,6 +335,84 @@ def _defaults(
                      str(scenario).strip(), folded_season or "peak")
 
 
+_WIDE_MARK = "<wide headroom columns>"
+_PARTS = {"year": r"(?P<year>(?:19|20)\d{2})", "scenario": r"(?P<scenario>.+?)",
+          "season": r"(?P<season>.+?)"}
+
+
+@dataclass(frozen=True)
+class _WideColumn:
+    """One headroom column of a wide table and what its header says."""
+
+    column: str
+    year: int | None
+    scenario: str | None
+    season: str | None
+
+
+def _wide_columns(
+    columns: Mapping[str, str], available: list[str], problems: Problems
+) -> tuple[Mapping[str, str], list[_WideColumn]]:
+    """Split a ``headroom_mva`` header template (``{year}`` ...) off the mapping.
+
+    Returns the mapping without the template and the matching columns in file order (empty
+    for a long table).
+    """
+    template = columns.get("headroom_mva") if isinstance(columns, Mapping) else None
+    if not isinstance(template, str) or not any(f"{{{p}}}" in template for p in _PARTS):
+        return columns, []
+    rest = {k: v for k, v in columns.items() if k != "headroom_mva"}
+    parts = [p for p in _PARTS if f"{{{p}}}" in template]
+    for part in parts:
+        if part in rest:
+            problems.add(f"{part} is mapped to column {rest[part]!r} and also read from the "
+                         f"headroom_mva header template {template!r}",
+                         fix=f"drop one of the two ways of giving the {part}")
+    pattern = re.escape(normalise_header(template))
+    for part in parts:
+        pattern = pattern.replace(re.escape(f"{{{part}}}"), _PARTS[part], 1)
+    regex = re.compile(f"^{pattern}$")
+    found = []
+    for column in available:
+        match = regex.match(normalise_header(column))
+        if match:
+            got = match.groupdict()
+            found.append(_WideColumn(str(column), int(got["year"]) if got.get("year") else None,
+                                     got.get("scenario"), got.get("season")))
+    if not found:
+        problems.add(f"no column matches the headroom_mva header template {template!r}",
+                     fix="write the template as the headers read, with {year} (and "
+                     "{scenario}, {season}) where they differ, e.g. 'Headroom {year} (MVA)'; "
+                     f"the file's columns are {[str(c) for c in available]}")
+    return rest, found
+
+
+def _melt(rows: pd.DataFrame, frame: pd.DataFrame, wide: list[_WideColumn],
+          problems: Problems) -> pd.DataFrame:
+    """One row per file row and headroom column: the wide table made long.
+
+    Each column's cells are read as numbers with that column named in messages; the year,
+    scenario and season its header gives replace the defaults.
+    """
+    parts = []
+    for item in wide:
+        part = rows.copy()
+        part["headroom_mva"] = _numbers(frame[item.column], problems, item.column,
+                                        _QUANTITIES["headroom_mva"])
+        if item.year is not None:
+            part["year"] = pd.array([item.year] * len(part), dtype="Int64")
+        if item.scenario is not None:
+            part["scenario"] = item.scenario.strip()
+        if item.season is not None:
+            season = SEASON_NAMES.get(normalise_header(item.season))
+            if season is None:
+                problems.add(f"{item.season!r} in the header is not a season",
+                             column=item.column, fix=f"use one of {list(SEASON_NAMES)}")
+            part["season"] = season or "peak"
+        parts.append(part)
+    return pd.concat(parts)
+
+
 # --- values ---------------------------------------------------------------------------------
 
 
@@ -394,10 +495,12 @@ def _report(
     describe: Callable[[object], str], fix: str,
 ) -> None:
     """Record one problem per bad cell, listing at most ``_MAX_LISTED`` per column."""
-    listed = list(rows)
+    listed = list(dict.fromkeys(rows))  # a wide table repeats each file row once per column
     for row in listed[:_MAX_LISTED]:
-        problems.add(describe(None if values is None else values[row]), row=int(row),
-                     column=column, fix=fix)
+        value = None if values is None else values[row]
+        if isinstance(value, pd.Series):
+            value = value.iloc[0]
+        problems.add(describe(value), row=int(row), column=column, fix=fix)
     if len(listed) > _MAX_LISTED:
         problems.add(f"... and {len(listed) - _MAX_LISTED} more such cells", column=column,
                      fix=fix)
