@@ -368,13 +368,13 @@ def _wide_columns(
             problems.add(f"{part} is mapped to column {rest[part]!r} and also read from the "
                          f"headroom_mva header template {template!r}",
                          fix=f"drop one of the two ways of giving the {part}")
-    pattern = re.escape(normalise_header(template))
+    pattern = re.escape(" ".join(template.split()))
     for part in parts:
         pattern = pattern.replace(re.escape(f"{{{part}}}"), _PARTS[part], 1)
-    regex = re.compile(f"^{pattern}$")
+    regex = re.compile(f"^{pattern}$", re.IGNORECASE)  # parts keep the header's spelling
     found = []
     for column in available:
-        match = regex.match(normalise_header(column))
+        match = regex.match(" ".join(str(column).split()))
         if match:
             got = match.groupdict()
             found.append(_WideColumn(str(column), int(got["year"]) if got.get("year") else None,

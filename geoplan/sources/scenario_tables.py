@@ -183,13 +183,14 @@ def _records(table: CellTable, layout: Layout) -> tuple[pd.DataFrame, np.ndarray
     for text, kv, row in zip(level_texts, voltage, table.rows, strict=True):
         level = layout.level(text, float(kv))
         if level is None:
-            key = "level" if "level" in table.columns else "voltage"
+            given = (f"level {text!r}" if text else "no level",
+                     f"voltage {kv:g} kV" if np.isfinite(kv) else "no voltage")
+            key = "level" if text or "voltage" not in table.columns else "voltage"
+            message = f"the substation level cannot be told ({', '.join(given)})"
             if key in table.columns:
-                table.problem(key, row, f"the substation level cannot be told from "
-                              f"{text if key == 'level' else kv!r}", layout.level_fix)
+                table.problem(key, row, message, layout.level_fix)
             else:
-                table.problems.add("the substation level cannot be told", row=row,
-                                   fix=layout.level_fix)
+                table.problems.add(message, row=row, fix=layout.level_fix)
         levels.append(level)
     rows = pd.DataFrame({
         "name": table.texts("name"), "level": levels,
