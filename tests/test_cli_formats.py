@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -47,3 +48,12 @@ def test_dno_formats_name_their_scenarios() -> None:
     assert "HT" in blocks["spen-nshr"]
     assert "scenarios: published; units: MVA" in blocks["nged-capacity"]
     assert "as named in the file or the mapping" in blocks["generic"]
+
+
+def test_readme_lists_every_format_with_its_units() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip().strip("`"): [c.strip() for c in line.split("|")[1:-1]]
+            for line in readme.splitlines() if line.startswith("| `")}
+    for fmt, module in FORMATS.items():
+        assert fmt in rows, fmt
+        assert rows[fmt][-1] == importlib.import_module(module).UNITS, fmt
