@@ -109,9 +109,12 @@ def test_decimal_comma_is_not_read_as_thousands(tmp_path: Path) -> None:
         npg_ndp.read(write(tmp_path, rows))
 
 
-def test_the_same_substation_scenario_twice_is_a_problem(tmp_path: Path) -> None:
-    with pytest.raises(SourceFormatError, match="same substation, scenario and year as row 2"):
+def test_the_same_substation_scenario_twice_is_one_problem(tmp_path: Path) -> None:
+    with pytest.raises(SourceFormatError) as error:
         npg_ndp.read(write(tmp_path, [ROWS[0], ROWS[0]]))
+    text = str(error.value)
+    assert text.count("gives headroom for the same") == 1
+    assert "row 3: gives headroom for the same substation, scenario and year as row 2" in text
 
 
 def test_validate_through_the_cli(tmp_path: Path) -> None:

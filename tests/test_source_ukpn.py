@@ -75,6 +75,18 @@ def test_scenarios_years_and_values(tmp_path: Path) -> None:
     assert key[("EPN-S0003", "Counterfactual", 2030)] == 2.5
 
 
+def test_a_site_hosting_two_levels_gives_two_substations(tmp_path: Path) -> None:
+    rows = [*ROWS, ["Demand Headroom", "Braintree", "33", "EPN-S0001", EPN, "PRIMARY",
+                    "Counterfactual", "2030", "1.5", "51.88, 0.55"]]
+    tables = ukpn_dfes.read(write(tmp_path, rows))
+    subs = tables.substations.set_index("substation_id")
+    assert subs.loc["EPN-S0001", "level"] == "bsp"
+    assert subs.loc["EPN-S0001-2", "level"] == "primary"
+    head = tables.headroom.set_index(["substation_id", "scenario", "year"])["headroom_mva"]
+    assert head[("EPN-S0001-2", "Counterfactual", 2030)] == 1.5
+    assert len(head) == 6
+
+
 def test_level_from_voltage_without_the_level_column(tmp_path: Path) -> None:
     header = [h for h in HEADER if h != "Physical Level"]
     rows = [[c for i, c in enumerate(r) if i != 5] for r in ROWS]

@@ -199,8 +199,9 @@ def _records(table: CellTable, layout: Layout) -> tuple[pd.DataFrame, np.ndarray
         "voltage_kv": voltage,
     })
     rows["x"], rows["y"] = _locations(table)
-    if rows["source_id"].notna().all():
-        key = rows["scope"].fillna("") + "\x00" + rows["source_id"]
+    if rows["source_id"].notna().all():  # a site may host two levels under one identifier
+        key = (rows["scope"].fillna("") + "\x00" + rows["level"].fillna("") + "\x00"
+               + rows["source_id"])
     else:
         key = (rows["scope"].fillna("") + "\x00" + rows["level"].fillna("") + "\x00"
                + rows["name"].map(name_key))
@@ -262,8 +263,9 @@ def _headroom(table: CellTable, codes: np.ndarray, years: dict[int, int]) -> pd.
 def _check_repeats(headroom: pd.DataFrame, table: CellTable) -> None:
     keys = ["record", "scenario", "year", "season"]
     first = headroom.groupby(keys, dropna=False)["_row"].transform("first")
-    for row, earlier in zip(headroom.loc[headroom["_row"] != first, "_row"],
-                            first[headroom["_row"] != first], strict=True):
+    repeats = pd.DataFrame({"row": headroom["_row"], "earlier": first})
+    repeats = repeats[repeats["row"] != repeats["earlier"]].drop_duplicates("row")
+    for row, earlier in zip(repeats["row"], repeats["earlier"], strict=True):
         table.problems.add(f"gives headroom for the same substation, scenario and year as row "
                            f"{earlier}", row=int(row),
                            fix="delete one of the two rows (or check it is the right file)")
