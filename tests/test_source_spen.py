@@ -99,6 +99,10 @@ def test_validate_through_the_cli(tmp_path: Path) -> None:
     assert "read as spen-nshr" in result.output
     assert "substations: 3 (gsp 1, bsp 1, primary 1); 3 without location" in result.output
     assert "scenarios: CF, HT" in result.output
+    stamped = CliRunner().invoke(cli, ["layers", "validate", str(path), "--kind", "substations",
+                                       "--year", "2026"])
+    assert stamped.exit_code == 0, stamped.output
+    assert "year=2026 was ignored" in stamped.output
     rows = [list(r) for r in ROWS]
     rows[0][4] = "soon"
     bad = CliRunner().invoke(cli, ["layers", "validate", str(write(tmp_path, rows, name="b.csv")),

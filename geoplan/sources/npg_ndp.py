@@ -99,7 +99,8 @@ def sniff(signature: list[str]) -> bool:
     return has and any(_WIDE.match(h) for h in signature)
 
 
-def read(path: str | Path, *, power_factor: float = 1.0) -> GridTables:
+def read(path: str | Path, *, power_factor: float = 1.0,
+         year: int | None = None) -> GridTables:
     """Read a Northern Powergrid NDP demand headroom CSV into canonical grid layers.
 
     Parameters
@@ -108,6 +109,9 @@ def read(path: str | Path, *, power_factor: float = 1.0) -> GridTables:
         The CSV export of ``npg_ndp_demand_headroom``.
     power_factor : float
         MVA = MW / power factor (default 1).
+    year : int, optional
+        Ignored with a warning (the file gives a year per value); accepted so that every
+        reader takes it.
 
     Returns
     -------
@@ -120,4 +124,4 @@ def read(path: str | Path, *, power_factor: float = 1.0) -> GridTables:
     SourceFormatError
         If a column is missing or cells cannot be read; every problem is listed at once.
     """
-    return read_scenario_table(path, LAYOUT, power_factor=power_factor)
+    return read_scenario_table(path, LAYOUT, power_factor=power_factor, year=year)

@@ -113,7 +113,7 @@ def parse_year(value: object) -> int | None:
 
 
 def read_scenario_table(path: str | Path, layout: Layout, *, power_factor: float = 1.0,
-                        notes: list[str] | None = None) -> GridTables:
+                        year: int | None = None, notes: list[str] | None = None) -> GridTables:
     """Read a DNO scenario headroom CSV laid out as ``layout`` into canonical grid layers.
 
     Parameters
@@ -124,6 +124,8 @@ def read_scenario_table(path: str | Path, layout: Layout, *, power_factor: float
         The DNO's columns and rules.
     power_factor : float
         Converts the published MW to MVA (``MVA = MW / power_factor``); in (0, 1].
+    year : int, optional
+        Ignored, with a warning: the file states the year of every value.
     notes : list of str, optional
         Warnings already collected by the reader.
 
@@ -142,6 +144,8 @@ def read_scenario_table(path: str | Path, layout: Layout, *, power_factor: float
     if isinstance(power_factor, bool) or not 0 < float(power_factor) <= 1:
         raise SourceFormatError(f"{path.name}: power_factor={power_factor!r} is not a power "
                                 "factor (fix: give a number above 0 and at most 1, e.g. 0.95)")
+    if year is not None:
+        notes.append(f"year={year} was ignored: the file gives the year of every value")
     table, problems = csv_table(path, layout.columns, layout.optional, notes, layout.empty_fix)
     table = _demand_rows(table, layout, notes)
     years = layout.wide(table.headers) if layout.wide else {}

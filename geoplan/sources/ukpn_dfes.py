@@ -120,7 +120,8 @@ def sniff(signature: list[str]) -> bool:
                for key in ("name", "category", "voltage", "scenario", "year", "headroom"))
 
 
-def read(path: str | Path, *, power_factor: float = 1.0) -> GridTables:
+def read(path: str | Path, *, power_factor: float = 1.0,
+         year: int | None = None) -> GridTables:
     """Read a UKPN DFES network headroom report CSV into canonical grid layers.
 
     Parameters
@@ -129,6 +130,9 @@ def read(path: str | Path, *, power_factor: float = 1.0) -> GridTables:
         The CSV export of ``dfes-network-headroom-report``.
     power_factor : float
         MVA = MW / power factor (default 1).
+    year : int, optional
+        Ignored with a warning (the file gives a year per value); accepted so that every
+        reader takes it.
 
     Returns
     -------
@@ -140,4 +144,4 @@ def read(path: str | Path, *, power_factor: float = 1.0) -> GridTables:
     SourceFormatError
         If a column is missing or cells cannot be read; every problem is listed at once.
     """
-    return read_scenario_table(path, LAYOUT, power_factor=power_factor)
+    return read_scenario_table(path, LAYOUT, power_factor=power_factor, year=year)
