@@ -10,8 +10,10 @@ identifiers as the portal's API and its CSV export (``use_labels=false``) give t
 confirmed from public code that reads this dataset through the portal API (field list and
 record use, e.g. ``substation_name``, ``bulk_supply_point_or_primary``, ``bsp_group``,
 ``gsp_group``, ``scenario_name``, ``demand_headroom_capacity_mw_2026``), not from a copy of
-the file itself; the display labels of the portal's default export were not confirmed, so the
-reader also accepts the same names with spaces.
+the file itself. The display labels of the portal's default export (``use_labels=true``)
+were not confirmed: the reader accepts the identifiers and the same words with spaces, and
+tells you which columns it missed if an export is labelled otherwise (then use ``--format
+generic`` with a ``{year}`` header template, see :mod:`geoplan.sources.generic`).
 
 ============================================  =================================================
 column                                        used as

@@ -16,7 +16,9 @@ public code reading the export confirms the CSV labels ``LicenceArea``, ``Catego
 (``Demand Headroom``, ``Gen inverter headroom``, ...), ``Scenario``, ``Year``, ``Voltage
 (kV)``, ``Headroom (MW)``, and the API fields ``physical_level`` (e.g. ``PRIMARY``, on demand
 rows), ``year`` (a date) and ``spatial_coordinates``. The full list of export labels was not
-seen, so each column is accepted under its API name and its label.
+seen: the labels ``Substation Name`` (from the field list), ``SiteFunctionalLocation``,
+``Physical Level``, ``Spatial Coordinates``, ``Bulk Supply Point`` and ``Grid Supply Point``
+are assumed, so each column is also accepted under its API name.
 
 ======================================  ===================================================
 column                                  used as
