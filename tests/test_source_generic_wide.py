@@ -95,3 +95,14 @@ def test_wide_map_through_the_cli(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "headroom rows: 7" in result.output
     assert "years: 2025-2040 (3 years)" in result.output
+
+
+def test_seasons_across_and_a_header_that_is_no_season(tmp_path: Path) -> None:
+    text = "Site,Winter 2030,Summer 2030\nYarnton,-0.4,5\n"
+    columns = {"name": "Site", "headroom_mva": "{season} {year}"}
+    head = generic.read(write(tmp_path, text), columns=columns).headroom
+    assert dict(zip(head["season"], head["headroom_mva"], strict=True)) == {
+        "winter": -0.4, "summer": 5.0}
+    bad = text.replace("Summer 2030", "Evening 2030")
+    with pytest.raises(SourceFormatError, match="'Evening' in the header is not a season"):
+        generic.read(write(tmp_path, bad, "bad.csv"), columns=columns)

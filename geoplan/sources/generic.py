@@ -57,7 +57,6 @@ vector features.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +82,7 @@ from geoplan.sources.names import name_key
 from geoplan.sources.osgb import grid_refs_to_xy, inside_gb
 from geoplan.sources.sniff import refuse_incomplete
 from geoplan.sources.vector import parse_crs, read_vector, to_bng
+from geoplan.sources.wide_tables import WIDE_MARK, melt, wide_columns
 
 __all__ = ["FORMAT", "KEYS", "LABEL", "SCENARIOS", "SHAPE", "UNITS", "read", "sniff"]
 
@@ -208,15 +208,17 @@ def read(
     frame, geometry = _load(path, layer, crs, problems)
     table = path.suffix.lower() in TABLE_SUFFIXES
     problems.sheet = None if table else layer
-    columns, wide = _wide_columns(columns, list(frame.columns), problems)
+    columns, wide = wide_columns(columns, list(frame.columns), problems)
     mapped = _resolve(columns, list(frame.columns), geometry is not None, problems)
     _check_options(mapped, crs, layer if table else None, geometry is not None, problems)
     defaults = _defaults(level, year, scenario, season, problems)
     rows = _parse(frame, mapped, defaults, problems)
     rows["x"], rows["y"] = _xy(frame, mapped, geometry, crs, problems)
     if wide:
-        rows = _melt(rows, frame, wide, problems)
-        mapped["headroom_mva"] = _WIDE_MARK
+        rows = melt(rows, frame, wide, problems, SEASON_NAMES,
+                    lambda cells, column: _numbers(cells, problems, column,
+                                                   _QUANTITIES["headroom_mva"]))
+        mapped["headroom_mva"] = WIDE_MARK
     problems.raise_if_any()
     notes = _location_notes(mapped, geometry)
     rows["headroom_mva"] = _headroom(rows, mapped, notes)
@@ -333,84 +335,6 @@ def _defaults(
         problems.add("scenario= is empty", fix="give a scenario name such as 'published'")
     return _Defaults(folded_level or "primary", None if year is None else int(year),
                      str(scenario).strip(), folded_season or "peak")
-
-
-_WIDE_MARK = "<wide headroom columns>"
-_PARTS = {"year": r"(?P<year>(?:19|20)\d{2})", "scenario": r"(?P<scenario>.+?)",
-          "season": r"(?P<season>.+?)"}
-
-
-@dataclass(frozen=True)
-class _WideColumn:
-    """One headroom column of a wide table and what its header says."""
-
-    column: str
-    year: int | None
-    scenario: str | None
-    season: str | None
-
-
-def _wide_columns(
-    columns: Mapping[str, str], available: list[str], problems: Problems
-) -> tuple[Mapping[str, str], list[_WideColumn]]:
-    """Split a ``headroom_mva`` header template (``{year}`` ...) off the mapping.
-
-    Returns the mapping without the template and the matching columns in file order (empty
-    for a long table).
-    """
-    template = columns.get("headroom_mva") if isinstance(columns, Mapping) else None
-    if not isinstance(template, str) or not any(f"{{{p}}}" in template for p in _PARTS):
-        return columns, []
-    rest = {k: v for k, v in columns.items() if k != "headroom_mva"}
-    parts = [p for p in _PARTS if f"{{{p}}}" in template]
-    for part in parts:
-        if part in rest:
-            problems.add(f"{part} is mapped to column {rest[part]!r} and also read from the "
-                         f"headroom_mva header template {template!r}",
-                         fix=f"drop one of the two ways of giving the {part}")
-    pattern = re.escape(" ".join(template.split()))
-    for part in parts:
-        pattern = pattern.replace(re.escape(f"{{{part}}}"), _PARTS[part], 1)
-    regex = re.compile(f"^{pattern}$", re.IGNORECASE)  # parts keep the header's spelling
-    found = []
-    for column in available:
-        match = regex.match(" ".join(str(column).split()))
-        if match:
-            got = match.groupdict()
-            found.append(_WideColumn(str(column), int(got["year"]) if got.get("year") else None,
-                                     got.get("scenario"), got.get("season")))
-    if not found:
-        problems.add(f"no column matches the headroom_mva header template {template!r}",
-                     fix="write the template as the headers read, with {year} (and "
-                     "{scenario}, {season}) where they differ, e.g. 'Headroom {year} (MVA)'; "
-                     f"the file's columns are {[str(c) for c in available]}")
-    return rest, found
-
-
-def _melt(rows: pd.DataFrame, frame: pd.DataFrame, wide: list[_WideColumn],
-          problems: Problems) -> pd.DataFrame:
-    """One row per file row and headroom column: the wide table made long.
-
-    Each column's cells are read as numbers with that column named in messages; the year,
-    scenario and season its header gives replace the defaults.
-    """
-    parts = []
-    for item in wide:
-        part = rows.copy()
-        part["headroom_mva"] = _numbers(frame[item.column], problems, item.column,
-                                        _QUANTITIES["headroom_mva"])
-        if item.year is not None:
-            part["year"] = pd.array([item.year] * len(part), dtype="Int64")
-        if item.scenario is not None:
-            part["scenario"] = item.scenario.strip()
-        if item.season is not None:
-            season = SEASON_NAMES.get(normalise_header(item.season))
-            if season is None:
-                problems.add(f"{item.season!r} in the header is not a season",
-                             column=item.column, fix=f"use one of {list(SEASON_NAMES)}")
-            part["season"] = season or "peak"
-        parts.append(part)
-    return pd.concat(parts)
 
 
 # --- values ---------------------------------------------------------------------------------
