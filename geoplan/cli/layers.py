@@ -275,11 +275,22 @@ def _assignment_report(table: pd.DataFrame, output: str) -> list[str]:
 
 @layers.command()
 def formats() -> None:
-    """List the grid file formats geoplan reads."""
+    """List the grid file formats geoplan reads, with their scenario names and units.
+
+    Each format is listed on one line (name and description), followed by the scenario
+    names its headroom rows carry and the unit the file publishes headroom in.
+    """
     import importlib
 
     for fmt, module in FORMATS.items():
-        click.echo(f"{fmt:22} {importlib.import_module(module).LABEL}")
+        reader = importlib.import_module(module)
+        named = reader.SCENARIOS
+        scenarios = ", ".join(f"{k} ({v})" if isinstance(named, dict) else str(k)
+                              for k, v in (named.items() if isinstance(named, dict)
+                                           else ((k, None) for k in named)))
+        scenarios = scenarios or "as named in the file or the mapping"
+        click.echo(f"{fmt:22} {reader.LABEL}")
+        click.echo(f"{'':22}   scenarios: {scenarios}; units: {reader.UNITS}")
 
 
 def _describe(result: LayerSet) -> list[str]:

@@ -4,7 +4,10 @@ Every reader module defines ``FORMAT`` (its name), ``LABEL`` (what users see), `
 (``"workbook"``, ``"table"``, ``"vector"`` or ``"any"``), ``sniff(signature) -> bool``
 (``signature`` is the list of sheet names of a workbook, the normalised header cells of a CSV,
 or the layer names of a GeoPackage) and
-``read(path, **options) -> GridTables``.
+``read(path, **options) -> GridTables``; and ``SCENARIOS`` (the scenario names its headroom
+rows carry, empty when the file or the mapping names them) and ``UNITS`` (the unit the file
+publishes headroom in: ``"MVA"``, or ``"MW"``, converted to MVA at a power factor), which
+``geoplan layers formats`` prints.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ FORMATS: dict[str, str] = {
     "ssen-dashboard": "geoplan.sources.ssen_dashboard",
     "nged-capacity": "geoplan.sources.nged_capacity",
     "gb-primaries": "geoplan.sources.gb_primaries",
+    "npg-ndp": "geoplan.sources.npg_ndp",
+    "ukpn-dfes": "geoplan.sources.ukpn_dfes",
+    "spen-nshr": "geoplan.sources.spen_nshr",
     "geoplan-gpkg": "geoplan.sources.canonical",
     "generic": "geoplan.sources.generic",
 }

@@ -27,11 +27,14 @@ from geoplan.schemas import (
 from geoplan.sources.base import GridTables
 from geoplan.sources.vector import layer_names, read_vector
 
-__all__ = ["FORMAT", "LABEL", "SHAPE", "open_layer", "read", "sniff"]
+__all__ = ["FORMAT", "LABEL", "SCENARIOS", "SHAPE", "UNITS", "open_layer", "read", "sniff"]
 
 FORMAT = "geoplan-gpkg"
 LABEL = "GeoPackage written by geoplan (layers substations + headroom)"
 SHAPE = "vector"
+UNITS = "MVA"
+SCENARIOS: tuple[str, ...] = ()
+"""Scenario names this format gives (the scenarios stored in the GeoPackage's headroom layer)."""
 
 
 def sniff(signature: list[str]) -> bool:

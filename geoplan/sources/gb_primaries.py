@@ -62,11 +62,14 @@ from geoplan.sources.numbers import (
 )
 from geoplan.sources.sniff import refuse_incomplete
 
-__all__ = ["COLUMNS", "FORMAT", "LABEL", "SHAPE", "read", "sniff"]
+__all__ = ["COLUMNS", "FORMAT", "LABEL", "SCENARIOS", "SHAPE", "UNITS", "read", "sniff"]
 
 FORMAT = "gb-primaries"
 LABEL = "GB primary substations CSV (Zhou, Essayeh & Morstyn, Data in Brief 2024)"
 SHAPE = "table"
+UNITS = "MVA"
+SCENARIOS: tuple[str, ...] = ("published",)
+"""Scenario names this format gives (firm capacity minus demand, one snapshot)."""
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("PS Name", "Primary Substation Name"),

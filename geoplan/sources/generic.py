@@ -20,6 +20,20 @@ Rules:
   matching column is not mapped, and for blank cells of a mapped one. ``level`` defaults to
   ``"primary"``. Levels and seasons accept common spellings ("Grid Supply Point",
   "spring/autumn"), case-insensitively.
+* **Long tables** (one row per substation and year, scenario or season): map ``year``,
+  ``scenario`` and ``season`` to their columns and ``headroom_mva`` to the value column, e.g.
+  ``--map name=Substation --map year=Year --map scenario=Scenario --map
+  headroom_mva='Headroom (MVA)'``.
+* **Wide tables** (one row per substation, the years, scenarios or seasons across): map
+  ``headroom_mva`` to a *header template* in which ``{year}``, ``{scenario}`` and
+  ``{season}`` stand for the parts that differ between the headroom columns; every column
+  whose header matches (ignoring case and spacing) gives one headroom value per row, with the
+  year, scenario and season its header names. ``--map headroom_mva='Headroom {year} (MVA)'``
+  reads columns ``Headroom 2025 (MVA)``, ``Headroom 2030 (MVA)``, ...; ``--map
+  headroom_mva='{scenario} {year}'`` reads ``CT 2030``, ``LW 2030``, .... A part read from
+  the headers cannot also be mapped to a column; parts not in the template come from their
+  mapped column or the constants below. Each headroom column's cells follow the number rules
+  with that column named in messages. A template that matches no column is a problem.
 * **Several rows per substation** (e.g. headroom by year, long format): rows belong to one
   substation when they share ``substation_id``, or, if it is not mapped, the same level and
   folded name (:func:`geoplan.sources.names.name_key`). The substation's attributes come from its
@@ -68,12 +82,17 @@ from geoplan.sources.names import name_key
 from geoplan.sources.osgb import grid_refs_to_xy, inside_gb
 from geoplan.sources.sniff import refuse_incomplete
 from geoplan.sources.vector import parse_crs, read_vector, to_bng
+from geoplan.sources.wide_tables import WIDE_MARK, melt, wide_columns
 
-__all__ = ["FORMAT", "KEYS", "LABEL", "SHAPE", "read", "sniff"]
+__all__ = ["FORMAT", "KEYS", "LABEL", "SCENARIOS", "SHAPE", "UNITS", "read", "sniff"]
 
 FORMAT = "generic"
 LABEL = "Any CSV or vector file, with a column mapping"
 SHAPE = "any"
+UNITS = "MVA"
+SCENARIOS: tuple[str, ...] = ()
+"""Scenario names come from the mapped ``scenario`` column, a ``{scenario}`` part of a wide
+header template, or ``scenario=`` (default ``published``)."""
 
 KEYS: dict[str, str] = {
     "name": "substation name (required)",
@@ -189,11 +208,17 @@ def read(
     frame, geometry = _load(path, layer, crs, problems)
     table = path.suffix.lower() in TABLE_SUFFIXES
     problems.sheet = None if table else layer
+    columns, wide = wide_columns(columns, list(frame.columns), problems)
     mapped = _resolve(columns, list(frame.columns), geometry is not None, problems)
     _check_options(mapped, crs, layer if table else None, geometry is not None, problems)
     defaults = _defaults(level, year, scenario, season, problems)
     rows = _parse(frame, mapped, defaults, problems)
     rows["x"], rows["y"] = _xy(frame, mapped, geometry, crs, problems)
+    if wide:
+        rows = melt(rows, frame, wide, problems, SEASON_NAMES,
+                    lambda cells, column: _numbers(cells, problems, column,
+                                                   _QUANTITIES["headroom_mva"]))
+        mapped["headroom_mva"] = WIDE_MARK
     problems.raise_if_any()
     notes = _location_notes(mapped, geometry)
     rows["headroom_mva"] = _headroom(rows, mapped, notes)
@@ -394,10 +419,12 @@ def _report(
     describe: Callable[[object], str], fix: str,
 ) -> None:
     """Record one problem per bad cell, listing at most ``_MAX_LISTED`` per column."""
-    listed = list(rows)
+    listed = list(dict.fromkeys(rows))  # a wide table repeats each file row once per column
     for row in listed[:_MAX_LISTED]:
-        problems.add(describe(None if values is None else values[row]), row=int(row),
-                     column=column, fix=fix)
+        value = None if values is None else values[row]
+        if isinstance(value, pd.Series):
+            value = value.iloc[0]
+        problems.add(describe(value), row=int(row), column=column, fix=fix)
     if len(listed) > _MAX_LISTED:
         problems.add(f"... and {len(listed) - _MAX_LISTED} more such cells", column=column,
                      fix=fix)

@@ -86,11 +86,14 @@ from geoplan.sources.snapshot import (
     snapshot_year,
 )
 
-__all__ = ["COLUMNS", "FORMAT", "LABEL", "SHAPE", "read", "sniff"]
+__all__ = ["COLUMNS", "FORMAT", "LABEL", "SCENARIOS", "SHAPE", "UNITS", "read", "sniff"]
 
 FORMAT = "nged-capacity"
 LABEL = "NGED network capacity map CSV (substations with firm capacity and demand headroom)"
 SHAPE = "table"
+UNITS = "MVA"
+SCENARIOS: tuple[str, ...] = ("published",)
+"""Scenario names this format gives (one published snapshot)."""
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "source_id": ("Network Reference ID",),

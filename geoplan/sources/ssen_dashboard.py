@@ -55,11 +55,14 @@ from geoplan.sources.snapshot import (
     snapshot_year,
 )
 
-__all__ = ["COLUMNS", "FORMAT", "LABEL", "SHAPE", "read", "sniff"]
+__all__ = ["COLUMNS", "FORMAT", "LABEL", "SCENARIOS", "SHAPE", "UNITS", "read", "sniff"]
 
 FORMAT = "ssen-dashboard"
 LABEL = "SSEN headroom dashboard CSV (GSPs, BSPs and primaries with demand headroom)"
 SHAPE = "table"
+UNITS = "MVA"
+SCENARIOS: tuple[str, ...] = ("published",)
+"""Scenario names this format gives (one published snapshot)."""
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "source_id": ("AssetID", "Asset ID"),

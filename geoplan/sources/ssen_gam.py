@@ -97,7 +97,7 @@ from geoplan.sources.snapshot import (
     snapshot_year,
 )
 
-__all__ = ["COLUMNS", "FORMAT", "LABEL", "SHAPE", "read", "sniff"]
+__all__ = ["COLUMNS", "FORMAT", "LABEL", "SCENARIOS", "SHAPE", "UNITS", "read", "sniff"]
 
 FORMAT = "ssen-gam"
 
@@ -106,6 +106,9 @@ LABEL = "SSEN Generation Availability Map workbook (sheets GSP, BSP, PS)"
 
 
 SHAPE = "workbook"
+UNITS = "MVA"
+SCENARIOS: tuple[str, ...] = ("published",)
+"""Scenario names this format gives (one published snapshot)."""
 
 
 COLUMNS: dict[str, tuple[str, ...]] = {

@@ -46,11 +46,12 @@ from geoplan.sources.names import name_key
 from geoplan.sources.numbers import HEADROOM_MVA, parse_column
 from geoplan.sources.osgb import grid_ref_to_xy
 
-__all__ = ["FORMAT", "LABEL", "SCENARIOS", "SHAPE", "read", "sniff"]
+__all__ = ["FORMAT", "LABEL", "SCENARIOS", "SHAPE", "UNITS", "read", "sniff"]
 
 FORMAT = "ssen-headroom-report"
 LABEL = "SSEN Network Headroom Report workbook (SEPD / SHEPD)"
 SHAPE = "workbook"
+UNITS = "MVA"
 
 SCENARIOS = {
     "minimum": "Minimum headroom across the scenarios",
