@@ -240,3 +240,187 @@ def test_shepd_grid_references_land_in_their_local_authority(shepd):
     assert len(shetland) > 0
     assert (shetland.geometry.y > 1_100_000).all()
     assert {"Highland", "Aberdeenshire"} <= set(subs["areas"].dropna())
+
+
+# --- blocks whose rows after the first carry no name (SEPD's BSP sheet) ----------------------
+
+BSP_SHEET = "BSP Headroom Dem"
+
+
+def _bsps() -> list[ReportSubstation]:
+    return [ReportSubstation("Osney BSP", "COWLEY GSP", "SP 50500 06500", base=40.0,
+                             headroom={("CT", "Winter", 2030): -0.4}),
+            ReportSubstation("Didcot BSP", "Didcot", "SU 52000 90000", base=60.0)]
+
+
+def _first_row_names_only(rows: list[list[object]], name_column: int) -> list[list[object]]:
+    """The published BSP layout: the name cell blank on every row but a block's first."""
+    out = [list(row) for row in rows]
+    for row in out[2:]:
+        if "MINIMUM" not in str(row[name_column + 1]):
+            row[name_column] = ""
+    return out
+
+
+def _junk(rows: list[list[object]], count: int, label: str = "") -> list[list[object]]:
+    """Unlabelled value rows under the last block, as at the foot of SEPD's primary sheet."""
+    width = len(rows[0])
+    return [["", "", "", label, "", "", *[7.5 + i] * (width - 6)] for i in range(count)]
+
+
+def _bsp_report(tmp_path: Path, *, junk: int = 5) -> Path:
+    primary = headroom_report_sheet(_subs(), YEARS)
+    primary += _junk(primary, junk)
+    bsp = _first_row_names_only(headroom_report_sheet(
+        _bsps(), YEARS, with_bsp=False, name_header="Bulk Supply Point"), 1)
+    bsp += [row[:1] + row[2:] for row in _junk(bsp, 3)]  # no BSP column on this sheet
+    return _report(tmp_path, primary, extra={BSP_SHEET: bsp})
+
+
+def _counts(grid) -> dict[str, int]:
+    return grid.headroom.groupby("substation_id").size().to_dict()
+
+
+def test_bsp_blocks_named_on_first_row_read_every_scenario(tmp_path):
+    grid = read(_bsp_report(tmp_path))
+    head = grid.headroom[grid.headroom["substation_id"].str.startswith("bsp-")]
+    per = head.groupby("substation_id")[["scenario", "season", "year"]]
+    for sid in ("bsp-OSNEY", "bsp-DIDCOT"):
+        got = per.get_group(sid)
+        assert not got.duplicated().any()
+        assert sorted(got["scenario"].unique()) == ["CT", "LW", "SP", "ST", "minimum"]
+        assert len(got) == 5 * 3 * len(YEARS)
+    by_key = head.set_index(["substation_id", "scenario", "year", "season"])["headroom_mva"]
+    assert by_key[("bsp-OSNEY", "CT", 2030, "winter")] == -0.4
+    # base 60 + spring/autumn shift 1.0 + SP shift 0.04 - 0.1 per year after 2023
+    assert by_key[("bsp-DIDCOT", "SP", 2035, "spring_autumn")] == pytest.approx(61.04 - 1.2)
+    named = read(_report(tmp_path / "..", headroom_report_sheet(_subs(), YEARS), name="n.xlsx",
+                         extra={BSP_SHEET: headroom_report_sheet(
+                             _bsps(), YEARS, with_bsp=False, name_header="Bulk Supply Point")}))
+    assert grid.headroom.equals(named.headroom)
+
+
+def test_trailing_unlabelled_rows_are_not_glued_to_the_last_block(tmp_path):
+    grid = read(_bsp_report(tmp_path, junk=5))
+    counts = _counts(grid)
+    assert counts["primary-WANTAGE"] == counts["primary-OSNEY"] == 5 * 3 * len(YEARS)
+    assert counts["bsp-DIDCOT"] == counts["bsp-OSNEY"] == 5 * 3 * len(YEARS)
+    assert 7.5 not in set(grid.headroom["headroom_mva"])
+    assert any(f"{SHEET!r}: skipped 5 rows" in w for w in grid.warnings)
+    assert any(f"{BSP_SHEET!r}: skipped 3 rows" in w for w in grid.warnings)
+
+
+@pytest.mark.parametrize(("labels", "glued"), [
+    (["CT", "LW"], 0),                    # repeats what the block has: not its next rows
+    (["MINIMUM HEADROOM", "CT"], 0),      # a new nameless block, not a continuation
+    (["XX"], 0),                          # not a scenario label
+])
+def test_nameless_rows_out_of_scenario_order_are_skipped(tmp_path, labels, glued):
+    primary = headroom_report_sheet(_subs(), YEARS)
+    for label in labels:
+        primary += _junk(primary, 1, label)
+    grid = read(_report(tmp_path, primary))
+    assert _counts(grid)["primary-WANTAGE"] == 5 * 3 * len(YEARS)
+    assert any(f"skipped {len(labels)} rows" in w for w in grid.warnings)
+
+
+def test_nameless_row_continues_only_the_block_directly_above(tmp_path):
+    bsp = _first_row_names_only(headroom_report_sheet(
+        _bsps(), YEARS, with_bsp=False, name_header="Bulk Supply Point"), 1)
+    stray = list(bsp[3])
+    stray[0] = "GSP ONLY"  # a GSP but no name: the start of a block that lost its name
+    bsp.insert(3, stray)   # ... between Osney BSP's MINIMUM row and its nameless CT..SP rows
+    grid = read(_report(tmp_path, headroom_report_sheet(_subs(), YEARS),
+                        extra={BSP_SHEET: bsp}))
+    osney = grid.headroom[grid.headroom["substation_id"] == "bsp-OSNEY"]
+    assert set(osney["scenario"]) == {"minimum"}  # nothing after the stray row is glued
+    assert any(f"{BSP_SHEET!r}: skipped 5 rows" in w for w in grid.warnings)
+    assert _counts(grid)["bsp-DIDCOT"] == 5 * 3 * len(YEARS)
+
+
+# --- the real SEPD report (Oxfordshire's DNO) -----------------------------------------------
+
+SEPD = "grid/sepd-network-headroom-report.xlsx"
+
+
+@pytest.fixture(scope="module")
+def sepd(real_data):
+    return read(real_file(real_data, SEPD))
+
+
+@pytest.fixture(scope="module")
+def sepd_raw(real_data):
+    """Both demand sheets read independently with openpyxl, by the known published layout.
+
+    Column A is empty. Primary sheet: GSP B, BSP C, primary D, scenario E, winter years from
+    H. BSP sheet: GSP B, BSP C, scenario D, winter years from G; the BSP name is written on
+    each block's first row only, so here it is carried down over the block's 5 rows.
+    """
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.load_workbook(real_file(real_data, SEPD), read_only=True, data_only=True)
+    sheets = {}
+    for sheet, name_col, scenario_col, first in ((SHEET, 3, 4, 7), (BSP_SHEET, 2, 3, 6)):
+        rows = list(book[sheet].iter_rows(values_only=True))
+        data, name = [], None
+        for row in rows[2:]:
+            if row[name_col] and row[scenario_col] == "MINIMUM HEADROOM":
+                name = row[name_col].strip()
+            if row[scenario_col]:  # a labelled row of the current block
+                label = "minimum" if "MINIMUM" in row[scenario_col] else row[scenario_col]
+                data.append((name, label, rows[1][first:first + 14], row[first:first + 14]))
+        sheets[sheet] = data
+    return sheets
+
+
+def _sepd_head(grid, level):
+    subs = grid.substations
+    ids = subs.loc[subs["level"] == level, ["substation_id", "name"]]
+    return grid.headroom.merge(ids, on="substation_id")
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize(("level", "sheet", "count"), [("primary", SHEET, 412),
+                                                       ("bsp", BSP_SHEET, 97)])
+def test_sepd_every_substation_has_5_scenarios_x_3_seasons_every_year(sepd, sepd_raw, level,
+                                                                       sheet, count):
+    names = {name for name, *_ in sepd_raw[sheet]}
+    head = _sepd_head(sepd, level)
+    years = sorted(head["year"].unique())
+    assert len(years) == 14
+    assert head["name"].nunique() == len(names) == count
+    assert not head.duplicated(["substation_id", "scenario", "year", "season"]).any()
+    per = head.groupby("substation_id")[["scenario", "season"]].nunique()
+    assert (per["scenario"] == 5).all()
+    assert (per["season"] == 3).all()
+    sizes = head.groupby("substation_id").size()
+    assert (sizes == 5 * 3 * len(years)).all()  # the last block (ZETLAND ROAD) included
+    assert sum(f"{sheet!r}: skipped" in w for w in sepd.warnings) == (sheet == SHEET)
+
+
+@pytest.mark.real_data
+def test_sepd_primary_sheet_trailing_rows_are_skipped_not_glued(sepd):
+    assert any(f"{SHEET!r}: skipped 15 rows" in w for w in sepd.warnings)
+    sizes = _sepd_head(sepd, "primary").groupby("name").size()
+    assert sizes["ZETLAND ROAD"] == sizes.median() == 5 * 3 * 14
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize("sheet", [SHEET, BSP_SHEET])
+def test_sepd_winter_values_match_an_independent_read(sepd, sepd_raw, sheet):
+    level = "primary" if sheet == SHEET else "bsp"
+    head = _sepd_head(sepd, level).query("season == 'winter'")
+    got = head.set_index(["name", "scenario", "year"])["headroom_mva"]
+    expected = {(name, label, int(year)): value for name, label, years, values in sepd_raw[sheet]
+                for year, value in zip(years, values, strict=True)}
+    assert len(got) == len(expected) == len(sepd_raw[sheet]) * 14
+    assert got.to_dict() == pytest.approx(expected)
+
+
+@pytest.mark.real_data
+def test_sepd_oxfordshire_bsps_have_their_ct_headroom(sepd):
+    """The issue's cases: Yarnton and Witney BSPs' CT winter headroom in 2030 and 2040."""
+    head = _sepd_head(sepd, "bsp").set_index(["name", "scenario", "year", "season"])
+    value = head["headroom_mva"]
+    assert value[("YARNTON BSP", "CT", 2030, "winter")] == pytest.approx(-0.40, abs=0.005)
+    assert value[("YARNTON BSP", "CT", 2040, "winter")] == pytest.approx(-71.5, abs=0.05)
+    assert value[("WITNEY BSP", "CT", 2040, "winter")] == pytest.approx(-47.1, abs=0.05)
