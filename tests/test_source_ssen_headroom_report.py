@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 from geoplan.errors import SourceFormatError, SourceNotFoundError
+from geoplan.pipeline import run_scenario
 from geoplan.sample.workbooks import ReportSubstation, headroom_report_sheet, write_workbook
 from geoplan.sources import detect_format, read_grid
 from geoplan.sources.ssen_headroom_report import read
 from tests.conftest import real_file
 
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 YEARS = (2023, 2024, 2030, 2035)
 SHEET = "Primary Headroom Dem"
 
@@ -424,3 +426,46 @@ def test_sepd_oxfordshire_bsps_have_their_ct_headroom(sepd):
     assert value[("YARNTON BSP", "CT", 2030, "winter")] == pytest.approx(-0.40, abs=0.005)
     assert value[("YARNTON BSP", "CT", 2040, "winter")] == pytest.approx(-71.5, abs=0.05)
     assert value[("WITNEY BSP", "CT", 2040, "winter")] == pytest.approx(-47.1, abs=0.05)
+
+
+# --- a plan under a scenario that one level of the report does not give --------------------
+
+def _sample_without_bsp_scenario(sample: Path, folder: Path, scenario: str) -> Path:
+    """The sample county, its report's BSP sheet without ``scenario``'s rows (others linked)."""
+    openpyxl = pytest.importorskip("openpyxl")
+    folder.mkdir()
+    for item in sample.iterdir():
+        if item.name != "grid":
+            (folder / item.name).symlink_to(item)
+    report = next((sample / "grid").glob("*.xlsx"))
+    book = openpyxl.load_workbook(report)
+    sheet = book[BSP_SHEET]
+    column = [c.value for c in sheet[1]].index("Scenario") + 1
+    for row in range(sheet.max_row, 2, -1):
+        if sheet.cell(row, column).value == scenario:
+            sheet.delete_rows(row)
+    (folder / "grid").mkdir()
+    book.save(folder / "grid" / report.name)
+    return folder
+
+
+def test_laep_with_reinforcement_runs_under_ct_when_bsps_have_no_ct_figures(small_sample,
+                                                                            tmp_path):
+    """Shipped laep.yaml (reinforcement on) with grid.scenario CT: BSPs give no CT figure.
+
+    Their level is left unconstrained (and reported); reinforcement is offered only where
+    the plan has a limit, instead of stopping the run on options at unlimited BSPs.
+    """
+    folder = _sample_without_bsp_scenario(small_sample, tmp_path / "county", "CT")
+    path = tmp_path / "laep-ct.yaml"
+    path.write_text(f"extends: {SCENARIOS / 'laep.yaml'}\nname: laep-ct\n"
+                    f"inputs: {{sample: null, folder: {folder}}}\ngrid: {{scenario: CT}}\n",
+                    encoding="utf-8")
+    result = run_scenario(path, tmp_path / "out")
+    assert result.scenario.grid.reinforcement.enabled
+    assert result.plans.plans["joint"].plan.has_plan
+    notes = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+    assert "no bsp substation" in notes
+    offered = result.plans.plans["joint"].reinforcements["substation_id"].astype(str)
+    assert len(offered) > 0
+    assert offered.str.startswith("primary-").all()
