@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
-from geoplan.errors import SourceFormatError, SourceNotFoundError
+from geoplan.cli.main import cli
+from geoplan.errors import AreaNotFoundError, SourceFormatError, SourceNotFoundError
+from geoplan.layers import select_grid
 from geoplan.pipeline import run_scenario
 from geoplan.sample.workbooks import ReportSubstation, headroom_report_sheet, write_workbook
 from geoplan.sources import detect_format, read_grid
@@ -178,6 +182,72 @@ def test_output_is_deterministic(tmp_path):
     first, second = read(path), read(path)
     assert first.headroom.equals(second.headroom)
     assert first.substations.to_wkb().equals(second.substations.to_wkb())
+
+
+# --- selecting substations by the reference sheet's areas (--within) ----------------------
+
+LEP_AND_DISTRICT = [["LEP", "Local Authority", "Grid Supply Point", "Bulk Supply Point",
+                     "Primary Substation "], ["", "", "", "", ""],
+                    ["Oxfordshire LEP", "Oxford", "COWLEY", "OSNEY BSP", "OSNEY"],
+                    ["Oxfordshire LEP", "South Oxfordshire", "COWLEY", "", "HEADINGTON"],
+                    ["South East Midlands", "South Northamptonshire", "COWLEY", "",
+                     "HEADINGTON"],
+                    ["Oxfordshire LEP", "Vale of White Horse", "DIDCOT", "", "WANTAGE"],
+                    ["", "Swindon", "DIDCOT", "", "WANTAGE"],
+                    ["Swindon and Wiltshire", "Wiltshire", "DIDCOT", "", "WANTAGE"]]
+
+
+def _lep_and_district_report(tmp_path: Path) -> Path:
+    return _report(tmp_path, extra={"LEP Reference": LEP_AND_DISTRICT})
+
+
+def _primaries(grid) -> list[str]:
+    subs = grid.substations
+    return sorted(subs.loc[subs["level"] == "primary", "substation_id"])
+
+
+def test_areas_hold_every_area_column_of_the_reference_sheet(tmp_path):
+    subs = read(_lep_and_district_report(tmp_path)).substations.set_index("substation_id")
+    assert subs.loc["primary-WANTAGE", "areas"] == (
+        "Oxfordshire LEP; Swindon; Swindon and Wiltshire; Vale of White Horse; Wiltshire")
+    assert subs.loc["primary-OSNEY", "areas"] == "Oxford; Oxfordshire LEP"
+
+
+@pytest.mark.parametrize(("within", "primaries"), [
+    ("Oxfordshire LEP", ["primary-HEADINGTON", "primary-OSNEY", "primary-WANTAGE"]),
+    ("  oxfordshire   lep ", ["primary-HEADINGTON", "primary-OSNEY", "primary-WANTAGE"]),
+    ("Oxfordshire", ["primary-HEADINGTON", "primary-OSNEY", "primary-WANTAGE"]),  # first words
+    ("Oxford", ["primary-OSNEY"]),                # a district named in full, not a prefix
+    ("south oxfordshire", ["primary-HEADINGTON"]),
+    ("Swindon and", ["primary-WANTAGE"]),
+    ("Vale", ["primary-WANTAGE"]),                # the only area beginning so
+    ("Swindon", ["primary-WANTAGE"]),             # in full, though another area begins so
+])
+def test_within_a_lep_or_a_district_by_name_or_first_words(tmp_path, within, primaries):
+    grid = read(_lep_and_district_report(tmp_path))
+    chosen = select_grid(grid, within)
+    assert _primaries(chosen) == primaries
+    assert set(chosen.substations["parent_id"].dropna()) <= set(chosen.substations[
+        "substation_id"])
+    named_in_full = " ".join(within.split()).casefold() in {
+        a.casefold() for t in grid.substations["areas"].dropna() for a in t.split("; ")}
+    assert any("--within" in w for w in chosen.warnings) is not named_in_full
+
+
+@pytest.mark.parametrize(("within", "message"), [
+    ("south", r"area 'south' is ambiguous: it begins \['South East Midlands', 'South "
+              r"Northamptonshire', 'South Oxfordshire'\] \(fix: write one of these names"),
+    ("Wilt", r"no substation serves area 'Wilt'; it lists \['Oxford', 'Oxfordshire LEP', "
+             r"'South East Midlands', 'South Northamptonshire', 'South Oxfordshire', "
+             r"'Swindon', 'Swindon and Wiltshire', 'Vale of White Horse', 'Wiltshire'\]"),
+    ("Oxfordshire Vale", r"no substation serves area 'Oxfordshire Vale'"),
+    ("", r"no substation serves area ''"),
+])
+def test_within_an_unknown_or_ambiguous_area_lists_the_areas(tmp_path, within, message):
+    grid = read(_lep_and_district_report(tmp_path))
+    file = r"sepd-network-headroom-report\.xlsx: "
+    with pytest.raises(AreaNotFoundError, match=file + message):
+        select_grid(grid, within)
 
 
 # --- the real SHEPD report ------------------------------------------------------------------
@@ -426,6 +496,43 @@ def test_sepd_oxfordshire_bsps_have_their_ct_headroom(sepd):
     assert value[("YARNTON BSP", "CT", 2030, "winter")] == pytest.approx(-0.40, abs=0.005)
     assert value[("YARNTON BSP", "CT", 2040, "winter")] == pytest.approx(-71.5, abs=0.05)
     assert value[("WITNEY BSP", "CT", 2040, "winter")] == pytest.approx(-47.1, abs=0.05)
+
+
+
+@pytest.fixture(scope="module")
+def sepd_reference(real_data):
+    """(LEP, local authority, primary) rows of the real 'LEP Reference' sheet (openpyxl)."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.load_workbook(real_file(real_data, SEPD), read_only=True, data_only=True)
+    rows = list(book["LEP Reference"].iter_rows(values_only=True))
+    assert rows[0][1:6] == ("LEP", "Local Authority", "Grid Supply Point", "Bulk Supply Point",
+                            "Primary Substation ")
+    return [(row[1], row[2], row[5].strip()) for row in rows[2:] if row[5]]
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize(("within", "lep", "district"), [
+    ("Oxfordshire", "Oxfordshire LEP", None),  # the README's command; the sheet's LEP name
+    ("Cherwell", None, "Cherwell"),            # a district of the reference sheet
+])
+def test_sepd_within_the_readme_command(real_data, sepd_reference, tmp_path, within, lep,
+                                        district):
+    out = tmp_path / "grid.gpkg"
+    result = CliRunner().invoke(cli, ["layers", "convert", str(real_file(real_data, SEPD)),
+                                      "--kind", "substations", "--within", within, "-o",
+                                      str(out)])
+    assert result.exit_code == 0, result.output
+    subs = gpd.read_file(out, layer="substations")
+    expected = {name.casefold() for area, la, name in sepd_reference
+                if (lep is None or area == lep) and (district is None or la == district)}
+    primaries = subs[subs["level"] == "primary"]
+    assert set(primaries["name"].str.casefold()) == expected
+    assert len(expected) == (65 if lep else 15)  # distinct primaries the sheet lists there
+    assert set(subs["parent_id"].dropna()) <= set(subs["substation_id"])
+    assert {"bsp", "gsp"} <= set(subs["level"])
+    headroom = gpd.read_file(out, layer="headroom")
+    assert set(headroom["substation_id"]) <= set(subs["substation_id"])
+    assert (f"--within {within!r}" in result.output) is (lep is not None)
 
 
 # --- a plan under a scenario that one level of the report does not give --------------------

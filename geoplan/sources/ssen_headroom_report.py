@@ -19,8 +19,9 @@ in the order MINIMUM HEADROOM, CT, LW, ST, SP than every label the block already
 other row that carries values but no name (such as the unlabelled rows under the last block
 of SEPD's primary sheet) is skipped with a counted warning: it is never given the previous
 block's name. The reference sheet ("LEP Reference" in SEPD, "Local
-Authority Reference" in SHEPD) lists which areas each primary serves; they are kept in the
-``areas`` attribute (``"; "``-separated) so users can select their area.
+Authority Reference" in SHEPD) lists which areas each primary serves: SEPD names a LEP and a
+local authority per row, SHEPD a local authority. Every name is kept in the ``areas``
+attribute (``"; "``-separated) so users can select their area by either.
 
 Scenario names in the ``headroom`` table: ``minimum`` (the report's MINIMUM HEADROOM row, the
 lowest of the scenarios), and the DFES codes ``CT`` (Consumer Transformation), ``LW`` (Leading
@@ -71,6 +72,7 @@ _ORDER = tuple(SCENARIOS)
 
 _SHEETS = {"primary": "Primary Headroom Dem", "bsp": "BSP Headroom Dem"}
 _REFERENCE_SHEETS = ("LEP Reference", "Local Authority Reference")
+_AREA_HEADERS = ("lep", "local authority", "local enterprise partnership")
 _SEASONS = {"winter": "winter", "summer": "summer", "spring/autumn": "spring_autumn",
             "spring autumn": "spring_autumn", "autumn/spring": "spring_autumn"}
 _COMMON = {
@@ -397,22 +399,26 @@ def _attach_areas(workbook: CalamineWorkbook, path: Path, records: list[dict[str
 
 
 def _reference_areas(rows: list[list[object]]) -> dict[tuple[str, str], set[str]]:
-    """Map (GSP key, primary key) and ("", primary key) to the areas listing them."""
+    """Map (GSP key, primary key) and ("", primary key) to the areas listing them.
+
+    Every area column of the sheet counts: SEPD's "LEP Reference" names a LEP and a local
+    authority on each row, SHEPD's "Local Authority Reference" a local authority.
+    """
     if not rows:
         return {}
     header = [normalise_header(c) for c in rows[0]]
-    area_col = next((i for i, h in enumerate(header)
-                     if h in ("lep", "local authority", "local enterprise partnership")), 0)
+    area_cols = [i for i, h in enumerate(header) if h in _AREA_HEADERS] or [0]
     gsp_col = next((i for i, h in enumerate(header) if h.startswith("grid supply point")), None)
     name_col = next((i for i, h in enumerate(header) if h.startswith("primary")), None)
     if name_col is None:
         return {}
     areas: dict[tuple[str, str], set[str]] = {}
     for row in rows[1:]:
-        area, name = _text(row, area_col), _text(row, name_col)
-        if area is None or name is None:
+        name = _text(row, name_col)
+        found = {area for col in area_cols if (area := _text(row, col)) is not None}
+        if name is None or not found:
             continue
         gsp = name_key(_text(row, gsp_col) or "") if gsp_col is not None else ""
-        areas.setdefault((gsp, name_key(name)), set()).add(area)
-        areas.setdefault(("", name_key(name)), set()).add(area)
+        areas.setdefault((gsp, name_key(name)), set()).update(found)
+        areas.setdefault(("", name_key(name)), set()).update(found)
     return areas
