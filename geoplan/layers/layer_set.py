@@ -1,14 +1,16 @@
 """What every layer kind's reader shares: the :class:`LayerSet` result and area selection.
 
 ``within`` keeps part of any layer: a boundary file (features inside it), or a name: a DNO
-reference area for substations, a district code or name for zones and for the other kinds
-when ``zones=`` is given (:func:`rows_within`, :func:`select_grid`).
+reference area for substations, in full or by its first words (:func:`select_grid`), a
+district code or name for zones and for the other kinds when ``zones=`` is given
+(:func:`rows_within`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -36,6 +38,8 @@ __all__ = [
     "zones_layer",
     "zones_within",
 ]
+
+logger = logging.getLogger(__name__)
 
 VECTOR_SUFFIXES = frozenset({".gpkg", ".shp", ".geojson", ".json", ".parquet", ".fgb", ".zip"})
 
@@ -73,8 +77,26 @@ class LayerSet:
 
 
 def select_grid(grid: GridTables, within: str | None) -> GridTables:
-    """Keep the substations serving ``within`` (see :func:`read_layers`); all when None."""
-    return grid if within is None else grid.filter(_substations_within(grid, within))
+    """Keep the substations serving ``within`` (see :func:`read_layers`); all when None.
+
+    A name selects the substations whose ``areas`` (the DNO's reference sheet: a LEP, a
+    local authority...) list it, compared case-insensitively; it may also be the first
+    words of one area's name, so ``Oxfordshire`` selects SEPD's ``Oxfordshire LEP`` (noted
+    in the warnings). The ancestors of the substations kept are kept too.
+
+    Raises
+    ------
+    AreaNotFoundError
+        If the name is no area of the file, or begins several; the message lists them.
+    """
+    if within is None:
+        return grid
+    keep, note = _substations_within(grid, within)
+    kept = grid.filter(keep)
+    if note is None:
+        return kept
+    logger.warning("%s: %s", grid.source.name, note)
+    return replace(kept, warnings=(*kept.warnings, note))
 
 
 def zones_layer(zones: ZonesInput, districts: PathLike | None = None
@@ -174,24 +196,53 @@ def _nonempty(keep: np.ndarray, noun: str, within: str) -> np.ndarray:
     return keep
 
 
-def _substations_within(grid: GridTables, within: str) -> np.ndarray:
+def _substations_within(grid: GridTables, within: str) -> tuple[np.ndarray, str | None]:
+    """Mask of the substations in ``within`` and a note when a name stood for a longer one."""
     subs = grid.substations
     if _is_boundary_file(within):
         keep = np.asarray(subs.geometry.notna() & subs.geometry.within(_boundary(within)))
-        return _nonempty(keep, "substation", within)
+        return _nonempty(keep, "substation", within), None
     if "areas" not in subs.columns:
         raise AreaNotFoundError(
             f"{grid.source.name} lists no areas to select {within!r} from "
             "(fix: pass a boundary file to --within instead)"
         )
-    wanted = within.strip().casefold()
-    listed = subs["areas"].fillna("").map(lambda text: [a.casefold() for a in text.split("; ")])
-    keep = listed.map(lambda areas: wanted in areas).to_numpy()
-    if not keep.any():
-        known = sorted({a for text in subs["areas"].dropna() for a in text.split("; ")})
-        raise AreaNotFoundError(f"no substation serves area {within!r}; the file lists "
-                                f"{known} (fix: use one of these names, or a boundary file)")
-    return keep
+    known = sorted({a for text in subs["areas"].dropna() for a in text.split("; ")})
+    area = _area_named(within, known, grid.source.name)
+    listed = subs["areas"].fillna("").map(lambda text: {_fold(a) for a in text.split("; ")})
+    keep = listed.map(lambda areas: _fold(area) in areas).to_numpy()
+    note = (None if _fold(area) == _fold(within) else
+            f"--within {within!r}: substations serving area {area!r}, the only area whose "
+            "name begins with those words")
+    return keep, note
+
+
+def _fold(name: str) -> str:
+    """Return an area name compared case-insensitively, spaces folded."""
+    return " ".join(name.split()).casefold()
+
+
+def _area_named(within: str, known: list[str], file: str) -> str:
+    """Return the area of ``known`` that ``within`` names: in full, or by its first words.
+
+    Raises
+    ------
+    AreaNotFoundError
+        If no area is named so, or several begin with those words; the message lists them.
+    """
+    wanted = _fold(within)
+    exact = [a for a in known if _fold(a) == wanted]
+    if exact:
+        return exact[0]
+    begin = [a for a in known if wanted and _fold(a).startswith(wanted + " ")]
+    if len(begin) == 1:
+        return begin[0]
+    if begin:
+        raise AreaNotFoundError(f"{file}: area {within!r} is ambiguous: it begins {begin} "
+                                "(fix: write one of these names in full)")
+    raise AreaNotFoundError(f"{file}: no substation serves area {within!r}; it lists {known} "
+                            "(fix: use one of these names, or its first words when only "
+                            "one area begins so, or a boundary file)")
 
 
 def zones_within(zones: gpd.GeoDataFrame, within: str) -> np.ndarray:

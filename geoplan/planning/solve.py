@@ -369,14 +369,17 @@ def _level_options(scenario: Scenario, layers: PreparedLayers, row: pd.Series) -
 def solve_plans(scenario: Scenario, models: Mapping[str, WorkstreamModel],
                 headroom: pd.DataFrame, layers: PreparedLayers,
                 reinforcements: pd.DataFrame | None = None) -> PlanResult:
-    """Solve the joint model, or one model per workstream in ``separate`` mode."""
+    """Solve the joint model, or one model per workstream in ``separate`` mode.
+
+    Reinforcement options are offered only at substations that ``headroom`` limits.
+    """
     plan, solver = scenario.plan, scenario.solver
     options = SolverOptions(solver=solver.solver, time_limit=solver.time_limit_s,
                             mip_gap=solver.gap)
     budgets = {name: amount for name in models if (amount := _budget(scenario, name))
                is not None}
     common = {"options": options, "strategy": solver.strategy, "headroom": headroom,
-              "grid": layers.grid, "reinforcements": reinforcements,
+              "grid": layers.grid, "reinforcements": _limited(reinforcements, headroom),
               "periods": tuple(plan.years), "horizon": plan.horizon}
     parts = {name: _fair(model.parts, plan.district_minimum_share)
              for name, model in models.items()}
@@ -399,6 +402,21 @@ def solve_plans(scenario: Scenario, models: Mapping[str, WorkstreamModel],
         _require_plan(name, solved)
     crs = next(iter(models.values())).candidates.crs
     return PlanResult(plan.mode, plans, {name: _geo(t, crs) for name, t in tables.items()})
+
+
+def _limited(reinforcements: pd.DataFrame | None, headroom: pd.DataFrame
+             ) -> pd.DataFrame | None:
+    """Keep the reinforcement options at substations the plan limits.
+
+    A substation without a headroom limit (its level has no figure for the scenario and
+    season, or ``grid.missing_headroom: unconstrained``) has nothing to relieve, so an
+    option there could only cost money; the optimiser refuses such options.
+    """
+    if reinforcements is None:
+        return None
+    limited = set(headroom["substation_id"].astype(str))
+    keep = reinforcements["substation_id"].astype(str).isin(limited)
+    return reinforcements[keep].reset_index(drop=True)
 
 
 def joint_weights(scenario: Scenario, models: Mapping[str, WorkstreamModel]

@@ -8,13 +8,20 @@ where present, "BSP Headroom Dem") are laid out as:
   MVA", "... Spring/Autumn MVA") over the first year column of each band, then a row of years;
 * one block of rows per substation, one row per scenario (MINIMUM HEADROOM and the DFES
   scenarios CT, LW, ST, SP); the Grid Supply Point, Bulk Supply Point (SEPD only), grid
-  reference and upstream-constraint flag are written on the block's first row only.
+  reference and upstream-constraint flag are written on the block's first row only. The
+  primary sheet repeats the substation's name on every row; the SEPD BSP sheet writes it on
+  the first row only.
 
 Columns are found by header text, never by position, because the licence areas differ. A row
-that carries scenario values but no substation name is skipped with a counted warning: it is
-never given the previous block's name. The reference sheet ("LEP Reference" in SEPD, "Local
-Authority Reference" in SHEPD) lists which areas each primary serves; they are kept in the
-``areas`` attribute (``"; "``-separated) so users can select their area.
+without a name belongs to the block above only by its shape: it directly follows that block's
+last row, leaves the GSP (and BSP) cells blank and carries a scenario label that comes later
+in the order MINIMUM HEADROOM, CT, LW, ST, SP than every label the block already has. Any
+other row that carries values but no name (such as the unlabelled rows under the last block
+of SEPD's primary sheet) is skipped with a counted warning: it is never given the previous
+block's name. The reference sheet ("LEP Reference" in SEPD, "Local
+Authority Reference" in SHEPD) lists which areas each primary serves: SEPD names a LEP and a
+local authority per row, SHEPD a local authority. Every name is kept in the ``areas``
+attribute (``"; "``-separated) so users can select their area by either.
 
 Scenario names in the ``headroom`` table: ``minimum`` (the report's MINIMUM HEADROOM row, the
 lowest of the scenarios), and the DFES codes ``CT`` (Consumer Transformation), ``LW`` (Leading
@@ -60,10 +67,13 @@ SCENARIOS = {
     "ST": "System Transformation",
     "SP": "Steady Progression",
 }
-"""Scenario codes written to the ``headroom`` table and what they mean."""
+"""Scenario codes written to the ``headroom`` table and what they mean, in sheet order."""
+
+_ORDER = tuple(SCENARIOS)
 
 _SHEETS = {"primary": "Primary Headroom Dem", "bsp": "BSP Headroom Dem"}
 _REFERENCE_SHEETS = ("LEP Reference", "Local Authority Reference")
+_AREA_HEADERS = ("lep", "local authority", "local enterprise partnership")
 _SEASONS = {"winter": "winter", "summer": "summer", "spring/autumn": "spring_autumn",
             "spring autumn": "spring_autumn", "autumn/spring": "spring_autumn"}
 _COMMON = {
@@ -255,15 +265,25 @@ def _text(row: list[object], column: int | None) -> str | None:
 def _blocks(
     rows: list[list[object]], layout: _Layout, problems: Problems
 ) -> tuple[list[_Block], int]:
-    """Group data rows into one block per substation; count rows that have no name."""
+    """Group data rows into one block per substation; count rows that belong to none.
+
+    A named row starts a block (or continues the block above when it repeats its name and
+    leaves the GSP blank); a nameless row continues the block above only when
+    :func:`_continues` says it has a continuation row's shape.
+    """
     col = layout.columns
     blocks: list[_Block] = []
     nameless = 0
+    open_block: _Block | None = None  # the block the previous row belongs to, if any
     for index in range(layout.header_row + 1, len(rows)):
         row = rows[index]
         name = _text(row, col["name"])
         if name is None:
-            nameless += any(not is_blank(c) for c in row)
+            if open_block is not None and _continues(open_block, row, col):
+                _add_scenario(open_block, row, index, col["scenario"], problems)
+            else:
+                nameless += any(not is_blank(c) for c in row)
+                open_block = None
             continue
         gsp = _text(row, col["gsp"])
         current = blocks[-1] if blocks else None
@@ -272,17 +292,40 @@ def _blocks(
                              _text(row, col.get("grid_ref")), _text(row, col.get("upstream")))
             blocks.append(current)
         _add_scenario(current, row, index, col["scenario"], problems)
+        open_block = current
     return blocks, nameless
+
+
+def _continues(block: _Block, row: list[object], col: dict[str, int]) -> bool:
+    """Whether a nameless row is the next scenario row of ``block`` (the row above it).
+
+    Its GSP and BSP cells are blank and its scenario label comes later in
+    :data:`SCENARIOS` order than every scenario the block already has.
+    """
+    if _text(row, col["gsp"]) is not None or _text(row, col.get("bsp")) is not None:
+        return False
+    scenario = _scenario_code(_text(row, col["scenario"]))
+    if scenario not in _ORDER:
+        return False
+    reached = max((_ORDER.index(s) for s in block.scenarios if s in _ORDER), default=-1)
+    return _ORDER.index(scenario) > reached
+
+
+def _scenario_code(raw: str | None) -> str | None:
+    """Return the ``headroom`` table's code for a scenario label (``None`` for a blank)."""
+    if raw is None:
+        return None
+    return "minimum" if "minimum" in raw.casefold() else raw.strip().upper()
 
 
 def _add_scenario(block: _Block, row: list[object], index: int, column: int,
                   problems: Problems) -> None:
     raw = _text(row, column)
-    if raw is None:
+    scenario = _scenario_code(raw)
+    if scenario is None:
         problems.add(f"substation {block.name!r} has a row with no scenario", row=index + 1,
                      column="Scenario", fix=f"write one of {list(SCENARIOS)}")
         return
-    scenario = "minimum" if "minimum" in raw.casefold() else raw.upper()
     if scenario in block.scenarios:
         problems.add(f"substation {block.name!r} lists scenario {raw!r} twice "
                      f"(rows {block.scenarios[scenario] + 1} and {index + 1})",
@@ -357,22 +400,26 @@ def _attach_areas(workbook: CalamineWorkbook, path: Path, records: list[dict[str
 
 
 def _reference_areas(rows: list[list[object]]) -> dict[tuple[str, str], set[str]]:
-    """Map (GSP key, primary key) and ("", primary key) to the areas listing them."""
+    """Map (GSP key, primary key) and ("", primary key) to the areas listing them.
+
+    Every area column of the sheet counts: SEPD's "LEP Reference" names a LEP and a local
+    authority on each row, SHEPD's "Local Authority Reference" a local authority.
+    """
     if not rows:
         return {}
     header = [normalise_header(c) for c in rows[0]]
-    area_col = next((i for i, h in enumerate(header)
-                     if h in ("lep", "local authority", "local enterprise partnership")), 0)
+    area_cols = [i for i, h in enumerate(header) if h in _AREA_HEADERS] or [0]
     gsp_col = next((i for i, h in enumerate(header) if h.startswith("grid supply point")), None)
     name_col = next((i for i, h in enumerate(header) if h.startswith("primary")), None)
     if name_col is None:
         return {}
     areas: dict[tuple[str, str], set[str]] = {}
     for row in rows[1:]:
-        area, name = _text(row, area_col), _text(row, name_col)
-        if area is None or name is None:
+        name = _text(row, name_col)
+        found = {area for col in area_cols if (area := _text(row, col)) is not None}
+        if name is None or not found:
             continue
         gsp = name_key(_text(row, gsp_col) or "") if gsp_col is not None else ""
-        areas.setdefault((gsp, name_key(name)), set()).add(area)
-        areas.setdefault(("", name_key(name)), set()).add(area)
+        areas.setdefault((gsp, name_key(name)), set()).update(found)
+        areas.setdefault(("", name_key(name)), set()).update(found)
     return areas
