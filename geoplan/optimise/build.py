@@ -65,7 +65,7 @@ class BuildContext:
     handles: dict[str, np.ndarray] = field(default_factory=dict)
     coverage: dict[str, Any] = field(default_factory=dict)
     pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-    problems: Problems = field(default_factory=lambda: Problems(sheet="scenario"))
+    problems: Problems = field(default_factory=lambda: Problems("planning model"))
 
     @property
     def n(self) -> int:
