@@ -86,7 +86,8 @@ def _zones(layers: PreparedLayers) -> gpd.GeoDataFrame:
     return zones
 
 
-def plan_flags(scenario: Scenario, plans: PlanResult, layers: PreparedLayers) -> GridFlags:
+def plan_flags(scenario: Scenario, plans: PlanResult, layers: PreparedLayers,
+               assumptions: AssumptionSet | None = None) -> GridFlags:
     """Substations that bind and zones that are flexibility candidates, for the whole plan.
 
     Loads of every workstream's chosen candidates count at their primary and its ancestors,
@@ -108,7 +109,7 @@ def plan_flags(scenario: Scenario, plans: PlanResult, layers: PreparedLayers) ->
         bought_in = pd.to_numeric(options["period"], errors="coerce")
         options["ready_year"] = bought_in.fillna(options["ready_year"])
     # the optimiser's own limits (grid.missing_headroom applied), so flags and plan agree
-    return grid_flags(table, grid_limits(scenario, layers), scenario.plan.years,
+    return grid_flags(table, grid_limits(scenario, layers, assumptions), scenario.plan.years,
                       graph=layers.grid, reinforcements=options)
 
 
@@ -184,7 +185,7 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                 flags: GridFlags | None = None) -> dict[str, Any]:
     """Build the summary mapping (see :mod:`geoplan.outputs.summary` for its keys)."""
     chosen = _selected(plans)
-    gaps = headroom_gaps(scenario, layers)
+    gaps = headroom_gaps(scenario, layers, assumptions)
     years = chosen.assign(year=pd.to_numeric(chosen.get("period"), errors="coerce"))
     years = years.dropna(subset=["year"]).astype({"year": int})
     solver = {}
@@ -200,9 +201,7 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                      "workstreams": list(scenario.workstreams.enabled()),
                      "grid": f"{scenario.grid.scenario}, {scenario.grid.season}, "
                              f"{scenario.grid.level}",
-                     "missing_headroom": gaps.choice,
-                     "headroom_missing_at": sorted(gaps.missing),
-                     "unconstrained_levels": sorted(gaps.bare_levels)},
+                     **gaps.to_dict()},
         "kpis": {**_kpis(chosen), **_flag_kpis(flags)},
         "by_district": _rows(chosen, "district_id"),
         "by_year": _rows(years, "year") if len(years) else [],
@@ -254,7 +253,7 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
               plans: PlanResult, finance: FinanceSummary, offline_map: bool
               ) -> tuple[dict[str, Any], list[Path]]:
     """Write the run's files into ``folder`` (a fresh, empty folder); return summary, files."""
-    flags = plan_flags(scenario, plans, layers)
+    flags = plan_flags(scenario, plans, layers, assumptions)
     layer_frames = plan_layers(plans, layers, flags)
     written = [export_plan(layer_frames, folder / "plan.gpkg", fmt="gpkg")]
     for fmt in scenario.outputs.formats:
