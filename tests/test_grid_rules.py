@@ -120,6 +120,7 @@ def test_the_default_table_names_every_publishers_scenarios() -> None:
     table, factor = grid_tables()
     assert scenario_names("LW", table) == {"ssen": "LW", "northern-powergrid": "LTW",
                                            "neso-fes-2024": "Holistic Transition",
+                                           "neso-fes-2024-codes": "HT",
                                            "snapshot": "published"}
     assert scenario_names("minimum", table, {"nged": "published"})["nged"] == "published"
     assert scenario_names("my own", table) == {"plan": "my own"}  # not in the table: itself

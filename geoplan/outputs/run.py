@@ -34,7 +34,13 @@ from geoplan.outputs.manifest import build_manifest, write_manifest
 from geoplan.outputs.summary import write_rankings, write_summary
 from geoplan.planning.finance import FinanceSummary
 from geoplan.planning.grid_flags import GridFlags, grid_flags
-from geoplan.planning.solve import PlanResult, WorkstreamModel, grid_limits, headroom_gaps
+from geoplan.planning.solve import (
+    PlanResult,
+    WorkstreamModel,
+    grid_limits,
+    headroom_gaps,
+    plan_headroom,
+)
 from geoplan.scenario import Scenario
 
 __all__ = ["CHOROPLETHS", "MAP_UNCHOSEN", "map_tables", "plan_flags", "plan_layers",
@@ -227,7 +233,8 @@ def _assumptions(assumptions: AssumptionSet) -> dict[str, Any]:
 
 
 def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedLayers,
-          zones: gpd.GeoDataFrame, offline: bool) -> list[Path]:
+          zones: gpd.GeoDataFrame, offline: bool,
+          assumptions: AssumptionSet | None = None) -> list[Path]:
     from geoplan.outputs.map import plan_map, write_map
     from geoplan.outputs.static_map import write_static_map
 
@@ -236,7 +243,9 @@ def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedL
     if scenario.outputs.map:
         available = {c: label for c, label in CHOROPLETHS.items() if c in zones.columns}
         m = plan_map(map_tables(plans), zones=zones, districts=layers.districts,
-                     substations=layers.substations, headroom=layers.headroom,
+                     substations=layers.substations,
+                     # the figures the plan used, each file's name mapped to the planning one
+                     headroom=plan_headroom(scenario, layers, assumptions),
                      plan_year=plan_year(scenario), choropleths=available, title=title,
                      offline=offline, headroom_scenario=scenario.grid.scenario,
                      headroom_season=scenario.grid.season)
@@ -262,7 +271,8 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
     written.append(write_rankings(dict(plans.tables), folder / "rankings.csv"))
     summary = run_summary(scenario, plans, finance, assumptions, layers, flags)
     written.extend(write_summary(summary, folder))
-    written.extend(_maps(folder, scenario, plans, layers, layer_frames["zones"], offline_map))
+    written.extend(_maps(folder, scenario, plans, layers, layer_frames["zones"], offline_map,
+                         assumptions))
     manifest = build_manifest(_input_paths(inputs), scenario.resolved(),
                               assumptions_used=assumptions.used(), outputs=written,
                               outputs_root=folder)

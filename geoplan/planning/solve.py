@@ -82,7 +82,7 @@ from geoplan.workstreams.sequestration import (
 
 __all__ = ["BUILDING_TABLES", "DFES_SCENARIOS", "GRID_REINFORCEMENT", "GRID_UNITS",
            "HeadroomGaps", "PlanResult", "WorkstreamModel", "grid_limits", "grid_tables",
-           "headroom_gaps", "joint_weights",
+           "headroom_gaps", "joint_weights", "plan_headroom",
            "reinforcement_options", "solve_plans", "workstream_models"]
 
 BUILDING_TABLES = ("retrofit_measures", "carbon_factors", "fuel_prices", "heat_loads",
@@ -218,6 +218,13 @@ def _choice(scenario: Scenario, headroom: pd.DataFrame, names: pd.DataFrame) -> 
     return choose_figures(headroom, grid.scenario, grid.season,
                           scenario_names(grid.scenario, names, grid.scenario_names),
                           first=grid.scenario_names.values())
+
+
+def plan_headroom(scenario: Scenario, layers: PreparedLayers,
+                  assumptions: AssumptionSet | None = None) -> pd.DataFrame:
+    """Headroom rows the plan uses, in MVA, under the planning scenario's name and season."""
+    names, _ = grid_tables(assumptions)
+    return _choice(scenario, layers.headroom, names).rows
 
 
 def headroom_gaps(scenario: Scenario, layers: PreparedLayers,
