@@ -19,11 +19,13 @@ import pytest
 
 from geoplan.assumptions import AssumptionSet
 from geoplan.errors import LayerSchemaError, ScenarioError
-from geoplan.planning.headroom import mva_to_kw, power_factor, scenario_names
+from geoplan.planning.headroom import choose_figures, mva_to_kw, power_factor, scenario_names
 from geoplan.planning.solve import grid_limits, grid_tables, headroom_gaps, reinforcement_options
 from geoplan.scenario import load_scenario
 from geoplan.scenario.models import GridSection, PlanSection, ReinforcementSection
 from geoplan.scenario.tables import known_tables
+from geoplan.sources import read_grid
+from tests.conftest import real_file
 
 SSEN = {  # substation -> scenario -> (MVA in 2023, MVA in 2030)
     "P1": {"minimum": (1.5, 0.5), "CT": (4.0, 2.0), "LW": (3.0, 1.0), "SP": (4.5, 3.5)},
@@ -242,3 +244,35 @@ def test_grid_keys_load_and_are_validated(tmp_path: Path) -> None:
                      ({"scenario_names": {"ssen": ""}}, "scenario_names")):
         with pytest.raises(ScenarioError, match=key):
             _grid(tmp_path, bad)
+
+
+# --- real files -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("planning", ["minimum", "CT", "LW"])
+def test_the_real_nged_snapshot_stands_for_every_planning_scenario(real_data: Path,
+                                                                    planning: str) -> None:
+    grid = read_grid(real_file(real_data, "grid/nged-capacity-map-2023-02-28.csv"))
+    table, _ = grid_tables()
+    choice = choose_figures(grid.headroom, planning, "winter", scenario_names(planning, table))
+    published = grid.headroom[grid.headroom["scenario"] == "published"]
+    assert set(choice.names.values()) == {"published"}
+    assert set(choice.names) == set(published["substation_id"].astype(str))
+    # one annual peak figure per substation: a snapshot, used for winter
+    assert set(choice.snapshot) == set(choice.peak_only) == set(choice.names)
+    assert set(choice.rows["season"]) == {"winter"}
+    assert set(choice.rows["scenario"]) == {planning}
+
+
+def test_the_real_sepd_report_gives_each_planning_scenario_its_ssen_row(
+        real_data: Path) -> None:
+    grid = read_grid(real_file(real_data, "grid/sepd-network-headroom-report.xlsx"))
+    table, _ = grid_tables()
+    for planning, name in (("minimum", "minimum"), ("LW", "LW"), ("SP", "SP"),
+                           ("best_view", "CT")):
+        choice = choose_figures(grid.headroom, planning, "winter",
+                                scenario_names(planning, table))
+        expected = grid.headroom[(grid.headroom["scenario"] == name)
+                                 & (grid.headroom["season"] == "winter")]
+        assert set(choice.names.values()) == {name}
+        assert len(choice.rows) == len(expected)
+        assert choice.snapshot == ()

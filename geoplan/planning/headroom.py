@@ -5,8 +5,9 @@ A plan names one *planning scenario* (``grid.scenario``: ``minimum``, ``CT``, ``
 Powergrid ``LTW``, NESO's FES 2024 ``Holistic Transition``) or publishes one snapshot
 (``published``). The ``dfes_scenarios`` assumption table lists the names per publisher;
 ``grid.scenario_names`` adds or replaces names per publisher. Each substation takes its
-figures from the one name its rows carry (two names at one substation are an error: map them
-explicitly). A substation whose file gives only an annual ``peak`` uses it for any season;
+figures from the one name its rows carry; where it carries a name the scenario gave and one of
+the table, the scenario's wins; two names otherwise are an error (map them explicitly). Names
+match ignoring case and surrounding spaces. A substation whose file gives only an annual ``peak`` uses it for any season;
 one whose figures span at most one year is a *snapshot*, applied to every plan year. Both
 are reported.
 
