@@ -7,9 +7,9 @@ Powergrid ``LTW``, NESO's FES 2024 ``Holistic Transition``) or publishes one sna
 ``grid.scenario_names`` adds or replaces names per publisher. Each substation takes its
 figures from the one name its rows carry; where it carries a name the scenario gave and one of
 the table, the scenario's wins; two names otherwise are an error (map them explicitly). Names
-match ignoring case and surrounding spaces. A substation whose file gives only an annual ``peak`` uses it for any season;
-one whose figures span at most one year is a *snapshot*, applied to every plan year. Both
-are reported.
+match ignoring case and surrounding spaces. A substation whose file gives only an annual
+``peak`` uses it for any season; one whose figures span at most one year is a *snapshot*,
+applied to every plan year. Both are reported.
 
 Every level that a served substation's chain (the serving substation and its ancestors)
 passes through must have figures, or be listed in ``grid.unconstrained_levels``; the run
@@ -38,8 +38,9 @@ from geoplan.assumptions import AssumptionTable
 from geoplan.errors import LayerSchemaError
 from geoplan.layers.grid import ancestors_of
 
-__all__ = ["DFES_SCENARIOS", "GRID_UNITS", "FigureChoice", "HeadroomGaps", "choose_figures",
-           "mva_to_kw", "power_factor", "scenario_names", "served_chain"]
+__all__ = ["DFES_SCENARIOS", "GRID_UNITS", "FigureChoice", "HeadroomGaps", "base_year_rows",
+           "by_level", "choose_figures", "mva_to_kw", "power_factor", "scenario_names",
+           "served_chain"]
 
 DFES_SCENARIOS = AssumptionTable("dfes_scenarios", key=("planning_scenario", "publisher"),
                                  text=("name",))
