@@ -41,6 +41,7 @@ from geoplan.planning.finance import FinanceSummary, finance_assumptions, financ
 from geoplan.planning.solve import (
     PlanResult,
     grid_limits,
+    grid_tables,
     reinforcement_options,
     solve_plans,
     workstream_models,
@@ -184,8 +185,10 @@ def run_scenario(scenario: Scenario | str | Path, out: str | Path, *, overwrite:
 
 def _solve(scenario: Scenario, layers: PreparedLayers, assumptions: AssumptionSet,
            models: dict[str, Any]) -> PlanResult:
-    headroom = grid_limits(scenario, layers)
-    options = reinforcement_options(scenario, layers, assumptions.table("grid_reinforcement"))
+    headroom = grid_limits(scenario, layers, assumptions)
+    _, factor = grid_tables(assumptions)
+    options = reinforcement_options(scenario, layers, assumptions.table("grid_reinforcement"),
+                                    factor)
     return solve_plans(scenario, models, headroom, layers, options)
 
 

@@ -177,10 +177,22 @@ def test_missing_headroom_choice_is_applied_and_reported(primary_without_figures
     assert summary["scenario"]["missing_headroom"] == choice
     assert summary["scenario"]["headroom_missing_at"] == sorted([primary, bsp])
     assert summary["scenario"]["unconstrained_levels"] == ["gsp"]
+    # which levels and substations limited the plan, and which were left free
+    facts = summary["scenario"]
+    gsps = sorted(s for s in facts["unconstrained_at"] if s.startswith("gsp-"))
+    assert gsps
+    assert set(facts["unconstrained_at"]) - set(gsps) == (
+        {primary, bsp} if choice == "unconstrained" else set())
+    assert set(facts["constrained_levels"]) == {"bsp", "primary"}
+    assert (primary in facts["constrained_at"]) == (choice == "zero")  # zero limits it
+    assert len(facts["constrained_at"]) == sum(
+        facts["constrained_levels"].values())
+    assert (facts["grid_accounting"], facts["grid_power_factor"]) == ("on_top", 0.95)
     assert any(primary in w and f"grid.missing_headroom: {choice}" in w
                for w in summary["warnings"])
     markdown = (tmp_path / "out" / "summary.md").read_text()
     assert f"| missing headroom | {choice} |" in markdown
+    assert "| grid accounting | on\\_top |" in markdown
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["scenario"]["grid"]["missing_headroom"] == choice
     plan = run.plans.tables["laep"]

@@ -34,7 +34,13 @@ from geoplan.outputs.manifest import build_manifest, write_manifest
 from geoplan.outputs.summary import write_rankings, write_summary
 from geoplan.planning.finance import FinanceSummary
 from geoplan.planning.grid_flags import GridFlags, grid_flags
-from geoplan.planning.solve import PlanResult, WorkstreamModel, grid_limits, headroom_gaps
+from geoplan.planning.solve import (
+    PlanResult,
+    WorkstreamModel,
+    grid_limits,
+    headroom_gaps,
+    plan_headroom,
+)
 from geoplan.scenario import Scenario
 
 __all__ = ["CHOROPLETHS", "MAP_UNCHOSEN", "map_tables", "plan_flags", "plan_layers",
@@ -86,7 +92,8 @@ def _zones(layers: PreparedLayers) -> gpd.GeoDataFrame:
     return zones
 
 
-def plan_flags(scenario: Scenario, plans: PlanResult, layers: PreparedLayers) -> GridFlags:
+def plan_flags(scenario: Scenario, plans: PlanResult, layers: PreparedLayers,
+               assumptions: AssumptionSet | None = None) -> GridFlags:
     """Substations that bind and zones that are flexibility candidates, for the whole plan.
 
     Loads of every workstream's chosen candidates count at their primary and its ancestors,
@@ -108,7 +115,7 @@ def plan_flags(scenario: Scenario, plans: PlanResult, layers: PreparedLayers) ->
         bought_in = pd.to_numeric(options["period"], errors="coerce")
         options["ready_year"] = bought_in.fillna(options["ready_year"])
     # the optimiser's own limits (grid.missing_headroom applied), so flags and plan agree
-    return grid_flags(table, grid_limits(scenario, layers), scenario.plan.years,
+    return grid_flags(table, grid_limits(scenario, layers, assumptions), scenario.plan.years,
                       graph=layers.grid, reinforcements=options)
 
 
@@ -184,7 +191,7 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                 flags: GridFlags | None = None) -> dict[str, Any]:
     """Build the summary mapping (see :mod:`geoplan.outputs.summary` for its keys)."""
     chosen = _selected(plans)
-    gaps = headroom_gaps(scenario, layers)
+    gaps = headroom_gaps(scenario, layers, assumptions)
     years = chosen.assign(year=pd.to_numeric(chosen.get("period"), errors="coerce"))
     years = years.dropna(subset=["year"]).astype({"year": int})
     solver = {}
@@ -200,9 +207,7 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                      "workstreams": list(scenario.workstreams.enabled()),
                      "grid": f"{scenario.grid.scenario}, {scenario.grid.season}, "
                              f"{scenario.grid.level}",
-                     "missing_headroom": gaps.choice,
-                     "headroom_missing_at": sorted(gaps.missing),
-                     "unconstrained_levels": sorted(gaps.bare_levels)},
+                     **gaps.to_dict()},
         "kpis": {**_kpis(chosen), **_flag_kpis(flags)},
         "by_district": _rows(chosen, "district_id"),
         "by_year": _rows(years, "year") if len(years) else [],
@@ -228,7 +233,8 @@ def _assumptions(assumptions: AssumptionSet) -> dict[str, Any]:
 
 
 def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedLayers,
-          zones: gpd.GeoDataFrame, offline: bool) -> list[Path]:
+          zones: gpd.GeoDataFrame, offline: bool,
+          assumptions: AssumptionSet | None = None) -> list[Path]:
     from geoplan.outputs.map import plan_map, write_map
     from geoplan.outputs.static_map import write_static_map
 
@@ -237,7 +243,9 @@ def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedL
     if scenario.outputs.map:
         available = {c: label for c, label in CHOROPLETHS.items() if c in zones.columns}
         m = plan_map(map_tables(plans), zones=zones, districts=layers.districts,
-                     substations=layers.substations, headroom=layers.headroom,
+                     substations=layers.substations,
+                     # the figures the plan used, each file's name mapped to the planning one
+                     headroom=plan_headroom(scenario, layers, assumptions),
                      plan_year=plan_year(scenario), choropleths=available, title=title,
                      offline=offline, headroom_scenario=scenario.grid.scenario,
                      headroom_season=scenario.grid.season)
@@ -254,7 +262,7 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
               plans: PlanResult, finance: FinanceSummary, offline_map: bool
               ) -> tuple[dict[str, Any], list[Path]]:
     """Write the run's files into ``folder`` (a fresh, empty folder); return summary, files."""
-    flags = plan_flags(scenario, plans, layers)
+    flags = plan_flags(scenario, plans, layers, assumptions)
     layer_frames = plan_layers(plans, layers, flags)
     written = [export_plan(layer_frames, folder / "plan.gpkg", fmt="gpkg")]
     for fmt in scenario.outputs.formats:
@@ -263,7 +271,8 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
     written.append(write_rankings(dict(plans.tables), folder / "rankings.csv"))
     summary = run_summary(scenario, plans, finance, assumptions, layers, flags)
     written.extend(write_summary(summary, folder))
-    written.extend(_maps(folder, scenario, plans, layers, layer_frames["zones"], offline_map))
+    written.extend(_maps(folder, scenario, plans, layers, layer_frames["zones"], offline_map,
+                         assumptions))
     manifest = build_manifest(_input_paths(inputs), scenario.resolved(),
                               assumptions_used=assumptions.used(), outputs=written,
                               outputs_root=folder)

@@ -6,9 +6,13 @@ The summary is a plain mapping (the pipeline builds it; everything in it is JSON
 ``scenario``
     The scenario's name, description and any scalar settings worth showing
     (``{"name": ..., "description": ..., "mode": "joint", "years": [...]}``), including the
-    grid choices a run made: ``missing_headroom``, the substations it applied to
-    (``headroom_missing_at``) and the levels left unconstrained (an empty list shows as
-    "none").
+    grid choices a run made (:meth:`geoplan.planning.headroom.HeadroomGaps.to_dict`):
+    ``grid_accounting`` (``on_top`` or ``base_year``), ``grid_power_factor``,
+    ``grid_names_used`` (name in the grid files -> substations), ``missing_headroom`` and the
+    substations it applied to (``headroom_missing_at``), the levels and served-chain
+    substations that constrained the plan (``constrained_levels`` level -> count,
+    ``constrained_at``) and those left unconstrained (``unconstrained_levels``,
+    ``unconstrained_at``; an empty list shows as "none").
 ``kpis``
     Headline figures: name -> number (e.g. ``tco2e_per_yr``, ``cost_gbp``, ``homes``).
 ``by_district``, ``by_year``, ``by_workstream``

@@ -24,6 +24,7 @@ import pandas as pd
 
 from geoplan.errors import LayerSchemaError
 from geoplan.layers.grid import ancestors_of, headroom_for, value_in_year
+from geoplan.planning.headroom import mva_to_kw
 
 __all__ = ["GridFlags", "grid_flags", "headroom_kw_by_year"]
 
@@ -60,11 +61,13 @@ class GridFlags:
 
 
 def headroom_kw_by_year(headroom: pd.DataFrame, years: Iterable[int], *,
-                        scenario: str | None = None, season: str = "winter") -> pd.DataFrame:
+                        scenario: str | None = None, season: str = "winter",
+                        power_factor: float = 1.0) -> pd.DataFrame:
     """Headroom in kW per substation and year.
 
     ``headroom`` is a canonical headroom table (``headroom_mva``, read with
-    :func:`geoplan.layers.grid.headroom_for` for ``scenario`` and ``season``, MVA taken as MW), or
+    :func:`geoplan.layers.grid.headroom_for` for ``scenario`` and ``season``, converted with
+    :func:`geoplan.planning.headroom.mva_to_kw` at ``power_factor``), or
     limits with ``substation_id``, ``headroom_kw`` and optionally ``year`` (read with
     :func:`geoplan.years.value_in_year`, earliest figure otherwise).
     """
@@ -74,7 +77,8 @@ def headroom_kw_by_year(headroom: pd.DataFrame, years: Iterable[int], *,
             if scenario is None:
                 raise LayerSchemaError("a headroom_mva table needs a scenario (fix: pass "
                                        f"scenario=, one of {sorted(set(headroom['scenario']))})")
-            values = headroom_for(headroom, scenario, int(year), season) * 1000.0
+            values = mva_to_kw(headroom_for(headroom, scenario, int(year), season),
+                               power_factor)
         elif "year" in headroom.columns:
             values = value_in_year(headroom.dropna(subset=["headroom_kw"]), int(year),
                                    value="headroom_kw", earliest_otherwise=True)

@@ -23,14 +23,15 @@ gets a retrofit package or an energy pathway, not both (they would count the sam
 twice). ``plan.district_minimum_share`` gives every district at least that share of each
 workstream's spend.
 
-Headroom in the DNO reports is in MVA; it is taken as MW (power factor 1), so
-``headroom_kw = 1000 * headroom_mva``. A blank figure is no figure: a substation's year
-without one takes the figure of the latest earlier year (else the earliest). A substation with
-no figure at all for the scenario and season is *missing* when other substations of its level
-have figures: ``grid.missing_headroom`` stops the run (``error``, the default), plans it with
-no limit (``unconstrained``) or with none to spare (``zero``). A level where no substation has
-figures (e.g. GSPs the report does not cover) is left unconstrained. Both are reported
-(:meth:`HeadroomGaps.notes`).
+The grid rules (which published figures limit the plan, the power factor, the accounting
+basis, levels without figures) are in :mod:`geoplan.planning.headroom`. A blank figure is no
+figure: a substation's year without one takes the figure of the latest earlier year (else
+the earliest). A substation with no figure at all for the scenario and season is *missing*
+when other substations of its level have figures: ``grid.missing_headroom`` stops the run
+(``error``, the default), plans it with no limit (``unconstrained``) or with none to spare
+(``zero``). A level where no substation has figures stops the run when a served
+substation's chain passes through it, unless ``grid.unconstrained_levels`` lists it. All of
+it is reported (:meth:`HeadroomGaps.notes`).
 """
 
 from __future__ import annotations
@@ -43,11 +44,24 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoplan.assumptions import AssumptionSet, AssumptionTable
+from geoplan.assumptions import AssumptionSet, AssumptionTable, read_assumptions
 from geoplan.errors import InfeasibleError, LayerSchemaError
 from geoplan.layers.prepare import PreparedLayers
 from geoplan.optimise import DistrictMinimum, SolverOptions
 from geoplan.planning.grid_flags import headroom_kw_by_year
+from geoplan.planning.headroom import (
+    DFES_SCENARIOS,
+    GRID_UNITS,
+    FigureChoice,
+    HeadroomGaps,
+    base_year_rows,
+    by_level,
+    choose_figures,
+    mva_to_kw,
+    power_factor,
+    scenario_names,
+    served_chain,
+)
 from geoplan.planning.joint import JointPlan, solve_joint
 from geoplan.scenario import Scenario
 from geoplan.workstreams.charger_demand import ChargerDemand, charger_demand
@@ -66,8 +80,9 @@ from geoplan.workstreams.sequestration import (
     sequestration_model,
 )
 
-__all__ = ["BUILDING_TABLES", "GRID_REINFORCEMENT", "HeadroomGaps", "PlanResult",
-           "WorkstreamModel", "grid_limits", "headroom_gaps", "joint_weights",
+__all__ = ["BUILDING_TABLES", "DFES_SCENARIOS", "GRID_REINFORCEMENT", "GRID_UNITS",
+           "HeadroomGaps", "PlanResult", "WorkstreamModel", "grid_limits", "grid_tables",
+           "headroom_gaps", "joint_weights", "plan_headroom",
            "reinforcement_options", "solve_plans", "workstream_models"]
 
 BUILDING_TABLES = ("retrofit_measures", "carbon_factors", "fuel_prices", "heat_loads",
@@ -190,139 +205,111 @@ def _sequestration(scenario: Scenario, layers: PreparedLayers,
     return WorkstreamModel("sequestration", candidates, parts, settings)
 
 
-@dataclass(frozen=True)
-class HeadroomGaps:
-    """Substations the scenario's headroom figures leave without a limit of their own.
-
-    Attributes
-    ----------
-    choice : str
-        ``grid.missing_headroom``: ``error``, ``unconstrained`` or ``zero``.
-    figures : str
-        The figures looked at, e.g. ``"minimum, winter"``.
-    missing : Mapping[str, str]
-        Substation -> level, for substations with no figure (no row, or only blank ones) at
-        a level where others have figures; ``choice`` applies to them.
-    bare_levels : Mapping[str, int]
-        Level -> number of substations, for levels where no substation has a figure: left
-        unconstrained whatever the choice.
-    blank_rows : int
-        Blank figures at substations that have others (ignored: those years take the figure
-        of the latest earlier year, else the earliest).
-    """
-
-    choice: str
-    figures: str
-    missing: Mapping[str, str] = field(default_factory=dict)
-    bare_levels: Mapping[str, int] = field(default_factory=dict)
-    blank_rows: int = 0
-
-    def notes(self) -> list[str]:
-        """One line per fact worth reporting (none when every substation has figures)."""
-        notes = []
-        if self.missing:
-            treated = {"unconstrained": "planned with no limit there",
-                       "zero": "planned with zero headroom there",
-                       "error": "the run stops"}[self.choice]
-            notes.append(f"grid: {len(self.missing)} substation(s) have no headroom figure "
-                         f"for {self.figures}: {_shown(self.missing)}; {treated} "
-                         f"(grid.missing_headroom: {self.choice})")
-        for level, count in self.bare_levels.items():
-            notes.append(f"grid: no {level} substation ({count}) has a headroom figure for "
-                         f"{self.figures}: that level is left unconstrained")
-        if self.blank_rows:
-            notes.append(f"grid: {self.blank_rows} blank headroom figure(s) for "
-                         f"{self.figures} ignored (those years use another year's figure)")
-        return notes
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the facts as plain values, for the run summary."""
-        return {"missing_headroom": self.choice, "missing": dict(self.missing),
-                "unconstrained_levels": dict(self.bare_levels), "blank_rows": self.blank_rows}
+def grid_tables(assumptions: AssumptionSet | None = None) -> tuple[pd.DataFrame, float]:
+    """Return the ``dfes_scenarios`` table and the power factor (defaults without a set)."""
+    if assumptions is None:
+        return read_assumptions(DFES_SCENARIOS), power_factor(read_assumptions(GRID_UNITS))
+    return (assumptions.table("dfes_scenarios"),
+            power_factor(assumptions.table("grid_units")))
 
 
-def _shown(missing: Mapping[str, str], most: int = 10) -> str:
-    items = [f"{sub} ({level})" for sub, level in sorted(missing.items())]
-    more = f" and {len(items) - most} more" if len(items) > most else ""
-    return ", ".join(items[:most]) + more
+def _choice(scenario: Scenario, headroom: pd.DataFrame, names: pd.DataFrame) -> FigureChoice:
+    grid = scenario.grid
+    return choose_figures(headroom, grid.scenario, grid.season,
+                          scenario_names(grid.scenario, names, grid.scenario_names),
+                          first=grid.scenario_names.values())
 
 
-def _figure_rows(scenario: Scenario, headroom: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """Rows of the scenario's DNO scenario and season (all rows of a kW limits table)."""
-    value = "headroom_mva" if "headroom_mva" in headroom.columns else "headroom_kw"
-    rows = headroom
-    for column in ("scenario", "season"):
-        if column in rows.columns:
-            rows = rows[rows[column].astype(str) == str(getattr(scenario.grid, column))]
-    return rows, value
+def plan_headroom(scenario: Scenario, layers: PreparedLayers,
+                  assumptions: AssumptionSet | None = None) -> pd.DataFrame:
+    """Headroom rows the plan uses, in MVA, under the planning scenario's name and season."""
+    names, _ = grid_tables(assumptions)
+    return _choice(scenario, layers.headroom, names).rows
 
 
-def headroom_gaps(scenario: Scenario, layers: PreparedLayers) -> HeadroomGaps:
-    """Which substations have no headroom figure for the scenario (see the module docstring)."""
-    rows, value = _figure_rows(scenario, layers.headroom)
+def headroom_gaps(scenario: Scenario, layers: PreparedLayers,
+                  assumptions: AssumptionSet | None = None) -> HeadroomGaps:
+    """Which served substations have figures for the scenario (see :mod:`.headroom`)."""
+    names, factor = grid_tables(assumptions)
+    choice = _choice(scenario, layers.headroom, names)
+    rows, value = choice.rows, choice.value
     blank = pd.to_numeric(rows[value], errors="coerce").isna().to_numpy()
     given = set(rows.loc[~blank, "substation_id"].astype(str))
     levels = dict(zip(layers.substations["substation_id"].astype(str),
                       layers.substations["level"].astype(str), strict=False))
     for sub in sorted(set(rows.loc[blank, "substation_id"].astype(str)) - set(levels)):
         levels[sub] = "unknown level"
+    chain = served_chain(layers)
     missing, bare = {}, {}
     for level in sorted(set(levels.values())):
         subs = sorted(s for s, lv in levels.items() if lv == level)
         if given.isdisjoint(subs) and level != "unknown level":
             bare[level] = len(subs)
-        else:
-            missing.update({s: level for s in subs if s not in given})
-    return HeadroomGaps(scenario.grid.missing_headroom,
-                        f"{scenario.grid.scenario}, {scenario.grid.season}", missing, bare,
-                        int(rows.loc[blank, "substation_id"].astype(str).isin(given).sum()))
+        else:  # only where a load can reach: the served substations and their ancestors
+            missing.update({s: level for s in subs if s not in given and s in chain})
+    free = {s for s in chain if levels.get(s) in bare
+            or (s in missing and scenario.grid.missing_headroom == "unconstrained")}
+    used = pd.Series(choice.names, dtype=object)
+    grid = scenario.grid
+    limited = given | (set(missing) if grid.missing_headroom == "zero" else set())
+    return HeadroomGaps(
+        grid.missing_headroom, f"{grid.scenario}, {grid.season}", missing, bare,
+        int(rows.loc[blank, "substation_id"].astype(str).isin(given).sum()),
+        allowed=tuple(grid.unconstrained_levels),
+        constrained=by_level(chain & limited, levels), unconstrained=by_level(free, levels),
+        names={str(k): int(v) for k, v in used.value_counts().sort_index().items()},
+        peak_only=choice.peak_only, snapshot=choice.snapshot, accounting=grid.accounting,
+        power_factor=factor)
 
 
-def _first_figures(scenario: Scenario, figures: pd.DataFrame, value: str,
+def _first_figures(scenario: Scenario, rows: pd.DataFrame, value: str, factor: float,
                    limits: pd.DataFrame) -> pd.DataFrame:
     """Earliest figure, every plan year, of substations whose figures start after the plan.
 
     Without these rows a substation whose figures all come after the last milestone year
     would have no limit; the earliest figure is the cautious stand-in the optimiser also uses.
     """
-    rows, _ = _figure_rows(scenario, figures)
     late = rows[~rows["substation_id"].astype(str).isin(set(limits["substation_id"]))]
     if late.empty:
         return limits.iloc[:0]
     first = late.assign(_year=late["year"].astype("Float64")).sort_values(
         ["_year"], kind="stable").drop_duplicates("substation_id")
-    kw = first[value].to_numpy(float) * (1000.0 if value == "headroom_mva" else 1.0)
+    kw = first[value].to_numpy(float)
+    kw = mva_to_kw(kw, factor) if value == "headroom_mva" else kw
     return pd.DataFrame([(str(sub), year, h) for sub, h in zip(first["substation_id"], kw,
                                                                  strict=True)
                          for year in scenario.plan.years],
                         columns=["substation_id", "year", "headroom_kw"])
 
 
-def grid_limits(scenario: Scenario, layers: PreparedLayers) -> pd.DataFrame:
-    """Headroom in kW per substation and milestone year, for the scenario's DNO figures.
+def grid_limits(scenario: Scenario, layers: PreparedLayers,
+                assumptions: AssumptionSet | None = None) -> pd.DataFrame:
+    """Headroom in kW per substation and milestone year: what the optimiser receives.
 
-    Blank figures are dropped; substations without any figure follow
-    ``grid.missing_headroom`` (see the module docstring).
+    The scenario's figures per substation (:func:`geoplan.planning.headroom.choose_figures`),
+    blank ones dropped, on the ``grid.accounting`` basis, converted with the power factor;
+    substations without any figure follow ``grid.missing_headroom``.
 
     Raises
     ------
     LayerSchemaError
-        With ``missing_headroom: error`` when a substation has no figure, naming them.
+        When a served chain crosses a level without figures not listed in
+        ``grid.unconstrained_levels``, or, with ``missing_headroom: error``, when a substation
+        has no figure; naming them.
     """
-    gaps = headroom_gaps(scenario, layers)
-    if gaps.missing and gaps.choice == "error":
-        raise LayerSchemaError(
-            f"the grid file gives no headroom for {gaps.figures} at {len(gaps.missing)} "
-            f"substation(s) whose level has figures elsewhere: {_shown(gaps.missing)}; "
-            "planning them with no limit would be a silent guess (fix: add their figures to "
-            "the grid file, or choose in the scenario: grid.missing_headroom: unconstrained "
-            "for no limit there, or zero to add no load there)")
-    _, value = _figure_rows(scenario, layers.headroom)
-    figures = layers.headroom[pd.to_numeric(layers.headroom[value], errors="coerce").notna()]
-    limits = headroom_kw_by_year(figures, scenario.plan.years,
-                                 scenario=scenario.grid.scenario, season=scenario.grid.season)
-    limits = pd.concat([limits, _first_figures(scenario, figures, value, limits)],
-                       ignore_index=True)
+    gaps = headroom_gaps(scenario, layers, assumptions)
+    gaps.check()
+    names, factor = grid_tables(assumptions)
+    choice = _choice(scenario, layers.headroom, names)
+    value = choice.value
+    rows = choice.rows[pd.to_numeric(choice.rows[value], errors="coerce").notna()]
+    if scenario.grid.accounting == "base_year" and "year" in rows.columns:
+        rows = base_year_rows(rows)
+    limits = headroom_kw_by_year(rows, scenario.plan.years, scenario=scenario.grid.scenario,
+                                 season=scenario.grid.season, power_factor=factor)
+    if "year" in rows.columns:
+        limits = pd.concat([limits, _first_figures(scenario, rows, value, factor, limits)],
+                           ignore_index=True)
     if gaps.missing and gaps.choice == "zero":
         zero = pd.DataFrame([(sub, year, 0.0) for sub in sorted(gaps.missing)
                              for year in scenario.plan.years],
@@ -332,17 +319,19 @@ def grid_limits(scenario: Scenario, layers: PreparedLayers) -> pd.DataFrame:
 
 
 def reinforcement_options(scenario: Scenario, layers: PreparedLayers,
-                          table: pd.DataFrame) -> pd.DataFrame | None:
+                          table: pd.DataFrame, factor: float = 1.0) -> pd.DataFrame | None:
     """One reinforcement option per substation of each level the table prices, or ``None``.
 
     Capacity, cost per MVA and lead time per level (``primary``, ``bsp``...) come from the
     ``grid_reinforcement`` assumption table; the scenario may override the cost per MVA and
     the earliest year for all of them. Levels the table does not list get no option.
+    Capacity in MVA becomes kW with the power factor ``factor`` (:func:`.headroom.mva_to_kw`).
     """
     section = scenario.grid.reinforcement
     if not section.enabled:
         return None
-    frames = [_level_options(scenario, layers, row) for _, row in table.iterrows()]
+    frames = [_level_options(scenario, layers, row, factor)
+              for _, row in table.iterrows()]
     frames = [frame for frame in frames if len(frame)]
     if not frames:
         raise LayerSchemaError("grid_reinforcement prices no level the grid has (fix: add "
@@ -351,7 +340,8 @@ def reinforcement_options(scenario: Scenario, layers: PreparedLayers,
     return pd.concat(frames, ignore_index=True)
 
 
-def _level_options(scenario: Scenario, layers: PreparedLayers, row: pd.Series) -> pd.DataFrame:
+def _level_options(scenario: Scenario, layers: PreparedLayers, row: pd.Series,
+                   factor: float) -> pd.DataFrame:
     section = scenario.grid.reinforcement
     per_mva = (section.cost_gbp_per_mva if section.cost_gbp_per_mva is not None
                else float(row["cost_gbp_per_mva"]))
@@ -362,7 +352,7 @@ def _level_options(scenario: Scenario, layers: PreparedLayers, row: pd.Series) -
     ids = sorted(subs["substation_id"].astype(str))
     capacity = float(row["capacity_mva"])
     return pd.DataFrame({"substation_id": ids, "option_id": [f"reinforce:{i}" for i in ids],
-                         "capacity_kw": capacity * 1000.0, "cost_gbp": capacity * per_mva,
+                         "capacity_kw": mva_to_kw(capacity, factor), "cost_gbp": capacity * per_mva,
                          "ready_year": ready})
 
 

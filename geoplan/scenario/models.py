@@ -182,8 +182,25 @@ class GridSection(Section):
     """Which published headroom figures constrain the plan."""
 
     scenario: str = Field("minimum", min_length=1,
-                          description="Headroom scenario in the grid file (e.g. minimum, CT, "
-                                      "LW, ST, SP for SSEN reports).")
+                          description="Planning scenario (minimum, CT, LW, ST, SP, best_view): "
+                                      "each grid file's own name for it comes from the "
+                                      "dfes_scenarios assumption table and scenario_names.")
+    scenario_names: dict[str, Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=dict,
+        description="Publisher (ssen, northern-powergrid, neso-fes-2024, snapshot, or a label "
+                    "of your own) -> the name the planning scenario has in that publisher's "
+                    "files; replaces the dfes_scenarios table's name for that publisher.")
+    unconstrained_levels: list[Literal[LEVELS]] = Field(  # type: ignore[valid-type]
+        default_factory=list,
+        description="Levels the grid file gives no headroom for that the plan may leave "
+                    "unconstrained; any other such level on a served substation's chain stops "
+                    "the run. The summary lists the substations left unconstrained.")
+    accounting: Literal["on_top", "base_year"] = Field(
+        "on_top", description="on_top: plan loads on top of each year's scenario headroom, "
+                              "which already subtracts the scenario's own heat pumps and EVs "
+                              "(conservative); base_year: plan loads against each "
+                              "substation's first published year (the plan as the area's "
+                              "whole growth).")
     season: Literal[SEASONS] = "winter"  # type: ignore[valid-type]
     level: Literal[LEVELS] = Field(  # type: ignore[valid-type]
         "primary", description="Level of the substations that serve zones, homes, sites and "
@@ -195,6 +212,11 @@ class GridSection(Section):
                              "(unconstrained) or with no headroom (zero). Either choice is "
                              "reported with the substations it applies to.")
     reinforcement: ReinforcementSection = Field(default_factory=ReinforcementSection)
+
+    @model_validator(mode="after")
+    def _distinct_levels(self) -> GridSection:
+        _unique(self.unconstrained_levels, "unconstrained_levels")
+        return self
 
 
 class PlanSection(Section):
