@@ -84,7 +84,8 @@ def read_layers(
     ----------
     source : path or sequence of paths
         A file, a folder (zones: vector files; buildings: EPC certificate folders), or
-        several files (zones, buildings).
+        several files (zones, buildings; substations: one grid file per DNO, combined by
+        :func:`geoplan.layers.dno.combine_grids`, which prefixes their ids).
     kind : str
         One of :data:`KINDS`.
     fmt : str
@@ -151,11 +152,23 @@ def _refuse_empty(result: LayerSet) -> LayerSet:
 
 def _substations(source: Source, fmt: str, within: str | None,
                  options: dict[str, object]) -> LayerSet:
-    if not isinstance(source, str | Path):
-        raise ValueError("substations are read from one file at a time")
-    grid = select_grid(read_grid(source, fmt, **options), within)
+    """One grid file, or several combined (:func:`geoplan.layers.dno.combine_grids`)."""
+    from geoplan.layers.dno import combine_grids
+
+    paths = [source] if isinstance(source, str | Path) else list(source)
+    if not paths:
+        raise ValueError("substations need at least one grid file")
+    several = len(paths) > 1
+    grids = [select_grid(read_grid(p, fmt, **options), within, several=several) for p in paths]
+    grid, tags = combine_grids(grids)
+    summary = grid.describe()
+    if several:
+        summary["source"] = source_name(paths)
+        summary["files"] = [{**g.describe(), "id_prefix": f"{tag}:"}
+                            for g, tag in zip(grids, tags, strict=True)]
     return LayerSet("substations", {"substations": grid.substations, "headroom": grid.headroom},
-                    Path(source).name, grid.format, grid.warnings, grid.describe())
+                    source_name(source if several else paths[0]), grid.format, grid.warnings,
+                    summary)
 
 
 def _zones(source: object, within: str | None, options: dict[str, object]) -> LayerSet:
