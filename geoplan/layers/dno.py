@@ -119,7 +119,9 @@ def combine_grids(grids: Sequence[GridTables]) -> tuple[GridTables, list[str]]:
         one = grids[0]
         return GridTables(frames[0], one.headroom, one.source, one.format, one.warnings), []
     tags = _tags(grids, [f["dno"] for f in frames])
-    subs, heads, warnings = [], [], []
+    subs: list[gpd.GeoDataFrame] = []
+    heads: list[pd.DataFrame] = []
+    warnings: list[str] = []
     for grid, frame, tag in zip(grids, frames, tags, strict=True):
         frame["substation_id"] = _prefixed(frame["substation_id"], tag)
         frame["parent_id"] = _prefixed(frame["parent_id"], tag)
