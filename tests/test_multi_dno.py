@@ -7,6 +7,7 @@ primaries CSV with its DNO column); the last tests read the real Oxfordshire fil
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,7 +20,7 @@ from geoplan.layers.dno import combine_grids, dno_key, read_licence_areas
 from geoplan.layers.grid import graph_from_substations
 from geoplan.layers.prepare import LayerInputs, prepare_layers
 from geoplan.layers.read import read_layers
-from geoplan.pipeline import layer_inputs
+from geoplan.pipeline import layer_inputs, run_scenario
 from geoplan.scenario import load_scenario
 from geoplan.sources import read_grid
 from tests.conftest import real_file
@@ -331,3 +332,44 @@ def test_oxfordshire_with_sepd_alone_gives_banbury_a_far_primary(oxfordshire):
     assert paired.median() < alone["serving_distance_km"].median()
     assert (alone["serving_flag"] == "beyond_max_distance").any()
     assert any("more than 10 km away" in w for w in one.warnings)
+
+
+# --- a run ------------------------------------------------------------------------------------
+
+def test_a_run_lists_flagged_zones_in_plan_and_summary(small_sample, tmp_path):
+    """Sample county + an NGED file for its north: plan.gpkg, summary and manifest say so."""
+    write_nged(tmp_path / "nged.csv", [("300", "Banbury Town", (445_000, 240_000), "6")])
+    write_licence(tmp_path / "licence.geojson",
+                  areas=[("NGED", (420_000, 236_000, 480_000, 252_000)),
+                         ("SSEN", (420_000, 170_000, 480_000, 236_000))])
+    retrofit = Path(__file__).resolve().parent.parent / "scenarios" / "retrofit.yaml"
+    sample = small_sample
+    (tmp_path / "s.yaml").write_text(
+        f"name: two\nextends: {retrofit}\ninputs:\n  sample: null\n"
+        f"  zones: {sample}/boundaries/zones.gpkg\n"
+        f"  districts: {sample}/boundaries/districts.gpkg\n"
+        f"  grid: [{sample}/grid/network-headroom-report.xlsx, nged.csv]\n"
+        "  licence_areas: licence.geojson\n"
+        f"  epc: {sample}/epc\n  postcodes: {sample}/postcodes/codepoint.csv\n"
+        f"  uprn: {sample}/uprn/osopenuprn.csv\n"
+        # NGED's capacity map is a snapshot: no 'minimum' scenario (issue 13, another part)
+        "grid:\n  missing_headroom: unconstrained\n  max_serving_distance_km: 6\n"
+        "outputs: {map: false, static_map: false}\n", encoding="utf-8")
+    run_scenario(tmp_path / "s.yaml", tmp_path / "out")
+    zones = gpd.read_file(tmp_path / "out" / "plan.gpkg", layer="zones")
+    north = zones[zones["licence_dno"] == "NGED"]
+    assert len(north) > 0
+    assert (north["substation_id"] == "NGED:300").all()
+    assert zones.loc[zones["licence_dno"] == "SSEN", "substation_id"].str.startswith(
+        "SSEN:").all()
+    far = zones[zones["serving_distance_km"] > 6]
+    assert len(far) > 0
+    assert (far["serving_flag"] == "beyond_max_distance").all()
+    assert (zones.loc[zones["serving_distance_km"] <= 6, "serving_flag"] == "ok").all()
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert any(f"serving: {len(far)} of {len(zones)} zones are served by a substation more "
+               "than 6 km away" in w for w in summary["warnings"])
+    assert "more than 6 km away" in (tmp_path / "out" / "summary.md").read_text("utf-8")
+    inputs = json.loads((tmp_path / "out" / "manifest.json").read_text("utf-8"))["inputs"]
+    assert {"grid:1", "grid:2", "licence_areas"} <= set(inputs)
+    assert "grid" not in inputs
