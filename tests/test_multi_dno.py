@@ -12,9 +12,11 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from click.testing import CliRunner
 from pyproj import Transformer
 from shapely.geometry import box
 
+from geoplan.cli.main import cli
 from geoplan.errors import LayerSchemaError, ScenarioError
 from geoplan.layers.dno import combine_grids, dno_key, read_licence_areas
 from geoplan.layers.grid import graph_from_substations
@@ -373,3 +375,21 @@ def test_a_run_lists_flagged_zones_in_plan_and_summary(small_sample, tmp_path):
     inputs = json.loads((tmp_path / "out" / "manifest.json").read_text("utf-8"))["inputs"]
     assert {"grid:1", "grid:2", "licence_areas"} <= set(inputs)
     assert "grid" not in inputs
+
+
+# --- the command line -------------------------------------------------------------------------
+
+def test_layers_commands_combine_several_grid_files(files, tmp_path):
+    sources = [str(files["ssen"]), str(files["nged"])]
+    shown = CliRunner().invoke(cli, ["layers", "validate", *sources, "--kind", "substations"])
+    assert shown.exit_code == 0, shown.output
+    assert "gb_primaries.csv: ids prefixed SSEN: (gb-primaries)" in shown.output
+    assert "nged.csv: ids prefixed NGED: (nged-capacity)" in shown.output
+    out = tmp_path / "grid.gpkg"
+    done = CliRunner().invoke(cli, ["layers", "convert", *sources, "--kind", "substations",
+                                    "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    # the combined GeoPackage is one grid file: its prefixed ids and DNOs are kept
+    again = prepare_layers(LayerInputs(zones=files["zones"], grid=out,
+                                       licence_areas=files["licence"]))
+    assert again.zones.set_index("zone_id").loc["Z1", "substation_id"] == "NGED:300"
