@@ -18,6 +18,7 @@ from shapely.geometry import box
 
 from geoplan.cli.main import cli
 from geoplan.errors import LayerSchemaError, ScenarioError
+from geoplan.files.atomic import write_geopackage
 from geoplan.layers.dno import combine_grids, dno_key, read_licence_areas
 from geoplan.layers.grid import graph_from_substations
 from geoplan.layers.prepare import LayerInputs, prepare_layers
@@ -218,7 +219,8 @@ def test_serving_flags_and_counted_warnings(files):
     notes = [w for w in layers.warnings if w.startswith("serving: ")]
     assert len(notes) == 3
     assert "1 of 4 zones are served by a substation more than 10 km away" in notes[0]
-    assert "1 of 4 zones lie in the licence area of a DNO no grid file covers (UKPN)" in notes[1]
+    assert "1 of 4 zones lie in the licence area of a DNO with no located primary " \
+        "substation in the grid files (UKPN)" in notes[1]
     assert "1 of 4 zones lie in no licence area" in notes[2]
 
 
@@ -393,3 +395,17 @@ def test_layers_commands_combine_several_grid_files(files, tmp_path):
     again = prepare_layers(LayerInputs(zones=files["zones"], grid=out,
                                        licence_areas=files["licence"]))
     assert again.zones.set_index("zone_id").loc["Z1", "substation_id"] == "NGED:300"
+
+
+def test_substations_without_a_dno_are_not_routed_and_named(files, tmp_path):
+    grid = read_grid(files["nged"])  # written back without the DNO it came from
+    plain = write_geopackage({"substations": grid.substations, "headroom": grid.headroom},
+                             tmp_path / "plain.gpkg")
+    layers = prepare_layers(LayerInputs(zones=files["zones"], grid=(files["ssen"], plain),
+                                        licence_areas=files["licence"]))
+    zones = layers.zones.set_index("zone_id")
+    assert zones.loc["Z1", "serving_flag"] == "other_dno"  # NGED's area, no NGED substation
+    assert layers.substations.set_index("substation_id").loc[
+        zones.loc["Z1", "substation_id"], "dno"] == "SSEN"
+    assert any("1 primary substations have no DNO (e.g. geoplan-gpkg:300)" in w
+               for w in layers.warnings)

@@ -60,8 +60,8 @@ MAX_SERVING_DISTANCE_KM = 10.0
 SERVING_FLAGS = {
     "ok": "served by a substation within the distance, of its licence area's DNO",
     "beyond_max_distance": "the serving substation is further than the maximum distance",
-    "other_dno": "the zone's licence area belongs to a DNO none of the grid files covers, so "
-                 "the nearest substation of another DNO serves it",
+    "other_dno": "the zone's licence area belongs to a DNO with no located substation of the "
+                 "serving level in the grid files, so the nearest of another DNO serves it",
     "no_licence_area": "the zone's representative point lies in no licence area",
 }
 """Values of the zones' ``serving_flag`` (several joined by ``";"``)."""
@@ -288,7 +288,9 @@ def _prepare(inputs: LayerInputs, step: Progress) -> PreparedLayers:
         licence = read_licence_areas(inputs.licence_areas)
     served, serving = _serve(zones, substations, layers, inputs.serving_level, licence,
                              inputs.max_serving_distance_km)
-    notes = _serving_notes(served["zones"], inputs.max_serving_distance_km)
+    notes = _serving_notes(served["zones"], inputs.max_serving_distance_km, inputs.serving_level)
+    if licence is not None:
+        notes += _without_dno(substations, inputs.serving_level)
     warnings = tuple(f"{name}: {w}" for name, s in sets.items() for w in s.warnings) + notes
     reports: dict[str, object] = {name: dict(s.summary) for name, s in sets.items()}
     reports["serving"] = serving
@@ -401,7 +403,20 @@ def _flags(table: pd.DataFrame, max_km: float, licensed: bool) -> pd.Series:
     return pd.Series(joined, index=table.index, dtype=object)
 
 
-def _serving_notes(zones: gpd.GeoDataFrame, max_km: float) -> tuple[str, ...]:
+def _without_dno(substations: gpd.GeoDataFrame, level: str) -> tuple[str, ...]:
+    """Warn about substations of ``level`` that no licence area can route zones to."""
+    lost = substations[(substations["level"] == level).to_numpy()
+                       & substations["dno"].isna().to_numpy()]
+    if lost.empty:
+        return ()
+    return (f"serving: {len(lost)} {level} substations have no DNO (e.g. "
+            f"{', '.join(sorted(lost['substation_id'].astype(str))[:3])}), so no licence area "
+            "routes zones to them; they serve only zones outside every licence area or of a "
+            "DNO without substations (fix: read them from a DNO's own format, or add a 'dno' "
+            "column to the file)",)
+
+
+def _serving_notes(zones: gpd.GeoDataFrame, max_km: float, level: str) -> tuple[str, ...]:
     """Count in warnings the zones whose serving substation is flagged."""
     flags = zones["serving_flag"].str.split(";")
     notes = []
@@ -416,9 +431,9 @@ def _serving_notes(zones: gpd.GeoDataFrame, max_km: float) -> tuple[str, ...]:
     if other.any():
         dnos = ", ".join(sorted(set(zones.loc[other, "licence_dno"].astype(str))))
         notes.append(f"serving: {int(other.sum())} of {len(zones)} zones lie in the licence "
-                     f"area of a DNO no grid file covers ({dnos}); the "
-                     "nearest substation of another DNO serves them (zones layer column "
-                     "serving_flag; fix: add that DNO's grid file)")
+                     f"area of a DNO with no located {level} substation in the grid files "
+                     f"({dnos}); the nearest substation of another DNO serves them (zones "
+                     "layer column serving_flag; fix: add that DNO's grid file)")
     lost = flags.map(lambda f: "no_licence_area" in f).to_numpy()
     if lost.any():
         notes.append(f"serving: {int(lost.sum())} of {len(zones)} zones lie in no licence "
