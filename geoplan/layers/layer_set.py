@@ -8,7 +8,7 @@ when ``zones=`` is given (:func:`rows_within`, :func:`select_grid`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -72,21 +72,9 @@ class LayerSet:
     summary: Mapping[str, object] = field(default_factory=dict)
 
 
-def select_grid(grid: GridTables, within: str | None, *, several: bool = False) -> GridTables:
-    """Keep the substations serving ``within`` (see :func:`read_layers`); all when None.
-
-    With ``several`` (one of several grid files of a run), a file that lists no areas is kept
-    whole when ``within`` is an area name, with a warning that says so: another DNO's file
-    may name the area, this one cannot be selected by it.
-    """
-    if within is None:
-        return grid
-    if several and not _is_boundary_file(within) and "areas" not in grid.substations.columns:
-        note = (f"lists no areas, so all {len(grid.substations)} of its substations are kept "
-                f"for --within {within!r} (fix: give a boundary file to within to select "
-                "them by place)")
-        return replace(grid, warnings=(*grid.warnings, note))
-    return grid.filter(_substations_within(grid, within))
+def select_grid(grid: GridTables, within: str | None) -> GridTables:
+    """Keep the substations serving ``within`` (see :func:`read_layers`); all when None."""
+    return grid if within is None else grid.filter(_substations_within(grid, within))
 
 
 def zones_layer(zones: ZonesInput, districts: PathLike | None = None

@@ -34,6 +34,7 @@ when ``zones=`` is given.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from geoplan.errors import (
@@ -41,6 +42,7 @@ from geoplan.errors import (
 )
 from geoplan.layers.kinds import READERS
 from geoplan.layers.layer_set import (
+    VECTOR_SUFFIXES,
     LayerSet,
     Source,
     crs_name,
@@ -50,7 +52,7 @@ from geoplan.layers.layer_set import (
     zones_layer,
     zones_within,
 )
-from geoplan.sources import read_grid
+from geoplan.sources import GridTables, read_grid
 from geoplan.sources.canonical import open_layer
 from geoplan.sources.numbers import declared_decimal
 
@@ -159,7 +161,7 @@ def _substations(source: Source, fmt: str, within: str | None,
     if not paths:
         raise ValueError("substations need at least one grid file")
     several = len(paths) > 1
-    grids = [select_grid(read_grid(p, fmt, **options), within, several=several) for p in paths]
+    grids = [_select(read_grid(p, fmt, **options), within, several) for p in paths]
     grid, tags = combine_grids(grids)
     summary = grid.describe()
     if several:
@@ -169,6 +171,22 @@ def _substations(source: Source, fmt: str, within: str | None,
     return LayerSet("substations", {"substations": grid.substations, "headroom": grid.headroom},
                     source_name(source if several else paths[0]), grid.format, grid.warnings,
                     summary)
+
+
+def _select(grid: GridTables, within: str | None, several: bool) -> GridTables:
+    """:func:`select_grid`, except that a name keeps one of several files without areas whole.
+
+    Another DNO's file may name the area; this one cannot be selected by it, which the
+    warnings say.
+    """
+    path = Path(within) if within is not None else None
+    named = path is not None and not (path.suffix.lower() in VECTOR_SUFFIXES and path.exists())
+    if several and named and "areas" not in grid.substations.columns:
+        note = (f"lists no areas, so all {len(grid.substations)} of its substations are kept "
+                f"for --within {within!r} (fix: give a boundary file to within to select "
+                "them by place)")
+        return replace(grid, warnings=(*grid.warnings, note))
+    return select_grid(grid, within)
 
 
 def _zones(source: object, within: str | None, options: dict[str, object]) -> LayerSet:
