@@ -115,15 +115,16 @@ def _exclusive(lock: Path) -> Iterator[None]:
 def layer_inputs(scenario: Scenario, *, progress: Progress | None = None) -> LayerInputs:
     """Return the layer files a scenario names (building the sample county when it asks for it)."""
     inputs = scenario.inputs
-    level = scenario.grid.level
+    grid: dict[str, Any] = {"serving_level": scenario.grid.level,
+                            "max_serving_distance_km": scenario.grid.max_serving_distance_km}
     if inputs.sample is not None:
         folder = sample_folder(inputs.sample, inputs.seed, progress=progress)
-        return replace(sample_inputs(folder), serving_level=level)
+        return replace(sample_inputs(folder), **grid)
     if inputs.folder is not None:
-        return replace(sample_inputs(inputs.folder), decimal=inputs.decimal, serving_level=level)
+        return replace(sample_inputs(inputs.folder), decimal=inputs.decimal, **grid)
     given = {key: getattr(inputs, key) for key in inputs.layer_keys()}
     return LayerInputs(**given, grid_format=inputs.grid_format, within=inputs.within,
-                       decimal=inputs.decimal, serving_level=level)
+                       decimal=inputs.decimal, **grid)
 
 
 def assumption_set(scenario: Scenario) -> AssumptionSet:

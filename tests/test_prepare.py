@@ -10,7 +10,13 @@ import networkx as nx
 import pytest
 
 from geoplan.errors import LayerSchemaError, SourceNotFoundError
-from geoplan.layers.prepare import LayerInputs, PreparedLayers, prepare_layers, sample_inputs
+from geoplan.layers.prepare import (
+    MAX_SERVING_DISTANCE_KM,
+    LayerInputs,
+    PreparedLayers,
+    prepare_layers,
+    sample_inputs,
+)
 from geoplan.schemas import (
     BUILDINGS,
     CHARGERS,
@@ -107,6 +113,36 @@ def test_zones_take_the_nearest_primary(prepared):
         assert zone.substation_id == primaries.loc[distances.idxmin(), "substation_id"]
 
 
+def test_zones_record_their_serving_distance_and_flag(prepared):
+    located = prepared.substations.set_index("substation_id").geometry
+    zones = prepared.zones
+    expected = zones.representative_point().distance(
+        gpd.GeoSeries(located.loc[zones["substation_id"]].to_numpy(), index=zones.index,
+                      crs=zones.crs)) / 1000
+    assert zones["serving_distance_km"].to_numpy() == pytest.approx(expected.to_numpy())
+    far = zones["serving_distance_km"] > MAX_SERVING_DISTANCE_KM
+    assert (zones.loc[far, "serving_flag"] == "beyond_max_distance").all()
+    assert (zones.loc[~far, "serving_flag"] == "ok").all()  # no licence areas: no DNO flags
+    assert "licence_dno" not in zones.columns
+    assert prepared.reports["serving"]["zones_flagged"]["beyond_max_distance"] == far.sum()
+
+
+def test_a_shorter_serving_distance_flags_more_zones(small_sample):
+    from dataclasses import replace
+
+    inputs = sample_inputs(small_sample)
+    few = LayerInputs(zones=inputs.zones, grid=inputs.grid, within=inputs.within,
+                      max_serving_distance_km=3)
+    layers = prepare_layers(few)
+    far = (layers.zones["serving_distance_km"] > 3).sum()
+    assert far > 0
+    assert (layers.zones["serving_flag"] == "beyond_max_distance").sum() == far
+    assert any(w.startswith(f"serving: {far} of {len(layers.zones)} zones are served by a "
+                            "substation more than 3 km away") for w in layers.warnings)
+    with pytest.raises(ValueError, match="max_serving_distance_km must be above 0"):
+        replace(few, max_serving_distance_km=-1)
+
+
 def test_homes_share_their_zone_substation(prepared):
     homes = prepared.buildings
     by_zone = prepared.zones.set_index("zone_id")["substation_id"]
@@ -121,7 +157,8 @@ def test_homes_share_their_zone_substation(prepared):
 def test_warnings_name_their_layer(prepared):
     assert prepared.warnings
     assert all(w.split(": ", 1)[0] in {"zones", "substations", "buildings", "chargers",
-                                       "ev_demand", "sites", "land"} for w in prepared.warnings)
+                                       "ev_demand", "sites", "land", "serving"}
+               for w in prepared.warnings)
     assert any(w.startswith("chargers: left out 4 rows") for w in prepared.warnings)
 
 

@@ -120,7 +120,7 @@ def _check_options(kind: str, given: dict[str, Any], sources: tuple[str, ...]) -
     for name in _NEEDED.get(kind, ()):
         if name not in given:
             raise click.UsageError(f"--kind {kind} needs {_flag(name)}")
-    if len(sources) != 1 and kind not in ("zones", "buildings"):
+    if len(sources) != 1 and kind not in ("zones", "buildings", "substations"):
         raise click.UsageError(f"--kind {kind} reads one file at a time")
 
 
@@ -186,7 +186,8 @@ def convert(ctx: click.Context, sources: tuple[str, ...], kind: str, output: str
     \b
     zones        layer `zones`
     substations  point layer `substations` and table `headroom` (substation x scenario x
-                 year x season, MVA; negative = constrained)
+                 year x season, MVA; negative = constrained); several grid files (one per
+                 DNO) are combined, every id prefixed by its file's DNO (NGED:12774)
     buildings    EPC certificates (files or folders) located by --uprn/--postcodes: point
                  layer `buildings`, and table `zone_buildings` with --zones
     ev_demand    a vehicles-per-zone table with --zones: table `ev_demand`
@@ -321,6 +322,8 @@ def _substation_lines(s: Mapping[str, Any]) -> list[str]:
         f"  scenarios: {', '.join(s['scenarios'])}",
         f"  years: {span}",
         f"  seasons: {', '.join(s['seasons'])}",
+        *[f"  {f['source']}: ids prefixed {f['id_prefix']} ({f['format']})"
+          for f in s.get("files", [])],
     ]
 
 

@@ -5,11 +5,19 @@ format (:func:`geoplan.layers.read.read_layers`), then gives zones, buildings, s
 parcels the ``substation_id`` of their serving primary substation:
 
 * **zones**: the located primary nearest to the zone's representative point
-  (:func:`geoplan.layers.supply.assign_zones`; ties to the smallest id);
+  (:func:`geoplan.layers.supply.assign_zones`; ties to the smallest id); with licence areas
+  (``LayerInputs.licence_areas``), nearest among the primaries of the DNO whose licence area
+  holds that point. Each zone records ``serving_distance_km`` and ``serving_flag``
+  (:data:`SERVING_FLAGS`); flagged zones are counted in the warnings;
 * **buildings**: the primary serving their zone, so homes and their zone always agree; located
   homes outside every zone take the nearest primary; homes that could not be located have
   none (missing);
-* **sites** and **land** parcels: the primary nearest to their representative point.
+* **sites** and **land** parcels: the primary nearest to their representative point (within
+  its licence area's DNO, as for zones).
+
+``LayerInputs.grid`` may name several grid files, one per DNO: they are combined by
+:func:`geoplan.layers.dno.combine_grids` (every id then prefixed by its file's DNO, e.g.
+``"NGED:12774"``, so two DNOs' substations are never merged) and feed the rest unchanged.
 
 :func:`sample_inputs` names the files of a folder written by ``geoplan sample``::
 
@@ -27,6 +35,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from geoplan.errors import SourceNotFoundError
@@ -36,12 +45,26 @@ from geoplan.layers.supply import assign_zones
 from geoplan.schemas import CRS, LEVELS
 from geoplan.sources.numbers import DECIMAL_MARKS, declared_decimal
 
-__all__ = ["SERVING_LEVEL", "LayerInputs", "PreparedLayers", "prepare_layers", "sample_inputs"]
+__all__ = ["MAX_SERVING_DISTANCE_KM", "SERVING_FLAGS", "SERVING_LEVEL", "LayerInputs",
+           "PreparedLayers", "prepare_layers", "sample_inputs"]
 
 logger = logging.getLogger(__name__)
 
 SERVING_LEVEL = "primary"
 """Level of the substation recorded in ``substation_id``."""
+
+MAX_SERVING_DISTANCE_KM = 10.0
+"""Default distance beyond which a zone's serving substation is flagged (scenario key
+``grid.max_serving_distance_km``): a primary's 11 kV feeders rarely run further in England."""
+
+SERVING_FLAGS = {
+    "ok": "served by a substation within the distance, of its licence area's DNO",
+    "beyond_max_distance": "the serving substation is further than the maximum distance",
+    "other_dno": "the zone's licence area belongs to a DNO with no located substation of the "
+                 "serving level in the grid files, so the nearest of another DNO serves it",
+    "no_licence_area": "the zone's representative point lies in no licence area",
+}
+"""Values of the zones' ``serving_flag`` (several joined by ``";"``)."""
 
 Progress = Callable[[str], None]
 
@@ -54,8 +77,14 @@ class LayerInputs:
     ----------
     zones : pathlib.Path
         Zone boundaries (any vector file, or a ``zones`` GeoPackage from ``geoplan layers``).
-    grid : pathlib.Path
-        A grid headroom file (any format :func:`geoplan.sources.read_grid` reads).
+    grid : pathlib.Path or sequence of pathlib.Path
+        A grid headroom file (any format :func:`geoplan.sources.read_grid` reads), or one per
+        DNO (module docstring; kept as a tuple).
+    licence_areas : pathlib.Path, optional
+        DNO licence-area polygons with a ``dno`` column: each zone, home, site and parcel is
+        served by a substation of the DNO whose area holds it.
+    max_serving_distance_km : float
+        Flag (and count in the warnings) zones whose serving substation is further away.
     districts : pathlib.Path, optional
         District boundaries (names the districts; else they are the zones' union).
     grid_format : str
@@ -90,8 +119,10 @@ class LayerInputs:
     """
 
     zones: Path
-    grid: Path
+    grid: Path | tuple[Path, ...]
     districts: Path | None = None
+    licence_areas: Path | None = None
+    max_serving_distance_km: float = MAX_SERVING_DISTANCE_KM
     grid_format: str = "auto"
     within: str | None = None
     epc: Path | None = None
@@ -109,6 +140,13 @@ class LayerInputs:
     serving_level: str = SERVING_LEVEL
 
     def __post_init__(self) -> None:
+        if not isinstance(self.grid, str | Path):
+            object.__setattr__(self, "grid", tuple(Path(p) for p in self.grid))
+            if not self.grid:
+                raise ValueError("grid needs at least one file")
+        if not self.max_serving_distance_km > 0:
+            raise ValueError("max_serving_distance_km must be above 0, not "
+                             f"{self.max_serving_distance_km!r}")
         if self.serving_level not in LEVELS:
             raise ValueError(f"serving_level must be one of {list(LEVELS)}, not "
                              f"{self.serving_level!r}")
@@ -243,8 +281,17 @@ def _prepare(inputs: LayerInputs, step: Progress) -> PreparedLayers:
         emissions = read_district_emissions(inputs.emissions)
     step("serving substations")
     layers = {name: s.layers for name, s in sets.items()}
-    served, serving = _serve(zones, substations, layers, inputs.serving_level)
-    warnings = tuple(f"{name}: {w}" for name, s in sets.items() for w in s.warnings)
+    licence = None
+    if inputs.licence_areas is not None:
+        from geoplan.layers.dno import read_licence_areas
+
+        licence = read_licence_areas(inputs.licence_areas)
+    served, serving = _serve(zones, substations, layers, inputs.serving_level, licence,
+                             inputs.max_serving_distance_km)
+    notes = _serving_notes(served["zones"], inputs.max_serving_distance_km, inputs.serving_level)
+    if licence is not None:
+        notes += _without_dno(substations, inputs.serving_level)
+    warnings = tuple(f"{name}: {w}" for name, s in sets.items() for w in s.warnings) + notes
     reports: dict[str, object] = {name: dict(s.summary) for name, s in sets.items()}
     reports["serving"] = serving
     return PreparedLayers(
@@ -303,36 +350,107 @@ def _districts(path: Path | None, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _serve(zones: gpd.GeoDataFrame, substations: gpd.GeoDataFrame,
-           layers: Mapping[str, Mapping[str, pd.DataFrame]], level: str
+           layers: Mapping[str, Mapping[str, pd.DataFrame]], level: str,
+           licence: gpd.GeoDataFrame | None, max_km: float
            ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, object]]:
-    """Add ``substation_id`` (of ``level``) to zones, buildings, sites and land."""
-    by_zone = _nearest(zones, "zone_id", substations, level)
-    out = {"zones": zones.assign(substation_id=zones["zone_id"].map(by_zone).astype("str"))}
+    """Add ``substation_id`` (of ``level``) to zones, buildings, sites and land.
+
+    Zones also get ``serving_distance_km`` and ``serving_flag`` (:data:`SERVING_FLAGS`), and
+    ``licence_dno`` with licence areas.
+    """
+    table = _assign(zones, "zone_id", substations, level, licence).set_index("zone_id")
+    by_zone = table["substation_id"]
+    zone_ids = zones["zone_id"].astype(str)
+    out = {"zones": zones.assign(
+        substation_id=zone_ids.map(by_zone).astype("str"),
+        serving_distance_km=zone_ids.map(table["distance_m"] / 1000.0).astype(float),
+        serving_flag=zone_ids.map(_flags(table, max_km, licence is not None)).astype(str))}
+    if licence is not None:  # the DNO whose licence area holds the zone (None: no area)
+        out["zones"]["licence_dno"] = zone_ids.map(table["zone_dno"]).astype(object)
     serving: dict[str, object] = {"level": level,
-                                  "zones_per_substation": int(by_zone.value_counts().max())}
+                                  "zones_per_substation": int(by_zone.value_counts().max()),
+                                  "max_serving_distance_km": max_km,
+                                  "licence_areas": licence is not None}
     if "buildings" in layers:
         homes = layers["buildings"]["buildings"]
         ids = homes["zone_id"].map(by_zone)
         loose = ids.isna() & homes.geometry.notna() & ~homes.geometry.is_empty
         if loose.any():
             ids[loose] = homes.loc[loose, "building_id"].map(
-                _nearest(homes[loose], "building_id", substations, level))
+                _nearest(homes[loose], "building_id", substations, level, licence))
         out["buildings"] = homes.assign(substation_id=ids.astype("str"))
         serving["homes_without_substation"] = int(ids.isna().sum())
     for kind, key in (("sites", "site_id"), ("land", "parcel_id")):
         if kind in layers:
             frame = layers[kind][kind]
-            ids = frame[key].map(_nearest(frame, key, substations, level)) if len(frame) else \
-                pd.Series(index=frame.index, dtype="str")
+            ids = frame[key].map(_nearest(frame, key, substations, level, licence)) \
+                if len(frame) else pd.Series(index=frame.index, dtype="str")
             out[kind] = frame.assign(substation_id=ids.astype("str"))
     serving["substations_used"] = int(by_zone.nunique())
+    serving["zones_flagged"] = {flag: int(out["zones"]["serving_flag"].str.split(";").map(
+        lambda f, flag=flag: flag in f).sum()) for flag in SERVING_FLAGS if flag != "ok"}
     return out, serving
 
 
-def _nearest(frame: gpd.GeoDataFrame, key: str, substations: gpd.GeoDataFrame, level: str
-             ) -> pd.Series:
-    """Find the substation of ``level`` nearest each feature's representative point."""
+def _flags(table: pd.DataFrame, max_km: float, licensed: bool) -> pd.Series:
+    """``serving_flag`` per zone of an :func:`assign_zones` table indexed by zone_id."""
+    parts = [np.where(table["distance_m"] > max_km * 1000.0, "beyond_max_distance", "")]
+    if licensed:
+        zone_dno, sub_dno = table["zone_dno"], table["substation_dno"]
+        parts.append(np.where(zone_dno.isna(), "no_licence_area",
+                              np.where(zone_dno.ne(sub_dno), "other_dno", "")))
+    joined = [";".join(p for p in row if p) or "ok" for row in zip(*parts, strict=True)]
+    return pd.Series(joined, index=table.index, dtype=object)
+
+
+def _without_dno(substations: gpd.GeoDataFrame, level: str) -> tuple[str, ...]:
+    """Warn about substations of ``level`` that no licence area can route zones to."""
+    lost = substations[(substations["level"] == level).to_numpy()
+                       & substations["dno"].isna().to_numpy()]
+    if lost.empty:
+        return ()
+    return (f"serving: {len(lost)} {level} substations have no DNO (e.g. "
+            f"{', '.join(sorted(lost['substation_id'].astype(str))[:3])}), so no licence area "
+            "routes zones to them; they serve only zones outside every licence area or of a "
+            "DNO without substations (fix: read them from a DNO's own format, or add a 'dno' "
+            "column to the file)",)
+
+
+def _serving_notes(zones: gpd.GeoDataFrame, max_km: float, level: str) -> tuple[str, ...]:
+    """Count in warnings the zones whose serving substation is flagged."""
+    flags = zones["serving_flag"].str.split(";")
+    notes = []
+    far = flags.map(lambda f: "beyond_max_distance" in f).to_numpy()
+    if far.any():
+        worst = float(zones.loc[far, "serving_distance_km"].max())
+        notes.append(f"serving: {int(far.sum())} of {len(zones)} zones are served by a "
+                     f"substation more than {max_km:g} km away (furthest {worst:.1f} km); "
+                     "zones layer columns serving_flag, serving_distance_km (fix: add the grid "
+                     "file of the DNO that serves them, or raise grid.max_serving_distance_km)")
+    other = flags.map(lambda f: "other_dno" in f).to_numpy()
+    if other.any():
+        dnos = ", ".join(sorted(set(zones.loc[other, "licence_dno"].astype(str))))
+        notes.append(f"serving: {int(other.sum())} of {len(zones)} zones lie in the licence "
+                     f"area of a DNO with no located {level} substation in the grid files "
+                     f"({dnos}); the nearest substation of another DNO serves them (zones "
+                     "layer column serving_flag; fix: add that DNO's grid file)")
+    lost = flags.map(lambda f: "no_licence_area" in f).to_numpy()
+    if lost.any():
+        notes.append(f"serving: {int(lost.sum())} of {len(zones)} zones lie in no licence "
+                     "area; the nearest substation of any DNO serves them (zones layer column "
+                     "serving_flag; fix: give licence areas that cover every zone)")
+    return tuple(notes)
+
+
+def _assign(frame: gpd.GeoDataFrame, key: str, substations: gpd.GeoDataFrame, level: str,
+            licence: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    """:func:`assign_zones` for any features keyed by ``key`` (as ``zone_id``)."""
     placed = gpd.GeoDataFrame({"zone_id": frame[key].astype(str).to_numpy()},
                               geometry=frame.geometry.to_numpy(), crs=frame.crs)
-    table = assign_zones(placed, substations, level=level)
-    return table.set_index("zone_id")["substation_id"]
+    return assign_zones(placed, substations, level=level, licence_areas=licence)
+
+
+def _nearest(frame: gpd.GeoDataFrame, key: str, substations: gpd.GeoDataFrame, level: str,
+             licence: gpd.GeoDataFrame | None) -> pd.Series:
+    """Return the substation of ``level`` serving each feature's representative point."""
+    return _assign(frame, key, substations, level, licence).set_index("zone_id")["substation_id"]

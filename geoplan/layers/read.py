@@ -34,6 +34,7 @@ when ``zones=`` is given.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from geoplan.errors import (
@@ -41,6 +42,7 @@ from geoplan.errors import (
 )
 from geoplan.layers.kinds import READERS
 from geoplan.layers.layer_set import (
+    VECTOR_SUFFIXES,
     LayerSet,
     Source,
     crs_name,
@@ -50,7 +52,7 @@ from geoplan.layers.layer_set import (
     zones_layer,
     zones_within,
 )
-from geoplan.sources import read_grid
+from geoplan.sources import GridTables, read_grid
 from geoplan.sources.canonical import open_layer
 from geoplan.sources.numbers import declared_decimal
 
@@ -84,7 +86,8 @@ def read_layers(
     ----------
     source : path or sequence of paths
         A file, a folder (zones: vector files; buildings: EPC certificate folders), or
-        several files (zones, buildings).
+        several files (zones, buildings; substations: one grid file per DNO, combined by
+        :func:`geoplan.layers.dno.combine_grids`, which prefixes their ids).
     kind : str
         One of :data:`KINDS`.
     fmt : str
@@ -151,11 +154,39 @@ def _refuse_empty(result: LayerSet) -> LayerSet:
 
 def _substations(source: Source, fmt: str, within: str | None,
                  options: dict[str, object]) -> LayerSet:
-    if not isinstance(source, str | Path):
-        raise ValueError("substations are read from one file at a time")
-    grid = select_grid(read_grid(source, fmt, **options), within)
+    """One grid file, or several combined (:func:`geoplan.layers.dno.combine_grids`)."""
+    from geoplan.layers.dno import combine_grids
+
+    paths = [source] if isinstance(source, str | Path) else list(source)
+    if not paths:
+        raise ValueError("substations need at least one grid file")
+    several = len(paths) > 1
+    grids = [_select(read_grid(p, fmt, **options), within, several) for p in paths]
+    grid, tags = combine_grids(grids)
+    summary = grid.describe()
+    if several:
+        summary["source"] = source_name(paths)
+        summary["files"] = [{**g.describe(), "id_prefix": f"{tag}:"}
+                            for g, tag in zip(grids, tags, strict=True)]
     return LayerSet("substations", {"substations": grid.substations, "headroom": grid.headroom},
-                    Path(source).name, grid.format, grid.warnings, grid.describe())
+                    source_name(source if several else paths[0]), grid.format, grid.warnings,
+                    summary)
+
+
+def _select(grid: GridTables, within: str | None, several: bool) -> GridTables:
+    """:func:`select_grid`, except that a name keeps one of several files without areas whole.
+
+    Another DNO's file may name the area; this one cannot be selected by it, which the
+    warnings say.
+    """
+    path = Path(within) if within is not None else None
+    named = path is not None and not (path.suffix.lower() in VECTOR_SUFFIXES and path.exists())
+    if several and named and "areas" not in grid.substations.columns:
+        note = (f"lists no areas, so all {len(grid.substations)} of its substations are kept "
+                f"for --within {within!r} (fix: give a boundary file to within to select "
+                "them by place)")
+        return replace(grid, warnings=(*grid.warnings, note))
+    return select_grid(grid, within)
 
 
 def _zones(source: object, within: str | None, options: dict[str, object]) -> LayerSet:

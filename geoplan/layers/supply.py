@@ -1,4 +1,8 @@
-"""Which substation serves each zone: supply-area polygons when given, else the nearest."""
+"""Which substation serves each zone: supply-area polygons when given, else the nearest.
+
+With DNO licence areas, "nearest" means nearest among the substations of the DNO whose
+licence area holds the zone (:func:`assign_zones`).
+"""
 
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ def assign_zones(
     level: str = "primary",
     supply_areas: gpd.GeoDataFrame | None = None,
     supply_area_id_column: str = "substation_id",
+    licence_areas: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     """Choose the substation of one level that serves each zone.
 
@@ -46,7 +51,12 @@ def assign_zones(
     ``substation_id``. Zones outside every supply area (counted in a logged warning), and all
     zones when ``supply_areas`` is None, go to the candidate nearest to the zone's
     representative point (a point inside it); equidistant candidates go to the smallest id.
-    All three inputs must be in EPSG:27700.
+    With ``licence_areas`` (polygons with a ``dno`` column, as
+    :func:`geoplan.layers.dno.read_licence_areas` gives them; substations then need a ``dno``
+    column), that nearest candidate is chosen among the substations of the DNO whose licence
+    area holds the zone's representative point; a zone outside every licence area, or in the
+    area of a DNO without any candidate, takes the nearest of all (the caller flags it).
+    All inputs must be in EPSG:27700.
 
     Parameters
     ----------
@@ -58,13 +68,16 @@ def assign_zones(
         One of :data:`geoplan.schemas.LEVELS`.
     supply_areas : geopandas.GeoDataFrame, optional
     supply_area_id_column : str, default "substation_id"
+    licence_areas : geopandas.GeoDataFrame, optional
 
     Returns
     -------
     pandas.DataFrame
         One row per zone sorted by ``zone_id``: ``zone_id``, ``substation_id``, ``method``
         ("supply_area" or "nearest"), ``distance_m`` (representative point to the substation
-        point, for both methods) and ``overlap_share`` (0-1; NaN for "nearest").
+        point, for both methods) and ``overlap_share`` (0-1; NaN for "nearest"); with
+        ``licence_areas`` also ``zone_dno`` (the licence area's DNO, None outside them all)
+        and ``substation_dno``.
 
     Raises
     ------
@@ -75,32 +88,62 @@ def assign_zones(
         without geometry; when no substation of ``level`` has a location; when a supply area
         names no candidate or several.
     """
-    _check_assign_inputs(zones, substations, level, supply_areas, supply_area_id_column)
-    candidates = _candidates(substations, level)
+    _check_assign_inputs(zones, substations, level, supply_areas, supply_area_id_column,
+                         licence_areas)
+    candidates = _candidates(substations, level, licence_areas is not None)
     frame = gpd.GeoDataFrame({"zone_id": zones["zone_id"].astype(str).to_numpy()},
                              geometry=zones.geometry.to_numpy(), crs=CRS)
-    if supply_areas is None:
-        return _with_distances(_nearest(frame, candidates), frame, candidates)
-    chosen = _by_supply_area(frame, supply_areas, supply_area_id_column, candidates)
+    zone_dno = None
+    if licence_areas is not None:
+        from geoplan.layers.dno import licence_dno
+
+        zone_dno = licence_dno(frame.geometry.representative_point(), licence_areas)
+        zone_dno.index = frame["zone_id"].to_numpy()
+    chosen = _nearest(frame.iloc[:0], candidates)  # empty
+    if supply_areas is not None:
+        chosen = _by_supply_area(frame, supply_areas, supply_area_id_column, candidates)
     outside = frame[~frame["zone_id"].isin(chosen["zone_id"])]
-    if len(outside):
+    if supply_areas is not None and len(outside):
         logger.warning("%d of %d zones lie outside every supply area; they use the nearest "
                        "located %s substation", len(outside), len(frame), level)
-    parts = [p for p in (chosen, _nearest(outside, candidates)) if len(p)]
-    return _with_distances(pd.concat(parts) if parts else chosen, frame, candidates)
+    parts = [p for p in (chosen, _nearest_within(outside, candidates, zone_dno)) if len(p)]
+    result = _with_distances(pd.concat(parts) if parts else chosen, frame, candidates)
+    if zone_dno is None:
+        return result
+    owner = pd.Series(candidates["dno"].to_numpy(), index=candidates["substation_id"])
+    return result.assign(zone_dno=result["zone_id"].map(zone_dno).astype(object),
+                         substation_dno=result["substation_id"].map(owner).astype(object))
+
+
+def _nearest_within(points: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
+                    zone_dno: pd.Series | None) -> pd.DataFrame:
+    """Nearest candidate per zone, among its licence area's DNO when ``zone_dno`` is given."""
+    if zone_dno is None or points.empty:
+        return _nearest(points, candidates)
+    dno = points["zone_id"].map(zone_dno)
+    owned = set(candidates["dno"].dropna())
+    dno = dno.where(dno.isin(owned))  # no candidate of that DNO: the nearest of all
+    parts = [_nearest(points[dno.isna().to_numpy()], candidates)]
+    for name in sorted(set(dno.dropna())):
+        parts.append(_nearest(points[(dno == name).to_numpy()],
+                              candidates[(candidates["dno"] == name).to_numpy()]))
+    return pd.concat([p for p in parts if len(p)], ignore_index=True)
 
 
 def _check_assign_inputs(zones: object, substations: object, level: str,
-                         supply_areas: object, id_column: str) -> None:
+                         supply_areas: object, id_column: str, licence_areas: object) -> None:
     """Raise once for every problem with the inputs of :func:`assign_zones`."""
     problems = Problems()
     if level not in LEVELS:
         problems.add(f"level {level!r} is not allowed", fix=f"use one of {list(LEVELS)}")
     no_crs = _check_frame(zones, "zones", ["zone_id"], problems)
-    no_crs |= _check_frame(substations, "substations", ["substation_id", "name", "level"],
-                           problems)
+    no_crs |= _check_frame(substations, "substations",
+                           ["substation_id", "name", "level",
+                            *(["dno"] if licence_areas is not None else [])], problems)
     if supply_areas is not None:
         no_crs |= _check_frame(supply_areas, "supply_areas", [id_column], problems)
+    if licence_areas is not None:
+        no_crs |= _check_frame(licence_areas, "licence_areas", ["dno"], problems)
     if isinstance(zones, gpd.GeoDataFrame) and zones.active_geometry_name and "zone_id" in zones:
         ids = zones["zone_id"].astype(str)
         if ids.duplicated().any():
@@ -138,8 +181,9 @@ def _check_frame(frame: object, name: str, columns: list[str], problems: Problem
     return False
 
 
-def _candidates(substations: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
-    """Located substations of ``level`` (id, name, geometry), or raise listing what exists."""
+def _candidates(substations: gpd.GeoDataFrame, level: str, with_dno: bool = False
+                ) -> gpd.GeoDataFrame:
+    """Located substations of ``level`` (id, name, [dno,] geometry), or raise (listing)."""
     geoms = substations.geometry
     located = (geoms.notna() & ~geoms.is_empty).to_numpy()
     chosen = substations[located & (substations["level"] == level).to_numpy()]
@@ -152,9 +196,10 @@ def _candidates(substations: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
     if ids.duplicated().any():
         raise LayerSchemaError(f"{level} substation ids repeat: "
                                f"{_sample(sorted(set(ids[ids.duplicated()])))}")
-    return gpd.GeoDataFrame({"substation_id": ids.to_numpy(),
-                             "name": chosen["name"].astype(str).to_numpy()},
-                            geometry=chosen.geometry.to_numpy(), crs=CRS)
+    columns = {"substation_id": ids.to_numpy(), "name": chosen["name"].astype(str).to_numpy()}
+    if with_dno:
+        columns["dno"] = chosen["dno"].astype(object).to_numpy()
+    return gpd.GeoDataFrame(columns, geometry=chosen.geometry.to_numpy(), crs=CRS)
 
 
 def _by_supply_area(frame: gpd.GeoDataFrame, supply_areas: gpd.GeoDataFrame, id_column: str,

@@ -282,10 +282,14 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
 
 def _input_paths(inputs: LayerInputs) -> dict[str, Path | None]:
     paths: dict[str, Path | None] = {}
-    for name in ("zones", "districts", "grid", "epc", "postcodes", "uprn", "chargers",
-                 "vehicles", "households", "car_parks", "roads", "land_cover", "emissions"):
+    for name in ("zones", "districts", "grid", "licence_areas", "epc", "postcodes", "uprn",
+                 "chargers", "vehicles", "households", "car_parks", "roads", "land_cover",
+                 "emissions"):
         value = getattr(inputs, name, None)
-        paths[name] = None if value is None else Path(value)
+        if isinstance(value, tuple):  # several grid files: grid:1, grid:2, ...
+            paths.update({f"{name}:{n}": Path(v) for n, v in enumerate(value, start=1)})
+        else:
+            paths[name] = None if value is None else Path(value)
     for label, path in sorted(dict(inputs.exclusions).items()):
         paths[f"exclusions:{label}"] = Path(path)
     return paths

@@ -22,8 +22,10 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     PrivateAttr,
+    Tag,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -88,6 +90,11 @@ def _existing(kind: str) -> Any:
 InputFile = Annotated[Path, Relative("file"), _existing("file")]
 InputFolder = Annotated[Path, Relative("folder"), _existing("folder")]
 InputLayer = Annotated[Path, Relative("any"), _existing("any")]
+InputLayers = Annotated[
+    Annotated[InputLayer, Tag("one path")] | Annotated[list[InputLayer], Tag("list")],
+    Relative("any"),
+    Discriminator(lambda v: "list" if isinstance(v, list | tuple) else "one path")]
+"""One path or a list of paths (each checked as :data:`InputLayer`)."""
 Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR)]
 Gbp = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, le=1)]
@@ -122,7 +129,13 @@ class InputsSection(Section):
         None, description="A folder in the layout `geoplan sample` writes.")
     zones: InputLayer | None = None
     districts: InputLayer | None = None
-    grid: InputLayer | None = None
+    grid: InputLayers | None = Field(
+        None, description="A grid headroom file, or a list of them (one per DNO, e.g. "
+        "[sepd.xlsx, nged.csv]): with several, every substation id is prefixed by its file's "
+        "DNO (SSEN:..., NGED:...) so no two substations merge.")
+    licence_areas: InputLayer | None = Field(
+        None, description="DNO licence-area polygons (any vector file with a 'dno' column): "
+        "each zone is served by the nearest substation of the DNO whose area holds it.")
     grid_format: Literal[("auto", *FORMATS)] = "auto"  # type: ignore[valid-type]
     within: str | None = Field(None, description="District or DNO area to keep.")
     epc: InputLayer | None = None
@@ -156,6 +169,10 @@ class InputsSection(Section):
         if self.sample and self.decimal != ".":
             raise _at("decimal", "must be '.' with sample: (the sample county writes '.' "
                       "decimals); set decimal for your own files only")
+        if isinstance(self.grid, list):
+            if not self.grid:
+                raise _at("grid", "is an empty list; give one grid file or several")
+            _unique(self.grid, "grid")
         if layers:
             missing = [k for k in ("zones", "grid") if not getattr(self, k)]
             if missing:
@@ -211,6 +228,10 @@ class GridSection(Section):
                              "figures: stop the run (error), plan it with no limit "
                              "(unconstrained) or with no headroom (zero). Either choice is "
                              "reported with the substations it applies to.")
+    max_serving_distance_km: float = Field(
+        10.0, gt=0, allow_inf_nan=False,
+        description="Zones whose serving substation is further away are flagged (zones "
+                    "layer column serving_flag) and counted in the summary's warnings.")
     reinforcement: ReinforcementSection = Field(default_factory=ReinforcementSection)
 
     @model_validator(mode="after")

@@ -279,8 +279,17 @@ def _resolve_paths(document: Document, patterns: list[Loc]) -> None:
         for loc in _matching(document.data, pattern):
             parent = _get(document.data, loc[:-1])
             value = parent[loc[-1]]
-            if isinstance(value, str) and value.strip():
-                parent[loc[-1]] = os.path.normpath(base / Path(value.strip()).expanduser())
+            if isinstance(value, list):  # several files (inputs.grid)
+                parent[loc[-1]] = [_resolved(base, v) for v in value]
+            elif isinstance(value, str) and value.strip():
+                parent[loc[-1]] = _resolved(base, value)
+
+
+def _resolved(base: Path, value: Any) -> Any:
+    """Make a non-blank text path absolute from ``base``; return anything else as it is."""
+    if isinstance(value, str) and value.strip():
+        return os.path.normpath(base / Path(value.strip()).expanduser())
+    return value
 
 
 def _matching(data: Any, pattern: Loc, loc: Loc = ()) -> list[Loc]:

@@ -1,0 +1,416 @@
+"""Several DNOs in one run: grid files combined with ids kept apart, zones served by licence area.
+
+Fixtures are written in code in the published layouts (NGED's capacity map CSV, the GB
+primaries CSV with its DNO column); the last tests read the real Oxfordshire files.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from click.testing import CliRunner
+from pyproj import Transformer
+from shapely.geometry import box
+
+from geoplan.cli.main import cli
+from geoplan.errors import LayerSchemaError, ScenarioError
+from geoplan.files.atomic import write_geopackage
+from geoplan.layers.dno import combine_grids, dno_key, read_licence_areas
+from geoplan.layers.grid import graph_from_substations
+from geoplan.layers.prepare import LayerInputs, prepare_layers
+from geoplan.layers.read import read_layers
+from geoplan.pipeline import layer_inputs, run_scenario
+from geoplan.scenario import load_scenario
+from geoplan.sources import read_grid
+from tests.conftest import real_file
+
+TO_LONLAT = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+
+NGED_HEADER = [
+    "Network Reference ID", "Substation Name", "Parent Network Reference ID",
+    "Substation Number", "Asset Type", "Group", "Upstream Voltage", "Downstream Voltage",
+    "Fault Level Headroom", "Firm Capacity of Substation (MVA)",
+    "Reverse Power Capability (MVA)", "Measured Peak Demand (MVA)", "Demand Headroom (MVA)",
+    "Demand Headroom RAG", "Upstream Demand Headroom RAG", "Upstream Demand Headroom",
+    "Generation Headroom (MVA)", "Generation Headroom RAG", "Latitude", "Longitude",
+]
+GB_HEADER = 'PS Name,Firm Capacity (MVA),Demand (MVA),PF,"Geo(Long,Lat)",GSP,DNO\n'
+
+# British National Grid boxes around Banbury: NGED west of x=444 km, SSEN to x=450 km, UKPN
+# beyond; the zone Z4 lies north of every licence area.
+LICENCE = [("NGED", (430_000, 230_000, 444_000, 246_000)),
+           ("SSEN", (444_000, 230_000, 450_000, 246_000)),
+           ("UKPN", (450_000, 230_000, 460_000, 246_000))]
+ZONES = {"Z1": (440_000, 240_000), "Z2": (446_000, 240_000), "Z3": (452_000, 240_000),
+         "Z4": (440_000, 252_000)}
+SSEN_PRIMARIES = {"deddington": (443_500, 241_000), "adderbury": (447_000, 238_000)}
+NGED_PRIMARY = (436_000, 241_000)
+
+
+def _lonlat(x: float, y: float) -> tuple[float, float]:
+    lon, lat = TO_LONLAT.transform(x, y)
+    return round(lon, 6), round(lat, 6)
+
+
+def write_nged(path: Path, primaries: list[tuple[str, str, tuple[float, float], str]]) -> Path:
+    """An NGED capacity map: one GSP, one BSP, then (ref, name, (x, y), headroom) primaries."""
+    rows = [("100", "Banbury GSP", "GSP", "", NGED_PRIMARY, "40"),
+            ("200", "Banbury BSP", "Bulk Supply Point", "100", NGED_PRIMARY, "20"),
+            *[(ref, name, "Primary", "200", xy, head) for ref, name, xy, head in primaries]]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=NGED_HEADER)
+        writer.writeheader()
+        for ref, name, kind, parent, (x, y), head in rows:
+            lon, lat = _lonlat(x, y)
+            writer.writerow(dict.fromkeys(NGED_HEADER, "") | {
+                "Network Reference ID": ref, "Substation Name": name,
+                "Parent Network Reference ID": parent, "Asset Type": kind,
+                "Group": "Banbury", "Upstream Voltage": "33", "Downstream Voltage": "11",
+                "Firm Capacity of Substation (MVA)": "24", "Measured Peak Demand (MVA)": "18",
+                "Demand Headroom (MVA)": head, "Latitude": str(lat), "Longitude": str(lon)})
+    return path
+
+
+def write_gb(path: Path, rows: dict[str, tuple[float, float]], dno: str = "SSEN") -> Path:
+    """A GB primaries CSV: each primary under the GSP 'Cowley' of ``dno``."""
+    lines = [GB_HEADER]
+    for name, (x, y) in rows.items():
+        lon, lat = _lonlat(x, y)
+        lines.append(f'{name},20,14,,"{lon},{lat}",Cowley,{dno}\n')
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def write_zones(path: Path, names: dict[str, tuple[float, float]]) -> Path:
+    """2 km square zones centred on each point, with ONS-style columns, in EPSG:27700."""
+    frame = gpd.GeoDataFrame(
+        {"LSOA21CD": list(names), "LSOA21NM": [f"Zone {n}" for n in names],
+         "LAD22CD": ["E07000177"] * len(names), "LAD22NM": ["Cherwell"] * len(names)},
+        geometry=[box(x - 1000, y - 1000, x + 1000, y + 1000) for x, y in names.values()],
+        crs="EPSG:27700")
+    frame.to_file(path, driver="GeoJSON")
+    return path
+
+
+def write_licence(path: Path, column: str = "DNO", areas: list | None = None) -> Path:
+    areas = LICENCE if areas is None else areas
+    frame = gpd.GeoDataFrame({column: [a for a, _ in areas]},
+                             geometry=[box(*b) for _, b in areas], crs="EPSG:27700")
+    frame.to_file(path, driver="GeoJSON")
+    return path
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    return {
+        "nged": write_nged(tmp_path / "nged.csv", [("300", "Banbury Town", NGED_PRIMARY, "6")]),
+        "ssen": write_gb(tmp_path / "gb_primaries.csv", SSEN_PRIMARIES),
+        "zones": write_zones(tmp_path / "zones.geojson", ZONES),
+        "licence": write_licence(tmp_path / "licence.geojson"),
+    }
+
+
+def _inputs(files: dict[str, Path], **options: object) -> LayerInputs:
+    return LayerInputs(zones=files["zones"], grid=(files["ssen"], files["nged"]), **options)
+
+
+def _served_by(layers) -> dict[str, str]:  # zone id -> serving substation's name
+    names = layers.substations.set_index("substation_id")["name"]
+    return {z: names[s].casefold() for z, s in
+            zip(layers.zones["zone_id"], layers.zones["substation_id"], strict=True)}
+
+
+# --- combining files --------------------------------------------------------------------------
+
+def test_several_files_combine_with_every_id_prefixed_by_its_dno(files):
+    got = read_layers([files["ssen"], files["nged"]], "substations")
+    subs, head = got.layers["substations"], got.layers["headroom"]
+    tags = subs["substation_id"].str.split(":").str[0]
+    assert set(tags) == {"SSEN", "NGED"}
+    assert (tags == subs["dno"]).all()  # the tag is the file's DNO
+    parents = subs["parent_id"].dropna()
+    assert len(parents) > 0
+    assert parents.isin(set(subs["substation_id"])).all()
+    assert set(head["substation_id"]) <= set(subs["substation_id"])
+    assert head.loc[head["substation_id"] == "NGED:300", "headroom_mva"].tolist() == [6.0]
+    graph = graph_from_substations(subs)  # one grid, two trees
+    assert graph.has_edge("NGED:200", "NGED:300")
+    assert [f["id_prefix"] for f in got.summary["files"]] == ["SSEN:", "NGED:"]
+    assert got.format == "gb-primaries + nged-capacity"
+
+
+def test_one_file_keeps_its_published_ids(files):
+    subs = read_layers(files["nged"], "substations").layers["substations"]
+    assert "300" in set(subs["substation_id"])
+    assert set(subs["dno"]) == {"NGED"}
+
+
+def test_colliding_ids_of_two_files_stay_apart(tmp_path):
+    first = write_nged(tmp_path / "a.csv", [("300", "Adderbury", (440_000, 236_000), "6")])
+    second = write_nged(tmp_path / "b.csv", [("300", "Bodicote", (445_000, 239_000), "-2")])
+    got = read_layers([first, second], "substations")
+    subs = got.layers["substations"].set_index("substation_id")
+    head = got.layers["headroom"].set_index("substation_id")["headroom_mva"]
+    assert subs.loc["NGED:300", "name"] == "Adderbury"
+    assert subs.loc["NGED-2:300", "name"] == "Bodicote"
+    assert head["NGED:300"] == 6.0
+    assert head["NGED-2:300"] == -2.0
+    assert len(subs) == 2 * 3  # GSP, BSP, primary of each file
+    assert subs.index.is_unique
+
+
+def test_a_wpd_file_and_an_nged_file_share_the_dno_but_not_ids(tmp_path, files):
+    wpd = write_gb(tmp_path / "wpd.csv", {"banbury": NGED_PRIMARY}, dno="WPD")
+    grids = [read_grid(wpd), read_grid(files["nged"])]
+    combined, tags = combine_grids(grids)
+    assert tags == ["NGED", "NGED-2"]
+    ids = combined.substations["substation_id"]
+    assert ids.is_unique
+    assert len(ids) == sum(len(g.substations) for g in grids)
+
+
+def test_dno_names_have_one_spelling():
+    assert [dno_key(v) for v in ("WPD", "Western Power Distribution", "nged ", "SEPD",
+                                 "UK Power Networks", "", None)] == \
+        ["NGED", "NGED", "NGED", "SSEN", "UKPN", None, None]
+
+
+def test_a_name_within_keeps_a_file_without_areas_whole_and_says_so(small_sample, files):
+    report = small_sample / "grid" / "network-headroom-report.xlsx"
+    alone = read_layers(report, "substations", within="Oxfordshire").layers["substations"]
+    got = read_layers([report, files["nged"]], "substations", within="Oxfordshire")
+    subs = got.layers["substations"]
+    assert (subs["dno"] == "SSEN").sum() == len(alone)
+    assert (subs["dno"] == "NGED").sum() == 3
+    assert any("nged.csv" in w and "all 3 of its substations are kept" in w
+               for w in got.warnings)
+
+
+# --- serving by licence area ------------------------------------------------------------------
+
+def test_licence_areas_route_each_zone_to_its_dno(files):
+    before = _served_by(prepare_layers(_inputs(files)))
+    assert before["Z1"] == "deddington"  # the nearest, but SSEN's, in NGED's area
+    layers = prepare_layers(_inputs(files, licence_areas=files["licence"]))
+    served = _served_by(layers)
+    assert served["Z1"] == "banbury town"
+    assert served["Z2"] == "adderbury"
+    zones = layers.zones.set_index("zone_id")
+    assert zones.loc["Z1", "substation_id"] == "NGED:300"
+    assert zones["licence_dno"].fillna("none").to_dict() == {
+        "Z1": "NGED", "Z2": "SSEN", "Z3": "UKPN", "Z4": "none"}
+    assert zones.loc["Z1", "serving_distance_km"] == pytest.approx(
+        ((440_000 - NGED_PRIMARY[0]) ** 2 + (240_000 - NGED_PRIMARY[1]) ** 2) ** 0.5 / 1000,
+        abs=0.01)  # the zone's centre is its representative point here
+
+
+def test_serving_flags_and_counted_warnings(files):
+    layers = prepare_layers(_inputs(files, licence_areas=files["licence"]))
+    flags = layers.zones.set_index("zone_id")["serving_flag"].to_dict()
+    # Z3: UKPN's area, no UKPN file; Z4: in no area, and 11.5 km from DEDDINGTON
+    assert flags == {"Z1": "ok", "Z2": "ok", "Z3": "other_dno",
+                     "Z4": "beyond_max_distance;no_licence_area"}
+    assert layers.reports["serving"]["zones_flagged"] == {
+        "beyond_max_distance": 1, "other_dno": 1, "no_licence_area": 1}
+    notes = [w for w in layers.warnings if w.startswith("serving: ")]
+    assert len(notes) == 3
+    assert "1 of 4 zones are served by a substation more than 10 km away" in notes[0]
+    assert "1 of 4 zones lie in the licence area of a DNO with no located primary " \
+        "substation in the grid files (UKPN)" in notes[1]
+    assert "1 of 4 zones lie in no licence area" in notes[2]
+
+
+def test_the_distance_limit_is_a_setting(files):
+    layers = prepare_layers(_inputs(files, licence_areas=files["licence"],
+                                    max_serving_distance_km=4))
+    far = layers.zones.loc[layers.zones["serving_flag"].str.contains("beyond_max_distance"),
+                           "zone_id"]
+    assert sorted(far) == ["Z1", "Z3", "Z4"]  # 4.1, 5.4 and 11.5 km away
+    assert any("3 of 4 zones are served by a substation more than 4 km away" in w
+               for w in layers.warnings)
+    with pytest.raises(ValueError, match="max_serving_distance_km must be above 0"):
+        _inputs(files, max_serving_distance_km=0)
+
+
+def test_zones_without_licence_areas_are_flagged_by_distance_only(files):
+    layers = prepare_layers(_inputs(files, max_serving_distance_km=4.5))
+    assert set(layers.zones["serving_flag"]) <= {"ok", "beyond_max_distance"}
+    assert "licence_dno" not in layers.zones.columns
+
+
+def test_a_licence_file_without_a_dno_column_is_refused(tmp_path):
+    path = write_licence(tmp_path / "areas.geojson", column="operator")
+    with pytest.raises(LayerSchemaError, match=r"areas\.geojson: no DNO column 'dno' among "
+                                               r"\['operator'\]"):
+        read_licence_areas(path)
+    assert set(read_licence_areas(path, "operator")["dno"]) == {"NGED", "SSEN", "UKPN"}
+    blank = write_licence(tmp_path / "blank.geojson", areas=[(" ", LICENCE[0][1]),
+                                                             *LICENCE[1:]])
+    with pytest.raises(LayerSchemaError, match=r"blank\.geojson: column 'DNO' is blank in "
+                                               r"rows \[1\]"):
+        read_licence_areas(blank)
+
+
+# --- the scenario -----------------------------------------------------------------------------
+
+def _scenario(folder: Path, grid: str, extra: str = "") -> Path:
+    path = folder / "scenario.yaml"
+    path.write_text(f"name: two\ninputs:\n  zones: zones.geojson\n  grid: {grid}\n"
+                    f"  licence_areas: licence.geojson\n{extra}", encoding="utf-8")
+    return path
+
+
+def test_a_scenario_names_several_grid_files(files):
+    folder = files["zones"].parent
+    scenario = load_scenario(_scenario(folder, "[gb_primaries.csv, ./nged.csv]",
+                                       "grid:\n  max_serving_distance_km: 7.5\n"))
+    assert scenario.inputs.grid == [files["ssen"], files["nged"]]
+    inputs = layer_inputs(scenario)
+    assert inputs.grid == (files["ssen"], files["nged"])
+    assert inputs.licence_areas == files["licence"]
+    assert inputs.max_serving_distance_km == 7.5
+    assert scenario.resolved()["inputs"]["grid"] == [str(files["ssen"]), str(files["nged"])]
+
+
+@pytest.mark.parametrize(("grid", "extra", "message"), [
+    ("[]", "", r"inputs\.grid: is an empty list"),
+    ("[nged.csv, nged.csv]", "", r"inputs\.grid: lists .*nged\.csv more than once"),
+    ("[nged.csv, missing.csv]", "", r"no such file or folder: .*missing\.csv"),
+    ("nged.csv", "grid:\n  max_serving_distance_km: 0\n", r"max_serving_distance_km"),
+])
+def test_bad_grid_lists_are_refused(files, grid, extra, message):
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(_scenario(files["zones"].parent, grid, extra))
+
+
+# --- the real county --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def oxfordshire(request) -> dict[str, object]:
+    real = request.getfixturevalue("real_data")
+    zones = real_file(real, "boundaries/lsoa21")
+    districts = real_file(real, "boundaries/oxon_districts.geojson")
+    sepd = real_file(real, "grid/sepd-network-headroom-report.xlsx")
+    nged = real_file(real, "grid/nged-capacity-map-2023-02-28.csv")
+    licence = real_file(real, "grid/oxon_dno_licence_areas_by_lad.geojson")
+    one = prepare_layers(LayerInputs(zones=zones, districts=districts, grid=sepd))
+    two = prepare_layers(LayerInputs(zones=zones, districts=districts, grid=(sepd, nged),
+                                     licence_areas=licence))
+    return {"one": one, "two": two, "licence": read_licence_areas(licence)}
+
+
+def test_oxfordshire_zones_in_nged_area_are_served_by_nged_primaries(oxfordshire):
+    two = oxfordshire["two"]
+    licence = oxfordshire["licence"]
+    nged_area = licence[licence["dno"] == "NGED"].union_all()
+    points = two.zones.representative_point()
+    inside = points.within(nged_area).to_numpy()
+    northern = two.zones[inside]
+    assert len(northern) > 0
+    assert set(northern["district_name"]) <= {"Cherwell", "West Oxfordshire"}
+    # by northing too: the Cherwell zones north of where SSEN's licence area ends (Banbury
+    # and beyond) are all among them
+    ssen_north_edge = licence[licence["dno"] == "SSEN"].total_bounds[3]
+    beyond = (two.zones["district_name"] == "Cherwell").to_numpy() & \
+        (points.y > ssen_north_edge).to_numpy()
+    assert beyond.sum() > 0
+    assert set(two.zones.loc[beyond, "zone_id"]) <= set(northern["zone_id"])
+    subs = two.substations.set_index("substation_id")
+    served = subs.loc[northern["substation_id"]]
+    assert (served["dno"] == "NGED").all()
+    assert (served["level"] == "primary").all()
+    assert not served["name"].str.casefold().str.contains("deddington").any()
+    assert (northern["licence_dno"] == "NGED").all()
+    # the rest of the county keeps SSEN's primaries
+    others = subs.loc[two.zones.loc[two.zones["licence_dno"] == "SSEN", "substation_id"]]
+    assert (others["dno"] == "SSEN").all()
+
+
+def test_oxfordshire_with_sepd_alone_gives_banbury_a_far_primary(oxfordshire):
+    # what the licence areas fix: SEPD alone serves the NGED zones from far away
+    one, two = oxfordshire["one"], oxfordshire["two"]
+    nged = two.zones.loc[two.zones["licence_dno"] == "NGED", "zone_id"]
+    alone = one.zones.set_index("zone_id").loc[nged]
+    names = one.substations.set_index("substation_id").loc[alone["substation_id"], "name"]
+    assert names.str.casefold().str.contains("deddington").any()
+    paired = two.zones.set_index("zone_id").loc[nged, "serving_distance_km"]
+    assert paired.median() < alone["serving_distance_km"].median()
+    assert (alone["serving_flag"] == "beyond_max_distance").any()
+    assert any("more than 10 km away" in w for w in one.warnings)
+
+
+# --- a run ------------------------------------------------------------------------------------
+
+def test_a_run_lists_flagged_zones_in_plan_and_summary(small_sample, tmp_path):
+    """Sample county + an NGED file for its north: plan.gpkg, summary and manifest say so."""
+    write_nged(tmp_path / "nged.csv", [("300", "Banbury Town", (445_000, 240_000), "6")])
+    write_licence(tmp_path / "licence.geojson",
+                  areas=[("NGED", (420_000, 236_000, 480_000, 252_000)),
+                         ("SSEN", (420_000, 170_000, 480_000, 236_000))])
+    retrofit = Path(__file__).resolve().parent.parent / "scenarios" / "retrofit.yaml"
+    sample = small_sample
+    (tmp_path / "s.yaml").write_text(
+        f"name: two\nextends: {retrofit}\ninputs:\n  sample: null\n"
+        f"  zones: {sample}/boundaries/zones.gpkg\n"
+        f"  districts: {sample}/boundaries/districts.gpkg\n"
+        f"  grid: [{sample}/grid/network-headroom-report.xlsx, nged.csv]\n"
+        "  licence_areas: licence.geojson\n"
+        f"  epc: {sample}/epc\n  postcodes: {sample}/postcodes/codepoint.csv\n"
+        f"  uprn: {sample}/uprn/osopenuprn.csv\n"
+        # NGED's capacity map is a snapshot: no 'minimum' scenario (issue 13, another part)
+        "grid:\n  missing_headroom: unconstrained\n  max_serving_distance_km: 6\n"
+        "outputs: {map: false, static_map: false}\n", encoding="utf-8")
+    run_scenario(tmp_path / "s.yaml", tmp_path / "out")
+    zones = gpd.read_file(tmp_path / "out" / "plan.gpkg", layer="zones")
+    north = zones[zones["licence_dno"] == "NGED"]
+    assert len(north) > 0
+    assert (north["substation_id"] == "NGED:300").all()
+    assert zones.loc[zones["licence_dno"] == "SSEN", "substation_id"].str.startswith(
+        "SSEN:").all()
+    far = zones[zones["serving_distance_km"] > 6]
+    assert len(far) > 0
+    assert (far["serving_flag"] == "beyond_max_distance").all()
+    assert (zones.loc[zones["serving_distance_km"] <= 6, "serving_flag"] == "ok").all()
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert any(f"serving: {len(far)} of {len(zones)} zones are served by a substation more "
+               "than 6 km away" in w for w in summary["warnings"])
+    assert "more than 6 km away" in (tmp_path / "out" / "summary.md").read_text("utf-8")
+    inputs = json.loads((tmp_path / "out" / "manifest.json").read_text("utf-8"))["inputs"]
+    assert {"grid:1", "grid:2", "licence_areas"} <= set(inputs)
+    assert "grid" not in inputs
+
+
+# --- the command line -------------------------------------------------------------------------
+
+def test_layers_commands_combine_several_grid_files(files, tmp_path):
+    sources = [str(files["ssen"]), str(files["nged"])]
+    shown = CliRunner().invoke(cli, ["layers", "validate", *sources, "--kind", "substations"])
+    assert shown.exit_code == 0, shown.output
+    assert "gb_primaries.csv: ids prefixed SSEN: (gb-primaries)" in shown.output
+    assert "nged.csv: ids prefixed NGED: (nged-capacity)" in shown.output
+    out = tmp_path / "grid.gpkg"
+    done = CliRunner().invoke(cli, ["layers", "convert", *sources, "--kind", "substations",
+                                    "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    # the combined GeoPackage is one grid file: its prefixed ids and DNOs are kept
+    again = prepare_layers(LayerInputs(zones=files["zones"], grid=out,
+                                       licence_areas=files["licence"]))
+    assert again.zones.set_index("zone_id").loc["Z1", "substation_id"] == "NGED:300"
+
+
+def test_substations_without_a_dno_are_not_routed_and_named(files, tmp_path):
+    grid = read_grid(files["nged"])  # written back without the DNO it came from
+    plain = write_geopackage({"substations": grid.substations, "headroom": grid.headroom},
+                             tmp_path / "plain.gpkg")
+    layers = prepare_layers(LayerInputs(zones=files["zones"], grid=(files["ssen"], plain),
+                                        licence_areas=files["licence"]))
+    zones = layers.zones.set_index("zone_id")
+    assert zones.loc["Z1", "serving_flag"] == "other_dno"  # NGED's area, no NGED substation
+    assert layers.substations.set_index("substation_id").loc[
+        zones.loc["Z1", "substation_id"], "dno"] == "SSEN"
+    assert any("1 primary substations have no DNO (e.g. geoplan-gpkg:300)" in w
+               for w in layers.warnings)
