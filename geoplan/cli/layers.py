@@ -12,8 +12,10 @@ import click
 import geopandas as gpd
 import pandas as pd
 
+from geoplan.assumptions import read_assumptions
 from geoplan.cli.options import kind_option, overwrite_option, parse_mapping, reading_options
 from geoplan.files.atomic import refuse_existing, refuse_inputs
+from geoplan.layers.grid import GRID_UNITS, power_factor
 from geoplan.layers.read import LayerSet, open_layer, read_layers
 from geoplan.layers.supply import assign_zones
 from geoplan.outputs import write_csv, write_geopackage
@@ -148,6 +150,8 @@ def _read(sources: tuple[str, ...], kind: str, options: dict[str, Any]) -> Layer
     if "uptake" in given:
         given["uptake"] = _uptake(given["uptake"])
     source = sources[0] if len(sources) == 1 else list(sources)
+    if kind == "substations":  # MW files become MVA by the factor the plan turns back into kW
+        given["power_factor"] = power_factor(read_assumptions(GRID_UNITS))
     return read_layers(source, kind, fmt=fmt, within=within, decimal=decimal, **given)
 
 

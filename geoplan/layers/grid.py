@@ -18,6 +18,7 @@ import difflib
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -26,22 +27,57 @@ import pandas as pd
 import pyproj
 import shapely
 
+from geoplan.assumptions import AssumptionTable
 from geoplan.errors import LayerSchemaError, Problems
 from geoplan.schemas import CRS, LEVELS, SUBSTATIONS
 from geoplan.sources.names import name_key
 from geoplan.years import value_in_year
 
 __all__ = [
+    "GRID_UNITS",
     "ancestors_of",
     "graph_from_substations",
     "headroom_for",
     "match_names",
+    "mva_to_kw",
     "name_key",
+    "power_factor",
     "resolve_names",
     "value_in_year",
 ]
 
 logger = logging.getLogger(__name__)
+
+GRID_UNITS = AssumptionTable("grid_units", key=("item",), numbers={"value": 0.0},
+                             text=("unit",))
+"""Unit conversions of grid figures: ``power_factor`` (kW per kVA)."""
+
+
+def mva_to_kw(mva: Any, factor: float) -> Any:
+    """Real power in kW of apparent power ``mva``: ``mva * factor * 1000``.
+
+    The one place MVA becomes kW (headroom and reinforcement capacity alike).
+
+    Examples
+    --------
+    >>> mva_to_kw(2.0, 0.95)
+    1900.0
+    """
+    return mva * (factor * 1000.0)
+
+
+def power_factor(units: pd.DataFrame) -> float:
+    """Return the ``power_factor`` of a ``grid_units`` table, checked to lie in (0, 1]."""
+    rows = units.loc[units["item"].astype(str) == "power_factor", "value"]
+    if len(rows) != 1:
+        raise LayerSchemaError(f"grid_units ({units.attrs.get('path', 'table')}) needs one "
+                               "row with item power_factor (fix: add it, e.g. 0.95)")
+    value = float(rows.iloc[0])
+    if not 0.0 < value <= 1.0:
+        raise LayerSchemaError(f"grid_units: power_factor {value:g} is outside (0, 1] "
+                               "(fix: enter the DNO's planning power factor, e.g. 0.95)")
+    return value
+
 
 _AND = re.compile(r"\bAND\b|&")
 _BNG = pyproj.CRS.from_user_input(CRS)

@@ -38,8 +38,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from geoplan.assumptions import read_assumptions
 from geoplan.errors import SourceNotFoundError
-from geoplan.layers.grid import graph_from_substations
+from geoplan.layers.grid import GRID_UNITS, graph_from_substations, power_factor
 from geoplan.layers.read import LayerSet, read_layers
 from geoplan.layers.supply import assign_zones
 from geoplan.schemas import CRS, LEVELS
@@ -116,6 +117,10 @@ class LayerInputs:
         The decimal mark of numbers written as text in the input files (CSV cells): with
         ``","``, ``"1,5"`` reads as 1.5 and a ``"1.5"`` is refused as ambiguous. geoplan's
         own assumption tables always use ``"."``.
+    power_factor : float, optional
+        Converts the MW of grid files published in MW (Northern Powergrid, UKPN, SPEN) to
+        MVA; ``None``: the ``power_factor`` of the shipped ``grid_units`` table, the same one
+        the plan uses to turn MVA back into kW, so a MW figure reaches the plan unchanged.
     """
 
     zones: Path
@@ -138,8 +143,11 @@ class LayerInputs:
     emissions: Path | None = None
     decimal: str = "."
     serving_level: str = SERVING_LEVEL
+    power_factor: float | None = None
 
     def __post_init__(self) -> None:
+        if self.power_factor is not None and not 0 < self.power_factor <= 1:
+            raise ValueError(f"power_factor must lie in (0, 1], not {self.power_factor!r}")
         if not isinstance(self.grid, str | Path):
             object.__setattr__(self, "grid", tuple(Path(p) for p in self.grid))
             if not self.grid:
@@ -262,8 +270,11 @@ def _prepare(inputs: LayerInputs, step: Progress) -> PreparedLayers:
     zones = sets["zones"].layers["zones"]
     districts = _districts(inputs.districts, zones)
     step("grid")
+    factor = inputs.power_factor
+    if factor is None:
+        factor = power_factor(read_assumptions(GRID_UNITS))
     sets["substations"] = read_layers(inputs.grid, "substations", fmt=inputs.grid_format,
-                                      within=inputs.within)
+                                      within=inputs.within, power_factor=factor)
     substations = sets["substations"].layers["substations"]
     graph = graph_from_substations(substations)
     _read_optional(inputs, zones, sets, step)

@@ -36,7 +36,7 @@ import pandas as pd
 
 from geoplan.assumptions import AssumptionTable
 from geoplan.errors import LayerSchemaError
-from geoplan.layers.grid import ancestors_of
+from geoplan.layers.grid import GRID_UNITS, ancestors_of, mva_to_kw, power_factor
 
 __all__ = ["DFES_SCENARIOS", "GRID_UNITS", "FigureChoice", "HeadroomGaps", "base_year_rows",
            "by_level", "choose_figures", "mva_to_kw", "power_factor", "scenario_names",
@@ -46,37 +46,7 @@ DFES_SCENARIOS = AssumptionTable("dfes_scenarios", key=("planning_scenario", "pu
                                  text=("name",))
 """Planning scenario -> the name each publisher gives it in its headroom files."""
 
-GRID_UNITS = AssumptionTable("grid_units", key=("item",), numbers={"value": 0.0},
-                             text=("unit",))
-"""Unit conversions of grid figures: ``power_factor`` (kW per kVA)."""
-
 _LEVEL_ORDER = ("gsp", "bsp", "primary", "secondary")
-
-
-def mva_to_kw(mva: Any, factor: float) -> Any:
-    """Real power in kW of apparent power ``mva``: ``mva * factor * 1000``.
-
-    The one place MVA becomes kW (headroom and reinforcement capacity alike).
-
-    Examples
-    --------
-    >>> mva_to_kw(2.0, 0.95)
-    1900.0
-    """
-    return mva * (factor * 1000.0)
-
-
-def power_factor(units: pd.DataFrame) -> float:
-    """Return the ``power_factor`` of a ``grid_units`` table, checked to lie in (0, 1]."""
-    rows = units.loc[units["item"].astype(str) == "power_factor", "value"]
-    if len(rows) != 1:
-        raise LayerSchemaError(f"grid_units ({units.attrs.get('path', 'table')}) needs one "
-                               "row with item power_factor (fix: add it, e.g. 0.95)")
-    value = float(rows.iloc[0])
-    if not 0.0 < value <= 1.0:
-        raise LayerSchemaError(f"grid_units: power_factor {value:g} is outside (0, 1] "
-                               "(fix: enter the DNO's planning power factor, e.g. 0.95)")
-    return value
 
 
 def scenario_names(planning: str, table: pd.DataFrame,

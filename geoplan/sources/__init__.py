@@ -104,7 +104,8 @@ def read_grid(path: str | Path, fmt: str = "auto", **options: object) -> GridTab
         ``"auto"`` to detect from the file's headers, or one of :data:`FORMATS`.
     **options
         Passed to the reader (e.g. ``columns=`` for ``generic``; ``year=`` for snapshot
-        formats).
+        formats). ``power_factor=`` converts the MW of formats that publish MW
+        (``UNITS == "MW"``) to MVA; formats in MVA need none and ignore it.
 
     Returns
     -------
@@ -119,4 +120,8 @@ def read_grid(path: str | Path, fmt: str = "auto", **options: object) -> GridTab
             "--map name='Site Name' --map headroom_mva='Headroom (MVA)'; for a published "
             "DNO file, check --format)"
         )
-    return _reader(fmt).read(path, **options)
+    reader = _reader(fmt)
+    factor = options.pop("power_factor", None)
+    if factor is not None and getattr(reader, "UNITS", "MVA") == "MW":
+        options["power_factor"] = factor
+    return reader.read(path, **options)
