@@ -157,6 +157,17 @@ def test_locations_from_lat_lon_grid_ref_or_none(gam: Path) -> None:
     assert subs.crs.to_epsg() == 27700
 
 
+def test_maximum_load_in_mw_meets_capacity_in_mva_by_the_power_factor(gam: Path) -> None:
+    # GAMMA: firm 23.0 MVA, maximum load 20 MW; at power factor 0.8 the load is 25 MVA
+    grid = read_grid(gam, power_factor=0.8)
+    subs = grid.substations.set_index("substation_id")
+    assert subs.loc["primary-GAMMA", "peak_demand_mva"] == pytest.approx(25.0)
+    head = grid.headroom.set_index("substation_id")["headroom_mva"]
+    assert head["primary-GAMMA"] == pytest.approx(23.0 - 20.0 / 0.8)
+    with pytest.raises(SourceFormatError, match="power_factor=1.5 is not a power factor"):
+        read(gam, power_factor=1.5)
+
+
 def test_demand_headroom_is_derived_not_the_generation_figure(gam: Path) -> None:
     grid = read(gam)
     assert grid.headroom.to_dict("records") == [{

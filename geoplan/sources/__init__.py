@@ -13,6 +13,7 @@ publishes headroom in: ``"MVA"``, or ``"MW"``, converted to MVA at a power facto
 from __future__ import annotations
 
 import importlib
+import inspect
 from pathlib import Path
 from types import ModuleType
 
@@ -104,8 +105,8 @@ def read_grid(path: str | Path, fmt: str = "auto", **options: object) -> GridTab
         ``"auto"`` to detect from the file's headers, or one of :data:`FORMATS`.
     **options
         Passed to the reader (e.g. ``columns=`` for ``generic``; ``year=`` for snapshot
-        formats). ``power_factor=`` converts the MW of formats that publish MW
-        (``UNITS == "MW"``) to MVA; formats in MVA need none and ignore it.
+        formats). ``power_factor=`` converts the MW a format publishes to MVA (readers that
+        take it: MW headroom files, and the SSEN GAM's maximum load); others ignore it.
 
     Returns
     -------
@@ -122,6 +123,6 @@ def read_grid(path: str | Path, fmt: str = "auto", **options: object) -> GridTab
         )
     reader = _reader(fmt)
     factor = options.pop("power_factor", None)
-    if factor is not None and getattr(reader, "UNITS", "MVA") == "MW":
+    if factor is not None and "power_factor" in inspect.signature(reader.read).parameters:
         options["power_factor"] = factor
     return reader.read(path, **options)

@@ -25,8 +25,10 @@ What the numbers mean, and what this reader does with them:
   number (a site total), gives no firm capacity: it depends on backfeed the file does not
   state. The Scotland 2023 file writes plain numbers only, so it yields **no demand headroom
   rows**; the reader says so in a warning rather than inventing a figure.
-* **"Maximum Load (MW)" becomes** ``peak_demand_mva``, taking MW as MVA (unity power factor);
-  "Minimum Load (MW)" is kept as ``min_load_mw``.
+* **"Maximum Load (MW)" becomes** ``peak_demand_mva`` = MW / ``power_factor`` (the plan's
+  ``grid_units`` factor when read through :func:`geoplan.sources.read_grid` by a run or
+  ``geoplan layers``; 1 when this reader is called alone); "Minimum Load (MW)" is kept as
+  ``min_load_mw``.
 * **Location**: latitude/longitude, else the "Location Grid Ref", else unlocated (counted in a
   warning). Where both disagree by more than 1 km (five primaries in the Scotland 2023 file,
   where the grid reference is wrong), latitude/longitude win and the rows are named.
@@ -66,7 +68,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from geoplan.errors import Problems
+from geoplan.errors import Problems, SourceFormatError
 from geoplan.sources.base import GridTables, finish_grid
 from geoplan.sources.cells import (
     cell_text,
@@ -181,7 +183,8 @@ def sniff(signature: list[str]) -> bool:
     return {"gsp", "bsp", "ps"} <= names
 
 
-def read(path: str | Path, *, year: int | None = None) -> GridTables:
+def read(path: str | Path, *, year: int | None = None, power_factor: float = 1.0
+         ) -> GridTables:
     """Read an SSEN Generation Availability Map workbook into canonical grid layers.
 
     Parameters
@@ -191,6 +194,10 @@ def read(path: str | Path, *, year: int | None = None) -> GridTables:
     year : int, optional
         Year of the derived demand headroom; by default the 4-digit year in the file name,
         else missing.
+    power_factor : float
+        Turns "Maximum Load (MW)" into MVA (``MW / power_factor``) before it is taken from the
+        firm capacity in MVA; in (0, 1]. :func:`geoplan.sources.read_grid` passes the one the
+        plan uses (the ``grid_units`` table), so load and capacity meet in one unit.
 
     Returns
     -------
@@ -208,6 +215,9 @@ def read(path: str | Path, *, year: int | None = None) -> GridTables:
         be read; every problem is listed at once.
     """
     path = Path(path)
+    if isinstance(power_factor, bool) or not 0 < float(power_factor) <= 1:
+        raise SourceFormatError(f"{path.name}: power_factor={power_factor!r} is not a power "
+                                "factor (fix: give a value in (0, 1], e.g. 0.95)")
     workbook = open_workbook(path)
     problems = Problems(path)
     notes: list[str] = []
@@ -223,6 +233,7 @@ def read(path: str | Path, *, year: int | None = None) -> GridTables:
         records.pop("_lat").to_numpy(), records.pop("_lon").to_numpy(),
         records.pop("_ref_x").to_numpy(), records.pop("_ref_y").to_numpy(),
         records["name"].tolist(), notes)
+    records["peak_demand_mva"] = records["peak_demand_mva"] / float(power_factor)
     demand = records["firm_capacity_mva"] - records["peak_demand_mva"]
     notes.append(_headroom_note(int(demand.notna().sum()), len(records)))
     headroom = published_headroom(demand.to_numpy(), snapshot_year(path, year, notes))
