@@ -18,13 +18,16 @@ import itertools
 import math
 from types import SimpleNamespace
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from geoplan.assumptions import read_assumptions
 from geoplan.errors import GeoplanError, LayerSchemaError, ScenarioError
+from geoplan.layers.grid import GRID_UNITS, power_factor
 from geoplan.optimise import Budget, Headroom, MaximiseBenefit, PlanningProblem, SolverOptions
 from geoplan.planning.solve import grid_limits, headroom_gaps
 from geoplan.scenario.models import GridSection, PlanSection
@@ -32,6 +35,7 @@ from geoplan.scenario.models import GridSection, PlanSection
 EXACT = SolverOptions(mip_gap=0.0)
 FEAS = 1e-6
 HORIZON = 2050
+PF = power_factor(read_assumptions(GRID_UNITS))  # kW per kVA, as the plan converts MVA
 PARENTS = {"P1": "B", "P2": "B", "P3": "B", "B": "G", "G": None}
 LEVELS = {"P1": "primary", "P2": "primary", "P3": "primary", "B": "bsp", "G": "gsp"}
 
@@ -279,13 +283,18 @@ def test_options_are_never_used_before_their_ready_year(instance: tuple) -> None
 
 
 def scenario(choice: str, years: list[int]) -> SimpleNamespace:
-    return SimpleNamespace(grid=GridSection(missing_headroom=choice),
+    # the GSP never has figures here: listed as unconstrained, as the sample's base.yaml does
+    return SimpleNamespace(grid=GridSection(missing_headroom=choice,
+                                            unconstrained_levels=["gsp"]),
                            plan=PlanSection(years=years, horizon=HORIZON))
 
 
 def layers(headroom: pd.DataFrame) -> SimpleNamespace:
+    """Every primary serves a zone, so every substation lies on a served chain."""
     subs = pd.DataFrame({"substation_id": list(LEVELS), "level": list(LEVELS.values())})
-    return SimpleNamespace(headroom=headroom, substations=subs)
+    graph = nx.DiGraph([(parent, sub) for sub, parent in PARENTS.items() if parent])
+    zones = pd.DataFrame({"zone_id": ["z1", "z2", "z3"], "substation_id": ["P1", "P2", "P3"]})
+    return SimpleNamespace(headroom=headroom, substations=subs, grid=graph, zones=zones)
 
 
 def canonical(rows: list[tuple[str, str, int | None, float]]) -> pd.DataFrame:
@@ -298,10 +307,12 @@ def expected_limits(headroom: pd.DataFrame, choice: str, years: list[int]
                     ) -> dict[tuple[str, int], float] | None:
     """The documented rule, from the canonical table: None when the run must stop."""
     rows = headroom[(headroom["scenario"] == "minimum") & headroom["headroom_mva"].notna()]
-    figures = {s: sorted((int(y), 1000.0 * h) for s2, y, h in
+    figures = {s: sorted((int(y), 1000.0 * PF * h) for s2, y, h in
                          rows[["substation_id", "year", "headroom_mva"]].itertuples(index=False)
                          if s2 == s) for s in LEVELS}
     covered = {LEVELS[s] for s, f in figures.items() if f}
+    if "bsp" not in covered:  # a served level without any figure stops the run unless listed
+        return None
     limit = {}
     for s, found in figures.items():
         if not found and LEVELS[s] in covered:
@@ -345,7 +356,9 @@ def test_each_missing_headroom_choice_gives_the_brute_force_plan(instance: tuple
     years, headroom, frame, choice = instance
     limit = expected_limits(headroom, choice, years)
     if limit is None:
-        with pytest.raises(LayerSchemaError, match=r"grid\.missing_headroom"):
+        # either rule that stops the run names the scenario key that would let it proceed
+        with pytest.raises(LayerSchemaError,
+                           match=r"grid\.(missing_headroom|unconstrained_levels)"):
             grid_limits(scenario(choice, years), layers(headroom))
         return
     limits = grid_limits(scenario(choice, years), layers(headroom))
@@ -386,7 +399,7 @@ def test_figures_only_after_the_plan_still_limit_it() -> None:
     # P1's only figure is for 2045, after the 2030 plan year: it is its limit (20 kW), not
     # "no limit" as when the year rule left it out of every plan year.
     headroom = canonical([("P1", "minimum", 2045, 0.02), ("P2", "minimum", 2023, 0.1),
-                          ("P3", "minimum", 2023, 0.1)])
+                          ("P3", "minimum", 2023, 0.1), ("B", "minimum", 2023, 1.0)])
     frame = candidates([60.0], ["P1"])
     limits = grid_limits(scenario("error", [2030]), layers(headroom))
     assert solve(frame, limits, [2030]).selected_ids == ()

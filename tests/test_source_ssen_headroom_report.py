@@ -11,7 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from geoplan.cli.main import cli
-from geoplan.errors import AreaNotFoundError, SourceFormatError, SourceNotFoundError
+from geoplan.errors import (
+    AreaNotFoundError,
+    LayerSchemaError,
+    SourceFormatError,
+    SourceNotFoundError,
+)
 from geoplan.layers import select_grid
 from geoplan.pipeline import run_scenario
 from geoplan.sample.workbooks import ReportSubstation, headroom_report_sheet, write_workbook
@@ -560,13 +565,18 @@ def test_laep_with_reinforcement_runs_under_ct_when_bsps_have_no_ct_figures(smal
                                                                             tmp_path):
     """Shipped laep.yaml (reinforcement on) with grid.scenario CT: BSPs give no CT figure.
 
-    Their level is left unconstrained (and reported); reinforcement is offered only where
-    the plan has a limit, instead of stopping the run on options at unlimited BSPs.
+    Unless the scenario says so, a served level without figures stops the run, naming the
+    key; said so, the level is left unconstrained (and reported), and reinforcement is offered
+    only where the plan has a limit, instead of stopping on options at unlimited BSPs.
     """
     folder = _sample_without_bsp_scenario(small_sample, tmp_path / "county", "CT")
     path = tmp_path / "laep-ct.yaml"
-    path.write_text(f"extends: {SCENARIOS / 'laep.yaml'}\nname: laep-ct\n"
-                    f"inputs: {{sample: null, folder: {folder}}}\ngrid: {{scenario: CT}}\n",
+    text = (f"extends: {SCENARIOS / 'laep.yaml'}\nname: laep-ct\n"
+            f"inputs: {{sample: null, folder: {folder}}}\n")
+    path.write_text(text + "grid: {scenario: CT}\n", encoding="utf-8")
+    with pytest.raises(LayerSchemaError, match=r"grid.unconstrained_levels: \[bsp\]"):
+        run_scenario(path, tmp_path / "refused")
+    path.write_text(text + "grid: {scenario: CT, unconstrained_levels: [gsp, bsp]}\n",
                     encoding="utf-8")
     result = run_scenario(path, tmp_path / "out")
     assert result.scenario.grid.reinforcement.enabled
