@@ -164,7 +164,7 @@ def test_maximum_load_in_mw_meets_capacity_in_mva_by_the_power_factor(gam: Path)
     assert subs.loc["primary-GAMMA", "peak_demand_mva"] == pytest.approx(25.0)
     head = grid.headroom.set_index("substation_id")["headroom_mva"]
     assert head["primary-GAMMA"] == pytest.approx(23.0 - 20.0 / 0.8)
-    with pytest.raises(SourceFormatError, match="power_factor=1.5 is not a power factor"):
+    with pytest.raises(SourceFormatError, match=r"power_factor=1\.5 is not a power factor"):
         read(gam, power_factor=1.5)
 
 
