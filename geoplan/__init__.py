@@ -41,6 +41,8 @@ from geoplan.layers.read import open_layer, read_layers
 from geoplan.layers.supply import assign_zones
 from geoplan.layers.zones import districts_from_file, zones_from_file
 from geoplan.outputs import write_csv, write_geopackage
+from geoplan.schemas import LAYERS as LAYER_SCHEMAS
+from geoplan.schemas import validate_layer
 from geoplan.sources import detect_format, read_grid
 from geoplan.version import __version__
 
@@ -59,7 +61,6 @@ if TYPE_CHECKING:
     )
     from geoplan.planning.solve import PlanResult, WorkstreamModel, grid_limits
     from geoplan.scenario import Scenario, load_scenario
-    from geoplan.schemas import validate_layer
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
@@ -81,7 +82,6 @@ _LAZY = {
     "sample_folder": "geoplan.pipeline",
     "solve_plan": "geoplan.pipeline",
     "write_run": "geoplan.pipeline",
-    "validate_layer": "geoplan.schemas",
 }
 """Exported names imported on first use, and the module each comes from."""
 
@@ -101,6 +101,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "LAYER_SCHEMAS",
     "AreaNotFoundError",
     "CRSError",
     "GeoplanError",
