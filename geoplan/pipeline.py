@@ -13,6 +13,17 @@
 7. write everything into a temporary folder beside the output, renamed into place only
    when complete (:class:`geoplan.files.run_folder.RunFolder`): an interrupted run leaves
    nothing, and an existing folder is replaced only with ``overwrite``.
+
+Each arrow is also a function of its own, exported by :mod:`geoplan`, so a notebook can stop,
+look and change things between them::
+
+    scenario = load_scenario("scenarios/joint.yaml")
+    layers = prepare_layers(layer_inputs(scenario))
+    candidates = build_candidates(scenario, layers)
+    plan = solve_plan(scenario, candidates, layers)
+    result = write_run("out/joint", scenario, layers, candidates, plan)
+
+gives the same files as ``run_scenario`` (the manifest's ``created`` aside).
 """
 
 from __future__ import annotations
@@ -21,10 +32,12 @@ import contextlib
 import dataclasses
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from geoplan.assumptions import AssumptionSet
 from geoplan.files.run_folder import RunFolder
@@ -40,6 +53,7 @@ from geoplan.outputs.compare import (
 from geoplan.planning.finance import FinanceSummary, finance_assumptions, finance_summary
 from geoplan.planning.solve import (
     PlanResult,
+    WorkstreamModel,
     grid_limits,
     grid_tables,
     reinforcement_options,
@@ -48,8 +62,8 @@ from geoplan.planning.solve import (
 )
 from geoplan.scenario import Scenario, known_tables, load_scenario
 
-__all__ = ["STEPS", "RunResult", "assumption_set", "layer_inputs", "run_comparison",
-           "run_scenario", "sample_folder"]
+__all__ = ["STEPS", "RunResult", "assumption_set", "build_candidates", "layer_inputs",
+           "run_comparison", "run_scenario", "sample_folder", "solve_plan", "write_run"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +83,10 @@ class RunResult:
     finance: FinanceSummary
     summary: dict[str, Any]
     files: tuple[Path, ...]
+
+    def table(self, workstream: str) -> pd.DataFrame:
+        """Return the plan table of one workstream (see :meth:`PlanResult.table`)."""
+        return self.plans.table(workstream)
 
 
 def sample_folder(scale: str, seed: int | None = None, *, progress: Progress | None = None
@@ -160,13 +178,10 @@ def run_scenario(scenario: Scenario | str | Path, out: str | Path, *, overwrite:
     -------
     RunResult
     """
-    from geoplan.outputs.run import write_run
-
     step = progress or (lambda _name: None)
     step("scenario")
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    offline = scenario.outputs.offline_map if offline_map is None else offline_map
     with RunFolder(out, overwrite=overwrite, marker="manifest.json") as folder:
         step("inputs")
         inputs = layer_inputs(scenario)
@@ -174,27 +189,141 @@ def run_scenario(scenario: Scenario | str | Path, out: str | Path, *, overwrite:
         layers = prepare_layers(inputs)
         assumptions = assumption_set(scenario)
         step("candidates")
-        models = workstream_models(scenario, layers, assumptions)
+        candidates = build_candidates(scenario, layers, assumptions)
         step("solve")
-        plans = _solve(scenario, layers, assumptions, models)
-        step("finance")
-        finance = _finance(scenario, layers, assumptions, plans)
-        step("outputs")
-        summary, files = write_run(folder, scenario=scenario, inputs=inputs, layers=layers,
-                                   assumptions=assumptions, models=models, plans=plans,
-                                   finance=finance, offline_map=offline)
-    target = Path(out)
-    return RunResult(target, scenario, plans, finance, summary,
-                     tuple(target / f.relative_to(folder) for f in files))
+        plan = solve_plan(scenario, candidates, layers, assumptions)
+        result = _write(folder, scenario, layers, candidates, plan, inputs=inputs,
+                        assumptions=assumptions, offline_map=offline_map, step=step)
+    return _moved(result, folder, Path(out))
 
 
-def _solve(scenario: Scenario, layers: PreparedLayers, assumptions: AssumptionSet,
-           models: dict[str, Any]) -> PlanResult:
+def build_candidates(scenario: Scenario, layers: PreparedLayers,
+                     assumptions: AssumptionSet | None = None) -> dict[str, WorkstreamModel]:
+    """Each enabled workstream's candidates and model parts, in the fixed order.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    layers : PreparedLayers
+        From :func:`geoplan.layers.prepare.prepare_layers`.
+    assumptions : AssumptionSet, optional
+        The tables; default: the scenario's (:func:`assumption_set`).
+
+    Returns
+    -------
+    dict of str to WorkstreamModel
+        Workstream name -> its ``candidates`` table, model ``parts`` and ``settings``
+        (:func:`geoplan.planning.solve.workstream_models`).
+    """
+    if assumptions is None:
+        assumptions = assumption_set(scenario)
+    models = workstream_models(scenario, layers, assumptions)
+    return {name: replace(model, assumptions=assumptions) for name, model in models.items()}
+
+
+def solve_plan(scenario: Scenario, candidates: Mapping[str, WorkstreamModel],
+               layers: PreparedLayers, assumptions: AssumptionSet | None = None
+               ) -> PlanResult:
+    """Solve the plan of ``candidates`` within the scenario's grid limits and budgets.
+
+    The headroom is the scenario's DNO scenario and season
+    (:func:`geoplan.planning.solve.grid_limits`); reinforcement is offered when the scenario
+    buys it.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    candidates : mapping of str to WorkstreamModel
+        From :func:`build_candidates`.
+    layers : PreparedLayers
+    assumptions : AssumptionSet, optional
+        The tables; default: the set ``candidates`` were built with, else the scenario's
+        (:func:`assumption_set`).
+
+    Returns
+    -------
+    PlanResult
+        ``result.table("chargers")`` is one workstream's plan table.
+
+    Raises
+    ------
+    InfeasibleError
+        When a model has no plan, naming the limit to relax.
+    """
+    if assumptions is None:
+        assumptions = _given(candidates.values()) or assumption_set(scenario)
     headroom = grid_limits(scenario, layers, assumptions)
     _, factor = grid_tables(assumptions)
     options = reinforcement_options(scenario, layers, assumptions.table("grid_reinforcement"),
                                     factor)
-    return solve_plans(scenario, models, headroom, layers, options)
+    plan = solve_plans(scenario, candidates, headroom, layers, options)
+    return replace(plan, assumptions=assumptions)
+
+
+def _given(made: Iterable[WorkstreamModel | PlanResult]) -> AssumptionSet | None:
+    """Return the assumption set an earlier arrow used (the manifest lists what it was asked)."""
+    return next((item.assumptions for item in made if item.assumptions is not None), None)
+
+
+def write_run(out: str | Path, scenario: Scenario, layers: PreparedLayers,
+              candidates: Mapping[str, WorkstreamModel], plan: PlanResult, *,
+              inputs: LayerInputs | None = None, assumptions: AssumptionSet | None = None,
+              overwrite: bool = False, offline_map: bool | None = None) -> RunResult:
+    """Work out the finance figures and write the run folder ``out`` (as :func:`run_scenario`).
+
+    Parameters
+    ----------
+    out : path
+        Output folder; refused if it exists, unless ``overwrite`` (and then only one holding
+        a ``manifest.json``).
+    scenario, layers, candidates, plan
+        The scenario and what :func:`prepare_layers`, :func:`build_candidates` and
+        :func:`solve_plan` made of it.
+    inputs : LayerInputs, optional
+        The files the layers were read from, listed in the manifest; default: the
+        scenario's (:func:`layer_inputs`).
+    assumptions : AssumptionSet, optional
+        Default: the set ``plan`` was built with, else the scenario's
+        (:func:`assumption_set`); the manifest lists the tables it was asked for.
+    offline_map : bool, optional
+        Make ``map.html`` self-contained (default: the scenario's ``outputs.offline_map``).
+
+    Returns
+    -------
+    RunResult
+    """
+    if inputs is None:
+        inputs = layer_inputs(scenario)
+    if assumptions is None:
+        assumptions = _given([plan]) or assumption_set(scenario)
+    with RunFolder(out, overwrite=overwrite, marker="manifest.json") as folder:
+        result = _write(folder, scenario, layers, candidates, plan, inputs=inputs,
+                        assumptions=assumptions, offline_map=offline_map)
+    return _moved(result, folder, Path(out))
+
+
+def _write(folder: Path, scenario: Scenario, layers: PreparedLayers,
+           candidates: Mapping[str, WorkstreamModel], plan: PlanResult, *,
+           inputs: LayerInputs, assumptions: AssumptionSet, offline_map: bool | None,
+           step: Progress | None = None) -> RunResult:
+    """Finance and files, written into ``folder`` (the temporary folder of a run)."""
+    from geoplan.outputs.run import write_run as write_files
+
+    step = step or (lambda _name: None)
+    offline = scenario.outputs.offline_map if offline_map is None else offline_map
+    step("finance")
+    finance = _finance(scenario, layers, assumptions, plan)
+    step("outputs")
+    summary, files = write_files(folder, scenario=scenario, inputs=inputs, layers=layers,
+                                 assumptions=assumptions, models=candidates, plans=plan,
+                                 finance=finance, offline_map=offline)
+    return RunResult(folder, scenario, plan, finance, summary, tuple(files))
+
+
+def _moved(result: RunResult, folder: Path, target: Path) -> RunResult:
+    """Return ``result`` with its paths in ``target``, where its folder was renamed to."""
+    return replace(result, folder=target,
+                   files=tuple(target / f.relative_to(folder) for f in result.files))
 
 
 def _finance(scenario: Scenario, layers: PreparedLayers, assumptions: AssumptionSet,

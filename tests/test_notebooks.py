@@ -5,11 +5,13 @@ Each notebook is executed with nbclient in a fresh ``python3`` kernel whose work
 the test session's cache (the ``cache`` fixture of ``conftest.py``), so the sample county is
 written once for every test, and
 ``TMPDIR`` pointing at the test's folder, so the run folders the notebooks create go there.
-The executed copy is written next to them for people to look at.
+The executed copy is written next to them for people to look at. The notebooks use geoplan's
+public API, imported from ``geoplan`` alone (no submodule).
 """
 
 from __future__ import annotations
 
+import ast
 import os
 from pathlib import Path
 
@@ -60,3 +62,24 @@ def test_notebook_is_saved_without_outputs(name: str) -> None:
             assert cell.outputs == [], cell.id
             assert cell.execution_count is None, cell.id
         assert "attachments" not in cell, cell.id  # no data stored in the notebook
+
+
+def _geoplan_imports(source: str) -> list[str]:
+    """Every module a cell imports from geoplan (``geoplan`` itself or a submodule)."""
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    found = []
+    for node in ast.walk(ast.parse("\n".join(lines))):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names if alias.name.startswith("geoplan")]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("geoplan"):
+            found.append(str(node.module))
+    return found
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_imports_from_geoplan_alone(name: str) -> None:
+    notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    modules = [module for cell in notebook.cells if cell.cell_type == "code"
+               for module in _geoplan_imports(cell.source)]
+    assert modules
+    assert set(modules) == {"geoplan"}, modules

@@ -105,15 +105,45 @@ class WorkstreamModel:
     settings: object
     demand: ChargerDemand | None = None
     notes: tuple[str, ...] = ()
+    assumptions: AssumptionSet | None = field(default=None, repr=False, compare=False)
+    """The tables that built it, passed on down the chain (:func:`geoplan.build_candidates`)."""
 
 
 @dataclass(frozen=True)
 class PlanResult:
-    """Solved plans: one joint plan, or one per workstream in ``separate`` mode."""
+    """Solved plans: one joint plan, or one per workstream in ``separate`` mode.
+
+    Attributes
+    ----------
+    mode : {"joint", "separate"}
+    plans : Mapping[str, JointPlan]
+        ``joint``, or each workstream's name -> its solved model (solver status, objective,
+        reinforcements bought).
+    tables : Mapping[str, geopandas.GeoDataFrame]
+        Workstream -> its plan table (:meth:`table`).
+    assumptions : AssumptionSet or None
+        The tables the candidates and the plan were built with (set by
+        :func:`geoplan.solve_plan`).
+    """
 
     mode: str
     plans: Mapping[str, JointPlan]
     tables: Mapping[str, gpd.GeoDataFrame] = field(repr=False)
+    assumptions: AssumptionSet | None = field(default=None, repr=False, compare=False)
+    """The tables the plan was built with, so the run's manifest lists every one used."""
+
+    def table(self, workstream: str) -> gpd.GeoDataFrame:
+        """Return one workstream's plan table: candidates with ``selected``, ``period``, ``rank``.
+
+        Raises
+        ------
+        KeyError
+            When the plan has no such workstream, naming the ones it has.
+        """
+        if workstream not in self.tables:
+            raise KeyError(f"the plan has no {workstream!r} workstream (it has: "
+                           f"{', '.join(self.tables) or 'none'})")
+        return self.tables[workstream]
 
     def summaries(self) -> dict[str, dict[str, Any]]:
         """Solver summary of each model (``joint`` or the workstream name)."""
