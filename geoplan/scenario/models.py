@@ -31,12 +31,17 @@ from pydantic import (
     model_validator,
 )
 
-from geoplan.optimise.outcome import OPTIMALITY_GAP, SOLVERS
-from geoplan.optimise.strategy import STRATEGIES
-from geoplan.sample.build import SCALES
-from geoplan.schemas import EPC_BANDS, LEVELS, SEASONS
+from geoplan.schemas import (
+    EPC_BANDS,
+    LEVELS,
+    OPTIMALITY_GAP,
+    SAMPLE_SCALES,
+    SEASONS,
+    SOLVERS,
+    STRATEGIES,
+    TENURES,
+)
 from geoplan.sources import FORMATS
-from geoplan.sources.epc import TENURES
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -122,7 +127,7 @@ class Section(BaseModel):
 class InputsSection(Section):
     """Where the layers come from: the embedded sample, a folder, or one path per layer."""
 
-    sample: Literal[tuple(SCALES)] | None = Field(  # type: ignore[valid-type]
+    sample: Literal[SAMPLE_SCALES] | None = Field(  # type: ignore[valid-type]
         None, description="Build the synthetic sample county at this scale first.")
     seed: int | None = Field(None, ge=0, description="Sample seed (None: the default).")
     folder: InputFolder | None = Field(
