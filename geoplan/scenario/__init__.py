@@ -6,7 +6,7 @@ Typical use::
 
     scenario = load_scenario("scenarios/joint.yaml")   # ScenarioError lists every problem
     scenario.plan.years, scenario.workstreams.enabled()
-    scenario.workstreams.chargers.settings()           # keyword arguments of ChargerSettings
+    scenario.workstreams.chargers.settings()           # its ChargerSettings
     scenario.resolved()                                # JSON-able, for the run manifest
 """
 
