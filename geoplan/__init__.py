@@ -36,11 +36,11 @@ from geoplan.errors import (
     SourceFormatError,
     SourceNotFoundError,
 )
+from geoplan.files.atomic import write_csv, write_geopackage
 from geoplan.layers.grid import ancestors_of, graph_from_substations, headroom_for, match_names
 from geoplan.layers.read import open_layer, read_layers
 from geoplan.layers.supply import assign_zones
 from geoplan.layers.zones import districts_from_file, zones_from_file
-from geoplan.outputs import write_csv, write_geopackage
 from geoplan.schemas import LAYERS as LAYER_SCHEMAS
 from geoplan.schemas import validate_layer
 from geoplan.sources import detect_format, read_grid

@@ -27,9 +27,14 @@ __all__ = [
     "LAND",
     "LAYERS",
     "LEVELS",
+    "OPTIMALITY_GAP",
+    "SAMPLE_SCALES",
     "SEASONS",
     "SITES",
+    "SOLVERS",
+    "STRATEGIES",
     "SUBSTATIONS",
+    "TENURES",
     "ZONES",
     "LayerSchema",
     "validate_layer",
@@ -43,6 +48,21 @@ LEVELS = ("gsp", "bsp", "primary", "secondary")
 
 SEASONS = ("winter", "summer", "spring_autumn", "peak")
 """Headroom seasons; ``peak`` is an annual peak with no season given by the source."""
+
+TENURES = ("owner-occupied", "private rented", "social rented", "unknown")
+"""Normalised tenures (the buildings layer's ``tenure``; read by :mod:`geoplan.sources.epc`)."""
+
+SAMPLE_SCALES = ("small", "county")
+"""Scales of the synthetic sample county (sizes in :data:`geoplan.sample.build.SCALES`)."""
+
+SOLVERS = ("highs", "highs-pulp", "cbc")
+"""Solvers a plan may use (:mod:`geoplan.optimise.solvers`)."""
+
+STRATEGIES = ("auto", "direct", "lp-guided")
+"""How a large model is solved (:mod:`geoplan.optimise.strategy`)."""
+
+OPTIMALITY_GAP = 1e-4
+"""Largest relative gap still reported as ``"optimal"`` (HiGHS's default ``mip_rel_gap``)."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,3 @@
-import dataclasses
 import importlib
 import json
 import textwrap
@@ -254,7 +253,7 @@ def test_extends_merges_mappings_and_replaces_lists(here):
     assert scenario.plan.years == [2030]          # list replaced, not appended
     assert scenario.plan.budget_gbp == 100         # kept from base
     assert scenario.workstreams.chargers.walk_distance_m == 300
-    assert scenario.workstreams.chargers.charger_kw == [50]
+    assert scenario.workstreams.chargers.charger_kw == (50,)
     assert scenario.files == (path, here / "base" / "base.yaml")
     assert scenario.resolved()["extends"] == str(here / "base" / "base.yaml")
 
@@ -367,26 +366,26 @@ def test_defaults_live_in_the_models():
     assert scenario.outputs.formats == ["gpkg"]
 
 
-def _defaults(settings_class):
-    return {f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
-            for f in dataclasses.fields(settings_class)}
-
-
 @pytest.mark.parametrize(("section", "module", "name"), [
     (RetrofitSection, "retrofit", "RetrofitSettings"),
     (LaepSection, "laep", "LaepSettings"),
     (ChargersSection, "chargers", "ChargerSettings"),
     (SequestrationSection, "sequestration", "SequestrationSettings"),
 ])
-def test_section_fields_and_defaults_match_the_workstream_settings(section, module, name):
+def test_each_section_is_its_workstream_settings_model_plus_enabled(section, module, name):
     settings_class = getattr(importlib.import_module(f"geoplan.workstreams.{module}"), name)
-    assert section().settings() == _defaults(settings_class)
+    assert issubclass(section, settings_class)
+    assert set(section.model_fields) == {"enabled", *settings_class.model_fields}
+    built = section().settings()
+    assert type(built) is settings_class
+    assert built == settings_class()
 
 
-def test_settings_build_the_workstream_dataclass():
+def test_settings_build_the_workstream_model():
     from geoplan.workstreams.chargers import ChargerSettings
 
-    built = ChargerSettings(**ChargersSection(walk_distance_m=250, charger_kw=[50]).settings())
+    built = ChargersSection(walk_distance_m=250, charger_kw=[50], enabled=False).settings()
+    assert built == ChargerSettings(walk_distance_m=250, charger_kw=(50,))
     assert (built.walk_distance_m, built.charger_kw) == (250.0, (50,))
 
 

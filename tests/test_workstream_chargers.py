@@ -291,17 +291,27 @@ def test_bad_kw_class_is_refused(tmp_path):
         read_charger_types(path)
 
 
-def test_unknown_kw_class_in_settings_is_refused():
-    with pytest.raises(ScenarioError, match=r"charger_kw \[11\] not in the charger_types table "
-                                            r"\(classes \['7', '22', '50', '150'\]\)"):
-        _plan(ChargerSettings(**{**BASE, "charger_kw": (11,)}))
+def test_kw_class_missing_from_the_charger_types_table_is_refused():
+    types = read_charger_types()
+    types = types[types["kw_class"] != 150]
+    with pytest.raises(ScenarioError, match=r"charger_kw \[150\] not in the charger_types "
+                                            r"table \(classes \['7', '22', '50'\]\)"):
+        _plan(ChargerSettings(**{**BASE, "charger_kw": (150,)}), types=types)
 
 
 def test_bad_settings_are_refused():
-    with pytest.raises(ScenarioError, match="walk_distance_m=0 must be > 0"):
+    with pytest.raises(ScenarioError, match="walk_distance_m=0: input should be greater than 0"):
         ChargerSettings(walk_distance_m=0)
-    with pytest.raises(ScenarioError, match=r"coverage_floor_share=1\.5 must be between 0 and 1"):
+    with pytest.raises(ScenarioError, match=r"coverage_floor_share=1\.5: input should be less "
+                                            r"than or equal to 1"):
         ChargerSettings(coverage_floor_share=1.5)
+    with pytest.raises(ScenarioError, match=r"charger_kw=\(11,\): input should be 7, 22, 50 "
+                                            r"or 150"):
+        ChargerSettings(charger_kw=(11,))
+    with pytest.raises(ScenarioError, match="site_sizes lists 4 more than once"):
+        ChargerSettings(site_sizes=(2, 4, 4))
+    with pytest.raises(ScenarioError, match="unknown setting 'walk_distance'"):
+        ChargerSettings(walk_distance=300)
 
 
 def test_default_table_has_every_class_with_sources():

@@ -123,7 +123,7 @@ def test_packages_by_hand(tables):
 
 
 def test_home_effects_by_hand(tables):
-    o = home_options(homes(), RetrofitSettings(trajectory_years=()), tables=tables)
+    o = home_options(homes(), RetrofitSettings(trajectory_years=(2030,)), tables=tables)
     o = o.set_index(["home", "option"])
     # h1 fabric: saves 16800 * 0.28 = 4704 kWh heat = 4704 / 0.84 = 5600 kWh gas
     # -> 5600 * 0.2 / 1000 = 1.12 t and 5600 * 7 / 100 = 392 GBP.
@@ -302,10 +302,10 @@ def test_heating_row_needs_scop_and_bad_settings(tmp_path):
     rows[5][14] = ""
     with pytest.raises(SourceFormatError, match=r"row 7, column 'scop'"):
         read_retrofit_measures(write_measures(tmp_path, rows))
-    with pytest.raises(ScenarioError, match="target_band 'Z'"):
-        RetrofitSettings(target_band="Z").check()
-    with pytest.raises(ScenarioError, match="unit 'street'"):
-        RetrofitSettings(unit="street").check()
+    with pytest.raises(ScenarioError, match="target_band='Z': input should be 'A', 'B'"):
+        RetrofitSettings(target_band="Z")
+    with pytest.raises(ScenarioError, match="unit='street': input should be 'zone' or 'home'"):
+        RetrofitSettings(unit="street")
 
 
 def test_imd_column_replaces_tenure_proxy(tables):

@@ -175,9 +175,10 @@ def test_bad_rates_and_settings_are_refused(tmp_path):
     table.to_csv(tmp_path / "sequestration.csv", index=False)
     with pytest.raises(SourceFormatError, match=r"row 4, column 'buffer_share': 1.5 is above 1"):
         read_sequestration_rates(tmp_path / "sequestration.csv")
-    with pytest.raises(ScenarioError, match="mode 'offset' needs offset_share"):
+    with pytest.raises(ScenarioError, match="offset_share is required when mode is offset"):
         SequestrationSettings(mode="offset")
-    with pytest.raises(ScenarioError, match=r"mode='plant' is not one of"):
+    with pytest.raises(ScenarioError, match=r"mode='plant': input should be 'maximise' or "
+                                            r"'offset'"):
         SequestrationSettings(mode="plant")
 
 

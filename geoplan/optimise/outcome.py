@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from geoplan.schemas import OPTIMALITY_GAP, SOLVERS
+
 __all__ = [
     "OPTIMALITY_GAP",
     "SOLVERS",
@@ -21,13 +23,9 @@ __all__ = [
     "relative_gap",
 ]
 
-OPTIMALITY_GAP = 1e-4
-"""Largest relative gap still reported as ``"optimal"`` (HiGHS's default ``mip_rel_gap``)."""
-
 STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "no_solution")
 """Every status a solve can report."""
 
-SOLVERS = ("highs", "highs-pulp", "cbc")
 
 
 @dataclass(frozen=True)

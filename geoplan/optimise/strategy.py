@@ -41,6 +41,7 @@ from geoplan.optimise.solvers import (
     solve,
 )
 from geoplan.optimise.starts import heuristic_plan
+from geoplan.schemas import STRATEGIES
 
 if TYPE_CHECKING:
     from geoplan.optimise.problem import CompiledProblem
@@ -52,7 +53,6 @@ RESTRICTION_THRESHOLDS = (0.5, 0.2, 0.1)
 """Relaxation values above which candidates enter the successive restricted MIPs."""
 RELAXATION_TIME_SHARE = 0.6
 """Share of the time left that the interior-point relaxation may use."""
-STRATEGIES = ("auto", "direct", "lp-guided")
 
 
 def solve_compiled(compiled: CompiledProblem, options: SolverOptions,

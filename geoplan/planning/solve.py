@@ -66,16 +66,14 @@ from geoplan.planning.joint import JointPlan, solve_joint
 from geoplan.scenario import Scenario
 from geoplan.workstreams.charger_demand import ChargerDemand, charger_demand
 from geoplan.workstreams.chargers import (
-    ChargerSettings,
     charger_candidates,
     charger_model,
 )
-from geoplan.workstreams.laep import LaepSettings, laep_candidates, laep_model
+from geoplan.workstreams.laep import laep_candidates, laep_model
 from geoplan.workstreams.parts import ModelParts
-from geoplan.workstreams.retrofit import RetrofitSettings, retrofit_candidates, retrofit_model
+from geoplan.workstreams.retrofit import retrofit_candidates, retrofit_model
 from geoplan.workstreams.sequestration import (
     SEQUESTERED,
-    SequestrationSettings,
     sequestration_candidates,
     sequestration_model,
 )
@@ -190,7 +188,7 @@ def _need(layer: object, name: str, workstream: str) -> Any:
 
 def _retrofit(scenario: Scenario, layers: PreparedLayers,
               assumptions: AssumptionSet) -> WorkstreamModel:
-    settings = RetrofitSettings(**scenario.workstreams.retrofit.settings())
+    settings = scenario.workstreams.retrofit.settings()
     buildings = _need(layers.buildings, "epc", "retrofit")
     candidates = retrofit_candidates(buildings, layers.zones, settings,
                                      tables=_tables(assumptions, BUILDING_TABLES))
@@ -200,7 +198,7 @@ def _retrofit(scenario: Scenario, layers: PreparedLayers,
 
 def _laep(scenario: Scenario, layers: PreparedLayers,
           assumptions: AssumptionSet) -> WorkstreamModel:
-    settings = LaepSettings(**scenario.workstreams.laep.settings())
+    settings = scenario.workstreams.laep.settings()
     buildings = _need(layers.buildings, "epc", "laep")
     candidates = laep_candidates(buildings, layers.zones, settings,
                                  tables=_tables(assumptions, BUILDING_TABLES))
@@ -209,7 +207,7 @@ def _laep(scenario: Scenario, layers: PreparedLayers,
 
 def _chargers(scenario: Scenario, layers: PreparedLayers,
               assumptions: AssumptionSet) -> WorkstreamModel:
-    settings = ChargerSettings(**scenario.workstreams.chargers.settings())
+    settings = scenario.workstreams.chargers.settings()
     ev_demand = _need(layers.ev_demand, "vehicles", "chargers")
     sites = _need(layers.sites, "car_parks", "chargers")
     types = assumptions.table("charger_types")
@@ -226,7 +224,7 @@ def _chargers(scenario: Scenario, layers: PreparedLayers,
 
 def _sequestration(scenario: Scenario, layers: PreparedLayers,
                    assumptions: AssumptionSet) -> WorkstreamModel:
-    settings = SequestrationSettings(**scenario.workstreams.sequestration.settings())
+    settings = scenario.workstreams.sequestration.settings()
     land = _need(layers.land, "land_cover", "sequestration")
     candidates = sequestration_candidates(land, settings, zones=layers.zones,
                                           sequestration=assumptions.table("sequestration"),

@@ -21,6 +21,7 @@ from geoplan.sample.land_cover import write_exclusions, write_land_cover
 from geoplan.sample.network import write_headroom_report
 from geoplan.sample.readme import write_manifest, write_readme
 from geoplan.sample.roads import roads_from_county, write_roads
+from geoplan.schemas import SAMPLE_SCALES
 
 __all__ = ["DEFAULT_SEED", "SCALES", "Sample", "Scale", "write_sample"]
 
@@ -46,7 +47,8 @@ class Scale:
     cell_m: int
 
 
-SCALES = {"small": Scale("small", 8_000, 50), "county": Scale("county", 300_000, 10)}
+SCALES = {name: Scale(name, homes, cell_m) for name, homes, cell_m
+          in zip(SAMPLE_SCALES, (8_000, 300_000), (50, 10), strict=True)}
 """Available scales: ``small`` (seconds; the quickstart) and ``county`` (benchmarks)."""
 
 DEFAULT_SEED = 2024

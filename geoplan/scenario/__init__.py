@@ -6,9 +6,11 @@ Typical use::
 
     scenario = load_scenario("scenarios/joint.yaml")   # ScenarioError lists every problem
     scenario.plan.years, scenario.workstreams.enabled()
-    scenario.workstreams.chargers.settings()           # keyword arguments of ChargerSettings
+    scenario.workstreams.chargers.settings()           # its ChargerSettings
     scenario.resolved()                                # JSON-able, for the run manifest
 """
+
+from typing import Any
 
 from geoplan.scenario.loader import load_scenario, scenario_json_schema
 from geoplan.scenario.models import (
@@ -27,7 +29,6 @@ from geoplan.scenario.models import (
     SolverSection,
     WorkstreamsSection,
 )
-from geoplan.scenario.tables import known_tables
 
 __all__ = [
     "WORKSTREAMS",
@@ -48,3 +49,16 @@ __all__ = [
     "load_scenario",
     "scenario_json_schema",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Load :func:`~geoplan.scenario.tables.known_tables` on first use.
+
+    Its registry imports every module that describes an assumption table (layers, planning,
+    workstreams), so ``import geoplan.scenario`` alone must not load it.
+    """
+    if name == "known_tables":
+        from geoplan.scenario.tables import known_tables
+
+        return known_tables
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

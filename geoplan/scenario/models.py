@@ -1,14 +1,15 @@
 """The scenario file as validated models: every key, its type, its range and its default.
 
-This module is the one place where scenario defaults live. Each section of the YAML file is a
-pydantic model that rejects unknown keys (``extra="forbid"``), so a typo fails loudly instead
-of being ignored. Paths are resolved relative to the scenario file that sets them by the
+This module is the one place where scenario defaults live (each workstream's section extends
+that workstream's settings model from :mod:`geoplan.scenario.workstreams` with ``enabled``).
+Each section of the YAML file is a pydantic model that rejects unknown keys
+(``extra="forbid"``), so a typo fails loudly instead of being ignored. Paths are resolved relative to the scenario file that sets them by the
 loader (:mod:`geoplan.scenario.loader`) and must exist when the scenario is loaded.
 
 Examples
 --------
 >>> section = ChargersSection(walk_distance_m=300)
->>> section.settings()["walk_distance_m"], section.enabled
+>>> section.settings().walk_distance_m, section.enabled
 (300.0, True)
 """
 
@@ -31,12 +32,30 @@ from pydantic import (
     model_validator,
 )
 
-from geoplan.optimise.outcome import OPTIMALITY_GAP, SOLVERS
-from geoplan.optimise.strategy import STRATEGIES
-from geoplan.sample.build import SCALES
-from geoplan.schemas import EPC_BANDS, LEVELS, SEASONS
+from geoplan.scenario.workstreams import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    PATHWAYS,
+    ChargerSettings,
+    Gbp,
+    LaepSettings,
+    RetrofitSettings,
+    SequestrationSettings,
+    Share,
+    WorkstreamSettings,
+    Year,
+    at_key,
+    refuse_repeats,
+)
+from geoplan.schemas import (
+    LEVELS,
+    OPTIMALITY_GAP,
+    SAMPLE_SCALES,
+    SEASONS,
+    SOLVERS,
+    STRATEGIES,
+)
 from geoplan.sources import FORMATS
-from geoplan.sources.epc import TENURES
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -61,12 +80,8 @@ __all__ = [
     "WorkstreamsSection",
 ]
 
-FIRST_YEAR, LAST_YEAR = 2020, 2100
 WORKSTREAMS = ("retrofit", "laep", "chargers", "sequestration")
-PATHWAYS = ("heat_pump", "heat_network", "fabric_first", "rooftop_pv", "do_nothing")
 EXPORT_FORMATS = ("gpkg", "shp", "geojson", "parquet", "csv")
-CHARGER_KW = (7, 22, 50, 150)
-_COMMON_WEIGHTS = ("tco2e_per_yr", "saving_gbp_per_yr", "cost_gbp", "peak_kw_added")
 
 
 class Relative:
@@ -95,22 +110,11 @@ InputLayers = Annotated[
     Relative("any"),
     Discriminator(lambda v: "list" if isinstance(v, list | tuple) else "one path")]
 """One path or a list of paths (each checked as :data:`InputLayer`)."""
-Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR)]
-Gbp = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Share = Annotated[float, Field(ge=0, le=1)]
-Weight = Annotated[float, Field(allow_inf_nan=False)]
 Workstream = Literal[WORKSTREAMS]  # type: ignore[valid-type]
 
 
-def _at(key: str, message: str) -> ValueError:
-    """Make an error the loader reports at ``key`` inside the section being validated."""
-    return ValueError(f"@{key}: {message}")
-
-
-def _unique(values: list[Any], key: str) -> None:
-    repeated = sorted({str(v) for v in values if values.count(v) > 1})
-    if repeated:
-        raise _at(key, f"lists {', '.join(repeated)} more than once")
+_at = at_key
+_unique = refuse_repeats
 
 
 class Section(BaseModel):
@@ -122,7 +126,7 @@ class Section(BaseModel):
 class InputsSection(Section):
     """Where the layers come from: the embedded sample, a folder, or one path per layer."""
 
-    sample: Literal[tuple(SCALES)] | None = Field(  # type: ignore[valid-type]
+    sample: Literal[SAMPLE_SCALES] | None = Field(  # type: ignore[valid-type]
         None, description="Build the synthetic sample county at this scale first.")
     seed: int | None = Field(None, ge=0, description="Sample seed (None: the default).")
     folder: InputFolder | None = Field(
@@ -273,113 +277,42 @@ class PlanSection(Section):
 
 
 class WorkstreamSection(Section):
-    """Fields every workstream section has."""
+    """Fields every workstream section has beyond its settings: ``enabled``."""
 
     enabled: bool = True
-    budget_gbp: Gbp | None = Field(None, description="Budget for this workstream alone.")
 
-    def settings(self) -> dict[str, Any]:
-        """Return the workstream's Settings fields (everything but ``enabled``), as plain values."""
-        data = self.model_dump(exclude={"enabled"})
-        return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    def settings(self) -> Any:
+        """Return the workstream's settings (this section without ``enabled``).
+
+        An instance of the workstream's settings model, e.g. ``ChargerSettings``.
+        """
+        model = next(c for c in type(self).__mro__
+                     if issubclass(c, WorkstreamSettings) and not issubclass(c, Section))
+        return model(**{k: getattr(self, k) for k in model.model_fields})
 
 
-class RetrofitSection(WorkstreamSection):
+class RetrofitSection(RetrofitSettings, WorkstreamSection):
     """Buildings retrofit (``RetrofitSettings``)."""
 
-    target_band: Literal[EPC_BANDS] = "C"  # type: ignore[valid-type]
-    unit: Literal["zone", "home"] = "zone"
-    min_homes: int = Field(1, ge=0, description="Zone options helping fewer homes are dropped.")
-    weights: dict[Literal[(*_COMMON_WEIGHTS, "homes", "homes_to_target",  # type: ignore[misc]
-                           "fuel_poor_homes")], Weight] = Field(
-        default_factory=lambda: {"tco2e_per_yr": 1.0})
-    heat_pump_ready: bool = True
-    fuel_poverty_sap_below: float = Field(55.0, ge=0, le=150,
-                                          description="SAP score below which a home is "
-                                                      "likely fuel poor (proxy).")
-    year: Year = 2030
-    fuel_poverty_tenures: list[Literal[TENURES]] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: ["private rented", "social rented"],
-        description="Tenures counted as the low-income proxy when no IMD column is given.")
-    fuel_poverty_imd_column: str = Field("imd_decile", min_length=1)
-    fuel_poverty_imd_max: int = Field(3, ge=1, le=10,
-                                      description="IMD deciles up to this one count as deprived.")
-    trajectory_years: list[Year] = Field(default_factory=lambda: [2025, 2030, 2040, 2050],
-                                         min_length=1)
-    ready_max_kwh_per_m2: float | None = Field(
-        None, gt=0, allow_inf_nan=False,
-        description="Heat-pump-ready heat demand intensity (None: heat_pathways.csv).")
+    __init__ = Section.__init__  # pydantic errors, so the loader reports each at its line
 
 
-class LaepSection(WorkstreamSection):
+class LaepSection(LaepSettings, WorkstreamSection):
     """Local area energy planning pathways per zone (``LaepSettings``)."""
 
-    heat_network_min_density_gwh_per_km2: float | None = Field(
-        None, ge=0, allow_inf_nan=False,
-        description="Heat demand density a zone needs for the heat network pathway "
-                    "(None: heat_pathways.csv).")
-    pathways: list[Literal[PATHWAYS]] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: list(PATHWAYS), min_length=1)
-    weights: dict[Literal[(*_COMMON_WEIGHTS, "homes",  # type: ignore[misc]
-                           "heat_mwh_per_yr")], Weight] = Field(
-        default_factory=lambda: {"tco2e_per_yr": 1.0})
-    year: Year = 2030
-    target_band: Literal[EPC_BANDS] = "C"  # type: ignore[valid-type]
-    trajectory_years: list[Year] = Field(default_factory=lambda: [2025, 2030, 2040, 2050],
-                                         min_length=1)
-
-    @model_validator(mode="after")
-    def _distinct(self) -> LaepSection:
-        _unique(self.pathways, "pathways")
-        return self
+    __init__ = Section.__init__  # pydantic errors, so the loader reports each at its line
 
 
-class ChargersSection(WorkstreamSection):
+class ChargersSection(ChargerSettings, WorkstreamSection):
     """EV charger sites (``ChargerSettings``)."""
 
-    walk_distance_m: float = Field(400.0, gt=0, allow_inf_nan=False)
-    use_roads: bool = True
-    charger_kw: list[Literal[CHARGER_KW]] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: [7, 22, 50], min_length=1)
-    ev_year: Year = 2030
-    coverage_floor_share: Share | dict[str, Share] | None = Field(
-        None, description="Least share of each district's demand covered (one share, or "
-                          "district id -> share).")
-    locked_in: list[str] = Field(default_factory=list, description="Site ids already funded.")
-    coverage_weight: float = Field(1.0, ge=0, allow_inf_nan=False)
-    capacitated: bool = True
-    site_sizes: list[Annotated[int, Field(ge=1)]] = Field(
-        default_factory=lambda: [2, 4, 8, 16], min_length=1,
-        description="Numbers of chargers offered per site and class.")
-    demand_cell_m: float | None = Field(
-        100.0, gt=0, allow_inf_nan=False,
-        description="Gather home demand points per square cell of this side (None: per home).")
-
-    @model_validator(mode="after")
-    def _distinct(self) -> ChargersSection:
-        _unique(self.charger_kw, "charger_kw")
-        _unique(self.locked_in, "locked_in")
-        _unique(self.site_sizes, "site_sizes")
-        return self
+    __init__ = Section.__init__  # pydantic errors, so the loader reports each at its line
 
 
-class SequestrationSection(WorkstreamSection):
+class SequestrationSection(SequestrationSettings, WorkstreamSection):
     """Land for sequestration (``SequestrationSettings``)."""
 
-    mode: Literal["maximise", "offset"] = "maximise"
-    offset_share: Share | None = Field(
-        None, description="Share of district residual emissions to offset (mode offset).")
-    compactness_bonus_per_m: float = Field(0.0, ge=0, allow_inf_nan=False)
-    land_uses: list[str] | None = Field(None, description="None: every land use.")
-    min_area_ha: float = Field(1.0, ge=0, allow_inf_nan=False)
-    emissions_year: Year | None = Field(
-        None, description="Year of the residual emissions (None: each district's latest).")
-
-    @model_validator(mode="after")
-    def _offset_needs_share(self) -> SequestrationSection:
-        if self.mode == "offset" and self.offset_share is None:
-            raise _at("offset_share", "is required when mode is offset (e.g. 0.5)")
-        return self
+    __init__ = Section.__init__  # pydantic errors, so the loader reports each at its line
 
 
 class WorkstreamsSection(Section):

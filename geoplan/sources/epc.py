@@ -67,6 +67,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geoplan.errors import GeoplanError, Problems, SourceFormatError, SourceNotFoundError
+from geoplan.schemas import TENURES
 from geoplan.sources.cells import arrow_text_columns, refuse_other_delimiter
 from geoplan.sources.epc_numbers import RANGES, band, number
 from geoplan.sources.sniff import sniff_text, with_full_path
@@ -145,9 +146,6 @@ _AGE_STARTS = np.array([1900, 1930, 1950, 1967, 1976, 1983, 1991, 1996, 2003, 20
 FUELS = ("mains gas", "electricity", "oil", "LPG", "solid fuel", "biomass", "district heating",
          "other", "unknown")
 """Normalised main heating fuels."""
-
-TENURES = ("owner-occupied", "private rented", "social rented", "unknown")
-"""Normalised tenures."""
 
 WALL_TYPES = ("cavity", "solid", "timber frame", "system built", "other", "unknown")
 """Normalised wall constructions (``other``: described but none of these; ``unknown``: blank)."""

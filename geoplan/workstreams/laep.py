@@ -29,15 +29,14 @@ Pathway parameters are rows of ``layers/assumptions/heat_pathways.csv``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoplan.errors import ScenarioError
 from geoplan.optimise import Budget, MaximiseBenefit
+from geoplan.scenario.workstreams import LaepSettings
 from geoplan.workstreams.candidate_table import finish_candidates, zone_frame
 from geoplan.workstreams.energy import values_in_year
 from geoplan.workstreams.measures import measure_matrices
@@ -57,49 +56,6 @@ _LABELS = {"heat_pump": "heat pump led", "heat_network": "heat network",
            "fabric_first": "fabric first", "rooftop_pv": "rooftop solar PV",
            "do_nothing": "do nothing"}
 
-@dataclass(frozen=True)
-class LaepSettings:
-    """Settings of the LAEP workstream.
-
-    Parameters
-    ----------
-    heat_network_min_density_gwh_per_km2 : float, optional
-        Heat density a zone needs for the heat network pathway; None: ``heat_pathways.csv``.
-    pathways : tuple of str
-        Pathways offered (``do_nothing`` keeps an explicit zero option).
-    weights : Mapping[str, float]
-        Objective weights over candidate columns.
-    budget_gbp : float, optional
-        Budget of this workstream alone.
-    year : int
-        Year of carbon factors and prices.
-    target_band : str
-        Band of the fabric first pathway and of heat pump packages.
-    trajectory_years : tuple of int
-        Years of the ``tco2e_per_yr_<year>`` columns.
-    """
-
-    heat_network_min_density_gwh_per_km2: float | None = None
-    pathways: tuple[str, ...] = PATHWAYS
-    weights: Mapping[str, float] = field(default_factory=lambda: {"tco2e_per_yr": 1.0})
-    budget_gbp: float | None = None
-    year: int = 2030
-    target_band: str = "C"
-    trajectory_years: tuple[int, ...] = (2025, 2030, 2040, 2050)
-
-    def check(self) -> None:
-        """Raise :class:`~geoplan.errors.ScenarioError` naming every bad field."""
-        bad = [f"unknown pathway {p!r} (use {list(PATHWAYS)})" for p in self.pathways
-               if p not in PATHWAYS]
-        density = self.heat_network_min_density_gwh_per_km2
-        if density is not None and density < 0:
-            bad.append(f"heat_network_min_density_gwh_per_km2 {density} is below 0")
-        if self.budget_gbp is not None and self.budget_gbp < 0:
-            bad.append(f"budget_gbp {self.budget_gbp} is below 0")
-        if bad:
-            raise ScenarioError("laep settings: " + "; ".join(bad))
-
-
 def zone_heat_density(homes: pd.DataFrame, area: pd.DataFrame) -> pd.Series:
     """Heat demand density per zone in GWh/km² (= kWh/m²) of zone area.
 
@@ -112,7 +68,7 @@ def zone_heat_density(homes: pd.DataFrame, area: pd.DataFrame) -> pd.Series:
 
 
 def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = None,
-                    settings: LaepSettings = LaepSettings(), *,
+                    settings: LaepSettings | None = None, *,
                     tables: Mapping[str, pd.DataFrame | None] | None = None,
                     ) -> gpd.GeoDataFrame:
     """LAEP pathway candidates, one exclusive group per zone (module docstring).
@@ -124,7 +80,7 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
     zones : geopandas.GeoDataFrame, optional
         Zones layer (area for heat density, names, districts, ``substation_id``); without it
         zone areas are the convex hulls of their homes.
-    settings : LaepSettings
+    settings : LaepSettings, optional
     tables : Mapping, optional
         Replacement assumption tables by name (as for
         :func:`~geoplan.workstreams.retrofit.home_options`).
@@ -136,9 +92,9 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
         ``lifetime_years``, ``homes``, ``heat_mwh_per_yr``, ``heat_density_gwh_per_km2``,
         ``bill_change_gbp_per_yr`` and trajectory columns.
     """
+    settings = settings or LaepSettings()
     from geoplan.workstreams.retrofit import RetrofitSettings, _tables, home_options
 
-    settings.check()
     t = _tables(tables)
     homes = pd.DataFrame(buildings).reset_index(drop=True)
     homes = homes[homes["zone_id"].notna()].reset_index(drop=True)
@@ -259,7 +215,7 @@ def _zone_sums(options: pd.DataFrame, zones: pd.Index, settings: LaepSettings) -
     return table
 
 
-def laep_model(candidates: pd.DataFrame, settings: LaepSettings = LaepSettings(), *,
+def laep_model(candidates: pd.DataFrame, settings: LaepSettings | None = None, *,
                headroom: object = None) -> ModelParts:
     """Objective and constraints of an LAEP plan.
 
@@ -267,8 +223,8 @@ def laep_model(candidates: pd.DataFrame, settings: LaepSettings = LaepSettings()
     candidates. One pathway per zone comes from ``group_id``; grid headroom is added by the
     caller (``headroom`` is accepted for a uniform signature).
     """
+    settings = settings or LaepSettings()
     del candidates, headroom
-    settings.check()
     constraints: tuple[Any, ...] = ()
     if settings.budget_gbp is not None:
         constraints = (Budget({"laep": float(settings.budget_gbp)}, by="workstream",

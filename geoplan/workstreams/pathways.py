@@ -13,13 +13,11 @@ import pandas as pd
 
 from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import Problems, SourceFormatError
+from geoplan.scenario.workstreams import PATHWAYS
 
 __all__ = ["HEAT_PATHWAYS", "PATHWAYS", "pathway_value", "read_heat_pathways"]
 
 PathLike = str | os.PathLike[str]
-
-PATHWAYS = ("heat_pump", "heat_network", "fabric_first", "rooftop_pv", "do_nothing")
-"""LAEP pathways, in label order."""
 
 HEAT_PATHWAYS = AssumptionTable("heat_pathways", key=("pathway", "item"),
                                 numbers={"value": 0.0}, text=("unit",))

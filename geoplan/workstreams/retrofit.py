@@ -23,7 +23,6 @@ saving, the signed total ``bill_change_gbp_per_yr`` floored at 0), ``homes``,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -32,13 +31,13 @@ import pandas as pd
 
 from geoplan.errors import ScenarioError
 from geoplan.optimise import Budget, MaximiseBenefit
-from geoplan.sources.epc import TENURES
+from geoplan.scenario.workstreams import RetrofitSettings
 from geoplan.workstreams.candidate_table import finish_candidates, zone_frame
 from geoplan.workstreams.energy import read_carbon_factors, read_fuel_prices
 from geoplan.workstreams.measures import read_retrofit_measures
 from geoplan.workstreams.parts import ModelParts
 from geoplan.workstreams.pathways import pathway_value, read_heat_pathways
-from geoplan.workstreams.retrofit_packages import HEAT_PUMP, home_packages, target_sap
+from geoplan.workstreams.retrofit_packages import HEAT_PUMP, home_packages
 from geoplan.workstreams.savings import read_heat_loads, switch_effects
 
 __all__ = ["OPTIONS", "RetrofitSettings", "fuel_poor", "home_options", "retrofit_candidates",
@@ -46,72 +45,6 @@ __all__ = ["OPTIONS", "RetrofitSettings", "fuel_poor", "home_options", "retrofit
 
 OPTIONS = ("fabric", "heat_pump")
 """Retrofit options per zone or home."""
-
-
-@dataclass(frozen=True)
-class RetrofitSettings:
-    """Settings of the retrofit workstream.
-
-    Parameters
-    ----------
-    target_band : str
-        EPC band the fabric package must reach.
-    unit : {"zone", "home"}
-        Candidates per zone (area-based delivery) or per home.
-    min_homes : int
-        Zone options helping fewer homes are dropped.
-    weights : Mapping[str, float]
-        Objective weights over candidate columns (normalised, see
-        :class:`~geoplan.optimise.MaximiseBenefit`).
-    budget_gbp : float, optional
-        Budget of this workstream alone.
-    heat_pump_ready : bool
-        Offer the heat pump option.
-    fuel_poverty_sap_below : float
-        SAP below which a home counts as likely fuel poor (with the tenure or IMD proxy).
-    year : int
-        Year of carbon factors and prices.
-    fuel_poverty_tenures : tuple of str
-        Tenures that count as the low-income proxy when no IMD column is given.
-    fuel_poverty_imd_column : str
-        Buildings (or zones) column of IMD deciles; used instead of tenure when present.
-    fuel_poverty_imd_max : int
-        Deciles up to this one count as deprived.
-    trajectory_years : tuple of int
-        Years of the extra ``tco2e_per_yr_<year>`` columns.
-    ready_max_kwh_per_m2 : float, optional
-        Heat-pump-ready heat demand intensity; None: ``heat_pathways.csv``.
-    """
-
-    target_band: str = "C"
-    unit: str = "zone"
-    min_homes: int = 1
-    weights: Mapping[str, float] = field(default_factory=lambda: {"tco2e_per_yr": 1.0})
-    budget_gbp: float | None = None
-    heat_pump_ready: bool = True
-    fuel_poverty_sap_below: float = 55.0
-    year: int = 2030
-    fuel_poverty_tenures: tuple[str, ...] = ("private rented", "social rented")
-    fuel_poverty_imd_column: str = "imd_decile"
-    fuel_poverty_imd_max: int = 3
-    trajectory_years: tuple[int, ...] = (2025, 2030, 2040, 2050)
-    ready_max_kwh_per_m2: float | None = None
-
-    def check(self) -> None:
-        """Raise :class:`~geoplan.errors.ScenarioError` naming every bad field."""
-        target_sap(self.target_band)
-        bad = []
-        if self.unit not in ("zone", "home"):
-            bad.append(f"unit {self.unit!r} is not 'zone' or 'home'")
-        if self.min_homes < 0:
-            bad.append(f"min_homes {self.min_homes} is below 0")
-        if self.budget_gbp is not None and self.budget_gbp < 0:
-            bad.append(f"budget_gbp {self.budget_gbp} is below 0")
-        unknown = sorted(set(self.fuel_poverty_tenures) - set(TENURES))
-        if unknown:
-            bad.append(f"fuel_poverty_tenures {unknown} are not tenures {list(TENURES)}")
-        if bad:
-            raise ScenarioError("retrofit settings: " + "; ".join(bad))
 
 
 def fuel_poor(homes: pd.DataFrame, settings: RetrofitSettings) -> np.ndarray:
@@ -129,7 +62,7 @@ def fuel_poor(homes: pd.DataFrame, settings: RetrofitSettings) -> np.ndarray:
     return low & homes["tenure"].astype(object).isin(settings.fuel_poverty_tenures).to_numpy()
 
 
-def home_options(buildings: pd.DataFrame, settings: RetrofitSettings = RetrofitSettings(), *,
+def home_options(buildings: pd.DataFrame, settings: RetrofitSettings | None = None, *,
                  tables: Mapping[str, pd.DataFrame | None] | None = None) -> pd.DataFrame:
     """One row per home and option with a package: cost, savings and benefit counts.
 
@@ -137,7 +70,7 @@ def home_options(buildings: pd.DataFrame, settings: RetrofitSettings = RetrofitS
     ----------
     buildings : pandas.DataFrame
         A buildings layer (with the EPC extras: ``wall_type``, ``roof_insulation_mm``...).
-    settings : RetrofitSettings
+    settings : RetrofitSettings, optional
     tables : Mapping, optional
         Replacement tables by name: ``retrofit_measures``, ``carbon_factors``,
         ``fuel_prices``, ``heat_loads``, ``heat_pathways``, ``epc_heat``.
@@ -149,7 +82,7 @@ def home_options(buildings: pd.DataFrame, settings: RetrofitSettings = RetrofitS
         ``tco2e_per_yr``, ``bill_change_gbp_per_yr``, ``peak_kw_added``, ``lifetime_years``,
         ``to_target``, ``fuel_poor``, ``heat_saved_kwh`` and trajectory columns.
     """
-    settings.check()
+    settings = settings or RetrofitSettings()
     t = _tables(tables)
     homes = pd.DataFrame(buildings).reset_index(drop=True)
     ready = settings.ready_max_kwh_per_m2 or _ready_default(t["heat_pathways"])
@@ -222,7 +155,7 @@ _LABELS = {"fabric": "fabric to EPC {band}", "heat_pump": "heat pump ready + air
 
 
 def retrofit_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = None,
-                        settings: RetrofitSettings = RetrofitSettings(), *,
+                        settings: RetrofitSettings | None = None, *,
                         tables: Mapping[str, pd.DataFrame | None] | None = None,
                         ) -> gpd.GeoDataFrame:
     """Retrofit candidates per zone or home (module docstring).
@@ -233,7 +166,7 @@ def retrofit_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None 
         Buildings layer (EPSG:27700); ``substation_id`` used when present.
     zones : geopandas.GeoDataFrame, optional
         Zones layer (names, districts, polygons and ``substation_id`` of zone candidates).
-    settings : RetrofitSettings
+    settings : RetrofitSettings, optional
     tables : Mapping, optional
         Replacement assumption tables (see :func:`home_options`).
 
@@ -245,6 +178,7 @@ def retrofit_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None 
         ``fuel_poor_homes``, ``bill_change_gbp_per_yr``, ``heat_saved_mwh_per_yr``,
         ``measures`` (per home) and trajectory columns.
     """
+    settings = settings or RetrofitSettings()
     options = home_options(buildings, settings, tables=tables)
     homes = pd.DataFrame(buildings).reset_index(drop=True)
     options["zone_id"] = homes["zone_id"].astype(object).to_numpy()[options["home"]]
@@ -309,7 +243,7 @@ def _measures(options: pd.DataFrame, ids: np.ndarray, table: pd.DataFrame) -> np
     return keyed.reindex(wanted).to_numpy()
 
 
-def retrofit_model(candidates: pd.DataFrame, settings: RetrofitSettings = RetrofitSettings(),
+def retrofit_model(candidates: pd.DataFrame, settings: RetrofitSettings | None = None,
                    *, headroom: object = None) -> ModelParts:
     """Objective and constraints of a retrofit plan.
 
@@ -317,8 +251,8 @@ def retrofit_model(candidates: pd.DataFrame, settings: RetrofitSettings = Retrof
     ``retrofit`` candidates. One option per zone (or home) is built in through ``group_id``.
     ``headroom`` is accepted for a uniform signature: grid headroom is added by the caller.
     """
+    settings = settings or RetrofitSettings()
     del candidates, headroom
-    settings.check()
     constraints: tuple[Any, ...] = ()
     if settings.budget_gbp is not None:
         constraints = (Budget({"retrofit": float(settings.budget_gbp)}, by="workstream",

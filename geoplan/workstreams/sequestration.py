@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -52,6 +51,7 @@ from geoplan.layers.land_classes import SEQUESTRATION, read_sequestration
 from geoplan.optimise.constraints import Budget, DistrictMinimum
 from geoplan.optimise.objectives import Compactness, MaximiseBenefit, MinimiseCost
 from geoplan.optimise.spatial import neighbour_pairs
+from geoplan.scenario.workstreams import SequestrationSettings
 from geoplan.schemas import CANDIDATES, CRS
 from geoplan.sources.emissions import latest_emissions
 from geoplan.workstreams.parts import ModelParts
@@ -77,56 +77,6 @@ SEQUESTRATION_RATES = SEQUESTRATION
 
 WORKSTREAM = "sequestration"
 SEQUESTERED = "sequestered_tco2e_per_yr"
-
-
-@dataclass(frozen=True)
-class SequestrationSettings:
-    """Settings of the sequestration workstream.
-
-    Parameters
-    ----------
-    mode : {"maximise", "offset"}
-        Most tCO2e/yr under the budget, or least cost to offset a share of each district's
-        residual emissions.
-    offset_share : float, optional
-        Share of each district's residual emissions to offset (needed in ``"offset"`` mode).
-    compactness_bonus_per_m : float
-        Objective value of one metre of boundary shared by two chosen parcels.
-    budget_gbp : float, optional
-        Workstream budget.
-    land_uses : tuple of str, optional
-        Land uses offered (default: every one with a rate).
-    min_area_ha : float
-        Smallest parcel offered.
-    emissions_year : int, optional
-        Year of the residual emissions (default: each district's latest).
-    """
-
-    mode: str = "maximise"
-    offset_share: float | None = None
-    compactness_bonus_per_m: float = 0.0
-    budget_gbp: float | None = None
-    land_uses: tuple[str, ...] | None = None
-    min_area_ha: float = 1.0
-    emissions_year: int | None = None
-
-    def __post_init__(self) -> None:
-        problems = []
-        if self.mode not in MODES:
-            problems.append(f"mode={self.mode!r} is not one of {list(MODES)}")
-        if self.mode == "offset" and self.offset_share is None:
-            problems.append("mode 'offset' needs offset_share (e.g. 0.05)")
-        if self.offset_share is not None and not 0 <= self.offset_share <= 1:
-            problems.append(f"offset_share={self.offset_share!r} must be between 0 and 1")
-        if not self.compactness_bonus_per_m >= 0:
-            problems.append(f"compactness_bonus_per_m={self.compactness_bonus_per_m!r} must "
-                            "be >= 0")
-        if self.budget_gbp is not None and not self.budget_gbp >= 0:
-            problems.append(f"budget_gbp={self.budget_gbp!r} must be >= 0 or None")
-        if not self.min_area_ha >= 0:
-            problems.append(f"min_area_ha={self.min_area_ha!r} must be >= 0")
-        if problems:
-            raise ScenarioError("sequestration settings: " + "; ".join(problems))
 
 
 read_sequestration_rates = read_sequestration
