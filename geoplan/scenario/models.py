@@ -3,8 +3,9 @@
 This module is the one place where scenario defaults live (each workstream's section extends
 that workstream's settings model from :mod:`geoplan.scenario.workstreams` with ``enabled``).
 Each section of the YAML file is a pydantic model that rejects unknown keys
-(``extra="forbid"``), so a typo fails loudly instead of being ignored. Paths are resolved relative to the scenario file that sets them by the
-loader (:mod:`geoplan.scenario.loader`) and must exist when the scenario is loaded.
+(``extra="forbid"``), so a typo fails loudly instead of being ignored. Paths are resolved
+relative to the scenario file that sets them by the loader (:mod:`geoplan.scenario.loader`) and
+must exist when the scenario is loaded.
 
 Examples
 --------
