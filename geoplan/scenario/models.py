@@ -290,7 +290,7 @@ class RetrofitSection(WorkstreamSection):
     target_band: Literal[EPC_BANDS] = "C"  # type: ignore[valid-type]
     unit: Literal["zone", "home"] = "zone"
     min_homes: int = Field(1, ge=0, description="Zone options helping fewer homes are dropped.")
-    weights: dict[Literal[(*_COMMON_WEIGHTS, "homes", "homes_to_target",  # type: ignore[misc]
+    weights: dict[Literal[(*_COMMON_WEIGHTS, "homes", "homes_to_target",  # type: ignore[valid-type]
                            "fuel_poor_homes")], Weight] = Field(
         default_factory=lambda: {"tco2e_per_yr": 1.0})
     heat_pump_ready: bool = True
@@ -320,7 +320,7 @@ class LaepSection(WorkstreamSection):
                     "(None: heat_pathways.csv).")
     pathways: list[Literal[PATHWAYS]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: list(PATHWAYS), min_length=1)
-    weights: dict[Literal[(*_COMMON_WEIGHTS, "homes",  # type: ignore[misc]
+    weights: dict[Literal[(*_COMMON_WEIGHTS, "homes",  # type: ignore[valid-type]
                            "heat_mwh_per_yr")], Weight] = Field(
         default_factory=lambda: {"tco2e_per_yr": 1.0})
     year: Year = 2030
