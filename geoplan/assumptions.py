@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -112,14 +113,16 @@ def default_path(name: str) -> Path:
     return path
 
 
-def read_assumptions(spec: AssumptionTable, path: str | Path | None = None) -> pd.DataFrame:
+def read_assumptions(
+    spec: AssumptionTable, path: str | os.PathLike[str] | None = None
+) -> pd.DataFrame:
     """Read and check an assumption table.
 
     Parameters
     ----------
     spec : AssumptionTable
         What the table must hold.
-    path : str or pathlib.Path, optional
+    path : str or os.PathLike, optional
         A CSV to read instead of the default ``layers/assumptions/<spec.name>.csv``.
 
     Returns

@@ -10,7 +10,8 @@ user fixes a file in one pass rather than one error at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,7 +84,7 @@ class GeoplanError(Exception):
         Every individual problem found, in file order.
     """
 
-    def __init__(self, message: str, problems: tuple[Problem, ...] | list[Problem] = ()) -> None:
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
         self.summary = message
         super().__init__(self._render())
@@ -138,7 +139,7 @@ class Problems:
 
     Parameters
     ----------
-    file : str or pathlib.Path, optional
+    file : str or os.PathLike, optional
         The file being validated; its name is attached to every problem added.
     sheet : str, optional
         Default sheet or layer name for problems added.
@@ -151,7 +152,9 @@ class Problems:
     1
     """
 
-    def __init__(self, file: str | Path | None = None, sheet: str | None = None) -> None:
+    def __init__(
+        self, file: str | os.PathLike[str] | None = None, sheet: str | None = None
+    ) -> None:
         self.file = Path(file).name if file is not None else None
         self.sheet = sheet
         self._items: list[Problem] = []

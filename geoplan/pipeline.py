@@ -383,5 +383,6 @@ def run_comparison(a: str | Path, b: str | Path, out: str | Path, *, top: int = 
     moved = {side: dataclasses.replace(run, folder=target / side)
              for side, run, src in zip("ab", runs, sources, strict=True)
              if not isinstance(src, Path)}
-    comparison = dataclasses.replace(comparison, **moved)
+    comparison = dataclasses.replace(comparison, a=moved.get("a", comparison.a),
+                                     b=moved.get("b", comparison.b))
     return comparison, tuple(target / name for name in names)

@@ -220,3 +220,12 @@ def test_column_separator_needs_two_grouped_cells_and_one_mark():
     assert column_separator(pd.Series(["1,200", "13,073"])) == ","
     assert column_separator(pd.Series(["1,200", "350"])) is None
     assert column_separator(pd.Series(["1,200", "13\u00a0073", "2,000"])) is None
+
+
+def test_bad_cell_int_label_is_the_integer_row_label():
+    _, bad = parse_column(pd.Series(["1", "x", "3", "y"], index=[10, 11, 12, np.int64(13)],
+                                    dtype=object))
+    assert [item.int_label for item in bad] == [11, 13]
+    _, named = parse_column(pd.Series(["x"], index=["row a"], dtype=object))
+    with pytest.raises(TypeError, match="'row a' is not an integer row label"):
+        _ = named[0].int_label

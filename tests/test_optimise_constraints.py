@@ -46,6 +46,12 @@ def test_knapsack_budget():
     assert plan.binding == ("budget cost_gbp",)
 
 
+def test_a_budget_without_by_refuses_a_mapping_by_name():
+    frame = candidates(cost_gbp=[5.0, 5.0], tco2e_per_yr=[1.0, 2.0])
+    with pytest.raises(TypeError, match="without `by` takes one amount"):
+        solve(frame, constraints=[Budget({"A": 5.0})])
+
+
 def test_budget_per_district_and_count():
     frame = candidates(cost_gbp=[5.0, 5.0, 5.0, 5.0], tco2e_per_yr=[10.0, 9.0, 8.0, 1.0],
                        district_id=["A", "A", "B", "B"])

@@ -108,6 +108,6 @@ def _report(result: RunResult, seconds: float) -> None:
         click.echo(f"map: {folder / 'map.html'}")
     else:
         click.echo("map: none (outputs.map is false)")
-    shown = [folder / name for name in ("plan.gpkg", "rankings.csv", "summary.md",
+    files = [folder / name for name in ("plan.gpkg", "rankings.csv", "summary.md",
                                         "manifest.json") if (folder / name).is_file()]
-    click.echo("files: " + ", ".join(str(path) for path in shown))
+    click.echo("files: " + ", ".join(str(path) for path in files))

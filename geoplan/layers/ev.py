@@ -200,7 +200,8 @@ def _vehicle_columns(frame: pd.DataFrame, code: str, given: Sequence[str] | None
 # --- vehicles -------------------------------------------------------------------------------
 
 def _evs_now(zones: gpd.GeoDataFrame, vehicles: Table,
-             columns_given: tuple[str | None, Sequence[str] | None], vehicle_areas: object,
+             columns_given: tuple[str | None, Sequence[str] | None],
+             vehicle_areas: gpd.GeoDataFrame | str | Path | None,
              households: pd.Series, warnings: list[str],
              report: dict[str, object]) -> pd.Series:
     """EVs per zone (aligned with ``zones``), directly or by apportionment."""
@@ -259,7 +260,7 @@ def _left_out(values: pd.Series, why: str, source: str, warnings: list[str],
                        "left out")
 
 
-def _areas(vehicle_areas: object, code: str) -> gpd.GeoSeries:
+def _areas(vehicle_areas: gpd.GeoDataFrame | str | Path, code: str) -> gpd.GeoSeries:
     """Polygons of the vehicle geography, in EPSG:27700, indexed by area code."""
     if isinstance(vehicle_areas, gpd.GeoDataFrame):
         frame, source = vehicle_areas, "vehicle_areas"

@@ -111,7 +111,8 @@ def _candidate_table(candidates: Mapping[str, object] | pd.Series | pd.DataFrame
         if missing:
             raise LayerSchemaError(f"candidates need columns substation_id and name; {missing} "
                                    "are missing")
-        pairs = zip(candidates["substation_id"], candidates["name"], strict=True)
+        pairs: Iterable[tuple[object, object]] = zip(
+            candidates["substation_id"], candidates["name"], strict=True)
     else:
         pairs = candidates.items()
     table = pd.DataFrame([(str(i), str(n)) for i, n in pairs if _text(n) is not None],

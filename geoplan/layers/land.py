@@ -44,6 +44,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -89,7 +90,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PathLike = str | os.PathLike[str]
-VectorSource = PathLike | gpd.GeoDataFrame | gpd.GeoSeries
+VectorSource: TypeAlias = PathLike | gpd.GeoDataFrame | gpd.GeoSeries
 
 METHODS = ("blocks", "patches")
 """Ways of grouping eligible cells into parcels (see the module docstring)."""

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -45,7 +46,7 @@ VECTOR_SUFFIXES = frozenset({".gpkg", ".shp", ".geojson", ".json", ".parquet", "
 
 PathLike = str | Path
 Source = PathLike | Sequence[PathLike]
-ZonesInput = PathLike | gpd.GeoDataFrame | None
+ZonesInput: TypeAlias = PathLike | gpd.GeoDataFrame | None
 
 
 @dataclass(frozen=True)

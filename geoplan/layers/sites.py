@@ -300,8 +300,9 @@ def _size(frame: gpd.GeoDataFrame, columns: list[str], kinds: pd.Series, table: 
     by_area = np.floor(area / spec["m2_per_space"].to_numpy())
     spaces = np.where(capacity > 0, capacity,
                       np.where(np.isfinite(by_area), by_area, spec["default_spaces"].to_numpy()))
+    unknown = np.array(None, dtype=object)
     spaces_from = np.where(capacity > 0, "tag", np.where(
-        np.isfinite(by_area), "area", np.where(np.isfinite(spaces), "default", None)))
+        np.isfinite(by_area), "area", np.where(np.isfinite(spaces), "default", unknown)))
     per_charger = spec["spaces_per_charger"].to_numpy()
     cap = spec["max_chargers"].to_numpy()
     with np.errstate(invalid="ignore"):

@@ -285,7 +285,7 @@ def _ons_zone_id(columns: list[str]) -> str | None:
 def _lad_code(columns: list[str]) -> str | None:
     codes = [c for c in columns if _LAD_CODE.match(c)]
     named = [c for c in codes if _name_of(columns, c)]
-    return (named or codes or [None])[0]
+    return next(iter(named or codes), None)
 
 
 def _name_of(columns: list[str], code: str) -> str | None:

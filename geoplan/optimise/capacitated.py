@@ -188,15 +188,15 @@ def _fits(instance: CapacitatedInstance, state: _State, j: int) -> bool:
 
 def _run(instance: CapacitatedInstance, by_ratio: bool) -> _State:
     state = _new_state(instance)
-    for j in np.flatnonzero(instance.locked_in):
-        _open(instance, state, int(j))
+    for locked in np.flatnonzero(instance.locked_in):
+        _open(instance, state, int(locked))
 
     def key(j: int) -> float:
         gain = _gain(instance, state, j)
         usage = _usage(instance, state, j) if by_ratio else 0.0
         return gain / usage if usage > 0 else gain
 
-    heap = [(-key(j), j) for j in range(instance.m)
+    heap: list[tuple[float, int]] = [(-key(j), j) for j in range(instance.m)
             if not state.chosen[j] and not instance.locked_out[j]]
     heap = [item for item in heap if -item[0] > 0]
     heapq.heapify(heap)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
 import networkx as nx
 import numpy as np
@@ -39,11 +40,21 @@ from geoplan.errors import LayerSchemaError
 from geoplan.optimise.build import BuildContext, ExtraCost, one_hot
 from geoplan.years import value_in_year
 
-__all__ = ["Budget", "Count", "CoverageFloor", "DistrictMinimum", "Headroom", "Target",
-           "checked_limits"]
+__all__ = ["Budget", "Count", "CoverageFloor", "DistrictMinimum", "Headroom", "Limit", "Target",
+           "budget_amount", "checked_limits"]
+
+Limit: TypeAlias = float | Mapping[Any, float]
+"""One amount, or key -> amount (keys are milestone years for ``by="period"``, else labels)."""
 
 
-def _limits(limit: float | Mapping[object, float], keys: list[str]) -> dict[str, float]:
+def budget_amount(limit: Limit) -> float:
+    """Return the one amount of a budget without ``by`` (a mapping there is a TypeError)."""
+    if isinstance(limit, Mapping):
+        raise TypeError(f"a budget without `by` takes one amount, not the mapping {limit!r}")
+    return float(limit)
+
+
+def _limits(limit: Limit, keys: list[str]) -> dict[str, float]:
     if isinstance(limit, Mapping):
         return {str(k): float(v) for k, v in limit.items()}
     return dict.fromkeys(keys, float(limit))
@@ -67,7 +78,7 @@ class Budget:
         column, or ``"count"``).
     """
 
-    limit: float | Mapping[object, float]
+    limit: Limit
     cost_column: str | None = "cost_gbp"
     by: str | None = None
     name: str | None = None
@@ -82,8 +93,8 @@ class Budget:
         cost = np.ones(ctx.n) if self.cost_column is None else ctx.numbers(self.cost_column)
         row = sp.csr_matrix(cost.reshape(1, -1))
         if self.by is None:
-            rows = self._add(ctx, f"budget {self.label}", ctx.selected(row), float(self.limit),
-                             extra_period=None)
+            rows = self._add(ctx, f"budget {self.label}", ctx.selected(row),
+                             budget_amount(self.limit), extra_period=None)
         elif self.by == "period":
             rows = np.concatenate([
                 self._add(ctx, f"budget {self.label} {year}",
@@ -115,7 +126,7 @@ class Budget:
         return ctx.add_mixed_rows("budget", [label], parts, upper=[limit])
 
 
-def Count(limit: float | Mapping[object, float], by: str | None = None) -> Budget:  # noqa: N802
+def Count(limit: Limit, by: str | None = None) -> Budget:  # noqa: N802
     """At most ``limit`` candidates chosen (a :class:`Budget` with unit costs)."""
     return Budget(limit, cost_column=None, by=by, name="count")
 
@@ -395,20 +406,20 @@ class CoverageFloor:
     def apply(self, ctx: BuildContext) -> None:
         """Add one row per district over the coverage term's variables."""
         handle = ctx.coverage.get(self.coverage)
-        if handle is None or handle.district is None:  # type: ignore[attr-defined]
+        if handle is None or handle.district is None:
             ctx.problems.add(f"coverage floor needs a coverage term {self.coverage!r} with "
                              "demand districts", fix="give Coverage(demand_district=...)")
             return
-        keys, member = one_hot(handle.district)  # type: ignore[attr-defined]
+        keys, member = one_hot(handle.district)
         shares = _limits(self.share, keys)
         chosen = [i for i, key in enumerate(keys) if key in shares]
-        weights = handle.weights  # type: ignore[attr-defined]
-        rows = member[chosen].multiply(weights.reshape(1, -1)) @ handle.expression  # type: ignore[attr-defined]
+        weights = handle.weights
+        rows = member[chosen].multiply(weights.reshape(1, -1)) @ handle.expression
         totals = np.asarray(member @ weights).ravel()
         need = [shares[keys[i]] * float(totals[i]) for i in chosen]
         ctx.handles["coverage_floor"] = ctx.add_mixed_rows(
             "coverage_floor", [f"coverage floor {keys[i]}" for i in chosen],
-            [(handle.block, sp.csr_matrix(rows))], lower=need)  # type: ignore[attr-defined]
+            [(handle.block, sp.csr_matrix(rows))], lower=need)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from geoplan.optimise.build import BuildContext
+from geoplan.optimise.matrix import ColumnBlock
 
 __all__ = ["Compactness", "Coverage", "MaximiseBenefit", "MaximiseCoverage", "MinimiseCost"]
 
@@ -142,7 +143,7 @@ class Coverage:
 class CoverageHandle:
     """Where a coverage term put its variables: ``covered = expression @ x[block]``."""
 
-    block: object
+    block: ColumnBlock
     expression: sp.csr_matrix
     weights: np.ndarray
     pattern: sp.csr_matrix

@@ -171,7 +171,7 @@ class CompiledProblem:
         """Return ``(selected, period_index)`` per candidate (-1: not built) from ``x``."""
         n, periods = self.context.n, self.context.n_periods
         block = np.asarray(x[: n * periods]).reshape(periods, n) > 0.5
-        selected = block.any(axis=0)
+        selected = np.asarray(block.any(axis=0))
         period = np.where(selected, block.argmax(axis=0), -1)
         return selected, period
 

@@ -21,6 +21,7 @@ k candidates, so "the top k" is always the plan itself.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,6 +30,10 @@ import pandas as pd
 from geoplan.optimise.objectives import MinimiseCost
 
 if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+    from geoplan.optimise.matrix import MilpMatrix
+    from geoplan.optimise.objectives import CoverageHandle
     from geoplan.optimise.problem import CompiledProblem
 
 __all__ = ["rank_candidates"]
@@ -64,11 +69,11 @@ def _coverage_value(compiled: CompiledProblem, x: np.ndarray,
     return value
 
 
-def cost_weight(handle: object, cost: np.ndarray) -> np.ndarray:
+def cost_weight(handle: CoverageHandle, cost: np.ndarray) -> np.ndarray:
     """Objective weight of each demand point of a capacitated coverage term."""
-    coo = handle.pattern.tocoo()  # type: ignore[attr-defined]
-    block = handle.block  # type: ignore[attr-defined]
-    weight = np.zeros(handle.pattern.shape[0])  # type: ignore[attr-defined]
+    coo = handle.pattern.tocoo()
+    block = handle.block
+    weight = np.zeros(handle.pattern.shape[0])
     weight[coo.row] = cost[block.start:block.stop]
     return weight
 
@@ -103,15 +108,15 @@ def _reasons(compiled: CompiledProblem, x: np.ndarray, selected: np.ndarray,
     return reasons
 
 
-def _blocked(model: object, columns: object, activity: np.ndarray, column: int,
+def _blocked(model: MilpMatrix, columns: sp.csc_matrix, activity: np.ndarray, column: int,
              gain: float) -> str:
-    lo, hi = columns.indptr[column], columns.indptr[column + 1]  # type: ignore[attr-defined]
-    rows = columns.indices[lo:hi]  # type: ignore[attr-defined]
-    after = activity[rows] + columns.data[lo:hi]  # type: ignore[attr-defined]
-    upper = model.row_upper[rows]  # type: ignore[attr-defined]
-    lower = model.row_lower[rows]  # type: ignore[attr-defined]
-    family = model.row_family[rows]  # type: ignore[attr-defined]
-    label = model.row_label[rows]  # type: ignore[attr-defined]
+    lo, hi = columns.indptr[column], columns.indptr[column + 1]
+    rows = columns.indices[lo:hi]
+    after = activity[rows] + columns.data[lo:hi]
+    upper = model.row_upper[rows]
+    lower = model.row_lower[rows]
+    family = model.row_family[rows]
+    label = model.row_label[rows]
     over = (after > upper + _TOL * (1 + np.abs(upper))) & (family != "coverage")
     under = (after < lower - _TOL * (1 + np.abs(lower))) & (family != "coverage")
     broken = [f"{label[k]} (over by {after[k] - upper[k]:,.4g})" for k in np.flatnonzero(over)]
@@ -186,7 +191,7 @@ def _merit(compiled: CompiledProblem, marginal: np.ndarray, selected: np.ndarray
     if minimise is not None:
         share = np.zeros(ctx.n)
         for column, target in minimise.targets.items():
-            amount = max(target.values()) if isinstance(target, dict) else float(target)
+            amount = max(target.values()) if isinstance(target, Mapping) else float(target)
             share += ctx.numbers(column, least=None) / (amount if amount else 1.0)
         return np.where(cost > 0, share / np.where(cost > 0, cost, 1), share * 1e12)
     return np.where(selected, marginal, per_pound)

@@ -125,7 +125,8 @@ class HighsSession:
         inf = highspy.kHighsInf
         low = np.where(np.isfinite(self._row_lower[rows]), self._row_lower[rows], -inf)
         up = np.where(np.isfinite(self._row_upper[rows]), self._row_upper[rows], inf)
-        self.highs.changeRowsBounds(len(rows), rows, low, up)
+        # highspy's stub lists only changeRowBounds; the bulk form exists at run time
+        self.highs.changeRowsBounds(len(rows), rows, low, up)  # type: ignore[attr-defined]
 
     def set_col_bounds(self, cols: object, lower: object = None, upper: object = None) -> None:
         """Change the bounds of some columns (e.g. locks) for the next solve."""
@@ -195,8 +196,8 @@ class HighsSession:
         if relax or not mip:
             return self._lp_outcome(status, feasible, elapsed, words, relax)
         objective = float(info.objective_function_value) if feasible else None
-        bound = float(info.mip_dual_bound)
-        bound = bound if np.isfinite(bound) else None
+        dual_bound = float(info.mip_dual_bound)
+        bound = dual_bound if np.isfinite(dual_bound) else None
         kind, gap = classify(self.model.sense, objective, bound, proven=status == ms.kOptimal)
         x = _frozen(np.asarray(h.getSolution().col_value)) if feasible else None
         return SolveOutcome(kind, objective, bound, gap, elapsed, x, "highs", words)

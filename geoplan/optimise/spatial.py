@@ -60,7 +60,7 @@ def coverage_matrix(demand: object, sites: object, radius_m: float) -> sp.csr_ma
     array([[1., 0.],
            [1., 1.]])
     """
-    a, b = points_xy(demand), points_xy(sites)  # type: ignore[arg-type]
+    a, b = points_xy(demand), points_xy(sites)
     if radius_m <= 0:
         raise ValueError(f"radius_m must be positive, not {radius_m}")
     pairs = cKDTree(a).query_ball_tree(cKDTree(b), r=radius_m)

@@ -32,6 +32,8 @@ from geoplan.optimise.heuristics import (
 from geoplan.optimise.solvers import HighsSession, SolverOptions
 
 if TYPE_CHECKING:
+    from geoplan.optimise.matrix import ColumnBlock
+    from geoplan.optimise.objectives import CoverageHandle
     from geoplan.optimise.problem import CompiledProblem
 
 __all__ = ["Start", "capacitated_instance", "coverage_instance", "heuristic_plan"]
@@ -54,7 +56,7 @@ class Start:
 
 
 def _single_coverage(compiled: CompiledProblem, families: frozenset[str],
-                     capacitated: bool) -> object | None:
+                     capacitated: bool) -> CoverageHandle | None:
     ctx, model = compiled.context, compiled.model
     handles = list(ctx.coverage.values())
     if (len(handles) != 1 or handles[0].capacitated != capacitated or ctx.n_periods != 1
@@ -101,14 +103,14 @@ def _resource_rows(compiled: CompiledProblem) -> tuple[np.ndarray, np.ndarray] |
     return inside.toarray(), model.row_upper[rows].copy()
 
 
-def _floors(compiled: CompiledProblem, handle: object, n_points: int
+def _floors(compiled: CompiledProblem, handle: CoverageHandle, n_points: int
             ) -> tuple[np.ndarray, np.ndarray] | None:
     """Coverage-floor row of each demand point and the weight each row needs."""
     model = compiled.model
     rows = np.flatnonzero(model.row_family == "coverage_floor")
     floor_of = np.full(n_points, -1)
-    z = handle.block  # type: ignore[attr-defined]
-    point_of_pair = handle.pattern.tocoo().row  # type: ignore[attr-defined]
+    z = handle.block
+    point_of_pair = handle.pattern.tocoo().row
     block = model.matrix[rows][:, z.start:z.stop].tocsr()
     for k in range(len(rows)):
         points = point_of_pair[block.indices[block.indptr[k]:block.indptr[k + 1]]]
@@ -158,12 +160,12 @@ def _capacities(compiled: CompiledProblem) -> np.ndarray | None:
     return np.asarray(on_x.sum(axis=1)).ravel()
 
 
-def _vector(compiled: CompiledProblem, chosen: np.ndarray, block: object,
+def _vector(compiled: CompiledProblem, chosen: np.ndarray, block: ColumnBlock,
             values: np.ndarray) -> np.ndarray:
     x = np.zeros(compiled.model.shape[1])
     cand = compiled.context.x
     x[cand.start:cand.stop] = chosen
-    x[block.start:block.stop] = values  # type: ignore[attr-defined]
+    x[block.start:block.stop] = values
     return x
 
 

@@ -20,17 +20,17 @@ import pandas as pd
 
 from geoplan.optimise.constraints import Target
 from geoplan.optimise.objectives import MaximiseBenefit
-from geoplan.optimise.problem import PlanningProblem
+from geoplan.optimise.problem import CompiledProblem, PlanningProblem
 from geoplan.optimise.solvers import HighsSession, SolverOptions
 
 __all__ = ["epsilon_curve", "weighted_sum_curve"]
 
 
-def _point(compiled: object, x: np.ndarray | None, column: str) -> dict[str, object]:
+def _point(compiled: CompiledProblem, x: np.ndarray | None, column: str) -> dict[str, object]:
     if x is None:
         return {f"{column}_achieved": None, "selected": None, "cost_gbp": None}
-    selected, _ = compiled.selection(x)  # type: ignore[attr-defined]
-    table = compiled.context.table  # type: ignore[attr-defined]
+    selected, _ = compiled.selection(x)
+    table = compiled.context.table
     cost = float(table["cost_gbp"][selected].sum()) if "cost_gbp" in table else None
     achieved = float(pd.to_numeric(table[column])[selected].sum())
     return {f"{column}_achieved": achieved, "selected": int(selected.sum()), "cost_gbp": cost}

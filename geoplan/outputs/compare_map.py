@@ -18,7 +18,7 @@ from folium.template import Template
 from geoplan.outputs.map import DEFAULT_ATTRIBUTION, fit_to_layers, popup_context
 from geoplan.outputs.map_elements import LayerControl, LiteralDualMap, LiteralHtml
 from geoplan.outputs.map_layers import PopupContext, candidate_layer, district_layer
-from geoplan.outputs.map_page import Control, MapScript, new_map, remember_own
+from geoplan.outputs.map_page import Control, MapScript, new_map, page_figure, remember_own
 from geoplan.outputs.map_style import legend_html, number, stroke_colour, text
 
 if TYPE_CHECKING:  # geoplan.outputs.compare imports this module
@@ -38,7 +38,9 @@ class SyncedMaps(LiteralDualMap):
     instead of DualMap's Leaflet.Sync plugin, which would be fetched from a CDN.
     """
 
-    default_js = ()  # no Leaflet.Sync from a CDN: the script below keeps the maps in step
+    # no Leaflet.Sync from a CDN: the script below keeps the maps in step (a list, as DualMap
+    # declares it; never changed in place)
+    default_js: list[tuple[str, str]] = []  # noqa: RUF012
     _template = Template("""
         {% macro script(this, kwargs) %}
         (function (maps) {
@@ -132,7 +134,7 @@ def compare_map(comparison: Comparison, *, offline: bool = False, simplify_m: fl
     for m, run, side in ((dual.m1, c.a, "A"), (dual.m2, c.b, "B")):
         _pane(m, run, side, offline, simplify_m)
         fit_to_layers(m, [frames])
-    root = dual.get_root()
+    root = page_figure(dual)
     root.header.add_child(LiteralHtml(_PANE_CSS), name="geoplan_pane_css")
-    remember_own(root)  # type: ignore[arg-type]
+    remember_own(root)
     return dual

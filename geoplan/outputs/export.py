@@ -233,7 +233,7 @@ def _index_row(frame: pd.DataFrame, name: str, file: Path, geometry: str) -> dic
     crs = frame.crs if spatial else None
     code = crs.to_authority() if crs is not None else None
     text = ":".join(code) if code else (crs.to_wkt() if crs is not None else "")
-    kinds = "|".join(describe(frame)["geometry_types"])  # type: ignore[arg-type]
+    kinds = "|".join(describe(frame)["geometry_types"])
     return {"layer": name, "file": file.name, "geometry": geometry if spatial else "",
             "geometry_types": kinds, "crs": text, "rows": len(frame)}
 

@@ -14,6 +14,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import TypedDict
 
 import geopandas as gpd
 import pandas as pd
@@ -22,6 +23,7 @@ import shapely
 __all__ = [
     "FIELD_COLUMNS",
     "TEXT_DTYPES",
+    "LayerDescription",
     "blank_rule",
     "describe",
     "field_table",
@@ -32,6 +34,15 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+
+
+class LayerDescription(TypedDict):
+    """What :func:`describe` returns (stored as JSON in GeoPackage metadata)."""
+
+    fields: list[list[str]]
+    geometry_types: list[str]
+
 
 FIELD_COLUMNS = ["short_name", "full_name", "dtype", "blank", "truncated"]
 """Columns of a ``<file>_fields.csv`` field table, in order."""
@@ -154,7 +165,7 @@ def geometry_name(frame: pd.DataFrame) -> str | None:
     return None
 
 
-def describe(frame: pd.DataFrame) -> dict[str, object]:
+def describe(frame: pd.DataFrame) -> LayerDescription:
     """Describe column names and dtypes in order (the geometry as ``geometry``), geometry types.
 
     Parameters
@@ -189,7 +200,7 @@ def field_table(frame: pd.DataFrame) -> pd.DataFrame:
         One row per column, with the columns :data:`FIELD_COLUMNS`.
     """
     described = describe(frame)["fields"]
-    return pd.DataFrame([[name, name, dtype, "", 0] for name, dtype in described],  # type: ignore[union-attr]
+    return pd.DataFrame([[name, name, dtype, "", 0] for name, dtype in described],
                         columns=FIELD_COLUMNS)
 
 

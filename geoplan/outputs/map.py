@@ -44,6 +44,7 @@ from geoplan.outputs.map_page import (
     MapScript,
     map_html,
     new_map,
+    page_figure,
     remember_own,
 )
 from geoplan.outputs.map_style import (
@@ -245,7 +246,7 @@ def plan_map(
     for column, label in choropleths.items():
         classes = choropleth_classes(zones[column])  # type: ignore[index]
         legends.append((text(label, raw=raw_html), classes))
-        groups.append(zone_layer(zones, column, text(label, raw=raw_html),  # type: ignore[arg-type]
+        groups.append(zone_layer(zones, column, text(label, raw=raw_html),
                                  classes, show=False, simplify_m=simplify_m, raw=raw_html))
         groups[-1].add_to(m)
     if districts is not None:
@@ -259,7 +260,7 @@ def plan_map(
              position="bottomleft", css_class="gp-legend").add_to(m)
     MapScript(text(attribution, raw=raw_html), offline=offline, choropleths=groups).add_to(m)
     subtitle = f"Plan year {int(plan_year)}; substations by {grid.caption}"
-    m.get_root().html.add_child(LiteralHtml(  # never a template: {{ }} in a title is text
+    page_figure(m).html.add_child(LiteralHtml(  # never a template: {{ }} in a title is text
         f'<div class="gp-title">{text(title, raw=raw_html)}'
         f'<div class="gp-sub">{subtitle}</div></div>'), name="geoplan_title")
     fit_to_layers(m, [plans.values(), [substations, zones, districts]])

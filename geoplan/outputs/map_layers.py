@@ -172,7 +172,7 @@ def _popup(title: str, rows: list[tuple[str, str]], labels: _Lookup) -> list:
 
 
 def _flag(value: object) -> bool:
-    return False if value is None or pd.isna(value) else bool(value)  # type: ignore[arg-type]
+    return False if value is None or pd.isna(value) else bool(value)
 
 
 def _candidate_rows(row: Mapping[str, object], *, workstream: str, total: int,
@@ -202,14 +202,14 @@ def _candidate_rows(row: Mapping[str, object], *, workstream: str, total: int,
 
 def _named(key: object, names: Mapping[str, str], raw: bool) -> str:
     """``"Name (id)"`` when the name is known, else the id; escaped."""
-    if key is None or pd.isna(key) or str(key) == "":  # type: ignore[arg-type]
+    if key is None or pd.isna(key) or str(key) == "":
         return ""
     name = names.get(str(key))
     return f"{text(name, raw=raw)} ({text(key, raw=raw)})" if name else text(key, raw=raw)
 
 
 def _substation_rows(sid: object, grid: PopupContext, raw: bool) -> list[tuple[str, str]]:
-    if sid is None or pd.isna(sid) or str(sid) == "":  # type: ignore[arg-type]
+    if sid is None or pd.isna(sid) or str(sid) == "":
         return []
     mva = grid.headroom_mva.get(str(sid))
     caption = grid.caption[:1].upper() + grid.caption[1:]

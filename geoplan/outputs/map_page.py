@@ -31,7 +31,7 @@ from geoplan.outputs.map_elements import (
 )
 from geoplan.outputs.map_layers import PANES
 
-__all__ = ["Control", "MapScript", "map_html", "new_map", "remember_own"]
+__all__ = ["Control", "MapScript", "map_html", "new_map", "page_figure", "remember_own"]
 
 _OWN_KEYS = "_geoplan_own_keys"
 
@@ -138,7 +138,7 @@ def new_map(offline: bool) -> folium.Map:
     # Only Leaflet is used: no jQuery, Bootstrap or icon fonts (fewer requests, lighter file).
     m.default_js = [] if offline else [(n, u) for n, u in m.default_js if n == "leaflet"]
     m.default_css = [] if offline else [(n, u) for n, u in m.default_css if n == "leaflet_css"]
-    header = m.get_root().header
+    header = page_figure(m).header
     if offline:
         header.add_child(LiteralHtml(f"<style>{leaflet_css()}</style>"), name="leaflet_css")
         header.add_child(LiteralHtml(f"<script>{leaflet_js()}</script>"), name="leaflet")
@@ -190,7 +190,15 @@ def _forget_render(m: folium.Map) -> None:
             del children[key]
 
 
-def remember_own(m: folium.Map) -> None:
+def page_figure(m: Element) -> Figure:
+    """Return the Figure (the HTML page) ``m`` is drawn in; a folium map always has one."""
+    root = m.get_root()
+    if not isinstance(root, Figure):
+        raise TypeError(f"{type(m).__name__} is not drawn in a page (a branca Figure)")
+    return root
+
+
+def remember_own(m: Element) -> None:
     """Record the figure children the map was built with (kept by every render)."""
     root = m.get_root()
     setattr(m, _OWN_KEYS, {part: frozenset(getattr(root, part)._children)

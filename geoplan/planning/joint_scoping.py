@@ -46,6 +46,7 @@ from geoplan.optimise import (
     Target,
 )
 from geoplan.optimise.build import BuildContext
+from geoplan.optimise.constraints import Limit, budget_amount
 from geoplan.workstreams.parts import ModelParts
 
 __all__ = ["SEP", "TARGET_COST_WEIGHT", "Scope", "coverage_names", "scoped_objective"]
@@ -61,7 +62,7 @@ class _PeriodBudget:
     """Per-period budget over one workstream's rows (no reinforcement spending)."""
 
     workstream: str
-    limit: float | Mapping[object, float]
+    limit: Limit
     cost_column: str | None
     name: str
 
@@ -167,7 +168,8 @@ class Scope:
         if isinstance(item, Budget):
             name = f"{ws} {item.label}"
             if item.by is None:
-                return [Budget({ws: item.limit}, item.cost_column, by="workstream", name=name)]
+                return [Budget({ws: budget_amount(item.limit)}, item.cost_column,
+                               by="workstream", name=name)]
             if item.by == "period":
                 return [_PeriodBudget(ws, item.limit, item.cost_column, name)]
             return [Budget(item.limit, item.cost_column, by=self.helper(ws, item.by, text=True),

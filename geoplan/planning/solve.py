@@ -457,7 +457,9 @@ def joint_weights(scenario: Scenario, models: Mapping[str, WorkstreamModel]
 def _one_option_per_zone(models: Mapping[str, WorkstreamModel]) -> dict[str, pd.DataFrame]:
     tables = {name: model.candidates for name, model in models.items()}
     retrofit = models.get("retrofit")
-    if "laep" not in models or retrofit is None or retrofit.settings.unit != "zone":
+    if ("laep" not in models or retrofit is None
+            or not isinstance(retrofit.settings, RetrofitSettings)
+            or retrofit.settings.unit != "zone"):
         return tables
     for name in ("retrofit", "laep"):
         table = tables[name].copy()

@@ -88,7 +88,8 @@ def headroom_report_sheet(
     """
     fixed = ["Grid Supply Point", *(["Bulk Supply Point"] if with_bsp else []), name_header,
              "Scenario", "Grid Reference", "Upstream Constraint\n(YES / NO)"]
-    band_row, year_row = list(fixed), [""] * len(fixed)
+    band_row: list[object] = list(fixed)
+    year_row: list[object] = [""] * len(fixed)
     for i, season in enumerate(REPORT_SEASONS):
         if i:
             band_row.append("")

@@ -198,9 +198,11 @@ def _assumption_problems(document: Document) -> list[ScenarioProblem]:
     from geoplan.assumptions import AssumptionSet
     from geoplan.scenario.tables import known_tables
 
-    tables = raw.get("tables") if isinstance(raw.get("tables"), dict) else {}
+    tables = raw.get("tables")
+    tables = tables if isinstance(tables, dict) else {}
     paths = {k: v for k, v in tables.items() if isinstance(v, str) and Path(v).is_file()}
-    entries = raw.get("set") if isinstance(raw.get("set"), list) else []
+    entries = raw.get("set")
+    entries = entries if isinstance(entries, list) else []
     overrides, indexes = [], []
     for index, entry in enumerate(entries):
         if _checkable(entry):  # even when it failed validation, to list all problems

@@ -172,7 +172,7 @@ def find_columns(
     dict
         Key -> 0-based column index, for the keys found.
     """
-    index = {}
+    index: dict[str, int] = {}
     for i, header in enumerate(headers):
         index.setdefault(normalise_header(header), i)
     found: dict[str, int] = {}

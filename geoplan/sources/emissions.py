@@ -152,7 +152,7 @@ def _numbers(raw: pd.DataFrame, column: str, scale: float, problems: Problems, *
     """Parse a column as numbers x scale by the shared rules, recording every bad cell."""
     parsed, bad = parse_column(raw[column])
     for item in bad:
-        problems.add(item.message, row=int(item.label) + 2, column=column, fix=item.fix)
+        problems.add(item.message, row=item.int_label + 2, column=column, fix=item.fix)
     values = parsed.to_numpy(dtype=float)
     if least is not None:
         for i in np.flatnonzero(values < least):
@@ -232,10 +232,9 @@ def _finish(frame: pd.DataFrame, layout: str, path: Path, problems: Problems) ->
     repeated = frame.duplicated(["district_id", "year"], keep="first")
     for label in frame.index[repeated.to_numpy()]:
         row = frame.loc[label]
-        where = {"row": int(label) + 2} if layout != "long" else {}
         problems.add(f"district {row['district_id']!r} and year {row['year']} appear more "
-                     "than once", column="district_id", fix="keep one row per district and "
-                     "year", **where)
+                     "than once", row=int(label) + 2 if layout != "long" else None,
+                     column="district_id", fix="keep one row per district and year")
     problems.raise_if_any(SourceFormatError)
     if frame.empty:
         raise SourceFormatError(f"{path.name}: no district rows (fix: give emissions per "

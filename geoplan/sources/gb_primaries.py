@@ -235,7 +235,7 @@ def _numbers(cells: pd.Series, problems: Problems, column: str,
     """Parse text cells as floats of ``quantity``; blanks give NaN, bad cells are problems."""
     values, bad = parse_column(cells, quantity)
     for item in bad:
-        problems.add(item.message, row=item.label, column=column, fix=item.fix)
+        problems.add(item.message, row=item.int_label, column=column, fix=item.fix)
     return values
 
 

@@ -378,7 +378,7 @@ def _numbers(values: pd.Series, problems: Problems, column: str,
     """Cells as floats of ``quantity``; blanks give NaN, bad cells are problems (and NaN)."""
     out, bad = rules.parse_column(values, quantity)
     for item in bad[:_MAX_LISTED]:
-        problems.add(item.message, row=int(item.label), column=column, fix=item.fix)
+        problems.add(item.message, row=item.int_label, column=column, fix=item.fix)
     if len(bad) > _MAX_LISTED:
         problems.add(f"... and {len(bad) - _MAX_LISTED} more such cells", column=column,
                      fix=bad[0].fix)
@@ -409,7 +409,7 @@ def _years(
     values = _numbers(frame[column], problems, column)
     fractional = values.notna() & (values % 1 != 0)
     _report(problems, values.index[fractional], values, column,
-            lambda v: f"{float(v):g} is not a year", "enter a whole year such as 2030")
+            lambda v: f"{v:g} is not a year", "enter a whole year such as 2030")
     values = values.where(~fractional).fillna(np.nan if default is None else default)
     return values.round().astype("Int64")
 

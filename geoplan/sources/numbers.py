@@ -158,6 +158,13 @@ class BadCell:
     message: str
     fix: str
 
+    @property
+    def int_label(self) -> int:
+        """``label`` as an int, for cells of a Series with an integer (row) index."""
+        if isinstance(self.label, int | np.integer):
+            return int(self.label)
+        raise TypeError(f"cell label {self.label!r} is not an integer row label")
+
 
 @dataclass(frozen=True, repr=False)
 class ExcelError:

@@ -170,7 +170,7 @@ class CellTable:
         values, bad = parse_column(pd.Series(self.values(key), dtype=object), quantity)
         for item in bad:
             plain = item.message.endswith("is not a number")
-            self.problem(key, self.rows[int(item.label)], item.message,
+            self.problem(key, self.rows[item.int_label], item.message,
                          fix if fix and plain else item.fix)
         return values.to_numpy(dtype=float)
 

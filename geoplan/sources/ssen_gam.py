@@ -63,7 +63,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -276,7 +276,8 @@ def _sheet_table(rows: list[list[object]], sheet: _Sheet, problems: Problems) ->
 
 
 def _records(table: CellTable, sheet: _Sheet, notes: list[str]) -> pd.DataFrame:
-    units = table.parse("nameplate", nameplate_capacity, _NAMEPLATE_FIX, (None, None))
+    unknown: tuple[float | None, float | None] = (None, None)
+    units = table.parse("nameplate", nameplate_capacity, _NAMEPLATE_FIX, unknown)
     loose = _Lenient(table, sheet.name, notes)
     noted = loose.parse("headroom", lambda v: number_and_note(v, GRID_HEADROOM_MVA),
                         (None, None))
@@ -318,7 +319,7 @@ class _Lenient:
     def numbers(self, key: str, quantity: Quantity = ANY) -> np.ndarray:
         """Floats by the shared number rules; a cell that does not read is left blank."""
         values, bad = parse_column(pd.Series(self.table.values(key), dtype=object), quantity)
-        self._note(key, [(self.table.rows[cast(int, item.label)], item.value) for item in bad],
+        self._note(key, [(self.table.rows[item.int_label], item.value) for item in bad],
                    "left blank")
         return values.to_numpy(dtype=float)
 

@@ -144,7 +144,8 @@ def read(path: str | Path, *, year: int | None = None) -> GridTables:
     path = Path(path)
     workbook = open_workbook(path)
     present = {normalise_header(s) for s in workbook.sheet_names}
-    problems, notes = Problems(path), []
+    problems = Problems(path)
+    notes: list[str] = []
     records: list[dict[str, object]] = []
     values: list[tuple[int, str, int, str, float]] = []
     for level, sheet in _SHEETS.items():
@@ -370,7 +371,7 @@ def _numbers(rows: list[list[object]], layout: _Layout, blocks: list[_Block],
                           dtype=object)
         out[column], bad = parse_column(cells, HEADROOM_MVA)
         for item in bad:
-            problems.add(f"{item.message} ({season} {year})", row=int(item.label) + 1,
+            problems.add(f"{item.message} ({season} {year})", row=item.int_label + 1,
                          column=excel_column(column), fix=item.fix)
     return out
 

@@ -17,6 +17,8 @@ through these functions, so a user meets the same behaviour everywhere:
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -39,9 +41,10 @@ PARQUET_SUFFIXES = frozenset({".parquet", ".geoparquet"})
 _FORMATS = "a GeoPackage, Shapefile, GeoJSON or GeoParquet file"
 
 _Spatial = TypeVar("_Spatial", gpd.GeoDataFrame, gpd.GeoSeries)
+_Read = TypeVar("_Read")
 
 
-def read_vector(path: str | Path, layer: str | None = None) -> gpd.GeoDataFrame:
+def read_vector(path: str | os.PathLike[str], layer: str | None = None) -> gpd.GeoDataFrame:
     """Read one layer of a vector file (any GDAL format, or GeoParquet).
 
     Parameters
@@ -108,10 +111,11 @@ def _check_layer(path: Path, layer: str | None, names: list[str]) -> None:
                                 "(fix: pass layer= or --layer)")
 
 
-def _guarded(path: Path, what: str, reader: object, *args: object, **options: object) -> object:
+def _guarded(path: Path, what: str, reader: Callable[..., _Read], *args: object,
+             **options: object) -> _Read:
     """Call ``reader``, turning GDAL and parser failures into a SourceFormatError."""
     try:
-        return reader(*args, **options)  # type: ignore[operator]
+        return reader(*args, **options)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
             pyogrio.errors.FieldError, pyogrio.errors.GeometryError, ValueError, OSError,
             RuntimeError) as exc:

@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,7 @@ __all__ = [
 
 logger = logging.getLogger("geoplan.layers.ev")
 
-Table = pd.DataFrame | str | Path
+Table: TypeAlias = pd.DataFrame | str | Path
 
 
 _CODE_PATTERNS = (

@@ -237,10 +237,10 @@ def _points(per_zone: pd.DataFrame, zones: gpd.GeoDataFrame,
 def _home_weights(homes: gpd.GeoDataFrame, parking: pd.DataFrame) -> np.ndarray:
     """Share without off-street parking of each home's dwelling type."""
     lookup: dict[str, str] = {}
-    for kind, aliases in zip(parking["dwelling_type"], parking["aliases"], strict=True):
-        for name in [kind, *str(aliases).split(";")]:
+    for dwelling, aliases in zip(parking["dwelling_type"], parking["aliases"], strict=True):
+        for name in [dwelling, *str(aliases).split(";")]:
             if name.strip():
-                lookup.setdefault(normalise_header(name).replace("_", " "), kind)
+                lookup.setdefault(normalise_header(name).replace("_", " "), dwelling)
     shares = parking.set_index("dwelling_type")["share_no_offstreet"].astype(float)
 
     def kind(row: tuple[object, object]) -> str:

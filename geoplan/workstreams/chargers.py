@@ -123,7 +123,7 @@ def _site_frame(sites: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None,
 def _options(frame: pd.DataFrame, types: pd.DataFrame, kinds: pd.DataFrame,
              settings: ChargerSettings) -> pd.DataFrame:
     """One row per site x class x size (locked sites: their one funded option)."""
-    rows = []
+    rows: list[tuple[object, float | None, int]] = []
     wanted = [float(k) for k in settings.charger_kw]
     for site in frame.itertuples():
         own = float(kinds.loc[site.kind, "charger_kw"]) if site.kind in kinds.index else None

@@ -98,7 +98,7 @@ def read_retrofit_measures(path: PathLike | None = None) -> pd.DataFrame:
     table = read_assumptions(RETROFIT_MEASURES, path)
     problems = Problems(table.attrs["path"], sheet=RETROFIT_MEASURES.name)
     for index, row in table.iterrows():
-        _check_row(row, int(index) + 2, problems)  # type: ignore[call-overload]
+        _check_row(row, int(index) + 2, problems)
     _check_consistent(table, problems)
     problems.raise_if_any(SourceFormatError)
     return table
@@ -228,7 +228,7 @@ def _condition(columns: _Columns, condition: str) -> np.ndarray:
             ok &= columns.isin(column, [value], invert=op == "!=")
             continue
         numbers = columns.numbers(column)
-        target = {"True": 1.0, "False": 0.0}.get(value) if kind == "bool" else float(value)
+        target = float(value == "True") if kind == "bool" else float(value)  # checked on read
         ok &= np.isfinite(numbers) & ops[op](numbers, target)
     return ok
 

@@ -37,7 +37,7 @@ def read_heat_pathways(path: PathLike | None = None) -> pd.DataFrame:
     table = read_assumptions(HEAT_PATHWAYS, path)
     problems = Problems(table.attrs["path"], sheet=HEAT_PATHWAYS.name)
     for index, row in table.iterrows():
-        line = int(index) + 2  # type: ignore[call-overload]
+        line = int(index) + 2
         if row["pathway"] not in PATHWAYS:
             problems.add(f"unknown pathway {row['pathway']!r}", row=line, column="pathway",
                          fix=f"use one of {list(PATHWAYS)}")
