@@ -64,6 +64,7 @@ from geoplan.planning.headroom import (
 )
 from geoplan.planning.joint import JointPlan, solve_joint
 from geoplan.scenario import Scenario
+from geoplan.scenario.workstreams import RetrofitSettings
 from geoplan.workstreams.charger_demand import ChargerDemand, charger_demand
 from geoplan.workstreams.chargers import (
     charger_candidates,

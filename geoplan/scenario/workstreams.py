@@ -113,7 +113,7 @@ class RetrofitSettings(WorkstreamSettings):
     unit: Literal["zone", "home"] = "zone"
     min_homes: int = Field(default=1, ge=0,
                            description="Zone options helping fewer homes are dropped.")
-    weights: dict[Literal[(*_COMMON_WEIGHTS, "homes", "homes_to_target",  # type: ignore[misc, valid-type]
+    weights: dict[Literal[(*_COMMON_WEIGHTS, "homes", "homes_to_target",  # type: ignore[valid-type]
                            "fuel_poor_homes")], Weight] = Field(
         default_factory=lambda: {"tco2e_per_yr": 1.0})
     heat_pump_ready: bool = True
@@ -148,7 +148,7 @@ class LaepSettings(WorkstreamSettings):
                     "(None: heat_pathways.csv).")
     pathways: tuple[Literal[PATHWAYS], ...] = Field(  # type: ignore[valid-type]
         default_factory=lambda: PATHWAYS, min_length=1)
-    weights: dict[Literal[(*_COMMON_WEIGHTS, "homes",  # type: ignore[misc, valid-type]
+    weights: dict[Literal[(*_COMMON_WEIGHTS, "homes",  # type: ignore[valid-type]
                            "heat_mwh_per_yr")], Weight] = Field(
         default_factory=lambda: {"tco2e_per_yr": 1.0})
     year: Year = 2030
