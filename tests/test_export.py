@@ -173,12 +173,21 @@ def test_text_blanks_read_back_as_missing_or_empty(tmp_path):
         assert_frame_equal(back, frame)
 
 
-def test_shapefile_refuses_mixed_geometry_families(tmp_path):
-    frame = gpd.GeoDataFrame({"id": [1, 2]}, geometry=[Point(0, 0), _square(0)],
+def test_shapefile_splits_mixed_geometry_families(tmp_path, caplog):
+    # a shapefile holds one geometry type: points and outlines go to one file each
+    frame = gpd.GeoDataFrame({"id": [1, 2, 3, 4]},
+                             geometry=[Point(0, 0), _square(0), Point(5, 5), None],
                              crs="EPSG:27700")
-    with pytest.raises(LayerSchemaError, match=r"mixes Point, Polygon geometries.*gpkg"):
-        export_plan({"mixed": frame}, tmp_path / "shp", fmt="shp")
-    assert list(tmp_path.iterdir()) == []  # the failed export left nothing
+    out = export_plan({"mixed": frame}, tmp_path / "shp", fmt="shp")
+    assert "mixed_point, mixed_polygon" in caplog.text
+    points = pyogrio.read_dataframe(out / "mixed_point.shp")
+    outlines = pyogrio.read_dataframe(out / "mixed_polygon.shp")
+    assert points["id"].tolist() == [1, 3, 4]  # the row without geometry goes with the first
+    assert set(points.geometry.dropna().geom_type) == {"Point"}
+    assert outlines["id"].tolist() == [2]
+    assert set(outlines.geometry.geom_type) <= {"Polygon", "MultiPolygon"}
+    index = pd.read_csv(out / "layers.csv")
+    assert index["layer"].tolist() == ["mixed_point", "mixed_polygon"]
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "csv", "shp", "geojson", "parquet"])

@@ -205,3 +205,22 @@ def test_grid_level_sets_where_loads_are_counted(cache: Path, tmp_path: Path) ->
     substations = gpd.read_file(out / "plan.gpkg", layer="substations")
     level_of = substations.set_index("substation_id")["level"]
     assert set(level_of[chargers["substation_id"]]) == {"bsp"}
+
+
+def test_readme_map_and_shapefile_commands_work_on_a_run(joint_run: Path, tmp_path: Path) -> None:
+    # `geoplan map out/joint/plan.gpkg` takes the run's grid scenario from its manifest
+    runner = CliRunner()
+    result = runner.invoke(cli, ["map", str(joint_run / "plan.gpkg"), "-o",
+                                 str(tmp_path / "map.html")])
+    assert result.exit_code == 0, result.output
+    assert "headroom 2030 (minimum, winter)" in (tmp_path / "map.html").read_text("utf-8")
+    # `geoplan export ... --format shp`: a layer mixing points and outlines is split
+    result = runner.invoke(cli, ["export", str(joint_run / "plan.gpkg"), "--format", "shp",
+                                 "-o", str(tmp_path / "shp")])
+    assert result.exit_code == 0, result.output
+    layers = pd.read_csv(tmp_path / "shp" / "layers.csv")["layer"].tolist()
+    assert "retrofit" in layers
+    for name in layers:
+        if (tmp_path / "shp" / f"{name}.shp").exists():
+            kinds = set(gpd.read_file(tmp_path / "shp" / f"{name}.shp").geom_type.dropna())
+            assert len({k.removeprefix("Multi") for k in kinds}) <= 1, name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -96,6 +97,7 @@ def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bo
     refuse_inputs(output, [plan])  # before any work
     refuse_existing(output, overwrite=overwrite)
     plans, context = read_plan_package(plan)
+    grid_scenario, season = _run_grid(plan, grid_scenario, season)
     columns = _choropleths(choropleth)
     if columns and "zones" not in context:
         raise LayerSchemaError(f"{plan.name} has no zones layer for --choropleth")
@@ -111,3 +113,20 @@ def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bo
         counts = ", ".join(f"{name}: {int(frame['selected'].fillna(False).astype(bool).sum())}"
                            f" of {len(frame)} selected" for name, frame in plans.items())
         click.echo(f"wrote {output} ({output.stat().st_size / 1000:,.0f} kB; {counts})")
+
+
+def _run_grid(plan: Path, scenario: str | None, season: str | None
+              ) -> tuple[str | None, str | None]:
+    """Headroom scenario and season: as given, else those of the run that wrote ``plan``.
+
+    A plan written by ``geoplan run`` sits beside its ``manifest.json``, whose resolved
+    scenario names the grid scenario and season the plan was made for.
+    """
+    manifest = plan.with_name("manifest.json")
+    if scenario is not None or not manifest.is_file():
+        return scenario, season
+    try:
+        grid = json.loads(manifest.read_text(encoding="utf-8"))["scenario"]["grid"]
+    except (ValueError, KeyError, TypeError):
+        return scenario, season  # not a run's manifest: the map asks for --grid-scenario
+    return grid.get("scenario"), season or grid.get("season")

@@ -75,7 +75,8 @@ from geoplan.outputs.fields import (
     unique_name,
 )
 
-__all__ = ["DBF_TEXT_BYTES", "FORMATS", "INDEX", "export_plan", "read_plan", "short_field_names"]
+__all__ = ["DBF_TEXT_BYTES", "FORMATS", "INDEX", "export_plan", "read_plan", "short_field_names",
+           "split_by_geometry_family"]
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +129,8 @@ def export_plan(layers: Layers, path: str | Path, *, fmt: str = "gpkg",
         metadata = {name: {_METADATA_KEY: json.dumps(describe(frame))}
                     for name, frame in frames.items()}
         return write_geopackage(frames, path, overwrite=overwrite, layer_metadata=metadata)
+    if fmt == "shp":
+        frames = split_by_geometry_family(frames)
     with RunFolder(path, overwrite, marker=INDEX) as folder:
         rows = [_WRITERS[fmt](frame, folder / stem, name)
                 for (name, frame), stem in zip(frames.items(), _file_stems(frames), strict=True)]
@@ -263,6 +266,39 @@ def _write_shp(frame: pd.DataFrame, stem: Path, name: str) -> dict[str, object]:
                                 geometry_type=_geometry_type(families), **options)
     _write_text(fields, stem.with_name(f"{stem.name}_fields.csv"))
     return _index_row(frame, name, file, "native")
+
+
+def split_by_geometry_family(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Split each layer mixing geometry families into one layer per family, for shapefiles.
+
+    A shapefile holds one geometry type, so a layer of points and polygons (e.g. charger sites
+    from car-park points and outlines) becomes ``NAME_point`` and ``NAME_polygon``, in the
+    layer's row order; rows without geometry go with the first family. Other layers are kept.
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point, box
+    >>> mixed = gpd.GeoDataFrame({"id": [1, 2]}, geometry=[Point(0, 0), box(0, 0, 1, 1)])
+    >>> sorted(split_by_geometry_family({"sites": mixed}))
+    ['sites_point', 'sites_polygon']
+    """
+    out: dict[str, pd.DataFrame] = {}
+    for name, frame in frames.items():
+        column = geometry_name(frame)
+        if column is None:
+            out[name] = frame
+            continue
+        kinds = frame.geometry.geom_type.fillna("").str.removeprefix("Multi")
+        families = sorted(set(kinds) - {""})
+        if len(families) <= 1:
+            out[name] = frame
+            continue
+        logger.warning("layer %r mixes %s geometries: written as %s for the shapefile export",
+                       name, ", ".join(families),
+                       ", ".join(f"{name}_{f.lower()}" for f in families))
+        for index, family in enumerate(families):
+            keep = (kinds == family) | ((kinds == "") & (index == 0))
+            out[f"{name}_{family.lower()}"] = frame[keep.to_numpy()]
+    return out
 
 
 def _geometry_type(families: set[str]) -> str | None:
