@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -438,21 +439,25 @@ def _wait_for_temporary(folder: Path, process: subprocess.Popen[bytes]) -> Path:
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
-def test_sigterm_during_an_overwrite_keeps_the_old_run_and_leaves_nothing(
-        real_run: Path, cache: Path) -> None:
-    before = _snapshot(real_run.parent)
-    scenario = real_run.parent.parent / "quick.yaml"
-    process = subprocess.Popen(_geoplan("-q", "run", str(scenario), "-o", str(real_run),
+def test_sigterm_during_an_overwrite_keeps_the_old_folder_and_leaves_nothing(
+        small_sample: Path, tmp_path: Path, cache: Path) -> None:
+    # The old folder is a geoplan sample; the overwrite writes the county-scale sample, which
+    # takes long enough that the signal always lands while the temporary folder is in use
+    # (a quick run can finish between the folder appearing and the signal).
+    old = tmp_path / "out" / "county"
+    shutil.copytree(small_sample, old)
+    before = _snapshot(old.parent)
+    process = subprocess.Popen(_geoplan("-q", "sample", str(old), "--scale", "county",
                                         "--overwrite"),
                                env=_env(cache), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    temporary = _wait_for_temporary(real_run.parent, process)
-    assert temporary.name.startswith(f".run-geoplan-{process.pid}-")
+    temporary = _wait_for_temporary(old.parent, process)
+    assert temporary.name.startswith(f".county-geoplan-{process.pid}-")
     process.send_signal(signal.SIGTERM)
     _out, err = process.communicate(timeout=300)
     assert process.returncode == 143, err.decode()
     assert err.decode().strip().splitlines()[-1] == "geoplan: terminated"
     assert "Traceback" not in err.decode()
-    assert _snapshot(real_run.parent) == before  # the old run, and no temporary
+    assert _snapshot(old.parent) == before  # the old folder, and no temporary
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
