@@ -133,12 +133,10 @@ def _exclusive(lock: Path) -> Iterator[None]:
 def layer_inputs(scenario: Scenario, *, progress: Progress | None = None) -> LayerInputs:
     """Return the layer files a scenario names (building the sample county when it asks for it)."""
     inputs = scenario.inputs
-    # the scenario's own power factor; None (the shipped one) unless it overrides grid_units
-    _, factor = grid_tables(assumption_set(scenario))
-    shipped = grid_tables()[1]
+    _, factor = grid_tables(assumption_set(scenario))  # the scenario's own power factor
     grid: dict[str, Any] = {"serving_level": scenario.grid.level,
                             "max_serving_distance_km": scenario.grid.max_serving_distance_km,
-                            "power_factor": None if factor == shipped else factor}
+                            "power_factor": factor}
     if inputs.sample is not None:
         folder = sample_folder(inputs.sample, inputs.seed, progress=progress)
         return replace(sample_inputs(folder), **grid)
