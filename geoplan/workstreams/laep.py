@@ -39,6 +39,7 @@ from geoplan.optimise import Budget, MaximiseBenefit
 from geoplan.scenario.workstreams import LaepSettings
 from geoplan.workstreams.candidate_table import finish_candidates, zone_frame
 from geoplan.workstreams.energy import values_in_year
+from geoplan.workstreams.home_weights import home_weights, weigh
 from geoplan.workstreams.measures import measure_matrices
 from geoplan.workstreams.parts import ModelParts
 from geoplan.workstreams.pathways import (
@@ -59,10 +60,11 @@ _LABELS = {"heat_pump": "heat pump led", "heat_network": "heat network",
 def zone_heat_density(homes: pd.DataFrame, area: pd.DataFrame) -> pd.Series:
     """Heat demand density per zone in GWh/km² (= kWh/m²) of zone area.
 
-    ``area`` has ``zone_id`` and ``area_m2`` (e.g. from ``candidate_table.zone_frame``).
+    ``area`` has ``zone_id`` and ``area_m2`` (e.g. from ``candidate_table.zone_frame``);
+    a row standing for several homes (``dwellings``) counts that many times.
     """
     heat = pd.to_numeric(homes["heat_demand_kwh"], errors="coerce").fillna(0.0)
-    total = heat.groupby(homes["zone_id"].astype(str)).sum()
+    total = (heat * home_weights(homes)).groupby(homes["zone_id"].astype(str)).sum()
     size = area.set_index("zone_id")["area_m2"]
     return (total / size.reindex(total.index)).rename("heat_density_gwh_per_km2")
 
@@ -124,6 +126,7 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
 
 def _heat_after(per_home: pd.DataFrame, homes: pd.DataFrame) -> np.ndarray:
     heat = pd.to_numeric(homes["heat_demand_kwh"], errors="coerce").fillna(0.0).to_numpy()
+    heat = heat * home_weights(homes)
     return (heat[per_home["home"]] - per_home["heat_saved_kwh"].to_numpy()) / 1000
 
 
@@ -157,7 +160,7 @@ def _network_homes(homes: pd.DataFrame, density: pd.Series, settings: LaepSettin
     out["lifetime_years"] = (connection * mats.lifetime[keep, j] + per_home * life) / np.where(
         out["cost_gbp"] > 0, out["cost_gbp"], 1.0)
     out["heat_mwh_per_yr"] = out["heat_kwh"] / 1000
-    return out.drop(columns=["heat_kwh"])
+    return weigh(out.drop(columns=["heat_kwh"]), out["home"].to_numpy(), homes)
 
 
 def _area(homes: pd.DataFrame) -> pd.Series:
@@ -192,14 +195,17 @@ def _pv_homes(homes: pd.DataFrame, settings: LaepSettings, t: Mapping[str, Any]
     out["tco2e_per_yr"] = out.pop(f"tco2e_per_yr_{settings.year}")
     if settings.year in settings.trajectory_years:
         out[f"tco2e_per_yr_{settings.year}"] = out["tco2e_per_yr"]
-    return out
+    weighted = weigh(out, out["home"].to_numpy(), homes)
+    weighted["tco2e_per_yr_low"] = weighted["tco2e_per_yr_high"] = weighted["tco2e_per_yr"]
+    return weighted
 
 
 def _zone_sums(options: pd.DataFrame, zones: pd.Index, settings: LaepSettings) -> pd.DataFrame:
     options = options.assign(homes=options["homes"].fillna(1.0) if "homes" in options else 1.0,
                              life_cost=options["lifetime_years"] * options["cost_gbp"])
     sums = ["cost_gbp", "bill_change_gbp_per_yr", "peak_kw_added", "homes", "heat_mwh_per_yr",
-            "life_cost", "tco2e_per_yr", *(f"tco2e_per_yr_{y}" for y in settings.trajectory_years)]
+            "life_cost", "tco2e_per_yr", *(f"tco2e_per_yr_{y}" for y in settings.trajectory_years),
+            "aggregated_homes", "tco2e_per_yr_low", "tco2e_per_yr_high"]
     table = options.groupby(["zone_id", "option"], sort=True)[sums].sum().reset_index()
     table["lifetime_years"] = np.where(table["cost_gbp"] > 0, table["life_cost"] / table[
         "cost_gbp"].where(table["cost_gbp"] > 0, 1.0), 1.0)

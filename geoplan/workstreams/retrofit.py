@@ -34,6 +34,7 @@ from geoplan.optimise import Budget, MaximiseBenefit
 from geoplan.scenario.workstreams import RetrofitSettings
 from geoplan.workstreams.candidate_table import finish_candidates, zone_frame
 from geoplan.workstreams.energy import read_carbon_factors, read_fuel_prices
+from geoplan.workstreams.home_weights import weigh
 from geoplan.workstreams.measures import read_retrofit_measures
 from geoplan.workstreams.parts import ModelParts
 from geoplan.workstreams.pathways import pathway_value, read_heat_pathways
@@ -80,7 +81,10 @@ def home_options(buildings: pd.DataFrame, settings: RetrofitSettings | None = No
     pandas.DataFrame
         ``home`` (position in ``buildings``), ``option``, ``measures``, ``cost_gbp``,
         ``tco2e_per_yr``, ``bill_change_gbp_per_yr``, ``peak_kw_added``, ``lifetime_years``,
-        ``to_target``, ``fuel_poor``, ``heat_saved_kwh`` and trajectory columns.
+        ``to_target``, ``fuel_poor``, ``heat_saved_kwh``, trajectory columns, and ``homes``,
+        ``aggregated_homes``, ``tco2e_per_yr_low``/``_high``
+        (:func:`~geoplan.workstreams.home_weights.weigh`: a row standing for several homes,
+        its ``dwellings``, has its additive values multiplied by them).
     """
     settings = settings or RetrofitSettings()
     t = _tables(tables)
@@ -102,7 +106,8 @@ def home_options(buildings: pd.DataFrame, settings: RetrofitSettings | None = No
                               new_fuel="electricity", scop=scop, load="heat_pump", **common)
         frames.append(_option(pump, packages, packages["hp_applicable"], "heat_pump", "hp",
                               poor))
-    return pd.concat(frames, ignore_index=True)
+    options = pd.concat(frames, ignore_index=True)
+    return weigh(options, options["home"].to_numpy(), homes)
 
 
 def _option(effects: pd.DataFrame, packages: pd.DataFrame, chosen: pd.Series, option: str,
@@ -195,11 +200,13 @@ def retrofit_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None 
 
 
 def _sums(options: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    options = options.assign(homes=1, life_cost=options["lifetime_years"] * options["cost_gbp"],
-                             heat_saved_mwh_per_yr=options["heat_saved_kwh"] / 1000)
+    options = options.assign(life_cost=options["lifetime_years"] * options["cost_gbp"],
+                             heat_saved_mwh_per_yr=options["heat_saved_kwh"] / 1000,
+                             to_target=options["to_target"] * options["homes"],
+                             fuel_poor=options["fuel_poor"] * options["homes"])
     sums = [c for c in options.columns if c.startswith("tco2e_per_yr")] + [
         "cost_gbp", "bill_change_gbp_per_yr", "peak_kw_added", "life_cost", "homes",
-        "heat_saved_mwh_per_yr"]
+        "aggregated_homes", "heat_saved_mwh_per_yr"]
     out = options.groupby(keys, sort=True).agg(
         **{c: (c, "sum") for c in sums}, homes_to_target=("to_target", "sum"),
         fuel_poor_homes=("fuel_poor", "sum")).reset_index()
