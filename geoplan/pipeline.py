@@ -42,6 +42,7 @@ import pandas as pd
 from geoplan.assumptions import AssumptionSet
 from geoplan.files.run_folder import RunFolder
 from geoplan.layers.prepare import LayerInputs, PreparedLayers, prepare_layers, sample_inputs
+from geoplan.layers.stock import StockInputs
 from geoplan.outputs.compare import (
     MARKER,
     Comparison,
@@ -143,6 +144,9 @@ def layer_inputs(scenario: Scenario, *, progress: Progress | None = None) -> Lay
     if inputs.folder is not None:
         return replace(sample_inputs(inputs.folder), decimal=inputs.decimal, **grid)
     given = {key: getattr(inputs, key) for key in inputs.layer_keys()}
+    if inputs.building_stock is not None:
+        stock = inputs.building_stock.model_dump()
+        given["building_stock"] = StockInputs(**{**stock, "areas": tuple(stock["areas"])})
     return LayerInputs(**given, grid_format=inputs.grid_format, within=inputs.within,
                        decimal=inputs.decimal, **grid)
 

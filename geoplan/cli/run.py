@@ -57,7 +57,8 @@ def _input_paths(scenario: Scenario) -> list[Path]:
     paths = [inputs.folder, *(getattr(inputs, key) for key in inputs.layer_keys())]
     found: list[Path] = []
     for value in paths:
-        values = value.values() if isinstance(value, dict) else [value]
+        values = value.values() if isinstance(value, dict) else (
+            value.paths() if hasattr(value, "paths") else [value])
         found += [Path(v) for v in values if isinstance(v, str | Path)]
     return found
 

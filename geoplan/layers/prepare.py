@@ -42,6 +42,7 @@ from geoplan.assumptions import read_assumptions
 from geoplan.errors import SourceNotFoundError
 from geoplan.layers.grid import GRID_UNITS, graph_from_substations, power_factor
 from geoplan.layers.read import LayerSet, read_layers
+from geoplan.layers.stock import StockInputs
 from geoplan.layers.supply import assign_zones
 from geoplan.schemas import CRS, LEVELS
 from geoplan.sources.numbers import DECIMAL_MARKS, declared_decimal
@@ -95,6 +96,11 @@ class LayerInputs:
         inside this boundary file.
     epc, postcodes, uprn : pathlib.Path, optional
         EPC certificates (file or folder), Code-Point Open postcodes, OS Open UPRN.
+    building_stock : StockInputs, optional
+        Aggregated stock tables (:mod:`geoplan.layers.stock`): without ``epc`` the buildings
+        layer is the stock's archetypes; with it, the certificates are reweighted to the
+        stock and its gaps filled (:mod:`geoplan.layers.stock_reweight`). Either way the
+        zones get :data:`~geoplan.layers.stock_reweight.COVERAGE_COLUMNS`.
     chargers : pathlib.Path, optional
         National Chargepoint Registry CSV or GeoJSON.
     vehicles, households : pathlib.Path, optional
@@ -131,6 +137,7 @@ class LayerInputs:
     grid_format: str = "auto"
     within: str | None = None
     epc: Path | None = None
+    building_stock: StockInputs | None = None
     postcodes: Path | None = None
     uprn: Path | None = None
     chargers: Path | None = None
@@ -278,6 +285,9 @@ def _prepare(inputs: LayerInputs, step: Progress) -> PreparedLayers:
     substations = sets["substations"].layers["substations"]
     graph = graph_from_substations(substations)
     _read_optional(inputs, zones, sets, step)
+    if "building_stock" in sets:
+        coverage = sets.pop("building_stock").layers["coverage"]
+        zones = zones.join(coverage, on="zone_id")
     roads = None
     if inputs.roads is not None:
         from geoplan.layers.roads import graph_from_file
@@ -322,7 +332,7 @@ def _log(step: str) -> None:
 
 def _get(layers: Mapping[str, Mapping[str, pd.DataFrame]], kind: str, name: str
          ) -> pd.DataFrame | None:
-    return layers[kind][name] if kind in layers else None
+    return layers[kind].get(name) if kind in layers else None
 
 
 def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str, LayerSet],
@@ -332,6 +342,9 @@ def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str,
         step("buildings")
         sets["buildings"] = read_layers(inputs.epc, "buildings", zones=zones,
                                         postcodes=inputs.postcodes, uprn=inputs.uprn)
+    if inputs.building_stock is not None:
+        step("building stock")
+        _stock_sets(inputs.building_stock, zones, sets)
     if inputs.chargers is not None:
         step("chargers")
         sets["chargers"] = read_layers(inputs.chargers, "chargers")
@@ -347,6 +360,35 @@ def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str,
         step("land")
         sets["land"] = read_layers(inputs.land_cover, "land", zones=zones,
                                    exclusions=dict(inputs.exclusions))
+
+
+def _stock_sets(given: StockInputs, zones: gpd.GeoDataFrame, sets: dict[str, LayerSet]
+                ) -> None:
+    """Build the stock; make it (or the reweighted certificates) the buildings layer."""
+    from geoplan.layers.stock import building_stock, read_area_polygons
+    from geoplan.layers.stock_reweight import reweight_certificates, stock_coverage
+
+    areas = read_area_polygons(list(given.areas)) if given.areas else []
+    stock = building_stock(zones, given.tables(), areas=areas,
+                           weight="area" if given.weight == "area" else "even")
+    warnings = list(stock.warnings)
+    if "buildings" in sets:
+        certificates = sets["buildings"]
+        homes, notes = reweight_certificates(certificates.layers["buildings"], stock)
+        warnings += [*certificates.warnings, *notes]
+        layers = {**certificates.layers, "buildings": homes}
+        summary = {**certificates.summary, "stock": "certificates reweighted to the stock"}
+    else:
+        homes = stock.archetypes
+        layers = {"buildings": homes}
+        summary = {"stock": "archetypes from aggregated tables"}
+    summary |= {"archetypes": len(stock.archetypes),
+                "households": int(stock.zones["households"].sum())}
+    sets["buildings"] = LayerSet("buildings", layers, "building_stock", "building_stock",
+                                 tuple(warnings), summary)
+    coverage = stock_coverage(pd.Index(zones["zone_id"].astype(str)), stock, homes)
+    sets["building_stock"] = LayerSet("building_stock", {"coverage": coverage},
+                                      "building_stock", "building_stock")
 
 
 def _districts(path: Path | None, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

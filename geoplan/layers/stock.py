@@ -57,8 +57,8 @@ from geoplan.sources.stock_tables import (
 from geoplan.sources.vector import read_vector
 from geoplan.sources.zone_tables import Table
 
-__all__ = ["STOCK_BANDS", "STOCK_DWELLING_TYPES", "STOCK_HEATING", "STOCK_TYPES", "Stock",
-           "building_stock", "read_area_polygons"]
+__all__ = ["STOCK_BANDS", "STOCK_DWELLING_TYPES", "STOCK_HEATING", "STOCK_TABLE_KEYS",
+           "STOCK_TYPES", "Stock", "StockInputs", "building_stock", "read_area_polygons"]
 
 PathLike = str | os.PathLike[str]
 
@@ -109,6 +109,33 @@ class Stock:
     warnings: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class StockInputs:
+    """The files of a building stock (scenario key ``inputs.building_stock``).
+
+    ``households`` is required; the other tables are optional (:data:`STOCK_TABLE_KEYS`);
+    ``areas`` are polygon files or folders of the tables' areas; ``weight`` splits a coarser
+    households table (``"even"`` or ``"area"``).
+    """
+
+    households: Path
+    heating: Path | None = None
+    dwelling_types: Path | None = None
+    tenure: Path | None = None
+    epc_bands: Path | None = None
+    areas: tuple[Path, ...] = ()
+    weight: str = "even"
+
+    def tables(self) -> dict[str, Path]:
+        """Table paths by kind (the ones given)."""
+        named = {k: getattr(self, k) for k in STOCK_TABLE_KEYS}
+        return {k: v for k, v in named.items() if v is not None}
+
+
+STOCK_TABLE_KEYS = ("households", "heating", "dwelling_types", "tenure", "epc_bands")
+"""Table keys of :class:`StockInputs` (and of ``inputs.building_stock``)."""
+
+
 def read_area_polygons(paths: PathLike | Sequence[PathLike]) -> list[gpd.GeoDataFrame]:
     """Read polygon files of table areas (MSOA, OA...); folders give every vector file."""
     items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
@@ -129,8 +156,9 @@ def building_stock(zones: gpd.GeoDataFrame, tables: Mapping[str, Table], *,
     zones : geopandas.GeoDataFrame
         The zones layer (``zone_id``, polygons in EPSG:27700).
     tables : Mapping
-        By kind (``households`` required; ``heating``, ``dwelling_types``, ``epc_bands``
-        optional): a CSV path or DataFrame (:func:`~geoplan.sources.stock_tables.read_stock_table`).
+        By kind (``households`` required; ``heating``, ``dwelling_types``, ``tenure``,
+        ``epc_bands`` optional): a CSV path or DataFrame
+        (:func:`~geoplan.sources.stock_tables.read_stock_table`).
     areas : sequence of geopandas.GeoDataFrame
         Polygons of the tables' areas when their codes are not zone ids (e.g. MSOA and OA
         boundaries; :func:`read_area_polygons`).
@@ -155,13 +183,13 @@ def building_stock(zones: gpd.GeoDataFrame, tables: Mapping[str, Table], *,
     read = {k: read_stock_table(v, k) for k, v in tables.items() if v is not None}
     for table in read.values():
         warnings += table.warnings
-    first = "area" if weight == "area" else "even"
+    first: Weight = "area" if weight == "area" else "even"
     households = placer.place(read["households"], first, None, warnings)["households"]
     if weight == "households" and placer.coarser(read["households"]):
         warnings.append("households: zone households unknown before this table, so it is "
                         "split evenly over the zones of each area")
     placed = {"households": households.to_frame()}
-    for kind in ("heating", "dwelling_types", "epc_bands"):
+    for kind in ("heating", "dwelling_types", "tenure", "epc_bands"):
         if kind in read:
             placed[kind] = placer.place(read[kind], "households", households, warnings,
                                         whole=False)

@@ -42,6 +42,7 @@ from geoplan.planning.solve import (
     plan_headroom,
 )
 from geoplan.scenario import Scenario
+from geoplan.workstreams.home_weights import stock_uncertainty
 
 __all__ = ["CHOROPLETHS", "MAP_UNCHOSEN", "map_tables", "plan_flags", "plan_layers",
            "plan_year", "run_summary", "write_run"]
@@ -199,6 +200,7 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
         # no wall times: the same scenario must give the same bytes (the CLI prints them)
         solver[name] = {k: summary.get(k) for k in ("status", "objective", "bound", "gap",
                                                       "solver")}
+    stock_kpis, stock_notes = stock_uncertainty(chosen)
     return {
         "scenario": {"name": scenario.name, "description": scenario.description,
                      "mode": scenario.plan.mode,
@@ -208,14 +210,14 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                      "grid": f"{scenario.grid.scenario}, {scenario.grid.season}, "
                              f"{scenario.grid.level}",
                      **gaps.to_dict()},
-        "kpis": {**_kpis(chosen), **_flag_kpis(flags)},
+        "kpis": {**_kpis(chosen), **_flag_kpis(flags), **stock_kpis},
         "by_district": _rows(chosen, "district_id"),
         "by_year": _rows(years, "year") if len(years) else [],
         "by_workstream": _rows(chosen, "workstream"),
         "finance": finance.to_dict(),
         "solver": solver,
         "assumptions": _assumptions(assumptions),
-        "warnings": [*layers.warnings, *gaps.notes(),
+        "warnings": [*stock_notes, *layers.warnings, *gaps.notes(),
                      *([] if flags is None else _grid_notes(flags))],
     }
 

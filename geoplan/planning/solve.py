@@ -180,6 +180,12 @@ def workstream_models(scenario: Scenario, layers: PreparedLayers,
 
 
 def _need(layer: object, name: str, workstream: str) -> Any:
+    if layer is None and name == "epc":
+        raise LayerSchemaError(f"the {workstream} workstream needs homes, which the scenario's "
+                               "inputs do not give (fix: set inputs.epc to EPC certificates, "
+                               "or inputs.building_stock to aggregated Census tables (see "
+                               f"scenarios/README.md), or workstreams.{workstream}.enabled: "
+                               "false)")
     if layer is None:
         raise LayerSchemaError(f"the {workstream} workstream needs the {name} layer, which the "
                                f"scenario's inputs do not give (fix: set inputs.{name}, or "

@@ -65,6 +65,7 @@ __all__ = [
     "PATHWAYS",
     "WORKSTREAMS",
     "AssumptionsSection",
+    "BuildingStockSection",
     "ChargersSection",
     "FinanceSection",
     "GridSection",
@@ -124,6 +125,38 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class BuildingStockSection(Section):
+    """Zone-level building stock from aggregated open tables (``geoplan.layers.stock``)."""
+
+    households: InputFile = Field(
+        description="Households per area (Census 2021 TS041 or an ONS custom table; any "
+        "ONS geography, code column found by its values).")
+    heating: InputFile | None = Field(
+        None, description="Households by type of central heating per area (Census 2021 "
+        "TS046 columns), e.g. the GB primaries' Census heating counts (split evenly between "
+        "their NearestZone0/NearestZone1 MSOAs).")
+    dwelling_types: InputFile | None = Field(
+        None, description="Households by accommodation type per area (Census 2021 TS044).")
+    tenure: InputFile | None = Field(
+        None, description="Households by tenure per area (Census 2021 TS054): with inputs.epc, "
+        "certificates are reweighted to it as well as to dwelling types.")
+    epc_bands: InputFile | None = Field(
+        None, description="EPC band counts per area ('Rating A'...'Rating G'), or the "
+        "private-rented EPC summary (cumulative 'Rating D', 'Rating F'; biased to rented homes).")
+    areas: list[InputLayer] = Field(
+        default_factory=list, description="Polygons of the tables' areas (files or folders, "
+        "e.g. MSOA 2021 and OA boundaries) when their codes are not zone ids.")
+    weight: Literal["even", "area"] = Field(
+        "even", description="How a households table coarser than the zones is split over "
+        "them (other tables are split by the zones' households).")
+
+    def paths(self) -> list[Path]:
+        """Every file and folder the section names."""
+        named = [self.households, self.heating, self.dwelling_types, self.tenure,
+                 self.epc_bands, *self.areas]
+        return [p for p in named if p is not None]
+
+
 class InputsSection(Section):
     """Where the layers come from: the embedded sample, a folder, or one path per layer."""
 
@@ -144,6 +177,10 @@ class InputsSection(Section):
     grid_format: Literal[("auto", *FORMATS)] = "auto"  # type: ignore[valid-type]
     within: str | None = Field(None, description="District or DNO area to keep.")
     epc: InputLayer | None = None
+    building_stock: BuildingStockSection | None = Field(
+        None, description="Zone-level building stock from aggregated tables: retrofit and "
+        "LAEP plan on its archetypes without inputs.epc, and reweight certificates to it "
+        "with inputs.epc.")
     postcodes: InputLayer | None = None
     uprn: InputLayer | None = None
     chargers: InputLayer | None = None

@@ -16,6 +16,7 @@ from geoplan.assumptions import AssumptionTable
 __all__ = ["TABLE_MODULES", "known_tables"]
 
 TABLE_MODULES = ("geoplan.layers.buildings", "geoplan.layers.ev", "geoplan.layers.sites",
+                 "geoplan.layers.stock",
                  "geoplan.layers.land",
                  "geoplan.sources.emissions", "geoplan.planning.finance", "geoplan.planning.solve",
                  "geoplan.workstreams")

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["ADDITIVE", "aggregated", "heat_ratios", "home_weights", "weigh"]
+__all__ = ["ADDITIVE", "aggregated", "heat_ratios", "home_weights", "stock_uncertainty", "weigh"]
 
 ADDITIVE = ("cost_gbp", "bill_change_gbp_per_yr", "peak_kw_added", "heat_saved_kwh",
             "heat_kwh", "heat_mwh_per_yr", "tco2e_per_yr", "tco2e_change_per_yr")
@@ -74,3 +74,45 @@ def weigh(frame: pd.DataFrame, rows: Sequence[int] | np.ndarray, homes: pd.DataF
     out["tco2e_per_yr_low"] = out["tco2e_per_yr"].to_numpy(float) * low
     out["tco2e_per_yr_high"] = out["tco2e_per_yr"].to_numpy(float) * high
     return out
+
+
+def stock_uncertainty(chosen: pd.DataFrame) -> tuple[dict[str, float], list[str]]:
+    """Headline figures and a note on how much of a plan rests on aggregated stock data.
+
+    ``chosen`` holds selected candidates (any workstreams); only rows with
+    ``aggregated_homes`` > 0 count. Returns ``({}, [])`` when none do.
+
+    The figures: ``homes_from_aggregated_data``, and ``tco2e_per_yr_low`` /
+    ``tco2e_per_yr_high``: the plan's carbon saving with the low and high heat demand of
+    ``stock_bands.csv`` for the archetype homes (certificate homes unchanged), i.e. the range
+    within which certificate-level data could move it if the homes' heat demand lies within
+    the assumed bounds.
+    """
+    if "aggregated_homes" not in chosen.columns:
+        return {}, []
+    aggregated_homes = pd.to_numeric(chosen["aggregated_homes"], errors="coerce").fillna(0.0)
+    if not aggregated_homes.sum() > 0:
+        return {}, []
+    central = pd.to_numeric(chosen["tco2e_per_yr"], errors="coerce").fillna(0.0)
+    bounds = {}
+    for side in ("low", "high"):
+        column = f"tco2e_per_yr_{side}"
+        values = pd.to_numeric(chosen[column], errors="coerce") if column in chosen else central
+        bounds[side] = float(values.fillna(central).sum())
+    homes = float(pd.to_numeric(chosen.get("homes", aggregated_homes), errors="coerce")
+                  .fillna(0.0).sum())
+    total = float(central.sum())
+    kpis = {"homes_from_aggregated_data": float(aggregated_homes.sum()),
+            "tco2e_per_yr_low": bounds["low"], "tco2e_per_yr_high": bounds["high"]}
+    def pct(value: float) -> str:
+        return f"{100 * (value / total - 1):+.0f}%" if total > 0 else "n/a"
+
+    note = (f"building stock: {aggregated_homes.sum():,.0f} of {homes:,.0f} homes in the chosen "
+            "retrofit/LAEP measures are archetypes built from aggregated tables (Census "
+            "households and heating, EPC band summaries), not EPC certificates; with the "
+            "low/high heat demand of stock_bands.csv their carbon saving would put the plan's "
+            f"{total:,.0f} tCO2e/yr between {bounds['low']:,.0f} ({pct(bounds['low'])}) and "
+            f"{bounds['high']:,.0f} ({pct(bounds['high'])}); certificates for these homes "
+            "would replace the archetype figures (zones column epc_coverage shows the share "
+            "each zone has)")
+    return kpis, [note]
