@@ -251,11 +251,11 @@ class _Placer:
                 links = [links_by_polygons(f, column, self.zones) for f in self.areas
                          if column in f.columns]
                 return pd.concat(links, ignore_index=True).drop_duplicates(["area", "zone_id"])
-        raise LayerSchemaError(
-            f"{table.source}: its {table.level.upper()} codes are not zone ids and no area "
-            f"polygons of that geography were given", [Problem(
-                f"{table.level} codes match no zone", file=table.source,
-                fix=f"add the {table.level.upper()} boundaries to inputs.building_stock.areas")])
+        message = (f"its {table.level.upper()} codes are not zone ids and no area polygons "
+                   "of that geography were given")
+        raise LayerSchemaError(f"{table.source}: {message}", [Problem(
+            message, file=table.source,
+            fix=f"add the {table.level.upper()} boundaries to inputs.building_stock.areas")])
 
     def place(self, table: AreaTable, weight: Weight, households: pd.Series | None,
               warnings: list[str], whole: bool = True) -> pd.DataFrame:
@@ -380,19 +380,27 @@ def _rake(matrix: np.ndarray, rows: np.ndarray, groups_share: np.ndarray,
 
 
 def _counts(households: pd.Series, matrix: np.ndarray, fuels: pd.DataFrame) -> pd.DataFrame:
+    """Whole homes per zone, type, fuel and band.
 
-    fuel_names = list(fuels.columns)
-    share = matrix[:, :, None, :] * fuels.to_numpy()[:, None, :, None]
-    amount = share * households.to_numpy(float)[:, None, None, None]
+    Type totals are rounded first (largest remainder within the zone), then each type's
+    homes are spread over fuels and bands.
+    """
+    from geoplan.layers.apportion import _largest_remainder
+
+    zones = np.repeat(np.arange(len(fuels.index)), len(STOCK_TYPES))
+    type_amount = (matrix.sum(axis=2) * households.to_numpy(float)[:, None]).reshape(-1)
+    type_whole = _largest_remainder(type_amount, zones).reshape(matrix.shape[:2])
+    within = matrix / np.where(matrix.sum(axis=2, keepdims=True) > 0,
+                               matrix.sum(axis=2, keepdims=True), 1.0)
+    amount = (within[:, :, None, :] * fuels.to_numpy()[:, None, :, None]
+              * type_whole[:, :, None, None])
     index = pd.MultiIndex.from_product(
-        [fuels.index, STOCK_TYPES, fuel_names, EPC_BANDS],
+        [fuels.index, STOCK_TYPES, list(fuels.columns), EPC_BANDS],
         names=["zone_id", "dwelling_type", "fuel", "epc_band"])
     long = pd.Series(amount.reshape(-1), index=index).reset_index(name="amount")
     long = long[long["amount"] > 1e-9].reset_index(drop=True)
-    from geoplan.layers.apportion import _largest_remainder
-
-    long["dwellings"] = _largest_remainder(long["amount"].to_numpy(),
-                                           long["zone_id"].to_numpy()).astype("int64")
+    cell = (long["zone_id"] + "|" + long["dwelling_type"]).to_numpy()
+    long["dwellings"] = _largest_remainder(long["amount"].to_numpy(), cell).astype("int64")
     return long[long["dwellings"] > 0].drop(columns="amount").reset_index(drop=True)
 
 

@@ -142,10 +142,9 @@ def find_code_columns(frame: pd.DataFrame, source: str = "table") -> tuple[list[
             found[column] = pd.Series(known).mode().iloc[0]
     if not found:
         sample = {c: str(frame[c].iloc[0]) for c in list(frame.columns)[:6]} if len(frame) else {}
-        raise LayerSchemaError(
-            f"{source}: no column of ONS area codes (like E01028422) found; first cells: "
-            f"{sample}", [Problem("no area code column", file=source,
-                                  fix="add a column of OA, LSOA or MSOA codes")])
+        message = f"no column of ONS area codes (like E01028422) found; first cells: {sample}"
+        raise LayerSchemaError(f"{source}: {message}", [Problem(
+            message, file=source, fix="add a column of OA, LSOA or MSOA codes")])
     finest = min(found.values(), key=LEVELS.index)
     return [c for c, level in found.items() if level == finest], finest
 
@@ -167,9 +166,9 @@ def read_stock_table(data: Table, kind: str) -> AreaTable:
     codes, level = find_code_columns(frame, source)
     mapping = _READERS[kind](list(frame.columns))
     if not mapping:
-        raise LayerSchemaError(
-            f"{source}: no {kind} columns recognised; columns found: {list(frame.columns)}",
-            [Problem(f"no {kind} columns", file=source, fix=_FIXES[kind])])
+        message = f"no {kind} columns recognised; columns found: {list(frame.columns)}"
+        raise LayerSchemaError(f"{source}: {message}",
+                               [Problem(message, file=source, fix=_FIXES[kind])])
     counts, blanks = _counts(frame, mapping, source)
     warnings = []
     if blanks:

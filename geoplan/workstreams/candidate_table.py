@@ -33,7 +33,7 @@ def zone_frame(homes: pd.DataFrame, zones: gpd.GeoDataFrame | None) -> pd.DataFr
         out = pd.DataFrame({"zone_id": hulls.index.astype(str), "place": hulls.index.astype(str),
                             "geometry": hulls.to_numpy()})
         out["district_id"] = out["zone_id"].map(district).fillna("")
-        out["substation_id"] = out["zone_id"].map(served).fillna("")
+        out["substation_id"] = out["zone_id"].map(served).astype(object).fillna("")
     else:
         out = pd.DataFrame({
             "zone_id": zones["zone_id"].astype(str).to_numpy(),
@@ -47,7 +47,7 @@ def zone_frame(homes: pd.DataFrame, zones: gpd.GeoDataFrame | None) -> pd.DataFr
             out["substation_id"] = zones["substation_id"].astype(object).fillna("").astype(
                 str).to_numpy()
         else:
-            out["substation_id"] = out["zone_id"].map(served).fillna("")
+            out["substation_id"] = out["zone_id"].map(served).astype(object).fillna("")
     out["area_m2"] = gpd.GeoSeries(out["geometry"], crs=CRS).area.to_numpy()
     return out
 
