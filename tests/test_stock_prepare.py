@@ -1,0 +1,82 @@
+"""inputs.building_stock through the scenario file, prepare_layers and the workstreams."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geoplan.errors import LayerSchemaError, ScenarioError
+from geoplan.layers.prepare import LayerInputs, prepare_layers, sample_inputs
+from geoplan.layers.stock import StockInputs
+from geoplan.layers.stock_reweight import COVERAGE_COLUMNS
+from geoplan.pipeline import layer_inputs
+from geoplan.scenario import load_scenario
+
+
+def stock_inputs(small_sample: Path, *, epc: bool) -> LayerInputs:
+    sample = sample_inputs(small_sample)
+    return LayerInputs(zones=sample.zones, grid=sample.grid, within=sample.within,
+                       epc=sample.epc if epc else None, postcodes=sample.postcodes,
+                       uprn=sample.uprn,
+                       building_stock=StockInputs(households=sample.households))
+
+
+@pytest.fixture(scope="module")
+def households(small_sample) -> pd.Series:
+    table = pd.read_csv(sample_inputs(small_sample).households)
+    return table.set_index("LSOA21CD")["households"]
+
+
+def test_stock_alone_gives_the_buildings_layer(small_sample, households):
+    layers = prepare_layers(stock_inputs(small_sample, epc=False))
+    homes = layers.buildings
+    assert homes["dwellings"].sum() == households.sum()
+    assert (homes["stock_source"] == "aggregated").all()
+    by_zone = layers.zones.set_index("zone_id")
+    assert set(COVERAGE_COLUMNS) <= set(by_zone.columns)
+    assert (by_zone["epc_certificates"] == 0).all()
+    assert by_zone["households_census"].to_dict() == households.astype(float).to_dict()
+    zoned = homes["zone_id"].map(by_zone["substation_id"])
+    assert (homes["substation_id"] == zoned).all()
+    assert any(w.startswith("buildings: heating: no heating table") for w in layers.warnings)
+
+
+def test_certificates_are_reweighted_and_coverage_reported(small_sample, households):
+    layers = prepare_layers(stock_inputs(small_sample, epc=True))
+    homes = layers.buildings
+    certificates = homes[homes["stock_source"] == "certificate"]
+    zones = layers.zones.set_index("zone_id")
+    counted = certificates[certificates["zone_id"].notna()].groupby("zone_id").size()
+    assert zones["epc_certificates"].sum() == counted.sum() > 0
+    assert (zones["epc_coverage"] == zones["epc_certificates"] / households).all()
+    # each zone's certificates and archetypes stand for its Census households, apart from
+    # certificates of unknown dwelling type, which keep weight 1
+    typed = certificates["dwelling_type"].notna() & certificates["zone_id"].notna()
+    stands = homes[homes["zone_id"].notna()].groupby("zone_id")["dwellings"].sum()
+    loose = certificates[~typed & certificates["zone_id"].notna()].groupby("zone_id").size()
+    expected = households.reindex(stands.index) + loose.reindex(stands.index).fillna(0)
+    assert (stands - expected).abs().max() < 1e-6
+
+
+def test_scenario_key_reaches_the_layer_inputs(tmp_path, small_sample):
+    sample = sample_inputs(small_sample)
+    text = (f"name: stock\ninputs:\n  zones: {sample.zones}\n  grid: {sample.grid}\n"
+            "  building_stock:\n    households: tables/households.csv\n"
+            "    areas: [tables]\n    weight: area\n")
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "households.csv").write_text(sample.households.read_text())
+    (tmp_path / "s.yaml").write_text(text)
+    scenario = load_scenario(tmp_path / "s.yaml")
+    given = layer_inputs(scenario).building_stock
+    assert given == StockInputs(households=tmp_path / "tables" / "households.csv",
+                                areas=(tmp_path / "tables",), weight="area")
+    (tmp_path / "bad.yaml").write_text(text.replace("weight: area", "weight: people"))
+    with pytest.raises(ScenarioError, match="weight"):
+        load_scenario(tmp_path / "bad.yaml")
+
+
+def test_no_homes_names_both_inputs(small_sample):
+    from geoplan.planning.solve import _need
+
+    with pytest.raises(LayerSchemaError, match=r"inputs\.building_stock"):
+        _need(None, "epc", "laep")
