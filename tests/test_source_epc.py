@@ -17,6 +17,7 @@ from geoplan.sources.epc import (
     CERTIFICATE_COLUMNS,
     EPC_COLUMNS,
     FUELS,
+    REGISTER_NAMES,
     TENURES,
     certificate_files,
     fuel_from_text,
@@ -373,6 +374,35 @@ def test_lower_case_hyphenated_header(tmp_path: Path) -> None:
                                                      columns=columns)).frame
     assert frame[["building_id", "epc_band", "tenure"]].iloc[0].tolist() == [
         "uprn:100120000001", "D", "owner-occupied"]
+
+
+def register_columns(column: str) -> str:
+    """The 2025+ register's name of a bulk column (lower case, renamed ones mapped)."""
+    renamed = {bulk: new for new, bulk in REGISTER_NAMES.items()}
+    return renamed.get(column, column).lower()
+
+
+def test_register_download_layout_is_detected_by_its_header(tmp_path: Path) -> None:
+    columns = [register_columns(c) for c in CERTIFICATE_COLUMNS if c != "REPORT_TYPE"]
+    columns.append("report_type")
+    older = certificate(LMK_KEY="0001-0002", CURRENT_ENERGY_RATING="F",
+                        CURRENT_ENERGY_EFFICIENCY="30", LODGEMENT_DATE="2015-01-01",
+                        LODGEMENT_DATETIME="2015-01-01 09:00:00")
+    newer = certificate(LMK_KEY="0003-0004", LODGEMENT_DATE="2025-06-01",
+                        LODGEMENT_DATETIME="2025-06-01 09:00:00")
+    rows = [{register_columns(c): v for c, v in row.items()} | {"report_type": "RdSAP"}
+            for row in (older, newer)]
+    assert "certificate_number" in columns and "current_energy_efficiency_band" in columns
+    frame = read_epc_certificates(write_certificates(tmp_path / "certificates.csv", rows,
+                                                     columns=columns)).frame
+    # the latest certificate (by registration date) is kept, with its band and SAP score
+    assert frame[["lmk_key", "epc_band", "sap_score", "certificates"]].iloc[0].tolist() == [
+        "0003-0004", "D", 60.0, 2]
+    without_band = [c for c in columns if c != "current_energy_efficiency_band"]
+    path = write_certificates(tmp_path / "short" / "certificates.csv", rows,
+                              columns=without_band)
+    with pytest.raises(SourceFormatError, match="CURRENT_ENERGY_RATING"):
+        read_epc_certificates(path)
 
 
 def test_folder_is_searched_recursively(tmp_path: Path) -> None:

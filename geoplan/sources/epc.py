@@ -1,5 +1,9 @@
 """Domestic Energy Performance Certificates (England and Wales bulk data), one row per home.
 
+The legacy bulk download (upper-case header, ``LMK_KEY``) and the 2025+ register download
+(lower-case header with ``certificate_number`` and ``report_type``) are told apart by their
+header: the latter's renamed columns are mapped by :data:`REGISTER_NAMES`.
+
 The bulk download from the EPC register has one folder per local authority, e.g.
 ``domestic-E07000177-Cherwell/certificates.csv``, holding every certificate lodged there with
 the 93 columns of :data:`CERTIFICATE_COLUMNS`. :func:`read_epc_certificates` reads one such
@@ -79,6 +83,7 @@ __all__ = [
     "FUELS",
     "GLAZING",
     "RANGES",
+    "REGISTER_NAMES",
     "SENTINELS",
     "TENURES",
     "WALL_TYPES",
@@ -131,6 +136,20 @@ _REQUIRED = (
     "LOW_ENERGY_LIGHTING", "WINDOWS_DESCRIPTION", "WALLS_DESCRIPTION", "ROOF_DESCRIPTION",
     "MAINHEAT_DESCRIPTION", "MAIN_FUEL", "CONSTRUCTION_AGE_BAND", "TENURE",
 )
+REGISTER_NAMES = {
+    "CERTIFICATE_NUMBER": "LMK_KEY",
+    "CURRENT_ENERGY_EFFICIENCY_BAND": "CURRENT_ENERGY_RATING",
+    "POTENTIAL_ENERGY_EFFICIENCY_BAND": "POTENTIAL_ENERGY_RATING",
+    "CURRENT_ENERGY_EFFICIENCY_RATING": "CURRENT_ENERGY_EFFICIENCY",
+    "POTENTIAL_ENERGY_EFFICIENCY_RATING": "POTENTIAL_ENERGY_EFFICIENCY",
+    "REGISTRATION_DATE": "LODGEMENT_DATE",
+    "REGISTRATION_DATETIME": "LODGEMENT_DATETIME",
+}
+"""Columns of the 2025+ register download (lower-case header with ``certificate_number`` and
+``report_type``) that the bulk ``certificates.csv`` names otherwise; its other columns carry
+the bulk names in lower case. A header with ``certificate_number`` and no ``LMK_KEY`` is read
+as the register layout and renamed by this table (a bulk column already present wins)."""
+
 # Older bulk releases have no UPRN or LODGEMENT_DATETIME; these are read when present.
 _OPTIONAL = ("ADDRESS", "MULTI_GLAZE_PROPORTION", "PHOTO_SUPPLY", "LODGEMENT_DATETIME", "UPRN")
 
@@ -351,6 +370,11 @@ def _header_names(path: Path, header: str) -> list[str]:
     refuse_other_delimiter(path, header, "use the file from the bulk download unchanged, or "
                                          "save it again as 'CSV (comma delimited)'")
     names = [c.strip().upper().replace("-", "_") for c in next(csv.reader([header]))]
+    if "CERTIFICATE_NUMBER" in names and "LMK_KEY" not in names:  # the 2025+ register
+        names = [REGISTER_NAMES[n] if n in REGISTER_NAMES and REGISTER_NAMES[n] not in names
+                 else n for n in names]
+        logger.info("%s: EPC register download layout (certificate_number, report_type)",
+                    path.name)
     missing = [c for c in _REQUIRED if c not in names]
     if missing:
         problems = Problems(path)
