@@ -392,7 +392,8 @@ def test_register_download_layout_is_detected_by_its_header(tmp_path: Path) -> N
                         LODGEMENT_DATETIME="2025-06-01 09:00:00")
     rows = [{register_columns(c): v for c, v in row.items()} | {"report_type": "RdSAP"}
             for row in (older, newer)]
-    assert "certificate_number" in columns and "current_energy_efficiency_band" in columns
+    assert "certificate_number" in columns
+    assert "current_energy_efficiency_band" in columns
     frame = read_epc_certificates(write_certificates(tmp_path / "certificates.csv", rows,
                                                      columns=columns)).frame
     # the latest certificate (by registration date) is kept, with its band and SAP score
