@@ -80,3 +80,27 @@ def test_no_homes_names_both_inputs(small_sample):
 
     with pytest.raises(LayerSchemaError, match=r"inputs\.building_stock"):
         _need(None, "epc", "laep")
+
+
+def test_a_run_on_the_stock_says_so(tmp_path, small_sample):
+    import json
+
+    import geopandas as gpd
+
+    from geoplan.pipeline import run_scenario
+
+    sample = sample_inputs(small_sample)
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "s.yaml").write_text(
+        f"name: stock\nextends: {root / 'scenarios' / 'retrofit.yaml'}\ninputs:\n"
+        f"  sample: null\n  zones: {sample.zones}\n  grid: {sample.grid}\n"
+        f"  within: Oxfordshire\n  building_stock:\n    households: {sample.households}\n"
+        "outputs: {map: false, static_map: false}\n")
+    run_scenario(tmp_path / "s.yaml", tmp_path / "out")
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    kpis = summary["kpis"]
+    assert kpis["homes_from_aggregated_data"] == kpis["homes"] > 0
+    assert kpis["tco2e_per_yr_low"] < kpis["tco2e_per_yr"] < kpis["tco2e_per_yr_high"]
+    assert summary["warnings"][0].startswith("building stock: ")
+    zones = gpd.read_file(tmp_path / "out" / "plan.gpkg", layer="zones")
+    assert set(COVERAGE_COLUMNS) <= set(zones.columns)
