@@ -335,3 +335,24 @@ def test_real_oxfordshire_stock_and_candidates(real_data: Path):
     assert retrofit["zone_id"].nunique() == len(one_district)
     assert set(laep["option"]) >= {"heat_pump", "fabric_first", "do_nothing"}
     assert retrofit["aggregated_homes"].sum() > 0
+
+
+def test_archetypes_split_by_tenure_and_ids_unique():
+    heating = pd.DataFrame({"code": [Z1], "Electric only": ["5"], "Renewable energy only": ["5"],
+                            "No central heating": ["2"]})
+    tenure = pd.DataFrame({"code": [Z1, Z2], "Owned outright": ["60", "0"],
+                           "Social rented": ["30", "0"], "Private rented": ["10", "0"]})
+    stock = building_stock(zones(), {"households": households_table((100, 40, 0)),
+                                     "heating": heating, "tenure": tenure})
+    homes = stock.archetypes
+    assert homes["building_id"].is_unique
+    one = homes[homes["zone_id"] == Z1].groupby("tenure")["dwellings"].sum().to_dict()
+    assert set(one) == {"owner-occupied", "social rented", "private rented"}
+    assert sum(one.values()) == 100
+    assert all(abs(one[k] - v) <= 5 for k, v in {"owner-occupied": 60, "social rented": 30,
+                                                  "private rented": 10}.items())
+    # a zone without tenure counts keeps its homes, tenure unknown
+    assert set(homes.loc[homes["zone_id"] == Z2, "tenure"]) == {"unknown"}
+    assert homes.loc[homes["zone_id"] == Z2, "dwellings"].sum() == 40
+    # electric-only and no central heating share a fuel; the renewable one is a heat pump
+    assert set(homes["heating_system"]) == {"electricity", "heat pump"}

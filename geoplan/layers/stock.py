@@ -24,6 +24,9 @@ zones by :func:`geoplan.layers.apportion.apportion`):
 5. Counts :math:`n_{zdfb} = H_z\,M_{zdb}\,F_{zf}` (type and band from the raked matrix
    :math:`M`, fuel independent of them), rounded to whole homes by largest remainder within
    the zone so :math:`\sum n = H_z`.
+6. With a ``tenure`` table (TS054) each archetype's homes are split by the zone's tenure
+   shares (whole homes per archetype); without one their tenure is ``unknown`` and the
+   retrofit fuel poverty proxy (SAP and tenure) counts none of them (warned).
 
 Each archetype row carries what the retrofit measures test, from ``stock_bands.csv`` (SAP at
 the band mid-point, representative walls, loft, glazing, age) and ``stock_dwelling_types.csv``
@@ -198,7 +201,7 @@ def building_stock(zones: gpd.GeoDataFrame, tables: Mapping[str, Table], *,
                                          warnings)
     matrix, band_source = _band_matrix(types, placed.get("epc_bands"),
                                        t["stock_dwelling_types"], ids)
-    counts = _counts(households, matrix, fuels)
+    counts = _with_tenure(_counts(households, matrix, fuels), placed.get("tenure"), warnings)
     archetypes = _archetypes(counts, t)
     summary = pd.DataFrame({"zone_id": ids, "households": households.reindex(ids).to_numpy(),
                             "type_source": type_source, "heating_source": heating_source,
@@ -404,6 +407,40 @@ def _counts(households: pd.Series, matrix: np.ndarray, fuels: pd.DataFrame) -> p
     return long[long["dwellings"] > 0].drop(columns="amount").reset_index(drop=True)
 
 
+def _with_tenure(counts: pd.DataFrame, tenure: pd.DataFrame | None, warnings: list[str]
+                 ) -> pd.DataFrame:
+    """Split each archetype's homes by its zone's tenure shares (whole homes per archetype).
+
+    Tenure drives the fuel poverty proxy of retrofit (``fuel_poverty_tenures``); without a
+    tenure table every archetype's tenure is unknown, so none counts as fuel poor (warned).
+    """
+    if tenure is None:
+        warnings.append("tenure: no tenure table; archetypes have tenure 'unknown', so none "
+                        "counts as likely fuel poor (give inputs.building_stock.tenure)")
+        return counts.assign(tenure="unknown")
+    kinds = [k for k in ("owner-occupied", "social rented", "private rented")
+             if k in tenure.columns]
+    table = tenure[kinds]
+    shares = table.div(table.sum(axis=1).where(table.sum(axis=1) > 0), axis=0)
+    long = counts.merge(shares.rename_axis("zone_id").reset_index(), on="zone_id", how="left")
+    parts = []
+    for kind in kinds:
+        parts.append(long.assign(tenure=kind, amount=long["dwellings"] * long[kind]))
+    split = pd.concat(parts, ignore_index=True)
+    row = np.tile(np.arange(len(long)), len(kinds))
+    unknown = ~np.isfinite(split["amount"].to_numpy(float))
+    split.loc[unknown, "amount"] = np.where(split.loc[unknown, "tenure"] == kinds[0],
+                                            split.loc[unknown, "dwellings"], 0.0)
+    split.loc[unknown, "tenure"] = np.where(split.loc[unknown, "tenure"] == kinds[0],
+                                            "unknown", split.loc[unknown, "tenure"])
+    from geoplan.layers.apportion import _largest_remainder
+
+    split["dwellings"] = _largest_remainder(split["amount"].to_numpy(float), row).astype(
+        "int64")
+    keep = [*counts.columns, "tenure"]
+    return split.loc[split["dwellings"] > 0, keep].reset_index(drop=True)
+
+
 def _archetypes(counts: pd.DataFrame, t: Mapping[str, pd.DataFrame]) -> gpd.GeoDataFrame:
     kinds = t["stock_dwelling_types"].set_index("dwelling_type")
     bands = t["stock_bands"].set_index("epc_band")
@@ -424,9 +461,8 @@ def _archetypes(counts: pd.DataFrame, t: Mapping[str, pd.DataFrame]) -> gpd.GeoD
         frame[f"heat_demand_kwh{suffix}"] = (band.map(bands[f"heat_kwh_per_m2{suffix}"])
                                              .astype(float) * frame["floor_area_m2"])
     frame["building_id"] = ("stock:" + frame["zone_id"] + ":" + kind + ":"
-                            + frame["main_fuel"] + ":" + band)
+                            + frame["heating_system"] + ":" + band + ":" + frame["tenure"])
     frame["uprn"] = pd.Series(np.nan, index=frame.index, dtype=object)
-    frame["tenure"] = "unknown"
     frame["co2_t"] = np.nan
     frame["low_energy_lighting_pct"] = np.nan
     frame["stock_source"] = "aggregated"
