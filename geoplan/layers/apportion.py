@@ -40,8 +40,8 @@ import pandas as pd
 from geoplan.errors import LayerSchemaError
 from geoplan.schemas import CRS
 
-__all__ = ["WEIGHTS", "Apportioned", "apportion", "links_by_code", "links_by_lookup",
-           "links_by_polygons"]
+__all__ = ["WEIGHTS", "Apportioned", "apportion", "largest_remainder", "links_by_code",
+           "links_by_lookup", "links_by_polygons"]
 
 WEIGHTS = ("households", "area", "even")
 """Zone weights :func:`apportion` knows."""
@@ -206,7 +206,7 @@ def apportion(values: pd.DataFrame, links: pd.DataFrame, zone_ids: Sequence[str]
     for column in data.columns:
         amount = usable["area"].map(matched[column]).to_numpy(float) * usable["fraction"]
         if whole:
-            amount = _largest_remainder(amount.to_numpy(float), usable["area"].to_numpy())
+            amount = largest_remainder(amount.to_numpy(float), usable["area"].to_numpy())
         out[column] = pd.Series(np.asarray(amount, float)).groupby(
             usable["zone_id"].to_numpy()).sum().reindex(zones).fillna(0.0).to_numpy()
     warnings = []
@@ -221,8 +221,12 @@ def apportion(values: pd.DataFrame, links: pd.DataFrame, zone_ids: Sequence[str]
                        {c: float(out[c].sum()) for c in data.columns}, tuple(warnings))
 
 
-def _largest_remainder(amount: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Round ``amount`` to integers per group, keeping each group's rounded total."""
+def largest_remainder(amount: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Round ``amount`` to integers per group, keeping each group's rounded total.
+
+    The shortfall of the floors goes one unit each to the largest remainders, ties to the
+    earlier entry (Hamilton's method).
+    """
     floor = np.floor(amount + 1e-9)
     frame = pd.DataFrame({"group": groups, "rest": amount - floor, "floor": floor,
                           "amount": amount, "order": np.arange(len(amount))})

@@ -48,12 +48,19 @@ import pandas as pd
 
 from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import LayerSchemaError, Problem
-from geoplan.layers.apportion import Weight, apportion, links_by_code, links_by_polygons
+from geoplan.layers.apportion import (
+    Weight,
+    apportion,
+    largest_remainder,
+    links_by_code,
+    links_by_polygons,
+)
 from geoplan.layers.zones import VECTOR_SUFFIXES
 from geoplan.schemas import CRS, EPC_BANDS
 from geoplan.sources.stock_tables import (
     LEVELS,
     AreaTable,
+    code_level,
     find_code_columns,
     read_stock_table,
 )
@@ -272,8 +279,6 @@ class _Placer:
 
 
 def _is_code(text: str) -> bool:
-    from geoplan.sources.stock_tables import code_level
-
     return code_level(text) is not None
 
 
@@ -388,11 +393,9 @@ def _counts(households: pd.Series, matrix: np.ndarray, fuels: pd.DataFrame) -> p
     Type totals are rounded first (largest remainder within the zone), then each type's
     homes are spread over fuels and bands.
     """
-    from geoplan.layers.apportion import _largest_remainder
-
     zones = np.repeat(np.arange(len(fuels.index)), len(STOCK_TYPES))
     type_amount = (matrix.sum(axis=2) * households.to_numpy(float)[:, None]).reshape(-1)
-    type_whole = _largest_remainder(type_amount, zones).reshape(matrix.shape[:2])
+    type_whole = largest_remainder(type_amount, zones).reshape(matrix.shape[:2])
     within = matrix / np.where(matrix.sum(axis=2, keepdims=True) > 0,
                                matrix.sum(axis=2, keepdims=True), 1.0)
     amount = (within[:, :, None, :] * fuels.to_numpy()[:, None, :, None]
@@ -403,7 +406,7 @@ def _counts(households: pd.Series, matrix: np.ndarray, fuels: pd.DataFrame) -> p
     long = pd.Series(amount.reshape(-1), index=index).reset_index(name="amount")
     long = long[long["amount"] > 1e-9].reset_index(drop=True)
     cell = (long["zone_id"] + "|" + long["dwelling_type"]).to_numpy()
-    long["dwellings"] = _largest_remainder(long["amount"].to_numpy(), cell).astype("int64")
+    long["dwellings"] = largest_remainder(long["amount"].to_numpy(), cell).astype("int64")
     return long[long["dwellings"] > 0].drop(columns="amount").reset_index(drop=True)
 
 
@@ -433,9 +436,7 @@ def _with_tenure(counts: pd.DataFrame, tenure: pd.DataFrame | None, warnings: li
                                             split.loc[unknown, "dwellings"], 0.0)
     split.loc[unknown, "tenure"] = np.where(split.loc[unknown, "tenure"] == kinds[0],
                                             "unknown", split.loc[unknown, "tenure"])
-    from geoplan.layers.apportion import _largest_remainder
-
-    split["dwellings"] = _largest_remainder(split["amount"].to_numpy(float), row).astype(
+    split["dwellings"] = largest_remainder(split["amount"].to_numpy(float), row).astype(
         "int64")
     keep = [*counts.columns, "tenure"]
     return split.loc[split["dwellings"] > 0, keep].reset_index(drop=True)
