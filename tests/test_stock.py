@@ -356,3 +356,12 @@ def test_archetypes_split_by_tenure_and_ids_unique():
     assert homes.loc[homes["zone_id"] == Z2, "dwellings"].sum() == 40
     # electric-only and no central heating share a fuel; the renewable one is a heat pump
     assert set(homes["heating_system"]) == {"electricity", "heat pump"}
+
+
+def test_summary_labels_the_stock_figures():
+    from geoplan.outputs.summary import summary_markdown
+
+    text = summary_markdown({"kpis": {"homes_from_aggregated_data": 4.0,
+                                      "tco2e_per_yr_low": 12.0, "tco2e_per_yr_high": 18.0}})
+    assert "Homes from aggregated data (archetypes) | 4" in text
+    assert "Carbon saved, low archetype heat demand (tCO2e/yr) | 12" in text

@@ -78,6 +78,9 @@ _LABELS = {
     "cost_per_tco2e_gbp": "Cost per tCO2e (£)", "lifetime_tco2e": "Lifetime tCO2e",
     "heat_mwh_per_yr": "Heat (MWh/yr)", "fuel_poor_homes": "Fuel-poor homes",
     "peak_kw_added": "Peak added (kW)",
+    "homes_from_aggregated_data": "Homes from aggregated data (archetypes)",
+    "tco2e_per_yr_low": "Carbon saved, low archetype heat demand (tCO2e/yr)",
+    "tco2e_per_yr_high": "Carbon saved, high archetype heat demand (tCO2e/yr)",
 }
 _SIGNIFICANT = 9
 
