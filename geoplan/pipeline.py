@@ -41,6 +41,7 @@ import pandas as pd
 
 from geoplan.assumptions import AssumptionSet
 from geoplan.files.run_folder import RunFolder
+from geoplan.layers.land import Exclusion
 from geoplan.layers.prepare import LayerInputs, PreparedLayers, prepare_layers, sample_inputs
 from geoplan.outputs.compare import (
     MARKER,
@@ -143,8 +144,22 @@ def layer_inputs(scenario: Scenario, *, progress: Progress | None = None) -> Lay
     if inputs.folder is not None:
         return replace(sample_inputs(inputs.folder), decimal=inputs.decimal, **grid)
     given = {key: getattr(inputs, key) for key in inputs.layer_keys()}
+    given["exclusions"] = _exclusions(inputs.exclusions)
     return LayerInputs(**given, grid_format=inputs.grid_format, within=inputs.within,
-                       decimal=inputs.decimal, **grid)
+                       decimal=inputs.decimal, land_cover_classes=inputs.land_cover_classes,
+                       land_cover_column=inputs.land_cover_column, **grid)
+
+
+def _exclusions(given: Mapping[str, Any]) -> dict[str, Path | Exclusion]:
+    """Scenario exclusions as paths, or :class:`Exclusion` objects where they filter."""
+    out: dict[str, Path | Exclusion] = {}
+    for label, value in given.items():
+        if isinstance(value, str | Path):
+            out[label] = Path(value)
+        else:
+            out[label] = Exclusion(label, value.path, value.layer, value.column,
+                                   tuple(value.values or ()))
+    return out
 
 
 def assumption_set(scenario: Scenario) -> AssumptionSet:

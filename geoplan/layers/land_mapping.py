@@ -213,7 +213,7 @@ def _detect(frame: pd.DataFrame, source: str, classes: pd.DataFrame,
 def _values(frame: pd.DataFrame, column: str | None, limit: int = 12) -> str:
     """List the distinct values of the likely class columns, for messages."""
     names = [column] if column is not None else [
-        c for c in frame.columns if frame[c].dtype == object and c != "geometry"]
+        c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     parts = []
     for name in names[:3]:
         found = sorted({str(v) for v in frame[str(name)].dropna().unique()})

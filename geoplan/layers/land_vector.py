@@ -157,17 +157,20 @@ def land_parcels_from_polygons(
     geoms, skipped = _polygons(frame, name)
     match = match_classes(frame.drop(columns=frame.geometry.name), name, table, mapping=mapping,
                           column=class_column)
-    geoms, overlap = _resolve_overlaps(geoms)
-    areas = shapely.area(geoms)
+    pieces, owner, tiles = _tiles(geoms, block_size_m)
+    pieces, overlap = _resolve_overlaps(pieces, owner, tiles, shapely.area(geoms),
+                                        block_size_m)
+    areas = np.bincount(owner, weights=shapely.area(pieces), minlength=len(geoms))
     mapped = match.lcm_code >= 0
     klass = np.searchsorted(table["lcm_code"].to_numpy(), np.maximum(match.lcm_code, 0))
     eligible = mapped & table["eligible"].to_numpy()[klass]
     layers, notes = _exclusion_layers(exclusions)
-    available, excluded, excluded_any = _remove_exclusions(geoms[eligible], layers)
-    parts, owner = _polygonal_parts(available)
-    part_class = klass[eligible][owner]
-    regions = (_blocks(parts, part_class, block_size_m) if method == "blocks"
-               else _patches(parts, part_class))
+    chosen = eligible[owner]
+    available, excluded, excluded_any = _remove_exclusions(pieces[chosen], layers)
+    parts, which = _polygonal_parts(available)
+    part_class = klass[owner[chosen][which]]
+    regions = (_blocks(parts, part_class, tiles[chosen][which], block_size_m)
+               if method == "blocks" else _patches(parts, part_class))
     small = regions["area"].to_numpy() < min_area_ha * _M2_PER_HA * (1 - 1e-9)
     frame_out = _parcel_frame(regions.loc[~small].reset_index(drop=True), table, rates)
     frame_out = assign_zones(frame_out, zones_input(zones))
@@ -181,7 +184,7 @@ def land_parcels_from_polygons(
     frame_out.attrs["report"] = PolygonLandReport(
         source=name, method=method, mapping=match.mapping, columns=match.columns,
         features=len(frame), features_without_geometry=skipped,
-        area_ha_by_code={int(c): float(a) / _M2_PER_HA for c, a in
+        area_ha_by_code={int(str(c)): float(a) / _M2_PER_HA for c, a in
                          _sums(match.lcm_code[mapped], areas[mapped]).items()},
         unmapped_ha={str(k): float(a) / _M2_PER_HA for k, a in
                      _sums(match.label[~mapped], areas[~mapped]).items()},
@@ -283,25 +286,75 @@ def _regroup(parts: np.ndarray, owner: np.ndarray, count: int) -> np.ndarray:
     return out
 
 
-def _resolve_overlaps(geoms: np.ndarray) -> tuple[np.ndarray, float]:
-    """Give land covered twice to the smaller polygon; return the geometries and m2 shared."""
-    tree = shapely.STRtree(geoms)
-    pairs = [tree.query(geoms, predicate=p) for p in ("overlaps", "contains")]
-    first = np.concatenate([p[0] for p in pairs])
-    second = np.concatenate([p[1] for p in pairs])
-    area = shapely.area(geoms)
-    # (loser, winner): the larger loses; equal areas: the later row loses
-    loses = (area[first] > area[second]) | ((area[first] == area[second]) & (first > second))
-    loser, winner = first[loses], second[loses]
-    if len(loser) == 0:
-        return geoms, 0.0
-    key = np.unique(np.stack([loser, winner], axis=1), axis=0)
-    covered = union_by_group(geoms[key[:, 1]], key[:, 0], len(geoms))
+def _tiles(geoms: np.ndarray, side: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut polygons along the National Grid lines every ``side`` metres.
+
+    Returns the pieces, the feature each came from and its tile (column, row of the grid
+    squares, counted from the origin). A piece spanning several squares is halved along its
+    longer side at a grid line, level by level (each level one vectorised intersection), so
+    a polygon with many vertices is cut in about log2(squares) passes, not once per square.
+    """
+    pieces, owner = _polygonal_parts(geoms)
+    done: list[tuple[np.ndarray, np.ndarray]] = []
+    for _level in range(64):
+        bounds = shapely.bounds(pieces).reshape(-1, 4)
+        lo = np.floor(bounds[:, :2] / side + 1e-6).astype(np.int64)
+        span = np.maximum(np.ceil(bounds[:, 2:] / side - 1e-6).astype(np.int64) - lo, 1)
+        whole = (span == 1).all(axis=1)
+        done.append((pieces[whole], owner[whole]))
+        if whole.all():
+            break
+        pieces, owner, bounds = pieces[~whole], owner[~whole], bounds[~whole]
+        lo, span = lo[~whole], span[~whole]
+        axis = (span[:, 1] > span[:, 0]).astype(np.int64)  # 0: cut x, 1: cut y
+        at = (lo[np.arange(len(lo)), axis] + span[np.arange(len(lo)), axis] // 2) * side
+        first = bounds.copy()
+        second = bounds.copy()
+        first[np.arange(len(lo)), 2 + axis] = at
+        second[np.arange(len(lo)), axis] = at
+        halves = shapely.intersection(np.concatenate([pieces, pieces]),
+                                      shapely.box(*np.concatenate([first, second]).T))
+        pieces, which = _polygonal_parts(halves)
+        owner = np.concatenate([owner, owner])[which]
+    pieces = np.concatenate([p for p, _ in done])
+    owner = np.concatenate([o for _, o in done])
+    bounds = shapely.bounds(pieces).reshape(-1, 4)
+    centre = (bounds[:, :2] + bounds[:, 2:]) / 2
+    return pieces, owner, np.floor(centre / side).astype(np.int64)
+
+
+def _resolve_overlaps(pieces: np.ndarray, owner: np.ndarray, tiles: np.ndarray,
+                      feature_area: np.ndarray, side: float) -> tuple[np.ndarray, float]:
+    """Give land covered twice to the smaller feature; return the pieces and m2 shared.
+
+    Only grid squares whose pieces' areas add up to more than their union (by over 1e-7 of
+    the square: rounding) are searched for overlapping pairs, so a clean coverage costs one
+    union per square.
+    """
+    _, square = np.unique(tiles, axis=0, return_inverse=True)
+    square = square.ravel()
+    area = shapely.area(pieces)
+    union = shapely.area(union_by_group(pieces, square, int(square.max(initial=-1)) + 1))
+    excess = np.bincount(square, weights=area, minlength=len(union)) - union
+    suspect = np.flatnonzero((excess > 1e-7 * side * side)[square])
+    if len(suspect) == 0:
+        return pieces, 0.0
+    tree = shapely.STRtree(pieces[suspect])
+    pairs = [tree.query(pieces[suspect], predicate=p) for p in ("overlaps", "contains")]
+    first = suspect[np.concatenate([p[0] for p in pairs])]
+    second = suspect[np.concatenate([p[1] for p in pairs])]
+    a, b = owner[first], owner[second]
+    # the piece of the larger feature loses; equal areas: the later feature loses
+    loses = (a != b) & ((feature_area[a] > feature_area[b])
+                        | ((feature_area[a] == feature_area[b]) & (a > b)))
+    if not loses.any():
+        return pieces, 0.0
+    key = np.unique(np.stack([first[loses], second[loses]], axis=1), axis=0)
+    covered = union_by_group(pieces[key[:, 1]], key[:, 0], len(pieces))
     hit = np.unique(key[:, 0])
-    out = geoms.copy()
+    out = pieces.copy()
     before = float(shapely.area(out[hit]).sum())
-    parts, owner = _polygonal_parts(shapely.difference(out[hit], covered[hit]))
-    out[hit] = _regroup(parts, owner, len(hit))
+    out[hit] = shapely.difference(out[hit], covered[hit])
     return out, before - float(shapely.area(out[hit]).sum())
 
 
@@ -336,25 +389,14 @@ def _remove_exclusions(geoms: np.ndarray, layers: list[MaskLayer]
     return out, excluded, float(shapely.area(geoms).sum() - shapely.area(out).sum())
 
 
-def _blocks(parts: np.ndarray, klass: np.ndarray, side: float) -> pd.DataFrame:
-    """Cut parts into National Grid-aligned squares; one region per (block, class)."""
+def _blocks(parts: np.ndarray, klass: np.ndarray, tiles: np.ndarray, side: float
+            ) -> pd.DataFrame:
+    """One region per (grid square, class): the union of its parts."""
     if len(parts) == 0:
         return _regions()
-    bounds = shapely.bounds(parts)
-    lo = np.floor(bounds[:, :2] / side).astype(np.int64)
-    hi = np.maximum(np.ceil(bounds[:, 2:] / side).astype(np.int64) - 1, lo)
-    across, down = hi[:, 0] - lo[:, 0] + 1, hi[:, 1] - lo[:, 1] + 1
-    piece = np.repeat(np.arange(len(parts)), across * down)
-    rank = np.arange(len(piece)) - np.repeat(np.cumsum(across * down) - across * down,
-                                             across * down)
-    ix = lo[piece, 0] + rank % across[piece]
-    iy = lo[piece, 1] + rank // across[piece]
-    cut = shapely.intersection(parts[piece], shapely.box(ix * side, iy * side,
-                                                         (ix + 1) * side, (iy + 1) * side))
-    pieces, owner = _polygonal_parts(cut)
-    key = np.stack([-iy[owner], ix[owner], klass[piece[owner]]], axis=1)
+    key = np.stack([-tiles[:, 1], tiles[:, 0], klass], axis=1)
     found, group = np.unique(key, axis=0, return_inverse=True)
-    geoms = union_by_group(pieces, group.ravel(), len(found))
+    geoms = union_by_group(parts, group.ravel(), len(found))
     return _regions(east=found[:, 1] * side, north=(1 - found[:, 0]) * side, klass=found[:, 2],
                     geometry=geoms)
 
