@@ -213,6 +213,14 @@ def test_corine_codes_osm_tags_and_a_renamed_column_are_read(rates):
     assert report.overlap_ha == pytest.approx(0.04)
     assert report.area_ha_by_code == {1: pytest.approx(0.04), 3: pytest.approx(0.96)}
     assert frame["area_ha"].tolist() == [pytest.approx(0.96)]
+    # a pond strictly inside the farmland, sharing no edge: found all the same
+    pond = shapely.box(WEST + 40, NORTH - 60, WEST + 60, NORTH - 40)  # 0.04 ha
+    osm = gpd.GeoDataFrame({"landuse": ["farmland", "basin"]}, geometry=[box, pond],
+                           crs="EPSG:27700")
+    frame = land_parcels_from_polygons(osm, method="patches", min_area_ha=0,
+                                       sequestration=rates)
+    assert frame["area_ha"].tolist() == [pytest.approx(0.96)]
+    assert frame.geometry.iloc[0].interiors[0].bounds == pond.bounds
 
 
 def test_a_mapping_table_of_your_own_is_checked(tmp_path):

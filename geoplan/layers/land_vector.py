@@ -18,6 +18,9 @@ Rules, stated once (the rest as in :mod:`geoplan.layers.land`):
 * **Unmapped classes.** Features the mapping does not map are left out, and a warning
   counts them by value with the hectares they cover.
 * **Exclusions.** Exact: the part of a polygon inside an exclusion layer is removed.
+* **Work.** Polygons are first cut along the National Grid lines (every block side for
+  blocks, every 2 km at least for patches), so each later step (overlaps, exclusions,
+  unions) works on small local pieces.
 * **Blocks** are squares of ``block_size_m`` aligned on the National Grid's origin (easting
   and northing multiples of the block side): one parcel per block and eligible class.
   **Patches** are the connected pieces of the union of one eligible class (polygons sharing
@@ -65,6 +68,7 @@ logger = logging.getLogger(__name__)
 
 _M2_PER_HA = 10_000.0
 _POLYGONAL = (3, 6)  # Polygon, MultiPolygon
+_PATCH_TILE_M = 2000.0  # squares polygons are cut into for patches (work stays local)
 
 
 @dataclass(frozen=True)
@@ -157,9 +161,9 @@ def land_parcels_from_polygons(
     geoms, skipped = _polygons(frame, name)
     match = match_classes(frame.drop(columns=frame.geometry.name), name, table, mapping=mapping,
                           column=class_column)
-    pieces, owner, tiles = _tiles(geoms, block_size_m)
-    pieces, overlap = _resolve_overlaps(pieces, owner, tiles, shapely.area(geoms),
-                                        block_size_m)
+    side = block_size_m if method == "blocks" else max(block_size_m, _PATCH_TILE_M)
+    pieces, owner, tiles = _tiles(geoms, side)
+    pieces, overlap = _resolve_overlaps(geoms, pieces, owner)
     areas = np.bincount(owner, weights=shapely.area(pieces), minlength=len(geoms))
     mapped = match.lcm_code >= 0
     klass = np.searchsorted(table["lcm_code"].to_numpy(), np.maximum(match.lcm_code, 0))
@@ -323,33 +327,32 @@ def _tiles(geoms: np.ndarray, side: float) -> tuple[np.ndarray, np.ndarray, np.n
     return pieces, owner, np.floor(centre / side).astype(np.int64)
 
 
-def _resolve_overlaps(pieces: np.ndarray, owner: np.ndarray, tiles: np.ndarray,
-                      feature_area: np.ndarray, side: float) -> tuple[np.ndarray, float]:
+def _resolve_overlaps(geoms: np.ndarray, pieces: np.ndarray, owner: np.ndarray
+                      ) -> tuple[np.ndarray, float]:
     """Give land covered twice to the smaller feature; return the pieces and m2 shared.
 
-    Only grid squares whose pieces' areas add up to more than their union (by over 1e-7 of
-    the square: rounding) are searched for overlapping pairs, so a clean coverage costs one
-    union per square.
+    GEOS's coverage validation (one pass over the features) finds the features with edges
+    inside or across another's; only their pieces are tested against their neighbours, so a
+    clean coverage (a habitat map) costs one validation.
     """
-    _, square = np.unique(tiles, axis=0, return_inverse=True)
-    square = square.ravel()
-    area = shapely.area(pieces)
-    union = shapely.area(union_by_group(pieces, square, int(square.max(initial=-1)) + 1))
-    excess = np.bincount(square, weights=area, minlength=len(union)) - union
-    suspect = np.flatnonzero((excess > 1e-7 * side * side)[square])
-    if len(suspect) == 0:
+    suspect = ~shapely.is_empty(shapely.coverage_invalid_edges(geoms))
+    chosen = np.flatnonzero(suspect[owner])
+    if len(chosen) == 0:
         return pieces, 0.0
-    tree = shapely.STRtree(pieces[suspect])
-    pairs = [tree.query(pieces[suspect], predicate=p) for p in ("overlaps", "contains")]
-    first = suspect[np.concatenate([p[0] for p in pairs])]
-    second = suspect[np.concatenate([p[1] for p in pairs])]
+    tree = shapely.STRtree(pieces)
+    pairs = [tree.query(pieces[chosen], predicate=p) for p in ("overlaps", "contains", "within")]
+    first = chosen[np.concatenate([p[0] for p in pairs])]
+    second = np.concatenate([p[1] for p in pairs])
+    area = shapely.area(geoms)
     a, b = owner[first], owner[second]
     # the piece of the larger feature loses; equal areas: the later feature loses
-    loses = (a != b) & ((feature_area[a] > feature_area[b])
-                        | ((feature_area[a] == feature_area[b]) & (a > b)))
-    if not loses.any():
+    first_loses = (area[a] > area[b]) | ((area[a] == area[b]) & (a > b))
+    keep = a != b
+    loser = np.where(first_loses, first, second)[keep]
+    winner = np.where(first_loses, second, first)[keep]
+    if len(loser) == 0:
         return pieces, 0.0
-    key = np.unique(np.stack([first[loses], second[loses]], axis=1), axis=0)
+    key = np.unique(np.stack([loser, winner], axis=1), axis=0)
     covered = union_by_group(pieces[key[:, 1]], key[:, 0], len(pieces))
     hit = np.unique(key[:, 0])
     out = pieces.copy()
