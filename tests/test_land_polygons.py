@@ -349,3 +349,25 @@ def test_scenario_land_cover_classes_is_a_shipped_name_or_a_file(tmp_path):
     with pytest.raises(ScenarioError, match="give column and values together"):
         load_scenario(_scenario(tmp_path, "  exclusions: {alc: {path: alc.gpkg, "
                                           "column: ALC_GRADE}}\n"))
+
+
+def test_layers_validate_reads_polygons_with_a_filtered_exclusion(tmp_path, alc):
+    from click.testing import CliRunner
+
+    from geoplan.cli import cli
+
+    polygons = tmp_path / "habitats.gpkg"
+    polygonise(LAND_CELLS).to_file(polygons)
+    result = CliRunner().invoke(cli, [
+        "layers", "validate", str(polygons), "--kind", "land", "--classes", "living-england",
+        "--block-size", "40", "--min-area", "0", "--exclusion", f"bmv={alc}",
+        "--exclusion-filter", "bmv=ALC_GRADE:Grade 1,Grade 3a"])
+    assert result.exit_code == 0, result.output
+    assert "classes by mapping living-england (A_pred)" in result.output
+    # grades 1 (NW block) and 3a (SW block) excluded: the five parcels of the east half
+    assert "excluded: bmv 0 ha" in result.output
+    assert "parcels: 5 (" in result.output
+    bad = CliRunner().invoke(cli, ["layers", "validate", str(polygons), "--kind", "land",
+                                   "--exclusion-filter", "bmv=ALC_GRADE"])
+    assert bad.exit_code == 2
+    assert "is not LABEL=COLUMN:V1,V2" in bad.output
