@@ -371,3 +371,17 @@ def test_layers_validate_reads_polygons_with_a_filtered_exclusion(tmp_path, alc)
                                    "--exclusion-filter", "bmv=ALC_GRADE"])
     assert bad.exit_code == 2
     assert "is not LABEL=COLUMN:V1,V2" in bad.output
+
+
+def test_class_values_match_trimmed_ignoring_case_and_blanks_count_as_unmapped(rates):
+    boxes = [shapely.box(WEST + i * 100, NORTH - 100, WEST + (i + 1) * 100, NORTH)
+             for i in range(3)]  # 1 ha each
+    layer = gpd.GeoDataFrame({"landuse": pd.array([" FarmLand ", pd.NA, "quarry"],
+                                                  dtype="string")},
+                             geometry=boxes, crs="EPSG:27700")
+    frame = land_parcels_from_polygons(layer, mapping="osm", block_size_m=100, min_area_ha=0,
+                                       sequestration=rates)
+    assert frame["parcel_id"].tolist() == ["land-450000-210000-3"]
+    report = frame.attrs["report"]
+    assert report.unmapped_ha == {"(blank)": pytest.approx(1.0)}
+    assert report.area_ha_by_code == {3: pytest.approx(1.0), 12: pytest.approx(1.0)}

@@ -32,6 +32,11 @@ Rules, stated once:
 * **Zones.** Each parcel takes the zone it overlaps most (ties: lowest ``zone_id``); parcels
   outside every zone, or when no zones are given, have no ``zone_id``.
 
+:func:`geoplan.layers.land_vector.land_parcels_from_polygons` is the open counterpart: any
+polygon land-cover or habitat layer (Living England, CORINE, OpenStreetMap) mapped to these
+classes by a table, with the same parcels for equivalent input. Exclusion layers may keep only
+the features whose column holds given values (:class:`Exclusion`: e.g. ALC grades 1 to 3a).
+
 The output follows :data:`geoplan.schemas.LAND` (EPSG:27700), then the extra columns
 ``land_use``, ``lcm_code``, ``eligible_cells``, ``seq_gross_tco2e_per_yr``, ``buffer_share``
 and ``district_id``. ``frame.attrs["report"]`` holds a :class:`LandReport`.

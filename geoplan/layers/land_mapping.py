@@ -145,7 +145,7 @@ def match_classes(frame: pd.DataFrame, source: str, classes: pd.DataFrame, *,
 def _keys(values: pd.Series) -> pd.Series:
     """Return the matching form of values: trimmed, case-folded, whole numbers without decimals."""
     def one(value: object) -> str:
-        if value is None or (isinstance(value, float) and np.isnan(value)):
+        if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
             return ""
         if isinstance(value, float | np.floating) and float(value).is_integer():
             return str(int(value))
