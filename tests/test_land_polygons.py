@@ -385,3 +385,29 @@ def test_class_values_match_trimmed_ignoring_case_and_blanks_count_as_unmapped(r
     report = frame.attrs["report"]
     assert report.unmapped_ha == {"(blank)": pytest.approx(1.0)}
     assert report.area_ha_by_code == {3: pytest.approx(1.0), 12: pytest.approx(1.0)}
+
+
+def test_the_sample_land_cover_polygonised_gives_the_raster_parcels(small_sample, tmp_path):
+    """A 10 km window of the sample county's land cover, as a raster and as polygons."""
+    with rasterio.open(small_sample / "land/land_cover.tif") as src:
+        window = rasterio.windows.Window(400, 600, 200, 200)
+        cells, transform = src.read(1, window=window), src.window_transform(window)
+        profile = {**src.profile, "width": 200, "height": 200, "transform": transform}
+    assert (transform.c % 500, transform.f % 500) == (0, 0)  # blocks on the National Grid
+    with rasterio.open(tmp_path / "window.tif", "w", **profile) as dst:
+        dst.write(cells[np.newaxis])
+    pairs = list(shapes(cells, mask=cells > 0, connectivity=4, transform=transform))
+    gpd.GeoDataFrame({"lcm": [int(v) for _, v in pairs]},
+                     geometry=[shapely.geometry.shape(g) for g, _ in pairs],
+                     crs="EPSG:27700").to_file(tmp_path / "window.gpkg")
+    codes = range(1, 22)
+    pd.DataFrame({"column": "lcm", "value": codes, "lcm_code": codes, "note": "",
+                  "source": "identity"}).to_csv(tmp_path / "ukceh.csv", index=False)
+    for method in ("blocks", "patches"):
+        raster = read_layers(tmp_path / "window.tif", "land", method=method).layers["land"]
+        polygons = read_layers(tmp_path / "window.gpkg", "land", method=method,
+                               mapping=tmp_path / "ukceh.csv").layers["land"]
+        assert len(raster) > 20
+        assert polygons["parcel_id"].tolist() == raster["parcel_id"].tolist()
+        assert np.allclose(polygons["area_ha"], raster["area_ha"], rtol=0, atol=1e-9)
+        assert np.allclose(polygons["cost_gbp"], raster["cost_gbp"], rtol=1e-12)
