@@ -411,3 +411,19 @@ def test_the_sample_land_cover_polygonised_gives_the_raster_parcels(small_sample
         assert polygons["parcel_id"].tolist() == raster["parcel_id"].tolist()
         assert np.allclose(polygons["area_ha"], raster["area_ha"], rtol=0, atol=1e-9)
         assert np.allclose(polygons["cost_gbp"], raster["cost_gbp"], rtol=1e-12)
+
+
+def test_invalid_and_missing_geometries_are_repaired_or_counted(rates):
+    bowtie = shapely.Polygon([(WEST, NORTH), (WEST + 100, NORTH - 100), (WEST + 100, NORTH),
+                              (WEST, NORTH - 100)])  # self-crossing: two 0.25 ha triangles
+    square = shapely.box(WEST + 200, NORTH - 100, WEST + 300, NORTH)  # 1 ha
+    layer = gpd.GeoDataFrame({"A_pred": ["Arable and Horticultural", "Bog",
+                                         "Improved Grassland"]},
+                             geometry=[bowtie, None, square], crs="EPSG:27700")
+    frame = land_parcels_from_polygons(layer, method="patches", min_area_ha=0,
+                                       sequestration=rates)
+    report = frame.attrs["report"]
+    assert report.features_without_geometry == 1
+    assert "1 features have no geometry and were skipped" in report.warnings[0]
+    assert report.area_ha_by_code == {3: pytest.approx(0.5), 4: pytest.approx(1.0)}
+    assert sorted(frame["area_ha"].round(6)) == [0.25, 0.25, 1.0]

@@ -166,6 +166,7 @@ def land_parcels_from_polygons(
     pieces, overlap = _resolve_overlaps(geoms, pieces, owner)
     areas = np.bincount(owner, weights=shapely.area(pieces), minlength=len(geoms))
     mapped = match.lcm_code >= 0
+    land = areas > 0  # features left with land (not missing, not given away to overlaps)
     klass = np.searchsorted(table["lcm_code"].to_numpy(), np.maximum(match.lcm_code, 0))
     eligible = mapped & table["eligible"].to_numpy()[klass]
     layers, notes = _exclusion_layers(exclusions)
@@ -180,6 +181,8 @@ def land_parcels_from_polygons(
     frame_out = assign_zones(frame_out, zones_input(zones))
     validate_layer(frame_out, LAND, name)
     warnings = [*_unmapped_warnings(name, match, areas), *notes]
+    if skipped:
+        warnings.append(f"{name}: {skipped:,} features have no geometry and were skipped")
     if overlap > 0:
         warnings.append(f"{name}: {overlap / _M2_PER_HA:,.2f} ha are covered by more than one "
                         "polygon; each place was given to the smallest polygon covering it")
@@ -189,9 +192,9 @@ def land_parcels_from_polygons(
         source=name, method=method, mapping=match.mapping, columns=match.columns,
         features=len(frame), features_without_geometry=skipped,
         area_ha_by_code={int(str(c)): float(a) / _M2_PER_HA for c, a in
-                         _sums(match.lcm_code[mapped], areas[mapped]).items()},
+                         _sums(match.lcm_code[mapped & land], areas[mapped & land]).items()},
         unmapped_ha={str(k): float(a) / _M2_PER_HA for k, a in
-                     _sums(match.label[~mapped], areas[~mapped]).items()},
+                     _sums(match.label[~mapped & land], areas[~mapped & land]).items()},
         overlap_ha=overlap / _M2_PER_HA,
         eligible_ha=float(areas[eligible].sum()) / _M2_PER_HA,
         excluded_ha={layer.label: a / _M2_PER_HA for layer, a in zip(layers, excluded,
@@ -275,7 +278,8 @@ def _polygonal_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         parts = np.concatenate([parts[~nested], inner])
         owner = np.concatenate([owner[~nested], owner[nested][index]])
         nested = np.isin(shapely.get_type_id(parts), (4, 5, 6, 7))
-    keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
+    keep = np.flatnonzero((shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0))
+    keep = keep[np.argsort(owner[keep], kind="stable")]  # grouped by owner, in order
     return parts[keep], owner[keep]
 
 
@@ -283,8 +287,8 @@ def _regroup(parts: np.ndarray, owner: np.ndarray, count: int) -> np.ndarray:
     """One (multi)polygon per owner, empty for owners without parts."""
     out = np.full(count, shapely.Polygon(), dtype=object)
     if len(parts):
-        merged = shapely.multipolygons(parts, indices=owner)
-        present = np.unique(owner)
+        present, dense = np.unique(owner, return_inverse=True)
+        merged = shapely.multipolygons(parts, indices=dense.ravel())
         single = np.bincount(owner, minlength=count)[present] == 1
         out[present] = np.where(single, shapely.get_geometry(merged, 0), merged)
     return out
@@ -300,7 +304,7 @@ def _tiles(geoms: np.ndarray, side: float) -> tuple[np.ndarray, np.ndarray, np.n
     """
     pieces, owner = _polygonal_parts(geoms)
     done: list[tuple[np.ndarray, np.ndarray]] = []
-    for _level in range(64):
+    for _level in range(64):  # 2**64 squares: always enough
         bounds = shapely.bounds(pieces).reshape(-1, 4)
         lo = np.floor(bounds[:, :2] / side + 1e-6).astype(np.int64)
         span = np.maximum(np.ceil(bounds[:, 2:] / side - 1e-6).astype(np.int64) - lo, 1)
@@ -320,6 +324,8 @@ def _tiles(geoms: np.ndarray, side: float) -> tuple[np.ndarray, np.ndarray, np.n
                                       shapely.box(*np.concatenate([first, second]).T))
         pieces, which = _polygonal_parts(halves)
         owner = np.concatenate([owner, owner])[which]
+    else:  # pragma: no cover - unreachable: 64 halvings split any span
+        done.append((pieces, owner))
     pieces = np.concatenate([p for p, _ in done])
     owner = np.concatenate([o for _, o in done])
     bounds = shapely.bounds(pieces).reshape(-1, 4)
@@ -467,7 +473,7 @@ def _sums(keys: np.ndarray, values: np.ndarray) -> dict[object, float]:
 
 
 def _unmapped_warnings(name: str, match: ClassMatch, areas: np.ndarray) -> list[str]:
-    unmapped = match.lcm_code < 0
+    unmapped = (match.lcm_code < 0) & (areas > 0)
     if not unmapped.any():
         return []
     totals = pd.Series(areas[unmapped]).groupby(pd.Series(match.label[unmapped])).agg(
