@@ -39,6 +39,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -164,11 +165,8 @@ def land_parcels_from_polygons(
     side = block_size_m if method == "blocks" else max(block_size_m, _PATCH_TILE_M)
     pieces, owner, tiles = _tiles(geoms, side)
     pieces, overlap = _resolve_overlaps(geoms, pieces, owner)
-    areas = np.bincount(owner, weights=shapely.area(pieces), minlength=len(geoms))
-    mapped = match.lcm_code >= 0
-    land = areas > 0  # features left with land (not missing, not given away to overlaps)
     klass = np.searchsorted(table["lcm_code"].to_numpy(), np.maximum(match.lcm_code, 0))
-    eligible = mapped & table["eligible"].to_numpy()[klass]
+    eligible = (match.lcm_code >= 0) & table["eligible"].to_numpy()[klass]
     layers, notes = _exclusion_layers(exclusions)
     chosen = eligible[owner]
     available, excluded, excluded_any = _remove_exclusions(pieces[chosen], layers)
@@ -177,9 +175,43 @@ def land_parcels_from_polygons(
     regions = (_blocks(parts, part_class, tiles[chosen][which], block_size_m)
                if method == "blocks" else _patches(parts, part_class))
     small = regions["area"].to_numpy() < min_area_ha * _M2_PER_HA * (1 - 1e-9)
-    frame_out = _parcel_frame(regions.loc[~small].reset_index(drop=True), table, rates)
-    frame_out = assign_zones(frame_out, zones_input(zones))
-    validate_layer(frame_out, LAND, name)
+    out = _parcel_frame(regions.loc[~small].reset_index(drop=True), table, rates)
+    out = assign_zones(out, zones_input(zones))
+    validate_layer(out, LAND, name)
+    areas = np.bincount(owner, weights=shapely.area(pieces), minlength=len(geoms))
+    warnings = _warnings(name, match, areas, skipped, overlap, notes)
+    out.attrs["report"] = PolygonLandReport(
+        source=name, method=method, mapping=match.mapping, columns=match.columns,
+        features=len(frame), features_without_geometry=skipped,
+        **_class_areas(match, areas), overlap_ha=overlap / _M2_PER_HA,
+        eligible_ha=float(areas[eligible].sum()) / _M2_PER_HA,
+        excluded_ha={layer.label: a / _M2_PER_HA for layer, a in zip(layers, excluded,
+                                                                       strict=True)},
+        excluded_total_ha=excluded_any / _M2_PER_HA,
+        available_ha=float(shapely.area(available).sum()) / _M2_PER_HA,
+        parcels=len(out), parcel_ha=float(out["area_ha"].sum()),
+        small_parcels_dropped=int(small.sum()),
+        small_ha_dropped=float(regions.loc[small, "area"].sum()) / _M2_PER_HA,
+        warnings=tuple(warnings))
+    logger.info("%s: %d parcels, %.1f ha", name, len(out), out["area_ha"].sum())
+    return out
+
+
+def _class_areas(match: ClassMatch, areas: np.ndarray) -> dict[str, dict[Any, float]]:
+    """Hectares per class code and per unmapped value (features left with land only)."""
+    land = areas > 0  # not missing, not given away to overlaps
+    mapped = match.lcm_code >= 0
+    return {
+        "area_ha_by_code": {int(str(c)): a / _M2_PER_HA for c, a in
+                            _sums(match.lcm_code[mapped & land], areas[mapped & land]).items()},
+        "unmapped_ha": {str(k): a / _M2_PER_HA for k, a in
+                        _sums(match.label[~mapped & land], areas[~mapped & land]).items()},
+    }
+
+
+def _warnings(name: str, match: ClassMatch, areas: np.ndarray, skipped: int, overlap: float,
+              notes: list[str]) -> list[str]:
+    """Unmapped classes, rows without geometry, overlaps and exclusion notes, logged."""
     warnings = [*_unmapped_warnings(name, match, areas), *notes]
     if skipped:
         warnings.append(f"{name}: {skipped:,} features have no geometry and were skipped")
@@ -188,25 +220,7 @@ def land_parcels_from_polygons(
                         "polygon; each place was given to the smallest polygon covering it")
     for text in warnings:
         logger.warning("%s", text)
-    frame_out.attrs["report"] = PolygonLandReport(
-        source=name, method=method, mapping=match.mapping, columns=match.columns,
-        features=len(frame), features_without_geometry=skipped,
-        area_ha_by_code={int(str(c)): float(a) / _M2_PER_HA for c, a in
-                         _sums(match.lcm_code[mapped & land], areas[mapped & land]).items()},
-        unmapped_ha={str(k): float(a) / _M2_PER_HA for k, a in
-                     _sums(match.label[~mapped & land], areas[~mapped & land]).items()},
-        overlap_ha=overlap / _M2_PER_HA,
-        eligible_ha=float(areas[eligible].sum()) / _M2_PER_HA,
-        excluded_ha={layer.label: a / _M2_PER_HA for layer, a in zip(layers, excluded,
-                                                                       strict=True)},
-        excluded_total_ha=excluded_any / _M2_PER_HA,
-        available_ha=float(shapely.area(available).sum()) / _M2_PER_HA,
-        parcels=len(frame_out), parcel_ha=float(frame_out["area_ha"].sum()),
-        small_parcels_dropped=int(small.sum()),
-        small_ha_dropped=float(regions.loc[small, "area"].sum()) / _M2_PER_HA,
-        warnings=tuple(warnings))
-    logger.info("%s: %d parcels, %.1f ha", name, len(frame_out), frame_out["area_ha"].sum())
-    return frame_out
+    return warnings
 
 
 def union_by_group(parts: np.ndarray, group: np.ndarray, count: int) -> np.ndarray:
