@@ -120,6 +120,19 @@ def test_polygons_give_the_raster_parcels_and_the_hand_computed_hectares(
     assert report.excluded_ha == {"corner": pytest.approx(0.04)}
     assert report.available_ha == pytest.approx(0.44)
     # woodland creation 10 t/ha, 20% buffer; fen 4 t/ha, 50% buffer
+    # the sequestration workstream's candidates: the same hectares from either input
+    from geoplan.layers.land import read_sequestration
+    from geoplan.scenario.workstreams import SequestrationSettings
+    from geoplan.workstreams.sequestration import sequestration_candidates
+
+    settings = SequestrationSettings(min_area_ha=0)
+    table = read_sequestration(rates)
+    candidates = [sequestration_candidates(f, settings, sequestration=table)
+                  for f in (from_raster, from_polygons)]
+    for found in candidates:
+        assert dict(zip(found["parcel_id"], found["area_ha"].round(6), strict=True)) == expected
+    assert candidates[0]["sequestered_tco2e_per_yr"].tolist() == pytest.approx(
+        candidates[1]["sequestered_tco2e_per_yr"].tolist())
     woodland = from_polygons["land_use"] == "woodland_creation"
     assert from_polygons.loc[woodland, "seq_tco2e_per_yr"].sum() == pytest.approx(0.34 * 8)
     assert from_polygons.loc[~woodland, "seq_tco2e_per_yr"].sum() == pytest.approx(0.10 * 2)
