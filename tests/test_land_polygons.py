@@ -440,3 +440,13 @@ def test_invalid_and_missing_geometries_are_repaired_or_counted(rates):
     assert "1 features have no geometry and were skipped" in report.warnings[0]
     assert report.area_ha_by_code == {3: pytest.approx(0.5), 4: pytest.approx(1.0)}
     assert sorted(frame["area_ha"].round(6)) == [0.25, 0.25, 1.0]
+
+
+def test_scenario_refuses_a_class_mapping_without_a_land_cover(tmp_path):
+    from geoplan.scenario import load_scenario
+
+    path = tmp_path / "s.yaml"
+    path.write_text("name: x\ninputs:\n  sample: small\n  land_cover_classes: corine\n")
+    with pytest.raises(ScenarioError, match=r"land_cover_classes: applies to a polygon "
+                       r"inputs\.land_cover, which is not given"):
+        load_scenario(path)

@@ -244,6 +244,10 @@ class InputsSection(Section):
             missing = [k for k in ("zones", "grid") if not getattr(self, k)]
             if missing:
                 raise _at(missing[0], "is required with layer paths (zones and grid at least)")
+        for key in LAND_COVER_OPTIONS:
+            if getattr(self, key) is not None and self.land_cover is None:
+                raise _at(key, "applies to a polygon inputs.land_cover, which is not given "
+                          "(the sample's and a folder's land cover is a UKCEH raster)")
         return self
 
     @classmethod
