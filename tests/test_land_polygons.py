@@ -350,6 +350,10 @@ def test_scenario_exclusions_filter_by_attribute_beside_plain_paths(tmp_path):
     assert inputs.exclusions["alc"] == Exclusion("alc", tmp_path / "alc.gpkg", None, "ALC_GRADE",
                                                  ("Grade 1", "Grade 2", "Grade 3a"))
     assert (inputs.land_cover_classes, inputs.land_cover_column) == ("living-england", "A_pred")
+    # numbers in YAML are read as the text a file holds: flood zone 3
+    path = _scenario(tmp_path, "  exclusions: {flood: {path: sssi.gpkg, column: zone, "
+                               "values: [3, 2.0]}}\n")
+    assert layer_inputs(load_scenario(path)).exclusions["flood"].values == ("3", "2")
 
 
 def test_scenario_land_cover_classes_is_a_shipped_name_or_a_file(tmp_path):

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -145,6 +146,13 @@ LandCoverClasses = Annotated[str, Relative("file"), AfterValidator(_mapping_or_f
 """``living-england``, ``corine``, ``osm`` or the path of a mapping CSV."""
 
 
+def _as_text(value: Any) -> Any:
+    """Read a number written in YAML (``values: [3]``) as the text a file holds ("3")."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:g}" if float(value).is_integer() else str(value)
+    return value
+
+
 class ExclusionInput(Section):
     """An exclusion layer keeping only the features whose column holds the values named."""
 
@@ -152,7 +160,7 @@ class ExclusionInput(Section):
     column: str | None = Field(
         None, min_length=1, description="Attribute to filter on, e.g. ALC_GRADE; None: every "
         "feature of the layer is excluded.")
-    values: list[Annotated[str, Field(min_length=1)]] | None = Field(
+    values: list[Annotated[str, BeforeValidator(_as_text), Field(min_length=1)]] | None = Field(
         None, min_length=1, description="Values of the column whose features are excluded, "
         "e.g. [Grade 1, Grade 2, Grade 3a] (trimmed, ignoring case).")
     layer: str | None = Field(None, min_length=1,
