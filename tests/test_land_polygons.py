@@ -291,6 +291,16 @@ def test_exclusion_keeps_only_the_named_grades(tmp_path, rates, alc, reader):
                for w in frame.attrs["report"].warnings)
 
 
+def test_exclusion_values_match_numbers_written_either_way(rates):
+    zones = gpd.GeoDataFrame({"zone": [3.0, 2.0]},  # a shapefile's numeric column
+                             geometry=[cells_box(0, 0, 4, 4), cells_box(0, 4, 4, 8)],
+                             crs="EPSG:27700")
+    frame = land_parcels_from_polygons(
+        polygonise(LAND_CELLS), block_size_m=40, min_area_ha=0, sequestration=rates,
+        exclusions=[Exclusion("flood_zone_3", zones, column="zone", values=("3",))])
+    assert frame.attrs["report"].excluded_ha == {"flood_zone_3": pytest.approx(0.12)}
+
+
 def test_exclusion_filter_errors_name_the_column_and_values(alc):
     layer = polygonise(LAND_CELLS)
     with pytest.raises(SourceFormatError, match=r"alc.gpkg: exclusion 'bmv' filters on "

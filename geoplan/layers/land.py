@@ -67,6 +67,7 @@ from geoplan.layers.land_classes import (
     read_sequestration,
     sequestration_table,
 )
+from geoplan.layers.land_mapping import class_keys
 from geoplan.layers.zones import zones_from_file
 from geoplan.schemas import CRS, LAND, validate_layer
 from geoplan.sources.raster import (
@@ -212,10 +213,11 @@ def _filtered(frame: gpd.GeoDataFrame | gpd.GeoSeries, spec: Exclusion,
     if not spec.values:
         raise ScenarioError(f"exclusion {spec.label!r}: column {column!r} given without values "
                             "(fix: list the values to exclude, e.g. values: [Grade 1, Grade 2])")
-    held = frame[column].astype("string").str.strip().str.casefold()
-    wanted = {str(v).strip().casefold(): str(v) for v in spec.values}
-    keep = held.isin(list(wanted)).fillna(False).to_numpy(dtype=bool)
-    present = set(held.dropna())
+    held = class_keys(frame[column])
+    wanted = dict(zip(class_keys(pd.Series(list(spec.values), dtype=object)),
+                      map(str, spec.values), strict=True))
+    keep = held.isin(list(wanted)).to_numpy(dtype=bool)
+    present = set(held)
     if not keep.any():
         values = sorted({str(v).strip() for v in frame[column].dropna()})
         raise SourceFormatError(f"{where}: no feature of exclusion {spec.label!r} has {column} "

@@ -38,7 +38,7 @@ from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import Problems, SourceFormatError
 from geoplan.schemas import LAND_COVER_MAPPINGS
 
-__all__ = ["MAPPINGS", "ClassMatch", "match_classes", "read_class_mapping"]
+__all__ = ["MAPPINGS", "ClassMatch", "class_keys", "match_classes", "read_class_mapping"]
 
 PathLike = str | os.PathLike[str]
 
@@ -103,7 +103,7 @@ def read_class_mapping(mapping: str | PathLike, classes: pd.DataFrame) -> pd.Dat
                          column="lcm_code", fix=f"use one of the codes {sorted(known)}")
     problems.raise_if_any(SourceFormatError)
     out = table.assign(lcm_code=table["lcm_code"].astype(np.int64),
-                       key=_keys(table["value"]))
+                       key=class_keys(table["value"]))
     out.attrs["name"] = name
     return out
 
@@ -142,8 +142,11 @@ def match_classes(frame: pd.DataFrame, source: str, classes: pd.DataFrame, *,
     return _match(frame, table, column)
 
 
-def _keys(values: pd.Series) -> pd.Series:
-    """Return the matching form of values: trimmed, case-folded, whole numbers without decimals."""
+def class_keys(values: pd.Series) -> pd.Series:
+    """Return the matching form of values: trimmed, case-folded, whole numbers without decimals.
+
+    Blank and missing values give ``""``. Used for classes and for exclusion filters.
+    """
     def one(value: object) -> str:
         if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
             return ""
@@ -176,7 +179,7 @@ def _match(frame: pd.DataFrame, table: pd.DataFrame, column: str | None) -> Clas
         rows = table if column is not None else table[table["column"].str.casefold()
                                                       == name.casefold()]
         lookup = dict(zip(rows["key"], rows["lcm_code"], strict=True))
-        keys = _keys(frame[name])
+        keys = class_keys(frame[name])
         found = keys.map(lookup).fillna(-1).to_numpy(dtype=np.int64)
         take = (codes < 0) & (found >= 0)
         codes[take] = found[take]
