@@ -41,6 +41,7 @@ import pandas as pd
 
 from geoplan.assumptions import AssumptionSet
 from geoplan.files.run_folder import RunFolder
+from geoplan.layers.land import Exclusion
 from geoplan.layers.prepare import LayerInputs, PreparedLayers, prepare_layers, sample_inputs
 from geoplan.layers.stock import StockInputs
 from geoplan.outputs.compare import (
@@ -147,8 +148,22 @@ def layer_inputs(scenario: Scenario, *, progress: Progress | None = None) -> Lay
     if inputs.building_stock is not None:
         stock = inputs.building_stock.model_dump()
         given["building_stock"] = StockInputs(**{**stock, "areas": tuple(stock["areas"])})
+    given["exclusions"] = _exclusions(inputs.exclusions)
     return LayerInputs(**given, grid_format=inputs.grid_format, within=inputs.within,
-                       decimal=inputs.decimal, **grid)
+                       decimal=inputs.decimal, land_cover_classes=inputs.land_cover_classes,
+                       land_cover_column=inputs.land_cover_column, **grid)
+
+
+def _exclusions(given: Mapping[str, Any]) -> dict[str, Path | Exclusion]:
+    """Scenario exclusions as paths, or :class:`Exclusion` objects where they filter."""
+    out: dict[str, Path | Exclusion] = {}
+    for label, value in given.items():
+        if isinstance(value, str | Path):
+            out[label] = Path(value)
+        else:
+            out[label] = Exclusion(label, value.path, value.layer, value.column,
+                                   tuple(value.values or ()))
+    return out
 
 
 def assumption_set(scenario: Scenario) -> AssumptionSet:

@@ -25,6 +25,7 @@ __all__ = [
     "EV_DEMAND",
     "HEADROOM",
     "LAND",
+    "LAND_COVER_MAPPINGS",
     "LAYERS",
     "LEVELS",
     "OPTIMALITY_GAP",
@@ -51,6 +52,9 @@ SEASONS = ("winter", "summer", "spring_autumn", "peak")
 
 TENURES = ("owner-occupied", "private rented", "social rented", "unknown")
 """Normalised tenures (the buildings layer's ``tenure``; read by :mod:`geoplan.sources.epc`)."""
+
+LAND_COVER_MAPPINGS = ("living-england", "corine", "osm")
+"""Shipped class mappings of polygon land-cover layers (:mod:`geoplan.layers.land_mapping`)."""
 
 SAMPLE_SCALES = ("small", "county")
 """Scales of the synthetic sample county (sizes in :data:`geoplan.sample.build.SCALES`)."""

@@ -16,6 +16,7 @@ from geoplan.assumptions import read_assumptions
 from geoplan.cli.options import kind_option, overwrite_option, parse_mapping, reading_options
 from geoplan.files.atomic import refuse_existing, refuse_inputs
 from geoplan.layers.grid import GRID_UNITS, power_factor
+from geoplan.layers.land import Exclusion
 from geoplan.layers.read import LayerSet, open_layer, read_layers
 from geoplan.layers.supply import assign_zones
 from geoplan.outputs import write_csv, write_geopackage
@@ -27,6 +28,7 @@ __all__ = ["layers"]
 F = Callable[..., Any]
 
 _FLAGS = {"fmt": "--format", "mapping": "--map", "exclusions": "--exclusion",
+          "exclusion_filters": "--exclusion-filter", "land_classes": "--classes",
           "block_size_m": "--block-size", "min_area_ha": "--min-area"}
 _SPATIAL_KINDS = ("buildings", "ev_demand", "chargers", "sites", "land")
 _APPLIES = {
@@ -39,6 +41,7 @@ _APPLIES = {
     "households": ("ev_demand",), "chargers": ("ev_demand",), "uptake": ("ev_demand",),
     "site_kind": ("sites",), "site_kind_column": ("sites",), "exclusions": ("land",),
     "method": ("land",), "block_size_m": ("land",), "min_area_ha": ("land",),
+    "exclusion_filters": ("land",), "land_classes": ("land",), "class_column": ("land",),
 }
 _NEEDED = {"buildings": ("postcodes",), "ev_demand": ("zones",)}
 
@@ -87,6 +90,15 @@ def layer_options(func: F) -> F:
         click.option("--exclusion", "exclusions", multiple=True, metavar="LABEL=PATH",
                      help="Land to exclude, e.g. --exclusion protected_sites=excl.gpkg (a "
                           "file with a layer named LABEL reads that layer); repeat (land)."),
+        click.option("--exclusion-filter", "exclusion_filters", multiple=True,
+                     metavar="LABEL=COLUMN:V1,V2", help="Exclude only the features of "
+                     "exclusion LABEL whose COLUMN holds one of the values, e.g. "
+                     "--exclusion-filter 'alc=ALC_GRADE:Grade 1,Grade 2,Grade 3a' (land)."),
+        click.option("--classes", "land_classes", metavar="NAME|CSV",
+                     help="Class mapping of a polygon land cover: living-england, corine, osm "
+                          "or a mapping CSV (land; default: detected from the classes)."),
+        click.option("--class-column", help="Class column of a polygon land cover, instead "
+                     "of the mapping's (land)."),
         click.option("--method", type=click.Choice(["blocks", "patches"]),
                      help="Parcels: fixed square blocks or connected patches (land; default "
                           "blocks)."),
@@ -144,9 +156,18 @@ def _read(sources: tuple[str, ...], kind: str, options: dict[str, Any]) -> Layer
     decimal = "," if given.pop("decimal_comma", False) else None
     if "mapping" in given:
         given["columns"] = parse_mapping(given.pop("mapping"))
+    if "land_classes" in given:
+        given["mapping"] = given.pop("land_classes")
+    filters = _filters(given.pop("exclusion_filters", ()))
     if "exclusions" in given:
         given["exclusions"] = {label: Path(path) for label, path in
                                _exclusions(given["exclusions"]).items()}
+    for label, (column, values) in filters.items():
+        if label not in given.get("exclusions", {}):
+            raise click.BadParameter(f"{label!r} is not the label of an --exclusion",
+                                     param_hint="--exclusion-filter")
+        given["exclusions"][label] = Exclusion(label, given["exclusions"][label],
+                                               column=column, values=values)
     if "uptake" in given:
         given["uptake"] = _uptake(given["uptake"])
     source = sources[0] if len(sources) == 1 else list(sources)
@@ -161,6 +182,21 @@ def _input_files(options: dict[str, Any]) -> list[str]:
                                              "chargers", "districts", "within")]
     files += [pair.partition("=")[2].strip() for pair in options.get("exclusions") or ()]
     return [f for f in files if f and Path(f).exists()]
+
+
+def _filters(pairs: tuple[str, ...]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """``LABEL=COLUMN:V1,V2`` -> {label: (column, values)}."""
+    out = {}
+    for pair in pairs:
+        label, sep, rest = pair.partition("=")
+        column, colon, values = rest.partition(":")
+        named = tuple(v.strip() for v in values.split(",") if v.strip())
+        if not (sep and colon and label.strip() and column.strip() and named):
+            raise click.BadParameter(f"{pair!r} is not LABEL=COLUMN:V1,V2, e.g. "
+                                     "'alc=ALC_GRADE:Grade 1,Grade 2,Grade 3a'",
+                                     param_hint="--exclusion-filter")
+        out[label.strip()] = (column.strip(), named)
+    return out
 
 
 def _exclusions(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -197,7 +233,8 @@ def convert(ctx: click.Context, sources: tuple[str, ...], kind: str, output: str
     ev_demand    a vehicles-per-zone table with --zones: table `ev_demand`
     chargers     chargepoint registry CSV or GeoJSON: point layer `chargers`
     sites        any point or polygon layer with --site-kind: layer `sites`
-    land         a land-cover GeoTIFF: polygon layer `land` of eligible parcels
+    land         a land-cover GeoTIFF, or a polygon land-cover or habitat layer with
+                 --classes (detected when not given): polygon layer `land` of parcels
     """  # noqa: D301 - click's \b keeps the table's line breaks
     if Path(output).suffix.lower() != ".gpkg":
         raise click.BadParameter("the output must be a .gpkg file", param_hint="-o")
@@ -379,9 +416,14 @@ def _site_lines(s: Mapping[str, Any]) -> list[str]:
 
 def _land_lines(s: Mapping[str, Any]) -> list[str]:
     excluded = ", ".join(f"{k} {v:,.0f} ha" for k, v in s["excluded_ha"].items()) or "none"
+    if "cell_size_m" in s:
+        read = f"cells: {s['cell_size_m'][0]:g} m, read in {s['windows']:,} windows"
+    else:
+        unmapped = sum(s["unmapped_ha"].values())
+        read = (f"polygons: {s['features']:,}, classes by mapping {s['mapping']} "
+                f"({', '.join(s['class_columns'])}); unmapped {unmapped:,.0f} ha")
     return [
-        f"  cells: {s['cell_size_m'][0]:g} m, read in {s['windows']:,} windows; eligible "
-        f"{s['eligible_ha']:,.0f} ha; excluded: {excluded}; available "
+        f"  {read}; eligible {s['eligible_ha']:,.0f} ha; excluded: {excluded}; available "
         f"{s['available_ha']:,.0f} ha",
         f"  parcels: {s['parcels']:,} ({s['parcel_ha']:,.0f} ha, "
         f"{s['small_parcels_dropped']:,} small ones dropped; {s['without_zone']:,} outside "

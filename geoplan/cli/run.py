@@ -59,6 +59,7 @@ def _input_paths(scenario: Scenario) -> list[Path]:
     for value in paths:
         values = value.values() if isinstance(value, dict) else (
             value.paths() if hasattr(value, "paths") else [value])
+        values = [getattr(v, "path", v) for v in values]  # filtered exclusions
         found += [Path(v) for v in values if isinstance(v, str | Path)]
     return found
 

@@ -7,7 +7,9 @@ Each reader takes ``(source, within, **options)`` and returns a
 * ``ev_demand``: :func:`geoplan.layers.ev.ev_demand_from_tables`;
 * ``chargers``: :func:`geoplan.sources.chargepoint_registry.read_chargepoints`;
 * ``sites``: :func:`geoplan.layers.sites.sites_from_layer`;
-* ``land``: :func:`geoplan.layers.land.land_parcels_from_raster`.
+* ``land``: :func:`geoplan.layers.land.land_parcels_from_raster` for a raster,
+  :func:`geoplan.layers.land_vector.land_parcels_from_polygons` for a vector file (by its
+  suffix, :data:`~geoplan.layers.layer_set.VECTOR_SUFFIXES`).
 
 The options each takes are listed in :mod:`geoplan.layers.read`; :data:`READERS` maps a kind to
 its reader.
@@ -17,12 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
-from geoplan.errors import LayerSchemaError
+from geoplan.errors import LayerSchemaError, ScenarioError
 from geoplan.layers.layer_set import (
+    VECTOR_SUFFIXES,
     LayerSet,
     PathLike,
     Source,
@@ -164,30 +168,55 @@ def _sites(source: Source, within: str | None, *, site_kind: str | None = None,
     return LayerSet("sites", {"sites": sites}, source_name(source), "vector", warnings, summary)
 
 
-def _land(source: Source, within: str | None, *, exclusions: Mapping[str, PathLike] | None
+def _land(source: Source, within: str | None, *, exclusions: Mapping[str, Any] | None
           = None, zones: ZonesInput = None, districts: PathLike | None = None,
-          method: str = "blocks", block_size_m: float = 500.0,
-          min_area_ha: float = 1.0) -> LayerSet:
-    from geoplan.layers.land import exclusions_from_files, land_parcels_from_raster
+          method: str = "blocks", block_size_m: float = 500.0, min_area_ha: float = 1.0,
+          mapping: str | PathLike | None = None, class_column: str | None = None) -> LayerSet:
+    from geoplan.layers.land import exclusions_from_files
 
+    path = _one(source, "land-cover files")
     zone_layer = zones_layer(zones, districts)
-    land = land_parcels_from_raster(_one(source, "land-cover rasters"),
-                                    exclusions=exclusions_from_files(exclusions or {}),
-                                    zones=zone_layer, method=method, block_size_m=block_size_m,
-                                    min_area_ha=min_area_ha)
+    specs = exclusions_from_files(exclusions or {})
+    polygons = path.suffix.lower() in VECTOR_SUFFIXES
+    if polygons:
+        from geoplan.layers.land_vector import land_parcels_from_polygons
+
+        land = land_parcels_from_polygons(path, mapping=mapping, class_column=class_column,
+                                          exclusions=specs, zones=zone_layer, method=method,
+                                          block_size_m=block_size_m, min_area_ha=min_area_ha)
+    else:
+        from geoplan.layers.land import land_parcels_from_raster
+
+        if mapping is not None or class_column is not None:
+            raise ScenarioError(f"{path.name}: a class mapping or class column applies to "
+                                "polygon land cover; a raster's codes are read through "
+                                "land_cover_classes.csv (fix: leave land_cover_classes and "
+                                "land_cover_column unset for a GeoTIFF)")
+        land = land_parcels_from_raster(path, exclusions=specs, zones=zone_layer,
+                                        method=method, block_size_m=block_size_m,
+                                        min_area_ha=min_area_ha)
     report = land.attrs["report"]
     if within is not None:
         land, _ = rows_within(land, within, zone_layer, "parcel")
-    summary = {"source": source_name(source), "format": "raster", "crs": crs_name(land),
-               "cell_size_m": report.cell_size_m, "windows": report.windows,
+    summary = {"source": source_name(source), "format": "vector" if polygons else "raster",
+               "crs": crs_name(land), **_land_read(report),
                "eligible_ha": report.eligible_ha, "excluded_ha": dict(report.excluded_ha),
                "available_ha": report.available_ha, "parcels": len(land),
                "parcel_ha": float(land["area_ha"].sum()),
                "small_parcels_dropped": report.small_parcels_dropped,
                "seq_tco2e_per_yr": float(land["seq_tco2e_per_yr"].sum()),
                "without_zone": int(land["zone_id"].isna().sum())}
-    return LayerSet("land", {"land": land}, source_name(source), "raster", tuple(report.warnings),
-                    summary)
+    return LayerSet("land", {"land": land}, source_name(source),
+                    "vector" if polygons else "raster", tuple(report.warnings), summary)
+
+
+def _land_read(report: Any) -> dict[str, object]:
+    """Say what the land reader read: cells of a raster, or features and classes of polygons."""
+    if hasattr(report, "cell_size_m"):
+        return {"cell_size_m": report.cell_size_m, "windows": report.windows}
+    return {"features": report.features, "mapping": report.mapping,
+            "class_columns": list(report.columns), "unmapped_ha": dict(report.unmapped_ha),
+            "overlap_ha": report.overlap_ha}
 
 
 READERS: dict[str, Callable[..., LayerSet]] = {

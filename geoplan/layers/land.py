@@ -32,6 +32,11 @@ Rules, stated once:
 * **Zones.** Each parcel takes the zone it overlaps most (ties: lowest ``zone_id``); parcels
   outside every zone, or when no zones are given, have no ``zone_id``.
 
+:func:`geoplan.layers.land_vector.land_parcels_from_polygons` is the open counterpart: any
+polygon land-cover or habitat layer (Living England, CORINE, OpenStreetMap) mapped to these
+classes by a table, with the same parcels for equivalent input. Exclusion layers may keep only
+the features whose column holds given values (:class:`Exclusion`: e.g. ALC grades 1 to 3a).
+
 The output follows :data:`geoplan.schemas.LAND` (EPSG:27700), then the extra columns
 ``land_use``, ``lcm_code``, ``eligible_cells``, ``seq_gross_tco2e_per_yr``, ``buffer_share``
 and ``district_id``. ``frame.attrs["report"]`` holds a :class:`LandReport`.
@@ -62,6 +67,7 @@ from geoplan.layers.land_classes import (
     read_sequestration,
     sequestration_table,
 )
+from geoplan.layers.land_mapping import class_keys
 from geoplan.layers.zones import zones_from_file
 from geoplan.schemas import CRS, LAND, validate_layer
 from geoplan.sources.raster import (
@@ -81,8 +87,10 @@ __all__ = [
     "SEQUESTRATION",
     "Exclusion",
     "LandReport",
+    "exclusion_specs",
     "exclusions_from_files",
     "land_parcels_from_raster",
+    "read_exclusion",
     "read_land_classes",
     "read_sequestration",
 ]
@@ -108,32 +116,120 @@ class Exclusion:
     label : str
         Name in the report, e.g. ``"protected_sites"``, ``"bmv_land"``, ``"flood_zone_3"``.
     source : path, geopandas.GeoDataFrame or geopandas.GeoSeries
-        Polygons, in any CRS they declare. Filter them first (e.g. ALC grades 1, 2, 3a).
+        Polygons, in any CRS they declare.
     layer : str, optional
         Layer to read from a multi-layer file.
+    column : str, optional
+        Keep only the features whose ``column`` holds one of ``values`` (e.g. the
+        Agricultural Land Classification's ``ALC_GRADE`` with ``("Grade 1", "Grade 2",
+        "Grade 3a")``); values match trimmed and ignoring case. ``None``: every feature.
+    values : tuple of str
+        The values kept (needed with ``column``).
     """
 
     label: str
     source: VectorSource
     layer: str | None = None
+    column: str | None = None
+    values: tuple[str, ...] = ()
 
 
-def exclusions_from_files(exclusions: Mapping[str, VectorSource]) -> list[Exclusion]:
-    """:class:`Exclusion` objects for ``{label: source}``, finding each file's layer.
+ExclusionsInput: TypeAlias = (Mapping[str, "VectorSource | Exclusion"]
+                              | Iterable["Exclusion | tuple[str, VectorSource]"] | None)
+"""``{label: source or Exclusion}``, ``[(label, source), ...]`` or :class:`Exclusion` objects."""
+
+
+def exclusions_from_files(exclusions: Mapping[str, VectorSource | Exclusion]) -> list[Exclusion]:
+    """:class:`Exclusion` objects for ``{label: source or Exclusion}``, finding each file's layer.
 
     A GeoPackage holding several layers, one of them named like the label (e.g.
     ``protected_sites`` in ``exclusions.gpkg``), is read at that layer; any other source as
     it is (a file with several layers and none named like the label is refused when read).
+    An :class:`Exclusion` given as a value keeps its filter and its layer, if it names one.
     """
     out = []
-    for label, source in exclusions.items():
-        layer = None
-        if isinstance(source, str | os.PathLike) and Path(source).suffix.lower() == ".gpkg" \
-                and Path(source).is_file():
+    for label, given in exclusions.items():
+        spec = given if isinstance(given, Exclusion) else Exclusion(label, given)
+        source, layer = spec.source, spec.layer
+        if layer is None and isinstance(source, str | os.PathLike) \
+                and Path(source).suffix.lower() == ".gpkg" and Path(source).is_file():
             names = {str(name) for name, _ in pyogrio.list_layers(source)}
             layer = label if label in names and len(names) > 1 else None
-        out.append(Exclusion(label, source, layer))
+        out.append(Exclusion(label, source, layer, spec.column, tuple(spec.values)))
     return out
+
+
+def exclusion_specs(exclusions: ExclusionsInput) -> list[Exclusion]:
+    """Normalise any form of ``exclusions`` to :class:`Exclusion` objects (labels unique)."""
+    if isinstance(exclusions, Mapping):
+        items: Iterable[object] = [v if isinstance(v, Exclusion) else (k, v)
+                                   for k, v in exclusions.items()]
+    else:
+        items = exclusions or ()
+    specs: list[Exclusion] = []
+    for item in items:
+        spec = item if isinstance(item, Exclusion) else Exclusion(*item)  # type: ignore[misc]
+        if spec.label in {s.label for s in specs}:
+            raise ScenarioError(f"exclusion label {spec.label!r} is used twice (fix: give "
+                                "each exclusion layer its own label)")
+        specs.append(spec)
+    return specs
+
+
+def read_exclusion(spec: Exclusion) -> tuple[gpd.GeoDataFrame | gpd.GeoSeries, str, list[str]]:
+    """Read one exclusion layer and keep the features its filter names.
+
+    Returns
+    -------
+    tuple
+        The features, the name used in messages and warnings (named values not found).
+
+    Raises
+    ------
+    SourceFormatError
+        A filter column the layer lacks, a column without values, or values none of which
+        the column holds (the message lists the values it holds).
+    """
+    if isinstance(spec.source, gpd.GeoDataFrame | gpd.GeoSeries):
+        frame, where = spec.source, f"exclusion {spec.label!r}"
+    else:
+        frame, where = read_vector(spec.source, spec.layer), Path(spec.source).name
+    if spec.column is None:
+        if spec.values:
+            raise ScenarioError(f"exclusion {spec.label!r}: values {list(spec.values)} given "
+                                "without a column (fix: name the column they are read from)")
+        return frame, where, []
+    return _filtered(frame, spec, where)
+
+
+def _filtered(frame: gpd.GeoDataFrame | gpd.GeoSeries, spec: Exclusion,
+              where: str) -> tuple[gpd.GeoDataFrame, str, list[str]]:
+    column = str(spec.column)
+    if not isinstance(frame, gpd.GeoDataFrame) or column not in frame.columns:
+        found = list(frame.columns) if isinstance(frame, gpd.GeoDataFrame) else []
+        raise SourceFormatError(f"{where}: exclusion {spec.label!r} filters on column "
+                                f"{column!r}, which the layer lacks (columns: {found}) (fix: "
+                                "name one of them in the exclusion's column)")
+    if not spec.values:
+        raise ScenarioError(f"exclusion {spec.label!r}: column {column!r} given without values "
+                            "(fix: list the values to exclude, e.g. values: [Grade 1, Grade 2])")
+    held = class_keys(frame[column])
+    wanted = dict(zip(class_keys(pd.Series(list(spec.values), dtype=object)),
+                      map(str, spec.values), strict=True))
+    keep = held.isin(list(wanted)).to_numpy(dtype=bool)
+    present = set(held)
+    if not keep.any():
+        values = sorted({str(v).strip() for v in frame[column].dropna()})
+        raise SourceFormatError(f"{where}: no feature of exclusion {spec.label!r} has {column} "
+                                f"in {list(spec.values)}; the column holds {values[:20]} (fix: "
+                                "name values the column holds)")
+    absent = [shown for key, shown in wanted.items() if key not in present]
+    warnings = [f"{where}: exclusion {spec.label!r}: no feature has {column} = {shown!r}; "
+                "nothing excluded for it" for shown in absent]
+    kept = frame.loc[keep]
+    logger.info("%s: exclusion %r keeps %d of %d features (%s in %s)", where, spec.label,
+                len(kept), len(frame), column, list(spec.values))
+    return kept, where, warnings
 
 
 @dataclass(frozen=True)
@@ -171,8 +267,7 @@ def land_parcels_from_raster(
     *,
     classes: PathLike | pd.DataFrame | None = None,
     sequestration: PathLike | pd.DataFrame | None = None,
-    exclusions: Mapping[str, VectorSource] | Iterable[Exclusion | tuple[str, VectorSource]]
-    = (),
+    exclusions: ExclusionsInput = (),
     zones: PathLike | gpd.GeoDataFrame | None = None,
     method: str = "blocks",
     block_size_m: float = 500.0,
@@ -191,7 +286,8 @@ def land_parcels_from_raster(
     sequestration : path or pandas.DataFrame, optional
         Rates, costs and buffers per land use (see :func:`read_sequestration`).
     exclusions : mapping or iterable
-        ``{label: source}``, ``[(label, source), ...]`` or :class:`Exclusion` objects; a
+        ``{label: source or Exclusion}``, ``[(label, source), ...]`` or :class:`Exclusion`
+        objects (which may keep only the features whose column holds given values); a
         source is a vector file or a GeoDataFrame. Any may be left out.
     zones : path or geopandas.GeoDataFrame, optional
         Planning zones (``zone_id``, optionally ``district_id``); a path is read with
@@ -222,25 +318,25 @@ def land_parcels_from_raster(
         ``MissingCRSError``/``CRSError`` (raster or layer without a usable CRS),
         ``ScenarioError`` (bad option), ``LayerSchemaError`` (zones without ``zone_id``).
     """
-    _check_options(method, block_size_m, min_area_ha, window_size)
+    check_options(method, block_size_m, min_area_ha, window_size)
     rates = sequestration_table(sequestration)
     table = class_table(classes, rates)
     grid = inspect_raster(raster, band)
     block = _block_cells(grid, block_size_m) if method == "blocks" else None
-    layers = _load_exclusions(exclusions, grid)
+    layers, notes = _load_exclusions(exclusions, grid)
     min_cells = int(np.ceil(min_area_ha * _M2_PER_HA / grid.cell_area_m2 - 1e-9))
     scan = scan_regions(grid, table["lcm_code"].to_numpy(), table["eligible"].to_numpy(),
                         layers, block=block, min_cells=min_cells, window_size=window_size)
     _raise_unknown_codes(grid, scan)
     frame = _parcel_frame(scan.regions, table, rates, grid)
-    frame = _assign_zones(frame, _zones_layer(zones))
+    frame = assign_zones(frame, zones_input(zones))
     validate_layer(frame, LAND, grid.path.name)
-    frame.attrs["report"] = _report(grid, method, table, layers, scan, frame)
+    frame.attrs["report"] = _report(grid, method, table, layers, scan, frame, notes)
     logger.info("%s: %d parcels, %.1f ha", grid.path.name, len(frame), frame["area_ha"].sum())
     return frame
 
 
-def _check_options(method: str, block_size_m: float, min_area_ha: float,
+def check_options(method: str, block_size_m: float, min_area_ha: float,
                    window_size: int) -> None:
     if method not in METHODS:
         raise ScenarioError(f"method={method!r} is not one of {list(METHODS)} (fix: pass "
@@ -274,25 +370,18 @@ def _block_cells(grid: RasterGrid, block_size_m: float) -> int:
 # --- exclusions and zones -------------------------------------------------------------------
 
 
-def _load_exclusions(exclusions: Mapping[str, VectorSource]
-                     | Iterable[Exclusion | tuple[str, VectorSource]] | None,
-                     grid: RasterGrid) -> list[MaskLayer]:
-    items = exclusions.items() if isinstance(exclusions, Mapping) else (exclusions or ())
+def _load_exclusions(exclusions: ExclusionsInput, grid: RasterGrid
+                     ) -> tuple[list[MaskLayer], list[str]]:
     layers: list[MaskLayer] = []
-    for item in items:
-        spec = item if isinstance(item, Exclusion) else Exclusion(*item)
-        if spec.label in {layer.label for layer in layers}:
-            raise ScenarioError(f"exclusion label {spec.label!r} is used twice (fix: give "
-                                "each exclusion layer its own label)")
-        if isinstance(spec.source, gpd.GeoDataFrame | gpd.GeoSeries):
-            frame, where = spec.source, f"exclusion {spec.label!r}"
-        else:
-            frame, where = read_vector(spec.source, spec.layer), Path(spec.source).name
+    warnings: list[str] = []
+    for spec in exclusion_specs(exclusions):
+        frame, where, notes = read_exclusion(spec)
+        warnings += notes
         layers.append(load_mask_layer(spec.label, frame, grid.crs, where))
-    return layers
+    return layers, warnings
 
 
-def _zones_layer(zones: PathLike | gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+def zones_input(zones: PathLike | gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
     if zones is None:
         return None
     if not isinstance(zones, gpd.GeoDataFrame):
@@ -303,7 +392,7 @@ def _zones_layer(zones: PathLike | gpd.GeoDataFrame | None) -> gpd.GeoDataFrame 
     return to_bng(zones, "zones GeoDataFrame")
 
 
-def _assign_zones(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+def assign_zones(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """Give each parcel the zone it overlaps most (ties: lowest zone_id)."""
     zone = pd.Series(pd.NA, index=frame.index, dtype="str")
     district = pd.Series(pd.NA, index=frame.index, dtype="str")
@@ -373,7 +462,7 @@ def _coord(value: float) -> str:
 
 
 def _report(grid: RasterGrid, method: str, table: pd.DataFrame, layers: list[MaskLayer],
-            scan: RegionScan, frame: gpd.GeoDataFrame) -> LandReport:
+            scan: RegionScan, frame: gpd.GeoDataFrame, notes: list[str]) -> LandReport:
     to_ha = grid.cell_area_m2 / _M2_PER_HA
     read = {int(c): int(n) for c, n in zip(table["lcm_code"], scan.cells, strict=True) if n}
     return LandReport(
@@ -386,5 +475,5 @@ def _report(grid: RasterGrid, method: str, table: pd.DataFrame, layers: list[Mas
         available_ha=(scan.eligible - scan.excluded_any) * to_ha,
         parcels=len(frame), parcel_ha=float(frame["area_ha"].sum()),
         small_parcels_dropped=scan.dropped, small_ha_dropped=scan.dropped_cells * to_ha,
-        warnings=grid.warnings,
+        warnings=(*grid.warnings, *notes),
     )

@@ -32,6 +32,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import networkx as nx
@@ -46,6 +47,9 @@ from geoplan.layers.stock import StockInputs
 from geoplan.layers.supply import assign_zones
 from geoplan.schemas import CRS, LEVELS
 from geoplan.sources.numbers import DECIMAL_MARKS, declared_decimal
+
+if TYPE_CHECKING:
+    from geoplan.layers.land import Exclusion
 
 __all__ = ["MAX_SERVING_DISTANCE_KM", "SERVING_FLAGS", "SERVING_LEVEL", "LayerInputs",
            "PreparedLayers", "prepare_layers", "sample_inputs"]
@@ -110,10 +114,17 @@ class LayerInputs:
     roads : pathlib.Path, optional
         Road lines for walking distances.
     land_cover : pathlib.Path, optional
-        Land-cover GeoTIFF.
-    exclusions : Mapping[str, pathlib.Path]
-        Label -> vector file of land to exclude; a file with a layer named like the label is
-        read at that layer.
+        Land-cover GeoTIFF (UKCEH classes), or a polygon land-cover or habitat layer (any
+        vector file, by its suffix) with a class column.
+    land_cover_classes : str or pathlib.Path, optional
+        The class mapping of a polygon layer: ``"living-england"``, ``"corine"``, ``"osm"``
+        or a mapping CSV (:mod:`geoplan.layers.land_mapping`); ``None``: detected.
+    land_cover_column : str, optional
+        The polygon layer's class column, instead of the mapping's.
+    exclusions : Mapping[str, pathlib.Path or geoplan.layers.land.Exclusion]
+        Label -> vector file of land to exclude (a file with a layer named like the label is
+        read at that layer), or an :class:`~geoplan.layers.land.Exclusion` keeping only the
+        features whose column holds given values (e.g. ALC grades 1, 2 and 3a).
     emissions : pathlib.Path, optional
         District emissions table, passed through for :mod:`geoplan.sources.emissions`.
     serving_level : {"primary", "bsp", "gsp", "secondary"}
@@ -146,7 +157,9 @@ class LayerInputs:
     car_parks: Path | None = None
     roads: Path | None = None
     land_cover: Path | None = None
-    exclusions: Mapping[str, Path] = field(default_factory=dict)
+    land_cover_classes: str | Path | None = None
+    land_cover_column: str | None = None
+    exclusions: Mapping[str, Path | Exclusion] = field(default_factory=dict)
     emissions: Path | None = None
     decimal: str = "."
     serving_level: str = SERVING_LEVEL
@@ -359,7 +372,9 @@ def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str,
     if inputs.land_cover is not None:
         step("land")
         sets["land"] = read_layers(inputs.land_cover, "land", zones=zones,
-                                   exclusions=dict(inputs.exclusions))
+                                   exclusions=dict(inputs.exclusions),
+                                   mapping=inputs.land_cover_classes,
+                                   class_column=inputs.land_cover_column)
 
 
 def _stock_sets(given: StockInputs, zones: gpd.GeoDataFrame, sets: dict[str, LayerSet]

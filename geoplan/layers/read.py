@@ -20,9 +20,12 @@ Kinds (:data:`KINDS`) and what each gives:
   (:func:`geoplan.sources.chargepoint_registry.read_chargepoints`);
 * ``sites``: candidate charger sites from any layer, ``site_kind=`` or ``site_kind_column=``,
   ``layer=``, ``crs=`` (:func:`geoplan.layers.sites.sites_from_layer`);
-* ``land``: a land-cover raster with ``exclusions=`` ({label: path}), ``zones=``,
-  ``method=``, ``block_size_m=``, ``min_area_ha=``
-  (:func:`geoplan.layers.land.land_parcels_from_raster`).
+* ``land``: a land-cover raster, or a polygon land-cover layer (any vector file) with
+  ``mapping=`` (``living-england``, ``corine``, ``osm`` or a CSV; default: detected) and
+  ``class_column=``; both take ``exclusions=`` ({label: path or
+  :class:`~geoplan.layers.land.Exclusion`}), ``zones=``, ``method=``, ``block_size_m=``,
+  ``min_area_ha=`` (:func:`geoplan.layers.land.land_parcels_from_raster`,
+  :func:`geoplan.layers.land_vector.land_parcels_from_polygons`).
 
 The readers of the kinds after ``substations`` live in :mod:`geoplan.layers.kinds`, what
 they share (:class:`LayerSet`, area selection) in :mod:`geoplan.layers.layer_set`.

@@ -28,6 +28,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan.assumptions import AssumptionSet
+from geoplan.layers.land import Exclusion
 from geoplan.layers.prepare import LayerInputs, PreparedLayers
 from geoplan.outputs.export import export_plan
 from geoplan.outputs.manifest import build_manifest, write_manifest
@@ -292,6 +293,10 @@ def _input_paths(inputs: LayerInputs) -> dict[str, Path | None]:
             paths.update({f"{name}:{n}": Path(v) for n, v in enumerate(value, start=1)})
         else:
             paths[name] = None if value is None else Path(value)
-    for label, path in sorted(dict(inputs.exclusions).items()):
-        paths[f"exclusions:{label}"] = Path(path)
+    for label, given in sorted(dict(inputs.exclusions).items()):
+        source = given.source if isinstance(given, Exclusion) else given
+        paths[f"exclusions:{label}"] = Path(source)
+    classes = inputs.land_cover_classes
+    if classes is not None and Path(classes).is_file():  # a mapping CSV, not a shipped name
+        paths["land_cover_classes"] = Path(classes)
     return paths

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -49,6 +50,7 @@ from geoplan.scenario.workstreams import (
     refuse_repeats,
 )
 from geoplan.schemas import (
+    LAND_COVER_MAPPINGS,
     LEVELS,
     OPTIMALITY_GAP,
     SAMPLE_SCALES,
@@ -61,12 +63,14 @@ from geoplan.sources import FORMATS
 __all__ = [
     "EXPORT_FORMATS",
     "FIRST_YEAR",
+    "LAND_COVER_OPTIONS",
     "LAST_YEAR",
     "PATHWAYS",
     "WORKSTREAMS",
     "AssumptionsSection",
     "BuildingStockSection",
     "ChargersSection",
+    "ExclusionInput",
     "FinanceSection",
     "GridSection",
     "InputsSection",
@@ -83,6 +87,8 @@ __all__ = [
 ]
 
 WORKSTREAMS = ("retrofit", "laep", "chargers", "sequestration")
+LAND_COVER_OPTIONS = ("land_cover_classes", "land_cover_column")
+"""Keys of ``inputs`` that say how to read ``land_cover`` (not layer files themselves)."""
 EXPORT_FORMATS = ("gpkg", "shp", "geojson", "parquet", "csv")
 
 
@@ -157,6 +163,58 @@ class BuildingStockSection(Section):
         return [p for p in named if p is not None]
 
 
+def _mapping_or_file(value: str) -> str:
+    """Keep a shipped mapping's name, else check the file exists (resolved by the loader)."""
+    path = Path(value)
+    if path.is_file():
+        return str(path)
+    if path.name in LAND_COVER_MAPPINGS and not path.exists():
+        return path.name
+    raise ValueError(f"{value!r} is neither a shipped mapping {list(LAND_COVER_MAPPINGS)} nor "
+                     "an existing mapping CSV (a relative path is read from the folder of the "
+                     "scenario file that gives it)")
+
+
+LandCoverClasses = Annotated[str, Relative("file"), AfterValidator(_mapping_or_file)]
+"""``living-england``, ``corine``, ``osm`` or the path of a mapping CSV."""
+
+
+def _as_text(value: Any) -> Any:
+    """Read a number written in YAML (``values: [3]``) as the text a file holds ("3")."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:g}" if float(value).is_integer() else str(value)
+    return value
+
+
+class ExclusionInput(Section):
+    """An exclusion layer keeping only the features whose column holds the values named."""
+
+    path: InputLayer
+    column: str | None = Field(
+        None, min_length=1, description="Attribute to filter on, e.g. ALC_GRADE; None: every "
+        "feature of the layer is excluded.")
+    values: list[Annotated[str, BeforeValidator(_as_text), Field(min_length=1)]] | None = Field(
+        None, min_length=1, description="Values of the column whose features are excluded, "
+        "e.g. [Grade 1, Grade 2, Grade 3a] (trimmed, ignoring case).")
+    layer: str | None = Field(None, min_length=1,
+                              description="Layer of a multi-layer file (default: the layer "
+                              "named like the exclusion, or the only one).")
+
+    @model_validator(mode="after")
+    def _column_with_values(self) -> ExclusionInput:
+        if (self.column is None) != (self.values is None):
+            raise ValueError("give column and values together (e.g. column: ALC_GRADE, "
+                             "values: [Grade 1, Grade 2, Grade 3a]), or neither")
+        return self
+
+
+ExclusionLayer = Annotated[
+    Annotated[InputLayer, Tag("path")] | Annotated[ExclusionInput, Tag("filter")],
+    Relative("any"),
+    Discriminator(lambda v: "filter" if isinstance(v, dict | ExclusionInput) else "path")]
+"""A plain path, or ``{path, column, values, layer}``."""
+
+
 class InputsSection(Section):
     """Where the layers come from: the embedded sample, a folder, or one path per layer."""
 
@@ -188,8 +246,20 @@ class InputsSection(Section):
     households: InputLayer | None = None
     car_parks: InputLayer | None = None
     roads: InputLayer | None = None
-    land_cover: InputLayer | None = None
-    exclusions: dict[str, InputLayer] = Field(default_factory=dict)
+    land_cover: InputLayer | None = Field(
+        None, description="A UKCEH Land Cover Map GeoTIFF, or any polygon land-cover or "
+        "habitat layer with a class column (Living England, CORINE, OpenStreetMap land use), "
+        "told apart by the file's suffix.")
+    land_cover_classes: LandCoverClasses | None = Field(
+        None, description="Class mapping of a polygon land_cover: living-england, corine, osm "
+        "or a mapping CSV (column, value, lcm_code, note, source); None: detected from the "
+        "class values.")
+    land_cover_column: str | None = Field(
+        None, min_length=1, description="Class column of a polygon land_cover, instead of "
+        "the mapping's (e.g. A_pred for Living England, Code_18 for CORINE).")
+    exclusions: dict[str, ExclusionLayer] = Field(
+        default_factory=dict, description="Label -> polygon layer of land to exclude, or "
+        "{path, column, values} to exclude only the features whose column holds the values.")
     emissions: InputLayer | None = None
     decimal: Literal[".", ","] = Field(
         ".", description="Decimal mark of numbers written as text in the input files (CSV "
@@ -219,6 +289,10 @@ class InputsSection(Section):
             missing = [k for k in ("zones", "grid") if not getattr(self, k)]
             if missing:
                 raise _at(missing[0], "is required with layer paths (zones and grid at least)")
+        for key in LAND_COVER_OPTIONS:
+            if getattr(self, key) is not None and self.land_cover is None:
+                raise _at(key, "applies to a polygon inputs.land_cover, which is not given "
+                          "(the sample's and a folder's land cover is a UKCEH raster)")
         return self
 
     @classmethod
@@ -226,7 +300,7 @@ class InputsSection(Section):
         """Keys that name layer files (the fields of ``geoplan.layers.prepare.LayerInputs``)."""
         return tuple(k for k in cls.model_fields
                      if k not in ("sample", "seed", "folder", "grid_format", "within",
-                                  "decimal"))
+                                  "decimal", *LAND_COVER_OPTIONS))
 
 
 class ReinforcementSection(Section):

@@ -252,6 +252,8 @@ def path_patterns(model: type[BaseModel], prefix: Loc = ()) -> list[Loc]:
         for inner in _models_in(info.annotation):
             if typing.get_origin(info.annotation) is None or _is_optional(info.annotation):
                 patterns.extend(path_patterns(inner, loc))
+            elif typing.get_origin(info.annotation) is dict:  # {label: model} (exclusions)
+                patterns.extend(path_patterns(inner, (*loc, "*")))
     return patterns
 
 
