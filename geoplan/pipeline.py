@@ -142,9 +142,14 @@ def layer_inputs(scenario: Scenario, *, progress: Progress | None = None) -> Lay
         return replace(sample_inputs(folder), **grid)
     if inputs.folder is not None:
         return replace(sample_inputs(inputs.folder), decimal=inputs.decimal, **grid)
-    given = {key: getattr(inputs, key) for key in inputs.layer_keys()}
+    given = {key: _layer_input(getattr(inputs, key)) for key in inputs.layer_keys()}
     return LayerInputs(**given, grid_format=inputs.grid_format, within=inputs.within,
                        decimal=inputs.decimal, **grid)
+
+
+def _layer_input(value: Any) -> Any:
+    """Return a scenario's input value as ``LayerInputs`` takes it (mapping forms converted)."""
+    return value.to_input() if hasattr(value, "to_input") else value
 
 
 def assumption_set(scenario: Scenario) -> AssumptionSet:

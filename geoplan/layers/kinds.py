@@ -22,6 +22,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan.errors import LayerSchemaError
+from geoplan.layers.apportion import AreaInput, apportion_file
 from geoplan.layers.layer_set import (
     LayerSet,
     PathLike,
@@ -33,6 +34,7 @@ from geoplan.layers.layer_set import (
     zones_layer,
 )
 from geoplan.schemas import EPC_BANDS
+from geoplan.sources.numbers import COUNT, parse_column
 
 __all__ = ["READERS"]
 
@@ -92,36 +94,98 @@ def _buildings(source: Source, within: str | None, *, zones: ZonesInput = None,
     return LayerSet("buildings", layers, source_name(source), "epc", tuple(warnings), summary)
 
 
-def _ev_demand(source: Source, within: str | None, *, zones: ZonesInput = None,
-               districts: PathLike | None = None, households: PathLike | None = None,
+def _ev_demand(source: Source | AreaInput, within: str | None, *, zones: ZonesInput = None,
+               districts: PathLike | None = None,
+               households: PathLike | AreaInput | None = None,
                chargers: PathLike | gpd.GeoDataFrame | None = None,
                uptake: Mapping[int, float] | None = None, plan_year: int = 2030) -> LayerSet:
     from geoplan.layers.ev import ev_demand_from_tables
 
     zone_layer = zones_layer(zones, districts)
+    name = source_name(source.path if isinstance(source, AreaInput) else source)
     if zone_layer is None:
-        raise LayerSchemaError(f"{source_name(source)}: EV demand is counted per zone and needs "
+        raise LayerSchemaError(f"{name}: EV demand is counted per zone and needs "
                                "the zones (fix: pass zones=, or --zones ZONES.gpkg)")
     if chargers is not None and not isinstance(chargers, gpd.GeoDataFrame):
         chargers = _chargers(chargers, None).layers["chargers"]
-    frame = ev_demand_from_tables(zone_layer, _one(source, "vehicle tables"),
-                                  households=households, chargers=chargers, uptake=uptake,
+    homes, vehicles, columns, notes, apportioned = _per_zone(source, households, zone_layer)
+    frame = ev_demand_from_tables(zone_layer, vehicles, vehicle_columns=columns,
+                                  households=homes, chargers=chargers, uptake=uptake,
                                   plan_year=plan_year)
-    report, warnings = frame.attrs["report"], tuple(frame.attrs["warnings"])
+    report, warnings = frame.attrs["report"], (*notes, *frame.attrs["warnings"])
     if within is not None:
         frame, zone_layer = rows_within(frame, within, zone_layer, "zone")
     summary = {
-        "source": source_name(source), "format": "ev-tables", "crs": None, "zones": len(frame),
+        "source": name, "format": "ev-tables", "crs": None, "zones": len(frame),
         "vehicle_columns": report.get("vehicle_columns", []),
         "codes_left_out": len(report.get("codes_left_out", [])),
         **{c: float(frame[c].sum()) for c in ("households", "households_no_offstreet",
                                               "evs_now", "evs_projected")},
         "public_chargers_now": None if frame["public_chargers_now"].isna().all() else
         int(frame["public_chargers_now"].sum()),
-        "plan_year": plan_year,
+        "plan_year": plan_year, "apportioned": apportioned,
     }
-    return LayerSet("ev_demand", {"ev_demand": frame}, source_name(source), "ev-tables", warnings,
-                    summary)
+    if apportioned.get("vehicles"):
+        summary["codes_left_out"] = len(apportioned["vehicles"]["codes_left_out"])
+    return LayerSet("ev_demand", {"ev_demand": frame}, name, "ev-tables", warnings, summary)
+
+
+def _per_zone(vehicles: Source | AreaInput, households: PathLike | AreaInput | None,
+              zones: gpd.GeoDataFrame
+              ) -> tuple[object, object, list[str] | None, tuple[str, ...], dict[str, dict]]:
+    """Households and vehicles per zone, apportioned where given as :class:`AreaInput`.
+
+    Returns the households and vehicle tables to pass on, the vehicle columns (None: found
+    by name), the apportionment warnings and reports (per input).
+    """
+    from geoplan.layers.ev import pick_vehicle_columns
+    from geoplan.layers.households import households_per_zone
+
+    notes: list[str] = []
+    reports: dict[str, dict] = {}
+    homes: object = households
+    if isinstance(households, AreaInput):
+        result = apportion_file(households, zones, what="households",
+                                pick_columns=_household_columns)
+        homes = _zone_table(result.values, ["households", "households_no_offstreet"])
+        notes += result.warnings
+        reports["households"] = dict(result.report)
+    if not isinstance(vehicles, AreaInput):
+        return homes, _one(vehicles, "vehicle tables"), None, tuple(notes), reports
+    weights = None
+    if vehicles.weight == "households" and homes is not None:
+        known = households_per_zone(zones, homes, None, None, [])["households"]
+        weights = pd.Series(known.to_numpy(), index=zones.index)
+    result = apportion_file(vehicles, zones, what="vehicles", pick_columns=pick_vehicle_columns,
+                            zone_weights=weights)
+    columns = [str(c) for c in result.values.columns]
+    reports["vehicles"] = dict(result.report)
+    return (homes, _zone_table(result.values, columns), columns,
+            (*notes, *result.warnings), reports)
+
+
+def _household_columns(table: pd.DataFrame, code: str, source: str) -> list[str]:
+    """``households`` (and ``households_no_offstreet``) by name, else the one count column."""
+    from geoplan.sources.cells import normalise_header
+
+    named = {normalise_header(c).replace(" ", "_"): c for c in table.columns}
+    if "households" in named:
+        return [named[k] for k in ("households", "households_no_offstreet") if k in named]
+    counts = [c for c in table.columns if c != code and not parse_column(table[c], COUNT)[1]]
+    if len(counts) != 1:
+        raise LayerSchemaError(f"{source}: no 'households' column and {len(counts)} count "
+                               f"columns {counts} (fix: name the household count column with "
+                               "columns: [COLUMN])")
+    return counts
+
+
+def _zone_table(values: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Return apportioned values as a table keyed by ``zone_id`` (zones without value left out)."""
+    kept = values.dropna(how="all")
+    frame = pd.DataFrame({"zone_id": kept.index.astype(str)})
+    for name, column in zip(names, kept.columns, strict=False):
+        frame[name] = kept[column].to_numpy()
+    return frame
 
 
 def _chargers(source: Source, within: str | None, *, layer: str | None = None,

@@ -40,9 +40,11 @@ import pandas as pd
 
 from geoplan.assumptions import read_assumptions
 from geoplan.errors import SourceNotFoundError
+from geoplan.layers.apportion import AreaInput
 from geoplan.layers.grid import GRID_UNITS, graph_from_substations, power_factor
 from geoplan.layers.read import LayerSet, read_layers
 from geoplan.layers.supply import assign_zones
+from geoplan.layers.zones import ZoneFile
 from geoplan.schemas import CRS, LEVELS
 from geoplan.sources.numbers import DECIMAL_MARKS, declared_decimal
 
@@ -76,8 +78,9 @@ class LayerInputs:
 
     Parameters
     ----------
-    zones : pathlib.Path
-        Zone boundaries (any vector file, or a ``zones`` GeoPackage from ``geoplan layers``).
+    zones : pathlib.Path or ZoneFile
+        Zone boundaries (any vector file, or a ``zones`` GeoPackage from ``geoplan layers``),
+        or a :class:`geoplan.layers.zones.ZoneFile` naming the id, name and district columns.
     grid : pathlib.Path or sequence of pathlib.Path
         A grid headroom file (any format :func:`geoplan.sources.read_grid` reads), or one per
         DNO (module docstring; kept as a tuple).
@@ -97,8 +100,10 @@ class LayerInputs:
         EPC certificates (file or folder), Code-Point Open postcodes, OS Open UPRN.
     chargers : pathlib.Path, optional
         National Chargepoint Registry CSV or GeoJSON.
-    vehicles, households : pathlib.Path, optional
-        Plug-in vehicles and households per zone (EV demand needs ``vehicles``).
+    vehicles, households : pathlib.Path or AreaInput, optional
+        Plug-in vehicles and households per zone (EV demand needs ``vehicles``), or tables of
+        another geography with how to apportion them to the zones
+        (:class:`geoplan.layers.apportion.AreaInput`: a lookup, area polygons, a weight).
     car_parks : pathlib.Path, optional
         Candidate charger sites (car parks) as any vector layer.
     roads : pathlib.Path, optional
@@ -123,7 +128,7 @@ class LayerInputs:
         the plan uses to turn MVA back into kW, so a MW figure reaches the plan unchanged.
     """
 
-    zones: Path
+    zones: Path | ZoneFile
     grid: Path | tuple[Path, ...]
     districts: Path | None = None
     licence_areas: Path | None = None
@@ -134,8 +139,8 @@ class LayerInputs:
     postcodes: Path | None = None
     uprn: Path | None = None
     chargers: Path | None = None
-    vehicles: Path | None = None
-    households: Path | None = None
+    vehicles: Path | AreaInput | None = None
+    households: Path | AreaInput | None = None
     car_parks: Path | None = None
     roads: Path | None = None
     land_cover: Path | None = None
@@ -266,7 +271,9 @@ def prepare_layers(inputs: LayerInputs, *, progress: Progress | None = None) -> 
 def _prepare(inputs: LayerInputs, step: Progress) -> PreparedLayers:
     sets: dict[str, LayerSet] = {}
     step("zones")
-    sets["zones"] = read_layers(inputs.zones, "zones", districts=inputs.districts)
+    zone_file = inputs.zones if isinstance(inputs.zones, ZoneFile) else ZoneFile(inputs.zones)
+    sets["zones"] = read_layers(zone_file.path, "zones", districts=inputs.districts,
+                                **zone_file.options())
     zones = sets["zones"].layers["zones"]
     districts = _districts(inputs.districts, zones)
     step("grid")

@@ -16,6 +16,8 @@ Kinds (:data:`KINDS`) and what each gives:
   (:func:`geoplan.layers.buildings.zone_summary`) when ``zones=`` is given;
 * ``ev_demand``: a vehicles-by-zone table with ``zones=`` (needed), ``households=``,
   ``chargers=``, ``uptake=``, ``plan_year=`` (:func:`geoplan.layers.ev.ev_demand_from_tables`);
+  the vehicles and the households may be an :class:`~geoplan.layers.apportion.AreaInput`
+  (a table of another geography, apportioned to the zones first);
 * ``chargers``: the Chargepoint Registry CSV or GeoJSON, ``layer=``, ``crs=``
   (:func:`geoplan.sources.chargepoint_registry.read_chargepoints`);
 * ``sites``: candidate charger sites from any layer, ``site_kind=`` or ``site_kind_column=``,
@@ -40,6 +42,7 @@ from pathlib import Path
 from geoplan.errors import (
     SourceFormatError,
 )
+from geoplan.layers.apportion import AreaInput
 from geoplan.layers.kinds import READERS
 from geoplan.layers.layer_set import (
     VECTOR_SUFFIXES,
@@ -72,7 +75,7 @@ KINDS = ("zones", "substations", "buildings", "ev_demand", "chargers", "sites", 
 
 
 def read_layers(
-    source: Source,
+    source: Source | AreaInput,
     kind: str,
     *,
     fmt: str = "auto",
@@ -84,7 +87,7 @@ def read_layers(
 
     Parameters
     ----------
-    source : path or sequence of paths
+    source : path, sequence of paths, or AreaInput
         A file, a folder (zones: vector files; buildings: EPC certificate folders), or
         several files (zones, buildings; substations: one grid file per DNO, combined by
         :func:`geoplan.layers.dno.combine_grids`, which prefixes their ids).
@@ -124,10 +127,12 @@ def read_layers(
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {list(KINDS)}, not {kind!r}")
+    if isinstance(source, AreaInput) and kind != "ev_demand":
+        raise ValueError(f"an AreaInput is read as ev_demand vehicles, not as {kind}")
     with declared_decimal(decimal):
         if kind == "zones":
             result = _zones(source, within, options)
-        elif kind == "substations":
+        elif kind == "substations" and not isinstance(source, AreaInput):
             result = _substations(source, fmt, within, options)
         else:
                 result = READERS[kind](source, within, **options)

@@ -2,6 +2,10 @@ r"""Planning zones and districts from any vector file, as canonical layers in EP
 
 Column matching rules (case-insensitive, applied to each file's column names):
 
+* **geoplan's own zones** (a ``zones`` layer written by ``geoplan layers convert``, or the
+  ``zones`` layer of a run's ``plan.gpkg``): the canonical columns ``zone_id``, ``zone_name``,
+  ``district_id``, ``district_name`` play their own roles. In a file with several layers and
+  no ``layer=``, the layer named ``zones`` is read.
 * **Zone id**: the finest ONS geography present, ``OA`` < ``LSOA`` < ``MSOA`` < ``LAD``, a
   newer year before an older one (``OA21CD``, ``OA11CD``, ``LSOA21CD``, ``LSOA11CD``,
   ``MSOA21CD``, ``MSOA11CD``, then any column matching ``LAD\w*CD`` such as ``LAD13CD``,
@@ -41,9 +45,9 @@ from geoplan.errors import (
     SourceNotFoundError,
 )
 from geoplan.schemas import CRS, DISTRICTS, ZONES, LayerSchema, validate_layer
-from geoplan.sources.vector import check_in_gb, read_vector, to_bng
+from geoplan.sources.vector import check_in_gb, layer_names, read_vector, to_bng
 
-__all__ = ["VECTOR_SUFFIXES", "districts_from_file", "zones_from_file"]
+__all__ = ["VECTOR_SUFFIXES", "ZoneFile", "districts_from_file", "zones_from_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +60,26 @@ _AREA_CODE = re.compile(r"(OA|LSOA|MSOA)(\d\d)CD", re.IGNORECASE)
 _LAD_CODE = re.compile(r"LAD\w*CD", re.IGNORECASE)
 _LEVEL = {"OA": 0, "LSOA": 1, "MSOA": 2, "LAD": 3}
 _POLYGONAL = ("Polygon", "MultiPolygon")
+
+@dataclass(frozen=True)
+class ZoneFile:
+    """A zones file and the options to read it with (:func:`zones_from_file`).
+
+    The mapping form of the scenario key ``inputs.zones``.
+    """
+
+    path: Path
+    id_column: str | None = None
+    name_column: str | None = None
+    district_column: str | None = None
+    layer: str | None = None
+
+    def options(self) -> dict[str, str]:
+        """Return the options given, as keyword arguments of :func:`zones_from_file`."""
+        named = {"id_column": self.id_column, "name_column": self.name_column,
+                 "district_column": self.district_column, "layer": self.layer}
+        return {k: v for k, v in named.items() if v is not None}
+
 
 @dataclass(frozen=True)
 class _Roles:
@@ -224,6 +248,9 @@ def _label(paths: PathLike | Sequence[PathLike], files: list[Path]) -> str:
 
 def _read_layer(path: Path, layer: str | None, crs: str | None) -> gpd.GeoDataFrame:
     """Read one layer of ``path`` in EPSG:27700, refusing empty layers and zones outside GB."""
+    if layer is None and path.suffix.lower() not in (".parquet", ".geoparquet"):
+        names = layer_names(path) if path.is_file() else []
+        layer = "zones" if len(names) > 1 and "zones" in names else None
     frame = read_vector(path, layer)
     if not isinstance(frame, gpd.GeoDataFrame) or frame.active_geometry_name is None:
         _fail(SourceFormatError, path, "has no geometry column, so it is not a vector layer",
@@ -244,6 +271,8 @@ def _zone_roles(raw: gpd.GeoDataFrame, path: Path, id_column: str | None,
              "district_column": district_column}
     explicit = {role: _explicit(columns, role, value, path.name) for role, value in
                 given.items()}
+    if not any(explicit.values()) and _find(columns, "zone_id"):
+        return _canonical_roles(columns)
     zone_id = explicit["id_column"] or _ons_zone_id(columns)
     if zone_id is None:
         _fail(LayerSchemaError, path, f"no zone id column recognised among columns {columns}",
@@ -253,6 +282,12 @@ def _zone_roles(raw: gpd.GeoDataFrame, path: Path, id_column: str | None,
         return _Roles(zone_id, zone_name, zone_id, zone_name)
     district = explicit["district_column"] or _lad_code(columns)
     return _Roles(zone_id, zone_name, district, _name_of(columns, district) if district else None)
+
+
+def _canonical_roles(columns: list[str]) -> _Roles:
+    """Roles of geoplan's own zones layer (module docstring)."""
+    found = [_find(columns, c) for c in ("zone_id", "zone_name", "district_id", "district_name")]
+    return _Roles(found[0] or "zone_id", *found[1:])
 
 
 def _explicit(columns: list[str], role: str, name: str | None, source: str) -> str | None:
