@@ -365,6 +365,10 @@ def _ev_lines(s: Mapping[str, Any]) -> list[str]:
         f"{s['codes_left_out']:,} area codes left out); in {s['plan_year']}: "
         f"{s['evs_projected']:,.0f}",
         f"  public chargers now: {chargers}",
+        *[f"  {what} apportioned ({' then '.join(r['steps'])}, weight {r['weight']}): read "
+          f"{sum(r['read'].values()):,.0f}, in the zones {sum(r['apportioned'].values()):,.0f}, "
+          f"{len(r['codes_left_out']):,} codes left out"
+          for what, r in s.get("apportioned", {}).items()],
     ]
 
 
