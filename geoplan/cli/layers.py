@@ -22,6 +22,7 @@ from geoplan.layers.supply import assign_zones
 from geoplan.outputs import write_csv, write_geopackage
 from geoplan.schemas import CRS, LEVELS
 from geoplan.sources import FORMATS
+from geoplan.sources.canonical import FORMAT as OWN_FORMAT
 
 __all__ = ["layers"]
 
@@ -313,7 +314,11 @@ def _describe(result: LayerSet) -> list[str]:
     s = result.summary
     crs = f", CRS {s['crs']}" if s.get("crs") else ""
     lines = [f"{result.source}: {result.kind} read as {result.format}{crs}"]
-    lines += _DESCRIBERS[result.kind](s)
+    if result.format == OWN_FORMAT and "rows" in s:  # geoplan's own layers, read as written
+        lines += [f"  {name}: {rows:,} rows (geoplan's own layer, read as written)"
+                  for name, rows in s["rows"].items()]
+    else:
+        lines += _DESCRIBERS[result.kind](s)
     warnings = list(result.warnings)
     lines.append(f"  warnings: {len(warnings)}")
     lines += [f"    - {w}" for w in warnings]

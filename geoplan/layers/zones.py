@@ -174,7 +174,9 @@ def districts_from_file(
     Parameters
     ----------
     path : path
-        One vector file, e.g. ONS district boundaries with ``LAD13CD``/``LAD13NM``.
+        One vector file, e.g. ONS district boundaries with ``LAD13CD``/``LAD13NM``, or
+        geoplan's own (``district_id``, ``district_name``; in a file of several layers, the
+        one named ``districts``, as in a run's ``plan.gpkg``).
     id_column : str, optional
         District code column; default: the first column matching ``LAD\w*CD`` (``LAD13CD``,
         ``LADCD_ACTIVE``, ...), preferring one with a matching ``NM`` column.
@@ -195,13 +197,15 @@ def districts_from_file(
         code column is found.
     """
     path = Path(path)
-    raw = _read_layer(path, layer, crs)
+    raw = _read_layer(path, layer, crs, prefer="districts")
     return _districts_from_frame(raw, path.name, id_column, name_column)
 
 
 def _districts_from_frame(raw: gpd.GeoDataFrame, source: str, id_column: str | None,
                           name_column: str | None) -> gpd.GeoDataFrame:
     columns = [str(c) for c in raw.columns if c != raw.geometry.name]
+    if id_column is None and _find(columns, "district_id"):  # geoplan's own districts
+        id_column, name_column = "district_id", name_column or _find(columns, "district_name")
     code = _explicit(columns, "id_column", id_column, source) or _lad_code(columns)
     if code is None:
         _fail(LayerSchemaError, source, f"no district code column among {columns}",
@@ -246,11 +250,15 @@ def _label(paths: PathLike | Sequence[PathLike], files: list[Path]) -> str:
     return ", ".join(names) if len(names) <= 3 else f"{names[0]} and {len(names) - 1} more files"
 
 
-def _read_layer(path: Path, layer: str | None, crs: str | None) -> gpd.GeoDataFrame:
-    """Read one layer of ``path`` in EPSG:27700, refusing empty layers and zones outside GB."""
+def _read_layer(path: Path, layer: str | None, crs: str | None,
+                prefer: str = "zones") -> gpd.GeoDataFrame:
+    """Read one layer of ``path`` in EPSG:27700, refusing empty layers and zones outside GB.
+
+    Without ``layer``, a file of several layers is read at the one named ``prefer``, if any.
+    """
     if layer is None and path.suffix.lower() not in (".parquet", ".geoparquet"):
         names = layer_names(path) if path.is_file() else []
-        layer = "zones" if len(names) > 1 and "zones" in names else None
+        layer = prefer if len(names) > 1 and prefer in names else None
     frame = read_vector(path, layer)
     if not isinstance(frame, gpd.GeoDataFrame) or frame.active_geometry_name is None:
         _fail(SourceFormatError, path, "has no geometry column, so it is not a vector layer",

@@ -125,7 +125,11 @@ def plan_layers(plans: PlanResult, layers: PreparedLayers,
     out: dict[str, pd.DataFrame] = dict(plans.tables)
     zones = _zones(layers)
     if flags is not None:
-        zone_flags = flags.zones[["zone_id", "first_short_year", "flexibility_candidate"]]
+        # one row per zone: a zone whose loads reach several substations (its sites are
+        # served by their own nearest one) is short from the first year any of them is
+        zone_flags = flags.zones.groupby("zone_id", as_index=False).agg(
+            first_short_year=("first_short_year", "min"),
+            flexibility_candidate=("flexibility_candidate", "any"))
         zones = zones.merge(zone_flags, on="zone_id", how="left")
         zones["flexibility_candidate"] = zones["flexibility_candidate"].astype(
             "boolean").fillna(False).astype(bool)
