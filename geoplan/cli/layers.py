@@ -314,9 +314,10 @@ def _describe(result: LayerSet) -> list[str]:
     s = result.summary
     crs = f", CRS {s['crs']}" if s.get("crs") else ""
     lines = [f"{result.source}: {result.kind} read as {result.format}{crs}"]
-    if result.format == OWN_FORMAT and "rows" in s:  # geoplan's own layers, read as written
-        lines += [f"  {name}: {rows:,} rows (geoplan's own layer, read as written)"
-                  for name, rows in s["rows"].items()]
+    rows: Any = s.get("rows")
+    if result.format == OWN_FORMAT and rows:  # geoplan's own layers, read as written
+        lines += [f"  {name}: {count:,} rows (geoplan's own layer, read as written)"
+                  for name, count in rows.items()]
     else:
         lines += _DESCRIBERS[result.kind](s)
     warnings = list(result.warnings)
