@@ -159,3 +159,19 @@ def test_real_dft_vehicles_reach_lsoa_ev_demand(real_data: Path) -> None:
     assert frame["households"].sum() == pytest.approx(288107.0)
     assert frame["households_no_offstreet"].notna().all()
     assert result.summary["vehicle_columns"] == ["ulevs_q3_2021_representative"]
+
+
+def test_run_manifest_names_every_file_of_a_mapping_input(county: Path) -> None:
+    from geoplan.layers.prepare import LayerInputs
+    from geoplan.outputs.run import _input_paths
+
+    inputs = LayerInputs(zones=ZoneFile(county / "zones.gpkg", id_column="LSOA21CD"),
+                         grid=county / "grid.csv",
+                         vehicles=AreaInput(county / "vehicles.csv", lookup=county / "lookup.csv",
+                                            areas=county / "msoa.geojson"))
+    paths = _input_paths(inputs)
+    assert paths["zones"] == county / "zones.gpkg"
+    assert paths["vehicles"] == county / "vehicles.csv"
+    assert paths["vehicles:lookup"] == county / "lookup.csv"
+    assert paths["vehicles:areas"] == county / "msoa.geojson"
+    assert "vehicles:weights" not in paths
