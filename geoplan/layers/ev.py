@@ -231,7 +231,9 @@ def _evs_now(zones: gpd.GeoDataFrame, vehicles: Table,
             raise schema_error(source, f"area codes (e.g. {list(per_area.index[:3])}) match no "
                                f"zone id (e.g. {list(zone_ids[:3])})", "pass vehicle_areas= with "
                                "the polygons of the vehicle table's areas to apportion them to "
-                               "the zones", column=code)
+                               "the zones (in a scenario inputs.vehicles: {path: ..., areas: "
+                               "..., lookup: ...}; on the command line --areas, --lookup)",
+                               column=code)
         _left_out(per_area[~matched], "are not zone ids", source, warnings, report)
         absent = ~zone_ids.isin(per_area.index)
         if absent.any():

@@ -284,7 +284,8 @@ def _zone_roles(raw: gpd.GeoDataFrame, path: Path, id_column: str | None,
     zone_id = explicit["id_column"] or _ons_zone_id(columns)
     if zone_id is None:
         _fail(LayerSchemaError, path, f"no zone id column recognised among columns {columns}",
-              "pass id_column= and name_column= (--id-column/--name-column)")
+              "pass id_column= and name_column= (--id-column/--name-column; in a scenario "
+              "inputs.zones: {path: ..., id_column: ..., name_column: ...})")
     zone_name = explicit["name_column"] or _name_of(columns, zone_id)
     if _LAD_CODE.fullmatch(zone_id) and district_column is None:
         return _Roles(zone_id, zone_name, zone_id, zone_name)
