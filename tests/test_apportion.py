@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -144,7 +145,7 @@ def test_apportion_table_direct_codes_and_zones_without_value() -> None:
 
 def test_apportion_file_reads_lookup_polygons_and_weights(tmp_path: Path) -> None:
     zones = strip(4)
-    (tmp_path / "table.csv").write_text("MSOA11CD,name,count\nO1,a,60\nO2,b,40\n",
+    (tmp_path / "table.csv").write_text("MSOA11CD,name,count,other\nO1,a,60,\nO2,b,40,[c]\n",
                                         encoding="utf-8")
     (tmp_path / "lookup.csv").write_text("MSOA11CD,CHNGIND,MSOA21CD\nO1,U,N1\nO2,S,N2\n"
                                          "O2,S,N3\n", encoding="utf-8")
@@ -160,7 +161,13 @@ def test_apportion_file_reads_lookup_polygons_and_weights(tmp_path: Path) -> Non
                      areas=tmp_path / "areas", weight="households",
                      weights=tmp_path / "weights.csv")
     result = apportion_file(spec, zones, what="things")
-    assert result.report["columns"] == ["count"]
+    assert result.report["columns"] == ["count"]  # 'other' holds a '[c]': not all counts
+    assert result.values["count"].tolist() == pytest.approx([30.0, 30.0, 10.0, 30.0])
+    result = apportion_file(replace(spec, columns=("count", "other")), zones, what="things")
+    assert result.values["other"].tolist() == [0.0] * 4
+    assert any("1 blank cells in ['count', 'other'] were counted as 0" in w
+               for w in result.warnings)
+    assert any("1 suppressed cells" in w for w in result.warnings)
     # O2's 40 split 1:3 by households per new code; within N1 the land area decides.
     assert result.values["count"].tolist() == pytest.approx([30.0, 30.0, 10.0, 30.0])
     with pytest.raises(LayerSchemaError, match=r"weight 'dwellings' has no values"):

@@ -607,7 +607,11 @@ def apportion_file(spec: AreaInput, zones: gpd.GeoDataFrame, *, what: str,
     columns = _value_columns(table, code, spec.columns, source, pick_columns)
     warnings: list[str] = []
     counts = count_columns(table, columns, source, warnings)
-    values = counts.set_axis(area_codes(table, code, source).to_numpy())
+    blank = int(counts.isna().to_numpy().sum())
+    if blank:
+        record_warning(warnings, f"{source}: {blank} blank cells in {columns} were counted "
+                       "as 0")
+    values = counts.fillna(0.0).set_axis(area_codes(table, code, source).to_numpy())
     lookup = read_lookup(spec.lookup, list(values.index), spec.lookup_columns) \
         if spec.lookup is not None else None
     targets = values.index if lookup is None else pd.Index(lookup["target"].unique())

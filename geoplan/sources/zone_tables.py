@@ -168,4 +168,5 @@ def count_columns(table: pd.DataFrame, columns: Sequence[str], source: str,
     if suppressed.to_numpy().any():
         record_warning(warnings, f"{source}: {int(suppressed.to_numpy().sum())} suppressed "
                        "cells (such as '[c]') were counted as 0")
-    return number_columns(cells.mask(suppressed, ""), list(columns), source)
+    counts = number_columns(cells.mask(suppressed, ""), list(columns), source)
+    return counts.mask(suppressed.to_numpy(), 0.0)
