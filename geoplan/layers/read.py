@@ -26,6 +26,12 @@ Kinds (:data:`KINDS`) and what each gives:
   ``method=``, ``block_size_m=``, ``min_area_ha=``
   (:func:`geoplan.layers.land.land_parcels_from_raster`).
 
+geoplan's own GeoPackages are read back by every kind: a layer named after the kind holding
+its canonical columns (written by ``geoplan layers convert``, or a run's ``plan.gpkg``) is
+opened as written (:func:`geoplan.sources.canonical.is_own_layer`), with buildings and land
+parcels put in the given zones where their zone is not one of them; zones and districts
+recognise their canonical columns, and the ``zones``/``districts`` layer of a file of several.
+
 The readers of the kinds after ``substations`` live in :mod:`geoplan.layers.kinds`, what
 they share (:class:`LayerSet`, area selection) in :mod:`geoplan.layers.layer_set`.
 
