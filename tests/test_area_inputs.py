@@ -175,3 +175,27 @@ def test_run_manifest_names_every_file_of_a_mapping_input(county: Path) -> None:
     assert paths["vehicles:lookup"] == county / "lookup.csv"
     assert paths["vehicles:areas"] == county / "msoa.geojson"
     assert "vehicles:weights" not in paths
+
+
+def test_districts_mapping_names_its_columns(county: Path) -> None:
+    """Zones without district codes take the district they overlap from a file whose code
+    and name columns follow no convention (inputs.districts: {path, id_column, name_column})."""
+    from geoplan.layers.prepare import _read_districts
+
+    gpd.GeoDataFrame({"ref": ["X1", "X2"], "title": ["West", "East"]},
+                     geometry=[box(0, 0, 200, 100), box(200, 0, 400, 100)],
+                     crs=BNG).to_file(county / "councils.gpkg")
+    path = write_scenario(county, """  zones: zones.gpkg
+  districts: {path: councils.gpkg, id_column: ref, name_column: title}
+""")
+    inputs = layer_inputs(load_scenario(path))
+    assert inputs.districts == ZoneFile(county / "councils.gpkg", id_column="ref",
+                                        name_column="title")
+    districts = _read_districts(inputs.districts)
+    assert districts is not None
+    assert districts[["district_id", "district_name"]].to_dict("list") == {
+        "district_id": ["X1", "X2"], "district_name": ["West", "East"]}
+    bare = gpd.read_file(county / "zones.gpkg")[["LSOA21CD", "geometry"]]
+    bare.to_file(county / "bare.gpkg")
+    zones = read_layers(county / "bare.gpkg", "zones", districts=districts).layers["zones"]
+    assert zones["district_name"].tolist() == ["West", "West", "East", "East"]

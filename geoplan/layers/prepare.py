@@ -89,8 +89,10 @@ class LayerInputs:
         served by a substation of the DNO whose area holds it.
     max_serving_distance_km : float
         Flag (and count in the warnings) zones whose serving substation is further away.
-    districts : pathlib.Path, optional
-        District boundaries (names the districts; else they are the zones' union).
+    districts : pathlib.Path or ZoneFile, optional
+        District boundaries (names the districts; else they are the zones' union); a
+        ``ZoneFile`` names their code and name columns (``id_column``, ``name_column``) or
+        layer.
     grid_format : str
         Grid format, ``"auto"`` to detect it.
     within : str, optional
@@ -130,7 +132,7 @@ class LayerInputs:
 
     zones: Path | ZoneFile
     grid: Path | tuple[Path, ...]
-    districts: Path | None = None
+    districts: Path | ZoneFile | None = None
     licence_areas: Path | None = None
     max_serving_distance_km: float = MAX_SERVING_DISTANCE_KM
     grid_format: str = "auto"
@@ -272,10 +274,11 @@ def _prepare(inputs: LayerInputs, step: Progress) -> PreparedLayers:
     sets: dict[str, LayerSet] = {}
     step("zones")
     zone_file = inputs.zones if isinstance(inputs.zones, ZoneFile) else ZoneFile(inputs.zones)
-    sets["zones"] = read_layers(zone_file.path, "zones", districts=inputs.districts,
+    district_layer = _read_districts(inputs.districts)
+    sets["zones"] = read_layers(zone_file.path, "zones", districts=district_layer,
                                 **zone_file.options())
     zones = sets["zones"].layers["zones"]
-    districts = _districts(inputs.districts, zones)
+    districts = _districts(district_layer, zones)
     step("grid")
     factor = inputs.power_factor
     if factor is None:
@@ -356,11 +359,20 @@ def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str,
                                    exclusions=dict(inputs.exclusions))
 
 
-def _districts(path: Path | None, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if path is not None:
-        from geoplan.layers.zones import districts_from_file
+def _read_districts(given: Path | ZoneFile | None) -> gpd.GeoDataFrame | None:
+    """District polygons of ``LayerInputs.districts`` (None when not given)."""
+    if given is None:
+        return None
+    from geoplan.layers.zones import districts_from_file
 
-        return districts_from_file(path)
+    named = given if isinstance(given, ZoneFile) else ZoneFile(given)
+    return districts_from_file(named.path, id_column=named.id_column,
+                               name_column=named.name_column, layer=named.layer)
+
+
+def _districts(layer: gpd.GeoDataFrame | None, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if layer is not None:
+        return layer
     dissolved = zones.dissolve(by=["district_id", "district_name"], as_index=False)
     return gpd.GeoDataFrame(dissolved[["district_id", "district_name", "geometry"]],
                             geometry="geometry", crs=CRS).sort_values("district_id",

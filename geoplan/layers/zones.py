@@ -65,7 +65,9 @@ _POLYGONAL = ("Polygon", "MultiPolygon")
 class ZoneFile:
     """A zones file and the options to read it with (:func:`zones_from_file`).
 
-    The mapping form of the scenario key ``inputs.zones``.
+    The mapping form of the scenario key ``inputs.zones``; for ``inputs.districts``,
+    ``id_column`` and ``name_column`` name the district code and name columns
+    (:func:`districts_from_file`).
     """
 
     path: Path

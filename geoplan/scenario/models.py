@@ -67,6 +67,7 @@ __all__ = [
     "AreaTableInput",
     "AssumptionsSection",
     "ChargersSection",
+    "DistrictsInput",
     "FinanceSection",
     "GridSection",
     "InputsSection",
@@ -209,6 +210,24 @@ class ZonesInput(Section):
                         district_column=self.district_column, layer=self.layer)
 
 
+class DistrictsInput(Section):
+    """The mapping form of ``inputs.districts``: the file and its code and name columns."""
+
+    path: InputLayer = Field(description="District boundaries, a vector file.")
+    id_column: str | None = Field(None, min_length=1, description="District code column "
+                                  "(default: district_id, else the first LAD..CD column).")
+    name_column: str | None = Field(None, min_length=1, description="District name column.")
+    layer: str | None = Field(None, min_length=1, description="Layer of a multi-layer file "
+                              "(default: the one named districts, if any).")
+
+    def to_input(self) -> Any:
+        """Return the ``geoplan.layers.zones.ZoneFile`` this mapping describes."""
+        from geoplan.layers.zones import ZoneFile
+
+        return ZoneFile(self.path, id_column=self.id_column, name_column=self.name_column,
+                        layer=self.layer)
+
+
 class InputsSection(Section):
     """Where the layers come from: the embedded sample, a folder, or one path per layer."""
 
@@ -220,7 +239,9 @@ class InputsSection(Section):
     zones: _path_or_mapping(ZonesInput) | None = Field(  # type: ignore[valid-type]
         None, description="Zone boundaries: a path, or {path:, id_column:, name_column:, "
         "district_column:, layer:} when the columns do not follow the ONS names.")
-    districts: InputLayer | None = None
+    districts: _path_or_mapping(DistrictsInput) | None = Field(  # type: ignore[valid-type]
+        None, description="District boundaries: a path, or {path:, id_column:, name_column:, "
+        "layer:}.")
     grid: InputLayers | None = Field(
         None, description="A grid headroom file, or a list of them (one per DNO, e.g. "
         "[sepd.xlsx, nged.csv]): with several, every substation id is prefixed by its file's "
