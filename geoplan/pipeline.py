@@ -144,7 +144,7 @@ def layer_inputs(scenario: Scenario, *, progress: Progress | None = None) -> Lay
         return replace(sample_inputs(folder), **grid)
     if inputs.folder is not None:
         return replace(sample_inputs(inputs.folder), decimal=inputs.decimal, **grid)
-    given = {key: getattr(inputs, key) for key in inputs.layer_keys()}
+    given = {key: _layer_input(getattr(inputs, key)) for key in inputs.layer_keys()}
     if inputs.building_stock is not None:
         stock = inputs.building_stock.model_dump()
         given["building_stock"] = StockInputs(**{**stock, "areas": tuple(stock["areas"])})
@@ -164,6 +164,11 @@ def _exclusions(given: Mapping[str, Any]) -> dict[str, Path | Exclusion]:
             out[label] = Exclusion(label, value.path, value.layer, value.column,
                                    tuple(value.values or ()))
     return out
+
+
+def _layer_input(value: Any) -> Any:
+    """Return a scenario's input value as ``LayerInputs`` takes it (mapping forms converted)."""
+    return value.to_input() if hasattr(value, "to_input") else value
 
 
 def assumption_set(scenario: Scenario) -> AssumptionSet:

@@ -274,7 +274,8 @@ def test_plug_in_car_and_van_columns_are_added_up(zones) -> None:
 
 def test_codes_of_another_geography_need_vehicle_areas(zones) -> None:
     with pytest.raises(LayerSchemaError, match=r"area codes \(e.g. \['M1', 'M2', 'M3'\]\) "
-                                               r"match no zone id.*vehicle_areas="):
+                                               r"match no zone id.*vehicle_areas=.*"
+                                               r"inputs\.vehicles: \{path"):
         ev_demand_from_tables(zones, COARSE_VALUES)
 
 

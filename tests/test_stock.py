@@ -8,8 +8,13 @@ import pytest
 from shapely.geometry import box
 
 from geoplan.errors import LayerSchemaError, SourceFormatError
-from geoplan.layers.apportion import apportion, links_by_code, links_by_lookup, links_by_polygons
 from geoplan.layers.stock import building_stock
+from geoplan.layers.stock_apportion import (
+    apportion,
+    links_by_code,
+    links_by_lookup,
+    links_by_polygons,
+)
 from geoplan.layers.stock_reweight import (
     certificate_types,
     reweight_certificates,

@@ -157,8 +157,29 @@ def test_unrecognised_columns_say_how_to_name_them(tmp_path: Path) -> None:
     frame = grid().rename(columns={"LSOA21CD": "ref", "LSOA21NM": "title"})
     path = write(frame.drop(columns=["LAD22CD", "LAD22NM"]), tmp_path / "plain.gpkg")
     with pytest.raises(LayerSchemaError,
-                       match=r"plain\.gpkg.*'ref', 'title', 'POP'.*id_column=.*--id-column"):
+                       match=r"plain\.gpkg.*'ref', 'title', 'POP'.*id_column=.*--id-column.*"
+                             r"inputs\.zones: \{path: \.\.\., id_column"):
         zones_from_file(path)
+
+
+def test_geoplans_own_zones_and_districts_are_read_from_a_multi_layer_file(
+        tmp_path: Path) -> None:
+    """A run's plan.gpkg: canonical zones and districts layers among others."""
+    frame = grid()
+    zones = gpd.GeoDataFrame({"zone_id": frame["LSOA21CD"], "zone_name": frame["LSOA21NM"],
+                              "district_id": frame["LAD22CD"], "district_name": frame["LAD22NM"],
+                              "evs_projected": 1.0}, geometry=frame.geometry, crs=frame.crs)
+    path = tmp_path / "plan.gpkg"
+    zones.to_file(path, layer="chargers")  # another layer first
+    zones.to_file(path, layer="zones")
+    districts = zones.dissolve("district_id", as_index=False)[["district_id", "district_name",
+                                                                "geometry"]]
+    districts.to_file(path, layer="districts")
+    read = zones_from_file(path)
+    assert read["zone_id"].tolist() == sorted(zones["zone_id"])
+    assert read["district_name"].tolist() == zones.sort_values("zone_id")["district_name"].tolist()
+    got = districts_from_file(path)
+    assert got["district_name"].tolist() == sorted(districts["district_name"])
 
 
 # --- districts --------------------------------------------------------------------------------

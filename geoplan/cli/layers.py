@@ -13,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan.assumptions import read_assumptions
+from geoplan.cli.apportion import AREA_OPTIONS, apportion, apportion_options, area_input
 from geoplan.cli.options import kind_option, overwrite_option, parse_mapping, reading_options
 from geoplan.files.atomic import refuse_existing, refuse_inputs
 from geoplan.layers.grid import GRID_UNITS, power_factor
@@ -22,6 +23,7 @@ from geoplan.layers.supply import assign_zones
 from geoplan.outputs import write_csv, write_geopackage
 from geoplan.schemas import CRS, LEVELS
 from geoplan.sources import FORMATS
+from geoplan.sources.canonical import FORMAT as OWN_FORMAT
 
 __all__ = ["layers"]
 
@@ -29,7 +31,8 @@ F = Callable[..., Any]
 
 _FLAGS = {"fmt": "--format", "mapping": "--map", "exclusions": "--exclusion",
           "exclusion_filters": "--exclusion-filter", "land_classes": "--classes",
-          "block_size_m": "--block-size", "min_area_ha": "--min-area"}
+          "block_size_m": "--block-size", "min_area_ha": "--min-area",
+          "value_columns": "--column"}
 _SPATIAL_KINDS = ("buildings", "ev_demand", "chargers", "sites", "land")
 _APPLIES = {
     "fmt": ("substations",), "mapping": ("substations",), "year": ("substations",),
@@ -42,6 +45,7 @@ _APPLIES = {
     "site_kind": ("sites",), "site_kind_column": ("sites",), "exclusions": ("land",),
     "method": ("land",), "block_size_m": ("land",), "min_area_ha": ("land",),
     "exclusion_filters": ("land",), "land_classes": ("land",), "class_column": ("land",),
+    **dict.fromkeys(AREA_OPTIONS, ("ev_demand",)),
 }
 _NEEDED = {"buildings": ("postcodes",), "ev_demand": ("zones",)}
 
@@ -70,6 +74,7 @@ _FILE = InputPath()
 
 def layer_options(func: F) -> F:
     """Add the options of the buildings, ev_demand, chargers, sites and land kinds."""
+    func = apportion_options(func)
     options = [
         click.option("--zones", type=_FILE, help="Zones to put homes, EV demand and land "
                      "parcels in (a zones.gpkg from `--kind zones`, or any boundary file); "
@@ -115,6 +120,9 @@ def layer_options(func: F) -> F:
 @click.group()
 def layers() -> None:
     """Read real published layers into canonical GeoPackages."""
+
+
+layers.add_command(apportion)
 
 
 def _flag(name: str) -> str:
@@ -170,7 +178,9 @@ def _read(sources: tuple[str, ...], kind: str, options: dict[str, Any]) -> Layer
                                                column=column, values=values)
     if "uptake" in given:
         given["uptake"] = _uptake(given["uptake"])
-    source = sources[0] if len(sources) == 1 else list(sources)
+    source: Any = sources[0] if len(sources) == 1 else list(sources)
+    if kind == "ev_demand":  # a vehicle table of another geography: apportioned first
+        source = area_input(sources[0], given) or source
     if kind == "substations":  # MW files become MVA by the factor the plan turns back into kW
         given["power_factor"] = power_factor(read_assumptions(GRID_UNITS))
     return read_layers(source, kind, fmt=fmt, within=within, decimal=decimal, **given)
@@ -179,7 +189,8 @@ def _read(sources: tuple[str, ...], kind: str, options: dict[str, Any]) -> Layer
 def _input_files(options: dict[str, Any]) -> list[str]:
     """Every file or folder an option of ``layers convert`` names (outputs must differ)."""
     files = [options.get(name) for name in ("zones", "postcodes", "uprn", "households",
-                                             "chargers", "districts", "within")]
+                                             "chargers", "districts", "within", "areas",
+                                             "lookup", "weights")]
     files += [pair.partition("=")[2].strip() for pair in options.get("exclusions") or ()]
     return [f for f in files if f and Path(f).exists()]
 
@@ -230,7 +241,8 @@ def convert(ctx: click.Context, sources: tuple[str, ...], kind: str, output: str
                  DNO) are combined, every id prefixed by its file's DNO (NGED:12774)
     buildings    EPC certificates (files or folders) located by --uprn/--postcodes: point
                  layer `buildings`, and table `zone_buildings` with --zones
-    ev_demand    a vehicles-per-zone table with --zones: table `ev_demand`
+    ev_demand    a vehicles-per-zone table with --zones: table `ev_demand`; a table of
+                 another geography (e.g. DfT MSOA 2011) with --lookup, --areas, --weight
     chargers     chargepoint registry CSV or GeoJSON: point layer `chargers`
     sites        any point or polygon layer with --site-kind: layer `sites`
     land         a land-cover GeoTIFF, or a polygon land-cover or habitat layer with
@@ -339,7 +351,12 @@ def _describe(result: LayerSet) -> list[str]:
     s = result.summary
     crs = f", CRS {s['crs']}" if s.get("crs") else ""
     lines = [f"{result.source}: {result.kind} read as {result.format}{crs}"]
-    lines += _DESCRIBERS[result.kind](s)
+    rows: Any = s.get("rows")
+    if result.format == OWN_FORMAT and rows:  # geoplan's own layers, read as written
+        lines += [f"  {name}: {count:,} rows (geoplan's own layer, read as written)"
+                  for name, count in rows.items()]
+    else:
+        lines += _DESCRIBERS[result.kind](s)
     warnings = list(result.warnings)
     lines.append(f"  warnings: {len(warnings)}")
     lines += [f"    - {w}" for w in warnings]
@@ -391,6 +408,10 @@ def _ev_lines(s: Mapping[str, Any]) -> list[str]:
         f"{s['codes_left_out']:,} area codes left out); in {s['plan_year']}: "
         f"{s['evs_projected']:,.0f}",
         f"  public chargers now: {chargers}",
+        *[f"  {what} apportioned ({' then '.join(r['steps'])}, weight {r['weight']}): read "
+          f"{sum(r['read'].values()):,.0f}, in the zones {sum(r['apportioned'].values()):,.0f}, "
+          f"{len(r['codes_left_out']):,} codes left out"
+          for what, r in s.get("apportioned", {}).items()],
     ]
 
 

@@ -44,6 +44,7 @@ import pandas as pd
 import shapely
 
 from geoplan.errors import LayerSchemaError, SourceFormatError
+from geoplan.layers.apportion import spread
 from geoplan.layers.ev_projection import is_whole_year, project_evs
 from geoplan.layers.households import OFFSTREET_PARKING, households_from_mix, households_per_zone
 from geoplan.schemas import CRS, EV_DEMAND, validate_layer
@@ -53,8 +54,8 @@ from geoplan.sources.vector import read_vector, to_bng
 from geoplan.sources.zone_tables import (
     Table,
     area_codes,
+    count_columns,
     find_code_column,
-    number_columns,
     read_table,
     record_warning,
     schema_error,
@@ -67,13 +68,13 @@ __all__ = [
     "ev_demand_from_tables",
     "find_code_column",
     "households_from_mix",
+    "pick_vehicle_columns",
     "project_evs",
 ]
 
 logger = logging.getLogger(__name__)
 
 
-_SUPPRESSED = re.compile(r"\[?[cxz]\]?|\.\.|:|\[low\]")
 _PERIOD = re.compile(r"(19|20)\d\d|q[1-4]")
 _VEHICLE_NAME = re.compile(r"ulev|plug[ _-]?in|\bbevs?\b|\bphevs?\b|(^|_)bevs?($|_)|"
                            r"(^|_)phevs?($|_)")
@@ -175,6 +176,17 @@ def _zones(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 # --- tables ---------------------------------------------------------------------------------
 
 
+def pick_vehicle_columns(frame: pd.DataFrame, code: str, source: str) -> list[str]:
+    """Return the columns of a vehicle table that hold plug-in vehicles (module docstring).
+
+    Raises
+    ------
+    LayerSchemaError
+        None, or several of different dates (the columns found are listed).
+    """
+    return _vehicle_columns(frame, code, None, source)
+
+
 def _vehicle_columns(frame: pd.DataFrame, code: str, given: Sequence[str] | None,
                      source: str) -> list[str]:
     columns = [c for c in frame.columns if c != code]
@@ -219,7 +231,9 @@ def _evs_now(zones: gpd.GeoDataFrame, vehicles: Table,
             raise schema_error(source, f"area codes (e.g. {list(per_area.index[:3])}) match no "
                                f"zone id (e.g. {list(zone_ids[:3])})", "pass vehicle_areas= with "
                                "the polygons of the vehicle table's areas to apportion them to "
-                               "the zones", column=code)
+                               "the zones (in a scenario inputs.vehicles: {path: ..., areas: "
+                               "..., lookup: ...}; on the command line --areas, --lookup)",
+                               column=code)
         _left_out(per_area[~matched], "are not zone ids", source, warnings, report)
         absent = ~zone_ids.isin(per_area.index)
         if absent.any():
@@ -241,13 +255,7 @@ def _evs_now(zones: gpd.GeoDataFrame, vehicles: Table,
 def _counts(table: pd.DataFrame, columns: list[str], source: str,
             warnings: list[str]) -> pd.Series:
     """Sum of the vehicle columns per row; DfT suppression marks ([c], [x]...) count as 0."""
-    cells = table[columns].astype(object)
-    suppressed = cells.map(lambda v: isinstance(v, str) and bool(_SUPPRESSED.fullmatch(
-        v.strip().casefold())))
-    if suppressed.to_numpy().any():
-        record_warning(warnings, f"{source}: {int(suppressed.to_numpy().sum())} suppressed "
-                       "cells (such as '[c]') were counted as 0 vehicles")
-    return number_columns(cells.mask(suppressed, ""), columns, source).sum(axis=1).astype(float)
+    return count_columns(table, columns, source, warnings).sum(axis=1).astype(float)
 
 
 def _left_out(values: pd.Series, why: str, source: str, warnings: list[str],
@@ -283,6 +291,9 @@ def apportion(values: pd.Series, areas: gpd.GeoSeries, zones: gpd.GeoDataFrame,
               households: pd.Series | None = None) -> tuple[pd.Series, float]:
     """Spread per-area values over zones by area-weighted overlay (module docstring).
 
+    :func:`geoplan.layers.apportion.spread` keeping every overlap (no sliver rule), for one
+    column of values.
+
     Parameters
     ----------
     values : pandas.Series
@@ -303,26 +314,11 @@ def apportion(values: pd.Series, areas: gpd.GeoSeries, zones: gpd.GeoDataFrame,
     """
     areas = areas[areas.index.isin(values.index)]
     if not areas.index.is_unique:  # an area split over several features: one polygon
-        areas = areas.groupby(level=0, sort=False).agg(shapely.union_all)
-    zone_geoms = zones.geometry.values
-    a_pos, z_pos = gpd.GeoSeries(zone_geoms).sindex.query(areas.values, predicate="intersects")
-    piece = shapely.area(shapely.intersection(areas.values[a_pos], zone_geoms[z_pos]))
-    keep = piece > 0
-    a_pos, z_pos, piece = a_pos[keep], z_pos[keep], piece[keep]
-    area_size = np.where(shapely.area(areas.values) > 0, shapely.area(areas.values), np.inf)
-    covered = np.minimum(np.bincount(a_pos, piece, len(areas)) / area_size, 1.0)
-    weight = piece.copy()
-    if households is not None:
-        homes = households.to_numpy(dtype=float)[z_pos] * piece / shapely.area(zone_geoms)[z_pos]
-        unknown = np.bincount(a_pos, (~np.isfinite(homes)).astype(float), len(areas)) > 0
-        total = np.bincount(a_pos, np.nan_to_num(homes), len(areas))
-        use = ~unknown[a_pos] & (total[a_pos] > 0)
-        weight = np.where(use, np.nan_to_num(homes), piece)
-    share = covered[a_pos] * weight / np.bincount(a_pos, weight, len(areas))[a_pos]
-    amount = values.reindex(areas.index).to_numpy(dtype=float)
-    spread = np.bincount(z_pos, amount[a_pos] * share, len(zones))
-    lost = float(amount.sum() - (amount * covered).sum())
-    return pd.Series(spread, index=zones.index), lost
+        areas = gpd.GeoSeries(areas.groupby(level=0, sort=False).agg(shapely.union_all),
+                              crs=areas.crs)
+    weights = None if households is None else households.set_axis(zones.index)
+    result, outside, _ = spread(values.to_frame("value"), areas, zones, weights, sliver=0.0)
+    return result["value"].fillna(0.0), float(outside["value"])
 
 
 # --- households -----------------------------------------------------------------------------

@@ -127,8 +127,10 @@ def households_per_zone(zones: gpd.GeoDataFrame, households: Table | None,
                         warnings: list[str]) -> pd.DataFrame:
     """Households and households without off-street parking per zone (module docstring).
 
-    The table's values come first; the dwelling mix fills those it lacks. Columns unknown
-    for every zone stay NaN, with a warning appended to ``warnings``.
+    The table's values come first; the dwelling mix fills those it lacks; where households
+    are known but those without off-street parking are not, the share of the table's
+    ``other`` type (the national share, for homes of unknown type) estimates them, counted in
+    ``warnings``. Columns unknown for every zone stay NaN, with a warning.
     """
     zone_ids = zones["zone_id"].astype(str)
     out = pd.DataFrame(np.nan, index=zone_ids, columns=["households", "households_no_offstreet"])
@@ -141,8 +143,27 @@ def households_per_zone(zones: gpd.GeoDataFrame, households: Table | None,
         out["households"] = out["households"].fillna(mix["households"])
         out["households_no_offstreet"] = out["households_no_offstreet"].fillna(
             out["households"] * ratio)
+    _national_share(out, parking_table, warnings)
     for column in out.columns:
         if out[column].isna().all():
             record_warning(warnings, f"ev_demand: {column} is unknown for every zone (pass "
                            "households= or dwelling_mix=)")
     return out.astype(float)
+
+
+def _national_share(out: pd.DataFrame, parking_table: str | Path | pd.DataFrame | None,
+                    warnings: list[str]) -> None:
+    """Fill ``households_no_offstreet`` where only ``households`` is known (docstring above)."""
+    gap = out["households"].notna() & out["households_no_offstreet"].isna()
+    if not gap.any():
+        return
+    shares = parking_table if isinstance(parking_table, pd.DataFrame) else read_assumptions(
+        OFFSTREET_PARKING, parking_table)
+    other = shares.loc[shares["dwelling_type"] == "other", "share_no_offstreet"]
+    if other.empty:
+        return
+    share = float(other.iloc[0])
+    out.loc[gap, "households_no_offstreet"] = out.loc[gap, "households"] * share
+    record_warning(warnings, f"ev_demand: households_no_offstreet estimated for {int(gap.sum())} "
+                   f"zones as households x {share:g}, the share of dwelling type 'other' in "
+                   "offstreet_parking (no dwelling mix or column for them)")

@@ -25,6 +25,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan.errors import LayerSchemaError, ScenarioError
+from geoplan.layers.apportion import AreaInput, apportion_file
 from geoplan.layers.layer_set import (
     VECTOR_SUFFIXES,
     LayerSet,
@@ -37,8 +38,53 @@ from geoplan.layers.layer_set import (
     zones_layer,
 )
 from geoplan.schemas import EPC_BANDS
+from geoplan.sources.canonical import FORMAT as OWN_FORMAT
+from geoplan.sources.canonical import is_own_layer, open_layer
+from geoplan.sources.numbers import COUNT, parse_column
 
 __all__ = ["READERS"]
+
+
+def _own(source: object, kind: str) -> pd.DataFrame | None:
+    """Open geoplan's own ``kind`` layer in ``source`` as written; None for other files."""
+    if isinstance(source, str | Path) and is_own_layer(source, kind):
+        return open_layer(source, kind)
+    return None
+
+
+def _own_set(kind: str, layers: dict[str, pd.DataFrame], source: Source,
+             warnings: tuple[str, ...] = ()) -> LayerSet:
+    """Return a :class:`LayerSet` of geoplan's own layers, read as written."""
+    main = layers[kind]
+    summary = {"source": source_name(source), "format": OWN_FORMAT,
+               "crs": crs_name(main) if isinstance(main, gpd.GeoDataFrame) else None,
+               "rows": {name: len(frame) for name, frame in layers.items()},
+               "warnings": list(warnings)}
+    return LayerSet(kind, layers, source_name(source), OWN_FORMAT, warnings, summary)
+
+
+def _zone_of(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None,
+             warnings: list[str], noun: str) -> gpd.GeoDataFrame:
+    """Keep each feature's ``zone_id`` when it is one of ``zones``; else place it.
+
+    A feature whose zone is not among ``zones`` takes the zone holding its representative
+    point (none outside every zone), counted in ``warnings``.
+    """
+    if zones is None:
+        return frame
+    known = frame["zone_id"].astype(object).isin(set(zones["zone_id"].astype(str)))
+    if known.all():
+        return frame
+    loose = frame[~known]
+    points = gpd.GeoSeries(loose.geometry.values, crs=frame.crs).representative_point()
+    placed = gpd.GeoDataFrame(geometry=points.to_numpy(), crs=frame.crs).sjoin(
+        zones[["zone_id", "geometry"]], how="left", predicate="within")
+    placed = placed[~placed.index.duplicated(keep="first")]
+    ids = frame["zone_id"].astype(object).copy()
+    ids[~known.to_numpy()] = placed["zone_id"].to_numpy()
+    warnings.append(f"{len(loose):,} {noun}s had a zone not among the zones given and took "
+                    "the zone holding them (none outside every zone)")
+    return frame.assign(zone_id=ids.where(ids.notna(), None))
 
 
 def _one(source: Source, kind: str) -> Path:
@@ -57,6 +103,16 @@ def _buildings(source: Source, within: str | None, *, zones: ZonesInput = None,
     from geoplan.layers.buildings import buildings_from_epc, zone_summary
 
     zone_layer = zones_layer(zones, districts)
+    own = _own(source, "buildings")
+    if own is not None:  # geoplan's own buildings layer: read as written, zones refreshed
+        notes: list[str] = []
+        homes = _zone_of(own, zone_layer, notes, "home")
+        if within is not None:
+            homes, zone_layer = rows_within(homes, within, zone_layer, "home")
+        kept: dict[str, pd.DataFrame] = {"buildings": homes}
+        if zone_layer is not None:
+            kept["zone_buildings"] = zone_summary(homes, zone_layer)
+        return _own_set("buildings", kept, source, tuple(notes))
     layer = buildings_from_epc(source, zone_layer, uprn_coordinates=uprn, postcodes=postcodes)
     report = layer.attrs["report"]
     if within is not None:
@@ -96,36 +152,121 @@ def _buildings(source: Source, within: str | None, *, zones: ZonesInput = None,
     return LayerSet("buildings", layers, source_name(source), "epc", tuple(warnings), summary)
 
 
-def _ev_demand(source: Source, within: str | None, *, zones: ZonesInput = None,
-               districts: PathLike | None = None, households: PathLike | None = None,
+def _ev_demand(source: Source | AreaInput, within: str | None, *, zones: ZonesInput = None,
+               districts: PathLike | None = None,
+               households: PathLike | AreaInput | None = None,
                chargers: PathLike | gpd.GeoDataFrame | None = None,
                uptake: Mapping[int, float] | None = None, plan_year: int = 2030) -> LayerSet:
     from geoplan.layers.ev import ev_demand_from_tables
 
     zone_layer = zones_layer(zones, districts)
+    name = source_name(source.path if isinstance(source, AreaInput) else source)
     if zone_layer is None:
-        raise LayerSchemaError(f"{source_name(source)}: EV demand is counted per zone and needs "
+        raise LayerSchemaError(f"{name}: EV demand is counted per zone and needs "
                                "the zones (fix: pass zones=, or --zones ZONES.gpkg)")
+    own = _own(source, "ev_demand")
+    if own is not None:
+        return _own_ev_demand(own, str(source), within, zone_layer, households, chargers)
     if chargers is not None and not isinstance(chargers, gpd.GeoDataFrame):
         chargers = _chargers(chargers, None).layers["chargers"]
-    frame = ev_demand_from_tables(zone_layer, _one(source, "vehicle tables"),
-                                  households=households, chargers=chargers, uptake=uptake,
+    homes, vehicles, columns, notes, apportioned = _per_zone(source, households, zone_layer)
+    frame = ev_demand_from_tables(zone_layer, vehicles, vehicle_columns=columns,
+                                  households=homes, chargers=chargers, uptake=uptake,
                                   plan_year=plan_year)
-    report, warnings = frame.attrs["report"], tuple(frame.attrs["warnings"])
+    report, warnings = frame.attrs["report"], (*notes, *frame.attrs["warnings"])
     if within is not None:
         frame, zone_layer = rows_within(frame, within, zone_layer, "zone")
     summary = {
-        "source": source_name(source), "format": "ev-tables", "crs": None, "zones": len(frame),
+        "source": name, "format": "ev-tables", "crs": None, "zones": len(frame),
         "vehicle_columns": report.get("vehicle_columns", []),
         "codes_left_out": len(report.get("codes_left_out", [])),
         **{c: float(frame[c].sum()) for c in ("households", "households_no_offstreet",
                                               "evs_now", "evs_projected")},
         "public_chargers_now": None if frame["public_chargers_now"].isna().all() else
         int(frame["public_chargers_now"].sum()),
-        "plan_year": plan_year,
+        "plan_year": plan_year, "apportioned": apportioned,
     }
-    return LayerSet("ev_demand", {"ev_demand": frame}, source_name(source), "ev-tables", warnings,
-                    summary)
+    if apportioned.get("vehicles"):
+        summary["codes_left_out"] = len(apportioned["vehicles"]["codes_left_out"])
+    return LayerSet("ev_demand", {"ev_demand": frame}, name, "ev-tables", warnings, summary)
+
+
+def _own_ev_demand(frame: pd.DataFrame, source: PathLike, within: str | None,
+                   zones: gpd.GeoDataFrame, households: object, chargers: object) -> LayerSet:
+    """Keep geoplan's own ``ev_demand`` table for the given zones (read as written)."""
+    notes = []
+    ids = set(zones["zone_id"].astype(str))
+    outside = ~frame["zone_id"].astype(str).isin(ids)
+    if outside.any():
+        notes.append(f"{int(outside.sum()):,} rows are for zones not among the zones given and "
+                     f"were left out (e.g. {sorted(frame.loc[outside, 'zone_id'])[:5]})")
+    frame = frame[~outside].reset_index(drop=True)
+    absent = len(ids - set(frame["zone_id"].astype(str)))
+    if absent:
+        notes.append(f"{absent:,} zones have no row in the ev_demand layer: no EV demand there")
+    if households is not None or chargers is not None:
+        notes.append("households and chargers were not used: the ev_demand layer holds them")
+    if within is not None:
+        frame, _ = rows_within(frame, within, zones, "zone")
+    return _own_set("ev_demand", {"ev_demand": frame}, source, tuple(notes))
+
+
+def _per_zone(vehicles: Source | AreaInput, households: PathLike | AreaInput | None,
+              zones: gpd.GeoDataFrame
+              ) -> tuple[object, object, list[str] | None, tuple[str, ...], dict[str, dict]]:
+    """Households and vehicles per zone, apportioned where given as :class:`AreaInput`.
+
+    Returns the households and vehicle tables to pass on, the vehicle columns (None: found
+    by name), the apportionment warnings and reports (per input).
+    """
+    from geoplan.layers.ev import pick_vehicle_columns
+    from geoplan.layers.households import households_per_zone
+
+    notes: list[str] = []
+    reports: dict[str, dict] = {}
+    homes: object = households
+    if isinstance(households, AreaInput):
+        result = apportion_file(households, zones, what="households",
+                                pick_columns=_household_columns)
+        homes = _zone_table(result.values, ["households", "households_no_offstreet"])
+        notes += result.warnings
+        reports["households"] = dict(result.report)
+    if not isinstance(vehicles, AreaInput):
+        return homes, _one(vehicles, "vehicle tables"), None, tuple(notes), reports
+    weights = None
+    if vehicles.weight == "households" and homes is not None:
+        known = households_per_zone(zones, homes, None, None, [])["households"]
+        weights = pd.Series(known.to_numpy(), index=zones.index)
+    result = apportion_file(vehicles, zones, what="vehicles", pick_columns=pick_vehicle_columns,
+                            zone_weights=weights)
+    columns = [str(c) for c in result.values.columns]
+    reports["vehicles"] = dict(result.report)
+    return (homes, _zone_table(result.values, columns), columns,
+            (*notes, *result.warnings), reports)
+
+
+def _household_columns(table: pd.DataFrame, code: str, source: str) -> list[str]:
+    """``households`` (and ``households_no_offstreet``) by name, else the one count column."""
+    from geoplan.sources.cells import normalise_header
+
+    named = {normalise_header(c).replace(" ", "_"): c for c in table.columns}
+    if "households" in named:
+        return [named[k] for k in ("households", "households_no_offstreet") if k in named]
+    counts = [c for c in table.columns if c != code and not parse_column(table[c], COUNT)[1]]
+    if len(counts) != 1:
+        raise LayerSchemaError(f"{source}: no 'households' column and {len(counts)} count "
+                               f"columns {counts} (fix: name the household count column with "
+                               "columns: [COLUMN])")
+    return counts
+
+
+def _zone_table(values: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Return apportioned values as a table keyed by ``zone_id`` (zones without value left out)."""
+    kept = values.dropna(how="all")
+    frame = pd.DataFrame({"zone_id": kept.index.astype(str)})
+    for name, column in zip(names, kept.columns, strict=False):
+        frame[name] = kept[column].to_numpy()
+    return frame
 
 
 def _chargers(source: Source, within: str | None, *, layer: str | None = None,
@@ -133,6 +274,11 @@ def _chargers(source: Source, within: str | None, *, layer: str | None = None,
               districts: PathLike | None = None) -> LayerSet:
     from geoplan.sources.chargepoint_registry import read_chargepoints
 
+    own = _own(source, "chargers")
+    if own is not None:
+        if within is not None:
+            own, _ = rows_within(own, within, zones_layer(zones, districts), "charger")
+        return _own_set("chargers", {"chargers": own}, source)
     records = read_chargepoints(_one(source, "chargers"), layer=layer, crs=crs)
     frame = records.frame
     if within is not None:
@@ -154,6 +300,11 @@ def _sites(source: Source, within: str | None, *, site_kind: str | None = None,
            districts: PathLike | None = None) -> LayerSet:
     from geoplan.layers.sites import sites_from_layer
 
+    own = _own(source, "sites")
+    if own is not None:  # kinds, sizes and costs as written (e.g. edited by the user)
+        if within is not None:
+            own, _ = rows_within(own, within, zones_layer(zones, districts), "site")
+        return _own_set("sites", {"sites": own}, source)
     sites = sites_from_layer(_one(source, "sites"), kind=site_kind,
                              kind_column=site_kind_column, vector_layer=layer, crs=crs)
     report, warnings = sites.attrs["report"], tuple(sites.attrs.get("warnings", ()))
@@ -174,8 +325,18 @@ def _land(source: Source, within: str | None, *, exclusions: Mapping[str, Any] |
           mapping: str | PathLike | None = None, class_column: str | None = None) -> LayerSet:
     from geoplan.layers.land import exclusions_from_files
 
-    path = _one(source, "land-cover files")
     zone_layer = zones_layer(zones, districts)
+    own = _own(source, "land")
+    if own is not None:  # parcels as written; exclusions were applied when they were made
+        notes: list[str] = []
+        if exclusions:
+            notes.append("exclusions were not applied again: the land layer's parcels are "
+                         "already what was left once they were")
+        parcels = _zone_of(own, zone_layer, notes, "parcel")
+        if within is not None:
+            parcels, _ = rows_within(parcels, within, zone_layer, "parcel")
+        return _own_set("land", {"land": parcels}, source, tuple(notes))
+    path = _one(source, "land-cover files")
     specs = exclusions_from_files(exclusions or {})
     polygons = path.suffix.lower() in VECTOR_SUFFIXES
     if polygons:

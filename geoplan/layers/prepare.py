@@ -41,10 +41,12 @@ import pandas as pd
 
 from geoplan.assumptions import read_assumptions
 from geoplan.errors import SourceNotFoundError
+from geoplan.layers.apportion import AreaInput
 from geoplan.layers.grid import GRID_UNITS, graph_from_substations, power_factor
 from geoplan.layers.read import LayerSet, read_layers
 from geoplan.layers.stock import StockInputs
 from geoplan.layers.supply import assign_zones
+from geoplan.layers.zones import ZoneFile
 from geoplan.schemas import CRS, LEVELS
 from geoplan.sources.numbers import DECIMAL_MARKS, declared_decimal
 
@@ -81,8 +83,9 @@ class LayerInputs:
 
     Parameters
     ----------
-    zones : pathlib.Path
-        Zone boundaries (any vector file, or a ``zones`` GeoPackage from ``geoplan layers``).
+    zones : pathlib.Path or ZoneFile
+        Zone boundaries (any vector file, or a ``zones`` GeoPackage from ``geoplan layers``),
+        or a :class:`geoplan.layers.zones.ZoneFile` naming the id, name and district columns.
     grid : pathlib.Path or sequence of pathlib.Path
         A grid headroom file (any format :func:`geoplan.sources.read_grid` reads), or one per
         DNO (module docstring; kept as a tuple).
@@ -91,8 +94,10 @@ class LayerInputs:
         served by a substation of the DNO whose area holds it.
     max_serving_distance_km : float
         Flag (and count in the warnings) zones whose serving substation is further away.
-    districts : pathlib.Path, optional
-        District boundaries (names the districts; else they are the zones' union).
+    districts : pathlib.Path or ZoneFile, optional
+        District boundaries (names the districts; else they are the zones' union); a
+        ``ZoneFile`` names their code and name columns (``id_column``, ``name_column``) or
+        layer.
     grid_format : str
         Grid format, ``"auto"`` to detect it.
     within : str, optional
@@ -107,8 +112,10 @@ class LayerInputs:
         zones get :data:`~geoplan.layers.stock_reweight.COVERAGE_COLUMNS`.
     chargers : pathlib.Path, optional
         National Chargepoint Registry CSV or GeoJSON.
-    vehicles, households : pathlib.Path, optional
-        Plug-in vehicles and households per zone (EV demand needs ``vehicles``).
+    vehicles, households : pathlib.Path or AreaInput, optional
+        Plug-in vehicles and households per zone (EV demand needs ``vehicles``), or tables of
+        another geography with how to apportion them to the zones
+        (:class:`geoplan.layers.apportion.AreaInput`: a lookup, area polygons, a weight).
     car_parks : pathlib.Path, optional
         Candidate charger sites (car parks) as any vector layer.
     roads : pathlib.Path, optional
@@ -140,9 +147,9 @@ class LayerInputs:
         the plan uses to turn MVA back into kW, so a MW figure reaches the plan unchanged.
     """
 
-    zones: Path
+    zones: Path | ZoneFile
     grid: Path | tuple[Path, ...]
-    districts: Path | None = None
+    districts: Path | ZoneFile | None = None
     licence_areas: Path | None = None
     max_serving_distance_km: float = MAX_SERVING_DISTANCE_KM
     grid_format: str = "auto"
@@ -152,8 +159,8 @@ class LayerInputs:
     postcodes: Path | None = None
     uprn: Path | None = None
     chargers: Path | None = None
-    vehicles: Path | None = None
-    households: Path | None = None
+    vehicles: Path | AreaInput | None = None
+    households: Path | AreaInput | None = None
     car_parks: Path | None = None
     roads: Path | None = None
     land_cover: Path | None = None
@@ -286,9 +293,12 @@ def prepare_layers(inputs: LayerInputs, *, progress: Progress | None = None) -> 
 def _prepare(inputs: LayerInputs, step: Progress) -> PreparedLayers:
     sets: dict[str, LayerSet] = {}
     step("zones")
-    sets["zones"] = read_layers(inputs.zones, "zones", districts=inputs.districts)
+    zone_file = inputs.zones if isinstance(inputs.zones, ZoneFile) else ZoneFile(inputs.zones)
+    district_layer = _read_districts(inputs.districts)
+    sets["zones"] = read_layers(zone_file.path, "zones", districts=district_layer,
+                                **zone_file.options())
     zones = sets["zones"].layers["zones"]
-    districts = _districts(inputs.districts, zones)
+    districts = _districts(district_layer, zones)
     step("grid")
     factor = inputs.power_factor
     if factor is None:
@@ -406,11 +416,20 @@ def _stock_sets(given: StockInputs, zones: gpd.GeoDataFrame, sets: dict[str, Lay
                                       "building_stock", "building_stock")
 
 
-def _districts(path: Path | None, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if path is not None:
-        from geoplan.layers.zones import districts_from_file
+def _read_districts(given: Path | ZoneFile | None) -> gpd.GeoDataFrame | None:
+    """District polygons of ``LayerInputs.districts`` (None when not given)."""
+    if given is None:
+        return None
+    from geoplan.layers.zones import districts_from_file
 
-        return districts_from_file(path)
+    named = given if isinstance(given, ZoneFile) else ZoneFile(given)
+    return districts_from_file(named.path, id_column=named.id_column,
+                               name_column=named.name_column, layer=named.layer)
+
+
+def _districts(layer: gpd.GeoDataFrame | None, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if layer is not None:
+        return layer
     dissolved = zones.dissolve(by=["district_id", "district_name"], as_index=False)
     return gpd.GeoDataFrame(dissolved[["district_id", "district_name", "geometry"]],
                             geometry="geometry", crs=CRS).sort_values("district_id",

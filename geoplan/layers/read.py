@@ -16,6 +16,8 @@ Kinds (:data:`KINDS`) and what each gives:
   (:func:`geoplan.layers.buildings.zone_summary`) when ``zones=`` is given;
 * ``ev_demand``: a vehicles-by-zone table with ``zones=`` (needed), ``households=``,
   ``chargers=``, ``uptake=``, ``plan_year=`` (:func:`geoplan.layers.ev.ev_demand_from_tables`);
+  the vehicles and the households may be an :class:`~geoplan.layers.apportion.AreaInput`
+  (a table of another geography, apportioned to the zones first);
 * ``chargers``: the Chargepoint Registry CSV or GeoJSON, ``layer=``, ``crs=``
   (:func:`geoplan.sources.chargepoint_registry.read_chargepoints`);
 * ``sites``: candidate charger sites from any layer, ``site_kind=`` or ``site_kind_column=``,
@@ -26,6 +28,12 @@ Kinds (:data:`KINDS`) and what each gives:
   :class:`~geoplan.layers.land.Exclusion`}), ``zones=``, ``method=``, ``block_size_m=``,
   ``min_area_ha=`` (:func:`geoplan.layers.land.land_parcels_from_raster`,
   :func:`geoplan.layers.land_vector.land_parcels_from_polygons`).
+
+geoplan's own GeoPackages are read back by every kind: a layer named after the kind holding
+its canonical columns (written by ``geoplan layers convert``, or a run's ``plan.gpkg``) is
+opened as written (:func:`geoplan.sources.canonical.is_own_layer`), with buildings and land
+parcels put in the given zones where their zone is not one of them; zones and districts
+recognise their canonical columns, and the ``zones``/``districts`` layer of a file of several.
 
 The readers of the kinds after ``substations`` live in :mod:`geoplan.layers.kinds`, what
 they share (:class:`LayerSet`, area selection) in :mod:`geoplan.layers.layer_set`.
@@ -43,6 +51,7 @@ from pathlib import Path
 from geoplan.errors import (
     SourceFormatError,
 )
+from geoplan.layers.apportion import AreaInput
 from geoplan.layers.kinds import READERS
 from geoplan.layers.layer_set import (
     VECTOR_SUFFIXES,
@@ -75,7 +84,7 @@ KINDS = ("zones", "substations", "buildings", "ev_demand", "chargers", "sites", 
 
 
 def read_layers(
-    source: Source,
+    source: Source | AreaInput,
     kind: str,
     *,
     fmt: str = "auto",
@@ -87,7 +96,7 @@ def read_layers(
 
     Parameters
     ----------
-    source : path or sequence of paths
+    source : path, sequence of paths, or AreaInput
         A file, a folder (zones: vector files; buildings: EPC certificate folders), or
         several files (zones, buildings; substations: one grid file per DNO, combined by
         :func:`geoplan.layers.dno.combine_grids`, which prefixes their ids).
@@ -127,10 +136,12 @@ def read_layers(
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {list(KINDS)}, not {kind!r}")
+    if isinstance(source, AreaInput) and kind != "ev_demand":
+        raise ValueError(f"an AreaInput is read as ev_demand vehicles, not as {kind}")
     with declared_decimal(decimal):
         if kind == "zones":
             result = _zones(source, within, options)
-        elif kind == "substations":
+        elif kind == "substations" and not isinstance(source, AreaInput):
             result = _substations(source, fmt, within, options)
         else:
                 result = READERS[kind](source, within, **options)

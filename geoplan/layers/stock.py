@@ -48,7 +48,7 @@ import pandas as pd
 
 from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import LayerSchemaError, Problem
-from geoplan.layers.apportion import (
+from geoplan.layers.stock_apportion import (
     Weight,
     apportion,
     largest_remainder,

@@ -2,6 +2,10 @@ r"""Planning zones and districts from any vector file, as canonical layers in EP
 
 Column matching rules (case-insensitive, applied to each file's column names):
 
+* **geoplan's own zones** (a ``zones`` layer written by ``geoplan layers convert``, or the
+  ``zones`` layer of a run's ``plan.gpkg``): the canonical columns ``zone_id``, ``zone_name``,
+  ``district_id``, ``district_name`` play their own roles. In a file with several layers and
+  no ``layer=``, the layer named ``zones`` is read.
 * **Zone id**: the finest ONS geography present, ``OA`` < ``LSOA`` < ``MSOA`` < ``LAD``, a
   newer year before an older one (``OA21CD``, ``OA11CD``, ``LSOA21CD``, ``LSOA11CD``,
   ``MSOA21CD``, ``MSOA11CD``, then any column matching ``LAD\w*CD`` such as ``LAD13CD``,
@@ -41,9 +45,9 @@ from geoplan.errors import (
     SourceNotFoundError,
 )
 from geoplan.schemas import CRS, DISTRICTS, ZONES, LayerSchema, validate_layer
-from geoplan.sources.vector import check_in_gb, read_vector, to_bng
+from geoplan.sources.vector import check_in_gb, layer_names, read_vector, to_bng
 
-__all__ = ["VECTOR_SUFFIXES", "districts_from_file", "zones_from_file"]
+__all__ = ["VECTOR_SUFFIXES", "ZoneFile", "districts_from_file", "zones_from_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +60,28 @@ _AREA_CODE = re.compile(r"(OA|LSOA|MSOA)(\d\d)CD", re.IGNORECASE)
 _LAD_CODE = re.compile(r"LAD\w*CD", re.IGNORECASE)
 _LEVEL = {"OA": 0, "LSOA": 1, "MSOA": 2, "LAD": 3}
 _POLYGONAL = ("Polygon", "MultiPolygon")
+
+@dataclass(frozen=True)
+class ZoneFile:
+    """A zones file and the options to read it with (:func:`zones_from_file`).
+
+    The mapping form of the scenario key ``inputs.zones``; for ``inputs.districts``,
+    ``id_column`` and ``name_column`` name the district code and name columns
+    (:func:`districts_from_file`).
+    """
+
+    path: Path
+    id_column: str | None = None
+    name_column: str | None = None
+    district_column: str | None = None
+    layer: str | None = None
+
+    def options(self) -> dict[str, str]:
+        """Return the options given, as keyword arguments of :func:`zones_from_file`."""
+        named = {"id_column": self.id_column, "name_column": self.name_column,
+                 "district_column": self.district_column, "layer": self.layer}
+        return {k: v for k, v in named.items() if v is not None}
+
 
 @dataclass(frozen=True)
 class _Roles:
@@ -150,7 +176,9 @@ def districts_from_file(
     Parameters
     ----------
     path : path
-        One vector file, e.g. ONS district boundaries with ``LAD13CD``/``LAD13NM``.
+        One vector file, e.g. ONS district boundaries with ``LAD13CD``/``LAD13NM``, or
+        geoplan's own (``district_id``, ``district_name``; in a file of several layers, the
+        one named ``districts``, as in a run's ``plan.gpkg``).
     id_column : str, optional
         District code column; default: the first column matching ``LAD\w*CD`` (``LAD13CD``,
         ``LADCD_ACTIVE``, ...), preferring one with a matching ``NM`` column.
@@ -171,13 +199,15 @@ def districts_from_file(
         code column is found.
     """
     path = Path(path)
-    raw = _read_layer(path, layer, crs)
+    raw = _read_layer(path, layer, crs, prefer="districts")
     return _districts_from_frame(raw, path.name, id_column, name_column)
 
 
 def _districts_from_frame(raw: gpd.GeoDataFrame, source: str, id_column: str | None,
                           name_column: str | None) -> gpd.GeoDataFrame:
     columns = [str(c) for c in raw.columns if c != raw.geometry.name]
+    if id_column is None and _find(columns, "district_id"):  # geoplan's own districts
+        id_column, name_column = "district_id", name_column or _find(columns, "district_name")
     code = _explicit(columns, "id_column", id_column, source) or _lad_code(columns)
     if code is None:
         _fail(LayerSchemaError, source, f"no district code column among {columns}",
@@ -222,8 +252,15 @@ def _label(paths: PathLike | Sequence[PathLike], files: list[Path]) -> str:
     return ", ".join(names) if len(names) <= 3 else f"{names[0]} and {len(names) - 1} more files"
 
 
-def _read_layer(path: Path, layer: str | None, crs: str | None) -> gpd.GeoDataFrame:
-    """Read one layer of ``path`` in EPSG:27700, refusing empty layers and zones outside GB."""
+def _read_layer(path: Path, layer: str | None, crs: str | None,
+                prefer: str = "zones") -> gpd.GeoDataFrame:
+    """Read one layer of ``path`` in EPSG:27700, refusing empty layers and zones outside GB.
+
+    Without ``layer``, a file of several layers is read at the one named ``prefer``, if any.
+    """
+    if layer is None and path.suffix.lower() not in (".parquet", ".geoparquet"):
+        names = layer_names(path) if path.is_file() else []
+        layer = prefer if len(names) > 1 and prefer in names else None
     frame = read_vector(path, layer)
     if not isinstance(frame, gpd.GeoDataFrame) or frame.active_geometry_name is None:
         _fail(SourceFormatError, path, "has no geometry column, so it is not a vector layer",
@@ -244,15 +281,24 @@ def _zone_roles(raw: gpd.GeoDataFrame, path: Path, id_column: str | None,
              "district_column": district_column}
     explicit = {role: _explicit(columns, role, value, path.name) for role, value in
                 given.items()}
+    if not any(explicit.values()) and _find(columns, "zone_id"):
+        return _canonical_roles(columns)
     zone_id = explicit["id_column"] or _ons_zone_id(columns)
     if zone_id is None:
         _fail(LayerSchemaError, path, f"no zone id column recognised among columns {columns}",
-              "pass id_column= and name_column= (--id-column/--name-column)")
+              "pass id_column= and name_column= (--id-column/--name-column; in a scenario "
+              "inputs.zones: {path: ..., id_column: ..., name_column: ...})")
     zone_name = explicit["name_column"] or _name_of(columns, zone_id)
     if _LAD_CODE.fullmatch(zone_id) and district_column is None:
         return _Roles(zone_id, zone_name, zone_id, zone_name)
     district = explicit["district_column"] or _lad_code(columns)
     return _Roles(zone_id, zone_name, district, _name_of(columns, district) if district else None)
+
+
+def _canonical_roles(columns: list[str]) -> _Roles:
+    """Roles of geoplan's own zones layer (module docstring)."""
+    found = [_find(columns, c) for c in ("zone_id", "zone_name", "district_id", "district_name")]
+    return _Roles(found[0] or "zone_id", *found[1:])
 
 
 def _explicit(columns: list[str], role: str, name: str | None, source: str) -> str | None:

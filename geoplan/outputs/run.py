@@ -127,7 +127,11 @@ def plan_layers(plans: PlanResult, layers: PreparedLayers,
     out: dict[str, pd.DataFrame] = dict(plans.tables)
     zones = _zones(layers)
     if flags is not None:
-        zone_flags = flags.zones[["zone_id", "first_short_year", "flexibility_candidate"]]
+        # one row per zone: a zone whose loads reach several substations (its sites are
+        # served by their own nearest one) is short from the first year any of them is
+        zone_flags = flags.zones.groupby("zone_id", as_index=False).agg(
+            first_short_year=("first_short_year", "min"),
+            flexibility_candidate=("flexibility_candidate", "any"))
         zones = zones.merge(zone_flags, on="zone_id", how="left")
         zones["flexibility_candidate"] = zones["flexibility_candidate"].astype(
             "boolean").fillna(False).astype(bool)
@@ -288,9 +292,13 @@ def _input_paths(inputs: LayerInputs) -> dict[str, Path | None]:
     for name in ("zones", "districts", "grid", "licence_areas", "epc", "postcodes", "uprn",
                  "chargers", "vehicles", "households", "car_parks", "roads", "land_cover",
                  "emissions"):
-        value = getattr(inputs, name, None)
+        value: Any = getattr(inputs, name, None)
         if isinstance(value, tuple):  # several grid files: grid:1, grid:2, ...
             paths.update({f"{name}:{n}": Path(v) for n, v in enumerate(value, start=1)})
+        elif hasattr(value, "files"):  # an apportioned table: vehicles, vehicles:lookup, ...
+            paths.update({f"{name}:{k}" if k else name: v for k, v in value.files().items()})
+        elif hasattr(value, "path"):  # zones with their columns named
+            paths[name] = Path(value.path)
         else:
             paths[name] = None if value is None else Path(value)
     for label, given in sorted(dict(inputs.exclusions).items()):

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from geoplan.errors import ScenarioError
-from geoplan.scenario.models import Scenario
+from geoplan.scenario.models import UNION_TAGS, Scenario
 from geoplan.scenario.source import (
     Document,
     Loc,
@@ -95,7 +95,7 @@ def _data_prefix(data: Any, loc: tuple[Any, ...]) -> Loc:
 def _from_errors(errors: list[Any], document: Document) -> list[ScenarioProblem]:
     problems: dict[tuple[str, int | None, str], ScenarioProblem] = {}
     for error in errors:
-        loc = tuple(error["loc"])
+        loc = tuple(p for p in error["loc"] if p not in UNION_TAGS)
         prefix = _data_prefix(document.data, loc)
         message, fix, key = _message(error, loc)
         where = (*prefix, *key) if key else prefix

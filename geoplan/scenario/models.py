@@ -67,9 +67,11 @@ __all__ = [
     "LAST_YEAR",
     "PATHWAYS",
     "WORKSTREAMS",
+    "AreaTableInput",
     "AssumptionsSection",
     "BuildingStockSection",
     "ChargersSection",
+    "DistrictsInput",
     "ExclusionInput",
     "FinanceSection",
     "GridSection",
@@ -84,6 +86,7 @@ __all__ = [
     "SequestrationSection",
     "SolverSection",
     "WorkstreamsSection",
+    "ZonesInput",
 ]
 
 WORKSTREAMS = ("retrofit", "laep", "chargers", "sequestration")
@@ -119,6 +122,10 @@ InputLayers = Annotated[
     Discriminator(lambda v: "list" if isinstance(v, list | tuple) else "one path")]
 """One path or a list of paths (each checked as :data:`InputLayer`)."""
 Workstream = Literal[WORKSTREAMS]  # type: ignore[valid-type]
+APPORTION_WEIGHTS = ("area", "households", "dwellings")
+"""Weights of ``inputs.vehicles.weight`` and the like (``geoplan.layers.apportion.WEIGHTS``)."""
+UNION_TAGS = ("one path", "list", "mapping")
+"""Tags of the path-or-mapping unions, which never appear in a scenario file."""
 
 
 _at = at_key
@@ -215,6 +222,108 @@ ExclusionLayer = Annotated[
 """A plain path, or ``{path, column, values, layer}``."""
 
 
+def _path_or_mapping(model: type[BaseModel]) -> Any:
+    """One path (:data:`InputLayer`), or a mapping validated by ``model``."""
+    return Annotated[
+        Annotated[InputLayer, Tag("one path")] | Annotated[model, Tag("mapping")],
+        Relative("any"),
+        Discriminator(lambda v: "mapping" if isinstance(v, dict | BaseModel) else "one path")]
+
+
+class AreaTableInput(Section):
+    """A table of counts per area of another geography, apportioned to the zones.
+
+    The mapping form of ``inputs.vehicles`` and ``inputs.households``: the codes are brought
+    to the zones through an ONS lookup and/or the areas' polygons, sharing counts by a named
+    weight (``geoplan.layers.apportion``).
+    """
+
+    path: InputFile = Field(description="The CSV table, one row per area code.")
+    code_column: str | None = Field(None, min_length=1, description="Its area code column "
+                                    "(default: found by name, e.g. MSOA11CD).")
+    columns: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, min_length=1, description="Its value columns (vehicles: added up as EVs, default "
+        "the plug-in vehicle columns; households: the household count, then optionally those "
+        "without off-street parking, default a 'households' column or the one count column).")
+    lookup: InputFile | None = Field(
+        None, description="An ONS code lookup from the table's codes to those of areas (or "
+        "of the zones), e.g. MSOA11CD -> MSOA21CD with CHNGIND: U and M pass counts whole, S "
+        "and X split them by weight.")
+    lookup_columns: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, min_length=2, max_length=2, description="The lookup's [old, new] code columns "
+        "(default: the one holding the table's codes, and the newest of its geography).")
+    areas: InputLayer | None = Field(
+        None, description="Polygons of the areas (after the lookup), a vector file or a "
+        "folder of them: each area's count is spread over the zones it overlaps.")
+    weight: Literal[APPORTION_WEIGHTS] = Field(  # type: ignore[valid-type]
+        "area", description="How counts are shared between zones and new codes: area (land "
+        "area), households or dwellings (from weights:, else, for households, "
+        "inputs.households per zone).")
+    weights: InputFile | None = Field(
+        None, description="A table of the weight per area code or zone id (a column named "
+        "like the weight, else its one count column), e.g. Census households per MSOA.")
+
+    @model_validator(mode="after")
+    def _weight_has_values(self) -> AreaTableInput:
+        if self.weight == "dwellings" and self.weights is None:
+            raise _at("weights", "is required with weight: dwellings (a table of dwellings "
+                      "per area or zone)")
+        return self
+
+    def paths(self) -> list[Path]:
+        """Every file and folder the mapping names (the table, lookup, areas and weights)."""
+        named = [self.path, self.lookup, self.areas, self.weights]
+        return [p for p in named if p is not None]
+
+    def to_input(self) -> Any:
+        """Return the ``geoplan.layers.apportion.AreaInput`` this mapping describes."""
+        from geoplan.layers.apportion import AreaInput
+
+        pair = tuple(self.lookup_columns) if self.lookup_columns else None
+        return AreaInput(self.path, code_column=self.code_column,
+                         columns=tuple(self.columns) if self.columns else None,
+                         lookup=self.lookup, lookup_columns=pair,  # type: ignore[arg-type]
+                         areas=self.areas, weight=self.weight, weights=self.weights)
+
+
+class ZonesInput(Section):
+    """The mapping form of ``inputs.zones``: the file and the columns playing each role."""
+
+    path: InputLayer = Field(description="Zone boundaries: a vector file or a folder of them.")
+    id_column: str | None = Field(None, min_length=1, description="Zone id column (default: "
+                                  "zone_id, else the finest ONS code such as LSOA21CD).")
+    name_column: str | None = Field(None, min_length=1, description="Zone name column.")
+    district_column: str | None = Field(None, min_length=1,
+                                        description="Column of each zone's district code.")
+    layer: str | None = Field(None, min_length=1, description="Layer of a multi-layer file "
+                              "(default: the one named zones, if any).")
+
+    def to_input(self) -> Any:
+        """Return the ``geoplan.layers.zones.ZoneFile`` this mapping describes."""
+        from geoplan.layers.zones import ZoneFile
+
+        return ZoneFile(self.path, id_column=self.id_column, name_column=self.name_column,
+                        district_column=self.district_column, layer=self.layer)
+
+
+class DistrictsInput(Section):
+    """The mapping form of ``inputs.districts``: the file and its code and name columns."""
+
+    path: InputLayer = Field(description="District boundaries, a vector file.")
+    id_column: str | None = Field(None, min_length=1, description="District code column "
+                                  "(default: district_id, else the first LAD..CD column).")
+    name_column: str | None = Field(None, min_length=1, description="District name column.")
+    layer: str | None = Field(None, min_length=1, description="Layer of a multi-layer file "
+                              "(default: the one named districts, if any).")
+
+    def to_input(self) -> Any:
+        """Return the ``geoplan.layers.zones.ZoneFile`` this mapping describes."""
+        from geoplan.layers.zones import ZoneFile
+
+        return ZoneFile(self.path, id_column=self.id_column, name_column=self.name_column,
+                        layer=self.layer)
+
+
 class InputsSection(Section):
     """Where the layers come from: the embedded sample, a folder, or one path per layer."""
 
@@ -223,8 +332,12 @@ class InputsSection(Section):
     seed: int | None = Field(None, ge=0, description="Sample seed (None: the default).")
     folder: InputFolder | None = Field(
         None, description="A folder in the layout `geoplan sample` writes.")
-    zones: InputLayer | None = None
-    districts: InputLayer | None = None
+    zones: _path_or_mapping(ZonesInput) | None = Field(  # type: ignore[valid-type]
+        None, description="Zone boundaries: a path, or {path:, id_column:, name_column:, "
+        "district_column:, layer:} when the columns do not follow the ONS names.")
+    districts: _path_or_mapping(DistrictsInput) | None = Field(  # type: ignore[valid-type]
+        None, description="District boundaries: a path, or {path:, id_column:, name_column:, "
+        "layer:}.")
     grid: InputLayers | None = Field(
         None, description="A grid headroom file, or a list of them (one per DNO, e.g. "
         "[sepd.xlsx, nged.csv]): with several, every substation id is prefixed by its file's "
@@ -242,8 +355,13 @@ class InputsSection(Section):
     postcodes: InputLayer | None = None
     uprn: InputLayer | None = None
     chargers: InputLayer | None = None
-    vehicles: InputLayer | None = None
-    households: InputLayer | None = None
+    vehicles: _path_or_mapping(AreaTableInput) | None = Field(  # type: ignore[valid-type]
+        None, description="Plug-in vehicles per zone: a path, or {path:, lookup:, areas:, "
+        "weight:, ...} for a table of another geography (e.g. DfT MSOA 2011 figures), "
+        "apportioned to the zones.")
+    households: _path_or_mapping(AreaTableInput) | None = Field(  # type: ignore[valid-type]
+        None, description="Households per zone: a path, or a mapping as for vehicles (e.g. "
+        "Census households per MSOA, spread over LSOAs).")
     car_parks: InputLayer | None = None
     roads: InputLayer | None = None
     land_cover: InputLayer | None = Field(

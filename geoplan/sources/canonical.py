@@ -16,6 +16,7 @@ from geoplan.errors import SourceNotFoundError
 from geoplan.schemas import (
     BUILDINGS,
     CHARGERS,
+    EV_DEMAND,
     HEADROOM,
     LAND,
     SITES,
@@ -25,9 +26,10 @@ from geoplan.schemas import (
     validate_layer,
 )
 from geoplan.sources.base import GridTables
-from geoplan.sources.vector import layer_names, read_vector
+from geoplan.sources.vector import layer_fields, layer_names, read_vector
 
-__all__ = ["FORMAT", "LABEL", "SCENARIOS", "SHAPE", "UNITS", "open_layer", "read", "sniff"]
+__all__ = ["FORMAT", "LABEL", "SCENARIOS", "SHAPE", "UNITS", "is_own_layer", "open_layer", "read",
+           "sniff"]
 
 FORMAT = "geoplan-gpkg"
 LABEL = "GeoPackage written by geoplan (layers substations + headroom)"
@@ -72,7 +74,7 @@ def read(path: str | Path, *, year: int | None = None) -> GridTables:
 
 _SCHEMAS: dict[str, LayerSchema] = {"zones": ZONES, "substations": SUBSTATIONS,
                                     "buildings": BUILDINGS, "chargers": CHARGERS,
-                                    "sites": SITES, "land": LAND}
+                                    "sites": SITES, "land": LAND, "ev_demand": EV_DEMAND}
 
 
 def open_layer(path: str | Path, name: str) -> gpd.GeoDataFrame:
@@ -82,8 +84,8 @@ def open_layer(path: str | Path, name: str) -> gpd.GeoDataFrame:
     ----------
     path : str or pathlib.Path
         A GeoPackage holding the layer.
-    name : {"zones", "substations", "buildings", "chargers", "sites", "land"}
-        Layer name.
+    name : {"zones", "substations", "buildings", "chargers", "sites", "land", "ev_demand"}
+        Layer name (``ev_demand`` is a table without geometry).
 
     Raises
     ------
@@ -102,8 +104,26 @@ def open_layer(path: str | Path, name: str) -> gpd.GeoDataFrame:
     frame = read_vector(path, name)
     canonical = list(_SCHEMAS[name].columns)
     frame = frame[[*canonical, *[c for c in frame.columns if c not in canonical]]]
+    for column, dtype in _SCHEMAS[name].columns.items():
+        if dtype == "Int64" and column in frame.columns:
+            frame[column] = frame[column].astype("Int64")
     for column in ("parent_id", "district_id", "district_name", "zone_name", "zone_id"):
         if column in frame.columns:
             frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     validate_layer(frame, _SCHEMAS[name], path.name)
     return frame
+
+
+def is_own_layer(path: str | Path, name: str) -> bool:
+    """Whether ``path`` is a GeoPackage holding layer ``name`` with its canonical columns.
+
+    Such a layer was written by geoplan (``geoplan layers convert``, or a run's ``plan.gpkg``)
+    and is read back as written (:func:`open_layer`); any other file is not.
+    """
+    path = Path(path)
+    if name not in _SCHEMAS or path.suffix.lower() != ".gpkg" or not path.is_file():
+        return False
+    if name not in layer_names(path):
+        return False
+    fields = set(layer_fields(path, name))
+    return all(c in fields for c in _SCHEMAS[name].columns if c != "geometry")

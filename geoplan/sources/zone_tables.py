@@ -25,6 +25,7 @@ from geoplan.sources.numbers import COUNT, parse_column
 __all__ = [
     "Table",
     "area_codes",
+    "count_columns",
     "find_code_column",
     "number_columns",
     "read_table",
@@ -41,10 +42,15 @@ _CODE_PATTERNS = (
     re.compile(r"zone[ _]?id"),
     re.compile(r"(oa|lsoa|msoa|dz|iz|lad|ltla|utla)(\d\d)?[ _]?(cd|code)"),
     re.compile(r"(geography|area|zone)[ _]?code"),
+    re.compile(r"((lower|middle)[ _]layer[ _])?(super[ _])?output[ _]areas?[ _]code"),
 )
 
 
 _LEVELS = ("oa", "lsoa", "dz", "msoa", "iz", "lad", "ltla", "utla")
+_ONS_LEVELS = {"output areas code": "oa", "output area code": "oa",
+               "lower layer super output areas code": "lsoa",
+               "middle layer super output areas code": "msoa"}
+_SUPPRESSED = re.compile(r"\[?[cxz]\]?|\.\.|:|\[low\]")
 
 
 def record_warning(warnings: list[str], message: str) -> None:
@@ -110,6 +116,7 @@ def find_code_column(columns: Sequence[str], given: str | None = None, *,
 
 def _level(column: str) -> int:
     name = normalise_header(column)
+    name = _ONS_LEVELS.get(name.replace("_", " "), name)
     return next((i for i, level in enumerate(_LEVELS) if name.startswith(level)), len(_LEVELS))
 
 
@@ -146,3 +153,20 @@ def area_codes(frame: pd.DataFrame, code: str, source: str) -> pd.Series:
                          fix="give every row an area code or delete the row")
     problems.raise_if_any(LayerSchemaError)
     return codes
+
+
+def count_columns(table: pd.DataFrame, columns: Sequence[str], source: str,
+                  warnings: list[str]) -> pd.DataFrame:
+    """Parse ``columns`` as counts (:func:`number_columns`), suppressed cells counted as 0.
+
+    Statistical suppression marks (``[c]``, ``[x]``, ``[z]``, ``..``, ``:``, ``[low]``, as the
+    DfT and ONS publish them) become 0, with one warning in ``warnings`` giving their number.
+    """
+    cells = table[list(columns)].astype(object)
+    suppressed = cells.map(lambda v: isinstance(v, str) and bool(_SUPPRESSED.fullmatch(
+        v.strip().casefold())))
+    if suppressed.to_numpy().any():
+        record_warning(warnings, f"{source}: {int(suppressed.to_numpy().sum())} suppressed "
+                       "cells (such as '[c]') were counted as 0")
+    counts = number_columns(cells.mask(suppressed, ""), list(columns), source)
+    return counts.mask(suppressed.to_numpy(), 0.0)
