@@ -1,0 +1,131 @@
+"""The shipped Oxfordshire scenarios on the county's real open files (issue 14).
+
+The recipe folder of ``layers/oxfordshire/README.md`` is made the way a user with the project's
+real data makes it (``data/oxfordshire`` -> ``../shared/data/real``) beside a copy of the
+shipped scenarios, then ``geoplan run scenarios/oxfordshire/joint.yaml`` runs as a user runs
+it. The checks recompute what the plan claims from its own output files: the budget, the
+headroom at every substation and milestone year, and which DNO serves each zone.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+from geoplan.cli.main import cli
+from geoplan.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "scenarios" / "oxfordshire"
+WORKSTREAMS = ("retrofit", "laep", "chargers")
+
+
+def _recipe(tmp: Path, real_data: Path) -> Path:
+    """Copy the shipped scenarios into ``tmp`` and link ``tmp/data/oxfordshire`` to the data."""
+    scenarios = tmp / "scenarios"
+    shutil.copytree(SHIPPED, scenarios / "oxfordshire")
+    shutil.copy(ROOT / "scenarios" / "base.yaml", scenarios / "base.yaml")
+    shutil.copy(ROOT / "scenarios" / "schema.json", scenarios / "schema.json")
+    (tmp / "data").mkdir()
+    (tmp / "data" / "oxfordshire").symlink_to(real_data, target_is_directory=True)
+    return scenarios / "oxfordshire"
+
+
+def _files_named(folder: Path) -> list[str]:
+    """Every data path the shipped base scenario names, relative to the recipe folder."""
+    scenario = load_scenario(folder / "base.yaml")
+    data = (folder.parent.parent / "data" / "oxfordshire").resolve()
+    named = []
+    for key in scenario.inputs.layer_keys():
+        value = getattr(scenario.inputs, key)
+        values = (value if isinstance(value, list) else
+                  value.paths() if hasattr(value, "paths") else [value])
+        named += [Path(v).resolve().relative_to(data).as_posix() for v in values if v]
+    return named
+
+
+@pytest.fixture(scope="module")
+def joint_run(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``geoplan run scenarios/oxfordshire/joint.yaml`` on the real files, once per module."""
+    folder = _recipe(tmp_path_factory.mktemp("oxon"), real_data)
+    out = folder.parent.parent / "out" / "joint"
+    result = CliRunner().invoke(cli, ["run", str(folder / "joint.yaml"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _layer(run: Path, name: str) -> pd.DataFrame:
+    return pyogrio.read_dataframe(run / "plan.gpkg", layer=name, read_geometry=False)
+
+
+def _chosen(run: Path) -> pd.DataFrame:
+    tables = [_layer(run, name) for name in WORKSTREAMS]
+    both = pd.concat(tables, ignore_index=True)
+    return both[both["selected"].astype(bool)]
+
+
+def test_the_readme_lists_every_file_the_scenarios_read(real_data: Path, tmp_path: Path) -> None:
+    folder = _recipe(tmp_path, real_data)
+    readme = (ROOT / "layers" / "oxfordshire" / "README.md").read_text(encoding="utf-8")
+    data = tmp_path / "data" / "oxfordshire"
+    named = _files_named(folder)
+    assert len(named) >= 12
+    for path in named:
+        shown = f"`{path}/*.geojson`" if (data / path).is_dir() else f"`{path}`"
+        assert shown in readme, f"layers/oxfordshire/README.md does not list {shown}"
+
+
+def test_every_zone_is_served_by_a_primary_of_its_own_dno(joint_run: Path) -> None:
+    zones = _layer(joint_run, "zones")
+    substations = _layer(joint_run, "substations").set_index("substation_id")
+    assert len(zones) == 428 and zones["zone_id"].str.match(r"^E0\d{7}$").all()
+    served = substations.loc[zones["substation_id"]]
+    assert (served["level"] == "primary").all()
+    dno_of_primary = zones["substation_id"].str.split(":").str[0]
+    own = dno_of_primary == zones["licence_dno"]
+    # The folder holds SSEN's and NGED's files; UKPN's sliver of South Oxfordshire (Thame's
+    # edge) has no file, so its zones take the nearest SSEN primary and are flagged as such.
+    with_file = zones["licence_dno"].isin(["SSEN", "NGED"])
+    assert with_file.sum() >= 400 and (zones.loc[with_file, "licence_dno"] == "NGED").sum() > 0
+    assert own[with_file].all()
+    assert zones.loc[~with_file, "serving_flag"].str.contains("other_dno").all()
+    assert not zones.loc[with_file, "serving_flag"].fillna("").str.contains("other_dno").any()
+
+
+def test_retrofit_laep_and_chargers_each_choose_something(joint_run: Path) -> None:
+    chosen = _chosen(joint_run)
+    counts = chosen.groupby("workstream").size()
+    for workstream in WORKSTREAMS:
+        assert counts.get(workstream, 0) > 0, counts
+
+
+def test_the_budget_holds(joint_run: Path) -> None:
+    scenario_budget = 30_000_000
+    assert _chosen(joint_run)["cost_gbp"].sum() <= scenario_budget + 1e-6
+
+
+def test_headroom_holds_at_every_substation_and_year(joint_run: Path) -> None:
+    """Loads of the chosen options, added up the chain from each option's primary by hand."""
+    chosen = _chosen(joint_run)
+    parents = _layer(joint_run, "substations").set_index("substation_id")["parent_id"]
+    limits = _layer(joint_run, "grid_by_year").set_index(["substation_id", "year"])
+    years = sorted(set(limits.index.get_level_values("year")))
+    added: dict[tuple[str, int], float] = {}
+    for substation, period, kw in chosen[["substation_id", "period", "peak_kw_added"]].itertuples(
+            index=False):
+        node = substation
+        while isinstance(node, str) and node:
+            for year in (y for y in years if y >= period):
+                added[(node, year)] = added.get((node, year), 0.0) + float(kw)
+            node = parents.get(node)
+    mine = pd.Series(added, dtype=float).reindex(limits.index, fill_value=0.0)
+    assert (mine - limits["added_kw"]).abs().max() < 1e-6
+    adding = mine > 1e-9
+    assert adding.any()
+    room = limits["headroom_kw"].clip(lower=0.0)
+    assert (mine[adding] <= room[adding] + 1e-6).all()
