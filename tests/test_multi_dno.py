@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from pyproj import Transformer
@@ -414,3 +415,37 @@ def test_substations_without_a_dno_are_not_routed_and_named(files, tmp_path):
         zones.loc["Z1", "substation_id"], "dno"] == "SSEN"
     assert any("1 primary substations have no DNO (e.g. geoplan-gpkg:300)" in w
                for w in layers.warnings)
+
+
+def test_layers_assign_serves_zones_by_licence_area(files, tmp_path):
+    zones, grid = tmp_path / "zones.gpkg", tmp_path / "grid.gpkg"
+    runner = CliRunner()
+    for args in (["convert", str(files["zones"]), "--kind", "zones", "-o", str(zones)],
+                 ["convert", str(files["ssen"]), str(files["nged"]), "--kind", "substations",
+                  "-o", str(grid)]):
+        done = runner.invoke(cli, ["layers", *args])
+        assert done.exit_code == 0, done.output
+    plain, licensed = tmp_path / "plain.csv", tmp_path / "licensed.csv"
+    before = runner.invoke(cli, ["layers", "assign", str(zones), str(grid), "-o", str(plain)])
+    assert before.exit_code == 0, before.output
+    assert pd.read_csv(plain).set_index("zone_id").loc["Z1", "substation_id"] \
+        == "SSEN:SSEN-primary-DEDDINGTON"  # the nearest of all, though Z1 lies in NGED's area
+    after = runner.invoke(cli, ["layers", "assign", str(zones), str(grid), "--licence-areas",
+                                str(files["licence"]), "-o", str(licensed)])
+    assert after.exit_code == 0, after.output
+    table = pd.read_csv(licensed, keep_default_na=False).set_index("zone_id")
+    # the same answers as the library, and as prepare_layers gives the zones
+    layers = prepare_layers(_inputs(files, licence_areas=files["licence"]))
+    assert table["substation_id"].to_dict() == \
+        layers.zones.set_index("zone_id")["substation_id"].to_dict()
+    assert table.loc["Z1", "substation_id"] == "NGED:300"
+    assert table["zone_dno"].to_dict() == {"Z1": "NGED", "Z2": "SSEN", "Z3": "UKPN", "Z4": ""}
+    assert table.loc["Z3", "substation_dno"] == "SSEN"  # no UKPN file: another DNO serves it
+    assert ("licence areas: NGED 1, SSEN 1, UKPN 1, none 1; served by another DNO's "
+            "substation: 1") in after.output
+    assert "in no licence area: 1" in after.output
+    missing = runner.invoke(cli, ["layers", "assign", str(zones), str(grid), "--licence-areas",
+                                  str(tmp_path / "nowhere.geojson"), "-o",
+                                  str(tmp_path / "x.csv")])
+    assert missing.exit_code == 2
+    assert "nowhere.geojson" in missing.output
