@@ -11,11 +11,12 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 from pyproj import Transformer
-from shapely.geometry import box
+from shapely.geometry import Point, box
 
 from geoplan.cli.main import cli
 from geoplan.errors import LayerSchemaError, ScenarioError
@@ -301,7 +302,10 @@ def oxfordshire(request) -> dict[str, object]:
     one = prepare_layers(LayerInputs(zones=zones, districts=districts, grid=sepd))
     two = prepare_layers(LayerInputs(zones=zones, districts=districts, grid=(sepd, nged),
                                      licence_areas=licence))
-    return {"one": one, "two": two, "licence": read_licence_areas(licence)}
+    within = prepare_layers(LayerInputs(zones=zones, districts=districts, grid=(sepd, nged),
+                                        licence_areas=licence, within="Oxfordshire"))
+    return {"one": one, "two": two, "within": within, "licence": read_licence_areas(licence),
+            "nged": read_grid(nged)}
 
 
 def test_oxfordshire_zones_in_nged_area_are_served_by_nged_primaries(oxfordshire):
@@ -342,6 +346,45 @@ def test_oxfordshire_with_sepd_alone_gives_banbury_a_far_primary(oxfordshire):
     assert paired.median() < alone["serving_distance_km"].median()
     assert (alone["serving_flag"] == "beyond_max_distance").any()
     assert any("more than 10 km away" in w for w in one.warnings)
+
+
+def test_within_oxfordshire_keeps_only_the_nged_substations_near_north_cherwell(oxfordshire):
+    cut, whole = oxfordshire["within"], oxfordshire["two"]
+    nged = oxfordshire["nged"].substations  # the whole capacity map, ids as published
+    north = cut.zones[(cut.zones["licence_dno"] == "NGED").to_numpy()]
+    # independently: the located NGED primaries within 10 km of a zone in NGED's licence
+    # area, or nearest to one of those zones' representative points
+    primaries = nged[(nged["level"] == "primary").to_numpy() & nged.geometry.notna().to_numpy()]
+    xy = np.column_stack([primaries.geometry.x, primaries.geometry.y])
+    gap = np.array([[shape.distance(Point(x, y)) for x, y in xy] for shape in north.geometry])
+    points = north.geometry.representative_point()
+    reach = np.hypot(points.x.to_numpy()[:, None] - xy[None, :, 0],
+                     points.y.to_numpy()[:, None] - xy[None, :, 1])
+    wanted = set(primaries["substation_id"].to_numpy()[(gap <= 10_000).any(axis=0)]) | set(
+        primaries["substation_id"].to_numpy()[reach.argmin(axis=1)])
+    subs = cut.substations
+    kept = subs[(subs["dno"] == "NGED").to_numpy()]
+    got = {s.removeprefix("NGED:") for s in kept.loc[kept["level"] == "primary",
+                                                     "substation_id"]}
+    assert got == wanted
+    assert 0 < len(got) < len(primaries) / 20  # a corner of NGED's four licence areas
+    # every kept substation's parents are kept, and nothing else of NGED's
+    parents = nged.set_index("substation_id")["parent_id"]
+    chain = set(got)
+    for sub in got:
+        while isinstance(parents.get(sub), str):
+            sub = parents[sub]
+            chain.add(sub)
+    assert {s.removeprefix("NGED:") for s in kept["substation_id"]} == chain
+    # SEPD is still selected by its own areas, and the zones keep the same substations
+    ssen = set(subs.loc[subs["dno"] == "SSEN", "substation_id"])
+    assert ssen < set(whole.substations.loc[whole.substations["dno"] == "SSEN", "substation_id"])
+    assert cut.zones.set_index("zone_id")["substation_id"].to_dict() == \
+        whole.zones.set_index("zone_id")["substation_id"].to_dict()
+    note = next(w for w in cut.warnings if "selected by place" in w)
+    assert f"kept {len(kept)} of {len(nged)}" in note
+    assert f"of the {len(north)} zones in NGED's licence area" in note
+    assert f"dropped {len(nged) - len(kept)}" in note
 
 
 # --- a run ------------------------------------------------------------------------------------

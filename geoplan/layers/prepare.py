@@ -18,6 +18,10 @@ parcels the ``substation_id`` of their serving primary substation:
 ``LayerInputs.grid`` may name several grid files, one per DNO: they are combined by
 :func:`geoplan.layers.dno.combine_grids` (every id then prefixed by its file's DNO, e.g.
 ``"NGED:12774"``, so two DNOs' substations are never merged) and feed the rest unchanged.
+With ``within`` a name (``"Oxfordshire"``), a file that lists no areas (NGED's capacity map)
+keeps only the substations that can serve the zones in its DNO's licence area
+(:func:`geoplan.layers.dno.select_served`: within ``max_serving_distance_km`` of them, or
+nearest to one, and their parents), counted in the warnings.
 
 :func:`sample_inputs` names the files of a folder written by ``geoplan sample``::
 
@@ -273,8 +277,14 @@ def _prepare(inputs: LayerInputs, step: Progress) -> PreparedLayers:
     factor = inputs.power_factor
     if factor is None:
         factor = power_factor(read_assumptions(GRID_UNITS))
+    licence = None
+    if inputs.licence_areas is not None:
+        from geoplan.layers.dno import read_licence_areas
+
+        licence = read_licence_areas(inputs.licence_areas)
     sets["substations"] = read_layers(inputs.grid, "substations", fmt=inputs.grid_format,
-                                      within=inputs.within, power_factor=factor)
+                                      within=inputs.within, power_factor=factor,
+                                      **_served_area(inputs, zones, licence))
     substations = sets["substations"].layers["substations"]
     graph = graph_from_substations(substations)
     _read_optional(inputs, zones, sets, step)
@@ -292,11 +302,6 @@ def _prepare(inputs: LayerInputs, step: Progress) -> PreparedLayers:
         emissions = read_district_emissions(inputs.emissions)
     step("serving substations")
     layers = {name: s.layers for name, s in sets.items()}
-    licence = None
-    if inputs.licence_areas is not None:
-        from geoplan.layers.dno import read_licence_areas
-
-        licence = read_licence_areas(inputs.licence_areas)
     served, serving = _serve(zones, substations, layers, inputs.serving_level, licence,
                              inputs.max_serving_distance_km)
     notes = _serving_notes(served["zones"], inputs.max_serving_distance_km, inputs.serving_level)
@@ -314,6 +319,17 @@ def _prepare(inputs: LayerInputs, step: Progress) -> PreparedLayers:
         chargers=_get(layers, "chargers", "chargers"), sites=served.get("sites"),
         land=served.get("land"), roads=roads, emissions=emissions, warnings=warnings,
         reports=reports)
+
+
+def _served_area(inputs: LayerInputs, zones: gpd.GeoDataFrame,
+                 licence: gpd.GeoDataFrame | None) -> dict[str, object]:
+    """``served_area=`` for several grid files selected by a name (module docstring)."""
+    if inputs.within is None or isinstance(inputs.grid, str | Path):
+        return {}
+    from geoplan.layers.dno import ServedArea
+
+    return {"served_area": ServedArea(zones, licence, inputs.max_serving_distance_km,
+                                      inputs.serving_level)}
 
 
 def _log(step: str) -> None:
