@@ -21,7 +21,7 @@ from shapely.geometry import Point, box
 from geoplan.cli.main import cli
 from geoplan.errors import LayerSchemaError, ScenarioError
 from geoplan.files.atomic import write_geopackage
-from geoplan.layers.dno import combine_grids, dno_key, read_licence_areas
+from geoplan.layers.dno import combine_grids, dno_key, licence_dno, read_licence_areas
 from geoplan.layers.grid import graph_from_substations
 from geoplan.layers.prepare import LayerInputs, prepare_layers
 from geoplan.layers.read import read_layers
@@ -385,6 +385,104 @@ def test_within_oxfordshire_keeps_only_the_nged_substations_near_north_cherwell(
     assert f"kept {len(kept)} of {len(nged)}" in note
     assert f"of the {len(north)} zones in NGED's licence area" in note
     assert f"dropped {len(nged) - len(kept)}" in note
+
+
+def _vehicles_per_lsoa(real: Path, zones: gpd.GeoDataFrame, path: Path) -> Path:
+    """EVs per LSOA: the DfT plug-in count of its MSOA (matched by the LSOA name's stem,
+    'Cherwell 001A' -> 'Cherwell 001'), shared equally among the MSOA's LSOAs."""
+    ev = pd.read_csv(real_file(real, "ev/oxon_msoa_ev_indicators_2021_2022.csv"))
+    stem = zones["LSOA21NM"].str[:-1]
+    per_msoa = stem.map(ev.set_index("MSOA11NM")["ulevs_q3_2021_representative"])
+    cars = (per_msoa / stem.map(stem.value_counts())).fillna(0.0).round(1)
+    pd.DataFrame({"LSOA21CD": zones["LSOA21CD"], "plugin_cars": cars}).to_csv(path, index=False)
+    return path
+
+
+def _dno_limits_kw(real: Path, year: int, factor: float) -> dict[str, float]:
+    """Each substation's own published figure in kW, read from the grid files directly:
+    SEPD's CT winter figure of ``year`` (else its latest earlier year), NGED's snapshot."""
+    limits = {}
+    sepd = read_grid(real / "grid/sepd-network-headroom-report.xlsx").headroom
+    ct = sepd[(sepd["scenario"] == "CT") & (sepd["season"] == "winter")
+              & (sepd["year"].astype(float) <= year)].dropna(subset=["headroom_mva"])
+    latest = ct.sort_values("year").drop_duplicates("substation_id", keep="last")
+    limits.update({f"SSEN:{s}": mva * factor * 1000 for s, mva in
+                   zip(latest["substation_id"], latest["headroom_mva"], strict=True)})
+    nged = read_grid(real / "grid/nged-capacity-map-2023-02-28.csv").headroom
+    limits.update({f"NGED:{s}": mva * factor * 1000 for s, mva in
+                   zip(nged["substation_id"], nged["headroom_mva"], strict=True)})
+    return limits
+
+
+@pytest.mark.real_data
+def test_a_two_dno_oxfordshire_plan_serves_north_cherwell_from_nged(real_data, tmp_path):
+    """A light chargers-only plan on the real county: SEPD + NGED, real LSOAs and car parks."""
+    lsoa = real_file(real_data, "boundaries/lsoa21")
+    raw = pd.concat([gpd.read_file(f) for f in sorted(lsoa.glob("*.geojson"))],
+                    ignore_index=True)
+    files = {name: real_file(real_data, rel) for name, rel in {
+        "districts": "boundaries/oxon_districts.geojson",
+        "sepd": "grid/sepd-network-headroom-report.xlsx",
+        "nged": "grid/nged-capacity-map-2023-02-28.csv",
+        "licence": "grid/oxon_dno_licence_areas_by_lad.geojson",
+        "car_parks": "candidate_sites/oxon_osm_parking_2022.geojson"}.items()}
+    vehicles = _vehicles_per_lsoa(real_data, raw, tmp_path / "vehicles.csv")
+    (tmp_path / "s.yaml").write_text(
+        f"name: two-dno\ninputs:\n  zones: {lsoa}\n  districts: {files['districts']}\n"
+        f"  grid: [{files['sepd']}, {files['nged']}]\n  licence_areas: {files['licence']}\n"
+        f"  within: Oxfordshire\n  car_parks: {files['car_parks']}\n  vehicles: {vehicles}\n"
+        "grid: {scenario: CT, season: winter, level: primary, unconstrained_levels: [gsp]}\n"
+        "plan: {years: [2030], horizon: 2030, budget_gbp: 2000000}\n"
+        "workstreams:\n  retrofit: {enabled: false}\n  laep: {enabled: false}\n"
+        "  sequestration: {enabled: false}\n  chargers: {enabled: true, use_roads: false}\n"
+        "solver: {time_limit_s: 10, gap: 0.02}\noutputs: {map: false, static_map: false}\n",
+        encoding="utf-8")
+    run_scenario(tmp_path / "s.yaml", tmp_path / "out")
+    plan = tmp_path / "out" / "plan.gpkg"
+    zones = gpd.read_file(plan, layer="zones")
+    subs = gpd.read_file(plan, layer="substations").set_index("substation_id")
+
+    # Banbury's northing from the data: its named car parks; every Cherwell zone north of it
+    parks = gpd.read_file(files["car_parks"]).to_crs("EPSG:27700")
+    banbury = parks[parks["name"].fillna("").str.contains("Banbury")]
+    assert len(banbury) >= 2
+    north_of = float(banbury.geometry.representative_point().y.median())
+    points = zones.geometry.representative_point()
+    north = zones[(zones["district_id"] == "E07000177").to_numpy()
+                  & (points.y > north_of).to_numpy()]
+    assert len(north) >= 10
+    assert north["substation_id"].str.startswith("NGED:").all()
+    assert (subs.loc[north["substation_id"], "level"] == "primary").all()
+    assert (north["licence_dno"] == "NGED").all()
+
+    # the chosen sites respect the headroom of their own DNO's substations, recomputed from
+    # the grid files and the plan's chosen loads up each substation's chain
+    chosen = gpd.read_file(plan, layer="chargers")
+    chosen = chosen[chosen["selected"].astype(bool)]
+    assert len(chosen) > 0
+    site_dno = licence_dno(chosen.geometry.representative_point(),
+                           read_licence_areas(files["licence"]))
+    own = site_dno.isin(["SSEN", "NGED"]).to_numpy()
+    assert (chosen["substation_id"].str.split(":").str[0].to_numpy()[own]
+            == site_dno.to_numpy()[own]).all()
+    units = pd.read_csv(Path(__file__).resolve().parents[1] / "layers/assumptions/grid_units.csv")
+    factor = float(units.loc[units["item"] == "power_factor", "value"].iloc[0])
+    limits = _dno_limits_kw(real_data, 2030, factor)
+    load: dict[str, float] = {}
+    for sub, kw in zip(chosen["substation_id"], chosen["peak_kw_added"], strict=True):
+        while isinstance(sub, str):
+            load[sub] = load.get(sub, 0.0) + float(kw)
+            sub = subs.loc[sub, "parent_id"] if sub in subs.index else None
+    checked = [s for s in load if s in limits]
+    assert {s for s in load if s.startswith("NGED:") and subs.loc[s, "level"] == "primary"}
+    assert all(subs.loc[s, "level"] == "gsp" for s in set(load) - set(checked))
+    over = {s: (load[s], limits[s]) for s in checked if load[s] > max(limits[s], 0.0) + 1e-6}
+    assert over == {}
+    # the limit had work to do: candidates under primaries without headroom, none chosen
+    every = gpd.read_file(plan, layer="chargers")
+    blocked = every["substation_id"].map(limits).le(0).to_numpy()
+    assert blocked.any()
+    assert not every.loc[blocked, "selected"].astype(bool).any()
 
 
 # --- a run ------------------------------------------------------------------------------------
