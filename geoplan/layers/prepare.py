@@ -50,8 +50,9 @@ from geoplan.layers.supply import assign_zones
 from geoplan.schemas import CRS, LEVELS
 from geoplan.sources.numbers import DECIMAL_MARKS, declared_decimal
 
-__all__ = ["MAX_SERVING_DISTANCE_KM", "SERVING_FLAGS", "SERVING_LEVEL", "LayerInputs",
-           "PreparedLayers", "prepare_layers", "sample_inputs"]
+__all__ = ["MAX_SERVING_DISTANCE_KM", "SERVING_FLAGS", "SERVING_LEVEL", "GridLayers",
+           "LayerInputs", "PreparedLayers", "prepare_layers", "read_grid_layers",
+           "sample_inputs"]
 
 logger = logging.getLogger(__name__)
 
@@ -242,35 +243,44 @@ def sample_inputs(folder: str | Path) -> LayerInputs:
     )
 
 
-def prepare_layers(inputs: LayerInputs, *, progress: Progress | None = None) -> PreparedLayers:
-    """Read every input of ``inputs`` into canonical layers (module docstring).
+@dataclass(frozen=True)
+class GridLayers:
+    """The zones and the grid of a plan, read and with their serving substations.
 
-    Parameters
+    What the pre-flight (:func:`geoplan.planning.preflight.preflight`) checks before any
+    heavy reading, and what :func:`prepare_layers` then reuses (``grid=``) instead of reading
+    the zones and grid files again.
+
+    Attributes
     ----------
-    inputs : LayerInputs
-        The files; layers whose inputs are ``None`` come back as ``None``.
-    progress : callable, optional
-        Called with the name of each step as it starts (``"zones"``, ``"grid"``,
-        ``"buildings"``, ``"chargers"``, ``"ev demand"``, ``"sites"``, ``"land"``,
-        ``"roads"``, ``"emissions"``, ``"serving substations"``).
+    layers : PreparedLayers
+        Zones (served), districts, substations, headroom and the grid graph; no other layer.
+    licence : geopandas.GeoDataFrame or None
+        The licence-area polygons read.
+    sets : Mapping[str, LayerSet]
+        The ``zones`` and ``substations`` reads (their warnings and summaries).
+    """
 
-    Returns
-    -------
-    PreparedLayers
+    layers: PreparedLayers
+    licence: gpd.GeoDataFrame | None
+    sets: Mapping[str, LayerSet]
+
+
+def read_grid_layers(inputs: LayerInputs, *, progress: Progress | None = None) -> GridLayers:
+    """Read the zones, districts, licence areas and grid files of ``inputs`` and serve zones.
 
     Raises
     ------
     GeoplanError
-        As raised by each reader, for the first input that fails.
+        As raised by the readers.
     """
     with declared_decimal(inputs.decimal):
-        return _prepare(inputs, progress or _log)
+        return _read_grid(inputs, progress or _log)
 
 
-def _prepare(inputs: LayerInputs, step: Progress) -> PreparedLayers:
-    sets: dict[str, LayerSet] = {}
+def _read_grid(inputs: LayerInputs, step: Progress) -> GridLayers:
     step("zones")
-    sets["zones"] = read_layers(inputs.zones, "zones", districts=inputs.districts)
+    sets = {"zones": read_layers(inputs.zones, "zones", districts=inputs.districts)}
     zones = sets["zones"].layers["zones"]
     districts = _districts(inputs.districts, zones)
     step("grid")
@@ -286,7 +296,52 @@ def _prepare(inputs: LayerInputs, step: Progress) -> PreparedLayers:
                                       within=inputs.within, power_factor=factor,
                                       **_served_area(inputs, zones, licence))
     substations = sets["substations"].layers["substations"]
-    graph = graph_from_substations(substations)
+    served, serving = _serve(zones, substations, {}, inputs.serving_level, licence,
+                             inputs.max_serving_distance_km)
+    layers = PreparedLayers(
+        zones=served["zones"], districts=districts, substations=substations,
+        headroom=sets["substations"].layers["headroom"],
+        grid=graph_from_substations(substations),
+        warnings=_warnings(sets, inputs, served["zones"], substations, licence),
+        reports={**{name: dict(s.summary) for name, s in sets.items()}, "serving": serving})
+    return GridLayers(layers, licence, sets)
+
+
+def prepare_layers(inputs: LayerInputs, *, progress: Progress | None = None,
+                   grid: GridLayers | None = None) -> PreparedLayers:
+    """Read every input of ``inputs`` into canonical layers (module docstring).
+
+    Parameters
+    ----------
+    inputs : LayerInputs
+        The files; layers whose inputs are ``None`` come back as ``None``.
+    progress : callable, optional
+        Called with the name of each step as it starts (``"zones"``, ``"grid"``,
+        ``"buildings"``, ``"chargers"``, ``"ev demand"``, ``"sites"``, ``"land"``,
+        ``"roads"``, ``"emissions"``, ``"serving substations"``).
+    grid : GridLayers, optional
+        The zones and grid of these same ``inputs`` already read (:func:`read_grid_layers`):
+        they are not read again.
+
+    Returns
+    -------
+    PreparedLayers
+
+    Raises
+    ------
+    GeoplanError
+        As raised by each reader, for the first input that fails.
+    """
+    with declared_decimal(inputs.decimal):
+        return _prepare(inputs, progress or _log, grid)
+
+
+def _prepare(inputs: LayerInputs, step: Progress, grid: GridLayers | None) -> PreparedLayers:
+    if grid is None:
+        grid = _read_grid(inputs, step)
+    sets: dict[str, LayerSet] = dict(grid.sets)
+    zones = sets["zones"].layers["zones"]
+    substations = sets["substations"].layers["substations"]
     _read_optional(inputs, zones, sets, step)
     roads = None
     if inputs.roads is not None:
@@ -302,23 +357,30 @@ def _prepare(inputs: LayerInputs, step: Progress) -> PreparedLayers:
         emissions = read_district_emissions(inputs.emissions)
     step("serving substations")
     layers = {name: s.layers for name, s in sets.items()}
-    served, serving = _serve(zones, substations, layers, inputs.serving_level, licence,
+    served, serving = _serve(zones, substations, layers, inputs.serving_level, grid.licence,
                              inputs.max_serving_distance_km)
-    notes = _serving_notes(served["zones"], inputs.max_serving_distance_km, inputs.serving_level)
-    if licence is not None:
-        notes += _without_dno(substations, inputs.serving_level)
-    warnings = tuple(f"{name}: {w}" for name, s in sets.items() for w in s.warnings) + notes
     reports: dict[str, object] = {name: dict(s.summary) for name, s in sets.items()}
     reports["serving"] = serving
     return PreparedLayers(
-        zones=served["zones"], districts=districts, substations=substations,
-        headroom=sets["substations"].layers["headroom"], grid=graph,
+        zones=served["zones"], districts=grid.layers.districts, substations=substations,
+        headroom=sets["substations"].layers["headroom"], grid=grid.layers.grid,
         buildings=served.get("buildings"), zone_buildings=_get(layers, "buildings",
                                                                "zone_buildings"),
         ev_demand=_get(layers, "ev_demand", "ev_demand"),
         chargers=_get(layers, "chargers", "chargers"), sites=served.get("sites"),
-        land=served.get("land"), roads=roads, emissions=emissions, warnings=warnings,
+        land=served.get("land"), roads=roads, emissions=emissions,
+        warnings=_warnings(sets, inputs, served["zones"], substations, grid.licence),
         reports=reports)
+
+
+def _warnings(sets: Mapping[str, LayerSet], inputs: LayerInputs, zones: gpd.GeoDataFrame,
+              substations: gpd.GeoDataFrame, licence: gpd.GeoDataFrame | None
+              ) -> tuple[str, ...]:
+    """Every reader's warnings, each prefixed by its layer, then the serving notes."""
+    notes = _serving_notes(zones, inputs.max_serving_distance_km, inputs.serving_level)
+    if licence is not None:
+        notes += _without_dno(substations, inputs.serving_level)
+    return tuple(f"{name}: {w}" for name, s in sets.items() for w in s.warnings) + notes
 
 
 def _served_area(inputs: LayerInputs, zones: gpd.GeoDataFrame,
