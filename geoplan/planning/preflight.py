@@ -13,7 +13,8 @@
    (:func:`geoplan.planning.solve.headroom_gaps`): a level without any figure that a served
    substation's chain passes through, unless ``grid.unconstrained_levels`` lists it, and,
    with ``grid.missing_headroom: error``, substations without a figure where others of their
-   level have one;
+   level have one (on the chains of the zones' serving substations; the run checks again
+   once homes, sites and parcels, read later, have theirs);
 4. **reinforcement only where headroom exists**: with ``grid.reinforcement.enabled``, at
    least one substation on the served chains at a level the ``grid_reinforcement`` table
    prices must have a figure (an option at a substation without a limit relieves nothing;
