@@ -590,3 +590,33 @@ def test_layers_assign_serves_zones_by_licence_area(files, tmp_path):
                                   str(tmp_path / "x.csv")])
     assert missing.exit_code == 2
     assert "nowhere.geojson" in missing.output
+
+
+def test_layers_convert_cuts_a_file_without_areas_to_the_zones(files, tmp_path):
+    # NGED's map also lists a primary in Cardiff, 120 km from every zone
+    nged = write_nged(tmp_path / "nged-wide.csv", [("300", "Banbury Town", NGED_PRIMARY, "6"),
+                                                   ("301", "Cardiff", (318_000, 176_000), "9")])
+    sources = [str(files["ssen"]), str(nged), "--kind", "substations", "--within", "Oxon"]
+    runner = CliRunner()
+    whole = runner.invoke(cli, ["layers", "validate", *sources])
+    assert whole.exit_code == 0, whole.output
+    assert "all 4 of its substations are kept for --within 'Oxon'" in whole.output
+    assert "no zones were given" in whole.output
+    cut = runner.invoke(cli, ["layers", "validate", *sources, "--zones", str(files["zones"]),
+                              "--licence-areas", str(files["licence"])])
+    assert cut.exit_code == 0, cut.output
+    # NGED: Banbury Town (within 10 km of Z1, the zone in NGED's area), its BSP and GSP
+    assert "kept 3 of 4 (1 gsp, 1 bsp, 1 primary)" in cut.output
+    assert "of the 1 zone in NGED's licence area" in cut.output
+    assert "dropped 1" in cut.output
+    out = tmp_path / "grid.gpkg"
+    done = runner.invoke(cli, ["layers", "convert", *sources, "--zones", str(files["zones"]),
+                               "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    ids = set(gpd.read_file(out, layer="substations")["substation_id"])
+    assert "NGED:300" in ids
+    assert "NGED:301" not in ids
+    alone = runner.invoke(cli, ["layers", "validate", *sources, "--licence-areas",
+                                str(files["licence"])])
+    assert alone.exit_code == 2
+    assert "--licence-areas needs --zones" in alone.output

@@ -15,8 +15,10 @@ import pandas as pd
 from geoplan.assumptions import read_assumptions
 from geoplan.cli.options import kind_option, overwrite_option, parse_mapping, reading_options
 from geoplan.files.atomic import refuse_existing, refuse_inputs
-from geoplan.layers.dno import read_licence_areas
+from geoplan.layers.dno import ServedArea, read_licence_areas
 from geoplan.layers.grid import GRID_UNITS, power_factor
+from geoplan.layers.layer_set import zones_layer
+from geoplan.layers.prepare import MAX_SERVING_DISTANCE_KM, SERVING_LEVEL
 from geoplan.layers.read import LayerSet, open_layer, read_layers
 from geoplan.layers.supply import assign_zones
 from geoplan.outputs import write_csv, write_geopackage
@@ -36,7 +38,8 @@ _APPLIES = {
     "districts": ("zones", *_SPATIAL_KINDS),
     "layer": ("zones", "substations", "chargers", "sites"),
     "crs": ("zones", "substations", "chargers", "sites"),
-    "zones": _SPATIAL_KINDS, "postcodes": ("buildings",), "uprn": ("buildings",),
+    "zones": (*_SPATIAL_KINDS, "substations"), "licence_areas": ("substations",),
+    "postcodes": ("buildings",), "uprn": ("buildings",),
     "households": ("ev_demand",), "chargers": ("ev_demand",), "uptake": ("ev_demand",),
     "site_kind": ("sites",), "site_kind_column": ("sites",), "exclusions": ("land",),
     "method": ("land",), "block_size_m": ("land",), "min_area_ha": ("land",),
@@ -71,7 +74,12 @@ def layer_options(func: F) -> F:
     options = [
         click.option("--zones", type=_FILE, help="Zones to put homes, EV demand and land "
                      "parcels in (a zones.gpkg from `--kind zones`, or any boundary file); "
-                     "needed by ev_demand; with --within NAME, selects by district."),
+                     "needed by ev_demand; with --within NAME, selects by district. For "
+                     "several grid files and --within NAME: a file that lists no areas keeps "
+                     "only the substations that can serve these zones."),
+        click.option("--licence-areas", type=_FILE, help="DNO licence-area polygons (a "
+                     "'dno' column), with --zones for several grid files: a file that lists "
+                     "no areas serves only the zones in its DNO's licence area."),
         click.option("--postcodes", type=_FILE, help="Code-Point Open postcode centroids "
                      "(CSV or folder) to locate EPC homes (buildings; needed)."),
         click.option("--uprn", type=_FILE, help="OS Open UPRN coordinates CSV, tried before "
@@ -153,13 +161,28 @@ def _read(sources: tuple[str, ...], kind: str, options: dict[str, Any]) -> Layer
     source = sources[0] if len(sources) == 1 else list(sources)
     if kind == "substations":  # MW files become MVA by the factor the plan turns back into kW
         given["power_factor"] = power_factor(read_assumptions(GRID_UNITS))
+        given.update(_served_area(given.pop("zones", None), given.pop("licence_areas", None)))
     return read_layers(source, kind, fmt=fmt, within=within, decimal=decimal, **given)
+
+
+def _served_area(zones: str | None, licence: str | None) -> dict[str, Any]:
+    """``served_area=`` of a substations read: the zones (and licence areas) given."""
+    if zones is None:
+        if licence is not None:
+            raise click.UsageError("--licence-areas needs --zones (the zones it routes)")
+        return {}
+    areas = None if licence is None else read_licence_areas(licence)
+    frame = zones_layer(zones)
+    if frame is None:  # pragma: no cover - a path always gives a layer
+        return {}
+    return {"served_area": ServedArea(frame, areas, MAX_SERVING_DISTANCE_KM, SERVING_LEVEL)}
 
 
 def _input_files(options: dict[str, Any]) -> list[str]:
     """Every file or folder an option of ``layers convert`` names (outputs must differ)."""
     files = [options.get(name) for name in ("zones", "postcodes", "uprn", "households",
-                                             "chargers", "districts", "within")]
+                                             "chargers", "districts", "within",
+                                             "licence_areas")]
     files += [pair.partition("=")[2].strip() for pair in options.get("exclusions") or ()]
     return [f for f in files if f and Path(f).exists()]
 

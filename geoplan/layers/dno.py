@@ -258,8 +258,9 @@ def select_served(grid: GridTables, area: ServedArea) -> tuple[GridTables, str]:
                       if lv in levels)
     note = (f"lists no areas, so its substations were selected by place: kept "
             f"{len(kept.substations)} of {len(subs)} ({shown}): the {area.level} "
-            f"substations within {area.max_km:g} km of the {len(zones)} zones {whose}, or "
-            f"nearest to one of them, and their parents; dropped "
+            f"substations within {area.max_km:g} km of the {len(zones)} "
+            f"zone{'s' if len(zones) != 1 else ''} {whose}, or nearest to one, and their "
+            f"parents; dropped "
             f"{len(subs) - len(kept.substations)}")
     return replace(kept, warnings=(*kept.warnings, note)), note
 

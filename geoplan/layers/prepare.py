@@ -36,6 +36,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -384,7 +385,7 @@ def _warnings(sets: Mapping[str, LayerSet], inputs: LayerInputs, zones: gpd.GeoD
 
 
 def _served_area(inputs: LayerInputs, zones: gpd.GeoDataFrame,
-                 licence: gpd.GeoDataFrame | None) -> dict[str, object]:
+                 licence: gpd.GeoDataFrame | None) -> dict[str, Any]:
     """``served_area=`` for several grid files selected by a name (module docstring)."""
     if inputs.within is None or isinstance(inputs.grid, str | Path):
         return {}

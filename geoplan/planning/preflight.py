@@ -33,7 +33,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from geoplan.assumptions import AssumptionSet
+import pandas as pd
+
+from geoplan.assumptions import AssumptionSet, AssumptionTable, read_assumptions
 from geoplan.errors import GeoplanError, LayerSchemaError, Problem, ScenarioError
 from geoplan.layers.prepare import GridLayers, LayerInputs, read_grid_layers
 from geoplan.planning.headroom import HeadroomGaps
@@ -218,7 +220,5 @@ def _reinforcement(scenario: Scenario, gaps: HeadroomGaps,
             "grid_reinforcement)"], notes
 
 
-def _shipped(table: object) -> object:
-    from geoplan.assumptions import read_assumptions
-
-    return read_assumptions(table)  # type: ignore[arg-type]
+def _shipped(table: AssumptionTable) -> pd.DataFrame:
+    return read_assumptions(table)
