@@ -5,12 +5,15 @@
 1. load and check the scenario (every problem listed before any work);
 2. find the inputs: the scenario's files, or the embedded sample county, built once into a
    cache folder (``$GEOPLAN_CACHE`` or ``~/.cache/geoplan``) and reused;
-3. read every layer (:func:`geoplan.layers.prepare.prepare_layers`);
-4. resolve the assumption tables with the scenario's replacements and overrides;
-5. build each enabled workstream's candidates and solve the plan
+3. the pre-flight (:func:`check_scenario`, the same as ``geoplan validate``): each enabled
+   workstream's inputs, the zones and grid files read, grid figures per level, reinforcement
+   and zone coverage; every problem listed at once, before the heavy layers are read;
+4. read every other layer (:func:`geoplan.layers.prepare.prepare_layers`);
+5. resolve the assumption tables with the scenario's replacements and overrides;
+6. build each enabled workstream's candidates and solve the plan
    (:mod:`geoplan.planning.solve`);
-6. work out the finance figures (:mod:`geoplan.planning.finance`);
-7. write everything into a temporary folder beside the output, renamed into place only
+7. work out the finance figures (:mod:`geoplan.planning.finance`);
+8. write everything into a temporary folder beside the output, renamed into place only
    when complete (:class:`geoplan.files.run_folder.RunFolder`): an interrupted run leaves
    nothing, and an existing folder is replaced only with ``overwrite``.
 
@@ -53,6 +56,7 @@ from geoplan.outputs.compare import (
     write_comparison_files,
 )
 from geoplan.planning.finance import FinanceSummary, finance_assumptions, finance_summary
+from geoplan.planning.preflight import Preflight, preflight
 from geoplan.planning.solve import (
     PlanResult,
     WorkstreamModel,
@@ -63,8 +67,10 @@ from geoplan.planning.solve import (
     workstream_models,
 )
 from geoplan.scenario import Scenario, known_tables, load_scenario
+from geoplan.scenario.source import display_path
 
-__all__ = ["STEPS", "RunResult", "assumption_set", "build_candidates", "layer_inputs",
+__all__ = ["STEPS", "RunResult", "assumption_set", "build_candidates", "check_scenario",
+           "layer_inputs",
            "run_comparison", "run_scenario", "sample_folder", "solve_plan", "write_run"]
 
 logger = logging.getLogger(__name__)
@@ -207,9 +213,10 @@ def run_scenario(scenario: Scenario | str | Path, out: str | Path, *, overwrite:
     with RunFolder(out, overwrite=overwrite, marker="manifest.json") as folder:
         step("inputs")
         inputs = layer_inputs(scenario)
-        step("layers")
-        layers = prepare_layers(inputs)
         assumptions = assumption_set(scenario)
+        checked = check_scenario(scenario, inputs, assumptions)
+        step("layers")
+        layers = prepare_layers(inputs, grid=checked.grid)
         step("candidates")
         candidates = build_candidates(scenario, layers, assumptions)
         step("solve")
@@ -217,6 +224,42 @@ def run_scenario(scenario: Scenario | str | Path, out: str | Path, *, overwrite:
         result = _write(folder, scenario, layers, candidates, plan, inputs=inputs,
                         assumptions=assumptions, offline_map=offline_map, step=step)
     return _moved(result, folder, Path(out))
+
+
+def check_scenario(scenario: Scenario, inputs: LayerInputs | None = None,
+                   assumptions: AssumptionSet | None = None) -> Preflight:
+    """Run the pre-flight of ``geoplan run`` and ``geoplan validate``: every problem at once.
+
+    Reads the zones and grid files only (:mod:`geoplan.planning.preflight` lists what is
+    checked) and raises before any heavy work.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    inputs : LayerInputs, optional
+        Default: the scenario's (:func:`layer_inputs`, which builds the sample county the
+        scenario asks for, once).
+    assumptions : AssumptionSet, optional
+        Default: the scenario's (:func:`assumption_set`).
+
+    Returns
+    -------
+    Preflight
+        No problems; its ``notes``, and the zones and grid read (for ``prepare_layers``).
+
+    Raises
+    ------
+    PreflightError
+        Listing every problem, numbered.
+    """
+    if inputs is None:
+        inputs = layer_inputs(scenario)
+    if assumptions is None:
+        assumptions = assumption_set(scenario)
+    checked = preflight(scenario, inputs, assumptions)
+    name = display_path(scenario.files[0]) if scenario.files else f"scenario {scenario.name!r}"
+    checked.raise_if_any(name)
+    return checked
 
 
 def build_candidates(scenario: Scenario, layers: PreparedLayers,

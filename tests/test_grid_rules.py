@@ -104,8 +104,14 @@ def test_scenario_names_replace_a_publishers_name() -> None:
     assert limits[("P3", 2030)] == 5000.0  # the snapshot still applies
 
 
-@pytest.mark.parametrize(("planning", "name"), [("LW", "LTW"), ("LW", "Holistic Transition"),
-                                                ("SP", "FS"), ("best_view", "Best View")])
+@pytest.mark.parametrize(("planning", "name"), [
+    ("LW", "LTW"), ("LW", "Holistic Transition"), ("SP", "FS"), ("best_view", "Best View"),
+    # labels confirmed in the publishers' data (see dfes_scenarios.csv and the readers)
+    ("best_view", "NPg Reference Scenario"), ("best_view", "NPg Best View"),
+    ("CT", "Consumer Transformation"), ("LW", "Leading The Way"), ("SP", "Falling Short"),
+    ("SP", "Steady Progression"),
+    ("CT", "Electric Engagement"), ("SP", "Counterfactual"), ("LW", "HT"),
+])
 def test_other_publishers_names_are_found_from_the_default_table(planning: str,
                                                                  name: str) -> None:
     # a primary of another DNO, P4 under G2, whose file names the scenario its own way
@@ -118,12 +124,29 @@ def test_other_publishers_names_are_found_from_the_default_table(planning: str,
     assert limits[("P4", 2025)] == 7000.0
 
 
+@pytest.mark.parametrize(("planning", "label"), [
+    ("ST", "System Transformation"), ("ST", "Hydrogen Evolution"), ("ST", "HE"),
+    ("best_view", "npg reference scenario"), ("SP", " Falling Short ")])
+def test_published_labels_need_no_scenario_names(planning: str, label: str) -> None:
+    table, _ = grid_tables()
+    frame = pd.DataFrame({"substation_id": ["X", "X"], "scenario": [label, "Other"],
+                          "year": pd.array([2030, 2030], dtype="Int64"),
+                          "season": ["peak", "peak"], "headroom_mva": [3.0, 9.0]})
+    chosen = choose_figures(frame, planning, "winter", scenario_names(planning, table))
+    assert chosen.rows["headroom_mva"].tolist() == [3.0]
+    assert dict(chosen.names)["X"].casefold() == label.strip().casefold()
+
+
 def test_the_default_table_names_every_publishers_scenarios() -> None:
     table, factor = grid_tables()
     assert scenario_names("LW", table) == {"ssen": "LW", "northern-powergrid": "LTW",
+                                           "northern-powergrid-dfes-2023": "Leading The Way",
+                                           "fes-2020-2023": "Leading the Way",
                                            "neso-fes-2024": "Holistic Transition",
                                            "neso-fes-2024-codes": "HT",
                                            "snapshot": "published"}
+    assert set(scenario_names("best_view", table).values()) == {
+        "CT", "Best View", "NPg Best View", "NPg Reference Scenario", "published"}
     assert scenario_names("minimum", table, {"nged": "published"})["nged"] == "published"
     assert scenario_names("my own", table) == {"plan": "my own"}  # not in the table: itself
     assert set(table["source"].str.len() > 40) == {True}

@@ -66,7 +66,9 @@ HOUSEHOLDS = "ev/households_by_zone.csv"
 CHARGERS = "ev/chargepoints.csv"
 SITES = "sites/car_parks.geojson"
 LAND = "land/land_cover.tif"
-SCENARIO = "name: hostile\ninputs:\n  sample: small\n"
+# minimal and runnable: the sample report, like SSEN's, gives no GSP figures (geoplan validate
+# runs the pre-flight of geoplan run, which stops at a level without figures unless listed)
+SCENARIO = "name: hostile\ninputs: {sample: small}\ngrid: {unconstrained_levels: [gsp]}\n"
 FIX = r"\bfix\b|save it as|download it again"
 
 Command = Callable[[Path, Path], list[str]]

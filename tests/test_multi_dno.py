@@ -11,15 +11,17 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from pyproj import Transformer
-from shapely.geometry import box
+from shapely.geometry import Point, box
 
 from geoplan.cli.main import cli
 from geoplan.errors import LayerSchemaError, ScenarioError
 from geoplan.files.atomic import write_geopackage
-from geoplan.layers.dno import combine_grids, dno_key, read_licence_areas
+from geoplan.layers.dno import combine_grids, dno_key, licence_dno, read_licence_areas
 from geoplan.layers.grid import graph_from_substations
 from geoplan.layers.prepare import LayerInputs, prepare_layers
 from geoplan.layers.read import read_layers
@@ -300,7 +302,10 @@ def oxfordshire(request) -> dict[str, object]:
     one = prepare_layers(LayerInputs(zones=zones, districts=districts, grid=sepd))
     two = prepare_layers(LayerInputs(zones=zones, districts=districts, grid=(sepd, nged),
                                      licence_areas=licence))
-    return {"one": one, "two": two, "licence": read_licence_areas(licence)}
+    within = prepare_layers(LayerInputs(zones=zones, districts=districts, grid=(sepd, nged),
+                                        licence_areas=licence, within="Oxfordshire"))
+    return {"one": one, "two": two, "within": within, "licence": read_licence_areas(licence),
+            "nged": read_grid(nged)}
 
 
 def test_oxfordshire_zones_in_nged_area_are_served_by_nged_primaries(oxfordshire):
@@ -341,6 +346,143 @@ def test_oxfordshire_with_sepd_alone_gives_banbury_a_far_primary(oxfordshire):
     assert paired.median() < alone["serving_distance_km"].median()
     assert (alone["serving_flag"] == "beyond_max_distance").any()
     assert any("more than 10 km away" in w for w in one.warnings)
+
+
+def test_within_oxfordshire_keeps_only_the_nged_substations_near_north_cherwell(oxfordshire):
+    cut, whole = oxfordshire["within"], oxfordshire["two"]
+    nged = oxfordshire["nged"].substations  # the whole capacity map, ids as published
+    north = cut.zones[(cut.zones["licence_dno"] == "NGED").to_numpy()]
+    # independently: the located NGED primaries within 10 km of a zone in NGED's licence
+    # area, or nearest to one of those zones' representative points
+    primaries = nged[(nged["level"] == "primary").to_numpy() & nged.geometry.notna().to_numpy()]
+    xy = np.column_stack([primaries.geometry.x, primaries.geometry.y])
+    gap = np.array([[shape.distance(Point(x, y)) for x, y in xy] for shape in north.geometry])
+    points = north.geometry.representative_point()
+    reach = np.hypot(points.x.to_numpy()[:, None] - xy[None, :, 0],
+                     points.y.to_numpy()[:, None] - xy[None, :, 1])
+    wanted = set(primaries["substation_id"].to_numpy()[(gap <= 10_000).any(axis=0)]) | set(
+        primaries["substation_id"].to_numpy()[reach.argmin(axis=1)])
+    subs = cut.substations
+    kept = subs[(subs["dno"] == "NGED").to_numpy()]
+    got = {s.removeprefix("NGED:") for s in kept.loc[kept["level"] == "primary",
+                                                     "substation_id"]}
+    assert got == wanted
+    assert 0 < len(got) < len(primaries) / 20  # a corner of NGED's four licence areas
+    # every kept substation's parents are kept, and nothing else of NGED's
+    parents = nged.set_index("substation_id")["parent_id"]
+    chain = set(got)
+    for sub in got:
+        while isinstance(parents.get(sub), str):
+            sub = parents[sub]
+            chain.add(sub)
+    assert {s.removeprefix("NGED:") for s in kept["substation_id"]} == chain
+    # SEPD is still selected by its own areas, and the zones keep the same substations
+    ssen = set(subs.loc[subs["dno"] == "SSEN", "substation_id"])
+    assert ssen < set(whole.substations.loc[whole.substations["dno"] == "SSEN", "substation_id"])
+    assert cut.zones.set_index("zone_id")["substation_id"].to_dict() == \
+        whole.zones.set_index("zone_id")["substation_id"].to_dict()
+    note = next(w for w in cut.warnings if "selected by place" in w)
+    assert f"kept {len(kept)} of {len(nged)}" in note
+    assert f"of the {len(north)} zones in NGED's licence area" in note
+    assert f"dropped {len(nged) - len(kept)}" in note
+
+
+def _vehicles_per_lsoa(real: Path, zones: gpd.GeoDataFrame, path: Path) -> Path:
+    """EVs per LSOA: the DfT plug-in count of its MSOA (matched by the LSOA name's stem,
+    'Cherwell 001A' -> 'Cherwell 001'), shared equally among the MSOA's LSOAs."""
+    ev = pd.read_csv(real_file(real, "ev/oxon_msoa_ev_indicators_2021_2022.csv"))
+    stem = zones["LSOA21NM"].str[:-1]
+    per_msoa = stem.map(ev.set_index("MSOA11NM")["ulevs_q3_2021_representative"])
+    cars = (per_msoa / stem.map(stem.value_counts())).fillna(0.0).round(1)
+    pd.DataFrame({"LSOA21CD": zones["LSOA21CD"], "plugin_cars": cars}).to_csv(path, index=False)
+    return path
+
+
+def _dno_limits_kw(real: Path, year: int, factor: float) -> dict[str, float]:
+    """Each substation's own published figure in kW, read from the grid files directly:
+    SEPD's CT winter figure of ``year`` (else its latest earlier year), NGED's snapshot."""
+    limits = {}
+    sepd = read_grid(real / "grid/sepd-network-headroom-report.xlsx").headroom
+    ct = sepd[(sepd["scenario"] == "CT") & (sepd["season"] == "winter")
+              & (sepd["year"].astype(float) <= year)].dropna(subset=["headroom_mva"])
+    latest = ct.sort_values("year").drop_duplicates("substation_id", keep="last")
+    limits.update({f"SSEN:{s}": mva * factor * 1000 for s, mva in
+                   zip(latest["substation_id"], latest["headroom_mva"], strict=True)})
+    nged = read_grid(real / "grid/nged-capacity-map-2023-02-28.csv").headroom
+    limits.update({f"NGED:{s}": mva * factor * 1000 for s, mva in
+                   zip(nged["substation_id"], nged["headroom_mva"], strict=True)})
+    return limits
+
+
+@pytest.mark.real_data
+def test_a_two_dno_oxfordshire_plan_serves_north_cherwell_from_nged(real_data, tmp_path):
+    """A light chargers-only plan on the real county: SEPD + NGED, real LSOAs and car parks."""
+    lsoa = real_file(real_data, "boundaries/lsoa21")
+    raw = pd.concat([gpd.read_file(f) for f in sorted(lsoa.glob("*.geojson"))],
+                    ignore_index=True)
+    files = {name: real_file(real_data, rel) for name, rel in {
+        "districts": "boundaries/oxon_districts.geojson",
+        "sepd": "grid/sepd-network-headroom-report.xlsx",
+        "nged": "grid/nged-capacity-map-2023-02-28.csv",
+        "licence": "grid/oxon_dno_licence_areas_by_lad.geojson",
+        "car_parks": "candidate_sites/oxon_osm_parking_2022.geojson"}.items()}
+    vehicles = _vehicles_per_lsoa(real_data, raw, tmp_path / "vehicles.csv")
+    (tmp_path / "s.yaml").write_text(
+        f"name: two-dno\ninputs:\n  zones: {lsoa}\n  districts: {files['districts']}\n"
+        f"  grid: [{files['sepd']}, {files['nged']}]\n  licence_areas: {files['licence']}\n"
+        f"  within: Oxfordshire\n  car_parks: {files['car_parks']}\n  vehicles: {vehicles}\n"
+        "grid: {scenario: CT, season: winter, level: primary, unconstrained_levels: [gsp]}\n"
+        "plan: {years: [2030], horizon: 2030, budget_gbp: 2000000}\n"
+        "workstreams:\n  retrofit: {enabled: false}\n  laep: {enabled: false}\n"
+        "  sequestration: {enabled: false}\n  chargers: {enabled: true, use_roads: false}\n"
+        "solver: {time_limit_s: 10, gap: 0.02}\noutputs: {map: false, static_map: false}\n",
+        encoding="utf-8")
+    run_scenario(tmp_path / "s.yaml", tmp_path / "out")
+    plan = tmp_path / "out" / "plan.gpkg"
+    zones = gpd.read_file(plan, layer="zones")
+    subs = gpd.read_file(plan, layer="substations").set_index("substation_id")
+
+    # Banbury's northing from the data: its named car parks; every Cherwell zone north of it
+    parks = gpd.read_file(files["car_parks"]).to_crs("EPSG:27700")
+    banbury = parks[parks["name"].fillna("").str.contains("Banbury")]
+    assert len(banbury) >= 2
+    north_of = float(banbury.geometry.representative_point().y.median())
+    points = zones.geometry.representative_point()
+    north = zones[(zones["district_id"] == "E07000177").to_numpy()
+                  & (points.y > north_of).to_numpy()]
+    assert len(north) >= 10
+    assert north["substation_id"].str.startswith("NGED:").all()
+    assert (subs.loc[north["substation_id"], "level"] == "primary").all()
+    assert (north["licence_dno"] == "NGED").all()
+
+    # the chosen sites respect the headroom of their own DNO's substations, recomputed from
+    # the grid files and the plan's chosen loads up each substation's chain
+    chosen = gpd.read_file(plan, layer="chargers")
+    chosen = chosen[chosen["selected"].astype(bool)]
+    assert len(chosen) > 0
+    site_dno = licence_dno(chosen.geometry.representative_point(),
+                           read_licence_areas(files["licence"]))
+    own = site_dno.isin(["SSEN", "NGED"]).to_numpy()
+    assert (chosen["substation_id"].str.split(":").str[0].to_numpy()[own]
+            == site_dno.to_numpy()[own]).all()
+    units = pd.read_csv(Path(__file__).resolve().parents[1] / "layers/assumptions/grid_units.csv")
+    factor = float(units.loc[units["item"] == "power_factor", "value"].iloc[0])
+    limits = _dno_limits_kw(real_data, 2030, factor)
+    load: dict[str, float] = {}
+    for sub, kw in zip(chosen["substation_id"], chosen["peak_kw_added"], strict=True):
+        while isinstance(sub, str):
+            load[sub] = load.get(sub, 0.0) + float(kw)
+            sub = subs.loc[sub, "parent_id"] if sub in subs.index else None
+    checked = [s for s in load if s in limits]
+    assert {s for s in load if s.startswith("NGED:") and subs.loc[s, "level"] == "primary"}
+    assert all(subs.loc[s, "level"] == "gsp" for s in set(load) - set(checked))
+    over = {s: (load[s], limits[s]) for s in checked if load[s] > max(limits[s], 0.0) + 1e-6}
+    assert over == {}
+    # the limit had work to do: candidates under primaries without headroom, none chosen
+    every = gpd.read_file(plan, layer="chargers")
+    blocked = every["substation_id"].map(limits).le(0).to_numpy()
+    assert blocked.any()
+    assert not every.loc[blocked, "selected"].astype(bool).any()
 
 
 # --- a run ------------------------------------------------------------------------------------
@@ -414,3 +556,67 @@ def test_substations_without_a_dno_are_not_routed_and_named(files, tmp_path):
         zones.loc["Z1", "substation_id"], "dno"] == "SSEN"
     assert any("1 primary substations have no DNO (e.g. geoplan-gpkg:300)" in w
                for w in layers.warnings)
+
+
+def test_layers_assign_serves_zones_by_licence_area(files, tmp_path):
+    zones, grid = tmp_path / "zones.gpkg", tmp_path / "grid.gpkg"
+    runner = CliRunner()
+    for args in (["convert", str(files["zones"]), "--kind", "zones", "-o", str(zones)],
+                 ["convert", str(files["ssen"]), str(files["nged"]), "--kind", "substations",
+                  "-o", str(grid)]):
+        done = runner.invoke(cli, ["layers", *args])
+        assert done.exit_code == 0, done.output
+    plain, licensed = tmp_path / "plain.csv", tmp_path / "licensed.csv"
+    before = runner.invoke(cli, ["layers", "assign", str(zones), str(grid), "-o", str(plain)])
+    assert before.exit_code == 0, before.output
+    assert pd.read_csv(plain).set_index("zone_id").loc["Z1", "substation_id"] \
+        == "SSEN:SSEN-primary-DEDDINGTON"  # the nearest of all, though Z1 lies in NGED's area
+    after = runner.invoke(cli, ["layers", "assign", str(zones), str(grid), "--licence-areas",
+                                str(files["licence"]), "-o", str(licensed)])
+    assert after.exit_code == 0, after.output
+    table = pd.read_csv(licensed, keep_default_na=False).set_index("zone_id")
+    # the same answers as the library, and as prepare_layers gives the zones
+    layers = prepare_layers(_inputs(files, licence_areas=files["licence"]))
+    assert table["substation_id"].to_dict() == \
+        layers.zones.set_index("zone_id")["substation_id"].to_dict()
+    assert table.loc["Z1", "substation_id"] == "NGED:300"
+    assert table["zone_dno"].to_dict() == {"Z1": "NGED", "Z2": "SSEN", "Z3": "UKPN", "Z4": ""}
+    assert table.loc["Z3", "substation_dno"] == "SSEN"  # no UKPN file: another DNO serves it
+    assert ("licence areas: NGED 1, SSEN 1, UKPN 1, none 1; served by another DNO's "
+            "substation: 1") in after.output
+    assert "in no licence area: 1" in after.output
+    missing = runner.invoke(cli, ["layers", "assign", str(zones), str(grid), "--licence-areas",
+                                  str(tmp_path / "nowhere.geojson"), "-o",
+                                  str(tmp_path / "x.csv")])
+    assert missing.exit_code == 2
+    assert "nowhere.geojson" in missing.output
+
+
+def test_layers_convert_cuts_a_file_without_areas_to_the_zones(files, tmp_path):
+    # NGED's map also lists a primary in Cardiff, 120 km from every zone
+    nged = write_nged(tmp_path / "nged-wide.csv", [("300", "Banbury Town", NGED_PRIMARY, "6"),
+                                                   ("301", "Cardiff", (318_000, 176_000), "9")])
+    sources = [str(files["ssen"]), str(nged), "--kind", "substations", "--within", "Oxon"]
+    runner = CliRunner()
+    whole = runner.invoke(cli, ["layers", "validate", *sources])
+    assert whole.exit_code == 0, whole.output
+    assert "all 4 of its substations are kept for --within 'Oxon'" in whole.output
+    assert "no zones were given" in whole.output
+    cut = runner.invoke(cli, ["layers", "validate", *sources, "--zones", str(files["zones"]),
+                              "--licence-areas", str(files["licence"])])
+    assert cut.exit_code == 0, cut.output
+    # NGED: Banbury Town (within 10 km of Z1, the zone in NGED's area), its BSP and GSP
+    assert "kept 3 of 4 (1 gsp, 1 bsp, 1 primary)" in cut.output
+    assert "of the 1 zone in NGED's licence area" in cut.output
+    assert "dropped 1" in cut.output
+    out = tmp_path / "grid.gpkg"
+    done = runner.invoke(cli, ["layers", "convert", *sources, "--zones", str(files["zones"]),
+                               "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    ids = set(gpd.read_file(out, layer="substations")["substation_id"])
+    assert "NGED:300" in ids
+    assert "NGED:301" not in ids
+    alone = runner.invoke(cli, ["layers", "validate", *sources, "--licence-areas",
+                                str(files["licence"])])
+    assert alone.exit_code == 2
+    assert "--licence-areas needs --zones" in alone.output

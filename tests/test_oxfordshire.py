@@ -83,7 +83,8 @@ def test_the_readme_lists_every_file_the_scenarios_read(real_data: Path, tmp_pat
 def test_every_zone_is_served_by_a_primary_of_its_own_dno(joint_run: Path) -> None:
     zones = _layer(joint_run, "zones")
     substations = _layer(joint_run, "substations").set_index("substation_id")
-    assert len(zones) == 428 and zones["zone_id"].str.match(r"^E0\d{7}$").all()
+    assert len(zones) == 428
+    assert zones["zone_id"].str.match(r"^E0\d{7}$").all()
     served = substations.loc[zones["substation_id"]]
     assert (served["level"] == "primary").all()
     dno_of_primary = zones["substation_id"].str.split(":").str[0]
@@ -91,7 +92,8 @@ def test_every_zone_is_served_by_a_primary_of_its_own_dno(joint_run: Path) -> No
     # The folder holds SSEN's and NGED's files; UKPN's sliver of South Oxfordshire (Thame's
     # edge) has no file, so its zones take the nearest SSEN primary and are flagged as such.
     with_file = zones["licence_dno"].isin(["SSEN", "NGED"])
-    assert with_file.sum() >= 400 and (zones.loc[with_file, "licence_dno"] == "NGED").sum() > 0
+    assert with_file.sum() >= 400
+    assert (zones.loc[with_file, "licence_dno"] == "NGED").sum() > 0
     assert own[with_file].all()
     assert zones.loc[~with_file, "serving_flag"].str.contains("other_dno").all()
     assert not zones.loc[with_file, "serving_flag"].fillna("").str.contains("other_dno").any()

@@ -140,8 +140,8 @@ def primary_without_figures(monkeypatch: pytest.MonkeyPatch, small_sample: Path)
     real = pipeline.prepare_layers
     chosen: list[str] = []
 
-    def prepare(inputs: object) -> object:
-        layers = real(inputs)
+    def prepare(inputs: object, **options: object) -> object:
+        layers = real(inputs, **options)  # options: the zones and grid the pre-flight read
         counts = layers.zones["substation_id"].dropna().astype(str).value_counts()
         primary = sorted(counts[counts == counts.max()].index)[0]
         chosen[:] = [primary, next(iter(layers.grid.predecessors(primary)))]

@@ -14,6 +14,8 @@ from click.testing import CliRunner
 
 from geoplan.cli.main import cli
 from geoplan.errors import SourceFormatError
+from geoplan.planning.headroom import choose_figures, scenario_names
+from geoplan.planning.solve import grid_tables
 from geoplan.sources import detect_format, npg_ndp, read_grid
 
 HEADER = ["substation_name", "licence_area", "bulk_supply_point_or_primary", "bsp_group",
@@ -131,3 +133,21 @@ def test_validate_through_the_cli(tmp_path: Path) -> None:
                                    "--kind", "substations"])
     assert bad.exit_code == 2
     assert "column 'demand_headroom_capacity_mw_2035'" in bad.output
+
+
+def test_the_current_edition_names_its_own_scenario_for_best_view(tmp_path: Path) -> None:
+    # DFES 2024 onwards: 'NPg Reference Scenario', a 2025 column and the substation's postcode
+    header = [*HEADER[:7], "demand_headroom_capacity_mw_2025", *HEADER[7:],
+              "substation_location"]
+    rows = [[*r[:7], "9", *r[7:], "DH4 5AA"] for r in ROWS]
+    for row in rows:
+        row[6] = row[6].replace("NPg Best View", "NPg Reference Scenario")
+    tables = read_grid(write(tmp_path, rows, header))
+    table, _ = grid_tables()
+    chosen = choose_figures(tables.headroom, "best_view", "winter",
+                            scenario_names("best_view", table))  # no grid.scenario_names
+    assert set(chosen.names.values()) == {"NPg Reference Scenario"}
+    got = chosen.rows.set_index(["substation_id", "year"])["headroom_mva"]
+    assert got[("NPgN-primary-HOUGHTON", 2025)] == 9.0
+    assert got[("NPgN-primary-HOUGHTON", 2030)] == -1.25
+    assert len(chosen.rows) == 3 * 4 - 1  # 3 substations x 4 years, less the blank cell

@@ -16,8 +16,11 @@ from geoplan.assumptions import read_assumptions
 from geoplan.cli.apportion import AREA_OPTIONS, apportion, apportion_options, area_input
 from geoplan.cli.options import kind_option, overwrite_option, parse_mapping, reading_options
 from geoplan.files.atomic import refuse_existing, refuse_inputs
+from geoplan.layers.dno import ServedArea, read_licence_areas
 from geoplan.layers.grid import GRID_UNITS, power_factor
 from geoplan.layers.land import Exclusion
+from geoplan.layers.layer_set import zones_layer
+from geoplan.layers.prepare import MAX_SERVING_DISTANCE_KM, SERVING_LEVEL
 from geoplan.layers.read import LayerSet, open_layer, read_layers
 from geoplan.layers.supply import assign_zones
 from geoplan.outputs import write_csv, write_geopackage
@@ -40,7 +43,8 @@ _APPLIES = {
     "districts": ("zones", *_SPATIAL_KINDS),
     "layer": ("zones", "substations", "chargers", "sites"),
     "crs": ("zones", "substations", "chargers", "sites"),
-    "zones": _SPATIAL_KINDS, "postcodes": ("buildings",), "uprn": ("buildings",),
+    "zones": (*_SPATIAL_KINDS, "substations"), "licence_areas": ("substations",),
+    "postcodes": ("buildings",), "uprn": ("buildings",),
     "households": ("ev_demand",), "chargers": ("ev_demand",), "uptake": ("ev_demand",),
     "site_kind": ("sites",), "site_kind_column": ("sites",), "exclusions": ("land",),
     "method": ("land",), "block_size_m": ("land",), "min_area_ha": ("land",),
@@ -78,7 +82,12 @@ def layer_options(func: F) -> F:
     options = [
         click.option("--zones", type=_FILE, help="Zones to put homes, EV demand and land "
                      "parcels in (a zones.gpkg from `--kind zones`, or any boundary file); "
-                     "needed by ev_demand; with --within NAME, selects by district."),
+                     "needed by ev_demand; with --within NAME, selects by district. For "
+                     "several grid files and --within NAME: a file that lists no areas keeps "
+                     "only the substations that can serve these zones."),
+        click.option("--licence-areas", type=_FILE, help="DNO licence-area polygons (a "
+                     "'dno' column), with --zones for several grid files: a file that lists "
+                     "no areas serves only the zones in its DNO's licence area."),
         click.option("--postcodes", type=_FILE, help="Code-Point Open postcode centroids "
                      "(CSV or folder) to locate EPC homes (buildings; needed)."),
         click.option("--uprn", type=_FILE, help="OS Open UPRN coordinates CSV, tried before "
@@ -183,14 +192,28 @@ def _read(sources: tuple[str, ...], kind: str, options: dict[str, Any]) -> Layer
         source = area_input(sources[0], given) or source
     if kind == "substations":  # MW files become MVA by the factor the plan turns back into kW
         given["power_factor"] = power_factor(read_assumptions(GRID_UNITS))
+        given.update(_served_area(given.pop("zones", None), given.pop("licence_areas", None)))
     return read_layers(source, kind, fmt=fmt, within=within, decimal=decimal, **given)
+
+
+def _served_area(zones: str | None, licence: str | None) -> dict[str, Any]:
+    """``served_area=`` of a substations read: the zones (and licence areas) given."""
+    if zones is None:
+        if licence is not None:
+            raise click.UsageError("--licence-areas needs --zones (the zones it routes)")
+        return {}
+    areas = None if licence is None else read_licence_areas(licence)
+    frame = zones_layer(zones)
+    if frame is None:  # pragma: no cover - a path always gives a layer
+        return {}
+    return {"served_area": ServedArea(frame, areas, MAX_SERVING_DISTANCE_KM, SERVING_LEVEL)}
 
 
 def _input_files(options: dict[str, Any]) -> list[str]:
     """Every file or folder an option of ``layers convert`` names (outputs must differ)."""
     files = [options.get(name) for name in ("zones", "postcodes", "uprn", "households",
                                              "chargers", "districts", "within", "areas",
-                                             "lookup", "weights")]
+                                             "lookup", "weights", "licence_areas")]
     files += [pair.partition("=")[2].strip() for pair in options.get("exclusions") or ()]
     return [f for f in files if f and Path(f).exists()]
 
@@ -286,27 +309,37 @@ def validate(sources: tuple[str, ...], kind: str, **options: Any) -> None:
               help="Supply-area polygons naming their substation (id or name).")
 @click.option("--supply-area-column", default="substation_id", show_default=True,
               help="Column of --supply-areas that names the substation.")
+@click.option("--licence-areas", type=InputPath(dir_okay=False),
+              help="DNO licence-area polygons (any vector file with a 'dno' column): each "
+                   "zone is served only by substations of the DNO whose licence area holds "
+                   "it (as the scenario's inputs.licence_areas).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="CSV to write: zone_id, substation_id, method, distance_m, overlap_share.")
+              help="CSV to write: zone_id, substation_id, method, distance_m, overlap_share "
+                   "(with --licence-areas also zone_dno, substation_dno).")
 @overwrite_option
 @click.pass_context
 def assign(ctx: click.Context, zones: str, grid: str, level: str, supply_areas: str | None,
-           supply_area_column: str, output: str, overwrite: bool) -> None:
+           supply_area_column: str, licence_areas: str | None, output: str,
+           overwrite: bool) -> None:
     """Assign each zone in ZONES.gpkg to its serving substation in GRID.gpkg.
 
     Uses supply-area polygons when given (largest overlap), else the nearest located
-    substation of --level; reports distances.
+    substation of --level (with --licence-areas, of the DNO whose licence area holds the
+    zone); reports distances, and the zones served by another DNO or outside every
+    licence area.
     """
     if Path(output).suffix.lower() != ".csv":
         raise click.BadParameter("the output must be a .csv file", param_hint="-o")
-    refuse_inputs(output, [zones, grid, supply_areas])
+    refuse_inputs(output, [zones, grid, supply_areas, licence_areas])
     refuse_existing(output, overwrite=overwrite)
     areas = None
     if supply_areas is not None:
         areas = gpd.read_file(supply_areas, engine="pyogrio")
         areas = areas.to_crs(CRS) if areas.crs is not None else areas
+    licence = None if licence_areas is None else read_licence_areas(licence_areas)
     table = assign_zones(open_layer(zones, "zones"), open_layer(grid, "substations"),
-                         level=level, supply_areas=areas, supply_area_id_column=supply_area_column)
+                         level=level, supply_areas=areas, supply_area_id_column=supply_area_column,
+                         licence_areas=licence)
     write_csv(table, output, overwrite=overwrite)
     if ctx.obj.get("verbosity", 0) >= 0:
         for line in _assignment_report(table, output):
@@ -318,13 +351,22 @@ def _assignment_report(table: pd.DataFrame, output: str) -> list[str]:
     counts = table["method"].value_counts().sort_index()
     methods = ", ".join(f"{m} {n:,}" for m, n in counts.items())
     far = table.loc[table["distance_m"].idxmax()]
-    return [
+    lines = [
         f"wrote {output}: {len(table):,} zones assigned ({methods}) to "
         f"{table['substation_id'].nunique():,} substations",
         f"  distance to substation (km): median {distance.median():.2f}, "
         f"95th percentile {distance.quantile(0.95):.2f}, max {distance.max():.2f} "
         f"(zone {far['zone_id']} -> {far['substation_id']})",
     ]
+    if "zone_dno" in table.columns:
+        outside = int(table["zone_dno"].isna().sum())
+        other = int((table["zone_dno"].notna() & table["zone_dno"].ne(table["substation_dno"])
+                     ).sum())
+        per = table["zone_dno"].fillna("none").value_counts().sort_index()
+        lines.append("  licence areas: " + ", ".join(f"{d} {n:,}" for d, n in per.items())
+                     + f"; served by another DNO's substation: {other:,} (no substation of "
+                     f"their own DNO in the grid file); in no licence area: {outside:,}")
+    return lines
 
 
 @layers.command()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from geoplan.pipeline import check_scenario
 from geoplan.scenario import Scenario, load_scenario
 from geoplan.scenario.source import display_path
 
@@ -22,13 +23,21 @@ def validate(ctx: click.Context, scenario_file: Path, resolved: bool) -> None:
     """Check SCENARIO (YAML) without running it; exit 2 listing every problem.
 
     Checks every key, type and range, that input files exist, and that assumption
-    overrides match rows of their tables. Each problem is shown as FILE:LINE: KEY: message.
+    overrides match rows of their tables (each problem shown as FILE:LINE: KEY: message);
+    then the pre-flight `geoplan run` does before any heavy work (the same function): each
+    enabled workstream's inputs, the zones and grid files read, grid figures per level for
+    the chosen scenario, reinforcement only where headroom exists, zone coverage by the grid
+    files. Every pre-flight problem is listed at once, numbered.
     """
     loaded = load_scenario(scenario_file)
+    checked = check_scenario(loaded)
     if resolved:
         click.echo(json.dumps(loaded.resolved(), indent=2))
     elif ctx.obj.get("verbosity", 0) >= 0:
         click.echo("\n".join(summary_lines(loaded)))
+        if checked.notes:
+            click.echo("  notes:")
+            click.echo("\n".join(f"    - {note}" for note in checked.notes))
 
 
 def summary_lines(scenario: Scenario) -> list[str]:

@@ -16,12 +16,16 @@ module holds what that needs:
   by ``-2``, ``-3`` in the order given (``"SSEN"``, ``"SSEN-2"``). Two substations are
   therefore never merged, whatever their published ids;
 * :func:`licence_dno` finds the DNO whose licence area holds each zone's representative
-  point, from any polygon file with a DNO column (:func:`read_licence_areas`).
+  point, from any polygon file with a DNO column (:func:`read_licence_areas`);
+* :func:`select_served` cuts a grid file that lists no areas (NGED's capacity map covers the
+  Midlands, South Wales and the South West) to the substations that can serve the planned
+  zones (a :class:`ServedArea`), when ``within`` names an area another file lists.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -33,7 +37,8 @@ from geoplan.schemas import CRS
 from geoplan.sources.base import GridTables
 from geoplan.sources.vector import read_vector, to_bng
 
-__all__ = ["FORMAT_DNO", "combine_grids", "dno_key", "licence_dno", "read_licence_areas"]
+__all__ = ["FORMAT_DNO", "ServedArea", "combine_grids", "dno_key", "licence_dno",
+           "read_licence_areas", "select_served"]
 
 FORMAT_DNO = {"ssen-headroom-report": "SSEN", "ssen-gam": "SSEN", "ssen-dashboard": "SSEN",
               "nged-capacity": "NGED"}
@@ -186,3 +191,89 @@ def licence_dno(points: gpd.GeoSeries, areas: gpd.GeoDataFrame) -> pd.Series:
     found = pd.Series(first["dno"].to_numpy(), index=first["_row"].to_numpy(), dtype=object)
     return pd.Series([found.get(i) for i in range(len(points))], index=points.index,
                      dtype=object)
+
+
+@dataclass(frozen=True)
+class ServedArea:
+    """The planned area that a grid file without areas is cut to (:func:`select_served`).
+
+    Attributes
+    ----------
+    zones : geopandas.GeoDataFrame
+        The plan's zones (EPSG:27700).
+    licence : geopandas.GeoDataFrame, optional
+        Licence-area polygons (:func:`read_licence_areas`): only the zones in the licence
+        area of the file's DNO count.
+    max_km : float
+        ``grid.max_serving_distance_km``.
+    level : str
+        The serving level (``grid.level``).
+    """
+
+    zones: gpd.GeoDataFrame
+    licence: gpd.GeoDataFrame | None = None
+    max_km: float = 10.0
+    level: str = "primary"
+
+
+def select_served(grid: GridTables, area: ServedArea) -> tuple[GridTables, str]:
+    """Keep the substations of ``grid`` that can serve the zones of ``area``.
+
+    The zones counted are those in the licence area of the file's DNO (all zones without
+    licence areas, or when none lies in it). A located substation of ``area.level`` is kept
+    when it lies within ``area.max_km`` of one of those zones, or is the nearest of its
+    level to one of their representative points (so that serving a zone from this file
+    gives the same substation as the whole file would); every kept substation's parents up
+    the chain are kept too (:meth:`GridTables.filter`). The rest are dropped.
+
+    Returns
+    -------
+    (GridTables, str)
+        The tables kept, and a note counting what was kept and dropped (also appended to
+        the tables' warnings). When the file has no located substation of the level, the
+        file is returned whole and the note says so.
+    """
+    subs = _with_dno(grid)
+    zones, whose = _counted_zones(subs, area)
+    located = (subs.geometry.notna() & ~subs.geometry.is_empty).to_numpy()
+    mask = located & (subs["level"] == area.level).to_numpy()
+    if not mask.any() or zones.empty:
+        note = (f"lists no areas and has no located {area.level} substation, so all "
+                f"{len(subs)} of its substations are kept")
+        return replace(grid, warnings=(*grid.warnings, note)), note
+    candidates = gpd.GeoDataFrame({"_row": np.flatnonzero(mask)},
+                                  geometry=subs.geometry.to_numpy()[mask], crs=CRS)
+    shapes = gpd.GeoDataFrame(geometry=zones.geometry.to_numpy(), crs=CRS)
+    near = gpd.sjoin_nearest(candidates, shapes, how="inner",
+                             max_distance=area.max_km * 1000.0)
+    points = gpd.GeoDataFrame(geometry=zones.geometry.representative_point().to_numpy(),
+                              crs=CRS)
+    nearest = gpd.sjoin_nearest(points, candidates, how="inner")
+    rows = set(near["_row"]) | set(nearest["_row"])
+    keep = np.zeros(len(subs), dtype=bool)
+    keep[sorted(rows)] = True
+    kept = grid.filter(keep)
+    levels = kept.substations["level"].value_counts()
+    shown = ", ".join(f"{levels[lv]} {lv}" for lv in ("gsp", "bsp", "primary", "secondary")
+                      if lv in levels)
+    note = (f"lists no areas, so its substations were selected by place: kept "
+            f"{len(kept.substations)} of {len(subs)} ({shown}): the {area.level} "
+            f"substations within {area.max_km:g} km of the {len(zones)} "
+            f"zone{'s' if len(zones) != 1 else ''} {whose}, or nearest to one, and their "
+            f"parents; dropped "
+            f"{len(subs) - len(kept.substations)}")
+    return replace(kept, warnings=(*kept.warnings, note)), note
+
+
+def _counted_zones(subs: gpd.GeoDataFrame, area: ServedArea
+                   ) -> tuple[gpd.GeoDataFrame, str]:
+    """Return the zones a file without areas must serve, and how they were chosen."""
+    zones = area.zones
+    dnos = sorted(set(subs["dno"].dropna()))
+    if area.licence is None or not dnos:
+        return zones, "of the plan"
+    owner = licence_dno(zones.geometry.representative_point(), area.licence)
+    mine = owner.isin(dnos).to_numpy()
+    if not mine.any():
+        return zones, f"of the plan (none lies in {' or '.join(dnos)}'s licence area)"
+    return zones[mine], f"in {' or '.join(dnos)}'s licence area"

@@ -18,6 +18,10 @@ parcels the ``substation_id`` of their serving primary substation:
 ``LayerInputs.grid`` may name several grid files, one per DNO: they are combined by
 :func:`geoplan.layers.dno.combine_grids` (every id then prefixed by its file's DNO, e.g.
 ``"NGED:12774"``, so two DNOs' substations are never merged) and feed the rest unchanged.
+With ``within`` a name (``"Oxfordshire"``), a file that lists no areas (NGED's capacity map)
+keeps only the substations that can serve the zones in its DNO's licence area
+(:func:`geoplan.layers.dno.select_served`: within ``max_serving_distance_km`` of them, or
+nearest to one, and their parents), counted in the warnings.
 
 :func:`sample_inputs` names the files of a folder written by ``geoplan sample``::
 
@@ -32,7 +36,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import networkx as nx
@@ -53,8 +57,9 @@ from geoplan.sources.numbers import DECIMAL_MARKS, declared_decimal
 if TYPE_CHECKING:
     from geoplan.layers.land import Exclusion
 
-__all__ = ["MAX_SERVING_DISTANCE_KM", "SERVING_FLAGS", "SERVING_LEVEL", "LayerInputs",
-           "PreparedLayers", "prepare_layers", "sample_inputs"]
+__all__ = ["MAX_SERVING_DISTANCE_KM", "SERVING_FLAGS", "SERVING_LEVEL", "GridLayers",
+           "LayerInputs", "PreparedLayers", "prepare_layers", "read_grid_layers",
+           "sample_inputs"]
 
 logger = logging.getLogger(__name__)
 
@@ -265,7 +270,75 @@ def sample_inputs(folder: str | Path) -> LayerInputs:
     )
 
 
-def prepare_layers(inputs: LayerInputs, *, progress: Progress | None = None) -> PreparedLayers:
+@dataclass(frozen=True)
+class GridLayers:
+    """The zones and the grid of a plan, read and with their serving substations.
+
+    What the pre-flight (:func:`geoplan.planning.preflight.preflight`) checks before any
+    heavy reading, and what :func:`prepare_layers` then reuses (``grid=``) instead of reading
+    the zones and grid files again.
+
+    Attributes
+    ----------
+    layers : PreparedLayers
+        Zones (served), districts, substations, headroom and the grid graph; no other layer.
+    licence : geopandas.GeoDataFrame or None
+        The licence-area polygons read.
+    sets : Mapping[str, LayerSet]
+        The ``zones`` and ``substations`` reads (their warnings and summaries).
+    """
+
+    layers: PreparedLayers
+    licence: gpd.GeoDataFrame | None
+    sets: Mapping[str, LayerSet]
+
+
+def read_grid_layers(inputs: LayerInputs, *, progress: Progress | None = None) -> GridLayers:
+    """Read the zones, districts, licence areas and grid files of ``inputs`` and serve zones.
+
+    Raises
+    ------
+    GeoplanError
+        As raised by the readers.
+    """
+    with declared_decimal(inputs.decimal):
+        return _read_grid(inputs, progress or _log)
+
+
+def _read_grid(inputs: LayerInputs, step: Progress) -> GridLayers:
+    step("zones")
+    zone_file = inputs.zones if isinstance(inputs.zones, ZoneFile) else ZoneFile(inputs.zones)
+    district_layer = _read_districts(inputs.districts)
+    sets = {"zones": read_layers(zone_file.path, "zones", districts=district_layer,
+                                 **zone_file.options())}
+    zones = sets["zones"].layers["zones"]
+    districts = _districts(district_layer, zones)
+    step("grid")
+    factor = inputs.power_factor
+    if factor is None:
+        factor = power_factor(read_assumptions(GRID_UNITS))
+    licence = None
+    if inputs.licence_areas is not None:
+        from geoplan.layers.dno import read_licence_areas
+
+        licence = read_licence_areas(inputs.licence_areas)
+    sets["substations"] = read_layers(inputs.grid, "substations", fmt=inputs.grid_format,
+                                      within=inputs.within, power_factor=factor,
+                                      **_served_area(inputs, zones, licence))
+    substations = sets["substations"].layers["substations"]
+    served, serving = _serve(zones, substations, {}, inputs.serving_level, licence,
+                             inputs.max_serving_distance_km)
+    layers = PreparedLayers(
+        zones=served["zones"], districts=districts, substations=substations,
+        headroom=sets["substations"].layers["headroom"],
+        grid=graph_from_substations(substations),
+        warnings=_warnings(sets, inputs, served["zones"], substations, licence),
+        reports={**{name: dict(s.summary) for name, s in sets.items()}, "serving": serving})
+    return GridLayers(layers, licence, sets)
+
+
+def prepare_layers(inputs: LayerInputs, *, progress: Progress | None = None,
+                   grid: GridLayers | None = None) -> PreparedLayers:
     """Read every input of ``inputs`` into canonical layers (module docstring).
 
     Parameters
@@ -276,6 +349,9 @@ def prepare_layers(inputs: LayerInputs, *, progress: Progress | None = None) -> 
         Called with the name of each step as it starts (``"zones"``, ``"grid"``,
         ``"buildings"``, ``"chargers"``, ``"ev demand"``, ``"sites"``, ``"land"``,
         ``"roads"``, ``"emissions"``, ``"serving substations"``).
+    grid : GridLayers, optional
+        The zones and grid of these same ``inputs`` already read (:func:`read_grid_layers`):
+        they are not read again.
 
     Returns
     -------
@@ -287,26 +363,15 @@ def prepare_layers(inputs: LayerInputs, *, progress: Progress | None = None) -> 
         As raised by each reader, for the first input that fails.
     """
     with declared_decimal(inputs.decimal):
-        return _prepare(inputs, progress or _log)
+        return _prepare(inputs, progress or _log, grid)
 
 
-def _prepare(inputs: LayerInputs, step: Progress) -> PreparedLayers:
-    sets: dict[str, LayerSet] = {}
-    step("zones")
-    zone_file = inputs.zones if isinstance(inputs.zones, ZoneFile) else ZoneFile(inputs.zones)
-    district_layer = _read_districts(inputs.districts)
-    sets["zones"] = read_layers(zone_file.path, "zones", districts=district_layer,
-                                **zone_file.options())
+def _prepare(inputs: LayerInputs, step: Progress, grid: GridLayers | None) -> PreparedLayers:
+    if grid is None:
+        grid = _read_grid(inputs, step)
+    sets: dict[str, LayerSet] = dict(grid.sets)
     zones = sets["zones"].layers["zones"]
-    districts = _districts(district_layer, zones)
-    step("grid")
-    factor = inputs.power_factor
-    if factor is None:
-        factor = power_factor(read_assumptions(GRID_UNITS))
-    sets["substations"] = read_layers(inputs.grid, "substations", fmt=inputs.grid_format,
-                                      within=inputs.within, power_factor=factor)
     substations = sets["substations"].layers["substations"]
-    graph = graph_from_substations(substations)
     _read_optional(inputs, zones, sets, step)
     if "building_stock" in sets:
         coverage = sets.pop("building_stock").layers["coverage"]
@@ -325,28 +390,41 @@ def _prepare(inputs: LayerInputs, step: Progress) -> PreparedLayers:
         emissions = read_district_emissions(inputs.emissions)
     step("serving substations")
     layers = {name: s.layers for name, s in sets.items()}
-    licence = None
-    if inputs.licence_areas is not None:
-        from geoplan.layers.dno import read_licence_areas
-
-        licence = read_licence_areas(inputs.licence_areas)
-    served, serving = _serve(zones, substations, layers, inputs.serving_level, licence,
+    served, serving = _serve(zones, substations, layers, inputs.serving_level, grid.licence,
                              inputs.max_serving_distance_km)
-    notes = _serving_notes(served["zones"], inputs.max_serving_distance_km, inputs.serving_level)
-    if licence is not None:
-        notes += _without_dno(substations, inputs.serving_level)
-    warnings = tuple(f"{name}: {w}" for name, s in sets.items() for w in s.warnings) + notes
     reports: dict[str, object] = {name: dict(s.summary) for name, s in sets.items()}
     reports["serving"] = serving
     return PreparedLayers(
-        zones=served["zones"], districts=districts, substations=substations,
-        headroom=sets["substations"].layers["headroom"], grid=graph,
+        zones=served["zones"], districts=grid.layers.districts, substations=substations,
+        headroom=sets["substations"].layers["headroom"], grid=grid.layers.grid,
         buildings=served.get("buildings"), zone_buildings=_get(layers, "buildings",
                                                                "zone_buildings"),
         ev_demand=_get(layers, "ev_demand", "ev_demand"),
         chargers=_get(layers, "chargers", "chargers"), sites=served.get("sites"),
-        land=served.get("land"), roads=roads, emissions=emissions, warnings=warnings,
+        land=served.get("land"), roads=roads, emissions=emissions,
+        warnings=_warnings(sets, inputs, served["zones"], substations, grid.licence),
         reports=reports)
+
+
+def _warnings(sets: Mapping[str, LayerSet], inputs: LayerInputs, zones: gpd.GeoDataFrame,
+              substations: gpd.GeoDataFrame, licence: gpd.GeoDataFrame | None
+              ) -> tuple[str, ...]:
+    """Every reader's warnings, each prefixed by its layer, then the serving notes."""
+    notes = _serving_notes(zones, inputs.max_serving_distance_km, inputs.serving_level)
+    if licence is not None:
+        notes += _without_dno(substations, inputs.serving_level)
+    return tuple(f"{name}: {w}" for name, s in sets.items() for w in s.warnings) + notes
+
+
+def _served_area(inputs: LayerInputs, zones: gpd.GeoDataFrame,
+                 licence: gpd.GeoDataFrame | None) -> dict[str, Any]:
+    """``served_area=`` for several grid files selected by a name (module docstring)."""
+    if inputs.within is None or isinstance(inputs.grid, str | Path):
+        return {}
+    from geoplan.layers.dno import ServedArea
+
+    return {"served_area": ServedArea(zones, licence, inputs.max_serving_distance_km,
+                                      inputs.serving_level)}
 
 
 def _log(step: str) -> None:

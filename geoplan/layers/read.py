@@ -45,8 +45,10 @@ when ``zones=`` is given.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geoplan.errors import (
     SourceFormatError,
@@ -68,6 +70,9 @@ from geoplan.sources import GridTables, read_grid
 from geoplan.sources.canonical import open_layer
 from geoplan.sources.numbers import declared_decimal
 
+if TYPE_CHECKING:
+    from geoplan.layers.dno import ServedArea
+
 __all__ = [
     "KINDS",
     "LayerSet",
@@ -79,6 +84,8 @@ __all__ = [
     "source_name",
     "zones_layer",
 ]
+
+logger = logging.getLogger(__name__)
 
 KINDS = ("zones", "substations", "buildings", "ev_demand", "chargers", "sites", "land")
 
@@ -115,7 +122,10 @@ def read_layers(
         ``"."``.
     **options
         Passed to the reader of ``kind``: zones and substations as their readers take them
-        (``id_column=``, ``districts=``, ``columns=``, ``year=``, ``layer=``, ``crs=``...);
+        (``id_column=``, ``districts=``, ``columns=``, ``year=``, ``layer=``, ``crs=``...;
+        substations also ``served_area=``, a :class:`geoplan.layers.dno.ServedArea`: with
+        several files and ``within`` a name, a file that lists no areas is cut to the
+        substations that can serve those zones, see :func:`geoplan.layers.dno.select_served`);
         the other kinds as named in the module docstring, plus ``zones=`` and
         ``districts=`` for ``within`` by district name.
 
@@ -169,13 +179,16 @@ def _refuse_empty(result: LayerSet) -> LayerSet:
 def _substations(source: Source, fmt: str, within: str | None,
                  options: dict[str, object]) -> LayerSet:
     """One grid file, or several combined (:func:`geoplan.layers.dno.combine_grids`)."""
-    from geoplan.layers.dno import combine_grids
+    from geoplan.layers.dno import ServedArea, combine_grids
 
     paths = [source] if isinstance(source, str | Path) else list(source)
     if not paths:
         raise ValueError("substations need at least one grid file")
     several = len(paths) > 1
-    grids = [_select(read_grid(p, fmt, **options), within, several) for p in paths]
+    served = options.pop("served_area", None)
+    if served is not None and not isinstance(served, ServedArea):
+        raise TypeError(f"served_area must be a ServedArea, not {type(served).__name__}")
+    grids = [_select(read_grid(p, fmt, **options), within, several, served) for p in paths]
     grid, tags = combine_grids(grids)
     summary = grid.describe()
     if several:
@@ -187,18 +200,30 @@ def _substations(source: Source, fmt: str, within: str | None,
                     summary)
 
 
-def _select(grid: GridTables, within: str | None, several: bool) -> GridTables:
-    """:func:`select_grid`, except that a name keeps one of several files without areas whole.
+def _select(grid: GridTables, within: str | None, several: bool,
+            served: ServedArea | None = None) -> GridTables:
+    """:func:`select_grid`, except for one of several files that lists no areas.
 
-    Another DNO's file may name the area; this one cannot be selected by it, which the
-    warnings say.
+    Another DNO's file may name the area; this one cannot be selected by the name. With the
+    plan's zones (``served``) it is cut to the substations that can serve them
+    (:func:`geoplan.layers.dno.select_served`); without, it is kept whole. The warnings say
+    which, with counts.
     """
+    from geoplan.layers.dno import select_served
+
     path = Path(within) if within is not None else None
     named = path is not None and not (path.suffix.lower() in VECTOR_SUFFIXES and path.exists())
     if several and named and "areas" not in grid.substations.columns:
-        note = (f"lists no areas, so all {len(grid.substations)} of its substations are kept "
-                f"for --within {within!r} (fix: give a boundary file to within to select "
-                "them by place)")
+        if served is not None:
+            selected, note = select_served(grid, served)
+            logger.warning("%s: %s", grid.source.name, note)
+            return selected
+        note = (f"lists no areas and no zones were given to select its substations by "
+                f"place, so all {len(grid.substations)} of its substations are kept for "
+                f"--within {within!r}: its whole licence area, far beyond that area "
+                "(fix: give the plan's zones, e.g. a scenario's inputs.zones, or a boundary "
+                "file to within)")
+        logger.warning("%s: %s", grid.source.name, note)
         return replace(grid, warnings=(*grid.warnings, note))
     return select_grid(grid, within)
 

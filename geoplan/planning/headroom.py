@@ -225,6 +225,17 @@ class HeadroomGaps:
         LayerSchemaError
             Naming the levels and substations, and the scenario keys that decide.
         """
+        self.check_levels()
+        self.check_missing()
+
+    def check_levels(self) -> None:
+        """Stop the run when a served chain crosses a level without figures (:meth:`check`).
+
+        Raises
+        ------
+        LayerSchemaError
+            Naming the levels and substations, and ``grid.unconstrained_levels``.
+        """
         blocked = self.blocked
         if blocked:
             shown = "; ".join(f"{level}: {_shown_ids(subs)}" for level, subs in blocked.items())
@@ -234,6 +245,15 @@ class HeadroomGaps:
                 f"({shown}); planning without their limit would be a silent guess (fix: add "
                 "figures for that level, or say so in the scenario: grid.unconstrained_levels: "
                 f"[{', '.join(sorted(blocked))}])")
+
+    def check_missing(self) -> None:
+        """Stop the run when a substation has no figure, with ``missing_headroom: error``.
+
+        Raises
+        ------
+        LayerSchemaError
+            Naming the substations, and ``grid.missing_headroom``.
+        """
         if self.missing and self.choice == "error":
             raise LayerSchemaError(
                 f"the grid file gives no headroom for {self.figures} at {len(self.missing)} "

@@ -6,14 +6,16 @@ Dataset: "NDP Demand Headroom", ``npg_ndp_demand_headroom`` on the open data por
 Northern Powergrid Open Data Licence. Download it with the portal's CSV export.
 
 Layout (wide): one row per BSP or primary substation and scenario, the years across. Field
-identifiers as the portal's API and its CSV export (``use_labels=false``) give them; they were
-confirmed from public code that reads this dataset through the portal API (field list and
-record use, e.g. ``substation_name``, ``bulk_supply_point_or_primary``, ``bsp_group``,
-``gsp_group``, ``scenario_name``, ``demand_headroom_capacity_mw_2026``), not from a copy of
-the file itself. The display labels of the portal's default export (``use_labels=true``)
-were not confirmed: the reader accepts the identifiers and the same words with spaces, and
-tells you which columns it missed if an export is labelled otherwise (then use ``--format
-generic`` with a ``{year}`` header template, see :mod:`geoplan.sources.generic`).
+identifiers as the portal's API and its CSV export (``use_labels=false``) give them. Confirmed
+from public code that reads this dataset through the portal API (its field list and record
+use): ``substation_name``, ``licence_area`` (``NPgN`` / ``NPgY``),
+``bulk_supply_point_or_primary`` (``BSP`` / ``Primary``), ``bsp_group``, ``gsp_group``,
+``scenario_name``, ``demand_headroom_capacity_mw_<year>`` (2025, 2030, 2035 seen),
+``geo_point_2d`` and ``substation_location`` (a postcode, not read). Not confirmed: the
+display labels of the portal's default export (``use_labels=true``) and ``voltage_kv``: the
+reader accepts the identifiers and the same words with spaces, and tells you which columns it
+missed if an export is labelled otherwise (then use ``--format generic`` with a ``{year}``
+header template, see :mod:`geoplan.sources.generic`).
 
 ============================================  =================================================
 column                                        used as
@@ -31,12 +33,20 @@ column                                        used as
 ``geo_point_2d``                              location, ``"lat, lon"`` (optional)
 ============================================  =================================================
 
-Scenario names are those of the NDP edition: the 2024 NDP uses ``NPg Best View`` and the
-FES-aligned pathways; later editions name them ``NPg Reference Scenario``, ``Holistic
-Transition``, ``Electric Engagement``, ``Hydrogen Evolution``, ``Counterfactual`` (some exports
-prefix them, e.g. ``DFES 2026 - Holistic Transition``). They are kept as written; map the plan's
-scenario to one of them in the scenario file. Units: MW (converted to MVA at the given power
-factor, default 1). Season: the published figure is the annual peak (``peak``).
+Scenario names (``scenario_name``), kept as written and matched to the planning scenario by
+the ``dfes_scenarios`` assumption table, so no ``grid.scenario_names`` is needed for them:
+
+* confirmed: ``NPg Reference Scenario`` (DFES 2024 onwards: the value public code reading
+  ``npg_ndp_demand_headroom`` filters on; planning scenario ``best_view``) with the FES 2024
+  pathways ``Holistic Transition``, ``Electric Engagement``, ``Hydrogen Evolution``,
+  ``Counterfactual``; and, in Northern Powergrid's DFES 2023 data, ``NPg Best View``,
+  ``Consumer Transformation``, ``System Transformation``, ``Leading The Way`` and ``Falling
+  Short`` (formerly Steady Progression);
+* not confirmed: prefixed forms such as ``DFES 2026 - Holistic Transition`` (map them with
+  ``grid.scenario_names`` if an export writes them).
+
+Units: MW (converted to MVA at the given power factor, default 1). Season: the published
+figure is the annual peak (``peak``).
 """
 
 from __future__ import annotations
@@ -55,9 +65,11 @@ FORMAT = "npg-ndp"
 LABEL = "Northern Powergrid NDP demand headroom CSV (BSPs and primaries, scenarios by year)"
 SHAPE = "table"
 UNITS = "MW"
-SCENARIOS = ("NPg Best View", "NPg Reference Scenario", "Holistic Transition",
-             "Electric Engagement", "Hydrogen Evolution", "Counterfactual")
-"""Scenario names published in recent NDP editions (read as written, whatever they are)."""
+SCENARIOS = ("NPg Reference Scenario", "Holistic Transition", "Electric Engagement",
+             "Hydrogen Evolution", "Counterfactual", "NPg Best View", "Consumer Transformation",
+             "System Transformation", "Leading The Way", "Falling Short")
+"""Scenario names published in the 2024+ and 2023 editions (read as written, whatever they
+are; each is a name of the ``dfes_scenarios`` table)."""
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("substation_name", "substation name"),

@@ -28,11 +28,21 @@ column                     used as
 ``Headroom (MW)``          headroom in MW
 =========================  ==========================================================
 
+Confirmed from public code reading both CSV exports: SP Distribution's labels ``Headroom
+Type`` (``Demand``, ``Generation (Fully Rated Converter)``), ``Scenario``, ``Year``,
+``Headroom (MW)``; SP Manweb's ``Headroom Type``, ``Scenario``, ``DFES Year``, ``Voltage``
+(``11.0``, ``33.0``), ``Headroom (MW)``; the scenario code ``HT`` in both. SP Manweb's
+2026/27 workbook is published in another layout (``headroom_group``,
+``fully_converted_headroom_mw_2026_27``, ``subject_to_upstream_constraints``): read it with
+``--format generic``.
+
 The file gives no locations: its substations are unlocated until joined to SPEN's primary
 group polygons or substation points. Scenarios: the portal documents ``Low``, ``BV``
-(baseline) and ``High``; current exports use FES pathway codes such as ``HT`` (Holistic
-Transition), ``EE``, ``HE`` and ``CF``. They are kept as written. Units: MW (converted to MVA
-at the given power factor, default 1). Season: the winter peak of the year (``peak``).
+(baseline) and ``High`` (not mapped: their planning equivalents are not published); current
+exports use the FES 2024 pathway codes ``HT`` (Holistic Transition, confirmed), ``EE``,
+``HE`` and ``CF``, which the ``dfes_scenarios`` table maps to LW, CT, ST and SP. They are kept
+as written. Units: MW (converted to MVA at the given power factor, default 1). Season: the
+winter peak of the year (``peak``).
 """
 
 from __future__ import annotations

@@ -40,9 +40,19 @@ Point``                                 (optional; not confirmed in the publishe
 ``Spatial Coordinates``                 location, ``"lat, lon"`` (optional)
 ======================================  ===================================================
 
+Confirmed values (public code filtering the dataset through the API and reading its CSV
+export): ``Category`` ``Demand Headroom``, ``Gen inverter headroom``, ``Gen synch headroom``;
+``Scenario`` ``Electric Engagement`` and ``Counterfactual``; ``LicenceArea`` ``Eastern Power
+Networks (EPN)``, ``London Power Networks (LPN)``, ``South Eastern Power Networks (SPN)``;
+``Year`` an integer (``2025``) in the CSV, a date through the API; ``physical_level``
+``PRIMARY`` on demand rows; API fields ``bulksupplypoint``, ``gridsupplypoint``,
+``headroom_mw``, ``voltage_kv``, ``sitefunctionallocation``.
+
 Scenarios (DFES 2025): ``Holistic Transition``, ``Electric Engagement``, ``Hydrogen
-Evolution``, ``Counterfactual`` (kept as written). Units: MW (converted to MVA at the given
-power factor, default 1). Season: the firm-capacity demand headroom of the year (``peak``).
+Evolution``, ``Counterfactual`` (kept as written; the last two confirmed, the first two by the
+FES 2024 pathway names); all four are names of the ``dfes_scenarios`` table, so no
+``grid.scenario_names`` is needed. Units: MW (converted to MVA at the given power factor,
+default 1). Season: the firm-capacity demand headroom of the year (``peak``).
 """
 
 from __future__ import annotations
