@@ -204,7 +204,7 @@ class EvidenceSection(Section):
     """Grid evidence: what headroom blocks, and what more headroom would be worth."""
 
     resolves: int = Field(
-        10, ge=0, le=1000,
+        5, ge=0, le=1000,
         description="Most substations valued by re-solving the plan with their headroom "
                     "raised by step_kw (those blocking the most kW first); the others are "
                     "listed as not evaluated. 0: value none.")
