@@ -138,7 +138,8 @@ def test_blocked_loads_match_the_hand_computation(solved) -> None:
         (3, 2, 1, 0)
     assert p1["blocked_tco2e_per_yr"] == pytest.approx(8.0)
     assert p1["blocked_before_model_units"] == 0  # headroom 50 > 0: the model could not fit b
-    assert p1["wanted_options"] == 4 and p1["blocked_options"] == 1  # e is g's unchosen option
+    assert p1["wanted_options"] == 4
+    assert p1["blocked_options"] == 1
     assert _row(table, "P1", 2030, "chargers")["blocked_kw"] == pytest.approx(30.0)
     assert _row(table, "P1", 2030, "retrofit")["blocked_kw"] == pytest.approx(0.0)
     for year in YEARS:
@@ -179,7 +180,8 @@ def test_unlock_capacity_and_cost(solved) -> None:
     # one whole option of the level's size: 10 MVA x 150,000 and 30 MVA x 120,000 GBP
     assert (p1["reinforcement_gbp"], b["reinforcement_gbp"]) == (1_500_000, 3_600_000)
     # ready 2030 + 5 = 2035: flexibility must carry the 20 kW in 2030, not in 2040
-    assert p1["reinforcement_ready_year"] == 2035 and p1["flexibility_kw"] == pytest.approx(20)
+    assert p1["reinforcement_ready_year"] == 2035
+    assert p1["flexibility_kw"] == pytest.approx(20)
     assert _row(table, "P1", 2040)["flexibility_kw"] == 0
     assert _row(table, "B", 2030)["unlock_kw"] == 0  # blocks nothing
 
@@ -226,7 +228,9 @@ def test_summary_sentence_and_map_popup_are_escaped(solved) -> None:
     m = folium.Map()
     evidence_map_layer(points).add_to(m)
     html = m.get_root().render()
-    assert "<img src=x" not in html and "onerror=alert(1)>" not in html
+    assert "<img src=x" not in html
+    assert "onerror=alert(1)>" not in html
     # escaped once, then JSON-encoded for the script (as tests/test_map_injection.py checks)
     assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html
-    assert "blocked 30 kW" in html and "tCO2e/yr lost" in html
+    assert "blocked 30 kW" in html
+    assert "tCO2e/yr lost" in html

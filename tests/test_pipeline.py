@@ -247,7 +247,8 @@ def test_grid_evidence_shows_every_candidate_blocked_before_the_model(joint_run:
     evidence = gpd.read_file(gpkg, layer="grid_evidence")
     assert (evidence.geom_type == "Point").all()
     csv = pd.read_csv(joint_run / "grid_evidence.csv")
-    assert len(csv) == len(evidence) and list(csv.columns) == [
+    assert len(csv) == len(evidence)
+    assert list(csv.columns) == [
         c for c in evidence.columns if c != "geometry"]
     for unit in ("_units", "_kw", "_tco2e_per_yr"):  # wanted = added + blocked + other
         parts = evidence[f"added{unit}"] + evidence[f"blocked{unit}"] + evidence[f"other{unit}"]

@@ -12,10 +12,11 @@ figure) and milestone year :math:`y`:
   **remaining** headroom is :math:`r_{sy} = e_{sy} - L_{sy}`.
 * A load-adding candidate :math:`j` (``peak_kw_added`` > 0) served through :math:`s`, when
   no load-adding option of its demand unit (below) is built by :math:`y`, is **blocked** at
-  :math:`(s, y)` when :math:`\ell_j > r_{sy}`: the substation alone stops it that year. It is blocked **before the model** when
-  :math:`h_{sy} \le 0` and no reinforcement option is offered at :math:`s` (the optimiser's
-  row then has limit 0, so no load-adding candidate below can ever be chosen, whatever else
-  the plan does); otherwise the model **could not fit** it beside the loads it chose.
+  :math:`(s, y)` when :math:`\ell_j > r_{sy}`: the substation alone stops it that year. It
+  is blocked **before the model** when :math:`h_{sy} \le 0` and no reinforcement option is
+  offered at :math:`s` (the optimiser's row then has limit 0, so no load-adding candidate
+  below can ever be chosen, whatever else the plan does); otherwise the model **could not
+  fit** it beside the loads it chose.
 
 Options are alternatives. A zone's heat pumps are offered by retrofit and by LAEP, a car park
 has six charger options, and one option per group (``group_id``) can be chosen, so kW and
