@@ -5,7 +5,11 @@ Files (see the README's "What a run writes"):
 ``plan.gpkg``
     One layer per workstream with every candidate, its rank, selection, period, score parts
     and reason; plus ``zones`` (with the map's choropleth columns), ``districts``,
-    ``substations`` and the ``headroom`` table, so ``geoplan map plan.gpkg`` redraws the map.
+    ``substations``, the ``headroom`` table and ``grid_evidence``, so ``geoplan map plan.gpkg``
+    redraws the map.
+``grid_evidence.csv``
+    The ``grid_evidence`` layer without geometry: what headroom blocks per substation,
+    milestone year and workstream (:mod:`geoplan.planning.grid_evidence`).
 ``plan_<format>/``
     The same layers in each other format the scenario asks for (``outputs.formats``).
 ``rankings.csv``, ``summary.json``, ``summary.md``
