@@ -234,3 +234,13 @@ def test_summary_sentence_and_map_popup_are_escaped(solved) -> None:
     assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html
     assert "blocked 30 kW" in html
     assert "tCO2e/yr lost" in html
+
+
+def test_a_plan_adding_no_load_has_empty_evidence() -> None:
+    plan = pd.DataFrame({"candidate_id": ["x", "y"], "workstream": "sequestration",
+                         "substation_id": ["P1", None], "peak_kw_added": [0.0, 0.0],
+                         "selected": [True, False], "tco2e_per_yr": [1.0, 2.0]})
+    evidence = grid_evidence(plan, _limits(), YEARS, graph=_graph(), substations=SUBSTATIONS)
+    assert evidence.table.empty
+    assert evidence.blocking() == ()
+    assert evidence_summary(evidence)["statements"][0].startswith("No candidate adds peak load")

@@ -118,7 +118,7 @@ def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bo
 
 
 def _evidence_points(layer: pd.DataFrame | None) -> gpd.GeoDataFrame | None:
-    """The grid evidence layer's rows for every workstream (``all``), when the run wrote it."""
+    """Return the grid evidence rows for every workstream (``all``), when the run wrote it."""
     if not isinstance(layer, gpd.GeoDataFrame) or "workstream" not in layer.columns:
         return None
     return layer[layer["workstream"] == "all"]

@@ -101,6 +101,9 @@ def evidence_summary(evidence: GridEvidence, top: int = EVIDENCE_TOP) -> dict[st
     """Return the summary's ``grid_evidence`` section: statements, then the top rows."""
     totals = evidence.totals()
     worst = _worst(totals)
+    if not evidence.load_adding:
+        return {"statements": ["No candidate adds peak load, so substation headroom blocks "
+                               "nothing.", *evidence.notes], "substations": []}
     blocked, before = evidence.blocked_candidates(), evidence.blocked_candidates("before model")
     share = f" ({blocked / evidence.load_adding:.0%})" if evidence.load_adding else ""
     statements = [

@@ -27,9 +27,10 @@ gains are summed.
 By default (``method="restricted"``) the re-solve holds at 0 every candidate that the plan
 did not choose and that is not served through :math:`s`: the plan may take up load at
 :math:`s`, drop or move what it chose anywhere, but not bring in new candidates elsewhere.
-Its gain is therefore a lower bound on the full re-solve's (equal on the sample county, where
-it takes about two thirds of the time); ``method="full"`` re-solves everything. One HiGHS
-model per plan is kept and only the changed bounds are passed for each substation.
+Its gain is therefore a lower bound on the full re-solve's (equal on the sample county); the
+columns held at 0 and the rows they leave empty are dropped, so the model solved is small.
+``method="full"`` re-solves everything, keeping one HiGHS model per plan and passing only
+the changed limits for each substation.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ import pandas as pd
 
 from geoplan.layers.grid import ancestors_of
 from geoplan.optimise import SolverOptions
+from geoplan.optimise.matrix import MilpMatrix
 from geoplan.optimise.solvers import HighsSession, SolveOutcome, solve
 
 __all__ = ["VALUE_COLUMNS", "HeadroomValue", "headroom_rows", "headroom_values", "value_columns"]
@@ -92,40 +94,62 @@ def headroom_rows(labels: Sequence[str], families: Sequence[str], substation: st
 
 def _through(compiled: Any, substation: str, graph: Any) -> np.ndarray:
     """Candidates (columns of the stacked table) served through ``substation``."""
-    subs = compiled.context.table["substation_id"].astype(object).fillna("").astype(str)
-    chains: dict[str, bool] = {}
-    for sub in set(subs):
-        chain = [sub, *(ancestors_of(graph, sub) if graph is not None and sub in graph else [])]
-        chains[sub] = substation in chain
-    return subs.map(chains).to_numpy(dtype=bool)
+    subs = np.asarray(compiled.context.table["substation_id"].astype(object).fillna("")
+                      .astype(str).to_numpy(dtype=object), dtype=str)
+    unique, inverse = np.unique(subs, return_inverse=True)
+    inside = np.array([substation == sub or (graph is not None and sub in graph
+                                             and substation in ancestors_of(graph, sub))
+                       for sub in unique], dtype=bool)
+    return inside[inverse] if len(unique) else np.zeros(len(subs), dtype=bool)
 
 
-def _fixed_out(compiled: Any, x: np.ndarray, here: np.ndarray) -> np.ndarray:
-    """Column upper bounds with candidates neither chosen nor served through here held at 0."""
+def _kept(compiled: Any, x: np.ndarray, here: np.ndarray) -> np.ndarray:
+    """Return the columns a restricted re-solve keeps.
+
+    All but those of candidates neither chosen nor served through the substation (held at 0).
+    """
     ctx = compiled.context
     before, _ = compiled.selection(x)
-    upper = compiled.model.col_upper.copy()
+    keep = np.ones(compiled.model.shape[1], dtype=bool)
     out = np.flatnonzero(~before & ~here)
     for t in range(ctx.n_periods):
-        upper[ctx.x.start + t * ctx.n + out] = 0.0
-    return upper
+        keep[ctx.x.start + t * ctx.n + out] = False
+    return keep
 
 
-def _solve(session: HighsSession | None, model: Any, rows: np.ndarray, step_kw: float,
-           columns: np.ndarray, x: np.ndarray, options: SolverOptions) -> SolveOutcome:
-    """Solve with the rows' limits raised by ``step_kw``, then put the session back."""
-    upper = model.row_upper.copy()
-    upper[rows] += step_kw
+def _restricted(model: MilpMatrix, keep: np.ndarray, upper: np.ndarray, x: np.ndarray,
+                options: SolverOptions) -> tuple[SolveOutcome, np.ndarray | None]:
+    """Solve the model without the dropped columns (held at 0) and rows left empty.
+
+    A row whose columns are all dropped has activity 0, as in the plan, which met it.
+    """
+    columns = model.matrix.tocsc()[:, keep].tocsr()
+    rows = np.diff(columns.indptr) > 0
+    small = MilpMatrix(model.sense, model.cost[keep], model.col_lower[keep],
+                       model.col_upper[keep], model.integer[keep], columns[rows],
+                       model.row_lower[rows], upper[rows], model.row_family[rows],
+                       model.row_label[rows], {}, model.offset)
+    outcome = solve(small, options, start=x[keep])
+    if outcome.x is None:
+        return outcome, None
+    full = np.zeros_like(x, dtype=float)
+    full[keep] = np.asarray(outcome.x)
+    return outcome, full
+
+
+def _full(session: HighsSession | None, model: MilpMatrix, rows: np.ndarray,
+          upper: np.ndarray, x: np.ndarray, options: SolverOptions
+          ) -> tuple[SolveOutcome, np.ndarray | None]:
+    """Solve the whole model with the rows' new limits, then put the session back."""
     if session is None:
-        return solve(model.with_bounds(row_upper=upper, col_upper=columns), options, start=x)
-    changed = np.flatnonzero(columns != model.col_upper)
-    session.set_row_bounds(rows, upper=upper[rows])
-    session.set_col_bounds(changed, upper=columns[changed])
-    try:
-        return session.solve(start=x)
-    finally:
-        session.set_row_bounds(rows, upper=model.row_upper[rows])
-        session.set_col_bounds(changed, upper=model.col_upper[changed])
+        outcome = solve(model.with_bounds(row_upper=upper), options, start=x)
+    else:
+        session.set_row_bounds(rows, upper=upper[rows])
+        try:
+            outcome = session.solve(start=x)
+        finally:
+            session.set_row_bounds(rows, upper=model.row_upper[rows])
+    return outcome, None if outcome.x is None else np.asarray(outcome.x)
 
 
 def _one(compiled: Any, x: np.ndarray, substation: str, step_kw: float,
@@ -136,13 +160,17 @@ def _one(compiled: Any, x: np.ndarray, substation: str, step_kw: float,
     if not len(rows):
         return None
     here = _through(compiled, substation, graph)
-    columns = _fixed_out(compiled, x, here) if method == "restricted" else model.col_upper
-    outcome = _solve(session, model, rows, step_kw, columns, x, options)
-    if not outcome.has_plan or outcome.objective is None:
+    upper = model.row_upper.copy()
+    upper[rows] += step_kw
+    if method == "restricted":
+        outcome, solution = _restricted(model, _kept(compiled, x, here), upper, x, options)
+    else:
+        outcome, solution = _full(session, model, rows, upper, x, options)
+    if not outcome.has_plan or outcome.objective is None or solution is None:
         return 0.0, 0.0, 0.0, outcome.status
     table = compiled.context.table
     before, _ = compiled.selection(x)
-    after, _ = compiled.selection(np.asarray(outcome.x))
+    after, _ = compiled.selection(solution)
     carbon = (pd.to_numeric(table["tco2e_per_yr"], errors="coerce").fillna(0.0).to_numpy(float)
               if "tco2e_per_yr" in table.columns else np.zeros(len(table)))
     load = pd.to_numeric(table["peak_kw_added"], errors="coerce").fillna(0.0).to_numpy(float)
@@ -188,9 +216,9 @@ def headroom_values(plans: Mapping[str, Any], order: Iterable[str], *, step_kw: 
             continue
         found = []
         for name, p in usable.items():
-            if name not in sessions:  # one HiGHS model per plan, kept for every substation
+            if name not in sessions:  # full: one HiGHS model per plan, for every substation
                 sessions[name] = (HighsSession(p.compiled.model, options)
-                                  if options.solver == "highs" else None)
+                                  if options.solver == "highs" and method == "full" else None)
             result = _one(p.compiled, p.x, sub, step_kw, options, graph, method,
                           sessions[name])
             if result is not None:
