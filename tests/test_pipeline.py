@@ -280,6 +280,8 @@ def test_grid_evidence_shows_every_candidate_blocked_before_the_model(joint_run:
     assert kpis["load_adding_candidates"] == len(adding)
     blocking = set(totals[totals["blocked_units"] > 0].index.get_level_values(0))
     assert kpis["substations_binding"] >= len(blocking) > 0  # no longer "0"
+    flexible = totals[totals["flexibility_kw"] > 0].index.get_level_values(0).nunique()
+    assert kpis["substations_needing_flexibility"] == flexible
     section = summary["grid_evidence"]
     assert f"{len(blocked):,} of them before the model" in section["statements"][0]
     assert "Grid evidence (blocked kW)" in (joint_run / "map.html").read_text("utf-8")

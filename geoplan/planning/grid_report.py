@@ -111,9 +111,14 @@ def evidence_kpis(evidence: GridEvidence, binding: tuple[str, ...] = ()) -> dict
 
     ``substations_binding`` counts substations where the plan uses all the headroom
     (``binding``, from :mod:`.grid_flags`) or that block a load-adding candidate in some year,
-    including candidates excluded before the model.
+    including candidates excluded before the model. ``substations_needing_flexibility``
+    counts those where blocked load could be unlocked only by flexibility in some year,
+    because reinforcement could not be ready by then (``flexibility_kw``).
     """
+    totals = evidence.totals()
+    flexible = totals.loc[totals["flexibility_kw"] > 0, "substation_id"].nunique()
     return {"substations_binding": float(len(set(binding) | set(evidence.blocking()))),
+            "substations_needing_flexibility": float(flexible),
             "load_adding_candidates": float(evidence.load_adding),
             "candidates_blocked_by_grid": float(evidence.blocked_candidates()),
             "candidates_blocked_before_model": float(
