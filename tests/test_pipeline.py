@@ -38,10 +38,10 @@ def _scenario(folder: Path, text: str) -> Path:
 def test_run_writes_every_file(joint_run: Path) -> None:
     names = {p.name for p in joint_run.iterdir()}
     assert names == {"plan.gpkg", "rankings.csv", "summary.json", "summary.md", "map.html",
-                     "map.png", "map.pdf", "manifest.json"}
+                     "map.png", "map.pdf", "manifest.json", "grid_evidence.csv"}
     layers = set(pyogrio.list_layers(joint_run / "plan.gpkg")[:, 0])
     assert layers == {*WORKSTREAMS, "zones", "districts", "substations", "headroom",
-                      "grid_by_year"}
+                      "grid_by_year", "grid_evidence"}
 
 
 def test_summary_agrees_with_the_plan_files(joint_run: Path) -> None:
@@ -213,7 +213,9 @@ def test_readme_map_and_shapefile_commands_work_on_a_run(joint_run: Path, tmp_pa
     result = runner.invoke(cli, ["map", str(joint_run / "plan.gpkg"), "-o",
                                  str(tmp_path / "map.html")])
     assert result.exit_code == 0, result.output
-    assert "headroom 2030 (minimum, winter)" in (tmp_path / "map.html").read_text("utf-8")
+    redrawn = (tmp_path / "map.html").read_text("utf-8")
+    assert "headroom 2030 (minimum, winter)" in redrawn
+    assert "Grid evidence (blocked kW)" in redrawn  # the run's grid_evidence layer, redrawn
     # `geoplan export ... --format shp`: a layer mixing points and outlines is split
     result = runner.invoke(cli, ["export", str(joint_run / "plan.gpkg"), "--format", "shp",
                                  "-o", str(tmp_path / "shp")])
@@ -224,3 +226,62 @@ def test_readme_map_and_shapefile_commands_work_on_a_run(joint_run: Path, tmp_pa
         if (tmp_path / "shp" / f"{name}.shp").exists():
             kinds = set(gpd.read_file(tmp_path / "shp" / f"{name}.shp").geom_type.dropna())
             assert len({k.removeprefix("Multi") for k in kinds}) <= 1, name
+
+
+def _chains(substations: pd.DataFrame) -> dict[str, list[str]]:
+    """Substation -> itself and its ancestors, from the substations layer's parent ids."""
+    parent = dict(zip(substations["substation_id"], substations["parent_id"], strict=True))
+    chains = {}
+    for sub in parent:
+        chain, at = [], sub
+        while isinstance(at, str) and at and at not in chain:
+            chain.append(at)
+            at = parent.get(at)
+        chains[sub] = chain
+    return chains
+
+
+def test_grid_evidence_shows_every_candidate_blocked_before_the_model(joint_run: Path) -> None:
+    """Independently of the optimiser: an unchosen load-adding candidate under a substation
+    whose headroom is at most 0 in a year appears, with that substation and year, as blocked
+    before the model (the sample offers no reinforcement), and counts reconcile."""
+    gpkg = joint_run / "plan.gpkg"
+    evidence = gpd.read_file(gpkg, layer="grid_evidence")
+    assert (evidence.geom_type == "Point").all()
+    csv = pd.read_csv(joint_run / "grid_evidence.csv")
+    assert len(csv) == len(evidence)
+    assert list(csv.columns) == [
+        c for c in evidence.columns if c != "geometry"]
+    for unit in ("_units", "_kw", "_tco2e_per_yr"):  # wanted = added + blocked + other
+        parts = evidence[f"added{unit}"] + evidence[f"blocked{unit}"] + evidence[f"other{unit}"]
+        assert (evidence[f"wanted{unit}"] - parts).abs().max() < 1e-6
+    limits = gpd.read_file(gpkg, layer="grid_by_year")
+    short = limits[limits["headroom_kw"] <= 0]
+    chains = _chains(gpd.read_file(gpkg, layer="substations"))
+    table = pd.concat([gpd.read_file(gpkg, layer=ws) for ws in WORKSTREAMS], ignore_index=True)
+    adding = table[table["peak_kw_added"] > 0]
+    unit = adding["group_id"].where(adding["group_id"].fillna("") != "", adding["candidate_id"])
+    adding = adding.assign(unit=unit, chain=adding["substation_id"].map(chains))
+    totals = evidence[evidence["workstream"] == "all"].set_index(["substation_id", "year"])
+    blocked = set()
+    for sub, year in zip(short["substation_id"], short["year"], strict=True):
+        under = adding[adding["chain"].map(lambda c, s=sub: s in c)]
+        if under.empty:
+            continue
+        assert not under["selected"].any()
+        row = totals.loc[(sub, year)]
+        assert row["blocked_before_model_units"] == row["wanted_units"] == under["unit"].nunique()
+        assert row["blocked_options"] == len(under)
+        assert row["blocked_kw"] > 0
+        blocked |= set(under["candidate_id"])
+    summary = json.loads((joint_run / "summary.json").read_text(encoding="utf-8"))
+    kpis = summary["kpis"]
+    assert kpis["candidates_blocked_before_model"] == len(blocked) > 0
+    assert kpis["load_adding_candidates"] == len(adding)
+    blocking = set(totals[totals["blocked_units"] > 0].index.get_level_values(0))
+    assert kpis["substations_binding"] >= len(blocking) > 0  # no longer "0"
+    flexible = totals[totals["flexibility_kw"] > 0].index.get_level_values(0).nunique()
+    assert kpis["substations_needing_flexibility"] == flexible
+    section = summary["grid_evidence"]
+    assert f"{len(blocked):,} of them before the model" in section["statements"][0]
+    assert "Grid evidence (blocked kW)" in (joint_run / "map.html").read_text("utf-8")

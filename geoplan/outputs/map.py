@@ -32,6 +32,7 @@ from geoplan.errors import LayerSchemaError, Problems
 from geoplan.files.atomic import atomic_path, refuse_existing
 from geoplan.layers.grid import headroom_for
 from geoplan.outputs.map_elements import FitBounds, LayerControl, LiteralHtml
+from geoplan.outputs.map_grid import evidence_legend, evidence_map_layer
 from geoplan.outputs.map_layers import (
     PopupContext,
     candidate_layer,
@@ -173,6 +174,7 @@ def plan_map(
     amber_below_mva: float = 5.0,
     simplify_m: float = 10.0,
     attribution: str = DEFAULT_ATTRIBUTION,
+    grid_evidence: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Draw plans, substations, zones and districts on one web map.
 
@@ -210,6 +212,10 @@ def plan_map(
         Polygon simplification tolerance in metres, applied before reprojecting.
     attribution : str
         Attribution text (escaped unless ``raw_html``); tile credits are added by Leaflet.
+    grid_evidence : geopandas.GeoDataFrame, optional
+        The ``all`` rows of the grid evidence layer (one per substation and year, points):
+        a layer of substations sized by the kW their headroom blocks
+        (:mod:`geoplan.outputs.map_grid`), with its legend.
 
     Returns
     -------
@@ -242,6 +248,10 @@ def plan_map(
     if substations is not None:
         substation_layer(substations, grid, amber_below_mva=amber_below_mva,
                          raw=raw_html).add_to(m)
+    evidence_legend_html = ""
+    if grid_evidence is not None and len(grid_evidence):
+        evidence_map_layer(grid_evidence, raw=raw_html).add_to(m)
+        evidence_legend_html = evidence_legend(grid_evidence)
     legends, groups = [], []
     for column, label in choropleths.items():
         classes = choropleth_classes(zones[column])  # type: ignore[index]
@@ -256,7 +266,7 @@ def plan_map(
                          headroom_title=(f"Substation {grid.caption}"
                                          if substations is not None else None),
                          amber_below_mva=amber_below_mva, choropleths=legends)
-    Control(f"<details open><summary>Legend</summary>{legend}</details>",
+    Control(f"<details open><summary>Legend</summary>{legend}{evidence_legend_html}</details>",
              position="bottomleft", css_class="gp-legend").add_to(m)
     MapScript(text(attribution, raw=raw_html), offline=offline, choropleths=groups).add_to(m)
     subtitle = f"Plan year {int(plan_year)}; substations by {grid.caption}"

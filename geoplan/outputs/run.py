@@ -5,7 +5,11 @@ Files (see the README's "What a run writes"):
 ``plan.gpkg``
     One layer per workstream with every candidate, its rank, selection, period, score parts
     and reason; plus ``zones`` (with the map's choropleth columns), ``districts``,
-    ``substations`` and the ``headroom`` table, so ``geoplan map plan.gpkg`` redraws the map.
+    ``substations``, the ``headroom`` table and ``grid_evidence``, so ``geoplan map plan.gpkg``
+    redraws the map.
+``grid_evidence.csv``
+    The ``grid_evidence`` layer without geometry: what headroom blocks per substation,
+    milestone year and workstream (:mod:`geoplan.planning.grid_evidence`).
 ``plan_<format>/``
     The same layers in each other format the scenario asks for (``outputs.formats``).
 ``rankings.csv``, ``summary.json``, ``summary.md``
@@ -31,10 +35,13 @@ from geoplan.assumptions import AssumptionSet
 from geoplan.layers.land import Exclusion
 from geoplan.layers.prepare import LayerInputs, PreparedLayers
 from geoplan.outputs.export import export_plan
+from geoplan.outputs.grid_evidence import evidence_layer, evidence_summary, write_evidence_csv
 from geoplan.outputs.manifest import build_manifest, write_manifest
 from geoplan.outputs.summary import write_rankings, write_summary
 from geoplan.planning.finance import FinanceSummary
+from geoplan.planning.grid_evidence import GridEvidence
 from geoplan.planning.grid_flags import GridFlags, grid_flags
+from geoplan.planning.grid_report import evidence_kpis, plan_evidence
 from geoplan.planning.solve import (
     PlanResult,
     WorkstreamModel,
@@ -122,8 +129,13 @@ def plan_flags(scenario: Scenario, plans: PlanResult, layers: PreparedLayers,
 
 
 def plan_layers(plans: PlanResult, layers: PreparedLayers,
-                flags: GridFlags | None = None) -> dict[str, pd.DataFrame]:
-    """Layers of ``plan.gpkg``: one per workstream, then the context layers."""
+                flags: GridFlags | None = None,
+                evidence: GridEvidence | None = None) -> dict[str, pd.DataFrame]:
+    """Layers of ``plan.gpkg``: one per workstream, then the context layers.
+
+    With ``evidence``, layer ``grid_evidence``: substation points with what their headroom
+    blocks per milestone year and workstream (:mod:`geoplan.planning.grid_evidence`).
+    """
     out: dict[str, pd.DataFrame] = dict(plans.tables)
     zones = _zones(layers)
     if flags is not None:
@@ -142,6 +154,8 @@ def plan_layers(plans: PlanResult, layers: PreparedLayers,
                                              "firm_capacity_mva", "peak_demand_mva",
                                              "geometry"]]
     out["headroom"] = layers.headroom
+    if evidence is not None:
+        out["grid_evidence"] = evidence_layer(evidence, layers.substations)
     return out
 
 
@@ -162,11 +176,15 @@ def _kpis(chosen: pd.DataFrame) -> dict[str, float]:
     return sums
 
 
-def _flag_kpis(flags: GridFlags | None) -> dict[str, float]:
+def _flag_kpis(flags: GridFlags | None, evidence: GridEvidence | None = None
+               ) -> dict[str, float]:
     if flags is None:
         return {}
-    return {"substations_binding": float(len(flags.binding)),
+    kpis = {"substations_binding": float(len(flags.binding)),
             "flexibility_zones": float(len(flags.flexibility_zones))}
+    if evidence is not None:  # binding counts candidates excluded before the model too
+        kpis.update(evidence_kpis(evidence, flags.binding))
+    return kpis
 
 
 def _rows(chosen: pd.DataFrame, key: str) -> list[dict[str, Any]]:
@@ -194,7 +212,8 @@ def _grid_notes(flags: GridFlags) -> list[str]:
 
 def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                 assumptions: AssumptionSet, layers: PreparedLayers,
-                flags: GridFlags | None = None) -> dict[str, Any]:
+                flags: GridFlags | None = None,
+                evidence: GridEvidence | None = None) -> dict[str, Any]:
     """Build the summary mapping (see :mod:`geoplan.outputs.summary` for its keys)."""
     chosen = _selected(plans)
     gaps = headroom_gaps(scenario, layers, assumptions)
@@ -215,12 +234,13 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                      "grid": f"{scenario.grid.scenario}, {scenario.grid.season}, "
                              f"{scenario.grid.level}",
                      **gaps.to_dict()},
-        "kpis": {**_kpis(chosen), **_flag_kpis(flags), **stock_kpis},
+        "kpis": {**_kpis(chosen), **_flag_kpis(flags, evidence), **stock_kpis},
         "by_district": _rows(chosen, "district_id"),
         "by_year": _rows(years, "year") if len(years) else [],
         "by_workstream": _rows(chosen, "workstream"),
         "finance": finance.to_dict(),
         "solver": solver,
+        **({} if evidence is None else {"grid_evidence": evidence_summary(evidence)}),
         "assumptions": _assumptions(assumptions),
         "warnings": [*stock_notes, *layers.warnings, *gaps.notes(),
                      *([] if flags is None else _grid_notes(flags))],
@@ -241,7 +261,8 @@ def _assumptions(assumptions: AssumptionSet) -> dict[str, Any]:
 
 def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedLayers,
           zones: gpd.GeoDataFrame, offline: bool,
-          assumptions: AssumptionSet | None = None) -> list[Path]:
+          assumptions: AssumptionSet | None = None,
+          evidence: gpd.GeoDataFrame | None = None) -> list[Path]:
     from geoplan.outputs.map import plan_map, write_map
     from geoplan.outputs.static_map import write_static_map
 
@@ -255,7 +276,9 @@ def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedL
                      headroom=plan_headroom(scenario, layers, assumptions),
                      plan_year=plan_year(scenario), choropleths=available, title=title,
                      offline=offline, headroom_scenario=scenario.grid.scenario,
-                     headroom_season=scenario.grid.season)
+                     headroom_season=scenario.grid.season,
+                     grid_evidence=None if evidence is None
+                     else evidence[evidence["workstream"] == "all"])
         written.append(write_map(m, folder / "map.html"))
     if scenario.outputs.static_map:
         written.extend(write_static_map(dict(plans.tables), folder / "map.png",
@@ -270,16 +293,18 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
               ) -> tuple[dict[str, Any], list[Path]]:
     """Write the run's files into ``folder`` (a fresh, empty folder); return summary, files."""
     flags = plan_flags(scenario, plans, layers, assumptions)
-    layer_frames = plan_layers(plans, layers, flags)
+    evidence = plan_evidence(scenario, plans, layers, assumptions)
+    layer_frames = plan_layers(plans, layers, flags, evidence)
     written = [export_plan(layer_frames, folder / "plan.gpkg", fmt="gpkg")]
+    written.append(write_evidence_csv(evidence, folder / "grid_evidence.csv"))
     for fmt in scenario.outputs.formats:
         if fmt != "gpkg":
             written.append(export_plan(layer_frames, folder / f"plan_{fmt}", fmt=fmt))
     written.append(write_rankings(dict(plans.tables), folder / "rankings.csv"))
-    summary = run_summary(scenario, plans, finance, assumptions, layers, flags)
+    summary = run_summary(scenario, plans, finance, assumptions, layers, flags, evidence)
     written.extend(write_summary(summary, folder))
     written.extend(_maps(folder, scenario, plans, layers, layer_frames["zones"], offline_map,
-                         assumptions))
+                         assumptions, layer_frames["grid_evidence"]))
     manifest = build_manifest(_input_paths(inputs), scenario.resolved(),
                               assumptions_used=assumptions.used(), outputs=written,
                               outputs_root=folder)

@@ -27,6 +27,10 @@ The summary is a plain mapping (the pipeline builds it; everything in it is JSON
 ``assumptions``
     Table name -> ``{"file", "sha256", "overrides", "sources"}``: ``overrides`` a list of the
     scenario's changes (mappings or text), ``sources`` the distinct citations used.
+``grid_evidence``
+    ``{"statements": [text, ...], "substations": [rows]}``: what substation headroom blocks,
+    in plain words, and a table of the substations blocking the most
+    (:func:`geoplan.outputs.grid_evidence.evidence_summary`).
 ``warnings``
     List of text.
 
@@ -64,7 +68,7 @@ __all__ = [
 ]
 
 SUMMARY_KEYS = ("scenario", "kpis", "by_district", "by_year", "by_workstream", "finance",
-                "solver", "assumptions", "warnings")
+                "solver", "grid_evidence", "assumptions", "warnings")
 """Top-level keys a summary may have."""
 RANKING_COLUMNS = ("workstream", "rank", "candidate_id", "label", "selected", "period",
                    "cost_gbp", "tco2e_per_yr", "score", "reason")
@@ -155,7 +159,7 @@ def _checked(summary: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(data.get(key, []), list):
             raise LayerSchemaError(f"summary[{key!r}] must be a list, not "
                                    f"{type(summary[key]).__name__}")
-    for key in ("scenario", "kpis", "finance", "solver", "assumptions"):
+    for key in ("scenario", "kpis", "finance", "solver", "assumptions", "grid_evidence"):
         if not isinstance(data.get(key, {}), dict):
             raise LayerSchemaError(f"summary[{key!r}] must be a mapping, not "
                                    f"{type(summary[key]).__name__}")
@@ -177,12 +181,22 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
                 ("By workstream", markdown_table(data.get("by_workstream", []))),
                 ("Finance", _nested(data.get("finance", {}))),
                 ("Solver", _solver(data.get("solver", {}))),
+                ("Grid evidence", _evidence(data.get("grid_evidence", {}))),
                 ("Assumptions used", _assumptions(data.get("assumptions", {}))),
                 ("Warnings", [f"- {escape_markdown(w)}" for w in data.get("warnings", [])])]
     for title, body in sections:
         if body:
             lines += [f"## {title}", "", *body, ""]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _evidence(section: Mapping[str, Any]) -> list[str]:
+    """Statements as a list, then the table of substations."""
+    lines = [f"- {escape_markdown(s)}" for s in section.get("statements", [])]
+    rows = section.get("substations", [])
+    if rows:
+        lines += ["", *markdown_table(rows)]
+    return lines
 
 
 def escape_markdown(value: Any) -> str:

@@ -204,6 +204,10 @@ class JointPlan:
     tables: Mapping[str, pd.DataFrame] = field(repr=False)
     reinforcements: pd.DataFrame = field(repr=False)
     helpers: tuple[str, ...] = ()
+    compiled: Any = field(default=None, repr=False, compare=False)
+    """The compiled model, kept for re-solves (:mod:`geoplan.planning.grid_value`)."""
+    x: np.ndarray | None = field(default=None, repr=False, compare=False)
+    """The solution vector of ``compiled`` (``None``: no plan)."""
 
     def table(self) -> pd.DataFrame:
         """Every candidate of every workstream (the plan's table without helper columns)."""
@@ -314,5 +318,5 @@ def solve_joint(candidates: Mapping[str, pd.DataFrame], parts: Mapping[str, Mode
     x = np.asarray(outcome.x) if outcome.has_plan else None
     info = built.candidates.attrs[_ATTR]
     bare = JointPlan(plan, {}, _reinforcements(compiled, x, problem.get("reinforcements")),
-                     tuple(info["helpers"]))
+                     tuple(info["helpers"]), compiled=compiled, x=x)
     return replace(bare, tables=_workstream_tables(bare, info))

@@ -429,6 +429,20 @@ class ReinforcementSection(Section):
     earliest_year: Year | None = Field(None, description="First year reinforcement is ready.")
 
 
+class EvidenceSection(Section):
+    """Grid evidence: what headroom blocks, and what more headroom would be worth."""
+
+    resolves: int = Field(
+        5, ge=0, le=1000,
+        description="Most substations valued by re-solving the plan with their headroom "
+                    "raised by step_kw (those blocking the most kW first); the others are "
+                    "listed as not evaluated. 0: value none.")
+    step_kw: float = Field(
+        50.0, gt=0, allow_inf_nan=False,
+        description="Headroom added at a substation, in every milestone year, for its value "
+                    "per kW (about two heat-pump zones or one rapid charger).")
+
+
 class GridSection(Section):
     """Which published headroom figures constrain the plan."""
 
@@ -467,6 +481,7 @@ class GridSection(Section):
         description="Zones whose serving substation is further away are flagged (zones "
                     "layer column serving_flag) and counted in the summary's warnings.")
     reinforcement: ReinforcementSection = Field(default_factory=ReinforcementSection)
+    evidence: EvidenceSection = Field(default_factory=EvidenceSection)
 
     @model_validator(mode="after")
     def _distinct_levels(self) -> GridSection:
