@@ -122,7 +122,7 @@ InputLayers = Annotated[
     Discriminator(lambda v: "list" if isinstance(v, list | tuple) else "one path")]
 """One path or a list of paths (each checked as :data:`InputLayer`)."""
 Workstream = Literal[WORKSTREAMS]  # type: ignore[valid-type]
-APPORTION_WEIGHTS = ("area", "households", "dwellings")
+APPORTION_WEIGHTS = ("area", "households", "dwellings", "even")
 """Weights of ``inputs.vehicles.weight`` and the like (``geoplan.layers.apportion.WEIGHTS``)."""
 UNION_TAGS = ("one path", "list", "mapping")
 """Tags of the path-or-mapping unions, which never appear in a scenario file."""
@@ -258,7 +258,7 @@ class AreaTableInput(Section):
     weight: Literal[APPORTION_WEIGHTS] = Field(  # type: ignore[valid-type]
         "area", description="How counts are shared between zones and new codes: area (land "
         "area), households or dwellings (from weights:, else, for households, "
-        "inputs.households per zone).")
+        "inputs.households per zone), or even (every zone the same).")
     weights: InputFile | None = Field(
         None, description="A table of the weight per area code or zone id (a column named "
         "like the weight, else its one count column), e.g. Census households per MSOA.")
