@@ -41,14 +41,14 @@ resolve to nothing are left out, listed and counted (``report["codes_left_out"]`
 :func:`apportion_file` reads the table, lookup, polygons and weights named by an
 :class:`AreaInput` (the mapping form of the scenario keys ``inputs.vehicles`` and
 ``inputs.households``, and the options of ``geoplan layers apportion``). The readers of the
-lookup, the polygons and the weights live in :mod:`geoplan.sources.area_tables` and are
-re-exported here.
+lookup, the polygons and the weights live (with the choice of value columns) in
+:mod:`geoplan.sources.area_tables` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -58,9 +58,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoplan.sources.area_tables import CHANGES, read_areas, read_lookup, read_weights
-from geoplan.sources.cells import normalise_header
-from geoplan.sources.numbers import COUNT, parse_column
+from geoplan.sources.area_tables import (
+    CHANGES,
+    ColumnPicker,
+    read_areas,
+    read_lookup,
+    read_weights,
+    value_columns,
+)
 from geoplan.sources.zone_tables import (
     area_codes,
     count_columns,
@@ -70,22 +75,9 @@ from geoplan.sources.zone_tables import (
     schema_error,
 )
 
-__all__ = [
-    "SLIVER",
-    "WEIGHTS",
-    "Apportioned",
-    "AreaInput",
-    "Weight",
-    "apportion_file",
-    "apportion_table",
-    "even",
-    "largest_remainder",
-    "read_areas",
-    "read_lookup",
-    "read_weights",
-    "recode",
-    "spread",
-]
+__all__ = ["SLIVER", "WEIGHTS", "Apportioned", "AreaInput", "Weight", "apportion_file",
+           "apportion_table", "even", "largest_remainder", "read_areas", "read_lookup",
+           "read_weights", "recode", "spread"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,9 +88,6 @@ Weight = Literal["area", "households", "dwellings", "even"]
 
 SLIVER = 1e-3
 """Share of a zone and of an area below which their overlap is a boundary sliver."""
-
-ColumnPicker = Callable[[pd.DataFrame, str, str], list[str]]
-"""``(table, code_column, source) -> value columns``, when an :class:`AreaInput` names none."""
 
 
 @dataclass(frozen=True)
@@ -520,7 +509,7 @@ def apportion_file(spec: AreaInput, zones: gpd.GeoDataFrame, *, what: str,
     """
     table, source = read_table(spec.path, what)
     code = find_code_column(list(table.columns), spec.code_column, source=source)
-    columns = _value_columns(table, code, spec.columns, source, pick_columns)
+    columns = value_columns(table, code, spec.columns, source, pick_columns)
     warnings: list[str] = []
     counts = count_columns(table, columns, source, warnings)
     blank = int(counts.isna().to_numpy().sum())
@@ -538,24 +527,6 @@ def apportion_file(spec: AreaInput, zones: gpd.GeoDataFrame, *, what: str,
     report = {**result.report, "source": source, "code_column": code, "columns": columns,
               "weight": spec.weight}
     return Apportioned(result.values, report, (*warnings, *result.warnings))
-
-
-def _value_columns(table: pd.DataFrame, code: str, given: Sequence[str] | None, source: str,
-                   pick: ColumnPicker | None) -> list[str]:
-    if given is not None:
-        lookup = {normalise_header(c): c for c in table.columns}
-        missing = [g for g in given if normalise_header(g) not in lookup]
-        if missing or not given:
-            raise schema_error(source, f"columns {missing or list(given)} not found; columns "
-                               f"found: {list(table.columns)}", "name existing value columns")
-        return [lookup[normalise_header(g)] for g in given]
-    if pick is not None:
-        return pick(table, code, source)
-    counts = [c for c in table.columns if c != code and not parse_column(table[c], COUNT)[1]]
-    if not counts:
-        raise schema_error(source, f"no column of counts; columns found: {list(table.columns)}",
-                           "name the value columns (columns: [...])")
-    return counts
 
 
 def _weights(spec: AreaInput, zones: gpd.GeoDataFrame, zone_weights: pd.Series | None,
