@@ -16,6 +16,8 @@ from geoplan.layers.apportion import (
     AreaInput,
     apportion_file,
     apportion_table,
+    even,
+    largest_remainder,
     read_areas,
     read_lookup,
     recode,
@@ -183,6 +185,90 @@ def test_read_areas_picks_the_code_column_and_joins_repeated_codes() -> None:
     areas = read_areas(frame, ["A", "B"])
     assert list(areas.index) == ["A", "B"]
     assert areas.area.tolist() == pytest.approx([2.0, 1.0])
+
+
+# --- cases of the building stock (geoplan.layers.stock), once its own module ---------------
+
+L1, L2, L3 = "E01000001", "E01000002", "E01000003"
+M1 = "E02000001"
+
+
+def lsoas() -> gpd.GeoDataFrame:
+    """Unit-km squares side by side, one per LSOA code."""
+    return gpd.GeoDataFrame({"zone_id": [L1, L2, L3]},
+                            geometry=[box(450000 + 1000 * i, 200000, 451000 + 1000 * i, 201000)
+                                      for i in range(3)], crs=BNG)
+
+
+def test_lookup_splits_by_household_weight_and_keeps_totals() -> None:
+    values = pd.DataFrame({"vehicles": [100.0, 8.0]}, index=[M1, "E02000002"])
+    lookup = read_lookup(pd.DataFrame({"LSOA21CD": [L1, L2, L3],
+                                       "MSOA21CD": [M1, M1, "E02000002"]}),
+                         list(values.index), ("MSOA21CD", "LSOA21CD"))
+    out = apportion_table(values, lsoas(), lookup=lookup,
+                          zone_weights=pd.Series([300.0, 100.0, 50.0]))
+    # by hand: M1's 100 split 300:100, the other MSOA's 8 all to L3
+    assert out.values["vehicles"].to_dict() == {L1: 75.0, L2: 25.0, L3: 8.0}
+    assert out.report["resolved"] == out.report["apportioned"] == {"vehicles": 108.0}
+    assert out.report["codes_left_out"] == []
+    assert out.warnings == ()
+
+
+def test_whole_numbers_by_largest_remainder() -> None:
+    values = pd.DataFrame({"homes": [10.0]}, index=[M1])
+    lookup = pd.DataFrame({"source": [M1] * 3, "target": [L1, L2, L3], "change": "S"})
+    out = apportion_table(values, lsoas(), lookup=lookup, zone_weights=even(lsoas()),
+                          whole=True)
+    # 10 / 3 = 3.33 each: one zone (the first in order) gets the remainder
+    assert out.values["homes"].tolist() == [4.0, 3.0, 3.0]
+    area = gpd.GeoSeries([box(450000, 200000, 453000, 201000)], index=[M1], crs=BNG)
+    spread_out = apportion_table(values, lsoas(), areas=area, whole=True)
+    assert spread_out.values["homes"].tolist() == [4.0, 3.0, 3.0]
+    # Hamilton by hand: floors 2, 2, 1 of 5.6; remainders .4 .4 .8 -> the .8, then the
+    # first .4; a second group of two halves gives its one unit to the earlier entry.
+    got = largest_remainder(np.array([2.4, 2.4, 0.8, 0.5, 0.5]), np.array([0, 0, 0, 1, 1]))
+    assert got.tolist() == [3.0, 2.0, 1.0, 1.0, 0.0]
+
+
+def test_zero_weights_fall_back_to_land_area_and_unmatched_codes_are_counted() -> None:
+    values = pd.DataFrame({"n": [6.0, 5.0]}, index=[M1, "E02000009"])
+    lookup = pd.DataFrame({"source": [M1, M1], "target": [L1, L2], "change": "S"})
+    out = apportion_table(values, lsoas().iloc[:2], lookup=lookup,
+                          zone_weights=pd.Series([0.0, 0.0]))
+    assert out.values["n"].tolist() == [3.0, 3.0]
+    assert out.report["codes_left_out"] == ["E02000009"]
+    assert len(out.warnings) == 2
+    assert "1 area codes are not in the lookup" in out.warnings[0]
+    assert "1 codes were split by land area" in out.warnings[1]
+
+
+def test_polygon_shares_and_fine_areas_add_up() -> None:
+    # M1 covers L1 wholly and half of L2; L3 not at all
+    area = gpd.GeoSeries([box(450000, 200000, 451500, 201000)], index=[M1], crs=BNG)
+    values = pd.DataFrame({"n": [3.0]}, index=[M1])
+    for weights in (None, even(lsoas())):
+        out = apportion_table(values, lsoas(), areas=area, zone_weights=weights)
+        assert out.values["n"].tolist()[:2] == pytest.approx([2.0, 1.0])
+        assert np.isnan(out.values["n"].iloc[2])
+    small = gpd.GeoSeries([box(450000, 200000, 450500, 201000),
+                           box(450500, 200000, 451000, 201000)],
+                          index=["E00000001", "E00000002"], crs=BNG)
+    fine = pd.DataFrame({"n": [2.0, 3.0]}, index=["E00000001", "E00000002"])
+    out = apportion_table(fine, lsoas(), areas=small, zone_weights=even(lsoas()))
+    assert out.values["n"].fillna(0.0).to_dict() == {L1: 5.0, L2: 0.0, L3: 0.0}
+
+
+def test_even_weight_of_an_area_input(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text(f"MSOA21CD,n\n{M1},30\n", encoding="utf-8")
+    (tmp_path / "l.csv").write_text(f"MSOA21CD,LSOA21CD\n{M1},{L1}\n{M1},{L2}\n{M1},{L3}\n",
+                                    encoding="utf-8")
+    spec = AreaInput(tmp_path / "t.csv", lookup=tmp_path / "l.csv",
+                     lookup_columns=("MSOA21CD", "LSOA21CD"), weight="even")
+    wide = lsoas().assign(geometry=[box(0, 0, 1, 1), box(1, 0, 4, 1), box(4, 0, 5, 1)])
+    # evenly 10 each, though L2 is three times as large (weight "area": 6, 18, 6)
+    assert apportion_file(spec, wide, what="n").values["n"].tolist() == [10.0, 10.0, 10.0]
+    assert apportion_file(replace(spec, weight="area"), wide, what="n").values[
+        "n"].tolist() == pytest.approx([6.0, 18.0, 6.0])
 
 
 @pytest.mark.real_data

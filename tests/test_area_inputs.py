@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from shapely.geometry import box
 
 from geoplan.cli import cli
-from geoplan.errors import ScenarioError
+from geoplan.errors import LayerSchemaError, ScenarioError
 from geoplan.layers.apportion import WEIGHTS, AreaInput
 from geoplan.layers.read import read_layers
 from geoplan.layers.zones import ZoneFile
@@ -63,6 +63,22 @@ def test_read_layers_apportions_vehicles_and_households(county: Path) -> None:
     assert any("1 area codes are not in the lookup" in w for w in result.warnings)
 
 
+def test_vehicles_weighted_by_zone_households_without_a_weights_table(county: Path) -> None:
+    """Zone households (e.g. the building stock's) weigh dwellings and households alike:
+    by hand, M1's 60 split 30:10 over Z1, Z2 and M2's 40 split 5:15 over Z3, Z4."""
+    zones = read_layers(county / "zones.gpkg", "zones").layers["zones"]
+    homes = pd.Series({"Z4": 15.0, "Z3": 5.0, "Z2": 10.0, "Z1": 30.0})
+    for weight in ("dwellings", "households"):
+        cars = AreaInput(county / "vehicles.csv", lookup=county / "lookup.csv",
+                         areas=county / "msoa.geojson", weight=weight)
+        result = read_layers(cars, "ev_demand", zones=zones, zone_households=homes)
+        frame = result.layers["ev_demand"].set_index("zone_id")
+        assert frame["evs_now"].tolist() == pytest.approx([45, 15, 10, 30])
+    with pytest.raises(LayerSchemaError, match="weight 'dwellings' has no values"):
+        read_layers(AreaInput(cars.path, lookup=cars.lookup, areas=cars.areas,
+                              weight="dwellings"), "ev_demand", zones=zones)
+
+
 def write_scenario(folder: Path, inputs: str) -> Path:
     (folder / "grid.csv").write_text("x\n", encoding="utf-8")
     path = folder / "scenario.yaml"
@@ -98,7 +114,6 @@ def test_scenario_mapping_forms_reach_the_layer_inputs(county: Path) -> None:
 def test_scenario_mapping_errors_name_their_key(county: Path) -> None:
     path = write_scenario(county, """  zones: {path: zones.gpkg, id_colum: LSOA21CD}
   vehicles: {path: vehicles.csv, weight: people, lookup: missing.csv}
-  households: {path: homes.csv, weight: dwellings}
 """)
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
@@ -106,7 +121,18 @@ def test_scenario_mapping_errors_name_their_key(county: Path) -> None:
     assert "inputs.zones.id_colum: unknown key (fix: did you mean 'id_column'?" in text
     assert "inputs.vehicles.weight: 'people' is not allowed" in text
     assert "inputs.vehicles.lookup: no such file" in text
-    assert "inputs.households.weights: is required with weight: dwellings" in text
+    dwellings = """  zones: zones.gpkg
+  vehicles: {path: vehicles.csv, weight: dwellings}
+  households: {path: homes.csv, weight: dwellings}
+"""
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(write_scenario(county, dwellings))
+    assert "inputs.households.weights: is required with weight: dwellings" in str(caught.value)
+    vehicles_only = dwellings.replace("homes.csv, weight: dwellings", "homes.csv")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(write_scenario(county, vehicles_only))
+    assert "inputs.vehicles.weights: is required with weight: dwellings (a table of " \
+        "dwellings per area or zone, or inputs.building_stock)" in str(caught.value)
 
 
 def test_cli_apportion_writes_a_zone_table(county: Path) -> None:

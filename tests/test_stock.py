@@ -1,4 +1,7 @@
-"""Building stock from aggregated tables: apportionment, table readers, archetypes, weights."""
+"""Building stock from aggregated tables: table readers, archetypes, weights.
+
+Its apportionment to the zones is tested in tests/test_apportion.py.
+"""
 
 from pathlib import Path
 
@@ -9,12 +12,6 @@ from shapely.geometry import box
 
 from geoplan.errors import LayerSchemaError, SourceFormatError
 from geoplan.layers.stock import building_stock
-from geoplan.layers.stock_apportion import (
-    apportion,
-    links_by_code,
-    links_by_lookup,
-    links_by_polygons,
-)
 from geoplan.layers.stock_reweight import (
     certificate_types,
     reweight_certificates,
@@ -35,65 +32,6 @@ def zones(ids=(Z1, Z2, Z3)) -> gpd.GeoDataFrame:
     shapes = [box(450000 + 1000 * i, 200000, 451000 + 1000 * i, 201000) for i in range(len(ids))]
     return gpd.GeoDataFrame({"zone_id": list(ids), "zone_name": list(ids)}, geometry=shapes,
                             crs=CRS)
-
-
-# --- apportionment -------------------------------------------------------------------------
-
-def test_apportion_splits_by_household_weight_and_keeps_totals():
-    values = pd.DataFrame({"vehicles": [100.0, 8.0]}, index=[M1, "E02000002"])
-    lookup = pd.DataFrame({"LSOA21CD": [Z1, Z2, Z3], "MSOA21CD": [M1, M1, "E02000002"]})
-    links = links_by_lookup(lookup, "MSOA21CD", "LSOA21CD")
-    weights = pd.Series({Z1: 300.0, Z2: 100.0, Z3: 50.0})
-    out = apportion(values, links, [Z1, Z2, Z3], weight="households", zone_weights=weights)
-    # by hand: M1's 100 split 300:100, the other MSOA's 8 all to Z3
-    assert out.frame["vehicles"].to_dict() == {Z1: 75.0, Z2: 25.0, Z3: 8.0}
-    assert out.totals_in == out.totals_out == {"vehicles": 108.0}
-    assert out.unmatched == ()
-    assert out.even_split == ()
-
-
-def test_apportion_whole_numbers_by_largest_remainder():
-    values = pd.DataFrame({"homes": [10.0]}, index=[M1])
-    links = pd.DataFrame({"area": [M1] * 3, "zone_id": [Z1, Z2, Z3], "share": 1.0})
-    out = apportion(values, links, [Z1, Z2, Z3], whole=True)
-    # 10 / 3 = 3.33 each: one zone (the first in order) gets the remainder
-    assert out.frame["homes"].tolist() == [4.0, 3.0, 3.0]
-
-
-def test_apportion_counts_even_splits_and_unmatched_areas():
-    values = pd.DataFrame({"n": [6.0, 5.0]}, index=[M1, "E02000009"])
-    links = pd.DataFrame({"area": [M1, M1], "zone_id": [Z1, Z2], "share": 1.0})
-    weights = pd.Series({Z1: 0.0, Z2: 0.0})
-    out = apportion(values, links, [Z1, Z2], weight="households", zone_weights=weights)
-    assert out.frame["n"].tolist() == [3.0, 3.0]
-    assert out.even_split == (M1,)
-    assert out.unmatched == ("E02000009",)
-    assert len(out.warnings) == 2
-    assert "1 of 2 areas match no zone" in out.warnings[0]
-
-
-def test_apportion_refuses_unknown_weight_and_missing_weights():
-    values = pd.DataFrame({"n": [1.0]}, index=[Z1])
-    links = links_by_code([Z1], [Z1])
-    with pytest.raises(LayerSchemaError, match="unknown apportionment weight"):
-        apportion(values, links, [Z1], weight="people")  # type: ignore[arg-type]
-    with pytest.raises(LayerSchemaError, match="needs zone_weights"):
-        apportion(values, links, [Z1], weight="households")
-
-
-def test_links_by_polygons_shares_and_fine_areas_add_up():
-    area = gpd.GeoDataFrame({"code": [M1]}, geometry=[box(450000, 200000, 451500, 201000)],
-                            crs=CRS)
-    links = links_by_polygons(area, "code", zones())
-    # Z1 lies wholly in the area, half of Z2; Z3 not at all
-    assert links.set_index("zone_id")["share"].round(6).to_dict() == {Z1: 1.0, Z2: 0.5}
-    small = gpd.GeoDataFrame({"code": ["E00000001", "E00000002"]},
-                             geometry=[box(450000, 200000, 450500, 201000),
-                                       box(450500, 200000, 451000, 201000)], crs=CRS)
-    fine = links_by_polygons(small, "code", zones())
-    values = pd.DataFrame({"n": [2.0, 3.0]}, index=["E00000001", "E00000002"])
-    out = apportion(values, fine, [Z1, Z2, Z3])
-    assert out.frame["n"].to_dict() == {Z1: 5.0, Z2: 0.0, Z3: 0.0}
 
 
 # --- table readers -------------------------------------------------------------------------
@@ -194,9 +132,25 @@ def test_stock_from_coarser_table_through_area_polygons():
         building_stock(zones(), {"households": table})
 
 
-def test_stock_needs_households():
+def test_stock_needs_households_and_a_known_weight():
     with pytest.raises(LayerSchemaError, match="needs a households table"):
         building_stock(zones(), {"heating": None})
+    with pytest.raises(LayerSchemaError, match="unknown building stock weight 'people'"):
+        building_stock(zones(), {"households": households_table()},
+                       weight="people")  # type: ignore[arg-type]
+
+
+def test_stock_area_weight_and_small_overlaps_of_polygons():
+    """An MSOA over Z1 whole, the first 30 m of Z2 (3% of it) and 0.5 m of Z3 (0.05%): the
+    3% is a real overlap, the 0.05% a sliver (geoplan.layers.apportion.SLIVER) that gets
+    nothing. By hand, 10,300 homes split 1e6 : 3e4 m² = 10,000 : 300, by "area" and by the default
+    "even" alike (a zone 3% inside the MSOA weighs 0.03)."""
+    shape = box(450000, 200000, 451030, 201000).union(box(452000, 200000, 452000.5, 201000))
+    msoa = gpd.GeoDataFrame({"MSOA21CD": [M1]}, geometry=[shape], crs=CRS)
+    table = pd.DataFrame({"MSOA code": [M1], "Households": ["10300"]})
+    for weight in ("area", "even"):
+        stock = building_stock(zones(), {"households": table}, areas=[msoa], weight=weight)
+        assert stock.zones["households"].tolist() == [10000.0, 300.0, 0.0]
 
 
 # --- weights in retrofit and LAEP -----------------------------------------------------------

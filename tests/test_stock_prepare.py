@@ -104,3 +104,21 @@ def test_a_run_on_the_stock_says_so(tmp_path, small_sample):
     assert summary["warnings"][0].startswith("building stock: ")
     zones = gpd.read_file(tmp_path / "out" / "plan.gpkg", layer="zones")
     assert set(COVERAGE_COLUMNS) <= set(zones.columns)
+
+
+def test_vehicles_weighted_by_the_stock_households(tmp_path, small_sample, households):
+    """Vehicles of one area over every zone, weight dwellings, no weights table: each zone
+    gets the area's 1,000 in proportion to the stock's households."""
+    from dataclasses import replace
+
+    from geoplan.layers.apportion import AreaInput
+
+    (tmp_path / "cars.csv").write_text("MSOA21CD,plug_in_cars\nM1,1000\n", encoding="utf-8")
+    pairs = "\n".join(f"M1,{z}" for z in households.index)
+    (tmp_path / "lookup.csv").write_text(f"MSOA21CD,LSOA21CD\n{pairs}\n", encoding="utf-8")
+    cars = AreaInput(tmp_path / "cars.csv", lookup=tmp_path / "lookup.csv",
+                     lookup_columns=("MSOA21CD", "LSOA21CD"), weight="dwellings")
+    layers = prepare_layers(replace(stock_inputs(small_sample, epc=False), vehicles=cars))
+    evs = layers.ev_demand.set_index("zone_id")["evs_now"]
+    expected = 1000 * households / households.sum()
+    assert evs.to_dict() == pytest.approx(expected.to_dict())

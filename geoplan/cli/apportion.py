@@ -41,7 +41,8 @@ def apportion_options(func: F) -> F:
         click.option("--lookup-columns", nargs=2, metavar="OLD NEW", help="The lookup's old "
                      "and new code columns (default: found from the codes)."),
         click.option("--weight", type=click.Choice(WEIGHTS), help="How counts are shared: "
-                     "land area (default), households or dwellings (from --weights)."),
+                     "land area (default), households or dwellings (from --weights), or "
+                     "even (every zone the same)."),
         click.option("--weights", type=_EXISTING, help="Table of the weight per area code or "
                      "zone id, e.g. Census households per MSOA."),
         click.option("--code-column", help="The table's area code column (default: by name)."),

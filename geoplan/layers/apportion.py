@@ -25,8 +25,14 @@ steps; without either, its codes must be zone ids.
 ``"households"`` or ``"dwellings"`` by a count of homes, either per zone (``zone_weights``: a
 piece gets the zone's count times its share of the zone's area, homes being taken as evenly
 spread over the zone) or per area after the lookup (``area_weights``, e.g. Census households
-per MSOA 2021, which splits ``S`` codes). A split falls back to land area where a weight is
-missing, and says so in the warnings.
+per MSOA 2021, which splits ``S`` codes); ``"even"`` weighs every zone 1 (:func:`even`), so an
+area's count is split evenly over the whole zones it covers (a zone half inside the area
+counts half). A split falls back to land area where a weight is missing or all weights are
+0, and says so in the warnings.
+
+**Whole numbers** (``whole=True``): each split (of a code between its new codes, of an area
+between its zones) is rounded by :func:`largest_remainder`, so an integer count stays an
+integer and every whole code or area keeps its total exactly.
 
 Totals are preserved: the sum over the zones equals the sum of the rows whose codes resolve
 (to a zone, or to an area with a polygon) minus what lies outside every zone. Codes that
@@ -35,25 +41,31 @@ resolve to nothing are left out, listed and counted (``report["codes_left_out"]`
 :func:`apportion_file` reads the table, lookup, polygons and weights named by an
 :class:`AreaInput` (the mapping form of the scenario keys ``inputs.vehicles`` and
 ``inputs.households``, and the options of ``geoplan layers apportion``). The readers of the
-lookup, the polygons and the weights live in :mod:`geoplan.sources.area_tables` and are
-re-exported here.
+lookup, the polygons and the weights live (with the choice of value columns) in
+:mod:`geoplan.sources.area_tables` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from geoplan.sources.area_tables import CHANGES, read_areas, read_lookup, read_weights
-from geoplan.sources.cells import normalise_header
-from geoplan.sources.numbers import COUNT, parse_column
+from geoplan.sources.area_tables import (
+    CHANGES,
+    ColumnPicker,
+    read_areas,
+    read_lookup,
+    read_weights,
+    value_columns,
+)
 from geoplan.sources.zone_tables import (
     area_codes,
     count_columns,
@@ -63,30 +75,19 @@ from geoplan.sources.zone_tables import (
     schema_error,
 )
 
-__all__ = [
-    "SLIVER",
-    "WEIGHTS",
-    "Apportioned",
-    "AreaInput",
-    "apportion_file",
-    "apportion_table",
-    "read_areas",
-    "read_lookup",
-    "read_weights",
-    "recode",
-    "spread",
-]
+__all__ = ["SLIVER", "WEIGHTS", "Apportioned", "AreaInput", "Weight", "apportion_file",
+           "apportion_table", "even", "largest_remainder", "read_areas", "read_lookup",
+           "read_weights", "recode", "spread"]
 
 logger = logging.getLogger(__name__)
 
-WEIGHTS = ("area", "households", "dwellings")
+WEIGHTS = ("area", "households", "dwellings", "even")
 """Named weights of an apportionment (module docstring)."""
+
+Weight = Literal["area", "households", "dwellings", "even"]
 
 SLIVER = 1e-3
 """Share of a zone and of an area below which their overlap is a boundary sliver."""
-
-ColumnPicker = Callable[[pd.DataFrame, str, str], list[str]]
-"""``(table, code_column, source) -> value columns``, when an :class:`AreaInput` names none."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ class AreaInput:
         table's codes, and another code column of the same geography, newest year first).
     areas : pathlib.Path, optional
         Polygons of the areas (after the lookup): a vector file, or a folder of them.
-    weight : {"area", "households", "dwellings"}
+    weight : {"area", "households", "dwellings", "even"}
         How counts are shared (module docstring).
     weights : pathlib.Path, optional
         A table of the weight per zone id or per area code (a column named like ``weight``,
@@ -163,7 +164,8 @@ class Apportioned:
 # --- the two steps -----------------------------------------------------------------------
 
 def recode(values: pd.DataFrame, pairs: pd.DataFrame, target_weights: pd.Series,
-           fallback: pd.Series | None = None) -> tuple[pd.DataFrame, list[str]]:
+           fallback: pd.Series | None = None, *, whole: bool = False
+           ) -> tuple[pd.DataFrame, list[str]]:
     """Bring ``values`` (indexed by old code) to the new codes of ``pairs`` (module docstring).
 
     Parameters
@@ -179,6 +181,8 @@ def recode(values: pd.DataFrame, pairs: pd.DataFrame, target_weights: pd.Series,
         Weight per new code (e.g. land area) for the old codes whose targets miss a
         ``target_weights`` value or weigh 0 in all; without it (or where it fails too) they
         are split equally.
+    whole : bool
+        Round each old code's split to whole numbers (:func:`largest_remainder`).
 
     Returns
     -------
@@ -203,11 +207,40 @@ def recode(values: pd.DataFrame, pairs: pd.DataFrame, target_weights: pd.Series,
     weight = weight.where(_usable(weight, used["source"]), 1.0)
     share = weight / weight.groupby(used["source"]).transform("sum")
     moved = values.reindex(used["source"]).to_numpy(dtype=float) * share.to_numpy()[:, None]
+    if whole:
+        moved = np.column_stack([largest_remainder(m, used["source"].to_numpy())
+                                 for m in moved.T]) if len(moved) else moved
     recoded = pd.DataFrame(moved, columns=values.columns).groupby(
         used["target"].to_numpy(), sort=True).sum()
     equal = sorted(set(used.loc[~known, "source"]) & set(
         used.loc[used.duplicated("source", keep=False), "source"]))
     return recoded, equal
+
+
+def largest_remainder(amount: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Round ``amount`` to integers per group, keeping each group's rounded total.
+
+    The shortfall of the floors goes one unit each to the largest remainders, ties to the
+    earlier entry (Hamilton's method).
+
+    Examples
+    --------
+    >>> largest_remainder(np.array([10 / 3] * 3 + [0.5, 0.5]), np.array([0, 0, 0, 1, 1]))
+    array([4., 3., 3., 1., 0.])
+    """
+    floor = np.floor(amount + 1e-9)
+    frame = pd.DataFrame({"group": groups, "rest": amount - floor, "floor": floor,
+                          "amount": amount, "order": np.arange(len(amount))})
+    target = frame.groupby("group")["amount"].transform("sum").round()
+    short = (target - frame.groupby("group")["floor"].transform("sum")).to_numpy()
+    ranked = frame.sort_values(["group", "rest", "order"], ascending=[True, False, True])
+    rank = ranked.groupby("group").cumcount().reindex(frame.index).to_numpy()
+    return floor + (rank < short)
+
+
+def even(zones: gpd.GeoDataFrame) -> pd.Series:
+    """Zone weights of the ``"even"`` weight: 1 per zone, aligned with ``zones``."""
+    return pd.Series(1.0, index=zones.index)
 
 
 def _usable(weight: pd.Series, source: pd.Series) -> pd.Series:
@@ -225,7 +258,8 @@ def _pieces(areas: gpd.GeoSeries, zones: gpd.GeoDataFrame,
     size = shapely.area(areas.values)
     small = (piece < sliver * shapely.area(zone_geoms)[z_pos]) & (piece < sliver * size[a_pos])
     keep = (piece > 0) & ~small
-    a_pos, z_pos, piece = a_pos[keep], z_pos[keep], piece[keep]
+    order = np.lexsort((z_pos[keep], a_pos[keep]))
+    a_pos, z_pos, piece = a_pos[keep][order], z_pos[keep][order], piece[keep][order]
     covered = np.minimum(np.bincount(a_pos, piece, len(areas)) / np.where(size > 0, size, np.inf),
                          1.0)
     covered[covered >= 1.0 - sliver] = 1.0
@@ -249,8 +283,8 @@ def _piece_weights(a_pos: np.ndarray, z_pos: np.ndarray, piece: np.ndarray, n_ar
 
 
 def spread(values: pd.DataFrame, areas: gpd.GeoSeries, zones: gpd.GeoDataFrame,
-           zone_weights: pd.Series | None = None, *, sliver: float = SLIVER
-           ) -> tuple[pd.DataFrame, pd.Series, list[str]]:
+           zone_weights: pd.Series | None = None, *, sliver: float = SLIVER,
+           whole: bool = False) -> tuple[pd.DataFrame, pd.Series, list[str]]:
     """Spread counts per area over the zones their polygons overlap (module docstring).
 
     Parameters
@@ -265,6 +299,9 @@ def spread(values: pd.DataFrame, areas: gpd.GeoSeries, zones: gpd.GeoDataFrame,
         Weight per zone (aligned with ``zones``), NaN where unknown; None: land area.
     sliver : float
         :data:`SLIVER`; 0 keeps every overlap and every uncovered square metre.
+    whole : bool
+        Round each area's split to whole numbers (:func:`largest_remainder`, ties to the
+        zone first in ``zones``).
 
     Returns
     -------
@@ -282,10 +319,13 @@ def spread(values: pd.DataFrame, areas: gpd.GeoSeries, zones: gpd.GeoDataFrame,
     share = covered[a_pos] * weight / np.where(total[a_pos] > 0, total[a_pos], np.inf)
     amount = values.reindex(areas.index).to_numpy(dtype=float)
     reached = np.bincount(z_pos, minlength=len(zones)) > 0
-    out = {c: np.where(reached, np.bincount(z_pos, amount[a_pos, i] * share, len(zones)), np.nan)
+    parts = amount[a_pos] * share[:, None]
+    if whole:
+        parts = np.column_stack([largest_remainder(p, a_pos) for p in parts.T])
+    out = {c: np.where(reached, np.bincount(z_pos, parts[:, i], len(zones)), np.nan)
            for i, c in enumerate(values.columns)}
-    outside = pd.Series(amount.sum(axis=0) - (amount * covered[:, None]).sum(axis=0),
-                        index=values.columns)
+    kept = parts.sum(axis=0) if whole else (amount * covered[:, None]).sum(axis=0)
+    outside = pd.Series(amount.sum(axis=0) - kept, index=values.columns)
     return (pd.DataFrame(out, index=zones.index), outside,
             sorted(areas.index[fallback & (np.bincount(a_pos, minlength=len(areas)) > 1)]))
 
@@ -296,7 +336,7 @@ def apportion_table(values: pd.DataFrame, zones: gpd.GeoDataFrame, *,
                     lookup: pd.DataFrame | None = None, areas: gpd.GeoSeries | None = None,
                     zone_weights: pd.Series | None = None,
                     area_weights: pd.Series | None = None,
-                    source: str = "table") -> Apportioned:
+                    source: str = "table", whole: bool = False) -> Apportioned:
     """Bring counts per area code to the zones: lookup, then polygons (module docstring).
 
     Parameters
@@ -315,6 +355,8 @@ def apportion_table(values: pd.DataFrame, zones: gpd.GeoDataFrame, *,
         docstring); None: land area.
     source : str
         The table's name, for warnings.
+    whole : bool
+        Round every split to whole numbers (module docstring).
 
     Returns
     -------
@@ -327,7 +369,7 @@ def apportion_table(values: pd.DataFrame, zones: gpd.GeoDataFrame, *,
     current = values
     if lookup is not None:
         current = _through_lookup(values, lookup, ends, zones, zone_weights, area_weights,
-                                  areas, source, warnings, report)
+                                  areas, source, warnings, report, whole)
     if lookup is None:
         report["codes_left_out"], report["left_out"] = [], _totals(values.iloc[:0].sum())
     left = current.index[~current.index.isin(ends)]
@@ -338,7 +380,7 @@ def apportion_table(values: pd.DataFrame, zones: gpd.GeoDataFrame, *,
     report["resolved"] = _totals(current)
     if areas is not None:
         weights = zone_weights.set_axis(zones.index) if zone_weights is not None else None
-        result, outside, by_area = spread(current, areas, zones, weights)
+        result, outside, by_area = spread(current, areas, zones, weights, whole=whole)
         report["outside_zones"] = _totals(outside)
         if outside.abs().sum() > 0:
             record_warning(warnings, f"{source}: {_shown(outside)} lie in parts of the areas "
@@ -362,7 +404,8 @@ def apportion_table(values: pd.DataFrame, zones: gpd.GeoDataFrame, *,
 def _through_lookup(values: pd.DataFrame, lookup: pd.DataFrame, ends: pd.Index,
                     zones: gpd.GeoDataFrame, zone_weights: pd.Series | None,
                     area_weights: pd.Series | None, areas: gpd.GeoSeries | None, source: str,
-                    warnings: list[str], report: dict[str, object]) -> pd.DataFrame:
+                    warnings: list[str], report: dict[str, object], whole: bool
+                    ) -> pd.DataFrame:
     """Step 1 of the module docstring; reports codes the lookup lacks and the change kinds."""
     absent = values.index[~values.index.isin(lookup["source"])]
     _left_out(values.loc[absent], source, warnings, report, "are not in the lookup")
@@ -376,7 +419,7 @@ def _through_lookup(values: pd.DataFrame, lookup: pd.DataFrame, ends: pd.Index,
     weights, land = _target_weights(ends, zones, zone_weights, areas)
     if area_weights is not None:
         weights = area_weights
-    recoded, equal = recode(values, used, weights, land)
+    recoded, equal = recode(values, used, weights, land, whole=whole)
     if equal:
         record_warning(warnings, f"{source}: {len(equal)} codes were split by land area "
                        f"between their new codes, which lack a weight (e.g. {equal[:5]})")
@@ -466,7 +509,7 @@ def apportion_file(spec: AreaInput, zones: gpd.GeoDataFrame, *, what: str,
     """
     table, source = read_table(spec.path, what)
     code = find_code_column(list(table.columns), spec.code_column, source=source)
-    columns = _value_columns(table, code, spec.columns, source, pick_columns)
+    columns = value_columns(table, code, spec.columns, source, pick_columns)
     warnings: list[str] = []
     counts = count_columns(table, columns, source, warnings)
     blank = int(counts.isna().to_numpy().sum())
@@ -486,29 +529,13 @@ def apportion_file(spec: AreaInput, zones: gpd.GeoDataFrame, *, what: str,
     return Apportioned(result.values, report, (*warnings, *result.warnings))
 
 
-def _value_columns(table: pd.DataFrame, code: str, given: Sequence[str] | None, source: str,
-                   pick: ColumnPicker | None) -> list[str]:
-    if given is not None:
-        lookup = {normalise_header(c): c for c in table.columns}
-        missing = [g for g in given if normalise_header(g) not in lookup]
-        if missing or not given:
-            raise schema_error(source, f"columns {missing or list(given)} not found; columns "
-                               f"found: {list(table.columns)}", "name existing value columns")
-        return [lookup[normalise_header(g)] for g in given]
-    if pick is not None:
-        return pick(table, code, source)
-    counts = [c for c in table.columns if c != code and not parse_column(table[c], COUNT)[1]]
-    if not counts:
-        raise schema_error(source, f"no column of counts; columns found: {list(table.columns)}",
-                           "name the value columns (columns: [...])")
-    return counts
-
-
 def _weights(spec: AreaInput, zones: gpd.GeoDataFrame, zone_weights: pd.Series | None,
              source: str) -> tuple[pd.Series | None, pd.Series | None]:
     """Zone weights and area weights for ``spec.weight`` (module docstring)."""
     if spec.weight == "area":
         return None, None
+    if spec.weight == "even":
+        return even(zones), None
     if spec.weights is None:
         if zone_weights is None:
             raise schema_error(source, f"weight {spec.weight!r} has no values: no weights "

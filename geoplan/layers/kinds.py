@@ -156,7 +156,8 @@ def _ev_demand(source: Source | AreaInput, within: str | None, *, zones: ZonesIn
                districts: PathLike | None = None,
                households: PathLike | AreaInput | None = None,
                chargers: PathLike | gpd.GeoDataFrame | None = None,
-               uptake: Mapping[int, float] | None = None, plan_year: int = 2030) -> LayerSet:
+               uptake: Mapping[int, float] | None = None, plan_year: int = 2030,
+               zone_households: pd.Series | None = None) -> LayerSet:
     from geoplan.layers.ev import ev_demand_from_tables
 
     zone_layer = zones_layer(zones, districts)
@@ -169,7 +170,8 @@ def _ev_demand(source: Source | AreaInput, within: str | None, *, zones: ZonesIn
         return _own_ev_demand(own, str(source), within, zone_layer, households, chargers)
     if chargers is not None and not isinstance(chargers, gpd.GeoDataFrame):
         chargers = _chargers(chargers, None).layers["chargers"]
-    homes, vehicles, columns, notes, apportioned = _per_zone(source, households, zone_layer)
+    homes, vehicles, columns, notes, apportioned = _per_zone(source, households, zone_layer,
+                                                             zone_households)
     frame = ev_demand_from_tables(zone_layer, vehicles, vehicle_columns=columns,
                                   households=homes, chargers=chargers, uptake=uptake,
                                   plan_year=plan_year)
@@ -212,9 +214,13 @@ def _own_ev_demand(frame: pd.DataFrame, source: PathLike, within: str | None,
 
 
 def _per_zone(vehicles: Source | AreaInput, households: PathLike | AreaInput | None,
-              zones: gpd.GeoDataFrame
+              zones: gpd.GeoDataFrame, zone_households: pd.Series | None = None
               ) -> tuple[object, object, list[str] | None, tuple[str, ...], dict[str, dict]]:
     """Households and vehicles per zone, apportioned where given as :class:`AreaInput`.
+
+    Vehicles weighted by ``households`` take the households per zone of ``households``,
+    else ``zone_households`` (per zone id, e.g. the building stock's Census households),
+    which also weigh ``dwellings`` (unless a ``weights`` table gives them).
 
     Returns the households and vehicle tables to pass on, the vehicle columns (None: found
     by name), the apportionment warnings and reports (per input).
@@ -237,6 +243,9 @@ def _per_zone(vehicles: Source | AreaInput, households: PathLike | AreaInput | N
     if vehicles.weight == "households" and homes is not None:
         known = households_per_zone(zones, homes, None, None, [])["households"]
         weights = pd.Series(known.to_numpy(), index=zones.index)
+    elif vehicles.weight in ("households", "dwellings") and zone_households is not None:
+        weights = pd.Series(zone_households.reindex(zones["zone_id"].astype(str)).to_numpy(
+            dtype=float), index=zones.index)
     result = apportion_file(vehicles, zones, what="vehicles", pick_columns=pick_vehicle_columns,
                             zone_weights=weights)
     columns = [str(c) for c in result.values.columns]

@@ -452,8 +452,11 @@ def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str,
     if inputs.vehicles is not None:
         step("ev demand")
         chargers = sets["chargers"].layers["chargers"] if "chargers" in sets else None
+        stock = sets.get("building_stock")
+        homes = stock.layers["coverage"]["households_census"] if stock is not None else None
         sets["ev_demand"] = read_layers(inputs.vehicles, "ev_demand", zones=zones,
-                                        households=inputs.households, chargers=chargers)
+                                        households=inputs.households, chargers=chargers,
+                                        zone_households=homes)
     if inputs.car_parks is not None:
         step("sites")
         sets["sites"] = read_layers(inputs.car_parks, "sites", site_kind="car_park")

@@ -15,6 +15,7 @@ Kinds (:data:`KINDS`) and what each gives:
   (:func:`geoplan.layers.buildings.buildings_from_epc`), plus the ``zone_buildings`` table
   (:func:`geoplan.layers.buildings.zone_summary`) when ``zones=`` is given;
 * ``ev_demand``: a vehicles-by-zone table with ``zones=`` (needed), ``households=``,
+  ``zone_households=`` (households per zone id weighing apportioned vehicles without them),
   ``chargers=``, ``uptake=``, ``plan_year=`` (:func:`geoplan.layers.ev.ev_demand_from_tables`);
   the vehicles and the households may be an :class:`~geoplan.layers.apportion.AreaInput`
   (a table of another geography, apportioned to the zones first);

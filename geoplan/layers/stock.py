@@ -3,7 +3,8 @@ r"""Zone-level building stock from open aggregated tables: archetypes with whole
 When certificate-level EPC rows are missing (bulk EPC data needs a registration), retrofit
 and LAEP plan on a **stock of archetypes** per zone built by :func:`building_stock` from
 tables per area (:mod:`geoplan.sources.stock_tables`; any ONS geography, apportioned to the
-zones by :func:`geoplan.layers.apportion.apportion`):
+zones by :func:`geoplan.layers.apportion.apportion_table`: by code when the codes are zone
+ids, else over the polygons of the areas, with its sliver rule):
 
 1. **Households** :math:`H_z` per zone (Census 2021), whole homes. A coarser table (MSOA) is
    split to the zones by the ``weight`` (zone households are not known yet, so ``"even"``
@@ -41,6 +42,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, get_args
 
 import geopandas as gpd
 import numpy as np
@@ -48,13 +50,7 @@ import pandas as pd
 
 from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import LayerSchemaError, Problem
-from geoplan.layers.stock_apportion import (
-    Weight,
-    apportion,
-    largest_remainder,
-    links_by_code,
-    links_by_polygons,
-)
+from geoplan.layers.apportion import apportion_table, even, largest_remainder, read_areas
 from geoplan.layers.zones import VECTOR_SUFFIXES
 from geoplan.schemas import CRS, EPC_BANDS
 from geoplan.sources.stock_tables import (
@@ -64,13 +60,16 @@ from geoplan.sources.stock_tables import (
     find_code_columns,
     read_stock_table,
 )
-from geoplan.sources.vector import read_vector
+from geoplan.sources.vector import read_vector, to_bng
 from geoplan.sources.zone_tables import Table
 
 __all__ = ["STOCK_BANDS", "STOCK_DWELLING_TYPES", "STOCK_HEATING", "STOCK_TABLE_KEYS",
            "STOCK_TYPES", "Stock", "StockInputs", "building_stock", "read_area_polygons"]
 
 PathLike = str | os.PathLike[str]
+
+Weight = Literal["even", "area", "households"]
+"""Weights of the stock's tables (:mod:`geoplan.layers.apportion`)."""
 
 STOCK_TYPES = ("detached", "semi_detached", "terraced", "flat", "park_home")
 """Dwelling types of the archetypes."""
@@ -183,6 +182,9 @@ def building_stock(zones: gpd.GeoDataFrame, tables: Mapping[str, Table], *,
     LayerSchemaError
         Without a households table, or when a table's codes cannot be placed in the zones.
     """
+    if weight not in get_args(Weight):
+        raise LayerSchemaError(f"unknown building stock weight {weight!r} (fix: use one of "
+                               f"{list(get_args(Weight))})")
     if tables.get("households") is None:
         raise LayerSchemaError("building_stock needs a households table (fix: set "
                                "inputs.building_stock.households to a Census households CSV)")
@@ -224,7 +226,7 @@ def _assumption_tables(given: Mapping[str, pd.DataFrame] | None) -> dict[str, pd
 
 
 class _Placer:
-    """Links table areas to zones: by code when the codes are zone ids, else by polygons."""
+    """Places table areas in zones: by code when the codes are zone ids, else by polygons."""
 
     def __init__(self, zones: gpd.GeoDataFrame, areas: Sequence[gpd.GeoDataFrame]) -> None:
         self.zones = zones
@@ -233,22 +235,22 @@ class _Placer:
         self.zone_level = find_code_columns(pd.DataFrame({"id": ids}))[1] if all(
             _is_code(i) for i in ids) else None
         self.areas = list(areas)
-        self._links: dict[str, pd.DataFrame] = {}
+        self._polygons: dict[str, gpd.GeoSeries] = {}
 
     def coarser(self, table: AreaTable) -> bool:
         return self.zone_level is not None and LEVELS.index(table.level) > LEVELS.index(
             self.zone_level)
 
-    def links(self, table: AreaTable) -> pd.DataFrame:
-        codes = list(table.values.index)
-        by_code = links_by_code(codes, self.zone_ids)
-        if len(by_code) >= 0.5 * len(codes):
-            return by_code
-        if table.level not in self._links:
-            self._links[table.level] = self._polygon_links(table)
-        return self._links[table.level]
+    def polygons(self, table: AreaTable) -> gpd.GeoSeries | None:
+        """Return the polygons of the table's areas (None when its codes are zone ids)."""
+        codes = table.values.index
+        if codes.isin(self.zone_ids).mean() >= 0.5:
+            return None
+        if table.level not in self._polygons:
+            self._polygons[table.level] = self._find_polygons(table)
+        return self._polygons[table.level]
 
-    def _polygon_links(self, table: AreaTable) -> pd.DataFrame:
+    def _find_polygons(self, table: AreaTable) -> gpd.GeoSeries:
         codes = set(table.values.index)
         for frame in self.areas:
             columns = [c for c in frame.columns if c != frame.geometry.name]
@@ -258,9 +260,11 @@ class _Placer:
                 continue
             column = max(found, key=lambda c: len(codes & set(frame[c].astype(str))))
             if level == table.level and codes & set(frame[column].astype(str)):
-                links = [links_by_polygons(f, column, self.zones) for f in self.areas
-                         if column in f.columns]
-                return pd.concat(links, ignore_index=True).drop_duplicates(["area", "zone_id"])
+                same = [to_bng(f, "area polygons") for f in self.areas if column in f.columns]
+                joined = gpd.GeoDataFrame(
+                    {column: pd.concat([f[column].astype(str) for f in same]).to_numpy()},
+                    geometry=pd.concat([f.geometry for f in same]).to_numpy(), crs=CRS)
+                return read_areas(joined, sorted(codes))
         message = (f"its {table.level.upper()} codes are not zone ids and no area polygons "
                    "of that geography were given")
         raise LayerSchemaError(f"{table.source}: {message}", [Problem(
@@ -269,13 +273,14 @@ class _Placer:
 
     def place(self, table: AreaTable, weight: Weight, households: pd.Series | None,
               warnings: list[str], whole: bool = True) -> pd.DataFrame:
-        zone_weights = households if weight == "households" else (
-            pd.Series(self.zones.geometry.area.to_numpy(), index=self.zone_ids)
-            if weight == "area" else None)
-        result = apportion(table.values, self.links(table), self.zone_ids, weight=weight,
-                           zone_weights=zone_weights, whole=whole, what=table.kind)
+        """Return the table per zone (0 where no area reaches a zone); warnings appended."""
+        zone_weights = None if weight == "area" else even(self.zones) if weight == "even" \
+            else pd.Series(pd.Series(households).reindex(self.zone_ids).to_numpy(float),
+                           index=self.zones.index)
+        result = apportion_table(table.values, self.zones, areas=self.polygons(table),
+                                 zone_weights=zone_weights, source=table.source, whole=whole)
         warnings += result.warnings
-        return result.frame
+        return result.values.rename_axis("zone_id").fillna(0.0)
 
 
 def _is_code(text: str) -> bool:

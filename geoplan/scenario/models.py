@@ -122,7 +122,7 @@ InputLayers = Annotated[
     Discriminator(lambda v: "list" if isinstance(v, list | tuple) else "one path")]
 """One path or a list of paths (each checked as :data:`InputLayer`)."""
 Workstream = Literal[WORKSTREAMS]  # type: ignore[valid-type]
-APPORTION_WEIGHTS = ("area", "households", "dwellings")
+APPORTION_WEIGHTS = ("area", "households", "dwellings", "even")
 """Weights of ``inputs.vehicles.weight`` and the like (``geoplan.layers.apportion.WEIGHTS``)."""
 UNION_TAGS = ("one path", "list", "mapping")
 """Tags of the path-or-mapping unions, which never appear in a scenario file."""
@@ -257,18 +257,12 @@ class AreaTableInput(Section):
         "folder of them: each area's count is spread over the zones it overlaps.")
     weight: Literal[APPORTION_WEIGHTS] = Field(  # type: ignore[valid-type]
         "area", description="How counts are shared between zones and new codes: area (land "
-        "area), households or dwellings (from weights:, else, for households, "
-        "inputs.households per zone).")
+        "area), households or dwellings (from weights:, else, for vehicles, the households "
+        "per zone of inputs.households (households only) or inputs.building_stock), or even "
+        "(every zone the same).")
     weights: InputFile | None = Field(
         None, description="A table of the weight per area code or zone id (a column named "
         "like the weight, else its one count column), e.g. Census households per MSOA.")
-
-    @model_validator(mode="after")
-    def _weight_has_values(self) -> AreaTableInput:
-        if self.weight == "dwellings" and self.weights is None:
-            raise _at("weights", "is required with weight: dwellings (a table of dwellings "
-                      "per area or zone)")
-        return self
 
     def paths(self) -> list[Path]:
         """Every file and folder the mapping names (the table, lookup, areas and weights)."""
@@ -411,6 +405,20 @@ class InputsSection(Section):
             if getattr(self, key) is not None and self.land_cover is None:
                 raise _at(key, "applies to a polygon inputs.land_cover, which is not given "
                           "(the sample's and a folder's land cover is a UKCEH raster)")
+        return self
+
+    @model_validator(mode="after")
+    def _dwellings_have_values(self) -> InputsSection:
+        """``weight: dwellings`` needs ``weights:`` (vehicles: or the building stock)."""
+        for key in ("households", "vehicles"):
+            given = getattr(self, key)
+            if not isinstance(given, AreaTableInput) or given.weight != "dwellings" or \
+                    given.weights is not None:
+                continue
+            if key == "households" or self.building_stock is None:
+                raise _at(f"{key}.weights", "is required with weight: dwellings (a table of "
+                          "dwellings per area or zone" + (
+                              ", or inputs.building_stock" if key == "vehicles" else "") + ")")
         return self
 
     @classmethod

@@ -9,7 +9,7 @@ Read for :mod:`geoplan.layers.apportion` (which re-exports these functions):
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -31,13 +31,17 @@ from geoplan.sources.zone_tables import (
     schema_error,
 )
 
-__all__ = ["CHANGES", "VECTOR_SUFFIXES", "read_areas", "read_lookup", "read_weights"]
+__all__ = ["CHANGES", "VECTOR_SUFFIXES", "ColumnPicker", "read_areas", "read_lookup",
+           "read_weights", "value_columns"]
 
 CHANGES = ("U", "S", "M", "X")
 """ONS change indicators: unchanged, split, merged, complex."""
 
 VECTOR_SUFFIXES = frozenset({".gpkg", ".shp", ".geojson", ".parquet", ".geoparquet", ".fgb"})
 """Suffixes of the polygon files read from a folder of areas."""
+
+ColumnPicker = Callable[[pd.DataFrame, str, str], list[str]]
+"""``(table, code_column, source) -> value columns``, when a table's columns are not named."""
 
 
 def read_lookup(lookup: Table, codes: Sequence[str],
@@ -168,3 +172,30 @@ def read_weights(weights: Table, weight: str) -> pd.Series:
     values = count_columns(table, chosen, source, [])[chosen[0]]
     return pd.Series(values.to_numpy(dtype=float),
                      index=area_codes(table, code, source).to_numpy())
+
+
+def value_columns(table: pd.DataFrame, code: str, given: Sequence[str] | None, source: str,
+                  pick: ColumnPicker | None = None) -> list[str]:
+    """Choose a table's value columns: ``given`` (ignoring case), else ``pick``'s.
+
+    Without either: every column but ``code`` whose cells are all counts.
+
+    Raises
+    ------
+    LayerSchemaError
+        A given column missing, or no column of counts.
+    """
+    if given is not None:
+        lookup = {normalise_header(c): c for c in table.columns}
+        missing = [g for g in given if normalise_header(g) not in lookup]
+        if missing or not given:
+            raise schema_error(source, f"columns {missing or list(given)} not found; columns "
+                               f"found: {list(table.columns)}", "name existing value columns")
+        return [lookup[normalise_header(g)] for g in given]
+    if pick is not None:
+        return pick(table, code, source)
+    counts = [c for c in table.columns if c != code and not parse_column(table[c], COUNT)[1]]
+    if not counts:
+        raise schema_error(source, f"no column of counts; columns found: {list(table.columns)}",
+                           "name the value columns (columns: [...])")
+    return counts
