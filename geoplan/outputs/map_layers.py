@@ -321,7 +321,9 @@ def existing_charger_layer(chargers: gpd.GeoDataFrame, grid: PopupContext, *,
     style = styles(dict(EXISTING_STYLE))
 
     def props(row: Mapping[str, object]) -> dict:
-        name = text(row.get("name") or row.get("device_id"), raw=raw)
+        given = row.get("name")
+        name = text(given if isinstance(given, str) and given.strip() else row.get("device_id"),
+                    raw=raw)
         kw = number(row.get("kw"), 1)
         rows = [("Operator", text(row.get("operator"), raw=raw)),
                 ("Connectors", number(row.get("connectors"), 0)),
