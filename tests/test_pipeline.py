@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from geoplan.cli.main import cli
 from geoplan.errors import OutputExistsError, ScenarioError
 from geoplan.outputs.manifest import file_digest
+from geoplan.outputs.summary import escape_markdown
 from geoplan.pipeline import run_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -273,6 +274,17 @@ def test_sites_and_districts_are_named_in_the_outputs(joint_run: Path) -> None:
     for code, name in names.items():
         assert f"| {name} ({code}) |" in text
     assert "| E07000177 |" not in text
+    # the summary lists the chosen sites by name, best ranked first
+    summary = json.loads((joint_run / "summary.json").read_text(encoding="utf-8"))
+    chosen = chargers[chargers["selected"].astype(bool)].sort_values("rank")
+    sites = summary["charger_sites"]
+    assert [r["site_name"] for r in sites] == chosen["site_name"].tolist()
+    assert [r["district_name"] for r in sites] == chosen["district_name"].tolist()
+    assert "## Charger sites chosen" in text
+    first = sites[0]
+    assert (f"| {first['rank']} | {escape_markdown(first['site_name'])} | "
+            f"{escape_markdown(first['source_id'])} | {first['district_name']} "
+            f"({first['district_id']}) |") in text
 
 
 def test_existing_chargers_survive_every_export_format(joint_run: Path,

@@ -47,7 +47,8 @@ from geoplan.planning.solve import (
 from geoplan.scenario import Scenario
 from geoplan.workstreams.charger_demand import ChargerDemand
 
-__all__ = ["CHOROPLETHS", "MAP_UNCHOSEN", "district_names", "existing_chargers",
+__all__ = ["CHOROPLETHS", "MAP_UNCHOSEN", "SITE_COLUMNS", "charger_sites", "district_names",
+           "existing_chargers",
            "existing_summary", "map_tables", "plan_flags", "plan_layers", "plan_year",
            "run_summary", "with_district_names", "write_run"]
 
@@ -299,6 +300,29 @@ def existing_summary(placed: gpd.GeoDataFrame, zones: pd.DataFrame, names: dict[
     return out
 
 
+SITE_COLUMNS = ("rank", "site_name", "source_id", "district_id", "option", "period",
+                "cost_gbp", "demand_covered")
+"""Columns of the summary's ``charger_sites`` rows (``district_name`` added after the id)."""
+
+
+def charger_sites(plans: PlanResult, names: dict[str, str]) -> list[dict[str, Any]]:
+    """List the chosen charger sites, best ranked first, named for people (for the summary)."""
+    if "chargers" not in plans.tables:
+        return []
+    table = plans.tables["chargers"]
+    chosen = table[table["selected"].fillna(False).astype(bool)]
+    chosen = chosen.assign(_rank=pd.to_numeric(chosen["rank"], errors="coerce")).sort_values(
+        "_rank", kind="stable")
+    columns = [c for c in SITE_COLUMNS if c in chosen.columns]
+    rows = [dict(zip(columns, values, strict=True))
+            for values in chosen[columns].itertuples(index=False, name=None)]
+    for row in rows:  # whole years and ranks (a float column would show 2,030)
+        for key in ("rank", "period"):
+            value = pd.to_numeric(row.get(key), errors="coerce")
+            row[key] = None if key not in row or pd.isna(value) else int(value)
+    return _named_rows(rows, names)
+
+
 def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                 assumptions: AssumptionSet, layers: PreparedLayers,
                 flags: GridFlags | None = None, demand: ChargerDemand | None = None
@@ -336,6 +360,7 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
         "finance": _named_finance(finance.to_dict(), names),
         "solver": solver,
         **existing,
+        **({"charger_sites": sites} if (sites := charger_sites(plans, names)) else {}),
         "assumptions": _assumptions(assumptions),
         "warnings": [*layers.warnings, *gaps.notes(),
                      *([] if flags is None else _grid_notes(flags))],

@@ -29,6 +29,11 @@ The summary is a plain mapping (the pipeline builds it; everything in it is JSON
     Public chargers already in the zones (:func:`geoplan.outputs.run.existing_summary`):
     ``devices``, ``connectors``, ``outside_zones``, ``evs_already_served``, and the lists
     ``by_district`` and ``by_zone``; the Markdown lists the first :data:`ZONES_SHOWN` zones.
+``charger_sites``
+    The chosen charger sites, best ranked first (:func:`geoplan.outputs.run.charger_sites`):
+    ``rank``, ``site_name`` (:mod:`geoplan.layers.site_names`), ``source_id``,
+    ``district_id``, ``district_name``, ``option``, ``period``, ``cost_gbp``,
+    ``demand_covered``.
 ``solver``
     Model name -> ``{"status", "objective", "bound", "gap", "time_s"}`` (more keys allowed,
     e.g. :meth:`geoplan.optimise.plan.Plan.summary`).
@@ -78,7 +83,7 @@ __all__ = [
 ]
 
 SUMMARY_KEYS = ("scenario", "kpis", "by_district", "by_year", "by_workstream", "finance",
-                "existing_chargers", "solver", "assumptions", "warnings")
+                "existing_chargers", "charger_sites", "solver", "assumptions", "warnings")
 """Top-level keys a summary may have."""
 RANKING_COLUMNS = ("workstream", "rank", "candidate_id", "label", "selected", "period",
                    "cost_gbp", "tco2e_per_yr", "score", "reason")
@@ -95,6 +100,8 @@ _LABELS = {
     "existing_connectors": "Connectors", "devices": "Charge devices", "connectors": "Connectors",
     "evs_already_served": "EVs already served", "evs_left_for_new_sites":
     "EVs left for new sites", "outside_zones": "Devices outside the zones (not counted)",
+    "site_name": "Site", "source_id": "Id", "demand_covered": "EVs covered",
+    "period": "Build year",
 }
 _SIGNIFICANT = 9
 
@@ -165,7 +172,7 @@ def _checked(summary: Mapping[str, Any]) -> dict[str, Any]:
         raise LayerSchemaError(f"summary keys {unknown} are not known; use "
                                f"{', '.join(SUMMARY_KEYS)}")
     data = json_ready(summary)
-    for key in ("by_district", "by_year", "by_workstream", "warnings"):
+    for key in ("by_district", "by_year", "by_workstream", "charger_sites", "warnings"):
         if not isinstance(data.get(key, []), list):
             raise LayerSchemaError(f"summary[{key!r}] must be a list, not "
                                    f"{type(summary[key]).__name__}")
@@ -194,6 +201,8 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
                 ("By workstream", markdown_table(whole_counts(data.get("by_workstream", [])))),
                 ("Finance", _nested(data.get("finance", {}))),
                 ("Existing public chargers", _existing(data.get("existing_chargers", {}))),
+                ("Charger sites chosen", markdown_table(district_rows(
+                    data.get("charger_sites", [])))),
                 ("Solver", _solver(data.get("solver", {}))),
                 ("Assumptions used", _assumptions(data.get("assumptions", {}))),
                 ("Warnings", [f"- {escape_markdown(w)}" for w in data.get("warnings", [])])]
