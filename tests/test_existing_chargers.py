@@ -124,3 +124,19 @@ def test_map_layer_draws_points_with_escaped_popups_and_a_legend_entry() -> None
     assert "\\u003cimg" not in html
     assert "Existing public chargers" in html
     assert "existing public charger (3)" in html  # legend entry with the count
+
+
+def test_static_map_draws_the_existing_chargers_with_a_legend_entry() -> None:
+    from geoplan.outputs.static_map import static_map_figure
+
+    placed = place_chargers(_chargers(), _zones())
+    fig = static_map_figure({}, districts=_zones(), existing_chargers=placed)
+    labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert "existing public charger (3)" in labels
+    dots = [c for c in fig.axes[0].collections if len(c.get_offsets()) == 3]
+    assert len(dots) == 1
+    assert sorted(map(tuple, dots[0].get_offsets().tolist())) == [
+        (1000.0, 200.0), (1100.0, 500.0), (1800.0, 900.0)]
+    bare = static_map_figure({}, districts=_zones())
+    assert not [t for legend in bare.legends for t in legend.get_texts()
+                if "existing" in t.get_text()]

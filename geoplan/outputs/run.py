@@ -401,7 +401,8 @@ def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedL
     if scenario.outputs.static_map:
         written.extend(write_static_map(dict(plans.tables), folder / "map.png",
                                         folder / "map.pdf", districts=layers.districts,
-                                        zones=layers.zones, title=title))
+                                        zones=layers.zones, title=title,
+                                        existing_chargers=existing_chargers(layers)))
     return written
 
 
