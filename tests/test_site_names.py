@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import pytest
 from shapely.geometry import LineString, Point, box
@@ -88,3 +90,23 @@ def test_the_scenario_key_defaults_to_100_m_and_refuses_negatives() -> None:
     assert ChargerSettings(site_name_road_m=None).site_name_road_m is None
     with pytest.raises(ValueError, match="site_name_road_m"):
         ChargerSettings(site_name_road_m=-1)
+
+
+def test_candidate_popups_show_the_site_name_and_its_id() -> None:
+    from geoplan.outputs.map_layers import PopupContext, candidate_layer
+
+    plan = gpd.GeoDataFrame(
+        {"candidate_id": ["chargers:car_park:way/22:7kw:1", "chargers:S9:7kw:1"],
+         "rank": [1, 2], "selected": [True, False],
+         "label": ["Chargers: car park off <Mill> Lane (1 x 7 kW)", "Chargers: S9"],
+         "site_id": ["car_park:way/22", "S9"], "source_id": ["way/22", None]},
+        geometry=[Point(150, 30), Point(600, 750)], crs=CRS)
+    group, _ = candidate_layer("chargers", plan, stroke="#000", grid=PopupContext(),
+                               simplify_m=0, raw=False)
+    (layer,) = group._children.values()
+    labels = json.loads("[" + layer.on_each_feature.js_code[len("geoplanBind("):-1] + "]")[0]
+    popups = {f["properties"]["p"][0]: {labels[k]: v for k, v in f["properties"]["p"][1]}
+              for f in layer.data["features"]}
+    named = popups["Chargers: car park off &lt;Mill&gt; Lane (1 x 7 kW)"]
+    assert named["Site id"] == "way/22"
+    assert popups["Chargers: S9"]["Site id"] == "S9"  # no OSM id: the site id

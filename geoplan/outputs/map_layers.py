@@ -196,6 +196,10 @@ def _candidate_rows(row: Mapping[str, object], *, workstream: str, total: int,
              ("Carbon saved", f"{carbon} tCO2e/yr" if carbon else "")]
     rows += [(label, number(row[key], 0 if key in COUNTS else 1))
              for key, label in BENEFITS.items() if key in row]
+    if "site_id" in row:  # charger sites: the id beside the name in the title
+        source = row.get("source_id")
+        rows.append(("Site id", text(source if isinstance(source, str) and source
+                                     else row.get("site_id"), raw=raw)))
     rows += [("Zone", _named(row.get("zone_id"), grid.zone_names, raw)),
              ("District", _named(row.get("district_id"), grid.district_names, raw))]
     rows += _substation_rows(row.get("substation_id"), grid, raw)
