@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from geoplan.cli.main import cli
 from geoplan.errors import OutputExistsError, ScenarioError
 from geoplan.outputs.manifest import file_digest
+from geoplan.outputs.summary import escape_markdown
 from geoplan.pipeline import run_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -41,7 +42,7 @@ def test_run_writes_every_file(joint_run: Path) -> None:
                      "map.png", "map.pdf", "manifest.json", "grid_evidence.csv"}
     layers = set(pyogrio.list_layers(joint_run / "plan.gpkg")[:, 0])
     assert layers == {*WORKSTREAMS, "zones", "districts", "substations", "headroom",
-                      "grid_by_year", "grid_evidence"}
+                      "grid_by_year", "grid_evidence", "existing_chargers"}
 
 
 def test_summary_agrees_with_the_plan_files(joint_run: Path) -> None:
@@ -285,3 +286,77 @@ def test_grid_evidence_shows_every_candidate_blocked_before_the_model(joint_run:
     section = summary["grid_evidence"]
     assert f"{len(blocked):,} of them before the model" in section["statements"][0]
     assert "Grid evidence (blocked kW)" in (joint_run / "map.html").read_text("utf-8")
+
+
+def test_existing_chargers_are_a_layer_counted_per_zone_and_district(joint_run: Path) -> None:
+    package = joint_run / "plan.gpkg"
+    existing = pyogrio.read_dataframe(package, layer="existing_chargers")
+    zones = pyogrio.read_dataframe(package, layer="zones")
+    assert set(existing.geometry.geom_type) == {"Point"}
+    assert len(existing) > 0
+    assert existing["zone_id"].notna().all()
+    assert existing["operator"].notna().any()
+    assert existing["name"].notna().any()
+    per_zone = existing.groupby("zone_id").size()
+    counted = zones.set_index("zone_id")["existing_chargers"]
+    assert counted.sum() == len(existing)
+    assert counted[counted > 0].sort_index().to_dict() == per_zone.sort_index().to_dict()
+    summary = json.loads((joint_run / "summary.json").read_text(encoding="utf-8"))
+    section = summary["existing_chargers"]
+    assert section["devices"] == len(existing)
+    by_district = {r["district_id"]: r["existing_chargers"] for r in section["by_district"]}
+    assert by_district == existing.groupby("district_id").size().to_dict()
+    assert sum(r["existing_chargers"] for r in section["by_zone"]) == len(existing)
+    # the charger model counted them as serving demand already
+    assert section["evs_already_served"] > 0
+    served = sum(r["evs_already_served"] for r in section["by_district"])
+    assert served == pytest.approx(section["evs_already_served"], rel=1e-6)
+
+
+def test_sites_and_districts_are_named_in_the_outputs(joint_run: Path) -> None:
+    package = joint_run / "plan.gpkg"
+    chargers = pyogrio.read_dataframe(package, layer="chargers")
+    districts = pyogrio.read_dataframe(package, layer="districts", read_geometry=False)
+    names = dict(zip(districts["district_id"], districts["district_name"], strict=True))
+    for layer in WORKSTREAMS:
+        table = pyogrio.read_dataframe(package, layer=layer, read_geometry=False)
+        assert table["district_name"].tolist() == table["district_id"].map(names).tolist()
+    assert chargers["site_name"].notna().all()
+    assert not chargers["site_name"].str.contains("car_park:").any()
+    assert chargers["site_id"].str.startswith("car_park:").all()  # ids kept
+    assert (chargers["site_id"] == "car_park:" + chargers["source_id"]).all()
+    off = chargers["site_name"].str.startswith("car park off ")
+    by_id = chargers["site_name"].str.fullmatch(r"car park \d+")
+    assert off.any()
+    assert by_id.any()
+    assert all(name in label for name, label in zip(chargers["site_name"], chargers["label"],
+                                                    strict=True))
+    text = (joint_run / "summary.md").read_text(encoding="utf-8")
+    for code, name in names.items():
+        assert f"| {name} ({code}) |" in text
+    assert "| E07000177 |" not in text
+    # the summary lists the chosen sites by name, best ranked first
+    summary = json.loads((joint_run / "summary.json").read_text(encoding="utf-8"))
+    chosen = chargers[chargers["selected"].astype(bool)].sort_values("rank")
+    sites = summary["charger_sites"]
+    assert [r["site_name"] for r in sites] == chosen["site_name"].tolist()
+    assert [r["district_name"] for r in sites] == chosen["district_name"].tolist()
+    assert "## Charger sites chosen" in text
+    first = sites[0]
+    assert (f"| {first['rank']} | {escape_markdown(first['site_name'])} | "
+            f"{escape_markdown(first['source_id'])} | {first['district_name']} "
+            f"({first['district_id']}) |") in text
+
+
+def test_existing_chargers_survive_every_export_format(joint_run: Path,
+                                                       tmp_path: Path) -> None:
+    from geoplan.outputs.export import FORMATS, export_plan, read_plan
+
+    existing = gpd.read_file(joint_run / "plan.gpkg", layer="existing_chargers")
+    for fmt in FORMATS:
+        name = "p.gpkg" if fmt == "gpkg" else f"p_{fmt}"
+        back = read_plan(export_plan({"existing_chargers": existing}, tmp_path / name,
+                                     fmt=fmt))["existing_chargers"]
+        assert back["device_id"].tolist() == existing["device_id"].tolist(), fmt
+        assert back["district_name"].tolist() == existing["district_name"].tolist(), fmt
+        assert back["kw"].tolist() == pytest.approx(existing["kw"].tolist(), nan_ok=True)

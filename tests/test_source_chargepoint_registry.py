@@ -263,3 +263,16 @@ def test_real_county_geojson(real_data: Path, name: str, devices: int,
     x0, y0, x1, y1 = records.frame.total_bounds  # all within Oxfordshire
     assert 410_000 < x0 < x1 < 480_000
     assert 165_000 < y0 < y1 < 250_000
+
+
+def test_operator_is_the_owner_else_the_controller_and_placeholders_are_none(
+        tmp_path: Path) -> None:
+    lines = [HEADER,
+             row("own", deviceOwnerName="Oxford City Council", deviceControllerName="Pod"),
+             row("ctl", deviceOwnerName="*No Owner", deviceControllerName="POD Point"),
+             row("nobody", deviceOwnerName="*No Owner", deviceControllerName="*No Controller"),
+             row("blank")]
+    frame = read_chargepoints(write(tmp_path, lines)).frame.set_index("device_id")
+    assert frame["operator"].to_dict() == {"own": "Oxford City Council", "ctl": "POD Point",
+                                           "nobody": None, "blank": None}
+    assert list(frame.columns)[list(frame.columns).index("name") + 1] == "operator"

@@ -11,9 +11,14 @@ import pytest
 from geoplan.errors import LayerSchemaError, OutputExistsError
 from geoplan.outputs.summary import (
     RANKING_COLUMNS,
+    ZONES_SHOWN,
+    district_rows,
     json_ready,
+    largest_remainder,
     rankings_csv,
+    round_half_up,
     summary_markdown,
+    whole_counts,
     write_rankings,
     write_summary,
 )
@@ -67,7 +72,8 @@ def test_markdown_has_every_section_with_tables(tmp_path):
                     "## Finance", "## Solver", "## Assumptions used", "## Warnings"):
         assert heading in text
     assert "| Carbon saved or sequestered (tCO2e/yr) | 1,234.57 |" in text
-    assert "| E07000178 | Oxford \\| City | 1,000 |" in text  # a pipe cannot break the table
+    # one district column, "name (code)"; a pipe cannot break the table
+    assert "| Oxford \\| City (E07000178) | 1,000 |" in text
     assert "| 2030 | 1,000,000 |" in text  # years are not written 2,030
     assert "| joint | feasible | 10 | 10.5 | 5.00% | 1.234 |" in text
     assert "| carbon\\_factors | carbon\\_factors.csv | abababababab | 1 |" in text
@@ -133,3 +139,70 @@ def test_joint_plan_takes_workstreams_from_its_table(tmp_path):
 def test_rankings_need_rank_and_selection():
     with pytest.raises(LayerSchemaError, match=r"plan 'retrofit' has no column\(s\) \['rank'\]"):
         rankings_csv({"retrofit": pd.DataFrame({"candidate_id": ["a"], "selected": [True]})})
+
+
+# --- district names, whole counts, existing chargers ----------------------------------------
+
+def test_largest_remainder_keeps_the_total_and_each_part_within_one() -> None:
+    # hand computation: floors 3, 2, 1, 0 = 6; total 7.9 rounds to 8, so the 2 largest
+    # remainders (0.7 of 1.7 and 0.6 of 2.6; not 0.4 or 0.2) get one more each
+    values = [3.2, 2.6, 1.7, 0.4]
+    assert largest_remainder(values) == [3, 3, 2, 0]
+    for parts in ([0.5, 0.5, 0.5, 0.5], [10.0, 20.0], [0.3] * 7, [1234.49, 0.02]):
+        whole = largest_remainder(parts)
+        assert sum(whole) == round_half_up(sum(parts))
+        assert all(abs(w - v) < 1 for w, v in zip(whole, parts, strict=True))
+    assert largest_remainder([0.5, 0.5, 0.5, 0.5]) == [1, 1, 0, 0]  # ties: the first
+
+
+def test_summary_md_shows_district_names_and_whole_homes_that_add_up(tmp_path) -> None:
+    summary = {"scenario": {"name": "n"},
+               "kpis": {"homes": 10.5, "cost_gbp": 1.5},
+               "by_district": [
+                   {"district_id": "E07000177", "district_name": "Cherwell", "homes": 3.4,
+                    "cost_gbp": 0.5},
+                   {"district_id": "E07000178", "district_name": "Oxford", "homes": 3.4,
+                    "cost_gbp": 0.5},
+                   {"district_id": "E07000179", "district_name": None, "homes": 3.7,
+                    "cost_gbp": 0.5}]}
+    json_path, md_path = write_summary(summary, tmp_path)
+    text = md_path.read_text()
+    # 10.5 rounds to 11: floors 3 + 3 + 3 = 9, the two units go to 0.7 then the first 0.4
+    assert "| Homes | 11 |" in text
+    assert "| Cherwell (E07000177) | 4 | 0.5 |" in text
+    assert "| Oxford (E07000178) | 3 | 0.5 |" in text
+    assert "| E07000179 | 4 | 0.5 |" in text  # no name: the code alone
+    assert "| district | Homes | Capital cost (£) |" in text
+    data = json.loads(json_path.read_text())  # the JSON keeps the exact figures
+    assert [row["homes"] for row in data["by_district"]] == [3.4, 3.4, 3.7]
+    assert data["by_district"][0]["district_name"] == "Cherwell"
+
+
+def test_district_rows_put_the_name_where_the_code_was() -> None:
+    rows = district_rows([{"year": 2030, "district_id": "E1", "district_name": "A", "x": 1}])
+    assert rows == [{"year": 2030, "district": "A (E1)", "x": 1}]
+    assert whole_counts([{"chargers": 1.5, "cost_gbp": 1.5}, {"chargers": 1.5}]) == [
+        {"chargers": 2, "cost_gbp": 1.5}, {"chargers": 1}]
+
+
+def test_existing_chargers_section_is_rendered_with_names_and_listed_zones(tmp_path) -> None:
+    zones = [{"zone_id": f"Z{i:02d}", "zone_name": f"Zone <{i}>", "district_id": "E1",
+              "district_name": "Cherwell", "existing_chargers": 1, "existing_connectors": 2}
+             for i in range(ZONES_SHOWN + 2)]
+    summary = {"scenario": {"name": "n"}, "existing_chargers": {
+        "devices": ZONES_SHOWN + 2, "connectors": 2 * (ZONES_SHOWN + 2), "outside_zones": 3,
+        "by_district": [{"district_id": "E1", "district_name": "Cherwell",
+                         "existing_chargers": ZONES_SHOWN + 2,
+                         "existing_connectors": 2 * (ZONES_SHOWN + 2),
+                         "evs_already_served": 12.25}],
+        "by_zone": zones}}
+    _, md_path = write_summary(summary, tmp_path)
+    text = md_path.read_text()
+    assert "## Existing public chargers" in text
+    assert f"| Charge devices | {ZONES_SHOWN + 2} |" in text
+    assert "| Devices outside the zones (not counted) | 3 |" in text
+    assert f"| Cherwell (E1) | {ZONES_SHOWN + 2} | {2 * (ZONES_SHOWN + 2)} | 12.25 |" in text
+    assert "| Zone &lt;0&gt; (Z00) | Cherwell (E1) | 1 | 2 |" in text  # escaped
+    assert f"Zone &lt;{ZONES_SHOWN - 1}&gt;" in text
+    assert f"Zone &lt;{ZONES_SHOWN}&gt;" not in text
+    assert "2 more zones in summary.json" in text

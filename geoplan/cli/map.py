@@ -16,7 +16,8 @@ from geoplan.files.atomic import refuse_existing, refuse_inputs
 
 __all__ = ["CONTEXT_LAYERS", "map_command", "read_plan_package"]
 
-CONTEXT_LAYERS = ("zones", "districts", "substations", "headroom", "grid_evidence")
+CONTEXT_LAYERS = ("zones", "districts", "substations", "headroom", "grid_evidence",
+                  "existing_chargers")
 """Layers of a plan GeoPackage that are context, not a workstream's plan."""
 
 
@@ -89,8 +90,8 @@ def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bo
     """Draw the web map (map.html) of a plan GeoPackage.
 
     PLAN is a GeoPackage with one layer per workstream (as `geoplan run` writes) and,
-    when present, layers zones, districts, substations, grid_evidence and the table
-    headroom.
+    when present, layers zones, districts, substations, grid_evidence, existing_chargers and
+    the table headroom.
     """
     from geoplan.outputs.map import plan_map, write_map
 
@@ -107,7 +108,8 @@ def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bo
                      substations=context.get("substations"), headroom=context.get("headroom"),
                      plan_year=year, choropleths=columns, title=title, offline=offline,
                      headroom_scenario=grid_scenario, headroom_season=season,
-                     grid_evidence=_evidence_points(context.get("grid_evidence")))
+                     grid_evidence=_evidence_points(context.get("grid_evidence")),
+                     existing_chargers=context.get("existing_chargers"))
     except ImportError as exc:  # offline assets missing: an install problem, not a bug
         raise click.ClickException(str(exc)) from exc
     write_map(m, output, overwrite=overwrite)

@@ -217,6 +217,9 @@ class PreparedLayers:
     sites, land : geopandas.GeoDataFrame or None
         Candidate charger sites and land parcels (plus ``substation_id``).
     roads : networkx.Graph or None
+    road_names : geopandas.GeoDataFrame or None
+        Named road lines (``road_name``), to name candidate sites
+        (:func:`geoplan.layers.site_names.named_roads`).
     emissions : pandas.DataFrame or None
         District emissions by year (:func:`geoplan.sources.emissions.read_district_emissions`).
     warnings : tuple of str
@@ -238,6 +241,7 @@ class PreparedLayers:
     sites: gpd.GeoDataFrame | None = None
     land: gpd.GeoDataFrame | None = None
     roads: nx.Graph | None = None
+    road_names: gpd.GeoDataFrame | None = None
     emissions: pd.DataFrame | None = None
     warnings: tuple[str, ...] = ()
     reports: Mapping[str, object] = field(default_factory=dict)
@@ -376,12 +380,15 @@ def _prepare(inputs: LayerInputs, step: Progress, grid: GridLayers | None) -> Pr
     if "building_stock" in sets:
         coverage = sets.pop("building_stock").layers["coverage"]
         zones = zones.join(coverage, on="zone_id")
-    roads = None
+    roads, road_names = None, None
     if inputs.roads is not None:
-        from geoplan.layers.roads import graph_from_file
+        from geoplan.layers.roads import graph_from_lines, road_lines
+        from geoplan.layers.site_names import named_roads
 
         step("roads")
-        roads = graph_from_file(inputs.roads)
+        lines = road_lines(inputs.roads)
+        roads = graph_from_lines(lines.geometry, source=Path(inputs.roads).name)
+        road_names = named_roads(lines)
     emissions = None
     if inputs.emissions is not None:
         from geoplan.sources.emissions import read_district_emissions
@@ -401,7 +408,7 @@ def _prepare(inputs: LayerInputs, step: Progress, grid: GridLayers | None) -> Pr
                                                                "zone_buildings"),
         ev_demand=_get(layers, "ev_demand", "ev_demand"),
         chargers=_get(layers, "chargers", "chargers"), sites=served.get("sites"),
-        land=served.get("land"), roads=roads, emissions=emissions,
+        land=served.get("land"), roads=roads, road_names=road_names, emissions=emissions,
         warnings=_warnings(sets, inputs, served["zones"], substations, grid.licence),
         reports=reports)
 

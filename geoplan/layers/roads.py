@@ -39,6 +39,7 @@ __all__ = [
     "graph_from_file",
     "graph_from_lines",
     "network_components",
+    "road_lines",
     "walking_distances",
 ]
 
@@ -65,12 +66,26 @@ def graph_from_file(path: str | Path, *, layer: str | None = None, crs: str | No
     LayerSchemaError
         If features are not lines.
     """
+    return graph_from_lines(road_lines(path, layer=layer, crs=crs).geometry,
+                            tolerance_m=tolerance_m, source=Path(path).name)
+
+
+def road_lines(path: str | Path, *, layer: str | None = None,
+               crs: str | None = None) -> gpd.GeoDataFrame:
+    """Read a road layer with its attributes, in EPSG:27700 (for the graph and road names).
+
+    Raises
+    ------
+    SourceNotFoundError, SourceFormatError
+        If the file or layer cannot be read, or has no geometry column.
+    MissingCRSError
+        If the layer has no CRS and ``crs`` is not given.
+    """
     frame = read_vector(path, layer)
     if not isinstance(frame, gpd.GeoDataFrame) or frame.active_geometry_name is None:
         raise SourceFormatError(f"{Path(path).name}: has no geometry column (fix: give a line "
                                 "layer of roads or paths)")
-    return graph_from_lines(to_bng(frame, path, crs).geometry, tolerance_m=tolerance_m,
-                            source=Path(path).name)
+    return to_bng(frame, path, crs)
 
 
 def graph_from_lines(lines: gpd.GeoSeries | gpd.GeoDataFrame, *, tolerance_m: float = 0.5,

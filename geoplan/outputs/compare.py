@@ -201,10 +201,11 @@ def _grouped(key: str, a: list[Mapping[str, Any]], b: list[Mapping[str, Any]]
     """Rows by ``key``; a group absent from a run had nothing chosen there: it counts 0."""
     index_a = {str(row[key]): row for row in a}
     index_b = {str(row[key]): row for row in b}
+    labels = (key, "district_name")  # the group and its name are not figures
     out = []
     for group in sorted(set(index_a) | set(index_b)):
-        values_a = {k: v for k, v in index_a.get(group, {}).items() if k != key}
-        values_b = {k: v for k, v in index_b.get(group, {}).items() if k != key}
+        values_a = {k: v for k, v in index_a.get(group, {}).items() if k not in labels}
+        values_b = {k: v for k, v in index_b.get(group, {}).items() if k not in labels}
         out += [{key: group, **row} for row in _kpi_rows(values_a, values_b, 0.0)]
     return out
 

@@ -37,6 +37,7 @@ from geoplan.outputs.map_layers import (
     PopupContext,
     candidate_layer,
     district_layer,
+    existing_charger_layer,
     substation_layer,
     zone_layer,
 )
@@ -175,6 +176,7 @@ def plan_map(
     simplify_m: float = 10.0,
     attribution: str = DEFAULT_ATTRIBUTION,
     grid_evidence: gpd.GeoDataFrame | None = None,
+    existing_chargers: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Draw plans, substations, zones and districts on one web map.
 
@@ -216,6 +218,11 @@ def plan_map(
         The ``all`` rows of the grid evidence layer (one per substation and year, points):
         a layer of substations sized by the kW their headroom blocks
         (:mod:`geoplan.outputs.map_grid`), with its legend.
+    existing_chargers : geopandas.GeoDataFrame, optional
+        Existing public chargers (points, EPSG:27700; ``device_id``, ``name``, ``operator``,
+        ``kw``, ``connectors``, ``connector_types``, ``status``, ``zone_id``,
+        ``district_id`` when known, as :func:`geoplan.layers.existing_chargers.
+        place_chargers` gives them): one toggleable layer of small dots with a legend entry.
 
     Returns
     -------
@@ -245,6 +252,8 @@ def plan_map(
         group.add_to(m)
         ranks |= used
         strokes.append((text(name, raw=raw_html), stroke))
+    if existing_chargers is not None:
+        existing_charger_layer(existing_chargers, grid, raw=raw_html).add_to(m)
     if substations is not None:
         substation_layer(substations, grid, amber_below_mva=amber_below_mva,
                          raw=raw_html).add_to(m)
@@ -265,7 +274,9 @@ def plan_map(
     legend = legend_html(ranks_used=sorted(ranks), workstreams=strokes,
                          headroom_title=(f"Substation {grid.caption}"
                                          if substations is not None else None),
-                         amber_below_mva=amber_below_mva, choropleths=legends)
+                         amber_below_mva=amber_below_mva, choropleths=legends,
+                         existing_chargers=None if existing_chargers is None
+                         else len(existing_chargers))
     Control(f"<details open><summary>Legend</summary>{legend}{evidence_legend_html}</details>",
              position="bottomleft", css_class="gp-legend").add_to(m)
     MapScript(text(attribution, raw=raw_html), offline=offline, choropleths=groups).add_to(m)

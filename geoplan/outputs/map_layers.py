@@ -27,6 +27,7 @@ from geoplan.errors import MissingCRSError
 from geoplan.outputs.map_elements import FeatureGroup, GeoJson
 from geoplan.outputs.map_style import (
     BENEFITS,
+    EXISTING_FILL,
     HEADROOM_COLOURS,
     RANK_CLASSES,
     Classes,
@@ -37,10 +38,12 @@ from geoplan.outputs.map_style import (
 )
 
 __all__ = [
+    "EXISTING_STYLE",
     "PANES",
     "PopupContext",
     "candidate_layer",
     "district_layer",
+    "existing_charger_layer",
     "feature_collection",
     "substation_layer",
     "zone_layer",
@@ -50,7 +53,7 @@ logger = logging.getLogger(__name__)
 
 PANES: Mapping[str, int] = {
     "geoplan-zones": 350, "geoplan-districts": 390, "geoplan-areas": 410,
-    "geoplan-points": 450, "geoplan-substations": 460,
+    "geoplan-points": 450, "geoplan-existing": 455, "geoplan-substations": 460,
 }
 """Leaflet panes (z-index) so that toggling a layer never buries points under polygons."""
 
@@ -193,6 +196,10 @@ def _candidate_rows(row: Mapping[str, object], *, workstream: str, total: int,
              ("Carbon saved", f"{carbon} tCO2e/yr" if carbon else "")]
     rows += [(label, number(row[key], 0 if key in COUNTS else 1))
              for key, label in BENEFITS.items() if key in row]
+    if "site_id" in row:  # charger sites: the id beside the name in the title
+        source = row.get("source_id")
+        rows.append(("Site id", text(source if isinstance(source, str) and source
+                                     else row.get("site_id"), raw=raw)))
     rows += [("Zone", _named(row.get("zone_id"), grid.zone_names, raw)),
              ("District", _named(row.get("district_id"), grid.district_names, raw))]
     rows += _substation_rows(row.get("substation_id"), grid, raw)
@@ -298,6 +305,50 @@ def substation_layer(
     if data["features"]:
         _geojson(data, labels, styles, pane="geoplan-substations",
                  marker=_circle("geoplan-substations")).add_to(group)
+    return group
+
+
+EXISTING_STYLE: Mapping[str, object] = {
+    "color": "#ffffff", "weight": 1.5, "fill": True, "fillColor": EXISTING_FILL,
+    "fillOpacity": 0.95, "opacity": 1.0, "radius": 4}
+"""Existing public chargers: small black dots ringed in white (unlike ranked candidates)."""
+
+
+def existing_charger_layer(chargers: gpd.GeoDataFrame, grid: PopupContext, *,
+                           raw: bool) -> FeatureGroup:
+    """Existing public chargers as small dots, each with a popup of what the registry says.
+
+    Popup: the device's name (else its id), operator, connectors, highest rated power,
+    connector types, status, zone and district names, device id; every value escaped.
+    """
+    labels, styles = _Lookup(), _Lookup()
+    style = styles(dict(EXISTING_STYLE))
+
+    def props(row: Mapping[str, object]) -> dict:
+        given = row.get("name")
+        name = text(given if isinstance(given, str) and given.strip() else row.get("device_id"),
+                    raw=raw)
+        kw = number(row.get("kw"), 1)
+        rows = [("Operator", text(row.get("operator"), raw=raw)),
+                ("Connectors", number(row.get("connectors"), 0)),
+                ("Highest power", f"{kw} kW" if kw else ""),
+                ("Connector types", text(row.get("connector_types"), raw=raw)),
+                ("Status", text(row.get("status"), raw=raw)),
+                ("Zone", _named(row.get("zone_id"), grid.zone_names, raw)),
+                ("District", _named(row.get("district_id"), grid.district_names, raw)),
+                ("Device id", text(row.get("device_id"), raw=raw))]
+        return {"p": _popup(f"Existing charger: {name}", rows, labels),
+                "t": f"Existing charger: {name}", "s": style}
+
+    group = FeatureGroup(name="Existing public chargers", show=True)
+    keep = [c for c in ("device_id", "name", "operator", "kw", "connectors", "connector_types",
+                        "status", "zone_id", "district_id") if c in chargers.columns]
+    points = chargers[_is_point(chargers).to_numpy()] if len(chargers) else chargers
+    data = feature_collection(points[[*keep, "geometry"]], props, simplify_m=0,
+                              what="existing chargers")
+    if data["features"]:
+        _geojson(data, labels, styles, pane="geoplan-existing",
+                 marker=_circle("geoplan-existing")).add_to(group)
     return group
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 __all__ = [
     "BENEFITS",
     "CHOROPLETH_COLOURS",
+    "EXISTING_FILL",
     "HEADROOM_COLOURS",
     "RANK_CLASSES",
     "WORKSTREAM_COLOURS",
@@ -52,6 +53,9 @@ HEADROOM_COLOURS: Mapping[str, str] = {
     "red": "#d7191c", "amber": "#fdae61", "green": "#1a9641", "unknown": "#969696",
 }
 """Substation fill by headroom class."""
+
+EXISTING_FILL = "#111111"
+"""Fill of existing public chargers (small dots ringed in white)."""
 
 CHOROPLETH_COLOURS = ("#feedde", "#fdbe85", "#fd8d3c", "#e6550d", "#a63603")
 """Sequential fills for zone choropleths (ColorBrewer Oranges), low to high."""
@@ -202,6 +206,7 @@ def legend_html(
     headroom_title: str | None,
     amber_below_mva: float,
     choropleths: Sequence[tuple[str, Classes]],
+    existing_chargers: int | None = None,
 ) -> str:
     """HTML of the map legend; every argument is already escaped where it came from data.
 
@@ -216,6 +221,8 @@ def legend_html(
         Amber/green threshold.
     choropleths : sequence of (escaped label, Classes)
         Each block is hidden (``data-ch`` = its position) until its layer is shown.
+    existing_chargers : int, optional
+        Number of existing public chargers drawn (None: no such layer, no entry).
     """
     parts = ['<div class="gp-head">Rank (fill; 1 = strongest)</div>']
     for i in ranks_used:
@@ -235,6 +242,10 @@ def legend_html(
                            ("amber", f"0 to {limit} MVA"), ("green", f"{limit} MVA or more"),
                            ("unknown", "no figure")):
             parts.append(_swatch(HEADROOM_COLOURS[key], label, round_=True))
+    if existing_chargers is not None:
+        parts.append('<div class="gp-head">Already there</div>')
+        parts.append(_swatch(EXISTING_FILL, f"existing public charger ({existing_chargers:,})",
+                             round_=True))
     for i, (label, classes) in enumerate(choropleths):
         rows = "".join(_swatch(c, t) for c, t in zip(classes.colours, classes.labels(),
                                                      strict=True))

@@ -4,9 +4,10 @@ Files (see the README's "What a run writes"):
 
 ``plan.gpkg``
     One layer per workstream with every candidate, its rank, selection, period, score parts
-    and reason; plus ``zones`` (with the map's choropleth columns), ``districts``,
-    ``substations``, the ``headroom`` table and ``grid_evidence``, so ``geoplan map plan.gpkg``
-    redraws the map.
+    and reason (and ``district_name``); plus ``zones`` (with the map's choropleth columns and
+    the counts of existing chargers), ``districts``, ``substations``, the ``headroom`` table,
+    ``grid_evidence`` and ``existing_chargers`` (the public chargers already in the zones, when
+    the run has a chargers layer), so ``geoplan map plan.gpkg`` redraws the map.
 ``grid_evidence.csv``
     The ``grid_evidence`` layer without geometry: what headroom blocks per substation,
     milestone year and workstream (:mod:`geoplan.planning.grid_evidence`).
@@ -32,6 +33,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan.assumptions import AssumptionSet
+from geoplan.layers.existing_chargers import charger_counts, place_chargers
 from geoplan.layers.land import Exclusion
 from geoplan.layers.prepare import LayerInputs, PreparedLayers
 from geoplan.outputs.export import export_plan
@@ -50,10 +52,13 @@ from geoplan.planning.solve import (
     plan_headroom,
 )
 from geoplan.scenario import Scenario
+from geoplan.workstreams.charger_demand import ChargerDemand
 from geoplan.workstreams.home_weights import stock_uncertainty
 
-__all__ = ["CHOROPLETHS", "MAP_UNCHOSEN", "map_tables", "plan_flags", "plan_layers",
-           "plan_year", "run_summary", "write_run"]
+__all__ = ["CHOROPLETHS", "MAP_UNCHOSEN", "SITE_COLUMNS", "charger_sites", "district_names",
+           "existing_chargers",
+           "existing_summary", "map_tables", "plan_flags", "plan_layers", "plan_year",
+           "run_summary", "with_district_names", "write_run"]
 
 CHOROPLETHS = {"share_d_to_g": "Homes in EPC bands D-G (share)",
                "evs_projected": "Plug-in vehicles, projected"}
@@ -89,8 +94,20 @@ def plan_year(scenario: Scenario) -> int:
     return years[min(1, len(years) - 1)]
 
 
-def _zones(layers: PreparedLayers) -> gpd.GeoDataFrame:
+def existing_chargers(layers: PreparedLayers) -> gpd.GeoDataFrame | None:
+    """Return the existing public chargers inside the zones (None without a chargers layer)."""
+    if layers.chargers is None:
+        return None
+    return place_chargers(layers.chargers, layers.zones)
+
+
+def _zones(layers: PreparedLayers, placed: gpd.GeoDataFrame | None = None
+           ) -> gpd.GeoDataFrame:
     zones = layers.zones.copy()
+    if placed is not None:
+        counts = charger_counts(placed, "zone_id", zones["zone_id"])
+        for column in counts.columns:
+            zones[column] = counts[column].to_numpy()
     extra = []
     if layers.zone_buildings is not None:
         extra.append(layers.zone_buildings[["zone_id", "homes", "share_d_to_g"]])
@@ -136,8 +153,11 @@ def plan_layers(plans: PlanResult, layers: PreparedLayers,
     With ``evidence``, layer ``grid_evidence``: substation points with what their headroom
     blocks per milestone year and workstream (:mod:`geoplan.planning.grid_evidence`).
     """
-    out: dict[str, pd.DataFrame] = dict(plans.tables)
-    zones = _zones(layers)
+    names = district_names(layers.districts)
+    out: dict[str, pd.DataFrame] = {name: with_district_names(table, names)
+                                    for name, table in plans.tables.items()}
+    placed = existing_chargers(layers)
+    zones = _zones(layers, placed)
     if flags is not None:
         # one row per zone: a zone whose loads reach several substations (its sites are
         # served by their own nearest one) is short from the first year any of them is
@@ -156,6 +176,19 @@ def plan_layers(plans: PlanResult, layers: PreparedLayers,
     out["headroom"] = layers.headroom
     if evidence is not None:
         out["grid_evidence"] = evidence_layer(evidence, layers.substations)
+    if placed is not None:
+        out["existing_chargers"] = placed
+    return out
+
+
+def with_district_names(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """``table`` with ``district_name`` right after ``district_id`` (None where unknown)."""
+    if "district_id" not in table.columns or "district_name" in table.columns:
+        return table
+    at = list(table.columns).index("district_id") + 1
+    out = table.copy()
+    out.insert(at, "district_name", table["district_id"].map(
+        lambda d: names.get(str(d))).astype(object))
     return out
 
 
@@ -195,6 +228,37 @@ def _rows(chosen: pd.DataFrame, key: str) -> list[dict[str, Any]]:
             for index, row in grouped.iterrows()]
 
 
+def district_names(districts: pd.DataFrame | None) -> dict[str, str]:
+    """``district_id`` -> ``district_name`` of a districts layer (blank names left out)."""
+    if districts is None or not {"district_id", "district_name"} <= set(districts.columns):
+        return {}
+    return {str(k): str(v) for k, v in zip(districts["district_id"], districts["district_name"],
+                                            strict=True) if isinstance(v, str) and v.strip()}
+
+
+def _named_rows(rows: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
+    """Rows with ``district_name`` right after ``district_id`` (rows without one unchanged)."""
+    out = []
+    for row in rows:
+        if "district_id" not in row:
+            out.append(row)
+            continue
+        named: dict[str, Any] = {}
+        for key, value in row.items():
+            if key == "district_name":
+                continue
+            named[key] = value
+            if key == "district_id":
+                named["district_name"] = names.get(str(value))
+        out.append(named)
+    return out
+
+
+def _named_finance(finance: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    return {k: _named_rows(v, names) if isinstance(v, list) and v
+            and all(isinstance(r, dict) for r in v) else v for k, v in finance.items()}
+
+
 def _grid_notes(flags: GridFlags) -> list[str]:
     notes = []
     binding = flags.binding
@@ -210,12 +274,89 @@ def _grid_notes(flags: GridFlags) -> list[str]:
     return notes
 
 
+def existing_summary(placed: gpd.GeoDataFrame, zones: pd.DataFrame, names: dict[str, str],
+                     demand: ChargerDemand | None = None) -> dict[str, Any]:
+    """Build the summary's ``existing_chargers`` section: counts per district and zone.
+
+    Parameters
+    ----------
+    placed : geopandas.GeoDataFrame
+        :func:`geoplan.layers.existing_chargers.place_chargers` of the run.
+    zones : pandas.DataFrame
+        The zones (``zone_id``, ``zone_name``, ``district_id``).
+    names : dict
+        District id -> name.
+    demand : ChargerDemand, optional
+        The charger workstream's demand: adds the EVs existing chargers already serve
+        (``pre_covered``) and the demand left for new sites, per district.
+
+    Returns
+    -------
+    dict
+        ``devices``, ``connectors``, ``outside_zones`` (devices of the input outside every
+        zone, not counted), ``by_district`` (every district) and ``by_zone`` (zones with at
+        least one device, most first).
+    """
+    districts = pd.Series(sorted(set(zones["district_id"].astype(str)) | set(names)))
+    by_district = charger_counts(placed, "district_id", districts)
+    if demand is not None:
+        totals = demand.district_totals().reindex(by_district.index).fillna(0.0)
+        by_district["evs_already_served"] = totals["pre_covered"].to_numpy(dtype=float)
+        by_district["evs_left_for_new_sites"] = totals["demand"].to_numpy(dtype=float)
+    rows = [{"district_id": d, **row} for d, row in by_district.to_dict("index").items()]
+    per_zone = charger_counts(placed, "zone_id")
+    zone_table = zones.assign(zone_id=zones["zone_id"].astype(str)).set_index("zone_id")
+    zone_rows = []
+    for zone, row in per_zone.sort_values("existing_chargers", ascending=False,
+                                          kind="stable").iterrows():
+        info = zone_table.loc[zone] if zone in zone_table.index else {}
+        zone_rows.append({"zone_id": zone, "zone_name": info.get("zone_name"),
+                          "district_id": info.get("district_id"), **row.to_dict()})
+    out: dict[str, Any] = {"devices": len(placed),
+                           "connectors": int(pd.to_numeric(placed["connectors"])
+                                             .fillna(0).sum()),
+                           "outside_zones": int(placed.attrs.get("outside_zones", 0))}
+    if demand is not None:
+        out["evs_already_served"] = float(demand.report.get("pre_covered", 0.0))
+    out["by_district"] = _named_rows(rows, names)
+    out["by_zone"] = _named_rows(zone_rows, names)
+    return out
+
+
+SITE_COLUMNS = ("rank", "site_name", "source_id", "district_id", "option", "period",
+                "cost_gbp", "demand_covered")
+"""Columns of the summary's ``charger_sites`` rows (``district_name`` added after the id)."""
+
+
+def charger_sites(plans: PlanResult, names: dict[str, str]) -> list[dict[str, Any]]:
+    """List the chosen charger sites, best ranked first, named for people (for the summary)."""
+    if "chargers" not in plans.tables:
+        return []
+    table = plans.tables["chargers"]
+    chosen = table[table["selected"].fillna(False).astype(bool)]
+    chosen = chosen.assign(_rank=pd.to_numeric(chosen["rank"], errors="coerce")).sort_values(
+        "_rank", kind="stable")
+    columns = [c for c in SITE_COLUMNS if c in chosen.columns]
+    rows = [dict(zip(columns, values, strict=True))
+            for values in chosen[columns].itertuples(index=False, name=None)]
+    for row in rows:  # whole years and ranks (a float column would show 2,030)
+        for key in ("rank", "period"):
+            value = pd.to_numeric(row.get(key), errors="coerce")
+            row[key] = None if key not in row or pd.isna(value) else int(value)
+    return _named_rows(rows, names)
+
+
 def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                 assumptions: AssumptionSet, layers: PreparedLayers,
                 flags: GridFlags | None = None,
-                evidence: GridEvidence | None = None) -> dict[str, Any]:
-    """Build the summary mapping (see :mod:`geoplan.outputs.summary` for its keys)."""
+                evidence: GridEvidence | None = None, demand: ChargerDemand | None = None
+                ) -> dict[str, Any]:
+    """Build the summary mapping (see :mod:`geoplan.outputs.summary` for its keys).
+
+    ``demand`` (the charger workstream's) adds the EVs existing chargers already serve.
+    """
     chosen = _selected(plans)
+    names = district_names(layers.districts)
     gaps = headroom_gaps(scenario, layers, assumptions)
     years = chosen.assign(year=pd.to_numeric(chosen.get("period"), errors="coerce"))
     years = years.dropna(subset=["year"]).astype({"year": int})
@@ -225,6 +366,9 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
         solver[name] = {k: summary.get(k) for k in ("status", "objective", "bound", "gap",
                                                       "solver")}
     stock_kpis, stock_notes = stock_uncertainty(chosen)
+    placed = existing_chargers(layers)
+    existing = {} if placed is None else {
+        "existing_chargers": existing_summary(placed, layers.zones, names, demand)}
     return {
         "scenario": {"name": scenario.name, "description": scenario.description,
                      "mode": scenario.plan.mode,
@@ -235,12 +379,14 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                              f"{scenario.grid.level}",
                      **gaps.to_dict()},
         "kpis": {**_kpis(chosen), **_flag_kpis(flags, evidence), **stock_kpis},
-        "by_district": _rows(chosen, "district_id"),
+        "by_district": _named_rows(_rows(chosen, "district_id"), names),
         "by_year": _rows(years, "year") if len(years) else [],
         "by_workstream": _rows(chosen, "workstream"),
-        "finance": finance.to_dict(),
+        "finance": _named_finance(finance.to_dict(), names),
         "solver": solver,
         **({} if evidence is None else {"grid_evidence": evidence_summary(evidence)}),
+        **existing,
+        **({"charger_sites": sites} if (sites := charger_sites(plans, names)) else {}),
         "assumptions": _assumptions(assumptions),
         "warnings": [*stock_notes, *layers.warnings, *gaps.notes(),
                      *([] if flags is None else _grid_notes(flags))],
@@ -278,12 +424,14 @@ def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedL
                      offline=offline, headroom_scenario=scenario.grid.scenario,
                      headroom_season=scenario.grid.season,
                      grid_evidence=None if evidence is None
-                     else evidence[evidence["workstream"] == "all"])
+                     else evidence[evidence["workstream"] == "all"],
+                     existing_chargers=existing_chargers(layers))
         written.append(write_map(m, folder / "map.html"))
     if scenario.outputs.static_map:
         written.extend(write_static_map(dict(plans.tables), folder / "map.png",
                                         folder / "map.pdf", districts=layers.districts,
-                                        zones=layers.zones, title=title))
+                                        zones=layers.zones, title=title,
+                                        existing_chargers=existing_chargers(layers)))
     return written
 
 
@@ -301,7 +449,9 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
         if fmt != "gpkg":
             written.append(export_plan(layer_frames, folder / f"plan_{fmt}", fmt=fmt))
     written.append(write_rankings(dict(plans.tables), folder / "rankings.csv"))
-    summary = run_summary(scenario, plans, finance, assumptions, layers, flags, evidence)
+    charger_model = models.get("chargers")
+    summary = run_summary(scenario, plans, finance, assumptions, layers, flags, evidence,
+                          None if charger_model is None else charger_model.demand)
     written.extend(write_summary(summary, folder))
     written.extend(_maps(folder, scenario, plans, layers, layer_frames["zones"], offline_map,
                          assumptions, layer_frames["grid_evidence"]))

@@ -1,7 +1,8 @@
 """A static map of the selected candidates for documents: PNG and PDF, no web tiles.
 
 Drawn with matplotlib in British National Grid metres (EPSG:27700): district outlines, zones
-faintly, each workstream's selected candidates in its own colour, with a legend, north arrow,
+faintly, existing public chargers as small black dots (when given), each workstream's
+selected candidates in its own colour, with a legend, north arrow,
 scale bar and title. The same plans give byte-identical files (no timestamps are written).
 """
 
@@ -22,7 +23,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from geoplan.errors import MissingCRSError
 from geoplan.files.atomic import atomic_path, refuse_existing
-from geoplan.outputs.map_style import stroke_colour
+from geoplan.outputs.map_style import EXISTING_FILL, stroke_colour
 
 __all__ = ["static_map_figure", "write_static_map"]
 
@@ -90,6 +91,20 @@ def _draw_plans(ax: Axes, plans: Mapping[str, gpd.GeoDataFrame], extent_m: float
     return handles
 
 
+def _draw_existing(ax: Axes, chargers: gpd.GeoDataFrame) -> list:
+    """Existing public chargers as small black dots ringed in white, under the plans."""
+    points = _projected(chargers, "existing chargers")
+    points = points[points.geometry.notna() & ~points.geometry.is_empty]
+    if not len(points):
+        return []
+    points.geometry.representative_point().plot(ax=ax, color=EXISTING_FILL, marker="o",
+                                                markersize=9, edgecolor="white",
+                                                linewidth=0.4, zorder=4)
+    return [Line2D([], [], marker="o", linestyle="", markerfacecolor=EXISTING_FILL,
+                   markeredgecolor="white", markersize=4,
+                   label=f"existing public charger ({len(points):,})")]
+
+
 def _nice_length(span_m: float) -> float:
     """Return a round scale-bar length near a fifth of ``span_m`` (1, 2 or 5 x 10^k)."""
     target = max(span_m / 5, 1.0)
@@ -134,6 +149,7 @@ def static_map_figure(
     districts: gpd.GeoDataFrame | None = None,
     zones: gpd.GeoDataFrame | None = None,
     title: str = "Net-zero investment plan: selected candidates",
+    existing_chargers: gpd.GeoDataFrame | None = None,
 ) -> Figure:
     """Draw the static map and return the matplotlib figure (not attached to pyplot).
 
@@ -150,6 +166,8 @@ def static_map_figure(
     context = [_projected(f, "context") for f in (zones, districts) if f is not None]
     extent = _extent(context + [_projected(p, f"plan {n!r}") for n, p in plans.items()])
     handles = _draw_plans(ax, plans, extent)
+    if existing_chargers is not None:
+        handles += _draw_existing(ax, existing_chargers)
     if districts is not None and len(districts):
         handles.append(Line2D([], [], color="#444444", linewidth=1.0, label="district"))
     ax.set_aspect("equal")
@@ -174,6 +192,7 @@ def write_static_map(
     zones: gpd.GeoDataFrame | None = None,
     title: str = "Net-zero investment plan: selected candidates",
     overwrite: bool = False,
+    existing_chargers: gpd.GeoDataFrame | None = None,
 ) -> tuple[Path, Path]:
     """Write the static map as PNG and PDF, atomically and reproducibly.
 
@@ -190,6 +209,8 @@ def write_static_map(
         Title above the map (shown as written).
     overwrite : bool
         Replace existing files; without it, an existing file stops the call before any work.
+    existing_chargers : geopandas.GeoDataFrame, optional
+        Existing public chargers (points), drawn as small black dots with a legend entry.
 
     Returns
     -------
@@ -206,7 +227,8 @@ def write_static_map(
     path_png, path_pdf = Path(path_png), Path(path_pdf)
     refuse_existing(path_png, overwrite=overwrite)
     refuse_existing(path_pdf, overwrite=overwrite)
-    fig = static_map_figure(plans, districts=districts, zones=zones, title=title)
+    fig = static_map_figure(plans, districts=districts, zones=zones, title=title,
+                            existing_chargers=existing_chargers)
     with atomic_path(path_png, overwrite=overwrite) as png, \
             atomic_path(path_pdf, overwrite=overwrite) as pdf:
         fig.savefig(png, format="png", metadata={"Software": None})

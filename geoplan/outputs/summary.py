@@ -16,11 +16,24 @@ The summary is a plain mapping (the pipeline builds it; everything in it is JSON
 ``kpis``
     Headline figures: name -> number (e.g. ``tco2e_per_yr``, ``cost_gbp``, ``homes``).
 ``by_district``, ``by_year``, ``by_workstream``
-    Lists of rows (``{"district_id": ..., <kpi>: ...}``; ``{"year": 2030, ...}``; ...),
-    each shown as a table in the order given.
+    Lists of rows (``{"district_id": ..., "district_name": ..., <kpi>: ...}``;
+    ``{"year": 2030, ...}``; ...), each shown as a table in the order given. In
+    ``summary.md`` (presentation only) a district shows as ``Cherwell (E07000177)``
+    (:func:`district_rows`, in every table with ``district_id``), and counts
+    (:data:`COUNT_KEYS`: homes, chargers) as whole numbers that add up to the rounded total
+    (:func:`largest_remainder`); ``summary.json`` keeps the exact figures.
 ``finance``
     Name -> number or text, list of rows (a table) or mapping (a sub-section), e.g.
     :meth:`geoplan.planning.finance.FinanceSummary.to_dict`.
+``existing_chargers``
+    Public chargers already in the zones (:func:`geoplan.outputs.run.existing_summary`):
+    ``devices``, ``connectors``, ``outside_zones``, ``evs_already_served``, and the lists
+    ``by_district`` and ``by_zone``; the Markdown lists the first :data:`ZONES_SHOWN` zones.
+``charger_sites``
+    The chosen charger sites, best ranked first (:func:`geoplan.outputs.run.charger_sites`):
+    ``rank``, ``site_name`` (:mod:`geoplan.layers.site_names`), ``source_id``,
+    ``district_id``, ``district_name``, ``option``, ``period``, ``cost_gbp``,
+    ``demand_covered``.
 ``solver``
     Model name -> ``{"status", "objective", "bound", "gap", "time_s"}`` (more keys allowed,
     e.g. :meth:`geoplan.optimise.plan.Plan.summary`).
@@ -55,20 +68,27 @@ from geoplan.errors import LayerSchemaError
 from geoplan.files.atomic import atomic_path, refuse_existing, write_csv
 
 __all__ = [
+    "COUNT_KEYS",
     "RANKING_COLUMNS",
     "SUMMARY_KEYS",
+    "ZONES_SHOWN",
     "column_label",
+    "district_rows",
     "escape_markdown",
     "json_ready",
+    "largest_remainder",
     "markdown_table",
     "rankings_csv",
+    "round_half_up",
     "summary_markdown",
+    "whole_counts",
     "write_rankings",
     "write_summary",
 ]
 
 SUMMARY_KEYS = ("scenario", "kpis", "by_district", "by_year", "by_workstream", "finance",
-                "solver", "grid_evidence", "assumptions", "warnings")
+                "existing_chargers", "charger_sites", "solver", "grid_evidence", "assumptions",
+                "warnings")
 """Top-level keys a summary may have."""
 RANKING_COLUMNS = ("workstream", "rank", "candidate_id", "label", "selected", "period",
                    "cost_gbp", "tco2e_per_yr", "score", "reason")
@@ -85,6 +105,12 @@ _LABELS = {
     "homes_from_aggregated_data": "Homes from aggregated data (archetypes)",
     "tco2e_per_yr_low": "Carbon saved, low archetype heat demand (tCO2e/yr)",
     "tco2e_per_yr_high": "Carbon saved, high archetype heat demand (tCO2e/yr)",
+    "existing_chargers": "Existing chargers",
+    "existing_connectors": "Connectors", "devices": "Charge devices", "connectors": "Connectors",
+    "evs_already_served": "EVs already served", "evs_left_for_new_sites":
+    "EVs left for new sites", "outside_zones": "Devices outside the zones (not counted)",
+    "site_name": "Site", "source_id": "Id", "demand_covered": "EVs covered",
+    "period": "Build year",
 }
 _SIGNIFICANT = 9
 
@@ -155,11 +181,12 @@ def _checked(summary: Mapping[str, Any]) -> dict[str, Any]:
         raise LayerSchemaError(f"summary keys {unknown} are not known; use "
                                f"{', '.join(SUMMARY_KEYS)}")
     data = json_ready(summary)
-    for key in ("by_district", "by_year", "by_workstream", "warnings"):
+    for key in ("by_district", "by_year", "by_workstream", "charger_sites", "warnings"):
         if not isinstance(data.get(key, []), list):
             raise LayerSchemaError(f"summary[{key!r}] must be a list, not "
                                    f"{type(summary[key]).__name__}")
-    for key in ("scenario", "kpis", "finance", "solver", "assumptions", "grid_evidence"):
+    for key in ("scenario", "kpis", "finance", "existing_chargers", "solver", "assumptions",
+                "grid_evidence"):
         if not isinstance(data.get(key, {}), dict):
             raise LayerSchemaError(f"summary[{key!r}] must be a mapping, not "
                                    f"{type(summary[key]).__name__}")
@@ -175,11 +202,17 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
         lines += [escape_markdown(scenario["description"]), ""]
     settings = {k: v for k, v in scenario.items() if k not in ("name", "description")}
     lines += _key_values(settings)
-    sections = [("Headline figures", _key_values(data.get("kpis", {}))),
-                ("By district", markdown_table(data.get("by_district", []))),
-                ("By milestone year", markdown_table(data.get("by_year", []))),
-                ("By workstream", markdown_table(data.get("by_workstream", []))),
+    kpis = {k: (round_half_up(v) if _is_count(k) and isinstance(v, int | float)
+                and not isinstance(v, bool) else v) for k, v in data.get("kpis", {}).items()}
+    sections = [("Headline figures", _key_values(kpis)),
+                ("By district", markdown_table(whole_counts(
+                    district_rows(data.get("by_district", []))))),
+                ("By milestone year", markdown_table(whole_counts(data.get("by_year", [])))),
+                ("By workstream", markdown_table(whole_counts(data.get("by_workstream", [])))),
                 ("Finance", _nested(data.get("finance", {}))),
+                ("Existing public chargers", _existing(data.get("existing_chargers", {}))),
+                ("Charger sites chosen", markdown_table(district_rows(
+                    data.get("charger_sites", [])))),
                 ("Solver", _solver(data.get("solver", {}))),
                 ("Grid evidence", _evidence(data.get("grid_evidence", {}))),
                 ("Assumptions used", _assumptions(data.get("assumptions", {}))),
@@ -197,6 +230,92 @@ def _evidence(section: Mapping[str, Any]) -> list[str]:
     if rows:
         lines += ["", *markdown_table(rows)]
     return lines
+
+
+def round_half_up(value: float) -> int:
+    """Round to the nearest whole number, halves up (the same rule for totals and parts).
+
+    Examples
+    --------
+    >>> round_half_up(2.5), round_half_up(3.5), round_half_up(-0.4)
+    (3, 4, 0)
+    """
+    return math.floor(float(value) + 0.5)
+
+
+def largest_remainder(values: Sequence[float]) -> list[int]:
+    """Whole numbers that sum to the rounded total of ``values``, each within 1 of its value.
+
+    Each value is rounded down, then the units left (``round_half_up(sum) - sum of floors``)
+    go one each to the values with the largest fractional parts (ties: the first). Used at
+    presentation only, so that homes by district add up to the homes in the headline.
+
+    Examples
+    --------
+    >>> largest_remainder([1.4, 1.4, 1.2])
+    [2, 1, 1]
+    >>> largest_remainder([10.6, 20.6, 0.0])
+    [11, 21, 0]
+    """
+    floats = [float(v) for v in values]
+    floors = [math.floor(v) for v in floats]
+    left = round_half_up(sum(floats)) - sum(floors)
+    order = sorted(range(len(floats)), key=lambda i: (-(floats[i] - floors[i]), i))
+    for i in order[:max(left, 0)]:
+        floors[i] += 1
+    return [int(v) for v in floors]
+
+
+COUNT_KEYS = ("homes", "homes_to_target", "fuel_poor_homes", "chargers", "existing_chargers",
+              "existing_connectors")
+"""Summary columns that count things (homes, chargers): shown as whole numbers."""
+
+
+def _is_count(key: str) -> bool:
+    return key in COUNT_KEYS or key.startswith("homes_to_target_")
+
+
+def whole_counts(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with each count column (:data:`COUNT_KEYS`) in whole numbers (largest remainder).
+
+    Parameters
+    ----------
+    rows : Sequence[Mapping[str, Any]]
+        Rows of one table; a count column is rounded over the rows together
+        (:func:`largest_remainder`), so the rows add up to the rounded total.
+
+    Returns
+    -------
+    list of dict
+        Copies of the rows; other columns as given.
+    """
+    out = [dict(row) for row in rows]
+    columns = {key for row in rows for key in row if _is_count(key)}
+    for column in sorted(columns):
+        where = [i for i, row in enumerate(rows) if isinstance(row.get(column), int | float)
+                 and not isinstance(row.get(column), bool)]
+        for i, value in zip(where, largest_remainder([rows[i][column] for i in where]),
+                            strict=True):
+            out[i][column] = value
+    return out
+
+
+def district_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with ``district_id`` and ``district_name`` shown as one ``district`` column.
+
+    ``"Cherwell (E07000177)"`` when the name is known, else the code.
+    """
+    out = []
+    for row in rows:
+        if "district_id" not in row:
+            out.append(dict(row))
+            continue
+        code, name = row.get("district_id"), row.get("district_name")
+        shown = f"{name} ({code})" if name not in (None, "") and name != code else code
+        out.append({("district" if k == "district_id" else k): (shown if k == "district_id"
+                                                                  else v)
+                    for k, v in row.items() if k != "district_name"})
+    return out
 
 
 def escape_markdown(value: Any) -> str:
@@ -307,10 +426,39 @@ def _nested(values: Mapping[str, Any]) -> list[str]:
         if isinstance(value, dict) and value:
             lines += [f"### {escape_markdown(column_label(key))}", "", *_key_values(value)]
         elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            lines += [f"### {escape_markdown(column_label(key))}", "", *markdown_table(value), ""]
+            lines += [f"### {escape_markdown(column_label(key))}", "",
+                      *markdown_table(whole_counts(district_rows(value))), ""]
         elif isinstance(value, list) and value:
             lines += [f"### {escape_markdown(column_label(key))}", "",
                       *(f"- {escape_markdown(v)}" for v in value), ""]
+    return lines
+
+
+ZONES_SHOWN = 25
+"""Zones listed in the Markdown table of existing chargers (all are in ``summary.json``)."""
+
+
+def _existing(section: Mapping[str, Any]) -> list[str]:
+    if not section:
+        return []
+    scalars = {k: v for k, v in section.items() if not isinstance(v, list | dict)}
+    lines = _key_values(scalars)
+    districts = section.get("by_district") or []
+    if districts:
+        lines += ["### By district", "", *markdown_table(whole_counts(district_rows(districts))),
+                  ""]
+    zones = section.get("by_zone") or []
+    if zones:
+        shown = [{"zone": f"{z['zone_name']} ({z['zone_id']})" if z.get("zone_name")
+                  else z.get("zone_id"), **{k: v for k, v in z.items()
+                                            if k not in ("zone_id", "zone_name")}}
+                 for z in zones[:ZONES_SHOWN]]
+        more = len(zones) - len(shown)
+        lines += [f"### By zone ({len(zones)} zones with chargers, most first)", "",
+                  *markdown_table(district_rows(shown)), ""]
+        if more > 0:
+            lines += [f"{more} more zones in summary.json; every zone's count is in the "
+                      r"plan.gpkg zones layer (column existing\_chargers).", ""]
     return lines
 
 

@@ -47,6 +47,7 @@ import pandas as pd
 from geoplan.assumptions import AssumptionSet, AssumptionTable, read_assumptions
 from geoplan.errors import InfeasibleError, LayerSchemaError
 from geoplan.layers.prepare import PreparedLayers
+from geoplan.layers.site_names import site_names
 from geoplan.optimise import DistrictMinimum, SolverOptions
 from geoplan.planning.grid_flags import headroom_kw_by_year
 from geoplan.planning.headroom import (
@@ -222,6 +223,7 @@ def _chargers(scenario: Scenario, layers: PreparedLayers,
                             chargers=layers.chargers,
                             roads=layers.roads if settings.use_roads else None,
                             parking=assumptions.table("offstreet_parking"), charger_types=types)
+    sites = site_names(sites, layers.road_names, max_distance_m=settings.site_name_road_m)
     candidates = charger_candidates(sites, demand, settings, zones=layers.zones,
                                     site_kinds=assumptions.table("site_kinds"),
                                     charger_types=types)

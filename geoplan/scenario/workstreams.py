@@ -25,6 +25,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from geoplan.errors import ScenarioError
+from geoplan.layers.site_names import SITE_ROAD_NAME_M
 from geoplan.schemas import EPC_BANDS, TENURES
 
 __all__ = [
@@ -191,6 +192,11 @@ class ChargerSettings(WorkstreamSettings):
     demand_cell_m: float | None = Field(
         default=100.0, gt=0, allow_inf_nan=False,
         description="Gather home demand points per square cell of this side (None: per home).")
+    site_name_road_m: float | None = Field(
+        default=SITE_ROAD_NAME_M, ge=0, allow_inf_nan=False,
+        description="A site without a name of its own is called '<kind> off <road>' after the "
+                    "nearest named road within this many metres (None: never; names are for "
+                    "people only, see geoplan.layers.site_names).")
 
     @model_validator(mode="after")
     def _distinct(self) -> ChargerSettings:

@@ -22,6 +22,8 @@ Rules
 * ``kw`` is the highest rated output over the device's connectors (NaN when none is given);
   ``connectors`` counts the connectors with an id, a type or a rating.
 * ``date_created`` is a datetime; ``0000-00-00`` and other impossible dates become NaT.
+* ``operator`` is ``deviceOwnerName``, else ``deviceControllerName`` (the registry's
+  ``*No Owner`` and ``*No Controller`` count as none).
 
 Each left-out row is listed in :attr:`ChargerRecords.rejected` as ``(line, reason)``: for a CSV
 the line of the file where the record starts (header = line 1), for a vector file the
@@ -102,7 +104,7 @@ NCR_COLUMNS: tuple[str, ...] = _DEVICE_COLUMNS + _connector_columns()
 """The 158 header names of the registry CSV in file order, including the duplicated
 ``connector3Validated`` (position 92 holds the second connector's flag)."""
 
-EXTRA_COLUMNS = ("reference", "name", "town", "postcode", "status", "date_created",
+EXTRA_COLUMNS = ("reference", "name", "operator", "town", "postcode", "status", "date_created",
                  "connector_types", "source_row")
 """Columns after the canonical ones, in order."""
 
@@ -115,6 +117,7 @@ _ROLES = {
     "device_id": "chargeDeviceID", "latitude": "latitude", "longitude": "longitude",
     "reference": "reference", "name": "name", "town": "town", "postcode": "postcode",
     "status": "chargeDeviceStatus", "date_created": "dateCreated",
+    "operator": "deviceOwnerName", "controller": "deviceControllerName",
 }
 _VECTOR_SUFFIXES = frozenset({".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet",
                               ".geoparquet"})
@@ -415,15 +418,25 @@ def _layer(table: pd.DataFrame, columns: dict[str, str], lines: np.ndarray, xy: 
         "kw": kw,
         "connectors": pd.array(count, dtype="Int64"),
     }
-    for role in ("reference", "name", "town", "postcode", "status"):
+    for role in ("reference", "name", "operator", "town", "postcode", "status", "controller"):
         data[role] = (text_cells(table[columns[role]]) if role in columns
                       else pd.Series(None, index=table.index, dtype=object))
+    # the operator is the device's owner, else its controller (the network that runs it);
+    # the registry writes "*No Owner" / "*No Controller" for none
+    owner, controller = (_no_placeholder(data.pop(role)) for role in ("operator", "controller"))
+    data["operator"] = owner.where(owner.notna(), controller)
     data["date_created"] = _dates(table, columns, lines, notes)
     data["connector_types"] = types
     data["source_row"] = pd.array(lines, dtype="Int64")
     frame = pd.DataFrame(data, index=table.index)
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=CRS)[
         [*CHARGERS.columns, *EXTRA_COLUMNS]]
+
+
+def _no_placeholder(values: pd.Series) -> pd.Series:
+    """``None`` for the registry's "*No Owner"-style placeholders."""
+    placeholder = values.map(lambda v: isinstance(v, str) and v.startswith("*No "))
+    return values.where(~placeholder.astype(bool), None)
 
 
 def _connectors(table: pd.DataFrame, columns: dict[str, str], lines: np.ndarray,

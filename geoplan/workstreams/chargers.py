@@ -73,6 +73,7 @@ __all__ = [
     "charger_coverage",
     "charger_model",
     "read_charger_types",
+    "site_labels",
 ]
 
 logger = logging.getLogger(__name__)
@@ -167,7 +168,8 @@ def charger_candidates(sites: gpd.GeoDataFrame, demand: ChargerDemand,
     geopandas.GeoDataFrame
         :data:`~geoplan.schemas.CANDIDATES` columns, then ``label``, ``option``,
         ``saving_gbp_per_yr``, ``lifetime_years``, ``chargers``, ``charger_kw``,
-        ``capacity_evs``, ``demand_covered``, ``site_id``, ``kind``, ``locked_in``.
+        ``capacity_evs``, ``demand_covered``, ``site_id``, ``site_name`` (:func:`site_labels`;
+        the label shows it), ``source_id``, ``kind``, ``locked_in``.
 
     Raises
     ------
@@ -197,8 +199,7 @@ def charger_candidates(sites: gpd.GeoDataFrame, demand: ChargerDemand,
     ids = [f"{WORKSTREAM}:{s}:{k}kw:{c}" for s, k, c in zip(site["site_id"], kw_text,
                                                               options["chargers"], strict=True)]
     option = [f"{c} x {k} kW" for c, k in zip(options["chargers"], kw_text, strict=True)]
-    names = site["name"] if "name" in site.columns else site["site_id"]
-    names = names.where(names.notna() & (names.astype(str) != ""), site["site_id"])
+    names = site_labels(site)
     out = pd.DataFrame({
         "candidate_id": ids, "workstream": WORKSTREAM,
         "group_id": [f"{WORKSTREAM}:{s}" for s in site["site_id"]],
@@ -213,13 +214,30 @@ def charger_candidates(sites: gpd.GeoDataFrame, demand: ChargerDemand,
         "lifetime_years": kind["lifetime_years"].to_numpy(dtype=float),
         "chargers": n, "charger_kw": options["kw"].to_numpy(dtype=float),
         "capacity_evs": capacity, "demand_covered": covered,
-        "site_id": site["site_id"], "kind": site["kind"].astype(str),
+        "site_id": site["site_id"], "site_name": names.to_numpy(),
+        "source_id": site["source_id"] if "source_id" in site.columns else None,
+        "kind": site["kind"].astype(str),
         "locked_in": site["locked"].to_numpy(dtype=bool)})
     candidates = gpd.GeoDataFrame(out, geometry=site.geometry.to_numpy(), crs=CRS)
     columns = list(CANDIDATES.columns)
     candidates = candidates[columns + [c for c in out.columns if c not in columns]]
     logger.info("charger candidates: %d options at %d sites", len(candidates), len(frame))
     return candidates
+
+
+def site_labels(sites: pd.DataFrame) -> pd.Series:
+    """Each site's name for people, else its id.
+
+    ``site_name`` (:mod:`geoplan.layers.site_names`), else its own ``name``, else its
+    ``site_id``.
+    """
+    names = pd.Series(None, index=sites.index, dtype=object)
+    for column in ("site_name", "name"):
+        if column in sites.columns:
+            given = sites[column].astype(object)
+            given = given.where(given.notna() & (given.astype(str) != ""), None)
+            names = names.where(names.notna(), given)
+    return names.where(names.notna(), sites["site_id"].astype(str)).astype(str)
 
 
 def charger_coverage(candidates: pd.DataFrame, demand: ChargerDemand,
