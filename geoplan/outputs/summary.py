@@ -254,8 +254,8 @@ def largest_remainder(values: Sequence[float]) -> list[int]:
     --------
     >>> largest_remainder([1.4, 1.4, 1.2])
     [2, 1, 1]
-    >>> largest_remainder([10.6, 20.6, 0.0])
-    [11, 21, 0]
+    >>> largest_remainder([10.5, 20.25, 0.25])
+    [11, 20, 0]
     """
     floats = [float(v) for v in values]
     floors = [math.floor(v) for v in floats]
