@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import networkx as nx
-import numpy as np
 import pandas as pd
 
 from geoplan.assumptions import read_assumptions
@@ -48,8 +47,8 @@ from geoplan.errors import SourceNotFoundError
 from geoplan.layers.apportion import AreaInput
 from geoplan.layers.grid import GRID_UNITS, graph_from_substations, power_factor
 from geoplan.layers.read import LayerSet, read_layers
+from geoplan.layers.serving import SERVING_FLAGS, serve, serving_notes, without_dno
 from geoplan.layers.stock import StockInputs
-from geoplan.layers.supply import assign_zones
 from geoplan.layers.zones import ZoneFile
 from geoplan.schemas import CRS, LEVELS
 from geoplan.sources.numbers import DECIMAL_MARKS, declared_decimal
@@ -69,15 +68,6 @@ SERVING_LEVEL = "primary"
 MAX_SERVING_DISTANCE_KM = 10.0
 """Default distance beyond which a zone's serving substation is flagged (scenario key
 ``grid.max_serving_distance_km``): a primary's 11 kV feeders rarely run further in England."""
-
-SERVING_FLAGS = {
-    "ok": "served by a substation within the distance, of its licence area's DNO",
-    "beyond_max_distance": "the serving substation is further than the maximum distance",
-    "other_dno": "the zone's licence area belongs to a DNO with no located substation of the "
-                 "serving level in the grid files, so the nearest of another DNO serves it",
-    "no_licence_area": "the zone's representative point lies in no licence area",
-}
-"""Values of the zones' ``serving_flag`` (several joined by ``";"``)."""
 
 Progress = Callable[[str], None]
 
@@ -330,7 +320,7 @@ def _read_grid(inputs: LayerInputs, step: Progress) -> GridLayers:
                                       within=inputs.within, power_factor=factor,
                                       **_served_area(inputs, zones, licence))
     substations = sets["substations"].layers["substations"]
-    served, serving = _serve(zones, substations, {}, inputs.serving_level, licence,
+    served, serving = serve(zones, substations, {}, inputs.serving_level, licence,
                              inputs.max_serving_distance_km)
     layers = PreparedLayers(
         zones=served["zones"], districts=districts, substations=substations,
@@ -397,7 +387,7 @@ def _prepare(inputs: LayerInputs, step: Progress, grid: GridLayers | None) -> Pr
         emissions = read_district_emissions(inputs.emissions)
     step("serving substations")
     layers = {name: s.layers for name, s in sets.items()}
-    served, serving = _serve(zones, substations, layers, inputs.serving_level, grid.licence,
+    served, serving = serve(zones, substations, layers, inputs.serving_level, grid.licence,
                              inputs.max_serving_distance_km)
     reports: dict[str, object] = {name: dict(s.summary) for name, s in sets.items()}
     reports["serving"] = serving
@@ -417,9 +407,9 @@ def _warnings(sets: Mapping[str, LayerSet], inputs: LayerInputs, zones: gpd.GeoD
               substations: gpd.GeoDataFrame, licence: gpd.GeoDataFrame | None
               ) -> tuple[str, ...]:
     """Every reader's warnings, each prefixed by its layer, then the serving notes."""
-    notes = _serving_notes(zones, inputs.max_serving_distance_km, inputs.serving_level)
+    notes = serving_notes(zones, inputs.max_serving_distance_km, inputs.serving_level)
     if licence is not None:
-        notes += _without_dno(substations, inputs.serving_level)
+        notes += without_dno(substations, inputs.serving_level)
     return tuple(f"{name}: {w}" for name, s in sets.items() for w in s.warnings) + notes
 
 
@@ -522,110 +512,3 @@ def _districts(layer: gpd.GeoDataFrame | None, zones: gpd.GeoDataFrame) -> gpd.G
     return gpd.GeoDataFrame(dissolved[["district_id", "district_name", "geometry"]],
                             geometry="geometry", crs=CRS).sort_values("district_id",
                                                                       ignore_index=True)
-
-
-def _serve(zones: gpd.GeoDataFrame, substations: gpd.GeoDataFrame,
-           layers: Mapping[str, Mapping[str, pd.DataFrame]], level: str,
-           licence: gpd.GeoDataFrame | None, max_km: float
-           ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, object]]:
-    """Add ``substation_id`` (of ``level``) to zones, buildings, sites and land.
-
-    Zones also get ``serving_distance_km`` and ``serving_flag`` (:data:`SERVING_FLAGS`), and
-    ``licence_dno`` with licence areas.
-    """
-    table = _assign(zones, "zone_id", substations, level, licence).set_index("zone_id")
-    by_zone = table["substation_id"]
-    zone_ids = zones["zone_id"].astype(str)
-    out = {"zones": zones.assign(
-        substation_id=zone_ids.map(by_zone).astype("str"),
-        serving_distance_km=zone_ids.map(table["distance_m"] / 1000.0).astype(float),
-        serving_flag=zone_ids.map(_flags(table, max_km, licence is not None)).astype(str))}
-    if licence is not None:  # the DNO whose licence area holds the zone (None: no area)
-        out["zones"]["licence_dno"] = zone_ids.map(table["zone_dno"]).astype(object)
-    serving: dict[str, object] = {"level": level,
-                                  "zones_per_substation": int(by_zone.value_counts().max()),
-                                  "max_serving_distance_km": max_km,
-                                  "licence_areas": licence is not None}
-    if "buildings" in layers:
-        homes = layers["buildings"]["buildings"]
-        ids = homes["zone_id"].map(by_zone)
-        loose = ids.isna() & homes.geometry.notna() & ~homes.geometry.is_empty
-        if loose.any():
-            ids[loose] = homes.loc[loose, "building_id"].map(
-                _nearest(homes[loose], "building_id", substations, level, licence))
-        out["buildings"] = homes.assign(substation_id=ids.astype("str"))
-        serving["homes_without_substation"] = int(ids.isna().sum())
-    for kind, key in (("sites", "site_id"), ("land", "parcel_id")):
-        if kind in layers:
-            frame = layers[kind][kind]
-            ids = frame[key].map(_nearest(frame, key, substations, level, licence)) \
-                if len(frame) else pd.Series(index=frame.index, dtype="str")
-            out[kind] = frame.assign(substation_id=ids.astype("str"))
-    serving["substations_used"] = int(by_zone.nunique())
-    serving["zones_flagged"] = {flag: int(out["zones"]["serving_flag"].str.split(";").map(
-        lambda f, flag=flag: flag in f).sum()) for flag in SERVING_FLAGS if flag != "ok"}
-    return out, serving
-
-
-def _flags(table: pd.DataFrame, max_km: float, licensed: bool) -> pd.Series:
-    """``serving_flag`` per zone of an :func:`assign_zones` table indexed by zone_id."""
-    parts = [np.where(table["distance_m"] > max_km * 1000.0, "beyond_max_distance", "")]
-    if licensed:
-        zone_dno, sub_dno = table["zone_dno"], table["substation_dno"]
-        parts.append(np.where(zone_dno.isna(), "no_licence_area",
-                              np.where(zone_dno.ne(sub_dno), "other_dno", "")))
-    joined = [";".join(p for p in row if p) or "ok" for row in zip(*parts, strict=True)]
-    return pd.Series(joined, index=table.index, dtype=object)
-
-
-def _without_dno(substations: gpd.GeoDataFrame, level: str) -> tuple[str, ...]:
-    """Warn about substations of ``level`` that no licence area can route zones to."""
-    lost = substations[(substations["level"] == level).to_numpy()
-                       & substations["dno"].isna().to_numpy()]
-    if lost.empty:
-        return ()
-    return (f"serving: {len(lost)} {level} substations have no DNO (e.g. "
-            f"{', '.join(sorted(lost['substation_id'].astype(str))[:3])}), so no licence area "
-            "routes zones to them; they serve only zones outside every licence area or of a "
-            "DNO without substations (fix: read them from a DNO's own format, or add a 'dno' "
-            "column to the file)",)
-
-
-def _serving_notes(zones: gpd.GeoDataFrame, max_km: float, level: str) -> tuple[str, ...]:
-    """Count in warnings the zones whose serving substation is flagged."""
-    flags = zones["serving_flag"].str.split(";")
-    notes = []
-    far = flags.map(lambda f: "beyond_max_distance" in f).to_numpy()
-    if far.any():
-        worst = float(zones.loc[far, "serving_distance_km"].max())
-        notes.append(f"serving: {int(far.sum())} of {len(zones)} zones are served by a "
-                     f"substation more than {max_km:g} km away (furthest {worst:.1f} km); "
-                     "zones layer columns serving_flag, serving_distance_km (fix: add the grid "
-                     "file of the DNO that serves them, or raise grid.max_serving_distance_km)")
-    other = flags.map(lambda f: "other_dno" in f).to_numpy()
-    if other.any():
-        dnos = ", ".join(sorted(set(zones.loc[other, "licence_dno"].astype(str))))
-        notes.append(f"serving: {int(other.sum())} of {len(zones)} zones lie in the licence "
-                     f"area of a DNO with no located {level} substation in the grid files "
-                     f"({dnos}); the nearest substation of another DNO serves them (zones "
-                     "layer column serving_flag; fix: add that DNO's grid file)")
-    lost = flags.map(lambda f: "no_licence_area" in f).to_numpy()
-    if lost.any():
-        notes.append(f"serving: {int(lost.sum())} of {len(zones)} zones lie in no licence "
-                     "area; the nearest substation of any DNO serves them (zones layer column "
-                     "serving_flag; fix: give licence areas that cover every zone)")
-    return tuple(notes)
-
-
-def _assign(frame: gpd.GeoDataFrame, key: str, substations: gpd.GeoDataFrame, level: str,
-            licence: gpd.GeoDataFrame | None) -> pd.DataFrame:
-    """:func:`assign_zones` for any features keyed by ``key`` (as ``zone_id``)."""
-    placed = gpd.GeoDataFrame({"zone_id": frame[key].astype(str).to_numpy()},
-                              geometry=frame.geometry.to_numpy(), crs=frame.crs)
-    return assign_zones(placed, substations, level=level, licence_areas=licence)
-
-
-def _nearest(frame: gpd.GeoDataFrame, key: str, substations: gpd.GeoDataFrame, level: str,
-             licence: gpd.GeoDataFrame | None) -> pd.Series:
-    """Return the substation of ``level`` serving each feature's representative point."""
-    return _assign(frame, key, substations, level, licence).set_index("zone_id")["substation_id"]
