@@ -153,7 +153,8 @@ def layer_inputs(scenario: Scenario, *, progress: Progress | None = None) -> Lay
     given = {key: _layer_input(getattr(inputs, key)) for key in inputs.layer_keys()}
     if inputs.building_stock is not None:
         stock = inputs.building_stock.model_dump()
-        given["building_stock"] = StockInputs(**{**stock, "areas": tuple(stock["areas"])})
+        given["building_stock"] = StockInputs(**{**stock, "areas": tuple(stock["areas"]),
+                                                 **inputs.building_stock.consumption_inputs()})
     given["exclusions"] = _exclusions(inputs.exclusions)
     return LayerInputs(**given, grid_format=inputs.grid_format, within=inputs.within,
                        decimal=inputs.decimal, land_cover_classes=inputs.land_cover_classes,

@@ -48,7 +48,8 @@ from geoplan.layers.apportion import AreaInput
 from geoplan.layers.grid import GRID_UNITS, graph_from_substations, power_factor
 from geoplan.layers.read import LayerSet, read_layers
 from geoplan.layers.serving import SERVING_FLAGS, serve, serving_notes, without_dno
-from geoplan.layers.stock import StockInputs
+from geoplan.layers.stock import Stock, StockInputs
+from geoplan.layers.stock_calibration import CALIBRATION_COLUMNS, Calibration
 from geoplan.layers.zones import ZoneFile
 from geoplan.schemas import CRS, LEVELS
 from geoplan.sources.numbers import DECIMAL_MARKS, declared_decimal
@@ -487,11 +488,35 @@ def _stock_sets(given: StockInputs, zones: gpd.GeoDataFrame, sets: dict[str, Lay
         summary = {"stock": "archetypes from aggregated tables"}
     summary |= {"archetypes": len(stock.archetypes),
                 "households": int(stock.zones["households"].sum())}
+    calibration = None
+    if given.consumption():
+        calibration = _calibrated(given, zones, stock, homes, areas, warnings)
+        homes = calibration.buildings
+        layers["buildings"] = homes
+        summary["heat_demand"] = "calibrated to metered consumption"
     sets["buildings"] = LayerSet("buildings", layers, "building_stock", "building_stock",
                                  tuple(warnings), summary)
     coverage = stock_coverage(pd.Index(zones["zone_id"].astype(str)), stock, homes)
+    if calibration is not None:
+        coverage = coverage.join(calibration.zones[list(CALIBRATION_COLUMNS)])
     sets["building_stock"] = LayerSet("building_stock", {"coverage": coverage},
                                       "building_stock", "building_stock")
+
+
+def _calibrated(given: StockInputs, zones: gpd.GeoDataFrame, stock: Stock,
+                homes: gpd.GeoDataFrame, areas: list[gpd.GeoDataFrame], warnings: list[str]
+                ) -> Calibration:
+    """Metered consumption per zone and the heat demand calibrated to it."""
+    from geoplan.layers.stock_calibration import calibrate_heat, metered_per_zone
+
+    households = stock.zones.set_index("zone_id")["households"].astype(float)
+    metered = {}
+    for fuel, spec in given.consumption().items():
+        metered[fuel], notes = metered_per_zone(spec, fuel, zones, households, areas)
+        warnings += notes
+    calibration = calibrate_heat(homes, metered, households)
+    warnings += calibration.notes
+    return calibration
 
 
 def _read_districts(given: Path | ZoneFile | None) -> gpd.GeoDataFrame | None:

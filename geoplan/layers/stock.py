@@ -51,6 +51,7 @@ import pandas as pd
 from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import LayerSchemaError, Problem
 from geoplan.layers.apportion import apportion_table, even, largest_remainder, read_areas
+from geoplan.layers.stock_calibration import ConsumptionInput
 from geoplan.layers.zones import VECTOR_SUFFIXES
 from geoplan.schemas import CRS, EPC_BANDS
 from geoplan.sources.stock_tables import (
@@ -124,7 +125,9 @@ class StockInputs:
 
     ``households`` is required; the other tables are optional (:data:`STOCK_TABLE_KEYS`);
     ``areas`` are polygon files or folders of the tables' areas; ``weight`` splits a coarser
-    households table (``"even"`` or ``"area"``).
+    households table (``"even"`` or ``"area"``). ``gas_consumption`` and
+    ``electricity_consumption`` (DESNZ sub-national domestic tables) calibrate the heat demand
+    (:mod:`geoplan.layers.stock_calibration`).
     """
 
     households: Path
@@ -134,6 +137,13 @@ class StockInputs:
     epc_bands: Path | None = None
     areas: tuple[Path, ...] = ()
     weight: str = "even"
+    gas_consumption: ConsumptionInput | None = None
+    electricity_consumption: ConsumptionInput | None = None
+
+    def consumption(self) -> dict[str, ConsumptionInput]:
+        """Consumption tables by fuel (``gas``, ``electricity``; the ones given)."""
+        named = {"gas": self.gas_consumption, "electricity": self.electricity_consumption}
+        return {k: v for k, v in named.items() if v is not None}
 
     def tables(self) -> dict[str, Path]:
         """Table paths by kind (the ones given)."""

@@ -111,6 +111,10 @@ _LABELS = {
     "EVs left for new sites", "outside_zones": "Devices outside the zones (not counted)",
     "site_name": "Site", "source_id": "Id", "demand_covered": "EVs covered",
     "period": "Build year",
+    **{f"zones_heat_calibrated_{f}": f"Zones with heat calibrated to metered {f}"
+       for f in ("gas", "electric")},
+    **{f"heat_calibration_{f}_{s}": f"Heat calibration factor, {f} ({s} over zones)"
+       for f in ("gas", "electric") for s in ("median", "min", "max")},
 }
 _SIGNIFICANT = 9
 

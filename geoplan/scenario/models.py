@@ -138,6 +138,42 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _path_or_mapping(model: type[BaseModel]) -> Any:
+    """One path (:data:`InputLayer`), or a mapping validated by ``model``."""
+    return Annotated[
+        Annotated[InputLayer, Tag("one path")] | Annotated[model, Tag("mapping")],
+        Relative("any"),
+        Discriminator(lambda v: "mapping" if isinstance(v, dict | BaseModel) else "one path")]
+
+
+class ConsumptionTableInput(Section):
+    """The mapping form of ``inputs.building_stock.gas_consumption`` (and electricity)."""
+
+    path: InputFile = Field(description="DESNZ sub-national domestic consumption table per "
+                            "LSOA or MSOA (meters and total kWh; a year and a sector column "
+                            "are optional).")
+    year: int | None = Field(None, ge=2000, le=2100, description="The year kept (default: the "
+                             "latest in the file; a year it lacks is refused).")
+    lookup: InputFile | None = Field(
+        None, description="An ONS code lookup from the table's codes to those of the areas "
+        "or zones, e.g. MSOA11CD -> MSOA21CD (splits shared by the zones' households).")
+    areas: InputLayer | None = Field(
+        None, description="Polygons of the codes after the lookup (default: the building "
+        "stock's areas holding them; none when the codes are zone ids).")
+
+    def paths(self) -> list[Path]:
+        """Every file and folder the mapping names."""
+        return [p for p in (self.path, self.lookup, self.areas) if p is not None]
+
+    def to_input(self) -> Any:
+        """Return the ``geoplan.layers.stock_calibration.ConsumptionInput`` it describes."""
+        from geoplan.layers.stock_calibration import ConsumptionInput
+
+        return ConsumptionInput(Path(self.path), self.year,
+                                None if self.lookup is None else Path(self.lookup),
+                                None if self.areas is None else Path(self.areas))
+
+
 class BuildingStockSection(Section):
     """Zone-level building stock from aggregated open tables (``geoplan.layers.stock``)."""
 
@@ -162,12 +198,33 @@ class BuildingStockSection(Section):
     weight: Literal["even", "area"] = Field(
         "even", description="How a households table coarser than the zones is split over "
         "them (other tables are split by the zones' households).")
+    gas_consumption: _path_or_mapping(ConsumptionTableInput) | None = Field(  # type: ignore[valid-type]
+        None, description="DESNZ sub-national domestic gas consumption per LSOA or MSOA (a "
+        "path, or {path, year, lookup, areas}): gas-heated homes' modelled heat is calibrated "
+        "to it per zone, bands F/G after a prebound correction (stock_calibration.csv).")
+    electricity_consumption: _path_or_mapping(ConsumptionTableInput) | None = Field(  # type: ignore[valid-type]
+        None, description="DESNZ sub-national domestic electricity consumption per LSOA or "
+        "MSOA (a path, or {path, year, lookup, areas}): net of a non-heating baseline per "
+        "home, calibrates electrically heated homes' modelled heat per zone.")
 
     def paths(self) -> list[Path]:
         """Every file and folder the section names."""
         named = [self.households, self.heating, self.dwelling_types, self.tenure,
                  self.epc_bands, *self.areas]
+        for table in (self.gas_consumption, self.electricity_consumption):
+            named += table.paths() if isinstance(table, ConsumptionTableInput) else [table]
         return [p for p in named if p is not None]
+
+    def consumption_inputs(self) -> dict[str, Any]:
+        """``gas_consumption``/``electricity_consumption`` as ``ConsumptionInput`` objects."""
+        from geoplan.layers.stock_calibration import ConsumptionInput
+
+        out: dict[str, Any] = {}
+        for key in ("gas_consumption", "electricity_consumption"):
+            value = getattr(self, key)
+            out[key] = value.to_input() if isinstance(value, ConsumptionTableInput) else \
+                None if value is None else ConsumptionInput(Path(value))
+        return out
 
 
 def _mapping_or_file(value: str) -> str:
@@ -220,14 +277,6 @@ ExclusionLayer = Annotated[
     Relative("any"),
     Discriminator(lambda v: "filter" if isinstance(v, dict | ExclusionInput) else "path")]
 """A plain path, or ``{path, column, values, layer}``."""
-
-
-def _path_or_mapping(model: type[BaseModel]) -> Any:
-    """One path (:data:`InputLayer`), or a mapping validated by ``model``."""
-    return Annotated[
-        Annotated[InputLayer, Tag("one path")] | Annotated[model, Tag("mapping")],
-        Relative("any"),
-        Discriminator(lambda v: "mapping" if isinstance(v, dict | BaseModel) else "one path")]
 
 
 class AreaTableInput(Section):
