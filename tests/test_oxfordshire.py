@@ -131,3 +131,21 @@ def test_headroom_holds_at_every_substation_and_year(joint_run: Path) -> None:
     assert adding.any()
     room = limits["headroom_kw"].clip(lower=0.0)
     assert (mine[adding] <= room[adding] + 1e-6).all()
+
+
+def test_electric_heating_is_calibrated_to_metered_electricity(joint_run: Path) -> None:
+    """The zones layer's factors agree with the summary's figures, within their bounds."""
+    import json
+
+    zones = pyogrio.read_dataframe(joint_run / "plan.gpkg", layer="zones")
+    factors = zones["heat_calibration_electric"].dropna()
+    kpis = json.loads((joint_run / "summary.json").read_text())["kpis"]
+    assert kpis["zones_heat_calibrated_electric"] == len(factors) > 0
+    assert kpis["heat_calibration_electric_median"] == pytest.approx(factors.median(), abs=1e-3)
+    assert 0.5 <= factors.min() <= factors.max() <= 2.0
+    # the county's 2019 domestic electricity is all placed in its zones
+    raw = pd.read_csv(joint_run.parents[1] / "data" / "oxfordshire" / "energy"
+                      / "oxon_msoa_electricity_consumption_2010_2019_beis.csv")
+    domestic = raw[(raw["year"] == 2019) & (raw["sector"] == "domestic")]
+    assert zones["metered_electricity_kwh"].sum() == pytest.approx(
+        domestic["consumption_kwh"].sum(), rel=1e-9)

@@ -215,6 +215,17 @@ def test_msoa_2011_table_through_lookup_and_polygons_by_households(tmp_path):
         metered_per_zone(spec, "electricity", zones, households, [])
 
 
+def test_polygons_of_one_file_per_district_are_joined():
+    zones = squares()
+    halves = [gpd.GeoDataFrame({"MSOA21CD": [code]}, geometry=[shape], crs=CRS)
+              for code, shape in (("E02005921", box(450000, 200000, 451000, 201000)),
+                                  ("E02005922", box(451000, 200000, 453000, 201000)))]
+    households = pd.Series(1.0, index=zones["zone_id"])
+    metered, _ = metered_per_zone(ConsumptionInput(BEIS_MSOA), "electricity",  # type: ignore[arg-type]
+                                  zones, households, halves)
+    assert metered.tolist() == pytest.approx([41000.5, 35000.0, 35000.0])
+
+
 def test_lsoa_codes_that_are_zone_ids_need_no_polygons():
     zones = squares(("E01028401", "E01028402", "E01000003"))
     table = pd.DataFrame({"LSOA code": ["E01028401", "E01028402"], "Number of meters": [6, 5],

@@ -141,21 +141,20 @@ def _polygons(spec: ConsumptionInput, codes: list[str], areas: Sequence[gpd.GeoD
               source: str) -> gpd.GeoSeries:
     if spec.areas is not None:
         return read_areas(spec.areas, codes)
-    best: gpd.GeoSeries | None = None
+    parts = []  # a folder of one file per district gives one frame per district
     for frame in areas:
         try:
             found = read_areas(frame, codes)
         except SourceFormatError:
             continue
-        if best is None or found.index.isin(codes).sum() > best.index.isin(codes).sum():
-            best = found
-    if best is None:
-        message = ("its area codes are not zone ids and no area polygons hold them "
-                   f"(e.g. {codes[:3]})")
-        raise LayerSchemaError(f"{source}: {message}", [Problem(
-            message, file=source, fix="give the areas' boundaries (areas: in the mapping, or "
-            "inputs.building_stock.areas), and a lookup for 2011 codes")])
-    return best
+        parts.append(found[found.index.isin(codes)])
+    if parts:
+        joined = pd.concat(parts)
+        return gpd.GeoSeries(joined[~joined.index.duplicated()], crs=joined.crs)
+    message = f"its area codes are not zone ids and no area polygons hold them (e.g. {codes[:3]})"
+    raise LayerSchemaError(f"{source}: {message}", [Problem(
+        message, file=source, fix="give the areas' boundaries (areas: in the mapping, or "
+        "inputs.building_stock.areas), and a lookup for 2011 codes")])
 
 
 def _values(table: pd.DataFrame, quantity: str) -> pd.Series:
