@@ -22,8 +22,11 @@
     gap is honest: the restricted MIP's own bound is never used.
 ``auto``
     ``lp-guided`` when a time limit is set, the model has more than
-    :data:`LARGE_MODEL_NONZEROS` non-zeros and the coverage heuristics apply; otherwise
-    ``direct``.
+    :data:`LARGE_MODEL_NONZEROS` non-zeros and the coverage heuristics apply or the model is
+    phased (its relaxation is then solved to a vertex, by crossover: where many candidates
+    tie on value per pound, the interior point spreads thinly over them all); otherwise
+    ``direct``. The full MIP is skipped when a restricted MIP's plan is already within the
+    gap of the relaxation's bound.
 """
 
 from __future__ import annotations
@@ -65,9 +68,10 @@ def solve_compiled(compiled: CompiledProblem, options: SolverOptions,
     start, notes = found.x, list(found.notes)
     if strategy == "auto":
         large = compiled.model.matrix.nnz > LARGE_MODEL_NONZEROS
-        # lp-guided pays off where the uncapacitated heuristics give a good start
-        strategy = ("lp-guided" if large and options.time_limit and found.kind == "coverage"
-                    else "direct")
+        # lp-guided pays off where the uncapacitated heuristics give a good start, and on
+        # phased models, whose MIP presolve can stall where many candidates tie on value
+        guided = found.kind == "coverage" or compiled.context.n_periods > 1
+        strategy = ("lp-guided" if large and options.time_limit and guided else "direct")
     if options.solver != "highs":
         outcome = solve(compiled.model, options)
     elif strategy == "direct":
@@ -90,7 +94,10 @@ def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndar
                began: float, notes: list[str]) -> SolveOutcome:
     model = compiled.model
     session = HighsSession(model, options)
-    relaxed = session.solve(relax=True, method="ipm", crossover=False,
+    # phased models: a vertex (crossover) is near-integral where many candidates tie on value
+    # per pound (e.g. woodland parcels), where the interior point spreads thinly over them all
+    relaxed = session.solve(relax=True, method="ipm",
+                            crossover=compiled.context.n_periods > 1,
                             time_limit=RELAXATION_TIME_SHARE * (_remaining(options, began) or 0)
                             or None)
     values = np.asarray(session.highs.getSolution().col_value)
@@ -106,6 +113,9 @@ def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndar
         values = np.zeros_like(values)
     for threshold in RESTRICTION_THRESHOLDS:
         best = _restricted(compiled, options, values, threshold, best, began, notes)
+    if _within_gap(model, best, bound, options.mip_gap):
+        notes.append("full MIP skipped: that plan is within the gap of the relaxation bound")
+        return _combine(model.sense, [best], [bound], model, relaxed)
     full = session.solve(start=best, time_limit=_remaining(options, began))
     notes.append(f"full MIP from that plan: {full.status}, bound "
                  f"{full.bound if full.bound is None else f'{full.bound:,.6g}'}")
@@ -124,6 +134,13 @@ def _restricted(compiled: CompiledProblem, options: SolverOptions, values: np.nd
     keep = (values[x.start:x.stop] > threshold) | (model.col_lower[x.start:x.stop] > 0.5)
     if best is not None:
         keep |= best[x.start:x.stop] > 0.5
+    if compiled.context.n_periods > 1:
+        # a candidate the relaxation builds across periods (0.3 now, 0.3 later) enters with
+        # every period: its summed value, not each period's, says it is worth building
+        n = compiled.context.n
+        summed = values[x.start:x.stop].reshape(-1, n).sum(axis=0)
+        keep |= np.tile((summed > threshold) | keep.reshape(-1, n).any(axis=0),
+                        compiled.context.n_periods)
     upper = model.col_upper.copy()
     upper[x.start:x.stop][~keep] = 0.0
     remaining = _remaining(options, began)
@@ -138,6 +155,14 @@ def _restricted(compiled: CompiledProblem, options: SolverOptions, values: np.nd
     if best is None or _better(model.sense, model.objective(inner.x), model.objective(best)):
         return np.asarray(inner.x)
     return best
+
+
+def _within_gap(model, x: np.ndarray | None, bound: float | None, gap: float) -> bool:
+    """Whether plan ``x`` is proven within the relative ``gap`` of ``bound``."""
+    if x is None or bound is None:
+        return False
+    _, reached = classify(model.sense, model.objective(x), bound, proven=True)
+    return reached is not None and reached <= gap
 
 
 def _better(sense: str, value: float, than: float) -> bool:
