@@ -49,7 +49,8 @@ from geoplan.schemas import STRATEGIES
 if TYPE_CHECKING:
     from geoplan.optimise.problem import CompiledProblem
 
-__all__ = ["LARGE_MODEL_NONZEROS", "STRATEGIES", "heuristic_plan", "solve_compiled"]
+__all__ = ["LARGE_MODEL_NONZEROS", "STRATEGIES", "heuristic_plan", "solve_compiled",
+           "solve_restricted"]
 
 LARGE_MODEL_NONZEROS = 200_000
 RESTRICTION_THRESHOLDS = (0.5, 0.2, 0.1)
@@ -90,14 +91,31 @@ def _remaining(options: SolverOptions, began: float) -> float | None:
     return max(options.time_limit - (time.perf_counter() - began), 0.05)
 
 
+def solve_restricted(compiled: CompiledProblem, options: SolverOptions
+                     ) -> tuple[SolveOutcome, list[str]]:
+    """Solve by steps 1-3 of ``lp-guided`` only: relaxation bound, restricted MIPs' plans.
+
+    No step depends on the wall clock when ``options`` has no time limit (the full MIP,
+    which may need the whole limit, is left out), so the same model gives the same plan; the
+    gap against the relaxation's bound stays honest. For re-solves such as a trade-off curve.
+    """
+    began = time.perf_counter()
+    found = heuristic_plan(compiled, options)
+    notes = list(found.notes)
+    outcome = _lp_guided(compiled, options, found.x, began, notes, full_mip=False)
+    outcome = _keep_start(compiled, outcome, found.x, notes)
+    notes.append("strategy: lp-guided without the full MIP")
+    return _timed(outcome, time.perf_counter() - began), notes
+
+
 def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndarray | None,
-               began: float, notes: list[str]) -> SolveOutcome:
+               began: float, notes: list[str], *, full_mip: bool = True) -> SolveOutcome:
     model = compiled.model
     session = HighsSession(model, options)
     # phased models: a vertex (crossover) is near-integral where many candidates tie on value
     # per pound (e.g. woodland parcels), where the interior point spreads thinly over them all
     relaxed = session.solve(relax=True, method="ipm",
-                            crossover=compiled.context.n_periods > 1,
+                            crossover=compiled.context.n_periods > 1 or not full_mip,
                             time_limit=RELAXATION_TIME_SHARE * (_remaining(options, began) or 0)
                             or None)
     values = np.asarray(session.highs.getSolution().col_value)
@@ -113,8 +131,10 @@ def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndar
         values = np.zeros_like(values)
     for threshold in RESTRICTION_THRESHOLDS:
         best = _restricted(compiled, options, values, threshold, best, began, notes)
-    if _within_gap(model, best, bound, options.mip_gap):
-        notes.append("full MIP skipped: that plan is within the gap of the relaxation bound")
+    if not full_mip or _within_gap(model, best, bound, options.mip_gap):
+        if full_mip:
+            notes.append("full MIP skipped: that plan is within the gap of the relaxation "
+                         "bound")
         return _combine(model.sense, [best], [bound], model, relaxed)
     full = session.solve(start=best, time_limit=_remaining(options, began))
     notes.append(f"full MIP from that plan: {full.status}, bound "

@@ -113,7 +113,9 @@ def budget_curve(compiled: CompiledProblem, budgets: Sequence[str], fractions: S
         Milestone year -> column of a value that depends on the build period; its sum over
         the chosen candidates at their build period is ``period_value``.
     strategy : str
-        See :func:`geoplan.optimise.strategy.solve_compiled`.
+        See :func:`geoplan.optimise.strategy.solve_compiled`; or ``"restricted"``
+        (:func:`geoplan.optimise.strategy.solve_restricted`: no step depends on the wall
+        clock, so the curve repeats exactly).
 
     Returns
     -------
@@ -124,14 +126,17 @@ def budget_curve(compiled: CompiledProblem, budgets: Sequence[str], fractions: S
     rows = np.concatenate([compiled.context.handles[f"budget:{name}"] for name in budgets
                            if f"budget:{name}" in compiled.context.handles] or
                           [np.zeros(0, dtype=int)])
-    from geoplan.optimise.strategy import solve_compiled
+    from geoplan.optimise.strategy import solve_compiled, solve_restricted
 
     out = []
     for fraction in fractions:
         upper = compiled.model.row_upper.copy()
         upper[rows] = upper[rows] * float(fraction)
         scaled = replace(compiled, model=compiled.model.with_bounds(row_upper=upper))
-        outcome, _ = solve_compiled(scaled, options or SolverOptions(), strategy)
+        if strategy == "restricted":
+            outcome, _ = solve_restricted(scaled, options or SolverOptions())
+        else:
+            outcome, _ = solve_compiled(scaled, options or SolverOptions(), strategy)
         out.append({"fraction": float(fraction), "status": outcome.status,
                     "objective": outcome.objective, "gap": outcome.gap,
                     **plan_values(compiled, outcome.x, values, period_columns)})
