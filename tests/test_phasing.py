@@ -199,9 +199,10 @@ def test_lifetime_objective_replaces_shares_and_keeps_the_old_one_by_name() -> N
     terms = phased.parts["retrofit"].objective
     assert [type(t).__name__ for t in terms] == ["PeriodBenefit", "PeriodBenefit",
                                                  "MaximiseCoverage"]
-    assert terms[1].weight == 2.0 and terms[1].columns == {2025: "fuel_poor_homes",
-                                                           2030: "fuel_poor_homes"}
-    assert terms[2].weight == 0.0 and not terms[2].normalise  # no EV weight given
+    assert terms[1].weight == 2.0
+    assert terms[1].columns == {2025: "fuel_poor_homes", 2030: "fuel_poor_homes"}
+    assert terms[2].weight == 0.0  # no EV weight given
+    assert not terms[2].normalise
     old = phasing(plan.model_copy(update={"objective": "share_of_potential"}),
                   {"retrofit": table}, {"retrofit": parts}, None)
     assert old.parts["retrofit"] is parts
