@@ -153,6 +153,9 @@ def test_lifetime_tco2e_by_hand() -> None:
     # no trajectory: the flat tCO2e/yr, 3 a year for 4 years
     flat = pd.DataFrame({"tco2e_per_yr": [3.0], "lifetime_years": [4.0]})
     assert lifetime_tco2e(flat, 2040, first_year=2025)[0] == pytest.approx(12.0)
+    # a stacked table: a row whose trajectory is blank (another workstream) uses its flat
+    mixed = pd.concat([table.assign(lifetime_years=2.0), flat], ignore_index=True)
+    assert lifetime_tco2e(mixed, 2028, first_year=2028).tolist() == pytest.approx([14.4, 12.0])
 
 
 def test_lifetime_columns_per_milestone_year() -> None:

@@ -161,7 +161,7 @@ def _trajectory(candidates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     years = sorted(int(c.rsplit("_", 1)[1]) for c in candidates.columns
                    if c.startswith("tco2e_per_yr_") and c.rsplit("_", 1)[1].isdigit())
     values = np.column_stack([pd.to_numeric(candidates[f"tco2e_per_yr_{y}"], errors="coerce")
-                              .fillna(0.0).to_numpy(float) for y in years]) if years else \
+                              .to_numpy(float) for y in years]) if years else \
         np.zeros((len(candidates), 0))
     return np.array(years, dtype=float), values
 
@@ -185,8 +185,8 @@ def lifetime_tco2e(candidates: pd.DataFrame, build_year: int, *, first_year: int
     Parameters
     ----------
     candidates : pandas.DataFrame
-        ``lifetime_years`` (default 1) and ``tco2e_per_yr_<year>`` columns, else
-        ``tco2e_per_yr``.
+        ``lifetime_years`` (default 1) and ``tco2e_per_yr_<year>`` columns, else (or on
+        rows where they are all blank) ``tco2e_per_yr``.
     build_year : int
         First year of service.
     first_year : int
@@ -203,6 +203,8 @@ def lifetime_tco2e(candidates: pd.DataFrame, build_year: int, *, first_year: int
     years, values = _trajectory(candidates)
     flat = (pd.to_numeric(candidates["tco2e_per_yr"], errors="coerce").fillna(0.0)
             .to_numpy(float) if "tco2e_per_yr" in candidates.columns else np.zeros(n))
+    blank = np.isnan(values).all(axis=1) if len(years) else np.ones(n, dtype=bool)
+    values = np.nan_to_num(values)
     longest = math.ceil(float(life.max())) if n else 0
     if horizon is not None:
         longest = min(longest, max(horizon - build_year + 1, 0))
@@ -210,7 +212,7 @@ def lifetime_tco2e(candidates: pd.DataFrame, build_year: int, *, first_year: int
     for i in range(longest):
         year = build_year + i
         share = np.clip(life - i, 0.0, 1.0)
-        annual = _at_year(years, values, year) if len(years) else flat
+        annual = np.where(blank, flat, _at_year(years, values, year)) if len(years) else flat
         total += share * annual * (1.0 + discount_rate) ** -(year - first_year)
     return total
 
