@@ -322,7 +322,7 @@ class PlanSection(Section):
                                            "total budget).")
     delivery: DeliverySection = Field(default_factory=DeliverySection)
     tradeoff_fractions: list[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
-        default_factory=lambda: [0.25, 0.5, 1.5], description="Budget fractions the "
+        default_factory=lambda: [0.5, 1.5], description="Budget fractions the "
         "trade-off curve re-solves at (besides the plan itself); [] writes no curve.")
 
     @field_validator("years")
