@@ -322,7 +322,7 @@ def solve_plan(scenario: Scenario, candidates: Mapping[str, WorkstreamModel],
     _, factor = grid_tables(assumptions)
     options = reinforcement_options(scenario, layers, assumptions.table("grid_reinforcement"),
                                     factor)
-    plan = solve_plans(scenario, candidates, headroom, layers, options)
+    plan = solve_plans(scenario, candidates, headroom, layers, options, assumptions)
     return replace(plan, assumptions=assumptions)
 
 

@@ -39,7 +39,8 @@ def _scenario(folder: Path, text: str) -> Path:
 def test_run_writes_every_file(joint_run: Path) -> None:
     names = {p.name for p in joint_run.iterdir()}
     assert names == {"plan.gpkg", "rankings.csv", "summary.json", "summary.md", "map.html",
-                     "map.png", "map.pdf", "manifest.json", "grid_evidence.csv"}
+                     "map.png", "map.pdf", "manifest.json", "grid_evidence.csv",
+                     "periods.csv", "tradeoff.csv", "tradeoff.png"}
     layers = set(pyogrio.list_layers(joint_run / "plan.gpkg")[:, 0])
     assert layers == {*WORKSTREAMS, "zones", "districts", "substations", "headroom",
                       "grid_by_year", "grid_evidence", "existing_chargers"}
@@ -54,9 +55,9 @@ def test_summary_agrees_with_the_plan_files(joint_run: Path) -> None:
         assert sorted(table["rank"]) == list(range(1, len(table) + 1))
         chosen.append(table[table["selected"].astype(bool)])
     chosen = pd.concat(chosen)
-    kpis = summary["kpis"]
-    assert kpis["cost_gbp"] == pytest.approx(chosen["cost_gbp"].sum(), rel=1e-9)
-    assert kpis["tco2e_per_yr"] == pytest.approx(chosen["tco2e_per_yr"].sum(), rel=1e-9)
+    kpis = summary["kpis"]  # summary.json keeps 9 significant digits
+    assert kpis["cost_gbp"] == pytest.approx(chosen["cost_gbp"].sum(), rel=1e-8)
+    assert kpis["tco2e_per_yr"] == pytest.approx(chosen["tco2e_per_yr"].sum(), rel=1e-8)
     by_district = {row["district_id"]: row["cost_gbp"] for row in summary["by_district"]}
     expected = chosen.groupby("district_id")["cost_gbp"].sum()
     assert by_district == pytest.approx(expected.to_dict())
@@ -360,3 +361,70 @@ def test_existing_chargers_survive_every_export_format(joint_run: Path,
         assert back["device_id"].tolist() == existing["device_id"].tolist(), fmt
         assert back["district_name"].tolist() == existing["district_name"].tolist(), fmt
         assert back["kw"].tolist() == pytest.approx(existing["kw"].tolist(), nan_ok=True)
+
+
+def _chosen(joint_run: Path) -> pd.DataFrame:
+    tables = [gpd.read_file(joint_run / "plan.gpkg", layer=n).assign(workstream=n)
+              for n in WORKSTREAMS]
+    table = pd.concat(tables, ignore_index=True)
+    return table[table["selected"].astype(bool)]
+
+
+def test_spend_follows_the_funding_profile(joint_run: Path) -> None:
+    # joint.yaml: GBP 1.15m a year, periods 2025 | 2026-30 | 2031-40 | 2041-50, carry-over
+    from geoplan.scenario import load_scenario
+
+    scenario = load_scenario(SCENARIOS / "joint.yaml")
+    per_year = scenario.plan.funding.per_year
+    chosen = _chosen(joint_run)
+    spend = chosen.groupby("build_year")["cost_gbp"].sum()
+    periods = pd.read_csv(joint_run / "periods.csv").set_index("year")
+    assert periods["funding_gbp"].to_dict() == pytest.approx(
+        {2025: per_year, 2030: 5 * per_year, 2040: 10 * per_year, 2050: 10 * per_year})
+    assert periods["spend_gbp"].to_dict() == pytest.approx(
+        {y: float(spend.get(y, 0.0)) for y in (2025, 2030, 2040, 2050)})
+    assert (spend > 0).sum() >= 3  # money is spent across at least three periods
+    assert (periods["cumulative_spend_gbp"] <= periods["cumulative_funding_gbp"] + 1e-6).all()
+    # nothing left unspent beyond what the cheapest candidate would cost by the last period
+    left = periods["cumulative_funding_gbp"].iloc[-1] - periods["cumulative_spend_gbp"].iloc[-1]
+    assert left < 0.05 * periods["cumulative_funding_gbp"].iloc[-1]
+    for measure in ("hectares_planted", "homes_retrofitted"):  # delivery caps, cumulative
+        assert (periods[measure].cumsum() <= periods[f"{measure}_cap"].cumsum() + 1e-6).all()
+    unbuilt = gpd.read_file(joint_run / "plan.gpkg", layer="sequestration")
+    assert unbuilt.loc[~unbuilt["selected"].astype(bool), "build_year"].isna().all()
+    assert set(chosen["build_year"].astype(int)) <= {2025, 2030, 2040, 2050}
+
+
+def test_the_mix_follows_lifetime_tco2e_per_pound(joint_run: Path) -> None:
+    plan = gpd.read_file(joint_run / "plan.gpkg", layer="laep")
+    seq = gpd.read_file(joint_run / "plan.gpkg", layer="sequestration")
+
+    def per_pound(table: pd.DataFrame) -> float:
+        return float(table["lifetime_tco2e_2025"].sum() / table["cost_gbp"].sum())
+
+    pv = plan[plan["option"] == "rooftop_pv"]
+    woodland = seq[seq["option"] == "woodland_creation"]
+    assert per_pound(pv) < per_pound(woodland)  # PV is the least cost-effective of the two
+    chosen = _chosen(joint_run)
+    total = chosen["cost_gbp"].sum()
+    pv_spend = chosen.loc[chosen["option"] == "rooftop_pv", "cost_gbp"].sum()
+    wood_spend = chosen.loc[chosen["option"] == "woodland_creation", "cost_gbp"].sum()
+    assert pv_spend < 0.5 * total
+    assert wood_spend > pv_spend
+    # the summary's lifetime tCO2e: each chosen candidate counted from its build year
+    summary = json.loads((joint_run / "summary.json").read_text(encoding="utf-8"))
+    by_hand = sum(float(row[f"lifetime_tco2e_{int(row['build_year'])}"])
+                  for _, row in chosen.iterrows())
+    assert summary["kpis"]["lifetime_tco2e"] == pytest.approx(by_hand, rel=1e-8)
+
+
+def test_tradeoff_curve_marks_the_plan(joint_run: Path) -> None:
+    curve = pd.read_csv(joint_run / "tradeoff.csv")
+    mine = curve[curve["chosen"]]
+    assert mine["fraction"].tolist() == [1.0]
+    chosen = _chosen(joint_run)
+    assert float(mine["cost_gbp"].iloc[0]) == pytest.approx(chosen["cost_gbp"].sum())
+    assert sorted(curve["fraction"]) == curve["fraction"].tolist()
+    less = curve[curve["fraction"] < 1.0]
+    assert (less["cost_gbp"] <= float(mine["cost_gbp"].iloc[0]) + 1e-6).all()
+    assert (joint_run / "tradeoff.png").stat().st_size > 1000

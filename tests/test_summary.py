@@ -125,14 +125,15 @@ def test_rankings_sorted_by_workstream_then_rank():
 
 def test_joint_plan_takes_workstreams_from_its_table(tmp_path):
     joint = pd.concat([_plan("retrofit", ["r:a"], [2], [True]),
-                       _plan("chargers", ["c:x"], [1], [True])])
+                       _plan("chargers", ["c:x"], [1], [True]).assign(build_year=2030)])
     path = write_rankings({"joint": joint}, tmp_path / "rankings.csv")
     again = write_rankings({"joint": joint}, tmp_path / "again.csv")
     assert path.read_bytes() == again.read_bytes()
     assert path.read_text().splitlines() == [
-        "workstream,rank,candidate_id,label,selected,period,cost_gbp,tco2e_per_yr,score,reason",
-        "chargers,1,c:x,,True,2030,1.0,2.0,0.5,r",
-        "retrofit,2,r:a,,True,2030,1.0,2.0,0.5,r",
+        "workstream,rank,candidate_id,label,selected,period,build_year,cost_gbp,tco2e_per_yr,"
+        "score,reason",
+        "chargers,1,c:x,,True,2030,2030,1.0,2.0,0.5,r",  # build_year: blank when absent
+        "retrofit,2,r:a,,True,2030,,1.0,2.0,0.5,r",
     ]
 
 

@@ -23,6 +23,7 @@ from geoplan.optimise.objectives import (
     MaximiseCoverage,
     MinimiseCost,
 )
+from geoplan.optimise.phasing import PeriodBenefit, PeriodCap
 from geoplan.optimise.plan import Plan
 from geoplan.optimise.problem import CompiledProblem, PlanningProblem
 from geoplan.optimise.solvers import SolveOutcome, SolverOptions
@@ -41,6 +42,8 @@ __all__ = [
     "MaximiseBenefit",
     "MaximiseCoverage",
     "MinimiseCost",
+    "PeriodBenefit",
+    "PeriodCap",
     "Plan",
     "PlanningProblem",
     "SolveOutcome",

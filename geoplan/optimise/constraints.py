@@ -2,7 +2,9 @@ r"""Constraint families (with :math:`s_j = \sum_t x_{jt}`, see :mod:`.objectives
 
 :class:`Budget`
     :math:`\sum_j c_j s_j + \sum_r c_r r_r \le B` in total; per period
-    :math:`\sum_j c_j x_{jt} + \sum_{r \in t} c_r r_r \le B_t`; or per key of a column
+    :math:`\sum_j c_j x_{jt} + \sum_{r \in t} c_r r_r \le B_t` (with ``carry_over``, money
+    unspent in a period moves to the next: :math:`\sum_{s \le t} (\sum_j c_j x_{js} +
+    \sum_{r \in s} c_r r_r) \le \sum_{s \le t} B_s`); or per key of a column
     (district, workstream) :math:`\sum_{j \in d} c_j s_j \le B_d`. Any cost column can be
     used, so several cost layers (capital, revenue) are several budgets.
 :class:`Count`
@@ -76,12 +78,16 @@ class Budget:
     name : str, optional
         Name used in reports and to change the limit when re-solving (default: the cost
         column, or ``"count"``).
+    carry_over : bool
+        With ``by="period"``: money unspent in a period may be spent in a later one (the
+        rows are cumulative); otherwise it lapses.
     """
 
     limit: Limit
     cost_column: str | None = "cost_gbp"
     by: str | None = None
     name: str | None = None
+    carry_over: bool = False
 
     @property
     def label(self) -> str:
@@ -96,12 +102,7 @@ class Budget:
             rows = self._add(ctx, f"budget {self.label}", ctx.selected(row),
                              budget_amount(self.limit), extra_period=None)
         elif self.by == "period":
-            rows = np.concatenate([
-                self._add(ctx, f"budget {self.label} {year}",
-                          ctx.in_period(row, ctx.period_index(int(year))), float(amount),
-                          extra_period=ctx.period_index(int(year)))
-                for year, amount in sorted(
-                    _limits(self.limit, [str(p) for p in ctx.periods]).items())])
+            rows = self._periods(ctx, row)
         else:
             keys, member = one_hot(ctx.labels(self.by))
             limits = _limits(self.limit, keys)
@@ -115,13 +116,24 @@ class Budget:
                 upper=[limits[keys[i]] for i in chosen])
         ctx.handles[f"budget:{self.label}"] = rows
 
+    def _periods(self, ctx: BuildContext, row: sp.csr_matrix) -> np.ndarray:
+        limits = _limits(self.limit, [str(p) for p in ctx.periods])
+        rows, carried = [], 0.0
+        for year, amount in sorted(limits.items(), key=lambda kv: int(kv[0])):
+            t = ctx.period_index(int(year))
+            carried = carried + float(amount) if self.carry_over else float(amount)
+            spent = ctx.by_period_end(row, t) if self.carry_over else ctx.in_period(row, t)
+            rows.append(self._add(ctx, f"budget {self.label} {year}", spent, carried,
+                                  extra_period=t, up_to=self.carry_over))
+        return np.concatenate(rows)
+
     def _add(self, ctx: BuildContext, label: str, rows: sp.csr_matrix, limit: float,
-             extra_period: int | None) -> np.ndarray:
+             extra_period: int | None, up_to: bool = False) -> np.ndarray:
         parts = [(ctx.x, rows)]
         if self.cost_column is not None:
             for extra in ctx.extra_costs:
-                cost = extra.cost if extra_period is None else np.where(
-                    extra.period == extra_period, extra.cost, 0.0)
+                within = extra.period <= extra_period if up_to else extra.period == extra_period
+                cost = extra.cost if extra_period is None else np.where(within, extra.cost, 0.0)
                 parts.append((extra.block, sp.csr_matrix(cost.reshape(1, -1))))
         return ctx.add_mixed_rows("budget", [label], parts, upper=[limit])
 

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Plan", "plan_from_outcome"]
 
-_BINDING_FAMILIES = ("budget", "headroom", "minimum", "coverage_floor", "target", "capacity")
+_BINDING_FAMILIES = ("budget", "headroom", "minimum", "coverage_floor", "target", "capacity",
+                     "delivery")
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,11 @@ class Plan:
         A copy: the plan itself never changes.
         """
         return self._table.copy()
+
+    @property
+    def solution(self) -> np.ndarray | None:
+        """The solver's values of every model column (None: no plan); a copy."""
+        return None if self._x is None else np.array(self._x, dtype=float)
 
     @property
     def selected_ids(self) -> tuple[str, ...]:

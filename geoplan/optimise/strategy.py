@@ -22,13 +22,17 @@
     gap is honest: the restricted MIP's own bound is never used.
 ``auto``
     ``lp-guided`` when a time limit is set, the model has more than
-    :data:`LARGE_MODEL_NONZEROS` non-zeros and the coverage heuristics apply; otherwise
-    ``direct``.
+    :data:`LARGE_MODEL_NONZEROS` non-zeros and the coverage heuristics apply or the model is
+    phased (its relaxation is then solved to a vertex, by crossover: where many candidates
+    tie on value per pound, the interior point spreads thinly over them all); otherwise
+    ``direct``. The full MIP is skipped when a restricted MIP's plan is already within the
+    gap of the relaxation's bound (for a phased model, within :data:`PHASED_ENOUGH_GAP`).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -46,13 +50,17 @@ from geoplan.schemas import STRATEGIES
 if TYPE_CHECKING:
     from geoplan.optimise.problem import CompiledProblem
 
-__all__ = ["LARGE_MODEL_NONZEROS", "STRATEGIES", "heuristic_plan", "solve_compiled"]
+__all__ = ["LARGE_MODEL_NONZEROS", "PHASED_ENOUGH_GAP", "STRATEGIES", "heuristic_plan",
+           "solve_compiled", "solve_restricted"]
 
 LARGE_MODEL_NONZEROS = 200_000
 RESTRICTION_THRESHOLDS = (0.5, 0.2, 0.1)
 """Relaxation values above which candidates enter the successive restricted MIPs."""
 RELAXATION_TIME_SHARE = 0.6
 """Share of the time left that the interior-point relaxation may use."""
+PHASED_ENOUGH_GAP = 5e-3
+"""Gap to the relaxation's bound at which a phased model's restricted plan is kept without
+the full MIP (whose presolve can stall on such models; measured on the sample county)."""
 
 
 def solve_compiled(compiled: CompiledProblem, options: SolverOptions,
@@ -65,9 +73,10 @@ def solve_compiled(compiled: CompiledProblem, options: SolverOptions,
     start, notes = found.x, list(found.notes)
     if strategy == "auto":
         large = compiled.model.matrix.nnz > LARGE_MODEL_NONZEROS
-        # lp-guided pays off where the uncapacitated heuristics give a good start
-        strategy = ("lp-guided" if large and options.time_limit and found.kind == "coverage"
-                    else "direct")
+        # lp-guided pays off where the uncapacitated heuristics give a good start, and on
+        # phased models, whose MIP presolve can stall where many candidates tie on value
+        guided = found.kind == "coverage" or compiled.context.n_periods > 1
+        strategy = ("lp-guided" if large and options.time_limit and guided else "direct")
     if options.solver != "highs":
         outcome = solve(compiled.model, options)
     elif strategy == "direct":
@@ -86,11 +95,31 @@ def _remaining(options: SolverOptions, began: float) -> float | None:
     return max(options.time_limit - (time.perf_counter() - began), 0.05)
 
 
+def solve_restricted(compiled: CompiledProblem, options: SolverOptions
+                     ) -> tuple[SolveOutcome, list[str]]:
+    """Solve by steps 1-3 of ``lp-guided`` only: relaxation bound, restricted MIPs' plans.
+
+    No step depends on the wall clock when ``options`` has no time limit (the full MIP,
+    which may need the whole limit, is left out), so the same model gives the same plan; the
+    gap against the relaxation's bound stays honest. For re-solves such as a trade-off curve.
+    """
+    began = time.perf_counter()
+    found = heuristic_plan(compiled, options)
+    notes = list(found.notes)
+    outcome = _lp_guided(compiled, options, found.x, began, notes, full_mip=False)
+    outcome = _keep_start(compiled, outcome, found.x, notes)
+    notes.append("strategy: lp-guided without the full MIP")
+    return _timed(outcome, time.perf_counter() - began), notes
+
+
 def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndarray | None,
-               began: float, notes: list[str]) -> SolveOutcome:
+               began: float, notes: list[str], *, full_mip: bool = True) -> SolveOutcome:
     model = compiled.model
     session = HighsSession(model, options)
-    relaxed = session.solve(relax=True, method="ipm", crossover=False,
+    # phased models: a vertex (crossover) is near-integral where many candidates tie on value
+    # per pound (e.g. woodland parcels), where the interior point spreads thinly over them all
+    relaxed = session.solve(relax=True, method="ipm",
+                            crossover=compiled.context.n_periods > 1 or not full_mip,
                             time_limit=RELAXATION_TIME_SHARE * (_remaining(options, began) or 0)
                             or None)
     values = np.asarray(session.highs.getSolution().col_value)
@@ -104,8 +133,19 @@ def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndar
     best = start
     if relaxed.status != "optimal":  # an unfinished relaxation's values guide nothing
         values = np.zeros_like(values)
+    inner = options
+    if compiled.context.n_periods > 1:  # ties on value per pound make proving 0.01% slow
+        inner = replace(options, mip_gap=max(options.mip_gap, PHASED_ENOUGH_GAP / 5))
     for threshold in RESTRICTION_THRESHOLDS:
-        best = _restricted(compiled, options, values, threshold, best, began, notes)
+        best = _restricted(compiled, inner, values, threshold, best, began, notes)
+    # a phased model's full MIP can spend the whole limit in HiGHS's presolve without
+    # improving the plan: stop at PHASED_ENOUGH_GAP there (the gap reported stays the proven one)
+    enough = max(options.mip_gap, PHASED_ENOUGH_GAP if compiled.context.n_periods > 1 else 0.0)
+    if not full_mip or _within_gap(model, best, bound, enough):
+        if full_mip:
+            notes.append(f"full MIP skipped: that plan is within {enough:.2%} of the "
+                         "relaxation's bound")
+        return _combine(model.sense, [best], [bound], model, relaxed)
     full = session.solve(start=best, time_limit=_remaining(options, began))
     notes.append(f"full MIP from that plan: {full.status}, bound "
                  f"{full.bound if full.bound is None else f'{full.bound:,.6g}'}")
@@ -124,6 +164,13 @@ def _restricted(compiled: CompiledProblem, options: SolverOptions, values: np.nd
     keep = (values[x.start:x.stop] > threshold) | (model.col_lower[x.start:x.stop] > 0.5)
     if best is not None:
         keep |= best[x.start:x.stop] > 0.5
+    if compiled.context.n_periods > 1:
+        # a candidate the relaxation builds across periods (0.3 now, 0.3 later) enters with
+        # every period: its summed value, not each period's, says it is worth building
+        n = compiled.context.n
+        summed = values[x.start:x.stop].reshape(-1, n).sum(axis=0)
+        keep |= np.tile((summed > threshold) | keep.reshape(-1, n).any(axis=0),
+                        compiled.context.n_periods)
     upper = model.col_upper.copy()
     upper[x.start:x.stop][~keep] = 0.0
     remaining = _remaining(options, began)
@@ -138,6 +185,14 @@ def _restricted(compiled: CompiledProblem, options: SolverOptions, values: np.nd
     if best is None or _better(model.sense, model.objective(inner.x), model.objective(best)):
         return np.asarray(inner.x)
     return best
+
+
+def _within_gap(model, x: np.ndarray | None, bound: float | None, gap: float) -> bool:
+    """Whether plan ``x`` is proven within the relative ``gap`` of ``bound``."""
+    if x is None or bound is None:
+        return False
+    _, reached = classify(model.sense, model.objective(x), bound, proven=True)
+    return reached is not None and reached <= gap
 
 
 def _better(sense: str, value: float, than: float) -> bool:

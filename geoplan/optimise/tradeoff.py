@@ -8,11 +8,14 @@ never dropped.
 
 :func:`weighted_sum_curve`: maximise ``(1 - a) * first + a * second`` (both normalised to their
 totals) for each weight ``a``; cheaper, but it only finds points on the convex hull.
+
+:func:`budget_curve`: re-solve one built model with every named budget scaled by each
+fraction (cost against benefit: what more or less money would buy).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -23,7 +26,7 @@ from geoplan.optimise.objectives import MaximiseBenefit
 from geoplan.optimise.problem import CompiledProblem, PlanningProblem
 from geoplan.optimise.solvers import HighsSession, SolverOptions
 
-__all__ = ["epsilon_curve", "weighted_sum_curve"]
+__all__ = ["budget_curve", "epsilon_curve", "weighted_sum_curve"]
 
 
 def _point(compiled: CompiledProblem, x: np.ndarray | None, column: str) -> dict[str, object]:
@@ -87,3 +90,76 @@ def weighted_sum_curve(problem: PlanningProblem, first: str, second: str,
                      "cost_gbp": float(chosen["cost_gbp"].sum()) if "cost_gbp" in chosen
                      else None})
     return pd.DataFrame(rows)
+
+
+def budget_curve(compiled: CompiledProblem, budgets: Sequence[str], fractions: Sequence[float],
+                 values: Sequence[str] = (), options: SolverOptions | None = None, *,
+                 period_columns: Mapping[int, str] | None = None,
+                 strategy: str = "auto") -> pd.DataFrame:
+    """Re-solve ``compiled`` with the budgets ``budgets`` (names) times each fraction.
+
+    Parameters
+    ----------
+    compiled : CompiledProblem
+        A built model whose budgets are named ``budget:<name>`` in its handles.
+    budgets : sequence of str
+        Budget names to scale (absent names are skipped).
+    fractions : sequence of float
+        Multipliers of the budgets' limits.
+    values : sequence of str
+        Candidate columns summed over the chosen candidates (``<column>`` in the result).
+    options : SolverOptions, optional
+    period_columns : Mapping[int, str], optional
+        Milestone year -> column of a value that depends on the build period; its sum over
+        the chosen candidates at their build period is ``period_value``.
+    strategy : str
+        See :func:`geoplan.optimise.strategy.solve_compiled`; or ``"restricted"``
+        (:func:`geoplan.optimise.strategy.solve_restricted`: no step depends on the wall
+        clock, so the curve repeats exactly).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fraction: ``fraction``, ``status``, ``objective``, ``gap``,
+        ``cost_gbp`` (candidates chosen), ``selected``, ``period_value`` and ``values``.
+    """
+    rows = np.concatenate([compiled.context.handles[f"budget:{name}"] for name in budgets
+                           if f"budget:{name}" in compiled.context.handles] or
+                          [np.zeros(0, dtype=int)])
+    from geoplan.optimise.strategy import solve_compiled, solve_restricted
+
+    out = []
+    for fraction in fractions:
+        upper = compiled.model.row_upper.copy()
+        upper[rows] = upper[rows] * float(fraction)
+        scaled = replace(compiled, model=compiled.model.with_bounds(row_upper=upper))
+        if strategy == "restricted":
+            outcome, _ = solve_restricted(scaled, options or SolverOptions())
+        else:
+            outcome, _ = solve_compiled(scaled, options or SolverOptions(), strategy)
+        out.append({"fraction": float(fraction), "status": outcome.status,
+                    "objective": outcome.objective, "gap": outcome.gap,
+                    **plan_values(compiled, outcome.x, values, period_columns)})
+    return pd.DataFrame(out)
+
+
+def plan_values(compiled: CompiledProblem, x: np.ndarray | None, values: Sequence[str] = (),
+                period_columns: Mapping[int, str] | None = None) -> dict[str, float | None]:
+    """Cost, count, build-period value and column sums of the plan ``x`` (None: no plan)."""
+    names = ["cost_gbp", "selected", "period_value", *values]
+    if x is None:
+        return dict.fromkeys(names)
+    selected, period = compiled.selection(np.asarray(x))
+    table = compiled.context.table
+    out: dict[str, float | None] = {
+        "cost_gbp": float(pd.to_numeric(table["cost_gbp"])[selected].sum())
+        if "cost_gbp" in table else None, "selected": float(selected.sum())}
+    total = 0.0
+    for t, year in enumerate(compiled.context.periods):
+        column = (period_columns or {}).get(year)
+        if column is not None:
+            total += float(pd.to_numeric(table[column]).to_numpy(float)[period == t].sum())
+    out["period_value"] = total if period_columns else None
+    for column in values:
+        out[column] = float(pd.to_numeric(table[column])[selected].sum())
+    return out

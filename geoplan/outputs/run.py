@@ -13,6 +13,10 @@ Files (see the README's "What a run writes"):
     milestone year and workstream (:mod:`geoplan.planning.grid_evidence`).
 ``plan_<format>/``
     The same layers in each other format the scenario asks for (``outputs.formats``).
+``periods.csv``, ``tradeoff.csv``, ``tradeoff.png``
+    The plan per milestone period (spend against the funding profile, delivery against its
+    caps) and the trade-off curve of cost against lifetime tCO2e
+    (:mod:`geoplan.outputs.phasing`).
 ``rankings.csv``, ``summary.json``, ``summary.md``
     Ranks of every candidate; KPIs by district, milestone year and workstream, finance,
     solver status and gap, and the assumptions used with their sources.
@@ -36,10 +40,10 @@ from geoplan.assumptions import AssumptionSet
 from geoplan.layers.existing_chargers import charger_counts, place_chargers
 from geoplan.layers.land import Exclusion
 from geoplan.layers.prepare import LayerInputs, PreparedLayers
-from geoplan.layers.stock_calibration import calibration_kpis
 from geoplan.outputs.export import export_plan
 from geoplan.outputs.grid_evidence import evidence_layer, evidence_summary, write_evidence_csv
 from geoplan.outputs.manifest import build_manifest, write_manifest
+from geoplan.outputs.phasing import lifetime_of_plan, plan_periods, write_phasing
 from geoplan.outputs.summary import write_rankings, write_summary
 from geoplan.planning.finance import FinanceSummary
 from geoplan.planning.grid_evidence import GridEvidence
@@ -375,14 +379,18 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                      "mode": scenario.plan.mode,
                      "years": list(scenario.plan.years),
                      "budget_gbp": scenario.plan.budget_gbp,
+                     "objective": scenario.plan.objective,
+                     "funding_gbp": _funding_text(plans),
                      "workstreams": list(scenario.workstreams.enabled()),
                      "grid": f"{scenario.grid.scenario}, {scenario.grid.season}, "
                              f"{scenario.grid.level}",
                      **gaps.to_dict()},
-        "kpis": {**_kpis(chosen), **_flag_kpis(flags, evidence), **stock_kpis,
-                 **calibration_kpis(layers.zones)},
+        "kpis": {**_kpis(chosen), **_lifetime_kpis(plans, chosen), **_flag_kpis(flags, evidence),
+                 **stock_kpis},
         "by_district": _named_rows(_rows(chosen, "district_id"), names),
         "by_year": _rows(years, "year") if len(years) else [],
+        "by_period": plan_periods(plans, list(scenario.plan.years)).to_dict("records"),
+        "tradeoff": [] if plans.curve is None else plans.curve.to_dict("records"),
         "by_workstream": _rows(chosen, "workstream"),
         "finance": _named_finance(finance.to_dict(), names),
         "solver": solver,
@@ -393,6 +401,21 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
         "warnings": [*stock_notes, *layers.warnings, *gaps.notes(),
                      *([] if flags is None else _grid_notes(flags))],
     }
+
+
+def _funding_text(plans: PlanResult) -> str:
+    if plans.funding is None:
+        return "one total budget"
+    return "; ".join(f"{year}: {amount:,.0f}" for year, amount in sorted(plans.funding.items()))
+
+
+def _lifetime_kpis(plans: PlanResult, chosen: pd.DataFrame) -> dict[str, float]:
+    tonnes = lifetime_of_plan(plans)
+    if tonnes is None:
+        return {}
+    cost = float(chosen["cost_gbp"].sum())
+    return {"lifetime_tco2e": tonnes,
+            "cost_per_lifetime_tco2e_gbp": cost / tonnes if tonnes > 0 else float("nan")}
 
 
 def _assumptions(assumptions: AssumptionSet) -> dict[str, Any]:
@@ -451,6 +474,8 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
         if fmt != "gpkg":
             written.append(export_plan(layer_frames, folder / f"plan_{fmt}", fmt=fmt))
     written.append(write_rankings(dict(plans.tables), folder / "rankings.csv"))
+    written.extend(write_phasing(folder, plans, list(scenario.plan.years),
+                                 title=f"{scenario.name}: cost against lifetime tCO2e"))
     charger_model = models.get("chargers")
     summary = run_summary(scenario, plans, finance, assumptions, layers, flags, evidence,
                           None if charger_model is None else charger_model.demand)

@@ -15,13 +15,15 @@ The summary is a plain mapping (the pipeline builds it; everything in it is JSON
     ``unconstrained_at``; an empty list shows as "none").
 ``kpis``
     Headline figures: name -> number (e.g. ``tco2e_per_yr``, ``cost_gbp``, ``homes``).
-``by_district``, ``by_year``, ``by_workstream``
+``by_district``, ``by_year``, ``by_workstream``, ``by_period``, ``tradeoff``
     Lists of rows (``{"district_id": ..., "district_name": ..., <kpi>: ...}``;
     ``{"year": 2030, ...}``; ...), each shown as a table in the order given. In
     ``summary.md`` (presentation only) a district shows as ``Cherwell (E07000177)``
     (:func:`district_rows`, in every table with ``district_id``), and counts
     (:data:`COUNT_KEYS`: homes, chargers) as whole numbers that add up to the rounded total
     (:func:`largest_remainder`); ``summary.json`` keeps the exact figures.
+    ``by_period``: spend, funding and delivery per milestone period; ``tradeoff``: the cost
+    against lifetime tCO2e curve.
 ``finance``
     Name -> number or text, list of rows (a table) or mapping (a sub-section), e.g.
     :meth:`geoplan.planning.finance.FinanceSummary.to_dict`.
@@ -86,12 +88,12 @@ __all__ = [
     "write_summary",
 ]
 
-SUMMARY_KEYS = ("scenario", "kpis", "by_district", "by_year", "by_workstream", "finance",
-                "existing_chargers", "charger_sites", "solver", "grid_evidence", "assumptions",
-                "warnings")
+SUMMARY_KEYS = ("scenario", "kpis", "by_district", "by_year", "by_workstream", "by_period",
+                "tradeoff", "finance", "existing_chargers", "charger_sites", "solver",
+                "grid_evidence", "assumptions", "warnings")
 """Top-level keys a summary may have."""
 RANKING_COLUMNS = ("workstream", "rank", "candidate_id", "label", "selected", "period",
-                   "cost_gbp", "tco2e_per_yr", "score", "reason")
+                   "build_year", "cost_gbp", "tco2e_per_yr", "score", "reason")
 """Columns of ``rankings.csv``, in order."""
 
 _LABELS = {
@@ -185,7 +187,8 @@ def _checked(summary: Mapping[str, Any]) -> dict[str, Any]:
         raise LayerSchemaError(f"summary keys {unknown} are not known; use "
                                f"{', '.join(SUMMARY_KEYS)}")
     data = json_ready(summary)
-    for key in ("by_district", "by_year", "by_workstream", "charger_sites", "warnings"):
+    for key in ("by_district", "by_year", "by_workstream", "by_period", "tradeoff",
+                "charger_sites", "warnings"):
         if not isinstance(data.get(key, []), list):
             raise LayerSchemaError(f"summary[{key!r}] must be a list, not "
                                    f"{type(summary[key]).__name__}")
@@ -213,6 +216,10 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
                     district_rows(data.get("by_district", []))))),
                 ("By milestone year", markdown_table(whole_counts(data.get("by_year", [])))),
                 ("By workstream", markdown_table(whole_counts(data.get("by_workstream", [])))),
+                ("Plan per milestone period (funding, spend and delivery)",
+                 markdown_table(whole_counts(data.get("by_period", [])))),
+                ("Trade-off: cost against lifetime tCO2e (tradeoff.csv, tradeoff.png)",
+                 markdown_table(data.get("tradeoff", []))),
                 ("Finance", _nested(data.get("finance", {}))),
                 ("Existing public chargers", _existing(data.get("existing_chargers", {}))),
                 ("Charger sites chosen", markdown_table(district_rows(
@@ -529,6 +536,7 @@ def _ranking_part(name: str, table: pd.DataFrame) -> pd.DataFrame:
             out[column] = pd.NA
     out["rank"] = pd.to_numeric(out["rank"]).astype("Int64")
     out["period"] = pd.to_numeric(out["period"]).astype("Int64")
+    out["build_year"] = pd.to_numeric(out["build_year"]).astype("Int64")
     out["selected"] = out["selected"].astype("boolean")
     return out
 

@@ -22,7 +22,7 @@ split the budget and the headroom between workstreams.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -111,7 +111,9 @@ def joint_problem(candidates: Mapping[str, pd.DataFrame], parts: Mapping[str, Mo
                   workstream_budgets: Mapping[str, float] | None = None,
                   periods: tuple[int, ...] | None = None, horizon: int = 2050,
                   year: int | None = None,
-                  weights: Mapping[str, float] | None = None) -> PlanningProblem:
+                  weights: Mapping[str, float] | None = None,
+                  funding: Mapping[int, float] | None = None, carry_over: bool = True,
+                  limits: Sequence[Any] = ()) -> PlanningProblem:
     """Build one planning problem over every workstream (see the module docstring).
 
     Parameters
@@ -137,6 +139,14 @@ def joint_problem(candidates: Mapping[str, pd.DataFrame], parts: Mapping[str, Mo
         Headroom year when not phased.
     weights : Mapping[str, float], optional
         Multiplier of each workstream's objective (default 1).
+    funding : Mapping[int, float], optional
+        Milestone year -> money for the period (a :class:`~geoplan.optimise.Budget`
+        ``by="period"`` named ``funding``, counting reinforcement), besides any total.
+    carry_over : bool
+        Money unspent in a period of ``funding`` may be spent later.
+    limits : sequence
+        Further constraints over the stacked table as it is (e.g.
+        :class:`~geoplan.optimise.PeriodCap` delivery caps on columns every table shares).
 
     Returns
     -------
@@ -175,6 +185,10 @@ def joint_problem(candidates: Mapping[str, pd.DataFrame], parts: Mapping[str, Mo
         constraints.append(Budget(total_budget_gbp, by=by, name="total"))
     if workstream_budgets:
         constraints.append(Budget(dict(workstream_budgets), by="workstream", name="workstream"))
+    if funding is not None:
+        constraints.append(Budget(dict(funding), by="period", name="funding",
+                                  carry_over=carry_over))
+    constraints.extend(limits)
     problems.raise_if_any(ScenarioError)
     scope.table.attrs[_ATTR] = {"helpers": list(scope.helpers), "workstreams": list(spans),
                                 "owners": dict(scope.owners),
@@ -305,7 +319,8 @@ def solve_joint(candidates: Mapping[str, pd.DataFrame], parts: Mapping[str, Mode
         See :func:`geoplan.optimise.strategy.solve_compiled`.
     **problem
         ``headroom``, ``grid``, ``reinforcements``, ``total_budget_gbp``,
-        ``workstream_budgets``, ``periods``, ``horizon``, ``year``, ``weights``.
+        ``workstream_budgets``, ``periods``, ``horizon``, ``year``, ``weights``,
+        ``funding``, ``carry_over``, ``limits``.
 
     Returns
     -------

@@ -4,6 +4,8 @@ A workstream's terms and constraints were written for its own table; on the stac
 :func:`geoplan.planning.joint.joint_problem` each is rewritten by :class:`Scope` so that it
 still sees only that workstream's rows:
 
+- ``PeriodBenefit`` (lifetime tCO2e per build period) reads helper columns
+  ``<ws>__<column>`` and its score part is named ``<ws>__<name>``;
 - ``MaximiseBenefit({col: w})`` reads a helper column ``<ws>__<col>`` (the value on the
   workstream's rows, 0 elsewhere), so its normalisation total and score are the workstream's
   own, and a shared column such as ``tco2e_per_yr`` is not rewarded across workstreams;
@@ -43,6 +45,7 @@ from geoplan.optimise import (
     MaximiseBenefit,
     MaximiseCoverage,
     MinimiseCost,
+    PeriodBenefit,
     Target,
 )
 from geoplan.optimise.build import BuildContext
@@ -159,6 +162,13 @@ class Scope:
             weights[name] = weight * w
         return MaximiseBenefit(weights, normalise=term.normalise)
 
+    def period_benefit(self, ws: str, term: PeriodBenefit, weight: float) -> PeriodBenefit:
+        """Rewrite a build-period benefit of ``ws`` onto its helper columns, times ``weight``."""
+        name = f"{ws}{SEP}{term.name}"
+        self.owners[name] = ws
+        return PeriodBenefit({y: self.helper(ws, c) for y, c in term.columns.items()},
+                             weight=weight * term.weight, name=name)
+
     def constraint(self, ws: str, item: Any) -> list[Any]:
         """Rewrite one constraint of workstream ``ws`` (see the module docstring)."""
         if isinstance(item, Headroom):
@@ -230,7 +240,7 @@ def scoped_objective(scope: Scope, parts: Mapping[str, ModelParts],
         The joint objective terms, and the targets of target-driven workstreams turned into
         constraints (when another workstream maximises).
     """
-    maximise = any(isinstance(t, MaximiseBenefit | MaximiseCoverage)
+    maximise = any(isinstance(t, MaximiseBenefit | MaximiseCoverage | PeriodBenefit)
                    for p in parts.values() for t in p.objective)
     terms: list[Any] = []
     extra: list[Any] = []
@@ -242,6 +252,8 @@ def scoped_objective(scope: Scope, parts: Mapping[str, ModelParts],
         for term in p.objective:
             if isinstance(term, MaximiseBenefit):
                 terms.append(scope.benefit(ws, term, w))
+            elif isinstance(term, PeriodBenefit):
+                terms.append(scope.period_benefit(ws, term, w))
             elif isinstance(term, MaximiseCoverage):
                 terms.append(replace(scope.coverage(ws, term), weight=term.weight * w))
             elif isinstance(term, Compactness):

@@ -11,7 +11,11 @@ One function per arrow of the design's data flow, each callable from a notebook:
 - :func:`solve_plans` solves one joint model over every workstream (shared headroom, one
   total budget) or, in ``separate`` mode, one model per workstream.
 
-In a joint plan each workstream's objective counts as the share of its potential it reaches
+The objective (``plan.objective``) is by default lifetime tCO2e with each year's carbon
+factor plus weighted co-benefits (:mod:`geoplan.planning.phasing`, which also adds the
+funding profile and the delivery caps per period); ``share_of_potential`` keeps the old
+objective, described next. There each workstream's objective counts as the share of its
+potential it reaches
 (retrofit, LAEP and chargers normalise their own terms; sequestration's tCO2e/yr, kept in
 tonnes on its own so that its compactness bonus is per tonne, is divided by its total
 potential here), times the scenario's ``plan.weights`` (1 each by default). When the plan is
@@ -49,6 +53,8 @@ from geoplan.errors import InfeasibleError, LayerSchemaError
 from geoplan.layers.prepare import PreparedLayers
 from geoplan.layers.site_names import site_names
 from geoplan.optimise import DistrictMinimum, SolverOptions
+from geoplan.planning.curve import tradeoff_curve
+from geoplan.planning.finance import finance_assumptions
 from geoplan.planning.grid_flags import headroom_kw_by_year
 from geoplan.planning.headroom import (
     DFES_SCENARIOS,
@@ -64,6 +70,7 @@ from geoplan.planning.headroom import (
     served_chain,
 )
 from geoplan.planning.joint import JointPlan, solve_joint
+from geoplan.planning.phasing import DELIVERY_CAPACITY, phasing
 from geoplan.scenario import Scenario
 from geoplan.scenario.workstreams import RetrofitSettings
 from geoplan.workstreams.charger_demand import ChargerDemand, charger_demand
@@ -131,6 +138,12 @@ class PlanResult:
     tables: Mapping[str, gpd.GeoDataFrame] = field(repr=False)
     assumptions: AssumptionSet | None = field(default=None, repr=False, compare=False)
     """The tables the plan was built with, so the run's manifest lists every one used."""
+    funding: Mapping[int, float] | None = field(default=None, compare=False)
+    """Money per milestone period (None: no funding profile)."""
+    caps: Mapping[str, Mapping[int, float]] = field(default_factory=dict, compare=False)
+    """Delivery measure -> milestone year -> most built in the period."""
+    curve: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    """Trade-off curve (:func:`geoplan.planning.curve.tradeoff_curve`), joint plans only."""
 
     def table(self, workstream: str) -> gpd.GeoDataFrame:
         """Return one workstream's plan table: candidates with ``selected``, ``period``, ``rank``.
@@ -194,9 +207,23 @@ def _need(layer: object, name: str, workstream: str) -> Any:
     return layer
 
 
+def _factor_years(scenario: Scenario, settings: Any, assumptions: AssumptionSet) -> Any:
+    """Return settings whose trajectory years include every carbon factor table year.
+
+    Lifetime carbon interpolates a candidate's ``tco2e_per_yr_<year>`` columns; with a
+    column at each year the table lists, that is each year's factor (the table is linear
+    between its years).
+    """
+    if scenario.plan.objective != "lifetime_carbon":
+        return settings
+    listed = pd.to_numeric(assumptions.table("carbon_factors")["year"], errors="coerce")
+    years = sorted({*settings.trajectory_years, *(int(y) for y in listed.dropna())})
+    return settings.model_copy(update={"trajectory_years": tuple(years)})
+
+
 def _retrofit(scenario: Scenario, layers: PreparedLayers,
               assumptions: AssumptionSet) -> WorkstreamModel:
-    settings = scenario.workstreams.retrofit.settings()
+    settings = _factor_years(scenario, scenario.workstreams.retrofit.settings(), assumptions)
     buildings = _need(layers.buildings, "epc", "retrofit")
     candidates = retrofit_candidates(buildings, layers.zones, settings,
                                      tables=_tables(assumptions, BUILDING_TABLES))
@@ -206,7 +233,7 @@ def _retrofit(scenario: Scenario, layers: PreparedLayers,
 
 def _laep(scenario: Scenario, layers: PreparedLayers,
           assumptions: AssumptionSet) -> WorkstreamModel:
-    settings = scenario.workstreams.laep.settings()
+    settings = _factor_years(scenario, scenario.workstreams.laep.settings(), assumptions)
     buildings = _need(layers.buildings, "epc", "laep")
     candidates = laep_candidates(buildings, layers.zones, settings,
                                  tables=_tables(assumptions, BUILDING_TABLES))
@@ -395,40 +422,72 @@ def _level_options(scenario: Scenario, layers: PreparedLayers, row: pd.Series,
 
 def solve_plans(scenario: Scenario, models: Mapping[str, WorkstreamModel],
                 headroom: pd.DataFrame, layers: PreparedLayers,
-                reinforcements: pd.DataFrame | None = None) -> PlanResult:
+                reinforcements: pd.DataFrame | None = None,
+                assumptions: AssumptionSet | None = None) -> PlanResult:
     """Solve the joint model, or one model per workstream in ``separate`` mode.
 
-    Reinforcement options are offered only at substations that ``headroom`` limits.
+    Reinforcement options are offered only at substations that ``headroom`` limits. The
+    delivery caps come from ``assumptions`` (default: the set the models were built with,
+    else the shipped table).
     """
     plan, solver = scenario.plan, scenario.solver
     options = SolverOptions(solver=solver.solver, time_limit=solver.time_limit_s,
                             mip_gap=solver.gap)
     budgets = {name: amount for name in models if (amount := _budget(scenario, name))
                is not None}
+    phased = phasing(plan, _one_option_per_zone(models),
+                     {name: _fair(model.parts, plan.district_minimum_share)
+                      for name, model in models.items()}, _capacity(models, assumptions),
+                     discount_rate=_discount_rate(scenario, models, assumptions))
     common = {"options": options, "strategy": solver.strategy, "headroom": headroom,
               "grid": layers.grid, "reinforcements": _limited(reinforcements, headroom),
-              "periods": tuple(plan.years), "horizon": plan.horizon}
-    parts = {name: _fair(model.parts, plan.district_minimum_share)
-             for name, model in models.items()}
+              "periods": tuple(plan.years), "horizon": plan.horizon,
+              "funding": phased.funding, "carry_over": phased.carry_over,
+              "limits": phased.limits()}
+    parts, curve = phased.parts, None
     if plan.mode == "joint":
-        tables = _one_option_per_zone(models)
-        joint = solve_joint(tables, parts,
+        joint = solve_joint(phased.candidates, parts,
                             total_budget_gbp=plan.budget_gbp, workstream_budgets=budgets,
                             weights=joint_weights(scenario, models), **common)
         plans = {"joint": joint}
         tables = dict(joint.tables)
     else:
         plans, tables = {}, {}
-        for name, model in models.items():
+        for name in models:
             limit = budgets.get(name, plan.budget_gbp)
-            alone = solve_joint({name: model.candidates}, {name: parts[name]},
+            alone = solve_joint({name: phased.candidates[name]}, {name: parts[name]},
                                 total_budget_gbp=limit, **common)
             plans[name] = alone
             tables[name] = alone.tables[name]
     for name, solved in plans.items():
         _require_plan(name, solved)
+    if plan.mode == "joint" and plan.tradeoff_fractions:
+        curve = tradeoff_curve(plans["joint"], scenario)
     crs = next(iter(models.values())).candidates.crs
-    return PlanResult(plan.mode, plans, {name: _geo(t, crs) for name, t in tables.items()})
+    return PlanResult(plan.mode, plans, {name: _geo(t, crs) for name, t in tables.items()},
+                      funding=phased.funding, caps=phased.caps, curve=curve)
+
+
+def _given(models: Mapping[str, WorkstreamModel],
+           assumptions: AssumptionSet | None) -> AssumptionSet | None:
+    return assumptions or next((m.assumptions for m in models.values()
+                                if m.assumptions is not None), None)
+
+
+def _capacity(models: Mapping[str, WorkstreamModel],
+              assumptions: AssumptionSet | None) -> pd.DataFrame:
+    given = _given(models, assumptions)
+    return (given.table("delivery_capacity") if given is not None
+            else read_assumptions(DELIVERY_CAPACITY))
+
+
+def _discount_rate(scenario: Scenario, models: Mapping[str, WorkstreamModel],
+                   assumptions: AssumptionSet | None) -> float:
+    """Return the finance table's discount rate (with the scenario's override)."""
+    given = _given(models, assumptions)
+    table = given.table("finance") if given is not None else None
+    return float(finance_assumptions(table, discount_rate=scenario.finance.discount_rate)
+                 .discount_rate)
 
 
 def _limited(reinforcements: pd.DataFrame | None, headroom: pd.DataFrame
@@ -448,8 +507,14 @@ def _limited(reinforcements: pd.DataFrame | None, headroom: pd.DataFrame
 
 def joint_weights(scenario: Scenario, models: Mapping[str, WorkstreamModel]
                   ) -> dict[str, float]:
-    """Weight of each workstream's objective in the joint model (see the module docstring)."""
+    """Weight of each workstream's objective in the joint model (see the module docstring).
+
+    With the lifetime-carbon objective every workstream counts in tonnes: the weights are
+    the scenario's ``plan.weights`` (1 each), nothing else.
+    """
     weights = {name: float(scenario.plan.weights.get(name, 1.0)) for name in models}
+    if scenario.plan.objective == "lifetime_carbon":
+        return weights
     if "chargers" in weights and len(scenario.plan.years) > 1:
         # Phased benefit terms count each year of benefit (horizon - year + 1); coverage
         # counts the plan as built by the last period, once: give it the years from the
@@ -507,4 +572,6 @@ def _geo(table: pd.DataFrame, crs: object) -> gpd.GeoDataFrame:
     if "period" in frame.columns:
         frame["period"] = pd.array(pd.to_numeric(frame["period"], errors="coerce"),
                                    dtype="Int64")
+        # the first year the candidate is in service (its build period's milestone year)
+        frame["build_year"] = frame["period"].where(frame["selected"].astype(bool))
     return frame

@@ -61,6 +61,8 @@ from geoplan.schemas import (
 from geoplan.sources import FORMATS
 
 __all__ = [
+    "CO_BENEFITS",
+    "DELIVERY",
     "EXPORT_FORMATS",
     "FIRST_YEAR",
     "LAND_COVER_OPTIONS",
@@ -71,9 +73,11 @@ __all__ = [
     "AssumptionsSection",
     "BuildingStockSection",
     "ChargersSection",
+    "DeliverySection",
     "DistrictsInput",
     "ExclusionInput",
     "FinanceSection",
+    "FundingSection",
     "GridSection",
     "InputsSection",
     "LaepSection",
@@ -92,6 +96,11 @@ __all__ = [
 WORKSTREAMS = ("retrofit", "laep", "chargers", "sequestration")
 LAND_COVER_OPTIONS = ("land_cover_classes", "land_cover_column")
 """Keys of ``inputs`` that say how to read ``land_cover`` (not layer files themselves)."""
+DELIVERY = ("homes_retrofitted", "heat_pumps_installed", "pv_installed",
+            "chargers_commissioned", "hectares_planted")
+"""Delivery measures capped per period (see :mod:`geoplan.planning.phasing`)."""
+CO_BENEFITS = ("fuel_poor_homes", "homes_to_target", "ev_demand_covered")
+"""Co-benefits the lifetime-carbon objective can weigh, in their own units."""
 EXPORT_FORMATS = ("gpkg", "shp", "geojson", "parquet", "csv")
 
 
@@ -546,6 +555,40 @@ class GridSection(Section):
         return self
 
 
+class FundingSection(Section):
+    """Money per period: the funding profile of a phased plan."""
+
+    per_year: Gbp | None = Field(None, description="Money per year; a period gets it times "
+                                 "its years (the first period runs from start_year).")
+    per_period: dict[Year, Gbp] = Field(default_factory=dict, description="Milestone year "
+                                        "-> money for what is built in that period.")
+    carry_over: bool = Field(True, description="Money unspent in a period may be spent in a "
+                             "later one (false: it lapses).")
+    start_year: Year | None = Field(None, description="First year of the first period "
+                                    "(default: the first milestone year).")
+
+    @model_validator(mode="after")
+    def _one_profile(self) -> FundingSection:
+        if (self.per_year is None) == (not self.per_period):
+            raise ValueError("give one of per_year and per_period")
+        return self
+
+
+class DeliverySection(Section):
+    """What can be built per year (caps per period; see geoplan.planning.phasing)."""
+
+    enabled: bool = Field(True, description="Cap what each period builds (phased plans).")
+    scale: float = Field(1.0, gt=0, allow_inf_nan=False,
+                         description="Share of the delivery_capacity table's (county) "
+                                     "figures available to the plan's area.")
+    level: Literal["per_year", "low", "high"] = Field(
+        "per_year", description="Column of the delivery_capacity table used.")
+    per_year: dict[Literal[DELIVERY], Annotated[  # type: ignore[valid-type]
+        float, Field(ge=0, allow_inf_nan=False)]] = Field(
+        default_factory=dict, description="Measure -> yearly capacity of the plan's area "
+                                          "(replaces the table's scaled figure).")
+
+
 class PlanSection(Section):
     """How the plan is solved: jointly or per workstream, when and with what money."""
 
@@ -561,6 +604,27 @@ class PlanSection(Section):
     weights: dict[Workstream, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
         default_factory=dict, description="Joint mode: weight of each workstream's objective "
                                           "(default 1 each).")
+    objective: Literal["lifetime_carbon", "share_of_potential"] = Field(
+        "lifetime_carbon", description="lifetime_carbon: lifetime tCO2e with each year's "
+        "carbon factor plus weighted co_benefits; share_of_potential: each workstream's share "
+        "of its own potential (the old objective).")
+    carbon_until: Literal["lifetime", "horizon"] = Field(
+        "lifetime", description="Count a measure's tonnes over its lifetime, or only to the "
+                                "horizon.")
+    carbon_discount_rate: Share | None = Field(
+        None, description="Yearly discount of tonnes from the first milestone year, so a "
+        "tonne saved sooner counts more (None: the finance discount rate, the Green Book's "
+        "3.5%; 0: undiscounted tonnes).")
+    co_benefits: dict[Literal[CO_BENEFITS], Annotated[  # type: ignore[valid-type]
+        float, Field(ge=0, allow_inf_nan=False)]] = Field(
+        default_factory=dict, description="Co-benefit -> lifetime tCO2e it is worth per "
+                                          "unit (home, EV covered); default 0.")
+    funding: FundingSection | None = Field(None, description="Funding profile (None: one "
+                                           "total budget).")
+    delivery: DeliverySection = Field(default_factory=DeliverySection)
+    tradeoff_fractions: list[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
+        default_factory=lambda: [0.5, 1.5], description="Budget fractions the "
+        "trade-off curve re-solves at (besides the plan itself); [] writes no curve.")
 
     @field_validator("years")
     @classmethod
@@ -576,6 +640,20 @@ class PlanSection(Section):
         if years and horizon < years[-1]:
             raise ValueError(f"must be >= the last milestone year {years[-1]} (got {horizon})")
         return horizon
+
+    @model_validator(mode="after")
+    def _funding_years(self) -> PlanSection:
+        funding = self.funding
+        if funding is None:
+            return self
+        unknown = sorted(set(funding.per_period) - set(self.years))
+        if unknown:
+            raise _at("funding", f"per_period names years {unknown} that are not milestone "
+                      f"years {self.years}; give money for the milestone years")
+        if funding.start_year is not None and funding.start_year > self.years[0]:
+            raise _at("funding", f"start_year {funding.start_year} is after the first "
+                      f"milestone year {self.years[0]}")
+        return self
 
 
 class WorkstreamSection(Section):

@@ -1,0 +1,59 @@
+"""The trade-off curve of a joint plan: cost against lifetime tCO2e.
+
+The plan's model is re-solved with its money (the funding profile and the total budget
+together) times each of ``plan.tradeoff_fractions``; the plan itself is the point at
+fraction 1, marked ``chosen``. Each point is solved by its linear relaxation and restricted
+MIPs (:func:`geoplan.optimise.strategy.solve_restricted`), with no time limit, so the curve is
+the same on every run; its ``status`` says whether the point is proven within 0.01% of the
+relaxation's bound (``optimal``) or not (``feasible``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from geoplan.optimise import SolverOptions
+from geoplan.optimise.tradeoff import budget_curve, plan_values
+from geoplan.planning.joint import JointPlan
+from geoplan.planning.phasing import LIFETIME_PREFIX
+from geoplan.scenario import Scenario
+
+__all__ = ["CURVE_GAP", "tradeoff_curve"]
+
+CURVE_GAP = 5e-3
+"""Gap to which each point of the curve is solved (the curve shows a shape, not a plan)."""
+
+
+def tradeoff_curve(joint: JointPlan, scenario: Scenario) -> pd.DataFrame:
+    """Cost against lifetime tCO2e: the plan re-solved with its money times each fraction.
+
+    The funding profile and the total budget are scaled together
+    (:func:`geoplan.optimise.tradeoff.budget_curve`); the plan itself is the row with
+    ``fraction`` 1 and ``chosen`` true (its own figures, not a re-solve).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``fraction``, ``status``, ``cost_gbp``, ``lifetime_tco2e``, the co-benefit columns
+        the plan has, ``gbp_per_lifetime_tco2e`` and ``chosen``, by fraction.
+    """
+    plan, solver = scenario.plan, scenario.solver
+    compiled = joint.compiled
+    columns = {int(y): f"{LIFETIME_PREFIX}{y}" for y in plan.years}
+    values = [c for c in ("fuel_poor_homes", "homes_to_target") if c in compiled.context.table]
+    # each point: the relaxation's bound and restricted MIPs (no wall-clock step, so the
+    # curve repeats exactly), to a gap of at least 0.5%; the plan itself keeps its own solve
+    options = SolverOptions(solver="highs", mip_gap=max(solver.gap, CURVE_GAP))
+    fractions = sorted(f for f in set(plan.tradeoff_fractions) if f != 1.0)
+    curve = budget_curve(compiled, ["funding", "total"], fractions, values, options,
+                         period_columns=columns, strategy="restricted")
+    mine = {"fraction": 1.0, "status": joint.plan.status, "objective": joint.plan.objective,
+            "gap": joint.plan.gap, **plan_values(compiled, joint.plan.solution, values, columns)}
+    curve = pd.concat([curve, pd.DataFrame([mine])], ignore_index=True)
+    curve["chosen"] = curve["fraction"] == 1.0
+    curve = curve.rename(columns={"period_value": "lifetime_tco2e"}).sort_values(
+        "fraction", kind="stable").reset_index(drop=True)
+    tonnes = pd.to_numeric(curve["lifetime_tco2e"])
+    curve["gbp_per_lifetime_tco2e"] = pd.to_numeric(curve["cost_gbp"]) / tonnes.where(
+        tonnes > 0)
+    return curve.drop(columns=["objective", "gap", "selected"])
