@@ -76,6 +76,25 @@ def plan_evidence(scenario: Scenario, plans: PlanResult, layers: PreparedLayers,
     return with_values(evidence, plans.plans, scenario, layers.grid)
 
 
+RESOLVES_SINGLE_YEAR = 5
+"""Default re-solves (``grid.evidence.resolves: null``) for a plan with one milestone year."""
+
+
+def default_resolves(scenario: Scenario) -> int:
+    """Return the re-solves used when ``grid.evidence.resolves`` is unset (0 when phased).
+
+    A phased plan's model has a column per candidate and period; each re-solve costs about as
+    much as the plan (tens of seconds on the sample county), so it is asked for by name.
+    """
+    return RESOLVES_SINGLE_YEAR if len(scenario.plan.years) == 1 else 0
+
+
+def _why(scenario: Scenario, given: int | None) -> str:
+    if given is not None or len(scenario.plan.years) == 1:
+        return ""
+    return ", the default for a phased plan"
+
+
 def with_values(evidence: GridEvidence, plans: Any, scenario: Scenario,
                 graph: Any = None) -> GridEvidence:
     """Add the value columns of the blocking substations (most blocked kW first)."""
@@ -87,8 +106,9 @@ def with_values(evidence: GridEvidence, plans: Any, scenario: Scenario,
     solver = scenario.solver
     options = SolverOptions(solver=solver.solver, time_limit=solver.time_limit_s,
                             mip_gap=solver.gap)
+    limit = default_resolves(scenario) if settings.resolves is None else settings.resolves
     values = headroom_values(plans, list(worst["substation_id"]), step_kw=settings.step_kw,
-                             limit=settings.resolves, options=options, graph=graph)
+                             limit=limit, options=options, graph=graph)
     columns = value_columns(values)
     table = evidence.table.merge(columns, on="substation_id", how="left")
     table["value_evaluated"] = table["value_evaluated"].astype("boolean").fillna(False).astype(
@@ -101,7 +121,7 @@ def with_values(evidence: GridEvidence, plans: Any, scenario: Scenario,
         notes.append(f"grid evidence: the value of more headroom was not evaluated at "
                      f"{len(skipped)} blocking substation(s) ({', '.join(skipped[:10])}"
                      f"{' ...' if len(skipped) > 10 else ''}): raise grid.evidence.resolves "
-                     f"(now {settings.resolves}) to value them")
+                     f"(now {limit}{_why(scenario, settings.resolves)}) to value them")
     ordered = [c for c in table.columns if c not in VALUE_COLUMNS] + list(VALUE_COLUMNS)
     return replace(evidence, table=table[ordered], notes=tuple(notes))
 

@@ -168,6 +168,9 @@ def _one(compiled: Any, x: np.ndarray, substation: str, step_kw: float,
         outcome, solution = _full(session, model, rows, upper, x, options)
     if not outcome.has_plan or outcome.objective is None or solution is None:
         return 0.0, 0.0, 0.0, outcome.status
+    if outcome.status != "optimal":  # a time limit: no value that depends on machine speed
+        return (float("nan"), float("nan"), float("nan"),
+                f"{outcome.status}: not proven within the time limit, no value given")
     table = compiled.context.table
     before, _ = compiled.selection(x)
     after, _ = compiled.selection(solution)

@@ -498,11 +498,13 @@ class ReinforcementSection(Section):
 class EvidenceSection(Section):
     """Grid evidence: what headroom blocks, and what more headroom would be worth."""
 
-    resolves: int = Field(
-        5, ge=0, le=1000,
+    resolves: int | None = Field(
+        None, ge=0, le=1000,
         description="Most substations valued by re-solving the plan with their headroom "
                     "raised by step_kw (those blocking the most kW first); the others are "
-                    "listed as not evaluated. 0: value none.")
+                    "listed as not evaluated. 0: value none. None: 5 for a plan with one "
+                    "milestone year, 0 for a phased plan (several years), whose re-solves "
+                    "each cost about as much as the plan itself.")
     step_kw: float = Field(
         50.0, gt=0, allow_inf_nan=False,
         description="Headroom added at a substation, in every milestone year, for its value "
