@@ -244,3 +244,34 @@ def test_a_plan_adding_no_load_has_empty_evidence() -> None:
     assert evidence.table.empty
     assert evidence.blocking() == ()
     assert evidence_summary(evidence)["statements"][0].startswith("No candidate adds peak load")
+
+
+def test_a_time_limited_resolve_gives_no_value(solved, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A re-solve stopped by the time limit ("feasible") yields no figure: the value would
+    otherwise depend on how fast the machine was."""
+    import dataclasses
+
+    import geoplan.planning.grid_value as grid_value
+
+    real = grid_value.solve
+
+    def stopped_early(model, options, start=None):  # the plan it found, not proven optimal
+        return dataclasses.replace(real(model, options, start=start), status="feasible")
+
+    monkeypatch.setattr(grid_value, "solve", stopped_early)
+    [value] = headroom_values({"joint": solved}, ["P1"], step_kw=10.0, limit=1, graph=_graph())
+    assert value.evaluated
+    assert "not proven within the time limit" in value.status
+    row = value_columns([value]).iloc[0]
+    assert np.isnan(row["value_tco2e_per_yr_per_kw"])
+    assert np.isnan(row["value_added_kw"])
+
+
+@pytest.mark.parametrize(("years", "expected"), [([2030], 5), ([2025, 2030], 0)])
+def test_phased_plans_value_headroom_only_when_asked(years: list[int], expected: int) -> None:
+    from geoplan.planning.grid_report import default_resolves
+    from geoplan.scenario.models import Scenario
+
+    scenario = Scenario.model_validate({"name": "s", "inputs": {"sample": "small"},
+                                        "plan": {"years": years, "horizon": 2050}})
+    assert default_resolves(scenario) == expected
