@@ -95,6 +95,7 @@ def test_a_run_on_the_stock_says_so(tmp_path, small_sample):
         f"name: stock\nextends: {root / 'scenarios' / 'retrofit.yaml'}\ninputs:\n"
         f"  sample: null\n  zones: {sample.zones}\n  grid: {sample.grid}\n"
         f"  within: Oxfordshire\n  building_stock:\n    households: {sample.households}\n"
+        "plan: {years: [2030], tradeoff_fractions: []}\n"  # one period: the point is the text
         "outputs: {map: false, static_map: false}\n")
     run_scenario(tmp_path / "s.yaml", tmp_path / "out")
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())

@@ -40,6 +40,7 @@ from geoplan.assumptions import AssumptionSet
 from geoplan.layers.existing_chargers import charger_counts, place_chargers
 from geoplan.layers.land import Exclusion
 from geoplan.layers.prepare import LayerInputs, PreparedLayers
+from geoplan.layers.stock_calibration import calibration_kpis
 from geoplan.outputs.export import export_plan
 from geoplan.outputs.grid_evidence import evidence_layer, evidence_summary, write_evidence_csv
 from geoplan.outputs.manifest import build_manifest, write_manifest
@@ -386,7 +387,7 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                              f"{scenario.grid.level}",
                      **gaps.to_dict()},
         "kpis": {**_kpis(chosen), **_lifetime_kpis(plans, chosen), **_flag_kpis(flags, evidence),
-                 **stock_kpis},
+                 **stock_kpis, **calibration_kpis(layers.zones)},
         "by_district": _named_rows(_rows(chosen, "district_id"), names),
         "by_year": _rows(years, "year") if len(years) else [],
         "by_period": plan_periods(plans, list(scenario.plan.years)).to_dict("records"),
