@@ -105,6 +105,8 @@ def test_a_run_on_the_stock_says_so(tmp_path, small_sample):
     assert summary["warnings"][0].startswith("building stock: ")
     zones = gpd.read_file(tmp_path / "out" / "plan.gpkg", layer="zones")
     assert set(COVERAGE_COLUMNS) <= set(zones.columns)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["inputs"]["building_stock:households"]["path"] == str(sample.households)
 
 
 def test_vehicles_weighted_by_the_stock_households(tmp_path, small_sample, households):

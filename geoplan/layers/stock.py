@@ -150,6 +150,16 @@ class StockInputs:
         named = {k: getattr(self, k) for k in STOCK_TABLE_KEYS}
         return {k: v for k, v in named.items() if v is not None}
 
+    def files(self) -> dict[str, Path]:
+        """Every file read, keyed for a run's manifest (``households``, ``areas:1``, ...)."""
+        out = {k: Path(v) for k, v in self.tables().items()}
+        out.update({f"areas:{n}": Path(p) for n, p in enumerate(self.areas, start=1)})
+        for fuel, table in self.consumption().items():
+            named = {"": table.path, ":lookup": table.lookup, ":areas": table.areas}
+            out.update({f"{fuel}_consumption{k}": Path(v) for k, v in named.items()
+                        if v is not None})
+        return out
+
 
 STOCK_TABLE_KEYS = ("households", "heating", "dwelling_types", "tenure", "epc_bands")
 """Table keys of :class:`StockInputs` (and of ``inputs.building_stock``)."""

@@ -494,11 +494,12 @@ def _input_paths(inputs: LayerInputs) -> dict[str, Path | None]:
     paths: dict[str, Path | None] = {}
     for name in ("zones", "districts", "grid", "licence_areas", "epc", "postcodes", "uprn",
                  "chargers", "vehicles", "households", "car_parks", "roads", "land_cover",
-                 "emissions"):
+                 "emissions", "building_stock"):
         value: Any = getattr(inputs, name, None)
         if isinstance(value, tuple):  # several grid files: grid:1, grid:2, ...
             paths.update({f"{name}:{n}": Path(v) for n, v in enumerate(value, start=1)})
-        elif hasattr(value, "files"):  # an apportioned table: vehicles, vehicles:lookup, ...
+        elif hasattr(value, "files"):  # an apportioned table (vehicles, vehicles:lookup, ...)
+            # or the building stock's tables (building_stock:households, ...)
             paths.update({f"{name}:{k}" if k else name: v for k, v in value.files().items()})
         elif hasattr(value, "path"):  # zones with their columns named
             paths[name] = Path(value.path)
