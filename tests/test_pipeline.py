@@ -315,6 +315,9 @@ def test_existing_chargers_are_a_layer_counted_per_zone_and_district(joint_run: 
     existing = pyogrio.read_dataframe(package, layer="existing_chargers")
     zones = pyogrio.read_dataframe(package, layer="zones")
     assert set(existing.geometry.geom_type) == {"Point"}
+    html = (joint_run / "map.html").read_text(encoding="utf-8")
+    assert "Existing public chargers" in html  # the run map draws the same placed layer
+    assert f"existing public charger ({len(existing):,})" in html
     assert len(existing) > 0
     assert existing["zone_id"].notna().all()
     assert existing["operator"].notna().any()

@@ -434,7 +434,8 @@ def _assumptions(assumptions: AssumptionSet) -> dict[str, Any]:
 def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedLayers,
           zones: gpd.GeoDataFrame, offline: bool,
           assumptions: AssumptionSet | None = None,
-          evidence: gpd.GeoDataFrame | None = None) -> list[Path]:
+          evidence: gpd.GeoDataFrame | None = None,
+          existing: gpd.GeoDataFrame | None = None) -> list[Path]:
     from geoplan.outputs.map import plan_map, write_map
     from geoplan.outputs.static_map import write_static_map
 
@@ -451,13 +452,13 @@ def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedL
                      headroom_season=scenario.grid.season,
                      grid_evidence=None if evidence is None
                      else evidence[evidence["workstream"] == "all"],
-                     existing_chargers=existing_chargers(layers))
+                     existing_chargers=existing)
         written.append(write_map(m, folder / "map.html"))
     if scenario.outputs.static_map:
         written.extend(write_static_map(dict(plans.tables), folder / "map.png",
                                         folder / "map.pdf", districts=layers.districts,
                                         zones=layers.zones, title=title,
-                                        existing_chargers=existing_chargers(layers)))
+                                        existing_chargers=existing))
     return written
 
 
@@ -482,7 +483,8 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
                           None if charger_model is None else charger_model.demand)
     written.extend(write_summary(summary, folder))
     written.extend(_maps(folder, scenario, plans, layers, layer_frames["zones"], offline_map,
-                         assumptions, layer_frames["grid_evidence"]))
+                         assumptions, layer_frames["grid_evidence"],
+                         layer_frames.get("existing_chargers")))  # placed once, for the gpkg
     manifest = build_manifest(_input_paths(inputs), scenario.resolved(),
                               assumptions_used=assumptions.used(), outputs=written,
                               outputs_root=folder)
