@@ -87,7 +87,7 @@ def test_a_co2_only_table_gives_a_baseline_in_tco2(tmp_path):
 def test_report_warns_when_milestones_are_calibrated_to_another_year():
     b = baseline_emissions(table())
     info, warnings = baseline_report(b, 2022)
-    assert info["milestones_calibrated_to"] == 2022
+    assert info["milestones_baseline_year"] == 2022
     assert info["year"] == 2019
     assert any("calibrated to a 2022 baseline" in w and "baseline year is 2019" in w
                for w in warnings)

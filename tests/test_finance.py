@@ -272,14 +272,20 @@ def test_milestones_calibrated_to_another_baseline_year_are_warned_of():
     result = finance_summary(PLAN, baseline=baseline_emissions(emissions),
                              assumptions=calibrated)
     assert result.baseline["year"] == 2019
-    assert result.baseline["milestones_calibrated_to"] == 2022
+    assert result.baseline["milestones_baseline_year"] == 2022
     assert len(result.warnings) == 2  # the COVID year skipped; the calibration year
     assert "calibrated to a 2022 baseline" in result.warnings[1]
     assert result.milestones["baseline_tco2e"].tolist() == [15.0]
     assert result.to_dict()["baseline"]["unit"] == "tCO2e"
+    assert "baseline_tco2e" in result.to_dict()["trajectory"][0]
     same = FinanceAssumptions(milestones={2030: 0.5}, milestone_baseline_year=2019)
     assert finance_summary(PLAN, baseline=baseline_emissions(emissions),
                            assumptions=same).warnings == (result.warnings[0],)
+    emissions.attrs["report"] = {"gases": "CO2"}  # e.g. the BEIS/DESNZ CO2 table
+    co2 = finance_summary(PLAN, baseline=baseline_emissions(emissions), assumptions=calibrated)
+    first = co2.to_dict()["trajectory"][0]
+    assert (first["baseline_tco2"], "baseline_tco2e" in first) == (15.0, False)
+    assert co2.to_dict()["milestones"][0]["baseline_tco2"] == 15.0
 
 
 def test_shipped_milestones_state_their_baseline_year():

@@ -176,10 +176,10 @@ def baseline_report(baseline: Baseline, calibrated_to: int | None
     Returns
     -------
     (dict, tuple of str)
-        :meth:`Baseline.to_dict` plus ``milestones_calibrated_to``; the baseline's notes
+        :meth:`Baseline.to_dict` plus ``milestones_baseline_year``; the baseline's notes
         and the calibration warning.
     """
-    info = {**baseline.to_dict(), "milestones_calibrated_to": calibrated_to}
+    info = {**baseline.to_dict(), "milestones_baseline_year": calibrated_to}
     warnings = list(baseline.notes)
     if calibrated_to is not None and calibrated_to != baseline.year:
         warnings.append(f"milestone shares are calibrated to a {calibrated_to} baseline "

@@ -251,7 +251,8 @@ class FinanceSummary:
         ``year`` (and ``district_id``), ``baseline_tco2e``, ``saved_tco2e`` (emission
         reductions), ``net_tco2e``, ``removals_tco2e``, ``net_after_removals_tco2e``
         (baseline and nets are NaN without a baseline; the baseline's unit is
-        ``baseline["unit"]``).
+        ``baseline["unit"]``, and :meth:`to_dict` names the column ``baseline_tco2`` when
+        it is tCO2).
     milestones, milestones_by_district : pandas.DataFrame
         ``year`` (and ``district_id``), ``target_share``, ``baseline_tco2e``,
         ``required_cut_tco2e``, ``planned_cut_tco2e``, ``target_tco2e``, ``planned_tco2e``,
@@ -279,9 +280,13 @@ class FinanceSummary:
         """JSON-able values: pounds whole (per tonne: 2 places), tonnes 3, shares 4, years 2."""
         tables = ("by_workstream", "capex_by_year", "trajectory", "trajectory_by_district",
                   "milestones", "milestones_by_district")
+        # a CO2-only baseline is labelled tCO2 (the savings stay tCO2e)
+        unit = {"baseline_tco2e": "baseline_tco2"} if self.baseline.get("unit") == "tCO2" \
+            else {}
         return {"assumptions": self.assumptions.to_dict(),
                 **({"baseline": dict(self.baseline)} if self.baseline else {}),
-                **{name: _records(getattr(self, name)) for name in tables}}
+                **{name: _records(getattr(self, name).rename(columns=unit))
+                   for name in tables}}
 
 
 def _rounded(column: str, value: Any) -> Any:
