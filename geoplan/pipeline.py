@@ -394,15 +394,16 @@ def _moved(result: RunResult, folder: Path, target: Path) -> RunResult:
 
 def _finance(scenario: Scenario, layers: PreparedLayers, assumptions: AssumptionSet,
              plans: PlanResult) -> FinanceSummary:
-    from geoplan.sources.emissions import latest_emissions
+    from geoplan.planning.baseline import baseline_emissions
 
     table = plans.stacked()
     settings = finance_assumptions(assumptions.table("finance"),
                                    discount_rate=scenario.finance.discount_rate,
                                    appraisal_years=scenario.finance.appraisal_years)
-    year = scenario.workstreams.sequestration.emissions_year
+    chosen = scenario.baseline
     baseline = (None if layers.emissions is None
-                else latest_emissions(layers.emissions, year))
+                else baseline_emissions(layers.emissions, year=chosen.year,
+                                        sectors=chosen.sectors, land_use=chosen.land_use))
     other = plans.reinforcement_capex()
     return finance_summary(table, baseline=baseline, assumptions=settings,
                            other_capex=other if len(other) else None)

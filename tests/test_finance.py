@@ -215,3 +215,82 @@ def test_bad_plan_tables_are_refused(frame, message):
 def test_baseline_must_cover_every_district():
     with pytest.raises(LayerSchemaError, match=r"districts without a baseline \['B'\]"):
         finance_summary(PLAN, baseline=BASELINE.iloc[:1], assumptions=A)
+
+
+# --- each year's carbon factor, removals apart, baseline calibration ------------------------
+
+def test_lifetime_and_trajectory_use_each_years_carbon_not_a_flat_year():
+    # A heat pump valued at 2 t/yr with the 2030 factor, 4 t/yr in 2025 and 1 t/yr from 2035:
+    # 2025..2034 (linear between the columns): 4, 3.6, 3.2, 2.8, 2.4, 2, 1.8, 1.6, 1.4, 1.2
+    # = 24.0 t over its 10 years (the flat 2030 figure would give 2 x 10 = 20 t).
+    frame = plan(cost_gbp=[480.0], tco2e_per_yr=[2.0], tco2e_per_yr_2025=[4.0],
+                 tco2e_per_yr_2030=[2.0], tco2e_per_yr_2035=[1.0])
+    result = finance_summary(frame, baseline=BASELINE, assumptions=A)
+    row = result.by_workstream.set_index("workstream").loc["retrofit"]
+    assert row["lifetime_tco2e"] == pytest.approx(24.0)
+    assert row["cost_per_tco2e_gbp"] == pytest.approx(480.0 / 24.0)
+    assert row["appraisal_tco2e"] == pytest.approx(24.0)  # the whole life is in the window
+    path = result.trajectory.set_index("year")["saved_tco2e"]
+    assert path[2027] == pytest.approx(3.2)
+    assert path[2034] == pytest.approx(1.2)
+    assert path[2035] == 0.0  # worn out
+    assert result.milestones.set_index("year").loc[2030, "planned_cut_tco2e"] == \
+        pytest.approx(2.0)
+
+
+def test_a_later_build_reads_the_columns_from_its_build_year():
+    # built 2030 for 2.5 years: 2030 2.0, 2031 1.8, half of 2032's 1.6 = 4.6 t
+    frame = plan(period=[2030], tco2e_per_yr=[2.0], lifetime_years=[2.5],
+                 tco2e_per_yr_2025=[4.0], tco2e_per_yr_2030=[2.0], tco2e_per_yr_2035=[1.0])
+    result = finance_summary(frame, assumptions=A)
+    assert result.measures["lifetime_tco2e"][0] == pytest.approx(4.6)
+
+
+def test_removals_are_a_separate_line_from_emission_reductions():
+    # A: retrofit cuts 2 t/yr, woodland removes 3 t/yr, both from 2025; baseline A 10, B 5
+    frame = plan(tco2e_per_yr=[2.0, 3.0], workstream=["retrofit", "sequestration"],
+                 lifetime_years=[30.0, 30.0])
+    result = finance_summary(frame, baseline=BASELINE, assumptions=A)
+    year = result.trajectory.set_index("year").loc[2030]
+    assert (year["baseline_tco2e"], year["saved_tco2e"], year["removals_tco2e"]) == \
+        (15.0, 2.0, 3.0)
+    assert year["net_tco2e"] == 13.0  # the baseline less reductions only
+    assert year["net_after_removals_tco2e"] == 10.0
+    ms = result.milestones.set_index("year").loc[2030]
+    # target 50% of 15 = 7.5: reductions meet 2 / 7.5, with removals 5 / 7.5
+    assert ms["share_of_target_met"] == pytest.approx(2 / 7.5)
+    assert ms["share_met_with_removals"] == pytest.approx(5 / 7.5)
+    assert ms["removals_tco2e"] == 3.0
+
+
+def test_milestones_calibrated_to_another_baseline_year_are_warned_of():
+    from geoplan.planning.baseline import baseline_emissions
+
+    emissions = pd.DataFrame({"district_id": ["A", "B", "A", "B"], "year": [2019, 2019,
+                              2020, 2020], "tco2e": [10.0, 5.0, 8.0, 4.0]})
+    calibrated = FinanceAssumptions(milestones={2030: 0.5}, milestone_baseline_year=2022)
+    result = finance_summary(PLAN, baseline=baseline_emissions(emissions),
+                             assumptions=calibrated)
+    assert result.baseline["year"] == 2019
+    assert result.baseline["milestones_baseline_year"] == 2022
+    assert len(result.warnings) == 2  # the COVID year skipped; the calibration year
+    assert "calibrated to a 2022 baseline" in result.warnings[1]
+    assert result.milestones["baseline_tco2e"].tolist() == [15.0]
+    assert result.to_dict()["baseline"]["unit"] == "tCO2e"
+    assert "baseline_tco2e" in result.to_dict()["trajectory"][0]
+    same = FinanceAssumptions(milestones={2030: 0.5}, milestone_baseline_year=2019)
+    assert finance_summary(PLAN, baseline=baseline_emissions(emissions),
+                           assumptions=same).warnings == (result.warnings[0],)
+    emissions.attrs["report"] = {"gases": "CO2"}  # e.g. the BEIS/DESNZ CO2 table
+    co2 = finance_summary(PLAN, baseline=baseline_emissions(emissions), assumptions=calibrated)
+    first = co2.to_dict()["trajectory"][0]
+    assert (first["baseline_tco2"], "baseline_tco2e" in first) == (15.0, False)
+    assert co2.to_dict()["milestones"][0]["baseline_tco2"] == 15.0
+
+
+def test_shipped_milestones_state_their_baseline_year():
+    assert finance_assumptions().milestone_baseline_year == 2022
+    bad = read_finance().assign(value=lambda t: t["value"].where(
+        t["item"] != "milestone_baseline_year", 2022.5))
+    with pytest.raises(ScenarioError, match=r"row 12.*milestone_baseline_year 2022.5 is not"):
+        finance_assumptions(bad)

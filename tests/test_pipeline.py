@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -445,6 +446,34 @@ def test_the_mix_follows_lifetime_tco2e_per_pound(joint_run: Path) -> None:
     by_hand = sum(float(row[f"lifetime_tco2e_{int(row['build_year'])}"])
                   for _, row in chosen.iterrows())
     assert summary["kpis"]["lifetime_tco2e"] == pytest.approx(by_hand, rel=1e-8)
+
+
+def test_finance_baseline_removals_and_each_years_carbon(joint_run: Path) -> None:
+    summary = json.loads((joint_run / "summary.json").read_text(encoding="utf-8"))
+    finance = summary["finance"]
+    # the sample's CO2 table ends in 2020 (COVID): a 2019 baseline in tCO2, land use apart
+    assert (finance["baseline"]["year"], finance["baseline"]["unit"]) == (2019, "tCO2")
+    assert any("calibrated to a 2022 baseline" in w for w in summary["warnings"])
+    chosen = _chosen(joint_run)
+    # removals: the woodland alive in 2050, a line of its own, not in saved_tco2e
+    seq = chosen[chosen["workstream"] == "sequestration"]
+    alive = seq[seq["build_year"] + seq["lifetime_years"] > 2050]
+    last = next(r for r in finance["trajectory"] if r["year"] == 2050)
+    assert last["removals_tco2e"] == pytest.approx(alive["tco2e_per_yr"].sum(), abs=0.01)
+    assert last["net_tco2e"] == pytest.approx(last["baseline_tco2"] - last["saved_tco2e"],
+                                              abs=0.01)  # tCO2: the table counts CO2 only
+    # LAEP lifetime tonnes: each year's factor from the per-year columns, by np.interp
+    laep = chosen[chosen["workstream"] == "laep"]
+    years = sorted(int(c[-4:]) for c in laep.columns
+                   if c[:-4] == "tco2e_per_yr_" and c[-4:].isdigit())
+    by_hand = 0.0
+    for _, row in laep.iterrows():
+        values = [float(row[f"tco2e_per_yr_{y}"]) for y in years]
+        build, life = int(row["build_year"]), float(row["lifetime_years"])
+        for year in range(build, build + int(np.ceil(life))):
+            by_hand += min(1.0, build + life - year) * float(np.interp(year, years, values))
+    rows = {r["workstream"]: r for r in finance["by_workstream"]}
+    assert rows["laep"]["lifetime_tco2e"] == pytest.approx(by_hand, abs=0.01)
 
 
 def test_tradeoff_curve_marks_the_plan(joint_run: Path) -> None:

@@ -3,10 +3,12 @@ import itertools
 import pandas as pd
 import pytest
 
-from geoplan.errors import SourceFormatError
+from geoplan.errors import ScenarioError, SourceFormatError
 from geoplan.workstreams.energy import (
+    CARBON_BASES,
     ENERGY_FUELS,
     carbon_factor,
+    carbon_factors_for,
     energy_fuel,
     fuel_price,
     read_carbon_factors,
@@ -41,18 +43,20 @@ def test_unknown_fuel_names_the_table_and_lists_fuels():
 
 def test_bad_rows_are_rejected_with_file_row_and_column(tmp_path):
     path = tmp_path / "carbon_factors.csv"
-    path.write_text("year,fuel,kgco2e_per_kwh,source\n"
-                    "2030,mains_gas,0.18,DESNZ\n"
-                    "2030,electricity,-0.1,DESNZ\n"
-                    "2030,oil,0.25,\n")
+    path.write_text("year,fuel,basis,kgco2e_per_kwh,kgco2e_per_kwh_low,kgco2e_per_kwh_high,"
+                    "source\n"
+                    "2030,mains_gas,any,0.18,,,DESNZ\n"
+                    "2030,electricity,any,-0.1,,,DESNZ\n"
+                    "2030,oil,any,0.25,,,\n")
     with pytest.raises(SourceFormatError) as error:
         read_carbon_factors(path)
     text = str(error.value)
     assert "row 3, column 'kgco2e_per_kwh': -0.1 is below" in text
     assert "row 4, column 'source': no source" in text
-    path.write_text("year,fuel,kgco2e_per_kwh,source\n"
-                    "2030,mains_gas,0.18,DESNZ\n"
-                    "soon,peat,0.3,DESNZ\n")
+    path.write_text("year,fuel,basis,kgco2e_per_kwh,kgco2e_per_kwh_low,kgco2e_per_kwh_high,"
+                    "source\n"
+                    "2030,mains_gas,any,0.18,,,DESNZ\n"
+                    "soon,peat,any,0.3,,,DESNZ\n")
     with pytest.raises(SourceFormatError) as error:
         read_carbon_factors(path)
     text = str(error.value)
@@ -64,3 +68,69 @@ def test_epc_fuels_map_to_energy_fuels():
     systems = pd.Series(["mains gas", "heat pump", "solid fuel", "district heating", None])
     assert energy_fuel(systems).tolist() == ["mains_gas", "electricity", "coal",
                                              "heat_network", "mains_gas"]
+
+
+def test_electricity_basis_is_chosen_and_other_fuels_kept():
+    both = read_carbon_factors(basis=None)
+    assert set(both["basis"]) == {"any", "long_run_marginal", "grid_average"}
+    assert set(both.loc[both["fuel"] == "electricity", "basis"]) == {"long_run_marginal",
+                                                                      "grid_average"}
+    for basis in CARBON_BASES:
+        chosen = carbon_factors_for(both, basis)
+        assert set(chosen["basis"]) == {"any", basis}
+        assert set(chosen["fuel"]) == set(ENERGY_FUELS)
+    assert read_carbon_factors().equals(carbon_factors_for(both, "long_run_marginal"))
+    with pytest.raises(ScenarioError, match=r"unknown electricity carbon factor basis 'lrm'"):
+        carbon_factors_for(both, "lrm")
+
+
+def test_a_table_with_two_bases_has_no_single_value():
+    # interpolating both bases' rows together would give a silent mixture: refused
+    both = read_carbon_factors(basis=None)
+    with pytest.raises(SourceFormatError, match=r"fuel 'electricity' has .* rows for year "
+                                                 r"2025.*carbon_factors_for"):
+        carbon_factor("electricity", 2030, both)
+    assert carbon_factor("mains_gas", 2030, both) == pytest.approx(0.1829)
+
+
+def test_each_basis_follows_its_own_rows():
+    table = pd.DataFrame({"year": [2030, 2040, 2030, 2040], "fuel": ["electricity"] * 4,
+                          "basis": ["long_run_marginal"] * 2 + ["grid_average"] * 2,
+                          "kgco2e_per_kwh": [0.06, 0.02, 0.10, 0.05]})
+    # 2034 is 40% of the way: marginal 0.06 - 0.4 x 0.04 = 0.044; average 0.10 - 0.02 = 0.08
+    marginal = carbon_factors_for(table, "long_run_marginal")
+    average = carbon_factors_for(table, "grid_average")
+    assert carbon_factor("electricity", 2034, marginal) == pytest.approx(0.044)
+    assert carbon_factor("electricity", 2034, average) == pytest.approx(0.08)
+    only_average = table[table["basis"] == "grid_average"]
+    with pytest.raises(SourceFormatError, match=r"\['electricity'\] have rows for bases "
+                                                 r"\['grid_average'\] but none for "
+                                                 r"'long_run_marginal'"):
+        carbon_factors_for(only_average, "long_run_marginal")
+
+
+def test_indicative_rows_carry_a_range_around_their_value():
+    table = read_carbon_factors(basis=None)
+    electricity = table[table["fuel"] == "electricity"]
+    marginal = electricity[electricity["basis"] == "long_run_marginal"]
+    assert marginal["source"].str.contains("Table 1").all()
+    assert marginal["source"].str.startswith("Indicative").all()
+    assert marginal["kgco2e_per_kwh_low"].notna().all()
+    assert (marginal["kgco2e_per_kwh_low"] <= marginal["kgco2e_per_kwh"]).all()
+    assert (marginal["kgco2e_per_kwh"] <= marginal["kgco2e_per_kwh_high"]).all()
+    indicative = electricity[electricity["source"].str.startswith("Indicative")]
+    assert indicative["kgco2e_per_kwh_high"].notna().all()
+
+
+def test_basis_and_range_errors_name_row_and_column(tmp_path):
+    path = tmp_path / "carbon_factors.csv"
+    path.write_text("year,fuel,basis,kgco2e_per_kwh,kgco2e_per_kwh_low,kgco2e_per_kwh_high,"
+                    "source\n"
+                    "2030,electricity,marginal,0.05,,,DESNZ\n"
+                    "2030,oil,any,0.25,0.3,,DESNZ\n")
+    with pytest.raises(SourceFormatError) as error:
+        read_carbon_factors(path)
+    text = str(error.value)
+    assert "row 2, column 'basis': unknown basis 'marginal'" in text
+    assert "row 3, column 'kgco2e_per_kwh_low': kgco2e_per_kwh_low 0.3 leaves the value " \
+           "0.25 outside its range" in text

@@ -399,7 +399,7 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
         **existing,
         **({"charger_sites": sites} if (sites := charger_sites(plans, names)) else {}),
         "assumptions": _assumptions(assumptions),
-        "warnings": [*stock_notes, *layers.warnings, *gaps.notes(),
+        "warnings": [*stock_notes, *layers.warnings, *gaps.notes(), *finance.warnings,
                      *([] if flags is None else _grid_notes(flags))],
     }
 

@@ -5,7 +5,8 @@ and solves them jointly or separately; :mod:`geoplan.planning.joint` is the join
 :mod:`geoplan.planning.headroom` the grid rules (scenario names, levels without figures,
 power factor, accounting), :mod:`geoplan.planning.grid_flags` the substations that bind and
 the zones that need flexibility, :mod:`geoplan.planning.finance` capex, savings and the
-carbon trajectory.
+carbon trajectory, :mod:`geoplan.planning.baseline` the baseline emissions it is measured
+against.
 """
 
 from __future__ import annotations

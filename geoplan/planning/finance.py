@@ -24,14 +24,23 @@ year):
   :math:`PV^S_j = S_j \sum_{y} w_{jy} D(y - y_0)`, :math:`PV^C_j = C_j D(b_j - y_0)` (0 when
   built after the appraisal period), :math:`NPV_j = PV^S_j - PV^C_j`;
 - simple payback :math:`C / S` years (none when :math:`S \le 0`), for sums over measures;
-- lifetime carbon :math:`E_j L_j`; cost per tCO2e :math:`\sum C_j / \sum E_j L_j`; net cost
-  per tCO2e :math:`-\sum NPV_j / \sum_j E_j \sum_y w_{jy}` (tonnes saved within the appraisal
-  period, undiscounted);
-- trajectory, per district :math:`d` and year :math:`y \ge y_0`: net emissions
-  :math:`B_d - \sum_{j \in d} E_j w_{jy}` with :math:`B_d` the district's baseline (held flat:
-  what it would emit without the plan);
-- milestone :math:`m`: required cut :math:`\sigma_m B`, planned cut
-  :math:`\sum_j E_j w_{jm}`, share of the target met = planned / required.
+- carbon in year :math:`y`: :math:`E_{jy}` from the measure's ``tco2e_per_yr_<year>`` columns
+  (each year's carbon factor; linear between their years, flat beyond), else its flat
+  :math:`E_j` (:func:`geoplan.planning.phasing.tco2e_in_years`);
+- lifetime carbon :math:`\sum_{y \ge b_j} E_{jy} w_{jy}`; cost per tCO2e
+  :math:`\sum C_j / \sum` lifetime carbon; net cost per tCO2e
+  :math:`-\sum NPV_j / \sum_j \sum_y E_{jy} w_{jy}` over the appraisal years (tonnes,
+  undiscounted);
+- trajectory, per district :math:`d` and year :math:`y \ge y_0`: reductions
+  :math:`R_{dy} = \sum_{j \in d} E_{jy} w_{jy}` over measures that cut emissions, removals
+  :math:`S_{dy}` the same over ``sequestration`` measures (a separate line, never netted into
+  the baseline), net emissions :math:`B_d - R_{dy}` and net of removals
+  :math:`B_d - R_{dy} - S_{dy}`, with :math:`B_d` the district's baseline (held flat: what it
+  would emit without the plan; :mod:`geoplan.planning.baseline`);
+- milestone :math:`m`: required cut :math:`\sigma_m B`, planned cut :math:`R_m`, share of the
+  target met = planned / required, and with removals :math:`(R_m + S_m)` / required. The
+  shares :math:`\sigma_m` are calibrated to one baseline year (item
+  ``milestone_baseline_year``); a baseline of another year is warned of in ``warnings``.
 """
 
 from __future__ import annotations
@@ -47,6 +56,8 @@ import pandas as pd
 
 from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import LayerSchemaError, Problems, ScenarioError
+from geoplan.planning.baseline import Baseline, baseline_report
+from geoplan.planning.phasing import tco2e_in_years
 from geoplan.sources.numbers import CellError, Quantity, parse_cell
 
 __all__ = [
@@ -71,7 +82,11 @@ _SCALARS = {  # item -> (plausible range, whole number)
     "appraisal_years": (Quantity(_YEARS.name, "", 1.0, 500.0), True),
     "base_year": (_YEAR, True), "unphased_build_year": (_YEAR, True),
 }
+_OPTIONAL = {"milestone_baseline_year": _YEAR}  # item -> range (whole years)
 _MILESTONE = re.compile(r"^milestone_(\d{4})$")
+_YEARLY = re.compile(r"^tco2e_per_yr_\d{4}$")
+REMOVALS = ("sequestration",)
+"""Workstreams whose tonnes are removals (a separate line from emission reductions)."""
 _PLAN_COLUMNS = ("selected", "period", "cost_gbp", "tco2e_per_yr", "saving_gbp_per_yr",
                  "lifetime_years", "workstream", "district_id")
 
@@ -92,6 +107,8 @@ class FinanceAssumptions:
         Build year of every measure when the plan is not phased.
     milestones : Mapping[int, float]
         Milestone year -> share of baseline emissions cut by then.
+    milestone_baseline_year : int or None
+        Baseline year the milestone shares are calibrated to (None: not stated).
     """
 
     discount_rate: float = 0.035
@@ -101,6 +118,7 @@ class FinanceAssumptions:
     base_year: int = 2025
     unphased_build_year: int = 2025
     milestones: Mapping[int, float] = field(default_factory=dict)
+    milestone_baseline_year: int | None = None
 
     def discount(self, offsets: np.ndarray) -> np.ndarray:
         """Return :math:`D(k)` for integer year offsets ``k`` from the base year."""
@@ -176,6 +194,14 @@ def finance_assumptions(table: pd.DataFrame | None = None, *,
             problems.add(f"milestone_{year} {share:g} is not a share", row=row, column="value",
                          fix="give the share of baseline emissions cut, between 0 and 1 "
                              "(0.5 for half, not 50)")
+    for item, quantity in _OPTIONAL.items():
+        if item in values:
+            value, row = values[item]
+            if not quantity.low <= value <= quantity.high or value != int(value):
+                problems.add(f"{item} {value:g} is not a whole calendar year", row=row,
+                             column="value", fix="give the year the milestone shares are "
+                                                 "calibrated to, e.g. 2022")
+            scalars[item] = int(value)
     problems.raise_if_any(ScenarioError)
     return FinanceAssumptions(**scalars, milestones={y: v for y, (v, _) in
                                                      sorted(milestones.items())})
@@ -186,9 +212,10 @@ def _items(table: pd.DataFrame, problems: Problems) -> dict[str, tuple[float, in
     for index, (item, value) in enumerate(zip(table["item"].astype(str).str.strip(),
                                               table["value"], strict=True)):
         row = index + 2
-        if item not in _SCALARS and not _MILESTONE.match(item):
+        if item not in _SCALARS and item not in _OPTIONAL and not _MILESTONE.match(item):
             problems.add(f"unknown item {item!r}", row=row, column="item",
-                         fix=f"use one of {sorted(_SCALARS)} or milestone_<year>")
+                         fix=f"use one of {sorted([*_SCALARS, *_OPTIONAL])} or "
+                             "milestone_<year>")
             continue
         try:  # geoplan's own tables always use '.' decimals
             number = parse_cell(value, decimal=".")
@@ -221,12 +248,21 @@ class FinanceSummary:
     capex_by_year : pandas.DataFrame
         ``workstream``, ``year``, ``capex_gbp``.
     trajectory, trajectory_by_district : pandas.DataFrame
-        ``year`` (and ``district_id``), ``baseline_tco2e``, ``saved_tco2e``, ``net_tco2e``
-        (baseline and net are NaN without a baseline).
+        ``year`` (and ``district_id``), ``baseline_tco2e``, ``saved_tco2e`` (emission
+        reductions), ``net_tco2e``, ``removals_tco2e``, ``net_after_removals_tco2e``
+        (baseline and nets are NaN without a baseline; the baseline's unit is
+        ``baseline["unit"]``, and :meth:`to_dict` names the column ``baseline_tco2`` when
+        it is tCO2).
     milestones, milestones_by_district : pandas.DataFrame
         ``year`` (and ``district_id``), ``target_share``, ``baseline_tco2e``,
         ``required_cut_tco2e``, ``planned_cut_tco2e``, ``target_tco2e``, ``planned_tco2e``,
-        ``share_of_target_met``, ``met``.
+        ``share_of_target_met``, ``met``, ``removals_tco2e``,
+        ``share_met_with_removals``.
+    baseline : Mapping
+        The baseline's year, sectors, gases and unit (:meth:`Baseline.to_dict`) and the year
+        the milestones are calibrated to; empty without a baseline.
+    warnings : tuple of str
+        E.g. milestone shares calibrated to another baseline year.
     """
 
     assumptions: FinanceAssumptions
@@ -237,13 +273,20 @@ class FinanceSummary:
     trajectory_by_district: pd.DataFrame = field(repr=False)
     milestones: pd.DataFrame = field(repr=False)
     milestones_by_district: pd.DataFrame = field(repr=False)
+    baseline: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able values: pounds whole (per tonne: 2 places), tonnes 3, shares 4, years 2."""
         tables = ("by_workstream", "capex_by_year", "trajectory", "trajectory_by_district",
                   "milestones", "milestones_by_district")
+        # a CO2-only baseline is labelled tCO2 (the savings stay tCO2e)
+        unit = {"baseline_tco2e": "baseline_tco2"} if self.baseline.get("unit") == "tCO2" \
+            else {}
         return {"assumptions": self.assumptions.to_dict(),
-                **{name: _records(getattr(self, name)) for name in tables}}
+                **({"baseline": dict(self.baseline)} if self.baseline else {}),
+                **{name: _records(getattr(self, name).rename(columns=unit))
+                   for name in tables}}
 
 
 def _rounded(column: str, value: Any) -> Any:
@@ -298,6 +341,8 @@ def _selected_measures(plan: pd.DataFrame, a: FinanceAssumptions) -> pd.DataFram
                          column="period", fix="give every chosen measure its milestone year")
     problems.raise_if_any(LayerSchemaError)
     out["build_year"] = period.fillna(a.unphased_build_year).astype(int).to_numpy()
+    for column in (c for c in chosen.columns if _YEARLY.match(str(c))):
+        out[column] = pd.to_numeric(chosen[column], errors="coerce").to_numpy(dtype=float)
     return out
 
 
@@ -332,9 +377,19 @@ def _appraise(measures: pd.DataFrame, a: FinanceAssumptions) -> pd.DataFrame:
                                    0.0)
     out["pv_savings_gbp"] = out["saving_gbp_per_yr"].to_numpy() * (w @ factor)
     out["npv_gbp"] = out["pv_savings_gbp"] - out["pv_capex_gbp"]
-    out["lifetime_tco2e"] = out["tco2e_per_yr"] * out["lifetime_years"]
-    out["appraisal_tco2e"] = out["tco2e_per_yr"].to_numpy() * w.sum(axis=1)
+    out["lifetime_tco2e"] = _lifetime_tco2e(measures)
+    out["appraisal_tco2e"] = (tco2e_in_years(measures, years.tolist()) * w).sum(axis=1)
     return out
+
+
+def _lifetime_tco2e(measures: pd.DataFrame) -> np.ndarray:
+    r""":math:`\sum_y E_{jy} w_{jy}` over every year each measure works."""
+    if measures.empty:
+        return np.zeros(0)
+    build = measures["build_year"].to_numpy(dtype=int)
+    end = build + np.ceil(measures["lifetime_years"].to_numpy(dtype=float)).astype(int)
+    years = np.arange(int(build.min()), int(end.max()))
+    return (tco2e_in_years(measures, years.tolist()) * _weights(measures, years)).sum(axis=1)
 
 
 def _ratio(top: float, bottom: float) -> float:
@@ -395,17 +450,21 @@ def _baseline(baseline: pd.DataFrame | None, districts: list[str]) -> pd.Series 
 
 def _trajectory(measures: pd.DataFrame, base: pd.Series | None,
                 years: np.ndarray) -> pd.DataFrame:
-    saved = measures["tco2e_per_yr"].to_numpy()[:, None] * _weights(measures, years)
+    saved = tco2e_in_years(measures, years.tolist()) * _weights(measures, years)
+    removal = measures["workstream"].isin(REMOVALS).to_numpy()
     districts = sorted(set(measures["district_id"]) | set(base.index if base is not None
                                                            else []))
     rows = []
     for district in districts:
         mine = (measures["district_id"] == district).to_numpy()
         b = float(base.get(district, 0.0)) if base is not None else float("nan")
-        cut = saved[mine].sum(axis=0)
+        cut, removed = saved[mine & ~removal].sum(axis=0), saved[mine & removal].sum(axis=0)
         rows.append(pd.DataFrame({"district_id": district, "year": years, "baseline_tco2e": b,
-                                  "saved_tco2e": cut, "net_tco2e": b - cut}))
-    columns = ["district_id", "year", "baseline_tco2e", "saved_tco2e", "net_tco2e"]
+                                  "saved_tco2e": cut, "net_tco2e": b - cut,
+                                  "removals_tco2e": removed,
+                                  "net_after_removals_tco2e": b - cut - removed}))
+    columns = ["district_id", "year", "baseline_tco2e", "saved_tco2e", "net_tco2e",
+               "removals_tco2e", "net_after_removals_tco2e"]
     if not rows:
         return pd.DataFrame(columns=columns)
     return pd.concat(rows, ignore_index=True)[columns]
@@ -424,13 +483,16 @@ def _milestones(trajectory: pd.DataFrame, milestones: Mapping[int, float],
     rows["share_of_target_met"] = np.where(required > 0, planned / np.where(
         required > 0, required, 1.0), np.where(np.isfinite(required), 1.0, np.nan))
     rows["met"] = planned >= required - 1e-9 * np.maximum(1.0, np.abs(required))
+    with_removals = planned + rows["removals_tco2e"].to_numpy(dtype=float)
+    rows["share_met_with_removals"] = np.where(required > 0, with_removals / np.where(
+        required > 0, required, 1.0), np.where(np.isfinite(required), 1.0, np.nan))
     order = [*keys, "target_share", "baseline_tco2e", "required_cut_tco2e",
              "planned_cut_tco2e", "target_tco2e", "planned_tco2e", "share_of_target_met",
-             "met"]
+             "met", "removals_tco2e", "share_met_with_removals"]
     return rows[order].reset_index(drop=True)
 
 
-def finance_summary(plan: pd.DataFrame, *, baseline: pd.DataFrame | None = None,
+def finance_summary(plan: pd.DataFrame, *, baseline: pd.DataFrame | Baseline | None = None,
                     assumptions: FinanceAssumptions | None = None,
                     other_capex: pd.DataFrame | None = None) -> FinanceSummary:
     """Finance figures of a solved plan (formulas in the module docstring).
@@ -439,9 +501,10 @@ def finance_summary(plan: pd.DataFrame, *, baseline: pd.DataFrame | None = None,
     ----------
     plan : pandas.DataFrame
         A plan table (see the module docstring); only ``selected`` rows count.
-    baseline : pandas.DataFrame, optional
-        ``district_id``, ``tco2e`` (emissions per year without the plan); without it the
-        trajectory holds savings only and no milestone is judged.
+    baseline : Baseline or pandas.DataFrame, optional
+        :func:`geoplan.planning.baseline.baseline_emissions`, or a frame of ``district_id``,
+        ``tco2e`` (emissions per year without the plan); without it the trajectory holds
+        savings only and no milestone is judged.
     assumptions : FinanceAssumptions, optional
         Default: :func:`finance_assumptions` of the shipped table.
     other_capex : pandas.DataFrame, optional
@@ -457,7 +520,8 @@ def finance_summary(plan: pd.DataFrame, *, baseline: pd.DataFrame | None = None,
     """
     a = assumptions or finance_assumptions()
     chosen = _selected_measures(plan, a)
-    base = _baseline(baseline, sorted(set(chosen["district_id"])))
+    frame = baseline.table if isinstance(baseline, Baseline) else baseline
+    base = _baseline(frame, sorted(set(chosen["district_id"])))
     extra = _other_measures(other_capex, a)
     everything = _appraise(pd.concat([chosen, extra], ignore_index=True) if len(extra)
                            else chosen, a)
@@ -466,11 +530,13 @@ def finance_summary(plan: pd.DataFrame, *, baseline: pd.DataFrame | None = None,
     last = max([a.base_year, *a.milestones])
     years = np.array(sorted(set(range(a.base_year, last + 1)) | set(a.milestones)))
     by_district = _trajectory(_appraise(chosen, a), base, years)
-    total = (by_district.groupby("year", sort=True)[["baseline_tco2e", "saved_tco2e",
-                                                      "net_tco2e"]].sum(min_count=1)
-             .reindex(years).reset_index())
-    total["saved_tco2e"] = total["saved_tco2e"].fillna(0.0)
+    total = (by_district.groupby("year", sort=True)[by_district.columns[2:]]
+             .sum(min_count=1).reindex(years).reset_index())
+    total[["saved_tco2e", "removals_tco2e"]] = total[["saved_tco2e",
+                                                      "removals_tco2e"]].fillna(0.0)
     return FinanceSummary(
         a, everything, _by_workstream(everything), capex, total, by_district,
         _milestones(total, a.milestones, ["year"]),
-        _milestones(by_district, a.milestones, ["district_id", "year"]))
+        _milestones(by_district, a.milestones, ["district_id", "year"]),
+        *(baseline_report(baseline, a.milestone_baseline_year if a.milestones else None)
+          if isinstance(baseline, Baseline) else ({}, ())))

@@ -56,7 +56,7 @@ from geoplan.workstreams.parts import ModelParts
 __all__ = ["DELIVERY_CAPACITY", "DELIVERY_MEASURES", "LIFETIME_PREFIX", "Phasing",
            "delivery_columns",
            "delivery_limits", "funding_by_period", "lifetime_columns", "lifetime_parts",
-           "lifetime_tco2e", "period_lengths", "period_table", "phasing"]
+           "lifetime_tco2e", "period_lengths", "period_table", "phasing", "tco2e_in_years"]
 
 DELIVERY_CAPACITY = AssumptionTable(
     "delivery_capacity", key=("measure",), numbers={"per_year": 0.0, "low": 0.0, "high": 0.0},
@@ -176,6 +176,32 @@ def _at_year(years: np.ndarray, values: np.ndarray, year: int) -> np.ndarray:
     lo = hi - 1
     share = (year - years[lo]) / (years[hi] - years[lo])
     return values[:, lo] * (1.0 - share) + values[:, hi] * share
+
+
+def tco2e_in_years(candidates: pd.DataFrame, years: Sequence[int]) -> np.ndarray:
+    """Return each candidate's tCO2e/yr in each of ``years`` (rows x years).
+
+    Read as :func:`lifetime_tco2e` reads them: the ``tco2e_per_yr_<year>`` columns (linear
+    between their years, flat beyond), else (or on rows where they are all blank)
+    ``tco2e_per_yr``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"tco2e_per_yr": [9.0, 3.0], "tco2e_per_yr_2030": [4.0, None],
+    ...                   "tco2e_per_yr_2040": [2.0, None]})
+    >>> tco2e_in_years(t, [2025, 2035, 2045]).tolist()
+    [[4.0, 3.0, 2.0], [3.0, 3.0, 3.0]]
+    """
+    n = len(candidates)
+    flat = (pd.to_numeric(candidates["tco2e_per_yr"], errors="coerce").fillna(0.0)
+            .to_numpy(float) if "tco2e_per_yr" in candidates.columns else np.zeros(n))
+    known, values = _trajectory(candidates)
+    if not len(known):
+        return np.repeat(flat[:, None], len(years), axis=1)
+    blank = np.isnan(values).all(axis=1)
+    values = np.nan_to_num(values)
+    columns = [np.where(blank, flat, _at_year(known, values, int(y))) for y in years]
+    return np.column_stack(columns) if columns else np.zeros((n, 0))
 
 
 def lifetime_tco2e(candidates: pd.DataFrame, build_year: int, *, first_year: int,

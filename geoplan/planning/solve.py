@@ -78,6 +78,7 @@ from geoplan.workstreams.chargers import (
     charger_candidates,
     charger_model,
 )
+from geoplan.workstreams.energy import carbon_factors_for
 from geoplan.workstreams.laep import laep_candidates, laep_model
 from geoplan.workstreams.parts import ModelParts
 from geoplan.workstreams.retrofit import retrofit_candidates, retrofit_model
@@ -178,6 +179,14 @@ def _tables(assumptions: AssumptionSet, names: tuple[str, ...]) -> dict[str, pd.
     return {name: assumptions.table(name) for name in names}
 
 
+def _building_tables(scenario: Scenario, assumptions: AssumptionSet) -> dict[str, pd.DataFrame]:
+    """Return the buildings tables, carbon factors on the scenario's electricity basis."""
+    tables = _tables(assumptions, BUILDING_TABLES)
+    tables["carbon_factors"] = carbon_factors_for(tables["carbon_factors"],
+                                                  scenario.carbon.electricity_factor)
+    return tables
+
+
 def workstream_models(scenario: Scenario, layers: PreparedLayers,
                       assumptions: AssumptionSet) -> dict[str, WorkstreamModel]:
     """Candidates and model parts of every enabled workstream, in the fixed order.
@@ -207,15 +216,13 @@ def _need(layer: object, name: str, workstream: str) -> Any:
     return layer
 
 
-def _factor_years(scenario: Scenario, settings: Any, assumptions: AssumptionSet) -> Any:
+def _factor_years(settings: Any, assumptions: AssumptionSet) -> Any:
     """Return settings whose trajectory years include every carbon factor table year.
 
-    Lifetime carbon interpolates a candidate's ``tco2e_per_yr_<year>`` columns; with a
-    column at each year the table lists, that is each year's factor (the table is linear
-    between its years).
+    Lifetime carbon (the objective and the finance figures) interpolates a candidate's
+    ``tco2e_per_yr_<year>`` columns; with a column at each year the table lists, that is each
+    year's factor (the table is linear between its years), whatever the objective.
     """
-    if scenario.plan.objective != "lifetime_carbon":
-        return settings
     listed = pd.to_numeric(assumptions.table("carbon_factors")["year"], errors="coerce")
     years = sorted({*settings.trajectory_years, *(int(y) for y in listed.dropna())})
     return settings.model_copy(update={"trajectory_years": tuple(years)})
@@ -223,20 +230,20 @@ def _factor_years(scenario: Scenario, settings: Any, assumptions: AssumptionSet)
 
 def _retrofit(scenario: Scenario, layers: PreparedLayers,
               assumptions: AssumptionSet) -> WorkstreamModel:
-    settings = _factor_years(scenario, scenario.workstreams.retrofit.settings(), assumptions)
+    settings = _factor_years(scenario.workstreams.retrofit.settings(), assumptions)
     buildings = _need(layers.buildings, "epc", "retrofit")
     candidates = retrofit_candidates(buildings, layers.zones, settings,
-                                     tables=_tables(assumptions, BUILDING_TABLES))
+                                     tables=_building_tables(scenario, assumptions))
     return WorkstreamModel("retrofit", candidates, retrofit_model(candidates, settings),
                            settings)
 
 
 def _laep(scenario: Scenario, layers: PreparedLayers,
           assumptions: AssumptionSet) -> WorkstreamModel:
-    settings = _factor_years(scenario, scenario.workstreams.laep.settings(), assumptions)
+    settings = _factor_years(scenario.workstreams.laep.settings(), assumptions)
     buildings = _need(layers.buildings, "epc", "laep")
     candidates = laep_candidates(buildings, layers.zones, settings,
-                                 tables=_tables(assumptions, BUILDING_TABLES))
+                                 tables=_building_tables(scenario, assumptions))
     return WorkstreamModel("laep", candidates, laep_model(candidates, settings), settings)
 
 

@@ -71,7 +71,9 @@ __all__ = [
     "WORKSTREAMS",
     "AreaTableInput",
     "AssumptionsSection",
+    "BaselineSection",
     "BuildingStockSection",
+    "CarbonSection",
     "ChargersSection",
     "DeliverySection",
     "DistrictsInput",
@@ -723,6 +725,38 @@ class FinanceSection(Section):
     appraisal_years: int | None = Field(None, gt=0, le=200)
 
 
+class CarbonSection(Section):
+    """Which carbon factors value a change in electricity use."""
+
+    electricity_factor: Literal["long_run_marginal", "grid_average"] = Field(
+        "long_run_marginal", description="long_run_marginal: the Green Book appraisal factor "
+        "for a change in electricity use (carbon_factors.csv rows of basis "
+        "long_run_marginal); grid_average: the grid-average reporting factor.")
+
+
+class BaselineSection(Section):
+    """The emissions the trajectory and the milestones are measured against."""
+
+    year: int | None = Field(
+        None, ge=1970, le=LAST_YEAR, description="Baseline year of inputs.emissions (the "
+        "real table has 2005-2020; None: the latest year, "
+        "skipping 2020, the COVID year, when an earlier year is given).")
+    sectors: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, min_length=1, description="Sectors counted, as the emissions table names them "
+        "in snake case (domestic, transport, industry, commercial, public_sector, "
+        "agriculture, waste_management, lulucf); None: every sector but land use.")
+    land_use: bool = Field(
+        False, description="Count land use (LULUCF) in the baseline (default: kept apart, "
+        "shown on its own line; removals by the plan are always a separate line).")
+
+    @field_validator("sectors")
+    @classmethod
+    def _no_repeats(cls, sectors: list[str] | None) -> list[str] | None:
+        if sectors is not None and len(set(sectors)) < len(sectors):
+            raise ValueError(f"names a sector twice ({sectors})")
+        return sectors
+
+
 class SolverSection(Section):
     """Solver choice and limits (always reported with the plan)."""
 
@@ -773,6 +807,8 @@ class Scenario(Section):
     plan: PlanSection = Field(default_factory=PlanSection)
     workstreams: WorkstreamsSection = Field(default_factory=WorkstreamsSection)
     finance: FinanceSection = Field(default_factory=FinanceSection)
+    carbon: CarbonSection = Field(default_factory=CarbonSection)
+    baseline: BaselineSection = Field(default_factory=BaselineSection)
     solver: SolverSection = Field(default_factory=SolverSection)
     assumptions: AssumptionsSection = Field(default_factory=AssumptionsSection)
     outputs: OutputsSection = Field(default_factory=OutputsSection)

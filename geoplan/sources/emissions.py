@@ -16,8 +16,11 @@ by their column names (case and spacing ignored):
   ``<sector>_tco2e`` columns.
 
 Units follow the header: ``kt`` columns are multiplied by 1,000, ``t``/``tco2e`` columns are
-taken as tonnes. The mySociety table counts CO2 only; it is used as tCO2e, which understates
-other greenhouse gases (mostly agricultural methane and nitrous oxide).
+taken as tonnes. The value columns keep the name ``tco2e`` whatever the gases;
+``attrs["report"]["gases"]`` says which: ``"CO2"`` when the header says CO2 (the mySociety
+table counts CO2 only, so other greenhouse gases, mostly agricultural methane and nitrous
+oxide, are missing: :mod:`geoplan.planning.baseline` labels its baseline tCO2), else
+``"CO2e"``.
 
 Rows of areas that contain districts (GSS codes of counties ``E10``, metropolitan counties
 ``E11``, regions ``E12``, countries ``E92``/``W92``/``S92``/``N92`` and ``K0x`` unions) are left
@@ -105,7 +108,19 @@ def read_district_emissions(path: str | Path) -> pd.DataFrame:
             "emissions (kt CO2e)' with 'LA GHG Sector' (DESNZ long table), or columns "
             "district_id, year, tco2e)")
     problems.raise_if_any(SourceFormatError)
-    return _finish(frame, layout, path, problems)
+    out = _finish(frame, layout, path, problems)
+    out.attrs["report"]["gases"] = _gases(layout, headers)
+    return out
+
+
+def _gases(layout: str, headers: dict[str, str]) -> str:
+    """``"CO2"`` when the value header counts CO2 only, else ``"CO2e"``."""
+    if layout == "wide":
+        return "CO2"  # 'Total Emissions:kt CO2'
+    if layout == "long":
+        value = next(h for h in headers if _LONG_VALUE.match(h))
+        return "CO2e" if "co2e" in value else "CO2"
+    return "CO2e"
 
 
 def latest_emissions(table: pd.DataFrame, year: int | None = None) -> pd.DataFrame:

@@ -7,8 +7,16 @@ Two tables hold one row per fuel and listed year:
 * ``layers/assumptions/fuel_prices.csv`` (:data:`FUEL_PRICES`): ``pence_per_kwh``.
 
 Fuels are :data:`ENERGY_FUELS`. Between listed years a value is interpolated linearly; before
-the first or after the last listed year it is held at the end value (clamped). EPC heating
-fuels map to these fuels with :func:`energy_fuel`.
+the first or after the last listed year it is held at the end value (clamped), so a table with
+a row for every year gives each year's own factor. EPC heating fuels map to these fuels with
+:func:`energy_fuel`.
+
+Carbon factors have a ``basis`` (:data:`CARBON_BASES`): electricity is listed twice, as the
+``long_run_marginal`` factor the Green Book asks appraisals of a change in electricity use to
+take (the default) and as the ``grid_average`` reporting factor; fuels whose factor does not
+depend on it use ``any``. :func:`carbon_factors_for` keeps one basis (scenario key
+``carbon.electricity_factor``); :func:`values_in_year` refuses a table that still lists a fuel
+and year twice. Optional ``kgco2e_per_kwh_low``/``_high`` bound indicative rows.
 
 Examples
 --------
@@ -28,14 +36,16 @@ import numpy as np
 import pandas as pd
 
 from geoplan.assumptions import AssumptionTable, read_assumptions
-from geoplan.errors import Problems, SourceFormatError
+from geoplan.errors import Problems, ScenarioError, SourceFormatError
 
 __all__ = [
+    "CARBON_BASES",
     "CARBON_FACTORS",
     "ENERGY_FUELS",
     "FUEL_OF_SYSTEM",
     "FUEL_PRICES",
     "carbon_factor",
+    "carbon_factors_for",
     "energy_fuel",
     "fuel_price",
     "read_carbon_factors",
@@ -57,35 +67,106 @@ FUEL_OF_SYSTEM = {
 energy fuel. Unrecognised and unrecorded fuels count as mains gas, the commonest (indicative,
 as in ``epc_heat.csv``)."""
 
-CARBON_FACTORS = AssumptionTable("carbon_factors", key=("year", "fuel"),
-                                 numbers={"kgco2e_per_kwh": 0.0})
-"""Carbon factor table: kgCO2e per kWh by year and fuel."""
+CARBON_BASES = ("long_run_marginal", "grid_average")
+"""Bases of electricity carbon factors; the first is the default (appraisal)."""
+
+CARBON_FACTORS = AssumptionTable("carbon_factors", key=("year", "fuel", "basis"),
+                                 numbers={"kgco2e_per_kwh": 0.0},
+                                 optional_numbers={"kgco2e_per_kwh_low": 0.0,
+                                                   "kgco2e_per_kwh_high": 0.0})
+"""Carbon factor table: kgCO2e per kWh by year, fuel and basis (``any`` or a
+:data:`CARBON_BASES` entry), with optional low/high bounds of indicative rows."""
 
 FUEL_PRICES = AssumptionTable("fuel_prices", key=("year", "fuel"),
                               numbers={"pence_per_kwh": 0.0})
 """Fuel price table: pence per kWh by year and fuel (real terms)."""
 
 
-def read_carbon_factors(path: PathLike | None = None) -> pd.DataFrame:
-    """Read and check the carbon factor table.
+def read_carbon_factors(path: PathLike | None = None,
+                        basis: str | None = CARBON_BASES[0]) -> pd.DataFrame:
+    """Read and check the carbon factor table, keeping the rows of one basis.
 
     Parameters
     ----------
     path : path, optional
         A copy to read instead of the shipped ``carbon_factors.csv``.
+    basis : str or None
+        Electricity factor basis kept (:func:`carbon_factors_for`); None keeps every row.
 
     Returns
     -------
     pandas.DataFrame
-        ``year`` (int64), ``fuel``, ``kgco2e_per_kwh``, ``source``.
+        ``year`` (int64), ``fuel``, ``basis``, ``kgco2e_per_kwh``, ``kgco2e_per_kwh_low``,
+        ``kgco2e_per_kwh_high`` (NaN when not given), ``source``.
 
     Raises
     ------
     SourceFormatError
-        Naming the file, row and column of every bad year, unknown fuel, missing source or
-        negative value.
+        Naming the file, row and column of every bad year, unknown fuel or basis, missing
+        source, negative value, or value outside its own low/high bounds.
     """
-    return _read_yearly(CARBON_FACTORS, path)
+    table = _read_yearly(CARBON_FACTORS, path)
+    _check_carbon_rows(table)
+    return table if basis is None else carbon_factors_for(table, basis)
+
+
+def _check_carbon_rows(table: pd.DataFrame) -> None:
+    problems = Problems(table.attrs["path"], sheet=CARBON_FACTORS.name)
+    allowed = ("any", *CARBON_BASES)
+    for index in table.index[~table["basis"].isin(allowed)]:
+        problems.add(f"unknown basis {table.loc[index, 'basis']!r}", row=index + 2,
+                     column="basis", fix=f"use one of {list(allowed)}")
+    value = table["kgco2e_per_kwh"]
+    for side, outside in (("low", value < table["kgco2e_per_kwh_low"]),
+                          ("high", value > table["kgco2e_per_kwh_high"])):
+        column = f"kgco2e_per_kwh_{side}"
+        for index in table.index[outside.to_numpy()]:
+            problems.add(f"{column} {table.loc[index, column]:g} leaves the value "
+                         f"{value[index]:g} outside its range", row=index + 2, column=column,
+                         fix="give low <= kgco2e_per_kwh <= high, or leave the bound blank")
+    problems.raise_if_any(SourceFormatError)
+
+
+def carbon_factors_for(table: pd.DataFrame, basis: str) -> pd.DataFrame:
+    """Rows of ``table`` whose ``basis`` is ``basis`` or ``any`` (all rows without a basis).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A carbon factor table (:func:`read_carbon_factors` with ``basis=None``).
+    basis : str
+        One of :data:`CARBON_BASES`.
+
+    Raises
+    ------
+    ScenarioError
+        An unknown basis (the bases are listed).
+    SourceFormatError
+        A fuel listed under other bases only (file and fuel named).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"year": [2030] * 3, "fuel": ["electricity", "electricity", "oil"],
+    ...                   "basis": ["long_run_marginal", "grid_average", "any"],
+    ...                   "kgco2e_per_kwh": [0.05, 0.09, 0.25]})
+    >>> carbon_factors_for(t, "grid_average")["kgco2e_per_kwh"].tolist()
+    [0.09, 0.25]
+    """
+    if basis not in CARBON_BASES:
+        raise ScenarioError(f"unknown electricity carbon factor basis {basis!r} (fix: use one "
+                            f"of {list(CARBON_BASES)})")
+    if "basis" not in table.columns:
+        return table
+    kept = table[table["basis"].astype(str).isin((basis, "any"))]
+    lost = sorted(set(table["fuel"].astype(str)) - set(kept["fuel"].astype(str)))
+    if lost:
+        others = sorted(set(table.loc[table["fuel"].isin(lost), "basis"].astype(str)))
+        raise SourceFormatError(f"{_name(table)}: fuels {lost} have rows for bases {others} "
+                                f"but none for {basis!r} or 'any' (fix: add {basis!r} rows "
+                                "with their source, or choose another basis)")
+    out = kept.reset_index(drop=True)
+    out.attrs = {**table.attrs, "basis": basis}
+    return out
 
 
 def read_fuel_prices(path: PathLike | None = None) -> pd.DataFrame:
@@ -161,12 +242,25 @@ def values_in_year(table: pd.DataFrame, year: int, fuels: Iterable[str] | None =
             problems.add(f"no rows for fuel {fuel!r}; the table lists {listed}", column="fuel",
                          fix=f"add rows for {fuel!r} with a source, or use one of {listed}")
         problems.raise_if_any(SourceFormatError)
+    _refuse_repeated_years(table, wanted)
     out = {}
     for fuel in wanted:
         rows = table[table["fuel"].astype(str) == fuel].sort_values("year")
         out[fuel] = float(np.interp(float(year), rows["year"].to_numpy(float),
                                     rows[column].to_numpy(float)))
     return out
+
+
+def _refuse_repeated_years(table: pd.DataFrame, fuels: list[str]) -> None:
+    """Refuse a fuel listed twice for a year (e.g. two carbon factor bases): no one value."""
+    mine = table[table["fuel"].astype(str).isin(fuels)]
+    repeated = mine[mine.duplicated(["fuel", "year"], keep=False)]
+    if len(repeated):
+        fuel, year = repeated.iloc[0][["fuel", "year"]]
+        bases = sorted(set(repeated["basis"].astype(str))) if "basis" in repeated else []
+        raise SourceFormatError(f"{_name(table)}: fuel {fuel!r} has {len(repeated)} rows for "
+                                f"year {year} and others (bases {bases}) (fix: keep one basis "
+                                "with carbon_factors_for(table, basis))")
 
 
 def carbon_factor(fuel: str, year: int, table: pd.DataFrame | None = None) -> float:

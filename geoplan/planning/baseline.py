@@ -1,0 +1,220 @@
+"""The baseline a plan's trajectory and milestones are measured against.
+
+:func:`baseline_emissions` picks, from a district emissions table
+(:func:`geoplan.sources.emissions.read_district_emissions`), one year and the sectors to
+count (scenario keys ``baseline: {year, sectors, land_use}``):
+
+* **year**: the one asked for, else the latest year in the table, skipping
+  :data:`COVID_YEARS` when an earlier year is given (2020's emissions were cut by lockdowns,
+  so a plan measured against them looks further from its targets than it is);
+* **sectors**: the table's ``<sector>_tco2e`` columns named (``domestic``, ``transport``,
+  ``industry``, ``commercial``, ``public_sector``, ``agriculture``, ``waste_management``,
+  ``lulucf``), else every sector but land use. Land use, land-use change and forestry
+  (:data:`LAND_USE`) is counted only when named or with ``land_use``; it is shown on its own
+  line either way, and the plan's removals (sequestration) are never netted into the baseline
+  (the finance trajectory keeps them on a separate line);
+* **gases**: the table's own (the BEIS/DESNZ local authority CO2 statistics count CO2 only,
+  so their baseline is in tCO2, not tCO2e: other greenhouse gases, mostly agricultural
+  methane and nitrous oxide, are missing).
+
+Examples
+--------
+>>> table = pd.DataFrame({"district_id": ["A"] * 3, "district_name": ["A"] * 3,
+...                       "year": [2018, 2019, 2020], "tco2e": [12.0, 11.0, 9.0],
+...                       "domestic_tco2e": [5.0, 4.0, 3.0], "transport_tco2e": [7.0, 7.0, 6.0]})
+>>> b = baseline_emissions(table, sectors=["domestic"])
+>>> b.year, b.table["tco2e"].tolist()
+(2019, [4.0])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from geoplan.errors import Problems, ScenarioError
+
+__all__ = ["COVID_YEARS", "LAND_USE", "Baseline", "baseline_emissions", "baseline_report",
+           "baseline_year"]
+
+COVID_YEARS = (2020,)
+"""Years whose emissions the COVID-19 lockdowns cut; skipped by the default baseline year."""
+
+LAND_USE = "lulucf"
+"""Sector name of land use, land-use change and forestry (DESNZ 'LULUCF')."""
+
+_SUFFIX = "_tco2e"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Baseline emissions per district in one year.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        ``district_id``, ``district_name``, ``tco2e`` (the counted sectors, per year; in
+        :attr:`unit`), ``land_use_tco2e`` (LULUCF, NaN when the table has none).
+    year : int
+    sectors : tuple of str
+        Sectors counted (``("total",)`` when the table has no sectors).
+    land_use : bool
+        Whether land use is counted in ``tco2e``.
+    gases : str
+        ``"CO2"`` (CO2 only) or ``"CO2e"`` (every greenhouse gas).
+    source : str
+        The emissions file's name.
+    notes : tuple of str
+        Choices a reader should know of (e.g. the COVID year skipped).
+    """
+
+    table: pd.DataFrame = field(repr=False)
+    year: int
+    sectors: tuple[str, ...]
+    land_use: bool
+    gases: str
+    source: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def unit(self) -> str:
+        """``tCO2`` for a CO2-only table, else ``tCO2e``."""
+        return "tCO2" if self.gases == "CO2" else "tCO2e"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able description (no per-district rows: the trajectory has them)."""
+        land = pd.to_numeric(self.table["land_use_tco2e"], errors="coerce")
+        return {"year": self.year, "sectors": list(self.sectors),
+                "land_use_counted": self.land_use, "gases": self.gases, "unit": self.unit,
+                "total": round(float(self.table["tco2e"].sum()), 3),
+                "land_use_tco2e": (round(float(land.sum()), 3) if land.notna().any()
+                                   else None),
+                "source": self.source, "notes": list(self.notes)}
+
+
+def baseline_year(table: pd.DataFrame, year: int | None = None) -> tuple[int, list[str]]:
+    """Return the baseline year and a note when a COVID year was skipped (module docstring).
+
+    Raises
+    ------
+    ScenarioError
+        ``year`` is not in the table (its years are listed).
+    """
+    years = sorted({int(y) for y in table["year"]})
+    if year is not None:
+        if int(year) not in years:
+            raise ScenarioError(f"baseline.year {year}: the emissions table "
+                                f"{_name(table)} has years {_span(years)} (fix: choose one "
+                                "of them)")
+        return int(year), []
+    usable = [y for y in years if y not in COVID_YEARS]
+    chosen = usable[-1] if usable else years[-1]
+    notes = ([f"baseline year {chosen}, not {years[-1]}: {years[-1]} emissions were cut by "
+              "the COVID-19 lockdowns (set baseline.year to choose)"]
+             if chosen != years[-1] else [])
+    return chosen, notes
+
+
+def baseline_emissions(table: pd.DataFrame, *, year: int | None = None,
+                       sectors: Sequence[str] | None = None,
+                       land_use: bool = False) -> Baseline:
+    """Each district's baseline emissions (module docstring).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`geoplan.sources.emissions.read_district_emissions`.
+    year : int, optional
+        Baseline year (default: :func:`baseline_year`).
+    sectors : sequence of str, optional
+        Sectors to count (default: every sector but :data:`LAND_USE`).
+    land_use : bool
+        With ``sectors`` None, count land use too.
+
+    Raises
+    ------
+    ScenarioError
+        An unknown sector (the table's sectors are listed), sectors asked of a table that
+        has none, or a year the table lacks.
+    """
+    chosen_year, notes = baseline_year(table, year)
+    rows = table[table["year"].astype(int) == chosen_year].reset_index(drop=True)
+    listed = [c.removesuffix(_SUFFIX) for c in table.columns
+              if c.endswith(_SUFFIX) and c != "tco2e"]
+    counted = _sectors(table, listed, sectors, land_use)
+    values = (rows["tco2e"].astype(float) if counted == ("total",)
+              else rows[[f"{s}{_SUFFIX}" for s in counted]].astype(float).sum(axis=1))
+    land = (rows[f"{LAND_USE}{_SUFFIX}"].astype(float) if LAND_USE in listed
+            else pd.Series(float("nan"), index=rows.index))
+    out = pd.DataFrame({"district_id": rows["district_id"].astype(str),
+                        "district_name": rows.get("district_name", rows["district_id"])
+                        .astype(str), "tco2e": values.to_numpy(float),
+                        "land_use_tco2e": land.to_numpy(float)})
+    gases = str(table.attrs.get("report", {}).get("gases", "CO2e"))
+    if gases == "CO2":
+        notes.append(f"baseline in tCO2: {_name(table)} counts CO2 only (methane and nitrous "
+                     "oxide, mostly from farming, are missing)")
+    return Baseline(out, chosen_year, counted, LAND_USE in counted, gases, _name(table),
+                    tuple(notes))
+
+
+def baseline_report(baseline: Baseline, calibrated_to: int | None
+                    ) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Return the baseline's description and its warnings, for a run's finance summary.
+
+    Parameters
+    ----------
+    baseline : Baseline
+    calibrated_to : int or None
+        Baseline year the milestone shares are calibrated to (finance.csv item
+        ``milestone_baseline_year``); another baseline year is warned of.
+
+    Returns
+    -------
+    (dict, tuple of str)
+        :meth:`Baseline.to_dict` plus ``milestones_baseline_year``; the baseline's notes
+        and the calibration warning.
+    """
+    info = {**baseline.to_dict(), "milestones_baseline_year": calibrated_to}
+    warnings = list(baseline.notes)
+    if calibrated_to is not None and calibrated_to != baseline.year:
+        warnings.append(f"milestone shares are calibrated to a {calibrated_to} baseline "
+                        "(finance.csv, item milestone_baseline_year) but the baseline year is "
+                        f"{baseline.year}: the targets' tonnes are approximate (fix: set "
+                        f"baseline.year: {calibrated_to} if the emissions table has it, or "
+                        f"give milestone shares for {baseline.year})")
+    return info, tuple(warnings)
+
+
+def _sectors(table: pd.DataFrame, listed: list[str], sectors: Sequence[str] | None,
+             land_use: bool) -> tuple[str, ...]:
+    """Return the sectors counted; every unknown one is refused at once."""
+    if sectors is None:
+        if not listed:
+            return ("total",)
+        return tuple(s for s in listed if s != LAND_USE or land_use)
+    problems = Problems(_name(table), sheet="emissions")
+    if not listed:
+        problems.add(f"baseline.sectors {list(sectors)}: the table has no sector columns",
+                     column="tco2e", fix="remove baseline.sectors, or give a table with "
+                                         "<sector>_tco2e columns")
+    for sector in sectors:
+        if listed and sector not in listed:
+            problems.add(f"unknown sector {sector!r} in baseline.sectors",
+                         column=f"{sector}{_SUFFIX}", fix=f"use some of {listed}")
+    problems.raise_if_any(ScenarioError)
+    return tuple(sectors)
+
+
+def _name(table: pd.DataFrame) -> str:
+    path = table.attrs.get("path")
+    return Path(str(path)).name if path else "(table given in code)"
+
+
+def _span(years: list[int]) -> str:
+    whole = years == list(range(years[0], years[-1] + 1))
+    return f"{years[0]}-{years[-1]}" if whole and len(years) > 2 else str(years)
