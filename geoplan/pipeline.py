@@ -399,13 +399,15 @@ def _finance(scenario: Scenario, layers: PreparedLayers, assumptions: Assumption
     table = plans.stacked()
     settings = finance_assumptions(assumptions.table("finance"),
                                    discount_rate=scenario.finance.discount_rate,
-                                   appraisal_years=scenario.finance.appraisal_years)
+                                   appraisal_years=scenario.finance.appraisal_years,
+                                   optimism_bias=scenario.finance.optimism_bias)
     year = scenario.workstreams.sequestration.emissions_year
     baseline = (None if layers.emissions is None
                 else latest_emissions(layers.emissions, year))
     other = plans.reinforcement_capex()
     return finance_summary(table, baseline=baseline, assumptions=settings,
-                           other_capex=other if len(other) else None)
+                           other_capex=other if len(other) else None,
+                           carbon_values=assumptions.table("carbon_values"))
 
 
 def _comparison_source(path: str | Path) -> Any:
