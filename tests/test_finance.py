@@ -309,3 +309,18 @@ def test_a_run_can_replace_or_override_the_carbon_values():
     from geoplan.scenario.tables import known_tables
 
     assert known_tables()["carbon_values"].key == ("year",)  # a run's AssumptionSet has it
+
+
+def test_summary_shows_both_npvs_with_their_definitions():
+    from geoplan.outputs.summary import summary_markdown
+
+    frame = plan(cost_gbp=[1000.0], saving_gbp_per_yr=[-50.0], tco2e_per_yr=[2.0],
+                 lifetime_years=[3.0])
+    finance = finance_summary(frame, assumptions=A, carbon_values=VALUES).to_dict()
+    text = summary_markdown({"finance": finance})
+    # bills: -50 (1 + v + v^2) - 1000 = -1144.98 -> -1,145; a bill rise stays negative
+    assert "| Net present value, bills only (£) | -1,145 |" in text
+    assert "| Social NPV, Green Book (£) |" in text
+    assert "### Definitions" in text
+    assert "negative where bills rise" in text
+    assert "| Social NPV, low carbon values (£) |" in text
