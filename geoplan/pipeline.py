@@ -399,14 +399,16 @@ def _finance(scenario: Scenario, layers: PreparedLayers, assumptions: Assumption
     table = plans.stacked()
     settings = finance_assumptions(assumptions.table("finance"),
                                    discount_rate=scenario.finance.discount_rate,
-                                   appraisal_years=scenario.finance.appraisal_years)
+                                   appraisal_years=scenario.finance.appraisal_years,
+                                   optimism_bias=scenario.finance.optimism_bias)
     chosen = scenario.baseline
     baseline = (None if layers.emissions is None
                 else baseline_emissions(layers.emissions, year=chosen.year,
                                         sectors=chosen.sectors, land_use=chosen.land_use))
     other = plans.reinforcement_capex()
     return finance_summary(table, baseline=baseline, assumptions=settings,
-                           other_capex=other if len(other) else None)
+                           other_capex=other if len(other) else None,
+                           carbon_values=assumptions.table("carbon_values"))
 
 
 def _comparison_source(path: str | Path) -> Any:

@@ -1,5 +1,6 @@
 """Finance summary: NPV, payback, cost per tCO2e and carbon trajectory by hand."""
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -16,6 +17,8 @@ from geoplan.planning.finance import (
     finance_summary,
     read_finance,
 )
+from geoplan.planning.social_value import read_carbon_values
+from geoplan.scenario.models import FinanceSection
 
 A = FinanceAssumptions(discount_rate=0.035, long_discount_rate=0.03, long_rate_after_years=30,
                        appraisal_years=30, base_year=2025, unphased_build_year=2025,
@@ -292,5 +295,109 @@ def test_shipped_milestones_state_their_baseline_year():
     assert finance_assumptions().milestone_baseline_year == 2022
     bad = read_finance().assign(value=lambda t: t["value"].where(
         t["item"] != "milestone_baseline_year", 2022.5))
-    with pytest.raises(ScenarioError, match=r"row 12.*milestone_baseline_year 2022.5 is not"):
+    with pytest.raises(ScenarioError, match=r"row 13.*milestone_baseline_year 2022.5 is not"):
         finance_assumptions(bad)
+# Carbon values in code: 100 GBP/t in 2025 and 200 in 2027 (150 in 2026 by interpolation);
+# low and high series half and one and a half times the central.
+VALUES = pd.DataFrame({"year": [2025, 2027], "gbp_per_tco2e": [100.0, 200.0],
+                       "gbp_per_tco2e_low": [50.0, 100.0], "gbp_per_tco2e_high": [150.0, 300.0],
+                       "price_year": [2022, 2022], "source": "test"})
+
+
+def test_social_npv_of_one_measure_over_three_years_by_hand():
+    # Built 2025: 1000 GBP, 100 GBP/yr and 2 t/yr for 3 years; v = 1 / 1.035.
+    # bills: 100 (1 + v + v^2) = 289.969428; bills-only NPV 289.969428 - 1000 = -710.030572
+    # carbon: 2 x 100 + 2 x 150 v + 2 x 200 v^2 = 863.259353 (low 431.629676, high
+    # 1294.889029); capex with optimism bias 1000 x 1.24 = 1240
+    # social NPV: 289.969428 + 863.259353 - 1240 = -86.771220 (low -518.400896, high
+    # 344.858456)
+    frame = plan(cost_gbp=[1000.0], saving_gbp_per_yr=[100.0], tco2e_per_yr=[2.0],
+                 lifetime_years=[3.0])
+    a = dataclasses.replace(A, optimism_bias=0.24)
+    result = finance_summary(frame, assumptions=a, carbon_values=VALUES)
+    row = result.by_workstream.set_index("workstream").loc["total"]
+    assert row["npv_gbp"] == pytest.approx(-710.030572, abs=1e-5)
+    assert row["pv_carbon_value_gbp"] == pytest.approx(863.259353, abs=1e-5)
+    assert row["pv_capex_with_optimism_bias_gbp"] == pytest.approx(1240.0)
+    assert row["social_npv_gbp"] == pytest.approx(-86.771220, abs=1e-5)
+    assert row["social_npv_low_gbp"] == pytest.approx(-518.400896, abs=1e-5)
+    assert row["social_npv_high_gbp"] == pytest.approx(344.858456, abs=1e-5)
+    assert result.npvs()["social_npv_gbp"] == pytest.approx(-86.771220, abs=1e-5)
+    data = result.to_dict()
+    assert data["social_npv_gbp"] == -87
+    assert data["npv_gbp"] == -710
+    assert "optimism bias 24%" in data["definitions"]["social_npv_gbp"]
+    assert "real 2022 prices" in data["definitions"]["social_npv_gbp"]
+    assert "no carbon value" in data["definitions"]["npv_gbp"]
+    assert data["assumptions"]["carbon_value_price_year"] == 2022
+
+
+def test_social_npv_uses_each_years_tonnes_a_later_build_and_grid_capex():
+    # tonnes 4 in 2025 and 0 in 2027 (2 in 2026), 3-year life: 4 x 100 + 2 x 150 v
+    # = 689.855072 GBP of carbon.
+    frame = plan(tco2e_per_yr=[9.0], tco2e_per_yr_2025=[4.0], tco2e_per_yr_2027=[0.0],
+                 lifetime_years=[3.0])
+    row = finance_summary(frame, assumptions=A, carbon_values=VALUES).measures.iloc[0]
+    assert row["pv_carbon_value_gbp"] == pytest.approx(689.855072, abs=1e-5)
+    # Built 2026 for 2 years: capex 1000 v x 1.24 = 1198.067633; bills 100 (v + v^2)
+    # = 189.969428; carbon 2 x 150 v + 2 x 200 v^2 = 663.259353. Grid 300 in 2026 with no
+    # benefit: -300 v x 1.24 = -359.420290.
+    later = plan(period=[2026], cost_gbp=[1000.0], saving_gbp_per_yr=[100.0],
+                 tco2e_per_yr=[2.0], lifetime_years=[2.0])
+    grid = pd.DataFrame({"workstream": ["grid"], "year": [2026], "cost_gbp": [300.0]})
+    table = finance_summary(later, assumptions=A, carbon_values=VALUES,
+                            other_capex=grid).by_workstream.set_index("workstream")
+    assert table.loc["retrofit", "social_npv_gbp"] == pytest.approx(
+        189.969428 + 663.259353 - 1198.067633, abs=1e-5)
+    assert table.loc["grid", "social_npv_gbp"] == pytest.approx(-359.420290, abs=1e-5)
+    no_bias = dataclasses.replace(A, optimism_bias=0.0)
+    table = finance_summary(later, assumptions=no_bias, carbon_values=VALUES,
+                            other_capex=grid).by_workstream.set_index("workstream")
+    assert table.loc["grid", "social_npv_gbp"] == pytest.approx(table.loc["grid", "npv_gbp"])
+
+
+def test_optimism_bias_comes_from_the_table_or_the_scenario():
+    table = read_finance()
+    assert finance_assumptions(table).optimism_bias == 0.24
+    assert finance_assumptions(table, optimism_bias=0.5).optimism_bias == 0.5
+    with pytest.raises(ScenarioError, match=r"optimism_bias 5 is out of range"):
+        finance_assumptions(table, optimism_bias=5)
+    with pytest.raises(ScenarioError, match="item 'optimism_bias' is missing"):
+        finance_assumptions(table.query("item != 'optimism_bias'"))
+    with pytest.raises(ValueError, match="optimism_bias"):  # pydantic, at scenario load
+        FinanceSection(optimism_bias=-0.1)
+
+
+def test_shipped_carbon_values_are_sourced_and_ordered(tmp_path: Path):
+    values = read_carbon_values()
+    assert values["year"].tolist() == list(range(2020, 2051))
+    assert (values["gbp_per_tco2e_low"] < values["gbp_per_tco2e"]).all()
+    assert (values["gbp_per_tco2e"] < values["gbp_per_tco2e_high"]).all()
+    assert values["source"].str.contains("Table 3").all()
+    assert set(values["price_year"]) == {2022}
+    bad = VALUES.assign(gbp_per_tco2e_low=[50.0, 250.0])
+    bad.to_csv(tmp_path / "carbon_values.csv", index=False)
+    with pytest.raises(SourceFormatError, match=r"row 3, column 'gbp_per_tco2e': low 250, "
+                                                r"central 200, high 300 are not in order"):
+        read_carbon_values(tmp_path / "carbon_values.csv")
+
+
+def test_a_run_can_replace_or_override_the_carbon_values():
+    from geoplan.scenario.tables import known_tables
+
+    assert known_tables()["carbon_values"].key == ("year",)  # a run's AssumptionSet has it
+
+
+def test_summary_shows_both_npvs_with_their_definitions():
+    from geoplan.outputs.summary import summary_markdown
+
+    frame = plan(cost_gbp=[1000.0], saving_gbp_per_yr=[-50.0], tco2e_per_yr=[2.0],
+                 lifetime_years=[3.0])
+    finance = finance_summary(frame, assumptions=A, carbon_values=VALUES).to_dict()
+    text = summary_markdown({"finance": finance})
+    # bills: -50 (1 + v + v^2) - 1000 = -1144.98 -> -1,145; a bill rise stays negative
+    assert "| Net present value, bills only (£) | -1,145 |" in text
+    assert "| Social NPV, Green Book (£) |" in text
+    assert "### Definitions" in text
+    assert "negative where bills rise" in text
+    assert "| Social NPV, low carbon values (£) |" in text

@@ -13,7 +13,14 @@ from geoplan.workstreams.laep import (
     read_heat_pathways,
 )
 from geoplan.workstreams.measures import read_retrofit_measures
-from tests.test_workstream_retrofit import CARBON, PRICES, homes, write_measures, zones
+from tests.test_workstream_retrofit import (
+    CARBON,
+    PRICES,
+    STANDING,
+    homes,
+    write_measures,
+    zones,
+)
 
 YEARS = (2025, 2030)
 
@@ -21,7 +28,7 @@ YEARS = (2025, 2030)
 @pytest.fixture
 def tables(tmp_path):
     return {"retrofit_measures": read_retrofit_measures(write_measures(tmp_path)),
-            "carbon_factors": CARBON, "fuel_prices": PRICES}
+            "carbon_factors": CARBON, "fuel_prices": PRICES, "standing_charges": STANDING}
 
 
 @pytest.fixture
@@ -44,6 +51,10 @@ def test_zone_pathways_by_hand(candidates):
     assert hn["peak_kw_added"] == pytest.approx(2 * 0.9)
     assert hn["heat_mwh_per_yr"] == pytest.approx(26.6)
     assert hn["homes"] == 2
+    # Bills: h1 1400 GBP of gas -> 16800 kWh heat at 10 p (1680); h2 700 of oil -> 980.
+    # Standing charges: h1 saves gas 109.50 and both pay the network's 182.50 a year.
+    assert hn["standing_change_gbp_per_yr"] == pytest.approx(109.5 - 2 * 182.5)
+    assert hn["saving_gbp_per_yr"] == pytest.approx(1400 - 1680 + 700 - 980 + 109.5 - 365)
     hp = c.loc["laep:Z1:heat_pump"]
     # Same packages as the retrofit heat pump option: 8500 + 11000; 3.4 kW at the primary.
     assert (hp["cost_gbp"], hp["peak_kw_added"]) == (pytest.approx(19500), pytest.approx(3.4))

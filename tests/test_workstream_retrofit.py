@@ -17,6 +17,7 @@ from geoplan.workstreams.retrofit import (
     retrofit_model,
 )
 from geoplan.workstreams.retrofit_packages import home_packages
+from geoplan.workstreams.savings import read_standing_charges
 
 MEASURE_COLUMNS = ["measure", "property_type", "kind", "cost_fixed_gbp", "cost_per_m2_gbp",
                    "saving_share", "sap_points", "lifetime_years", "wall_types", "age_bands",
@@ -56,6 +57,9 @@ CARBON = yearly({"mains_gas": 0.2, "electricity": 0.1, "oil": 0.25, "heat_networ
                 "kgco2e_per_kwh")
 PRICES = yearly({"mains_gas": 7.0, "electricity": 28.0, "oil": 6.0, "heat_network": 10.0},
                 "pence_per_kwh")
+# 30 p/day of gas is 109.50 GBP a year, 50 p/day of heat network 182.50.
+STANDING = pd.DataFrame({"fuel": ["mains_gas", "heat_network"], "pence_per_day": [30.0, 50.0],
+                         "source": "test"})
 
 
 def homes() -> gpd.GeoDataFrame:
@@ -93,7 +97,7 @@ def zones() -> gpd.GeoDataFrame:
 @pytest.fixture
 def tables(tmp_path):
     return {"retrofit_measures": read_retrofit_measures(write_measures(tmp_path)),
-            "carbon_factors": CARBON, "fuel_prices": PRICES}
+            "carbon_factors": CARBON, "fuel_prices": PRICES, "standing_charges": STANDING}
 
 
 def test_packages_by_hand(tables):
@@ -130,9 +134,13 @@ def test_home_effects_by_hand(tables):
     assert o.loc[(0, "fabric"), "tco2e_per_yr"] == pytest.approx(1.12)
     assert o.loc[(0, "fabric"), "bill_change_gbp_per_yr"] == pytest.approx(392)
     # h1 heat pump: 16800 / 0.84 = 20000 kWh gas (4 t, 1400 GBP) becomes
-    # 16800 * 0.8 / 3 = 4480 kWh electricity (0.448 t, 1254.40 GBP).
+    # 16800 * 0.8 / 3 = 4480 kWh electricity (0.448 t, 1254.40 GBP); the home leaves gas
+    # and saves its standing charge, 365 * 30 / 100 = 109.50 GBP.
     assert o.loc[(0, "heat_pump"), "tco2e_per_yr"] == pytest.approx(4 - 0.448)
-    assert o.loc[(0, "heat_pump"), "bill_change_gbp_per_yr"] == pytest.approx(1400 - 1254.4)
+    assert o.loc[(0, "heat_pump"), "standing_change_gbp_per_yr"] == pytest.approx(109.5)
+    assert o.loc[(0, "heat_pump"), "bill_change_gbp_per_yr"] == pytest.approx(
+        1400 - 1254.4 + 109.5)
+    assert o.loc[(0, "fabric"), "standing_change_gbp_per_yr"] == 0  # still on gas
     assert o.loc[(0, "heat_pump"), "peak_kw_added"] == pytest.approx(1.7)
     # h4 heat pump replaces storage heaters: 8000 kWh -> 8000 / 3 kWh electricity:
     # (8000 - 2666.67) * 0.1 / 1000 = 0.5333 t; peak 1.7 - 2.0 = -0.3 kW.
@@ -316,3 +324,46 @@ def test_imd_column_replaces_tenure_proxy(tables):
     low = RetrofitSettings(fuel_poverty_sap_below=70)
     c = retrofit_candidates(frame, zones(), low, tables=tables).set_index("candidate_id")
     assert c.loc["retrofit:Z2:heat_pump", "fuel_poor_homes"] == 1
+
+
+def test_switch_standing_charges_by_hand(tables):
+    o = home_options(homes(), RetrofitSettings(), tables=tables).set_index(["home", "option"])
+    # h2 leaves oil (no standing charge) and h4 storage heaters (electricity, paid anyway).
+    assert o.loc[(1, "heat_pump"), "standing_change_gbp_per_yr"] == 0
+    assert o.loc[(3, "heat_pump"), "standing_change_gbp_per_yr"] == 0
+    c = retrofit_candidates(homes(), zones(), tables=tables).set_index("candidate_id")
+    # Z1 heat pumps: h1 145.60 + 109.50 standing; h2 9800 / 0.84 kWh oil at 6 p = 700 GBP
+    # becomes 9800 * 0.75 / 3 = 2450 kWh at 28 p = 686 GBP: 14 GBP saved.
+    assert c.loc["retrofit:Z1:heat_pump", "standing_change_gbp_per_yr"] == pytest.approx(109.5)
+    assert c.loc["retrofit:Z1:heat_pump", "saving_gbp_per_yr"] == pytest.approx(
+        145.6 + 109.5 + 14)
+    no_charges = {**tables, "standing_charges": STANDING.iloc[:0]}
+    c = retrofit_candidates(homes(), zones(), tables=no_charges).set_index("candidate_id")
+    assert c.loc["retrofit:Z1:heat_pump", "saving_gbp_per_yr"] == pytest.approx(145.6 + 14)
+
+
+def test_a_bill_rise_is_a_negative_saving_not_zero(tmp_path, tables):
+    rows = [list(r) for r in MEASURES]
+    rows[5][14] = 1.0  # a heat pump no better than a resistance heater (SCOP 1)
+    poor = {**tables, "retrofit_measures": read_retrofit_measures(write_measures(tmp_path, rows))}
+    c = retrofit_candidates(homes(), zones(), tables=poor).set_index("candidate_id")
+    # Z1: h1 20000 kWh gas (1400 GBP) -> 13440 kWh electricity (3763.20) + 109.50 standing;
+    # h2 700 GBP of oil -> 7350 kWh electricity (2058). Z2: h4 8000 kWh -> 8000 kWh: 0.
+    z1 = 1400 - 3763.2 + 109.5 + 700 - 2058
+    assert c.loc["retrofit:Z1:heat_pump", "bill_change_gbp_per_yr"] == pytest.approx(z1)
+    assert c.loc["retrofit:Z1:heat_pump", "saving_gbp_per_yr"] == pytest.approx(z1)
+    assert z1 < 0
+
+
+def test_standing_charge_table_is_checked(tmp_path):
+    path = tmp_path / "standing_charges.csv"
+    STANDING.assign(fuel=["electricity", "whale_oil"], pence_per_day_low=np.nan,
+                    pence_per_day_high=np.nan).to_csv(path, index=False)
+    with pytest.raises(SourceFormatError) as error:
+        read_standing_charges(path)
+    text = str(error.value)
+    assert "row 2, column 'fuel': electricity is listed" in text
+    assert "row 3, column 'fuel': unknown fuel 'whale_oil'" in text
+    shipped = read_standing_charges().set_index("fuel")
+    assert shipped.loc["heat_network", "pence_per_day_low"] < shipped.loc[
+        "heat_network", "pence_per_day"] < shipped.loc["heat_network", "pence_per_day_high"]

@@ -41,6 +41,9 @@ year):
   target met = planned / required, and with removals :math:`(R_m + S_m)` / required. The
   shares :math:`\sigma_m` are calibrated to one baseline year (item
   ``milestone_baseline_year``); a baseline of another year is warned of in ``warnings``.
+- beside the bills-only :math:`NPV_j`, the Green Book social NPV: discounted bill savings
+  plus each year's tCO2e valued at the DESNZ carbon values, less capex uplifted by the
+  optimism bias :math:`\beta` (:mod:`geoplan.planning.social_value`).
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import LayerSchemaError, Problems, ScenarioError
 from geoplan.planning.baseline import Baseline, baseline_report
 from geoplan.planning.phasing import tco2e_in_years
+from geoplan.planning.social_value import price_year, read_carbon_values, social_value
 from geoplan.sources.numbers import CellError, Quantity, parse_cell
 
 __all__ = [
@@ -81,6 +85,8 @@ _SCALARS = {  # item -> (plausible range, whole number)
     "long_rate_after_years": (_YEARS, True),
     "appraisal_years": (Quantity(_YEARS.name, "", 1.0, 500.0), True),
     "base_year": (_YEAR, True), "unphased_build_year": (_YEAR, True),
+    "optimism_bias": (Quantity("optimism bias uplift on capital cost (0.24 for 24%)", "", 0.0,
+                               3.0), False),
 }
 _OPTIONAL = {"milestone_baseline_year": _YEAR}  # item -> range (whole years)
 _MILESTONE = re.compile(r"^milestone_(\d{4})$")
@@ -93,7 +99,7 @@ _PLAN_COLUMNS = ("selected", "period", "cost_gbp", "tco2e_per_yr", "saving_gbp_p
 
 @dataclass(frozen=True)
 class FinanceAssumptions:
-    """The numbers the finance summary uses (see the module docstring).
+    r"""The numbers the finance summary uses (see the module docstring).
 
     Attributes
     ----------
@@ -109,6 +115,8 @@ class FinanceAssumptions:
         Milestone year -> share of baseline emissions cut by then.
     milestone_baseline_year : int or None
         Baseline year the milestone shares are calibrated to (None: not stated).
+    optimism_bias : float
+        Uplift :math:`\beta` on capital costs in the social NPV (0.24: +24%).
     """
 
     discount_rate: float = 0.035
@@ -119,6 +127,7 @@ class FinanceAssumptions:
     unphased_build_year: int = 2025
     milestones: Mapping[int, float] = field(default_factory=dict)
     milestone_baseline_year: int | None = None
+    optimism_bias: float = 0.24
 
     def discount(self, offsets: np.ndarray) -> np.ndarray:
         """Return :math:`D(k)` for integer year offsets ``k`` from the base year."""
@@ -151,14 +160,15 @@ def read_finance(path: str | Path | None = None) -> pd.DataFrame:
 
 def finance_assumptions(table: pd.DataFrame | None = None, *,
                         discount_rate: float | None = None,
-                        appraisal_years: int | None = None) -> FinanceAssumptions:
+                        appraisal_years: int | None = None,
+                        optimism_bias: float | None = None) -> FinanceAssumptions:
     """Assumptions from a finance table, with a scenario's overrides.
 
     Parameters
     ----------
     table : pandas.DataFrame, optional
         Columns item, value, unit, source (default: :func:`read_finance`).
-    discount_rate, appraisal_years : optional
+    discount_rate, appraisal_years, optimism_bias : optional
         Scenario overrides of the table's values.
 
     Raises
@@ -174,6 +184,8 @@ def finance_assumptions(table: pd.DataFrame | None = None, *,
         values["discount_rate"] = (float(discount_rate), None)
     if appraisal_years is not None:
         values["appraisal_years"] = (float(appraisal_years), None)
+    if optimism_bias is not None:
+        values["optimism_bias"] = (float(optimism_bias), None)
     scalars: dict[str, Any] = {}
     for item, (quantity, whole) in _SCALARS.items():
         if item not in values:
@@ -239,12 +251,16 @@ class FinanceSummary:
     assumptions : FinanceAssumptions
     measures : pandas.DataFrame
         One row per selected measure (and other capex): ``build_year``, ``pv_capex_gbp``,
-        ``pv_savings_gbp``, ``npv_gbp``, ``lifetime_tco2e``, ``appraisal_tco2e``.
+        ``pv_savings_gbp``, ``npv_gbp``, ``lifetime_tco2e``, ``appraisal_tco2e``, and the
+        social value columns (``pv_carbon_value_gbp``, ``pv_capex_with_optimism_bias_gbp``,
+        ``social_npv_gbp``, ``social_npv_low_gbp``, ``social_npv_high_gbp``).
     by_workstream : pandas.DataFrame
         Per workstream and a ``total`` row: ``measures``, ``capex_gbp``,
         ``saving_gbp_per_yr``, ``simple_payback_years``, ``pv_capex_gbp``,
         ``pv_savings_gbp``, ``npv_gbp``, ``tco2e_per_yr``, ``lifetime_tco2e``,
-        ``cost_per_tco2e_gbp``, ``appraisal_tco2e``, ``net_cost_per_tco2e_gbp``.
+        ``cost_per_tco2e_gbp``, ``appraisal_tco2e``, ``net_cost_per_tco2e_gbp``,
+        ``pv_carbon_value_gbp``, ``pv_capex_with_optimism_bias_gbp``, ``social_npv_gbp``,
+        ``social_npv_low_gbp``, ``social_npv_high_gbp``.
     capex_by_year : pandas.DataFrame
         ``workstream``, ``year``, ``capex_gbp``.
     trajectory, trajectory_by_district : pandas.DataFrame
@@ -263,6 +279,8 @@ class FinanceSummary:
         the milestones are calibrated to; empty without a baseline.
     warnings : tuple of str
         E.g. milestone shares calibrated to another baseline year.
+    carbon_value_price_year : int or None
+        Price year of the carbon values (their table's ``price_year``).
     """
 
     assumptions: FinanceAssumptions
@@ -275,6 +293,32 @@ class FinanceSummary:
     milestones_by_district: pd.DataFrame = field(repr=False)
     baseline: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    carbon_value_price_year: int | None = None
+
+    def npvs(self) -> dict[str, float]:
+        """Return the plan's bills-only and social NPVs (the ``total`` row), £."""
+        total = self.by_workstream.set_index("workstream").loc["total"]
+        return {k: float(total[k]) for k in ("npv_gbp", "social_npv_gbp", "social_npv_low_gbp",
+                                             "social_npv_high_gbp")}
+
+    def definitions(self) -> dict[str, str]:
+        """Say what each NPV counts, with this run's optimism bias and price year."""
+        a = self.assumptions
+        prices = (f"real {self.carbon_value_price_year} prices"
+                  if self.carbon_value_price_year else "the carbon value table's prices")
+        window = f"{a.base_year} to {a.base_year + a.appraisal_years - 1}"
+        return {
+            "npv_gbp": f"bills-only NPV: bill savings (standing charges included; negative "
+                       f"where bills rise) in {window}, discounted at the Green Book rate "
+                       f"({a.discount_rate:.1%}), less capital cost; no carbon value, no "
+                       "optimism bias",
+            "social_npv_gbp": f"Green Book social NPV: the same discounted bill savings plus "
+                              f"each year's tCO2e valued at the DESNZ central carbon value "
+                              f"for appraisal (GBP/tCO2e, {prices}), less capital cost x "
+                              f"(1 + optimism bias {a.optimism_bias:.0%})",
+            "social_npv_low_gbp": "the social NPV with the DESNZ low carbon values",
+            "social_npv_high_gbp": "the social NPV with the DESNZ high carbon values",
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able values: pounds whole (per tonne: 2 places), tonnes 3, shares 4, years 2."""
@@ -283,7 +327,10 @@ class FinanceSummary:
         # a CO2-only baseline is labelled tCO2 (the savings stay tCO2e)
         unit = {"baseline_tco2e": "baseline_tco2"} if self.baseline.get("unit") == "tCO2" \
             else {}
-        return {"assumptions": self.assumptions.to_dict(),
+        return {**{k: _rounded(k, v) for k, v in self.npvs().items()},
+                "definitions": self.definitions(),
+                "assumptions": {**self.assumptions.to_dict(),
+                                "carbon_value_price_year": self.carbon_value_price_year},
                 **({"baseline": dict(self.baseline)} if self.baseline else {}),
                 **{name: _records(getattr(self, name).rename(columns=unit))
                    for name in tables}}
@@ -366,7 +413,8 @@ def _weights(measures: pd.DataFrame, years: np.ndarray) -> np.ndarray:
     return np.where(years[None, :] >= build, np.clip(end - years[None, :], 0.0, 1.0), 0.0)
 
 
-def _appraise(measures: pd.DataFrame, a: FinanceAssumptions) -> pd.DataFrame:
+def _appraise(measures: pd.DataFrame, a: FinanceAssumptions,
+              values: pd.DataFrame | None = None) -> pd.DataFrame:
     years = np.arange(a.base_year, a.base_year + a.appraisal_years)
     w = _weights(measures, years)
     factor = a.discount(years - a.base_year)
@@ -379,6 +427,11 @@ def _appraise(measures: pd.DataFrame, a: FinanceAssumptions) -> pd.DataFrame:
     out["npv_gbp"] = out["pv_savings_gbp"] - out["pv_capex_gbp"]
     out["lifetime_tco2e"] = _lifetime_tco2e(measures)
     out["appraisal_tco2e"] = (tco2e_in_years(measures, years.tolist()) * w).sum(axis=1)
+    if values is not None:
+        social = social_value(out, years, w, factor, out["pv_capex_gbp"].to_numpy(),
+                              values=values, optimism_bias=a.optimism_bias)
+        for column, numbers in social.columns(out["pv_savings_gbp"].to_numpy()).items():
+            out[column] = numbers
     return out
 
 
@@ -396,9 +449,13 @@ def _ratio(top: float, bottom: float) -> float:
     return top / bottom if bottom > 0 else float("nan")
 
 
+_SOCIAL = ("pv_carbon_value_gbp", "pv_capex_with_optimism_bias_gbp", "social_npv_gbp",
+           "social_npv_low_gbp", "social_npv_high_gbp")
+
+
 def _by_workstream(measures: pd.DataFrame) -> pd.DataFrame:
     sums = ["cost_gbp", "saving_gbp_per_yr", "pv_capex_gbp", "pv_savings_gbp", "npv_gbp",
-            "tco2e_per_yr", "lifetime_tco2e", "appraisal_tco2e"]
+            "tco2e_per_yr", "lifetime_tco2e", "appraisal_tco2e", *_SOCIAL]
     groups = measures.groupby("workstream", sort=True)[sums].sum()
     groups.insert(0, "measures", measures.groupby("workstream", sort=True).size())
     total = pd.DataFrame([[len(measures), *measures[sums].sum()]], index=["total"],
@@ -415,7 +472,7 @@ def _by_workstream(measures: pd.DataFrame) -> pd.DataFrame:
     table["measures"] = table["measures"].astype(int)
     order = ["measures", "capex_gbp", "saving_gbp_per_yr", "simple_payback_years",
              "pv_capex_gbp", "pv_savings_gbp", "npv_gbp", "tco2e_per_yr", "lifetime_tco2e",
-             "cost_per_tco2e_gbp", "appraisal_tco2e", "net_cost_per_tco2e_gbp"]
+             "cost_per_tco2e_gbp", "appraisal_tco2e", "net_cost_per_tco2e_gbp", *_SOCIAL]
     return table[order].rename_axis("workstream").reset_index()
 
 
@@ -494,7 +551,8 @@ def _milestones(trajectory: pd.DataFrame, milestones: Mapping[int, float],
 
 def finance_summary(plan: pd.DataFrame, *, baseline: pd.DataFrame | Baseline | None = None,
                     assumptions: FinanceAssumptions | None = None,
-                    other_capex: pd.DataFrame | None = None) -> FinanceSummary:
+                    other_capex: pd.DataFrame | None = None,
+                    carbon_values: pd.DataFrame | None = None) -> FinanceSummary:
     """Finance figures of a solved plan (formulas in the module docstring).
 
     Parameters
@@ -511,6 +569,9 @@ def finance_summary(plan: pd.DataFrame, *, baseline: pd.DataFrame | Baseline | N
         Spending that is not a candidate (e.g. grid reinforcement, see
         :meth:`geoplan.planning.joint.JointPlan.reinforcement_capex`): ``cost_gbp``,
         optional ``year`` and ``workstream`` (default "grid"); no savings, no carbon.
+    carbon_values : pandas.DataFrame, optional
+        :func:`geoplan.planning.social_value.read_carbon_values` (default: the shipped
+        DESNZ table), for the social NPV.
 
     Raises
     ------
@@ -519,12 +580,13 @@ def finance_summary(plan: pd.DataFrame, *, baseline: pd.DataFrame | Baseline | N
         missing build period in a phased plan, or districts missing from the baseline.
     """
     a = assumptions or finance_assumptions()
+    values = read_carbon_values() if carbon_values is None else carbon_values
     chosen = _selected_measures(plan, a)
     frame = baseline.table if isinstance(baseline, Baseline) else baseline
     base = _baseline(frame, sorted(set(chosen["district_id"])))
     extra = _other_measures(other_capex, a)
     everything = _appraise(pd.concat([chosen, extra], ignore_index=True) if len(extra)
-                           else chosen, a)
+                           else chosen, a, values)
     capex = (everything.groupby(["workstream", "build_year"], sort=True)["cost_gbp"].sum()
              .rename("capex_gbp").reset_index().rename(columns={"build_year": "year"}))
     last = max([a.base_year, *a.milestones])
@@ -539,4 +601,4 @@ def finance_summary(plan: pd.DataFrame, *, baseline: pd.DataFrame | Baseline | N
         _milestones(total, a.milestones, ["year"]),
         _milestones(by_district, a.milestones, ["district_id", "year"]),
         *(baseline_report(baseline, a.milestone_baseline_year if a.milestones else None)
-          if isinstance(baseline, Baseline) else ({}, ())))
+          if isinstance(baseline, Baseline) else ({}, ())), price_year(values))

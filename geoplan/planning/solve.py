@@ -94,7 +94,7 @@ __all__ = ["BUILDING_TABLES", "DFES_SCENARIOS", "GRID_REINFORCEMENT", "GRID_UNIT
            "reinforcement_options", "solve_plans", "workstream_models"]
 
 BUILDING_TABLES = ("retrofit_measures", "carbon_factors", "fuel_prices", "heat_loads",
-                   "heat_pathways", "epc_heat")
+                   "heat_pathways", "epc_heat", "standing_charges")
 """Assumption tables the retrofit and LAEP workstreams read."""
 
 GRID_REINFORCEMENT = AssumptionTable(

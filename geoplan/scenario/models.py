@@ -723,6 +723,10 @@ class FinanceSection(Section):
 
     discount_rate: Share | None = None
     appraisal_years: int | None = Field(None, gt=0, le=200)
+    optimism_bias: float | None = Field(
+        None, ge=0, le=3, allow_inf_nan=False,
+        description="Uplift on capital costs in the Green Book social NPV (0.24 adds 24%; "
+                    "None: the finance table's HM Treasury upper bound for standard buildings).")
 
 
 class CarbonSection(Section):

@@ -18,7 +18,8 @@ __all__ = ["TABLE_MODULES", "known_tables"]
 TABLE_MODULES = ("geoplan.layers.buildings", "geoplan.layers.ev", "geoplan.layers.sites",
                  "geoplan.layers.stock",
                  "geoplan.layers.land",
-                 "geoplan.sources.emissions", "geoplan.planning.finance", "geoplan.planning.solve",
+                 "geoplan.sources.emissions", "geoplan.planning.finance",
+                 "geoplan.planning.social_value", "geoplan.planning.solve",
                  "geoplan.workstreams")
 """Modules (and packages, searched one level down) that define assumption tables."""
 

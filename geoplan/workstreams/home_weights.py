@@ -21,8 +21,9 @@ import pandas as pd
 
 __all__ = ["ADDITIVE", "aggregated", "heat_ratios", "home_weights", "stock_uncertainty", "weigh"]
 
-ADDITIVE = ("cost_gbp", "bill_change_gbp_per_yr", "peak_kw_added", "heat_saved_kwh",
-            "heat_kwh", "heat_mwh_per_yr", "tco2e_per_yr", "tco2e_change_per_yr")
+ADDITIVE = ("cost_gbp", "bill_change_gbp_per_yr", "standing_change_gbp_per_yr",
+            "peak_kw_added", "heat_saved_kwh", "heat_kwh", "heat_mwh_per_yr", "tco2e_per_yr",
+            "tco2e_change_per_yr")
 """Per-home columns that are multiplied by the row's homes (plus ``tco2e_per_yr_<year>``)."""
 
 

@@ -18,7 +18,8 @@ For each zone with homes, :func:`laep_candidates` offers (``settings.pathways``)
 ``do_nothing``
     Zero cost, zero benefit: an explicit choice.
 
-Each has ``cost_gbp``, ``tco2e_per_yr`` and ``saving_gbp_per_yr`` in ``settings.year``,
+Each has ``cost_gbp``, ``tco2e_per_yr`` and ``saving_gbp_per_yr`` in ``settings.year``
+(the signed bill change, standing charges included: negative where bills rise),
 ``peak_kw_added`` (after-diversity winter peak at the zone's serving primary), ``homes``,
 ``heat_mwh_per_yr`` (heat supplied by the new system for heat pumps and networks, heat saved
 for fabric, 0 otherwise), ``lifetime_years`` and ``tco2e_per_yr_<year>`` trajectory columns.
@@ -150,7 +151,8 @@ def _network_homes(homes: pd.DataFrame, density: pd.Series, settings: LaepSettin
                              carbon=t["carbon_factors"], prices=t["fuel_prices"],
                              loads=t["heat_loads"], heat_factors=t["epc_heat"],
                              new_fuel=mats.new_fuel[j], scop=mats.scop[keep, j],
-                             load="heat_network", years=settings.trajectory_years)
+                             load="heat_network", years=settings.trajectory_years,
+                             standing=t["standing_charges"])
     connection = mats.cost[keep, j]
     out = effects.drop(columns=["tco2e_change_per_yr"]).reset_index(drop=True)
     out["home"] = np.flatnonzero(keep)
@@ -203,7 +205,8 @@ def _pv_homes(homes: pd.DataFrame, settings: LaepSettings, t: Mapping[str, Any]
 def _zone_sums(options: pd.DataFrame, zones: pd.Index, settings: LaepSettings) -> pd.DataFrame:
     options = options.assign(homes=options["homes"].fillna(1.0) if "homes" in options else 1.0,
                              life_cost=options["lifetime_years"] * options["cost_gbp"])
-    sums = ["cost_gbp", "bill_change_gbp_per_yr", "peak_kw_added", "homes", "heat_mwh_per_yr",
+    sums = ["cost_gbp", "bill_change_gbp_per_yr", "standing_change_gbp_per_yr",
+            "peak_kw_added", "homes", "heat_mwh_per_yr",
             "life_cost", "tco2e_per_yr", *(f"tco2e_per_yr_{y}" for y in settings.trajectory_years),
             "aggregated_homes", "tco2e_per_yr_low", "tco2e_per_yr_high"]
     table = options.groupby(["zone_id", "option"], sort=True)[sums].sum().reset_index()
@@ -216,7 +219,7 @@ def _zone_sums(options: pd.DataFrame, zones: pd.Index, settings: LaepSettings) -
         numeric = [c for c in table.columns if c not in ("zone_id", "option")]
         table[numeric] = table[numeric].fillna(0.0)
         table.loc[table["option"] == "do_nothing", "lifetime_years"] = 1.0
-    table["saving_gbp_per_yr"] = table["bill_change_gbp_per_yr"].clip(lower=0.0)
+    table["saving_gbp_per_yr"] = table["bill_change_gbp_per_yr"]  # signed: a bill rise shows
     table["homes"] = table["homes"].astype(float)
     return table
 

@@ -13,7 +13,9 @@ home (``unit="home"``):
 
 Per option: ``cost_gbp`` (sum of package costs), ``tco2e_per_yr`` (carbon saved in
 ``settings.year``, see :mod:`~geoplan.workstreams.savings`), ``saving_gbp_per_yr`` (bill
-saving, the signed total ``bill_change_gbp_per_yr`` floored at 0), ``homes``,
+saving: the signed total ``bill_change_gbp_per_yr``, standing charges included, negative
+where the option raises bills; ``standing_change_gbp_per_yr`` is its standing-charge part),
+``homes``,
 ``homes_to_target`` (homes below the band before, at or above it after), ``fuel_poor_homes``
 (homes helped in likely fuel poverty, :func:`fuel_poor`), ``peak_kw_added`` (0 for fabric),
 ``lifetime_years`` (cost-weighted over measures) and ``tco2e_per_yr_<year>`` for
@@ -39,7 +41,11 @@ from geoplan.workstreams.measures import read_retrofit_measures
 from geoplan.workstreams.parts import ModelParts
 from geoplan.workstreams.pathways import pathway_value, read_heat_pathways
 from geoplan.workstreams.retrofit_packages import HEAT_PUMP, home_packages
-from geoplan.workstreams.savings import read_heat_loads, switch_effects
+from geoplan.workstreams.savings import (
+    read_heat_loads,
+    read_standing_charges,
+    switch_effects,
+)
 
 __all__ = ["OPTIONS", "RetrofitSettings", "fuel_poor", "home_options", "retrofit_candidates",
            "retrofit_model"]
@@ -74,7 +80,8 @@ def home_options(buildings: pd.DataFrame, settings: RetrofitSettings | None = No
     settings : RetrofitSettings, optional
     tables : Mapping, optional
         Replacement tables by name: ``retrofit_measures``, ``carbon_factors``,
-        ``fuel_prices``, ``heat_loads``, ``heat_pathways``, ``epc_heat``.
+        ``fuel_prices``, ``heat_loads``, ``heat_pathways``, ``epc_heat``,
+        ``standing_charges``.
 
     Returns
     -------
@@ -95,6 +102,7 @@ def home_options(buildings: pd.DataFrame, settings: RetrofitSettings | None = No
     poor = fuel_poor(homes, settings)
     common = {"year": settings.year, "carbon": t["carbon_factors"],
               "prices": t["fuel_prices"], "loads": t["heat_loads"],
+              "standing": t["standing_charges"],
               "heat_factors": t["epc_heat"], "years": settings.trajectory_years}
     frames = []
     has_fabric = packages["needs_work"] & packages["reaches_target"]
@@ -148,7 +156,8 @@ def _tables(tables: Mapping[str, pd.DataFrame | None] | None) -> dict[str, Any]:
     readers = {"retrofit_measures": read_retrofit_measures,
                "carbon_factors": read_carbon_factors, "fuel_prices": read_fuel_prices,
                "heat_loads": read_heat_loads, "heat_pathways": read_heat_pathways,
-               "epc_heat": lambda: read_assumptions(HEAT_FACTORS)}
+               "epc_heat": lambda: read_assumptions(HEAT_FACTORS),
+               "standing_charges": read_standing_charges}
     unknown = sorted(set(given) - set(readers))
     if unknown:
         raise ScenarioError(f"unknown assumption tables {unknown}; use {sorted(readers)}")
@@ -205,14 +214,15 @@ def _sums(options: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
                              to_target=options["to_target"] * options["homes"],
                              fuel_poor=options["fuel_poor"] * options["homes"])
     sums = [c for c in options.columns if c.startswith("tco2e_per_yr")] + [
-        "cost_gbp", "bill_change_gbp_per_yr", "peak_kw_added", "life_cost", "homes",
+        "cost_gbp", "bill_change_gbp_per_yr", "standing_change_gbp_per_yr", "peak_kw_added",
+        "life_cost", "homes",
         "aggregated_homes", "heat_saved_mwh_per_yr"]
     out = options.groupby(keys, sort=True).agg(
         **{c: (c, "sum") for c in sums}, homes_to_target=("to_target", "sum"),
         fuel_poor_homes=("fuel_poor", "sum")).reset_index()
     out["lifetime_years"] = np.where(out["cost_gbp"] > 0, out["life_cost"] /
                                      out["cost_gbp"].where(out["cost_gbp"] > 0, 1), 1.0)
-    out["saving_gbp_per_yr"] = out["bill_change_gbp_per_yr"].clip(lower=0.0)
+    out["saving_gbp_per_yr"] = out["bill_change_gbp_per_yr"]  # signed: a bill rise shows
     return out.drop(columns="life_cost")
 
 

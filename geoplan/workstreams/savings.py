@@ -13,10 +13,23 @@ efficiency :math:`\eta'` (a heat pump's SCOP):
 
 with carbon factors :math:`k` (kgCO2e/kWh) and prices :math:`p` (pence/kWh) in the chosen
 year (:mod:`~geoplan.workstreams.energy`); without a switch :math:`f' = f`,
-:math:`\eta' = \eta`. The winter peak added at the substation is the after-diversity load
-of the new system (``heat_loads.csv``) less the ``electric_resistance`` load when the home
-was heated by direct or storage electric heaters; fabric measures add 0 (their relief of
-electrically heated homes' peak is left out, a cautious simplification).
+:math:`\eta' = \eta`. A switch also changes the standing charges a home pays
+(``standing_charges.csv``, :data:`STANDING_CHARGES`, pence per day :math:`c`):
+
+.. math::
+
+    \Delta\text{standing} = 365\,(c_f - c_{f'}) / 100
+
+with :math:`c` = 0 for a fuel the table does not list (electricity is paid either way; oil,
+LPG and solid fuels have none), so a home leaving gas saves the gas standing charge and a
+home joining a heat network pays the network's. It is part of :math:`\Delta\text{bill}`,
+which is signed: a change that raises the bill (a heat pump with a poor SCOP replacing gas)
+gives a negative saving, shown as such and never floored at zero.
+
+The winter peak added at the substation is the after-diversity load of the new system
+(``heat_loads.csv``) less the ``electric_resistance`` load when the home was heated by direct
+or storage electric heaters; fabric measures add 0 (their relief of electrically heated
+homes' peak is left out, a cautious simplification).
 """
 
 from __future__ import annotations
@@ -30,9 +43,10 @@ import pandas as pd
 from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import Problems, SourceFormatError
 from geoplan.layers.buildings import HEAT_FACTORS
-from geoplan.workstreams.energy import energy_fuel, values_in_year
+from geoplan.workstreams.energy import ENERGY_FUELS, energy_fuel, values_in_year
 
-__all__ = ["HEAT_LOADS", "LOADS", "heating_efficiency", "read_heat_loads", "switch_effects"]
+__all__ = ["HEAT_LOADS", "LOADS", "STANDING_CHARGES", "heating_efficiency", "read_heat_loads",
+           "read_standing_charges", "standing_change", "switch_effects"]
 
 PathLike = str | os.PathLike[str]
 
@@ -41,6 +55,15 @@ LOADS = ("heat_pump", "electric_resistance", "heat_network", "rooftop_pv")
 
 HEAT_LOADS = AssumptionTable("heat_loads", key=("load",), numbers={"kw_per_home": 0.0})
 """After-diversity winter peak per home (``layers/assumptions/heat_loads.csv``)."""
+
+STANDING_CHARGES = AssumptionTable(
+    "standing_charges", key=("fuel",), numbers={"pence_per_day": 0.0},
+    optional_numbers={"pence_per_day_low": 0.0, "pence_per_day_high": 0.0})
+"""Standing charge per home and day of the fuels that have one, beyond electricity
+(``layers/assumptions/standing_charges.csv``)."""
+
+DAYS_PER_YEAR = 365
+"""Days of standing charge in a year."""
 
 
 def read_heat_loads(path: PathLike | None = None) -> pd.DataFrame:
@@ -58,6 +81,58 @@ def read_heat_loads(path: PathLike | None = None) -> pd.DataFrame:
                      column="load", fix=f"use one of {list(LOADS)}")
     problems.raise_if_any(SourceFormatError)
     return table
+
+
+def read_standing_charges(path: PathLike | None = None) -> pd.DataFrame:
+    """Read and check the standing charge table.
+
+    Raises
+    ------
+    SourceFormatError
+        For a fuel geoplan does not know, electricity (paid whether or not a home switches,
+        so it must not be listed) or any problem :func:`read_assumptions` finds.
+    """
+    table = read_assumptions(STANDING_CHARGES, path)
+    problems = Problems(table.attrs["path"], sheet=STANDING_CHARGES.name)
+    for index in table.index[~table["fuel"].isin(ENERGY_FUELS)]:
+        problems.add(f"unknown fuel {table.loc[index, 'fuel']!r}", row=int(index) + 2,
+                     column="fuel", fix=f"use one of {list(ENERGY_FUELS)}")
+    for index in table.index[table["fuel"] == "electricity"]:
+        problems.add("electricity is listed, but every home pays its standing charge before "
+                     "and after a switch", row=int(index) + 2, column="fuel",
+                     fix="remove the electricity row")
+    problems.raise_if_any(SourceFormatError)
+    return table
+
+
+def standing_change(old_fuels: pd.Series | np.ndarray, new_fuels: pd.Series | np.ndarray,
+                    table: pd.DataFrame | None) -> np.ndarray:
+    """Standing charges saved per home and year, £ (negative: the home pays more).
+
+    Parameters
+    ----------
+    old_fuels, new_fuels : array-like of str
+        Fuels (:data:`~geoplan.workstreams.energy.ENERGY_FUELS`) before and after.
+    table : pandas.DataFrame or None
+        :func:`read_standing_charges`; None counts no standing charges.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"fuel": ["mains_gas", "heat_network"], "pence_per_day": [30.0, 50.0]})
+    >>> standing_change(np.array(["mains_gas", "oil"]), np.array(["electricity", "heat_network"]),
+    ...                 t).round(2).tolist()
+    [109.5, -182.5]
+    """
+    old = pd.Series(np.asarray(old_fuels, dtype=object))
+    new = pd.Series(np.asarray(new_fuels, dtype=object))
+    if table is None:
+        return np.zeros(len(old))
+    per_day = dict(zip(table["fuel"].astype(str), table["pence_per_day"].astype(float),
+                       strict=True))
+    before = old.map(per_day).fillna(0.0).to_numpy(float)
+    after = new.map(per_day).fillna(0.0).to_numpy(float)
+    return np.where(old.to_numpy() == new.to_numpy(), 0.0,
+                    DAYS_PER_YEAR * (before - after) / 100)
 
 
 def load_kw(table: pd.DataFrame, load: str) -> float:
@@ -99,7 +174,8 @@ def switch_effects(homes: pd.DataFrame, saving_share: np.ndarray, *, year: int,
                    carbon: pd.DataFrame, prices: pd.DataFrame, loads: pd.DataFrame,
                    heat_factors: pd.DataFrame | None = None, new_fuel: str | None = None,
                    scop: np.ndarray | float | None = None, load: str | None = None,
-                   years: Iterable[int] = ()) -> pd.DataFrame:
+                   years: Iterable[int] = (), standing: pd.DataFrame | None = None
+                   ) -> pd.DataFrame:
     """Carbon, bill and peak effects of a change to each home (module docstring).
 
     Parameters
@@ -118,12 +194,16 @@ def switch_effects(homes: pd.DataFrame, saving_share: np.ndarray, *, year: int,
         For a heating switch: the new fuel, its heat per kWh bought, its ``heat_loads`` row.
     years : iterable of int
         Also give ``tco2e_per_yr_<year>`` for these years.
+    standing : pandas.DataFrame, optional
+        :func:`read_standing_charges`, for the standing charges a switch saves or adds
+        (None: none counted).
 
     Returns
     -------
     pandas.DataFrame
         ``heat_kwh``, ``heat_saved_kwh``, ``tco2e_per_yr`` (>= 0), ``tco2e_change_per_yr``
-        (signed), ``bill_change_gbp_per_yr`` (signed; positive is a saving),
+        (signed), ``standing_change_gbp_per_yr`` (signed standing charges saved),
+        ``bill_change_gbp_per_yr`` (signed, standing charges included; positive is a saving),
         ``peak_kw_added`` and the trajectory columns, aligned with ``homes``.
     """
     heat = np.nan_to_num(pd.to_numeric(homes["heat_demand_kwh"], errors="coerce")
@@ -131,7 +211,8 @@ def switch_effects(homes: pd.DataFrame, saving_share: np.ndarray, *, year: int,
     share = np.nan_to_num(np.asarray(saving_share, dtype=float))
     eta = heating_efficiency(homes, heat_factors)
     system = _system(homes)
-    old = _coded(energy_fuel(system).to_numpy(dtype=object))
+    fuels_before = energy_fuel(system).to_numpy(dtype=object)
+    old = _coded(fuels_before)
     new = old if new_fuel is None else (np.zeros(len(homes), dtype=np.intp), [new_fuel])
     eta_new = eta if new_fuel is None else np.asarray(scop, dtype=float) * np.ones(len(homes))
     before, after = heat / eta, heat * (1 - share) / eta_new
@@ -145,7 +226,10 @@ def switch_effects(homes: pd.DataFrame, saving_share: np.ndarray, *, year: int,
     carbon_change = change(carbon, year) / 1000
     out["tco2e_per_yr"] = np.maximum(carbon_change, 0.0)
     out["tco2e_change_per_yr"] = carbon_change
-    out["bill_change_gbp_per_yr"] = change(prices, year) / 100
+    standing_saved = (np.zeros(len(homes)) if new_fuel is None else standing_change(
+        fuels_before, np.full(len(homes), new_fuel, dtype=object), standing))
+    out["standing_change_gbp_per_yr"] = standing_saved
+    out["bill_change_gbp_per_yr"] = change(prices, year) / 100 + standing_saved
     peak = np.zeros(len(homes))
     if load is not None:
         resistive = (system == "electricity").to_numpy()
