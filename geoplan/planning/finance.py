@@ -24,12 +24,17 @@ year):
   :math:`PV^S_j = S_j \sum_{y} w_{jy} D(y - y_0)`, :math:`PV^C_j = C_j D(b_j - y_0)` (0 when
   built after the appraisal period), :math:`NPV_j = PV^S_j - PV^C_j`;
 - simple payback :math:`C / S` years (none when :math:`S \le 0`), for sums over measures;
-- lifetime carbon :math:`E_j L_j`; cost per tCO2e :math:`\sum C_j / \sum E_j L_j`; net cost
-  per tCO2e :math:`-\sum NPV_j / \sum_j E_j \sum_y w_{jy}` (tonnes saved within the appraisal
+- a measure's tonnes in year :math:`y`: :math:`E_{jy} = E_j`, or, for a measure with a time
+  profile (new woodland, ``removed_tco2e_age_<a>`` columns,
+  :mod:`geoplan.workstreams.removals`), its cumulative removal's growth in that year of age,
+  :math:`E_{jy} = C_j(y - b_j + 1) - C_j(y - b_j)` (near zero in the first years);
+- lifetime carbon :math:`E_j L_j` (profiled: :math:`C_j(L_j)`); cost per tCO2e
+  :math:`\sum C_j / \sum` lifetime carbon; net cost per tCO2e
+  :math:`-\sum NPV_j / \sum_j \sum_y E_{jy} w_{jy}` (tonnes saved within the appraisal
   period, undiscounted);
 - trajectory, per district :math:`d` and year :math:`y \ge y_0`: net emissions
-  :math:`B_d - \sum_{j \in d} E_j w_{jy}` with :math:`B_d` the district's baseline (held flat:
-  what it would emit without the plan);
+  :math:`B_d - \sum_{j \in d} E_{jy} w_{jy}` with :math:`B_d` the district's baseline (held
+  flat: what it would emit without the plan);
 - milestone :math:`m`: required cut :math:`\sigma_m B`, planned cut
   :math:`\sum_j E_j w_{jm}`, share of the target met = planned / required.
 """
@@ -48,6 +53,7 @@ import pandas as pd
 from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import LayerSchemaError, Problems, ScenarioError
 from geoplan.sources.numbers import CellError, Quantity, parse_cell
+from geoplan.workstreams.removals import AGE_PREFIX, cumulative_at, has_profile, removals_in_year
 
 __all__ = [
     "FINANCE",
@@ -298,6 +304,8 @@ def _selected_measures(plan: pd.DataFrame, a: FinanceAssumptions) -> pd.DataFram
                          column="period", fix="give every chosen measure its milestone year")
     problems.raise_if_any(LayerSchemaError)
     out["build_year"] = period.fillna(a.unphased_build_year).astype(int).to_numpy()
+    for column in (c for c in chosen.columns if str(c).startswith(AGE_PREFIX)):
+        out[column] = pd.to_numeric(chosen[column], errors="coerce").to_numpy(float)
     return out
 
 
@@ -321,6 +329,18 @@ def _weights(measures: pd.DataFrame, years: np.ndarray) -> np.ndarray:
     return np.where(years[None, :] >= build, np.clip(end - years[None, :], 0.0, 1.0), 0.0)
 
 
+def _tonnes(measures: pd.DataFrame, years: np.ndarray) -> np.ndarray:
+    """:math:`E_{jy}`: each measure's tonnes in each year (time profiles followed)."""
+    flat = np.repeat(measures["tco2e_per_yr"].to_numpy(float)[:, None], len(years), axis=1)
+    profiled = has_profile(measures)
+    if not profiled.any():
+        return flat
+    build = measures["build_year"].to_numpy(float)
+    grown = np.column_stack([removals_in_year(measures, build, int(y)) for y in years]) \
+        if len(years) else flat
+    return np.where(profiled[:, None], grown, flat)
+
+
 def _appraise(measures: pd.DataFrame, a: FinanceAssumptions) -> pd.DataFrame:
     years = np.arange(a.base_year, a.base_year + a.appraisal_years)
     w = _weights(measures, years)
@@ -332,9 +352,11 @@ def _appraise(measures: pd.DataFrame, a: FinanceAssumptions) -> pd.DataFrame:
                                    0.0)
     out["pv_savings_gbp"] = out["saving_gbp_per_yr"].to_numpy() * (w @ factor)
     out["npv_gbp"] = out["pv_savings_gbp"] - out["pv_capex_gbp"]
-    out["lifetime_tco2e"] = out["tco2e_per_yr"] * out["lifetime_years"]
-    out["appraisal_tco2e"] = out["tco2e_per_yr"].to_numpy() * w.sum(axis=1)
-    return out
+    grown = cumulative_at(out, out["lifetime_years"].to_numpy(float))
+    out["lifetime_tco2e"] = np.where(has_profile(out), grown,
+                                     out["tco2e_per_yr"] * out["lifetime_years"])
+    out["appraisal_tco2e"] = (_tonnes(out, years) * w).sum(axis=1)
+    return out.drop(columns=[c for c in out.columns if str(c).startswith(AGE_PREFIX)])
 
 
 def _ratio(top: float, bottom: float) -> float:
@@ -395,7 +417,7 @@ def _baseline(baseline: pd.DataFrame | None, districts: list[str]) -> pd.Series 
 
 def _trajectory(measures: pd.DataFrame, base: pd.Series | None,
                 years: np.ndarray) -> pd.DataFrame:
-    saved = measures["tco2e_per_yr"].to_numpy()[:, None] * _weights(measures, years)
+    saved = _tonnes(measures, years) * _weights(measures, years)
     districts = sorted(set(measures["district_id"]) | set(base.index if base is not None
                                                            else []))
     rows = []
@@ -465,7 +487,7 @@ def finance_summary(plan: pd.DataFrame, *, baseline: pd.DataFrame | None = None,
              .rename("capex_gbp").reset_index().rename(columns={"build_year": "year"}))
     last = max([a.base_year, *a.milestones])
     years = np.array(sorted(set(range(a.base_year, last + 1)) | set(a.milestones)))
-    by_district = _trajectory(_appraise(chosen, a), base, years)
+    by_district = _trajectory(chosen, base, years)
     total = (by_district.groupby("year", sort=True)[["baseline_tco2e", "saved_tco2e",
                                                       "net_tco2e"]].sum(min_count=1)
              .reindex(years).reset_index())
