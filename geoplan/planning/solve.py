@@ -265,7 +265,8 @@ def _sequestration(scenario: Scenario, layers: PreparedLayers,
     candidates = sequestration_candidates(land, settings, zones=layers.zones,
                                           sequestration=assumptions.table("sequestration"),
                                           classes=assumptions.table("land_cover_classes"),
-                                          profile=assumptions.table("woodland_profile"))
+                                          profile=assumptions.table("woodland_profile"),
+                                          peat=assumptions.table("peat_conditions"))
     parts = sequestration_model(candidates, settings, emissions=layers.emissions)
     return WorkstreamModel("sequestration", candidates, parts, settings)
 
