@@ -414,8 +414,9 @@ def _sequestration_terms(scenario: Scenario) -> dict[str, str]:
     return {"sequestration_tco2e_per_yr": (
         f"new woodland: mean yearly net removal over the first {seq.average_years} years after "
         "planting (Woodland Carbon Code time profile, near zero in the first ten years; net of "
-        "the baseline, leakage and 20% buffer deductions); lifetime tCO2e and the trajectory "
-        "follow the profile year by year; hedgerows: flat rates from the year built; peat: "
+        "the baseline, leakage and buffer deductions of sequestration.csv); lifetime tCO2e and "
+        "the trajectory follow the profile year by year; hedgerows: flat rates from the year "
+        "built; peat: "
         "avoided emissions by condition (peat_conditions.csv), offered only where the peat is "
         "degraded (additionality rule)"),
         "sequestration_land_cost": f"land cost (capitalised farm rent) {land}"}
