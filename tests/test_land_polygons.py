@@ -125,7 +125,8 @@ def test_polygons_give_the_raster_parcels_and_the_hand_computed_hectares(
     from geoplan.scenario.workstreams import SequestrationSettings
     from geoplan.workstreams.sequestration import sequestration_candidates
 
-    settings = SequestrationSettings(min_area_ha=0)
+    # peat is offered only in a stated degraded condition (the additionality rule)
+    settings = SequestrationSettings(min_area_ha=0, peat_condition="grassland_shallow_drained")
     table = read_sequestration(rates)
     candidates = [sequestration_candidates(f, settings, sequestration=table)
                   for f in (from_raster, from_polygons)]

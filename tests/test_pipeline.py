@@ -425,6 +425,21 @@ def test_spend_follows_the_funding_profile(joint_run: Path) -> None:
     assert set(chosen["build_year"].astype(int)) <= {2025, 2030, 2040, 2050}
 
 
+def test_woodland_in_the_run_follows_its_profile_with_land_cost(joint_run: Path) -> None:
+    seq = gpd.read_file(joint_run / "plan.gpkg", layer="sequestration")
+    wood = seq[seq["option"] == "woodland_creation"]
+    assert len(wood) > 0
+    cost = (wood["planting_cost_gbp"] + wood["land_cost_gbp"]).to_numpy()
+    assert wood["cost_gbp"].to_numpy() == pytest.approx(cost)
+    # woodland_profile.csv: 1.6 t/ha after 5 years of the 228.82 t/ha after 30, whose mean is
+    # the headline tCO2e/yr (average_years 30): the first years are near zero
+    ratio = (wood["removed_tco2e_age_5"] / (30 * wood["tco2e_per_yr"])).to_numpy()
+    assert ratio == pytest.approx(1.6 / 228.82)
+    scenario = json.loads((joint_run / "summary.json").read_text())["scenario"]
+    assert "first 30 years after planting" in scenario["sequestration_tco2e_per_yr"]
+    assert scenario["sequestration_land_cost"].endswith("included")
+
+
 def test_the_mix_follows_lifetime_tco2e_per_pound(joint_run: Path) -> None:
     plan = gpd.read_file(joint_run / "plan.gpkg", layer="laep")
     seq = gpd.read_file(joint_run / "plan.gpkg", layer="sequestration")

@@ -17,13 +17,15 @@ import pandas as pd
 
 from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import Problems, SourceFormatError
-from geoplan.sources.numbers import ANY, CellError, Quantity, parse_cell
+from geoplan.sources.numbers import ANY, CellError, Quantity, parse_cell, parse_column
 
 __all__ = [
     "LAND_CLASSES",
     "LAND_COVER_CODE",
     "NO_LAND_USE",
     "SEQUESTRATION",
+    "SEQUESTRATION_OPTIONAL",
+    "SHARES",
     "class_table",
     "read_land_classes",
     "read_sequestration",
@@ -45,8 +47,17 @@ SEQUESTRATION = AssumptionTable(
              "lifetime_years": 1.0},
     text=("note",),
 )
-"""Per land use: tCO2e/ha/yr, £/ha, the share withheld as a permanence buffer and the
-years a planting or restoration is counted for (finance and lifetime carbon)."""
+"""Per land use: tCO2e/ha/yr, £/ha of planting or restoration, the share withheld as a
+permanence buffer and the years a planting or restoration is counted for (finance and lifetime
+carbon); optional columns (:data:`SEQUESTRATION_OPTIONAL`) add the shares deducted for
+leakage and for the baseline and the land's cost per ha with its low/high range."""
+
+SEQUESTRATION_OPTIONAL = ("leakage_share", "baseline_share", "land_cost_gbp_per_ha",
+                          "land_cost_gbp_per_ha_low", "land_cost_gbp_per_ha_high")
+"""Columns a sequestration table may have (absent or blank: 0), each a number >= 0."""
+
+SHARES = ("buffer_share", "leakage_share", "baseline_share")
+"""Columns that are shares of the gross removal (each between 0 and 1)."""
 
 LAND_COVER_CODE = Quantity("land-cover code", "", 0.0, 65535.0)
 """A class code of a land-cover raster: a whole number a 16-bit raster can hold."""
@@ -65,21 +76,45 @@ def read_sequestration(path: PathLike | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``land_use``, ``seq_tco2e_per_ha_yr``, ``cost_gbp_per_ha``, ``buffer_share``,
-        ``lifetime_years``, ``note``, ``source``.
+        ``lifetime_years``, ``note``, ``leakage_share``, ``baseline_share``,
+        ``land_cost_gbp_per_ha`` (and its ``_low``/``_high``; blank: NaN), ``source``.
 
     Raises
     ------
     SourceFormatError
-        Listing every missing column, bad number, missing source or buffer share above 1.
+        Listing every missing column, bad number, missing source, share above 1, or
+        leakage and baseline shares adding up to more than 1.
     """
     table = read_assumptions(SEQUESTRATION, path)
     problems = Problems(table.attrs["path"], sheet=SEQUESTRATION.name)
-    for index, share in table["buffer_share"].items():
-        if share > 1:
-            problems.add(f"{share:g} is above 1", row=int(index) + 2, column="buffer_share",
-                         fix="give the share withheld as a fraction, e.g. 0.2 for 20%")
+    for column in SEQUESTRATION_OPTIONAL:
+        table[column] = _optional_numbers(table, column, problems)
+    for column in SHARES:
+        for index, share in table[column].items():
+            if share > 1:
+                problems.add(f"{share:g} is above 1", row=int(index) + 2, column=column,
+                             fix="give the share withheld as a fraction, e.g. 0.2 for 20%")
+    deducted = table["leakage_share"].fillna(0.0) + table["baseline_share"].fillna(0.0)
+    for index in table.index[deducted > 1]:
+        problems.add(f"leakage_share + baseline_share = {deducted[index]:g} is above 1",
+                     row=int(index) + 2, column="leakage_share",
+                     fix="the deductions are shares of the gross removal: together at most 1")
     problems.raise_if_any(SourceFormatError)
     return table
+
+
+def _optional_numbers(table: pd.DataFrame, column: str, problems: Problems) -> pd.Series:
+    """Return an optional numeric column (NaN when absent or blank), noting bad cells."""
+    if column not in table.columns:
+        return pd.Series(np.nan, index=table.index)
+    values, bad = parse_column(table[column], decimal=".")  # geoplan's own tables use '.'
+    for item in bad:
+        problems.add(item.message, row=int(str(item.label)) + 2, column=column, fix=item.fix)
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    for index in numbers.index[numbers < 0]:
+        problems.add(f"{numbers[index]:g} is below 0", row=int(index) + 2, column=column,
+                     fix="give a number of at least 0 (blank: 0)")
+    return numbers
 
 
 def read_land_classes(path: PathLike | None = None, *,
@@ -115,14 +150,16 @@ def sequestration_table(source: PathLike | pd.DataFrame | None) -> pd.DataFrame:
     """Read the sequestration table from a path (or the shipped one), or check a frame."""
     if not isinstance(source, pd.DataFrame):
         return read_sequestration(source)
-    missing = [c for c in SEQUESTRATION.columns if c not in source.columns and c != "note"]
+    needed = [*SEQUESTRATION.key, *SEQUESTRATION.numbers, "source"]
+    missing = [c for c in needed if c not in source.columns]
     if missing:
         raise SourceFormatError(f"sequestration table: columns {missing} are missing (fix: "
                                 f"read it with read_sequestration)")
-    shares = source["buffer_share"].astype(float)
-    if ((shares < 0) | (shares > 1)).any():
-        raise SourceFormatError("sequestration table: buffer_share must be between 0 and 1 "
-                                "(fix: give the share withheld as a fraction, e.g. 0.2)")
+    for column in SHARES:
+        shares = source[column].astype(float) if column in source.columns else pd.Series(0.0)
+        if ((shares < 0) | (shares > 1)).any():
+            raise SourceFormatError(f"sequestration table: {column} must be between 0 and 1 "
+                                    "(fix: give the share as a fraction, e.g. 0.2)")
     return source
 
 

@@ -383,6 +383,7 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                      "objective": scenario.plan.objective,
                      "funding_gbp": _funding_text(plans),
                      "workstreams": list(scenario.workstreams.enabled()),
+                     **_sequestration_terms(scenario),
                      "grid": f"{scenario.grid.scenario}, {scenario.grid.season}, "
                              f"{scenario.grid.level}",
                      **gaps.to_dict()},
@@ -402,6 +403,23 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
         "warnings": [*stock_notes, *layers.warnings, *gaps.notes(), *finance.warnings,
                      *([] if flags is None else _grid_notes(flags))],
     }
+
+
+def _sequestration_terms(scenario: Scenario) -> dict[str, str]:
+    """How the sequestration figures are defined (nothing when the workstream is off)."""
+    if "sequestration" not in scenario.workstreams.enabled():
+        return {}
+    seq = scenario.workstreams.sequestration
+    land = "included" if seq.include_land_cost else "not included (the council's own land)"
+    return {"sequestration_tco2e_per_yr": (
+        f"new woodland: mean yearly net removal over the first {seq.average_years} years after "
+        "planting (Woodland Carbon Code time profile, near zero in the first ten years; net of "
+        "the baseline, leakage and buffer deductions of sequestration.csv); lifetime tCO2e and "
+        "the trajectory follow the profile year by year; hedgerows: flat rates from the year "
+        "built; peat: "
+        "avoided emissions by condition (peat_conditions.csv), offered only where the peat is "
+        "degraded (additionality rule)"),
+        "sequestration_land_cost": f"land cost (capitalised farm rent) {land}"}
 
 
 def _funding_text(plans: PlanResult) -> str:

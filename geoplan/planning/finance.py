@@ -26,9 +26,12 @@ year):
 - simple payback :math:`C / S` years (none when :math:`S \le 0`), for sums over measures;
 - carbon in year :math:`y`: :math:`E_{jy}` from the measure's ``tco2e_per_yr_<year>`` columns
   (each year's carbon factor; linear between their years, flat beyond), else its flat
-  :math:`E_j` (:func:`geoplan.planning.phasing.tco2e_in_years`);
-- lifetime carbon :math:`\sum_{y \ge b_j} E_{jy} w_{jy}`; cost per tCO2e
-  :math:`\sum C_j / \sum` lifetime carbon; net cost per tCO2e
+  :math:`E_j` (:func:`geoplan.planning.phasing.tco2e_in_years`); for a measure with a time
+  profile (new woodland, ``removed_tco2e_age_<a>`` columns, :mod:`geoplan.workstreams.removals`)
+  its cumulative removal's growth in that year of age,
+  :math:`E_{jy} = C_j(y - b_j + 1) - C_j(y - b_j)` (near zero in the first years);
+- lifetime carbon :math:`\sum_{y \ge b_j} E_{jy} w_{jy}` (profiled: :math:`C_j(L_j)`); cost
+  per tCO2e :math:`\sum C_j / \sum` lifetime carbon; net cost per tCO2e
   :math:`-\sum NPV_j / \sum_j \sum_y E_{jy} w_{jy}` over the appraisal years (tonnes,
   undiscounted);
 - trajectory, per district :math:`d` and year :math:`y \ge y_0`: reductions
@@ -63,6 +66,7 @@ from geoplan.planning.baseline import Baseline, baseline_report
 from geoplan.planning.phasing import tco2e_in_years
 from geoplan.planning.social_value import price_year, read_carbon_values, social_value
 from geoplan.sources.numbers import CellError, Quantity, parse_cell
+from geoplan.workstreams.removals import AGE_PREFIX, cumulative_at, has_profile, removals_in_year
 
 __all__ = [
     "FINANCE",
@@ -390,6 +394,8 @@ def _selected_measures(plan: pd.DataFrame, a: FinanceAssumptions) -> pd.DataFram
     out["build_year"] = period.fillna(a.unphased_build_year).astype(int).to_numpy()
     for column in (c for c in chosen.columns if _YEARLY.match(str(c))):
         out[column] = pd.to_numeric(chosen[column], errors="coerce").to_numpy(dtype=float)
+    for column in (c for c in chosen.columns if str(c).startswith(AGE_PREFIX)):
+        out[column] = pd.to_numeric(chosen[column], errors="coerce").to_numpy(float)
     return out
 
 
@@ -413,6 +419,17 @@ def _weights(measures: pd.DataFrame, years: np.ndarray) -> np.ndarray:
     return np.where(years[None, :] >= build, np.clip(end - years[None, :], 0.0, 1.0), 0.0)
 
 
+def _tonnes(measures: pd.DataFrame, years: np.ndarray) -> np.ndarray:
+    """:math:`E_{jy}`: each measure's tonnes in each year (each year's factor, time profiles)."""
+    yearly = tco2e_in_years(measures, years.tolist())
+    profiled = has_profile(measures)
+    if not profiled.any() or not len(years):
+        return yearly
+    build = measures["build_year"].to_numpy(float)
+    grown = np.column_stack([removals_in_year(measures, build, int(y)) for y in years])
+    return np.where(profiled[:, None], grown, yearly)
+
+
 def _appraise(measures: pd.DataFrame, a: FinanceAssumptions,
               values: pd.DataFrame | None = None) -> pd.DataFrame:
     years = np.arange(a.base_year, a.base_year + a.appraisal_years)
@@ -425,14 +442,16 @@ def _appraise(measures: pd.DataFrame, a: FinanceAssumptions,
                                    0.0)
     out["pv_savings_gbp"] = out["saving_gbp_per_yr"].to_numpy() * (w @ factor)
     out["npv_gbp"] = out["pv_savings_gbp"] - out["pv_capex_gbp"]
-    out["lifetime_tco2e"] = _lifetime_tco2e(measures)
-    out["appraisal_tco2e"] = (tco2e_in_years(measures, years.tolist()) * w).sum(axis=1)
+    grown = cumulative_at(out, out["lifetime_years"].to_numpy(float))
+    out["lifetime_tco2e"] = np.where(has_profile(out), grown, _lifetime_tco2e(measures))
+    tonnes = _tonnes(out, years)
+    out["appraisal_tco2e"] = (tonnes * w).sum(axis=1)
     if values is not None:
-        social = social_value(out, years, w, factor, out["pv_capex_gbp"].to_numpy(),
+        social = social_value(tonnes, years, w, factor, out["pv_capex_gbp"].to_numpy(),
                               values=values, optimism_bias=a.optimism_bias)
         for column, numbers in social.columns(out["pv_savings_gbp"].to_numpy()).items():
             out[column] = numbers
-    return out
+    return out.drop(columns=[c for c in out.columns if str(c).startswith(AGE_PREFIX)])
 
 
 def _lifetime_tco2e(measures: pd.DataFrame) -> np.ndarray:
@@ -507,7 +526,7 @@ def _baseline(baseline: pd.DataFrame | None, districts: list[str]) -> pd.Series 
 
 def _trajectory(measures: pd.DataFrame, base: pd.Series | None,
                 years: np.ndarray) -> pd.DataFrame:
-    saved = tco2e_in_years(measures, years.tolist()) * _weights(measures, years)
+    saved = _tonnes(measures, years) * _weights(measures, years)
     removal = measures["workstream"].isin(REMOVALS).to_numpy()
     districts = sorted(set(measures["district_id"]) | set(base.index if base is not None
                                                            else []))
@@ -591,7 +610,7 @@ def finance_summary(plan: pd.DataFrame, *, baseline: pd.DataFrame | Baseline | N
              .rename("capex_gbp").reset_index().rename(columns={"build_year": "year"}))
     last = max([a.base_year, *a.milestones])
     years = np.array(sorted(set(range(a.base_year, last + 1)) | set(a.milestones)))
-    by_district = _trajectory(_appraise(chosen, a), base, years)
+    by_district = _trajectory(chosen, base, years)
     total = (by_district.groupby("year", sort=True)[by_district.columns[2:]]
              .sum(min_count=1).reindex(years).reset_index())
     total[["saved_tco2e", "removals_tco2e"]] = total[["saved_tco2e",

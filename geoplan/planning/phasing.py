@@ -27,8 +27,11 @@ Already-funded candidates (``locked_in``) count towards none of them.
 
 Carbon (:func:`lifetime_tco2e`). A candidate's tCO2e in year :math:`k` is read from its own
 ``tco2e_per_yr_<year>`` columns (linear between their years, flat beyond them; the columns
-are computed with each year's factor of the carbon factor table), else its ``tco2e_per_yr``.
-Built in period :math:`t`, it counts
+are computed with each year's factor of the carbon factor table), else its ``tco2e_per_yr``;
+a candidate with a time profile (``removed_tco2e_age_<a>`` columns, new woodland:
+:mod:`geoplan.workstreams.removals`) removes :math:`C(k - y_t + 1) - C(k - y_t)` in year
+:math:`k`, its cumulative removal's growth in that year of age. Built in period :math:`t`,
+it counts
 
 .. math:: V_{jt} = \sum_{i=0}^{\lceil L_j \rceil - 1} \min(1, L_j - i)\, q_j(y_t + i)\,
           (1 + r)^{-(y_t + i - y_0)}
@@ -52,6 +55,7 @@ from geoplan.assumptions import AssumptionTable
 from geoplan.optimise import MaximiseBenefit, MaximiseCoverage, PeriodBenefit, PeriodCap
 from geoplan.scenario.models import PlanSection
 from geoplan.workstreams.parts import ModelParts
+from geoplan.workstreams.removals import has_profile, removals_in_year
 
 __all__ = ["DELIVERY_CAPACITY", "DELIVERY_MEASURES", "LIFETIME_PREFIX", "Phasing",
            "delivery_columns",
@@ -212,7 +216,8 @@ def lifetime_tco2e(candidates: pd.DataFrame, build_year: int, *, first_year: int
     ----------
     candidates : pandas.DataFrame
         ``lifetime_years`` (default 1) and ``tco2e_per_yr_<year>`` columns, else (or on
-        rows where they are all blank) ``tco2e_per_yr``.
+        rows where they are all blank) ``tco2e_per_yr``; rows with ``removed_tco2e_age_<a>``
+        values follow that time profile instead.
     build_year : int
         First year of service.
     first_year : int
@@ -231,6 +236,7 @@ def lifetime_tco2e(candidates: pd.DataFrame, build_year: int, *, first_year: int
             .to_numpy(float) if "tco2e_per_yr" in candidates.columns else np.zeros(n))
     blank = np.isnan(values).all(axis=1) if len(years) else np.ones(n, dtype=bool)
     values = np.nan_to_num(values)
+    profiled = has_profile(candidates)
     longest = math.ceil(float(life.max())) if n else 0
     if horizon is not None:
         longest = min(longest, max(horizon - build_year + 1, 0))
@@ -239,6 +245,8 @@ def lifetime_tco2e(candidates: pd.DataFrame, build_year: int, *, first_year: int
         year = build_year + i
         share = np.clip(life - i, 0.0, 1.0)
         annual = np.where(blank, flat, _at_year(years, values, year)) if len(years) else flat
+        if profiled.any():
+            annual = np.where(profiled, removals_in_year(candidates, build_year, year), annual)
         total += share * annual * (1.0 + discount_rate) ** -(year - first_year)
     return total
 

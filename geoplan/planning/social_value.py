@@ -14,9 +14,9 @@ and workstream, with the discount factor :math:`D` and working weights :math:`w_
              + \sum_y E_{jy}\, w_{jy}\, V_y\, D(y - y_0)
              - C_j\,(1 + \beta)\, D(b_j - y_0)
 
-  with :math:`E_{jy}` the measure's tCO2e saved or sequestered in year :math:`y` (its
-  ``tco2e_per_yr_<year>`` columns, linear between the years given and held flat beyond them;
-  ``tco2e_per_yr`` when it has none), :math:`V_y` the DESNZ carbon value for appraisal of
+  with :math:`E_{jy}` the measure's tCO2e saved or sequestered in year :math:`y` (as
+  :mod:`geoplan.planning.finance` counts them: each year's carbon factor, time profiles of
+  new woodland), :math:`V_y` the DESNZ carbon value for appraisal of
   year :math:`y` (``carbon_values.csv``, :data:`CARBON_VALUES`: central, and the low and high
   series for :math:`SNPV^{low}`, :math:`SNPV^{high}`; linear between listed years, held at
   the last listed year beyond it) and :math:`\beta` the optimism bias uplift on capital costs
@@ -39,8 +39,7 @@ from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import Problems, SourceFormatError
 
 __all__ = ["CARBON_VALUES", "SERIES", "SocialValue", "carbon_values", "price_year",
-           "read_carbon_values",
-           "social_value", "yearly_tonnes"]
+           "read_carbon_values", "social_value"]
 
 CARBON_VALUES = AssumptionTable(
     "carbon_values", key=("year",),
@@ -52,7 +51,6 @@ SERIES = {"central": "gbp_per_tco2e", "low": "gbp_per_tco2e_low",
           "high": "gbp_per_tco2e_high"}
 """Carbon value series -> column of :data:`CARBON_VALUES`."""
 
-_TRAJECTORY = "tco2e_per_yr_"
 
 
 def read_carbon_values(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
@@ -105,31 +103,6 @@ def carbon_values(table: pd.DataFrame, years: np.ndarray, series: str = "central
                      rows[SERIES[series]].to_numpy(float))
 
 
-def yearly_tonnes(measures: pd.DataFrame, years: np.ndarray) -> np.ndarray:
-    """tCO2e of each measure in each year, ``len(measures) x len(years)`` (module docstring).
-
-    Examples
-    --------
-    >>> m = pd.DataFrame({"tco2e_per_yr": [2.0, 5.0], "tco2e_per_yr_2030": [4.0, np.nan],
-    ...                   "tco2e_per_yr_2040": [2.0, np.nan]})
-    >>> yearly_tonnes(m, np.array([2025, 2035, 2045])).tolist()
-    [[4.0, 3.0, 2.0], [5.0, 5.0, 5.0]]
-    """
-    flat = pd.to_numeric(measures["tco2e_per_yr"], errors="coerce").fillna(0.0).to_numpy(float)
-    out = np.repeat(flat[:, None], len(years), axis=1)
-    listed = sorted(int(c.removeprefix(_TRAJECTORY)) for c in measures.columns
-                    if c.startswith(_TRAJECTORY) and c.removeprefix(_TRAJECTORY).isdigit())
-    if not listed:
-        return out
-    values = np.column_stack([pd.to_numeric(measures[f"{_TRAJECTORY}{y}"], errors="coerce")
-                              .to_numpy(float) for y in listed])
-    for j in np.flatnonzero(np.isfinite(values).any(axis=1)):
-        known = np.isfinite(values[j])
-        out[j] = np.interp(np.asarray(years, dtype=float), np.array(listed, float)[known],
-                           values[j, known])
-    return out
-
-
 @dataclass(frozen=True)
 class SocialValue:
     r"""Per-measure social value columns (see the module docstring).
@@ -159,15 +132,17 @@ class SocialValue:
         }
 
 
-def social_value(measures: pd.DataFrame, years: np.ndarray, weights: np.ndarray,
+def social_value(tonnes: np.ndarray, years: np.ndarray, weights: np.ndarray,
                  factor: np.ndarray, pv_capex: np.ndarray, *, values: pd.DataFrame,
                  optimism_bias: float) -> SocialValue:
     r"""Carbon value and capex with optimism bias of each measure, discounted.
 
     Parameters
     ----------
-    measures : pandas.DataFrame
-        ``tco2e_per_yr`` and any ``tco2e_per_yr_<year>`` columns.
+    tonnes : numpy.ndarray
+        :math:`E_{jy}`, each measure's tCO2e in each appraisal year, ``len(measures) x
+        len(years)`` (each year's carbon factor and any time profile already applied, as
+        :mod:`geoplan.planning.finance` computes them).
     years : numpy.ndarray
         The appraisal years.
     weights : numpy.ndarray
@@ -181,8 +156,8 @@ def social_value(measures: pd.DataFrame, years: np.ndarray, weights: np.ndarray,
     optimism_bias : float
         :math:`\beta` (0.24 adds 24% to every capital cost).
     """
-    tonnes = yearly_tonnes(measures, years) * weights * factor[None, :]
-    pv = {s: tonnes @ carbon_values(values, years, s) for s in SERIES}
+    counted = np.asarray(tonnes, dtype=float) * weights * factor[None, :]
+    pv = {s: counted @ carbon_values(values, years, s) for s in SERIES}
     return SocialValue(pv["central"], pv["low"], pv["high"],
                        np.asarray(pv_capex, dtype=float) * (1.0 + optimism_bias))
 

@@ -271,7 +271,9 @@ def _sequestration(scenario: Scenario, layers: PreparedLayers,
     land = _need(layers.land, "land_cover", "sequestration")
     candidates = sequestration_candidates(land, settings, zones=layers.zones,
                                           sequestration=assumptions.table("sequestration"),
-                                          classes=assumptions.table("land_cover_classes"))
+                                          classes=assumptions.table("land_cover_classes"),
+                                          profile=assumptions.table("woodland_profile"),
+                                          peat=assumptions.table("peat_conditions"))
     parts = sequestration_model(candidates, settings, emissions=layers.emissions)
     return WorkstreamModel("sequestration", candidates, parts, settings)
 

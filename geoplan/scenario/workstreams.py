@@ -212,7 +212,10 @@ class SequestrationSettings(WorkstreamSettings):
     ``mode`` ``"maximise"`` gives the most tCO2e/yr under the budget; ``"offset"`` the least
     cost to offset ``offset_share`` of each district's residual emissions.
     ``compactness_bonus_per_m`` is the objective value of one metre of boundary shared by two
-    chosen parcels; ``min_area_ha`` the smallest parcel offered.
+    chosen parcels; ``min_area_ha`` the smallest parcel offered. ``include_land_cost`` adds the
+    land's cost to the planting cost (false when the council owns the land);
+    ``average_years`` is the period the headline tCO2e/yr of profiled woodland is averaged over;
+    ``peat_condition`` the condition assumed for peat parcels the land layer gives none.
     """
 
     workstream: ClassVar[str] = "sequestration"
@@ -225,6 +228,18 @@ class SequestrationSettings(WorkstreamSettings):
     min_area_ha: float = Field(default=1.0, ge=0, allow_inf_nan=False)
     emissions_year: Year | None = Field(
         default=None, description="Year of the residual emissions (None: each district's latest).")
+    include_land_cost: bool = Field(
+        default=True, description="Add the land's cost (capitalised farm rent, "
+        "land_cost_gbp_per_ha of sequestration.csv) to each parcel's planting cost; false when "
+        "the council already owns the land.")
+    peat_condition: str | None = Field(
+        default=None, description="Condition (a row of peat_conditions.csv) of peat parcels "
+        "whose land layer gives no peat_condition; None: such parcels are not offered (only "
+        "degraded peat is additional).")
+    average_years: int = Field(
+        default=30, ge=1, le=200, description="Years after planting over which the headline "
+        "tCO2e/yr of a land use with a time profile (woodland_profile.csv) is averaged; lifetime "
+        "carbon and the trajectory follow the profile year by year.")
 
     @model_validator(mode="after")
     def _offset_needs_share(self) -> SequestrationSettings:

@@ -6,10 +6,25 @@ name or ``lcm_code`` through ``land_cover_classes.csv``), optionally limited to
 ``settings.land_uses`` and to parcels of at least ``settings.min_area_ha``. The numbers are
 recomputed from ``sequestration.csv`` so that a scenario's table changes them:
 
-* ``seq_gross_tco2e_per_yr = seq_tco2e_per_ha_yr x area_ha``;
-* ``tco2e_per_yr = sequestered_tco2e_per_yr = gross x (1 - buffer_share)`` (net of the
-  permanence buffer);
-* ``cost_gbp = cost_gbp_per_ha x area_ha``; ``lifetime_years`` from the table;
+* net share :math:`n = (1 - \text{baseline\_share} - \text{leakage\_share})
+  (1 - \text{buffer\_share})`: the Woodland Carbon Code's net sequestration (project minus
+  baseline minus leakage), then its 20% buffer contribution, each deducted once;
+* a land use with a time profile (``woodland_profile.csv``, :mod:`.removals`) carries the
+  cumulative net columns ``removed_tco2e_age_<a>`` and its headline
+  ``tco2e_per_yr = sequestered_tco2e_per_yr`` is the mean yearly net removal over the first
+  ``settings.average_years`` years after planting (default 30), ``seq_gross_tco2e_per_yr``
+  the same before deductions; lifetime carbon and the trajectory follow the profile year by
+  year (near zero in the first ten years);
+* ``peat_restoration`` parcels are offered only when their current condition (the land's
+  ``peat_condition`` column, else ``settings.peat_condition``) is degraded (the additionality
+  rule of :mod:`.peat`); their gross rate is the condition's avoided emission
+  (``peat_conditions.csv``: emission now minus emission once rewetted), in column
+  ``peat_condition``;
+* otherwise ``seq_gross_tco2e_per_yr = seq_tco2e_per_ha_yr x area_ha`` and
+  ``tco2e_per_yr = gross x n`` from the year built;
+* ``planting_cost_gbp = cost_gbp_per_ha x area_ha``, ``land_cost_gbp = land_cost_gbp_per_ha x
+  area_ha`` (0 with ``settings.include_land_cost`` false: land the council owns) and
+  ``cost_gbp`` their sum; ``lifetime_years`` from the table;
 * ``peak_kw_added = 0``, ``saving_gbp_per_yr = 0``; ``group_id`` is the candidate's own id.
 
 **Model** (:func:`sequestration_model`), two modes:
@@ -55,6 +70,8 @@ from geoplan.scenario.workstreams import SequestrationSettings
 from geoplan.schemas import CANDIDATES, CRS
 from geoplan.sources.emissions import latest_emissions
 from geoplan.workstreams.parts import ModelParts
+from geoplan.workstreams.peat import PEAT, PeatRates, peat_rates, read_peat_conditions
+from geoplan.workstreams.removals import mean_rate, profile_columns, read_woodland_profile
 
 __all__ = [
     "MODES",
@@ -102,7 +119,9 @@ def sequestration_candidates(land: gpd.GeoDataFrame,
                              settings: SequestrationSettings | None = None, *,
                              zones: gpd.GeoDataFrame | None = None,
                              sequestration: pd.DataFrame | None = None,
-                             classes: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+                             classes: pd.DataFrame | None = None,
+                             profile: pd.DataFrame | None = None,
+                             peat: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """Candidate parcels (rules in the module docstring).
 
     Parameters
@@ -115,18 +134,27 @@ def sequestration_candidates(land: gpd.GeoDataFrame,
         Gives parcels their district (by ``zone_id``) when the layer has no ``district_id``.
     sequestration, classes : pandas.DataFrame, optional
         ``sequestration`` (with ``lifetime_years``) and ``land_cover_classes`` tables.
+    profile : pandas.DataFrame, optional
+        The ``woodland_profile`` table (default: the shipped one); land uses without rows in
+        it keep the flat rate of ``sequestration``.
+    peat : pandas.DataFrame, optional
+        The ``peat_conditions`` table (default: the shipped one).
 
     Returns
     -------
     geopandas.GeoDataFrame
         :data:`~geoplan.schemas.CANDIDATES` columns, then ``label``, ``option``,
         ``saving_gbp_per_yr``, ``lifetime_years``, ``area_ha``,
-        ``sequestered_tco2e_per_yr``, ``seq_gross_tco2e_per_yr``, ``parcel_id``.
+        ``sequestered_tco2e_per_yr``, ``seq_gross_tco2e_per_yr``, ``parcel_id``,
+        ``planting_cost_gbp``, ``land_cost_gbp`` and ``removed_tco2e_age_<a>`` (NaN for land
+        uses without a profile) and ``peat_condition``.
 
     Raises
     ------
     LayerSchemaError
         Missing columns, or ``settings.land_uses`` naming uses without a rate.
+    ScenarioError
+        ``settings.peat_condition`` naming a condition the peat table does not have.
     """
     settings = settings or SequestrationSettings()
     rates = (sequestration if sequestration is not None
@@ -142,29 +170,88 @@ def sequestration_candidates(land: gpd.GeoDataFrame,
         raise LayerSchemaError(f"land_uses {unknown} have no row in the sequestration table "
                                f"{sorted(rates.index)} (fix: use those or add rows)")
     area = pd.to_numeric(land["area_ha"], errors="coerce").fillna(0.0)
-    keep = (uses.isin(offered) & (area >= settings.min_area_ha) & (area > 0)).to_numpy()
+    keep = (uses.isin(offered) & (area >= settings.min_area_ha) & (area > 0)).to_numpy().copy()
+    found = _peat(uses[keep].to_numpy(), area[keep].to_numpy(float),
+                  land.loc[keep, "peat_condition"] if "peat_condition" in land.columns
+                  else None, settings.peat_condition, peat)
+    keep[np.flatnonzero(keep)[~found.offered]] = False
     parcels = land[keep].to_crs(CRS).reset_index(drop=True)
     use, area = uses[keep].to_numpy(), area[keep].to_numpy(dtype=float)
     rate = rates.loc[use]
-    gross = rate["seq_tco2e_per_ha_yr"].to_numpy(dtype=float) * area
-    net = gross * (1.0 - rate["buffer_share"].to_numpy(dtype=float))
+    share = _net_share(rate)
+    avoided = found.rate[found.offered]
+    grown = profile_columns(use, area, read_woodland_profile() if profile is None else profile)
+    profiled = mean_rate(grown, settings.average_years)
+    flat = np.where(np.isnan(avoided), rate["seq_tco2e_per_ha_yr"].to_numpy(float), avoided)
+    gross = np.where(np.isnan(profiled), flat * area, profiled)
+    net = gross * share
+    ages = grown.mul(share, axis=0)
+    planting, land_cost = _costs(rate, area, settings.include_land_cost)
     ids = [f"{WORKSTREAM}:{p}" for p in parcels["parcel_id"].astype(str)]
     frame = pd.DataFrame({
         "candidate_id": ids, "workstream": WORKSTREAM, "group_id": ids,
         "zone_id": _text(parcels, "zone_id"), "district_id": _districts(parcels, zones),
         "substation_id": _text(parcels, "substation_id"),
-        "cost_gbp": rate["cost_gbp_per_ha"].to_numpy(dtype=float) * area,
+        "cost_gbp": planting + land_cost,
         "tco2e_per_yr": net, "peak_kw_added": 0.0,
         "label": [f"Sequestration: {u.replace('_', ' ')} on {a:.1f} ha ({p})"
                   for u, a, p in zip(use, area, parcels["parcel_id"], strict=True)],
         "option": use, "saving_gbp_per_yr": 0.0,
         "lifetime_years": rate["lifetime_years"].to_numpy(dtype=float),
         "area_ha": area, SEQUESTERED: net, "seq_gross_tco2e_per_yr": gross,
-        "parcel_id": parcels["parcel_id"].astype(str).to_numpy()})
+        "parcel_id": parcels["parcel_id"].astype(str).to_numpy(),
+        "planting_cost_gbp": planting, "land_cost_gbp": land_cost,
+        "peat_condition": found.condition[found.offered]})
+    if has_ages := bool(ages.notna().any().any()):
+        frame = pd.concat([frame, ages.loc[:, ages.notna().any()]], axis=1)
     candidates = gpd.GeoDataFrame(frame, geometry=parcels.geometry.to_numpy(), crs=CRS)
     columns = list(CANDIDATES.columns)
-    logger.info("sequestration candidates: %d parcels, %.0f ha", len(frame), area.sum())
+    logger.info("sequestration candidates: %d parcels, %.0f ha%s", len(frame), area.sum(),
+                ", with a time profile" if has_ages else "")
     return candidates[columns + [c for c in frame.columns if c not in columns]]
+
+
+def _peat(uses: np.ndarray, area: np.ndarray, given: pd.Series | None, default: str | None,
+          table: pd.DataFrame | None) -> PeatRates:
+    """Apply the peat additionality rule and condition rates, logging what it leaves out."""
+    if not (uses == PEAT).any():
+        return PeatRates(np.ones(len(uses), bool), np.full(len(uses), np.nan),
+                         np.full(len(uses), "", dtype=object), {})
+    table = read_peat_conditions() if table is None else table
+    known = set(table["condition"].astype(str).str.strip().str.lower())
+    if default is not None and default.strip().lower() not in known:
+        raise ScenarioError(f"workstreams.sequestration.peat_condition {default!r} is not a "
+                            f"condition of the peat table {sorted(known)} (fix: use one of "
+                            "them, or leave it out to offer only peat the land layer shows "
+                            "degraded)")
+    found = peat_rates(uses, area, given, default, table)
+    for reason, hectares in sorted(found.left_out.items()):
+        logger.warning("peat restoration: %.1f ha not offered (%s): only degraded peat is "
+                       "additional (give the land a peat_condition column or set "
+                       "workstreams.sequestration.peat_condition)", hectares, reason)
+    return found
+
+
+def _optional(rate: pd.DataFrame, column: str) -> np.ndarray:
+    """Return a column of the rate rows that may be absent or blank (read as 0)."""
+    if column not in rate.columns:
+        return np.zeros(len(rate))
+    return pd.to_numeric(rate[column], errors="coerce").fillna(0.0).to_numpy(float)
+
+
+def _net_share(rate: pd.DataFrame) -> np.ndarray:
+    """(1 - baseline - leakage) x (1 - buffer): the share of gross removal credited."""
+    kept = 1.0 - _optional(rate, "baseline_share") - _optional(rate, "leakage_share")
+    return np.clip(kept, 0.0, 1.0) * (1.0 - _optional(rate, "buffer_share"))
+
+
+def _costs(rate: pd.DataFrame, area: np.ndarray,
+           include_land: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Planting (or restoration) cost and land cost of each parcel, in pounds."""
+    planting = rate["cost_gbp_per_ha"].to_numpy(dtype=float) * area
+    land = _optional(rate, "land_cost_gbp_per_ha") * area if include_land else \
+        np.zeros(len(area))
+    return planting, land
 
 
 def _text(frame: pd.DataFrame, column: str) -> np.ndarray:
