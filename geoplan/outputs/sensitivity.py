@@ -67,10 +67,11 @@ def tornado_figure(table: pd.DataFrame, top: int = TORNADO_TOP, title: str = "")
     Bars are sorted by swing, the largest on top; the plan's own figure is the vertical line;
     the x axis carries the figure's unit. Without any moving figure, a panel says so.
     """
-    figures = [f for f in FIGURES if len(_ranked(table, f))]
-    heights = [min(top, len(_ranked(table, f))) for f in figures]
-    fig = Figure(figsize=(8, 1.2 + sum(0.35 * h + 0.9 for h in heights) if heights else 2.5),
-                 dpi=110)
+    ranked = {f: _ranked(table, f).head(top) for f in FIGURES}
+    figures = [f for f in FIGURES if len(ranked[f])]
+    heights = [len(ranked[f]) for f in figures]
+    inches = 1.0 + sum(0.3 * h + 1.3 for h in heights) if heights else 2.5
+    fig = Figure(figsize=(9, inches), dpi=100)
     if not figures:
         ax = fig.add_subplot()
         ax.axis("off")
@@ -80,10 +81,14 @@ def tornado_figure(table: pd.DataFrame, top: int = TORNADO_TOP, title: str = "")
     axes = fig.subplots(len(figures), 1, squeeze=False,
                         gridspec_kw={"height_ratios": [h + 1.5 for h in heights]})[:, 0]
     for ax, figure in zip(axes, figures, strict=True):
-        _panel(ax, _ranked(table, figure).head(top), figure)
+        _panel(ax, ranked[figure], figure)
     fig.suptitle(title.replace("$", r"\$") or "Sensitivity of the headline figures "
                  "(plan held fixed)", fontsize=10)
-    fig.tight_layout()
+    # fixed margins (room for the labels on the left): no second drawing pass to lay it out
+    gap, count = 0.8, len(figures)  # inches between panels (room for the x label)
+    panels = (inches - 1.0 - gap * (count - 1)) / count  # mean panel height, inches
+    fig.subplots_adjust(left=0.42, right=0.97, top=1 - 0.45 / inches, bottom=0.55 / inches,
+                        hspace=gap / panels)
     return fig
 
 
@@ -125,9 +130,10 @@ def sensitivity_summary(table: pd.DataFrame) -> tuple[dict[str, Any], list[str]]
     naming the bounded values that could not be recomputed.
     """
     statements = []
-    count = len(_done(table)[["table", "key", "column"]].drop_duplicates())
+    done = _done(table)
+    count = len(done[["table", "key", "column"]].drop_duplicates())
     for figure, label in FIGURES.items():
-        rows = _done(table)[lambda t, f=figure: t["figure"] == f]
+        rows = done[done["figure"] == figure]
         if rows.empty:
             continue
         base = float(rows["at_base"].iloc[0])
