@@ -108,6 +108,31 @@ def test_a_finance_bound_recomputes_the_npv() -> None:
     assert npv["at_low"] == pytest.approx(200.0 - 4000.0)
 
 
+def test_a_buffer_share_bound_scales_carbon_net_of_the_share() -> None:
+    rates = _rates().assign(buffer_share=[0.2, 0.2], buffer_share_low=["0.1", ""],
+                            buffer_share_high=["0.3", ""])
+    bounds = [b for b in bounded_values("sequestration", rates, ("land_use",))
+              if b.column == "buffer_share"]
+    table = sensitivity_table(_plan(), {"sequestration": rates}, bounds, FINANCE)
+    removals = table.set_index("figure").loc["removals_tco2e_per_yr"]
+    # 10 t net of a 20% buffer is 12.5 t gross: 12.5 x 0.9 and 12.5 x 0.7
+    assert [removals["at_low"], removals["at_high"]] == pytest.approx([11.25, 8.75])
+
+
+def test_finance_items_outside_the_finance_assumptions_are_not_guessed() -> None:
+    finance = pd.DataFrame({"item": ["milestone_2030", "optimism_bias"], "value": [0.5, 0.2],
+                            "value_low": ["0.4", "0.1"], "value_high": ["0.6", "0.3"],
+                            "unit": ["share", "share"], "source": ["s", "s"]})
+    bounds = bounded_values("finance", finance, ("item",))
+    table = sensitivity_table(_plan(), {"finance": finance}, bounds, FINANCE)
+    milestone = table[table["key"] == "milestone_2030"]
+    assert (milestone["status"] == "recomputed").all()
+    assert (milestone["swing"] == 0.0).all()  # no headline figure uses the milestones
+    bias = table[table["key"] == "optimism_bias"]
+    assert bias["status"].str.startswith("not recomputed: finance item 'optimism_bias'").all()
+    assert bias["swing"].isna().all()
+
+
 def test_a_bound_without_a_response_is_listed_not_guessed() -> None:
     types = pd.DataFrame({"kw_class": ["7"], "cost_per_charger_gbp": [6300.0],
                           "cost_per_charger_gbp_low": ["5000"],

@@ -24,7 +24,8 @@ of the named workstreams whose ``match`` column equals the row's:
   figures stay as they are; the grid evidence is where loads matter);
 - every ``finance`` item that is a field of
   :class:`~geoplan.planning.finance.FinanceAssumptions` (discounting, appraisal period): the
-  NPV is recomputed with the changed value.
+  NPV is recomputed with the changed value; the route-map ``milestone_<year>`` shares change
+  no headline figure; any other item is listed as not recomputed.
 
 A bound without a registered response (a table read while the layers are built, or a value
 whose effect is not a scaling, such as a heat pump's peak kW) is listed with status
@@ -316,8 +317,9 @@ def sensitivity_table(chosen: pd.DataFrame, tables: Mapping[str, pd.DataFrame],
     rows = []
     for bound in bounds:
         response = RESPONSES.get((bound.table, bound.column))
-        if response is None:
-            rows += _rows(bound, base, None, None, "not recomputed: no response is "
+        unknown = _unhandled(bound, response, tables)
+        if response is None or unknown:
+            rows += _rows(bound, base, None, None, unknown or "not recomputed: no response is "
                           "registered for this column (geoplan.planning.sensitivity.RESPONSES)")
             continue
         ends = [base, base] if response.form == "grid_only" else [
@@ -350,10 +352,9 @@ def _at(chosen: pd.DataFrame, table: pd.DataFrame, bound: Bound, value: float,
         other_capex: pd.DataFrame | None, base: Mapping[str, float]) -> dict[str, float]:
     """Headline figures with ``bound`` set to ``value`` (``base``: the figures as they are)."""
     if response.form == "finance":
-        item = str(table["item"].iloc[bound.row]) if "item" in table else ""
-        names = {f.name for f in dataclasses.fields(FinanceAssumptions)} - {"milestones"}
-        if item not in names:
-            return dict(base)  # not an input of any headline figure
+        item = str(table["item"].iloc[bound.row])
+        if _MILESTONE.match(item):
+            return dict(base)  # route-map milestones: no headline figure uses them
         whole = isinstance(getattr(finance, item), int)  # years: the nearest whole year
         change: dict[str, Any] = {item: round(value) if whole else value}
         changed = dataclasses.replace(finance, **change)
@@ -381,6 +382,23 @@ def _slim(chosen: pd.DataFrame) -> pd.DataFrame:
     keep = [c for c in chosen.columns
             if c in _KEEP or c in match or _CARBON.match(str(c))]
     return pd.DataFrame({c: chosen[c].to_numpy() for c in keep}, index=range(len(chosen)))
+
+
+_MILESTONE = re.compile(r"^milestone_\d{4}$")
+
+
+def _unhandled(bound: Bound, response: Response | None, tables: Mapping[str, pd.DataFrame]
+               ) -> str:
+    """Why a registered response cannot recompute ``bound`` ("" when it can)."""
+    if response is None or response.form != "finance":
+        return ""
+    table = tables[bound.table]
+    item = str(table["item"].iloc[bound.row]) if "item" in table.columns else ""
+    fields = {f.name for f in dataclasses.fields(FinanceAssumptions)} - {"milestones"}
+    if item in fields or _MILESTONE.match(item):
+        return ""
+    return (f"not recomputed: finance item {item!r} is no field of "
+            "geoplan.planning.finance.FinanceAssumptions")
 
 
 def _factor(base: float, value: float, form: str) -> float:
