@@ -183,6 +183,8 @@ def test_csv_png_and_summary_section_are_written(tmp_path: Path) -> None:
     line = next(s for s in section["statements"] if s.startswith("Lifetime cost per tCO2e"))
     assert cost in line
     assert "largest swing is sequestration woodland_creation seq_tco2e_per_ha_yr (3-7)" in line
+    assert "Capital cost: £4,000 (none of the 2 indicative values moves it)" in \
+        section["statements"]
     assert [r["assumption"] for r in section["rows"]] == [
         "sequestration woodland_creation seq_tco2e_per_ha_yr (3-7)"]
     text = summary_markdown({"scenario": {"name": "tiny"}, "sensitivity": section})

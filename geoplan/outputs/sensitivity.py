@@ -139,15 +139,18 @@ def sensitivity_summary(table: pd.DataFrame) -> tuple[dict[str, Any], list[str]]
         base = float(rows["at_base"].iloc[0])
         ends = rows[["at_low", "at_high"]].astype(float).to_numpy()
         name = label.split(" (")[0]
+        ranked = _ranked(table, figure)
+        if ranked.empty:
+            statements.append(f"{name}: {_value(figure, base)} (none of the {count} "
+                              "indicative values moves it)")
+            continue
         text = (f"{name}: {_value(figure, base)} (range {_value(figure, float(ends.min()))} to "
                 f"{_value(figure, float(ends.max()))} over {count} indicative values, each at "
                 "its low and high bound)")
-        ranked = _ranked(table, figure)
-        if len(ranked):
-            first = ranked.iloc[0]
-            text += (f"; the largest swing is {_name(first)}: "
-                     f"{_value(figure, float(first['at_low']))} to "
-                     f"{_value(figure, float(first['at_high']))}")
+        first = ranked.iloc[0]
+        text += (f"; the largest swing is {_name(first)}: "
+                 f"{_value(figure, float(first['at_low']))} to "
+                 f"{_value(figure, float(first['at_high']))}")
         statements.append(text)
     rows = _ranked(table, "cost_per_lifetime_tco2e_gbp").head(TORNADO_TOP)
     shown = [{"assumption": _name(r), "at_low_gbp_per_tco2e": float(r["at_low"]),
