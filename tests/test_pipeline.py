@@ -51,7 +51,8 @@ def test_run_writes_every_file(joint_run: Path) -> None:
     names = {p.name for p in joint_run.iterdir()}
     assert names == {"plan.gpkg", "rankings.csv", "summary.json", "summary.md", "map.html",
                      "map.png", "map.pdf", "manifest.json", "grid_evidence.csv",
-                     "periods.csv", "tradeoff.csv", "tradeoff.png"}
+                     "periods.csv", "tradeoff.csv", "tradeoff.png", "sensitivity.csv",
+                     "tornado.png"}
     layers = set(pyogrio.list_layers(joint_run / "plan.gpkg")[:, 0])
     assert layers == {*WORKSTREAMS, "zones", "districts", "substations", "headroom",
                       "grid_by_year", "grid_evidence", "existing_chargers"}
@@ -219,12 +220,14 @@ def test_grid_level_sets_where_loads_are_counted(cache: Path, tmp_path: Path) ->
     scenario = _scenario(tmp_path, "name: bsp\ngrid: {level: bsp}\nworkstreams:\n"
                          "  retrofit: {enabled: false}\n  laep: {enabled: false}\n"
                          "  sequestration: {enabled: false}\n"
-                         "outputs: {map: false, static_map: false}\n")
+                         "outputs: {map: false, static_map: false, sensitivity: false}\n")
     out = tmp_path / "run"
     result = CliRunner().invoke(cli, ["run", str(scenario), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "map: none (outputs.map is false)" in result.output
     assert not (out / "map.html").exists()
+    assert not (out / "sensitivity.csv").exists()
+    assert not (out / "tornado.png").exists()
     chargers = gpd.read_file(out / "plan.gpkg", layer="chargers")
     substations = gpd.read_file(out / "plan.gpkg", layer="substations")
     level_of = substations.set_index("substation_id")["level"]
@@ -501,3 +504,29 @@ def test_tradeoff_curve_marks_the_plan(joint_run: Path) -> None:
     less = curve[curve["fraction"] < 1.0]
     assert (less["cost_gbp"] <= float(mine["cost_gbp"].iloc[0]) + 1e-6).all()
     assert (joint_run / "tradeoff.png").stat().st_size > 1000
+
+
+def test_sensitivity_of_the_joint_plan_by_hand(joint_run: Path) -> None:
+    """Woodland's rate at its bounds (sequestration.csv: 5, 3-7) scales its parcels' carbon."""
+    table = pd.read_csv(joint_run / "sensitivity.csv")
+    summary = json.loads((joint_run / "summary.json").read_text(encoding="utf-8"))
+    kpis = summary["kpis"]
+    rows = table[(table["table"] == "sequestration") & (table["key"] == "woodland_creation")
+                 & (table["column"] == "seq_tco2e_per_ha_yr")].set_index("figure")
+    chosen = _chosen(joint_run)
+    woods = chosen[chosen["option"] == "woodland_creation"]
+    wood_life = sum(float(r[f"lifetime_tco2e_{int(r['build_year'])}"])
+                    for _, r in woods.iterrows())
+    life = rows.loc["lifetime_tco2e"]
+    assert life["at_base"] == pytest.approx(kpis["lifetime_tco2e"], rel=1e-8)
+    assert life["at_low"] == pytest.approx(kpis["lifetime_tco2e"] - 0.4 * wood_life, rel=1e-8)
+    assert life["at_high"] == pytest.approx(kpis["lifetime_tco2e"] + 0.4 * wood_life, rel=1e-8)
+    cost = rows.loc["cost_per_lifetime_tco2e_gbp"]
+    assert cost["at_base"] == pytest.approx(kpis["cost_per_lifetime_tco2e_gbp"], rel=1e-8)
+    assert cost["at_high"] == pytest.approx(kpis["cost_gbp"] / life["at_high"], rel=1e-8)
+    npv = summary["finance"]["by_workstream"][-1]
+    assert npv["workstream"] == "total"
+    assert rows.loc["npv_gbp", "at_base"] == pytest.approx(npv["npv_gbp"], abs=1.0)
+    assert any(s.startswith("Lifetime cost per tCO2e: £") and "largest swing is" in s
+               for s in summary["sensitivity"]["statements"])
+    assert (joint_run / "tornado.png").stat().st_size > 1000

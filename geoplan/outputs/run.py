@@ -17,6 +17,10 @@ Files (see the README's "What a run writes"):
     The plan per milestone period (spend against the funding profile, delivery against its
     caps) and the trade-off curve of cost against lifetime tCO2e
     (:mod:`geoplan.outputs.phasing`).
+``sensitivity.csv``, ``tornado.png``
+    The headline figures of the chosen plan with each bounded (indicative) assumption value
+    at its low and high bound (:mod:`geoplan.planning.sensitivity`); not with
+    ``outputs.sensitivity: false``.
 ``rankings.csv``, ``summary.json``, ``summary.md``
     Ranks of every candidate; KPIs by district, milestone year and workstream, finance,
     solver status and gap, and the assumptions used with their sources.
@@ -45,11 +49,13 @@ from geoplan.outputs.export import export_plan
 from geoplan.outputs.grid_evidence import evidence_layer, evidence_summary, write_evidence_csv
 from geoplan.outputs.manifest import build_manifest, write_manifest
 from geoplan.outputs.phasing import lifetime_of_plan, plan_periods, write_phasing
+from geoplan.outputs.sensitivity import sensitivity_summary, write_sensitivity
 from geoplan.outputs.summary import write_rankings, write_summary
 from geoplan.planning.finance import FinanceSummary
 from geoplan.planning.grid_evidence import GridEvidence
 from geoplan.planning.grid_flags import GridFlags, grid_flags
 from geoplan.planning.grid_report import evidence_kpis, plan_evidence
+from geoplan.planning.sensitivity import plan_sensitivity
 from geoplan.planning.solve import (
     PlanResult,
     WorkstreamModel,
@@ -57,7 +63,7 @@ from geoplan.planning.solve import (
     headroom_gaps,
     plan_headroom,
 )
-from geoplan.scenario import Scenario
+from geoplan.scenario import Scenario, known_tables
 from geoplan.workstreams.charger_demand import ChargerDemand
 from geoplan.workstreams.home_weights import stock_uncertainty
 
@@ -499,6 +505,13 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
     charger_model = models.get("chargers")
     summary = run_summary(scenario, plans, finance, assumptions, layers, flags, evidence,
                           None if charger_model is None else charger_model.demand)
+    if scenario.outputs.sensitivity:
+        table = plan_sensitivity(plans, assumptions, finance, known_tables())
+        written.extend(write_sensitivity(folder, table, title=f"{scenario.name}: sensitivity "
+                                         "of the headline figures (plan held fixed)"))
+        section, notes = sensitivity_summary(table)
+        summary = {**summary, "sensitivity": section,
+                   "warnings": [*summary["warnings"], *notes]}
     written.extend(write_summary(summary, folder))
     written.extend(_maps(folder, scenario, plans, layers, layer_frames["zones"], offline_map,
                          assumptions, layer_frames["grid_evidence"],

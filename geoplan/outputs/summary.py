@@ -46,6 +46,11 @@ The summary is a plain mapping (the pipeline builds it; everything in it is JSON
     ``{"statements": [text, ...], "substations": [rows]}``: what substation headroom blocks,
     in plain words, and a table of the substations blocking the most
     (:func:`geoplan.outputs.grid_evidence.evidence_summary`).
+``sensitivity``
+    ``{"statements": [text, ...], "rows": [rows]}``: each headline figure's range when the
+    indicative assumptions are set to their low and high bounds one at a time, and the values
+    that swing the lifetime cost per tCO2e most
+    (:func:`geoplan.outputs.sensitivity.sensitivity_summary`).
 ``warnings``
     List of text.
 
@@ -90,7 +95,7 @@ __all__ = [
 
 SUMMARY_KEYS = ("scenario", "kpis", "by_district", "by_year", "by_workstream", "by_period",
                 "tradeoff", "finance", "existing_chargers", "charger_sites", "solver",
-                "grid_evidence", "assumptions", "warnings")
+                "grid_evidence", "sensitivity", "assumptions", "warnings")
 """Top-level keys a summary may have."""
 RANKING_COLUMNS = ("workstream", "rank", "candidate_id", "label", "selected", "period",
                    "build_year", "cost_gbp", "tco2e_per_yr", "score", "reason")
@@ -199,7 +204,7 @@ def _checked(summary: Mapping[str, Any]) -> dict[str, Any]:
             raise LayerSchemaError(f"summary[{key!r}] must be a list, not "
                                    f"{type(summary[key]).__name__}")
     for key in ("scenario", "kpis", "finance", "existing_chargers", "solver", "assumptions",
-                "grid_evidence"):
+                "grid_evidence", "sensitivity"):
         if not isinstance(data.get(key, {}), dict):
             raise LayerSchemaError(f"summary[{key!r}] must be a mapping, not "
                                    f"{type(summary[key]).__name__}")
@@ -232,6 +237,8 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
                     data.get("charger_sites", [])))),
                 ("Solver", _solver(data.get("solver", {}))),
                 ("Grid evidence", _evidence(data.get("grid_evidence", {}))),
+                ("Sensitivity to the indicative assumptions (sensitivity.csv, tornado.png)",
+                 _statements(data.get("sensitivity", {}), "rows")),
                 ("Assumptions used", _assumptions(data.get("assumptions", {}))),
                 ("Warnings", [f"- {escape_markdown(w)}" for w in data.get("warnings", [])])]
     for title, body in sections:
@@ -242,8 +249,13 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
 
 def _evidence(section: Mapping[str, Any]) -> list[str]:
     """Statements as a list, then the table of substations."""
+    return _statements(section, "substations")
+
+
+def _statements(section: Mapping[str, Any], table: str) -> list[str]:
+    """Render a section's ``statements`` as a list, then its rows under ``table``."""
     lines = [f"- {escape_markdown(s)}" for s in section.get("statements", [])]
-    rows = section.get("substations", [])
+    rows = section.get(table, [])
     if rows:
         lines += ["", *markdown_table(rows)]
     return lines

@@ -796,6 +796,9 @@ class OutputsSection(Section):
     formats: list[Literal[EXPORT_FORMATS]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["gpkg"], min_length=1)
     offline_map: bool = False
+    sensitivity: bool = Field(True, description=(
+        "Write sensitivity.csv and tornado.png: the headline figures of the chosen plan "
+        "with each bounded assumption value at its low and high bound."))
 
 
 class Scenario(Section):

@@ -1,0 +1,209 @@
+"""Tornado sensitivity: bounds found in any table, swings of a fixed plan computed by hand."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import pandas as pd
+import pytest
+
+from geoplan.errors import SourceFormatError
+from geoplan.outputs.sensitivity import sensitivity_summary, write_sensitivity
+from geoplan.outputs.summary import summary_markdown
+from geoplan.planning.finance import FinanceAssumptions
+from geoplan.planning.sensitivity import (
+    FIGURES,
+    Bound,
+    bounded_values,
+    headline_figures,
+    sensitivity_table,
+)
+
+FINANCE = FinanceAssumptions(discount_rate=0.0, long_discount_rate=0.0, appraisal_years=2,
+                             base_year=2025, unphased_build_year=2025)
+
+
+def _rates() -> pd.DataFrame:
+    """A sequestration table: woodland rate 5 with bounds 3-7, hedgerow 6 with 4-8."""
+    return pd.DataFrame({"land_use": ["woodland_creation", "hedgerow"],
+                         "seq_tco2e_per_ha_yr": [5.0, 6.0],
+                         "seq_tco2e_per_ha_yr_low": ["3", "4"],
+                         "seq_tco2e_per_ha_yr_high": ["7", "8"], "source": ["s", "s"]})
+
+
+def _plan() -> pd.DataFrame:
+    """Two chosen candidates: a woodland parcel (removals) and an energy pathway."""
+    return pd.DataFrame({
+        "candidate_id": ["seq:1", "laep:1"], "workstream": ["sequestration", "laep"],
+        "option": ["woodland_creation", "heat_pump"], "district_id": ["D1", "D1"],
+        "selected": [True, True], "period": [2025, 2025], "build_year": [2025, 2025],
+        "cost_gbp": [1000.0, 3000.0], "saving_gbp_per_yr": [0.0, 100.0],
+        "lifetime_years": [100.0, 20.0], "tco2e_per_yr": [10.0, 2.0],
+        "tco2e_per_yr_2030": [10.0, 1.5], "lifetime_tco2e_2025": [500.0, 40.0]})
+
+
+def test_bounds_are_found_in_any_table_by_the_column_convention() -> None:
+    table = _rates()
+    table.loc[2] = ["peat", 8.0, "8", "8", "s"]  # low == high: fixed, not indicative
+    table.loc[3] = ["other", 1.0, "", "", "s"]  # no bounds
+    bounds = bounded_values("sequestration", table, ("land_use",))
+    assert bounds == [Bound("sequestration", "woodland_creation", "seq_tco2e_per_ha_yr", 0,
+                            3.0, 5.0, 7.0),
+                      Bound("sequestration", "hedgerow", "seq_tco2e_per_ha_yr", 1,
+                            4.0, 6.0, 8.0)]
+
+
+@pytest.mark.parametrize(("low", "high", "message"), [
+    ("9", "7", r"row 2, column 'seq_tco2e_per_ha_yr_low': low bound 9 is above high bound 7"),
+    ("three", "7", r"row 2, column 'seq_tco2e_per_ha_yr_low': 'three' is not a number"),
+    ("3", "", r"row 2, column 'seq_tco2e_per_ha_yr_high': only one bound is given")])
+def test_bad_bounds_are_refused_with_file_row_and_column(low: str, high: str,
+                                                         message: str) -> None:
+    table = _rates()
+    table.loc[0, ["seq_tco2e_per_ha_yr_low", "seq_tco2e_per_ha_yr_high"]] = [low, high]
+    table.attrs["path"] = "/somewhere/sequestration.csv"
+    with pytest.raises(SourceFormatError, match=message) as caught:
+        bounded_values("sequestration", table, ("land_use",))
+    assert "sequestration.csv" in str(caught.value)
+    assert "(fix: " in str(caught.value)
+    assert len(caught.value.problems) == 1
+
+
+def test_swing_of_a_two_candidate_plan_matches_the_hand_computation() -> None:
+    plan, rates = _plan(), _rates()
+    bounds = bounded_values("sequestration", rates, ("land_use",))
+    table = sensitivity_table(plan, {"sequestration": rates}, bounds, FINANCE)
+    rows = table[table["key"] == "woodland_creation"].set_index("figure")
+    # woodland rate 5 -> 3 and 7 scales the parcel's carbon by 0.6 and 1.4
+    assert rows.loc["removals_tco2e_per_yr", ["at_base", "at_low", "at_high"]].tolist() == \
+        pytest.approx([10.0, 6.0, 14.0])
+    assert rows.loc["reductions_tco2e_per_yr", "swing"] == 0.0  # the pathway is no removal
+    assert rows.loc["lifetime_tco2e", ["at_low", "at_high"]].tolist() == \
+        pytest.approx([300.0 + 40.0, 700.0 + 40.0])
+    cost = rows.loc["cost_per_lifetime_tco2e_gbp"]
+    assert cost["at_base"] == pytest.approx(4000.0 / 540.0)
+    assert cost["swing"] == pytest.approx(4000.0 / 340.0 - 4000.0 / 740.0)
+    # NPV at 0% over two years: the pathway saves 2 x 100; both are paid in 2025
+    assert rows.loc["npv_gbp", ["at_base", "at_low", "at_high"]].tolist() == \
+        pytest.approx([200.0 - 4000.0] * 3)
+    assert rows.loc["capex_gbp", "swing"] == 0.0
+    # the hedgerow bound touches no chosen candidate: every figure stays
+    hedge = table[table["key"] == "hedgerow"]
+    assert (hedge["swing"] == 0.0).all()
+    assert (hedge["status"] == "recomputed").all()
+    assert list(table.columns) == ["table", "key", "column", "low", "base", "high", "figure",
+                                   "label", "at_base", "at_low", "at_high", "swing", "status"]
+
+
+def test_a_finance_bound_recomputes_the_npv() -> None:
+    finance = pd.DataFrame({"item": ["discount_rate"], "value": [0.0], "value_low": ["0"],
+                            "value_high": ["0.1"], "unit": ["share"], "source": ["s"]})
+    bounds = bounded_values("finance", finance, ("item",))
+    table = sensitivity_table(_plan(), {"finance": finance}, bounds, FINANCE)
+    npv = table.set_index("figure").loc["npv_gbp"]
+    # at 10%: 100 + 100 / 1.1 of savings, capital paid undiscounted in the base year
+    assert npv["at_high"] == pytest.approx(100.0 + 100.0 / 1.1 - 4000.0)
+    assert npv["at_low"] == pytest.approx(200.0 - 4000.0)
+
+
+def test_a_buffer_share_bound_scales_carbon_net_of_the_share() -> None:
+    rates = _rates().assign(buffer_share=[0.2, 0.2], buffer_share_low=["0.1", ""],
+                            buffer_share_high=["0.3", ""])
+    bounds = [b for b in bounded_values("sequestration", rates, ("land_use",))
+              if b.column == "buffer_share"]
+    table = sensitivity_table(_plan(), {"sequestration": rates}, bounds, FINANCE)
+    removals = table.set_index("figure").loc["removals_tco2e_per_yr"]
+    # 10 t net of a 20% buffer is 12.5 t gross: 12.5 x 0.9 and 12.5 x 0.7
+    assert [removals["at_low"], removals["at_high"]] == pytest.approx([11.25, 8.75])
+
+
+def test_finance_items_outside_the_finance_assumptions_are_not_guessed() -> None:
+    finance = pd.DataFrame({"item": ["milestone_2030", "fuel_duty_share"], "value": [0.5, 0.2],
+                            "value_low": ["0.4", "0.1"], "value_high": ["0.6", "0.3"],
+                            "unit": ["share", "share"], "source": ["s", "s"]})
+    bounds = bounded_values("finance", finance, ("item",))
+    table = sensitivity_table(_plan(), {"finance": finance}, bounds, FINANCE)
+    milestone = table[table["key"] == "milestone_2030"]
+    assert (milestone["status"] == "recomputed").all()
+    assert (milestone["swing"] == 0.0).all()  # no headline figure uses the milestones
+    bias = table[table["key"] == "fuel_duty_share"]
+    assert bias["status"].str.startswith("not recomputed: finance item 'fuel_duty_share'").all()
+    assert bias["swing"].isna().all()
+
+
+def test_a_bound_without_a_response_is_listed_not_guessed() -> None:
+    types = pd.DataFrame({"kw_class": ["7"], "cost_per_charger_gbp": [6300.0],
+                          "cost_per_charger_gbp_low": ["5000"],
+                          "cost_per_charger_gbp_high": ["8000"], "source": ["s"]})
+    bounds = bounded_values("charger_types", types, ("kw_class",))
+    table = sensitivity_table(_plan(), {"charger_types": types}, bounds, FINANCE)
+    assert set(table["status"]) == {"not recomputed: no response is registered for this "
+                                    "column (geoplan.planning.sensitivity.RESPONSES)"}
+    assert table["at_low"].isna().all()
+    assert table["swing"].isna().all()
+    _, notes = sensitivity_summary(table)
+    assert notes
+    assert "charger_types.cost_per_charger_gbp (7)" in notes[0]
+
+
+def test_archetype_heat_bounds_give_one_entry() -> None:
+    plan = _plan().assign(tco2e_per_yr_low=[10.0, 1.0], tco2e_per_yr_high=[10.0, 3.0])
+    table = sensitivity_table(plan, {}, [], FINANCE).set_index("figure")
+    assert set(table["table"]) == {"stock_bands"}
+    # the pathway's carbon halves (low) and rises by half (high); the woodland keeps its own
+    assert table.loc["reductions_tco2e_per_yr", ["at_low", "at_high"]].tolist() == \
+        pytest.approx([1.0, 3.0])
+    assert table.loc["lifetime_tco2e", ["at_low", "at_high"]].tolist() == \
+        pytest.approx([520.0, 560.0])
+
+
+def test_headline_figures_split_reductions_and_removals() -> None:
+    figures = headline_figures(_plan(), FINANCE)
+    assert set(figures) == set(FIGURES)
+    assert figures["reductions_tco2e_per_yr"] == 2.0
+    assert figures["removals_tco2e_per_yr"] == 10.0
+    assert figures["capex_gbp"] == 4000.0
+
+
+def test_csv_png_and_summary_section_are_written(tmp_path: Path) -> None:
+    plan, rates = _plan(), _rates()
+    table = sensitivity_table(plan, {"sequestration": rates},
+                              bounded_values("sequestration", rates, ("land_use",)), FINANCE)
+    csv, png = write_sensitivity(tmp_path, table, title="tiny")
+    assert (csv.name, png.name) == ("sensitivity.csv", "tornado.png")
+    again = pd.read_csv(csv, keep_default_na=False, na_values=[""])
+    assert len(again) == len(table) == 2 * len(FIGURES)
+    assert again["swing"].tolist() == pytest.approx(table["swing"].tolist())
+    assert mpimg.imread(png).shape[0] > 100  # a real image
+    section, notes = sensitivity_summary(table)
+    assert notes == []
+    cost = f"£{4000 / 540:,.0f} (range £{4000 / 740:,.0f} to £{4000 / 340:,.0f}"
+    line = next(s for s in section["statements"] if s.startswith("Lifetime cost per tCO2e"))
+    assert cost in line
+    assert "largest swing is sequestration woodland_creation seq_tco2e_per_ha_yr (3-7)" in line
+    assert "Capital cost: £4,000 (none of the 2 indicative values moves it)" in \
+        section["statements"]
+    assert [r["assumption"] for r in section["rows"]] == [
+        "sequestration woodland_creation seq_tco2e_per_ha_yr (3-7)"]
+    text = summary_markdown({"scenario": {"name": "tiny"}, "sensitivity": section})
+    assert "## Sensitivity to the indicative assumptions (sensitivity.csv, tornado.png)" in text
+    assert math.isclose(section["rows"][0]["swing_gbp_per_tco2e"],
+                        4000 / 340 - 4000 / 740)
+
+
+def test_a_growth_curves_bounds_are_one_entry_listed_not_scaled() -> None:
+    # three ages of one profile, each with its own low/high: one entry, no figures
+    profile = pd.DataFrame({"land_use": ["woodland_creation"] * 3, "age_years": [0, 5, 10],
+                            "cumulative_tco2e_per_ha": [0.0, 1.6, 6.9],
+                            "cumulative_tco2e_per_ha_low": ["0", "0.6", "2"],
+                            "cumulative_tco2e_per_ha_high": ["0", "2.6", "11.8"],
+                            "source": ["s"] * 3})
+    bounds = bounded_values("woodland_profile", profile, ("land_use", "age_years"))
+    assert len(bounds) == 2  # age 0 has low == high: fixed, not indicative
+    table = sensitivity_table(_plan(), {"woodland_profile": profile}, bounds, FINANCE)
+    assert set(table["key"]) == {"all rows"}
+    assert len(table) == len(FIGURES)
+    assert table["status"].str.startswith("not recomputed: the low and high columns").all()
+    assert table["at_low"].isna().all()
