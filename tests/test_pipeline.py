@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -17,7 +18,8 @@ from geoplan.outputs.manifest import file_digest
 from geoplan.outputs.summary import escape_markdown
 from geoplan.pipeline import run_scenario
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
 WORKSTREAMS = ("retrofit", "laep", "chargers", "sequestration")
 
 
@@ -305,6 +307,13 @@ def test_grid_evidence_shows_every_candidate_blocked_before_the_model(joint_run:
     assert kpis["substations_binding"] >= len(blocking) > 0  # no longer "0"
     flexible = totals[totals["flexibility_kw"] > 0].index.get_level_values(0).nunique()
     assert kpis["substations_needing_flexibility"] == flexible
+    # flexibility is priced beside reinforcement with the shipped grid_flexibility row
+    price = pd.read_csv(ROOT / "layers" / "assumptions" / "grid_flexibility.csv").set_index(
+        "service").loc["peak_reduction"]
+    per_kw = price["price_gbp_per_mwh"] * price["hours_per_yr"] / 1000
+    assert np.allclose(totals["unlock_flexibility_gbp_per_yr"], totals["unlock_kw"] * per_kw)
+    assert np.allclose(totals["flexibility_gbp_per_yr"], totals["flexibility_kw"] * per_kw)
+    assert (totals["flexibility_gbp_per_yr"] > 0).any()
     section = summary["grid_evidence"]
     assert f"{len(blocked):,} of them before the model" in section["statements"][0]
     assert "Grid evidence (blocked kW)" in (joint_run / "map.html").read_text("utf-8")

@@ -19,6 +19,7 @@ TABLE_MODULES = ("geoplan.layers.buildings", "geoplan.layers.ev", "geoplan.layer
                  "geoplan.layers.stock",
                  "geoplan.layers.land",
                  "geoplan.sources.emissions", "geoplan.planning.finance", "geoplan.planning.solve",
+                 "geoplan.planning.grid_evidence",
                  "geoplan.workstreams")
 """Modules (and packages, searched one level down) that define assumption tables."""
 
