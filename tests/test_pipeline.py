@@ -466,3 +466,6 @@ def test_tradeoff_curve_marks_the_plan(joint_run: Path) -> None:
     less = curve[curve["fraction"] < 1.0]
     assert (less["cost_gbp"] <= float(mine["cost_gbp"].iloc[0]) + 1e-6).all()
     assert (joint_run / "tradeoff.png").stat().st_size > 1000
+    # the main co-benefit, summed over the plan's own chosen candidates in plan.gpkg
+    (main,) = set(curve["main_co_benefit"])
+    assert float(mine[main].iloc[0]) == pytest.approx(pd.to_numeric(chosen[main]).sum())

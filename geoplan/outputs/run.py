@@ -477,7 +477,7 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
             written.append(export_plan(layer_frames, folder / f"plan_{fmt}", fmt=fmt))
     written.append(write_rankings(dict(plans.tables), folder / "rankings.csv"))
     written.extend(write_phasing(folder, plans, list(scenario.plan.years),
-                                 title=f"{scenario.name}: cost against lifetime tCO2e"))
+                                 title=f"{scenario.name}: trade-offs of the budget"))
     charger_model = models.get("chargers")
     summary = run_summary(scenario, plans, finance, assumptions, layers, flags, evidence,
                           None if charger_model is None else charger_model.demand)
