@@ -127,6 +127,26 @@ def test_offline_map_in_browser(browser, tmp_path):
     page.close()
 
 
+DOTTED = "els => els.filter(e => e.getAttribute('stroke-dasharray') === '1 4').length"
+
+
+def test_milestone_selector_in_browser(browser, tmp_path):
+    # chargers s1 and s2 are built by 2030: by 2025 they take the dotted "later" outline
+    path = write_map(full_map(offline=True, milestones=[2025, 2030]), tmp_path / "map.html")
+    page, watch = open_map(browser, path)
+    assert page.eval_on_selector_all(FEATURES, DOTTED) == 0  # opens on the whole plan
+    page.check("input[name=gp-milestone][value='2025']")
+    assert page.eval_on_selector_all(FEATURES, DOTTED) == 2
+    assert page.locator(".gp-milestone-year").all_inner_texts() == ["2025", "2025"]
+    save_screenshot(page, tmp_path, "map-milestone-2025.png")
+    page.check("input[name=gp-milestone][value='2030']")
+    assert page.eval_on_selector_all(FEATURES, DOTTED) == 0
+    assert page.locator(".gp-milestone-year").all_inner_texts() == ["2030", "2030"]
+    assert watch.errors == []
+    assert watch.dialogs == []
+    page.close()
+
+
 def serve_offline_copies(route) -> None:
     """Answer the page's CDN and tile requests from local copies (the sandbox has no web)."""
     url = route.request.url

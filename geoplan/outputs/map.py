@@ -21,7 +21,7 @@ network connection and makes no request.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import folium
@@ -40,6 +40,12 @@ from geoplan.outputs.map_layers import (
     existing_charger_layer,
     substation_layer,
     zone_layer,
+)
+from geoplan.outputs.map_milestones import (
+    MilestoneControl,
+    milestone_legend,
+    milestone_notes,
+    milestone_years,
 )
 from geoplan.outputs.map_page import (
     Control,
@@ -177,6 +183,7 @@ def plan_map(
     attribution: str = DEFAULT_ATTRIBUTION,
     grid_evidence: gpd.GeoDataFrame | None = None,
     existing_chargers: gpd.GeoDataFrame | None = None,
+    milestones: Sequence[int] | None = None,
 ) -> folium.Map:
     """Draw plans, substations, zones and districts on one web map.
 
@@ -223,6 +230,11 @@ def plan_map(
         ``kw``, ``connectors``, ``connector_types``, ``status``, ``zone_id``,
         ``district_id`` when known, as :func:`geoplan.layers.existing_chargers.
         place_chargers` gives them): one toggleable layer of small dots with a legend entry.
+    milestones : sequence of int, optional
+        The plan's milestone years. With two or more, and chosen candidates with a build year
+        (``build_year`` or ``period``), the map gets a milestone selector
+        (:mod:`geoplan.outputs.map_milestones`): the plan by each milestone, cumulative,
+        named in the legend and the title.
 
     Returns
     -------
@@ -245,11 +257,14 @@ def plan_map(
     m = new_map(offline)
     ranks: set[int] = set()
     strokes: list[tuple[str, str]] = []
+    years = milestone_years(plans, milestones)
+    candidates = []
     for order, (name, plan) in enumerate(plans.items()):
         stroke = stroke_colour(name, order)
         group, used = candidate_layer(name, plan, stroke=stroke, grid=grid,
-                                      simplify_m=simplify_m, raw=raw_html)
+                                      simplify_m=simplify_m, raw=raw_html, phased=bool(years))
         group.add_to(m)
+        candidates.append(group)
         ranks |= used
         strokes.append((text(name, raw=raw_html), stroke))
     if existing_chargers is not None:
@@ -277,10 +292,15 @@ def plan_map(
                          amber_below_mva=amber_below_mva, choropleths=legends,
                          existing_chargers=None if existing_chargers is None
                          else len(existing_chargers))
-    Control(f"<details open><summary>Legend</summary>{legend}{evidence_legend_html}</details>",
-             position="bottomleft", css_class="gp-legend").add_to(m)
+    shown = milestone_legend(years) if years else ""
+    Control(f"<details open><summary>Legend</summary>{shown}{legend}{evidence_legend_html}"
+            "</details>", position="bottomleft", css_class="gp-legend").add_to(m)
     MapScript(text(attribution, raw=raw_html), offline=offline, choropleths=groups).add_to(m)
     subtitle = f"Plan year {int(plan_year)}; substations by {grid.caption}"
+    if years:
+        MilestoneControl(candidates, years, milestone_notes(plans, years)).add_to(m)
+        subtitle = (f'Plan by <span class="gp-milestone-year">{years[-1]}</span> (milestones '
+                    f"{', '.join(map(str, years))}); substations by {grid.caption}")
     page_figure(m).html.add_child(LiteralHtml(  # never a template: {{ }} in a title is text
         f'<div class="gp-title">{text(title, raw=raw_html)}'
         f'<div class="gp-sub">{subtitle}</div></div>'), name="geoplan_title")

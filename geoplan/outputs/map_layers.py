@@ -39,8 +39,10 @@ from geoplan.outputs.map_style import (
 
 __all__ = [
     "EXISTING_STYLE",
+    "LATER_STYLE",
     "PANES",
     "PopupContext",
+    "build_year",
     "candidate_layer",
     "district_layer",
     "existing_charger_layer",
@@ -183,11 +185,12 @@ def _candidate_rows(row: Mapping[str, object], *, workstream: str, total: int,
     """(label, escaped value) rows of a candidate's popup; empty values are dropped later."""
     rank = number(row.get("rank"), 0)
     chosen = _flag(row.get("selected"))
-    period = number(row.get("period"), 0).replace(",", "")
+    built = build_year(row) if chosen else None
     rows = [("Workstream", text(workstream, raw=raw)),
             ("Option", text(row.get("option"), raw=raw)),
             ("Rank", f"{rank} of {total}" if rank else ""),
-            ("Selected", ("yes" + (f", from {period}" if period else "")) if chosen else "no"),
+            ("Selected", "yes" if chosen else "no"),
+            ("Build year", "" if built is None else f"{built} (in the plan from then on)"),
             ("Score", number(row.get("score"), 3))]
     rows += [("&nbsp;&nbsp;" + text(key.removeprefix("score_").replace("_", " "), raw=raw),
               number(row[key], 3)) for key in sorted(k for k in row if k.startswith("score_"))]
@@ -207,6 +210,25 @@ def _candidate_rows(row: Mapping[str, object], *, workstream: str, total: int,
     return rows
 
 
+def build_year(row: Mapping[str, object]) -> int | None:
+    """Milestone year a candidate is built by (``build_year``, else ``period``); None if unknown.
+
+    Examples
+    --------
+    >>> build_year({"build_year": 2030.0}), build_year({"period": 2040}), build_year({})
+    (2030, 2040, None)
+    """
+    for key in ("build_year", "period"):
+        value = row.get(key)
+        try:
+            year = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            continue
+        if np.isfinite(year) and year > 0:
+            return round(year)
+    return None
+
+
 def _named(key: object, names: Mapping[str, str], raw: bool) -> str:
     """``"Name (id)"`` when the name is known, else the id; escaped."""
     if key is None or pd.isna(key) or str(key) == "":
@@ -223,6 +245,12 @@ def _substation_rows(sid: object, grid: PopupContext, raw: bool) -> list[tuple[s
     return [("Substation", _named(sid, grid.names, raw)), (caption, _mva(mva) or "no figure")]
 
 
+LATER_STYLE: Mapping[str, object] = {"weight": 1.5, "opacity": 0.9, "fillOpacity": 0.04,
+                                     "radius": 6, "dashArray": "1 4"}
+"""How a chosen candidate looks while the map shows a milestone before its build year:
+outline only, dotted (unlike the dashed, pale candidates the plan does not choose)."""
+
+
 def candidate_layer(
     name: str,
     plan: gpd.GeoDataFrame,
@@ -231,11 +259,16 @@ def candidate_layer(
     grid: PopupContext,
     simplify_m: float,
     raw: bool,
+    phased: bool = False,
 ) -> tuple[FeatureGroup, set[int]]:
     """One toggleable layer with every candidate of a workstream, coloured by rank.
 
     Selected candidates are drawn last (on top), solid and strongly filled; the others pale
-    with a dashed outline. Points become circles, polygons stay polygons.
+    with a dashed outline. Points become circles, polygons stay polygons. With ``phased``,
+    each chosen candidate with a build year also carries ``y`` (the year) and ``l`` (the
+    index of its :data:`LATER_STYLE` look), which the milestone selector of
+    :mod:`geoplan.outputs.map_milestones` switches to before that year; its tooltip says
+    "by <year>".
 
     Returns
     -------
@@ -263,7 +296,12 @@ def candidate_layer(
         tip = (f"#{rank} " if rank else "") + label + ("" if chosen else " (not selected)")
         total = int(plan.attrs.get("candidates", len(plan)))  # all, when the map shows some
         rows = _candidate_rows(row, workstream=name, total=total, grid=grid, raw=raw)
-        return {"p": _popup(label, rows, labels), "t": tip, "s": styles(style)}
+        out = {"p": _popup(label, rows, labels), "t": tip, "s": styles(style)}
+        year = build_year(row) if chosen and phased else None
+        if year is not None:
+            out.update(t=f"{tip} (by {year})", y=year,
+                       l=styles({**style, **LATER_STYLE}))
+        return out
 
     group = FeatureGroup(name=text(name, raw=raw), show=True)
     data = feature_collection(order, props, simplify_m=simplify_m, what=f"plan {name!r}")

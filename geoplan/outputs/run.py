@@ -452,7 +452,7 @@ def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedL
                      headroom_season=scenario.grid.season,
                      grid_evidence=None if evidence is None
                      else evidence[evidence["workstream"] == "all"],
-                     existing_chargers=existing)
+                     existing_chargers=existing, milestones=scenario.plan.years)
         written.append(write_map(m, folder / "map.html"))
     if scenario.outputs.static_map:
         written.extend(write_static_map(dict(plans.tables), folder / "map.png",
