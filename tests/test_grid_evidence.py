@@ -217,8 +217,10 @@ def test_flexibility_is_priced_beside_reinforcement(solved) -> None:
     # unlocking is per substation: the workstream rows leave the costs blank
     assert np.isnan(_row(table, "P1", 2030, "chargers")["flexibility_gbp_per_yr"])
     text = " ".join(evidence_summary(evidence)["statements"])
-    assert ("the same 20 kW from flexibility would cost about £400 a year (grid_flexibility "
-            "price, indicative), as much as reinforcement after 3,750.0 years") in text
+    assert ("the same 20 kW from flexibility would cost about £400 a year (£20.00 per kW a "
+            "year at the grid_flexibility price, indicative), as much as reinforcement after "
+            "3,750.0 years; until reinforcement is ready flexibility must carry 20 kW, about "
+            "£400 a year") in text
     # without the table the columns are blank, and the sentence says nothing of flexibility
     plain = _evidence(solved)
     assert plain.table["unlock_flexibility_gbp_per_yr"].isna().all()

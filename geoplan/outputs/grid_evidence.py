@@ -97,8 +97,10 @@ def _flexibility_words(row: Mapping[str, Any]) -> str:
     yearly = float(row.get("unlock_flexibility_gbp_per_yr", np.nan))
     if not np.isfinite(yearly) or yearly <= 0:
         return ""
+    per_kw = yearly / float(row["unlock_kw"])
     words = (f"; the same {_kw(row['unlock_kw'])} from flexibility would cost about "
-             f"£{yearly:,.0f} a year (grid_flexibility price, indicative)")
+             f"£{yearly:,.0f} a year (£{per_kw:,.2f} per kW a year at the grid_flexibility "
+             "price, indicative)")
     years = float(row.get("flexibility_breakeven_years", np.nan))
     if np.isfinite(years):
         words += f", as much as reinforcement after {years:,.1f} years"

@@ -63,6 +63,7 @@ def _panel(ax: Axes, solved: pd.DataFrame, column: str, label: str) -> None:
                     fontsize=8)
     ax.set_xlabel("Capital cost (£m)")
     ax.set_ylabel(label)
+    ax.set_ylim(bottom=0)  # from zero, so a flat co-benefit looks flat
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
 
