@@ -378,6 +378,8 @@ def test_cli_map_from_plan_geopackage(tmp_path):
                               "EPC D-G share", "District boundaries"]
     assert "wrote" in result.output
     assert "chargers: 3 of 6 selected" in result.output
+    # the milestone selector offers the build years of the chosen candidates
+    assert milestone_script(html)[0] == [2025, 2030]
     again = runner.invoke(cli, ["map", str(package)])
     assert again.exit_code == 2
     assert "already exists" in again.output

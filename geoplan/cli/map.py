@@ -123,13 +123,11 @@ def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bo
 
 def _build_years(plans: Mapping[str, pd.DataFrame]) -> list[int]:
     """Milestone years of the run: the build years of its chosen candidates."""
-    years: set[int] = set()
-    for frame in plans.values():
-        if "build_year" in frame.columns:
-            built = pd.to_numeric(frame["build_year"], errors="coerce")
-            years |= {int(y) for y in built[frame["selected"].fillna(False).astype(bool)]
-                      .dropna()}
-    return sorted(years)
+    from geoplan.outputs.map_layers import build_year
+
+    years = {build_year(row) for frame in plans.values()
+             for row in frame[frame["selected"].fillna(False).astype(bool)].to_dict("records")}
+    return sorted(y for y in years if y is not None)
 
 
 def _evidence_points(layer: pd.DataFrame | None) -> gpd.GeoDataFrame | None:
