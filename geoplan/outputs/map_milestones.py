@@ -57,6 +57,8 @@ def milestone_notes(plans: Mapping[str, pd.DataFrame], years: Sequence[int]) -> 
     ...                      "cost_gbp": [1.5e6, 2.0e6, 9.0e6]})
     >>> milestone_notes({"a": plan}, [2025, 2030])
     ['1 chosen, £1.5m', '2 chosen, £3.5m']
+    >>> milestone_notes({"a": plan.assign(cost_gbp=20_000.0)}, [2025])
+    ['1 chosen, £20,000']
     """
     built: list[tuple[int, float]] = []
     for plan in plans.values():
@@ -67,8 +69,13 @@ def milestone_notes(plans: Mapping[str, pd.DataFrame], years: Sequence[int]) -> 
     notes = []
     for year in years:
         mine = [cost for when, cost in built if when <= year]
-        notes.append(f"{len(mine):,} chosen, £{number(sum(mine) / 1e6, 1)}m")
+        notes.append(f"{len(mine):,} chosen, {_money(sum(mine))}")
     return notes
+
+
+def _money(gbp: float) -> str:
+    """``£2.1m`` from a million pounds up, else whole pounds (``£20,000``)."""
+    return f"£{number(gbp / 1e6, 1)}m" if gbp >= 1e6 else f"£{number(gbp, 0)}"
 
 
 def milestone_legend(years: Sequence[int]) -> str:
