@@ -251,6 +251,29 @@ def test_milestone_selector_shows_the_plan_by_each_year():
     assert "layer.gpStyles = styles" in html
 
 
+def test_milestone_selector_recolours_substations_by_each_years_headroom():
+    # P2 has 6.0 MVA in 2025 (green) and 2.0 in 2030 (amber); P1 green, P3 red both years
+    changed = headroom().assign(headroom_mva=[5.0, 6.0, -1.0, 6.0, 2.0, -2.0])
+    m = full_map(milestones=[2025, 2030], headroom=changed)
+    group = m._children[next(k for k, v in m._children.items()
+                             if getattr(v, "layer_name", "") == "Substations (headroom)")]
+    features, styles = bound_layer(group)
+    colours = {f["properties"]["p"][0]: [styles[i]["fillColor"] for i in f["properties"]["hy"]]
+               for f in features}
+    green, amber, red = (HEADROOM_COLOURS[c] for c in ("green", "amber", "red"))
+    assert colours == {"Cowley": [green, green], "&lt;img src=x onerror=alert(1)&gt;":
+                       [green, amber], "Botley": [red, red]}
+    html = map_html(m)
+    assert "Headroom 2025 (CT, winter)" in html
+    assert "Headroom 2030 (CT, winter)" in html
+    assert (r'Substation headroom \u003cspan class=\"gp-milestone-year\"\u003e2030'
+            r'\u003c/span\u003e (CT, winter)') in html
+    # without milestones: no per-year looks
+    features, _ = bound_layer(substation_layer(substations(), PopupContext(), amber_below_mva=5.0,
+                                               raw=False))
+    assert all("hy" not in f["properties"] for f in features)
+
+
 @pytest.mark.parametrize("milestones", [None, [2030], [2025, 2030]])
 def test_no_milestone_selector_without_two_milestones_and_build_years(milestones):
     plan = charger_plan() if milestones != [2025, 2030] else charger_plan().drop(

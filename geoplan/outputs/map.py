@@ -164,6 +164,19 @@ def popup_context(substations: gpd.GeoDataFrame | None, headroom: pd.DataFrame |
                         **names)
 
 
+def _milestone_grids(substations: gpd.GeoDataFrame | None, headroom: pd.DataFrame | None,
+                     years: list[int], scenario: str | None, season: str | None
+                     ) -> list[PopupContext]:
+    """Headroom of each milestone year for the selector ([]: none, or a year has no row)."""
+    if substations is None or headroom is None or headroom.empty or not years:
+        return []
+    try:
+        return [popup_context(None, headroom, year, scenario, season, None, None)
+                for year in years]
+    except LayerSchemaError:  # a year before the table starts: keep the plan year's colours
+        return []
+
+
 def plan_map(
     plans: Mapping[str, gpd.GeoDataFrame],
     *,
@@ -258,20 +271,25 @@ def plan_map(
     ranks: set[int] = set()
     strokes: list[tuple[str, str]] = []
     years = milestone_years(plans, milestones)
-    candidates = []
+    yearly = _milestone_grids(substations, headroom, years, headroom_scenario, headroom_season)
+    headroom_caption = (yearly[-1].caption.replace(
+        f"headroom {years[-1]}", f'headroom <span class="gp-milestone-year">{years[-1]}</span>',
+        1) if yearly else grid.caption)
+    restyled = []  # layers the milestone selector restyles
     for order, (name, plan) in enumerate(plans.items()):
         stroke = stroke_colour(name, order)
         group, used = candidate_layer(name, plan, stroke=stroke, grid=grid,
                                       simplify_m=simplify_m, raw=raw_html, phased=bool(years))
         group.add_to(m)
-        candidates.append(group)
+        restyled.append(group)
         ranks |= used
         strokes.append((text(name, raw=raw_html), stroke))
     if existing_chargers is not None:
         existing_charger_layer(existing_chargers, grid, raw=raw_html).add_to(m)
     if substations is not None:
-        substation_layer(substations, grid, amber_below_mva=amber_below_mva,
-                         raw=raw_html).add_to(m)
+        restyled.append(substation_layer(substations, grid, amber_below_mva=amber_below_mva,
+                                         raw=raw_html, milestones=yearly))
+        restyled[-1].add_to(m)
     evidence_legend_html = ""
     if grid_evidence is not None and len(grid_evidence):
         evidence_map_layer(grid_evidence, raw=raw_html).add_to(m)
@@ -287,7 +305,7 @@ def plan_map(
         district_layer(districts, simplify_m=simplify_m).add_to(m)
     LayerControl(collapsed=False, position="topright").add_to(m)
     legend = legend_html(ranks_used=sorted(ranks), workstreams=strokes,
-                         headroom_title=(f"Substation {grid.caption}"
+                         headroom_title=(f"Substation {headroom_caption}"
                                          if substations is not None else None),
                          amber_below_mva=amber_below_mva, choropleths=legends,
                          existing_chargers=None if existing_chargers is None
@@ -298,9 +316,9 @@ def plan_map(
     MapScript(text(attribution, raw=raw_html), offline=offline, choropleths=groups).add_to(m)
     subtitle = f"Plan year {int(plan_year)}; substations by {grid.caption}"
     if years:
-        MilestoneControl(candidates, years, milestone_notes(plans, years)).add_to(m)
+        MilestoneControl(restyled, years, milestone_notes(plans, years)).add_to(m)
         subtitle = (f'Plan by <span class="gp-milestone-year">{years[-1]}</span> (milestones '
-                    f"{', '.join(map(str, years))}); substations by {grid.caption}")
+                    f"{', '.join(map(str, years))}); substations by {headroom_caption}")
     page_figure(m).html.add_child(LiteralHtml(  # never a template: {{ }} in a title is text
         f'<div class="gp-title">{text(title, raw=raw_html)}'
         f'<div class="gp-sub">{subtitle}</div></div>'), name="geoplan_title")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -241,8 +241,8 @@ def _substation_rows(sid: object, grid: PopupContext, raw: bool) -> list[tuple[s
     if sid is None or pd.isna(sid) or str(sid) == "":
         return []
     mva = grid.headroom_mva.get(str(sid))
-    caption = grid.caption[:1].upper() + grid.caption[1:]
-    return [("Substation", _named(sid, grid.names, raw)), (caption, _mva(mva) or "no figure")]
+    return [("Substation", _named(sid, grid.names, raw)),
+            (_capital(grid.caption), _mva(mva) or "no figure")]
 
 
 LATER_STYLE: Mapping[str, object] = {"weight": 1.5, "opacity": 0.9, "fillOpacity": 0.04,
@@ -311,17 +311,31 @@ def candidate_layer(
     return group, used
 
 
+def _capital(caption: str) -> str:
+    return caption[:1].upper() + caption[1:]
+
+
 def substation_layer(
     substations: gpd.GeoDataFrame,
     grid: PopupContext,
     *,
     amber_below_mva: float,
     raw: bool,
+    milestones: Sequence[PopupContext] = (),
 ) -> FeatureGroup:
-    """Substations as circles coloured red/amber/green by headroom in the plan year."""
+    """Substations as circles coloured red/amber/green by headroom in the plan year.
+
+    With ``milestones`` (the headroom of each milestone year, in order), the popup lists each
+    year's headroom instead, and each feature carries ``hy``: the index of its look in each
+    year, which the milestone selector (:mod:`geoplan.outputs.map_milestones`) switches to.
+    """
     radius = {"gsp": 9, "bsp": 7}
     labels, styles = _Lookup(), _Lookup()
-    caption = grid.caption[:1].upper() + grid.caption[1:]
+
+    def look(mva: float | None, level: object) -> int:
+        return styles({"color": "#222222", "weight": 1, "fill": True, "fillOpacity": 0.95,
+                       "fillColor": HEADROOM_COLOURS[headroom_class(mva, amber_below_mva)],
+                       "radius": radius.get(str(level).lower(), 5.5)})
 
     def props(row: Mapping[str, object]) -> dict:
         key = str(row.get("substation_id"))
@@ -329,13 +343,15 @@ def substation_layer(
         name = text(row.get("name") or key, raw=raw)
         rows = [("Id", text(key, raw=raw)), ("Level", text(row.get("level"), raw=raw)),
                 ("Firm capacity", _mva(row.get("firm_capacity_mva"))),
-                ("Peak demand", _mva(row.get("peak_demand_mva"))),
-                (caption, _mva(mva) or "no figure")]
-        style = {"color": "#222222", "weight": 1, "fill": True, "fillOpacity": 0.95,
-                 "fillColor": HEADROOM_COLOURS[headroom_class(mva, amber_below_mva)],
-                 "radius": radius.get(str(row.get("level")).lower(), 5.5)}
-        tip = f"{name}: {_mva(mva) or 'no headroom figure'}"
-        return {"p": _popup(name, rows, labels), "t": tip, "s": styles(style)}
+                ("Peak demand", _mva(row.get("peak_demand_mva")))]
+        rows += [(_capital(g.caption), _mva(g.headroom_mva.get(key)) or "no figure")
+                 for g in (milestones or [grid])]
+        tip = (f"{name}: {_mva(mva) or 'no headroom figure'}" if not milestones
+               else f"{name} (headroom by milestone in the popup)")
+        out = {"p": _popup(name, rows, labels), "t": tip, "s": look(mva, row.get("level"))}
+        if milestones:
+            out["hy"] = [look(g.headroom_mva.get(key), row.get("level")) for g in milestones]
+        return out
 
     group = FeatureGroup(name="Substations (headroom)", show=True)
     points = substations[_is_point(substations).to_numpy()] if len(substations) else substations

@@ -7,6 +7,8 @@ by then keep their chosen look, those built later take the dotted outline of
 :data:`~geoplan.outputs.map_layers.LATER_STYLE`, and the legend and the title say which
 milestone is shown. It opens on the last milestone (the whole plan). Beside each year: how
 many chosen candidates are built by then and what they cost, summed from the plan tables.
+Substations, when the map has the headroom of every milestone year, take that year's
+red/amber/green (``hy`` in :func:`~geoplan.outputs.map_layers.substation_layer`).
 
 No text is read as a template: the years and the notes go into the script as JSON values
 (``tojson``), and the notes hold only numbers formatted here.
@@ -90,7 +92,7 @@ def milestone_legend(years: Sequence[int]) -> str:
 
 
 class MilestoneControl(LiteralRender):
-    """The milestone selector (module docstring) over the candidate layers ``groups``."""
+    """The milestone selector (module docstring) over the candidate and substation ``groups``."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -102,7 +104,11 @@ class MilestoneControl(LiteralRender):
                         if (!geo.eachLayer) { return; }
                         geo.eachLayer(function (layer) {
                             var p = layer.feature && layer.feature.properties;
-                            if (!p || p.y === undefined || !layer.setStyle) { return; }
+                            if (!p || !layer.setStyle) { return; }
+                            if (p.hy !== undefined) {  // a substation: headroom that year
+                                layer.setStyle(layer.gpStyles[p.hy[years.indexOf(year)]]);
+                            }
+                            if (p.y === undefined) { return; }
                             // setStyle merges: clear the dotted outline explicitly
                             layer.setStyle(L.extend({dashArray: null},
                                 layer.gpStyles[p.y <= year ? p.s : p.l]));
