@@ -239,7 +239,8 @@ def test_readme_map_and_shapefile_commands_work_on_a_run(joint_run: Path, tmp_pa
                                  str(tmp_path / "map.html")])
     assert result.exit_code == 0, result.output
     redrawn = (tmp_path / "map.html").read_text("utf-8")
-    assert "headroom 2030 (minimum, winter)" in redrawn
+    assert "Headroom 2030 (minimum, winter)" in redrawn  # popups; the legend names the
+    # milestone the selector shows
     assert "Grid evidence (blocked kW)" in redrawn  # the run's grid_evidence layer, redrawn
     # `geoplan export ... --format shp`: a layer mixing points and outlines is split
     result = runner.invoke(cli, ["export", str(joint_run / "plan.gpkg"), "--format", "shp",
