@@ -37,10 +37,11 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
+from geoplan.errors import ScenarioError
 from geoplan.optimise import MaximiseBenefit, SolverOptions
 from geoplan.outputs.grid_evidence import evidence_summary
 from geoplan.outputs.map_grid import evidence_map_layer
-from geoplan.planning.grid_evidence import ALL, grid_evidence
+from geoplan.planning.grid_evidence import ALL, flexibility_price, grid_evidence
 from geoplan.planning.grid_value import headroom_values, value_columns
 from geoplan.planning.joint import solve_joint
 from geoplan.workstreams.parts import ModelParts
@@ -184,6 +185,54 @@ def test_unlock_capacity_and_cost(solved) -> None:
     assert p1["flexibility_kw"] == pytest.approx(20)
     assert _row(table, "P1", 2040)["flexibility_kw"] == 0
     assert _row(table, "B", 2030)["unlock_kw"] == 0  # blocks nothing
+
+
+# 250 GBP/MWh for 80 h a year: 250 x 80 / 1000 = 20 GBP per kW per year
+FLEXIBILITY = pd.DataFrame({"service": ["peak_reduction"], "price_gbp_per_mwh": [250.0],
+                            "price_gbp_per_mwh_low": [100.0], "price_gbp_per_mwh_high": [300.0],
+                            "hours_per_yr": [80.0], "hours_per_yr_low": [40.0],
+                            "hours_per_yr_high": [360.0]})
+
+
+def test_flexibility_is_priced_beside_reinforcement(solved) -> None:
+    assert flexibility_price(FLEXIBILITY) == pytest.approx(20.0)
+    assert flexibility_price(FLEXIBILITY, "high") == pytest.approx(300 * 360 / 1000)
+    evidence = grid_evidence(solved.table(), _limits(), YEARS, graph=_graph(),
+                             substations=SUBSTATIONS, costs=COSTS, power_factor=0.95,
+                             flexibility=FLEXIBILITY)
+    table = evidence.table
+    p1, p2, b = _row(table, "P1", 2030), _row(table, "P2", 2040), _row(table, "B", 2040)
+    # P1 2030: 20 kW unlock, reinforcement ready only in 2035, so flexibility carries 20 kW:
+    # 20 x 20 = 400 GBP/yr; reinforcing (1,500,000) costs as much as 3,750 years of it
+    assert p1["flexibility_gbp_per_yr"] == pytest.approx(400.0)
+    assert p1["unlock_flexibility_gbp_per_yr"] == pytest.approx(400.0)
+    assert p1["flexibility_breakeven_years"] == pytest.approx(1_500_000 / 400)
+    # P2 2040: reinforcement ready (2035), so no flexibility is needed; unlocking its 30 kW
+    # with flexibility instead would cost 30 x 20 = 600 GBP/yr
+    assert p2["flexibility_gbp_per_yr"] == 0
+    assert p2["unlock_flexibility_gbp_per_yr"] == pytest.approx(600.0)
+    # B 2040: 10 kW, bsp ready 2037: 200 GBP/yr against 3,600,000
+    assert b["unlock_flexibility_gbp_per_yr"] == pytest.approx(200.0)
+    assert b["flexibility_breakeven_years"] == pytest.approx(3_600_000 / 200)
+    # unlocking is per substation: the workstream rows leave the costs blank
+    assert np.isnan(_row(table, "P1", 2030, "chargers")["flexibility_gbp_per_yr"])
+    text = " ".join(evidence_summary(evidence)["statements"])
+    assert ("the same 20 kW from flexibility would cost about £400 a year (£20.00 per kW a "
+            "year at the grid_flexibility price, indicative), as much as reinforcement after "
+            "3,750.0 years; until reinforcement is ready flexibility must carry 20 kW, about "
+            "£400 a year") in text
+    # without the table the columns are blank, and the sentence says nothing of flexibility
+    plain = _evidence(solved)
+    assert plain.table["unlock_flexibility_gbp_per_yr"].isna().all()
+    assert "from flexibility" not in " ".join(evidence_summary(plain)["statements"])
+
+
+def test_flexibility_table_without_the_service_row_is_refused() -> None:
+    other = FLEXIBILITY.assign(service="turn_up")
+    other.attrs["path"] = "grid_flexibility.csv"
+    with pytest.raises(ScenarioError, match=r"grid_flexibility.csv: no row with service "
+                                            r"'peak_reduction' \(services: \['turn_up'\]\).*fix"):
+        flexibility_price(other)
 
 
 @pytest.mark.parametrize("method", ["restricted", "full"])

@@ -165,7 +165,7 @@ def test_popup_evidence_and_headroom_in_plan_year():
     # site 1 is served by P2 (named XSS, escaped), 2.0 MVA in 2030 winter
     row = re.search(r'"p": \["Car park 1", (\[\[.*?\]\])\]', html).group(1)
     values = [v for _, v in json.loads(row)]
-    assert values[:4] == ["chargers", "22 kW", "2 of 6", "yes, from 2030"]
+    assert values[:5] == ["chargers", "22 kW", "2 of 6", "yes", "2030 (in the plan from then on)"]
     assert "\\u00a320,000" in row  # £20,000
     assert "5.0 tCO2e/yr" in values
     assert "&lt;img src=x onerror=alert(1)&gt; (P2)" in values
@@ -212,6 +212,76 @@ def test_rank_colours_and_selection_styles():
     assert solid
     assert dashed
     assert min(s["fillOpacity"] for s in solid) > max(s["fillOpacity"] for s in dashed)
+
+
+def milestone_script(html: str) -> tuple[list[int], list[str]]:
+    """Years and notes the milestone selector's script receives."""
+    found = re.search(r"gp-milestone.*?\}\)\(\[[^\]]*\],\s*(\[[^\]]*\]), (\[[^\]]*\])\);",
+                      html, re.S)
+    return json.loads(found.group(1)), json.loads(found.group(2))
+
+
+def test_milestone_selector_shows_the_plan_by_each_year():
+    # chargers: s0 built by 2025, s1 and s2 by 2030 (period); retrofit Z0 and Z2 chosen
+    # without a build year (counted from the first milestone)
+    m = full_map(milestones=[2025, 2030])
+    features, styles = bound_layer(m._children[next(
+        k for k, v in m._children.items() if getattr(v, "layer_name", "") == "chargers")])
+    years = {f["properties"]["t"].split(" (")[0]: f["properties"].get("y") for f in features}
+    assert years == {"#1 &lt;img src=x onerror=alert(1)&gt;": 2025, "#2 Car park 1": 2030,
+                     "#3 Car park 2": 2030, "#4 Car park 3": None, "#5 Car park 4": None,
+                     "#6 Car park 5": None}
+    for feature in features:
+        p = feature["properties"]
+        if "y" in p:  # chosen: its own look by the milestone, dotted outline before it
+            assert p["t"].endswith(f"(by {p['y']})")
+            assert "dashArray" not in styles[p["s"]]
+            assert styles[p["l"]]["dashArray"] == "1 4"
+            assert styles[p["l"]]["fillOpacity"] < styles[p["s"]]["fillOpacity"]
+            assert styles[p["l"]]["color"] == styles[p["s"]]["color"]
+    html = map_html(m)
+    # cumulative by hand: by 2025 s0 (20,000) + Z0 + Z2 (1,000,000 each) = 3, 2.02m;
+    # by 2030 also s1 and s2: 5, 2.06m
+    assert milestone_script(html) == ([2025, 2030], ["3 chosen, \u00a32.0m",
+                                                      "5 chosen, \u00a32.1m"])
+    # the legend (JSON in the script) names the milestone shown, which the selector updates
+    assert html.count(r'Plan by \u003cspan class=\"gp-milestone-year\"\u003e2030') == 1
+    assert '<div class="gp-sub">Plan by <span class="gp-milestone-year">2030</span> ' \
+           "(milestones 2025, 2030)" in html
+    assert "layer.gpStyles = styles" in html
+
+
+def test_milestone_selector_recolours_substations_by_each_years_headroom():
+    # P2 has 6.0 MVA in 2025 (green) and 2.0 in 2030 (amber); P1 green, P3 red both years
+    changed = headroom().assign(headroom_mva=[5.0, 6.0, -1.0, 6.0, 2.0, -2.0])
+    m = full_map(milestones=[2025, 2030], headroom=changed)
+    group = m._children[next(k for k, v in m._children.items()
+                             if getattr(v, "layer_name", "") == "Substations (headroom)")]
+    features, styles = bound_layer(group)
+    colours = {f["properties"]["p"][0]: [styles[i]["fillColor"] for i in f["properties"]["hy"]]
+               for f in features}
+    green, amber, red = (HEADROOM_COLOURS[c] for c in ("green", "amber", "red"))
+    assert colours == {"Cowley": [green, green], "&lt;img src=x onerror=alert(1)&gt;":
+                       [green, amber], "Botley": [red, red]}
+    html = map_html(m)
+    assert "Headroom 2025 (CT, winter)" in html
+    assert "Headroom 2030 (CT, winter)" in html
+    assert (r'Substation headroom \u003cspan class=\"gp-milestone-year\"\u003e2030'
+            r'\u003c/span\u003e (CT, winter)') in html
+    # without milestones: no per-year looks
+    features, _ = bound_layer(substation_layer(substations(), PopupContext(), amber_below_mva=5.0,
+                                               raw=False))
+    assert all("hy" not in f["properties"] for f in features)
+
+
+@pytest.mark.parametrize("milestones", [None, [2030], [2025, 2030]])
+def test_no_milestone_selector_without_two_milestones_and_build_years(milestones):
+    plan = charger_plan() if milestones != [2025, 2030] else charger_plan().drop(
+        columns="period")
+    html = map_html(plan_map({"chargers": plan}, milestones=milestones))
+    assert "gp-milestones" not in html
+    assert "gp-milestone-year" not in html
+    assert '"y":' not in html
 
 
 def test_same_input_same_bytes(tmp_path):
@@ -331,6 +401,8 @@ def test_cli_map_from_plan_geopackage(tmp_path):
                               "EPC D-G share", "District boundaries"]
     assert "wrote" in result.output
     assert "chargers: 3 of 6 selected" in result.output
+    # the milestone selector offers the build years of the chosen candidates
+    assert milestone_script(html)[0] == [2025, 2030]
     again = runner.invoke(cli, ["map", str(package)])
     assert again.exit_code == 2
     assert "already exists" in again.output

@@ -17,7 +17,8 @@ import pytest
 
 from geoplan.outputs.map import plan_map, write_map
 from geoplan.outputs.map_assets import leaflet_css, leaflet_js
-from tests.test_map import XSS, full_map
+from geoplan.outputs.map_style import HEADROOM_COLOURS
+from tests.test_map import XSS, full_map, headroom
 from tests.test_map_injection import NAME, context, plain_plans
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -124,6 +125,33 @@ def test_offline_map_in_browser(browser, tmp_path):
     assert watch.errors == []
     assert watch.external() == []
     assert page.locator("img").count() == 0  # nothing injected, no tiles
+    page.close()
+
+
+DOTTED = "els => els.filter(e => e.getAttribute('stroke-dasharray') === '1 4').length"
+AMBER = f"els => els.filter(e => e.getAttribute('fill') === '{HEADROOM_COLOURS['amber']}').length"
+
+
+def test_milestone_selector_in_browser(browser, tmp_path):
+    # chargers s1 and s2 are built by 2030: by 2025 they take the dotted "later" outline;
+    # substation P2 has 6.0 MVA in 2025 (green), 2.0 in 2030 (amber)
+    changed = headroom().assign(headroom_mva=[5.0, 6.0, -1.0, 6.0, 2.0, -2.0])
+    path = write_map(full_map(offline=True, milestones=[2025, 2030], headroom=changed),
+                     tmp_path / "map.html")
+    page, watch = open_map(browser, path)
+    assert page.eval_on_selector_all(FEATURES, DOTTED) == 0  # opens on the whole plan
+    assert page.eval_on_selector_all(FEATURES, AMBER) == 1
+    page.check("input[name=gp-milestone][value='2025']")
+    assert page.eval_on_selector_all(FEATURES, DOTTED) == 2
+    assert page.eval_on_selector_all(FEATURES, AMBER) == 0
+    # title and legend: the plan and the substation headroom, each by 2025
+    assert page.locator(".gp-milestone-year").all_inner_texts() == ["2025"] * 4
+    save_screenshot(page, tmp_path, "map-milestone-2025.png")
+    page.check("input[name=gp-milestone][value='2030']")
+    assert page.eval_on_selector_all(FEATURES, DOTTED) == 0
+    assert page.locator(".gp-milestone-year").all_inner_texts() == ["2030"] * 4
+    assert watch.errors == []
+    assert watch.dialogs == []
     page.close()
 
 

@@ -18,7 +18,8 @@ from geoplan.outputs.manifest import file_digest
 from geoplan.outputs.summary import escape_markdown
 from geoplan.pipeline import run_scenario
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
 WORKSTREAMS = ("retrofit", "laep", "chargers", "sequestration")
 
 
@@ -241,7 +242,8 @@ def test_readme_map_and_shapefile_commands_work_on_a_run(joint_run: Path, tmp_pa
                                  str(tmp_path / "map.html")])
     assert result.exit_code == 0, result.output
     redrawn = (tmp_path / "map.html").read_text("utf-8")
-    assert "headroom 2030 (minimum, winter)" in redrawn
+    assert "Headroom 2030 (minimum, winter)" in redrawn  # popups; the legend names the
+    # milestone the selector shows
     assert "Grid evidence (blocked kW)" in redrawn  # the run's grid_evidence layer, redrawn
     # `geoplan export ... --format shp`: a layer mixing points and outlines is split
     result = runner.invoke(cli, ["export", str(joint_run / "plan.gpkg"), "--format", "shp",
@@ -309,6 +311,13 @@ def test_grid_evidence_shows_every_candidate_blocked_before_the_model(joint_run:
     assert kpis["substations_binding"] >= len(blocking) > 0  # no longer "0"
     flexible = totals[totals["flexibility_kw"] > 0].index.get_level_values(0).nunique()
     assert kpis["substations_needing_flexibility"] == flexible
+    # flexibility is priced beside reinforcement with the shipped grid_flexibility row
+    price = pd.read_csv(ROOT / "layers" / "assumptions" / "grid_flexibility.csv").set_index(
+        "service").loc["peak_reduction"]
+    per_kw = price["price_gbp_per_mwh"] * price["hours_per_yr"] / 1000
+    assert np.allclose(totals["unlock_flexibility_gbp_per_yr"], totals["unlock_kw"] * per_kw)
+    assert np.allclose(totals["flexibility_gbp_per_yr"], totals["flexibility_kw"] * per_kw)
+    assert (totals["flexibility_gbp_per_yr"] > 0).any()
     section = summary["grid_evidence"]
     assert f"{len(blocked):,} of them before the model" in section["statements"][0]
     assert "Grid evidence (blocked kW)" in (joint_run / "map.html").read_text("utf-8")
@@ -504,29 +513,28 @@ def test_tradeoff_curve_marks_the_plan(joint_run: Path) -> None:
     less = curve[curve["fraction"] < 1.0]
     assert (less["cost_gbp"] <= float(mine["cost_gbp"].iloc[0]) + 1e-6).all()
     assert (joint_run / "tradeoff.png").stat().st_size > 1000
+    # the main co-benefit, summed over the plan's own chosen candidates in plan.gpkg
+    (main,) = set(curve["main_co_benefit"])
+    assert float(mine[main].iloc[0]) == pytest.approx(pd.to_numeric(chosen[main]).sum())
 
 
 def test_sensitivity_of_the_joint_plan_by_hand(joint_run: Path) -> None:
-    """Woodland's rate at its bounds (sequestration.csv: 5, 3-7) scales its parcels' carbon."""
+    """The tornado's base figures are the summary's; woodland's growth curves are one entry."""
     table = pd.read_csv(joint_run / "sensitivity.csv")
     summary = json.loads((joint_run / "summary.json").read_text(encoding="utf-8"))
     kpis = summary["kpis"]
-    rows = table[(table["table"] == "sequestration") & (table["key"] == "woodland_creation")
-                 & (table["column"] == "seq_tco2e_per_ha_yr")].set_index("figure")
-    chosen = _chosen(joint_run)
-    woods = chosen[chosen["option"] == "woodland_creation"]
-    wood_life = sum(float(r[f"lifetime_tco2e_{int(r['build_year'])}"])
-                    for _, r in woods.iterrows())
-    life = rows.loc["lifetime_tco2e"]
-    assert life["at_base"] == pytest.approx(kpis["lifetime_tco2e"], rel=1e-8)
-    assert life["at_low"] == pytest.approx(kpis["lifetime_tco2e"] - 0.4 * wood_life, rel=1e-8)
-    assert life["at_high"] == pytest.approx(kpis["lifetime_tco2e"] + 0.4 * wood_life, rel=1e-8)
-    cost = rows.loc["cost_per_lifetime_tco2e_gbp"]
-    assert cost["at_base"] == pytest.approx(kpis["cost_per_lifetime_tco2e_gbp"], rel=1e-8)
-    assert cost["at_high"] == pytest.approx(kpis["cost_gbp"] / life["at_high"], rel=1e-8)
+    base = table.drop_duplicates("figure").set_index("figure")["at_base"]
+    assert base["lifetime_tco2e"] == pytest.approx(kpis["lifetime_tco2e"], rel=1e-8)
+    assert base["cost_per_lifetime_tco2e_gbp"] == pytest.approx(
+        kpis["cost_per_lifetime_tco2e_gbp"], rel=1e-8)
     npv = summary["finance"]["by_workstream"][-1]
     assert npv["workstream"] == "total"
-    assert rows.loc["npv_gbp", "at_base"] == pytest.approx(npv["npv_gbp"], abs=1.0)
-    assert any(s.startswith("Lifetime cost per tCO2e: £") and "largest swing is" in s
+    assert base["npv_gbp"] == pytest.approx(npv["npv_gbp"], abs=1.0)
+    curves = table[table["table"] == "woodland_profile"]
+    assert set(curves["key"]) == {"all rows"}
+    assert curves["status"].str.startswith("not recomputed").all()
+    recomputed = table[table["status"] == "recomputed"]
+    assert len(recomputed), "no indicative value was recomputed"
+    assert any(s.startswith("Lifetime cost per tCO2e: £")
                for s in summary["sensitivity"]["statements"])
     assert (joint_run / "tornado.png").stat().st_size > 1000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -109,7 +110,8 @@ def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bo
                      plan_year=year, choropleths=columns, title=title, offline=offline,
                      headroom_scenario=grid_scenario, headroom_season=season,
                      grid_evidence=_evidence_points(context.get("grid_evidence")),
-                     existing_chargers=context.get("existing_chargers"))
+                     existing_chargers=context.get("existing_chargers"),
+                     milestones=_build_years(plans))
     except ImportError as exc:  # offline assets missing: an install problem, not a bug
         raise click.ClickException(str(exc)) from exc
     write_map(m, output, overwrite=overwrite)
@@ -117,6 +119,15 @@ def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bo
         counts = ", ".join(f"{name}: {int(frame['selected'].fillna(False).astype(bool).sum())}"
                            f" of {len(frame)} selected" for name, frame in plans.items())
         click.echo(f"wrote {output} ({output.stat().st_size / 1000:,.0f} kB; {counts})")
+
+
+def _build_years(plans: Mapping[str, pd.DataFrame]) -> list[int]:
+    """Milestone years of the run: the build years of its chosen candidates."""
+    from geoplan.outputs.map_layers import build_year
+
+    years = {build_year(row) for frame in plans.values()
+             for row in frame[frame["selected"].fillna(False).astype(bool)].to_dict("records")}
+    return sorted(y for y in years if y is not None)
 
 
 def _evidence_points(layer: pd.DataFrame | None) -> gpd.GeoDataFrame | None:

@@ -5,7 +5,8 @@ shapes them: :func:`evidence_layer` puts each substation's point on its rows,
 :func:`write_evidence_csv` writes ``grid_evidence.csv`` beside ``plan.gpkg``, and
 :func:`evidence_summary` gives the summary's ``grid_evidence`` section: one sentence per
 substation that blocks the most kW ("WITNEY (bsp) blocks 5,720 kW ... in 2050, worth ...
-tCO2e/yr; unlocking needs 21.7 MVA, about £3,600,000") and a table of them.
+tCO2e/yr; unlocking needs 21.7 MVA, about £3,600,000; the same kW from flexibility would
+cost about £... a year") and a table of them.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def _sentence(row: Mapping[str, Any], table: pd.DataFrame) -> str:
     else:
         words += (f"; unlocking needs {row['unlock_mva']:,.1f} MVA (no reinforcement cost "
                   f"for level {row['level']!r} in grid_reinforcement)")
+    words += _flexibility_words(row)
     if row.get("value_evaluated"):
         words += (f"; {row['value_step_kw']:,.0f} kW more headroom there changes the plan's "
                   f"carbon by {row['value_tco2e_per_yr_per_kw']:+,.3f} tCO2e/yr per kW "
@@ -90,10 +92,31 @@ def _sentence(row: Mapping[str, Any], table: pd.DataFrame) -> str:
     return words + "."
 
 
+def _flexibility_words(row: Mapping[str, Any]) -> str:
+    """Return the cost of flexibility beside reinforcement ("" when it is not priced)."""
+    yearly = float(row.get("unlock_flexibility_gbp_per_yr", np.nan))
+    if not np.isfinite(yearly) or yearly <= 0:
+        return ""
+    per_kw = yearly / float(row["unlock_kw"])
+    words = (f"; the same {_kw(row['unlock_kw'])} from flexibility would cost about "
+             f"£{yearly:,.0f} a year (£{per_kw:,.2f} per kW a year at the grid_flexibility "
+             "price, indicative)")
+    years = float(row.get("flexibility_breakeven_years", np.nan))
+    if np.isfinite(years):
+        words += f", as much as reinforcement after {years:,.1f} years"
+    need = float(row.get("flexibility_gbp_per_yr", np.nan))
+    if np.isfinite(need) and need > 0:
+        words += (f"; until reinforcement is ready flexibility must carry "
+                  f"{_kw(row['flexibility_kw'])}, about £{need:,.0f} a year")
+    return words
+
+
 _COLUMNS = ("substation_id", "name", "level", "year", "first_year", "headroom_kw",
             "wanted_kw", "added_kw", "blocked_kw", "blocked_units", "blocked_options",
             "blocked_before_model_units", "blocked_tco2e_per_yr", "unlock_mva",
-            "reinforcement_gbp", "reinforcement_ready_year", "value_tco2e_per_yr_per_kw",
+            "reinforcement_gbp", "reinforcement_ready_year", "flexibility_kw",
+            "flexibility_gbp_per_yr", "unlock_flexibility_gbp_per_yr",
+            "flexibility_breakeven_years", "value_tco2e_per_yr_per_kw",
             "value_status")
 
 

@@ -21,7 +21,7 @@ network connection and makes no request.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import folium
@@ -40,6 +40,12 @@ from geoplan.outputs.map_layers import (
     existing_charger_layer,
     substation_layer,
     zone_layer,
+)
+from geoplan.outputs.map_milestones import (
+    MilestoneControl,
+    milestone_legend,
+    milestone_notes,
+    milestone_years,
 )
 from geoplan.outputs.map_page import (
     Control,
@@ -158,6 +164,19 @@ def popup_context(substations: gpd.GeoDataFrame | None, headroom: pd.DataFrame |
                         **names)
 
 
+def _milestone_grids(substations: gpd.GeoDataFrame | None, headroom: pd.DataFrame | None,
+                     years: list[int], scenario: str | None, season: str | None
+                     ) -> list[PopupContext]:
+    """Headroom of each milestone year for the selector ([]: none, or a year has no row)."""
+    if substations is None or headroom is None or headroom.empty or not years:
+        return []
+    try:
+        return [popup_context(None, headroom, year, scenario, season, None, None)
+                for year in years]
+    except LayerSchemaError:  # a year before the table starts: keep the plan year's colours
+        return []
+
+
 def plan_map(
     plans: Mapping[str, gpd.GeoDataFrame],
     *,
@@ -177,6 +196,7 @@ def plan_map(
     attribution: str = DEFAULT_ATTRIBUTION,
     grid_evidence: gpd.GeoDataFrame | None = None,
     existing_chargers: gpd.GeoDataFrame | None = None,
+    milestones: Sequence[int] | None = None,
 ) -> folium.Map:
     """Draw plans, substations, zones and districts on one web map.
 
@@ -223,6 +243,11 @@ def plan_map(
         ``kw``, ``connectors``, ``connector_types``, ``status``, ``zone_id``,
         ``district_id`` when known, as :func:`geoplan.layers.existing_chargers.
         place_chargers` gives them): one toggleable layer of small dots with a legend entry.
+    milestones : sequence of int, optional
+        The plan's milestone years. With two or more, and chosen candidates with a build year
+        (``build_year`` or ``period``), the map gets a milestone selector
+        (:mod:`geoplan.outputs.map_milestones`): the plan by each milestone, cumulative,
+        named in the legend and the title.
 
     Returns
     -------
@@ -245,18 +270,26 @@ def plan_map(
     m = new_map(offline)
     ranks: set[int] = set()
     strokes: list[tuple[str, str]] = []
+    years = milestone_years(plans, milestones)
+    yearly = _milestone_grids(substations, headroom, years, headroom_scenario, headroom_season)
+    headroom_caption = (yearly[-1].caption.replace(
+        f"headroom {years[-1]}", f'headroom <span class="gp-milestone-year">{years[-1]}</span>',
+        1) if yearly else grid.caption)
+    restyled = []  # layers the milestone selector restyles
     for order, (name, plan) in enumerate(plans.items()):
         stroke = stroke_colour(name, order)
         group, used = candidate_layer(name, plan, stroke=stroke, grid=grid,
-                                      simplify_m=simplify_m, raw=raw_html)
+                                      simplify_m=simplify_m, raw=raw_html, phased=bool(years))
         group.add_to(m)
+        restyled.append(group)
         ranks |= used
         strokes.append((text(name, raw=raw_html), stroke))
     if existing_chargers is not None:
         existing_charger_layer(existing_chargers, grid, raw=raw_html).add_to(m)
     if substations is not None:
-        substation_layer(substations, grid, amber_below_mva=amber_below_mva,
-                         raw=raw_html).add_to(m)
+        restyled.append(substation_layer(substations, grid, amber_below_mva=amber_below_mva,
+                                         raw=raw_html, milestones=yearly))
+        restyled[-1].add_to(m)
     evidence_legend_html = ""
     if grid_evidence is not None and len(grid_evidence):
         evidence_map_layer(grid_evidence, raw=raw_html).add_to(m)
@@ -272,15 +305,20 @@ def plan_map(
         district_layer(districts, simplify_m=simplify_m).add_to(m)
     LayerControl(collapsed=False, position="topright").add_to(m)
     legend = legend_html(ranks_used=sorted(ranks), workstreams=strokes,
-                         headroom_title=(f"Substation {grid.caption}"
+                         headroom_title=(f"Substation {headroom_caption}"
                                          if substations is not None else None),
                          amber_below_mva=amber_below_mva, choropleths=legends,
                          existing_chargers=None if existing_chargers is None
                          else len(existing_chargers))
-    Control(f"<details open><summary>Legend</summary>{legend}{evidence_legend_html}</details>",
-             position="bottomleft", css_class="gp-legend").add_to(m)
+    shown = milestone_legend(years) if years else ""
+    Control(f"<details open><summary>Legend</summary>{shown}{legend}{evidence_legend_html}"
+            "</details>", position="bottomleft", css_class="gp-legend").add_to(m)
     MapScript(text(attribution, raw=raw_html), offline=offline, choropleths=groups).add_to(m)
     subtitle = f"Plan year {int(plan_year)}; substations by {grid.caption}"
+    if years:
+        MilestoneControl(restyled, years, milestone_notes(plans, years)).add_to(m)
+        subtitle = (f'Plan by <span class="gp-milestone-year">{years[-1]}</span> (milestones '
+                    f"{', '.join(map(str, years))}); substations by {headroom_caption}")
     page_figure(m).html.add_child(LiteralHtml(  # never a template: {{ }} in a title is text
         f'<div class="gp-title">{text(title, raw=raw_html)}'
         f'<div class="gp-sub">{subtitle}</div></div>'), name="geoplan_title")

@@ -49,6 +49,8 @@ def _year_row(row: Mapping[str, object]) -> str:
     if float(row.get("unlock_mva") or 0) > 0:  # type: ignore[arg-type]
         words += f"; unlock {number(row.get('unlock_mva'), 1)} MVA"
         words += f", about \u00a3{gbp}" if gbp else ""
+        flex = number(row.get("unlock_flexibility_gbp_per_yr"), 0)
+        words += f"; or flexibility, about \u00a3{flex} a year" if flex else ""
     return words
 
 

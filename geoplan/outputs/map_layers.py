@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,8 +39,10 @@ from geoplan.outputs.map_style import (
 
 __all__ = [
     "EXISTING_STYLE",
+    "LATER_STYLE",
     "PANES",
     "PopupContext",
+    "build_year",
     "candidate_layer",
     "district_layer",
     "existing_charger_layer",
@@ -183,11 +185,12 @@ def _candidate_rows(row: Mapping[str, object], *, workstream: str, total: int,
     """(label, escaped value) rows of a candidate's popup; empty values are dropped later."""
     rank = number(row.get("rank"), 0)
     chosen = _flag(row.get("selected"))
-    period = number(row.get("period"), 0).replace(",", "")
+    built = build_year(row) if chosen else None
     rows = [("Workstream", text(workstream, raw=raw)),
             ("Option", text(row.get("option"), raw=raw)),
             ("Rank", f"{rank} of {total}" if rank else ""),
-            ("Selected", ("yes" + (f", from {period}" if period else "")) if chosen else "no"),
+            ("Selected", "yes" if chosen else "no"),
+            ("Build year", "" if built is None else f"{built} (in the plan from then on)"),
             ("Score", number(row.get("score"), 3))]
     rows += [("&nbsp;&nbsp;" + text(key.removeprefix("score_").replace("_", " "), raw=raw),
               number(row[key], 3)) for key in sorted(k for k in row if k.startswith("score_"))]
@@ -207,6 +210,25 @@ def _candidate_rows(row: Mapping[str, object], *, workstream: str, total: int,
     return rows
 
 
+def build_year(row: Mapping[str, object]) -> int | None:
+    """Milestone year a candidate is built by (``build_year``, else ``period``); None if unknown.
+
+    Examples
+    --------
+    >>> build_year({"build_year": 2030.0}), build_year({"period": 2040}), build_year({})
+    (2030, 2040, None)
+    """
+    for key in ("build_year", "period"):
+        value = row.get(key)
+        try:
+            year = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            continue
+        if np.isfinite(year) and year > 0:
+            return round(year)
+    return None
+
+
 def _named(key: object, names: Mapping[str, str], raw: bool) -> str:
     """``"Name (id)"`` when the name is known, else the id; escaped."""
     if key is None or pd.isna(key) or str(key) == "":
@@ -219,8 +241,14 @@ def _substation_rows(sid: object, grid: PopupContext, raw: bool) -> list[tuple[s
     if sid is None or pd.isna(sid) or str(sid) == "":
         return []
     mva = grid.headroom_mva.get(str(sid))
-    caption = grid.caption[:1].upper() + grid.caption[1:]
-    return [("Substation", _named(sid, grid.names, raw)), (caption, _mva(mva) or "no figure")]
+    return [("Substation", _named(sid, grid.names, raw)),
+            (_capital(grid.caption), _mva(mva) or "no figure")]
+
+
+LATER_STYLE: Mapping[str, object] = {"weight": 1.5, "opacity": 0.9, "fillOpacity": 0.04,
+                                     "radius": 6, "dashArray": "1 4"}
+"""How a chosen candidate looks while the map shows a milestone before its build year:
+outline only, dotted (unlike the dashed, pale candidates the plan does not choose)."""
 
 
 def candidate_layer(
@@ -231,11 +259,16 @@ def candidate_layer(
     grid: PopupContext,
     simplify_m: float,
     raw: bool,
+    phased: bool = False,
 ) -> tuple[FeatureGroup, set[int]]:
     """One toggleable layer with every candidate of a workstream, coloured by rank.
 
     Selected candidates are drawn last (on top), solid and strongly filled; the others pale
-    with a dashed outline. Points become circles, polygons stay polygons.
+    with a dashed outline. Points become circles, polygons stay polygons. With ``phased``,
+    each chosen candidate with a build year also carries ``y`` (the year) and ``l`` (the
+    index of its :data:`LATER_STYLE` look), which the milestone selector of
+    :mod:`geoplan.outputs.map_milestones` switches to before that year; its tooltip says
+    "by <year>".
 
     Returns
     -------
@@ -263,7 +296,12 @@ def candidate_layer(
         tip = (f"#{rank} " if rank else "") + label + ("" if chosen else " (not selected)")
         total = int(plan.attrs.get("candidates", len(plan)))  # all, when the map shows some
         rows = _candidate_rows(row, workstream=name, total=total, grid=grid, raw=raw)
-        return {"p": _popup(label, rows, labels), "t": tip, "s": styles(style)}
+        out = {"p": _popup(label, rows, labels), "t": tip, "s": styles(style)}
+        year = build_year(row) if chosen and phased else None
+        if year is not None:
+            out.update(t=f"{tip} (by {year})", y=year,
+                       l=styles({**style, **LATER_STYLE}))
+        return out
 
     group = FeatureGroup(name=text(name, raw=raw), show=True)
     data = feature_collection(order, props, simplify_m=simplify_m, what=f"plan {name!r}")
@@ -273,17 +311,31 @@ def candidate_layer(
     return group, used
 
 
+def _capital(caption: str) -> str:
+    return caption[:1].upper() + caption[1:]
+
+
 def substation_layer(
     substations: gpd.GeoDataFrame,
     grid: PopupContext,
     *,
     amber_below_mva: float,
     raw: bool,
+    milestones: Sequence[PopupContext] = (),
 ) -> FeatureGroup:
-    """Substations as circles coloured red/amber/green by headroom in the plan year."""
+    """Substations as circles coloured red/amber/green by headroom in the plan year.
+
+    With ``milestones`` (the headroom of each milestone year, in order), the popup lists each
+    year's headroom instead, and each feature carries ``hy``: the index of its look in each
+    year, which the milestone selector (:mod:`geoplan.outputs.map_milestones`) switches to.
+    """
     radius = {"gsp": 9, "bsp": 7}
     labels, styles = _Lookup(), _Lookup()
-    caption = grid.caption[:1].upper() + grid.caption[1:]
+
+    def look(mva: float | None, level: object) -> int:
+        return styles({"color": "#222222", "weight": 1, "fill": True, "fillOpacity": 0.95,
+                       "fillColor": HEADROOM_COLOURS[headroom_class(mva, amber_below_mva)],
+                       "radius": radius.get(str(level).lower(), 5.5)})
 
     def props(row: Mapping[str, object]) -> dict:
         key = str(row.get("substation_id"))
@@ -291,13 +343,15 @@ def substation_layer(
         name = text(row.get("name") or key, raw=raw)
         rows = [("Id", text(key, raw=raw)), ("Level", text(row.get("level"), raw=raw)),
                 ("Firm capacity", _mva(row.get("firm_capacity_mva"))),
-                ("Peak demand", _mva(row.get("peak_demand_mva"))),
-                (caption, _mva(mva) or "no figure")]
-        style = {"color": "#222222", "weight": 1, "fill": True, "fillOpacity": 0.95,
-                 "fillColor": HEADROOM_COLOURS[headroom_class(mva, amber_below_mva)],
-                 "radius": radius.get(str(row.get("level")).lower(), 5.5)}
-        tip = f"{name}: {_mva(mva) or 'no headroom figure'}"
-        return {"p": _popup(name, rows, labels), "t": tip, "s": styles(style)}
+                ("Peak demand", _mva(row.get("peak_demand_mva")))]
+        rows += [(_capital(g.caption), _mva(g.headroom_mva.get(key)) or "no figure")
+                 for g in (milestones or [grid])]
+        tip = (f"{name}: {_mva(mva) or 'no headroom figure'}" if not milestones
+               else f"{name} (headroom by milestone in the popup)")
+        out = {"p": _popup(name, rows, labels), "t": tip, "s": look(mva, row.get("level"))}
+        if milestones:
+            out["hy"] = [look(g.headroom_mva.get(key), row.get("level")) for g in milestones]
+        return out
 
     group = FeatureGroup(name="Substations (headroom)", show=True)
     points = substations[_is_point(substations).to_numpy()] if len(substations) else substations

@@ -63,6 +63,7 @@ function geoplanPopup(p, labels) {
 function geoplanBind(labels, styles) {
     return function (feature, layer) {
         var p = feature.properties;
+        layer.gpStyles = styles;  // the milestone selector restyles features from these
         if (p.s !== undefined && layer.setStyle) { layer.setStyle(styles[p.s]); }
         if (p.t) { layer.bindTooltip(p.t, {sticky: true}); }
         if (p.p) {

@@ -5,8 +5,9 @@
     tCO2e/yr added, lifetime tCO2e (as the objective counts it) and each delivery measure
     beside its cap (:func:`geoplan.planning.phasing.period_table`).
 ``tradeoff.csv``, ``tradeoff.png``
-    Cost against lifetime tCO2e when the plan's money is scaled by each fraction, the chosen
-    plan marked (:func:`geoplan.planning.curve.tradeoff_curve`).
+    Cost against lifetime tCO2e, and against the main co-benefit (a second panel), when the
+    plan's money is scaled by each fraction, the chosen plan marked
+    (:func:`geoplan.planning.curve.tradeoff_curve`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import logging
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from geoplan.files.atomic import atomic_path, refuse_existing, write_csv
+from geoplan.planning.curve import CO_BENEFIT_COLUMNS
 from geoplan.planning.phasing import LIFETIME_PREFIX, period_table
 from geoplan.planning.solve import PlanResult
 
@@ -47,26 +50,48 @@ def lifetime_of_plan(plans: PlanResult) -> float | None:
     return total if found else None
 
 
-def tradeoff_figure(curve: pd.DataFrame, title: str = "") -> Figure:
-    """Cost (£m) against lifetime tCO2e, one point per budget fraction, the plan marked."""
-    fig = Figure(figsize=(7, 4.5), dpi=120)
-    ax = fig.add_subplot()
-    solved = curve[pd.to_numeric(curve["lifetime_tco2e"], errors="coerce").notna()]
+def _panel(ax: Axes, solved: pd.DataFrame, column: str, label: str) -> None:
+    """One trade-off panel: cost (£m) against ``column``, one point per fraction."""
     cost = pd.to_numeric(solved["cost_gbp"]) / 1e6
-    tonnes = pd.to_numeric(solved["lifetime_tco2e"])
-    ax.plot(cost, tonnes, marker="o", color="#31688e", label="plan at each budget fraction")
+    values = pd.to_numeric(solved[column])
+    ax.plot(cost, values, marker="o", color="#31688e", label="plan at each budget fraction")
     mine = solved["chosen"].astype(bool).to_numpy()
-    ax.scatter(cost[mine], tonnes[mine], s=120, color="#d95f02", zorder=3,
+    ax.scatter(cost[mine], values[mine], s=120, color="#d95f02", zorder=3,
                label="chosen plan")
-    for x, y, f in zip(cost, tonnes, solved["fraction"], strict=True):
+    for x, y, f in zip(cost, values, solved["fraction"], strict=True):
         ax.annotate(f"x{float(f):g}", (x, y), textcoords="offset points", xytext=(5, -12),
                     fontsize=8)
     ax.set_xlabel("Capital cost (£m)")
-    ax.set_ylabel("Lifetime tCO2e (as the objective counts it)")
-    ax.set_title(title.replace("$", r"\$") or "Trade-off: cost against lifetime tCO2e",
-                 fontsize=10)
+    ax.set_ylabel(label)
+    ax.set_ylim(bottom=0)  # from zero, so a flat co-benefit looks flat
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
+
+
+def _main_co_benefit(curve: pd.DataFrame) -> str | None:
+    names = curve.get("main_co_benefit", pd.Series(dtype=object)).dropna().astype(str)
+    name = names.iloc[0] if len(names) else ""
+    return name if name in curve.columns else None
+
+
+def tradeoff_figure(curve: pd.DataFrame, title: str = "") -> Figure:
+    """Cost (£m) against lifetime tCO2e and against the main co-benefit, the plan marked.
+
+    One panel per measure, one point per budget fraction; the second panel is drawn when the
+    curve names its ``main_co_benefit``.
+    """
+    solved = curve[pd.to_numeric(curve["lifetime_tco2e"], errors="coerce").notna()]
+    co_benefit = _main_co_benefit(curve)
+    fig = Figure(figsize=(12 if co_benefit else 7, 4.5), dpi=120)
+    axes = fig.subplots(1, 2 if co_benefit else 1, squeeze=False)[0]
+    _panel(axes[0], solved, "lifetime_tco2e", "Lifetime tCO2e (as the objective counts it)")
+    axes[0].set_title("Cost against lifetime tCO2e", fontsize=9)
+    if co_benefit:
+        label = CO_BENEFIT_COLUMNS.get(co_benefit, co_benefit)
+        _panel(axes[1], solved, co_benefit, label)
+        axes[1].set_title(f"Cost against the main co-benefit: {label.lower()}", fontsize=9)
+    fig.suptitle(title.replace("$", r"\$") or "Trade-off: cost against lifetime tCO2e",
+                 fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -476,7 +476,7 @@ def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedL
                      headroom_season=scenario.grid.season,
                      grid_evidence=None if evidence is None
                      else evidence[evidence["workstream"] == "all"],
-                     existing_chargers=existing)
+                     existing_chargers=existing, milestones=scenario.plan.years)
         written.append(write_map(m, folder / "map.html"))
     if scenario.outputs.static_map:
         written.extend(write_static_map(dict(plans.tables), folder / "map.png",
@@ -501,7 +501,7 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
             written.append(export_plan(layer_frames, folder / f"plan_{fmt}", fmt=fmt))
     written.append(write_rankings(dict(plans.tables), folder / "rankings.csv"))
     written.extend(write_phasing(folder, plans, list(scenario.plan.years),
-                                 title=f"{scenario.name}: cost against lifetime tCO2e"))
+                                 title=f"{scenario.name}: trade-offs of the budget"))
     charger_model = models.get("chargers")
     summary = run_summary(scenario, plans, finance, assumptions, layers, flags, evidence,
                           None if charger_model is None else charger_model.demand)

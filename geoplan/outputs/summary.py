@@ -229,7 +229,8 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
                 ("By workstream", markdown_table(whole_counts(data.get("by_workstream", [])))),
                 ("Plan per milestone period (funding, spend and delivery)",
                  markdown_table(whole_counts(data.get("by_period", [])))),
-                ("Trade-off: cost against lifetime tCO2e (tradeoff.csv, tradeoff.png)",
+                ("Trade-off: cost against lifetime tCO2e and the main co-benefit "
+                 "(tradeoff.csv, tradeoff.png)",
                  markdown_table(data.get("tradeoff", []))),
                 ("Finance", _nested(data.get("finance", {}))),
                 ("Existing public chargers", _existing(data.get("existing_chargers", {}))),

@@ -39,9 +39,18 @@ i.e. :math:`c = \max(0, L_{sy} + B_{sy} - h_{sy} - c_{\text{bought}})` kW, in MV
 power factor; priced with the ``grid_reinforcement`` assumption table in whole options of the
 level's size (``capacity_mva`` at ``cost_gbp_per_mva``; the table's source column says the
 shipped figures are indicative), ready ``lead_time_years`` after the first milestone. Before
-that year the same kW must come from flexibility (``flexibility_kw``; not priced: no sourced
-flexibility cost is in the assumption tables). Each substation is unlocked on its own; a
-blocked ancestor may still stop the load.
+that year the same kW must come from flexibility (``flexibility_kw``). Each substation is
+unlocked on its own; a blocked ancestor may still stop the load.
+
+**Flexibility priced** (the ``grid_flexibility`` assumption table, row ``peak_reduction``):
+one kW of peak reduction for a year costs :math:`p = P \cdot H / 1000` GBP for a price
+:math:`P` GBP/MWh delivered and :math:`H` hours a year called (:func:`flexibility_price`).
+Beside the reinforcement cost, each substation and year shows ``flexibility_gbp_per_yr``
+:math:`= p \cdot` ``flexibility_kw`` (the flexibility needed that year because reinforcement
+is not ready), ``unlock_flexibility_gbp_per_yr`` :math:`= p \cdot` ``unlock_kw`` (buying the
+whole unlock from flexibility instead, for one year) and ``flexibility_breakeven_years``
+:math:`=` ``reinforcement_gbp`` / ``unlock_flexibility_gbp_per_yr`` (years of flexibility
+that cost as much as the reinforcement, undiscounted).
 """
 
 from __future__ import annotations
@@ -54,10 +63,22 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from geoplan.assumptions import AssumptionTable
+from geoplan.errors import ScenarioError
 from geoplan.layers.grid import ancestors_of
 
-__all__ = ["ALL", "EVIDENCE_COLUMNS", "GridEvidence", "blocked_records", "grid_evidence",
-           "unlock_costs"]
+__all__ = ["ALL", "EVIDENCE_COLUMNS", "FLEXIBILITY_SERVICE", "GRID_FLEXIBILITY", "GridEvidence",
+           "blocked_records", "flexibility_price", "grid_evidence", "unlock_costs"]
+
+GRID_FLEXIBILITY = AssumptionTable(
+    "grid_flexibility", key=("service",),
+    numbers={"price_gbp_per_mwh": 0.0, "price_gbp_per_mwh_low": 0.0,
+             "price_gbp_per_mwh_high": 0.0, "hours_per_yr": 0.0, "hours_per_yr_low": 0.0,
+             "hours_per_yr_high": 0.0})
+"""The price of buying peak reduction from flexibility providers, and the hours it is called."""
+
+FLEXIBILITY_SERVICE = "peak_reduction"
+"""Row of ``grid_flexibility`` that prices the flexibility grid evidence asks for."""
 
 ALL = "all"
 """Workstream label of the rows summing every workstream of a substation and year."""
@@ -98,6 +119,11 @@ EVIDENCE_COLUMNS: Mapping[str, str] = {
     "reinforcement_gbp": "their cost at the assumed cost per MVA, GBP (grid_reinforcement)",
     "reinforcement_ready_year": "first year such reinforcement can be ready",
     "flexibility_kw": "kW flexibility must shift at peak until reinforcement is ready",
+    "flexibility_gbp_per_yr": "cost of that flexibility for one year, GBP/yr (grid_flexibility)",
+    "unlock_flexibility_gbp_per_yr": "cost of unlocking every blocked kW with flexibility "
+                                     "instead of reinforcement, for one year, GBP/yr",
+    "flexibility_breakeven_years": "reinforcement cost / yearly cost of the same kW from "
+                                   "flexibility: years after which reinforcing is cheaper",
 }
 """Columns of the evidence table and what each means (units in the names)."""
 
@@ -284,13 +310,51 @@ def _sums(units: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return pd.concat([out, before, options], axis=1).fillna(0.0)
 
 
+def flexibility_price(table: pd.DataFrame | None, level: str = "") -> float | None:
+    """GBP per kW of peak reduction per year: ``price_gbp_per_mwh * hours_per_yr / 1000``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or None
+        The ``grid_flexibility`` table (None: flexibility is not priced).
+    level : {"", "low", "high"}
+        Which figures: the central ones, or both ``_low`` (``_high``) bounds.
+
+    Raises
+    ------
+    ScenarioError
+        The table has no :data:`FLEXIBILITY_SERVICE` row.
+
+    Examples
+    --------
+    >>> flexibility_price(pd.DataFrame({"service": ["peak_reduction"],
+    ...                                 "price_gbp_per_mwh": [200.0], "hours_per_yr": [120.0]}))
+    24.0
+    """
+    if table is None:
+        return None
+    rows = table[table["service"].astype(str) == FLEXIBILITY_SERVICE]
+    if rows.empty:
+        where = table.attrs.get("path", "the grid_flexibility table")
+        raise ScenarioError(
+            f"{where}: no row with service {FLEXIBILITY_SERVICE!r} (services: "
+            f"{sorted(table['service'].astype(str))}); fix: add that row, priced in GBP/MWh "
+            "with the hours a year it is called")
+    suffix = f"_{level}" if level else ""
+    row = rows.iloc[0]
+    return float(row[f"price_gbp_per_mwh{suffix}"]) * float(row[f"hours_per_yr{suffix}"]) / 1000.0
+
+
 def unlock_costs(table: pd.DataFrame, levels: Mapping[str, str], costs: pd.DataFrame | None,
-                 power_factor: float, first_year: int) -> pd.DataFrame:
+                 power_factor: float, first_year: int,
+                 flexibility_gbp_per_kw_yr: float | None = None) -> pd.DataFrame:
     """Add the unlock columns (module docstring) to substation-year rows.
 
     ``table`` needs ``substation_id``, ``year``, ``headroom_kw``, ``bought_kw``,
     ``net_added_kw`` and ``blocked_kw``; ``costs`` is the ``grid_reinforcement`` table
-    (``level``, ``capacity_mva``, ``cost_gbp_per_mva``, ``lead_time_years``).
+    (``level``, ``capacity_mva``, ``cost_gbp_per_mva``, ``lead_time_years``);
+    ``flexibility_gbp_per_kw_yr`` the price of flexibility (:func:`flexibility_price`; None:
+    the flexibility columns are blank).
     """
     out = table.copy()
     need = (out["net_added_kw"] + out["blocked_kw"] - out["headroom_kw"] - out["bought_kw"])
@@ -316,14 +380,28 @@ def unlock_costs(table: pd.DataFrame, levels: Mapping[str, str], costs: pd.DataF
     out["reinforcement_ready_year"] = np.asarray(ready, dtype=float)
     late = ~(out["reinforcement_ready_year"] <= out["year"])
     out["flexibility_kw"] = np.where(late, out["unlock_kw"], 0.0)
+    return _flexibility_costs(out, flexibility_gbp_per_kw_yr)
+
+
+def _flexibility_costs(out: pd.DataFrame, price: float | None) -> pd.DataFrame:
+    """Add the flexibility cost columns (module docstring); blank when unpriced."""
+    price = np.nan if price is None else float(price)
+    out["flexibility_gbp_per_yr"] = out["flexibility_kw"] * price
+    yearly = out["unlock_kw"] * price
+    out["unlock_flexibility_gbp_per_yr"] = yearly
+    gbp = out["reinforcement_gbp"].to_numpy(float)
+    per_yr = yearly.to_numpy(float)
+    ok = np.isfinite(gbp) & (per_yr > _TOL)
+    out["flexibility_breakeven_years"] = np.divide(gbp, per_yr, out=np.full(len(out), np.nan),
+                                                   where=ok)
     return out
 
 
 def grid_evidence(plan: pd.DataFrame, limits: pd.DataFrame, years: Iterable[int], *,
                   graph: nx.DiGraph | None = None, substations: pd.DataFrame | None = None,
                   bought: pd.DataFrame | None = None, offered: Iterable[str] = (),
-                  costs: pd.DataFrame | None = None, power_factor: float = 1.0
-                  ) -> GridEvidence:
+                  costs: pd.DataFrame | None = None, power_factor: float = 1.0,
+                  flexibility: pd.DataFrame | None = None) -> GridEvidence:
     """Build the grid evidence of a solved plan (module docstring).
 
     Parameters
@@ -336,6 +414,8 @@ def grid_evidence(plan: pd.DataFrame, limits: pd.DataFrame, years: Iterable[int]
         The ``grid_reinforcement`` assumption table.
     power_factor : float
         kW per kVA (``grid_units``).
+    flexibility : pandas.DataFrame, optional
+        The ``grid_flexibility`` assumption table (prices the flexibility columns).
     """
     years = sorted(int(y) for y in years)
     links = blocked_records(plan, limits, years, graph=graph, bought=bought, offered=offered)
@@ -347,7 +427,8 @@ def grid_evidence(plan: pd.DataFrame, limits: pd.DataFrame, years: Iterable[int]
     table = pd.concat([total, by_ws], ignore_index=True)
     table = table.merge(room, on=keys, how="left")
     names, levels = _names(substations)
-    table = unlock_costs(table, levels, costs, power_factor, years[0])
+    table = unlock_costs(table, levels, costs, power_factor, years[0],
+                         flexibility_price(flexibility))
     table = table[table["workstream"] == ALL].pipe(lambda t: pd.concat(
         [t, _without_unlock(table[table["workstream"] != ALL])]))
     table["name"] = table["substation_id"].map(names).fillna("")
@@ -370,7 +451,8 @@ def _without_unlock(rows: pd.DataFrame) -> pd.DataFrame:
     """Workstream rows: unlocking is per substation, so it is on the ``all`` rows only."""
     out = rows.copy()
     for column in ("unlock_kw", "unlock_mva", "reinforcement_options", "reinforcement_gbp",
-                   "reinforcement_ready_year", "flexibility_kw"):
+                   "reinforcement_ready_year", "flexibility_kw", "flexibility_gbp_per_yr",
+                   "unlock_flexibility_gbp_per_yr", "flexibility_breakeven_years"):
         out[column] = np.nan
     return out
 

@@ -44,11 +44,12 @@ def _offered(plans: PlanResult) -> set[str]:
             for s in p.reinforcements["substation_id"]}
 
 
-def _costs(assumptions: AssumptionSet | None) -> pd.DataFrame | None:
+def _costs(assumptions: AssumptionSet | None, name: str = "grid_reinforcement"
+           ) -> pd.DataFrame | None:
     if assumptions is None:
         return None
     try:
-        return assumptions.table("grid_reinforcement")
+        return assumptions.table(name)
     except (KeyError, LookupError):
         return None
 
@@ -64,7 +65,8 @@ def plan_evidence(scenario: Scenario, plans: PlanResult, layers: PreparedLayers,
     plans : PlanResult
     layers : PreparedLayers
     assumptions : AssumptionSet, optional
-        For ``grid_reinforcement`` (unlock costs) and ``grid_units`` (power factor).
+        For ``grid_reinforcement`` (unlock costs), ``grid_flexibility`` (the cost of
+        flexibility beside them) and ``grid_units`` (power factor).
     """
     table = plans.stacked()
     _, factor = grid_tables(assumptions)
@@ -72,7 +74,8 @@ def plan_evidence(scenario: Scenario, plans: PlanResult, layers: PreparedLayers,
                              scenario.plan.years, graph=layers.grid,
                              substations=layers.substations, bought=bought_reinforcement(plans),
                              offered=_offered(plans), costs=_costs(assumptions),
-                             power_factor=factor)
+                             power_factor=factor,
+                             flexibility=_costs(assumptions, "grid_flexibility"))
     return with_values(evidence, plans.plans, scenario, layers.grid)
 
 

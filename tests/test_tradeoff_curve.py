@@ -1,0 +1,123 @@
+"""The trade-off curve against lifetime tCO2e and the main co-benefit, checked by brute force.
+
+Five candidates in two workstreams, one milestone (2030), one total budget of 10; the
+objective is lifetime tCO2e. Each point of the curve (the budget times 0.5, 1 and 1.5) is
+compared with the best subset found by enumerating all 32, and its co-benefits with the sums
+over that subset.
+"""
+
+from __future__ import annotations
+
+import itertools
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geoplan.optimise import PeriodBenefit, SolverOptions
+from geoplan.outputs.phasing import tradeoff_figure
+from geoplan.planning.curve import main_co_benefit, tradeoff_curve
+from geoplan.planning.joint import solve_joint
+from geoplan.scenario.models import PlanSection
+from geoplan.workstreams.parts import ModelParts
+
+BUDGET = 10.0
+# id: (workstream, cost, lifetime tCO2e, homes, fuel-poor homes); sequestration has no homes
+ITEMS = {"r0": ("retrofit", 4.0, 40.0, 10.0, 0.0), "r1": ("retrofit", 3.0, 27.0, 6.0, 2.0),
+         "r2": ("retrofit", 3.0, 25.0, 8.0, 4.0), "r3": ("retrofit", 2.0, 10.0, 2.0, 1.0),
+         "s0": ("sequestration", 5.0, 44.0, np.nan, np.nan)}
+
+
+def _tables() -> dict[str, pd.DataFrame]:
+    out = {}
+    for ws in ("retrofit", "sequestration"):
+        rows = {k: v for k, v in ITEMS.items() if v[0] == ws}
+        table = pd.DataFrame({
+            "candidate_id": list(rows), "workstream": ws,
+            "cost_gbp": [v[1] for v in rows.values()],
+            "lifetime_tco2e_2030": [v[2] for v in rows.values()],
+            "tco2e_per_yr": [v[2] / 10 for v in rows.values()],
+            "substation_id": "P", "peak_kw_added": 0.0})
+        if ws == "retrofit":
+            table["homes"] = [v[3] for v in rows.values()]
+            table["fuel_poor_homes"] = [v[4] for v in rows.values()]
+        out[ws] = table
+    return out
+
+
+def _sums(subset: tuple[str, ...]) -> dict[str, float]:
+    return {"cost_gbp": sum(ITEMS[i][1] for i in subset),
+            "lifetime_tco2e": sum(ITEMS[i][2] for i in subset),
+            "homes": float(np.nansum([ITEMS[i][3] for i in subset])),
+            "fuel_poor_homes": float(np.nansum([ITEMS[i][4] for i in subset]))}
+
+
+def _subsets(budget: float) -> list[dict[str, float]]:
+    """Every subset within ``budget`` with its sums, best lifetime tCO2e first."""
+    found = [_sums(subset) for n in range(len(ITEMS) + 1)
+             for subset in itertools.combinations(ITEMS, n)]
+    found = [f for f in found if f["cost_gbp"] <= budget + 1e-9]
+    return sorted(found, key=lambda f: -f["lifetime_tco2e"])
+
+
+@pytest.fixture(scope="module")
+def curve() -> pd.DataFrame:
+    tables = _tables()
+    parts = {ws: ModelParts((PeriodBenefit({2030: "lifetime_tco2e_2030"}),), ())
+             for ws in tables}
+    headroom = pd.DataFrame({"substation_id": ["P"], "headroom_kw": [100.0], "year": [2030]})
+    joint = solve_joint(tables, parts, headroom=headroom, grid={"P": None}, periods=(2030,),
+                        horizon=2030, total_budget_gbp=BUDGET,
+                        options=SolverOptions(mip_gap=0.0))
+    scenario = SimpleNamespace(plan=PlanSection(years=[2030], tradeoff_fractions=[0.5, 1.5]),
+                               solver=SimpleNamespace(gap=0.0))
+    return tradeoff_curve(joint, scenario)  # type: ignore[arg-type]
+
+
+def test_every_point_and_its_co_benefits_match_brute_force(curve: pd.DataFrame) -> None:
+    assert curve["fraction"].tolist() == [0.5, 1.0, 1.5]
+    assert curve["chosen"].tolist() == [False, True, False]
+    columns = ["cost_gbp", "lifetime_tco2e", "homes", "fuel_poor_homes"]
+    for _, row in curve.iterrows():
+        within = _subsets(BUDGET * row["fraction"])
+        best = within[0]
+        assert best["lifetime_tco2e"] > within[1]["lifetime_tco2e"] * 1.01  # a unique best
+        # the point is one subset within its budget, named by its cost and tonnes, and its
+        # co-benefits are that subset's sums
+        same = [f for f in within if f["cost_gbp"] == pytest.approx(row["cost_gbp"])
+                and f["lifetime_tco2e"] == pytest.approx(row["lifetime_tco2e"])]
+        assert len(same) == 1, row["fraction"]
+        assert [row[c] for c in columns] == pytest.approx([same[0][c] for c in columns])
+        assert row["lifetime_tco2e"] <= best["lifetime_tco2e"] + 1e-9
+        if row["status"] == "optimal" or row["chosen"]:  # the plan is solved to gap 0
+            assert [row[c] for c in columns] == pytest.approx([best[c] for c in columns])
+    # no weight given: the first co-benefit some point delivers (fuel-poor homes: 6 at x1)
+    assert set(curve["main_co_benefit"]) == {"fuel_poor_homes"}
+
+
+def test_main_co_benefit_follows_the_weights_then_the_curve() -> None:
+    points = pd.DataFrame({"fuel_poor_homes": [0.0, 0.0], "homes_to_target": [0.0, 0.0],
+                           "homes": [3.0, 5.0]})
+    assert main_co_benefit(points) == "homes"  # the first delivered at some point
+    assert main_co_benefit(points, {"homes_to_target": 1.0, "fuel_poor_homes": 2.0}) == \
+        "fuel_poor_homes"
+    assert main_co_benefit(points, {"ev_demand_covered": 5.0}) == "homes"  # not on the curve
+    assert main_co_benefit(points[["fuel_poor_homes"]]) == "fuel_poor_homes"
+    assert main_co_benefit(pd.DataFrame({"cost_gbp": [1.0]})) is None
+
+
+def test_second_panel_plots_cost_against_the_main_co_benefit(curve: pd.DataFrame) -> None:
+    fig = tradeoff_figure(curve, "t")
+    first, second = fig.axes
+    chosen = curve[curve["chosen"]].iloc[0]
+    marked = second.collections[0].get_offsets()  # the chosen plan's marker
+    assert marked.tolist() == [[chosen["cost_gbp"] / 1e6, chosen["fuel_poor_homes"]]]
+    assert "fuel-poor homes" in second.get_title().lower()
+    (line,) = second.get_lines()
+    assert line.get_ydata().tolist() == curve["fuel_poor_homes"].tolist()
+    assert first.collections[0].get_offsets().tolist() == [
+        [chosen["cost_gbp"] / 1e6, chosen["lifetime_tco2e"]]]
+    # a curve without co-benefits keeps the one panel
+    bare = curve.drop(columns=["homes", "fuel_poor_homes"]).assign(main_co_benefit="")
+    assert len(tradeoff_figure(bare).axes) == 1
