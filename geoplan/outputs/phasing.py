@@ -2,7 +2,8 @@
 
 ``periods.csv``
     One row per milestone period: spend, cumulative spend against the funding profile,
-    tCO2e/yr added, lifetime tCO2e (as the objective counts it) and each delivery measure
+    tCO2e/yr added of each kind (reductions, removals, attributed EV switch: never added up),
+    lifetime tCO2e (as the objective counts it) and each delivery measure
     beside its cap (:func:`geoplan.planning.phasing.period_table`).
 ``tradeoff.csv``, ``tradeoff.png``
     Cost against lifetime tCO2e when the plan's money is scaled by each fraction, the chosen
@@ -18,6 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from geoplan.files.atomic import atomic_path, refuse_existing, write_csv
+from geoplan.planning.carbon_lines import carbon_kinds
 from geoplan.planning.phasing import LIFETIME_PREFIX, period_table
 from geoplan.planning.solve import PlanResult
 
@@ -30,7 +32,8 @@ def plan_periods(plans: PlanResult, years: list[int]) -> pd.DataFrame:
     """Return the plan per milestone period (see the module docstring)."""
     table = plans.stacked()
     chosen = table[table["selected"].astype(bool)]
-    return period_table(chosen, years, funding=plans.funding, limits=plans.caps)
+    return period_table(chosen, years, funding=plans.funding, limits=plans.caps,
+                        kinds=carbon_kinds(plans.tables))
 
 
 def lifetime_of_plan(plans: PlanResult) -> float | None:
