@@ -228,7 +228,7 @@ def test_reductions_removals_and_ev_attribution_are_separate_lines_with_units(tm
                  "| EV switch attributed to chargers (tCO2e/yr) | 10 |",
                  "| Whole EV switch of the EVs the chosen chargers serve, shown apart and in no "
                  "total (tCO2e/yr) | 40 |",
-                 "| Emission reductions, buildings over their lifetime (tCO2e) | 2,400 |",
+                 "| Emission reductions, buildings, lifetime total (tCO2e) | 2,400 |",
                  "| Lifetime cost per tCO2e, buildings' emission reductions (£/tCO2e) | "
                  "1,250 |",
                  "| Lifetime cost per tCO2e, sequestration's removals (£/tCO2e) | 33.33 |",

@@ -29,7 +29,7 @@ _LABELS = {
                               "apart and in no total (tCO2e/yr)",
     **{f"{k}_tco2e_per_yr": f"{w} (tCO2e/yr)" for k, w in _KIND_WORDS.items()},
     **{f"{k}_tco2e_per_yr_added": f"{w} added (tCO2e/yr)" for k, w in _KIND_WORDS.items()},
-    **{f"{k}_lifetime_tco2e": f"{w} over their lifetime (tCO2e)" for k, w in _KIND_WORDS.items()},
+    **{f"{k}_lifetime_tco2e": f"{w}, lifetime total (tCO2e)" for k, w in _KIND_WORDS.items()},
     **{f"{k}_cost_per_lifetime_tco2e_gbp": f"Lifetime cost per tCO2e, {w} (£/tCO2e)"
        for k, w in (("reduction", "buildings' emission reductions"),
                     ("removal", "sequestration's removals"),
