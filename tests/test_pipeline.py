@@ -400,6 +400,9 @@ def test_the_summary_lists_the_chosen_charger_sites_by_name(ev_run: Path) -> Non
     assert kpis["ev_attributed_tco2e_per_yr"] == pytest.approx(attribution_share() * switch,
                                                                rel=1e-6)
     assert "| EV switch attributed to chargers (tCO2e/yr) |" in text
+    assert summary["scenario"]["ev_attribution_share"] == attribution_share()
+    assert (f"| share of the EV switch credited to chargers | "
+            f"{100 * attribution_share():.2f}% |") in text
     assert "reduction_tco2e_per_yr" not in kpis
     assert "Removals" not in text
     first = sites[0]

@@ -45,6 +45,7 @@ _LABELS = {
     "EVs left for new sites", "outside_zones": "Devices outside the zones (not counted)",
     "site_name": "Site", "source_id": "Id", "demand_covered": "EVs covered",
     "period": "Build year", "carbon_discount_rate": "carbon discount rate (per year)",
+    "ev_attribution_share": "share of the EV switch credited to chargers",
     "simple_payback_years": "Simple payback (years)",
     "pv_capex_gbp": "Capital cost, present value (£)",
     "pv_savings_gbp": "Bill savings, present value (£)",

@@ -399,6 +399,7 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                      "budget_gbp": scenario.plan.budget_gbp,
                      "objective": scenario.plan.objective,
                      "carbon_discount_rate": _carbon_rate(scenario, finance),
+                     **_attribution(plans),
                      "funding_gbp": _funding_text(plans),
                      "workstreams": list(scenario.workstreams.enabled()),
                      "grid": f"{scenario.grid.scenario}, {scenario.grid.season}, "
@@ -432,6 +433,14 @@ def _lifetime_kpis(plans: PlanResult) -> dict[str, float]:
     """Return the objective's tonnes: every kind, each year's factor, discounted as it does."""
     tonnes = lifetime_of_plan(plans)
     return {} if tonnes is None else {"objective_lifetime_tco2e": tonnes}
+
+
+def _attribution(plans: PlanResult) -> dict[str, float]:
+    """Return the share of the EV switch credited to chargers, when the run plans them."""
+    table = plans.tables.get("chargers")
+    if table is None or "ev_attribution_share" not in table.columns or not len(table):
+        return {}
+    return {"ev_attribution_share": float(table["ev_attribution_share"].iloc[0])}
 
 
 def _carbon_rate(scenario: Scenario, finance: FinanceSummary) -> float:
