@@ -17,6 +17,7 @@ from geoplan.errors import OutputExistsError, ScenarioError
 from geoplan.outputs.manifest import file_digest
 from geoplan.outputs.summary import escape_markdown
 from geoplan.pipeline import run_scenario
+from geoplan.workstreams.charger_settings import attribution_share, read_charger_types
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -66,11 +67,29 @@ def test_summary_agrees_with_the_plan_files(joint_run: Path) -> None:
         table = gpd.read_file(joint_run / "plan.gpkg", layer=name)
         assert table["rank"].notna().all()
         assert sorted(table["rank"]) == list(range(1, len(table) + 1))
-        chosen.append(table[table["selected"].astype(bool)])
+        chosen.append(table[table["selected"].astype(bool)].assign(workstream=name))
     chosen = pd.concat(chosen)
     kpis = summary["kpis"]  # summary.json keeps 9 significant digits
     assert kpis["cost_gbp"] == pytest.approx(chosen["cost_gbp"].sum(), rel=1e-8)
-    assert kpis["tco2e_per_yr"] == pytest.approx(chosen["tco2e_per_yr"].sum(), rel=1e-8)
+    # each kind of tonnes on its own line, never one mixed "tCO2e/yr"
+    kinds = {"reduction": ("retrofit", "laep"), "removal": ("sequestration",),
+             "ev_attributed": ("chargers",)}
+    for kind, names in kinds.items():
+        mine = chosen[chosen["workstream"].isin(names)]
+        assert kpis[f"{kind}_tco2e_per_yr"] == pytest.approx(mine["tco2e_per_yr"].sum(),
+                                                             rel=1e-8, abs=1e-9)
+        rows = [r for r in summary["finance"]["by_workstream"] if r["workstream"] in names]
+        lifetime = sum(r["lifetime_tco2e"] for r in rows)
+        if lifetime > 0:  # capital cost over lifetime tonnes of the kind (finance's)
+            assert kpis[f"{kind}_cost_per_lifetime_tco2e_gbp"] == pytest.approx(
+                sum(r["capex_gbp"] for r in rows) / lifetime, rel=1e-4)
+    assert "tco2e_per_yr" not in kpis
+    text = (joint_run / "summary.md").read_text(encoding="utf-8")
+    assert "sequestered" not in text
+    for line in ("| Emission reductions, buildings (tCO2e/yr) |",
+                 "| Removals, sequestration (tCO2e/yr) |",
+                 "| EV switch attributed to chargers (tCO2e/yr) |"):
+        assert line in text
     by_district = {row["district_id"]: row["cost_gbp"] for row in summary["by_district"]}
     expected = chosen.groupby("district_id")["cost_gbp"].sum()
     assert by_district == pytest.approx(expected.to_dict())
@@ -385,6 +404,20 @@ def test_the_summary_lists_the_chosen_charger_sites_by_name(ev_run: Path) -> Non
     assert [r["site_name"] for r in sites] == chosen["site_name"].tolist()
     assert [r["district_name"] for r in sites] == chosen["district_name"].tolist()
     assert "## Charger sites chosen" in text
+    # chargers are credited with the shipped share of the switch of the EVs they serve,
+    # the whole switch shown apart; a chargers-only run has no reduction or removal line
+    kpis = summary["kpis"]
+    per_ev = read_charger_types().set_index("kw_class")["tco2e_per_ev_yr"]
+    switch = (chosen["demand_covered"] * chosen["charger_kw"].map(per_ev)).sum()
+    assert kpis["ev_switch_tco2e_per_yr"] == pytest.approx(switch, rel=1e-6)
+    assert kpis["ev_attributed_tco2e_per_yr"] == pytest.approx(attribution_share() * switch,
+                                                               rel=1e-6)
+    assert "| EV switch attributed to chargers (tCO2e/yr) |" in text
+    assert summary["scenario"]["ev_attribution_share"] == attribution_share()
+    assert (f"| share of the EV switch credited to chargers | "
+            f"{100 * attribution_share():.2f}% |") in text
+    assert "reduction_tco2e_per_yr" not in kpis
+    assert "Removals" not in text
     first = sites[0]
     assert (f"| {first['rank']} | {escape_markdown(first['site_name'])} | "
             f"{escape_markdown(first['source_id'])} | {first['district_name']} "
@@ -472,7 +505,7 @@ def test_the_mix_follows_lifetime_tco2e_per_pound(joint_run: Path) -> None:
     summary = json.loads((joint_run / "summary.json").read_text(encoding="utf-8"))
     by_hand = sum(float(row[f"lifetime_tco2e_{int(row['build_year'])}"])
                   for _, row in chosen.iterrows())
-    assert summary["kpis"]["lifetime_tco2e"] == pytest.approx(by_hand, rel=1e-8)
+    assert summary["kpis"]["objective_lifetime_tco2e"] == pytest.approx(by_hand, rel=1e-8)
 
 
 def test_finance_baseline_removals_and_each_years_carbon(joint_run: Path) -> None:
@@ -524,9 +557,11 @@ def test_sensitivity_of_the_joint_plan_by_hand(joint_run: Path) -> None:
     summary = json.loads((joint_run / "summary.json").read_text(encoding="utf-8"))
     kpis = summary["kpis"]
     base = table.drop_duplicates("figure").set_index("figure")["at_base"]
-    assert base["lifetime_tco2e"] == pytest.approx(kpis["lifetime_tco2e"], rel=1e-8)
+    assert base["lifetime_tco2e"] == pytest.approx(kpis["objective_lifetime_tco2e"], rel=1e-8)
     assert base["cost_per_lifetime_tco2e_gbp"] == pytest.approx(
-        kpis["cost_per_lifetime_tco2e_gbp"], rel=1e-8)
+        kpis["cost_gbp"] / kpis["objective_lifetime_tco2e"], rel=1e-8)
+    assert base["removals_tco2e_per_yr"] == pytest.approx(kpis["removal_tco2e_per_yr"],
+                                                          rel=1e-8)
     npv = summary["finance"]["by_workstream"][-1]
     assert npv["workstream"] == "total"
     assert base["npv_gbp"] == pytest.approx(npv["npv_gbp"], abs=1.0)

@@ -323,4 +323,4 @@ def test_summary_labels_the_stock_figures():
     text = summary_markdown({"kpis": {"homes_from_aggregated_data": 4.0,
                                       "tco2e_per_yr_low": 12.0, "tco2e_per_yr_high": 18.0}})
     assert "Homes from aggregated data (archetypes) | 4" in text
-    assert "Carbon saved, low archetype heat demand (tCO2e/yr) | 12" in text
+    assert "Emission reductions, low archetype heat demand (tCO2e/yr) | 12" in text

@@ -12,6 +12,7 @@ from geoplan.errors import LayerSchemaError, OutputExistsError
 from geoplan.outputs.summary import (
     RANKING_COLUMNS,
     ZONES_SHOWN,
+    column_label,
     district_rows,
     json_ready,
     largest_remainder,
@@ -28,7 +29,7 @@ def _summary() -> dict:
     return {
         "scenario": {"name": "joint <plan>", "description": "Sample county, all workstreams",
                      "mode": "joint", "years": [2030, 2040]},
-        "kpis": {"tco2e_per_yr": np.float64(1234.5678), "cost_gbp": 2_500_000.0,
+        "kpis": {"reduction_tco2e_per_yr": np.float64(1234.5678), "cost_gbp": 2_500_000.0,
                  "homes": np.int64(410)},
         "by_district": [{"district_id": "E07000178", "district_name": "Oxford | City",
                          "tco2e_per_yr": 1000.0},
@@ -54,7 +55,8 @@ def test_json_is_sorted_stable_and_plain(tmp_path):
     assert md_path.read_bytes() == (tmp_path / "b" / "summary.md").read_bytes()
     data = json.loads(json_path.read_text())
     assert list(data) == sorted(data)
-    assert data["kpis"] == {"cost_gbp": 2500000.0, "homes": 410, "tco2e_per_yr": 1234.5678}
+    assert data["kpis"] == {"cost_gbp": 2500000.0, "homes": 410,
+                            "reduction_tco2e_per_yr": 1234.5678}
     assert data["by_district"][1]["tco2e_per_yr"] == 234.5678  # order of rows kept
 
 
@@ -71,7 +73,7 @@ def test_markdown_has_every_section_with_tables(tmp_path):
     for heading in ("## Headline figures", "## By district", "## By milestone year",
                     "## Finance", "## Solver", "## Assumptions used", "## Warnings"):
         assert heading in text
-    assert "| Carbon saved or sequestered (tCO2e/yr) | 1,234.57 |" in text
+    assert "| Emission reductions, buildings (tCO2e/yr) | 1,234.57 |" in text
     # one district column, "name (code)"; a pipe cannot break the table
     assert "| Oxford \\| City (E07000178) | 1,000 |" in text
     assert "| 2030 | 1,000,000 |" in text  # years are not written 2,030
@@ -207,3 +209,46 @@ def test_existing_chargers_section_is_rendered_with_names_and_listed_zones(tmp_p
     assert f"Zone &lt;{ZONES_SHOWN - 1}&gt;" in text
     assert f"Zone &lt;{ZONES_SHOWN}&gt;" not in text
     assert "2 more zones in summary.json" in text
+
+
+def test_reductions_removals_and_ev_attribution_are_separate_lines_with_units(tmp_path):
+    # a joint plan: buildings cut 120 t/yr, land removes 300 t/yr, chargers are credited
+    # with 0.25 of a 40 t/yr switch (10 t/yr); the whole switch is shown apart
+    kpis = {"cost_gbp": 5_000_000.0, "reduction_tco2e_per_yr": 120.0,
+            "removal_tco2e_per_yr": 300.0, "ev_attributed_tco2e_per_yr": 10.0,
+            "ev_switch_tco2e_per_yr": 40.0, "reduction_lifetime_tco2e": 2400.0,
+            "reduction_cost_per_lifetime_tco2e_gbp": 3_000_000.0 / 2400.0,
+            "removal_cost_per_lifetime_tco2e_gbp": 1_000_000.0 / 30_000.0,
+            "ev_attributed_cost_per_lifetime_tco2e_gbp": 1_000_000.0 / 100.0,
+            "objective_lifetime_tco2e": 20_000.0, "homes": 12.0, "substations_binding": 3.0}
+    _, md_path = write_summary({"scenario": {"name": "joint"}, "kpis": kpis}, tmp_path)
+    text = md_path.read_text(encoding="utf-8")
+    for line in ("| Emission reductions, buildings (tCO2e/yr) | 120 |",
+                 "| Removals, sequestration (tCO2e/yr) | 300 |",
+                 "| EV switch attributed to chargers (tCO2e/yr) | 10 |",
+                 "| Whole EV switch of the EVs the chosen chargers serve, shown apart and in no "
+                 "total (tCO2e/yr) | 40 |",
+                 "| Emission reductions, buildings, lifetime total (tCO2e) | 2,400 |",
+                 "| Lifetime cost per tCO2e, buildings' emission reductions (£/tCO2e) | "
+                 "1,250 |",
+                 "| Lifetime cost per tCO2e, sequestration's removals (£/tCO2e) | 33.33 |",
+                 "| Lifetime cost per tCO2e, EV switch attributed to chargers (£/tCO2e) | "
+                 "10,000 |"):
+        assert line in text
+    # no line adds the kinds up (120 + 300 + 10 = 430) or calls tonnes "saved or sequestered"
+    assert "430" not in text
+    assert "sequestered" not in text
+    assert "Objective: lifetime tCO2e of every kind" in text
+
+
+def test_every_figure_heading_names_its_unit():
+    assert column_label("spend_gbp") == "spend (£)"
+    assert column_label("cumulative_funding_gbp") == "cumulative funding (£)"
+    assert column_label("blocked_tco2e_per_yr") == "blocked (tCO2e/yr)"
+    assert column_label("baseline_tco2e") == "baseline (tCO2e)"
+    assert column_label("blocked_kw") == "blocked (kW)"
+    assert column_label("cost_per_tco2e_gbp") == "Lifetime cost per tCO2e (£/tCO2e)"
+    assert column_label("removal_tco2e_per_yr_added") == \
+        "Removals, sequestration added (tCO2e/yr)"
+    assert column_label("gbp_per_lifetime_tco2e") == \
+        "Capital cost per objective lifetime tCO2e (£/tCO2e)"

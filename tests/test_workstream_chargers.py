@@ -21,10 +21,13 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
+from geoplan.assumptions import read_assumptions
 from geoplan.errors import InfeasibleError, ScenarioError, SourceFormatError
 from geoplan.layers.roads import graph_from_lines
-from geoplan.optimise import PlanningProblem
+from geoplan.optimise import Budget, PlanningProblem
+from geoplan.planning.phasing import lifetime_columns, lifetime_parts
 from geoplan.workstreams.charger_demand import charger_demand, reach_matrix
+from geoplan.workstreams.charger_settings import EV_ATTRIBUTION, attribution_share
 from geoplan.workstreams.chargers import (
     ChargerSettings,
     charger_candidates,
@@ -113,7 +116,8 @@ def test_demand_cells_gather_homes_and_zones_without_homes_get_one_point():
 
 
 def test_candidate_numbers_match_hand_calculation():
-    settings = ChargerSettings(**{**BASE, "charger_kw": (7, 50), "site_sizes": (2, 4)})
+    settings = ChargerSettings(**{**BASE, "charger_kw": (7, 50), "site_sizes": (2, 4)},
+                               ev_attribution_share=0.4)
     demand = charger_demand(_ev_demand(), _zones(), settings, buildings=_homes())
     candidates = charger_candidates(_sites((20, 20, 20)), demand, settings,
                                     zones=_zones()).set_index(
@@ -128,8 +132,10 @@ def test_candidate_numbers_match_hand_calculation():
     # capacity: n x 10 or n x 38 EVs; S1 reaches only a1 (5.4545 EVs)
     assert s1["capacity_evs"].tolist() == [20, 40, 76, 152]
     assert s1["demand_covered"].tolist() == pytest.approx([60 / 11] * 4)
-    # carbon: 5.4545 EVs x 1.29 t
-    assert s1["tco2e_per_yr"].iloc[0] == pytest.approx(60 / 11 * 1.29)
+    # carbon: the switch is 5.4545 EVs x 1.29 t; the charger is credited with 0.4 of it
+    assert s1["ev_switch_tco2e_per_yr"].iloc[0] == pytest.approx(60 / 11 * 1.29)
+    assert s1["tco2e_per_yr"].tolist() == pytest.approx([0.4 * 60 / 11 * 1.29] * 4)
+    assert s1["ev_attribution_share"].tolist() == [0.4] * 4
     assert set(s1["group_id"]) == {"chargers:S1"}
     assert s1["district_id"].tolist() == ["D1"] * 4  # zone joined from zones
     assert s1["lifetime_years"].tolist() == [10.0] * 4
@@ -320,3 +326,77 @@ def test_default_table_has_every_class_with_sources():
     assert (table["peak_kw_per_charger"] <= table["charger_kw"]).all()
     assert table["source"].str.contains("Energy Saving Trust").all()
     assert table["source"].str.contains("indicative").all()
+
+
+def _attribution(value: str = "0.3", low: str = "0.1", high: str = "0.5",
+                 item: str = "ev_attribution_share") -> pd.DataFrame:
+    table = pd.DataFrame({"item": [item], "value": [float(value)], "value_low": [float(low)],
+                          "value_high": [float(high)], "unit": ["share"], "source": ["test"]})
+    table.attrs["path"] = "ev_attribution.csv"
+    return table
+
+
+def test_attribution_share_comes_from_the_table_unless_the_scenario_gives_one():
+    assert attribution_share(_attribution("0.3")) == 0.3
+    assert attribution_share(_attribution("0.3"), 0.0) == 0.0
+    shipped = read_assumptions(EV_ATTRIBUTION).set_index("item").loc["ev_attribution_share"]
+    assert shipped["value_low"] <= attribution_share() == shipped["value"] <= shipped["value_high"]
+    assert "indicative" in shipped["source"].lower()
+    # the table's share reaches the candidates when the settings give none
+    demand = charger_demand(_ev_demand(), _zones(), ChargerSettings(**BASE), buildings=_homes())
+    candidates = charger_candidates(_sites(), demand, ChargerSettings(**BASE),
+                                    ev_attribution=_attribution("0.3"))
+    # S3 serves b1's 10 EVs: switch 10 x 1.29 = 12.9 t/yr, 0.3 of it credited
+    s3 = candidates.set_index("site_id").loc["S3"]
+    assert (s3["ev_switch_tco2e_per_yr"], s3["tco2e_per_yr"]) == pytest.approx((12.9, 3.87))
+
+
+def test_share_zero_credits_chargers_with_no_carbon_but_keeps_the_switch():
+    settings = ChargerSettings(**BASE, ev_attribution_share=0.0)
+    demand = charger_demand(_ev_demand(), _zones(), settings, buildings=_homes())
+    candidates = charger_candidates(_sites(), demand, settings).set_index("site_id")
+    assert candidates["tco2e_per_yr"].tolist() == [0.0, 0.0, 0.0]
+    # a1 5.4545, a2 4.5455 and b1 10 EVs x 1.29 t
+    assert candidates["ev_switch_tco2e_per_yr"].tolist() == pytest.approx(
+        [60 / 11 * 1.29, 50 / 11 * 1.29, 12.9])
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    ({"item": "ev_share"}, r"no row 'ev_attribution_share' \(items: \['ev_share'\]\)"),
+    ({"value": "1.5", "high": "2"}, r"row 2, column 'value': ev_attribution_share value 1.5 "
+                                    r"is above 1"),
+    ({"value": "0.05"}, r"column 'value': ev_attribution_share value 0.05 is not within its "
+                        r"bounds 0.1-0.5"),
+])
+def test_bad_attribution_rows_are_refused_naming_file_row_and_value(edit, message):
+    with pytest.raises(SourceFormatError, match=message) as caught:
+        attribution_share(_attribution(**edit))
+    assert "ev_attribution.csv" in str(caught.value)
+
+
+def test_the_lifetime_objective_counts_only_the_attributed_carbon():
+    # One site's money (16,300) and a rival candidate at the same cost saving 5 t/yr for 10
+    # years (50 t). S3 serves 10 EVs: its switch is 10 x 1.29 x 10 years = 129 t. Credited
+    # with all of it S3 wins (129 > 50); with a quarter, 32.25 t, the rival wins.
+    def solve(share: float):
+        settings = ChargerSettings(**BASE, budget_gbp=16_300, ev_attribution_share=share)
+        demand = charger_demand(_ev_demand(), _zones(), settings, buildings=_homes())
+        chargers = charger_candidates(_sites(), demand, settings)
+        rival = pd.DataFrame({"candidate_id": ["retrofit:r"], "workstream": ["retrofit"],
+                              "cost_gbp": [16_300.0], "tco2e_per_yr": [5.0],
+                              "lifetime_years": [10.0]})
+        table = lifetime_columns(pd.concat([chargers, rival], ignore_index=True), [2030],
+                                 discount_rate=0.0)
+        parts = charger_model(chargers, settings, demand=demand,
+                              candidate_ids=table["candidate_id"].tolist())
+        parts = lifetime_parts(parts, table, [2030], {})
+        budget = Budget(16_300.0, name="all")
+        return PlanningProblem(table, parts.objective, (budget,)).solve()
+
+    whole = solve(1.0)
+    assert list(whole.selected_ids) == ["chargers:S3:7kw:1"]
+    assert whole.objective == pytest.approx(129.0)
+    quarter = solve(0.25)
+    assert list(quarter.selected_ids) == ["retrofit:r"]
+    assert quarter.objective == pytest.approx(50.0)
+    assert solve(0.5).objective == pytest.approx(64.5)  # 129 x 0.5 > 50: S3 again

@@ -13,8 +13,8 @@ from geoplan.pipeline import run_comparison
 
 __all__ = ["compare"]
 
-SHOWN = ("candidates_selected", "cost_gbp", "tco2e_per_yr", "cost_per_tco2e_per_yr_gbp",
-         "homes", "chargers", "area_ha")
+SHOWN = ("candidates_selected", "cost_gbp", "reduction_tco2e_per_yr", "removal_tco2e_per_yr",
+         "ev_attributed_tco2e_per_yr", "homes", "chargers", "area_ha")
 """Headline KPIs printed at the end (all are in compare.md and compare.json)."""
 
 

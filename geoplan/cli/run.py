@@ -13,6 +13,7 @@ from geoplan.cli.options import overwrite_option
 from geoplan.files.atomic import refuse_inputs
 from geoplan.files.run_folder import check_replaceable
 from geoplan.pipeline import STEPS, RunResult, run_scenario
+from geoplan.planning.carbon_lines import CARBON_WORDS, carbon_kind
 from geoplan.scenario import Scenario, load_scenario
 
 __all__ = ["run"]
@@ -101,10 +102,15 @@ def _report(result: RunResult, seconds: float) -> None:
         click.echo(f"  plan {name}: {solved['status']}, gap {shown}, "
                    f"solved in {solved['time_s']:.1f} s")
     for row in result.summary["by_workstream"]:
+        tonnes = sum(v for k, v in row.items() if k.endswith("_tco2e_per_yr"))
+        kind = carbon_kind(str(row["workstream"])) or "no carbon"
         click.echo(f"  {row['workstream']:<14} {int(row['selected']):>5} chosen, "
-                   f"£{row['cost_gbp']:>14,.0f}, {row['tco2e_per_yr']:>10,.1f} tCO2e/yr")
-    click.echo(f"  total          £{kpis['cost_gbp']:,.0f}, {kpis['tco2e_per_yr']:,.1f} "
-               f"tCO2e/yr")
+                   f"£{row['cost_gbp']:>14,.0f}, {tonnes:>10,.1f} tCO2e/yr "
+                   f"({CARBON_WORDS.get(kind, kind)})")
+    click.echo(f"  total          £{kpis['cost_gbp']:,.0f}")
+    for kind, words in CARBON_WORDS.items():  # each kind of tonnes on its own line
+        if f"{kind}_tco2e_per_yr" in kpis:
+            click.echo(f"  {words}: {kpis[f'{kind}_tco2e_per_yr']:,.1f} tCO2e/yr")
     folder = result.folder
     if (folder / "map.html").is_file():
         click.echo(f"map: {folder / 'map.html'}")

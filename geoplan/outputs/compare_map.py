@@ -20,6 +20,7 @@ from geoplan.outputs.map_elements import LayerControl, LiteralDualMap, LiteralHt
 from geoplan.outputs.map_layers import PopupContext, candidate_layer, district_layer
 from geoplan.outputs.map_page import Control, MapScript, new_map, page_figure, remember_own
 from geoplan.outputs.map_style import legend_html, number, stroke_colour, text
+from geoplan.planning.carbon_lines import CARBON_WORDS
 
 if TYPE_CHECKING:  # geoplan.outputs.compare imports this module
     from geoplan.outputs.compare import Comparison, RunData
@@ -107,9 +108,11 @@ def _pane(m: folium.Map, run: RunData, side: str, offline: bool, simplify_m: flo
     if run.context.get("districts") is not None:
         district_layer(run.context["districts"], simplify_m=simplify_m).add_to(m)
     kpis = run.summary.get("kpis", {})
+    tonnes = "".join(f"<br>{text(words)}: {number(kpis.get(f'{kind}_tco2e_per_yr'), 1)} "
+                     "tCO2e/yr" for kind, words in CARBON_WORDS.items()
+                     if f"{kind}_tco2e_per_yr" in kpis)  # each kind apart, never added up
     caption = (f"<b>{side}: {text(run.name)}</b><br>{number(kpis.get('candidates_selected'), 0)}"
-               f" chosen, &pound;{number(kpis.get('cost_gbp'), 0)}, "
-               f"{number(kpis.get('tco2e_per_yr'), 1)} tCO2e/yr")
+               f" chosen, &pound;{number(kpis.get('cost_gbp'), 0)}{tonnes}")
     Control(caption, position="topright", css_class="gp-pane").add_to(m)
     LayerControl(collapsed=True, position="topright").add_to(m)
     legend = legend_html(ranks_used=sorted(ranks), workstreams=strokes, headroom_title=None,

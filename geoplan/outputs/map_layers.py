@@ -36,6 +36,7 @@ from geoplan.outputs.map_style import (
     rank_class,
     text,
 )
+from geoplan.planning.carbon_lines import carbon_kind
 
 __all__ = [
     "EXISTING_STYLE",
@@ -62,6 +63,9 @@ PANES: Mapping[str, int] = {
 PROJECTED = "EPSG:27700"
 COUNTS = ("homes", "homes_to_target", "fuel_poor_homes", "chargers")
 """Benefit columns shown as whole numbers."""
+_CARBON_ROW = {"reduction": "Emissions cut", "removal": "Carbon removed",
+               "ev_attributed": "EV switch attributed"}
+"""Popup label of a candidate's tCO2e/yr by its kind (never called the same)."""
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,8 @@ def _candidate_rows(row: Mapping[str, object], *, workstream: str, total: int,
               number(row[key], 3)) for key in sorted(k for k in row if k.startswith("score_"))]
     cost, carbon = number(row.get("cost_gbp"), 0), number(row.get("tco2e_per_yr"), 1)
     rows += [("Cost", f"\u00a3{cost}" if cost else ""),
-             ("Carbon saved", f"{carbon} tCO2e/yr" if carbon else "")]
+             (_CARBON_ROW.get(carbon_kind(workstream) or "", "Carbon saved"),
+              f"{carbon} tCO2e/yr" if carbon else "")]
     rows += [(label, number(row[key], 0 if key in COUNTS else 1))
              for key, label in BENEFITS.items() if key in row]
     if "site_id" in row:  # charger sites: the id beside the name in the title

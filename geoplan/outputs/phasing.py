@@ -2,7 +2,8 @@
 
 ``periods.csv``
     One row per milestone period: spend, cumulative spend against the funding profile,
-    tCO2e/yr added, lifetime tCO2e (as the objective counts it) and each delivery measure
+    tCO2e/yr added of each kind (reductions, removals, attributed EV switch: never added up),
+    lifetime tCO2e (as the objective counts it) and each delivery measure
     beside its cap (:func:`geoplan.planning.phasing.period_table`).
 ``tradeoff.csv``, ``tradeoff.png``
     Cost against lifetime tCO2e, and against the main co-benefit (a second panel), when the
@@ -20,6 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from geoplan.files.atomic import atomic_path, refuse_existing, write_csv
+from geoplan.planning.carbon_lines import carbon_kinds
 from geoplan.planning.curve import CO_BENEFIT_COLUMNS
 from geoplan.planning.phasing import LIFETIME_PREFIX, period_table
 from geoplan.planning.solve import PlanResult
@@ -33,7 +35,8 @@ def plan_periods(plans: PlanResult, years: list[int]) -> pd.DataFrame:
     """Return the plan per milestone period (see the module docstring)."""
     table = plans.stacked()
     chosen = table[table["selected"].astype(bool)]
-    return period_table(chosen, years, funding=plans.funding, limits=plans.caps)
+    return period_table(chosen, years, funding=plans.funding, limits=plans.caps,
+                        kinds=carbon_kinds(plans.tables))
 
 
 def lifetime_of_plan(plans: PlanResult) -> float | None:

@@ -51,6 +51,13 @@ from geoplan.outputs.manifest import build_manifest, write_manifest
 from geoplan.outputs.phasing import lifetime_of_plan, plan_periods, write_phasing
 from geoplan.outputs.sensitivity import sensitivity_summary, write_sensitivity
 from geoplan.outputs.summary import write_rankings, write_summary
+from geoplan.planning.carbon_lines import (
+    carbon_kinds,
+    carbon_per_year,
+    kind_columns,
+    lifetime_by_kind,
+    unmixed_finance,
+)
 from geoplan.planning.finance import FinanceSummary
 from geoplan.planning.grid_evidence import GridEvidence
 from geoplan.planning.grid_flags import GridFlags, grid_flags
@@ -213,10 +220,15 @@ def _selected(plans: PlanResult) -> pd.DataFrame:
     return table[table["selected"].astype(bool)]
 
 
-def _kpis(chosen: pd.DataFrame) -> dict[str, float]:
-    sums = {c: float(chosen[c].sum()) for c in ("cost_gbp", "tco2e_per_yr", *_BENEFITS)}
-    sums["cost_per_tco2e_per_yr_gbp"] = (sums["cost_gbp"] / sums["tco2e_per_yr"]
-                                         if sums["tco2e_per_yr"] > 0 else float("nan"))
+def _kpis(chosen: pd.DataFrame, kinds: list[str], measures: pd.DataFrame) -> dict[str, float]:
+    """Headline figures: cost, each kind's tonnes per year and over its lifetime, benefits.
+
+    ``measures`` (the finance summary's) gives lifetime tCO2e and the lifetime cost per
+    tCO2e of each kind (capital cost over lifetime tCO2e).
+    """
+    sums = {"cost_gbp": float(chosen["cost_gbp"].sum()), **carbon_per_year(chosen, kinds),
+            **lifetime_by_kind(measures, kinds=kinds)}
+    sums.update({c: float(chosen[c].sum()) for c in _BENEFITS})
     sums["candidates_selected"] = float(len(chosen))
     return sums
 
@@ -232,8 +244,10 @@ def _flag_kpis(flags: GridFlags | None, evidence: GridEvidence | None = None
     return kpis
 
 
-def _rows(chosen: pd.DataFrame, key: str) -> list[dict[str, Any]]:
-    columns = ["cost_gbp", "tco2e_per_yr", *_BENEFITS]
+def _rows(chosen: pd.DataFrame, key: str, kinds: list[str]) -> list[dict[str, Any]]:
+    """Cost, tonnes per year of each kind and benefits per ``key`` (district, year, ...)."""
+    chosen = kind_columns(chosen, kinds=kinds)
+    columns = ["cost_gbp", *(f"{k}_tco2e_per_yr" for k in kinds), *_BENEFITS]
     grouped = chosen.groupby(key, sort=True)[columns].sum()
     grouped["selected"] = chosen.groupby(key, sort=True).size()
     return [{key: index, **{c: float(v) for c, v in row.items()}}
@@ -377,7 +391,10 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
         # no wall times: the same scenario must give the same bytes (the CLI prints them)
         solver[name] = {k: summary.get(k) for k in ("status", "objective", "bound", "gap",
                                                       "solver")}
-    stock_kpis, stock_notes = stock_uncertainty(chosen)
+    kinds = carbon_kinds(plans.tables)
+    # archetype heat-demand bounds concern buildings' reductions only
+    stock_kpis, stock_notes = stock_uncertainty(
+        chosen[chosen["workstream"].astype(str).isin(("retrofit", "laep")).to_numpy()])
     placed = existing_chargers(layers)
     existing = {} if placed is None else {
         "existing_chargers": existing_summary(placed, layers.zones, names, demand)}
@@ -387,20 +404,22 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                      "years": list(scenario.plan.years),
                      "budget_gbp": scenario.plan.budget_gbp,
                      "objective": scenario.plan.objective,
+                     "carbon_discount_rate": _carbon_rate(scenario, finance),
+                     **_attribution(plans),
                      "funding_gbp": _funding_text(plans),
                      "workstreams": list(scenario.workstreams.enabled()),
                      **_sequestration_terms(scenario),
                      "grid": f"{scenario.grid.scenario}, {scenario.grid.season}, "
                              f"{scenario.grid.level}",
                      **gaps.to_dict()},
-        "kpis": {**_kpis(chosen), **_lifetime_kpis(plans, chosen), **_flag_kpis(flags, evidence),
-                 **stock_kpis, **calibration_kpis(layers.zones)},
-        "by_district": _named_rows(_rows(chosen, "district_id"), names),
-        "by_year": _rows(years, "year") if len(years) else [],
+        "kpis": {**_kpis(chosen, kinds, finance.measures), **_lifetime_kpis(plans),
+                 **_flag_kpis(flags, evidence), **stock_kpis, **calibration_kpis(layers.zones)},
+        "by_district": _named_rows(_rows(chosen, "district_id", kinds), names),
+        "by_year": _rows(years, "year", kinds) if len(years) else [],
         "by_period": plan_periods(plans, list(scenario.plan.years)).to_dict("records"),
         "tradeoff": [] if plans.curve is None else plans.curve.to_dict("records"),
-        "by_workstream": _rows(chosen, "workstream"),
-        "finance": _named_finance(finance.to_dict(), names),
+        "by_workstream": _rows(chosen, "workstream", kinds),
+        "finance": _named_finance(unmixed_finance(finance.to_dict()), names),
         "solver": solver,
         **({} if evidence is None else {"grid_evidence": evidence_summary(evidence)}),
         **existing,
@@ -434,13 +453,24 @@ def _funding_text(plans: PlanResult) -> str:
     return "; ".join(f"{year}: {amount:,.0f}" for year, amount in sorted(plans.funding.items()))
 
 
-def _lifetime_kpis(plans: PlanResult, chosen: pd.DataFrame) -> dict[str, float]:
+def _lifetime_kpis(plans: PlanResult) -> dict[str, float]:
+    """Return the objective's tonnes: every kind, each year's factor, discounted as it does."""
     tonnes = lifetime_of_plan(plans)
-    if tonnes is None:
+    return {} if tonnes is None else {"objective_lifetime_tco2e": tonnes}
+
+
+def _attribution(plans: PlanResult) -> dict[str, float]:
+    """Return the share of the EV switch credited to chargers, when the run plans them."""
+    table = plans.tables.get("chargers")
+    if table is None or "ev_attribution_share" not in table.columns or not len(table):
         return {}
-    cost = float(chosen["cost_gbp"].sum())
-    return {"lifetime_tco2e": tonnes,
-            "cost_per_lifetime_tco2e_gbp": cost / tonnes if tonnes > 0 else float("nan")}
+    return {"ev_attribution_share": float(table["ev_attribution_share"].iloc[0])}
+
+
+def _carbon_rate(scenario: Scenario, finance: FinanceSummary) -> float:
+    """Return the yearly discount rate of the objective's tonnes (plan's, else finance's)."""
+    rate = scenario.plan.carbon_discount_rate
+    return float(finance.assumptions.discount_rate if rate is None else rate)
 
 
 def _assumptions(assumptions: AssumptionSet) -> dict[str, Any]:

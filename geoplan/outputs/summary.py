@@ -73,6 +73,7 @@ import pandas as pd
 
 from geoplan.errors import LayerSchemaError
 from geoplan.files.atomic import atomic_path, refuse_existing, write_csv
+from geoplan.outputs.labels import column_label
 
 __all__ = [
     "COUNT_KEYS",
@@ -101,34 +102,6 @@ RANKING_COLUMNS = ("workstream", "rank", "candidate_id", "label", "selected", "p
                    "build_year", "cost_gbp", "tco2e_per_yr", "score", "reason")
 """Columns of ``rankings.csv``, in order."""
 
-_LABELS = {
-    "tco2e_per_yr": "Carbon saved or sequestered (tCO2e/yr)", "cost_gbp": "Capital cost (£)",
-    "capex_gbp": "Capital cost (£)", "homes": "Homes", "chargers": "Chargers",
-    "area_ha": "Area (ha)", "selected": "Measures chosen", "candidates": "Candidates",
-    "saving_gbp_per_yr": "Bill savings (£/yr)", "npv_gbp": "Net present value, bills only (£)",
-    "social_npv_gbp": "Social NPV, Green Book (£)",
-    "social_npv_low_gbp": "Social NPV, low carbon values (£)",
-    "social_npv_high_gbp": "Social NPV, high carbon values (£)",
-    "pv_carbon_value_gbp": "Carbon value, discounted (£)",
-    "pv_capex_with_optimism_bias_gbp": "Capital cost with optimism bias, discounted (£)",
-    "definitions": "Definitions",
-    "cost_per_tco2e_gbp": "Cost per tCO2e (£)", "lifetime_tco2e": "Lifetime tCO2e",
-    "heat_mwh_per_yr": "Heat (MWh/yr)", "fuel_poor_homes": "Fuel-poor homes",
-    "peak_kw_added": "Peak added (kW)",
-    "homes_from_aggregated_data": "Homes from aggregated data (archetypes)",
-    "tco2e_per_yr_low": "Carbon saved, low archetype heat demand (tCO2e/yr)",
-    "tco2e_per_yr_high": "Carbon saved, high archetype heat demand (tCO2e/yr)",
-    "existing_chargers": "Existing chargers",
-    "existing_connectors": "Connectors", "devices": "Charge devices", "connectors": "Connectors",
-    "evs_already_served": "EVs already served", "evs_left_for_new_sites":
-    "EVs left for new sites", "outside_zones": "Devices outside the zones (not counted)",
-    "site_name": "Site", "source_id": "Id", "demand_covered": "EVs covered",
-    "period": "Build year",
-    **{f"zones_heat_calibrated_{f}": f"Zones with heat calibrated to metered {f}"
-       for f in ("gas", "electric")},
-    **{f"heat_calibration_{f}_{s}": f"Heat calibration factor, {f} ({s} over zones)"
-       for f in ("gas", "electric") for s in ("median", "min", "max")},
-}
 _SIGNIFICANT = 9
 
 
@@ -227,9 +200,11 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
                     district_rows(data.get("by_district", []))))),
                 ("By milestone year", markdown_table(whole_counts(data.get("by_year", [])))),
                 ("By workstream", markdown_table(whole_counts(data.get("by_workstream", [])))),
-                ("Plan per milestone period (funding, spend and delivery)",
+                ("Plan per milestone period (funding, spend and delivery; lifetime tCO2e as "
+                 "the objective counts them)",
                  markdown_table(whole_counts(data.get("by_period", [])))),
-                ("Trade-off: cost against lifetime tCO2e and the main co-benefit "
+                ("Trade-off: cost against lifetime tCO2e as the objective counts them, every "
+                 "kind, at the carbon discount rate, and against the main co-benefit "
                  "(tradeoff.csv, tradeoff.png)",
                  markdown_table(data.get("tradeoff", []))),
                 ("Finance", _nested(data.get("finance", {}))),
@@ -370,22 +345,6 @@ def escape_markdown(value: Any) -> str:
     for mark in "|*_`[]#":
         text = text.replace(mark, f"\\{mark}")
     return text
-
-
-def column_label(key: str) -> str:
-    """Return the heading shown for a summary key (``cost_gbp`` -> its label, else spaced).
-
-    Parameters
-    ----------
-    key : str
-        A KPI or column name.
-
-    Returns
-    -------
-    str
-        Not escaped: pass it through :func:`escape_markdown` before writing Markdown.
-    """
-    return _LABELS.get(key, key.replace("_", " "))
 
 
 def _number(value: Any, key: str = "") -> str:

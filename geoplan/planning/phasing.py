@@ -53,6 +53,7 @@ import pandas as pd
 
 from geoplan.assumptions import AssumptionTable
 from geoplan.optimise import MaximiseBenefit, MaximiseCoverage, PeriodBenefit, PeriodCap
+from geoplan.planning.carbon_lines import carbon_kinds, kind_columns
 from geoplan.scenario.models import PlanSection
 from geoplan.workstreams.parts import ModelParts
 from geoplan.workstreams.removals import has_profile, removals_in_year
@@ -265,7 +266,8 @@ def lifetime_columns(candidates: pd.DataFrame, years: Sequence[int], *,
 
 def period_table(chosen: pd.DataFrame, years: Sequence[int], *,
                  funding: Mapping[int, float] | None = None,
-                 limits: Mapping[str, Mapping[int, float]] | None = None) -> pd.DataFrame:
+                 limits: Mapping[str, Mapping[int, float]] | None = None,
+                 kinds: Sequence[str] | None = None) -> pd.DataFrame:
     """Spend, carbon and delivery of the plan per milestone period.
 
     Parameters
@@ -279,20 +281,33 @@ def period_table(chosen: pd.DataFrame, years: Sequence[int], *,
         Money of each period (adds ``funding_gbp`` and ``cumulative_funding_gbp``).
     limits : Mapping[str, Mapping[int, float]], optional
         Delivery caps (adds ``<measure>_cap`` beside each measure delivered).
+    kinds : sequence of str, optional
+        Kinds of tonnes (:mod:`geoplan.planning.carbon_lines`) to give, each on its own
+        (default: those of the chosen rows' ``workstream``).
 
     Returns
     -------
     pandas.DataFrame
         One row per milestone year: ``year``, ``spend_gbp``, ``cumulative_spend_gbp``,
-        ``tco2e_per_yr_added``, ``lifetime_tco2e``, funding and delivery columns.
+        ``<kind>_tco2e_per_yr_added`` per kind (reductions, removals and the attributed EV
+        switch are never added up; ``tco2e_per_yr_added`` when ``chosen`` has no
+        ``workstream``), ``lifetime_tco2e`` (the objective's tonnes), funding and delivery
+        columns.
     """
     when = pd.to_numeric(chosen.get("build_year", chosen.get("period")), errors="coerce")
+    split = "workstream" in chosen.columns
+    if split:
+        kinds = carbon_kinds(chosen["workstream"]) if kinds is None else list(kinds)
+        chosen = kind_columns(chosen, kinds=kinds)
     rows = []
     for year in years:
         part = chosen[when.to_numpy() == year]
-        row: dict[str, float] = {"year": int(year),
-                                 "spend_gbp": float(part["cost_gbp"].sum()),
-                                 "tco2e_per_yr_added": float(part["tco2e_per_yr"].sum())}
+        row: dict[str, float] = {"year": int(year), "spend_gbp": float(part["cost_gbp"].sum())}
+        if split:
+            row.update({f"{k}_tco2e_per_yr_added": float(part[f"{k}_tco2e_per_yr"].sum())
+                        for k in kinds or ()})
+        else:
+            row["tco2e_per_yr_added"] = float(part["tco2e_per_yr"].sum())
         column = f"{LIFETIME_PREFIX}{year}"
         if column in part.columns:
             row["lifetime_tco2e"] = float(pd.to_numeric(part[column]).sum())

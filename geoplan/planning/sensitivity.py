@@ -35,10 +35,12 @@ whose effect is not a scaling, such as a heat pump's peak kW) is listed with sta
 ``stock_bands.csv`` at its low and high bounds for every band at once.
 
 Headline figures (:data:`FIGURES`) of chosen candidates :math:`j`: emission reductions
-:math:`\sum E_j` over non-sequestration workstreams, removals :math:`\sum E_j` over
-sequestration (tCO2e/yr), lifetime tCO2e :math:`\sum_j` ``lifetime_tco2e_<build year>``
-(as the objective counts it), capital cost :math:`\sum C_j`, lifetime cost per tCO2e (capital
-cost over lifetime tCO2e) and the NPV of :func:`~geoplan.planning.finance.finance_summary`.
+:math:`\sum E_j` over the buildings workstreams, removals :math:`\sum E_j` over
+sequestration and the EV switch attributed to chargers, each apart
+(:mod:`geoplan.planning.carbon_lines`; tCO2e/yr), lifetime tCO2e :math:`\sum_j`
+``lifetime_tco2e_<build year>`` (as the objective counts it), capital cost :math:`\sum C_j`,
+lifetime cost per tCO2e (capital cost over lifetime tCO2e) and the NPV of
+:func:`~geoplan.planning.finance.finance_summary`.
 The swing of a figure is :math:`|F_{high} - F_{low}|`.
 """
 
@@ -57,6 +59,7 @@ import pandas as pd
 
 from geoplan.assumptions import AssumptionSet, AssumptionTable
 from geoplan.errors import Problems, SourceFormatError
+from geoplan.planning.carbon_lines import carbon_kind
 from geoplan.planning.finance import FinanceAssumptions, FinanceSummary, finance_summary
 from geoplan.planning.phasing import LIFETIME_PREFIX
 from geoplan.planning.solve import PlanResult
@@ -66,9 +69,10 @@ __all__ = ["FIGURES", "RESPONSES", "SEQUESTRATION", "SERIES_TABLES", "STOCK_HEAT
            "plan_sensitivity", "sensitivity_table"]
 
 FIGURES = {
-    "reductions_tco2e_per_yr": "Emission reductions (tCO2e/yr)",
-    "removals_tco2e_per_yr": "Removals (tCO2e/yr)",
-    "lifetime_tco2e": "Lifetime tCO2e",
+    "reductions_tco2e_per_yr": "Emission reductions, buildings (tCO2e/yr)",
+    "removals_tco2e_per_yr": "Removals, sequestration (tCO2e/yr)",
+    "ev_attributed_tco2e_per_yr": "EV switch attributed to chargers (tCO2e/yr)",
+    "lifetime_tco2e": "Objective lifetime tCO2e, every kind (tCO2e)",
     "capex_gbp": "Capital cost (£)",
     "cost_per_lifetime_tco2e_gbp": "Lifetime cost per tCO2e (£/tCO2e)",
     "npv_gbp": "Net present value (£)",
@@ -267,14 +271,15 @@ def headline_figures(chosen: pd.DataFrame, finance: FinanceAssumptions,
         :func:`~geoplan.planning.finance.finance_summary`.
     """
     carbon = pd.to_numeric(chosen["tco2e_per_yr"], errors="coerce").fillna(0.0)
-    removal = (chosen["workstream"].astype(str) == SEQUESTRATION).to_numpy()
+    kind = chosen["workstream"].astype(str).map(carbon_kind).to_numpy()
     capex = float(pd.to_numeric(chosen["cost_gbp"], errors="coerce").fillna(0.0).sum())
     lifetime = _lifetime(chosen)
     if npv_gbp is None:
         summary = finance_summary(chosen, assumptions=finance, other_capex=other_capex)
         npv_gbp = float(summary.by_workstream.set_index("workstream").loc["total", "npv_gbp"])
-    return {"reductions_tco2e_per_yr": float(carbon[~removal].sum()),
-            "removals_tco2e_per_yr": float(carbon[removal].sum()),
+    return {"reductions_tco2e_per_yr": float(carbon[kind == "reduction"].sum()),
+            "removals_tco2e_per_yr": float(carbon[kind == "removal"].sum()),
+            "ev_attributed_tco2e_per_yr": float(carbon[kind == "ev_attributed"].sum()),
             "lifetime_tco2e": lifetime, "capex_gbp": capex,
             "cost_per_lifetime_tco2e_gbp": capex / lifetime if lifetime > 0 else math.nan,
             "npv_gbp": npv_gbp}

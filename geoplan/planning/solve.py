@@ -260,7 +260,9 @@ def _chargers(scenario: Scenario, layers: PreparedLayers,
     sites = site_names(sites, layers.road_names, max_distance_m=settings.site_name_road_m)
     candidates = charger_candidates(sites, demand, settings, zones=layers.zones,
                                     site_kinds=assumptions.table("site_kinds"),
-                                    charger_types=types)
+                                    charger_types=types,
+                                    ev_attribution=None if settings.ev_attribution_share
+                                    is not None else assumptions.table("ev_attribution"))
     parts = charger_model(candidates, settings, demand=demand)
     return WorkstreamModel("chargers", candidates, parts, settings, demand)
 

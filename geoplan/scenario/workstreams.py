@@ -169,7 +169,10 @@ class ChargerSettings(WorkstreamSettings):
     ``walk_distance_m`` is the reach of a charger from a home (along the roads graph when one
     is given and ``use_roads``); ``budget_gbp`` may be e.g. a LEVI allocation for new sites;
     ``coverage_weight`` weighs the coverage term (share of residual demand covered);
-    ``capacitated`` limits the demand a site serves to its chargers' capacity.
+    ``capacitated`` limits the demand a site serves to its chargers' capacity;
+    ``ev_attribution_share`` is the share of the petrol-to-EV switch carbon of the EVs a
+    charger serves that the charger is credited with (None: the ``ev_attribution`` table's
+    row).
     """
 
     workstream: ClassVar[str] = "chargers"
@@ -186,6 +189,11 @@ class ChargerSettings(WorkstreamSettings):
                                        description="Site ids already funded.")
     coverage_weight: float = Field(default=1.0, ge=0, allow_inf_nan=False)
     capacitated: bool = True
+    ev_attribution_share: Share | None = Field(
+        default=None, description="Share of the petrol-to-EV switch carbon of the EVs a charger "
+        "serves credited to it, in the plan's tCO2e and objective (None: the ev_attribution "
+        "table, 0.25, indicative; 0: chargers carry no carbon and the switch is shown only "
+        "beside the headline).")
     site_sizes: tuple[Annotated[int, Field(ge=1)], ...] = Field(
         default_factory=lambda: (2, 4, 8, 16), min_length=1,
         description="Numbers of chargers offered per site and class.")

@@ -13,8 +13,14 @@ most one type and size is built per site. A class is offered only at the site ki
 * ``capacity_evs = n x evs_per_charger[k]``;
 * ``demand_covered = min(capacity_evs, D)`` where :math:`D` is the demand left by existing
   chargers within reach of the site (``D`` alone when not capacitated); information only;
-* ``tco2e_per_yr = demand_covered x tco2e_per_ev_yr[k]``: carbon of the petrol car miles the
-  EVs served replace (an attribution, indicative);
+* ``ev_switch_tco2e_per_yr = demand_covered x tco2e_per_ev_yr[k]``: carbon of the petrol
+  car miles the EVs served replace (the whole switch; information only);
+* ``tco2e_per_yr = a x ev_switch_tco2e_per_yr`` with :math:`a` the attribution share
+  (``ev_attribution_share``: the scenario's ``ev_attribution_share``, else the
+  ``ev_attribution`` table's row, indicative): the charger is credited only with the share of
+  the switch public charging enables, and this attributed carbon is what the plan's tCO2e,
+  its lifetime-carbon objective and the summary's "EV switch attributed" line count; with
+  :math:`a = 0` chargers carry no carbon and the switch is shown only beside the headline;
 * ``saving_gbp_per_yr = 0``: public charging prices per mile are close to petrol's, so no
   running-cost saving is claimed.
 
@@ -61,6 +67,7 @@ from geoplan.workstreams.charger_settings import (
     COVERAGE_NAME,
     WORKSTREAM,
     ChargerSettings,
+    attribution_share,
     read_charger_types,
 )
 from geoplan.workstreams.parts import ModelParts
@@ -147,7 +154,8 @@ def charger_candidates(sites: gpd.GeoDataFrame, demand: ChargerDemand,
                        settings: ChargerSettings | None = None, *,
                        zones: gpd.GeoDataFrame | None = None,
                        site_kinds: pd.DataFrame | None = None,
-                       charger_types: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+                       charger_types: pd.DataFrame | None = None,
+                       ev_attribution: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """Candidate charger installations (rules in the module docstring).
 
     Parameters
@@ -160,16 +168,18 @@ def charger_candidates(sites: gpd.GeoDataFrame, demand: ChargerDemand,
     settings : ChargerSettings, optional
     zones : geopandas.GeoDataFrame, optional
         To give sites their zone and district when the layer has none.
-    site_kinds, charger_types : pandas.DataFrame, optional
-        Assumption tables instead of the shipped ones.
+    site_kinds, charger_types, ev_attribution : pandas.DataFrame, optional
+        Assumption tables instead of the shipped ones (``ev_attribution`` is read only when
+        ``settings.ev_attribution_share`` is None).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        :data:`~geoplan.schemas.CANDIDATES` columns, then ``label``, ``option``,
-        ``saving_gbp_per_yr``, ``lifetime_years``, ``chargers``, ``charger_kw``,
-        ``capacity_evs``, ``demand_covered``, ``site_id``, ``site_name`` (:func:`site_labels`;
-        the label shows it), ``source_id``, ``kind``, ``locked_in``.
+        :data:`~geoplan.schemas.CANDIDATES` columns (``tco2e_per_yr`` attributed), then
+        ``label``, ``option``, ``saving_gbp_per_yr``, ``lifetime_years``, ``chargers``,
+        ``charger_kw``, ``capacity_evs``, ``demand_covered``, ``ev_switch_tco2e_per_yr``,
+        ``ev_attribution_share``, ``site_id``, ``site_name`` (:func:`site_labels`; the label
+        shows it), ``source_id``, ``kind``, ``locked_in``.
 
     Raises
     ------
@@ -195,6 +205,8 @@ def charger_candidates(sites: gpd.GeoDataFrame, demand: ChargerDemand,
         dtype=float)).ravel()[options["site"].to_numpy()] if len(frame) else np.zeros(0)
     capacity = n * kind["evs_per_charger"].to_numpy()
     covered = np.minimum(capacity, reachable) if settings.capacitated else reachable
+    switch = covered * kind["tco2e_per_ev_yr"].to_numpy(dtype=float)
+    share = attribution_share(ev_attribution, settings.ev_attribution_share)
     kw_text = [f"{k:g}" for k in options["kw"]]
     ids = [f"{WORKSTREAM}:{s}:{k}kw:{c}" for s, k, c in zip(site["site_id"], kw_text,
                                                               options["chargers"], strict=True)]
@@ -207,13 +219,14 @@ def charger_candidates(sites: gpd.GeoDataFrame, demand: ChargerDemand,
         "substation_id": site["substation_id"],
         "cost_gbp": kinds.loc[site["kind"], "enabling_cost_gbp"].to_numpy(dtype=float)
         + n * kind["cost_per_charger_gbp"].to_numpy(),
-        "tco2e_per_yr": covered * kind["tco2e_per_ev_yr"].to_numpy(),
+        "tco2e_per_yr": share * switch,
         "peak_kw_added": n * kind["peak_kw_per_charger"].to_numpy(),
         "label": [f"Chargers: {a} ({b})" for a, b in zip(names, option, strict=True)],
         "option": option, "saving_gbp_per_yr": 0.0,
         "lifetime_years": kind["lifetime_years"].to_numpy(dtype=float),
         "chargers": n, "charger_kw": options["kw"].to_numpy(dtype=float),
         "capacity_evs": capacity, "demand_covered": covered,
+        "ev_switch_tco2e_per_yr": switch, "ev_attribution_share": share,
         "site_id": site["site_id"], "site_name": names.to_numpy(),
         "source_id": site["source_id"] if "source_id" in site.columns else None,
         "kind": site["kind"].astype(str),
@@ -221,7 +234,8 @@ def charger_candidates(sites: gpd.GeoDataFrame, demand: ChargerDemand,
     candidates = gpd.GeoDataFrame(out, geometry=site.geometry.to_numpy(), crs=CRS)
     columns = list(CANDIDATES.columns)
     candidates = candidates[columns + [c for c in out.columns if c not in columns]]
-    logger.info("charger candidates: %d options at %d sites", len(candidates), len(frame))
+    logger.info("charger candidates: %d options at %d sites (%.0f%% of the EV switch carbon "
+                "attributed)", len(candidates), len(frame), 100 * share)
     return candidates
 
 
