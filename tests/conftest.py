@@ -56,3 +56,24 @@ def small_sample(cache: Path) -> Path:
     from geoplan.pipeline import sample_folder
 
     return sample_folder("small")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the tests that share a module's own expensive fixture on one xdist worker.
+
+    A module- or session-scoped fixture defined in a test module (a scenario run, a parsed
+    real file) is built once per worker that runs a test using it; with ``--dist loadgroup``
+    (pyproject's addopts) the tests using one are grouped by module, so it is built once,
+    while every other test is still shared out one by one.
+    """
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        module = item.nodeid.split("::", 1)[0]
+        if info is None:
+            continue
+        for name in item.fixturenames:
+            defs = info.name2fixturedefs.get(name)
+            if defs and defs[-1].scope in ("module", "session") and \
+                    defs[-1].baseid == module:
+                item.add_marker(pytest.mark.xdist_group(name=module))
+                break

@@ -223,7 +223,9 @@ ONCE_PER_SESSION = {"joint": "joint_run", "ev-infrastructure": "ev_run"}
 """Shipped scenarios run once per session by a fixture (the same CLI path)."""
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xdist_group(name="tests/test_pipeline.py"))
+    if name in ONCE_PER_SESSION else name for name in SHIPPED])  # beside the fixture's users
 def test_every_shipped_scenario_runs_on_the_sample(name: str, cache: Path, tmp_path: Path,
                                                    request: pytest.FixtureRequest) -> None:
     if name in ONCE_PER_SESSION:
