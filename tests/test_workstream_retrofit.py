@@ -17,6 +17,7 @@ from geoplan.workstreams.retrofit import (
     retrofit_model,
 )
 from geoplan.workstreams.retrofit_packages import home_packages
+from geoplan.workstreams.savings import read_heat_loads, relieved_kw, switch_effects
 
 MEASURE_COLUMNS = ["measure", "property_type", "kind", "cost_fixed_gbp", "cost_per_m2_gbp",
                    "saving_share", "sap_points", "lifetime_years", "wall_types", "age_bands",
@@ -78,6 +79,7 @@ def homes() -> gpd.GeoDataFrame:
                "wall_insulated", "roof_insulation_mm", "glazing"]
     frame = pd.DataFrame(rows, columns=columns)
     frame["wall_insulated"] = frame["wall_insulated"].astype("boolean")
+    frame["storage_heaters"] = pd.array([False, False, False, True], dtype="boolean")
     frame["age_band"] = "1950-1966"
     points = [Point(5, 5), Point(6, 5), Point(15, 5), Point(16, 5)]
     return gpd.GeoDataFrame(frame, geometry=points, crs="EPSG:27700")
@@ -135,11 +137,33 @@ def test_home_effects_by_hand(tables):
     assert o.loc[(0, "heat_pump"), "bill_change_gbp_per_yr"] == pytest.approx(1400 - 1254.4)
     assert o.loc[(0, "heat_pump"), "peak_kw_added"] == pytest.approx(1.7)
     # h4 heat pump replaces storage heaters: 8000 kWh -> 8000 / 3 kWh electricity:
-    # (8000 - 2666.67) * 0.1 / 1000 = 0.5333 t; peak 1.7 - 2.0 = -0.3 kW.
+    # (8000 - 2666.67) * 0.1 / 1000 = 0.5333 t; storage heaters charge off-peak, so the
+    # heat pump's 1.7 kW is all added at the evening peak (no 2.0 kW relief).
     assert o.loc[(3, "heat_pump"), "tco2e_per_yr"] == pytest.approx(5333.333 * 0.1 / 1000)
-    assert o.loc[(3, "heat_pump"), "peak_kw_added"] == pytest.approx(-0.3)
+    assert o.loc[(3, "heat_pump"), "peak_kw_added"] == pytest.approx(1.7)
     assert (2, "fabric") not in o.index
     assert (2, "heat_pump") not in o.index
+
+
+def test_only_direct_acting_electric_heating_relieves_the_evening_peak():
+    loads = pd.DataFrame({"load": ["heat_pump", "electric_resistance", "storage_heaters"],
+                          "kw_per_home": [1.7, 2.0, 0.0], "source": "test"})
+    three = pd.DataFrame({
+        "heating_system": ["electricity", "electricity", "electricity", "mains gas"],
+        "storage_heaters": pd.array([False, True, None, False], dtype="boolean"),
+        "heat_demand_kwh": [6000.0, 6000.0, 6000.0, 6000.0]})
+    # direct-acting heaters free 2.0 kW; storage heaters (off-peak) and heaters of unknown
+    # kind free 0; a gas boiler frees none either.
+    assert relieved_kw(three, loads).tolist() == [2.0, 0.0, 0.0, 0.0]
+    effects = switch_effects(three, np.zeros(4), year=2030, carbon=CARBON, prices=PRICES,
+                             loads=loads, new_fuel="electricity", scop=3.0, load="heat_pump")
+    assert effects["peak_kw_added"].tolist() == pytest.approx([1.7 - 2.0, 1.7, 1.7, 1.7])
+    # without the column (e.g. Census archetypes) no electric home is credited
+    assert relieved_kw(three.drop(columns="storage_heaters"), loads).tolist() == [0.0] * 4
+    # the shipped table: storage heaters relieve nothing, direct-acting heaters something
+    shipped = read_heat_loads()
+    assert relieved_kw(three, shipped)[1] == 0.0
+    assert relieved_kw(three, shipped)[0] > 0.0
 
 
 def test_zone_candidates_by_hand(tables):
