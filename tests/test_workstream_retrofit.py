@@ -9,7 +9,8 @@ from shapely.geometry import Point, box
 
 from geoplan.errors import ScenarioError, SourceFormatError
 from geoplan.optimise import Budget, PlanningProblem
-from geoplan.workstreams.measures import read_retrofit_measures
+from geoplan.workstreams.loft import loft_ratio, read_loft_insulation
+from geoplan.workstreams.measures import measure_matrices, read_retrofit_measures
 from geoplan.workstreams.retrofit import (
     RetrofitSettings,
     home_options,
@@ -92,10 +93,16 @@ def zones() -> gpd.GeoDataFrame:
                             geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs="EPSG:27700")
 
 
+# One row: a top-up from any depth saves what insulating a bare loft saves, so the loft row's
+# simple numbers above hold for every home (the depth scaling is tested on its own below).
+LOFT_ANY_DEPTH = pd.DataFrame({"depth_mm": [0.0], "u_value_w_m2k": [2.3],
+                               "u_after_w_m2k": [0.16], "source": "test"})
+
+
 @pytest.fixture
 def tables(tmp_path):
     return {"retrofit_measures": read_retrofit_measures(write_measures(tmp_path)),
-            "carbon_factors": CARBON, "fuel_prices": PRICES}
+            "loft_insulation": LOFT_ANY_DEPTH, "carbon_factors": CARBON, "fuel_prices": PRICES}
 
 
 def test_packages_by_hand(tables):
@@ -340,3 +347,43 @@ def test_imd_column_replaces_tenure_proxy(tables):
     low = RetrofitSettings(fuel_poverty_sap_below=70)
     c = retrofit_candidates(frame, zones(), low, tables=tables).set_index("candidate_id")
     assert c.loc["retrofit:Z2:heat_pump", "fuel_poor_homes"] == 1
+
+
+def test_loft_saving_depends_on_the_existing_depth():
+    measures, loft = read_retrofit_measures(), read_loft_insulation()
+    houses = pd.DataFrame({"property_type": "house", "floor_area_m2": 100.0,
+                           "roof_insulation_mm": [0.0, 50.0, 100.0, np.nan],
+                           "wall_type": "cavity", "age_band": "1950-1966",
+                           "main_fuel": "mains gas", "heating_system": "mains gas"})
+    # RdSAP Table S9 U-values (W/m2K): bare 2.30, 50 mm 0.68, 100 mm 0.40, 270 mm 0.16.
+    ratio = [1.0, (0.68 - 0.16) / (2.30 - 0.16), (0.40 - 0.16) / (2.30 - 0.16)]
+    assert loft_ratio(houses["roof_insulation_mm"].to_numpy(), loft)[:3] == pytest.approx(ratio)
+    mats = measure_matrices(houses, measures, loft)
+    j = mats.index("loft_insulation")
+    # the house row: 0.20 of heat demand and 10 SAP points for a bare loft, scaled by r(d);
+    # the 100 mm top-up saves 0.0224, about a ninth of the bare loft's 0.20
+    assert mats.saving[:3, j] == pytest.approx([0.20 * r for r in ratio])
+    assert mats.sap[:3, j] == pytest.approx([10 * r for r in ratio])
+    assert mats.cost[:3, j] == pytest.approx([250 + 3.5 * 100] * 3)
+    # depth not recorded: not offered (its saving cannot be known)
+    assert mats.applicable[:, j].tolist() == [True, True, True, False]
+    # without the loft table the row's numbers are used as given
+    plain = measure_matrices(houses, measures)
+    assert plain.saving[:3, j] == pytest.approx([0.20] * 3)
+
+
+def test_loft_table_and_saving_bounds_are_checked(tmp_path):
+    path = tmp_path / "loft_insulation.csv"
+    path.write_text("depth_mm,u_value_w_m2k,u_after_w_m2k,source\n"
+                    "12,1.5,0.16,test\nthick,0.4,0.16,test\n")
+    with pytest.raises(SourceFormatError, match=r"(?s)'thick' is not a number.*no row for a "
+                                                r"loft with 0 mm"):
+        read_loft_insulation(path)
+    rows = [[*MEASURES[0][:-1], "test"]]
+    frame = pd.DataFrame(rows, columns=MEASURE_COLUMNS)
+    frame.insert(len(MEASURE_COLUMNS) - 1, "saving_share_low", [0.2])
+    frame.insert(len(MEASURE_COLUMNS), "saving_share_high", [0.3])
+    frame.to_csv(tmp_path / "m.csv", index=False)
+    with pytest.raises(SourceFormatError, match=r"row 2.*saving_share_low.*0.2 is above "
+                                                r"saving_share 0.1"):
+        read_retrofit_measures(tmp_path / "m.csv")
