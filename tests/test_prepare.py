@@ -164,6 +164,10 @@ def test_certificate_homes_get_the_prebound_effect_without_meters(prepared, coun
     assert any(w.startswith(f"buildings: heat demand: the modelled heat of {poor:,} homes in "
                             "bands with a prebound effect (F x0.75, G x0.65)")
                for w in prepared.warnings)
+    panels = int((homes["photo_supply_pct"] > 0).sum())
+    assert panels > 0
+    assert (f"buildings: {panels:,} homes already have solar PV (photo_supply_pct > 0): "
+            "rooftop PV is not offered to them") in prepared.warnings
     # zone totals follow the scaled homes
     placed = homes[homes["zone_id"].notna()]
     total = placed.groupby("zone_id")["heat_demand_kwh"].sum()

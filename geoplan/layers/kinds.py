@@ -140,6 +140,10 @@ def _buildings(source: Source, within: str | None, *, zones: ZonesInput = None,
     if report.heat_demand_missing:
         warnings.append(f"heat demand unknown for {report.heat_demand_missing:,} homes")
     warnings += prebound
+    panels = int((pd.to_numeric(layer["photo_supply_pct"], errors="coerce") > 0).sum())
+    if panels:
+        warnings.append(f"{panels:,} homes already have solar PV (photo_supply_pct > 0): "
+                        "rooftop PV is not offered to them")
     bands = layer["epc_band"].value_counts()
     summary = {
         "source": source_name(source), "format": "epc", "crs": crs_name(layer),
