@@ -112,7 +112,7 @@ def test_headroom_at_substation_and_ancestor():
 
 
 def test_negative_load_frees_headroom_for_others():
-    # P1 allows 100 kW. c0 adds 150 kW (10 t), c1 removes 60 kW (storage heaters replaced,
+    # P1 allows 100 kW. c0 adds 150 kW (10 t), c1 removes 60 kW (direct electric heaters replaced,
     # 1 t). c0 alone breaks the limit; with c1 the net load is 90 kW: both are chosen.
     frame = candidates(tco2e_per_yr=[10.0, 1.0], peak_kw_added=[150.0, -60.0],
                        substation_id=["P1", "P1"])

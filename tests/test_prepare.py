@@ -154,6 +154,27 @@ def test_homes_share_their_zone_substation(prepared):
     assert prepared.reports["serving"]["homes_without_substation"] == 42
 
 
+def test_certificate_homes_get_the_prebound_effect_without_meters(prepared, counts):
+    # no consumption tables in the sample: bands F and G take stock_calibration's ratios
+    homes = prepared.buildings
+    ratio = homes.groupby("epc_band")["heat_calibration"].unique().map(list).to_dict()
+    assert (ratio["F"], ratio["G"], ratio["D"]) == ([0.75], [0.65], [1.0])
+    assert prepared.reports["buildings"]["heat_demand"] == "prebound by band"
+    poor = int(homes["epc_band"].isin(["F", "G"]).sum())
+    assert any(w.startswith(f"buildings: heat demand: the modelled heat of {poor:,} homes in "
+                            "bands with a prebound effect (F x0.75, G x0.65)")
+               for w in prepared.warnings)
+    panels = int((homes["photo_supply_pct"] > 0).sum())
+    assert panels > 0
+    assert (f"buildings: {panels:,} homes already have solar PV (photo_supply_pct > 0): "
+            "rooftop PV is not offered to them") in prepared.warnings
+    # zone totals follow the scaled homes
+    placed = homes[homes["zone_id"].notna()]
+    total = placed.groupby("zone_id")["heat_demand_kwh"].sum()
+    zone = prepared.zone_buildings.set_index("zone_id")["heat_demand_kwh"]
+    assert zone.reindex(total.index).to_numpy() == pytest.approx(total.to_numpy())
+
+
 def test_warnings_name_their_layer(prepared):
     assert prepared.warnings
     assert all(w.split(": ", 1)[0] in {"zones", "substations", "buildings", "chargers",

@@ -298,6 +298,18 @@ def test_heat_pump_is_the_heating_system(tmp_path: Path) -> None:
     assert (row["main_fuel"], row["heating_system"]) == ("electricity", "heat pump")
 
 
+@pytest.mark.parametrize(("text", "storage"), [
+    ("Electric storage heaters", True), ("Electric storage heaters, radiators", True),
+    ("Warm air, Electricaire", True), ("Room heaters, electric", False),
+    ("Boiler and radiators, electric", False), ("Electric underfloor heating", False),
+    ("Boiler and radiators, mains gas", False), ("NO DATA!", None),
+])
+def test_storage_heaters_from_the_main_heating_description(tmp_path: Path, text: str,
+                                                           storage: bool | None) -> None:
+    row = read_one(tmp_path, MAINHEAT_DESCRIPTION=text, MAIN_FUEL="electricity (not community)")
+    assert (None if pd.isna(row["storage_heaters"]) else bool(row["storage_heaters"])) is storage
+
+
 @pytest.mark.parametrize(("text", "wall_type", "insulated"), [
     ("Cavity wall, filled cavity", "cavity", True),
     ("Cavity wall, as built, no insulation (assumed)", "cavity", False),

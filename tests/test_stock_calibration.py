@@ -11,9 +11,11 @@ from shapely.geometry import box
 from geoplan.errors import LayerSchemaError, SourceFormatError
 from geoplan.layers.stock_calibration import (
     ConsumptionInput,
+    apply_prebound,
     calibrate_heat,
     calibration_kpis,
     metered_per_zone,
+    prebound_ratio,
 )
 from geoplan.sources.consumption_tables import read_consumption_table
 from geoplan.workstreams.savings import switch_effects
@@ -163,6 +165,38 @@ def test_small_electric_heating_share_is_not_calibrated():
     assert result.buildings["heat_demand_kwh"].tolist() == pytest.approx(
         [10000.0, 10000.0, 7500.0, 8000.0])
     assert calibration_kpis(result.zones) == {}
+
+
+def test_prebound_without_meters_for_certificate_homes_by_hand():
+    # three certificate homes (one row each) in D, F and G, and one without a band
+    certificates = pd.DataFrame({"epc_band": ["D", "F", "G", None],
+                                 "heat_demand_kwh": [10000.0, 20000.0, 15000.0, 12000.0]})
+    scaled, notes = apply_prebound(certificates)  # the shipped table: F x0.75, G x0.65
+    assert scaled["heat_demand_kwh"].tolist() == pytest.approx([10000.0, 15000.0, 9750.0,
+                                                               12000.0])
+    assert scaled["heat_calibration"].tolist() == pytest.approx([1.0, 0.75, 0.65, 1.0])
+    assert len(notes) == 1
+    assert "modelled heat of 2 homes" in notes[0]
+    assert "F x0.75, G x0.65" in notes[0]
+    # the same ratios as the metered path, and never twice (a prepared layer read back)
+    assert prebound_ratio(certificates, CALIBRATION).tolist() == [1.0, 0.5, 0.5, 1.0]
+    again, more = apply_prebound(scaled)
+    assert again["heat_demand_kwh"].tolist() == scaled["heat_demand_kwh"].tolist()
+    assert more == ()
+    # metered calibration divides out the prebound already applied before its own p_b x f
+    metered = calibrate_heat(apply_prebound(homes(), CALIBRATION)[0], METERED, HOUSEHOLDS,
+                             table=CALIBRATION, heat_factors=HEAT).buildings
+    direct = calibrate_heat(homes(), METERED, HOUSEHOLDS, table=CALIBRATION,
+                            heat_factors=HEAT).buildings
+    assert metered["heat_demand_kwh"].tolist() == pytest.approx(
+        direct["heat_demand_kwh"].tolist())
+    # rows standing for several homes count as many; low/high scale with the central value
+    archetypes = homes()
+    stock, notes = apply_prebound(archetypes, CALIBRATION)
+    assert stock["heat_demand_kwh_low"].tolist() == pytest.approx([5000.0, 5000.0, 3750.0,
+                                                                   4000.0])
+    assert "modelled heat of 9 homes" in notes[0]  # 5 in F and 4 in G
+    assert archetypes["heat_demand_kwh"].tolist()[1] == 20000.0  # the input is left as it was
 
 
 def test_carbon_savings_change_with_calibration():

@@ -1,5 +1,6 @@
 import dataclasses
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -15,6 +16,7 @@ from geoplan.workstreams.laep import (
 from geoplan.workstreams.measures import read_retrofit_measures
 from tests.test_workstream_retrofit import (
     CARBON,
+    LOFT_ANY_DEPTH,
     PRICES,
     STANDING,
     homes,
@@ -28,7 +30,8 @@ YEARS = (2025, 2030)
 @pytest.fixture
 def tables(tmp_path):
     return {"retrofit_measures": read_retrofit_measures(write_measures(tmp_path)),
-            "carbon_factors": CARBON, "fuel_prices": PRICES, "standing_charges": STANDING}
+            "loft_insulation": LOFT_ANY_DEPTH, "carbon_factors": CARBON, "fuel_prices": PRICES,
+            "standing_charges": STANDING}
 
 
 @pytest.fixture
@@ -60,16 +63,35 @@ def test_zone_pathways_by_hand(candidates):
     assert (hp["cost_gbp"], hp["peak_kw_added"]) == (pytest.approx(19500), pytest.approx(3.4))
     assert hp["heat_mwh_per_yr"] == pytest.approx((16800 * 0.8 + 9800 * 0.75) / 1000)
     pv = c.loc["laep:Z1:rooftop_pv"]
-    # One house x 0.6 suitable x 3.5 kWp = 2.1 kWp: 3570 GBP, 1995 kWh, 0.1995 t,
-    # 1995 x (0.5 x 28 + 0.5 x 5) / 100 = 329.175 GBP; no winter peak.
-    assert pv["cost_gbp"] == pytest.approx(3570)
-    assert pv["tco2e_per_yr"] == pytest.approx(0.1995)
-    assert pv["saving_gbp_per_yr"] == pytest.approx(329.175)
-    assert (pv["peak_kw_added"], pv["homes"]) == (0, pytest.approx(0.6))
+    # One house: 0.6 suitable rounds to 1 whole home x 3.5 kWp: 5950 GBP, 3325 kWh,
+    # 0.3325 t, 3325 x (0.5 x 28 + 0.5 x 5) / 100 = 548.625 GBP; no winter peak.
+    assert pv["cost_gbp"] == pytest.approx(5950)
+    assert pv["tco2e_per_yr"] == pytest.approx(0.3325)
+    assert pv["saving_gbp_per_yr"] == pytest.approx(548.625)
+    assert (pv["peak_kw_added"], pv["homes"], pv["pv_roofs"]) == (0, 1, 1)
+    assert pv["homes_with_pv"] == 0
     nothing = c.loc["laep:Z2:do_nothing"]
     assert (nothing["cost_gbp"], nothing["tco2e_per_yr"], nothing["lifetime_years"]) == (0, 0, 1)
-    assert c.loc["laep:Z2:heat_network", "peak_kw_added"] == pytest.approx(0.9 - 2.0)
+    # h4's storage heaters charge off-peak: connecting it frees no evening peak
+    assert c.loc["laep:Z2:heat_network", "peak_kw_added"] == pytest.approx(0.9)
     assert c.loc["laep:Z1:fabric_first", "heat_mwh_per_yr"] == pytest.approx(4.704)
+
+
+def test_pv_goes_to_whole_homes_without_panels(tables):
+    # Z1: five houses, one already generating (photo_supply_pct 20): 4 roofs x 0.6 = 2.4,
+    # so 2 whole homes get 3.5 kWp; Z2: its only house has panels, so no PV option at all.
+    frame = pd.concat([homes().iloc[[0]]] * 5 + [homes().iloc[[3]]], ignore_index=True)
+    frame["building_id"] = [f"h{i}" for i in range(6)]
+    frame["photo_supply_pct"] = [20.0, 0.0, np.nan, 0.0, 0.0, 35.0]
+    settings = LaepSettings(pathways=("rooftop_pv", "do_nothing"), trajectory_years=(2030,))
+    c = laep_candidates(frame, zones(), settings, tables=tables).set_index("candidate_id")
+    pv = c.loc["laep:Z1:rooftop_pv"]
+    assert (pv["homes"], pv["pv_roofs"], pv["homes_with_pv"]) == (2, 4, 1)
+    assert pv["cost_gbp"] == pytest.approx(2 * 3.5 * 1700)
+    assert pv["tco2e_per_yr"] == pytest.approx(2 * 3.5 * 950 * 0.1 / 1000)
+    assert pv["tco2e_per_yr_2030"] == pytest.approx(pv["tco2e_per_yr"])
+    assert "laep:Z2:rooftop_pv" not in c.index
+    assert (c["homes"] == c["homes"].round()).all()  # every option counts whole homes
 
 
 def test_heat_network_only_above_the_density_threshold(tables):

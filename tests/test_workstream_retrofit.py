@@ -9,7 +9,8 @@ from shapely.geometry import Point, box
 
 from geoplan.errors import ScenarioError, SourceFormatError
 from geoplan.optimise import Budget, PlanningProblem
-from geoplan.workstreams.measures import read_retrofit_measures
+from geoplan.workstreams.loft import loft_ratio, read_loft_insulation
+from geoplan.workstreams.measures import measure_matrices, read_retrofit_measures
 from geoplan.workstreams.retrofit import (
     RetrofitSettings,
     home_options,
@@ -17,7 +18,12 @@ from geoplan.workstreams.retrofit import (
     retrofit_model,
 )
 from geoplan.workstreams.retrofit_packages import home_packages
-from geoplan.workstreams.savings import read_standing_charges
+from geoplan.workstreams.savings import (
+    read_heat_loads,
+    read_standing_charges,
+    relieved_kw,
+    switch_effects,
+)
 
 MEASURE_COLUMNS = ["measure", "property_type", "kind", "cost_fixed_gbp", "cost_per_m2_gbp",
                    "saving_share", "sap_points", "lifetime_years", "wall_types", "age_bands",
@@ -82,6 +88,7 @@ def homes() -> gpd.GeoDataFrame:
                "wall_insulated", "roof_insulation_mm", "glazing"]
     frame = pd.DataFrame(rows, columns=columns)
     frame["wall_insulated"] = frame["wall_insulated"].astype("boolean")
+    frame["storage_heaters"] = pd.array([False, False, False, True], dtype="boolean")
     frame["age_band"] = "1950-1966"
     points = [Point(5, 5), Point(6, 5), Point(15, 5), Point(16, 5)]
     return gpd.GeoDataFrame(frame, geometry=points, crs="EPSG:27700")
@@ -94,10 +101,17 @@ def zones() -> gpd.GeoDataFrame:
                             geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs="EPSG:27700")
 
 
+# One row: a top-up from any depth saves what insulating a bare loft saves, so the loft row's
+# simple numbers above hold for every home (the depth scaling is tested on its own below).
+LOFT_ANY_DEPTH = pd.DataFrame({"depth_mm": [0.0], "u_value_w_m2k": [2.3],
+                               "u_after_w_m2k": [0.16], "source": "test"})
+
+
 @pytest.fixture
 def tables(tmp_path):
     return {"retrofit_measures": read_retrofit_measures(write_measures(tmp_path)),
-            "carbon_factors": CARBON, "fuel_prices": PRICES, "standing_charges": STANDING}
+            "loft_insulation": LOFT_ANY_DEPTH, "carbon_factors": CARBON, "fuel_prices": PRICES,
+            "standing_charges": STANDING}
 
 
 def test_packages_by_hand(tables):
@@ -143,11 +157,33 @@ def test_home_effects_by_hand(tables):
     assert o.loc[(0, "fabric"), "standing_change_gbp_per_yr"] == 0  # still on gas
     assert o.loc[(0, "heat_pump"), "peak_kw_added"] == pytest.approx(1.7)
     # h4 heat pump replaces storage heaters: 8000 kWh -> 8000 / 3 kWh electricity:
-    # (8000 - 2666.67) * 0.1 / 1000 = 0.5333 t; peak 1.7 - 2.0 = -0.3 kW.
+    # (8000 - 2666.67) * 0.1 / 1000 = 0.5333 t; storage heaters charge off-peak, so the
+    # heat pump's 1.7 kW is all added at the evening peak (no 2.0 kW relief).
     assert o.loc[(3, "heat_pump"), "tco2e_per_yr"] == pytest.approx(5333.333 * 0.1 / 1000)
-    assert o.loc[(3, "heat_pump"), "peak_kw_added"] == pytest.approx(-0.3)
+    assert o.loc[(3, "heat_pump"), "peak_kw_added"] == pytest.approx(1.7)
     assert (2, "fabric") not in o.index
     assert (2, "heat_pump") not in o.index
+
+
+def test_only_direct_acting_electric_heating_relieves_the_evening_peak():
+    loads = pd.DataFrame({"load": ["heat_pump", "electric_resistance", "storage_heaters"],
+                          "kw_per_home": [1.7, 2.0, 0.0], "source": "test"})
+    three = pd.DataFrame({
+        "heating_system": ["electricity", "electricity", "electricity", "mains gas"],
+        "storage_heaters": pd.array([False, True, None, False], dtype="boolean"),
+        "heat_demand_kwh": [6000.0, 6000.0, 6000.0, 6000.0]})
+    # direct-acting heaters free 2.0 kW; storage heaters (off-peak) and heaters of unknown
+    # kind free 0; a gas boiler frees none either.
+    assert relieved_kw(three, loads).tolist() == [2.0, 0.0, 0.0, 0.0]
+    effects = switch_effects(three, np.zeros(4), year=2030, carbon=CARBON, prices=PRICES,
+                             loads=loads, new_fuel="electricity", scop=3.0, load="heat_pump")
+    assert effects["peak_kw_added"].tolist() == pytest.approx([1.7 - 2.0, 1.7, 1.7, 1.7])
+    # without the column (e.g. Census archetypes) no electric home is credited
+    assert relieved_kw(three.drop(columns="storage_heaters"), loads).tolist() == [0.0] * 4
+    # the shipped table: storage heaters relieve nothing, direct-acting heaters something
+    shipped = read_heat_loads()
+    assert relieved_kw(three, shipped)[1] == 0.0
+    assert relieved_kw(three, shipped)[0] > 0.0
 
 
 def test_zone_candidates_by_hand(tables):
@@ -367,3 +403,41 @@ def test_standing_charge_table_is_checked(tmp_path):
     shipped = read_standing_charges().set_index("fuel")
     assert shipped.loc["heat_network", "pence_per_day_low"] < shipped.loc[
         "heat_network", "pence_per_day"] < shipped.loc["heat_network", "pence_per_day_high"]
+def test_loft_saving_depends_on_the_existing_depth():
+    measures, loft = read_retrofit_measures(), read_loft_insulation()
+    houses = pd.DataFrame({"property_type": "house", "floor_area_m2": 100.0,
+                           "roof_insulation_mm": [0.0, 50.0, 100.0, np.nan],
+                           "wall_type": "cavity", "age_band": "1950-1966",
+                           "main_fuel": "mains gas", "heating_system": "mains gas"})
+    # RdSAP Table S9 U-values (W/m2K): bare 2.30, 50 mm 0.68, 100 mm 0.40, 270 mm 0.16.
+    ratio = [1.0, (0.68 - 0.16) / (2.30 - 0.16), (0.40 - 0.16) / (2.30 - 0.16)]
+    assert loft_ratio(houses["roof_insulation_mm"].to_numpy(), loft)[:3] == pytest.approx(ratio)
+    mats = measure_matrices(houses, measures, loft)
+    j = mats.index("loft_insulation")
+    # the house row: 0.20 of heat demand and 10 SAP points for a bare loft, scaled by r(d);
+    # the 100 mm top-up saves 0.0224, about a ninth of the bare loft's 0.20
+    assert mats.saving[:3, j] == pytest.approx([0.20 * r for r in ratio])
+    assert mats.sap[:3, j] == pytest.approx([10 * r for r in ratio])
+    assert mats.cost[:3, j] == pytest.approx([250 + 3.5 * 100] * 3)
+    # depth not recorded: not offered (its saving cannot be known)
+    assert mats.applicable[:, j].tolist() == [True, True, True, False]
+    # without the loft table the row's numbers are used as given
+    plain = measure_matrices(houses, measures)
+    assert plain.saving[:3, j] == pytest.approx([0.20] * 3)
+
+
+def test_loft_table_and_saving_bounds_are_checked(tmp_path):
+    path = tmp_path / "loft_insulation.csv"
+    path.write_text("depth_mm,u_value_w_m2k,u_after_w_m2k,source\n"
+                    "12,1.5,0.16,test\nthick,0.4,0.16,test\n")
+    with pytest.raises(SourceFormatError, match=r"(?s)'thick' is not a number.*no row for a "
+                                                r"loft with 0 mm"):
+        read_loft_insulation(path)
+    rows = [[*MEASURES[0][:-1], "test"]]
+    frame = pd.DataFrame(rows, columns=MEASURE_COLUMNS)
+    frame.insert(len(MEASURE_COLUMNS) - 1, "saving_share_low", [0.2])
+    frame.insert(len(MEASURE_COLUMNS), "saving_share_high", [0.3])
+    frame.to_csv(tmp_path / "m.csv", index=False)
+    with pytest.raises(SourceFormatError, match=r"row 2.*saving_share_low.*0.2 is above "
+                                                r"saving_share 0.1"):
+        read_retrofit_measures(tmp_path / "m.csv")

@@ -3,7 +3,9 @@
 Each reader takes ``(source, within, **options)`` and returns a
 :class:`~geoplan.layers.read.LayerSet` with a summary for ``geoplan layers validate``:
 
-* ``buildings``: :func:`geoplan.layers.buildings.buildings_from_epc` (plus ``zone_buildings``);
+* ``buildings``: :func:`geoplan.layers.buildings.buildings_from_epc` (plus ``zone_buildings``),
+  with the heat demand of bands F/G scaled for the prebound effect
+  (:func:`geoplan.layers.stock_calibration.apply_prebound`);
 * ``ev_demand``: :func:`geoplan.layers.ev.ev_demand_from_tables`;
 * ``chargers``: :func:`geoplan.sources.chargepoint_registry.read_chargepoints`;
 * ``sites``: :func:`geoplan.layers.sites.sites_from_layer`;
@@ -101,6 +103,7 @@ def _buildings(source: Source, within: str | None, *, zones: ZonesInput = None,
                districts: PathLike | None = None, postcodes: PathLike | None = None,
                uprn: PathLike | None = None) -> LayerSet:
     from geoplan.layers.buildings import buildings_from_epc, zone_summary
+    from geoplan.layers.stock_calibration import apply_prebound
 
     zone_layer = zones_layer(zones, districts)
     own = _own(source, "buildings")
@@ -115,6 +118,7 @@ def _buildings(source: Source, within: str | None, *, zones: ZonesInput = None,
         return _own_set("buildings", kept, source, tuple(notes))
     layer = buildings_from_epc(source, zone_layer, uprn_coordinates=uprn, postcodes=postcodes)
     report = layer.attrs["report"]
+    layer, prebound = apply_prebound(layer)  # SAP demand of bands F/G overstates metered use
     if within is not None:
         layer, zone_layer = rows_within(layer, within, zone_layer, "home")
     layers: dict[str, pd.DataFrame] = {"buildings": layer}
@@ -135,6 +139,11 @@ def _buildings(source: Source, within: str | None, *, zones: ZonesInput = None,
                         f"{dict(report.implausible)}")
     if report.heat_demand_missing:
         warnings.append(f"heat demand unknown for {report.heat_demand_missing:,} homes")
+    warnings += prebound
+    panels = int((pd.to_numeric(layer["photo_supply_pct"], errors="coerce") > 0).sum())
+    if panels:
+        warnings.append(f"{panels:,} homes already have solar PV (photo_supply_pct > 0): "
+                        "rooftop PV is not offered to them")
     bands = layer["epc_band"].value_counts()
     summary = {
         "source": source_name(source), "format": "epc", "crs": crs_name(layer),
@@ -148,6 +157,7 @@ def _buildings(source: Source, within: str | None, *, zones: ZonesInput = None,
         "zones_with_homes": None if zone_layer is None else int(layer["zone_id"].nunique()),
         "bands": {b: int(bands.get(b, 0)) for b in EPC_BANDS},
         "no_band": int(layer["epc_band"].isna().sum()),
+        "heat_demand": "prebound by band" if prebound else "as modelled",
     }
     return LayerSet("buildings", layers, source_name(source), "epc", tuple(warnings), summary)
 

@@ -49,7 +49,7 @@ from geoplan.layers.grid import GRID_UNITS, graph_from_substations, power_factor
 from geoplan.layers.read import LayerSet, read_layers
 from geoplan.layers.serving import SERVING_FLAGS, serve, serving_notes, without_dno
 from geoplan.layers.stock import Stock, StockInputs
-from geoplan.layers.stock_calibration import CALIBRATION_COLUMNS, Calibration
+from geoplan.layers.stock_calibration import CALIBRATION_COLUMNS, Calibration, prebound_layers
 from geoplan.layers.zones import ZoneFile
 from geoplan.schemas import CRS, LEVELS
 from geoplan.sources.numbers import DECIMAL_MARKS, declared_decimal
@@ -444,6 +444,9 @@ def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str,
     if inputs.building_stock is not None:
         step("building stock")
         _stock_sets(inputs.building_stock, zones, sets)
+    given = inputs.building_stock
+    if "buildings" in sets and not (given is not None and given.consumption()):
+        sets["buildings"] = prebound_layers(sets["buildings"], zones)  # no meters: band F/G
     if inputs.chargers is not None:
         step("chargers")
         sets["chargers"] = read_layers(inputs.chargers, "chargers")

@@ -30,12 +30,22 @@ effect*, Sunikka-Blank and Galvin 2012). With DESNZ's sub-national domestic cons
 So in a calibrated zone the modelled gas of its gas-heated homes equals its metered gas
 (unless bounded), and bands F/G carry less of it than their SAP demand says. Carbon and bill
 savings, which are shares of the heat demand, scale with it.
+
+Without metered consumption step 1 still applies: :func:`apply_prebound` (and
+:func:`prebound_layers` on a buildings :class:`~geoplan.layers.layer_set.LayerSet`) scales
+each home's modelled heat by its band's :math:`p_b` and records it in ``heat_calibration``,
+so certificate and archetype homes of bands F/G are never planned on SAP demand the prebound
+effect says they do not use. EPC certificates get it when they are read
+(:mod:`geoplan.layers.kinds`), archetypes when the layers are prepared; rows that already
+carry ``heat_calibration`` (e.g. a converted layer read back) are left as they are, and
+:func:`calibrate_heat` first divides out a ``heat_calibration`` already applied, so no home
+is scaled twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -45,11 +55,13 @@ import pandas as pd
 from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import LayerSchemaError, Problem, SourceFormatError
 from geoplan.layers.apportion import apportion_table, read_areas, read_lookup
-from geoplan.layers.buildings import HEAT_FACTORS
+from geoplan.layers.buildings import HEAT_FACTORS, zone_summary
+from geoplan.layers.layer_set import LayerSet
 from geoplan.sources.consumption_tables import read_consumption_table
 
 __all__ = ["CALIBRATION_COLUMNS", "STOCK_CALIBRATION", "Calibration", "ConsumptionInput",
-           "calibrate_heat", "calibration_kpis", "metered_per_zone"]
+           "apply_prebound", "calibrate_heat", "calibration_kpis", "metered_per_zone",
+           "prebound_layers", "prebound_ratio"]
 
 STOCK_CALIBRATION = AssumptionTable(
     "stock_calibration", key=("quantity", "item"),
@@ -61,6 +73,7 @@ CALIBRATION_COLUMNS = ("metered_gas_kwh", "metered_electricity_kwh", "heat_calib
 """Columns :func:`calibrate_heat` adds to the zones layer (NaN: not calibrated)."""
 
 _ELECTRIC = ("electricity", "heat pump")
+_HEAT_COLUMNS = ("heat_demand_kwh", "heat_demand_kwh_low", "heat_demand_kwh_high")
 
 
 @dataclass(frozen=True)
@@ -185,12 +198,12 @@ def calibrate_heat(buildings: pd.DataFrame, metered: Mapping[str, pd.Series],
     lo, hi = _values(t, "factor")["min"], _values(t, "factor")["max"]
     electricity = _values(t, "electricity")
     eff = _values(factors, "efficiency")
-    homes = buildings.copy()
+    homes = _undo_calibration(buildings)
     system = homes.get("heating_system", homes["main_fuel"]).astype(object).fillna(
         homes["main_fuel"]).astype(str)
     gas = homes["main_fuel"].astype(str).eq("mains gas").to_numpy()
     electric = system.isin(_ELECTRIC).to_numpy() & ~gas
-    prebound = homes["epc_band"].map(_values(t, "prebound")).fillna(1.0).to_numpy(float)
+    prebound = prebound_ratio(homes, t)
     weight = pd.to_numeric(homes.get("dwellings", 1.0), errors="coerce")
     weight = np.nan_to_num(np.broadcast_to(np.asarray(weight, float), (len(homes),)), nan=1.0)
     heat = np.nan_to_num(pd.to_numeric(homes["heat_demand_kwh"], errors="coerce").to_numpy(
@@ -220,11 +233,86 @@ def calibrate_heat(buildings: pd.DataFrame, metered: Mapping[str, pd.Series],
         zf = zone.map(out[column]).astype(float).to_numpy()
         factor = np.where(mask & np.isfinite(zf), zf, factor)
     row = prebound * factor
-    for column in ("heat_demand_kwh", "heat_demand_kwh_low", "heat_demand_kwh_high"):
-        if column in homes.columns:
-            homes[column] = pd.to_numeric(homes[column], errors="coerce") * row
+    for column in (c for c in _HEAT_COLUMNS if c in homes.columns):
+        homes[column] = pd.to_numeric(homes[column], errors="coerce") * row
     homes["heat_calibration"] = row
     return Calibration(homes, out, tuple(_notes(out, t, lo, hi)))
+
+
+def prebound_ratio(buildings: pd.DataFrame, table: pd.DataFrame | None = None) -> np.ndarray:
+    """Metered over modelled heat of each home's EPC band (``prebound`` rows; 1 if none)."""
+    t = read_assumptions(STOCK_CALIBRATION) if table is None else table
+    band = buildings["epc_band"].astype(object)
+    return band.map(_values(t, "prebound")).astype(float).fillna(1.0).to_numpy(float)
+
+
+def _applied(buildings: pd.DataFrame) -> np.ndarray:
+    """Return the ``heat_calibration`` already applied to each row (NaN: none)."""
+    if "heat_calibration" not in buildings.columns:
+        return np.full(len(buildings), np.nan)
+    return pd.to_numeric(buildings["heat_calibration"], errors="coerce").to_numpy(float)
+
+
+def _undo_calibration(buildings: pd.DataFrame) -> pd.DataFrame:
+    """Copy the rows, dividing any ``heat_calibration`` already applied out of the heat."""
+    homes = buildings.copy()
+    done = _applied(homes)
+    undo = np.where(np.isfinite(done) & (done > 0), done, 1.0)
+    for column in (c for c in _HEAT_COLUMNS if c in homes.columns):
+        homes[column] = pd.to_numeric(homes[column], errors="coerce") / undo
+    return homes
+
+
+def apply_prebound(buildings: pd.DataFrame, table: pd.DataFrame | None = None
+                   ) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Scale modelled heat demand by the band's prebound ratio (no metered consumption).
+
+    Parameters
+    ----------
+    buildings : pandas.DataFrame
+        ``epc_band`` and ``heat_demand_kwh`` (``_low``/``_high`` and ``dwellings`` used when
+        present). Rows with a ``heat_calibration`` value already are left as they are.
+    table : pandas.DataFrame, optional
+        A replacement ``stock_calibration.csv``.
+
+    Returns
+    -------
+    tuple
+        The buildings with heat demand scaled and ``heat_calibration`` (the ratio applied),
+        and a note counting the homes whose heat demand changed (none when no row was
+        scaled).
+    """
+    done = np.isfinite(_applied(buildings))
+    if done.all():
+        return buildings, ()
+    t = read_assumptions(STOCK_CALIBRATION) if table is None else table
+    ratio = np.where(done, 1.0, prebound_ratio(buildings, t))
+    homes = buildings.copy()
+    for column in (c for c in _HEAT_COLUMNS if c in homes.columns):
+        homes[column] = pd.to_numeric(homes[column], errors="coerce") * ratio
+    homes["heat_calibration"] = np.where(done, _applied(buildings), ratio)
+    weight = pd.to_numeric(homes["dwellings"], errors="coerce").fillna(1.0).to_numpy(float) \
+        if "dwellings" in homes.columns else np.ones(len(homes))
+    bands = _values(t, "prebound")
+    scaled = ", ".join(f"{b} x{bands[b]:.2f}" for b in bands.index if bands[b] != 1.0)
+    note = (f"heat demand: the modelled heat of {weight[ratio != 1.0].sum():,.0f} homes in "
+            f"bands with a prebound effect ({scaled or 'none'}) is scaled to what such homes "
+            "are metered to use (stock_calibration.csv; Sunikka-Blank and Galvin 2012); "
+            "metered consumption, when given, calibrates it further")
+    return homes, (note,)
+
+
+def prebound_layers(found: LayerSet, zones: gpd.GeoDataFrame | None = None,
+                    table: pd.DataFrame | None = None) -> LayerSet:
+    """:func:`apply_prebound` to a buildings layer set (its zone totals recomputed)."""
+    homes, notes = apply_prebound(found.layers["buildings"], table)
+    if not notes:
+        return found
+    layers = {**found.layers, "buildings": homes}
+    if "zone_buildings" in layers and zones is not None:
+        layers["zone_buildings"] = zone_summary(homes, zones)
+    summary = {**found.summary, "heat_demand": "prebound by band"}
+    return replace(found, layers=layers, warnings=(*found.warnings, *notes), summary=summary)
 
 
 def _aligned(values: pd.Series | None, ids: pd.Index) -> pd.Series:

@@ -93,8 +93,8 @@ __all__ = ["BUILDING_TABLES", "DFES_SCENARIOS", "GRID_REINFORCEMENT", "GRID_UNIT
            "headroom_gaps", "joint_weights", "plan_headroom",
            "reinforcement_options", "solve_plans", "workstream_models"]
 
-BUILDING_TABLES = ("retrofit_measures", "carbon_factors", "fuel_prices", "heat_loads",
-                   "heat_pathways", "epc_heat", "standing_charges")
+BUILDING_TABLES = ("retrofit_measures", "loft_insulation", "carbon_factors", "fuel_prices",
+                   "heat_loads", "heat_pathways", "epc_heat", "standing_charges")
 """Assumption tables the retrofit and LAEP workstreams read."""
 
 GRID_REINFORCEMENT = AssumptionTable(

@@ -40,6 +40,9 @@ Normalisation rules (every output column is listed in :data:`EPC_COLUMNS`):
 * **Tenure**: one of :data:`TENURES`, from the words owner / rent + private / rent + social.
 * **Main fuel**: one of :data:`FUELS` (see :func:`fuel_from_text`); ``heating_system`` is
   ``"heat pump"`` when the main heating description names one, else the main fuel.
+  ``storage_heaters`` is True when the main heating description names electric storage
+  heating (``storage heater``, ``electric storage``, ``Electricaire``: charged off-peak), False
+  for any other description, missing without one.
 * **Walls**: ``wall_type`` one of :data:`WALL_TYPES`; ``wall_insulated`` True for filled
   cavities and insulated walls, False for "no insulation" or "partial insulation", missing when
   the description does not say (e.g. "Average thermal transmittance 0.28 W/m²K").
@@ -176,9 +179,9 @@ EPC_COLUMNS = (
     "building_id", "uprn", "epc_band", "sap_score", "property_type", "built_form", "age_band",
     "floor_area_m2", "main_fuel", "co2_t", "tenure", "wall_type", "wall_insulated",
     "roof_insulation_mm", "glazing", "mains_gas", "potential_band", "potential_sap",
-    "lodgement_date", "postcode", "heating_system", "energy_consumption_kwh_m2",
-    "low_energy_lighting_pct", "multi_glaze_pct", "photo_supply_pct", "address",
-    "local_authority", "lmk_key", "source_file", "certificates",
+    "lodgement_date", "postcode", "heating_system", "storage_heaters",
+    "energy_consumption_kwh_m2", "low_energy_lighting_pct", "multi_glaze_pct",
+    "photo_supply_pct", "address", "local_authority", "lmk_key", "source_file", "certificates",
 )
 """Columns of :attr:`EpcRecords.frame`, in order."""
 
@@ -192,6 +195,8 @@ _FUEL_RULES = (
     ("electricity", r"electric"),
     ("oil", r"\boil\b|b30k|biodiesel|bioethanol|bio-liquid"),
 )
+_STORAGE = r"storage heater|electric storage|electricaire"
+"""Main heating descriptions of electric storage heating (charged overnight, off-peak)."""
 _WALL_RULES = (
     ("cavity", r"cavity"),
     ("timber frame", r"timber"),
@@ -486,6 +491,14 @@ def _roof_mm(text: pd.Series) -> pd.Series:
     return mm.where(~(mm.isna() & none), 0.0).astype("float64")
 
 
+def _storage(text: pd.Series) -> pd.Series:
+    """Whether the main heating is electric storage heating (missing without a description)."""
+    found = text.str.lower().str.contains(_STORAGE, regex=True).fillna(False)
+    result = pd.Series(found.to_numpy(bool), index=text.index, dtype="boolean")
+    result[text.isna().to_numpy()] = pd.NA
+    return result
+
+
 def _uprn(text: pd.Series) -> pd.Series:
     digits = text.str.replace(r"\.0+$", "", regex=True).str.lstrip("0")
     return digits.where(digits.str.fullmatch(r"\d+").fillna(False))
@@ -525,6 +538,7 @@ def _normalise(raw: pd.DataFrame, labels: list[str], sentinels: dict[str, int],
         "lodgement_date": lodged,
         "postcode": _postcode(c["POSTCODE"]),
         "heating_system": fuel.where(~heat_pump, "heat pump"),
+        "storage_heaters": _storage(c["MAINHEAT_DESCRIPTION"]),
         "energy_consumption_kwh_m2": number(c["ENERGY_CONSUMPTION_CURRENT"], invalid,
                                              implausible),
         "low_energy_lighting_pct": number(c["LOW_ENERGY_LIGHTING"], invalid, implausible),

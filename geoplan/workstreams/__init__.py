@@ -16,6 +16,7 @@ from geoplan.workstreams.laep import (
     laep_model,
     read_heat_pathways,
 )
+from geoplan.workstreams.loft import read_loft_insulation
 from geoplan.workstreams.measures import read_retrofit_measures
 from geoplan.workstreams.parts import ModelParts
 from geoplan.workstreams.retrofit import (
@@ -43,6 +44,7 @@ __all__ = [
     "read_fuel_prices",
     "read_heat_loads",
     "read_heat_pathways",
+    "read_loft_insulation",
     "read_retrofit_measures",
     "retrofit_candidates",
     "retrofit_model",

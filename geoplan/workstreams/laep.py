@@ -12,9 +12,13 @@ For each zone with homes, :func:`laep_candidates` offers (``settings.pathways``)
 ``fabric_first``
     The target-band fabric package for every home below the band that can reach it.
 ``rooftop_pv``
-    ``suitable_share`` of houses and bungalows get ``kwp_per_home`` kWp:
-    generation :math:`G = n\,\sigma\,k\,y`, carbon :math:`G\,k_{el}/1000`, bill saving
-    :math:`G\,(u\,p_{el} + (1-u)\,p_{exp})/100` with self-use share :math:`u`.
+    Of the zone's :math:`N` houses and bungalows without panels (a certificate with
+    ``photo_supply_pct`` > 0 already has them: left out, and counted in ``homes_with_pv``),
+    :math:`n = \lfloor \sigma N + 1/2 \rfloor` whole homes (``suitable_share``
+    :math:`\sigma`, rounded to the nearest home) get ``kwp_per_home`` kWp :math:`k`:
+    generation :math:`G = n\,k\,y`, carbon :math:`G\,k_{el}/1000`, bill saving
+    :math:`G\,(u\,p_{el} + (1-u)\,p_{exp})/100` with self-use share :math:`u`; ``homes`` is
+    :math:`n` and ``pv_roofs`` is :math:`N`.
 ``do_nothing``
     Zero cost, zero benefit: an explicit choice.
 
@@ -116,6 +120,9 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
     options = pd.concat(parts, ignore_index=True)
     options = options[options["option"].isin(settings.pathways)]
     table = _zone_sums(options, density.index, settings)
+    if "rooftop_pv" in settings.pathways:
+        share = pathway_value(t["heat_pathways"], "rooftop_pv", "suitable_share")
+        table = _whole_pv_homes(table, share)
     table = table.merge(area, on="zone_id", how="left")
     table["heat_density_gwh_per_km2"] = table["zone_id"].map(density).to_numpy()
     table["candidate_id"] = "laep:" + table["zone_id"] + ":" + table["option"]
@@ -177,18 +184,19 @@ def _pv_homes(homes: pd.DataFrame, settings: LaepSettings, t: Mapping[str, Any]
     p = {item: pathway_value(t["heat_pathways"], "rooftop_pv", item) for item in (
         "kwp_per_home", "cost_gbp_per_kwp", "yield_kwh_per_kwp", "suitable_share",
         "self_use_share", "export_pence_per_kwh", "lifetime_years")}
-    suitable = homes["property_type"].astype(object).isin(("house", "bungalow")).to_numpy()
-    share = np.where(suitable, p["suitable_share"], 0.0)[suitable]
-    kwp = share * p["kwp_per_home"]
+    roofs = homes["property_type"].astype(object).isin(("house", "bungalow")).to_numpy()
+    has_pv = roofs & existing_pv(homes)
+    suitable = roofs & ~has_pv
+    kwp = p["kwp_per_home"]
     generation = kwp * p["yield_kwh_per_kwp"]
     price = values_in_year(t["fuel_prices"], settings.year, ["electricity"])["electricity"]
-    out = pd.DataFrame({
+    out = pd.DataFrame({  # one home fitted per row; whole homes per zone in _whole_pv_homes
         "home": np.flatnonzero(suitable), "option": "rooftop_pv",
         "zone_id": homes["zone_id"].astype(str).to_numpy()[suitable],
-        "cost_gbp": kwp * p["cost_gbp_per_kwp"], "homes": share,
+        "cost_gbp": kwp * p["cost_gbp_per_kwp"],
         "bill_change_gbp_per_yr": generation * (p["self_use_share"] * price + (
             1 - p["self_use_share"]) * p["export_pence_per_kwh"]) / 100,
-        "peak_kw_added": share * load_kw(t["heat_loads"], "rooftop_pv"),
+        "peak_kw_added": load_kw(t["heat_loads"], "rooftop_pv"),
         "lifetime_years": p["lifetime_years"], "heat_mwh_per_yr": 0.0,
     })
     for when in dict.fromkeys((settings.year, *settings.trajectory_years)):
@@ -199,7 +207,43 @@ def _pv_homes(homes: pd.DataFrame, settings: LaepSettings, t: Mapping[str, Any]
         out[f"tco2e_per_yr_{settings.year}"] = out["tco2e_per_yr"]
     weighted = weigh(out, out["home"].to_numpy(), homes)
     weighted["tco2e_per_yr_low"] = weighted["tco2e_per_yr_high"] = weighted["tco2e_per_yr"]
-    return weighted
+    already = pd.DataFrame({"zone_id": homes["zone_id"].astype(str).to_numpy()[has_pv],
+                            "option": "rooftop_pv", "homes": 0.0,
+                            "homes_with_pv": home_weights(homes)[has_pv]})
+    return pd.concat([weighted.assign(homes_with_pv=0.0), already], ignore_index=True)
+
+
+def existing_pv(homes: pd.DataFrame) -> np.ndarray:
+    """Whether each home already has solar PV (EPC ``photo_supply_pct`` > 0; else False)."""
+    if "photo_supply_pct" not in homes.columns:
+        return np.zeros(len(homes), dtype=bool)
+    share = pd.to_numeric(homes["photo_supply_pct"], errors="coerce").to_numpy(float)
+    return np.nan_to_num(share) > 0
+
+
+_PV_SCALED = ("cost_gbp", "bill_change_gbp_per_yr", "saving_gbp_per_yr", "peak_kw_added",
+              "heat_mwh_per_yr", "aggregated_homes")
+
+
+def _whole_pv_homes(table: pd.DataFrame, share: float) -> pd.DataFrame:
+    """Fit whole homes per zone: ``homes`` = round(share x roofs), its sums scaled to match.
+
+    A zone where no home would be fitted keeps no PV option; ``pv_roofs`` and
+    ``homes_with_pv`` are missing on other options.
+    """
+    pv = (table["option"] == "rooftop_pv").to_numpy()
+    roofs = table["homes"].to_numpy(float)
+    fitted = np.floor(share * roofs + 0.5)
+    scale = np.where(pv & (roofs > 0), fitted / np.where(roofs > 0, roofs, 1.0), 1.0)
+    out = table.copy()
+    for column in out.columns:
+        if column in _PV_SCALED or column.startswith("tco2e_per_yr"):
+            out[column] = out[column].to_numpy(float) * scale
+    out["pv_roofs"] = np.where(pv, roofs, np.nan)
+    out["homes"] = np.where(pv, fitted, roofs)
+    with_pv = out["homes_with_pv"] if "homes_with_pv" in out else np.zeros(len(out))
+    out["homes_with_pv"] = np.where(pv, with_pv, np.nan)
+    return out[~pv | (out["homes"] > 0)].reset_index(drop=True)
 
 
 def _zone_sums(options: pd.DataFrame, zones: pd.Index, settings: LaepSettings) -> pd.DataFrame:
@@ -209,6 +253,8 @@ def _zone_sums(options: pd.DataFrame, zones: pd.Index, settings: LaepSettings) -
             "peak_kw_added", "homes", "heat_mwh_per_yr",
             "life_cost", "tco2e_per_yr", *(f"tco2e_per_yr_{y}" for y in settings.trajectory_years),
             "aggregated_homes", "tco2e_per_yr_low", "tco2e_per_yr_high"]
+    if "homes_with_pv" in options.columns:
+        sums.append("homes_with_pv")
     table = options.groupby(["zone_id", "option"], sort=True)[sums].sum().reset_index()
     table["lifetime_years"] = np.where(table["cost_gbp"] > 0, table["life_cost"] / table[
         "cost_gbp"].where(table["cost_gbp"] > 0, 1.0), 1.0)

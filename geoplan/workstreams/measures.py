@@ -25,6 +25,13 @@ it, and a measure with no row for a home's type and no ``any`` row does not appl
 ``new_fuel``, ``scop``
     Heating measures only: the fuel bought afterwards (:data:`~.energy.ENERGY_FUELS`) and the
     heat delivered per kWh bought (a heat pump's SCOP; 1.0 for metered network heat).
+
+``loft_insulation`` is the one measure whose saving depends on what the home has: its
+``saving_share`` and ``sap_points`` are those of insulating an uninsulated loft, scaled per
+home by the existing depth (``roof_insulation_mm``, :mod:`~geoplan.workstreams.loft`) when
+:func:`measure_matrices` is given the ``loft_insulation`` table; homes of unknown depth do
+not get it. Optional columns ``saving_share_low`` and ``saving_share_high`` bound an
+indicative saving share (checked when present).
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import Problems, SourceFormatError
 from geoplan.sources.epc import AGE_BANDS, FUELS, WALL_TYPES
 from geoplan.workstreams.energy import ENERGY_FUELS
+from geoplan.workstreams.loft import loft_ratio
 
 __all__ = [
     "CONDITION_COLUMNS",
@@ -81,6 +89,11 @@ RETROFIT_MEASURES = AssumptionTable(
 )
 """The retrofit measures table (``layers/assumptions/retrofit_measures.csv``)."""
 
+LOFT = "loft_insulation"
+"""The measure scaled by the existing loft insulation depth."""
+
+_BOUNDS = ("saving_share_low", "saving_share_high")
+
 _CLAUSE = re.compile(r"^\s*(\w+)\s*(<=|>=|==|!=|<|>)\s*(.+?)\s*$")
 _LISTS = {"wall_types": WALL_TYPES, "age_bands": AGE_BANDS, "main_fuels": FUELS}
 
@@ -100,6 +113,7 @@ def read_retrofit_measures(path: PathLike | None = None) -> pd.DataFrame:
     for index, row in table.iterrows():
         _check_row(row, int(index) + 2, problems)
     _check_consistent(table, problems)
+    _check_bounds(table, problems)
     problems.raise_if_any(SourceFormatError)
     return table
 
@@ -140,6 +154,25 @@ def _check_consistent(table: pd.DataFrame, problems: Problems) -> None:
             line = int(table.index[table["measure"] == measure][0]) + 2
             problems.add(f"measure {measure!r} has different {column} values on its rows",
                          row=line, column=column, fix="give every row of a measure the same value")
+
+
+def _check_bounds(table: pd.DataFrame, problems: Problems) -> None:
+    """Check the optional ``saving_share_low``/``_high``: blank, or around ``saving_share``."""
+    for column in (c for c in _BOUNDS if c in table.columns):
+        text = table[column].astype(object).where(table[column].notna(), "")
+        values = pd.to_numeric(text.astype(str).str.strip().replace("", np.nan),
+                               errors="coerce")
+        for index in table.index[values.isna() & text.astype(str).str.strip().ne("")]:
+            problems.add(f"{table.loc[index, column]!r} is not a number", row=int(index) + 2,
+                         column=column, fix="give a share from 0 to below 1, or leave it blank")
+        share = table["saving_share"]
+        wrong = (values > share) if column.endswith("_low") else (values < share)
+        for index in table.index[wrong.fillna(False)]:
+            side = "above" if column.endswith("_low") else "below"
+            problems.add(f"{values[index]:g} is {side} saving_share {share[index]:g}",
+                         row=int(index) + 2, column=column,
+                         fix="give bounds with low <= saving_share <= high")
+        table[column] = values
 
 
 def _split(cell: object) -> list[str]:
@@ -278,7 +311,8 @@ class MeasureMatrices:
         return self.names.index(measure)
 
 
-def measure_matrices(homes: pd.DataFrame, table: pd.DataFrame) -> MeasureMatrices:
+def measure_matrices(homes: pd.DataFrame, table: pd.DataFrame,
+                     loft: pd.DataFrame | None = None) -> MeasureMatrices:
     """Evaluate every measure of ``table`` for every home, vectorised.
 
     Parameters
@@ -288,6 +322,10 @@ def measure_matrices(homes: pd.DataFrame, table: pd.DataFrame) -> MeasureMatrice
         applicability lists and conditions test (missing columns: those tests fail).
     table : pandas.DataFrame
         From :func:`read_retrofit_measures`.
+    loft : pandas.DataFrame, optional
+        From :func:`~geoplan.workstreams.loft.read_loft_insulation`: scale the
+        ``loft_insulation`` saving and SAP points by each home's existing depth (module
+        docstring); without it they are used as given.
     """
     names = tuple(dict.fromkeys(table["measure"]))
     n, m = len(homes), len(names)
@@ -320,7 +358,20 @@ def measure_matrices(homes: pd.DataFrame, table: pd.DataFrame) -> MeasureMatrice
                                         * area, 0.0)
         for key in ("saving", "sap", "lifetime", "scop"):
             arrays[key][:, j] = np.where(found, values[key][at], 0.0)
+        if name == LOFT and loft is not None:
+            _scale_loft(j, columns.numbers("roof_insulation_mm"), loft, applicable, arrays)
     return MeasureMatrices(
         names, tuple(first.loc[list(names), "kind"]),
         tuple(first.loc[list(names), "exclusive_group"].replace("nan", "")),
         tuple(first.loc[list(names), "new_fuel"].replace("nan", "")), applicable, **arrays)
+
+
+def _scale_loft(j: int, depth: np.ndarray, loft: pd.DataFrame, applicable: np.ndarray,
+                arrays: dict[str, np.ndarray]) -> None:
+    """Scale column ``j`` (loft insulation) by the existing depth; unknown depth: none."""
+    ratio = loft_ratio(depth, loft)
+    known = np.isfinite(ratio)
+    applicable[:, j] &= known
+    for key in ("saving", "sap"):
+        arrays[key][:, j] = np.where(known, arrays[key][:, j] * np.nan_to_num(ratio), 0.0)
+    arrays["cost"][:, j] = np.where(known, arrays["cost"][:, j], 0.0)

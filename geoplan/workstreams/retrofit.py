@@ -37,6 +37,7 @@ from geoplan.scenario.workstreams import RetrofitSettings
 from geoplan.workstreams.candidate_table import finish_candidates, zone_frame
 from geoplan.workstreams.energy import read_carbon_factors, read_fuel_prices
 from geoplan.workstreams.home_weights import weigh
+from geoplan.workstreams.loft import read_loft_insulation
 from geoplan.workstreams.measures import read_retrofit_measures
 from geoplan.workstreams.parts import ModelParts
 from geoplan.workstreams.pathways import pathway_value, read_heat_pathways
@@ -79,8 +80,8 @@ def home_options(buildings: pd.DataFrame, settings: RetrofitSettings | None = No
         A buildings layer (with the EPC extras: ``wall_type``, ``roof_insulation_mm``...).
     settings : RetrofitSettings, optional
     tables : Mapping, optional
-        Replacement tables by name: ``retrofit_measures``, ``carbon_factors``,
-        ``fuel_prices``, ``heat_loads``, ``heat_pathways``, ``epc_heat``,
+        Replacement tables by name: ``retrofit_measures``, ``loft_insulation``,
+        ``carbon_factors``, ``fuel_prices``, ``heat_loads``, ``heat_pathways``, ``epc_heat``,
         ``standing_charges``.
 
     Returns
@@ -98,7 +99,7 @@ def home_options(buildings: pd.DataFrame, settings: RetrofitSettings | None = No
     homes = pd.DataFrame(buildings).reset_index(drop=True)
     ready = settings.ready_max_kwh_per_m2 or _ready_default(t["heat_pathways"])
     packages = home_packages(homes, t["retrofit_measures"], target_band=settings.target_band,
-                             ready_max_kwh_per_m2=ready)
+                             ready_max_kwh_per_m2=ready, loft=t["loft_insulation"])
     poor = fuel_poor(homes, settings)
     common = {"year": settings.year, "carbon": t["carbon_factors"],
               "prices": t["fuel_prices"], "loads": t["heat_loads"],
@@ -154,6 +155,7 @@ def _tables(tables: Mapping[str, pd.DataFrame | None] | None) -> dict[str, Any]:
 
     given = dict(tables or {})
     readers = {"retrofit_measures": read_retrofit_measures,
+               "loft_insulation": read_loft_insulation,
                "carbon_factors": read_carbon_factors, "fuel_prices": read_fuel_prices,
                "heat_loads": read_heat_loads, "heat_pathways": read_heat_pathways,
                "epc_heat": lambda: read_assumptions(HEAT_FACTORS),

@@ -95,7 +95,8 @@ def _subsets(mats: MeasureMatrices, fabric: list[int]) -> _Subsets:
 
 
 def home_packages(homes: pd.DataFrame, measures: pd.DataFrame, *, target_band: str = "C",
-                  ready_max_kwh_per_m2: float = 150.0) -> pd.DataFrame:
+                  ready_max_kwh_per_m2: float = 150.0, loft: pd.DataFrame | None = None
+                  ) -> pd.DataFrame:
     """Find each home's target package and heat pump package (module docstring).
 
     Parameters
@@ -107,6 +108,9 @@ def home_packages(homes: pd.DataFrame, measures: pd.DataFrame, *, target_band: s
         From :func:`~geoplan.workstreams.measures.read_retrofit_measures`.
     target_band : str
     ready_max_kwh_per_m2 : float
+    loft : pandas.DataFrame, optional
+        The ``loft_insulation`` table: loft savings by existing depth (see
+        :func:`~geoplan.workstreams.measures.measure_matrices`).
 
     Returns
     -------
@@ -117,7 +121,7 @@ def home_packages(homes: pd.DataFrame, measures: pd.DataFrame, *, target_band: s
     """
     threshold = target_sap(target_band)
     homes = homes.assign(floor_area_m2=_areas(homes))
-    mats = measure_matrices(homes, measures)
+    mats = measure_matrices(homes, measures, loft)
     fabric = [j for j, kind in enumerate(mats.kinds) if kind == "fabric"]
     hp = mats.index(HEAT_PUMP)
     subsets = _subsets(mats, fabric)

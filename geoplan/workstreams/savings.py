@@ -26,10 +26,14 @@ home joining a heat network pays the network's. It is part of :math:`\Delta\text
 which is signed: a change that raises the bill (a heat pump with a poor SCOP replacing gas)
 gives a negative saving, shown as such and never floored at zero.
 
-The winter peak added at the substation is the after-diversity load of the new system
-(``heat_loads.csv``) less the ``electric_resistance`` load when the home was heated by direct
-or storage electric heaters; fabric measures add 0 (their relief of electrically heated
-homes' peak is left out, a cautious simplification).
+The winter peak added at the substation is the after-diversity load
+of the new system (``heat_loads.csv``) less the load the old heating drew at the evening
+peak (:func:`relieved_kw`): ``electric_resistance`` for a home heated by direct-acting
+electric heaters, ``storage_heaters`` (0: charged overnight off-peak) for a home on storage
+heaters, and the storage figure too when the kind of electric heating is not recorded
+(``storage_heaters`` missing: Census "electric" homes, certificates without a main heating
+description), so no peak relief is counted that the data cannot show. Fabric measures add 0
+(their relief of electrically heated homes' peak is left out, a cautious simplification).
 """
 
 from __future__ import annotations
@@ -46,11 +50,11 @@ from geoplan.layers.buildings import HEAT_FACTORS
 from geoplan.workstreams.energy import ENERGY_FUELS, energy_fuel, values_in_year
 
 __all__ = ["HEAT_LOADS", "LOADS", "STANDING_CHARGES", "heating_efficiency", "read_heat_loads",
-           "read_standing_charges", "standing_change", "switch_effects"]
+           "read_standing_charges", "relieved_kw", "standing_change", "switch_effects"]
 
 PathLike = str | os.PathLike[str]
 
-LOADS = ("heat_pump", "electric_resistance", "heat_network", "rooftop_pv")
+LOADS = ("heat_pump", "electric_resistance", "storage_heaters", "heat_network", "rooftop_pv")
 """Loads of the heat loads table."""
 
 HEAT_LOADS = AssumptionTable("heat_loads", key=("load",), numbers={"kw_per_home": 0.0})
@@ -144,6 +148,24 @@ def load_kw(table: pd.DataFrame, load: str) -> float:
     return float(rows["kw_per_home"].iloc[0])
 
 
+def relieved_kw(homes: pd.DataFrame, loads: pd.DataFrame) -> np.ndarray:
+    """Evening peak each home's current heating draws, freed when it is replaced (kW).
+
+    ``electric_resistance`` for homes heated by direct-acting electric heaters
+    (``heating_system`` electricity and ``storage_heaters`` False), ``storage_heaters`` for
+    storage heaters and for electric homes whose heater kind is not recorded, 0 for every
+    other home (module docstring).
+    """
+    electric = (_system(homes) == "electricity").to_numpy()
+    if "storage_heaters" in homes.columns:
+        storage = homes["storage_heaters"].astype("boolean")
+        direct = storage.eq(False).fillna(False).to_numpy(dtype=bool)
+    else:
+        direct = np.zeros(len(homes), dtype=bool)
+    return np.where(electric & direct, load_kw(loads, "electric_resistance"),
+                    np.where(electric, load_kw(loads, "storage_heaters"), 0.0))
+
+
 def _system(homes: pd.DataFrame) -> pd.Series:
     column = "heating_system" if "heating_system" in homes.columns else "main_fuel"
     return homes[column].astype(object).fillna("unknown").astype(str)
@@ -232,8 +254,7 @@ def switch_effects(homes: pd.DataFrame, saving_share: np.ndarray, *, year: int,
     out["bill_change_gbp_per_yr"] = change(prices, year) / 100 + standing_saved
     peak = np.zeros(len(homes))
     if load is not None:
-        resistive = (system == "electricity").to_numpy()
-        peak = load_kw(loads, load) - resistive * load_kw(loads, "electric_resistance")
+        peak = load_kw(loads, load) - relieved_kw(homes, loads)
     out["peak_kw_added"] = peak
     for when in years:
         out[f"tco2e_per_yr_{when}"] = np.maximum(change(carbon, when) / 1000, 0.0)
