@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -421,6 +422,14 @@ def test_geopackage_opens_in_qgis_styled(tmp_path):
     aliases = {a.get("field"): a.get("name") for a in styles["retrofit"].iter("alias")}
     assert aliases["tco2e_per_yr"] == "Emissions saved (tCO2e/yr)"
     assert aliases["a<b>&\"c'"] == "A<b>&\"c'"
+    # the same titles in the GeoPackage's own schema table (GDAL's field alternative names)
+    with sqlite3.connect(path) as connection:
+        titles = dict(connection.execute("SELECT column_name, name FROM gpkg_data_columns "
+                                         "WHERE table_name = 'retrofit'").fetchall())
+    connection.close()
+    assert titles["heat_pump_ready"] == "Heat pump ready"  # from the words
+    assert titles["tco2e_per_yr"] == "Emissions saved (tCO2e/yr)"
+    assert titles["candidate_id"] == "Candidate"
     # the plan reads back without the style table
     assert set(read_plan(path)) == {"retrofit", "chargers", "by_district", "districts"}
 
@@ -436,3 +445,15 @@ def test_geojson_states_its_true_crs_and_writes_tables_as_csv(tmp_path):
     assert rows.loc["by_district", "crs"] == ""
     assert not (path / "by_district.geojson").exists()
     assert pyogrio.read_info(path / "retrofit.geojson")["geometry_type"] == "MultiPolygon"
+
+
+@pytest.mark.parametrize("fmt", ["shp", "gpkg", "geojson"])
+def test_a_layer_of_one_part_multipolygons_reads_back_as_multipolygons(tmp_path, fmt):
+    # a shapefile reads a one-part multipolygon as a polygon; the layer had only multis
+    frame = gpd.GeoDataFrame({"id": [1, 2]},
+                             geometry=[MultiPolygon([_square(450_000)]),
+                                       MultiPolygon([_square(451_000), _square(452_000)])],
+                             crs="EPSG:27700")
+    back = read_plan(export_plan({"parks": frame}, _output(tmp_path, fmt), fmt=fmt))["parks"]
+    assert back.geometry.geom_type.tolist() == ["MultiPolygon", "MultiPolygon"]
+    _assert_same(back, frame, fmt)

@@ -4,16 +4,32 @@
 DataFrame (a non-spatial table); :func:`read_plan` reads any export back into the same layers:
 same names and order, columns, dtypes, values, geometry and CRS (the index is not kept).
 
+One geometry type per layer
+---------------------------
+In ``gpkg``, ``shp`` and ``geojson`` every spatial layer has one specific geometry type
+(:mod:`geoplan.outputs.export_parts`): polygons are written as ``MultiPolygon``; a layer that
+mixes points with outlines (charger sites from car-park points and polygons) is written as a
+``Point`` layer of every row (an outline stood in for by a point on its surface) plus
+``NAME_areas`` holding the outlines; lines mixed with polygons become ``NAME_lines`` and
+``NAME_areas``. :func:`read_plan` puts such layers back together. ``parquet`` and ``csv``
+hold any mix and keep layers whole.
+
 Layouts
 -------
 ``gpkg``
-    One file, one layer per entry. Each layer's column dtypes are stored in its GDAL layer
-    metadata (``GEOPLAN_FIELDS``) so that, e.g., nullable integers come back as such.
+    One file, one layer per entry (plain tables as attribute tables). Each layer's column
+    dtypes are stored in its GDAL layer metadata (``GEOPLAN_FIELDS``) so that, e.g.,
+    nullable integers come back as such. QGIS's ``layer_styles`` table holds one default
+    style per layer (:mod:`geoplan.outputs.qgis_style`: the web map's colours, labels and
+    readable field aliases), so the plan opens in QGIS styled.
 ``shp``, ``geojson``, ``parquet``, ``csv``
     A folder (written atomically, like a run) holding one file per layer plus:
 
     * ``layers.csv``: one row per layer in order: ``layer`` (name), ``file``, ``geometry``
-      (``native``, ``wkt``, ``x,y`` or empty for a table), ``geometry_types``, ``crs``, ``rows``;
+      (``native``, ``wkt``, ``x,y`` or empty for a table), ``geometry_types`` (of the layer
+      as planned), ``crs`` (the file's own CRS), ``plan_crs`` (the layer's, which
+      :func:`read_plan` restores), ``rows``, ``part_of`` and ``source_rows`` (for a part of
+      a layer split by geometry type: the layer and its row positions there);
     * ``<file>_fields.csv``: one row per column in order: ``short_name`` (as in the file),
       ``full_name``, ``dtype``, ``blank`` and ``truncated`` (see below).
 
@@ -21,15 +37,17 @@ Format notes
 ------------
 * **shp**: a folder rather than a zip, so that any GIS opens the files directly. A spatial
   layer is ``.shp .shx .dbf .prj .cpg`` (UTF-8; the ``.prj`` carries the CRS, e.g.
-  EPSG:27700); a table is a lone ``.dbf``. Field names are mapped to at most 10 characters by
-  :func:`short_field_names` and ``<file>_fields.csv`` maps them back. Text longer than 254
-  bytes is cut (with a warning; ``truncated`` counts the values cut). DBF text cannot tell
-  missing from empty: ``blank`` says which one a blank cell means (``missing`` when the
-  column had missing values and no empty text, else ``empty``). One geometry family per
-  layer (polygons are written as multipolygons; a one-part multipolygon in a layer that had
-  polygons comes back as a polygon, as does the GeoPackage's).
+  EPSG:27700); a table is a lone ``.dbf``. Field names are shortened to readable names of
+  at most 10 characters by :func:`short_field_names` (``candidate_id`` -> ``cand_id``,
+  ``tco2e_per_yr`` -> ``co2_per_yr``) and ``<file>_fields.csv`` maps them back. Text longer
+  than 254 bytes is cut (with a warning; ``truncated`` counts the values cut). DBF text
+  cannot tell missing from empty: ``blank`` says which one a blank cell means (``missing``
+  when the column had missing values and no empty text, else ``empty``). A one-part
+  multipolygon in a layer that had polygons comes back as a polygon, as does the
+  GeoPackage's.
 * **geojson**: EPSG:4326 (longitude, latitude), as RFC 7946 requires, with 7 decimals
-  (about 1 cm); :func:`read_plan` reprojects back to the layer's CRS.
+  (about 1 cm); :func:`read_plan` reprojects back to the layer's CRS. A plain table is
+  written as CSV (as in the ``csv`` format), not as features without geometry.
 * **parquet**: GeoParquet written by geopandas with pyarrow (the GDAL bundled with pyogrio has
   no Parquet driver); dtypes survive natively.
 * **csv**: UTF-8, Unix line ends, full-precision numbers; point layers get ``x`` and ``y``
@@ -81,7 +99,7 @@ from geoplan.outputs.fields import (
     short_field_names,
     unique_name,
 )
-from geoplan.outputs.qgis_style import STYLES_TABLE, write_layer_styles
+from geoplan.outputs.qgis_style import STYLES_TABLE, write_field_titles, write_layer_styles
 
 __all__ = ["DBF_TEXT_BYTES", "FORMATS", "INDEX", "export_plan", "read_plan",
            "short_field_names"]
@@ -157,6 +175,7 @@ def _write_gpkg(parts: list[LayerPart], path: Path, overwrite: bool) -> Path:
     kinds = {part.name: part.geometry_type for part in parts if part.geometry_type}
 
     def styles(file: Path) -> None:
+        write_field_titles(file, frames)
         write_layer_styles(file, frames)
 
     return write_geopackage(frames, path, overwrite=overwrite, layer_metadata=metadata,

@@ -323,14 +323,25 @@ def restore(frame: pd.DataFrame, fields: pd.DataFrame, kinds: list[str],
 
 
 def _restore_geometry(series: gpd.GeoSeries, kinds: list[str]) -> gpd.GeoSeries:
-    """Turn one-part multi-geometries back into single ones where the layer had singles."""
+    """Give back the single or multi geometries the layer had.
+
+    One-part multi-geometries become single where the layer had singles; single geometries
+    become one-part multi-geometries where the layer had only multis (a shapefile reads a
+    one-part multipolygon as a polygon).
+    """
     values = series.reset_index(drop=True)
     multi = {f"Multi{kind}" for kind in kinds if not kind.startswith("Multi")}
     single = (values.geom_type.isin(multi).to_numpy()
               & (shapely.get_num_geometries(values.to_numpy()) == 1))
-    if not single.any():
-        return values
-    values[single] = shapely.get_geometry(values[single].to_numpy(), 0)
+    if single.any():
+        values[single] = shapely.get_geometry(values[single].to_numpy(), 0)
+    for kind in ("Point", "LineString", "Polygon"):
+        if f"Multi{kind}" in kinds and kind not in kinds:
+            alone = (values.geom_type == kind).to_numpy()
+            if alone.any():
+                maker = {"Point": shapely.multipoints, "LineString": shapely.multilinestrings,
+                         "Polygon": shapely.multipolygons}[kind]
+                values[alone] = [maker([shape]) for shape in values[alone].to_numpy()]
     return values
 
 

@@ -14,6 +14,9 @@ data value is escaped):
   with ``zone_name`` when zoomed in), ``substations``, ``grid_evidence`` and
   ``existing_chargers`` (markers in the web map's colours);
 * every layer, tables too: field aliases (:func:`field_title`) shown in the attribute table.
+
+The same titles go in the GeoPackage's own ``gpkg_data_columns`` table (the schema extension,
+read by GDAL as each field's alternative name), so other GIS show them too.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ from geoplan.outputs.map_style import (
     WORKSTREAM_COLOURS,
 )
 
-__all__ = ["STYLES_TABLE", "STYLE_COLUMNS", "field_title", "layer_qml", "write_layer_styles"]
+__all__ = ["STYLES_TABLE", "STYLE_COLUMNS", "field_title", "layer_qml", "write_field_titles",
+           "write_layer_styles"]
 
 STYLES_TABLE = "layer_styles"
 """Name of QGIS's style table in a GeoPackage."""
@@ -101,6 +105,47 @@ def write_layer_styles(path: Path, frames: Mapping[str, pd.DataFrame]) -> None:
     table = pd.DataFrame(rows, columns=list(STYLE_COLUMNS))
     pyogrio.write_dataframe(table, path, layer=STYLES_TABLE, driver="GPKG",
                             layer_options={"FID": "id"})
+
+
+_DATA_COLUMNS = """CREATE TABLE IF NOT EXISTS gpkg_data_columns (
+    table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT, title TEXT,
+    description TEXT, mime_type TEXT, constraint_name TEXT,
+    CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
+    CONSTRAINT gdc_tn UNIQUE (table_name, name))"""
+_EXTENSIONS = """CREATE TABLE IF NOT EXISTS gpkg_extensions (
+    table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
+    scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"""
+_SCHEMA = "http://www.geopackage.org/spec/#extension_schema"
+
+
+def write_field_titles(path: Path, frames: Mapping[str, pd.DataFrame]) -> None:
+    """Record each column's title (:func:`field_title`) in the GeoPackage's ``gpkg_data_columns``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A GeoPackage holding the layers ``frames``.
+    frames : mapping
+        Layer name -> the frame written there.
+    """
+    rows = []
+    for name, frame in frames.items():
+        geometry = geometry_name(frame)
+        used: set[str] = set()
+        for column in (c for c in frame.columns if c != geometry):
+            title = field_title(str(column))
+            if title.lower() in used:  # titles are unique within a table
+                title = f"{title} ({column})"
+            used.add(title.lower())
+            rows.append((name, str(column), title, title))
+    with sqlite3.connect(path) as connection:
+        connection.execute(_DATA_COLUMNS)
+        connection.execute(_EXTENSIONS)
+        connection.execute("INSERT OR IGNORE INTO gpkg_extensions VALUES ('gpkg_data_columns', "
+                           "NULL, 'gpkg_schema', ?, 'read-write')", (_SCHEMA,))
+        connection.executemany("INSERT OR REPLACE INTO gpkg_data_columns (table_name, "
+                               "column_name, name, title) VALUES (?, ?, ?, ?)", rows)
+    connection.close()
 
 
 def _geometry_columns(path: Path) -> dict[str, str]:
