@@ -279,6 +279,14 @@ def test_readme_map_and_shapefile_commands_work_on_a_run(joint_run: Path, tmp_pa
         assert list(back) == list(plan)
         assert back["chargers"].geometry.geom_type.value_counts().to_dict() == (
             plan["chargers"].geometry.geom_type.value_counts().to_dict())
+    for fmt in ("parquet", "csv"):  # the README's "also geojson, parquet, csv"
+        result = runner.invoke(cli, ["export", str(joint_run / "plan.gpkg"), "--format", fmt,
+                                     "-o", str(tmp_path / fmt)])
+        assert result.exit_code == 0, result.output
+        back = read_plan(tmp_path / fmt)
+        assert list(back) == list(plan)
+        assert back["chargers"]["candidate_id"].tolist() == (
+            plan["chargers"]["candidate_id"].tolist())
     shp = pyogrio.read_info(tmp_path / "shp" / "retrofit.shp")["fields"]
     assert {"cand_id", "co2_per_yr", "subst_id", "distr_name"} <= set(shp)
 
