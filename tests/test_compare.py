@@ -7,7 +7,6 @@ import json
 import shutil
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -22,6 +21,7 @@ from geoplan.outputs.compare import (
     read_run,
     write_comparison,
 )
+from geoplan.outputs.export import read_plan
 from geoplan.outputs.map_page import map_html
 from geoplan.pipeline import run_scenario
 
@@ -95,7 +95,7 @@ def test_kpi_differences_are_the_summaries_differences(runs: tuple[Path, Path]) 
 
 
 def _sets(folder: Path) -> tuple[set[str], set[str], dict[str, int]]:
-    plan = gpd.read_file(folder / "plan.gpkg", layer="chargers")
+    plan = read_plan(folder / "plan.gpkg")["chargers"]  # sites' points and areas together
     ids = plan["candidate_id"].astype(str)
     top = set(ids[plan["rank"] <= TOP])
     chosen = set(ids[plan["selected"].astype(bool)])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 from pathlib import Path
+from xml.etree import ElementTree
 
 import geopandas as gpd
 import numpy as np
@@ -14,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from geopandas.testing import assert_geodataframe_equal
 from pandas.testing import assert_frame_equal
-from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
 from geoplan.cli.main import cli
 from geoplan.errors import LayerSchemaError, OutputExistsError, SourceFormatError
@@ -86,7 +88,7 @@ def test_plain_geopandas_reopens_spatial_files(tmp_path, fmt):
     else:
         frame = gpd.read_parquet(path / "chargers.parquet")
     assert frame.crs.to_epsg() == 27700
-    column = "candida_id" if fmt == "shp" else "candidate_id"  # 10 characters in a DBF
+    column = "cand_id" if fmt == "shp" else "candidate_id"  # 10 characters in a DBF
     assert frame[column].tolist() == ["chargers:s1", "chargers:s2"]
     assert frame.geometry.iloc[0].coords[0] == (450_000.25, 206_000.5)
 
@@ -111,31 +113,63 @@ def test_csv_points_as_x_y_and_polygons_as_wkt(tmp_path):
     assert shapes["wkt"].iloc[0] == ("POLYGON ((450000 0, 450100 0, 450100 100, 450000 100, "
                                      "450000 0))")
     assert shapes["wkt"].isna().iloc[2]  # missing geometry is a blank cell
-    assert (path / "layers.csv").read_text().splitlines()[1:] == [
-        "retrofit,retrofit.csv,wkt,MultiPolygon|Polygon,EPSG:27700,3",
-        'chargers,chargers.csv,"x,y",Point,EPSG:27700,2',
-        "by_district,by_district.csv,,,,2",
+    assert (path / "layers.csv").read_text().splitlines() == [
+        "layer,file,geometry,geometry_types,crs,plan_crs,rows,part_of,source_rows",
+        "retrofit,retrofit.csv,wkt,MultiPolygon|Polygon,EPSG:27700,EPSG:27700,3,,",
+        'chargers,chargers.csv,"x,y",Point,EPSG:27700,EPSG:27700,2,,',
+        "by_district,by_district.csv,,,,,2,,",
     ]
 
 
 def test_short_names_follow_the_documented_rule():
-    names = short_field_names(["tco2e_per_yr", "candidate_id", "rank", "peak_kw_added"])
-    # tco2e_per_yr (12): middle part "per" -> "p" gives tco2e_p_yr (10)
-    # candidate_id (12): no middle; longer end "candidate" cut twice -> candida_id
-    # peak_kw_added (13): middle "kw" -> "k" (12); ends: "added" -> "adde" (11); tie 4/4 -> last
-    assert names == {"tco2e_per_yr": "tco2e_p_yr", "candidate_id": "candida_id",
-                     "rank": "rank", "peak_kw_added": "peak_k_add"}
+    names = short_field_names(["tco2e_per_yr", "candidate_id", "rank", "peak_kw_added",
+                               "homes_to_target_2030", "bill_change_gbp_per_yr",
+                               "heat_density_gwh_per_km2", "fuel_poor_homes"])
+    # tco2e_per_yr (12): the longest word "tco2e" has the abbreviation co2 -> co2_per_yr (10)
+    # candidate_id (12): candidate -> cand
+    # peak_kw_added (13): added -> add (11), peak -> pk (9)
+    # homes_to_target_2030: target -> tgt (17); filler "to" dropped (14); vowels: homes -> hms
+    #   (12); cut to 3 letters: nothing left to cut; 2030 joined to tgt (11); cut to two
+    #   letters, longest first, ties leftmost: hms -> hm (10)
+    # bill_change_gbp_per_yr: change -> chg (18); "per" dropped (15); vowels: bill -> bll ->
+    #   bl (doubled letters once) (14); units from the left: gbp (10)
+    # heat_density_gwh_per_km2: density -> dens (20); "per" (16); vowels: heat -> ht, dens ->
+    #   dns (14); units: gwh (10)
+    # fuel_poor_homes (15): vowels longest first: homes -> hms (13), fuel -> fl (11), poor ->
+    #   pr (9)
+    assert names == {"tco2e_per_yr": "co2_per_yr", "candidate_id": "cand_id", "rank": "rank",
+                     "peak_kw_added": "pk_kw_add", "homes_to_target_2030": "hm_tgt2030",
+                     "bill_change_gbp_per_yr": "bl_chg_yr",
+                     "heat_density_gwh_per_km2": "ht_dns_km2", "fuel_poor_homes": "fl_pr_hms"}
 
 
 def test_short_names_number_collisions_and_keep_names_that_fit():
-    # tco2e_per_yr shortens to tco2e_p_yr, already a column: it becomes tco2e_p + _1
+    # tco2e_per_yr shortens to co2_per_yr, already a column: it becomes co2_per + _1
     # "Rank" and "rank" clash ignoring case (DBF): the second is numbered
-    names = short_field_names(["tco2e_per_yr", "tco2e_p_yr", "Rank", "rank", "2030", "a b"])
-    assert names == {"tco2e_per_yr": "tco2e_p_1", "tco2e_p_yr": "tco2e_p_yr", "Rank": "Rank",
+    names = short_field_names(["tco2e_per_yr", "co2_per_yr", "Rank", "rank", "2030", "a b"])
+    assert names == {"tco2e_per_yr": "co2_per_1", "co2_per_yr": "co2_per_yr", "Rank": "Rank",
                      "rank": "rank_1", "2030": "f2030", "a b": "a_b"}
     assert all(len(name) <= 10 for name in names.values())
-    assert short_field_names(["tco2e_per_yr", "tco2e_p_yr"]) == short_field_names(
-        ["tco2e_per_yr", "tco2e_p_yr"])
+    assert short_field_names(["tco2e_per_yr", "co2_per_yr"]) == short_field_names(
+        ["tco2e_per_yr", "co2_per_yr"])
+
+
+def test_short_names_of_a_whole_plan_are_unique_readable_and_no_longer_cryptic():
+    # every column of the sample plan's layers (the issue's complaint: bi_c_g_p_y)
+    columns = ["candidate_id", "district_name", "substation_id", "saving_gbp_per_yr",
+               "lifetime_years", "homes_to_target", "tco2e_per_yr_2025", "tco2e_per_yr_2030",
+               "heat_saved_mwh_per_yr", "score_tco2e_per_yr", "marginal_value",
+               "sequestered_tco2e_per_yr", "seq_gross_tco2e_per_yr",
+               "score_sequestered_tco2e_per_yr", "households_no_offstreet",
+               "flexibility_candidate", "reinforcement_year", "existing_chargers"]
+    names = short_field_names(columns)
+    assert len({n.lower() for n in names.values()}) == len(columns)
+    assert all(len(n) <= 10 for n in names.values())
+    # each short name keeps a word of at least 3 letters, in its order (readable, not initials)
+    assert all(any(len(w) >= 3 for w in n.split("_")) for n in names.values()), names
+    assert names["tco2e_per_yr_2025"] == "co2_2025"  # unit word "yr" dropped, year kept
+    assert names["score_sequestered_tco2e_per_yr"] == "scr_sq_co2"
+    assert names["reinforcement_year"] == "reinf_year"
 
 
 def test_shapefile_names_map_back_through_the_sidecar(tmp_path):
@@ -145,12 +179,12 @@ def test_shapefile_names_map_back_through_the_sidecar(tmp_path):
         geometry=[Point(0, 0), Point(1, 1)], crs="EPSG:27700")
     path = export_plan({"retrofit": frame}, tmp_path / "shp", fmt="shp")
     assert list(pyogrio.read_info(path / "retrofit.shp")["fields"]) == [
-        "tco2e_p_1", "tco2e_p_yr", "h_t_t_2030", "h_t_t_2040"]
+        "co2_per_yr", "tco2e_p_yr", "hm_tgt2030", "hm_tgt2040"]
     sidecar = pd.read_csv(path / "retrofit_fields.csv", keep_default_na=False)
     assert sidecar[["short_name", "full_name", "dtype"]].to_numpy().tolist() == [
-        ["tco2e_p_1", "tco2e_per_yr", "float64"], ["tco2e_p_yr", "tco2e_p_yr", "float64"],
-        ["h_t_t_2030", "homes_to_target_2030", "int64"],
-        ["h_t_t_2040", "homes_to_target_2040", "int64"], ["", "geometry", "geometry"]]
+        ["co2_per_yr", "tco2e_per_yr", "float64"], ["tco2e_p_yr", "tco2e_p_yr", "float64"],
+        ["hm_tgt2030", "homes_to_target_2030", "int64"],
+        ["hm_tgt2040", "homes_to_target_2040", "int64"], ["", "geometry", "geometry"]]
     assert_geodataframe_equal(read_plan(path)["retrofit"], frame)
     assert (path / "retrofit.prj").read_text().startswith('PROJCS["British_National_Grid"')
 
@@ -173,21 +207,67 @@ def test_text_blanks_read_back_as_missing_or_empty(tmp_path):
         assert_frame_equal(back, frame)
 
 
-def test_shapefile_splits_mixed_geometry_families(tmp_path, caplog):
-    # a shapefile holds one geometry type: points and outlines go to one file each
-    frame = gpd.GeoDataFrame({"id": [1, 2, 3, 4]},
-                             geometry=[Point(0, 0), _square(0), Point(5, 5), None],
+def _layer_types(out: Path, fmt: str) -> dict[str, str]:
+    """Layer -> the geometry type GDAL reports for it in the export (None for a table)."""
+    if fmt == "gpkg":
+        return {str(n): t for n, t in pyogrio.list_layers(out) if n != "layer_styles"}
+    index = pd.read_csv(out / "layers.csv", dtype=str, keep_default_na=False)
+    return {row.layer: pyogrio.read_info(out / row.file)["geometry_type"]
+            for row in index.itertuples()}
+
+
+def _read_layer(out: Path, fmt: str, name: str) -> pd.DataFrame:
+    if fmt == "gpkg":
+        return pyogrio.read_dataframe(out, layer=name)
+    return pyogrio.read_dataframe(out / f"{name}.{'shp' if fmt == 'shp' else 'geojson'}")
+
+
+@pytest.mark.parametrize("fmt", ["shp", "geojson", "gpkg"])
+def test_points_mixed_with_outlines_keep_the_layer_as_points_and_the_outlines_beside(
+        tmp_path, caplog, fmt):
+    # one geometry type per layer: every site as a point, the outlines in their own layer;
+    # read_plan puts the shapes back
+    frame = gpd.GeoDataFrame({"id": [1, 2, 3, 4, 5]},
+                             geometry=[Point(450_000, 5), _square(450_000), Point(450_005, 5),
+                                       None, MultiPolygon([_square(450_200), _square(450_400)])],
                              crs="EPSG:27700")
-    out = export_plan({"mixed": frame}, tmp_path / "shp", fmt="shp")
-    assert "mixed_point, mixed_polygon" in caplog.text
-    points = pyogrio.read_dataframe(out / "mixed_point.shp")
-    outlines = pyogrio.read_dataframe(out / "mixed_polygon.shp")
-    assert points["id"].tolist() == [1, 3, 4]  # the row without geometry goes with the first
-    assert set(points.geometry.dropna().geom_type) == {"Point"}
-    assert outlines["id"].tolist() == [2]
-    assert set(outlines.geometry.geom_type) <= {"Polygon", "MultiPolygon"}
-    index = pd.read_csv(out / "layers.csv")
-    assert index["layer"].tolist() == ["mixed_point", "mixed_polygon"]
+    with caplog.at_level(logging.INFO, logger="geoplan"):
+        out = export_plan({"mixed": frame}, _output(tmp_path, fmt), fmt=fmt)
+    assert "written as layers mixed, mixed_areas" in caplog.text
+    # a shapefile's polygon type holds both: GDAL names it Polygon
+    areas = "Polygon" if fmt == "shp" else "MultiPolygon"
+    assert _layer_types(out, fmt) == {"mixed": "Point", "mixed_areas": areas}
+    points = _read_layer(out, fmt, "mixed").to_crs(27700)
+    assert points["id"].tolist() == [1, 2, 3, 4, 5]
+    assert points.geometry.isna().tolist() == [False, False, False, True, False]
+    # the square 450000..450100 x 0..100 stands in as a point on its surface
+    assert points.geometry.iloc[1].within(_square(450_000))
+    outlines = _read_layer(out, fmt, "mixed_areas")
+    assert outlines["id"].tolist() == [2, 5]
+    if fmt != "shp":
+        assert set(outlines.geometry.geom_type) == {"MultiPolygon"}  # promoted: one type
+    back = read_plan(out)
+    assert list(back) == ["mixed"]
+    _assert_same(back["mixed"], frame, fmt)
+
+
+@pytest.mark.parametrize("fmt", ["shp", "geojson", "gpkg"])
+def test_lines_mixed_with_areas_are_split_and_merged_back(tmp_path, fmt):
+    line = LineString([(450_000, 0), (450_050, 50)])
+    frame = gpd.GeoDataFrame({"id": [1, 2, 3]}, geometry=[_square(450_000), None, line],
+                             crs="EPSG:27700")
+    out = export_plan({"ways": frame}, _output(tmp_path, fmt), fmt=fmt)
+    lines = "LineString" if fmt == "shp" else "MultiLineString"
+    areas = "Polygon" if fmt == "shp" else "MultiPolygon"
+    assert _layer_types(out, fmt) == {"ways_lines": lines, "ways_areas": areas}
+    assert _read_layer(out, fmt, "ways_lines")["id"].tolist() == [2, 3]  # blank: first part
+    if fmt != "gpkg":
+        index = pd.read_csv(out / "layers.csv", dtype=str, keep_default_na=False)
+        assert index[["layer", "part_of", "source_rows"]].to_numpy().tolist() == [
+            ["ways_lines", "ways", "1-2"], ["ways_areas", "ways", "0"]]
+    back = read_plan(out)
+    assert list(back) == ["ways"]
+    _assert_same(back["ways"], frame, fmt)
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "csv", "shp", "geojson", "parquet"])
@@ -253,7 +333,7 @@ def test_cli_exports_a_plan_gpkg_to_every_format(tmp_path):
         for name, frame in _layers().items():
             _assert_same(back[name], frame, fmt)
     shp = gpd.read_file(tmp_path / "plan_shp" / "retrofit.shp")
-    assert "tco2e_p_yr" in shp.columns
+    assert "co2_per_yr" in shp.columns
     result = runner.invoke(cli, ["export", str(tmp_path / "plan_csv"), "--format", "gpkg",
                                  "-o", str(tmp_path / "again.gpkg")])
     assert result.exit_code == 0, result.output
@@ -295,3 +375,85 @@ def test_a_solved_plan_and_an_empty_layer_round_trip(tmp_path, fmt):
     _assert_same(back["chargers"], table, fmt)
     assert back["retrofit"].empty
     assert list(back["retrofit"].columns) == list(table.columns)
+
+
+def _styles(path: Path) -> dict[str, ElementTree.Element]:
+    """Layer -> its default QGIS style (QML parsed as XML), from the GeoPackage's table."""
+    table = pyogrio.read_dataframe(path, layer="layer_styles")
+    assert table["useAsDefault"].all()
+    qml = {row.f_table_name: row.styleQML for row in table.itertuples()}
+    assert all(text.startswith("<!DOCTYPE qgis") for text in qml.values())
+    return {name: ElementTree.fromstring(text.split("\n", 1)[1]) for name, text in qml.items()}
+
+
+def test_geopackage_opens_in_qgis_styled(tmp_path):
+    layers = _layers()
+    layers["districts"] = gpd.GeoDataFrame({"district_id": ["E1"], "district_name": ["Oxford"]},
+                                           geometry=[_square(450_000)], crs="EPSG:27700")
+    for frame in (layers["retrofit"], layers["chargers"]):
+        frame["rank"] = range(1, len(frame) + 1)
+        frame["selected"] = [True] + [False] * (len(frame) - 1)
+    # a hostile column name and value: the XML must still parse (escaped, not templated)
+    layers["retrofit"]["a<b>&\"c'"] = ["</qgis>", "x", "y"]
+    path = export_plan(layers, tmp_path / "plan.gpkg")
+    table = pyogrio.read_dataframe(path, layer="layer_styles")
+    assert list(table.columns[:12]) == ["f_table_catalog", "f_table_schema", "f_table_name",
+                                        "f_geometry_column", "styleName", "styleQML",
+                                        "styleSLD", "useAsDefault", "description", "owner",
+                                        "ui", "update_time"]
+    geometry_columns = dict(zip(table["f_table_name"], table["f_geometry_column"], strict=True))
+    assert geometry_columns == {"retrofit": "geom", "chargers": "geom", "by_district": "",
+                                "districts": "geom"}
+    styles = _styles(path)
+    # workstream plans: chosen vs not chosen, in the web map's workstream colour
+    renderer = styles["retrofit"].find("renderer-v2")
+    assert renderer.get("type") == "categorizedSymbol"
+    assert [c.get("label") for c in renderer.iter("category")] == ["Chosen", "Not chosen"]
+    fills = {p.get("k"): p.get("v") for p in renderer.find("symbols")[0].iter("prop")}
+    assert fills["color"] == "217,95,2,150"  # #d95f02 (retrofit), partly transparent
+    unchosen = {p.get("k"): p.get("v") for p in renderer.find("symbols")[1].iter("prop")}
+    assert unchosen["style"] == "no"  # hollow and dashed: told apart without colour
+    assert unchosen["outline_style"] == "dash"
+    assert styles["chargers"].find("renderer-v2/symbols/symbol").get("type") == "marker"
+    assert styles["districts"].find("renderer-v2").get("type") == "singleSymbol"
+    assert styles["districts"].find("labeling/settings/text-style").get(
+        "fieldName") == "district_name"
+    assert styles["by_district"].find("renderer-v2") is None  # a table: aliases only
+    aliases = {a.get("field"): a.get("name") for a in styles["retrofit"].iter("alias")}
+    assert aliases["tco2e_per_yr"] == "Emissions saved (tCO2e/yr)"
+    assert aliases["a<b>&\"c'"] == "A<b>&\"c'"
+    # the same titles in the GeoPackage's own schema table (GDAL's field alternative names)
+    with sqlite3.connect(path) as connection:
+        titles = dict(connection.execute("SELECT column_name, name FROM gpkg_data_columns "
+                                         "WHERE table_name = 'retrofit'").fetchall())
+    connection.close()
+    assert titles["heat_pump_ready"] == "Heat pump ready"  # from the words
+    assert titles["tco2e_per_yr"] == "Emissions saved (tCO2e/yr)"
+    assert titles["candidate_id"] == "Candidate"
+    # the plan reads back without the style table
+    assert set(read_plan(path)) == {"retrofit", "chargers", "by_district", "districts"}
+
+
+def test_geojson_states_its_true_crs_and_writes_tables_as_csv(tmp_path):
+    path = export_plan(_layers(), tmp_path / "gj", fmt="geojson")
+    index = pd.read_csv(path / "layers.csv", dtype=str, keep_default_na=False)
+    rows = index.set_index("layer")
+    assert rows.loc["chargers", "crs"] == "EPSG:4326"  # the file's CRS (RFC 7946)
+    assert rows.loc["chargers", "plan_crs"] == "EPSG:27700"  # read_plan reprojects back
+    assert pyogrio.read_info(path / "chargers.geojson")["crs"] == "EPSG:4326"
+    assert rows.loc["by_district", "file"] == "by_district.csv"  # not shapeless features
+    assert rows.loc["by_district", "crs"] == ""
+    assert not (path / "by_district.geojson").exists()
+    assert pyogrio.read_info(path / "retrofit.geojson")["geometry_type"] == "MultiPolygon"
+
+
+@pytest.mark.parametrize("fmt", ["shp", "gpkg", "geojson"])
+def test_a_layer_of_one_part_multipolygons_reads_back_as_multipolygons(tmp_path, fmt):
+    # a shapefile reads a one-part multipolygon as a polygon; the layer had only multis
+    frame = gpd.GeoDataFrame({"id": [1, 2]},
+                             geometry=[MultiPolygon([_square(450_000)]),
+                                       MultiPolygon([_square(451_000), _square(452_000)])],
+                             crs="EPSG:27700")
+    back = read_plan(export_plan({"parks": frame}, _output(tmp_path, fmt), fmt=fmt))["parks"]
+    assert back.geometry.geom_type.tolist() == ["MultiPolygon", "MultiPolygon"]
+    _assert_same(back, frame, fmt)

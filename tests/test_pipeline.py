@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from xml.etree import ElementTree
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyproj
 import pytest
 from click.testing import CliRunner
 
 from geoplan.cli.main import cli
 from geoplan.errors import OutputExistsError, ScenarioError
+from geoplan.outputs.export import read_plan
 from geoplan.outputs.manifest import file_digest
 from geoplan.outputs.summary import escape_markdown
 from geoplan.pipeline import run_scenario
@@ -55,9 +58,23 @@ def test_run_writes_every_file(joint_run: Path) -> None:
                      "map.png", "map.pdf", "manifest.json", "grid_evidence.csv",
                      "periods.csv", "tradeoff.csv", "tradeoff.png", "sensitivity.csv",
                      "tornado.png"}
-    layers = set(pyogrio.list_layers(joint_run / "plan.gpkg")[:, 0])
-    assert layers == {*WORKSTREAMS, "zones", "districts", "substations", "headroom",
-                      "grid_by_year", "grid_evidence", "existing_chargers"}
+    layers = dict(pyogrio.list_layers(joint_run / "plan.gpkg"))
+    # charger sites are car-park points and outlines: every site as a point, the outlines
+    # beside them (one geometry type per layer); QGIS's styles in layer_styles
+    assert set(layers) == {*WORKSTREAMS, "chargers_areas", "zones", "districts",
+                           "substations", "headroom", "grid_by_year", "grid_evidence",
+                           "existing_chargers", "layer_styles"}
+    assert layers["chargers"] == "Point"
+    assert layers["chargers_areas"] == "MultiPolygon"
+    # each layer opens in QGIS styled: one default style, a renderer for the map layers
+    styles = pyogrio.read_dataframe(joint_run / "plan.gpkg", layer="layer_styles")
+    assert sorted(styles["f_table_name"]) == sorted(set(layers) - {"layer_styles"})
+    assert styles["useAsDefault"].all()
+    renderers = {row.f_table_name: ElementTree.fromstring(row.styleQML.split("\n", 1)[1]).find(
+        "renderer-v2") for row in styles.itertuples()}
+    assert renderers["chargers"].get("type") == "categorizedSymbol"
+    assert renderers["districts"].get("type") == "singleSymbol"
+    assert renderers["headroom"] is None  # a table: aliases only
 
 
 def test_summary_agrees_with_the_plan_files(joint_run: Path) -> None:
@@ -266,16 +283,39 @@ def test_readme_map_and_shapefile_commands_work_on_a_run(joint_run: Path, tmp_pa
     assert "Headroom 2030 (minimum, winter)" in redrawn  # popups; the legend names the
     # milestone the selector shows
     assert "Grid evidence (blocked kW)" in redrawn  # the run's grid_evidence layer, redrawn
-    # `geoplan export ... --format shp`: a layer mixing points and outlines is split
-    result = runner.invoke(cli, ["export", str(joint_run / "plan.gpkg"), "--format", "shp",
-                                 "-o", str(tmp_path / "shp")])
-    assert result.exit_code == 0, result.output
-    layers = pd.read_csv(tmp_path / "shp" / "layers.csv")["layer"].tolist()
-    assert "retrofit" in layers
-    for name in layers:
-        if (tmp_path / "shp" / f"{name}.shp").exists():
-            kinds = set(gpd.read_file(tmp_path / "shp" / f"{name}.shp").geom_type.dropna())
-            assert len({k.removeprefix("Multi") for k in kinds}) <= 1, name
+    # `geoplan export ... --format shp` (and geojson): one geometry type per layer, the
+    # file's true CRS in layers.csv, tables as tables, readable field names
+    plan = read_plan(joint_run / "plan.gpkg")
+    for fmt, crs in (("shp", "EPSG:27700"), ("geojson", "EPSG:4326")):
+        result = runner.invoke(cli, ["export", str(joint_run / "plan.gpkg"), "--format", fmt,
+                                     "-o", str(tmp_path / fmt)])
+        assert result.exit_code == 0, result.output
+        index = pd.read_csv(tmp_path / fmt / "layers.csv", dtype=str, keep_default_na=False)
+        assert {"retrofit", "chargers", "chargers_areas", "headroom"} <= set(index["layer"])
+        for row in index.itertuples():
+            info = pyogrio.read_info(tmp_path / fmt / row.file)
+            if not row.geometry:  # a table: a lone .dbf or a CSV, never shapeless features
+                assert info["geometry_type"] is None, row.layer
+                assert row.crs == "", row.layer
+                continue
+            kinds = set(gpd.read_file(tmp_path / fmt / row.file).geom_type.dropna())
+            assert len(kinds) == 1 or (kinds == {"Polygon", "MultiPolygon"} and fmt == "shp")
+            assert info["geometry_type"] in {"Point", "Polygon", "MultiPolygon"}, row.layer
+            assert row.crs == crs == f"EPSG:{pyproj.CRS(info['crs']).to_epsg()}", row.layer
+        back = read_plan(tmp_path / fmt)
+        assert list(back) == list(plan)
+        assert back["chargers"].geometry.geom_type.value_counts().to_dict() == (
+            plan["chargers"].geometry.geom_type.value_counts().to_dict())
+    for fmt in ("parquet", "csv"):  # the README's "also geojson, parquet, csv"
+        result = runner.invoke(cli, ["export", str(joint_run / "plan.gpkg"), "--format", fmt,
+                                     "-o", str(tmp_path / fmt)])
+        assert result.exit_code == 0, result.output
+        back = read_plan(tmp_path / fmt)
+        assert list(back) == list(plan)
+        assert back["chargers"]["candidate_id"].tolist() == (
+            plan["chargers"]["candidate_id"].tolist())
+    shp = pyogrio.read_info(tmp_path / "shp" / "retrofit.shp")["fields"]
+    assert {"cand_id", "co2_per_yr", "subst_id", "distr_name"} <= set(shp)
 
 
 def _chains(substations: pd.DataFrame) -> dict[str, list[str]]:

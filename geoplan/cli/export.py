@@ -30,9 +30,12 @@ def default_output(plan: Path, fmt: str) -> Path:
 @click.command()
 @click.argument("plan", type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True,
-              help="shp: a folder of shapefiles with field names cut to 10 characters and a "
-                   "<layer>_fields.csv mapping them back; geojson: EPSG:4326 (RFC 7946); "
-                   "parquet: GeoParquet; csv: x/y or WKT geometry; gpkg: one file.")
+              help="shp: a folder of shapefiles with readable field names of up to 10 "
+                   "characters and a <layer>_fields.csv mapping them back; geojson: EPSG:4326 "
+                   "(RFC 7946), tables as CSV; parquet: GeoParquet; csv: x/y or WKT "
+                   "geometry; gpkg: one file, styled for QGIS. In gpkg, shp and geojson each "
+                   "layer has one geometry type (charger sites: points, and their car-park "
+                   "outlines in chargers_areas).")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output folder (a .gpkg file for --format gpkg). "
                    "[default: PLAN's name with _FORMAT, beside it]")

@@ -14,6 +14,7 @@ import pyogrio
 from geoplan.cli.options import overwrite_option
 from geoplan.errors import LayerSchemaError, SourceNotFoundError
 from geoplan.files.atomic import refuse_existing, refuse_inputs
+from geoplan.outputs.export import read_plan
 
 __all__ = ["CONTEXT_LAYERS", "map_command", "read_plan_package"]
 
@@ -41,15 +42,14 @@ def read_plan_package(path: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict[str
         raise SourceNotFoundError(f"{path}: no such file (give the plan.gpkg a run wrote)")
     plans: dict[str, gpd.GeoDataFrame] = {}
     context: dict[str, pd.DataFrame] = {}
-    for name, geometry_type in pyogrio.list_layers(path):
-        spatial = geometry_type is not None
+    # read_plan puts a layer split by geometry type (chargers_points, chargers_areas) together
+    for name, frame in read_plan(path).items():
+        spatial = isinstance(frame, gpd.GeoDataFrame)
         if name in CONTEXT_LAYERS:
-            context[name] = (gpd.read_file(path, layer=name) if spatial
-                             else pyogrio.read_dataframe(path, layer=name, read_geometry=False))
+            context[name] = frame
             continue
         if not spatial:
             continue
-        frame = gpd.read_file(path, layer=name)
         if {"rank", "selected"} <= set(frame.columns):
             plans[name] = frame
     if not plans:

@@ -20,7 +20,7 @@ import contextlib
 import errno
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -231,6 +231,8 @@ def atomic_path(target: str | Path, *, overwrite: bool = False) -> Iterator[Path
 def write_geopackage(
     layers: Mapping[str, pd.DataFrame], path: str | Path, *, overwrite: bool = False,
     layer_metadata: Mapping[str, Mapping[str, str]] | None = None,
+    geometry_types: Mapping[str, str] | None = None,
+    finish: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write layers to one GeoPackage, atomically.
 
@@ -246,6 +248,13 @@ def write_geopackage(
     layer_metadata : mapping, optional
         Layer name -> ``{key: text}`` stored as GDAL layer metadata (keys in capitals, no
         colon; :mod:`geoplan.outputs.export` keeps column dtypes there).
+    geometry_types : mapping, optional
+        Layer name -> the one geometry type to declare (e.g. ``MultiPolygon``; single
+        geometries are promoted to it). A spatial layer not named here is promoted to
+        ``MultiPolygon`` when it holds only polygons.
+    finish : callable, optional
+        Called with the (temporary) file once every layer is written, before it is moved into
+        place, e.g. to add tables GDAL does not write (QGIS styles).
 
     Returns
     -------
@@ -256,18 +265,25 @@ def write_geopackage(
     metadata = layer_metadata or {}
     with atomic_path(path, overwrite=overwrite) as temporary, _pinned_timestamp():
         for name, frame in layers.items():
-            _write_layer(frame, temporary, name, metadata.get(name))
+            _write_layer(frame, temporary, name, metadata.get(name),
+                         (geometry_types or {}).get(name))
+        if finish is not None:
+            finish(temporary)
     logger.info("wrote %s (%s)", path, ", ".join(f"{n}: {len(f)} rows" for n, f in layers.items()))
     return path
 
 
 def _write_layer(frame: pd.DataFrame, path: Path, layer: str,
-                 metadata: Mapping[str, str] | None = None) -> None:
-    extra = {"layer_metadata": dict(metadata)} if metadata else {}
+                 metadata: Mapping[str, str] | None = None,
+                 geometry_type: str | None = None) -> None:
+    extra: dict[str, object] = {"layer_metadata": dict(metadata)} if metadata else {}
     if isinstance(frame, gpd.GeoDataFrame):
-        spatial = frame.geometry.dropna()
-        kinds = set(spatial.geom_type)
-        promote = bool(kinds) and kinds <= {"Polygon", "MultiPolygon"}
+        if geometry_type is None:
+            kinds = set(frame.geometry.dropna().geom_type)
+            promote = bool(kinds) and kinds <= {"Polygon", "MultiPolygon"}
+        else:
+            extra["geometry_type"] = geometry_type
+            promote = geometry_type.startswith("Multi")
         pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG",
                                 promote_to_multi=promote or None, **extra)
     else:

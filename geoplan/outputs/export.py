@@ -4,16 +4,32 @@
 DataFrame (a non-spatial table); :func:`read_plan` reads any export back into the same layers:
 same names and order, columns, dtypes, values, geometry and CRS (the index is not kept).
 
+One geometry type per layer
+---------------------------
+In ``gpkg``, ``shp`` and ``geojson`` every spatial layer has one specific geometry type
+(:mod:`geoplan.outputs.export_parts`): polygons are written as ``MultiPolygon``; a layer that
+mixes points with outlines (charger sites from car-park points and polygons) is written as a
+``Point`` layer of every row (an outline stood in for by a point on its surface) plus
+``NAME_areas`` holding the outlines; lines mixed with polygons become ``NAME_lines`` and
+``NAME_areas``. :func:`read_plan` puts such layers back together. ``parquet`` and ``csv``
+hold any mix and keep layers whole.
+
 Layouts
 -------
 ``gpkg``
-    One file, one layer per entry. Each layer's column dtypes are stored in its GDAL layer
-    metadata (``GEOPLAN_FIELDS``) so that, e.g., nullable integers come back as such.
+    One file, one layer per entry (plain tables as attribute tables). Each layer's column
+    dtypes are stored in its GDAL layer metadata (``GEOPLAN_FIELDS``) so that, e.g.,
+    nullable integers come back as such. QGIS's ``layer_styles`` table holds one default
+    style per layer (:mod:`geoplan.outputs.qgis_style`: the web map's colours, labels and
+    readable field aliases), so the plan opens in QGIS styled.
 ``shp``, ``geojson``, ``parquet``, ``csv``
     A folder (written atomically, like a run) holding one file per layer plus:
 
     * ``layers.csv``: one row per layer in order: ``layer`` (name), ``file``, ``geometry``
-      (``native``, ``wkt``, ``x,y`` or empty for a table), ``geometry_types``, ``crs``, ``rows``;
+      (``native``, ``wkt``, ``x,y`` or empty for a table), ``geometry_types`` (of the layer
+      as planned), ``crs`` (the file's own CRS), ``plan_crs`` (the layer's, which
+      :func:`read_plan` restores), ``rows``, ``part_of`` and ``source_rows`` (for a part of
+      a layer split by geometry type: the layer and its row positions there);
     * ``<file>_fields.csv``: one row per column in order: ``short_name`` (as in the file),
       ``full_name``, ``dtype``, ``blank`` and ``truncated`` (see below).
 
@@ -21,15 +37,17 @@ Format notes
 ------------
 * **shp**: a folder rather than a zip, so that any GIS opens the files directly. A spatial
   layer is ``.shp .shx .dbf .prj .cpg`` (UTF-8; the ``.prj`` carries the CRS, e.g.
-  EPSG:27700); a table is a lone ``.dbf``. Field names are mapped to at most 10 characters by
-  :func:`short_field_names` and ``<file>_fields.csv`` maps them back. Text longer than 254
-  bytes is cut (with a warning; ``truncated`` counts the values cut). DBF text cannot tell
-  missing from empty: ``blank`` says which one a blank cell means (``missing`` when the
-  column had missing values and no empty text, else ``empty``). One geometry family per
-  layer (polygons are written as multipolygons; a one-part multipolygon in a layer that had
-  polygons comes back as a polygon, as does the GeoPackage's).
+  EPSG:27700); a table is a lone ``.dbf``. Field names are shortened to readable names of
+  at most 10 characters by :func:`short_field_names` (``candidate_id`` -> ``cand_id``,
+  ``tco2e_per_yr`` -> ``co2_per_yr``) and ``<file>_fields.csv`` maps them back. Text longer
+  than 254 bytes is cut (with a warning; ``truncated`` counts the values cut). DBF text
+  cannot tell missing from empty: ``blank`` says which one a blank cell means (``missing``
+  when the column had missing values and no empty text, else ``empty``). A one-part
+  multipolygon in a layer that had polygons comes back as a polygon, as does the
+  GeoPackage's.
 * **geojson**: EPSG:4326 (longitude, latitude), as RFC 7946 requires, with 7 decimals
-  (about 1 cm); :func:`read_plan` reprojects back to the layer's CRS.
+  (about 1 cm); :func:`read_plan` reprojects back to the layer's CRS. A plain table is
+  written as CSV (as in the ``csv`` format), not as features without geometry.
 * **parquet**: GeoParquet written by geopandas with pyarrow (the GDAL bundled with pyogrio has
   no Parquet driver); dtypes survive natively.
 * **csv**: UTF-8, Unix line ends, full-precision numbers; point layers get ``x`` and ``y``
@@ -53,6 +71,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyproj
 import shapely
 
 from geoplan.errors import (
@@ -63,6 +82,12 @@ from geoplan.errors import (
 )
 from geoplan.files.atomic import write_geopackage
 from geoplan.files.run_folder import RunFolder
+from geoplan.outputs.export_parts import (
+    LayerPart,
+    encode_rows,
+    merge_parts,
+    single_geometry_parts,
+)
 from geoplan.outputs.fields import (
     FIELD_COLUMNS,
     TEXT_DTYPES,
@@ -74,9 +99,10 @@ from geoplan.outputs.fields import (
     short_field_names,
     unique_name,
 )
+from geoplan.outputs.qgis_style import STYLES_TABLE, write_field_titles, write_layer_styles
 
-__all__ = ["DBF_TEXT_BYTES", "FORMATS", "INDEX", "export_plan", "read_plan", "short_field_names",
-           "split_by_geometry_family"]
+__all__ = ["DBF_TEXT_BYTES", "FORMATS", "INDEX", "export_plan", "read_plan",
+           "short_field_names"]
 
 logger = logging.getLogger(__name__)
 
@@ -117,8 +143,7 @@ def export_plan(layers: Layers, path: str | Path, *, fmt: str = "gpkg",
     OutputExistsError
         If ``path`` exists and ``overwrite`` is false.
     LayerSchemaError
-        If a layer is not a table, or cannot be written in ``fmt`` (e.g. points and polygons
-        in one shapefile).
+        If a layer is not a table.
     """
     fmt = _check_format(fmt)
     frames = _checked_layers(layers)
@@ -126,17 +151,41 @@ def export_plan(layers: Layers, path: str | Path, *, fmt: str = "gpkg",
     if fmt == "gpkg":
         if path.suffix.lower() != ".gpkg":
             raise LayerSchemaError(f"{path}: a GeoPackage export needs a .gpkg file name")
-        metadata = {name: {_METADATA_KEY: json.dumps(describe(frame))}
-                    for name, frame in frames.items()}
-        return write_geopackage(frames, path, overwrite=overwrite, layer_metadata=metadata)
-    if fmt == "shp":
-        frames = split_by_geometry_family(frames)
+        return _write_gpkg(single_geometry_parts(frames), path, overwrite)
+    if fmt in _ONE_TYPE:
+        parts = single_geometry_parts(frames)
+    else:
+        parts = [LayerPart(name, frame, name, None, None) for name, frame in frames.items()]
     with RunFolder(path, overwrite, marker=INDEX) as folder:
-        rows = [_WRITERS[fmt](frame, folder / stem, name)
-                for (name, frame), stem in zip(frames.items(), _file_stems(frames), strict=True)]
+        rows = [_part_row(part, _WRITERS[fmt](part, folder / stem))
+                for part, stem in zip(parts, _file_stems([p.name for p in parts]), strict=True)]
         _write_text(pd.DataFrame(rows), folder / INDEX)
-    logger.info("exported %d layers to %s (%s)", len(frames), path, fmt)
+    logger.info("exported %d layers to %s (%s)", len(parts), path, fmt)
     return path
+
+
+def _write_gpkg(parts: list[LayerPart], path: Path, overwrite: bool) -> Path:
+    metadata = {}
+    for part in parts:
+        described: dict[str, object] = dict(describe(part.frame))
+        if part.rows is not None:
+            described.update(part_of=part.source, rows=encode_rows(part.rows))
+        metadata[part.name] = {_METADATA_KEY: json.dumps(described)}
+    frames = {part.name: part.frame for part in parts}
+    kinds = {part.name: part.geometry_type for part in parts if part.geometry_type}
+
+    def styles(file: Path) -> None:
+        write_field_titles(file, frames)
+        write_layer_styles(file, frames)
+
+    return write_geopackage(frames, path, overwrite=overwrite, layer_metadata=metadata,
+                            geometry_types=kinds, finish=styles)
+
+
+def _part_row(part: LayerPart, row: dict[str, object]) -> dict[str, object]:
+    split = part.rows is not None
+    return {**row, "part_of": part.source if split else "",
+            "source_rows": encode_rows(part.rows or ()) if split else ""}
 
 
 def read_plan(path: str | Path) -> dict[str, pd.DataFrame]:
@@ -169,7 +218,11 @@ def read_plan(path: str | Path) -> dict[str, pd.DataFrame]:
                                 "not a geoplan export; give a .gpkg file or a folder written "
                                 "by `geoplan export`")
     index = pd.read_csv(path / INDEX, dtype=str, keep_default_na=False)
-    return {row.layer: _read_folder_layer(path, row) for row in index.itertuples()}
+    for column in ("plan_crs", "part_of", "source_rows"):  # absent from older exports
+        if column not in index.columns:
+            index[column] = index["crs"] if column == "plan_crs" else ""
+    return merge_parts((row.layer, _read_folder_layer(path, row), row.part_of, row.source_rows)
+                       for row in index.itertuples())
 
 
 def _check_format(fmt: str) -> str:
@@ -190,10 +243,10 @@ def _checked_layers(layers: Layers) -> dict[str, pd.DataFrame]:
     return dict(layers)
 
 
-def _file_stems(frames: Layers) -> list[str]:
+def _file_stems(names: list[str]) -> list[str]:
     taken = {"layers"}
     stems = []
-    for name in frames:
+    for name in names:
         base = re.sub(r"[^A-Za-z0-9_.-]", "_", name).strip(".") or "layer"
         stem = unique_name(base, taken, 100)
         while f"{stem}_fields".lower() in taken:
@@ -231,17 +284,27 @@ def _write_text(table: pd.DataFrame, path: Path) -> None:
     table.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
-def _index_row(frame: pd.DataFrame, name: str, file: Path, geometry: str) -> dict[str, object]:
+def _index_row(frame: pd.DataFrame, name: str, file: Path, geometry: str,
+               file_crs: object = None) -> dict[str, object]:
+    """Return the row of ``layers.csv``: ``crs`` is the file's own CRS, ``plan_crs`` the layer's."""
     spatial = geometry_name(frame) is not None
-    crs = frame.crs if spatial else None
-    code = crs.to_authority() if crs is not None else None
-    text = ":".join(code) if code else (crs.to_wkt() if crs is not None else "")
+    crs = _crs_text(frame.crs) if spatial else ""
     kinds = "|".join(describe(frame)["geometry_types"])
     return {"layer": name, "file": file.name, "geometry": geometry if spatial else "",
-            "geometry_types": kinds, "crs": text, "rows": len(frame)}
+            "geometry_types": kinds, "crs": _crs_text(file_crs) if file_crs else crs,
+            "plan_crs": crs, "rows": len(frame)}
 
 
-def _write_shp(frame: pd.DataFrame, stem: Path, name: str) -> dict[str, object]:
+def _crs_text(crs: object) -> str:
+    if crs is None:
+        return ""
+    crs = pyproj.CRS.from_user_input(crs)
+    code = crs.to_authority()
+    return ":".join(code) if code else crs.to_wkt()
+
+
+def _write_shp(part: LayerPart, stem: Path) -> dict[str, object]:
+    frame, name = part.frame, part.name
     table, fields = _attributes(frame), field_table(frame)
     fields = blank_rule(table, fields)
     table = _truncate_text(table, fields, name)
@@ -255,76 +318,35 @@ def _write_shp(frame: pd.DataFrame, stem: Path, name: str) -> dict[str, object]:
         pyogrio.write_dataframe(table, file, driver="ESRI Shapefile", **options)
     else:
         file = stem.with_suffix(".shp")
-        families = {kind.removeprefix("Multi") for kind in frame.geometry.dropna().geom_type}
-        if len(families) > 1:
-            raise LayerSchemaError(
-                f"layer {name!r} mixes {', '.join(sorted(families))} geometries, which a "
-                "shapefile cannot hold; export it as gpkg, geojson, parquet or csv")
+        kind = part.geometry_type or "Point"
         spatial = gpd.GeoDataFrame(table, geometry=frame.geometry.to_numpy(), crs=frame.crs)
         pyogrio.write_dataframe(spatial, file, driver="ESRI Shapefile",
-                                promote_to_multi=families != {"Point"} or None,
-                                geometry_type=_geometry_type(families), **options)
+                                promote_to_multi=kind.startswith("Multi") or None,
+                                geometry_type=kind, **options)
     _write_text(fields, stem.with_name(f"{stem.name}_fields.csv"))
     return _index_row(frame, name, file, "native")
 
 
-def split_by_geometry_family(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Split each layer mixing geometry families into one layer per family, for shapefiles.
-
-    A shapefile holds one geometry type, so a layer of points and polygons (e.g. charger sites
-    from car-park points and outlines) becomes ``NAME_point`` and ``NAME_polygon``, in the
-    layer's row order; rows without geometry go with the first family. Other layers are kept.
-
-    >>> import geopandas as gpd
-    >>> from shapely.geometry import Point, box
-    >>> mixed = gpd.GeoDataFrame({"id": [1, 2]}, geometry=[Point(0, 0), box(0, 0, 1, 1)])
-    >>> sorted(split_by_geometry_family({"sites": mixed}))
-    ['sites_point', 'sites_polygon']
-    """
-    out: dict[str, pd.DataFrame] = {}
-    for name, frame in frames.items():
-        column = geometry_name(frame)
-        if column is None:
-            out[name] = frame
-            continue
-        kinds = frame.geometry.geom_type.fillna("").str.removeprefix("Multi")
-        families = sorted(set(kinds) - {""})
-        if len(families) <= 1:
-            out[name] = frame
-            continue
-        logger.warning("layer %r mixes %s geometries: written as %s for the shapefile export",
-                       name, ", ".join(families),
-                       ", ".join(f"{name}_{f.lower()}" for f in families))
-        for index, family in enumerate(families):
-            keep = (kinds == family) | ((kinds == "") & (index == 0))
-            out[f"{name}_{family.lower()}"] = frame[keep.to_numpy()]
-    return out
-
-
-def _geometry_type(families: set[str]) -> str | None:
-    if not families:
-        return "Point"  # a shapefile needs a type even when every geometry is missing
-    family = next(iter(families))
-    return family if family == "Point" else f"Multi{family}"
-
-
-def _write_geojson(frame: pd.DataFrame, stem: Path, name: str) -> dict[str, object]:
+def _write_geojson(part: LayerPart, stem: Path) -> dict[str, object]:
+    frame, name = part.frame, part.name
+    if geometry_name(frame) is None:  # a plain table is a table, not features without shapes
+        return _write_csv(part, stem)
     table, fields = _attributes(frame), field_table(frame)
-    if geometry_name(frame) is not None:
-        if frame.crs is None:
-            raise MissingCRSError(f"layer {name!r} has no CRS, so it cannot be reprojected to "
-                                  "EPSG:4326 for GeoJSON; set its CRS first")
-        geometry = frame.geometry.to_crs(4326).to_numpy()
-    else:
-        geometry = [None] * len(table)
-    spatial = gpd.GeoDataFrame(table, geometry=geometry, crs=4326)
+    if frame.crs is None:
+        raise MissingCRSError(f"layer {name!r} has no CRS, so it cannot be reprojected to "
+                              "EPSG:4326 for GeoJSON; set its CRS first")
+    spatial = gpd.GeoDataFrame(table, geometry=frame.geometry.to_crs(4326).to_numpy(), crs=4326)
     file = stem.with_suffix(".geojson")
-    pyogrio.write_dataframe(spatial, file, driver="GeoJSON", layer_options={"RFC7946": "YES"})
+    kind = part.geometry_type or "Point"
+    pyogrio.write_dataframe(spatial, file, driver="GeoJSON", layer_options={"RFC7946": "YES"},
+                            promote_to_multi=kind.startswith("Multi") or None,
+                            geometry_type=kind)
     _write_text(fields, stem.with_name(f"{stem.name}_fields.csv"))
-    return _index_row(frame, name, file, "native")
+    return _index_row(frame, name, file, "native", file_crs="EPSG:4326")
 
 
-def _write_parquet(frame: pd.DataFrame, stem: Path, name: str) -> dict[str, object]:
+def _write_parquet(part: LayerPart, stem: Path) -> dict[str, object]:
+    frame, name = part.frame, part.name
     file = stem.with_suffix(".parquet")
     table = frame.reset_index(drop=True)
     table.attrs = {}  # pandas would store attrs (e.g. a plan's CRS object) as JSON
@@ -333,7 +355,8 @@ def _write_parquet(frame: pd.DataFrame, stem: Path, name: str) -> dict[str, obje
     return _index_row(frame, name, file, "native")
 
 
-def _write_csv(frame: pd.DataFrame, stem: Path, name: str) -> dict[str, object]:
+def _write_csv(part: LayerPart, stem: Path) -> dict[str, object]:
+    frame, name = part.frame, part.name
     table, fields = _attributes(frame), field_table(frame)
     fields = blank_rule(table, fields)
     encoding = ""
@@ -354,13 +377,17 @@ def _write_csv(frame: pd.DataFrame, stem: Path, name: str) -> dict[str, object]:
     return _index_row(frame, name, file, encoding)
 
 
+_ONE_TYPE = ("shp", "geojson")
+"""Folder formats whose layers hold one geometry type each (parquet and csv hold any mix)."""
 _WRITERS = {"shp": _write_shp, "geojson": _write_geojson, "parquet": _write_parquet,
             "csv": _write_csv}
 
 
 def _read_gpkg(path: Path) -> dict[str, pd.DataFrame]:
-    layers = {}
+    parts = []
     for name, _ in pyogrio.list_layers(path):
+        if name == STYLES_TABLE:  # QGIS's styles, not a plan layer
+            continue
         frame = pyogrio.read_dataframe(path, layer=name)
         metadata = pyogrio.read_info(path, layer=name).get("layer_metadata") or {}
         described = json.loads(metadata.get(_METADATA_KEY, "{}"))
@@ -372,14 +399,14 @@ def _read_gpkg(path: Path) -> dict[str, pd.DataFrame]:
             fields = pd.DataFrame([[n, n, d, "", 0] for n, d in described["fields"]],
                                   columns=FIELD_COLUMNS)
             frame = restore(frame, fields, described["geometry_types"], crs=None)
-        layers[str(name)] = frame
-    return layers
+        parts.append((str(name), frame, described.get("part_of", ""), described.get("rows", "")))
+    return merge_parts(parts)
 
 
 def _read_folder_layer(folder: Path, row: object) -> pd.DataFrame:
     file = folder / row.file  # type: ignore[attr-defined]
     fields = pd.read_csv(folder / f"{file.stem}_fields.csv", dtype=str, keep_default_na=False)
-    geometry, crs = row.geometry, row.crs or None  # type: ignore[attr-defined]
+    geometry, crs = row.geometry, row.plan_crs or None  # type: ignore[attr-defined]
     if file.suffix == ".parquet":
         frame = gpd.read_parquet(file) if geometry else pd.read_parquet(file)
     elif file.suffix == ".csv":

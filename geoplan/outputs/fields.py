@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 __all__ = [
+    "ABBREVIATIONS",
     "FIELD_COLUMNS",
     "TEXT_DTYPES",
     "LayerDescription",
@@ -50,16 +51,38 @@ TEXT_DTYPES = ("str", "string", "object")
 """Dtypes treated as text (blank cells follow the ``blank`` rule)."""
 
 
+ABBREVIATIONS: dict[str, str] = {
+    "candidate": "cand", "substation": "subst", "district": "distr", "distance": "dist",
+    "sequestered": "seq", "sequestration": "seq", "selected": "sel", "marginal": "marg",
+    "value": "val", "tco2e": "co2", "target": "tgt", "capacity": "cap", "demand": "dem",
+    "covered": "cov", "headroom": "hdrm", "reinforcement": "reinf", "lifetime": "life",
+    "saving": "save", "change": "chg", "number": "num", "density": "dens",
+    "projected": "proj", "households": "hh", "offstreet": "offst", "flexibility": "flex",
+    "serving": "serv", "existing": "exist", "chargers": "chgr", "charger": "chgr",
+    "connectors": "conn", "remaining": "rem", "peak": "pk", "blocked": "blk",
+    "workstream": "wstrm", "source": "src", "option": "opt", "group": "grp", "added": "add",
+    "saved": "svd", "coverage": "cov",
+}
+"""Standard abbreviations :func:`short_field_names` uses first (lower-case words)."""
+_FILLERS = ("per", "to", "of", "the", "and", "in", "for", "a")
+_UNITS = ("gbp", "kwh", "mwh", "gwh", "km2", "km", "kw", "mw", "mva", "ha", "yr", "pct")
+
+
 def short_field_names(columns: Sequence[str], limit: int = 10) -> dict[str, str]:
-    """Map column names to unique DBF field names of at most ``limit`` ASCII characters.
+    """Map column names to unique, readable DBF field names of at most ``limit`` characters.
 
     Deterministic for a given column list: names that already fit keep their name (made
     ASCII: other characters become ``_``; a name not starting with a letter gets an ``f``).
-    A longer name is shortened part by part (parts are split on ``_``; numbers such as years
-    are kept whole): the middle parts first, longest first (ties: leftmost), down to one
-    character each; then the longer of the first and last parts (ties: last); finally plain
-    truncation. A name already taken
-    (ignoring case) gets ``_1``, ``_2``... in place of its last characters.
+    A longer name is shortened word by word (words are split on ``_``; words with digits,
+    such as years, are kept whole), each step only while the name is too long, longest words
+    first (ties: leftmost): words are replaced by their :data:`ABBREVIATIONS`; filler words
+    (``per``, ``to``, ``of``...) after the first are dropped, last first; vowels after a
+    word's first letter are dropped (doubled letters kept once); words are cut to three
+    letters; unit words (``gbp``, ``mwh``, ``yr``...) after the first are dropped, leftmost
+    first (the field table and the GeoPackage's aliases keep the units); numbers are joined
+    to the word before; words are cut to two letters; finally the underscores go, then the
+    name is truncated. A name already taken (ignoring case) gets
+    ``_1``, ``_2``... in place of its last characters.
 
     Parameters
     ----------
@@ -76,10 +99,8 @@ def short_field_names(columns: Sequence[str], limit: int = 10) -> dict[str, str]
     Examples
     --------
     >>> short_field_names(["tco2e_per_yr", "substation_id", "rank", "score_tco2e_per_yr"])
-    {'tco2e_per_yr': 'tco2e_p_yr', 'substation_id': 'substat_id', 'rank': 'rank', \
-'score_tco2e_per_yr': 'sco_t_p_yr'}
-    >>> short_field_names(["homes_to_target_2030", "homes_to_target_2040"])
-    {'homes_to_target_2030': 'h_t_t_2030', 'homes_to_target_2040': 'h_t_t_2040'}
+    {'tco2e_per_yr': 'co2_per_yr', 'substation_id': 'subst_id', 'rank': 'rank', \
+'score_tco2e_per_yr': 'scr_co2_yr'}
     """
     clean = {column: _ascii_name(column) for column in columns}
     names: dict[str, str] = {}
@@ -102,23 +123,50 @@ def _ascii_name(name: str) -> str:
     return text if text[0].isalpha() else f"f{text}"
 
 
+def _has_digit(word: str) -> bool:
+    return any(c.isdigit() for c in word)
+
+
+def _cut(words: list[str], limit: int, shortest: int) -> None:
+    """Cut the longest word without digits (ties: leftmost) until the name fits."""
+    while len("_".join(words)) > limit:
+        open_ = [i for i in range(len(words))
+                 if len(words[i]) > shortest and not _has_digit(words[i])]
+        if not open_:
+            return
+        i = min(open_, key=lambda i: (-len(words[i]), i))
+        words[i] = words[i][:-1]
+
+
 def _abbreviate(name: str, limit: int) -> str:
-    parts = [part for part in name.split("_") if part] or [name]
+    words = [part for part in name.split("_") if part] or [name]
 
-    def length() -> int:
-        return sum(map(len, parts)) + len(parts) - 1
+    def long() -> bool:
+        return len("_".join(words)) > limit
 
-    def trim(indices: list[int], prefer_last: bool) -> None:
-        while length() > limit:
-            open_ = [i for i in indices if len(parts[i]) > 1 and not parts[i].isdigit()]
-            if not open_:
-                return
-            longest = max(open_, key=lambda i: (len(parts[i]), i if prefer_last else -i))
-            parts[longest] = parts[longest][:-1]
+    def by_length() -> list[int]:
+        return sorted(range(len(words)), key=lambda i: (-len(words[i]), i))
 
-    trim(list(range(1, len(parts) - 1)), prefer_last=False)
-    trim(sorted({0, len(parts) - 1}), prefer_last=True)
-    return "_".join(parts)[:limit]
+    for i in by_length():  # standard abbreviations
+        if long():
+            words[i] = ABBREVIATIONS.get(words[i].lower(), words[i])
+    for i in reversed(range(1, len(words))):  # filler words, last first
+        if long() and words[i].lower() in _FILLERS:
+            del words[i]
+    for i in by_length():  # vowels after the first letter
+        if long() and not _has_digit(words[i]):
+            rest = re.sub(r"[aeiouAEIOU]", "", words[i][1:])
+            words[i] = re.sub(r"(.)\1+", r"\1", words[i][0] + rest)  # no doubled letters
+    _cut(words, limit, 3)
+    for word in [w for w in words[1:] if w.lower() in _UNITS]:  # units, leftmost first
+        if long():
+            words.remove(word)
+    for i in reversed(range(1, len(words))):  # numbers joined to the word before
+        if long() and words[i].isdigit():
+            words[i - 1] += words.pop(i)
+    _cut(words, limit, 2)
+    text = "_".join(words)
+    return (text if len(text) <= limit else text.replace("_", ""))[:limit]
 
 
 def unique_name(name: str, taken: set[str], limit: int) -> str:
@@ -275,14 +323,25 @@ def restore(frame: pd.DataFrame, fields: pd.DataFrame, kinds: list[str],
 
 
 def _restore_geometry(series: gpd.GeoSeries, kinds: list[str]) -> gpd.GeoSeries:
-    """Turn one-part multi-geometries back into single ones where the layer had singles."""
+    """Give back the single or multi geometries the layer had.
+
+    One-part multi-geometries become single where the layer had singles; single geometries
+    become one-part multi-geometries where the layer had only multis (a shapefile reads a
+    one-part multipolygon as a polygon).
+    """
     values = series.reset_index(drop=True)
     multi = {f"Multi{kind}" for kind in kinds if not kind.startswith("Multi")}
     single = (values.geom_type.isin(multi).to_numpy()
               & (shapely.get_num_geometries(values.to_numpy()) == 1))
-    if not single.any():
-        return values
-    values[single] = shapely.get_geometry(values[single].to_numpy(), 0)
+    if single.any():
+        values[single] = shapely.get_geometry(values[single].to_numpy(), 0)
+    for kind in ("Point", "LineString", "Polygon"):
+        if f"Multi{kind}" in kinds and kind not in kinds:
+            alone = (values.geom_type == kind).to_numpy()
+            if alone.any():
+                maker = {"Point": shapely.multipoints, "LineString": shapely.multilinestrings,
+                         "Polygon": shapely.multipolygons}[kind]
+                values[alone] = [maker([shape]) for shape in values[alone].to_numpy()]
     return values
 
 
