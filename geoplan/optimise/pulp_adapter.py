@@ -19,7 +19,7 @@ import numpy as np
 import pulp
 
 from geoplan.optimise.matrix import MilpMatrix
-from geoplan.optimise.outcome import SolveOutcome, SolverOptions, classify
+from geoplan.optimise.outcome import SolveOutcome, SolverOptions, classify, settle_bound
 
 __all__ = ["pulp_problem", "solve_with_pulp"]
 
@@ -114,5 +114,6 @@ def solve_with_pulp(model: MilpMatrix, options: SolverOptions) -> SolveOutcome:
         bound = _highs_bound(problem, model.sense)
     else:
         bound = objective if proven else None
+    bound = settle_bound(model.sense, objective, bound)
     kind, gap = classify(model.sense, objective, bound, proven=proven)
     return SolveOutcome(kind, objective, bound, gap, elapsed, x, name, words)

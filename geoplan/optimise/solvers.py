@@ -40,6 +40,7 @@ from geoplan.optimise.outcome import (
     SolverOptions,
     classify,
     relative_gap,
+    settle_bound,
 )
 
 __all__ = [
@@ -143,6 +144,9 @@ class HighsSession:
     >>> session.set_row_bounds([0], upper=[3.0])
     >>> round(session.solve().objective, 6)
     8.0
+    >>> session.set_row_bounds([0], upper=[5.0])  # the relaxation bounds the changed model
+    >>> round(session.solve(relax=True).bound, 4)
+    10.6667
     """
 
     def __init__(self, model: MilpMatrix, options: SolverOptions) -> None:
@@ -244,7 +248,8 @@ class HighsSession:
             return self._lp_outcome(status, feasible, elapsed, words, relax)
         objective = float(info.objective_function_value) if feasible else None
         dual_bound = float(info.mip_dual_bound)
-        bound = dual_bound if np.isfinite(dual_bound) else None
+        bound = settle_bound(self.model.sense, objective,
+                             dual_bound if np.isfinite(dual_bound) else None)
         kind, gap = classify(self.model.sense, objective, bound, proven=status == ms.kOptimal)
         x = _frozen(np.asarray(h.getSolution().col_value)) if feasible else None
         return SolveOutcome(kind, objective, bound, gap, elapsed, x, "highs", words)
@@ -271,7 +276,8 @@ class HighsSession:
         an interior point with primal and dual solutions both valid).
         """
         solution = self.highs.getSolution()
-        from_duals = dual_bound(self.model, np.asarray(solution.row_dual))
+        # the bounds as they stand (set_row_bounds / set_col_bounds), not as first loaded
+        from_duals = dual_bound(self.current_model(), np.asarray(solution.row_dual))
         valid = [b for b in (value, from_duals) if b is not None]
         tighter = min if self.model.sense == "max" else max
         bound = tighter(valid) if valid else None

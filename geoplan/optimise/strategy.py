@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from geoplan.optimise.outcome import settle_bound
 from geoplan.optimise.solvers import (
     HighsSession,
     SolveOutcome,
@@ -77,7 +78,8 @@ def solve_compiled(compiled: CompiledProblem, options: SolverOptions,
         # phased models, whose MIP presolve can stall where many candidates tie on value
         guided = found.kind == "coverage" or compiled.context.n_periods > 1
         strategy = ("lp-guided" if large and options.time_limit and guided else "direct")
-    if options.solver != "highs":
+    if options.solver != "highs":  # PuLP's solvers: one direct solve, whatever was asked
+        strategy = f"direct through {options.solver}"
         outcome = solve(compiled.model, options)
     elif strategy == "direct":
         remaining = _remaining(options, began)
@@ -207,7 +209,7 @@ def _combine(sense: str, plans: list[np.ndarray | None], bounds: list[float | No
     scored = [(model.objective(p), p) for p in plans if p is not None]
     objective, x = better(scored, key=lambda item: item[0]) if scored else (None, None)
     valid = [b for b in bounds if b is not None]
-    bound = tighter(valid) if valid else None
+    bound = settle_bound(sense, objective, tighter(valid) if valid else None)
     kind, gap = classify(sense, objective, bound, proven=True)
     if x is not None:
         x = np.array(x)
@@ -226,10 +228,11 @@ def _keep_start(compiled: CompiledProblem, outcome: SolveOutcome, start: np.ndar
     if not worse:
         return outcome
     notes.append("solver returned no better plan than the heuristic; kept the heuristic plan")
-    kind, gap = classify(compiled.model.sense, value, outcome.bound, proven=False)
+    bound = settle_bound(compiled.model.sense, value, outcome.bound)
+    kind, gap = classify(compiled.model.sense, value, bound, proven=False)
     frozen = np.array(start)
     frozen.flags.writeable = False
-    return SolveOutcome(kind, value, outcome.bound, gap, outcome.time_s, frozen,
+    return SolveOutcome(kind, value, bound, gap, outcome.time_s, frozen,
                         outcome.solver, outcome.detail)
 
 
