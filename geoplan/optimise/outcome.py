@@ -48,6 +48,10 @@ class SolverOptions:
         Solver threads (``None``: the solver's default).
     seed : int
         Random seed passed to the solver, so runs repeat.
+    node_limit : int, optional
+        Branch-and-bound nodes per MIP solve (``None``: no limit). A deterministic stop: a
+        time-limited solve that ends on it gives the same plan on any machine and load,
+        where one ended by ``time_limit`` may not (the outcome's ``stopped_by`` says which).
     verbose : bool
         Show the solver's log.
     """
@@ -58,12 +62,15 @@ class SolverOptions:
     threads: int | None = None
     seed: int = 0
     verbose: bool = False
+    node_limit: int | None = None
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {list(SOLVERS)}, not {self.solver!r}")
         if self.time_limit is not None and self.time_limit <= 0:
             raise ValueError(f"time_limit must be positive, not {self.time_limit}")
+        if self.node_limit is not None and self.node_limit < 1:
+            raise ValueError(f"node_limit must be at least 1, not {self.node_limit}")
         if not 0 <= self.mip_gap < 1:
             raise ValueError(f"mip_gap must be in [0, 1), not {self.mip_gap}")
 

@@ -370,7 +370,7 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
     for name, summary in plans.summaries().items():
         # no wall times: the same scenario must give the same bytes (the CLI prints them)
         solver[name] = {k: summary.get(k) for k in ("status", "objective", "bound", "gap",
-                                                      "solver")}
+                                                      "solver", "stopped_by")}
     stock_kpis, stock_notes = stock_uncertainty(chosen)
     placed = existing_chargers(layers)
     existing = {} if placed is None else {
