@@ -228,7 +228,7 @@ def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndar
     enough = max(options.mip_gap, PHASED_ENOUGH_GAP if compiled.context.n_periods > 1 else 0.0)
     tried: set[bytes] = set()
     for threshold in RESTRICTION_THRESHOLDS:
-        if _within_gap(model, best, bound, enough):
+        if _within_gap(model, best, bound, options.mip_gap):  # proven: nothing to gain
             break
         best = _restricted(compiled, inner, values, threshold, best, clock, notes, tried)
     if not full_mip or _within_gap(model, best, bound, enough):
