@@ -1005,8 +1005,7 @@ def test_lp_guided_restriction_keeps_locked_in_candidates() -> None:
     # restriction then sets their upper bound to 0 below their lower bound 1, every restricted
     # MIP is "infeasible in 0.0 s" and the solve ends with no plan. Here the relaxation values
     # are all 0 (nothing learnt); locked-in a and c must stay in, and a plan exists.
-    import time
-
+    from geoplan.optimise.clock import Clock
     from geoplan.optimise.strategy import _restricted
 
     frame = pd.DataFrame({"candidate_id": ["a", "b", "c", "d"], "cost_gbp": 1.0,
@@ -1016,7 +1015,7 @@ def test_lp_guided_restriction_keeps_locked_in_candidates() -> None:
     compiled = PlanningProblem(frame, MaximiseCoverage(coverage), [Count(3)]).compile()
     notes: list[str] = []
     values = np.zeros(compiled.model.shape[1])
-    best = _restricted(compiled, EXACT, values, 0.5, None, time.perf_counter(), notes)
+    best = _restricted(compiled, EXACT, values, 0.5, None, Clock(None), notes)
     assert best is not None, notes
     x = compiled.context.x
     assert (np.asarray(best)[x.start:x.stop][[0, 2]] > 0.5).all()

@@ -229,6 +229,7 @@ def _check_shipped_run(out: Path, name: str) -> None:
     assert summary["solver"], "no model was solved"
     for model, report in summary["solver"].items():
         assert report["status"] in ("optimal", "feasible"), (model, report)
+        assert report["stopped_by"] in ("gap", "work_limit", "time_limit"), (model, report)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     written = {entry["path"] for entry in manifest["outputs"]}
     assert {"plan.gpkg", "summary.md", "rankings.csv"} <= written

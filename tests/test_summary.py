@@ -39,7 +39,7 @@ def _summary() -> dict:
         "finance": {"npv_gbp": -125000.4, "discount_rate": 0.035,
                     "by_workstream": [{"workstream": "retrofit", "npv_gbp": -125000.4}]},
         "solver": {"joint": {"status": "feasible", "objective": 10.0, "bound": 10.5,
-                             "gap": 0.05, "time_s": 1.234}},
+                             "gap": 0.05, "stopped_by": "time_limit", "time_s": 1.234}},
         "assumptions": {"carbon_factors": {"file": "carbon_factors.csv", "sha256": "ab" * 32,
                                            "overrides": [{"where": {"fuel": "mains_gas"},
                                                           "values": {"kgco2e_per_kwh": 0.2}}],
@@ -77,7 +77,7 @@ def test_markdown_has_every_section_with_tables(tmp_path):
     # one district column, "name (code)"; a pipe cannot break the table
     assert "| Oxford \\| City (E07000178) | 1,000 |" in text
     assert "| 2030 | 1,000,000 |" in text  # years are not written 2,030
-    assert "| joint | feasible | 10 | 10.5 | 5.00% | 1.234 |" in text
+    assert "| joint | feasible | 10 | 10.5 | 5.00% | time limit | 1.234 |" in text
     assert "| carbon\\_factors | carbon\\_factors.csv | abababababab | 1 |" in text
     assert "source DESNZ GHG conversion factors 2024" in text
     assert "- 12 homes could not be located" in text

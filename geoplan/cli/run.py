@@ -99,7 +99,8 @@ def _report(result: RunResult, seconds: float) -> None:
     for name, solved in result.plans.summaries().items():
         gap = solved.get("gap")
         shown = "-" if gap is None else f"{100 * gap:.3f}%"
-        click.echo(f"  plan {name}: {solved['status']}, gap {shown}, "
+        stop = f", stopped by {solved['stopped_by']}" if solved.get("stopped_by") else ""
+        click.echo(f"  plan {name}: {solved['status']}, gap {shown}{stop}, "
                    f"solved in {solved['time_s']:.1f} s")
     for row in result.summary["by_workstream"]:
         tonnes = sum(v for k, v in row.items() if k.endswith("_tco2e_per_yr"))

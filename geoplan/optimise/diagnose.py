@@ -61,6 +61,9 @@ def _messages(model: MilpMatrix, owners: np.ndarray, signs: np.ndarray,
             limit = model.row_upper[row]
             lines.append(f"  {label}: the other constraints need {amount:,.6g} more than its "
                          f"limit {limit:,.6g}")
+        elif model.row_lower[row] == 0:  # a share row: amount - share x total >= 0
+            lines.append(f"  {label}: falls short of its required share by {amount:,.6g} "
+                         "(its amount less the share times the total)")
         else:
             need = model.row_lower[row]
             lines.append(f"  {label}: can reach at most {need - amount:,.6g} of the "

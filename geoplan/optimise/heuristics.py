@@ -11,6 +11,11 @@ coverage grows). When costs differ it also runs the plain largest-gain greedy an
 better, the usual guard for budgeted maximum coverage. The swap search then repeatedly makes
 the best exchange of one chosen and one unchosen candidate that raises the objective and keeps
 every budget, until none does.
+
+Both take an optional :class:`~geoplan.optimise.clock.Clock`: the swap search stops after
+``max_iterations`` exchanges (a deterministic budget) or when the clock runs out (a safety
+stop), whichever comes first, and records which on the clock; the greedy stops adding when
+the clock runs out. Either way the plan returned is feasible.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+
+from geoplan.optimise.clock import Clock
 
 __all__ = ["CoverageInstance", "greedy", "improve_by_swaps", "objective_value"]
 
@@ -83,8 +90,12 @@ def _start(instance: CoverageInstance, initial: np.ndarray | None
     return chosen, covered, spent, groups
 
 
+_CLOCK_EVERY = 256
+"""Greedy steps between two looks at the clock."""
+
+
 def _run_greedy(instance: CoverageInstance, by_ratio: bool,
-                initial: np.ndarray | None = None) -> np.ndarray:
+                initial: np.ndarray | None = None, clock: Clock | None = None) -> np.ndarray:
     chosen, covered, spent, groups = _start(instance, initial)
     with np.errstate(divide="ignore", invalid="ignore"):
         usage = np.where(instance.limits > 0, instance.costs.T / instance.limits, np.inf).max(
@@ -99,7 +110,12 @@ def _run_greedy(instance: CoverageInstance, by_ratio: bool,
     heap = [(-key(j, gains[j]), j) for j in range(instance.m)
             if not chosen[j] and not instance.locked_out[j] and gains[j] > 0]
     heapq.heapify(heap)
+    steps = 0
     while heap:
+        steps += 1
+        if clock is not None and steps % _CLOCK_EVERY == 0 and clock.expired():
+            clock.record("time_limit")
+            break
         _, j = heapq.heappop(heap)
         rows = instance.rows_of(j)
         gain = float(instance.weights[rows][~covered[rows]].sum() + instance.base[j])
@@ -120,12 +136,12 @@ def _run_greedy(instance: CoverageInstance, by_ratio: bool,
     return chosen
 
 
-def greedy(instance: CoverageInstance) -> np.ndarray:
+def greedy(instance: CoverageInstance, clock: Clock | None = None) -> np.ndarray:
     """Find a feasible plan by lazy greedy (see the module docstring); bool per candidate."""
-    best = _run_greedy(instance, by_ratio=True)
+    best = _run_greedy(instance, by_ratio=True, clock=clock)
     costs_vary = instance.costs.size and np.ptp(instance.costs, axis=1).max() > 0
-    if costs_vary:
-        other = _run_greedy(instance, by_ratio=False)
+    if costs_vary and not (clock is not None and clock.expired()):
+        other = _run_greedy(instance, by_ratio=False, clock=clock)
         if objective_value(instance, other) > objective_value(instance, best):
             best = other
     return best
@@ -161,12 +177,28 @@ def _feasible_pairs(instance: CoverageInstance, chosen: np.ndarray,
     return ok
 
 
+SWAP_ITERATIONS = 10_000
+"""Deterministic budget of the swap search: exchanges made at most."""
+
+
 def improve_by_swaps(instance: CoverageInstance, chosen: np.ndarray,
-                     max_iterations: int = 10_000) -> np.ndarray:
-    """Best-improvement 1-swap local search from ``chosen`` (kept feasible)."""
+                     max_iterations: int = SWAP_ITERATIONS,
+                     clock: Clock | None = None) -> np.ndarray:
+    """Best-improvement 1-swap local search from ``chosen`` (kept feasible).
+
+    Stops at a local optimum, after ``max_iterations`` exchanges (recorded on ``clock`` as
+    ``"work_limit"``) or when ``clock`` runs out (``"time_limit"``).
+    """
     chosen = chosen.copy()
     count = np.asarray(instance.pattern @ chosen.astype(float)).ravel()
-    for _ in range(max_iterations):
+    for iteration in range(max_iterations + 1):
+        if iteration == max_iterations:
+            if clock is not None:
+                clock.record("work_limit")
+            break
+        if clock is not None and clock.expired():
+            clock.record("time_limit")
+            break
         inside = np.flatnonzero(chosen)
         if len(inside) == 0:
             break
@@ -179,4 +211,4 @@ def improve_by_swaps(instance: CoverageInstance, chosen: np.ndarray,
         chosen[out], chosen[into] = False, True
         count[instance.rows_of(out)] -= 1
         count[instance.rows_of(into)] += 1
-    return _run_greedy(instance, by_ratio=False, initial=chosen)  # use any budget left
+    return _run_greedy(instance, by_ratio=False, initial=chosen, clock=clock)  # budget left

@@ -21,7 +21,11 @@ __all__ = [
     "SolverOptions",
     "classify",
     "relative_gap",
+    "settle_bound",
 ]
+
+STOPS = ("gap", "work_limit", "time_limit")
+"""What can end a solve with a plan (:attr:`SolveOutcome.stopped_by`)."""
 
 STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "no_solution")
 """Every status a solve can report."""
@@ -44,6 +48,10 @@ class SolverOptions:
         Solver threads (``None``: the solver's default).
     seed : int
         Random seed passed to the solver, so runs repeat.
+    node_limit : int, optional
+        Branch-and-bound nodes per MIP solve (``None``: no limit). A deterministic stop: a
+        time-limited solve that ends on it gives the same plan on any machine and load,
+        where one ended by ``time_limit`` may not (the outcome's ``stopped_by`` says which).
     verbose : bool
         Show the solver's log.
     """
@@ -54,12 +62,15 @@ class SolverOptions:
     threads: int | None = None
     seed: int = 0
     verbose: bool = False
+    node_limit: int | None = None
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {list(SOLVERS)}, not {self.solver!r}")
         if self.time_limit is not None and self.time_limit <= 0:
             raise ValueError(f"time_limit must be positive, not {self.time_limit}")
+        if self.node_limit is not None and self.node_limit < 1:
+            raise ValueError(f"node_limit must be at least 1, not {self.node_limit}")
         if not 0 <= self.mip_gap < 1:
             raise ValueError(f"mip_gap must be in [0, 1), not {self.mip_gap}")
 
@@ -87,6 +98,11 @@ class SolveOutcome:
         Which solver ran.
     detail : str
         The solver's own status words and why it stopped.
+    stopped_by : str
+        What ended the solve: ``"gap"`` (the incumbent met the bound within the gap asked
+        for), ``"work_limit"`` (a deterministic budget: nodes, iterations, swaps; the same
+        inputs stop at the same point), ``"time_limit"`` (the wall clock, a safety stop: the
+        plan may differ from run to run) or ``""`` (no plan, or not known).
     """
 
     status: str
@@ -97,6 +113,7 @@ class SolveOutcome:
     x: np.ndarray | None = field(repr=False)
     solver: str
     detail: str = ""
+    stopped_by: str = ""
 
     @property
     def has_plan(self) -> bool:
@@ -133,7 +150,32 @@ def classify(sense: str, objective: float | None, bound: float | None, *, proven
         return "unbounded", None
     if objective is None:
         return "no_solution", None
+    bound = settle_bound(sense, objective, bound)
     gap = relative_gap(objective, bound)
-    if proven and (gap is None or gap <= OPTIMALITY_GAP):
-        return "optimal", gap if gap is not None else 0.0
+    if gap is not None and gap <= OPTIMALITY_GAP:  # a valid bound met proves the plan optimal
+        return "optimal", gap
+    if proven and gap is None:
+        return "optimal", 0.0
     return "feasible", gap
+
+
+def settle_bound(sense: str, objective: float | None, bound: float | None) -> float | None:
+    """Return the bound to report beside ``objective``: never on the wrong side of it.
+
+    A maximisation's bound a hair below its incumbent (rounding in the solver or in a dual
+    bound) is the incumbent itself (gap 0, optimal); one below it by more than
+    :data:`OPTIMALITY_GAP` is not a valid bound and is dropped (``None``: gap unknown).
+
+    Examples
+    --------
+    >>> settle_bound("max", 100.000001, 100.0), settle_bound("max", 120.0, 100.0)
+    (100.000001, None)
+    >>> settle_bound("min", 90.0, 95.0), settle_bound("max", 90.0, 95.0)
+    (None, 95.0)
+    """
+    if objective is None or bound is None or not np.isfinite(bound):
+        return bound
+    crossed = objective > bound if sense == "max" else objective < bound
+    if not crossed:
+        return bound
+    return objective if (relative_gap(objective, bound) or 0.0) <= OPTIMALITY_GAP else None

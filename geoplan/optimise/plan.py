@@ -36,6 +36,9 @@ class Plan:
     time_s, build_time_s : float
         Solve and build wall times.
     solver : str
+    stopped_by : str
+        What ended the solve: ``"gap"``, ``"work_limit"`` or ``"time_limit"`` (see
+        :class:`~geoplan.optimise.outcome.SolveOutcome`); ``""`` without a plan.
     notes : tuple of str
         What each solving step reached (heuristic, relaxation, restricted MIP...).
     diagnosis : tuple of str
@@ -58,6 +61,7 @@ class Plan:
     periods: tuple[int, ...]
     _table: pd.DataFrame = field(repr=False)
     _x: np.ndarray | None = field(repr=False, default=None)
+    stopped_by: str = ""
 
     @property
     def has_plan(self) -> bool:
@@ -106,6 +110,7 @@ class Plan:
             "status": self.status, "objective": self.objective, "bound": self.bound,
             "gap": self.gap, "time_s": round(self.time_s, 3),
             "build_time_s": round(self.build_time_s, 3), "solver": self.solver,
+            "stopped_by": self.stopped_by,
             "candidates": len(self._table), "selected": int(chosen.sum()),
             "cost_gbp": None if cost is None else float(cost), "binding": list(self.binding),
             "notes": list(self.notes), "diagnosis": list(self.diagnosis),
@@ -148,7 +153,8 @@ def plan_from_outcome(compiled: CompiledProblem, outcome: SolveOutcome, notes: l
     binding = _binding(compiled, np.asarray(x)) if x is not None else ()
     return Plan(outcome.status, outcome.objective, outcome.bound, outcome.gap, outcome.time_s,
                 compiled.build_time_s, outcome.solver, outcome.detail, tuple(notes), diagnosis,
-                binding, tuple(p for p in compiled.context.periods if p), table, x)
+                binding, tuple(p for p in compiled.context.periods if p), table, x,
+                outcome.stopped_by)
 
 
 def _bare(compiled: CompiledProblem, x: np.ndarray) -> pd.DataFrame:

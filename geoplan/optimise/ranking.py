@@ -11,7 +11,8 @@ Method (``"marginal"``), computed from the solved plan without re-solving:
   candidate alone to the plan would gain (linear value plus demand it would newly cover),
   divided by its cost. In a cost-minimising problem, chosen and unchosen candidates are
   ranked by the share of the targets they meet per pound.
-- **Reason**: for a chosen candidate, "locked in" or what removing it would lose; for another,
+- **Reason**: for a chosen candidate, "locked in" or what removing it would lose (in a
+  cost-minimising plan, which targets and minimums it would leave short); for another,
   "locked out", or every constraint that adding it would break and by how much (a budget, a
   substation's headroom, the one option of its group), or that it fits but is not worth it.
 
@@ -32,6 +33,7 @@ from geoplan.optimise.objectives import MinimiseCost
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
+    from geoplan.optimise.build import BuildContext
     from geoplan.optimise.matrix import MilpMatrix
     from geoplan.optimise.objectives import CoverageHandle
     from geoplan.optimise.problem import CompiledProblem
@@ -97,15 +99,40 @@ def _reasons(compiled: CompiledProblem, x: np.ndarray, selected: np.ndarray,
     columns = model.matrix.tocsc()
     last = ctx.x.start + (ctx.n_periods - 1) * ctx.n
     reasons = []
+    minimising = model.sense == "min"
     for j in range(ctx.n):
-        if selected[j]:
-            reasons.append("locked in" if bool(locked_in.iloc[j]) else
-                           f"chosen; removing it loses {marginal[j]:,.4g}")
+        if selected[j] and bool(locked_in.iloc[j]):
+            reasons.append("locked in")
+        elif selected[j] and minimising:  # its value is a cost: say what it is needed for
+            reasons.append(_needed(model, columns, activity, x, ctx, j, marginal[j]))
+        elif selected[j]:
+            reasons.append(f"chosen; removing it loses {marginal[j]:,.4g}")
         elif bool(locked_out.iloc[j]):
             reasons.append("locked out")
         else:
             reasons.append(_blocked(model, columns, activity, last + j, marginal[j]))
     return reasons
+
+
+def _needed(model: MilpMatrix, columns: sp.csc_matrix, activity: np.ndarray, x: np.ndarray,
+            ctx: BuildContext, j: int, cost: float) -> str:
+    """Reason for a candidate chosen in a cost-minimising plan: the minimums it meets.
+
+    Lists each row with a lower limit (a target, a district minimum) that removing the
+    candidate from the period it is built in would leave short, and by how much.
+    """
+    built = [ctx.x.start + t * ctx.n + j for t in range(ctx.n_periods)]
+    column = next((c for c in built if x[c] > 0.5), built[-1])
+    lo, hi = columns.indptr[column], columns.indptr[column + 1]
+    rows = columns.indices[lo:hi]
+    after = activity[rows] - columns.data[lo:hi] * x[column]
+    lower = model.row_lower[rows]
+    under = np.flatnonzero(after < lower - _TOL * (1 + np.abs(lower)))
+    short = [f"{model.row_label[rows[k]]} (short by {lower[k] - after[k]:,.4g})"
+             for k in under]
+    if short:
+        return "chosen; without it: " + "; ".join(short)
+    return f"chosen at a cost of {cost:,.4g}; removing it alone leaves every minimum met"
 
 
 def _blocked(model: MilpMatrix, columns: sp.csc_matrix, activity: np.ndarray, column: int,

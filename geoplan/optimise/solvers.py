@@ -40,6 +40,7 @@ from geoplan.optimise.outcome import (
     SolverOptions,
     classify,
     relative_gap,
+    settle_bound,
 )
 
 __all__ = [
@@ -53,6 +54,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+_NO_LIMIT = 2_147_483_647
+"""HiGHS's default for its integer work limits (none)."""
 
 _BANNER_SHOWN = False
 """Whether this process has built a ``highspy.Highs`` (the first prints HiGHS's banner)."""
@@ -143,6 +147,9 @@ class HighsSession:
     >>> session.set_row_bounds([0], upper=[3.0])
     >>> round(session.solve().objective, 6)
     8.0
+    >>> session.set_row_bounds([0], upper=[5.0])  # the relaxation bounds the changed model
+    >>> round(session.solve(relax=True).bound, 4)
+    10.6667
     """
 
     def __init__(self, model: MilpMatrix, options: SolverOptions) -> None:
@@ -190,7 +197,8 @@ class HighsSession:
                                       self._row_upper)
 
     def solve(self, start: np.ndarray | None = None, time_limit: float | None = None,
-              relax: bool = False, method: str = "choose", crossover: bool = True
+              relax: bool = False, method: str = "choose", crossover: bool = True, *,
+              node_limit: int | None = None, iteration_limit: int | None = None
               ) -> SolveOutcome:
         """Solve as the model stands now.
 
@@ -209,9 +217,19 @@ class HighsSession:
             With ``method="ipm"``, move the interior solution to a vertex. A relaxation's
             bound does not need it: it is computed from the row duals
             (:func:`geoplan.optimise.bounds.dual_bound`), valid even if the solve stops early.
+        node_limit : int, optional
+            Branch-and-bound nodes at most (HiGHS's ``mip_max_nodes``); default the
+            session's ``options.node_limit``. A deterministic stop: the outcome's
+            ``stopped_by`` is then ``"work_limit"``.
+        iteration_limit : int, optional
+            Interior-point iterations at most (``ipm_iteration_limit``), also deterministic.
         """
         limit = time_limit if time_limit is not None else self.options.time_limit
         self.highs.setOptionValue("time_limit", float(limit) if limit else highspy.kHighsInf)
+        nodes = node_limit if node_limit is not None else self.options.node_limit
+        self.highs.setOptionValue("mip_max_nodes", int(nodes) if nodes else _NO_LIMIT)
+        self.highs.setOptionValue("ipm_iteration_limit",
+                                  int(iteration_limit) if iteration_limit else _NO_LIMIT)
         self.highs.setOptionValue("solver", method)
         self.highs.setOptionValue("run_crossover", "on" if crossover else "off")
         if relax:
@@ -244,10 +262,12 @@ class HighsSession:
             return self._lp_outcome(status, feasible, elapsed, words, relax)
         objective = float(info.objective_function_value) if feasible else None
         dual_bound = float(info.mip_dual_bound)
-        bound = dual_bound if np.isfinite(dual_bound) else None
+        bound = settle_bound(self.model.sense, objective,
+                             dual_bound if np.isfinite(dual_bound) else None)
         kind, gap = classify(self.model.sense, objective, bound, proven=status == ms.kOptimal)
         x = _frozen(np.asarray(h.getSolution().col_value)) if feasible else None
-        return SolveOutcome(kind, objective, bound, gap, elapsed, x, "highs", words)
+        return SolveOutcome(kind, objective, bound, gap, elapsed, x, "highs", words,
+                            _stop(status, kind, gap, self.options.mip_gap))
 
     def _lp_outcome(self, status: object, feasible: bool, elapsed: float, words: str,
                     relax: bool) -> SolveOutcome:
@@ -259,7 +279,7 @@ class HighsSession:
         objective = value if optimal else None
         kind, gap = classify(self.model.sense, objective, value, proven=optimal)
         return SolveOutcome(kind, objective, value, gap, elapsed, x if optimal else None,
-                            "highs", words)
+                            "highs", words, _stop(status, kind, gap, self.options.mip_gap))
 
     def _relaxation_outcome(self, value: float | None, elapsed: float,
                             words: str) -> SolveOutcome:
@@ -271,15 +291,30 @@ class HighsSession:
         an interior point with primal and dual solutions both valid).
         """
         solution = self.highs.getSolution()
-        from_duals = dual_bound(self.model, np.asarray(solution.row_dual))
+        # the bounds as they stand (set_row_bounds / set_col_bounds), not as first loaded
+        from_duals = dual_bound(self.current_model(), np.asarray(solution.row_dual))
         valid = [b for b in (value, from_duals) if b is not None]
         tighter = min if self.model.sense == "max" else max
         bound = tighter(valid) if valid else None
         solved = value is not None or (solution.value_valid and solution.dual_valid)
         detail = f"linear relaxation: {words}" + ("" if value is not None or bound is None
                                                    else "; bound from its row duals")
+        status = self.highs.getModelStatus()
         return SolveOutcome("optimal" if solved else "no_solution", None, bound, None, elapsed,
-                            None, "highs", detail)
+                            None, "highs", detail, _stop(status, "optimal", 0.0, 0.0))
+
+
+def _stop(status: object, kind: str, gap: float | None, wanted: float) -> str:
+    """Say what ended a HiGHS run (:attr:`SolveOutcome.stopped_by`)."""
+    ms = highspy.HighsModelStatus
+    if status in (ms.kTimeLimit, ms.kInterrupt):
+        return "time_limit"
+    if status in (ms.kIterationLimit, ms.kSolutionLimit, ms.kObjectiveBound,
+                  ms.kObjectiveTarget):
+        return "work_limit"
+    if kind == "optimal" or (gap is not None and gap <= wanted) or status == ms.kOptimal:
+        return "gap"
+    return ""
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ import numpy as np
 
 from geoplan.optimise.candidates import lock_flags
 from geoplan.optimise.capacitated import CapacitatedInstance, capacitated_greedy
+from geoplan.optimise.clock import Clock
 from geoplan.optimise.heuristics import (
     CoverageInstance,
     greedy,
@@ -42,8 +43,8 @@ _COVERAGE_FAMILIES = frozenset({"coverage", "budget", "group"})
 _CAPACITATED_FAMILIES = frozenset({"coverage", "capacity", "coverage_floor", "budget",
                                    "headroom", "group"})
 _RESOURCE_FAMILIES = ("budget", "headroom")
-POLISH_TIME_SHARE = 0.2
-"""Share of the time limit the capacitated start's assignment LP may use."""
+POLISH_TIME_SHARE = 0.5
+"""Share of the heuristics' time left that the capacitated start's assignment LP may use."""
 
 
 @dataclass(frozen=True)
@@ -174,12 +175,13 @@ def _fits(compiled: CompiledProblem, x: np.ndarray) -> bool:
     return not len(model.violations(x)) and not np.any(x < model.col_lower - 1e-9)
 
 
-def _coverage_start(compiled: CompiledProblem, instance: CoverageInstance) -> Start:
+def _coverage_start(compiled: CompiledProblem, instance: CoverageInstance,
+                    clock: Clock) -> Start:
     began = time.perf_counter()
-    chosen = greedy(instance)
+    chosen = greedy(instance, clock=clock)
     first = objective_value(instance, chosen)
     mid = time.perf_counter()
-    chosen = improve_by_swaps(instance, chosen)
+    chosen = improve_by_swaps(instance, chosen, clock=clock)
     block = next(iter(compiled.context.coverage.values())).block
     covered = (instance.pattern @ chosen.astype(float)) > 0
     upper = compiled.model.col_upper[block.start:block.stop]
@@ -193,14 +195,14 @@ def _coverage_start(compiled: CompiledProblem, instance: CoverageInstance) -> St
 
 
 def _capacitated_start(compiled: CompiledProblem, instance: CapacitatedInstance,
-                       options: SolverOptions) -> Start:
+                       options: SolverOptions, clock: Clock) -> Start:
     began = time.perf_counter()
     chosen, z, value = capacitated_greedy(instance)
     block = next(iter(compiled.context.coverage.values())).block
     x = _vector(compiled, chosen, block, z)
     notes = [f"capacitated greedy: {value:,.6g} ({int(chosen.sum())} sites) in "
              f"{time.perf_counter() - began:.2f} s"]
-    polished = _polish(compiled, chosen, options)
+    polished = None if clock.expired() else _polish(compiled, chosen, options, clock)
     if polished is not None and compiled.model.objective(polished) > value:
         x = polished
         notes.append(f"best assignment for that choice (LP): "
@@ -211,24 +213,31 @@ def _capacitated_start(compiled: CompiledProblem, instance: CapacitatedInstance,
     return Start(x, "capacitated", tuple(notes))
 
 
-def _polish(compiled: CompiledProblem, chosen: np.ndarray,
-            options: SolverOptions) -> np.ndarray | None:
+def _polish(compiled: CompiledProblem, chosen: np.ndarray, options: SolverOptions,
+            clock: Clock) -> np.ndarray | None:
     """Best assignment for a fixed choice of sites: one LP (the choice fixed by bounds)."""
     model, cand = compiled.model, compiled.context.x
     lower, upper = model.col_lower.copy(), model.col_upper.copy()
     lower[cand.start:cand.stop] = upper[cand.start:cand.stop] = chosen.astype(float)
-    limit = POLISH_TIME_SHARE * options.time_limit if options.time_limit else None
-    fixed = SolverOptions(time_limit=limit, threads=options.threads, seed=options.seed)
-    outcome = HighsSession(model.with_bounds(col_lower=lower, col_upper=upper), fixed).solve()
+    fixed = SolverOptions(threads=options.threads, seed=options.seed)
+    outcome = HighsSession(model.with_bounds(col_lower=lower, col_upper=upper), fixed).solve(
+        time_limit=clock.share(POLISH_TIME_SHARE))
+    if outcome.stopped_by == "time_limit":
+        clock.record("time_limit")
     return None if outcome.x is None else np.asarray(outcome.x)
 
 
-def heuristic_plan(compiled: CompiledProblem, options: SolverOptions | None = None) -> Start:
-    """Greedy start for a coverage model, with notes on what each step reached."""
+def heuristic_plan(compiled: CompiledProblem, options: SolverOptions | None = None,
+                   clock: Clock | None = None) -> Start:
+    """Greedy start for a coverage model, with notes on what each step reached.
+
+    ``clock`` (default: none) bounds the heuristics' wall time and records what stopped them.
+    """
+    clock = clock or Clock(None)
     instance = coverage_instance(compiled)
     if instance is not None:
-        return _coverage_start(compiled, instance)
+        return _coverage_start(compiled, instance, clock)
     capacitated = capacitated_instance(compiled)
     if capacitated is not None:
-        return _capacitated_start(compiled, capacitated, options or SolverOptions())
+        return _capacitated_start(compiled, capacitated, options or SolverOptions(), clock)
     return Start(None, None, ())

@@ -1,5 +1,13 @@
 """How a compiled problem is solved: directly, or LP-guided for large coverage models.
 
+Every phase draws on one clock (:class:`~geoplan.optimise.clock.Clock`) started when the
+solve starts, so the whole solve keeps ``options.time_limit``: the heuristics get up to
+:data:`HEURISTIC_TIME_SHARE` of it, then each later phase a share of what is left. Each phase
+also has a deterministic budget (swaps, interior-point iterations, nodes) with the clock as
+the safety stop, and the outcome's ``stopped_by`` says which ended the solve. A heuristic
+plan that already meets the bound of every benefit counted (e.g. greedy covers every demand
+point) ends the solve at once: it is proven optimal.
+
 ``direct``
     One HiGHS (or PuLP) solve of the whole model, started from the greedy + swap plan when
     the model is a coverage model the heuristics understand.
@@ -9,14 +17,16 @@
 
     1. greedy + 1-swap plan (a valid incumbent within a second);
     2. the linear relaxation by interior point without crossover, for up to
-       :data:`RELAXATION_TIME_SHARE` of the time left: the Lagrangian bound of its row duals
-       is a valid bound on the optimum even if it stops early
-       (:func:`geoplan.optimise.bounds.dual_bound`);
+       :data:`RELAXATION_TIME_SHARE` of the time left and :data:`RELAXATION_ITERATIONS`
+       iterations: the Lagrangian bound of its row duals is a valid bound on the optimum even
+       if it stops early (:func:`geoplan.optimise.bounds.dual_bound`);
     3. restricted MIPs over the candidates the relaxation values most (above 0.5, then 0.2,
-       then 0.1; plus those in the best plan so far), each warm-started with up to a quarter
-       of the time left: their plans are plans of the full model;
-    4. the full MIP, warm-started, for whatever time is left: it may improve the incumbent
-       and the bound.
+       then 0.1; plus those in the best plan so far), each a genuine sub-model of the kept
+       columns (:func:`geoplan.optimise.submodel.restrict`), warm-started, with
+       :data:`RESTRICTED_NODES` nodes and up to a quarter of the time left: their plans are
+       plans of the full model;
+    4. the full MIP, warm-started, for whatever time is left (and ``options.node_limit``
+       nodes): it may improve the incumbent and the bound.
 
     The result reports the best incumbent and the best valid bound of steps 2 and 4, so the
     gap is honest: the restricted MIP's own bound is never used.
@@ -27,16 +37,20 @@
     tie on value per pound, the interior point spreads thinly over them all); otherwise
     ``direct``. The full MIP is skipped when a restricted MIP's plan is already within the
     gap of the relaxation's bound (for a phased model, within :data:`PHASED_ENOUGH_GAP`).
+
+CBC and HiGHS through PuLP always solve directly (the notes say so), with the time left.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from geoplan.optimise.bounds import dual_bound
+from geoplan.optimise.clock import Clock
+from geoplan.optimise.outcome import settle_bound
 from geoplan.optimise.solvers import (
     HighsSession,
     SolveOutcome,
@@ -45,19 +59,29 @@ from geoplan.optimise.solvers import (
     solve,
 )
 from geoplan.optimise.starts import heuristic_plan
+from geoplan.optimise.submodel import restrict
 from geoplan.schemas import STRATEGIES
 
 if TYPE_CHECKING:
     from geoplan.optimise.problem import CompiledProblem
 
-__all__ = ["LARGE_MODEL_NONZEROS", "PHASED_ENOUGH_GAP", "STRATEGIES", "heuristic_plan",
+__all__ = ["HEURISTIC_TIME_SHARE", "LARGE_MODEL_NONZEROS", "PHASED_ENOUGH_GAP",
+           "RELAXATION_ITERATIONS", "RESTRICTED_NODES", "STRATEGIES", "heuristic_plan",
            "solve_compiled", "solve_restricted"]
 
 LARGE_MODEL_NONZEROS = 200_000
 RESTRICTION_THRESHOLDS = (0.5, 0.2, 0.1)
 """Relaxation values above which candidates enter the successive restricted MIPs."""
+HEURISTIC_TIME_SHARE = 0.3
+"""Share of the time limit the heuristics (greedy, swaps, assignment LP) may use."""
 RELAXATION_TIME_SHARE = 0.6
 """Share of the time left that the interior-point relaxation may use."""
+RELAXATION_ITERATIONS = 200
+"""Interior-point iterations of the relaxation at most (a deterministic budget)."""
+RESTRICTED_NODES = 1_000
+"""Branch-and-bound nodes of each restricted MIP at most (a deterministic budget)."""
+RESTRICTED_TIME_SHARE = 0.25
+"""Share of the time left that each restricted MIP may use (the safety stop)."""
 PHASED_ENOUGH_GAP = 5e-3
 """Gap to the relaxation's bound at which a phased model's restricted plan is kept without
 the full MIP (whose presolve can stall on such models; measured on the sample county)."""
@@ -68,31 +92,94 @@ def solve_compiled(compiled: CompiledProblem, options: SolverOptions,
     """Solve with the chosen strategy (see the module docstring); returns outcome and notes."""
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {list(STRATEGIES)}, not {strategy!r}")
-    began = time.perf_counter()
-    found = heuristic_plan(compiled, options)
+    clock = Clock(options.time_limit)
+    found = heuristic_plan(compiled, options, clock.phase(HEURISTIC_TIME_SHARE))
     start, notes = found.x, list(found.notes)
+    free = free_bound(compiled)
+    if start is not None and _within_gap(compiled.model, start, free, options.mip_gap):
+        notes.append("the heuristic plan meets the bound of every benefit counted "
+                     f"({_shown(free)}): proven, no solver needed")
+        notes.append("strategy: heuristic")
+        return _finish(compiled, _heuristic_outcome(compiled, start, free), start, free,
+                       clock, options, notes)
     if strategy == "auto":
         large = compiled.model.matrix.nnz > LARGE_MODEL_NONZEROS
         # lp-guided pays off where the uncapacitated heuristics give a good start, and on
         # phased models, whose MIP presolve can stall where many candidates tie on value
         guided = found.kind == "coverage" or compiled.context.n_periods > 1
         strategy = ("lp-guided" if large and options.time_limit and guided else "direct")
-    if options.solver != "highs":
-        outcome = solve(compiled.model, options)
+    if options.solver != "highs":  # PuLP's solvers: one direct solve, whatever was asked
+        strategy = f"direct through {options.solver}"
+        left = clock.remaining()
+        timed = options if left is None else replace(options, time_limit=max(left, 0.01))
+        outcome = solve(compiled.model, timed)
     elif strategy == "direct":
-        remaining = _remaining(options, began)
-        outcome = HighsSession(compiled.model, options).solve(start=start, time_limit=remaining)
+        outcome = HighsSession(compiled.model, options).solve(
+            start=start, time_limit=_left(clock))
     else:
-        outcome = _lp_guided(compiled, options, start, began, notes)
-    outcome = _keep_start(compiled, outcome, start, notes)
+        outcome = _lp_guided(compiled, options, start, clock, notes)
+    clock.record(outcome.stopped_by or "gap")
     notes.append(f"strategy: {strategy}")
-    return _timed(outcome, time.perf_counter() - began), notes
+    return _finish(compiled, outcome, start, free, clock, options, notes)
 
 
-def _remaining(options: SolverOptions, began: float) -> float | None:
-    if options.time_limit is None:
-        return None
-    return max(options.time_limit - (time.perf_counter() - began), 0.05)
+def free_bound(compiled: CompiledProblem) -> float | None:
+    """Return the bound every plan meets for free: each column at its best end, no row counted.
+
+    For a coverage model, the total demand (plus any positive candidate values).
+    """
+    model = compiled.model
+    return dual_bound(model, np.zeros(model.shape[0]))
+
+
+def _shown(value: float | None) -> str:
+    return "none" if value is None else f"{value:,.6g}"
+
+
+def _left(clock: Clock) -> float | None:
+    left = clock.remaining()
+    return None if left is None else max(left, 0.01)
+
+
+def _heuristic_outcome(compiled: CompiledProblem, start: np.ndarray,
+                       bound: float | None) -> SolveOutcome:
+    model = compiled.model
+    value = model.objective(start)
+    kind, gap = classify(model.sense, value, bound, proven=True)
+    x = np.array(start)
+    x.flags.writeable = False
+    return SolveOutcome(kind, value, settle_bound(model.sense, value, bound), gap, 0.0, x,
+                        "heuristic", "heuristic plan meets the bound", "gap")
+
+
+def _finish(compiled: CompiledProblem, outcome: SolveOutcome, start: np.ndarray | None,
+            free: float | None, clock: Clock, options: SolverOptions,
+            notes: list[str]) -> tuple[SolveOutcome, list[str]]:
+    """Keep the heuristic plan if better, add the free bound, time it and say what stopped it."""
+    outcome = _keep_start(compiled, outcome, start, notes)
+    outcome = _with_free_bound(compiled, outcome, free)
+    proven = outcome.gap is not None and outcome.gap <= options.mip_gap
+    stop = "gap" if proven or outcome.status == "optimal" else clock.stopped_by()
+    if outcome.has_plan:
+        notes.append(f"stopped by: {stop}")
+    elif outcome.status != "no_solution":
+        stop = ""  # infeasible or unbounded: nothing was stopped
+    return replace(outcome, time_s=clock.elapsed(), stopped_by=stop), notes
+
+
+def _with_free_bound(compiled: CompiledProblem, outcome: SolveOutcome,
+                     free: float | None) -> SolveOutcome:
+    """Report the tighter of the solve's bound and :func:`free_bound` (never none when finite)."""
+    if free is None or not outcome.has_plan or outcome.objective is None:
+        return outcome
+    sense = compiled.model.sense
+    tighter = min if sense == "max" else max
+    tightest = free if outcome.bound is None else tighter(outcome.bound, free)
+    if tightest == outcome.bound:
+        return outcome
+    bound = settle_bound(sense, outcome.objective, tightest)
+    kind, gap = classify(sense, outcome.objective, bound, proven=outcome.status == "optimal")
+    return replace(outcome, status=kind, bound=bound, gap=gap)
 
 
 def solve_restricted(compiled: CompiledProblem, options: SolverOptions
@@ -103,31 +190,31 @@ def solve_restricted(compiled: CompiledProblem, options: SolverOptions
     which may need the whole limit, is left out), so the same model gives the same plan; the
     gap against the relaxation's bound stays honest. For re-solves such as a trade-off curve.
     """
-    began = time.perf_counter()
-    found = heuristic_plan(compiled, options)
+    clock = Clock(options.time_limit)
+    found = heuristic_plan(compiled, options, clock.phase(HEURISTIC_TIME_SHARE))
     notes = list(found.notes)
-    outcome = _lp_guided(compiled, options, found.x, began, notes, full_mip=False)
-    outcome = _keep_start(compiled, outcome, found.x, notes)
+    outcome = _lp_guided(compiled, options, found.x, clock, notes, full_mip=False)
     notes.append("strategy: lp-guided without the full MIP")
-    return _timed(outcome, time.perf_counter() - began), notes
+    return _finish(compiled, outcome, found.x, free_bound(compiled), clock, options, notes)
 
 
 def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndarray | None,
-               began: float, notes: list[str], *, full_mip: bool = True) -> SolveOutcome:
+               clock: Clock, notes: list[str], *, full_mip: bool = True) -> SolveOutcome:
     model = compiled.model
     session = HighsSession(model, options)
     # phased models: a vertex (crossover) is near-integral where many candidates tie on value
     # per pound (e.g. woodland parcels), where the interior point spreads thinly over them all
     relaxed = session.solve(relax=True, method="ipm",
                             crossover=compiled.context.n_periods > 1 or not full_mip,
-                            time_limit=RELAXATION_TIME_SHARE * (_remaining(options, began) or 0)
-                            or None)
+                            time_limit=clock.share(RELAXATION_TIME_SHARE),
+                            iteration_limit=RELAXATION_ITERATIONS)
+    if relaxed.stopped_by in ("work_limit", "time_limit"):
+        clock.record(relaxed.stopped_by)
     values = np.asarray(session.highs.getSolution().col_value)
     bound = relaxed.bound
-    shown = "none" if bound is None else f"{bound:,.6g}"
     finished = "" if relaxed.status == "optimal" else ", stopped early"
-    notes.append(f"linear relaxation (interior point, bound from its duals{finished}): {shown} "
-                 f"in {relaxed.time_s:.1f} s")
+    notes.append(f"linear relaxation (interior point, bound from its duals{finished}): "
+                 f"{_shown(bound)} in {relaxed.time_s:.1f} s")
     if relaxed.status == "infeasible":
         return relaxed
     best = start
@@ -136,29 +223,37 @@ def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndar
     inner = options
     if compiled.context.n_periods > 1:  # ties on value per pound make proving 0.01% slow
         inner = replace(options, mip_gap=max(options.mip_gap, PHASED_ENOUGH_GAP / 5))
-    for threshold in RESTRICTION_THRESHOLDS:
-        best = _restricted(compiled, inner, values, threshold, best, began, notes)
     # a phased model's full MIP can spend the whole limit in HiGHS's presolve without
     # improving the plan: stop at PHASED_ENOUGH_GAP there (the gap reported stays the proven one)
     enough = max(options.mip_gap, PHASED_ENOUGH_GAP if compiled.context.n_periods > 1 else 0.0)
+    tried: set[bytes] = set()
+    for threshold in RESTRICTION_THRESHOLDS:
+        if _within_gap(model, best, bound, options.mip_gap):  # proven: nothing to gain
+            break
+        best = _restricted(compiled, inner, values, threshold, best, clock, notes, tried)
     if not full_mip or _within_gap(model, best, bound, enough):
         if full_mip:
             notes.append(f"full MIP skipped: that plan is within {enough:.2%} of the "
                          "relaxation's bound")
         return _combine(model.sense, [best], [bound], model, relaxed)
-    full = session.solve(start=best, time_limit=_remaining(options, began))
-    notes.append(f"full MIP from that plan: {full.status}, bound "
-                 f"{full.bound if full.bound is None else f'{full.bound:,.6g}'}")
+    if clock.expired():
+        clock.record("time_limit")
+        notes.append("full MIP skipped: no time left")
+        return _combine(model.sense, [best], [bound], model, relaxed)
+    full = session.solve(start=best, time_limit=_left(clock))
+    notes.append(f"full MIP from that plan: {full.status}, bound {_shown(full.bound)}")
     return _combine(model.sense, [best, full.x], [bound, full.bound], model, full)
 
 
 def _restricted(compiled: CompiledProblem, options: SolverOptions, values: np.ndarray,
-                threshold: float, best: np.ndarray | None, began: float,
-                notes: list[str]) -> np.ndarray | None:
+                threshold: float, best: np.ndarray | None, clock: Clock,
+                notes: list[str], tried: set[bytes] | None = None) -> np.ndarray | None:
     """Solve the MIP restricted to candidates the relaxation values above ``threshold``.
 
-    Candidates in the best plan so far stay in; the solve starts from that plan. Returns the
-    better of the two plans.
+    Candidates in the best plan so far stay in; the solve starts from that plan. The MIP is
+    a sub-model of the kept columns (:func:`~geoplan.optimise.submodel.restrict`), skipped
+    when the same columns were tried already or the clock has run out. Returns the better of
+    the two plans.
     """
     model, x = compiled.model, compiled.context.x
     keep = (values[x.start:x.stop] > threshold) | (model.col_lower[x.start:x.stop] > 0.5)
@@ -171,19 +266,38 @@ def _restricted(compiled: CompiledProblem, options: SolverOptions, values: np.nd
         summed = values[x.start:x.stop].reshape(-1, n).sum(axis=0)
         keep |= np.tile((summed > threshold) | keep.reshape(-1, n).any(axis=0),
                         compiled.context.n_periods)
+    key = np.packbits(keep).tobytes()
+    if tried is not None and key in tried:
+        return best
+    if clock.expired():
+        clock.record("time_limit")
+        notes.append(f"restricted MIP (relaxation > {threshold:g}) skipped: no time left")
+        return best
+    if tried is not None:
+        tried.add(key)
     upper = model.col_upper.copy()
     upper[x.start:x.stop][~keep] = 0.0
-    remaining = _remaining(options, began)
-    limit = None if remaining is None else 0.25 * remaining
-    inner = HighsSession(model.with_bounds(col_upper=upper), options).solve(
-        start=best, time_limit=limit)
-    shown = "none" if inner.objective is None else f"{inner.objective:,.6g}"
+    sub = restrict(model, upper)
+    if sub is None:
+        notes.append(f"restricted MIP over {int(keep.sum())} of {x.size} candidates: "
+                     "infeasible on its face")
+        return best
+    inner = HighsSession(sub.model, options).solve(
+        start=None if best is None else sub.project(best),
+        time_limit=clock.share(RESTRICTED_TIME_SHARE), node_limit=RESTRICTED_NODES)
+    if inner.stopped_by in ("work_limit", "time_limit"):
+        clock.record(inner.stopped_by)
     notes.append(f"restricted MIP over {int(keep.sum())} of {x.size} candidates (relaxation > "
-                 f"{threshold:g}): {shown}, {inner.status} in {inner.time_s:.1f} s")
+                 f"{threshold:g}; sub-model {sub.model.shape[0]:,} x {sub.model.shape[1]:,}): "
+                 f"{_shown(inner.objective)}, {inner.status} in {inner.time_s:.1f} s")
     if inner.x is None:
         return best
-    if best is None or _better(model.sense, model.objective(inner.x), model.objective(best)):
-        return np.asarray(inner.x)
+    plan = sub.lift(np.asarray(inner.x))
+    if len(model.violations(plan)):  # cannot happen for a true sub-model; never trust blindly
+        notes.append("restricted MIP's plan broke a row of the full model and was dropped")
+        return best
+    if best is None or _better(model.sense, model.objective(plan), model.objective(best)):
+        return plan
     return best
 
 
@@ -207,13 +321,13 @@ def _combine(sense: str, plans: list[np.ndarray | None], bounds: list[float | No
     scored = [(model.objective(p), p) for p in plans if p is not None]
     objective, x = better(scored, key=lambda item: item[0]) if scored else (None, None)
     valid = [b for b in bounds if b is not None]
-    bound = tighter(valid) if valid else None
+    bound = settle_bound(sense, objective, tighter(valid) if valid else None)
     kind, gap = classify(sense, objective, bound, proven=True)
     if x is not None:
         x = np.array(x)
         x.flags.writeable = False
     return SolveOutcome(kind, objective, bound, gap, last.time_s, x, "highs",
-                        f"lp-guided; last solve: {last.detail}")
+                        f"lp-guided; last solve: {last.detail}", last.stopped_by)
 
 
 def _keep_start(compiled: CompiledProblem, outcome: SolveOutcome, start: np.ndarray | None,
@@ -226,13 +340,9 @@ def _keep_start(compiled: CompiledProblem, outcome: SolveOutcome, start: np.ndar
     if not worse:
         return outcome
     notes.append("solver returned no better plan than the heuristic; kept the heuristic plan")
-    kind, gap = classify(compiled.model.sense, value, outcome.bound, proven=False)
+    bound = settle_bound(compiled.model.sense, value, outcome.bound)
+    kind, gap = classify(compiled.model.sense, value, bound, proven=False)
     frozen = np.array(start)
     frozen.flags.writeable = False
-    return SolveOutcome(kind, value, outcome.bound, gap, outcome.time_s, frozen,
-                        outcome.solver, outcome.detail)
-
-
-def _timed(outcome: SolveOutcome, elapsed: float) -> SolveOutcome:
-    return SolveOutcome(outcome.status, outcome.objective, outcome.bound, outcome.gap, elapsed,
-                        outcome.x, outcome.solver, outcome.detail)
+    return SolveOutcome(kind, value, bound, gap, outcome.time_s, frozen,
+                        outcome.solver, outcome.detail, outcome.stopped_by)

@@ -390,7 +390,7 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
     for name, summary in plans.summaries().items():
         # no wall times: the same scenario must give the same bytes (the CLI prints them)
         solver[name] = {k: summary.get(k) for k in ("status", "objective", "bound", "gap",
-                                                      "solver")}
+                                                      "solver", "stopped_by")}
     kinds = carbon_kinds(plans.tables)
     # archetype heat-demand bounds concern buildings' reductions only
     stock_kpis, stock_notes = stock_uncertainty(

@@ -453,7 +453,9 @@ def _existing(section: Mapping[str, Any]) -> list[str]:
 
 def _solver(models: Mapping[str, Mapping[str, Any]]) -> list[str]:
     rows = [{"model": name, "status": run.get("status"), "objective": run.get("objective"),
-             "bound": run.get("bound"), "gap": run.get("gap"), "time (s)": run.get("time_s")}
+             "bound": run.get("bound"), "gap": run.get("gap"),
+             "stopped by": str(run.get("stopped_by") or "").replace("_", " ") or None,
+             "time (s)": run.get("time_s")}
             for name, run in models.items()]
     return markdown_table(rows)
 

@@ -108,7 +108,7 @@ def with_values(evidence: GridEvidence, plans: Any, scenario: Scenario,
                                         ascending=[False, True], kind="stable"))
     solver = scenario.solver
     options = SolverOptions(solver=solver.solver, time_limit=solver.time_limit_s,
-                            mip_gap=solver.gap)
+                            mip_gap=solver.gap, node_limit=solver.node_limit)
     limit = default_resolves(scenario) if settings.resolves is None else settings.resolves
     values = headroom_values(plans, list(worst["substation_id"]), step_kw=settings.step_kw,
                              limit=limit, options=options, graph=graph)

@@ -443,7 +443,7 @@ def solve_plans(scenario: Scenario, models: Mapping[str, WorkstreamModel],
     """
     plan, solver = scenario.plan, scenario.solver
     options = SolverOptions(solver=solver.solver, time_limit=solver.time_limit_s,
-                            mip_gap=solver.gap)
+                            mip_gap=solver.gap, node_limit=solver.node_limit)
     budgets = {name: amount for name in models if (amount := _budget(scenario, name))
                is not None}
     phased = phasing(plan, _one_option_per_zone(models),

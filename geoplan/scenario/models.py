@@ -768,6 +768,10 @@ class SolverSection(Section):
     time_limit_s: float = Field(60.0, gt=0, allow_inf_nan=False)
     gap: float = Field(OPTIMALITY_GAP, ge=0, lt=1)
     strategy: Literal[STRATEGIES] = "auto"  # type: ignore[valid-type]
+    node_limit: int | None = Field(
+        None, gt=0, description="Branch-and-bound nodes per MIP solve at most: a "
+        "deterministic stop, so a run that ends on it repeats exactly (the summary's "
+        "stopped_by says work_limit); the time limit stays the safety stop.")
 
 
 class OverrideSection(Section):
