@@ -140,6 +140,8 @@ def sensitivity_summary(table: pd.DataFrame) -> tuple[dict[str, Any], list[str]]
         ends = rows[["at_low", "at_high"]].astype(float).to_numpy()
         name = label.split(" (")[0]
         ranked = _ranked(table, figure)
+        if ranked.empty and base == 0.0:
+            continue  # a kind of tonnes this plan has none of (e.g. removals of a charger plan)
         if ranked.empty:
             statements.append(f"{name}: {_value(figure, base)} (none of the {count} "
                               "indicative values moves it)")
