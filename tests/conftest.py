@@ -4,7 +4,8 @@ embedded sample county written once per test session."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -58,22 +59,24 @@ def small_sample(cache: Path) -> Path:
     return sample_folder("small")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the tests that share a module's own expensive fixture on one xdist worker.
 
-    A module- or session-scoped fixture defined in a test module (a scenario run, a parsed
-    real file) is built once per worker that runs a test using it; with ``--dist loadgroup``
-    (pyproject's addopts) the tests using one are grouped by module, so it is built once,
-    while every other test is still shared out one by one.
+def shared_once(cache: Path, name: str, build: Callable[[Path], None]) -> Path:
+    """Folder ``name`` built once per test session for every xdist worker, then reused.
+
+    An expensive fixture (a scenario run, a real-data run) built per worker costs its time
+    once for each worker that runs a test using it. Here the first worker to need it runs
+    ``build(folder)`` under a lock in the session cache shared by every worker
+    (:func:`cache`); the others wait, then reuse the folder. Tests must not change it.
     """
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        module = item.nodeid.split("::", 1)[0]
-        if info is None:
-            continue
-        for name in item.fixturenames:
-            defs = info.name2fixturedefs.get(name)
-            if defs and defs[-1].scope in ("module", "session") and \
-                    defs[-1].baseid == module:
-                item.add_marker(pytest.mark.xdist_group(name=module))
-                break
+    from geoplan.pipeline import _exclusive
+
+    root = cache / "shared-fixtures"
+    root.mkdir(exist_ok=True)
+    folder, done = root / name, root / f"{name}.done"
+    with _exclusive(root / f".{name}.lock"):
+        if not done.exists():
+            if folder.exists():  # a build that failed in another worker: start again
+                shutil.rmtree(folder)
+            build(folder)
+            done.touch()
+    return folder

@@ -24,6 +24,7 @@ from geoplan.outputs.compare import (
 from geoplan.outputs.export import read_plan
 from geoplan.outputs.map_page import map_html
 from geoplan.pipeline import run_scenario
+from tests.conftest import shared_once
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -51,12 +52,16 @@ def scenarios(cache: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     return _scenario(folder, "small", 30_000), _scenario(folder, "large", 2_000_000)
 
 
-@pytest.fixture(scope="module")
-def runs(scenarios: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
-         ) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("runs")
+def _two_runs(scenarios: tuple[Path, Path], root: Path) -> None:
+    root.mkdir()
     run_scenario(scenarios[0], root / "a")
     run_scenario(scenarios[1], root / "b")
+
+
+@pytest.fixture(scope="module")
+def runs(scenarios: tuple[Path, Path], cache: Path) -> tuple[Path, Path]:
+    """Both runs, once per session for every worker (read-only)."""
+    root = shared_once(cache, "compare-runs", lambda root: _two_runs(scenarios, root))
     return root / "a", root / "b"
 
 

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from geoplan.cli.main import cli
 from geoplan.scenario import load_scenario
+from tests.conftest import shared_once
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "scenarios" / "oxfordshire"
@@ -49,14 +50,19 @@ def _files_named(folder: Path) -> list[str]:
     return named
 
 
-@pytest.fixture(scope="module")
-def joint_run(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``geoplan run scenarios/oxfordshire/joint.yaml`` on the real files, once per module."""
-    folder = _recipe(tmp_path_factory.mktemp("oxon"), real_data)
-    out = folder.parent.parent / "out" / "joint"
+def _run_recipe(tmp: Path, real_data: Path) -> None:
+    tmp.mkdir()
+    folder = _recipe(tmp, real_data)
+    out = tmp / "out" / "joint"
     result = CliRunner().invoke(cli, ["run", str(folder / "joint.yaml"), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    return out
+
+
+@pytest.fixture(scope="module")
+def joint_run(real_data: Path, cache: Path) -> Path:
+    """``geoplan run scenarios/oxfordshire/joint.yaml`` on the real files, once per session."""
+    return shared_once(cache, "oxfordshire-joint",
+                       lambda tmp: _run_recipe(tmp, real_data)) / "out" / "joint"
 
 
 def _layer(run: Path, name: str) -> pd.DataFrame:

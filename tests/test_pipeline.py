@@ -21,29 +21,31 @@ from geoplan.outputs.manifest import file_digest
 from geoplan.outputs.summary import escape_markdown
 from geoplan.pipeline import run_scenario
 from geoplan.workstreams.charger_settings import attribution_share, read_charger_types
+from tests.conftest import shared_once
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 WORKSTREAMS = ("retrofit", "laep", "chargers", "sequestration")
 
 
-@pytest.fixture(scope="session")
-def joint_run(cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("runs") / "joint"
-    result = CliRunner().invoke(cli, ["run", str(SCENARIOS / "joint.yaml"), "-o", str(out)])
+def _shipped_run(name: str, out: Path) -> None:
+    """``geoplan run scenarios/<name>.yaml -o out``, as a user runs it."""
+    result = CliRunner().invoke(cli, ["run", str(SCENARIOS / f"{name}.yaml"), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert f"map: {out / 'map.html'}" in result.output
-    return out
 
 
 @pytest.fixture(scope="session")
-def ev_run(cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def joint_run(cache: Path) -> Path:
+    """``geoplan run scenarios/joint.yaml``, once per session for every worker (read-only)."""
+    return shared_once(cache, "joint", lambda out: _shipped_run("joint", out))
+
+
+@pytest.fixture(scope="session")
+def ev_run(cache: Path) -> Path:
     """``geoplan run scenarios/ev-infrastructure.yaml``, once per session (chargers chosen)."""
-    out = tmp_path_factory.mktemp("runs") / "ev-infrastructure"
-    result = CliRunner().invoke(cli, ["run", str(SCENARIOS / "ev-infrastructure.yaml"), "-o",
-                                      str(out)])
-    assert result.exit_code == 0, result.output
-    return out
+    return shared_once(cache, "ev-infrastructure",
+                       lambda out: _shipped_run("ev-infrastructure", out))
 
 
 def _scenario(folder: Path, text: str) -> Path:
@@ -241,9 +243,7 @@ ONCE_PER_SESSION = {"joint": "joint_run", "ev-infrastructure": "ev_run"}
 """Shipped scenarios run once per session by a fixture (the same CLI path)."""
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xdist_group(name="tests/test_pipeline.py"))
-    if name in ONCE_PER_SESSION else name for name in SHIPPED])  # beside the fixture's users
+@pytest.mark.parametrize("name", SHIPPED)
 def test_every_shipped_scenario_runs_on_the_sample(name: str, cache: Path, tmp_path: Path,
                                                    request: pytest.FixtureRequest) -> None:
     if name in ONCE_PER_SESSION:
