@@ -63,10 +63,11 @@ import pandas as pd
 from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import LayerSchemaError, Problems, ScenarioError
 from geoplan.planning.baseline import Baseline, baseline_report
-from geoplan.planning.phasing import tco2e_in_years
+from geoplan.planning.carbon_lines import CARBON_KINDS
+from geoplan.planning.phasing import tonnes_in_years
 from geoplan.planning.social_value import price_year, read_carbon_values, social_value
 from geoplan.sources.numbers import CellError, Quantity, parse_cell
-from geoplan.workstreams.removals import AGE_PREFIX, cumulative_at, has_profile, removals_in_year
+from geoplan.workstreams.removals import AGE_PREFIX
 
 __all__ = [
     "FINANCE",
@@ -95,8 +96,6 @@ _SCALARS = {  # item -> (plausible range, whole number)
 _OPTIONAL = {"milestone_baseline_year": _YEAR}  # item -> range (whole years)
 _MILESTONE = re.compile(r"^milestone_(\d{4})$")
 _YEARLY = re.compile(r"^tco2e_per_yr_\d{4}$")
-REMOVALS = ("sequestration",)
-"""Workstreams whose tonnes are removals (a separate line from emission reductions)."""
 _PLAN_COLUMNS = ("selected", "period", "cost_gbp", "tco2e_per_yr", "saving_gbp_per_yr",
                  "lifetime_years", "workstream", "district_id")
 
@@ -420,14 +419,8 @@ def _weights(measures: pd.DataFrame, years: np.ndarray) -> np.ndarray:
 
 
 def _tonnes(measures: pd.DataFrame, years: np.ndarray) -> np.ndarray:
-    """:math:`E_{jy}`: each measure's tonnes in each year (each year's factor, time profiles)."""
-    yearly = tco2e_in_years(measures, years.tolist())
-    profiled = has_profile(measures)
-    if not profiled.any() or not len(years):
-        return yearly
-    build = measures["build_year"].to_numpy(float)
-    grown = np.column_stack([removals_in_year(measures, build, int(y)) for y in years])
-    return np.where(profiled[:, None], grown, yearly)
+    """:math:`E_{jy}` of each measure from its own build year (each year's factor, profiles)."""
+    return tonnes_in_years(measures, years.tolist(), measures["build_year"].to_numpy(float))
 
 
 def _appraise(measures: pd.DataFrame, a: FinanceAssumptions,
@@ -442,8 +435,7 @@ def _appraise(measures: pd.DataFrame, a: FinanceAssumptions,
                                    0.0)
     out["pv_savings_gbp"] = out["saving_gbp_per_yr"].to_numpy() * (w @ factor)
     out["npv_gbp"] = out["pv_savings_gbp"] - out["pv_capex_gbp"]
-    grown = cumulative_at(out, out["lifetime_years"].to_numpy(float))
-    out["lifetime_tco2e"] = np.where(has_profile(out), grown, _lifetime_tco2e(measures))
+    out["lifetime_tco2e"] = _lifetime_tco2e(measures)
     tonnes = _tonnes(out, years)
     out["appraisal_tco2e"] = (tonnes * w).sum(axis=1)
     if values is not None:
@@ -461,7 +453,7 @@ def _lifetime_tco2e(measures: pd.DataFrame) -> np.ndarray:
     build = measures["build_year"].to_numpy(dtype=int)
     end = build + np.ceil(measures["lifetime_years"].to_numpy(dtype=float)).astype(int)
     years = np.arange(int(build.min()), int(end.max()))
-    return (tco2e_in_years(measures, years.tolist()) * _weights(measures, years)).sum(axis=1)
+    return (_tonnes(measures, years) * _weights(measures, years)).sum(axis=1)
 
 
 def _ratio(top: float, bottom: float) -> float:
@@ -527,7 +519,7 @@ def _baseline(baseline: pd.DataFrame | None, districts: list[str]) -> pd.Series 
 def _trajectory(measures: pd.DataFrame, base: pd.Series | None,
                 years: np.ndarray) -> pd.DataFrame:
     saved = _tonnes(measures, years) * _weights(measures, years)
-    removal = measures["workstream"].isin(REMOVALS).to_numpy()
+    removal = measures["workstream"].isin(CARBON_KINDS["removal"]).to_numpy()
     districts = sorted(set(measures["district_id"]) | set(base.index if base is not None
                                                            else []))
     rows = []

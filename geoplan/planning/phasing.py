@@ -61,7 +61,8 @@ from geoplan.workstreams.removals import has_profile, removals_in_year
 __all__ = ["DELIVERY_CAPACITY", "DELIVERY_MEASURES", "LIFETIME_PREFIX", "Phasing",
            "delivery_columns",
            "delivery_limits", "funding_by_period", "lifetime_columns", "lifetime_parts",
-           "lifetime_tco2e", "period_lengths", "period_table", "phasing", "tco2e_in_years"]
+           "lifetime_tco2e", "period_lengths", "period_table", "phasing", "tco2e_in_years",
+           "tonnes_in_years"]
 
 DELIVERY_CAPACITY = AssumptionTable(
     "delivery_capacity", key=("measure",), numbers={"per_year": 0.0, "low": 0.0, "high": 0.0},
@@ -232,24 +233,39 @@ def lifetime_tco2e(candidates: pd.DataFrame, build_year: int, *, first_year: int
     life = (pd.to_numeric(candidates["lifetime_years"], errors="coerce").fillna(1.0)
             .clip(lower=0.0).to_numpy(float) if "lifetime_years" in candidates.columns
             else np.ones(n))
-    years, values = _trajectory(candidates)
-    flat = (pd.to_numeric(candidates["tco2e_per_yr"], errors="coerce").fillna(0.0)
-            .to_numpy(float) if "tco2e_per_yr" in candidates.columns else np.zeros(n))
-    blank = np.isnan(values).all(axis=1) if len(years) else np.ones(n, dtype=bool)
-    values = np.nan_to_num(values)
-    profiled = has_profile(candidates)
     longest = math.ceil(float(life.max())) if n else 0
     if horizon is not None:
         longest = min(longest, max(horizon - build_year + 1, 0))
-    total = np.zeros(n)
-    for i in range(longest):
-        year = build_year + i
-        share = np.clip(life - i, 0.0, 1.0)
-        annual = np.where(blank, flat, _at_year(years, values, year)) if len(years) else flat
-        if profiled.any():
-            annual = np.where(profiled, removals_in_year(candidates, build_year, year), annual)
-        total += share * annual * (1.0 + discount_rate) ** -(year - first_year)
-    return total
+    served = np.arange(build_year, build_year + longest)
+    share = np.clip(life[:, None] - (served - build_year)[None, :], 0.0, 1.0)
+    discount = (1.0 + discount_rate) ** -(served - first_year).astype(float)
+    tonnes = tonnes_in_years(candidates, served.tolist(), build_year)
+    return (tonnes * share * discount[None, :]).sum(axis=1)
+
+
+def tonnes_in_years(candidates: pd.DataFrame, years: Sequence[int],
+                    build_year: int | np.ndarray) -> np.ndarray:
+    """Return each candidate's tCO2e in each of ``years`` when built in ``build_year``.
+
+    :func:`tco2e_in_years` (each year's carbon factor), except on rows with a time profile
+    (``removed_tco2e_age_<a>``, new woodland), which remove their profile's growth at their
+    age that year (:func:`~geoplan.workstreams.removals.removals_in_year`; 0 before
+    planting). ``build_year`` is one year for every row or one per row; the result is rows x
+    years.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"tco2e_per_yr": [2.0, 9.0], "removed_tco2e_age_2": [None, 4.0],
+    ...                   "removed_tco2e_age_4": [None, 4.0]})
+    >>> tonnes_in_years(t, [2030, 2031, 2032], 2030).tolist()
+    [[2.0, 2.0, 2.0], [2.0, 2.0, 0.0]]
+    """
+    yearly = tco2e_in_years(candidates, years)
+    profiled = has_profile(candidates)
+    if not profiled.any() or not len(years):
+        return yearly
+    grown = np.column_stack([removals_in_year(candidates, build_year, int(y)) for y in years])
+    return np.where(profiled[:, None], grown, yearly)
 
 
 def lifetime_columns(candidates: pd.DataFrame, years: Sequence[int], *,
