@@ -31,6 +31,7 @@ import numpy as np
 import pulp
 
 from geoplan.optimise.clock import MIN_PHASE_S
+from geoplan.optimise.highs_banner import new_highs
 from geoplan.optimise.matrix import MilpMatrix
 from geoplan.optimise.outcome import SolveOutcome, SolverOptions, classify, settle_bound
 
@@ -129,6 +130,7 @@ def _solver(options: SolverOptions, path: str | None = None) -> pulp.LpSolver:
     if options.solver == "cbc":
         return pulp.COIN_CMD(threads=options.threads, path=path or _cbc_path(options, common),
                              **common)
+    new_highs(bool(options.verbose))  # PuLP builds a Highs of its own: no banner on stdout
     return pulp.HiGHS(threads=options.threads, **common)
 
 

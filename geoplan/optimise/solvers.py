@@ -19,19 +19,14 @@ from the previous solution instead of rebuilding the model.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import logging
-import os
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import highspy
 import numpy as np
 
 from geoplan.optimise.bounds import dual_bound
+from geoplan.optimise.highs_banner import new_highs
 from geoplan.optimise.matrix import MilpMatrix
 from geoplan.optimise.outcome import (
     OPTIMALITY_GAP,
@@ -49,6 +44,7 @@ __all__ = [
     "HighsSession",
     "SolveOutcome",
     "SolverOptions",
+    "new_highs",
     "relative_gap",
     "solve",
 ]
@@ -57,47 +53,6 @@ logger = logging.getLogger(__name__)
 
 _NO_LIMIT = 2_147_483_647
 """HiGHS's default for its integer work limits (none)."""
-
-_BANNER_SHOWN = False
-"""Whether this process has built a ``highspy.Highs`` (the first prints HiGHS's banner)."""
-
-
-@contextlib.contextmanager
-def _stdout_silenced() -> Iterator[None]:
-    """Send file descriptor 1 to the null device (C++ writes bypass ``sys.stdout``)."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with Path(os.devnull).open("wb") as null:
-            os.dup2(null.fileno(), 1)
-            try:
-                yield
-            finally:
-                with contextlib.suppress(OSError, AttributeError):
-                    ctypes.CDLL(None).fflush(None)  # C stdio buffers go to the null device
-                os.dup2(saved, 1)
-    finally:
-        os.close(saved)
-
-
-def new_highs(verbose: bool = False) -> highspy.Highs:
-    """Build a ``highspy.Highs``; unless ``verbose``, without the banner highspy >= 1.16 prints.
-
-    highspy prints its name, version and licence to standard output when a process builds its
-    first ``Highs``, before any option can turn output off: that line would land in the
-    middle of the CLI's report.
-    """
-    global _BANNER_SHOWN
-    if _BANNER_SHOWN or verbose:
-        _BANNER_SHOWN = True
-        return highspy.Highs()
-    try:
-        with _stdout_silenced():
-            highs = highspy.Highs()
-    except OSError:  # no file descriptor 1 to redirect (embedded interpreters)
-        highs = highspy.Highs()
-    _BANNER_SHOWN = True
-    return highs
 
 def _to_highs_lp(model: MilpMatrix) -> highspy.HighsLp:
     inf = highspy.kHighsInf
