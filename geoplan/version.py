@@ -1,16 +1,16 @@
-"""The installed geoplan version, at the bottom of the import order (imports nothing of geoplan).
+"""The geoplan version, at the bottom of the import order (imports nothing of geoplan).
 
->>> isinstance(__version__, str)
+This literal is the one source: ``pyproject.toml`` reads it (``[tool.setuptools.dynamic]``),
+``geoplan --version`` prints it and run manifests record it, so a source tree and an installed
+copy say the same; the README's "Status (vX.Y)" line is checked against it
+(tests/test_packaging.py).
+
+>>> __version__.count(".") >= 2
 True
 """
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 __all__ = ["__version__"]
 
-try:
-    __version__ = version("geoplan")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
+__version__ = "0.2.0"

@@ -16,6 +16,7 @@ from geoplan.outputs.manifest import (
     folder_digest,
     write_manifest,
 )
+from geoplan.version import __version__
 
 ABC = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"  # sha256(b"abc")
 
@@ -71,7 +72,7 @@ def test_manifest_records_inputs_software_scenario_and_outputs(tmp_path):
     software = manifest["software"]
     assert software["packages"]["geopandas"]
     assert software["gdal"].count(".") == 2
-    assert manifest["geoplan"]
+    assert manifest["geoplan"] == __version__  # the source tree's version, not stale metadata
 
 
 def test_outputs_written_in_a_run_folder_keep_their_final_names(tmp_path):

@@ -9,7 +9,7 @@ Structure (keys sorted when written)::
     {
       "manifest_version": 1,
       "created": "2025-01-31T09:30:00Z",               # UTC, the only non-deterministic field
-      "geoplan": "0.1.0",
+      "geoplan": "0.2.0",                              # geoplan.version.__version__
       "software": {"python": "3.11.9", "gdal": ..., "geos": ..., "proj": ...,
                    "packages": {"geopandas": "1.2.0", ..., "missing-package": null}},
       "inputs": {"zones": {"path": "...", "kind": "file", "size": 1234, "sha256": "..."},
@@ -38,6 +38,7 @@ from typing import Any
 from geoplan.errors import SourceNotFoundError
 from geoplan.files.atomic import atomic_path
 from geoplan.outputs.summary import json_ready
+from geoplan.version import __version__
 
 __all__ = ["KEY_PACKAGES", "MANIFEST_VERSION", "build_manifest", "file_digest", "folder_digest",
            "software_versions", "write_manifest"]
@@ -121,7 +122,7 @@ def build_manifest(
     return {
         "manifest_version": MANIFEST_VERSION,
         "created": when.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        "geoplan": _version("geoplan"),
+        "geoplan": __version__,  # the source tree's, even when installed metadata is older
         "software": software_versions(),
         "inputs": {name: _input(name, path) for name, path in sorted(inputs.items())},
         "scenario": json_ready(scenario_resolved),
