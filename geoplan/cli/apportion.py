@@ -13,6 +13,7 @@ from typing import Any
 import click
 import pandas as pd
 
+from geoplan.cli.examples import examples
 from geoplan.cli.options import overwrite_option
 from geoplan.files.atomic import refuse_existing, refuse_inputs
 from geoplan.layers.apportion import WEIGHTS, AreaInput, apportion_file
@@ -78,7 +79,9 @@ def _path(value: str | None) -> Path | None:
     return None if value is None else Path(value)
 
 
-@click.command()
+@click.command(epilog=examples(
+    'geoplan layers apportion msoa21_households.csv --zones zones.gpkg --areas msoa21/'
+    ' --name households -o households_by_zone.csv'))
 @click.argument("table", type=click.Path(exists=True, dir_okay=False))
 @click.option("--zones", required=True, type=_EXISTING, help="The zones (a zones.gpkg from "
               "`geoplan layers convert --kind zones`, or any boundary file).")

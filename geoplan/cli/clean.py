@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from geoplan.cli.examples import examples
 from geoplan.files.temporary import parse_temporary_name, remove_stale
 
 __all__ = ["clean", "stale_folders"]
@@ -21,7 +22,9 @@ def stale_folders(root: Path) -> list[Path]:
     return found
 
 
-@click.command()
+@click.command(epilog=examples(
+    'geoplan clean out                # remove what killed runs left in out/',
+    'geoplan clean out --dry-run      # only list them'))
 @click.argument("folders", nargs=-1,
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from geoplan.cli.examples import examples
 from geoplan.cli.options import overwrite_option
 from geoplan.files.atomic import refuse_inputs
 from geoplan.outputs.compare import Comparison
@@ -18,7 +19,10 @@ SHOWN = ("candidates_selected", "cost_gbp", "reduction_tco2e_per_yr", "removal_t
 """Headline KPIs printed at the end (all are in compare.md and compare.json)."""
 
 
-@click.command()
+@click.command(epilog=examples(
+    'geoplan compare scenarios/leading-the-way.yaml scenarios/steady-progression.yaml'
+    ' -o out/compare',
+    'geoplan compare out/joint out/joint-b --top 20   # two run folders'))
 @click.argument("a", type=click.Path(path_type=Path))
 @click.argument("b", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out", type=click.Path(file_okay=False, path_type=Path),

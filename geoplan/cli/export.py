@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from geoplan.cli.examples import examples
 from geoplan.cli.options import overwrite_option
 from geoplan.files.atomic import refuse_existing, refuse_inputs
 from geoplan.files.run_folder import check_replaceable
@@ -27,7 +28,9 @@ def default_output(plan: Path, fmt: str) -> Path:
     return plan.with_name(f"{plan.stem}.gpkg" if fmt == "gpkg" else f"{plan.stem}_{fmt}")
 
 
-@click.command()
+@click.command(epilog=examples(
+    'geoplan export out/joint/plan.gpkg --format shp -o plan_shp',
+    'geoplan export out/joint/plan.gpkg --format geojson   # beside the plan'))
 @click.argument("plan", type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True,
               help="shp: a folder of shapefiles with readable field names of up to 10 "

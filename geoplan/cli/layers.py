@@ -14,6 +14,7 @@ import pandas as pd
 
 from geoplan.assumptions import read_assumptions
 from geoplan.cli.apportion import AREA_OPTIONS, apportion, apportion_options, area_input
+from geoplan.cli.examples import examples
 from geoplan.cli.options import kind_option, overwrite_option, parse_mapping, reading_options
 from geoplan.files.atomic import refuse_existing, refuse_inputs
 from geoplan.layers.dno import ServedArea, read_licence_areas
@@ -126,7 +127,9 @@ def layer_options(func: F) -> F:
     return func
 
 
-@click.group()
+@click.group(epilog=examples(
+    "geoplan layers formats",
+    "geoplan layers convert REPORT.xlsx --kind substations -o grid.gpkg"))
 def layers() -> None:
     """Read real published layers into canonical GeoPackages."""
 
@@ -244,7 +247,10 @@ def _exclusions(pairs: tuple[str, ...]) -> dict[str, str]:
     return mapping
 
 
-@layers.command()
+@layers.command(epilog=examples(
+    "geoplan layers convert REPORT.xlsx --kind substations --within Oxfordshire -o grid.gpkg",
+    "geoplan layers convert boundaries/lsoa21/ --kind zones --districts districts.geojson"
+    " -o zones.gpkg"))
 @click.argument("sources", nargs=-1, required=True, type=InputPath())
 @kind_option
 @reading_options
@@ -282,7 +288,9 @@ def convert(ctx: click.Context, sources: tuple[str, ...], kind: str, output: str
         click.echo(f"wrote {output} ({counts}) from {result.source} [{result.format}]")
 
 
-@layers.command()
+@layers.command(epilog=examples(
+    "geoplan layers validate REPORT.xlsx --kind substations",
+    "geoplan layers validate boundaries/lsoa21/ --kind zones --within Cherwell"))
 @click.argument("sources", nargs=-1, required=True, type=InputPath())
 @kind_option
 @reading_options
@@ -300,7 +308,10 @@ def validate(sources: tuple[str, ...], kind: str, **options: Any) -> None:
         click.echo(line)
 
 
-@layers.command()
+@layers.command(epilog=examples(
+    "geoplan layers assign zones.gpkg grid.gpkg -o serving.csv",
+    "geoplan layers assign zones.gpkg grid.gpkg --licence-areas areas.geojson"
+    " -o serving.csv"))
 @click.argument("zones", type=InputPath(dir_okay=False))
 @click.argument("grid", type=InputPath(dir_okay=False))
 @click.option("--level", type=click.Choice(LEVELS), default="primary", show_default=True,
@@ -369,7 +380,8 @@ def _assignment_report(table: pd.DataFrame, output: str) -> list[str]:
     return lines
 
 
-@layers.command()
+@layers.command(epilog=examples(
+    "geoplan layers formats",))
 def formats() -> None:
     """List the grid file formats geoplan reads, with their scenario names and units.
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from geoplan.cli.examples import examples
 from geoplan.errors import GeoplanError
 from geoplan.version import __version__
 
@@ -76,7 +77,9 @@ def _configure_logging(verbosity: int) -> None:
     logger.propagate = False
 
 
-@click.group(cls=GeoplanGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GeoplanGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=examples("geoplan sample out/sample",
+                             "geoplan -q run scenarios/joint.yaml -o out/joint   # only errors"))
 @click.version_option(__version__, "--version", prog_name="geoplan")
 @click.option("-v", "--verbose", count=True, help="More output (repeat for debug); tracebacks.")
 @click.option("-q", "--quiet", count=True, help="Only errors.")

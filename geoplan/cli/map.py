@@ -11,6 +11,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from geoplan.cli.examples import examples
 from geoplan.cli.options import overwrite_option
 from geoplan.errors import LayerSchemaError, SourceNotFoundError
 from geoplan.files.atomic import refuse_existing, refuse_inputs
@@ -70,7 +71,9 @@ def _choropleths(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-@click.command("map")
+@click.command("map", epilog=examples(
+    'geoplan map out/joint/plan.gpkg -o map.html',
+    'geoplan map out/joint/plan.gpkg --offline-map --year 2040 -o map-2040.html'))
 @click.argument("plan", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="HTML file to write [default: map.html beside PLAN].")

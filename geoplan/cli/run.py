@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from geoplan.cli.examples import examples
 from geoplan.cli.options import overwrite_option
 from geoplan.files.atomic import refuse_inputs
 from geoplan.files.run_folder import check_replaceable
@@ -24,7 +25,9 @@ _LABELS = {"scenario": "checking the scenario", "inputs": "finding the inputs",
            "outputs": "writing maps and files"}
 
 
-@click.command()
+@click.command(epilog=examples(
+    'geoplan run scenarios/joint.yaml -o out/joint',
+    'geoplan run scenarios/ev-infrastructure.yaml --offline-map --overwrite'))
 @click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", "out", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Output folder (default: out/<scenario name>).")

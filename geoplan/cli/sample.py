@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from geoplan.cli.examples import examples
 from geoplan.cli.options import overwrite_option
 from geoplan.files.run_folder import check_replaceable
 from geoplan.sample import DEFAULT_SEED, SCALES, write_sample
@@ -14,7 +15,9 @@ from geoplan.sample import DEFAULT_SEED, SCALES, write_sample
 __all__ = ["sample"]
 
 
-@click.command()
+@click.command(epilog=examples(
+    'geoplan sample out/sample                  # small: a few seconds',
+    'geoplan sample out/county --scale county --seed 7'))
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--scale", type=click.Choice(list(SCALES)), default="small", show_default=True,
               help="small: all 430 zones and 66 primaries, 8,000 homes, 50 m land cover "

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from geoplan.cli.examples import examples
 from geoplan.cli.options import overwrite_option
 from geoplan.files.atomic import atomic_path
 from geoplan.scenario import scenario_json_schema
@@ -19,12 +20,15 @@ def schema_text() -> str:
     return json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
-@click.group()
+@click.group(epilog=examples(
+    "geoplan scenario schema -o scenario.schema.json"))
 def scenario() -> None:
     """Work with scenario files (YAML)."""
 
 
-@scenario.command()
+@scenario.command(epilog=examples(
+    "geoplan scenario schema -o scenario.schema.json",
+    "geoplan scenario schema -o scenarios/schema.json --overwrite   # after a new key"))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the schema to this file instead of printing it.")
 @overwrite_option

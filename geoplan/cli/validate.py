@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from geoplan.cli.examples import examples
 from geoplan.pipeline import check_scenario
 from geoplan.scenario import Scenario, load_scenario
 from geoplan.scenario.source import display_path
@@ -14,7 +15,9 @@ from geoplan.scenario.source import display_path
 __all__ = ["summary_lines", "validate"]
 
 
-@click.command()
+@click.command(epilog=examples(
+    'geoplan validate scenarios/joint.yaml',
+    'geoplan validate scenarios/joint.yaml --resolved   # every default filled in'))
 @click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
 @click.option("--resolved", is_flag=True,
               help="Print the scenario as resolved (defaults filled, bases merged) as JSON.")

@@ -215,8 +215,8 @@ def read_plan(path: str | Path) -> dict[str, pd.DataFrame]:
         return _read_gpkg(path)
     if not (path / INDEX).is_file():
         raise SourceFormatError(f"{path} is neither a .gpkg file nor a folder with {INDEX}, so "
-                                "not a geoplan export; give a .gpkg file or a folder written "
-                                "by `geoplan export`")
+                                "not a geoplan export; give the plan.gpkg a `geoplan run` "
+                                "wrote, or a folder written by `geoplan export`")
     index = pd.read_csv(path / INDEX, dtype=str, keep_default_na=False)
     for column in ("plan_crs", "part_of", "source_rows"):  # absent from older exports
         if column not in index.columns:
@@ -383,9 +383,20 @@ _WRITERS = {"shp": _write_shp, "geojson": _write_geojson, "parquet": _write_parq
             "csv": _write_csv}
 
 
+def _gpkg_layers(path: Path) -> list[str]:
+    """Layer names of the GeoPackage ``path``, or a clear error when it is not one."""
+    try:
+        return [str(name) for name, _ in pyogrio.list_layers(path)]
+    except pyogrio.errors.DataSourceError as exc:
+        raise SourceFormatError(
+            f"{path}: not a GeoPackage (GDAL cannot open it: {str(exc).split(';')[0]}); give "
+            "the plan.gpkg a `geoplan run` wrote, or a folder written by `geoplan export`"
+        ) from exc
+
+
 def _read_gpkg(path: Path) -> dict[str, pd.DataFrame]:
     parts = []
-    for name, _ in pyogrio.list_layers(path):
+    for name in _gpkg_layers(path):
         if name == STYLES_TABLE:  # QGIS's styles, not a plan layer
             continue
         frame = pyogrio.read_dataframe(path, layer=name)
