@@ -107,3 +107,22 @@ def test_a_plan_that_is_not_a_geopackage_exits_2_naming_it_and_the_fix(
     assert str(plan) in result.output
     assert "plan.gpkg" in result.output
     assert "geoplan run" in result.output
+
+
+def test_the_run_report_lists_every_file_the_run_wrote(tmp_path: Path, capsys) -> None:
+    """The ``files:`` line comes from RunResult.files (map.png and map.pdf were left out)."""
+    from types import SimpleNamespace
+
+    from geoplan.cli.run import _report
+
+    written = ("plan.gpkg", "grid_evidence.csv", "plan_shp", "rankings.csv", "summary.md",
+               "map.html", "map.png", "map.pdf", "tornado.png", "manifest.json")
+    for name in written:
+        (tmp_path / name).write_text("x")
+    result = SimpleNamespace(
+        folder=tmp_path, scenario=SimpleNamespace(name="demo"),
+        plans=SimpleNamespace(summaries=dict), files=tuple(tmp_path / n for n in written),
+        summary={"kpis": {"cost_gbp": 0.0}, "by_workstream": []})
+    _report(result, 1.0)  # type: ignore[arg-type]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == f"files (10, in {tmp_path}): " + ", ".join(written)

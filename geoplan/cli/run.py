@@ -17,7 +17,7 @@ from geoplan.pipeline import STEPS, RunResult, run_scenario
 from geoplan.planning.carbon_lines import CARBON_WORDS, carbon_kind
 from geoplan.scenario import Scenario, load_scenario
 
-__all__ = ["run"]
+__all__ = ["files_line", "run"]
 
 _LABELS = {"scenario": "checking the scenario", "inputs": "finding the inputs",
            "layers": "reading layers", "candidates": "building candidates",
@@ -120,6 +120,18 @@ def _report(result: RunResult, seconds: float) -> None:
         click.echo(f"map: {folder / 'map.html'}")
     else:
         click.echo("map: none (outputs.map is false)")
-    files = [folder / name for name in ("plan.gpkg", "rankings.csv", "summary.md",
-                                        "manifest.json") if (folder / name).is_file()]
-    click.echo("files: " + ", ".join(str(path) for path in files))
+    click.echo(files_line(folder, result.files))
+
+
+def files_line(folder: Path, files: tuple[Path, ...]) -> str:
+    """Return the report's ``files:`` line: every file or folder the run wrote, in order.
+
+    Derived from what the run wrote (``RunResult.files``), never from a list of names, so a
+    new output (map.png, map.pdf, tornado.png ...) is listed without a change here.
+
+    >>> files_line(Path("out/a"), (Path("out/a/plan.gpkg"), Path("out/a/plan_shp")))
+    'files (2, in out/a): plan.gpkg, plan_shp'
+    """
+    names = [str(path.relative_to(folder)) if path.is_relative_to(folder) else str(path)
+             for path in files]
+    return f"files ({len(names)}, in {folder}): " + ", ".join(names)
