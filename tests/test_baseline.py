@@ -84,15 +84,35 @@ def test_a_co2_only_table_gives_a_baseline_in_tco2(tmp_path):
     assert b.to_dict()["land_use_tco2e"] is None
 
 
-def test_report_warns_when_milestones_are_calibrated_to_another_year():
+def test_report_warns_when_milestones_cannot_be_carried_to_the_baseline_year():
+    """table() has 2018-2020, no 2022: the shares are kept and the note says why."""
     b = baseline_emissions(table())
-    info, warnings = baseline_report(b, 2022)
-    assert info["milestones_baseline_year"] == 2022
+    info, warnings, shares = baseline_report(b, 2022, {2030: 0.36})
+    assert shares == {2030: 0.36}
+    assert (info["milestones_baseline_year"], info["milestones_rescaled_from"]) == (2022, None)
     assert info["year"] == 2019
-    assert any("calibrated to a 2022 baseline" in w and "baseline year is 2019" in w
-               for w in warnings)
     assert len(warnings) == 2  # the COVID note and the calibration
+    assert "calibrated to a 2022 baseline" in warnings[1]
+    assert "not rescaled to the 2019 baseline" in warnings[1]
+    assert "has years 2018-2020, not 2022" in warnings[1]
     assert baseline_report(baseline_emissions(table(), year=2018), 2018)[1] == ()
+
+
+def test_milestone_shares_are_rescaled_to_the_baseline_year_by_hand():
+    """Calibrated to 2018, judged against 2019 (domestic + transport, land use apart).
+
+    E_2018 = 50 + 70 + 20 + 8 = 148, E_2019 = 40 + 60 + 10 + 6 = 116; the 2030 target
+    (1 - 0.36) x 148 = 94.72 t is 1 - 94.72 / 116 = 0.183448... of the 2019 baseline.
+    """
+    b = baseline_emissions(table())
+    assert b.totals == {2018: 148.0, 2019: 116.0, 2020: 78.0}
+    info, warnings, shares = baseline_report(b, 2018, {2030: 0.36, 2050: 1.0})
+    assert shares[2030] == pytest.approx(1 - 94.72 / 116, rel=1e-12)
+    assert shares[2050] == pytest.approx(1.0)  # net zero is net zero from any year
+    assert (1 - shares[2030]) * 116 == pytest.approx((1 - 0.36) * 148)
+    assert (info["milestones_baseline_year"], info["milestones_rescaled_from"]) == (2019, 2018)
+    assert "rescaled from a 2018 to the 2019 baseline" in warnings[-1]
+    assert "2030: 0.360 -> 0.183" in warnings[-1]
 
 
 def test_scenario_keys_of_the_baseline_and_carbon_factor():

@@ -281,6 +281,16 @@ def test_milestones_calibrated_to_another_baseline_year_are_warned_of():
     assert result.milestones["baseline_tco2e"].tolist() == [15.0]
     assert result.to_dict()["baseline"]["unit"] == "tCO2e"
     assert "baseline_tco2e" in result.to_dict()["trajectory"][0]
+    # calibrated to 2020, which the table has: E_2020 = 12, E_2019 = 15, so the target
+    # 0.5 x 12 = 6 t left is a cut of 1 - 6 / 15 = 0.6 of the 2019 baseline (9 t)
+    carried = finance_summary(PLAN, baseline=baseline_emissions(emissions), assumptions=(
+        FinanceAssumptions(milestones={2030: 0.5}, milestone_baseline_year=2020)))
+    row = carried.milestones.iloc[0]
+    assert (row["target_share"], row["required_cut_tco2e"]) == (pytest.approx(0.6),
+                                                                 pytest.approx(9.0))
+    assert row["target_tco2e"] == pytest.approx(6.0)
+    assert carried.baseline["milestones_rescaled_from"] == 2020
+    assert "rescaled from a 2020 to the 2019 baseline" in carried.warnings[1]
     same = FinanceAssumptions(milestones={2030: 0.5}, milestone_baseline_year=2019)
     assert finance_summary(PLAN, baseline=baseline_emissions(emissions),
                            assumptions=same).warnings == (result.warnings[0],)

@@ -29,7 +29,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ import pandas as pd
 from geoplan.errors import Problems, ScenarioError
 
 __all__ = ["COVID_YEARS", "LAND_USE", "Baseline", "baseline_emissions", "baseline_report",
-           "baseline_year"]
+           "baseline_year", "rescaled_milestones"]
 
 COVID_YEARS = (2020,)
 """Years whose emissions the COVID-19 lockdowns cut; skipped by the default baseline year."""
@@ -70,6 +70,9 @@ class Baseline:
         The emissions file's name.
     notes : tuple of str
         Choices a reader should know of (e.g. the COVID year skipped).
+    totals : Mapping[int, float]
+        The counted sectors summed over the table's districts, for every year of the table
+        (what :func:`rescaled_milestones` carries milestone shares between years with).
     """
 
     table: pd.DataFrame = field(repr=False)
@@ -79,6 +82,7 @@ class Baseline:
     gases: str
     source: str
     notes: tuple[str, ...] = ()
+    totals: Mapping[int, float] = field(default_factory=dict, repr=False)
 
     @property
     def unit(self) -> str:
@@ -159,35 +163,100 @@ def baseline_emissions(table: pd.DataFrame, *, year: int | None = None,
         notes.append(f"baseline in tCO2: {_name(table)} counts CO2 only (methane and nitrous "
                      "oxide, mostly from farming, are missing)")
     return Baseline(out, chosen_year, counted, LAND_USE in counted, gases, _name(table),
-                    tuple(notes))
+                    tuple(notes), _totals(table, counted))
 
 
-def baseline_report(baseline: Baseline, calibrated_to: int | None
-                    ) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """Return the baseline's description and its warnings, for a run's finance summary.
+def _totals(table: pd.DataFrame, counted: tuple[str, ...]) -> dict[int, float]:
+    """Sum the counted sectors over the table's districts, year by year."""
+    columns = ["tco2e"] if counted == ("total",) else [f"{s}{_SUFFIX}" for s in counted]
+    values = table[columns].apply(pd.to_numeric, errors="coerce").sum(axis=1, min_count=1)
+    summed = values.groupby(table["year"].astype(int)).sum(min_count=1)
+    return {int(y): float(v) for y, v in summed.items() if pd.notna(v)}
+
+
+def rescaled_milestones(milestones: Mapping[int, float], calibrated_to: int | None,
+                        baseline: Baseline) -> tuple[dict[int, float], str]:
+    r"""Milestone shares carried from their calibration year to the baseline year.
+
+    A share :math:`\sigma_m` calibrated to year :math:`c` sets the target emissions
+    :math:`(1 - \sigma_m) E_c`; the same target as a share of the baseline year :math:`b` is
+    :math:`\sigma'_m = 1 - (1 - \sigma_m) E_c / E_b`, with :math:`E` the counted sectors
+    summed over the emissions table's districts (:attr:`Baseline.totals`). When the table has
+    no year :math:`c` (the DESNZ local authority table of 2005-2020 has no 2022) the shares
+    cannot be carried: they are kept, and the note says why and what the targets then assume.
+
+    Parameters
+    ----------
+    milestones : Mapping[int, float]
+        Year -> share of the calibration year's emissions cut.
+    calibrated_to : int or None
+        The calibration year (finance.csv item ``milestone_baseline_year``).
+    baseline : Baseline
+
+    Returns
+    -------
+    (dict, str)
+        The shares for the baseline year, and a note ("" when nothing was to be done).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"district_id": ["A", "A"], "year": [2019, 2022],
+    ...                   "tco2e": [100.0, 90.0]})
+    >>> b = baseline_emissions(t, year=2019)
+    >>> shares, note = rescaled_milestones({2030: 0.36}, 2022, b)
+    >>> round(shares[2030], 3)
+    0.424
+    """
+    shares = {int(y): float(v) for y, v in milestones.items()}
+    if calibrated_to is None or calibrated_to == baseline.year:
+        return shares, ""
+    then, now = baseline.totals.get(int(calibrated_to)), baseline.totals.get(baseline.year)
+    if then is None or not now:
+        years = sorted(baseline.totals)
+        have = f"years {_span(years)}" if years else "no yearly totals"
+        return shares, (f"milestone shares are calibrated to a {calibrated_to} baseline "
+                        "(finance.csv, item milestone_baseline_year) and are not rescaled to "
+                        f"the {baseline.year} baseline: {baseline.source} has {have}, not "
+                        f"{calibrated_to}, so the targets assume {baseline.year} emissions equal "
+                        f"{calibrated_to}'s (fix: give milestone shares for {baseline.year}, or "
+                        f"an emissions table with {calibrated_to})")
+    ratio = then / now
+    rescaled = {y: 1.0 - (1.0 - s) * ratio for y, s in shares.items()}
+    return rescaled, (f"milestone shares rescaled from a {calibrated_to} to the "
+                      f"{baseline.year} baseline: share' = 1 - (1 - share) x "
+                      f"{then:,.0f} / {now:,.0f} ({baseline.source}, counted sectors)"
+                      + "".join(f"; {y}: {shares[y]:.3f} -> {rescaled[y]:.3f}"
+                                for y in sorted(shares)))
+
+
+def baseline_report(baseline: Baseline, calibrated_to: int | None,
+                    milestones: Mapping[int, float] | None = None
+                    ) -> tuple[dict[str, Any], tuple[str, ...], dict[int, float]]:
+    """Return the baseline's description, its warnings and the milestone shares to judge by.
 
     Parameters
     ----------
     baseline : Baseline
     calibrated_to : int or None
         Baseline year the milestone shares are calibrated to (finance.csv item
-        ``milestone_baseline_year``); another baseline year is warned of.
+        ``milestone_baseline_year``); another baseline year is rescaled to, or warned of
+        (:func:`rescaled_milestones`).
+    milestones : Mapping[int, float], optional
+        Year -> share, as read.
 
     Returns
     -------
-    (dict, tuple of str)
-        :meth:`Baseline.to_dict` plus ``milestones_baseline_year``; the baseline's notes
-        and the calibration warning.
+    (dict, tuple of str, dict)
+        :meth:`Baseline.to_dict` plus ``milestones_baseline_year`` (the year the shares
+        returned are for) and ``milestones_rescaled_from`` (the calibration year when they
+        were rescaled, else None); the baseline's notes and the rescaling note; the shares.
     """
-    info = {**baseline.to_dict(), "milestones_baseline_year": calibrated_to}
-    warnings = list(baseline.notes)
-    if calibrated_to is not None and calibrated_to != baseline.year:
-        warnings.append(f"milestone shares are calibrated to a {calibrated_to} baseline "
-                        "(finance.csv, item milestone_baseline_year) but the baseline year is "
-                        f"{baseline.year}: the targets' tonnes are approximate (fix: set "
-                        f"baseline.year: {calibrated_to} if the emissions table has it, or "
-                        f"give milestone shares for {baseline.year})")
-    return info, tuple(warnings)
+    shares, note = rescaled_milestones(milestones or {}, calibrated_to, baseline)
+    rescaled = note.startswith("milestone shares rescaled")
+    info = {**baseline.to_dict(),
+            "milestones_baseline_year": baseline.year if rescaled else calibrated_to,
+            "milestones_rescaled_from": calibrated_to if rescaled else None}
+    return info, (*baseline.notes, *([note] if note else [])), shares
 
 
 def _sectors(table: pd.DataFrame, listed: list[str], sectors: Sequence[str] | None,

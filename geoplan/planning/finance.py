@@ -42,8 +42,11 @@ year):
   would emit without the plan; :mod:`geoplan.planning.baseline`);
 - milestone :math:`m`: required cut :math:`\sigma_m B`, planned cut :math:`R_m`, share of the
   target met = planned / required, and with removals :math:`(R_m + S_m)` / required. The
-  shares :math:`\sigma_m` are calibrated to one baseline year (item
-  ``milestone_baseline_year``); a baseline of another year is warned of in ``warnings``.
+  shares :math:`\sigma_m` are calibrated to one baseline year :math:`c` (item
+  ``milestone_baseline_year``); for a baseline of another year :math:`b` they are rescaled to
+  the same target tonnes, :math:`\sigma'_m = 1 - (1 - \sigma_m) E_c / E_b`, when the
+  emissions table has year :math:`c`, else kept and warned of in ``warnings``
+  (:func:`~geoplan.planning.baseline.rescaled_milestones`).
 - beside the bills-only :math:`NPV_j`, the Green Book social NPV: discounted bill savings
   plus each year's tCO2e valued at the DESNZ carbon values, less capex uplifted by the
   optimism bias :math:`\beta` (:mod:`geoplan.planning.social_value`).
@@ -600,8 +603,11 @@ def finance_summary(plan: pd.DataFrame, *, baseline: pd.DataFrame | Baseline | N
                            else chosen, a, values)
     capex = (everything.groupby(["workstream", "build_year"], sort=True)["cost_gbp"].sum()
              .rename("capex_gbp").reset_index().rename(columns={"build_year": "year"}))
-    last = max([a.base_year, *a.milestones])
-    years = np.array(sorted(set(range(a.base_year, last + 1)) | set(a.milestones)))
+    info, notes, shares = (baseline_report(baseline, a.milestone_baseline_year if a.milestones
+                                           else None, a.milestones)
+                           if isinstance(baseline, Baseline) else ({}, (), dict(a.milestones)))
+    last = max([a.base_year, *shares])
+    years = np.array(sorted(set(range(a.base_year, last + 1)) | set(shares)))
     by_district = _trajectory(chosen, base, years)
     total = (by_district.groupby("year", sort=True)[by_district.columns[2:]]
              .sum(min_count=1).reindex(years).reset_index())
@@ -609,7 +615,6 @@ def finance_summary(plan: pd.DataFrame, *, baseline: pd.DataFrame | Baseline | N
                                                       "removals_tco2e"]].fillna(0.0)
     return FinanceSummary(
         a, everything, _by_workstream(everything), capex, total, by_district,
-        _milestones(total, a.milestones, ["year"]),
-        _milestones(by_district, a.milestones, ["district_id", "year"]),
-        *(baseline_report(baseline, a.milestone_baseline_year if a.milestones else None)
-          if isinstance(baseline, Baseline) else ({}, ())), price_year(values))
+        _milestones(total, shares, ["year"]),
+        _milestones(by_district, shares, ["district_id", "year"]),
+        info, notes, price_year(values))
