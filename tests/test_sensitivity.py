@@ -207,3 +207,39 @@ def test_a_growth_curves_bounds_are_one_entry_listed_not_scaled() -> None:
     assert len(table) == len(FIGURES)
     assert table["status"].str.startswith("not recomputed: the low and high columns").all()
     assert table["at_low"].isna().all()
+
+
+def test_a_land_cost_bound_moves_capital_cost_and_npv_by_hand() -> None:
+    """Land at £400/ha with bounds 200-800 on a 2.5 ha parcel: land cost £1,000 of its £1,000.
+
+    The parcel's cost is planting £0 + land £1,000 (2.5 ha x £400); at £200/ha it is £500, at
+    £800/ha £2,000. The pathway (£3,000) has no land cost. Tonnes do not move.
+    """
+    plan = _plan().assign(land_cost_gbp=[1000.0, 0.0], area_ha=[2.5, 0.0])
+    rates = _rates().assign(land_cost_gbp_per_ha=[400.0, 300.0],
+                            land_cost_gbp_per_ha_low=["200", ""],
+                            land_cost_gbp_per_ha_high=["800", ""])
+    bounds = [b for b in bounded_values("sequestration", rates, ("land_use",))
+              if b.column == "land_cost_gbp_per_ha"]
+    table = sensitivity_table(plan, {"sequestration": rates}, bounds, FINANCE)
+    rows = table.set_index("figure")
+    assert set(rows["status"]) == {"recomputed"}
+    assert rows.loc["capex_gbp", ["at_base", "at_low", "at_high"]].tolist() == \
+        pytest.approx([4000.0, 3500.0, 5000.0])
+    # NPV at 0% over two years: savings 2 x 100 less the capital, paid in 2025
+    assert rows.loc["npv_gbp", ["at_low", "at_high"]].tolist() == \
+        pytest.approx([200.0 - 3500.0, 200.0 - 5000.0])
+    assert rows.loc["cost_per_lifetime_tco2e_gbp", ["at_low", "at_high"]].tolist() == \
+        pytest.approx([3500.0 / 540.0, 5000.0 / 540.0])
+    assert rows.loc["lifetime_tco2e", "swing"] == 0.0
+    assert rows.loc["removals_tco2e_per_yr", "swing"] == 0.0
+
+
+def test_grid_flexibility_bounds_change_no_headline_figure() -> None:
+    flex = pd.DataFrame({"service": ["peak_reduction"], "price_gbp_per_mwh": [200.0],
+                         "price_gbp_per_mwh_low": ["100"], "price_gbp_per_mwh_high": ["300"],
+                         "source": ["s"]})
+    bounds = bounded_values("grid_flexibility", flex, ("service",))
+    table = sensitivity_table(_plan(), {"grid_flexibility": flex}, bounds, FINANCE)
+    assert set(table["status"]) == {"recomputed"}
+    assert (table["swing"] == 0.0).all()

@@ -21,7 +21,12 @@ of the named workstreams whose ``match`` column equals the row's:
 - ``charger_types.tco2e_per_ev_yr`` (``tco2e = EVs covered x tco2e_per_ev_yr``, by
   ``charger_kw``);
 - ``heat_loads.kw_per_home``: peak kW added only, which no headline figure counts (the
-  figures stay as they are; the grid evidence is where loads matter);
+  figures stay as they are; the grid evidence is where loads matter); likewise
+  ``grid_flexibility`` (price and hours): the grid evidence's flexibility cost only;
+- cost rows: ``sequestration.land_cost_gbp_per_ha`` reaches a parcel's ``cost_gbp`` through
+  its ``land_cost_gbp`` (``land_cost_gbp_per_ha x area_ha``, 0 where the land cost is not
+  included), so :math:`C'_j = C_j + L_j (v'/v - 1)`; capital cost, lifetime cost per tCO2e
+  and the NPV are recomputed, the tonnes stay;
 - every ``finance`` item that is a field of
   :class:`~geoplan.planning.finance.FinanceAssumptions` (discounting, appraisal period): the
   NPV is recomputed with the changed value; the route-map ``milestone_<year>`` shares change
@@ -126,15 +131,20 @@ class Response:
     match : tuple of (str, str), optional
         ``(candidate column, table column)``: only candidates whose column equals the
         table row's value change (None: every candidate of the workstreams).
-    form : {"proportional", "net_of_share", "finance", "grid_only"}
+    form : {"proportional", "net_of_share", "finance", "grid_only", "cost"}
         Carbon columns scale by ``new / base``, or by ``(1 - new) / (1 - base)``; ``finance``
         changes the finance assumption of the row's ``item``; ``grid_only`` changes no
-        headline figure.
+        headline figure; ``cost`` scales the candidates' ``part`` of ``cost_gbp``.
+    part : str, optional
+        With ``cost``: the candidate column holding the part of ``cost_gbp`` that is
+        proportional to the value (e.g. ``land_cost_gbp``).
     """
 
     workstreams: tuple[str, ...]
     match: tuple[str, str] | None = None
-    form: Literal["proportional", "net_of_share", "finance", "grid_only"] = "proportional"
+    form: Literal["proportional", "net_of_share", "finance", "grid_only", "cost"] = \
+        "proportional"
+    part: str | None = None
 
 
 RESPONSES: dict[tuple[str, str], Response] = {
@@ -143,6 +153,10 @@ RESPONSES: dict[tuple[str, str], Response] = {
                                                 "net_of_share"),
     ("charger_types", "tco2e_per_ev_yr"): Response(("chargers",), ("charger_kw", "charger_kw")),
     ("heat_loads", "kw_per_home"): Response((), None, "grid_only"),
+    ("grid_flexibility", "price_gbp_per_mwh"): Response((), None, "grid_only"),
+    ("grid_flexibility", "hours_per_yr"): Response((), None, "grid_only"),
+    ("sequestration", "land_cost_gbp_per_ha"): Response((SEQUESTRATION,), ("option", "land_use"),
+                                                        "cost", "land_cost_gbp"),
     ("finance", "value"): Response((), None, "finance"),
 }
 """``(table, column)`` -> its :class:`Response` (add one for a new kind of bound)."""
@@ -397,8 +411,23 @@ def _at(chosen: pd.DataFrame, table: pd.DataFrame, bound: Bound, value: float,
                 if mine in chosen.columns else np.zeros(len(chosen), dtype=bool))
     if not rows.any():  # no chosen candidate uses the value: the figures stay
         return dict(base)
+    if response.form == "cost":
+        return headline_figures(_costed(chosen, rows, factor, str(response.part)), finance,
+                                other_capex)
     return headline_figures(_scaled(chosen, rows, factor), finance, other_capex,
                             npv_gbp=base["npv_gbp"])
+
+
+def _costed(chosen: pd.DataFrame, rows: np.ndarray, factor: float, part: str) -> pd.DataFrame:
+    """``chosen`` with the ``part`` of ``cost_gbp`` on ``rows`` multiplied by ``factor``."""
+    out = chosen.copy()
+    if part not in out.columns:
+        return out
+    share = pd.to_numeric(out[part], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    cost = pd.to_numeric(out["cost_gbp"], errors="coerce").to_numpy(dtype=float)
+    out["cost_gbp"] = cost + np.where(rows, share * (factor - 1.0), 0.0)
+    out[part] = np.where(rows, share * factor, share)
+    return out
 
 
 _KEEP = ("candidate_id", "workstream", "district_id", "selected", "period", "build_year",
@@ -409,6 +438,7 @@ def _slim(chosen: pd.DataFrame) -> pd.DataFrame:
     """Keep the columns the figures and the matches use, without geometry (cheap to copy)."""
     match = {mine for response in RESPONSES.values() if response.match
              for mine in response.match[:1]}
+    match |= {response.part for response in RESPONSES.values() if response.part}
     keep = [c for c in chosen.columns
             if c in _KEEP or c in match or _CARBON.match(str(c))]
     return pd.DataFrame({c: chosen[c].to_numpy() for c in keep}, index=range(len(chosen)))
