@@ -627,6 +627,16 @@ def test_sensitivity_of_the_joint_plan_by_hand(joint_run: Path) -> None:
     assert curves["status"].str.startswith("not recomputed").all()
     recomputed = table[table["status"] == "recomputed"]
     assert len(recomputed), "no indicative value was recomputed"
+    # woodland land cost low/high moves capital cost by the chosen parcels' land cost share
+    land = table[(table["column"] == "land_cost_gbp_per_ha") & (table["figure"] == "capex_gbp")
+                 ].set_index("key").loc["woodland_creation"]
+    chosen = _chosen(joint_run)
+    woods = chosen[chosen["option"] == "woodland_creation"]["land_cost_gbp"].sum()
+    assert land["status"] == "recomputed"
+    assert land["at_high"] - land["at_low"] == pytest.approx(
+        woods * (land["high"] - land["low"]) / land["base"], rel=1e-9)
+    for series in ("carbon_factors", "carbon_values"):  # whole series: one entry, not guessed
+        assert set(table[table["table"] == series]["key"]) <= {"all rows"}
     assert any(s.startswith("Lifetime cost per tCO2e: £")
                for s in summary["sensitivity"]["statements"])
     assert (joint_run / "tornado.png").stat().st_size > 1000

@@ -243,3 +243,24 @@ def test_grid_flexibility_bounds_change_no_headline_figure() -> None:
     table = sensitivity_table(_plan(), {"grid_flexibility": flex}, bounds, FINANCE)
     assert set(table["status"]) == {"recomputed"}
     assert (table["swing"] == 0.0).all()
+
+
+@pytest.mark.parametrize(("name", "key", "column", "reason"), [
+    ("carbon_factors", ("year", "fuel", "basis"), "kgco2e_per_kwh",
+     "whole alternative electricity trajectories"),
+    ("carbon_values", ("year",), "gbp_per_tco2e", "move only the Green Book social NPV")])
+def test_carbon_factor_and_value_series_are_one_entry_with_the_reason(
+        name: str, key: tuple[str, ...], column: str, reason: str) -> None:
+    """Two bounded years of a series give one entry, listed with why, never a scaled guess."""
+    table = pd.DataFrame({"year": [2030, 2040], "fuel": ["electricity"] * 2,
+                          "basis": ["long_run_marginal"] * 2, column: [0.09, 0.03],
+                          f"{column}_low": ["0.045", "0.02"], f"{column}_high": ["0.2", "0.045"],
+                          "source": ["s", "s"]})
+    bounds = bounded_values(name, table, key)
+    assert len(bounds) == 2
+    result = sensitivity_table(_plan(), {name: table}, bounds, FINANCE)
+    assert len(result) == len(FIGURES)
+    assert set(result["key"]) == {"all rows"}
+    assert result["status"].str.contains(reason).all()
+    assert result["status"].str.startswith("not recomputed").all()
+    assert result["at_low"].isna().all()

@@ -32,6 +32,10 @@ of the named workstreams whose ``match`` column equals the row's:
   NPV is recomputed with the changed value; the route-map ``milestone_<year>`` shares change
   no headline figure; any other item is listed as not recomputed.
 
+Tables whose low and high columns are whole alternative series (:data:`SERIES_TABLES`:
+woodland growth curves, electricity carbon factor trajectories, DESNZ carbon value series) are
+one entry each, listed as not recomputed with the reason.
+
 A bound without a registered response (a table read while the layers are built, or a value
 whose effect is not a scaling, such as a heat pump's peak kW) is listed with status
 ``not recomputed`` and no figures: never a silent zero. Candidates that carry
@@ -165,6 +169,17 @@ SERIES_TABLES = {
     "woodland_profile": "not recomputed: the low and high columns are whole alternative growth "
                         "curves (species mixes), which change the profile's shape, not a scale; "
                         "run the plan with the _low or _high column as the profile to see them",
+    "carbon_factors": "not recomputed: the low and high columns are whole alternative "
+                      "electricity trajectories (the same path five years ahead and behind), "
+                      "and a home's yearly tCO2e is max(0, old fuel x its factor - new fuel x "
+                      "its factor) per home before homes are summed into candidates, so no "
+                      "scaling of the candidates' tonnes is exact; run the scenario with "
+                      "carbon.electricity_factor set to the other basis, or the _low or _high "
+                      "column as kgco2e_per_kwh in a copy of carbon_factors.csv, to see them",
+    "carbon_values": "not recomputed here: the low and high columns are the published DESNZ "
+                     "low and high carbon value series, which move only the Green Book social "
+                     "NPV, not these figures; the finance section gives that NPV at the low and "
+                     "high series",
 }
 """Tables whose bounds describe one alternative series across all rows: listed once, with
 the reason they are not recomputed one row at a time."""
