@@ -264,3 +264,35 @@ def test_carbon_factor_and_value_series_are_one_entry_with_the_reason(
     assert result["status"].str.contains(reason).all()
     assert result["status"].str.startswith("not recomputed").all()
     assert result["at_low"].isna().all()
+
+
+def test_the_ev_attribution_share_scales_the_chargers_attributed_tonnes_by_hand() -> None:
+    """A charger credited 0.25 of a 10 t/yr switch (2.5 t/yr, 25 t over its life).
+
+    At the bounds 0.1 and 0.5 it is credited 1 and 5 t/yr (10 and 50 t lifetime); the whole
+    switch is not scaled; a charger on a scenario's own share (0.3) keeps its tonnes.
+    """
+    charger = {"candidate_id": "ev:1", "workstream": "chargers", "option": "7kW",
+               "district_id": "D1", "selected": True, "period": 2025, "build_year": 2025,
+               "cost_gbp": 500.0, "saving_gbp_per_yr": 0.0, "lifetime_years": 10.0,
+               "tco2e_per_yr": 2.5, "tco2e_per_yr_2030": 2.5, "lifetime_tco2e_2025": 25.0,
+               "ev_switch_tco2e_per_yr": 10.0, "ev_attribution_share": 0.25}
+    own = {**charger, "candidate_id": "ev:2", "tco2e_per_yr": 3.0, "tco2e_per_yr_2030": 3.0,
+           "lifetime_tco2e_2025": 30.0, "ev_attribution_share": 0.3}
+    plan = pd.concat([_plan(), pd.DataFrame([charger, own])], ignore_index=True)
+    shares = pd.DataFrame({"item": ["ev_attribution_share", "other_share"],
+                           "value": [0.25, 0.5], "value_low": ["0.1", "0.4"],
+                           "value_high": ["0.5", "0.6"], "unit": ["share"] * 2,
+                           "source": ["s"] * 2})
+    bounds = bounded_values("ev_attribution", shares, ("item",))
+    table = sensitivity_table(plan, {"ev_attribution": shares}, bounds, FINANCE)
+    rows = table[table["key"] == "ev_attribution_share"].set_index("figure")
+    assert set(rows["status"]) == {"recomputed"}
+    assert rows.loc["ev_attributed_tco2e_per_yr", ["at_base", "at_low", "at_high"]].tolist() \
+        == pytest.approx([5.5, 1.0 + 3.0, 5.0 + 3.0])
+    assert rows.loc["lifetime_tco2e", ["at_low", "at_high"]].tolist() == pytest.approx(
+        [540.0 + 10.0 + 30.0, 540.0 + 50.0 + 30.0])
+    assert rows.loc["reductions_tco2e_per_yr", "swing"] == 0.0
+    other = table[table["key"] == "other_share"]
+    assert other["status"].str.startswith("not recomputed: ev_attribution item 'other_share'"
+                                          ).all()

@@ -19,7 +19,9 @@ of the named workstreams whose ``match`` column equals the row's:
 - ``sequestration.seq_tco2e_per_ha_yr`` (``tco2e = rate x area x (1 - buffer)``, by
   ``option`` = ``land_use``) and ``sequestration.buffer_share`` (net of a share);
 - ``charger_types.tco2e_per_ev_yr`` (``tco2e = EVs covered x tco2e_per_ev_yr``, by
-  ``charger_kw``);
+  ``charger_kw``); ``ev_attribution.value`` of item ``ev_attribution_share``
+  (``tco2e = share x ev_switch_tco2e_per_yr``, on chargers whose ``ev_attribution_share`` is
+  the table's: a scenario's own share is not the table's value);
 - ``heat_loads.kw_per_home``: peak kW added only, which no headline figure counts (the
   figures stay as they are; the grid evidence is where loads matter); likewise
   ``grid_flexibility`` (price and hours): the grid evidence's flexibility cost only;
@@ -142,6 +144,8 @@ class Response:
     part : str, optional
         With ``cost``: the candidate column holding the part of ``cost_gbp`` that is
         proportional to the value (e.g. ``land_cost_gbp``).
+    item : str, optional
+        Only the table row whose ``item`` is this has the response (tables of items).
     """
 
     workstreams: tuple[str, ...]
@@ -149,6 +153,7 @@ class Response:
     form: Literal["proportional", "net_of_share", "finance", "grid_only", "cost"] = \
         "proportional"
     part: str | None = None
+    item: str | None = None
 
 
 RESPONSES: dict[tuple[str, str], Response] = {
@@ -156,6 +161,8 @@ RESPONSES: dict[tuple[str, str], Response] = {
     ("sequestration", "buffer_share"): Response((SEQUESTRATION,), ("option", "land_use"),
                                                 "net_of_share"),
     ("charger_types", "tco2e_per_ev_yr"): Response(("chargers",), ("charger_kw", "charger_kw")),
+    ("ev_attribution", "value"): Response(("chargers",), ("ev_attribution_share", "value"),
+                                          item="ev_attribution_share"),
     ("heat_loads", "kw_per_home"): Response((), None, "grid_only"),
     ("grid_flexibility", "price_gbp_per_mwh"): Response((), None, "grid_only"),
     ("grid_flexibility", "hours_per_yr"): Response((), None, "grid_only"),
@@ -465,6 +472,12 @@ _MILESTONE = re.compile(r"^milestone_\d{4}$")
 def _unhandled(bound: Bound, response: Response | None, tables: Mapping[str, pd.DataFrame]
                ) -> str:
     """Why a registered response cannot recompute ``bound`` ("" when it can)."""
+    if response is not None and response.item is not None:
+        items = tables[bound.table].get("item")
+        item = "" if items is None else str(items.iloc[bound.row])
+        return "" if item == response.item else (
+            f"not recomputed: {bound.table} item {item!r} has no response (only "
+            f"{response.item!r} does)")
     if response is None or response.form != "finance":
         return ""
     table = tables[bound.table]
