@@ -283,7 +283,8 @@ def _layout(fig: Figure, ax: Axes, handles: list, *, title: str, subtitle: str,
     text_width = width - 2 * margin
     heading = _wrap(_plain(title), text_width, 13)
     top = height - margin
-    _text(fig, (margin, top), heading, va="top", fontsize=13, fontweight="bold")
+    # drawn first (below the map's zorder), so the title leads the PDF's text
+    _text(fig, (margin, top), heading, va="top", fontsize=13, fontweight="bold", zorder=-1)
     top -= 0.25 * (heading.count("\n") + 1) + 0.05
     if subtitle:
         sub = _wrap(_plain(subtitle), text_width, 9)
