@@ -312,6 +312,9 @@ def test_readme_map_and_shapefile_commands_work_on_a_run(joint_run: Path, tmp_pa
     result = runner.invoke(cli, ["report", str(joint_run), "-o", str(tmp_path / "pack.pdf")])
     assert result.exit_code == 0, result.output
     _check_bid_pack(tmp_path / "pack.pdf", joint_run)
+    again = runner.invoke(cli, ["report", str(joint_run), "-o", str(tmp_path / "pack.pdf")])
+    assert again.exit_code == 2  # an existing PDF is kept without --overwrite
+    assert "already exists" in again.output
     # `geoplan export ... --format shp` (and geojson): one geometry type per layer, the
     # file's true CRS in layers.csv, tables as tables, readable field names
     plan = read_plan(joint_run / "plan.gpkg")
