@@ -13,15 +13,19 @@ import pyogrio
 import pyproj
 import pytest
 from click.testing import CliRunner
+from pypdf import PdfReader
 
 from geoplan.cli.main import cli
 from geoplan.errors import OutputExistsError, ScenarioError
+from geoplan.outputs.attribution import SAMPLE_STATEMENT
 from geoplan.outputs.export import read_plan
 from geoplan.outputs.manifest import file_digest
+from geoplan.outputs.run_settings import read_run_settings
 from geoplan.outputs.summary import escape_markdown
 from geoplan.pipeline import run_scenario
 from geoplan.workstreams.charger_settings import attribution_share, read_charger_types
 from tests.conftest import shared_once
+from tests.test_map import overlays
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -65,7 +69,22 @@ def test_run_writes_every_file(joint_run: Path) -> None:
     # beside them (one geometry type per layer); QGIS's styles in layer_styles
     assert set(layers) == {*WORKSTREAMS, "chargers_areas", "zones", "districts",
                            "substations", "headroom", "grid_by_year", "grid_evidence",
-                           "existing_chargers", "layer_styles"}
+                           "existing_chargers", "run_settings", "layer_styles"}
+    # the plan remembers its run: how its map was drawn and what its data must credit
+    settings = read_run_settings(pyogrio.read_dataframe(joint_run / "plan.gpkg",
+                                                        layer="run_settings"))
+    assert settings["title"] == ("joint: All phase-1 workstreams planned together on the "
+                                 "sample county.")
+    assert (settings["grid_scenario"], settings["grid_season"]) == ("minimum", "winter")
+    assert settings["milestone_years"] == [2025, 2030, 2040, 2050]
+    assert settings["plan_year"] == 2030
+    assert settings["attribution"] == [SAMPLE_STATEMENT]  # synthetic: no licence borrowed
+    # the static map: one A4 page with its title in the metadata
+    pdf = PdfReader(joint_run / "map.pdf")
+    assert len(pdf.pages) == 1
+    size = (float(pdf.pages[0].mediabox.width), float(pdf.pages[0].mediabox.height))
+    assert sorted(size) == pytest.approx([595.44, 841.68], abs=0.01)
+    assert pdf.metadata.title == settings["title"]
     assert layers["chargers"] == "Point"
     assert layers["chargers_areas"] == "MultiPolygon"
     # each layer opens in QGIS styled: one default style, a renderer for the map layers
@@ -284,6 +303,18 @@ def test_readme_map_and_shapefile_commands_work_on_a_run(joint_run: Path, tmp_pa
     assert "Headroom 2030 (minimum, winter)" in redrawn  # popups; the legend names the
     # milestone the selector shows
     assert "Grid evidence (blocked kW)" in redrawn  # the run's grid_evidence layer, redrawn
+    # the run map's rules from plan.gpkg's run_settings: same layers, same candidates shown
+    # (not every one of the county's candidates), so about the same size
+    original = (joint_run / "map.html").read_text("utf-8")
+    assert overlays(redrawn) == overlays(original)
+    assert len(redrawn) == pytest.approx(len(original), rel=0.05)
+    # `geoplan report out/joint -o bid-pack.pdf`: the bid pack, one A4 PDF
+    result = runner.invoke(cli, ["report", str(joint_run), "-o", str(tmp_path / "pack.pdf")])
+    assert result.exit_code == 0, result.output
+    _check_bid_pack(tmp_path / "pack.pdf", joint_run)
+    again = runner.invoke(cli, ["report", str(joint_run), "-o", str(tmp_path / "pack.pdf")])
+    assert again.exit_code == 2  # an existing PDF is kept without --overwrite
+    assert "already exists" in again.output
     # `geoplan export ... --format shp` (and geojson): one geometry type per layer, the
     # file's true CRS in layers.csv, tables as tables, readable field names
     plan = read_plan(joint_run / "plan.gpkg")
@@ -317,6 +348,34 @@ def test_readme_map_and_shapefile_commands_work_on_a_run(joint_run: Path, tmp_pa
             plan["chargers"]["candidate_id"].tolist())
     shp = pyogrio.read_info(tmp_path / "shp" / "retrofit.shp")["fields"]
     assert {"cand_id", "co2_per_yr", "subst_id", "distr_name"} <= set(shp)
+
+
+def _check_bid_pack(path: Path, run: Path) -> None:
+    """Every page A4 and numbered; the sections in order; the headline figures as written."""
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    districts = gpd.read_file(run / "plan.gpkg", layer="districts")
+    pages = PdfReader(path).pages
+    texts = [page.extract_text() for page in pages]
+    assert all(sorted((float(p.mediabox.width), float(p.mediabox.height)))
+               == pytest.approx([595.44, 841.68], abs=0.01) for p in pages)
+    assert all(f"page {i} of {len(pages)}" in text for i, text in enumerate(texts, start=1))
+    headings = [text.strip().splitlines()[0] for text in texts]
+    wanted = ["Net-zero investment plan: bid pack", "Headline figures", "By workstream",
+              "By district", "Map: all workstreams",
+              *(f"Map: {name}" for name in WORKSTREAMS),
+              *(f"Map: {row.district_name} ({row.district_id})" for row in districts.itertuples()),
+              "Grid evidence: blocked kW by substation and year",
+              "Assumptions and their sources", "Data attributions"]
+    assert [h for h in headings if not h.endswith("(continued)")] == wanted
+    headline = texts[headings.index("Headline figures")]
+    kpis = summary["kpis"]
+    assert f"£{kpis['cost_gbp']:,.0f}" in headline
+    assert f"{kpis['removal_tco2e_per_yr']:,.1f}" in headline
+    assert "tCO2e/yr" in headline
+    assumptions = " ".join(t for t, h in zip(texts, headings, strict=True)
+                           if h.startswith("Assumptions"))
+    assert all(name in assumptions for name in summary["assumptions"])
+    assert SAMPLE_STATEMENT in " ".join(texts[-1].split())
 
 
 def _chains(substations: pd.DataFrame) -> dict[str, list[str]]:

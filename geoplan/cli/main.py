@@ -101,6 +101,7 @@ def _register() -> None:
     from geoplan.cli.export import export
     from geoplan.cli.layers import layers
     from geoplan.cli.map import map_command
+    from geoplan.cli.report import report
     from geoplan.cli.run import run
     from geoplan.cli.sample import sample
     from geoplan.cli.scenario import scenario
@@ -111,6 +112,7 @@ def _register() -> None:
     cli.add_command(export)
     cli.add_command(layers)
     cli.add_command(map_command)
+    cli.add_command(report)
     cli.add_command(run)
     cli.add_command(sample)
     cli.add_command(scenario)

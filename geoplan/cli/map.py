@@ -5,60 +5,25 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
 from geoplan.cli.examples import examples
 from geoplan.cli.options import overwrite_option
-from geoplan.errors import LayerSchemaError, SourceNotFoundError
+from geoplan.errors import LayerSchemaError
 from geoplan.files.atomic import refuse_existing, refuse_inputs
-from geoplan.outputs.export import read_plan
+from geoplan.outputs.plan_package import CONTEXT_LAYERS, read_plan_package
+from geoplan.outputs.run_settings import (
+    RUN_SETTINGS,
+    map_subtitle,
+    read_run_settings,
+    shown_candidates,
+)
 
 __all__ = ["CONTEXT_LAYERS", "map_command", "read_plan_package"]
-
-CONTEXT_LAYERS = ("zones", "districts", "substations", "headroom", "grid_evidence",
-                  "existing_chargers")
-"""Layers of a plan GeoPackage that are context, not a workstream's plan."""
-
-
-def read_plan_package(path: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, pd.DataFrame]]:
-    """Read a plan GeoPackage: workstream plans and the context layers present.
-
-    A workstream plan is any other spatial layer with ``rank`` and ``selected`` columns.
-
-    Returns
-    -------
-    (dict, dict)
-        Plans by layer name (file order) and context layers by name.
-
-    Raises
-    ------
-    SourceNotFoundError
-        The file is missing or holds no plan layer.
-    """
-    if not path.is_file():
-        raise SourceNotFoundError(f"{path}: no such file (give the plan.gpkg a run wrote)")
-    plans: dict[str, gpd.GeoDataFrame] = {}
-    context: dict[str, pd.DataFrame] = {}
-    # read_plan puts a layer split by geometry type (chargers_points, chargers_areas) together
-    for name, frame in read_plan(path).items():
-        spatial = isinstance(frame, gpd.GeoDataFrame)
-        if name in CONTEXT_LAYERS:
-            context[name] = frame
-            continue
-        if not spatial:
-            continue
-        if {"rank", "selected"} <= set(frame.columns):
-            plans[name] = frame
-    if not plans:
-        raise SourceNotFoundError(
-            f"{path.name}: no plan layer (a spatial layer with columns 'rank' and 'selected'); "
-            f"layers: {[n for n, _ in pyogrio.list_layers(path)]}")
-    return plans, context
-
 
 def _choropleths(pairs: tuple[str, ...]) -> dict[str, str]:
     out = {}
@@ -79,49 +44,101 @@ def _choropleths(pairs: tuple[str, ...]) -> dict[str, str]:
               help="HTML file to write [default: map.html beside PLAN].")
 @click.option("--offline-map", "offline", is_flag=True,
               help="Self-contained file: Leaflet inlined, no web tiles, no request.")
-@click.option("--year", type=int, default=2030, show_default=True,
-              help="Plan year for substation headroom.")
+@click.option("--year", type=int,
+              help="Plan year for substation headroom [default: the run's, else 2030].")
 @click.option("--grid-scenario", help="Headroom scenario (needed when the table has several).")
 @click.option("--season", help="Headroom season [default: winter, or the only one].")
 @click.option("--choropleth", "choropleth", multiple=True, metavar="COLUMN[=LABEL]",
               help="Zone column to draw as a choropleth layer (repeatable).")
-@click.option("--title", default="Net-zero investment plan", show_default=True)
+@click.option("--title", help="Map title [default: the run's, else 'Net-zero investment plan'].")
+@click.option("--all-candidates", "every", is_flag=True,
+              help="Draw every candidate [default: the run map's rule, chosen ones and the "
+                   "best-ranked others].")
+@click.option("--paper", type=click.Choice(["A4", "A3"]), default="A4", show_default=True,
+              help="Page of a static map (-o ending .pdf or .png).")
+@click.option("--orientation", type=click.Choice(["auto", "portrait", "landscape"]),
+              default="auto", show_default=True, help="Orientation of a static map's page.")
 @overwrite_option
 @click.pass_context
-def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bool, year: int,
-                grid_scenario: str | None, season: str | None, choropleth: tuple[str, ...],
-                title: str, overwrite: bool) -> None:
-    """Draw the web map (map.html) of a plan GeoPackage.
+def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bool,
+                year: int | None, grid_scenario: str | None, season: str | None,
+                choropleth: tuple[str, ...], title: str | None, every: bool, paper: str,
+                orientation: str, overwrite: bool) -> None:
+    """Draw the web map (map.html), or a static A4/A3 map (.pdf, .png), of a plan GeoPackage.
 
     PLAN is a GeoPackage with one layer per workstream (as `geoplan run` writes) and,
     when present, layers zones, districts, substations, grid_evidence, existing_chargers and
-    the table headroom.
+    the tables headroom and run_settings. With run_settings (every run writes it) the map
+    follows the run's own map: its title, grid scenario and season, plan year, milestone
+    years, choropleths, data attribution and the candidates it shows.
     """
-    from geoplan.outputs.map import plan_map, write_map
-
     output = output or plan.with_name("map.html")
     refuse_inputs(output, [plan])  # before any work
     refuse_existing(output, overwrite=overwrite)
     plans, context = read_plan_package(plan)
-    grid_scenario, season = _run_grid(plan, grid_scenario, season)
-    columns = _choropleths(choropleth)
-    if columns and "zones" not in context:
-        raise LayerSchemaError(f"{plan.name} has no zones layer for --choropleth")
-    try:
-        m = plan_map(plans, zones=context.get("zones"), districts=context.get("districts"),
-                     substations=context.get("substations"), headroom=context.get("headroom"),
-                     plan_year=year, choropleths=columns, title=title, offline=offline,
-                     headroom_scenario=grid_scenario, headroom_season=season,
-                     grid_evidence=_evidence_points(context.get("grid_evidence")),
-                     existing_chargers=context.get("existing_chargers"),
-                     milestones=_build_years(plans))
-    except ImportError as exc:  # offline assets missing: an install problem, not a bug
-        raise click.ClickException(str(exc)) from exc
-    write_map(m, output, overwrite=overwrite)
+    settings = read_run_settings(context.get(RUN_SETTINGS))
+    title = title or settings.get("title") or "Net-zero investment plan"
+    unchosen = None if every else settings.get("map_unchosen")
+    shown = {name: shown_candidates(frame, unchosen) for name, frame in plans.items()}
+    if output.suffix.lower() in (".pdf", ".png"):
+        _static(shown, context, settings, output, title=title, paper=paper,
+                orientation=orientation, overwrite=overwrite)
+    else:
+        _web(plan, shown, context, settings, output, offline=offline, year=year,
+             grid=(grid_scenario, season), columns=_choropleths(choropleth), title=title,
+             overwrite=overwrite)
     if ctx.obj.get("verbosity", 0) >= 0:
         counts = ", ".join(f"{name}: {int(frame['selected'].fillna(False).astype(bool).sum())}"
                            f" of {len(frame)} selected" for name, frame in plans.items())
         click.echo(f"wrote {output} ({output.stat().st_size / 1000:,.0f} kB; {counts})")
+
+
+def _web(plan: Path, plans: Mapping[str, gpd.GeoDataFrame], context: Mapping[str, pd.DataFrame],
+         settings: Mapping[str, Any], output: Path, *, offline: bool, year: int | None,
+         grid: tuple[str | None, str | None], columns: dict[str, str], title: str,
+         overwrite: bool) -> None:
+    """Write the web map; the run's settings fill what the options leave out."""
+    from geoplan.outputs.map import DEFAULT_ATTRIBUTION, plan_map, write_map
+
+    grid_scenario, season = grid
+    if grid_scenario is None and settings.get("grid_scenario"):
+        grid_scenario, season = settings["grid_scenario"], season or settings.get("grid_season")
+    grid_scenario, season = _run_grid(plan, grid_scenario, season)
+    zones = context.get("zones")
+    if columns and zones is None:
+        raise LayerSchemaError(f"{plan.name} has no zones layer for --choropleth")
+    if not columns and zones is not None:  # the run's choropleths, those the zones still have
+        columns = {c: str(label) for c, label in settings.get("choropleths", {}).items()
+                   if c in zones.columns}
+    credits = [*settings.get("attribution", []), DEFAULT_ATTRIBUTION]
+    try:
+        m = plan_map(plans, zones=zones, districts=context.get("districts"),
+                     substations=context.get("substations"), headroom=context.get("headroom"),
+                     plan_year=year or settings.get("plan_year") or 2030, choropleths=columns,
+                     title=title, offline=offline,
+                     headroom_scenario=grid_scenario, headroom_season=season,
+                     grid_evidence=_evidence_points(context.get("grid_evidence")),
+                     existing_chargers=context.get("existing_chargers"),
+                     milestones=settings.get("milestone_years") or _build_years(plans),
+                     attribution="; ".join(credits))
+    except ImportError as exc:  # offline assets missing: an install problem, not a bug
+        raise click.ClickException(str(exc)) from exc
+    write_map(m, output, overwrite=overwrite)
+
+
+def _static(plans: Mapping[str, gpd.GeoDataFrame], context: Mapping[str, pd.DataFrame],
+            settings: Mapping[str, Any], output: Path, *, title: str, paper: str,
+            orientation: str, overwrite: bool) -> None:
+    """Write a static map page (PDF or PNG by the suffix of ``output``)."""
+    from geoplan.outputs.static_map import save_figure, static_map_figure
+
+    fig = static_map_figure(plans, districts=context.get("districts"),
+                            zones=context.get("zones"), title=title,
+                            existing_chargers=context.get("existing_chargers"),
+                            substations=context.get("substations"),
+                            attribution=settings.get("attribution", ()), paper=paper,
+                            orientation=orientation, subtitle=map_subtitle(settings))
+    save_figure(fig, output, title=title, overwrite=overwrite)
 
 
 def _build_years(plans: Mapping[str, pd.DataFrame]) -> list[int]:

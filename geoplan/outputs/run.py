@@ -49,6 +49,13 @@ from geoplan.outputs.export import export_plan
 from geoplan.outputs.grid_evidence import evidence_layer, evidence_summary, write_evidence_csv
 from geoplan.outputs.manifest import build_manifest, write_manifest
 from geoplan.outputs.phasing import lifetime_of_plan, plan_periods, write_phasing
+from geoplan.outputs.run_settings import (
+    RUN_SETTINGS,
+    map_subtitle,
+    run_settings,
+    settings_table,
+    shown_candidates,
+)
 from geoplan.outputs.sensitivity import sensitivity_summary, write_sensitivity
 from geoplan.outputs.summary import write_rankings, write_summary
 from geoplan.planning.carbon_lines import (
@@ -96,15 +103,7 @@ def map_tables(plans: PlanResult, unchosen: int = MAP_UNCHOSEN) -> dict[str, gpd
     Keeps the map light enough to send with a bid (a county has tens of thousands of land
     parcels and several pathways per zone).
     """
-    out = {}
-    for name, table in plans.tables.items():
-        chosen = table["selected"].astype(bool)
-        rank = pd.to_numeric(table["rank"], errors="coerce")
-        others = rank.where(~chosen).rank(method="first")
-        shown = table[chosen | (others <= unchosen)].reset_index(drop=True)
-        shown.attrs["candidates"] = len(table)  # popups say "rank r of all candidates"
-        out[name] = shown
-    return out
+    return {name: shown_candidates(table, unchosen) for name, table in plans.tables.items()}
 
 
 def plan_year(scenario: Scenario) -> int:
@@ -489,12 +488,15 @@ def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedL
           zones: gpd.GeoDataFrame, offline: bool,
           assumptions: AssumptionSet | None = None,
           evidence: gpd.GeoDataFrame | None = None,
-          existing: gpd.GeoDataFrame | None = None) -> list[Path]:
-    from geoplan.outputs.map import plan_map, write_map
+          existing: gpd.GeoDataFrame | None = None,
+          settings: Mapping[str, Any] | None = None) -> list[Path]:
+    from geoplan.outputs.map import DEFAULT_ATTRIBUTION, plan_map, write_map
     from geoplan.outputs.static_map import write_static_map
 
     written = []
+    settings = settings or {}
     title = f"{scenario.name}: {scenario.description}" if scenario.description else scenario.name
+    credits = list(settings.get("attribution", []))
     if scenario.outputs.map:
         available = {c: label for c, label in CHOROPLETHS.items() if c in zones.columns}
         m = plan_map(map_tables(plans), zones=zones, districts=layers.districts,
@@ -506,14 +508,24 @@ def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedL
                      headroom_season=scenario.grid.season,
                      grid_evidence=None if evidence is None
                      else evidence[evidence["workstream"] == "all"],
-                     existing_chargers=existing, milestones=scenario.plan.years)
+                     existing_chargers=existing, milestones=scenario.plan.years,
+                     attribution="; ".join([*credits, DEFAULT_ATTRIBUTION]))
         written.append(write_map(m, folder / "map.html"))
     if scenario.outputs.static_map:
         written.extend(write_static_map(dict(plans.tables), folder / "map.png",
                                         folder / "map.pdf", districts=layers.districts,
                                         zones=layers.zones, title=title,
-                                        existing_chargers=existing))
+                                        existing_chargers=existing,
+                                        substations=layers.substations, attribution=credits,
+                                        subtitle=map_subtitle(settings)))
     return written
+
+
+def _settings(scenario: Scenario, inputs: LayerInputs, zones: pd.DataFrame) -> dict[str, Any]:
+    """Return the run's settings for plan.gpkg's ``run_settings`` table (and its maps' credits)."""
+    return run_settings(scenario, plan_year=plan_year(scenario), unchosen=MAP_UNCHOSEN,
+                        choropleths={c: t for c, t in CHOROPLETHS.items() if c in zones},
+                        inputs=[n for n, path in _input_paths(inputs).items() if path])
 
 
 def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: PreparedLayers,
@@ -524,6 +536,8 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
     flags = plan_flags(scenario, plans, layers, assumptions)
     evidence = plan_evidence(scenario, plans, layers, assumptions)
     layer_frames = plan_layers(plans, layers, flags, evidence)
+    settings = _settings(scenario, inputs, layer_frames["zones"])
+    layer_frames[RUN_SETTINGS] = settings_table(settings)
     written = [export_plan(layer_frames, folder / "plan.gpkg", fmt="gpkg")]
     written.append(write_evidence_csv(evidence, folder / "grid_evidence.csv"))
     for fmt in scenario.outputs.formats:
@@ -545,7 +559,8 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
     written.extend(write_summary(summary, folder))
     written.extend(_maps(folder, scenario, plans, layers, layer_frames["zones"], offline_map,
                          assumptions, layer_frames["grid_evidence"],
-                         layer_frames.get("existing_chargers")))  # placed once, for the gpkg
+                         layer_frames.get("existing_chargers"),  # placed once, for the gpkg
+                         settings))
     manifest = build_manifest(_input_paths(inputs), scenario.resolved(),
                               assumptions_used=assumptions.used(), outputs=written,
                               outputs_root=folder)

@@ -1,16 +1,21 @@
 """A static map of the selected candidates for documents: PNG and PDF, no web tiles.
 
-Drawn with matplotlib in British National Grid metres (EPSG:27700): district outlines, zones
-faintly, existing public chargers as small black dots (when given), each workstream's
-selected candidates in its own colour, with a legend, north arrow,
-scale bar and title. The same plans give byte-identical files (no timestamps are written).
+Drawn with matplotlib in British National Grid metres (EPSG:27700) on an A4 or A3 page,
+portrait or landscape: district outlines, zones faintly, substations as triangles by level,
+existing public chargers as small black dots (when given), each workstream's selected
+candidates in its own colour (areas too small to see at the page's scale as that
+workstream's marker), with a complete legend (every colour and marker drawn), north arrow,
+scale bar, a title wrapped to the page (never clipped) and the data attribution line the
+licences ask for (:mod:`geoplan.outputs.attribution`). PDFs carry title, author, subject and
+keywords metadata. The same plans give byte-identical files (no timestamps are written).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,13 +29,24 @@ from matplotlib.patches import Patch, Rectangle
 from geoplan.errors import MissingCRSError
 from geoplan.files.atomic import atomic_path, refuse_existing
 from geoplan.outputs.map_style import EXISTING_FILL, stroke_colour
+from geoplan.version import __version__
 
-__all__ = ["static_map_figure", "write_static_map"]
+__all__ = ["PAPER_MM", "page_inches", "pdf_metadata", "save_figure", "static_map_figure",
+           "write_static_map"]
 
 logger = logging.getLogger(__name__)
 
 PROJECTED = "EPSG:27700"
-_MARKERS = ("o", "s", "^", "D", "v", "P")
+_MARKERS = ("o", "s", "P", "D", "v", "X")
+"""Marker of each workstream's small sites, by order (triangles are substations)."""
+PAPER_MM = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
+"""Paper sizes (width, height in portrait) in millimetres."""
+ORIENTATIONS = ("auto", "portrait", "landscape")
+_SUBSTATIONS = {"gsp": ("grid supply point", 70), "bsp": ("bulk supply point", 40),
+                "primary": ("primary substation", 18), "secondary": ("secondary substation", 8)}
+"""Substation level -> legend words and marker size (points squared)."""
+_SUBSTATION_FILL = "#ffffff"
+_SUBSTATION_EDGE = "#333333"
 
 
 def _projected(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
@@ -70,24 +86,49 @@ def _extent(frames: list[gpd.GeoDataFrame]) -> float:
 
 
 def _draw_plans(ax: Axes, plans: Mapping[str, gpd.GeoDataFrame], extent_m: float) -> list:
+    """Draw each plan's chosen areas and markers; return a legend entry for each kind drawn."""
     handles: list = []
     for order, (name, plan) in enumerate(plans.items()):
         colour = stroke_colour(name, order)
         rows = _selected(_projected(plan, f"plan {name!r}"))
         small = _as_marker(rows, extent_m).to_numpy()
         marker = _MARKERS[order % len(_MARKERS)]
-        if (~small).any():
+        areas, points = int((~small).sum()), int(small.sum())
+        if areas:
             rows[~small].plot(ax=ax, facecolor=colour, edgecolor=colour, alpha=0.55,
                               linewidth=0.6, zorder=3)
-        if small.any():
-            points = rows[small].geometry.representative_point()
-            points.plot(ax=ax, color=colour, marker=marker, markersize=28,
-                        edgecolor="#222222", linewidth=0.5, zorder=5)
+        if points:
+            rows[small].geometry.representative_point().plot(
+                ax=ax, color=colour, marker=marker, markersize=22, edgecolor="#222222",
+                linewidth=0.5, zorder=5)
         label = _plain(f"{name}: {len(rows):,} selected")
-        handles.append(Line2D([], [], marker=marker, linestyle="", markerfacecolor=colour,
-                              markeredgecolor="#222222", markersize=7, label=label)
-                       if small.all() and len(rows)
-                       else Patch(facecolor=colour, edgecolor=colour, alpha=0.6, label=label))
+        if areas or not points:
+            handles.append(Patch(facecolor=colour, edgecolor=colour, alpha=0.6, label=label))
+        if points:
+            words = label if not areas else _plain(
+                f"{name}: a site too small to see ({points:,})")
+            handles.append(Line2D([], [], marker=marker, linestyle="", markerfacecolor=colour,
+                                  markeredgecolor="#222222", markersize=6, label=words))
+    return handles
+
+
+def _draw_substations(ax: Axes, substations: gpd.GeoDataFrame) -> list:
+    """Substations as white triangles ringed in dark grey, larger for higher levels."""
+    points = _projected(substations, "substations")
+    points = points[points.geometry.notna() & ~points.geometry.is_empty]
+    levels = (points["level"].astype(str) if "level" in points.columns
+              else pd.Series("primary", index=points.index))
+    handles = []
+    for level, (words, size) in _SUBSTATIONS.items():
+        rows = points[(levels == level).to_numpy()]
+        if not len(rows):
+            continue
+        rows.geometry.representative_point().plot(
+            ax=ax, color=_SUBSTATION_FILL, marker="^", markersize=size,
+            edgecolor=_SUBSTATION_EDGE, linewidth=0.7, zorder=6)
+        handles.append(Line2D([], [], marker="^", linestyle="", markerfacecolor=_SUBSTATION_FILL,
+                              markeredgecolor=_SUBSTATION_EDGE, markersize=math.sqrt(size) * 0.9,
+                              label=f"{words} ({len(rows):,})"))
     return handles
 
 
@@ -143,6 +184,43 @@ def _north_arrow(ax: Axes) -> None:
                 zorder=10)
 
 
+def page_inches(paper: str = "A4", orientation: str = "portrait") -> tuple[float, float]:
+    """Return the (width, height) of a page in inches.
+
+    Examples
+    --------
+    >>> page_inches("A4", "landscape")
+    (11.69, 8.27)
+    """
+    if paper not in PAPER_MM:
+        raise ValueError(f"unknown paper {paper!r}; choose one of {', '.join(PAPER_MM)}")
+    if orientation not in ORIENTATIONS[1:]:
+        raise ValueError(f"unknown orientation {orientation!r}; choose portrait or landscape")
+    width, height = (round(mm / 25.4, 2) for mm in PAPER_MM[paper])
+    return (height, width) if orientation == "landscape" else (width, height)
+
+
+def _orientation(orientation: str, frames: list[gpd.GeoDataFrame]) -> str:
+    """Return the orientation; ``auto``: portrait unless the layers are wider than tall."""
+    if orientation not in ORIENTATIONS:
+        raise ValueError(f"unknown orientation {orientation!r}; choose one of "
+                         f"{', '.join(ORIENTATIONS)}")
+    if orientation != "auto":
+        return orientation
+    boxes = [f.total_bounds for f in frames if len(f)]
+    if not boxes:
+        return "portrait"
+    box = np.array(boxes)
+    wide = box[:, 2].max() - box[:, 0].min() > box[:, 3].max() - box[:, 1].min()
+    return "landscape" if wide else "portrait"
+
+
+def _wrap(text: str, width_in: float, fontsize: float) -> str:
+    """Wrap ``text`` to lines that fit ``width_in`` inches at ``fontsize`` points."""
+    chars = max(int(width_in * 72 / (fontsize * 0.56)), 10)
+    return "\n".join(textwrap.wrap(text, chars, break_long_words=True)) or text
+
+
 def static_map_figure(
     plans: Mapping[str, gpd.GeoDataFrame],
     *,
@@ -150,37 +228,82 @@ def static_map_figure(
     zones: gpd.GeoDataFrame | None = None,
     title: str = "Net-zero investment plan: selected candidates",
     existing_chargers: gpd.GeoDataFrame | None = None,
+    substations: gpd.GeoDataFrame | None = None,
+    attribution: Sequence[str] = (),
+    paper: str = "A4",
+    orientation: str = "auto",
+    subtitle: str = "",
 ) -> Figure:
     """Draw the static map and return the matplotlib figure (not attached to pyplot).
 
-    Parameters are those of :func:`write_static_map`.
+    Parameters are those of :func:`write_static_map`. The page is laid out top to bottom:
+    title (wrapped), map, legend, attribution; the map axes are ``fig.axes[0]``.
     """
-    fig = Figure(figsize=(10, 8), dpi=150, layout="constrained")
-    ax = fig.add_subplot()
+    context = [_projected(f, "context") for f in (zones, districts) if f is not None]
+    frames = context + [_projected(p, f"plan {n!r}") for n, p in plans.items()]
+    width, height = page_inches(paper, _orientation(orientation, frames))
+    fig = Figure(figsize=(width, height), dpi=150)
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     if zones is not None and len(zones):
         _projected(zones, "zones").boundary.plot(ax=ax, color="#cccccc", linewidth=0.3,
                                                  zorder=1)
     if districts is not None and len(districts):
         _projected(districts, "districts").boundary.plot(ax=ax, color="#444444",
                                                          linewidth=1.0, zorder=2)
-    context = [_projected(f, "context") for f in (zones, districts) if f is not None]
-    extent = _extent(context + [_projected(p, f"plan {n!r}") for n, p in plans.items()])
-    handles = _draw_plans(ax, plans, extent)
+    handles = _draw_plans(ax, plans, _extent(frames))
+    if substations is not None and len(substations):
+        handles += _draw_substations(ax, substations)
     if existing_chargers is not None:
         handles += _draw_existing(ax, existing_chargers)
     if districts is not None and len(districts):
         handles.append(Line2D([], [], color="#444444", linewidth=1.0, label="district"))
+    if zones is not None and len(zones):
+        handles.append(Line2D([], [], color="#cccccc", linewidth=0.6, label="zone"))
     ax.set_aspect("equal")
     ax.set_axis_off()
-    if handles:
-        fig.legend(handles=handles, loc="outside lower center", fontsize=8, frameon=False,
-                   ncols=min(len(handles), 4))
+    _layout(fig, ax, handles, title=title, subtitle=subtitle, attribution=attribution)
     if ax.has_data():
-        _pad(ax, 0.07)
+        _pad(ax, 0.04)
         _scale_bar(ax)
     _north_arrow(ax)
-    ax.set_title(_plain(title), fontsize=13, fontweight="bold")
     return fig
+
+
+def _text(fig: Figure, at: tuple[float, float], words: str, **style: object) -> None:
+    """Write ``words`` left-aligned at ``at`` (inches from the page's lower left corner)."""
+    width, height = fig.get_size_inches()
+    fig.text(at[0] / width, at[1] / height, words, ha="left", **style)  # type: ignore[arg-type]
+
+
+def _layout(fig: Figure, ax: Axes, handles: list, *, title: str, subtitle: str,
+            attribution: Sequence[str]) -> None:
+    """Place title, map, legend and attribution on the page, in inches from its edges."""
+    width, height = fig.get_size_inches()
+    margin = 0.4
+    text_width = width - 2 * margin
+    heading = _wrap(_plain(title), text_width, 13)
+    top = height - margin
+    # drawn first (below the map's zorder), so the title leads the PDF's text
+    _text(fig, (margin, top), heading, va="top", fontsize=13, fontweight="bold", zorder=-1)
+    top -= 0.25 * (heading.count("\n") + 1) + 0.05
+    if subtitle:
+        sub = _wrap(_plain(subtitle), text_width, 9)
+        _text(fig, (margin, top), sub, va="top", fontsize=9, color="#333333")
+        top -= 0.17 * (sub.count("\n") + 1)
+    credit = _wrap(_plain("; ".join(attribution)), text_width, 6.5) if attribution else ""
+    bottom = margin
+    if credit:
+        _text(fig, (margin, bottom), credit, va="bottom", fontsize=6.5, color="#444444")
+        bottom += 0.12 * (credit.count("\n") + 1) + 0.1
+    if handles:
+        columns = 2 if width < 9 else 3
+        rows = math.ceil(len(handles) / columns)
+        legend_height = 0.19 * rows + 0.1
+        fig.legend(handles=handles, loc="lower center", fontsize=7.5, frameon=False,
+                   ncols=columns, bbox_to_anchor=(0.5, bottom / height))
+        bottom += legend_height
+    ax.set_position((margin / width, bottom / height, text_width / width,
+                     max(top - bottom - 0.1, 1.0) / height))
 
 
 def write_static_map(
@@ -193,6 +316,11 @@ def write_static_map(
     title: str = "Net-zero investment plan: selected candidates",
     overwrite: bool = False,
     existing_chargers: gpd.GeoDataFrame | None = None,
+    substations: gpd.GeoDataFrame | None = None,
+    attribution: Sequence[str] = (),
+    paper: str = "A4",
+    orientation: str = "auto",
+    subtitle: str = "",
 ) -> tuple[Path, Path]:
     """Write the static map as PNG and PDF, atomically and reproducibly.
 
@@ -206,11 +334,22 @@ def write_static_map(
     districts, zones : geopandas.GeoDataFrame, optional
         Outlines drawn under the plans.
     title : str
-        Title above the map (shown as written).
+        Title above the map (shown as written, wrapped to the page).
     overwrite : bool
         Replace existing files; without it, an existing file stops the call before any work.
     existing_chargers : geopandas.GeoDataFrame, optional
         Existing public chargers (points), drawn as small black dots with a legend entry.
+    substations : geopandas.GeoDataFrame, optional
+        Substations (points, ``level``), drawn as triangles sized by level.
+    attribution : Sequence[str]
+        Data statements printed under the legend
+        (:func:`geoplan.outputs.attribution.attribution_lines`).
+    paper : {"A4", "A3"}
+        Page size.
+    orientation : {"auto", "portrait", "landscape"}
+        ``auto``: portrait unless the layers are wider than tall.
+    subtitle : str
+        A line under the title (e.g. the data and milestone years).
 
     Returns
     -------
@@ -223,15 +362,48 @@ def write_static_map(
         A file exists and ``overwrite`` is false.
     MissingCRSError
         A layer has no CRS.
+    ValueError
+        Unknown paper or orientation.
     """
     path_png, path_pdf = Path(path_png), Path(path_pdf)
     refuse_existing(path_png, overwrite=overwrite)
     refuse_existing(path_pdf, overwrite=overwrite)
     fig = static_map_figure(plans, districts=districts, zones=zones, title=title,
-                            existing_chargers=existing_chargers)
-    with atomic_path(path_png, overwrite=overwrite) as png, \
-            atomic_path(path_pdf, overwrite=overwrite) as pdf:
-        fig.savefig(png, format="png", metadata={"Software": None})
-        fig.savefig(pdf, format="pdf", metadata={"CreationDate": None, "ModDate": None})
-    logger.info("wrote %s and %s", path_png, path_pdf)
+                            existing_chargers=existing_chargers, substations=substations,
+                            attribution=attribution, paper=paper, orientation=orientation,
+                            subtitle=subtitle)
+    for path in (path_png, path_pdf):
+        save_figure(fig, path, title=title, overwrite=overwrite)
     return path_png, path_pdf
+
+
+def pdf_metadata(title: str, subject: str = "Static map of a geoplan plan") -> dict[str, object]:
+    """Return the PDF metadata geoplan writes (no dates: the same map gives the same bytes)."""
+    return {"Title": title, "Author": "geoplan", "Subject": subject,
+            "Keywords": "net zero; investment plan; geoplan",
+            "Creator": f"geoplan {__version__}", "CreationDate": None, "ModDate": None}
+
+
+def save_figure(fig: Figure, path: str | Path, *, title: str, overwrite: bool = False,
+                subject: str = "Static map of a geoplan plan") -> Path:
+    """Write ``fig`` as PNG or PDF (by the suffix of ``path``), atomically, without dates.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is false.
+    ValueError
+        The suffix is neither ``.png`` nor ``.pdf``.
+    """
+    path = Path(path)
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in ("png", "pdf"):
+        raise ValueError(f"{path}: a static map is a .png or .pdf file")
+    refuse_existing(path, overwrite=overwrite)
+    with atomic_path(path, overwrite=overwrite) as temporary:
+        if kind == "png":
+            fig.savefig(temporary, format="png", metadata={"Software": None, "Title": title})
+        else:
+            fig.savefig(temporary, format="pdf", metadata=pdf_metadata(title, subject))
+    logger.info("wrote %s", path)
+    return path

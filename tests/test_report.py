@@ -1,0 +1,230 @@
+"""The run's settings in its plan, data attributions, the A4/A3 static map and the bid pack.
+
+Small frames built here (and the tiny plans of tests/test_map.py); the bid pack of a real
+run is checked in tests/test_pipeline.py on the session's joint run (no new run here).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from pypdf import PdfReader
+from shapely.geometry import box
+
+from geoplan.cli.main import cli
+from geoplan.files.atomic import write_geopackage
+from geoplan.outputs.attribution import (
+    SAMPLE_STATEMENT,
+    attribution_lines,
+    attribution_sources,
+    attribution_year,
+)
+from geoplan.outputs.report import grid_rows, headline_rows
+from geoplan.outputs.report_pages import table_pages, text_pages
+from geoplan.outputs.run_settings import read_run_settings, settings_table, shown_candidates
+from geoplan.outputs.static_map import page_inches, static_map_figure, write_static_map
+from tests.test_map import X0, Y0, districts, headroom, overlays, plans, substations, zones
+
+OS_2026 = "Contains OS data © Crown copyright and database right 2026"
+ONS = "Source: Office for National Statistics licensed under the Open Government Licence v3.0"
+
+
+def test_attribution_names_each_licence_once_and_the_sample_as_synthetic(monkeypatch) -> None:
+    lines = attribution_lines(["zones", "districts", "grid:1", "grid:2", "car_parks",
+                               "postcodes", "made_up_kind"], year=2026)
+    assert lines[:2] == [OS_2026, ONS]  # zones and districts share both statements
+    assert len(lines) == len(set(lines))
+    assert "© OpenStreetMap contributors (Open Database Licence)" in lines
+    assert ("Contains Royal Mail data © Royal Mail copyright and database right 2026"
+            in lines)
+    assert sum("distribution network operator" in line for line in lines) == 1
+    assert attribution_lines(["zones", "epc"], year=2026, sample=True) == [SAMPLE_STATEMENT]
+    sources = dict(attribution_sources(["grid:1", "mystery"], year=2026))
+    assert sources["mystery"] == "licence as published"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14
+    assert attribution_year() == 2023
+
+
+def test_run_settings_round_trip_and_hand_edited_values() -> None:
+    settings = {"title": "joint: £30m plan", "milestone_years": [2025, 2030],
+                "choropleths": {"share_d_to_g": "Homes D-G"}, "map_unchosen": 2,
+                "sample": True}
+    table = settings_table(settings)
+    assert table.columns.tolist() == ["key", "value"]
+    assert read_run_settings(table) == settings
+    edited = pd.concat([table, pd.DataFrame({"key": ["note"], "value": ["not json"]})])
+    assert read_run_settings(edited)["note"] == "not json"
+    assert read_run_settings(None) == {}
+    assert read_run_settings(pd.DataFrame({"a": [1]})) == {}
+
+
+def test_shown_candidates_keeps_the_chosen_and_the_best_unchosen() -> None:
+    table = pd.DataFrame({"rank": [5, 1, 4, 2, 3, 6],
+                          "selected": [True, False, False, None, True, False]})
+    # chosen: ranks 5 and 3; unchosen by rank: 1, 2, 4, 6 -> the best two are 1 and 2
+    shown = shown_candidates(table, 2)
+    assert shown["rank"].tolist() == [5, 1, 2, 3]
+    assert shown.attrs["candidates"] == 6
+    assert shown_candidates(table, None)["rank"].tolist() == [5, 1, 4, 2, 3, 6]
+    assert shown_candidates(table, 0)["rank"].tolist() == [5, 3]
+
+
+def _plans_with_a_tiny_parcel() -> dict:
+    chosen = plans()
+    seq = chosen["retrofit"].copy()
+    seq["candidate_id"] = [f"sequestration:{i}" for i in range(len(seq))]
+    seq.loc[seq.index[0], "geometry"] = box(X0, Y0, X0 + 20, Y0 + 20)  # 20 m: a point
+    return {**chosen, "sequestration": seq}
+
+
+def _labels(fig) -> list[str]:
+    return [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+
+
+def test_static_map_legend_explains_every_marker_and_draws_substations() -> None:
+    many = substations()
+    many.loc[0, "level"] = "bsp"
+    fig = static_map_figure(_plans_with_a_tiny_parcel(), districts=districts(), zones=zones(),
+                            substations=many, attribution=[OS_2026, ONS])
+    labels = _labels(fig)
+    # sequestration: two chosen, one drawn as an area, one too small -> its marker explained
+    assert "sequestration: 2 selected" in labels
+    assert "sequestration: a site too small to see (1)" in labels
+    assert "chargers: 3 selected" in labels  # points only: one marker entry
+    assert "bulk supply point (1)" in labels
+    assert "primary substation (2)" in labels
+    triangles = [c for c in fig.axes[0].collections if len(c.get_offsets()) in (1, 2)
+                 and c.get_paths() and len(c.get_paths()[0].vertices) == 4]
+    assert sorted(len(c.get_offsets()) for c in triangles) == [1, 2]
+    texts = [t.get_text() for t in fig.texts]
+    assert any(OS_2026 in t.replace("\n", " ") for t in texts)
+
+
+def test_static_map_wraps_a_long_title_inside_the_page() -> None:
+    title = "joint: " + "a very long scenario description that goes on " * 4
+    fig = static_map_figure(plans(), districts=districts(), title=title, paper="A4",
+                            orientation="portrait")
+    heading = fig.texts[0]
+    assert heading.get_text().count("\n") >= 2
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    box_px = heading.get_window_extent(renderer)
+    assert box_px.x0 >= 0
+    assert box_px.x1 <= fig.get_size_inches()[0] * fig.dpi
+    assert heading.get_text().replace("\n", " ").split() == title.split()
+
+
+@pytest.mark.parametrize(("paper", "orientation", "points"), [
+    ("A4", "portrait", (595.44, 841.68)), ("A3", "landscape", (1190.88, 841.68))])
+def test_static_map_pdf_page_size_and_metadata(tmp_path, paper, orientation, points) -> None:
+    assert page_inches(paper, orientation) == pytest.approx((points[0] / 72, points[1] / 72))
+    _, pdf = write_static_map(plans(), tmp_path / "m.png", tmp_path / "m.pdf",
+                              districts=districts(), title="Plan for Oxford", paper=paper,
+                              orientation=orientation, attribution=[OS_2026])
+    reader = PdfReader(pdf)
+    assert len(reader.pages) == 1
+    box_pt = reader.pages[0].mediabox
+    assert (float(box_pt.width), float(box_pt.height)) == pytest.approx(points, abs=0.01)
+    assert reader.metadata.title == "Plan for Oxford"
+    assert reader.metadata.author == "geoplan"
+    assert reader.metadata.subject == "Static map of a geoplan plan"
+    with pytest.raises(ValueError, match="unknown paper 'A5'"):
+        page_inches("A5")
+
+
+def test_static_map_orientation_auto_follows_the_layers() -> None:
+    wide = static_map_figure(plans(), districts=districts())  # 21 km wide, 15 km tall
+    tall = districts().set_geometry([box(X0, Y0, X0 + 1000, Y0 + 5000)], crs=27700)
+    assert tuple(wide.get_size_inches()) == page_inches("A4", "landscape")
+    assert tuple(static_map_figure({}, districts=tall).get_size_inches()) == (
+        page_inches("A4", "portrait"))
+
+
+def test_grid_rows_pivot_blocked_kw_by_substation_and_year() -> None:
+    evidence = pd.DataFrame({
+        "name": ["A", "A", "B", "B", "C", "A"], "level": ["bsp", "bsp", "primary", "primary",
+                                                          "primary", "bsp"],
+        "year": [2030, 2040, 2030, 2040, 2030, 2030],
+        "workstream": ["all", "all", "all", "all", "all", "laep"],
+        "blocked_kw": [100.0, 0.0, 50.0, 900.0, 0.0, 7.0]})
+    header, rows = grid_rows(evidence)
+    assert header == ["substation (level)", "2030 kW", "2040 kW"]
+    # B blocks most in its worst year (900), then A (100); C blocks nothing; laep rows apart
+    assert rows == [["B (primary)", "50", "900"], ["A (bsp)", "100", "0"]]
+    assert grid_rows(evidence, top=1)[1] == [["B (primary)", "50", "900"]]
+
+
+def test_headline_rows_carry_units_and_keep_kinds_of_tonnes_apart() -> None:
+    rows = headline_rows({"cost_gbp": 29894815.1, "reduction_tco2e_per_yr": 48.6518,
+                          "removal_tco2e_per_yr": 7973.614, "area_ha": 1306.75})
+    assert rows == [["Capital cost of the chosen plan", "£29,894,815", "£"],
+                    ["Emission reductions (buildings)", "48.7", "tCO2e/yr"],
+                    ["Removals (sequestration)", "7,973.6", "tCO2e/yr"],
+                    ["Land planted or restored", "1,306.8", "ha"]]
+
+
+def test_long_tables_and_texts_continue_on_more_pages() -> None:
+    rows = [[f"row {i}", str(i)] for i in range(150)]
+    pages = table_pages("Long table", ["name", "n"], rows)
+    assert len(pages) >= 2
+    shown = [t.get_text() for page in pages for t in page.texts]
+    assert all(f"row {i}" in shown for i in range(150))
+    assert pages[1].texts[0].get_text() == "Long table (continued)"
+    assert shown.count("name") == len(pages)  # the header on every page
+    one = text_pages("Notes", ["short"])
+    assert len(one) == 1
+
+
+def _package(tmp_path, settings: dict):
+    layers = {**plans(), "zones": zones(), "districts": districts(),
+              "substations": substations(), "headroom": headroom(),
+              "run_settings": settings_table(settings)}
+    return write_geopackage(layers, tmp_path / "plan.gpkg")
+
+
+def test_cli_map_follows_the_run_settings_in_the_plan(tmp_path) -> None:
+    package = _package(tmp_path, {
+        "title": "Run title from the plan", "grid_scenario": "CT", "grid_season": "winter",
+        "plan_year": 2025, "milestone_years": [2025, 2030], "map_unchosen": 1,
+        "choropleths": {"epc_dg_share": "EPC D-G share", "gone": "Not in zones"},
+        "attribution": [OS_2026]})
+    result = CliRunner().invoke(cli, ["map", str(package), "-o", str(tmp_path / "m.html")])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "m.html").read_text(encoding="utf-8")
+    assert "Run title from the plan" in html
+    assert overlays(html) == ["chargers", "retrofit", "Substations (headroom)",
+                              "EPC D-G share", "District boundaries"]
+    assert "Headroom 2025 (CT, winter)" in html
+    assert json.dumps(OS_2026)[1:-1] in html  # the attribution control (escaped as JSON)
+    # chargers: 3 chosen + the best unchosen (rank 4, "Car park 3"); ranks 5 and 6 left out
+    assert "Car park 3" in html
+    assert "Car park 4" not in html
+    assert "Car park 5" not in html
+    every = CliRunner().invoke(cli, ["map", str(package), "-o", str(tmp_path / "all.html"),
+                                     "--all-candidates"])
+    assert every.exit_code == 0, every.output
+    assert "Car park 5" in (tmp_path / "all.html").read_text(encoding="utf-8")
+
+
+def test_cli_map_writes_a_static_a3_pdf(tmp_path) -> None:
+    package = _package(tmp_path, {"title": "Static from the plan", "attribution": [OS_2026]})
+    out = tmp_path / "map-a3.pdf"
+    result = CliRunner().invoke(cli, ["map", str(package), "-o", str(out), "--paper", "A3",
+                                      "--orientation", "landscape"])
+    assert result.exit_code == 0, result.output
+    reader = PdfReader(out)
+    assert float(reader.pages[0].mediabox.width) == pytest.approx(1190.88, abs=0.01)
+    assert reader.metadata.title == "Static from the plan"
+
+
+def test_report_refuses_a_folder_that_is_not_a_run(tmp_path) -> None:
+    (tmp_path / "run").mkdir()
+    result = CliRunner().invoke(cli, ["report", str(tmp_path / "run"), "-o",
+                                      str(tmp_path / "pack.pdf")])
+    assert result.exit_code == 2
+    assert "not a run folder" in result.output
+    assert "summary.json" in result.output
+    assert not (tmp_path / "pack.pdf").exists()
