@@ -38,7 +38,7 @@ def _choropleths(pairs: tuple[str, ...]) -> dict[str, str]:
 
 @click.command("map", epilog=examples(
     'geoplan map out/joint/plan.gpkg -o map.html',
-    'geoplan map out/joint/plan.gpkg --offline-map --year 2040 -o map-2040.html'))
+    'geoplan map out/joint/plan.gpkg --year 2040 --paper A3 -o map-2040.pdf'))
 @click.argument("plan", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="HTML file to write [default: map.html beside PLAN].")

@@ -6,13 +6,16 @@ from pathlib import Path
 
 import click
 
+from geoplan.cli.examples import examples
 from geoplan.cli.options import overwrite_option
 from geoplan.files.atomic import refuse_existing, refuse_inputs
 
 __all__ = ["report"]
 
 
-@click.command()
+@click.command(epilog=examples(
+    "geoplan report out/joint -o bid-pack.pdf",
+    "geoplan report out/joint -o bid-pack.pdf --overwrite"))
 @click.argument("run", type=click.Path(file_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="PDF to write [default: RUN-bid-pack.pdf beside the RUN folder].")
@@ -25,11 +28,6 @@ def report(ctx: click.Context, run: Path, output: Path | None, overwrite: bool) 
     workstreams, of each workstream and of each district, the grid evidence (blocked kW by
     substation and year), the assumptions with their sources and the data attributions.
     The same run always gives the same PDF (its date is the run's).
-
-    \b
-    Examples:
-      geoplan report out/joint -o bid-pack.pdf
-      geoplan report out/joint -o bid-pack.pdf --overwrite
     """
     from geoplan.outputs.report import read_run, write_report
 
