@@ -83,11 +83,17 @@ def _choropleths(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--choropleth", "choropleth", multiple=True, metavar="COLUMN[=LABEL]",
               help="Zone column to draw as a choropleth layer (repeatable).")
 @click.option("--title", default="Net-zero investment plan", show_default=True)
+@click.option("--tiles", type=click.Path(path_type=Path),
+              help="Basemap from local tiles: a folder of {z}/{x}/{y}.png or an .mbtiles "
+                   "file, copied beside the map (map_tiles/); the map is self-contained.")
+@click.option("--tiles-attribution", metavar="TEXT",
+              help="Credit the tiles' licence asks for (required with --tiles).")
 @overwrite_option
 @click.pass_context
 def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bool, year: int,
                 grid_scenario: str | None, season: str | None, choropleth: tuple[str, ...],
-                title: str, overwrite: bool) -> None:
+                title: str, tiles: Path | None, tiles_attribution: str | None,
+                overwrite: bool) -> None:
     """Draw the web map (map.html) of a plan GeoPackage.
 
     PLAN is a GeoPackage with one layer per workstream (as `geoplan run` writes) and,
@@ -95,10 +101,12 @@ def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bo
     the table headroom.
     """
     from geoplan.outputs.map import plan_map, write_map
+    from geoplan.outputs.map_basemap import read_tiles
 
     output = output or plan.with_name("map.html")
     refuse_inputs(output, [plan])  # before any work
     refuse_existing(output, overwrite=overwrite)
+    local = None if tiles is None else read_tiles(tiles, tiles_attribution)
     plans, context = read_plan_package(plan)
     grid_scenario, season = _run_grid(plan, grid_scenario, season)
     columns = _choropleths(choropleth)
@@ -111,7 +119,8 @@ def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bo
                      headroom_scenario=grid_scenario, headroom_season=season,
                      grid_evidence=_evidence_points(context.get("grid_evidence")),
                      existing_chargers=context.get("existing_chargers"),
-                     milestones=_build_years(plans))
+                     milestones=_build_years(plans), power_factor=_power_factor(),
+                     tiles=local)
     except ImportError as exc:  # offline assets missing: an install problem, not a bug
         raise click.ClickException(str(exc)) from exc
     write_map(m, output, overwrite=overwrite)
@@ -119,6 +128,14 @@ def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bo
         counts = ", ".join(f"{name}: {int(frame['selected'].fillna(False).astype(bool).sum())}"
                            f" of {len(frame)} selected" for name, frame in plans.items())
         click.echo(f"wrote {output} ({output.stat().st_size / 1000:,.0f} kB; {counts})")
+
+
+def _power_factor() -> float:
+    """Return the power factor of the shipped ``grid_units`` table (headroom in kW too)."""
+    from geoplan.assumptions import read_assumptions
+    from geoplan.layers.grid import GRID_UNITS, power_factor
+
+    return power_factor(read_assumptions(GRID_UNITS))
 
 
 def _build_years(plans: Mapping[str, pd.DataFrame]) -> list[int]:
