@@ -53,7 +53,8 @@ _CSS = """<style>
 .gp-table td{padding:1px 0;max-width:260px;overflow-wrap:anywhere}
 .leaflet-popup-content{overflow-wrap:anywhere}
 @media (max-width:600px){
- .gp-title{left:52px;right:56px;transform:none;padding:4px 8px;font-size:13px}
+ .leaflet-control-attribution{font-size:9px;max-width:calc(100vw - 110px)}
+ .gp-title{left:52px;right:64px;transform:none;padding:4px 8px;font-size:13px}
  .gp-title .gp-sub{font-size:10.5px}
  .gp-legend{max-height:45vh;max-width:calc(100vw - 40px)}
  .gp-table td{max-width:none}
@@ -70,12 +71,13 @@ function geoplanPopup(p, labels) {
     return '<div class="gp-popup"><b>' + p[0] + '</b><table class="gp-table">' + rows +
         "</table></div>";
 }
+var geoplanPad = [10, 80];  // popups open below this (PhoneLayout lowers it on a phone)
 function geoplanPopupSize() {
     // popups fit the screen: at most 380 px wide (less on a phone), scrolling inside
     var w = window.innerWidth, h = window.innerHeight;
     return {maxWidth: Math.max(160, Math.min(380, w - 80)), minWidth: Math.min(200, w - 80),
             maxHeight: Math.max(160, Math.round(h * 0.55)), keepInView: true,
-            autoPanPaddingTopLeft: [10, 80], autoPanPaddingBottomRight: [10, 10]};
+            autoPanPaddingTopLeft: geoplanPad, autoPanPaddingBottomRight: [10, 10]};
 }
 function geoplanBind(labels, styles) {
     return function (feature, layer) {
@@ -172,6 +174,19 @@ class PhoneLayout(LiteralRender):
             {%- endif %}
             map.getContainer().querySelectorAll(".gp-legend details").forEach(
                 function (d) { d.open = false; });
+            // popups open below the title and the controls at the top left, and fit above
+            // the folded legend: every popup shares geoplanPad and reads its height here
+            var top = map.getContainer().getBoundingClientRect().top, low = 80;
+            map.getContainer().querySelectorAll(".gp-title, .leaflet-top.leaflet-left > *")
+                .forEach(function (el) {
+                    low = Math.max(low, el.getBoundingClientRect().bottom - top + 8);
+                });
+            geoplanPad[1] = Math.round(low);
+            map.on("popupopen", function (e) {
+                var room = map.getSize().y - geoplanPad[1] - 140;
+                e.popup.options.maxHeight = Math.max(160, room);
+                e.popup.update();
+            });
         }, 0);
         {% endmacro %}
     """)
