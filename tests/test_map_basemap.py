@@ -93,7 +93,8 @@ def test_folder_tiles_drawn_and_copied_beside_the_map(tmp_path):
     assert '"bid%20map_tiles/{z}/{x}/{y}.png"' in html  # relative, URL-quoted
     index = re.search(r"new Set\((\[.*?\])\)", html).group(1)
     assert index.count('"') == 2 * len(keys)
-    assert '"minNativeZoom": 11' in html and '"maxNativeZoom": 12' in html
+    assert '"minNativeZoom": 11' in html
+    assert '"maxNativeZoom": 12' in html
     # the credit is text: escaped, never markup; the map is self-contained
     assert "Tiles \\u0026lt;b\\u0026gt;\\u0026amp; data" in html
     assert "<b>& data" not in html

@@ -19,7 +19,8 @@ from geoplan.outputs.map import write_map
 from geoplan.outputs.map_basemap import read_tiles
 from tests.test_map import full_map
 from tests.test_map_basemap import tile_folder
-from tests.test_map_browser import FEATURES, Watch, browser, save_screenshot  # noqa: F401
+from tests.test_map_browser import FEATURES, Watch, save_screenshot
+from tests.test_map_browser import browser as browser  # the module's Chromium fixture
 from tests.test_map_use import chargers_with_towns
 
 DRAWN = ".leaflet-pane path, .gp-label"
@@ -36,8 +37,8 @@ def built_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_map(m, folder / "out" / "map.html")
 
 
-def open_at(browser, path: Path, width: int, height: int):
-    page = browser.new_page(viewport={"width": width, "height": height})
+def open_at(chromium, path: Path, width: int, height: int):
+    page = chromium.new_page(viewport={"width": width, "height": height})
     watch = Watch(page)
     page.goto(path.as_uri(), wait_until="load", timeout=60_000)
     page.wait_for_timeout(500)
@@ -116,7 +117,9 @@ def test_phone_controls_folded_title_clear_popup_fits(browser, built_map, tmp_pa
     assert page.locator(".leaflet-control-layers-expanded").count() == 0
     assert page.locator(".gp-legend details[open]").count() == 0
     title = page.locator(".gp-title").bounding_box()
-    assert title["x"] >= 0 and title["x"] + title["width"] <= 390 and title["y"] >= 0
+    assert title["x"] >= 0
+    assert title["x"] + title["width"] <= 390
+    assert title["y"] >= 0
     for i in range(page.locator(".leaflet-control").count()):
         control = page.locator(".leaflet-control").nth(i).bounding_box()
         assert not overlap(title, control), f"control {i} covers the title"
@@ -125,8 +128,10 @@ def test_phone_controls_folded_title_clear_popup_fits(browser, built_map, tmp_pa
     text = popup_of_rank_one_site(page)
     evidence_with_units(text)
     popup = page.locator(".leaflet-popup").bounding_box()
-    assert popup["x"] >= 0 and popup["x"] + popup["width"] <= 390
-    assert popup["y"] >= 0 and popup["y"] + popup["height"] <= 844
+    assert popup["x"] >= 0
+    assert popup["x"] + popup["width"] <= 390
+    assert popup["y"] >= 0
+    assert popup["y"] + popup["height"] <= 844
     save_screenshot(page, tmp_path, "map-use-phone-popup.png")
     page.locator(".leaflet-popup-close-button").click()
 

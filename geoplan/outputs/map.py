@@ -20,6 +20,7 @@ network connection and makes no request.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -158,21 +159,21 @@ def popup_context(substations: gpd.GeoDataFrame | None, headroom: pd.DataFrame |
         The table holds several scenarios (or seasons without ``winter``) and none was given,
         or has no row for ``year``.
     """
-    names = {"names": _names(substations, "substation_id", "name"),
-             "zone_names": _names(zones, "zone_id", "zone_name"),
-             "district_names": _names(districts, "district_id", "district_name")}
+    names = PopupContext(names=_names(substations, "substation_id", "name"),
+                         zone_names=_names(zones, "zone_id", "zone_name"),
+                         district_names=_names(districts, "district_id", "district_name"))
     if headroom is None or headroom.empty:
-        return PopupContext({}, caption=f"headroom {year} (no table)", **names)
+        return dataclasses.replace(names, caption=f"headroom {year} (no table)")
     scenario = _pick(headroom, "scenario", scenario, None)
     season = _pick(headroom, "season", season, "winter")
     values = headroom_for(headroom, scenario, year, season)
     caption = text(f"headroom {year} ({scenario}, {season})")
     rows = headroom[(headroom["scenario"].astype(str) == scenario)
                     & (headroom["season"].astype(str) == season)]
-    return PopupContext({str(k): float(v) for k, v in values.items()}, caption=caption,
-                        year=int(year), yearly=HeadroomYears(rows),
-                        grid_words=text(f"{scenario}, {season}"), power_factor=power_factor,
-                        **names)
+    return dataclasses.replace(
+        names, headroom_mva={str(k): float(v) for k, v in values.items()}, caption=caption,
+        year=int(year), yearly=HeadroomYears(rows), grid_words=text(f"{scenario}, {season}"),
+        power_factor=power_factor)
 
 
 def _milestone_grids(substations: gpd.GeoDataFrame | None, headroom: pd.DataFrame | None,

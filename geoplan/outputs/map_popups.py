@@ -143,20 +143,20 @@ def named(key: object, names: Mapping[str, str], raw: bool) -> str:
     >>> named("P1", {"P1": "Cowley"}, False), named("P2", {}, False), named(None, {}, False)
     ('Cowley (P1)', 'P2', '')
     """
-    if key is None or pd.isna(key) or str(key) == "":  # type: ignore[call-overload]
+    if key is None or pd.isna(key) or str(key) == "":
         return ""
     name = names.get(str(key))
     return f"{text(name, raw=raw)} ({text(key, raw=raw)})" if name else text(key, raw=raw)
 
 
 def _flag(value: object) -> bool:
-    return False if value is None or pd.isna(value) else bool(value)  # type: ignore[call-overload]
+    return False if value is None or pd.isna(value) else bool(value)
 
 
 def _substation_rows(sid: object, built: int | None, grid: PopupContext,
                      raw: bool) -> list[tuple[str, str]]:
     """Substation and its headroom in the build year (else the plan year)."""
-    if sid is None or pd.isna(sid) or str(sid) == "":  # type: ignore[call-overload]
+    if sid is None or pd.isna(sid) or str(sid) == "":
         return []
     key = str(sid)
     year = built if built is not None and grid.yearly is not None else grid.year
@@ -269,11 +269,11 @@ def _limit_words(label: str, names: Mapping[str, str]) -> tuple[str, str]:
         return f"the headroom at {where}" + (f" in {year}" if year else ""), "kW"
     if m := re.fullmatch(r"minimum(?: share)? (\S+) (.+)", label):
         heading = column_label(m.group(1))
-        unit = re.search(r"\(([^()]*)\)$", heading)
-        what = heading[:unit.start()].strip() if unit else heading
+        bracket = re.search(r"\(([^()]*)\)$", heading)
+        what = heading[:bracket.start()].strip() if bracket else heading
         share = " share" if label.startswith("minimum share") else ""
         return (f"the minimum{share} of {what.lower()} in {m.group(2)}",
-                "" if share or unit is None else unit.group(1))
+                "" if share or bracket is None else bracket.group(1))
     return label, ""
 
 
