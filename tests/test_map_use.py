@@ -19,7 +19,7 @@ import pytest
 from shapely.geometry import Point
 
 from geoplan.outputs.map import map_html, plan_map
-from geoplan.outputs.map_labels import TOWN_SPREAD_M, town_points
+from geoplan.outputs.map_labels import CORROBORATE_M, TOWN_SPREAD_M, town_points
 from geoplan.outputs.map_popups import (
     HeadroomYears,
     PopupContext,
@@ -170,8 +170,32 @@ def test_towns_from_registry_compact_and_not_districts():
     assert (towns.geometry.x.iloc[0], towns.geometry.y.iloc[0]) == (X0, Y0)
 
 
+def places(*named: tuple[str, float, float]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"name": [n for n, _, _ in named]},
+                            geometry=[Point(X0 + x, Y0 + y) for _, x, y in named], crs=27700)
+
+
+def test_towns_need_a_place_of_the_same_name_nearby():
+    devices = gpd.GeoDataFrame(
+        {"town": ["Banbury", "Banbury", "London", "London", "Henley-on-Thames",
+                  "Henley-on-Thames", "Witney", "Witney"]},
+        geometry=[Point(X0 + x, Y0 + y) for x, y in ((0, 0), (0, 100), (9000, 0), (9000, 100),
+                                                      (20_000, 0), (20_000, 100),
+                                                      (40_000, 0), (40_000, 100))], crs=27700)
+    # label points (0, 50), (9000, 50), (20000, 50), (40000, 50); the limit is 6 km
+    assert CORROBORATE_M == 6000
+    near = places(("BANBURY CENTRAL", 3000, 0), ("London Road", 30_000, 0),
+                  ("HENLEY", 20_000, 5000), ("WITNEY", 40_000, 6100))
+    # Banbury: 3 km; London: the nearest "London ..." is 21 km off; Henley-on-Thames starts
+    # with HENLEY, 4.95 km; Witney: 6.05 km, just past the limit
+    assert town_points(devices, places=near)["name"].tolist() == ["Banbury",
+                                                                  "Henley-on-Thames"]
+    assert len(town_points(devices, places=places())) == 4  # nothing to check against
+
+
 def test_place_names_layer_on_the_map():
-    html = map_html(full_map(existing_chargers=chargers_with_towns()))
+    named = substations().assign(name=["Banbury Central", "Headington", "Botley"])
+    html = map_html(full_map(existing_chargers=chargers_with_towns(), substations=named))
     assert overlays(html)[-1] == "Place names"
     names = re.findall(r'"k": "(\w+)", "n": "([^"]*)"', html)
     # the district "Oxford" once (not again as a town), Banbury, three zones (one escaped)

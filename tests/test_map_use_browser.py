@@ -17,7 +17,7 @@ import pytest
 
 from geoplan.outputs.map import write_map
 from geoplan.outputs.map_basemap import read_tiles
-from tests.test_map import full_map
+from tests.test_map import full_map, substations
 from tests.test_map_basemap import tile_folder
 from tests.test_map_browser import FEATURES, Watch, save_screenshot
 from tests.test_map_browser import browser as browser  # the module's Chromium fixture
@@ -33,6 +33,8 @@ def built_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # the fixtures lie within about 0.3 degrees of Oxford; tiles for the zooms both sizes use
     tile_folder(folder / "tiles", -1.40, 51.63, -1.05, 51.84, range(10, 14))
     m = full_map(existing_chargers=chargers_with_towns(), power_factor=0.95,
+                 substations=substations().assign(name=["Banbury Central", "Headington",
+                                                        "Botley"]),
                  tiles=read_tiles(folder / "tiles", "Test tiles (c) geoplan tests"))
     return write_map(m, folder / "out" / "map.html")
 

@@ -333,7 +333,7 @@ def plan_map(
         district_layer(districts, simplify_m=simplify_m).add_to(m)
     if labels:
         label_layer(m, zones=zones, districts=districts, existing_chargers=existing_chargers,
-                    raw=raw_html)
+                    substations=substations, raw=raw_html)
     control = LayerControl(collapsed=False, position="topright")
     control.add_to(m)
     legend = legend_html(ranks_used=sorted(ranks), workstreams=strokes,
