@@ -127,6 +127,15 @@ def test_candidate_not_built_is_shown_in_the_plan_year():
         "5.0 MVA (4,500 kW at power factor 0.9)")
 
 
+def test_thousands_in_ranks_and_no_zero_load():
+    row = {**ROW, "selected": True, "peak_kw_added": 0.0, "rank": 1200}
+    rows = dict(candidate_rows(row, workstream="sequestration", total=17222, grid=grid(),
+                               raw=False, built=2030))
+    assert rows["Rank"] == "1,200 of 17,222"
+    assert rows["Peak load added"] == ""  # dropped from the popup
+    assert rows["Reason"].startswith("Chosen: ranked 1,200 of 17,222 by")
+
+
 def popup_labels(html: str) -> list[str]:
     labels = []
     for args in re.findall(r"geoplanBind\((\[.*?\]), \[", html):

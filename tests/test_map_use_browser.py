@@ -32,7 +32,11 @@ def built_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("map-use")
     # the fixtures lie within about 0.3 degrees of Oxford; tiles for the zooms both sizes use
     tile_folder(folder / "tiles", -1.40, 51.63, -1.05, 51.84, range(10, 14))
+    # a long title (a scenario's name and description) and the milestone selector, which on
+    # a phone must both stay in view
     m = full_map(existing_chargers=chargers_with_towns(), power_factor=0.95,
+                 title="joint: All phase-1 workstreams planned together on the sample county.",
+                 milestones=[2025, 2030],
                  substations=substations().assign(name=["Banbury Central", "Headington",
                                                         "Botley"]),
                  tiles=read_tiles(folder / "tiles", "Test tiles (c) geoplan tests"))

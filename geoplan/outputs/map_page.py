@@ -174,10 +174,21 @@ class PhoneLayout(LiteralRender):
             {%- endif %}
             map.getContainer().querySelectorAll(".gp-legend details").forEach(
                 function (d) { d.open = false; });
+            // controls at the top left below the zoom buttons (the milestone selector) move
+            // down below a title of several lines
+            var title = document.querySelector(".gp-title");  // in the page, over the map
+            var below = title ? title.getBoundingClientRect().bottom + 8 : 0;
+            map.getContainer().querySelectorAll(".leaflet-top.leaflet-left > .leaflet-control")
+                .forEach(function (el) {
+                    var box = el.getBoundingClientRect();
+                    if (!el.classList.contains("leaflet-control-zoom") && box.top < below) {
+                        el.style.marginTop = Math.ceil(below - box.top + 10) + "px";
+                    }
+                });
             // popups open below the title and the controls at the top left, and fit above
             // the folded legend: every popup shares geoplanPad and reads its height here
             var top = map.getContainer().getBoundingClientRect().top, low = 80;
-            map.getContainer().querySelectorAll(".gp-title, .leaflet-top.leaflet-left > *")
+            document.querySelectorAll(".gp-title, .leaflet-top.leaflet-left > *")
                 .forEach(function (el) {
                     low = Math.max(low, el.getBoundingClientRect().bottom - top + 8);
                 });

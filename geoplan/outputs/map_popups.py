@@ -221,7 +221,7 @@ def candidate_rows(row: Mapping[str, object], *, workstream: str, total: int,
     chosen = _flag(row.get("selected"))
     rows = [("Workstream", text(workstream, raw=raw)),
             ("Option", text(row.get("option"), raw=raw)),
-            ("Rank", f"{rank} of {total}" if rank else ""),
+            ("Rank", f"{rank} of {total:,}" if rank else ""),
             ("Selected", "yes" if chosen else "no"),
             ("Build year", "" if built is None else f"{built} (in the plan from then on)")]
     cost = number(row.get("cost_gbp"), 0)
@@ -229,8 +229,8 @@ def candidate_rows(row: Mapping[str, object], *, workstream: str, total: int,
     rows += _carbon_rows(row, workstream, built if chosen else None)
     rows += [(label, number(row[key], 0 if key in COUNTS else 1))
              for key, label in BENEFITS.items() if key in row]
-    peak = number(row.get("peak_kw_added"), 0)
-    rows.append(("Peak load added", f"{peak} kW" if peak else ""))
+    peak = number(row.get("peak_kw_added"), 0)  # none (0) for fabric and land: not shown
+    rows.append(("Peak load added", f"{peak} kW" if peak and peak != "0" else ""))
     if "site_id" in row:  # charger sites: the id beside the name in the title
         source = row.get("source_id")
         rows.append(("Site id", text(source if isinstance(source, str) and source
@@ -325,7 +325,7 @@ def reason_words(row: Mapping[str, object], *, total: int,
         return ""
     names = names or {}
     rank = number(row.get("rank"), 0)
-    ranked = f"ranked {rank} of {total}" if rank else "ranked"
+    ranked = f"ranked {rank} of {total:,}" if rank else "ranked"
     if reason.startswith("chosen; removing it loses"):
         return (f"Chosen: {ranked} by how much the plan{_objective_parts(row)} would lose "
                 "without it.")
