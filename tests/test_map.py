@@ -135,11 +135,12 @@ def bound_layer(group) -> tuple[list[dict], list[dict]]:
 def test_layers_one_per_workstream_then_context():
     html = map_html(full_map())
     assert overlays(html) == ["chargers", "retrofit", "Substations (headroom)",
-                              "EPC D-G share", "EV demand", "District boundaries"]
+                              "EPC D-G share", "EV demand", "District boundaries",
+                              "Place names"]
     assert "L.control.scale()" in html
     assert "addAttribution" in html
-    # 6 + 4 candidates, 3 substations, 3 zones twice, 1 district
-    assert html.count('"type": "Feature"') == 6 + 4 + 3 + 3 * 2 + 1
+    # 6 + 4 candidates, 3 substations, 3 zones twice, 1 district; names of 3 zones, 1 district
+    assert html.count('"type": "Feature"') == 6 + 4 + 3 + 3 * 2 + 1 + 3 + 1
 
 
 def test_every_data_string_is_escaped():
@@ -197,10 +198,11 @@ def test_substations_red_amber_green():
 
 
 def test_plan_year_takes_latest_headroom_before_it():
-    # 2027 -> the 2025 row: P2 1.0 MVA
+    # 2027 -> the 2025 row: P2 1.0 MVA (site 3, not chosen, is shown in the plan year;
+    # chosen sites in their build year, tests/test_map_popups.py)
     html = map_html(full_map(plan_year=2027))
     assert "Headroom 2027 (CT, winter)" in html
-    assert re.search(r'"Car park 1".*?"1.0 MVA"', html)
+    assert re.search(r'"Car park 3".*?"1.0 MVA"', html)
 
 
 def test_rank_colours_and_selection_styles():
@@ -401,7 +403,7 @@ def test_cli_map_from_plan_geopackage(tmp_path):
     assert result.exit_code == 0, result.output
     html = (tmp_path / "map.html").read_text()
     assert overlays(html) == ["chargers", "retrofit", "Substations (headroom)",
-                              "EPC D-G share", "District boundaries"]
+                              "EPC D-G share", "District boundaries", "Place names"]
     assert "wrote" in result.output
     assert "chargers: 3 of 6 selected" in result.output
     # the milestone selector offers the build years of the chosen candidates

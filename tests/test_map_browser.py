@@ -101,7 +101,7 @@ def test_offline_map_in_browser(browser, tmp_path):
     labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
     assert [t.strip() for t in labels] == [
         "chargers", "retrofit", "Substations (headroom)", "EPC D-G share", "EV demand",
-        "District boundaries"]
+        "District boundaries", "Place names"]
     # 6 charger sites + 4 retrofit zones + 3 substations (districts are not interactive,
     # the choropleths are off until ticked)
     assert page.locator(FEATURES).count() == 13

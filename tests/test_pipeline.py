@@ -456,6 +456,8 @@ def test_existing_chargers_are_a_layer_counted_per_zone_and_district(joint_run: 
     assert existing["zone_id"].notna().all()
     assert existing["operator"].notna().any()
     assert existing["name"].notna().any()
+    assert existing["town"].notna().any()  # the registry's town: the map's town names
+    assert "Place names" in html
     per_zone = existing.groupby("zone_id").size()
     counted = zones.set_index("zone_id")["existing_chargers"]
     assert counted.sum() == len(existing)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import geopandas as gpd
@@ -22,6 +22,9 @@ from geoplan.outputs.run_settings import (
     read_run_settings,
     shown_candidates,
 )
+
+if TYPE_CHECKING:
+    from geoplan.outputs.map_basemap import LocalTiles
 
 __all__ = ["CONTEXT_LAYERS", "map_command", "read_plan_package"]
 
@@ -58,12 +61,18 @@ def _choropleths(pairs: tuple[str, ...]) -> dict[str, str]:
               help="Page of a static map (-o ending .pdf or .png).")
 @click.option("--orientation", type=click.Choice(["auto", "portrait", "landscape"]),
               default="auto", show_default=True, help="Orientation of a static map's page.")
+@click.option("--tiles", type=click.Path(path_type=Path),
+              help="Basemap from local tiles: a folder of {z}/{x}/{y}.png or an .mbtiles "
+                   "file, copied beside the map (map_tiles/); the map is self-contained.")
+@click.option("--tiles-attribution", metavar="TEXT",
+              help="Credit the tiles' licence asks for (required with --tiles).")
 @overwrite_option
 @click.pass_context
 def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bool,
                 year: int | None, grid_scenario: str | None, season: str | None,
                 choropleth: tuple[str, ...], title: str | None, every: bool, paper: str,
-                orientation: str, overwrite: bool) -> None:
+                orientation: str, tiles: Path | None, tiles_attribution: str | None,
+                overwrite: bool) -> None:
     """Draw the web map (map.html), or a static A4/A3 map (.pdf, .png), of a plan GeoPackage.
 
     PLAN is a GeoPackage with one layer per workstream (as `geoplan run` writes) and,
@@ -75,6 +84,9 @@ def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bo
     output = output or plan.with_name("map.html")
     refuse_inputs(output, [plan])  # before any work
     refuse_existing(output, overwrite=overwrite)
+    from geoplan.outputs.map_basemap import read_tiles
+
+    local = None if tiles is None else read_tiles(tiles, tiles_attribution)
     plans, context = read_plan_package(plan)
     settings = read_run_settings(context.get(RUN_SETTINGS))
     title = title or settings.get("title") or "Net-zero investment plan"
@@ -86,7 +98,7 @@ def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bo
     else:
         _web(plan, shown, context, settings, output, offline=offline, year=year,
              grid=(grid_scenario, season), columns=_choropleths(choropleth), title=title,
-             overwrite=overwrite)
+             tiles=local, overwrite=overwrite)
     if ctx.obj.get("verbosity", 0) >= 0:
         counts = ", ".join(f"{name}: {int(frame['selected'].fillna(False).astype(bool).sum())}"
                            f" of {len(frame)} selected" for name, frame in plans.items())
@@ -96,7 +108,7 @@ def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bo
 def _web(plan: Path, plans: Mapping[str, gpd.GeoDataFrame], context: Mapping[str, pd.DataFrame],
          settings: Mapping[str, Any], output: Path, *, offline: bool, year: int | None,
          grid: tuple[str | None, str | None], columns: dict[str, str], title: str,
-         overwrite: bool) -> None:
+         tiles: LocalTiles | None, overwrite: bool) -> None:
     """Write the web map; the run's settings fill what the options leave out."""
     from geoplan.outputs.map import DEFAULT_ATTRIBUTION, plan_map, write_map
 
@@ -120,7 +132,8 @@ def _web(plan: Path, plans: Mapping[str, gpd.GeoDataFrame], context: Mapping[str
                      grid_evidence=_evidence_points(context.get("grid_evidence")),
                      existing_chargers=context.get("existing_chargers"),
                      milestones=settings.get("milestone_years") or _build_years(plans),
-                     attribution="; ".join(credits))
+                     attribution="; ".join(credits), power_factor=_power_factor(),
+                     tiles=tiles)
     except ImportError as exc:  # offline assets missing: an install problem, not a bug
         raise click.ClickException(str(exc)) from exc
     write_map(m, output, overwrite=overwrite)
@@ -139,6 +152,12 @@ def _static(plans: Mapping[str, gpd.GeoDataFrame], context: Mapping[str, pd.Data
                             attribution=settings.get("attribution", ()), paper=paper,
                             orientation=orientation, subtitle=map_subtitle(settings))
     save_figure(fig, output, title=title, overwrite=overwrite)
+def _power_factor() -> float:
+    """Return the power factor of the shipped ``grid_units`` table (headroom in kW too)."""
+    from geoplan.assumptions import read_assumptions
+    from geoplan.layers.grid import GRID_UNITS, power_factor
+
+    return power_factor(read_assumptions(GRID_UNITS))
 
 
 def _build_years(plans: Mapping[str, pd.DataFrame]) -> list[int]:

@@ -23,7 +23,7 @@ from geoplan.schemas import CRS
 __all__ = ["EXISTING_COLUMNS", "charger_counts", "place_chargers"]
 
 EXISTING_COLUMNS = ("device_id", "name", "operator", "kw", "connectors", "connector_types",
-                    "status", "zone_id", "zone_name", "district_id", "district_name",
+                    "status", "town", "zone_id", "zone_name", "district_id", "district_name",
                     "geometry")
 """Columns of :func:`place_chargers`' result, in order (absent registry fields are None)."""
 
@@ -35,7 +35,7 @@ def place_chargers(chargers: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> gpd.G
     ----------
     chargers : geopandas.GeoDataFrame
         A ``chargers`` layer (``device_id``, ``kw``, ``connectors``, points; ``name``,
-        ``operator``, ``connector_types``, ``status`` when the registry gave them).
+        ``operator``, ``connector_types``, ``status``, ``town`` when the registry gave them).
     zones : geopandas.GeoDataFrame
         Canonical zones (``zone_id``, ``zone_name``, ``district_id``, ``district_name``).
 

@@ -20,6 +20,7 @@ network connection and makes no request.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -31,8 +32,10 @@ import pandas as pd
 from geoplan.errors import LayerSchemaError, Problems
 from geoplan.files.atomic import atomic_path, refuse_existing
 from geoplan.layers.grid import headroom_for
+from geoplan.outputs.map_basemap import LocalTiles, basemap_layer, write_tiles
 from geoplan.outputs.map_elements import FitBounds, LayerControl, LiteralHtml
 from geoplan.outputs.map_grid import evidence_legend, evidence_map_layer
+from geoplan.outputs.map_labels import label_layer
 from geoplan.outputs.map_layers import (
     PopupContext,
     candidate_layer,
@@ -50,11 +53,13 @@ from geoplan.outputs.map_milestones import (
 from geoplan.outputs.map_page import (
     Control,
     MapScript,
+    PhoneLayout,
     map_html,
     new_map,
     page_figure,
     remember_own,
 )
+from geoplan.outputs.map_popups import HeadroomYears
 from geoplan.outputs.map_style import (
     choropleth_classes,
     legend_html,
@@ -122,7 +127,8 @@ def _names(frame: pd.DataFrame | None, key: str, name: str) -> dict[str, str]:
 
 def popup_context(substations: gpd.GeoDataFrame | None, headroom: pd.DataFrame | None,
                   year: int, scenario: str | None, season: str | None,
-                  zones: pd.DataFrame | None, districts: pd.DataFrame | None) -> PopupContext:
+                  zones: pd.DataFrame | None, districts: pd.DataFrame | None,
+                  power_factor: float | None = None) -> PopupContext:
     """Collect what candidate popups show besides the plan: place names and grid headroom.
 
     Parameters
@@ -139,6 +145,8 @@ def popup_context(substations: gpd.GeoDataFrame | None, headroom: pd.DataFrame |
         (or the only season).
     zones, districts : pandas.DataFrame, optional
         ``zone_id`` -> ``zone_name`` and ``district_id`` -> ``district_name`` for popups.
+    power_factor : float, optional
+        kW per kVA: popups state headroom in kW beside MVA when given.
 
     Returns
     -------
@@ -151,17 +159,21 @@ def popup_context(substations: gpd.GeoDataFrame | None, headroom: pd.DataFrame |
         The table holds several scenarios (or seasons without ``winter``) and none was given,
         or has no row for ``year``.
     """
-    names = {"names": _names(substations, "substation_id", "name"),
-             "zone_names": _names(zones, "zone_id", "zone_name"),
-             "district_names": _names(districts, "district_id", "district_name")}
+    names = PopupContext(names=_names(substations, "substation_id", "name"),
+                         zone_names=_names(zones, "zone_id", "zone_name"),
+                         district_names=_names(districts, "district_id", "district_name"))
     if headroom is None or headroom.empty:
-        return PopupContext({}, caption=f"headroom {year} (no table)", **names)
+        return dataclasses.replace(names, caption=f"headroom {year} (no table)")
     scenario = _pick(headroom, "scenario", scenario, None)
     season = _pick(headroom, "season", season, "winter")
     values = headroom_for(headroom, scenario, year, season)
     caption = text(f"headroom {year} ({scenario}, {season})")
-    return PopupContext({str(k): float(v) for k, v in values.items()}, caption=caption,
-                        **names)
+    rows = headroom[(headroom["scenario"].astype(str) == scenario)
+                    & (headroom["season"].astype(str) == season)]
+    return dataclasses.replace(
+        names, headroom_mva={str(k): float(v) for k, v in values.items()}, caption=caption,
+        year=int(year), yearly=HeadroomYears(rows), grid_words=text(f"{scenario}, {season}"),
+        power_factor=power_factor)
 
 
 def _milestone_grids(substations: gpd.GeoDataFrame | None, headroom: pd.DataFrame | None,
@@ -197,6 +209,9 @@ def plan_map(
     grid_evidence: gpd.GeoDataFrame | None = None,
     existing_chargers: gpd.GeoDataFrame | None = None,
     milestones: Sequence[int] | None = None,
+    power_factor: float | None = None,
+    labels: bool = True,
+    tiles: LocalTiles | None = None,
 ) -> folium.Map:
     """Draw plans, substations, zones and districts on one web map.
 
@@ -248,6 +263,16 @@ def plan_map(
         (``build_year`` or ``period``), the map gets a milestone selector
         (:mod:`geoplan.outputs.map_milestones`): the plan by each milestone, cumulative,
         named in the legend and the title.
+    power_factor : float, optional
+        kW per kVA of the plan (``grid_units``): popups state a substation's headroom in kW
+        beside MVA.
+    labels : bool
+        Add the "Place names" layer: district, town (from the existing chargers' ``town``)
+        and zone names (:mod:`geoplan.outputs.map_labels`).
+    tiles : LocalTiles, optional
+        A basemap of local tiles (:func:`geoplan.outputs.map_basemap.read_tiles`) instead
+        of web tiles; the map is then self-contained (Leaflet inlined) and
+        :func:`write_map` copies the tiles beside the HTML file.
 
     Returns
     -------
@@ -266,8 +291,11 @@ def plan_map(
     choropleths = dict(choropleths or {})
     _check_inputs(plans, zones, choropleths)
     grid = popup_context(substations, headroom, plan_year, headroom_scenario, headroom_season,
-                         zones, districts)
+                         zones, districts, power_factor)
+    offline = offline or tiles is not None  # a local basemap is for a map used offline
     m = new_map(offline)
+    if tiles is not None:
+        basemap_layer(m, tiles)
     ranks: set[int] = set()
     strokes: list[tuple[str, str]] = []
     years = milestone_years(plans, milestones)
@@ -303,7 +331,11 @@ def plan_map(
         groups[-1].add_to(m)
     if districts is not None:
         district_layer(districts, simplify_m=simplify_m).add_to(m)
-    LayerControl(collapsed=False, position="topright").add_to(m)
+    if labels:
+        label_layer(m, zones=zones, districts=districts, existing_chargers=existing_chargers,
+                    substations=substations, raw=raw_html)
+    control = LayerControl(collapsed=False, position="topright")
+    control.add_to(m)
     legend = legend_html(ranks_used=sorted(ranks), workstreams=strokes,
                          headroom_title=(f"Substation {headroom_caption}"
                                          if substations is not None else None),
@@ -322,6 +354,7 @@ def plan_map(
     page_figure(m).html.add_child(LiteralHtml(  # never a template: {{ }} in a title is text
         f'<div class="gp-title">{text(title, raw=raw_html)}'
         f'<div class="gp-sub">{subtitle}</div></div>'), name="geoplan_title")
+    PhoneLayout(control).add_to(m)
     fit_to_layers(m, [plans.values(), [substations, zones, districts]])
     remember_own(m)
     return m
@@ -357,6 +390,9 @@ def fit_to_layers(m: folium.Map, groups: Iterable[Iterable[gpd.GeoDataFrame | No
 def write_map(m: folium.Map, path: str | Path, *, overwrite: bool = False) -> Path:
     """Write ``m`` to an HTML file, atomically; an existing file is kept unless ``overwrite``.
 
+    A map with local tiles (``plan_map(tiles=...)``) also gets its tiles in a folder beside
+    the file (``map.html`` -> ``map_tiles/``, :func:`geoplan.outputs.map_basemap.write_tiles`).
+
     Parameters
     ----------
     m : folium.Map
@@ -378,6 +414,7 @@ def write_map(m: folium.Map, path: str | Path, *, overwrite: bool = False) -> Pa
     """
     path = Path(path)
     refuse_existing(path, overwrite=overwrite)
+    write_tiles(m, path, overwrite=overwrite)  # a local basemap: its tiles beside the page
     html = map_html(m)
     with atomic_path(path, overwrite=overwrite) as temporary:
         temporary.write_text(html, encoding="utf-8", newline="\n")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import folium
@@ -25,8 +24,8 @@ from shapely.geometry import mapping
 
 from geoplan.errors import MissingCRSError
 from geoplan.outputs.map_elements import FeatureGroup, GeoJson
+from geoplan.outputs.map_popups import PopupContext, candidate_rows, named
 from geoplan.outputs.map_style import (
-    BENEFITS,
     EXISTING_FILL,
     HEADROOM_COLOURS,
     RANK_CLASSES,
@@ -36,7 +35,6 @@ from geoplan.outputs.map_style import (
     rank_class,
     text,
 )
-from geoplan.planning.carbon_lines import carbon_kind
 
 __all__ = [
     "EXISTING_STYLE",
@@ -61,34 +59,6 @@ PANES: Mapping[str, int] = {
 """Leaflet panes (z-index) so that toggling a layer never buries points under polygons."""
 
 PROJECTED = "EPSG:27700"
-COUNTS = ("homes", "homes_to_target", "fuel_poor_homes", "chargers")
-"""Benefit columns shown as whole numbers."""
-_CARBON_ROW = {"reduction": "Emissions cut", "removal": "Carbon removed",
-               "ev_attributed": "EV switch attributed"}
-"""Popup label of a candidate's tCO2e/yr by its kind (never called the same)."""
-
-
-@dataclass(frozen=True)
-class PopupContext:
-    """What popups show beside a candidate's own columns: names and grid headroom.
-
-    Parameters
-    ----------
-    headroom_mva : Mapping[str, float]
-        Headroom by substation id in the plan year (negative: constrained).
-    names : Mapping[str, str]
-        Substation name by id.
-    caption : str
-        Escaped description, e.g. ``"headroom 2030 (CT, winter)"``.
-    zone_names, district_names : Mapping[str, str]
-        Zone and district names by id.
-    """
-
-    headroom_mva: Mapping[str, float] = field(default_factory=dict)
-    names: Mapping[str, str] = field(default_factory=dict)
-    caption: str = "headroom"
-    zone_names: Mapping[str, str] = field(default_factory=dict)
-    district_names: Mapping[str, str] = field(default_factory=dict)
 
 
 def _map_geometries(frame: gpd.GeoDataFrame, simplify_m: float, what: str) -> gpd.GeoSeries:
@@ -184,37 +154,6 @@ def _flag(value: object) -> bool:
     return False if value is None or pd.isna(value) else bool(value)
 
 
-def _candidate_rows(row: Mapping[str, object], *, workstream: str, total: int,
-                    grid: PopupContext, raw: bool) -> list[tuple[str, str]]:
-    """(label, escaped value) rows of a candidate's popup; empty values are dropped later."""
-    rank = number(row.get("rank"), 0)
-    chosen = _flag(row.get("selected"))
-    built = build_year(row) if chosen else None
-    rows = [("Workstream", text(workstream, raw=raw)),
-            ("Option", text(row.get("option"), raw=raw)),
-            ("Rank", f"{rank} of {total}" if rank else ""),
-            ("Selected", "yes" if chosen else "no"),
-            ("Build year", "" if built is None else f"{built} (in the plan from then on)"),
-            ("Score", number(row.get("score"), 3))]
-    rows += [("&nbsp;&nbsp;" + text(key.removeprefix("score_").replace("_", " "), raw=raw),
-              number(row[key], 3)) for key in sorted(k for k in row if k.startswith("score_"))]
-    cost, carbon = number(row.get("cost_gbp"), 0), number(row.get("tco2e_per_yr"), 1)
-    rows += [("Cost", f"\u00a3{cost}" if cost else ""),
-             (_CARBON_ROW.get(carbon_kind(workstream) or "", "Carbon saved"),
-              f"{carbon} tCO2e/yr" if carbon else "")]
-    rows += [(label, number(row[key], 0 if key in COUNTS else 1))
-             for key, label in BENEFITS.items() if key in row]
-    if "site_id" in row:  # charger sites: the id beside the name in the title
-        source = row.get("source_id")
-        rows.append(("Site id", text(source if isinstance(source, str) and source
-                                     else row.get("site_id"), raw=raw)))
-    rows += [("Zone", _named(row.get("zone_id"), grid.zone_names, raw)),
-             ("District", _named(row.get("district_id"), grid.district_names, raw))]
-    rows += _substation_rows(row.get("substation_id"), grid, raw)
-    rows.append(("Reason", text(row.get("reason"), raw=raw)))
-    return rows
-
-
 def build_year(row: Mapping[str, object]) -> int | None:
     """Milestone year a candidate is built by (``build_year``, else ``period``); None if unknown.
 
@@ -232,22 +171,6 @@ def build_year(row: Mapping[str, object]) -> int | None:
         if np.isfinite(year) and year > 0:
             return round(year)
     return None
-
-
-def _named(key: object, names: Mapping[str, str], raw: bool) -> str:
-    """``"Name (id)"`` when the name is known, else the id; escaped."""
-    if key is None or pd.isna(key) or str(key) == "":
-        return ""
-    name = names.get(str(key))
-    return f"{text(name, raw=raw)} ({text(key, raw=raw)})" if name else text(key, raw=raw)
-
-
-def _substation_rows(sid: object, grid: PopupContext, raw: bool) -> list[tuple[str, str]]:
-    if sid is None or pd.isna(sid) or str(sid) == "":
-        return []
-    mva = grid.headroom_mva.get(str(sid))
-    return [("Substation", _named(sid, grid.names, raw)),
-            (_capital(grid.caption), _mva(mva) or "no figure")]
 
 
 LATER_STYLE: Mapping[str, object] = {"weight": 1.5, "opacity": 0.9, "fillOpacity": 0.04,
@@ -300,7 +223,8 @@ def candidate_layer(
         rank = number(row.get("rank"), 0)
         tip = (f"#{rank} " if rank else "") + label + ("" if chosen else " (not selected)")
         total = int(plan.attrs.get("candidates", len(plan)))  # all, when the map shows some
-        rows = _candidate_rows(row, workstream=name, total=total, grid=grid, raw=raw)
+        rows = candidate_rows(row, workstream=name, total=total, grid=grid, raw=raw,
+                              built=build_year(row) if chosen else None)
         out = {"p": _popup(label, rows, labels), "t": tip, "s": styles(style)}
         year = build_year(row) if chosen and phased else None
         if year is not None:
@@ -393,8 +317,8 @@ def existing_charger_layer(chargers: gpd.GeoDataFrame, grid: PopupContext, *,
                 ("Highest power", f"{kw} kW" if kw else ""),
                 ("Connector types", text(row.get("connector_types"), raw=raw)),
                 ("Status", text(row.get("status"), raw=raw)),
-                ("Zone", _named(row.get("zone_id"), grid.zone_names, raw)),
-                ("District", _named(row.get("district_id"), grid.district_names, raw)),
+                ("Zone", named(row.get("zone_id"), grid.zone_names, raw)),
+                ("District", named(row.get("district_id"), grid.district_names, raw)),
                 ("Device id", text(row.get("device_id"), raw=raw))]
         return {"p": _popup(f"Existing charger: {name}", rows, labels),
                 "t": f"Existing charger: {name}", "s": style}

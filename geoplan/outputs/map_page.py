@@ -31,7 +31,8 @@ from geoplan.outputs.map_elements import (
 )
 from geoplan.outputs.map_layers import PANES
 
-__all__ = ["Control", "MapScript", "map_html", "new_map", "page_figure", "remember_own"]
+__all__ = ["Control", "MapScript", "PhoneLayout", "map_html", "new_map", "page_figure",
+           "remember_own"]
 
 _OWN_KEYS = "_geoplan_own_keys"
 
@@ -49,8 +50,18 @@ _CSS = """<style>
 .gp-row{white-space:nowrap}
 .gp-swatch{display:inline-block;width:14px;height:11px;margin-right:6px;vertical-align:middle}
 .gp-table th{text-align:left;padding:1px 8px 1px 0;font-weight:600;vertical-align:top}
-.gp-table td{padding:1px 0;max-width:260px}
+.gp-table td{padding:1px 0;max-width:260px;overflow-wrap:anywhere}
+.leaflet-popup-content{overflow-wrap:anywhere}
+@media (max-width:600px){
+ .leaflet-control-attribution{font-size:9px;max-width:calc(100vw - 110px)}
+ .gp-title{left:52px;right:64px;transform:none;padding:4px 8px;font-size:13px}
+ .gp-title .gp-sub{font-size:10.5px}
+ .gp-legend{max-height:45vh;max-width:calc(100vw - 40px)}
+ .gp-table td{max-width:none}
+}
 </style>"""
+"""geoplan's page styles; below 600 px wide (a phone) the title sits between the zoom buttons
+and the layer button, and popups and the legend fit the screen."""
 
 _BIND_JS = """<script>
 function geoplanPopup(p, labels) {
@@ -60,6 +71,14 @@ function geoplanPopup(p, labels) {
     return '<div class="gp-popup"><b>' + p[0] + '</b><table class="gp-table">' + rows +
         "</table></div>";
 }
+var geoplanPad = [10, 80];  // popups open below this (PhoneLayout lowers it on a phone)
+function geoplanPopupSize() {
+    // popups fit the screen: at most 380 px wide (less on a phone), scrolling inside
+    var w = window.innerWidth, h = window.innerHeight;
+    return {maxWidth: Math.max(160, Math.min(380, w - 80)), minWidth: Math.min(200, w - 80),
+            maxHeight: Math.max(160, Math.round(h * 0.55)), keepInView: true,
+            autoPanPaddingTopLeft: geoplanPad, autoPanPaddingBottomRight: [10, 10]};
+}
 function geoplanBind(labels, styles) {
     return function (feature, layer) {
         var p = feature.properties;
@@ -68,7 +87,7 @@ function geoplanBind(labels, styles) {
         if (p.t) { layer.bindTooltip(p.t, {sticky: true}); }
         if (p.p) {
             layer.bindPopup(function () { return geoplanPopup(p.p, labels); },
-                            {maxWidth: 380, autoPanPaddingTopLeft: [20, 80]});
+                            geoplanPopupSize());
         }
     };
 }
@@ -128,6 +147,65 @@ class MapScript(LiteralRender):
         super().__init__()
         self._name = "MapScript"
         self.attribution, self.offline, self.choropleths = attribution, offline, choropleths
+
+
+class PhoneLayout(LiteralRender):
+    """On a small screen (below 600 px wide), start with the layer control and legend folded.
+
+    The layer control folds to its button (a tap opens it, a tap on the map folds it again)
+    and the legend to its "Legend" line, so the title and the map stay in view. Runs after
+    the page's other scripts, when every control exists.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        setTimeout(function () {
+            if (!window.matchMedia || !window.matchMedia("(max-width: 600px)").matches) {
+                return;
+            }
+            var map = {{ this._parent.get_name() }};
+            map.getContainer().classList.add("gp-phone");
+            {%- if this.control %}
+            var control = {{ this.control.get_name() }};
+            control.collapse();
+            map.on("click", control.collapse, control);
+            L.DomEvent.on(control.getContainer().querySelector(".leaflet-control-layers-toggle"),
+                          "click", function () { control.expand(); });
+            {%- endif %}
+            map.getContainer().querySelectorAll(".gp-legend details").forEach(
+                function (d) { d.open = false; });
+            // controls at the top left below the zoom buttons (the milestone selector) move
+            // down below a title of several lines
+            var title = document.querySelector(".gp-title");  // in the page, over the map
+            var below = title ? title.getBoundingClientRect().bottom + 8 : 0;
+            map.getContainer().querySelectorAll(".leaflet-top.leaflet-left > .leaflet-control")
+                .forEach(function (el) {
+                    var box = el.getBoundingClientRect();
+                    if (!el.classList.contains("leaflet-control-zoom") && box.top < below) {
+                        el.style.marginTop = Math.ceil(below - box.top + 10) + "px";
+                    }
+                });
+            // popups open below the title and the controls at the top left, and fit above
+            // the folded legend: every popup shares geoplanPad and reads its height here
+            var top = map.getContainer().getBoundingClientRect().top, low = 80;
+            document.querySelectorAll(".gp-title, .leaflet-top.leaflet-left > *")
+                .forEach(function (el) {
+                    low = Math.max(low, el.getBoundingClientRect().bottom - top + 8);
+                });
+            geoplanPad[1] = Math.round(low);
+            map.on("popupopen", function (e) {
+                var room = map.getSize().y - geoplanPad[1] - 140;
+                e.popup.options.maxHeight = Math.max(160, room);
+                e.popup.update();
+            });
+        }, 0);
+        {% endmacro %}
+    """)
+
+    def __init__(self, control: folium.LayerControl | None) -> None:
+        super().__init__()
+        self._name = "PhoneLayout"
+        self.control = control
 
 
 def new_map(offline: bool) -> folium.Map:

@@ -35,13 +35,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 
 from geoplan.assumptions import AssumptionSet
 from geoplan.layers.existing_chargers import charger_counts, place_chargers
+from geoplan.layers.grid import power_factor
 from geoplan.layers.land import Exclusion
 from geoplan.layers.prepare import LayerInputs, PreparedLayers
 from geoplan.layers.stock_calibration import calibration_kpis
@@ -80,6 +81,9 @@ from geoplan.planning.solve import (
 from geoplan.scenario import Scenario, known_tables
 from geoplan.workstreams.charger_demand import ChargerDemand
 from geoplan.workstreams.home_weights import stock_uncertainty
+
+if TYPE_CHECKING:
+    from geoplan.outputs.map_basemap import LocalTiles
 
 __all__ = ["CHOROPLETHS", "MAP_UNCHOSEN", "SITE_COLUMNS", "charger_sites", "district_names",
            "existing_chargers",
@@ -484,6 +488,14 @@ def _assumptions(assumptions: AssumptionSet) -> dict[str, Any]:
     return out
 
 
+def _tiles(scenario: Scenario) -> LocalTiles | None:
+    """Return the scenario's local basemap tiles (``outputs.map_tiles``), checked, or None."""
+    from geoplan.outputs.map_basemap import read_tiles
+
+    given = scenario.outputs.map_tiles
+    return None if given is None else read_tiles(given, scenario.outputs.map_tiles_attribution)
+
+
 def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedLayers,
           zones: gpd.GeoDataFrame, offline: bool,
           assumptions: AssumptionSet | None = None,
@@ -509,7 +521,10 @@ def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedL
                      grid_evidence=None if evidence is None
                      else evidence[evidence["workstream"] == "all"],
                      existing_chargers=existing, milestones=scenario.plan.years,
-                     attribution="; ".join([*credits, DEFAULT_ATTRIBUTION]))
+                     attribution="; ".join([*credits, DEFAULT_ATTRIBUTION]),
+                     power_factor=None if assumptions is None
+                     else power_factor(assumptions.table("grid_units")),
+                     tiles=_tiles(scenario))
         written.append(write_map(m, folder / "map.html"))
     if scenario.outputs.static_map:
         written.extend(write_static_map(dict(plans.tables), folder / "map.png",

@@ -803,6 +803,20 @@ class OutputsSection(Section):
     sensitivity: bool = Field(True, description=(
         "Write sensitivity.csv and tornado.png: the headline figures of the chosen plan "
         "with each bounded assumption value at its low and high bound."))
+    map_tiles: InputLayer | None = Field(None, description=(
+        "A basemap for map.html from local tiles, for a map used offline: a folder of XYZ "
+        "tiles ({z}/{x}/{y}.png, .jpg or .webp) or an .mbtiles file (raster). The tiles are "
+        "copied beside the map (map_tiles/) and the map is self-contained."))
+    map_tiles_attribution: str | None = Field(None, description=(
+        "Credit text the tiles' licence asks for, shown on the map (required with "
+        "map_tiles), e.g. '(c) OpenStreetMap contributors'."))
+
+    @model_validator(mode="after")
+    def _tiles_credited(self) -> OutputsSection:
+        if self.map_tiles is not None and not (self.map_tiles_attribution or "").strip():
+            raise ValueError("outputs.map_tiles needs outputs.map_tiles_attribution: the credit "
+                             "the tiles' licence asks for")
+        return self
 
 
 class Scenario(Section):
