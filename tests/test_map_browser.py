@@ -17,6 +17,7 @@ import pytest
 
 from geoplan.outputs.map import plan_map, write_map
 from geoplan.outputs.map_assets import leaflet_css, leaflet_js
+from geoplan.outputs.map_page import NO_LIBRARY
 from geoplan.outputs.map_style import HEADROOM_COLOURS
 from tests.test_map import XSS, full_map, headroom
 from tests.test_map_injection import NAME, context, plain_plans
@@ -169,7 +170,7 @@ def serve_offline_copies(route) -> None:
 
 
 def test_online_map_loads_only_leaflet_and_tiles(browser, tmp_path):
-    path = write_map(full_map(), tmp_path / "map.html")
+    path = write_map(full_map(offline=False), tmp_path / "map.html")
     page = browser.new_page(viewport={"width": 1280, "height": 860})
     watch = Watch(page)
     page.route(lambda url: url.startswith(("http:", "https:")), serve_offline_copies)
@@ -183,6 +184,23 @@ def test_online_map_loads_only_leaflet_and_tiles(browser, tmp_path):
     popup_and_tooltip_texts(page)
     assert watch.dialogs == []
     assert watch.errors == []
+    assert page.locator(".gp-nolib").count() == 0  # Leaflet loaded: no message
+    page.close()
+
+
+def test_map_without_its_library_says_so_in_words(browser, tmp_path):
+    # the CDN map with the network blocked: Leaflet never arrives
+    path = write_map(full_map(offline=False), tmp_path / "map.html")
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    watch = Watch(page)
+    page.route(lambda url: url.startswith(("http:", "https:")), lambda route: route.abort())
+    page.goto(path.as_uri(), wait_until="load", timeout=60_000)
+    message = page.get_by_role("alert")
+    assert message.is_visible()
+    assert message.inner_text() == NO_LIBRARY[False]
+    assert "internet access" in message.inner_text()
+    assert "L is not defined" in " ".join(watch.errors)  # the map's own script failed
+    save_screenshot(page, tmp_path, "map-no-library.png")
     page.close()
 
 

@@ -122,7 +122,7 @@ def _pane(m: folium.Map, run: RunData, side: str, offline: bool, simplify_m: flo
     MapScript(text(DEFAULT_ATTRIBUTION), offline=offline, choropleths=[]).add_to(m)
 
 
-def compare_map(comparison: Comparison, *, offline: bool = False, simplify_m: float = 10.0
+def compare_map(comparison: Comparison, *, offline: bool = True, simplify_m: float = 10.0
                 ) -> SyncedMaps:
     """Draw A's chosen candidates on the left map and B's on the right, in step.
 

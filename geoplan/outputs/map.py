@@ -13,7 +13,7 @@ HTML-escaped once, so a site called ``<img src=x onerror=alert(1)>`` shows as th
 ever read as a template (see :mod:`geoplan.outputs.map_page`): a title ``{{7*7}}`` shows as
 ``{{7*7}}``.
 
-Offline: ``offline=True`` inlines Leaflet (from the XStatic-Leaflet package, see
+Offline (the default): ``offline=True`` inlines Leaflet (from the XStatic-Leaflet package, see
 :mod:`geoplan.outputs.map_assets`) and draws no web tiles, so the file opens without a
 network connection and makes no request.
 """
@@ -187,7 +187,7 @@ def plan_map(
     plan_year: int = 2030,
     choropleths: Mapping[str, str] | None = None,
     title: str = "Net-zero investment plan",
-    offline: bool = False,
+    offline: bool = True,
     raw_html: bool = False,
     headroom_scenario: str | None = None,
     headroom_season: str | None = None,
@@ -221,7 +221,8 @@ def plan_map(
     title : str
         Map title (escaped unless ``raw_html``).
     offline : bool
-        Inline Leaflet and draw no web tiles: the file makes no request.
+        Inline Leaflet and draw no web tiles: the file makes no request (the default);
+        false loads Leaflet from its CDN and draws OpenStreetMap tiles.
     raw_html : bool
         Insert data strings as HTML, unescaped. Only for trusted tables.
     headroom_scenario, headroom_season : str, optional

@@ -13,7 +13,9 @@ as it is.
 
 from __future__ import annotations
 
+import html
 import itertools
+import json
 from collections.abc import Sequence
 
 import folium
@@ -31,7 +33,8 @@ from geoplan.outputs.map_elements import (
 )
 from geoplan.outputs.map_layers import PANES
 
-__all__ = ["Control", "MapScript", "map_html", "new_map", "page_figure", "remember_own"]
+__all__ = ["NO_LIBRARY", "NO_SCRIPT", "Control", "MapScript", "library_check", "map_html",
+           "new_map", "page_figure", "remember_own"]
 
 _OWN_KEYS = "_geoplan_own_keys"
 
@@ -50,6 +53,9 @@ _CSS = """<style>
 .gp-swatch{display:inline-block;width:14px;height:11px;margin-right:6px;vertical-align:middle}
 .gp-table th{text-align:left;padding:1px 8px 1px 0;font-weight:600;vertical-align:top}
 .gp-table td{padding:1px 0;max-width:260px}
+.gp-nolib{position:fixed;top:120px;left:0;right:0;margin:0 auto;z-index:2000;
+ width:min(560px,90vw);box-sizing:border-box;background:#fff8e1;border:2px solid #8a6d00;
+ border-radius:4px;padding:12px 16px;font:15px/1.45 system-ui,sans-serif;color:#222}
 </style>"""
 
 _BIND_JS = """<script>
@@ -74,6 +80,36 @@ function geoplanBind(labels, styles) {
 }
 </script>"""
 """Binds each feature's style, tooltip and popup; the strings it joins are escaped HTML."""
+
+
+NO_LIBRARY: dict[bool, str] = {
+    False: ("The map library (Leaflet) could not be loaded, so the map cannot be drawn. This "
+            "file loads it from the internet (cdn.jsdelivr.net): open it with internet access, "
+            "or make a self-contained copy that needs none with `geoplan map PLAN.gpkg` "
+            "(without --cdn-map)."),
+    True: ("The map library (Leaflet) built into this file did not start, so the map cannot "
+           "be drawn; the file may be cut short or changed. Make it again with "
+           "`geoplan map PLAN.gpkg`."),
+}
+"""What the page says when Leaflet is missing, by ``offline`` (inlined or from the CDN)."""
+
+NO_SCRIPT = ("This map needs JavaScript: allow scripts for this file, or open it in a browser "
+             "that runs them.")
+"""What the page says when scripts do not run at all."""
+
+
+def library_check(offline: bool) -> str:
+    """Return a script that says :data:`NO_LIBRARY`'s words in the page when Leaflet is absent.
+
+    It runs when the page is parsed (after the map's own script has failed on ``L``) and
+    adds a ``div.gp-nolib`` (role ``alert``) to the body; with Leaflet loaded it does nothing.
+    """
+    message = json.dumps(NO_LIBRARY[offline]).replace("<", "\\u003c")
+    return ("<script>document.addEventListener('DOMContentLoaded', function () {"
+            "if (typeof L !== 'undefined') { return; }"
+            "var box = document.createElement('div');"
+            "box.className = 'gp-nolib'; box.setAttribute('role', 'alert');"
+            f"box.textContent = {message}; document.body.appendChild(box);}});</script>")
 
 
 class Control(LiteralRender):
@@ -145,6 +181,10 @@ def new_map(offline: bool) -> folium.Map:
         header.add_child(LiteralHtml(f"<script>{leaflet_js()}</script>"), name="leaflet")
     header.add_child(LiteralHtml(_CSS), name="geoplan_css")
     header.add_child(LiteralHtml(_BIND_JS), name="geoplan_js")
+    header.add_child(LiteralHtml(library_check(offline)), name="geoplan_library_check")
+    page_figure(m).html.add_child(LiteralHtml(
+        f'<noscript><div class="gp-nolib">{html.escape(NO_SCRIPT)}</div></noscript>'),
+        name="geoplan_noscript")
     for name, z in PANES.items():
         CustomPane(name, z_index=z,
                    pointer_events=name != "geoplan-districts").add_to(m)
