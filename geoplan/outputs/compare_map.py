@@ -27,10 +27,6 @@ if TYPE_CHECKING:  # geoplan.outputs.compare imports this module
 
 __all__ = ["SyncedMaps", "compare_map"]
 
-_SMALL_M2 = 10_000.0
-"""Chosen areas smaller than this (1 ha) are drawn as circles on the comparison map."""
-
-
 class SyncedMaps(LiteralDualMap):
     """folium's :class:`~folium.plugins.DualMap` over two geoplan maps, kept in step.
 
@@ -96,8 +92,7 @@ def _pane(m: folium.Map, run: RunData, side: str, offline: bool, simplify_m: flo
     strokes = []
     for order, (name, plan) in enumerate(run.plans.items()):
         chosen = plan[plan["selected"].fillna(False).astype(bool).to_numpy()].copy()
-        small = chosen.geometry.area < _SMALL_M2  # a car park would be a dot: draw a circle
-        chosen.loc[small, "geometry"] = chosen.geometry[small].representative_point()
+        # areas under 1 ha (a car park would be a dot) become circles in candidate_layer
         chosen.attrs["candidates"] = len(plan)  # popups give the rank among all candidates
         stroke = stroke_colour(name, order)
         group, used = candidate_layer(name, chosen, stroke=stroke, grid=grid,

@@ -58,6 +58,7 @@ from geoplan.outputs.map_page import (
 from geoplan.outputs.map_style import (
     choropleth_classes,
     legend_html,
+    legend_keys,
     stroke_colour,
     text,
 )
@@ -305,7 +306,9 @@ def plan_map(
     if districts is not None:
         district_layer(districts, simplify_m=simplify_m).add_to(m)
     LayerControl(collapsed=False, position="topright").add_to(m)
+    pathways, sizes = legend_keys(plans)
     legend = legend_html(ranks_used=sorted(ranks), workstreams=strokes,
+                         pathways=pathways, charger_sizes=sizes,
                          headroom_title=(f"Substation {headroom_caption}"
                                          if substations is not None else None),
                          amber_below_mva=amber_below_mva, choropleths=legends,

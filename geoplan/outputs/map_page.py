@@ -32,6 +32,7 @@ from geoplan.outputs.map_elements import (
     TileLayer,
 )
 from geoplan.outputs.map_layers import PANES
+from geoplan.outputs.map_style import hatch_defs
 
 __all__ = ["NO_LIBRARY", "NO_SCRIPT", "Control", "MapScript", "library_check", "map_html",
            "new_map", "page_figure", "remember_own"]
@@ -66,15 +67,27 @@ function geoplanPopup(p, labels) {
     return '<div class="gp-popup"><b>' + p[0] + '</b><table class="gp-table">' + rows +
         "</table></div>";
 }
+var geoplanZones = {};  // zone id -> chosen area candidates of every layer
+function geoplanAlso(layer) {
+    // the chosen candidates of the other layers in the clicked zone, when they are shown
+    return (geoplanZones[layer.feature.properties.z] || []).filter(function (o) {
+        return o.gpStyles !== layer.gpStyles && o._map;
+    }).map(function (o) { return "<hr>" + o.gpPopup(); }).join("");
+}
 function geoplanBind(labels, styles) {
     return function (feature, layer) {
         var p = feature.properties;
         layer.gpStyles = styles;  // the milestone selector restyles features from these
         if (p.s !== undefined && layer.setStyle) { layer.setStyle(styles[p.s]); }
         if (p.t) { layer.bindTooltip(p.t, {sticky: true}); }
+        if (p.z !== undefined && p.c) {
+            (geoplanZones[p.z] = geoplanZones[p.z] || []).push(layer);
+        }
         if (p.p) {
-            layer.bindPopup(function () { return geoplanPopup(p.p, labels); },
-                            {maxWidth: 380, autoPanPaddingTopLeft: [20, 80]});
+            layer.gpPopup = function () { return geoplanPopup(p.p, labels); };
+            layer.bindPopup(function () {
+                return layer.gpPopup() + (p.z !== undefined ? geoplanAlso(layer) : "");
+            }, {maxWidth: 380, autoPanPaddingTopLeft: [20, 80]});
         }
     };
 }
@@ -182,6 +195,7 @@ def new_map(offline: bool) -> folium.Map:
     header.add_child(LiteralHtml(_CSS), name="geoplan_css")
     header.add_child(LiteralHtml(_BIND_JS), name="geoplan_js")
     header.add_child(LiteralHtml(library_check(offline)), name="geoplan_library_check")
+    page_figure(m).html.add_child(LiteralHtml(hatch_defs()), name="geoplan_hatches")
     page_figure(m).html.add_child(LiteralHtml(
         f'<noscript><div class="gp-nolib">{html.escape(NO_SCRIPT)}</div></noscript>'),
         name="geoplan_noscript")
