@@ -210,3 +210,5 @@ def test_charger_sites_are_circles_sized_by_chargers():
     legend = map_html(plan_map(plans))
     assert "Charger sites (circle size)" in legend
     assert "16 chargers" in legend
+    assert "4 chargers" in legend
+    assert "10 chargers" not in legend  # only counts some chosen site has

@@ -2,7 +2,7 @@
 
 :func:`plan_map` draws one toggleable layer per workstream (every candidate, coloured by
 rank, the selected ones solid and the others pale and dashed, each with a popup of its
-evidence), substations coloured red/amber/green by headroom in the plan year, zone
+evidence), substations coloured by headroom class in the plan year, zone
 choropleths and district boundaries, with a layer control, title, legend, scale bar and
 attribution. :func:`write_map` writes it to an HTML file, atomically and byte-for-byte
 reproducibly.

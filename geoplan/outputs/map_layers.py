@@ -368,7 +368,7 @@ def substation_layer(
     raw: bool,
     milestones: Sequence[PopupContext] = (),
 ) -> FeatureGroup:
-    """Substations as circles coloured red/amber/green by headroom in the plan year.
+    """Substations as circles coloured and ringed by headroom class in the plan year.
 
     With ``milestones`` (the headroom of each milestone year, in order), the popup lists each
     year's headroom instead, and each feature carries ``hy``: the index of its look in each

@@ -415,12 +415,13 @@ def legend_keys(plans: Mapping[str, pd.DataFrame]
                 ) -> tuple[list[str], list[tuple[int, float]]]:
     """Return the LAEP pathways of the chosen LAEP zones, and charger circle sizes to show.
 
-    Sizes are (chargers, radius) for the smallest, middle and largest chosen site (distinct).
+    Sizes are (chargers, radius) for the smallest, middle and largest chosen site (distinct
+    counts that occur; the middle one is the middle of the sorted distinct counts).
 
     Examples
     --------
     >>> plans = {"chargers": pd.DataFrame({"selected": [True, True, True, False],
-    ...                                    "chargers": [4, 4, 16, 100]}),
+    ...                                    "chargers": [16, 4, 4, 100]}),
     ...          "laep": pd.DataFrame({"selected": [True, False], "option": ["heat_pump",
     ...                                                                      "rooftop_pv"]})}
     >>> legend_keys(plans)
@@ -433,8 +434,8 @@ def legend_keys(plans: Mapping[str, pd.DataFrame]
         if name == "laep" and "option" in chosen:
             pathways = sorted(chosen["option"].dropna().astype(str).unique())
         if name == "chargers" and "chargers" in chosen:
-            n = pd.to_numeric(chosen["chargers"], errors="coerce").dropna()
-            if len(n):
-                picks = sorted({int(n.min()), int(n.median()), int(n.max())})
-                sizes = [(k, charger_radius(k, chosen=True)) for k in picks]
+            counts = sorted({int(v) for v in pd.to_numeric(chosen["chargers"],
+                                                           errors="coerce").dropna()})
+            picks = sorted({counts[0], counts[len(counts) // 2], counts[-1]}) if counts else []
+            sizes = [(k, charger_radius(k, chosen=True)) for k in picks]
     return pathways, sizes
