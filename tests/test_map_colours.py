@@ -107,6 +107,16 @@ def test_status_colours_stay_apart_for_colour_blind_readers(name: str, vision: s
     assert worst[0] >= MIN_DELTA_E, f"{name}: {worst[1]} vs {worst[2]} under {vision}"
 
 
+@pytest.mark.parametrize("vision", MACHADO)
+def test_pathway_fills_stay_apart_from_the_blue_rank_fills(vision: str):
+    # a chosen LAEP zone must not read as a retrofit zone's rank; "do nothing" is meant to
+    # look like no action (pale), so it is left out
+    worst = min((delta_e(colour, fill, vision), pathway, fill)
+                for pathway, colour in PATHWAY_COLOURS.items() if pathway != "do_nothing"
+                for _, _, fill in RANK_CLASSES)
+    assert worst[0] >= MIN_DELTA_E, f"{worst[1]} vs rank fill {worst[2]} under {vision}"
+
+
 def test_substation_status_has_a_second_cue_besides_colour():
     # every pair of headroom classes differs in ring weight or dash pattern too
     assert len(set(HEADROOM_RINGS.values())) == len(HEADROOM_RINGS) == len(HEADROOM_COLOURS)
@@ -127,6 +137,8 @@ def test_candidate_style_by_workstream():
     row = {"option": "heat_network", "chargers": 9}
     laep = candidate_style(row, workstream="laep", stroke="#000000", rank_index=2, chosen=True)
     assert laep["fillColor"] == PATHWAY_COLOURS["heat_network"]
+    unchosen = candidate_style(row, workstream="laep", stroke="#000", rank_index=2, chosen=False)
+    assert unchosen["fillColor"] == RANK_CLASSES[2][2]  # a pale rank fill, as other options
     wood = candidate_style(row, workstream="sequestration", stroke="#000000", rank_index=2,
                            chosen=False)
     assert wood["fillColor"] == "url(#gp-hatch-2)"

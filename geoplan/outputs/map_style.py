@@ -77,10 +77,12 @@ HEADROOM_RINGS: Mapping[str, tuple[float, str | None]] = {
 get a thick ring, low headroom a dashed one, unknown a dotted one (legible without colour)."""
 
 PATHWAY_COLOURS: Mapping[str, str] = {
-    "heat_pump": "#009e73", "heat_network": "#d55e00", "fabric_first": "#0072b2",
+    "heat_pump": "#009e73", "heat_network": "#d55e00", "fabric_first": "#543005",
     "rooftop_pv": "#f0e442", "do_nothing": "#dddddd",
 }
-"""Fill of LAEP zones by pathway (the candidate's ``option``; Okabe and Ito's palette)."""
+"""Fill of chosen LAEP zones by pathway (the candidate's ``option``): Okabe and Ito's green,
+vermillion and yellow, ColorBrewer's dark brown and a light grey; no blue or purple, which
+colour-blind readers would take for the blue rank fills."""
 
 PATHWAY_LABELS: Mapping[str, str] = {
     "heat_pump": "heat pump led", "heat_network": "heat network", "fabric_first": "fabric first",
@@ -389,13 +391,13 @@ def candidate_style(row: Mapping[str, object], *, workstream: str, stroke: str,
                     rank_index: int, chosen: bool) -> dict[str, object]:
     """Return the Leaflet style of one candidate.
 
-    Outline by workstream, fill by rank (LAEP: by pathway; hatched for :data:`HATCHED`
+    Outline by workstream, fill by rank (chosen LAEP zones: by pathway; hatched for :data:`HATCHED`
     workstreams), solid and strong when chosen, pale and dashed when not; charger sites sized
     by their chargers (:func:`charger_radius`).
     """
     fill = RANK_CLASSES[rank_index][2]
     option = str(row.get("option") or "")
-    if workstream == "laep" and option in PATHWAY_COLOURS:
+    if workstream == "laep" and chosen and option in PATHWAY_COLOURS:
         fill = PATHWAY_COLOURS[option]
     elif workstream in HATCHED:
         fill = hatch_fill(rank_index)
