@@ -143,6 +143,7 @@ def test_map_has_two_panes_and_escapes_data(runs: tuple[Path, Path]) -> None:
     assert HOSTILE not in html
     escaped = "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;"  # &lt;...&gt; inside JSON
     assert html.count("onerror") == html.count(escaped) >= 3  # two popups, the caption
+    assert "Charger sites (circle size)" in html  # chosen sites are circles sized by chargers
     markdown = compare_markdown(comparison)
     assert HOSTILE not in markdown
     assert "&lt;img src=x onerror=alert(1)&gt;" in markdown

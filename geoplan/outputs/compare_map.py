@@ -19,7 +19,7 @@ from geoplan.outputs.map import DEFAULT_ATTRIBUTION, fit_to_layers, popup_contex
 from geoplan.outputs.map_elements import LayerControl, LiteralDualMap, LiteralHtml
 from geoplan.outputs.map_layers import PopupContext, candidate_layer, district_layer
 from geoplan.outputs.map_page import Control, MapScript, new_map, page_figure, remember_own
-from geoplan.outputs.map_style import legend_html, number, stroke_colour, text
+from geoplan.outputs.map_style import legend_html, legend_keys, number, stroke_colour, text
 from geoplan.planning.carbon_lines import CARBON_WORDS
 
 if TYPE_CHECKING:  # geoplan.outputs.compare imports this module
@@ -110,8 +110,10 @@ def _pane(m: folium.Map, run: RunData, side: str, offline: bool, simplify_m: flo
                f" chosen, &pound;{number(kpis.get('cost_gbp'), 0)}{tonnes}")
     Control(caption, position="topright", css_class="gp-pane").add_to(m)
     LayerControl(collapsed=True, position="topright").add_to(m)
+    pathways, sizes = legend_keys(run.plans)
     legend = legend_html(ranks_used=sorted(ranks), workstreams=strokes, headroom_title=None,
-                         amber_below_mva=0.0, choropleths=[])
+                         amber_below_mva=0.0, choropleths=[], pathways=pathways,
+                         charger_sizes=sizes)
     Control(f"<details><summary>Legend</summary>{legend}</details>", position="bottomleft",
             css_class="gp-legend").add_to(m)
     MapScript(text(DEFAULT_ATTRIBUTION), offline=offline, choropleths=[]).add_to(m)
