@@ -41,6 +41,9 @@ from tests.test_map import X0, Y0, bound_layer, headroom, substations
 
 MIN_DELTA_E = 30.0
 """Smallest CIE76 difference allowed between two status colours, for every vision."""
+MIN_DELTA_E_ACROSS = 20.0
+"""Smallest CIE76 difference between a substation fill and a candidate's rank fill (different
+layers, also told apart by size and ring; the first blue "enough headroom" failed at 3.8)."""
 
 MACHADO = {  # Machado et al. 2009, severity 1.0, applied to linear RGB
     "normal": np.eye(3),
@@ -115,6 +118,15 @@ def test_pathway_fills_stay_apart_from_the_blue_rank_fills(vision: str):
                 for pathway, colour in PATHWAY_COLOURS.items() if pathway != "do_nothing"
                 for _, _, fill in RANK_CLASSES)
     assert worst[0] >= MIN_DELTA_E, f"{worst[1]} vs rank fill {worst[2]} under {vision}"
+
+
+@pytest.mark.parametrize("vision", MACHADO)
+def test_substations_stay_apart_from_candidate_circles(vision: str):
+    # a substation circle must not pass for a chosen candidate circle (ranks 1 to 100)
+    worst = min((delta_e(colour, fill, vision), status, fill)
+                for status, colour in HEADROOM_COLOURS.items()
+                for _, _, fill in RANK_CLASSES[:4])
+    assert worst[0] >= MIN_DELTA_E_ACROSS, f"{worst[1]} vs rank fill {worst[2]} under {vision}"
 
 
 def test_substation_status_has_a_second_cue_besides_colour():

@@ -64,11 +64,11 @@ OTHER_STROKES = ("#cc79a7", "#999933", "#666666", "#d55e00")
 """Outline colours for workstreams outside :data:`WORKSTREAM_COLOURS`, in order."""
 
 HEADROOM_COLOURS: Mapping[str, str] = {
-    "red": "#b2182b", "amber": "#fdb863", "green": "#2166ac", "unknown": "#bdbdbd",
+    "red": "#b2182b", "amber": "#fdb863", "green": "#ffffff", "unknown": "#969696",
 }
 """Substation fill by headroom class (keys as before: red = constrained, amber = low, green =
-enough): dark red, light orange, blue and light grey (ColorBrewer RdYlBu / PuOr ends), apart
-under deuteranopia and protanopia; :data:`HEADROOM_RINGS` adds a second cue."""
+enough): dark red, light orange, white and grey, apart under deuteranopia and protanopia and
+from the blue rank fills of candidate circles; :data:`HEADROOM_RINGS` adds a second cue."""
 
 HEADROOM_RINGS: Mapping[str, tuple[float, str | None]] = {
     "red": (3.0, None), "amber": (2.0, "3 2"), "green": (1.0, None), "unknown": (1.0, "1 2"),
