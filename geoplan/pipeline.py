@@ -421,7 +421,7 @@ def _comparison_source(path: str | Path) -> Any:
 
 
 def run_comparison(a: str | Path, b: str | Path, out: str | Path, *, top: int = 20,
-                   overwrite: bool = False, offline_map: bool = False,
+                   overwrite: bool = False, offline_map: bool = True,
                    progress: Callable[[str], None] | None = None
                    ) -> tuple[Comparison, tuple[Path, ...]]:
     """Compare ``a`` and ``b`` (run folders or scenario files) into the folder ``out``.

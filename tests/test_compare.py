@@ -137,26 +137,27 @@ def test_map_has_two_panes_and_escapes_data(runs: tuple[Path, Path]) -> None:
     scenario = {**a.summary["scenario"], "name": HOSTILE}
     a = dataclasses.replace(a, summary={**a.summary, "scenario": scenario})
     comparison = compare_runs(a, runs[1])
-    html = map_html(compare_map(comparison).get_root())
+    html = map_html(compare_map(comparison, offline=False).get_root())  # no Leaflet source
     assert html.count('class="folium-map"') == 2
     assert html.count("L.map(") == 2
     assert HOSTILE not in html
     escaped = "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;"  # &lt;...&gt; inside JSON
     assert html.count("onerror") == html.count(escaped) >= 3  # two popups, the caption
+    assert "Charger sites (circle size)" in html  # chosen sites are circles sized by chargers
     markdown = compare_markdown(comparison)
     assert HOSTILE not in markdown
     assert "&lt;img src=x onerror=alert(1)&gt;" in markdown
 
 
 def test_same_inputs_give_identical_bytes(runs: tuple[Path, Path], tmp_path: Path) -> None:
-    first = write_comparison(compare_runs(*runs), tmp_path / "one", offline_map=True)
-    second = write_comparison(compare_runs(*runs), tmp_path / "two", offline_map=True)
+    first = write_comparison(compare_runs(*runs), tmp_path / "one")
+    second = write_comparison(compare_runs(*runs), tmp_path / "two")
     assert [p.name for p in first] == ["compare.md", "compare.json", "changes.csv",
                                        "compare.html"]
     for one, two in zip(first, second, strict=True):
         assert one.read_bytes() == two.read_bytes(), one.name
     html = first[-1].read_text(encoding="utf-8")
-    assert "tile.openstreetmap.org" not in html  # offline: no tiles, Leaflet inlined
+    assert "tile.openstreetmap.org" not in html  # offline by default: no tiles, Leaflet inlined
     assert "cdn.jsdelivr.net" not in html
 
 

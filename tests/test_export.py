@@ -410,7 +410,7 @@ def test_geopackage_opens_in_qgis_styled(tmp_path):
     assert renderer.get("type") == "categorizedSymbol"
     assert [c.get("label") for c in renderer.iter("category")] == ["Chosen", "Not chosen"]
     fills = {p.get("k"): p.get("v") for p in renderer.find("symbols")[0].iter("prop")}
-    assert fills["color"] == "217,95,2,150"  # #d95f02 (retrofit), partly transparent
+    assert fills["color"] == "230,159,0,150"  # #e69f00 (retrofit), partly transparent
     unchosen = {p.get("k"): p.get("v") for p in renderer.find("symbols")[1].iter("prop")}
     assert unchosen["style"] == "no"  # hollow and dashed: told apart without colour
     assert unchosen["outline_style"] == "dash"

@@ -23,6 +23,7 @@ from geoplan.files.atomic import write_geopackage
 from geoplan.outputs import map_assets
 from geoplan.outputs.map import map_html, plan_map, write_map
 from geoplan.outputs.map_layers import PopupContext, substation_layer
+from geoplan.outputs.map_page import NO_LIBRARY
 from geoplan.outputs.map_style import HEADROOM_COLOURS, RANK_CLASSES
 from geoplan.outputs.static_map import _nice_length, write_static_map
 
@@ -306,8 +307,8 @@ def test_file_is_light(tmp_path):
         {"candidate_id": [f"retrofit:{i}" for i in range(200)], "rank": range(1, 201),
          "selected": [i < 50 for i in range(200)], "label": [f"Zone {i}" for i in range(200)]},
         geometry=[c.buffer(500, quad_segs=64) for c in centres], crs=27700)
-    path = write_map(plan_map({"retrofit": plan}), tmp_path / "map.html")
-    assert path.stat().st_size < 200_000
+    path = write_map(plan_map({"retrofit": plan}, offline=False), tmp_path / "map.html")
+    assert path.stat().st_size < 200_000  # the data alone (Leaflet from the CDN)
     assert not re.search(r"\d\.\d{7,}", path.read_text())
 
 
@@ -323,7 +324,7 @@ def test_write_refuses_existing_and_is_atomic(tmp_path):
 
 
 def test_offline_map_is_self_contained():
-    html = map_html(full_map(offline=True))
+    html = map_html(full_map())  # offline is the default
     # no element that loads anything (Leaflet's own attribution link to its site is text)
     assert not re.search(r"<(script|link|img|iframe)\b[^>]*\b(src|href)\s*=", html)
     assert "tile.openstreetmap.org" not in html
@@ -331,8 +332,15 @@ def test_offline_map_is_self_contained():
     assert 'url(images/' not in html  # Leaflet's CSS images are inlined
     assert "data:image/png;base64," in html
     assert "sourceMappingURL" not in html
-    online = map_html(full_map())
+    online = map_html(full_map(offline=False))
     assert '<script src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js">' in online
+    # each page says in words what to do when Leaflet does not load (shown in Chromium by
+    # tests/test_map_browser.py); the online page names the self-contained way out
+    assert json.dumps(NO_LIBRARY[False]).replace("<", "\\u003c") in online
+    assert "without --cdn-map" in NO_LIBRARY[False]
+    assert json.dumps(NO_LIBRARY[True]) in html
+    assert NO_LIBRARY[False] not in html
+    assert "<noscript>" in html
 
 
 def test_offline_without_leaflet_package_says_how_to_install(monkeypatch):
@@ -398,10 +406,12 @@ def write_plan_package(path: Path) -> Path:
 def test_cli_map_from_plan_geopackage(tmp_path):
     package = write_plan_package(tmp_path / "plan.gpkg")
     runner = CliRunner()
-    result = runner.invoke(cli, ["map", str(package), "--offline-map",
+    result = runner.invoke(cli, ["map", str(package),
                                  "--choropleth", "epc_dg_share=EPC D-G share"])
     assert result.exit_code == 0, result.output
     html = (tmp_path / "map.html").read_text()
+    assert "cdn.jsdelivr.net" not in html  # offline by default
+    assert "L.tileLayer" not in html
     assert overlays(html) == ["chargers", "retrofit", "Substations (headroom)",
                               "EPC D-G share", "District boundaries", "Place names"]
     assert "wrote" in result.output
@@ -411,6 +421,10 @@ def test_cli_map_from_plan_geopackage(tmp_path):
     again = runner.invoke(cli, ["map", str(package)])
     assert again.exit_code == 2
     assert "already exists" in again.output
+    online = runner.invoke(cli, ["map", str(package), "--cdn-map", "-o",
+                                 str(tmp_path / "online.html")])
+    assert online.exit_code == 0, online.output
+    assert "cdn.jsdelivr.net" in (tmp_path / "online.html").read_text()
 
 
 def test_cli_map_without_plan_layer(tmp_path):

@@ -13,12 +13,16 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
+from shapely.geometry import box
 
 from geoplan.outputs.map import plan_map, write_map
 from geoplan.outputs.map_assets import leaflet_css, leaflet_js
+from geoplan.outputs.map_page import NO_LIBRARY
 from geoplan.outputs.map_style import HEADROOM_COLOURS
-from tests.test_map import XSS, full_map, headroom
+from tests.test_map import X0, XSS, Y0, districts, full_map, headroom, substations
+from tests.test_map_colours import zone_plans
 from tests.test_map_injection import NAME, context, plain_plans
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -169,7 +173,7 @@ def serve_offline_copies(route) -> None:
 
 
 def test_online_map_loads_only_leaflet_and_tiles(browser, tmp_path):
-    path = write_map(full_map(), tmp_path / "map.html")
+    path = write_map(full_map(offline=False), tmp_path / "map.html")
     page = browser.new_page(viewport={"width": 1280, "height": 860})
     watch = Watch(page)
     page.route(lambda url: url.startswith(("http:", "https:")), serve_offline_copies)
@@ -183,6 +187,23 @@ def test_online_map_loads_only_leaflet_and_tiles(browser, tmp_path):
     popup_and_tooltip_texts(page)
     assert watch.dialogs == []
     assert watch.errors == []
+    assert page.locator(".gp-nolib").count() == 0  # Leaflet loaded: no message
+    page.close()
+
+
+def test_map_without_its_library_says_so_in_words(browser, tmp_path):
+    # the CDN map with the network blocked: Leaflet never arrives
+    path = write_map(full_map(offline=False), tmp_path / "map.html")
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    watch = Watch(page)
+    page.route(lambda url: url.startswith(("http:", "https:")), lambda route: route.abort())
+    page.goto(path.as_uri(), wait_until="load", timeout=60_000)
+    message = page.get_by_role("alert")
+    assert message.is_visible()
+    assert message.inner_text() == NO_LIBRARY[False]
+    assert "internet access" in message.inner_text()
+    assert "L is not defined" in " ".join(watch.errors)  # the map's own script failed
+    save_screenshot(page, tmp_path, "map-no-library.png")
     page.close()
 
 
@@ -210,4 +231,52 @@ def test_template_and_markup_text_shows_literally_in_browser(browser, tmp_path):
     assert page.locator(".leaflet-popup-content b b, .leaflet-popup-content script").count() == 0
     assert watch.dialogs == []
     assert watch.errors == []
+    page.close()
+
+
+def styled_plans() -> dict:
+    """tests/test_map_colours.py's zones (retrofit, LAEP, chargers) and one 4 ha woodland."""
+    plans = zone_plans()
+    plans["sequestration"] = gpd.GeoDataFrame(
+        {"candidate_id": ["sequestration:w"], "label": ["Wood"], "rank": [1],
+         "selected": [True], "zone_id": ["Z1"]},
+        geometry=[box(X0 + 2200, Y0 + 1200, X0 + 2400, Y0 + 1400)], crs=27700)
+    return plans
+
+
+@pytest.mark.parametrize("size", [(1400, 900), (390, 844)], ids=["desktop", "phone"])
+def test_default_map_styles_render_offline(browser, tmp_path, size):
+    # the default map (self-contained) with every request blocked
+    m = plan_map(styled_plans(), substations=substations(), headroom=headroom(),
+                 districts=districts(), title="Styles")
+    path = write_map(m, tmp_path / "map.html")
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    watch = Watch(page)
+    page.route(lambda url: url.startswith(("http:", "https:")), lambda route: route.abort())
+    page.goto(path.as_uri(), wait_until="load", timeout=60_000)
+    page.wait_for_timeout(300)
+    assert page.evaluate("typeof L") == "object"
+    assert page.get_by_role("alert").count() == 0
+    # the LAEP pane lies under the other areas; the woodland is filled with its hatch
+    panes = page.evaluate("[...document.querySelectorAll('.leaflet-pane')].map("
+                          "p => [p.className, getComputedStyle(p).zIndex])")
+    z = {c.split("leaflet-")[-1].split(" ")[0]: int(v) for c, v in panes
+         if "geoplan-" in c}
+    assert z["geoplan-laep-pane"] < z["geoplan-areas-pane"]
+    assert page.locator('path[fill="url(#gp-hatch-0)"]').count() == 1
+    assert page.locator("#gp-hatch-0").count() == 1
+    # substations: the constrained one has the thick ring, the low one a dashed ring
+    assert page.locator('path[stroke-width="3"]').count() >= 1
+    assert page.locator('path[stroke-dasharray="3 2"]').count() == 1
+    save_screenshot(page, tmp_path, f"map-styles-{size[0]}x{size[1]}.png")
+    # one click on retrofit zone Z0 shows its popup and LAEP's chosen pathway there
+    retrofit = page.locator(".leaflet-geoplan-areas-pane path.leaflet-interactive").nth(1)
+    retrofit.dispatch_event("click")
+    popup = page.locator(".leaflet-popup-content").inner_text()
+    assert popup.startswith("Retrofit Z0")
+    assert "LAEP Z0 heat pump" in popup
+    assert "LAEP Z0 heat network" not in popup  # not chosen: not listed
+    assert watch.external() == [] or all(u.startswith("http") for u in watch.external())
+    assert watch.errors == []
+    assert watch.dialogs == []
     page.close()

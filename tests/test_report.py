@@ -196,7 +196,7 @@ def test_cli_map_follows_the_run_settings_in_the_plan(tmp_path) -> None:
     html = (tmp_path / "m.html").read_text(encoding="utf-8")
     assert "Run title from the plan" in html
     assert overlays(html) == ["chargers", "retrofit", "Substations (headroom)",
-                              "EPC D-G share", "District boundaries"]
+                              "EPC D-G share", "District boundaries", "Place names"]
     assert "Headroom 2025 (CT, winter)" in html
     assert json.dumps(OS_2026)[1:-1] in html  # the attribution control (escaped as JSON)
     # chargers: 3 chosen + the best unchosen (rank 4, "Car park 3"); ranks 5 and 6 left out

@@ -30,8 +30,9 @@ SHOWN = ("candidates_selected", "cost_gbp", "reduction_tco2e_per_yr", "removal_t
 @overwrite_option
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
               help="Ranks that count as the top: changes.csv lists sites entering or leaving.")
-@click.option("--offline-map", is_flag=True,
-              help="Make compare.html self-contained (and the maps of scenarios run here).")
+@click.option("--offline-map/--cdn-map", default=True, show_default=True,
+              help="compare.html (and the maps of scenarios run here) self-contained, or "
+                   "loading Leaflet and tiles from the web (--cdn-map).")
 @click.pass_context
 def compare(ctx: click.Context, a: Path, b: Path, out: Path | None, overwrite: bool,
             top: int, offline_map: bool) -> None:

@@ -45,8 +45,9 @@ def _choropleths(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.argument("plan", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="HTML file to write [default: map.html beside PLAN].")
-@click.option("--offline-map", "offline", is_flag=True,
-              help="Self-contained file: Leaflet inlined, no web tiles, no request.")
+@click.option("--offline-map/--cdn-map", "offline", default=True, show_default=True,
+              help="Self-contained file (Leaflet inlined, no web tiles, no request), or "
+                   "Leaflet and OpenStreetMap tiles from the web (--cdn-map).")
 @click.option("--year", type=int,
               help="Plan year for substation headroom [default: the run's, else 2030].")
 @click.option("--grid-scenario", help="Headroom scenario (needed when the table has several).")

@@ -32,8 +32,10 @@ _LABELS = {"scenario": "checking the scenario", "inputs": "finding the inputs",
 @click.option("-o", "--output", "out", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Output folder (default: out/<scenario name>).")
 @overwrite_option
-@click.option("--offline-map", is_flag=True, default=None,
-              help="Make map.html self-contained: no request leaves the page (no web tiles).")
+@click.option("--offline-map/--cdn-map", default=None,
+              help="map.html self-contained (the default: Leaflet inlined, no web tiles), or "
+                   "loading Leaflet and OpenStreetMap tiles from the web [default: the "
+                   "scenario's outputs.offline_map, true unless set].")
 @click.pass_context
 def run(ctx: click.Context, scenario: Path, out: Path | None, overwrite: bool,
         offline_map: bool | None) -> None:

@@ -314,7 +314,7 @@ def compare_markdown(comparison: Comparison) -> str:
 
 
 def write_comparison(comparison: Comparison, out: str | Path, *, overwrite: bool = False,
-                     offline_map: bool = False) -> tuple[Path, ...]:
+                     offline_map: bool = True) -> tuple[Path, ...]:
     """Write the comparison folder atomically; an existing folder is kept unless ``overwrite``.
 
     Returns

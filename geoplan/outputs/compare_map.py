@@ -19,17 +19,13 @@ from geoplan.outputs.map import DEFAULT_ATTRIBUTION, fit_to_layers, popup_contex
 from geoplan.outputs.map_elements import LayerControl, LiteralDualMap, LiteralHtml
 from geoplan.outputs.map_layers import PopupContext, candidate_layer, district_layer
 from geoplan.outputs.map_page import Control, MapScript, new_map, page_figure, remember_own
-from geoplan.outputs.map_style import legend_html, number, stroke_colour, text
+from geoplan.outputs.map_style import legend_html, legend_keys, number, stroke_colour, text
 from geoplan.planning.carbon_lines import CARBON_WORDS
 
 if TYPE_CHECKING:  # geoplan.outputs.compare imports this module
     from geoplan.outputs.compare import Comparison, RunData
 
 __all__ = ["SyncedMaps", "compare_map"]
-
-_SMALL_M2 = 10_000.0
-"""Chosen areas smaller than this (1 ha) are drawn as circles on the comparison map."""
-
 
 class SyncedMaps(LiteralDualMap):
     """folium's :class:`~folium.plugins.DualMap` over two geoplan maps, kept in step.
@@ -96,8 +92,7 @@ def _pane(m: folium.Map, run: RunData, side: str, offline: bool, simplify_m: flo
     strokes = []
     for order, (name, plan) in enumerate(run.plans.items()):
         chosen = plan[plan["selected"].fillna(False).astype(bool).to_numpy()].copy()
-        small = chosen.geometry.area < _SMALL_M2  # a car park would be a dot: draw a circle
-        chosen.loc[small, "geometry"] = chosen.geometry[small].representative_point()
+        # areas under 1 ha (a car park would be a dot) become circles in candidate_layer
         chosen.attrs["candidates"] = len(plan)  # popups give the rank among all candidates
         stroke = stroke_colour(name, order)
         group, used = candidate_layer(name, chosen, stroke=stroke, grid=grid,
@@ -115,14 +110,16 @@ def _pane(m: folium.Map, run: RunData, side: str, offline: bool, simplify_m: flo
                f" chosen, &pound;{number(kpis.get('cost_gbp'), 0)}{tonnes}")
     Control(caption, position="topright", css_class="gp-pane").add_to(m)
     LayerControl(collapsed=True, position="topright").add_to(m)
+    pathways, sizes = legend_keys(run.plans)
     legend = legend_html(ranks_used=sorted(ranks), workstreams=strokes, headroom_title=None,
-                         amber_below_mva=0.0, choropleths=[])
+                         amber_below_mva=0.0, choropleths=[], pathways=pathways,
+                         charger_sizes=sizes)
     Control(f"<details><summary>Legend</summary>{legend}</details>", position="bottomleft",
             css_class="gp-legend").add_to(m)
     MapScript(text(DEFAULT_ATTRIBUTION), offline=offline, choropleths=[]).add_to(m)
 
 
-def compare_map(comparison: Comparison, *, offline: bool = False, simplify_m: float = 10.0
+def compare_map(comparison: Comparison, *, offline: bool = True, simplify_m: float = 10.0
                 ) -> SyncedMaps:
     """Draw A's chosen candidates on the left map and B's on the right, in step.
 

@@ -2,7 +2,7 @@
 
 :func:`plan_map` draws one toggleable layer per workstream (every candidate, coloured by
 rank, the selected ones solid and the others pale and dashed, each with a popup of its
-evidence), substations coloured red/amber/green by headroom in the plan year, zone
+evidence), substations coloured by headroom class in the plan year, zone
 choropleths and district boundaries, with a layer control, title, legend, scale bar and
 attribution. :func:`write_map` writes it to an HTML file, atomically and byte-for-byte
 reproducibly.
@@ -13,7 +13,7 @@ HTML-escaped once, so a site called ``<img src=x onerror=alert(1)>`` shows as th
 ever read as a template (see :mod:`geoplan.outputs.map_page`): a title ``{{7*7}}`` shows as
 ``{{7*7}}``.
 
-Offline: ``offline=True`` inlines Leaflet (from the XStatic-Leaflet package, see
+Offline (the default): ``offline=True`` inlines Leaflet (from the XStatic-Leaflet package, see
 :mod:`geoplan.outputs.map_assets`) and draws no web tiles, so the file opens without a
 network connection and makes no request.
 """
@@ -63,6 +63,7 @@ from geoplan.outputs.map_popups import HeadroomYears
 from geoplan.outputs.map_style import (
     choropleth_classes,
     legend_html,
+    legend_keys,
     stroke_colour,
     text,
 )
@@ -199,7 +200,7 @@ def plan_map(
     plan_year: int = 2030,
     choropleths: Mapping[str, str] | None = None,
     title: str = "Net-zero investment plan",
-    offline: bool = False,
+    offline: bool = True,
     raw_html: bool = False,
     headroom_scenario: str | None = None,
     headroom_season: str | None = None,
@@ -236,7 +237,8 @@ def plan_map(
     title : str
         Map title (escaped unless ``raw_html``).
     offline : bool
-        Inline Leaflet and draw no web tiles: the file makes no request.
+        Inline Leaflet and draw no web tiles: the file makes no request (the default);
+        false loads Leaflet from its CDN and draws OpenStreetMap tiles.
     raw_html : bool
         Insert data strings as HTML, unescaped. Only for trusted tables.
     headroom_scenario, headroom_season : str, optional
@@ -336,7 +338,9 @@ def plan_map(
                     substations=substations, raw=raw_html)
     control = LayerControl(collapsed=False, position="topright")
     control.add_to(m)
+    pathways, sizes = legend_keys(plans)
     legend = legend_html(ranks_used=sorted(ranks), workstreams=strokes,
+                         pathways=pathways, charger_sizes=sizes,
                          headroom_title=(f"Substation {headroom_caption}"
                                          if substations is not None else None),
                          amber_below_mva=amber_below_mva, choropleths=legends,

@@ -22,8 +22,8 @@ LEAFLET_PACKAGE = "xstatic.pkg.leaflet"
 _INSTALL_HINT = (
     "offline maps need Leaflet's files from the XStatic-Leaflet package, which is not "
     "installed or is incomplete; install it with `pip install XStatic-Leaflet` (it is a "
-    "dependency of geoplan, so reinstalling geoplan also works), or make the map without "
-    "--offline-map"
+    "dependency of geoplan, so reinstalling geoplan also works), or make a map that loads "
+    "Leaflet from the web with --cdn-map"
 )
 
 

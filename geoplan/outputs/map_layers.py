@@ -28,8 +28,9 @@ from geoplan.outputs.map_popups import PopupContext, candidate_rows, named
 from geoplan.outputs.map_style import (
     EXISTING_FILL,
     HEADROOM_COLOURS,
-    RANK_CLASSES,
+    HEADROOM_RINGS,
     Classes,
+    candidate_style,
     headroom_class,
     number,
     rank_class,
@@ -40,12 +41,14 @@ __all__ = [
     "EXISTING_STYLE",
     "LATER_STYLE",
     "PANES",
+    "SMALL_AREA_M2",
     "PopupContext",
     "build_year",
     "candidate_layer",
     "district_layer",
     "existing_charger_layer",
     "feature_collection",
+    "small_areas_as_points",
     "substation_layer",
     "zone_layer",
 ]
@@ -53,10 +56,16 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PANES: Mapping[str, int] = {
-    "geoplan-zones": 350, "geoplan-districts": 390, "geoplan-areas": 410,
+    "geoplan-zones": 350, "geoplan-districts": 390, "geoplan-laep": 400, "geoplan-areas": 410,
     "geoplan-points": 450, "geoplan-existing": 455, "geoplan-substations": 460,
 }
-"""Leaflet panes (z-index) so that toggling a layer never buries points under polygons."""
+"""Leaflet panes (z-index) so that toggling a layer never buries points under polygons; LAEP
+zones have a pane of their own under the other areas (a zone's popup lists the chosen
+candidates of the other layers in the same zone, see ``geoplanBind``)."""
+
+SMALL_AREA_M2 = 10_000.0
+"""Candidate areas smaller than this (1 ha, e.g. car parks) are drawn as circles, which stay
+visible at county zoom (:func:`small_areas_as_points`)."""
 
 PROJECTED = "EPSG:27700"
 
@@ -174,7 +183,7 @@ def build_year(row: Mapping[str, object]) -> int | None:
 
 
 LATER_STYLE: Mapping[str, object] = {"weight": 1.5, "opacity": 0.9, "fillOpacity": 0.04,
-                                     "radius": 6, "dashArray": "1 4"}
+                                     "dashArray": "1 4"}
 """How a chosen candidate looks while the map shows a milestone before its build year:
 outline only, dotted (unlike the dashed, pale candidates the plan does not choose)."""
 
@@ -192,7 +201,11 @@ def candidate_layer(
     """One toggleable layer with every candidate of a workstream, coloured by rank.
 
     Selected candidates are drawn last (on top), solid and strongly filled; the others pale
-    with a dashed outline. Points become circles, polygons stay polygons. With ``phased``,
+    with a dashed outline (:func:`~geoplan.outputs.map_style.candidate_style`: LAEP zones
+    filled by pathway in their own pane, sequestration hatched, charger sites sized by
+    chargers). Points and areas under :data:`SMALL_AREA_M2` become circles, larger polygons
+    stay polygons; polygons with a ``zone_id`` carry ``z`` (and ``c`` when chosen) so that a
+    zone's popup can list the chosen candidates of other layers there. With ``phased``,
     each chosen candidate with a build year also carries ``y`` (the year) and ``l`` (the
     index of its :data:`LATER_STYLE` look), which the milestone selector of
     :mod:`geoplan.outputs.map_milestones` switches to before that year; its tooltip says
@@ -203,6 +216,7 @@ def candidate_layer(
     (FeatureGroup, set of int)
         The layer and the indices of the :data:`RANK_CLASSES` it uses (for the legend).
     """
+    plan = small_areas_as_points(plan)
     order = plan.assign(_sel=plan["selected"].map(_flag),
                         _rank=pd.to_numeric(plan["rank"], errors="coerce"))
     order = order.sort_values(["_sel", "_rank"], ascending=[True, False], kind="stable",
@@ -214,11 +228,8 @@ def candidate_layer(
         cls = rank_class(row.get("rank"))
         used.add(cls)
         chosen = _flag(row.get("selected"))
-        style = {"color": stroke, "fill": True, "fillColor": RANK_CLASSES[cls][2],
-                 "weight": 2.5 if chosen else 1.2, "opacity": 1.0 if chosen else 0.8,
-                 "fillOpacity": 0.75 if chosen else 0.2, "radius": 7 if chosen else 4}
-        if not chosen:
-            style["dashArray"] = "4 3"
+        style = candidate_style(row, workstream=name, stroke=stroke, rank_index=cls,
+                                chosen=chosen)
         label = text(row.get("label") or row.get("candidate_id"), raw=raw)
         rank = number(row.get("rank"), 0)
         tip = (f"#{rank} " if rank else "") + label + ("" if chosen else " (not selected)")
@@ -226,6 +237,7 @@ def candidate_layer(
         rows = candidate_rows(row, workstream=name, total=total, grid=grid, raw=raw,
                               built=build_year(row) if chosen else None)
         out = {"p": _popup(label, rows, labels), "t": tip, "s": styles(style)}
+        out.update(_zone_keys(row, chosen))
         year = build_year(row) if chosen and phased else None
         if year is not None:
             out.update(t=f"{tip} (by {year})", y=year,
@@ -235,9 +247,37 @@ def candidate_layer(
     group = FeatureGroup(name=text(name, raw=raw), show=True)
     data = feature_collection(order, props, simplify_m=simplify_m, what=f"plan {name!r}")
     if data["features"]:
-        _geojson(data, labels, styles, pane="geoplan-areas",
+        _geojson(data, labels, styles, pane="geoplan-laep" if name == "laep" else "geoplan-areas",
                  marker=_circle("geoplan-points")).add_to(group)
     return group, used
+
+
+def _zone_keys(row: Mapping[str, object], chosen: bool) -> dict[str, object]:
+    """``z`` (zone id) of an area candidate, and ``c`` = 1 when chosen; {} for points."""
+    geom, zone = row.get("geometry"), row.get("zone_id")
+    if (geom is None or getattr(geom, "geom_type", "") in ("Point", "MultiPoint")
+            or zone is None or pd.isna(zone) or str(zone) == ""):
+        return {}
+    return {"z": str(zone), "c": 1} if chosen else {"z": str(zone)}
+
+
+def small_areas_as_points(frame: gpd.GeoDataFrame, below_m2: float = SMALL_AREA_M2
+                          ) -> gpd.GeoDataFrame:
+    """Replace areas smaller than ``below_m2`` by a point inside them (drawn as a circle).
+
+    Areas are measured in EPSG:27700 metres (a frame in degrees is measured reprojected);
+    a frame without a CRS is returned as it is (the map refuses it later with the reason).
+    """
+    if frame.crs is None or not len(frame):
+        return frame
+    metres = frame.geometry if frame.crs.is_projected else frame.geometry.to_crs(PROJECTED)
+    polygons = frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
+    small = (polygons & (metres.area < below_m2)).to_numpy()
+    if not small.any():
+        return frame
+    out = frame.copy()
+    out.loc[small, out.geometry.name] = out.geometry[small].representative_point()
+    return out
 
 
 def _capital(caption: str) -> str:
@@ -252,7 +292,7 @@ def substation_layer(
     raw: bool,
     milestones: Sequence[PopupContext] = (),
 ) -> FeatureGroup:
-    """Substations as circles coloured red/amber/green by headroom in the plan year.
+    """Substations as circles coloured and ringed by headroom class in the plan year.
 
     With ``milestones`` (the headroom of each milestone year, in order), the popup lists each
     year's headroom instead, and each feature carries ``hy``: the index of its look in each
@@ -262,8 +302,10 @@ def substation_layer(
     labels, styles = _Lookup(), _Lookup()
 
     def look(mva: float | None, level: object) -> int:
-        return styles({"color": "#222222", "weight": 1, "fill": True, "fillOpacity": 0.95,
-                       "fillColor": HEADROOM_COLOURS[headroom_class(mva, amber_below_mva)],
+        key = headroom_class(mva, amber_below_mva)
+        weight, dash = HEADROOM_RINGS[key]
+        return styles({"color": "#222222", "weight": weight, "dashArray": dash, "fill": True,
+                       "fillOpacity": 0.95, "fillColor": HEADROOM_COLOURS[key],
                        "radius": radius.get(str(level).lower(), 5.5)})
 
     def props(row: Mapping[str, object]) -> dict:

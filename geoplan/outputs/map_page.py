@@ -13,7 +13,9 @@ as it is.
 
 from __future__ import annotations
 
+import html
 import itertools
+import json
 from collections.abc import Sequence
 
 import folium
@@ -30,9 +32,10 @@ from geoplan.outputs.map_elements import (
     TileLayer,
 )
 from geoplan.outputs.map_layers import PANES
+from geoplan.outputs.map_style import hatch_defs
 
-__all__ = ["Control", "MapScript", "PhoneLayout", "map_html", "new_map", "page_figure",
-           "remember_own"]
+__all__ = ["NO_LIBRARY", "NO_SCRIPT", "Control", "MapScript", "PhoneLayout", "library_check",
+           "map_html", "new_map", "page_figure", "remember_own"]
 
 _OWN_KEYS = "_geoplan_own_keys"
 
@@ -59,6 +62,9 @@ _CSS = """<style>
  .gp-legend{max-height:45vh;max-width:calc(100vw - 40px)}
  .gp-table td{max-width:none}
 }
+.gp-nolib{position:fixed;top:120px;left:0;right:0;margin:0 auto;z-index:2000;
+ width:min(560px,90vw);box-sizing:border-box;background:#fff8e1;border:2px solid #8a6d00;
+ border-radius:4px;padding:12px 16px;font:15px/1.45 system-ui,sans-serif;color:#222}
 </style>"""
 """geoplan's page styles; below 600 px wide (a phone) the title sits between the zoom buttons
 and the layer button, and popups and the legend fit the screen."""
@@ -79,20 +85,62 @@ function geoplanPopupSize() {
             maxHeight: Math.max(160, Math.round(h * 0.55)), keepInView: true,
             autoPanPaddingTopLeft: geoplanPad, autoPanPaddingBottomRight: [10, 10]};
 }
+var geoplanZones = {};  // zone id -> chosen area candidates of every layer
+function geoplanAlso(layer) {
+    // the chosen candidates of the other layers in the clicked zone, when they are shown
+    return (geoplanZones[layer.feature.properties.z] || []).filter(function (o) {
+        return o.gpStyles !== layer.gpStyles && o._map;
+    }).map(function (o) { return "<hr>" + o.gpPopup(); }).join("");
+}
 function geoplanBind(labels, styles) {
     return function (feature, layer) {
         var p = feature.properties;
         layer.gpStyles = styles;  // the milestone selector restyles features from these
         if (p.s !== undefined && layer.setStyle) { layer.setStyle(styles[p.s]); }
         if (p.t) { layer.bindTooltip(p.t, {sticky: true}); }
+        if (p.z !== undefined && p.c) {
+            (geoplanZones[p.z] = geoplanZones[p.z] || []).push(layer);
+        }
         if (p.p) {
-            layer.bindPopup(function () { return geoplanPopup(p.p, labels); },
-                            geoplanPopupSize());
+            layer.gpPopup = function () { return geoplanPopup(p.p, labels); };
+            layer.bindPopup(function () {
+                return layer.gpPopup() + (p.z !== undefined ? geoplanAlso(layer) : "");
+            }, geoplanPopupSize());
         }
     };
 }
 </script>"""
 """Binds each feature's style, tooltip and popup; the strings it joins are escaped HTML."""
+
+
+NO_LIBRARY: dict[bool, str] = {
+    False: ("The map library (Leaflet) could not be loaded, so the map cannot be drawn. This "
+            "file loads it from the internet (cdn.jsdelivr.net): open it with internet access, "
+            "or make a self-contained copy that needs none with `geoplan map PLAN.gpkg` "
+            "(without --cdn-map)."),
+    True: ("The map library (Leaflet) built into this file did not start, so the map cannot "
+           "be drawn; the file may be cut short or changed. Make it again with "
+           "`geoplan map PLAN.gpkg`."),
+}
+"""What the page says when Leaflet is missing, by ``offline`` (inlined or from the CDN)."""
+
+NO_SCRIPT = ("This map needs JavaScript: allow scripts for this file, or open it in a browser "
+             "that runs them.")
+"""What the page says when scripts do not run at all."""
+
+
+def library_check(offline: bool) -> str:
+    """Return a script that says :data:`NO_LIBRARY`'s words in the page when Leaflet is absent.
+
+    It runs when the page is parsed (after the map's own script has failed on ``L``) and
+    adds a ``div.gp-nolib`` (role ``alert``) to the body; with Leaflet loaded it does nothing.
+    """
+    message = json.dumps(NO_LIBRARY[offline]).replace("<", "\\u003c")
+    return ("<script>document.addEventListener('DOMContentLoaded', function () {"
+            "if (typeof L !== 'undefined') { return; }"
+            "var box = document.createElement('div');"
+            "box.className = 'gp-nolib'; box.setAttribute('role', 'alert');"
+            f"box.textContent = {message}; document.body.appendChild(box);}});</script>")
 
 
 class Control(LiteralRender):
@@ -223,6 +271,11 @@ def new_map(offline: bool) -> folium.Map:
         header.add_child(LiteralHtml(f"<script>{leaflet_js()}</script>"), name="leaflet")
     header.add_child(LiteralHtml(_CSS), name="geoplan_css")
     header.add_child(LiteralHtml(_BIND_JS), name="geoplan_js")
+    header.add_child(LiteralHtml(library_check(offline)), name="geoplan_library_check")
+    page_figure(m).html.add_child(LiteralHtml(hatch_defs()), name="geoplan_hatches")
+    page_figure(m).html.add_child(LiteralHtml(
+        f'<noscript><div class="gp-nolib">{html.escape(NO_SCRIPT)}</div></noscript>'),
+        name="geoplan_noscript")
     for name, z in PANES.items():
         CustomPane(name, z_index=z,
                    pointer_events=name != "geoplan-districts").add_to(m)

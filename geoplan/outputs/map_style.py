@@ -19,14 +19,25 @@ __all__ = [
     "BENEFITS",
     "CHOROPLETH_COLOURS",
     "EXISTING_FILL",
+    "HATCHED",
     "HEADROOM_COLOURS",
+    "HEADROOM_RINGS",
+    "PATHWAY_COLOURS",
+    "PATHWAY_LABELS",
     "RANK_CLASSES",
     "WORKSTREAM_COLOURS",
     "Classes",
+    "candidate_style",
+    "charger_radius",
+    "charger_size_legend",
     "choropleth_classes",
+    "hatch_defs",
+    "hatch_fill",
     "headroom_class",
     "legend_html",
+    "legend_keys",
     "number",
+    "pathway_legend",
     "rank_class",
     "stroke_colour",
     "text",
@@ -42,17 +53,45 @@ RANK_CLASSES: tuple[tuple[int, float, str], ...] = (
 """Rank classes (first rank, last rank, fill colour): darker is stronger."""
 
 WORKSTREAM_COLOURS: Mapping[str, str] = {
-    "retrofit": "#d95f02", "laep": "#7570b3", "chargers": "#1b9e77", "sequestration": "#66a61e",
+    "retrofit": "#e69f00", "laep": "#332288", "chargers": "#222222", "sequestration": "#009e73",
 }
-"""Outline colour of each known workstream's candidates (ColorBrewer Dark2)."""
+"""Outline colour of each known workstream's candidates: Okabe and Ito's orange and bluish
+green, Paul Tol's indigo and near-black, chosen to stay apart under deuteranopia and
+protanopia (``tests/test_map_colours.py``). Each also has a second cue: chargers are
+circles, LAEP zones are filled by pathway, sequestration areas are hatched."""
 
-OTHER_STROKES = ("#e7298a", "#a6761d", "#666666", "#e6ab02")
+OTHER_STROKES = ("#cc79a7", "#999933", "#666666", "#d55e00")
 """Outline colours for workstreams outside :data:`WORKSTREAM_COLOURS`, in order."""
 
 HEADROOM_COLOURS: Mapping[str, str] = {
-    "red": "#d7191c", "amber": "#fdae61", "green": "#1a9641", "unknown": "#969696",
+    "red": "#b2182b", "amber": "#fdb863", "green": "#ffffff", "unknown": "#969696",
 }
-"""Substation fill by headroom class."""
+"""Substation fill by headroom class (keys as before: red = constrained, amber = low, green =
+enough): dark red, light orange, white and grey, apart under deuteranopia and protanopia and
+from the blue rank fills of candidate circles; :data:`HEADROOM_RINGS` adds a second cue."""
+
+HEADROOM_RINGS: Mapping[str, tuple[float, str | None]] = {
+    "red": (3.0, None), "amber": (2.0, "3 2"), "green": (1.0, None), "unknown": (1.0, "1 2"),
+}
+"""Substation outline (weight in px, dash pattern) by headroom class: constrained substations
+get a thick ring, low headroom a dashed one, unknown a dotted one (legible without colour)."""
+
+PATHWAY_COLOURS: Mapping[str, str] = {
+    "heat_pump": "#009e73", "heat_network": "#d55e00", "fabric_first": "#543005",
+    "rooftop_pv": "#f0e442", "do_nothing": "#dddddd",
+}
+"""Fill of chosen LAEP zones by pathway (the candidate's ``option``): Okabe and Ito's green,
+vermillion and yellow, ColorBrewer's dark brown and a light grey; no blue or purple, which
+colour-blind readers would take for the blue rank fills."""
+
+PATHWAY_LABELS: Mapping[str, str] = {
+    "heat_pump": "heat pump led", "heat_network": "heat network", "fabric_first": "fabric first",
+    "rooftop_pv": "rooftop solar PV", "do_nothing": "do nothing",
+}
+"""Legend words of each LAEP pathway."""
+
+HATCHED: frozenset[str] = frozenset({"sequestration"})
+"""Workstreams whose areas are hatched (diagonal lines over the rank fill)."""
 
 EXISTING_FILL = "#111111"
 """Fill of existing public chargers (small dots ringed in white)."""
@@ -128,6 +167,27 @@ def stroke_colour(workstream: str, order: int) -> str:
     return WORKSTREAM_COLOURS.get(workstream, OTHER_STROKES[order % len(OTHER_STROKES)])
 
 
+def hatch_fill(rank_index: int) -> str:
+    """SVG fill of a hatched area in rank class ``rank_index`` (see :func:`hatch_defs`)."""
+    return f"url(#gp-hatch-{rank_index})"
+
+
+def hatch_defs() -> str:
+    """Hidden SVG with one hatch pattern per rank class: the rank fill under diagonal lines.
+
+    Paths anywhere in the page can use them as ``fill="url(#gp-hatch-<i>)"``
+    (:func:`hatch_fill`).
+    """
+    line = WORKSTREAM_COLOURS["sequestration"]
+    patterns = "".join(
+        f'<pattern id="gp-hatch-{i}" width="6" height="6" patternUnits="userSpaceOnUse" '
+        f'patternTransform="rotate(45)"><rect width="6" height="6" fill="{colour}"/>'
+        f'<line x1="0" y1="0" x2="0" y2="6" stroke="{line}" stroke-width="3"/></pattern>'
+        for i, (_, _, colour) in enumerate(RANK_CLASSES))
+    return (f'<svg width="0" height="0" style="position:absolute" aria-hidden="true">'
+            f"<defs>{patterns}</defs></svg>")
+
+
 def headroom_class(mva: float | None, amber_below_mva: float) -> str:
     """``"red"`` (negative: constrained), ``"amber"`` (below the threshold), ``"green"``.
 
@@ -192,11 +252,54 @@ def choropleth_classes(values: pd.Series) -> Classes:
                    tuple(CHOROPLETH_COLOURS[i] for i in picks))
 
 
-def _swatch(colour: str, label: str, *, dashed: bool = False, round_: bool = False) -> str:
-    border = "2px dashed #555" if dashed else "1px solid #555"
+_CUES: Mapping[str, str] = {"chargers": "circles sized by chargers",
+                             "laep": "filled by pathway", "sequestration": "hatched"}
+"""Second cue of each known workstream, named in the legend beside its outline colour."""
+
+_HATCH_CSS = ("repeating-linear-gradient(45deg,{line} 0 2px,#fff 2px 5px)")
+
+
+def _swatch(colour: str, label: str, *, dashed: bool = False, round_: bool = False,
+            border: str | None = None, size: float | None = None) -> str:
+    border = border or ("2px dashed #555" if dashed else "1px solid #555")
     radius = "50%" if round_ else "2px"
-    return (f'<div class="gp-row"><span class="gp-swatch" style="background:{colour};'
+    box = (f"width:{2 * size:.0f}px;height:{2 * size:.0f}px;" if size else "")
+    return (f'<div class="gp-row"><span class="gp-swatch" style="{box}background:{colour};'
             f'border:{border};border-radius:{radius}"></span>{label}</div>')
+
+
+def _ring(key: str) -> str:
+    weight, dash = HEADROOM_RINGS[key]
+    style = "solid" if dash is None else ("dotted" if dash.startswith("1 ") else "dashed")
+    return f"{weight:g}px {style} #222"
+
+
+def _workstream_rows(workstreams: Sequence[tuple[str, str]]) -> list[str]:
+    rows = []
+    for name, colour in workstreams:
+        cue = _CUES.get(html.unescape(name))
+        fill = (_HATCH_CSS.format(line=colour) if html.unescape(name) in HATCHED else "#fff")
+        rows.append(_swatch(fill, f"{name} ({cue})" if cue else name,
+                            border=f"2px solid {colour}"))
+    return rows
+
+
+def pathway_legend(pathways: Sequence[str]) -> str:
+    """Legend block of the LAEP pathways drawn (known ones in :data:`PATHWAY_COLOURS` order)."""
+    known = [p for p in PATHWAY_COLOURS if p in set(pathways)]
+    if not known:
+        return ""
+    rows = "".join(_swatch(PATHWAY_COLOURS[p], PATHWAY_LABELS[p]) for p in known)
+    return f'<div class="gp-head">LAEP pathway (fill of chosen zones)</div>{rows}'
+
+
+def charger_size_legend(sizes: Sequence[tuple[int, float]]) -> str:
+    """Legend block of charger circle sizes: (chargers, radius in px) pairs, small first."""
+    if not sizes:
+        return ""
+    rows = "".join(_swatch("#9ecae1", f"{n:,} charger{'s' if n != 1 else ''}", round_=True,
+                           size=r) for n, r in sizes)
+    return f'<div class="gp-head">Charger sites (circle size)</div>{rows}'
 
 
 def legend_html(
@@ -207,6 +310,8 @@ def legend_html(
     amber_below_mva: float,
     choropleths: Sequence[tuple[str, Classes]],
     existing_chargers: int | None = None,
+    pathways: Sequence[str] = (),
+    charger_sizes: Sequence[tuple[int, float]] = (),
 ) -> str:
     """HTML of the map legend; every argument is already escaped where it came from data.
 
@@ -223,6 +328,10 @@ def legend_html(
         Each block is hidden (``data-ch`` = its position) until its layer is shown.
     existing_chargers : int, optional
         Number of existing public chargers drawn (None: no such layer, no entry).
+    pathways : sequence of str
+        LAEP pathways (options) of the chosen LAEP zones, for the pathway block.
+    charger_sizes : sequence of (int, float)
+        (chargers, circle radius in px) examples for the charger size block.
     """
     parts = ['<div class="gp-head">Rank (fill; 1 = strongest)</div>']
     for i in ranks_used:
@@ -233,15 +342,16 @@ def legend_html(
     parts.append(_swatch("#e4e4e4", "not selected: dashed, pale", dashed=True))
     if workstreams:
         parts.append('<div class="gp-head">Workstream (outline)</div>')
-        parts.extend(_swatch("#fff", name).replace("#555", colour, 1)
-                     for name, colour in workstreams)
+        parts.extend(_workstream_rows(workstreams))
+    parts.append(pathway_legend(pathways))
+    parts.append(charger_size_legend(charger_sizes))
     if headroom_title is not None:
         limit = number(amber_below_mva, 1)
         parts.append(f'<div class="gp-head">{headroom_title}</div>')
-        for key, label in (("red", "below 0 MVA (constrained)"),
-                           ("amber", f"0 to {limit} MVA"), ("green", f"{limit} MVA or more"),
-                           ("unknown", "no figure")):
-            parts.append(_swatch(HEADROOM_COLOURS[key], label, round_=True))
+        for key, label in (("red", "below 0 MVA (constrained): thick ring"),
+                           ("amber", f"0 to {limit} MVA: dashed ring"),
+                           ("green", f"{limit} MVA or more"), ("unknown", "no figure: dotted")):
+            parts.append(_swatch(HEADROOM_COLOURS[key], label, round_=True, border=_ring(key)))
     if existing_chargers is not None:
         parts.append('<div class="gp-head">Already there</div>')
         parts.append(_swatch(EXISTING_FILL, f"existing public charger ({existing_chargers:,})",
@@ -252,3 +362,82 @@ def legend_html(
         parts.append(f'<div class="gp-ch" data-ch="{i}" style="display:none">'
                      f'<div class="gp-head">{label}</div>{rows}</div>')
     return "".join(parts)
+
+
+def charger_radius(chargers: object, *, chosen: bool) -> float:
+    """Return the circle radius (px) of a charger site.
+
+    ``4 + 2 * sqrt(chargers)`` (chargers capped at 100), 0.6 of that when not chosen; 7
+    (chosen) or 4 when the count is unknown.
+
+    Examples
+    --------
+    >>> charger_radius(4, chosen=True), charger_radius(9, chosen=False)
+    (8.0, 6.0)
+    >>> charger_radius(None, chosen=True)
+    7.0
+    """
+    try:
+        n = float(chargers)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        n = math.nan
+    if not math.isfinite(n) or n < 0:
+        return 7.0 if chosen else 4.0
+    radius = 4.0 + 2.0 * math.sqrt(min(n, 100.0))
+    return round(radius if chosen else 0.6 * radius, 2)
+
+
+def candidate_style(row: Mapping[str, object], *, workstream: str, stroke: str,
+                    rank_index: int, chosen: bool) -> dict[str, object]:
+    """Return the Leaflet style of one candidate.
+
+    Outline by workstream, fill by rank (chosen LAEP zones: by pathway; hatched for :data:`HATCHED`
+    workstreams), solid and strong when chosen, pale and dashed when not; charger sites sized
+    by their chargers (:func:`charger_radius`).
+    """
+    fill = RANK_CLASSES[rank_index][2]
+    option = str(row.get("option") or "")
+    if workstream == "laep" and chosen and option in PATHWAY_COLOURS:
+        fill = PATHWAY_COLOURS[option]
+    elif workstream in HATCHED:
+        fill = hatch_fill(rank_index)
+    sized = "chargers" in row and workstream == "chargers"
+    radius = (charger_radius(row.get("chargers"), chosen=chosen) if sized
+              else (7.0 if chosen else 4.0))
+    style: dict[str, object] = {
+        "color": stroke, "fill": True, "fillColor": fill, "weight": 2.5 if chosen else 1.2,
+        "opacity": 1.0 if chosen else 0.8, "fillOpacity": 0.75 if chosen else 0.2,
+        "radius": radius}
+    if not chosen:
+        style["dashArray"] = "4 3"
+    return style
+
+
+def legend_keys(plans: Mapping[str, pd.DataFrame]
+                ) -> tuple[list[str], list[tuple[int, float]]]:
+    """Return the LAEP pathways of the chosen LAEP zones, and charger circle sizes to show.
+
+    Sizes are (chargers, radius) for the smallest, middle and largest chosen site (distinct
+    counts that occur; the middle one is the middle of the sorted distinct counts).
+
+    Examples
+    --------
+    >>> plans = {"chargers": pd.DataFrame({"selected": [True, True, True, False],
+    ...                                    "chargers": [16, 4, 4, 100]}),
+    ...          "laep": pd.DataFrame({"selected": [True, False], "option": ["heat_pump",
+    ...                                                                      "rooftop_pv"]})}
+    >>> legend_keys(plans)
+    (['heat_pump'], [(4, 8.0), (16, 12.0)])
+    """
+    pathways: list[str] = []
+    sizes: list[tuple[int, float]] = []
+    for name, plan in plans.items():
+        chosen = plan[plan["selected"].fillna(False).astype(bool).to_numpy()]
+        if name == "laep" and "option" in chosen:
+            pathways = sorted(chosen["option"].dropna().astype(str).unique())
+        if name == "chargers" and "chargers" in chosen:
+            counts = sorted({int(v) for v in pd.to_numeric(chosen["chargers"],
+                                                           errors="coerce").dropna()})
+            picks = sorted({counts[0], counts[len(counts) // 2], counts[-1]}) if counts else []
+            sizes = [(k, charger_radius(k, chosen=True)) for k in picks]
+    return pathways, sizes

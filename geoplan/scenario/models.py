@@ -799,7 +799,9 @@ class OutputsSection(Section):
     static_map: bool = True
     formats: list[Literal[EXPORT_FORMATS]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["gpkg"], min_length=1)
-    offline_map: bool = False
+    offline_map: bool = Field(True, description=(
+        "Make map.html self-contained (Leaflet inlined, no web tiles), so it opens without "
+        "internet; false loads Leaflet and OpenStreetMap tiles from the web (smaller file)."))
     sensitivity: bool = Field(True, description=(
         "Write sensitivity.csv and tornado.png: the headline figures of the chosen plan "
         "with each bounded assumption value at its low and high bound."))
