@@ -284,8 +284,9 @@ def read_epc_certificates(source: PathLike | Sequence[PathLike]) -> EpcRecords:
         rows += len(part) + part_dropped
         dropped += part_dropped
         parts.append(part)
-    frame = _deduplicate(pd.concat(parts) if len(parts) > 1 else parts[0])
-    del parts
+    frame = pd.concat(parts) if len(parts) > 1 else parts[0]
+    parts.clear()  # the files' frames are now copied into ``frame``
+    frame = _deduplicate(frame)
     pa.default_memory_pool().release_unused()
     if rows == 0:
         logger.warning("EPC files %s hold no certificates", labels)
@@ -580,7 +581,8 @@ def _normalise(raw: pd.DataFrame, label: str, sentinels: dict[str, int],
 def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
     """Keep the latest certificate per home (see the module docstring).
 
-    Sorting and grouping work on the key columns only; the kept rows are taken once.
+    Sorting and grouping work on the key columns only; the kept rows are taken once, column
+    by column, and each column taken is dropped from ``frame`` (which is left incomplete).
     """
     brn = frame["_brn"]
     known = pd.DataFrame({"_brn": brn, "uprn": frame["uprn"]}).dropna()
@@ -599,9 +601,11 @@ def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
     postcode = homes["postcode"].transform("last")
     certificates = homes["building_id"].transform("size")
     last = ~order["building_id"].duplicated(keep="last").to_numpy()
-    latest = frame.take(order["position"].to_numpy()[last])
-    latest = latest.assign(building_id=order["building_id"].to_numpy()[last],
-                           uprn=order["uprn"].to_numpy()[last],
-                           postcode=postcode.to_numpy()[last],
-                           certificates=certificates.to_numpy()[last])
-    return latest[list(EPC_COLUMNS)].reset_index(drop=True)
+    taken = order["position"].to_numpy()[last]
+    found = {"building_id": order["building_id"], "uprn": order["uprn"], "postcode": postcode,
+             "certificates": certificates}
+    del keys, order, homes
+    # column by column, each dropped from ``frame`` once taken: no second whole frame
+    columns = {name: found[name].array[last] if name in found else
+               frame.pop(name).array.take(taken) for name in EPC_COLUMNS}
+    return pd.DataFrame(columns)
