@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geoplan.errors import ScenarioError
 from geoplan.sample.dwellings import AGE_BANDS, band_of, dwellings_from_homes
 from geoplan.sample.epc_text import (
     address_columns,
@@ -29,6 +30,9 @@ from geoplan.sources.epc import CERTIFICATE_COLUMNS
 __all__ = ["epc_folder", "write_epc"]
 
 _OLDER_SHARE = 0.08
+_UNIT_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+_UNITS_PER_SECTOR = 400  # 20 x 20 unit letters
+_NEW_SECTORS = ("9", "0", "8", "7", "6", "5", "4", "3", "2", "1")  # 9 first, as ever
 _NEW_POSTCODE_SHARE = 0.01
 # (column, marker, share of certificates)
 _SENTINELS = (
@@ -94,21 +98,43 @@ def write_epc(homes: pd.DataFrame, postcodes: pd.DataFrame, seed: int,
 
 
 def _new_postcodes(current: pd.Series, postcodes: pd.DataFrame) -> list[str]:
-    """Give each home a postcode of its outward code that the postcode file does not list."""
+    """Give each home a postcode of its outward code that the postcode file does not list.
+
+    The ``n``-th home tries the units of sector 9 from the ``n``-th on (400 units, ``9AA`` to
+    ``9ZZ``); when that sector is full it tries sector 0, then 8, 7, ... 1 the same way, so
+    one outward code holds up to 4,000 new postcodes.
+
+    Raises
+    ------
+    ScenarioError
+        If every unit of an outward code is taken (the sample is too large for its outward
+        codes).
+    """
     taken = set(postcodes["postcode"])
-    letters = "ABDEFGHJLNPQRSTUWXYZ"
+    full: set[tuple[str, str]] = set()
     fresh = []
     for index, code in enumerate(current):
         outward = code.split()[0]
-        k = index
-        while True:
-            candidate = f"{outward} 9{letters[(k // 20) % 20]}{letters[k % 20]}"
-            if candidate not in taken:
-                break
-            k += 1
+        candidate = _free_unit(outward, index, taken, full)
         taken.add(candidate)
         fresh.append(candidate)
     return fresh
+
+
+def _free_unit(outward: str, start: int, taken: set[str], full: set[tuple[str, str]]) -> str:
+    """First unit of ``outward`` not in ``taken``, by the order of :func:`_new_postcodes`."""
+    for sector in _NEW_SECTORS:
+        if (outward, sector) in full:
+            continue
+        for k in range(start, start + _UNITS_PER_SECTOR):
+            candidate = f"{outward} {sector}{_UNIT_LETTERS[(k // 20) % 20]}{_UNIT_LETTERS[k % 20]}"
+            if candidate not in taken:
+                return candidate
+        full.add((outward, sector))
+    raise ScenarioError(
+        f"sample EPC: every one of the {len(_NEW_SECTORS) * _UNITS_PER_SECTOR:,} units of "
+        f"outward code {outward} is taken, so no new postcode is left for a moved home (fix: "
+        "use a smaller --scale)")
 
 
 def _certificates(homes: pd.DataFrame, d: pd.DataFrame, index: np.ndarray,

@@ -12,7 +12,9 @@ one row per home with its latest certificate.
 
 Reading is vectorised: :mod:`pyarrow.csv` reads every needed column as text (UTF-8, else
 Windows-1252, else Latin-1), then each column is normalised with pandas string methods; no
-Python code runs per row.
+Python code runs per row. Files are read and normalised one at a time (only one file's text
+is held; freed Arrow memory is handed back), and choosing the latest certificate sorts the key
+columns only, taking the kept rows once, so memory stays near the size of the result.
 
 Normalisation rules (every output column is listed in :data:`EPC_COLUMNS`):
 
@@ -270,35 +272,58 @@ def read_epc_certificates(source: PathLike | Sequence[PathLike]) -> EpcRecords:
         rows with the wrong number of values (the message names every bad line).
     """
     files = certificate_files(source)
+    labels = [_label(p) for p in files]
     parts, encodings = [], {}
-    for index, path in enumerate(files):
-        try:
-            raw, encoding = _read_file(sniff_text(path, what="an EPC certificates CSV",
-                                                  delimited=False))
-            if raw.empty:
-                raise SourceFormatError(f"{path.name}: no rows: the file has a header but no "
-                                        "certificates (fix: download it again)")
-        except GeoplanError as exc:  # one certificates.csv per folder: name the full path
-            raise with_full_path(exc, path) from exc
-        encodings[_label(path)] = encoding
-        parts.append(raw.assign(_file=index))
-    raw = pd.concat(parts, ignore_index=True)
     sentinels: dict[str, int] = {}
     invalid: dict[str, int] = {}
-    implausible: dict[str, np.ndarray] = {}
-    frame = _normalise(raw, [_label(p) for p in files], sentinels, invalid, implausible)
-    rows = len(frame)
-    dropped = np.logical_or.reduce([*implausible.values(), np.zeros(rows, dtype=bool)])
-    frame = _deduplicate(frame[~dropped])
-    counts = {k: int(v.sum()) for k, v in implausible.items() if v.any()}
+    counts: dict[str, int] = {}
+    rows = dropped = 0
+    for index, path in enumerate(files):  # one file at a time: only its text is held
+        part, encodings[labels[index]], part_dropped = _read_normalised(
+            path, labels[index], rows, sentinels, invalid, counts)
+        rows += len(part) + part_dropped
+        dropped += part_dropped
+        parts.append(part)
+    frame = pd.concat(parts) if len(parts) > 1 else parts[0]
+    parts.clear()  # the files' frames are now copied into ``frame``
+    frame = _deduplicate(frame)
+    pa.default_memory_pool().release_unused()
     if rows == 0:
-        logger.warning("EPC files %s hold no certificates", [_label(p) for p in files])
+        logger.warning("EPC files %s hold no certificates", labels)
     if counts:
-        logger.warning("EPC: dropped %d certificates with implausible values %s",
-                       int(dropped.sum()), counts)
-    return EpcRecords(frame, tuple(_label(p) for p in files), rows,
-                      rows - int(dropped.sum()) - len(frame), sentinels,
+        logger.warning("EPC: dropped %d certificates with implausible values %s", dropped,
+                       counts)
+    return EpcRecords(frame, tuple(labels), rows, rows - dropped - len(frame), sentinels,
                       {k: v for k, v in invalid.items() if v}, encodings, counts)
+
+
+def _read_normalised(path: Path, label: str, first_row: int, sentinels: dict[str, int],
+                     invalid: dict[str, int],
+                     counts: dict[str, int]) -> tuple[pd.DataFrame, str, int]:
+    """Read and normalise one file; drop its implausible certificates.
+
+    Rows are labelled ``first_row``, ``first_row + 1``, ... (their number across every file
+    read). Returns the kept certificates, the file's encoding and how many were dropped;
+    ``sentinels``, ``invalid`` and ``counts`` (implausible per column) are added to.
+    """
+    try:
+        raw, encoding = _read_file(sniff_text(path, what="an EPC certificates CSV",
+                                              delimited=False))
+        if raw.empty:
+            raise SourceFormatError(f"{path.name}: no rows: the file has a header but no "
+                                    "certificates (fix: download it again)")
+    except GeoplanError as exc:  # one certificates.csv per folder: name the full path
+        raise with_full_path(exc, path) from exc
+    raw.index = pd.RangeIndex(first_row, first_row + len(raw))
+    implausible: dict[str, np.ndarray] = {}
+    frame = _normalise(raw, label, sentinels, invalid, implausible)
+    del raw
+    pa.default_memory_pool().release_unused()  # Arrow keeps freed blocks otherwise
+    drop = np.logical_or.reduce([*implausible.values(), np.zeros(len(frame), dtype=bool)])
+    for column, marked in implausible.items():
+        if marked.any():
+            counts[column] = counts.get(column, 0) + int(marked.sum())
+    return (frame[~drop] if drop.any() else frame), encoding, int(drop.sum())
 
 
 def certificate_files(source: PathLike | Sequence[PathLike]) -> list[Path]:
@@ -408,7 +433,7 @@ def _clean(values: pd.Series, sentinels: dict[str, int] | None = None) -> pd.Ser
     text = values.astype("str").str.strip()
     marker = text.str.lower().isin(SENTINELS)
     if sentinels is not None and marker.any():
-        sentinels[str(values.name)] = int(marker.sum())
+        sentinels[str(values.name)] = sentinels.get(str(values.name), 0) + int(marker.sum())
     return text.where(~(marker | text.eq("")))
 
 
@@ -509,10 +534,11 @@ def _postcode(text: pd.Series) -> pd.Series:
     return (compact.str[:-3] + " " + compact.str[-3:]).where(compact.str.len().ge(5))
 
 
-def _normalise(raw: pd.DataFrame, labels: list[str], sentinels: dict[str, int],
+def _normalise(raw: pd.DataFrame, label: str, sentinels: dict[str, int],
                invalid: dict[str, int], implausible: dict[str, np.ndarray]) -> pd.DataFrame:
-    c = {column: _clean(raw[column], sentinels) for column in (*_REQUIRED, *_OPTIONAL)}
+    """Normalise one file's text columns; ``raw``'s columns are dropped as they are read."""
     fuel = fuel_from_text(raw["MAIN_FUEL"])
+    c = {column: _clean(raw.pop(column), sentinels) for column in (*_REQUIRED, *_OPTIONAL)}
     heat_pump = c["MAINHEAT_DESCRIPTION"].str.lower().str.contains("heat pump").fillna(False)
     lodged = pd.to_datetime(c["LODGEMENT_DATETIME"], errors="coerce", format="ISO8601")
     lodged = lodged.fillna(pd.to_datetime(c["LODGEMENT_DATE"], errors="coerce", format="ISO8601"))
@@ -547,25 +573,39 @@ def _normalise(raw: pd.DataFrame, labels: list[str], sentinels: dict[str, int],
         "address": c["ADDRESS"],
         "local_authority": c["LOCAL_AUTHORITY"],
         "lmk_key": c["LMK_KEY"],
-        "source_file": pd.Series(np.asarray(labels, dtype=object)[raw["_file"].to_numpy()],
-                                 index=raw.index, dtype="str"),
+        "source_file": pd.Series(label, index=raw.index, dtype="str"),
         "_brn": c["BUILDING_REFERENCE_NUMBER"],
     })
 
 
 def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
-    """Keep the latest certificate per home (see the module docstring)."""
-    known = frame.dropna(subset=["uprn", "_brn"]).sort_values(["_brn", "uprn"])
-    by_brn = known.drop_duplicates("_brn").set_index("_brn")["uprn"]
-    uprn = frame["uprn"].fillna(frame["_brn"].map(by_brn).astype("str"))
-    building_id = ("uprn:" + uprn).fillna("brn:" + frame["_brn"]).fillna("lmk:" + frame["lmk_key"])
+    """Keep the latest certificate per home (see the module docstring).
+
+    Sorting and grouping work on the key columns only; the kept rows are taken once, column
+    by column, and each column taken is dropped from ``frame`` (which is left incomplete).
+    """
+    brn = frame["_brn"]
+    known = pd.DataFrame({"_brn": brn, "uprn": frame["uprn"]}).dropna()
+    by_brn = known.sort_values(["_brn", "uprn"]).drop_duplicates("_brn").set_index("_brn")
+    uprn = frame["uprn"].fillna(brn.map(by_brn["uprn"]).astype("str"))
+    building_id = ("uprn:" + uprn).fillna("brn:" + brn).fillna("lmk:" + frame["lmk_key"])
     fallback = "row:" + pd.Series(frame.index.astype(str), index=frame.index)
-    frame = frame.assign(building_id=building_id.fillna(fallback), uprn=uprn)
-    homes = frame.groupby("building_id")
-    frame["certificates"] = homes["building_id"].transform("size")
-    order = frame.sort_values(["building_id", "lodgement_date", "lmk_key"], kind="stable",
-                              na_position="first")
+    keys = pd.DataFrame({"building_id": building_id.fillna(fallback), "uprn": uprn,
+                         "lodgement_date": frame["lodgement_date"],
+                         "lmk_key": frame["lmk_key"], "postcode": frame["postcode"],
+                         "position": np.arange(len(frame))}, index=frame.index)
+    order = keys.sort_values(["building_id", "lodgement_date", "lmk_key"], kind="stable",
+                             na_position="first")
+    homes = order.groupby("building_id", sort=False)
     # the latest certificate that gives a postcode, when the latest one does not
-    frame["postcode"] = order.groupby("building_id")["postcode"].transform("last")
-    latest = frame.loc[order.index].drop_duplicates("building_id", keep="last")
-    return latest[list(EPC_COLUMNS)].sort_values("building_id").reset_index(drop=True)
+    postcode = homes["postcode"].transform("last")
+    certificates = homes["building_id"].transform("size")
+    last = ~order["building_id"].duplicated(keep="last").to_numpy()
+    taken = order["position"].to_numpy()[last]
+    found = {"building_id": order["building_id"], "uprn": order["uprn"], "postcode": postcode,
+             "certificates": certificates}
+    del keys, order, homes
+    # column by column, each dropped from ``frame`` once taken: no second whole frame
+    columns = {name: found[name].array[last] if name in found else
+               frame.pop(name).array.take(taken) for name in EPC_COLUMNS}
+    return pd.DataFrame(columns)

@@ -514,8 +514,9 @@ def parse_column(cells: pd.Series, quantity: Quantity = ANY, *,
                                            decimal=decimal)
             except CellError as exc:
                 bad.append(BadCell(label, cells[label], str(exc), exc.fix))
-    order = {label: i for i, label in enumerate(cells.index)}
-    bad.sort(key=lambda b: order[b.label])
+    if len(bad) > 1:  # labels to positions only when there is something to sort
+        order = {label: i for i, label in enumerate(cells.index)}
+        bad.sort(key=lambda b: order[b.label])
     for item in bad:
         values[item.label] = np.nan
     return values, bad

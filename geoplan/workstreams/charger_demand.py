@@ -235,27 +235,31 @@ def _points(per_zone: pd.DataFrame, zones: gpd.GeoDataFrame,
 
 
 def _home_weights(homes: gpd.GeoDataFrame, parking: pd.DataFrame) -> np.ndarray:
-    """Share without off-street parking of each home's dwelling type."""
+    """Share without off-street parking of each home's dwelling type.
+
+    The property type is looked up first (a flat is a flat), then the built form (terrace,
+    semi...); a home whose values name no dwelling type is ``other``. Each distinct value of
+    a column is looked up once and mapped back to the homes.
+    """
     lookup: dict[str, str] = {}
     for dwelling, aliases in zip(parking["dwelling_type"], parking["aliases"], strict=True):
         for name in [dwelling, *str(aliases).split(";")]:
             if name.strip():
                 lookup.setdefault(normalise_header(name).replace("_", " "), dwelling)
     shares = parking.set_index("dwelling_type")["share_no_offstreet"].astype(float)
-
-    def kind(row: tuple[object, object]) -> str:
-        for value in row:
-            found = lookup.get(normalise_header(value).replace("_", " ")) if isinstance(
-                value, str) else None
-            if found is not None:
-                return found
-        return "other"
-
-    # the property type first (a flat is a flat), then the built form (terrace, semi...)
-    columns = [c for c in ("property_type", "built_form") if c in homes.columns]
-    kinds = [kind(tuple(r)) for r in homes[columns].itertuples(index=False)] if columns else \
-        ["other"] * len(homes)
-    return shares.reindex(kinds).fillna(_national_share(parking)).to_numpy()
+    national = _national_share(parking)
+    weight = np.full(len(homes), np.nan)
+    for column in [c for c in ("property_type", "built_form") if c in homes.columns]:
+        codes, values = pd.factorize(homes[column])
+        kinds = [lookup.get(normalise_header(v).replace("_", " ")) if isinstance(v, str)
+                 else None for v in values]
+        known = [k for k in kinds if k is not None]
+        share = dict(zip(known, shares.reindex(known).fillna(national), strict=True))
+        # one entry per distinct value, then NaN for code -1 (a missing value)
+        per_value = np.array([share.get(k, np.nan) if k else np.nan for k in kinds] + [np.nan])
+        weight = np.where(np.isnan(weight), per_value[codes], weight)
+    other = shares.reindex(["other"]).fillna(national).iloc[0]
+    return np.where(np.isnan(weight), other, weight)
 
 
 def _home_points(buildings: gpd.GeoDataFrame, demand: pd.Series, parking: pd.DataFrame,

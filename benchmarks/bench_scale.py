@@ -1,0 +1,116 @@
+"""Wall time and peak memory of the joint plan as the county grows (single process, on demand).
+
+Usage::
+
+    python benchmarks/bench_scale.py --sample DIR [--sample DIR ...]
+    python benchmarks/bench_scale.py --homes 300000 --homes 1200000 [--keep DIR]
+
+Each ``--sample`` is a folder written by ``geoplan sample``; each ``--homes N`` writes a
+synthetic county of N homes first (seed 2024, 10 m land cover; the ``county`` scale is
+300,000 homes) in a temporary folder, or under ``--keep``. For each sample a fresh
+subprocess runs ``scenarios/joint.yaml`` on it (the scenario's inputs replaced by the folder)
+through :func:`geoplan.pipeline.run_scenario`, timing every step (inputs, layers, candidates,
+solve, outputs) with the process's peak resident memory (``ru_maxrss``) when the step ends;
+the ``layers`` step is the layer preparation. Prints one JSON line per sample and a table.
+
+Targets (issue 18, 2 cores): county (300,000 homes) joint run <= 12 s and <= 1 GB peak;
+1.2M homes <= 30 s and <= 2 GB. The machine is often shared: quote the load average
+(printed) with any figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {300_000: (12.0, 1024.0), 1_200_000: (30.0, 2048.0)}
+"""Homes -> (seconds, MiB) targets of the whole joint run."""
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(folder: Path, out: Path) -> dict[str, object]:
+    """Run the joint scenario on ``folder`` once; seconds and peak MiB per step."""
+    from geoplan.pipeline import run_scenario
+
+    scenario = out.parent / "joint-bench.yaml"
+    scenario.write_text(f"extends: {ROOT / 'scenarios' / 'joint.yaml'}\nname: joint-bench\n"
+                        f"inputs:\n  sample: null\n  folder: {folder}\n", encoding="utf-8")
+    steps: list[dict[str, object]] = []
+    start = time.perf_counter()
+
+    def progress(step: str) -> None:
+        now = time.perf_counter()
+        if steps:
+            steps[-1].update(seconds=round(now - float(steps[-1]["start"]), 2),
+                             peak_mib=round(_peak_mib()))
+        steps.append({"step": step, "start": now})
+
+    run_scenario(scenario, out, overwrite=True, progress=progress)
+    end = time.perf_counter()
+    steps[-1].update(seconds=round(end - float(steps[-1]["start"]), 2), peak_mib=round(_peak_mib()))
+    homes = json.loads((folder / "sample.json").read_text(encoding="utf-8"))["counts"]["homes"]
+    return {"sample": str(folder), "homes": homes, "total_s": round(end - start, 2),
+            "peak_mib": round(_peak_mib()),
+            "steps": [{k: v for k, v in s.items() if k != "start"} for s in steps]}
+
+
+def write_homes(homes: int, where: Path) -> Path:
+    """Write a synthetic county of ``homes`` homes under ``where`` (the scale named by it)."""
+    from geoplan.sample import build
+
+    name = "county" if homes == build.SCALES["county"].homes else f"homes-{homes}"
+    build.SCALES.setdefault(name, build.Scale(name, homes, 10))  # a bench-only size
+    folder = where / f"sample-{homes}"
+    if not (folder / "sample.json").exists():
+        build.write_sample(folder, scale=name)
+    return folder
+
+
+def _measure(folder: Path) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+        done = subprocess.run([sys.executable, __file__, "--child", str(folder),
+                               str(Path(tmp) / "run")], check=True, capture_output=True,
+                              text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sample", type=Path, action="append", default=[])
+    parser.add_argument("--homes", type=int, action="append", default=[])
+    parser.add_argument("--keep", type=Path, help="write --homes samples here (kept)")
+    parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(*args.child)))
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-scale-samples-") as tmp:
+        where = args.keep or Path(tmp)
+        folders = [*args.sample, *(write_homes(n, where) for n in args.homes)]
+        for folder in folders:
+            result = _measure(folder.absolute())
+            print(json.dumps(result))
+            target = TARGETS.get(int(str(result["homes"])))
+            goal = f" (target <= {target[0]:.0f} s, <= {target[1]:.0f} MiB)" if target else ""
+            print(f"{result['homes']:>10,} homes: {result['total_s']:.1f} s, peak "
+                  f"{result['peak_mib']:,} MiB{goal}; load {result['load_average']}")
+            for step in result["steps"]:  # type: ignore[attr-defined]
+                print(f"    {step['step']:<12} {step['seconds']:>7.2f} s  "
+                      f"{step['peak_mib']:>7,} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""EPC reading file by file, deduplicating on key columns: the same homes as before.
+
+The reference is the former whole-frame rule (kept here): sort every certificate by home,
+date and key, give each home the last postcode found, keep its last certificate.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from geoplan.sources.epc import EPC_COLUMNS, _deduplicate, _read_normalised, read_epc_certificates
+from tests.test_source_epc import certificate, write_certificates
+
+
+def _reference(frame: pd.DataFrame) -> pd.DataFrame:
+    """The former whole-frame deduplication."""
+    known = frame.dropna(subset=["uprn", "_brn"]).sort_values(["_brn", "uprn"])
+    by_brn = known.drop_duplicates("_brn").set_index("_brn")["uprn"]
+    uprn = frame["uprn"].fillna(frame["_brn"].map(by_brn).astype("str"))
+    building_id = ("uprn:" + uprn).fillna("brn:" + frame["_brn"]).fillna("lmk:" + frame["lmk_key"])
+    fallback = "row:" + pd.Series(frame.index.astype(str), index=frame.index)
+    frame = frame.assign(building_id=building_id.fillna(fallback), uprn=uprn)
+    frame["certificates"] = frame.groupby("building_id")["building_id"].transform("size")
+    order = frame.sort_values(["building_id", "lodgement_date", "lmk_key"], kind="stable",
+                              na_position="first")
+    frame["postcode"] = order.groupby("building_id")["postcode"].transform("last")
+    latest = frame.loc[order.index].drop_duplicates("building_id", keep="last")
+    return latest[list(EPC_COLUMNS)].sort_values("building_id").reset_index(drop=True)
+
+
+def _two_files(tmp_path: Path) -> list[Path]:
+    first = [
+        certificate(LMK_KEY="1", UPRN="11", BUILDING_REFERENCE_NUMBER="501",
+                    LODGEMENT_DATETIME="2015-01-01 00:00:00", POSTCODE="OX1 1AA"),
+        certificate(LMK_KEY="2", UPRN="", BUILDING_REFERENCE_NUMBER="502",  # no UPRN anywhere
+                    LODGEMENT_DATETIME="2016-01-01 00:00:00", TENURE="NO DATA!"),
+        certificate(LMK_KEY="3", UPRN="", BUILDING_REFERENCE_NUMBER="",  # only its key
+                    LODGEMENT_DATETIME="2017-01-01 00:00:00"),
+        certificate(LMK_KEY="", UPRN="", BUILDING_REFERENCE_NUMBER=""),  # nothing: row number
+        certificate(LMK_KEY="5", UPRN="15", BUILDING_REFERENCE_NUMBER="505",
+                    CURRENT_ENERGY_EFFICIENCY="900"),  # implausible: dropped
+    ]
+    second = [
+        certificate(LMK_KEY="6", UPRN="", BUILDING_REFERENCE_NUMBER="501",  # UPRN 11 by BRN
+                    LODGEMENT_DATETIME="2020-01-01 00:00:00", POSTCODE=""),
+        certificate(LMK_KEY="7", UPRN="", BUILDING_REFERENCE_NUMBER="502",  # same date: key 7
+                    LODGEMENT_DATETIME="2016-01-01 00:00:00", TENURE="NO DATA!"),
+        certificate(LMK_KEY="", UPRN="", BUILDING_REFERENCE_NUMBER=""),
+        certificate(LMK_KEY="9", UPRN="19", LODGEMENT_DATETIME="", LODGEMENT_DATE=""),
+        certificate(LMK_KEY="10", UPRN="19", LODGEMENT_DATETIME="2001-01-01 00:00:00"),
+    ]
+    return [write_certificates(tmp_path / "a" / "certificates.csv", first),
+            write_certificates(tmp_path / "b" / "certificates.csv", second)]
+
+
+def test_file_by_file_reading_keeps_the_homes_of_the_whole_frame_rule(tmp_path):
+    files = _two_files(tmp_path)
+    records = read_epc_certificates(tmp_path)
+    parts, first = [], 0
+    for path in files:
+        part, _, dropped = _read_normalised(path, f"{path.parent.name}/{path.name}", first,
+                                            {}, {}, {})
+        parts.append(part)
+        first += len(part) + dropped
+    expected = _reference(pd.concat(parts))
+    pd.testing.assert_frame_equal(records.frame, expected, check_exact=True)
+    pd.testing.assert_frame_equal(_deduplicate(pd.concat(parts)), expected, check_exact=True)
+    # by hand: 10 rows, one implausible; homes uprn:11 (2), uprn:19 (2), brn:502 (2),
+    # lmk:3, and the rows without any key (row 3 of file a, row 7 overall of file b)
+    assert records.rows_read == 10
+    assert records.implausible == {"CURRENT_ENERGY_EFFICIENCY": 1}
+    assert records.duplicates_dropped == 3
+    assert records.sentinels["TENURE"] == 2  # one in each file, added up
+    home = records.frame.set_index("building_id")
+    assert sorted(home.index) == ["brn:502", "lmk:3", "row:3", "row:7", "uprn:11", "uprn:19"]
+    assert home.loc["uprn:11", "lmk_key"] == "6"
+    assert home.loc["uprn:11", "postcode"] == "OX1 1AA"  # the earlier certificate's
+    assert home.loc["uprn:11", "source_file"] == "b/certificates.csv"
+    assert home.loc["brn:502", "lmk_key"] == "7"
+    assert home.loc["uprn:19", "lmk_key"] == "10"  # a date beats a missing one
+    assert home["certificates"].to_dict() == {"brn:502": 2, "lmk:3": 1, "row:3": 1,
+                                              "row:7": 1, "uprn:11": 2, "uprn:19": 2}
+
