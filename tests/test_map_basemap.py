@@ -91,6 +91,7 @@ def test_folder_tiles_drawn_and_copied_beside_the_map(tmp_path):
                 == (tmp_path / "tiles" / f"{z}/{x}/{y}.png").read_bytes())
     html = out.read_text()
     assert '"bid%20map_tiles/{z}/{x}/{y}.png"' in html  # relative, URL-quoted
+    assert "var Local = L.TileLayer.extend" in html
     index = re.search(r"new Set\((\[.*?\])\)", html).group(1)
     assert index.count('"') == 2 * len(keys)
     assert '"minNativeZoom": 11' in html
@@ -177,4 +178,6 @@ def test_scenario_tiles_need_their_credit(tmp_path):
 
 
 def test_no_tiles_no_basemap_script():
-    assert "createTile" not in map_html(plan_map(plans()))
+    # "var Local = L.TileLayer.extend" is the basemap's own script (Leaflet, inlined in the
+    # self-contained default map, has createTile too)
+    assert "var Local = L.TileLayer.extend" not in map_html(plan_map(plans()))
