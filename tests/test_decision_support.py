@@ -153,3 +153,57 @@ def test_portfolio_matches_brute_force_enumeration(seed: int, within: float) -> 
     sets = result.plans["candidate_ids"].tolist()
     assert len(set(sets)) == len(sets)
     assert sets == [";".join(sorted(chosen)) for chosen, _ in near]
+
+
+def _uncertain() -> tuple[PlanningProblem, list]:
+    from geoplan.optimise.robustness import Scale
+
+    table = _instance(3, n=9)
+    problem = PlanningProblem(table, MaximiseBenefit({"tco2e_per_yr": 1.0}, normalise=False),
+                              [Budget(12.0)])
+    rows = np.arange(len(table))
+    scales = [Scale("cost", rows, ("cost_gbp",), np.full(9, 0.8), np.full(9, 1.3)),
+              Scale("saving", rows, ("tco2e_per_yr",), np.full(9, 0.7), np.full(9, 1.2),
+                    shared=False)]
+    return problem, scales
+
+
+def test_robustness_frequencies_repeat_with_a_seed_whatever_the_workers() -> None:
+    from geoplan.optimise.robustness import robustness, sample_problem
+
+    problem, scales = _uncertain()
+    selected = problem.solve().table["selected"].to_numpy(bool)
+    alone = robustness(problem, selected, scales, samples=6, seed=7, workers=1)
+    pooled = robustness(problem, selected, scales, samples=6, seed=7, workers=2)
+    pd.testing.assert_frame_equal(alone.table, pooled.table)
+    assert (alone.planned, alone.not_run) == (6, 0)
+    # by hand: each sample's plan is the best subset of its own sampled table
+    chosen = []
+    for i in range(6):
+        sampled = sample_problem(problem, scales, (), 7, i).candidates
+        best = max(_feasible(sampled, 12.0), key=lambda item: item[1])[0]
+        chosen.append(sampled["candidate_id"].isin(best).to_numpy())
+    assert alone.table["frequency"].tolist() == pytest.approx(np.mean(chosen, axis=0).tolist())
+    assert alone.table["frequency"].std() > 0  # the samples do differ
+    core = alone.table["in_plan"] & (alone.table["frequency"] >= 0.9)
+    assert alone.table["robust_core"].tolist() == core.tolist()
+    other = robustness(problem, selected, scales, samples=6, seed=8, workers=1)
+    assert other.table["frequency"].tolist() != alone.table["frequency"].tolist()
+
+
+def test_sampled_factors_stay_within_bounds_and_shared_draws_move_together() -> None:
+    from geoplan.optimise.robustness import draw_factors, sample_problem
+
+    problem, scales = _uncertain()
+    base = problem.candidates
+    for i in range(20):
+        sampled = sample_problem(problem, scales, (), 1, i).candidates
+        cost = sampled["cost_gbp"] / base["cost_gbp"]
+        saving = sampled["tco2e_per_yr"] / base["tco2e_per_yr"]
+        assert np.ptp(cost) < 1e-12
+        assert 0.8 <= cost.iloc[0] <= 1.3
+        assert saving.between(0.7, 1.2).all()
+    # the triangular inverse CDF by hand: low 0.5, mode 1, high 2; F(1) = 1/3
+    u = np.array([0.0, 1 / 3, 1.0, 1 / 6])
+    expected = [0.5, 1.0, 2.0, 0.5 + np.sqrt(1 / 6 * 1.5 * 0.5)]
+    assert draw_factors(np.full(4, 0.5), np.full(4, 2.0), u).tolist() == pytest.approx(expected)
