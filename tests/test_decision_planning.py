@@ -13,11 +13,13 @@ from shapely.geometry import Point
 from geoplan.assumptions import AssumptionSet
 from geoplan.optimise import MaximiseBenefit
 from geoplan.outputs.decision import (
+    MAP_LAYER,
     decision_summary,
     robust_core_layer,
     with_decision_columns,
     write_decision,
 )
+from geoplan.outputs.map import plan_map
 from geoplan.planning.decision import carbon_columns, decision_support, robustness_scales
 from geoplan.planning.joint import solve_joint
 from geoplan.planning.solve import PlanResult
@@ -128,6 +130,9 @@ def test_decision_support_of_a_run_against_brute_force(tmp_path: Path) -> None:
     core = robust_core_layer(tables)
     assert core is not None
     assert sorted(core["candidate_id"]) == sorted(frequency.index[frequency["robust_core"]])
+    assert core["selected"].all()
+    drawn = plan_map({**tables, MAP_LAYER: core}).get_root().render()
+    assert MAP_LAYER in drawn
     written = write_decision(found, tmp_path)
     assert sorted(p.name for p in written) == ["candidate_frequency.csv", "limit_values.csv",
                                                "portfolio.csv", "replacement_cost.csv"]

@@ -7,7 +7,8 @@ them:
   ``candidate_frequency.csv``, each written when its analysis ran;
 - the workstream layers of ``plan.gpkg`` gain ``replacement_cost``, ``portfolio_frequency``,
   ``robust_frequency`` and ``robust_core`` (:func:`with_decision_columns`);
-- layer ``robust_core``: the chosen candidates in the robust core (:func:`robust_core_layer`);
+- layer ``robust_core``: the chosen candidates in the robust core (:func:`robust_core_layer`),
+  in ``plan.gpkg`` and as the map's layer "robust core" (:data:`MAP_LAYER`);
 - the summary's ``decision_support`` section (:func:`decision_summary`).
 """
 
@@ -23,12 +24,15 @@ import pandas as pd
 from geoplan.files.atomic import write_csv
 from geoplan.planning.decision import DecisionSupport
 
-__all__ = ["DECISION_FILES", "decision_summary", "robust_core_layer", "with_decision_columns",
-           "write_decision"]
+__all__ = ["DECISION_FILES", "MAP_LAYER", "decision_summary", "robust_core_layer",
+           "with_decision_columns", "write_decision"]
 
 DECISION_FILES = {"replacement": "replacement_cost.csv", "limits": "limit_values.csv",
                   "portfolio": "portfolio.csv", "candidates": "candidate_frequency.csv"}
 """Frame of :class:`DecisionSupport` -> the file it is written to."""
+
+MAP_LAYER = "robust core"
+"""Name of the robust core's layer on the run's web map."""
 
 _TOP_LINES = 5
 
@@ -68,8 +72,8 @@ def robust_core_layer(tables: Mapping[str, pd.DataFrame]) -> gpd.GeoDataFrame | 
               if "robust_core" in t.columns and isinstance(t, gpd.GeoDataFrame)]
     if not frames or all(f["robust_frequency"].isna().all() for f in frames):
         return None
-    keep = ["workstream", "candidate_id", "label", "cost_gbp", "tco2e_per_yr",
-            "robust_frequency", "geometry"]
+    keep = ["workstream", "candidate_id", "label", "rank", "selected", "cost_gbp",
+            "tco2e_per_yr", "robust_frequency", "geometry"]
     core = [f.loc[f["robust_core"], [c for c in keep if c in f.columns]] for f in frames]
     layer = pd.concat(core, ignore_index=True)
     return gpd.GeoDataFrame(layer, geometry="geometry", crs=frames[0].crs)

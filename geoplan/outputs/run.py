@@ -47,6 +47,7 @@ from geoplan.layers.land import Exclusion
 from geoplan.layers.prepare import LayerInputs, PreparedLayers
 from geoplan.layers.stock_calibration import calibration_kpis
 from geoplan.outputs.decision import (
+    MAP_LAYER,
     decision_summary,
     robust_core_layer,
     with_decision_columns,
@@ -505,7 +506,11 @@ def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedL
     title = f"{scenario.name}: {scenario.description}" if scenario.description else scenario.name
     if scenario.outputs.map:
         available = {c: label for c, label in CHOROPLETHS.items() if c in zones.columns}
-        m = plan_map(map_tables(plans), zones=zones, districts=layers.districts,
+        tables = map_tables(plans)
+        core = robust_core_layer(plans.tables)
+        if core is not None and len(core):
+            tables[MAP_LAYER] = core
+        m = plan_map(tables, zones=zones, districts=layers.districts,
                      substations=layers.substations,
                      # the figures the plan used, each file's name mapped to the planning one
                      headroom=plan_headroom(scenario, layers, assumptions),
