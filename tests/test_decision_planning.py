@@ -146,3 +146,16 @@ def test_decision_support_is_off_by_default() -> None:
     assert not scenario.decision_support.any()
     plans = PlanResult("joint", {}, {})
     assert decision_support(scenario, plans, None, None) is None  # type: ignore[arg-type]
+
+
+def test_summary_says_in_words_when_a_replacement_cost_is_no_number() -> None:
+    from geoplan.planning.decision import DecisionSupport
+
+    replacement = pd.DataFrame({"model": "joint", "candidate_id": ["a", "b", "c"],
+                                "marginal_value": [5.0, 4.0, 3.0],
+                                "replacement_cost": [float("inf"), 2.0, float("nan")],
+                                "replacement_status": ["infeasible", "optimal", "not run"]})
+    found = DecisionSupport(replacement, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), ())
+    rows = decision_summary(found)["rows"]
+    assert [r["replacement cost"] for r in rows] == ["no plan without it", 2.0,
+                                                     "not run (time limit)"]

@@ -14,6 +14,7 @@ them:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,14 @@ def decision_summary(found: DecisionSupport) -> dict[str, Any]:
         ranked = found.replacement.sort_values(["replacement_cost", "candidate_id"],
                                                ascending=[False, True])
         rows = [{"candidate": r.candidate_id, "loss if removed": r.marginal_value,
-                 "replacement cost": r.replacement_cost, "re-solve": r.replacement_status}
+                 "replacement cost": _shown(r.replacement_cost),
+                 "re-solve": r.replacement_status}
                 for r in ranked.head(_TOP_LINES).itertuples()]
     return {"statements": statements, "rows": rows}
+
+
+def _shown(cost: float) -> float | str:
+    """Return a replacement cost for the summary, in words where it is no number."""
+    if math.isnan(cost):
+        return "not run (time limit)"
+    return cost if math.isfinite(cost) else "no plan without it"
