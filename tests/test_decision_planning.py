@@ -36,7 +36,8 @@ def _stacked() -> pd.DataFrame:
         "workstream": ["retrofit", "laep", "sequestration", "sequestration", "chargers"],
         "option": ["", "", "woodland_creation", "hedgerow", ""],
         "charger_kw": [0.0, 0.0, 0.0, 0.0, 7.0], "homes": [4.0, 1.0, 0.0, 0.0, 0.0],
-        "cost_gbp": [1.0] * 5, "tco2e_per_yr": [10.0, 5.0, 2.0, 1.0, 3.0],
+        "cost_gbp": [1.0, 1.0, 1.0, 4.0, 1.0], "land_cost_gbp": [0.0, 0.0, 0.0, 1.0, 0.0],
+        "tco2e_per_yr": [10.0, 5.0, 2.0, 1.0, 3.0],
         "tco2e_per_yr_low": [8.0, 5.0, 2.0, 1.0, 3.0],
         "tco2e_per_yr_high": [13.0, 5.0, 2.0, 1.0, 3.0],
         "retrofit__lifetime_tco2e_2030": [100.0, 0.0, 0.0, 0.0, 0.0]})
@@ -58,6 +59,14 @@ def test_robustness_scales_follow_the_bounded_assumptions_and_epc_errors() -> No
     base = float(wood["seq_tco2e_per_ha_yr"])
     assert rate.low.tolist() == pytest.approx([float(wood["seq_tco2e_per_ha_yr_low"]) / base])
     assert rate.high.tolist() == pytest.approx([float(wood["seq_tco2e_per_ha_yr_high"]) / base])
+    land = scales["sequestration hedgerow land_cost_gbp_per_ha"]
+    cost = float(wood["land_cost_gbp_per_ha"])
+    assert (land.rows.tolist(), land.columns, land.shared) == ([3], ("cost_gbp",), True)
+    # a quarter of the cost is land: the cost moves by a quarter of the land cost's change
+    assert land.low.tolist() == pytest.approx(
+        [1 + 0.25 * (float(wood["land_cost_gbp_per_ha_low"]) / cost - 1)])
+    assert land.high.tolist() == pytest.approx(
+        [1 + 0.25 * (float(wood["land_cost_gbp_per_ha_high"]) / cost - 1)])
     seven = types[pd.to_numeric(types["charger_kw"]) == 7.0].iloc[0]
     ev = next(s for n, s in scales.items() if n.startswith("charger_types")
               and s.rows.tolist() == [4])

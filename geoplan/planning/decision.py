@@ -19,6 +19,8 @@ section asks (every part is off by default):
     :data:`geoplan.planning.sensitivity.RESPONSES` says scales the carbon of some candidates
     (sequestration rates and buffer, a charger's tCO2e per EV): one draw per value, shared
     by every candidate that uses it;
+  * the land cost of sequestration (``sequestration.csv`` ``land_cost_gbp_per_ha_low`` /
+    ``_high``): the land part of each candidate's cost, one draw per land use;
   * the archetype homes' heat demand (candidates' ``tco2e_per_yr_low``/``_high``), one
     shared draw;
   * the floor-area error of EPC certificates (``epc_errors.csv``, item
@@ -54,6 +56,8 @@ from geoplan.planning.joint_scoping import SEP
 from geoplan.planning.sensitivity import (
     _CARBON,
     RESPONSES,
+    SEQUESTRATION,
+    Bound,
     _equal,
     _factor,
     assumption_bounds,
@@ -61,13 +65,16 @@ from geoplan.planning.sensitivity import (
 from geoplan.planning.solve import PlanResult, grid_limits, grid_tables
 from geoplan.scenario import Scenario
 
-__all__ = ["BUILDINGS", "EPC_ERRORS", "DecisionSupport", "decision_support",
+__all__ = ["BUILDINGS", "EPC_ERRORS", "LAND_COST", "DecisionSupport", "decision_support",
            "robustness_scales"]
 
 EPC_ERRORS = AssumptionTable("epc_errors", key=("item",),
                              numbers={"value": 0.0, "value_low": 0.0, "value_high": 0.0},
                              text=("unit",))
 """Measurement errors of EPC certificates, with low/high bounds (robustness samples them)."""
+
+LAND_COST = ("sequestration", "land_cost_gbp_per_ha")
+"""The bounded cost assumption robustness samples: land bought for sequestration."""
 
 BUILDINGS = ("retrofit", "laep")
 """Workstreams whose candidates are homes from EPC certificates or stock tables."""
@@ -267,6 +274,10 @@ def _bound_scales(table: pd.DataFrame, assumptions: AssumptionSet,
     scales = []
     workstream = table["workstream"].astype(str)
     for bound in bounds:
+        if (bound.table, bound.column) == LAND_COST:
+            land = _land_cost_scale(table, tables[bound.table], bound)
+            scales += [land] if land is not None else []
+            continue
         response = RESPONSES.get((bound.table, bound.column))
         if response is None or response.form not in ("proportional", "net_of_share"):
             continue
@@ -283,6 +294,28 @@ def _bound_scales(table: pd.DataFrame, assumptions: AssumptionSet,
                             np.full(len(index), min(ends[0], 1.0)),
                             np.full(len(index), max(ends[1], 1.0))))
     return scales
+
+
+def _land_cost_scale(table: pd.DataFrame, source: pd.DataFrame, bound: Bound) -> Scale | None:
+    """Cost of the sequestration candidates of one land use, its land cost part scaled.
+
+    ``cost_gbp = planting + land``: a land cost factor :math:`f` makes the cost factor
+    :math:`1 + s (f - 1)` with :math:`s` the land cost's share of the cost, one shared draw.
+    """
+    if not {"option", "land_cost_gbp", "cost_gbp"} <= set(table.columns) or bound.base <= 0:
+        return None
+    rows = (table["workstream"].astype(str).eq(SEQUESTRATION).to_numpy()
+            & _equal(table["option"], source["land_use"].iloc[bound.row]))
+    cost = pd.to_numeric(table["cost_gbp"], errors="coerce").to_numpy(float)
+    land = pd.to_numeric(table["land_cost_gbp"], errors="coerce").to_numpy(float)
+    rows &= np.isfinite(cost) & (cost > 0) & np.isfinite(land) & (land > 0)
+    if not rows.any():
+        return None
+    index = np.flatnonzero(rows)
+    share = land[index] / cost[index]
+    return Scale(f"{bound.table} {bound.key} {bound.column}", index, ("cost_gbp",),
+                 1.0 + share * (bound.low / bound.base - 1.0),
+                 1.0 + share * (bound.high / bound.base - 1.0))
 
 
 def _heat_scale(table: pd.DataFrame, carbon: Sequence[str]) -> Scale | None:
