@@ -163,8 +163,10 @@ def test_summary_says_in_words_when_a_replacement_cost_is_no_number() -> None:
     replacement = pd.DataFrame({"model": "joint", "candidate_id": ["a", "b", "c"],
                                 "marginal_value": [5.0, 4.0, 3.0],
                                 "replacement_cost": [float("inf"), 2.0, float("nan")],
+                                "replacement_cost_low": [float("inf"), 1.5, float("nan")],
                                 "replacement_status": ["infeasible", "optimal", "not run"]})
     found = DecisionSupport(replacement, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), ())
     rows = decision_summary(found)["rows"]
     assert [r["replacement cost"] for r in rows] == ["no plan without it", 2.0,
                                                      "not run (time limit)"]
+    assert [r["at least"] for r in rows] == ["no plan without it", 1.5, "not run (time limit)"]

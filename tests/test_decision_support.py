@@ -62,6 +62,7 @@ def test_replacement_cost_matches_brute_force(seed: int) -> None:
     for row in result.itertuples():
         without = max(value for chosen, value in every if row.candidate_id not in chosen)
         assert row.replacement_cost == pytest.approx(best - without, abs=1e-6)
+        assert row.replacement_cost_low == pytest.approx(best - without, abs=1e-3)
         assert row.replacement_cost <= row.marginal_value + 1e-6
         assert row.replacement_status == "optimal"
 

@@ -120,9 +120,12 @@ def replacement_costs(compiled: CompiledProblem, x: np.ndarray, *, top: int = 20
     -------
     pandas.DataFrame
         One row per chosen candidate, in the order tried: ``candidate_id``,
-        ``marginal_value`` (loss without re-optimising), ``replacement_cost`` (NaN when the
-        clock ran out first, ``inf`` when no plan exists without it) and
-        ``replacement_status`` (the re-solve's status, or ``"not run"``).
+        ``marginal_value`` (loss without re-optimising), ``replacement_cost`` (from the
+        re-solve's plan; NaN when the clock ran out first, ``inf`` when no plan exists
+        without it), ``replacement_cost_low`` (from the re-solve's bound: the loss is at
+        least this; equal up to the gap when the status is ``"optimal"``) and
+        ``replacement_status`` (the re-solve's status, or ``"not run"``). A re-solve stopped
+        early (``"feasible"``) may overstate the loss: the true one lies between the two.
     """
     options = options or SolverOptions()
     x = np.asarray(x, float)
@@ -145,18 +148,23 @@ def replacement_costs(compiled: CompiledProblem, x: np.ndarray, *, top: int = 20
         rows.append({"candidate_id": ids[j], "marginal_value": float(marginal[j]),
                      **_replacement(model.sense, before, outcome)})
     return pd.DataFrame(rows, columns=["candidate_id", "marginal_value", "replacement_cost",
-                                       "replacement_status"])
+                                       "replacement_cost_low", "replacement_status"])
 
 
 def _replacement(sense: str, before: float, outcome: SolveOutcome | None) -> dict[str, object]:
+    nan = float("nan")
     if outcome is None:
-        return {"replacement_cost": float("nan"), "replacement_status": "not run"}
+        return {"replacement_cost": nan, "replacement_cost_low": nan,
+                "replacement_status": "not run"}
     if outcome.status == "infeasible":
-        return {"replacement_cost": float("inf"), "replacement_status": "infeasible"}
+        return {"replacement_cost": float("inf"), "replacement_cost_low": float("inf"),
+                "replacement_status": "infeasible"}
+    low = nan if outcome.bound is None else _loss(sense, before, outcome.bound)
     if outcome.objective is None:
-        return {"replacement_cost": float("nan"), "replacement_status": outcome.status}
+        return {"replacement_cost": nan, "replacement_cost_low": low,
+                "replacement_status": outcome.status}
     return {"replacement_cost": _loss(sense, before, outcome.objective),
-            "replacement_status": outcome.status}
+            "replacement_cost_low": low, "replacement_status": outcome.status}
 
 
 def binding_rows(model: MilpMatrix, x: np.ndarray, families: object) -> np.ndarray:

@@ -95,6 +95,7 @@ def decision_summary(found: DecisionSupport) -> dict[str, Any]:
                                                ascending=[False, True])
         rows = [{"candidate": r.candidate_id, "loss if removed": r.marginal_value,
                  "replacement cost": _shown(r.replacement_cost),
+                 "at least": _shown(r.replacement_cost_low),
                  "re-solve": r.replacement_status}
                 for r in ranked.head(_TOP_LINES).itertuples()]
     return {"statements": statements, "rows": rows}
