@@ -8,10 +8,12 @@ one change, warm-started from the plan where the plan stays feasible, on one clo
   objective lost when :math:`j` is forced out (:math:`x_{jt} = 0` for every period) and the
   plan re-optimised, :math:`z^* - z^*_{-j}` when maximising (:math:`z^*_{-j} - z^*` when
   minimising). The ranking's ``marginal_value`` is the same loss *without* re-optimising, so
-  the replacement cost is never larger when both solves are proven. Only the ``top``
+  the replacement cost is never larger when the plan without the candidate stays feasible
+  and the re-solve is proven. Only the ``top``
   candidates by ``marginal_value`` are re-solved. A candidate the plan cannot do without (the
   model is infeasible without it) has an infinite replacement cost.
 - **Value of a limit** (:func:`limit_values`): for every binding row of a family with a step
+  (used to within one step of its limit, :func:`binding_rows`)
   (e.g. ``{"budget": 1e6}`` for one more £1m, ``{"headroom": 1000}`` for one more MW of a
   substation's headroom in kW), the objective gained when that row's upper limit is raised by
   one step and the plan re-solved (method ``"re-solve"``; milestone rows are separate rows,
@@ -56,7 +58,8 @@ from geoplan.optimise.solvers import HighsSession, solve
 if TYPE_CHECKING:
     from geoplan.optimise.problem import CompiledProblem
 
-__all__ = ["LIMIT_METHOD", "Portfolio", "limit_values", "portfolio", "replacement_costs"]
+__all__ = ["LIMIT_METHOD", "Portfolio", "binding_rows", "limit_values", "portfolio",
+           "replacement_costs"]
 
 LIMIT_METHOD = "re-solve"
 """How :func:`limit_values` values a limit: the plan re-solved with the limit one step higher."""
@@ -167,15 +170,21 @@ def _replacement(sense: str, before: float, outcome: SolveOutcome | None) -> dic
             "replacement_cost_low": low, "replacement_status": outcome.status}
 
 
-def binding_rows(model: MilpMatrix, x: np.ndarray, families: object) -> np.ndarray:
-    """Rows of ``families`` at their upper limit that the plan ``x`` actually uses."""
+def binding_rows(model: MilpMatrix, x: np.ndarray, steps: Mapping[str, float]) -> np.ndarray:
+    """Rows of the ``steps`` families within one step of their upper limit that ``x`` uses.
+
+    In an integer plan a limit can stop the plan with some slack left (less than any
+    candidate that would fit costs), so "binding" here means a slack below the family's step.
+    """
     activity = model.matrix @ x
     upper = model.row_upper
     finite = np.isfinite(upper)
+    step = np.array([float(steps.get(str(f), 0.0)) for f in model.row_family])
     tol = _TOL * (1 + np.abs(np.where(finite, upper, 0.0)))
     used = abs(model.matrix) @ np.abs(x) > _TOL
-    wanted = np.isin(model.row_family, list(families))  # type: ignore[call-overload]
-    return np.flatnonzero(wanted & finite & (activity >= upper - tol) & used)
+    wanted = np.isin(model.row_family, list(steps))
+    slack = np.where(finite, upper, 0.0) - activity
+    return np.flatnonzero(wanted & finite & used & (slack < np.maximum(step, tol)))
 
 
 def limit_values(compiled: CompiledProblem, x: np.ndarray, steps: Mapping[str, float], *,
