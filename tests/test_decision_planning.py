@@ -170,3 +170,17 @@ def test_summary_says_in_words_when_a_replacement_cost_is_no_number() -> None:
     assert [r["replacement cost"] for r in rows] == ["no plan without it", 2.0,
                                                      "not run (time limit)"]
     assert [r["at least"] for r in rows] == ["no plan without it", 1.5, "not run (time limit)"]
+
+
+def test_summary_says_when_a_limit_was_not_valued() -> None:
+    from geoplan.planning.decision import DecisionSupport
+
+    limits = pd.DataFrame({"model": "joint", "constraint": ["budget total", "budget 2030"],
+                           "family": "budget", "unit": "£1,000,000 more budget",
+                           "step": 1e6, "value": [2.5, float("nan")],
+                           "status": ["optimal", "not run"], "method": "re-solve"})
+    found = DecisionSupport(pd.DataFrame(), limits, pd.DataFrame(), pd.DataFrame(), ())
+    lines = decision_summary(found)["statements"]
+    assert lines == ["£1,000,000 more budget at budget total: +2.5 objective (re-solve, "
+                     "optimal)", "£1,000,000 more budget at budget 2030: not run (time limit) "
+                     "(re-solve, not run)"]

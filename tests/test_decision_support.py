@@ -208,3 +208,16 @@ def test_sampled_factors_stay_within_bounds_and_shared_draws_move_together() -> 
     u = np.array([0.0, 1 / 3, 1.0, 1 / 6])
     expected = [0.5, 1.0, 2.0, 0.5 + np.sqrt(1 / 6 * 1.5 * 0.5)]
     assert draw_factors(np.full(4, 0.5), np.full(4, 2.0), u).tolist() == pytest.approx(expected)
+
+
+def test_a_re_solve_stopped_early_never_counts_worse_than_a_known_feasible_point() -> None:
+    from geoplan.optimise.alternatives import _at_least
+    from geoplan.optimise.outcome import SolveOutcome
+
+    stopped = SolveOutcome("feasible", 7.0, None, None, 1.0, None, "highs")
+    assert _at_least(stopped, 9.0, "max").objective == 9.0  # the plan itself scores 9
+    assert _at_least(stopped, 6.0, "max").objective == 7.0
+    assert _at_least(stopped, 6.0, "min").objective == 6.0
+    assert _at_least(stopped, None, "max").objective == 7.0  # no known point: as solved
+    infeasible = SolveOutcome("infeasible", None, None, None, 1.0, None, "highs")
+    assert _at_least(infeasible, 9.0, "max").objective is None

@@ -42,7 +42,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -147,11 +147,29 @@ def replacement_costs(compiled: CompiledProblem, x: np.ndarray, *, top: int = 20
         upper[columns] = 0.0
         start = x.copy()
         start[columns] = 0.0
-        outcome = resolver.run(model.with_bounds(col_upper=upper), start)
+        changed = model.with_bounds(col_upper=upper)
+        outcome = resolver.run(changed, start)
+        known = None if len(changed.violations(start)) else changed.objective(start)
         rows.append({"candidate_id": ids[j], "marginal_value": float(marginal[j]),
-                     **_replacement(model.sense, before, outcome)})
+                     **_replacement(model.sense, before, _at_least(outcome, known,
+                                                                   model.sense))})
     return pd.DataFrame(rows, columns=["candidate_id", "marginal_value", "replacement_cost",
                                        "replacement_cost_low", "replacement_status"])
+
+
+def _at_least(outcome: SolveOutcome | None, known: float | None, sense: str
+              ) -> SolveOutcome | None:
+    """Return ``outcome`` with its objective no worse than ``known``, a feasible point's.
+
+    A re-solve stopped early can return an incumbent worse than a point known to be
+    feasible (the plan itself, or the plan without the candidate); the better one counts.
+    """
+    if outcome is None or known is None or outcome.status == "infeasible":
+        return outcome
+    value = outcome.objective
+    if value is None or (known > value if sense == "max" else known < value):
+        return replace(outcome, objective=known)
+    return outcome
 
 
 def _replacement(sense: str, before: float, outcome: SolveOutcome | None) -> dict[str, object]:
@@ -220,7 +238,8 @@ def limit_values(compiled: CompiledProblem, x: np.ndarray, steps: Mapping[str, f
         family = str(model.row_family[row])
         upper = model.row_upper.copy()
         upper[row] += float(steps[family])
-        outcome = resolver.run(model.with_bounds(row_upper=upper), x)
+        outcome = _at_least(resolver.run(model.with_bounds(row_upper=upper), x), before,
+                            model.sense)
         value = (float("nan") if outcome is None or outcome.objective is None
                  else -_loss(model.sense, before, outcome.objective))
         out.append({"constraint": str(model.row_label[row]), "family": family,

@@ -87,8 +87,10 @@ def decision_summary(found: DecisionSupport) -> dict[str, Any]:
     if len(limits):
         ranked = limits.sort_values(["value", "constraint"], ascending=[False, True])
         for row in ranked.head(_TOP_LINES).itertuples():
-            statements.append(f"{row.unit} at {row.constraint}: +{row.value:,.4g} objective "
-                              f"({row.method}, {row.status})")
+            gain = ("not run (time limit)" if math.isnan(row.value)
+                    else f"+{row.value:,.4g} objective")
+            statements.append(f"{row.unit} at {row.constraint}: {gain} ({row.method}, "
+                              f"{row.status})")
     rows = []
     if len(found.replacement):
         ranked = found.replacement.sort_values(["replacement_cost", "candidate_id"],
