@@ -177,10 +177,13 @@ def test_summary_says_when_a_limit_was_not_valued() -> None:
 
     limits = pd.DataFrame({"model": "joint", "constraint": ["budget total", "budget 2030"],
                            "family": "budget", "unit": "£1,000,000 more budget",
-                           "step": 1e6, "value": [2.5, float("nan")],
+                           "step": 1e6, "value": [2.5, float("nan")],  # (-0.0 below)
                            "status": ["optimal", "not run"], "method": "re-solve"})
     found = DecisionSupport(pd.DataFrame(), limits, pd.DataFrame(), pd.DataFrame(), ())
     lines = decision_summary(found)["statements"]
     assert lines == ["£1,000,000 more budget at budget total: +2.5 objective (re-solve, "
                      "optimal)", "£1,000,000 more budget at budget 2030: not run (time limit) "
                      "(re-solve, not run)"]
+    zero = DecisionSupport(pd.DataFrame(), limits.assign(value=[-0.0, 1.0]), pd.DataFrame(),
+                           pd.DataFrame(), ())
+    assert "budget total: +0 objective" in decision_summary(zero)["statements"][1]

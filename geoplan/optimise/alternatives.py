@@ -241,7 +241,7 @@ def limit_values(compiled: CompiledProblem, x: np.ndarray, steps: Mapping[str, f
         outcome = _at_least(resolver.run(model.with_bounds(row_upper=upper), x), before,
                             model.sense)
         value = (float("nan") if outcome is None or outcome.objective is None
-                 else -_loss(model.sense, before, outcome.objective))
+                 else 0.0 - _loss(model.sense, before, outcome.objective))  # never -0.0
         out.append({"constraint": str(model.row_label[row]), "family": family,
                     "step": float(steps[family]), "value": value,
                     "status": "not run" if outcome is None else outcome.status,

@@ -88,7 +88,7 @@ def decision_summary(found: DecisionSupport) -> dict[str, Any]:
         ranked = limits.sort_values(["value", "constraint"], ascending=[False, True])
         for row in ranked.head(_TOP_LINES).itertuples():
             gain = ("not run (time limit)" if math.isnan(row.value)
-                    else f"+{row.value:,.4g} objective")
+                    else f"+{row.value + 0.0:,.4g} objective")
             statements.append(f"{row.unit} at {row.constraint}: {gain} ({row.method}, "
                               f"{row.status})")
     rows = []
