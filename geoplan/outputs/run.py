@@ -34,6 +34,7 @@ Files (see the README's "What a run writes"):
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,13 @@ from geoplan.layers.grid import power_factor
 from geoplan.layers.land import Exclusion
 from geoplan.layers.prepare import LayerInputs, PreparedLayers
 from geoplan.layers.stock_calibration import calibration_kpis
+from geoplan.outputs.decision import (
+    MAP_LAYER,
+    decision_summary,
+    robust_core_layer,
+    with_decision_columns,
+    write_decision,
+)
 from geoplan.outputs.export import export_plan
 from geoplan.outputs.grid_evidence import evidence_layer, evidence_summary, write_evidence_csv
 from geoplan.outputs.manifest import build_manifest, write_manifest
@@ -66,6 +74,7 @@ from geoplan.planning.carbon_lines import (
     lifetime_by_kind,
     unmixed_finance,
 )
+from geoplan.planning.decision import decision_support
 from geoplan.planning.finance import FinanceSummary
 from geoplan.planning.grid_evidence import GridEvidence
 from geoplan.planning.grid_flags import GridFlags, grid_flags
@@ -511,7 +520,11 @@ def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedL
     credits = list(settings.get("attribution", []))
     if scenario.outputs.map:
         available = {c: label for c, label in CHOROPLETHS.items() if c in zones.columns}
-        m = plan_map(map_tables(plans), zones=zones, districts=layers.districts,
+        tables = map_tables(plans)
+        core = robust_core_layer(plans.tables)
+        if core is not None and len(core):
+            tables[MAP_LAYER] = core
+        m = plan_map(tables, zones=zones, districts=layers.districts,
                      substations=layers.substations,
                      # the figures the plan used, each file's name mapped to the planning one
                      headroom=plan_headroom(scenario, layers, assumptions),
@@ -548,11 +561,16 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
               plans: PlanResult, finance: FinanceSummary, offline_map: bool
               ) -> tuple[dict[str, Any], list[Path]]:
     """Write the run's files into ``folder`` (a fresh, empty folder); return summary, files."""
+    found = decision_support(scenario, plans, layers, assumptions)
+    plans = replace(plans, tables=with_decision_columns(plans.tables, found))
     flags = plan_flags(scenario, plans, layers, assumptions)
     evidence = plan_evidence(scenario, plans, layers, assumptions)
     layer_frames = plan_layers(plans, layers, flags, evidence)
     settings = _settings(scenario, inputs, layer_frames["zones"])
     layer_frames[RUN_SETTINGS] = settings_table(settings)
+    core = robust_core_layer(plans.tables)
+    if core is not None:
+        layer_frames["robust_core"] = core
     written = [export_plan(layer_frames, folder / "plan.gpkg", fmt="gpkg")]
     written.append(write_evidence_csv(evidence, folder / "grid_evidence.csv"))
     for fmt in scenario.outputs.formats:
@@ -571,6 +589,9 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
         section, notes = sensitivity_summary(table)
         summary = {**summary, "sensitivity": section,
                    "warnings": [*summary["warnings"], *notes]}
+    if found is not None:
+        written.extend(write_decision(found, folder))
+        summary = {**summary, "decision_support": decision_summary(found)}
     written.extend(write_summary(summary, folder))
     written.extend(_maps(folder, scenario, plans, layers, layer_frames["zones"], offline_map,
                          assumptions, layer_frames["grid_evidence"],

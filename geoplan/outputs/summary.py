@@ -51,6 +51,10 @@ The summary is a plain mapping (the pipeline builds it; everything in it is JSON
     indicative assumptions are set to their low and high bounds one at a time, and the values
     that swing the lifetime cost per tCO2e most
     (:func:`geoplan.outputs.sensitivity.sensitivity_summary`).
+``decision_support``
+    ``{"statements": [text, ...], "rows": [rows]}``: what each decision support analysis
+    found and the chosen candidates with the largest replacement cost
+    (:func:`geoplan.outputs.decision.decision_summary`); only when the scenario asks.
 ``warnings``
     List of text.
 
@@ -96,7 +100,7 @@ __all__ = [
 
 SUMMARY_KEYS = ("scenario", "kpis", "by_district", "by_year", "by_workstream", "by_period",
                 "tradeoff", "finance", "existing_chargers", "charger_sites", "solver",
-                "grid_evidence", "sensitivity", "assumptions", "warnings")
+                "grid_evidence", "sensitivity", "decision_support", "assumptions", "warnings")
 """Top-level keys a summary may have."""
 RANKING_COLUMNS = ("workstream", "rank", "candidate_id", "label", "selected", "period",
                    "build_year", "cost_gbp", "tco2e_per_yr", "score", "reason")
@@ -177,7 +181,7 @@ def _checked(summary: Mapping[str, Any]) -> dict[str, Any]:
             raise LayerSchemaError(f"summary[{key!r}] must be a list, not "
                                    f"{type(summary[key]).__name__}")
     for key in ("scenario", "kpis", "finance", "existing_chargers", "solver", "assumptions",
-                "grid_evidence", "sensitivity"):
+                "grid_evidence", "sensitivity", "decision_support"):
         if not isinstance(data.get(key, {}), dict):
             raise LayerSchemaError(f"summary[{key!r}] must be a mapping, not "
                                    f"{type(summary[key]).__name__}")
@@ -215,6 +219,9 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
                 ("Grid evidence", _evidence(data.get("grid_evidence", {}))),
                 ("Sensitivity to the indicative assumptions (sensitivity.csv, tornado.png)",
                  _statements(data.get("sensitivity", {}), "rows")),
+                ("Decision support (replacement_cost.csv, limit_values.csv, portfolio.csv, "
+                 "candidate_frequency.csv)", _statements(data.get("decision_support", {}),
+                                                         "rows")),
                 ("Assumptions used", _assumptions(data.get("assumptions", {}))),
                 ("Warnings", [f"- {escape_markdown(w)}" for w in data.get("warnings", [])])]
     for title, body in sections:

@@ -821,6 +821,63 @@ class OutputsSection(Section):
         return self
 
 
+class ReplacementCostSection(Section):
+    """Replacement cost of the top chosen candidates."""
+
+    top: int = Field(0, ge=0, description=(
+        "Re-solve the plan without each of this many chosen candidates (largest loss if "
+        "removed first) and report the objective lost; 0: off."))
+
+
+class LimitValuesSection(Section):
+    """Value of one more step of each binding budget and headroom limit, per milestone."""
+
+    enabled: bool = False
+    budget_step_gbp: float = Field(1_000_000.0, gt=0, allow_inf_nan=False)
+    headroom_step_mva: float = Field(1.0, gt=0, allow_inf_nan=False)
+
+
+class PortfolioSection(Section):
+    """Distinct near-optimal plans (no-good cuts) and each candidate's frequency in them."""
+
+    plans: int = Field(0, ge=0, description="Plans in the portfolio, the plan included; "
+                                            "0 or 1: off.")
+    within: float = Field(0.02, ge=0, lt=1, description="Share of the plan's objective "
+                                                        "the other plans may fall short by.")
+
+
+class RobustnessSection(Section):
+    """Re-plans under sampled inputs and each candidate's selection frequency."""
+
+    samples: int = Field(0, ge=0, description="Sampled re-plans; 0: off.")
+    seed: int = Field(1, ge=0)
+    workers: int = Field(1, ge=1, description="Worker processes (the same seed gives the "
+                                              "same frequencies with any number).")
+    core: float = Field(0.9, gt=0, le=1, description=(
+        "Least selection frequency of a chosen candidate in the robust core."))
+    floor_area_error: bool = Field(True, description=(
+        "Sample the EPC floor-area error of epc_errors.csv for the buildings workstreams."))
+    dfes_scenarios: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="Other planning scenarios whose headroom a "
+        "sample may draw (with the plan's own), e.g. [CT, LW, ST, SP].")
+
+
+class DecisionSupportSection(Section):
+    """Decision support on the solved plan (geoplan.planning.decision); all off by default."""
+
+    replacement_cost: ReplacementCostSection = Field(default_factory=ReplacementCostSection)
+    limit_values: LimitValuesSection = Field(default_factory=LimitValuesSection)
+    portfolio: PortfolioSection = Field(default_factory=PortfolioSection)
+    robustness: RobustnessSection = Field(default_factory=RobustnessSection)
+    time_limit_s: float = Field(120.0, gt=0, allow_inf_nan=False, description=(
+        "Seconds for each analysis of each model (its re-solves share them)."))
+
+    def any(self) -> bool:
+        """Whether any analysis is asked for."""
+        return bool(self.replacement_cost.top or self.limit_values.enabled
+                    or self.portfolio.plans > 1 or self.robustness.samples)
+
+
 class Scenario(Section):
     """A whole scenario: load it with :func:`geoplan.scenario.load_scenario`."""
 
@@ -839,6 +896,7 @@ class Scenario(Section):
     solver: SolverSection = Field(default_factory=SolverSection)
     assumptions: AssumptionsSection = Field(default_factory=AssumptionsSection)
     outputs: OutputsSection = Field(default_factory=OutputsSection)
+    decision_support: DecisionSupportSection = Field(default_factory=DecisionSupportSection)
 
     _files: tuple[Path, ...] = PrivateAttr(default=())
 

@@ -20,7 +20,7 @@ TABLE_MODULES = ("geoplan.layers.buildings", "geoplan.layers.ev", "geoplan.layer
                  "geoplan.layers.land",
                  "geoplan.sources.emissions", "geoplan.planning.finance",
                  "geoplan.planning.social_value", "geoplan.planning.solve",
-                 "geoplan.planning.grid_evidence",
+                 "geoplan.planning.grid_evidence", "geoplan.planning.decision",
                  "geoplan.workstreams")
 """Modules (and packages, searched one level down) that define assumption tables."""
 
