@@ -4,9 +4,15 @@ Every phase draws on one clock (:class:`~geoplan.optimise.clock.Clock`) started 
 solve starts, so the whole solve keeps ``options.time_limit``: the heuristics get up to
 :data:`HEURISTIC_TIME_SHARE` of it, then each later phase a share of what is left. Each phase
 also has a deterministic budget (swaps, interior-point iterations, nodes) with the clock as
-the safety stop, and the outcome's ``stopped_by`` says which ended the solve. A heuristic
-plan that already meets the bound of every benefit counted (e.g. greedy covers every demand
-point) ends the solve at once: it is proven optimal.
+the safety stop, and the outcome's ``stopped_by`` says which ended the solve.
+
+Models with coverage or capacity rows then get a Lagrangian bound
+(:func:`geoplan.optimise.lagrangian.lagrangian_bound`: subgradient steps on those rows, exact
+multipliers on counts, budgets and headroom; a fixed iteration budget, with up to
+:data:`LAGRANGIAN_TIME_SHARE` of the time left as its safety stop). Every model gets the free
+bound (every benefit counted); the tighter of the two is always reported. A heuristic plan
+that already meets it (e.g. greedy covers every demand point, or the Lagrangian bound proves
+the greedy plan) ends the solve at once: it is proven optimal.
 
 ``direct``
     One HiGHS (or PuLP) solve of the whole model, started from the greedy + swap plan when
@@ -19,7 +25,8 @@ point) ends the solve at once: it is proven optimal.
     2. the linear relaxation by interior point without crossover, for up to
        :data:`RELAXATION_TIME_SHARE` of the time left and :data:`RELAXATION_ITERATIONS`
        iterations: the Lagrangian bound of its row duals is a valid bound on the optimum even
-       if it stops early (:func:`geoplan.optimise.bounds.dual_bound`);
+       if it stops early (:func:`geoplan.optimise.bounds.dual_bound`). When it does not
+       finish, the subgradient Lagrangian's choice of candidates guides step 3 instead;
     3. restricted MIPs over the candidates the relaxation values most (above 0.5, then 0.2,
        then 0.1; plus those in the best plan so far), each a genuine sub-model of the kept
        columns (:func:`geoplan.optimise.submodel.restrict`), warm-started, with
