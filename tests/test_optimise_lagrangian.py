@@ -7,7 +7,9 @@ within the budget, each with its best assignment from ``scipy.optimize.linprog``
 transportation LP, independent of geoplan's model and of HiGHS's MIP).
 """
 
+import dataclasses
 import itertools
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -185,3 +187,26 @@ def test_two_time_limited_lp_guided_solves_give_identical_plans() -> None:
 
     assert untimed(one_notes) == untimed(two_notes)
     assert any(note.startswith("Lagrangian bound") for note in one_notes)
+
+
+def test_an_explicitly_stored_zero_in_a_side_row_changes_nothing() -> None:
+    # the count row of the four-site line, with d's coefficient stored as an explicit 0 (as
+    # assembled models can hold): d is then free of the count, the optimum covers all 13
+    # (a, c plus d); before, 0 / 0 breakpoints gave NaN warnings and a NaN multiplier
+    pattern = sp.csr_matrix(np.array([[1, 0, 0, 0], [1, 1, 0, 0], [0, 1, 1, 0],
+                                      [0, 0, 1, 1], [0, 0, 0, 1]], dtype=float))
+    frame = pd.DataFrame({"candidate_id": list("abcd"), "cost_gbp": 1.0})
+    problem = PlanningProblem(frame, MaximiseCoverage(Coverage(pattern, [5.0, 1, 1, 1, 5])),
+                              [Count(2)])
+    model = problem.compile().model
+    count = int(np.flatnonzero(model.row_family != "coverage")[0])
+    csr = sp.csr_matrix(model.matrix, copy=True)
+    start, stop = csr.indptr[count], csr.indptr[count + 1]
+    csr.data[start:stop][csr.indices[start:stop] == 3] = 0.0  # stored, not eliminated
+    assert csr.nnz == model.matrix.nnz
+    changed = dataclasses.replace(model, matrix=csr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = lagrangian_bound(changed, incumbent=13.0, gap=1e-6)
+    assert np.isfinite(found.multipliers).all()
+    assert found.bound == pytest.approx(13.0)

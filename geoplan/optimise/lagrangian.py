@@ -122,6 +122,8 @@ class _State:
         for i in np.flatnonzero(~np.isin(model.row_family, list(RELAXED_FAMILIES))):
             start, stop = self.matrix.indptr[i], self.matrix.indptr[i + 1]
             cols, coef = self.matrix.indices[start:stop], self.matrix.data[start:stop]
+            stored = coef != 0  # an explicitly stored zero has no breakpoint
+            cols, coef = cols[stored], coef[stored]
             if (not len(cols) or len(cols) > MAX_SIDE_ROW_NONZEROS or not bounded[cols].all()
                     or total + len(cols) > MAX_SIDE_NONZEROS):
                 continue
