@@ -24,6 +24,7 @@ from geoplan.optimise import (
     MaximiseCoverage,
     PlanningProblem,
     SolverOptions,
+    Target,
     coverage_matrix,
 )
 from geoplan.optimise.lagrangian import lagrangian_bound, lagrangian_value
@@ -210,3 +211,21 @@ def test_an_explicitly_stored_zero_in_a_side_row_changes_nothing() -> None:
         found = lagrangian_bound(changed, incumbent=13.0, gap=1e-6)
     assert np.isfinite(found.multipliers).all()
     assert found.bound == pytest.approx(13.0)
+
+
+def test_only_covering_models_the_heuristics_know_get_the_lagrangian_bound() -> None:
+    # the four-site line with a target row besides its count: no heuristic start, so no
+    # Lagrangian phase (a joint plan's coverage rows are a small part of a phased model, where
+    # the steps cost time for nothing); the same line without the target gets one
+    pattern = sp.csr_matrix(np.array([[1, 0, 0, 0], [1, 1, 0, 0], [0, 1, 1, 0],
+                                      [0, 0, 1, 1], [0, 0, 0, 1]], dtype=float))
+    frame = pd.DataFrame({"candidate_id": list("abcd"), "cost_gbp": 1.0,
+                          "homes": [0.0, 1.0, 1.0, 0.0]})
+    objective = MaximiseCoverage(Coverage(pattern, [5.0, 1, 1, 1, 5]))
+    plain = PlanningProblem(frame, objective, [Count(2)]).compile()
+    targeted = PlanningProblem(frame, objective, [Count(2), Target("homes", 1.0)]).compile()
+    _, plain_notes = solve_compiled(plain, SolverOptions(), "direct")
+    outcome, notes = solve_compiled(targeted, SolverOptions(), "direct")
+    assert any(note.startswith("Lagrangian bound") for note in plain_notes)
+    assert not any(note.startswith("Lagrangian bound") for note in notes)
+    assert outcome.objective == pytest.approx(8.0)  # b or c must come: a + c, b + d cover 8

@@ -6,7 +6,8 @@ solve starts, so the whole solve keeps ``options.time_limit``: the heuristics ge
 also has a deterministic budget (swaps, interior-point iterations, nodes) with the clock as
 the safety stop, and the outcome's ``stopped_by`` says which ended the solve.
 
-Models with coverage or capacity rows then get a Lagrangian bound
+Covering models the heuristics know (maximal covering, capacitated charger siting; not a
+phased joint plan) then get a Lagrangian bound
 (:func:`geoplan.optimise.lagrangian.lagrangian_bound`: subgradient steps on those rows, exact
 multipliers on counts, budgets and headroom; a fixed iteration budget, with up to
 :data:`LAGRANGIAN_TIME_SHARE` of the time left as its safety stop). Every model gets the free
@@ -105,7 +106,9 @@ def solve_compiled(compiled: CompiledProblem, options: SolverOptions,
     clock = Clock(options.time_limit)
     found = heuristic_plan(compiled, options, clock.phase(HEURISTIC_TIME_SHARE))
     start, notes = found.x, list(found.notes)
-    free, guide = _lagrangian(compiled, options, start, clock, notes)
+    free, guide = free_bound(compiled), None
+    if found.kind in ("coverage", "capacitated"):  # a covering model the heuristics know
+        free, guide = _lagrangian(compiled, options, start, clock, notes)
     if start is not None and _within_gap(compiled.model, start, free, options.mip_gap):
         notes.append("the heuristic plan meets a valid bound (every benefit counted, or the "
                      f"Lagrangian bound: {_shown(free)}): proven, no solver needed")
@@ -148,9 +151,10 @@ def _lagrangian(compiled: CompiledProblem, options: SolverOptions, start: np.nda
 
     Also returns the Lagrangian subproblem's column values (``None`` without one), which
     guide the restricted MIPs when the relaxation does not finish.
-    The Lagrangian bound (:func:`geoplan.optimise.lagrangian.lagrangian_bound`) runs on
-    models with coverage or capacity rows, for its fixed iteration budget, with up to
-    :data:`LAGRANGIAN_TIME_SHARE` of the time left as the safety stop.
+    The Lagrangian bound (:func:`geoplan.optimise.lagrangian.lagrangian_bound`) runs, on
+    the covering models the heuristics know, for its fixed iteration budget, with up to
+    :data:`LAGRANGIAN_TIME_SHARE` of the time left as the safety stop (recorded only when
+    the clock, not the budget, ended it).
     """
     free = free_bound(compiled)
     model = compiled.model
@@ -159,7 +163,7 @@ def _lagrangian(compiled: CompiledProblem, options: SolverOptions, start: np.nda
     incumbent = None if start is None else model.objective(start)
     found = lagrangian_bound(model, incumbent=incumbent, gap=options.mip_gap,
                              clock=clock.phase(LAGRANGIAN_TIME_SHARE))
-    if found.stopped_by in ("work_limit", "time_limit"):
+    if found.stopped_by == "time_limit":  # its own budget ending ends nothing else
         clock.record(found.stopped_by)
     notes.append(f"Lagrangian bound (subgradient, {found.iterations} iterations, stopped by "
                  f"{found.stopped_by.replace('_', ' ')}): {_shown(found.bound)}; free bound "
