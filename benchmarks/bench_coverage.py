@@ -13,7 +13,13 @@ n)``; service radius ``sqrt(0.01 / pi)`` (each site covers 1% of the unit square
 - ``small``: n = 5,000, m = 500, p = 25;
 - ``large``: n = 20,000, m = 2,000, p = 100;
 - ``charger``: the large points and weights, then a capacitated, budgeted, headroom-limited
-  charger-siting model solved by geoplan only (see :func:`charger_problem` for every choice).
+  charger-siting model solved by geoplan only (see :func:`charger_problem` for every choice);
+- ``80k``: n = 80,000, m = 8,000, p = 400, each site covering 0.25% of the square; ``200k``:
+  n = 200,000, m = 20,000, p = 1,000, 0.1% (issue 17's scale instances; geoplan only).
+
+``--hogs N`` runs N busy-looping Python processes (``multiprocessing``, one integer
+recurrence each) beside every measured run, to show the result does not depend on the
+machine's load; the load average (1 minute) at the end of each solve is reported.
 
 For each tool and instance: build time, solve time, status, incumbent, bound, gap, and peak
 memory. Every run happens in a fresh subprocess so that its ``ru_maxrss`` (the process's peak
@@ -41,6 +47,8 @@ import argparse
 import gc
 import json
 import math
+import multiprocessing
+import os
 import resource
 import subprocess
 import sys
@@ -53,8 +61,16 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-SIZES = {"small": (5_000, 500, 25), "large": (20_000, 2_000, 100), "charger": (20_000, 2_000, 0)}
+SIZES = {"small": (5_000, 500, 25), "large": (20_000, 2_000, 100), "charger": (20_000, 2_000, 0),
+         "80k": (80_000, 8_000, 400), "200k": (200_000, 20_000, 1_000)}
 RADIUS = math.sqrt(0.01 / math.pi)
+AREA = {"80k": 0.0025, "200k": 0.001}
+"""Share of the unit square a site covers, where not 1% (issue 17's scale instances)."""
+
+
+def radius(size: str) -> float:
+    """Service radius of an instance: each site covers ``AREA`` (default 1%) of the square."""
+    return math.sqrt(AREA.get(size, 0.01) / math.pi)
 
 
 def points(n: int, m: int, rng: np.random.Generator | None = None
@@ -239,7 +255,7 @@ def build_geoplan(size: str) -> tuple[Any, Any, np.ndarray]:
     if size == "charger":
         problem, matrix = charger_problem(rng, demand, sites, weights)
     else:
-        matrix = make_matrix(demand, sites, RADIUS)
+        matrix = make_matrix(demand, sites, radius(size))
         candidates = pd.DataFrame({"candidate_id": [f"S{j}" for j in range(m)],
                                    "cost_gbp": 0.0})
         problem = PlanningProblem(candidates, MaximiseCoverage(Coverage(matrix, weights)),
@@ -258,6 +274,7 @@ def run_geoplan(size: str, time_limit: float, strategy: str = "auto") -> dict[st
     began = time.perf_counter()
     plan = compiled.solve(SolverOptions(time_limit=time_limit), strategy=strategy)
     solve_s = time.perf_counter() - began
+    load = os.getloadavg()[0]
     chosen = plan.table["selected"].to_numpy(dtype=bool)
     recount = covered(matrix, weights, chosen)
     notes = list(plan.notes)
@@ -273,10 +290,37 @@ def run_geoplan(size: str, time_limit: float, strategy: str = "auto") -> dict[st
         "status": plan.status, "solution": plan.detail, "objective": plan.objective,
         "bound": plan.bound, "gap": plan.gap, "recount": recount, "sites": int(chosen.sum()),
         "rss_base_mb": base, "rss_build_mb": rss_build, "rss_total_mb": rss_mb(),
-        "notes": notes, "binding": len(plan.binding),
+        "notes": notes, "binding": len(plan.binding), "stopped_by": plan.stopped_by,
+        "time_limit": time_limit, "load": load,
         "model": f"{model.shape[0]:,} rows x {model.shape[1]:,} columns, "
                  f"{model.matrix.nnz:,} non-zeros",
     }
+
+
+# --------------------------------------------------------------------------------------------
+# load: CPU hogs
+
+
+def _spin() -> None:  # pragma: no cover - runs in a child process until terminated
+    x = 0
+    while True:
+        x = (x * 1_103_515_245 + 12_345) % 2_147_483_648
+
+
+def start_hogs(n: int) -> list[multiprocessing.Process]:
+    """Start ``n`` busy-looping Python processes (each wants a whole core)."""
+    hogs = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(n)]
+    for hog in hogs:
+        hog.start()
+    return hogs
+
+
+def stop_hogs(hogs: list[multiprocessing.Process]) -> None:
+    """Stop the hogs this script started (by their own handles, nothing else)."""
+    for hog in hogs:
+        hog.terminate()
+    for hog in hogs:
+        hog.join()
 
 
 # --------------------------------------------------------------------------------------------
@@ -359,22 +403,36 @@ def main() -> int:
                         help="also measure spopt's build under tracemalloc (about 8x slower)")
     parser.add_argument("--strategy", choices=["auto", "direct", "lp-guided"], default="auto",
                         help="geoplan's solving strategy")
+    parser.add_argument("--no-trace", action="store_true",
+                        help="leave out the traced (tracemalloc) builds")
+    parser.add_argument("--hogs", type=int, default=0,
+                        help="run this many busy-looping Python processes beside each run")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(json.loads(args.worker))))
         return 0
+    hogs = start_hogs(args.hogs)
+    try:
+        return _run_all(args)
+    finally:
+        stop_hogs(hogs)
 
-    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, radius {RADIUS:.6f}, "
-          f"time limit {args.time_limit:g} s, geoplan strategy {args.strategy}", flush=True)
+
+def _run_all(args: argparse.Namespace) -> int:
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, time limit "
+          f"{args.time_limit:g} s, geoplan strategy {args.strategy}, {args.hogs} CPU hogs, "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start", flush=True)
     rows = []
     for size in args.sizes:
-        tools = ["geoplan"] if size == "charger" or args.skip_spopt else ["spopt", "geoplan"]
+        alone = size in ("charger", "80k", "200k") or args.skip_spopt
+        tools = ["geoplan"] if alone else ["spopt", "geoplan"]
         for tool in tools:
-            result = spawn({"kind": "run", "tool": tool, "size": size,
+            result = spawn({"kind": "run", "tool": tool, "size": size, "hogs": args.hogs,
                             "time_limit": args.time_limit, "strategy": args.strategy})
+            result["hogs"] = args.hogs
             report(result)
-            if tool == "geoplan" or args.trace_spopt:
+            if not args.no_trace and (tool == "geoplan" or args.trace_spopt):
                 traced = spawn({"kind": "trace", "tool": tool, "size": size})
                 result.update({k: v for k, v in traced.items() if k != "error"})
                 if "tracemalloc_mb" in traced:
@@ -396,7 +454,23 @@ def main() -> int:
               f"{r['status']:<9} {fmt(r['objective']):>12} {fmt(r['bound']):>12} "
               f"{fmt(r['gap'], '.3%'):>8} {r['rss_build_mb']:>7,.0f} MB "
               f"{r['rss_total_mb']:>7,.0f} MB {fmt(r.get('tracemalloc_mb'), ',.0f'):>8} MB")
+    print()
+    markdown_table([r for r in rows if r.get("tool") == "geoplan" and "error" not in r])
     return 0
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> None:
+    """Print geoplan's runs as the Markdown table of benchmarks/README.md."""
+    print("| instance | n x m, p, area | hogs | load | build s | wall s / limit | incumbent "
+          "| bound | gap | stopped by |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        n, m, p = SIZES[r["size"]]
+        shape = f"{n:,} x {m:,}, p {p:,}, {AREA.get(r['size'], 0.01):.2%}" if p else \
+            f"{n:,} x {m:,}, capacitated"
+        print(f"| {r['size']} | {shape} | {r['hogs']} | {r['load']:.1f} | {r['build_s']:.1f} | "
+              f"{r['solve_s']:.1f} / {r['time_limit']:g} | {fmt(r['objective'], ',.0f')} | "
+              f"{fmt(r['bound'], ',.0f')} | {fmt(r['gap'], '.2%')} | {r['stopped_by']} |")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,16 @@ Every phase draws on one clock (:class:`~geoplan.optimise.clock.Clock`) started 
 solve starts, so the whole solve keeps ``options.time_limit``: the heuristics get up to
 :data:`HEURISTIC_TIME_SHARE` of it, then each later phase a share of what is left. Each phase
 also has a deterministic budget (swaps, interior-point iterations, nodes) with the clock as
-the safety stop, and the outcome's ``stopped_by`` says which ended the solve. A heuristic
-plan that already meets the bound of every benefit counted (e.g. greedy covers every demand
-point) ends the solve at once: it is proven optimal.
+the safety stop, and the outcome's ``stopped_by`` says which ended the solve.
+
+Covering models the heuristics know (maximal covering, capacitated charger siting; not a
+phased joint plan) then get a Lagrangian bound
+(:func:`geoplan.optimise.lagrangian.lagrangian_bound`: subgradient steps on those rows, exact
+multipliers on counts, budgets and headroom; a fixed iteration budget, with up to
+:data:`LAGRANGIAN_TIME_SHARE` of the time left as its safety stop). Every model gets the free
+bound (every benefit counted); the tighter of the two is always reported. A heuristic plan
+that already meets it (e.g. greedy covers every demand point, or the Lagrangian bound proves
+the greedy plan) ends the solve at once: it is proven optimal.
 
 ``direct``
     One HiGHS (or PuLP) solve of the whole model, started from the greedy + swap plan when
@@ -19,7 +26,8 @@ point) ends the solve at once: it is proven optimal.
     2. the linear relaxation by interior point without crossover, for up to
        :data:`RELAXATION_TIME_SHARE` of the time left and :data:`RELAXATION_ITERATIONS`
        iterations: the Lagrangian bound of its row duals is a valid bound on the optimum even
-       if it stops early (:func:`geoplan.optimise.bounds.dual_bound`);
+       if it stops early (:func:`geoplan.optimise.bounds.dual_bound`). When it does not
+       finish, the subgradient Lagrangian's choice of candidates guides step 3 instead;
     3. restricted MIPs over the candidates the relaxation values most (above 0.5, then 0.2,
        then 0.1; plus those in the best plan so far), each a genuine sub-model of the kept
        columns (:func:`geoplan.optimise.submodel.restrict`), warm-started, with
@@ -50,6 +58,7 @@ import numpy as np
 
 from geoplan.optimise.bounds import dual_bound
 from geoplan.optimise.clock import Clock
+from geoplan.optimise.lagrangian import RELAXED_FAMILIES, lagrangian_bound
 from geoplan.optimise.outcome import settle_bound
 from geoplan.optimise.solvers import (
     HighsSession,
@@ -65,15 +74,17 @@ from geoplan.schemas import STRATEGIES
 if TYPE_CHECKING:
     from geoplan.optimise.problem import CompiledProblem
 
-__all__ = ["HEURISTIC_TIME_SHARE", "LARGE_MODEL_NONZEROS", "PHASED_ENOUGH_GAP",
-           "RELAXATION_ITERATIONS", "RESTRICTED_NODES", "STRATEGIES", "heuristic_plan",
-           "solve_compiled", "solve_restricted"]
+__all__ = ["HEURISTIC_TIME_SHARE", "LAGRANGIAN_TIME_SHARE", "LARGE_MODEL_NONZEROS",
+           "PHASED_ENOUGH_GAP", "RELAXATION_ITERATIONS", "RESTRICTED_NODES", "STRATEGIES",
+           "heuristic_plan", "solve_compiled", "solve_restricted"]
 
 LARGE_MODEL_NONZEROS = 200_000
 RESTRICTION_THRESHOLDS = (0.5, 0.2, 0.1)
 """Relaxation values above which candidates enter the successive restricted MIPs."""
 HEURISTIC_TIME_SHARE = 0.3
 """Share of the time limit the heuristics (greedy, swaps, assignment LP) may use."""
+LAGRANGIAN_TIME_SHARE = 0.15
+"""Share of the time left that the Lagrangian bound may use (its safety stop)."""
 RELAXATION_TIME_SHARE = 0.6
 """Share of the time left that the interior-point relaxation may use."""
 RELAXATION_ITERATIONS = 200
@@ -95,10 +106,12 @@ def solve_compiled(compiled: CompiledProblem, options: SolverOptions,
     clock = Clock(options.time_limit)
     found = heuristic_plan(compiled, options, clock.phase(HEURISTIC_TIME_SHARE))
     start, notes = found.x, list(found.notes)
-    free = free_bound(compiled)
+    free, guide = free_bound(compiled), None
+    if found.kind in ("coverage", "capacitated"):  # a covering model the heuristics know
+        free, guide = _lagrangian(compiled, options, start, clock, notes)
     if start is not None and _within_gap(compiled.model, start, free, options.mip_gap):
-        notes.append("the heuristic plan meets the bound of every benefit counted "
-                     f"({_shown(free)}): proven, no solver needed")
+        notes.append("the heuristic plan meets a valid bound (every benefit counted, or the "
+                     f"Lagrangian bound: {_shown(free)}): proven, no solver needed")
         notes.append("strategy: heuristic")
         return _finish(compiled, _heuristic_outcome(compiled, start, free), start, free,
                        clock, options, notes)
@@ -117,7 +130,7 @@ def solve_compiled(compiled: CompiledProblem, options: SolverOptions,
         outcome = HighsSession(compiled.model, options).solve(
             start=start, time_limit=_left(clock))
     else:
-        outcome = _lp_guided(compiled, options, start, clock, notes)
+        outcome = _lp_guided(compiled, options, start, clock, notes, known=free, guide=guide)
     clock.record(outcome.stopped_by or "gap")
     notes.append(f"strategy: {strategy}")
     return _finish(compiled, outcome, start, free, clock, options, notes)
@@ -130,6 +143,32 @@ def free_bound(compiled: CompiledProblem) -> float | None:
     """
     model = compiled.model
     return dual_bound(model, np.zeros(model.shape[0]))
+
+
+def _lagrangian(compiled: CompiledProblem, options: SolverOptions, start: np.ndarray | None,
+                clock: Clock, notes: list[str]) -> tuple[float | None, np.ndarray | None]:
+    """Return the tighter of :func:`free_bound` and the Lagrangian bound of a coverage model.
+
+    Also returns the Lagrangian subproblem's column values (``None`` without one), which
+    guide the restricted MIPs when the relaxation does not finish.
+    The Lagrangian bound (:func:`geoplan.optimise.lagrangian.lagrangian_bound`) runs, on
+    the covering models the heuristics know, for its fixed iteration budget, with up to
+    :data:`LAGRANGIAN_TIME_SHARE` of the time left as the safety stop (recorded only when
+    the clock, not the budget, ended it).
+    """
+    free = free_bound(compiled)
+    model = compiled.model
+    if not np.isin(model.row_family, list(RELAXED_FAMILIES)).any():
+        return free, None
+    incumbent = None if start is None else model.objective(start)
+    found = lagrangian_bound(model, incumbent=incumbent, gap=options.mip_gap,
+                             clock=clock.phase(LAGRANGIAN_TIME_SHARE))
+    if found.stopped_by == "time_limit":  # its own budget ending ends nothing else
+        clock.record(found.stopped_by)
+    notes.append(f"Lagrangian bound (subgradient, {found.iterations} iterations, stopped by "
+                 f"{found.stopped_by.replace('_', ' ')}): {_shown(found.bound)}; free bound "
+                 f"{_shown(free)}")
+    return _tighter(model.sense, free, found.bound), found.guide
 
 
 def _shown(value: float | None) -> str:
@@ -199,7 +238,13 @@ def solve_restricted(compiled: CompiledProblem, options: SolverOptions
 
 
 def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndarray | None,
-               clock: Clock, notes: list[str], *, full_mip: bool = True) -> SolveOutcome:
+               clock: Clock, notes: list[str], *, full_mip: bool = True,
+               known: float | None = None, guide: np.ndarray | None = None) -> SolveOutcome:
+    """Run steps 2-4 of ``lp-guided``; ``known`` is a valid bound found before (Lagrangian).
+
+    ``guide`` (the Lagrangian subproblem's values) ranks candidates for the restricted MIPs
+    when the relaxation stops early.
+    """
     model = compiled.model
     session = HighsSession(model, options)
     # phased models: a vertex (crossover) is near-integral where many candidates tie on value
@@ -211,15 +256,17 @@ def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndar
     if relaxed.stopped_by in ("work_limit", "time_limit"):
         clock.record(relaxed.stopped_by)
     values = np.asarray(session.highs.getSolution().col_value)
-    bound = relaxed.bound
+    bound = _tighter(model.sense, relaxed.bound, known)
     finished = "" if relaxed.status == "optimal" else ", stopped early"
     notes.append(f"linear relaxation (interior point, bound from its duals{finished}): "
-                 f"{_shown(bound)} in {relaxed.time_s:.1f} s")
+                 f"{_shown(relaxed.bound)} in {relaxed.time_s:.1f} s")
     if relaxed.status == "infeasible":
         return relaxed
     best = start
     if relaxed.status != "optimal":  # an unfinished relaxation's values guide nothing
-        values = np.zeros_like(values)
+        values = np.zeros_like(values) if guide is None else np.asarray(guide, dtype=float)
+        if guide is not None:
+            notes.append("restricted MIPs guided by the Lagrangian subproblem's choice")
     inner = options
     if compiled.context.n_periods > 1:  # ties on value per pound make proving 0.01% slow
         inner = replace(options, mip_gap=max(options.mip_gap, PHASED_ENOUGH_GAP / 5))
@@ -307,6 +354,14 @@ def _within_gap(model, x: np.ndarray | None, bound: float | None, gap: float) ->
         return False
     _, reached = classify(model.sense, model.objective(x), bound, proven=True)
     return reached is not None and reached <= gap
+
+
+def _tighter(sense: str, one: float | None, other: float | None) -> float | None:
+    """Return the tighter of two valid bounds (either may be ``None``)."""
+    valid = [b for b in (one, other) if b is not None]
+    if not valid:
+        return None
+    return min(valid) if sense == "max" else max(valid)
 
 
 def _better(sense: str, value: float, than: float) -> bool:
