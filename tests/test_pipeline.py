@@ -242,6 +242,25 @@ def _check_shipped_run(out: Path, name: str) -> None:
 ONCE_PER_SESSION = {"joint": "joint_run", "ev-infrastructure": "ev_run"}
 """Shipped scenarios run once per session by a fixture (the same CLI path)."""
 
+IN_NOTEBOOKS = ("leading-the-way", "steady-progression")
+"""Shipped scenarios the comparing-scenarios notebook runs with every output
+(tests/test_notebooks.py): their smoke run here leaves out the trade-off curve too."""
+
+LEAN = "outputs: {map: false, static_map: false}\n"
+"""The smoke runs leave out the maps (map.html, map.png, map.pdf): the joint run writes and
+checks them (test_run_writes_every_file, tests/test_map*.py), and a map draws the plan
+tables every run writes. Everything else each scenario asks for is written and checked."""
+
+
+def _lean(name: str, folder: Path) -> Path:
+    """``scenarios/<name>.yaml`` extended to leave out the outputs other tests check."""
+    text = f"extends: {SCENARIOS / f'{name}.yaml'}\n{LEAN}"
+    if name in IN_NOTEBOOKS:
+        text += "plan: {tradeoff_fractions: []}\n"
+    path = folder / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_every_shipped_scenario_runs_on_the_sample(name: str, cache: Path, tmp_path: Path,
@@ -250,10 +269,13 @@ def test_every_shipped_scenario_runs_on_the_sample(name: str, cache: Path, tmp_p
         out = request.getfixturevalue(ONCE_PER_SESSION[name])
     else:
         out = tmp_path / name
-        result = CliRunner().invoke(cli, ["run", str(SCENARIOS / f"{name}.yaml"), "-o",
-                                          str(out)])
+        result = CliRunner().invoke(cli, ["run", str(_lean(name, tmp_path)), "-o", str(out)])
         assert result.exit_code == 0, result.output
+        assert "map: none (outputs.map is false)" in result.output
     _check_shipped_run(out, name)
+    names = {p.name for p in out.iterdir()}
+    assert {"summary.json", "periods.csv", "grid_evidence.csv"} <= names
+    assert ("tradeoff.csv" in names) == (name not in IN_NOTEBOOKS)
 
 
 def test_grid_level_sets_where_loads_are_counted(cache: Path, tmp_path: Path) -> None:
