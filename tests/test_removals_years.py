@@ -31,6 +31,11 @@ def test_removals_in_years_follow_each_rows_own_planting_year():
         one = removals_in_year(FRAME, np.array([2030, 2032]), year)
         assert one[0] == grown[0, column]
         assert np.isnan(one[1])
+    # rows in the other order (the profiled row last): the same rows, the same numbers
+    flipped = removals_in_years(FRAME.iloc[::-1].reset_index(drop=True),
+                                np.array([2032, 2030]), years)
+    assert flipped[1].tolist() == grown[0].tolist()
+    assert np.isnan(flipped[0]).all()
 
 
 def test_tonnes_in_years_reads_the_age_columns_once_not_once_per_year(monkeypatch):

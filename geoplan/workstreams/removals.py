@@ -208,11 +208,10 @@ def removals_in_years(frame: pd.DataFrame, build_year: np.ndarray | int,
     age = np.asarray(years, dtype=float)[None, :] - \
         np.broadcast_to(np.asarray(build_year, dtype=float), (n,))[:, None]
     profiled = _profiled(values)
-    if len(ages) == 1:
-        growth = np.full(age.shape, np.nan)
-    else:
-        growth = np.where(profiled[:, None], _interpolate(ages, values, age + 1.0)
-                          - _interpolate(ages, values, age), np.nan)
+    growth = np.full(age.shape, np.nan)
+    if len(ages) > 1 and profiled.any():  # only the rows with a profile (woodland) grow
+        mine, own = age[profiled], values[profiled]
+        growth[profiled] = _interpolate(ages, own, mine + 1.0) - _interpolate(ages, own, mine)
     return np.where(age >= 0, growth, np.where(profiled[:, None], 0.0, np.nan))
 
 
