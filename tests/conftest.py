@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,3 +81,46 @@ def shared_once(cache: Path, name: str, build: Callable[[Path], None]) -> Path:
             build(folder)
             done.touch()
     return folder
+
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_CELL_TIMEOUT_S = 300
+
+
+def execute_notebook(name: str, cache: Path, folder: Path) -> Any:
+    """Run ``notebooks/<name>.ipynb`` top to bottom in a fresh ``python3`` kernel.
+
+    The kernel's working folder is ``notebooks/`` (as when a user opens it there), its
+    ``GEOPLAN_CACHE`` the session's cache and its ``TMPDIR`` ``folder/tmp`` (where the run
+    folders the notebook creates go). The executed copy is written to
+    ``folder/<name>.ipynb``, even when a cell fails (``CellExecutionError``, raised).
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    client = NotebookClient(notebook, timeout=NOTEBOOK_CELL_TIMEOUT_S, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOKS)}},
+                            extra_arguments=["--InteractiveShell.colors=nocolor"])
+    folder.mkdir(parents=True, exist_ok=True)
+    temp = folder / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "GEOPLAN_CACHE": str(cache), "TMPDIR": str(temp),
+           "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    try:
+        client.execute(env=env)  # raises CellExecutionError naming the cell on any error
+    finally:
+        nbformat.write(notebook, folder / f"{name}.ipynb")
+    return notebook
+
+
+@pytest.fixture(scope="session")
+def quickstart_notebook(cache: Path) -> Path:
+    """``notebooks/quickstart.ipynb`` executed once per session for every worker (read-only).
+
+    Its folder holds the executed copy (``quickstart.ipynb``) and, under ``tmp/``, the run
+    of ``scenarios/joint.yaml`` it makes through the public API in its own kernel, which the
+    determinism test compares with the ``geoplan run`` of the same scenario.
+    """
+    return shared_once(cache, "quickstart-notebook",
+                       lambda folder: execute_notebook("quickstart", cache, folder))
