@@ -179,7 +179,8 @@ def test_interrupted_run_leaves_no_folder(cache: Path, tmp_path: Path,
 
     monkeypatch.setattr(run_module, "write_run", broken)
     scenario = _scenario(tmp_path, "name: small\nworkstreams:\n  laep: {enabled: false}\n"
-                         "  chargers: {enabled: false}\n  sequestration: {enabled: false}\n")
+                         "  chargers: {enabled: false}\n  sequestration: {enabled: false}\n"
+                         "plan: {tradeoff_fractions: []}\n")  # stopped before any output
     out = tmp_path / "out" / "run"
     with pytest.raises(KeyboardInterrupt):
         run_scenario(scenario, out)
@@ -204,7 +205,10 @@ def test_assumption_override_changes_the_plan_and_is_recorded(cache: Path,
     # Chargers alone under a 200k GBP budget; then car-park chargers made 100 times dearer
     # (630,000 GBP each): no 7 kW option fits the budget any more.
     base = ("workstreams:\n  retrofit: {enabled: false}\n  laep: {enabled: false}\n"
-            "  sequestration: {enabled: false}\nplan:\n  budget_gbp: 200000\n")
+            "  sequestration: {enabled: false}\nplan:\n  budget_gbp: 200000\n"
+            # the plans and summaries are what is compared: no maps, tornado or curve
+            "  tradeoff_fractions: []\n"
+            "outputs: {map: false, static_map: false, sensitivity: false}\n")
     cheap = run_scenario(_scenario(tmp_path, "name: cheap\n" + base), tmp_path / "cheap")
     dear_text = ("name: dear\n" + base + "assumptions:\n  set:\n    - table: charger_types\n"
                  "      where: {kw_class: 7}\n      values: {cost_per_charger_gbp: 630000}\n"
