@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,3 +81,81 @@ def shared_once(cache: Path, name: str, build: Callable[[Path], None]) -> Path:
             build(folder)
             done.touch()
     return folder
+
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_CELL_TIMEOUT_S = 300
+
+
+def execute_notebook(name: str, cache: Path, folder: Path) -> Any:
+    """Run ``notebooks/<name>.ipynb`` top to bottom in a fresh ``python3`` kernel.
+
+    The kernel's working folder is ``notebooks/`` (as when a user opens it there), its
+    ``GEOPLAN_CACHE`` the session's cache and its ``TMPDIR`` ``folder/tmp`` (where the run
+    folders the notebook creates go). The executed copy is written to
+    ``folder/<name>.ipynb``, even when a cell fails (``CellExecutionError``, raised).
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    client = NotebookClient(notebook, timeout=NOTEBOOK_CELL_TIMEOUT_S, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOKS)}},
+                            extra_arguments=["--InteractiveShell.colors=nocolor"])
+    folder.mkdir(parents=True, exist_ok=True)
+    temp = folder / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "GEOPLAN_CACHE": str(cache), "TMPDIR": str(temp),
+           "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    try:
+        client.execute(env=env)  # raises CellExecutionError naming the cell on any error
+    finally:
+        nbformat.write(notebook, folder / f"{name}.ipynb")
+    return notebook
+
+
+@pytest.fixture(scope="session")
+def quickstart_notebook(cache: Path) -> Path:
+    """``notebooks/quickstart.ipynb`` executed once per session for every worker (read-only).
+
+    Its folder holds the executed copy (``quickstart.ipynb``) and, under ``tmp/``, the run
+    of ``scenarios/joint.yaml`` it makes through the public API in its own kernel, which the
+    determinism test compares with the ``geoplan run`` of the same scenario.
+    """
+    return shared_once(cache, "quickstart-notebook",
+                       lambda folder: execute_notebook("quickstart", cache, folder))
+
+
+SHARED_RUNS = ("joint_run", "ev_run", "runs")
+"""Fixtures that build an expensive run once per session (:func:`shared_once`); the
+quickstart notebook's is built by its own test (one of :data:`LONG_TESTS`)."""
+LONG_TESTS = ("test_notebook_runs_top_to_bottom", "test_every_shipped_scenario_runs_on_the_sample")
+"""Tests that each make a whole run of their own."""
+
+
+def long_first(items: list[Any]) -> list[Any]:
+    """``items`` with the ones that start a long run moved to the front, in their order.
+
+    Those are the first test to use each :data:`SHARED_RUNS` fixture of its module (which
+    builds it; the module's other tests stay where they are and find it built) and the
+    :data:`LONG_TESTS`. With ``-n 2`` xdist hands out the first tests one to each worker in
+    turn, so the long runs start early on both workers instead of one long run ending the
+    session on one worker while the other is idle.
+    """
+    seen: set[tuple[str, str]] = set()
+    front = []
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        builds = {(item.module.__name__, name) for name in SHARED_RUNS if name in names}
+        if builds - seen or getattr(item, "originalname", "") in LONG_TESTS:
+            front.append(item)
+        seen |= builds
+    chosen = {id(item) for item in front}
+    # the real county's run (the longest, where the files are present) before the sample's
+    front.sort(key=lambda item: "real_data" not in getattr(item, "fixturenames", ()))
+    return front + [item for item in items if id(item) not in chosen]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[Any]) -> None:
+    """Run the long tests first (:func:`long_first`); every test still runs once."""
+    items[:] = long_first(items)

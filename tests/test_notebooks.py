@@ -5,51 +5,45 @@ Each notebook is executed with nbclient in a fresh ``python3`` kernel whose work
 the test session's cache (the ``cache`` fixture of ``conftest.py``), so the sample county is
 written once for every test, and
 ``TMPDIR`` pointing at the test's folder, so the run folders the notebooks create go there.
-The executed copy is written next to them for people to look at. The notebooks use geoplan's
+The executed copy is written next to them for people to look at
+(:func:`tests.conftest.execute_notebook`). The quickstart notebook is executed once per
+session (``quickstart_notebook``): its run of ``scenarios/joint.yaml`` is also the second run
+of the determinism test in tests/test_pipeline.py. The notebooks use geoplan's
 public API, imported from ``geoplan`` alone (no submodule).
 """
 
 from __future__ import annotations
 
 import ast
-import os
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+
+from tests.conftest import execute_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = ("quickstart", "bring-your-own-data", "comparing-scenarios")
-CELL_TIMEOUT_S = 300
-
-
-def _execute(name: str, cache: Path, tmp_path: Path) -> nbformat.NotebookNode:
-    notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
-                            resources={"metadata": {"path": str(NOTEBOOKS)}},
-                            extra_arguments=["--InteractiveShell.colors=nocolor"])
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    env = {**os.environ, "GEOPLAN_CACHE": str(cache), "TMPDIR": str(temp),
-           "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-    try:
-        client.execute(env=env)  # raises CellExecutionError naming the cell on any error
-    finally:
-        nbformat.write(notebook, tmp_path / f"{name}.ipynb")
-    return notebook
+ONCE_PER_SESSION = {"quickstart": "quickstart_notebook"}
+"""Notebooks executed once per session by a fixture of conftest.py (the same way)."""
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_top_to_bottom(name: str, cache: Path, tmp_path: Path) -> None:
-    notebook = _execute(name, cache, tmp_path)
+def test_notebook_runs_top_to_bottom(name: str, cache: Path, tmp_path: Path,
+                                     request: pytest.FixtureRequest) -> None:
+    folder = tmp_path
+    if name in ONCE_PER_SESSION:  # executed once, its run shared with another test
+        folder = request.getfixturevalue(ONCE_PER_SESSION[name])
+        notebook = nbformat.read(folder / f"{name}.ipynb", as_version=4)
+    else:
+        notebook = execute_notebook(name, cache, folder)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert code
     assert all(cell.execution_count is not None for cell in code)
     errors = [out for cell in code for out in cell.outputs if out.output_type == "error"]
     assert errors == []
     # The run folders went to the test's temporary folder, not into notebooks/.
-    assert any((tmp_path / "tmp").iterdir())
+    assert any((folder / "tmp").iterdir())
 
 
 @pytest.mark.parametrize("name", NAMES)

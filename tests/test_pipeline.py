@@ -160,9 +160,12 @@ def test_manifest_hashes_every_output(joint_run: Path) -> None:
     assert manifest["inputs"]["grid"]["sha256"]
 
 
-def test_same_scenario_gives_identical_files(joint_run: Path, tmp_path: Path) -> None:
-    again = tmp_path / "again"
-    run_scenario(SCENARIOS / "joint.yaml", again)
+def test_same_scenario_gives_identical_files(joint_run: Path, quickstart_notebook: Path) -> None:
+    # the second run of scenarios/joint.yaml: the quickstart notebook's, through the public
+    # API in another process (its kernel), against `geoplan run`'s
+    again, *more = sorted((quickstart_notebook / "tmp").glob("geoplan-quickstart-*/joint"))
+    assert not more, "the quickstart runs scenarios/joint.yaml once"
+    assert (again / "manifest.json").is_file()
     for path in sorted(joint_run.iterdir()):
         if path.name != "manifest.json":
             assert path.read_bytes() == (again / path.name).read_bytes(), path.name
@@ -195,7 +198,8 @@ def test_interrupted_run_leaves_no_folder(cache: Path, tmp_path: Path,
 
     monkeypatch.setattr(run_module, "write_run", broken)
     scenario = _scenario(tmp_path, "name: small\nworkstreams:\n  laep: {enabled: false}\n"
-                         "  chargers: {enabled: false}\n  sequestration: {enabled: false}\n")
+                         "  chargers: {enabled: false}\n  sequestration: {enabled: false}\n"
+                         "plan: {tradeoff_fractions: []}\n")  # stopped before any output
     out = tmp_path / "out" / "run"
     with pytest.raises(KeyboardInterrupt):
         run_scenario(scenario, out)
@@ -220,7 +224,10 @@ def test_assumption_override_changes_the_plan_and_is_recorded(cache: Path,
     # Chargers alone under a 200k GBP budget; then car-park chargers made 100 times dearer
     # (630,000 GBP each): no 7 kW option fits the budget any more.
     base = ("workstreams:\n  retrofit: {enabled: false}\n  laep: {enabled: false}\n"
-            "  sequestration: {enabled: false}\nplan:\n  budget_gbp: 200000\n")
+            "  sequestration: {enabled: false}\nplan:\n  budget_gbp: 200000\n"
+            # the plans and summaries are what is compared: no maps, tornado or curve
+            "  tradeoff_fractions: []\n"
+            "outputs: {map: false, static_map: false, sensitivity: false}\n")
     cheap = run_scenario(_scenario(tmp_path, "name: cheap\n" + base), tmp_path / "cheap")
     dear_text = ("name: dear\n" + base + "assumptions:\n  set:\n    - table: charger_types\n"
                  "      where: {kw_class: 7}\n      values: {cost_per_charger_gbp: 630000}\n"
@@ -261,6 +268,25 @@ def _check_shipped_run(out: Path, name: str) -> None:
 ONCE_PER_SESSION = {"joint": "joint_run", "ev-infrastructure": "ev_run"}
 """Shipped scenarios run once per session by a fixture (the same CLI path)."""
 
+IN_NOTEBOOKS = ("leading-the-way", "steady-progression")
+"""Shipped scenarios the comparing-scenarios notebook runs with every output
+(tests/test_notebooks.py): their smoke run here leaves out the trade-off curve too."""
+
+LEAN = "outputs: {map: false, static_map: false}\n"
+"""The smoke runs leave out the maps (map.html, map.png, map.pdf): the joint run writes and
+checks them (test_run_writes_every_file, tests/test_map*.py), and a map draws the plan
+tables every run writes. Everything else each scenario asks for is written and checked."""
+
+
+def _lean(name: str, folder: Path) -> Path:
+    """``scenarios/<name>.yaml`` extended to leave out the outputs other tests check."""
+    text = f"extends: {SCENARIOS / f'{name}.yaml'}\n{LEAN}"
+    if name in IN_NOTEBOOKS:
+        text += "plan: {tradeoff_fractions: []}\n"
+    path = folder / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_every_shipped_scenario_runs_on_the_sample(name: str, cache: Path, tmp_path: Path,
@@ -269,10 +295,13 @@ def test_every_shipped_scenario_runs_on_the_sample(name: str, cache: Path, tmp_p
         out = request.getfixturevalue(ONCE_PER_SESSION[name])
     else:
         out = tmp_path / name
-        result = CliRunner().invoke(cli, ["run", str(SCENARIOS / f"{name}.yaml"), "-o",
-                                          str(out)])
+        result = CliRunner().invoke(cli, ["run", str(_lean(name, tmp_path)), "-o", str(out)])
         assert result.exit_code == 0, result.output
+        assert "map: none (outputs.map is false)" in result.output
     _check_shipped_run(out, name)
+    names = {p.name for p in out.iterdir()}
+    assert {"summary.json", "periods.csv", "grid_evidence.csv"} <= names
+    assert ("tradeoff.csv" in names) == (name not in IN_NOTEBOOKS)
 
 
 def test_grid_level_sets_where_loads_are_counted(cache: Path, tmp_path: Path) -> None:

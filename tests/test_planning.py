@@ -170,7 +170,11 @@ def test_missing_headroom_stops_the_run_by_default(primary_without_figures: list
 @pytest.mark.parametrize("choice", ["unconstrained", "zero"])
 def test_missing_headroom_choice_is_applied_and_reported(primary_without_figures: list[str],
                                                          tmp_path: Path, choice: str) -> None:
-    path = _scenario_file(tmp_path, LAEP_ONLY + f"grid:\n  missing_headroom: {choice}\n")
+    # the maps, the tornado and the trade-off curve add nothing here (their own tests check them)
+    lean = "outputs: {map: false, static_map: false, sensitivity: false}\n" \
+        "plan: {tradeoff_fractions: []}\n"
+    path = _scenario_file(tmp_path, LAEP_ONLY + lean +
+                          f"grid:\n  missing_headroom: {choice}\n")
     run = run_scenario(path, tmp_path / "out")
     primary, bsp = primary_without_figures
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())

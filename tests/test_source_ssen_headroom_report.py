@@ -572,7 +572,10 @@ def test_laep_with_reinforcement_runs_under_ct_when_bsps_have_no_ct_figures(smal
     folder = _sample_without_bsp_scenario(small_sample, tmp_path / "county", "CT")
     path = tmp_path / "laep-ct.yaml"
     text = (f"extends: {SCENARIOS / 'laep.yaml'}\nname: laep-ct\n"
-            f"inputs: {{sample: null, folder: {folder}}}\n")
+            f"inputs: {{sample: null, folder: {folder}}}\n"
+            # the maps, tornado and trade-off curve add nothing here (checked elsewhere)
+            "outputs: {map: false, static_map: false, sensitivity: false}\n"
+            "plan: {tradeoff_fractions: []}\n")
     path.write_text(text + "grid: {scenario: CT}\n", encoding="utf-8")
     with pytest.raises(LayerSchemaError, match=r"grid.unconstrained_levels: \[bsp\]"):
         run_scenario(path, tmp_path / "refused")

@@ -56,7 +56,7 @@ from geoplan.optimise import MaximiseBenefit, MaximiseCoverage, PeriodBenefit, P
 from geoplan.planning.carbon_lines import carbon_kinds, kind_columns
 from geoplan.scenario.models import PlanSection
 from geoplan.workstreams.parts import ModelParts
-from geoplan.workstreams.removals import has_profile, removals_in_year
+from geoplan.workstreams.removals import has_profile, removals_in_years
 
 __all__ = ["DELIVERY_CAPACITY", "DELIVERY_MEASURES", "LIFETIME_PREFIX", "Phasing",
            "delivery_columns",
@@ -249,7 +249,7 @@ def tonnes_in_years(candidates: pd.DataFrame, years: Sequence[int],
 
     :func:`tco2e_in_years` (each year's carbon factor), except on rows with a time profile
     (``removed_tco2e_age_<a>``, new woodland), which remove their profile's growth at their
-    age that year (:func:`~geoplan.workstreams.removals.removals_in_year`; 0 before
+    age that year (:func:`~geoplan.workstreams.removals.removals_in_years`; 0 before
     planting). ``build_year`` is one year for every row or one per row; the result is rows x
     years.
 
@@ -264,7 +264,7 @@ def tonnes_in_years(candidates: pd.DataFrame, years: Sequence[int],
     profiled = has_profile(candidates)
     if not profiled.any() or not len(years):
         return yearly
-    grown = np.column_stack([removals_in_year(candidates, build_year, int(y)) for y in years])
+    grown = removals_in_years(candidates, build_year, [int(y) for y in years])
     return np.where(profiled[:, None], grown, yearly)
 
 

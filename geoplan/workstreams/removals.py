@@ -29,6 +29,7 @@ columns of any candidate that has them: lifetime carbon and the trajectory follo
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,7 @@ __all__ = [
     "profile_columns",
     "read_woodland_profile",
     "removals_in_year",
+    "removals_in_years",
 ]
 
 AGE_PREFIX = "removed_tco2e_age_"
@@ -140,11 +142,28 @@ def _ages(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
             np.column_stack([np.zeros(len(frame)), values]))
 
 
+def _profiled(values: np.ndarray) -> np.ndarray:
+    """Rows of a :func:`_ages` value matrix that carry some profile value."""
+    return ~np.isnan(values[:, 1:]).all(axis=1) if values.shape[1] > 1 else \
+        np.zeros(len(values), dtype=bool)
+
+
 def has_profile(frame: pd.DataFrame) -> np.ndarray:
     """Rows that carry a time profile (some ``removed_tco2e_age_<a>`` value)."""
-    _, values = _ages(frame)
-    return ~np.isnan(values[:, 1:]).all(axis=1) if values.shape[1] > 1 else \
-        np.zeros(len(frame), dtype=bool)
+    return _profiled(_ages(frame)[1])
+
+
+def _interpolate(ages: np.ndarray, values: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """Each row's cumulative value at ``when`` (rows, or rows x years), ignoring blanks.
+
+    Linear between table ages, 0 at or before age 0, flat beyond the last.
+    """
+    clipped = np.clip(when, 0.0, ages[-1])
+    hi = np.clip(np.searchsorted(ages, clipped, side="left"), 1, len(ages) - 1)
+    lo = hi - 1
+    share = (clipped - ages[lo]) / (ages[hi] - ages[lo])
+    rows = np.arange(len(values)).reshape((-1,) + (1,) * (clipped.ndim - 1))
+    return values[rows, lo] + (values[rows, hi] - values[rows, lo]) * share
 
 
 def cumulative_at(frame: pd.DataFrame, age: np.ndarray | float) -> np.ndarray:
@@ -158,13 +177,7 @@ def cumulative_at(frame: pd.DataFrame, age: np.ndarray | float) -> np.ndarray:
     when = np.broadcast_to(np.asarray(age, dtype=float), (n,))
     if len(ages) == 1:
         return np.full(n, np.nan)
-    clipped = np.clip(when, 0.0, ages[-1])
-    hi = np.clip(np.searchsorted(ages, clipped, side="left"), 1, len(ages) - 1)
-    lo = hi - 1
-    share = (clipped - ages[lo]) / (ages[hi] - ages[lo])
-    rows = np.arange(n)
-    out = values[rows, lo] + (values[rows, hi] - values[rows, lo]) * share
-    return np.where(has_profile(frame), out, np.nan)
+    return np.where(_profiled(values), _interpolate(ages, values, when), np.nan)
 
 
 def removals_in_year(frame: pd.DataFrame, build_year: np.ndarray | int,
@@ -174,9 +187,32 @@ def removals_in_year(frame: pd.DataFrame, build_year: np.ndarray | int,
     :math:`C(y - b + 1) - C(y - b)` (module docstring); 0 before planting; NaN for rows
     without a profile.
     """
-    age = year - np.asarray(build_year, dtype=float)
-    growth = cumulative_at(frame, age + 1.0) - cumulative_at(frame, age)
-    return np.where(age >= 0, growth, np.where(has_profile(frame), 0.0, np.nan))
+    return removals_in_years(frame, build_year, [year])[:, 0]
+
+
+def removals_in_years(frame: pd.DataFrame, build_year: np.ndarray | int,
+                      years: Sequence[int]) -> np.ndarray:
+    """:func:`removals_in_year` for each of ``years`` at once: rows x years.
+
+    The age columns are read once for all years (a plan asks for every year of a
+    lifetime).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"removed_tco2e_age_2": [4.0, None]})
+    >>> removals_in_years(t, 2030, [2029, 2030, 2031, 2032]).tolist()
+    [[0.0, 2.0, 2.0, 0.0], [nan, nan, nan, nan]]
+    """
+    ages, values = _ages(frame)
+    n = len(frame)
+    age = np.asarray(years, dtype=float)[None, :] - \
+        np.broadcast_to(np.asarray(build_year, dtype=float), (n,))[:, None]
+    profiled = _profiled(values)
+    growth = np.full(age.shape, np.nan)
+    if len(ages) > 1 and profiled.any():  # only the rows with a profile (woodland) grow
+        mine, own = age[profiled], values[profiled]
+        growth[profiled] = _interpolate(ages, own, mine + 1.0) - _interpolate(ages, own, mine)
+    return np.where(age >= 0, growth, np.where(profiled[:, None], 0.0, np.nan))
 
 
 def mean_rate(frame: pd.DataFrame, years: float) -> np.ndarray:
