@@ -228,3 +228,16 @@ def test_report_refuses_a_folder_that_is_not_a_run(tmp_path) -> None:
     assert "not a run folder" in result.output
     assert "summary.json" in result.output
     assert not (tmp_path / "pack.pdf").exists()
+
+
+def test_assumption_sources_listed_once_when_only_their_numbers_differ() -> None:
+    from geoplan.outputs.report import distinct_sources
+
+    yearly = [f"DESNZ Table 3, carbon value, year {y}, GBP {v:,.2f}"
+              for y, v in [(2020, 241.0), (2021, 245.5), (2022, 1_248.25)]]
+    other = "Woodland Carbon Code v2.0, Biomass Carbon Lookup Table"
+    assert distinct_sources([*yearly, other, other]) == [
+        f"{yearly[0]} (+2 rows: the same text with other numbers)",
+        f"{other} (+1 row: the same text with other numbers)"]
+    assert distinct_sources(["A", "B"]) == ["A", "B"]
+    assert distinct_sources([]) == []

@@ -88,7 +88,8 @@ def evidence_map_layer(points: gpd.GeoDataFrame, *, raw: bool = False,
         else:
             lines.append(("Value of more headroom", text(row.get("value_status"), raw=raw)))
         kw = float(worst[sub])
-        style = {"color": "#3c096c", "weight": 1, "fill": True, "fillOpacity": 0.55,
+        # light fill: the candidates and substations under a large circle stay visible
+        style = {"color": "#3c096c", "weight": 1.5, "fill": True, "fillOpacity": 0.25,
                  "fillColor": EVIDENCE_COLOUR, "radius": _radius(kw, most)}
         tip = f"{name}: blocks up to {number(kw, 0)} kW"
         return {"p": _popup(name, lines, labels), "t": tip, "s": styles(style)}

@@ -51,8 +51,10 @@ LABEL_CSS = """<style>
 .gp-label-town span{font:600 12px/1 system-ui,sans-serif}
 .gp-label-zone span{font:italic 10px/1 system-ui,sans-serif;color:#444}
 .gp-hide-towns .gp-label-town,.gp-hide-zones .gp-label-zone{display:none}
+@media (max-width:600px){.gp-label-district span{font-size:10px;letter-spacing:0}}
 </style>"""
-"""Styles of the labels (dark text with a white halo) and the zoom rules."""
+"""Styles of the labels (dark text with a white halo), the zoom rules, and smaller district
+names on a phone (two long names side by side overlapped at 14 px)."""
 
 _BIND = JsCode("""function (feature, layer) {
     var p = feature.properties;

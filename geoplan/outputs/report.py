@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,8 @@ from geoplan.outputs.report_pages import (
 from geoplan.outputs.run_settings import RUN_SETTINGS, map_subtitle, read_run_settings
 from geoplan.outputs.static_map import pdf_metadata, static_map_figure
 
-__all__ = ["RUN_FILES", "RunRecord", "headline_rows", "read_run", "report_figures",
-           "write_report"]
+__all__ = ["RUN_FILES", "RunRecord", "distinct_sources", "headline_rows", "read_run",
+           "report_figures", "write_report"]
 
 logger = logging.getLogger(__name__)
 
@@ -284,6 +285,31 @@ def _grid(run: RunRecord) -> list[Figure]:
                        widths=[2.6] + [1.0] * (len(header) - 1))
 
 
+def distinct_sources(sources: Sequence[str]) -> list[str]:
+    """Each source once: rows whose source texts differ only in their numbers are one line.
+
+    A table such as the carbon values cites the same publication for every year, changing
+    only the year and the value; the bid pack lists the first row's source and says how many
+    more rows cite the same text with other numbers (years, values, table numbers); the
+    table itself, named beside it, has every row.
+
+    Examples
+    --------
+    >>> distinct_sources(["Table 3, year 2020", "Table 3, year 2021", "Own survey"])
+    ['Table 3, year 2020 (+1 row: the same text with other numbers)', 'Own survey']
+    """
+    groups: dict[str, list[str]] = {}
+    for source in sources:
+        groups.setdefault(re.sub(r"\d+(?:[.,]\d+)*", "#", source), []).append(source)
+    lines = []
+    for members in groups.values():
+        more = len(members) - 1
+        lines.append(members[0] if not more else
+                     f"{members[0]} (+{more} row{'s' if more > 1 else ''}: the same text "
+                     "with other numbers)")
+    return lines
+
+
 def _assumptions(run: RunRecord) -> list[Figure]:
     paragraphs = ["Every number that drives the plan comes from a table of layers/assumptions "
                   "with its published source (or an indicative low/high range); these are "
@@ -292,7 +318,7 @@ def _assumptions(run: RunRecord) -> list[Figure]:
         overrides = entry.get("overrides") or []
         extra = f"; scenario overrides: {len(overrides)}" if overrides else ""
         paragraphs.append(f"{name} ({entry.get('file', '')}{extra})")
-        paragraphs.extend(f"  - {source}" for source in entry.get("sources", []))
+        paragraphs.extend(f"  - {source}" for source in distinct_sources(entry.get("sources", [])))
         paragraphs.append("")
     return text_pages("Assumptions and their sources", paragraphs, size=7)
 
