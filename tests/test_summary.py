@@ -78,6 +78,8 @@ def test_markdown_has_every_section_with_tables(tmp_path):
     assert "| Oxford \\| City (E07000178) | 1,000 |" in text
     assert "| 2030 | 1,000,000 |" in text  # years are not written 2,030
     assert "| joint | feasible | 10 | 10.5 | 5.00% | time limit | 1.234 |" in text
+    assert "Stopped by: *gap*, the plan is within the gap" in text
+    assert "for a phased plan, within 0.5% of it" in text  # strategy.PHASED_ENOUGH_GAP
     assert "| carbon\\_factors | carbon\\_factors.csv | abababababab | 1 |" in text
     assert "source DESNZ GHG conversion factors 2024" in text
     assert "- 12 homes could not be located" in text
@@ -252,3 +254,13 @@ def test_every_figure_heading_names_its_unit():
         "Removals, sequestration added (tCO2e/yr)"
     assert column_label("gbp_per_lifetime_tco2e") == \
         "Capital cost per objective lifetime tCO2e (£/tCO2e)"
+
+
+def test_solver_table_has_no_time_column_without_times(tmp_path):
+    data = _summary()
+    for run in data["solver"].values():
+        run.pop("time_s", None)
+    _, md_path = write_summary(data, tmp_path)
+    text = md_path.read_text()
+    assert "| model | status | objective | bound | gap | stopped by |\n" in text
+    assert "time (s)" not in text

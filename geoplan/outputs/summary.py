@@ -77,6 +77,7 @@ import pandas as pd
 
 from geoplan.errors import LayerSchemaError
 from geoplan.files.atomic import atomic_path, refuse_existing, write_csv
+from geoplan.optimise.strategy import PHASED_ENOUGH_GAP
 from geoplan.outputs.labels import column_label
 
 __all__ = [
@@ -458,13 +459,26 @@ def _existing(section: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+STOPS_EXPLAINED = (
+    "Stopped by: *gap*, the plan is within the gap the scenario asks for (`solver.gap`) of "
+    f"the bound, or, for a phased plan, within {PHASED_ENOUGH_GAP:.1%} of it, where the full "
+    "MIP is skipped "
+    "(status feasible; the gap shown is the one proven); *work limit*, a deterministic "
+    "budget (iterations, nodes) ended it, so the same inputs give the same plan; *time "
+    "limit*, the clock ended it and another machine may find another plan.")
+"""What each ``stopped_by`` means, under the solver table (a gap above the asked one with
+"gap" is the phased rule, not a contradiction)."""
+
+
 def _solver(models: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    timed = any(run.get("time_s") is not None for run in models.values())
     rows = [{"model": name, "status": run.get("status"), "objective": run.get("objective"),
              "bound": run.get("bound"), "gap": run.get("gap"),
              "stopped by": str(run.get("stopped_by") or "").replace("_", " ") or None,
-             "time (s)": run.get("time_s")}
+             # a run's summary has no wall times (same inputs, same bytes): no empty column
+             **({"time (s)": run.get("time_s")} if timed else {})}
             for name, run in models.items()]
-    return markdown_table(rows)
+    return [*markdown_table(rows), "", STOPS_EXPLAINED] if rows else markdown_table(rows)
 
 
 def _assumptions(tables: Mapping[str, Mapping[str, Any]]) -> list[str]:
