@@ -24,7 +24,8 @@ from tests.conftest import execute_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = ("quickstart", "bring-your-own-data", "comparing-scenarios")
-ONCE_PER_SESSION = {"quickstart": "quickstart_notebook"}
+ONCE_PER_SESSION = {"quickstart": "quickstart_notebook",
+                    "comparing-scenarios": "comparing_notebook"}
 """Notebooks executed once per session by a fixture of conftest.py (the same way)."""
 QUICK_RUNS = {
     "bring-your-own-data": ("geoplan-byod-*/oxon-chargers", 1,
