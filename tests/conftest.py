@@ -126,9 +126,22 @@ def quickstart_notebook(cache: Path) -> Path:
                        lambda folder: execute_notebook("quickstart", cache, folder))
 
 
+@pytest.fixture(scope="session")
+def comparing_notebook(cache: Path) -> Path:
+    """``notebooks/comparing-scenarios.ipynb`` executed once per session for every worker.
+
+    Read-only. Its two runs (every output), ``tmp/geoplan-compare-*/leading-the-way`` and
+    ``.../steady-progression``, are also the smoke runs of those shipped scenarios in
+    tests/test_pipeline.py.
+    """
+    return shared_once(cache, "comparing-notebook",
+                       lambda folder: execute_notebook("comparing-scenarios", cache, folder))
+
+
 SHARED_RUNS = ("joint_run", "ev_run", "runs")
 """Fixtures that build an expensive run once per session (:func:`shared_once`); the
-quickstart notebook's is built by its own test (one of :data:`LONG_TESTS`)."""
+quickstart and comparing-scenarios notebooks' are built by the first of their tests (each
+one of :data:`LONG_TESTS`)."""
 LONG_TESTS = ("test_notebook_runs_top_to_bottom", "test_every_shipped_scenario_runs_on_the_sample")
 """Tests that each make a whole run of their own."""
 

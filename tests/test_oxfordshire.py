@@ -2,13 +2,17 @@
 
 The recipe folder of ``layers/oxfordshire/README.md`` is made the way a user with the project's
 real data makes it (``data/oxfordshire`` -> ``../shared/data/real``) beside a copy of the
-shipped scenarios, then ``geoplan run scenarios/oxfordshire/joint.yaml`` runs as a user runs
-it. The checks recompute what the plan claims from its own output files: the budget, the
-headroom at every substation and milestone year, and which DNO serves each zone.
+shipped scenarios, then ``geoplan run`` runs ``scenarios/oxfordshire/joint.yaml`` as a user runs
+it, through a two-line scenario extending it that leaves out the optional outputs (maps,
+sensitivity and tornado, trade-off curve: about a seventh of the run's time; tests/test_map.py,
+tests/test_sensitivity.py and tests/test_planning.py check them on the sample). The checks
+recompute what the plan claims from its own output files: the budget, the headroom at every
+substation and milestone year, and which DNO serves each zone.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -50,11 +54,21 @@ def _files_named(folder: Path) -> list[str]:
     return named
 
 
+PLAN_ONLY = """\
+extends: joint.yaml
+outputs: {map: false, static_map: false, sensitivity: false}
+plan: {tradeoff_fractions: []}
+"""
+"""The shipped joint scenario without its optional outputs (see the module docstring)."""
+
+
 def _run_recipe(tmp: Path, real_data: Path) -> None:
     tmp.mkdir()
     folder = _recipe(tmp, real_data)
+    (folder / "joint-plan-only.yaml").write_text(PLAN_ONLY, encoding="utf-8")
     out = tmp / "out" / "joint"
-    result = CliRunner().invoke(cli, ["run", str(folder / "joint.yaml"), "-o", str(out)])
+    result = CliRunner().invoke(cli, ["run", str(folder / "joint-plan-only.yaml"), "-o",
+                                      str(out)])
     assert result.exit_code == 0, result.output
 
 
@@ -105,6 +119,17 @@ def test_every_zone_is_served_by_a_primary_of_its_own_dno(joint_run: Path) -> No
     assert not zones.loc[with_file, "serving_flag"].fillna("").str.contains("other_dno").any()
 
 
+def test_the_shared_run_is_the_joint_plan_without_optional_outputs(joint_run: Path) -> None:
+    summary = json.loads((joint_run / "summary.json").read_text())
+    assert summary["scenario"]["name"] == "oxfordshire-joint"
+    assert summary["scenario"]["budget_gbp"] == 30_000_000
+    assert summary["tradeoff"] == []
+    written = {path.name for path in joint_run.iterdir()}
+    assert "plan.gpkg" in written
+    assert not written & {"map.html", "map.png", "map.pdf", "tornado.png", "sensitivity.csv",
+                          "tradeoff.csv", "tradeoff.png"}
+
+
 def test_retrofit_laep_and_chargers_each_choose_something(joint_run: Path) -> None:
     chosen = _chosen(joint_run)
     counts = chosen.groupby("workstream").size()
@@ -141,8 +166,6 @@ def test_headroom_holds_at_every_substation_and_year(joint_run: Path) -> None:
 
 def test_electric_heating_is_calibrated_to_metered_electricity(joint_run: Path) -> None:
     """The zones layer's factors agree with the summary's figures, within their bounds."""
-    import json
-
     zones = pyogrio.read_dataframe(joint_run / "plan.gpkg", layer="zones")
     factors = zones["heat_calibration_electric"].dropna()
     kpis = json.loads((joint_run / "summary.json").read_text())["kpis"]

@@ -269,8 +269,8 @@ ONCE_PER_SESSION = {"joint": "joint_run", "ev-infrastructure": "ev_run"}
 """Shipped scenarios run once per session by a fixture (the same CLI path)."""
 
 IN_NOTEBOOKS = ("leading-the-way", "steady-progression")
-"""Shipped scenarios the comparing-scenarios notebook runs with every output
-(tests/test_notebooks.py): their smoke run here leaves out the trade-off curve too."""
+"""Shipped scenarios the comparing-scenarios notebook runs with every output, once per session
+(``comparing_notebook`` of conftest.py): their smoke run here is the notebook's."""
 
 LEAN = "outputs: {map: false, static_map: false}\n"
 """The smoke runs leave out the maps (map.html, map.png, map.pdf): the joint run writes and
@@ -281,8 +281,6 @@ tables every run writes. Everything else each scenario asks for is written and c
 def _lean(name: str, folder: Path) -> Path:
     """``scenarios/<name>.yaml`` extended to leave out the outputs other tests check."""
     text = f"extends: {SCENARIOS / f'{name}.yaml'}\n{LEAN}"
-    if name in IN_NOTEBOOKS:
-        text += "plan: {tradeoff_fractions: []}\n"
     path = folder / f"{name}.yaml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -293,6 +291,9 @@ def test_every_shipped_scenario_runs_on_the_sample(name: str, cache: Path, tmp_p
                                                    request: pytest.FixtureRequest) -> None:
     if name in ONCE_PER_SESSION:
         out = request.getfixturevalue(ONCE_PER_SESSION[name])
+    elif name in IN_NOTEBOOKS:
+        notebook = request.getfixturevalue("comparing_notebook")
+        [out] = notebook.glob(f"tmp/geoplan-compare-*/{name}")
     else:
         out = tmp_path / name
         result = CliRunner().invoke(cli, ["run", str(_lean(name, tmp_path)), "-o", str(out)])
@@ -301,7 +302,7 @@ def test_every_shipped_scenario_runs_on_the_sample(name: str, cache: Path, tmp_p
     _check_shipped_run(out, name)
     names = {p.name for p in out.iterdir()}
     assert {"summary.json", "periods.csv", "grid_evidence.csv"} <= names
-    assert ("tradeoff.csv" in names) == (name not in IN_NOTEBOOKS)
+    assert "tradeoff.csv" in names
 
 
 def test_grid_level_sets_where_loads_are_counted(cache: Path, tmp_path: Path) -> None:
