@@ -7,6 +7,7 @@ hostile file into the scratch folder (copying the sample's file first), and retu
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import shutil
@@ -195,8 +196,12 @@ def bad_vertex(value: float) -> Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame]:
     return change
 
 
+@functools.cache
 def gb_primaries_text(root: Path) -> str:
-    """The sample's primaries written in the layout of the GB primaries CSV (Data in Brief)."""
+    """The sample's primaries written in the layout of the GB primaries CSV (Data in Brief).
+
+    Read once per sample folder (read-only) for the whole family of cases built from it.
+    """
     from geoplan.sources import read_grid
 
     subs = read_grid(root / GRID).substations
