@@ -7,6 +7,7 @@ hostile file into the scratch folder (copying the sample's file first), and retu
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import shutil
@@ -195,8 +196,12 @@ def bad_vertex(value: float) -> Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame]:
     return change
 
 
+@functools.cache
 def gb_primaries_text(root: Path) -> str:
-    """The sample's primaries written in the layout of the GB primaries CSV (Data in Brief)."""
+    """The sample's primaries written in the layout of the GB primaries CSV (Data in Brief).
+
+    Read once per sample folder (read-only) for the whole family of cases built from it.
+    """
     from geoplan.sources import read_grid
 
     subs = read_grid(root / GRID).substations
@@ -221,19 +226,25 @@ def gb_primaries(name: str, change: Callable[[str], str | bytes] = lambda t: t) 
     return build
 
 
+@functools.cache
+def _located_primaries(root: Path) -> gpd.GeoDataFrame:
+    """The sample's located primaries (name, capacity, demand, point), read once per sample
+    folder; callers copy it before changing it."""
+    from geoplan.sources import read_grid
+
+    subs = read_grid(root / GRID).substations
+    subs = subs[(subs["level"] == "primary") & subs.geometry.notna()]
+    return gpd.GeoDataFrame(
+        subs[["name", "firm_capacity_mva", "peak_demand_mva"]].reset_index(drop=True),
+        geometry=subs.geometry.values, crs=subs.crs)
+
+
 def grid_points(name: str, change: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame]
                 = lambda f: f) -> Build:
     """The sample's located primaries as a plain point layer (for ``--format generic``)."""
     def build(root: Path, tmp: Path) -> Path:
-        from geoplan.sources import read_grid
-
-        subs = read_grid(root / GRID).substations
-        subs = subs[(subs["level"] == "primary") & subs.geometry.notna()]
-        frame = gpd.GeoDataFrame(
-            subs[["name", "firm_capacity_mva", "peak_demand_mva"]].reset_index(drop=True),
-            geometry=subs.geometry.values, crs=subs.crs)
         path = tmp / name
-        frame = change(frame)
+        frame = change(_located_primaries(root).copy())  # each case changes its own copy
         if path.suffix == ".csv":
             path.write_text(frame.drop(columns="geometry").to_csv(index=False))
         else:

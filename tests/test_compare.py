@@ -23,7 +23,6 @@ from geoplan.outputs.compare import (
 )
 from geoplan.outputs.export import read_plan
 from geoplan.outputs.map_page import map_html
-from geoplan.pipeline import run_scenario
 from tests.conftest import shared_once
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -32,13 +31,15 @@ TOP = 20
 
 
 def _scenario(folder: Path, name: str, budget: int) -> Path:
-    """Chargers only, one budget, no static map (the quickest useful run)."""
+    """Chargers only, one budget, no maps, tornado or trade-off curve (the quickest useful run;
+    the comparison reads the plans and summaries, not those)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.yaml"
     path.write_text(f"extends: {SCENARIOS / 'base.yaml'}\nname: {name}\n"
                     "workstreams:\n  retrofit: {enabled: false}\n  laep: {enabled: false}\n"
                     "  sequestration: {enabled: false}\n"
-                    f"plan:\n  budget_gbp: {budget}\noutputs:\n  static_map: false\n",
+                    f"plan:\n  budget_gbp: {budget}\n  tradeoff_fractions: []\n"
+                    "outputs:\n  map: false\n  static_map: false\n  sensitivity: false\n",
                     encoding="utf-8")
     return path
 
@@ -52,17 +53,30 @@ def scenarios(cache: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     return _scenario(folder, "small", 30_000), _scenario(folder, "large", 2_000_000)
 
 
-def _two_runs(scenarios: tuple[Path, Path], root: Path) -> None:
+def _compare_scenarios(scenarios: tuple[Path, Path], root: Path) -> None:
+    """``geoplan compare A.yaml B.yaml -o root/cmp --top 5``: runs both into ``cmp/a`` and
+    ``cmp/b``; its exit code and output are kept for the CLI test."""
     root.mkdir()
-    run_scenario(scenarios[0], root / "a")
-    run_scenario(scenarios[1], root / "b")
+    result = CliRunner().invoke(cli, ["compare", *map(str, scenarios), "-o",
+                                      str(root / "cmp"), "--top", "5"])
+    (root / "exit_code.txt").write_text(str(result.exit_code), encoding="utf-8")
+    (root / "output.txt").write_text(result.output, encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
-def runs(scenarios: tuple[Path, Path], cache: Path) -> tuple[Path, Path]:
-    """Both runs, once per session for every worker (read-only)."""
-    root = shared_once(cache, "compare-runs", lambda root: _two_runs(scenarios, root))
-    return root / "a", root / "b"
+def compared(scenarios: tuple[Path, Path], cache: Path) -> Path:
+    """Folder of the CLI's comparison of both scenarios, once per session for every worker
+    (read-only): ``cmp/`` (with the runs ``cmp/a``, ``cmp/b``), ``exit_code.txt``,
+    ``output.txt``."""
+    return shared_once(cache, "compare-runs", lambda root: _compare_scenarios(scenarios, root))
+
+
+@pytest.fixture(scope="module")
+def runs(compared: Path) -> tuple[Path, Path]:
+    """Both runs, made by ``geoplan compare`` (read-only)."""
+    assert (compared / "exit_code.txt").read_text(encoding="utf-8") == "0", \
+        (compared / "output.txt").read_text(encoding="utf-8")
+    return compared / "cmp" / "a", compared / "cmp" / "b"
 
 
 def _summary(folder: Path) -> dict:
@@ -196,16 +210,16 @@ def test_a_folder_that_is_not_a_run_is_named(runs: tuple[Path, Path], tmp_path: 
 
 
 def test_cli_runs_two_scenarios_and_compares_them(scenarios: tuple[Path, Path],
-                                                  tmp_path: Path) -> None:
-    out = tmp_path / "cmp"
-    result = CliRunner().invoke(cli, ["compare", *map(str, scenarios), "-o", str(out),
-                                      "--top", "5"])
-    assert result.exit_code == 0, result.output
-    assert f"map: {out / 'compare.html'}" in result.output
-    assert "cost_gbp" in result.output
+                                                  compared: Path) -> None:
+    # the shared comparison is this command's: its runs are the other tests' `runs`
+    out = compared / "cmp"
+    output = (compared / "output.txt").read_text(encoding="utf-8")
+    assert (compared / "exit_code.txt").read_text(encoding="utf-8") == "0", output
+    assert f"map: {out / 'compare.html'}" in output
+    assert "cost_gbp" in output
     for side in ("a", "b"):
         assert (out / side / "plan.gpkg").is_file()
     data = json.loads((out / "compare.json").read_text(encoding="utf-8"))
     assert (data["a"]["scenario"], data["b"]["scenario"], data["top"]) == ("small", "large", 5)
     assert data["a"]["source"] == str(scenarios[0])
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folders
+    assert not [p for p in compared.iterdir() if p.name.startswith(".")]  # no temp folders

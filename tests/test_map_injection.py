@@ -258,7 +258,9 @@ def hostile_run(cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"description: {json.dumps(DESCRIPTION)}\n"
         "workstreams:\n  retrofit: {enabled: false}\n  laep: {enabled: false}\n"
         "  sequestration: {enabled: false}\n"
-        "plan:\n  budget_gbp: 2000000\noutputs:\n  static_map: false\n", encoding="utf-8")
+        # the tests read map.html: no tornado or trade-off curve
+        "plan:\n  budget_gbp: 2000000\n  tradeoff_fractions: []\n"
+        "outputs:\n  static_map: false\n  sensitivity: false\n", encoding="utf-8")
     run_scenario(scenario, folder / "run")
     return folder / "run"
 

@@ -432,10 +432,12 @@ def test_a_two_dno_oxfordshire_plan_serves_north_cherwell_from_nged(real_data, t
         f"  grid: [{files['sepd']}, {files['nged']}]\n  licence_areas: {files['licence']}\n"
         f"  within: Oxfordshire\n  car_parks: {files['car_parks']}\n  vehicles: {vehicles}\n"
         "grid: {scenario: CT, season: winter, level: primary, unconstrained_levels: [gsp]}\n"
-        "plan: {years: [2030], horizon: 2030, budget_gbp: 2000000}\n"
         "workstreams:\n  retrofit: {enabled: false}\n  laep: {enabled: false}\n"
         "  sequestration: {enabled: false}\n  chargers: {enabled: true, use_roads: false}\n"
-        "solver: {time_limit_s: 10, gap: 0.02}\noutputs: {map: false, static_map: false}\n",
+        "solver: {time_limit_s: 10, gap: 0.02}\n"
+        # the tornado and trade-off curve add nothing here (their own tests check them)
+        "outputs: {map: false, static_map: false, sensitivity: false}\n"
+        "plan: {years: [2030], horizon: 2030, budget_gbp: 2000000, tradeoff_fractions: []}\n",
         encoding="utf-8")
     run_scenario(tmp_path / "s.yaml", tmp_path / "out")
     plan = tmp_path / "out" / "plan.gpkg"
@@ -505,7 +507,9 @@ def test_a_run_lists_flagged_zones_in_plan_and_summary(small_sample, tmp_path):
         f"  uprn: {sample}/uprn/osopenuprn.csv\n"
         # NGED's capacity map is a snapshot: no 'minimum' scenario (issue 13, another part)
         "grid:\n  missing_headroom: unconstrained\n  max_serving_distance_km: 6\n"
-        "outputs: {map: false, static_map: false}\n", encoding="utf-8")
+        # serving is read from the layers: one year, no tornado or trade-off curve
+        "outputs: {map: false, static_map: false, sensitivity: false}\n"
+        "plan: {years: [2030], tradeoff_fractions: []}\n", encoding="utf-8")
     run_scenario(tmp_path / "s.yaml", tmp_path / "out")
     zones = gpd.read_file(tmp_path / "out" / "plan.gpkg", layer="zones")
     north = zones[zones["licence_dno"] == "NGED"]

@@ -309,7 +309,8 @@ def test_grid_level_sets_where_loads_are_counted(cache: Path, tmp_path: Path) ->
     scenario = _scenario(tmp_path, "name: bsp\ngrid: {level: bsp}\nworkstreams:\n"
                          "  retrofit: {enabled: false}\n  laep: {enabled: false}\n"
                          "  sequestration: {enabled: false}\n"
-                         "outputs: {map: false, static_map: false, sensitivity: false}\n")
+                         "outputs: {map: false, static_map: false, sensitivity: false}\n"
+                         "plan: {tradeoff_fractions: []}\n")  # the curve adds nothing here
     out = tmp_path / "run"
     result = CliRunner().invoke(cli, ["run", str(scenario), "-o", str(out)])
     assert result.exit_code == 0, result.output

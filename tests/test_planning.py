@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -128,6 +131,22 @@ def test_missing_headroom_is_validated(tmp_path: Path, bad: str) -> None:
         load_scenario(path)
 
 
+_PREPARED: list[tuple[object, object]] = []
+"""``(inputs, layers)`` prepared by this module's runs: their scenarios read the same files."""
+
+
+def _prepared_once(real: Callable[..., Any], inputs: object, **options: object) -> Any:
+    """``real(inputs, **options)``, prepared once per worker for equal ``inputs`` (the
+    options are the zones and grid the pre-flight read from those inputs); each call gets
+    its own deep copy, so a run cannot change another's layers."""
+    for known, layers in _PREPARED:
+        if known == inputs:
+            return copy.deepcopy(layers)
+    layers = real(inputs, **options)
+    _PREPARED.append((inputs, copy.deepcopy(layers)))
+    return layers
+
+
 @pytest.fixture
 def primary_without_figures(monkeypatch: pytest.MonkeyPatch, small_sample: Path) -> list[str]:
     """Runs read the sample with the 'minimum' headroom rows of the primary serving the most
@@ -141,7 +160,7 @@ def primary_without_figures(monkeypatch: pytest.MonkeyPatch, small_sample: Path)
     chosen: list[str] = []
 
     def prepare(inputs: object, **options: object) -> object:
-        layers = real(inputs, **options)  # options: the zones and grid the pre-flight read
+        layers = _prepared_once(real, inputs, **options)
         counts = layers.zones["substation_id"].dropna().astype(str).value_counts()
         primary = sorted(counts[counts == counts.max()].index)[0]
         chosen[:] = [primary, next(iter(layers.grid.predecessors(primary)))]

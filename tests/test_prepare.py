@@ -201,7 +201,8 @@ def test_sample_inputs_refuses_a_folder_that_is_not_a_sample(tmp_path):
         sample_inputs(tmp_path)
 
 
-def test_serving_level_is_the_scenarios_grid_level(small_sample: Path) -> None:
+def test_serving_level_is_the_scenarios_grid_level(small_sample: Path,
+                                                   prepared: PreparedLayers) -> None:
     from dataclasses import replace
 
     level = "bsp"
@@ -211,7 +212,7 @@ def test_serving_level_is_the_scenarios_grid_level(small_sample: Path) -> None:
     assert set(level_of[layers.sites["substation_id"]]) == {level}
     assert layers.reports["serving"]["level"] == level
     # a coarser level serves more zones per substation than the primaries do
-    primary = prepare_layers(sample_inputs(small_sample))
+    primary = prepared  # the module's layers: the same inputs at the default level
     assert primary.reports["serving"]["level"] == "primary"
     assert (layers.reports["serving"]["substations_used"]
             < primary.reports["serving"]["substations_used"])

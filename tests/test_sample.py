@@ -43,8 +43,18 @@ DISTRICTS = {
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_sample(tmp_path_factory.mktemp("sample") / "oxon", scale="small").path
+def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``geoplan sample <folder> --seed <default>`` (the small scale): the folder and the
+    command's output. The session's ``small_sample`` is ``write_sample``'s, to compare."""
+    folder = tmp_path_factory.mktemp("sample") / "oxon"
+    result = CliRunner().invoke(cli, ["sample", str(folder), "--seed", str(DEFAULT_SEED)])
+    assert result.exit_code == 0, result.output
+    return folder, result.output
+
+
+@pytest.fixture(scope="module")
+def sample(written: tuple[Path, str]) -> Path:
+    return written[0]
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +76,11 @@ def _files(folder: Path) -> dict[str, bytes]:
 # --- the folder ---------------------------------------------------------------------------
 
 
-def test_cli_with_the_same_seed_writes_byte_identical_files(sample, tmp_path):
-    again = tmp_path / "again"
-    result = CliRunner().invoke(cli, ["sample", str(again), "--seed", str(DEFAULT_SEED)])
-    assert result.exit_code == 0, result.output
-    assert "wrote synthetic sample" in result.output
-    first, second = _files(sample), _files(again)
+def test_cli_with_the_same_seed_writes_byte_identical_files(written, small_sample):
+    # the module's sample is the command's; the session's is write_sample(scale="small")
+    again, output = written
+    assert "wrote synthetic sample" in output
+    first, second = _files(small_sample), _files(again)
     assert sorted(first) == sorted(second)
     assert [name for name in first if first[name] != second[name]] == []
 

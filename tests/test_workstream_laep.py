@@ -173,18 +173,17 @@ def test_bad_pathways_and_settings_are_rejected(tmp_path):
         LaepSettings(pathways=("tidal",))
 
 
-def test_sample_county_gives_candidates_and_plans(tmp_path):
+def test_sample_county_gives_candidates_and_plans(small_sample):
     from geoplan.layers.prepare import prepare_layers, sample_inputs
-    from geoplan.sample import write_sample
     from geoplan.workstreams.retrofit import (
         RetrofitSettings,
         retrofit_candidates,
         retrofit_model,
     )
 
-    write_sample(tmp_path / "county", scale="small")
+    # the session's small sample (read-only: prepare_layers only reads it)
     inputs = dataclasses.replace(
-        sample_inputs(tmp_path / "county"), chargers=None, vehicles=None, households=None,
+        sample_inputs(small_sample), chargers=None, vehicles=None, households=None,
         car_parks=None, roads=None, land_cover=None, exclusions={}, emissions=None)
     layers = prepare_layers(inputs)
     for make, model, settings in (
