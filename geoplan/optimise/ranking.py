@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from geoplan.optimise.objectives import CoverageHandle
     from geoplan.optimise.problem import CompiledProblem
 
-__all__ = ["rank_candidates"]
+__all__ = ["blocked_reasons", "rank_candidates"]
 
 _TOL = 1e-6
 
@@ -93,25 +93,36 @@ def _reasons(compiled: CompiledProblem, x: np.ndarray, selected: np.ndarray,
              marginal: np.ndarray) -> list[str]:
     ctx, model = compiled.context, compiled.model
     table = ctx.table
-    locked_in = table.get("locked_in", pd.Series(False, index=table.index)).fillna(False)
-    locked_out = table.get("locked_out", pd.Series(False, index=table.index)).fillna(False)
+    selected = np.asarray(selected, dtype=bool)
+    locked_in = _flag(table, "locked_in")
+    locked_out = _flag(table, "locked_out")
     activity = model.matrix @ x
     columns = model.matrix.tocsc()
     last = ctx.x.start + (ctx.n_periods - 1) * ctx.n
-    reasons = []
+    reasons = [""] * ctx.n
     minimising = model.sense == "min"
-    for j in range(ctx.n):
-        if selected[j] and bool(locked_in.iloc[j]):
-            reasons.append("locked in")
-        elif selected[j] and minimising:  # its value is a cost: say what it is needed for
-            reasons.append(_needed(model, columns, activity, x, ctx, j, marginal[j]))
-        elif selected[j]:
-            reasons.append(f"chosen; removing it loses {marginal[j]:,.4g}")
-        elif bool(locked_out.iloc[j]):
-            reasons.append("locked out")
+    for j in np.flatnonzero(selected):
+        if locked_in[j]:
+            reasons[j] = "locked in"
+        elif minimising:  # its value is a cost: say what it is needed for
+            reasons[j] = _needed(model, columns, activity, x, ctx, int(j), marginal[j])
         else:
-            reasons.append(_blocked(model, columns, activity, last + j, marginal[j]))
+            reasons[j] = f"chosen; removing it loses {marginal[j]:,.4g}"
+    others = np.flatnonzero(~selected)
+    for j in others[locked_out[others]]:
+        reasons[j] = "locked out"
+    rest = others[~locked_out[others]]
+    for j, reason in zip(rest, blocked_reasons(model, columns, activity, last + rest,
+                                               marginal[rest]), strict=True):
+        reasons[j] = reason
     return reasons
+
+
+def _flag(table: pd.DataFrame, column: str) -> np.ndarray:
+    """``table[column]`` as booleans (missing: False); all False without the column."""
+    if column not in table.columns:
+        return np.zeros(len(table), dtype=bool)
+    return np.array([bool(v) for v in table[column].fillna(False)], dtype=bool)
 
 
 def _needed(model: MilpMatrix, columns: sp.csc_matrix, activity: np.ndarray, x: np.ndarray,
@@ -135,23 +146,55 @@ def _needed(model: MilpMatrix, columns: sp.csc_matrix, activity: np.ndarray, x: 
     return f"chosen at a cost of {cost:,.4g}; removing it alone leaves every minimum met"
 
 
-def _blocked(model: MilpMatrix, columns: sp.csc_matrix, activity: np.ndarray, column: int,
-             gain: float) -> str:
+def blocked_reasons(model: MilpMatrix, columns: sp.csc_matrix, activity: np.ndarray,
+                    column: np.ndarray, gain: np.ndarray) -> list[str]:
+    """Reason for each candidate not chosen: the constraints adding it alone would break.
+
+    Parameters
+    ----------
+    model : MilpMatrix
+        Its row limits, families and labels.
+    columns : scipy.sparse.csc_matrix
+        ``model.matrix`` by column.
+    activity : numpy.ndarray
+        ``model.matrix @ x`` for the plan ``x``.
+    column : numpy.ndarray of int
+        The column of each candidate (its variable in the last period).
+    gain : numpy.ndarray
+        What adding each candidate would gain (quoted when it breaks nothing).
+
+    Returns
+    -------
+    list of str
+        One per ``column``: ``"not chosen: would break <row> (over by v); ..."`` (rows over
+        their upper limit, then rows short of their lower limit, coverage rows left out), or
+        ``"not chosen: fits, but adds only <gain>"``.
+    """
+    column = np.asarray(column, dtype=np.int64)
     lo, hi = columns.indptr[column], columns.indptr[column + 1]
-    rows = columns.indices[lo:hi]
-    after = activity[rows] + columns.data[lo:hi]
-    upper = model.row_upper[rows]
-    lower = model.row_lower[rows]
-    family = model.row_family[rows]
-    label = model.row_label[rows]
-    over = (after > upper + _TOL * (1 + np.abs(upper))) & (family != "coverage")
-    under = (after < lower - _TOL * (1 + np.abs(lower))) & (family != "coverage")
-    broken = [f"{label[k]} (over by {after[k] - upper[k]:,.4g})" for k in np.flatnonzero(over)]
-    broken += [f"{label[k]} (short by {lower[k] - after[k]:,.4g})"
-               for k in np.flatnonzero(under)]
-    if broken:
-        return "not chosen: would break " + "; ".join(broken)
-    return f"not chosen: fits, but adds only {gain:,.4g}"
+    owner = np.repeat(np.arange(len(column)), hi - lo)
+    first = np.cumsum(hi - lo) - (hi - lo)
+    position = lo[owner] + np.arange(len(owner)) - first[owner]
+    rows = columns.indices[position]
+    after = activity[rows] + columns.data[position]
+    upper, lower = model.row_upper[rows], model.row_lower[rows]
+    counted = model.row_family[rows] != "coverage"
+    over = (after > upper + _TOL * (1 + np.abs(upper))) & counted
+    under = (after < lower - _TOL * (1 + np.abs(lower))) & counted
+    broken: list[list[str]] = [[] for _ in column]
+    _describe(broken, owner, over, model.row_label[rows], after - upper, "over")
+    _describe(broken, owner, under, model.row_label[rows], lower - after, "short")
+    return [f"not chosen: would break {'; '.join(parts)}" if parts
+            else f"not chosen: fits, but adds only {value:,.4g}"
+            for parts, value in zip(broken, gain, strict=True)]
+
+
+def _describe(broken: list[list[str]], owner: np.ndarray, flag: np.ndarray, label: np.ndarray,
+              by: np.ndarray, word: str) -> None:
+    """Append ``"<label> (<word> by <by>)"`` to ``broken[owner]`` for each flagged entry."""
+    hits = np.flatnonzero(flag)
+    for who, name, value in zip(owner[hits].tolist(), label[hits], by[hits], strict=True):
+        broken[who].append(f"{name} ({word} by {value:,.4g})")
 
 
 def _order(selected: np.ndarray, key: np.ndarray, cost: np.ndarray,

@@ -228,8 +228,8 @@ def describe(frame: pd.DataFrame) -> LayerDescription:
         names (empty for a table).
     """
     geometry = geometry_name(frame)
-    fields = [[str(column), "geometry" if column == geometry else str(frame[column].dtype)]
-              for column in frame.columns]
+    fields = [[str(column), "geometry" if column == geometry else str(dtype)]
+              for column, dtype in zip(frame.columns, frame.dtypes, strict=True)]
     kinds = sorted(set(frame.geometry.dropna().geom_type)) if geometry else []
     return {"fields": fields, "geometry_types": kinds}
 

@@ -103,9 +103,10 @@ def feature_collection(
     if not drawable.all():
         logger.info("map: %d %s rows have no geometry and are not drawn",
                     int((~drawable).sum()), what)
+    rows = frame[drawable.to_numpy()]
+    rows.attrs = {}  # a copy: each row's Series would deep-copy the frame's reports again
     features = []
-    for (_, row), geom in zip(frame[drawable.to_numpy()].iterrows(), geoms[drawable],
-                              strict=True):
+    for (_, row), geom in zip(rows.iterrows(), geoms[drawable], strict=True):
         features.append({"type": "Feature", "properties": properties(row.to_dict()),
                          "geometry": mapping(geom)})
     return {"type": "FeatureCollection", "features": features}

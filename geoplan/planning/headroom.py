@@ -112,7 +112,8 @@ def choose_figures(headroom: pd.DataFrame, planning: str, season: str,
     rows = headroom[folded.isin(wanted)].assign(_name=folded[folded.isin(wanted)])
     found = rows.groupby(rows["substation_id"].astype(str))["_name"].agg(
         lambda s: sorted(set(s) & given) or sorted(set(s)))
-    rows = rows[[name in found[sub] for sub, name in
+    names_of = found.to_dict()  # a dict: a Series lookup per row is slow
+    rows = rows[[name in names_of[sub] for sub, name in
                  zip(rows["substation_id"].astype(str), rows["_name"], strict=True)]]
     twice = {sub: used for sub, used in found.items() if len(used) > 1}
     if twice:
@@ -154,7 +155,7 @@ def served_chain(layers: Any) -> set[str]:
         frame = getattr(layers, name, None)
         if frame is not None and "substation_id" in frame.columns:
             ids = frame["substation_id"].dropna().astype(str)
-            served |= {s for s in ids if s and s not in ("nan", "None", "<NA>")}
+            served |= set(ids.unique()) - {"", "nan", "None", "<NA>"}
     graph = layers.grid
     chain = set(served)
     for sub in served:

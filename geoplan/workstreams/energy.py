@@ -233,21 +233,26 @@ def values_in_year(table: pd.DataFrame, year: int, fuels: Iterable[str] | None =
         When a fuel asked for has no rows; the message names the table and lists its fuels.
     """
     column = _value_column(table)
-    listed = sorted(set(table["fuel"].astype(str)))
+    fuel = table["fuel"].astype(str)
+    listed = sorted(set(fuel))
     wanted = listed if fuels is None else list(dict.fromkeys(fuels))
     unknown = [f for f in wanted if f not in listed]
     if unknown:
         problems = Problems(table.attrs.get("path"), sheet=column)
-        for fuel in unknown:
-            problems.add(f"no rows for fuel {fuel!r}; the table lists {listed}", column="fuel",
-                         fix=f"add rows for {fuel!r} with a source, or use one of {listed}")
+        for missing in unknown:
+            problems.add(f"no rows for fuel {missing!r}; the table lists {listed}",
+                         column="fuel",
+                         fix=f"add rows for {missing!r} with a source, or use one of {listed}")
         problems.raise_if_any(SourceFormatError)
     _refuse_repeated_years(table, wanted)
+    points = pd.DataFrame({"year": table["year"], "value": table[column]})
+    points.attrs = {}  # each fuel's pick and sort would deep-copy the table's attrs again
+    names = fuel.to_numpy(dtype=object)
     out = {}
-    for fuel in wanted:
-        rows = table[table["fuel"].astype(str) == fuel].sort_values("year")
-        out[fuel] = float(np.interp(float(year), rows["year"].to_numpy(float),
-                                    rows[column].to_numpy(float)))
+    for name in wanted:
+        rows = points[names == name].sort_values("year")
+        out[name] = float(np.interp(float(year), rows["year"].to_numpy(float),
+                                    rows["value"].to_numpy(float)))
     return out
 
 
