@@ -44,19 +44,19 @@ def _scenario(folder: Path, name: str, budget: int) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def scenarios(cache: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("scenarios")
+def _scenarios(folder: Path) -> tuple[Path, Path]:
     # One charger site costs about GBP 22,600 on the sample, so GBP 30,000 buys at most one;
     # B's budget is far above any charger programme, so only the grid limits it. The plans
     # differ as long as the grid takes two sites; the tests assert that premise.
     return _scenario(folder, "small", 30_000), _scenario(folder, "large", 2_000_000)
 
 
-def _compare_scenarios(scenarios: tuple[Path, Path], root: Path) -> None:
-    """``geoplan compare A.yaml B.yaml -o root/cmp --top 5``: runs both into ``cmp/a`` and
-    ``cmp/b``; its exit code and output are kept for the CLI test."""
+def _compare_scenarios(root: Path) -> None:
+    """Write both scenarios into ``root/scenarios`` and run ``geoplan compare A.yaml B.yaml
+    -o root/cmp --top 5``: runs both into ``cmp/a`` and ``cmp/b``; its exit code and output
+    are kept for the CLI test."""
     root.mkdir()
+    scenarios = _scenarios(root / "scenarios")
     result = CliRunner().invoke(cli, ["compare", *map(str, scenarios), "-o",
                                       str(root / "cmp"), "--top", "5"])
     (root / "exit_code.txt").write_text(str(result.exit_code), encoding="utf-8")
@@ -64,11 +64,11 @@ def _compare_scenarios(scenarios: tuple[Path, Path], root: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def compared(scenarios: tuple[Path, Path], cache: Path) -> Path:
+def compared(cache: Path) -> Path:
     """Folder of the CLI's comparison of both scenarios, once per session for every worker
-    (read-only): ``cmp/`` (with the runs ``cmp/a``, ``cmp/b``), ``exit_code.txt``,
-    ``output.txt``."""
-    return shared_once(cache, "compare-runs", lambda root: _compare_scenarios(scenarios, root))
+    (read-only): ``scenarios/`` (the two scenario files), ``cmp/`` (with the runs ``cmp/a``,
+    ``cmp/b``), ``exit_code.txt``, ``output.txt``."""
+    return shared_once(cache, "compare-runs", _compare_scenarios)
 
 
 @pytest.fixture(scope="module")
@@ -209,8 +209,7 @@ def test_a_folder_that_is_not_a_run_is_named(runs: tuple[Path, Path], tmp_path: 
     assert not out.exists()
 
 
-def test_cli_runs_two_scenarios_and_compares_them(scenarios: tuple[Path, Path],
-                                                  compared: Path) -> None:
+def test_cli_runs_two_scenarios_and_compares_them(compared: Path) -> None:
     # the shared comparison is this command's: its runs are the other tests' `runs`
     out = compared / "cmp"
     output = (compared / "output.txt").read_text(encoding="utf-8")
@@ -221,5 +220,6 @@ def test_cli_runs_two_scenarios_and_compares_them(scenarios: tuple[Path, Path],
         assert (out / side / "plan.gpkg").is_file()
     data = json.loads((out / "compare.json").read_text(encoding="utf-8"))
     assert (data["a"]["scenario"], data["b"]["scenario"], data["top"]) == ("small", "large", 5)
-    assert data["a"]["source"] == str(scenarios[0])
+    # the shared folder was built by whichever worker came first: its own scenario files
+    assert data["a"]["source"] == str(compared / "scenarios" / "small.yaml")
     assert not [p for p in compared.iterdir() if p.name.startswith(".")]  # no temp folders
