@@ -25,10 +25,16 @@ import numpy as np
 
 from geoplan.optimise.matrix import MilpMatrix
 
-__all__ = ["dual_bound"]
+__all__ = ["dual_bound", "multiplier_bound"]
 
 
-def _one_sign(model: MilpMatrix, multipliers: np.ndarray) -> float:
+def multiplier_bound(model: MilpMatrix, multipliers: np.ndarray) -> float:
+    """Return the valid bound of ``multipliers`` as they are (``inf`` when unbounded).
+
+    A multiplier of the wrong sign for its row (positive where the row has no finite upper
+    side, negative where it has no finite lower side) counts as zero; the bound is the
+    multipliers times the row limits plus each column at its best end for the reduced costs.
+    """
     sign = 1.0 if model.sense == "max" else -1.0
     upper_ok, lower_ok = np.isfinite(model.row_upper), np.isfinite(model.row_lower)
     pi = np.where(((multipliers > 0) & upper_ok) | ((multipliers < 0) & lower_ok),
@@ -74,7 +80,7 @@ def dual_bound(model: MilpMatrix, row_multipliers: np.ndarray) -> float | None:
     pi = np.nan_to_num(np.asarray(row_multipliers, dtype=float))
     if pi.shape != (model.shape[0],):
         return None
-    bounds = [_one_sign(model, pi), _one_sign(model, -pi)]
+    bounds = [multiplier_bound(model, pi), multiplier_bound(model, -pi)]
     finite = [b for b in bounds if np.isfinite(b)]
     if not finite:
         return None

@@ -45,8 +45,7 @@ import scipy.sparse as sp
 from geoplan.optimise.clock import Clock
 from geoplan.optimise.matrix import MilpMatrix
 
-__all__ = ["ITERATIONS", "PATIENCE", "RELAXED_FAMILIES", "LagrangianBound", "lagrangian_bound",
-           "lagrangian_value"]
+__all__ = ["ITERATIONS", "PATIENCE", "RELAXED_FAMILIES", "LagrangianBound", "lagrangian_bound"]
 
 ITERATIONS = 600
 """Subgradient iterations at most (the deterministic budget)."""
@@ -207,29 +206,6 @@ def _exact_side_rows(state: _State, pi: np.ndarray, reduced: np.ndarray) -> None
             continue
         reduced[cols] = base - coef * mu
         pi[i] = mu
-
-
-def lagrangian_value(model: MilpMatrix, multipliers: np.ndarray) -> float | None:
-    """Return the valid bound of ``multipliers`` as they are (see the module docstring).
-
-    Multipliers of the wrong sign for a row (positive where the row has no finite upper
-    side, negative where it has no finite lower side) are taken as zero. ``None`` when the
-    bound is infinite.
-
-    Examples
-    --------
-    >>> import scipy.sparse as sp
-    >>> from geoplan.optimise.matrix import MatrixBuilder
-    >>> b = MatrixBuilder("max")
-    >>> x = b.add_columns("x", 2, cost=[3, 2], upper=[1, 1])
-    >>> _ = b.add_rows("budget", ["budget"], sp.csr_matrix([[2.0, 2.0]]), x, upper=[2])
-    >>> lagrangian_value(b.build(), np.array([1.0]))  # 1 * 2 + max(3-2, 0) + max(2-2, 0)
-    3.0
-    """
-    state = _State(model)
-    pi = state.allowed(np.nan_to_num(np.asarray(multipliers, dtype=float)))
-    value = state.value(pi, state.reduced(pi))
-    return None if not np.isfinite(value) else state.bound(value)
 
 
 def lagrangian_bound(model: MilpMatrix, *, incumbent: float | None = None,
