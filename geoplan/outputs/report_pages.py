@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from geoplan.outputs.static_map import plain_text
+
 __all__ = ["A4_PORTRAIT", "add_footer", "new_page", "place_lines", "table_pages", "text_pages",
            "wrap_paragraphs"]
 
@@ -25,18 +27,13 @@ _LINE = 0.17
 """Height of a line of 8-point text, in inches."""
 
 
-def _plain(value: object) -> str:
-    """Text matplotlib shows as written ('$' would otherwise start mathematics)."""
-    return str(value).replace("$", r"\$")
-
-
 def new_page(heading: str) -> tuple[Figure, float]:
     """Return an A4 page with ``heading`` at the top and the height (inches) left under it."""
     fig = Figure(figsize=A4_PORTRAIT, dpi=150)
     width, height = A4_PORTRAIT
     chars = int((width - 2 * _MARGIN) * 72 / (15 * 0.56))
     lines = textwrap.wrap(heading, chars) or [heading]
-    fig.text(_MARGIN / width, 1 - _MARGIN / height, _plain("\n".join(lines)), ha="left",
+    fig.text(_MARGIN / width, 1 - _MARGIN / height, plain_text("\n".join(lines)), ha="left",
              va="top", fontsize=15, fontweight="bold")
     return fig, height - _MARGIN - 0.32 * len(lines) - 0.2
 
@@ -55,7 +52,7 @@ def place_lines(fig: Figure, top: float, lines: Sequence[str], size: float) -> f
     width, height = A4_PORTRAIT
     step = _LINE * size / 8
     for line in lines:
-        fig.text(_MARGIN / width, top / height, _plain(line), ha="left", va="top",
+        fig.text(_MARGIN / width, top / height, plain_text(line), ha="left", va="top",
                  fontsize=size)
         top -= step
     return top
@@ -118,7 +115,7 @@ def table_pages(heading: str, header: Sequence[str], rows: Sequence[Sequence[obj
     if notes:
         at = top - (len(chunk) + 1.5) * step
         for line in wrap_paragraphs(notes, size):
-            pages[-1].text(_MARGIN / width, at / height, _plain(line), ha="left", va="top",
+            pages[-1].text(_MARGIN / width, at / height, plain_text(line), ha="left", va="top",
                            fontsize=size, color="#333333")
             at -= step
     return pages
@@ -130,7 +127,7 @@ def _row(fig: Figure, edges: list[float], top: float, cells: Sequence[object], s
     for i, cell in enumerate(cells):
         first = i == 0
         x = edges[i] if first else edges[i + 1] - 0.05
-        fig.text(x / width, top / height, _plain(cell), ha="left" if first else "right",
+        fig.text(x / width, top / height, plain_text(cell), ha="left" if first else "right",
                  va="top", fontsize=size, fontweight="bold" if bold else "normal")
 
 
@@ -144,5 +141,5 @@ def add_footer(pages: Sequence[Figure], text: str) -> None:
     """Write "``text`` | page i of n" at the foot of every page."""
     height = A4_PORTRAIT[1]
     for number, fig in enumerate(pages, start=1):
-        fig.text(0.5, 0.15 / height, _plain(f"{text} | page {number} of {len(pages)}"),
+        fig.text(0.5, 0.15 / height, plain_text(f"{text} | page {number} of {len(pages)}"),
                  ha="center", va="bottom", fontsize=7, color="#555555")

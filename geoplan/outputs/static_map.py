@@ -31,8 +31,8 @@ from geoplan.files.atomic import atomic_path, refuse_existing
 from geoplan.outputs.map_style import EXISTING_FILL, stroke_colour
 from geoplan.version import __version__
 
-__all__ = ["PAPER_MM", "page_inches", "pdf_metadata", "save_figure", "static_map_figure",
-           "write_static_map"]
+__all__ = ["PAPER_MM", "page_inches", "pdf_metadata", "plain_text", "save_figure",
+           "static_map_figure", "write_static_map"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +56,15 @@ def _projected(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     return frame.to_crs(PROJECTED) if frame.crs != PROJECTED else frame
 
 
-def _plain(value: str) -> str:
-    """Text matplotlib shows as written ('$' would otherwise start mathematics)."""
-    return value.replace("$", r"\$")
+def plain_text(value: object) -> str:
+    r"""Text matplotlib shows as written ('$' would otherwise start mathematics).
+
+    Examples
+    --------
+    >>> plain_text("cost $5 to $9")
+    'cost \\$5 to \\$9'
+    """
+    return str(value).replace("$", r"\$")
 
 
 def _selected(plan: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -101,11 +107,11 @@ def _draw_plans(ax: Axes, plans: Mapping[str, gpd.GeoDataFrame], extent_m: float
             rows[small].geometry.representative_point().plot(
                 ax=ax, color=colour, marker=marker, markersize=22, edgecolor="#222222",
                 linewidth=0.5, zorder=5)
-        label = _plain(f"{name}: {len(rows):,} selected")
+        label = plain_text(f"{name}: {len(rows):,} selected")
         if areas or not points:
             handles.append(Patch(facecolor=colour, edgecolor=colour, alpha=0.6, label=label))
         if points:
-            words = label if not areas else _plain(
+            words = label if not areas else plain_text(
                 f"{name}: a site too small to see ({points:,})")
             handles.append(Line2D([], [], marker=marker, linestyle="", markerfacecolor=colour,
                                   markeredgecolor="#222222", markersize=6, label=words))
@@ -281,16 +287,16 @@ def _layout(fig: Figure, ax: Axes, handles: list, *, title: str, subtitle: str,
     width, height = fig.get_size_inches()
     margin = 0.4
     text_width = width - 2 * margin
-    heading = _wrap(_plain(title), text_width, 13)
+    heading = _wrap(plain_text(title), text_width, 13)
     top = height - margin
     # drawn first (below the map's zorder), so the title leads the PDF's text
     _text(fig, (margin, top), heading, va="top", fontsize=13, fontweight="bold", zorder=-1)
     top -= 0.25 * (heading.count("\n") + 1) + 0.05
     if subtitle:
-        sub = _wrap(_plain(subtitle), text_width, 9)
+        sub = _wrap(plain_text(subtitle), text_width, 9)
         _text(fig, (margin, top), sub, va="top", fontsize=9, color="#333333")
         top -= 0.17 * (sub.count("\n") + 1)
-    credit = _wrap(_plain("; ".join(attribution)), text_width, 6.5) if attribution else ""
+    credit = _wrap(plain_text("; ".join(attribution)), text_width, 6.5) if attribution else ""
     bottom = margin
     if credit:
         _text(fig, (margin, bottom), credit, va="bottom", fontsize=6.5, color="#444444")
