@@ -160,10 +160,13 @@ def test_grid_rows_pivot_blocked_kw_by_substation_and_year() -> None:
 def test_headline_rows_carry_units_and_keep_kinds_of_tonnes_apart() -> None:
     rows = headline_rows({"cost_gbp": 29894815.1, "reduction_tco2e_per_yr": 48.6518,
                           "removal_tco2e_per_yr": 7973.614, "area_ha": 1306.75})
-    assert rows == [["Capital cost of the chosen plan", "£29,894,815", "£"],
-                    ["Emission reductions (buildings)", "48.7", "tCO2e/yr"],
-                    ["Removals (sequestration)", "7,973.6", "tCO2e/yr"],
-                    ["Land planted or restored", "1,306.8", "ha"]]
+    # the words and units are summary.md's (outputs.labels), one vocabulary for both
+    assert rows == [["Capital cost", "£29,894,815", "£"],
+                    ["Emission reductions, buildings", "48.7", "tCO2e/yr"],
+                    ["Removals, sequestration", "7,973.6", "tCO2e/yr"],
+                    ["Area", "1,306.8", "ha"]]
+    assert headline_rows({"candidates_blocked_by_grid": 2432.0, "homes": 95.0}) == [
+        ["Homes", "95", ""], ["Candidates blocked by grid headroom", "2,432", ""]]
 
 
 def test_long_tables_and_texts_continue_on_more_pages() -> None:

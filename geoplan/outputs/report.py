@@ -38,6 +38,7 @@ from matplotlib.figure import Figure
 from geoplan.errors import SourceNotFoundError
 from geoplan.files.atomic import atomic_path, refuse_existing
 from geoplan.outputs.attribution import attribution_sources
+from geoplan.outputs.labels import column_label
 from geoplan.outputs.plan_package import read_plan_package
 from geoplan.outputs.report_pages import (
     add_footer,
@@ -60,27 +61,16 @@ RUN_FILES = ("plan.gpkg", "summary.json", "manifest.json")
 GRID_ROWS = 30
 """Substations the grid evidence table lists (those blocking the most kW)."""
 
-_HEADLINE = (  # summary kpi, words, unit, format
-    ("cost_gbp", "Capital cost of the chosen plan", "£", "money"),
-    ("candidates_selected", "Candidates chosen", "count", "count"),
-    ("reduction_tco2e_per_yr", "Emission reductions (buildings)", "tCO2e/yr", "tonnes"),
-    ("reduction_lifetime_tco2e", "  over their lifetime", "tCO2e", "count"),
-    ("reduction_cost_per_lifetime_tco2e_gbp", "  capital cost per lifetime tonne", "£/tCO2e",
-     "money"),
-    ("removal_tco2e_per_yr", "Removals (sequestration)", "tCO2e/yr", "tonnes"),
-    ("removal_lifetime_tco2e", "  over their lifetime", "tCO2e", "count"),
-    ("removal_cost_per_lifetime_tco2e_gbp", "  capital cost per lifetime tonne", "£/tCO2e",
-     "money"),
-    ("ev_attributed_tco2e_per_yr", "EV switch attributed to chargers", "tCO2e/yr", "tonnes"),
-    ("homes", "Homes improved", "homes", "count"),
-    ("fuel_poor_homes", "Fuel-poor homes helped", "homes", "count"),
-    ("homes_to_target", "Homes brought to the target band", "homes", "count"),
-    ("chargers", "Public chargers", "chargers", "count"),
-    ("area_ha", "Land planted or restored", "ha", "tonnes"),
-    ("substations_binding", "Substations whose headroom the plan uses up", "substations",
-     "count"),
-    ("candidates_blocked_by_grid", "Candidates blocked by grid headroom", "candidates",
-     "count"),
+_HEADLINE = (  # summary kpi, number format; the words are summary.md's (column_label)
+    ("cost_gbp", "money"), ("candidates_selected", "count"),
+    ("reduction_tco2e_per_yr", "tonnes"), ("reduction_lifetime_tco2e", "count"),
+    ("reduction_cost_per_lifetime_tco2e_gbp", "money"),
+    ("removal_tco2e_per_yr", "tonnes"), ("removal_lifetime_tco2e", "count"),
+    ("removal_cost_per_lifetime_tco2e_gbp", "money"),
+    ("ev_attributed_tco2e_per_yr", "tonnes"), ("homes", "count"),
+    ("fuel_poor_homes", "count"), ("homes_to_target", "count"), ("chargers", "count"),
+    ("area_ha", "tonnes"), ("substations_binding", "count"),
+    ("candidates_blocked_by_grid", "count"),
 )
 _BREAKDOWN = (("selected", "chosen", "count"), ("cost_gbp", "cost\n£", "money"),
               ("reduction_tco2e_per_yr", "reductions\ntCO2e/yr", "tonnes"),
@@ -138,10 +128,22 @@ def headline_rows(kpis: Mapping[str, Any]) -> list[list[str]]:
     Examples
     --------
     >>> headline_rows({"cost_gbp": 1234567.4, "removal_tco2e_per_yr": 12.34})
-    [['Capital cost of the chosen plan', '£1,234,567', '£'], ['Removals (sequestration)', '12.3', 'tCO2e/yr']]
-    """  # noqa: E501
-    return [[words, _number(kpis[key], kind), unit] for key, words, unit, kind in _HEADLINE
-            if key in kpis]
+    [['Capital cost', '£1,234,567', '£'], ['Removals, sequestration', '12.3', 'tCO2e/yr']]
+    """
+    rows = []
+    for key, kind in _HEADLINE:
+        if key in kpis:
+            words, unit = _words_and_unit(column_label(key))
+            rows.append([words, _number(kpis[key], kind), unit])
+    return rows
+
+
+def _words_and_unit(label: str) -> tuple[str, str]:
+    """Split ``"Capital cost (£)"`` into ``("Capital cost", "£")``; no unit: ``""``."""
+    if label.endswith(")") and " (" in label:
+        words, unit = label[:-1].rsplit(" (", 1)
+        return words, unit
+    return label, ""
 
 
 def _breakdown(rows: list[dict[str, Any]], key: str, name: str | None = None
