@@ -244,3 +244,19 @@ def test_assumption_sources_listed_once_when_only_their_numbers_differ() -> None
         f"{other} (+1 row: the same text with other numbers)"]
     assert distinct_sources(["A", "B"]) == ["A", "B"]
     assert distinct_sources([]) == []
+
+
+def test_dollar_signs_in_data_show_as_written_in_the_pdf(tmp_path) -> None:
+    # matplotlib reads "$...$" as mathematics: a scenario's or a source's text with two
+    # dollar signs would lose them (and change its letters) unless escaped
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    text = "Grant $5m to $9m (scenario text)"
+    pages = [*text_pages("Notes $1 $2", [text]), *table_pages("Table", ["what"], [[text]])]
+    path = tmp_path / "dollars.pdf"
+    with PdfPages(path) as pdf:
+        for page in pages:
+            pdf.savefig(page)
+    shown = " ".join(page.extract_text() for page in PdfReader(path).pages)
+    assert shown.count(text) == 2
+    assert "Notes $1 $2" in shown
