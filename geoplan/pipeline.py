@@ -70,7 +70,7 @@ from geoplan.scenario import Scenario, known_tables, load_scenario
 from geoplan.scenario.source import display_path
 
 __all__ = ["STEPS", "RunResult", "assumption_set", "build_candidates", "check_scenario",
-           "layer_inputs",
+           "layer_inputs", "needed_inputs",
            "run_comparison", "run_scenario", "sample_folder", "solve_plan", "write_run"]
 
 logger = logging.getLogger(__name__)
@@ -161,6 +161,24 @@ def layer_inputs(scenario: Scenario, *, progress: Progress | None = None) -> Lay
                        land_cover_column=inputs.land_cover_column, **grid)
 
 
+ONLY_FOR = {"land_cover": "sequestration", "land_cover_classes": "sequestration",
+            "exclusions": "sequestration", "roads": "chargers"}
+"""Inputs read only for one workstream: :func:`needed_inputs` leaves them out without it."""
+
+
+def needed_inputs(scenario: Scenario, inputs: LayerInputs) -> LayerInputs:
+    """Return ``inputs`` less the files only a disabled workstream reads (:data:`ONLY_FOR`).
+
+    A run reads no file it does not use: the land cover (the slowest layer to prepare) only
+    for sequestration, the roads only for chargers. The run's manifest and map attribution
+    then list only the files read.
+    """
+    enabled = set(scenario.workstreams.enabled())
+    unused = {key: ({} if key == "exclusions" else None) for key, workstream in ONLY_FOR.items()
+              if workstream not in enabled}
+    return replace(inputs, **unused)
+
+
 def _exclusions(given: Mapping[str, Any]) -> dict[str, Path | Exclusion]:
     """Scenario exclusions as paths, or :class:`Exclusion` objects where they filter."""
     out: dict[str, Path | Exclusion] = {}
@@ -213,7 +231,7 @@ def run_scenario(scenario: Scenario | str | Path, out: str | Path, *, overwrite:
         scenario = load_scenario(scenario)
     with RunFolder(out, overwrite=overwrite, marker="manifest.json") as folder:
         step("inputs")
-        inputs = layer_inputs(scenario)
+        inputs = needed_inputs(scenario, layer_inputs(scenario))
         assumptions = assumption_set(scenario)
         checked = check_scenario(scenario, inputs, assumptions)
         step("layers")
@@ -347,7 +365,8 @@ def write_run(out: str | Path, scenario: Scenario, layers: PreparedLayers,
         :func:`solve_plan` made of it.
     inputs : LayerInputs, optional
         The files the layers were read from, listed in the manifest; default: the
-        scenario's (:func:`layer_inputs`).
+        scenario's (:func:`layer_inputs`) less those its workstreams do not read
+        (:func:`needed_inputs`), as :func:`run_scenario` reads them.
     assumptions : AssumptionSet, optional
         Default: the set ``plan`` was built with, else the scenario's
         (:func:`assumption_set`); the manifest lists the tables it was asked for.
@@ -359,7 +378,7 @@ def write_run(out: str | Path, scenario: Scenario, layers: PreparedLayers,
     RunResult
     """
     if inputs is None:
-        inputs = layer_inputs(scenario)
+        inputs = needed_inputs(scenario, layer_inputs(scenario))
     if assumptions is None:
         assumptions = _given([plan]) or assumption_set(scenario)
     with RunFolder(out, overwrite=overwrite, marker="manifest.json") as folder:

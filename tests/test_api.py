@@ -177,6 +177,9 @@ def test_chained_arrows_write_the_same_files_as_run_scenario(
     for manifest in manifests:
         manifest.pop("created")
     assert manifests[0] == manifests[1]
+    # chargers only: the roads are read, the land cover (sequestration's) is not
+    assert manifests[0]["inputs"]["roads"]["kind"] == "file"
+    assert manifests[0]["inputs"]["land_cover"] is None
     different = [name for name in mine if mine[name] != theirs[name]]
     assert different == []
     assert sorted(str(p.relative_to(chained.folder)) for p in chained.files) == sorted(

@@ -737,3 +737,28 @@ def test_sensitivity_of_the_joint_plan_by_hand(joint_run: Path) -> None:
     assert any(s.startswith("Lifetime cost per tCO2e: £")
                for s in summary["sensitivity"]["statements"])
     assert (joint_run / "tornado.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize(("enabled", "read"), [
+    (("sequestration",), {"land_cover", "land_cover_classes", "exclusions"}),
+    (("chargers",), {"roads"}),
+    (("retrofit", "laep"), set()),
+    (("chargers", "sequestration"), {"land_cover", "land_cover_classes", "exclusions", "roads"}),
+])
+def test_a_run_reads_only_the_files_its_workstreams_use(enabled: tuple[str, ...], read: set[str],
+                                                        tmp_path: Path) -> None:
+    from geoplan.layers.prepare import LayerInputs
+    from geoplan.pipeline import needed_inputs
+    from geoplan.scenario import load_scenario
+
+    flags = "\n".join(f"  {name}: {{enabled: {str(name in enabled).lower()}}}"
+                      for name in ("retrofit", "laep", "chargers", "sequestration"))
+    scenario = load_scenario(_scenario(tmp_path, f"name: some\nworkstreams:\n{flags}\n"))
+    given = LayerInputs(zones=tmp_path / "zones.gpkg", grid=tmp_path / "grid.xlsx",
+                        roads=tmp_path / "roads.gpkg",
+                        land_cover=tmp_path / "land.tif", land_cover_classes="lcm",
+                        exclusions={"sssi": tmp_path / "sssi.gpkg"}, epc=tmp_path / "epc")
+    kept = needed_inputs(scenario, given)
+    optional = {"land_cover", "land_cover_classes", "exclusions", "roads"}
+    assert {name for name in optional if getattr(kept, name)} == read
+    assert (kept.zones, kept.epc) == (given.zones, given.epc)  # every workstream's inputs stay
