@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from geoplan.outputs.labels import column_label
+from geoplan.outputs.labels import column_label, kind_heading
 from geoplan.outputs.map_style import BENEFITS, number, text
 from geoplan.planning.carbon_lines import carbon_kind
 
@@ -29,9 +29,6 @@ __all__ = ["HeadroomYears", "PopupContext", "candidate_rows", "headroom_words",
 
 COUNTS = ("homes", "homes_to_target", "fuel_poor_homes", "chargers")
 """Benefit columns shown as whole numbers."""
-_CARBON_ROW = {"reduction": "Emissions cut", "removal": "Carbon removed",
-               "ev_attributed": "EV switch attributed"}
-"""Popup label of a candidate's tCO2e/yr by its kind (never called the same)."""
 _PART_WORDS = {"tco2e": "carbon", "lifetime_tco2e": "lifetime tCO2e",
                "coverage": "EV demand covered"}
 """Words for the objective's parts (``score_<part>`` columns)."""
@@ -191,9 +188,8 @@ def _lifetime(row: Mapping[str, object], built: int | None) -> tuple[str, str]:
 
 def _carbon_rows(row: Mapping[str, object], workstream: str,
                  built: int | None) -> list[tuple[str, str]]:
-    kind = carbon_kind(workstream) or ""
     carbon = number(row.get("tco2e_per_yr"), 1)
-    return [(_CARBON_ROW.get(kind, "Carbon saved"), f"{carbon} tCO2e/yr" if carbon else ""),
+    return [(kind_heading(carbon_kind(workstream)), f"{carbon} tCO2e/yr" if carbon else ""),
             _lifetime(row, built)]
 
 

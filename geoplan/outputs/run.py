@@ -55,6 +55,7 @@ from geoplan.outputs.decision import (
 )
 from geoplan.outputs.export import export_plan
 from geoplan.outputs.grid_evidence import evidence_layer, write_evidence_csv
+from geoplan.outputs.labels import column_label
 from geoplan.outputs.manifest import build_manifest, write_manifest
 from geoplan.outputs.phasing import write_phasing
 from geoplan.outputs.run_settings import (
@@ -96,8 +97,7 @@ __all__ = ["CHOROPLETHS", "MAP_UNCHOSEN", "SITE_COLUMNS", "charger_sites", "dist
            "existing_summary", "map_tables", "plan_flags", "plan_layers", "plan_year",
            "run_summary", "with_district_names", "write_run"]
 
-CHOROPLETHS = {"share_d_to_g": "Homes in EPC bands D-G (share)",
-               "evs_projected": "Plug-in vehicles, projected"}
+CHOROPLETHS = {c: column_label(c) for c in ("share_d_to_g", "evs_projected")}
 """Zone columns drawn as choropleths on the map, with their legend labels."""
 
 MAP_UNCHOSEN = 100
