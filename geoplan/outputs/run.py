@@ -225,7 +225,7 @@ def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedL
           evidence: gpd.GeoDataFrame | None = None,
           existing: gpd.GeoDataFrame | None = None,
           settings: Mapping[str, Any] | None = None) -> list[Path]:
-    from geoplan.outputs.map import DEFAULT_ATTRIBUTION, plan_map, write_map
+    from geoplan.outputs.map import DEFAULT_ATTRIBUTION, map_files, plan_map, write_map
     from geoplan.outputs.static_map import write_static_map
 
     written = []
@@ -252,7 +252,7 @@ def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedL
                      power_factor=None if assumptions is None
                      else power_factor(assumptions.table("grid_units")),
                      tiles=_tiles(scenario))
-        written.append(write_map(m, folder / "map.html"))
+        written.extend(map_files(m, write_map(m, folder / "map.html")))  # tiles too
     if scenario.outputs.static_map:
         written.extend(write_static_map(dict(plans.tables), folder / "map.png",
                                         folder / "map.pdf", districts=layers.districts,
