@@ -39,7 +39,7 @@ from geoplan.outputs.map_basemap import (
     tiles_folder,
     write_tiles,
 )
-from geoplan.outputs.map_elements import FitBounds, LayerControl, LiteralHtml
+from geoplan.outputs.map_elements import LayerControl, LiteralHtml
 from geoplan.outputs.map_grid import evidence_legend, evidence_map_layer
 from geoplan.outputs.map_labels import label_layer
 from geoplan.outputs.map_layers import (
@@ -73,6 +73,7 @@ from geoplan.outputs.map_style import (
     stroke_colour,
     text,
 )
+from geoplan.outputs.map_view import FitClear
 
 __all__ = ["DEFAULT_ATTRIBUTION", "fit_to_layers", "map_files", "map_html", "plan_map",
            "popup_context", "write_map"]
@@ -393,8 +394,9 @@ def fit_to_layers(m: folium.Map, groups: Iterable[Iterable[gpd.GeoDataFrame | No
     west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
     east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
     m.location = [round((south + north) / 2, 6), round((west + east) / 2, 6)]
-    m.add_child(FitBounds([[round(south, 6), round(west, 6)], [round(north, 6), round(east, 6)]],
-                          padding_top_left=(20, 70), padding_bottom_right=(20, 20)))
+    bounds = [[round(south, 6), round(west, 6)], [round(north, 6), round(east, 6)]]
+    # once the controls are drawn, clear of them (a second fit would race the first's zoom)
+    m.add_child(FitClear(bounds))
 
 
 def write_map(m: folium.Map, path: str | Path, *, overwrite: bool = False) -> Path:
