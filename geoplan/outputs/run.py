@@ -88,6 +88,7 @@ from geoplan.planning.solve import (
     plan_headroom,
 )
 from geoplan.scenario import Scenario, known_tables
+from geoplan.sources.edition import edition_year
 
 if TYPE_CHECKING:
     from geoplan.outputs.map_basemap import LocalTiles
@@ -267,7 +268,19 @@ def _settings(scenario: Scenario, inputs: LayerInputs, zones: pd.DataFrame) -> d
     """Return the run's settings for plan.gpkg's ``run_settings`` table (and its maps' credits)."""
     return run_settings(scenario, plan_year=plan_year(scenario), unchosen=MAP_UNCHOSEN,
                         choropleths={c: t for c, t in CHOROPLETHS.items() if c in zones},
-                        inputs=[n for n, path in _input_paths(inputs).items() if path])
+                        inputs=[n for n, path in _input_paths(inputs).items() if path],
+                        data_years=_data_years(inputs))
+
+
+def _data_years(inputs: LayerInputs) -> dict[str, int]:
+    """Input kind -> the edition year its files state (the latest of a kind's files)."""
+    years: dict[str, int] = {}
+    for name, path in _input_paths(inputs).items():
+        year = None if path is None else edition_year(path)
+        kind = name.split(":", 1)[0]
+        if year is not None:
+            years[kind] = max(year, years.get(kind, year))
+    return years
 
 
 def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: PreparedLayers,
