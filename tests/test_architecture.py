@@ -125,3 +125,44 @@ def test_the_walker_sees_imports(source: str, expected: set[str]) -> None:
     found = {t for node in _imports(ast.parse(source))
              for t in _targets(node, "geoplan.sources.cells", False, modules)}
     assert found & modules == expected
+
+
+KNOWN_PRIVATE_IMPORTS = {
+    ("geoplan.outputs.map_grid", "geoplan.outputs.map_layers"),
+    ("geoplan.sources.ssen_gam", "geoplan.sources.snapshot"),
+    ("geoplan.workstreams.laep", "geoplan.workstreams.retrofit"),
+}
+"""Older imports of another module's private names, still to be mended (listed, not new)."""
+
+
+def private_imports() -> set[tuple[str, str]]:
+    """``(importer, imported)`` for each ``from geoplan... import _name`` of another module."""
+    found = set()
+    for path in PACKAGE.rglob("*.py"):
+        here = _module_name(path)
+        for node in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("geoplan")
+                    and any(a.name.startswith("_") and not a.name.startswith("__")
+                            for a in node.names)):
+                found.add((here, node.module or ""))
+    return found
+
+
+def test_no_new_import_of_private_names() -> None:
+    """A helper two modules share is public in one of them (or in a module both import)."""
+    new = sorted(private_imports() - KNOWN_PRIVATE_IMPORTS)
+    assert new == [], "\n".join(f"{a} imports private names of {b}" for a, b in new)
+
+
+MAX_LINES = 600
+"""The house style asks for modules under ~550 lines; past this one, split along a seam."""
+
+KNOWN_LONG = {"geoplan/scenario/models.py", "geoplan/sources/epc.py"}
+"""Older long modules, still to be split (models.py: every scenario key is added there)."""
+
+
+def test_modules_stay_small() -> None:
+    long = sorted((n, str(p.relative_to(PACKAGE.parent))) for p in PACKAGE.rglob("*.py")
+                  if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+                  and str(p.relative_to(PACKAGE.parent)) not in KNOWN_LONG)
+    assert long == [], f"modules over {MAX_LINES} lines (split them): {long}"

@@ -420,7 +420,7 @@ def test_geopackage_opens_in_qgis_styled(tmp_path):
         "fieldName") == "district_name"
     assert styles["by_district"].find("renderer-v2") is None  # a table: aliases only
     aliases = {a.get("field"): a.get("name") for a in styles["retrofit"].iter("alias")}
-    assert aliases["tco2e_per_yr"] == "Emissions saved (tCO2e/yr)"
+    assert aliases["tco2e_per_yr"] == "Tonnes of the workstream's kind (tCO2e/yr)"
     assert aliases["a<b>&\"c'"] == "A<b>&\"c'"
     # the same titles in the GeoPackage's own schema table (GDAL's field alternative names)
     with sqlite3.connect(path) as connection:
@@ -428,7 +428,7 @@ def test_geopackage_opens_in_qgis_styled(tmp_path):
                                          "WHERE table_name = 'retrofit'").fetchall())
     connection.close()
     assert titles["heat_pump_ready"] == "Heat pump ready"  # from the words
-    assert titles["tco2e_per_yr"] == "Emissions saved (tCO2e/yr)"
+    assert titles["tco2e_per_yr"] == "Tonnes of the workstream's kind (tCO2e/yr)"
     assert titles["candidate_id"] == "Candidate"
     # the plan reads back without the style table
     assert set(read_plan(path)) == {"retrofit", "chargers", "by_district", "districts"}

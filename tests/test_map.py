@@ -171,7 +171,7 @@ def test_popup_evidence_and_headroom_in_plan_year():
     assert "\\u00a320,000" in row  # £20,000
     assert "5.0 tCO2e/yr" in values
     # a charger's tonnes are the attributed EV switch (popup labels are shared by index)
-    assert '"EV switch attributed"' in html
+    assert '"EV switch attributed to chargers"' in html
     assert "Carbon saved" not in html
     assert "&lt;img src=x onerror=alert(1)&gt; (P2)" in values
     assert "2.0 MVA" in values

@@ -20,7 +20,8 @@ from pydantic import ValidationError
 
 from geoplan.cli.main import cli
 from geoplan.errors import OutputExistsError, SourceFormatError, SourceNotFoundError
-from geoplan.outputs.map import map_html, plan_map, write_map
+from geoplan.outputs.manifest import build_manifest
+from geoplan.outputs.map import map_files, map_html, plan_map, write_map
 from geoplan.outputs.map_basemap import read_tiles
 from geoplan.scenario.models import OutputsSection
 from tests.test_map import plans, write_plan_package
@@ -98,6 +99,14 @@ def test_folder_tiles_drawn_and_copied_beside_the_map(tmp_path):
     assert '"maxNativeZoom": 12' in html
     # the credit is text: escaped, never markup; the map is self-contained
     assert "Tiles \\u0026lt;b\\u0026gt;\\u0026amp; data" in html
+    # the run's manifest lists the copied tiles with the page (not the page alone)
+    files = map_files(m, out)
+    assert files == [out, tmp_path / "pack" / "bid map_tiles"]
+    listed = build_manifest({}, {}, assumptions_used={}, outputs=files,
+                            outputs_root=tmp_path / "pack")["outputs"]
+    assert [f["path"] for f in listed] == sorted(
+        ["bid map.html", *(f"bid map_tiles/{p}" for p in copied)])
+    assert map_files(plan_map(plans()), out) == [out]  # no local basemap: the page only
     assert "<b>& data" not in html
     assert "cdn.jsdelivr.net" not in html
     assert "tile.openstreetmap.org" not in html

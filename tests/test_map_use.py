@@ -105,7 +105,7 @@ def test_chosen_candidate_popup_in_its_build_year():
                                grid=grid(), raw=False, built=2030))
     assert rows["Rank"] == "3 of 12"
     assert rows["Cost"] == "\u00a3125,000"
-    assert rows["Emissions cut"] == "42.2 tCO2e/yr"  # 42.25 shown with one decimal
+    assert rows["Emission reductions, buildings"] == "42.2 tCO2e/yr"  # 42.25 shown with one decimal
     assert rows["Over its lifetime"] == "800 tCO2e (lifetime total)"  # built 2030
     assert rows["Homes"] == "40"
     assert rows["Peak load added"] == "15 kW"

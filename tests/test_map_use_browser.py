@@ -79,7 +79,8 @@ def popup_of_rank_one_site(page) -> str:
 
 
 def evidence_with_units(text: str) -> None:
-    for row in ("Rank\t1 of 6", "Cost\t\u00a320,000", "EV switch attributed\t5.0 tCO2e/yr",
+    for row in ("Rank\t1 of 6", "Cost\t\u00a320,000",
+                "EV switch attributed to chargers\t5.0 tCO2e/yr",
                 "Charger power (kW)\t22.0", "Build year\t2025",
                 "Headroom there in 2025 (CT, winter)\t5.0 MVA (4,750 kW at power factor 0.95)",
                 "Reason\t"):
@@ -96,6 +97,44 @@ def tiles_loaded_locally(page, watch: Watch) -> None:
     assert watch.dialogs == []
 
 
+MAP = "Object.values(window).find(v => v instanceof L.Map)"
+"""A page expression for the plan's Leaflet map."""
+
+
+def clear_of_legend(page) -> None:
+    """No drawn shape (the district outline: the county's edge) lies under the open legend."""
+    legend = page.locator(".leaflet-bottom.leaflet-left .gp-legend").bounding_box()
+    shapes = page.eval_on_selector_all(".leaflet-pane path", "els => els.map(e => {"
+                                       "const r = e.getBoundingClientRect(); return {x: r.x, "
+                                       "y: r.y, width: r.width, height: r.height}; })")
+    assert shapes
+    assert [s for s in shapes if overlap(s, legend)] == []
+
+
+def labels_do_not_clash(page) -> None:
+    """A town label moved onto a district label is hidden; no two shown labels overlap."""
+    page.evaluate(f"""() => {{
+        const map = {MAP}, marks = {{}};
+        map.eachLayer(l => {{
+            const kind = ((l.options.icon || {{}}).options || {{}}).className || "";
+            (marks[kind] = marks[kind] || []).push(l);
+        }});
+        marks["gp-label gp-label-town"][0].setLatLng(
+            marks["gp-label gp-label-district"][0].getLatLng());
+        map.panBy([1, 0], {{animate: false}});
+    }}""")
+    page.wait_for_timeout(100)
+    shown = page.eval_on_selector_all(".gp-label span", "els => els.filter(e => "
+                                      "getComputedStyle(e).visibility === 'visible' && "
+                                      "e.getBoundingClientRect().width).map(e => {const r = "
+                                      "e.getBoundingClientRect(); return {x: r.x, y: r.y, "
+                                      "width: r.width, height: r.height, t: e.textContent}; })")
+    assert len(page.locator(".gp-label-clash").all()) == 1
+    assert [(a["t"], b["t"]) for i, a in enumerate(shown) for b in shown[i + 1:]
+            if overlap(a, b)] == []
+    assert "OXFORD" in [s["t"].upper() for s in shown]  # the district keeps its place
+
+
 def test_desktop_layers_popup_and_basemap(browser, built_map, tmp_path):
     page, watch = open_at(browser, built_map, 1400, 900)
     assert page.locator(".leaflet-control-layers-expanded").count() == 1
@@ -107,8 +146,11 @@ def test_desktop_layers_popup_and_basemap(browser, built_map, tmp_path):
     labels = page.locator(".gp-label").all_inner_texts()
     assert "OXFORD" in labels  # district names in capitals (CSS), towns as written
     assert "Banbury" in labels
+    clear_of_legend(page)
     evidence_with_units(popup_of_rank_one_site(page))
     save_screenshot(page, tmp_path, "map-use-desktop.png")
+    page.locator(".leaflet-popup-close-button").click()
+    labels_do_not_clash(page)
     tiles_loaded_locally(page, watch)
     page.close()
 
@@ -116,6 +158,23 @@ def test_desktop_layers_popup_and_basemap(browser, built_map, tmp_path):
 def overlap(a: dict, b: dict) -> bool:
     return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
                 or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+def tooltip_fits(page, width: int) -> None:
+    """A long tooltip opened just right of the middle (so it opens leftwards) stays on screen."""
+    box = page.evaluate(f"""() => {{
+        const map = {MAP};
+        let shape = null;
+        map.eachLayer(l => {{ if (!shape && l.getTooltip && l.getTooltip()) shape = l; }});
+        shape.setTooltipContent("Multi-storey car park, Gloucester Green bus station, " +
+                                "Oxford (not selected)");
+        const size = map.getSize();
+        shape.openTooltip(map.containerPointToLatLng([size.x * 0.55, size.y * 0.5]));
+        const r = document.querySelector(".leaflet-tooltip").getBoundingClientRect();
+        return {{left: r.left, right: r.right}};
+    }}""")
+    assert box["left"] >= 0, box
+    assert box["right"] <= width, box
 
 
 def test_phone_controls_folded_title_clear_popup_fits(browser, built_map, tmp_path):
@@ -140,6 +199,7 @@ def test_phone_controls_folded_title_clear_popup_fits(browser, built_map, tmp_pa
     assert popup["y"] + popup["height"] <= 844
     save_screenshot(page, tmp_path, "map-use-phone-popup.png")
     page.locator(".leaflet-popup-close-button").click()
+    tooltip_fits(page, 390)
 
     page.locator(".leaflet-control-layers-toggle").click()  # a tap opens the list
     assert page.locator(".leaflet-control-layers-expanded").count() == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -27,6 +28,7 @@ from geoplan.outputs.report import grid_rows, headline_rows
 from geoplan.outputs.report_pages import table_pages, text_pages
 from geoplan.outputs.run_settings import read_run_settings, settings_table, shown_candidates
 from geoplan.outputs.static_map import page_inches, static_map_figure, write_static_map
+from geoplan.sources.edition import edition_year
 from tests.test_map import X0, Y0, districts, headroom, overlays, plans, substations, zones
 
 OS_2026 = "Contains OS data © Crown copyright and database right 2026"
@@ -260,3 +262,24 @@ def test_dollar_signs_in_data_show_as_written_in_the_pdf(tmp_path) -> None:
     shown = " ".join(page.extract_text() for page in PdfReader(path).pages)
     assert shown.count(text) == 2
     assert "Notes $1 $2" in shown
+
+
+def test_crown_copyright_year_is_the_data_edition_when_the_file_states_it(tmp_path) -> None:
+    """LSOA 2021 boundaries carry "... database right 2021", whatever year the run is."""
+    zones = tmp_path / "zones.geojson"
+    gpd.GeoDataFrame({"LSOA21CD": ["E01000001"], "LSOA21NM": ["Somewhere 001A"],
+                      "LAD13CD": ["E07000177"]}, geometry=[box(0, 0, 1, 1)],
+                     crs="EPSG:27700").to_file(zones, driver="GeoJSON")
+    plain = tmp_path / "plain.csv"
+    plain.write_text("zone_id,name\nZ1,one\n", encoding="utf-8")
+    assert (edition_year(zones), edition_year(plain), edition_year(tmp_path)) == (2021, None,
+                                                                                  None)
+    lines = attribution_lines(["zones", "roads", "postcodes"], year=2026,
+                              years={"zones": edition_year(zones)})
+    assert lines[0] == "Contains OS data © Crown copyright and database right 2021"
+    # Royal Mail's statement comes only with postcodes, whose file states no edition
+    assert "Contains Royal Mail data © Royal Mail copyright and database right 2026" in lines
+    sources = dict(attribution_sources(["zones", "roads"], year=2026, years={"zones": 2021}))
+    assert sources["planning zones (ONS boundaries)"].startswith(
+        "Contains OS data © Crown copyright and database right 2021")
+    assert sources["roads (OS Open Roads)"].endswith("database right 2026")

@@ -10,16 +10,19 @@ its ``manifest.json`` ``inputs``) into the short statements a map shows, once ea
 The sample county is synthetic: it carries no third-party data, and its statement says so
 rather than borrowing licences of files it only imitates.
 
-The year of the Crown copyright statements is that of the run (``SOURCE_DATE_EPOCH``, the
-reproducible-builds convention, when set; else today in UTC): the same run's files repeat it,
-and :mod:`geoplan.outputs.run_settings` records it in the plan for later maps and reports.
+The year of a copyright statement is the edition year of the data carrying it when the data
+states one (``years``: input kind -> year, from :func:`geoplan.sources.edition.edition_year`,
+e.g. 2021 for LSOA 2021 boundaries; the latest when several inputs share a statement), else
+that of the run (``SOURCE_DATE_EPOCH``, the reproducible-builds convention, when set; else
+today in UTC): the same run's files repeat it, and :mod:`geoplan.outputs.run_settings`
+records both in the plan for later maps and reports.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 __all__ = ["SAMPLE_STATEMENT", "attribution_lines", "attribution_sources", "attribution_year"]
 
@@ -75,7 +78,16 @@ def _kinds(inputs: Iterable[str]) -> list[str]:
     return seen
 
 
-def attribution_lines(inputs: Iterable[str], *, year: int, sample: bool = False) -> list[str]:
+def _year_of(statement: str, kinds: Iterable[str], year: int,
+             years: Mapping[str, int] | None) -> int:
+    """Return the latest edition year of ``kinds`` carrying ``statement`` (else ``year``)."""
+    known = [int(years[k]) for k in kinds if years and years.get(k)
+             and statement in _SOURCES.get(k, ("", ()))[1]]
+    return max(known) if known else year
+
+
+def attribution_lines(inputs: Iterable[str], *, year: int, sample: bool = False,
+                      years: Mapping[str, int] | None = None) -> list[str]:
     """Return the statements a map of these inputs must show, each once, in a stable order.
 
     Parameters
@@ -84,9 +96,12 @@ def attribution_lines(inputs: Iterable[str], *, year: int, sample: bool = False)
         Input kinds the run read (``zones``, ``grid:1``, ``vehicles:lookup``, ...); kinds
         not known here add nothing (their licence is the user's to state).
     year : int
-        Year of the copyright statements.
+        Year of the copyright statements whose data states no edition (the run's).
     sample : bool
         The inputs are the synthetic sample county: one statement saying so.
+    years : Mapping[str, int], optional
+        Input kind -> the edition year its file states; a statement carries the latest
+        year of its inputs that state one.
 
     Returns
     -------
@@ -98,31 +113,36 @@ def attribution_lines(inputs: Iterable[str], *, year: int, sample: bool = False)
     ['Contains OS data © Crown copyright and database right 2026',
      'Source: Office for National Statistics licensed under the Open Government Licence v3.0',
      '© OpenStreetMap contributors (Open Database Licence)']
+    >>> attribution_lines(["zones"], year=2026, years={"zones": 2021})[0][-4:]
+    '2021'
     >>> attribution_lines(["zones"], year=2026, sample=True)[0][:26]
     'Synthetic sample county ma'
     """
     if sample:
         return [SAMPLE_STATEMENT]
     lines: list[str] = []
-    for kind in _kinds(inputs):
+    kinds = _kinds(inputs)
+    for kind in kinds:
         for statement in _SOURCES.get(kind, ("", ()))[1]:
-            line = statement.format(year=year)
+            line = statement.format(year=_year_of(statement, kinds, year, years))
             if line not in lines:
                 lines.append(line)
     return lines
 
 
-def attribution_sources(inputs: Iterable[str], *, year: int, sample: bool = False
-                        ) -> list[tuple[str, str]]:
+def attribution_sources(inputs: Iterable[str], *, year: int, sample: bool = False,
+                        years: Mapping[str, int] | None = None) -> list[tuple[str, str]]:
     """Return (source in words, its statements joined) for each input kind, for the bid pack.
 
-    Kinds not known here are listed as given, with "licence as published".
+    Kinds not known here are listed as given, with "licence as published"; each statement
+    carries the year its input states (``years``), else ``year``.
     """
     if sample:
         return [("every input (synthetic sample county)", SAMPLE_STATEMENT)]
     out = []
     for kind in _kinds(inputs):
         words, statements = _SOURCES.get(kind, (kind, ()))
-        text = "; ".join(s.format(year=year) for s in statements) or "licence as published"
+        own = int(years[kind]) if years and years.get(kind) else year
+        text = "; ".join(s.format(year=own) for s in statements) or "licence as published"
         out.append((words, text))
     return out

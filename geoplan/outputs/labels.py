@@ -8,11 +8,11 @@ called so.
 
 from __future__ import annotations
 
-__all__ = ["column_label"]
+from geoplan.planning.carbon_lines import CARBON_WORDS
 
-_KIND_WORDS = {"reduction": "Emission reductions, buildings",
-               "removal": "Removals, sequestration",
-               "ev_attributed": "EV switch attributed to chargers"}
+__all__ = ["column_label", "field_title", "kind_heading"]
+
+_KIND_WORDS = {kind: words[0].upper() + words[1:] for kind, words in CARBON_WORDS.items()}
 _LABELS = {
     "tco2e_per_yr": "Tonnes of the workstream's kind (tCO2e/yr)", "cost_gbp": "Capital cost (£)",
     "capex_gbp": "Capital cost (£)", "homes": "Homes", "chargers": "Chargers",
@@ -49,6 +49,8 @@ _LABELS = {
     "homes_from_aggregated_data": "Homes from aggregated data (archetypes)",
     "tco2e_per_yr_low": "Emission reductions, low archetype heat demand (tCO2e/yr)",
     "tco2e_per_yr_high": "Emission reductions, high archetype heat demand (tCO2e/yr)",
+    "share_d_to_g": "Homes in EPC bands D-G (share)",
+    "evs_projected": "Plug-in vehicles, projected",
     "existing_chargers": "Existing chargers",
     "existing_connectors": "Connectors", "devices": "Charge devices", "connectors": "Connectors",
     "evs_already_served": "EVs already served", "evs_left_for_new_sites":
@@ -91,3 +93,43 @@ def column_label(key: str) -> str:
         if key.endswith(ending) and len(key) > len(ending):
             return f"{key[:-len(ending)].replace('_', ' ')} ({unit})"
     return key.replace("_", " ")
+
+
+_FIELD_TITLES = {
+    "candidate_id": "Candidate", "workstream": "Workstream", "zone_id": "Zone code",
+    "zone_name": "Zone", "district_id": "District code", "district_name": "District",
+    "substation_id": "Substation", "label": "Name", "option": "Option", "selected": "Chosen",
+    "rank": "Rank", "reason": "Reason", "charger_kw": "Charger power (kW)",
+    "lifetime_years": "Lifetime (years)",
+}
+"""Titles of per-candidate columns whose summary heading (a total) would mislead."""
+
+
+def field_title(column: str) -> str:
+    """Return the title of a plan column (a QGIS alias): the summary's words for it.
+
+    A per-candidate title of its own (``selected`` -> ``Chosen``), else
+    :func:`column_label`'s heading, first letter capitalised.
+
+    Examples
+    --------
+    >>> field_title("cost_gbp"), field_title("heat_mwh_per_yr"), field_title("x")
+    ('Capital cost (£)', 'Heat (MWh/yr)', 'X')
+    >>> field_title("selected"), column_label("selected")
+    ('Chosen', 'Measures chosen')
+    """
+    if column in _FIELD_TITLES:
+        return _FIELD_TITLES[column]
+    text = column_label(str(column)) or str(column)
+    return text[0].upper() + text[1:]
+
+
+def kind_heading(kind: str | None) -> str:
+    """Return the heading of a kind of tonnes (:data:`~geoplan.planning.carbon_lines.CARBON_WORDS`).
+
+    Examples
+    --------
+    >>> kind_heading("removal"), kind_heading(None)
+    ('Removals, sequestration', 'Carbon saved')
+    """
+    return _KIND_WORDS.get(kind or "", "Carbon saved")

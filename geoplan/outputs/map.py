@@ -32,8 +32,14 @@ import pandas as pd
 from geoplan.errors import LayerSchemaError, Problems
 from geoplan.files.atomic import atomic_path, refuse_existing
 from geoplan.layers.grid import headroom_for
-from geoplan.outputs.map_basemap import LocalTiles, basemap_layer, write_tiles
-from geoplan.outputs.map_elements import FitBounds, LayerControl, LiteralHtml
+from geoplan.outputs.map_basemap import (
+    LocalTiles,
+    basemap_layer,
+    local_basemap,
+    tiles_folder,
+    write_tiles,
+)
+from geoplan.outputs.map_elements import LayerControl, LiteralHtml
 from geoplan.outputs.map_grid import evidence_legend, evidence_map_layer
 from geoplan.outputs.map_labels import label_layer
 from geoplan.outputs.map_layers import (
@@ -67,9 +73,10 @@ from geoplan.outputs.map_style import (
     stroke_colour,
     text,
 )
+from geoplan.outputs.map_view import FitClear
 
-__all__ = ["DEFAULT_ATTRIBUTION", "fit_to_layers", "map_html", "plan_map", "popup_context",
-           "write_map"]
+__all__ = ["DEFAULT_ATTRIBUTION", "fit_to_layers", "map_files", "map_html", "plan_map",
+           "popup_context", "write_map"]
 
 logger = logging.getLogger(__name__)
 
@@ -387,8 +394,9 @@ def fit_to_layers(m: folium.Map, groups: Iterable[Iterable[gpd.GeoDataFrame | No
     west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
     east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
     m.location = [round((south + north) / 2, 6), round((west + east) / 2, 6)]
-    m.add_child(FitBounds([[round(south, 6), round(west, 6)], [round(north, 6), round(east, 6)]],
-                          padding_top_left=(20, 70), padding_bottom_right=(20, 20)))
+    bounds = [[round(south, 6), round(west, 6)], [round(north, 6), round(east, 6)]]
+    # once the controls are drawn, clear of them (a second fit would race the first's zoom)
+    m.add_child(FitClear(bounds))
 
 
 def write_map(m: folium.Map, path: str | Path, *, overwrite: bool = False) -> Path:
@@ -424,3 +432,25 @@ def write_map(m: folium.Map, path: str | Path, *, overwrite: bool = False) -> Pa
         temporary.write_text(html, encoding="utf-8", newline="\n")
     logger.info("wrote %s (%.0f kB)", path, path.stat().st_size / 1000)
     return path
+
+
+def map_files(m: folium.Map, path: str | Path) -> list[Path]:
+    """Return what :func:`write_map` writes for ``m`` at ``path``, for a run's manifest.
+
+    The page, and the folder of its local tiles when the map has a local basemap (the
+    manifest lists a folder file by file).
+
+    Parameters
+    ----------
+    m : folium.Map
+        A map from :func:`plan_map`.
+    path : str or pathlib.Path
+        The ``.html`` file the map was written to.
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``[path]``, then ``map_tiles/`` beside it when ``m`` draws local tiles.
+    """
+    path = Path(path)
+    return [path, *([tiles_folder(path)] if local_basemap(m) is not None else [])]

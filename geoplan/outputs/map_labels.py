@@ -51,10 +51,12 @@ LABEL_CSS = """<style>
 .gp-label-town span{font:600 12px/1 system-ui,sans-serif}
 .gp-label-zone span{font:italic 10px/1 system-ui,sans-serif;color:#444}
 .gp-hide-towns .gp-label-town,.gp-hide-zones .gp-label-zone{display:none}
+.gp-label-clash{visibility:hidden}
 @media (max-width:600px){.gp-label-district span{font-size:10px;letter-spacing:0}}
 </style>"""
 """Styles of the labels (dark text with a white halo), the zoom rules, and smaller district
-names on a phone (two long names side by side overlapped at 14 px)."""
+names on a phone (two long names side by side overlapped at 14 px); a label that would
+overlap one placed before it is hidden (``gp-label-clash``, :class:`LabelZoom`)."""
 
 _BIND = JsCode("""function (feature, layer) {
     var p = feature.properties;
@@ -65,17 +67,50 @@ _BIND = JsCode("""function (feature, layer) {
 
 
 class LabelZoom(LiteralRender):
-    """Script that hides town and zone names below their zoom levels."""
+    """Script that hides town and zone names below their zoom levels, and labels that clash.
+
+    After each zoom or pan, labels are placed by rank (districts, then towns, then zones; in
+    the layer's order within a kind): one whose box overlaps a label already placed is hidden
+    until a later view has room for it.
+    """
 
     _template = Template("""
         {% macro script(this, kwargs) %}
         (function (map) {
+            var rank = {district: 0, town: 1, zone: 2};
+            function kind(el) {
+                return rank[(el.className.match(/gp-label-(district|town|zone)/) || [])[1]];
+            }
+            function apart(a, b) {
+                return a.right <= b.left || b.right <= a.left || a.bottom <= b.top
+                    || b.bottom <= a.top;
+            }
+            function declutter() {
+                var labels = Array.prototype.slice.call(
+                    map.getContainer().querySelectorAll(".gp-label"));
+                labels.forEach(function (el) { el.classList.remove("gp-label-clash"); });
+                labels = labels.map(function (el, i) { return [kind(el), i, el]; })
+                    .sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; });
+                var placed = [];
+                labels.forEach(function (item) {
+                    var span = item[2].firstChild;
+                    var box = span && span.getBoundingClientRect();
+                    if (!box || !box.width) { return; }  // not shown at this zoom
+                    if (placed.every(function (p) { return apart(p, box); })) {
+                        placed.push(box);
+                    } else {
+                        item[2].classList.add("gp-label-clash");
+                    }
+                });
+            }
             function thin() {
                 var z = map.getZoom(), box = map.getContainer().classList;
                 box.toggle("gp-hide-towns", z < {{ this.town_zoom }});
                 box.toggle("gp-hide-zones", z < {{ this.zone_zoom }});
+                declutter();
             }
             map.on("zoomend", thin);
+            map.on("moveend overlayadd", declutter);
             thin();
         })({{ this._parent.get_name() }});
         {% endmacro %}

@@ -61,13 +61,16 @@ _CSS = """<style>
  .gp-title .gp-sub{font-size:10.5px}
  .gp-legend{max-height:45vh;max-width:calc(100vw - 40px)}
  .gp-table td{max-width:none}
+ .leaflet-tooltip{white-space:normal;width:max-content;max-width:calc(50vw - 30px);
+  overflow-wrap:anywhere}
 }
 .gp-nolib{position:fixed;top:120px;left:0;right:0;margin:0 auto;z-index:2000;
  width:min(560px,90vw);box-sizing:border-box;background:#fff8e1;border:2px solid #8a6d00;
  border-radius:4px;padding:12px 16px;font:15px/1.45 system-ui,sans-serif;color:#222}
 </style>"""
 """geoplan's page styles; below 600 px wide (a phone) the title sits between the zoom buttons
-and the layer button, and popups and the legend fit the screen."""
+and the layer button, and popups, tooltips and the legend fit the screen (a tooltip opens on
+the side of the pointer with more room, so half the width less its offset always fits)."""
 
 _BIND_JS = """<script>
 function geoplanPopup(p, labels) {

@@ -5,7 +5,8 @@ their kind, :mod:`geoplan.planning.carbon_lines`) and lifetime tonnes (called li
 homes, kW, build year, the headroom at its substation in that year (MVA and kW, with the
 year) and the reason in words. Optimiser internals without a unit (score parts, the
 objective value a candidate adds) are not shown: :func:`reason_words` turns the ranking's
-reason (:mod:`geoplan.optimise.ranking`) into a sentence with £, kW or the column's unit.
+reason (its kind and numbers, :mod:`geoplan.planning.reasons`) into a sentence with £, kW or
+the column's unit.
 
 Every value is escaped HTML (:func:`~geoplan.outputs.map_style.text`); the page places it
 as a value, never as a template (:mod:`geoplan.outputs.map_elements`).
@@ -15,23 +16,21 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from geoplan.outputs.labels import column_label
+from geoplan.outputs.labels import column_label, kind_heading
 from geoplan.outputs.map_style import BENEFITS, number, text
 from geoplan.planning.carbon_lines import carbon_kind
+from geoplan.planning.reasons import Limit, Reason, reason_of
 
 __all__ = ["HeadroomYears", "PopupContext", "candidate_rows", "headroom_words",
            "named", "reason_words"]
 
 COUNTS = ("homes", "homes_to_target", "fuel_poor_homes", "chargers")
 """Benefit columns shown as whole numbers."""
-_CARBON_ROW = {"reduction": "Emissions cut", "removal": "Carbon removed",
-               "ev_attributed": "EV switch attributed"}
-"""Popup label of a candidate's tCO2e/yr by its kind (never called the same)."""
 _PART_WORDS = {"tco2e": "carbon", "lifetime_tco2e": "lifetime tCO2e",
                "coverage": "EV demand covered"}
 """Words for the objective's parts (``score_<part>`` columns)."""
@@ -191,9 +190,8 @@ def _lifetime(row: Mapping[str, object], built: int | None) -> tuple[str, str]:
 
 def _carbon_rows(row: Mapping[str, object], workstream: str,
                  built: int | None) -> list[tuple[str, str]]:
-    kind = carbon_kind(workstream) or ""
     carbon = number(row.get("tco2e_per_yr"), 1)
-    return [(_CARBON_ROW.get(kind, "Carbon saved"), f"{carbon} tCO2e/yr" if carbon else ""),
+    return [(kind_heading(carbon_kind(workstream)), f"{carbon} tCO2e/yr" if carbon else ""),
             _lifetime(row, built)]
 
 
@@ -242,9 +240,6 @@ def candidate_rows(row: Mapping[str, object], *, workstream: str, total: int,
     return rows
 
 
-_BROKEN = re.compile(r"(.+?) \((over|short) by (-?[\d,]*\.?\d+(?:e[-+]?\d+)?)\)$")
-
-
 def _amount(value: float, unit: str) -> str:
     if unit == "£":
         return f"\u00a3{number(value, 0)}"
@@ -277,16 +272,12 @@ def _limit_words(label: str, names: Mapping[str, str]) -> tuple[str, str]:
     return label, ""
 
 
-def _broken_words(items: str, names: Mapping[str, str]) -> list[str]:
+def _broken_words(limits: tuple[Limit, ...], names: Mapping[str, str]) -> list[str]:
     out = []
-    for item in items.split("; "):
-        m = _BROKEN.match(item)
-        if m is None:
-            out.append(item)
-            continue
-        words, unit = _limit_words(m.group(1), names)
-        amount = _amount(float(m.group(3).replace(",", "")), unit)
-        out.append(f"{words} would be {'exceeded' if m.group(2) == 'over' else 'short'} "
+    for limit in limits:
+        words, unit = _limit_words(limit.row, names)
+        amount = _amount(limit.by, unit)
+        out.append(f"{words} would be {'exceeded' if limit.way == 'over' else 'short'} "
                    f"by {amount}")
     return out
 
@@ -304,8 +295,9 @@ def reason_words(row: Mapping[str, object], *, total: int,
     Parameters
     ----------
     row : Mapping[str, object]
-        A plan row: ``reason`` (as :func:`geoplan.optimise.ranking.rank_candidates` writes
-        it), ``rank``, ``cost_gbp`` and ``score_*`` when present.
+        A plan row: its reason (:func:`geoplan.planning.reasons.reason_of`: ``reason_kind``
+        with its numbers, or ``reason`` as the ranking writes it), ``rank`` and ``score_*``
+        when present.
     total : int
         Number of candidates.
     names : Mapping[str, str], optional
@@ -320,28 +312,31 @@ def reason_words(row: Mapping[str, object], *, total: int,
     ...               "score_tco2e": 0.1}, total=9)
     'Chosen: ranked 2 of 9 by how much the plan (carbon) would lose without it.'
     """
-    reason = row.get("reason")
-    if not isinstance(reason, str) or not reason.strip():
-        return ""
+    reason = reason_of(row)
+    if reason.kind is None:
+        return reason.text  # not one of the ranking's reasons: kept as written
     names = names or {}
     rank = number(row.get("rank"), 0)
     ranked = f"ranked {rank} of {total:,}" if rank else "ranked"
-    if reason.startswith("chosen; removing it loses"):
-        return (f"Chosen: {ranked} by how much the plan{_objective_parts(row)} would lose "
-                "without it.")
-    if reason.startswith("chosen; without it: "):
-        broken = _broken_words(reason.removeprefix("chosen; without it: "), names)
-        return "Chosen: without it, " + "; ".join(broken) + "."
-    if reason.startswith("chosen at a cost of"):
-        return (f"Chosen: {ranked} by the share of the targets it meets per pound; every "
-                "target would still be met without it alone.")
-    if reason.startswith("not chosen: would break "):
-        broken = _broken_words(reason.removeprefix("not chosen: would break "), names)
-        return "Not chosen: adding it, " + "; ".join(broken) + "."
-    if reason.startswith("not chosen: fits"):
-        return (f"Not chosen: it fits every budget and grid limit, but gives less per pound "
-                f"than the chosen candidates ({ranked}).")
-    if reason in ("locked in", "locked out"):
-        return ("Chosen: fixed in the plan by the scenario (locked in)." if reason == "locked in"
-                else "Not chosen: kept out of the plan by the scenario (locked out).")
-    return reason
+    return _REASON_WORDS[reason.kind](reason, ranked, _objective_parts(row), names)
+
+
+_REASON_WORDS: dict[str, Callable[[Reason, str, str, Mapping[str, str]], str]] = {
+    "chosen_value": lambda r, ranked, parts, names: (
+        f"Chosen: {ranked} by how much the plan{parts} would lose without it."),
+    "chosen_needed": lambda r, ranked, parts, names: (
+        "Chosen: without it, " + "; ".join(_broken_words(r.limits, names)) + "."),
+    "chosen_cost": lambda r, ranked, parts, names: (
+        f"Chosen: {ranked} by the share of the targets it meets per pound; every target "
+        "would still be met without it alone."),
+    "blocked": lambda r, ranked, parts, names: (
+        "Not chosen: adding it, " + "; ".join(_broken_words(r.limits, names)) + "."),
+    "fits": lambda r, ranked, parts, names: (
+        "Not chosen: it fits every budget and grid limit, but gives less per pound than the "
+        f"chosen candidates ({ranked})."),
+    "locked_in": lambda r, ranked, parts, names: (
+        "Chosen: fixed in the plan by the scenario (locked in)."),
+    "locked_out": lambda r, ranked, parts, names: (
+        "Not chosen: kept out of the plan by the scenario (locked out)."),
+}
+"""Each kind of reason (:data:`geoplan.planning.reasons.REASON_KINDS`) in words."""

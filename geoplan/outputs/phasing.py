@@ -21,8 +21,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from geoplan.files.atomic import atomic_path, refuse_existing, write_csv
+from geoplan.outputs.labels import column_label
 from geoplan.planning.carbon_lines import carbon_kinds
-from geoplan.planning.curve import CO_BENEFIT_COLUMNS
 from geoplan.planning.phasing import LIFETIME_PREFIX, period_table
 from geoplan.planning.solve import PlanResult
 
@@ -90,7 +90,7 @@ def tradeoff_figure(curve: pd.DataFrame, title: str = "") -> Figure:
     _panel(axes[0], solved, "lifetime_tco2e", "Lifetime tCO2e (as the objective counts it)")
     axes[0].set_title("Cost against lifetime tCO2e", fontsize=9)
     if co_benefit:
-        label = CO_BENEFIT_COLUMNS.get(co_benefit, co_benefit)
+        label = column_label(co_benefit)
         _panel(axes[1], solved, co_benefit, label)
         axes[1].set_title(f"Cost against the main co-benefit: {label.lower()}", fontsize=9)
     fig.suptitle(title.replace("$", r"\$") or "Trade-off: cost against lifetime tCO2e",

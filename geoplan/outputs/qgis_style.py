@@ -31,6 +31,7 @@ import pandas as pd
 import pyogrio
 
 from geoplan.outputs.fields import geometry_name
+from geoplan.outputs.labels import field_title
 from geoplan.outputs.map_style import (
     EXISTING_FILL,
     HEADROOM_COLOURS,
@@ -50,38 +51,9 @@ STYLE_COLUMNS = ("f_table_catalog", "f_table_schema", "f_table_name", "f_geometr
 
 _STYLE_TIME = dt.datetime(2000, 1, 1)  # pinned, as the GeoPackage's own timestamps
 _QGIS_VERSION = "3.28.0-Firenze"
-_TITLES = {
-    "candidate_id": "Candidate", "workstream": "Workstream", "zone_id": "Zone code",
-    "zone_name": "Zone", "district_id": "District code", "district_name": "District",
-    "substation_id": "Substation", "cost_gbp": "Cost (£)",
-    "tco2e_per_yr": "Emissions saved (tCO2e/yr)", "peak_kw_added": "Peak load added (kW)",
-    "label": "Name", "option": "Option", "selected": "Chosen",
-    "period": "Build year", "rank": "Rank", "reason": "Reason", "homes": "Homes",
-    "homes_to_target": "Homes brought to target", "fuel_poor_homes": "Fuel-poor homes",
-    "chargers": "Chargers", "charger_kw": "Charger power (kW)", "area_ha": "Area (ha)",
-    "saving_gbp_per_yr": "Bill saving (£/yr)", "lifetime_years": "Lifetime (years)",
-    "share_d_to_g": "Homes in EPC bands D-G (share)",
-    "evs_projected": "Plug-in vehicles, projected",
-}
-_WORDS = {"gbp": "£", "tco2e": "tCO2e", "kw": "kW", "mw": "MW", "mva": "MVA", "mwh": "MWh",
-          "gwh": "GWh", "kwh": "kWh", "km2": "km²", "id": "code", "evs": "EVs", "ev": "EV",
-          "yr": "yr", "ha": "ha", "km": "km", "epc": "EPC"}
 _MARKER = "marker"
 _LINE = "line"
 _FILL = "fill"
-
-
-def field_title(column: str) -> str:
-    """Return a readable title for a plan column (its alias in QGIS).
-
-    >>> field_title("cost_gbp"), field_title("heat_mwh_per_yr"), field_title("x")
-    ('Cost (£)', 'Heat MWh per yr', 'X')
-    """
-    if column in _TITLES:
-        return _TITLES[column]
-    words = [_WORDS.get(word.lower(), word) for word in str(column).split("_") if word]
-    text = " ".join(words) or str(column)
-    return text[0].upper() + text[1:]
 
 
 def write_layer_styles(path: Path, frames: Mapping[str, pd.DataFrame]) -> None:

@@ -334,7 +334,8 @@ def _attributions(run: RunRecord) -> list[Figure]:
                   *(f"  {line}" for line in run.settings.get("attribution", [])), "",
                   "By input:",
                   *(f"  - {words}: {text}" for words, text in
-                    attribution_sources(inputs, year=year, sample=sample)), "",
+                    attribution_sources(inputs, year=year, sample=sample,
+                                        years=run.settings.get("data_years"))), "",
                   "Files read (manifest.json has their paths and SHA-256 hashes):"]
     for kind, entry in run.manifest.get("inputs", {}).items():
         if entry:

@@ -36,7 +36,8 @@ RUN_SETTINGS = "run_settings"
 
 
 def run_settings(scenario: Scenario, *, plan_year: int, choropleths: Mapping[str, str],
-                 unchosen: int, inputs: Iterable[str]) -> dict[str, Any]:
+                 unchosen: int, inputs: Iterable[str],
+                 data_years: Mapping[str, int] | None = None) -> dict[str, Any]:
     """Return the settings a later map or report of this run needs, by name.
 
     Parameters
@@ -52,7 +53,11 @@ def run_settings(scenario: Scenario, *, plan_year: int, choropleths: Mapping[str
     inputs : Iterable[str]
         Input kinds the run read (the manifest's ``inputs`` keys that were given): their
         data statements (:func:`geoplan.outputs.attribution.attribution_lines`) are kept as
-        ``attribution``, with the year of their copyright as ``attribution_year``.
+        ``attribution``, with the run's year as ``attribution_year``.
+    data_years : Mapping[str, int], optional
+        Input kind -> the edition year its file states
+        (:func:`geoplan.sources.edition.edition_year`): the copyright statements of that
+        data carry it instead of the run's year; kept as ``data_years``.
     """
     title = (f"{scenario.name}: {scenario.description}" if scenario.description
              else scenario.name)
@@ -61,6 +66,7 @@ def run_settings(scenario: Scenario, *, plan_year: int, choropleths: Mapping[str
     data = (f"synthetic sample county (scale {given.sample}, seed {seed})"
             if given.sample is not None else "the scenario's own files (see manifest.json)")
     year = attribution_year()
+    years = {str(k): int(v) for k, v in sorted((data_years or {}).items())}
     return {"scenario": scenario.name, "description": scenario.description or "",
             "title": title, "data": data, "sample": given.sample is not None,
             "grid_scenario": scenario.grid.scenario, "grid_season": scenario.grid.season,
@@ -69,9 +75,9 @@ def run_settings(scenario: Scenario, *, plan_year: int, choropleths: Mapping[str
             "workstreams": list(scenario.workstreams.enabled()),
             "map_unchosen": int(unchosen), "choropleths": dict(choropleths),
             "inputs": list(inputs),
-            "attribution": attribution_lines(inputs, year=year,
+            "attribution": attribution_lines(inputs, year=year, years=years,
                                              sample=given.sample is not None),
-            "attribution_year": year, "geoplan": __version__}
+            "attribution_year": year, "data_years": years, "geoplan": __version__}
 
 
 def map_subtitle(settings: Mapping[str, Any]) -> str:

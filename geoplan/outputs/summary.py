@@ -28,11 +28,11 @@ The summary is a plain mapping (the pipeline builds it; everything in it is JSON
     Name -> number or text, list of rows (a table) or mapping (a sub-section), e.g.
     :meth:`geoplan.planning.finance.FinanceSummary.to_dict`.
 ``existing_chargers``
-    Public chargers already in the zones (:func:`geoplan.outputs.run.existing_summary`):
+    Public chargers already in the zones (:func:`geoplan.outputs.run_summary.existing_summary`):
     ``devices``, ``connectors``, ``outside_zones``, ``evs_already_served``, and the lists
     ``by_district`` and ``by_zone``; the Markdown lists the first :data:`ZONES_SHOWN` zones.
 ``charger_sites``
-    The chosen charger sites, best ranked first (:func:`geoplan.outputs.run.charger_sites`):
+    The chosen charger sites, best ranked first (:func:`geoplan.outputs.run_summary.charger_sites`):
     ``rank``, ``site_name`` (:mod:`geoplan.layers.site_names`), ``source_id``,
     ``district_id``, ``district_name``, ``option``, ``period``, ``cost_gbp``,
     ``demand_covered``.

@@ -36,8 +36,8 @@ CARBON_KINDS: dict[str, tuple[str, ...]] = {
 }
 """Kind of tonnes -> the workstreams whose ``tco2e_per_yr`` are of that kind."""
 
-CARBON_WORDS = {"reduction": "emission reductions (buildings)",
-                "removal": "removals (sequestration)",
+CARBON_WORDS = {"reduction": "emission reductions, buildings",
+                "removal": "removals, sequestration",
                 "ev_attributed": "EV switch attributed to chargers"}
 """Each kind in words, for people."""
 

@@ -31,14 +31,10 @@ __all__ = ["CO_BENEFIT_COLUMNS", "CURVE_GAP", "main_co_benefit", "tradeoff_curve
 CURVE_GAP = 5e-3
 """Gap to which each point of the curve is solved (the curve shows a shape, not a plan)."""
 
-CO_BENEFIT_COLUMNS: Mapping[str, str] = {
-    "fuel_poor_homes": "Fuel-poor homes helped",
-    "homes_to_target": "Homes brought to the target band",
-    "homes": "Homes helped",
-}
+CO_BENEFIT_COLUMNS: tuple[str, ...] = ("fuel_poor_homes", "homes_to_target", "homes")
 """Candidate columns summed over each point's chosen candidates, in order of preference for
-the main co-benefit, with their labels (EV demand covered is not a sum over sites: sites
-share demand, so it is not on the curve)."""
+the main co-benefit; their words are :func:`geoplan.outputs.labels.column_label`'s (EV demand
+covered is not a sum over sites: sites share demand, so it is not on the curve)."""
 
 
 def main_co_benefit(curve: pd.DataFrame, weights: Mapping[str, float] | None = None

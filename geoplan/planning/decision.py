@@ -50,18 +50,11 @@ from geoplan.optimise import SolverOptions
 from geoplan.optimise.alternatives import limit_values, portfolio, replacement_costs
 from geoplan.optimise.problem import CompiledProblem
 from geoplan.optimise.robustness import Robustness, Scale, robustness
+from geoplan.planning.bound_match import CARBON_COLUMN, equal_rows, response_factor
 from geoplan.planning.headroom import mva_to_kw
 from geoplan.planning.joint import JointPlan
 from geoplan.planning.joint_scoping import SEP
-from geoplan.planning.sensitivity import (
-    _CARBON,
-    RESPONSES,
-    SEQUESTRATION,
-    Bound,
-    _equal,
-    _factor,
-    assumption_bounds,
-)
+from geoplan.planning.sensitivity import RESPONSES, SEQUESTRATION, Bound, assumption_bounds
 from geoplan.planning.solve import PlanResult, grid_limits, grid_tables
 from geoplan.scenario import Scenario
 
@@ -248,7 +241,7 @@ def _robustness(scenario: Scenario, joint: JointPlan, assumptions: AssumptionSet
 
 def carbon_columns(table: pd.DataFrame) -> tuple[str, ...]:
     """Carbon columns of a (stacked, scoped) candidate table, helper columns included."""
-    return tuple(c for c in table.columns if _CARBON.match(str(c).split(SEP)[-1]))
+    return tuple(c for c in table.columns if CARBON_COLUMN.match(str(c).split(SEP)[-1]))
 
 
 def robustness_scales(table: pd.DataFrame, assumptions: AssumptionSet, *,
@@ -285,8 +278,9 @@ def _bound_scales(table: pd.DataFrame, assumptions: AssumptionSet,
         if response.match is not None:
             mine, theirs = response.match
             cell = tables[bound.table][theirs].iloc[bound.row]
-            rows &= _equal(table[mine], cell) if mine in table.columns else False
-        ends = sorted(_factor(bound.base, v, response.form) for v in (bound.low, bound.high))
+            rows &= equal_rows(table[mine], cell) if mine in table.columns else False
+        ends = sorted(response_factor(bound.base, v, response.form)
+                      for v in (bound.low, bound.high))
         if not rows.any() or not all(math.isfinite(e) for e in ends):
             continue
         index = np.flatnonzero(rows)
@@ -305,7 +299,7 @@ def _land_cost_scale(table: pd.DataFrame, source: pd.DataFrame, bound: Bound) ->
     if not {"option", "land_cost_gbp", "cost_gbp"} <= set(table.columns) or bound.base <= 0:
         return None
     rows = (table["workstream"].astype(str).eq(SEQUESTRATION).to_numpy()
-            & _equal(table["option"], source["land_use"].iloc[bound.row]))
+            & equal_rows(table["option"], source["land_use"].iloc[bound.row]))
     cost = pd.to_numeric(table["cost_gbp"], errors="coerce").to_numpy(float)
     land = pd.to_numeric(table["land_cost_gbp"], errors="coerce").to_numpy(float)
     rows &= np.isfinite(cost) & (cost > 0) & np.isfinite(land) & (land > 0)

@@ -70,6 +70,7 @@ import pandas as pd
 
 from geoplan.assumptions import AssumptionSet, AssumptionTable
 from geoplan.errors import Problems, SourceFormatError
+from geoplan.planning.bound_match import CARBON_COLUMN, equal_rows, response_factor
 from geoplan.planning.carbon_lines import carbon_kind
 from geoplan.planning.finance import FinanceAssumptions, FinanceSummary, finance_summary
 from geoplan.planning.phasing import LIFETIME_PREFIX
@@ -96,8 +97,7 @@ SEQUESTRATION = "sequestration"
 STOCK_HEAT = ("stock_bands", "all bands", "heat_kwh_per_m2")
 """Table, row and column of the archetype heat demand entry (see the module docstring)."""
 
-_CARBON = re.compile(r"^(tco2e_per_yr(_.+)?|lifetime_tco2e_.+|sequestered_tco2e_per_yr|"
-                     r"seq_gross_tco2e_per_yr)$")
+_CARBON = CARBON_COLUMN
 STATUS_DONE = "recomputed"
 
 
@@ -425,11 +425,11 @@ def _at(chosen: pd.DataFrame, table: pd.DataFrame, bound: Bound, value: float,
         change: dict[str, Any] = {item: round(value) if whole else value}
         changed = dataclasses.replace(finance, **change)
         return headline_figures(chosen, changed, other_capex)
-    factor = _factor(bound.base, value, response.form)
+    factor = response_factor(bound.base, value, response.form)
     rows = chosen["workstream"].astype(str).isin(response.workstreams).to_numpy(copy=True)
     if response.match is not None:
         mine, theirs = response.match
-        rows = (rows & _equal(chosen[mine], table[theirs].iloc[bound.row])
+        rows = (rows & equal_rows(chosen[mine], table[theirs].iloc[bound.row])
                 if mine in chosen.columns else np.zeros(len(chosen), dtype=bool))
     if not rows.any():  # no chosen candidate uses the value: the figures stay
         return dict(base)
@@ -487,21 +487,6 @@ def _unhandled(bound: Bound, response: Response | None, tables: Mapping[str, pd.
         return ""
     return (f"not recomputed: finance item {item!r} is no field of "
             "geoplan.planning.finance.FinanceAssumptions")
-
-
-def _factor(base: float, value: float, form: str) -> float:
-    if form == "net_of_share":
-        return (1.0 - value) / (1.0 - base) if base != 1.0 else math.nan
-    return value / base if base != 0.0 else math.nan
-
-
-def _equal(column: pd.Series, value: object) -> np.ndarray:
-    """Candidates whose ``column`` equals a table cell (as numbers when both are numbers)."""
-    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
-    if not pd.isna(number):
-        values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
-        return np.isclose(values, float(number), rtol=0.0, atol=1e-9)
-    return (column.astype(str).str.strip() == str(value).strip()).to_numpy()
 
 
 def _scaled(chosen: pd.DataFrame, rows: np.ndarray, factor: np.ndarray | float
