@@ -26,14 +26,18 @@ per-period and per-workstream budgets, and any other row spanning two parts) cou
 
    where :math:`\bar z_k \ge z_k` is the sub-problem's own proven bound (HiGHS's dual bound,
    so a sub-problem stopped early still gives a valid, weaker figure). The bound holds for
-   *any* prices; the prices only make it tighter. They start from the multipliers of
-   :func:`geoplan.optimise.lagrangian.lagrangian_bound` on the linking rows (no LP solve) and
+   *any* prices; the prices only make it tighter. They start from the duals of the linking
+   rows in the linear relaxation (one LP of the whole model, no integers; the multipliers
+   of :func:`geoplan.optimise.lagrangian.lagrangian_bound` when it gives none) and
    take :data:`ITERATIONS` projected subgradient steps
    :math:`\pi \leftarrow \pi + t\,(A x(\pi) - b(\pi))` with Polyak's step towards the best
-   plan so far (factor halving after a step that does not improve the bound). The sub-problems
-   of one round are independent (``workers`` > 1 solves them in threads).
+   plan so far (after a step that does not improve the bound, the next starts again from
+   the best prices, half as far); with one linking row the price is found by bisection
+   instead (the sign of :math:`A x(\pi) - b` says on which side the best price lies). The
+   sub-problems of one round are independent (``workers`` > 1 solves them in threads).
 3. **Repair.** The combined sub-plans may break a shared budget. The *master* is the full
-   model restricted to the candidates some sub-plan chose in some round (every other
+   model restricted to the candidates some sub-plan chose in a round that improved the
+   bound, and those the linear relaxation uses (every other
    candidate fixed at 0, :func:`geoplan.optimise.submodel.restrict`), solved by HiGHS from the
    best feasible combined sub-plan when there is one: a knapsack over the sub-plans' columns.
    Its plan is feasible for the full model.
@@ -79,6 +83,8 @@ ITERATIONS = 8
 """Pricing rounds (each solves every sub-problem once): the deterministic budget."""
 MASTER_SHARE = 0.4
 """Share of the time limit kept for the master (the rest is split over the rounds)."""
+LP_SHARE = 0.1
+"""Share of the time limit the linear relaxation that gives the starting prices may use."""
 REST = "(shared)"
 """Name of the part that holds the columns no part claims."""
 
@@ -283,13 +289,15 @@ def solve_decomposed(model: MilpMatrix, part_of_column: np.ndarray, options: Sol
     names, codes = _codes(model, part_of_column)
     split = _split(model, codes, len(names))
     pricing = _Pricing(model, split, options)
-    pi = pricing.allowed(lagrangian_bound(model).multipliers[split.linking])
+    start, used = _start_prices(model, options)
+    pi = pricing.allowed(start[split.linking])
     limit = options.time_limit
     per_part = (None if limit is None else
                 max(0.05, (1 - MASTER_SHARE) * limit / max(iterations * len(names), 1)))
     best_value, best_pi, best_plan, best_x = np.inf, pi.copy(), -np.inf, None
-    pool = np.zeros(model.shape[1], dtype=bool)
+    pool = used.copy()
     history, theta = [], 2.0
+    best_round = np.zeros(model.shape[1])
     bracket = _Bracket(pricing)
     for _ in range(max(iterations, 1)):
         found = _round(pricing, pi, per_part, workers)
@@ -297,13 +305,14 @@ def solve_decomposed(model: MilpMatrix, part_of_column: np.ndarray, options: Sol
             return _infeasible(names, split, pi)
         value, x = found
         history.append(value)
-        pool |= model.integer & (x > 0.5)
         if not len(model.violations(x)) and pricing.sign * model.objective(x) > best_plan:
             best_plan, best_x = pricing.sign * model.objective(x), x
-        if value < best_value:
-            best_value, best_pi = value, pi.copy()
-        else:
+        if value < best_value:  # the master keeps the columns of improving rounds only
+            best_value, best_pi, best_round = value, pi.copy(), x
+            pool |= model.integer & (x > 0.5)
+        else:  # step again from the best prices, half as far
             theta /= 2
+            pi, x = best_pi.copy(), best_round
         g = pricing.step(pi, x)
         if not len(split.linking) or not np.any(g) or _proved(best_value, best_plan, options):
             break
@@ -318,7 +327,8 @@ def solve_decomposed(model: MilpMatrix, part_of_column: np.ndarray, options: Sol
     return replace(done, outcome=replace(done.outcome, time_s=time.perf_counter() - began))
 
 
-def candidate_parts(compiled: Any, candidate_part: Sequence[object]) -> np.ndarray:
+def candidate_parts(compiled: Any, candidate_part: Sequence[object] | np.ndarray
+                    ) -> np.ndarray:
     """Spread one part name per candidate over a compiled problem's columns.
 
     Parameters
@@ -341,6 +351,30 @@ def candidate_parts(compiled: Any, candidate_part: Sequence[object]) -> np.ndarr
     out = np.full(compiled.model.shape[1], "", dtype=object)
     out[context.x.start:context.x.stop] = np.tile(parts, context.n_periods)
     return out
+
+
+def _start_prices(model: MilpMatrix, options: SolverOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Row multipliers to start from, and the integer columns the relaxation uses.
+
+    The multipliers are the linear relaxation's row duals, else (no relaxation solved)
+    those of :func:`geoplan.optimise.lagrangian.lagrangian_bound`. Solvers differ in the
+    sign of a maximisation's row duals; the sign whose multipliers give the tighter bound
+    (:func:`geoplan.optimise.bounds.multiplier_bound`) is kept.
+    """
+    limit = None if options.time_limit is None else LP_SHARE * options.time_limit
+    session = HighsSession(model.with_bounds(), options)
+    relaxed = session.solve(relax=True, time_limit=limit)
+    solution = session.highs.getSolution()
+    duals = np.asarray(solution.row_dual, dtype=float)
+    values = np.asarray(solution.col_value, dtype=float)
+    if relaxed.bound is None or len(duals) != model.shape[0] or not np.isfinite(duals).all():
+        return lagrangian_bound(model).multipliers, np.zeros(model.shape[1], dtype=bool)
+    used = model.integer & (np.abs(values) > 1e-6) if len(values) == model.shape[1] else (
+        np.zeros(model.shape[1], dtype=bool))
+    sign = 1.0 if model.sense == "max" else -1.0
+    tries = [sign * duals, -sign * duals]
+    bounds = [sign * multiplier_bound(model, t) for t in tries]
+    return tries[int(np.argmin(bounds))], used
 
 
 def _proved(best_value: float, best_plan: float, options: SolverOptions) -> bool:
