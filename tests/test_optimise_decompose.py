@@ -199,3 +199,12 @@ def test_planning_problem_by_gsp_matches_the_monolithic_model() -> None:
     assert not len(compiled.model.violations(out.x))
     assert out.objective <= whole.objective + TOL <= out.bound + 2 * TOL
     assert whole.objective - out.objective <= out.gap * max(out.bound, out.objective) + TOL
+
+
+def test_threads_give_the_same_plan_and_bound() -> None:
+    model, parts = _instance(5)
+    alone = solve_decomposed(model, parts, EXACT).outcome
+    threaded = solve_decomposed(model, parts, EXACT, workers=2).outcome
+    assert threaded.objective == alone.objective
+    assert threaded.bound == alone.bound
+    assert np.array_equal(threaded.x, alone.x)
