@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from geoplan.optimise import Budget, Headroom, MaximiseBenefit, PlanningProblem, SolverOptions
 from geoplan.optimise.decompose import (
     REST,
+    _stopped_by,
     candidate_parts,
     column_parts,
     grid_roots,
@@ -112,6 +113,7 @@ def test_bound_plan_and_gap_against_brute_force(seed: int) -> None:
     recomputed = _brute_lagrangian(model, parts, found.linking_rows, found.prices)
     assert optimum - TOL <= recomputed <= out.bound + 1e-6 * max(1.0, abs(out.bound))
     assert min(found.history) == pytest.approx(out.bound)
+    assert out.stopped_by == ("gap" if out.status == "optimal" else "work_limit")  # no clock
     assert found.parts == tuple(sorted(set(parts)))
 
 
@@ -208,3 +210,9 @@ def test_threads_give_the_same_plan_and_bound() -> None:
     assert threaded.objective == alone.objective
     assert threaded.bound == alone.bound
     assert np.array_equal(threaded.x, alone.x)
+
+
+def test_a_clock_stop_is_reported_as_such() -> None:
+    assert _stopped_by("optimal", True) == "gap"
+    assert _stopped_by("feasible", True) == "time_limit"
+    assert _stopped_by("feasible", False) == "work_limit"

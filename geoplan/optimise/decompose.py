@@ -220,6 +220,8 @@ class _Pricing:
         self.link_lower = model.row_lower[split.linking].astype(float)
         self.link_upper = model.row_upper[split.linking].astype(float)
         self.matrix = model.matrix.tocsr()
+        self.timed_out = False
+        """Whether a sub-problem stopped on its time limit (the plan may then vary)."""
 
     def allowed(self, pi: np.ndarray) -> np.ndarray:
         pi = np.where(np.isfinite(self.link_upper), pi, np.minimum(pi, 0.0))
@@ -242,6 +244,8 @@ class _Pricing:
                                                                np.maximum(sub.col_lower, 0.0)))
             return float(sub.cost @ x), x, False
         outcome = HighsSession(sub, self.options).solve(time_limit=time_limit)
+        if outcome.stopped_by == "time_limit":
+            self.timed_out = True
         if outcome.status == "infeasible":
             return np.inf, None, True
         box = multiplier_bound(sub, np.zeros(sub.shape[0]))
@@ -323,7 +327,7 @@ def solve_decomposed(model: MilpMatrix, part_of_column: np.ndarray, options: Sol
         size = theta * max(value - aim, 1e-9 * max(abs(value), 1.0)) / float(g @ g)
         pi = pricing.allowed(pi + size * g)
     done = _finish(model, options, names, split, pool, best_x, best_value, best_pi,
-                   tuple(pricing.sign * v + model.offset for v in history))
+                   tuple(pricing.sign * v + model.offset for v in history), pricing.timed_out)
     return replace(done, outcome=replace(done.outcome, time_s=time.perf_counter() - began))
 
 
@@ -452,7 +456,7 @@ def _infeasible(names: list[str], split: _Split, pi: np.ndarray) -> Decompositio
 
 def _finish(model: MilpMatrix, options: SolverOptions, names: list[str], split: _Split,
             pool: np.ndarray, best_x: np.ndarray | None, best_value: float,
-            best_pi: np.ndarray, history: tuple[float, ...]) -> Decomposition:
+            best_pi: np.ndarray, history: tuple[float, ...], timed_out: bool) -> Decomposition:
     """Repair with the master over the pooled columns; report plan, bound and gap."""
     sign = 1.0 if model.sense == "max" else -1.0
     bound = sign * best_value + model.offset if np.isfinite(best_value) else None
@@ -463,6 +467,7 @@ def _finish(model: MilpMatrix, options: SolverOptions, names: list[str], split: 
         limit = None if options.time_limit is None else MASTER_SHARE * options.time_limit
         start = None if best_x is None else sub.project(best_x)
         master = HighsSession(sub.model, options).solve(start=start, time_limit=limit)
+        timed_out = timed_out or master.stopped_by == "time_limit"
         if master.x is not None:
             lifted = sub.lift(np.asarray(master.x))
             if best_x is None or sign * model.objective(lifted) > sign * model.objective(best_x):
@@ -474,8 +479,15 @@ def _finish(model: MilpMatrix, options: SolverOptions, names: list[str], split: 
               f"{len(history)} rounds; bound is the Lagrangian bound")
     outcome = SolveOutcome(status, objective, bound, gap, 0.0,
                            None if x is None else _frozen(x), "highs", detail,
-                           "work_limit" if status != "optimal" else "gap")
+                           _stopped_by(status, timed_out))
     return Decomposition(outcome, tuple(names), split.linking, best_pi, history, repaired)
+
+
+def _stopped_by(status: str, timed_out: bool) -> str:
+    """``gap`` when the bound proves the plan; else the clock or the fixed number of rounds."""
+    if status == "optimal":
+        return "gap"
+    return "time_limit" if timed_out else "work_limit"
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
