@@ -174,8 +174,9 @@ def needed_inputs(scenario: Scenario, inputs: LayerInputs) -> LayerInputs:
     then list only the files read.
     """
     enabled = set(scenario.workstreams.enabled())
-    unused = {key: ({} if key == "exclusions" else None) for key, workstream in ONLY_FOR.items()
-              if workstream not in enabled}
+    unused: dict[str, Any] = {key: ({} if key == "exclusions" else None)
+                              for key, workstream in ONLY_FOR.items()
+                              if workstream not in enabled}
     return replace(inputs, **unused)
 
 

@@ -232,6 +232,8 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
         # no wall times: the same scenario must give the same bytes (the CLI prints them)
         solver[name] = {k: summary.get(k) for k in ("status", "objective", "bound", "gap",
                                                       "solver", "stopped_by")}
+        if summary.get("decomposition"):
+            solver[name]["decomposition"] = summary["decomposition"]
     kinds = carbon_kinds(plans.tables)
     # archetype heat-demand bounds concern buildings' reductions only
     stock_kpis, stock_notes = stock_uncertainty(

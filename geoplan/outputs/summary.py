@@ -38,7 +38,9 @@ The summary is a plain mapping (the pipeline builds it; everything in it is JSON
     ``demand_covered``.
 ``solver``
     Model name -> ``{"status", "objective", "bound", "gap", "time_s"}`` (more keys allowed,
-    e.g. :meth:`geoplan.optimise.plan.Plan.summary`).
+    e.g. :meth:`geoplan.optimise.plan.Plan.summary`); a plan solved by parts adds
+    ``decomposition`` (``parts``, ``linking_rows``, ``rounds``, ``bound``, ``gap``), said in
+    words under the table.
 ``assumptions``
     Table name -> ``{"file", "sha256", "overrides", "sources"}``: ``overrides`` a list of the
     scenario's changes (mappings or text), ``sources`` the distinct citations used.
@@ -478,7 +480,24 @@ def _solver(models: Mapping[str, Mapping[str, Any]]) -> list[str]:
              # a run's summary has no wall times (same inputs, same bytes): no empty column
              **({"time (s)": run.get("time_s")} if timed else {})}
             for name, run in models.items()]
-    return [*markdown_table(rows), "", STOPS_EXPLAINED] if rows else markdown_table(rows)
+    return ([*markdown_table(rows), "", *_decomposed(models), STOPS_EXPLAINED] if rows
+            else markdown_table(rows))
+
+
+def _decomposed(models: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One line per model solved by parts: how many, the bound and the gap it proves."""
+    lines = []
+    for name, run in models.items():
+        parts = run.get("decomposition")
+        if not parts:
+            continue
+        lines += [f"{escape_markdown(name)}: decomposed by grid supply point into "
+                  f"{_number(parts.get('parts'))} parts, the shared budgets priced by a "
+                  f"Lagrange multiplier ({_number(parts.get('linking_rows'))} shared rows, "
+                  f"{_number(parts.get('rounds'))} rounds) and the sub-plans repaired into "
+                  f"one plan; Lagrangian bound {_number(parts.get('bound'))}, gap "
+                  f"{_number(parts.get('gap'), 'gap')}.", ""]
+    return lines
 
 
 def _assumptions(tables: Mapping[str, Mapping[str, Any]]) -> list[str]:

@@ -41,6 +41,7 @@ from geoplan.optimise import (
 )
 from geoplan.optimise.plan import plan_from_outcome
 from geoplan.optimise.strategy import solve_compiled
+from geoplan.planning.joint_decompose import solve_by_gsp
 from geoplan.planning.joint_scoping import (
     SEP,
     TARGET_COST_WEIGHT,
@@ -222,6 +223,9 @@ class JointPlan:
     """The compiled model, kept for re-solves (:mod:`geoplan.planning.grid_value`)."""
     x: np.ndarray | None = field(default=None, repr=False, compare=False)
     """The solution vector of ``compiled`` (``None``: no plan)."""
+    decomposition: Mapping[str, Any] | None = None
+    """How a decomposed plan was found (:func:`geoplan.planning.joint_decompose.solve_by_gsp`):
+    parts, rounds, bound and gap; ``None`` for one joint model."""
 
     def table(self) -> pd.DataFrame:
         """Every candidate of every workstream (the plan's table without helper columns)."""
@@ -252,6 +256,8 @@ class JointPlan:
             for ws, t in self.tables.items()}
         bought = self.reinforcements["bought"].to_numpy(dtype=bool)
         out["reinforcement_gbp"] = float(self.reinforcements["cost_gbp"][bought].sum())
+        if self.decomposition is not None:
+            out["decomposition"] = dict(self.decomposition)
         return out
 
 
@@ -306,7 +312,7 @@ def _reinforcements(compiled: Any, x: np.ndarray | None,
 
 def solve_joint(candidates: Mapping[str, pd.DataFrame], parts: Mapping[str, ModelParts], *,
                 options: SolverOptions | None = None, strategy: str = "auto",
-                **problem: Any) -> JointPlan:
+                decompose: str = "none", **problem: Any) -> JointPlan:
     """Build (:func:`joint_problem`, same keyword arguments), solve and split by workstream.
 
     Parameters
@@ -317,6 +323,9 @@ def solve_joint(candidates: Mapping[str, pd.DataFrame], parts: Mapping[str, Mode
         Solver, time limit and gap.
     strategy : str
         See :func:`geoplan.optimise.strategy.solve_compiled`.
+    decompose : {"none", "by_gsp"}
+        ``by_gsp``: solve one sub-problem per grid supply point with the shared budgets
+        priced (:mod:`geoplan.planning.joint_decompose`); ``strategy`` is then unused.
     **problem
         ``headroom``, ``grid``, ``reinforcements``, ``total_budget_gbp``,
         ``workstream_budgets``, ``periods``, ``horizon``, ``year``, ``weights``,
@@ -328,10 +337,16 @@ def solve_joint(candidates: Mapping[str, pd.DataFrame], parts: Mapping[str, Mode
     """
     built = joint_problem(candidates, parts, **problem)
     compiled = built.compile()
-    outcome, notes = solve_compiled(compiled, options or SolverOptions(), strategy)
+    decomposition = None
+    if decompose == "by_gsp":
+        outcome, notes, decomposition = solve_by_gsp(compiled, problem["grid"],
+                                                     options or SolverOptions())
+    else:
+        outcome, notes = solve_compiled(compiled, options or SolverOptions(), strategy)
     plan = plan_from_outcome(compiled, outcome, notes)
     x = np.asarray(outcome.x) if outcome.has_plan else None
     info = built.candidates.attrs[_ATTR]
     bare = JointPlan(plan, {}, _reinforcements(compiled, x, problem.get("reinforcements")),
-                     tuple(info["helpers"]), compiled=compiled, x=x)
+                     tuple(info["helpers"]), compiled=compiled, x=x,
+                     decomposition=decomposition)
     return replace(bare, tables=_workstream_tables(bare, info))

@@ -450,7 +450,8 @@ def solve_plans(scenario: Scenario, models: Mapping[str, WorkstreamModel],
                      {name: _fair(model.parts, plan.district_minimum_share)
                       for name, model in models.items()}, _capacity(models, assumptions),
                      discount_rate=_discount_rate(scenario, models, assumptions))
-    common = {"options": options, "strategy": solver.strategy, "headroom": headroom,
+    common = {"options": options, "strategy": solver.strategy, "decompose": solver.decompose,
+              "headroom": headroom,
               "grid": layers.grid, "reinforcements": _limited(reinforcements, headroom),
               "periods": tuple(plan.years), "horizon": plan.horizon,
               "funding": phased.funding, "carry_over": phased.carry_over,

@@ -772,6 +772,11 @@ class SolverSection(Section):
         None, gt=0, description="Branch-and-bound nodes per MIP solve at most: a "
         "deterministic stop, so a run that ends on it repeats exactly (the summary's "
         "stopped_by says work_limit); the time limit stays the safety stop.")
+    decompose: Literal["none", "by_gsp"] = Field(
+        "none", description="none: one joint model; by_gsp: one sub-problem per grid supply "
+        "point, the shared budgets priced by a Lagrange multiplier and the sub-plans repaired "
+        "into one plan within the budgets (the summary reports the parts, the Lagrangian "
+        "bound and the gap).")
 
 
 class OverrideSection(Section):
