@@ -82,13 +82,7 @@ from geoplan.errors import Problems, SourceFormatError
 from geoplan.planning.carbon_lines import carbon_kind
 from geoplan.planning.finance import FinanceAssumptions, FinanceSummary, finance_summary
 from geoplan.planning.phasing import LIFETIME_PREFIX
-from geoplan.planning.sensitivity_rebuild import (
-    SERIES,
-    BuildingRebuild,
-    at_bound,
-    replaced,
-    unreproduced,
-)
+from geoplan.planning.sensitivity_rebuild import SERIES, BuildingRebuild, rebuilt_frames
 from geoplan.planning.solve import PlanResult
 
 __all__ = ["FIGURES", "RESPONSES", "SEQUESTRATION", "SERIES_TABLES", "STOCK_HEAT", "Bound",
@@ -279,7 +273,11 @@ def assumption_bounds(assumptions: AssumptionSet, specs: Mapping[str, Assumption
 def plan_sensitivity(plans: PlanResult, assumptions: AssumptionSet, finance: FinanceSummary,
                      specs: Mapping[str, AssumptionTable],
                      rebuild: BuildingRebuild | None = None) -> pd.DataFrame:
-    """Return the run's :func:`sensitivity_table` (its chosen candidates, tables, finance)."""
+    """Return the run's :func:`sensitivity_table` (its chosen candidates, tables, finance).
+
+    ``rebuild`` (:func:`~geoplan.planning.sensitivity_rebuild.building_rebuild`) recomputes
+    the buildings tables' bounds exactly; without it they are listed as not recomputed.
+    """
     table = plans.stacked()
     chosen = table[table["selected"].fillna(False).astype(bool).to_numpy()]
     tables, bounds = assumption_bounds(assumptions, specs)
@@ -420,19 +418,11 @@ def _rebuilt(chosen: pd.DataFrame, table: pd.DataFrame, bound: Bound, rebuild: B
              checked: dict[str, str], base: Mapping[str, float], finance: FinanceAssumptions,
              other_capex: pd.DataFrame | None) -> list[dict[str, object]]:
     """Rows of a bound recomputed by rebuilding the chosen buildings candidates."""
-    if "" not in checked:  # once: the rebuild at the run's own tables gives the plan back
-        checked[""] = unreproduced(chosen, rebuild(bound.table, table))
-    if checked[""]:
-        return _rows(bound, base, None, None, "not recomputed: rebuilding the chosen zones at "
-                     f"the run's own tables does not give the plan's figures ({checked['']})")
-    ends = []
-    for side in ("low", "high"):
-        frame, missing = replaced(chosen, rebuild(bound.table, at_bound(
-            bound.table, table, bound.column, bound.row, side)))
-        if missing:
-            return _rows(bound, base, None, None, f"not recomputed: at the {side} value the "
-                         f"rebuild has no candidate {missing[0]!r}")
-        ends.append(headline_figures(frame, finance, other_capex))
+    frames, why = rebuilt_frames(chosen, bound.table, table, (bound.column, bound.row),
+                                 rebuild, checked)
+    if why:
+        return _rows(bound, base, None, None, why)
+    ends = [headline_figures(frame, finance, other_capex) for frame in frames]
     return _rows(bound, base, ends[0], ends[1], STATUS_DONE)
 
 

@@ -39,8 +39,8 @@ from geoplan.workstreams.energy import carbon_factors_for
 from geoplan.workstreams.laep import laep_candidates
 from geoplan.workstreams.retrofit import retrofit_candidates
 
-__all__ = ["BUILDERS", "SERIES", "BuildingRebuild", "at_bound", "building_rebuild", "replaced",
-           "unreproduced"]
+__all__ = ["BUILDERS", "SERIES", "BuildingRebuild", "at_bound", "building_rebuild",
+           "rebuilt_frames", "replaced", "unreproduced"]
 
 BUILDERS: dict[str, Callable[..., Any]] = {"retrofit": retrofit_candidates,
                                            "laep": laep_candidates}
@@ -162,6 +162,29 @@ def unreproduced(chosen: pd.DataFrame, rebuilt: Mapping[str, pd.DataFrame]) -> s
             return (f"{column} of {chosen['candidate_id'].iloc[at]!r} is {was[at]:g} in the "
                     f"plan and {now[at]:g} rebuilt")
     return ""
+
+
+def rebuilt_frames(chosen: pd.DataFrame, name: str, table: pd.DataFrame,
+                   cell: tuple[str, int], rebuild: BuildingRebuild, checked: dict[str, str]
+                   ) -> tuple[list[pd.DataFrame], str]:
+    """``chosen`` rebuilt with ``table``'s ``cell`` (column, row) at its low and high bound.
+
+    Returns the two frames, or none and why not (a ``not recomputed`` status). ``checked``
+    caches, under ``""``, whether a rebuild at the run's own tables gave the plan back.
+    """
+    if "" not in checked:
+        checked[""] = unreproduced(chosen, rebuild(name, table))
+    if checked[""]:
+        return [], ("not recomputed: rebuilding the chosen zones at the run's own tables does "
+                    f"not give the plan's figures ({checked['']})")
+    frames = []
+    for side in ("low", "high"):
+        frame, missing = replaced(chosen, rebuild(name, at_bound(name, table, *cell, side)))
+        if missing:
+            return [], (f"not recomputed: at the {side} value the rebuild has no candidate "
+                        f"{missing[0]!r}")
+        frames.append(frame)
+    return frames, ""
 
 
 def building_rebuild(scenario: Scenario, layers: PreparedLayers, assumptions: AssumptionSet,
