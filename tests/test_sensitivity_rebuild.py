@@ -22,8 +22,8 @@ from geoplan.planning.sensitivity import (
     headline_figures,
     sensitivity_table,
 )
-from geoplan.planning.sensitivity_rebuild import BuildingRebuild, at_bound
-from geoplan.scenario.workstreams import RetrofitSettings
+from geoplan.planning.sensitivity_rebuild import BuildingRebuild, at_bound, only_options
+from geoplan.scenario.workstreams import LaepSettings, RetrofitSettings
 from geoplan.workstreams.measures import read_retrofit_measures
 from geoplan.workstreams.pathways import read_heat_pathways
 from geoplan.workstreams.savings import read_heat_loads
@@ -189,3 +189,18 @@ def test_peat_factor_bounds_move_the_avoided_difference(column: str, low: float,
     # the woodland parcel's 7 t stay as they are
     assert (row["at_base"], row["at_low"], row["at_high"]) == pytest.approx(
         (151.0, low + 7, high + 7))
+
+
+def test_a_rebuild_of_the_chosen_options_only_gives_the_same_candidates(tmp_path) -> None:
+    full = _rebuild(tmp_path)
+    settings = only_options(RetrofitSettings(trajectory_years=(2030,)), "retrofit", {"fabric"})
+    assert settings.heat_pump_ready is False
+    cheap = BuildingRebuild(full.buildings, full.zones, {"retrofit": settings}, full.tables,
+                            years=(2030,), horizon=2050)
+    every = full("carbon_factors", CARBON)["retrofit"].set_index("candidate_id")
+    fabric = cheap("carbon_factors", CARBON)["retrofit"].set_index("candidate_id")
+    assert list(fabric.index) == ["retrofit:Z1:fabric"]
+    pd.testing.assert_series_equal(fabric.loc["retrofit:Z1:fabric"],
+                                   every.loc["retrofit:Z1:fabric", fabric.columns])
+    laep = only_options(LaepSettings(), "laep", {"fabric_first", "rooftop_pv"})
+    assert laep.pathways == ("fabric_first", "rooftop_pv")

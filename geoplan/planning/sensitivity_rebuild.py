@@ -40,7 +40,7 @@ from geoplan.workstreams.laep import laep_candidates
 from geoplan.workstreams.retrofit import retrofit_candidates
 
 __all__ = ["BUILDERS", "SERIES", "BuildingRebuild", "at_bound", "building_rebuild",
-           "rebuilt_frames", "replaced", "unreproduced"]
+           "only_options", "rebuilt_frames", "replaced", "unreproduced"]
 
 BUILDERS: dict[str, Callable[..., Any]] = {"retrofit": retrofit_candidates,
                                            "laep": laep_candidates}
@@ -203,8 +203,25 @@ def building_rebuild(scenario: Scenario, layers: PreparedLayers, assumptions: As
     homes = layers.buildings[layers.buildings["zone_id"].astype(str).isin(zones).to_numpy()]
     plan = scenario.plan
     rate = discount_rate if plan.carbon_discount_rate is None else plan.carbon_discount_rate
-    enabled = [w for w in BUILDERS if w in set(chosen["workstream"])]
+    options = {w: set(chosen.loc[chosen["workstream"] == w, "option"].astype(str))
+               for w in BUILDERS if w in set(chosen["workstream"])}
+    settings = {w: only_options(building_settings(scenario, assumptions, w), w, chosen_options)
+                for w, chosen_options in options.items()}
     return BuildingRebuild(
-        homes, layers.zones, {w: building_settings(scenario, assumptions, w) for w in enabled},
+        homes, layers.zones, settings,
         {name: assumptions.table(name) for name in BUILDING_TABLES}, tuple(plan.years),
         plan.carbon_until, plan.horizon, rate, scenario.carbon.electricity_factor)
+
+
+def only_options(settings: Any, workstream: str, options: set[str]) -> Any:
+    """Return settings that build only ``options`` (a cheaper rebuild, the same figures).
+
+    A candidate's figures are the sums of its own zone's homes for its own option, so
+    leaving the other LAEP pathways out, or retrofit's heat pumps when none is chosen,
+    changes none of the chosen candidates (the check of :func:`unreproduced` still runs).
+    """
+    if workstream == "laep":
+        return settings.model_copy(update={"pathways": tuple(
+            p for p in settings.pathways if p in options)})
+    return settings.model_copy(update={"heat_pump_ready": settings.heat_pump_ready
+                                       and "heat_pump" in options})
