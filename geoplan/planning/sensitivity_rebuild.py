@@ -201,6 +201,8 @@ def building_rebuild(scenario: Scenario, layers: PreparedLayers, assumptions: As
         return None
     zones = set(chosen["zone_id"].dropna().astype(str))
     homes = layers.buildings[layers.buildings["zone_id"].astype(str).isin(zones).to_numpy()]
+    areas = (None if layers.zones is None else
+             layers.zones[layers.zones["zone_id"].astype(str).isin(zones).to_numpy()])
     plan = scenario.plan
     rate = discount_rate if plan.carbon_discount_rate is None else plan.carbon_discount_rate
     options = {w: set(chosen.loc[chosen["workstream"] == w, "option"].astype(str))
@@ -208,7 +210,7 @@ def building_rebuild(scenario: Scenario, layers: PreparedLayers, assumptions: As
     settings = {w: only_options(building_settings(scenario, assumptions, w), w, chosen_options)
                 for w, chosen_options in options.items()}
     return BuildingRebuild(
-        homes, layers.zones, settings,
+        homes, areas, settings,
         {name: assumptions.table(name) for name in BUILDING_TABLES}, tuple(plan.years),
         plan.carbon_until, plan.horizon, rate, scenario.carbon.electricity_factor)
 
