@@ -424,7 +424,8 @@ def _finance(scenario: Scenario, layers: PreparedLayers, assumptions: Assumption
     chosen = scenario.baseline
     baseline = (None if layers.emissions is None
                 else baseline_emissions(layers.emissions, year=chosen.year,
-                                        sectors=chosen.sectors, land_use=chosen.land_use))
+                                        sectors=chosen.sectors, land_use=chosen.land_use,
+                                        given_totals=chosen.given_totals))
     other = plans.reinforcement_capex()
     return finance_summary(table, baseline=baseline, assumptions=settings,
                            other_capex=other if len(other) else None,

@@ -144,3 +144,34 @@ def test_real_table_baseline_is_2019_co2_without_land_use(real_data):
     domestic = baseline_emissions(emissions, sectors=["domestic"]).table
     assert domestic.set_index("district_id")["tco2e"].to_dict() == pytest.approx(
         rows["domestic_tco2e"].to_dict())
+
+
+def test_a_given_2022_total_rescales_the_milestones_and_says_it_was_given():
+    """table() lacks 2022; the user gives E_2022 = 100 (domestic + transport, no land use).
+
+    Against the 2019 baseline (E_2019 = 116) the 2030 target (1 - 0.36) x 100 = 64 t is
+    1 - 64 / 116 = 0.448275... of 2019's emissions.
+    """
+    b = baseline_emissions(table(), given_totals={2022: 100.0})
+    assert b.totals == {2018: 148.0, 2019: 116.0, 2020: 78.0, 2022: 100.0}
+    assert b.given == (2022,)
+    info, warnings, shares = baseline_report(b, 2022, {2030: 0.36})
+    assert shares[2030] == pytest.approx(1 - 64 / 116, rel=1e-12)
+    assert (info["milestones_baseline_year"], info["milestones_rescaled_from"]) == (2019, 2022)
+    assert "2022 given in the scenario (baseline.given_totals)" in warnings[-1]
+    assert "100 / 116" in warnings[-1]
+    # without it the shares are kept, and the note names the key that would carry them
+    kept = baseline_report(baseline_emissions(table()), 2022, {2030: 0.36})
+    assert kept[2] == {2030: 0.36}
+    assert "as baseline.given_totals" in kept[1][-1]
+
+
+def test_a_given_total_for_a_year_the_table_has_is_refused():
+    with pytest.raises(ScenarioError, match=r"baseline.given_totals gives \[2019\], which the "
+                                            r"emissions table .* has"):
+        baseline_emissions(table(), given_totals={2019: 1.0, 2022: 2.0})
+    scenario = Scenario(name="x", inputs={"sample": "small"},
+                        baseline={"given_totals": {2022: 4100000}})
+    assert scenario.baseline.given_totals == {2022: 4100000.0}
+    with pytest.raises(ValueError, match="greater than 0"):
+        Scenario(name="x", inputs={"sample": "small"}, baseline={"given_totals": {2022: 0}})

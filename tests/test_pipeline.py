@@ -734,6 +734,9 @@ def test_sensitivity_of_the_joint_plan_by_hand(joint_run: Path) -> None:
         woods * (land["high"] - land["low"]) / land["base"], rel=1e-9)
     for series in ("carbon_factors", "carbon_values"):  # whole series: one entry, not guessed
         assert set(table[table["table"] == series]["key"]) <= {"all rows"}
+    # buildings tables are recomputed by rebuilding the chosen zones, which gave the plan back
+    for name in ("carbon_factors", "retrofit_measures", "standing_charges"):
+        assert set(table[table["table"] == name]["status"]) == {"recomputed"}, name
     assert any(s.startswith("Lifetime cost per tCO2e: £")
                for s in summary["sensitivity"]["statements"])
     assert (joint_run / "tornado.png").stat().st_size > 1000

@@ -146,6 +146,7 @@ def test_a_bound_without_a_response_is_listed_not_guessed() -> None:
     _, notes = sensitivity_summary(table)
     assert notes
     assert "charger_types.cost_per_charger_gbp (7)" in notes[0]
+    assert "each with the reason in its status column" in notes[0]
 
 
 def test_archetype_heat_bounds_give_one_entry() -> None:

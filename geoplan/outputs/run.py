@@ -81,6 +81,7 @@ from geoplan.planning.grid_evidence import GridEvidence
 from geoplan.planning.grid_flags import GridFlags, grid_flags
 from geoplan.planning.grid_report import plan_evidence
 from geoplan.planning.sensitivity import plan_sensitivity
+from geoplan.planning.sensitivity_rebuild import building_rebuild
 from geoplan.planning.solve import (
     PlanResult,
     WorkstreamModel,
@@ -310,7 +311,9 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
     summary = run_summary(scenario, plans, finance, assumptions, layers, flags, evidence,
                           None if charger_model is None else charger_model.demand)
     if scenario.outputs.sensitivity:
-        table = plan_sensitivity(plans, assumptions, finance, known_tables())
+        rebuild = building_rebuild(scenario, layers, assumptions, plans,
+                                   finance.assumptions.discount_rate)
+        table = plan_sensitivity(plans, assumptions, finance, known_tables(), rebuild)
         written.extend(write_sensitivity(folder, table, title=f"{scenario.name}: sensitivity "
                                          "of the headline figures (plan held fixed)"))
         section, notes = sensitivity_summary(table)

@@ -164,6 +164,6 @@ def sensitivity_summary(table: pd.DataFrame) -> tuple[dict[str, Any], list[str]]
     if len(skipped):
         names = ", ".join(f"{t}.{c} ({k})" for t, k, c in skipped.itertuples(index=False))
         notes.append(f"sensitivity: {len(skipped)} bounded assumption values are not "
-                     f"recomputed for the fixed plan (no registered response): {names}; "
-                     "sensitivity.csv lists them without figures")
+                     f"recomputed for the fixed plan: {names}; sensitivity.csv lists them "
+                     "without figures, each with the reason in its status column")
     return {"statements": statements, "rows": shown}, notes

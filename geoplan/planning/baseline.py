@@ -15,7 +15,11 @@ count (scenario keys ``baseline: {year, sectors, land_use}``):
   (the finance trajectory keeps them on a separate line);
 * **gases**: the table's own (the BEIS/DESNZ local authority CO2 statistics count CO2 only,
   so their baseline is in tCO2, not tCO2e: other greenhouse gases, mostly agricultural
-  methane and nitrous oxide, are missing).
+  methane and nitrous oxide, are missing);
+* **given totals**: a year the table lacks (the milestones' calibration year 2022 in the
+  DESNZ 2005-2020 table) can be given as one figure, the counted sectors summed over the
+  districts (scenario key ``baseline.given_totals``); :func:`rescaled_milestones` then carries
+  the milestone shares with it and says the figure was given.
 
 Examples
 --------
@@ -72,7 +76,10 @@ class Baseline:
         Choices a reader should know of (e.g. the COVID year skipped).
     totals : Mapping[int, float]
         The counted sectors summed over the table's districts, for every year of the table
-        (what :func:`rescaled_milestones` carries milestone shares between years with).
+        and every given year (what :func:`rescaled_milestones` carries milestone shares
+        between years with).
+    given : tuple of int
+        Years of ``totals`` given by the user (``baseline.given_totals``), not the table.
     """
 
     table: pd.DataFrame = field(repr=False)
@@ -83,6 +90,7 @@ class Baseline:
     source: str
     notes: tuple[str, ...] = ()
     totals: Mapping[int, float] = field(default_factory=dict, repr=False)
+    given: tuple[int, ...] = ()
 
     @property
     def unit(self) -> str:
@@ -125,7 +133,8 @@ def baseline_year(table: pd.DataFrame, year: int | None = None) -> tuple[int, li
 
 def baseline_emissions(table: pd.DataFrame, *, year: int | None = None,
                        sectors: Sequence[str] | None = None,
-                       land_use: bool = False) -> Baseline:
+                       land_use: bool = False,
+                       given_totals: Mapping[int, float] | None = None) -> Baseline:
     """Each district's baseline emissions (module docstring).
 
     Parameters
@@ -138,12 +147,14 @@ def baseline_emissions(table: pd.DataFrame, *, year: int | None = None,
         Sectors to count (default: every sector but :data:`LAND_USE`).
     land_use : bool
         With ``sectors`` None, count land use too.
+    given_totals : Mapping[int, float], optional
+        Year -> counted emissions summed over the districts, for years the table lacks.
 
     Raises
     ------
     ScenarioError
         An unknown sector (the table's sectors are listed), sectors asked of a table that
-        has none, or a year the table lacks.
+        has none, a year the table lacks, or a given total for a year the table has.
     """
     chosen_year, notes = baseline_year(table, year)
     rows = table[table["year"].astype(int) == chosen_year].reset_index(drop=True)
@@ -162,8 +173,21 @@ def baseline_emissions(table: pd.DataFrame, *, year: int | None = None,
     if gases == "CO2":
         notes.append(f"baseline in tCO2: {_name(table)} counts CO2 only (methane and nitrous "
                      "oxide, mostly from farming, are missing)")
+    totals = _totals(table, counted)
+    given = _given(table, totals, given_totals or {})
     return Baseline(out, chosen_year, counted, LAND_USE in counted, gases, _name(table),
-                    tuple(notes), _totals(table, counted))
+                    tuple(notes), {**totals, **given}, tuple(sorted(given)))
+
+
+def _given(table: pd.DataFrame, totals: Mapping[int, float], given: Mapping[int, float]
+           ) -> dict[int, float]:
+    """Return the given totals, refusing years the table has (its own figure counts)."""
+    clash = sorted(int(y) for y in given if int(y) in totals)
+    if clash:
+        raise ScenarioError(f"baseline.given_totals gives {clash}, which the emissions table "
+                            f"{_name(table)} has (fix: give only years it lacks, it has "
+                            f"{_span(sorted(totals))})")
+    return {int(y): float(v) for y, v in given.items()}
 
 
 def _totals(table: pd.DataFrame, counted: tuple[str, ...]) -> dict[int, float]:
@@ -218,13 +242,17 @@ def rescaled_milestones(milestones: Mapping[int, float], calibrated_to: int | No
                         "(finance.csv, item milestone_baseline_year) and are not rescaled to "
                         f"the {baseline.year} baseline: {baseline.source} has {have}, not "
                         f"{calibrated_to}, so the targets assume {baseline.year} emissions equal "
-                        f"{calibrated_to}'s (fix: give milestone shares for {baseline.year}, or "
-                        f"an emissions table with {calibrated_to})")
+                        f"{calibrated_to}'s (fix: give milestone shares for {baseline.year}, "
+                        f"an emissions table with {calibrated_to}, or the {calibrated_to} total "
+                        "as baseline.given_totals)")
     ratio = then / now
     rescaled = {y: 1.0 - (1.0 - s) * ratio for y, s in shares.items()}
+    origin = (f"{calibrated_to} given in the scenario (baseline.given_totals), "
+              f"{baseline.year} from {baseline.source}" if int(calibrated_to) in baseline.given
+              else baseline.source)
     return rescaled, (f"milestone shares rescaled from a {calibrated_to} to the "
                       f"{baseline.year} baseline: share' = 1 - (1 - share) x "
-                      f"{then:,.0f} / {now:,.0f} ({baseline.source}, counted sectors)"
+                      f"{then:,.0f} / {now:,.0f} ({origin}, counted sectors)"
                       + "".join(f"; {y}: {shares[y]:.3f} -> {rescaled[y]:.3f}"
                                 for y in sorted(shares)))
 

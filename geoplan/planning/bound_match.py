@@ -22,7 +22,7 @@ CARBON_COLUMN = re.compile(r"^(tco2e_per_yr(_.+)?|lifetime_tco2e_.+|sequestered_
 """Candidate columns holding carbon (tCO2e a year, over a lifetime, or sequestered)."""
 
 
-def response_factor(base: float, value: float, form: str) -> float:
+def response_factor(base: float, value: float, form: str, other: float = 0.0) -> float:
     """Factor on a candidate figure when an assumption moves from ``base`` to ``value``.
 
     Parameters
@@ -31,12 +31,16 @@ def response_factor(base: float, value: float, form: str) -> float:
         The assumption's central value and the value tried.
     form : str
         ``"net_of_share"`` when the figure scales with ``1 - value`` (a share taken off);
-        any other form scales with ``value`` itself.
+        ``"difference"`` when it scales with ``value - other`` (e.g. a peat condition's
+        emission factor less the restored one); any other form scales with ``value`` itself.
+    other : float
+        The other term of a ``"difference"``.
 
     Returns
     -------
     float
-        ``value / base`` (or ``(1 - value) / (1 - base)``); NaN when the base is 0 (or 1).
+        ``value / base`` (or ``(1 - value) / (1 - base)``, or
+        ``(value - other) / (base - other)``); NaN when the denominator is 0.
 
     Examples
     --------
@@ -44,9 +48,13 @@ def response_factor(base: float, value: float, form: str) -> float:
     1.5
     >>> response_factor(0.2, 0.6, "net_of_share")
     0.5
+    >>> response_factor(10.0, 7.0, "difference", other=4.0)
+    0.5
     """
     if form == "net_of_share":
         return (1.0 - value) / (1.0 - base) if base != 1.0 else math.nan
+    if form == "difference":
+        return (value - other) / (base - other) if base != other else math.nan
     return value / base if base != 0.0 else math.nan
 
 

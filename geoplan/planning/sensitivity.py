@@ -18,6 +18,10 @@ of the named workstreams whose ``match`` column equals the row's:
 
 - ``sequestration.seq_tco2e_per_ha_yr`` (``tco2e = rate x area x (1 - buffer)``, by
   ``option`` = ``land_use``) and ``sequestration.buffer_share`` (net of a share);
+- ``peat_conditions.emission_tco2e_per_ha_yr`` and ``restored_tco2e_per_ha_yr``: a restored
+  parcel avoids :math:`(E_c - E_r)` per ha, so its carbon scales by
+  :math:`(v' - o)/(v - o)` with :math:`o` the row's other column (form ``difference``; by
+  ``peat_condition`` = ``condition``);
 - ``charger_types.tco2e_per_ev_yr`` (``tco2e = EVs covered x tco2e_per_ev_yr``, by
   ``charger_kw``); ``ev_attribution.value`` of item ``ev_attribution_share``
   (``tco2e = share x ev_switch_tco2e_per_yr``, on chargers whose ``ev_attribution_share`` is
@@ -36,7 +40,12 @@ of the named workstreams whose ``match`` column equals the row's:
 
 Tables whose low and high columns are whole alternative series (:data:`SERIES_TABLES`:
 woodland growth curves, electricity carbon factor trajectories, DESNZ carbon value series) are
-one entry each, listed as not recomputed with the reason.
+one entry each, listed as not recomputed with the reason. With a ``rebuild``
+(:class:`~geoplan.planning.sensitivity_rebuild.BuildingRebuild`, which a run passes), every
+bound of a buildings table without a registered response, and the carbon factor series, is
+recomputed exactly by building the chosen zones' candidates again at the low and the high
+value (standing charges, measures' saving shares, the electricity trajectories: a home's
+tonnes are clipped at zero before homes are summed, so no scaling is exact).
 
 A bound without a registered response (a table read while the layers are built, or a value
 whose effect is not a scaling, such as a heat pump's peak kW) is listed with status
@@ -74,6 +83,7 @@ from geoplan.planning.bound_match import CARBON_COLUMN, equal_rows, response_fac
 from geoplan.planning.carbon_lines import carbon_kind
 from geoplan.planning.finance import FinanceAssumptions, FinanceSummary, finance_summary
 from geoplan.planning.phasing import LIFETIME_PREFIX
+from geoplan.planning.sensitivity_rebuild import SERIES, BuildingRebuild, rebuilt_frames
 from geoplan.planning.solve import PlanResult
 
 __all__ = ["FIGURES", "RESPONSES", "SEQUESTRATION", "SERIES_TABLES", "STOCK_HEAT", "Bound",
@@ -137,8 +147,9 @@ class Response:
     match : tuple of (str, str), optional
         ``(candidate column, table column)``: only candidates whose column equals the
         table row's value change (None: every candidate of the workstreams).
-    form : {"proportional", "net_of_share", "finance", "grid_only", "cost"}
-        Carbon columns scale by ``new / base``, or by ``(1 - new) / (1 - base)``; ``finance``
+    form : {"proportional", "net_of_share", "difference", "finance", "grid_only", "cost"}
+        Carbon columns scale by ``new / base``, by ``(1 - new) / (1 - base)``, or by
+        ``(new - other) / (base - other)`` (``other``: the row's ``part`` column); ``finance``
         changes the finance assumption of the row's ``item``; ``grid_only`` changes no
         headline figure; ``cost`` scales the candidates' ``part`` of ``cost_gbp``.
     part : str, optional
@@ -150,8 +161,8 @@ class Response:
 
     workstreams: tuple[str, ...]
     match: tuple[str, str] | None = None
-    form: Literal["proportional", "net_of_share", "finance", "grid_only", "cost"] = \
-        "proportional"
+    form: Literal["proportional", "net_of_share", "difference", "finance", "grid_only",
+                  "cost"] = "proportional"
     part: str | None = None
     item: str | None = None
 
@@ -169,6 +180,12 @@ RESPONSES: dict[tuple[str, str], Response] = {
     ("sequestration", "land_cost_gbp_per_ha"): Response((SEQUESTRATION,), ("option", "land_use"),
                                                         "cost", "land_cost_gbp"),
     ("finance", "value"): Response((), None, "finance"),
+    ("peat_conditions", "emission_tco2e_per_ha_yr"): Response(
+        (SEQUESTRATION,), ("peat_condition", "condition"), "difference",
+        "restored_tco2e_per_ha_yr"),
+    ("peat_conditions", "restored_tco2e_per_ha_yr"): Response(
+        (SEQUESTRATION,), ("peat_condition", "condition"), "difference",
+        "emission_tco2e_per_ha_yr"),
 }
 """``(table, column)`` -> its :class:`Response` (add one for a new kind of bound)."""
 
@@ -176,13 +193,10 @@ SERIES_TABLES = {
     "woodland_profile": "not recomputed: the low and high columns are whole alternative growth "
                         "curves (species mixes), which change the profile's shape, not a scale; "
                         "run the plan with the _low or _high column as the profile to see them",
-    "carbon_factors": "not recomputed: the low and high columns are whole alternative "
-                      "electricity trajectories (the same path five years ahead and behind), "
-                      "and a home's yearly tCO2e is max(0, old fuel x its factor - new fuel x "
-                      "its factor) per home before homes are summed into candidates, so no "
-                      "scaling of the candidates' tonnes is exact; run the scenario with "
-                      "carbon.electricity_factor set to the other basis, or the _low or _high "
-                      "column as kgco2e_per_kwh in a copy of carbon_factors.csv, to see them",
+    "carbon_factors": "not recomputed without the homes: the low and high columns are whole "
+                      "alternative electricity trajectories, and a home's yearly tCO2e is "
+                      "max(0, old fuel x its factor - new fuel x its factor) before homes are "
+                      "summed into candidates, so only rebuilding them is exact (a run does)",
     "carbon_values": "not recomputed here: the low and high columns are the published DESNZ "
                      "low and high carbon value series, which move only the Green Book social "
                      "NPV, not these figures; the finance section gives that NPV at the low and "
@@ -257,14 +271,20 @@ def assumption_bounds(assumptions: AssumptionSet, specs: Mapping[str, Assumption
 
 
 def plan_sensitivity(plans: PlanResult, assumptions: AssumptionSet, finance: FinanceSummary,
-                     specs: Mapping[str, AssumptionTable]) -> pd.DataFrame:
-    """Return the run's :func:`sensitivity_table` (its chosen candidates, tables, finance)."""
+                     specs: Mapping[str, AssumptionTable],
+                     rebuild: BuildingRebuild | None = None) -> pd.DataFrame:
+    """Return the run's :func:`sensitivity_table` (its chosen candidates, tables, finance).
+
+    ``rebuild`` (:func:`~geoplan.planning.sensitivity_rebuild.building_rebuild`) recomputes
+    the buildings tables' bounds exactly; without it they are listed as not recomputed.
+    """
     table = plans.stacked()
     chosen = table[table["selected"].fillna(False).astype(bool).to_numpy()]
     tables, bounds = assumption_bounds(assumptions, specs)
     other = plans.reinforcement_capex()
     return sensitivity_table(chosen.reset_index(drop=True), tables, bounds,
-                             finance.assumptions, other if len(other) else None)
+                             finance.assumptions, other if len(other) else None,
+                             rebuild=rebuild)
 
 
 def _bound_column(table: pd.DataFrame, column: str, problems: Problems
@@ -338,7 +358,8 @@ def _lifetime(chosen: pd.DataFrame) -> float:
 
 def sensitivity_table(chosen: pd.DataFrame, tables: Mapping[str, pd.DataFrame],
                       bounds: Sequence[Bound], finance: FinanceAssumptions,
-                      other_capex: pd.DataFrame | None = None) -> pd.DataFrame:
+                      other_capex: pd.DataFrame | None = None, *,
+                      rebuild: BuildingRebuild | None = None) -> pd.DataFrame:
     """Each headline figure at each bound's low and high value, the plan held fixed.
 
     Parameters
@@ -353,6 +374,8 @@ def sensitivity_table(chosen: pd.DataFrame, tables: Mapping[str, pd.DataFrame],
         From :func:`bounded_values`.
     finance : FinanceAssumptions
     other_capex : pandas.DataFrame, optional
+    rebuild : BuildingRebuild, optional
+        Recomputes the bounds of the tables it can change exactly (module docstring).
 
     Returns
     -------
@@ -363,8 +386,14 @@ def sensitivity_table(chosen: pd.DataFrame, tables: Mapping[str, pd.DataFrame],
     """
     chosen = _slim(chosen)
     base = headline_figures(chosen, finance, other_capex)
-    rows = []
+    rows: list[dict[str, object]] = []
+    checked: dict[str, str] = {}
     for bound in _series_collapsed(bounds):
+        if rebuild is not None and bound.table in rebuild.names and (
+                bound.table in SERIES or (bound.table, bound.column) not in RESPONSES):
+            rows += _rebuilt(chosen, tables[bound.table], bound, rebuild, checked, base,
+                             finance, other_capex)
+            continue
         if bound.table in SERIES_TABLES:
             rows += _rows(bound, base, None, None, SERIES_TABLES[bound.table])
             continue
@@ -383,6 +412,18 @@ def sensitivity_table(chosen: pd.DataFrame, tables: Mapping[str, pd.DataFrame],
     columns = ["table", "key", "column", "low", "base", "high", "figure", "label", "at_base",
                "at_low", "at_high", "swing", "status"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _rebuilt(chosen: pd.DataFrame, table: pd.DataFrame, bound: Bound, rebuild: BuildingRebuild,
+             checked: dict[str, str], base: Mapping[str, float], finance: FinanceAssumptions,
+             other_capex: pd.DataFrame | None) -> list[dict[str, object]]:
+    """Rows of a bound recomputed by rebuilding the chosen buildings candidates."""
+    frames, why = rebuilt_frames(chosen, bound.table, table, (bound.column, bound.row),
+                                 rebuild, checked)
+    if why:
+        return _rows(bound, base, None, None, why)
+    ends = [headline_figures(frame, finance, other_capex) for frame in frames]
+    return _rows(bound, base, ends[0], ends[1], STATUS_DONE)
 
 
 def _series_collapsed(bounds: Sequence[Bound]) -> list[Bound]:
@@ -425,7 +466,9 @@ def _at(chosen: pd.DataFrame, table: pd.DataFrame, bound: Bound, value: float,
         change: dict[str, Any] = {item: round(value) if whole else value}
         changed = dataclasses.replace(finance, **change)
         return headline_figures(chosen, changed, other_capex)
-    factor = response_factor(bound.base, value, response.form)
+    other = (float(pd.to_numeric(table[response.part], errors="coerce").iloc[bound.row])
+             if response.form == "difference" and response.part else 0.0)
+    factor = response_factor(bound.base, value, response.form, other)
     rows = chosen["workstream"].astype(str).isin(response.workstreams).to_numpy(copy=True)
     if response.match is not None:
         mine, theirs = response.match

@@ -89,7 +89,8 @@ from geoplan.workstreams.sequestration import (
 )
 
 __all__ = ["BUILDING_TABLES", "DFES_SCENARIOS", "GRID_REINFORCEMENT", "GRID_UNITS",
-           "HeadroomGaps", "PlanResult", "WorkstreamModel", "grid_limits", "grid_tables",
+           "HeadroomGaps", "PlanResult", "WorkstreamModel", "building_settings",
+           "building_tables", "grid_limits", "grid_tables",
            "headroom_gaps", "joint_weights", "plan_headroom",
            "reinforcement_options", "solve_plans", "workstream_models"]
 
@@ -179,7 +180,7 @@ def _tables(assumptions: AssumptionSet, names: tuple[str, ...]) -> dict[str, pd.
     return {name: assumptions.table(name) for name in names}
 
 
-def _building_tables(scenario: Scenario, assumptions: AssumptionSet) -> dict[str, pd.DataFrame]:
+def building_tables(scenario: Scenario, assumptions: AssumptionSet) -> dict[str, pd.DataFrame]:
     """Return the buildings tables, carbon factors on the scenario's electricity basis."""
     tables = _tables(assumptions, BUILDING_TABLES)
     tables["carbon_factors"] = carbon_factors_for(tables["carbon_factors"],
@@ -228,22 +229,27 @@ def _factor_years(settings: Any, assumptions: AssumptionSet) -> Any:
     return settings.model_copy(update={"trajectory_years": tuple(years)})
 
 
+def building_settings(scenario: Scenario, assumptions: AssumptionSet, name: str) -> Any:
+    """Return the settings ``retrofit`` or ``laep`` is built with (every factor year)."""
+    return _factor_years(getattr(scenario.workstreams, name).settings(), assumptions)
+
+
 def _retrofit(scenario: Scenario, layers: PreparedLayers,
               assumptions: AssumptionSet) -> WorkstreamModel:
-    settings = _factor_years(scenario.workstreams.retrofit.settings(), assumptions)
+    settings = building_settings(scenario, assumptions, "retrofit")
     buildings = _need(layers.buildings, "epc", "retrofit")
     candidates = retrofit_candidates(buildings, layers.zones, settings,
-                                     tables=_building_tables(scenario, assumptions))
+                                     tables=building_tables(scenario, assumptions))
     return WorkstreamModel("retrofit", candidates, retrofit_model(candidates, settings),
                            settings)
 
 
 def _laep(scenario: Scenario, layers: PreparedLayers,
           assumptions: AssumptionSet) -> WorkstreamModel:
-    settings = _factor_years(scenario.workstreams.laep.settings(), assumptions)
+    settings = building_settings(scenario, assumptions, "laep")
     buildings = _need(layers.buildings, "epc", "laep")
     candidates = laep_candidates(buildings, layers.zones, settings,
-                                 tables=_building_tables(scenario, assumptions))
+                                 tables=building_tables(scenario, assumptions))
     return WorkstreamModel("laep", candidates, laep_model(candidates, settings), settings)
 
 

@@ -752,6 +752,14 @@ class BaselineSection(Section):
     land_use: bool = Field(
         False, description="Count land use (LULUCF) in the baseline (default: kept apart, "
         "shown on its own line; removals by the plan are always a separate line).")
+    given_totals: dict[Annotated[int, Field(ge=1970, le=LAST_YEAR)],
+                       Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="Year -> emissions of the counted sectors summed "
+        "over the emissions table's districts (in its unit: tCO2 for the CO2-only DESNZ "
+        "table), for years the table lacks, e.g. {2022: 4100000} for the year the route-map "
+        "milestone shares are calibrated to (finance.csv milestone_baseline_year): the "
+        "shares are then rescaled to the baseline year with it, and the summary says the "
+        "figure was given. A year the table has is refused.")
 
     @field_validator("sectors")
     @classmethod
