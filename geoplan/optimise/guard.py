@@ -11,7 +11,7 @@ and bounds) into an outcome.
 Examples
 --------
 >>> kill_after(30.0, elapsed=10.0)
-22.0
+21.1
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ __all__ = ["HARD_STOP_FACTOR", "HARD_STOP_NONZEROS", "HARD_STOP_SLACK_S", "Progr
 
 HARD_STOP_NONZEROS = 100_000
 """Models with at least this many non-zeros run their HiGHS phase in a killable child."""
-HARD_STOP_FACTOR = 1.05
+HARD_STOP_FACTOR = 1.02
 """The child is killed at this multiple of the time limit (plus :data:`HARD_STOP_SLACK_S`)."""
 HARD_STOP_SLACK_S = 0.5
 """Seconds added to the kill time (the child's start and the answer's trip back)."""

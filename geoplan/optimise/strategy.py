@@ -50,7 +50,7 @@ CBC and HiGHS through PuLP always solve directly (the notes say so), with the ti
 
 The hard stop: on large models under a time limit (:mod:`geoplan.optimise.guard`), the HiGHS
 phase (``direct``, or steps 2-4 of ``lp-guided``) runs in a child process started with the
-solve and killed at ``limit x 1.05 + 0.5 s`` if HiGHS overran its own clock (presolve or an
+solve and killed at ``limit x 1.02 + 0.5 s`` if HiGHS overran its own clock (presolve or an
 interior-point iteration); the plan and bound are then the best known before (the heuristic
 plan, the Lagrangian bound, and the relaxation bound and restricted plans the child reported),
 and ``stopped_by`` is ``"wall_time"``.
