@@ -147,6 +147,10 @@ def test_decision_support_of_a_run_against_brute_force(tmp_path: Path) -> None:
                                                "portfolio.csv", "replacement_cost.csv"]
     section_out = decision_summary(found)
     assert any("re-solve" in s for s in section_out["statements"])
+    # the budget row is over integer choices alone: its LP dual at the plan is 0
+    assert budget["lp_dual_value"].tolist() == [0.0]
+    assert any("LP dual at the plan, its choices held: +0)" in s
+               for s in section_out["statements"])
     assert len(section_out["rows"]) == len(chosen)
 
 

@@ -7,18 +7,22 @@ budget, at most one per group), not from the compiled model.
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from geoplan.optimise import Budget, Headroom, MaximiseBenefit, MinimiseCost, PlanningProblem
 from geoplan.optimise.alternatives import (
     LIMIT_METHOD,
     limit_values,
+    plan_duals,
     portfolio,
     replacement_costs,
 )
+from geoplan.optimise.matrix import ColumnBlock, MatrixBuilder
 
 SEEDS = range(6)
 
@@ -96,6 +100,31 @@ def test_budget_value_by_hand() -> None:
     assert values["constraint"].tolist() == ["budget cost_gbp"]
     assert values["value"].tolist() == [pytest.approx(3.0)]
     assert values["method"].tolist() == [LIMIT_METHOD]
+    # the budget row is over integer choices alone: at the plan its dual is 0 (the choices'
+    # bounds carry the duals), so only the re-solve says what one more unit is worth
+    assert values["lp_dual_value"].tolist() == [0.0]
+
+
+@pytest.mark.parametrize("sense", ["max", "min"])
+def test_lp_dual_value_at_the_plan_by_hand(sense: str) -> None:
+    # choice x (binary) and a continuous y share a budget 3x + y <= 7, y <= 10;
+    # max 5x + y: x = 1, y = 4 gives 9 (x = 0, y = 7 gives 7). With x held, each unit of
+    # budget buys one more y: dual 1, so 2 units are worth 2, as the re-solve finds
+    # (x = 1, y = 6: 11). Minimising -5x - y is the same plan; the gain is 2 less cost.
+    sign = 1.0 if sense == "max" else -1.0
+    builder = MatrixBuilder(sense)
+    x = builder.add_columns("x", 1, cost=[5.0 * sign], integer=True)
+    y = builder.add_columns("y", 1, cost=[1.0 * sign], upper=[10.0])
+    rows = sp.csr_matrix([[3.0, 1.0]])
+    builder.add_rows("budget", ["budget"], rows, ColumnBlock("xy", x.start, y.stop), upper=[7])
+    model = builder.build()
+    plan = np.array([1.0, 4.0])
+    duals = plan_duals(model, plan)
+    assert duals is not None
+    assert duals.tolist() == [pytest.approx(sign * 1.0)]
+    values = limit_values(SimpleNamespace(model=model), plan, {"budget": 2.0})  # type: ignore[arg-type]
+    assert values["value"].tolist() == [pytest.approx(2.0)]
+    assert values["lp_dual_value"].tolist() == [pytest.approx(2.0)]
 
 
 def test_headroom_value_per_milestone_by_hand() -> None:

@@ -256,6 +256,15 @@ def test_every_figure_heading_names_its_unit():
         "Capital cost per objective lifetime tCO2e (£/tCO2e)"
 
 
+def test_solver_table_names_the_hard_stop_as_a_safety_stop(tmp_path):
+    data = _summary()
+    data["solver"]["joint"]["stopped_by"] = "wall_time"
+    _, md_path = write_summary(data, tmp_path)
+    text = md_path.read_text()
+    assert "| joint | feasible | 10 | 10.5 | 5.00% | wall time (safety stop) | 1.234 |" in text
+    assert "*wall time (safety stop)*, the solver overran its time limit" in text
+
+
 def test_solver_table_has_no_time_column_without_times(tmp_path):
     data = _summary()
     for run in data["solver"].values():

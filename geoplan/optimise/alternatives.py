@@ -17,7 +17,11 @@ one change, warm-started from the plan where the plan stays feasible, on one clo
   (e.g. ``{"budget": 1e6}`` for one more £1m, ``{"headroom": 1000}`` for one more MW of a
   substation's headroom in kW), the objective gained when that row's upper limit is raised by
   one step and the plan re-solved (method ``"re-solve"``; milestone rows are separate rows,
-  so each milestone gets its own value).
+  so each milestone gets its own value). Beside it, ``lp_dual_value``: the step times the
+  row's dual in the LP at the plan (:func:`plan_duals`: the integer columns fixed at the
+  plan's values, the continuous ones re-optimised), the first-order value of the limit with
+  the plan's choices held. It is 0 for a row over integer choices alone (their bounds, not
+  the row, then carry the duals), where only the re-solve can say what a step is worth.
 - **Portfolio** (:func:`portfolio`): up to ``plans`` distinct plans within ``within`` of the
   plan's objective, best first. After each plan with chosen set :math:`S` a no-good cut
   :math:`\sum_{j \in S} (1 - s_j) + \sum_{j \notin S} s_j \ge 1` (with
@@ -58,8 +62,8 @@ from geoplan.optimise.solvers import HighsSession, solve
 if TYPE_CHECKING:
     from geoplan.optimise.problem import CompiledProblem
 
-__all__ = ["LIMIT_METHOD", "Portfolio", "binding_rows", "limit_values", "portfolio",
-           "replacement_costs"]
+__all__ = ["LIMIT_METHOD", "Portfolio", "binding_rows", "limit_values", "plan_duals",
+           "portfolio", "replacement_costs"]
 
 LIMIT_METHOD = "re-solve"
 """How :func:`limit_values` values a limit: the plan re-solved with the limit one step higher."""
@@ -205,6 +209,28 @@ def binding_rows(model: MilpMatrix, x: np.ndarray, steps: Mapping[str, float]) -
     return np.flatnonzero(wanted & finite & used & (slack < np.maximum(step, tol)))
 
 
+def plan_duals(model: MilpMatrix, x: np.ndarray,
+               options: SolverOptions | None = None) -> np.ndarray | None:
+    """Row duals of the LP at plan ``x``: integer columns fixed at ``x``, the rest free.
+
+    Each dual is the rate of change of the objective per unit of the row's limit (HiGHS's
+    sign: positive when raising the limit raises the objective). ``None`` when that LP is
+    not solved to optimality (e.g. out of time).
+    """
+    x = np.asarray(x, float)
+    lower, upper = model.col_lower.copy(), model.col_upper.copy()
+    fixed = model.integer.astype(bool)
+    lower[fixed] = upper[fixed] = np.round(x[fixed])
+    base = options or SolverOptions()
+    session = HighsSession(model.with_bounds(col_lower=lower, col_upper=upper),
+                           SolverOptions(time_limit=base.time_limit, threads=base.threads,
+                                         seed=base.seed))
+    if session.solve(relax=True, method="simplex").status != "optimal":
+        return None
+    solution = session.highs.getSolution()
+    return np.asarray(solution.row_dual, float) if solution.dual_valid else None
+
+
 def limit_values(compiled: CompiledProblem, x: np.ndarray, steps: Mapping[str, float], *,
                  options: SolverOptions | None = None) -> pd.DataFrame:
     """Objective gained by one more step of each binding limit, by re-solving.
@@ -224,8 +250,9 @@ def limit_values(compiled: CompiledProblem, x: np.ndarray, steps: Mapping[str, f
     pandas.DataFrame
         One row per binding limit: ``constraint`` (the row's label, with its milestone),
         ``family``, ``step``, ``value`` (objective gained: more benefit, or less cost when
-        minimising; NaN when the clock ran out), ``status`` and ``method``
-        (:data:`LIMIT_METHOD`).
+        minimising; NaN when the clock ran out), ``status``, ``method``
+        (:data:`LIMIT_METHOD`) and ``lp_dual_value`` (the step times the row's dual at the
+        plan, :func:`plan_duals`, in the same sense as ``value``; NaN without that LP).
     """
     options = options or SolverOptions()
     x = np.asarray(x, float)
@@ -233,6 +260,8 @@ def limit_values(compiled: CompiledProblem, x: np.ndarray, steps: Mapping[str, f
     rows = binding_rows(model, x, steps)
     resolver = _Resolver(model, options, Clock(options.time_limit))
     before = model.objective(x)
+    duals = plan_duals(model, x, options) if len(rows) else None
+    gained = 1.0 if model.sense == "max" else -1.0  # less cost is the gain when minimising
     out = []
     for row in rows:
         family = str(model.row_family[row])
@@ -245,9 +274,11 @@ def limit_values(compiled: CompiledProblem, x: np.ndarray, steps: Mapping[str, f
         out.append({"constraint": str(model.row_label[row]), "family": family,
                     "step": float(steps[family]), "value": value,
                     "status": "not run" if outcome is None else outcome.status,
-                    "method": LIMIT_METHOD})
+                    "method": LIMIT_METHOD,
+                    "lp_dual_value": (float("nan") if duals is None
+                                      else 0.0 + gained * float(duals[row]) * steps[family])})
     return pd.DataFrame(out, columns=["constraint", "family", "step", "value", "status",
-                                      "method"])
+                                      "method", "lp_dual_value"])
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ __all__ = ["MIN_PHASE_S", "Clock"]
 MIN_PHASE_S = 0.05
 """A phase given less than this many seconds is skipped (it could not start a solver)."""
 
-_SEVERITY = {"gap": 0, "work_limit": 1, "time_limit": 2}
+_SEVERITY = {"gap": 0, "work_limit": 1, "time_limit": 2, "wall_time": 3}
 
 
 class Clock:
@@ -73,7 +73,10 @@ class Clock:
         return left is not None and left < reserve + MIN_PHASE_S
 
     def record(self, stop: str) -> None:
-        """Note what ended a phase: ``"gap"``, ``"work_limit"`` or ``"time_limit"``."""
+        """Note what ended a phase: ``"gap"``, ``"work_limit"``, ``"time_limit"``, ``"wall_time"``.
+
+        ``"wall_time"``: the hard stop killed the solver (:mod:`geoplan.optimise.hardstop`).
+        """
         if stop not in _SEVERITY:
             raise ValueError(f"stop must be one of {list(_SEVERITY)}, not {stop!r}")
         self.stops.append(stop)

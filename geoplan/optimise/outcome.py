@@ -24,7 +24,7 @@ __all__ = [
     "settle_bound",
 ]
 
-STOPS = ("gap", "work_limit", "time_limit")
+STOPS = ("gap", "work_limit", "time_limit", "wall_time")
 """What can end a solve with a plan (:attr:`SolveOutcome.stopped_by`)."""
 
 STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "no_solution")
@@ -102,7 +102,9 @@ class SolveOutcome:
         What ended the solve: ``"gap"`` (the incumbent met the bound within the gap asked
         for), ``"work_limit"`` (a deterministic budget: nodes, iterations, swaps; the same
         inputs stop at the same point), ``"time_limit"`` (the wall clock, a safety stop: the
-        plan may differ from run to run) or ``""`` (no plan, or not known).
+        plan may differ from run to run), ``"wall_time"`` (the hard stop killed a solver
+        that overran its time limit: the plan and bound are the best known before it) or
+        ``""`` (no plan, or not known).
     """
 
     status: str

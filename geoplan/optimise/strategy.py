@@ -47,10 +47,18 @@ the greedy plan) ends the solve at once: it is proven optimal.
     gap of the relaxation's bound (for a phased model, within :data:`PHASED_ENOUGH_GAP`).
 
 CBC and HiGHS through PuLP always solve directly (the notes say so), with the time left.
+
+The hard stop: on large models under a time limit (:mod:`geoplan.optimise.guard`), the HiGHS
+phase (``direct``, or steps 2-4 of ``lp-guided``) runs in a child process started with the
+solve and killed at ``limit x 1.02 + 0.5 s`` if HiGHS overran its own clock (presolve or an
+interior-point iteration); the plan and bound are then the best known before (the heuristic
+plan, the Lagrangian bound, and the relaxation bound and restricted plans the child reported),
+and ``stopped_by`` is ``"wall_time"``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -58,6 +66,8 @@ import numpy as np
 
 from geoplan.optimise.bounds import dual_bound
 from geoplan.optimise.clock import Clock
+from geoplan.optimise.guard import Progress, Shape, Solvable, kill_after, salvage, start_guard
+from geoplan.optimise.hardstop import GuardedChild
 from geoplan.optimise.lagrangian import RELAXED_FAMILIES, lagrangian_bound
 from geoplan.optimise.outcome import settle_bound
 from geoplan.optimise.solvers import (
@@ -104,6 +114,17 @@ def solve_compiled(compiled: CompiledProblem, options: SolverOptions,
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {list(STRATEGIES)}, not {strategy!r}")
     clock = Clock(options.time_limit)
+    guard = start_guard(compiled.model, options)
+    try:
+        return _solve_on_clock(compiled, options, strategy, clock, guard)
+    finally:
+        if guard is not None:
+            guard.close()
+
+
+def _solve_on_clock(compiled: CompiledProblem, options: SolverOptions, strategy: str,
+                    clock: Clock, guard: GuardedChild | None
+                    ) -> tuple[SolveOutcome, list[str]]:
     found = heuristic_plan(compiled, options, clock.phase(HEURISTIC_TIME_SHARE))
     start, notes = found.x, list(found.notes)
     free, guide = free_bound(compiled), None
@@ -126,14 +147,61 @@ def solve_compiled(compiled: CompiledProblem, options: SolverOptions,
         left = clock.remaining()
         timed = options if left is None else replace(options, time_limit=max(left, 0.01))
         outcome = solve(compiled.model, timed)
-    elif strategy == "direct":
-        outcome = HighsSession(compiled.model, options).solve(
-            start=start, time_limit=_left(clock))
     else:
-        outcome = _lp_guided(compiled, options, start, clock, notes, known=free, guide=guide)
+        outcome = _highs_phase(compiled, options, start, strategy, clock, notes, free, guide,
+                               guard)
     clock.record(outcome.stopped_by or "gap")
     notes.append(f"strategy: {strategy}")
     return _finish(compiled, outcome, start, free, clock, options, notes)
+
+
+def _highs_phase(compiled: CompiledProblem, options: SolverOptions, start: np.ndarray | None,
+                 strategy: str, clock: Clock, notes: list[str], known: float | None,
+                 guide: np.ndarray | None, guard: GuardedChild | None) -> SolveOutcome:
+    """Run the HiGHS phase (``direct`` or ``lp-guided``) here, or in the guarded child.
+
+    In the child (:mod:`geoplan.optimise.guard`) it is killed at the hard stop; the plan and
+    bound are then the best known before (the heuristic plan, the Lagrangian bound and what
+    the child reported), and the clock records ``"wall_time"``.
+    """
+    context = compiled.context
+    view = Solvable(compiled.model, Shape(context.x, context.n, context.n_periods))
+    args = (view, options, start, strategy, clock.remaining(), known, guide)
+    if guard is None or clock.limit is None:
+        outcome, more, stops = _solver_phase(*args)
+        notes += more
+        clock.stops += stops
+        return outcome
+    guarded = guard.run(_solver_phase, args, kill_after(clock.limit, clock.elapsed()))
+    if guarded.killed:
+        outcome, more = salvage(compiled.model, start, known, guarded.reports, clock.elapsed())
+        notes += [*more, f"solver phase killed by the wall-time safety stop at "
+                  f"{clock.elapsed():.1f} s of a {clock.limit:g} s limit; kept the best plan "
+                  "and bound known before"]
+        clock.record("wall_time")
+        return outcome
+    outcome, more, stops = guarded.result
+    notes += more
+    clock.stops += stops
+    return outcome
+
+
+def _solver_phase(view: Solvable, options: SolverOptions, start: np.ndarray | None,
+                  strategy: str, limit: float | None, known: float | None,
+                  guide: np.ndarray | None, progress: Callable[[Progress], None] | None = None
+                  ) -> tuple[SolveOutcome, list[str], list[str]]:
+    """Run the HiGHS phase on its own clock of ``limit`` s: outcome, notes and clock stops.
+
+    Module-level so that the guarded child can run it; ``progress`` receives each plan and
+    bound as it is found.
+    """
+    clock, notes = Clock(limit), list[str]()
+    if strategy == "direct":
+        outcome = HighsSession(view.model, options).solve(start=start, time_limit=_left(clock))
+    else:
+        outcome = _lp_guided(view, options, start, clock, notes, known=known, guide=guide,
+                             progress=progress)
+    return outcome, notes, clock.stops
 
 
 def free_bound(compiled: CompiledProblem) -> float | None:
@@ -237,14 +305,21 @@ def solve_restricted(compiled: CompiledProblem, options: SolverOptions
     return _finish(compiled, outcome, found.x, free_bound(compiled), clock, options, notes)
 
 
-def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndarray | None,
-               clock: Clock, notes: list[str], *, full_mip: bool = True,
-               known: float | None = None, guide: np.ndarray | None = None) -> SolveOutcome:
+def _lp_guided(compiled: CompiledProblem | Solvable, options: SolverOptions,
+               start: np.ndarray | None, clock: Clock, notes: list[str], *,
+               full_mip: bool = True, known: float | None = None,
+               guide: np.ndarray | None = None,
+               progress: Callable[[Progress], None] | None = None) -> SolveOutcome:
     """Run steps 2-4 of ``lp-guided``; ``known`` is a valid bound found before (Lagrangian).
 
     ``guide`` (the Lagrangian subproblem's values) ranks candidates for the restricted MIPs
-    when the relaxation stops early.
+    when the relaxation stops early. ``progress`` (when given) receives the relaxation's
+    bound and each restricted MIP's best plan as they are found.
     """
+    def tell(plan: np.ndarray | None, found: float | None) -> None:
+        if progress is not None:
+            progress(Progress(plan, found, tuple(notes)))
+
     model = compiled.model
     session = HighsSession(model, options)
     # phased models: a vertex (crossover) is near-integral where many candidates tie on value
@@ -262,6 +337,7 @@ def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndar
                  f"{_shown(relaxed.bound)} in {relaxed.time_s:.1f} s")
     if relaxed.status == "infeasible":
         return relaxed
+    tell(None, bound)
     best = start
     if relaxed.status != "optimal":  # an unfinished relaxation's values guide nothing
         values = np.zeros_like(values) if guide is None else np.asarray(guide, dtype=float)
@@ -278,6 +354,7 @@ def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndar
         if _within_gap(model, best, bound, options.mip_gap):  # proven: nothing to gain
             break
         best = _restricted(compiled, inner, values, threshold, best, clock, notes, tried)
+        tell(best, None)
     if not full_mip or _within_gap(model, best, bound, enough):
         if full_mip:
             notes.append(f"full MIP skipped: that plan is within {enough:.2%} of the "
@@ -292,7 +369,7 @@ def _lp_guided(compiled: CompiledProblem, options: SolverOptions, start: np.ndar
     return _combine(model.sense, [best, full.x], [bound, full.bound], model, full)
 
 
-def _restricted(compiled: CompiledProblem, options: SolverOptions, values: np.ndarray,
+def _restricted(compiled: CompiledProblem | Solvable, options: SolverOptions, values: np.ndarray,
                 threshold: float, best: np.ndarray | None, clock: Clock,
                 notes: list[str], tried: set[bytes] | None = None) -> np.ndarray | None:
     """Solve the MIP restricted to candidates the relaxation values above ``threshold``.

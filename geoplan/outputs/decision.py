@@ -89,8 +89,11 @@ def decision_summary(found: DecisionSupport) -> dict[str, Any]:
         for row in ranked.head(_TOP_LINES).itertuples():
             gain = ("not run (time limit)" if math.isnan(row.value)
                     else f"+{row.value + 0.0:,.4g} objective")
+            dual = float(getattr(row, "lp_dual_value", math.nan))
+            at_plan = ("" if math.isnan(dual)
+                       else f"; LP dual at the plan, its choices held: {dual + 0.0:+,.4g}")
             statements.append(f"{row.unit} at {row.constraint}: {gain} ({row.method}, "
-                              f"{row.status})")
+                              f"{row.status}{at_plan})")
     rows = []
     if len(found.replacement):
         ranked = found.replacement.sort_values(["replacement_cost", "candidate_id"],

@@ -467,16 +467,25 @@ STOPS_EXPLAINED = (
     "MIP is skipped "
     "(status feasible; the gap shown is the one proven); *work limit*, a deterministic "
     "budget (iterations, nodes) ended it, so the same inputs give the same plan; *time "
-    "limit*, the clock ended it and another machine may find another plan.")
+    "limit*, the clock ended it and another machine may find another plan; *wall time "
+    "(safety stop)*, the solver overran its time limit and was killed: the plan and bound "
+    "are the best known before it (heuristic plan, Lagrangian bound).")
 """What each ``stopped_by`` means, under the solver table (a gap above the asked one with
 "gap" is the phased rule, not a contradiction)."""
+
+
+def _stop_words(stop: object) -> str | None:
+    """Say what stopped a solve: ``"wall_time"`` is the hard stop, named as a safety stop."""
+    if stop == "wall_time":
+        return "wall time (safety stop)"
+    return str(stop or "").replace("_", " ") or None
 
 
 def _solver(models: Mapping[str, Mapping[str, Any]]) -> list[str]:
     timed = any(run.get("time_s") is not None for run in models.values())
     rows = [{"model": name, "status": run.get("status"), "objective": run.get("objective"),
              "bound": run.get("bound"), "gap": run.get("gap"),
-             "stopped by": str(run.get("stopped_by") or "").replace("_", " ") or None,
+             "stopped by": _stop_words(run.get("stopped_by")),
              # a run's summary has no wall times (same inputs, same bytes): no empty column
              **({"time (s)": run.get("time_s")} if timed else {})}
             for name, run in models.items()]

@@ -9,7 +9,9 @@ section asks (every part is off by default):
   ranking's loss if removed) is forced out and the plan re-optimised;
 - ``limit_values``: the objective gained by one more ``budget_step_gbp`` of each binding
   budget row and one more ``headroom_step_mva`` at each binding substation, per milestone,
-  by re-solving with the limit raised (MVA to kW with the ``grid_units`` power factor);
+  by re-solving with the limit raised (MVA to kW with the ``grid_units`` power factor), and
+  the step times the row's LP dual at the plan (``lp_dual_value``:
+  :func:`geoplan.optimise.alternatives.plan_duals`);
 - ``portfolio.plans`` / ``within``: distinct plans within that share of the best, and each
   candidate's frequency in them;
 - ``robustness.samples``: re-plans under sampled inputs, each candidate's selection frequency
@@ -171,7 +173,8 @@ def _one_model(scenario: Scenario, joint: JointPlan, assumptions: AssumptionSet,
     if ds.limit_values.enabled:
         out["limits"] = _limits(scenario, compiled, x, assumptions, options)
         notes.append(f"{name}: value of {len(out['limits'])} binding limits, each by a "
-                     "re-solve with the limit one step higher")
+                     "re-solve with the limit one step higher, and beside it the LP dual at "
+                     "the plan (its choices held)")
     if ds.portfolio.plans > 1:
         found = portfolio(compiled, x, plans=ds.portfolio.plans, within=ds.portfolio.within,
                           options=options)
