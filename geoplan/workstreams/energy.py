@@ -245,14 +245,15 @@ def values_in_year(table: pd.DataFrame, year: int, fuels: Iterable[str] | None =
                          fix=f"add rows for {missing!r} with a source, or use one of {listed}")
         problems.raise_if_any(SourceFormatError)
     _refuse_repeated_years(table, wanted)
-    points = pd.DataFrame({"year": table["year"], "value": table[column]})
-    points.attrs = {}  # each fuel's pick and sort would deep-copy the table's attrs again
+    # plain arrays: each fuel's pick and sort as frames deep-copied the table's attrs again
+    years = table["year"].to_numpy(dtype=float)
+    values = table[column].to_numpy(dtype=float)
     names = fuel.to_numpy(dtype=object)
     out = {}
     for name in wanted:
-        rows = points[names == name].sort_values("year")
-        out[name] = float(np.interp(float(year), rows["year"].to_numpy(float),
-                                    rows["value"].to_numpy(float)))
+        mine = np.flatnonzero(names == name)
+        order = mine[np.argsort(years[mine], kind="stable")]
+        out[name] = float(np.interp(float(year), years[order], values[order]))
     return out
 
 
