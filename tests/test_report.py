@@ -283,3 +283,17 @@ def test_crown_copyright_year_is_the_data_edition_when_the_file_states_it(tmp_pa
     assert sources["planning zones (ONS boundaries)"].startswith(
         "Contains OS data © Crown copyright and database right 2021")
     assert sources["roads (OS Open Roads)"].endswith("database right 2026")
+
+
+def test_edition_year_reads_every_layer_of_a_geopackage_quietly(tmp_path) -> None:
+    import warnings
+
+    path = tmp_path / "two.gpkg"
+    square = [box(0, 0, 1, 1)]
+    gpd.GeoDataFrame({"LAD13CD": ["E07000177"]}, geometry=square, crs=27700).to_file(
+        path, layer="older")
+    gpd.GeoDataFrame({"MSOA21CD": ["E02005940"]}, geometry=square, crs=27700).to_file(
+        path, layer="newer")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # read_info of a file of two layers warned
+        assert edition_year(path) == 2021  # the second layer's, not only the first's 2013

@@ -61,6 +61,8 @@ def _columns(path: Path) -> list[str]:
         if path.suffix.lower() in _TABLES:
             with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
                 return next(csv.reader(handle), [])
-        return [str(f) for f in pyogrio.read_info(path)["fields"]]
+        # every layer's columns: a GeoPackage may hold several (and read_info warns)
+        return [str(f) for name, _ in pyogrio.list_layers(path)
+                for f in pyogrio.read_info(path, layer=str(name))["fields"]]
     except (OSError, ValueError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
         return []  # not a table or vector file: it states no edition
