@@ -45,6 +45,7 @@ import pandas as pd
 from geoplan.assumptions import read_assumptions
 from geoplan.errors import SourceNotFoundError
 from geoplan.layers.apportion import AreaInput
+from geoplan.layers.distributed import Compute
 from geoplan.layers.grid import GRID_UNITS, graph_from_substations, power_factor
 from geoplan.layers.read import LayerSet, read_layers
 from geoplan.layers.serving import SERVING_FLAGS, serve, serving_notes, without_dno
@@ -141,6 +142,9 @@ class LayerInputs:
         Converts the MW of grid files published in MW (Northern Powergrid, UKPN, SPEN) to
         MVA; ``None``: the ``power_factor`` of the shipped ``grid_units`` table, the same one
         the plan uses to turn MVA back into kW, so a MW figure reaches the plan unchanged.
+    compute : geoplan.layers.distributed.Compute
+        Where the buildings layer is built: here, or per local authority on a dask cluster
+        (scenario key ``compute``; :mod:`geoplan.layers.distributed`).
     """
 
     zones: Path | ZoneFile
@@ -167,6 +171,7 @@ class LayerInputs:
     decimal: str = "."
     serving_level: str = SERVING_LEVEL
     power_factor: float | None = None
+    compute: Compute = field(default_factory=Compute)
 
     def __post_init__(self) -> None:
         if self.power_factor is not None and not 0 < self.power_factor <= 1:
@@ -343,7 +348,8 @@ def prepare_layers(inputs: LayerInputs, *, progress: Progress | None = None,
     progress : callable, optional
         Called with the name of each step as it starts (``"zones"``, ``"grid"``,
         ``"buildings"``, ``"chargers"``, ``"ev demand"``, ``"sites"``, ``"land"``,
-        ``"roads"``, ``"emissions"``, ``"serving substations"``).
+        ``"roads"``, ``"emissions"``, ``"serving substations"``); on dask also with one
+        line per local authority built (:mod:`geoplan.layers.distributed`).
     grid : GridLayers, optional
         The zones and grid of these same ``inputs`` already read (:func:`read_grid_layers`):
         they are not read again.
@@ -439,8 +445,7 @@ def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str,
     """Read the layers whose inputs were given, in dependency order."""
     if inputs.epc is not None:
         step("buildings")
-        sets["buildings"] = read_layers(inputs.epc, "buildings", zones=zones,
-                                        postcodes=inputs.postcodes, uprn=inputs.uprn)
+        sets["buildings"] = _epc_buildings(inputs, inputs.epc, zones, step)
     if inputs.building_stock is not None:
         step("building stock")
         _stock_sets(inputs.building_stock, zones, sets)
@@ -467,6 +472,19 @@ def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str,
                                    exclusions=dict(inputs.exclusions),
                                    mapping=inputs.land_cover_classes,
                                    class_column=inputs.land_cover_column)
+
+
+def _epc_buildings(inputs: LayerInputs, epc: Path, zones: gpd.GeoDataFrame,
+                   step: Progress) -> LayerSet:
+    """Build the EPC buildings here, or per local authority on dask."""
+    if inputs.compute.engine == "dask":
+        from geoplan.layers.distributed import partitioned_buildings
+
+        return partitioned_buildings(epc, zones, compute=inputs.compute, decimal=inputs.decimal,
+                                     postcodes=inputs.postcodes, uprn=inputs.uprn,
+                                     progress=step)
+    return read_layers(epc, "buildings", zones=zones, postcodes=inputs.postcodes,
+                       uprn=inputs.uprn)
 
 
 def _stock_sets(given: StockInputs, zones: gpd.GeoDataFrame, sets: dict[str, LayerSet]
