@@ -178,3 +178,36 @@ def test_compute_refuses_a_scheduler_without_dask_and_no_workers():
         Compute(scheduler="tcp://localhost:8786")
     with pytest.raises(ValueError, match="at least 1"):
         Compute(engine="dask", workers=0)
+
+
+def test_scenario_compute_key_reaches_the_layer_inputs(tmp_path: Path, small_sample: Path):
+    from geoplan.pipeline import layer_inputs
+    from geoplan.scenario import load_scenario
+
+    path = tmp_path / "dask.yaml"
+    path.write_text(f"name: d\ninputs: {{folder: {small_sample}}}\n"
+                    "compute: {engine: dask, workers: 3}\n", encoding="utf-8")
+    assert layer_inputs(load_scenario(path)).compute == Compute(engine="dask", workers=3)
+    path.write_text(f"name: d\ninputs: {{folder: {small_sample}}}\n", encoding="utf-8")
+    assert layer_inputs(load_scenario(path)).compute == Compute()
+
+
+def test_scenario_scheduler_needs_the_dask_engine(tmp_path: Path):
+    from geoplan.errors import ScenarioError
+    from geoplan.scenario import load_scenario
+
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: b\ninputs: {sample: small}\n"
+                    "compute: {scheduler: 'tcp://10.0.0.5:8786'}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"bad\.yaml:3: compute: .*set engine: dask"):
+        load_scenario(path)
+
+
+def test_the_test_extra_installs_the_scale_extra():
+    import tomllib
+
+    extras = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml")
+                           .read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    names = {entry.split("[")[0].split(">")[0] for entry in extras["scale"]}
+    assert names == {"dask", "distributed", "dask-geopandas"}
+    assert "geoplan[scale]" in extras["test"]
