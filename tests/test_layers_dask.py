@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
+import geoplan.layers.distributed as distributed_module
 from geoplan.errors import ComputeError
 from geoplan.layers.buildings import BuildingsReport
 from geoplan.layers.distributed import (
@@ -170,6 +171,16 @@ def test_dask_without_the_scale_extra_names_it(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(builtins, "__import__", no_dask)
     with pytest.raises(ComputeError, match=r"pip install 'geoplan\[scale\]'"), \
             dask_client(Compute(engine="dask")):
+        pass
+
+
+def test_an_unreachable_scheduler_is_named_with_the_fix(monkeypatch: pytest.MonkeyPatch):
+    pytest.importorskip("distributed", reason="the scale extra (dask) is not installed")
+    monkeypatch.setattr(distributed_module, "CONNECT_TIMEOUT_S", 0.5)
+    address = "tcp://127.0.0.1:1"  # port 1: nothing listens there
+    with pytest.raises(ComputeError, match=r"compute\.scheduler 'tcp://127\.0\.0\.1:1': "
+                                           r"cannot reach .*fix: start it"), \
+            dask_client(Compute(engine="dask", scheduler=address)):
         pass
 
 

@@ -63,6 +63,9 @@ ENGINES = ("local", "dask")
 SCALE_EXTRA = "scale"
 """The extra that installs dask, distributed and dask-geopandas."""
 
+CONNECT_TIMEOUT_S = 20.0
+"""Seconds to wait for the scheduler at ``Compute.scheduler`` before giving up."""
+
 _AUTHORITY = re.compile(r"(?<![A-Za-z0-9])([EWSN]\d{8})(?![0-9])")
 """A local authority code (GSS) in a folder name."""
 
@@ -161,7 +164,7 @@ def dask_client(compute: Compute) -> Iterator[Any]:
     distributed = _distributed()
     if compute.scheduler is not None:
         try:
-            client = distributed.Client(compute.scheduler, timeout="20s")
+            client = distributed.Client(compute.scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
         except (OSError, TimeoutError) as exc:
             raise ComputeError(f"compute.scheduler {compute.scheduler!r}: cannot reach the "
                                f"dask scheduler ({exc}) (fix: start it with `dask scheduler`"
