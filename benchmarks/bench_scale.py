@@ -85,10 +85,10 @@ def child_layers(folder: Path, workers: int) -> dict[str, object]:
     inputs = sample_inputs(folder)
     lines: list[str] = []
     if workers == 0:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_s()
         layers = prepare_layers(inputs, progress=lines.append)
         return {"workers": 0, "homes": _count(layers.buildings), "layers_s": _since(start),
-                "client_peak_mib": round(_peak_mib())}
+                "client_cpu_s": round(_cpu_s() - cpu, 2), "client_peak_mib": round(_peak_mib())}
     from distributed import Client, LocalCluster
 
     start = time.perf_counter()
@@ -96,13 +96,15 @@ def child_layers(folder: Path, workers: int) -> dict[str, object]:
                       dashboard_address=None) as cluster, Client(cluster) as client:
         started = _since(start)
         compute = Compute(engine="dask", scheduler=cluster.scheduler_address)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_s()
         layers = prepare_layers(replace(inputs, compute=compute), progress=lines.append)
-        seconds = _since(start)
-        worker_mib = client.run(_peak_mib)
+        seconds, client_cpu = _since(start), round(_cpu_s() - cpu, 2)
+        worker_mib, worker_cpu = client.run(_peak_mib), client.run(_cpu_s)
     return {"workers": workers, "homes": _count(layers.buildings), "cluster_start_s": started,
-            "layers_s": seconds, "client_peak_mib": round(_peak_mib()),
+            "layers_s": seconds, "client_cpu_s": client_cpu,
+            "client_peak_mib": round(_peak_mib()),
             "worker_peak_mib": sorted(round(v) for v in worker_mib.values()),
+            "worker_cpu_s": sorted(round(v, 1) for v in worker_cpu.values()),
             "partitions": [_partition(line) for line in lines if line.startswith("partition ")]}
 
 
@@ -116,11 +118,17 @@ def _since(start: float) -> float:
 
 def _partition(line: str) -> dict[str, object]:
     """``{"partition", "homes", "seconds"}`` of a progress line of geoplan.layers.distributed."""
-    found = re.match(r"partition (.+): ([\d,]+) homes, ([\d.]+) s", line)
+    found = re.match(r"partition (.+): ([\d,]+) homes, ([\d.]+) s, cpu ([\d.]+) s", line)
     if found is None:
         raise ValueError(f"not a partition line: {line!r}")
     return {"partition": found.group(1), "homes": int(found.group(2).replace(",", "")),
-            "seconds": float(found.group(3))}
+            "seconds": float(found.group(3)), "cpu_s": float(found.group(4))}
+
+
+def _cpu_s() -> float:
+    """CPU seconds (user + system) this process has used."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def write_homes(homes: int, where: Path) -> Path:
@@ -191,13 +199,13 @@ def _dask_table(folder: Path, counts: list[int]) -> None:
         where = "one process" if workers == 0 else f"{workers} dask workers"
         extra = "" if workers == 0 else (
             f" (cluster start {result['cluster_start_s']:.1f} s); workers peak "
-            f"{result['worker_peak_mib']} MiB")
+            f"{result['worker_peak_mib']} MiB, cpu {result['worker_cpu_s']} s")
         print(f"{result['homes']:>10,} homes, {where}: layers {result['layers_s']:.1f} s, "
-              f"client peak {result['client_peak_mib']:,} MiB{extra}; "
-              f"load {result['load_average']}")
+              f"client cpu {result['client_cpu_s']:.1f} s, client peak "
+              f"{result['client_peak_mib']:,} MiB{extra}; load {result['load_average']}")
         for part in result.get("partitions", []):  # type: ignore[attr-defined]
             print(f"    {part['partition']:<36} {part['homes']:>9,} homes "
-                  f"{part['seconds']:>7.2f} s")
+                  f"{part['seconds']:>7.2f} s, cpu {part['cpu_s']:>6.2f} s")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ start.
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -104,7 +105,8 @@ def test_dask_prepare_gives_the_single_process_layers(small_sample: Path, schedu
     homes = int(files.str.startswith("domestic-E07000177-Cherwell/").sum())
     cherwell = next(line for line in done if line.startswith("partition E07000177 Cherwell:"))
     assert homes > 0
-    assert f": {homes:,} homes, " in cherwell
+    assert re.fullmatch(rf"partition E07000177 Cherwell: {homes:,} homes, \d+\.\d s, "
+                        r"cpu \d+\.\d s \([1-5] of 5\)", cherwell)
     assert sorted(line.rsplit("(", 1)[1] for line in done) == [f"{n} of 5)" for n in
                                                                range(1, 6)]
 
