@@ -224,3 +224,18 @@ def test_the_test_extra_installs_the_scale_extra():
     names = {entry.split("[")[0].split(">")[0] for entry in extras["scale"]}
     assert names == {"dask", "distributed", "dask-geopandas"}
     assert "geoplan[scale]" in extras["test"]
+
+
+def test_a_bad_file_on_a_worker_is_raised_here_naming_it(tmp_path: Path, scheduler: str):
+    from geoplan.errors import SourceFormatError
+    from geoplan.layers.distributed import partitioned_buildings
+
+    folder = tmp_path / "epc" / "domestic-E07000177-Cherwell"
+    folder.mkdir(parents=True)
+    (folder / "certificates.csv").write_text("LMK_KEY,UPRN,POSTCODE\n", encoding="utf-8")
+    zones = gpd.GeoDataFrame({"zone_id": ["z"]}, geometry=[Point(0, 0).buffer(1)],
+                             crs="EPSG:27700")
+    with pytest.raises(SourceFormatError, match=r"domestic-E07000177-Cherwell/certificates\.csv, "
+                                                r"row 1: required columns are missing"):
+        partitioned_buildings(tmp_path / "epc", zones, compute=Compute(
+            engine="dask", scheduler=scheduler))
