@@ -53,15 +53,16 @@ def scheduler() -> Iterator[str]:
 
 
 def _lean(folder: Path) -> LayerInputs:
-    """The sample's zones, grid and buildings inputs only (the partitioned layer)."""
+    """The sample's zones, grid, buildings, chargers and sites inputs (no land: slow)."""
     full = sample_inputs(folder)
     return LayerInputs(zones=full.zones, districts=full.districts, grid=full.grid,
                        within=full.within, epc=full.epc, postcodes=full.postcodes,
-                       uprn=full.uprn)
+                       uprn=full.uprn, chargers=full.chargers, car_parks=full.car_parks)
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
-    keys = [c for c in ("building_id", "zone_id", "substation_id", "district_id")
+    keys = [c for c in ("building_id", "device_id", "site_id", "zone_id", "substation_id",
+                        "district_id")
             if c in frame.columns][:1]
     out = frame.sort_values(keys, kind="stable") if keys else frame
     return out.reset_index(drop=True)
@@ -72,7 +73,8 @@ def _nodes(graph: nx.DiGraph) -> pd.DataFrame:
 
 
 def _same_layers(one: PreparedLayers, other: PreparedLayers) -> None:
-    frames = ("zones", "districts", "substations", "headroom", "buildings", "zone_buildings")
+    frames = ("zones", "districts", "substations", "headroom", "buildings", "zone_buildings",
+              "chargers", "sites")
     for name in frames:
         a, b = getattr(one, name), getattr(other, name)
         assert a is not None, name

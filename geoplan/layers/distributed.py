@@ -197,7 +197,8 @@ def _distributed() -> Any:
 def partitioned_buildings(epc: PathLike | Sequence[PathLike], zones: gpd.GeoDataFrame, *,
                           compute: Compute, postcodes: PathLike | None = None,
                           uprn: PathLike | None = None, decimal: str = ".",
-                          progress: Callable[[str], None] | None = None) -> LayerSet:
+                          progress: Callable[[str], None] | None = None,
+                          meanwhile: Callable[[], None] | None = None) -> LayerSet:
     """Build the ``buildings`` layer set of ``epc`` per local authority on dask.
 
     Parameters
@@ -213,6 +214,9 @@ def partitioned_buildings(epc: PathLike | Sequence[PathLike], zones: gpd.GeoData
         The decimal mark of the certificate files.
     progress : callable, optional
         Called with one line per partition done (module docstring).
+    meanwhile : callable, optional
+        Called here once the partitions are sent, while the workers build them (the other
+        layers are read then).
 
     Returns
     -------
@@ -231,7 +235,7 @@ def partitioned_buildings(epc: PathLike | Sequence[PathLike], zones: gpd.GeoData
 
     parts = epc_partitions(epc)
     with dask_client(compute) as client:
-        built = _run(client, parts, zones, postcodes, uprn, decimal, progress)
+        built = _run(client, parts, zones, (postcodes, uprn, decimal), progress, meanwhile)
     layer, repeated = _combine([built[p.code] for p in parts])
     found = epc_buildings_set(layer, epc, None, zones)
     if repeated:
@@ -242,16 +246,19 @@ def partitioned_buildings(epc: PathLike | Sequence[PathLike], zones: gpd.GeoData
 
 
 def _run(client: Any, parts: Sequence[Partition], zones: gpd.GeoDataFrame,
-         postcodes: PathLike | None, uprn: PathLike | None, decimal: str,
-         progress: Callable[[str], None] | None) -> dict[str, tuple[gpd.GeoDataFrame, Any]]:
-    """Build every partition on the cluster; report each as it finishes."""
+         options: tuple[PathLike | None, PathLike | None, str],
+         progress: Callable[[str], None] | None, meanwhile: Callable[[], None] | None
+         ) -> dict[str, tuple[gpd.GeoDataFrame, Any]]:
+    """Build every partition on the cluster (``meanwhile`` here); report each as it ends."""
     from distributed import as_completed
 
     shared = client.scatter(zones, broadcast=True)
-    futures = {client.submit(build_partition, part, shared, postcodes, uprn, decimal,
-                             pure=False): part for part in parts}
+    futures = {client.submit(build_partition, part, shared, *options, pure=False): part
+               for part in parts}
     built: dict[str, tuple[gpd.GeoDataFrame, Any]] = {}
     try:
+        if meanwhile is not None:
+            meanwhile()
         for done, (future, (layer, report, seconds, cpu)) in enumerate(
                 as_completed(futures, with_results=True), start=1):
             part = futures[future]
