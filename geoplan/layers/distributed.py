@@ -4,7 +4,8 @@ Past one county (Great Britain: ~30M homes in ~350 local authorities) the per-ho
 layer preparation (reading and normalising EPC certificates, geocoding, zone assignment and
 heat demand: :func:`geoplan.layers.buildings.buildings_from_epc`) runs once per local
 authority on the workers of a dask cluster; the county-wide layers (zones, grid, serving,
-land, roads...) stay in the calling process. :class:`Compute` says where:
+land, roads...) stay in the calling process (chargers, sites and land are read there while the
+workers build the homes). :class:`Compute` says where:
 
 * ``Compute()`` (engine ``"local"``): one process, as without this module;
 * ``Compute(engine="dask", workers=4)``: a :class:`distributed.LocalCluster` of 4 worker
