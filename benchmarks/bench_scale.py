@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/bench_scale.py --sample DIR [--sample DIR ...]
     python benchmarks/bench_scale.py --homes 300000 --homes 1200000 [--keep DIR]
+    python benchmarks/bench_scale.py --sample DIR --dask-workers 1 2 4
 
 Each ``--sample`` is a folder written by ``geoplan sample``; each ``--homes N`` writes a
 synthetic county of N homes first (seed 2024, 10 m land cover; the ``county`` scale is
@@ -12,6 +13,14 @@ subprocess runs ``scenarios/joint.yaml`` on it (the scenario's inputs replaced b
 through :func:`geoplan.pipeline.run_scenario`, timing every step (inputs, layers, candidates,
 solve, outputs) with the process's peak resident memory (``ru_maxrss``) when the step ends;
 the ``layers`` step is the layer preparation. Prints one JSON line per sample and a table.
+
+With ``--dask-workers N ...`` the layer preparation alone (:func:`prepare_layers`, the part
+that runs on dask) is measured instead, in a fresh subprocess per run: once in one process
+(``workers 0``), then with the buildings layer built per local authority on a
+``distributed.LocalCluster`` of N worker processes (1 thread each; ``Compute(engine="dask")``,
+:mod:`geoplan.layers.distributed`): wall time, peak resident memory (``ru_maxrss``) of the
+client process and of each worker process (read on the workers with ``Client.run``), and each
+partition's homes and seconds from the progress lines. Cluster start-up is timed apart.
 
 Targets (issue 18, 2 cores): county (300,000 homes) joint run <= 12 s and <= 1 GB peak;
 1.2M homes <= 30 s and <= 2 GB. The machine is often shared: quote the load average
@@ -23,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -65,6 +75,62 @@ def child(folder: Path, out: Path) -> dict[str, object]:
             "steps": [{k: v for k, v in s.items() if k != "start"} for s in steps]}
 
 
+def child_layers(folder: Path, workers: int) -> dict[str, object]:
+    """Prepare the layers of ``folder`` once: in this process (0) or on ``workers`` workers."""
+    from dataclasses import replace
+
+    from geoplan.layers.distributed import Compute
+    from geoplan.layers.prepare import prepare_layers, sample_inputs
+
+    inputs = sample_inputs(folder)
+    lines: list[str] = []
+    if workers == 0:
+        start, cpu = time.perf_counter(), _cpu_s()
+        layers = prepare_layers(inputs, progress=lines.append)
+        return {"workers": 0, "homes": _count(layers.buildings), "layers_s": _since(start),
+                "client_cpu_s": round(_cpu_s() - cpu, 2), "client_peak_mib": round(_peak_mib())}
+    from distributed import Client, LocalCluster
+
+    start = time.perf_counter()
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        started = _since(start)
+        compute = Compute(engine="dask", scheduler=cluster.scheduler_address)
+        start, cpu = time.perf_counter(), _cpu_s()
+        layers = prepare_layers(replace(inputs, compute=compute), progress=lines.append)
+        seconds, client_cpu = _since(start), round(_cpu_s() - cpu, 2)
+        worker_mib, worker_cpu = client.run(_peak_mib), client.run(_cpu_s)
+    return {"workers": workers, "homes": _count(layers.buildings), "cluster_start_s": started,
+            "layers_s": seconds, "client_cpu_s": client_cpu,
+            "client_peak_mib": round(_peak_mib()),
+            "worker_peak_mib": sorted(round(v) for v in worker_mib.values()),
+            "worker_cpu_s": sorted(round(v, 1) for v in worker_cpu.values()),
+            "partitions": [_partition(line) for line in lines if line.startswith("partition ")]}
+
+
+def _count(frame: object) -> int:
+    return 0 if frame is None else len(frame)  # type: ignore[arg-type]
+
+
+def _since(start: float) -> float:
+    return round(time.perf_counter() - start, 2)
+
+
+def _partition(line: str) -> dict[str, object]:
+    """``{"partition", "homes", "seconds"}`` of a progress line of geoplan.layers.distributed."""
+    found = re.match(r"partition (.+): ([\d,]+) homes, ([\d.]+) s, cpu ([\d.]+) s", line)
+    if found is None:
+        raise ValueError(f"not a partition line: {line!r}")
+    return {"partition": found.group(1), "homes": int(found.group(2).replace(",", "")),
+            "seconds": float(found.group(3)), "cpu_s": float(found.group(4))}
+
+
+def _cpu_s() -> float:
+    """CPU seconds (user + system) this process has used."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def write_homes(homes: int, where: Path) -> Path:
     """Write a synthetic county of ``homes`` homes under ``where`` (the scale named by it)."""
     from geoplan.sample import build
@@ -77,11 +143,13 @@ def write_homes(homes: int, where: Path) -> Path:
     return folder
 
 
-def _measure(folder: Path) -> dict[str, object]:
+def _measure(folder: Path, workers: int | None = None) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
-        done = subprocess.run([sys.executable, __file__, "--child", str(folder),
-                               str(Path(tmp) / "run")], check=True, capture_output=True,
-                              text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        child = ["--child", str(folder), str(Path(tmp) / "run")] if workers is None else \
+            ["--child-layers", str(folder), str(workers)]
+        done = subprocess.run([sys.executable, __file__, *child], check=True,
+                              capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     result["load_average"] = [round(x, 2) for x in os.getloadavg()]
     return result
@@ -92,14 +160,25 @@ def main() -> None:
     parser.add_argument("--sample", type=Path, action="append", default=[])
     parser.add_argument("--homes", type=int, action="append", default=[])
     parser.add_argument("--keep", type=Path, help="write --homes samples here (kept)")
+    parser.add_argument("--dask-workers", type=int, nargs="+", default=[],
+                        help="measure the layer preparation on dask with these worker counts "
+                             "(and once in one process)")
     parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-layers", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(*args.child)))
         return
+    if args.child_layers:
+        print(json.dumps(child_layers(Path(args.child_layers[0]), int(args.child_layers[1]))))
+        return
     with tempfile.TemporaryDirectory(prefix="bench-scale-samples-") as tmp:
         where = args.keep or Path(tmp)
         folders = [*args.sample, *(write_homes(n, where) for n in args.homes)]
+        if args.dask_workers:
+            for folder in folders:
+                _dask_table(folder.absolute(), args.dask_workers)
+            return
         for folder in folders:
             result = _measure(folder.absolute())
             print(json.dumps(result))
@@ -110,6 +189,23 @@ def main() -> None:
             for step in result["steps"]:  # type: ignore[attr-defined]
                 print(f"    {step['step']:<12} {step['seconds']:>7.2f} s  "
                       f"{step['peak_mib']:>7,} MiB")
+
+
+def _dask_table(folder: Path, counts: list[int]) -> None:
+    """Layer preparation of ``folder`` in one process, then on each worker count."""
+    for workers in [0, *counts]:
+        result = _measure(folder, workers)
+        print(json.dumps(result))
+        where = "one process" if workers == 0 else f"{workers} dask workers"
+        extra = "" if workers == 0 else (
+            f" (cluster start {result['cluster_start_s']:.1f} s); workers peak "
+            f"{result['worker_peak_mib']} MiB, cpu {result['worker_cpu_s']} s")
+        print(f"{result['homes']:>10,} homes, {where}: layers {result['layers_s']:.1f} s, "
+              f"client cpu {result['client_cpu_s']:.1f} s, client peak "
+              f"{result['client_peak_mib']:,} MiB{extra}; load {result['load_average']}")
+        for part in result.get("partitions", []):  # type: ignore[attr-defined]
+            print(f"    {part['partition']:<36} {part['homes']:>9,} homes "
+                  f"{part['seconds']:>7.2f} s, cpu {part['cpu_s']:>6.2f} s")
 
 
 if __name__ == "__main__":

@@ -197,3 +197,7 @@ class Problems:
         count = len(self._items)
         noun = "problem" if count == 1 else "problems"
         raise error(f"{count} {noun}{where}:", self._items)
+
+
+class ComputeError(GeoplanError, RuntimeError):
+    """The compute engine asked for (a dask cluster) is not installed or not reachable."""

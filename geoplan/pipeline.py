@@ -44,6 +44,7 @@ import pandas as pd
 
 from geoplan.assumptions import AssumptionSet
 from geoplan.files.run_folder import RunFolder
+from geoplan.layers.distributed import Compute
 from geoplan.layers.land import Exclusion
 from geoplan.layers.prepare import LayerInputs, PreparedLayers, prepare_layers, sample_inputs
 from geoplan.layers.stock import StockInputs
@@ -144,7 +145,8 @@ def layer_inputs(scenario: Scenario, *, progress: Progress | None = None) -> Lay
     _, factor = grid_tables(assumption_set(scenario))  # the scenario's own power factor
     grid: dict[str, Any] = {"serving_level": scenario.grid.level,
                             "max_serving_distance_km": scenario.grid.max_serving_distance_km,
-                            "power_factor": factor}
+                            "power_factor": factor,
+                            "compute": Compute(**scenario.compute.model_dump())}
     if inputs.sample is not None:
         folder = sample_folder(inputs.sample, inputs.seed, progress=progress)
         return replace(sample_inputs(folder), **grid)

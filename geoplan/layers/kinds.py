@@ -44,7 +44,7 @@ from geoplan.sources.canonical import FORMAT as OWN_FORMAT
 from geoplan.sources.canonical import is_own_layer, open_layer
 from geoplan.sources.numbers import COUNT, parse_column
 
-__all__ = ["READERS"]
+__all__ = ["READERS", "epc_buildings_set"]
 
 
 def _own(source: object, kind: str) -> pd.DataFrame | None:
@@ -103,7 +103,6 @@ def _buildings(source: Source, within: str | None, *, zones: ZonesInput = None,
                districts: PathLike | None = None, postcodes: PathLike | None = None,
                uprn: PathLike | None = None) -> LayerSet:
     from geoplan.layers.buildings import buildings_from_epc, zone_summary
-    from geoplan.layers.stock_calibration import apply_prebound
 
     zone_layer = zones_layer(zones, districts)
     own = _own(source, "buildings")
@@ -117,6 +116,21 @@ def _buildings(source: Source, within: str | None, *, zones: ZonesInput = None,
             kept["zone_buildings"] = zone_summary(homes, zone_layer)
         return _own_set("buildings", kept, source, tuple(notes))
     layer = buildings_from_epc(source, zone_layer, uprn_coordinates=uprn, postcodes=postcodes)
+    return epc_buildings_set(layer, source, within, zone_layer)
+
+
+def epc_buildings_set(layer: gpd.GeoDataFrame, source: Source, within: str | None,
+                      zone_layer: gpd.GeoDataFrame | None) -> LayerSet:
+    """Return the ``buildings`` layer set of homes built from EPC certificates.
+
+    ``layer`` is :func:`geoplan.layers.buildings.buildings_from_epc`'s result (its
+    ``attrs["report"]`` read), built here or by the partitions of
+    :mod:`geoplan.layers.distributed`: heat demand is prebound, ``within`` applied, the zone
+    totals, warnings and summary made the same way for both.
+    """
+    from geoplan.layers.buildings import zone_summary
+    from geoplan.layers.stock_calibration import apply_prebound
+
     report = layer.attrs["report"]
     layer, prebound = apply_prebound(layer)  # SAP demand of bands F/G overstates metered use
     if within is not None:

@@ -45,6 +45,7 @@ import pandas as pd
 from geoplan.assumptions import read_assumptions
 from geoplan.errors import SourceNotFoundError
 from geoplan.layers.apportion import AreaInput
+from geoplan.layers.distributed import Compute
 from geoplan.layers.grid import GRID_UNITS, graph_from_substations, power_factor
 from geoplan.layers.read import LayerSet, read_layers
 from geoplan.layers.serving import SERVING_FLAGS, serve, serving_notes, without_dno
@@ -141,6 +142,9 @@ class LayerInputs:
         Converts the MW of grid files published in MW (Northern Powergrid, UKPN, SPEN) to
         MVA; ``None``: the ``power_factor`` of the shipped ``grid_units`` table, the same one
         the plan uses to turn MVA back into kW, so a MW figure reaches the plan unchanged.
+    compute : geoplan.layers.distributed.Compute
+        Where the buildings layer is built: here, or per local authority on a dask cluster
+        (scenario key ``compute``; :mod:`geoplan.layers.distributed`).
     """
 
     zones: Path | ZoneFile
@@ -167,6 +171,7 @@ class LayerInputs:
     decimal: str = "."
     serving_level: str = SERVING_LEVEL
     power_factor: float | None = None
+    compute: Compute = field(default_factory=Compute)
 
     def __post_init__(self) -> None:
         if self.power_factor is not None and not 0 < self.power_factor <= 1:
@@ -342,8 +347,10 @@ def prepare_layers(inputs: LayerInputs, *, progress: Progress | None = None,
         The files; layers whose inputs are ``None`` come back as ``None``.
     progress : callable, optional
         Called with the name of each step as it starts (``"zones"``, ``"grid"``,
-        ``"buildings"``, ``"chargers"``, ``"ev demand"``, ``"sites"``, ``"land"``,
-        ``"roads"``, ``"emissions"``, ``"serving substations"``).
+        ``"buildings"``, ``"chargers"``, ``"sites"``, ``"land"``, ``"ev demand"``,
+        ``"roads"``, ``"emissions"``, ``"serving substations"``); on dask also with one
+        line per local authority built (:mod:`geoplan.layers.distributed`), while
+        chargers, sites and land are read.
     grid : GridLayers, optional
         The zones and grid of these same ``inputs`` already read (:func:`read_grid_layers`):
         they are not read again.
@@ -436,20 +443,26 @@ def _get(layers: Mapping[str, Mapping[str, pd.DataFrame]], kind: str, name: str
 
 def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str, LayerSet],
                    step: Progress) -> None:
-    """Read the layers whose inputs were given, in dependency order."""
+    """Read the layers whose inputs were given, in dependency order.
+
+    Chargers, sites and land need no other layer: on dask they are read while the workers
+    build the homes, and kept in the order one process gives.
+    """
+    alone: dict[str, LayerSet] = {}
     if inputs.epc is not None:
         step("buildings")
-        sets["buildings"] = read_layers(inputs.epc, "buildings", zones=zones,
-                                        postcodes=inputs.postcodes, uprn=inputs.uprn)
+        sets["buildings"] = _epc_buildings(inputs, inputs.epc, zones, step,
+                                           lambda: _read_alone(inputs, zones, alone, step))
+    else:
+        _read_alone(inputs, zones, alone, step)
     if inputs.building_stock is not None:
         step("building stock")
         _stock_sets(inputs.building_stock, zones, sets)
     given = inputs.building_stock
     if "buildings" in sets and not (given is not None and given.consumption()):
         sets["buildings"] = prebound_layers(sets["buildings"], zones)  # no meters: band F/G
-    if inputs.chargers is not None:
-        step("chargers")
-        sets["chargers"] = read_layers(inputs.chargers, "chargers")
+    if "chargers" in alone:
+        sets["chargers"] = alone.pop("chargers")
     if inputs.vehicles is not None:
         step("ev demand")
         chargers = sets["chargers"].layers["chargers"] if "chargers" in sets else None
@@ -458,15 +471,39 @@ def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str,
         sets["ev_demand"] = read_layers(inputs.vehicles, "ev_demand", zones=zones,
                                         households=inputs.households, chargers=chargers,
                                         zone_households=homes)
+    sets.update(alone)  # sites, land
+
+
+def _read_alone(inputs: LayerInputs, zones: gpd.GeoDataFrame, alone: dict[str, LayerSet],
+                step: Progress) -> None:
+    """Read the chargers, sites and land (they need no other layer) into ``alone``."""
+    if inputs.chargers is not None:
+        step("chargers")
+        alone["chargers"] = read_layers(inputs.chargers, "chargers")
     if inputs.car_parks is not None:
         step("sites")
-        sets["sites"] = read_layers(inputs.car_parks, "sites", site_kind="car_park")
+        alone["sites"] = read_layers(inputs.car_parks, "sites", site_kind="car_park")
     if inputs.land_cover is not None:
         step("land")
-        sets["land"] = read_layers(inputs.land_cover, "land", zones=zones,
-                                   exclusions=dict(inputs.exclusions),
-                                   mapping=inputs.land_cover_classes,
-                                   class_column=inputs.land_cover_column)
+        alone["land"] = read_layers(inputs.land_cover, "land", zones=zones,
+                                    exclusions=dict(inputs.exclusions),
+                                    mapping=inputs.land_cover_classes,
+                                    class_column=inputs.land_cover_column)
+
+
+def _epc_buildings(inputs: LayerInputs, epc: Path, zones: gpd.GeoDataFrame,
+                   step: Progress, meanwhile: Callable[[], None]) -> LayerSet:
+    """Build the EPC buildings here, or per local authority on dask; call ``meanwhile``."""
+    if inputs.compute.engine == "dask":
+        from geoplan.layers.distributed import partitioned_buildings
+
+        return partitioned_buildings(epc, zones, compute=inputs.compute, decimal=inputs.decimal,
+                                     postcodes=inputs.postcodes, uprn=inputs.uprn,
+                                     progress=step, meanwhile=meanwhile)
+    found = read_layers(epc, "buildings", zones=zones, postcodes=inputs.postcodes,
+                        uprn=inputs.uprn)
+    meanwhile()
+    return found
 
 
 def _stock_sets(given: StockInputs, zones: gpd.GeoDataFrame, sets: dict[str, LayerSet]

@@ -769,6 +769,31 @@ class BaselineSection(Section):
         return sectors
 
 
+class ComputeSection(Section):
+    """Where layer preparation runs: here, or per local authority on a dask cluster.
+
+    ``engine: dask`` builds the buildings layer (EPC reading, geocoding, zones, heat demand)
+    per local authority on a local cluster of ``workers`` processes, or on the running
+    cluster at ``scheduler``; the layers are the same as ``engine: local`` gives
+    (:mod:`geoplan.layers.distributed`; needs ``pip install 'geoplan[scale]'``).
+    """
+
+    engine: Literal["local", "dask"] = Field(
+        "local", description="local: one process; dask: per local authority on dask.")
+    workers: int = Field(2, ge=1, description="Worker processes (1 thread each) of the local "
+                                              "dask cluster started when no scheduler is given.")
+    scheduler: str | None = Field(
+        None, pattern=r"^[a-z]+://\S+$", description="Address of a running dask scheduler "
+        "(e.g. tcp://10.0.0.5:8786) to use instead of a local cluster; engine dask only.")
+
+    @model_validator(mode="after")
+    def _scheduler_needs_dask(self) -> ComputeSection:
+        if self.scheduler is not None and self.engine != "dask":
+            raise ValueError("compute.scheduler is given but compute.engine is "
+                             f"{self.engine!r}; set engine: dask (or drop the scheduler)")
+        return self
+
+
 class SolverSection(Section):
     """Solver choice and limits (always reported with the plan)."""
 
@@ -907,6 +932,7 @@ class Scenario(Section):
     carbon: CarbonSection = Field(default_factory=CarbonSection)
     baseline: BaselineSection = Field(default_factory=BaselineSection)
     solver: SolverSection = Field(default_factory=SolverSection)
+    compute: ComputeSection = Field(default_factory=ComputeSection)
     assumptions: AssumptionsSection = Field(default_factory=AssumptionsSection)
     outputs: OutputsSection = Field(default_factory=OutputsSection)
     decision_support: DecisionSupportSection = Field(default_factory=DecisionSupportSection)
