@@ -59,7 +59,8 @@ def test_counties_have_their_own_districts_towns_codes_and_postcode_areas():
     counties = region_counties(5)
     districts = [d for c in counties for d in c.districts]
     towns = [t for c in counties for t in c.towns]
-    assert len(districts) == 25 and len({d.code for d in districts}) == 25
+    assert len(districts) == 25
+    assert len({d.code for d in districts}) == 25
     assert len({d.name for d in districts}) == 25
     assert len({t.name for t in towns}) == len(towns) == 5 * len(OXFORDSHIRE.towns)
     assert len({c.code for c in counties}) == 5
@@ -82,7 +83,8 @@ def test_first_county_of_a_region_is_the_county_sample_unchanged(region):
 
 def test_region_zones_are_numbered_across_counties_and_lie_in_their_county(region):
     zones = region.zones
-    assert len(zones) == 3 * 430 and zones["code"].is_unique
+    assert len(zones) == 3 * 430
+    assert zones["code"].is_unique
     assert zones.groupby("ward")["district"].nunique().max() == 1  # a ward in one district
     owner = region.county_of()
     for places in region.counties:
