@@ -23,6 +23,7 @@ DNO's published layout, so a run reads two grid files as in the real NGED + SSEN
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -93,12 +94,12 @@ def region_network(seed: int, counties: tuple[Places, ...]) -> list[Network]:
     return found
 
 
-def _renamer(places: Places, upstream: set[str], names: object) -> dict[str, str]:
+def _renamer(places: Places, upstream: set[str], names: Iterator[str]) -> dict[str, str]:
     """Old substation name (or its town prefix) -> new, for one invented county."""
     rename = {t.name.upper().replace("-", " "): n.name.upper().replace("-", " ")
               for t, n in zip(OXFORDSHIRE.towns, places.towns, strict=True)}
     for name in sorted(upstream):
-        rename[name] = next(names).upper()  # type: ignore[call-overload]
+        rename[name] = next(names).upper()
     return rename
 
 
