@@ -56,7 +56,7 @@ TENURES = ("owner-occupied", "private rented", "social rented", "unknown")
 LAND_COVER_MAPPINGS = ("living-england", "corine", "osm")
 """Shipped class mappings of polygon land-cover layers (:mod:`geoplan.layers.land_mapping`)."""
 
-SAMPLE_SCALES = ("small", "county")
+SAMPLE_SCALES = ("small", "county", "region")
 """Scales of the synthetic sample county (sizes in :data:`geoplan.sample.build.SCALES`)."""
 
 SOLVERS = ("highs", "highs-pulp", "cbc")

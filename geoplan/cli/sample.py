@@ -17,11 +17,15 @@ __all__ = ["sample"]
 
 @click.command(epilog=examples(
     'geoplan sample out/sample                  # small: a few seconds',
-    'geoplan sample out/county --scale county --seed 7'))
+    'geoplan sample out/county --scale county --seed 7',
+    'geoplan sample out/region --scale region   # several minutes, about 2 GB on disk'))
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--scale", type=click.Choice(list(SCALES)), default="small", show_default=True,
               help="small: all 430 zones and 66 primaries, 8,000 homes, 50 m land cover "
-                   "(seconds); county: 300,000 homes, 10 m land cover (benchmarks).")
+                   "(seconds); county: 300,000 homes, 10 m land cover (benchmarks); region: "
+                   "five counties (2,150 zones, 330 primaries) under SSEN and NGED, each "
+                   "DNO's own grid file and licence areas, 1.5M homes, 25 m land cover "
+                   "(scale tests; minutes).")
 @click.option("--seed", type=click.IntRange(min=0), default=DEFAULT_SEED, show_default=True,
               help="Random seed; the same scale and seed give byte-identical files.")
 @overwrite_option

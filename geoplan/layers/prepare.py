@@ -52,6 +52,7 @@ from geoplan.layers.serving import SERVING_FLAGS, serve, serving_notes, without_
 from geoplan.layers.stock import Stock, StockInputs
 from geoplan.layers.stock_calibration import CALIBRATION_COLUMNS, Calibration, prebound_layers
 from geoplan.layers.zones import ZoneFile
+from geoplan.sample.region_grid import sample_grid
 from geoplan.schemas import CRS, LEVELS
 from geoplan.sources.numbers import DECIMAL_MARKS, declared_decimal
 
@@ -246,6 +247,9 @@ class PreparedLayers:
 def sample_inputs(folder: str | Path) -> LayerInputs:
     """Return the inputs of a sample county written by ``geoplan sample`` (its ``README.md``).
 
+    A region sample (``--scale region``) names both DNOs' grid files and their licence areas
+    (:func:`geoplan.sample.region_grid.sample_grid`).
+
     Raises
     ------
     SourceNotFoundError
@@ -258,7 +262,7 @@ def sample_inputs(folder: str | Path) -> LayerInputs:
     json.loads((root / "sample.json").read_text(encoding="utf-8"))  # refuse a broken one
     return LayerInputs(
         zones=root / "boundaries/zones.gpkg", districts=root / "boundaries/districts.gpkg",
-        grid=root / "grid/network-headroom-report.xlsx", within="Oxfordshire",
+        **sample_grid(root),  # type: ignore[arg-type]  # a region names two DNOs' files
         epc=root / "epc", postcodes=root / "postcodes/codepoint.csv",
         uprn=root / "uprn/osopenuprn.csv", chargers=root / "ev/chargepoints.csv",
         vehicles=root / "ev/vehicles_by_zone.csv", households=root / "ev/households_by_zone.csv",

@@ -20,7 +20,7 @@ from shapely import Point
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.sample.county import County, points_in_polygon
-from geoplan.sample.places import COUNTY_CODE, rng_for
+from geoplan.sample.places import OXFORDSHIRE, rng_for
 from geoplan.schemas import CRS
 
 __all__ = [
@@ -45,7 +45,6 @@ UPRN_COLUMNS = ["UPRN", "X_COORDINATE", "Y_COORDINATE", "LATITUDE", "LONGITUDE"]
 _HOUSEHOLDS_PER_POSTCODE = 14
 _NHS_REGION, _NHS_AREA = "E19900001", "E18900001"  # synthetic codes in the real code formats
 _UNIT_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
-_OXFORD_SECTORS = ("OX2", "OX3", "OX4", "OX1")  # by quarter: north-west, north-east, ...
 _TO_WGS84 = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True)
 
 
@@ -119,13 +118,9 @@ def _postcode_names(frame: pd.DataFrame, county: County) -> list[str]:
     """Outward code of the nearest town, then sector and unit in north-to-south order."""
     towns = county.towns.set_index("name")
     outward = towns.loc[frame["town"], "outward"].to_numpy().astype(object)
-    oxford = towns.loc["Oxford"]
-    is_oxford = outward == "OX1"
-    dx, dy = frame["x"].to_numpy() - oxford["x"], frame["y"].to_numpy() - oxford["y"]
-    quarter = np.where(dy >= 0, np.where(dx < 0, 0, 1), np.where(dx >= 0, 2, 3))
-    central = np.hypot(dx, dy) < 1300
-    quarter = np.where(central, 3, quarter)
-    outward = np.where(is_oxford, np.asarray(_OXFORD_SECTORS, dtype=object)[quarter], outward)
+    for places in county.counties:
+        for code, (name, sectors) in places.city_sectors.items():
+            outward = _city_sectors(frame, outward, code, towns.loc[name], sectors)
     order = pd.DataFrame({"outward": outward, "y": -frame["y"], "x": frame["x"]})
     order = order.sort_values(["outward", "y", "x"], kind="stable")
     rank = order.groupby("outward").cumcount().reindex(frame.index).to_numpy()
@@ -134,6 +129,16 @@ def _postcode_names(frame: pd.DataFrame, county: County) -> list[str]:
     letters = _UNIT_LETTERS
     return [f"{o} {1 + r // 400}{letters[(r % 400) // 20]}{letters[r % 20]}"
             for o, r in zip(outward, rank, strict=True)]
+
+
+def _city_sectors(frame: pd.DataFrame, outward: np.ndarray, code: str, centre: pd.Series,
+                  sectors: tuple[str, ...]) -> np.ndarray:
+    """Split the postcodes of outward ``code`` by quarter round a city's centre."""
+    dx, dy = frame["x"].to_numpy() - centre["x"], frame["y"].to_numpy() - centre["y"]
+    quarter = np.where(dy >= 0, np.where(dx < 0, 0, 1), np.where(dx >= 0, 2, 3))
+    central = np.hypot(dx, dy) < 1300
+    quarter = np.where(central, 3, quarter)
+    return np.where(outward == code, np.asarray(sectors, dtype=object)[quarter], outward)
 
 
 def _homes(county: County, postcodes: pd.DataFrame, total: int,
@@ -164,14 +169,19 @@ def _homes(county: County, postcodes: pd.DataFrame, total: int,
     return homes[columns]
 
 
-def write_codepoint(postcodes: pd.DataFrame, path: Path) -> int:
-    """Write ``postcodes`` as a Code-Point Open CSV; return the number of rows."""
+def write_codepoint(postcodes: pd.DataFrame, path: Path, county: County | None = None) -> int:
+    """Write ``postcodes`` as a Code-Point Open CSV; return the number of rows.
+
+    ``county`` gives each district's county code (default: Oxfordshire's for every row).
+    """
+    codes = {d: p.code for d, p in (county.county_of() if county else {}).items()}
+    county_code = postcodes["district"].map(codes) if codes else OXFORDSHIRE.code
     table = pd.DataFrame({
         "Postcode": [_fixed_width(p) for p in postcodes["postcode"]],
         "Positional_quality_indicator": postcodes["quality"],
         "Eastings": postcodes["x"].astype(int), "Northings": postcodes["y"].astype(int),
         "Country_code": "E92000001", "NHS_regional_HA_code": _NHS_REGION,
-        "NHS_HA_code": _NHS_AREA, "Admin_county_code": COUNTY_CODE,
+        "NHS_HA_code": _NHS_AREA, "Admin_county_code": county_code,
         "Admin_district_code": postcodes["district"], "Admin_ward_code": postcodes["ward"],
         "lsoa11cd_spatial_derived": postcodes["zone"]})
     _to_csv(table[CODEPOINT_COLUMNS], path)

@@ -20,6 +20,8 @@ from geoplan.sample.ev import write_chargepoints, write_zone_tables
 from geoplan.sample.land_cover import write_exclusions, write_land_cover
 from geoplan.sample.network import write_headroom_report
 from geoplan.sample.readme import write_manifest, write_readme
+from geoplan.sample.region import region_counties
+from geoplan.sample.region_grid import write_region_grid
 from geoplan.sample.roads import roads_from_county, write_roads
 from geoplan.schemas import SAMPLE_SCALES
 
@@ -35,21 +37,27 @@ class Scale:
     Parameters
     ----------
     name : str
-        ``"small"`` or ``"county"``.
+        ``"small"``, ``"county"`` or ``"region"``.
     homes : int
         Number of homes (each with an EPC certificate).
     cell_m : int
         Land-cover cell size in metres.
+    counties : int
+        1: Oxfordshire alone, one SSEN workbook; 3 to 5: a region of that many counties
+        under two DNOs (:mod:`geoplan.sample.region`).
     """
 
     name: str
     homes: int
     cell_m: int
+    counties: int = 1
 
 
-SCALES = {name: Scale(name, homes, cell_m) for name, homes, cell_m
-          in zip(SAMPLE_SCALES, (8_000, 300_000), (50, 10), strict=True)}
-"""Available scales: ``small`` (seconds; the quickstart) and ``county`` (benchmarks)."""
+SCALES = {name: Scale(name, homes, cell_m, counties) for name, homes, cell_m, counties
+          in zip(SAMPLE_SCALES, (8_000, 300_000, 1_500_000), (50, 10, 25), (1, 1, 5),
+                 strict=True)}
+"""Available scales: ``small`` (seconds; the quickstart), ``county`` (benchmarks) and
+``region`` (five counties, two DNOs, 1.5M homes: scale tests)."""
 
 DEFAULT_SEED = 2024
 """Seed used when none is given."""
@@ -90,7 +98,7 @@ def write_sample(outdir: str | os.PathLike[str], *, scale: str = "small",
     ----------
     outdir : path
         Folder to create.
-    scale : {"small", "county"}
+    scale : {"small", "county", "region"}
         Size (:data:`SCALES`).
     seed : int
         Non-negative seed; the same scale and seed give byte-identical files.
@@ -139,17 +147,23 @@ def _generate(folder: Path, scale: Scale, seed: int,
 
     counts: dict[str, object] = {"scale": scale.name}
     progress("boundaries and zones")
-    county = county_from_seed(seed)
+    counties = region_counties(scale.counties)
+    county = county_from_seed(seed, counties)
     counts.update(write_boundaries(county, folder / "boundaries"))
-    progress("grid headroom report")
-    counts.update(write_headroom_report(seed, folder / "grid" / "network-headroom-report.xlsx"))
+    if scale.counties == 1:
+        progress("grid headroom report")
+        counts.update(write_headroom_report(seed, folder / "grid" /
+                                            "network-headroom-report.xlsx"))
+    else:
+        progress("grid files of two DNOs and their licence areas")
+        counts.update(write_region_grid(seed, counties, folder))
     progress(f"postcodes and {scale.homes:,} homes")
     places = addresses_from_county(county, scale.homes, seed)
     counts["postcodes"] = write_codepoint(places.postcodes, folder / "postcodes" /
-                                          "codepoint.csv")
+                                          "codepoint.csv", county)
     counts["uprns"] = write_uprn(places.homes, folder / "uprn" / "osopenuprn.csv")
     progress("EPC certificates")
-    counts.update(write_epc(places.homes, places.postcodes, seed, folder / "epc"))
+    counts.update(write_epc(places.homes, places.postcodes, seed, folder / "epc", counties))
     progress("car parks, chargers and EV demand")
     car_parks = car_parks_from_county(county, seed)
     counts.update(write_car_parks(car_parks, folder / "sites" / "car_parks.geojson"))

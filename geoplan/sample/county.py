@@ -17,23 +17,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely import MultiPoint, Polygon
+from shapely import MultiPoint, MultiPolygon, Polygon
 
 from geoplan.files.atomic import write_geopackage
-from geoplan.sample.places import (
-    COUNTY_OUTLINE_KM,
-    DISTRICT_ANCHORS_KM,
-    DISTRICTS,
-    OXFORD_OUTLINE_KM,
-    TOWNS,
-    District,
-    rng_for,
-)
+from geoplan.sample.places import OXFORDSHIRE, District, Places, rng_for
 from geoplan.schemas import CRS
 
 __all__ = ["County", "county_from_seed", "points_in_polygon", "towns_frame", "write_boundaries"]
 
-_OXFORD = "E07000178"
 _PEOPLE_PER_ZONE = 1750
 _TOWN_SPACING_M = 350.0
 _RURAL_SPACING_M = 1600.0
@@ -54,63 +45,91 @@ class County:
         ``urban`` (bool), ``households`` (int), ``ward`` (synthetic ward code), geometry.
     towns : pandas.DataFrame
         One row per :class:`~geoplan.sample.places.Town`, with ``radius_m``.
+    counties : tuple of Places
+        The hand sketch of each county drawn (Oxfordshire alone, or a region's counties).
     """
 
-    outline: Polygon
+    outline: Polygon | MultiPolygon
     districts: gpd.GeoDataFrame
     zones: gpd.GeoDataFrame
     towns: pd.DataFrame
+    counties: tuple[Places, ...] = (OXFORDSHIRE,)
+
+    def district_list(self) -> list[District]:
+        """Every district of every county, in order."""
+        return [d for places in self.counties for d in places.districts]
+
+    def county_of(self) -> dict[str, Places]:
+        """District code -> the county it lies in."""
+        return {d.code: places for places in self.counties for d in places.districts}
 
 
-def county_from_seed(seed: int) -> County:
-    """Draw the districts and zones of the synthetic county.
+def county_from_seed(seed: int, counties: tuple[Places, ...] = (OXFORDSHIRE,)) -> County:
+    """Draw the districts and zones of the synthetic county (or of a region's counties).
 
     Parameters
     ----------
     seed : int
         Seed; the same seed always gives the same zones.
+    counties : tuple of Places
+        The counties to draw (default Oxfordshire alone); the first draws from the
+        ``"zones"`` random stream, the ``k``-th from ``"zones-k"``. Zone codes are numbered
+        across all of them, and ward codes by the district's place among all districts.
 
     Returns
     -------
     County
     """
-    outline = Polygon(np.asarray(COUNTY_OUTLINE_KM) * 1000.0)
-    districts = _districts(outline)
-    rng = rng_for(seed, "zones")
-    parts = [_district_zones(d, districts.set_index("code").geometry[d.code], rng)
-             for d in DISTRICTS]
-    zones = pd.concat(parts, ignore_index=True)
-    zones = gpd.GeoDataFrame(_name_zones(zones, rng), geometry="geometry", crs=CRS)
-    return County(outline, districts, zones, towns_frame())
+    outlines, districts, zones = [], [], []
+    first = 0
+    for k, places in enumerate(counties):
+        outline = Polygon(np.asarray(places.outline_km) * 1000.0)
+        shapes = _districts(outline, places)
+        rng = rng_for(seed, "zones" if k == 0 else f"zones-{k}")
+        parts = [_district_zones(d, shapes.set_index("code").geometry[d.code], places, rng)
+                 for d in places.districts]
+        named = _name_zones(pd.concat(parts, ignore_index=True), places, rng, first)
+        first += len(places.districts)
+        outlines.append(outline)
+        districts.append(shapes)
+        zones.append(named)
+    whole = outlines[0] if len(outlines) == 1 else MultiPolygon(outlines)
+    zone_frame = pd.concat(zones, ignore_index=True)
+    zone_frame["code"] = [f"E01{900001 + i:06d}" for i in range(len(zone_frame))]
+    return County(whole, gpd.GeoDataFrame(pd.concat(districts, ignore_index=True),
+                                          geometry="geometry", crs=CRS),
+                  gpd.GeoDataFrame(zone_frame, geometry="geometry", crs=CRS),
+                  towns_frame(counties), tuple(counties))
 
 
-def towns_frame() -> pd.DataFrame:
-    """Return the towns of :data:`~geoplan.sample.places.TOWNS` as a table, with ``radius_m``."""
-    frame = pd.DataFrame([t.__dict__ for t in TOWNS])
-    frame["radius_m"] = [t.radius_m for t in TOWNS]
+def towns_frame(counties: tuple[Places, ...] = (OXFORDSHIRE,)) -> pd.DataFrame:
+    """Return the towns of ``counties`` (default Oxfordshire's) as a table, with ``radius_m``."""
+    towns = [t for places in counties for t in places.towns]
+    frame = pd.DataFrame([t.__dict__ for t in towns])
+    frame["radius_m"] = [t.radius_m for t in towns]
     return frame
 
 
-def _districts(outline: Polygon) -> gpd.GeoDataFrame:
-    oxford = Polygon(np.asarray(OXFORD_OUTLINE_KM) * 1000.0)
-    rest = outline.difference(oxford)
+def _districts(outline: Polygon, places: Places) -> gpd.GeoDataFrame:
+    cities = {code: Polygon(np.asarray(ring) * 1000.0) for code, ring in places.cities.items()}
+    rest = outline.difference(shapely.union_all(list(cities.values()))) if cities else outline
     points, labels = [], []
-    for town in TOWNS:
-        if town.district != _OXFORD:
+    for town in places.towns:
+        if town.district not in cities:
             points.append((town.x, town.y))
             labels.append(town.district)
-    for code, anchors in DISTRICT_ANCHORS_KM.items():
+    for code, anchors in places.anchors.items():
         points += [(x * 1000.0, y * 1000.0) for x, y in anchors]
         labels += [code] * len(anchors)
     cells = np.asarray(shapely.get_parts(shapely.voronoi_polygons(
         MultiPoint(points), extend_to=outline.buffer(20_000), ordered=True)))
     labels_arr = np.asarray(labels)
-    shapes = [oxford if d.code == _OXFORD else
+    shapes = [cities[d.code] if d.code in cities else
               _largest(shapely.union_all(cells[labels_arr == d.code]).intersection(rest))
-              for d in DISTRICTS]
-    return gpd.GeoDataFrame({"code": [d.code for d in DISTRICTS],
-                             "name": [d.name for d in DISTRICTS],
-                             "short": [d.short for d in DISTRICTS]},
+              for d in places.districts]
+    return gpd.GeoDataFrame({"code": [d.code for d in places.districts],
+                             "name": [d.name for d in places.districts],
+                             "short": [d.short for d in places.districts]},
                             geometry=shapes, crs=CRS)
 
 
@@ -119,10 +138,10 @@ def _largest(geom: shapely.Geometry) -> Polygon:
     return max(parts, key=lambda p: p.area)
 
 
-def _district_zones(district: District, shape: Polygon,
+def _district_zones(district: District, shape: Polygon, places: Places,
                     rng: np.random.Generator) -> pd.DataFrame:
     """Seed points for one district's zones, then their Voronoi cells inside it."""
-    towns = [t for t in TOWNS if t.district == district.code]
+    towns = [t for t in places.towns if t.district == district.code]
     wanted = [max(1, round(t.population / _PEOPLE_PER_ZONE)) for t in towns]
     while sum(wanted) > district.zones:
         wanted[int(np.argmax(wanted))] -= 1
@@ -187,8 +206,13 @@ def _spaced(sampler: Sampler, shape: Polygon, count: int, taken: list[tuple[floa
     return chosen
 
 
-def _name_zones(zones: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """Name zones "<District> 001A" (MSOA-like groups of five, numbered north to south)."""
+def _name_zones(zones: pd.DataFrame, places: Places, rng: np.random.Generator,
+                first: int = 0) -> pd.DataFrame:
+    """Name zones "<District> 001A" (MSOA-like groups of five, numbered north to south).
+
+    ``first`` is the place of the county's first district among all districts drawn (ward
+    codes are numbered by it).
+    """
     zones = zones.assign(_band=-(zones["seed_y"] // 2500), _x=zones["seed_x"])
     zones = zones.sort_values(["district", "_band", "_x"], kind="stable").reset_index(drop=True)
     position = zones.groupby("district").cumcount().to_numpy()
@@ -196,19 +220,20 @@ def _name_zones(zones: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     zones["name"] = [f"{d} {g + 1:03d}{'ABCDE'[k]}" for d, g, k in
                      zip(zones["district_name"], group, letter, strict=True)]
     zones["code"] = [f"E01{900001 + i:06d}" for i in range(len(zones))]
-    district_index = zones["district"].map({d.code: i for i, d in enumerate(DISTRICTS)})
+    district_index = zones["district"].map({d.code: first + i for i, d
+                                            in enumerate(places.districts)})
     zones["ward"] = [f"E05{900000 + 100 * int(i) + int(g) + 1:06d}" for i, g in
                      zip(district_index, group, strict=True)]
     base = np.where(zones["urban"], 705, 655)
     zones["households"] = np.round(rng.normal(base, 70)).clip(420, 980).astype(int)
-    zones["town"] = _nearest_town(zones["seed_x"].to_numpy(), zones["seed_y"].to_numpy())
+    zones["town"] = _nearest_town(zones["seed_x"].to_numpy(), zones["seed_y"].to_numpy(),
+                                  towns_frame((places,)))
     columns = ["code", "name", "district", "district_name", "town", "urban", "households",
                "ward", "geometry"]
     return zones[columns]
 
 
-def _nearest_town(x: np.ndarray, y: np.ndarray) -> list[str]:
-    towns = towns_frame()
+def _nearest_town(x: np.ndarray, y: np.ndarray, towns: pd.DataFrame) -> list[str]:
     distance = np.hypot(x[:, None] - towns["x"].to_numpy()[None, :],
                         y[:, None] - towns["y"].to_numpy()[None, :])
     distance /= towns["radius_m"].to_numpy()[None, :]

@@ -1,7 +1,7 @@
 """``emissions/district_emissions.csv``: CO2 by sector, district and year (2005-2020).
 
 Same wide layout as the BEIS/DESNZ local-authority CO2 statistics republished by mySociety:
-one row per year and authority (the five districts, then the county as their sum), a column
+one row per year and authority (the districts, then each county as the sum of its own), a column
 per sector and fuel in kt CO2, then totals, population, emissions per person and per km2.
 The numbers are synthetic: each district's 2005 emissions are built from its synthetic
 households, population and area with random per-capita factors, then follow smooth national
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan.sample.county import County
-from geoplan.sample.places import COUNTY_CODE, DISTRICTS, rng_for
+from geoplan.sample.places import rng_for
 
 __all__ = ["EMISSIONS_COLUMNS", "write_emissions"]
 
@@ -104,14 +104,19 @@ def _totals(frame: pd.DataFrame) -> pd.DataFrame:
 def write_emissions(county: County, seed: int, path: Path) -> dict[str, int]:
     """Write the table; return the number of rows and years."""
     rng = rng_for(seed, "emissions")
-    parts = [_district_rows(d.code, d.name, d.short, county, rng) for d in DISTRICTS]
-    districts = pd.concat(parts, ignore_index=True)
-    numbers = [c for c in districts.columns if c.endswith(":kt CO2") or c.startswith("_")]
-    whole = districts.groupby("Year", as_index=False)[numbers].sum()
-    whole = whole.assign(**{"local-authority-code": "OXF", "gss_code": COUNTY_CODE,
-                            "official-name": "Oxfordshire County Council"})
-    table = _totals(pd.concat([districts, whole], ignore_index=True))
-    table["_order"] = np.where(table["local-authority-code"] == "OXF", 9, 0)
+    frames, wholes = [], []
+    for places in county.counties:
+        parts = [_district_rows(d.code, d.name, d.short, county, rng) for d in places.districts]
+        districts = pd.concat(parts, ignore_index=True)
+        numbers = [c for c in districts.columns if c.endswith(":kt CO2") or c.startswith("_")]
+        whole = districts.groupby("Year", as_index=False)[numbers].sum()
+        wholes.append(whole.assign(**{"local-authority-code": places.short,
+                                      "gss_code": places.code,
+                                      "official-name": f"{places.name} County Council"}))
+        frames.append(districts)
+    table = _totals(pd.concat([*frames, *wholes], ignore_index=True))
+    shorts = [places.short for places in county.counties]
+    table["_order"] = np.where(table["local-authority-code"].isin(shorts), 9, 0)
     table = table.sort_values(["Year", "_order", "local-authority-code"], kind="stable")
     path.parent.mkdir(parents=True, exist_ok=True)
     table[EMISSIONS_COLUMNS].to_csv(path, index=False, lineterminator="\n")

@@ -20,11 +20,12 @@ from geoplan.sample.epc_text import (
     address_columns,
     age_text,
     constituency,
+    district_constituency,
     fabric_columns,
     heating_columns,
     tenure_text,
 )
-from geoplan.sample.places import COUNTY_NAME, DISTRICTS, rng_for
+from geoplan.sample.places import OXFORDSHIRE, Places, rng_for
 from geoplan.sources.epc import CERTIFICATE_COLUMNS
 
 __all__ = ["epc_folder", "write_epc"]
@@ -53,7 +54,7 @@ def epc_folder(code: str, name: str) -> str:
 
 
 def write_epc(homes: pd.DataFrame, postcodes: pd.DataFrame, seed: int,
-              root: Path) -> dict[str, int]:
+              root: Path, counties: tuple[Places, ...] = (OXFORDSHIRE,)) -> dict[str, int]:
     """Write one ``certificates.csv`` per district under ``root``.
 
     Parameters
@@ -66,6 +67,9 @@ def write_epc(homes: pd.DataFrame, postcodes: pd.DataFrame, seed: int,
         Seed.
     root : pathlib.Path
         The ``epc`` folder.
+    counties : tuple of Places
+        The counties of the homes (default Oxfordshire): their districts, in order, each
+        get a folder.
 
     Returns
     -------
@@ -79,10 +83,12 @@ def write_epc(homes: pd.DataFrame, postcodes: pd.DataFrame, seed: int,
     homes.loc[moved, "postcode"] = _new_postcodes(homes.loc[moved, "postcode"], postcodes)
     dwellings = dwellings_from_homes(homes, rng_for(seed, "dwellings"))
     certificates = older = 0
-    for district in DISTRICTS:  # one district at a time keeps memory low at county scale
+    # one district at a time keeps memory low at county scale
+    for places, district in [(p, d) for p in counties for d in p.districts]:
         rows = np.flatnonzero(homes["district"].to_numpy() == district.code)
         part = homes.iloc[rows].reset_index(drop=True)
-        latest = _certificates(part, dwellings.iloc[rows].reset_index(drop=True), rows, rng)
+        latest = _certificates(part, dwellings.iloc[rows].reset_index(drop=True), rows, rng,
+                               places)
         earlier = _older(latest, len(homes) + rows, rng)
         table = pd.concat([latest, earlier], ignore_index=True)
         table = _mark(_finish_postcodes(table, rng), rng)
@@ -138,7 +144,7 @@ def _free_unit(outward: str, start: int, taken: set[str], full: set[tuple[str, s
 
 
 def _certificates(homes: pd.DataFrame, d: pd.DataFrame, index: np.ndarray,
-                  rng: np.random.Generator) -> pd.DataFrame:
+                  rng: np.random.Generator, places: Places = OXFORDSHIRE) -> pd.DataFrame:
     """Build the latest certificate of every home, as certificates.csv columns.
 
     ``index`` numbers the homes across the county (for unique keys).
@@ -151,7 +157,7 @@ def _certificates(homes: pd.DataFrame, d: pd.DataFrame, index: np.ndarray,
         "POSTCODE": homes["postcode"].to_numpy(),
         "BUILDING_REFERENCE_NUMBER": (1_000_000_000 + 3 * index).astype(str),
         "PROPERTY_TYPE": d["property_type"].to_numpy(), "BUILT_FORM": d["built_form"].to_numpy(),
-        "LOCAL_AUTHORITY": homes["district"].to_numpy(), "COUNTY": COUNTY_NAME,
+        "LOCAL_AUTHORITY": homes["district"].to_numpy(), "COUNTY": places.name,
         "TOTAL_FLOOR_AREA": d["floor_area"].to_numpy(),
         "CONSTRUCTION_AGE_BAND": age_text(d["age"].to_numpy(), AGE_BANDS, year, rng),
         "UPRN": homes["uprn"].astype(str).to_numpy(),
@@ -159,9 +165,10 @@ def _certificates(homes: pd.DataFrame, d: pd.DataFrame, index: np.ndarray,
         "_fuel": d["fuel"].to_numpy(),
     }
     columns.update(_dates(stamp, rng))
-    columns.update(address_columns(homes, flats, rng))
-    columns["CONSTITUENCY"], columns["CONSTITUENCY_LABEL"] = constituency(homes)
-    names = {dist.code: dist.name for dist in DISTRICTS}
+    columns.update(address_columns(homes, flats, rng, places.post_towns))
+    names = {dist.code: dist.name for dist in places.districts}
+    columns["CONSTITUENCY"], columns["CONSTITUENCY_LABEL"] = (
+        constituency(homes) if places is OXFORDSHIRE else district_constituency(homes, names))
     columns["LOCAL_AUTHORITY_LABEL"] = homes["district"].map(names).to_numpy()
     columns.update(fabric_columns(d, rng))
     columns.update(heating_columns(d, rng))

@@ -7,6 +7,8 @@ spellings where the register has several).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -15,6 +17,7 @@ __all__ = [
     "address_columns",
     "age_text",
     "constituency",
+    "district_constituency",
     "fabric_columns",
     "heating_columns",
     "tenure_text",
@@ -51,9 +54,9 @@ _OXFORD_WEST = {"Kidlington", "Yarnton", "Abingdon", "Botley", "Cumnor", "Kennin
 _WANTAGE_SOUTH = {"Didcot", "Wallingford", "Cholsey", "Blewbury", "Goring"}
 
 
-def address_columns(homes: pd.DataFrame, flats: np.ndarray,
-                    rng: np.random.Generator) -> dict[str, object]:
-    """ADDRESS1-3, ADDRESS and POSTTOWN for each home."""
+def address_columns(homes: pd.DataFrame, flats: np.ndarray, rng: np.random.Generator,
+                    post_towns: Mapping[str, str] | None = None) -> dict[str, object]:
+    """ADDRESS1-3, ADDRESS and POSTTOWN (``post_towns``, default :data:`POST_TOWNS`)."""
     codes = homes["postcode"].to_numpy().astype(str)
     street_index = np.asarray([sum(map(ord, c)) * 7 % len(_STREETS) for c in codes])
     streets = np.asarray(_STREETS)[street_index]
@@ -65,9 +68,9 @@ def address_columns(homes: pd.DataFrame, flats: np.ndarray,
     third = np.where(flats & ~homes["urban"].to_numpy(bool), homes["town"], "")
     joined = pd.Series(first) + np.where(second != "", ", " + pd.Series(second), "") + \
         np.where(third != "", ", " + pd.Series(third), "")
-    outward = pd.Series(codes).str.split().str[0]
+    outward = pd.Series(codes).str.split().str[0].map(post_towns or POST_TOWNS)
     return {"ADDRESS1": first, "ADDRESS2": second, "ADDRESS3": third,
-            "ADDRESS": joined.to_numpy(), "POSTTOWN": outward.map(POST_TOWNS).to_numpy()}
+            "ADDRESS": joined.to_numpy(), "POSTTOWN": outward.to_numpy()}
 
 
 def constituency(homes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -81,6 +84,13 @@ def constituency(homes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         [np.where(east, "Oxford East", "Oxford West and Abingdon"), "Oxford West and Abingdon",
          "Banbury", "Witney", "Wantage"], "Henley")
     return pd.Series(name).map(_CONSTITUENCIES).to_numpy(), name
+
+
+def district_constituency(homes: pd.DataFrame,
+                          names: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """One constituency per district (a region's invented counties): code ``E14`` + digits."""
+    district = homes["district"].astype(str)
+    return ("E14" + district.str[3:]).to_numpy(), district.map(names).to_numpy()
 
 
 def age_text(age: np.ndarray, bands: tuple[str, ...], lodged: np.ndarray,

@@ -22,13 +22,14 @@ from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from geoplan.sample.county import County
-from geoplan.sample.places import COUNTY_NAME, rng_for
+from geoplan.sample.places import rng_for
 from geoplan.schemas import CRS
 from geoplan.sources.chargepoint_registry import NCR_COLUMNS
 
 __all__ = ["write_chargepoints", "write_zone_tables"]
 
 _DEVICES = 180
+"""Public charge devices per county drawn."""
 _TO_WGS84 = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True)
 _NETWORKS = ("Thames Valley Charge (synthetic)", "Cotswold EV Network (synthetic)",
              "Lamppost Charging Co (synthetic)", "RapidRoute (synthetic)",
@@ -69,6 +70,9 @@ def write_chargepoints(county: County, car_parks: pd.DataFrame, postcodes: pd.Da
     rng = rng_for(seed, "chargepoints")
     devices = _devices(county, car_parks, rng)
     devices["postcode"] = _nearest_postcode(devices, postcodes)
+    owner = county.county_of()
+    devices["county"] = devices["town"].map({t.name: owner[t.district].name
+                                             for p in county.counties for t in p.towns})
     rows = [_row(device, index, rng) for index, device in
             enumerate(devices.to_dict("records"))]
     for index in (5, 17):
@@ -85,7 +89,7 @@ def write_chargepoints(county: County, car_parks: pd.DataFrame, postcodes: pd.Da
 def _devices(county: County, car_parks: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     towns = county.towns
     weight = towns["population"].to_numpy() ** 0.8
-    count = _DEVICES - len(_HUBS) * 2
+    count = _DEVICES * len(county.counties) - len(_HUBS) * 2
     town_index = rng.choice(len(towns), size=count, p=weight / weight.sum())
     rows = []
     for k, t in enumerate(town_index):
@@ -140,7 +144,7 @@ def _row(d: dict[str, object], index: int, rng: np.random.Generator) -> dict[str
         "chargeDeviceID": rng.bytes(16).hex(), "reference": f"SYN-{index + 1:05d}",
         "name": name, "latitude": f"{lat:.6f}", "longitude": f"{lon:.6f}",
         "thoroughfare": name.split(" street")[0] if location == "On-street" else "",
-        "town": str(d["town"]), "county": COUNTY_NAME, "postcode": str(d["postcode"]),
+        "town": str(d["town"]), "county": str(d["county"]), "postcode": str(d["postcode"]),
         "countryCode": "gb", "deviceOwnerName": network, "deviceControllerName": network,
         "deviceNetworks": network, "attribution": network,
         "chargeDeviceStatus": str(rng.choice(["In service", "Out of service"], p=[0.95, 0.05])),

@@ -31,7 +31,7 @@ from shapely import LineString, Polygon
 
 from geoplan.files.atomic import write_geopackage
 from geoplan.sample.county import County
-from geoplan.sample.places import RIVERS_KM, rng_for
+from geoplan.sample.places import rng_for
 from geoplan.schemas import CRS
 
 __all__ = ["LCM_CLASSES", "write_exclusions", "write_land_cover"]
@@ -67,15 +67,16 @@ def _bounds(county: County) -> tuple[float, float, float, float]:
             np.ceil(xmax / 1000) * 1000, np.ceil(ymax / 1000) * 1000)
 
 
-def _rivers() -> dict[str, LineString]:
-    return {name: LineString(np.asarray(points) * 1000.0) for name, points in RIVERS_KM.items()}
+def _rivers(county: County) -> dict[str, LineString]:
+    return {name: LineString(np.asarray(points) * 1000.0) for places in county.counties
+            for name, points in places.rivers.items()}
 
 
 def _field_classes(county: County, seeds: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One land-cover class per field seed."""
     x, y = seeds[:, 0], seeds[:, 1]
     river_distance = np.min([shapely.distance(line, shapely.points(seeds))
-                             for line in _rivers().values()], axis=0)
+                             for line in _rivers(county).values()], axis=0)
     region = np.select([river_distance < 450, (x > 466_000) & (y < 201_000),
                         (y < 187_500) & (x < 458_000)],
                        ["floodplain", "chilterns", "downs"], "vale")
@@ -111,11 +112,11 @@ def _base_grid(county: County, seed: int) -> tuple[np.ndarray, tuple[float, ...]
     return grid, bounds
 
 
-def _water_shapes(cell: float) -> list[tuple[object, int]]:
-    widths = {"Thames": 22.0}
+def _water_shapes(county: County, cell: float) -> list[tuple[object, int]]:
+    widths = {name: 22.0 for name in _rivers(county) if name.split()[0] == "Thames"}
     shapes: list[tuple[object, int]] = [
         (line.buffer(max(widths.get(name, 7.0), cell * 0.3)), 14)
-        for name, line in _rivers().items()]
+        for name, line in _rivers(county).items()]
     shapes += [(shapely.Point(x, y).buffer(r), 14) for x, y, r in _LAKES]
     return shapes
 
@@ -130,7 +131,7 @@ def write_land_cover(county: County, seed: int, cell_m: int, path: Path) -> dict
         grid = grid.repeat(factor, axis=0).repeat(factor, axis=1)
     transform = Affine(cell_m, 0.0, xmin, 0.0, -cell_m, ymax)
     shape = grid.shape
-    water = rasterize(_water_shapes(cell_m), out_shape=shape, transform=transform,
+    water = rasterize(_water_shapes(county, cell_m), out_shape=shape, transform=transform,
                       all_touched=factor == 1, dtype="uint8")
     grid = np.where(water > 0, water, grid)
     inside = rasterize([(county.outline, 1)], out_shape=shape, transform=transform,
@@ -190,8 +191,8 @@ def _protected_sites(county: County, rng: np.random.Generator) -> gpd.GeoDataFra
 
 def _flood_zones(county: County) -> gpd.GeoDataFrame:
     rows = []
-    for name, line in _rivers().items():
-        wide = 2.0 if name == "Thames" else 1.0
+    for name, line in _rivers(county).items():
+        wide = 2.0 if name.split()[0] == "Thames" else 1.0
         for zone, width in (("3", 150.0), ("2", 350.0)):
             shape = line.buffer(width * wide).intersection(county.outline)
             rows.append({"flood_zone": zone, "label": f"Flood Zone {zone}", "river": name,

@@ -22,7 +22,8 @@ import numpy as np
 from geoplan.sample.places import COUNTY_NAME, TOWNS, Town, rng_for
 from geoplan.sample.workbooks import ReportSubstation, headroom_report_sheet, write_workbook
 
-__all__ = ["YEARS", "Substation", "grid_ref", "network_from_seed", "write_headroom_report"]
+__all__ = ["GSPS", "YEARS", "Substation", "grid_ref", "network_from_seed", "write_headroom_report",
+           "write_report"]
 
 YEARS = (2023, 2024, 2025, 2026, 2027, 2028, 2029, 2030, 2031, 2032, 2035, 2040, 2045, 2050)
 """Year columns of each season band, as in the published report."""
@@ -31,8 +32,9 @@ _GROWTH = {"CT": 0.017, "LW": 0.021, "ST": 0.011, "SP": 0.006}
 _SEASON_SHARE = {"Winter": (1.0, 1.0), "Summer": (0.92, 0.72), "Spring/Autumn": (0.96, 0.85)}
 _GROWTH_TOWNS = {"Bicester": 1.7, "Didcot": 1.6, "Wantage": 1.3, "Grove": 1.3, "Witney": 1.2,
                  "Carterton": 1.2, "Banbury": 1.2, "Upper Heyford": 1.8, "Chalgrove": 1.5}
-_GSPS = {"COWLEY": (455_000, 204_000), "SANDFORD": (453_000, 200_500),
+GSPS = {"COWLEY": (455_000, 204_000), "SANDFORD": (453_000, 200_500),
          "CASSINGTON": (447_000, 211_500), "ARDLEY": (453_500, 227_500)}
+"""Grid Supply Points of the county: name -> (easting, northing)."""
 _BSPS = {  # name: (GSP, easting, northing)
     "OSNEY": ("CASSINGTON", 450_300, 205_800), "HEADINGTON": ("COWLEY", 454_300, 207_400),
     "BANBURY": ("ARDLEY", 446_300, 240_000), "BICESTER": ("ARDLEY", 458_900, 221_800),
@@ -106,15 +108,24 @@ def grid_ref(x: float, y: float) -> str:
     return f"{letters[first]}{letters[second]} {int(x) % 100_000:05d} {int(y) % 100_000:05d}"
 
 
-def network_from_seed(seed: int) -> tuple[list[Substation], list[Substation]]:
+def network_from_seed(seed: int, topic: str = "grid"
+                      ) -> tuple[list[Substation], list[Substation]]:
     """Draw the primaries and BSPs of the synthetic network.
+
+    Parameters
+    ----------
+    seed : int
+        The sample's seed.
+    topic : str
+        Random stream (:func:`~geoplan.sample.places.rng_for`); a region's other counties
+        draw their own.
 
     Returns
     -------
     tuple of list of Substation
         Primaries (county ones first, then over-the-border ones) and BSPs.
     """
-    rng = rng_for(seed, "grid")
+    rng = rng_for(seed, topic)
     primaries = [p for town in TOWNS for p in _town_primaries(town, rng)]
     primaries += [_substation(name, gsp, "", x, y, rng, 1.0, areas=(area,))
                   for name, area, x, y, gsp in _NEIGHBOURS]
@@ -181,11 +192,22 @@ def _blocks(subs: list[Substation], upstream: dict[str, str]) -> list[ReportSubs
 def write_headroom_report(seed: int, path: Path) -> dict[str, int]:
     """Write the workbook; return counts of GSPs, BSPs, primaries and constrained primaries."""
     primaries, bsps = network_from_seed(seed)
+    write_report(primaries, bsps, COUNTY_NAME, path)
+    county = [p for p in primaries if COUNTY_NAME in p.areas]
+    constrained = sum(p.headroom("MINIMUM HEADROOM", "Winter", 2040) < 0 for p in county)
+    return {"gsps": len(GSPS), "bsps": len(bsps), "primaries": len(county),
+            "primaries_outside_county": len(primaries) - len(county),
+            "primaries_constrained_2040_winter": int(constrained)}
+
+
+def write_report(primaries: list[Substation], bsps: list[Substation], title: str,
+                 path: Path) -> None:
+    """Write an SSEN-style headroom workbook of ``primaries`` and ``bsps`` to ``path``."""
     upstream = {b.name: "YES" if b.headroom("MINIMUM HEADROOM", "Winter", 2030) < 0 else "NO"
                 for b in bsps}
     reference = [["LEP", "Grid Supply Point", "Primary Substation "], ["", "", ""]]
     reference += [[area, p.gsp, p.name] for p in primaries for area in p.areas]
-    title = (f"{COUNTY_NAME} (SYNTHETIC) Network Headroom Report - geoplan sample data, "
+    title = (f"{title} (SYNTHETIC) Network Headroom Report - geoplan sample data, "
              "not real: names, places and numbers are invented")
     path.parent.mkdir(parents=True, exist_ok=True)
     write_workbook(path, {
@@ -195,8 +217,3 @@ def write_headroom_report(seed: int, path: Path) -> dict[str, int]:
                                                   name_header="Bulk Supply Point"),
         "LEP Reference": reference[:2] + sorted(reference[2:]),
     })
-    county = [p for p in primaries if COUNTY_NAME in p.areas]
-    constrained = sum(p.headroom("MINIMUM HEADROOM", "Winter", 2040) < 0 for p in county)
-    return {"gsps": len(_GSPS), "bsps": len(bsps), "primaries": len(county),
-            "primaries_outside_county": len(primaries) - len(county),
-            "primaries_constrained_2040_winter": int(constrained)}

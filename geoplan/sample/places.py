@@ -10,7 +10,8 @@ file; every polygon is a hand-drawn sketch with a few dozen vertices.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,10 +22,12 @@ __all__ = [
     "DISTRICTS",
     "DISTRICT_ANCHORS_KM",
     "MAIN_ROADS_KM",
+    "OXFORDSHIRE",
     "OXFORD_OUTLINE_KM",
     "RIVERS_KM",
     "TOWNS",
     "District",
+    "Places",
     "Town",
     "rng_for",
 ]
@@ -254,3 +257,61 @@ def rng_for(seed: int, topic: str) -> np.random.Generator:
     True
     """
     return np.random.default_rng([seed, zlib.crc32(topic.encode())])
+
+
+Km = tuple[tuple[float, float], ...]
+"""A line or ring of (easting, northing) vertices in kilometres."""
+
+
+@dataclass(frozen=True)
+class Places:
+    """Everything hand-drawn about one county of a sample (Oxfordshire, or a region's county).
+
+    Parameters
+    ----------
+    name, code, short : str
+        County name, ONS county code and the short code of its emissions total row.
+    districts : tuple of District
+        Its districts.
+    towns : tuple of Town
+        Its towns, in the order primaries and zones are drawn.
+    outline_km : Km
+        The county boundary.
+    cities : Mapping
+        District code -> its own outline (a city drawn as itself, not a Voronoi share).
+    anchors : Mapping
+        District code -> extra points pulling land towards it.
+    rivers, roads : Mapping
+        River name -> course; (road number, class) -> vertices.
+    post_towns : Mapping
+        Outward code -> post town of the EPC register.
+    city_sectors : Mapping
+        Outward code -> (town, outward codes by quarter: north-west, north-east, south-east,
+        south-west and centre): the postcodes of that outward code are split by quarter round
+        the town (Oxford's OX1 is cut into OX2, OX3, OX4 and OX1).
+    """
+
+    name: str
+    code: str
+    short: str
+    districts: tuple[District, ...]
+    towns: tuple[Town, ...]
+    outline_km: Km
+    cities: Mapping[str, Km] = field(default_factory=dict)
+    anchors: Mapping[str, Km] = field(default_factory=dict)
+    rivers: Mapping[str, Km] = field(default_factory=dict)
+    roads: Mapping[tuple[str, str], Km] = field(default_factory=dict)
+    post_towns: Mapping[str, str] = field(default_factory=dict)
+    city_sectors: Mapping[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+
+
+def _oxfordshire() -> Places:
+    from geoplan.sample.epc_text import POST_TOWNS
+
+    return Places(COUNTY_NAME, COUNTY_CODE, "OXF", DISTRICTS, TOWNS, COUNTY_OUTLINE_KM,
+                  {_OXO: OXFORD_OUTLINE_KM}, DISTRICT_ANCHORS_KM, RIVERS_KM, MAIN_ROADS_KM,
+                  POST_TOWNS, {"OX1": ("Oxford", ("OX2", "OX3", "OX4", "OX1"))})
+
+
+OXFORDSHIRE = _oxfordshire()
+"""The county every ``small`` and ``county`` sample draws (the hand sketch above)."""

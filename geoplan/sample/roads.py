@@ -23,7 +23,7 @@ from shapely import LineString
 
 from geoplan.files.atomic import write_geopackage
 from geoplan.sample.county import County
-from geoplan.sample.places import MAIN_ROADS_KM, rng_for
+from geoplan.sample.places import rng_for
 from geoplan.schemas import CRS
 
 __all__ = ["roads_from_county", "write_roads"]
@@ -38,15 +38,15 @@ _FUNCTION = {"Motorway": "Motorway", "A Road": "A Road", "B Road": "B Road",
 def roads_from_county(county: County, seed: int) -> gpd.GeoDataFrame:
     """Draw the road links (see the module docstring), split at every crossing."""
     rng = rng_for(seed, "roads")
-    lines = _main_roads() + _link_roads(county, rng) + _street_grids(county, rng)
+    lines = _main_roads(county) + _link_roads(county, rng) + _street_grids(county, rng)
     frame = pd.DataFrame(lines, columns=["road_classification", "road_classification_number",
                                          "name_1", "geometry"])
     return _split_at_crossings(gpd.GeoDataFrame(frame, geometry="geometry", crs=CRS))
 
 
-def _main_roads() -> list[tuple[str, str, str, LineString]]:
+def _main_roads(county: County) -> list[tuple[str, str, str, LineString]]:
     return [(kind, number, "", LineString(np.asarray(points) * 1000.0))
-            for (number, kind), points in MAIN_ROADS_KM.items()]
+            for places in county.counties for (number, kind), points in places.roads.items()]
 
 
 def _link_roads(county: County, rng: np.random.Generator) -> list[tuple[str, str, str,
