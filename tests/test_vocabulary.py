@@ -45,3 +45,11 @@ def test_tradeoff_chart_names_the_co_benefit_as_the_summary_does() -> None:
                           "chosen": [False, True], "main_co_benefit": ["homes_to_target"] * 2})
     figure = tradeoff_figure(curve)
     assert figure.axes[1].get_ylabel() == column_label("homes_to_target")
+
+
+def test_binding_substations_are_worded_as_what_they_count() -> None:
+    # evidence_kpis counts substations whose headroom the plan uses up OR that block a
+    # load-adding candidate (excluded before the model too): a region plan that chose no load
+    # showed "Substations whose headroom the plan uses up 220"
+    words = column_label("substations_binding").lower()
+    assert "headroom used up" in words and "load blocked" in words

@@ -43,7 +43,7 @@ _LABELS = {
     "heat_mwh_per_yr": "Heat (MWh/yr)", "fuel_poor_homes": "Fuel-poor homes",
     "candidates_selected": "Candidates chosen",
     "homes_to_target": "Homes brought to the target band",
-    "substations_binding": "Substations whose headroom the plan uses up",
+    "substations_binding": "Substations that limit the plan (headroom used up, or load blocked)",
     "candidates_blocked_by_grid": "Candidates blocked by grid headroom",
     "peak_kw_added": "Peak added (kW)",
     "homes_from_aggregated_data": "Homes from aggregated data (archetypes)",
