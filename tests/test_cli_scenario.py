@@ -61,8 +61,8 @@ def test_validate_bad_scenario_exits_2_listing_every_problem(tmp_path, monkeypat
         "'separate')",
         "  - bad.yaml:8: solver.time_limit_s: input should be a valid number (got [60])",
         "  - bad.yaml:9: colour: unknown key (fix: allowed keys: name, description, extends, "
-        "inputs, grid, plan, workstreams, finance, carbon, baseline, solver, assumptions, outputs, "
-        "decision_support)",
+        "inputs, grid, plan, workstreams, finance, carbon, baseline, solver, compute, assumptions, "
+        "outputs, decision_support)",
     ]
     lines = result.output.splitlines()[1:]
     assert len(lines) == 5

@@ -52,4 +52,5 @@ def test_binding_substations_are_worded_as_what_they_count() -> None:
     # load-adding candidate (excluded before the model too): a region plan that chose no load
     # showed "Substations whose headroom the plan uses up 220"
     words = column_label("substations_binding").lower()
-    assert "headroom used up" in words and "load blocked" in words
+    assert "headroom used up" in words
+    assert "load blocked" in words

@@ -17,7 +17,6 @@ __all__ = ["sample"]
 
 @click.command(epilog=examples(
     'geoplan sample out/sample                  # small: a few seconds',
-    'geoplan sample out/county --scale county --seed 7',
     'geoplan sample out/region --scale region   # several minutes, about 2 GB on disk'))
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--scale", type=click.Choice(list(SCALES)), default="small", show_default=True,

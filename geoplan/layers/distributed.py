@@ -232,7 +232,7 @@ def partitioned_buildings(epc: PathLike | Sequence[PathLike], zones: gpd.GeoData
         As raised by the readers in a worker (re-raised here).
     """
     from geoplan.layers.kinds import epc_buildings_set
-    from geoplan.layers.read import _refuse_empty
+    from geoplan.layers.read import refuse_empty
 
     parts = epc_partitions(epc)
     with dask_client(compute) as client:
@@ -243,7 +243,7 @@ def partitioned_buildings(epc: PathLike | Sequence[PathLike], zones: gpd.GeoData
         found = replace(found, warnings=(*found.warnings, (
             f"{repeated:,} older certificates of homes also found in another local "
             "authority's files were dropped (the latest kept)")))
-    return _refuse_empty(found)
+    return refuse_empty(found)
 
 
 def _run(client: Any, parts: Sequence[Partition], zones: gpd.GeoDataFrame,

@@ -80,6 +80,7 @@ __all__ = [
     "crs_name",
     "open_layer",
     "read_layers",
+    "refuse_empty",
     "rows_within",
     "select_grid",
     "source_name",
@@ -156,10 +157,10 @@ def read_layers(
             result = _substations(source, fmt, within, options)
         else:
                 result = READERS[kind](source, within, **options)
-    return _refuse_empty(result)
+    return refuse_empty(result)
 
 
-def _refuse_empty(result: LayerSet) -> LayerSet:
+def refuse_empty(result: LayerSet) -> LayerSet:
     """Refuse a result whose main layer has no rows: never write an empty layer with success.
 
     Raises
