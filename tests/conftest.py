@@ -151,9 +151,11 @@ def long_first(items: list[Any]) -> list[Any]:
 
     Those are the first test to use each :data:`SHARED_RUNS` fixture of its module (which
     builds it; the module's other tests stay where they are and find it built) and the
-    :data:`LONG_TESTS`. With ``-n 2`` xdist hands out the first tests one to each worker in
-    turn, so the long runs start early on both workers instead of one long run ending the
-    session on one worker while the other is idle.
+    :data:`LONG_TESTS`. The suite runs with ``--dist loadscope --no-loadscope-reorder``
+    (pyproject.toml): xdist hands out whole modules, in the order their first test appears
+    here, so the modules holding the long runs start early on both workers instead of one
+    long run ending the session on one worker while the other is idle, and a module-scoped
+    fixture is built once, not once per worker.
     """
     seen: set[tuple[str, str]] = set()
     front = []
