@@ -29,12 +29,12 @@ def report(ctx: click.Context, run: Path, output: Path | None, overwrite: bool) 
     substation and year), the assumptions with their sources and the data attributions.
     The same run always gives the same PDF (its date is the run's).
     """
-    from geoplan.outputs.report import read_run, write_report
+    from geoplan.outputs.report import write_report
 
     output = output or run.parent / f"{run.name}-bid-pack.pdf"
     refuse_inputs(output, [run])  # never inside the run it reads
     refuse_existing(output, overwrite=overwrite)  # before any work
-    read_run(run)  # a clear error before the maps are drawn when RUN is not a run folder
+    # write_report reads the run first: not a run folder stops it before any map is drawn
     write_report(run, output, overwrite=overwrite)
     if ctx.obj.get("verbosity", 0) >= 0:
         click.echo(f"wrote {output} ({output.stat().st_size / 1000:,.0f} kB)")
