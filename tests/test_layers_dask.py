@@ -8,6 +8,7 @@ start.
 from __future__ import annotations
 
 import builtins
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -91,14 +92,34 @@ def _same_layers(one: PreparedLayers, other: PreparedLayers) -> None:
     assert one.reports == other.reports
 
 
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 def test_dask_prepare_gives_the_single_process_layers(small_sample: Path, scheduler: str):
     inputs = _lean(small_sample)
     lines: list[str] = []
     grid = read_grid_layers(inputs)  # zones and grid read once: the same for both
     single = prepare_layers(inputs, grid=grid)
-    on_dask = prepare_layers(replace(inputs, compute=Compute(engine="dask",
-                                                             scheduler=scheduler)),
-                             progress=lines.append, grid=grid)
+    module = logging.getLogger("geoplan.layers.distributed")
+    logged, level = _Lines(), module.level
+    module.addHandler(logged)
+    module.setLevel(logging.DEBUG)
+    try:
+        on_dask = prepare_layers(replace(inputs, compute=Compute(engine="dask",
+                                                                 scheduler=scheduler)),
+                                 progress=lines.append, grid=grid)
+    finally:
+        module.removeHandler(logged)
+        module.setLevel(level)
+    # a partition's line goes to the progress callback (the CLI prints it), not also to the
+    # log, where `geoplan -v run` showed each one twice
+    assert not [line for line in logged.lines if line.startswith("partition ")]
     _same_layers(single, on_dask)
     done = [line for line in lines if line.startswith("partition ")]
     parts = epc_partitions(inputs.epc)  # type: ignore[arg-type]

@@ -266,9 +266,10 @@ def _run(client: Any, parts: Sequence[Partition], zones: gpd.GeoDataFrame,
             built[part.code] = (layer, report)
             line = (f"partition {part.label()}: {len(layer):,} homes, {seconds:.1f} s, "
                     f"cpu {cpu:.1f} s ({done} of {len(parts)})")
-            logger.info(line)
-            if progress is not None:
+            if progress is not None:  # prepare_layers' progress logs it ("preparing ...")
                 progress(line)
+            else:
+                logger.info(line)
     finally:
         client.cancel(list(futures))
     return built
