@@ -313,3 +313,23 @@ def test_the_console_script_is_the_launcher_that_handles_signals():
     assert config["project"]["scripts"]["geoplan"] == "geoplan_launch:main"
     assert "geoplan_launch" in config["tool"]["setuptools"]["py-modules"]
     assert (root / "geoplan_launch.py").is_file()
+
+
+@pytest.mark.parametrize(("stop", "words"), [("work_limit", "work limit"),
+                                             ("time_limit", "time limit"),
+                                             ("wall_time", "wall time (safety stop)")])
+def test_run_report_names_the_stop_in_the_summarys_words(stop: str, words: str, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    from types import SimpleNamespace
+
+    from geoplan.cli.run import _report
+
+    plans = SimpleNamespace(summaries=lambda: {"joint": {
+        "status": "feasible", "gap": 0.02, "stopped_by": stop, "time_s": 1.0}})
+    result = SimpleNamespace(scenario=SimpleNamespace(name="s"), plans=plans,
+                             summary={"kpis": {"cost_gbp": 0.0}, "by_workstream": []},
+                             folder=tmp_path, files=())
+    _report(result, 1.0)  # type: ignore[arg-type]
+    assert f"  plan joint: feasible, gap 2.000%, stopped by {words}, solved in 1.0 s" in (
+        capsys.readouterr().out)

@@ -19,6 +19,7 @@ from geoplan.cli.main import cli
 from geoplan.errors import OutputExistsError, ScenarioError
 from geoplan.outputs.attribution import SAMPLE_STATEMENT
 from geoplan.outputs.export import read_plan
+from geoplan.outputs.labels import stop_words
 from geoplan.outputs.manifest import file_digest
 from geoplan.outputs.run_settings import read_run_settings
 from geoplan.outputs.summary import escape_markdown
@@ -314,6 +315,12 @@ def test_every_shipped_scenario_runs_on_the_sample(name: str, cache: Path, tmp_p
         result = CliRunner().invoke(cli, ["run", str(_lean(name, tmp_path)), "-o", str(out)])
         assert result.exit_code == 0, result.output
         assert "map: none (outputs.map is false)" in result.output
+        # the CLI names each stop in summary.md's words ("work limit", never "work_limit")
+        solver = json.loads((out / "summary.json").read_text(encoding="utf-8"))["solver"]
+        for model, report in solver.items():
+            assert f"plan {model}: " in result.output
+            assert f"stopped by {stop_words(report['stopped_by'])}, " in result.output
+        assert "_limit" not in result.output
     _check_shipped_run(out, name)
     names = {p.name for p in out.iterdir()}
     assert {"summary.json", "periods.csv", "grid_evidence.csv"} <= names

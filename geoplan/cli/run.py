@@ -13,6 +13,7 @@ from geoplan.cli.examples import examples
 from geoplan.cli.options import overwrite_option
 from geoplan.files.atomic import refuse_inputs
 from geoplan.files.run_folder import check_replaceable
+from geoplan.outputs.labels import stop_words
 from geoplan.pipeline import STEPS, RunResult, run_scenario
 from geoplan.planning.carbon_lines import CARBON_WORDS, carbon_kind
 from geoplan.scenario import Scenario, load_scenario
@@ -104,7 +105,8 @@ def _report(result: RunResult, seconds: float) -> None:
     for name, solved in result.plans.summaries().items():
         gap = solved.get("gap")
         shown = "-" if gap is None else f"{100 * gap:.3f}%"
-        stop = f", stopped by {solved['stopped_by']}" if solved.get("stopped_by") else ""
+        words = stop_words(solved.get("stopped_by"))
+        stop = f", stopped by {words}" if words else ""
         click.echo(f"  plan {name}: {solved['status']}, gap {shown}{stop}, "
                    f"solved in {solved['time_s']:.1f} s")
     for row in result.summary["by_workstream"]:

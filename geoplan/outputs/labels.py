@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from geoplan.planning.carbon_lines import CARBON_WORDS
 
-__all__ = ["column_label", "field_title", "kind_heading"]
+__all__ = ["column_label", "field_title", "kind_heading", "stop_words"]
 
 _KIND_WORDS = {kind: words[0].upper() + words[1:] for kind, words in CARBON_WORDS.items()}
 _LABELS = {
@@ -133,3 +133,19 @@ def kind_heading(kind: str | None) -> str:
     ('Removals, sequestration', 'Carbon saved')
     """
     return _KIND_WORDS.get(kind or "", "Carbon saved")
+
+
+def stop_words(stop: object) -> str | None:
+    """Say what stopped a solve, in the words of summary.md and the CLI.
+
+    ``"wall_time"`` is the hard stop, named as a safety stop; other stops lose their
+    underscore; no stop gives None.
+
+    Examples
+    --------
+    >>> stop_words("work_limit"), stop_words("wall_time"), stop_words("")
+    ('work limit', 'wall time (safety stop)', None)
+    """
+    if stop == "wall_time":
+        return "wall time (safety stop)"
+    return str(stop or "").replace("_", " ") or None

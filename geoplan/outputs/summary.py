@@ -80,7 +80,7 @@ import pandas as pd
 from geoplan.errors import LayerSchemaError
 from geoplan.files.atomic import atomic_path, refuse_existing, write_csv
 from geoplan.optimise.strategy import PHASED_ENOUGH_GAP
-from geoplan.outputs.labels import column_label
+from geoplan.outputs.labels import column_label, stop_words
 
 __all__ = [
     "COUNT_KEYS",
@@ -474,18 +474,11 @@ STOPS_EXPLAINED = (
 "gap" is the phased rule, not a contradiction)."""
 
 
-def _stop_words(stop: object) -> str | None:
-    """Say what stopped a solve: ``"wall_time"`` is the hard stop, named as a safety stop."""
-    if stop == "wall_time":
-        return "wall time (safety stop)"
-    return str(stop or "").replace("_", " ") or None
-
-
 def _solver(models: Mapping[str, Mapping[str, Any]]) -> list[str]:
     timed = any(run.get("time_s") is not None for run in models.values())
     rows = [{"model": name, "status": run.get("status"), "objective": run.get("objective"),
              "bound": run.get("bound"), "gap": run.get("gap"),
-             "stopped by": _stop_words(run.get("stopped_by")),
+             "stopped by": stop_words(run.get("stopped_by")),
              # a run's summary has no wall times (same inputs, same bytes): no empty column
              **({"time (s)": run.get("time_s")} if timed else {})}
             for name, run in models.items()]
