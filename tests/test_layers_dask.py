@@ -245,7 +245,7 @@ def test_the_test_extra_installs_the_scale_extra():
     extras = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml")
                            .read_text(encoding="utf-8"))["project"]["optional-dependencies"]
     names = {entry.split("[")[0].split(">")[0] for entry in extras["scale"]}
-    assert names == {"dask", "distributed", "dask-geopandas"}
+    assert names == {"dask", "distributed"}  # what geoplan.layers.distributed imports
     assert "geoplan[scale]" in extras["test"]
 
 

@@ -26,7 +26,7 @@ UPRN, building reference or LMK key is named ``row:<n>`` with ``n`` counted with
 partition. A UPRN taken from another certificate of the same building reference number is
 found within a partition only.
 
-Progress: one line per partition done, to the ``progress`` callback and the log, e.g.
+Progress: one line per partition done, to the ``progress`` callback (or the log without one), e.g.
 ``"partition E07000177 Cherwell: 1,612 homes, 0.8 s, cpu 0.7 s (4 of 5)"`` (the worker's
 wall and CPU seconds for that authority: on a shared machine the CPU seconds are the steadier
 measure).
@@ -64,7 +64,8 @@ ENGINES = ("local", "dask")
 """Compute engines: one process, or a dask cluster."""
 
 SCALE_EXTRA = "scale"
-"""The extra that installs dask, distributed and dask-geopandas."""
+"""The extra that installs dask and distributed (futures on a cluster: each partition is
+file reading and geopandas work inside one task, so no dask collection is needed)."""
 
 CONNECT_TIMEOUT_S = 20.0
 """Seconds to wait for the scheduler at ``Compute.scheduler`` before giving up."""
@@ -186,7 +187,6 @@ def dask_client(compute: Compute) -> Iterator[Any]:
 def _distributed() -> Any:
     """Import ``distributed``, or raise a ComputeError naming the extra to install."""
     try:
-        import dask.dataframe  # noqa: F401  (the scale extra installs dask[dataframe])
         import distributed
     except ImportError as exc:
         raise ComputeError(f"compute engine 'dask' needs dask and distributed, not installed "
