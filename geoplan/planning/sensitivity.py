@@ -107,7 +107,6 @@ SEQUESTRATION = "sequestration"
 STOCK_HEAT = ("stock_bands", "all bands", "heat_kwh_per_m2")
 """Table, row and column of the archetype heat demand entry (see the module docstring)."""
 
-_CARBON = CARBON_COLUMN
 STATUS_DONE = "recomputed"
 
 
@@ -505,7 +504,7 @@ def _slim(chosen: pd.DataFrame) -> pd.DataFrame:
              for mine in response.match[:1]}
     match |= {response.part for response in RESPONSES.values() if response.part}
     keep = [c for c in chosen.columns
-            if c in _KEEP or c in match or _CARBON.match(str(c))]
+            if c in _KEEP or c in match or CARBON_COLUMN.match(str(c))]
     return pd.DataFrame({c: chosen[c].to_numpy() for c in keep}, index=range(len(chosen)))
 
 
@@ -537,7 +536,7 @@ def _scaled(chosen: pd.DataFrame, rows: np.ndarray, factor: np.ndarray | float
     """``chosen`` with the carbon columns of ``rows`` multiplied by ``factor``."""
     out = chosen.copy()
     scale = np.where(rows, factor, 1.0)
-    for column in [c for c in out.columns if _CARBON.match(str(c))]:
+    for column in [c for c in out.columns if CARBON_COLUMN.match(str(c))]:
         values = pd.to_numeric(out[column], errors="coerce").to_numpy(dtype=float)
         out[column] = values * scale
     return out
