@@ -144,6 +144,10 @@ quickstart and comparing-scenarios notebooks' are built by the first of their te
 one of :data:`LONG_TESTS`)."""
 LONG_TESTS = ("test_notebook_runs_top_to_bottom", "test_every_shipped_scenario_runs_on_the_sample")
 """Tests that each make a whole run of their own."""
+BUILT_ELSEWHERE = ("quickstart_notebook", "comparing_notebook")
+"""Shared runs built by tests/test_notebooks.py (its first tests): a test of another module that
+reads one goes last in its module, so that its worker does not sit on the lock while the other
+worker builds it."""
 
 
 def long_first(items: list[Any]) -> list[Any]:
@@ -155,7 +159,8 @@ def long_first(items: list[Any]) -> list[Any]:
     (pyproject.toml): xdist hands out whole modules, in the order their first test appears
     here, so the modules holding the long runs start early on both workers instead of one
     long run ending the session on one worker while the other is idle, and a module-scoped
-    fixture is built once, not once per worker.
+    fixture is built once, not once per worker. Tests reading a run another module builds
+    (:data:`BUILT_ELSEWHERE`) go last, each module's still in one group.
     """
     seen: set[tuple[str, str]] = set()
     front = []
@@ -168,7 +173,15 @@ def long_first(items: list[Any]) -> list[Any]:
     chosen = {id(item) for item in front}
     # the real county's run (the longest, where the files are present) before the sample's
     front.sort(key=lambda item: "real_data" not in getattr(item, "fixturenames", ()))
-    return front + [item for item in items if id(item) not in chosen]
+    rest = [item for item in items if id(item) not in chosen]
+    return front + sorted(rest, key=_reads_a_run_built_elsewhere)  # a stable sort
+
+
+def _reads_a_run_built_elsewhere(item: Any) -> bool:
+    """Whether ``item`` reads a :data:`BUILT_ELSEWHERE` run outside the module building it."""
+    module = getattr(getattr(item, "module", None), "__name__", "")
+    return (not module.endswith("test_notebooks")
+            and any(name in getattr(item, "fixturenames", ()) for name in BUILT_ELSEWHERE))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[Any]) -> None:

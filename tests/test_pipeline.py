@@ -280,8 +280,10 @@ ONCE_PER_SESSION = {"joint": "joint_run", "ev-infrastructure": "ev_run"}
 """Shipped scenarios run once per session by a fixture (the same CLI path)."""
 
 IN_NOTEBOOKS = ("leading-the-way", "steady-progression")
-"""Shipped scenarios the comparing-scenarios notebook runs with every output, once per session
-(``comparing_notebook`` of conftest.py): their smoke run here is the notebook's."""
+"""Shipped scenarios the comparing-scenarios notebook runs (without the tornado and the
+trade-off curve, which it does not use), once per session (``comparing_notebook`` of
+conftest.py): their smoke run is the notebook's
+(:func:`test_the_pathway_scenarios_run_in_the_comparing_notebook`)."""
 
 LEAN = ("outputs: {map: false, static_map: false, sensitivity: false}\n"
         "plan: {tradeoff_fractions: []}\n")
@@ -289,9 +291,9 @@ LEAN = ("outputs: {map: false, static_map: false, sensitivity: false}\n"
 (sensitivity.csv, tornado.png) and the trade-off curve (tradeoff.csv, tradeoff.png): each is
 drawn from the plan tables every run writes, by code that does not depend on the scenario,
 and the joint run writes and checks them (test_run_writes_every_file,
-test_sensitivity_of_the_joint_plan_by_hand, tests/test_map*.py, tests/test_tradeoff*.py), as do
-the comparing-scenarios notebook's two full runs. Everything else each scenario asks for is
-written and checked."""
+test_sensitivity_of_the_joint_plan_by_hand, tests/test_map*.py, tests/test_tradeoff*.py); the
+comparing-scenarios notebook's two runs write the maps. Everything else each scenario asks for
+is written and checked."""
 
 
 def _lean(name: str, folder: Path) -> Path:
@@ -302,14 +304,11 @@ def _lean(name: str, folder: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", [name for name in SHIPPED if name not in IN_NOTEBOOKS])
 def test_every_shipped_scenario_runs_on_the_sample(name: str, cache: Path, tmp_path: Path,
                                                    request: pytest.FixtureRequest) -> None:
     if name in ONCE_PER_SESSION:
         out = request.getfixturevalue(ONCE_PER_SESSION[name])
-    elif name in IN_NOTEBOOKS:
-        notebook = request.getfixturevalue("comparing_notebook")
-        [out] = notebook.glob(f"tmp/geoplan-compare-*/{name}")
     else:
         out = tmp_path / name
         result = CliRunner().invoke(cli, ["run", str(_lean(name, tmp_path)), "-o", str(out)])
@@ -324,8 +323,18 @@ def test_every_shipped_scenario_runs_on_the_sample(name: str, cache: Path, tmp_p
     _check_shipped_run(out, name)
     names = {p.name for p in out.iterdir()}
     assert {"summary.json", "periods.csv", "grid_evidence.csv"} <= names
-    lean = name not in ONCE_PER_SESSION and name not in IN_NOTEBOOKS
+    lean = name not in ONCE_PER_SESSION
     assert ("tradeoff.csv" in names) is not lean  # the full runs write the curve
+
+
+@pytest.mark.parametrize("name", IN_NOTEBOOKS)
+def test_the_pathway_scenarios_run_in_the_comparing_notebook(name: str,
+                                                             comparing_notebook: Path) -> None:
+    [out] = comparing_notebook.glob(f"tmp/geoplan-compare-*/{name}")
+    _check_shipped_run(out, name)
+    names = {p.name for p in out.iterdir()}
+    assert {"summary.json", "periods.csv", "grid_evidence.csv", "map.html"} <= names
+    assert not {"tradeoff.csv", "sensitivity.csv"} & names  # the notebook leaves them out
 
 
 def test_grid_level_sets_where_loads_are_counted(cache: Path, tmp_path: Path) -> None:
