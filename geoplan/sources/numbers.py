@@ -481,45 +481,54 @@ def parse_column(cells: pd.Series, quantity: Quantity = ANY, *,
     if pd.api.types.is_numeric_dtype(cells) and not pd.api.types.is_bool_dtype(cells):
         values = cells.astype(float)
         bad = _out_of_range(values, cells, quantity)
-        values[[item.label for item in bad]] = np.nan
+        if bad:
+            values[[item.label for item in bad]] = np.nan
         return values, bad
     decimal = _mark(decimal)
-    values = pd.Series(np.nan, index=cells.index, dtype=float)
-    objects = cells.astype(object)
-    errors = np.zeros(len(cells), dtype=bool)
+    items = cells.astype(object).to_numpy()
+    parsed = np.full(len(items), np.nan)  # by position: a Series is made once, at the end
     if pd.api.types.is_string_dtype(cells.dtype) and cells.dtype != object:
-        numeric = np.zeros(len(cells), dtype=bool)  # a text column: no number cells
+        numeric = errors = np.zeros(len(items), dtype=bool)  # a text column: no number cells
     else:
-        numeric = objects.map(lambda v: isinstance(v, int | float | np.integer | np.floating)
-                              and not isinstance(v, bool)).to_numpy(dtype=bool)
-        values[numeric] = objects[numeric].astype(float)
-        errors = objects.map(lambda v: isinstance(v, ExcelError)).to_numpy(dtype=bool)
-    raw = objects[~numeric & ~errors]
-    text = raw.where(raw.notna(), "").astype(str).str.strip()
-    text = text[~text.str.casefold().isin(BLANKS)].str.replace("\u2212", "-", regex=False)
-    if decimal == ",":
-        text = text.str.translate(_TO_DOT)
+        numeric = np.fromiter((isinstance(v, int | float | np.integer | np.floating)
+                               and not isinstance(v, bool) for v in items), bool, len(items))
+        errors = np.fromiter((isinstance(v, ExcelError) for v in items), bool, len(items))
+        parsed[numeric] = items[numeric].astype(float)
+    text = _cell_texts(items, ~numeric & ~errors, decimal)
     plain = text.str.fullmatch(_PLAIN).to_numpy(dtype=bool)
-    values[text.index[plain]] = pd.to_numeric(text[plain], errors="coerce").astype(float)
-    bad = _out_of_range(values, cells, quantity)
-    for label in objects.index[errors]:
-        exc = _excel_error(objects[label])
-        bad.append(BadCell(label, objects[label], str(exc), exc.fix))
+    parsed[text.index[plain]] = pd.to_numeric(text[plain], errors="coerce").astype(float)
+    bad = _out_of_range(pd.Series(parsed, index=cells.index), cells, quantity)
+    for position in np.flatnonzero(errors):
+        exc = _excel_error(items[position])
+        bad.append(BadCell(cells.index[position], items[position], str(exc), exc.fix))
     rest = text[~plain]
     if len(rest):
         separator = column_separator(text.map(lambda t: _own_unit(t, quantity)), decimal)
-        for label in rest.index:
+        for position in rest.index:
             try:
-                values[label] = parse_cell(cells[label], quantity, separator=separator,
-                                           decimal=decimal)
+                parsed[position] = parse_cell(items[position], quantity, separator=separator,
+                                              decimal=decimal)
             except CellError as exc:
-                bad.append(BadCell(label, cells[label], str(exc), exc.fix))
+                bad.append(BadCell(cells.index[position], items[position], str(exc), exc.fix))
     if len(bad) > 1:  # labels to positions only when there is something to sort
         order = {label: i for i, label in enumerate(cells.index)}
         bad.sort(key=lambda b: order[b.label])
-    for item in bad:
-        values[item.label] = np.nan
+    values = pd.Series(parsed, index=cells.index)
+    if bad:
+        values[[item.label for item in bad]] = np.nan
     return values, bad
+
+
+def _cell_texts(items: np.ndarray, text_cells: np.ndarray, decimal: str) -> pd.Series:
+    """Return the stripped texts of the non-blank ``text_cells``, indexed by position.
+
+    The decimal mark becomes '.' and a Unicode minus '-'.
+    """
+    positions = np.flatnonzero(text_cells)
+    raw = pd.Series(items[positions], index=positions, dtype=object)
+    text = raw.where(raw.notna(), "").astype(str).str.strip()
+    text = text[~text.str.casefold().isin(BLANKS)].str.replace("\u2212", "-", regex=False)
+    return text.str.translate(_TO_DOT) if decimal == "," else text
 
 
 def _out_of_range(values: pd.Series, cells: pd.Series, quantity: Quantity) -> list[BadCell]:

@@ -179,14 +179,16 @@ def _read_sheet(
     if nameless:
         notes.append(f"sheet {sheet!r}: skipped {nameless} rows that have values but no "
                      "substation name (they are not given the previous block's name)")
-    numbers = _numbers(rows, layout, blocks, sheet_problems)
+    numbers = {column: (series.to_numpy(), {row: i for i, row in enumerate(series.index)})
+               for column, series in _numbers(rows, layout, blocks, sheet_problems).items()}
     for block in blocks:
         _check_block(block, sheet_problems)
         record = len(records)
         records.append(_record(block, level, sheet_problems))
         for scenario, row in block.scenarios.items():
             for column, season, year in layout.bands:
-                number = numbers[column][row]
+                column_values, position = numbers[column]
+                number = column_values[position[row]]
                 if not np.isnan(number):
                     values.append((record, scenario, year, season, float(number)))
     problems.extend(sheet_problems)
