@@ -91,14 +91,26 @@ HEADROOM = [
 ]
 
 
-def _headroom_file(sample: Path, tmp_path: Path, case: Case) -> Path:
+@pytest.fixture(scope="module")
+def headroom_book(small_sample: Path) -> openpyxl.Workbook:
+    """The sample's headroom report, loaded once for the module's cases (each puts back the
+    cells it changes)."""
+    return openpyxl.load_workbook(small_sample / "grid" / "network-headroom-report.xlsx")
+
+
+def _headroom_file(book: openpyxl.Workbook, tmp_path: Path, case: Case) -> Path:
+    """The report with ``case``'s cells changed, saved in ``tmp_path``; ``book`` is put back."""
     path = tmp_path / "network-headroom-report.xlsx"
-    shutil.copy(sample / "grid" / path.name, path)
-    book = openpyxl.load_workbook(path)
     sheet = book["Primary Headroom Dem"]
-    for row, value in {H_ROW: case.value, **case.extra}.items():
-        sheet.cell(row=int(row), column=H_COL).value = value
-    book.save(path)
+    cells = [sheet.cell(row=int(row), column=H_COL) for row in (H_ROW, *case.extra)]
+    kept = [cell.value for cell in cells]
+    try:
+        for cell, value in zip(cells, (case.value, *case.extra.values()), strict=True):
+            cell.value = value
+        book.save(path)
+    finally:
+        for cell, value in zip(cells, kept, strict=True):
+            cell.value = value
     return path
 
 
@@ -135,8 +147,9 @@ def _shown(value: object) -> str:
 
 
 @pytest.mark.parametrize("case", HEADROOM, ids=[c.id for c in HEADROOM])
-def test_headroom_report_cell(case: Case, small_sample: Path, tmp_path: Path) -> None:
-    path = _headroom_file(small_sample, tmp_path, case)
+def test_headroom_report_cell(case: Case, headroom_book: openpyxl.Workbook,
+                              tmp_path: Path) -> None:
+    path = _headroom_file(headroom_book, tmp_path, case)
     code, output = _validate("--kind", "substations", path)
     if case.expect == "error":
         assert code == 2, output
