@@ -10,6 +10,7 @@ import pytest
 
 from geoplan.errors import LayerSchemaError, OutputExistsError
 from geoplan.outputs.summary import (
+    LISTED_AT_MOST,
     RANKING_COLUMNS,
     ZONES_SHOWN,
     column_label,
@@ -273,3 +274,16 @@ def test_solver_table_has_no_time_column_without_times(tmp_path):
     text = md_path.read_text()
     assert "| model | status | objective | bound | gap | stopped by |\n" in text
     assert "time (s)" not in text
+
+
+def test_a_long_list_shows_its_first_ids_and_how_many_more() -> None:
+    ids = [f"primary-{i:03d}" for i in range(40)]
+    text = summary_markdown({"scenario": {"name": "x", "constrained_at": ids,
+                                          "unconstrained_at": ids[:LISTED_AT_MOST]}})
+    [long] = [line for line in text.splitlines() if line.startswith("| constrained at |")]
+    assert long.count("primary-") == LISTED_AT_MOST
+    assert f"primary-{LISTED_AT_MOST - 1:03d}, primary" not in long  # stops at the limit
+    assert f"and {40 - LISTED_AT_MOST} more (summary.json lists every one)" in long
+    [whole] = [line for line in text.splitlines() if line.startswith("| unconstrained at |")]
+    assert whole.count("primary-") == LISTED_AT_MOST
+    assert "more" not in whole

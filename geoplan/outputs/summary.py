@@ -357,6 +357,10 @@ def escape_markdown(value: Any) -> str:
     return text
 
 
+LISTED_AT_MOST = 12
+"""Items of a list value summary.md shows in its cell (every one is in summary.json)."""
+
+
 def _number(value: Any, key: str = "") -> str:
     if value is None:
         return "–"
@@ -372,7 +376,9 @@ def _number(value: Any, key: str = "") -> str:
             return f"{int(value):,}"
         return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.4g}"
     if isinstance(value, list):
-        return ", ".join(_number(v, key) for v in value) if value else "none"
+        more = len(value) - LISTED_AT_MOST
+        shown = ", ".join(_number(v, key) for v in value[:LISTED_AT_MOST]) or "none"
+        return f"{shown} and {more:,} more (summary.json lists every one)" if more > 0 else shown
     if isinstance(value, dict):
         return "; ".join(f"{escape_markdown(k)}: {_number(v, k)}" for k, v in value.items())
     return escape_markdown(value)
