@@ -68,7 +68,9 @@ from geoplan.optimise.bounds import dual_bound
 from geoplan.optimise.clock import Clock
 from geoplan.optimise.guard import Progress, Shape, Solvable, kill_after, salvage, start_guard
 from geoplan.optimise.hardstop import GuardedChild
+from geoplan.optimise.headroom_cuts import with_cuts
 from geoplan.optimise.lagrangian import RELAXED_FAMILIES, lagrangian_bound
+from geoplan.optimise.matrix import MilpMatrix
 from geoplan.optimise.outcome import settle_bound
 from geoplan.optimise.solvers import (
     HighsSession,
@@ -142,30 +144,42 @@ def _solve_on_clock(compiled: CompiledProblem, options: SolverOptions, strategy:
         # phased models, whose MIP presolve can stall where many candidates tie on value
         guided = found.kind == "coverage" or compiled.context.n_periods > 1
         strategy = ("lp-guided" if large and options.time_limit and guided else "direct")
+    model = _strengthened(compiled, notes)
     if options.solver != "highs":  # PuLP's solvers: one direct solve, whatever was asked
         strategy = f"direct through {options.solver}"
         left = clock.remaining()
         timed = options if left is None else replace(options, time_limit=max(left, 0.01))
-        outcome = solve(compiled.model, timed)
+        outcome = solve(model, timed)
     else:
-        outcome = _highs_phase(compiled, options, start, strategy, clock, notes, free, guide,
-                               guard)
+        outcome = _highs_phase(compiled, model, options, start, strategy, clock, notes, free,
+                               guide, guard)
     clock.record(outcome.stopped_by or "gap")
     notes.append(f"strategy: {strategy}")
     return _finish(compiled, outcome, start, free, clock, options, notes)
 
 
-def _highs_phase(compiled: CompiledProblem, options: SolverOptions, start: np.ndarray | None,
-                 strategy: str, clock: Clock, notes: list[str], known: float | None,
-                 guide: np.ndarray | None, guard: GuardedChild | None) -> SolveOutcome:
-    """Run the HiGHS phase (``direct`` or ``lp-guided``) here, or in the guarded child.
+def _strengthened(compiled: CompiledProblem, notes: list[str]) -> MilpMatrix:
+    """Return the model the solver gets: the compiled one with its still-valid cuts."""
+    model, count = with_cuts(compiled.model, compiled.context.cuts)
+    if count:
+        notes.append(f"{count} reinforcement cuts added (a candidate that cannot fit within "
+                     "a substation's headroom needs a reinforcement there bought by its "
+                     "period; valid for every plan, they only tighten the relaxation)")
+    return model
+
+
+def _highs_phase(compiled: CompiledProblem, model: MilpMatrix, options: SolverOptions,
+                 start: np.ndarray | None, strategy: str, clock: Clock, notes: list[str],
+                 known: float | None, guide: np.ndarray | None, guard: GuardedChild | None
+                 ) -> SolveOutcome:
+    """Run the HiGHS phase (``direct`` or ``lp-guided``) on ``model``, here or in the child.
 
     In the child (:mod:`geoplan.optimise.guard`) it is killed at the hard stop; the plan and
     bound are then the best known before (the heuristic plan, the Lagrangian bound and what
     the child reported), and the clock records ``"wall_time"``.
     """
     context = compiled.context
-    view = Solvable(compiled.model, Shape(context.x, context.n, context.n_periods))
+    view = Solvable(model, Shape(context.x, context.n, context.n_periods))
     args = (view, options, start, strategy, clock.remaining(), known, guide)
     if guard is None or clock.limit is None:
         outcome, more, stops = _solver_phase(*args)

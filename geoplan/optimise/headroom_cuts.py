@@ -1,0 +1,236 @@
+r"""Valid inequalities that tighten headroom rows where reinforcement may be bought.
+
+A headroom row (:class:`~geoplan.optimise.constraints.Headroom`) at substation :math:`s` in
+period :math:`t` reads
+
+.. math:: \sum_j \ell_j X_{jt} - \sum_k e_{skt} r_{sk} \le H_{st},
+   \qquad X_{jt} = \sum_{t' \le t} x_{jt'},
+
+with at most one option :math:`k` bought per substation (:math:`\sum_k r_{sk} \le 1`). Its
+linear relaxation buys a sliver of a reinforcement: a fraction of the option gives that
+fraction of its capacity at that fraction of its cost, so the relaxation's bound is far above
+any plan (a third on the sample county's LAEP model). The cuts here say what a plan must do:
+
+**Reinforcement cut.** Let :math:`F_{sj}` be the most load the other candidates under
+:math:`s` can remove: the sum, over every group other than :math:`j`'s (a candidate without a
+shared ``group_id`` is a group of its own), of :math:`\max(0, -\min \ell)` over that group's
+candidates under :math:`s`. For a candidate with :math:`\ell_j - F_{sj} > H_{st}`,
+
+.. math:: X_{jt} \le \sum_{k \in K} r_{sk}, \qquad
+   K = \{k : e_{skt} > 0,\ \ell_j - F_{sj} \le H_{st} + e_{skt}\}.
+
+*Proof of validity.* Take any integer plan meeting the model's rows. :math:`X_{jt} \in
+\{0, 1\}`: candidates are binary and built at most once (the group row, or the "built at
+most once" row when phased). If :math:`X_{jt} = 0` the cut holds, its right side being
+:math:`\ge 0`. If :math:`X_{jt} = 1`, no other candidate of :math:`j`'s group is built
+(group row), and each other group removes at most :math:`\max(0, -\min \ell)` (one member at
+most, each counted once in :math:`X_{\cdot t}`), so the row gives
+:math:`\ell_j - F_{sj} - \sum_k e_{skt} r_{sk} \le H_{st}`. With no option bought this
+contradicts :math:`\ell_j - F_{sj} > H_{st}`, so exactly one option :math:`k^*` is bought
+(at most one per substation), and :math:`\ell_j - F_{sj} \le H_{st} + e_{sk^*t}` with
+:math:`e_{sk^*t} > 0`: :math:`k^* \in K`, and the right side is 1. :math:`\square`
+
+The proof uses only the headroom row as compiled, the group and "built at most once" rows,
+and integrality. Column bounds (locks, restricted MIPs) and other rows (budgets) may change
+freely; a cut is no longer valid when its headroom row is loosened (a higher limit), so the
+cuts are kept apart from the model (:class:`HeadroomCuts`) and added for a solve only while
+their row's limit is at most the limit they were derived from (:func:`with_cuts`).
+
+For each candidate and substation the cut of period :math:`t` is left out when a later period
+:math:`t'` has one with :math:`K_{t'} \subseteq K_t`: it implies it, since
+:math:`X_{jt} \le X_{jt'}`. Candidates need a margin of ``1e-6`` of the row's size over the
+limit, so a plan that meets a row within the solver's tolerance is never cut off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from geoplan.optimise.build import BuildContext
+from geoplan.optimise.matrix import INF, MilpMatrix
+
+__all__ = ["CUT_FAMILY", "HeadroomCuts", "reinforcement_cuts", "with_cuts"]
+
+CUT_FAMILY = "reinforcement_cut"
+"""Row family of the cuts when they are added to a model."""
+_MARGIN = 1e-6
+"""Relative margin over the limit a candidate needs before a cut names it."""
+_MAX_OPTIONS = 62
+"""Options per substation the bit masks hold; with more at any substation, no cuts."""
+
+
+@dataclass(frozen=True)
+class HeadroomCuts:
+    """Cut rows over the model's columns and the headroom rows they were derived from.
+
+    Attributes
+    ----------
+    matrix : scipy.sparse.csr_matrix
+        One row per cut (``+1`` on the candidate's columns, ``-1`` on the options); upper
+        limit 0. It may have fewer columns than the model (blocks added later): those are 0.
+    source : numpy.ndarray
+        Model row of the headroom row each cut was derived from.
+    limit : numpy.ndarray
+        That row's upper limit when the cut was derived.
+    """
+
+    matrix: sp.csr_matrix
+    source: np.ndarray
+    limit: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.matrix.shape[0])
+
+
+def _group_codes(ctx: BuildContext) -> np.ndarray:
+    """Code of each candidate's group; a candidate without a shared group is its own."""
+    groups = pd.Series(ctx.labels("group_id"))
+    shared = groups.ne("") & groups.map(groups.value_counts()).gt(1)
+    codes = pd.factorize(groups.where(shared, None))[0]  # -1 where not shared
+    alone = codes < 0
+    codes[alone] = codes.max(initial=-1) + 1 + np.flatnonzero(alone)
+    return codes
+
+
+def _freed(rows: np.ndarray, loads: np.ndarray, group: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Per entry: the most load all groups at its row can remove, and its own group's part."""
+    entries = pd.DataFrame({"row": rows, "group": group, "free": np.maximum(-loads, 0.0)})
+    per_group = entries.groupby(["row", "group"], sort=False)["free"].transform("max")
+    best = entries.assign(free=per_group).drop_duplicates(["row", "group"])
+    total = best.groupby("row")["free"].sum()
+    return total.reindex(rows).to_numpy(dtype=float), per_group.to_numpy(dtype=float)
+
+
+def _masks(need: np.ndarray, entry_row: np.ndarray, option_row: np.ndarray,
+           gain: np.ndarray) -> np.ndarray:
+    """Bit mask of the options that could make each entry fit (bit = option's rank at its row)."""
+    order = pd.Series(option_row).groupby(option_row).cumcount().to_numpy()
+    masks = np.zeros(len(need), dtype=np.int64)
+    for k in np.flatnonzero(gain > 0):
+        at = entry_row == option_row[k]
+        fits = at & (need <= gain[k] * (1 + _MARGIN) + _MARGIN)
+        masks[fits] |= np.int64(1) << np.int64(order[k])
+    return masks
+
+
+def reinforcement_cuts(ctx: BuildContext, incidence: sp.csr_matrix, limits: list[np.ndarray],
+                       rows: list[np.ndarray], option_row: np.ndarray,
+                       gains: list[np.ndarray]) -> HeadroomCuts:
+    """Derive the reinforcement cuts of the module docstring.
+
+    Parameters
+    ----------
+    ctx : BuildContext
+        The model being built (candidates, groups, ``x`` and periods).
+    incidence : scipy.sparse.csr_matrix
+        Constrained substations x candidates: each candidate's load in the rows of its
+        substation and every ancestor.
+    limits : list of numpy.ndarray
+        Per period, each substation's row limit :math:`H_{st}` (as the row's upper bound).
+    rows : list of numpy.ndarray
+        Per period, the model rows of the substations' headroom rows.
+    option_row : numpy.ndarray
+        Substation (row of ``incidence``) of each reinforcement option, -1 for none.
+    gains : list of numpy.ndarray
+        Per period, each option's effective extra headroom :math:`e_{skt}` (0 when not ready).
+    """
+    block = ctx.builder.block("reinforcement")
+    coo = incidence.tocoo()
+    if np.bincount(option_row[option_row >= 0]).max(initial=0) > _MAX_OPTIONS:
+        return _assemble(ctx, block.start, coo.row[:0], coo.col[:0],
+                         np.zeros((0, len(limits)), bool), np.zeros((0, len(limits)), np.int64),
+                         option_row, limits, rows)
+    with_options = np.isin(coo.row, option_row[option_row >= 0])
+    keep = (coo.data > 0) & with_options
+    freed, own = _freed(coo.row[with_options], coo.data[with_options],
+                        _group_codes(ctx)[coo.col[with_options]])
+    positive = coo.data[with_options] > 0
+    row, cand = coo.row[keep], coo.col[keep]
+    net = coo.data[keep] - (freed - own)[positive]
+    periods = len(limits)
+    active = np.zeros((len(row), periods), dtype=bool)
+    masks = np.zeros((len(row), periods), dtype=np.int64)
+    for t in range(periods):
+        limit = limits[t][row]
+        need = net - limit
+        active[:, t] = need > _MARGIN * (1.0 + np.abs(limit) + np.abs(net))
+        masks[:, t] = _masks(need, row, option_row, gains[t])
+    active &= ~_dominated(active, masks)
+    return _assemble(ctx, block.start, row, cand, active, masks, option_row, limits, rows)
+
+
+def _dominated(active: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Cuts implied by a later period's cut whose options are a subset of theirs."""
+    out = np.zeros_like(active)
+    periods = active.shape[1]
+    for t in range(periods):
+        for later in range(t + 1, periods):
+            subset = (masks[:, later] & ~masks[:, t]) == 0
+            out[:, t] |= active[:, later] & subset
+    return out
+
+
+def _assemble(ctx: BuildContext, r_start: int, row: np.ndarray, cand: np.ndarray,
+              active: np.ndarray, masks: np.ndarray, option_row: np.ndarray,
+              limits: list[np.ndarray], rows: list[np.ndarray]) -> HeadroomCuts:
+    """Write each active (entry, period) as a cut row over the model's columns."""
+    order = pd.Series(option_row).groupby(option_row).cumcount().to_numpy()
+    entry, period = np.nonzero(active)
+    data, cut_rows, cols = [], [], []
+    for t in range(active.shape[1]):
+        here = period == t
+        ids = np.flatnonzero(here)
+        for earlier in range(t + 1):  # X_jt: built in period t or before
+            cut_rows.append(ids)
+            cols.append(ctx.x.start + earlier * ctx.n + cand[entry[here]])
+            data.append(np.ones(len(ids)))
+    for k in np.flatnonzero(option_row >= 0):
+        bit = np.int64(1) << np.int64(order[k])
+        named = np.flatnonzero((row[entry] == option_row[k])
+                               & ((masks[entry, period] & bit) != 0))
+        cut_rows.append(named)
+        cols.append(np.full(len(named), r_start + k))
+        data.append(-np.ones(len(named)))
+    matrix = sp.csr_matrix((np.concatenate(data) if data else np.zeros(0),
+                            (np.concatenate(cut_rows) if cut_rows else np.zeros(0, int),
+                             np.concatenate(cols) if cols else np.zeros(0, int))),
+                           shape=(len(entry), ctx.builder.n_cols))
+    source = np.stack(rows).astype(int)[period, row[entry]] if len(entry) else np.zeros(0, int)
+    limit = (np.stack(limits).astype(float)[period, row[entry]] if len(entry)
+             else np.zeros(0))
+    return HeadroomCuts(matrix, source, limit)
+
+
+def with_cuts(model: MilpMatrix, cuts: Sequence[HeadroomCuts]) -> tuple[MilpMatrix, int]:
+    """Return ``model`` with the cuts still valid for it appended, and how many.
+
+    A cut is valid while the headroom row it came from is not looser than when it was
+    derived (its upper limit no higher, no lower limit); others are left out.
+    """
+    parts = []
+    for found in cuts:
+        if not len(found):
+            continue
+        valid = ((model.row_upper[found.source] <= found.limit)
+                 & ~np.isfinite(model.row_lower[found.source]))
+        kept = found.matrix[np.flatnonzero(valid)]
+        parts.append(sp.csr_matrix((kept.data, kept.indices, kept.indptr),
+                                   shape=(kept.shape[0], model.shape[1])))
+    count = sum(part.shape[0] for part in parts)
+    if not count:
+        return model, 0
+    return MilpMatrix(
+        model.sense, model.cost, model.col_lower, model.col_upper, model.integer,
+        sp.vstack([model.matrix, *parts], format="csr"),
+        np.concatenate([model.row_lower, np.full(count, -INF)]),
+        np.concatenate([model.row_upper, np.zeros(count)]),
+        np.concatenate([model.row_family, np.full(count, CUT_FAMILY, dtype=object)]),
+        np.concatenate([model.row_label, np.array([f"reinforcement cut {i + 1}"
+                                                   for i in range(count)], dtype=object)]),
+        model.blocks, model.offset), count
