@@ -71,6 +71,18 @@ def test_hand_example_cuts_and_bound() -> None:
     assert any("2 reinforcement cuts added" in note for note in plan.notes)
 
 
+def test_lp_guided_adds_the_cuts_its_relaxation_breaks() -> None:
+    """The relaxation (r = 0.07, a = b = 1) breaks both cuts: added, bound 20 -> 220/12."""
+    plan = _hand_problem().solve(SolverOptions(mip_gap=0.0, time_limit=30.0),
+                                 strategy="lp-guided")
+    assert plan.status == "optimal"
+    assert abs(plan.objective - 10.0) < 1e-9
+    notes = " | ".join(plan.notes)
+    assert "2 reinforcement cuts the relaxation breaks added" in notes
+    assert "relaxation again: 18.33" in notes
+    assert "strategy: lp-guided" in notes
+
+
 def test_no_cut_when_others_can_free_the_load() -> None:
     """c removing 6 kW makes room for a or b alone: no cut may force the option."""
     compiled = _hand_problem(freed=6.0).compile()

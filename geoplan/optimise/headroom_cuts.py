@@ -44,7 +44,7 @@ limit, so a plan that meets a row within the solver's tolerance is never cut off
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,7 +54,7 @@ import scipy.sparse as sp
 from geoplan.optimise.build import BuildContext
 from geoplan.optimise.matrix import INF, MilpMatrix
 
-__all__ = ["CUT_FAMILY", "HeadroomCuts", "reinforcement_cuts", "with_cuts"]
+__all__ = ["CUT_FAMILY", "HeadroomCuts", "reinforcement_cuts", "violated", "with_cuts"]
 
 CUT_FAMILY = "reinforcement_cut"
 """Row family of the cuts when they are added to a model."""
@@ -86,6 +86,10 @@ class HeadroomCuts:
     def __len__(self) -> int:
         return int(self.matrix.shape[0])
 
+    def subset(self, index: np.ndarray) -> HeadroomCuts:
+        """Return the cuts at positions ``index``."""
+        return HeadroomCuts(self.matrix[index], self.source[index], self.limit[index])
+
 
 def _group_codes(ctx: BuildContext) -> np.ndarray:
     """Code of each candidate's group; a candidate without a shared group is its own."""
@@ -107,15 +111,31 @@ def _freed(rows: np.ndarray, loads: np.ndarray, group: np.ndarray
     return total.reindex(rows).to_numpy(dtype=float), per_group.to_numpy(dtype=float)
 
 
+def _ranks(option_row: np.ndarray) -> np.ndarray:
+    """Each option's rank among the options at its substation (its bit in the masks)."""
+    return pd.Series(option_row).groupby(option_row).cumcount().to_numpy()
+
+
+def _at(rows: np.ndarray) -> Callable[[int], np.ndarray]:
+    """Return a look-up of the positions in ``rows`` equal to a value (sorted once)."""
+    order = np.argsort(rows, kind="stable")
+    ordered = rows[order]
+
+    def positions(value: int) -> np.ndarray:
+        return order[np.searchsorted(ordered, value, "left"):
+                     np.searchsorted(ordered, value, "right")]
+    return positions
+
+
 def _masks(need: np.ndarray, entry_row: np.ndarray, option_row: np.ndarray,
            gain: np.ndarray) -> np.ndarray:
     """Bit mask of the options that could make each entry fit (bit = option's rank at its row)."""
-    order = pd.Series(option_row).groupby(option_row).cumcount().to_numpy()
+    ranks, at = _ranks(option_row), _at(entry_row)
     masks = np.zeros(len(need), dtype=np.int64)
     for k in np.flatnonzero(gain > 0):
-        at = entry_row == option_row[k]
-        fits = at & (need <= gain[k] * (1 + _MARGIN) + _MARGIN)
-        masks[fits] |= np.int64(1) << np.int64(order[k])
+        here = at(int(option_row[k]))
+        fits = here[need[here] <= gain[k] * (1 + _MARGIN) + _MARGIN]
+        masks[fits] |= np.int64(1) << np.int64(ranks[k])
     return masks
 
 
@@ -180,8 +200,9 @@ def _assemble(ctx: BuildContext, r_start: int, row: np.ndarray, cand: np.ndarray
               active: np.ndarray, masks: np.ndarray, option_row: np.ndarray,
               limits: list[np.ndarray], rows: list[np.ndarray]) -> HeadroomCuts:
     """Write each active (entry, period) as a cut row over the model's columns."""
-    order = pd.Series(option_row).groupby(option_row).cumcount().to_numpy()
+    ranks = _ranks(option_row)
     entry, period = np.nonzero(active)
+    at = _at(row[entry])
     data, cut_rows, cols = [], [], []
     for t in range(active.shape[1]):
         here = period == t
@@ -191,9 +212,9 @@ def _assemble(ctx: BuildContext, r_start: int, row: np.ndarray, cand: np.ndarray
             cols.append(ctx.x.start + earlier * ctx.n + cand[entry[here]])
             data.append(np.ones(len(ids)))
     for k in np.flatnonzero(option_row >= 0):
-        bit = np.int64(1) << np.int64(order[k])
-        named = np.flatnonzero((row[entry] == option_row[k])
-                               & ((masks[entry, period] & bit) != 0))
+        bit = np.int64(1) << np.int64(ranks[k])
+        here = at(int(option_row[k]))
+        named = here[(masks[entry[here], period[here]] & bit) != 0]
         cut_rows.append(named)
         cols.append(np.full(len(named), r_start + k))
         data.append(-np.ones(len(named)))
@@ -234,3 +255,18 @@ def with_cuts(model: MilpMatrix, cuts: Sequence[HeadroomCuts]) -> tuple[MilpMatr
         np.concatenate([model.row_label, np.array([f"reinforcement cut {i + 1}"
                                                    for i in range(count)], dtype=object)]),
         model.blocks, model.offset), count
+
+
+def violated(model: MilpMatrix, cuts: Sequence[HeadroomCuts], values: np.ndarray,
+             tol: float = 1e-6) -> list[HeadroomCuts]:
+    """Return the cuts valid for ``model`` that the point ``values`` breaks by over ``tol``."""
+    out = []
+    for found in cuts:
+        if not len(found):
+            continue
+        columns = min(found.matrix.shape[1], len(values))
+        activity = found.matrix[:, :columns] @ np.asarray(values, float)[:columns]
+        valid = ((model.row_upper[found.source] <= found.limit)
+                 & ~np.isfinite(model.row_lower[found.source]))
+        out.append(found.subset(np.flatnonzero(valid & (activity > tol))))
+    return out
