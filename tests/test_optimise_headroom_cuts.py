@@ -71,6 +71,35 @@ def test_hand_example_cuts_and_bound() -> None:
     assert any("2 reinforcement cuts added" in note for note in plan.notes)
 
 
+def test_count_cut_where_one_fits_but_not_two() -> None:
+    """Headroom 7 kW, a and b add 5 kW each: one fits, two need the option (x_a + x_b <= 1 + r)."""
+    candidates = pd.DataFrame({"candidate_id": ["a", "b"], "cost_gbp": [1.0, 1.0],
+                               "benefit": [10.0, 10.0], "substation_id": ["S", "S"],
+                               "peak_kw_added": [5.0, 5.0]})
+    limits = pd.DataFrame({"substation_id": ["S"], "headroom_kw": [7.0]})
+    options = pd.DataFrame({"substation_id": ["S"], "capacity_kw": [100.0],
+                            "cost_gbp": [10.0]})
+    problem = PlanningProblem(candidates, MaximiseBenefit({"benefit": 1.0}, normalise=False),
+                              [Budget(11.0), Headroom(limits, {"S": None},
+                                                      reinforcements=options)])
+    compiled = problem.compile()
+    r = compiled.context.builder.block("reinforcement").start
+    model, count = with_cuts(compiled.model, compiled.context.cuts)
+    assert count == 1
+    assert _cut_rows(compiled) == [{0: 1.0, 1: 1.0, r: -1.0}]
+    assert model.row_upper[-1] == 1.0
+    # without the cut: r = 3/100 lets both in for 2.3 of the budget: 20; with it,
+    # x_a + x_b = 1 + r and 10 r + 1 + r <= 11 give r = 10/11: 10 (1 + 10/11) = 210/11
+    plain = HighsSession(compiled.model, EXACT).solve(relax=True).bound
+    tight = HighsSession(model, EXACT).solve(relax=True).bound
+    assert plain is not None
+    assert abs(plain - 20.0) < 1e-6
+    assert tight is not None
+    assert abs(tight - 210.0 / 11.0) < 1e-6
+    plan = problem.solve(EXACT)
+    assert plan.objective == 10.0
+
+
 def test_lp_guided_adds_the_cuts_its_relaxation_breaks() -> None:
     """The relaxation (r = 0.07, a = b = 1) breaks both cuts: added, bound 20 -> 220/12."""
     plan = _hand_problem().solve(SolverOptions(mip_gap=0.0, time_limit=30.0),
@@ -84,9 +113,11 @@ def test_lp_guided_adds_the_cuts_its_relaxation_breaks() -> None:
 
 
 def test_no_cut_when_others_can_free_the_load() -> None:
-    """c removing 6 kW makes room for a or b alone: no cut may force the option."""
+    """c removing 6 kW makes room for a or b alone: no x <= r cut, but x_a + x_b <= 1 + r."""
     compiled = _hand_problem(freed=6.0).compile()
-    assert _cut_rows(compiled) == []
+    r = compiled.context.builder.block("reinforcement").start
+    assert _cut_rows(compiled) == [{0: 1.0, 1: 1.0, r: -1.0}]
+    assert with_cuts(compiled.model, compiled.context.cuts)[0].row_upper[-1] == 1.0
     plan = _hand_problem(freed=6.0).solve(EXACT)
     chosen = plan.table["selected"].tolist()
     assert plan.objective == 10.0
@@ -162,19 +193,22 @@ def _feasible_points(model: object) -> np.ndarray:
 
 def test_cuts_keep_every_integer_plan() -> None:
     rng = np.random.default_rng(17)
-    with_some = 0
+    with_some = with_count = 0
     for _ in range(40):
         compiled = random_problem(rng).compile()
         model = compiled.model
         strong, count = with_cuts(model, compiled.context.cuts)
         with_some += count > 0
+        with_count += bool((strong.row_upper[model.shape[0]:] > 0).any())
         cuts = strong.matrix[model.shape[0]:]
         points = _feasible_points(model)
         assert len(points), "the empty plan always meets the rows"
-        assert ((cuts @ points.T) <= FEAS).all(), "a cut removes an integer plan"
+        upper = strong.row_upper[model.shape[0]:].reshape(-1, 1)
+        assert ((cuts @ points.T) <= upper + FEAS).all(), "a cut removes an integer plan"
         best = float((points @ model.cost).max())
         for solved in (model, strong):
             outcome = HighsSession(solved, EXACT).solve()
             assert outcome.objective is not None
             assert abs(outcome.objective - best) < 1e-6
     assert with_some >= 10, with_some  # the instances do exercise the cuts
+    assert with_count >= 5, with_count  # count cuts among them

@@ -41,7 +41,7 @@ import scipy.sparse as sp
 
 from geoplan.errors import LayerSchemaError
 from geoplan.optimise.build import BuildContext, ExtraCost, one_hot
-from geoplan.optimise.headroom_cuts import reinforcement_cuts
+from geoplan.optimise.headroom_cuts import count_cuts, reinforcement_cuts
 from geoplan.years import value_in_year
 
 __all__ = ["Budget", "Count", "CoverageFloor", "DistrictMinimum", "Headroom", "Limit", "Target",
@@ -277,8 +277,9 @@ class Headroom:
         ctx.handles["headroom"] = np.concatenate(handles) if handles else np.zeros(0, int)
         if options is not None and handles:
             where = options["substation_id"].map({s: i for i, s in enumerate(constrained)})
-            ctx.cuts.append(reinforcement_cuts(ctx, incidence, uppers, handles,
-                                               where.fillna(-1).astype(int).to_numpy(), gains))
+            at = where.fillna(-1).astype(int).to_numpy()
+            ctx.cuts.append(reinforcement_cuts(ctx, incidence, uppers, handles, at, gains))
+            ctx.cuts.append(count_cuts(ctx, incidence, uppers, handles, at, gains))
 
     def _year(self, ctx: BuildContext, year: int) -> int | None:
         return self.year if ctx.periods == (0,) else year

@@ -9,7 +9,8 @@ period :math:`t` reads
 with at most one option :math:`k` bought per substation (:math:`\sum_k r_{sk} \le 1`). Its
 linear relaxation buys a sliver of a reinforcement: a fraction of the option gives that
 fraction of its capacity at that fraction of its cost, so the relaxation's bound is far above
-any plan (a third on the sample county's LAEP model). The cuts here say what a plan must do:
+any plan (a third on the sample county's LAEP model). The two families of cuts here say what
+a plan must do:
 
 **Reinforcement cut.** Let :math:`F_{sj}` be the most load the other candidates under
 :math:`s` can remove: the sum, over every group other than :math:`j`'s (a candidate without a
@@ -36,6 +37,21 @@ freely; a cut is no longer valid when its headroom row is loosened (a higher lim
 cuts are kept apart from the model (:class:`HeadroomCuts`) and added for a solve only while
 their row's limit is at most the limit they were derived from (:func:`with_cuts`).
 
+**Count cut.** Let :math:`J` be the candidates under :math:`s` that add load,
+:math:`F_s` the most load all groups there can remove, and :math:`q(c)` the least number of
+:math:`J`'s smallest loads whose sum exceeds :math:`c + F_s` (none when all of them fit). When
+:math:`q = q(H_{st}) \ge 2`, with :math:`m_k = q(H_{st} + e_{skt}) - 1` (:math:`|J|` when
+none),
+
+.. math:: \sum_{j \in J} X_{jt} \le (q - 1) + \sum_k (m_k - q + 1)\, r_{sk}.
+
+*Proof.* Any :math:`q` candidates of :math:`J` add at least the :math:`q` smallest loads,
+and the plan removes at most :math:`F_s`. With no option bought the row allows at most
+:math:`H_{st} + F_s`, so at most :math:`q - 1` are built: the right side. With option
+:math:`k` bought (the only one) it allows :math:`H_{st} + e_{skt} + F_s`: at most
+:math:`m_k`, the right side again. :math:`\square` Where loads are far below the headroom
+(a primary with room for one more heat pump but not two) it is the cut that bites.
+
 For each candidate and substation the cut of period :math:`t` is left out when a later period
 :math:`t'` has one with :math:`K_{t'} \subseteq K_t`: it implies it, since
 :math:`X_{jt} \le X_{jt'}`. Candidates need a margin of ``1e-6`` of the row's size over the
@@ -54,7 +70,8 @@ import scipy.sparse as sp
 from geoplan.optimise.build import BuildContext
 from geoplan.optimise.matrix import INF, MilpMatrix
 
-__all__ = ["CUT_FAMILY", "HeadroomCuts", "reinforcement_cuts", "violated", "with_cuts"]
+__all__ = ["CUT_FAMILY", "HeadroomCuts", "count_cuts", "reinforcement_cuts", "violated",
+           "with_cuts"]
 
 CUT_FAMILY = "reinforcement_cut"
 """Row family of the cuts when they are added to a model."""
@@ -71,24 +88,29 @@ class HeadroomCuts:
     Attributes
     ----------
     matrix : scipy.sparse.csr_matrix
-        One row per cut (``+1`` on the candidate's columns, ``-1`` on the options); upper
-        limit 0. It may have fewer columns than the model (blocks added later): those are 0.
+        One row per cut (``+1`` on the candidates' columns, ``-1`` or less on the options).
+        It may have fewer columns than the model (blocks added later): those are 0.
     source : numpy.ndarray
         Model row of the headroom row each cut was derived from.
     limit : numpy.ndarray
         That row's upper limit when the cut was derived.
+    upper : numpy.ndarray
+        Each cut's own upper limit (0 for a reinforcement cut, :math:`q - 1` for a count
+        cut).
     """
 
     matrix: sp.csr_matrix
     source: np.ndarray
     limit: np.ndarray
+    upper: np.ndarray
 
     def __len__(self) -> int:
         return int(self.matrix.shape[0])
 
     def subset(self, index: np.ndarray) -> HeadroomCuts:
         """Return the cuts at positions ``index``."""
-        return HeadroomCuts(self.matrix[index], self.source[index], self.limit[index])
+        return HeadroomCuts(self.matrix[index], self.source[index], self.limit[index],
+                            self.upper[index])
 
 
 def _group_codes(ctx: BuildContext) -> np.ndarray:
@@ -225,7 +247,7 @@ def _assemble(ctx: BuildContext, r_start: int, row: np.ndarray, cand: np.ndarray
     source = np.stack(rows).astype(int)[period, row[entry]] if len(entry) else np.zeros(0, int)
     limit = (np.stack(limits).astype(float)[period, row[entry]] if len(entry)
              else np.zeros(0))
-    return HeadroomCuts(matrix, source, limit)
+    return HeadroomCuts(matrix, source, limit, np.zeros(len(source)))
 
 
 def with_cuts(model: MilpMatrix, cuts: Sequence[HeadroomCuts]) -> tuple[MilpMatrix, int]:
@@ -234,15 +256,16 @@ def with_cuts(model: MilpMatrix, cuts: Sequence[HeadroomCuts]) -> tuple[MilpMatr
     A cut is valid while the headroom row it came from is not looser than when it was
     derived (its upper limit no higher, no lower limit); others are left out.
     """
-    parts = []
+    parts, uppers = [], []
     for found in cuts:
         if not len(found):
             continue
-        valid = ((model.row_upper[found.source] <= found.limit)
-                 & ~np.isfinite(model.row_lower[found.source]))
-        kept = found.matrix[np.flatnonzero(valid)]
+        valid = np.flatnonzero((model.row_upper[found.source] <= found.limit)
+                               & ~np.isfinite(model.row_lower[found.source]))
+        kept = found.matrix[valid]
         parts.append(sp.csr_matrix((kept.data, kept.indices, kept.indptr),
                                    shape=(kept.shape[0], model.shape[1])))
+        uppers.append(found.upper[valid])
     count = sum(part.shape[0] for part in parts)
     if not count:
         return model, 0
@@ -250,11 +273,63 @@ def with_cuts(model: MilpMatrix, cuts: Sequence[HeadroomCuts]) -> tuple[MilpMatr
         model.sense, model.cost, model.col_lower, model.col_upper, model.integer,
         sp.vstack([model.matrix, *parts], format="csr"),
         np.concatenate([model.row_lower, np.full(count, -INF)]),
-        np.concatenate([model.row_upper, np.zeros(count)]),
+        np.concatenate([model.row_upper, *uppers]),
         np.concatenate([model.row_family, np.full(count, CUT_FAMILY, dtype=object)]),
         np.concatenate([model.row_label, np.array([f"reinforcement cut {i + 1}"
                                                    for i in range(count)], dtype=object)]),
         model.blocks, model.offset), count
+
+
+def _least_count(loads: np.ndarray, capacity: float) -> int | None:
+    """Least number of the smallest ``loads`` (sorted) whose sum exceeds ``capacity``."""
+    over = np.flatnonzero(np.cumsum(loads) > capacity + _MARGIN * (1.0 + abs(capacity)))
+    return int(over[0]) + 1 if len(over) else None
+
+
+def count_cuts(ctx: BuildContext, incidence: sp.csr_matrix, limits: list[np.ndarray],
+               rows: list[np.ndarray], option_row: np.ndarray,
+               gains: list[np.ndarray]) -> HeadroomCuts:
+    """Derive the count cuts of the module docstring (parameters: :func:`reinforcement_cuts`)."""
+    block = ctx.builder.block("reinforcement")
+    coo = incidence.tocoo()
+    entries = pd.DataFrame({"row": coo.row, "group": _group_codes(ctx)[coo.col],
+                            "free": np.maximum(-coo.data, 0.0)})
+    freed = entries.groupby(["row", "group"])["free"].max().groupby(level="row").sum()
+    data, cut_rows, cols = [], [], []
+    source: list[int] = []
+    limit: list[float] = []
+    upper: list[float] = []
+    csr = incidence.tocsr()
+    for s in sorted(set(option_row[option_row >= 0].tolist())):
+        line = csr.getrow(s)
+        adding = line.data > 0
+        loads, members = np.sort(line.data[adding]), line.indices[adding]
+        room = float(freed.get(s, 0.0))
+        for t in range(len(limits)):
+            q = _least_count(loads, float(limits[t][s]) + room)
+            if q is None or q < 2:
+                continue
+            at = len(source)
+            for earlier in range(t + 1):
+                cols.append(ctx.x.start + earlier * ctx.n + members)
+            cut_rows.append(np.full(len(members) * (t + 1), at))
+            data.append(np.ones(len(members) * (t + 1)))
+            for k in np.flatnonzero((option_row == s) & (gains[t] > 0)):
+                most = _least_count(loads, float(limits[t][s] + gains[t][k]) + room)
+                more = (len(loads) if most is None else most - 1) - (q - 1)
+                if more > 0:
+                    cols.append(np.array([block.start + k]))
+                    cut_rows.append(np.array([at]))
+                    data.append(np.array([-float(more)]))
+            source.append(int(rows[t][s]))
+            limit.append(float(limits[t][s]))
+            upper.append(float(q - 1))
+    matrix = sp.csr_matrix((np.concatenate(data) if data else np.zeros(0),
+                            (np.concatenate(cut_rows) if cut_rows else np.zeros(0, int),
+                             np.concatenate(cols) if cols else np.zeros(0, int))),
+                           shape=(len(source), ctx.builder.n_cols))
+    return HeadroomCuts(matrix, np.asarray(source, dtype=int), np.asarray(limit, dtype=float),
+                        np.asarray(upper, dtype=float))
 
 
 def violated(model: MilpMatrix, cuts: Sequence[HeadroomCuts], values: np.ndarray,
@@ -268,5 +343,5 @@ def violated(model: MilpMatrix, cuts: Sequence[HeadroomCuts], values: np.ndarray
         activity = found.matrix[:, :columns] @ np.asarray(values, float)[:columns]
         valid = ((model.row_upper[found.source] <= found.limit)
                  & ~np.isfinite(model.row_lower[found.source]))
-        out.append(found.subset(np.flatnonzero(valid & (activity > tol))))
+        out.append(found.subset(np.flatnonzero(valid & (activity > found.upper + tol))))
     return out

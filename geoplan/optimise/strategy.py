@@ -163,8 +163,8 @@ def _strengthened(compiled: CompiledProblem, notes: list[str]) -> MilpMatrix:
     """Return the model the solver gets: the compiled one with its still-valid cuts."""
     model, count = with_cuts(compiled.model, compiled.context.cuts)
     if count:
-        notes.append(f"{count} reinforcement cuts added (a candidate that cannot fit within "
-                     "a substation's headroom needs a reinforcement there bought by its "
+        notes.append(f"{count} reinforcement cuts added (loads that cannot fit within a "
+                     "substation's headroom need a reinforcement there bought by their "
                      "period; valid for every plan, they only tighten the relaxation)")
     return model
 
@@ -405,8 +405,8 @@ def _separate(view: Solvable, options: SolverOptions, values: np.ndarray, clock:
     again = session.solve(relax=True, method="ipm", crossover=view.context.n_periods > 1,
                           time_limit=clock.share(RELAXATION_TIME_SHARE),
                           iteration_limit=RELAXATION_ITERATIONS)
-    notes.append(f"{count} reinforcement cuts the relaxation breaks added (a candidate that "
-                 "cannot fit within a substation's headroom needs a reinforcement there); "
+    notes.append(f"{count} reinforcement cuts the relaxation breaks added (loads that "
+                 "cannot fit within a substation's headroom need a reinforcement there); "
                  f"relaxation again: {_shown(again.bound)} in {again.time_s:.1f} s")
     if again.status != "optimal":  # keep the first relaxation's values to guide
         return replace(view, model=model), session, relaxed, values
