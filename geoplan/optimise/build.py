@@ -53,6 +53,9 @@ class BuildContext:
         Milestone years of the periods (one entry, the plan year or 0, when not phased).
     year_weight : numpy.ndarray
         Years of benefit counted for a candidate built in each period.
+    cuts : list
+        Valid inequalities kept apart from the model and added for a solve while still
+        valid (:class:`geoplan.optimise.headroom_cuts.HeadroomCuts`).
     """
 
     table: pd.DataFrame
@@ -65,6 +68,7 @@ class BuildContext:
     handles: dict[str, np.ndarray] = field(default_factory=dict)
     coverage: dict[str, Any] = field(default_factory=dict)
     pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    cuts: list[Any] = field(default_factory=list)
     problems: Problems = field(default_factory=lambda: Problems("planning model"))
 
     @property

@@ -19,7 +19,8 @@ r"""Constraint families (with :math:`s_j = \sum_t x_{jt}`, see :mod:`.objectives
     period whose year is at or after its ready year (never, when that is after the last
     period; capacity first pays off an existing deficit). Only substations with rows in the
     limits are constrained; a missing (NaN) or infinite :math:`h` is refused, never read as
-    "no limit".
+    "no limit". Where reinforcement may be bought, the solver also gets valid inequalities
+    that tighten these rows (:mod:`geoplan.optimise.headroom_cuts`).
 :class:`DistrictMinimum`
     Fairness: :math:`\sum_{j \in d} b_j s_j \ge M_d`, or as a share of the plan,
     :math:`\sum_{j \in d} b_j s_j \ge \sigma \sum_j b_j s_j`.
@@ -40,6 +41,7 @@ import scipy.sparse as sp
 
 from geoplan.errors import LayerSchemaError
 from geoplan.optimise.build import BuildContext, ExtraCost, one_hot
+from geoplan.optimise.headroom_cuts import count_cuts, reinforcement_cuts
 from geoplan.years import value_in_year
 
 __all__ = ["Budget", "Count", "CoverageFloor", "DistrictMinimum", "Headroom", "Limit", "Target",
@@ -265,11 +267,19 @@ class Headroom:
                     cols.append(j)
         incidence = sp.csr_matrix((load[cols], (rows, cols)), shape=(len(constrained), ctx.n))
         options = self._options(ctx, constrained)
-        handles = []
+        handles, uppers, gains = [], [], []
         for t, year in enumerate(ctx.periods):
-            handles.append(self._period_rows(ctx, t, year, limits, constrained, incidence,
-                                             options))
+            added, upper, gain = self._period_rows(ctx, t, year, limits, constrained,
+                                                   incidence, options)
+            handles.append(added)
+            uppers.append(upper)
+            gains.append(gain)
         ctx.handles["headroom"] = np.concatenate(handles) if handles else np.zeros(0, int)
+        if options is not None and handles:
+            where = options["substation_id"].map({s: i for i, s in enumerate(constrained)})
+            at = where.fillna(-1).astype(int).to_numpy()
+            ctx.cuts.append(reinforcement_cuts(ctx, incidence, uppers, handles, at, gains))
+            ctx.cuts.append(count_cuts(ctx, incidence, uppers, handles, at, gains))
 
     def _year(self, ctx: BuildContext, year: int) -> int | None:
         return self.year if ctx.periods == (0,) else year
@@ -319,12 +329,15 @@ class Headroom:
 
     def _period_rows(self, ctx: BuildContext, t: int, year: int, limits: pd.DataFrame,
                      constrained: list[str], incidence: sp.csr_matrix,
-                     options: pd.DataFrame | None) -> np.ndarray:
+                     options: pd.DataFrame | None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Add period ``t``'s rows; return them, their limits and each option's gain."""
         headroom = headroom_in_year(limits, self._year(ctx, year))
         h = headroom.reindex(constrained).to_numpy(dtype=float)
         when = f" {self._year(ctx, year)}" if self._year(ctx, year) is not None else ""
         labels = [f"headroom {s}{when}" for s in constrained]
         parts = [(ctx.x, ctx.by_period_end(incidence, t))]
+        gain = np.zeros(0)
         if options is not None:
             block = options.attrs["block"]
             row = options["substation_id"].map({s: i for i, s in enumerate(constrained)})
@@ -337,7 +350,8 @@ class Headroom:
             parts.append((block, sp.csr_matrix(
                 (-gain[ok], (row[ok].astype(int).to_numpy(), np.flatnonzero(ok))),
                 shape=(len(constrained), block.size))))
-        return ctx.add_mixed_rows("headroom", labels, parts, upper=np.maximum(h, 0.0))
+        upper = np.maximum(h, 0.0)
+        return ctx.add_mixed_rows("headroom", labels, parts, upper=upper), upper, gain
 
 
 @dataclass(frozen=True)

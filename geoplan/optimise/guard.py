@@ -48,10 +48,15 @@ class Shape:
 
 @dataclass(frozen=True)
 class Solvable:
-    """A model and its shape: the picklable part of a compiled problem the child solves."""
+    """A model and its shape: the picklable part of a compiled problem the child solves.
+
+    ``cuts`` are valid inequalities the lp-guided strategy adds where the relaxation breaks
+    them (:mod:`geoplan.optimise.headroom_cuts`).
+    """
 
     model: MilpMatrix
     context: Shape
+    cuts: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)

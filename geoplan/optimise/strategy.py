@@ -68,7 +68,9 @@ from geoplan.optimise.bounds import dual_bound
 from geoplan.optimise.clock import Clock
 from geoplan.optimise.guard import Progress, Shape, Solvable, kill_after, salvage, start_guard
 from geoplan.optimise.hardstop import GuardedChild
+from geoplan.optimise.headroom_cuts import violated, with_cuts
 from geoplan.optimise.lagrangian import RELAXED_FAMILIES, lagrangian_bound
+from geoplan.optimise.matrix import MilpMatrix
 from geoplan.optimise.outcome import settle_bound
 from geoplan.optimise.solvers import (
     HighsSession,
@@ -142,30 +144,44 @@ def _solve_on_clock(compiled: CompiledProblem, options: SolverOptions, strategy:
         # phased models, whose MIP presolve can stall where many candidates tie on value
         guided = found.kind == "coverage" or compiled.context.n_periods > 1
         strategy = ("lp-guided" if large and options.time_limit and guided else "direct")
+    guided = strategy == "lp-guided" and options.solver == "highs"
+    model = compiled.model if guided else _strengthened(compiled, notes)
     if options.solver != "highs":  # PuLP's solvers: one direct solve, whatever was asked
         strategy = f"direct through {options.solver}"
         left = clock.remaining()
         timed = options if left is None else replace(options, time_limit=max(left, 0.01))
-        outcome = solve(compiled.model, timed)
+        outcome = solve(model, timed)
     else:
-        outcome = _highs_phase(compiled, options, start, strategy, clock, notes, free, guide,
-                               guard)
+        outcome = _highs_phase(compiled, model, options, start, strategy, clock, notes, free,
+                               guide, guard)
     clock.record(outcome.stopped_by or "gap")
     notes.append(f"strategy: {strategy}")
     return _finish(compiled, outcome, start, free, clock, options, notes)
 
 
-def _highs_phase(compiled: CompiledProblem, options: SolverOptions, start: np.ndarray | None,
-                 strategy: str, clock: Clock, notes: list[str], known: float | None,
-                 guide: np.ndarray | None, guard: GuardedChild | None) -> SolveOutcome:
-    """Run the HiGHS phase (``direct`` or ``lp-guided``) here, or in the guarded child.
+def _strengthened(compiled: CompiledProblem, notes: list[str]) -> MilpMatrix:
+    """Return the model the solver gets: the compiled one with its still-valid cuts."""
+    model, count = with_cuts(compiled.model, compiled.context.cuts)
+    if count:
+        notes.append(f"{count} reinforcement cuts added (loads that cannot fit within a "
+                     "substation's headroom need a reinforcement there bought by their "
+                     "period; valid for every plan, they only tighten the relaxation)")
+    return model
+
+
+def _highs_phase(compiled: CompiledProblem, model: MilpMatrix, options: SolverOptions,
+                 start: np.ndarray | None, strategy: str, clock: Clock, notes: list[str],
+                 known: float | None, guide: np.ndarray | None, guard: GuardedChild | None
+                 ) -> SolveOutcome:
+    """Run the HiGHS phase (``direct`` or ``lp-guided``) on ``model``, here or in the child.
 
     In the child (:mod:`geoplan.optimise.guard`) it is killed at the hard stop; the plan and
     bound are then the best known before (the heuristic plan, the Lagrangian bound and what
     the child reported), and the clock records ``"wall_time"``.
     """
     context = compiled.context
-    view = Solvable(compiled.model, Shape(context.x, context.n, context.n_periods))
+    view = Solvable(model, Shape(context.x, context.n, context.n_periods),
+                    tuple(context.cuts) if strategy == "lp-guided" else ())
     args = (view, options, start, strategy, clock.remaining(), known, guide)
     if guard is None or clock.limit is None:
         outcome, more, stops = _solver_phase(*args)
@@ -337,6 +353,11 @@ def _lp_guided(compiled: CompiledProblem | Solvable, options: SolverOptions,
                  f"{_shown(relaxed.bound)} in {relaxed.time_s:.1f} s")
     if relaxed.status == "infeasible":
         return relaxed
+    if relaxed.status == "optimal" and isinstance(compiled, Solvable) and compiled.cuts:
+        compiled, session, relaxed, values = _separate(compiled, options, values, clock, notes,
+                                                       relaxed)
+        model = compiled.model
+        bound = _tighter(model.sense, relaxed.bound, bound)
     tell(None, bound)
     best = start
     if relaxed.status != "optimal":  # an unfinished relaxation's values guide nothing
@@ -367,6 +388,30 @@ def _lp_guided(compiled: CompiledProblem | Solvable, options: SolverOptions,
     full = session.solve(start=best, time_limit=_left(clock))
     notes.append(f"full MIP from that plan: {full.status}, bound {_shown(full.bound)}")
     return _combine(model.sense, [best, full.x], [bound, full.bound], model, full)
+
+
+def _separate(view: Solvable, options: SolverOptions, values: np.ndarray, clock: Clock,
+              notes: list[str], relaxed: SolveOutcome
+              ) -> tuple[Solvable, HighsSession, SolveOutcome, np.ndarray]:
+    """Add the cuts the relaxation's values break and solve the relaxation once more.
+
+    One round, so the work is fixed; without broken cuts the model is left as it was.
+    """
+    broken = violated(view.model, view.cuts, values)
+    model, count = with_cuts(view.model, broken)
+    session = HighsSession(model, options)
+    if not count:
+        return view, session, relaxed, values
+    again = session.solve(relax=True, method="ipm", crossover=view.context.n_periods > 1,
+                          time_limit=clock.share(RELAXATION_TIME_SHARE),
+                          iteration_limit=RELAXATION_ITERATIONS)
+    notes.append(f"{count} reinforcement cuts the relaxation breaks added (loads that "
+                 "cannot fit within a substation's headroom need a reinforcement there); "
+                 f"relaxation again: {_shown(again.bound)} in {again.time_s:.1f} s")
+    if again.status != "optimal":  # keep the first relaxation's values to guide
+        return replace(view, model=model), session, relaxed, values
+    return (replace(view, model=model), session, again,
+            np.asarray(session.highs.getSolution().col_value))
 
 
 def _restricted(compiled: CompiledProblem | Solvable, options: SolverOptions, values: np.ndarray,
