@@ -57,6 +57,7 @@ from geoplan.outputs.compare import (
     write_comparison_files,
 )
 from geoplan.planning.finance import FinanceSummary, finance_assumptions, finance_summary
+from geoplan.planning.phasing import funding_shortfall
 from geoplan.planning.preflight import Preflight, preflight
 from geoplan.planning.solve import (
     PlanResult,
@@ -237,6 +238,8 @@ def run_scenario(scenario: Scenario | str | Path, out: str | Path, *, overwrite:
         inputs = needed_inputs(scenario, layer_inputs(scenario))
         assumptions = assumption_set(scenario)
         checked = check_scenario(scenario, inputs, assumptions)
+        if (short := funding_shortfall(scenario.plan)) is not None:
+            logger.warning(short)  # also among summary.md's warnings
         step("layers")
         layers = prepare_layers(inputs, grid=checked.grid)
         step("candidates")

@@ -29,6 +29,7 @@ from geoplan.planning.phasing import (
     delivery_columns,
     delivery_limits,
     funding_by_period,
+    funding_shortfall,
     lifetime_columns,
     lifetime_parts,
     lifetime_tco2e,
@@ -236,3 +237,19 @@ def test_period_table_adds_up_the_chosen_candidates() -> None:
     assert table["hectares_planted"].tolist() == [0.0, 5.0]
     assert table["hectares_planted_cap"].tolist() == [3.0, 6.0]
     assert table["cumulative_funding_gbp"].tolist() == [2.0, 6.0]
+
+
+def test_a_funding_profile_below_the_budget_is_named_with_what_can_be_spent() -> None:
+    years = [2025, 2030, 2040]  # periods of 1, 5 and 10 years: 16 years of funding
+    enough = PlanSection(years=years, horizon=2040, budget_gbp=16e6, funding={"per_year": 1e6})
+    assert funding_shortfall(enough) is None  # 16 x 1m covers the 16m budget
+    short = PlanSection(years=years, horizon=2040, budget_gbp=20e6, funding={"per_year": 1e6})
+    message = funding_shortfall(short)
+    assert message is not None
+    assert "GBP 16,000,000 in all (GBP 1,000,000 a year, 2025-2040)" in message
+    assert "plan.budget_gbp GBP 20,000,000" in message
+    assert "fix: raise plan.funding" in message
+    given = PlanSection(years=years, horizon=2040, budget_gbp=20e6,
+                        funding={"per_period": {2030: 5e6, 2040: 7e6}})
+    assert "GBP 12,000,000 in all (its per_period sums)" in str(funding_shortfall(given))
+    assert funding_shortfall(PlanSection(years=years, horizon=2040, budget_gbp=20e6)) is None

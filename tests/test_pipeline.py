@@ -39,6 +39,11 @@ def _shipped_run(name: str, out: Path) -> None:
     result = CliRunner().invoke(cli, ["run", str(SCENARIOS / f"{name}.yaml"), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert f"map: {out / 'map.html'}" in result.output
+    # a line per enabled workstream, also one that chose nothing (the joint's chargers)
+    lines = result.output.splitlines()
+    for workstream in load_scenario(SCENARIOS / f"{name}.yaml").workstreams.enabled():
+        assert any(line.startswith(f"  {workstream:<14}") and " chosen" in line
+                   for line in lines), (workstream, result.output)
 
 
 @pytest.fixture(scope="session")

@@ -115,6 +115,11 @@ def _report(result: RunResult, seconds: float) -> None:
         click.echo(f"  {row['workstream']:<14} {int(row['selected']):>5} chosen, "
                    f"£{row['cost_gbp']:>14,.0f}, {tonnes:>10,.1f} tCO2e/yr "
                    f"({CARBON_WORDS.get(kind, kind)})")
+    chose = {str(row["workstream"]) for row in result.summary["by_workstream"]}
+    for name in result.scenario.workstreams.enabled():  # say so when one chose nothing
+        if name not in chose and name in result.plans.tables:
+            click.echo(f"  {name:<14} {0:>5} chosen of {len(result.plans.tables[name]):,} "
+                       "candidates (summary.md: grid evidence, and rankings.csv's reasons)")
     click.echo(f"  total          £{kpis['cost_gbp']:,.0f}")
     for kind, words in CARBON_WORDS.items():  # each kind of tonnes on its own line
         if f"{kind}_tco2e_per_yr" in kpis:

@@ -51,6 +51,10 @@ def summary_lines(scenario: Scenario) -> list[str]:
     budget = f"GBP {plan.budget_gbp:,.0f} total" if plan.budget_gbp is not None else "no total"
     if plan.budgets:
         budget += "; " + ", ".join(f"{k} GBP {v:,.0f}" for k, v in plan.budgets.items())
+    from geoplan.planning.phasing import funding_shortfall
+
+    if (short := funding_shortfall(plan)) is not None:
+        budget += f"\n  warning: {short}"
     assumptions = scenario.assumptions
     return [
         f"{files[0]}: valid{based}",

@@ -31,6 +31,7 @@ from geoplan.planning.finance import FinanceSummary
 from geoplan.planning.grid_evidence import GridEvidence
 from geoplan.planning.grid_flags import GridFlags
 from geoplan.planning.grid_report import evidence_kpis
+from geoplan.planning.phasing import funding_shortfall
 from geoplan.planning.solve import (
     PlanResult,
     headroom_gaps,
@@ -269,7 +270,8 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
         **({"charger_sites": sites} if (sites := charger_sites(plans, names)) else {}),
         "assumptions": _assumptions(assumptions),
         "warnings": [*stock_notes, *layers.warnings, *gaps.notes(), *finance.warnings,
-                     *([] if flags is None else _grid_notes(flags))],
+                     *([] if flags is None else _grid_notes(flags)),
+                     *filter(None, [funding_shortfall(scenario.plan)])],
     }
 
 

@@ -59,8 +59,8 @@ from geoplan.workstreams.parts import ModelParts
 from geoplan.workstreams.removals import has_profile, removals_in_years
 
 __all__ = ["DELIVERY_CAPACITY", "DELIVERY_MEASURES", "LIFETIME_PREFIX", "Phasing",
-           "delivery_columns",
-           "delivery_limits", "funding_by_period", "lifetime_columns", "lifetime_parts",
+           "delivery_columns", "delivery_limits", "funding_by_period", "funding_shortfall",
+           "lifetime_columns", "lifetime_parts",
            "lifetime_tco2e", "period_lengths", "period_table", "phasing", "tco2e_in_years",
            "tonnes_in_years"]
 
@@ -117,6 +117,40 @@ def funding_by_period(years: Sequence[int], *, per_period: Mapping[int, float] |
         return {int(y): float(per_period.get(y, 0.0)) for y in years}
     lengths = period_lengths(years, start_year)
     return {y: float(per_year or 0.0) * n for y, n in lengths.items()}
+
+
+def funding_shortfall(plan: PlanSection) -> str | None:
+    """Say so when ``plan.funding`` allows less spending in all than ``plan.budget_gbp``.
+
+    The funding profile caps what each period (and, carried over, the plan) may spend, so a
+    budget above its total is never reached: a scenario promising GBP 60m with GBP 1.15m a year
+    over 21 years spends at most GBP 24.15m.
+
+    Examples
+    --------
+    >>> from geoplan.scenario.models import PlanSection
+    >>> plan = PlanSection(years=[2025, 2030], horizon=2030, budget_gbp=10e6,
+    ...                    funding={"per_year": 1e6})
+    >>> print(funding_shortfall(plan))  # doctest: +NORMALIZE_WHITESPACE
+    plan.funding gives GBP 6,000,000 in all (GBP 1,000,000 a year, 2025-2030), less than
+    plan.budget_gbp GBP 10,000,000: the plan can spend at most GBP 6,000,000 (fix: raise
+    plan.funding, or lower plan.budget_gbp to match)
+    """
+    funding = plan.funding
+    if funding is None or plan.budget_gbp is None:
+        return None
+    years = list(plan.years)
+    money = funding_by_period(years, per_period=funding.per_period or None,
+                              per_year=funding.per_year, start_year=funding.start_year)
+    total = sum(money.values())
+    if total >= plan.budget_gbp:
+        return None
+    first = years[0] if funding.start_year is None else funding.start_year
+    how = (f"GBP {funding.per_year:,.0f} a year, {first}-{years[-1]}"
+           if funding.per_year is not None else "its per_period sums")
+    return (f"plan.funding gives GBP {total:,.0f} in all ({how}), less than plan.budget_gbp "
+            f"GBP {plan.budget_gbp:,.0f}: the plan can spend at most GBP {total:,.0f} (fix: "
+            "raise plan.funding, or lower plan.budget_gbp to match)")
 
 
 def delivery_columns(candidates: pd.DataFrame, workstream: str) -> pd.DataFrame:
