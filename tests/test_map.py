@@ -425,6 +425,12 @@ def test_cli_map_from_plan_geopackage(tmp_path):
                                  str(tmp_path / "online.html")])
     assert online.exit_code == 0, online.output
     assert "cdn.jsdelivr.net" in (tmp_path / "online.html").read_text()
+    for name in ("map.svg", "map"):  # neither a web map nor a static one: nothing written
+        wrong = runner.invoke(cli, ["map", str(package), "-o", str(tmp_path / name)])
+        assert wrong.exit_code == 2, wrong.output
+        assert f"{name!r} ends" in wrong.output
+        assert ".html (web map), .pdf or .png" in wrong.output
+        assert not (tmp_path / name).exists()
 
 
 def test_cli_map_without_plan_layer(tmp_path):

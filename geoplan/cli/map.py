@@ -39,12 +39,17 @@ def _choropleths(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+MAP_SUFFIXES = (".html", ".htm", ".pdf", ".png")
+"""What ``-o`` may end with: the web map, or a static map."""
+
+
 @click.command("map", epilog=examples(
     'geoplan map out/joint/plan.gpkg -o map.html',
     'geoplan map out/joint/plan.gpkg --year 2040 --paper A3 -o map-2040.pdf'))
 @click.argument("plan", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="HTML file to write [default: map.html beside PLAN].")
+              help="File to write: .html (web map), .pdf or .png (static map) [default: "
+                   "map.html beside PLAN].")
 @click.option("--offline-map/--cdn-map", "offline", default=True, show_default=True,
               help="Self-contained file (Leaflet inlined, no web tiles, no request), or "
                    "Leaflet and OpenStreetMap tiles from the web (--cdn-map).")
@@ -83,6 +88,11 @@ def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bo
     years, choropleths, data attribution and the candidates it shows.
     """
     output = output or plan.with_name("map.html")
+    if output.suffix.lower() not in MAP_SUFFIXES:
+        raise click.BadParameter(f"{output.name!r} ends {output.suffix or 'with no suffix'!r}; "
+                                 "the map is written as .html (web map), .pdf or .png (static "
+                                 "map): end the file name with one of them",
+                                 param_hint="'-o' / '--output'")
     refuse_inputs(output, [plan])  # before any work
     refuse_existing(output, overwrite=overwrite)
     from geoplan.outputs.map_basemap import read_tiles
