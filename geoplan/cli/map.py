@@ -88,12 +88,12 @@ def map_command(ctx: click.Context, plan: Path, output: Path | None, offline: bo
     years, choropleths, data attribution and the candidates it shows.
     """
     output = output or plan.with_name("map.html")
+    refuse_inputs(output, [plan])  # before any work
     if output.suffix.lower() not in MAP_SUFFIXES:
         raise click.BadParameter(f"{output.name!r} ends {output.suffix or 'with no suffix'!r}; "
                                  "the map is written as .html (web map), .pdf or .png (static "
                                  "map): end the file name with one of them",
                                  param_hint="'-o' / '--output'")
-    refuse_inputs(output, [plan])  # before any work
     refuse_existing(output, overwrite=overwrite)
     from geoplan.outputs.map_basemap import read_tiles
 

@@ -202,8 +202,8 @@ def _snapshot(path: Path, year: int | None, notes: list[str]) -> int | None:
     named = snapshot_year(path, None, [])
     dated = f" (its file name dates it {named})" if named is not None else ""
     notes.append(f"the capacity map is one published snapshot{dated}: its headroom rows "
-                 "(scenario 'published', season 'peak') have no year and apply to every "
-                 "plan year; pass year= to date them")
+                 "(scenario 'published', season 'peak') have no year and apply unchanged "
+                 "to every plan year (no growth to later years)")
     return None
 
 

@@ -442,7 +442,7 @@ def snapshot_year(path: str | Path, year: int | None, notes: list[str]) -> int |
     found = sorted(set(_YEAR.findall(Path(path).stem)))
     if len(found) > 1:
         notes.append(f"the file name holds several years {found}; the headroom has no year "
-                     "(pass year= to set it)")
+                     "and applies unchanged to every plan year")
     return int(found[0]) if len(found) == 1 else None
 
 
