@@ -199,3 +199,45 @@ def test_sample_county_gives_candidates_and_plans(small_sample):
         chosen = c.set_index("candidate_id").loc[list(plan.selected_ids)]
         assert 0 < chosen["cost_gbp"].sum() <= budget + 1e-6
         assert chosen["group_id"].is_unique
+
+
+def test_retrofit_and_laep_share_one_home_options_table(tables, monkeypatch):
+    """Computed once for both workstreams, the candidates equal those each computes alone."""
+    from geoplan.workstreams import retrofit
+    from geoplan.workstreams.laep import shared_home_options
+
+    laep_settings = LaepSettings(trajectory_years=(2030,))
+    retrofit_settings = retrofit.RetrofitSettings(trajectory_years=(2030,), unit="home")
+    alone = (retrofit.retrofit_candidates(homes(), zones(), retrofit_settings, tables=tables),
+             laep_candidates(homes(), zones(), laep_settings, tables=tables))
+    shared = shared_home_options(homes(), retrofit_settings, laep_settings, tables)
+    assert shared is not None
+    before = shared.copy()
+
+    def computed_again(*args, **kwargs):
+        raise AssertionError("home_options computed again")
+
+    monkeypatch.setattr(retrofit, "home_options", computed_again)
+    pd.testing.assert_frame_equal(retrofit.retrofit_candidates(
+        homes(), zones(), retrofit_settings, tables=tables, options=shared), alone[0])
+    pd.testing.assert_frame_equal(laep_candidates(
+        homes(), zones(), laep_settings, tables=tables, options=shared), alone[1])
+    pd.testing.assert_frame_equal(shared, before)  # neither workstream changed it
+
+
+def test_home_options_are_not_shared_when_they_would_differ(tables):
+    from geoplan.workstreams.laep import shared_home_options
+    from geoplan.workstreams.retrofit import RetrofitSettings
+
+    laep = LaepSettings(trajectory_years=(2030,))
+    same = RetrofitSettings(trajectory_years=(2030,), unit="home", min_homes=3)
+    assert shared_home_options(homes(), same, laep, tables) is not None
+    for different in (same.model_copy(update={"target_band": "B"}),
+                      same.model_copy(update={"heat_pump_ready": False}),
+                      same.model_copy(update={"fuel_poverty_sap_below": 40.0}),
+                      same.model_copy(update={"trajectory_years": (2030, 2040)})):
+        assert shared_home_options(homes(), different, laep, tables) is None
+    # LAEP keeps only homes with a zone: a home without one changes its table (floor medians).
+    no_zone = homes()
+    no_zone.loc[3, "zone_id"] = None
+    assert shared_home_options(no_zone, same, laep, tables) is None

@@ -79,7 +79,7 @@ from geoplan.workstreams.chargers import (
     charger_model,
 )
 from geoplan.workstreams.energy import carbon_factors_for
-from geoplan.workstreams.laep import laep_candidates, laep_model
+from geoplan.workstreams.laep import laep_candidates, laep_model, shared_home_options
 from geoplan.workstreams.parts import ModelParts
 from geoplan.workstreams.retrofit import retrofit_candidates, retrofit_model
 from geoplan.workstreams.sequestration import (
@@ -197,10 +197,29 @@ def workstream_models(scenario: Scenario, layers: PreparedLayers,
     LayerSchemaError
         When an enabled workstream lacks the layer it needs (e.g. chargers without sites).
     """
-    builders = {"retrofit": _retrofit, "laep": _laep, "chargers": _chargers,
-                "sequestration": _sequestration}
-    return {name: builders[name](scenario, layers, assumptions)
-            for name in scenario.workstreams.enabled()}
+    builders = {"chargers": _chargers, "sequestration": _sequestration}
+    shared = _shared_options(scenario, layers, assumptions)
+    models = {}
+    for name in scenario.workstreams.enabled():
+        if name == "retrofit":
+            models[name] = _retrofit(scenario, layers, assumptions, shared)
+        elif name == "laep":
+            models[name] = _laep(scenario, layers, assumptions, shared)
+            shared = None  # retrofit (built first) and LAEP are done with it
+        else:
+            models[name] = builders[name](scenario, layers, assumptions)
+    return models
+
+
+def _shared_options(scenario: Scenario, layers: PreparedLayers,
+                    assumptions: AssumptionSet) -> pd.DataFrame | None:
+    """Return the per-home options retrofit and LAEP share (computed once), or None."""
+    if not {"retrofit", "laep"} <= set(scenario.workstreams.enabled()) or layers.buildings is None:
+        return None
+    return shared_home_options(layers.buildings,
+                               building_settings(scenario, assumptions, "retrofit"),
+                               building_settings(scenario, assumptions, "laep"),
+                               building_tables(scenario, assumptions))
 
 
 def _need(layer: object, name: str, workstream: str) -> Any:
@@ -234,22 +253,23 @@ def building_settings(scenario: Scenario, assumptions: AssumptionSet, name: str)
     return _factor_years(getattr(scenario.workstreams, name).settings(), assumptions)
 
 
-def _retrofit(scenario: Scenario, layers: PreparedLayers,
-              assumptions: AssumptionSet) -> WorkstreamModel:
+def _retrofit(scenario: Scenario, layers: PreparedLayers, assumptions: AssumptionSet,
+              options: pd.DataFrame | None = None) -> WorkstreamModel:
     settings = building_settings(scenario, assumptions, "retrofit")
     buildings = _need(layers.buildings, "epc", "retrofit")
     candidates = retrofit_candidates(buildings, layers.zones, settings,
-                                     tables=building_tables(scenario, assumptions))
+                                     tables=building_tables(scenario, assumptions),
+                                     options=options)
     return WorkstreamModel("retrofit", candidates, retrofit_model(candidates, settings),
                            settings)
 
 
-def _laep(scenario: Scenario, layers: PreparedLayers,
-          assumptions: AssumptionSet) -> WorkstreamModel:
+def _laep(scenario: Scenario, layers: PreparedLayers, assumptions: AssumptionSet,
+          options: pd.DataFrame | None = None) -> WorkstreamModel:
     settings = building_settings(scenario, assumptions, "laep")
     buildings = _need(layers.buildings, "epc", "laep")
     candidates = laep_candidates(buildings, layers.zones, settings,
-                                 tables=building_tables(scenario, assumptions))
+                                 tables=building_tables(scenario, assumptions), options=options)
     return WorkstreamModel("laep", candidates, laep_model(candidates, settings), settings)
 
 

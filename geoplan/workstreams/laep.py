@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan.optimise import Budget, MaximiseBenefit
-from geoplan.scenario.workstreams import LaepSettings
+from geoplan.scenario.workstreams import LaepSettings, RetrofitSettings
 from geoplan.workstreams.candidate_table import finish_candidates, zone_frame
 from geoplan.workstreams.energy import values_in_year
 from geoplan.workstreams.home_weights import home_weights, weigh
@@ -56,7 +56,8 @@ from geoplan.workstreams.pathways import (
 from geoplan.workstreams.savings import load_kw, switch_effects
 
 __all__ = ["HEAT_PATHWAYS", "PATHWAYS", "LaepSettings", "laep_candidates", "laep_model",
-           "pathway_value", "read_heat_pathways", "zone_heat_density"]
+           "pathway_value", "read_heat_pathways", "retrofit_settings", "shared_home_options",
+           "zone_heat_density"]
 
 _LABELS = {"heat_pump": "heat pump led", "heat_network": "heat network",
            "fabric_first": "fabric first", "rooftop_pv": "rooftop solar PV",
@@ -77,7 +78,7 @@ def zone_heat_density(homes: pd.DataFrame, area: pd.DataFrame) -> pd.Series:
 def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = None,
                     settings: LaepSettings | None = None, *,
                     tables: Mapping[str, pd.DataFrame | None] | None = None,
-                    ) -> gpd.GeoDataFrame:
+                    options: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """LAEP pathway candidates, one exclusive group per zone (module docstring).
 
     Parameters
@@ -91,6 +92,10 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
     tables : Mapping, optional
         Replacement assumption tables by name (as for
         :func:`~geoplan.workstreams.retrofit.home_options`).
+    options : pandas.DataFrame, optional
+        ``home_options(buildings, retrofit_settings(settings), tables=tables)`` already
+        computed (e.g. for the retrofit workstream); not changed here. Used when every home
+        has a zone (the table is then the one computed here), else computed here.
 
     Returns
     -------
@@ -100,16 +105,17 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
         ``bill_change_gbp_per_yr`` and trajectory columns.
     """
     settings = settings or LaepSettings()
-    from geoplan.workstreams.retrofit import RetrofitSettings, _tables, home_options
+    from geoplan.workstreams.retrofit import _tables, home_options
 
     t = _tables(tables)
     homes = pd.DataFrame(buildings).reset_index(drop=True)
     homes = homes[homes["zone_id"].notna()].reset_index(drop=True)
     area = zone_frame(homes, zones)
     density = zone_heat_density(homes, area)
-    retrofit = RetrofitSettings(target_band=settings.target_band, year=settings.year,
-                                trajectory_years=settings.trajectory_years)
-    per_home = home_options(homes, retrofit, tables=t)
+    if options is not None and len(homes) == len(buildings):
+        per_home = options.copy(deep=False)  # the caller's table keeps its columns
+    else:
+        per_home = home_options(homes, retrofit_settings(settings), tables=t)
     per_home["zone_id"] = homes["zone_id"].astype(str).to_numpy()[per_home["home"]]
     per_home["heat_mwh_per_yr"] = np.where(per_home["option"] == "heat_pump",
                                            _heat_after(per_home, homes), 0.0)
@@ -130,6 +136,32 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
     table["label"] = [f"LAEP: {p} ({_LABELS[o]})" for p, o in
                       zip(table["place"], table["option"], strict=True)]
     return finish_candidates(table, "laep")
+
+
+def retrofit_settings(settings: LaepSettings) -> RetrofitSettings:
+    """Return the retrofit settings LAEP's heat pump and fabric-first packages are built with."""
+    return RetrofitSettings(target_band=settings.target_band, year=settings.year,
+                            trajectory_years=settings.trajectory_years)
+
+
+def shared_home_options(buildings: pd.DataFrame, retrofit: RetrofitSettings,
+                        settings: LaepSettings,
+                        tables: Mapping[str, pd.DataFrame | None] | None = None
+                        ) -> pd.DataFrame | None:
+    """Return the per-home options retrofit and LAEP share, computed once (None: they differ).
+
+    Both workstreams price every home's fabric and heat pump packages
+    (:func:`~geoplan.workstreams.retrofit.home_options`); the table is the same for both when
+    the fields it reads agree (``same_home_options``) and every home has a zone (LAEP keeps
+    only those). Pass it as ``options=`` to ``retrofit_candidates`` and :func:`laep_candidates`.
+    """
+    from geoplan.workstreams.retrofit import home_options, same_home_options
+
+    if not same_home_options(retrofit, retrofit_settings(settings)):
+        return None
+    if "zone_id" not in buildings.columns or bool(buildings["zone_id"].isna().any()):
+        return None
+    return home_options(buildings, retrofit, tables=tables)
 
 
 def _heat_after(per_home: pd.DataFrame, homes: pd.DataFrame) -> np.ndarray:
