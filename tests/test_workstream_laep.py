@@ -237,7 +237,34 @@ def test_home_options_are_not_shared_when_they_would_differ(tables):
                       same.model_copy(update={"fuel_poverty_sap_below": 40.0}),
                       same.model_copy(update={"trajectory_years": (2030, 2040)})):
         assert shared_home_options(homes(), different, laep, tables) is None
-    # LAEP keeps only homes with a zone: a home without one changes its table (floor medians).
     no_zone = homes()
-    no_zone.loc[3, "zone_id"] = None
-    assert shared_home_options(no_zone, same, laep, tables) is None
+    no_zone.loc[3, "zone_id"] = None  # LAEP takes the rows of its homes
+    assert shared_home_options(no_zone, same, laep, tables) is not None
+
+
+def test_shared_options_serve_laep_when_a_home_has_no_zone(tables, monkeypatch):
+    from geoplan.workstreams import retrofit
+    from geoplan.workstreams.laep import shared_home_options
+
+    some = homes()
+    some.loc[0, "zone_id"] = None  # h1 has no zone: LAEP leaves it out, h2 becomes home 0
+    # h2 has no floor area: it takes the median of the homes priced, 90 m2 of h1, h3 and h4
+    # for retrofit but 85 m2 of h3 and h4 for LAEP: priced again for LAEP.
+    some.loc[1, "floor_area_m2"] = np.nan
+    some.loc[1, "glazing"] = "single"  # glazing is priced per m2: the area shows in its cost
+    laep_settings = LaepSettings(trajectory_years=(2030,))
+    retrofit_settings = retrofit.RetrofitSettings(trajectory_years=(2030,))
+    alone = laep_candidates(some, zones(), laep_settings, tables=tables)
+    shared = shared_home_options(some, retrofit_settings, laep_settings, tables)
+    assert shared is not None
+    assert set(shared["home"]) >= {0, 1}  # h1 and h2 are both priced for retrofit
+    priced, original = [], retrofit.home_options
+
+    def counted(homes, *args, **kwargs):
+        priced.append(list(homes["building_id"]))
+        return original(homes, *args, **kwargs)
+
+    monkeypatch.setattr(retrofit, "home_options", counted)
+    pd.testing.assert_frame_equal(laep_candidates(some, zones(), laep_settings, tables=tables,
+                                                  options=shared), alone)
+    assert priced == [["h2"]]  # only the home without a floor area is priced again

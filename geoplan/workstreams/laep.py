@@ -94,8 +94,9 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
         :func:`~geoplan.workstreams.retrofit.home_options`).
     options : pandas.DataFrame, optional
         ``home_options(buildings, retrofit_settings(settings), tables=tables)`` already
-        computed (e.g. for the retrofit workstream); not changed here. Used when every home
-        has a zone (the table is then the one computed here), else computed here.
+        computed over every row of ``buildings`` (e.g. for the retrofit workstream, by
+        :func:`shared_home_options`, which checks it equals LAEP's own); the rows of homes
+        with a zone are used, and the table is not changed. Default: computed here.
 
     Returns
     -------
@@ -109,11 +110,13 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
 
     t = _tables(tables)
     homes = pd.DataFrame(buildings).reset_index(drop=True)
-    homes = homes[homes["zone_id"].notna()].reset_index(drop=True)
+    zoned = homes["zone_id"].notna().to_numpy()
+    homes = homes[zoned].reset_index(drop=True)
     area = zone_frame(homes, zones)
     density = zone_heat_density(homes, area)
-    if options is not None and len(homes) == len(buildings):
-        per_home = options.copy(deep=False)  # the caller's table keeps its columns
+    if options is not None:
+        per_home = _zoned_options(options, pd.DataFrame(buildings).reset_index(drop=True),
+                                  zoned, retrofit_settings(settings), t)
     else:
         per_home = home_options(homes, retrofit_settings(settings), tables=t)
     per_home["zone_id"] = homes["zone_id"].astype(str).to_numpy()[per_home["home"]]
@@ -124,7 +127,9 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
     per_home["option"] = per_home["option"].replace({"fabric": "fabric_first"})
     parts = [per_home, _network_homes(homes, density, settings, t), _pv_homes(homes, settings, t)]
     options = pd.concat(parts, ignore_index=True)
-    options = options[options["option"].isin(settings.pathways)]
+    wanted = options["option"].isin(settings.pathways)
+    if not wanted.all():  # a boolean selection copies every column, even keeping all rows
+        options = options[wanted]
     table = _zone_sums(options, density.index, settings)
     if "rooftop_pv" in settings.pathways:
         share = pathway_value(t["heat_pathways"], "rooftop_pv", "suitable_share")
@@ -151,17 +156,50 @@ def shared_home_options(buildings: pd.DataFrame, retrofit: RetrofitSettings,
     """Return the per-home options retrofit and LAEP share, computed once (None: they differ).
 
     Both workstreams price every home's fabric and heat pump packages
-    (:func:`~geoplan.workstreams.retrofit.home_options`); the table is the same for both when
-    the fields it reads agree (``same_home_options``) and every home has a zone (LAEP keeps
-    only those). Pass it as ``options=`` to ``retrofit_candidates`` and :func:`laep_candidates`.
+    (:func:`~geoplan.workstreams.retrofit.home_options`), retrofit for every home and LAEP for
+    the homes with a zone. One table serves both when the fields it reads agree
+    (``same_home_options``); LAEP takes the rows of its homes, and prices again the few
+    without a floor area above 0 (they take the median floor area of the homes priced, which
+    for LAEP are fewer). Pass it as ``options=`` to ``retrofit_candidates`` and
+    :func:`laep_candidates`.
     """
     from geoplan.workstreams.retrofit import home_options, same_home_options
 
     if not same_home_options(retrofit, retrofit_settings(settings)):
         return None
-    if "zone_id" not in buildings.columns or bool(buildings["zone_id"].isna().any()):
+    if "zone_id" not in buildings.columns:
         return None
     return home_options(buildings, retrofit, tables=tables)
+
+
+def _zoned_options(options: pd.DataFrame, homes: pd.DataFrame, zoned: np.ndarray,
+                   retrofit: RetrofitSettings, tables: Mapping[str, Any]) -> pd.DataFrame:
+    """Return LAEP's per-home options from ``options`` (priced for all ``homes``).
+
+    The rows of homes with a zone, ``home`` numbered among those; a zoned home without a
+    floor area above 0 is priced again with the median floor area of the zoned homes (as
+    :func:`~geoplan.workstreams.retrofit.home_options` of the zoned homes alone prices it).
+    Rows stay ordered by option (fabric first), then home.
+    """
+    from geoplan.workstreams.retrofit import OPTIONS, home_options
+
+    if zoned.all():
+        return options.copy(deep=False)  # the caller's table keeps its columns
+    area = pd.to_numeric(homes["floor_area_m2"], errors="coerce")
+    again = zoned & ~(area > 0).to_numpy()
+    position = np.cumsum(zoned) - 1
+    out = options[(zoned & ~again)[options["home"].to_numpy()]]
+    out = out.assign(home=position[out["home"].to_numpy()])
+    if again.any():
+        known = area[zoned]
+        median = float(known.median()) if known.notna().any() else 80.0
+        redo = homes[again].assign(floor_area_m2=median).reset_index(drop=True)
+        priced = home_options(redo, retrofit, tables=tables)
+        priced["home"] = position[np.flatnonzero(again)][priced["home"].to_numpy()]
+        out = pd.concat([out, priced])
+        rank = out["option"].map({name: i for i, name in enumerate(OPTIONS)}).to_numpy()
+        out = out.iloc[np.lexsort((out["home"].to_numpy(), rank))]
+    return out.reset_index(drop=True)
 
 
 def _heat_after(per_home: pd.DataFrame, homes: pd.DataFrame) -> np.ndarray:

@@ -122,6 +122,7 @@ def home_options(buildings: pd.DataFrame, settings: RetrofitSettings | None = No
     has_fabric = packages["needs_work"] & packages["reaches_target"]
     fabric = switch_effects(homes, packages["target_saving_share"].to_numpy(), **common)
     frames.append(_option(fabric, packages, has_fabric, "fabric", "target", poor))
+    del fabric  # its rows are in ``frames``
     if settings.heat_pump_ready:
         scop = _scop(t["retrofit_measures"], homes)
         pump = switch_effects(homes, packages["hp_saving_share"].to_numpy(),
@@ -216,7 +217,9 @@ def retrofit_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None 
     options = options.copy(deep=False)  # the caller's table keeps its columns
     homes = pd.DataFrame(buildings).reset_index(drop=True)
     options["zone_id"] = homes["zone_id"].astype(object).to_numpy()[options["home"]]
-    options = options[options["zone_id"].notna()]
+    zoned = options["zone_id"].notna()
+    if not zoned.all():  # a boolean selection copies every column, even keeping all rows
+        options = options[zoned]
     area = zone_frame(homes, zones)
     if settings.unit == "home":
         table = _per_home(options, homes, area)
