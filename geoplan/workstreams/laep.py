@@ -111,7 +111,8 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
     t = _tables(tables)
     homes = pd.DataFrame(buildings).reset_index(drop=True)
     zoned = homes["zone_id"].notna().to_numpy()
-    homes = homes[zoned].reset_index(drop=True)
+    if not zoned.all():  # a boolean selection copies every column, even keeping all rows
+        homes = homes[zoned].reset_index(drop=True)
     area = zone_frame(homes, zones)
     density = zone_heat_density(homes, area)
     if options is not None:
@@ -127,6 +128,7 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
     per_home["option"] = per_home["option"].replace({"fabric": "fabric_first"})
     parts = [per_home, _network_homes(homes, density, settings, t), _pv_homes(homes, settings, t)]
     options = pd.concat(parts, ignore_index=True)
+    del parts, per_home  # in ``options`` now
     wanted = options["option"].isin(settings.pathways)
     if not wanted.all():  # a boolean selection copies every column, even keeping all rows
         options = options[wanted]
