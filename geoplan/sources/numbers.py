@@ -71,6 +71,7 @@ __all__ = [
     "CellError",
     "ExcelError",
     "Quantity",
+    "all_plain",
     "column_separator",
     "declared_decimal",
     "parse_cell",
@@ -494,11 +495,7 @@ def parse_column(cells: pd.Series, quantity: Quantity = ANY, *,
                               and not isinstance(v, bool)).to_numpy(dtype=bool)
         values[numeric] = objects[numeric].astype(float)
         errors = objects.map(lambda v: isinstance(v, ExcelError)).to_numpy(dtype=bool)
-    raw = objects[~numeric & ~errors]
-    text = raw.where(raw.notna(), "").astype(str).str.strip()
-    text = text[~text.str.casefold().isin(BLANKS)].str.replace("\u2212", "-", regex=False)
-    if decimal == ",":
-        text = text.str.translate(_TO_DOT)
+    text = _texts(objects[~numeric & ~errors], decimal)
     plain = text.str.fullmatch(_PLAIN).to_numpy(dtype=bool)
     values[text.index[plain]] = pd.to_numeric(text[plain], errors="coerce").astype(float)
     bad = _out_of_range(values, cells, quantity)
@@ -520,6 +517,22 @@ def parse_column(cells: pd.Series, quantity: Quantity = ANY, *,
     for item in bad:
         values[item.label] = np.nan
     return values, bad
+
+
+def _texts(raw: pd.Series, decimal: str) -> pd.Series:
+    """Non-blank text cells, stripped, with ``-`` for the minus sign and ``.`` decimals."""
+    text = raw.where(raw.notna(), "").astype(str).str.strip()
+    text = text[~text.str.casefold().isin(BLANKS)].str.replace("\u2212", "-", regex=False)
+    return text.str.translate(_TO_DOT) if decimal == "," else text
+
+
+def all_plain(cells: pd.Series, *, decimal: str | None = None) -> bool:
+    """Whether every non-blank cell is a plain number (no unit, no thousands separator).
+
+    :func:`parse_column` then reads each cell alone; otherwise it also looks at the whole
+    column (which thousands separator it uses consistently, and how often).
+    """
+    return bool(_texts(cells.astype(object), _mark(decimal)).str.fullmatch(_PLAIN).all())
 
 
 def _out_of_range(values: pd.Series, cells: pd.Series, quantity: Quantity) -> list[BadCell]:
