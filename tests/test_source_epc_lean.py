@@ -134,3 +134,17 @@ def test_thousands_separators_are_judged_on_every_cell_not_the_distinct_texts():
     assert all_plain(pd.Series(["12.5", " 350 ", "-3", "n/a", None], dtype="str"))
     values = number(text, {}, {})
     np.testing.assert_array_equal(values.to_numpy(), [1200.0, 1200.0, 350.0] * 3)
+
+
+def test_description_rules_read_once_per_distinct_text_match_every_cell():
+    from geoplan.sources import epc
+
+    walls = ["Cavity wall, filled cavity", "Solid brick, as built, no insulation (assumed)",
+             None, "Cavity wall, filled cavity", "NO DATA!", "Timber frame, with insulation"]
+    text = pd.Series(walls * 3, index=range(50, 68), dtype="str")
+    for read, args in [(epc._classify, (epc._WALL_RULES, "other", "unknown")),
+                       (epc._flag, (r"insulat|filled cavity", r"no insulation")),
+                       (epc._roof_mm, ()), (epc._age_band, ()), (epc._storage, ()),
+                       (epc._tenure, ()), (epc.fuel_from_text, ())]:
+        pd.testing.assert_series_equal(epc._distinct(read, text, *args), read(text, *args),
+                                       check_names=False)
