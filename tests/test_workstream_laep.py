@@ -268,3 +268,25 @@ def test_shared_options_serve_laep_when_a_home_has_no_zone(tables, monkeypatch):
     pd.testing.assert_frame_equal(laep_candidates(some, zones(), laep_settings, tables=tables,
                                                   options=shared), alone)
     assert priced == [["h2"]]  # only the home without a floor area is priced again
+
+
+def test_heat_pump_packages_are_priced_only_when_the_pathway_is_offered(tables, monkeypatch):
+    from geoplan.workstreams import retrofit
+
+    every = laep_candidates(homes(), zones(), LaepSettings(trajectory_years=(2030,)),
+                            tables=tables)
+    asked, original = [], retrofit.home_options
+
+    def spied(homes, settings, **kwargs):
+        asked.append(settings.heat_pump_ready)
+        return original(homes, settings, **kwargs)
+
+    monkeypatch.setattr(retrofit, "home_options", spied)
+    fabric = laep_candidates(homes(), zones(), LaepSettings(
+        trajectory_years=(2030,), pathways=("fabric_first", "do_nothing")), tables=tables)
+    assert asked == [False]
+    columns = ["candidate_id", "cost_gbp", "tco2e_per_yr", "saving_gbp_per_yr", "homes",
+               "heat_mwh_per_yr", "lifetime_years"]
+    same = every[every["option"].isin(["fabric_first", "do_nothing"])][columns]
+    pd.testing.assert_frame_equal(fabric[columns].reset_index(drop=True),
+                                  same.reset_index(drop=True))

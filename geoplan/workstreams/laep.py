@@ -118,8 +118,10 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
     if options is not None:
         per_home = _zoned_options(options, pd.DataFrame(buildings).reset_index(drop=True),
                                   zoned, retrofit_settings(settings), t)
-    else:
-        per_home = home_options(homes, retrofit_settings(settings), tables=t)
+    else:  # heat pump packages only when the pathway is offered (its rows are dropped else)
+        own = retrofit_settings(settings).model_copy(
+            update={"heat_pump_ready": "heat_pump" in settings.pathways})
+        per_home = home_options(homes, own, tables=t)
     per_home["zone_id"] = homes["zone_id"].astype(str).to_numpy()[per_home["home"]]
     per_home["heat_mwh_per_yr"] = np.where(per_home["option"] == "heat_pump",
                                            _heat_after(per_home, homes), 0.0)
