@@ -11,7 +11,8 @@ synthetic county of N homes first (seed 2024, 10 m land cover; the ``county`` sc
 300,000 homes) in a temporary folder, or under ``--keep``. For each sample a fresh
 subprocess runs ``scenarios/joint.yaml`` on it (the scenario's inputs replaced by the folder)
 through :func:`geoplan.pipeline.run_scenario`, timing every step (inputs, layers, candidates,
-solve, outputs) with the process's peak resident memory (``ru_maxrss``) when the step ends;
+solve, outputs), its CPU seconds (this process and its ended children: the solver's child
+interpreter) and the process's peak resident memory (``ru_maxrss``) when the step ends;
 the ``layers`` step is the layer preparation. Prints one JSON line per sample and a table.
 
 With ``--dask-workers N ...`` the layer preparation alone (:func:`prepare_layers`, the part
@@ -60,19 +61,24 @@ def child(folder: Path, out: Path) -> dict[str, object]:
     start = time.perf_counter()
 
     def progress(step: str) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), _cpu_s(children=True)
         if steps:
             steps[-1].update(seconds=round(now - float(steps[-1]["start"]), 2),
+                             cpu_s=round(cpu - float(steps[-1]["cpu"]), 2),
                              peak_mib=round(_peak_mib()))
-        steps.append({"step": step, "start": now})
+        steps.append({"step": step, "start": now, "cpu": cpu})
 
+    cpu_start = _cpu_s(children=True)
     run_scenario(scenario, out, overwrite=True, progress=progress)
-    end = time.perf_counter()
-    steps[-1].update(seconds=round(end - float(steps[-1]["start"]), 2), peak_mib=round(_peak_mib()))
+    end, cpu_end = time.perf_counter(), _cpu_s(children=True)
+    steps[-1].update(seconds=round(end - float(steps[-1]["start"]), 2),
+                     cpu_s=round(cpu_end - float(steps[-1]["cpu"]), 2),
+                     peak_mib=round(_peak_mib()))
     homes = json.loads((folder / "sample.json").read_text(encoding="utf-8"))["counts"]["homes"]
     return {"sample": str(folder), "homes": homes, "total_s": round(end - start, 2),
-            "peak_mib": round(_peak_mib()),
-            "steps": [{k: v for k, v in s.items() if k != "start"} for s in steps]}
+            "cpu_s": round(cpu_end - cpu_start, 2), "peak_mib": round(_peak_mib()),
+            "steps": [{k: v for k, v in s.items() if k not in ("start", "cpu")}
+                      for s in steps]}
 
 
 def child_layers(folder: Path, workers: int) -> dict[str, object]:
@@ -125,10 +131,15 @@ def _partition(line: str) -> dict[str, object]:
             "seconds": float(found.group(3)), "cpu_s": float(found.group(4))}
 
 
-def _cpu_s() -> float:
-    """CPU seconds (user + system) this process has used."""
+def _cpu_s(children: bool = False) -> float:
+    """CPU seconds (user + system) this process has used (and its ended children, if asked:
+    the solver's child interpreter)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    total = usage.ru_utime + usage.ru_stime
+    if children:
+        done = resource.getrusage(resource.RUSAGE_CHILDREN)
+        total += done.ru_utime + done.ru_stime
+    return total
 
 
 def write_homes(homes: int, where: Path) -> Path:
@@ -184,11 +195,12 @@ def main() -> None:
             print(json.dumps(result))
             target = TARGETS.get(int(str(result["homes"])))
             goal = f" (target <= {target[0]:.0f} s, <= {target[1]:.0f} MiB)" if target else ""
-            print(f"{result['homes']:>10,} homes: {result['total_s']:.1f} s, peak "
-                  f"{result['peak_mib']:,} MiB{goal}; load {result['load_average']}")
+            print(f"{result['homes']:>10,} homes: {result['total_s']:.1f} s (cpu "
+                  f"{result['cpu_s']:.1f} s), peak {result['peak_mib']:,} MiB{goal}; load "
+                  f"{result['load_average']}")
             for step in result["steps"]:  # type: ignore[attr-defined]
-                print(f"    {step['step']:<12} {step['seconds']:>7.2f} s  "
-                      f"{step['peak_mib']:>7,} MiB")
+                print(f"    {step['step']:<12} {step['seconds']:>7.2f} s  cpu "
+                      f"{step['cpu_s']:>6.2f} s  {step['peak_mib']:>7,} MiB")
 
 
 def _dask_table(folder: Path, counts: list[int]) -> None:

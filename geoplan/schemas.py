@@ -292,12 +292,13 @@ def _check_values(frame: pd.DataFrame, schema: LayerSchema, problems: Problems) 
     allowed = {"level": LEVELS, "season": SEASONS, "epc_band": EPC_BANDS}
     for column, values in allowed.items():
         if column in schema.columns:
-            bad = sorted(set(frame[column].dropna()) - set(values))
+            bad = sorted(set(frame[column].dropna().unique()) - set(values))
             if bad:
                 problems.add(f"values {bad} are not allowed", column=column,
                              fix=f"use one of {list(values)}")
     if "parent_id" in schema.columns and "substation_id" in schema.columns:
-        orphans = sorted(set(frame["parent_id"].dropna()) - set(frame["substation_id"]))
+        orphans = sorted(set(frame["parent_id"].dropna().unique())
+                         - set(frame["substation_id"].unique()))
         if orphans:
             problems.add(f"parents {orphans[:5]} are not substations of this layer",
                          column="parent_id", fix="add the parent substations")

@@ -83,3 +83,68 @@ def test_file_by_file_reading_keeps_the_homes_of_the_whole_frame_rule(tmp_path):
     assert home["certificates"].to_dict() == {"brn:502": 2, "lmk:3": 1, "row:3": 1,
                                               "row:7": 1, "uprn:11": 2, "uprn:19": 2}
 
+
+
+def _cell_by_cell(text: pd.Series) -> tuple[list[float], dict[str, int], list[int]]:
+    """EPC number rules applied to each cell on its own (the reference for distinct reading)."""
+    from geoplan.sources.epc_numbers import number
+
+    values, invalid, ranged = [], {}, []
+    for position, (label, cell) in enumerate(text.items()):
+        implausible: dict = {}
+        one = pd.Series([cell], index=[label], name=text.name, dtype=text.dtype)
+        values.append(float(number(one, invalid, implausible).iloc[0]))
+        if any(marked.any() for marked in implausible.values()):
+            ranged.append(position)
+    return values, invalid, ranged
+
+
+def test_numbers_read_once_per_distinct_text_match_cell_by_cell_reading():
+    import numpy as np
+
+    from geoplan.sources.epc_numbers import number
+
+    # 12 homes, 5 distinct texts: 0 (missing for floor areas), 9000 (above any floor area),
+    # "abc" (unreadable), 85.5 and 62; two cells missing.
+    cells = ["85.5", "0", "62", "85.5", None, "9000", "abc", "62", "0", "85.5", None, "9000"]
+    text = pd.Series(cells, index=range(100, 112), name="TOTAL_FLOOR_AREA", dtype="str")
+    invalid: dict[str, int] = {}
+    implausible: dict[str, np.ndarray] = {}
+    values = number(text, invalid, implausible)
+    expected, expected_invalid, ranged = _cell_by_cell(text)
+    np.testing.assert_array_equal(values.to_numpy(), expected)
+    assert list(values.index) == list(text.index)
+    assert invalid == expected_invalid == {"TOTAL_FLOOR_AREA": 3}  # two 0s and "abc"
+    assert list(np.flatnonzero(implausible["TOTAL_FLOOR_AREA"])) == ranged == [5, 11]
+    assert values.iloc[0] == 85.5
+    assert np.isnan(values.iloc[4])
+
+
+def test_thousands_separators_are_judged_on_every_cell_not_the_distinct_texts():
+    import numpy as np
+
+    from geoplan.sources.epc_numbers import number
+    from geoplan.sources.numbers import all_plain
+
+    # "1,200" twice is a consistent thousands separator (two cells); once per distinct text
+    # it would be one cell only, which the rules do not trust.
+    text = pd.Series(["1,200", "1,200", "350"] * 3, name="ENERGY_CONSUMPTION_CURRENT",
+                     dtype="str")
+    assert not all_plain(pd.Series(["1,200", "350"], dtype="str"))
+    assert all_plain(pd.Series(["12.5", " 350 ", "-3", "n/a", None], dtype="str"))
+    values = number(text, {}, {})
+    np.testing.assert_array_equal(values.to_numpy(), [1200.0, 1200.0, 350.0] * 3)
+
+
+def test_description_rules_read_once_per_distinct_text_match_every_cell():
+    from geoplan.sources import epc
+
+    walls = ["Cavity wall, filled cavity", "Solid brick, as built, no insulation (assumed)",
+             None, "Cavity wall, filled cavity", "NO DATA!", "Timber frame, with insulation"]
+    text = pd.Series(walls * 3, index=range(50, 68), dtype="str")
+    for read, args in [(epc._classify, (epc._WALL_RULES, "other", "unknown")),
+                       (epc._flag, (r"insulat|filled cavity", r"no insulation")),
+                       (epc._roof_mm, ()), (epc._age_band, ()), (epc._storage, ()),
+                       (epc._tenure, ()), (epc.fuel_from_text, ())]:
+        pd.testing.assert_series_equal(epc._distinct(read, text, *args), read(text, *args),
+                                       check_names=False)

@@ -199,3 +199,94 @@ def test_sample_county_gives_candidates_and_plans(small_sample):
         chosen = c.set_index("candidate_id").loc[list(plan.selected_ids)]
         assert 0 < chosen["cost_gbp"].sum() <= budget + 1e-6
         assert chosen["group_id"].is_unique
+
+
+def test_retrofit_and_laep_share_one_home_options_table(tables, monkeypatch):
+    """Computed once for both workstreams, the candidates equal those each computes alone."""
+    from geoplan.workstreams import retrofit
+    from geoplan.workstreams.laep import shared_home_options
+
+    laep_settings = LaepSettings(trajectory_years=(2030,))
+    retrofit_settings = retrofit.RetrofitSettings(trajectory_years=(2030,), unit="home")
+    alone = (retrofit.retrofit_candidates(homes(), zones(), retrofit_settings, tables=tables),
+             laep_candidates(homes(), zones(), laep_settings, tables=tables))
+    shared = shared_home_options(homes(), retrofit_settings, laep_settings, tables)
+    assert shared is not None
+    before = shared.copy()
+
+    def computed_again(*args, **kwargs):
+        raise AssertionError("home_options computed again")
+
+    monkeypatch.setattr(retrofit, "home_options", computed_again)
+    pd.testing.assert_frame_equal(retrofit.retrofit_candidates(
+        homes(), zones(), retrofit_settings, tables=tables, options=shared), alone[0])
+    pd.testing.assert_frame_equal(laep_candidates(
+        homes(), zones(), laep_settings, tables=tables, options=shared), alone[1])
+    pd.testing.assert_frame_equal(shared, before)  # neither workstream changed it
+
+
+def test_home_options_are_not_shared_when_they_would_differ(tables):
+    from geoplan.workstreams.laep import shared_home_options
+    from geoplan.workstreams.retrofit import RetrofitSettings
+
+    laep = LaepSettings(trajectory_years=(2030,))
+    same = RetrofitSettings(trajectory_years=(2030,), unit="home", min_homes=3)
+    assert shared_home_options(homes(), same, laep, tables) is not None
+    for different in (same.model_copy(update={"target_band": "B"}),
+                      same.model_copy(update={"heat_pump_ready": False}),
+                      same.model_copy(update={"fuel_poverty_sap_below": 40.0}),
+                      same.model_copy(update={"trajectory_years": (2030, 2040)})):
+        assert shared_home_options(homes(), different, laep, tables) is None
+    no_zone = homes()
+    no_zone.loc[3, "zone_id"] = None  # LAEP takes the rows of its homes
+    assert shared_home_options(no_zone, same, laep, tables) is not None
+
+
+def test_shared_options_serve_laep_when_a_home_has_no_zone(tables, monkeypatch):
+    from geoplan.workstreams import retrofit
+    from geoplan.workstreams.laep import shared_home_options
+
+    some = homes()
+    some.loc[0, "zone_id"] = None  # h1 has no zone: LAEP leaves it out, h2 becomes home 0
+    # h2 has no floor area: it takes the median of the homes priced, 90 m2 of h1, h3 and h4
+    # for retrofit but 85 m2 of h3 and h4 for LAEP: priced again for LAEP.
+    some.loc[1, "floor_area_m2"] = np.nan
+    some.loc[1, "glazing"] = "single"  # glazing is priced per m2: the area shows in its cost
+    laep_settings = LaepSettings(trajectory_years=(2030,))
+    retrofit_settings = retrofit.RetrofitSettings(trajectory_years=(2030,))
+    alone = laep_candidates(some, zones(), laep_settings, tables=tables)
+    shared = shared_home_options(some, retrofit_settings, laep_settings, tables)
+    assert shared is not None
+    assert set(shared["home"]) >= {0, 1}  # h1 and h2 are both priced for retrofit
+    priced, original = [], retrofit.home_options
+
+    def counted(homes, *args, **kwargs):
+        priced.append(list(homes["building_id"]))
+        return original(homes, *args, **kwargs)
+
+    monkeypatch.setattr(retrofit, "home_options", counted)
+    pd.testing.assert_frame_equal(laep_candidates(some, zones(), laep_settings, tables=tables,
+                                                  options=shared), alone)
+    assert priced == [["h2"]]  # only the home without a floor area is priced again
+
+
+def test_heat_pump_packages_are_priced_only_when_the_pathway_is_offered(tables, monkeypatch):
+    from geoplan.workstreams import retrofit
+
+    every = laep_candidates(homes(), zones(), LaepSettings(trajectory_years=(2030,)),
+                            tables=tables)
+    asked, original = [], retrofit.home_options
+
+    def spied(homes, settings, **kwargs):
+        asked.append(settings.heat_pump_ready)
+        return original(homes, settings, **kwargs)
+
+    monkeypatch.setattr(retrofit, "home_options", spied)
+    fabric = laep_candidates(homes(), zones(), LaepSettings(
+        trajectory_years=(2030,), pathways=("fabric_first", "do_nothing")), tables=tables)
+    assert asked == [False]
+    columns = ["candidate_id", "cost_gbp", "tco2e_per_yr", "saving_gbp_per_yr", "homes",
+               "heat_mwh_per_yr", "lifetime_years"]
+    same = every[every["option"].isin(["fabric_first", "do_nothing"])][columns]
+    pd.testing.assert_frame_equal(fabric[columns].reset_index(drop=True),
+                                  same.reset_index(drop=True))

@@ -17,10 +17,11 @@ from typing import Any
 import click
 
 from geoplan.cli.examples import examples
+from geoplan.cli.lazy import LazyCommands, Where
 from geoplan.errors import GeoplanError
 from geoplan.version import __version__
 
-__all__ = ["cli"]
+__all__ = ["COMMANDS", "cli"]
 
 BAD_INPUT = 2
 INTERRUPTED = {"SIGTERM": ("terminated", 143)}
@@ -53,6 +54,19 @@ class GeoplanGroup(click.Group):
         except Exception as exc:
             _report(ctx, exc, prefix="internal error")
             ctx.exit(1)
+
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the subcommands with their one-line help, importing none of them."""
+        if not isinstance(self.commands, LazyCommands):
+            super().format_commands(ctx, formatter)
+            return
+        lazy = self.commands
+        names = [name for name in lazy if name not in lazy.loaded() or not lazy[name].hidden]
+        if names:
+            limit = formatter.width - 6 - max(len(name) for name in names)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, lazy.short_help(name, limit)) for name in names])
 
 
 def _report(ctx: click.Context, exc: BaseException, prefix: str) -> None:
@@ -95,28 +109,27 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
     _configure_logging(verbose - quiet)
 
 
-def _register() -> None:
-    from geoplan.cli.clean import clean
-    from geoplan.cli.compare import compare
-    from geoplan.cli.export import export
-    from geoplan.cli.layers import layers
-    from geoplan.cli.map import map_command
-    from geoplan.cli.report import report
-    from geoplan.cli.run import run
-    from geoplan.cli.sample import sample
-    from geoplan.cli.scenario import scenario
-    from geoplan.cli.validate import validate
+COMMANDS = {
+    "clean": Where("geoplan.cli.clean", "clean", "Remove what geoplan runs killed outright "
+                   "(SIGKILL, a power cut) left in FOLDERS."),
+    "compare": Where("geoplan.cli.compare", "compare", "Compare A with B: side-by-side KPIs, "
+                     "sites entering or leaving the top ranks, a map."),
+    "export": Where("geoplan.cli.export", "export", "Write every layer of PLAN (a plan.gpkg or "
+                    "an earlier export folder) in another format."),
+    "layers": Where("geoplan.cli.layers", "layers",
+                    "Read real published layers into canonical GeoPackages."),
+    "map": Where("geoplan.cli.map", "map_command", "Draw the web map (map.html), or a static "
+                 "A4/A3 map (.pdf, .png), of a plan GeoPackage."),
+    "report": Where("geoplan.cli.report", "report",
+                    "Write the bid pack of RUN (a folder `geoplan run` wrote) as one A4 PDF."),
+    "run": Where("geoplan.cli.run", "run", "Run SCENARIO (a YAML file) and write its maps, "
+                 "files and summary to one folder."),
+    "sample": Where("geoplan.cli.sample", "sample",
+                    "Write a SYNTHETIC county shaped like Oxfordshire to OUTDIR."),
+    "scenario": Where("geoplan.cli.scenario", "scenario", "Work with scenario files (YAML)."),
+    "validate": Where("geoplan.cli.validate", "validate", "Check SCENARIO (YAML) without "
+                      "running it; exit 2 listing every problem."),
+}
+"""Each subcommand's module, imported when the command is used (:mod:`geoplan.cli.lazy`)."""
 
-    cli.add_command(clean)
-    cli.add_command(compare)
-    cli.add_command(export)
-    cli.add_command(layers)
-    cli.add_command(map_command)
-    cli.add_command(report)
-    cli.add_command(run)
-    cli.add_command(sample)
-    cli.add_command(scenario)
-    cli.add_command(validate)
-
-
-_register()
+cli.commands = LazyCommands(COMMANDS)

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from geoplan.cli.examples import examples
-from geoplan.pipeline import check_scenario
 from geoplan.scenario import Scenario, load_scenario
 from geoplan.scenario.source import display_path
 
@@ -32,6 +31,8 @@ def validate(ctx: click.Context, scenario_file: Path, resolved: bool) -> None:
     the chosen scenario, reinforcement only where headroom exists, zone coverage by the grid
     files. Every pre-flight problem is listed at once, numbered.
     """
+    from geoplan.pipeline import check_scenario  # the whole library: not for --help
+
     loaded = load_scenario(scenario_file)
     checked = check_scenario(loaded)
     if resolved:

@@ -103,11 +103,12 @@ def feature_collection(
     if not drawable.all():
         logger.info("map: %d %s rows have no geometry and are not drawn",
                     int((~drawable).sum()), what)
-    rows = frame[drawable.to_numpy()]
-    rows.attrs = {}  # a copy: each row's Series would deep-copy the frame's reports again
+    rows = pd.DataFrame(frame[drawable.to_numpy()])
+    rows.attrs = {}  # a copy: the records need none of the frame's reports
+    records = rows.to_dict("records")  # one pass, not a Series per row
     features = []
-    for (_, row), geom in zip(rows.iterrows(), geoms[drawable], strict=True):
-        features.append({"type": "Feature", "properties": properties(row.to_dict()),
+    for record, geom in zip(records, geoms[drawable], strict=True):
+        features.append({"type": "Feature", "properties": properties(record),
                          "geometry": mapping(geom)})
     return {"type": "FeatureCollection", "features": features}
 

@@ -36,7 +36,7 @@ from geoplan.planning.phasing import lifetime_columns
 from geoplan.planning.solve import BUILDING_TABLES, PlanResult, building_settings
 from geoplan.scenario import Scenario
 from geoplan.workstreams.energy import carbon_factors_for
-from geoplan.workstreams.laep import laep_candidates
+from geoplan.workstreams.laep import laep_candidates, shared_home_options
 from geoplan.workstreams.retrofit import retrofit_candidates
 
 __all__ = ["BUILDERS", "SERIES", "BuildingRebuild", "at_bound", "building_rebuild",
@@ -95,8 +95,13 @@ class BuildingRebuild:
         if self.basis is not None and "carbon_factors" in tables:
             tables["carbon_factors"] = carbon_factors_for(tables["carbon_factors"], self.basis)
         out = {}
+        shared = None  # retrofit's and LAEP's per-home options, computed once when they agree
+        if {"retrofit", "laep"} <= set(self.settings):
+            shared = shared_home_options(self.buildings, self.settings["retrofit"],
+                                         self.settings["laep"], tables)
         for workstream, settings in self.settings.items():
-            built = BUILDERS[workstream](self.buildings, self.zones, settings, tables=tables)
+            built = BUILDERS[workstream](self.buildings, self.zones, settings, tables=tables,
+                                         options=shared)
             frame = pd.DataFrame(built.drop(columns="geometry", errors="ignore"))
             out[workstream] = lifetime_columns(frame, list(self.years), until=self.until,
                                                horizon=self.horizon,

@@ -53,6 +53,12 @@ from geoplan.errors import InfeasibleError, LayerSchemaError
 from geoplan.layers.prepare import PreparedLayers
 from geoplan.layers.site_names import site_names
 from geoplan.optimise import DistrictMinimum, SolverOptions
+from geoplan.planning.building_inputs import (
+    BUILDING_TABLES,
+    building_settings,
+    building_tables,
+    shared_options,
+)
 from geoplan.planning.curve import tradeoff_curve
 from geoplan.planning.finance import finance_assumptions
 from geoplan.planning.grid_flags import headroom_kw_by_year
@@ -78,7 +84,6 @@ from geoplan.workstreams.chargers import (
     charger_candidates,
     charger_model,
 )
-from geoplan.workstreams.energy import carbon_factors_for
 from geoplan.workstreams.laep import laep_candidates, laep_model
 from geoplan.workstreams.parts import ModelParts
 from geoplan.workstreams.retrofit import retrofit_candidates, retrofit_model
@@ -93,10 +98,6 @@ __all__ = ["BUILDING_TABLES", "DFES_SCENARIOS", "GRID_REINFORCEMENT", "GRID_UNIT
            "building_tables", "grid_limits", "grid_tables",
            "headroom_gaps", "joint_weights", "plan_headroom",
            "reinforcement_options", "solve_plans", "workstream_models"]
-
-BUILDING_TABLES = ("retrofit_measures", "loft_insulation", "carbon_factors", "fuel_prices",
-                   "heat_loads", "heat_pathways", "epc_heat", "standing_charges")
-"""Assumption tables the retrofit and LAEP workstreams read."""
 
 GRID_REINFORCEMENT = AssumptionTable(
     "grid_reinforcement", key=("level",),
@@ -176,18 +177,6 @@ class PlanResult:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _tables(assumptions: AssumptionSet, names: tuple[str, ...]) -> dict[str, pd.DataFrame]:
-    return {name: assumptions.table(name) for name in names}
-
-
-def building_tables(scenario: Scenario, assumptions: AssumptionSet) -> dict[str, pd.DataFrame]:
-    """Return the buildings tables, carbon factors on the scenario's electricity basis."""
-    tables = _tables(assumptions, BUILDING_TABLES)
-    tables["carbon_factors"] = carbon_factors_for(tables["carbon_factors"],
-                                                  scenario.carbon.electricity_factor)
-    return tables
-
-
 def workstream_models(scenario: Scenario, layers: PreparedLayers,
                       assumptions: AssumptionSet) -> dict[str, WorkstreamModel]:
     """Candidates and model parts of every enabled workstream, in the fixed order.
@@ -197,10 +186,18 @@ def workstream_models(scenario: Scenario, layers: PreparedLayers,
     LayerSchemaError
         When an enabled workstream lacks the layer it needs (e.g. chargers without sites).
     """
-    builders = {"retrofit": _retrofit, "laep": _laep, "chargers": _chargers,
-                "sequestration": _sequestration}
-    return {name: builders[name](scenario, layers, assumptions)
-            for name in scenario.workstreams.enabled()}
+    builders = {"chargers": _chargers, "sequestration": _sequestration}
+    shared = shared_options(scenario, layers, assumptions)
+    models = {}
+    for name in scenario.workstreams.enabled():
+        if name == "retrofit":
+            models[name] = _retrofit(scenario, layers, assumptions, shared)
+        elif name == "laep":
+            models[name] = _laep(scenario, layers, assumptions, shared)
+            shared = None  # retrofit (built first) and LAEP are done with it
+        else:
+            models[name] = builders[name](scenario, layers, assumptions)
+    return models
 
 
 def _need(layer: object, name: str, workstream: str) -> Any:
@@ -217,39 +214,23 @@ def _need(layer: object, name: str, workstream: str) -> Any:
     return layer
 
 
-def _factor_years(settings: Any, assumptions: AssumptionSet) -> Any:
-    """Return settings whose trajectory years include every carbon factor table year.
-
-    Lifetime carbon (the objective and the finance figures) interpolates a candidate's
-    ``tco2e_per_yr_<year>`` columns; with a column at each year the table lists, that is each
-    year's factor (the table is linear between its years), whatever the objective.
-    """
-    listed = pd.to_numeric(assumptions.table("carbon_factors")["year"], errors="coerce")
-    years = sorted({*settings.trajectory_years, *(int(y) for y in listed.dropna())})
-    return settings.model_copy(update={"trajectory_years": tuple(years)})
-
-
-def building_settings(scenario: Scenario, assumptions: AssumptionSet, name: str) -> Any:
-    """Return the settings ``retrofit`` or ``laep`` is built with (every factor year)."""
-    return _factor_years(getattr(scenario.workstreams, name).settings(), assumptions)
-
-
-def _retrofit(scenario: Scenario, layers: PreparedLayers,
-              assumptions: AssumptionSet) -> WorkstreamModel:
+def _retrofit(scenario: Scenario, layers: PreparedLayers, assumptions: AssumptionSet,
+              options: pd.DataFrame | None = None) -> WorkstreamModel:
     settings = building_settings(scenario, assumptions, "retrofit")
     buildings = _need(layers.buildings, "epc", "retrofit")
     candidates = retrofit_candidates(buildings, layers.zones, settings,
-                                     tables=building_tables(scenario, assumptions))
+                                     tables=building_tables(scenario, assumptions),
+                                     options=options)
     return WorkstreamModel("retrofit", candidates, retrofit_model(candidates, settings),
                            settings)
 
 
-def _laep(scenario: Scenario, layers: PreparedLayers,
-          assumptions: AssumptionSet) -> WorkstreamModel:
+def _laep(scenario: Scenario, layers: PreparedLayers, assumptions: AssumptionSet,
+          options: pd.DataFrame | None = None) -> WorkstreamModel:
     settings = building_settings(scenario, assumptions, "laep")
     buildings = _need(layers.buildings, "epc", "laep")
     candidates = laep_candidates(buildings, layers.zones, settings,
-                                 tables=building_tables(scenario, assumptions))
+                                 tables=building_tables(scenario, assumptions), options=options)
     return WorkstreamModel("laep", candidates, laep_model(candidates, settings), settings)
 
 

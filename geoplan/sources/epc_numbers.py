@@ -17,6 +17,7 @@ from geoplan.sources.numbers import (
     SAP_RATING,
     CellError,
     Quantity,
+    all_plain,
     parse_cell,
     parse_column,
 )
@@ -50,15 +51,23 @@ def number(text: pd.Series, invalid: dict[str, int],
     """
     column = str(text.name)
     quantity = RANGES[column]
-    values, bad = parse_column(text, quantity)
+    codes, distinct = text.factorize()  # a few hundred texts for 60,000 homes
+    cells = pd.Series(distinct, dtype=text.dtype)
+    if 2 * len(cells) > len(text) or not all_plain(cells):  # separators count every cell
+        values, bad = parse_column(text, quantity)
+        where = [np.array([text.index.get_loc(item.label)]) for item in bad]
+    else:  # plain numbers: each text read once gives what reading every cell gives
+        parsed, bad = parse_column(cells, quantity)
+        values = pd.Series(np.append(parsed.to_numpy(float), np.nan)[codes], index=text.index)
+        where = [np.flatnonzero(codes == item.label) for item in bad]
     ranged = np.zeros(len(text), dtype=bool)
     unreadable = 0
-    for item in bad:
+    for item, rows in zip(bad, where, strict=True):
         number = _readable(item.value, quantity)
         if number is None or (number == 0 and column in _ZERO_IS_MISSING):
-            unreadable += 1
+            unreadable += len(rows)
         else:
-            ranged[text.index.get_loc(item.label)] = True
+            ranged[rows] = True
     invalid[column] = invalid.get(column, 0) + unreadable
     if ranged.any():
         implausible[column] = implausible.get(column, np.zeros(len(text), dtype=bool)) | ranged

@@ -71,6 +71,7 @@ __all__ = [
     "CellError",
     "ExcelError",
     "Quantity",
+    "all_plain",
     "column_separator",
     "declared_decimal",
     "parse_cell",
@@ -529,6 +530,17 @@ def _cell_texts(items: np.ndarray, text_cells: np.ndarray, decimal: str) -> pd.S
     text = raw.where(raw.notna(), "").astype(str).str.strip()
     text = text[~text.str.casefold().isin(BLANKS)].str.replace("\u2212", "-", regex=False)
     return text.str.translate(_TO_DOT) if decimal == "," else text
+
+
+def all_plain(cells: pd.Series, *, decimal: str | None = None) -> bool:
+    """Whether every non-blank cell is a plain number (no unit, no thousands separator).
+
+    :func:`parse_column` then reads each cell alone; otherwise it also looks at the whole
+    column (which thousands separator it uses consistently, and how often).
+    """
+    items = cells.astype(object).to_numpy()
+    every = np.ones(len(items), dtype=bool)
+    return bool(_cell_texts(items, every, _mark(decimal)).str.fullmatch(_PLAIN).all())
 
 
 def _out_of_range(values: pd.Series, cells: pd.Series, quantity: Quantity) -> list[BadCell]:

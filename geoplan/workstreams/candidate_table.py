@@ -22,9 +22,9 @@ def zone_frame(homes: pd.DataFrame, zones: gpd.GeoDataFrame | None) -> pd.DataFr
     ``substation_id`` of the zone's homes, else ""); otherwise from the homes, with the
     convex hull of their points as geometry.
     """
-    placed = homes[homes["zone_id"].notna()]
-    served = _home_substations(placed)
     if zones is None:
+        placed = homes[homes["zone_id"].notna()]
+        served = _home_substations(placed)
         points = gpd.GeoDataFrame(placed[["zone_id"]], geometry=gpd.GeoSeries(
             placed["geometry"]).to_numpy() if "geometry" in placed else None, crs=CRS)
         hulls = points.dissolve(by="zone_id").convex_hull
@@ -47,6 +47,7 @@ def zone_frame(homes: pd.DataFrame, zones: gpd.GeoDataFrame | None) -> pd.DataFr
             out["substation_id"] = zones["substation_id"].astype(object).fillna("").astype(
                 str).to_numpy()
         else:
+            served = _home_substations(homes)
             out["substation_id"] = out["zone_id"].map(served).astype(object).fillna("")
     out["area_m2"] = gpd.GeoSeries(out["geometry"], crs=CRS).area.to_numpy()
     return out
@@ -55,7 +56,8 @@ def zone_frame(homes: pd.DataFrame, zones: gpd.GeoDataFrame | None) -> pd.DataFr
 def _home_substations(homes: pd.DataFrame) -> pd.Series:
     if "substation_id" not in homes.columns:
         return pd.Series(dtype=str)
-    known = homes[homes["substation_id"].notna()]
+    pairs = homes[["zone_id", "substation_id"]]  # two columns, not a copy of every home
+    known = pairs[pairs["zone_id"].notna() & pairs["substation_id"].notna()]
     counts = known.groupby(["zone_id", "substation_id"]).size().reset_index(name="n")
     counts = counts.sort_values(["zone_id", "n", "substation_id"],
                                 ascending=[True, False, True])

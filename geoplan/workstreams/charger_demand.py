@@ -275,7 +275,8 @@ def _home_points(buildings: gpd.GeoDataFrame, demand: pd.Series, parking: pd.Dat
     total = pd.Series(weight).groupby(zone).transform("sum").to_numpy()
     evs = demand.reindex(zone).to_numpy() * weight / np.where(total > 0, total, 1.0)
     if cell_m:
-        key = [f"{int(a)}-{int(b)}" for a, b in np.floor(xy / float(cell_m)).astype(np.int64)]
+        cells = np.floor(xy / float(cell_m)).astype(np.int64).tolist()  # Python ints: fast
+        key = [f"{a}-{b}" for a, b in cells]
     else:
         key = homes["building_id"].astype(str).tolist() if "building_id" in homes.columns \
             else [str(i) for i in range(len(homes))]

@@ -66,7 +66,7 @@ def weigh(frame: pd.DataFrame, rows: Sequence[int] | np.ndarray, homes: pd.DataF
     at = np.asarray(rows, dtype=int)
     w = home_weights(homes)[at]
     low, high = (r[at] for r in heat_ratios(homes))
-    out = frame.copy()
+    out = frame.copy(deep=False)  # scaled columns are new arrays; the others are shared
     for column in out.columns:
         if column in ADDITIVE or column.startswith("tco2e_per_yr_"):
             out[column] = out[column].to_numpy(float) * w

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan.optimise import Budget, MaximiseBenefit
-from geoplan.scenario.workstreams import LaepSettings
+from geoplan.scenario.workstreams import LaepSettings, RetrofitSettings
 from geoplan.workstreams.candidate_table import finish_candidates, zone_frame
 from geoplan.workstreams.energy import values_in_year
 from geoplan.workstreams.home_weights import home_weights, weigh
@@ -56,7 +56,8 @@ from geoplan.workstreams.pathways import (
 from geoplan.workstreams.savings import load_kw, switch_effects
 
 __all__ = ["HEAT_PATHWAYS", "PATHWAYS", "LaepSettings", "laep_candidates", "laep_model",
-           "pathway_value", "read_heat_pathways", "zone_heat_density"]
+           "pathway_value", "read_heat_pathways", "retrofit_settings", "shared_home_options",
+           "zone_heat_density"]
 
 _LABELS = {"heat_pump": "heat pump led", "heat_network": "heat network",
            "fabric_first": "fabric first", "rooftop_pv": "rooftop solar PV",
@@ -77,7 +78,7 @@ def zone_heat_density(homes: pd.DataFrame, area: pd.DataFrame) -> pd.Series:
 def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = None,
                     settings: LaepSettings | None = None, *,
                     tables: Mapping[str, pd.DataFrame | None] | None = None,
-                    ) -> gpd.GeoDataFrame:
+                    options: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """LAEP pathway candidates, one exclusive group per zone (module docstring).
 
     Parameters
@@ -91,6 +92,11 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
     tables : Mapping, optional
         Replacement assumption tables by name (as for
         :func:`~geoplan.workstreams.retrofit.home_options`).
+    options : pandas.DataFrame, optional
+        ``home_options(buildings, retrofit_settings(settings), tables=tables)`` already
+        computed over every row of ``buildings`` (e.g. for the retrofit workstream, by
+        :func:`shared_home_options`, which checks it equals LAEP's own); the rows of homes
+        with a zone are used, and the table is not changed. Default: computed here.
 
     Returns
     -------
@@ -100,16 +106,22 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
         ``bill_change_gbp_per_yr`` and trajectory columns.
     """
     settings = settings or LaepSettings()
-    from geoplan.workstreams.retrofit import RetrofitSettings, _tables, home_options
+    from geoplan.workstreams.retrofit import _tables, home_options
 
     t = _tables(tables)
     homes = pd.DataFrame(buildings).reset_index(drop=True)
-    homes = homes[homes["zone_id"].notna()].reset_index(drop=True)
+    zoned = homes["zone_id"].notna().to_numpy()
+    if not zoned.all():  # a boolean selection copies every column, even keeping all rows
+        homes = homes[zoned].reset_index(drop=True)
     area = zone_frame(homes, zones)
     density = zone_heat_density(homes, area)
-    retrofit = RetrofitSettings(target_band=settings.target_band, year=settings.year,
-                                trajectory_years=settings.trajectory_years)
-    per_home = home_options(homes, retrofit, tables=t)
+    if options is not None:
+        per_home = _zoned_options(options, pd.DataFrame(buildings).reset_index(drop=True),
+                                  zoned, retrofit_settings(settings), t)
+    else:  # heat pump packages only when the pathway is offered (its rows are dropped else)
+        own = retrofit_settings(settings).model_copy(
+            update={"heat_pump_ready": "heat_pump" in settings.pathways})
+        per_home = home_options(homes, own, tables=t)
     per_home["zone_id"] = homes["zone_id"].astype(str).to_numpy()[per_home["home"]]
     per_home["heat_mwh_per_yr"] = np.where(per_home["option"] == "heat_pump",
                                            _heat_after(per_home, homes), 0.0)
@@ -118,7 +130,10 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
     per_home["option"] = per_home["option"].replace({"fabric": "fabric_first"})
     parts = [per_home, _network_homes(homes, density, settings, t), _pv_homes(homes, settings, t)]
     options = pd.concat(parts, ignore_index=True)
-    options = options[options["option"].isin(settings.pathways)]
+    del parts, per_home  # in ``options`` now
+    wanted = options["option"].isin(settings.pathways)
+    if not wanted.all():  # a boolean selection copies every column, even keeping all rows
+        options = options[wanted]
     table = _zone_sums(options, density.index, settings)
     if "rooftop_pv" in settings.pathways:
         share = pathway_value(t["heat_pathways"], "rooftop_pv", "suitable_share")
@@ -130,6 +145,65 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
     table["label"] = [f"LAEP: {p} ({_LABELS[o]})" for p, o in
                       zip(table["place"], table["option"], strict=True)]
     return finish_candidates(table, "laep")
+
+
+def retrofit_settings(settings: LaepSettings) -> RetrofitSettings:
+    """Return the retrofit settings LAEP's heat pump and fabric-first packages are built with."""
+    return RetrofitSettings(target_band=settings.target_band, year=settings.year,
+                            trajectory_years=settings.trajectory_years)
+
+
+def shared_home_options(buildings: pd.DataFrame, retrofit: RetrofitSettings,
+                        settings: LaepSettings,
+                        tables: Mapping[str, pd.DataFrame | None] | None = None
+                        ) -> pd.DataFrame | None:
+    """Return the per-home options retrofit and LAEP share, computed once (None: they differ).
+
+    Both workstreams price every home's fabric and heat pump packages
+    (:func:`~geoplan.workstreams.retrofit.home_options`), retrofit for every home and LAEP for
+    the homes with a zone. One table serves both when the fields it reads agree
+    (``same_home_options``); LAEP takes the rows of its homes, and prices again the few
+    without a floor area above 0 (they take the median floor area of the homes priced, which
+    for LAEP are fewer). Pass it as ``options=`` to ``retrofit_candidates`` and
+    :func:`laep_candidates`.
+    """
+    from geoplan.workstreams.retrofit import home_options, same_home_options
+
+    if not same_home_options(retrofit, retrofit_settings(settings)):
+        return None
+    if "zone_id" not in buildings.columns:
+        return None
+    return home_options(buildings, retrofit, tables=tables)
+
+
+def _zoned_options(options: pd.DataFrame, homes: pd.DataFrame, zoned: np.ndarray,
+                   retrofit: RetrofitSettings, tables: Mapping[str, Any]) -> pd.DataFrame:
+    """Return LAEP's per-home options from ``options`` (priced for all ``homes``).
+
+    The rows of homes with a zone, ``home`` numbered among those; a zoned home without a
+    floor area above 0 is priced again with the median floor area of the zoned homes (as
+    :func:`~geoplan.workstreams.retrofit.home_options` of the zoned homes alone prices it).
+    Rows stay ordered by option (fabric first), then home.
+    """
+    from geoplan.workstreams.retrofit import OPTIONS, home_options
+
+    if zoned.all():
+        return options.copy(deep=False)  # the caller's table keeps its columns
+    area = pd.to_numeric(homes["floor_area_m2"], errors="coerce")
+    again = zoned & ~(area > 0).to_numpy()
+    position = np.cumsum(zoned) - 1
+    out = options[(zoned & ~again)[options["home"].to_numpy()]]
+    out = out.assign(home=position[out["home"].to_numpy()])
+    if again.any():
+        known = area[zoned]
+        median = float(known.median()) if known.notna().any() else 80.0
+        redo = homes[again].assign(floor_area_m2=median).reset_index(drop=True)
+        priced = home_options(redo, retrofit, tables=tables)
+        priced["home"] = position[np.flatnonzero(again)][priced["home"].to_numpy()]
+        out = pd.concat([out, priced])
+        rank = out["option"].map({name: i for i, name in enumerate(OPTIONS)}).to_numpy()
+        out = out.iloc[np.lexsort((out["home"].to_numpy(), rank))]
+    return out.reset_index(drop=True)
 
 
 def _heat_after(per_home: pd.DataFrame, homes: pd.DataFrame) -> np.ndarray:

@@ -48,11 +48,24 @@ from geoplan.workstreams.savings import (
     switch_effects,
 )
 
-__all__ = ["OPTIONS", "RetrofitSettings", "fuel_poor", "home_options", "retrofit_candidates",
-           "retrofit_model"]
+__all__ = ["OPTIONS", "OPTION_FIELDS", "RetrofitSettings", "fuel_poor", "home_options",
+           "retrofit_candidates", "retrofit_model", "same_home_options"]
 
 OPTIONS = ("fabric", "heat_pump")
 """Retrofit options per zone or home."""
+
+OPTION_FIELDS = ("target_band", "heat_pump_ready", "ready_max_kwh_per_m2", "year",
+                 "trajectory_years", "fuel_poverty_sap_below", "fuel_poverty_tenures",
+                 "fuel_poverty_imd_column", "fuel_poverty_imd_max")
+"""The :class:`RetrofitSettings` fields :func:`home_options` reads (the others do not change it)."""
+
+
+def same_home_options(first: RetrofitSettings, second: RetrofitSettings) -> bool:
+    """Whether :func:`home_options` gives the same table under both settings (same homes, tables).
+
+    Only the fields of :data:`OPTION_FIELDS` count: e.g. ``unit`` or ``weights`` may differ.
+    """
+    return all(getattr(first, name) == getattr(second, name) for name in OPTION_FIELDS)
 
 
 def fuel_poor(homes: pd.DataFrame, settings: RetrofitSettings) -> np.ndarray:
@@ -109,6 +122,7 @@ def home_options(buildings: pd.DataFrame, settings: RetrofitSettings | None = No
     has_fabric = packages["needs_work"] & packages["reaches_target"]
     fabric = switch_effects(homes, packages["target_saving_share"].to_numpy(), **common)
     frames.append(_option(fabric, packages, has_fabric, "fabric", "target", poor))
+    del fabric  # its rows are in ``frames``
     if settings.heat_pump_ready:
         scop = _scop(t["retrofit_measures"], homes)
         pump = switch_effects(homes, packages["hp_saving_share"].to_numpy(),
@@ -173,7 +187,7 @@ _LABELS = {"fabric": "fabric to EPC {band}", "heat_pump": "heat pump ready + air
 def retrofit_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = None,
                         settings: RetrofitSettings | None = None, *,
                         tables: Mapping[str, pd.DataFrame | None] | None = None,
-                        ) -> gpd.GeoDataFrame:
+                        options: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """Retrofit candidates per zone or home (module docstring).
 
     Parameters
@@ -185,6 +199,9 @@ def retrofit_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None 
     settings : RetrofitSettings, optional
     tables : Mapping, optional
         Replacement assumption tables (see :func:`home_options`).
+    options : pandas.DataFrame, optional
+        ``home_options(buildings, settings, tables=tables)`` already computed (e.g. shared
+        with LAEP, :func:`same_home_options`); not changed here. Default: computed here.
 
     Returns
     -------
@@ -195,10 +212,14 @@ def retrofit_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None 
         ``measures`` (per home) and trajectory columns.
     """
     settings = settings or RetrofitSettings()
-    options = home_options(buildings, settings, tables=tables)
+    if options is None:
+        options = home_options(buildings, settings, tables=tables)
+    options = options.copy(deep=False)  # the caller's table keeps its columns
     homes = pd.DataFrame(buildings).reset_index(drop=True)
     options["zone_id"] = homes["zone_id"].astype(object).to_numpy()[options["home"]]
-    options = options[options["zone_id"].notna()]
+    zoned = options["zone_id"].notna()
+    if not zoned.all():  # a boolean selection copies every column, even keeping all rows
+        options = options[zoned]
     area = zone_frame(homes, zones)
     if settings.unit == "home":
         table = _per_home(options, homes, area)
