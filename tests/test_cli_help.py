@@ -119,10 +119,15 @@ def test_the_run_report_lists_every_file_the_run_wrote(tmp_path: Path, capsys) -
                "map.html", "map.png", "map.pdf", "tornado.png", "manifest.json")
     for name in written:
         (tmp_path / name).write_text("x")
+    streams = SimpleNamespace(enabled=lambda: ["chargers"])
     result = SimpleNamespace(
-        folder=tmp_path, scenario=SimpleNamespace(name="demo"),
-        plans=SimpleNamespace(summaries=dict), files=tuple(tmp_path / n for n in written),
+        folder=tmp_path, scenario=SimpleNamespace(name="demo", workstreams=streams),
+        plans=SimpleNamespace(summaries=dict, tables={"chargers": [1, 2, 3]}),
+        files=tuple(tmp_path / n for n in written),
         summary={"kpis": {"cost_gbp": 0.0}, "by_workstream": []})
     _report(result, 1.0)  # type: ignore[arg-type]
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1] == f"files (10, in {tmp_path}): " + ", ".join(written)
+    # a workstream that chose nothing still has its line
+    assert "  chargers           0 chosen of 3 candidates (summary.md: grid evidence, and " \
+           "rankings.csv's reasons)" in lines
