@@ -326,8 +326,9 @@ def test_run_report_names_the_stop_in_the_summarys_words(stop: str, words: str, 
     from geoplan.cli.run import _report
 
     plans = SimpleNamespace(summaries=lambda: {"joint": {
-        "status": "feasible", "gap": 0.02, "stopped_by": stop, "time_s": 1.0}})
-    result = SimpleNamespace(scenario=SimpleNamespace(name="s"), plans=plans,
+        "status": "feasible", "gap": 0.02, "stopped_by": stop, "time_s": 1.0}}, tables={})
+    streams = SimpleNamespace(enabled=list)
+    result = SimpleNamespace(scenario=SimpleNamespace(name="s", workstreams=streams), plans=plans,
                              summary={"kpis": {"cost_gbp": 0.0}, "by_workstream": []},
                              folder=tmp_path, files=())
     _report(result, 1.0)  # type: ignore[arg-type]
