@@ -19,6 +19,7 @@ from geoplan.errors import (
 )
 from geoplan.layers.land import (
     Exclusion,
+    assign_zones,
     land_parcels_from_raster,
     read_land_classes,
     read_sequestration,
@@ -540,3 +541,21 @@ def test_blocks_need_square_cells(tmp_path):
 def test_bad_options(hand, option, message):
     with pytest.raises(ScenarioError, match=message):
         land_parcels_from_raster(hand, **option)
+
+
+def test_each_parcel_gets_the_zone_it_overlaps_most() -> None:
+    from shapely.geometry import box
+
+    zones = gpd.GeoDataFrame({"zone_id": ["Z1", "Z2"], "district_id": ["D1", "D2"]},
+                             geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs=27700)
+    parcels = gpd.GeoDataFrame(geometry=[
+        box(1, 1, 3, 3),      # inside Z1 alone
+        box(8, 1, 14, 3),     # 2 in Z1, 4 in Z2: Z2
+        box(18, 1, 24, 3),    # in Z2 alone, partly outside every zone
+        box(30, 30, 31, 31),  # outside every zone
+        box(20, 4, 22, 6),    # touches Z2's edge only: shares no area
+    ], crs=27700)
+    out = assign_zones(parcels, zones)
+    assert out["zone_id"].tolist()[:3] == ["Z1", "Z2", "Z2"]
+    assert out["zone_id"].iloc[3:].isna().all()
+    assert out["district_id"].tolist()[:3] == ["D1", "D2", "D2"]
