@@ -71,9 +71,11 @@ def test_markdown_has_every_section_with_tables(tmp_path):
     _, md_path = write_summary(_summary(), tmp_path)
     text = md_path.read_text()
     assert text.startswith("# Plan summary: joint &lt;plan&gt;\n")
-    for heading in ("## Headline figures", "## By district", "## By milestone year",
-                    "## Finance", "## Solver", "## Assumptions used", "## Warnings"):
-        assert heading in text
+    headings = ("## Headline figures", "## Scenario settings", "## By district",
+                "## By milestone year", "## Finance", "## Solver", "## Assumptions used",
+                "## Warnings")
+    assert [text.index(h) for h in headings] == sorted(text.index(h) for h in headings)
+    assert text.index("| mode | joint |") > text.index("## Scenario settings")  # results first
     assert "| Emission reductions, buildings (tCO2e/yr) | 1,234.57 |" in text
     # one district column, "name (code)"; a pipe cannot break the table
     assert "| Oxford \\| City (E07000178) | 1,000 |" in text

@@ -4,7 +4,8 @@ The summary is a plain mapping (the pipeline builds it; everything in it is JSON
 :func:`json_ready`). Keys, all optional, no others:
 
 ``scenario``
-    The scenario's name, description and any scalar settings worth showing
+    The scenario's name, description (under the title) and any scalar settings worth showing
+    (section "Scenario settings", after the headline figures)
     (``{"name": ..., "description": ..., "mode": "joint", "years": [...]}``), including the
     grid choices a run made (:meth:`geoplan.planning.headroom.HeadroomGaps.to_dict`):
     ``grid_accounting`` (``on_top`` or ``base_year``), ``grid_power_factor``,
@@ -199,10 +200,10 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
     if scenario.get("description"):
         lines += [escape_markdown(scenario["description"]), ""]
     settings = {k: v for k, v in scenario.items() if k not in ("name", "description")}
-    lines += _key_values(settings)
     kpis = {k: (round_half_up(v) if _is_count(k) and isinstance(v, int | float)
                 and not isinstance(v, bool) else v) for k, v in data.get("kpis", {}).items()}
-    sections = [("Headline figures", _key_values(kpis)),
+    sections = [("Headline figures", _key_values(kpis)),  # results first, then how
+                ("Scenario settings", _key_values(settings)),
                 ("By district", markdown_table(whole_counts(
                     district_rows(data.get("by_district", []))))),
                 ("By milestone year", markdown_table(whole_counts(data.get("by_year", [])))),
