@@ -86,6 +86,8 @@ def test_markdown_has_every_section_with_tables(tmp_path):
     assert "| carbon\\_factors | carbon\\_factors.csv | abababababab | 1 |" in text
     assert "source DESNZ GHG conversion factors 2024" in text
     assert "- 12 homes could not be located" in text
+    assert "-125,000 |" in text  # money in whole pounds in the page (summary.json keeps pence)
+    assert "-125,000.40" not in text
 
 
 def test_markdown_escapes_html_from_data():

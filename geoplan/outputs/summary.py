@@ -375,6 +375,8 @@ def _number(value: Any, key: str = "") -> str:
             return f"{value:.2%}"
         if value.is_integer() and abs(value) < 1e15:
             return f"{int(value):,}"
+        if key.endswith("gbp") and abs(value) >= 1000:  # whole pounds (json keeps pence)
+            return f"{value:,.0f}"
         return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.4g}"
     if isinstance(value, list):
         more = len(value) - LISTED_AT_MOST
