@@ -28,9 +28,11 @@ from geoplan.planning.carbon_lines import (
     unmixed_finance,
 )
 from geoplan.planning.finance import FinanceSummary
+from geoplan.planning.grid_bases import bases_statement
 from geoplan.planning.grid_evidence import GridEvidence
 from geoplan.planning.grid_flags import GridFlags
 from geoplan.planning.grid_report import evidence_kpis
+from geoplan.planning.headroom import HeadroomGaps
 from geoplan.planning.phasing import funding_shortfall
 from geoplan.planning.solve import (
     PlanResult,
@@ -265,7 +267,8 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
         "by_workstream": _rows(chosen, "workstream", kinds),
         "finance": _named_finance(unmixed_finance(finance.to_dict()), names),
         "solver": solver,
-        **({} if evidence is None else {"grid_evidence": evidence_summary(evidence)}),
+        **({} if evidence is None else {"grid_evidence": _with_bases(
+            evidence_summary(evidence), gaps)}),
         **existing,
         **({"charger_sites": sites} if (sites := charger_sites(plans, names)) else {}),
         "assumptions": _assumptions(assumptions),
@@ -273,6 +276,13 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                      *([] if flags is None else _grid_notes(flags)),
                      *filter(None, [funding_shortfall(scenario.plan)])],
     }
+
+
+def _with_bases(section: dict[str, Any], gaps: HeadroomGaps) -> dict[str, Any]:
+    """Return the grid evidence section, first saying when DNOs are judged on other bases."""
+    said = bases_statement(gaps.bases)
+    return section if said is None else {**section,
+                                         "statements": [said, *section["statements"]]}
 
 
 def _sequestration_terms(scenario: Scenario) -> dict[str, str]:
