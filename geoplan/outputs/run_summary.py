@@ -27,6 +27,7 @@ from geoplan.planning.carbon_lines import (
     lifetime_by_kind,
     unmixed_finance,
 )
+from geoplan.planning.charger_reach import ReachOnce, reach_once
 from geoplan.planning.finance import FinanceSummary
 from geoplan.planning.grid_bases import bases_statement
 from geoplan.planning.grid_evidence import GridEvidence
@@ -241,6 +242,7 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
     # archetype heat-demand bounds concern buildings' reductions only
     stock_kpis, stock_notes = stock_uncertainty(
         chosen[chosen["workstream"].astype(str).isin(("retrofit", "laep")).to_numpy()])
+    reach = _reach(plans, demand)
     placed = existing_chargers(layers)
     existing = {} if placed is None else {
         "existing_chargers": existing_summary(placed, layers.zones, names, demand)}
@@ -259,7 +261,8 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                              f"{scenario.grid.level}",
                      **gaps.to_dict()},
         "kpis": {**_kpis(chosen, kinds, finance.measures), **_lifetime_kpis(plans),
-                 **_flag_kpis(flags, evidence), **stock_kpis, **calibration_kpis(layers.zones)},
+                 **_flag_kpis(flags, evidence), **stock_kpis, **calibration_kpis(layers.zones),
+                 **({} if reach is None else {"evs_within_reach_once": reach.once})},
         "by_district": _named_rows(_rows(chosen, "district_id", kinds), names),
         "by_year": _rows(years, "year", kinds) if len(years) else [],
         "by_period": plan_periods(plans, list(scenario.plan.years)).to_dict("records"),
@@ -274,8 +277,18 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
         "assumptions": _assumptions(assumptions),
         "warnings": [*stock_notes, *layers.warnings, *gaps.notes(), *finance.warnings,
                      *([] if flags is None else _grid_notes(flags)),
-                     *filter(None, [funding_shortfall(scenario.plan)])],
+                     *filter(None, [funding_shortfall(scenario.plan),
+                                    None if reach is None else reach.note()])],
     }
+
+
+def _reach(plans: PlanResult, demand: ChargerDemand | None) -> ReachOnce | None:
+    """EVs within reach of the chosen charger sites, each once (None without chargers)."""
+    table = plans.tables.get("chargers")
+    if demand is None or not isinstance(table, gpd.GeoDataFrame) \
+            or "demand_covered" not in table.columns:
+        return None
+    return reach_once(demand, table[table["selected"].fillna(False).astype(bool).to_numpy()])
 
 
 def _with_bases(section: dict[str, Any], gaps: HeadroomGaps) -> dict[str, Any]:
