@@ -299,3 +299,49 @@ def test_the_real_sepd_report_gives_each_planning_scenario_its_ssen_row(
         assert set(choice.names.values()) == {name}
         assert len(choice.rows) == len(expected)
         assert choice.snapshot == ()
+
+
+# --- DNOs judged on different bases ----------------------------------------------------------
+
+def _two_dno_layers() -> SimpleNamespace:
+    """The tiny grid with G1, B1, P1, P2 as SSEN's (yearly scenarios) and G2, P3 as NGED's."""
+    layers = _layers()
+    dno = {"G1": "SSEN", "B1": "SSEN", "P1": "SSEN", "P2": "SSEN", "G2": "NGED",
+           "P3": "NGED", "G3": None}
+    layers.substations = layers.substations.assign(dno=layers.substations["substation_id"]
+                                                   .map(dno))
+    return layers
+
+
+def test_two_dnos_on_different_bases_are_said_in_the_summary_and_the_evidence() -> None:
+    from geoplan.outputs.run_summary import _with_bases
+
+    gaps = headroom_gaps(_scenario(scenario="minimum"), _two_dno_layers(), _assumptions(1.0))
+    bases = gaps.to_dict()["grid_basis_by_dno"]
+    # SSEN: B1, P1, P2 carry 'minimum' rows for 2023 and 2030; NGED: P3's one 2023 'published'
+    assert bases == {
+        "NGED": "one published snapshot applied unchanged to every plan year ('published' "
+                "figures, 1 substation)",
+        "SSEN": "the lowest of its DFES scenarios in each plan year ('minimum' figures, 3 "
+                "substations)"}
+    said = gaps.notes()[0]
+    assert said.startswith("The DNOs are judged on different bases: NGED on one published "
+                           "snapshot")
+    assert "SSEN on the lowest of its DFES scenarios in each plan year" in said
+    section = _with_bases({"statements": ["blocked"], "substations": []}, gaps)
+    assert section["statements"] == [said, "blocked"]
+
+
+def test_dnos_on_one_basis_or_one_dno_say_nothing_more() -> None:
+    layers = _two_dno_layers()
+    one = _layers()  # no dno column, plain ids: one grid
+    assert "grid_basis_by_dno" not in headroom_gaps(_scenario(scenario="minimum"), one,
+                                                   _assumptions(1.0)).to_dict()
+    # both DNOs on yearly figures: P3 given a 2030 row as well is no snapshot any more
+    yearly = _headroom([("P3", "published", 2030, "peak", 4.0)])
+    layers.headroom = yearly
+    gaps = headroom_gaps(_scenario(scenario="CT", scenario_names={"nged": "published"}),
+                         layers, _assumptions(1.0))
+    assert gaps.snapshot == ()
+    notes = " ".join(gaps.notes())
+    assert "different bases" not in notes

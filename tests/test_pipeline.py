@@ -590,6 +590,10 @@ def test_the_summary_lists_the_chosen_charger_sites_by_name(ev_run: Path) -> Non
             f"{100 * attribution_share():.2f}% |") in text
     assert "reduction_tco2e_per_yr" not in kpis
     assert "Removals" not in text
+    # each EV within reach counted once: never more than the per-site figures added up
+    assert 0 < kpis["evs_within_reach_once"] <= chosen["demand_covered"].sum() * (1 + 1e-9)
+    assert "| EVs within reach of the chosen sites, each counted once |" in text
+    assert "EVs within reach (shared with nearby sites: do not add up)" in text
     first = sites[0]
     assert (f"| {first['rank']} | {escape_markdown(first['site_name'])} | "
             f"{escape_markdown(first['source_id'])} | {first['district_name']} "

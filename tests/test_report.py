@@ -272,8 +272,8 @@ def test_crown_copyright_year_is_the_data_edition_when_the_file_states_it(tmp_pa
                      crs="EPSG:27700").to_file(zones, driver="GeoJSON")
     plain = tmp_path / "plain.csv"
     plain.write_text("zone_id,name\nZ1,one\n", encoding="utf-8")
-    assert (edition_year(zones), edition_year(plain), edition_year(tmp_path)) == (2021, None,
-                                                                                  None)
+    assert (edition_year(zones), edition_year(plain), edition_year(tmp_path / "none")) == (
+        2021, None, None)
     lines = attribution_lines(["zones", "roads", "postcodes"], year=2026,
                               years={"zones": edition_year(zones)})
     assert lines[0] == "Contains OS data © Crown copyright and database right 2021"
@@ -297,3 +297,17 @@ def test_edition_year_reads_every_layer_of_a_geopackage_quietly(tmp_path) -> Non
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # read_info of a file of two layers warned
         assert edition_year(path) == 2021  # the second layer's, not only the first's 2013
+
+
+def test_edition_year_of_a_folder_is_the_latest_its_files_state(tmp_path) -> None:
+    """A zones input given as a folder (``boundaries/lsoa21``) states its files' edition."""
+    folder = tmp_path / "lsoa21"
+    folder.mkdir()
+    square = [box(0, 0, 1, 1)]
+    for name, column in (("a.geojson", "LAD13CD"), ("b.geojson", "LSOA21CD")):
+        gpd.GeoDataFrame({column: ["E0"]}, geometry=square, crs=27700).to_file(
+            folder / name, driver="GeoJSON")
+    (folder / "notes.txt").write_text("no header of codes\n", encoding="utf-8")
+    (folder / "nested").mkdir()  # a sub-folder is not read
+    assert edition_year(folder) == 2021
+    assert edition_year(tmp_path) is None  # its files are inside lsoa21, not directly here

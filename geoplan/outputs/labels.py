@@ -55,7 +55,9 @@ _LABELS = {
     "existing_connectors": "Connectors", "devices": "Charge devices", "connectors": "Connectors",
     "evs_already_served": "EVs already served", "evs_left_for_new_sites":
     "EVs left for new sites", "outside_zones": "Devices outside the zones (not counted)",
-    "site_name": "Site", "source_id": "Id", "demand_covered": "EVs covered",
+    "site_name": "Site", "source_id": "Id",
+    "demand_covered": "EVs within reach (shared with nearby sites: do not add up)",
+    "evs_within_reach_once": "EVs within reach of the chosen sites, each counted once",
     "period": "Build year", "carbon_discount_rate": "carbon discount rate (per year)",
     "ev_attribution_share": "share of the EV switch credited to chargers",
     "simple_payback_years": "Simple payback (years)",

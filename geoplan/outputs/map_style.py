@@ -106,7 +106,7 @@ BENEFITS: Mapping[str, str] = {
     "heat_mwh_per_yr": "Heat (MWh/yr)",
     "chargers": "Chargers",
     "charger_kw": "Charger power (kW)",
-    "demand_covered": "Demand within reach",
+    "demand_covered": "EVs within reach (shared with nearby sites)",
     "area_ha": "Area (ha)",
 }
 """Workstream benefit columns shown in popups, with their labels."""

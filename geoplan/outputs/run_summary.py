@@ -27,10 +27,13 @@ from geoplan.planning.carbon_lines import (
     lifetime_by_kind,
     unmixed_finance,
 )
+from geoplan.planning.charger_reach import ReachOnce, reach_once
 from geoplan.planning.finance import FinanceSummary
+from geoplan.planning.grid_bases import bases_statement
 from geoplan.planning.grid_evidence import GridEvidence
 from geoplan.planning.grid_flags import GridFlags
 from geoplan.planning.grid_report import evidence_kpis
+from geoplan.planning.headroom import HeadroomGaps
 from geoplan.planning.phasing import funding_shortfall
 from geoplan.planning.solve import (
     PlanResult,
@@ -239,6 +242,7 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
     # archetype heat-demand bounds concern buildings' reductions only
     stock_kpis, stock_notes = stock_uncertainty(
         chosen[chosen["workstream"].astype(str).isin(("retrofit", "laep")).to_numpy()])
+    reach = _reach(plans, demand)
     placed = existing_chargers(layers)
     existing = {} if placed is None else {
         "existing_chargers": existing_summary(placed, layers.zones, names, demand)}
@@ -257,7 +261,8 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                              f"{scenario.grid.level}",
                      **gaps.to_dict()},
         "kpis": {**_kpis(chosen, kinds, finance.measures), **_lifetime_kpis(plans),
-                 **_flag_kpis(flags, evidence), **stock_kpis, **calibration_kpis(layers.zones)},
+                 **_flag_kpis(flags, evidence), **stock_kpis, **calibration_kpis(layers.zones),
+                 **({} if reach is None else {"evs_within_reach_once": reach.once})},
         "by_district": _named_rows(_rows(chosen, "district_id", kinds), names),
         "by_year": _rows(years, "year", kinds) if len(years) else [],
         "by_period": plan_periods(plans, list(scenario.plan.years)).to_dict("records"),
@@ -265,14 +270,32 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
         "by_workstream": _rows(chosen, "workstream", kinds),
         "finance": _named_finance(unmixed_finance(finance.to_dict()), names),
         "solver": solver,
-        **({} if evidence is None else {"grid_evidence": evidence_summary(evidence)}),
+        **({} if evidence is None else {"grid_evidence": _with_bases(
+            evidence_summary(evidence), gaps)}),
         **existing,
         **({"charger_sites": sites} if (sites := charger_sites(plans, names)) else {}),
         "assumptions": _assumptions(assumptions),
         "warnings": [*stock_notes, *layers.warnings, *gaps.notes(), *finance.warnings,
                      *([] if flags is None else _grid_notes(flags)),
-                     *filter(None, [funding_shortfall(scenario.plan)])],
+                     *filter(None, [funding_shortfall(scenario.plan),
+                                    None if reach is None else reach.note()])],
     }
+
+
+def _reach(plans: PlanResult, demand: ChargerDemand | None) -> ReachOnce | None:
+    """EVs within reach of the chosen charger sites, each once (None without chargers)."""
+    table = plans.tables.get("chargers")
+    if demand is None or not isinstance(table, gpd.GeoDataFrame) \
+            or "demand_covered" not in table.columns:
+        return None
+    return reach_once(demand, table[table["selected"].fillna(False).astype(bool).to_numpy()])
+
+
+def _with_bases(section: dict[str, Any], gaps: HeadroomGaps) -> dict[str, Any]:
+    """Return the grid evidence section, first saying when DNOs are judged on other bases."""
+    said = bases_statement(gaps.bases)
+    return section if said is None else {**section,
+                                         "statements": [said, *section["statements"]]}
 
 
 def _sequestration_terms(scenario: Scenario) -> dict[str, str]:

@@ -13,7 +13,10 @@ The summary is a plain mapping (the pipeline builds it; everything in it is JSON
     substations it applied to (``headroom_missing_at``), the levels and served-chain
     substations that constrained the plan (``constrained_levels`` level -> count,
     ``constrained_at``) and those left unconstrained (``unconstrained_levels``,
-    ``unconstrained_at``; an empty list shows as "none").
+    ``unconstrained_at``; an empty list shows as "none"), and with several DNOs
+    ``grid_basis_by_dno`` (DNO -> the basis its headroom is judged on,
+    :func:`geoplan.planning.grid_bases.dno_bases`; when they differ the grid evidence
+    section and the warnings open with :func:`~geoplan.planning.grid_bases.bases_statement`).
 ``kpis``
     Headline figures: name -> number (e.g. ``tco2e_per_yr``, ``cost_gbp``, ``homes``).
 ``by_district``, ``by_year``, ``by_workstream``, ``by_period``, ``tradeoff``

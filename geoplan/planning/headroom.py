@@ -37,6 +37,7 @@ import pandas as pd
 from geoplan.assumptions import AssumptionTable
 from geoplan.errors import LayerSchemaError
 from geoplan.layers.grid import GRID_UNITS, ancestors_of, mva_to_kw, power_factor
+from geoplan.planning.grid_bases import bases_statement
 
 __all__ = ["DFES_SCENARIOS", "GRID_UNITS", "FigureChoice", "HeadroomGaps", "base_year_rows",
            "by_level", "choose_figures", "mva_to_kw", "power_factor", "scenario_names",
@@ -196,6 +197,9 @@ class HeadroomGaps:
         ``grid.accounting``.
     power_factor : float
         kW per kVA applied to every MVA figure.
+    bases : Mapping[str, str]
+        DNO -> the basis its substations are judged on, in words
+        (:func:`geoplan.planning.grid_bases.dno_bases`).
     """
 
     choice: str
@@ -211,6 +215,7 @@ class HeadroomGaps:
     snapshot: tuple[str, ...] = ()
     accounting: str = "on_top"
     power_factor: float = 1.0
+    bases: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def blocked(self) -> dict[str, tuple[str, ...]]:
@@ -265,7 +270,7 @@ class HeadroomGaps:
 
     def notes(self) -> list[str]:
         """One line per fact worth reporting."""
-        notes = []
+        notes = list(filter(None, [bases_statement(self.bases)]))
         if self.missing:
             treated = {"unconstrained": "planned with no limit there",
                        "zero": "planned with zero headroom there",
@@ -303,7 +308,8 @@ class HeadroomGaps:
                                          for s in subs),
                 "unconstrained_levels": sorted(self.bare_levels),
                 "unconstrained_at": sorted(s for subs in self.unconstrained.values()
-                                           for s in subs)}
+                                           for s in subs),
+                **({"grid_basis_by_dno": dict(self.bases)} if len(self.bases) > 1 else {})}
 
 
 def _shown(missing: Mapping[str, str], most: int = 10) -> str:

@@ -61,6 +61,7 @@ from geoplan.planning.building_inputs import (
 )
 from geoplan.planning.curve import tradeoff_curve
 from geoplan.planning.finance import finance_assumptions
+from geoplan.planning.grid_bases import dno_bases
 from geoplan.planning.grid_flags import headroom_kw_by_year
 from geoplan.planning.headroom import (
     DFES_SCENARIOS,
@@ -321,7 +322,8 @@ def headroom_gaps(scenario: Scenario, layers: PreparedLayers,
         constrained=by_level(chain & limited, levels), unconstrained=by_level(free, levels),
         names={str(k): int(v) for k, v in used.value_counts().sort_index().items()},
         peak_only=choice.peak_only, snapshot=choice.snapshot, accounting=grid.accounting,
-        power_factor=factor)
+        power_factor=factor, bases=dno_bases(choice.names, choice.snapshot, grid.scenario,
+                                             layers.substations))
 
 
 def _first_figures(scenario: Scenario, rows: pd.DataFrame, value: str, factor: float,

@@ -24,13 +24,15 @@ _TABLES = (".csv", ".txt")
 
 
 def edition_year(path: str | Path) -> int | None:
-    """Return the latest edition year a file's code columns state, or None.
+    """Return the latest edition year a file's (or a folder's files') code columns state.
 
     Parameters
     ----------
     path : str or pathlib.Path
-        A vector file (GeoPackage, GeoJSON, shapefile: the first layer's fields) or a CSV
-        (its header). A folder, a missing or unreadable file states nothing.
+        A vector file (GeoPackage, GeoJSON, shapefile: every layer's fields) or a CSV (its
+        header); or a folder (an input given as a folder of files, e.g. one boundary file
+        per district), whose files directly inside it are read and the latest year wins. A
+        missing or unreadable file states nothing.
 
     Returns
     -------
@@ -44,7 +46,9 @@ def edition_year(path: str | Path) -> int | None:
     >>> years_of_columns(["LSOA21CD", "LSOA21NM", "LAD13CD", "geometry"])
     [2013, 2021, 2021]
     """
-    years = years_of_columns(_columns(Path(path)))
+    path = Path(path)
+    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+    years = [y for f in files for y in years_of_columns(_columns(f))]
     return max(years) if years else None
 
 
