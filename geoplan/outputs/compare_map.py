@@ -3,6 +3,9 @@
 :func:`compare_map` draws a :class:`~geoplan.outputs.compare.Comparison` as ``compare.html`` shows
 it: A on the left, B on the right, each pane with its chosen candidates (areas under 1 ha as
 circles), district boundaries, a caption of headline figures, a legend and a layer control.
+Chosen LAEP zones are filled by pathway in both panes, whose legends key the pathways of
+both runs; each pane's attribution is its run map's, with the synthetic-sample statement in
+both when either run is on the sample (:func:`pane_attribution`).
 Data strings are drawn and escaped as the run map (:func:`geoplan.outputs.map.plan_map`)
 draws them. Render with :func:`geoplan.outputs.map_page.map_html` on ``result.get_root()``.
 """
