@@ -7,14 +7,18 @@ import json
 import shutil
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from shapely.geometry import box
 
 from geoplan.cli.main import cli
 from geoplan.errors import OutputExistsError, SourceNotFoundError
+from geoplan.outputs.attribution import SAMPLE_STATEMENT
 from geoplan.outputs.compare import (
     CHANGE_COLUMNS,
+    RunData,
     compare_map,
     compare_markdown,
     compare_runs,
@@ -23,6 +27,8 @@ from geoplan.outputs.compare import (
 )
 from geoplan.outputs.export import read_plan
 from geoplan.outputs.map_page import map_html
+from geoplan.outputs.map_style import PATHWAY_COLOURS
+from geoplan.outputs.run_settings import settings_table
 from tests.conftest import shared_once
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -215,11 +221,71 @@ def test_cli_runs_two_scenarios_and_compares_them(compared: Path) -> None:
     output = (compared / "output.txt").read_text(encoding="utf-8")
     assert (compared / "exit_code.txt").read_text(encoding="utf-8") == "0", output
     assert f"map: {out / 'compare.html'}" in output
-    assert "cost_gbp" in output
+    # the console table: the summary's labels (not raw keys), whole counts, headers uncut
+    lines = output.splitlines()
+    header = next(line for line in lines if "A: small" in line)
+    assert header.split() == ["A:", "small", "B:", "large", "B", "-", "A"]
+    assert "cost_gbp" not in output
+    assert "ev_attributed_tco2e_per_yr" not in output
+    data = json.loads((out / "compare.json").read_text(encoding="utf-8"))
+    kpis = {row["kpi"]: row for row in data["kpis"]}
+    shown = {line.split("  ")[0].strip(): line.split()[-3:] for line in lines}
+    for key, label in (("cost_gbp", "Capital cost (£)"), ("chargers", "Chargers"),
+                       ("candidates_selected", "Candidates chosen")):
+        row = kpis[key]
+        digits = ",.1f" if key == "cost_gbp" else ","  # counts as whole numbers
+        assert shown[label] == [format(row[k] if key == "cost_gbp" else round(row[k]), digits)
+                                for k in ("a", "b", "difference")], (label, output)
+    solver = data["solver"][0]
+    assert shown[f"Solver, {solver['model']}"][-2:] == [solver["status_a"], solver["status_b"]]
     for side in ("a", "b"):
         assert (out / side / "plan.gpkg").is_file()
-    data = json.loads((out / "compare.json").read_text(encoding="utf-8"))
     assert (data["a"]["scenario"], data["b"]["scenario"], data["top"]) == ("small", "large", 5)
     # the shared folder was built by whichever worker came first: its own scenario files
     assert data["a"]["source"] == str(compared / "scenarios" / "small.yaml")
     assert not [p for p in compared.iterdir() if p.name.startswith(".")]  # no temp folders
+
+
+def _tiny_run(name: str, option: str, statement: str) -> RunData:
+    """A run folder's contents built in code: one chosen LAEP zone on ``option``, the data
+    statements of its map (``run_settings``)."""
+    zone = box(450_000, 200_000, 452_000, 202_000)  # 4 km2: drawn as an area
+    laep = gpd.GeoDataFrame(
+        {"candidate_id": [f"laep:z1:{option}", "laep:z1:rooftop_pv"], "label": ["Zone 1"] * 2,
+         "zone_id": ["z1", "z1"], "option": [option, "rooftop_pv"], "rank": [1, 2],
+         "selected": [True, False]}, geometry=[zone, zone], crs="EPSG:27700")
+    settings = settings_table({"sample": statement == SAMPLE_STATEMENT,
+                               "attribution": [statement]})
+    return RunData(Path(name), name, {"scenario": {"name": name}}, {"laep": laep},
+                   {"run_settings": settings})
+
+
+REAL = "Source: Office for National Statistics licensed under the Open Government Licence v3.0"
+
+
+def test_compare_html_says_sample_when_either_run_is_and_keys_pathways_alike(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import geoplan.outputs.compare_map as module
+
+    keyed: list[list[str]] = []
+
+    def legend(**kwargs: object) -> str:
+        keyed.append(list(kwargs["pathways"]))  # type: ignore[call-overload]
+        return real_legend(**kwargs)
+
+    real_legend = module.legend_html
+    monkeypatch.setattr(module, "legend_html", legend)
+    sample = _tiny_run("sample-run", "fabric_first", SAMPLE_STATEMENT)
+    real = _tiny_run("real-run", "heat_pump", REAL)
+    html = map_html(compare_map(compare_runs(sample, real), offline=False).get_root())
+    # both panes carry the sample statement (map.html's for a sample run), B beside its own
+    assert html.count(SAMPLE_STATEMENT) == 2
+    assert html.count(REAL) == 1
+    # chosen LAEP zones filled by pathway in both panes, one legend key for both
+    assert f'"fillColor":"{PATHWAY_COLOURS["fabric_first"]}"' in html
+    assert f'"fillColor":"{PATHWAY_COLOURS["heat_pump"]}"' in html
+    assert keyed == [["fabric_first", "heat_pump"]] * 2
+    keyed.clear()
+    html = map_html(compare_map(compare_runs(real, real), offline=False).get_root())
+    assert SAMPLE_STATEMENT not in html  # neither run on the sample: no such statement
+    assert keyed == [["heat_pump"]] * 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import sqlite3
 from pathlib import Path
@@ -11,6 +12,7 @@ from xml.etree import ElementTree
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pyogrio
 import pytest
 from click.testing import CliRunner
@@ -110,8 +112,9 @@ def test_csv_points_as_x_y_and_polygons_as_wkt(tmp_path):
     assert points[["x", "y"]].to_numpy().tolist() == [[450_000.25, 206_000.5],
                                                        [451_000.0, 207_000.0]]
     shapes = pd.read_csv(path / "retrofit.csv")
-    assert shapes["wkt"].iloc[0] == ("POLYGON ((450000 0, 450100 0, 450100 100, 450000 100, "
-                                     "450000 0))")
+    # one geometry type per file: the polygon is written as a one-part multipolygon
+    assert shapes["wkt"].iloc[0] == ("MULTIPOLYGON (((450000 0, 450100 0, 450100 100, "
+                                     "450000 100, 450000 0)))")
     assert shapes["wkt"].isna().iloc[2]  # missing geometry is a blank cell
     assert (path / "layers.csv").read_text().splitlines() == [
         "layer,file,geometry,geometry_types,crs,plan_crs,rows,part_of,source_rows",
@@ -251,6 +254,53 @@ def test_points_mixed_with_outlines_keep_the_layer_as_points_and_the_outlines_be
     _assert_same(back["mixed"], frame, fmt)
 
 
+def _parquet_types(path: Path) -> list[str]:
+    """The geometry types a GeoParquet file's own ``geo`` metadata lists."""
+    metadata = pq.read_schema(path).metadata[b"geo"]
+    geo = json.loads(metadata)
+    return geo["columns"][geo["primary_column"]]["geometry_types"]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_parquet_and_csv_split_points_from_outlines_like_the_gis_formats(tmp_path, caplog, fmt):
+    # the reviewer's complaint: a parquet/csv `chargers` mixed MultiPolygon|Point and had no
+    # chargers_areas; now one geometry type per file, as in gpkg, shp and geojson
+    frame = gpd.GeoDataFrame({"id": [1, 2, 3, 4, 5]},
+                             geometry=[Point(450_000, 5), _square(450_000), Point(450_005, 5),
+                                       None, MultiPolygon([_square(450_200), _square(450_400)])],
+                             crs="EPSG:27700")
+    with caplog.at_level(logging.INFO, logger="geoplan"):
+        out = export_plan({"mixed": frame}, _output(tmp_path, fmt), fmt=fmt)
+    assert "written as layers mixed, mixed_areas" in caplog.text
+    index = pd.read_csv(out / "layers.csv", dtype=str, keep_default_na=False)
+    assert index[["layer", "file", "rows", "part_of", "source_rows"]].to_numpy().tolist() == [
+        ["mixed", f"mixed.{fmt}", "5", "", ""],
+        ["mixed_areas", f"mixed_areas.{fmt}", "2", "mixed", "1 4"]]
+    if fmt == "parquet":
+        points = gpd.read_parquet(out / "mixed.parquet")
+        outlines = gpd.read_parquet(out / "mixed_areas.parquet")
+        assert _parquet_types(out / "mixed.parquet") == ["Point"]
+        assert _parquet_types(out / "mixed_areas.parquet") == ["MultiPolygon"]
+        assert points.crs.to_epsg() == outlines.crs.to_epsg() == 27700
+    else:
+        table = pd.read_csv(out / "mixed.csv")
+        assert list(table.columns) == ["id", "x", "y"]  # points: x and y, no WKT
+        points = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["x"], table["y"]))
+        points.loc[table["x"].isna(), "geometry"] = None
+        outlines = pd.read_csv(out / "mixed_areas.csv")
+        assert outlines["wkt"].str.split(" ").str[0].tolist() == ["MULTIPOLYGON"] * 2
+        outlines = gpd.GeoDataFrame(outlines, geometry=gpd.GeoSeries.from_wkt(outlines["wkt"]))
+    assert points["id"].tolist() == [1, 2, 3, 4, 5]
+    assert points.geometry.isna().tolist() == [False, False, False, True, False]
+    assert set(points.geometry.dropna().geom_type) == {"Point"}
+    assert points.geometry.iloc[1].within(_square(450_000))  # the square stands in as a point
+    assert outlines["id"].tolist() == [2, 5]
+    assert outlines.geometry.iloc[0].equals(MultiPolygon([_square(450_000)]))
+    back = read_plan(out)
+    assert list(back) == ["mixed"]
+    _assert_same(back["mixed"], frame, fmt)  # the polygon comes back a polygon
+
+
 @pytest.mark.parametrize("fmt", ["shp", "geojson", "gpkg"])
 def test_lines_mixed_with_areas_are_split_and_merged_back(tmp_path, fmt):
     line = LineString([(450_000, 0), (450_050, 50)])
@@ -323,22 +373,27 @@ def test_bad_arguments_are_named(tmp_path):
 
 
 def test_cli_exports_a_plan_gpkg_to_every_format(tmp_path):
-    plan = export_plan(_layers(), tmp_path / "plan.gpkg")
+    layers = _layers()
+    # a charger site from a car-park outline: the message names the outlines' layer too
+    layers["chargers"] = pd.concat([layers["chargers"], gpd.GeoDataFrame(
+        {"candidate_id": ["chargers:s3"], "chargers": [6], "reason": ["outline"]},
+        geometry=[_square(452_000)], crs="EPSG:27700")], ignore_index=True)
+    plan = export_plan(layers, tmp_path / "plan.gpkg")
     runner = CliRunner()
     for fmt in ("shp", "geojson", "parquet", "csv"):
         result = runner.invoke(cli, ["export", str(plan), "--format", fmt])
         assert result.exit_code == 0, result.output
-        assert f"wrote {tmp_path / f'plan_{fmt}'} ({fmt}; retrofit: 3 rows" in result.output
+        assert (f"wrote {tmp_path / f'plan_{fmt}'} ({fmt}; retrofit: 3 rows, chargers: 3 rows, "
+                "chargers_areas: 1 rows, by_district: 2 rows)") in " ".join(result.output.split())
         back = read_plan(tmp_path / f"plan_{fmt}")
-        for name, frame in _layers().items():
+        for name, frame in layers.items():
             _assert_same(back[name], frame, fmt)
     shp = gpd.read_file(tmp_path / "plan_shp" / "retrofit.shp")
     assert "co2_per_yr" in shp.columns
     result = runner.invoke(cli, ["export", str(tmp_path / "plan_csv"), "--format", "gpkg",
                                  "-o", str(tmp_path / "again.gpkg")])
     assert result.exit_code == 0, result.output
-    _assert_same(gpd.read_file(tmp_path / "again.gpkg", layer="chargers"),
-                 _layers()["chargers"], "gpkg")
+    _assert_same(read_plan(tmp_path / "again.gpkg")["chargers"], layers["chargers"], "gpkg")
 
 
 def test_cli_refuses_to_overwrite_and_names_the_fix(tmp_path):

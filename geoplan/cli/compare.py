@@ -10,9 +10,11 @@ from geoplan.cli.examples import examples
 from geoplan.cli.options import overwrite_option
 from geoplan.files.atomic import refuse_inputs
 from geoplan.outputs.compare import Comparison
+from geoplan.outputs.labels import column_label
+from geoplan.outputs.summary import COUNT_KEYS
 from geoplan.pipeline import run_comparison
 
-__all__ = ["compare"]
+__all__ = ["SHOWN", "WHOLE", "compare", "table_lines"]
 
 SHOWN = ("candidates_selected", "cost_gbp", "reduction_tco2e_per_yr", "removal_tco2e_per_yr",
          "ev_attributed_tco2e_per_yr", "homes", "chargers", "area_ha")
@@ -56,20 +58,44 @@ def compare(ctx: click.Context, a: Path, b: Path, out: Path | None, overwrite: b
         _report(comparison, files)
 
 
-def _cell(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.1f}"
+WHOLE = ("candidates_selected", *COUNT_KEYS)
+"""KPIs that count things: printed as whole numbers."""
+
+
+def _cell(value: float | None, whole: bool) -> str:
+    if value is None:
+        return "-"
+    return f"{round(value):,}" if whole else f"{value:,.1f}"
+
+
+def table_lines(rows: list[list[str]]) -> list[str]:
+    """Lay ``rows`` out as columns as wide as their widest cell (nothing cut).
+
+    The first column is left-aligned, the others right-aligned; trailing blanks are dropped.
+
+    Examples
+    --------
+    >>> table_lines([["", "A: steady-progression"], ["Homes", "12"]])
+    ['       A: steady-progression', 'Homes                     12']
+    """
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join([row[0].ljust(widths[0]),
+                       *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True))]
+                      ).rstrip() for row in rows]
 
 
 def _report(c: Comparison, files: tuple[Path, ...]) -> None:
-    names = (c.a.name[:16], c.b.name[:16])
-    click.echo(f"{'':<28} {'A: ' + names[0]:>20} {'B: ' + names[1]:>20} {'B - A':>16}")
+    rows = [["", f"A: {c.a.name}", f"B: {c.b.name}", "B - A"]]
     for row in c.kpis:
         if row["kpi"] in SHOWN:
-            click.echo(f"{row['kpi']:<28} {_cell(row['a']):>20} {_cell(row['b']):>20} "
-                       f"{_cell(row['difference']):>16}")
+            whole = row["kpi"] in WHOLE
+            rows.append([column_label(row["kpi"]), *(_cell(row[k], whole)
+                                                     for k in ("a", "b", "difference"))])
     for row in c.solver:
-        click.echo(f"solver {row['model']:<21} {row['status_a'] or '-':>20} "
-                   f"{row['status_b'] or '-':>20}")
+        rows.append([f"Solver, {row['model']}", row["status_a"] or "-",
+                     row["status_b"] or "-", ""])
+    for line in table_lines(rows):
+        click.echo(line)
     for name, counts in c.counts().items():
         click.echo(f"{name}: top {c.top}: {counts['enters_top']} enter, "
                    f"{counts['leaves_top']} leave; chosen: {counts['enters_chosen']} enter, "

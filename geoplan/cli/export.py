@@ -10,7 +10,7 @@ from geoplan.cli.examples import examples
 from geoplan.cli.options import overwrite_option
 from geoplan.files.atomic import refuse_existing, refuse_inputs
 from geoplan.files.run_folder import check_replaceable
-from geoplan.outputs.export import FORMATS, INDEX, export_plan, read_plan
+from geoplan.outputs.export import FORMATS, INDEX, export_plan, exported_layers, read_plan
 
 __all__ = ["default_output", "export"]
 
@@ -36,7 +36,7 @@ def default_output(plan: Path, fmt: str) -> Path:
               help="shp: a folder of shapefiles with readable field names of up to 10 "
                    "characters and a <layer>_fields.csv mapping them back; geojson: EPSG:4326 "
                    "(RFC 7946), tables as CSV; parquet: GeoParquet; csv: x/y or WKT "
-                   "geometry; gpkg: one file, styled for QGIS. In gpkg, shp and geojson each "
+                   "geometry; gpkg: one file, styled for QGIS. In every format each "
                    "layer has one geometry type (charger sites: points, and their car-park "
                    "outlines in chargers_areas).")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
@@ -61,5 +61,6 @@ def export(ctx: click.Context, plan: Path, fmt: str, output: Path | None,
     layers = read_plan(plan)
     export_plan(layers, target, fmt=fmt, overwrite=overwrite)
     if ctx.obj.get("verbosity", 0) >= 0:
-        counts = ", ".join(f"{name}: {len(frame):,} rows" for name, frame in layers.items())
+        counts = ", ".join(f"{name}: {rows:,} rows"
+                           for name, rows in exported_layers(target).items())
         click.echo(f"wrote {target} ({fmt}; {counts})")

@@ -61,7 +61,7 @@ CHANGE_COLUMNS = ("workstream", "candidate_id", "label", "rank_a", "rank_b", "se
 """Columns of ``changes.csv``: ``top`` and ``chosen`` are ``enters`` (in B, not in A),
 ``leaves`` (in A, not in B) or empty; a candidate missing from a run has no rank there."""
 
-_CONTEXT = ("zones", "districts", "substations", "headroom")
+_CONTEXT = ("zones", "districts", "substations", "headroom", "run_settings")
 MARKER = "compare.json"
 _CHANGE_ROWS_SHOWN = 30
 
@@ -81,7 +81,8 @@ class RunData:
     plans : dict
         Workstream -> plan table (every candidate, ``rank``, ``selected``), file order.
     context : dict
-        The ``zones``, ``districts``, ``substations`` and ``headroom`` layers present.
+        The ``zones``, ``districts``, ``substations``, ``headroom`` and ``run_settings``
+        (whether the run is on the sample, its data statements) layers present.
     """
 
     folder: Path

@@ -3,6 +3,9 @@
 :func:`compare_map` draws a :class:`~geoplan.outputs.compare.Comparison` as ``compare.html`` shows
 it: A on the left, B on the right, each pane with its chosen candidates (areas under 1 ha as
 circles), district boundaries, a caption of headline figures, a legend and a layer control.
+Chosen LAEP zones are filled by pathway in both panes, whose legends key the pathways of
+both runs; each pane's attribution is its run map's, with the synthetic-sample statement in
+both when either run is on the sample (:func:`pane_attribution`).
 Data strings are drawn and escaped as the run map (:func:`geoplan.outputs.map.plan_map`)
 draws them. Render with :func:`geoplan.outputs.map_page.map_html` on ``result.get_root()``.
 """
@@ -15,17 +18,19 @@ import folium
 from branca.element import MacroElement
 from folium.template import Template
 
+from geoplan.outputs.attribution import SAMPLE_STATEMENT
 from geoplan.outputs.map import DEFAULT_ATTRIBUTION, fit_to_layers, popup_context
 from geoplan.outputs.map_elements import LayerControl, LiteralDualMap, LiteralHtml
 from geoplan.outputs.map_layers import PopupContext, candidate_layer, district_layer
 from geoplan.outputs.map_page import Control, MapScript, new_map, page_figure, remember_own
 from geoplan.outputs.map_style import legend_html, legend_keys, number, stroke_colour, text
+from geoplan.outputs.run_settings import RUN_SETTINGS, read_run_settings
 from geoplan.planning.carbon_lines import CARBON_WORDS
 
 if TYPE_CHECKING:  # geoplan.outputs.compare imports this module
     from geoplan.outputs.compare import Comparison, RunData
 
-__all__ = ["SyncedMaps", "compare_map"]
+__all__ = ["SyncedMaps", "compare_map", "pane_attribution"]
 
 class SyncedMaps(LiteralDualMap):
     """folium's :class:`~folium.plugins.DualMap` over two geoplan maps, kept in step.
@@ -85,8 +90,31 @@ def _popups(run: RunData) -> PopupContext:
                          grid[1] or None, ctx.get("zones"), ctx.get("districts"))
 
 
-def _pane(m: folium.Map, run: RunData, side: str, offline: bool, simplify_m: float) -> None:
-    """Draw one run's chosen candidates, districts, caption, legend and layer control."""
+def _statements(run: RunData) -> list[str]:
+    """Return the data statements the run's own map carries (its ``run_settings``)."""
+    return [str(line) for line in
+            read_run_settings(run.context.get(RUN_SETTINGS)).get("attribution", [])]
+
+
+def pane_attribution(run: RunData, other: RunData) -> str:
+    """Return the attribution of ``run``'s pane: its map's statements, then geoplan's.
+
+    When either run is on the synthetic sample county, both panes say so
+    (:data:`~geoplan.outputs.attribution.SAMPLE_STATEMENT`, as the sample's ``map.html``
+    does), so a comparison of a sample run is never shown without it.
+    """
+    lines = _statements(run)
+    if SAMPLE_STATEMENT in _statements(other) and SAMPLE_STATEMENT not in lines:
+        lines.insert(0, SAMPLE_STATEMENT)
+    return "; ".join([*lines, DEFAULT_ATTRIBUTION])
+
+
+def _pane(m: folium.Map, run: RunData, side: str, offline: bool, simplify_m: float,
+          attribution: str, pathways: list[str]) -> None:
+    """Draw one run's chosen candidates, districts, caption, legend and layer control.
+
+    ``pathways`` are the LAEP pathways the legend keys (both runs', so both legends match).
+    """
     grid = _popups(run)
     ranks: set[int] = set()
     strokes = []
@@ -110,13 +138,13 @@ def _pane(m: folium.Map, run: RunData, side: str, offline: bool, simplify_m: flo
                f" chosen, &pound;{number(kpis.get('cost_gbp'), 0)}{tonnes}")
     Control(caption, position="topright", css_class="gp-pane").add_to(m)
     LayerControl(collapsed=True, position="topright").add_to(m)
-    pathways, sizes = legend_keys(run.plans)
+    sizes = legend_keys(run.plans)[1]
     legend = legend_html(ranks_used=sorted(ranks), workstreams=strokes, headroom_title=None,
                          amber_below_mva=0.0, choropleths=[], pathways=pathways,
                          charger_sizes=sizes)
     Control(f"<details><summary>Legend</summary>{legend}</details>", position="bottomleft",
             css_class="gp-legend").add_to(m)
-    MapScript(text(DEFAULT_ATTRIBUTION), offline=offline, choropleths=[]).add_to(m)
+    MapScript(text(attribution), offline=offline, choropleths=[]).add_to(m)
 
 
 def compare_map(comparison: Comparison, *, offline: bool = True, simplify_m: float = 10.0
@@ -131,8 +159,10 @@ def compare_map(comparison: Comparison, *, offline: bool = True, simplify_m: flo
     c = comparison
     dual = SyncedMaps(new_map(offline), new_map(offline))
     frames = [f for run in (c.a, c.b) for f in (*run.plans.values(), run.context.get("districts"))]
-    for m, run, side in ((dual.m1, c.a, "A"), (dual.m2, c.b, "B")):
-        _pane(m, run, side, offline, simplify_m)
+    # chosen LAEP zones are filled by pathway in both panes, with one key for both
+    pathways = sorted({*legend_keys(c.a.plans)[0], *legend_keys(c.b.plans)[0]})
+    for m, run, other, side in ((dual.m1, c.a, c.b, "A"), (dual.m2, c.b, c.a, "B")):
+        _pane(m, run, side, offline, simplify_m, pane_attribution(run, other), pathways)
         fit_to_layers(m, [frames])
     root = page_figure(dual)
     root.header.add_child(LiteralHtml(_PANE_CSS), name="geoplan_pane_css")

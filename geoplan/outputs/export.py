@@ -6,13 +6,12 @@ same names and order, columns, dtypes, values, geometry and CRS (the index is no
 
 One geometry type per layer
 ---------------------------
-In ``gpkg``, ``shp`` and ``geojson`` every spatial layer has one specific geometry type
+In every format every spatial layer has one specific geometry type
 (:mod:`geoplan.outputs.export_parts`): polygons are written as ``MultiPolygon``; a layer that
 mixes points with outlines (charger sites from car-park points and polygons) is written as a
 ``Point`` layer of every row (an outline stood in for by a point on its surface) plus
 ``NAME_areas`` holding the outlines; lines mixed with polygons become ``NAME_lines`` and
-``NAME_areas``. :func:`read_plan` puts such layers back together. ``parquet`` and ``csv``
-hold any mix and keep layers whole.
+``NAME_areas``. :func:`read_plan` puts such layers back together.
 
 Layouts
 -------
@@ -49,9 +48,11 @@ Format notes
   (about 1 cm); :func:`read_plan` reprojects back to the layer's CRS. A plain table is
   written as CSV (as in the ``csv`` format), not as features without geometry.
 * **parquet**: GeoParquet written by geopandas with pyarrow (the GDAL bundled with pyogrio has
-  no Parquet driver); dtypes survive natively.
+  no Parquet driver); dtypes survive natively, and each file's ``geo`` metadata lists its one
+  geometry type.
 * **csv**: UTF-8, Unix line ends, full-precision numbers; point layers get ``x`` and ``y``
-  columns, other layers a ``wkt`` column. Blank cells follow the ``blank`` rule above.
+  columns, other layers a ``wkt`` column (``MULTIPOLYGON``, one type per file). Blank cells
+  follow the ``blank`` rule above.
 
 GeoPackage and CSV bytes are identical for identical layers (the GeoPackage timestamp and the
 DBF date are pinned).
@@ -84,6 +85,7 @@ from geoplan.files.atomic import write_geopackage
 from geoplan.files.run_folder import RunFolder
 from geoplan.outputs.export_parts import (
     LayerPart,
+    as_geometry_type,
     encode_rows,
     merge_parts,
     single_geometry_parts,
@@ -101,7 +103,7 @@ from geoplan.outputs.fields import (
 )
 from geoplan.outputs.qgis_style import STYLES_TABLE, write_field_titles, write_layer_styles
 
-__all__ = ["DBF_TEXT_BYTES", "FORMATS", "INDEX", "export_plan", "read_plan",
+__all__ = ["DBF_TEXT_BYTES", "FORMATS", "INDEX", "export_plan", "exported_layers", "read_plan",
            "short_field_names"]
 
 logger = logging.getLogger(__name__)
@@ -152,10 +154,7 @@ def export_plan(layers: Layers, path: str | Path, *, fmt: str = "gpkg",
         if path.suffix.lower() != ".gpkg":
             raise LayerSchemaError(f"{path}: a GeoPackage export needs a .gpkg file name")
         return _write_gpkg(single_geometry_parts(frames), path, overwrite)
-    if fmt in _ONE_TYPE:
-        parts = single_geometry_parts(frames)
-    else:
-        parts = [LayerPart(name, frame, name, None, None) for name, frame in frames.items()]
+    parts = single_geometry_parts(frames)
     with RunFolder(path, overwrite, marker=INDEX) as folder:
         rows = [_part_row(part, _WRITERS[fmt](part, folder / stem))
                 for part, stem in zip(parts, _file_stems([p.name for p in parts]), strict=True)]
@@ -223,6 +222,28 @@ def read_plan(path: str | Path) -> dict[str, pd.DataFrame]:
             index[column] = index["crs"] if column == "plan_crs" else ""
     return merge_parts((row.layer, _read_folder_layer(path, row), row.part_of, row.source_rows)
                        for row in index.itertuples())
+
+
+def exported_layers(path: str | Path) -> dict[str, int]:
+    """Return the layers an export holds as written (split parts included) and their rows.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A GeoPackage or a folder written by :func:`export_plan`.
+
+    Returns
+    -------
+    dict
+        Layer name in the file(s) -> number of rows, in file order (QGIS's style table
+        left out): e.g. ``chargers`` (every site as a point) and ``chargers_areas``.
+    """
+    path = Path(path)
+    if path.is_file():
+        return {name: int(pyogrio.read_info(path, layer=name)["features"])
+                for name in _gpkg_layers(path) if name != STYLES_TABLE}
+    index = pd.read_csv(path / INDEX, dtype={"layer": str, "rows": int}, keep_default_na=False)
+    return dict(zip(index["layer"], index["rows"].astype(int), strict=True))
 
 
 def _check_format(fmt: str) -> str:
@@ -349,10 +370,18 @@ def _write_parquet(part: LayerPart, stem: Path) -> dict[str, object]:
     frame, name = part.frame, part.name
     file = stem.with_suffix(".parquet")
     table = frame.reset_index(drop=True)
+    geometry = geometry_name(table)
+    if geometry is not None:
+        table[geometry] = gpd.GeoSeries(_shapes(part), index=table.index, crs=frame.crs)
     table.attrs = {}  # pandas would store attrs (e.g. a plan's CRS object) as JSON
     table.to_parquet(file, index=False)
     _write_text(field_table(frame), stem.with_name(f"{stem.name}_fields.csv"))
     return _index_row(frame, name, file, "native")
+
+
+def _shapes(part: LayerPart) -> np.ndarray:
+    """Return the part's shapes as written: singles promoted to its one multi type."""
+    return as_geometry_type(part.frame.geometry.to_numpy(), part.geometry_type)
 
 
 def _write_csv(part: LayerPart, stem: Path) -> dict[str, object]:
@@ -361,7 +390,7 @@ def _write_csv(part: LayerPart, stem: Path) -> dict[str, object]:
     fields = blank_rule(table, fields)
     encoding = ""
     if geometry_name(frame) is not None:
-        geometry = frame.geometry.reset_index(drop=True)
+        geometry = gpd.GeoSeries(_shapes(part), crs=frame.crs)
         points = set(geometry.dropna().geom_type) <= {"Point"}
         encoding = "x,y" if points and not {"x", "y"} & set(table.columns) else "wkt"
         if encoding in table.columns:
@@ -377,8 +406,6 @@ def _write_csv(part: LayerPart, stem: Path) -> dict[str, object]:
     return _index_row(frame, name, file, encoding)
 
 
-_ONE_TYPE = ("shp", "geojson")
-"""Folder formats whose layers hold one geometry type each (parquet and csv hold any mix)."""
 _WRITERS = {"shp": _write_shp, "geojson": _write_geojson, "parquet": _write_parquet,
             "csv": _write_csv}
 

@@ -26,14 +26,15 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import shapely
 
 from geoplan.errors import SourceFormatError
 from geoplan.outputs.fields import geometry_name, unique_name
 
-__all__ = ["FAMILY_SUFFIXES", "LayerPart", "decode_rows", "encode_rows", "layer_geometry_type",
-           "merge_parts", "single_geometry_parts"]
+__all__ = ["FAMILY_SUFFIXES", "LayerPart", "as_geometry_type", "decode_rows", "encode_rows",
+           "layer_geometry_type", "merge_parts", "single_geometry_parts"]
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,37 @@ def layer_geometry_type(kinds: Iterable[str]) -> str:
     if family == "Point" and "MultiPoint" not in kinds:
         return "Point"
     return f"Multi{family}"
+
+
+_MULTI_MAKERS = {
+    "MultiPoint": (shapely.multipoints, shapely.GeometryType.POINT),
+    "MultiLineString": (shapely.multilinestrings, shapely.GeometryType.LINESTRING),
+    "MultiPolygon": (shapely.multipolygons, shapely.GeometryType.POLYGON)}
+"""Multi type -> (its maker, the type id of its singles)."""
+
+
+def as_geometry_type(values: np.ndarray, geometry_type: str | None) -> np.ndarray:
+    """Return ``values`` (shapes, None for missing) with singles made one-part multis.
+
+    Only when ``geometry_type`` is a multi type (``MultiPolygon`` ...) and only the single
+    shapes of its family change; anything else is returned as it is.
+
+    >>> from shapely.geometry import Point, box
+    >>> shapes = as_geometry_type(np.array([box(0, 0, 1, 1), None], dtype=object),
+    ...                           "MultiPolygon")
+    >>> [None if s is None else (s.geom_type, len(s.geoms)) for s in shapes]
+    [('MultiPolygon', 1), None]
+    >>> as_geometry_type(np.array([Point(0, 0)], dtype=object), "Point")[0].geom_type
+    'Point'
+    """
+    if geometry_type not in _MULTI_MAKERS:
+        return values
+    maker, single_type = _MULTI_MAKERS[geometry_type]
+    out = np.array(values, dtype=object)
+    single = shapely.get_type_id(out) == int(single_type)
+    if single.any():
+        out[single] = maker(out[single], indices=np.arange(int(single.sum())))
+    return out
 
 
 def single_geometry_parts(frames: Mapping[str, pd.DataFrame]) -> list[LayerPart]:
