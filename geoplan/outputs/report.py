@@ -139,10 +139,19 @@ def headline_rows(kpis: Mapping[str, Any]) -> list[list[str]]:
 
 
 def _words_and_unit(label: str) -> tuple[str, str]:
-    """Split ``"Capital cost (£)"`` into ``("Capital cost", "£")``; no unit: ``""``."""
+    """Split ``"Capital cost (£)"`` into ``("Capital cost", "£")``; no unit: ``""``.
+
+    Words in brackets that are not a unit (they hold a space) stay with the figure's words.
+
+    Examples
+    --------
+    >>> _words_and_unit("Substations that limit the plan (headroom used up, or load blocked)")
+    ('Substations that limit the plan (headroom used up, or load blocked)', '')
+    """
     if label.endswith(")") and " (" in label:
         words, unit = label[:-1].rsplit(" (", 1)
-        return words, unit
+        if " " not in unit:
+            return words, unit
     return label, ""
 
 
