@@ -203,7 +203,8 @@ def _headline(run: RunRecord) -> list[Figure]:
                         notes=["Reductions, removals and the EV switch are different kinds of "
                                "tonnes and are never added up. Costs are capital costs in "
                                "pounds; lifetime tonnes count each measure from its build "
-                               "year (summary.md defines every figure).",
+                               "year, undiscounted, and the cost per lifetime tCO2e is "
+                               "capital cost over them (summary.md defines every figure).",
                                f"Solver: {_solver_line(summary)}."])
     header = [c for _, c, _ in _BREAKDOWN]
     pages += table_pages("By workstream", ["workstream", *header],
