@@ -339,6 +339,8 @@ def test_social_npv_of_one_measure_over_three_years_by_hand():
     assert "optimism bias 24%" in data["definitions"]["social_npv_gbp"]
     assert "real 2022 prices" in data["definitions"]["social_npv_gbp"]
     assert "no carbon value" in data["definitions"]["npv_gbp"]
+    assert "undiscounted" in data["definitions"]["lifetime_tco2e"]
+    assert "undiscounted" in data["definitions"]["cost_per_tco2e_gbp"]
     assert data["assumptions"]["carbon_value_price_year"] == 2022
 
 

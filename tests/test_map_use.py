@@ -106,7 +106,10 @@ def test_chosen_candidate_popup_in_its_build_year():
     assert rows["Rank"] == "3 of 12"
     assert rows["Cost"] == "\u00a3125,000"
     assert rows["Emission reductions, buildings"] == "42.2 tCO2e/yr"  # 42.25 shown with one decimal
-    assert rows["Over its lifetime"] == "800 tCO2e (lifetime total)"  # built 2030
+    # the objective's count (lifetime_tco2e_<year>), named so: not an undiscounted total
+    assert rows["Objective lifetime tCO2e, discounted at the carbon discount rate"] == \
+        "800 tCO2e"  # built 2030
+    assert not any("Over its lifetime" in k or "lifetime total" in v for k, v in rows.items())
     assert rows["Homes"] == "40"
     assert rows["Peak load added"] == "15 kW"
     assert rows["Build year"] == "2030 (in the plan from then on)"
@@ -122,7 +125,11 @@ def test_candidate_not_built_is_shown_in_the_plan_year():
                                grid=grid(), raw=False, built=None))
     assert rows["Selected"] == "no"
     assert rows["Build year"] == ""
-    assert rows["Over its lifetime"] == "1,000 tCO2e (lifetime total if built by 2025)"
+    assert rows["Objective lifetime tCO2e, discounted at the carbon discount rate"] == \
+        "1,000 tCO2e if built by 2025"
+    finance = dict(candidate_rows({**ROW, "lifetime_tco2e": 4501.0}, workstream="retrofit",
+                                  total=12, grid=grid(), raw=False, built=2030))
+    assert finance["Lifetime tCO2e, undiscounted"] == "4,501 tCO2e"
     assert rows["Headroom there in 2025 (CT, winter)"] == (
         "5.0 MVA (4,500 kW at power factor 0.9)")
 

@@ -773,7 +773,8 @@ def test_sensitivity_of_the_joint_plan_by_hand(joint_run: Path) -> None:
     # buildings tables are recomputed by rebuilding the chosen zones, which gave the plan back
     for name in ("carbon_factors", "retrofit_measures", "standing_charges"):
         assert set(table[table["table"] == name]["status"]) == {"recomputed"}, name
-    assert any(s.startswith("Lifetime cost per tCO2e: £")
+    assert any(s.startswith("Capital cost per objective lifetime tCO2e, every kind, discounted "
+                            "at the carbon discount rate: £")
                for s in summary["sensitivity"]["statements"])
     assert (joint_run / "tornado.png").stat().st_size > 1000
 

@@ -171,6 +171,42 @@ def test_headline_rows_carry_units_and_keep_kinds_of_tonnes_apart() -> None:
         ["Homes", "95", ""], ["Candidates blocked by grid headroom", "2,432", ""]]
 
 
+def _boxes_overlap(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def test_headline_page_text_boxes_do_not_overlap() -> None:
+    kpis = {"cost_gbp": 29894815.1, "reduction_lifetime_tco2e": 51234.0,
+            "reduction_cost_per_lifetime_tco2e_gbp": 41.81, "removal_lifetime_tco2e": 712926.0,
+            "removal_cost_per_lifetime_tco2e_gbp": 45.88, "substations_binding": 3,
+            "candidates_blocked_by_grid": 2432.0}
+    rows = headline_rows(kpis)
+    binding = next(r for r in rows if r[0].startswith("Substations that limit the plan"))
+    assert binding[1:] == ["3", ""]  # the explanation stays with the words, not the unit
+    (page,) = table_pages("Headline figures", ["figure", "value", "unit"], rows,
+                          widths=[3.0, 1.2, 1.0], notes=["A note under the table."])
+    renderer = FigureCanvasAgg(page).get_renderer()
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in page.texts if t.get_text()]
+    assert any("headroom used up" in text for text, _ in boxes)
+    clashes = [(a, b) for i, (a, one) in enumerate(boxes) for b, two in boxes[i + 1:]
+               if _boxes_overlap(one, two)]
+    assert clashes == []
+    right = page.get_window_extent(renderer).x1
+    assert all(box.x1 <= right for _, box in boxes)  # nothing runs off the page
+
+
+def test_table_cells_wrap_to_their_column() -> None:
+    (page,) = table_pages("T", ["name", "n"], [["word " * 40, "1"], ["short", "2"]],
+                          widths=[1.0, 1.0])
+    renderer = FigureCanvasAgg(page).get_renderer()
+    cells = {t.get_text().split("\n")[0]: t for t in page.texts}
+    long = next(t for k, t in cells.items() if k.startswith("word"))
+    assert long.get_text().count("\n") >= 1
+    assert long.get_window_extent(renderer).x1 < cells["1"].get_window_extent(renderer).x0
+    # the next row starts under the wrapped cell's last line
+    assert cells["short"].get_window_extent(renderer).y1 <= long.get_window_extent(renderer).y0
+
+
 def test_long_tables_and_texts_continue_on_more_pages() -> None:
     rows = [[f"row {i}", str(i)] for i in range(150)]
     pages = table_pages("Long table", ["name", "n"], rows)

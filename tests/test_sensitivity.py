@@ -8,9 +8,10 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from geoplan.errors import SourceFormatError
-from geoplan.outputs.sensitivity import sensitivity_summary, write_sensitivity
+from geoplan.outputs.sensitivity import sensitivity_summary, tornado_figure, write_sensitivity
 from geoplan.outputs.summary import summary_markdown
 from geoplan.planning.finance import FinanceAssumptions
 from geoplan.planning.sensitivity import (
@@ -181,13 +182,18 @@ def test_csv_png_and_summary_section_are_written(tmp_path: Path) -> None:
     section, notes = sensitivity_summary(table)
     assert notes == []
     cost = f"£{4000 / 540:,.0f} (range £{4000 / 740:,.0f} to £{4000 / 340:,.0f}"
-    line = next(s for s in section["statements"] if s.startswith("Lifetime cost per tCO2e"))
+    # capital cost over the objective's (discounted) tonnes, named apart from the summary's
+    # undiscounted "Capital cost per lifetime tCO2e, undiscounted, ..."
+    line = next(s for s in section["statements"]
+                if s.startswith("Capital cost per objective lifetime tCO2e, every kind, "
+                                "discounted at the carbon discount rate: "))
     assert cost in line
-    assert "largest swing is sequestration woodland_creation seq_tco2e_per_ha_yr (3-7)" in line
+    assert ("largest swing is Sequestration, woodland creation: removal rate (tCO2e/ha/yr) "
+            "[3 to 7]") in line
     assert "Capital cost: £4,000 (none of the 2 indicative values moves it)" in \
         section["statements"]
     assert [r["assumption"] for r in section["rows"]] == [
-        "sequestration woodland_creation seq_tco2e_per_ha_yr (3-7)"]
+        "Sequestration, woodland creation: removal rate (tCO2e/ha/yr) [3 to 7]"]
     text = summary_markdown({"scenario": {"name": "tiny"}, "sensitivity": section})
     assert "## Sensitivity to the indicative assumptions (sensitivity.csv, tornado.png)" in text
     assert math.isclose(section["rows"][0]["swing_gbp_per_tco2e"],
@@ -297,3 +303,37 @@ def test_the_ev_attribution_share_scales_the_chargers_attributed_tonnes_by_hand(
     other = table[table["key"] == "other_share"]
     assert other["status"].str.startswith("not recomputed: ev_attribution item 'other_share'"
                                           ).all()
+
+
+def _overlap(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def test_tornado_names_units_once_words_not_keys_and_the_key_covers_no_bar() -> None:
+    plan = _plan().assign(land_cost_gbp=[1000.0, 0.0], area_ha=[2.5, 0.0])
+    rates = _rates().assign(land_cost_gbp_per_ha=[400.0, 300.0],
+                            land_cost_gbp_per_ha_low=["200", ""],
+                            land_cost_gbp_per_ha_high=["800", ""])
+    table = sensitivity_table(plan, {"sequestration": rates},
+                              bounded_values("sequestration", rates, ("land_use",)), FINANCE)
+    fig = tornado_figure(table, title="tiny")
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    xlabels = [ax.get_xlabel() for ax in fig.axes]
+    assert "Capital cost (£m)" in xlabels
+    assert all(label.count("(") == 1 for label in xlabels)  # one unit each, said once
+    names = [t.get_text().replace("\n", " ") for ax in fig.axes for t in ax.get_yticklabels()]
+    assert "Sequestration, woodland creation: land cost (£/ha) [200 to 800]" in names
+    assert not any("_" in name for name in names)  # no raw table, key or column names
+    (legend,) = fig.legends
+    box = legend.get_window_extent(renderer)
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "assumption at its low bound", "assumption at its high bound", "the plan's own figure"]
+    bars = [p.get_window_extent(renderer) for ax in fig.axes for p in ax.patches]
+    assert bars
+    assert not any(_overlap(box, bar) for bar in bars)
+    assert not any(_overlap(box, ax.get_window_extent(renderer)) for ax in fig.axes)
+    assert not _overlap(box, fig._suptitle.get_window_extent(renderer))
+    page = fig.get_window_extent(renderer)
+    assert page.x0 <= box.x0
+    assert box.x1 <= page.x1
+    assert box.y1 <= page.y1

@@ -17,6 +17,7 @@ from geoplan.outputs.summary import (
     district_rows,
     json_ready,
     largest_remainder,
+    markdown_table,
     rankings_csv,
     round_half_up,
     summary_markdown,
@@ -235,17 +236,20 @@ def test_reductions_removals_and_ev_attribution_are_separate_lines_with_units(tm
                  "| EV switch attributed to chargers (tCO2e/yr) | 10 |",
                  "| Whole EV switch of the EVs the chosen chargers serve, shown apart and in no "
                  "total (tCO2e/yr) | 40 |",
-                 "| Emission reductions, buildings, lifetime total (tCO2e) | 2,400 |",
-                 "| Lifetime cost per tCO2e, buildings' emission reductions (£/tCO2e) | "
-                 "1,250 |",
-                 "| Lifetime cost per tCO2e, sequestration's removals (£/tCO2e) | 33.33 |",
-                 "| Lifetime cost per tCO2e, EV switch attributed to chargers (£/tCO2e) | "
-                 "10,000 |"):
+                 "| Emission reductions, buildings, lifetime total, undiscounted (tCO2e) | "
+                 "2,400 |",
+                 "| Capital cost per lifetime tCO2e, undiscounted, buildings' emission "
+                 "reductions (£/tCO2e) | 1,250 |",
+                 "| Capital cost per lifetime tCO2e, undiscounted, sequestration's removals "
+                 "(£/tCO2e) | 33.33 |",
+                 "| Capital cost per lifetime tCO2e, undiscounted, EV switch attributed to "
+                 "chargers (£/tCO2e) | 10,000 |",
+                 "| Objective lifetime tCO2e of every kind, each year's factor, discounted at "
+                 "the carbon discount rate (tCO2e) | 20,000 |"):
         assert line in text
     # no line adds the kinds up (120 + 300 + 10 = 430) or calls tonnes "saved or sequestered"
     assert "430" not in text
     assert "sequestered" not in text
-    assert "Objective: lifetime tCO2e of every kind" in text
 
 
 def test_every_figure_heading_names_its_unit():
@@ -254,11 +258,14 @@ def test_every_figure_heading_names_its_unit():
     assert column_label("blocked_tco2e_per_yr") == "blocked (tCO2e/yr)"
     assert column_label("baseline_tco2e") == "baseline (tCO2e)"
     assert column_label("blocked_kw") == "blocked (kW)"
-    assert column_label("cost_per_tco2e_gbp") == "Lifetime cost per tCO2e (£/tCO2e)"
+    assert column_label("cost_per_tco2e_gbp") == \
+        "Capital cost per lifetime tCO2e, undiscounted (£/tCO2e)"
+    assert column_label("lifetime_tco2e") == "Lifetime tCO2e, undiscounted (tCO2e)"
     assert column_label("removal_tco2e_per_yr_added") == \
         "Removals, sequestration added (tCO2e/yr)"
     assert column_label("gbp_per_lifetime_tco2e") == \
-        "Capital cost per objective lifetime tCO2e (£/tCO2e)"
+        "Capital cost per objective lifetime tCO2e, discounted at the carbon discount rate " \
+        "(£/tCO2e)"
 
 
 def test_solver_table_names_the_hard_stop_as_a_safety_stop(tmp_path):
@@ -291,3 +298,25 @@ def test_a_long_list_shows_its_first_ids_and_how_many_more() -> None:
     [whole] = [line for line in text.splitlines() if line.startswith("| unconstrained at |")]
     assert whole.count("primary-") == LISTED_AT_MOST
     assert "more" not in whole
+
+
+def test_objective_and_undiscounted_lifetime_tonnes_never_share_a_heading(tmp_path):
+    """``lifetime_tco2e`` is the objective's (discounted) in the periods and trade-off tables and
+    the finance summary's (undiscounted) elsewhere: each table says which."""
+    data = {"scenario": {"name": "s"},
+            "by_period": [{"period": 2030, "lifetime_tco2e": 576.0}],
+            "tradeoff": [{"fraction": 1.0, "lifetime_tco2e": 576.0}],
+            "by_workstream": [{"workstream": "sequestration", "lifetime_tco2e": 4501.0}]}
+    text = write_summary(data, tmp_path)[1].read_text(encoding="utf-8")
+    objective = ("Objective lifetime tCO2e, discounted at the carbon discount rate (tCO2e)")
+    tables = {block.splitlines()[0]: block for block in text.split("## ")[1:]}
+    periods = next(b for t, b in tables.items() if t.startswith("Plan per milestone period"))
+    tradeoff = next(b for t, b in tables.items() if t.startswith("Trade-off"))
+    workstreams = tables["By workstream"]
+    assert objective in periods
+    assert objective in tradeoff
+    assert "Lifetime tCO2e, undiscounted (tCO2e)" in workstreams
+    assert objective not in workstreams
+    assert "undiscounted" not in periods + tradeoff
+    assert markdown_table([{"lifetime_tco2e": 1.0}])[0] == \
+        "| Lifetime tCO2e, undiscounted (tCO2e) |"

@@ -3,15 +3,26 @@
 Tonnes of different kinds (:mod:`geoplan.planning.carbon_lines`: emission reductions of
 buildings, removals by sequestration, the EV switch attributed to chargers) have headings of
 their own, and cost per tCO2e is the lifetime figure (capital cost over lifetime tCO2e),
-called so.
+called so. Lifetime tonnes are of two counts, always named apart
+(:data:`~geoplan.planning.carbon_lines.UNDISCOUNTED`,
+:data:`~geoplan.planning.carbon_lines.DISCOUNTED`): the finance summary's, undiscounted
+(``lifetime_tco2e``, ``<kind>_lifetime_tco2e`` and the costs per tonne over them), and the
+objective's, discounted at the carbon discount rate (``objective_lifetime_tco2e``, the
+trade-off, the plan periods: :data:`OBJECTIVE_COLUMNS`; the sensitivity's figures:
+:data:`geoplan.planning.sensitivity.FIGURES`).
 """
 
 from __future__ import annotations
 
-from geoplan.planning.carbon_lines import CARBON_WORDS
+from geoplan.planning.carbon_lines import CARBON_WORDS, DISCOUNTED, OBJECTIVE_TONNES, UNDISCOUNTED
 
-__all__ = ["column_label", "field_title", "kind_heading", "stop_words"]
+__all__ = ["OBJECTIVE_COLUMNS", "OBJECTIVE_LIFETIME", "UNDISCOUNTED_LIFETIME", "assumption_label",
+           "column_label", "field_title", "kind_heading", "stop_words"]
 
+OBJECTIVE_LIFETIME = f"{OBJECTIVE_TONNES}, {DISCOUNTED}"
+"""Name of the objective's lifetime tCO2e (a candidate's ``lifetime_tco2e_<year>``)."""
+UNDISCOUNTED_LIFETIME = f"Lifetime tCO2e, {UNDISCOUNTED}"
+"""Name of the finance summary's lifetime tCO2e (``lifetime_tco2e`` of a measure)."""
 _KIND_WORDS = {kind: words[0].upper() + words[1:] for kind, words in CARBON_WORDS.items()}
 _LABELS = {
     "tco2e_per_yr": "Tonnes of the workstream's kind (tCO2e/yr)", "cost_gbp": "Capital cost (£)",
@@ -24,19 +35,22 @@ _LABELS = {
     "pv_carbon_value_gbp": "Carbon value, discounted (£)",
     "pv_capex_with_optimism_bias_gbp": "Capital cost with optimism bias, discounted (£)",
     "definitions": "Definitions",
-    "cost_per_tco2e_gbp": "Lifetime cost per tCO2e (£/tCO2e)",
+    "cost_per_tco2e_gbp": f"Capital cost per lifetime tCO2e, {UNDISCOUNTED} (£/tCO2e)",
     "net_cost_per_tco2e_gbp": "Net cost per tCO2e in the appraisal period (£/tCO2e)",
-    "lifetime_tco2e": "Lifetime tCO2e (tCO2e)",
+    "lifetime_tco2e": f"{UNDISCOUNTED_LIFETIME} (tCO2e)",
     "appraisal_tco2e": "tCO2e in the appraisal period (tCO2e)",
-    "objective_lifetime_tco2e": "Objective: lifetime tCO2e of every kind, each year's factor, "
-                                "at the carbon discount rate (tCO2e)",
-    "gbp_per_lifetime_tco2e": "Capital cost per objective lifetime tCO2e (£/tCO2e)",
+    "objective_lifetime_tco2e": f"{OBJECTIVE_TONNES} of every kind, each year's factor, "
+                                f"{DISCOUNTED} (tCO2e)",
+    "gbp_per_lifetime_tco2e": f"Capital cost per {OBJECTIVE_LIFETIME[0].lower()}"
+                              f"{OBJECTIVE_LIFETIME[1:]} (£/tCO2e)",
     "ev_switch_tco2e_per_yr": "Whole EV switch of the EVs the chosen chargers serve, shown "
                               "apart and in no total (tCO2e/yr)",
     **{f"{k}_tco2e_per_yr": f"{w} (tCO2e/yr)" for k, w in _KIND_WORDS.items()},
     **{f"{k}_tco2e_per_yr_added": f"{w} added (tCO2e/yr)" for k, w in _KIND_WORDS.items()},
-    **{f"{k}_lifetime_tco2e": f"{w}, lifetime total (tCO2e)" for k, w in _KIND_WORDS.items()},
-    **{f"{k}_cost_per_lifetime_tco2e_gbp": f"Lifetime cost per tCO2e, {w} (£/tCO2e)"
+    **{f"{k}_lifetime_tco2e": f"{w}, lifetime total, {UNDISCOUNTED} (tCO2e)"
+       for k, w in _KIND_WORDS.items()},
+    **{f"{k}_cost_per_lifetime_tco2e_gbp":
+       f"Capital cost per lifetime tCO2e, {UNDISCOUNTED}, {w} (£/tCO2e)"
        for k, w in (("reduction", "buildings' emission reductions"),
                     ("removal", "sequestration's removals"),
                     ("ev_attributed", "EV switch attributed to chargers"))},
@@ -73,6 +87,9 @@ _UNITS = (("_gbp_per_yr", "£/yr"), ("_per_tco2e_gbp", "£/tCO2e"), ("_gbp", "£
           ("_kw", "kW"), ("_mva", "MVA"), ("_ha", "ha"), ("_years", "years"))
 """Key endings and the unit a key without a label of its own is shown with."""
 
+OBJECTIVE_COLUMNS = {"lifetime_tco2e": f"{OBJECTIVE_LIFETIME} (tCO2e)"}
+"""Headings of tables whose ``lifetime_tco2e`` is the objective's (the plan periods, the
+trade-off), where :func:`column_label` would name the finance summary's undiscounted count."""
 def column_label(key: str) -> str:
     """Return the heading shown for a summary key, with its unit.
 
@@ -151,3 +168,55 @@ def stop_words(stop: object) -> str | None:
     if stop == "wall_time":
         return "wall time (safety stop)"
     return str(stop or "").replace("_", " ") or None
+
+
+_TABLE_WORDS = {"ev_attribution": "EV attribution", "charger_types": "Charger",
+                "heat_loads": "Heat load", "peat_conditions": "Peat",
+                "retrofit_measures": "Retrofit", "woodland_profile": "Woodland growth"}
+"""Assumption tables whose name, spaced, reads badly."""
+_ASSUMPTION_COLUMNS = {
+    "kgco2e_per_kwh": "carbon factor (kgCO2e/kWh)", "gbp_per_tco2e": "carbon value (£/tCO2e)",
+    "tco2e_per_ev_yr": "carbon saved per EV (tCO2e/yr)", "price_gbp_per_mwh": "price (£/MWh)",
+    "hours_per_yr": "hours a year", "kw_per_home": "peak per home (kW)",
+    "emission_tco2e_per_ha_yr": "emissions (tCO2e/ha/yr)",
+    "restored_tco2e_per_ha_yr": "emissions once restored (tCO2e/ha/yr)",
+    "saving_share": "share of heat saved", "seq_tco2e_per_ha_yr": "removal rate (tCO2e/ha/yr)",
+    "land_cost_gbp_per_ha": "land cost (£/ha)", "pence_per_day": "standing charge (p/day)",
+    "cumulative_tco2e_per_ha": "cumulative removal (tCO2e/ha)",
+    "heat_kwh_per_m2": "heat demand (kWh/m2)",
+}
+"""Words of the bounded assumption columns the sensitivity varies."""
+_UNIT_WORDS = {"gbp": "£", "tco2e": "tCO2e", "kgco2e": "kgCO2e", "kwh": "kWh", "mwh": "MWh",
+               "kw": "kW", "mva": "MVA", "yr": "year", "ev": "EV", "m2": "m2"}
+
+
+def assumption_label(table: str, key: str, column: str) -> str:
+    """Return an assumption value in words: table, row and column, the column's unit named.
+
+    Parameters
+    ----------
+    table, key, column : str
+        The assumption table's name, the row's key (``a/b`` for a key of two columns, ``all
+        rows`` for every row at once) and the column.
+
+    Examples
+    --------
+    >>> assumption_label("sequestration", "woodland_creation", "land_cost_gbp_per_ha")
+    'Sequestration, woodland creation: land cost (£/ha)'
+    >>> assumption_label("ev_attribution", "ev_attribution_share", "value")
+    'EV attribution: share of the EV switch credited to chargers'
+    >>> assumption_label("charger_types", "22", "tco2e_per_ev_yr")
+    'Charger, 22 kW: carbon saved per EV (tCO2e/yr)'
+    >>> assumption_label("retrofit_measures", "loft_insulation/house", "cost_gbp_per_kw")
+    'Retrofit, loft insulation, house: cost £ per kW'
+    """
+    name = _TABLE_WORDS.get(table) or table.replace("_", " ").capitalize()
+    if column == "value":
+        return f"{name}: {column_label(key)}"
+    row = "" if key == "all rows" else ", ".join(part.replace("_", " ")
+                                                for part in key.split("/"))
+    if table == "charger_types" and row.isdigit():
+        row = f"{row} kW"
+    words = _ASSUMPTION_COLUMNS.get(column) or " ".join(
+        _UNIT_WORDS.get(token, token) for token in column.split("_"))
+    return f"{name}{', ' + row if row else ''}: {words}"

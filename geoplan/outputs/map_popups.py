@@ -1,7 +1,8 @@
 """What a candidate's popup says: figures an officer can quote, each with its unit.
 
 A popup lists the candidate's rank of all candidates, cost (£), tonnes a year (named by
-their kind, :mod:`geoplan.planning.carbon_lines`) and lifetime tonnes (called lifetime),
+their kind, :mod:`geoplan.planning.carbon_lines`) and lifetime tonnes (named by their count:
+the objective's, discounted at the carbon discount rate, or undiscounted),
 homes, kW, build year, the headroom at its substation in that year (MVA and kW, with the
 year) and the reason in words. Optimiser internals without a unit (score parts, the
 objective value a candidate adds) are not shown: :func:`reason_words` turns the ranking's
@@ -21,7 +22,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from geoplan.outputs.labels import column_label, kind_heading
+from geoplan.outputs.labels import (
+    OBJECTIVE_LIFETIME,
+    UNDISCOUNTED_LIFETIME,
+    column_label,
+    kind_heading,
+)
 from geoplan.outputs.map_style import BENEFITS, number, text
 from geoplan.planning.carbon_lines import carbon_kind
 from geoplan.planning.reasons import Limit, Reason, reason_of
@@ -31,7 +37,7 @@ __all__ = ["HeadroomYears", "PopupContext", "candidate_rows", "headroom_words",
 
 COUNTS = ("homes", "homes_to_target", "fuel_poor_homes", "chargers")
 """Benefit columns shown as whole numbers."""
-_PART_WORDS = {"tco2e": "carbon", "lifetime_tco2e": "lifetime tCO2e",
+_PART_WORDS = {"tco2e": "carbon", "lifetime_tco2e": "objective lifetime tCO2e, discounted",
                "coverage": "EV demand covered"}
 """Words for the objective's parts (``score_<part>`` columns)."""
 _LIFETIME = re.compile(r"lifetime_tco2e_(\d{4})")
@@ -171,21 +177,23 @@ def _substation_rows(sid: object, built: int | None, grid: PopupContext,
 
 
 def _lifetime(row: Mapping[str, object], built: int | None) -> tuple[str, str]:
-    """Return the lifetime tCO2e row of a candidate.
+    """Return the lifetime tCO2e row of a candidate, named by its count.
 
-    ``lifetime_tco2e``, else ``lifetime_tco2e_<year>`` of the build year (of the first
-    milestone for a candidate not built, said so).
+    ``lifetime_tco2e`` (the finance summary's, undiscounted), else ``lifetime_tco2e_<year>``
+    of the build year (of the first milestone for a candidate not built, said so): the
+    objective's count, discounted at the carbon discount rate
+    (:data:`~geoplan.outputs.labels.OBJECTIVE_LIFETIME`).
     """
     if "lifetime_tco2e" in row:
         tonnes = number(row["lifetime_tco2e"], 0)
-        return "Over its lifetime", f"{tonnes} tCO2e (lifetime total)" if tonnes else ""
+        return UNDISCOUNTED_LIFETIME, f"{tonnes} tCO2e" if tonnes else ""
     years = sorted(int(m.group(1)) for k in row if (m := _LIFETIME.fullmatch(str(k))))
     year = built if built in years else (years[0] if years else None)
     tonnes = "" if year is None else number(row[f"lifetime_tco2e_{year}"], 0)
     if not tonnes:
-        return "Over its lifetime", ""
+        return OBJECTIVE_LIFETIME, ""
     when = "" if built == year else f" if built by {year}"
-    return "Over its lifetime", f"{tonnes} tCO2e (lifetime total{when})"
+    return OBJECTIVE_LIFETIME, f"{tonnes} tCO2e{when}"
 
 
 def _carbon_rows(row: Mapping[str, object], workstream: str,

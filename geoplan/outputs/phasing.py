@@ -3,17 +3,18 @@
 ``periods.csv``
     One row per milestone period: spend, cumulative spend against the funding profile,
     tCO2e/yr added of each kind (reductions, removals, attributed EV switch: never added up),
-    lifetime tCO2e (as the objective counts it) and each delivery measure
+    objective lifetime tCO2e (discounted at the carbon discount rate) and each delivery measure
     beside its cap (:func:`geoplan.planning.phasing.period_table`).
 ``tradeoff.csv``, ``tradeoff.png``
-    Cost against lifetime tCO2e, and against the main co-benefit (a second panel), when the
-    plan's money is scaled by each fraction, the chosen plan marked
+    Cost against objective lifetime tCO2e (discounted), and against the main co-benefit (a
+    second panel), when the plan's money is scaled by each fraction, the chosen plan marked
     (:func:`geoplan.planning.curve.tradeoff_curve`).
 """
 
 from __future__ import annotations
 
 import logging
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from geoplan.files.atomic import atomic_path, refuse_existing, write_csv
-from geoplan.outputs.labels import column_label
+from geoplan.outputs.labels import OBJECTIVE_COLUMNS, column_label
 from geoplan.planning.carbon_lines import carbon_kinds
 from geoplan.planning.phasing import LIFETIME_PREFIX, period_table
 from geoplan.planning.solve import PlanResult
@@ -87,13 +88,15 @@ def tradeoff_figure(curve: pd.DataFrame, title: str = "") -> Figure:
     co_benefit = _main_co_benefit(curve)
     fig = Figure(figsize=(12 if co_benefit else 7, 4.5), dpi=120)
     axes = fig.subplots(1, 2 if co_benefit else 1, squeeze=False)[0]
-    _panel(axes[0], solved, "lifetime_tco2e", "Lifetime tCO2e (as the objective counts it)")
-    axes[0].set_title("Cost against lifetime tCO2e", fontsize=9)
+    _panel(axes[0], solved, "lifetime_tco2e",
+           textwrap.fill(OBJECTIVE_COLUMNS["lifetime_tco2e"], 60))
+    axes[0].set_title("Cost against objective lifetime tCO2e", fontsize=9)
     if co_benefit:
         label = column_label(co_benefit)
         _panel(axes[1], solved, co_benefit, label)
         axes[1].set_title(f"Cost against the main co-benefit: {label.lower()}", fontsize=9)
-    fig.suptitle(title.replace("$", r"\$") or "Trade-off: cost against lifetime tCO2e",
+    fig.suptitle(title.replace("$", r"\$")
+                 or "Trade-off: cost against objective lifetime tCO2e",
                  fontsize=10)
     fig.tight_layout()
     return fig

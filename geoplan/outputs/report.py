@@ -139,10 +139,19 @@ def headline_rows(kpis: Mapping[str, Any]) -> list[list[str]]:
 
 
 def _words_and_unit(label: str) -> tuple[str, str]:
-    """Split ``"Capital cost (£)"`` into ``("Capital cost", "£")``; no unit: ``""``."""
+    """Split ``"Capital cost (£)"`` into ``("Capital cost", "£")``; no unit: ``""``.
+
+    Words in brackets that are not a unit (they hold a space) stay with the figure's words.
+
+    Examples
+    --------
+    >>> _words_and_unit("Substations that limit the plan (headroom used up, or load blocked)")
+    ('Substations that limit the plan (headroom used up, or load blocked)', '')
+    """
     if label.endswith(")") and " (" in label:
         words, unit = label[:-1].rsplit(" (", 1)
-        return words, unit
+        if " " not in unit:
+            return words, unit
     return label, ""
 
 
@@ -194,7 +203,8 @@ def _headline(run: RunRecord) -> list[Figure]:
                         notes=["Reductions, removals and the EV switch are different kinds of "
                                "tonnes and are never added up. Costs are capital costs in "
                                "pounds; lifetime tonnes count each measure from its build "
-                               "year (summary.md defines every figure).",
+                               "year, undiscounted, and the cost per lifetime tCO2e is "
+                               "capital cost over them (summary.md defines every figure).",
                                f"Solver: {_solver_line(summary)}."])
     header = [c for _, c, _ in _BREAKDOWN]
     pages += table_pages("By workstream", ["workstream", *header],

@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 from geoplan.outputs.static_map import plain_text
 
 __all__ = ["A4_PORTRAIT", "add_footer", "new_page", "place_lines", "table_pages", "text_pages",
-           "wrap_paragraphs"]
+           "wrap_cells", "wrap_paragraphs"]
 
 A4_PORTRAIT = (8.27, 11.69)
 """A4 portrait in inches."""
@@ -98,22 +98,26 @@ def table_pages(heading: str, header: Sequence[str], rows: Sequence[Sequence[obj
     edges = [_MARGIN + span * sum(widths[:i]) / sum(widths) for i in range(len(widths) + 1)]
     step = _LINE * size / 8 * 1.15
     pages: list[Figure] = []
-    left = list(rows)
+    left = [wrap_cells(row, edges, size) for row in rows]
+    head_cells = wrap_cells(header, edges, size)
+    head = max(len(c) for c in head_cells)  # header lines
     while True:
         fig, top = new_page(heading if not pages else f"{heading} (continued)")
-        head = max(str(h).count("\n") for h in header) + 1  # header lines
         room = max(int((top - _MARGIN - 0.4 - 0.2 * len(notes)) / step) - head, 1)
-        chunk, left = left[:room], left[room:]
-        _row(fig, edges, top, header, size, bold=True)
+        chunk = _fitting(left, room)
+        left = left[len(chunk):]
+        _row(fig, edges, top, head_cells, size, bold=True)
         fig.add_artist(_rule(edges, top - step * (head - 0.15)))
         top -= step * (head - 1)
-        for i, row in enumerate(chunk, start=1):
-            _row(fig, edges, top - i * step, row, size)
+        used = 1
+        for row in chunk:
+            _row(fig, edges, top - used * step, row, size)
+            used += max(len(c) for c in row)
         pages.append(fig)
         if not left:
             break
     if notes:
-        at = top - (len(chunk) + 1.5) * step
+        at = top - (used + 0.5) * step
         for line in wrap_paragraphs(notes, size):
             pages[-1].text(_MARGIN / width, at / height, plain_text(line), ha="left", va="top",
                            fontsize=size, color="#333333")
@@ -121,14 +125,50 @@ def table_pages(heading: str, header: Sequence[str], rows: Sequence[Sequence[obj
     return pages
 
 
-def _row(fig: Figure, edges: list[float], top: float, cells: Sequence[object], size: float,
-         *, bold: bool = False) -> None:
-    width, height = A4_PORTRAIT
+def wrap_cells(cells: Sequence[object], edges: Sequence[float], size: float
+               ) -> list[list[str]]:
+    """Return each cell's lines, wrapped to its column (``edges`` in inches) at ``size`` points.
+
+    A cell's own line breaks are kept; a line longer than the column holds is wrapped at
+    spaces, so no cell runs into the next one.
+
+    Examples
+    --------
+    >>> wrap_cells(["Substations that limit the plan", "3"], [0.0, 1.0, 2.0], 8.0)
+    [['Substations', 'that limit the', 'plan'], ['3']]
+    """
+    out = []
     for i, cell in enumerate(cells):
+        chars = max(int((edges[i + 1] - edges[i] - 0.1) * 72 / (size * 0.55)), 4)
+        lines: list[str] = []
+        for part in str(cell).split("\n"):
+            lines.extend(textwrap.wrap(part, chars, break_long_words=False) or [""])
+        out.append(lines)
+    return out
+
+
+def _fitting(rows: Sequence[list[list[str]]], room: int) -> list[list[list[str]]]:
+    """Return the first rows whose lines fit in ``room`` lines (at least one row)."""
+    chunk: list[list[list[str]]] = []
+    used = 0
+    for row in rows:
+        lines = max(len(c) for c in row)
+        if chunk and used + lines > room:
+            break
+        chunk.append(row)
+        used += lines
+    return chunk
+
+
+def _row(fig: Figure, edges: list[float], top: float, cells: Sequence[Sequence[str]],
+         size: float, *, bold: bool = False) -> None:
+    width, height = A4_PORTRAIT
+    for i, lines in enumerate(cells):
         first = i == 0
         x = edges[i] if first else edges[i + 1] - 0.05
-        fig.text(x / width, top / height, plain_text(cell), ha="left" if first else "right",
-                 va="top", fontsize=size, fontweight="bold" if bold else "normal")
+        fig.text(x / width, top / height, plain_text("\n".join(lines)),
+                 ha="left" if first else "right", va="top", fontsize=size,
+                 fontweight="bold" if bold else "normal")
 
 
 def _rule(edges: list[float], at: float) -> Line2D:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from geoplan.files.atomic import atomic_path, refuse_existing, write_csv
+from geoplan.outputs.labels import assumption_label
 from geoplan.planning.sensitivity import FIGURES, STATUS_DONE
 
-__all__ = ["TORNADO_TOP", "sensitivity_summary", "tornado_figure", "write_sensitivity"]
+__all__ = ["TORNADO_TOP", "axis_label", "sensitivity_summary", "tornado_figure",
+           "write_sensitivity"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +33,8 @@ TORNADO_TOP = 12
 """Bars per headline figure in ``tornado.png`` (all rows are in ``sensitivity.csv``)."""
 
 _MONEY = ("capex_gbp", "npv_gbp", "cost_per_lifetime_tco2e_gbp")
+_KEY = ("assumption at its low bound", "assumption at its high bound", "the plan's own figure")
+"""Entries of the tornado's key, in order."""
 
 
 def _done(table: pd.DataFrame) -> pd.DataFrame:
@@ -45,10 +50,14 @@ def _ranked(table: pd.DataFrame, figure: str) -> pd.DataFrame:
 
 
 def _name(row: pd.Series) -> str:
-    """``table key column (low-high)``, e.g. ``sequestration woodland_creation rate (3-7)``."""
-    span = (f" ({row['low']:g}-{row['high']:g})"
+    """Return the assumption value in words with its bounds.
+
+    E.g. ``Sequestration, woodland creation: land cost (£/ha) [5116 to 9154]``
+    (:func:`~geoplan.outputs.labels.assumption_label`).
+    """
+    span = (f" [{row['low']:g} to {row['high']:g}]"
             if math.isfinite(float(row["low"])) and math.isfinite(float(row["high"])) else "")
-    return f"{row['table']} {row['key']} {row['column']}{span}"
+    return assumption_label(str(row["table"]), str(row["key"]), str(row["column"])) + span
 
 
 def _value(figure: str, value: float) -> str:
@@ -83,13 +92,42 @@ def tornado_figure(table: pd.DataFrame, top: int = TORNADO_TOP, title: str = "")
     for ax, figure in zip(axes, figures, strict=True):
         _panel(ax, ranked[figure], figure)
     fig.suptitle(title.replace("$", r"\$") or "Sensitivity of the headline figures "
-                 "(plan held fixed)", fontsize=10)
+                 "(plan held fixed)", fontsize=10, y=1 - 0.1 / inches, va="top")
+    # the key, once, between the title and the first panel: never over a bar
+    handles, labels = axes[0].get_legend_handles_labels()
+    shown = dict(zip(labels, handles, strict=True))
+    fig.legend([shown[k] for k in _KEY], list(_KEY), loc="upper right",
+               bbox_to_anchor=(0.97, 1 - 0.42 / inches), ncol=len(_KEY), fontsize=7,
+               frameon=False)
     # fixed margins (room for the labels on the left): no second drawing pass to lay it out
-    gap, count = 0.8, len(figures)  # inches between panels (room for the x label)
+    gap, count = 1.0, len(figures)  # inches between panels (room for the x label)
     panels = (inches - 1.0 - gap * (count - 1)) / count  # mean panel height, inches
-    fig.subplots_adjust(left=0.42, right=0.97, top=1 - 0.45 / inches, bottom=0.55 / inches,
+    fig.subplots_adjust(left=0.42, right=0.97, top=1 - 0.75 / inches, bottom=0.7 / inches,
                         hspace=gap / panels)
     return fig
+
+
+def _tick(name: str) -> str:
+    """Wrap a bar's name to the room left of the bars, its ``[low to high]`` kept on one line."""
+    words, bracket, span = name.partition(" [")
+    joined = words + (f"\u00a0[{span.replace(' ', chr(0xA0))}" if bracket else "")
+    return textwrap.fill(joined, 66).replace("\u00a0", " ")
+
+
+def axis_label(figure: str) -> tuple[str, float]:
+    """Return the x-axis label of a headline figure (its unit once) and the scale of its bars.
+
+    Pounds of capital cost and NPV are drawn in £m, the unit said once.
+
+    Examples
+    --------
+    >>> axis_label("capex_gbp")
+    ('Capital cost (£m)', 1000000.0)
+    """
+    label = FIGURES[figure]
+    if figure in ("capex_gbp", "npv_gbp") and label.endswith(" (£)"):
+        return f"{label[:-len(' (£)')]} (£m)", 1e6
+    return label, 1.0
 
 
 def _panel(ax: Any, rows: pd.DataFrame, figure: str) -> None:
@@ -97,15 +135,14 @@ def _panel(ax: Any, rows: pd.DataFrame, figure: str) -> None:
     y = np.arange(len(rows))
     low, high = rows["at_low"].astype(float).to_numpy(), rows["at_high"].astype(float).to_numpy()
     base = float(rows["at_base"].iloc[0])
-    scale, unit = (1e6, " (£m)") if figure in ("capex_gbp", "npv_gbp") else (1.0, "")
-    ax.barh(y, (low - base) / scale, left=base / scale, color="#31688e", label="low bound")
-    ax.barh(y, (high - base) / scale, left=base / scale, color="#d95f02", label="high bound")
-    ax.axvline(base / scale, color="black", linewidth=0.8)
-    ax.set_yticks(y, [_name(r) for _, r in rows.iterrows()], fontsize=7)
-    ax.set_xlabel(f"{FIGURES[figure]}{unit}", fontsize=8)
+    label, scale = axis_label(figure)
+    ax.barh(y, (low - base) / scale, left=base / scale, color="#31688e", label=_KEY[0])
+    ax.barh(y, (high - base) / scale, left=base / scale, color="#d95f02", label=_KEY[1])
+    ax.axvline(base / scale, color="black", linewidth=0.8, label=_KEY[2])
+    ax.set_yticks(y, [_tick(_name(r)) for _, r in rows.iterrows()], fontsize=7)
+    ax.set_xlabel(textwrap.fill(label, 90), fontsize=8)
     ax.tick_params(axis="x", labelsize=7)
     ax.grid(True, axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=7)
 
 
 def write_sensitivity(folder: Path, table: pd.DataFrame, *, title: str = "") -> list[Path]:

@@ -84,7 +84,7 @@ import pandas as pd
 from geoplan.errors import LayerSchemaError
 from geoplan.files.atomic import atomic_path, refuse_existing, write_csv
 from geoplan.optimise.strategy import PHASED_ENOUGH_GAP
-from geoplan.outputs.labels import column_label, stop_words
+from geoplan.outputs.labels import OBJECTIVE_COLUMNS, column_label, stop_words
 
 __all__ = [
     "COUNT_KEYS",
@@ -211,13 +211,14 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
                     district_rows(data.get("by_district", []))))),
                 ("By milestone year", markdown_table(whole_counts(data.get("by_year", [])))),
                 ("By workstream", markdown_table(whole_counts(data.get("by_workstream", [])))),
-                ("Plan per milestone period (funding, spend and delivery; lifetime tCO2e as "
-                 "the objective counts them)",
-                 markdown_table(whole_counts(data.get("by_period", [])))),
-                ("Trade-off: cost against lifetime tCO2e as the objective counts them, every "
-                 "kind, at the carbon discount rate, and against the main co-benefit "
+                ("Plan per milestone period (funding, spend and delivery; objective lifetime "
+                 "tCO2e, discounted at the carbon discount rate)",
+                 markdown_table(whole_counts(data.get("by_period", [])),
+                                labels=OBJECTIVE_COLUMNS)),
+                ("Trade-off: cost against objective lifetime tCO2e, every kind, discounted at "
+                 "the carbon discount rate, and against the main co-benefit "
                  "(tradeoff.csv, tradeoff.png)",
-                 markdown_table(data.get("tradeoff", []))),
+                 markdown_table(data.get("tradeoff", []), labels=OBJECTIVE_COLUMNS)),
                 ("Finance", _nested(data.get("finance", {}))),
                 ("Existing public chargers", _existing(data.get("existing_chargers", {}))),
                 ("Charger sites chosen", markdown_table(district_rows(
@@ -397,7 +398,8 @@ def _key_values(values: Mapping[str, Any]) -> list[str]:
     return ["| | |", "|---|---:|", *rows, ""]
 
 
-def markdown_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+def markdown_table(rows: Sequence[Mapping[str, Any]], *,
+                   labels: Mapping[str, str] | None = None) -> list[str]:
     """Render rows as the lines of a Markdown table (empty when there are no rows).
 
     Columns are the keys in first-seen order, headed by :func:`column_label`; columns whose
@@ -409,6 +411,9 @@ def markdown_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     ----------
     rows : Sequence[Mapping[str, Any]]
         One mapping per row; a key missing from a row leaves its cell as a dash.
+    labels : Mapping[str, str], optional
+        Headings of this table's own that replace :func:`column_label`'s (a key whose
+        meaning differs here, e.g. the objective's ``lifetime_tco2e``).
 
     Returns
     -------
@@ -418,7 +423,9 @@ def markdown_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     if not rows:
         return []
     columns = list(dict.fromkeys(key for row in rows for key in row))
-    header = "| " + " | ".join(escape_markdown(column_label(c)) for c in columns) + " |"
+    own = labels or {}
+    header = "| " + " | ".join(escape_markdown(own.get(c) or column_label(c))
+                               for c in columns) + " |"
     rule = "|" + "|".join("---:" if _numeric(rows, c) else "---" for c in columns) + "|"
     body = ["| " + " | ".join(_number(row.get(c), c) for c in columns) + " |" for row in rows]
     return [header, rule, *body]

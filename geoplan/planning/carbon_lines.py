@@ -15,6 +15,13 @@ The whole EV switch of the EVs the chosen chargers serve (``ev_switch_tco2e_per_
 fourth line, shown apart and in no total. Columns are named ``<kind>_<column>``, e.g.
 ``reduction_tco2e_per_yr``; cost per tonne is the lifetime figure, capital cost over lifetime
 tCO2e (``<kind>_cost_per_lifetime_tco2e_gbp``).
+
+Two lifetime counts of tonnes exist and are never given the same words
+(:data:`UNDISCOUNTED`, :data:`DISCOUNTED`): the finance summary's lifetime tCO2e (each
+measure's tonnes over its lifetime, undiscounted: ``lifetime_tco2e``,
+``<kind>_lifetime_tco2e`` and the cost per tonne over them) and the objective's
+(``lifetime_tco2e_<year>`` of each candidate, discounted at the carbon discount rate:
+``objective_lifetime_tco2e``, the trade-off, the plan periods and the sensitivity).
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["CARBON_KINDS", "CARBON_WORDS", "EV_SWITCH", "MIXED", "carbon_kind", "carbon_kinds",
+__all__ = ["CARBON_KINDS", "CARBON_WORDS", "DISCOUNTED", "EV_SWITCH", "MIXED", "OBJECTIVE_TONNES",
+           "UNDISCOUNTED", "carbon_kind", "carbon_kinds",
            "carbon_per_year", "kind_columns", "kind_totals", "lifetime_by_kind",
            "unmixed_finance"]
 
@@ -40,6 +48,14 @@ CARBON_WORDS = {"reduction": "emission reductions, buildings",
                 "removal": "removals, sequestration",
                 "ev_attributed": "EV switch attributed to chargers"}
 """Each kind in words, for people."""
+
+UNDISCOUNTED = "undiscounted"
+"""Words of the finance summary's lifetime tCO2e: each year's tonnes counted in full."""
+DISCOUNTED = "discounted at the carbon discount rate"
+"""Words of the objective's lifetime tCO2e: each year's tonnes discounted from the first
+milestone year at ``plan.carbon_discount_rate`` (:mod:`geoplan.planning.phasing`)."""
+OBJECTIVE_TONNES = "Objective lifetime tCO2e"
+"""Name of the objective's lifetime tCO2e (always said with :data:`DISCOUNTED`)."""
 
 EV_SWITCH = "ev_switch_tco2e_per_yr"
 """Column of charger candidates: the whole switch's carbon (shown apart, in no total)."""

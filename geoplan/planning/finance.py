@@ -149,7 +149,7 @@ class FinanceSummary:
                                              "social_npv_high_gbp")}
 
     def definitions(self) -> dict[str, str]:
-        """Say what each NPV counts, with this run's optimism bias and price year."""
+        """Say what each NPV and lifetime figure counts (this run's optimism bias, prices)."""
         a = self.assumptions
         prices = (f"real {self.carbon_value_price_year} prices"
                   if self.carbon_value_price_year else "the carbon value table's prices")
@@ -163,6 +163,10 @@ class FinanceSummary:
                               f"each year's tCO2e valued at the DESNZ central carbon value "
                               f"for appraisal (GBP/tCO2e, {prices}), less capital cost x "
                               f"(1 + optimism bias {a.optimism_bias:.0%})",
+            "lifetime_tco2e": "each measure's tCO2e over its lifetime from its build year, "
+                              "undiscounted (the objective's lifetime tCO2e is discounted at "
+                              "the carbon discount rate: a different count)",
+            "cost_per_tco2e_gbp": "capital cost over the undiscounted lifetime tCO2e",
             "social_npv_low_gbp": "the social NPV with the DESNZ low carbon values",
             "social_npv_high_gbp": "the social NPV with the DESNZ high carbon values",
         }

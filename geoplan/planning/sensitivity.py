@@ -58,8 +58,10 @@ Headline figures (:data:`FIGURES`) of chosen candidates :math:`j`: emission redu
 :math:`\sum E_j` over the buildings workstreams, removals :math:`\sum E_j` over
 sequestration and the EV switch attributed to chargers, each apart
 (:mod:`geoplan.planning.carbon_lines`; tCO2e/yr), lifetime tCO2e :math:`\sum_j`
-``lifetime_tco2e_<build year>`` (as the objective counts it), capital cost :math:`\sum C_j`,
-lifetime cost per tCO2e (capital cost over lifetime tCO2e) and the NPV of
+``lifetime_tco2e_<build year>`` (as the objective counts it: discounted at the carbon discount
+rate), capital cost :math:`\sum C_j`, capital cost per objective lifetime tCO2e (capital
+cost over that discounted count, unlike the summary's undiscounted cost per tonne) and the
+bills-only NPV of
 :func:`~geoplan.planning.finance.finance_summary`.
 The swing of a figure is :math:`|F_{high} - F_{low}|`.
 """
@@ -80,7 +82,7 @@ import pandas as pd
 from geoplan.assumptions import AssumptionSet, AssumptionTable
 from geoplan.errors import Problems, SourceFormatError
 from geoplan.planning.bound_match import CARBON_COLUMN, equal_rows, response_factor
-from geoplan.planning.carbon_lines import carbon_kind
+from geoplan.planning.carbon_lines import DISCOUNTED, OBJECTIVE_TONNES, carbon_kind
 from geoplan.planning.finance import FinanceAssumptions, FinanceSummary, finance_summary
 from geoplan.planning.phasing import LIFETIME_PREFIX
 from geoplan.planning.sensitivity_rebuild import SERIES, BuildingRebuild, rebuilt_frames
@@ -94,12 +96,15 @@ FIGURES = {
     "reductions_tco2e_per_yr": "Emission reductions, buildings (tCO2e/yr)",
     "removals_tco2e_per_yr": "Removals, sequestration (tCO2e/yr)",
     "ev_attributed_tco2e_per_yr": "EV switch attributed to chargers (tCO2e/yr)",
-    "lifetime_tco2e": "Objective lifetime tCO2e, every kind (tCO2e)",
+    "lifetime_tco2e": f"{OBJECTIVE_TONNES}, every kind, {DISCOUNTED} (tCO2e)",
     "capex_gbp": "Capital cost (£)",
-    "cost_per_lifetime_tco2e_gbp": "Lifetime cost per tCO2e (£/tCO2e)",
-    "npv_gbp": "Net present value (£)",
+    "cost_per_lifetime_tco2e_gbp": f"Capital cost per {OBJECTIVE_TONNES[0].lower()}"
+                                   f"{OBJECTIVE_TONNES[1:]}, every kind, {DISCOUNTED} (£/tCO2e)",
+    "npv_gbp": "Net present value, bills only (£)",
 }
-"""Headline figure -> label with its unit."""
+"""Headline figure -> label with its unit. Tonnes over a lifetime are the objective's count
+(discounted), named apart from the summary's undiscounted lifetime totals
+(:data:`~geoplan.planning.carbon_lines.DISCOUNTED`)."""
 
 SEQUESTRATION = "sequestration"
 """The workstream whose tCO2e/yr are removals, not reductions."""
