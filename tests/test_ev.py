@@ -332,3 +332,26 @@ def test_real_msoa_vehicles_joined_to_msoa21_zones(real_data: Path) -> None:
     assert report["vehicles_left_out"] == 825.0
     assert frame["evs_now"].sum() == 65586.0
     assert np.count_nonzero(frame["evs_now"] == 0) == 2
+
+
+def test_households_alone_are_read_without_estimating_or_warning_about_parking(caplog) -> None:
+    import logging
+
+    from shapely.geometry import box
+
+    from geoplan.layers.households import households_per_zone
+
+    zones = gpd.GeoDataFrame({"zone_id": ["Z1", "Z2"]},
+                             geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=27700)
+    table = pd.DataFrame({"zone_code": ["Z1", "Z2"], "households": [100, 50]})
+    warnings: list[str] = []
+    with caplog.at_level(logging.WARNING, logger="geoplan"):
+        alone = households_per_zone(zones, table, None, None, warnings, offstreet=False)
+    assert alone["households"].tolist() == [100.0, 50.0]
+    assert alone["households_no_offstreet"].isna().all()  # not estimated
+    assert warnings == []
+    assert not caplog.records  # the EV layer says it, once
+    whole = households_per_zone(zones, table, None, None, warnings)
+    assert whole["households_no_offstreet"].notna().all()
+    assert len(warnings) == 1
+    assert "households_no_offstreet estimated for 2 zones" in warnings[0]

@@ -124,13 +124,15 @@ def _type_lookup(shares: pd.DataFrame) -> dict[str, str]:
 def households_per_zone(zones: gpd.GeoDataFrame, households: Table | None,
                         dwelling_mix: Table | None,
                         parking_table: str | Path | pd.DataFrame | None,
-                        warnings: list[str]) -> pd.DataFrame:
+                        warnings: list[str], *, offstreet: bool = True) -> pd.DataFrame:
     """Households and households without off-street parking per zone (module docstring).
 
     The table's values come first; the dwelling mix fills those it lacks; where households
     are known but those without off-street parking are not, the share of the table's
     ``other`` type (the national share, for homes of unknown type) estimates them, counted in
-    ``warnings``. Columns unknown for every zone stay NaN, with a warning.
+    ``warnings``. Columns unknown for every zone stay NaN, with a warning. With
+    ``offstreet=False`` (a caller wanting households alone) those without off-street parking
+    are neither estimated nor warned about.
     """
     zone_ids = zones["zone_id"].astype(str)
     out = pd.DataFrame(np.nan, index=zone_ids, columns=["households", "households_no_offstreet"])
@@ -143,8 +145,9 @@ def households_per_zone(zones: gpd.GeoDataFrame, households: Table | None,
         out["households"] = out["households"].fillna(mix["households"])
         out["households_no_offstreet"] = out["households_no_offstreet"].fillna(
             out["households"] * ratio)
-    _national_share(out, parking_table, warnings)
-    for column in out.columns:
+    if offstreet:
+        _national_share(out, parking_table, warnings)
+    for column in out.columns if offstreet else ["households"]:
         if out[column].isna().all():
             record_warning(warnings, f"ev_demand: {column} is unknown for every zone (pass "
                            "households= or dwelling_mix=)")

@@ -265,7 +265,7 @@ def _per_zone(vehicles: Source | AreaInput, households: PathLike | AreaInput | N
         return homes, _one(vehicles, "vehicle tables"), None, tuple(notes), reports
     weights = None
     if vehicles.weight == "households" and homes is not None:
-        known = households_per_zone(zones, homes, None, None, [])["households"]
+        known = households_per_zone(zones, homes, None, None, [], offstreet=False)["households"]
         weights = pd.Series(known.to_numpy(), index=zones.index)
     elif vehicles.weight in ("households", "dwellings") and zone_households is not None:
         weights = pd.Series(zone_households.reindex(zones["zone_id"].astype(str)).to_numpy(
