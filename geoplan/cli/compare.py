@@ -59,7 +59,7 @@ def compare(ctx: click.Context, a: Path, b: Path, out: Path | None, overwrite: b
 
 
 WHOLE = ("candidates_selected", *COUNT_KEYS)
-"""KPIs that count things: printed as whole numbers."""
+"""KPIs that count things: printed as whole numbers (as are sums of money, in pounds)."""
 
 
 def _cell(value: float | None, whole: bool) -> str:
@@ -88,7 +88,8 @@ def _report(c: Comparison, files: tuple[Path, ...]) -> None:
     rows = [["", f"A: {c.a.name}", f"B: {c.b.name}", "B - A"]]
     for row in c.kpis:
         if row["kpi"] in SHOWN:
-            whole = row["kpi"] in WHOLE
+            kpi = str(row["kpi"])
+            whole = kpi in WHOLE or (kpi.endswith("_gbp") and "_per_" not in kpi)  # pounds
             rows.append([column_label(row["kpi"]), *(_cell(row[k], whole)
                                                      for k in ("a", "b", "difference"))])
     for row in c.solver:
