@@ -185,7 +185,7 @@ def blocked_reasons(model: MilpMatrix, columns: sp.csc_matrix, activity: np.ndar
     _describe(broken, owner, over, model.row_label[rows], after - upper, "over")
     _describe(broken, owner, under, model.row_label[rows], lower - after, "short")
     return [f"not chosen: would break {'; '.join(parts)}" if parts
-            else f"not chosen: fits, but adds only {value:,.4g}"
+            else f"not chosen: fits, but adds only {_amount(value)}"
             for parts, value in zip(broken, gain, strict=True)]
 
 
@@ -194,7 +194,18 @@ def _describe(broken: list[list[str]], owner: np.ndarray, flag: np.ndarray, labe
     """Append ``"<label> (<word> by <by>)"`` to ``broken[owner]`` for each flagged entry."""
     hits = np.flatnonzero(flag)
     for who, name, value in zip(owner[hits].tolist(), label[hits], by[hits], strict=True):
-        broken[who].append(f"{name} ({word} by {value:,.4g})")
+        broken[who].append(f"{name} ({word} by {_amount(value)})")
+
+
+def _amount(value: float) -> str:
+    """``value`` as a reason quotes it: whole and grouped from 1,000 on, never in e-notation.
+
+    Examples
+    --------
+    >>> [_amount(v) for v in (17420.4, 465100.0, 120.44, 0.0123)]
+    ['17,420', '465,100', '120.4', '0.0123']
+    """
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}"
 
 
 def _order(selected: np.ndarray, key: np.ndarray, cost: np.ndarray,
