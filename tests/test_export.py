@@ -225,15 +225,20 @@ def _read_layer(out: Path, fmt: str, name: str) -> pd.DataFrame:
     return pyogrio.read_dataframe(out / f"{name}.{'shp' if fmt == 'shp' else 'geojson'}")
 
 
+def _points_and_outlines() -> gpd.GeoDataFrame:
+    """Two points, a square, no shape and a two-square outline: a mixed charger-like layer."""
+    return gpd.GeoDataFrame({"id": [1, 2, 3, 4, 5]},
+                            geometry=[Point(450_000, 5), _square(450_000), Point(450_005, 5),
+                                      None, MultiPolygon([_square(450_200), _square(450_400)])],
+                            crs="EPSG:27700")
+
+
 @pytest.mark.parametrize("fmt", ["shp", "geojson", "gpkg"])
 def test_points_mixed_with_outlines_keep_the_layer_as_points_and_the_outlines_beside(
         tmp_path, caplog, fmt):
     # one geometry type per layer: every site as a point, the outlines in their own layer;
     # read_plan puts the shapes back
-    frame = gpd.GeoDataFrame({"id": [1, 2, 3, 4, 5]},
-                             geometry=[Point(450_000, 5), _square(450_000), Point(450_005, 5),
-                                       None, MultiPolygon([_square(450_200), _square(450_400)])],
-                             crs="EPSG:27700")
+    frame = _points_and_outlines()
     with caplog.at_level(logging.INFO, logger="geoplan"):
         out = export_plan({"mixed": frame}, _output(tmp_path, fmt), fmt=fmt)
     assert "written as layers mixed, mixed_areas" in caplog.text
@@ -265,10 +270,7 @@ def _parquet_types(path: Path) -> list[str]:
 def test_parquet_and_csv_split_points_from_outlines_like_the_gis_formats(tmp_path, caplog, fmt):
     # the reviewer's complaint: a parquet/csv `chargers` mixed MultiPolygon|Point and had no
     # chargers_areas; now one geometry type per file, as in gpkg, shp and geojson
-    frame = gpd.GeoDataFrame({"id": [1, 2, 3, 4, 5]},
-                             geometry=[Point(450_000, 5), _square(450_000), Point(450_005, 5),
-                                       None, MultiPolygon([_square(450_200), _square(450_400)])],
-                             crs="EPSG:27700")
+    frame = _points_and_outlines()
     with caplog.at_level(logging.INFO, logger="geoplan"):
         out = export_plan({"mixed": frame}, _output(tmp_path, fmt), fmt=fmt)
     assert "written as layers mixed, mixed_areas" in caplog.text
