@@ -179,16 +179,17 @@ def _read_sheet(
     if nameless:
         notes.append(f"sheet {sheet!r}: skipped {nameless} rows that have values but no "
                      "substation name (they are not given the previous block's name)")
-    numbers = {column: (series.to_numpy(), {row: i for i, row in enumerate(series.index)})
-               for column, series in _numbers(rows, layout, blocks, sheet_problems).items()}
+    parsed = _numbers(rows, layout, blocks, sheet_problems)  # one index: the data rows
+    position = {row: i for i, row in enumerate(next(iter(parsed.values())).index)} \
+        if parsed else {}
+    numbers = {column: series.to_numpy() for column, series in parsed.items()}
     for block in blocks:
         _check_block(block, sheet_problems)
         record = len(records)
         records.append(_record(block, level, sheet_problems))
         for scenario, row in block.scenarios.items():
             for column, season, year in layout.bands:
-                column_values, position = numbers[column]
-                number = column_values[position[row]]
+                number = numbers[column][position[row]]
                 if not np.isnan(number):
                     values.append((record, scenario, year, season, float(number)))
     problems.extend(sheet_problems)
