@@ -23,6 +23,7 @@ from geoplan.optimise.objectives import (
     MaximiseCoverage,
     MinimiseCost,
 )
+from geoplan.optimise.period_coverage import PeriodCoverage
 from geoplan.optimise.phasing import PeriodBenefit, PeriodCap
 from geoplan.optimise.plan import Plan
 from geoplan.optimise.problem import CompiledProblem, PlanningProblem
@@ -44,6 +45,7 @@ __all__ = [
     "MinimiseCost",
     "PeriodBenefit",
     "PeriodCap",
+    "PeriodCoverage",
     "Plan",
     "PlanningProblem",
     "SolveOutcome",

@@ -67,6 +67,7 @@ class BuildContext:
     parts: dict[str, np.ndarray] = field(default_factory=dict)
     handles: dict[str, np.ndarray] = field(default_factory=dict)
     coverage: dict[str, Any] = field(default_factory=dict)
+    period_coverage: list[Any] = field(default_factory=list)
     pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     cuts: list[Any] = field(default_factory=list)
     problems: Problems = field(default_factory=lambda: Problems("planning model"))

@@ -149,6 +149,8 @@ class CoverageHandle:
     pattern: sp.csr_matrix
     district: np.ndarray | None
     capacitated: bool
+    capacity: np.ndarray | None = None
+    """Demand each candidate can serve (capacitated terms only)."""
 
 
 @dataclass(frozen=True)
@@ -215,7 +217,7 @@ class MaximiseCoverage:
         ctx.add_mixed_rows("capacity", [f"{self.name} capacity {i}" for i in
                                         ctx.table["candidate_id"]],
                            [(z, load), (ctx.x, -ctx.selected(sp.diags(capacity)))], upper=0.0)
-        return CoverageHandle(z, per_demand, weights, pattern, self._district(), True)
+        return CoverageHandle(z, per_demand, weights, pattern, self._district(), True, capacity)
 
     def _district(self) -> np.ndarray | None:
         district = self.coverage.demand_district

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan.optimise.objectives import MinimiseCost
+from geoplan.optimise.period_coverage import period_coverage_value
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -245,7 +246,9 @@ def rank_candidates(compiled: CompiledProblem, x: np.ndarray | None) -> pd.DataF
     x = np.asarray(x)
     selected, period = compiled.selection(x)
     marginal = (_linear_value(compiled, period) + _coverage_value(compiled, x, selected)
-                + _compactness_value(compiled, selected))
+                + _compactness_value(compiled, selected)
+                + sum((period_coverage_value(h, x, selected, period, ctx.n)
+                       for h in ctx.period_coverage), np.zeros(ctx.n)))
     sense = compiled.model.sense
     marginal = marginal if sense == "max" else np.abs(marginal)
     key = _merit(compiled, marginal, selected)
