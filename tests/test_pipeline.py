@@ -580,7 +580,11 @@ def test_the_summary_lists_the_chosen_charger_sites_by_name(ev_run: Path) -> Non
     # the whole switch shown apart; a chargers-only run has no reduction or removal line
     kpis = summary["kpis"]
     per_ev = read_charger_types().set_index("kw_class")["tco2e_per_ev_yr"]
-    switch = (chosen["demand_covered"] * chosen["charger_kw"].map(per_ev)).sum()
+    # each EV is served by one chosen site: the sites' EVs served add up to no more than the
+    # EVs within reach of them, counted once, and no site serves more than it reaches
+    assert chosen["evs_served"].sum() <= kpis["evs_within_reach_once"] * (1 + 1e-6)
+    assert (chosen["evs_served"] <= chosen["demand_covered"] * (1 + 1e-9)).all()
+    switch = (chosen["evs_served"] * chosen["charger_kw"].map(per_ev)).sum()
     assert kpis["ev_switch_tco2e_per_yr"] == pytest.approx(switch, rel=1e-6)
     assert kpis["ev_attributed_tco2e_per_yr"] == pytest.approx(attribution_share() * switch,
                                                                rel=1e-6)

@@ -24,7 +24,7 @@ from shapely.geometry import LineString, Point, box
 from geoplan.assumptions import read_assumptions
 from geoplan.errors import InfeasibleError, ScenarioError, SourceFormatError
 from geoplan.layers.roads import graph_from_lines
-from geoplan.optimise import Budget, PlanningProblem
+from geoplan.optimise import Budget, PeriodBenefit, PlanningProblem
 from geoplan.planning.phasing import lifetime_columns, lifetime_parts
 from geoplan.workstreams.charger_demand import charger_demand, reach_matrix
 from geoplan.workstreams.charger_settings import EV_ATTRIBUTION, attribution_share
@@ -389,9 +389,13 @@ def test_the_lifetime_objective_counts_only_the_attributed_carbon():
                                  discount_rate=0.0)
         parts = charger_model(chargers, settings, demand=demand,
                               candidate_ids=table["candidate_id"].tolist())
-        parts = lifetime_parts(parts, table, [2030], {})
+        parts = lifetime_parts(parts, table.iloc[:len(chargers)], [2030], {})
+        # the rival's own lifetime term, as joint planning scopes it: 0 on charger rows
+        table["rival_tco2e"] = table["lifetime_tco2e_2030"].where(
+            table["workstream"] == "retrofit", 0.0)
         budget = Budget(16_300.0, name="all")
-        return PlanningProblem(table, parts.objective, (budget,)).solve()
+        return PlanningProblem(table, (*parts.objective, PeriodBenefit({2030: "rival_tco2e"})),
+                               (budget,)).solve()
 
     whole = solve(1.0)
     assert list(whole.selected_ids) == ["chargers:S3:7kw:1"]

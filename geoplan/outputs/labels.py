@@ -72,6 +72,7 @@ _LABELS = {
     "site_name": "Site", "source_id": "Id",
     "demand_covered": "EVs within reach (shared with nearby sites: do not add up)",
     "evs_within_reach_once": "EVs within reach of the chosen sites, each counted once",
+    "evs_served": "EVs served (each counted at one chosen site; these add up)",
     "period": "Build year", "carbon_discount_rate": "carbon discount rate (per year)",
     "ev_attribution_share": "share of the EV switch credited to chargers",
     "simple_payback_years": "Simple payback (years)",

@@ -107,6 +107,7 @@ BENEFITS: Mapping[str, str] = {
     "chargers": "Chargers",
     "charger_kw": "Charger power (kW)",
     "demand_covered": "EVs within reach (shared with nearby sites)",
+    "evs_served": "EVs served (each counted at one chosen site)",
     "area_ha": "Area (ha)",
 }
 """Workstream benefit columns shown in popups, with their labels."""

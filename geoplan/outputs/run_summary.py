@@ -195,7 +195,7 @@ def existing_summary(placed: gpd.GeoDataFrame, zones: pd.DataFrame, names: dict[
 
 
 SITE_COLUMNS = ("rank", "site_name", "source_id", "district_id", "option", "period",
-                "cost_gbp", "demand_covered")
+                "cost_gbp", "demand_covered", "evs_served")
 """Columns of the summary's ``charger_sites`` rows (``district_name`` added after the id)."""
 
 

@@ -6,8 +6,8 @@ same demand points, so each claims the same EVs and a sum over sites counts them
 coverage model itself counts each demand point once; :func:`reach_once` gives that figure for
 the chosen sites (every demand point within reach of at least one of them, its residual
 demand counted once, not capped by capacity) beside the per-site sum, and
-:meth:`ReachOnce.note` the warning a summary carries when the sum counts EVs more than once
-(the EV switch carbon of the chosen chargers is summed from the per-site figures).
+:meth:`ReachOnce.note` the note a summary carries when the sum counts EVs more than once.
+The plan's carbon counts each EV once (:mod:`geoplan.planning.charger_carbon`).
 """
 
 from __future__ import annotations
@@ -57,11 +57,11 @@ class ReachOnce:
                     "within reach, but no demand point is within reach of them")
         return (f"chargers: the {self.sites} chosen sites' 'EVs within reach' add up to "
                 f"{self.summed:,.1f}, but {self.once:,.1f} distinct EVs are within reach of "
-                "them (each demand point counted once: the headline's EVs within reach of the "
-                "chosen sites); nearby sites share demand, so the per-site figures must not be "
-                "added, and the EV switch carbon of the chosen chargers, summed from them, "
-                f"counts shared EVs more than once (the sum is {self.summed / self.once:.2f} "
-                "times the EVs within reach)")
+                "them (the headline's EVs within reach of the chosen sites, each counted once): "
+                "nearby sites share demand, so the per-site 'EVs within reach' must not be "
+                f"added (their sum is {self.summed / self.once:.2f} times the EVs within "
+                "reach). The plan's carbon does not add them: each EV is counted at one chosen "
+                "site, in 'EVs served', and the chargers' tCO2e follow it")
 
 
 def reach_once(demand: ChargerDemand, sites: gpd.GeoDataFrame) -> ReachOnce:

@@ -9,6 +9,8 @@ still sees only that workstream's rows:
 - ``MaximiseBenefit({col: w})`` reads a helper column ``<ws>__<col>`` (the value on the
   workstream's rows, 0 elsewhere), so its normalisation total and score are the workstream's
   own, and a shared column such as ``tco2e_per_yr`` is not rewarded across workstreams;
+- ``PeriodCoverage`` reads the workstream's coverage term by its joint name; its score part
+  is named ``<ws>__<name>``;
 - ``MaximiseCoverage``: the coverage matrix (demand x the workstream's candidates) and
   capacities are padded with zero columns at the other workstreams' positions; a term name
   used by two workstreams becomes ``<ws>__<name>`` (and so do their ``CoverageFloor``\ s);
@@ -46,6 +48,7 @@ from geoplan.optimise import (
     MaximiseCoverage,
     MinimiseCost,
     PeriodBenefit,
+    PeriodCoverage,
     Target,
 )
 from geoplan.optimise.build import BuildContext
@@ -240,7 +243,8 @@ def scoped_objective(scope: Scope, parts: Mapping[str, ModelParts],
         The joint objective terms, and the targets of target-driven workstreams turned into
         constraints (when another workstream maximises).
     """
-    maximise = any(isinstance(t, MaximiseBenefit | MaximiseCoverage | PeriodBenefit)
+    maximise = any(isinstance(t, MaximiseBenefit | MaximiseCoverage | PeriodBenefit
+                              | PeriodCoverage)
                    for p in parts.values() for t in p.objective)
     terms: list[Any] = []
     extra: list[Any] = []
@@ -256,6 +260,11 @@ def scoped_objective(scope: Scope, parts: Mapping[str, ModelParts],
                 terms.append(scope.period_benefit(ws, term, w))
             elif isinstance(term, MaximiseCoverage):
                 terms.append(replace(scope.coverage(ws, term), weight=term.weight * w))
+            elif isinstance(term, PeriodCoverage):
+                terms.append(replace(term, coverage=scope.coverage_names.get(
+                    (ws, term.coverage), term.coverage), weight=term.weight * w,
+                    name=f"{ws}{SEP}{term.name}"))
+                scope.owners[f"{ws}{SEP}{term.name}"] = ws
             elif isinstance(term, Compactness):
                 pairs.append(term.pairs.assign(shared_m=term.pairs["shared_m"].to_numpy(float)
                                                * term.bonus_per_m * w))

@@ -54,6 +54,7 @@ import pandas as pd
 from geoplan.assumptions import AssumptionTable
 from geoplan.optimise import MaximiseBenefit, MaximiseCoverage, PeriodBenefit, PeriodCap
 from geoplan.planning.carbon_lines import carbon_kinds, kind_columns
+from geoplan.planning.charger_carbon import coverage_carbon
 from geoplan.scenario.models import PlanSection
 from geoplan.workstreams.parts import ModelParts
 from geoplan.workstreams.removals import has_profile, removals_in_years
@@ -385,9 +386,15 @@ def lifetime_parts(parts: ModelParts, candidates: pd.DataFrame, years: Sequence[
     ``lifetime_tco2e_<year>`` columns, plus one per co-benefit column it has (worth
     ``co_benefits[column]`` lifetime tCO2e per unit, once); a coverage term (EV demand) is
     kept, unnormalised, with the weight ``co_benefits["ev_demand_covered"]`` (its floors
-    still need it); cost-minimising targets, compactness and constraints are unchanged.
+    still need it); cost-minimising targets, compactness and constraints are unchanged. A
+    workstream with one coverage term and ``demand_covered`` (chargers) values its carbon on
+    the coverage term's variables instead, each EV once
+    (:func:`geoplan.planning.charger_carbon.coverage_carbon`).
     """
-    terms: list[Any] = [PeriodBenefit({int(y): f"{LIFETIME_PREFIX}{y}" for y in years})]
+    columns = {int(y): f"{LIFETIME_PREFIX}{y}" for y in years}
+    coverage = [t for t in _as_terms(parts.objective) if isinstance(t, MaximiseCoverage)]
+    by_coverage = len(coverage) == 1 and "demand_covered" in candidates.columns
+    terms: list[Any] = [] if by_coverage else [PeriodBenefit(columns)]
     for column, weight in sorted(co_benefits.items()):
         if column in candidates.columns and weight > 0:
             terms.append(PeriodBenefit(dict.fromkeys((int(y) for y in years), column),
@@ -398,6 +405,8 @@ def lifetime_parts(parts: ModelParts, candidates: pd.DataFrame, years: Sequence[
                                  normalise=False))
         elif not isinstance(term, MaximiseBenefit):
             terms.append(term)
+    if by_coverage:  # chargers: each EV's carbon once, however many chosen sites reach it
+        terms.append(coverage_carbon(coverage[0], candidates, columns))
     return ModelParts(tuple(terms), tuple(_as_terms(parts.constraints)))
 
 

@@ -18,9 +18,12 @@ most one type and size is built per site. A class is offered only at the site ki
 * ``tco2e_per_yr = a x ev_switch_tco2e_per_yr`` with :math:`a` the attribution share
   (``ev_attribution_share``: the scenario's ``ev_attribution_share``, else the
   ``ev_attribution`` table's row, indicative): the charger is credited only with the share of
-  the switch public charging enables, and this attributed carbon is what the plan's tCO2e,
-  its lifetime-carbon objective and the summary's "EV switch attributed" line count; with
-  :math:`a = 0` chargers carry no carbon and the switch is shown only beside the headline;
+  the switch public charging enables; with :math:`a = 0` chargers carry no carbon and the
+  switch is shown only beside the headline. These are what the site alone would serve:
+  nearby sites reach the same EVs, so the lifetime-carbon objective values the coverage
+  term's variables instead, each EV once, and the chosen sites' figures are scaled to the
+  EVs each serves, ``evs_served`` (:mod:`geoplan.planning.charger_carbon`): the plan's
+  tCO2e and the summary's "EV switch attributed" line add those;
 * ``saving_gbp_per_yr = 0``: public charging prices per mile are close to petrol's, so no
   running-cost saving is claimed.
 
