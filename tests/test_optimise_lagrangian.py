@@ -226,8 +226,12 @@ def test_only_covering_models_the_heuristics_know_get_the_lagrangian_bound() -> 
     objective = MaximiseCoverage(Coverage(pattern, [5.0, 1, 1, 1, 5]))
     plain = PlanningProblem(frame, objective, [Count(2)]).compile()
     targeted = PlanningProblem(frame, objective, [Count(2), Target("homes", 1.0)]).compile()
-    _, plain_notes = solve_compiled(plain, SolverOptions(), "direct")
-    outcome, notes = solve_compiled(targeted, SolverOptions(), "direct")
+    _, plain_notes = solve_compiled(plain, SolverOptions(), "lp-guided")
+    outcome, notes = solve_compiled(targeted, SolverOptions(), "lp-guided")
     assert any(note.startswith("Lagrangian bound") for note in plain_notes)
     assert not any(note.startswith("Lagrangian bound") for note in notes)
+    # a model this small, solved directly without a node limit, goes straight to HiGHS
+    _, direct_notes = solve_compiled(plain, SolverOptions(), "direct")
+    assert not any(note.startswith("Lagrangian bound") for note in direct_notes)
+    assert "strategy: direct" in direct_notes
     assert outcome.objective == pytest.approx(8.0)  # b or c must come: a + c, b + d cover 8
