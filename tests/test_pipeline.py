@@ -19,7 +19,7 @@ from geoplan.cli.main import cli
 from geoplan.errors import OutputExistsError, ScenarioError
 from geoplan.outputs.attribution import SAMPLE_STATEMENT
 from geoplan.outputs.export import read_plan
-from geoplan.outputs.labels import stop_words
+from geoplan.outputs.labels import column_label, stop_words
 from geoplan.outputs.manifest import file_digest
 from geoplan.outputs.run_settings import read_run_settings
 from geoplan.outputs.summary import escape_markdown
@@ -103,6 +103,16 @@ def test_run_writes_every_file(joint_run: Path) -> None:
     assert renderers["chargers"].get("type") == "categorizedSymbol"
     assert renderers["districts"].get("type") == "singleSymbol"
     assert renderers["headroom"] is None  # a table: aliases only
+
+
+def test_every_headline_figure_has_words_not_a_key(joint_run: Path, ev_run: Path) -> None:
+    # an officer reads "Candidates that add peak load", not "load adding candidates"
+    for run in (joint_run, ev_run):
+        kpis = json.loads((run / "summary.json").read_text(encoding="utf-8"))["kpis"]
+        spaced = [k for k in kpis if column_label(k) == k.replace("_", " ")]
+        assert spaced == [], run.name
+        text = (run / "summary.md").read_text(encoding="utf-8")
+        assert "| load adding candidates |" not in text
 
 
 def test_summary_agrees_with_the_plan_files(joint_run: Path) -> None:

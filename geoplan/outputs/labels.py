@@ -59,6 +59,13 @@ _LABELS = {
     "homes_to_target": "Homes brought to the target band",
     "substations_binding": "Substations that limit the plan (headroom used up, or load blocked)",
     "candidates_blocked_by_grid": "Candidates blocked by grid headroom",
+    "candidates_blocked_before_model": "Candidates left out before the model (no headroom "
+                                       "at their substation, no reinforcement offered)",
+    "load_adding_candidates": "Candidates that add peak load",
+    "substations_needing_flexibility": "Substations where blocked load could be unlocked "
+                                       "only by flexibility (reinforcement not ready in time)",
+    "flexibility_zones": "Zones whose chosen load needs flexibility (a substation short of "
+                         "headroom before its reinforcement is ready)",
     "peak_kw_added": "Peak added (kW)",
     "homes_from_aggregated_data": "Homes from aggregated data (archetypes)",
     "tco2e_per_yr_low": "Emission reductions, low archetype heat demand (tCO2e/yr)",
