@@ -12,6 +12,7 @@ import pytest
 from geoplan.errors import ScenarioError
 from geoplan.optimise import Budget, MaximiseCoverage, PeriodCoverage, PlanningProblem
 from geoplan.optimise.objectives import Coverage
+from geoplan.optimise.tradeoff import plan_values
 from geoplan.planning.charger_carbon import carbon_of_served, coverage_carbon, served_once
 from geoplan.planning.phasing import lifetime_columns, lifetime_parts
 from geoplan.workstreams.parts import ModelParts
@@ -92,3 +93,18 @@ def test_the_unphased_term_adds_the_rate_to_the_coverage_it_reads() -> None:
     plan = PlanningProblem(table, (coverage, PeriodCoverage("evs", {2030: 3.0})),
                            (Budget(2.0),)).solve()
     assert plan.objective == pytest.approx(3.0 * 16.0)
+
+
+def test_the_curve_counts_a_plan_s_charger_tonnes_once() -> None:
+    # both twins and c built (money for three): 16 EVs x 10 t = 160 t of lifetime tonnes,
+    # not the 260 t the three sites' own columns add up to; the objective agrees
+    table = lifetime_columns(_sites(), [2030])
+    coverage = MaximiseCoverage(Coverage(REACH, DEMAND), weight=0.0, name="evs")
+    parts = lifetime_parts(ModelParts((coverage,), ()), table, [2030], {})
+    compiled = PlanningProblem(table, parts.objective, (Budget(3.0),)).compile()
+    plan = PlanningProblem(table, parts.objective, (Budget(3.0),)).solve()
+    x = np.asarray(plan.solution)
+    x[:3] = 1.0  # every site chosen (b adds nothing, so the solver may leave it out)
+    values = plan_values(compiled, x, period_columns={2030: "lifetime_tco2e_2030"})
+    assert values["period_value"] == pytest.approx(160.0)
+    assert compiled.model.objective(x) == pytest.approx(160.0)

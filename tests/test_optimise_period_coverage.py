@@ -96,10 +96,14 @@ def test_phased_cover_matches_enumeration(seed: int, capacitated: bool) -> None:
     table, reach, demand, capacity = _instance(seed)
     funding = {2025: 4.0, 2030: 4.0, 2040: 5.0}
     cap = capacity if capacitated else None
-    plan = _problem(table, reach, demand, cap, funding).solve(SolverOptions(mip_gap=0.0))
+    problem = _problem(table, reach, demand, cap, funding)
+    plan = problem.solve(SolverOptions(mip_gap=0.0))
     assert plan.status == "optimal"
     assert plan.objective == pytest.approx(_brute_force(table, reach, demand, cap, funding),
                                            rel=1e-7)
+    # the term's value read back from the plan (what the trade-off curve reports)
+    handle = problem.compile().context.period_coverage[0]
+    assert handle.value(np.asarray(plan.solution)) == pytest.approx(plan.objective, rel=1e-7)
 
 
 def test_two_sites_reaching_the_same_point_count_it_once() -> None:

@@ -59,6 +59,27 @@ class PeriodCoverageHandle:
     rates: np.ndarray
     reached: np.ndarray | None = None
     """Uncapacitated: the demand points with a ``u`` row (reachable by some candidate)."""
+    weight: float = 1.0
+    """The term's multiplier: ``rates / weight`` are its values per unit of demand."""
+
+    def candidates(self, n: int) -> np.ndarray:
+        """Return which of ``n`` candidates reach some demand point (the term values them)."""
+        return np.diff(sp.csc_matrix(self.coverage.pattern).indptr)[:n] > 0
+
+    def value(self, x: np.ndarray) -> float:
+        """Return the term's value in the plan ``x``, without its weight (e.g. tCO2e)."""
+        values = self.rates / self.weight if self.weight else np.zeros_like(self.rates)
+        cover = self.coverage
+        if self.block is None:  # unphased: the coverage term's own variables
+            own = np.asarray(x[cover.block.start:cover.block.stop], dtype=float)
+            weights = (cover.weights[cover.pattern.tocoo().row] if cover.capacitated
+                       else cover.weights)
+            return float(values[0] * np.sum(own * weights))
+        mine = np.asarray(x[self.block.start:self.block.stop], dtype=float)
+        per_period = mine.reshape(len(values), -1)
+        if self.reached is not None:  # uncapacitated: u holds shares of each point
+            per_period = per_period * cover.weights[self.reached][None, :]
+        return float(np.sum(values * per_period.sum(axis=1)))
 
 
 @dataclass(frozen=True)
@@ -128,7 +149,8 @@ class PeriodCoverage:
             per_column = (handle.weights[handle.pattern.tocoo().row] if handle.capacitated
                           else handle.weights)
             ctx.builder.add_cost(handle.block, rates[0] * per_column)
-            ctx.period_coverage.append(PeriodCoverageHandle(handle, None, rates))
+            ctx.period_coverage.append(PeriodCoverageHandle(handle, None, rates,
+                                                            weight=self.weight))
         elif handle.capacitated:
             ctx.period_coverage.append(self._by_site(ctx, handle, rates, reach))
         else:
@@ -153,7 +175,7 @@ class PeriodCoverage:
         ctx.builder.add_rows("coverage", f"{self.name} once", sp.hstack([eye] * periods,
                                                                          format="csr"),
                              u, upper=1.0)
-        return PeriodCoverageHandle(handle, u, rates, keep)
+        return PeriodCoverageHandle(handle, u, rates, keep, weight=self.weight)
 
     def _by_site(self, ctx: BuildContext, handle: CoverageHandle, rates: np.ndarray,
                  reach: np.ndarray) -> PeriodCoverageHandle:
@@ -173,7 +195,7 @@ class PeriodCoverage:
                            [(v, sp.hstack([sp.identity(n, format="csr")] * periods,
                                           format="csr")), (handle.block, -served)],
                            upper=0.0)
-        return PeriodCoverageHandle(handle, v, rates)
+        return PeriodCoverageHandle(handle, v, rates, weight=self.weight)
 
     def finish(self, ctx: BuildContext) -> None:
         """Nothing to add once constraints are built."""

@@ -111,7 +111,9 @@ def budget_curve(compiled: CompiledProblem, budgets: Sequence[str], fractions: S
     options : SolverOptions, optional
     period_columns : Mapping[int, str], optional
         Milestone year -> column of a value that depends on the build period; its sum over
-        the chosen candidates at their build period is ``period_value``.
+        the chosen candidates at their build period is ``period_value`` (candidates that a
+        :class:`~geoplan.optimise.PeriodCoverage` term values count through it instead, each
+        unit of demand once).
     strategy : str
         See :func:`geoplan.optimise.strategy.solve_compiled`; or ``"restricted"``
         (:func:`geoplan.optimise.strategy.solve_restricted`: no step depends on the wall
@@ -155,10 +157,15 @@ def plan_values(compiled: CompiledProblem, x: np.ndarray | None, values: Sequenc
         "cost_gbp": float(pd.to_numeric(table["cost_gbp"])[selected].sum())
         if "cost_gbp" in table else None, "selected": float(selected.sum())}
     total = 0.0
+    by_coverage = np.zeros(len(table), dtype=bool)
+    for handle in compiled.context.period_coverage:  # each unit of demand once
+        total += handle.value(np.asarray(x))
+        by_coverage |= handle.candidates(len(table))
     for t, year in enumerate(compiled.context.periods):
         column = (period_columns or {}).get(year)
         if column is not None:
-            total += float(pd.to_numeric(table[column]).to_numpy(float)[period == t].sum())
+            built = pd.to_numeric(table[column]).to_numpy(float)
+            total += float(built[(period == t) & ~by_coverage].sum())
     out["period_value"] = total if period_columns else None
     for column in values:
         out[column] = float(pd.to_numeric(table[column])[selected].sum())
