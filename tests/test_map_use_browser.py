@@ -139,6 +139,10 @@ def test_desktop_layers_popup_and_basemap(browser, built_map, tmp_path):
     page, watch = open_at(browser, built_map, 1400, 900)
     assert page.locator(".leaflet-control-layers-expanded").count() == 1
     assert page.locator(".gp-legend details[open]").count() == 1
+    # a legend taller than its box shows a shadow at the edge with more beyond it
+    cue = page.locator(".leaflet-bottom.leaflet-left .gp-legend").evaluate(
+        "e => getComputedStyle(e).backgroundAttachment")
+    assert cue.split(", ")[:2] == ["local", "local"]
     names = check_every_layer_toggles(page)
     assert names == ["chargers", "retrofit", "Existing public chargers",
                      "Substations (headroom)", "EPC D-G share", "EV demand",

@@ -48,6 +48,12 @@ _CSS = """<style>
 .gp-title .gp-sub{font-weight:400;font-size:12px;color:#444}
 .gp-legend{background:rgba(255,255,255,.94);padding:6px 9px;border-radius:4px;max-height:55vh;
  overflow:auto;box-shadow:0 1px 4px rgba(0,0,0,.3)}
+.gp-legend{background:linear-gradient(#fff 30%,rgba(255,255,255,0)) top/100% 26px,
+ linear-gradient(rgba(255,255,255,0),#fff 70%) bottom/100% 26px,
+ radial-gradient(farthest-side at 50% 0,rgba(0,0,0,.35),rgba(0,0,0,0)) top/100% 12px,
+ radial-gradient(farthest-side at 50% 100%,rgba(0,0,0,.35),rgba(0,0,0,0)) bottom/100% 12px,
+ rgba(255,255,255,.94);background-repeat:no-repeat;
+ background-attachment:local,local,scroll,scroll,scroll}
 .gp-legend summary{font-weight:600;cursor:pointer}
 .gp-head{font-weight:600;margin-top:5px}
 .gp-row{white-space:nowrap}
