@@ -149,6 +149,17 @@ def test_summary_agrees_with_the_plan_files(joint_run: Path) -> None:
     expected = chosen.groupby("district_id")["cost_gbp"].sum()
     assert by_district == pytest.approx(expected.to_dict())
     assert summary["solver"]["joint"]["status"] in ("optimal", "feasible")
+    # spending against the budgets: each workstream's spend from its chosen rows, the total
+    # against the scenario's budget, the unspent money what is left of it
+    budgets = {row["workstream"]: row for row in summary["budgets"]}
+    spent = chosen.groupby("workstream")["cost_gbp"].sum()
+    for name in WORKSTREAMS:
+        assert budgets[name]["spent_gbp"] == pytest.approx(spent.get(name, 0.0), rel=1e-8)
+    scenario = load_scenario(SCENARIOS / "joint.yaml")
+    assert budgets["total"]["budget_gbp"] == scenario.plan.budget_gbp
+    assert budgets["total"]["unspent_gbp"] == pytest.approx(
+        scenario.plan.budget_gbp - chosen["cost_gbp"].sum(), rel=1e-8)
+    assert "## Spending against each budget" in text
 
 
 def test_budget_and_one_option_per_zone_hold(joint_run: Path) -> None:

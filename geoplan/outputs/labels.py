@@ -62,6 +62,9 @@ _LABELS = {
     "candidates_blocked_before_model": "Candidates left out before the model (no headroom "
                                        "at their substation, no reinforcement offered)",
     "load_adding_candidates": "Candidates that add peak load",
+    "budget_gbp": "Budget (£)", "spent_gbp": "Spent (£)", "unspent_gbp": "Left unspent (£)",
+    "candidates_not_chosen": "Candidates not chosen",
+    "not_chosen_because": "Limits they would break (candidates naming each)",
     "substations_needing_flexibility": "Substations where blocked load could be unlocked "
                                        "only by flexibility (reinforcement not ready in time)",
     "flexibility_zones": "Zones whose chosen load needs flexibility (a substation short of "

@@ -20,6 +20,7 @@ from geoplan.layers.prepare import PreparedLayers
 from geoplan.layers.stock_calibration import calibration_kpis
 from geoplan.outputs.grid_evidence import evidence_summary
 from geoplan.outputs.phasing import lifetime_of_plan, plan_periods
+from geoplan.planning.budget_use import budget_use
 from geoplan.planning.carbon_lines import (
     carbon_kinds,
     carbon_per_year,
@@ -38,6 +39,7 @@ from geoplan.planning.phasing import funding_shortfall
 from geoplan.planning.solve import (
     PlanResult,
     headroom_gaps,
+    workstream_budget,
 )
 from geoplan.scenario import Scenario
 from geoplan.workstreams.charger_demand import ChargerDemand
@@ -268,6 +270,7 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
         "by_period": plan_periods(plans, list(scenario.plan.years)).to_dict("records"),
         "tradeoff": [] if plans.curve is None else plans.curve.to_dict("records"),
         "by_workstream": _rows(chosen, "workstream", kinds),
+        "budgets": _budgets(scenario, plans),
         "finance": _named_finance(unmixed_finance(finance.to_dict()), names),
         "solver": solver,
         **({} if evidence is None else {"grid_evidence": _with_bases(
@@ -280,6 +283,14 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
                      *filter(None, [funding_shortfall(scenario.plan),
                                     None if reach is None else reach.note()])],
     }
+
+
+def _budgets(scenario: Scenario, plans: PlanResult) -> list[dict[str, Any]]:
+    """Each budget, what the plan spends of it and what held the rest back."""
+    own = {name: amount for name in plans.tables
+           if (amount := workstream_budget(scenario, name)) is not None}
+    total = scenario.plan.budget_gbp if plans.mode == "joint" else None
+    return budget_use(plans.tables, own, total=total)
 
 
 def _reach(plans: PlanResult, demand: ChargerDemand | None) -> ReachOnce | None:

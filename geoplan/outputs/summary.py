@@ -28,6 +28,10 @@ The summary is a plain mapping (the pipeline builds it; everything in it is JSON
     (:func:`largest_remainder`); ``summary.json`` keeps the exact figures.
     ``by_period``: spend, funding and delivery per milestone period; ``tradeoff``: the cost
     against lifetime tCO2e curve.
+``budgets``
+    Each workstream's budget, what the plan spends of it and leaves, and the limits the
+    candidates it did not choose would break, counted by kind
+    (:func:`geoplan.planning.budget_use.budget_use`); the plan's total last.
 ``finance``
     Name -> number or text, list of rows (a table) or mapping (a sub-section), e.g.
     :meth:`geoplan.planning.finance.FinanceSummary.to_dict`.
@@ -105,7 +109,8 @@ __all__ = [
     "write_summary",
 ]
 
-SUMMARY_KEYS = ("scenario", "kpis", "by_district", "by_year", "by_workstream", "by_period",
+SUMMARY_KEYS = ("scenario", "kpis", "by_district", "by_year", "by_workstream", "budgets",
+                "by_period",
                 "tradeoff", "finance", "existing_chargers", "charger_sites", "solver",
                 "grid_evidence", "sensitivity", "decision_support", "assumptions", "warnings")
 """Top-level keys a summary may have."""
@@ -182,7 +187,7 @@ def _checked(summary: Mapping[str, Any]) -> dict[str, Any]:
         raise LayerSchemaError(f"summary keys {unknown} are not known; use "
                                f"{', '.join(SUMMARY_KEYS)}")
     data = json_ready(summary)
-    for key in ("by_district", "by_year", "by_workstream", "by_period", "tradeoff",
+    for key in ("by_district", "by_year", "by_workstream", "budgets", "by_period", "tradeoff",
                 "charger_sites", "warnings"):
         if not isinstance(data.get(key, []), list):
             raise LayerSchemaError(f"summary[{key!r}] must be a list, not "
@@ -211,6 +216,8 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
                     district_rows(data.get("by_district", []))))),
                 ("By milestone year", markdown_table(whole_counts(data.get("by_year", [])))),
                 ("By workstream", markdown_table(whole_counts(data.get("by_workstream", [])))),
+                ("Spending against each budget, and what the candidates not chosen ran into",
+                 markdown_table(data.get("budgets", []))),
                 ("Plan per milestone period (funding, spend and delivery; objective lifetime "
                  "tCO2e, discounted at the carbon discount rate)",
                  markdown_table(whole_counts(data.get("by_period", [])),

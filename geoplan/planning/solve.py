@@ -99,7 +99,8 @@ __all__ = ["BUILDING_TABLES", "DFES_SCENARIOS", "GRID_REINFORCEMENT", "GRID_UNIT
            "HeadroomGaps", "PlanResult", "WorkstreamModel", "building_settings",
            "building_tables", "grid_limits", "grid_tables",
            "headroom_gaps", "joint_weights", "plan_headroom",
-           "reinforcement_options", "solve_plans", "workstream_models"]
+           "reinforcement_options", "solve_plans", "workstream_budget",
+           "workstream_models"]
 
 GRID_REINFORCEMENT = AssumptionTable(
     "grid_reinforcement", key=("level",),
@@ -434,8 +435,8 @@ def solve_plans(scenario: Scenario, models: Mapping[str, WorkstreamModel],
     plan, solver = scenario.plan, scenario.solver
     options = SolverOptions(solver=solver.solver, time_limit=solver.time_limit_s,
                             mip_gap=solver.gap, node_limit=solver.node_limit)
-    budgets = {name: amount for name in models if (amount := _budget(scenario, name))
-               is not None}
+    budgets = {name: amount for name in models
+               if (amount := workstream_budget(scenario, name)) is not None}
     phased = phasing(plan, _one_option_per_zone(models),
                      {name: _fair(model.parts, plan.district_minimum_share)
                       for name, model in models.items()}, _capacity(models, assumptions),
@@ -585,7 +586,8 @@ def _require_plan(name: str, solved: JointPlan) -> None:
     raise InfeasibleError(f"the {name} plan has no solution ({plan.status}): {why}{hint}")
 
 
-def _budget(scenario: Scenario, name: str) -> float | None:
+def workstream_budget(scenario: Scenario, name: str) -> float | None:
+    """Return workstream ``name``'s own budget: ``plan.budgets``, else its settings' (None)."""
     given = scenario.plan.budgets.get(name)
     return given if given is not None else getattr(scenario.workstreams, name).budget_gbp
 
