@@ -122,27 +122,34 @@ def test_capex_by_workstream_and_year_with_reinforcement():
 
 
 def test_trajectory_and_milestones():
-    # baseline 10 (A) + 5 (B) = 15 t/yr.
-    # 2025: m0 saves 2 -> net 13; target 10% = 1.5 t -> 2 / 1.5 = 1.3333, met
-    # 2030: m0 2 + m1 1 = 3 -> net 12; target 50% = 7.5 -> 0.4, not met
-    # 2040: m0 ended after 2034, m1 1 -> net 14; target 90% = 13.5 -> 1 / 13.5 = 0.0741
+    # baseline 10 (A) + 5 (B) = 15 t/yr. m0 (retrofit, A) cuts buildings' emissions 2 t/yr
+    # 2025-2034; m1's 1 t/yr from 2030 is the EV switch credited to chargers: its own line,
+    # in no net and no milestone (the headline never adds the kinds up).
+    # 2025: 2 -> net 13; target 10% = 1.5 t -> 2 / 1.5 = 1.3333, met
+    # 2030: 2 -> net 13; target 50% = 7.5 -> 2 / 7.5 = 0.2667, not met; EV line 1
+    # 2040: m0 ended after 2034 -> net 15; target 90% = 13.5 -> 0, not met
     result = summary()
     path = result.trajectory.set_index("year")
-    assert path.loc[2034, "saved_tco2e"] == 3.0
-    assert path.loc[2035, "saved_tco2e"] == 1.0
+    assert path.loc[2034, "saved_tco2e"] == 2.0
+    assert path.loc[2035, "saved_tco2e"] == 0.0
+    assert path.loc[2029, "ev_attributed_tco2e"] == 0.0
+    assert path.loc[2035, "ev_attributed_tco2e"] == 1.0
+    assert path.loc[2035, "net_tco2e"] == 15.0
     assert path.loc[2029, "net_tco2e"] == 13.0
     assert path.index.min() == 2025
     assert path.index.max() == 2040
     ms = result.milestones.set_index("year")
-    assert ms["planned_tco2e"].to_dict() == {2025: 13.0, 2030: 12.0, 2040: 14.0}
+    assert ms["planned_tco2e"].to_dict() == {2025: 13.0, 2030: 13.0, 2040: 15.0}
     assert ms["target_tco2e"].to_dict() == pytest.approx({2025: 13.5, 2030: 7.5, 2040: 1.5})
     assert ms["share_of_target_met"].to_dict() == pytest.approx(
-        {2025: 2 / 1.5, 2030: 0.4, 2040: 1 / 13.5})
+        {2025: 2 / 1.5, 2030: 2 / 7.5, 2040: 0.0})
     assert ms["met"].to_dict() == {2025: True, 2030: False, 2040: False}
-    # by district in 2030: A 2 of 5 = 0.4, B 1 of 2.5 = 0.4
+    assert ms["ev_attributed_tco2e"].to_dict() == {2025: 0.0, 2030: 1.0, 2040: 1.0}
+    # by district in 2030: A 2 of 5 = 0.4, B (only the chargers' line) 0 of 2.5
     by = result.milestones_by_district.set_index(["district_id", "year"])
     assert by.loc[("A", 2030), "share_of_target_met"] == pytest.approx(0.4)
-    assert by.loc[("B", 2025), "planned_cut_tco2e"] == 0.0  # m1 is built in 2030
+    assert by.loc[("B", 2030), "share_of_target_met"] == 0.0
+    assert by.loc[("B", 2030), "ev_attributed_tco2e"] == 1.0
 
 
 def test_unphased_plan_builds_in_the_unphased_year():

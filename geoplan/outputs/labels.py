@@ -62,6 +62,8 @@ _LABELS = {
     "candidates_blocked_before_model": "Candidates left out before the model (no headroom "
                                        "at their substation, no reinforcement offered)",
     "load_adding_candidates": "Candidates that add peak load",
+    "saved_tco2e": "Emission reductions, buildings (tCO2e)",
+    "ev_attributed_tco2e": "EV switch attributed to chargers, apart from the nets (tCO2e)",
     "budget_gbp": "Budget (£)", "spent_gbp": "Spent (£)", "unspent_gbp": "Left unspent (£)",
     "candidates_not_chosen": "Candidates not chosen",
     "not_chosen_because": "Limits they would break (candidates naming each)",

@@ -112,7 +112,9 @@ class FinanceSummary:
         ``workstream``, ``year``, ``capex_gbp``.
     trajectory, trajectory_by_district : pandas.DataFrame
         ``year`` (and ``district_id``), ``baseline_tco2e``, ``saved_tco2e`` (emission
-        reductions), ``net_tco2e``, ``removals_tco2e``, ``net_after_removals_tco2e``
+        reductions of buildings), ``net_tco2e``, ``removals_tco2e``,
+        ``net_after_removals_tco2e``, ``ev_attributed_tco2e`` (the EV switch credited to
+        chargers: its own line, in no net and no milestone, as the headline keeps it)
         (baseline and nets are NaN without a baseline; the baseline's unit is
         ``baseline["unit"]``, and :meth:`to_dict` names the column ``baseline_tco2`` when
         it is tCO2).
@@ -120,7 +122,8 @@ class FinanceSummary:
         ``year`` (and ``district_id``), ``target_share``, ``baseline_tco2e``,
         ``required_cut_tco2e``, ``planned_cut_tco2e``, ``target_tco2e``, ``planned_tco2e``,
         ``share_of_target_met``, ``met``, ``removals_tco2e``,
-        ``share_met_with_removals``.
+        ``share_met_with_removals``, ``ev_attributed_tco2e`` (shown apart: the planned cut
+        is the buildings' reductions).
     baseline : Mapping
         The baseline's year, sectors, gases and unit (:meth:`Baseline.to_dict`) and the year
         the milestones are calibrated to; empty without a baseline.
@@ -368,19 +371,22 @@ def _trajectory(measures: pd.DataFrame, base: pd.Series | None,
                 years: np.ndarray) -> pd.DataFrame:
     saved = _tonnes(measures, years) * _weights(measures, years)
     removal = measures["workstream"].isin(CARBON_KINDS["removal"]).to_numpy()
+    ev = measures["workstream"].isin(CARBON_KINDS["ev_attributed"]).to_numpy()
     districts = sorted(set(measures["district_id"]) | set(base.index if base is not None
                                                            else []))
     rows = []
     for district in districts:
         mine = (measures["district_id"] == district).to_numpy()
         b = float(base.get(district, 0.0)) if base is not None else float("nan")
-        cut, removed = saved[mine & ~removal].sum(axis=0), saved[mine & removal].sum(axis=0)
+        cut = saved[mine & ~removal & ~ev].sum(axis=0)
+        removed = saved[mine & removal].sum(axis=0)
         rows.append(pd.DataFrame({"district_id": district, "year": years, "baseline_tco2e": b,
                                   "saved_tco2e": cut, "net_tco2e": b - cut,
                                   "removals_tco2e": removed,
-                                  "net_after_removals_tco2e": b - cut - removed}))
+                                  "net_after_removals_tco2e": b - cut - removed,
+                                  "ev_attributed_tco2e": saved[mine & ev].sum(axis=0)}))
     columns = ["district_id", "year", "baseline_tco2e", "saved_tco2e", "net_tco2e",
-               "removals_tco2e", "net_after_removals_tco2e"]
+               "removals_tco2e", "net_after_removals_tco2e", "ev_attributed_tco2e"]
     if not rows:
         return pd.DataFrame(columns=columns)
     return pd.concat(rows, ignore_index=True)[columns]
@@ -404,7 +410,7 @@ def _milestones(trajectory: pd.DataFrame, milestones: Mapping[int, float],
         required > 0, required, 1.0), np.where(np.isfinite(required), 1.0, np.nan))
     order = [*keys, "target_share", "baseline_tco2e", "required_cut_tco2e",
              "planned_cut_tco2e", "target_tco2e", "planned_tco2e", "share_of_target_met",
-             "met", "removals_tco2e", "share_met_with_removals"]
+             "met", "removals_tco2e", "share_met_with_removals", "ev_attributed_tco2e"]
     return rows[order].reset_index(drop=True)
 
 
@@ -456,8 +462,8 @@ def finance_summary(plan: pd.DataFrame, *, baseline: pd.DataFrame | Baseline | N
     by_district = _trajectory(chosen, base, years)
     total = (by_district.groupby("year", sort=True)[by_district.columns[2:]]
              .sum(min_count=1).reindex(years).reset_index())
-    total[["saved_tco2e", "removals_tco2e"]] = total[["saved_tco2e",
-                                                      "removals_tco2e"]].fillna(0.0)
+    tonnes = ["saved_tco2e", "removals_tco2e", "ev_attributed_tco2e"]
+    total[tonnes] = total[tonnes].fillna(0.0)
     return FinanceSummary(
         a, everything, _by_workstream(everything), capex, total, by_district,
         _milestones(total, shares, ["year"]),
