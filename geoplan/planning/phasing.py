@@ -478,7 +478,7 @@ def phasing(plan: PlanSection, candidates: Mapping[str, pd.DataFrame],
             columns=["measure", "per_year", "low", "high"])
         start = None if funding is None else funding.start_year
         every = delivery_limits(table, years, scale=delivery.scale, level=delivery.level,
-                                per_year=dict(delivery.per_year), start_year=start)
+                                per_year=dict(delivery.per_year or {}), start_year=start)
         caps = {m: c for m, c in every.items()
                 if any(m in t.columns for t in tables.values())}
     return Phasing(tables, new_parts, money, True if funding is None else funding.carry_over,

@@ -588,9 +588,11 @@ class DeliverySection(Section):
     level: Literal["per_year", "low", "high"] = Field(
         "per_year", description="Column of the delivery_capacity table used.")
     per_year: dict[Literal[DELIVERY], Annotated[  # type: ignore[valid-type]
-        float, Field(ge=0, allow_inf_nan=False)]] = Field(
+        float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
         default_factory=dict, description="Measure -> yearly capacity of the plan's area "
-                                          "(replaces the table's scaled figure).")
+                                          "(replaces the table's scaled figure); null: none "
+                                          "given, the table's figures (e.g. to drop a base "
+                                          "file's sample figures).")
 
 
 class PlanSection(Section):
