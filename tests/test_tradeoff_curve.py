@@ -121,3 +121,29 @@ def test_second_panel_plots_cost_against_the_main_co_benefit(curve: pd.DataFrame
     # a curve without co-benefits keeps the one panel
     bare = curve.drop(columns=["homes", "fuel_poor_homes"]).assign(main_co_benefit="")
     assert len(tradeoff_figure(bare).axes) == 1
+
+
+def test_more_money_never_buys_less(curve: pd.DataFrame) -> None:
+    tonnes = curve.sort_values("fraction")["lifetime_tco2e"].to_numpy(float)
+    assert (np.diff(tonnes) >= -1e-9).all()
+
+
+def test_restricted_solves_start_from_the_best_plan_that_fits() -> None:
+    from geoplan.optimise import Budget, MaximiseBenefit, PlanningProblem
+    from geoplan.optimise.strategy import best_start, solve_restricted
+
+    table = pd.DataFrame({"candidate_id": list(ITEMS), "cost_gbp": [v[1] for v in ITEMS.values()],
+                          "value": [v[2] for v in ITEMS.values()]})
+    compiled = PlanningProblem(table, MaximiseBenefit({"value": 1.0}, normalise=False),
+                               [Budget(BUDGET)]).compile()
+    n = compiled.model.shape[1]
+    low, over, good = np.zeros(n), np.zeros(n), np.zeros(n)
+    low[3] = 1.0             # r3 alone: cost 2, value 10
+    over[[0, 1, 2, 4]] = 1.0  # cost 15 > 10: breaks the budget, however valuable
+    good[[0, 1, 2]] = 1.0    # cost 10, value 92: the best plan within 10 (brute force below)
+    assert best_start(compiled.model, [None, low, over, good]) is good
+    assert best_start(compiled.model, [None, over]) is None
+    outcome, _ = solve_restricted(compiled, SolverOptions(mip_gap=0.0), [good])
+    assert outcome.objective >= compiled.model.objective(good) - 1e-9
+    assert outcome.objective == pytest.approx(max(s["lifetime_tco2e"]
+                                                  for s in _subsets(BUDGET)))

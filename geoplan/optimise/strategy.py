@@ -62,7 +62,7 @@ and ``stopped_by`` is ``"wall_time"``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -318,20 +318,35 @@ def _with_free_bound(compiled: CompiledProblem, outcome: SolveOutcome,
     return replace(outcome, status=kind, bound=bound, gap=gap)
 
 
-def solve_restricted(compiled: CompiledProblem, options: SolverOptions
+def solve_restricted(compiled: CompiledProblem, options: SolverOptions,
+                     starts: Sequence[np.ndarray | None] = ()
                      ) -> tuple[SolveOutcome, list[str]]:
     """Solve by steps 1-3 of ``lp-guided`` only: relaxation bound, restricted MIPs' plans.
 
     No step depends on the wall clock when ``options`` has no time limit (the full MIP,
     which may need the whole limit, is left out), so the same model gives the same plan; the
     gap against the relaxation's bound stays honest. For re-solves such as a trade-off curve.
+    ``starts`` are known plans (e.g. a curve's point with less money): the best one that
+    keeps every row of this model starts the restricted MIPs, so the plan is never worse.
     """
     clock = Clock(options.time_limit)
     found = heuristic_plan(compiled, options, clock.phase(HEURISTIC_TIME_SHARE))
     notes = list(found.notes)
-    outcome = _lp_guided(compiled, options, found.x, clock, notes, full_mip=False)
+    start = best_start(compiled.model, [found.x, *starts])
+    outcome = _lp_guided(compiled, options, start, clock, notes, full_mip=False)
     notes.append("strategy: lp-guided without the full MIP")
     return _finish(compiled, outcome, found.x, free_bound(compiled), clock, options, notes)
+
+
+def best_start(model: MilpMatrix, plans: Sequence[np.ndarray | None]) -> np.ndarray | None:
+    """Return the plan of best objective among ``plans`` that keeps every row (or None)."""
+    kept = [np.asarray(x, dtype=float) for x in plans
+            if x is not None and not len(model.violations(np.asarray(x, dtype=float)))]
+    if not kept:
+        return None
+    values = [model.objective(x) for x in kept]
+    pick = int(np.argmax(values) if model.sense == "max" else np.argmin(values))
+    return kept[pick]
 
 
 def _lp_guided(compiled: CompiledProblem | Solvable, options: SolverOptions,

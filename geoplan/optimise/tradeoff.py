@@ -95,7 +95,7 @@ def weighted_sum_curve(problem: PlanningProblem, first: str, second: str,
 def budget_curve(compiled: CompiledProblem, budgets: Sequence[str], fractions: Sequence[float],
                  values: Sequence[str] = (), options: SolverOptions | None = None, *,
                  period_columns: Mapping[int, str] | None = None,
-                 strategy: str = "auto") -> pd.DataFrame:
+                 strategy: str = "auto", plan: np.ndarray | None = None) -> pd.DataFrame:
     """Re-solve ``compiled`` with the budgets ``budgets`` (names) times each fraction.
 
     Parameters
@@ -117,7 +117,11 @@ def budget_curve(compiled: CompiledProblem, budgets: Sequence[str], fractions: S
     strategy : str
         See :func:`geoplan.optimise.strategy.solve_compiled`; or ``"restricted"``
         (:func:`geoplan.optimise.strategy.solve_restricted`: no step depends on the wall
-        clock, so the curve repeats exactly).
+        clock, so the curve repeats exactly). Restricted points are solved from the least
+        money up, each started from the best plan known to fit it (the point with less
+        money, and ``plan`` from fraction 1 up), so more money never buys a worse plan.
+    plan : numpy.ndarray, optional
+        The plan of ``compiled`` itself (fraction 1).
 
     Returns
     -------
@@ -130,19 +134,22 @@ def budget_curve(compiled: CompiledProblem, budgets: Sequence[str], fractions: S
                           [np.zeros(0, dtype=int)])
     from geoplan.optimise.strategy import solve_compiled, solve_restricted
 
-    out = []
-    for fraction in fractions:
+    found: dict[float, dict[str, object]] = {}
+    below: np.ndarray | None = None  # the plan of the point with the most money so far
+    for fraction in sorted({float(f) for f in fractions}):
         upper = compiled.model.row_upper.copy()
-        upper[rows] = upper[rows] * float(fraction)
+        upper[rows] = upper[rows] * fraction
         scaled = replace(compiled, model=compiled.model.with_bounds(row_upper=upper))
         if strategy == "restricted":
-            outcome, _ = solve_restricted(scaled, options or SolverOptions())
+            starts = [below, plan if fraction >= 1.0 else None]
+            outcome, _ = solve_restricted(scaled, options or SolverOptions(), starts)
         else:
             outcome, _ = solve_compiled(scaled, options or SolverOptions(), strategy)
-        out.append({"fraction": float(fraction), "status": outcome.status,
-                    "objective": outcome.objective, "gap": outcome.gap,
-                    **plan_values(compiled, outcome.x, values, period_columns)})
-    return pd.DataFrame(out)
+        below = outcome.x if outcome.x is not None else below
+        found[fraction] = {"fraction": fraction, "status": outcome.status,
+                           "objective": outcome.objective, "gap": outcome.gap,
+                           **plan_values(compiled, outcome.x, values, period_columns)}
+    return pd.DataFrame([found[float(f)] for f in fractions])
 
 
 def plan_values(compiled: CompiledProblem, x: np.ndarray | None, values: Sequence[str] = (),

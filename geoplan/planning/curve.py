@@ -81,7 +81,8 @@ def tradeoff_curve(joint: JointPlan, scenario: Scenario) -> pd.DataFrame:
     options = SolverOptions(solver="highs", mip_gap=max(solver.gap, CURVE_GAP))
     fractions = sorted(f for f in set(plan.tradeoff_fractions) if f != 1.0)
     curve = budget_curve(compiled, ["funding", "total"], fractions, values, options,
-                         period_columns=columns, strategy="restricted")
+                         period_columns=columns, strategy="restricted",
+                         plan=joint.plan.solution)
     mine = {"fraction": 1.0, "status": joint.plan.status, "objective": joint.plan.objective,
             "gap": joint.plan.gap, **plan_values(compiled, joint.plan.solution, values, columns)}
     curve = pd.concat([curve, pd.DataFrame([mine])], ignore_index=True)
