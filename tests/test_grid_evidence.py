@@ -324,3 +324,26 @@ def test_phased_plans_value_headroom_only_when_asked(years: list[int], expected:
     scenario = Scenario.model_validate({"name": "s", "inputs": {"sample": "small"},
                                         "plan": {"years": years, "horizon": 2050}})
     assert default_resolves(scenario) == expected
+
+
+def test_charger_sites_sharing_evs_count_them_once_in_the_evidence() -> None:
+    # three charger sites at primary Q (headroom 0: all blocked before the model), 0.25 t
+    # a year per EV. s1 and s2 reach the same 10 EVs, s3 4 others: blocked tonnes are
+    # 0.25 x 14 = 3.5 with each EV once, not the sites' 2.5 + 2.5 + 1 = 6 added up
+    plan = pd.DataFrame({"candidate_id": ["s1", "s2", "s3"], "workstream": "chargers",
+                         "substation_id": "Q", "peak_kw_added": [7.0, 7.0, 7.0],
+                         "selected": False, "tco2e_per_yr": [2.5, 2.5, 1.0],
+                         "demand_covered": [10.0, 10.0, 4.0]})
+    limits = pd.DataFrame({"substation_id": ["Q"], "year": [2030], "headroom_kw": [0.0]})
+    reach = {"s1": {"p1"}, "s2": {"p1"}, "s3": {"p2"}}
+    evs = {"p1": 10.0, "p2": 4.0}
+
+    def shared(ids):
+        return sum(evs[p] for p in set().union(*(reach[i] for i in ids)))
+
+    once = grid_evidence(plan, limits, [2030], shared=shared).table
+    summed = grid_evidence(plan, limits, [2030]).table
+    assert _row(once, "Q", 2030)["blocked_tco2e_per_yr"] == pytest.approx(3.5)
+    assert _row(once, "Q", 2030, "chargers")["blocked_tco2e_per_yr"] == pytest.approx(3.5)
+    assert _row(summed, "Q", 2030)["blocked_tco2e_per_yr"] == pytest.approx(6.0)
+    assert _row(once, "Q", 2030)["blocked_kw"] == pytest.approx(21.0)  # loads still add up

@@ -12,14 +12,17 @@ The plan's carbon counts each EV once (:mod:`geoplan.planning.charger_carbon`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import scipy.sparse as sp
 
 from geoplan.workstreams.charger_demand import ChargerDemand
 
-__all__ = ["ReachOnce", "reach_once"]
+__all__ = ["ReachOnce", "reach_once", "shared_reach"]
 
 _TOLERANCE = 1e-6
 """Relative slack before a per-site sum counts as larger than the once-counted figure."""
@@ -86,3 +89,43 @@ def reach_once(demand: ChargerDemand, sites: gpd.GeoDataFrame) -> ReachOnce:
     left = demand.points["demand"].to_numpy(dtype=float)
     summed = float(np.nansum(sites["demand_covered"].to_numpy(dtype=float)))
     return ReachOnce(float(left[reached].sum()), summed, len(sites))
+
+
+def shared_reach(models: Iterable[Any]) -> Callable[[Sequence[str]], float] | None:
+    """Return candidate ids -> the demand within reach of any of them, once each.
+
+    Read from the coverage terms of solved models (each ``compiled`` model's
+    ``context.coverage``: the demand points x candidates pattern and the points' residual
+    demand), so no distances are measured again. ``None`` when no model has a coverage term.
+
+    Parameters
+    ----------
+    models : iterable
+        Solved models with a ``compiled`` attribute (:class:`geoplan.planning.joint.JointPlan`).
+    """
+    where: dict[str, tuple[int, int]] = {}
+    terms: list[tuple[sp.csc_matrix, np.ndarray]] = []
+    for model in models:
+        compiled = getattr(model, "compiled", None)
+        if compiled is None:
+            continue
+        ids = compiled.context.table["candidate_id"].astype(str).tolist()
+        for handle in compiled.context.coverage.values():
+            pattern = sp.csc_matrix(handle.pattern)
+            term = len(terms)
+            terms.append((pattern, np.asarray(handle.weights, dtype=float)))
+            reaching = np.flatnonzero(np.diff(pattern.indptr) > 0)
+            where.update({ids[j]: (term, int(j)) for j in reaching})
+    if not terms:
+        return None
+
+    def once(candidate_ids: Sequence[str]) -> float:
+        total = 0.0
+        for term, (pattern, weights) in enumerate(terms):
+            cols = [where[c][1] for c in candidate_ids if where.get(c, (-1, 0))[0] == term]
+            if cols:
+                reached = np.asarray(pattern[:, cols].sum(axis=1)).ravel() > 0
+                total += float(weights[reached].sum())
+        return total
+
+    return once

@@ -56,7 +56,7 @@ that cost as much as the reinforcement, undiscounted).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -81,6 +81,10 @@ FLEXIBILITY_SERVICE = "peak_reduction"
 """Row of ``grid_flexibility`` that prices the flexibility grid evidence asks for."""
 
 ALL = "all"
+CHARGERS = "chargers"
+"""The workstream whose sites share the EVs within their reach."""
+SharedReach = Callable[[Sequence[str]], float]
+"""Candidate ids -> the demand within reach of any of them, each demand point once."""
 """Workstream label of the rows summing every workstream of a substation and year."""
 
 _TOL = 1e-6
@@ -190,13 +194,19 @@ def _candidates(plan: pd.DataFrame, first_year: int) -> pd.DataFrame:
                      np.inf)
     carbon = (pd.to_numeric(plan["tco2e_per_yr"], errors="coerce").fillna(0.0)
               if "tco2e_per_yr" in plan.columns else pd.Series(0.0, index=plan.index))
+    reach = (pd.to_numeric(plan["demand_covered"], errors="coerce")
+             if "demand_covered" in plan.columns else pd.Series(np.nan, index=plan.index))
+    if "evs_served" in plan.columns:  # a chosen site's tonnes follow the EVs it serves
+        reach = pd.to_numeric(plan["evs_served"], errors="coerce").where(
+            pd.Series(chosen, index=plan.index), reach)
     return pd.DataFrame({
         "candidate_id": ids.to_numpy(), "workstream": plan["workstream"].astype(str).to_numpy(),
         "unit_id": np.where(group.str.strip() != "", group, ids),
         "serving_substation_id": sub.astype(str).replace({"nan": "", "None": ""}).to_numpy(),
         "peak_kw_added": pd.to_numeric(plan["peak_kw_added"], errors="coerce").fillna(0.0)
         .to_numpy(float),
-        "tco2e_per_yr": carbon.to_numpy(float), "built": built})
+        "tco2e_per_yr": carbon.to_numpy(float), "evs": reach.fillna(0.0).to_numpy(float),
+        "built": built})
 
 
 def _limits(limits: pd.DataFrame, years: list[int],
@@ -291,12 +301,35 @@ def _units(links: pd.DataFrame) -> pd.DataFrame:
     return units
 
 
-def _sums(units: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def _once(rows: pd.DataFrame, keys: list[str], shared: SharedReach | None) -> pd.Series:
+    """Tonnes of each group, a charger site's EVs counted once over the group's sites.
+
+    A charger site's tonnes are worth its EVs (``evs``: those it serves when chosen, else
+    those within its reach); sites of one group that reach the same EVs share them, so the
+    group's charger tonnes are at most its highest tonnes per EV times the EVs within reach
+    of its sites, once each (``shared``), and never more than their own figures added up
+    (a capacity-capped site claims less than it reaches).
+    """
+    tonnes = rows.groupby(keys)["tco2e_per_yr"].sum()
+    sites = rows[(rows["workstream"] == CHARGERS) & (rows["evs"] > 0)]
+    if shared is None or sites.empty:
+        return tonnes
+    fix = pd.Series(0.0, index=tonnes.index)
+    for key, group in sites.groupby(keys):
+        summed = float(group["tco2e_per_yr"].sum())
+        per_ev = float((group["tco2e_per_yr"] / group["evs"]).max())
+        fix.loc[key] = min(summed, per_ev * shared(group["candidate_id"].tolist())) - summed
+    return tonnes + fix
+
+
+def _sums(units: pd.DataFrame, keys: list[str],
+          shared: SharedReach | None = None) -> pd.DataFrame:
     def part(mask: pd.Series, prefix: str) -> pd.DataFrame:
         rows = units[mask]
-        return rows.groupby(keys).agg(**{
-            f"{prefix}_units": ("unit_id", "size"), f"{prefix}_kw": ("peak_kw_added", "sum"),
-            f"{prefix}_tco2e_per_yr": ("tco2e_per_yr", "sum")})
+        out = rows.groupby(keys).agg(**{
+            f"{prefix}_units": ("unit_id", "size"), f"{prefix}_kw": ("peak_kw_added", "sum")})
+        out[f"{prefix}_tco2e_per_yr"] = _once(rows, keys, shared)
+        return out
 
     every = pd.Series(True, index=units.index)
     out = pd.concat([part(every, "wanted"), part(units["status"] == "added", "added"),
@@ -401,7 +434,8 @@ def grid_evidence(plan: pd.DataFrame, limits: pd.DataFrame, years: Iterable[int]
                   graph: nx.DiGraph | None = None, substations: pd.DataFrame | None = None,
                   bought: pd.DataFrame | None = None, offered: Iterable[str] = (),
                   costs: pd.DataFrame | None = None, power_factor: float = 1.0,
-                  flexibility: pd.DataFrame | None = None) -> GridEvidence:
+                  flexibility: pd.DataFrame | None = None,
+                  shared: SharedReach | None = None) -> GridEvidence:
     """Build the grid evidence of a solved plan (module docstring).
 
     Parameters
@@ -416,14 +450,18 @@ def grid_evidence(plan: pd.DataFrame, limits: pd.DataFrame, years: Iterable[int]
         kW per kVA (``grid_units``).
     flexibility : pandas.DataFrame, optional
         The ``grid_flexibility`` assumption table (prices the flexibility columns).
+    shared : callable, optional
+        Charger candidate ids -> the EVs within reach of them, each counted once
+        (:func:`geoplan.planning.charger_reach.shared_reach`): the tonnes of a substation's
+        charger sites then count each EV once (without it, each site's own figure).
     """
     years = sorted(int(y) for y in years)
     links = blocked_records(plan, limits, years, graph=graph, bought=bought, offered=offered)
     room: pd.DataFrame = links.attrs["room"]
     units = _units(links)
     keys = ["substation_id", "year"]
-    by_ws = _sums(units, [*keys, "workstream"]).reset_index()
-    total = _sums(units, keys).reset_index().assign(workstream=ALL)
+    by_ws = _sums(units, [*keys, "workstream"], shared).reset_index()
+    total = _sums(units, keys, shared).reset_index().assign(workstream=ALL)
     table = pd.concat([total, by_ws], ignore_index=True)
     table = table.merge(room, on=keys, how="left")
     names, levels = _names(substations)
@@ -431,8 +469,8 @@ def grid_evidence(plan: pd.DataFrame, limits: pd.DataFrame, years: Iterable[int]
                          flexibility_price(flexibility))
     table = table[table["workstream"] == ALL].pipe(lambda t: pd.concat(
         [t, _without_unlock(table[table["workstream"] != ALL])]))
-    table["name"] = table["substation_id"].map(names).fillna("")
-    table["level"] = table["substation_id"].map(levels).fillna("")
+    table["name"] = [names.get(s, "") for s in table["substation_id"]]
+    table["level"] = [levels.get(s, "") for s in table["substation_id"]]
     order = {ALL: 0}
     table = table.assign(_w=table["workstream"].map(order).fillna(1)).sort_values(
         ["substation_id", "year", "_w", "workstream"], kind="stable")

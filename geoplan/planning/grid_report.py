@@ -17,6 +17,7 @@ import pandas as pd
 from geoplan.assumptions import AssumptionSet
 from geoplan.layers.prepare import PreparedLayers
 from geoplan.optimise import SolverOptions
+from geoplan.planning.charger_reach import shared_reach
 from geoplan.planning.grid_evidence import GridEvidence, grid_evidence
 from geoplan.planning.grid_value import VALUE_COLUMNS, headroom_values, value_columns
 from geoplan.planning.solve import PlanResult, grid_limits, grid_tables
@@ -75,7 +76,8 @@ def plan_evidence(scenario: Scenario, plans: PlanResult, layers: PreparedLayers,
                              substations=layers.substations, bought=bought_reinforcement(plans),
                              offered=_offered(plans), costs=_costs(assumptions),
                              power_factor=factor,
-                             flexibility=_costs(assumptions, "grid_flexibility"))
+                             flexibility=_costs(assumptions, "grid_flexibility"),
+                             shared=shared_reach(plans.plans.values()))
     return with_values(evidence, plans.plans, scenario, layers.grid)
 
 
