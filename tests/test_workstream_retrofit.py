@@ -441,3 +441,21 @@ def test_loft_table_and_saving_bounds_are_checked(tmp_path):
     with pytest.raises(SourceFormatError, match=r"row 2.*saving_share_low.*0.2 is above "
                                                 r"saving_share 0.1"):
         read_retrofit_measures(tmp_path / "m.csv")
+
+
+def test_a_switch_that_raises_emissions_counts_against_the_option() -> None:
+    # a gas home switched to a poor heat pump (SCOP 1.5) on a carbon-heavy grid (0.5 kg/kWh):
+    # before 6000 / eta x 0.2, after 6000 / 1.5 x 0.5 = 2000 kg: a rise, counted as such
+    # (it was floored at 0, so an option mixing such homes overstated its tonnes)
+    from geoplan.workstreams.savings import heating_efficiency
+
+    home = pd.DataFrame({"heating_system": ["mains gas"], "heat_demand_kwh": [6000.0]})
+    dirty = yearly({"mains_gas": 0.2, "electricity": 0.5}, "kgco2e_per_kwh")
+    effects = switch_effects(home, np.zeros(1), year=2030, carbon=dirty, prices=PRICES,
+                             loads=read_heat_loads(), new_fuel="electricity", scop=1.5,
+                             load="heat_pump", years=[2030])
+    eta = float(heating_efficiency(home)[0])
+    expected = (6000.0 / eta * 0.2 - 6000.0 / 1.5 * 0.5) / 1000
+    assert expected < 0
+    assert effects["tco2e_per_yr"].iloc[0] == pytest.approx(expected)
+    assert effects["tco2e_per_yr_2030"].iloc[0] == pytest.approx(expected)

@@ -31,9 +31,10 @@ from scipy.optimize import linprog
 from geoplan.errors import ScenarioError
 from geoplan.optimise import MaximiseCoverage, PeriodCoverage
 from geoplan.optimise.objectives import Coverage
+from geoplan.workstreams.parts import ModelParts
 
-__all__ = ["CARBON_COLUMNS", "EVS_SERVED", "carbon_of_served", "coverage_carbon",
-           "served_once"]
+__all__ = ["CARBON_COLUMNS", "EVS_SERVED", "carbon_of_served", "chargers_served",
+           "coverage_carbon", "served_once"]
 
 EVS_SERVED = "evs_served"
 """Column of the EVs a chosen site serves, each EV counted once over the chosen sites."""
@@ -188,3 +189,34 @@ def carbon_of_served(table: pd.DataFrame, served: np.ndarray) -> pd.DataFrame:
         values = pd.to_numeric(out[column], errors="coerce").to_numpy(float)
         out[column] = values * ratio
     return out
+
+
+def chargers_served(table: pd.DataFrame, parts: ModelParts, candidate_ids: Sequence[str],
+                    years: Sequence[int]) -> pd.DataFrame:
+    """Give the chosen charger sites of a plan table the EVs they serve, and carbon to match.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The charger workstream's plan table (``selected``, ``period``, ``demand_covered``).
+    parts : ModelParts
+        The model parts it was solved with: their coverage term gives the demand and reach;
+        a :class:`~geoplan.optimise.PeriodCoverage` term the value of an EV per build period.
+    candidate_ids : sequence of str
+        The candidate of each column of the coverage matrix.
+    years : sequence of int
+        Milestone years.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` through :func:`carbon_of_served` (unchanged without a coverage term).
+    """
+    terms = parts.objective if isinstance(parts.objective, tuple | list) else (parts.objective,)
+    coverage = next((t for t in terms if isinstance(t, MaximiseCoverage)), None)
+    if coverage is None or "demand_covered" not in table.columns:
+        return table
+    valued = next((t for t in terms if isinstance(t, PeriodCoverage)), None)
+    values = None if valued is None else [float(valued.values.get(y, 0.0)) for y in years]
+    served = served_once(table, coverage.coverage, candidate_ids, years=years, values=values)
+    return carbon_of_served(table, served)

@@ -52,14 +52,14 @@ from geoplan.assumptions import AssumptionSet, AssumptionTable, read_assumptions
 from geoplan.errors import InfeasibleError, LayerSchemaError
 from geoplan.layers.prepare import PreparedLayers
 from geoplan.layers.site_names import site_names
-from geoplan.optimise import DistrictMinimum, MaximiseCoverage, PeriodCoverage, SolverOptions
+from geoplan.optimise import DistrictMinimum, SolverOptions
 from geoplan.planning.building_inputs import (
     BUILDING_TABLES,
     building_settings,
     building_tables,
     shared_options,
 )
-from geoplan.planning.charger_carbon import carbon_of_served, served_once
+from geoplan.planning.charger_carbon import chargers_served
 from geoplan.planning.curve import tradeoff_curve
 from geoplan.planning.finance import finance_assumptions
 from geoplan.planning.grid_bases import dno_bases
@@ -465,31 +465,14 @@ def solve_plans(scenario: Scenario, models: Mapping[str, WorkstreamModel],
     for name, solved in plans.items():
         _require_plan(name, solved)
     if "chargers" in tables:
-        tables["chargers"] = _chargers_served(tables["chargers"], models["chargers"],
-                                              parts["chargers"], list(plan.years))
+        tables["chargers"] = chargers_served(
+            tables["chargers"], parts["chargers"],
+            models["chargers"].candidates["candidate_id"].astype(str), list(plan.years))
     if plan.mode == "joint" and plan.tradeoff_fractions:
         curve = tradeoff_curve(plans["joint"], scenario)
     crs = next(iter(models.values())).candidates.crs
     return PlanResult(plan.mode, plans, {name: _geo(t, crs) for name, t in tables.items()},
                       funding=phased.funding, caps=phased.caps, curve=curve)
-
-
-def _chargers_served(table: pd.DataFrame, model: WorkstreamModel, parts: ModelParts,
-                     years: list[int]) -> pd.DataFrame:
-    """Give the chosen charger sites the EVs they serve, each once, and carbon to match.
-
-    See :mod:`geoplan.planning.charger_carbon`; the value of an EV per build period is the
-    lifetime objective's (:class:`~geoplan.optimise.PeriodCoverage`) when it has one.
-    """
-    terms = parts.objective if isinstance(parts.objective, tuple | list) else (parts.objective,)
-    coverage = next((t for t in terms if isinstance(t, MaximiseCoverage)), None)
-    if coverage is None or "demand_covered" not in table.columns:
-        return table
-    valued = next((t for t in terms if isinstance(t, PeriodCoverage)), None)
-    values = None if valued is None else [float(valued.values.get(y, 0.0)) for y in years]
-    served = served_once(table, coverage.coverage, model.candidates["candidate_id"].astype(str),
-                         years=years, values=values)
-    return carbon_of_served(table, served)
 
 
 def _given(models: Mapping[str, WorkstreamModel],

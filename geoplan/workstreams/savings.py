@@ -223,8 +223,9 @@ def switch_effects(homes: pd.DataFrame, saving_share: np.ndarray, *, year: int,
     Returns
     -------
     pandas.DataFrame
-        ``heat_kwh``, ``heat_saved_kwh``, ``tco2e_per_yr`` (>= 0), ``tco2e_change_per_yr``
-        (signed), ``standing_change_gbp_per_yr`` (signed standing charges saved),
+        ``heat_kwh``, ``heat_saved_kwh``, ``tco2e_per_yr`` (signed: negative where the change
+        raises the home's emissions), ``tco2e_change_per_yr`` (the same, kept by name),
+        ``standing_change_gbp_per_yr`` (signed standing charges saved),
         ``bill_change_gbp_per_yr`` (signed, standing charges included; positive is a saving),
         ``peak_kw_added`` and the trajectory columns, aligned with ``homes``.
     """
@@ -246,7 +247,9 @@ def switch_effects(homes: pd.DataFrame, saving_share: np.ndarray, *, year: int,
     out["heat_kwh"] = heat * (1 - share)
     out["heat_saved_kwh"] = heat * share
     carbon_change = change(carbon, year) / 1000
-    out["tco2e_per_yr"] = np.maximum(carbon_change, 0.0)
+    # signed: a switch that raises a home's emissions (e.g. from wood to a heat pump on a
+    # grid still carbon-heavy) counts against its option, never as zero
+    out["tco2e_per_yr"] = carbon_change
     out["tco2e_change_per_yr"] = carbon_change
     standing_saved = (np.zeros(len(homes)) if new_fuel is None else standing_change(
         fuels_before, np.full(len(homes), new_fuel, dtype=object), standing))
@@ -257,5 +260,5 @@ def switch_effects(homes: pd.DataFrame, saving_share: np.ndarray, *, year: int,
         peak = load_kw(loads, load) - relieved_kw(homes, loads)
     out["peak_kw_added"] = peak
     for when in years:
-        out[f"tco2e_per_yr_{when}"] = np.maximum(change(carbon, when) / 1000, 0.0)
+        out[f"tco2e_per_yr_{when}"] = change(carbon, when) / 1000
     return out
