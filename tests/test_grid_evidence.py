@@ -347,3 +347,17 @@ def test_charger_sites_sharing_evs_count_them_once_in_the_evidence() -> None:
     assert _row(once, "Q", 2030, "chargers")["blocked_tco2e_per_yr"] == pytest.approx(3.5)
     assert _row(summed, "Q", 2030)["blocked_tco2e_per_yr"] == pytest.approx(6.0)
     assert _row(once, "Q", 2030)["blocked_kw"] == pytest.approx(21.0)  # loads still add up
+
+
+@pytest.mark.parametrize(("accounting", "bound"), [("on_top", "upper bound"),
+                                                    ("base_year", "lower bound")])
+def test_the_evidence_says_how_to_read_it(accounting: str, bound: str) -> None:
+    from types import SimpleNamespace
+
+    from geoplan.planning.grid_report import reading_notes
+
+    scenario = SimpleNamespace(grid=SimpleNamespace(accounting=accounting))
+    wanted, basis = reading_notes(scenario)  # type: ignore[arg-type]
+    assert "not a shortfall of the plan" in wanted
+    assert f"grid.accounting: {accounting}" in basis
+    assert bound in basis

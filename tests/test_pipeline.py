@@ -160,6 +160,8 @@ def test_summary_agrees_with_the_plan_files(joint_run: Path) -> None:
     assert budgets["total"]["unspent_gbp"] == pytest.approx(
         scenario.plan.budget_gbp - chosen["cost_gbp"].sum(), rel=1e-8)
     assert "## Spending against each budget" in text
+    assert "Wanted load is each zone's or site's best load-adding option" in text
+    assert "(grid.accounting: on\\_top)" in text  # escaped Markdown
 
 
 def test_budget_and_one_option_per_zone_hold(joint_run: Path) -> None:

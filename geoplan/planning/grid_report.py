@@ -23,7 +23,8 @@ from geoplan.planning.grid_value import VALUE_COLUMNS, headroom_values, value_co
 from geoplan.planning.solve import PlanResult, grid_limits, grid_tables
 from geoplan.scenario import Scenario
 
-__all__ = ["bought_reinforcement", "evidence_kpis", "plan_evidence", "with_values"]
+__all__ = ["bought_reinforcement", "evidence_kpis", "plan_evidence", "reading_notes",
+           "with_values"]
 
 
 def bought_reinforcement(plans: PlanResult) -> pd.DataFrame | None:
@@ -78,7 +79,28 @@ def plan_evidence(scenario: Scenario, plans: PlanResult, layers: PreparedLayers,
                              power_factor=factor,
                              flexibility=_costs(assumptions, "grid_flexibility"),
                              shared=shared_reach(plans.plans.values()))
+    evidence = replace(evidence, notes=(*evidence.notes, *reading_notes(scenario)))
     return with_values(evidence, plans.plans, scenario, layers.grid)
+
+
+def reading_notes(scenario: Scenario) -> tuple[str, ...]:
+    """How a DNO should read the evidence: what "wanted" is, and the headroom basis."""
+    wanted = ("Wanted load is each zone's or site's best load-adding option, whether or not "
+              "the budget could fund it: blocked load and tonnes are the potential the grid "
+              "holds back, not a shortfall of the plan, and are not comparable with the "
+              "plan's own tonnes (charger sites count each EV once).")
+    if scenario.grid.accounting == "on_top":
+        basis = ("Blocked load is counted on top of the DNO's scenario headroom, which already "
+                 "allows for that scenario's own forecast heat pumps and EVs "
+                 "(grid.accounting: on_top): where the plan is that growth it counts twice, "
+                 "so these blocks are an upper bound; grid.accounting: base_year gives the "
+                 "other bound.")
+    else:
+        basis = ("Blocked load is counted against each substation's first published headroom "
+                 "in every year (grid.accounting: base_year): growth outside the plan is not "
+                 "counted, so these blocks are a lower bound; grid.accounting: on_top gives "
+                 "the other bound.")
+    return (wanted, basis)
 
 
 RESOLVES_SINGLE_YEAR = 5
