@@ -78,7 +78,7 @@ def _figures(table: pd.DataFrame, figure: str) -> pd.Series:
     return table.set_index("figure").loc[figure]
 
 
-def test_carbon_factor_series_is_exact_where_a_home_is_clipped(tmp_path) -> None:
+def test_carbon_factor_series_is_exact_where_a_home_adds_emissions(tmp_path) -> None:
     # Electricity 0.1 kg/kWh, low 0.05, high 1.0. Z1's heat pumps: h1 saves 4 t of gas and
     # buys 4,480 kWh of electricity, h2 saves 2.9167 t of oil and buys 2,450 kWh.
     carbon = _bounded(CARBON, "kgco2e_per_kwh", ("fuel", "electricity"), 0.05, 1.0)
@@ -92,13 +92,13 @@ def test_carbon_factor_series_is_exact_where_a_home_is_clipped(tmp_path) -> None
     assert row["status"] == STATUS_DONE
     assert row["at_base"] == pytest.approx(4 - 0.448 + oil - 0.245)
     assert row["at_low"] == pytest.approx(4 - 0.224 + oil - 0.1225)
-    # at 1.0 h1 would add 0.48 t (4.48 - 4): clipped to 0 for h1 alone, so the zone keeps
-    # h2's 0.4667 t; scaling the zone's tonnes (or summing unclipped homes) gives -0.0133.
-    assert row["at_high"] == pytest.approx(oil - 2.45)
+    # at 1.0 h1 adds 0.48 t (4.48 - 4), counted against the zone (not floored at 0): the
+    # zone's tonnes are h1's -0.48 plus h2's 0.4667, -0.0133
+    assert row["at_high"] == pytest.approx(4 - 4.48 + oil - 2.45)
     # the trajectory is flat (one factor year) and the lifetime unchanged: lifetime tonnes
     # move in proportion to the yearly ones
     life = _figures(table, "lifetime_tco2e")
-    assert life["at_high"] / life["at_base"] == pytest.approx((oil - 2.45) /
+    assert life["at_high"] / life["at_base"] == pytest.approx((4 - 4.48 + oil - 2.45) /
                                                               (3.552 + oil - 0.245))
     assert _figures(table, "capex_gbp")["swing"] == 0
 

@@ -571,7 +571,7 @@ def _require_plan(name: str, solved: JointPlan) -> None:
 
 def workstream_budget(scenario: Scenario, name: str) -> float | None:
     """Return workstream ``name``'s own budget: ``plan.budgets``, else its settings' (None)."""
-    given = scenario.plan.budgets.get(name)
+    given = (scenario.plan.budgets or {}).get(name)
     return given if given is not None else getattr(scenario.workstreams, name).budget_gbp
 
 

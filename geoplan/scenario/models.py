@@ -603,8 +603,9 @@ class PlanSection(Section):
                               description="Milestone years, ascending.")
     horizon: Year = 2050
     budget_gbp: Gbp | None = Field(None, description="Total capex budget (None: no limit).")
-    budgets: dict[Workstream, Gbp] = Field(default_factory=dict,
-                                           description="Budget per workstream.")
+    budgets: dict[Workstream, Gbp] | None = Field(
+        default_factory=dict, description="Budget per workstream (null: none, e.g. to drop a "
+                                          "base file's envelopes).")
     district_minimum_share: Share | None = Field(
         None, description="Least share of the spend (or benefit) each district receives.")
     weights: dict[Workstream, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
@@ -943,7 +944,7 @@ class Scenario(Section):
 
     @model_validator(mode="after")
     def _one_budget_each(self) -> Scenario:
-        for name, amount in self.plan.budgets.items():
+        for name, amount in (self.plan.budgets or {}).items():
             if getattr(self.workstreams, name).budget_gbp is not None:
                 raise ValueError(f"the {name} budget is set twice (plan.budgets.{name} = "
                                  f"{amount:g} and workstreams.{name}.budget_gbp); keep one")
