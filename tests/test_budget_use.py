@@ -45,3 +45,18 @@ def test_limit_kinds_and_an_unknown_row() -> None:
     assert held_back_kind("one option in group zone:E01") == "one option"
     assert held_back_kind("coverage floor D1") == "coverage"
     assert held_back_kind("count sites") == "count"
+
+
+def test_a_district_the_plan_leaves_out_keeps_its_row_at_zero() -> None:
+    from geoplan.outputs.run_summary import _rows
+
+    chosen = pd.DataFrame({"district_id": ["A", "A"], "workstream": "retrofit",
+                           "cost_gbp": [2.0, 3.0], "tco2e_per_yr": [1.0, 0.5], "homes": 1.0,
+                           "homes_to_target": 0.0, "fuel_poor_homes": 0.0, "chargers": 0.0,
+                           "area_ha": 0.0})
+    rows = _rows(chosen, "district_id", ["reduction"], ["A", "B"])
+    assert [r["district_id"] for r in rows] == ["A", "B"]
+    assert (rows[0]["cost_gbp"], rows[0]["reduction_tco2e_per_yr"], rows[0]["selected"]) == (
+        5.0, 1.5, 2.0)
+    assert (rows[1]["cost_gbp"], rows[1]["reduction_tco2e_per_yr"], rows[1]["selected"]) == (
+        0.0, 0.0, 0.0)

@@ -8,6 +8,7 @@ charger sites. :mod:`geoplan.outputs.run` writes the run's files with it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,12 +92,20 @@ def _flag_kpis(flags: GridFlags | None, evidence: GridEvidence | None = None
     return kpis
 
 
-def _rows(chosen: pd.DataFrame, key: str, kinds: list[str]) -> list[dict[str, Any]]:
-    """Cost, tonnes per year of each kind and benefits per ``key`` (district, year, ...)."""
+def _rows(chosen: pd.DataFrame, key: str, kinds: list[str],
+          every: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Cost, tonnes per year of each kind and benefits per ``key`` (district, year, ...).
+
+    ``every`` lists keys shown even where the plan chooses nothing (0 on every figure: a
+    district the plan leaves out is a finding, not a row to drop).
+    """
     chosen = kind_columns(chosen, kinds=kinds)
     columns = ["cost_gbp", *(f"{k}_tco2e_per_yr" for k in kinds), *_BENEFITS]
     grouped = chosen.groupby(key, sort=True)[columns].sum()
     grouped["selected"] = chosen.groupby(key, sort=True).size()
+    if every:
+        keys = sorted({*map(str, grouped.index), *map(str, every)})
+        grouped = grouped.rename(index=str).reindex(keys).fillna(0.0)
     return [{key: index, **{c: float(v) for c, v in row.items()}}
             for index, row in grouped.iterrows()]
 
@@ -265,7 +274,7 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
         "kpis": {**_kpis(chosen, kinds, finance.measures), **_lifetime_kpis(plans),
                  **_flag_kpis(flags, evidence), **stock_kpis, **calibration_kpis(layers.zones),
                  **({} if reach is None else {"evs_within_reach_once": reach.once})},
-        "by_district": _named_rows(_rows(chosen, "district_id", kinds), names),
+        "by_district": _named_rows(_rows(chosen, "district_id", kinds, list(names)), names),
         "by_year": _rows(years, "year", kinds) if len(years) else [],
         "by_period": plan_periods(plans, list(scenario.plan.years)).to_dict("records"),
         "tradeoff": [] if plans.curve is None else plans.curve.to_dict("records"),
