@@ -15,6 +15,7 @@ trade-off, the plan periods: :data:`OBJECTIVE_COLUMNS`; the sensitivity's figure
 from __future__ import annotations
 
 from geoplan.planning.carbon_lines import CARBON_WORDS, DISCOUNTED, OBJECTIVE_TONNES, UNDISCOUNTED
+from geoplan.scenario.models import DELIVERY
 
 __all__ = ["OBJECTIVE_COLUMNS", "OBJECTIVE_LIFETIME", "UNDISCOUNTED_LIFETIME", "assumption_label",
            "column_label", "field_title", "kind_heading", "stop_words"]
@@ -64,6 +65,8 @@ _LABELS = {
     "load_adding_candidates": "Candidates that add peak load",
     "saved_tco2e": "Emission reductions, buildings (tCO2e)",
     "ev_attributed_tco2e": "EV switch attributed to chargers, apart from the nets (tCO2e)",
+    **{f"{m}_cap": f"{m.replace('_', ' ')} cap (the period's capacity; capacity left unused "
+       "in earlier periods may still be used)" for m in DELIVERY},
     "budget_gbp": "Budget (£)", "spent_gbp": "Spent (£)", "unspent_gbp": "Left unspent (£)",
     "candidates_not_chosen": "Candidates not chosen",
     "not_chosen_because": "Limits they would break (candidates naming each)",
