@@ -43,6 +43,7 @@ from typing import Any
 import pandas as pd
 
 from geoplan.assumptions import AssumptionSet
+from geoplan.files.memory import lean_allocators
 from geoplan.files.run_folder import RunFolder
 from geoplan.layers.distributed import Compute
 from geoplan.layers.land import Exclusion
@@ -231,6 +232,7 @@ def run_scenario(scenario: Scenario | str | Path, out: str | Path, *, overwrite:
     """
     step = progress or (lambda _name: None)
     step("scenario")
+    lean_allocators()  # freed memory goes back to the system (geoplan.files.memory)
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     with RunFolder(out, overwrite=overwrite, marker="manifest.json") as folder:
