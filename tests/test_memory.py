@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from geoplan.files.memory import MMAP_THRESHOLD_BYTES, lean_allocators
+from geoplan.files.memory import MMAP_THRESHOLD_BYTES, lean_allocators, release_freed
 
 
 @pytest.fixture
@@ -47,9 +47,9 @@ def test_a_freed_large_column_leaves_the_process(arrow_pool, monkeypatch) -> Non
     monkeypatch.delenv("GEOPLAN_ALLOCATORS", raising=False)
     if not lean_allocators()["glibc"]:
         pytest.skip("the C library is not glibc")
-    big = np.ones(24 * MMAP_THRESHOLD_BYTES // 8)  # 24 MiB: glibc's default would then keep
-    del big  # blocks up to this size in its heap after they are freed
-    size = 16 * MMAP_THRESHOLD_BYTES
+    big = np.ones(24 * 2**20 // 8)  # 24 MiB: glibc's default would then keep blocks up to
+    del big  # this size in its heap after they are freed
+    size = 4 * MMAP_THRESHOLD_BYTES
     before = _resident_bytes()
     column = np.ones(size // 8)
     held = _resident_bytes()
@@ -57,3 +57,24 @@ def test_a_freed_large_column_leaves_the_process(arrow_pool, monkeypatch) -> Non
     after = _resident_bytes()
     assert held - before >= size * 0.9
     assert held - after >= size * 0.9  # handed back, not kept for later
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc settings: Linux only")
+def test_freed_heap_blocks_go_back_when_released(arrow_pool, monkeypatch) -> None:
+    """Columns under the threshold, freed between live blocks, stay until release_freed()."""
+    monkeypatch.delenv("GEOPLAN_ALLOCATORS", raising=False)
+    if not lean_allocators()["glibc"]:
+        pytest.skip("the C library is not glibc")
+    columns, pins = [], []
+    for _ in range(16):
+        columns.append(np.ones(MMAP_THRESHOLD_BYTES // 2 // 8))  # 2 MiB each, in the heap
+        pins.append(np.ones(8_192))  # 64 KiB kept after each: the freed columns are holes
+    before = _resident_bytes()
+    del columns
+    kept = _resident_bytes()
+    release_freed()
+    after = _resident_bytes()
+    size = 16 * MMAP_THRESHOLD_BYTES // 2
+    assert before - kept < size * 0.5  # the holes stay with the process ...
+    assert kept - after >= size * 0.9  # ... until released
+    assert len(pins) == 16

@@ -3,23 +3,30 @@
 A run reads and drops large tables (the EPC text, per-home option tables) before the solver
 and the outputs allocate theirs. With the allocators' defaults the freed memory stays with
 the process, so each step's peak stacks on the garbage of the steps before (county sample,
-300,000 homes: 1.27 GiB peak for about 1 GiB ever live at once). :func:`lean_allocators`:
+300,000 homes: 1.28 GiB peak for about 1 GiB ever live at once).
 
-* **glibc** (Linux): blocks of 1 MiB and more (a column of 131,072 floats) are mapped on
-  their own and unmapped when freed (``mallopt(M_MMAP_THRESHOLD)``; setting it also stops
-  glibc from raising the threshold after each large free, its default, which keeps later
-  columns in the heap it never hands back). Other C libraries are left as they are.
+:func:`lean_allocators` (once per run, :func:`geoplan.pipeline.run_scenario` calls it):
+
 * **Arrow**: the system allocator becomes pyarrow's default memory pool (instead of
   mimalloc or jemalloc, which kept about 130 MiB of the EPC text's pages after
-  ``release_unused``): Arrow's freed buffers follow the glibc rule above.
+  ``release_unused``).
+* **glibc** (Linux): blocks of 4 MiB and more (a column of 524,288 floats) are mapped on
+  their own and unmapped when freed (``mallopt(M_MMAP_THRESHOLD)``; setting it also stops
+  glibc from raising the threshold after each large free, its default, which keeps later
+  large blocks in the heap). Other C libraries are left as they are.
 
-No figure changes: only where freed memory goes. The price is CPU time: fresh pages are
-zeroed by the kernel on first use (county sample: peak 1,277 -> 1,019 MiB for 32.7 -> 35.6 s
-of CPU). ``GEOPLAN_ALLOCATORS=default`` leaves both allocators as they are.
+:func:`release_freed` (between a run's steps) hands back what is free in the heap
+(``malloc_trim``) and in Arrow's pool.
+
+No figure changes: only where freed memory goes. County joint run (``bench_scale.py``):
+peak 1,276 -> 1,003 MiB for the same CPU time (about 33 s; Arrow's pool alone: 1,057 MiB; a
+1 MiB threshold: 998 MiB but 3 s more CPU, fresh pages being zeroed by the kernel).
+``GEOPLAN_ALLOCATORS=default`` leaves both allocators as they are.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -27,9 +34,9 @@ import sys
 
 import pyarrow as pa
 
-__all__ = ["MMAP_THRESHOLD_BYTES", "lean_allocators"]
+__all__ = ["MMAP_THRESHOLD_BYTES", "lean_allocators", "release_freed"]
 
-MMAP_THRESHOLD_BYTES = 1024 * 1024
+MMAP_THRESHOLD_BYTES = 4 * 1024 * 1024
 """Blocks at least this large get their own mapping, returned to the system when freed."""
 
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number (malloc.h)
@@ -44,9 +51,26 @@ def lean_allocators() -> dict[str, bool]:
         ``{"glibc": ..., "arrow": ...}``: whether each setting was applied (False where the
         C library is not glibc, or with ``GEOPLAN_ALLOCATORS=default``).
     """
-    if os.environ.get("GEOPLAN_ALLOCATORS", "").strip().lower() == "default":
+    if _defaults_asked():
         return {"glibc": False, "arrow": False}
     return {"glibc": _glibc_mmap_threshold(MMAP_THRESHOLD_BYTES), "arrow": _arrow_system_pool()}
+
+
+def release_freed() -> None:
+    """Hand the memory freed so far back to the system (glibc's ``malloc_trim``, Arrow's pool).
+
+    Nothing with ``GEOPLAN_ALLOCATORS=default``.
+    """
+    if _defaults_asked():
+        return
+    pa.default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
+            ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+
+
+def _defaults_asked() -> bool:
+    return os.environ.get("GEOPLAN_ALLOCATORS", "").strip().lower() == "default"
 
 
 def _glibc_mmap_threshold(size: int) -> bool:
