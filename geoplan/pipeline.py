@@ -43,6 +43,7 @@ from typing import Any
 import pandas as pd
 
 from geoplan.assumptions import AssumptionSet
+from geoplan.files.memory import lean_allocators, release_freed
 from geoplan.files.run_folder import RunFolder
 from geoplan.layers.distributed import Compute
 from geoplan.layers.land import Exclusion
@@ -231,6 +232,7 @@ def run_scenario(scenario: Scenario | str | Path, out: str | Path, *, overwrite:
     """
     step = progress or (lambda _name: None)
     step("scenario")
+    lean_allocators()  # freed memory goes back to the system (geoplan.files.memory)
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     with RunFolder(out, overwrite=overwrite, marker="manifest.json") as folder:
@@ -242,10 +244,13 @@ def run_scenario(scenario: Scenario | str | Path, out: str | Path, *, overwrite:
             logger.warning(short)  # also among summary.md's warnings
         step("layers")
         layers = prepare_layers(inputs, grid=checked.grid)
+        release_freed()
         step("candidates")
         candidates = build_candidates(scenario, layers, assumptions)
+        release_freed()
         step("solve")
         plan = solve_plan(scenario, candidates, layers, assumptions)
+        release_freed()
         result = _write(folder, scenario, layers, candidates, plan, inputs=inputs,
                         assumptions=assumptions, offline_map=offline_map, step=step)
     return _moved(result, folder, Path(out))

@@ -256,6 +256,25 @@ def test_zone_summary_lists_every_zone_when_given() -> None:
     assert zone_summary(summary_homes(), zones_layer(1))["zone_id"].tolist() == ["Z1", "Z2"]
 
 
+def test_zone_summary_takes_the_rows_of_the_columns_it_reads_only() -> None:
+    """Other columns (the EPC extras, identity) are not copied when unzoned rows are left out."""
+    import tracemalloc
+
+    homes = pd.concat([summary_homes()] * 4_000, ignore_index=True)  # 800 homes without zone
+    wide = pd.DataFrame(np.ones((len(homes), 100)),
+                        columns=[f"extra_{i}" for i in range(100)])
+    homes = pd.concat([homes, wide], axis=1)
+    expected = zone_summary(homes[list(summary_homes().columns)])
+    tracemalloc.start()
+    try:
+        summary = zone_summary(homes)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    pd.testing.assert_frame_equal(summary, expected)
+    assert peak < wide.memory_usage(index=False).sum() / 2  # 16 MB of extras: none copied
+
+
 # --- real data ----------------------------------------------------------------------------
 
 

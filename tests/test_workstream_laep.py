@@ -290,3 +290,46 @@ def test_heat_pump_packages_are_priced_only_when_the_pathway_is_offered(tables, 
     same = every[every["option"].isin(["fabric_first", "do_nothing"])][columns]
     pd.testing.assert_frame_equal(fabric[columns].reset_index(drop=True),
                                   same.reset_index(drop=True))
+
+
+def test_zone_sums_of_parts_equal_the_sums_of_the_parts_stacked():
+    """Each part (per-home packages, networks, PV) summed alone, as the stacked rows are."""
+    from geoplan.workstreams.laep import _part_sums, _zone_sums
+
+    settings = LaepSettings(trajectory_years=(2030,),
+                            pathways=("heat_pump", "fabric_first", "rooftop_pv"))
+    numbers = ["cost_gbp", "bill_change_gbp_per_yr", "standing_change_gbp_per_yr",
+               "peak_kw_added", "heat_mwh_per_yr", "tco2e_per_yr", "tco2e_per_yr_2030",
+               "aggregated_homes", "tco2e_per_yr_low", "tco2e_per_yr_high", "lifetime_years"]
+    rng = np.random.default_rng(7)
+
+    def part(zones, options, **columns):
+        frame = pd.DataFrame({"zone_id": zones, "option": options})
+        for name in numbers:
+            frame[name] = rng.uniform(0.1, 9.9, len(frame)).round(3)
+        return frame.assign(**columns)
+
+    homes = part(["Z2", "Z1", "Z1", "Z2", "Z1"],
+                 ["heat_pump", "fabric_first", "heat_pump", "heat_pump", "heat_network"],
+                 homes=[1.0, np.nan, 2.0, 1.0, 3.0])  # no homes: 1; heat_network not offered
+    pv = part(["Z1", "Z3", "Z1"], ["rooftop_pv"] * 3, homes=[1.0, 1.0, 0.0],
+              homes_with_pv=[0.0, 0.0, 2.0]).drop(columns="peak_kw_added")
+    parts = [homes, pd.DataFrame(), pv]
+    got = _zone_sums([_part_sums(p, settings) for p in parts], pd.Index(["Z1", "Z2", "Z3"]),
+                     settings)
+    # by hand: the rows stacked, summed per zone and option (missing values count 0)
+    stacked = pd.concat(parts, ignore_index=True)
+    stacked = stacked[stacked["option"].isin(settings.pathways)]
+    stacked = stacked.assign(homes=stacked["homes"].fillna(1.0),
+                             life=stacked["lifetime_years"] * stacked["cost_gbp"])
+    sums = stacked.groupby(["zone_id", "option"], sort=True).sum(numeric_only=True)
+    assert list(zip(got["zone_id"], got["option"], strict=True)) == list(sums.index)
+    assert list(zip(got["zone_id"], got["option"], strict=True)) == [
+        ("Z1", "fabric_first"), ("Z1", "heat_pump"), ("Z1", "rooftop_pv"),
+        ("Z2", "heat_pump"), ("Z3", "rooftop_pv")]
+    for name in [*numbers[:-1], "homes", "homes_with_pv"]:
+        np.testing.assert_array_equal(got[name].to_numpy(), sums[name].to_numpy(), err_msg=name)
+    assert got["homes"].tolist() == [1.0, 2.0, 1.0, 2.0, 1.0]  # a missing count is 1 home
+    assert got["peak_kw_added"].iloc[[2, 4]].tolist() == [0.0, 0.0]  # PV rows have none
+    np.testing.assert_array_equal(got["lifetime_years"].to_numpy(),
+                                  (sums["life"] / sums["cost_gbp"]).to_numpy())

@@ -297,6 +297,11 @@ def _check_zones(points: gpd.GeoSeries, zones: gpd.GeoDataFrame) -> None:
                                "(fix: read them with geoplan.layers.zones.zones_from_file)")
 
 
+_SUMMED = ("zone_id", "epc_band", "sap_score", "floor_area_m2", "main_fuel", "mains_gas",
+           "heat_demand_kwh", "co2_t", "tenure")
+"""The buildings columns :func:`zone_summary` reads."""
+
+
 def zone_summary(buildings: pd.DataFrame, zones: pd.DataFrame | None = None) -> pd.DataFrame:
     """Total the homes of each zone.
 
@@ -326,7 +331,8 @@ def zone_summary(buildings: pd.DataFrame, zones: pd.DataFrame | None = None) -> 
         * ``heat_demand_kwh`` (kWh/yr), ``co2_t`` (t/yr): sums over homes with a value;
         * ``tenure_owner_occupied`` ... ``tenure_unknown``: homes per tenure.
     """
-    placed = buildings[buildings["zone_id"].notna()]
+    read = [c for c in _SUMMED if c in buildings.columns]  # rows taken: these columns only
+    placed = pd.DataFrame(buildings[read])[buildings["zone_id"].notna().to_numpy()]
     zone = placed["zone_id"].astype(str)
     groups = pd.DataFrame(placed).groupby(zone, sort=True)
     out = pd.DataFrame({"homes": groups.size()})

@@ -111,8 +111,8 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
     t = _tables(tables)
     homes = pd.DataFrame(buildings).reset_index(drop=True)
     zoned = homes["zone_id"].notna().to_numpy()
-    if not zoned.all():  # a boolean selection copies every column, even keeping all rows
-        homes = homes[zoned].reset_index(drop=True)
+    if not zoned.all():  # a boolean selection copies every column it keeps, even all rows
+        homes = _unpriced_dropped(homes)[zoned].reset_index(drop=True)
     area = zone_frame(homes, zones)
     density = zone_heat_density(homes, area)
     if options is not None:
@@ -128,13 +128,12 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
     per_home.loc[per_home["option"] == "fabric", "heat_mwh_per_yr"] = (
         per_home["heat_saved_kwh"] / 1000)
     per_home["option"] = per_home["option"].replace({"fabric": "fabric_first"})
-    parts = [per_home, _network_homes(homes, density, settings, t), _pv_homes(homes, settings, t)]
-    options = pd.concat(parts, ignore_index=True)
-    del parts, per_home  # in ``options`` now
-    wanted = options["option"].isin(settings.pathways)
-    if not wanted.all():  # a boolean selection copies every column, even keeping all rows
-        options = options[wanted]
-    table = _zone_sums(options, density.index, settings)
+    # each part is summed per zone, then dropped, before the next is built (no stacked copy)
+    sums = [_part_sums(per_home, settings)]
+    del per_home
+    sums.append(_part_sums(_network_homes(homes, density, settings, t), settings))
+    sums.append(_part_sums(_pv_homes(homes, settings, t), settings))
+    table = _zone_sums(sums, density.index, settings)
     if "rooftop_pv" in settings.pathways:
         share = pathway_value(t["heat_pathways"], "rooftop_pv", "suitable_share")
         table = _whole_pv_homes(table, share)
@@ -192,18 +191,25 @@ def _zoned_options(options: pd.DataFrame, homes: pd.DataFrame, zoned: np.ndarray
     area = pd.to_numeric(homes["floor_area_m2"], errors="coerce")
     again = zoned & ~(area > 0).to_numpy()
     position = np.cumsum(zoned) - 1
-    out = options[(zoned & ~again)[options["home"].to_numpy()]]
-    out = out.assign(home=position[out["home"].to_numpy()])
+    kept = np.flatnonzero((zoned & ~again)[options["home"].to_numpy()])
+    priced = options.iloc[:0]
     if again.any():
         known = area[zoned]
         median = float(known.median()) if known.notna().any() else 80.0
         redo = homes[again].assign(floor_area_m2=median).reset_index(drop=True)
         priced = home_options(redo, retrofit, tables=tables)
         priced["home"] = position[np.flatnonzero(again)][priced["home"].to_numpy()]
-        out = pd.concat([out, priced])
-        rank = out["option"].map({name: i for i, name in enumerate(OPTIONS)}).to_numpy()
-        out = out.iloc[np.lexsort((out["home"].to_numpy(), rank))]
-    return out.reset_index(drop=True)
+    home = np.concatenate([position[options["home"].to_numpy()[kept]],
+                           priced["home"].to_numpy()])
+    rank = pd.concat([options["option"].iloc[kept], priced["option"]]).map(
+        {name: i for i, name in enumerate(OPTIONS)}).to_numpy()
+    order = np.lexsort((home, rank)) if len(priced) else np.arange(len(kept))
+    # column by column: one column's rows stacked at a time, then taken in order
+    out = pd.DataFrame({column: pd.concat([options[column].iloc[kept], priced[column]],
+                                          ignore_index=True).take(order).reset_index(drop=True)
+                        for column in options.columns})
+    out["home"] = home[order]
+    return out
 
 
 def _heat_after(per_home: pd.DataFrame, homes: pd.DataFrame) -> np.ndarray:
@@ -320,16 +326,60 @@ def _whole_pv_homes(table: pd.DataFrame, share: float) -> pd.DataFrame:
     return out[~pv | (out["homes"] > 0)].reset_index(drop=True)
 
 
-def _zone_sums(options: pd.DataFrame, zones: pd.Index, settings: LaepSettings) -> pd.DataFrame:
-    options = options.assign(homes=options["homes"].fillna(1.0) if "homes" in options else 1.0,
-                             life_cost=options["lifetime_years"] * options["cost_gbp"])
-    sums = ["cost_gbp", "bill_change_gbp_per_yr", "standing_change_gbp_per_yr",
+_UNPRICED = ("source_file", "lmk_key", "address", "uprn", "postcode", "geocode_method",
+             "local_authority", "lodgement_date", "certificates", "building_id")
+"""Buildings columns (the certificate's identity and provenance) no LAEP option reads."""
+
+
+def _unpriced_dropped(homes: pd.DataFrame) -> pd.DataFrame:
+    """``homes`` without :data:`_UNPRICED` (the rows taken then copy only what is priced)."""
+    return homes.drop(columns=[c for c in _UNPRICED if c in homes.columns])
+
+
+def _summed(settings: LaepSettings) -> list[str]:
+    """Option columns summed per zone and option (``homes_with_pv`` too when a part has it)."""
+    return ["cost_gbp", "bill_change_gbp_per_yr", "standing_change_gbp_per_yr",
             "peak_kw_added", "homes", "heat_mwh_per_yr",
             "life_cost", "tco2e_per_yr", *(f"tco2e_per_yr_{y}" for y in settings.trajectory_years),
-            "aggregated_homes", "tco2e_per_yr_low", "tco2e_per_yr_high"]
-    if "homes_with_pv" in options.columns:
-        sums.append("homes_with_pv")
-    table = options.groupby(["zone_id", "option"], sort=True)[sums].sum().reset_index()
+            "aggregated_homes", "tco2e_per_yr_low", "tco2e_per_yr_high", "homes_with_pv"]
+
+
+def _part_sums(options: pd.DataFrame, settings: LaepSettings) -> tuple[pd.DataFrame, set[str]]:
+    """Return one part's sums per zone and option (pathways offered) and its columns.
+
+    A column the part lacks sums to 0 (as a missing value does); ``homes`` missing counts 1.
+    """
+    columns = set(options.columns)
+    if not columns:  # a pathway not offered, or no home it applies to
+        return pd.DataFrame(), columns
+    wanted = options["option"].isin(settings.pathways)
+    if not wanted.all():  # a boolean selection copies every column, even keeping all rows
+        options = options[wanted]
+    options = options.assign(homes=options["homes"].fillna(1.0) if "homes" in options else 1.0,
+                             life_cost=options["lifetime_years"] * options["cost_gbp"])
+    sums = _summed(settings)
+    absent = [c for c in sums if c not in options.columns]
+    table = options.groupby(["zone_id", "option"], sort=True)[
+        [c for c in sums if c in options.columns]].sum()
+    for column in absent:
+        table[column] = 0.0
+    return table[sums].reset_index(), columns
+
+
+def _zone_sums(parts: list[tuple[pd.DataFrame, set[str]]], zones: pd.Index,
+               settings: LaepSettings) -> pd.DataFrame:
+    """One row per zone and option from the parts' sums (:func:`_part_sums`), in key order.
+
+    Each option's rows all come from one part (per-home packages, heat networks, rooftop
+    PV), so each group is summed over the same rows, in the same order, as over the parts
+    stacked.
+    """
+    seen = set().union(*(columns for _, columns in parts))
+    sums = [c for c in _summed(settings) if c != "homes_with_pv" or c in seen]
+    frames = [table[["zone_id", "option", *sums]] for table, _ in parts if len(table.columns)]
+    table = pd.concat(frames, ignore_index=True).sort_values(["zone_id", "option"],
+                                                             kind="stable")
+    table = table.reset_index(drop=True)
     table["lifetime_years"] = np.where(table["cost_gbp"] > 0, table["life_cost"] / table[
         "cost_gbp"].where(table["cost_gbp"] > 0, 1.0), 1.0)
     table = table.drop(columns="life_cost")

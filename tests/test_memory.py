@@ -1,0 +1,90 @@
+"""Allocator settings of a run (geoplan.files.memory): freed memory goes back to the system."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pyarrow as pa
+import pytest
+
+from geoplan.files.memory import MMAP_THRESHOLD_BYTES, lean_allocators
+
+
+@pytest.fixture
+def arrow_pool():
+    """The process's Arrow pool, put back after the test."""
+    before = pa.default_memory_pool()
+    yield before
+    pa.set_memory_pool(before)
+
+
+def test_arrow_allocates_from_the_system_pool(arrow_pool, monkeypatch) -> None:
+    monkeypatch.delenv("GEOPLAN_ALLOCATORS", raising=False)
+    applied = lean_allocators()
+    assert applied["arrow"] is True
+    assert pa.default_memory_pool().backend_name == "system"
+    assert lean_allocators()["arrow"] is True  # calling again changes nothing
+    assert pa.default_memory_pool().backend_name == "system"
+
+
+def test_default_allocators_are_kept_when_asked(arrow_pool, monkeypatch) -> None:
+    monkeypatch.setenv("GEOPLAN_ALLOCATORS", "default")
+    assert lean_allocators() == {"glibc": False, "arrow": False}
+    assert pa.default_memory_pool().backend_name == arrow_pool.backend_name
+
+
+_FRESH_PROCESS = """
+import json, os, sys
+from pathlib import Path
+import numpy as np
+from geoplan.files.memory import MMAP_THRESHOLD_BYTES, lean_allocators, release_freed
+
+def resident():
+    pages = Path("/proc/self/statm").read_text(encoding="ascii").split()[1]
+    return int(pages) * os.sysconf("SC_PAGE_SIZE")
+
+applied = lean_allocators()["glibc"] if sys.argv[1] == "lean" else False
+big = np.ones(24 * 2**20 // 8)  # 24 MiB: glibc's default then keeps blocks up to this size
+del big  # in its heap after they are freed
+column = np.ones(4 * MMAP_THRESHOLD_BYTES // 8)
+before_free = resident()
+del column
+after_free = resident()
+columns, pins = [], []
+for _ in range(16):
+    columns.append(np.ones(MMAP_THRESHOLD_BYTES // 2 // 8))  # under the threshold: the heap
+    pins.append(np.ones(8_192))  # 64 KiB kept after each: the freed columns are holes
+held = resident()
+del columns
+kept = resident()
+release_freed()
+print(json.dumps({"glibc": applied, "column_returned": before_free - after_free,
+                  "holes_returned_at_free": held - kept, "holes_released": kept - resident()}))
+"""
+
+
+def _fresh_process(mode: str) -> dict[str, int]:
+    """Run the allocations above in a new interpreter (a heap no other test has used)."""
+    import json
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", _FRESH_PROCESS, mode], check=True,
+                          capture_output=True, text=True, env=dict(os.environ), timeout=120)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc settings: Linux only")
+def test_freed_columns_leave_the_process(monkeypatch) -> None:
+    """A large column freed after a larger one leaves at once; heap holes when released."""
+    monkeypatch.delenv("GEOPLAN_ALLOCATORS", raising=False)
+    lean = _fresh_process("lean")
+    if not lean["glibc"]:
+        pytest.skip("the C library is not glibc")
+    size = 4 * MMAP_THRESHOLD_BYTES
+    assert lean["column_returned"] >= size * 0.9  # 16 MiB handed back when freed
+    holes = 16 * MMAP_THRESHOLD_BYTES // 2
+    assert lean["holes_returned_at_free"] < holes * 0.5  # the holes stay with the process ...
+    assert lean["holes_released"] >= holes * 0.9  # ... until release_freed()
+    default = _fresh_process("default")  # glibc's own rule keeps the column in its heap
+    assert default["column_returned"] < size * 0.5
