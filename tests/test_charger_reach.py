@@ -42,3 +42,26 @@ def test_sites_apart_add_up_and_need_no_note() -> None:
     assert capped.once == pytest.approx(15.0)
     assert capped.note() is None
     assert reach_once(DEMAND, _sites({})).once == 0.0
+
+
+def test_shared_reach_counts_each_demand_point_once_from_the_models() -> None:
+    # points of 10, 4 and 1 EVs; s1 reaches the 10, s2 the 10 and the 1, s3 the 4 and the 1
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+    import scipy.sparse as sp
+
+    from geoplan.planning.charger_reach import shared_reach
+
+    pattern = sp.csr_matrix(np.array([[1, 1, 0], [0, 0, 1], [0, 1, 1]], dtype=float))
+    handle = SimpleNamespace(pattern=pattern, weights=np.array([10.0, 4.0, 1.0]))
+    context = SimpleNamespace(table=pd.DataFrame({"candidate_id": ["s1", "s2", "s3"]}),
+                              coverage={"evs": handle})
+    once = shared_reach([SimpleNamespace(compiled=SimpleNamespace(context=context)),
+                         SimpleNamespace(compiled=None)])
+    assert once is not None
+    assert (once(["s1"]), once(["s1", "s2"]), once(["s3"]), once(["s1", "s2", "s3"])) == (
+        10.0, 11.0, 5.0, 15.0)
+    assert once(["not-a-charger"]) == 0.0
+    assert shared_reach([SimpleNamespace(compiled=None)]) is None

@@ -123,9 +123,8 @@ def shared_reach(models: Iterable[Any]) -> Callable[[Sequence[str]], float] | No
         total = 0.0
         for term, (pattern, weights) in enumerate(terms):
             cols = [where[c][1] for c in candidate_ids if where.get(c, (-1, 0))[0] == term]
-            if cols:
-                reached = np.asarray(pattern[:, cols].sum(axis=1)).ravel() > 0
-                total += float(weights[reached].sum())
+            if cols:  # the rows the columns reach, without a dense vector of every point
+                total += float(weights[np.unique(pattern[:, cols].indices)].sum())
         return total
 
     return once
