@@ -86,5 +86,5 @@ def test_freed_columns_leave_the_process(monkeypatch) -> None:
     holes = 16 * MMAP_THRESHOLD_BYTES // 2
     assert lean["holes_returned_at_free"] < holes * 0.5  # the holes stay with the process ...
     assert lean["holes_released"] >= holes * 0.9  # ... until release_freed()
-    default = _fresh_process("default")  # glibc's own rule keeps the column in its heap
-    assert default["column_returned"] < size * 0.5
+    # (glibc's own default is not asserted: in a fresh CI venv it handed the column back too,
+    # which is the C library's choice, not geoplan's)
