@@ -314,12 +314,14 @@ def _once(rows: pd.DataFrame, keys: list[str], shared: SharedReach | None) -> pd
     sites = rows[(rows["workstream"] == CHARGERS) & (rows["evs"] > 0)]
     if shared is None or sites.empty:
         return tonnes
-    fix = pd.Series(0.0, index=tonnes.index)
-    for key, group in sites.groupby(keys):
-        summed = float(group["tco2e_per_yr"].sum())
-        per_ev = float((group["tco2e_per_yr"] / group["evs"]).max())
-        fix.loc[key] = min(summed, per_ev * shared(group["candidate_id"].tolist())) - summed
-    return tonnes + fix
+    sites = sites.assign(_per_ev=sites["tco2e_per_yr"] / sites["evs"])
+    groups = sites.groupby(keys)
+    summed = groups["tco2e_per_yr"].sum()
+    per_ev = groups["_per_ev"].max()
+    once = pd.Series([shared(ids) for ids in groups["candidate_id"].agg(list)],
+                     index=summed.index)
+    fix = np.minimum(summed, per_ev * once) - summed
+    return tonnes + fix.reindex(tonnes.index, fill_value=0.0)
 
 
 def _sums(units: pd.DataFrame, keys: list[str],
