@@ -212,7 +212,7 @@ def chargers_served(table: pd.DataFrame, parts: ModelParts, candidate_ids: Seque
     pandas.DataFrame
         ``table`` through :func:`carbon_of_served` (unchanged without a coverage term).
     """
-    terms = parts.objective if isinstance(parts.objective, tuple | list) else (parts.objective,)
+    terms = parts.objective_terms
     coverage = next((t for t in terms if isinstance(t, MaximiseCoverage)), None)
     if coverage is None or "demand_covered" not in table.columns:
         return table

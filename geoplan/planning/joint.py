@@ -101,10 +101,6 @@ def _as_geo(table: pd.DataFrame, candidates: Mapping[str, pd.DataFrame],
     return gpd.GeoDataFrame(table, geometry="geometry", crs=geo[0].crs)
 
 
-def _as_tuple(items: Any) -> tuple[Any, ...]:
-    return tuple(items) if isinstance(items, list | tuple) else (items,)
-
-
 def joint_problem(candidates: Mapping[str, pd.DataFrame], parts: Mapping[str, ModelParts], *,
                   headroom: pd.DataFrame, grid: nx.DiGraph | Mapping[str, str | None],
                   reinforcements: pd.DataFrame | None = None,
@@ -173,7 +169,7 @@ def joint_problem(candidates: Mapping[str, pd.DataFrame], parts: Mapping[str, Mo
     for ws in sorted(set(weights or {}) - set(candidates)):
         problems.add(f"a weight for {ws!r}, which has no candidates",
                      fix=f"weight one of {sorted(candidates)}")
-    parts = {ws: ModelParts(_as_tuple(p.objective), _as_tuple(p.constraints))
+    parts = {ws: ModelParts(p.objective_terms, p.constraint_terms)
              for ws, p in parts.items()}
     scope = Scope(table, spans, own, problems, coverage_names=coverage_names(parts))
     terms, constraints = scoped_objective(scope, parts, weights or {})

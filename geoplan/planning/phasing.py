@@ -392,14 +392,14 @@ def lifetime_parts(parts: ModelParts, candidates: pd.DataFrame, years: Sequence[
     (:func:`geoplan.planning.charger_carbon.coverage_carbon`).
     """
     columns = {int(y): f"{LIFETIME_PREFIX}{y}" for y in years}
-    coverage = [t for t in _as_terms(parts.objective) if isinstance(t, MaximiseCoverage)]
+    coverage = [t for t in parts.objective_terms if isinstance(t, MaximiseCoverage)]
     by_coverage = len(coverage) == 1 and "demand_covered" in candidates.columns
     terms: list[Any] = [] if by_coverage else [PeriodBenefit(columns)]
     for column, weight in sorted(co_benefits.items()):
         if column in candidates.columns and weight > 0:
             terms.append(PeriodBenefit(dict.fromkeys((int(y) for y in years), column),
                                        weight=float(weight), name=f"co_benefit_{column}"))
-    for term in _as_terms(parts.objective):
+    for term in parts.objective_terms:
         if isinstance(term, MaximiseCoverage):
             terms.append(replace(term, weight=float(co_benefits.get("ev_demand_covered", 0.0)),
                                  normalise=False))
@@ -407,11 +407,7 @@ def lifetime_parts(parts: ModelParts, candidates: pd.DataFrame, years: Sequence[
             terms.append(term)
     if by_coverage:  # chargers: each EV's carbon once, however many chosen sites reach it
         terms.append(coverage_carbon(coverage[0], candidates, columns))
-    return ModelParts(tuple(terms), tuple(_as_terms(parts.constraints)))
-
-
-def _as_terms(items: Any) -> list[Any]:
-    return list(items) if isinstance(items, list | tuple) else [items]
+    return ModelParts(tuple(terms), parts.constraint_terms)
 
 
 @dataclass(frozen=True)

@@ -22,3 +22,17 @@ class ModelParts:
 
     objective: tuple
     constraints: tuple
+
+    @property
+    def objective_terms(self) -> tuple:
+        """The objective terms as a tuple (a single term given alone becomes one)."""
+        return _as_tuple(self.objective)
+
+    @property
+    def constraint_terms(self) -> tuple:
+        """The constraints as a tuple (a single constraint given alone becomes one)."""
+        return _as_tuple(self.constraints)
+
+
+def _as_tuple(items: object) -> tuple:
+    return tuple(items) if isinstance(items, list | tuple) else (items,)
