@@ -113,6 +113,10 @@ def test_every_headline_figure_has_words_not_a_key(joint_run: Path, ev_run: Path
         assert spaced == [], run.name
         text = (run / "summary.md").read_text(encoding="utf-8")
         assert "| load adding candidates |" not in text
+    # the period table's caps say the delivery limit is cumulative (read as broken otherwise)
+    text = (joint_run / "summary.md").read_text(encoding="utf-8")
+    assert ("homes retrofitted cap (the period's capacity; capacity left unused in earlier "
+            "periods may still be used)") in text
 
 
 def test_summary_agrees_with_the_plan_files(joint_run: Path) -> None:
