@@ -28,7 +28,8 @@ import scipy.sparse as sp
 
 from geoplan.optimise.clock import Clock
 
-__all__ = ["CoverageInstance", "greedy", "improve_by_swaps", "objective_value"]
+__all__ = ["CoverageInstance", "feasible_pairs", "greedy", "improve_by_swaps",
+           "objective_value"]
 
 
 @dataclass(frozen=True)
@@ -160,20 +161,41 @@ def _swap_deltas(instance: CoverageInstance, chosen: np.ndarray, count: np.ndarr
     return gain[None, :] + cross - loss[:, None]
 
 
-def _feasible_pairs(instance: CoverageInstance, chosen: np.ndarray,
-                    inside: np.ndarray) -> np.ndarray:
-    ok = np.ones((len(inside), instance.m), dtype=bool)
-    ok[:, chosen | instance.locked_out] = False
+def feasible_pairs(instance: CoverageInstance, chosen: np.ndarray, inside: np.ndarray,
+                   columns: np.ndarray | None = None) -> np.ndarray:
+    """Which exchanges (one of ``inside`` out, one candidate in) keep the plan feasible.
+
+    Parameters
+    ----------
+    instance : CoverageInstance
+    chosen : numpy.ndarray of bool
+        The plan.
+    inside : numpy.ndarray of int
+        Chosen candidates that may leave (rows of the result).
+    columns : numpy.ndarray of int, optional
+        Candidates that may join (columns of the result); default every candidate.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        ``len(inside) x len(columns)``: True where the exchange keeps every knapsack row,
+        lock and one option per group.
+    """
+    columns = np.arange(instance.m) if columns is None else columns
+    ok = np.ones((len(inside), len(columns)), dtype=bool)
+    ok[:, (chosen | instance.locked_out)[columns]] = False
     ok[instance.locked_in[inside], :] = False
     spent = instance.costs @ chosen.astype(float)
     for k in range(len(instance.limits)):
-        after = spent[k] - instance.costs[k, inside][:, None] + instance.costs[k][None, :]
+        after = (spent[k] - instance.costs[k, inside][:, None]
+                 + instance.costs[k, columns][None, :])
         ok &= after <= instance.limits[k] + 1e-9
     used = instance.group[chosen]
+    joining = instance.group[columns]
     for row, j in enumerate(inside):
         taken = set(used[used >= 0].tolist()) - {int(instance.group[j])}
         if taken:
-            ok[row, np.isin(instance.group, list(taken))] = False
+            ok[row, np.isin(joining, list(taken))] = False
     return ok
 
 
@@ -203,7 +225,7 @@ def improve_by_swaps(instance: CoverageInstance, chosen: np.ndarray,
         if len(inside) == 0:
             break
         delta = _swap_deltas(instance, chosen, count, inside)
-        delta[~_feasible_pairs(instance, chosen, inside)] = -np.inf
+        delta[~feasible_pairs(instance, chosen, inside)] = -np.inf
         best = np.unravel_index(np.argmax(delta), delta.shape)
         if not delta[best] > 1e-9 * max(1.0, abs(objective_value(instance, chosen))):
             break

@@ -3,7 +3,8 @@
 Two kinds of model get a start:
 
 - uncapacitated coverage with knapsack rows, groups and locks: lazy greedy + 1-swap
-  (:mod:`geoplan.optimise.heuristics`);
+  (:mod:`geoplan.optimise.heuristics`), then, where the solver may not prove the optimum in
+  time, the iterated local search (:mod:`geoplan.optimise.local_search`);
 - capacitated coverage (a capacity per site, an assignment of demand to sites) with budgets,
   counts, grid headroom, coverage floors, groups and locks: a greedy choice with assignment
   (:mod:`geoplan.optimise.capacitated`), then the best assignment for that choice by one LP
@@ -30,6 +31,7 @@ from geoplan.optimise.heuristics import (
     improve_by_swaps,
     objective_value,
 )
+from geoplan.optimise.local_search import iterated_local_search
 from geoplan.optimise.solvers import HighsSession, SolverOptions
 
 if TYPE_CHECKING:
@@ -176,22 +178,28 @@ def _fits(compiled: CompiledProblem, x: np.ndarray) -> bool:
 
 
 def _coverage_start(compiled: CompiledProblem, instance: CoverageInstance,
-                    clock: Clock) -> Start:
+                    clock: Clock, search_seed: int | None) -> Start:
     began = time.perf_counter()
     chosen = greedy(instance, clock=clock)
     first = objective_value(instance, chosen)
     mid = time.perf_counter()
     chosen = improve_by_swaps(instance, chosen, clock=clock)
+    notes = [f"greedy: {first:,.6g} in {mid - began:.2f} s",
+             f"greedy + 1-swap: {objective_value(instance, chosen):,.6g} "
+             f"in {time.perf_counter() - began:.2f} s"]
+    if search_seed is not None and not clock.expired():
+        found = iterated_local_search(instance, chosen, seed=search_seed, clock=clock)
+        chosen = found.chosen
+        notes.append(f"iterated local search: {found.value:,.6g} after {found.rounds:,} "
+                     f"rounds ({found.improvements} better plans) in "
+                     f"{time.perf_counter() - began:.2f} s")
     block = next(iter(compiled.context.coverage.values())).block
     covered = (instance.pattern @ chosen.astype(float)) > 0
     upper = compiled.model.col_upper[block.start:block.stop]
     x = _vector(compiled, chosen, block, np.minimum(covered, upper))
-    done = time.perf_counter()
     if not _fits(compiled, x):
         return Start(None, None, ("greedy plan broke a constraint and was dropped",))
-    return Start(x, "coverage", (f"greedy: {first:,.6g} in {mid - began:.2f} s",
-                                 f"greedy + 1-swap: {compiled.model.objective(x):,.6g} "
-                                 f"in {done - began:.2f} s"))
+    return Start(x, "coverage", tuple(notes))
 
 
 def _capacitated_start(compiled: CompiledProblem, instance: CapacitatedInstance,
@@ -228,16 +236,22 @@ def _polish(compiled: CompiledProblem, chosen: np.ndarray, options: SolverOption
 
 
 def heuristic_plan(compiled: CompiledProblem, options: SolverOptions | None = None,
-                   clock: Clock | None = None) -> Start:
+                   clock: Clock | None = None, search: bool = False) -> Start:
     """Greedy start for a coverage model, with notes on what each step reached.
 
     ``clock`` (default: none) bounds the heuristics' wall time and records what stopped them.
+    ``search`` adds the iterated local search
+    (:func:`geoplan.optimise.local_search.iterated_local_search`, seeded by
+    ``options.seed``) to an uncapacitated coverage model's greedy + 1-swap plan: worth its
+    seconds where the solver may not prove the optimum in time.
     """
     clock = clock or Clock(None)
+    options = options or SolverOptions()
     instance = coverage_instance(compiled)
     if instance is not None:
-        return _coverage_start(compiled, instance, clock)
+        return _coverage_start(compiled, instance, clock,
+                               int(options.seed) if search else None)
     capacitated = capacitated_instance(compiled)
     if capacitated is not None:
-        return _capacitated_start(compiled, capacitated, options or SolverOptions(), clock)
+        return _capacitated_start(compiled, capacitated, options, clock)
     return Start(None, None, ())

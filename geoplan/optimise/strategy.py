@@ -26,7 +26,9 @@ the greedy plan) ends the solve at once: it is proven optimal.
     For large models under a time limit, where HiGHS's simplex root alone can use the whole
     limit:
 
-    1. greedy + 1-swap plan (a valid incumbent within a second);
+    1. greedy + 1-swap plan (a valid incumbent within a second), improved by the iterated
+       local search (:mod:`geoplan.optimise.local_search`: a fixed number of rounds, seeded
+       by ``options.seed``), which every model that gets the Lagrangian bound also gets;
     2. the linear relaxation by interior point without crossover, for up to
        :data:`RELAXATION_TIME_SHARE` of the time left and :data:`RELAXATION_ITERATIONS`
        iterations: the Lagrangian bound of its row duals is a valid bound on the optimum even
@@ -131,7 +133,8 @@ def solve_compiled(compiled: CompiledProblem, options: SolverOptions,
 def _solve_on_clock(compiled: CompiledProblem, options: SolverOptions, strategy: str,
                     clock: Clock, guard: GuardedChild | None
                     ) -> tuple[SolveOutcome, list[str]]:
-    found = heuristic_plan(compiled, options, clock.phase(HEURISTIC_TIME_SHARE))
+    found = heuristic_plan(compiled, options, clock.phase(HEURISTIC_TIME_SHARE),
+                           search=_needs_lagrangian(compiled, options, strategy))
     start, notes = found.x, list(found.notes)
     free, guide = free_bound(compiled), None
     if found.kind in ("coverage", "capacitated") and _needs_lagrangian(compiled, options,
