@@ -34,7 +34,7 @@ from geoplan.optimise.heuristics import CoverageInstance, feasible_pairs
 
 __all__ = ["ILS_PATIENCE", "ILS_ROUNDS_PER_SITE", "SearchResult", "iterated_local_search"]
 
-ILS_ROUNDS_PER_SITE = 10
+ILS_ROUNDS_PER_SITE = 5
 """Rounds of the search per chosen candidate of the starting plan (a deterministic budget)."""
 ILS_MAX_ROUNDS = 20_000
 """Rounds at most, whatever the plan's size."""
