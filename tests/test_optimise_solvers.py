@@ -110,7 +110,7 @@ def test_greedy_start_and_lp_guided_strategy_report_an_honest_gap():
     assert direct.status == "optimal"
     assert guided.objective <= direct.objective + 1e-6
     assert guided.bound >= direct.objective - 1e-6  # a valid bound
-    assert any(note.startswith("greedy + 1-swap") for note in guided.notes)
+    assert any(note.startswith("greedy + iterated local search") for note in guided.notes)
 
 
 def test_ranks_put_the_plan_first_and_explain_the_rest():

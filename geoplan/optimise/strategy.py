@@ -26,9 +26,10 @@ the greedy plan) ends the solve at once: it is proven optimal.
     For large models under a time limit, where HiGHS's simplex root alone can use the whole
     limit:
 
-    1. greedy + 1-swap plan (a valid incumbent within a second), improved by the iterated
-       local search (:mod:`geoplan.optimise.local_search`: a fixed number of rounds, seeded
-       by ``options.seed``), which every model that gets the Lagrangian bound also gets;
+    1. a greedy plan improved by the iterated local search
+       (:mod:`geoplan.optimise.local_search`: a fixed number of rounds, seeded by
+       ``options.seed``), as every model that gets the Lagrangian bound; ``direct`` on a
+       smaller model improves its greedy plan by 1-swap instead;
     2. the linear relaxation by interior point without crossover, for up to
        :data:`RELAXATION_TIME_SHARE` of the time left and :data:`RELAXATION_ITERATIONS`
        iterations: the Lagrangian bound of its row duals is a valid bound on the optimum even
