@@ -159,31 +159,33 @@ class _Region:
         self.local = local
         local[sites] = np.arange(len(sites))
         self.base = instance.base[sites]
+        self.weights = instance.weights[self.entries]
 
     def release(self) -> None:
         """Reset the shared ``local`` map."""
         self.local[self.sites] = -1
 
-    def totals(self, values: np.ndarray) -> np.ndarray:
-        """Sum of ``values`` (one per demand point of the model) over each site's points."""
-        sums = np.concatenate([[0.0], np.cumsum(values[self.entries])])
+    def totals(self, count: np.ndarray, level: int) -> np.ndarray:
+        """Return the weight of each site's points whose ``count`` equals ``level``."""
+        values = self.weights * (count[self.entries] == level)
+        sums = np.concatenate([[0.0], np.cumsum(values)])
         return sums[self.site_ptr[1:]] - sums[self.site_ptr[:-1]]
 
-    def cross(self, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Sum ``values`` over the points each row's site shares with each site.
+    def cross(self, rows: np.ndarray, count: np.ndarray) -> np.ndarray:
+        """Weight of the points each row's site covers alone that each site also covers.
 
-        ``values`` has one entry per demand point (mostly zero); the result is
-        ``len(rows) x len(sites)``.
+        ``count`` has one entry per demand point; the result is ``len(rows) x len(sites)``.
         """
         points, owner = _gather(self.site_ptr, self.entries, rows)
-        keep = values[points] != 0
-        points, owner = points[keep], owner[keep]
+        alone = count[points] == 1
+        points, owner = points[alone], owner[alone]
         pattern = self.instance.pattern
         sites, which = _gather(pattern.indptr, pattern.indices, points)
         place = self.local[sites]
         inside = place >= 0
         flat = owner[which[inside]] * len(self.sites) + place[inside]
-        return np.bincount(flat, weights=values[points][which[inside]],
+        weights = self.instance.weights[points][which[inside]]
+        return np.bincount(flat, weights=weights,
                            minlength=len(rows) * len(self.sites)).reshape(len(rows), -1)
 
 
@@ -203,7 +205,7 @@ def _open_to_join(instance: CoverageInstance, state: _State, sites: np.ndarray) 
 def _refill(instance: CoverageInstance, state: _State, region: _Region) -> None:
     """Add the region's candidate of largest gain while one fits and gains."""
     while True:
-        gain = region.totals(instance.weights * (state.count == 0)) + region.base
+        gain = region.totals(state.count, 0) + region.base
         gain[~_open_to_join(instance, state, region.sites)] = -np.inf
         k = int(np.argmax(gain))
         if not gain[k] > 0:
@@ -219,11 +221,9 @@ def _best_exchange(instance: CoverageInstance, state: _State,
     pos_out = np.flatnonzero(~state.chosen[sites] & ~instance.locked_out[sites])
     if len(pos_in) == 0 or len(pos_out) == 0:
         return None
-    once = instance.weights * (state.count == 1)
-    free = instance.weights * (state.count == 0)
-    loss = region.totals(once)[pos_in] + region.base[pos_in]
-    gain = region.totals(free)[pos_out] + region.base[pos_out]
-    cross = region.cross(pos_in, once)[:, pos_out]
+    loss = region.totals(state.count, 1)[pos_in] + region.base[pos_in]
+    gain = region.totals(state.count, 0)[pos_out] + region.base[pos_out]
+    cross = region.cross(pos_in, state.count)[:, pos_out]
     delta = gain[None, :] + cross - loss[:, None]
     delta[~feasible_pairs(instance, state.chosen, sites[pos_in], sites[pos_out])] = -np.inf
     row, col = np.unravel_index(np.argmax(delta), delta.shape)
