@@ -162,7 +162,8 @@ def _swap_deltas(instance: CoverageInstance, chosen: np.ndarray, count: np.ndarr
 
 
 def feasible_pairs(instance: CoverageInstance, chosen: np.ndarray, inside: np.ndarray,
-                   columns: np.ndarray | None = None) -> np.ndarray:
+                   columns: np.ndarray | None = None,
+                   spent: np.ndarray | None = None) -> np.ndarray:
     """Which exchanges (one of ``inside`` out, one candidate in) keep the plan feasible.
 
     Parameters
@@ -174,6 +175,8 @@ def feasible_pairs(instance: CoverageInstance, chosen: np.ndarray, inside: np.nd
         Chosen candidates that may leave (rows of the result).
     columns : numpy.ndarray of int, optional
         Candidates that may join (columns of the result); default every candidate.
+    spent : numpy.ndarray, optional
+        What ``chosen`` spends of each knapsack row, when the caller keeps it already.
 
     Returns
     -------
@@ -185,7 +188,8 @@ def feasible_pairs(instance: CoverageInstance, chosen: np.ndarray, inside: np.nd
     ok = np.ones((len(inside), len(columns)), dtype=bool)
     ok[:, (chosen | instance.locked_out)[columns]] = False
     ok[instance.locked_in[inside], :] = False
-    spent = instance.costs @ chosen.astype(float)
+    if spent is None:
+        spent = instance.costs[:, chosen].sum(axis=1)
     for k in range(len(instance.limits)):
         after = (spent[k] - instance.costs[k, inside][:, None]
                  + instance.costs[k, columns][None, :])

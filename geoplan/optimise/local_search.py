@@ -69,6 +69,7 @@ class _State:
         self.count = np.asarray(instance.pattern @ chosen.astype(float)).ravel()
         self.value = float(instance.weights[self.count > 0].sum()
                            + instance.base[self.chosen].sum())
+        self.spent = instance.costs[:, self.chosen].sum(axis=1)
         self.moves: list[tuple[int, bool]] = []
 
     def drop(self, j: int) -> None:
@@ -77,6 +78,7 @@ class _State:
         lost = rows[self.count[rows] == 0]
         self.value -= float(self.instance.weights[lost].sum() + self.instance.base[j])
         self.chosen[j] = False
+        self.spent -= self.instance.costs[:, j]
         self.moves.append((j, False))
 
     def add(self, j: int) -> None:
@@ -85,6 +87,7 @@ class _State:
         self.value += float(self.instance.weights[won].sum() + self.instance.base[j])
         self.count[rows] += 1
         self.chosen[j] = True
+        self.spent += self.instance.costs[:, j]
         self.moves.append((j, True))
 
     def mark(self) -> tuple[float, int]:
@@ -97,6 +100,7 @@ class _State:
             rows = self.instance.rows_of(j)
             self.count[rows] += -1 if added else 1
             self.chosen[j] = not added
+            self.spent += self.instance.costs[:, j] * (-1 if added else 1)
         del self.moves[length:]
         self.value = value
 
@@ -192,8 +196,7 @@ class _Region:
 def _open_to_join(instance: CoverageInstance, state: _State, sites: np.ndarray) -> np.ndarray:
     """Which of ``sites`` can join the plan without breaking a row, a lock or a group."""
     ok = ~state.chosen[sites] & ~instance.locked_out[sites]
-    spent = instance.costs @ state.chosen.astype(float)
-    ok &= np.all(spent[:, None] + instance.costs[:, sites] <= instance.limits[:, None] + 1e-9,
+    ok &= np.all(state.spent[:, None] + instance.costs[:, sites] <= instance.limits[:, None] + 1e-9,
                  axis=0)
     used = instance.group[state.chosen]
     used = used[used >= 0]
@@ -225,7 +228,8 @@ def _best_exchange(instance: CoverageInstance, state: _State,
     gain = region.totals(state.count, 0)[pos_out] + region.base[pos_out]
     cross = region.cross(pos_in, state.count)[:, pos_out]
     delta = gain[None, :] + cross - loss[:, None]
-    delta[~feasible_pairs(instance, state.chosen, sites[pos_in], sites[pos_out])] = -np.inf
+    delta[~feasible_pairs(instance, state.chosen, sites[pos_in], sites[pos_out],
+                          spent=state.spent)] = -np.inf
     row, col = np.unravel_index(np.argmax(delta), delta.shape)
     return int(sites[pos_in[row]]), int(sites[pos_out[col]]), float(delta[row, col])
 
@@ -317,13 +321,12 @@ def iterated_local_search(instance: CoverageInstance, chosen: np.ndarray, seed: 
         if state.value < mark[0] - tolerance:
             state.undo(mark)
         elif state.value > best_value + tolerance:
-            value = _exact_value(instance, state.chosen)  # no drift from the running sums
-            if value > best_value + tolerance:
-                best, best_value = state.chosen.copy(), value
-                since_better, improvements = 0, improvements + 1
-                finished = _all_covered(instance, state, wanted)
+            best, best_value = state.chosen.copy(), state.value
+            since_better, improvements = 0, improvements + 1
+            finished = _all_covered(instance, state, wanted)
         state.moves.clear()
-    return SearchResult(best, best_value, done, improvements)
+    # the running sums may drift in the last digits: report the plan's value counted afresh
+    return SearchResult(best, _exact_value(instance, best), done, improvements)
 
 
 def _exact_value(instance: CoverageInstance, chosen: np.ndarray) -> float:
