@@ -94,7 +94,11 @@ def test_one_warning_names_the_implausible_and_far_substations_only() -> None:
     assert "Big" not in note
     assert "floor 0.50 kVA per household" in note
     assert "1 substations were checked for distance only" in note
-    assert "Fix: add the grid file" in note
+    assert "Fix: add the grid file that lists" in note  # no DNO column: none named
+    with_dno = _substations().assign(dno=["A", "A", "A", "B", "C", "A"])
+    load = serving_load(_zones(), with_dno, HOUSEHOLDS, "primary")
+    assert "Fix: add the grid file of A or B or C that" in serving_plausibility(
+        load, LIMITS, "primary")[0][0]
     assert report["implausible_households"] == ["p1", "p4"]
     assert report["beyond_max_distance"] == ["p3"]
     assert report["substations_checked"] == 3

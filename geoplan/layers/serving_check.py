@@ -57,7 +57,7 @@ SERVING_CHECKS = AssumptionTable("serving_checks", key=("item",), numbers={"valu
                                  text=("unit",))
 """Thresholds of the check: ``admd_kw_per_household`` and ``max_serving_distance_km``."""
 
-LOAD_COLUMNS = ("substation_id", "name", "zones", "zone_names", "households_served",
+LOAD_COLUMNS = ("substation_id", "name", "dno", "zones", "zone_names", "households_served",
                 "capacity_mva", "capacity_basis", "kva_per_household", "furthest_zone_km")
 """Columns of :func:`serving_load`, in order."""
 
@@ -158,7 +158,7 @@ def serving_load(zones: pd.DataFrame, substations: pd.DataFrame, households: pd.
     -------
     pandas.DataFrame
         :data:`LOAD_COLUMNS`; ``capacity_basis`` is the column the figure came from ("" and
-        NaN ratio when neither is given, or no households).
+        NaN ratio when neither is given, or no households); ``dno`` blank without one.
     """
     ids = zones["zone_id"].astype(str)
     names = zones["zone_name"].astype(str) if "zone_name" in zones.columns else ids
@@ -171,7 +171,9 @@ def serving_load(zones: pd.DataFrame, substations: pd.DataFrame, households: pd.
         households_served=("households", "sum"), furthest_zone_km=("km", "max"))
     subs = substations[(substations["level"].astype(str) == level).to_numpy()]
     subs = subs.set_index(subs["substation_id"].astype(str))
-    out = grouped.join(subs[["name", "firm_capacity_mva", "peak_demand_mva"]], how="left")
+    subs = subs.assign(dno=subs["dno"].astype(object) if "dno" in subs.columns else None)
+    out = grouped.join(subs[["name", "dno", "firm_capacity_mva", "peak_demand_mva"]],
+                       how="left")
     peak, firm = (pd.to_numeric(out[c], errors="coerce") for c in ("peak_demand_mva",
                                                                      "firm_capacity_mva"))
     use_peak = (peak > 0).to_numpy()
@@ -223,10 +225,12 @@ def serving_plausibility(load: pd.DataFrame, limits: ServingLimits, level: str,
     if len(load) > checked:
         parts.append(f"{len(load) - checked} substations were checked for distance only (no "
                      f"peak or firm capacity in their file, or no {what})")
+    dnos = sorted({str(d) for d in pd.concat([low, far])["dno"].dropna()})
+    owner = f" of {' or '.join(dnos)}" if dnos else ""
     parts.append("Every grid figure of their zones (headroom, reinforcement, grid evidence, "
                  "DNO evidence) is that substation's and was not changed. Fix: add the grid "
-                 "file that lists the substations that really serve these zones (e.g. the "
-                 "DNO's primaries of that town, or the missing DNO's file); geoplan cannot "
+                 f"file{owner} that lists the substations that really serve these zones (e.g. "
+                 "the DNO's primaries of that town, or the missing DNO's file); geoplan cannot "
                  "set a zone's substation in a scenario. Substations layer columns "
                  "households_served, kva_per_household; zones layer column substation_id")
     return (". ".join(parts) + ".",), report
