@@ -226,3 +226,25 @@ def test_real_banbury_zones_on_bloxham_are_flagged(real_data: Path) -> None:
     assert len(notes) == 1
     assert "Bloxham" in notes[0]
     assert "Cherwell" in notes[0]
+
+
+def test_the_map_popup_gives_the_ratio_where_there_is_one() -> None:
+    from shapely.geometry import Point
+
+    from geoplan.outputs.map_layers import PopupContext, substation_layer
+
+    subs = gpd.GeoDataFrame(
+        {"substation_id": ["p1", "p2", "p3"], "name": ["Little", "Big", "Firm"],
+         "level": ["primary"] * 3, "firm_capacity_mva": [9.0, 20.0, 0.3],
+         "peak_demand_mva": [1.85, 3.0, math.nan],
+         "households_served": [24_252.0, 1000.0, 1000.0],
+         "kva_per_household": [1850 / 24_252, math.nan, 0.3]},
+        geometry=[Point(450_000, 200_000), Point(452_000, 201_000), Point(453_000, 202_000)],
+        crs=27700)
+    group = substation_layer(subs, PopupContext(), amber_below_mva=5.0, raw=False)
+    (layer,) = group._children.values()
+    values = {f["properties"]["p"][0]: [v for _, v in f["properties"]["p"][1]]
+              for f in layer.data["features"]}
+    assert "0.08 kVA of peak (24,252 households)" in values["Little"]
+    assert "0.30 kVA of firm capacity (1,000 households)" in values["Firm"]
+    assert not [v for v in values["Big"] if "households" in v]  # no capacity ratio, no row
