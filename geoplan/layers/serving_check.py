@@ -100,9 +100,11 @@ def check_serving(zones: pd.DataFrame, substations: pd.DataFrame,
     return serving_columns(substations, load), notes, {"checked": True, **report}
 
 
-def serving_limits(table: pd.DataFrame | None, power_factor: float, max_distance_km: float
+def serving_limits(table: pd.DataFrame | None, factor: float, max_distance_km: float
                    ) -> ServingLimits:
     """Read the ADMD floor of a ``serving_checks`` table (the shipped one when None).
+
+    ``factor`` is the power factor (kW per kVA) that turns the floor into kVA.
 
     The distance is the run's own (scenario key ``grid.max_serving_distance_km``, whose
     default is the table's ``max_serving_distance_km`` row), so zones and substations are
@@ -119,7 +121,7 @@ def serving_limits(table: pd.DataFrame | None, power_factor: float, max_distance
     if not value > 0:
         raise LayerSchemaError(f"serving_checks ({table.attrs.get('path', 'table')}) needs one "
                                "row admd_kw_per_household with a value above 0 (kW)")
-    return ServingLimits(value, float(power_factor), float(max_distance_km))
+    return ServingLimits(value, float(factor), float(max_distance_km))
 
 
 def zone_households(layers: Mapping[str, Mapping[str, pd.DataFrame]]
