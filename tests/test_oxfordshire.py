@@ -128,6 +128,23 @@ def test_every_zone_is_served_by_a_primary_of_its_own_dno(joint_run: Path) -> No
     assert not zones.loc[with_file, "serving_flag"].fillna("").str.contains("other_dno").any()
 
 
+def test_banbury_on_the_bloxham_primary_is_named_in_the_summary(joint_run: Path) -> None:
+    # NGED's capacity map lists no Banbury primary: the nearest, Bloxham, serves the town's
+    # zones; the run keeps that assignment and says, in one warning, that it is implausible
+    substations = _layer(joint_run, "substations").set_index("substation_id")
+    bloxham = substations.loc["NGED:314836"]
+    assert bloxham["kva_per_household"] == pytest.approx(
+        bloxham["peak_demand_mva"] * 1000 / bloxham["households_served"])
+    assert bloxham["kva_per_household"] < 0.1
+    served = _layer(joint_run, "zones")["substation_id"] == "NGED:314836"
+    assert served.sum() >= 30  # not re-assigned
+    warnings = json.loads((joint_run / "summary.json").read_text())["warnings"]
+    named = [w for w in warnings if w.startswith("serving: plausibility:")]
+    assert len(named) == 1
+    assert "Bloxham 66/11kv (NGED:314836)" in named[0]
+    assert "serving: plausibility:" in (joint_run / "summary.md").read_text()
+
+
 def test_the_shared_run_is_the_joint_plan_without_optional_outputs(joint_run: Path) -> None:
     summary = json.loads((joint_run / "summary.json").read_text())
     assert summary["scenario"]["name"] == "oxfordshire-joint"

@@ -49,6 +49,7 @@ from geoplan.layers.distributed import Compute
 from geoplan.layers.grid import GRID_UNITS, graph_from_substations, power_factor
 from geoplan.layers.read import LayerSet, read_layers
 from geoplan.layers.serving import SERVING_FLAGS, serve, serving_notes, without_dno
+from geoplan.layers.serving_check import check_serving
 from geoplan.layers.stock import Stock, StockInputs
 from geoplan.layers.stock_calibration import CALIBRATION_COLUMNS, Calibration, prebound_layers
 from geoplan.layers.zones import ZoneFile
@@ -401,6 +402,9 @@ def _prepare(inputs: LayerInputs, step: Progress, grid: GridLayers | None) -> Pr
     layers = {name: s.layers for name, s in sets.items()}
     served, serving = serve(zones, substations, layers, inputs.serving_level, grid.licence,
                              inputs.max_serving_distance_km)
+    substations, plausible, serving["plausibility"] = check_serving(
+        served["zones"], substations, layers, inputs.serving_level, inputs.power_factor,
+        inputs.max_serving_distance_km)
     reports: dict[str, object] = {name: dict(s.summary) for name, s in sets.items()}
     reports["serving"] = serving
     return PreparedLayers(
@@ -411,8 +415,8 @@ def _prepare(inputs: LayerInputs, step: Progress, grid: GridLayers | None) -> Pr
         ev_demand=_get(layers, "ev_demand", "ev_demand"),
         chargers=_get(layers, "chargers", "chargers"), sites=served.get("sites"),
         land=served.get("land"), roads=roads, road_names=road_names, emissions=emissions,
-        warnings=_warnings(sets, inputs, served["zones"], substations, grid.licence),
-        reports=reports)
+        warnings=_warnings(sets, inputs, served["zones"], substations, grid.licence)
+        + plausible, reports=reports)
 
 
 def _warnings(sets: Mapping[str, LayerSet], inputs: LayerInputs, zones: gpd.GeoDataFrame,

@@ -316,7 +316,8 @@ def substation_layer(
         name = text(row.get("name") or key, raw=raw)
         rows = [("Id", text(key, raw=raw)), ("Level", text(row.get("level"), raw=raw)),
                 ("Firm capacity", _mva(row.get("firm_capacity_mva"))),
-                ("Peak demand", _mva(row.get("peak_demand_mva")))]
+                ("Peak demand", _mva(row.get("peak_demand_mva"))),
+                ("Per household served", _per_household(row))]
         rows += [(_capital(g.caption), _mva(g.headroom_mva.get(key)) or "no figure")
                  for g in (milestones or [grid])]
         tip = (f"{name}: {_mva(mva) or 'no headroom figure'}" if not milestones
@@ -377,6 +378,15 @@ def existing_charger_layer(chargers: gpd.GeoDataFrame, grid: PopupContext, *,
         _geojson(data, labels, styles, pane="geoplan-existing",
                  marker=_circle("geoplan-existing")).add_to(group)
     return group
+
+
+def _per_household(row: Mapping[str, object]) -> str:
+    """``kva_per_household`` of the serving check (geoplan.layers.serving_check), in words."""
+    ratio = number(row.get("kva_per_household"), 2)
+    if not ratio:
+        return ""
+    basis = "peak" if _mva(row.get("peak_demand_mva")) else "firm capacity"
+    return f"{ratio} kVA of {basis} ({number(row.get('households_served'), 0)} households)"
 
 
 def _mva(value: object) -> str:
