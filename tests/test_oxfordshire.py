@@ -143,6 +143,9 @@ def test_banbury_on_the_bloxham_primary_is_named_in_the_summary(joint_run: Path)
     assert len(named) == 1
     assert "Bloxham 66/11kv (NGED:314836)" in named[0]
     assert "serving: plausibility:" in (joint_run / "summary.md").read_text()
+    # and where a reader of the grid figures looks: first in the grid evidence section
+    evidence = json.loads((joint_run / "summary.json").read_text())["grid_evidence"]
+    assert named[0] in evidence["statements"][:2]
 
 
 def test_the_shared_run_is_the_joint_plan_without_optional_outputs(joint_run: Path) -> None:

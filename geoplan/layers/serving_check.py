@@ -50,8 +50,13 @@ from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.errors import LayerSchemaError
 from geoplan.layers.grid import GRID_UNITS, power_factor
 
-__all__ = ["LOAD_COLUMNS", "SERVING_CHECKS", "ServingLimits", "check_serving", "serving_columns",
-           "serving_limits", "serving_load", "serving_plausibility", "zone_households"]
+__all__ = ["LOAD_COLUMNS", "SERVING_CHECKS", "SERVING_WARNING", "ServingLimits", "check_serving",
+           "serving_columns", "serving_limits", "serving_load", "serving_plausibility",
+           "zone_households"]
+
+SERVING_WARNING = "serving: plausibility:"
+"""How the warning of :func:`serving_plausibility` starts (the summary's grid evidence
+repeats it)."""
 
 SERVING_CHECKS = AssumptionTable("serving_checks", key=("item",), numbers={"value": 0.0},
                                  text=("unit",))
@@ -210,7 +215,7 @@ def serving_plausibility(load: pd.DataFrame, limits: ServingLimits, level: str,
         "beyond_max_distance": list(far["substation_id"])}
     if low.empty and far.empty:
         return (), report
-    parts = [f"serving: plausibility: {len(low) + len(_only(far, low))} of {len(load)} "
+    parts = [f"{SERVING_WARNING} {len(low) + len(_only(far, low))} of {len(load)} "
              f"{level} substations serving zones are implausible for them"]
     if len(low):
         parts.append(f"Too little capacity for their {what} ({len(low)} of the {checked} whose "

@@ -18,6 +18,7 @@ import pandas as pd
 from geoplan.assumptions import AssumptionSet
 from geoplan.layers.existing_chargers import charger_counts, place_chargers
 from geoplan.layers.prepare import PreparedLayers
+from geoplan.layers.serving_check import SERVING_WARNING
 from geoplan.layers.stock_calibration import calibration_kpis
 from geoplan.outputs.grid_evidence import evidence_summary
 from geoplan.outputs.phasing import lifetime_of_plan, plan_periods
@@ -283,7 +284,7 @@ def run_summary(scenario: Scenario, plans: PlanResult, finance: FinanceSummary,
         "finance": _named_finance(unmixed_finance(finance.to_dict()), names),
         "solver": solver,
         **({} if evidence is None else {"grid_evidence": _with_bases(
-            evidence_summary(evidence), gaps)}),
+            evidence_summary(evidence), gaps, layers.warnings)}),
         **existing,
         **({"charger_sites": sites} if (sites := charger_sites(plans, names)) else {}),
         "assumptions": _assumptions(assumptions),
@@ -311,11 +312,17 @@ def _reach(plans: PlanResult, demand: ChargerDemand | None) -> ReachOnce | None:
     return reach_once(demand, table[table["selected"].fillna(False).astype(bool).to_numpy()])
 
 
-def _with_bases(section: dict[str, Any], gaps: HeadroomGaps) -> dict[str, Any]:
-    """Return the grid evidence section, first saying when DNOs are judged on other bases."""
-    said = bases_statement(gaps.bases)
-    return section if said is None else {**section,
-                                         "statements": [said, *section["statements"]]}
+def _with_bases(section: dict[str, Any], gaps: HeadroomGaps,
+                warnings: Sequence[str]) -> dict[str, Any]:
+    """Return the grid evidence section, first saying what limits its figures.
+
+    That is: when DNOs are judged on other bases, and which substations serve zones
+    implausibly (the layers' warning, repeated here).
+    """
+    said = [bases_statement(gaps.bases),
+            *(w for w in warnings if w.startswith(SERVING_WARNING))]
+    first = [s for s in said if s is not None]
+    return {**section, "statements": [*first, *section["statements"]]} if first else section
 
 
 def _sequestration_terms(scenario: Scenario) -> dict[str, str]:
