@@ -66,11 +66,38 @@ def test_npv_discounts_a_later_build_and_cuts_at_the_appraisal_period():
     # 40-year life but the appraisal ends after 2054: savings 2030..2054 = 25 years
     # 25 * v^5 * (1 - v^25) / (1 - v) = 25 * 0.8419732 * (1 - 0.4231470) / 0.0338164
     #                                 = 25 * 0.8419732 * 17.0583718 = 359.0671
+    # residual value: 15 of its 40 years are left after 2054, so 500 x 15 / 40 = 187.5 is
+    # not yet depreciated, discounted 30 years: 187.5 / 1.035^30 = 187.5 / 2.8067937 = 66.8022
     row = summary().by_workstream.set_index("workstream").loc["chargers"]
     assert row["pv_capex_gbp"] == pytest.approx(420.9866, abs=1e-3)
     assert row["pv_savings_gbp"] == pytest.approx(359.0671, abs=1e-3)
-    assert row["npv_gbp"] == pytest.approx(359.0671 - 420.9866, abs=1e-3)
+    assert row["pv_residual_gbp"] == pytest.approx(66.8022, abs=1e-3)
+    assert row["npv_gbp"] == pytest.approx(359.0671 - 420.9866 + 66.8022, abs=1e-3)
     assert row["appraisal_tco2e"] == pytest.approx(25.0)  # 1 t x 25 years in the window
+    # m0 ends in 2034, inside the appraisal: nothing left
+    assert summary().by_workstream.set_index("workstream").loc[
+        "retrofit", "pv_residual_gbp"] == 0.0
+
+
+def test_residual_value_share_scales_it_and_is_checked():
+    none = dataclasses.replace(A, residual_value_share=0.0)
+    half = dataclasses.replace(A, residual_value_share=0.5)
+    rows = {share: finance_summary(PLAN, baseline=BASELINE, assumptions=a).by_workstream
+            .set_index("workstream").loc["chargers"] for share, a in ((0, none), (0.5, half))}
+    assert rows[0]["pv_residual_gbp"] == 0.0
+    assert rows[0]["npv_gbp"] == pytest.approx(359.0671 - 420.9866, abs=1e-3)
+    assert rows[0.5]["pv_residual_gbp"] == pytest.approx(66.8022 / 2, abs=1e-3)
+    # the social NPV gains the same residual value
+    gained = (rows[0.5]["social_npv_gbp"] - rows[0]["social_npv_gbp"])
+    assert gained == pytest.approx(66.8022 / 2, abs=1e-3)
+    table = read_finance()
+    assert finance_assumptions(table).residual_value_share == 1.0
+    old = table[table["item"] != "residual_value_share"]  # a table from before keeps 1
+    assert finance_assumptions(old).residual_value_share == 1.0
+    bad = table.assign(value=lambda t: t["value"].where(t["item"] != "residual_value_share",
+                                                        1.5))
+    with pytest.raises(ScenarioError, match=r"residual_value_share 1.5 is out of range"):
+        finance_assumptions(bad)
 
 
 def test_fractional_lifetime_and_declining_rate():
@@ -312,7 +339,7 @@ def test_shipped_milestones_state_their_baseline_year():
     assert finance_assumptions().milestone_baseline_year == 2022
     bad = read_finance().assign(value=lambda t: t["value"].where(
         t["item"] != "milestone_baseline_year", 2022.5))
-    with pytest.raises(ScenarioError, match=r"row 13.*milestone_baseline_year 2022.5 is not"):
+    with pytest.raises(ScenarioError, match=r"row 14.*milestone_baseline_year 2022.5 is not"):
         finance_assumptions(bad)
 # Carbon values in code: 100 GBP/t in 2025 and 200 in 2027 (150 in 2026 by interpolation);
 # low and high series half and one and a half times the central.

@@ -22,8 +22,10 @@ from geoplan.planning.sensitivity import (
     sensitivity_table,
 )
 
+# no residual value, so that the NPVs below are savings less cost by hand (residual values:
+# test_finance.py)
 FINANCE = FinanceAssumptions(discount_rate=0.0, long_discount_rate=0.0, appraisal_years=2,
-                             base_year=2025, unphased_build_year=2025)
+                             base_year=2025, unphased_build_year=2025, residual_value_share=0.0)
 
 
 def _rates() -> pd.DataFrame:

@@ -93,6 +93,7 @@ _LABELS = {
     "simple_payback_years": "Simple payback (years)",
     "pv_capex_gbp": "Capital cost, present value (£)",
     "pv_savings_gbp": "Bill savings, present value (£)",
+    "pv_residual_gbp": "Residual value at the appraisal's end, present value (£)",
     **{f"zones_heat_calibrated_{f}": f"Zones with heat calibrated to metered {f}"
        for f in ("gas", "electric")},
     **{f"heat_calibration_{f}_{s}": f"Heat calibration factor, {f} ({s} over zones)"

@@ -22,7 +22,12 @@ year):
   year counts in part);
 - appraisal years :math:`y_0 \le y < y_0 + A`; savings beyond them are not counted:
   :math:`PV^S_j = S_j \sum_{y} w_{jy} D(y - y_0)`, :math:`PV^C_j = C_j D(b_j - y_0)` (0 when
-  built after the appraisal period), :math:`NPV_j = PV^S_j - PV^C_j`;
+  built after the appraisal period);
+- residual value at the end of the appraisal period :math:`e = y_0 + A`, for a measure built
+  before it: the share :math:`\rho` (``finance.csv`` item ``residual_value_share``) of its
+  capital cost not yet depreciated, straight line over its lifetime,
+  :math:`PV^R_j = \rho\, C_j \min(L_j, \max(0, b_j + L_j - e)) / L_j \; D(e - y_0)`;
+  :math:`NPV_j = PV^S_j - PV^C_j + PV^R_j`;
 - simple payback :math:`C / S` years (none when :math:`S \le 0`), for sums over measures;
 - carbon in year :math:`y`: :math:`E_{jy}` from the measure's ``tco2e_per_yr_<year>`` columns
   (each year's carbon factor; linear between their years, flat beyond), else its flat
@@ -98,13 +103,15 @@ class FinanceSummary:
     assumptions : FinanceAssumptions
     measures : pandas.DataFrame
         One row per selected measure (and other capex): ``build_year``, ``pv_capex_gbp``,
-        ``pv_savings_gbp``, ``npv_gbp``, ``lifetime_tco2e``, ``appraisal_tco2e``, and the
-        social value columns (``pv_carbon_value_gbp``, ``pv_capex_with_optimism_bias_gbp``,
-        ``social_npv_gbp``, ``social_npv_low_gbp``, ``social_npv_high_gbp``).
+        ``pv_savings_gbp``, ``pv_residual_gbp``, ``npv_gbp``, ``lifetime_tco2e``,
+        ``appraisal_tco2e``, and the social value columns (``pv_carbon_value_gbp``,
+        ``pv_capex_with_optimism_bias_gbp``, ``social_npv_gbp``, ``social_npv_low_gbp``,
+        ``social_npv_high_gbp``).
     by_workstream : pandas.DataFrame
         Per workstream and a ``total`` row: ``measures``, ``capex_gbp``,
         ``saving_gbp_per_yr``, ``simple_payback_years``, ``pv_capex_gbp``,
-        ``pv_savings_gbp``, ``npv_gbp``, ``tco2e_per_yr``, ``lifetime_tco2e``,
+        ``pv_savings_gbp``, ``pv_residual_gbp``, ``npv_gbp``, ``tco2e_per_yr``,
+        ``lifetime_tco2e``,
         ``cost_per_tco2e_gbp``, ``appraisal_tco2e``, ``net_cost_per_tco2e_gbp``,
         ``pv_carbon_value_gbp``, ``pv_capex_with_optimism_bias_gbp``, ``social_npv_gbp``,
         ``social_npv_low_gbp``, ``social_npv_high_gbp``.
@@ -157,15 +164,22 @@ class FinanceSummary:
         prices = (f"real {self.carbon_value_price_year} prices"
                   if self.carbon_value_price_year else "the carbon value table's prices")
         window = f"{a.base_year} to {a.base_year + a.appraisal_years - 1}"
+        residual = (f"{a.residual_value_share:.0%} of each measure's capital cost not yet "
+                    "depreciated (straight line over its lifetime) at the end of "
+                    f"{a.base_year + a.appraisal_years - 1}, discounted"
+                    if a.residual_value_share > 0 else
+                    "no residual value (finance.csv residual_value_share 0)")
         return {
             "npv_gbp": f"bills-only NPV: bill savings (standing charges included; negative "
                        f"where bills rise) in {window}, discounted at the Green Book rate "
-                       f"({a.discount_rate:.1%}), less capital cost; no carbon value, no "
-                       "optimism bias",
+                       f"({a.discount_rate:.1%}), less capital cost, plus {residual}; no "
+                       "carbon value, no optimism bias",
             "social_npv_gbp": f"Green Book social NPV: the same discounted bill savings plus "
-                              f"each year's tCO2e valued at the DESNZ central carbon value "
-                              f"for appraisal (GBP/tCO2e, {prices}), less capital cost x "
-                              f"(1 + optimism bias {a.optimism_bias:.0%})",
+                              f"each year's tCO2e in {window} valued at the DESNZ central "
+                              f"carbon value for appraisal (GBP/tCO2e, {prices}), less capital "
+                              f"cost x (1 + optimism bias {a.optimism_bias:.0%}), plus the "
+                              "same residual value",
+            "pv_residual_gbp": f"residual value: {residual}",
             "lifetime_tco2e": "each measure's tCO2e over its lifetime from its build year, "
                               "undiscounted (the objective's lifetime tCO2e is discounted at "
                               "the carbon discount rate: a different count)",
@@ -285,16 +299,31 @@ def _appraise(measures: pd.DataFrame, a: FinanceAssumptions,
     out["pv_capex_gbp"] = np.where(inside, out["cost_gbp"] * a.discount(build - a.base_year),
                                    0.0)
     out["pv_savings_gbp"] = out["saving_gbp_per_yr"].to_numpy() * (w @ factor)
-    out["npv_gbp"] = out["pv_savings_gbp"] - out["pv_capex_gbp"]
+    out["pv_residual_gbp"] = _pv_residual(measures, a, inside)
+    out["npv_gbp"] = out["pv_savings_gbp"] - out["pv_capex_gbp"] + out["pv_residual_gbp"]
     out["lifetime_tco2e"] = _lifetime_tco2e(measures)
     tonnes = _tonnes(out, years)
     out["appraisal_tco2e"] = (tonnes * w).sum(axis=1)
     if values is not None:
         social = social_value(tonnes, years, w, factor, out["pv_capex_gbp"].to_numpy(),
                               values=values, optimism_bias=a.optimism_bias)
-        for column, numbers in social.columns(out["pv_savings_gbp"].to_numpy()).items():
+        for column, numbers in social.columns(out["pv_savings_gbp"].to_numpy(),
+                                              out["pv_residual_gbp"].to_numpy()).items():
             out[column] = numbers
     return out.drop(columns=[c for c in out.columns if str(c).startswith(AGE_PREFIX)])
+
+
+def _pv_residual(measures: pd.DataFrame, a: FinanceAssumptions,
+                 inside: np.ndarray) -> np.ndarray:
+    """:math:`PV^R_j`: the undepreciated share of each measure's cost at the appraisal end."""
+    end = a.base_year + a.appraisal_years
+    build = measures["build_year"].to_numpy(dtype=float)
+    life = measures["lifetime_years"].to_numpy(dtype=float)
+    left = np.clip(build + life - np.maximum(end, build), 0.0, life)
+    share = np.divide(left, life, out=np.zeros_like(life), where=life > 0)
+    cost = measures["cost_gbp"].to_numpy(dtype=float)
+    value = a.residual_value_share * cost * share * a.discount(np.array([end - a.base_year]))[0]
+    return np.where(inside, value, 0.0)
 
 
 def _lifetime_tco2e(measures: pd.DataFrame) -> np.ndarray:
@@ -316,8 +345,9 @@ _SOCIAL = ("pv_carbon_value_gbp", "pv_capex_with_optimism_bias_gbp", "social_npv
 
 
 def _by_workstream(measures: pd.DataFrame) -> pd.DataFrame:
-    sums = ["cost_gbp", "saving_gbp_per_yr", "pv_capex_gbp", "pv_savings_gbp", "npv_gbp",
-            "tco2e_per_yr", "lifetime_tco2e", "appraisal_tco2e", *_SOCIAL]
+    sums = ["cost_gbp", "saving_gbp_per_yr", "pv_capex_gbp", "pv_savings_gbp",
+            "pv_residual_gbp", "npv_gbp", "tco2e_per_yr", "lifetime_tco2e", "appraisal_tco2e",
+            *_SOCIAL]
     groups = measures.groupby("workstream", sort=True)[sums].sum()
     groups.insert(0, "measures", measures.groupby("workstream", sort=True).size())
     total = pd.DataFrame([[len(measures), *measures[sums].sum()]], index=["total"],
@@ -333,8 +363,9 @@ def _by_workstream(measures: pd.DataFrame) -> pd.DataFrame:
                                            strict=True)]
     table["measures"] = table["measures"].astype(int)
     order = ["measures", "capex_gbp", "saving_gbp_per_yr", "simple_payback_years",
-             "pv_capex_gbp", "pv_savings_gbp", "npv_gbp", "tco2e_per_yr", "lifetime_tco2e",
-             "cost_per_tco2e_gbp", "appraisal_tco2e", "net_cost_per_tco2e_gbp", *_SOCIAL]
+             "pv_capex_gbp", "pv_savings_gbp", "pv_residual_gbp", "npv_gbp", "tco2e_per_yr",
+             "lifetime_tco2e", "cost_per_tco2e_gbp", "appraisal_tco2e",
+             "net_cost_per_tco2e_gbp", *_SOCIAL]
     return table[order].rename_axis("workstream").reset_index()
 
 

@@ -39,6 +39,10 @@ _SCALARS = {  # item -> (plausible range, whole number)
                                3.0), False),
 }
 _OPTIONAL = {"milestone_baseline_year": _YEAR}  # item -> range (whole years)
+_DEFAULTED = {  # item -> range; a table without the row keeps FinanceAssumptions' default
+    "residual_value_share": Quantity("share of the undepreciated capital cost counted "
+                                     "(1 for all of it, 0 for none)", "", 0.0, 1.0),
+}
 _MILESTONE = re.compile(r"^milestone_(\d{4})$")
 
 
@@ -62,6 +66,10 @@ class FinanceAssumptions:
         Baseline year the milestone shares are calibrated to (None: not stated).
     optimism_bias : float
         Uplift :math:`\beta` on capital costs in the social NPV (0.24: +24%).
+    residual_value_share : float
+        :math:`\rho`: the share of a measure's capital cost still undepreciated (straight
+        line over its lifetime) at the end of the appraisal period that counts as its
+        residual value (1: all of it; 0: none, geoplan's convention before session 11).
     """
 
     discount_rate: float = 0.035
@@ -73,6 +81,7 @@ class FinanceAssumptions:
     milestones: Mapping[int, float] = field(default_factory=dict)
     milestone_baseline_year: int | None = None
     optimism_bias: float = 0.24
+    residual_value_share: float = 1.0
 
     def discount(self, offsets: np.ndarray) -> np.ndarray:
         """Return :math:`D(k)` for integer year offsets ``k`` from the base year."""
@@ -151,6 +160,15 @@ def finance_assumptions(table: pd.DataFrame | None = None, *,
             problems.add(f"milestone_{year} {share:g} is not a share", row=row, column="value",
                          fix="give the share of baseline emissions cut, between 0 and 1 "
                              "(0.5 for half, not 50)")
+    for item, quantity in _DEFAULTED.items():
+        if item in values:
+            value, row = values[item]
+            if not quantity.low <= value <= quantity.high:
+                problems.add(f"{item} {value:g} is out of range: a {quantity.name} lies within "
+                             f"{quantity.range_text()}", row=row, column="value",
+                             fix=f"give a share between {quantity.low:g} and "
+                                 f"{quantity.high:g}")
+            scalars[item] = value
     for item, quantity in _OPTIONAL.items():
         if item in values:
             value, row = values[item]
@@ -169,9 +187,10 @@ def _items(table: pd.DataFrame, problems: Problems) -> dict[str, tuple[float, in
     for index, (item, value) in enumerate(zip(table["item"].astype(str).str.strip(),
                                               table["value"], strict=True)):
         row = index + 2
-        if item not in _SCALARS and item not in _OPTIONAL and not _MILESTONE.match(item):
+        if (item not in _SCALARS and item not in _OPTIONAL and item not in _DEFAULTED
+                and not _MILESTONE.match(item)):
             problems.add(f"unknown item {item!r}", row=row, column="item",
-                         fix=f"use one of {sorted([*_SCALARS, *_OPTIONAL])} or "
+                         fix=f"use one of {sorted([*_SCALARS, *_OPTIONAL, *_DEFAULTED])} or "
                              "milestone_<year>")
             continue
         try:  # geoplan's own tables always use '.' decimals

@@ -12,7 +12,7 @@ and workstream, with the discount factor :math:`D` and working weights :math:`w_
 
       SNPV_j = S_j \sum_y w_{jy} D(y - y_0)
              + \sum_y E_{jy}\, w_{jy}\, V_y\, D(y - y_0)
-             - C_j\,(1 + \beta)\, D(b_j - y_0)
+             - C_j\,(1 + \beta)\, D(b_j - y_0) + PV^R_j
 
   with :math:`E_{jy}` the measure's tCO2e saved or sequestered in year :math:`y` (as
   :mod:`geoplan.planning.finance` counts them: each year's carbon factor, time profiles of
@@ -21,7 +21,9 @@ and workstream, with the discount factor :math:`D` and working weights :math:`w_
   series for :math:`SNPV^{low}`, :math:`SNPV^{high}`; linear between listed years, held at
   the last listed year beyond it) and :math:`\beta` the optimism bias uplift on capital costs
   (``finance.csv`` item ``optimism_bias``, HM Treasury's upper bound for standard buildings;
-  scenario ``finance.optimism_bias``).
+  scenario ``finance.optimism_bias``), and :math:`PV^R_j` the residual value of
+  :mod:`geoplan.planning.finance` (the capital cost not yet depreciated at the end of the
+  appraisal period, on the cost before optimism bias).
 
 Carbon values are in the price year of their table (``price_year``), not rebased to the
 price base of the costs and bills.
@@ -120,15 +122,21 @@ class SocialValue:
     pv_carbon_value_high_gbp: np.ndarray
     pv_capex_with_optimism_bias_gbp: np.ndarray
 
-    def columns(self, pv_savings: np.ndarray) -> dict[str, np.ndarray]:
-        """Return the value columns and the social NPVs (central, low, high) given :math:`PV^S`."""
+    def columns(self, pv_savings: np.ndarray,
+                pv_residual: np.ndarray | float = 0.0) -> dict[str, np.ndarray]:
+        """Return the value columns and the social NPVs (central, low, high).
+
+        Given :math:`PV^S` and the residual value :math:`PV^R` (capital cost not yet
+        depreciated at the appraisal's end, as :mod:`geoplan.planning.finance` counts it).
+        """
         cost = self.pv_capex_with_optimism_bias_gbp
+        net = pv_savings + pv_residual - cost
         return {
             "pv_carbon_value_gbp": self.pv_carbon_value_gbp,
             "pv_capex_with_optimism_bias_gbp": cost,
-            "social_npv_gbp": pv_savings + self.pv_carbon_value_gbp - cost,
-            "social_npv_low_gbp": pv_savings + self.pv_carbon_value_low_gbp - cost,
-            "social_npv_high_gbp": pv_savings + self.pv_carbon_value_high_gbp - cost,
+            "social_npv_gbp": net + self.pv_carbon_value_gbp,
+            "social_npv_low_gbp": net + self.pv_carbon_value_low_gbp,
+            "social_npv_high_gbp": net + self.pv_carbon_value_high_gbp,
         }
 
 
