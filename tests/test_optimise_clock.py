@@ -7,7 +7,9 @@ stuck in its root LP). Now 1.6-1.8 s and 1.0 s.
 """
 
 import itertools
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -72,7 +74,11 @@ def test_highs_solve_keeps_its_time_limit_on_a_large_coverage_model() -> None:
     assert all("sub-model" in note for note in restricted)
 
 
-def test_cbc_is_stopped_hard_at_its_time_limit() -> None:
+def test_cbc_is_stopped_hard_at_its_time_limit(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # every temporary file lands in tmp_path: PuLP's (TMPDIR) and Python's
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     compiled = _coverage(3_000, 600, 30, 0.03).compile()
     began = time.perf_counter()
     outcome, notes = solve_compiled(compiled, SolverOptions(solver="cbc", time_limit=1.0))
@@ -81,6 +87,11 @@ def test_cbc_is_stopped_hard_at_its_time_limit() -> None:
     assert "strategy: direct through cbc" in notes
     assert outcome.has_plan  # the heuristic plan at least, checked against every row
     assert not len(compiled.model.violations(np.asarray(outcome.x)))
+    # a killed CBC left its <uuid>-pulp.mps behind in TMPDIR; now nothing is left
+    assert list(tmp_path.iterdir()) == []
+    small = _coverage(200, 30, 3, 0.05).compile()
+    assert solve_compiled(small, SolverOptions(solver="cbc"))[0].status == "optimal"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_guarded_child_is_killed_at_its_deadline() -> None:

@@ -122,14 +122,23 @@ def _hard_stopped(cbc: str, limit: float) -> Iterator[tuple[str, Path]]:
         yield str(script), flag
 
 
-def _solver(options: SolverOptions, path: str | None = None) -> pulp.LpSolver:
+def _solver(options: SolverOptions, path: str | None = None,
+            folder: str | None = None) -> pulp.LpSolver:
+    """Return PuLP's solver for ``options``.
+
+    CBC writes its model and plan files in ``folder``: PuLP leaves them behind when CBC is
+    killed, so the caller owns the folder and removes it.
+    """
     common = {"msg": bool(options.verbose), "timeLimit": options.time_limit,
               "gapRel": options.mip_gap}
     if options.node_limit is not None and options.solver == "cbc":
         common["maxNodes"] = options.node_limit
     if options.solver == "cbc":
-        return pulp.COIN_CMD(threads=options.threads, path=path or _cbc_path(options, common),
+        coin = pulp.COIN_CMD(threads=options.threads, path=path or _cbc_path(options, common),
                              **common)
+        if folder is not None:
+            coin.tmpDir = folder
+        return coin
     new_highs(bool(options.verbose))  # PuLP builds a Highs of its own: no banner on stdout
     return pulp.HiGHS(threads=options.threads, **common)
 
@@ -138,7 +147,8 @@ def _run(problem: pulp.LpProblem, options: SolverOptions, deadline: float | None
          ) -> str | None:
     """Solve ``problem``; return ``"time_limit"`` when the hard stop had to end CBC."""
     if options.solver != "cbc" or deadline is None or os.name == "nt":
-        problem.solve(_solver(options))
+        with tempfile.TemporaryDirectory(prefix="geoplan-cbc-") as folder:
+            problem.solve(_solver(options, folder=folder))
         return None
     left = deadline - time.perf_counter()
     if left < MIN_PHASE_S:  # building PuLP's model used the time: CBC could not start
@@ -150,7 +160,7 @@ def _run(problem: pulp.LpProblem, options: SolverOptions, deadline: float | None
     cbc = _cbc_path(timed, {"msg": False})
     with _hard_stopped(cbc, left) as (script, flag):
         try:
-            problem.solve(_solver(timed, script))
+            problem.solve(_solver(timed, script, folder=str(flag.parent)))
         except pulp.PulpSolverError:
             if flag.exists():
                 return "killed"
