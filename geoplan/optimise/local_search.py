@@ -36,7 +36,7 @@ __all__ = ["ILS_PATIENCE", "ILS_ROUNDS_PER_SITE", "SearchResult", "iterated_loca
 
 ILS_ROUNDS_PER_SITE = 5
 """Rounds of the search per chosen candidate of the starting plan (a deterministic budget)."""
-ILS_MAX_ROUNDS = 20_000
+ILS_MAX_ROUNDS = 800
 """Rounds at most, whatever the plan's size."""
 ILS_PATIENCE = 500
 """Rounds without a better plan after which the search stops."""
