@@ -328,8 +328,13 @@ def test_two_dnos_on_different_bases_are_said_in_the_summary_and_the_evidence() 
     assert said.startswith("The DNOs are judged on different bases: NGED on one published "
                            "snapshot")
     assert "SSEN on the lowest of its DFES scenarios in each plan year" in said
-    section = _with_bases({"statements": ["blocked"], "substations": []}, gaps)
+    section = _with_bases({"statements": ["blocked"], "substations": []}, gaps, ["other"])
     assert section["statements"] == [said, "blocked"]
+    # the layers' serving plausibility warning follows it, other warnings stay out
+    doubt = "serving: plausibility: 1 of 3 primary substations serving zones are implausible"
+    section = _with_bases({"statements": ["blocked"], "substations": []}, gaps,
+                          ["other", doubt])
+    assert section["statements"] == [said, doubt, "blocked"]
 
 
 def test_dnos_on_one_basis_or_one_dno_say_nothing_more() -> None:
