@@ -200,6 +200,27 @@ def test_spreadsheet_numbers_are_range_checked_too():
     assert values.isna().tolist() == [False, True, True, True]
 
 
+
+def test_a_column_of_number_cells_alone_skips_the_text_steps(monkeypatch):
+    # a workbook's figures column (object dtype, numbers only): read and range-checked as
+    # such, without the text steps, which cost a few pandas calls per column even when empty
+    import geoplan.sources.numbers as numbers
+
+    def no_text(*args):
+        raise AssertionError("text steps run on a column without text cells")
+
+    cells = pd.Series([1.5, 3000.0, 2, -0.25, np.inf], index=[7, 8, 9, 10, 11], dtype=object)
+    with monkeypatch.context() as patch:
+        patch.setattr(numbers, "_cell_texts", no_text)
+        values, bad = parse_column(cells, HEADROOM_MVA)
+    assert [(b.label, b.message.split(" is")[0]) for b in bad] == [(8, "3000"), (11, "inf")]
+    assert values[[7, 9, 10]].tolist() == [1.5, 2.0, -0.25]
+    assert values[[8, 11]].isna().all()
+    # one text cell among them: the text steps read it, the numbers are unchanged
+    mixed, bad = parse_column(pd.concat([cells, pd.Series([" 4 "], index=[12])]), HEADROOM_MVA)
+    assert mixed[[7, 9, 10, 12]].tolist() == [1.5, 2.0, -0.25, 4.0]
+    assert [b.label for b in bad] == [8, 11]
+
 @pytest.mark.parametrize("cell", ["NaN", "", " ", "N/A", None, np.nan])
 def test_blank_markers_are_missing_not_zero(cell):
     values, bad = parse_column(pd.Series(["1", cell], dtype=object))

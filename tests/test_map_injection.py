@@ -35,7 +35,7 @@ from folium.elements import ElementAddToElement
 
 from geoplan.cli.main import cli
 from geoplan.outputs import map_page
-from geoplan.outputs.compare import compare_runs, read_run, write_comparison
+from geoplan.outputs.compare import RunData, compare_runs, read_run, write_comparison
 from geoplan.outputs.compare_map import compare_map
 from geoplan.outputs.map import map_html, plan_map
 from geoplan.outputs.map_elements import LiteralHtml, LiteralRender
@@ -318,6 +318,13 @@ def test_cli_map_of_a_run_shows_the_whole_corpus(hostile_run: Path, tmp_path: Pa
     assert title_of(page) == html.escape(NAME)
 
 
+@pytest.fixture(scope="module")
+def hostile_read(hostile_run: Path) -> RunData:
+    """The hostile run as ``read_run`` gives it, once for the module (read-only: the tests
+    rename it with ``dataclasses.replace``, and comparing and mapping copy what they draw)."""
+    return read_run(hostile_run)
+
+
 def _renamed(run, name: str):
     return dataclasses.replace(run, summary={**run.summary,
                                              "scenario": {**run.summary["scenario"],
@@ -325,8 +332,8 @@ def _renamed(run, name: str):
 
 
 @pytest.mark.parametrize("value", CORPUS.values(), ids=CORPUS.keys())
-def test_compare_map_run_name_shows_literally(hostile_run: Path, value: str) -> None:
-    run = read_run(hostile_run)
+def test_compare_map_run_name_shows_literally(hostile_read: RunData, value: str) -> None:
+    run = hostile_read
     comparison = compare_runs(_renamed(run, value), _renamed(run, "Run B"))
     figure = compare_map(comparison).get_root()
     page = map_html(figure)  # type: ignore[arg-type]

@@ -56,3 +56,27 @@ def test_tonnes_in_years_reads_the_age_columns_once_not_once_per_year(monkeypatc
     # one reading for "which rows have a profile" and one for the growth, per call (was
     # five readings per year: 60 years x 2 calls here would read them hundreds of times)
     assert len(calls) <= 4
+
+
+def test_one_planting_year_for_every_row_looks_each_age_up_once(monkeypatch):
+    # rows 0 and 2 have profiles (2 t at age 2, 6 t at age 4; 1 t at age 2, 1.5 t at age 4),
+    # row 1 none; all planted in 2030. Row 0: 0 before 2030, 1, 1, 2, 2, then 0; row 2: 0.5,
+    # 0.5, 0.25, 0.25, then 0 (by hand), and every cell bit for bit what per-row planting
+    # years give
+    frame = pd.concat([FRAME, pd.DataFrame({"tco2e_per_yr": [1.0], "lifetime_years": [60.0],
+                                            "removed_tco2e_age_2": [1.0],
+                                            "removed_tco2e_age_4": [1.5]})],
+                      ignore_index=True)
+    years = [2028, *range(2030, 2036), 2100]
+    per_row = removals_in_years(frame, np.full(3, 2030), years)
+    cells = []
+    real = removals._interpolate
+    monkeypatch.setattr(removals, "_interpolate",
+                        lambda ages, values, when: cells.append(when.size) or real(ages, values,
+                                                                                   when))
+    grown = removals_in_years(frame, 2030, years)
+    assert cells == []  # the per-cell look-up (rows x years) is not made
+    assert grown[0].tolist() == [0.0, 1.0, 1.0, 2.0, 2.0, 0.0, 0.0, 0.0]
+    assert np.isnan(grown[1]).all()
+    assert grown[2].tolist() == [0.0, 0.5, 0.5, 0.25, 0.25, 0.0, 0.0, 0.0]
+    assert grown.tobytes() == per_row.tobytes()

@@ -93,6 +93,34 @@ def test_a_table_with_two_bases_has_no_single_value():
     assert carbon_factor("mains_gas", 2030, both) == pytest.approx(0.1829)
 
 
+
+def test_a_clean_table_is_checked_for_repeated_years_without_the_frame_check(monkeypatch):
+    # values_in_year runs for every year a plan asks about (645 times in the sample's joint
+    # run): the frame check that words the error runs only on a table that may repeat a year
+    import geoplan.workstreams.energy as energy
+
+    checked = []
+    real = energy._refuse_repeated_years
+    monkeypatch.setattr(energy, "_refuse_repeated_years",
+                        lambda table, fuels: checked.append(fuels) or real(table, fuels))
+    table = pd.DataFrame({"year": [2020, 2030, 2020, 2030], "fuel": ["a", "a", "b", "b"],
+                          "kgco2e_per_kwh": [0.2, 0.1, 1.0, 3.0]})
+    assert energy.values_in_year(table, 2025) == pytest.approx({"a": 0.15, "b": 2.0})
+    assert checked == []
+    # "a" listed twice for 2030: refused, naming the fuel and year; "b" alone still reads
+    repeated = pd.concat([table, pd.DataFrame({"year": [2030], "fuel": ["a"],
+                                               "kgco2e_per_kwh": [0.3]})], ignore_index=True)
+    with pytest.raises(SourceFormatError, match=r"fuel 'a' has 2 rows for year 2030"):
+        energy.values_in_year(repeated, 2025)
+    assert checked == [["a", "b"]]
+    assert energy.values_in_year(repeated, 2025, ["b"]) == {"b": 2.0}
+    # a fuel with a missing year is left to the frame check too; another fuel is not
+    blank = table.assign(year=[2020, None, 2020, 2030])
+    assert energy.values_in_year(blank, 2025, ["b"]) == {"b": 2.0}
+    assert len(checked) == 1
+    energy.values_in_year(blank, 2025, ["a"])
+    assert checked[-1] == ["a"]
+
 def test_each_basis_follows_its_own_rows():
     table = pd.DataFrame({"year": [2030, 2040, 2030, 2040], "fuel": ["electricity"] * 4,
                           "basis": ["long_run_marginal"] * 2 + ["grid_average"] * 2,

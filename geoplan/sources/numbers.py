@@ -495,15 +495,20 @@ def parse_column(cells: pd.Series, quantity: Quantity = ANY, *,
                                and not isinstance(v, bool) for v in items), bool, len(items))
         errors = np.fromiter((isinstance(v, ExcelError) for v in items), bool, len(items))
         parsed[numeric] = items[numeric].astype(float)
-    text = _cell_texts(items, ~numeric & ~errors, decimal)
-    plain = text.str.fullmatch(_PLAIN).to_numpy(dtype=bool)
-    parsed[text.index[plain]] = pd.to_numeric(text[plain], errors="coerce").astype(float)
+    text_cells = ~numeric & ~errors
+    # a column of number cells alone (a workbook's figures) has no text to read: the text
+    # steps below cost a few pandas calls per column even when empty
+    text = _cell_texts(items, text_cells, decimal) if text_cells.any() else None
+    rest = None
+    if text is not None:
+        plain = text.str.fullmatch(_PLAIN).to_numpy(dtype=bool)
+        parsed[text.index[plain]] = pd.to_numeric(text[plain], errors="coerce").astype(float)
+        rest = text[~plain]
     bad = _out_of_range(pd.Series(parsed, index=cells.index), cells, quantity)
     for position in np.flatnonzero(errors):
         exc = _excel_error(items[position])
         bad.append(BadCell(cells.index[position], items[position], str(exc), exc.fix))
-    rest = text[~plain]
-    if len(rest):
+    if text is not None and rest is not None and len(rest):
         separator = column_separator(text.map(lambda t: _own_unit(t, quantity)), decimal)
         for position in rest.index:
             try:
@@ -545,9 +550,10 @@ def all_plain(cells: pd.Series, *, decimal: str | None = None) -> bool:
 
 def _out_of_range(values: pd.Series, cells: pd.Series, quantity: Quantity) -> list[BadCell]:
     """Bad cells among the parsed ``values``: not finite or outside the plausible range."""
-    finite = np.isfinite(values.to_numpy(dtype=float))
-    outside = values.notna().to_numpy() & ~(finite & values.between(quantity.low,
-                                                                     quantity.high).to_numpy())
+    number = values.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):  # NaN compares False, as Series.between
+        inside = np.isfinite(number) & (number >= quantity.low) & (number <= quantity.high)
+    outside = ~np.isnan(number) & ~inside
     bad = []
     for label in values.index[outside]:
         try:

@@ -244,17 +244,29 @@ def values_in_year(table: pd.DataFrame, year: int, fuels: Iterable[str] | None =
                          column="fuel",
                          fix=f"add rows for {missing!r} with a source, or use one of {listed}")
         problems.raise_if_any(SourceFormatError)
-    _refuse_repeated_years(table, wanted)
     # plain arrays: each fuel's pick and sort as frames deep-copied the table's attrs again
     years = table["year"].to_numpy(dtype=float)
     values = table[column].to_numpy(dtype=float)
     names = fuel.to_numpy(dtype=object)
+    if _maybe_repeated(names, years, wanted):
+        _refuse_repeated_years(table, wanted)
     out = {}
     for name in wanted:
         mine = np.flatnonzero(names == name)
         order = mine[np.argsort(years[mine], kind="stable")]
         out[name] = float(np.interp(float(year), years[order], values[order]))
     return out
+
+
+def _maybe_repeated(names: np.ndarray, years: np.ndarray, fuels: list[str]) -> bool:
+    """Whether some fuel of ``fuels`` may be listed twice for a year (or lacks a year).
+
+    A set of pairs, called for every year a plan asks about: the frame check
+    (:func:`_refuse_repeated_years`) that words the error runs only when this says so.
+    """
+    mine = np.isin(names, fuels)
+    pairs = list(zip(names[mine], years[mine], strict=True))
+    return bool(np.isnan(years[mine]).any()) or len(set(pairs)) < len(pairs)
 
 
 def _refuse_repeated_years(table: pd.DataFrame, fuels: list[str]) -> None:

@@ -210,9 +210,32 @@ def removals_in_years(frame: pd.DataFrame, build_year: np.ndarray | int,
     profiled = _profiled(values)
     growth = np.full(age.shape, np.nan)
     if len(ages) > 1 and profiled.any():  # only the rows with a profile (woodland) grow
-        mine, own = age[profiled], values[profiled]
-        growth[profiled] = _interpolate(ages, own, mine + 1.0) - _interpolate(ages, own, mine)
+        own = values[profiled]
+        if np.ndim(build_year) == 0:  # one age a year for every row: each age once
+            common = age[0]
+            at = np.unique(np.concatenate([common, common + 1.0]))
+            cumulative = _at_ages(ages, own, at)
+            growth[profiled] = (cumulative[:, np.searchsorted(at, common + 1.0)]
+                                - cumulative[:, np.searchsorted(at, common)])
+        else:
+            mine = age[profiled]
+            growth[profiled] = (_interpolate(ages, own, mine + 1.0)
+                                - _interpolate(ages, own, mine))
     return np.where(age >= 0, growth, np.where(profiled[:, None], 0.0, np.nan))
+
+
+def _at_ages(ages: np.ndarray, values: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """Every row's cumulative value at each of ``when`` (the same ages for all rows).
+
+    :func:`_interpolate` with one row of ages shared by every row: the same arithmetic on
+    the same numbers, with the table ages looked up once per age instead of once per cell
+    (so each cell's value is bit for bit the one :func:`_interpolate` gives).
+    """
+    clipped = np.clip(when, 0.0, ages[-1])
+    hi = np.clip(np.searchsorted(ages, clipped, side="left"), 1, len(ages) - 1)
+    lo = hi - 1
+    share = (clipped - ages[lo]) / (ages[hi] - ages[lo])
+    return values[:, lo] + (values[:, hi] - values[:, lo]) * share[None, :]
 
 
 def mean_rate(frame: pd.DataFrame, years: float) -> np.ndarray:
