@@ -234,12 +234,13 @@ def test_the_map_popup_gives_the_ratio_where_there_is_one() -> None:
     from geoplan.outputs.map_layers import PopupContext, substation_layer
 
     subs = gpd.GeoDataFrame(
-        {"substation_id": ["p1", "p2", "p3"], "name": ["Little", "Big", "Firm"],
-         "level": ["primary"] * 3, "firm_capacity_mva": [9.0, 20.0, 0.3],
-         "peak_demand_mva": [1.85, 3.0, math.nan],
-         "households_served": [24_252.0, 1000.0, 1000.0],
-         "kva_per_household": [1850 / 24_252, math.nan, 0.3]},
-        geometry=[Point(450_000, 200_000), Point(452_000, 201_000), Point(453_000, 202_000)],
+        {"substation_id": ["p1", "p2", "p3", "p4"], "name": ["Little", "Big", "Firm", "Zero"],
+         "level": ["primary"] * 4, "firm_capacity_mva": [9.0, 20.0, 0.3, 0.5],
+         "peak_demand_mva": [1.85, 3.0, math.nan, 0.0],
+         "households_served": [24_252.0, 1000.0, 1000.0, 1000.0],
+         "kva_per_household": [1850 / 24_252, math.nan, 0.3, 0.5]},
+        geometry=[Point(450_000, 200_000), Point(452_000, 201_000), Point(453_000, 202_000),
+                  Point(454_000, 203_000)],
         crs=27700)
     group = substation_layer(subs, PopupContext(), amber_below_mva=5.0, raw=False)
     (layer,) = group._children.values()
@@ -247,4 +248,6 @@ def test_the_map_popup_gives_the_ratio_where_there_is_one() -> None:
               for f in layer.data["features"]}
     assert "0.08 kVA of peak (24,252 households)" in values["Little"]
     assert "0.30 kVA of firm capacity (1,000 households)" in values["Firm"]
+    # a peak of 0 is no peak: the check used the firm capacity, and so does the popup
+    assert "0.50 kVA of firm capacity (1,000 households)" in values["Zero"]
     assert not [v for v in values["Big"] if "households" in v]  # no capacity ratio, no row

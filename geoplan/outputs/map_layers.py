@@ -385,7 +385,8 @@ def _per_household(row: Mapping[str, object]) -> str:
     ratio = number(row.get("kva_per_household"), 2)
     if not ratio:
         return ""
-    basis = "peak" if _mva(row.get("peak_demand_mva")) else "firm capacity"
+    peak = pd.to_numeric(pd.Series([row.get("peak_demand_mva")]), errors="coerce").iloc[0]
+    basis = "peak" if peak > 0 else "firm capacity"  # serving_check's rule: a peak above 0
     return f"{ratio} kVA of {basis} ({number(row.get('households_served'), 0)} households)"
 
 
