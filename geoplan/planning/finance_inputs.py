@@ -37,12 +37,12 @@ _SCALARS = {  # item -> (plausible range, whole number)
     "base_year": (_YEAR, True), "unphased_build_year": (_YEAR, True),
     "optimism_bias": (Quantity("optimism bias uplift on capital cost (0.24 for 24%)", "", 0.0,
                                3.0), False),
+    "residual_value_share": (Quantity("share of the undepreciated capital cost counted (1 for "
+                                      "all of it, 0 for none)", "", 0.0, 1.0), False),
 }
 _OPTIONAL = {"milestone_baseline_year": _YEAR}  # item -> range (whole years)
-_DEFAULTED = {  # item -> range; a table without the row keeps FinanceAssumptions' default
-    "residual_value_share": Quantity("share of the undepreciated capital cost counted "
-                                     "(1 for all of it, 0 for none)", "", 0.0, 1.0),
-}
+_DEFAULTED = frozenset({"residual_value_share"})
+"""Items a table may leave out: they keep FinanceAssumptions' default (tables made before)."""
 _MILESTONE = re.compile(r"^milestone_(\d{4})$")
 
 
@@ -143,6 +143,8 @@ def finance_assumptions(table: pd.DataFrame | None = None, *,
     scalars: dict[str, Any] = {}
     for item, (quantity, whole) in _SCALARS.items():
         if item not in values:
+            if item in _DEFAULTED:
+                continue
             problems.add(f"item {item!r} is missing", column="item",
                          fix=f"add a row for {item!r} with its source")
             continue
@@ -160,15 +162,6 @@ def finance_assumptions(table: pd.DataFrame | None = None, *,
             problems.add(f"milestone_{year} {share:g} is not a share", row=row, column="value",
                          fix="give the share of baseline emissions cut, between 0 and 1 "
                              "(0.5 for half, not 50)")
-    for item, quantity in _DEFAULTED.items():
-        if item in values:
-            value, row = values[item]
-            if not quantity.low <= value <= quantity.high:
-                problems.add(f"{item} {value:g} is out of range: a {quantity.name} lies within "
-                             f"{quantity.range_text()}", row=row, column="value",
-                             fix=f"give a share between {quantity.low:g} and "
-                                 f"{quantity.high:g}")
-            scalars[item] = value
     for item, quantity in _OPTIONAL.items():
         if item in values:
             value, row = values[item]
@@ -187,10 +180,9 @@ def _items(table: pd.DataFrame, problems: Problems) -> dict[str, tuple[float, in
     for index, (item, value) in enumerate(zip(table["item"].astype(str).str.strip(),
                                               table["value"], strict=True)):
         row = index + 2
-        if (item not in _SCALARS and item not in _OPTIONAL and item not in _DEFAULTED
-                and not _MILESTONE.match(item)):
+        if item not in _SCALARS and item not in _OPTIONAL and not _MILESTONE.match(item):
             problems.add(f"unknown item {item!r}", row=row, column="item",
-                         fix=f"use one of {sorted([*_SCALARS, *_OPTIONAL, *_DEFAULTED])} or "
+                         fix=f"use one of {sorted([*_SCALARS, *_OPTIONAL])} or "
                              "milestone_<year>")
             continue
         try:  # geoplan's own tables always use '.' decimals
