@@ -177,14 +177,18 @@ class HighsSession:
             session's ``options.node_limit``. A deterministic stop: the outcome's
             ``stopped_by`` is then ``"work_limit"``.
         iteration_limit : int, optional
-            Interior-point iterations at most (``ipm_iteration_limit``), also deterministic.
+            Iterations at most of the LP method asked for (``ipm_iteration_limit`` with
+            ``"ipm"``, ``simplex_iteration_limit`` with ``"simplex"``, both with
+            ``"choose"``), also deterministic.
         """
         limit = time_limit if time_limit is not None else self.options.time_limit
         self.highs.setOptionValue("time_limit", float(limit) if limit else highspy.kHighsInf)
         nodes = node_limit if node_limit is not None else self.options.node_limit
         self.highs.setOptionValue("mip_max_nodes", int(nodes) if nodes else _NO_LIMIT)
-        self.highs.setOptionValue("ipm_iteration_limit",
-                                  int(iteration_limit) if iteration_limit else _NO_LIMIT)
+        for name, applies in (("ipm_iteration_limit", method != "simplex"),
+                              ("simplex_iteration_limit", method != "ipm")):
+            limited = iteration_limit if applies and iteration_limit else _NO_LIMIT
+            self.highs.setOptionValue(name, int(limited))
         self.highs.setOptionValue("solver", method)
         self.highs.setOptionValue("run_crossover", "on" if crossover else "off")
         if relax:
