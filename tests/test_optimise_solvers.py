@@ -193,3 +193,27 @@ def test_dual_bound_of_interior_point_duals_is_the_relaxation_value() -> None:
     assert relaxed.status == "optimal"
     assert relaxed.x is None
     assert relaxed.bound == pytest.approx(5 + 8 / 3 + 3, rel=1e-6)
+
+
+
+def test_simplex_relaxation_keeps_its_iteration_budget_and_a_valid_bound() -> None:
+    # a 60-item, 4-row knapsack relaxation: by dual simplex it is scipy's LP optimum; a budget
+    # of 2 iterations cannot finish it, and then ends it as a work limit with a valid bound
+    from scipy.optimize import linprog
+
+    rng = np.random.default_rng(7)
+    values = rng.integers(5, 60, 60).astype(float)
+    weights = rng.integers(3, 30, (4, 60)).astype(float)
+    capacity = weights.sum(axis=1) / 3
+    builder = MatrixBuilder("max")
+    x = builder.add_columns("x", 60, cost=values, integer=True)
+    builder.add_rows("budget", ["a", "b", "c", "d"], sp.csr_matrix(weights), x, upper=capacity)
+    lp = linprog(-values, A_ub=weights, b_ub=capacity, bounds=(0, 1))
+    solved = HighsSession(builder.build(), SolverOptions()).solve(relax=True, method="simplex")
+    assert solved.status == "optimal"
+    assert solved.bound == pytest.approx(-lp.fun, rel=1e-9)
+    session = HighsSession(builder.build(), SolverOptions())
+    cut = session.solve(relax=True, method="simplex", iteration_limit=2)
+    assert session.highs.getInfo().simplex_iteration_count <= 2
+    assert cut.stopped_by == "work_limit"
+    assert cut.bound is None or cut.bound >= -lp.fun - 1e-6
