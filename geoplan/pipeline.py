@@ -146,6 +146,7 @@ def layer_inputs(scenario: Scenario, *, progress: Progress | None = None) -> Lay
     inputs = scenario.inputs
     _, factor = grid_tables(assumption_set(scenario))  # the scenario's own power factor
     grid: dict[str, Any] = {"serving_level": scenario.grid.level,
+                            "serving_overrides": dict(scenario.grid.serving_overrides),
                             "max_serving_distance_km": scenario.grid.max_serving_distance_km,
                             "power_factor": factor,
                             "compute": Compute(**scenario.compute.model_dump())}

@@ -136,6 +136,10 @@ class LayerInputs:
     serving_level : {"primary", "bsp", "gsp", "secondary"}
         The level of the substations that serve zones, homes, sites and parcels: loads are
         added there and at every level above it (scenario key ``grid.level``).
+    serving_overrides : Mapping[str, str]
+        Zone id -> id of the ``serving_level`` substation that serves it, instead of the one
+        found (scenario key ``grid.serving_overrides``); the zone's homes, sites and land
+        parcels follow.
     decimal : {".", ","}
         The decimal mark of numbers written as text in the input files (CSV cells): with
         ``","``, ``"1,5"`` reads as 1.5 and a ``"1.5"`` is refused as ambiguous. geoplan's
@@ -172,6 +176,7 @@ class LayerInputs:
     emissions: Path | None = None
     decimal: str = "."
     serving_level: str = SERVING_LEVEL
+    serving_overrides: Mapping[str, str] = field(default_factory=dict)
     power_factor: float | None = None
     compute: Compute = field(default_factory=Compute)
 
@@ -332,7 +337,7 @@ def _read_grid(inputs: LayerInputs, step: Progress) -> GridLayers:
                                       **_served_area(inputs, zones, licence))
     substations = sets["substations"].layers["substations"]
     served, serving = serve(zones, substations, {}, inputs.serving_level, licence,
-                             inputs.max_serving_distance_km)
+                            inputs.max_serving_distance_km, inputs.serving_overrides)
     layers = PreparedLayers(
         zones=served["zones"], districts=districts, substations=substations,
         headroom=sets["substations"].layers["headroom"],
@@ -401,7 +406,7 @@ def _prepare(inputs: LayerInputs, step: Progress, grid: GridLayers | None) -> Pr
     step("serving substations")
     layers = {name: s.layers for name, s in sets.items()}
     served, serving = serve(zones, substations, layers, inputs.serving_level, grid.licence,
-                             inputs.max_serving_distance_km)
+                            inputs.max_serving_distance_km, inputs.serving_overrides)
     substations, plausible, serving["plausibility"] = check_serving(
         served["zones"], substations, layers, inputs.serving_level, inputs.power_factor,
         inputs.max_serving_distance_km)

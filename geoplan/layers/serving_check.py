@@ -237,8 +237,8 @@ def serving_plausibility(load: pd.DataFrame, limits: ServingLimits, level: str,
     parts.append("Every grid figure of their zones (headroom, reinforcement, grid evidence, "
                  "DNO evidence) is that substation's and was not changed. Fix: add the grid "
                  f"file{owner} that lists the substations that really serve these zones (e.g. "
-                 "the DNO's primaries of that town, or the missing DNO's file); geoplan cannot "
-                 "set a zone's substation in a scenario. Substations layer columns "
+                 "the DNO's primaries of that town, or the missing DNO's file), or set the "
+                 "zones' substations with grid.serving_overrides. Substations layer columns "
                  "households_served, kva_per_household; zones layer column substation_id")
     return (". ".join(parts) + ".",), report
 

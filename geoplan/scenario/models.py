@@ -550,6 +550,13 @@ class GridSection(Section):
         10.0, gt=0, allow_inf_nan=False,
         description="Zones whose serving substation is further away are flagged (zones "
                     "layer column serving_flag) and counted in the summary's warnings.")
+    serving_overrides: dict[Annotated[str, Field(min_length=1)],
+                            Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=dict,
+        description="Zone id -> substation id (of grid.level) that serves it, where the "
+                    "DNO knows better than the nearest substation (e.g. a town whose own "
+                    "primaries a grid file lacks); the zone's homes, sites and land parcels "
+                    "follow. Zones layer column serving_flag says set_by_scenario.")
     reinforcement: ReinforcementSection = Field(default_factory=ReinforcementSection)
     evidence: EvidenceSection = Field(default_factory=EvidenceSection)
 
