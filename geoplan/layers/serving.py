@@ -15,9 +15,8 @@ from collections.abc import Mapping
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from geoplan.errors import Problems, ScenarioError
+from geoplan.layers.serving_overrides import apply_overrides, check_overrides, zone_of
 from geoplan.layers.supply import assign_zones
 
 __all__ = ["SERVING_FLAGS", "serve", "serving_notes", "without_dno"]
@@ -40,24 +39,45 @@ def serve(zones: gpd.GeoDataFrame, substations: gpd.GeoDataFrame,
           ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, object]]:
     """Add ``substation_id`` (of ``level``) to zones, buildings, sites and land.
 
-    Zones also get ``serving_distance_km`` and ``serving_flag`` (:data:`SERVING_FLAGS`), and
-    ``licence_dno`` with licence areas. ``overrides`` (zone id -> substation id of ``level``,
-    scenario key ``grid.serving_overrides``) sets the substation of those zones, and of the
-    homes, sites and land parcels in them.
+    Parameters
+    ----------
+    zones, substations : geopandas.GeoDataFrame
+        The zones and substations layers.
+    layers : Mapping
+        Layer sets by kind (``buildings``, ``sites``, ``land``), those present served too.
+    level : str
+        The serving level (``grid.level``).
+    licence : geopandas.GeoDataFrame or None
+        DNO licence areas: each zone is served within its area's DNO.
+    max_km : float
+        Zones served from further away are flagged ``beyond_max_distance``.
+    overrides : Mapping[str, str], optional
+        Zone id -> substation id of ``level`` (scenario key ``grid.serving_overrides``):
+        those zones, and the homes, sites and land parcels in them, are served there, and
+        flagged ``set_by_scenario`` (instead of any automatic flag).
+
+    Returns
+    -------
+    dict of str to geopandas.GeoDataFrame
+        ``zones`` (with ``serving_distance_km``, ``serving_flag`` and, with licence areas,
+        ``licence_dno``), and ``buildings``, ``sites``, ``land`` when given.
+    dict
+        The serving report (counts of flags, overrides and substations used).
 
     Raises
     ------
     ScenarioError
         Listing every override whose zone or substation (of ``level``, with a location) is
-        not in the layers.
+        not in the layers (:func:`geoplan.layers.serving_overrides.check_overrides`).
     """
     table = _assign(zones, "zone_id", substations, level, licence).set_index("zone_id")
-    fixed = pd.Series(dict(overrides or {}), dtype=object)
-    if len(fixed):
-        table = _overridden(table, zones, substations, level, fixed)
+    fixed = dict(overrides or {})
+    if fixed:
+        check_overrides(fixed, table.index, substations, level)
+        table = apply_overrides(table, zones, substations, fixed)
     by_zone = table["substation_id"]
     zone_ids = zones["zone_id"].astype(str)
-    flags = _flags(table, max_km, licence is not None, set(fixed.index))
+    flags = _flags(table, max_km, licence is not None, set(fixed))
     out = {"zones": zones.assign(
         substation_id=zone_ids.map(by_zone).astype("str"),
         serving_distance_km=zone_ids.map(table["distance_m"] / 1000.0).astype(float),
@@ -82,9 +102,10 @@ def serve(zones: gpd.GeoDataFrame, substations: gpd.GeoDataFrame,
             frame = layers[kind][kind]
             ids = frame[key].map(_nearest(frame, key, substations, level, licence)) \
                 if len(frame) else pd.Series(index=frame.index, dtype="str")
-            if len(fixed) and len(frame):
-                inside = _zone_of(frame, zones[zone_ids.isin(fixed.index).to_numpy()])
-                ids = ids.where(inside.isna(), inside.map(fixed))
+            if fixed and len(frame):  # parcels by their zone_id, sites by where they lie
+                held = frame["zone_id"].astype(object) if "zone_id" in frame.columns \
+                    else zone_of(frame, zones)
+                ids = ids.where(~held.isin(list(fixed)), held.map(fixed))
             out[kind] = frame.assign(substation_id=ids.astype("str"))
     serving["zones_set_by_scenario"] = len(fixed)
     serving["substations_used"] = int(by_zone.nunique())
@@ -102,56 +123,10 @@ def _flags(table: pd.DataFrame, max_km: float, licensed: bool,
         zone_dno, sub_dno = table["zone_dno"], table["substation_dno"]
         parts.append(np.where(zone_dno.isna(), "no_licence_area",
                               np.where(zone_dno.ne(sub_dno), "other_dno", "")))
-    if fixed:
-        parts.append(np.where(table.index.isin(list(fixed)), "set_by_scenario", ""))
     joined = [";".join(p for p in row if p) or "ok" for row in zip(*parts, strict=True)]
-    return pd.Series(joined, index=table.index, dtype=object)
-
-
-def _overridden(table: pd.DataFrame, zones: gpd.GeoDataFrame, substations: gpd.GeoDataFrame,
-                level: str, fixed: pd.Series) -> pd.DataFrame:
-    """Return ``table`` (indexed by zone_id) with the zones of ``fixed`` on its substations.
-
-    Their ``distance_m`` is measured again (representative point to the substation), and
-    ``substation_dno`` is the new substation's.
-    """
-    located = substations[(substations["level"] == level).to_numpy()
-                          & substations.geometry.notna().to_numpy()
-                          & ~substations.geometry.is_empty.to_numpy()]
-    by_id = located.drop_duplicates("substation_id").set_index(
-        located["substation_id"].astype(str).drop_duplicates().to_numpy())
-    problems = Problems()
-    for zone, substation in fixed.items():
-        if str(zone) not in table.index:
-            problems.add(f"grid.serving_overrides names zone {zone!r}, which is not in the "
-                         f"zones layer ({len(table)} zones, e.g. {', '.join(table.index[:2])})",
-                         fix="give a zone_id of the zones layer: zones.gpkg, column zone_id")
-        if str(substation) not in by_id.index:
-            problems.add(f"grid.serving_overrides sets zone {zone!r} to substation "
-                         f"{substation!r}, which is not a located {level} substation of the "
-                         f"grid files (e.g. {', '.join(by_id.index[:2])})",
-                         fix=f"give the substation_id of a {level} substation: the substations "
-                             "layer of plan.gpkg or of geoplan layers")
-    problems.raise_if_any(ScenarioError)
-    table = table.copy()
-    ids = fixed.index.astype(str)
-    chosen = fixed.astype(str).to_numpy()
-    table.loc[ids, "substation_id"] = chosen
-    points = zones.set_index(zones["zone_id"].astype(str)).geometry.loc[ids]
-    table.loc[ids, "distance_m"] = shapely.distance(
-        points.representative_point().to_numpy(), by_id.geometry.loc[chosen].to_numpy())
-    if "substation_dno" in table.columns:
-        table.loc[ids, "substation_dno"] = by_id["dno"].loc[chosen].to_numpy()
-    return table
-
-
-def _zone_of(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.Series:
-    """Return the zone_id among ``zones`` holding each feature's representative point."""
-    points = gpd.GeoDataFrame(geometry=frame.geometry.representative_point().to_numpy(),
-                              crs=frame.crs, index=frame.index)
-    held = gpd.sjoin(points, zones[["zone_id", "geometry"]], predicate="within", how="left")
-    held = held[~held.index.duplicated(keep="first")]
-    return held["zone_id"].astype(object).reindex(frame.index)
+    flags = pd.Series(joined, index=table.index, dtype=object)
+    # the scenario's choice replaces the automatic flags, whose fixes would undo it
+    return flags.mask(table.index.isin(list(fixed or ())), "set_by_scenario")
 
 
 def without_dno(substations: gpd.GeoDataFrame, level: str) -> tuple[str, ...]:
@@ -190,9 +165,11 @@ def serving_notes(zones: gpd.GeoDataFrame, max_km: float, level: str) -> tuple[s
         named = zones.loc[fixed, ["zone_id", "substation_id"]].astype(str).sort_values("zone_id")
         shown = "; ".join(f"{z}: {s}" for z, s in named.head(5).itertuples(index=False))
         more = f"; and {len(named) - 5} more" if len(named) > 5 else ""
+        furthest = float(zones.loc[fixed, "serving_distance_km"].max())
         notes.append(f"serving: the scenario sets the substation of {int(fixed.sum())} of "
-                     f"{len(zones)} zones (grid.serving_overrides: {shown}{more}); their homes, "
-                     "sites and land parcels follow (zones layer column serving_flag)")
+                     f"{len(zones)} zones (grid.serving_overrides: {shown}{more}; furthest "
+                     f"{furthest:.1f} km away); their homes, sites and land parcels follow "
+                     "(zones layer column serving_flag)")
     lost = flags.map(lambda f: "no_licence_area" in f).to_numpy()
     if lost.any():
         notes.append(f"serving: {int(lost.sum())} of {len(zones)} zones lie in no licence "

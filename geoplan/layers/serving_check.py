@@ -153,7 +153,8 @@ def serving_load(zones: pd.DataFrame, substations: pd.DataFrame, households: pd.
     ----------
     zones : pandas.DataFrame
         Served zones: ``zone_id``, ``substation_id``, ``serving_distance_km`` (and
-        ``zone_name``, shown in the warning).
+        ``zone_name``, shown in the warning; ``serving_flag``, whose ``set_by_scenario``
+        zones are left out of ``furthest_zone_km``).
     substations : pandas.DataFrame
         The substations layer (``firm_capacity_mva``, ``peak_demand_mva`` may be blank).
     households : pandas.Series
@@ -169,10 +170,12 @@ def serving_load(zones: pd.DataFrame, substations: pd.DataFrame, households: pd.
     """
     ids = zones["zone_id"].astype(str)
     names = zones["zone_name"].astype(str) if "zone_name" in zones.columns else ids
+    km = pd.to_numeric(zones["serving_distance_km"])
+    if "serving_flag" in zones.columns:  # a distance the scenario chose is not a finding
+        km = km.mask(zones["serving_flag"].astype(str).str.contains("set_by_scenario"))
     frame = pd.DataFrame({"substation_id": zones["substation_id"].astype(str).to_numpy(),
                           "households": ids.map(households).astype(float).to_numpy(),
-                          "name": names.to_numpy(),
-                          "km": pd.to_numeric(zones["serving_distance_km"]).to_numpy()})
+                          "name": names.to_numpy(), "km": km.to_numpy()})
     grouped = frame.groupby("substation_id", sort=True).agg(
         zones=("name", "size"), zone_names=("name", lambda n: ", ".join(sorted(n))),
         households_served=("households", "sum"), furthest_zone_km=("km", "max"))

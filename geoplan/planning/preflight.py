@@ -147,6 +147,8 @@ def preflight(scenario: Scenario, inputs: LayerInputs, assumptions: AssumptionSe
     problems = _missing_inputs(scenario, inputs)
     try:
         grid = read_grid_layers(inputs, progress=progress)
+    except ScenarioError as exc:  # e.g. grid.serving_overrides naming what the files lack
+        return Preflight((*problems, *(str(p) for p in exc.problems or [exc])))
     except GeoplanError as exc:
         return Preflight((*problems, f"the zones and grid files cannot be read: {exc}"))
     notes = [w for w in grid.layers.warnings if w.startswith("serving: ")]
