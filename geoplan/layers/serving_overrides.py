@@ -61,8 +61,8 @@ def check_overrides(overrides: Mapping[str, str], zone_ids: pd.Index,
                if substation in elsewhere else
                f"no located substation has that id{_near(substation, here)}")
         problems.add(f"{KEY} sets zone {zone!r} to substation {substation!r}: {why}",
-                     fix=f"give the substation_id of a {level} substation (the substations "
-                         "layer of plan.gpkg or of geoplan layers)")
+                     fix=f"give the substation_id of a {level} substation, from the "
+                         "substations layer of plan.gpkg or of geoplan layers")
     problems.raise_if_any(ScenarioError)
 
 
