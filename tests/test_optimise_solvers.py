@@ -217,3 +217,23 @@ def test_simplex_relaxation_keeps_its_iteration_budget_and_a_valid_bound() -> No
     assert session.highs.getInfo().simplex_iteration_count <= 2
     assert cut.stopped_by == "work_limit"
     assert cut.bound is None or cut.bound >= -lp.fun - 1e-6
+
+
+def test_a_session_given_another_models_bounds_solves_that_model() -> None:
+    # one session through three budgets (down, up, back): each relaxation and each MIP is the
+    # one a fresh session of that model gives; a model of another shape is refused
+    def model_of(frame: pd.DataFrame):
+        return PlanningProblem(frame, MaximiseBenefit({"tco2e_per_yr": 1}, normalise=False),
+                               [Budget(40.0)]).compile().model
+
+    model = model_of(knapsack())
+    session = HighsSession(model, SolverOptions())
+    for share in (0.5, 0.8, 0.3, 0.5):
+        scaled = model.with_bounds(row_upper=model.row_upper * share)
+        session.match_bounds(scaled)
+        fresh = HighsSession(scaled, SolverOptions())
+        assert session.solve(relax=True, method="simplex").bound == pytest.approx(
+            fresh.solve(relax=True, method="simplex").bound, rel=1e-9)
+        assert session.solve().objective == pytest.approx(fresh.solve().objective, rel=1e-9)
+    with pytest.raises(ValueError, match="the session's model is"):
+        session.match_bounds(model_of(knapsack(n=5)))

@@ -146,6 +146,24 @@ class HighsSession:
             self._col_upper[cols] = np.asarray(upper, float)
         self.highs.changeColsBounds(len(cols), cols, self._col_lower[cols], self._col_upper[cols])
 
+    def match_bounds(self, model: MilpMatrix) -> None:
+        """Give the next solve ``model``'s row and column bounds (a model of this matrix).
+
+        Only the bounds that differ are changed, so HiGHS keeps its basis: a relaxation
+        solved before starts the next one (dual simplex from that vertex).
+        """
+        if model.matrix.shape != self.model.matrix.shape:
+            raise ValueError(f"the session's model is {self.model.matrix.shape}, not "
+                             f"{model.matrix.shape}")
+        rows = np.flatnonzero((self._row_lower != model.row_lower)
+                              | (self._row_upper != model.row_upper))
+        if len(rows):
+            self.set_row_bounds(rows, model.row_lower[rows], model.row_upper[rows])
+        cols = np.flatnonzero((self._col_lower != model.col_lower)
+                              | (self._col_upper != model.col_upper))
+        if len(cols):
+            self.set_col_bounds(cols, model.col_lower[cols], model.col_upper[cols])
+
     def current_model(self) -> MilpMatrix:
         """Return the model with the bounds as they are now."""
         return self.model.with_bounds(self._col_lower, self._col_upper, self._row_lower,

@@ -330,7 +330,8 @@ def _with_free_bound(compiled: CompiledProblem, outcome: SolveOutcome,
 
 
 def solve_restricted(compiled: CompiledProblem, options: SolverOptions,
-                     starts: Sequence[np.ndarray | None] = ()
+                     starts: Sequence[np.ndarray | None] = (),
+                     session: HighsSession | None = None
                      ) -> tuple[SolveOutcome, list[str]]:
     """Solve by steps 1-3 of ``lp-guided`` only: relaxation bound, restricted MIPs' plans.
 
@@ -339,12 +340,15 @@ def solve_restricted(compiled: CompiledProblem, options: SolverOptions,
     gap against the relaxation's bound stays honest. For re-solves such as a trade-off curve.
     ``starts`` are known plans (e.g. a curve's point with less money): the best one that
     keeps every row of this model starts the restricted MIPs, so the plan is never worse.
+    ``session`` (of a model with the same matrix, e.g. the curve's) solves the relaxation,
+    starting from the vertex of the relaxation it solved last.
     """
     clock = Clock(options.time_limit)
     found = heuristic_plan(compiled, options, clock.phase(HEURISTIC_TIME_SHARE))
     notes = list(found.notes)
     start = best_start(compiled.model, [found.x, *starts])
-    outcome = _lp_guided(compiled, options, start, clock, notes, full_mip=False)
+    outcome = _lp_guided(compiled, options, start, clock, notes, full_mip=False,
+                         session=session)
     notes.append("strategy: lp-guided without the full MIP")
     return _finish(compiled, outcome, found.x, free_bound(compiled), clock, options, notes)
 
@@ -364,19 +368,24 @@ def _lp_guided(compiled: CompiledProblem | Solvable, options: SolverOptions,
                start: np.ndarray | None, clock: Clock, notes: list[str], *,
                full_mip: bool = True, known: float | None = None,
                guide: np.ndarray | None = None,
-               progress: Callable[[Progress], None] | None = None) -> SolveOutcome:
+               progress: Callable[[Progress], None] | None = None,
+               session: HighsSession | None = None) -> SolveOutcome:
     """Run steps 2-4 of ``lp-guided``; ``known`` is a valid bound found before (Lagrangian).
 
     ``guide`` (the Lagrangian subproblem's values) ranks candidates for the restricted MIPs
     when the relaxation stops early. ``progress`` (when given) receives the relaxation's
-    bound and each restricted MIP's best plan as they are found.
+    bound and each restricted MIP's best plan as they are found. ``session`` (of a model
+    with the same matrix) is given this model's bounds and used instead of a new one.
     """
     def tell(plan: np.ndarray | None, found: float | None) -> None:
         if progress is not None:
             progress(Progress(plan, found, tuple(notes)))
 
     model = compiled.model
-    session = HighsSession(model, options)
+    if session is None:
+        session = HighsSession(model, options)
+    else:
+        session.match_bounds(model)
     vertex = compiled.context.n_periods > 1 or not full_mip
     relaxed = _relaxation(session, vertex, clock)
     if relaxed.stopped_by in ("work_limit", "time_limit"):

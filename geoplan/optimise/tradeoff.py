@@ -119,7 +119,8 @@ def budget_curve(compiled: CompiledProblem, budgets: Sequence[str], fractions: S
         (:func:`geoplan.optimise.strategy.solve_restricted`: no step depends on the wall
         clock, so the curve repeats exactly). Restricted points are solved from the least
         money up, each started from the best plan known to fit it (the point with less
-        money, and ``plan`` from fraction 1 up), so more money never buys a worse plan.
+        money, and ``plan`` from fraction 1 up), so more money never buys a worse plan;
+        their relaxations share one HiGHS session, each started from the last one's vertex.
     plan : numpy.ndarray, optional
         The plan of ``compiled`` itself (fraction 1).
 
@@ -136,13 +137,17 @@ def budget_curve(compiled: CompiledProblem, budgets: Sequence[str], fractions: S
 
     found: dict[float, dict[str, object]] = {}
     below: np.ndarray | None = None  # the plan of the point with the most money so far
+    session = None  # restricted: one HiGHS session, each relaxation started from the last
     for fraction in sorted({float(f) for f in fractions}):
         upper = compiled.model.row_upper.copy()
         upper[rows] = upper[rows] * fraction
         scaled = replace(compiled, model=compiled.model.with_bounds(row_upper=upper))
         if strategy == "restricted":
             starts = [below, plan if fraction >= 1.0 else None]
-            outcome, _ = solve_restricted(scaled, options or SolverOptions(), starts)
+            if session is None and (options or SolverOptions()).solver == "highs":
+                session = HighsSession(scaled.model, options or SolverOptions())
+            outcome, _ = solve_restricted(scaled, options or SolverOptions(), starts,
+                                          session)
         else:
             outcome, _ = solve_compiled(scaled, options or SolverOptions(), strategy)
         below = outcome.x if outcome.x is not None else below
