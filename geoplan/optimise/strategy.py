@@ -30,13 +30,13 @@ the greedy plan) ends the solve at once: it is proven optimal.
        (:mod:`geoplan.optimise.local_search`: a fixed number of rounds, seeded by
        ``options.seed``), as every model that gets the Lagrangian bound; ``direct`` on a
        smaller model improves its greedy plan by 1-swap instead;
-    2. the linear relaxation, for up to :data:`RELAXATION_TIME_SHARE` of the time left: by
-       interior point without crossover (at most :data:`RELAXATION_ITERATIONS` iterations),
-       or by dual simplex where a vertex is wanted (a phased model, or a re-solve without
-       the full MIP; at most :data:`SIMPLEX_RELAXATION_ITERATIONS` iterations). The
-       Lagrangian bound of its row duals is a valid bound on the optimum even if it stops
-       early (:func:`geoplan.optimise.bounds.dual_bound`). When it does not finish, the
-       subgradient Lagrangian's choice of candidates guides step 3 instead;
+    2. the linear relaxation, for up to :data:`RELAXATION_TIME_SHARE` of the time left, by
+       interior point (at most :data:`RELAXATION_ITERATIONS` iterations), with crossover to
+       a vertex for a phased model; a re-solve without the full MIP (a trade-off curve's
+       point) by dual simplex instead (at most :data:`SIMPLEX_RELAXATION_ITERATIONS`
+       iterations). The Lagrangian bound of its row duals is a valid bound on the optimum
+       even if it stops early (:func:`geoplan.optimise.bounds.dual_bound`). When it does not
+       finish, the subgradient Lagrangian's choice of candidates guides step 3 instead;
     3. restricted MIPs over the candidates the relaxation values most (above 0.5, then 0.2,
        then 0.1; plus those in the best plan so far), each a genuine sub-model of the kept
        columns (:func:`geoplan.optimise.submodel.restrict`), warm-started, with
@@ -50,9 +50,8 @@ the greedy plan) ends the solve at once: it is proven optimal.
 ``auto``
     ``lp-guided`` when a time limit is set, the model has more than
     :data:`LARGE_MODEL_NONZEROS` non-zeros and the coverage heuristics apply or the model is
-    phased (its relaxation is then solved to a vertex, by dual simplex: where many
-    candidates tie on value per pound, the interior point spreads thinly over them all);
-    otherwise
+    phased (its relaxation is then solved to a vertex, by crossover: where many candidates
+    tie on value per pound, the interior point spreads thinly over them all); otherwise
     ``direct``. The full MIP is skipped when a restricted MIP's plan is already within the
     gap of the relaxation's bound (for a phased model, within :data:`PHASED_ENOUGH_GAP`).
 
@@ -113,8 +112,8 @@ RELAXATION_TIME_SHARE = 0.6
 RELAXATION_ITERATIONS = 200
 """Interior-point iterations of the relaxation at most (a deterministic budget)."""
 SIMPLEX_RELAXATION_ITERATIONS = 200_000
-"""Dual simplex iterations of a relaxation solved to a vertex at most (a deterministic
-budget; the sample's and the county's joint relaxations take 140 to 180)."""
+"""Dual simplex iterations of a re-solve's relaxation at most (a deterministic budget; the
+trade-off curve's points of the sample's and the county's joint plans take 140 to 180)."""
 RESTRICTED_NODES = 1_000
 """Branch-and-bound nodes of each restricted MIP at most (a deterministic budget)."""
 RESTRICTED_TIME_SHARE = 0.25
@@ -386,14 +385,14 @@ def _lp_guided(compiled: CompiledProblem | Solvable, options: SolverOptions,
         session = HighsSession(model, options)
     else:
         session.match_bounds(model)
-    vertex = compiled.context.n_periods > 1 or not full_mip
-    relaxed = _relaxation(session, vertex, clock)
+    how = "crossover" if compiled.context.n_periods > 1 else "interior"
+    relaxed = _relaxation(session, how if full_mip else "simplex", clock)
     if relaxed.stopped_by in ("work_limit", "time_limit"):
         clock.record(relaxed.stopped_by)
     values = np.asarray(session.highs.getSolution().col_value)
     bound = _tighter(model.sense, relaxed.bound, known)
     finished = "" if relaxed.status == "optimal" else ", stopped early"
-    method = "dual simplex" if vertex else "interior point"
+    method = "interior point" if full_mip else "dual simplex"
     notes.append(f"linear relaxation ({method}, bound from its duals{finished}): "
                  f"{_shown(relaxed.bound)} in {relaxed.time_s:.1f} s")
     if relaxed.status == "infeasible":
@@ -435,20 +434,23 @@ def _lp_guided(compiled: CompiledProblem | Solvable, options: SolverOptions,
     return _combine(model.sense, [best, full.x], [bound, full.bound], model, full)
 
 
-def _relaxation(session: HighsSession, vertex: bool, clock: Clock) -> SolveOutcome:
-    """Solve the session's linear relaxation on ``clock``, to a vertex when ``vertex``.
+def _relaxation(session: HighsSession, how: str, clock: Clock) -> SolveOutcome:
+    """Solve the session's linear relaxation on ``clock``.
 
-    A vertex is near-integral where many candidates tie on value per pound (e.g. woodland
-    parcels in a phased plan), where the interior point spreads thinly over them all: dual
-    simplex reaches one directly (2 to 3 times faster than interior point and crossover on
-    the sample's joint plan). Otherwise interior point without crossover, whose duals bound
-    the optimum at any iteration.
+    ``how`` is ``"interior"`` (interior point without crossover: its duals bound the optimum
+    at any iteration), ``"crossover"`` (then to a vertex, which is near-integral where many
+    candidates tie on value per pound, e.g. woodland parcels in a phased plan, where the
+    interior point spreads thinly over them all) or ``"simplex"`` (dual simplex, for a
+    re-solve: 2 to 3 times faster than interior point and crossover on the sample's joint
+    plan, and warm from the vertex a session solved before; but its vertex left the
+    sequestration plans of the sample and the county 0.4% below the relaxation's bound, where
+    crossover's left 0.02%, so the plan itself keeps crossover).
     """
-    if vertex:
+    if how == "simplex":
         return session.solve(relax=True, method="simplex",
                              time_limit=clock.share(RELAXATION_TIME_SHARE),
                              iteration_limit=SIMPLEX_RELAXATION_ITERATIONS)
-    return session.solve(relax=True, method="ipm", crossover=False,
+    return session.solve(relax=True, method="ipm", crossover=how == "crossover",
                          time_limit=clock.share(RELAXATION_TIME_SHARE),
                          iteration_limit=RELAXATION_ITERATIONS)
 
@@ -465,7 +467,8 @@ def _separate(view: Solvable, options: SolverOptions, values: np.ndarray, clock:
     session = HighsSession(model, options)
     if not count:
         return view, session, relaxed, values
-    again = _relaxation(session, view.context.n_periods > 1, clock)
+    again = _relaxation(session, "crossover" if view.context.n_periods > 1 else "interior",
+                        clock)
     notes.append(f"{count} reinforcement cuts the relaxation breaks added (loads that "
                  "cannot fit within a substation's headroom need a reinforcement there); "
                  f"relaxation again: {_shown(again.bound)} in {again.time_s:.1f} s")
