@@ -216,6 +216,7 @@ def test_simplex_relaxation_keeps_its_iteration_budget_and_a_valid_bound() -> No
     cut = session.solve(relax=True, method="simplex", iteration_limit=2)
     assert session.highs.getInfo().simplex_iteration_count <= 2
     assert cut.stopped_by == "work_limit"
+    assert cut.status == "no_solution"  # a basis part way is no solution of the relaxation
     assert cut.bound is None or cut.bound >= -lp.fun - 1e-6
 
 

@@ -265,18 +265,23 @@ class HighsSession:
         The bound is the tighter of the simplex optimum (when proven) and the Lagrangian
         bound of the row duals, which holds even when interior point stopped early or ran
         without crossover. Status ``optimal`` means the relaxation was solved (a vertex, or
-        an interior point with primal and dual solutions both valid).
+        an interior point with primal and dual solutions both valid); a solve a time or
+        iteration limit ended is ``no_solution`` (its values, e.g. a simplex basis part way,
+        break rows), with its bound all the same.
         """
+        status = self.highs.getModelStatus()
+        ms = highspy.HighsModelStatus
+        stopped = status in (ms.kTimeLimit, ms.kIterationLimit, ms.kInterrupt)
         solution = self.highs.getSolution()
         # the bounds as they stand (set_row_bounds / set_col_bounds), not as first loaded
         from_duals = dual_bound(self.current_model(), np.asarray(solution.row_dual))
         valid = [b for b in (value, from_duals) if b is not None]
         tighter = min if self.model.sense == "max" else max
         bound = tighter(valid) if valid else None
-        solved = value is not None or (solution.value_valid and solution.dual_valid)
+        solved = value is not None or (not stopped and solution.value_valid
+                                       and solution.dual_valid)
         detail = f"linear relaxation: {words}" + ("" if value is not None or bound is None
                                                    else "; bound from its row duals")
-        status = self.highs.getModelStatus()
         return SolveOutcome("optimal" if solved else "no_solution", None, bound, None, elapsed,
                             None, "highs", detail, _stop(status, "optimal", 0.0, 0.0))
 

@@ -144,7 +144,7 @@ def budget_curve(compiled: CompiledProblem, budgets: Sequence[str], fractions: S
         scaled = replace(compiled, model=compiled.model.with_bounds(row_upper=upper))
         if strategy == "restricted":
             starts = [below, plan if fraction >= 1.0 else None]
-            if session is None and (options or SolverOptions()).solver == "highs":
+            if session is None:  # the restricted steps solve with HiGHS whatever the solver
                 session = HighsSession(scaled.model, options or SolverOptions())
             outcome, _ = solve_restricted(scaled, options or SolverOptions(), starts,
                                           session)
