@@ -135,6 +135,16 @@ def test_the_substations_layer_gains_the_ratio_columns() -> None:
     assert math.isnan(out.loc["g1", "households_served"])  # not of the serving level
     assert math.isnan(out.loc["p5", "households_served"])  # serves no zone
     assert list(out.columns[:4]) == list(subs.columns[1:])  # the layer's own columns kept
+    assert out["capacity_basis"].to_dict() == {
+        "g1": "", "p1": "peak_demand_mva", "p2": "peak_demand_mva", "p3": "",
+        "p4": "firm_capacity_mva", "p5": ""}
+    # a peak of 0 is no peak: the ratio is on the firm capacity
+    zero = subs.assign(peak_demand_mva=subs["peak_demand_mva"].where(
+        subs["substation_id"] != "p2", 0.0))
+    again = serving_columns(zero, serving_load(_zones(), zero, HOUSEHOLDS, "primary"))
+    p2 = again.set_index("substation_id").loc["p2"]
+    assert p2["capacity_basis"] == "firm_capacity_mva"
+    assert p2["kva_per_household"] == pytest.approx(20.0)  # 20 MVA / 1000 households
 
 
 def test_households_come_from_ev_demand_else_the_homes_of_buildings() -> None:
@@ -238,7 +248,8 @@ def test_the_map_popup_gives_the_ratio_where_there_is_one() -> None:
          "level": ["primary"] * 4, "firm_capacity_mva": [9.0, 20.0, 0.3, 0.5],
          "peak_demand_mva": [1.85, 3.0, math.nan, 0.0],
          "households_served": [24_252.0, 1000.0, 1000.0, 1000.0],
-         "kva_per_household": [1850 / 24_252, math.nan, 0.3, 0.5]},
+         "kva_per_household": [1850 / 24_252, math.nan, 0.3, 0.5],
+         "capacity_basis": ["peak_demand_mva", "", "firm_capacity_mva", "firm_capacity_mva"]},
         geometry=[Point(450_000, 200_000), Point(452_000, 201_000), Point(453_000, 202_000),
                   Point(454_000, 203_000)],
         crs=27700)
@@ -248,6 +259,6 @@ def test_the_map_popup_gives_the_ratio_where_there_is_one() -> None:
               for f in layer.data["features"]}
     assert "0.08 kVA of peak (24,252 households)" in values["Little"]
     assert "0.30 kVA of firm capacity (1,000 households)" in values["Firm"]
-    # a peak of 0 is no peak: the check used the firm capacity, and so does the popup
+    # the popup names the basis the check used (a peak of 0 is no peak: firm capacity)
     assert "0.50 kVA of firm capacity (1,000 households)" in values["Zero"]
     assert not [v for v in values["Big"] if "households" in v]  # no capacity ratio, no row

@@ -247,12 +247,17 @@ def serving_plausibility(load: pd.DataFrame, limits: ServingLimits, level: str,
 
 
 def serving_columns(substations: pd.DataFrame, load: pd.DataFrame) -> pd.DataFrame:
-    """``substations`` with ``households_served`` and ``kva_per_household`` (blank elsewhere)."""
+    """Return ``substations`` with the check's columns (blank where a substation serves none).
+
+    ``households_served``, ``kva_per_household`` and ``capacity_basis`` (the column the
+    ratio's MVA came from: ``peak_demand_mva`` or ``firm_capacity_mva``).
+    """
     ids = substations["substation_id"].astype(str)
     table = load.set_index("substation_id")
     return substations.assign(
         households_served=ids.map(table["households_served"]).astype(float).to_numpy(),
-        kva_per_household=ids.map(table["kva_per_household"]).astype(float).to_numpy())
+        kva_per_household=ids.map(table["kva_per_household"]).astype(float).to_numpy(),
+        capacity_basis=ids.map(table["capacity_basis"]).fillna("").astype(str).to_numpy())
 
 
 def _only(rows: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:

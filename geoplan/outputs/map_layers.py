@@ -383,11 +383,14 @@ def existing_charger_layer(chargers: gpd.GeoDataFrame, grid: PopupContext, *,
 def _per_household(row: Mapping[str, object]) -> str:
     """``kva_per_household`` of the serving check (geoplan.layers.serving_check), in words."""
     ratio = number(row.get("kva_per_household"), 2)
-    if not ratio:
+    basis = _BASIS.get(str(row.get("capacity_basis")))
+    if not ratio or basis is None:
         return ""
-    peak = pd.to_numeric(pd.Series([row.get("peak_demand_mva")]), errors="coerce").iloc[0]
-    basis = "peak" if peak > 0 else "firm capacity"  # serving_check's rule: a peak above 0
     return f"{ratio} kVA of {basis} ({number(row.get('households_served'), 0)} households)"
+
+
+_BASIS = {"peak_demand_mva": "peak", "firm_capacity_mva": "firm capacity"}
+"""The serving check's ``capacity_basis`` values, in the popup's words."""
 
 
 def _mva(value: object) -> str:

@@ -191,7 +191,8 @@ def plan_layers(plans: PlanResult, layers: PreparedLayers,
         out["grid_by_year"] = flags.substations
     out["zones"] = zones
     out["districts"] = layers.districts
-    checked = [c for c in ("households_served", "kva_per_household")  # serving_check
+    checked = [c for c in ("households_served", "kva_per_household",  # serving_check
+                           "capacity_basis")
                if c in layers.substations.columns]
     out["substations"] = layers.substations[["substation_id", "name", "level", "parent_id",
                                              "firm_capacity_mva", "peak_demand_mva", *checked,
