@@ -601,31 +601,40 @@ def _normalise(raw: pd.DataFrame, label: str, sentinels: dict[str, int],
 def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
     """Keep the latest certificate per home (see the module docstring).
 
-    Sorting and grouping work on the key columns only; the kept rows are taken once, column
-    by column, and each column taken is dropped from ``frame`` (which is left incomplete).
+    Sorting works on integer codes of the key columns (each text column factorised in sorted
+    order, a missing value first), so no text is compared twice; the homes are the runs of
+    equal ``building_id`` in that order. The kept rows are taken once, column by column, and
+    each column taken is dropped from ``frame`` (which is left incomplete).
     """
     brn = frame["_brn"]
     known = pd.DataFrame({"_brn": brn, "uprn": frame["uprn"]}).dropna()
-    by_brn = known.sort_values(["_brn", "uprn"]).drop_duplicates("_brn").set_index("_brn")
-    uprn = frame["uprn"].fillna(brn.map(by_brn["uprn"]).astype("str"))
+    by_brn = known.groupby("_brn", sort=False)["uprn"].min()  # a reference's first UPRN
+    uprn = frame["uprn"].fillna(brn.map(by_brn).astype("str"))
     building_id = ("uprn:" + uprn).fillna("brn:" + brn).fillna("lmk:" + frame["lmk_key"])
     fallback = "row:" + pd.Series(frame.index.astype(str), index=frame.index)
-    keys = pd.DataFrame({"building_id": building_id.fillna(fallback), "uprn": uprn,
-                         "lodgement_date": frame["lodgement_date"],
-                         "lmk_key": frame["lmk_key"], "postcode": frame["postcode"],
-                         "position": np.arange(len(frame))}, index=frame.index)
-    order = keys.sort_values(["building_id", "lodgement_date", "lmk_key"], kind="stable",
-                             na_position="first")
-    homes = order.groupby("building_id", sort=False)
+    building_id = building_id.fillna(fallback)
+    home_codes = _sorted_codes(building_id)
+    order = np.lexsort((_sorted_codes(frame["lmk_key"]), _sorted_codes(frame["lodgement_date"]),
+                        home_codes))  # stable: rows equal in all three keep their order
+    homes = home_codes[order]
+    starts = np.flatnonzero(np.diff(homes, prepend=homes[:1] - 1))  # where each home begins
+    ends = np.append(starts[1:], len(homes))[:len(starts)]
+    taken = order[ends - 1]  # the latest certificate of each home
     # the latest certificate that gives a postcode, when the latest one does not
-    postcode = homes["postcode"].transform("last")
-    certificates = homes["building_id"].transform("size")
-    last = ~order["building_id"].duplicated(keep="last").to_numpy()
-    taken = order["position"].to_numpy()[last]
-    found = {"building_id": order["building_id"], "uprn": order["uprn"], "postcode": postcode,
-             "certificates": certificates}
-    del keys, order, homes
+    given = np.where(frame["postcode"].notna().to_numpy()[order], np.arange(len(order)), -1)
+    with_postcode = np.maximum.reduceat(given, starts) if len(starts) else given
+    postcode = frame["postcode"].array.take(np.where(with_postcode < 0, -1, order[with_postcode]),
+                                            allow_fill=True)
+    found = {"building_id": building_id.array.take(taken), "uprn": uprn.array.take(taken),
+             "postcode": postcode, "certificates": (ends - starts).astype("int64")}
     # column by column, each dropped from ``frame`` once taken: no second whole frame
-    columns = {name: found[name].array[last] if name in found else
-               frame.pop(name).array.take(taken) for name in EPC_COLUMNS}
+    columns = {name: found[name] if name in found else frame.pop(name).array.take(taken)
+               for name in EPC_COLUMNS}
     return pd.DataFrame(columns)
+
+
+def _sorted_codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of ``values`` in sorted order, a missing value (-1) before every other."""
+    codes, _ = pd.factorize(values, sort=True)
+    return codes
+
