@@ -545,3 +545,62 @@ def test_unterminated_quote_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(SourceFormatError,
                        match=r"row 4: a quoted value is never closed .*truncated"):
         read_epc_certificates(path)
+
+
+def _latest_by_hand(rows: list[dict]) -> dict[str, tuple]:
+    """The module docstring's rules, one certificate at a time: home -> (lmk_key of the
+    latest certificate, the latest postcode given, how many certificates)."""
+    first_uprn: dict[str, str] = {}
+    for row in rows:
+        if row["brn"] is not None and row["uprn"] is not None:
+            first_uprn[row["brn"]] = min(first_uprn.get(row["brn"], row["uprn"]), row["uprn"])
+    homes: dict[str, list[tuple]] = {}
+    for position, row in enumerate(rows):
+        uprn = row["uprn"] or first_uprn.get(row["brn"])
+        home = (f"uprn:{uprn}" if uprn else f"brn:{row['brn']}" if row["brn"]
+                else f"lmk:{row['lmk']}" if row["lmk"] else f"row:{row['index']}")
+        # missing dates and keys sort first; equal ones keep the order they were read in
+        key = (row["date"] is not None, row["date"] or "", row["lmk"] is not None,
+               row["lmk"] or "", position)
+        homes.setdefault(home, []).append((key, row))
+    latest = {}
+    for home, found in homes.items():
+        found.sort(key=lambda pair: pair[0])
+        postcodes = [row["postcode"] for _, row in found if row["postcode"] is not None]
+        latest[home] = (found[-1][1]["lmk"], postcodes[-1] if postcodes else None, len(found))
+    return latest
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_deduplicate_keeps_the_latest_certificate_as_the_rules_say(seed: int) -> None:
+    from geoplan.sources.epc import EPC_COLUMNS, _deduplicate
+
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(0, 30))
+
+    def pick(values: list[str], missing: float) -> list[str | None]:
+        return [None if rng.random() < missing else values[int(rng.integers(len(values)))]
+                for _ in range(size)]
+
+    columns = {"uprn": pick(["1", "10", "2", "30"], 0.4), "brn": pick(["b1", "b2", "b3"], 0.4),
+               "lmk": pick(["k1", "k2", "k3", "k4"], 0.2),
+               "postcode": pick(["OX1 1AA", "OX2 2BB"], 0.5),
+               "date": pick(["2019-03-03", "2020-01-01", "2021-05-05"], 0.2)}
+    rows = [{name: values[i] for name, values in columns.items()} | {"index": 7 + i}
+            for i in range(size)]
+    frame = pd.DataFrame({name: pd.Series(["-"] * size, dtype="str") for name in EPC_COLUMNS
+                          if name not in ("building_id", "certificates")})
+    for name, column in (("uprn", "uprn"), ("_brn", "brn"), ("lmk_key", "lmk"),
+                         ("postcode", "postcode")):
+        frame[name] = pd.Series(columns[column], dtype="str")
+    frame["lodgement_date"] = pd.to_datetime(pd.Series(columns["date"], dtype="str"))
+    frame.index = pd.RangeIndex(7, 7 + size)
+
+    homes = _deduplicate(frame)
+    expected = _latest_by_hand(rows)
+    assert homes["building_id"].tolist() == sorted(expected)  # one row per home, in order
+    for home in homes.itertuples():
+        lmk, postcode, count = expected[home.building_id]
+        assert (None if pd.isna(home.lmk_key) else home.lmk_key) == lmk
+        assert (None if pd.isna(home.postcode) else home.postcode) == postcode
+        assert home.certificates == count
