@@ -34,7 +34,9 @@ def points_xy(points: gpd.GeoSeries | gpd.GeoDataFrame | np.ndarray) -> np.ndarr
                        "first (distances need metres)")
     geoms = series.to_numpy()
     polygonal = shapely.get_type_id(geoms) >= 3
-    geoms = np.where(polygonal, shapely.point_on_surface(geoms), geoms)
+    if polygonal.any():  # points stand for themselves: only the polygons are worked on
+        geoms = geoms.copy()
+        geoms[polygonal] = shapely.point_on_surface(geoms[polygonal])
     return shapely.get_coordinates(geoms).reshape(-1, 2)
 
 
