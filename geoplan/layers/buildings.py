@@ -53,11 +53,13 @@ from geoplan.sources.geocode import GeocodeReport, geocode_homes
 
 __all__ = [
     "HEAT_FACTORS",
+    "PROVENANCE_COLUMNS",
     "ZONE_SUMMARY_COLUMNS",
     "BuildingsReport",
     "assign_zone_ids",
     "buildings_from_epc",
     "heat_demand",
+    "without_provenance",
     "zone_summary",
 ]
 
@@ -295,6 +297,24 @@ def _check_zones(points: gpd.GeoSeries, zones: gpd.GeoDataFrame) -> None:
     if "zone_id" not in zones.columns:
         raise LayerSchemaError(f"zones have no 'zone_id' column (columns: {list(zones.columns)}) "
                                "(fix: read them with geoplan.layers.zones.zones_from_file)")
+
+
+PROVENANCE_COLUMNS = ("source_file", "lmk_key", "address", "uprn", "postcode", "geocode_method",
+                      "local_authority", "lodgement_date", "certificates")
+"""Buildings columns that say where a home's certificate came from and how it was located:
+no plan reads them (``building_id`` names the home and stays)."""
+
+
+def without_provenance(buildings: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Return ``buildings`` without :data:`PROVENANCE_COLUMNS` (itself when it has none).
+
+    A run drops them once the layers are read (:func:`geoplan.pipeline.run_scenario`): on the
+    county sample they are 57 MiB of text held through the solve and the outputs for nothing.
+    """
+    if buildings is None:
+        return None
+    dropped = [c for c in PROVENANCE_COLUMNS if c in buildings.columns]
+    return buildings.drop(columns=dropped) if dropped else buildings
 
 
 _SUMMED = ("zone_id", "epc_band", "sap_score", "floor_area_m2", "main_fuel", "mains_gas",

@@ -73,14 +73,15 @@ def evidence_map_layer(points: gpd.GeoDataFrame, *, raw: bool = False,
     most = float(worst.max()) if len(worst) else 0.0
     first = rows.sort_values(["substation_id", "year"]).drop_duplicates("substation_id")
     labels, styles = _Lookup(), _Lookup()
+    years: dict[str, list[dict]] = {}  # each substation's rows, by year
+    for record in rows.sort_values(["substation_id", "year"]).to_dict("records"):
+        years.setdefault(str(record["substation_id"]), []).append(record)
 
     def props(row: Mapping[str, object]) -> dict:
         sub = str(row["substation_id"])
-        mine = rows[rows["substation_id"] == sub].sort_values("year")
         name = text(row.get("name") or sub, raw=raw)
         lines = [("Id", text(sub, raw=raw)), ("Level", text(row.get("level"), raw=raw))]
-        lines += [(str(int(y)), text(_year_row(r), raw=raw))
-                  for y, r in zip(mine["year"], mine.to_dict("records"), strict=True)]
+        lines += [(str(int(r["year"])), text(_year_row(r), raw=raw)) for r in years[sub]]
         if bool(row.get("value_evaluated")):
             lines.append(("Value of more headroom",
                           f"{number(row.get('value_tco2e_per_yr_per_kw'), 3)} tCO2e/yr per kW "

@@ -40,6 +40,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geoplan.layers.buildings import PROVENANCE_COLUMNS
 from geoplan.optimise import Budget, MaximiseBenefit
 from geoplan.scenario.workstreams import LaepSettings, RetrofitSettings
 from geoplan.workstreams.candidate_table import finish_candidates, zone_frame
@@ -326,8 +327,7 @@ def _whole_pv_homes(table: pd.DataFrame, share: float) -> pd.DataFrame:
     return out[~pv | (out["homes"] > 0)].reset_index(drop=True)
 
 
-_UNPRICED = ("source_file", "lmk_key", "address", "uprn", "postcode", "geocode_method",
-             "local_authority", "lodgement_date", "certificates", "building_id")
+_UNPRICED = (*PROVENANCE_COLUMNS, "building_id")
 """Buildings columns (the certificate's identity and provenance) no LAEP option reads."""
 
 
