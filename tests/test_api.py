@@ -154,6 +154,7 @@ def test_solve_plan_chooses_within_the_budget(plan: PlanResult,
     assert plan.summaries()["joint"]["status"] in ("optimal", "feasible")
 
 
+@pytest.mark.slow
 def test_table_accessors_reach_the_plan_table(plan: PlanResult,
                                               runs: tuple[RunResult, RunResult]) -> None:
     assert plan.table("chargers") is plan.tables["chargers"]
@@ -168,6 +169,7 @@ def _files(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_chained_arrows_write_the_same_files_as_run_scenario(
         runs: tuple[RunResult, RunResult]) -> None:
     chained, whole = runs
@@ -187,6 +189,7 @@ def test_chained_arrows_write_the_same_files_as_run_scenario(
     assert all(p.is_file() for p in chained.files)
 
 
+@pytest.mark.slow
 def test_write_run_refuses_an_existing_folder(scenario: Scenario, layers: PreparedLayers,
                                               candidates: dict[str, WorkstreamModel],
                                               plan: PlanResult,

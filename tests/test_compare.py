@@ -35,6 +35,9 @@ SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 HOSTILE = "<img src=x onerror=alert(1)>"
 TOP = 20
 
+pytestmark = pytest.mark.slow
+"""Every test here reads whole runs: with the other slow tests, run by ``pytest -m slow``."""
+
 
 def _scenario(folder: Path, name: str, budget: int) -> Path:
     """Chargers only, one budget, no maps, tornado or trade-off curve (the quickest useful run;

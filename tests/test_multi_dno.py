@@ -414,6 +414,7 @@ def _dno_limits_kw(real: Path, year: int, factor: float) -> dict[str, float]:
     return limits
 
 
+@pytest.mark.slow
 @pytest.mark.real_data
 def test_a_two_dno_oxfordshire_plan_serves_north_cherwell_from_nged(real_data, tmp_path):
     """A light chargers-only plan on the real county: SEPD + NGED, real LSOAs and car parks."""

@@ -34,6 +34,7 @@ QUICK_RUNS = {
 """Notebook -> (its quick run folders under ``TMPDIR``, how many, files they leave out)."""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs_top_to_bottom(name: str, cache: Path, tmp_path: Path,
                                      request: pytest.FixtureRequest) -> None:

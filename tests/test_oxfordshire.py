@@ -32,6 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "scenarios" / "oxfordshire"
 WORKSTREAMS = ("retrofit", "laep", "chargers")
 
+pytestmark = pytest.mark.slow
+"""Every test here reads whole runs: with the other slow tests, run by ``pytest -m slow``."""
+
 
 def _recipe(tmp: Path, real_data: Path) -> Path:
     """Copy the shipped scenarios into ``tmp`` and link ``tmp/data/oxfordshire`` to the data."""

@@ -198,6 +198,7 @@ def test_manifest_hashes_every_output(joint_run: Path) -> None:
     assert manifest["inputs"]["grid"]["sha256"]
 
 
+@pytest.mark.slow
 def test_same_scenario_gives_identical_files(joint_run: Path, quickstart_notebook: Path) -> None:
     # the second run of scenarios/joint.yaml: the quickstart notebook's, through the public
     # API in another process (its kernel), against `geoplan run`'s
@@ -262,6 +263,7 @@ def test_bad_scenario_fails_before_any_work(tmp_path: Path) -> None:
         run_scenario(scenario, out)
 
 
+@pytest.mark.slow
 def test_assumption_override_changes_the_plan_and_is_recorded(cache: Path,
                                                               tmp_path: Path) -> None:
     # Chargers alone under a 200k GBP budget; then car-park chargers made 100 times dearer
@@ -340,6 +342,7 @@ def _lean(name: str, folder: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [name for name in SHIPPED if name not in IN_NOTEBOOKS])
 def test_every_shipped_scenario_runs_on_the_sample(name: str, cache: Path, tmp_path: Path,
                                                    request: pytest.FixtureRequest) -> None:
@@ -363,6 +366,7 @@ def test_every_shipped_scenario_runs_on_the_sample(name: str, cache: Path, tmp_p
     assert ("tradeoff.csv" in names) is not lean  # the full runs write the curve
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", IN_NOTEBOOKS)
 def test_the_pathway_scenarios_run_in_the_comparing_notebook(name: str,
                                                              comparing_notebook: Path) -> None:
@@ -392,6 +396,7 @@ def test_grid_level_sets_where_loads_are_counted(cache: Path, tmp_path: Path) ->
     assert set(level_of[chargers["substation_id"]]) == {"bsp"}
 
 
+@pytest.mark.slow
 def test_readme_map_and_shapefile_commands_work_on_a_run(joint_run: Path, tmp_path: Path) -> None:
     # `geoplan map out/joint/plan.gpkg` takes the run's grid scenario from its manifest
     runner = CliRunner()
