@@ -176,6 +176,7 @@ def test_bad_pathways_and_settings_are_rejected(tmp_path):
 def test_sample_county_gives_candidates_and_plans(small_sample):
     from geoplan.layers.buildings import PROVENANCE_COLUMNS, without_provenance
     from geoplan.layers.prepare import prepare_layers, sample_inputs
+    from geoplan.schemas import BUILDINGS, validate_layer
     from geoplan.workstreams.retrofit import (
         RetrofitSettings,
         retrofit_candidates,
@@ -196,6 +197,7 @@ def test_sample_county_gives_candidates_and_plans(small_sample):
         # option reads them, so the candidates are the same without them
         lean = without_provenance(layers.buildings)
         assert set(layers.buildings.columns) - set(lean.columns) == set(PROVENANCE_COLUMNS)
+        validate_layer(lean, BUILDINGS)  # still the canonical buildings layer
         pd.testing.assert_frame_equal(make(lean, layers.zones, settings), c)
         assert (c["substation_id"] != "").all()
         parts = model(c, settings)

@@ -299,17 +299,17 @@ def _check_zones(points: gpd.GeoSeries, zones: gpd.GeoDataFrame) -> None:
                                "(fix: read them with geoplan.layers.zones.zones_from_file)")
 
 
-PROVENANCE_COLUMNS = ("source_file", "lmk_key", "address", "uprn", "postcode", "geocode_method",
+PROVENANCE_COLUMNS = ("source_file", "lmk_key", "address", "postcode", "geocode_method",
                       "local_authority", "lodgement_date", "certificates")
 """Buildings columns that say where a home's certificate came from and how it was located:
-no plan reads them (``building_id`` names the home and stays)."""
+no plan reads them (``building_id`` and ``uprn``, which the layer's schema requires, stay)."""
 
 
 def without_provenance(buildings: pd.DataFrame | None) -> pd.DataFrame | None:
     """Return ``buildings`` without :data:`PROVENANCE_COLUMNS` (itself when it has none).
 
     A run drops them once the layers are read (:func:`geoplan.pipeline.run_scenario`): on the
-    county sample they are 57 MiB of text held through the solve and the outputs for nothing.
+    county sample they are 51 MiB of text held through the solve and the outputs for nothing.
     """
     if buildings is None:
         return None

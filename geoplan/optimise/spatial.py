@@ -34,7 +34,7 @@ def points_xy(points: gpd.GeoSeries | gpd.GeoDataFrame | np.ndarray) -> np.ndarr
                        "first (distances need metres)")
     geoms = series.to_numpy()
     polygonal = shapely.get_type_id(geoms) >= 3
-    if polygonal.any():  # points stand for themselves: only the polygons are worked on
+    if polygonal.any():  # a point stands for itself: point_on_surface for the others only
         geoms = geoms.copy()
         geoms[polygonal] = shapely.point_on_surface(geoms[polygonal])
     return shapely.get_coordinates(geoms).reshape(-1, 2)

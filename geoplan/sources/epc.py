@@ -58,7 +58,8 @@ Normalisation rules (every output column is listed in :data:`EPC_COLUMNS`):
   reference number, else per certificate (ties: the largest ``LMK_KEY``).
   ``building_id`` is ``"uprn:<UPRN>"``, ``"brn:<BUILDING_REFERENCE_NUMBER>"`` or
   ``"lmk:<LMK_KEY>"``; ``certificates`` counts the certificates found for the home. A latest
-  certificate without a postcode takes the postcode of the home's previous certificate.
+  certificate without a postcode takes the postcode of the latest earlier certificate of the
+  home that has one.
 """
 
 from __future__ import annotations
@@ -609,7 +610,8 @@ def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
     brn = frame["_brn"]
     known = pd.DataFrame({"_brn": brn, "uprn": frame["uprn"]}).dropna()
     by_brn = known.groupby("_brn", sort=False)["uprn"].min()  # a reference's first UPRN
-    uprn = frame["uprn"].fillna(brn.map(by_brn).astype("str"))
+    # in the column's own dtype: astype("str") wrote a missing UPRN as "nan" in pandas 2
+    uprn = frame["uprn"].fillna(brn.map(by_brn).astype(frame["uprn"].dtype))
     building_id = ("uprn:" + uprn).fillna("brn:" + brn).fillna("lmk:" + frame["lmk_key"])
     fallback = "row:" + pd.Series(frame.index.astype(str), index=frame.index)
     building_id = building_id.fillna(fallback)

@@ -327,7 +327,7 @@ def _whole_pv_homes(table: pd.DataFrame, share: float) -> pd.DataFrame:
     return out[~pv | (out["homes"] > 0)].reset_index(drop=True)
 
 
-_UNPRICED = (*PROVENANCE_COLUMNS, "building_id")
+_UNPRICED = (*PROVENANCE_COLUMNS, "uprn", "building_id")
 """Buildings columns (the certificate's identity and provenance) no LAEP option reads."""
 
 
