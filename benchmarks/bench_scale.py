@@ -13,6 +13,8 @@ subprocess runs ``scenarios/joint.yaml`` on it (the scenario's inputs replaced b
 through :func:`geoplan.pipeline.run_scenario`, timing every step (inputs, layers, candidates,
 solve, outputs), its CPU seconds (this process and its ended children: the solver's child
 interpreter) and the process's peak resident memory (``ru_maxrss``) when the step ends;
+and the peak of the process with its children together (``tree_peak_mib``, sampled every
+10 ms from ``/proc``: the solver's child process solves while the run waits on it);
 the ``layers`` step is the layer preparation. Prints one JSON line per sample and a table.
 
 With ``--dask-workers N ...`` the layer preparation alone (:func:`prepare_layers`, the part
@@ -158,12 +160,60 @@ def _measure(folder: Path, workers: int | None = None) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         child = ["--child", str(folder), str(Path(tmp) / "run")] if workers is None else \
             ["--child-layers", str(folder), str(workers)]
-        done = subprocess.run([sys.executable, __file__, *child], check=True,
-                              capture_output=True, text=True,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+        # output to files, not pipes: nothing reads them until the run ends
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            process = subprocess.Popen([sys.executable, __file__, *child], stdout=out,
+                                       stderr=err, text=True,
+                                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+            tree = _tree_peak_mib(process)
+            if process.wait() != 0:
+                err.seek(0)
+                raise SystemExit(f"the measured run failed:\n{err.read()[-4000:]}")
+            out.seek(0)
+            lines = out.read().strip().splitlines()
+    result: dict[str, object] = json.loads(lines[-1])
+    result["tree_peak_mib"] = tree
     result["load_average"] = [round(x, 2) for x in os.getloadavg()]
     return result
+
+
+def _tree_peak_mib(process: subprocess.Popen[str]) -> int | None:
+    """Largest resident memory of ``process`` and its descendants together, until it ends.
+
+    Sampled every 10 ms from ``/proc`` (Linux; ``None`` elsewhere): the run's own peak
+    (``ru_maxrss``) leaves out the solver's child process, which solves while the run waits.
+    """
+    if not Path(f"/proc/{process.pid}").exists():
+        process.wait()
+        return None
+    peak = 0
+    while process.poll() is None:
+        total, stack = 0, [process.pid]
+        while stack:
+            pid = stack.pop()
+            total += _rss_kib(pid)
+            stack += _children(pid)
+        peak = max(peak, total)
+        time.sleep(0.01)
+    return round(peak / 1024)
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines()
+    except OSError:  # ended between two looks
+        return 0
+    return next((int(line.split()[1]) for line in lines if line.startswith("VmRSS:")), 0)
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(c) for c in (task / "children").read_text(encoding="ascii").split()]
+    except OSError:
+        pass
+    return found
 
 
 def main() -> None:
@@ -195,8 +245,10 @@ def main() -> None:
             print(json.dumps(result))
             target = TARGETS.get(int(str(result["homes"])))
             goal = f" (target <= {target[0]:.0f} s, <= {target[1]:.0f} MiB)" if target else ""
+            tree = result["tree_peak_mib"]
             print(f"{result['homes']:>10,} homes: {result['total_s']:.1f} s (cpu "
-                  f"{result['cpu_s']:.1f} s), peak {result['peak_mib']:,} MiB{goal}; load "
+                  f"{result['cpu_s']:.1f} s), peak {result['peak_mib']:,} MiB{goal}; with the "
+                  f"solver's child process {tree if tree is None else f'{tree:,}'} MiB; load "
                   f"{result['load_average']}")
             for step in result["steps"]:  # type: ignore[attr-defined]
                 print(f"    {step['step']:<12} {step['seconds']:>7.2f} s  cpu "
