@@ -16,7 +16,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoplan.layers.serving_overrides import apply_overrides, check_overrides, zone_of
+from geoplan.layers.buildings import assign_zone_ids
+from geoplan.layers.serving_overrides import apply_overrides, check_overrides
 from geoplan.layers.supply import assign_zones
 
 __all__ = ["SERVING_FLAGS", "serve", "serving_notes", "without_dno"]
@@ -104,7 +105,7 @@ def serve(zones: gpd.GeoDataFrame, substations: gpd.GeoDataFrame,
                 if len(frame) else pd.Series(index=frame.index, dtype="str")
             if fixed and len(frame):  # parcels by their zone_id, sites by where they lie
                 held = frame["zone_id"].astype(object) if "zone_id" in frame.columns \
-                    else zone_of(frame, zones)
+                    else assign_zone_ids(frame.geometry.representative_point(), zones)
                 ids = ids.where(~held.isin(list(fixed)), held.map(fixed))
             out[kind] = frame.assign(substation_id=ids.astype("str"))
     serving["zones_set_by_scenario"] = len(fixed)

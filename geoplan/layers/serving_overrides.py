@@ -2,9 +2,9 @@
 
 :func:`check_overrides` names every entry that cannot apply (a zone not in the zones layer,
 a substation that is not a located one of the serving level); :func:`apply_overrides` puts
-the zones on the substations named, measuring their distance again; :func:`zone_of` finds
-the zone of features without a ``zone_id`` column (car-park sites), so they follow their
-zone. Used by :func:`geoplan.layers.serving.serve`.
+the zones on the substations named, measuring their distance again. Used by
+:func:`geoplan.layers.serving.serve` (features without a ``zone_id`` column, car-park sites,
+follow the zone that holds them: :func:`geoplan.layers.buildings.assign_zone_ids`).
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ import difflib
 from collections.abc import Mapping
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
 from geoplan.errors import Problems, ScenarioError
 
-__all__ = ["KEY", "apply_overrides", "check_overrides", "zone_of"]
+__all__ = ["KEY", "apply_overrides", "check_overrides"]
 
 KEY = "grid.serving_overrides"
 """The scenario key, as messages name it."""
@@ -99,23 +98,6 @@ def apply_overrides(table: pd.DataFrame, zones: gpd.GeoDataFrame,
     if "substation_dno" in table.columns:
         table.loc[ids, "substation_dno"] = located["dno"].loc[chosen].to_numpy()
     return table
-
-
-def zone_of(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.Series:
-    """Return the zone_id of the zone holding each feature's representative point.
-
-    A point on the border of several zones takes the smallest zone_id; a point in none, or
-    without geometry, gets a missing value.
-    """
-    points = gpd.GeoDataFrame({"row": np.arange(len(frame))},
-                              geometry=frame.geometry.representative_point().to_numpy(),
-                              crs=frame.crs)
-    named = zones[["zone_id", "geometry"]].assign(zone_id=zones["zone_id"].astype(str))
-    held = gpd.sjoin(points, named, predicate="intersects", how="inner")
-    first = held.sort_values(["row", "zone_id"]).drop_duplicates("row")
-    found = np.full(len(frame), None, dtype=object)
-    found[first["row"].to_numpy()] = first["zone_id"].to_numpy()
-    return pd.Series(found, index=frame.index, dtype=object)
 
 
 def _located(substations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
