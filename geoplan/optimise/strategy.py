@@ -93,6 +93,7 @@ from geoplan.optimise.submodel import restrict
 from geoplan.schemas import STRATEGIES
 
 if TYPE_CHECKING:
+    from geoplan.optimise.build import BuildContext
     from geoplan.optimise.problem import CompiledProblem
 
 __all__ = ["HEURISTIC_TIME_SHARE", "LAGRANGIAN_TIME_SHARE", "LARGE_MODEL_NONZEROS",
@@ -385,8 +386,8 @@ def _lp_guided(compiled: CompiledProblem | Solvable, options: SolverOptions,
         session = HighsSession(model, options)
     else:
         session.match_bounds(model)
-    how = "crossover" if compiled.context.n_periods > 1 else "interior"
-    relaxed = _relaxation(session, how if full_mip else "simplex", clock)
+    relaxed = _relaxation(session, _plan_method(compiled.context) if full_mip else "simplex",
+                          clock)
     if relaxed.stopped_by in ("work_limit", "time_limit"):
         clock.record(relaxed.stopped_by)
     values = np.asarray(session.highs.getSolution().col_value)
@@ -455,6 +456,14 @@ def _relaxation(session: HighsSession, how: str, clock: Clock) -> SolveOutcome:
                          iteration_limit=RELAXATION_ITERATIONS)
 
 
+def _plan_method(context: Shape | BuildContext) -> str:
+    """Return how a plan's own relaxation is solved (``how`` of :func:`_relaxation`).
+
+    A phased model goes on to a vertex by crossover; any other stays at the interior point.
+    """
+    return "crossover" if context.n_periods > 1 else "interior"
+
+
 def _separate(view: Solvable, options: SolverOptions, values: np.ndarray, clock: Clock,
               notes: list[str], relaxed: SolveOutcome
               ) -> tuple[Solvable, HighsSession, SolveOutcome, np.ndarray]:
@@ -467,8 +476,7 @@ def _separate(view: Solvable, options: SolverOptions, values: np.ndarray, clock:
     session = HighsSession(model, options)
     if not count:
         return view, session, relaxed, values
-    again = _relaxation(session, "crossover" if view.context.n_periods > 1 else "interior",
-                        clock)
+    again = _relaxation(session, _plan_method(view.context), clock)
     notes.append(f"{count} reinforcement cuts the relaxation breaks added (loads that "
                  "cannot fit within a substation's headroom need a reinforcement there); "
                  f"relaxation again: {_shown(again.bound)} in {again.time_s:.1f} s")
