@@ -71,10 +71,11 @@ def evidence_map_layer(points: gpd.GeoDataFrame, *, raw: bool = False,
     rows = points[pd.to_numeric(points["blocked_units"], errors="coerce").fillna(0) > 0]
     worst = rows.groupby("substation_id")["blocked_kw"].max()
     most = float(worst.max()) if len(worst) else 0.0
-    first = rows.sort_values(["substation_id", "year"]).drop_duplicates("substation_id")
+    ordered = rows.sort_values(["substation_id", "year"])
+    first = ordered.drop_duplicates("substation_id")
     labels, styles = _Lookup(), _Lookup()
     years: dict[str, list[dict]] = {}  # each substation's rows, by year
-    for record in rows.sort_values(["substation_id", "year"]).to_dict("records"):
+    for record in ordered.to_dict("records"):
         years.setdefault(str(record["substation_id"]), []).append(record)
 
     def props(row: Mapping[str, object]) -> dict:
