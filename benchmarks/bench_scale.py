@@ -14,7 +14,7 @@ through :func:`geoplan.pipeline.run_scenario`, timing every step (inputs, layers
 solve, outputs), its CPU seconds (this process and its ended children: the solver's child
 interpreter) and the process's peak resident memory (``ru_maxrss``) when the step ends;
 and the peak of the process with its children together (``tree_peak_mib``, sampled every
-10 ms from ``/proc``: the solver's child process solves while the run waits on it);
+10 ms with psutil: the solver's child process solves while the run waits on it);
 the ``layers`` step is the layer preparation. Prints one JSON line per sample and a table.
 
 With ``--dask-workers N ...`` the layer preparation alone (:func:`prepare_layers`, the part
@@ -33,6 +33,7 @@ Targets (issue 18, 2 cores): county (300,000 homes) joint run <= 12 s and <= 1 G
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -180,40 +181,25 @@ def _measure(folder: Path, workers: int | None = None) -> dict[str, object]:
 def _tree_peak_mib(process: subprocess.Popen[str]) -> int | None:
     """Largest resident memory of ``process`` and its descendants together, until it ends.
 
-    Sampled every 10 ms from ``/proc`` (Linux; ``None`` elsewhere): the run's own peak
-    (``ru_maxrss``) leaves out the solver's child process, which solves while the run waits.
+    Sampled every 10 ms with psutil (installed with dask's ``distributed``; ``None`` without
+    it): the run's own peak (``ru_maxrss``) leaves out the solver's child process, which
+    solves while the run waits.
     """
-    if not Path(f"/proc/{process.pid}").exists():
+    try:
+        import psutil
+    except ImportError:
         process.wait()
         return None
-    peak = 0
+    root, peak = psutil.Process(process.pid), 0
     while process.poll() is None:
-        total, stack = 0, [process.pid]
-        while stack:
-            pid = stack.pop()
-            total += _rss_kib(pid)
-            stack += _children(pid)
+        total = 0
+        with contextlib.suppress(psutil.Error):  # a process ended between two looks
+            for member in (root, *root.children(recursive=True)):
+                with contextlib.suppress(psutil.Error):
+                    total += member.memory_info().rss
         peak = max(peak, total)
         time.sleep(0.01)
-    return round(peak / 1024)
-
-
-def _rss_kib(pid: int) -> int:
-    try:
-        lines = Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines()
-    except OSError:  # ended between two looks
-        return 0
-    return next((int(line.split()[1]) for line in lines if line.startswith("VmRSS:")), 0)
-
-
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            found += [int(c) for c in (task / "children").read_text(encoding="ascii").split()]
-    except OSError:
-        pass
-    return found
+    return round(peak / 2**20)
 
 
 def main() -> None:
