@@ -14,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan.errors import LayerSchemaError, Problems
+from geoplan.solver_choices import OPTIMALITY_GAP, SOLVERS, STRATEGIES
 
 __all__ = [
     "BUILDINGS",
@@ -58,15 +59,6 @@ LAND_COVER_MAPPINGS = ("living-england", "corine", "osm")
 
 SAMPLE_SCALES = ("small", "county", "region")
 """Scales of the synthetic sample county (sizes in :data:`geoplan.sample.build.SCALES`)."""
-
-SOLVERS = ("highs", "highs-pulp", "cbc")
-"""Solvers a plan may use (:mod:`geoplan.optimise.solvers`)."""
-
-STRATEGIES = ("auto", "direct", "lp-guided")
-"""How a large model is solved (:mod:`geoplan.optimise.strategy`)."""
-
-OPTIMALITY_GAP = 1e-4
-"""Largest relative gap still reported as ``"optimal"`` (HiGHS's default ``mip_rel_gap``)."""
 
 
 @dataclass(frozen=True)

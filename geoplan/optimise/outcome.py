@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from geoplan.schemas import OPTIMALITY_GAP, SOLVERS
+from geoplan.solver_choices import OPTIMALITY_GAP, SOLVERS
 
 __all__ = [
     "OPTIMALITY_GAP",
