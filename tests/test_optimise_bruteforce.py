@@ -998,7 +998,7 @@ def test_unphased_headroom_in_a_given_year(year: int, expected: float) -> None:
 
 
 def test_lp_guided_restriction_keeps_locked_in_candidates() -> None:
-    # strategy.py, lp-guided step 3: "a restricted MIP over the candidates the relaxation
+    # lp_guided.py, lp-guided step 3: "a restricted MIP over the candidates the relaxation
     # uses ...: its plans are plans of the full model". When the interior-point relaxation
     # stops at its time limit, the values it hands back are not a solution: on the charger
     # benchmark (benchmarks/bench_coverage.py) locked-in sites had values 0.01-0.2. The
@@ -1006,7 +1006,7 @@ def test_lp_guided_restriction_keeps_locked_in_candidates() -> None:
     # MIP is "infeasible in 0.0 s" and the solve ends with no plan. Here the relaxation values
     # are all 0 (nothing learnt); locked-in a and c must stay in, and a plan exists.
     from geoplan.optimise.clock import Clock
-    from geoplan.optimise.strategy import _restricted
+    from geoplan.optimise.lp_guided import restricted
 
     frame = pd.DataFrame({"candidate_id": ["a", "b", "c", "d"], "cost_gbp": 1.0,
                           "locked_in": [True, False, True, False]})
@@ -1015,7 +1015,7 @@ def test_lp_guided_restriction_keeps_locked_in_candidates() -> None:
     compiled = PlanningProblem(frame, MaximiseCoverage(coverage), [Count(3)]).compile()
     notes: list[str] = []
     values = np.zeros(compiled.model.shape[1])
-    best = _restricted(compiled, EXACT, values, 0.5, None, Clock(None), notes)
+    best = restricted(compiled, EXACT, values, 0.5, None, Clock(None), notes)
     assert best is not None, notes
     x = compiled.context.x
     assert (np.asarray(best)[x.start:x.stop][[0, 2]] > 0.5).all()

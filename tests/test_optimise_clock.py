@@ -7,6 +7,8 @@ stuck in its root LP). Now 1.6-1.8 s and 1.0 s.
 """
 
 import itertools
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +30,7 @@ from geoplan.optimise import (
 )
 from geoplan.optimise.clock import Clock
 from geoplan.optimise.guard import Progress, salvage
+from geoplan.optimise import hardstop
 from geoplan.optimise.hardstop import GuardedChild, _sleepy
 from geoplan.optimise.heuristics import CoverageInstance, greedy, improve_by_swaps
 from geoplan.optimise.matrix import MatrixBuilder
@@ -100,6 +103,19 @@ def test_a_guarded_child_is_killed_at_its_deadline() -> None:
     assert guarded.killed
     assert guarded.result is None
     assert child._process.poll() is not None  # the child is gone, not left sleeping
+
+
+def test_the_solver_child_loads_no_table_libraries() -> None:
+    # the child's own start-up (its packages set up as the boot script does, then the module
+    # it preloads), in a fresh interpreter: pandas and geopandas would cost it about 85 MiB
+    boot, serve = hardstop._BOOT.split("from geoplan.optimise.hardstop import _serve")
+    assert "_serve(" in serve
+    probe = (boot + f"import {hardstop.PRELOAD}\n"
+             "print(sorted(m for m in ('pandas', 'geopandas', 'shapely', 'pyarrow', 'highspy')"
+             " if m in sys.modules))\n")
+    loaded = subprocess.run([sys.executable, "-c", probe, str(hardstop._PACKAGE)],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "['highspy']"
 
 
 def test_a_guarded_childs_error_is_raised_in_the_parent() -> None:

@@ -49,7 +49,7 @@ for name, path in ((\"geoplan\", sys.argv[1]), (\"geoplan.optimise\", sys.argv[1
 from geoplan.optimise.hardstop import _serve
 _serve(int(sys.argv[2]), int(sys.argv[3]))
 """
-PRELOAD = "geoplan.optimise.strategy"
+PRELOAD = "geoplan.optimise.lp_guided"
 """The module the child imports while it waits for its task."""
 
 
@@ -118,9 +118,10 @@ class GuardedChild:
         reports: list[Any] = []
         try:
             # sent from a thread: a large model fills the pipe while the child still imports,
-            # and the deadline holds from now, not from when the child has read it all
-            task_bytes = pickle.dumps((task, args), protocol=pickle.HIGHEST_PROTOCOL)
-            threading.Thread(target=self._send, args=(task_bytes,), daemon=True).start()
+            # and the deadline holds from now, not from when the child has read it all; only
+            # the thread holds the pickled task, so it is freed once sent, not kept all solve
+            threading.Thread(target=self._send, daemon=True, args=(
+                pickle.dumps((task, args), protocol=pickle.HIGHEST_PROTOCOL),)).start()
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0 or not self._answers.poll(left):

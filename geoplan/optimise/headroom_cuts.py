@@ -60,57 +60,22 @@ limit, so a plan that meets a row within the solver's tolerance is never cut off
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from geoplan.optimise.build import BuildContext
-from geoplan.optimise.matrix import INF, MilpMatrix
+from geoplan.optimise.cut_rows import CUT_FAMILY, HeadroomCuts, violated, with_cuts
 
 __all__ = ["CUT_FAMILY", "HeadroomCuts", "count_cuts", "reinforcement_cuts", "violated",
            "with_cuts"]
 
-CUT_FAMILY = "reinforcement_cut"
-"""Row family of the cuts when they are added to a model."""
 _MARGIN = 1e-6
 """Relative margin over the limit a candidate needs before a cut names it."""
 _MAX_OPTIONS = 62
 """Options per substation the bit masks hold; with more at any substation, no cuts."""
-
-
-@dataclass(frozen=True)
-class HeadroomCuts:
-    """Cut rows over the model's columns and the headroom rows they were derived from.
-
-    Attributes
-    ----------
-    matrix : scipy.sparse.csr_matrix
-        One row per cut (``+1`` on the candidates' columns, ``-1`` or less on the options).
-        It may have fewer columns than the model (blocks added later): those are 0.
-    source : numpy.ndarray
-        Model row of the headroom row each cut was derived from.
-    limit : numpy.ndarray
-        That row's upper limit when the cut was derived.
-    upper : numpy.ndarray
-        Each cut's own upper limit (0 for a reinforcement cut, :math:`q - 1` for a count
-        cut).
-    """
-
-    matrix: sp.csr_matrix
-    source: np.ndarray
-    limit: np.ndarray
-    upper: np.ndarray
-
-    def __len__(self) -> int:
-        return int(self.matrix.shape[0])
-
-    def subset(self, index: np.ndarray) -> HeadroomCuts:
-        """Return the cuts at positions ``index``."""
-        return HeadroomCuts(self.matrix[index], self.source[index], self.limit[index],
-                            self.upper[index])
 
 
 def _group_codes(ctx: BuildContext) -> np.ndarray:
@@ -250,36 +215,6 @@ def _assemble(ctx: BuildContext, r_start: int, row: np.ndarray, cand: np.ndarray
     return HeadroomCuts(matrix, source, limit, np.zeros(len(source)))
 
 
-def with_cuts(model: MilpMatrix, cuts: Sequence[HeadroomCuts]) -> tuple[MilpMatrix, int]:
-    """Return ``model`` with the cuts still valid for it appended, and how many.
-
-    A cut is valid while the headroom row it came from is not looser than when it was
-    derived (its upper limit no higher, no lower limit); others are left out.
-    """
-    parts, uppers = [], []
-    for found in cuts:
-        if not len(found):
-            continue
-        valid = np.flatnonzero((model.row_upper[found.source] <= found.limit)
-                               & ~np.isfinite(model.row_lower[found.source]))
-        kept = found.matrix[valid]
-        parts.append(sp.csr_matrix((kept.data, kept.indices, kept.indptr),
-                                   shape=(kept.shape[0], model.shape[1])))
-        uppers.append(found.upper[valid])
-    count = sum(part.shape[0] for part in parts)
-    if not count:
-        return model, 0
-    return MilpMatrix(
-        model.sense, model.cost, model.col_lower, model.col_upper, model.integer,
-        sp.vstack([model.matrix, *parts], format="csr"),
-        np.concatenate([model.row_lower, np.full(count, -INF)]),
-        np.concatenate([model.row_upper, *uppers]),
-        np.concatenate([model.row_family, np.full(count, CUT_FAMILY, dtype=object)]),
-        np.concatenate([model.row_label, np.array([f"reinforcement cut {i + 1}"
-                                                   for i in range(count)], dtype=object)]),
-        model.blocks, model.offset), count
-
-
 def _least_count(loads: np.ndarray, capacity: float) -> int | None:
     """Least number of the smallest ``loads`` (sorted) whose sum exceeds ``capacity``."""
     over = np.flatnonzero(np.cumsum(loads) > capacity + _MARGIN * (1.0 + abs(capacity)))
@@ -330,18 +265,3 @@ def count_cuts(ctx: BuildContext, incidence: sp.csr_matrix, limits: list[np.ndar
                            shape=(len(source), ctx.builder.n_cols))
     return HeadroomCuts(matrix, np.asarray(source, dtype=int), np.asarray(limit, dtype=float),
                         np.asarray(upper, dtype=float))
-
-
-def violated(model: MilpMatrix, cuts: Sequence[HeadroomCuts], values: np.ndarray,
-             tol: float = 1e-6) -> list[HeadroomCuts]:
-    """Return the cuts valid for ``model`` that the point ``values`` breaks by over ``tol``."""
-    out = []
-    for found in cuts:
-        if not len(found):
-            continue
-        columns = min(found.matrix.shape[1], len(values))
-        activity = found.matrix[:, :columns] @ np.asarray(values, float)[:columns]
-        valid = ((model.row_upper[found.source] <= found.limit)
-                 & ~np.isfinite(model.row_lower[found.source]))
-        out.append(found.subset(np.flatnonzero(valid & (activity > found.upper + tol))))
-    return out
