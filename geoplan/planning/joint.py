@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan.errors import Problems, ScenarioError
+from geoplan.files.memory import release_freed
 from geoplan.optimise import (
     Budget,
     Headroom,
@@ -333,6 +334,7 @@ def solve_joint(candidates: Mapping[str, pd.DataFrame], parts: Mapping[str, Mode
     """
     built = joint_problem(candidates, parts, **problem)
     compiled = built.compile()
+    release_freed()  # the build's temporaries, before a child process holds the model too
     decomposition = None
     if decompose == "by_gsp":
         outcome, notes, decomposition = solve_by_gsp(compiled, problem["grid"],
