@@ -27,10 +27,10 @@ from geoplan.optimise import (
     PlanningProblem,
     SolverOptions,
     coverage_matrix,
+    hardstop,
 )
 from geoplan.optimise.clock import Clock
 from geoplan.optimise.guard import Progress, salvage
-from geoplan.optimise import hardstop
 from geoplan.optimise.hardstop import GuardedChild, _sleepy
 from geoplan.optimise.heuristics import CoverageInstance, greedy, improve_by_swaps
 from geoplan.optimise.matrix import MatrixBuilder

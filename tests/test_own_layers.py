@@ -11,6 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
 from click.testing import CliRunner
 
 from geoplan.cli import cli
@@ -137,3 +138,35 @@ def test_an_edited_own_sites_layer_keeps_its_edits(converted: Path, tmp_path: Pa
     sites.to_file(tmp_path / "sites.gpkg", layer="sites")
     read = read_layers(tmp_path / "sites.gpkg", "sites", site_kind="car_park")
     assert read.layers["sites"]["max_chargers"].tolist() == [1] * len(sites)
+
+
+def test_own_homes_with_unknown_zones_take_the_homes_zone_rule(converted: Path,
+                                                              tmp_path: Path) -> None:
+    # three homes whose zone_id is not among the zones: one inside a zone, one on the border
+    # of two zones, one outside every zone; placed as buildings_from_epc places homes
+    zones = gpd.read_file(converted / "zones.gpkg", layer="zones").sort_values("zone_id")
+    a = zones.iloc[0]
+    touching = zones[zones.geometry.touches(a.geometry) & (zones["zone_id"] != a["zone_id"])]
+    b = touching.iloc[0]
+    border = a.geometry.boundary.intersection(b.geometry.boundary)
+    on_border = border.interpolate(0.5, normalized=True)
+    assert on_border.intersects(a.geometry)
+    assert on_border.intersects(b.geometry)
+    inside = b.geometry.representative_point()
+    outside = shapely.Point(zones.total_bounds[2] + 5_000, zones.total_bounds[3] + 5_000)
+    homes = gpd.read_file(converted / "buildings.gpkg", layer="buildings")
+    homes.loc[homes.index[:3], "zone_id"] = "E0NOWHERE"
+    homes.loc[homes.index[:3], "geometry"] = [inside, on_border, outside]
+    homes.to_file(tmp_path / "buildings.gpkg", layer="buildings")
+
+    read = read_layers(tmp_path / "buildings.gpkg", "buildings",
+                       zones=converted / "zones.gpkg")
+
+    placed = read.layers["buildings"]["zone_id"].iloc[:3].tolist()
+    assert placed[0] == b["zone_id"]
+    assert placed[1] == min(a["zone_id"], b["zone_id"])  # the smallest zone id on a border
+    assert pd.isna(placed[2])
+    rest = read.layers["buildings"]["zone_id"].iloc[3:]
+    assert rest.fillna("-").tolist() == homes["zone_id"].iloc[3:].fillna("-").tolist()
+    loose = 3 + int(homes["zone_id"].iloc[3:].isna().sum())  # outside every zone when written
+    assert f"{loose:,} homes had a zone not among the zones given" in " ".join(read.warnings)

@@ -70,8 +70,11 @@ def _zone_of(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None,
     """Keep each feature's ``zone_id`` when it is one of ``zones``; else place it.
 
     A feature whose zone is not among ``zones`` takes the zone holding its representative
-    point (none outside every zone), counted in ``warnings``.
+    point by the homes' rule (:func:`geoplan.layers.buildings.assign_zone_ids`: the
+    smallest ``zone_id`` on a border, none outside every zone), counted in ``warnings``.
     """
+    from geoplan.layers.buildings import assign_zone_ids
+
     if zones is None:
         return frame
     known = frame["zone_id"].astype(object).isin(set(zones["zone_id"].astype(str)))
@@ -79,11 +82,8 @@ def _zone_of(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None,
         return frame
     loose = frame[~known]
     points = gpd.GeoSeries(loose.geometry.values, crs=frame.crs).representative_point()
-    placed = gpd.GeoDataFrame(geometry=points.to_numpy(), crs=frame.crs).sjoin(
-        zones[["zone_id", "geometry"]], how="left", predicate="within")
-    placed = placed[~placed.index.duplicated(keep="first")]
     ids = frame["zone_id"].astype(object).copy()
-    ids[~known.to_numpy()] = placed["zone_id"].to_numpy()
+    ids[~known.to_numpy()] = assign_zone_ids(points, zones).astype(object).to_numpy()
     warnings.append(f"{len(loose):,} {noun}s had a zone not among the zones given and took "
                     "the zone holding them (none outside every zone)")
     return frame.assign(zone_id=ids.where(ids.notna(), None))
