@@ -22,6 +22,7 @@ from geoplan.optimise import (
     PlanningProblem,
     SolverOptions,
 )
+from geoplan.optimise.period_coverage import period_coverage_value
 
 YEARS = (2025, 2030, 2040)
 RATES = {2025: 10.0, 2030: 7.0, 2040: 3.0}
@@ -149,3 +150,29 @@ def test_rates_that_rise_with_the_build_year_are_refused() -> None:
                 PeriodCoverage("evs", {2025: 1.0, 2030: 2.0})], [], periods=(2025, 2030))
     with pytest.raises(Exception, match="later period is worth more"):
         problem.solve()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sites_that_cannot_serve_get_no_served_variables(seed: int) -> None:
+    # site 3 has no capacity and site 4 reaches no demand: the model gives v columns only to
+    # the others, and the plan is still the enumerated optimum
+    table, reach, demand, capacity = _instance(seed)
+    capacity[3] = 0.0
+    reach[:, 4] = 0.0
+    funding = {2025: 4.0, 2030: 4.0, 2040: 5.0}
+    problem = _problem(table, reach, demand, capacity, funding)
+    plan = problem.solve(SolverOptions(mip_gap=0.0))
+    assert plan.objective == pytest.approx(_brute_force(table, reach, demand, capacity,
+                                                        funding), rel=1e-7)
+    compiled = problem.compile()
+    handle = compiled.context.period_coverage[0]
+    serving = [j for j in range(len(table)) if capacity[j] > 0 and reach[:, j].any()]
+    assert handle.sites.tolist() == serving
+    assert handle.block.size == len(serving) * len(YEARS)
+    x = np.asarray(plan.solution)
+    assert handle.value(x) == pytest.approx(plan.objective, rel=1e-7)
+    selected, period = compiled.selection(x)
+    each = period_coverage_value(handle, x, selected, period, len(table))
+    assert each[selected].sum() == pytest.approx(plan.objective, rel=1e-7)
+    assert each[3] == 0.0
+    assert each[4] == 0.0

@@ -26,7 +26,9 @@ Capacitated, phased
     :math:`\sum_t v_{jt} \le \sum_i w_i z_{ij}` (what the assignment gives it); objective
     :math:`\sum_{jt} r_t v_{jt}`. A site is built in one period at most, so its served
     demand is valued at its own build period's rate: exact for the assignment the model
-    chooses (a point is assigned to one site for the whole plan).
+    chooses (a point is assigned to one site for the whole plan). Only candidates that can
+    serve some demand (:math:`\min(u_j, \sum_i a_{ij} w_i) > 0`) get :math:`v_{jt}`: any
+    other's would be 0.
 
 Rates that rise with :math:`t` would let the uncapacitated form start a point's cover later
 than its first coverer, so :class:`PeriodCoverage` records a problem for them.
@@ -59,6 +61,8 @@ class PeriodCoverageHandle:
     rates: np.ndarray
     reached: np.ndarray | None = None
     """Uncapacitated: the demand points with a ``u`` row (reachable by some candidate)."""
+    sites: np.ndarray | None = None
+    """Capacitated: the candidates with ``v`` columns (those that can serve some demand)."""
     weight: float = 1.0
     """The term's multiplier: ``rates / weight`` are its values per unit of demand."""
 
@@ -179,23 +183,36 @@ class PeriodCoverage:
 
     def _by_site(self, ctx: BuildContext, handle: CoverageHandle, rates: np.ndarray,
                  reach: np.ndarray) -> PeriodCoverageHandle:
+        """Add ``v`` for the candidates that can serve demand (``min(u_j, reach) > 0``).
+
+        Any other candidate's ``v`` could only be 0 and its two rows would always hold, so
+        they are left out: in a joint plan most candidates (homes, land) serve no EVs, and
+        their ``v`` columns and rows were half of the county's model.
+        """
         n, periods = ctx.n, ctx.n_periods
         capacity = (np.asarray(handle.capacity, dtype=float) if handle.capacity is not None
                     else reach)
         most = np.minimum(np.maximum(capacity, 0.0), reach)
-        v = ctx.builder.add_columns(f"{self.name}:v", n * periods,
-                                    cost=np.repeat(rates, n), upper=np.tile(most, periods))
-        eye = sp.identity(n * periods, format="csr")
+        sites = np.flatnonzero(most > 0)
+        k = len(sites)
+        v = ctx.builder.add_columns(f"{self.name}:v", k * periods,
+                                    cost=np.repeat(rates, k), upper=np.tile(most[sites], periods))
+        # row t * k + i: v[t, i] <= most[s] x[s, t] for site s = sites[i] (x is period-major)
+        x_columns = (np.arange(periods)[:, None] * n + sites[None, :]).ravel()
+        built = sp.csr_matrix((-np.tile(most[sites], periods), (np.arange(k * periods),
+                                                                  x_columns)),
+                              shape=(k * periods, n * periods))
         ctx.add_mixed_rows("capacity", f"{self.name} built",
-                           [(v, eye), (ctx.x, -sp.diags(np.tile(most, periods)))], upper=0.0)
+                           [(v, sp.identity(k * periods, format="csr")), (ctx.x, built)],
+                           upper=0.0)
         coo = handle.pattern.tocoo()
         served = sp.csr_matrix((handle.weights[coo.row], (coo.col, np.arange(coo.nnz))),
-                               shape=(n, coo.nnz))
+                               shape=(n, coo.nnz))[sites]
         ctx.add_mixed_rows("coverage", f"{self.name} served",
-                           [(v, sp.hstack([sp.identity(n, format="csr")] * periods,
+                           [(v, sp.hstack([sp.identity(k, format="csr")] * periods,
                                           format="csr")), (handle.block, -served)],
                            upper=0.0)
-        return PeriodCoverageHandle(handle, v, rates, weight=self.weight)
+        return PeriodCoverageHandle(handle, v, rates, weight=self.weight, sites=sites)
 
     def finish(self, ctx: BuildContext) -> None:
         """Nothing to add once constraints are built."""
@@ -207,7 +224,8 @@ def period_coverage_value(handle: PeriodCoverageHandle, x: np.ndarray, selected:
 
     A chosen candidate: the value lost if it alone were removed (the other sites keep their
     periods and assignments). One not chosen: the value it would add if built in the last
-    period (reachable demand not yet covered, or not yet assigned, at the last rate).
+    period (reachable demand not yet covered, or not yet assigned, at the last rate; no
+    more than its capacity when capacitated).
 
     Parameters
     ----------
@@ -224,10 +242,14 @@ def period_coverage_value(handle: PeriodCoverageHandle, x: np.ndarray, selected:
     cover, rates = handle.coverage, handle.rates
     last = rates[-1]
     if cover.capacitated:
-        v = x[handle.block.start:handle.block.stop].reshape(len(rates), n)
-        served = (rates[:, None] * v).sum(axis=0)
+        sites = np.arange(n) if handle.sites is None else handle.sites
+        v = x[handle.block.start:handle.block.stop].reshape(len(rates), len(sites))
+        served = np.zeros(n)
+        served[sites] = (rates[:, None] * v).sum(axis=0)
         covered = np.asarray(cover.expression @ x[cover.block.start:cover.block.stop]).ravel()
         fresh = last * np.asarray(cover.pattern.T @ (cover.weights * (1 - covered))).ravel()
+        if cover.capacity is not None:  # no more than it could serve
+            fresh = np.minimum(fresh, last * np.maximum(np.asarray(cover.capacity, float), 0.0))
         return np.where(selected, served, np.maximum(fresh, 0.0))
     return _uncapacitated_value(cover, rates, selected, period, n)
 
