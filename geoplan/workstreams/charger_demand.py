@@ -264,27 +264,38 @@ def _home_weights(homes: gpd.GeoDataFrame, parking: pd.DataFrame) -> np.ndarray:
 
 def _home_points(buildings: gpd.GeoDataFrame, demand: pd.Series, parking: pd.DataFrame,
                  cell_m: float | None) -> pd.DataFrame:
+    """Each zone's EVs spread over its homes by weight, gathered per cell (or per home).
+
+    Homes are grouped on integer codes (zone, cell column, cell row); the text key of a
+    point is written once per point, not once per home.
+    """
     if "zone_id" not in buildings.columns:
         raise _fail("buildings: column zone_id is missing", "pass the canonical buildings layer")
     homes = buildings[buildings["zone_id"].astype(str).isin(demand.index)]
     geoms = homes.geometry.to_numpy()
     homes = homes[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     xy = points_xy(homes.geometry)
-    zone = homes["zone_id"].astype(str).to_numpy()
+    zone, zone_ids = pd.factorize(homes["zone_id"].astype(str), sort=True)
     weight = _home_weights(homes, parking)
     total = pd.Series(weight).groupby(zone).transform("sum").to_numpy()
-    evs = demand.reindex(zone).to_numpy() * weight / np.where(total > 0, total, 1.0)
+    evs = (demand.reindex(zone_ids).to_numpy(float)[zone] * weight
+           / np.where(total > 0, total, 1.0))
     if cell_m:
-        cells = np.floor(xy / float(cell_m)).astype(np.int64).tolist()  # Python ints: fast
-        key = [f"{a}-{b}" for a, b in cells]
+        cells = np.floor(xy / float(cell_m)).astype(np.int64)
+        keys = {"cx": cells[:, 0], "cy": cells[:, 1]}
     else:
-        key = homes["building_id"].astype(str).tolist() if "building_id" in homes.columns \
-            else [str(i) for i in range(len(homes))]
-    frame = pd.DataFrame({"zone_id": zone, "key": key, "evs": evs, "wx": evs * xy[:, 0],
-                          "wy": evs * xy[:, 1], "n": 1, "x0": xy[:, 0], "y0": xy[:, 1]})
-    grouped = frame.groupby(["zone_id", "key"], sort=True).agg(
+        ids = (homes["building_id"].astype(str) if "building_id" in homes.columns
+               else pd.Series([str(i) for i in range(len(homes))]))
+        keys = {"home": ids.to_numpy(dtype=object)}
+    frame = pd.DataFrame({"zone": zone, **keys, "evs": evs, "wx": evs * xy[:, 0],
+                          "wy": evs * xy[:, 1], "x0": xy[:, 0], "y0": xy[:, 1]})
+    grouped = frame.groupby(["zone", *keys], sort=False).agg(
         evs=("evs", "sum"), wx=("wx", "sum"), wy=("wy", "sum"), x0=("x0", "mean"),
         y0=("y0", "mean")).reset_index()
+    grouped["zone_id"] = np.asarray(zone_ids, dtype=object)[grouped["zone"].to_numpy()]
+    grouped["key"] = ([f"{a}-{b}" for a, b in zip(grouped["cx"].tolist(),
+                                                  grouped["cy"].tolist(), strict=True)]
+                      if cell_m else grouped["home"].astype(str).tolist())
     positive = grouped["evs"] > 0
     grouped["x"] = np.where(positive, grouped["wx"] / grouped["evs"].where(positive, 1.0),
                             grouped["x0"])
