@@ -247,6 +247,36 @@ def test_target_package_is_cheapest_by_brute_force():
             assert got == pytest.approx(best), f"home {i}"
 
 
+def test_packages_in_blocks_equal_one_block_and_warn_once(monkeypatch, caplog):
+    # the measure matrices are built for blocks of homes: blocks of 16 give the same table
+    # as one block, the median floor area still comes from every home, and a missing
+    # column is warned about once, not once per block
+    import geoplan.workstreams.retrofit_packages as packages
+
+    table = read_retrofit_measures()
+    rng = np.random.default_rng(11)
+    n = 150
+    frame = pd.DataFrame({
+        "sap_score": rng.integers(20, 80, n).astype(float),
+        "property_type": rng.choice(["house", "bungalow", "flat"], n),
+        "floor_area_m2": np.where(rng.random(n) < 0.1, np.nan, rng.uniform(40, 160, n)),
+        "heat_demand_kwh": rng.uniform(5e3, 3e4, n),
+        "wall_type": rng.choice(["cavity", "solid", "timber frame"], n),
+        "wall_insulated": pd.array(rng.choice([True, False], n), dtype="boolean"),
+        "roof_insulation_mm": rng.choice([0.0, 100.0, 270.0], n),
+        "age_band": rng.choice(["before 1900", "1950-1966", "2012 onwards"], n),
+        "main_fuel": "mains gas", "heating_system": "mains gas"})  # no glazing column
+    whole = home_packages(frame, table)
+    monkeypatch.setattr(packages, "_BLOCK", 16)
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        blocks = home_packages(frame, table)
+    pd.testing.assert_frame_equal(blocks, whole, check_exact=True)
+    assert whole["needs_work"].sum() >= 10
+    missing = [r for r in caplog.records if "no 'glazing' column" in r.getMessage()]
+    assert len(missing) == 1
+
+
 def _brute_force(home: pd.Series, fabric: pd.DataFrame) -> float | None:
     """Every subset of the measures that apply, one per exclusive group, by plain Python."""
     usable = []

@@ -219,16 +219,19 @@ def _float(text: str) -> float | None:
 class _Columns:
     """Home columns converted once: numbers as floats, text as factorised codes."""
 
-    def __init__(self, homes: pd.DataFrame) -> None:
+    def __init__(self, homes: pd.DataFrame, warned: set[str] | None = None) -> None:
         self.homes = homes
         self._numbers: dict[str, np.ndarray] = {}
         self._codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
+        self._warned = set() if warned is None else warned
 
     def _series(self, column: str) -> pd.Series:
         if column in self.homes.columns:
             return self.homes[column]
-        logger.warning("buildings have no %r column; measures that test it do not apply",
-                       column)
+        if column not in self._warned:
+            self._warned.add(column)
+            logger.warning("buildings have no %r column; measures that test it do not apply",
+                           column)
         return pd.Series(np.nan, index=self.homes.index, dtype="float64")
 
     def numbers(self, column: str) -> np.ndarray:
@@ -312,7 +315,8 @@ class MeasureMatrices:
 
 
 def measure_matrices(homes: pd.DataFrame, table: pd.DataFrame,
-                     loft: pd.DataFrame | None = None) -> MeasureMatrices:
+                     loft: pd.DataFrame | None = None, *,
+                     warned: set[str] | None = None) -> MeasureMatrices:
     """Evaluate every measure of ``table`` for every home, vectorised.
 
     Parameters
@@ -326,11 +330,14 @@ def measure_matrices(homes: pd.DataFrame, table: pd.DataFrame,
         From :func:`~geoplan.workstreams.loft.read_loft_insulation`: scale the
         ``loft_insulation`` saving and SAP points by each home's existing depth (module
         docstring); without it they are used as given.
+    warned : set of str, optional
+        Columns already warned about as missing (filled in): several calls over parts of
+        the same homes warn once.
     """
     names = tuple(dict.fromkeys(table["measure"]))
     n, m = len(homes), len(names)
     area = pd.to_numeric(homes["floor_area_m2"], errors="coerce").to_numpy(float)
-    columns = _Columns(homes)
+    columns = _Columns(homes, warned)
     arrays = {k: np.zeros((n, m), order="F") for k in ("cost", "saving", "sap", "lifetime",
                                                        "scop")}
     applicable = np.zeros((n, m), dtype=bool, order="F")
