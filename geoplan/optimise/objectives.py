@@ -213,10 +213,15 @@ class MaximiseCoverage:
         per_demand = sp.csr_matrix((np.ones(coo.nnz), (coo.row, pairs)),
                                    shape=(len(weights), coo.nnz))
         ctx.builder.add_rows("coverage", f"{self.name} assignment", per_demand, z, upper=1.0)
+        # a row per candidate that reaches some demand (or has a negative capacity, which
+        # forbids it): any other's row, 0 <= capacity x, always holds
+        rows = np.flatnonzero((np.diff(pattern.tocsc().indptr) > 0) | (capacity < 0))
         load = sp.csr_matrix((weights[coo.row], (coo.col, pairs)), shape=(ctx.n, coo.nnz))
-        ctx.add_mixed_rows("capacity", [f"{self.name} capacity {i}" for i in
-                                        ctx.table["candidate_id"]],
-                           [(z, load), (ctx.x, -ctx.selected(sp.diags(capacity)))], upper=0.0)
+        ids = ctx.table["candidate_id"].to_numpy(dtype=object)[rows]
+        ctx.add_mixed_rows("capacity", [f"{self.name} capacity {i}" for i in ids],
+                           [(z, load[rows]),
+                            (ctx.x, -ctx.selected(sp.diags(capacity).tocsr()[rows]))],
+                           upper=0.0)
         return CoverageHandle(z, per_demand, weights, pattern, self._district(), True, capacity)
 
     def _district(self) -> np.ndarray | None:

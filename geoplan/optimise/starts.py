@@ -136,8 +136,8 @@ def capacitated_instance(compiled: CompiledProblem) -> CapacitatedInstance | Non
     resources = _resource_rows(compiled)
     pattern = handle.pattern
     floors = _floors(compiled, handle, pattern.shape[0])
-    capacity = _capacities(compiled)
-    if resources is None or floors is None or capacity is None:
+    capacity = np.asarray(handle.capacity, dtype=float)
+    if resources is None or floors is None:
         return None
     ctx, model = compiled.context, compiled.model
     z, x = handle.block, ctx.x
@@ -151,16 +151,6 @@ def capacitated_instance(compiled: CompiledProblem) -> CapacitatedInstance | Non
         pattern, np.asarray(handle.weights, float), value, capacity,
         model.cost[x.start:x.stop].copy(), resources[0], resources[1], floors[0], floors[1],
         locked_in, locked_out, _groups(compiled))
-
-
-def _capacities(compiled: CompiledProblem) -> np.ndarray | None:
-    """Capacity of each candidate, read back from its capacity row (``-u_j`` on ``x_j``)."""
-    model, x = compiled.model, compiled.context.x
-    rows = np.flatnonzero(model.row_family == "capacity")
-    if len(rows) != x.size:
-        return None
-    on_x = -model.matrix[rows][:, x.start:x.stop].tocsr()
-    return np.asarray(on_x.sum(axis=1)).ravel()
 
 
 def _vector(compiled: CompiledProblem, chosen: np.ndarray, block: ColumnBlock,
