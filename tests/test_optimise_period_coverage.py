@@ -169,6 +169,10 @@ def test_sites_that_cannot_serve_get_no_served_variables(seed: int) -> None:
     serving = [j for j in range(len(table)) if capacity[j] > 0 and reach[:, j].any()]
     assert handle.sites.tolist() == serving
     assert handle.block.size == len(serving) * len(YEARS)
+    # the coverage term's capacity rows: only for sites that reach demand (site 4 does not)
+    labels = compiled.model.row_label[compiled.model.row_family == "capacity"]
+    assert sorted(str(label) for label in labels if str(label).startswith("evs capacity")) == [
+        f"evs capacity s{j}" for j in range(len(table)) if reach[:, j].any()]
     x = np.asarray(plan.solution)
     assert handle.value(x) == pytest.approx(plan.objective, rel=1e-7)
     selected, period = compiled.selection(x)

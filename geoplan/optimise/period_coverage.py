@@ -185,9 +185,10 @@ class PeriodCoverage:
                  reach: np.ndarray) -> PeriodCoverageHandle:
         """Add ``v`` for the candidates that can serve demand (``min(u_j, reach) > 0``).
 
-        Any other candidate's ``v`` could only be 0 and its two rows would always hold, so
-        they are left out: in a joint plan most candidates (homes, land) serve no EVs, and
-        their ``v`` columns and rows were half of the county's model.
+        Any other candidate's ``v`` (a column per period) could only be 0 and its rows (one
+        per period, and one more) would always hold, so they are left out: in a joint plan
+        most candidates (homes, land) serve no EVs, and their columns and rows were half of
+        the county's model.
         """
         n, periods = ctx.n, ctx.n_periods
         capacity = (np.asarray(handle.capacity, dtype=float) if handle.capacity is not None

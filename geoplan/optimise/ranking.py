@@ -61,7 +61,14 @@ def _coverage_value(compiled: CompiledProblem, x: np.ndarray,
             served = x[block.start:block.stop] * cost[block.start:block.stop]
             per_site = np.bincount(pattern.tocoo().col, served, compiled.context.n)
             covered = np.asarray(handle.expression @ x[block.start:block.stop]).ravel()
-            weight = np.asarray(pattern.T @ (cost_weight(handle, cost) * (1 - covered))).ravel()
+            per_point = cost_weight(handle, cost)
+            weight = np.asarray(pattern.T @ (per_point * (1 - covered))).ravel()
+            if handle.capacity is not None:  # an unchosen site serves its capacity at most
+                demand = np.asarray(handle.weights, dtype=float)
+                unit = np.divide(per_point, demand, out=np.zeros_like(per_point),
+                                 where=demand > 0)
+                most = float(unit.max()) if len(unit) else 0.0
+                weight = np.minimum(weight, most * np.maximum(handle.capacity, 0.0))
             value += np.where(selected, per_site, weight)
             continue
         count = np.asarray(pattern @ selected.astype(float)).ravel()
