@@ -94,6 +94,7 @@ class GuardedChild:
         os.close(answer_write)
         self._tasks = Connection(task_write, readable=False)
         self._answers = Connection(answer_read, writable=False)
+        self._sender: threading.Thread | None = None
 
     def run(self, task: Callable[..., Any], args: tuple[Any, ...],
             kill_after: float) -> Guarded:
@@ -120,8 +121,9 @@ class GuardedChild:
             # sent from a thread: a large model fills the pipe while the child still imports,
             # and the deadline holds from now, not from when the child has read it all; only
             # the thread holds the pickled task, so it is freed once sent, not kept all solve
-            threading.Thread(target=self._send, daemon=True, args=(
-                pickle.dumps((task, args), protocol=pickle.HIGHEST_PROTOCOL),)).start()
+            self._sender = threading.Thread(target=self._send, daemon=True, args=(
+                pickle.dumps((task, args), protocol=pickle.HIGHEST_PROTOCOL),))
+            self._sender.start()
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0 or not self._answers.poll(left):
@@ -153,6 +155,8 @@ class GuardedChild:
         if self._process.poll() is None:
             self._process.kill()
         self._process.wait()
+        if self._sender is not None:  # a write to the dead child's pipe fails at once
+            self._sender.join(timeout=5.0)
         for connection in (self._tasks, self._answers):
             if not connection.closed:
                 connection.close()
