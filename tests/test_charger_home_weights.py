@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import itertools
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 
 from geoplan.assumptions import read_assumptions
 from geoplan.layers.ev import OFFSTREET_PARKING
 from geoplan.sources.cells import normalise_header
-from geoplan.workstreams.charger_demand import _home_weights
+from geoplan.workstreams.charger_demand import _home_points, _home_weights
 
 PROPERTY_TYPES = ["house", "Flat", "flat", "maisonette", "Bungalow", "Park home", "NO DATA!",
                   "", None, np.nan, pd.NA, 3.0]
@@ -64,3 +66,25 @@ def test_weights_with_one_column_or_none_and_no_homes():
                                                           shares["other"]]
     assert _home_weights(pd.DataFrame({"x": [1, 2]}), parking).tolist() == [shares["other"]] * 2
     assert len(_home_weights(pd.DataFrame({"property_type": [], "built_form": []}), parking)) == 0
+
+
+@pytest.mark.parametrize("cell_m", [None, 100.0])
+def test_home_points_keep_every_zones_evs_with_homes_without_an_id(cell_m) -> None:
+    # per home and per cell: a home without a building id is its own point (it was dropped
+    # with its share of the zone's EVs when points were per home), negative coordinates are
+    # cut into cells like any others, and a zone without homes gives no point here
+    homes = gpd.GeoDataFrame(
+        {"zone_id": ["Z1", "Z1", "Z1", "Z2", "Z2"],
+         "building_id": ["b1", None, "b3", "b4", "b4"],
+         "property_type": ["house", "flat", "house", "house", "flat"],
+         "built_form": ["detached", "", "semi-detached", "mid-terrace", ""]},
+        geometry=gpd.points_from_xy([-150.0, -20.0, 30.0, 500.0, 520.0],
+                                    [10.0, 10.0, 10.0, -40.0, -60.0]), crs="EPSG:27700")
+    demand = pd.Series({"Z1": 10.0, "Z2": 4.0, "Z3": 2.0})
+    points = _home_points(homes, demand, read_assumptions(OFFSTREET_PARKING), cell_m)
+    totals = points.groupby("zone_id")["evs"].sum()
+    assert totals.to_dict() == pytest.approx({"Z1": 10.0, "Z2": 4.0})
+    if cell_m is None:  # b4 twice is one point; the home without an id is one of its own
+        assert sorted(points["key"]) == ["b1", "b3", "b4", "row 1"]
+    else:  # cells of 100 m: x -150 -> -2, -20 -> -1, 30 -> 0; y -40, -60 -> -1
+        assert sorted(points["key"]) == ["-1-0", "-2-0", "0-0", "5--1"]

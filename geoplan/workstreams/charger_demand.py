@@ -284,9 +284,11 @@ def _home_points(buildings: gpd.GeoDataFrame, demand: pd.Series, parking: pd.Dat
         cells = np.floor(xy / float(cell_m)).astype(np.int64)
         keys = {"cx": cells[:, 0], "cy": cells[:, 1]}
     else:
-        ids = (homes["building_id"].astype(str) if "building_id" in homes.columns
-               else pd.Series([str(i) for i in range(len(homes))]))
-        keys = {"home": ids.to_numpy(dtype=object)}
+        ids = (homes["building_id"].astype(str).to_numpy(dtype=object)
+               if "building_id" in homes.columns else np.full(len(homes), None, dtype=object))
+        missing = pd.isna(ids)  # a home without an id is a point of its own, never dropped
+        ids[missing] = [f"row {i}" for i in np.flatnonzero(missing)]
+        keys = {"home": ids}
     frame = pd.DataFrame({"zone": zone, **keys, "evs": evs, "wx": evs * xy[:, 0],
                           "wy": evs * xy[:, 1], "x0": xy[:, 0], "y0": xy[:, 1]})
     grouped = frame.groupby(["zone", *keys], sort=False).agg(
