@@ -15,6 +15,7 @@ import shapely
 from click.testing import CliRunner
 
 from geoplan.cli import cli
+from geoplan.errors import LayerSchemaError
 from geoplan.layers.prepare import prepare_layers
 from geoplan.layers.read import read_layers
 from geoplan.pipeline import layer_inputs, run_scenario
@@ -170,3 +171,10 @@ def test_own_homes_with_unknown_zones_take_the_homes_zone_rule(converted: Path,
     assert rest.fillna("-").tolist() == homes["zone_id"].iloc[3:].fillna("-").tolist()
     loose = 3 + int(homes["zone_id"].iloc[3:].isna().sum())  # outside every zone when written
     assert f"{loose:,} homes had a zone not among the zones given" in " ".join(read.warnings)
+
+
+def test_a_zones_frame_not_in_british_national_grid_is_refused(converted: Path) -> None:
+    # refused whether or not any home needs placing (it was used, or not, by the data)
+    zones = gpd.read_file(converted / "zones.gpkg", layer="zones").to_crs("EPSG:3857")
+    with pytest.raises(LayerSchemaError, match=r"zones: CRS is EPSG:3857, expected EPSG:27700"):
+        read_layers(converted / "buildings.gpkg", "buildings", zones=zones)

@@ -22,6 +22,7 @@ from geoplan.errors import (
     AreaNotFoundError,
     LayerSchemaError,
 )
+from geoplan.schemas import CRS
 from geoplan.sources.base import GridTables
 from geoplan.sources.canonical import open_layer
 from geoplan.sources.vector import layer_fields, layer_names, read_vector, to_bng
@@ -110,12 +111,16 @@ def zones_layer(zones: ZonesInput, districts: PathLike | None = None
     Raises
     ------
     LayerSchemaError
-        If a frame has no ``zone_id`` column.
+        If a frame has no ``zone_id`` column, or is not in British National Grid.
     """
     if zones is None or isinstance(zones, gpd.GeoDataFrame):
         if zones is not None and "zone_id" not in zones.columns:
             raise LayerSchemaError(f"zones: no zone_id column among {list(zones.columns)} "
                                    "(fix: read them with geoplan.layers.zones.zones_from_file)")
+        if zones is not None and (zones.crs is None or not zones.crs.equals(CRS)):
+            raise LayerSchemaError(f"zones: CRS is {zones.crs}, expected {CRS} (fix: "
+                                   f"reproject with to_crs({CRS!r}), or read them with "
+                                   "geoplan.layers.zones.zones_from_file)")
         return zones
     path = Path(zones)
     if (path.suffix.lower() == ".gpkg" and "zones" in layer_names(path)
