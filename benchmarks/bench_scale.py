@@ -14,7 +14,8 @@ through :func:`geoplan.pipeline.run_scenario`, timing every step (inputs, layers
 solve, outputs), its CPU seconds (this process and its ended children: the solver's child
 interpreter) and the process's peak resident memory (``ru_maxrss``) when the step ends;
 and the peak of the process with its children together (``tree_peak_mib``, sampled every
-10 ms with psutil: the solver's child process solves while the run waits on it);
+10 ms with psutil: the run's resident memory plus its children's unique memory; the
+solver's child process solves while the run waits on it);
 the ``layers`` step is the layer preparation. Prints one JSON line per sample and a table.
 
 With ``--dask-workers N ...`` the layer preparation alone (:func:`prepare_layers`, the part
@@ -186,7 +187,8 @@ def _tree_peak_mib(process: subprocess.Popen[str]) -> int | None:
     solves while the run waits. The run counts its resident memory and each descendant its
     unique memory (USS): a child caught between fork and exec shares every page of the run,
     and adding its resident memory counted the run twice (1,167 and 1,364 MiB on the county
-    in 2 of 5 runs, against 925-946 MiB).
+    in 2 of 5 runs, against 925-946 MiB). A child whose command line is still the run's (a
+    fork, or a vfork sharing the run's memory, before its exec) is not counted at all.
     """
     try:
         import psutil
@@ -194,13 +196,16 @@ def _tree_peak_mib(process: subprocess.Popen[str]) -> int | None:
         process.wait()
         return None
     root, peak = psutil.Process(process.pid), 0
+    with contextlib.suppress(psutil.Error):
+        command = root.cmdline()
     while process.poll() is None:
         total = 0
         with contextlib.suppress(psutil.Error):  # a process ended between two looks
             total += root.memory_info().rss
             for member in root.children(recursive=True):
                 with contextlib.suppress(psutil.Error):
-                    total += member.memory_full_info().uss
+                    if member.cmdline() != command:  # not a fork still to run its program
+                        total += member.memory_full_info().uss
         peak = max(peak, total)
         time.sleep(0.01)
     return round(peak / 2**20)
