@@ -219,11 +219,10 @@ def test_min_homes_and_per_home_unit(tables):
     assert row["measures"] == "loft_insulation+cavity_wall"
 
 
-def test_target_package_is_cheapest_by_brute_force():
-    table = read_retrofit_measures()
-    rng = np.random.default_rng(7)
-    n = 150
-    frame = pd.DataFrame({
+def _random_homes(seed: int, n: int = 150) -> pd.DataFrame:
+    """Gas-heated homes with random SAP, type, size, walls, loft, glazing and age."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
         "sap_score": rng.integers(20, 80, n).astype(float),
         "property_type": rng.choice(["house", "bungalow", "flat"], n),
         "floor_area_m2": rng.uniform(40, 160, n), "heat_demand_kwh": rng.uniform(5e3, 3e4, n),
@@ -233,6 +232,11 @@ def test_target_package_is_cheapest_by_brute_force():
         "glazing": rng.choice(["single", "double"], n),
         "age_band": rng.choice(["before 1900", "1950-1966", "2012 onwards"], n),
         "main_fuel": "mains gas", "heating_system": "mains gas"})
+
+
+def test_target_package_is_cheapest_by_brute_force():
+    table = read_retrofit_measures()
+    frame = _random_homes(7)
     packages = home_packages(frame, table)
     needing = packages["needs_work"] & packages["reaches_target"]
     assert needing.sum() >= 10
@@ -254,18 +258,9 @@ def test_packages_in_blocks_equal_one_block_and_warn_once(monkeypatch, caplog):
     import geoplan.workstreams.retrofit_packages as packages
 
     table = read_retrofit_measures()
-    rng = np.random.default_rng(11)
-    n = 150
-    frame = pd.DataFrame({
-        "sap_score": rng.integers(20, 80, n).astype(float),
-        "property_type": rng.choice(["house", "bungalow", "flat"], n),
-        "floor_area_m2": np.where(rng.random(n) < 0.1, np.nan, rng.uniform(40, 160, n)),
-        "heat_demand_kwh": rng.uniform(5e3, 3e4, n),
-        "wall_type": rng.choice(["cavity", "solid", "timber frame"], n),
-        "wall_insulated": pd.array(rng.choice([True, False], n), dtype="boolean"),
-        "roof_insulation_mm": rng.choice([0.0, 100.0, 270.0], n),
-        "age_band": rng.choice(["before 1900", "1950-1966", "2012 onwards"], n),
-        "main_fuel": "mains gas", "heating_system": "mains gas"})  # no glazing column
+    frame = _random_homes(11).drop(columns=["glazing"])
+    missing_area = np.random.default_rng(12).random(len(frame)) < 0.1
+    frame["floor_area_m2"] = frame["floor_area_m2"].where(~missing_area)
     whole = home_packages(frame, table)
     monkeypatch.setattr(packages, "_BLOCK", 16)
     caplog.clear()
