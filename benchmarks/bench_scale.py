@@ -196,6 +196,7 @@ def _tree_peak_mib(process: subprocess.Popen[str]) -> int | None:
         process.wait()
         return None
     root, peak = psutil.Process(process.pid), 0
+    command: list[str] | None = None
     with contextlib.suppress(psutil.Error):
         command = root.cmdline()
     while process.poll() is None:

@@ -75,7 +75,7 @@ def test_home_points_keep_every_zones_evs_with_homes_without_an_id(cell_m) -> No
     # cut into cells like any others, and a zone without homes gives no point here
     homes = gpd.GeoDataFrame(
         {"zone_id": ["Z1", "Z1", "Z1", "Z2", "Z2"],
-         "building_id": ["b1", None, "b3", "b4", "b4"],
+         "building_id": ["b1", None, "no id, row 1", "b4", "b4"],
          "property_type": ["house", "flat", "house", "house", "flat"],
          "built_form": ["detached", "", "semi-detached", "mid-terrace", ""]},
         geometry=gpd.points_from_xy([-150.0, -20.0, 30.0, 500.0, 520.0],
@@ -84,7 +84,8 @@ def test_home_points_keep_every_zones_evs_with_homes_without_an_id(cell_m) -> No
     points = _home_points(homes, demand, read_assumptions(OFFSTREET_PARKING), cell_m)
     totals = points.groupby("zone_id")["evs"].sum()
     assert totals.to_dict() == pytest.approx({"Z1": 10.0, "Z2": 4.0})
-    if cell_m is None:  # b4 twice is one point; the home without an id is one of its own
-        assert sorted(points["key"]) == ["b1", "b3", "b4", "row 1"]
+    if cell_m is None:  # b4 twice is one point; the home without an id is one of its own,
+        # named by its row, primed where a building id already has that name
+        assert sorted(points["key"]) == ["b1", "b4", "no id, row 1", "no id, row 1'"]
     else:  # cells of 100 m: x -150 -> -2, -20 -> -1, 30 -> 0; y -40, -60 -> -1
         assert sorted(points["key"]) == ["-1-0", "-2-0", "0-0", "5--1"]

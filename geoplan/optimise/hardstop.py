@@ -157,8 +157,9 @@ class GuardedChild:
         self._process.wait()
         if self._sender is not None:  # a write to the dead child's pipe fails at once
             self._sender.join(timeout=5.0)
-        for connection in (self._tasks, self._answers):
-            if not connection.closed:
+        sending = self._sender is not None and self._sender.is_alive()
+        for connection in (self._answers, *(() if sending else (self._tasks,))):
+            if not connection.closed:  # a sender still writing keeps its pipe until it ends
                 connection.close()
 
 

@@ -287,7 +287,9 @@ def _home_points(buildings: gpd.GeoDataFrame, demand: pd.Series, parking: pd.Dat
         ids = (homes["building_id"].astype(str).to_numpy(dtype=object)
                if "building_id" in homes.columns else np.full(len(homes), None, dtype=object))
         missing = pd.isna(ids)  # a home without an id is a point of its own, never dropped
-        ids[missing] = [f"row {i}" for i in np.flatnonzero(missing)]
+        taken = set(ids[~missing])
+        ids[missing] = [_free_key(f"no id, row {label}", taken)
+                        for label in homes.index[missing]]
         keys = {"home": ids}
     frame = pd.DataFrame({"zone": zone, **keys, "evs": evs, "wx": evs * xy[:, 0],
                           "wy": evs * xy[:, 1], "x0": xy[:, 0], "y0": xy[:, 1]})
@@ -304,6 +306,13 @@ def _home_points(buildings: gpd.GeoDataFrame, demand: pd.Series, parking: pd.Dat
     grouped["y"] = np.where(positive, grouped["wy"] / grouped["evs"].where(positive, 1.0),
                             grouped["y0"])
     return grouped[["zone_id", "evs", "x", "y", "key"]]
+
+
+def _free_key(key: str, taken: set[str]) -> str:
+    """``key``, primed until no building id has it."""
+    while key in taken:
+        key += "'"
+    return key
 
 
 def existing_capacity(chargers: gpd.GeoDataFrame, types: pd.DataFrame) -> np.ndarray:
