@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan.optimise import Budget, Headroom, MaximiseBenefit, PlanningProblem, SolverOptions
-from geoplan.optimise.headroom_cuts import CUT_FAMILY, with_cuts
+from geoplan.optimise.cut_rows import CUT_FAMILY, with_cuts
 from geoplan.optimise.solvers import HighsSession
 
 EXACT = SolverOptions(mip_gap=0.0)

@@ -65,8 +65,7 @@ def with_cuts(model: MilpMatrix, cuts: Sequence[HeadroomCuts]) -> tuple[MilpMatr
     for found in cuts:
         if not len(found):
             continue
-        valid = np.flatnonzero((model.row_upper[found.source] <= found.limit)
-                               & ~np.isfinite(model.row_lower[found.source]))
+        valid = np.flatnonzero(_still_valid(model, found))
         kept = found.matrix[valid]
         parts.append(sp.csr_matrix((kept.data, kept.indices, kept.indptr),
                                    shape=(kept.shape[0], model.shape[1])))
@@ -94,7 +93,12 @@ def violated(model: MilpMatrix, cuts: Sequence[HeadroomCuts], values: np.ndarray
             continue
         columns = min(found.matrix.shape[1], len(values))
         activity = found.matrix[:, :columns] @ np.asarray(values, float)[:columns]
-        valid = ((model.row_upper[found.source] <= found.limit)
-                 & ~np.isfinite(model.row_lower[found.source]))
-        out.append(found.subset(np.flatnonzero(valid & (activity > found.upper + tol))))
+        broken = _still_valid(model, found) & (activity > found.upper + tol)
+        out.append(found.subset(np.flatnonzero(broken)))
     return out
+
+
+def _still_valid(model: MilpMatrix, found: HeadroomCuts) -> np.ndarray:
+    """Which cuts hold for ``model``: their headroom row no looser than when derived."""
+    return ((model.row_upper[found.source] <= found.limit)
+            & ~np.isfinite(model.row_lower[found.source]))

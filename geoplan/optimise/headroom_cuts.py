@@ -34,8 +34,9 @@ contradicts :math:`\ell_j - F_{sj} > H_{st}`, so exactly one option :math:`k^*` 
 The proof uses only the headroom row as compiled, the group and "built at most once" rows,
 and integrality. Column bounds (locks, restricted MIPs) and other rows (budgets) may change
 freely; a cut is no longer valid when its headroom row is loosened (a higher limit), so the
-cuts are kept apart from the model (:class:`HeadroomCuts`) and added for a solve only while
-their row's limit is at most the limit they were derived from (:func:`with_cuts`).
+cuts are kept apart from the model (:class:`~geoplan.optimise.cut_rows.HeadroomCuts`) and added
+for a solve only while their row's limit is at most the limit they were derived from
+(:func:`~geoplan.optimise.cut_rows.with_cuts`).
 
 **Count cut.** Let :math:`J` be the candidates under :math:`s` that add load,
 :math:`F_s` the most load all groups there can remove, and :math:`q(c)` the least number of
@@ -67,10 +68,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from geoplan.optimise.build import BuildContext
-from geoplan.optimise.cut_rows import CUT_FAMILY, HeadroomCuts, violated, with_cuts
+from geoplan.optimise.cut_rows import HeadroomCuts
 
-__all__ = ["CUT_FAMILY", "HeadroomCuts", "count_cuts", "reinforcement_cuts", "violated",
-           "with_cuts"]
+__all__ = ["count_cuts", "reinforcement_cuts"]
 
 _MARGIN = 1e-6
 """Relative margin over the limit a candidate needs before a cut names it."""
