@@ -55,7 +55,7 @@ class BuildContext:
         Years of benefit counted for a candidate built in each period.
     cuts : list
         Valid inequalities kept apart from the model and added for a solve while still
-        valid (:class:`geoplan.optimise.headroom_cuts.HeadroomCuts`).
+        valid (:class:`geoplan.optimise.cut_rows.HeadroomCuts`).
     """
 
     table: pd.DataFrame

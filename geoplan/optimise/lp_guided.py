@@ -28,9 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PHASED_ENOUGH_GAP", "RELAXATION_ITERATIONS", "RELAXATION_TIME_SHARE",
            "RESTRICTED_NODES", "RESTRICTED_TIME_SHARE", "RESTRICTION_THRESHOLDS",
-           "SIMPLEX_RELAXATION_ITERATIONS", "better", "combine", "lp_guided", "plan_method",
-           "relaxation", "restricted", "shown", "solver_phase", "tighter", "time_left",
-           "within_gap"]
+           "SIMPLEX_RELAXATION_ITERATIONS", "better", "lp_guided", "restricted", "shown",
+           "solver_phase", "tighter", "within_gap"]
 
 RESTRICTION_THRESHOLDS = (0.5, 0.2, 0.1)
 """Relaxation values above which candidates enter the successive restricted MIPs."""
@@ -51,9 +50,9 @@ the full MIP (whose presolve can stall on such models; measured on the sample co
 
 
 def solver_phase(view: Solvable, options: SolverOptions, start: np.ndarray | None,
-                  strategy: str, limit: float | None, known: float | None,
-                  guide: np.ndarray | None, progress: Callable[[Progress], None] | None = None
-                  ) -> tuple[SolveOutcome, list[str], list[str]]:
+                 strategy: str, limit: float | None, known: float | None,
+                 guide: np.ndarray | None, progress: Callable[[Progress], None] | None = None
+                 ) -> tuple[SolveOutcome, list[str], list[str]]:
     """Run the HiGHS phase on its own clock of ``limit`` s: outcome, notes and clock stops.
 
     Module-level so that the guarded child can run it; ``progress`` receives each plan and
@@ -61,10 +60,11 @@ def solver_phase(view: Solvable, options: SolverOptions, start: np.ndarray | Non
     """
     clock, notes = Clock(limit), list[str]()
     if strategy == "direct":
-        outcome = HighsSession(view.model, options).solve(start=start, time_limit=time_left(clock))
+        outcome = HighsSession(view.model, options).solve(start=start,
+                                                          time_limit=_time_left(clock))
     else:
         outcome = lp_guided(view, options, start, clock, notes, known=known, guide=guide,
-                             progress=progress)
+                            progress=progress)
     return outcome, notes, clock.stops
 
 
@@ -73,18 +73,18 @@ def shown(value: float | None) -> str:
     return "none" if value is None else f"{value:,.6g}"
 
 
-def time_left(clock: Clock) -> float | None:
+def _time_left(clock: Clock) -> float | None:
     """Return the clock's time left as a solver's limit: none, or at least 0.01 s."""
     left = clock.remaining()
     return None if left is None else max(left, 0.01)
 
 
 def lp_guided(compiled: CompiledProblem | Solvable, options: SolverOptions,
-               start: np.ndarray | None, clock: Clock, notes: list[str], *,
-               full_mip: bool = True, known: float | None = None,
-               guide: np.ndarray | None = None,
-               progress: Callable[[Progress], None] | None = None,
-               session: HighsSession | None = None) -> SolveOutcome:
+              start: np.ndarray | None, clock: Clock, notes: list[str], *,
+              full_mip: bool = True, known: float | None = None,
+              guide: np.ndarray | None = None,
+              progress: Callable[[Progress], None] | None = None,
+              session: HighsSession | None = None) -> SolveOutcome:
     """Run steps 2-4 of ``lp-guided``; ``known`` is a valid bound found before (Lagrangian).
 
     ``guide`` (the Lagrangian subproblem's values) ranks candidates for the restricted MIPs
@@ -101,7 +101,7 @@ def lp_guided(compiled: CompiledProblem | Solvable, options: SolverOptions,
         session = HighsSession(model, options)
     else:
         session.match_bounds(model)
-    relaxed = relaxation(session, plan_method(compiled.context) if full_mip else "simplex",
+    relaxed = _relaxation(session, _plan_method(compiled.context) if full_mip else "simplex",
                           clock)
     if relaxed.stopped_by in ("work_limit", "time_limit"):
         clock.record(relaxed.stopped_by)
@@ -140,17 +140,17 @@ def lp_guided(compiled: CompiledProblem | Solvable, options: SolverOptions,
         if full_mip:
             notes.append(f"full MIP skipped: that plan is within {enough:.2%} of the "
                          "relaxation's bound")
-        return combine(model.sense, [best], [bound], model, relaxed)
+        return _combine(model.sense, [best], [bound], model, relaxed)
     if clock.expired():
         clock.record("time_limit")
         notes.append("full MIP skipped: no time left")
-        return combine(model.sense, [best], [bound], model, relaxed)
-    full = session.solve(start=best, time_limit=time_left(clock))
+        return _combine(model.sense, [best], [bound], model, relaxed)
+    full = session.solve(start=best, time_limit=_time_left(clock))
     notes.append(f"full MIP from that plan: {full.status}, bound {shown(full.bound)}")
-    return combine(model.sense, [best, full.x], [bound, full.bound], model, full)
+    return _combine(model.sense, [best, full.x], [bound, full.bound], model, full)
 
 
-def relaxation(session: HighsSession, how: str, clock: Clock) -> SolveOutcome:
+def _relaxation(session: HighsSession, how: str, clock: Clock) -> SolveOutcome:
     """Solve the session's linear relaxation on ``clock``.
 
     ``how`` is ``"interior"`` (interior point without crossover: its duals bound the optimum
@@ -171,8 +171,8 @@ def relaxation(session: HighsSession, how: str, clock: Clock) -> SolveOutcome:
                          iteration_limit=RELAXATION_ITERATIONS)
 
 
-def plan_method(context: Shape | BuildContext) -> str:
-    """Return how a plan's own relaxation is solved (``how`` of :func:`relaxation`).
+def _plan_method(context: Shape | BuildContext) -> str:
+    """Return how a plan's own relaxation is solved (``how`` of :func:`_relaxation`).
 
     A phased model goes on to a vertex by crossover; any other stays at the interior point.
     """
@@ -191,7 +191,7 @@ def _separate(view: Solvable, options: SolverOptions, values: np.ndarray, clock:
     session = HighsSession(model, options)
     if not count:
         return view, session, relaxed, values
-    again = relaxation(session, plan_method(view.context), clock)
+    again = _relaxation(session, _plan_method(view.context), clock)
     notes.append(f"{count} reinforcement cuts the relaxation breaks added (loads that "
                  "cannot fit within a substation's headroom need a reinforcement there); "
                  f"relaxation again: {shown(again.bound)} in {again.time_s:.1f} s")
@@ -202,8 +202,8 @@ def _separate(view: Solvable, options: SolverOptions, values: np.ndarray, clock:
 
 
 def restricted(compiled: CompiledProblem | Solvable, options: SolverOptions, values: np.ndarray,
-                threshold: float, best: np.ndarray | None, clock: Clock,
-                notes: list[str], tried: set[bytes] | None = None) -> np.ndarray | None:
+               threshold: float, best: np.ndarray | None, clock: Clock,
+               notes: list[str], tried: set[bytes] | None = None) -> np.ndarray | None:
     """Solve the MIP restricted to candidates the relaxation values above ``threshold``.
 
     Candidates in the best plan so far stay in; the solve starts from that plan. The MIP is
@@ -279,15 +279,15 @@ def better(sense: str, value: float, than: float) -> bool:
     return value > than + margin if sense == "max" else value < than - margin
 
 
-def combine(sense: str, plans: list[np.ndarray | None], bounds: list[float | None], model,
+def _combine(sense: str, plans: list[np.ndarray | None], bounds: list[float | None], model,
              last: SolveOutcome) -> SolveOutcome:
     """Return the best of ``plans`` with the tightest of ``bounds`` (``last`` times it)."""
     best_of = max if sense == "max" else min
-    tighter = min if sense == "max" else max
+    tightest_of = min if sense == "max" else max
     scored = [(model.objective(p), p) for p in plans if p is not None]
     objective, x = best_of(scored, key=lambda item: item[0]) if scored else (None, None)
     valid = [b for b in bounds if b is not None]
-    bound = settle_bound(sense, objective, tighter(valid) if valid else None)
+    bound = settle_bound(sense, objective, tightest_of(valid) if valid else None)
     kind, gap = classify(sense, objective, bound, proven=True)
     if x is not None:
         x = np.array(x)

@@ -316,7 +316,7 @@ def solve_restricted(compiled: CompiledProblem, options: SolverOptions,
     notes = list(found.notes)
     start = best_start(compiled.model, [found.x, *starts])
     outcome = lp_guided(compiled, options, start, clock, notes, full_mip=False,
-                         session=session)
+                        session=session)
     notes.append("strategy: lp-guided without the full MIP")
     return _finish(compiled, outcome, found.x, free_bound(compiled), clock, options, notes)
 
