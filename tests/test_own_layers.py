@@ -176,5 +176,5 @@ def test_own_homes_with_unknown_zones_take_the_homes_zone_rule(converted: Path,
 def test_a_zones_frame_not_in_british_national_grid_is_refused(converted: Path) -> None:
     # refused whether or not any home needs placing (it was used, or not, by the data)
     zones = gpd.read_file(converted / "zones.gpkg", layer="zones").to_crs("EPSG:3857")
-    with pytest.raises(LayerSchemaError, match=r"zones: CRS is EPSG:3857, expected EPSG:27700"):
+    with pytest.raises(LayerSchemaError, match=r"zones are in EPSG:3857, expected EPSG:27700"):
         read_layers(converted / "buildings.gpkg", "buildings", zones=zones)

@@ -46,7 +46,8 @@ import pandas as pd
 import shapely
 
 from geoplan.assumptions import AssumptionTable, read_assumptions
-from geoplan.errors import LayerSchemaError, MissingCRSError, Problems, SourceFormatError
+from geoplan.errors import LayerSchemaError, Problems, SourceFormatError
+from geoplan.layers.layer_set import require_bng
 from geoplan.schemas import BUILDINGS, CRS, EPC_BANDS, validate_layer
 from geoplan.sources.epc import FUELS, TENURES, read_epc_certificates
 from geoplan.sources.geocode import GeocodeReport, geocode_homes
@@ -288,12 +289,7 @@ def assign_zone_ids(points: gpd.GeoSeries, zones: gpd.GeoDataFrame) -> pd.Series
 
 def _check_zones(points: gpd.GeoSeries, zones: gpd.GeoDataFrame) -> None:
     for name, data in (("zones", zones), ("points", points)):
-        if data.crs is None:
-            raise MissingCRSError(f"{name} have no CRS (fix: build zones with "
-                                  "geoplan.layers.zones.zones_from_file, which gives EPSG:27700)")
-        if data.crs != gpd.GeoSeries(crs=CRS).crs:
-            raise LayerSchemaError(f"{name} are in {data.crs.to_string()}, expected {CRS} "
-                                   f"(fix: reproject with .to_crs({CRS!r}))")
+        require_bng(name, data)
     if "zone_id" not in zones.columns:
         raise LayerSchemaError(f"zones have no 'zone_id' column (columns: {list(zones.columns)}) "
                                "(fix: read them with geoplan.layers.zones.zones_from_file)")

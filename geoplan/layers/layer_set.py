@@ -21,6 +21,7 @@ import pandas as pd
 from geoplan.errors import (
     AreaNotFoundError,
     LayerSchemaError,
+    MissingCRSError,
 )
 from geoplan.schemas import CRS
 from geoplan.sources.base import GridTables
@@ -34,6 +35,7 @@ __all__ = [
     "Source",
     "ZonesInput",
     "crs_name",
+    "require_bng",
     "rows_within",
     "select_grid",
     "source_name",
@@ -117,10 +119,8 @@ def zones_layer(zones: ZonesInput, districts: PathLike | None = None
         if zones is not None and "zone_id" not in zones.columns:
             raise LayerSchemaError(f"zones: no zone_id column among {list(zones.columns)} "
                                    "(fix: read them with geoplan.layers.zones.zones_from_file)")
-        if zones is not None and (zones.crs is None or not zones.crs.equals(CRS)):
-            raise LayerSchemaError(f"zones: CRS is {zones.crs}, expected {CRS} (fix: "
-                                   f"reproject with to_crs({CRS!r}), or read them with "
-                                   "geoplan.layers.zones.zones_from_file)")
+        if zones is not None:
+            require_bng("zones", zones)
         return zones
     path = Path(zones)
     if (path.suffix.lower() == ".gpkg" and "zones" in layer_names(path)
@@ -129,6 +129,24 @@ def zones_layer(zones: ZonesInput, districts: PathLike | None = None
     from geoplan.layers.zones import zones_from_file
 
     return zones_from_file(path, districts=districts)
+
+
+def require_bng(name: str, frame: gpd.GeoDataFrame | gpd.GeoSeries) -> None:
+    """Refuse ``frame`` unless it is in British National Grid (:data:`geoplan.schemas.CRS`).
+
+    Raises
+    ------
+    MissingCRSError
+        If it has no CRS.
+    LayerSchemaError
+        If it has another (named, with the fix).
+    """
+    if frame.crs is None:
+        raise MissingCRSError(f"{name} have no CRS (fix: build zones with "
+                              "geoplan.layers.zones.zones_from_file, which gives EPSG:27700)")
+    if frame.crs != gpd.GeoSeries(crs=CRS).crs:
+        raise LayerSchemaError(f"{name} are in {frame.crs.to_string()}, expected {CRS} "
+                               f"(fix: reproject with .to_crs({CRS!r}))")
 
 
 def source_name(source: object) -> str:
