@@ -132,28 +132,38 @@ def home_packages(homes: pd.DataFrame, measures: pd.DataFrame, *, target_band: s
     warned: set[str] = set()
     # the measure matrices (homes x measures, six of them) of one block of homes at a time
     for first in range(0, max(len(homes), 1), _BLOCK):
-        block = slice(first, first + _BLOCK)
-        mats = measure_matrices(homes.iloc[block], measures, loft, warned=warned)
-        fabric = [j for j, kind in enumerate(mats.kinds) if kind == "fabric"]
-        hp = mats.index(HEAT_PUMP)
-        subsets = _subsets(mats, fabric)
-        owned = (mats.applicable[:, fabric] * (1 << np.arange(len(fabric)))).sum(axis=1)
-        for mask in np.unique(owned):
-            # Only subsets of the measures these homes can have: 2^k columns, not 2^|fabric|.
-            cols = np.flatnonzero((subsets.masks & ~np.int64(mask)) == 0)
-            members = np.flatnonzero(owned == mask)
-            for start in range(0, len(members), _CHUNK):
-                idx = members[start:start + _CHUNK]
-                rows = idx + first
-                part = _chunk(mats, fabric, hp, subsets.bits[:, cols], idx, sap[rows],
-                              intensity[rows], threshold, ready_max_kwh_per_m2)
-                part["target_pick"] = np.where(part["target_pick"] >= 0,
-                                               cols[np.maximum(part["target_pick"], 0)], -1)
-                part["hp_pick"] = np.where(part["hp_pick"] >= 0,
-                                           cols[np.maximum(part["hp_pick"], 0)], -1)
-                for key, values in part.items():
-                    out.setdefault(key, np.empty(len(homes), dtype=values.dtype))[rows] = values
+        mats = measure_matrices(homes.iloc[first:first + _BLOCK], measures, loft,
+                                warned=warned)
+        subsets = _fill(out, mats, first, sap, intensity, threshold, ready_max_kwh_per_m2,
+                        len(homes))
     return _package_table(out, subsets, homes.index)
+
+
+def _fill(out: dict[str, np.ndarray], mats: MeasureMatrices, first: int, sap: np.ndarray,
+          intensity: np.ndarray, threshold: float, ready_max: float, n: int) -> _Subsets:
+    """Write the packages of one block of homes into ``out`` (arrays over all ``n`` homes).
+
+    ``mats`` are the block's measure matrices and ``first`` the position of its first home;
+    returns the fabric subsets (the table's, the same for every block).
+    """
+    fabric = [j for j, kind in enumerate(mats.kinds) if kind == "fabric"]
+    hp = mats.index(HEAT_PUMP)
+    subsets = _subsets(mats, fabric)
+    owned = (mats.applicable[:, fabric] * (1 << np.arange(len(fabric)))).sum(axis=1)
+    for mask in np.unique(owned):
+        # Only subsets of the measures these homes can have: 2^k columns, not 2^|fabric|.
+        cols = np.flatnonzero((subsets.masks & ~np.int64(mask)) == 0)
+        members = np.flatnonzero(owned == mask)
+        for start in range(0, len(members), _CHUNK):
+            idx = members[start:start + _CHUNK]
+            rows = idx + first
+            part = _chunk(mats, fabric, hp, subsets.bits[:, cols], idx, sap[rows],
+                          intensity[rows], threshold, ready_max)
+            for pick in ("target_pick", "hp_pick"):
+                part[pick] = np.where(part[pick] >= 0, cols[np.maximum(part[pick], 0)], -1)
+            for key, values in part.items():
+                out.setdefault(key, np.empty(n, dtype=values.dtype))[rows] = values
+    return subsets
 
 
 def _package_table(out: dict[str, np.ndarray], subsets: _Subsets, index: pd.Index
