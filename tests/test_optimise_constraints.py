@@ -189,6 +189,18 @@ def test_maximal_covering_by_hand():
     assert table.loc["c2", "marginal_value"] == pytest.approx(3.0)  # demand it would add
 
 
+def test_an_unchosen_capacitated_site_is_worth_its_capacity_at_most():
+    # points 0..2 of 4 EVs each; c0 reaches {0, 1} and serves 8, c1 reaches {1, 2} but
+    # serves 2; one site: c0 (8). c1 would add point 2's 4 EVs uncovered, but can serve 2
+    matrix = sp.csr_matrix(np.array([[1, 0], [1, 1], [0, 1]]))
+    coverage = Coverage(matrix, np.array([4.0, 4.0, 4.0]), capacity=np.array([8.0, 2.0]))
+    plan = solve(candidates(cost_gbp=[1.0, 1.0]), MaximiseCoverage(coverage), [Count(1)])
+    assert set(plan.selected_ids) == {"c0"}
+    table = plan.table.set_index("candidate_id")
+    assert table.loc["c0", "marginal_value"] == pytest.approx(8.0)
+    assert table.loc["c1", "marginal_value"] == pytest.approx(2.0)  # not 4: its capacity
+
+
 def test_capacitated_covering_by_hand():
     # one site covers all three points (weights 4, 4, 4) but can serve only 6
     matrix = sp.csr_matrix(np.ones((3, 1)))
