@@ -209,6 +209,48 @@ def test_an_unreachable_scheduler_is_named_with_the_fix(monkeypatch: pytest.Monk
         pass
 
 
+class _Closing:
+    """A stand-in for ``distributed``: its cluster and client record how they were closed."""
+
+    def __init__(self) -> None:
+        self.closed: list[tuple[str, float | None]] = []
+        outer = self
+
+        class LocalCluster:
+            def __init__(self, **options: Any) -> None:
+                self.options = options
+
+            def close(self, timeout: float | None = None) -> None:
+                outer.closed.append(("cluster", timeout))
+
+        class Client:
+            def __init__(self, cluster: Any) -> None:
+                self.cluster = cluster
+
+            def close(self, timeout: float | None = None) -> None:
+                outer.closed.append(("client", timeout))
+
+        self.LocalCluster, self.Client = LocalCluster, Client
+
+
+def test_a_local_cluster_is_closed_with_a_time_limit_even_after_an_error(
+        monkeypatch: pytest.MonkeyPatch):
+    fake = _Closing()
+    monkeypatch.setattr(distributed_module, "_distributed", lambda: fake)
+    opened: list[Any] = []
+
+    def fail_inside() -> None:
+        with dask_client(Compute(engine="dask", workers=2)) as client:
+            opened.append(client)
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_inside()
+    assert opened[0].cluster.options["n_workers"] == 2
+    limit = distributed_module.CLOSE_TIMEOUT_S
+    assert fake.closed == [("client", limit), ("cluster", limit)]
+
+
 def test_compute_refuses_a_scheduler_without_dask_and_no_workers():
     with pytest.raises(ValueError, match="needs engine 'dask'"):
         Compute(scheduler="tcp://localhost:8786")

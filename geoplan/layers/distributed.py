@@ -70,6 +70,10 @@ file reading and geopandas work inside one task, so no dask collection is needed
 CONNECT_TIMEOUT_S = 20.0
 """Seconds to wait for the scheduler at ``Compute.scheduler`` before giving up."""
 
+CLOSE_TIMEOUT_S = 30.0
+"""Seconds to wait for a client, or a local cluster and its worker processes, to close (a
+close that waits longer raises ``TimeoutError`` instead of holding the run)."""
+
 _AUTHORITY = re.compile(r"(?<![A-Za-z0-9])([EWSN]\d{8})(?![0-9])")
 """A local authority code (GSS) in a folder name."""
 
@@ -158,12 +162,15 @@ def dask_client(compute: Compute) -> Iterator[Any]:
     """Open a ``distributed.Client`` for ``compute``: a local cluster, or the scheduler given.
 
     The local cluster (``compute.workers`` processes, 1 thread each, no dashboard) is closed
-    on exit; a client of a given scheduler is closed, the cluster left running.
+    on exit; a client of a given scheduler is closed, the cluster left running. Each close
+    waits at most ``CLOSE_TIMEOUT_S``.
 
     Raises
     ------
     ComputeError
         If dask is not installed, or the scheduler cannot be reached.
+    TimeoutError
+        If the client or the local cluster does not close within ``CLOSE_TIMEOUT_S``.
     """
     distributed = _distributed()
     if compute.scheduler is not None:
@@ -176,12 +183,18 @@ def dask_client(compute: Compute) -> Iterator[Any]:
         try:
             yield client
         finally:
-            client.close()
+            client.close(timeout=CLOSE_TIMEOUT_S)
         return
-    with distributed.LocalCluster(n_workers=compute.workers, threads_per_worker=1,
-                                  processes=True, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        yield client
+    cluster = distributed.LocalCluster(n_workers=compute.workers, threads_per_worker=1,
+                                       processes=True, dashboard_address=None)
+    try:
+        client = distributed.Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close(timeout=CLOSE_TIMEOUT_S)
+    finally:
+        cluster.close(timeout=CLOSE_TIMEOUT_S)
 
 
 def _distributed() -> Any:
