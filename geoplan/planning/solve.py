@@ -50,6 +50,7 @@ import pandas as pd
 
 from geoplan.assumptions import AssumptionSet, AssumptionTable, read_assumptions
 from geoplan.errors import InfeasibleError, LayerSchemaError
+from geoplan.files.memory import release_freed
 from geoplan.layers.prepare import PreparedLayers
 from geoplan.layers.site_names import site_names
 from geoplan.optimise import DistrictMinimum, SolverOptions
@@ -200,6 +201,7 @@ def workstream_models(scenario: Scenario, layers: PreparedLayers,
             shared = None  # retrofit (built first) and LAEP are done with it
         else:
             models[name] = builders[name](scenario, layers, assumptions)
+        release_freed()  # a workstream's working memory, before the next one's
     return models
 
 

@@ -262,6 +262,10 @@ def _home_weights(homes: gpd.GeoDataFrame, parking: pd.DataFrame) -> np.ndarray:
     return np.where(np.isnan(weight), other, weight)
 
 
+_HOME_COLUMNS = ("zone_id", "property_type", "built_form", "building_id")
+"""The buildings' columns a home's charging demand reads (besides its geometry)."""
+
+
 def _home_points(buildings: gpd.GeoDataFrame, demand: pd.Series, parking: pd.DataFrame,
                  cell_m: float | None) -> pd.DataFrame:
     """Each zone's EVs spread over its homes by weight, gathered per cell (or per home).
@@ -271,9 +275,13 @@ def _home_points(buildings: gpd.GeoDataFrame, demand: pd.Series, parking: pd.Dat
     """
     if "zone_id" not in buildings.columns:
         raise _fail("buildings: column zone_id is missing", "pass the canonical buildings layer")
-    homes = buildings[buildings["zone_id"].astype(str).isin(demand.index)]
+    read = [c for c in (*_HOME_COLUMNS, buildings.geometry.name) if c in buildings.columns]
+    homes = buildings[read]  # rows are taken from these columns only
     geoms = homes.geometry.to_numpy()
-    homes = homes[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    kept = (homes["zone_id"].astype(str).isin(demand.index).to_numpy()
+            & ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    if not kept.all():  # a boolean selection copies its columns even when it keeps every row
+        homes = homes[kept]
     xy = points_xy(homes.geometry)
     zone, zone_ids = pd.factorize(homes["zone_id"].astype(str), sort=True)
     weight = _home_weights(homes, parking)
