@@ -45,7 +45,7 @@ import pandas as pd
 from geoplan.assumptions import AssumptionSet
 from geoplan.files.memory import lean_allocators, release_freed
 from geoplan.files.run_folder import RunFolder
-from geoplan.layers.buildings import without_provenance
+from geoplan.layers.buildings import planned_homes
 from geoplan.layers.distributed import Compute
 from geoplan.layers.land import Exclusion
 from geoplan.layers.prepare import LayerInputs, PreparedLayers, prepare_layers, sample_inputs
@@ -246,7 +246,7 @@ def run_scenario(scenario: Scenario | str | Path, out: str | Path, *, overwrite:
             logger.warning(short)  # also among summary.md's warnings
         step("layers")
         layers = prepare_layers(inputs, grid=checked.grid)
-        layers = replace(layers, buildings=without_provenance(layers.buildings))
+        layers = replace(layers, buildings=planned_homes(layers.buildings))
         release_freed()
         step("candidates")
         candidates = build_candidates(scenario, layers, assumptions)

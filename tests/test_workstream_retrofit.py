@@ -484,3 +484,32 @@ def test_a_switch_that_raises_emissions_counts_against_the_option() -> None:
     assert expected < 0
     assert effects["tco2e_per_yr"].iloc[0] == pytest.approx(expected)
     assert effects["tco2e_per_yr_2030"].iloc[0] == pytest.approx(expected)
+
+
+def test_a_run_prices_a_home_without_floor_area_at_the_median_of_the_homes_it_plans(tables):
+    # h1 (zone Z1) has no floor area and h5 lies in no zone, with 1,000 m2. A run plans the
+    # homes with a zone (planned_homes), so h1 takes their median, 80 m2 (of 50, 90, 80);
+    # with h5 it would be 85 m2. At 85 m2, loft and cavity make h1 heat pump ready
+    # (16,800 x 0.72 / 85 = 142 kWh/m2 <= 150): GBP 8,600 with the pump. At 80 m2 (151 kWh/m2)
+    # it needs glazing too (1,000 + 10 x 80): GBP 10,400.
+    from geoplan.layers.buildings import planned_homes
+
+    five = homes()
+    five.loc[0, "floor_area_m2"] = np.nan
+    five.loc[4] = five.loc[3]
+    five.loc[4, ["building_id", "zone_id", "floor_area_m2"]] = ["h5", None, 1000.0]
+    five["source_file"] = "certificates.csv"  # a provenance column: dropped too
+    planned = planned_homes(five)
+    assert list(planned.index) == [0, 1, 2, 3]  # labels kept: rows of the layer
+    assert "source_file" not in planned.columns
+    settings = RetrofitSettings()
+    got = home_options(planned, settings, tables=tables)
+    at = {area: home_options(planned.assign(floor_area_m2=planned["floor_area_m2"].fillna(area)),
+                             settings, tables=tables) for area in (80.0, 85.0)}
+    pd.testing.assert_frame_equal(got, at[80.0])
+    pumps = {area: table.query("home == 0 and option == 'heat_pump'")["cost_gbp"].item()
+             for area, table in {"got": got, **at}.items()}
+    assert pumps == {"got": pytest.approx(10400), 80.0: pytest.approx(10400),
+                     85.0: pytest.approx(8600)}
+    everyone = homes()
+    assert planned_homes(everyone) is everyone  # every home has a zone: no copy

@@ -60,6 +60,7 @@ __all__ = [
     "assign_zone_ids",
     "buildings_from_epc",
     "heat_demand",
+    "planned_homes",
     "without_provenance",
     "zone_summary",
 ]
@@ -313,6 +314,24 @@ def without_provenance(buildings: pd.DataFrame | None) -> pd.DataFrame | None:
     return buildings.drop(columns=dropped) if dropped else buildings
 
 
+def planned_homes(buildings: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Return the homes a run plans: those with a ``zone_id``, :func:`without_provenance`.
+
+    No workstream plans a home in no zone (outside the plan's zones, or never located): the
+    retrofit and LAEP candidates are zones' sums and the charger demand is spread over zones.
+    A run (:func:`geoplan.pipeline.run_scenario`) drops such homes once, after the layers
+    (serving substations, zone summaries, the buildings report that counts them) are built.
+    Retrofit and LAEP then price the same homes, so both give a home without a floor area
+    the median of the homes planned, and neither copies the layer to leave some out.
+    Row labels are kept (they name rows of the buildings layer).
+    """
+    lean = without_provenance(buildings)
+    if lean is None or "zone_id" not in lean.columns:
+        return lean
+    zoned = lean["zone_id"].notna().to_numpy()
+    return lean if zoned.all() else lean[zoned]
+
+
 _SUMMED = ("zone_id", "epc_band", "sap_score", "floor_area_m2", "main_fuel", "mains_gas",
            "heat_demand_kwh", "co2_t", "tenure")
 """The buildings columns :func:`zone_summary` reads."""
@@ -348,7 +367,10 @@ def zone_summary(buildings: pd.DataFrame, zones: pd.DataFrame | None = None) -> 
         * ``tenure_owner_occupied`` ... ``tenure_unknown``: homes per tenure.
     """
     read = [c for c in _SUMMED if c in buildings.columns]  # rows taken: these columns only
-    placed = pd.DataFrame(buildings[read])[buildings["zone_id"].notna().to_numpy()]
+    placed = pd.DataFrame(buildings[read])
+    zoned = placed["zone_id"].notna().to_numpy()
+    if not zoned.all():  # a boolean selection copies its columns even when it keeps every row
+        placed = placed[zoned]
     zone = placed["zone_id"].astype(str)
     groups = pd.DataFrame(placed).groupby(zone, sort=True)
     out = pd.DataFrame({"homes": groups.size()})
