@@ -21,8 +21,8 @@ def test_validate_prints_a_short_summary(monkeypatch):
     lines = result.output.splitlines()
     assert lines[0] == "scenarios/joint.yaml: valid (extends scenarios/base.yaml)"
     assert "  workstreams: retrofit, laep, chargers, sequestration (joint)" in lines
-    assert "  years: 2025, 2030, 2040, 2050 (horizon 2050)" in lines
-    assert "  budget: GBP 29,900,000 total" in lines  # the funding profile's 26 x 1.15m
+    assert "  years: 2027, 2030, 2040, 2050 (horizon 2050)" in lines
+    assert "  budget: GBP 30,000,000 total" in lines  # the funding profile's 24 x 1.25m
     assert not [line for line in lines if "warning" in line]
     assert "  inputs: synthetic sample county (small), built first" in lines
 
@@ -34,8 +34,8 @@ def test_validate_warns_when_the_funding_profile_caps_spend_below_the_budget(tmp
     result = run("validate", scenario)
     assert result.exit_code == 0, result.output
     [warning] = [line for line in result.output.splitlines() if "warning" in line]
-    assert warning.startswith("  warning: plan.funding gives GBP 29,900,000 in all")
-    assert "the plan can spend at most GBP 29,900,000" in warning
+    assert warning.startswith("  warning: plan.funding gives GBP 30,000,000 in all")
+    assert "the plan can spend at most GBP 30,000,000" in warning
 
 
 def test_validate_quiet_prints_nothing():
@@ -47,7 +47,7 @@ def test_validate_resolved_prints_json():
     result = run("validate", "--resolved", ROOT / "scenarios" / "leading-the-way.yaml")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["plan"]["years"] == [2025, 2028, 2035, 2045]
+    assert data["plan"]["years"] == [2027, 2030, 2035, 2045]
     assert data["grid"]["scenario"] == "LW"
 
 

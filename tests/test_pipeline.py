@@ -83,7 +83,7 @@ def test_run_writes_every_file(joint_run: Path) -> None:
     assert settings["title"] == ("joint: All phase-1 workstreams planned together on the "
                                  "sample county.")
     assert (settings["grid_scenario"], settings["grid_season"]) == ("minimum", "winter")
-    assert settings["milestone_years"] == [2025, 2030, 2040, 2050]
+    assert settings["milestone_years"] == [2027, 2030, 2040, 2050]
     assert settings["plan_year"] == 2030
     assert settings["attribution"] == [SAMPLE_STATEMENT]  # synthetic: no licence borrowed
     # the static map: one A4 page with its title in the metadata
@@ -662,7 +662,7 @@ def _chosen(joint_run: Path) -> pd.DataFrame:
 
 
 def test_spend_follows_the_funding_profile(joint_run: Path) -> None:
-    # joint.yaml: GBP 1.15m a year, periods 2025 | 2026-30 | 2031-40 | 2041-50, carry-over
+    # joint.yaml: GBP 1.25m a year, periods 2027 | 2028-30 | 2031-40 | 2041-50, carry-over
     from geoplan.scenario import load_scenario
 
     scenario = load_scenario(SCENARIOS / "joint.yaml")
@@ -671,9 +671,9 @@ def test_spend_follows_the_funding_profile(joint_run: Path) -> None:
     spend = chosen.groupby("build_year")["cost_gbp"].sum()
     periods = pd.read_csv(joint_run / "periods.csv").set_index("year")
     assert periods["funding_gbp"].to_dict() == pytest.approx(
-        {2025: per_year, 2030: 5 * per_year, 2040: 10 * per_year, 2050: 10 * per_year})
+        {2027: per_year, 2030: 3 * per_year, 2040: 10 * per_year, 2050: 10 * per_year})
     assert periods["spend_gbp"].to_dict() == pytest.approx(
-        {y: float(spend.get(y, 0.0)) for y in (2025, 2030, 2040, 2050)})
+        {y: float(spend.get(y, 0.0)) for y in (2027, 2030, 2040, 2050)})
     assert (spend > 0).sum() >= 3  # money is spent across at least three periods
     assert (periods["cumulative_spend_gbp"] <= periods["cumulative_funding_gbp"] + 1e-6).all()
     # nothing left unspent beyond what the cheapest candidate would cost by the last period,
@@ -687,7 +687,7 @@ def test_spend_follows_the_funding_profile(joint_run: Path) -> None:
         assert (periods[measure].cumsum() <= periods[f"{measure}_cap"].cumsum() + 1e-6).all()
     unbuilt = gpd.read_file(joint_run / "plan.gpkg", layer="sequestration")
     assert unbuilt.loc[~unbuilt["selected"].astype(bool), "build_year"].isna().all()
-    assert set(chosen["build_year"].astype(int)) <= {2025, 2030, 2040, 2050}
+    assert set(chosen["build_year"].astype(int)) <= {2027, 2030, 2040, 2050}
 
 
 def test_woodland_in_the_run_follows_its_profile_with_land_cost(joint_run: Path) -> None:
@@ -710,7 +710,8 @@ def test_the_mix_follows_lifetime_tco2e_per_pound(joint_run: Path) -> None:
     seq = gpd.read_file(joint_run / "plan.gpkg", layer="sequestration")
 
     def per_pound(table: pd.DataFrame) -> float:
-        return float(table["lifetime_tco2e_2025"].sum() / table["cost_gbp"].sum())
+        # lifetime tCO2e if built in the first period, 2027
+        return float(table["lifetime_tco2e_2027"].sum() / table["cost_gbp"].sum())
 
     pv = plan[plan["option"] == "rooftop_pv"]
     woodland = seq[seq["option"] == "woodland_creation"]
