@@ -362,7 +362,7 @@ def test_a_valid_override_loads_and_builds_an_assumption_set(here):
 def test_defaults_live_in_the_models():
     scenario = Scenario(name="x", inputs={"sample": "small"})
     assert scenario.plan == PlanSection()
-    assert scenario.plan.years == [2025, 2030, 2040, 2050]
+    assert scenario.plan.years == [2027, 2030, 2040, 2050]
     assert scenario.solver.solver == "highs"
     assert scenario.workstreams.enabled() == ("retrofit", "laep", "chargers", "sequestration")
     assert scenario.outputs.formats == ["gpkg"]

@@ -606,8 +606,10 @@ class PlanSection(Section):
     """How the plan is solved: jointly or per workstream, when and with what money."""
 
     mode: Literal["joint", "separate"] = "joint"
-    years: list[Year] = Field(default_factory=lambda: [2025, 2030, 2040, 2050], min_length=1,
-                              description="Milestone years, ascending.")
+    years: list[Year] = Field(default_factory=lambda: [2027, 2030, 2040, 2050], min_length=1,
+                              description="Milestone years, ascending (default: 2027, the "
+                                          "first year a plan agreed now can fund, then the "
+                                          "route map's 2030, 2040 and 2050).")
     horizon: Year = 2050
     budget_gbp: Gbp | None = Field(None, description="Total capex budget (None: no limit).")
     budgets: dict[Workstream, Gbp] | None = Field(
