@@ -366,12 +366,10 @@ def zone_summary(buildings: pd.DataFrame, zones: pd.DataFrame | None = None) -> 
         * ``heat_demand_kwh`` (kWh/yr), ``co2_t`` (t/yr): sums over homes with a value;
         * ``tenure_owner_occupied`` ... ``tenure_unknown``: homes per tenure.
     """
-    read = [c for c in _SUMMED if c in buildings.columns]  # rows taken: these columns only
-    placed = pd.DataFrame(buildings[read])
-    zoned = placed["zone_id"].notna().to_numpy()
-    if not zoned.all():  # a boolean selection copies its columns even when it keeps every row
-        placed = placed[zoned]
-    zone = placed["zone_id"].astype(str)
+    placed = pd.DataFrame(buildings[[c for c in _SUMMED if c in buildings.columns]])
+    # a home in no zone keeps a missing key, which every groupby and crosstab below leaves
+    # out: no rows are taken (that would copy each column read)
+    zone = placed["zone_id"].astype(str).where(placed["zone_id"].notna())
     groups = pd.DataFrame(placed).groupby(zone, sort=True)
     out = pd.DataFrame({"homes": groups.size()})
     out = out.join(_counts(zone, placed["epc_band"], EPC_BANDS, "homes_"))
@@ -398,7 +396,7 @@ def zone_summary(buildings: pd.DataFrame, zones: pd.DataFrame | None = None) -> 
     out = out.rename_axis("zone_id").reset_index()
     counts = [c for c in out.columns if c.startswith(("homes", "fuel_", "tenure_"))]
     out[counts] = out[counts].astype("int64")
-    out.attrs["homes_without_zone"] = len(buildings) - len(placed)
+    out.attrs["homes_without_zone"] = int(zone.isna().sum())
     return out[list(ZONE_SUMMARY_COLUMNS)]
 
 
