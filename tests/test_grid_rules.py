@@ -187,6 +187,17 @@ def test_a_listed_level_is_left_unconstrained_and_reported() -> None:
     assert facts["constrained_at"] == ["B1", "P1", "P2", "P3"]
 
 
+def test_a_home_in_no_zone_puts_no_substation_on_a_chain() -> None:
+    # G3 serves nothing but a home that lies in no zone: no workstream plans that home, so
+    # G3 stays off every chain; the same home with a zone puts it on one
+    scenario = _scenario(scenario="CT", unconstrained_levels=["gsp"])
+    layers = _layers()
+    layers.buildings = pd.DataFrame({"zone_id": [None], "substation_id": ["G3"]})
+    assert headroom_gaps(scenario, layers).to_dict()["unconstrained_at"] == ["G1", "G2"]
+    layers.buildings = pd.DataFrame({"zone_id": ["z1"], "substation_id": ["G3"]})
+    assert headroom_gaps(scenario, layers).to_dict()["unconstrained_at"] == ["G1", "G2", "G3"]
+
+
 def test_a_level_without_figures_off_every_chain_needs_no_listing() -> None:
     # no zone below G2 or G3 and the G1 chain's GSP given a figure: no level is bare on a chain
     layers = _layers(_headroom([("G1", "CT", 2023, "winter", 50.0)]))

@@ -8,6 +8,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from geoplan.errors import ScenarioError, SourceFormatError
+from geoplan.layers.prepare import PreparedLayers
 from geoplan.optimise import Budget, PlanningProblem
 from geoplan.workstreams.loft import loft_ratio, read_loft_insulation
 from geoplan.workstreams.measures import measure_matrices, read_retrofit_measures
@@ -513,3 +514,39 @@ def test_a_run_prices_a_home_without_floor_area_at_the_median_of_the_homes_it_pl
                      85.0: pytest.approx(8600)}
     everyone = homes()
     assert planned_homes(everyone) is everyone  # every home has a zone: no copy
+
+
+def test_candidates_are_built_from_the_homes_with_a_zone_whatever_the_layer_holds():
+    # build_candidates -> workstream_models plans the homes with a zone: a layer that still
+    # holds a home in no zone (as prepare_layers returns it) gives the same retrofit and
+    # LAEP candidates as the run's planned homes. h1 has no floor area; h5 (no zone, 1,000
+    # m2) would move the median it takes from 80 to 85 m2.
+    from geoplan.assumptions import AssumptionSet
+    from geoplan.layers.buildings import planned_homes
+    from geoplan.planning.solve import workstream_models
+    from geoplan.scenario import Scenario
+    from geoplan.scenario.tables import known_tables
+
+    five = homes()
+    five.loc[0, "floor_area_m2"] = np.nan
+    five.loc[4] = five.loc[3]
+    five.loc[4, ["building_id", "zone_id", "floor_area_m2"]] = ["h5", None, 1000.0]
+    scenario = Scenario(name="x", inputs={"sample": "small"},
+                        workstreams={"chargers": {"enabled": False},
+                                     "sequestration": {"enabled": False}})
+    tables = AssumptionSet(known_tables())
+
+    def built(buildings: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        layers = PreparedLayers(zones=zones(), districts=None, substations=None,
+                                headroom=None, grid=None, buildings=buildings)
+        return {n: m.candidates for n, m in workstream_models(scenario, layers,
+                                                              tables).items()}
+
+    whole, planned = built(five), built(planned_homes(five))
+    assert set(whole) == {"retrofit", "laep"}
+    for name in whole:
+        pd.testing.assert_frame_equal(whole[name], planned[name], check_exact=True)
+    alone = home_options(five, RetrofitSettings())  # every home: h1 at the 85 m2 median
+    ours = home_options(planned_homes(five), RetrofitSettings())
+    assert not alone[alone["home"] == 0].reset_index(drop=True).equals(
+        ours[ours["home"] == 0].reset_index(drop=True))

@@ -63,6 +63,7 @@ __all__ = [
     "planned_homes",
     "without_provenance",
     "zone_summary",
+    "zoned_homes",
 ]
 
 logger = logging.getLogger(__name__)
@@ -314,22 +315,33 @@ def without_provenance(buildings: pd.DataFrame | None) -> pd.DataFrame | None:
     return buildings.drop(columns=dropped) if dropped else buildings
 
 
-def planned_homes(buildings: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Return the homes a run plans: those with a ``zone_id``, :func:`without_provenance`.
+def zoned_homes(buildings: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Return the homes of ``buildings`` with a ``zone_id``: the homes a plan is about.
 
     No workstream plans a home in no zone (outside the plan's zones, or never located): the
-    retrofit and LAEP candidates are zones' sums and the charger demand is spread over zones.
-    A run (:func:`geoplan.pipeline.run_scenario`) drops such homes once, after the layers
-    (serving substations, zone summaries, the buildings report that counts them) are built.
-    Retrofit and LAEP then price the same homes, so both give a home without a floor area
-    the median of the homes planned, and neither copies the layer to leave some out.
-    Row labels are kept (they name rows of the buildings layer).
+    retrofit and LAEP candidates are zones' sums, the charger demand is spread over zones,
+    and such a home's substation is on no served chain
+    (:func:`geoplan.planning.headroom.served_chain`). The candidates are built from these
+    homes (:func:`geoplan.planning.solve.workstream_models`), so retrofit and LAEP price the
+    same homes, and both give a home without a floor area the median of these. ``buildings``
+    itself when every home has a zone (no copy); row labels are kept (they name rows of the
+    buildings layer).
     """
-    lean = without_provenance(buildings)
-    if lean is None or "zone_id" not in lean.columns:
-        return lean
-    zoned = lean["zone_id"].notna().to_numpy()
-    return lean if zoned.all() else lean[zoned]
+    if buildings is None or "zone_id" not in buildings.columns:
+        return buildings
+    zoned = buildings["zone_id"].notna().to_numpy()
+    return buildings if zoned.all() else buildings[zoned]
+
+
+def planned_homes(buildings: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Return :func:`zoned_homes` of ``buildings``, :func:`without_provenance`.
+
+    A run (:func:`geoplan.pipeline.run_scenario`) keeps only these once the layers are
+    prepared (the serving substations, zone summaries and the buildings report that counts
+    homes in no zone are built before): the candidates and the outputs are the same as with
+    every home, and neither the candidates nor the served chain copy the layer again.
+    """
+    return zoned_homes(without_provenance(buildings))
 
 
 _SUMMED = ("zone_id", "epc_band", "sap_score", "floor_area_m2", "main_fuel", "mains_gas",

@@ -41,7 +41,7 @@ it is reported (:meth:`HeadroomGaps.notes`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -51,6 +51,7 @@ import pandas as pd
 from geoplan.assumptions import AssumptionSet, AssumptionTable, read_assumptions
 from geoplan.errors import InfeasibleError, LayerSchemaError
 from geoplan.files.memory import release_freed
+from geoplan.layers.buildings import zoned_homes
 from geoplan.layers.prepare import PreparedLayers
 from geoplan.layers.site_names import site_names
 from geoplan.optimise import DistrictMinimum, SolverOptions
@@ -191,6 +192,7 @@ def workstream_models(scenario: Scenario, layers: PreparedLayers,
         When an enabled workstream lacks the layer it needs (e.g. chargers without sites).
     """
     builders = {"chargers": _chargers, "sequestration": _sequestration}
+    layers = replace(layers, buildings=zoned_homes(layers.buildings))  # the homes planned
     shared = shared_options(scenario, layers, assumptions)
     models = {}
     for name in scenario.workstreams.enabled():
