@@ -212,30 +212,38 @@ def test_an_unreachable_scheduler_is_named_with_the_fix(monkeypatch: pytest.Monk
 class _Closing:
     """A stand-in for ``distributed``: its cluster and client record how they were closed."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, slow: bool = False) -> None:
         self.closed: list[tuple[str, float | None]] = []
         outer = self
+
+        def close(name: str, timeout: float | None) -> None:
+            outer.closed.append((name, timeout))
+            if slow:  # as distributed raises when a close outlasts its timeout
+                raise TimeoutError(f"{name} still closing")
 
         class LocalCluster:
             def __init__(self, **options: Any) -> None:
                 self.options = options
 
             def close(self, timeout: float | None = None) -> None:
-                outer.closed.append(("cluster", timeout))
+                close("cluster", timeout)
 
         class Client:
             def __init__(self, cluster: Any) -> None:
                 self.cluster = cluster
 
             def close(self, timeout: float | None = None) -> None:
-                outer.closed.append(("client", timeout))
+                close("client", timeout)
 
         self.LocalCluster, self.Client = LocalCluster, Client
 
 
+@pytest.mark.parametrize("slow", [False, True])
 def test_a_local_cluster_is_closed_with_a_time_limit_even_after_an_error(
-        monkeypatch: pytest.MonkeyPatch):
-    fake = _Closing()
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, slow: bool):
+    # a close that outlasts the limit is warned about and hides nothing: the block's error
+    # is the one raised
+    fake = _Closing(slow=slow)
     monkeypatch.setattr(distributed_module, "_distributed", lambda: fake)
     opened: list[Any] = []
 
@@ -244,11 +252,14 @@ def test_a_local_cluster_is_closed_with_a_time_limit_even_after_an_error(
             opened.append(client)
             raise RuntimeError("boom")
 
-    with pytest.raises(RuntimeError, match="boom"):
+    with caplog.at_level("WARNING"), pytest.raises(RuntimeError, match="boom"):
         fail_inside()
     assert opened[0].cluster.options["n_workers"] == 2
     limit = distributed_module.CLOSE_TIMEOUT_S
     assert fake.closed == [("client", limit), ("cluster", limit)]
+    warned = [r.getMessage() for r in caplog.records if "did not close" in r.getMessage()]
+    assert warned == ([f"the dask {n} did not close within 30 s; its processes may still be "
+                       "running" for n in ("client", "local cluster")] if slow else [])
 
 
 def test_compute_refuses_a_scheduler_without_dask_and_no_workers():
