@@ -10,8 +10,6 @@ Writes the sample (``geoplan.sample.write_sample``, seed 2024) in a temporary fo
 resident memory (``ru_maxrss``) belongs to the preparation alone. Each step named by the
 ``progress`` callback (zones, grid, buildings, chargers, EV demand, sites, land, roads,
 serving substations) is timed, with the process's peak resident memory when the step ends.
-Chargers, sites and land are read in a thread while the buildings are built, so the
-buildings' step ends as theirs start, and the time of both shows in chargers, sites and land.
 Prints the best time per step over the repeats, the total, the layer sizes and the peak
 memory. Target (issue 3): the county scale (300,000 homes, 10 m land cover) well under a
 minute on 2 cores.

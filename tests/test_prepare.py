@@ -233,35 +233,3 @@ def test_an_unknown_serving_level_is_refused(small_sample: Path) -> None:
 
     with pytest.raises(ValueError, match="serving_level must be one of"):
         replace(sample_inputs(small_sample), serving_level="feeder")
-
-
-def test_layers_read_alongside_the_buildings_keep_the_declared_decimal_mark(
-        small_sample: Path, monkeypatch: pytest.MonkeyPatch):
-    # chargers, sites and land are read in a thread while the certificates are read: the
-    # decimal mark a scenario declares must hold there too ("1,5" is 1.5 with ",")
-    import geoplan.layers.prepare as prepare
-    from geoplan.errors import GeoplanError
-    from geoplan.sources.numbers import declared_decimal, parse_cell
-
-    def read(epc: Path, kind: str, **options: object) -> str:
-        return f"{kind}: {Path(epc).name}"
-
-    monkeypatch.setattr(prepare, "read_layers", read)
-    inputs = sample_inputs(small_sample)
-    seen: list[object] = []
-
-    def parse() -> None:
-        try:
-            seen.append(parse_cell("1,5"))
-        except GeoplanError as error:
-            seen.append(error)
-
-    with declared_decimal(","):
-        built = prepare._epc_buildings(inputs, inputs.epc, None, print, parse)
-    assert (built, seen) == (f"buildings: {inputs.epc.name}", [1.5])
-
-    def fail() -> None:
-        raise SourceNotFoundError("land.tif: no such file")
-
-    with pytest.raises(SourceNotFoundError, match=r"land\.tif"):
-        prepare._epc_buildings(inputs, inputs.epc, None, print, fail)

@@ -31,11 +31,9 @@ nearest to one, and their parents), counted in the warnings.
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -361,8 +359,8 @@ def prepare_layers(inputs: LayerInputs, *, progress: Progress | None = None,
         Called with the name of each step as it starts (``"zones"``, ``"grid"``,
         ``"buildings"``, ``"chargers"``, ``"sites"``, ``"land"``, ``"ev demand"``,
         ``"roads"``, ``"emissions"``, ``"serving substations"``); on dask also with one
-        line per local authority built (:mod:`geoplan.layers.distributed`). Chargers, sites
-        and land are read as the buildings are built: their steps start before it ends.
+        line per local authority built (:mod:`geoplan.layers.distributed`), while
+        chargers, sites and land are read.
     grid : GridLayers, optional
         The zones and grid of these same ``inputs`` already read (:func:`read_grid_layers`):
         they are not read again.
@@ -460,8 +458,8 @@ def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str,
                    step: Progress) -> None:
     """Read the layers whose inputs were given, in dependency order.
 
-    Chargers, sites and land need no other layer: they are read while the homes are built
-    (in a thread, or while the dask workers build them), and kept in the same order.
+    Chargers, sites and land need no other layer: on dask they are read while the workers
+    build the homes, and kept in the order one process gives.
     """
     alone: dict[str, LayerSet] = {}
     if inputs.epc is not None:
@@ -508,22 +506,16 @@ def _read_alone(inputs: LayerInputs, zones: gpd.GeoDataFrame, alone: dict[str, L
 
 def _epc_buildings(inputs: LayerInputs, epc: Path, zones: gpd.GeoDataFrame,
                    step: Progress, meanwhile: Callable[[], None]) -> LayerSet:
-    """Build the EPC buildings here or on dask, ``meanwhile`` alongside.
-
-    Here ``meanwhile`` runs in a thread, in this context (a declared decimal mark holds);
-    its error is raised after the buildings'.
-    """
+    """Build the EPC buildings here, or per local authority on dask; call ``meanwhile``."""
     if inputs.compute.engine == "dask":
         from geoplan.layers.distributed import partitioned_buildings
 
         return partitioned_buildings(epc, zones, compute=inputs.compute, decimal=inputs.decimal,
                                      postcodes=inputs.postcodes, uprn=inputs.uprn,
                                      progress=step, meanwhile=meanwhile)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="geoplan-layers") as pool:
-        alone = pool.submit(contextvars.copy_context().run, meanwhile)
-        found = read_layers(epc, "buildings", zones=zones, postcodes=inputs.postcodes,
-                            uprn=inputs.uprn)
-        alone.result()
+    found = read_layers(epc, "buildings", zones=zones, postcodes=inputs.postcodes,
+                        uprn=inputs.uprn)
+    meanwhile()
     return found
 
 
