@@ -272,7 +272,7 @@ def test_report_refuses_a_folder_that_is_not_a_run(tmp_path) -> None:
 
 
 def test_assumption_sources_listed_once_when_only_their_numbers_differ() -> None:
-    from geoplan.outputs.report import distinct_sources
+    from geoplan.outputs.labels import distinct_sources
 
     yearly = [f"DESNZ Table 3, carbon value, year {y}, GBP {v:,.2f}"
               for y, v in [(2020, 241.0), (2021, 245.5), (2022, 1_248.25)]]

@@ -320,3 +320,15 @@ def test_objective_and_undiscounted_lifetime_tonnes_never_share_a_heading(tmp_pa
     assert "undiscounted" not in periods + tradeoff
     assert markdown_table([{"lifetime_tco2e": 1.0}])[0] == \
         "| Lifetime tCO2e, undiscounted (tCO2e) |"
+
+
+def test_assumption_sources_differing_only_in_numbers_are_one_line():
+    # a table citing one publication per year (the carbon values) lists it once, with how
+    # many rows cite the same text with other numbers, as the bid pack does
+    yearly = [f"DESNZ Table 3, year {y}" for y in range(2020, 2051)]
+    text = summary_markdown({"scenario": {"name": "x"}, "assumptions": {"carbon_values": {
+        "file": "carbon_values.csv", "sha256": "ab" * 32, "overrides": [],
+        "sources": [*yearly, "Own survey"]}}})
+    lines = [line for line in text.splitlines() if line.startswith("- carbon\\_values: source")]
+    assert lines == ["- carbon\\_values: source DESNZ Table 3, year 2020 (+30 rows: the same "
+                     "text with other numbers)", "- carbon\\_values: source Own survey"]

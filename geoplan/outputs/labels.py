@@ -14,11 +14,14 @@ trade-off, the plan periods: :data:`OBJECTIVE_COLUMNS`; the sensitivity's figure
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from geoplan.planning.carbon_lines import CARBON_WORDS, DISCOUNTED, OBJECTIVE_TONNES, UNDISCOUNTED
 from geoplan.scenario.models import DELIVERY
 
 __all__ = ["OBJECTIVE_COLUMNS", "OBJECTIVE_LIFETIME", "UNDISCOUNTED_LIFETIME", "assumption_label",
-           "column_label", "field_title", "kind_heading", "stop_words"]
+           "column_label", "distinct_sources", "field_title", "kind_heading", "stop_words"]
 
 OBJECTIVE_LIFETIME = f"{OBJECTIVE_TONNES}, {DISCOUNTED}"
 """Name of the objective's lifetime tCO2e (a candidate's ``lifetime_tco2e_<year>``)."""
@@ -237,3 +240,28 @@ def assumption_label(table: str, key: str, column: str) -> str:
     words = _ASSUMPTION_COLUMNS.get(column) or " ".join(
         _UNIT_WORDS.get(token, token) for token in column.split("_"))
     return f"{name}{', ' + row if row else ''}: {words}"
+
+
+def distinct_sources(sources: Sequence[str]) -> list[str]:
+    """Each source once: rows whose source texts differ only in their numbers are one line.
+
+    A table such as the carbon values cites the same publication for every year, changing
+    only the year and the value; summary.md and the bid pack list the first row's source and
+    say how many more rows cite the same text with other numbers (years, values, table
+    numbers); the table itself, named beside it, has every row.
+
+    Examples
+    --------
+    >>> distinct_sources(["Table 3, year 2020", "Table 3, year 2021", "Own survey"])
+    ['Table 3, year 2020 (+1 row: the same text with other numbers)', 'Own survey']
+    """
+    groups: dict[str, list[str]] = {}
+    for source in sources:
+        groups.setdefault(re.sub(r"\d+(?:[.,]\d+)*", "#", source), []).append(source)
+    lines = []
+    for members in groups.values():
+        more = len(members) - 1
+        lines.append(members[0] if not more else
+                     f"{members[0]} (+{more} row{'s' if more > 1 else ''}: the same text "
+                     "with other numbers)")
+    return lines

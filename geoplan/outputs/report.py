@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from matplotlib.figure import Figure
 from geoplan.errors import SourceNotFoundError
 from geoplan.files.atomic import atomic_path, refuse_existing
 from geoplan.outputs.attribution import attribution_sources
-from geoplan.outputs.labels import column_label
+from geoplan.outputs.labels import column_label, distinct_sources
 from geoplan.outputs.plan_package import read_plan_package
 from geoplan.outputs.report_pages import (
     add_footer,
@@ -51,7 +50,7 @@ from geoplan.outputs.report_pages import (
 from geoplan.outputs.run_settings import RUN_SETTINGS, map_subtitle, read_run_settings
 from geoplan.outputs.static_map import pdf_metadata, static_map_figure
 
-__all__ = ["RUN_FILES", "RunRecord", "distinct_sources", "headline_rows", "read_run",
+__all__ = ["RUN_FILES", "RunRecord", "headline_rows", "read_run",
            "report_figures", "write_report"]
 
 logger = logging.getLogger(__name__)
@@ -295,31 +294,6 @@ def _grid(run: RunRecord) -> list[Figure]:
                                     *words])
     return table_pages(heading, header, rows, notes=notes,
                        widths=[2.6] + [1.0] * (len(header) - 1))
-
-
-def distinct_sources(sources: Sequence[str]) -> list[str]:
-    """Each source once: rows whose source texts differ only in their numbers are one line.
-
-    A table such as the carbon values cites the same publication for every year, changing
-    only the year and the value; the bid pack lists the first row's source and says how many
-    more rows cite the same text with other numbers (years, values, table numbers); the
-    table itself, named beside it, has every row.
-
-    Examples
-    --------
-    >>> distinct_sources(["Table 3, year 2020", "Table 3, year 2021", "Own survey"])
-    ['Table 3, year 2020 (+1 row: the same text with other numbers)', 'Own survey']
-    """
-    groups: dict[str, list[str]] = {}
-    for source in sources:
-        groups.setdefault(re.sub(r"\d+(?:[.,]\d+)*", "#", source), []).append(source)
-    lines = []
-    for members in groups.values():
-        more = len(members) - 1
-        lines.append(members[0] if not more else
-                     f"{members[0]} (+{more} row{'s' if more > 1 else ''}: the same text "
-                     "with other numbers)")
-    return lines
 
 
 def _assumptions(run: RunRecord) -> list[Figure]:

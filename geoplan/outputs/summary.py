@@ -88,7 +88,12 @@ import pandas as pd
 from geoplan.errors import LayerSchemaError
 from geoplan.files.atomic import atomic_path, refuse_existing, write_csv
 from geoplan.optimise.strategy import PHASED_ENOUGH_GAP
-from geoplan.outputs.labels import OBJECTIVE_COLUMNS, column_label, stop_words
+from geoplan.outputs.labels import (
+    OBJECTIVE_COLUMNS,
+    column_label,
+    distinct_sources,
+    stop_words,
+)
 
 __all__ = [
     "COUNT_KEYS",
@@ -537,7 +542,7 @@ def _assumptions(tables: Mapping[str, Mapping[str, Any]]) -> list[str]:
                      "overrides": len(overrides)})
         notes += [f"- {escape_markdown(name)}: override {_number(change)}" for change in overrides]
         notes += [f"- {escape_markdown(name)}: source {escape_markdown(source)}"
-                  for source in used.get("sources") or []]
+                  for source in distinct_sources(used.get("sources") or [])]
     return [*markdown_table(rows), *(["", *notes] if notes else [])]
 
 
