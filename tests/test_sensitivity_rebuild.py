@@ -204,3 +204,38 @@ def test_a_rebuild_of_the_chosen_options_only_gives_the_same_candidates(tmp_path
                                    every.loc["retrofit:Z1:fabric", fabric.columns])
     laep = only_options(LaepSettings(), "laep", {"fabric_first", "rooftop_pv"})
     assert laep.pathways == ("fabric_first", "rooftop_pv")
+
+
+def test_a_home_without_floor_area_is_rebuilt_at_the_area_the_plan_priced() -> None:
+    # zone Z1 is chosen: h1 (no floor area) and h2 (50 m2). The plan priced h1 at the median
+    # of every home planned, 80 m2 (of 50, 90 and 80); the rebuild holds Z1's homes only,
+    # whose median is 50 m2, so it must carry h1's priced area or give other figures back
+    # (it did: the fabric candidate's cost GBP 1,580 in the plan, 1,250 rebuilt, and the
+    # tornado said "not recomputed")
+    from types import SimpleNamespace
+
+    from geoplan.assumptions import AssumptionSet
+    from geoplan.layers.prepare import PreparedLayers
+    from geoplan.planning.sensitivity_rebuild import building_rebuild, unreproduced
+    from geoplan.planning.solve import workstream_models
+    from geoplan.scenario import Scenario
+    from geoplan.scenario.tables import known_tables
+
+    four = homes()
+    four.loc[0, "floor_area_m2"] = np.nan
+    scenario = Scenario(name="x", inputs={"sample": "small"}, workstreams={
+        "laep": {"enabled": False}, "chargers": {"enabled": False},
+        "sequestration": {"enabled": False}})
+    tables = AssumptionSet(known_tables())
+    layers = PreparedLayers(zones=zones(), districts=None, substations=None, headroom=None,
+                            grid=None, buildings=four)
+    plan = workstream_models(scenario, layers, tables)["retrofit"].candidates
+    chosen = plan[plan["zone_id"] == "Z1"].assign(workstream="retrofit", selected=True)
+    assert len(chosen) >= 1
+    rebuild = building_rebuild(scenario, layers, tables, SimpleNamespace(stacked=lambda: chosen),
+                               0.035)
+    assert rebuild is not None
+    assert list(rebuild.buildings["building_id"]) == ["h1", "h2"]
+    assert rebuild.buildings["floor_area_m2"].tolist() == [80.0, 50.0]
+    assert unreproduced(chosen, rebuild("standing_charges",
+                                        rebuild.tables["standing_charges"])) == ""

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan.assumptions import AssumptionSet
+from geoplan.layers.buildings import zoned_homes
 from geoplan.layers.prepare import PreparedLayers
 from geoplan.planning.phasing import lifetime_columns
 from geoplan.planning.solve import BUILDING_TABLES, PlanResult, building_settings
@@ -38,6 +39,7 @@ from geoplan.scenario import Scenario
 from geoplan.workstreams.energy import carbon_factors_for
 from geoplan.workstreams.laep import laep_candidates, shared_home_options
 from geoplan.workstreams.retrofit import retrofit_candidates
+from geoplan.workstreams.retrofit_packages import priced_floor_areas
 
 __all__ = ["BUILDERS", "SERIES", "BuildingRebuild", "at_bound", "building_rebuild",
            "only_options", "rebuilt_frames", "replaced", "unreproduced"]
@@ -202,10 +204,14 @@ def building_rebuild(scenario: Scenario, layers: PreparedLayers, assumptions: As
     stacked = plans.stacked()
     chosen = stacked[stacked["selected"].fillna(False).astype(bool).to_numpy()
                      & stacked["workstream"].isin(list(BUILDERS)).to_numpy()]
-    if not len(chosen) or layers.buildings is None:
+    planned = zoned_homes(layers.buildings)
+    if not len(chosen) or planned is None:
         return None
     zones = set(chosen["zone_id"].dropna().astype(str))
-    homes = layers.buildings[layers.buildings["zone_id"].astype(str).isin(zones).to_numpy()]
+    kept = planned["zone_id"].astype(str).isin(zones).to_numpy()
+    # a home without a floor area keeps the one the plan priced (the median of every home
+    # planned), not the median of the chosen zones' homes the rebuild would take
+    homes = planned[kept].assign(floor_area_m2=priced_floor_areas(planned).to_numpy()[kept])
     areas = (None if layers.zones is None else
              layers.zones[layers.zones["zone_id"].astype(str).isin(zones).to_numpy()])
     plan = scenario.plan

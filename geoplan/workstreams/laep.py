@@ -54,6 +54,7 @@ from geoplan.workstreams.pathways import (
     pathway_value,
     read_heat_pathways,
 )
+from geoplan.workstreams.retrofit_packages import priced_floor_areas
 from geoplan.workstreams.savings import load_kw, switch_effects
 
 __all__ = ["HEAT_PATHWAYS", "PATHWAYS", "LaepSettings", "laep_candidates", "laep_model",
@@ -227,7 +228,7 @@ def _network_homes(homes: pd.DataFrame, density: pd.Series, settings: LaepSettin
     eligible = homes["zone_id"].astype(str).map(density).fillna(0.0).to_numpy() >= threshold
     measures = t["retrofit_measures"]
     rows = measures[measures["measure"] == "heat_network_connection"]
-    mats = measure_matrices(homes.assign(floor_area_m2=_area(homes)), rows)
+    mats = measure_matrices(homes.assign(floor_area_m2=priced_floor_areas(homes)), rows)
     j = mats.index("heat_network_connection")
     keep = mats.applicable[:, j] & eligible
     if not keep.any() or "heat_network" not in settings.pathways:
@@ -251,11 +252,6 @@ def _network_homes(homes: pd.DataFrame, density: pd.Series, settings: LaepSettin
         out["cost_gbp"] > 0, out["cost_gbp"], 1.0)
     out["heat_mwh_per_yr"] = out["heat_kwh"] / 1000
     return weigh(out.drop(columns=["heat_kwh"]), out["home"].to_numpy(), homes)
-
-
-def _area(homes: pd.DataFrame) -> pd.Series:
-    area = pd.to_numeric(homes["floor_area_m2"], errors="coerce")
-    return area.where(area > 0, float(area.median()) if area.notna().any() else 80.0)
 
 
 def _pv_homes(homes: pd.DataFrame, settings: LaepSettings, t: Mapping[str, Any]

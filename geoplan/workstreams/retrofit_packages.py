@@ -37,7 +37,8 @@ from geoplan.errors import ScenarioError
 from geoplan.schemas import EPC_BANDS
 from geoplan.workstreams.measures import MeasureMatrices, measure_matrices
 
-__all__ = ["HEAT_PUMP", "PACKAGE_COLUMNS", "SAP_BAND_MIN", "home_packages", "target_sap"]
+__all__ = ["HEAT_PUMP", "PACKAGE_COLUMNS", "SAP_BAND_MIN", "home_packages", "priced_floor_areas",
+           "target_sap"]
 
 SAP_BAND_MIN = {"A": 92, "B": 81, "C": 69, "D": 55, "E": 39, "F": 21, "G": 1}
 """Least SAP score of each EPC band (BRE for DESNZ, SAP 10.2 (2023), Table 14; unchanged
@@ -123,7 +124,7 @@ def home_packages(homes: pd.DataFrame, measures: pd.DataFrame, *, target_band: s
         ``hp_*`` are missing where ``hp_applicable`` is False.
     """
     threshold = target_sap(target_band)
-    homes = homes.assign(floor_area_m2=_areas(homes))
+    homes = homes.assign(floor_area_m2=priced_floor_areas(homes))
     sap = pd.to_numeric(homes["sap_score"], errors="coerce").to_numpy(float)
     heat = np.nan_to_num(pd.to_numeric(homes["heat_demand_kwh"], errors="coerce")
                          .to_numpy(float))
@@ -180,7 +181,17 @@ def _package_table(out: dict[str, np.ndarray], subsets: _Subsets, index: pd.Inde
     return table[list(PACKAGE_COLUMNS)]
 
 
-def _areas(homes: pd.DataFrame) -> pd.Series:
+def priced_floor_areas(homes: pd.DataFrame) -> pd.Series:
+    """Each home's floor area as the packages price it (m2).
+
+    A home without a floor area above 0 takes the median of ``homes`` (80 m2 when none has
+    one), so the homes given decide it: a run gives the homes it plans (every zoned home).
+
+    Examples
+    --------
+    >>> priced_floor_areas(pd.DataFrame({"floor_area_m2": [50.0, None, 0.0, 90.0]})).tolist()
+    [50.0, 50.0, 50.0, 90.0]
+    """
     area = pd.to_numeric(homes["floor_area_m2"], errors="coerce")
     fallback = float(area.median()) if area.notna().any() else 80.0
     return area.where(area > 0, fallback).astype(float)
