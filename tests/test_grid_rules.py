@@ -189,12 +189,13 @@ def test_a_listed_level_is_left_unconstrained_and_reported() -> None:
 
 def test_a_home_in_no_zone_puts_no_substation_on_a_chain() -> None:
     # G3 serves nothing but a home that lies in no zone: no workstream plans that home, so
-    # G3 stays off every chain; the same home with a zone puts it on one
+    # G3 stays off every chain (a home in a zone has its zone's substation); a site that G3
+    # serves puts it on one
     scenario = _scenario(scenario="CT", unconstrained_levels=["gsp"])
     layers = _layers()
     layers.buildings = pd.DataFrame({"zone_id": [None], "substation_id": ["G3"]})
     assert headroom_gaps(scenario, layers).to_dict()["unconstrained_at"] == ["G1", "G2"]
-    layers.buildings = pd.DataFrame({"zone_id": ["z1"], "substation_id": ["G3"]})
+    layers.sites = pd.DataFrame({"site_id": ["s1"], "substation_id": ["G3"]})
     assert headroom_gaps(scenario, layers).to_dict()["unconstrained_at"] == ["G1", "G2", "G3"]
 
 

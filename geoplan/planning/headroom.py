@@ -36,7 +36,6 @@ import pandas as pd
 
 from geoplan.assumptions import AssumptionTable
 from geoplan.errors import LayerSchemaError
-from geoplan.layers.buildings import zoned_homes
 from geoplan.layers.grid import GRID_UNITS, ancestors_of, mva_to_kw, power_factor
 from geoplan.planning.grid_bases import bases_statement
 
@@ -151,16 +150,16 @@ def _season_rows(rows: pd.DataFrame, season: str) -> tuple[pd.DataFrame, tuple[s
 
 
 def served_chain(layers: Any) -> set[str]:
-    """Substations that serve any zone, home, site or parcel, and all their ancestors.
+    """Substations that serve any zone, site or parcel, and all their ancestors.
 
-    A home in no zone serves nothing here: no workstream plans it
-    (:func:`geoplan.layers.buildings.zoned_homes`).
+    Homes are not read: a home in a zone takes its zone's substation
+    (:func:`geoplan.layers.serving.serve`), and a home in no zone is planned by no workstream
+    (:func:`geoplan.layers.buildings.zoned_homes`), so the substation it was given serves
+    nothing here.
     """
     served: set[str] = set()
-    for name in ("zones", "buildings", "sites", "land"):
+    for name in ("zones", "sites", "land"):
         frame = getattr(layers, name, None)
-        if name == "buildings":
-            frame = zoned_homes(frame)
         if frame is not None and "substation_id" in frame.columns:
             ids = frame["substation_id"].dropna().astype(str)
             served |= set(ids.unique()) - {"", "nan", "None", "<NA>"}
