@@ -195,10 +195,9 @@ def _zoned_options(options: pd.DataFrame, homes: pd.DataFrame, zoned: np.ndarray
     position = np.cumsum(zoned) - 1
     kept = np.flatnonzero((zoned & ~again)[options["home"].to_numpy()])
     priced = options.iloc[:0]
-    if again.any():
-        known = area[zoned]
-        median = float(known.median()) if known.notna().any() else 80.0
-        redo = homes[again].assign(floor_area_m2=median).reset_index(drop=True)
+    if again.any():  # priced as the zoned homes alone price them
+        areas = priced_floor_areas(homes.loc[zoned, ["floor_area_m2"]]).to_numpy()
+        redo = homes[again].assign(floor_area_m2=areas[again[zoned]]).reset_index(drop=True)
         priced = home_options(redo, retrofit, tables=tables)
         priced["home"] = position[np.flatnonzero(again)][priced["home"].to_numpy()]
     home = np.concatenate([position[options["home"].to_numpy()[kept]],
