@@ -137,6 +137,7 @@ def test_thousands_separators_are_judged_on_every_cell_not_the_distinct_texts():
 
 
 def test_description_rules_read_once_per_distinct_text_match_every_cell():
+    from geoplan.distinct import each_distinct
     from geoplan.sources import epc
 
     walls = ["Cavity wall, filled cavity", "Solid brick, as built, no insulation (assumed)",
@@ -146,5 +147,5 @@ def test_description_rules_read_once_per_distinct_text_match_every_cell():
                        (epc._flag, (r"insulat|filled cavity", r"no insulation")),
                        (epc._roof_mm, ()), (epc._age_band, ()), (epc._storage, ()),
                        (epc._tenure, ()), (epc.fuel_from_text, ())]:
-        pd.testing.assert_series_equal(epc._distinct(read, text, *args), read(text, *args),
+        pd.testing.assert_series_equal(each_distinct(text, read, *args), read(text, *args),
                                        check_names=False)

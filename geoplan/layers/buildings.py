@@ -46,6 +46,7 @@ import pandas as pd
 import shapely
 
 from geoplan.assumptions import AssumptionTable, read_assumptions
+from geoplan.distinct import map_distinct
 from geoplan.errors import LayerSchemaError, Problems, SourceFormatError
 from geoplan.layers.layer_set import require_bng
 from geoplan.schemas import BUILDINGS, CRS, EPC_BANDS, validate_layer
@@ -228,8 +229,9 @@ def heat_demand(frame: pd.DataFrame, factors: pd.DataFrame | None = None) -> pd.
                 * (1 - f[("lighting", "low_energy_saving")] * low_energy / 100))
     system = frame["heating_system"].fillna("unknown").astype(str)
     system = system.where(system.isin(_SYSTEMS), "other")
-    pef = system.map({s: f[("primary_energy_factor", s)] for s in _SYSTEMS}).to_numpy(float)
-    efficiency = system.map({s: f[("efficiency", s)] for s in _SYSTEMS}).to_numpy(float)
+    pef = map_distinct(system, {s: f[("primary_energy_factor", s)] for s in _SYSTEMS}
+                       ).to_numpy(float)
+    efficiency = map_distinct(system, {s: f[("efficiency", s)] for s in _SYSTEMS}).to_numpy(float)
     primary = frame["energy_consumption_kwh_m2"].to_numpy(float) * area
     heat = (primary - lighting * f[("primary_energy_factor", "electricity")]) / pef * efficiency
     return pd.Series(np.where(heat > 0, heat, np.nan), index=frame.index, dtype="float64")

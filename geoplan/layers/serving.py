@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geoplan.distinct import map_distinct
 from geoplan.layers.buildings import assign_zone_ids
 from geoplan.layers.serving_overrides import apply_overrides, check_overrides
 from geoplan.layers.supply import assign_zones
@@ -91,7 +92,7 @@ def serve(zones: gpd.GeoDataFrame, substations: gpd.GeoDataFrame,
                                   "licence_areas": licence is not None}
     if "buildings" in layers:
         homes = layers["buildings"]["buildings"]
-        ids = homes["zone_id"].map(by_zone)
+        ids = map_distinct(homes["zone_id"], by_zone)
         loose = ids.isna() & homes.geometry.notna() & ~homes.geometry.is_empty
         if loose.any():
             ids[loose] = homes.loc[loose, "building_id"].map(

@@ -67,16 +67,16 @@ from __future__ import annotations
 import csv
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from geoplan.distinct import each_distinct
 from geoplan.errors import GeoplanError, Problems, SourceFormatError, SourceNotFoundError
 from geoplan.schemas import TENURES
 from geoplan.sources.cells import arrow_text_columns, refuse_other_delimiter
@@ -447,23 +447,6 @@ def _to_float(text: pd.Series) -> pd.Series:
     return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
 
 
-def _distinct(read: Callable[..., pd.Series], text: pd.Series, *args: Any) -> pd.Series:
-    """Return ``read(text, *args)``, each distinct text read once.
-
-    For the rules that read each cell on its own (a few hundred descriptions for 60,000
-    certificates); a missing cell is read as one too. Columns of mostly distinct texts are
-    read as they are.
-    """
-    codes, distinct = text.factorize()
-    if 2 * len(distinct) > len(text):
-        return read(text, *args)
-    cells = pd.Series([*distinct, None], dtype=text.dtype)  # the missing cell last
-    found = read(cells, *args)
-    out = found.take(np.where(codes < 0, len(distinct), codes))
-    out.index = text.index
-    return out
-
-
 def _classify(text: pd.Series, rules: tuple[tuple[str, str], ...], other: str,
               missing: str) -> pd.Series:
     folded = text.str.lower().fillna("")
@@ -556,7 +539,7 @@ def _postcode(text: pd.Series) -> pd.Series:
 def _normalise(raw: pd.DataFrame, label: str, sentinels: dict[str, int],
                invalid: dict[str, int], implausible: dict[str, np.ndarray]) -> pd.DataFrame:
     """Normalise one file's text columns; ``raw``'s columns are dropped as they are read."""
-    fuel = _distinct(fuel_from_text, raw["MAIN_FUEL"])
+    fuel = each_distinct(raw["MAIN_FUEL"], fuel_from_text)
     c = {column: _clean(raw.pop(column), sentinels) for column in (*_REQUIRED, *_OPTIONAL)}
     heat_pump = c["MAINHEAT_DESCRIPTION"].str.lower().str.contains("heat pump").fillna(False)
     lodged = pd.to_datetime(c["LODGEMENT_DATETIME"], errors="coerce", format="ISO8601")
@@ -567,25 +550,26 @@ def _normalise(raw: pd.DataFrame, label: str, sentinels: dict[str, int],
         "sap_score": number(c["CURRENT_ENERGY_EFFICIENCY"], invalid, implausible),
         "property_type": c["PROPERTY_TYPE"].str.lower(),
         "built_form": c["BUILT_FORM"].str.lower(),
-        "age_band": _distinct(_age_band, c["CONSTRUCTION_AGE_BAND"]),
+        "age_band": each_distinct(c["CONSTRUCTION_AGE_BAND"], _age_band),
         "floor_area_m2": number(c["TOTAL_FLOOR_AREA"], invalid, implausible),
         "main_fuel": fuel,
         "co2_t": number(c["CO2_EMISSIONS_CURRENT"], invalid, implausible),
-        "tenure": _distinct(_tenure, c["TENURE"]),
-        "wall_type": _distinct(_classify, c["WALLS_DESCRIPTION"], _WALL_RULES, "other",
-                               "unknown"),
-        "wall_insulated": _distinct(_flag, c["WALLS_DESCRIPTION"], r"insulat|filled cavity",
-                                    r"no insulation|uninsulated|not insulated|partial insulation"),
-        "roof_insulation_mm": _distinct(_roof_mm, c["ROOF_DESCRIPTION"]),
-        "glazing": _distinct(_classify, c["WINDOWS_DESCRIPTION"], _GLAZING_RULES, "unknown",
-                             "unknown"),
-        "mains_gas": _distinct(_flag, c["MAINS_GAS_FLAG"], r"^y", r"^n"),
+        "tenure": each_distinct(c["TENURE"], _tenure),
+        "wall_type": each_distinct(c["WALLS_DESCRIPTION"], _classify, _WALL_RULES, "other",
+                                   "unknown"),
+        "wall_insulated": each_distinct(
+            c["WALLS_DESCRIPTION"], _flag, r"insulat|filled cavity",
+            r"no insulation|uninsulated|not insulated|partial insulation"),
+        "roof_insulation_mm": each_distinct(c["ROOF_DESCRIPTION"], _roof_mm),
+        "glazing": each_distinct(c["WINDOWS_DESCRIPTION"], _classify, _GLAZING_RULES,
+                                 "unknown", "unknown"),
+        "mains_gas": each_distinct(c["MAINS_GAS_FLAG"], _flag, r"^y", r"^n"),
         "potential_band": band(c["POTENTIAL_ENERGY_RATING"], implausible),
         "potential_sap": number(c["POTENTIAL_ENERGY_EFFICIENCY"], invalid, implausible),
         "lodgement_date": lodged,
         "postcode": _postcode(c["POSTCODE"]),
         "heating_system": fuel.where(~heat_pump, "heat pump"),
-        "storage_heaters": _distinct(_storage, c["MAINHEAT_DESCRIPTION"]),
+        "storage_heaters": each_distinct(c["MAINHEAT_DESCRIPTION"], _storage),
         "energy_consumption_kwh_m2": number(c["ENERGY_CONSUMPTION_CURRENT"], invalid,
                                              implausible),
         "low_energy_lighting_pct": number(c["LOW_ENERGY_LIGHTING"], invalid, implausible),

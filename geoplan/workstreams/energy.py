@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan.assumptions import AssumptionTable, read_assumptions
+from geoplan.distinct import each_distinct
 from geoplan.errors import Problems, ScenarioError, SourceFormatError
 
 __all__ = [
@@ -322,4 +323,8 @@ def energy_fuel(system: pd.Series) -> pd.Series:
     >>> energy_fuel(pd.Series(["heat pump", "LPG", None])).tolist()
     ['electricity', 'lpg', 'mains_gas']
     """
+    return each_distinct(system, _energy_fuel)
+
+
+def _energy_fuel(system: pd.Series) -> pd.Series:
     return system.astype(object).map(FUEL_OF_SYSTEM).fillna("mains_gas").astype(str)

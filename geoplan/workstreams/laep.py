@@ -40,6 +40,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geoplan.distinct import map_distinct
 from geoplan.layers.buildings import PROVENANCE_COLUMNS
 from geoplan.optimise import Budget, MaximiseBenefit
 from geoplan.scenario.workstreams import LaepSettings, RetrofitSettings
@@ -224,7 +225,8 @@ def _network_homes(homes: pd.DataFrame, density: pd.Series, settings: LaepSettin
     threshold = settings.heat_network_min_density_gwh_per_km2
     if threshold is None:
         threshold = pathway_value(t["heat_pathways"], "heat_network", "min_density_gwh_per_km2")
-    eligible = homes["zone_id"].astype(str).map(density).fillna(0.0).to_numpy() >= threshold
+    eligible = map_distinct(homes["zone_id"].astype(str), density).fillna(0.0).to_numpy(
+        ) >= threshold
     measures = t["retrofit_measures"]
     rows = measures[measures["measure"] == "heat_network_connection"]
     mats = measure_matrices(homes.assign(floor_area_m2=priced_floor_areas(homes)), rows)

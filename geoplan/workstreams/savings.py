@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan.assumptions import AssumptionTable, read_assumptions
+from geoplan.distinct import each_distinct, map_distinct
 from geoplan.errors import Problems, SourceFormatError
 from geoplan.layers.buildings import HEAT_FACTORS
 from geoplan.workstreams.energy import ENERGY_FUELS, energy_fuel, values_in_year
@@ -133,8 +134,8 @@ def standing_change(old_fuels: pd.Series | np.ndarray, new_fuels: pd.Series | np
         return np.zeros(len(old))
     per_day = dict(zip(table["fuel"].astype(str), table["pence_per_day"].astype(float),
                        strict=True))
-    before = old.map(per_day).fillna(0.0).to_numpy(float)
-    after = new.map(per_day).fillna(0.0).to_numpy(float)
+    before = map_distinct(old, per_day).fillna(0.0).to_numpy(float)
+    after = map_distinct(new, per_day).fillna(0.0).to_numpy(float)
     return np.where(old.to_numpy() == new.to_numpy(), 0.0,
                     DAYS_PER_YEAR * (before - after) / 100)
 
@@ -168,7 +169,11 @@ def relieved_kw(homes: pd.DataFrame, loads: pd.DataFrame) -> np.ndarray:
 
 def _system(homes: pd.DataFrame) -> pd.Series:
     column = "heating_system" if "heating_system" in homes.columns else "main_fuel"
-    return homes[column].astype(object).fillna("unknown").astype(str)
+    return each_distinct(homes[column], _known)
+
+
+def _known(system: pd.Series) -> pd.Series:
+    return system.astype(object).fillna("unknown").astype(str)
 
 
 def heating_efficiency(homes: pd.DataFrame, heat_factors: pd.DataFrame | None = None
@@ -178,7 +183,7 @@ def heating_efficiency(homes: pd.DataFrame, heat_factors: pd.DataFrame | None = 
     rows = factors[factors["quantity"] == "efficiency"]
     table = dict(zip(rows["item"], rows["value"].astype(float), strict=True))
     fallback = table.get("other", table.get("unknown", 0.84))
-    return _system(homes).map(table).fillna(fallback).to_numpy(float)
+    return map_distinct(_system(homes), table).fillna(fallback).to_numpy(float)
 
 
 def _by_fuel(table: pd.DataFrame, year: int, fuels: tuple[np.ndarray, list[str]]) -> np.ndarray:
