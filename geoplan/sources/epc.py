@@ -591,14 +591,18 @@ def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
     equal ``building_id`` in that order. The kept rows are taken once, column by column, and
     each column taken is dropped from ``frame`` (which is left incomplete).
     """
-    brn = frame["_brn"]
-    known = pd.DataFrame({"_brn": brn, "uprn": frame["uprn"]}).dropna()
-    by_brn = known.groupby("_brn", sort=False)["uprn"].min()  # a reference's first UPRN
-    # in the column's own dtype: astype("str") wrote a missing UPRN as "nan" in pandas 2
-    uprn = frame["uprn"].fillna(brn.map(by_brn).astype(frame["uprn"].dtype))
+    brn, uprn = frame["_brn"], frame["uprn"]
+    lacking = brn[uprn.isna() & brn.notna()]  # references that may lend their UPRN
+    if len(lacking):
+        known = pd.DataFrame({"_brn": brn, "uprn": uprn}).dropna()
+        known = known[known["_brn"].isin(lacking)]
+        by_brn = known.groupby("_brn", sort=False)["uprn"].min()  # a reference's first UPRN
+        # in the column's own dtype: astype("str") wrote a missing UPRN as "nan" in pandas 2
+        uprn = uprn.fillna(lacking.map(by_brn).astype(uprn.dtype))
     building_id = ("uprn:" + uprn).fillna("brn:" + brn).fillna("lmk:" + frame["lmk_key"])
-    fallback = "row:" + pd.Series(frame.index.astype(str), index=frame.index)
-    building_id = building_id.fillna(fallback)
+    unnamed = frame.index[building_id.isna().to_numpy()]  # no UPRN, reference or LMK key
+    if len(unnamed):
+        building_id = building_id.fillna("row:" + pd.Series(unnamed.astype(str), index=unnamed))
     home_codes = _sorted_codes(building_id)
     order = np.lexsort((_sorted_codes(frame["lmk_key"]), _sorted_codes(frame["lodgement_date"]),
                         home_codes))  # stable: rows equal in all three keep their order
