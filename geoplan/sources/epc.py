@@ -586,9 +586,8 @@ def _normalise(raw: pd.DataFrame, label: str, sentinels: dict[str, int],
 def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
     """Keep the latest certificate per home (see the module docstring).
 
-    Sorting works on integer codes of the key columns (each text column factorised in sorted
-    order, a missing value first), so no text is compared twice; the homes are the runs of
-    equal ``building_id`` in that order. The kept rows are taken once, column by column, and
+    The rows are sorted once, in Arrow (:func:`_by_home_then_date`); the homes are the runs
+    of equal ``building_id`` in that order. The kept rows are taken once, column by column, and
     each column taken is dropped from ``frame`` (which is left incomplete).
     """
     brn, uprn = frame["_brn"], frame["uprn"]
@@ -603,12 +602,8 @@ def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
     unnamed = frame.index[building_id.isna().to_numpy()]  # no UPRN, reference or LMK key
     if len(unnamed):
         building_id = building_id.fillna("row:" + pd.Series(unnamed.astype(str), index=unnamed))
-    home_codes = _sorted_codes(building_id)
-    order = np.lexsort((_sorted_codes(frame["lmk_key"]), _sorted_codes(frame["lodgement_date"]),
-                        home_codes))  # stable: rows equal in all three keep their order
-    homes = home_codes[order]
-    starts = np.flatnonzero(np.diff(homes, prepend=homes[:1] - 1))  # where each home begins
-    ends = np.append(starts[1:], len(homes))[:len(starts)]
+    order, starts = _by_home_then_date(building_id, frame["lodgement_date"], frame["lmk_key"])
+    ends = np.append(starts[1:], len(order))[:len(starts)]
     taken = order[ends - 1]  # the latest certificate of each home
     # the latest certificate that gives a postcode, when the latest one does not
     given = np.where(frame["postcode"].notna().to_numpy()[order], np.arange(len(order)), -1)
@@ -623,8 +618,19 @@ def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def _sorted_codes(values: pd.Series) -> np.ndarray:
-    """Integer codes of ``values`` in sorted order, a missing value (-1) before every other."""
-    codes, _ = pd.factorize(values, sort=True)
-    return codes
+def _by_home_then_date(home: pd.Series, lodged: pd.Series, lmk_key: pd.Series
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Row order by home, then lodgement date, then LMK key; where each home's rows begin.
 
+    One stable multi-key sort in Arrow (a missing date or key before every other; rows equal
+    in all three keep their order), then the homes' runs from neighbouring ids that differ.
+    ``home`` has no missing value.
+    """
+    keys = pa.Table.from_pandas(pd.DataFrame({"home": home, "lodged": lodged, "lmk": lmk_key}),
+                                preserve_index=False)
+    order = pc.sort_indices(keys, sort_keys=[(name, "ascending", "at_start")
+                                             for name in keys.column_names]).to_numpy()
+    homes = keys["home"].take(order)
+    differs = pc.not_equal(homes[1:], homes[:-1]).to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(np.concatenate([[len(order) > 0], differs]))
+    return order.astype(np.intp), starts
