@@ -297,3 +297,34 @@ def test_real_postcodes_fall_in_their_lsoa(real_data: Path) -> None:
     assert summary["homes"].sum() == 20_854
     assert summary.set_index("zone_id")["homes"].to_dict() == raw.groupby(
         "lsoa11cd_spatial_derived").size().reindex(summary["zone_id"], fill_value=0).to_dict()
+
+
+def test_zone_summary_counts_a_zone_whose_homes_have_no_band_or_known_tenure() -> None:
+    # Z2's one home has no band and a tenure that is not a label: its counts are 0, its
+    # home is counted without a band (a crosstab of the text left Z2 out, and the summary
+    # failed to make its counts whole numbers); values outside the labels are not counted
+    homes = pd.DataFrame({
+        "zone_id": pd.Series(["Z1", "Z1", "Z2", None, "Z3"], dtype="str"),
+        "epc_band": pd.Series(["C", "X", None, "A", "D"], dtype="str"),
+        "sap_score": [70.0, 60.0, 50.0, 40.0, 30.0],
+        "floor_area_m2": [80.0, 90.0, 70.0, 60.0, 50.0],
+        "main_fuel": pd.Series(["mains gas", "oil", "mains gas", "oil", "electricity"],
+                               dtype="str"),
+        "mains_gas": pd.array([True, False, True, None, False], dtype="boolean"),
+        "heat_demand_kwh": [1.0, 2.0, 3.0, 4.0, 5.0], "co2_t": [1.0, 1.0, 1.0, 1.0, 1.0],
+        "tenure": pd.Series(["owner-occupied", None, "council", "x", "unknown"], dtype="str")})
+    summary = zone_summary(homes).set_index("zone_id")
+    assert summary.attrs["homes_without_zone"] == 1
+    picked = summary[["homes", "homes_a", "homes_c", "homes_d", "homes_no_band", "fuel_oil",
+                      "fuel_mains_gas", "tenure_owner_occupied", "tenure_unknown"]]
+    assert picked.to_dict("index") == {
+        "Z1": {"homes": 2, "homes_a": 0, "homes_c": 1, "homes_d": 0, "homes_no_band": 1,
+               "fuel_oil": 1, "fuel_mains_gas": 1, "tenure_owner_occupied": 1,
+               "tenure_unknown": 0},
+        "Z2": {"homes": 1, "homes_a": 0, "homes_c": 0, "homes_d": 0, "homes_no_band": 1,
+               "fuel_oil": 0, "fuel_mains_gas": 1, "tenure_owner_occupied": 0,
+               "tenure_unknown": 0},
+        "Z3": {"homes": 1, "homes_a": 0, "homes_c": 0, "homes_d": 1, "homes_no_band": 0,
+               "fuel_oil": 0, "fuel_mains_gas": 0, "tenure_owner_occupied": 0,
+               "tenure_unknown": 1}}
+    assert (summary.dtypes[picked.columns] == "int64").all()

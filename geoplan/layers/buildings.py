@@ -416,7 +416,18 @@ def zone_summary(buildings: pd.DataFrame, zones: pd.DataFrame | None = None) -> 
 
 def _counts(zone: pd.Series, values: pd.Series, labels: Sequence[str], prefix: str
             ) -> pd.DataFrame:
-    table = pd.crosstab(zone, values.astype(object))
-    table = table.reindex(columns=list(labels), fill_value=0)
-    table.columns = [f"{prefix}{_slug(label)}" for label in labels]
-    return table
+    """Homes per zone (rows, sorted) and label (columns); other and missing values uncounted.
+
+    Counted on integer codes (each zone and each distinct value looked up once), not by a
+    crosstab of the text. Every zone gets a row.
+    """
+    zones, zone_ids = pd.factorize(zone, sort=True)
+    codes, distinct = pd.factorize(values)
+    label_of = pd.Index(list(labels)).get_indexer(pd.Index(distinct, dtype=object))
+    label = np.where(codes >= 0, np.append(label_of, -1)[codes], -1)
+    counted = (zones >= 0) & (label >= 0)
+    size = len(labels)
+    counts = np.bincount(zones[counted] * size + label[counted],
+                         minlength=len(zone_ids) * size).reshape(len(zone_ids), size)
+    return pd.DataFrame(counts.astype("int64"), index=pd.Index(zone_ids, name=zone.name),
+                        columns=[f"{prefix}{_slug(label)}" for label in labels])
