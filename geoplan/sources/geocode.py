@@ -378,7 +378,10 @@ def _match(keys: pd.Series, table: pd.DataFrame, key: str, label: str, x: np.nda
            y: np.ndarray, method: np.ndarray) -> None:
     """Fill ``x``/``y``/``method`` for rows not located yet whose key is in ``table``."""
     lookup = table.drop_duplicates(key)
-    index = pd.Index(lookup[key].astype("str")).get_indexer(keys)
+    found = pc.index_in(pa.array(keys, type=pa.string(), from_pandas=True),  # hashed in Arrow
+                        value_set=pa.array(lookup[key].astype("str"), type=pa.string(),
+                                           from_pandas=True))
+    index = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
     hit = (index >= 0) & (method == None) & keys.notna().to_numpy()  # noqa: E711
     x[hit] = lookup["easting"].to_numpy(float)[index[hit]]
     y[hit] = lookup["northing"].to_numpy(float)[index[hit]]
