@@ -127,6 +127,35 @@ def test_uprn_coordinates_keep_only_the_uprns_asked_for(tmp_path: Path) -> None:
     assert UPRN_COLUMNS[:3] == ("UPRN", "X_COORDINATE", "Y_COORDINATE")
 
 
+@pytest.mark.parametrize("asked", [["200", "100", "7"], ["200", "100", "7", "1" * 20]],
+                         ids=["as numbers", "as text (a UPRN of 20 digits)"])
+def test_uprn_coordinates_keep_the_texts_asked_for_read_in_blocks(
+        tmp_path: Path, asked: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # the homes write a UPRN as digits without a leading zero: "0100" and "1e2" are other
+    # texts, " 200 " is 200 stripped; the file is read in blocks (blocks of 3 rows here),
+    # each matched against the same set
+    import geoplan.sources.geocode as geocode
+
+    rows = ["0100,1.0,1.0", "1e2,2.0,2.0", " 200 ,3.0,3.0", "100,4.0,4.0", "abc,5.0,5.0",
+            "7,6.0,6.0", "70,7.0,7.0", f"{'1' * 20},8.0,8.0"]
+    path = write(tmp_path, "osopenuprn.csv", "UPRN,X_COORDINATE,Y_COORDINATE\n"
+                 + "".join(f"{row}\n" for row in rows))
+    blocks, read = geocode.pacsv.open_csv, []
+
+    def small_blocks(*args, **kwargs):
+        kwargs["read_options"].block_size = 36
+        batches = list(blocks(*args, **kwargs))
+        read.append(len(batches))
+        return iter(batches)
+
+    monkeypatch.setattr(geocode.pacsv, "open_csv", small_blocks)
+    table = read_uprn_coordinates(path, pd.Series(asked, dtype="str"))
+    assert read[0] >= 3
+    expected = {"200": 3.0, "100": 4.0, "7": 6.0, "1" * 20: 8.0}
+    assert dict(zip(table["uprn"], table["easting"], strict=True)) == {
+        k: v for k, v in expected.items() if k in asked}
+
+
 def test_uprn_coordinates_errors(tmp_path: Path) -> None:
     path = write(tmp_path, "osopenuprn.csv", UPRN_TEXT)
     with pytest.raises(SourceFormatError,

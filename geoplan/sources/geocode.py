@@ -248,7 +248,7 @@ def read_uprn_coordinates(path: PathLike, uprns: pd.Series | None = None) -> pd.
         raise SourceFormatError(f"{path.name}: row 1: columns {missing} are missing; the header "
                                 f"has {fields} (fix: use OS Open UPRN, columns "
                                 f"{list(UPRN_COLUMNS)})")
-    keep = None if uprns is None else pa.array(pd.Series(uprns).dropna().unique(), pa.string())
+    keep = None if uprns is None else _UprnSet(uprns)
     try:
         parts, offset = _uprn_batches(path, fields, keep)
     except pa.ArrowInvalid as exc:  # a row with the wrong number of values, or bad text
@@ -262,7 +262,37 @@ def read_uprn_coordinates(path: PathLike, uprns: pd.Series | None = None) -> pd.
     return _uprn_table(raw, path)
 
 
-def _uprn_batches(path: Path, fields: list[str], keep: pa.Array | None
+_NUMBER = r"^[1-9][0-9]{0,17}$"
+"""A UPRN as the homes write it (digits, no leading zero) that fits a 64-bit integer."""
+
+
+class _UprnSet:
+    """The UPRNs to keep, hashed once for every block of the file.
+
+    As integers when each fits in 64 bits (always, for real UPRNs of up to 12 digits): a
+    block's UPRN text is kept when it is such a number and in the set, exactly as the text
+    would match. Otherwise as text, in Arrow (which hashes the set again for each block).
+    """
+
+    def __init__(self, uprns: pd.Series) -> None:
+        text = pa.array(pd.Series(uprns).dropna(), type=pa.string()).unique()
+        self._numbers: pd.Index | None = None
+        self._text = text
+        if pc.all(pc.match_substring_regex(text, _NUMBER)).as_py() is not False:
+            self._numbers = pd.Index(pc.cast(text, pa.int64()).to_numpy(zero_copy_only=False))
+
+    def kept(self, column: pa.Array) -> np.ndarray:
+        """Whether each UPRN text of ``column`` (stripped) is in the set."""
+        text = pc.utf8_trim_whitespace(column)
+        if self._numbers is None:
+            return np.asarray(pc.is_in(text, value_set=self._text), dtype=bool)
+        number = pc.if_else(pc.match_substring_regex(text, _NUMBER), text,
+                            pa.scalar(None, pa.string()))
+        values = pc.cast(number, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+        return self._numbers.get_indexer(values) >= 0
+
+
+def _uprn_batches(path: Path, fields: list[str], keep: _UprnSet | None
                   ) -> tuple[list[pd.DataFrame], int]:
     """Stream the UPRN file in blocks, keeping the rows in ``keep``; also count every row."""
     parts: list[pd.DataFrame] = []
@@ -277,8 +307,8 @@ def _uprn_batches(path: Path, fields: list[str], keep: pa.Array | None
         rows = np.arange(offset, offset + batch.num_rows) + 2
         offset += batch.num_rows
         if keep is not None:
-            mask = pc.is_in(pc.utf8_trim_whitespace(batch.column(0)), value_set=keep)
-            batch, rows = batch.filter(mask), rows[np.asarray(mask, dtype=bool)]
+            mask = keep.kept(batch.column(0))
+            batch, rows = batch.filter(pa.array(mask)), rows[mask]
         parts.append(batch.to_pandas().assign(_row=rows))
     return parts, offset
 
