@@ -136,7 +136,8 @@ def _names(frame: pd.DataFrame | None, key: str, name: str) -> dict[str, str]:
 def popup_context(substations: gpd.GeoDataFrame | None, headroom: pd.DataFrame | None,
                   year: int, scenario: str | None, season: str | None,
                   zones: pd.DataFrame | None, districts: pd.DataFrame | None,
-                  power_factor: float | None = None) -> PopupContext:
+                  power_factor: float | None = None, yearly: HeadroomYears | None = None
+                  ) -> PopupContext:
     """Collect what candidate popups show besides the plan: place names and grid headroom.
 
     Parameters
@@ -155,6 +156,9 @@ def popup_context(substations: gpd.GeoDataFrame | None, headroom: pd.DataFrame |
         ``zone_id`` -> ``zone_name`` and ``district_id`` -> ``district_name`` for popups.
     power_factor : float, optional
         kW per kVA: popups state headroom in kW beside MVA when given.
+    yearly : HeadroomYears, optional
+        The headroom of every year of the same scenario and season, when already built
+        (the milestones' contexts share the plan year's); built here otherwise.
 
     Returns
     -------
@@ -180,19 +184,23 @@ def popup_context(substations: gpd.GeoDataFrame | None, headroom: pd.DataFrame |
                     & (headroom["season"].astype(str) == season)]
     return dataclasses.replace(
         names, headroom_mva={str(k): float(v) for k, v in values.items()}, caption=caption,
-        year=int(year), yearly=HeadroomYears(rows), grid_words=text(f"{scenario}, {season}"),
+        year=int(year), yearly=HeadroomYears(rows) if yearly is None else yearly,
+        grid_words=text(f"{scenario}, {season}"),
         power_factor=power_factor)
 
 
 def _milestone_grids(substations: gpd.GeoDataFrame | None, headroom: pd.DataFrame | None,
-                     years: list[int], scenario: str | None, season: str | None
-                     ) -> list[PopupContext]:
-    """Headroom of each milestone year for the selector ([]: none, or a year has no row)."""
+                     years: list[int], scenario: str | None, season: str | None,
+                     yearly: HeadroomYears | None = None) -> list[PopupContext]:
+    """Headroom of each milestone year for the selector ([]: none, or a year has no row).
+
+    ``yearly``: the plan year's headroom of every year (the same scenario and season).
+    """
     if substations is None or headroom is None or headroom.empty or not years:
         return []
     try:
-        return [popup_context(None, headroom, year, scenario, season, None, None)
-                for year in years]
+        return [popup_context(None, headroom, year, scenario, season, None, None,
+                              yearly=yearly) for year in years]
     except LayerSchemaError:  # a year before the table starts: keep the plan year's colours
         return []
 
@@ -308,7 +316,8 @@ def plan_map(
     ranks: set[int] = set()
     strokes: list[tuple[str, str]] = []
     years = milestone_years(plans, milestones)
-    yearly = _milestone_grids(substations, headroom, years, headroom_scenario, headroom_season)
+    yearly = _milestone_grids(substations, headroom, years, headroom_scenario, headroom_season,
+                              grid.yearly)
     headroom_caption = (yearly[-1].caption.replace(
         f"headroom {years[-1]}", f'headroom <span class="gp-milestone-year">{years[-1]}</span>',
         1) if yearly else grid.caption)
