@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan.assumptions import AssumptionTable, read_assumptions
+from geoplan.distinct import each_distinct
 from geoplan.errors import Problems, SourceFormatError
 from geoplan.sources.epc import AGE_BANDS, FUELS, WALL_TYPES
 from geoplan.workstreams.energy import ENERGY_FUELS
@@ -238,8 +239,7 @@ class _Columns:
         if column not in self._numbers:
             values = self._series(column)
             if CONDITION_COLUMNS.get(column) == "bool":
-                values = values.astype(object).map({True: 1.0, False: 0.0, "True": 1.0,
-                                                     "False": 0.0})
+                values = each_distinct(values, _flag_numbers)
             self._numbers[column] = pd.to_numeric(values, errors="coerce").to_numpy(float)
         return self._numbers[column]
 
@@ -279,6 +279,11 @@ def _in_list(columns: _Columns, column: str, cell: object) -> np.ndarray:
     if not allowed:
         return np.ones(len(columns.homes), dtype=bool)
     return columns.isin(column, allowed)
+
+
+def _flag_numbers(flags: pd.Series) -> pd.Series:
+    """True/False (or their text) as 1.0/0.0; anything else missing."""
+    return flags.astype(object).map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0})
 
 
 @dataclass(frozen=True)

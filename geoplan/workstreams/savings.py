@@ -192,9 +192,19 @@ def _by_fuel(table: pd.DataFrame, year: int, fuels: tuple[np.ndarray, list[str]]
     return np.array([values[f] for f in names] or [0.0])[codes]
 
 
-def _coded(fuels: np.ndarray) -> tuple[np.ndarray, list[str]]:
+def _coded(fuels: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes of each home's fuel (never missing) and the fuels' names."""
     codes, names = pd.factorize(fuels)
     return codes, [str(n) for n in names]
+
+
+def _standing_saved(fuels: tuple[np.ndarray, list[str]], new_fuel: str,
+                    table: pd.DataFrame | None) -> np.ndarray:
+    """:func:`standing_change` of each home switching to ``new_fuel``, once per fuel."""
+    codes, names = fuels
+    per_fuel = standing_change(np.array(names, dtype=object),
+                               np.full(len(names), new_fuel, dtype=object), table)
+    return np.append(per_fuel, np.nan)[codes]  # a missing fuel (never: energy_fuel fills)
 
 
 def switch_effects(homes: pd.DataFrame, saving_share: np.ndarray, *, year: int,
@@ -239,8 +249,7 @@ def switch_effects(homes: pd.DataFrame, saving_share: np.ndarray, *, year: int,
     share = np.nan_to_num(np.asarray(saving_share, dtype=float))
     eta = heating_efficiency(homes, heat_factors)
     system = _system(homes)
-    fuels_before = energy_fuel(system).to_numpy(dtype=object)
-    old = _coded(fuels_before)
+    old = _coded(energy_fuel(system))
     new = old if new_fuel is None else (np.zeros(len(homes), dtype=np.intp), [new_fuel])
     eta_new = eta if new_fuel is None else np.asarray(scop, dtype=float) * np.ones(len(homes))
     before, after = heat / eta, heat * (1 - share) / eta_new
@@ -256,8 +265,8 @@ def switch_effects(homes: pd.DataFrame, saving_share: np.ndarray, *, year: int,
     # grid still carbon-heavy) counts against its option, never as zero
     out["tco2e_per_yr"] = carbon_change
     out["tco2e_change_per_yr"] = carbon_change
-    standing_saved = (np.zeros(len(homes)) if new_fuel is None else standing_change(
-        fuels_before, np.full(len(homes), new_fuel, dtype=object), standing))
+    standing_saved = (np.zeros(len(homes)) if new_fuel is None
+                      else _standing_saved(old, new_fuel, standing))
     out["standing_change_gbp_per_yr"] = standing_saved
     out["bill_change_gbp_per_yr"] = change(prices, year) / 100 + standing_saved
     peak = np.zeros(len(homes))
