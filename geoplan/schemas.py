@@ -269,7 +269,7 @@ def _check_crs(frame: pd.DataFrame, schema: LayerSchema, problems: Problems) -> 
 
 def _check_key(frame: pd.DataFrame, schema: LayerSchema, problems: Problems) -> None:
     key = list(schema.key)
-    duplicated = frame.duplicated(subset=key, keep=False)
+    duplicated = _duplicated(frame, key)
     if duplicated.any():
         sample = frame.loc[duplicated, key].head(3).to_dict("records")
         problems.add(f"{int(duplicated.sum())} rows share a key, e.g. {sample}",
@@ -278,6 +278,18 @@ def _check_key(frame: pd.DataFrame, schema: LayerSchema, problems: Problems) -> 
         if column != "year" and frame[column].isna().any():
             problems.add(f"{int(frame[column].isna().sum())} rows have no value", column=column,
                          fix="every row needs a key")
+
+
+def _duplicated(frame: pd.DataFrame, key: list[str]) -> pd.Series:
+    """``frame.duplicated(subset=key, keep=False)``, on integer codes of each key column.
+
+    Missing values are equal to each other, as there; a million text keys take a quarter of
+    the time.
+    """
+    if not key:
+        return pd.Series(False, index=frame.index)
+    codes = pd.DataFrame({i: pd.factorize(frame[column])[0] for i, column in enumerate(key)})
+    return pd.Series(codes.duplicated(keep=False).to_numpy(), index=frame.index)
 
 
 def _check_values(frame: pd.DataFrame, schema: LayerSchema, problems: Problems) -> None:

@@ -47,3 +47,22 @@ def test_missing_column_and_duplicate_key():
                          "season": ["winter", "winter"], "headroom_mva": [1.0, 2.0]})
     with pytest.raises(LayerSchemaError, match="2 rows share a key"):
         validate_layer(head, HEADROOM)
+
+
+def test_duplicate_keys_are_found_on_codes_as_pandas_finds_them():
+    # headroom's key is four columns; a missing year equals another missing year (a row
+    # without a year repeated is a duplicate), 2030 in another season is not
+    from geoplan.schemas import _duplicated
+
+    head = pd.DataFrame({
+        "substation_id": pd.array(["a", "a", "b", "b", "b", "c", None, None], dtype="str"),
+        "scenario": ["CT"] * 8,
+        "year": pd.array([2030, 2030, None, None, 2030, 2030, 2030, 2030], dtype="Int64"),
+        "season": ["winter", "summer", "winter", "winter", "winter", "winter", "winter",
+                   "winter"],
+        "headroom_mva": [1.0] * 8}, index=range(10, 18))
+    key = ["substation_id", "scenario", "year", "season"]
+    found = _duplicated(head, key)
+    pd.testing.assert_series_equal(found, head.duplicated(subset=key, keep=False))
+    assert found.tolist() == [False, False, True, True, False, False, True, True]
+    assert not _duplicated(head, []).any()
