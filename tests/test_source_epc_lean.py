@@ -149,3 +149,17 @@ def test_description_rules_read_once_per_distinct_text_match_every_cell():
                        (epc._tenure, ()), (epc.fuel_from_text, ())]:
         pd.testing.assert_series_equal(each_distinct(text, read, *args), read(text, *args),
                                        check_names=False)
+
+
+def test_clean_strips_and_drops_blanks_and_markers_keeping_the_rows_labels():
+    from geoplan.sources.epc import _clean
+
+    text = pd.Series([" Flat ", "", "   ", "No Data!", None, "n/a", "\tINVALID\n", "N/A x"],
+                     index=range(90, 98), dtype="str", name="PROPERTY_TYPE")
+    sentinels = {"PROPERTY_TYPE": 1}
+    cleaned = _clean(text, sentinels)
+    assert cleaned.index.tolist() == list(range(90, 98)) and cleaned.name == "PROPERTY_TYPE"
+    assert cleaned.dtype == text.dtype
+    assert [None if pd.isna(v) else v for v in cleaned] == [
+        "Flat", None, None, None, None, None, None, "N/A x"]
+    assert sentinels == {"PROPERTY_TYPE": 4}  # No Data!, n/a, INVALID added to the 1 before

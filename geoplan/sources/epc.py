@@ -430,13 +430,23 @@ def _arrow_read(path: Path, names: list[str], encoding: str) -> pd.DataFrame:
 # --- normalisation ------------------------------------------------------------------------
 
 
+_SENTINEL_TEXTS = pa.array(sorted(SENTINELS), type=pa.large_string())
+
+
 def _clean(values: pd.Series, sentinels: dict[str, int] | None = None) -> pd.Series:
-    """Strip text; blanks and sentinels become missing (counted in ``sentinels``)."""
-    text = values.astype("str").str.strip()
-    marker = text.str.lower().isin(SENTINELS)
-    if sentinels is not None and marker.any():
-        sentinels[str(values.name)] = sentinels.get(str(values.name), 0) + int(marker.sum())
-    return text.where(~(marker | text.eq("")))
+    """Strip text; blanks and sentinels become missing (counted in ``sentinels``).
+
+    In Arrow kernels from start to end (the pandas string methods wrap the same kernels,
+    with a copy of the column between each).
+    """
+    text = pc.utf8_trim_whitespace(pa.array(values.astype("str").array, type=pa.large_string()))
+    marker = pc.is_in(pc.utf8_lower(text), value_set=_SENTINEL_TEXTS)
+    found = int(pc.sum(marker).as_py() or 0)
+    if sentinels is not None and found:
+        sentinels[str(values.name)] = sentinels.get(str(values.name), 0) + found
+    blank = pc.or_(marker, pc.equal(text, ""))
+    cleaned = pc.if_else(blank, pa.scalar(None, pa.large_string()), text)
+    return pd.Series(cleaned.to_pandas().array, index=values.index, name=values.name)
 
 
 def _to_float(text: pd.Series) -> pd.Series:
