@@ -381,7 +381,7 @@ def arrow_text_columns(path: Path, names: list[str], include: list[str], *, skip
     table = pacsv.read_csv(
         path,
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip_rows,
-                                       encoding=encoding, block_size=1 << 22),  # 4 MiB
+                                       encoding=encoding, block_size=1 << 24),
         parse_options=pacsv.ParseOptions(newlines_in_values=newlines_in_values,
                                          invalid_row_handler=skip),
         convert_options=pacsv.ConvertOptions(
