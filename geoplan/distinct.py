@@ -21,9 +21,11 @@ __all__ = ["each_distinct", "map_distinct"]
 def each_distinct(values: pd.Series, rule: Callable[..., pd.Series], *args: Any) -> pd.Series:
     """Return ``rule(values, *args)``, the rule applied once to each distinct value.
 
-    ``rule`` must work cell by cell (each answer depends on its own cell only) and return a
-    Series as long as its input. Missing cells count as one value. A column of mostly
-    distinct values is passed to ``rule`` whole.
+    ``rule`` must work cell by cell (each answer depends on its own cell only), return a
+    Series as long as its input, and give one answer to values :func:`pandas.factorize`
+    counts as one: every missing cell (``None``, ``NaN``, ``NaT`` alike), ``0.0`` and
+    ``-0.0``, ``1`` and ``1.0`` in an object column. A column of mostly distinct values is
+    passed to ``rule`` whole.
 
     Examples
     --------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import Point
@@ -66,3 +67,14 @@ def test_duplicate_keys_are_found_on_codes_as_pandas_finds_them():
     pd.testing.assert_series_equal(found, head.duplicated(subset=key, keep=False))
     assert found.tolist() == [False, False, True, True, False, False, True, True]
     assert not _duplicated(head, []).any()
+
+
+def test_a_one_column_key_is_checked_as_pandas_checks_one_column():
+    # pandas' one-column route: None and NaN in an object column are different keys (a
+    # reviewer's finding: counted on codes they were one, and a duplicate was reported)
+    from geoplan.schemas import _duplicated
+
+    frame = pd.DataFrame({"k": pd.Series([None, np.nan, "a", "a", "b"], dtype=object)})
+    found = _duplicated(frame, ["k"])
+    pd.testing.assert_series_equal(found, frame.duplicated(subset=["k"], keep=False))
+    assert found.tolist() == [False, False, True, True, False]

@@ -68,6 +68,12 @@ def test_epc_fuels_map_to_energy_fuels():
     systems = pd.Series(["mains gas", "heat pump", "solid fuel", "district heating", None])
     assert energy_fuel(systems).tolist() == ["mains_gas", "electricity", "coal",
                                              "heat_network", "mains_gas"]
+    # repeated systems (each read once) keep their labels; an Index is read cell by cell
+    many = pd.Series(["oil", "LPG", None, "oil", "LPG", "oil"], index=[9, 3, 5, 1, 7, 2])
+    assert energy_fuel(many).to_dict() == {9: "oil", 3: "lpg", 5: "mains_gas", 1: "oil",
+                                           7: "lpg", 2: "oil"}
+    assert list(energy_fuel(pd.Index(["oil", "oil", "LPG", "LPG"]))) == [
+        "oil", "oil", "lpg", "lpg"]
 
 
 def test_electricity_basis_is_chosen_and_other_fuels_kept():

@@ -323,6 +323,8 @@ def energy_fuel(system: pd.Series) -> pd.Series:
     >>> energy_fuel(pd.Series(["heat pump", "LPG", None])).tolist()
     ['electricity', 'lpg', 'mains_gas']
     """
+    if not isinstance(system, pd.Series):  # an Index, say: the rule on every cell
+        return _energy_fuel(system)
     return each_distinct(system, _energy_fuel)
 
 
