@@ -625,7 +625,7 @@ def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
     # column by column, each dropped from ``frame`` once taken: no second whole frame
     columns = {name: found[name] if name in found else frame.pop(name).array.take(taken)
                for name in EPC_COLUMNS}
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns, copy=False)  # the taken arrays are its own: no second copy
 
 
 def _by_home_then_date(home: pd.Series, lodged: pd.Series, lmk_key: pd.Series
