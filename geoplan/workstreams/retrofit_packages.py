@@ -174,11 +174,12 @@ def _package_table(out: dict[str, np.ndarray], subsets: _Subsets, index: pd.Inde
     labels = np.append(subsets.labels, "")
     hp_labels = np.array([f"{x}+{HEAT_PUMP}" if x else HEAT_PUMP for x in subsets.labels] + [""],
                          dtype=object)
-    table = pd.DataFrame({key: values for key, values in out.items() if not key.endswith(
-        "_pick")}, index=index)
-    table["target_measures"] = labels[out["target_pick"]]
-    table["hp_measures"] = hp_labels[np.where(out["hp_applicable"], out["hp_pick"], -1)]
-    return table[list(PACKAGE_COLUMNS)]
+    columns = {key: values for key, values in out.items() if not key.endswith("_pick")}
+    columns["target_measures"] = labels[out["target_pick"]]
+    columns["hp_measures"] = hp_labels[np.where(out["hp_applicable"], out["hp_pick"], -1)]
+    # built once, in order, of the arrays themselves (they belong to nothing else)
+    return pd.DataFrame({name: columns[name] for name in PACKAGE_COLUMNS}, index=index,
+                        copy=False)
 
 
 def priced_floor_areas(homes: pd.DataFrame) -> pd.Series:
