@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import shapely
 
+from geoplan.distinct import each_distinct
 from geoplan.errors import Problems, SourceFormatError, SourceNotFoundError
 from geoplan.schemas import CRS
 from geoplan.sources.cells import arrow_text_columns, raise_malformed_rows
@@ -106,6 +107,10 @@ def normalise_postcodes(values: pd.Series) -> pd.Series:
     >>> normalise_postcodes(pd.Series([" ox1 1aa", "OX2  6GG", ""])).tolist()
     ['OX11AA', 'OX26GG', nan]
     """
+    return each_distinct(values, _compact)  # a county's homes share a few thousand postcodes
+
+
+def _compact(values: pd.Series) -> pd.Series:
     compact = values.astype("str").str.replace(r"[ \t\r\n]+", "", regex=True).str.upper()
     return compact.where(compact.str.len().gt(0))
 
