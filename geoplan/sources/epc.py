@@ -541,6 +541,10 @@ def _uprn(text: pd.Series) -> pd.Series:
     return digits.where(digits.str.fullmatch(r"\d+").fillna(False))
 
 
+def _iso_dates(text: pd.Series) -> pd.Series:
+    return pd.to_datetime(text, errors="coerce", format="ISO8601")
+
+
 def _postcode(text: pd.Series) -> pd.Series:
     compact = text.str.replace(r"[ \t\r\n]+", "", regex=True).str.upper()
     return (compact.str[:-3] + " " + compact.str[-3:]).where(compact.str.len().ge(5))
@@ -553,7 +557,7 @@ def _normalise(raw: pd.DataFrame, label: str, sentinels: dict[str, int],
     c = {column: _clean(raw.pop(column), sentinels) for column in (*_REQUIRED, *_OPTIONAL)}
     heat_pump = c["MAINHEAT_DESCRIPTION"].str.lower().str.contains("heat pump").fillna(False)
     lodged = pd.to_datetime(c["LODGEMENT_DATETIME"], errors="coerce", format="ISO8601")
-    lodged = lodged.fillna(pd.to_datetime(c["LODGEMENT_DATE"], errors="coerce", format="ISO8601"))
+    lodged = lodged.fillna(each_distinct(c["LODGEMENT_DATE"], _iso_dates))  # a few thousand
     return pd.DataFrame({
         "uprn": _uprn(c["UPRN"]),
         "epc_band": band(c["CURRENT_ENERGY_RATING"], implausible),
@@ -604,7 +608,8 @@ def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
     lacking = brn[uprn.isna() & brn.notna()]  # references that may lend their UPRN
     if len(lacking):
         known = pd.DataFrame({"_brn": brn, "uprn": uprn}).dropna()
-        known = known[known["_brn"].isin(lacking)]
+        known = known[pc.is_in(pa.array(known["_brn"].array), value_set=pa.array(
+            lacking.array)).to_numpy(zero_copy_only=False)]  # hashed in Arrow
         by_brn = known.groupby("_brn", sort=False)["uprn"].min()  # a reference's first UPRN
         # in the column's own dtype: astype("str") wrote a missing UPRN as "nan" in pandas 2
         uprn = uprn.fillna(lacking.map(by_brn).astype(uprn.dtype))
