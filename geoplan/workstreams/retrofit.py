@@ -31,7 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoplan.distinct import map_distinct
+from geoplan.distinct import each_distinct
 from geoplan.errors import ScenarioError
 from geoplan.optimise import Budget, MaximiseBenefit
 from geoplan.scenario.workstreams import RetrofitSettings
@@ -156,8 +156,10 @@ def _option(effects: pd.DataFrame, packages: pd.DataFrame, chosen: pd.Series, op
 def _scop(measures: pd.DataFrame, homes: pd.DataFrame) -> np.ndarray:
     rows = measures[measures["measure"] == HEAT_PUMP].set_index("property_type")["scop"]
     default = float(rows.get("any", rows.iloc[0]))
-    return map_distinct(homes["property_type"].astype(object), rows.to_dict()).fillna(
-        default).to_numpy(float)
+    scop = rows.to_dict()
+    # object cells, looked up once per distinct type (a categorical column maps as text)
+    return each_distinct(homes["property_type"], lambda types: types.astype(object).map(scop)
+                         ).fillna(default).to_numpy(float)
 
 
 def _ready_default(pathways: pd.DataFrame) -> float:

@@ -157,7 +157,12 @@ def relieved_kw(homes: pd.DataFrame, loads: pd.DataFrame) -> np.ndarray:
     storage heaters and for electric homes whose heater kind is not recorded, 0 for every
     other home (module docstring).
     """
-    electric = (_system(homes) == "electricity").to_numpy()
+    return _relieved(_system(homes), homes, loads)
+
+
+def _relieved(system: pd.Series, homes: pd.DataFrame, loads: pd.DataFrame) -> np.ndarray:
+    """:func:`relieved_kw` of homes whose current heating (:func:`_system`) is given."""
+    electric = (system == "electricity").to_numpy()
     if "storage_heaters" in homes.columns:
         storage = homes["storage_heaters"].astype("boolean")
         direct = storage.eq(False).fillna(False).to_numpy(dtype=bool)
@@ -179,11 +184,16 @@ def _known(system: pd.Series) -> pd.Series:
 def heating_efficiency(homes: pd.DataFrame, heat_factors: pd.DataFrame | None = None
                        ) -> np.ndarray:
     """Heat delivered per kWh bought of each home's current heating (``epc_heat.csv``)."""
+    return _efficiency(_system(homes), heat_factors)
+
+
+def _efficiency(system: pd.Series, heat_factors: pd.DataFrame | None) -> np.ndarray:
+    """:func:`heating_efficiency` of homes whose current heating (:func:`_system`) is given."""
     factors = read_assumptions(HEAT_FACTORS) if heat_factors is None else heat_factors
     rows = factors[factors["quantity"] == "efficiency"]
     table = dict(zip(rows["item"], rows["value"].astype(float), strict=True))
     fallback = table.get("other", table.get("unknown", 0.84))
-    return map_distinct(_system(homes), table).fillna(fallback).to_numpy(float)
+    return map_distinct(system, table).fillna(fallback).to_numpy(float)
 
 
 def _by_fuel(table: pd.DataFrame, year: int, fuels: tuple[np.ndarray, list[str]]) -> np.ndarray:
@@ -247,8 +257,8 @@ def switch_effects(homes: pd.DataFrame, saving_share: np.ndarray, *, year: int,
     heat = np.nan_to_num(pd.to_numeric(homes["heat_demand_kwh"], errors="coerce")
                          .to_numpy(float))
     share = np.nan_to_num(np.asarray(saving_share, dtype=float))
-    eta = heating_efficiency(homes, heat_factors)
-    system = _system(homes)
+    system = _system(homes)  # read once for the efficiency, the fuels and the peak relieved
+    eta = _efficiency(system, heat_factors)
     old = _coded(energy_fuel(system))
     new = old if new_fuel is None else (np.zeros(len(homes), dtype=np.intp), [new_fuel])
     eta_new = eta if new_fuel is None else np.asarray(scop, dtype=float) * np.ones(len(homes))
@@ -271,7 +281,7 @@ def switch_effects(homes: pd.DataFrame, saving_share: np.ndarray, *, year: int,
     out["bill_change_gbp_per_yr"] = change(prices, year) / 100 + standing_saved
     peak = np.zeros(len(homes))
     if load is not None:
-        peak = load_kw(loads, load) - relieved_kw(homes, loads)
+        peak = load_kw(loads, load) - _relieved(system, homes, loads)
     out["peak_kw_added"] = peak
     for when in years:
         out[f"tco2e_per_yr_{when}"] = change(carbon, when) / 1000
