@@ -10,6 +10,10 @@ Writes the sample (``geoplan.sample.write_sample``, seed 2024) in a temporary fo
 resident memory (``ru_maxrss``) belongs to the preparation alone. Each step named by the
 ``progress`` callback (zones, grid, buildings, chargers, EV demand, sites, land, roads,
 serving substations) is timed, with the process's peak resident memory when the step ends.
+On Linux the chargers, sites and land are read in a forked child beside the buildings
+(:mod:`geoplan.forked`): the four steps are named at once and their time is counted under
+the last of them, ``land`` (``GEOPLAN_FORK=0`` times each in turn). The peak memory is this
+process's: the child's is not counted.
 Prints the best time per step over the repeats, the total, the layer sizes and the peak
 memory. Target (issue 3): the county scale (300,000 homes, 10 m land cover) well under a
 minute on 2 cores.

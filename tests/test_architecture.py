@@ -18,7 +18,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "geoplan"
 
 ORDER: tuple[tuple[str, ...], ...] = (
-    ("distinct", "errors", "schemas", "solver_choices", "version", "years", "files"),
+    ("distinct", "errors", "forked", "schemas", "solver_choices", "version", "years", "files"),
     ("sources",),
     ("optimise",),
     ("assumptions",),

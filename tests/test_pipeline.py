@@ -220,6 +220,22 @@ def test_same_scenario_gives_identical_files(joint_run: Path, quickstart_noteboo
     assert first == second
 
 
+@pytest.mark.slow
+def test_a_run_without_forks_writes_the_same_files(joint_run: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # the land read and the maps drawn in forked children (geoplan.forked), against a run
+    # that does every step in turn: the same bytes, and the manifest lists the same tables
+    monkeypatch.setenv("GEOPLAN_FORK", "0")
+    run_scenario(SCENARIOS / "joint.yaml", tmp_path / "joint")
+    for path in sorted(joint_run.iterdir()):
+        if path.name != "manifest.json":
+            assert path.read_bytes() == (tmp_path / "joint" / path.name).read_bytes(), path.name
+    forked, in_turn = (json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+                       for folder in (joint_run, tmp_path / "joint"))
+    assert forked["assumptions"] == in_turn["assumptions"]
+    assert forked["outputs"] == in_turn["outputs"]
+
+
 def test_existing_folder_is_kept_without_overwrite(cache: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     out.mkdir()

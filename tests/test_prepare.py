@@ -67,8 +67,9 @@ def test_every_layer_is_present_and_valid(prepared):
 
 
 def test_progress_names_each_step_in_order(prepared, steps):
-    # chargers, sites and land need no other layer: read right after the buildings (on dask
-    # while the workers build the homes), before the EV demand that needs the chargers
+    # chargers, sites and land need no other layer: read beside the buildings (in a forked
+    # child, or on dask while the workers build the homes), before the EV demand that needs
+    # the chargers
     assert steps == ["zones", "grid", "buildings", "chargers", "sites", "land", "ev demand",
                      "roads", "emissions", "serving substations"]
 

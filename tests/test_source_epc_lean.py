@@ -158,7 +158,8 @@ def test_clean_strips_and_drops_blanks_and_markers_keeping_the_rows_labels():
                      index=range(90, 98), dtype="str", name="PROPERTY_TYPE")
     sentinels = {"PROPERTY_TYPE": 1}
     cleaned = _clean(text, sentinels)
-    assert cleaned.index.tolist() == list(range(90, 98)) and cleaned.name == "PROPERTY_TYPE"
+    assert cleaned.index.tolist() == list(range(90, 98))
+    assert cleaned.name == "PROPERTY_TYPE"
     assert cleaned.dtype == text.dtype
     assert [None if pd.isna(v) else v for v in cleaned] == [
         "Flat", None, None, None, None, None, None, "N/A x"]

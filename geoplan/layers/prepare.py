@@ -44,14 +44,15 @@ import pandas as pd
 
 from geoplan.assumptions import read_assumptions
 from geoplan.errors import SourceNotFoundError
+from geoplan.forked import start
 from geoplan.layers.apportion import AreaInput
 from geoplan.layers.distributed import Compute
 from geoplan.layers.grid import GRID_UNITS, graph_from_substations, power_factor
 from geoplan.layers.read import LayerSet, read_layers
 from geoplan.layers.serving import SERVING_FLAGS, serve, serving_notes, without_dno
 from geoplan.layers.serving_check import check_serving
-from geoplan.layers.stock import Stock, StockInputs
-from geoplan.layers.stock_calibration import CALIBRATION_COLUMNS, Calibration, prebound_layers
+from geoplan.layers.stock import StockInputs
+from geoplan.layers.stock_calibration import prebound_layers
 from geoplan.layers.zones import ZoneFile
 from geoplan.sample.region_grid import sample_grid
 from geoplan.schemas import CRS, LEVELS
@@ -458,19 +459,20 @@ def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str,
                    step: Progress) -> None:
     """Read the layers whose inputs were given, in dependency order.
 
-    Chargers, sites and land need no other layer: on dask they are read while the workers
-    build the homes, and kept in the order one process gives.
+    Chargers, sites and land need no other layer: they are read while the EPC homes are
+    built (in a forked child, :mod:`geoplan.forked`, or on dask while the workers build the
+    homes), and kept in the order one process gives.
     """
     alone: dict[str, LayerSet] = {}
     if inputs.epc is not None:
-        step("buildings")
-        sets["buildings"] = _epc_buildings(inputs, inputs.epc, zones, step,
-                                           lambda: _read_alone(inputs, zones, alone, step))
+        sets["buildings"] = _epc_buildings(inputs, inputs.epc, zones, step, alone)
     else:
-        _read_alone(inputs, zones, alone, step)
+        alone = _read_alone(inputs, zones, step)
     if inputs.building_stock is not None:
+        from geoplan.layers.stock_layers import stock_sets
+
         step("building stock")
-        _stock_sets(inputs.building_stock, zones, sets)
+        stock_sets(inputs.building_stock, zones, sets)
     given = inputs.building_stock
     if "buildings" in sets and not (given is not None and given.consumption()):
         sets["buildings"] = prebound_layers(sets["buildings"], zones)  # no meters: band F/G
@@ -487,9 +489,10 @@ def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str,
     sets.update(alone)  # sites, land
 
 
-def _read_alone(inputs: LayerInputs, zones: gpd.GeoDataFrame, alone: dict[str, LayerSet],
-                step: Progress) -> None:
-    """Read the chargers, sites and land (they need no other layer) into ``alone``."""
+def _read_alone(inputs: LayerInputs, zones: gpd.GeoDataFrame, step: Progress
+                ) -> dict[str, LayerSet]:
+    """Read the chargers, sites and land (they need no other layer), those given."""
+    alone: dict[str, LayerSet] = {}
     if inputs.chargers is not None:
         step("chargers")
         alone["chargers"] = read_layers(inputs.chargers, "chargers")
@@ -502,74 +505,42 @@ def _read_alone(inputs: LayerInputs, zones: gpd.GeoDataFrame, alone: dict[str, L
                                     exclusions=dict(inputs.exclusions),
                                     mapping=inputs.land_cover_classes,
                                     class_column=inputs.land_cover_column)
+    return alone
+
+
+def _alone_steps(inputs: LayerInputs) -> list[str]:
+    """Return the steps :func:`_read_alone` reports, for the inputs given."""
+    given = {"chargers": inputs.chargers, "sites": inputs.car_parks, "land": inputs.land_cover}
+    return [name for name, path in given.items() if path is not None]
 
 
 def _epc_buildings(inputs: LayerInputs, epc: Path, zones: gpd.GeoDataFrame,
-                   step: Progress, meanwhile: Callable[[], None]) -> LayerSet:
-    """Build the EPC buildings here, or per local authority on dask; call ``meanwhile``."""
+                   step: Progress, alone: dict[str, LayerSet]) -> LayerSet:
+    """Build the EPC buildings here, or per local authority on dask; read ``alone`` meanwhile.
+
+    In one process the other layers are read in a forked child, which reports no steps of
+    its own: all start now and are reported so, the buildings first (a progress that times
+    each step from its name to the next counts the time of both under the last name).
+    """
     if inputs.compute.engine == "dask":
         from geoplan.layers.distributed import partitioned_buildings
 
-        return partitioned_buildings(epc, zones, compute=inputs.compute, decimal=inputs.decimal,
-                                     postcodes=inputs.postcodes, uprn=inputs.uprn,
-                                     progress=step, meanwhile=meanwhile)
-    found = read_layers(epc, "buildings", zones=zones, postcodes=inputs.postcodes,
-                        uprn=inputs.uprn)
-    meanwhile()
+        step("buildings")
+        return partitioned_buildings(
+            epc, zones, compute=inputs.compute, decimal=inputs.decimal,
+            postcodes=inputs.postcodes, uprn=inputs.uprn, progress=step,
+            meanwhile=lambda: alone.update(_read_alone(inputs, zones, step)))
+    for name in ["buildings", *_alone_steps(inputs)]:
+        step(name)
+    with start(lambda: _read_alone(inputs, zones, _quiet)) as elsewhere:
+        found = read_layers(epc, "buildings", zones=zones, postcodes=inputs.postcodes,
+                            uprn=inputs.uprn)
+        alone.update(elsewhere.result())
     return found
 
 
-def _stock_sets(given: StockInputs, zones: gpd.GeoDataFrame, sets: dict[str, LayerSet]
-                ) -> None:
-    """Build the stock; make it (or the reweighted certificates) the buildings layer."""
-    from geoplan.layers.stock import building_stock, read_area_polygons
-    from geoplan.layers.stock_reweight import reweight_certificates, stock_coverage
-
-    areas = read_area_polygons(list(given.areas)) if given.areas else []
-    stock = building_stock(zones, given.tables(), areas=areas,
-                           weight="area" if given.weight == "area" else "even")
-    warnings = list(stock.warnings)
-    if "buildings" in sets:
-        certificates = sets["buildings"]
-        homes, notes = reweight_certificates(certificates.layers["buildings"], stock)
-        warnings += [*certificates.warnings, *notes]
-        layers = {**certificates.layers, "buildings": homes}
-        summary = {**certificates.summary, "stock": "certificates reweighted to the stock"}
-    else:
-        homes = stock.archetypes
-        layers = {"buildings": homes}
-        summary = {"stock": "archetypes from aggregated tables"}
-    summary |= {"archetypes": len(stock.archetypes),
-                "households": int(stock.zones["households"].sum())}
-    calibration = None
-    if given.consumption():
-        calibration = _calibrated(given, zones, stock, homes, areas, warnings)
-        homes = calibration.buildings
-        layers["buildings"] = homes
-        summary["heat_demand"] = "calibrated to metered consumption"
-    sets["buildings"] = LayerSet("buildings", layers, "building_stock", "building_stock",
-                                 tuple(warnings), summary)
-    coverage = stock_coverage(pd.Index(zones["zone_id"].astype(str)), stock, homes)
-    if calibration is not None:
-        coverage = coverage.join(calibration.zones[list(CALIBRATION_COLUMNS)])
-    sets["building_stock"] = LayerSet("building_stock", {"coverage": coverage},
-                                      "building_stock", "building_stock")
-
-
-def _calibrated(given: StockInputs, zones: gpd.GeoDataFrame, stock: Stock,
-                homes: gpd.GeoDataFrame, areas: list[gpd.GeoDataFrame], warnings: list[str]
-                ) -> Calibration:
-    """Metered consumption per zone and the heat demand calibrated to it."""
-    from geoplan.layers.stock_calibration import calibrate_heat, metered_per_zone
-
-    households = stock.zones.set_index("zone_id")["households"].astype(float)
-    metered = {}
-    for fuel, spec in given.consumption().items():
-        metered[fuel], notes = metered_per_zone(spec, fuel, zones, households, areas)
-        warnings += notes
-    calibration = calibrate_heat(homes, metered, households)
-    warnings += calibration.notes
-    return calibration
+def _quiet(_step: str) -> None:
+    """Report nothing (the progress of work done in a forked child)."""
 
 
 def _read_districts(given: Path | ZoneFile | None) -> gpd.GeoDataFrame | None:

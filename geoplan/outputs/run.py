@@ -25,7 +25,8 @@ Files (see the README's "What a run writes"):
     Ranks of every candidate; KPIs by district, milestone year and workstream, finance,
     solver status and gap, and the assumptions used with their sources.
 ``map.html``, ``map.png``, ``map.pdf``
-    The interactive map and the static map for documents.
+    The interactive map and the static map for documents, drawn in a forked child while
+    the files above are written (:mod:`geoplan.forked`).
 ``manifest.json``
     Inputs with hashes, software versions, the scenario as resolved, assumptions and the
     hash of every file above.
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +44,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoplan.assumptions import AssumptionSet
+from geoplan.forked import start
 from geoplan.layers.existing_chargers import charger_counts
 from geoplan.layers.grid import power_factor
 from geoplan.layers.land import Exclusion
@@ -75,7 +78,7 @@ from geoplan.outputs.run_summary import (
 )
 from geoplan.outputs.sensitivity import sensitivity_summary, write_sensitivity
 from geoplan.outputs.summary import write_rankings, write_summary
-from geoplan.planning.decision import decision_support
+from geoplan.planning.decision import DecisionSupport, decision_support
 from geoplan.planning.finance import FinanceSummary
 from geoplan.planning.grid_evidence import GridEvidence
 from geoplan.planning.grid_flags import GridFlags, grid_flags
@@ -268,6 +271,16 @@ def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedL
     return written
 
 
+def _drawn(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedLayers,
+           zones: gpd.GeoDataFrame, offline: bool, assumptions: AssumptionSet,
+           evidence: gpd.GeoDataFrame | None, existing: gpd.GeoDataFrame | None,
+           settings: Mapping[str, Any]) -> tuple[list[Path], list[str]]:
+    """Draw the maps (:func:`_maps`); return their files and the assumption tables read."""
+    files = _maps(folder, scenario, plans, layers, zones, offline, assumptions, evidence,
+                  existing, settings)
+    return files, list(assumptions.used())
+
+
 def _settings(scenario: Scenario, inputs: LayerInputs, zones: pd.DataFrame) -> dict[str, Any]:
     """Return the run's settings for plan.gpkg's ``run_settings`` table (and its maps' credits)."""
     return run_settings(scenario, plan_year=plan_year(scenario), unchosen=MAP_UNCHOSEN,
@@ -302,6 +315,30 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
     core = robust_core_layer(plans.tables)
     if core is not None:
         layer_frames["robust_core"] = core
+    maps = start(partial(_drawn, folder, scenario, plans, layers, layer_frames["zones"],
+                         offline_map, assumptions, layer_frames["grid_evidence"],
+                         layer_frames.get("existing_chargers"),  # placed once, for the gpkg
+                         settings))
+    with maps:  # drawn in a forked child while the other files are written here
+        summary, written = _files(folder, scenario, layers, assumptions, models, plans,
+                                  finance, found, flags, evidence, layer_frames)
+        drawn, tables = maps.result()
+    written.extend(drawn)
+    for name in tables:  # the tables the child read, read here too for the manifest
+        assumptions.table(name)
+    manifest = build_manifest(_input_paths(inputs), scenario.resolved(),
+                              assumptions_used=assumptions.used(), outputs=written,
+                              outputs_root=folder)
+    written.append(write_manifest(manifest, folder / "manifest.json"))
+    return summary, written
+
+
+def _files(folder: Path, scenario: Scenario, layers: PreparedLayers,
+           assumptions: AssumptionSet, models: Mapping[str, WorkstreamModel],
+           plans: PlanResult, finance: FinanceSummary, found: DecisionSupport | None,
+           flags: GridFlags, evidence: GridEvidence, layer_frames: dict[str, pd.DataFrame]
+           ) -> tuple[dict[str, Any], list[Path]]:
+    """Write every file but the maps and the manifest; return the summary and the files."""
     written = [export_plan(layer_frames, folder / "plan.gpkg", fmt="gpkg")]
     written.append(write_evidence_csv(evidence, folder / "grid_evidence.csv"))
     for fmt in scenario.outputs.formats:
@@ -326,14 +363,6 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
         written.extend(write_decision(found, folder))
         summary = {**summary, "decision_support": decision_summary(found)}
     written.extend(write_summary(summary, folder))
-    written.extend(_maps(folder, scenario, plans, layers, layer_frames["zones"], offline_map,
-                         assumptions, layer_frames["grid_evidence"],
-                         layer_frames.get("existing_chargers"),  # placed once, for the gpkg
-                         settings))
-    manifest = build_manifest(_input_paths(inputs), scenario.resolved(),
-                              assumptions_used=assumptions.used(), outputs=written,
-                              outputs_root=folder)
-    written.append(write_manifest(manifest, folder / "manifest.json"))
     return summary, written
 
 
