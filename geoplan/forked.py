@@ -58,7 +58,7 @@ def can_fork() -> bool:
             and os.environ.get(_ENV, "1") != "0")
 
 
-def start(work: Callable[[], T]) -> Forked[T]:
+def start(work: Callable[[], T], *, fork: bool = True) -> Forked[T]:
     """Start ``work()`` in a forked child (or later, here, where :func:`can_fork` is false).
 
     Parameters
@@ -67,12 +67,15 @@ def start(work: Callable[[], T]) -> Forked[T]:
         Called with no arguments; what it returns must be picklable. It must not write to
         anything this process reads before :meth:`Forked.result` (the child's writes to
         memory are its own; its files are shared).
+    fork : bool
+        False: call ``work()`` here when its result is asked for (work too small to be
+        worth a child).
 
     Returns
     -------
     Forked
     """
-    return Forked(work)
+    return Forked(work, fork=fork)
 
 
 class Forked(Generic[T]):
@@ -82,11 +85,11 @@ class Forked(Generic[T]):
     raised first) is ended on leaving the block.
     """
 
-    def __init__(self, work: Callable[[], T]) -> None:
+    def __init__(self, work: Callable[[], T], *, fork: bool = True) -> None:
         self._work = work
         self._pid: int | None = None
         self._pipe: Any = None
-        if can_fork():
+        if fork and can_fork():
             self._fork()
 
     def __enter__(self) -> Forked[T]:

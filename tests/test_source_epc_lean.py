@@ -9,8 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
-from geoplan.sources.epc import EPC_COLUMNS, _deduplicate, _read_normalised, read_epc_certificates
+from geoplan.errors import SourceFormatError
+from geoplan.sources.epc import (
+    EPC_COLUMNS,
+    _deduplicate,
+    _halfway,
+    _read_normalised,
+    read_epc_certificates,
+)
 from tests.test_source_epc import certificate, write_certificates
 
 
@@ -97,6 +105,38 @@ def _cell_by_cell(text: pd.Series) -> tuple[list[float], dict[str, int], list[in
         if any(marked.any() for marked in implausible.values()):
             ranged.append(position)
     return values, invalid, ranged
+
+
+def test_the_later_files_read_in_a_child_give_the_records_of_reading_in_turn(tmp_path,
+                                                                              monkeypatch):
+    # three files: the first read here, the other two in a forked child (their bytes split
+    # most evenly so); the homes, row numbers and every count as when read one by one
+    files = _two_files(tmp_path)
+    files.append(write_certificates(tmp_path / "c" / "certificates.csv", [
+        certificate(LMK_KEY="", UPRN="", BUILDING_REFERENCE_NUMBER=""),  # row number 10
+        certificate(LMK_KEY="12", UPRN="21", BUILT_FORM="NO DATA!",
+                    TOTAL_FLOOR_AREA="-5")]))  # a marker and an implausible area
+    assert _halfway(files) == 1
+    forked = read_epc_certificates(tmp_path)
+    monkeypatch.setenv("GEOPLAN_FORK", "0")
+    in_turn = read_epc_certificates(tmp_path)
+    pd.testing.assert_frame_equal(forked.frame, in_turn.frame, check_exact=True)
+    assert "row:10" in set(forked.frame["building_id"])
+    assert (forked.rows_read, forked.duplicates_dropped) == (in_turn.rows_read,
+                                                             in_turn.duplicates_dropped)
+    for name in ("files", "sentinels", "invalid", "encodings", "implausible"):
+        assert getattr(forked, name) == getattr(in_turn, name), name
+        assert list(getattr(forked, name)) == list(getattr(in_turn, name)), name  # order too
+    assert forked.rows_read == 12
+    assert forked.implausible == {"CURRENT_ENERGY_EFFICIENCY": 1, "TOTAL_FLOOR_AREA": 1}
+
+
+def test_a_bad_file_read_in_the_child_is_named_as_in_turn(tmp_path):
+    files = _two_files(tmp_path)
+    files[1].write_text(files[1].read_text(encoding="utf-8").splitlines()[0] + "\n",
+                        encoding="utf-8")  # a header and no certificates
+    with pytest.raises(SourceFormatError, match=r"b/certificates\.csv.*no rows"):
+        read_epc_certificates(tmp_path)
 
 
 def test_numbers_read_once_per_distinct_text_match_cell_by_cell_reading():

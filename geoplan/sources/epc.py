@@ -69,6 +69,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,7 @@ import pyarrow.compute as pc
 
 from geoplan.distinct import each_distinct
 from geoplan.errors import GeoplanError, Problems, SourceFormatError, SourceNotFoundError
+from geoplan.forked import start
 from geoplan.schemas import TENURES
 from geoplan.sources.cells import arrow_text_columns, refuse_other_delimiter
 from geoplan.sources.epc_numbers import RANGES, band, number
@@ -275,17 +277,26 @@ def read_epc_certificates(source: PathLike | Sequence[PathLike]) -> EpcRecords:
     """
     files = certificate_files(source)
     labels = [_label(p) for p in files]
+    half = _halfway(files)
+    rest = partial(_read_each, files[half:], labels[half:])
+    with start(rest, fork=half < len(files)) as later:  # read in a forked child meanwhile
+        reads = _read_each(files[:half], labels[:half]) + later.result()
     parts, encodings = [], {}
     sentinels: dict[str, int] = {}
     invalid: dict[str, int] = {}
     counts: dict[str, int] = {}
     rows = dropped = 0
-    for index, path in enumerate(files):  # one file at a time: only its text is held
-        part, encodings[labels[index]], part_dropped = _read_normalised(
-            path, labels[index], rows, sentinels, invalid, counts)
-        rows += len(part) + part_dropped
-        dropped += part_dropped
-        parts.append(part)
+    for label, read in zip(labels, reads, strict=True):  # row labels count across files
+        read.part.index = read.part.index + rows
+        parts.append(read.part)
+        rows += read.rows
+        dropped += read.dropped
+        encodings[label] = read.encoding
+        for total, found in ((sentinels, read.sentinels), (invalid, read.invalid),
+                             (counts, read.counts)):
+            for column, count in found.items():
+                total[column] = total.get(column, 0) + count
+    reads.clear()
     frame = pd.concat(parts) if len(parts) > 1 else parts[0]
     parts.clear()  # the files' frames are now copied into ``frame``
     frame = _deduplicate(frame)
@@ -297,6 +308,40 @@ def read_epc_certificates(source: PathLike | Sequence[PathLike]) -> EpcRecords:
                        counts)
     return EpcRecords(frame, tuple(labels), rows, rows - dropped - len(frame), sentinels,
                       {k: v for k, v in invalid.items() if v}, encodings, counts)
+
+
+@dataclass(frozen=True)
+class _FileRead:
+    """One file's kept certificates (rows labelled from 0) and what reading it counted."""
+
+    part: pd.DataFrame
+    encoding: str
+    rows: int
+    dropped: int
+    sentinels: dict[str, int]
+    invalid: dict[str, int]
+    counts: dict[str, int]
+
+
+def _halfway(files: Sequence[Path]) -> int:
+    """Return how many of ``files`` come first to split their bytes most evenly in two."""
+    sizes = np.cumsum([path.stat().st_size for path in files])
+    if len(files) < 2:
+        return len(files)
+    return 1 + int(np.argmin(np.abs(2 * sizes[:-1] - sizes[-1])))
+
+
+def _read_each(files: Sequence[Path], labels: Sequence[str]) -> list[_FileRead]:
+    """Read and normalise each file in turn (:func:`_read_normalised`)."""
+    reads = []
+    for path, label in zip(files, labels, strict=True):
+        sentinels: dict[str, int] = {}
+        invalid: dict[str, int] = {}
+        counts: dict[str, int] = {}
+        part, encoding, dropped = _read_normalised(path, label, 0, sentinels, invalid, counts)
+        reads.append(_FileRead(part, encoding, len(part) + dropped, dropped, sentinels,
+                               invalid, counts))
+    return reads
 
 
 def _read_normalised(path: Path, label: str, first_row: int, sentinels: dict[str, int],
