@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from geopandas.testing import assert_geodataframe_equal
 
 from geoplan.forked import can_fork, start
+from geoplan.layers.buildings import planned_homes
 from geoplan.layers.prepare import prepare_layers, sample_inputs
+from geoplan.pipeline import assumption_set
+from geoplan.planning.solve import workstream_models
+from geoplan.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
 
 forks = pytest.mark.skipif(not can_fork(), reason="no fork here (Linux only)")
 
@@ -123,3 +131,26 @@ def test_layers_read_beside_the_homes_equal_those_read_in_turn(
     assert forked.chargers.equals(in_turn.chargers)
     assert forked.warnings == in_turn.warnings
     assert forked.reports == in_turn.reports
+
+
+@forks
+def test_workstreams_built_apart_equal_those_built_in_turn(
+        small_sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # chargers and sequestration are built in a forked child beside retrofit and LAEP: the
+    # same candidates and parts, and the tables only they read are recorded here too
+    scenario = load_scenario(ROOT / "scenarios" / "joint.yaml")
+    layers = prepare_layers(sample_inputs(small_sample))
+    layers = replace(layers, buildings=planned_homes(layers.buildings))  # as a run does
+    made = {}
+    for fork in ("1", "0"):
+        monkeypatch.setenv("GEOPLAN_FORK", fork)
+        assumptions = assumption_set(scenario)
+        models = workstream_models(scenario, layers, assumptions)
+        made[fork] = (models, set(assumptions.used()))
+    (forked, read_forked), (in_turn, read_in_turn) = made["1"], made["0"]
+    assert list(forked) == list(in_turn) == ["retrofit", "laep", "chargers", "sequestration"]
+    for name, model in forked.items():
+        assert_geodataframe_equal(model.candidates, in_turn[name].candidates)
+        assert pickle.dumps(model.parts) == pickle.dumps(in_turn[name].parts), name
+    assert {"charger_types", "site_kinds", "sequestration", "woodland_profile"} <= read_forked
+    assert read_forked == read_in_turn

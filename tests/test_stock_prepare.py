@@ -76,7 +76,7 @@ def test_scenario_key_reaches_the_layer_inputs(tmp_path, small_sample):
 
 
 def test_no_homes_names_both_inputs(small_sample):
-    from geoplan.planning.solve import _need
+    from geoplan.planning.models import _need
 
     with pytest.raises(LayerSchemaError, match=r"inputs\.building_stock"):
         _need(None, "epc", "laep")

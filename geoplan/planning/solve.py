@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
@@ -51,9 +52,9 @@ import pandas as pd
 from geoplan.assumptions import AssumptionSet, AssumptionTable, read_assumptions
 from geoplan.errors import InfeasibleError, LayerSchemaError
 from geoplan.files.memory import release_freed
+from geoplan.forked import start
 from geoplan.layers.buildings import zoned_homes
 from geoplan.layers.prepare import PreparedLayers
-from geoplan.layers.site_names import site_names
 from geoplan.optimise import DistrictMinimum, SolverOptions
 from geoplan.planning.building_inputs import (
     BUILDING_TABLES,
@@ -80,21 +81,19 @@ from geoplan.planning.headroom import (
     served_chain,
 )
 from geoplan.planning.joint import JointPlan, solve_joint
+from geoplan.planning.models import (
+    WorkstreamModel,
+    charger_workstream,
+    laep_workstream,
+    retrofit_workstream,
+    sequestration_workstream,
+)
 from geoplan.planning.phasing import DELIVERY_CAPACITY, phasing
 from geoplan.scenario import Scenario
 from geoplan.scenario.workstreams import RetrofitSettings
-from geoplan.workstreams.charger_demand import ChargerDemand, charger_demand
-from geoplan.workstreams.chargers import (
-    charger_candidates,
-    charger_model,
-)
-from geoplan.workstreams.laep import laep_candidates, laep_model
 from geoplan.workstreams.parts import ModelParts
-from geoplan.workstreams.retrofit import retrofit_candidates, retrofit_model
 from geoplan.workstreams.sequestration import (
     SEQUESTERED,
-    sequestration_candidates,
-    sequestration_model,
 )
 
 __all__ = ["BUILDING_TABLES", "DFES_SCENARIOS", "GRID_REINFORCEMENT", "GRID_UNITS",
@@ -108,20 +107,6 @@ GRID_REINFORCEMENT = AssumptionTable(
     "grid_reinforcement", key=("level",),
     numbers={"capacity_mva": 0.0, "cost_gbp_per_mva": 0.0, "lead_time_years": 0.0})
 """Reinforcement options per substation level: capacity added, cost and lead time."""
-
-
-@dataclass(frozen=True)
-class WorkstreamModel:
-    """One workstream's candidates and model parts, and what built them."""
-
-    name: str
-    candidates: gpd.GeoDataFrame
-    parts: ModelParts
-    settings: object
-    demand: ChargerDemand | None = None
-    notes: tuple[str, ...] = ()
-    assumptions: AssumptionSet | None = field(default=None, repr=False, compare=False)
-    """The tables that built it, passed on down the chain (:func:`geoplan.build_candidates`)."""
 
 
 @dataclass(frozen=True)
@@ -186,92 +171,57 @@ def workstream_models(scenario: Scenario, layers: PreparedLayers,
                       assumptions: AssumptionSet) -> dict[str, WorkstreamModel]:
     """Candidates and model parts of every enabled workstream, in the fixed order.
 
+    The chargers and sequestration are built in a forked child (:mod:`geoplan.forked`)
+    while the homes' options, retrofit and LAEP are built here; the assumption tables the
+    child read are then read here too, so the run's manifest lists them.
+
     Raises
     ------
     LayerSchemaError
         When an enabled workstream lacks the layer it needs (e.g. chargers without sites).
     """
-    builders = {"chargers": _chargers, "sequestration": _sequestration}
+    enabled = list(scenario.workstreams.enabled())
+    apart = [name for name in enabled if name in _APART]
+    both = bool(apart) and len(apart) < len(enabled)  # else nothing to do meanwhile
+    with start(partial(_built_apart, scenario, layers, assumptions, apart),
+               fork=both) as elsewhere:
+        models = _building_models(scenario, layers, assumptions, enabled)
+        built, read = elsewhere.result()
+    for name in read:
+        assumptions.table(name)
+    models.update(built)
+    return {name: models[name] for name in enabled}
+
+
+def _building_models(scenario: Scenario, layers: PreparedLayers, assumptions: AssumptionSet,
+                     enabled: list[str]) -> dict[str, WorkstreamModel]:
+    """Build retrofit and LAEP (those enabled) from the homes' options they share."""
+    if not {"retrofit", "laep"} & set(enabled):
+        return {}
     layers = replace(layers, buildings=zoned_homes(layers.buildings))  # the homes planned
     shared = shared_options(scenario, layers, assumptions)
     models = {}
-    for name in scenario.workstreams.enabled():
-        if name == "retrofit":
-            models[name] = _retrofit(scenario, layers, assumptions, shared)
-        elif name == "laep":
-            models[name] = _laep(scenario, layers, assumptions, shared)
-            shared = None  # retrofit (built first) and LAEP are done with it
-        else:
-            models[name] = builders[name](scenario, layers, assumptions)
+    if "retrofit" in enabled:
+        models["retrofit"] = retrofit_workstream(scenario, layers, assumptions, shared)
         release_freed()  # a workstream's working memory, before the next one's
+    if "laep" in enabled:
+        models["laep"] = laep_workstream(scenario, layers, assumptions, shared)
     return models
 
 
-def _need(layer: object, name: str, workstream: str) -> Any:
-    if layer is None and name == "epc":
-        raise LayerSchemaError(f"the {workstream} workstream needs homes, which the scenario's "
-                               "inputs do not give (fix: set inputs.epc to EPC certificates, "
-                               "or inputs.building_stock to aggregated Census tables (see "
-                               f"scenarios/README.md), or workstreams.{workstream}.enabled: "
-                               "false)")
-    if layer is None:
-        raise LayerSchemaError(f"the {workstream} workstream needs the {name} layer, which the "
-                               f"scenario's inputs do not give (fix: set inputs.{name}, or "
-                               f"workstreams.{workstream}.enabled: false)")
-    return layer
+_APART = {"chargers": charger_workstream, "sequestration": sequestration_workstream}
+"""The workstreams that need no homes' options: built beside retrofit and LAEP."""
 
 
-def _retrofit(scenario: Scenario, layers: PreparedLayers, assumptions: AssumptionSet,
-              options: pd.DataFrame | None = None) -> WorkstreamModel:
-    settings = building_settings(scenario, assumptions, "retrofit")
-    buildings = _need(layers.buildings, "epc", "retrofit")
-    candidates = retrofit_candidates(buildings, layers.zones, settings,
-                                     tables=building_tables(scenario, assumptions),
-                                     options=options)
-    return WorkstreamModel("retrofit", candidates, retrofit_model(candidates, settings),
-                           settings)
-
-
-def _laep(scenario: Scenario, layers: PreparedLayers, assumptions: AssumptionSet,
-          options: pd.DataFrame | None = None) -> WorkstreamModel:
-    settings = building_settings(scenario, assumptions, "laep")
-    buildings = _need(layers.buildings, "epc", "laep")
-    candidates = laep_candidates(buildings, layers.zones, settings,
-                                 tables=building_tables(scenario, assumptions), options=options)
-    return WorkstreamModel("laep", candidates, laep_model(candidates, settings), settings)
-
-
-def _chargers(scenario: Scenario, layers: PreparedLayers,
-              assumptions: AssumptionSet) -> WorkstreamModel:
-    settings = scenario.workstreams.chargers.settings()
-    ev_demand = _need(layers.ev_demand, "vehicles", "chargers")
-    sites = _need(layers.sites, "car_parks", "chargers")
-    types = assumptions.table("charger_types")
-    demand = charger_demand(ev_demand, layers.zones, settings, buildings=layers.buildings,
-                            chargers=layers.chargers,
-                            roads=layers.roads if settings.use_roads else None,
-                            parking=assumptions.table("offstreet_parking"), charger_types=types)
-    sites = site_names(sites, layers.road_names, max_distance_m=settings.site_name_road_m)
-    candidates = charger_candidates(sites, demand, settings, zones=layers.zones,
-                                    site_kinds=assumptions.table("site_kinds"),
-                                    charger_types=types,
-                                    ev_attribution=None if settings.ev_attribution_share
-                                    is not None else assumptions.table("ev_attribution"))
-    parts = charger_model(candidates, settings, demand=demand)
-    return WorkstreamModel("chargers", candidates, parts, settings, demand)
-
-
-def _sequestration(scenario: Scenario, layers: PreparedLayers,
-                   assumptions: AssumptionSet) -> WorkstreamModel:
-    settings = scenario.workstreams.sequestration.settings()
-    land = _need(layers.land, "land_cover", "sequestration")
-    candidates = sequestration_candidates(land, settings, zones=layers.zones,
-                                          sequestration=assumptions.table("sequestration"),
-                                          classes=assumptions.table("land_cover_classes"),
-                                          profile=assumptions.table("woodland_profile"),
-                                          peat=assumptions.table("peat_conditions"))
-    parts = sequestration_model(candidates, settings, emissions=layers.emissions)
-    return WorkstreamModel("sequestration", candidates, parts, settings)
+def _built_apart(scenario: Scenario, layers: PreparedLayers, assumptions: AssumptionSet,
+                 names: list[str]) -> tuple[dict[str, WorkstreamModel], list[str]]:
+    """Build the workstreams ``names`` of :data:`_APART`; also return the tables read."""
+    layers = replace(layers, buildings=zoned_homes(layers.buildings))  # the homes planned
+    models = {}
+    for name in names:
+        models[name] = _APART[name](scenario, layers, assumptions)
+        release_freed()
+    return models, list(assumptions.used())
 
 
 def grid_tables(assumptions: AssumptionSet | None = None) -> tuple[pd.DataFrame, float]:
