@@ -25,8 +25,10 @@ Files (see the README's "What a run writes"):
     Ranks of every candidate; KPIs by district, milestone year and workstream, finance,
     solver status and gap, and the assumptions used with their sources.
 ``map.html``, ``map.png``, ``map.pdf``
-    The interactive map and the static map for documents, drawn in a forked child while
-    the files above are written (:mod:`geoplan.forked`).
+    The interactive map and the static map for documents.
+
+The maps are drawn in a forked child, and the plan's layers written in another, while the
+other files are written here (:mod:`geoplan.forked`).
 ``manifest.json``
     Inputs with hashes, software versions, the scenario as resolved, assumptions and the
     hash of every file above.
@@ -271,6 +273,16 @@ def _maps(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedL
     return written
 
 
+def _exports(folder: Path, scenario: Scenario, layer_frames: Mapping[str, pd.DataFrame]
+             ) -> list[Path]:
+    """Write the plan's layers: ``plan.gpkg``, then each other format the scenario asks for."""
+    written = [export_plan(layer_frames, folder / "plan.gpkg", fmt="gpkg")]
+    for fmt in scenario.outputs.formats:
+        if fmt != "gpkg":
+            written.append(export_plan(layer_frames, folder / f"plan_{fmt}", fmt=fmt))
+    return written
+
+
 def _drawn(folder: Path, scenario: Scenario, plans: PlanResult, layers: PreparedLayers,
            zones: gpd.GeoDataFrame, offline: bool, assumptions: AssumptionSet,
            evidence: gpd.GeoDataFrame | None, existing: gpd.GeoDataFrame | None,
@@ -319,11 +331,14 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
                          offline_map, assumptions, layer_frames["grid_evidence"],
                          layer_frames.get("existing_chargers"),  # placed once, for the gpkg
                          settings))
-    with maps:  # drawn in a forked child while the other files are written here
-        summary, written = _files(folder, scenario, layers, assumptions, models, plans,
-                                  finance, found, flags, evidence, layer_frames)
+    exports = start(partial(_exports, folder, scenario, layer_frames))
+    with maps, exports:  # each in a forked child while the other files are written here
+        summary, files = _files(folder, scenario, layers, assumptions, models, plans,
+                                finance, found, flags, evidence, layer_frames)
         drawn, tables = maps.result()
-    written.extend(drawn)
+        exported = exports.result()
+    # the order one process writes them in: plan.gpkg, grid_evidence.csv, the other formats
+    written = [*exported[:1], *files[:1], *exported[1:], *files[1:], *drawn]
     for name in tables:  # the tables the child read, read here too for the manifest
         assumptions.table(name)
     manifest = build_manifest(_input_paths(inputs), scenario.resolved(),
@@ -338,12 +353,11 @@ def _files(folder: Path, scenario: Scenario, layers: PreparedLayers,
            plans: PlanResult, finance: FinanceSummary, found: DecisionSupport | None,
            flags: GridFlags, evidence: GridEvidence, layer_frames: dict[str, pd.DataFrame]
            ) -> tuple[dict[str, Any], list[Path]]:
-    """Write every file but the maps and the manifest; return the summary and the files."""
-    written = [export_plan(layer_frames, folder / "plan.gpkg", fmt="gpkg")]
-    written.append(write_evidence_csv(evidence, folder / "grid_evidence.csv"))
-    for fmt in scenario.outputs.formats:
-        if fmt != "gpkg":
-            written.append(export_plan(layer_frames, folder / f"plan_{fmt}", fmt=fmt))
+    """Write every file but the plan's layers, the maps and the manifest.
+
+    Returns the summary and the files written, ``grid_evidence.csv`` first.
+    """
+    written = [write_evidence_csv(evidence, folder / "grid_evidence.csv")]
     written.append(write_rankings(dict(plans.tables), folder / "rankings.csv"))
     written.extend(write_phasing(folder, plans, list(scenario.plan.years),
                                  title=f"{scenario.name}: trade-offs of the budget"))
