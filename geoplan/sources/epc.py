@@ -325,10 +325,18 @@ class _FileRead:
 
 def _halfway(files: Sequence[Path]) -> int:
     """Return how many of ``files`` come first to split their bytes most evenly in two."""
-    sizes = np.cumsum([path.stat().st_size for path in files])
+    sizes = np.cumsum([_size(path) for path in files])
     if len(files) < 2:
         return len(files)
     return 1 + int(np.argmin(np.abs(2 * sizes[:-1] - sizes[-1])))
+
+
+def _size(path: Path) -> int:
+    """Return the file's size in bytes; 0 when it cannot be read (its reading says why)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _read_each(files: Sequence[Path], labels: Sequence[str]) -> list[_FileRead]:
