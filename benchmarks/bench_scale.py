@@ -12,10 +12,11 @@ synthetic county of N homes first (seed 2024, 10 m land cover; the ``county`` sc
 subprocess runs ``scenarios/joint.yaml`` on it (the scenario's inputs replaced by the folder)
 through :func:`geoplan.pipeline.run_scenario`, timing every step (inputs, layers, candidates,
 solve, outputs), its CPU seconds (this process and its ended children: the solver's child
-interpreter) and the process's peak resident memory (``ru_maxrss``) when the step ends;
-and the peak of the process with its children together (``tree_peak_mib``, sampled every
-10 ms with psutil: the run's resident memory plus its children's unique memory; the
-solver's child process solves while the run waits on it);
+interpreter and the forked children of :mod:`geoplan.forked`) and the process's peak
+resident memory (``ru_maxrss``) when the step ends; and the peak of the process with its
+children together (``tree_peak_mib``, sampled every 10 ms with psutil: the run's resident
+memory plus its children's unique memory; the solver's child process solves while the run
+waits on it, the forked children read and write beside it);
 the ``layers`` step is the layer preparation. Prints one JSON line per sample and a table.
 
 With ``--dask-workers N ...`` the layer preparation alone (:func:`prepare_layers`, the part
@@ -137,7 +138,7 @@ def _partition(line: str) -> dict[str, object]:
 
 def _cpu_s(children: bool = False) -> float:
     """CPU seconds (user + system) this process has used (and its ended children, if asked:
-    the solver's child interpreter)."""
+    the solver's child interpreter, the forked children)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     total = usage.ru_utime + usage.ru_stime
     if children:
@@ -184,7 +185,8 @@ def _tree_peak_mib(process: subprocess.Popen[str]) -> int | None:
 
     Sampled every 10 ms with psutil (installed with dask's ``distributed``; ``None`` without
     it): the run's own peak (``ru_maxrss``) leaves out the solver's child process, which
-    solves while the run waits. The run counts its resident memory and each descendant its
+    solves while the run waits, and the forked children (:mod:`geoplan.forked`), which read
+    and write beside it. The run counts its resident memory and each descendant its
     unique memory (USS): a child caught between fork and exec shares every page of the run,
     and adding its resident memory counted the run twice (1,167 and 1,364 MiB on the county
     in 2 of 5 runs, against 925-946 MiB). A child whose command line is still the run's (a
@@ -244,7 +246,7 @@ def main() -> None:
             tree = result["tree_peak_mib"]
             print(f"{result['homes']:>10,} homes: {result['total_s']:.1f} s (cpu "
                   f"{result['cpu_s']:.1f} s), peak {result['peak_mib']:,} MiB{goal}; with the "
-                  f"solver's child process {tree if tree is None else f'{tree:,}'} MiB; load "
+                  f"child processes {tree if tree is None else f'{tree:,}'} MiB; load "
                   f"{result['load_average']}")
             for step in result["steps"]:  # type: ignore[attr-defined]
                 print(f"    {step['step']:<12} {step['seconds']:>7.2f} s  cpu "

@@ -44,18 +44,22 @@ import warnings
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Forked", "can_fork", "start"]
+__all__ = ["Forked", "can_fork", "in_turn", "start"]
 
 T = TypeVar("T")
 
 _ENV = "GEOPLAN_FORK"
 
 
+def in_turn() -> bool:
+    """Whether ``GEOPLAN_FORK=0`` asks for every step in turn: no child, no thread beside."""
+    return os.environ.get(_ENV, "1") == "0"
+
+
 def can_fork() -> bool:
-    """Whether :func:`start` forks here (Linux, the main thread, ``GEOPLAN_FORK`` not ``0``)."""
+    """Whether :func:`start` forks here (Linux, the main thread, not :func:`in_turn`)."""
     return (sys.platform.startswith("linux") and hasattr(os, "fork")
-            and threading.current_thread() is threading.main_thread()
-            and os.environ.get(_ENV, "1") != "0")
+            and threading.current_thread() is threading.main_thread() and not in_turn())
 
 
 def start(work: Callable[[], T], *, fork: bool = True) -> Forked[T]:

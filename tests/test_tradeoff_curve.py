@@ -9,15 +9,18 @@ over that subset.
 from __future__ import annotations
 
 import itertools
+import threading
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from geoplan.optimise import PeriodBenefit, SolverOptions
+from geoplan.optimise.tradeoff import BudgetCurve
 from geoplan.outputs.phasing import tradeoff_figure
-from geoplan.planning.curve import main_co_benefit, tradeoff_curve
+from geoplan.planning.curve import CurveBeside, main_co_benefit, tradeoff_curve
 from geoplan.planning.joint import solve_joint
 from geoplan.scenario.models import PlanSection
 from geoplan.workstreams.parts import ModelParts
@@ -63,15 +66,7 @@ def _subsets(budget: float) -> list[dict[str, float]]:
 
 @pytest.fixture(scope="module")
 def curve() -> pd.DataFrame:
-    tables = _tables()
-    parts = {ws: ModelParts((PeriodBenefit({2030: "lifetime_tco2e_2030"}),), ())
-             for ws in tables}
-    headroom = pd.DataFrame({"substation_id": ["P"], "headroom_kw": [100.0], "year": [2030]})
-    joint = solve_joint(tables, parts, headroom=headroom, grid={"P": None}, periods=(2030,),
-                        horizon=2030, total_budget_gbp=BUDGET,
-                        options=SolverOptions(mip_gap=0.0))
-    scenario = SimpleNamespace(plan=PlanSection(years=[2030], tradeoff_fractions=[0.5, 1.5]),
-                               solver=SimpleNamespace(gap=0.0))
+    joint, scenario = _joint_and_scenario()
     return tradeoff_curve(joint, scenario)  # type: ignore[arg-type]
 
 
@@ -147,3 +142,58 @@ def test_restricted_solves_start_from_the_best_plan_that_fits() -> None:
     assert outcome.objective >= compiled.model.objective(good) - 1e-9
     assert outcome.objective == pytest.approx(max(s["lifetime_tco2e"]
                                                   for s in _subsets(BUDGET)))
+
+
+def _joint_and_scenario() -> tuple[Any, SimpleNamespace]:
+    tables = _tables()
+    parts = {ws: ModelParts((PeriodBenefit({2030: "lifetime_tco2e_2030"}),), ())
+             for ws in tables}
+    headroom = pd.DataFrame({"substation_id": ["P"], "headroom_kw": [100.0], "year": [2030]})
+    joint = solve_joint(tables, parts, headroom=headroom, grid={"P": None}, periods=(2030,),
+                        horizon=2030, total_budget_gbp=BUDGET,
+                        options=SolverOptions(mip_gap=0.0))
+    scenario = SimpleNamespace(plan=PlanSection(years=[2030], tradeoff_fractions=[0.5, 1.5]),
+                               solver=SimpleNamespace(gap=0.0))
+    return joint, scenario
+
+
+def test_points_below_one_solved_on_a_thread_give_the_same_curve(
+        curve: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the plan's solve is "guarded" (as a county's is): the point at 0.5 is solved on a
+    # thread, the one at 1.5 after, from the plan, in the same HiGHS session
+    monkeypatch.setattr("geoplan.planning.curve.guarded", lambda model, options: True)
+    joint, scenario = _joint_and_scenario()
+    threads: list[str] = []
+    solve = BudgetCurve.solve
+
+    def noted(self: BudgetCurve, fractions: list[float], plan: Any = None) -> None:
+        threads.append(f"{threading.current_thread().name} {sorted(fractions)}")
+        solve(self, fractions, plan)
+
+    monkeypatch.setattr(BudgetCurve, "solve", noted)
+    with CurveBeside(scenario, SolverOptions(time_limit=60.0), "none") as beside:  # type: ignore[arg-type]
+        beside.start(joint.compiled)
+        again = tradeoff_curve(joint, scenario, beside.curve())  # type: ignore[arg-type]
+    assert threads == ["geoplan-curve_0 [0.5]", "MainThread [0.5, 1.5]"]
+    pd.testing.assert_frame_equal(again, curve, check_exact=True)
+
+
+def test_a_curve_solved_in_parts_refuses_a_lower_fraction_after_a_higher() -> None:
+    joint, _ = _joint_and_scenario()
+    parts = BudgetCurve(joint.compiled, ["total"], strategy="restricted")
+    parts.solve([1.5], joint.plan.solution)
+    with pytest.raises(ValueError, match=r"fractions must rise from call to call: 0\.5 after 1\.5"):
+        parts.solve([0.5])
+    whole = BudgetCurve(joint.compiled, ["total"], strategy="restricted")
+    whole.solve([0.5, 0.8])
+    pd.testing.assert_frame_equal(whole.table([0.8, 0.5]).iloc[::-1].reset_index(drop=True),
+                                  whole.table([0.5, 0.8]), check_exact=True)
+
+
+def test_in_turn_the_curve_is_solved_after_the_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("geoplan.planning.curve.guarded", lambda model, options: True)
+    monkeypatch.setenv("GEOPLAN_FORK", "0")  # every step in turn: no thread beside
+    joint, scenario = _joint_and_scenario()
+    with CurveBeside(scenario, SolverOptions(time_limit=60.0), "none") as beside:  # type: ignore[arg-type]
+        beside.start(joint.compiled)
+        assert beside.curve() is None

@@ -27,7 +27,7 @@ from geoplan.optimise.matrix import ColumnBlock, MilpMatrix
 from geoplan.optimise.outcome import SolveOutcome, SolverOptions, classify, settle_bound
 
 __all__ = ["HARD_STOP_FACTOR", "HARD_STOP_NONZEROS", "HARD_STOP_SLACK_S", "Progress",
-           "Solvable", "kill_after", "salvage", "start_guard"]
+           "Solvable", "guarded", "kill_after", "salvage", "start_guard"]
 
 HARD_STOP_NONZEROS = 100_000
 """Models with at least this many non-zeros run their HiGHS phase in a killable child."""
@@ -68,12 +68,19 @@ class Progress:
     notes: tuple[str, ...]
 
 
+def guarded(model: MilpMatrix, options: SolverOptions) -> bool:
+    """Whether a solve of ``model`` runs its HiGHS phase in a guarded child process.
+
+    With HiGHS, a time limit, a POSIX system and a model of at least
+    :data:`HARD_STOP_NONZEROS` nonzeros.
+    """
+    return (options.solver == "highs" and options.time_limit is not None and available()
+            and model.matrix.nnz >= HARD_STOP_NONZEROS)
+
+
 def start_guard(model: MilpMatrix, options: SolverOptions) -> GuardedChild | None:
     """Start the child for a guarded solve, or return ``None`` when none is needed."""
-    if (options.solver != "highs" or options.time_limit is None or not available()
-            or model.matrix.nnz < HARD_STOP_NONZEROS):
-        return None
-    return GuardedChild()
+    return GuardedChild() if guarded(model, options) else None
 
 
 def kill_after(limit: float, elapsed: float) -> float:

@@ -26,7 +26,7 @@ from geoplan.optimise.objectives import MaximiseBenefit
 from geoplan.optimise.problem import CompiledProblem, PlanningProblem
 from geoplan.optimise.solvers import HighsSession, SolverOptions
 
-__all__ = ["budget_curve", "epsilon_curve", "weighted_sum_curve"]
+__all__ = ["BudgetCurve", "budget_curve", "epsilon_curve", "weighted_sum_curve"]
 
 
 def _point(compiled: CompiledProblem, x: np.ndarray | None, column: str) -> dict[str, object]:
@@ -130,31 +130,75 @@ def budget_curve(compiled: CompiledProblem, budgets: Sequence[str], fractions: S
         One row per fraction: ``fraction``, ``status``, ``objective``, ``gap``,
         ``cost_gbp`` (candidates chosen), ``selected``, ``period_value`` and ``values``.
     """
-    rows = np.concatenate([compiled.context.handles[f"budget:{name}"] for name in budgets
-                           if f"budget:{name}" in compiled.context.handles] or
-                          [np.zeros(0, dtype=int)])
-    from geoplan.optimise.strategy import solve_compiled, solve_restricted
+    curve = BudgetCurve(compiled, budgets, values, options, period_columns=period_columns,
+                        strategy=strategy)
+    curve.solve(fractions, plan)
+    return curve.table(fractions)
 
-    found: dict[float, dict[str, object]] = {}
-    below: np.ndarray | None = None  # the plan of the point with the most money so far
-    session = None  # restricted: one HiGHS session, each relaxation started from the last
-    for fraction in sorted({float(f) for f in fractions}):
+
+class BudgetCurve:
+    """The points of :func:`budget_curve`, solved in parts (same arguments, same points).
+
+    :meth:`solve` may be called more than once, each time with fractions above those
+    solved before: the points then are those one call with every fraction gives (the
+    restricted strategy's HiGHS session and the plan of the point with the most money so
+    far carry over). So the points below 1, which need no plan of the model itself, can be
+    solved before that plan is known, and the others after.
+    """
+
+    def __init__(self, compiled: CompiledProblem, budgets: Sequence[str],
+                 values: Sequence[str] = (), options: SolverOptions | None = None, *,
+                 period_columns: Mapping[int, str] | None = None,
+                 strategy: str = "auto") -> None:
+        self.compiled = compiled
+        self.values = list(values)
+        self.options = options or SolverOptions()
+        self.period_columns = period_columns
+        self.strategy = strategy
+        self.found: dict[float, dict[str, object]] = {}
+        self._rows = np.concatenate(
+            [compiled.context.handles[f"budget:{name}"] for name in budgets
+             if f"budget:{name}" in compiled.context.handles] or [np.zeros(0, dtype=int)])
+        self._below: np.ndarray | None = None  # the plan of the point with the most money
+        self._session: HighsSession | None = None  # restricted: one session, warm-started
+
+    def solve(self, fractions: Sequence[float], plan: np.ndarray | None = None) -> None:
+        """Solve the points at ``fractions`` (each above every fraction solved before).
+
+        Raises
+        ------
+        ValueError
+            When a fraction is not above those already solved.
+        """
+        ordered = sorted({float(f) for f in fractions} - set(self.found))
+        if ordered and self.found and ordered[0] < max(self.found):
+            raise ValueError(f"fractions must rise from call to call: {ordered[0]} after "
+                             f"{max(self.found)}")
+        for fraction in ordered:
+            self.found[fraction] = self._point(fraction, plan)
+
+    def _point(self, fraction: float, plan: np.ndarray | None) -> dict[str, object]:
+        from geoplan.optimise.strategy import solve_compiled, solve_restricted
+
+        compiled = self.compiled
         upper = compiled.model.row_upper.copy()
-        upper[rows] = upper[rows] * fraction
+        upper[self._rows] = upper[self._rows] * fraction
         scaled = replace(compiled, model=compiled.model.with_bounds(row_upper=upper))
-        if strategy == "restricted":
-            starts = [below, plan if fraction >= 1.0 else None]
-            if session is None:  # the restricted steps solve with HiGHS whatever the solver
-                session = HighsSession(scaled.model, options or SolverOptions())
-            outcome, _ = solve_restricted(scaled, options or SolverOptions(), starts,
-                                          session)
+        if self.strategy == "restricted":
+            starts = [self._below, plan if fraction >= 1.0 else None]
+            if self._session is None:  # the restricted steps solve with HiGHS whatever
+                self._session = HighsSession(scaled.model, self.options)
+            outcome, _ = solve_restricted(scaled, self.options, starts, self._session)
         else:
-            outcome, _ = solve_compiled(scaled, options or SolverOptions(), strategy)
-        below = outcome.x if outcome.x is not None else below
-        found[fraction] = {"fraction": fraction, "status": outcome.status,
-                           "objective": outcome.objective, "gap": outcome.gap,
-                           **plan_values(compiled, outcome.x, values, period_columns)}
-    return pd.DataFrame([found[float(f)] for f in fractions])
+            outcome, _ = solve_compiled(scaled, self.options, self.strategy)
+        self._below = outcome.x if outcome.x is not None else self._below
+        return {"fraction": fraction, "status": outcome.status, "objective": outcome.objective,
+                "gap": outcome.gap, **plan_values(compiled, outcome.x, self.values,
+                                                  self.period_columns)}
+
+    def table(self, fractions: Sequence[float]) -> pd.DataFrame:
+        """Return the points at ``fractions`` (solved before), one row each, in that order."""
+        return pd.DataFrame([self.found[float(f)] for f in fractions])
 
 
 def plan_values(compiled: CompiledProblem, x: np.ndarray | None, values: Sequence[str] = (),

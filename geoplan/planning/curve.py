@@ -17,16 +17,23 @@ point of the curve delivers (else the first the table has).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from geoplan.forked import in_turn
 from geoplan.optimise import SolverOptions
-from geoplan.optimise.tradeoff import budget_curve, plan_values
+from geoplan.optimise.guard import guarded
+from geoplan.optimise.tradeoff import BudgetCurve, plan_values
 from geoplan.planning.joint import JointPlan
 from geoplan.planning.phasing import LIFETIME_PREFIX
 from geoplan.scenario import Scenario
 
-__all__ = ["CO_BENEFIT_COLUMNS", "CURVE_GAP", "main_co_benefit", "tradeoff_curve"]
+if TYPE_CHECKING:
+    from geoplan.optimise.problem import CompiledProblem
+
+__all__ = ["CO_BENEFIT_COLUMNS", "CURVE_GAP", "CurveBeside", "main_co_benefit", "tradeoff_curve"]
 
 CURVE_GAP = 5e-3
 """Gap to which each point of the curve is solved (the curve shows a shape, not a plan)."""
@@ -57,12 +64,21 @@ def main_co_benefit(curve: pd.DataFrame, weights: Mapping[str, float] | None = N
     return present[0] if present else None
 
 
-def tradeoff_curve(joint: JointPlan, scenario: Scenario) -> pd.DataFrame:
+def tradeoff_curve(joint: JointPlan, scenario: Scenario, solved: BudgetCurve | None = None
+                   ) -> pd.DataFrame:
     """Cost against lifetime tCO2e: the plan re-solved with its money times each fraction.
 
     The funding profile and the total budget are scaled together
     (:func:`geoplan.optimise.tradeoff.budget_curve`); the plan itself is the row with
     ``fraction`` 1 and ``chosen`` true (its own figures, not a re-solve).
+
+    Parameters
+    ----------
+    joint : JointPlan
+    scenario : Scenario
+    solved : BudgetCurve, optional
+        The curve with its points below 1 solved already (:class:`CurveBeside`); the
+        others are solved here.
 
     Returns
     -------
@@ -72,25 +88,77 @@ def tradeoff_curve(joint: JointPlan, scenario: Scenario) -> pd.DataFrame:
         and ``main_co_benefit`` (the column's name, on every row; blank without one), by
         fraction.
     """
-    plan, solver = scenario.plan, scenario.solver
     compiled = joint.compiled
-    columns = {int(y): f"{LIFETIME_PREFIX}{y}" for y in plan.years}
-    values = [c for c in CO_BENEFIT_COLUMNS if c in compiled.context.table]
+    fractions = _fractions(scenario)
+    curve = solved if solved is not None else _budget_curve(compiled, scenario)
+    curve.solve(fractions, joint.plan.solution)  # those not solved yet
+    mine = {"fraction": 1.0, "status": joint.plan.status, "objective": joint.plan.objective,
+            "gap": joint.plan.gap, **plan_values(compiled, joint.plan.solution, curve.values,
+                                                 curve.period_columns)}
+    table = pd.concat([curve.table(fractions), pd.DataFrame([mine])], ignore_index=True)
+    table["chosen"] = table["fraction"] == 1.0
+    table = table.rename(columns={"period_value": "lifetime_tco2e"}).sort_values(
+        "fraction", kind="stable").reset_index(drop=True)
+    tonnes = pd.to_numeric(table["lifetime_tco2e"])
+    table["gbp_per_lifetime_tco2e"] = pd.to_numeric(table["cost_gbp"]) / tonnes.where(
+        tonnes > 0)
+    table["main_co_benefit"] = main_co_benefit(table, dict(scenario.plan.co_benefits)) or ""
+    return table.drop(columns=["objective", "gap", "selected"])
+
+
+def _budget_curve(compiled: CompiledProblem, scenario: Scenario) -> BudgetCurve:
+    """Return the curve of ``compiled``'s money (the funding profile and the total budget)."""
     # each point: the relaxation's bound and restricted MIPs (no wall-clock step, so the
     # curve repeats exactly), to a gap of at least 0.5%; the plan itself keeps its own solve
-    options = SolverOptions(solver="highs", mip_gap=max(solver.gap, CURVE_GAP))
-    fractions = sorted(f for f in set(plan.tradeoff_fractions) if f != 1.0)
-    curve = budget_curve(compiled, ["funding", "total"], fractions, values, options,
-                         period_columns=columns, strategy="restricted",
-                         plan=joint.plan.solution)
-    mine = {"fraction": 1.0, "status": joint.plan.status, "objective": joint.plan.objective,
-            "gap": joint.plan.gap, **plan_values(compiled, joint.plan.solution, values, columns)}
-    curve = pd.concat([curve, pd.DataFrame([mine])], ignore_index=True)
-    curve["chosen"] = curve["fraction"] == 1.0
-    curve = curve.rename(columns={"period_value": "lifetime_tco2e"}).sort_values(
-        "fraction", kind="stable").reset_index(drop=True)
-    tonnes = pd.to_numeric(curve["lifetime_tco2e"])
-    curve["gbp_per_lifetime_tco2e"] = pd.to_numeric(curve["cost_gbp"]) / tonnes.where(
-        tonnes > 0)
-    curve["main_co_benefit"] = main_co_benefit(curve, dict(plan.co_benefits)) or ""
-    return curve.drop(columns=["objective", "gap", "selected"])
+    options = SolverOptions(solver="highs", mip_gap=max(scenario.solver.gap, CURVE_GAP))
+    values = [c for c in CO_BENEFIT_COLUMNS if c in compiled.context.table]
+    columns = {int(y): f"{LIFETIME_PREFIX}{y}" for y in scenario.plan.years}
+    return BudgetCurve(compiled, ["funding", "total"], values, options,
+                       period_columns=columns, strategy="restricted")
+
+
+def _fractions(scenario: Scenario) -> list[float]:
+    return sorted(f for f in set(scenario.plan.tradeoff_fractions) if f != 1.0)
+
+
+class CurveBeside:
+    """The curve's points below 1 solved on a thread while the plan's own solve runs.
+
+    The plan's solve waits for its guarded child process (:mod:`geoplan.optimise.guard`),
+    so this process is idle meanwhile, and the points with less money need nothing of the
+    plan (those with more start from it, so they are solved after, in the same HiGHS
+    session: :class:`~geoplan.optimise.tradeoff.BudgetCurve`). :meth:`start` is the
+    ``on_compiled`` hook of :func:`geoplan.planning.joint.solve_joint`: it starts the
+    thread only when the plan's HiGHS phase will run in the child, so HiGHS never runs in
+    two threads of this process at once (and not with ``GEOPLAN_FORK=0``,
+    :func:`geoplan.forked.in_turn`). :meth:`curve` waits for the thread.
+    """
+
+    def __init__(self, scenario: Scenario, options: SolverOptions, decompose: str) -> None:
+        self._scenario = scenario
+        self._options = options
+        self._below = [f for f in _fractions(scenario) if f < 1.0]
+        self._wanted = decompose == "none" and bool(self._below) and not in_turn()
+        self._pool: ThreadPoolExecutor | None = None
+        self._future: Future[None] | None = None
+        self._curve: BudgetCurve | None = None
+
+    def __enter__(self) -> CurveBeside:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def start(self, compiled: CompiledProblem) -> None:
+        """Start solving the points below 1 on a thread, if the plan's solve is guarded."""
+        if self._wanted and guarded(compiled.model, self._options):
+            self._curve = _budget_curve(compiled, self._scenario)
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="geoplan-curve")
+            self._future = self._pool.submit(self._curve.solve, self._below)
+
+    def curve(self) -> BudgetCurve | None:
+        """Return the curve with its points below 1 solved (None when not started here)."""
+        if self._future is not None:
+            self._future.result()
+        return self._curve

@@ -22,9 +22,9 @@ split the budget and the headroom between workstreams.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import networkx as nx
@@ -51,6 +51,9 @@ from geoplan.planning.joint_scoping import (
     scoped_objective,
 )
 from geoplan.workstreams.parts import ModelParts
+
+if TYPE_CHECKING:
+    from geoplan.optimise.problem import CompiledProblem
 
 __all__ = ["TARGET_COST_WEIGHT", "JointPlan", "joint_problem", "solve_joint"]
 
@@ -309,7 +312,9 @@ def _reinforcements(compiled: Any, x: np.ndarray | None,
 
 def solve_joint(candidates: Mapping[str, pd.DataFrame], parts: Mapping[str, ModelParts], *,
                 options: SolverOptions | None = None, strategy: str = "auto",
-                decompose: str = "none", **problem: Any) -> JointPlan:
+                decompose: str = "none",
+                on_compiled: Callable[[CompiledProblem], None] | None = None,
+                **problem: Any) -> JointPlan:
     """Build (:func:`joint_problem`, same keyword arguments), solve and split by workstream.
 
     Parameters
@@ -323,6 +328,9 @@ def solve_joint(candidates: Mapping[str, pd.DataFrame], parts: Mapping[str, Mode
     decompose : {"none", "by_gsp"}
         ``by_gsp``: solve one sub-problem per grid supply point with the shared budgets
         priced (:mod:`geoplan.planning.joint_decompose`); ``strategy`` is then unused.
+    on_compiled : callable, optional
+        Called with the compiled model before it is solved (e.g. to start other work on
+        it meanwhile, :class:`geoplan.planning.curve.CurveBeside`).
     **problem
         ``headroom``, ``grid``, ``reinforcements``, ``total_budget_gbp``,
         ``workstream_budgets``, ``periods``, ``horizon``, ``year``, ``weights``,
@@ -335,6 +343,8 @@ def solve_joint(candidates: Mapping[str, pd.DataFrame], parts: Mapping[str, Mode
     built = joint_problem(candidates, parts, **problem)
     compiled = built.compile()
     release_freed()  # the build's temporaries, before a child process holds the model too
+    if on_compiled is not None:
+        on_compiled(compiled)
     decomposition = None
     if decompose == "by_gsp":
         outcome, notes, decomposition = solve_by_gsp(compiled, problem["grid"],

@@ -63,7 +63,7 @@ from geoplan.planning.building_inputs import (
     shared_options,
 )
 from geoplan.planning.charger_carbon import chargers_served
-from geoplan.planning.curve import tradeoff_curve
+from geoplan.planning.curve import CurveBeside, tradeoff_curve
 from geoplan.planning.finance import finance_assumptions
 from geoplan.planning.grid_bases import dno_bases
 from geoplan.planning.grid_flags import headroom_kw_by_year
@@ -403,9 +403,15 @@ def solve_plans(scenario: Scenario, models: Mapping[str, WorkstreamModel],
               "limits": phased.limits()}
     parts, curve = phased.parts, None
     if plan.mode == "joint":
-        joint = solve_joint(phased.candidates, parts,
-                            total_budget_gbp=plan.budget_gbp, workstream_budgets=budgets,
-                            weights=joint_weights(scenario, models), **common)
+        with CurveBeside(scenario, options, solver.decompose) as beside:
+            # the curve's points below 1 are solved on a thread while the plan's child solves
+            joint = solve_joint(phased.candidates, parts,
+                                total_budget_gbp=plan.budget_gbp, workstream_budgets=budgets,
+                                weights=joint_weights(scenario, models),
+                                on_compiled=beside.start, **common)
+            _require_plan("joint", joint)
+            if plan.tradeoff_fractions:
+                curve = tradeoff_curve(joint, scenario, beside.curve())
         plans = {"joint": joint}
         tables = dict(joint.tables)
     else:
@@ -422,8 +428,6 @@ def solve_plans(scenario: Scenario, models: Mapping[str, WorkstreamModel],
         tables["chargers"] = chargers_served(
             tables["chargers"], parts["chargers"],
             models["chargers"].candidates["candidate_id"].astype(str), list(plan.years))
-    if plan.mode == "joint" and plan.tradeoff_fractions:
-        curve = tradeoff_curve(plans["joint"], scenario)
     crs = next(iter(models.values())).candidates.crs
     return PlanResult(plan.mode, plans, {name: _geo(t, crs) for name, t in tables.items()},
                       funding=phased.funding, caps=phased.caps, curve=curve)
