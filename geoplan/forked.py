@@ -48,6 +48,8 @@ __all__ = ["Forked", "can_fork", "in_turn", "start"]
 
 T = TypeVar("T")
 
+logger = logging.getLogger(__name__)
+
 _ENV = "GEOPLAN_FORK"
 
 
@@ -134,8 +136,11 @@ class Forked(Generic[T]):
         Exception
             Whatever ``work()`` raises, raised by calling it here (see the module docstring).
         """
+        forked = self._pid is not None
         outcome = self._collect()
         if outcome is None:
+            if forked:
+                logger.debug("a forked child gave no result; its work is done here instead")
             return self._work()
         value, records, caught = outcome
         for record in records:
