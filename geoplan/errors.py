@@ -14,10 +14,12 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "AreaNotFoundError",
     "CRSError",
+    "ForkedChildError",
     "GeoplanError",
     "InfeasibleError",
     "LayerSchemaError",
@@ -96,6 +98,10 @@ class GeoplanError(Exception):
             return str(self.problems[0])
         lines = "\n".join(f"  - {p}" for p in self.problems)
         return f"{self.summary}\n{lines}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle with the summary and the problems (an error raised in a forked child)."""
+        return (type(self), (self.summary, self.problems), dict(self.__dict__))
 
 
 class SourceFormatError(GeoplanError, ValueError):
@@ -201,3 +207,7 @@ class Problems:
 
 class ComputeError(GeoplanError, RuntimeError):
     """The compute engine asked for (a dask cluster) is not installed or not reachable."""
+
+
+class ForkedChildError(GeoplanError, RuntimeError):
+    """A forked child process (:mod:`geoplan.forked`) ended without its work's result."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import signal
 import time
 import warnings
 from dataclasses import replace
@@ -13,10 +14,13 @@ from pathlib import Path
 import pytest
 from geopandas.testing import assert_geodataframe_equal
 
+from geoplan.errors import ForkedChildError, GeoplanError, Problem, SourceFormatError
+from geoplan.files.atomic import OutputWriteError
 from geoplan.forked import can_fork, start
 from geoplan.layers.buildings import planned_homes
 from geoplan.layers.prepare import prepare_layers, sample_inputs
 from geoplan.pipeline import assumption_set
+from geoplan.planning.preflight import PreflightError
 from geoplan.planning.solve import workstream_models
 from geoplan.scenario import load_scenario
 
@@ -50,19 +54,111 @@ def test_without_fork_the_work_runs_here_when_asked(monkeypatch: pytest.MonkeyPa
 
 
 @forks
-def test_an_error_is_raised_here_as_without_a_fork(tmp_path: Path) -> None:
+def test_an_error_in_the_child_is_raised_here_not_run_again(tmp_path: Path) -> None:
     tries = tmp_path / "tries"
 
     def work() -> None:
         with tries.open("a") as file:
             file.write(f"{os.getpid()}\n")
-        raise ValueError("zones.gpkg: column 'zone_id' is missing (fix: name it)")
+        raise SourceFormatError("zones.gpkg: column 'zone_id' is missing (fix: name it)")
 
-    with pytest.raises(ValueError, match="zone_id' is missing"), start(work) as job:
+    with pytest.raises(SourceFormatError, match="zone_id' is missing") as raised, \
+            start(work) as job:
         job.result()
     pids = tries.read_text().split()
-    assert pids[1:] == [str(os.getpid())]  # tried in the child, then here, where it raised
+    assert len(pids) == 1  # once, in the child: work that wrote files is not done twice
     assert pids[0] != str(os.getpid())
+    assert "raised in a forked child process" in "".join(raised.value.__notes__)
+    assert str(raised.value) == "zones.gpkg: column 'zone_id' is missing (fix: name it)"
+
+
+class _UnsendableError(Exception):
+    def __init__(self, code: int, words: str) -> None:  # pickles as (message,): cannot load
+        super().__init__(f"{words} ({code})")
+
+
+@forks
+def test_an_error_that_cannot_be_sent_is_raised_by_doing_the_work_here() -> None:
+    parent = os.getpid()
+
+    def work() -> None:
+        raise _UnsendableError(7, "here" if os.getpid() == parent else "there")
+
+    with pytest.raises(_UnsendableError, match=r"here \(7\)"), start(work) as job:
+        job.result()
+
+
+@forks
+def test_work_that_writes_files_is_not_done_again_when_the_child_dies(tmp_path: Path) -> None:
+    written = tmp_path / "map.html"
+
+    def work() -> None:
+        written.write_text("half")
+        os._exit(3)  # as if killed while writing
+
+    with pytest.raises(ForkedChildError, match=r"ended without its result \(exit code 3\)"), \
+            start(work, again=False) as job:
+        job.result()
+    assert written.read_text() == "half"  # not written again here
+
+
+def test_a_refused_fork_leaves_the_work_to_this_process(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    fds = Path("/proc/self/fd")
+    before = len(list(fds.iterdir())) if fds.is_dir() else 0
+    with start(lambda: os.getpid()) as job:
+        assert job.result() == os.getpid()
+    after = len(list(fds.iterdir())) if fds.is_dir() else 0
+    assert after == before  # the pipe's two ends closed
+
+
+@forks
+def test_an_interrupt_while_waiting_ends_the_child(tmp_path: Path) -> None:
+    said = tmp_path / "pid"
+
+    def work() -> None:
+        said.write_text(str(os.getpid()))
+        time.sleep(600)
+
+    def interrupt(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        job = start(work)
+        for _ in range(3000):  # up to 30 s for the child to start on a loaded machine
+            if said.exists() and said.read_text():
+                break
+            time.sleep(0.01)
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        with pytest.raises(KeyboardInterrupt):
+            job.result()  # waiting for the child when Ctrl-C comes
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    with pytest.raises(ProcessLookupError):  # killed and reaped
+        os.kill(int(said.read_text()), 0)
+
+
+def _warn_here() -> None:
+    warnings.warn("a raster without overviews", UserWarning, stacklevel=1)
+
+
+@forks
+def test_a_warning_shown_once_here_is_not_shown_again_from_the_child() -> None:
+    shown: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")  # each place once
+        warnings.showwarning = lambda message, *_args: shown.append(str(message))
+        _warn_here()
+        with start(_warn_here) as job:
+            job.result()
+        _warn_here()
+    assert shown == ["a raster without overviews"]  # as in turn: once
 
 
 @forks
@@ -154,3 +250,19 @@ def test_workstreams_built_apart_equal_those_built_in_turn(
         assert pickle.dumps(model.parts) == pickle.dumps(in_turn[name].parts), name
     assert {"charger_types", "site_kinds", "sequestration", "woodland_profile"} <= read_forked
     assert read_forked == read_in_turn
+
+
+@pytest.mark.parametrize("error", [
+    SourceFormatError("zones.gpkg: 2 problems:", [Problem("'n/a' is not a number", "z.csv",
+                                                          row=3, column="homes"),
+                                                  Problem("no zone_id", "z.csv")]),
+    PreflightError("scenario.yaml: 2 problems", [Problem("a"), Problem("b")]),
+    OutputWriteError("cannot write map.png: the disk is full"),
+    ForkedChildError("a forked child process ended"),
+], ids=lambda error: type(error).__name__)
+def test_geoplan_errors_pickle_with_their_problems(error: GeoplanError) -> None:
+    # what a child sends: the same type, message, summary and problems
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert (str(copy), copy.summary, copy.problems) == (str(error), error.summary,
+                                                         error.problems)

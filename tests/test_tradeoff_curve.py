@@ -144,38 +144,82 @@ def test_restricted_solves_start_from_the_best_plan_that_fits() -> None:
                                                   for s in _subsets(BUDGET)))
 
 
-def _joint_and_scenario() -> tuple[Any, SimpleNamespace]:
+def _scenario() -> SimpleNamespace:
+    return SimpleNamespace(plan=PlanSection(years=[2030], tradeoff_fractions=[0.5, 1.5]),
+                           solver=SimpleNamespace(gap=0.0))
+
+
+def _joint(options: SolverOptions, beside: Any = None) -> Any:
     tables = _tables()
     parts = {ws: ModelParts((PeriodBenefit({2030: "lifetime_tco2e_2030"}),), ())
              for ws in tables}
     headroom = pd.DataFrame({"substation_id": ["P"], "headroom_kw": [100.0], "year": [2030]})
-    joint = solve_joint(tables, parts, headroom=headroom, grid={"P": None}, periods=(2030,),
-                        horizon=2030, total_budget_gbp=BUDGET,
-                        options=SolverOptions(mip_gap=0.0))
-    scenario = SimpleNamespace(plan=PlanSection(years=[2030], tradeoff_fractions=[0.5, 1.5]),
-                               solver=SimpleNamespace(gap=0.0))
-    return joint, scenario
+    return solve_joint(tables, parts, headroom=headroom, grid={"P": None}, periods=(2030,),
+                       horizon=2030, total_budget_gbp=BUDGET, options=options, beside=beside)
+
+
+def _joint_and_scenario() -> tuple[Any, SimpleNamespace]:
+    return _joint(SolverOptions(mip_gap=0.0)), _scenario()
 
 
 def test_points_below_one_solved_on_a_thread_give_the_same_curve(
         curve: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
-    # the plan's solve is "guarded" (as a county's is): the point at 0.5 is solved on a
-    # thread, the one at 1.5 after, from the plan, in the same HiGHS session
-    monkeypatch.setattr("geoplan.planning.curve.guarded", lambda model, options: True)
-    joint, scenario = _joint_and_scenario()
+    # the plan's solve guarded (as a county's is, here for a small model): the point at 0.5
+    # is solved on a thread while the child solves the plan, the one at 1.5 after, from the
+    # plan, in the same HiGHS session
+    monkeypatch.setattr("geoplan.optimise.guard.HARD_STOP_NONZEROS", 0)
     threads: list[str] = []
     solve = BudgetCurve.solve
 
-    def noted(self: BudgetCurve, fractions: list[float], plan: Any = None) -> None:
+    def noted(self: BudgetCurve, fractions: list[float], plan: Any = None,
+              stop: Any = None) -> None:
         threads.append(f"{threading.current_thread().name} {sorted(fractions)}")
-        solve(self, fractions, plan)
+        solve(self, fractions, plan, stop)
 
     monkeypatch.setattr(BudgetCurve, "solve", noted)
-    with CurveBeside(scenario, SolverOptions(time_limit=60.0), "none") as beside:  # type: ignore[arg-type]
-        beside.start(joint.compiled)
-        again = tradeoff_curve(joint, scenario, beside.curve())  # type: ignore[arg-type]
-    assert threads == ["geoplan-curve_0 [0.5]", "MainThread [0.5, 1.5]"]
+    scenario = _scenario()
+    beside = CurveBeside(scenario)  # type: ignore[arg-type]
+    joint = _joint(SolverOptions(mip_gap=0.0, time_limit=60.0), beside)
+    again = tradeoff_curve(joint, scenario, beside.curve())  # type: ignore[arg-type]
+    assert threads == ["geoplan-beside [0.5]", "MainThread [0.5, 1.5]"]
     pd.testing.assert_frame_equal(again, curve, check_exact=True)
+
+
+class _Waits:
+    """Work beside that runs until it is told to stop."""
+
+    def __init__(self) -> None:
+        self.told = threading.Event()
+        self.ended = False
+
+    def run(self) -> None:
+        self.ended = self.told.wait(60.0)
+
+    def stop(self) -> None:
+        self.told.set()
+
+
+def test_an_interrupted_solve_stops_the_work_beside_and_waits_for_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("geoplan.optimise.guard.HARD_STOP_NONZEROS", 0)
+
+    def interrupted(*_args: Any, **_kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("geoplan.optimise.hardstop.GuardedChild.run", interrupted)
+    waits = _Waits()
+    with pytest.raises(KeyboardInterrupt):
+        _joint(SolverOptions(mip_gap=0.0, time_limit=60.0), lambda compiled: waits)
+    assert waits.ended  # told to stop, and ended before the interrupt reached the caller
+    assert not [t for t in threading.enumerate() if t.name == "geoplan-beside"]
+
+
+def test_work_beside_runs_only_while_a_guarded_child_solves() -> None:
+    # unguarded (no time limit): the solver phase runs in this thread, nothing beside it
+    waits = _Waits()
+    _joint(SolverOptions(mip_gap=0.0), lambda compiled: waits)
+    assert not waits.told.is_set()
+    assert not waits.ended
 
 
 def test_a_curve_solved_in_parts_refuses_a_lower_fraction_after_a_higher() -> None:
@@ -191,9 +235,6 @@ def test_a_curve_solved_in_parts_refuses_a_lower_fraction_after_a_higher() -> No
 
 
 def test_in_turn_the_curve_is_solved_after_the_plan(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("geoplan.planning.curve.guarded", lambda model, options: True)
     monkeypatch.setenv("GEOPLAN_FORK", "0")  # every step in turn: no thread beside
     joint, scenario = _joint_and_scenario()
-    with CurveBeside(scenario, SolverOptions(time_limit=60.0), "none") as beside:  # type: ignore[arg-type]
-        beside.start(joint.compiled)
-        assert beside.curve() is None
+    assert CurveBeside(scenario)(joint.compiled) is None  # type: ignore[arg-type]

@@ -67,9 +67,10 @@ and ``stopped_by`` is ``"wall_time"``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -77,7 +78,7 @@ from geoplan.optimise.bounds import dual_bound
 from geoplan.optimise.clock import Clock
 from geoplan.optimise.cut_rows import with_cuts
 from geoplan.optimise.guard import Shape, Solvable, kill_after, salvage, start_guard
-from geoplan.optimise.hardstop import GuardedChild
+from geoplan.optimise.hardstop import Guarded, GuardedChild
 from geoplan.optimise.lagrangian import RELAXED_FAMILIES, lagrangian_bound
 from geoplan.optimise.lp_guided import (
     PHASED_ENOUGH_GAP,
@@ -109,7 +110,7 @@ if TYPE_CHECKING:
 
 __all__ = ["HEURISTIC_TIME_SHARE", "LAGRANGIAN_TIME_SHARE", "LARGE_MODEL_NONZEROS",
            "PHASED_ENOUGH_GAP", "RELAXATION_ITERATIONS", "RELAXATION_TIME_SHARE",
-           "RESTRICTED_NODES", "SIMPLEX_RELAXATION_ITERATIONS", "STRATEGIES",
+           "RESTRICTED_NODES", "SIMPLEX_RELAXATION_ITERATIONS", "STRATEGIES", "Beside",
            "heuristic_plan", "solve_compiled", "solve_restricted"]
 
 LARGE_MODEL_NONZEROS = 200_000
@@ -119,22 +120,42 @@ LAGRANGIAN_TIME_SHARE = 0.15
 """Share of the time left that the Lagrangian bound may use (its safety stop)."""
 
 
+class Beside(Protocol):
+    """Work run on a thread while a guarded child process solves (this process only waits).
+
+    ``run`` must not raise (it keeps its error for later) and should end soon after
+    ``stop`` is called (the solve failed or was interrupted).
+    """
+
+    def run(self) -> None:
+        """Do the work."""
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to end early."""
+
+
 def solve_compiled(compiled: CompiledProblem, options: SolverOptions,
-                   strategy: str = "auto") -> tuple[SolveOutcome, list[str]]:
-    """Solve with the chosen strategy (see the module docstring); returns outcome and notes."""
+                   strategy: str = "auto", beside: Beside | None = None
+                   ) -> tuple[SolveOutcome, list[str]]:
+    """Solve with the chosen strategy (see the module docstring); returns outcome and notes.
+
+    ``beside`` runs on a thread while the HiGHS phase runs in its guarded child (not at all
+    when the phase runs here, so HiGHS never runs in two threads of this process at once);
+    the thread is joined before this returns or raises.
+    """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {list(STRATEGIES)}, not {strategy!r}")
     clock = Clock(options.time_limit)
     guard = start_guard(compiled.model, options)
     try:
-        return _solve_on_clock(compiled, options, strategy, clock, guard)
+        return _solve_on_clock(compiled, options, strategy, clock, guard, beside)
     finally:
         if guard is not None:
             guard.close()
 
 
 def _solve_on_clock(compiled: CompiledProblem, options: SolverOptions, strategy: str,
-                    clock: Clock, guard: GuardedChild | None
+                    clock: Clock, guard: GuardedChild | None, beside: Beside | None = None
                     ) -> tuple[SolveOutcome, list[str]]:
     found = heuristic_plan(compiled, options, clock.phase(HEURISTIC_TIME_SHARE),
                            search=_needs_lagrangian(compiled, options, strategy))
@@ -164,7 +185,7 @@ def _solve_on_clock(compiled: CompiledProblem, options: SolverOptions, strategy:
         outcome = solve(model, timed)
     else:
         outcome = _highs_phase(compiled, model, options, start, strategy, clock, notes, free,
-                               guide, guard)
+                               guide, guard, beside)
     clock.record(outcome.stopped_by or "gap")
     notes.append(f"strategy: {strategy}")
     return _finish(compiled, outcome, start, free, clock, options, notes)
@@ -190,8 +211,8 @@ def _strengthened(compiled: CompiledProblem, notes: list[str]) -> MilpMatrix:
 
 def _highs_phase(compiled: CompiledProblem, model: MilpMatrix, options: SolverOptions,
                  start: np.ndarray | None, strategy: str, clock: Clock, notes: list[str],
-                 known: float | None, guide: np.ndarray | None, guard: GuardedChild | None
-                 ) -> SolveOutcome:
+                 known: float | None, guide: np.ndarray | None, guard: GuardedChild | None,
+                 beside: Beside | None = None) -> SolveOutcome:
     """Run the HiGHS phase (``direct`` or ``lp-guided``) on ``model``, here or in the child.
 
     In the child (:mod:`geoplan.optimise.guard`) it is killed at the hard stop; the plan and
@@ -207,7 +228,7 @@ def _highs_phase(compiled: CompiledProblem, model: MilpMatrix, options: SolverOp
         notes += more
         clock.stops += stops
         return outcome
-    guarded = guard.run(solver_phase, args, kill_after(clock.limit, clock.elapsed()))
+    guarded = _run_guarded(guard, args, kill_after(clock.limit, clock.elapsed()), beside)
     if guarded.killed:
         outcome, more = salvage(compiled.model, start, known, guarded.reports, clock.elapsed())
         notes += [*more, f"solver phase killed by the wall-time safety stop at "
@@ -219,6 +240,22 @@ def _highs_phase(compiled: CompiledProblem, model: MilpMatrix, options: SolverOp
     notes += more
     clock.stops += stops
     return outcome
+
+
+def _run_guarded(guard: GuardedChild, args: tuple[Any, ...], kill: float,
+                 beside: Beside | None) -> Guarded:
+    """Run the solver phase in ``guard``'s child, ``beside`` on a thread meanwhile."""
+    if beside is None:
+        return guard.run(solver_phase, args, kill)
+    thread = threading.Thread(target=beside.run, name="geoplan-beside", daemon=True)
+    thread.start()
+    try:
+        return guard.run(solver_phase, args, kill)
+    except BaseException:
+        beside.stop()
+        raise
+    finally:
+        thread.join()
 
 
 def free_bound(compiled: CompiledProblem) -> float | None:

@@ -15,6 +15,7 @@ fraction (cost against benefit: what more or less money would buy).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -162,8 +163,11 @@ class BudgetCurve:
         self._below: np.ndarray | None = None  # the plan of the point with the most money
         self._session: HighsSession | None = None  # restricted: one session, warm-started
 
-    def solve(self, fractions: Sequence[float], plan: np.ndarray | None = None) -> None:
+    def solve(self, fractions: Sequence[float], plan: np.ndarray | None = None,
+              stop: threading.Event | None = None) -> None:
         """Solve the points at ``fractions`` (each above every fraction solved before).
+
+        ``stop``, once set, ends the call after the point being solved.
 
         Raises
         ------
@@ -175,6 +179,8 @@ class BudgetCurve:
             raise ValueError(f"fractions must rise from call to call: {ordered[0]} after "
                              f"{max(self.found)}")
         for fraction in ordered:
+            if stop is not None and stop.is_set():
+                return
             self.found[fraction] = self._point(fraction, plan)
 
     def _point(self, fraction: float, plan: np.ndarray | None) -> dict[str, object]:

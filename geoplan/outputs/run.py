@@ -327,12 +327,14 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
     core = robust_core_layer(plans.tables)
     if core is not None:
         layer_frames["robust_core"] = core
-    maps = start(partial(_drawn, folder, scenario, plans, layers, layer_frames["zones"],
-                         offline_map, assumptions, layer_frames["grid_evidence"],
-                         layer_frames.get("existing_chargers"),  # placed once, for the gpkg
-                         settings))
-    exports = start(partial(_exports, folder, scenario, layer_frames))
-    with maps, exports:  # each in a forked child while the other files are written here
+    drawing = partial(_drawn, folder, scenario, plans, layers, layer_frames["zones"],
+                      offline_map, assumptions, layer_frames["grid_evidence"],
+                      layer_frames.get("existing_chargers"),  # placed once, for the gpkg
+                      settings)
+    # each in a forked child while the other files are written here (not done again here
+    # if a child gives nothing back: it may have written some of its files)
+    with start(drawing, again=False) as maps, \
+            start(partial(_exports, folder, scenario, layer_frames), again=False) as exports:
         summary, files = _files(folder, scenario, layers, assumptions, models, plans,
                                 finance, found, flags, evidence, layer_frames)
         drawn, tables = maps.result()

@@ -16,15 +16,14 @@ point of the curve delivers (else the first the table has).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from geoplan.forked import in_turn
 from geoplan.optimise import SolverOptions
-from geoplan.optimise.guard import guarded
 from geoplan.optimise.tradeoff import BudgetCurve, plan_values
 from geoplan.planning.joint import JointPlan
 from geoplan.planning.phasing import LIFETIME_PREFIX
@@ -122,43 +121,56 @@ def _fractions(scenario: Scenario) -> list[float]:
 
 
 class CurveBeside:
-    """The curve's points below 1 solved on a thread while the plan's own solve runs.
+    """The curve's points below 1, solved on a thread while the plan's guarded child solves.
 
     The plan's solve waits for its guarded child process (:mod:`geoplan.optimise.guard`),
     so this process is idle meanwhile, and the points with less money need nothing of the
     plan (those with more start from it, so they are solved after, in the same HiGHS
-    session: :class:`~geoplan.optimise.tradeoff.BudgetCurve`). :meth:`start` is the
-    ``on_compiled`` hook of :func:`geoplan.planning.joint.solve_joint`: it starts the
-    thread only when the plan's HiGHS phase will run in the child, so HiGHS never runs in
-    two threads of this process at once (and not with ``GEOPLAN_FORK=0``,
-    :func:`geoplan.forked.in_turn`). :meth:`curve` waits for the thread.
+    session: :class:`~geoplan.optimise.tradeoff.BudgetCurve`). Given as ``beside`` to
+    :func:`geoplan.planning.joint.solve_joint`: the thread runs only while the child solves
+    (:func:`geoplan.optimise.strategy.solve_compiled`), so HiGHS never runs in two threads
+    of this process at once, and it stops after its current point when the solve fails or is
+    interrupted. Not with ``GEOPLAN_FORK=0`` (:func:`geoplan.forked.in_turn`).
     """
 
-    def __init__(self, scenario: Scenario, options: SolverOptions, decompose: str) -> None:
+    def __init__(self, scenario: Scenario, decompose: str = "none") -> None:
         self._scenario = scenario
-        self._options = options
         self._below = [f for f in _fractions(scenario) if f < 1.0]
         self._wanted = decompose == "none" and bool(self._below) and not in_turn()
-        self._pool: ThreadPoolExecutor | None = None
-        self._future: Future[None] | None = None
+        self._stop = threading.Event()
         self._curve: BudgetCurve | None = None
+        self._done = False
+        self._error: Exception | None = None
 
-    def __enter__(self) -> CurveBeside:
+    def __call__(self, compiled: CompiledProblem) -> CurveBeside | None:
+        """Return this, ready to solve the points of ``compiled`` (None: not wanted)."""
+        if not self._wanted:
+            return None
+        self._curve = _budget_curve(compiled, self._scenario)
         return self
 
-    def __exit__(self, *_exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+    def run(self) -> None:
+        """Solve the points below 1 (on the thread); keep an error for :meth:`curve`."""
+        if self._curve is None:
+            return
+        try:
+            self._curve.solve(self._below, stop=self._stop)
+            self._done = not self._stop.is_set()
+        except Exception as exc:  # raised by :meth:`curve`, where the curve is needed
+            self._error = exc
 
-    def start(self, compiled: CompiledProblem) -> None:
-        """Start solving the points below 1 on a thread, if the plan's solve is guarded."""
-        if self._wanted and guarded(compiled.model, self._options):
-            self._curve = _budget_curve(compiled, self._scenario)
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="geoplan-curve")
-            self._future = self._pool.submit(self._curve.solve, self._below)
+    def stop(self) -> None:
+        """Ask :meth:`run` to end after the point it is solving."""
+        self._stop.set()
 
     def curve(self) -> BudgetCurve | None:
-        """Return the curve with its points below 1 solved (None when not started here)."""
-        if self._future is not None:
-            self._future.result()
-        return self._curve
+        """Return the curve with its points below 1 solved (None: not solved on the thread).
+
+        Raises
+        ------
+        Exception
+            What solving the points raised on the thread.
+        """
+        if self._error is not None:
+            raise self._error
+        return self._curve if self._done else None

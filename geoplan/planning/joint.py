@@ -41,7 +41,7 @@ from geoplan.optimise import (
     SolverOptions,
 )
 from geoplan.optimise.plan import plan_from_outcome
-from geoplan.optimise.strategy import solve_compiled
+from geoplan.optimise.strategy import Beside, solve_compiled
 from geoplan.planning.joint_decompose import solve_by_gsp
 from geoplan.planning.joint_scoping import (
     SEP,
@@ -313,7 +313,7 @@ def _reinforcements(compiled: Any, x: np.ndarray | None,
 def solve_joint(candidates: Mapping[str, pd.DataFrame], parts: Mapping[str, ModelParts], *,
                 options: SolverOptions | None = None, strategy: str = "auto",
                 decompose: str = "none",
-                on_compiled: Callable[[CompiledProblem], None] | None = None,
+                beside: Callable[[CompiledProblem], Beside | None] | None = None,
                 **problem: Any) -> JointPlan:
     """Build (:func:`joint_problem`, same keyword arguments), solve and split by workstream.
 
@@ -328,9 +328,10 @@ def solve_joint(candidates: Mapping[str, pd.DataFrame], parts: Mapping[str, Mode
     decompose : {"none", "by_gsp"}
         ``by_gsp``: solve one sub-problem per grid supply point with the shared budgets
         priced (:mod:`geoplan.planning.joint_decompose`); ``strategy`` is then unused.
-    on_compiled : callable, optional
-        Called with the compiled model before it is solved (e.g. to start other work on
-        it meanwhile, :class:`geoplan.planning.curve.CurveBeside`).
+    beside : callable, optional
+        Given the compiled model, returns work to run on a thread while its guarded child
+        solves it (:class:`geoplan.optimise.strategy.Beside`; e.g. the trade-off curve's
+        points, :class:`geoplan.planning.curve.CurveBeside`), or None.
     **problem
         ``headroom``, ``grid``, ``reinforcements``, ``total_budget_gbp``,
         ``workstream_budgets``, ``periods``, ``horizon``, ``year``, ``weights``,
@@ -343,14 +344,13 @@ def solve_joint(candidates: Mapping[str, pd.DataFrame], parts: Mapping[str, Mode
     built = joint_problem(candidates, parts, **problem)
     compiled = built.compile()
     release_freed()  # the build's temporaries, before a child process holds the model too
-    if on_compiled is not None:
-        on_compiled(compiled)
     decomposition = None
     if decompose == "by_gsp":
         outcome, notes, decomposition = solve_by_gsp(compiled, problem["grid"],
                                                      options or SolverOptions())
     else:
-        outcome, notes = solve_compiled(compiled, options or SolverOptions(), strategy)
+        outcome, notes = solve_compiled(compiled, options or SolverOptions(), strategy,
+                                        beside(compiled) if beside is not None else None)
     plan = plan_from_outcome(compiled, outcome, notes)
     x = np.asarray(outcome.x) if outcome.has_plan else None
     info = built.candidates.attrs[_ATTR]

@@ -403,15 +403,14 @@ def solve_plans(scenario: Scenario, models: Mapping[str, WorkstreamModel],
               "limits": phased.limits()}
     parts, curve = phased.parts, None
     if plan.mode == "joint":
-        with CurveBeside(scenario, options, solver.decompose) as beside:
-            # the curve's points below 1 are solved on a thread while the plan's child solves
-            joint = solve_joint(phased.candidates, parts,
-                                total_budget_gbp=plan.budget_gbp, workstream_budgets=budgets,
-                                weights=joint_weights(scenario, models),
-                                on_compiled=beside.start, **common)
-            _require_plan("joint", joint)
-            if plan.tradeoff_fractions:
-                curve = tradeoff_curve(joint, scenario, beside.curve())
+        # the curve's points below 1 are solved on a thread while the plan's child solves
+        beside = CurveBeside(scenario, solver.decompose)
+        joint = solve_joint(phased.candidates, parts,
+                            total_budget_gbp=plan.budget_gbp, workstream_budgets=budgets,
+                            weights=joint_weights(scenario, models), beside=beside, **common)
+        _require_plan("joint", joint)
+        if plan.tradeoff_fractions:
+            curve = tradeoff_curve(joint, scenario, beside.curve())
         plans = {"joint": joint}
         tables = dict(joint.tables)
     else:
