@@ -8,6 +8,7 @@ import pickle
 import signal
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from geoplan.errors import ForkedChildError, GeoplanError, Problem, SourceFormat
 from geoplan.files.atomic import OutputWriteError
 from geoplan.forked import can_fork, start
 from geoplan.layers.buildings import planned_homes
-from geoplan.layers.prepare import prepare_layers, sample_inputs
+from geoplan.layers.prepare import PreparedLayers, prepare_layers, sample_inputs
 from geoplan.pipeline import assumption_set
 from geoplan.planning.preflight import PreflightError
 from geoplan.planning.solve import workstream_models
@@ -116,24 +117,35 @@ def test_a_refused_fork_leaves_the_work_to_this_process(monkeypatch: pytest.Monk
     assert after == before  # the pipe's two ends closed
 
 
-@forks
-def test_an_interrupt_while_waiting_ends_the_child(tmp_path: Path) -> None:
-    said = tmp_path / "pid"
-
+def _sleeper(said: Path) -> Callable[[], None]:
+    """Work that writes its process id to ``said``, then sleeps for ten minutes."""
     def work() -> None:
         said.write_text(str(os.getpid()))
         time.sleep(600)
+
+    return work
+
+
+def _wait_for(said: Path) -> int:
+    """Return the process id a :func:`_sleeper` wrote (up to 30 s on a loaded machine)."""
+    for _ in range(3000):
+        if said.exists() and said.read_text():
+            return int(said.read_text())
+        time.sleep(0.01)
+    raise AssertionError("the child did not start")
+
+
+@forks
+def test_an_interrupt_while_waiting_ends_the_child(tmp_path: Path) -> None:
+    said = tmp_path / "pid"
 
     def interrupt(*_args: object) -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGALRM, interrupt)
     try:
-        job = start(work)
-        for _ in range(3000):  # up to 30 s for the child to start on a loaded machine
-            if said.exists() and said.read_text():
-                break
-            time.sleep(0.01)
+        job = start(_sleeper(said))
+        _wait_for(said)
         signal.setitimer(signal.ITIMER_REAL, 0.2)
         with pytest.raises(KeyboardInterrupt):
             job.result()  # waiting for the child when Ctrl-C comes
@@ -200,26 +212,26 @@ def test_the_childs_logs_and_warnings_reach_this_process(caplog: pytest.LogCaptu
 @forks
 def test_leaving_the_block_without_the_result_ends_the_child(tmp_path: Path) -> None:
     said = tmp_path / "pid"
-
-    def work() -> None:
-        said.write_text(str(os.getpid()))
-        time.sleep(600)
-
-    with start(work):
-        for _ in range(3000):  # up to 30 s for the child to start on a loaded machine
-            if said.exists() and said.read_text():
-                break
-            time.sleep(0.01)
+    with start(_sleeper(said)):
+        pid = _wait_for(said)
     with pytest.raises(ProcessLookupError):  # killed and reaped: no such process
-        os.kill(int(said.read_text()), 0)
+        os.kill(pid, 0)
+
+
+@pytest.fixture(scope="module")
+def layers_both(small_sample: Path) -> tuple[PreparedLayers, PreparedLayers]:
+    """The small sample's layers prepared with forks, and in turn (``GEOPLAN_FORK=0``)."""
+    forked = prepare_layers(sample_inputs(small_sample))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GEOPLAN_FORK", "0")
+        in_turn = prepare_layers(sample_inputs(small_sample))
+    return forked, in_turn
 
 
 @forks
 def test_layers_read_beside_the_homes_equal_those_read_in_turn(
-        small_sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    forked = prepare_layers(sample_inputs(small_sample))
-    monkeypatch.setenv("GEOPLAN_FORK", "0")
-    in_turn = prepare_layers(sample_inputs(small_sample))
+        layers_both: tuple[PreparedLayers, PreparedLayers]) -> None:
+    forked, in_turn = layers_both
     for name in ("land", "sites", "buildings", "zones"):
         assert_geodataframe_equal(getattr(forked, name), getattr(in_turn, name))
     assert forked.chargers is not None
@@ -231,11 +243,12 @@ def test_layers_read_beside_the_homes_equal_those_read_in_turn(
 
 @forks
 def test_workstreams_built_apart_equal_those_built_in_turn(
-        small_sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        layers_both: tuple[PreparedLayers, PreparedLayers],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     # chargers and sequestration are built in a forked child beside retrofit and LAEP: the
     # same candidates and parts, and the tables only they read are recorded here too
     scenario = load_scenario(ROOT / "scenarios" / "joint.yaml")
-    layers = prepare_layers(sample_inputs(small_sample))
+    layers = layers_both[1]
     layers = replace(layers, buildings=planned_homes(layers.buildings))  # as a run does
     made = {}
     for fork in ("1", "0"):
