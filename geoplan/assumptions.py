@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -308,6 +308,16 @@ class AssumptionSet:
         table = self._tables[name].copy()
         table.attrs = dict(self._tables[name].attrs)
         return table
+
+    def names_read(self) -> list[str]:
+        """Return the names of the tables read so far (those :meth:`used` lists), sorted."""
+        return sorted(self._tables)
+
+    def read_too(self, names: Iterable[str]) -> None:
+        """Read the tables ``names`` here too (those a forked child read), for :meth:`used`."""
+        for name in names:
+            if name not in self._tables:
+                self.table(name)
 
     def used(self) -> dict[str, dict[str, object]]:
         """Tables read so far: file, sha256 and overrides applied (JSON-able, sorted)."""

@@ -35,6 +35,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -493,25 +494,26 @@ def _read_alone(inputs: LayerInputs, zones: gpd.GeoDataFrame, step: Progress
                 ) -> dict[str, LayerSet]:
     """Read the chargers, sites and land (they need no other layer), those given."""
     alone: dict[str, LayerSet] = {}
-    if inputs.chargers is not None:
-        step("chargers")
-        alone["chargers"] = read_layers(inputs.chargers, "chargers")
-    if inputs.car_parks is not None:
-        step("sites")
-        alone["sites"] = read_layers(inputs.car_parks, "sites", site_kind="car_park")
-    if inputs.land_cover is not None:
-        step("land")
-        alone["land"] = read_layers(inputs.land_cover, "land", zones=zones,
-                                    exclusions=dict(inputs.exclusions),
-                                    mapping=inputs.land_cover_classes,
-                                    class_column=inputs.land_cover_column)
+    for name, read in _alone_readers(inputs, zones).items():
+        step(name)
+        alone[name] = read()
     return alone
 
 
-def _alone_steps(inputs: LayerInputs) -> list[str]:
-    """Return the steps :func:`_read_alone` reports, for the inputs given."""
-    given = {"chargers": inputs.chargers, "sites": inputs.car_parks, "land": inputs.land_cover}
-    return [name for name, path in given.items() if path is not None]
+def _alone_readers(inputs: LayerInputs, zones: gpd.GeoDataFrame
+                   ) -> dict[str, Callable[[], LayerSet]]:
+    """Step name -> the reader of each layer of :func:`_read_alone` whose input is given."""
+    readers: dict[str, Callable[[], LayerSet]] = {}
+    if inputs.chargers is not None:
+        readers["chargers"] = partial(read_layers, inputs.chargers, "chargers")
+    if inputs.car_parks is not None:
+        readers["sites"] = partial(read_layers, inputs.car_parks, "sites", site_kind="car_park")
+    if inputs.land_cover is not None:
+        readers["land"] = partial(read_layers, inputs.land_cover, "land", zones=zones,
+                                  exclusions=dict(inputs.exclusions),
+                                  mapping=inputs.land_cover_classes,
+                                  class_column=inputs.land_cover_column)
+    return readers
 
 
 def _epc_buildings(inputs: LayerInputs, epc: Path, zones: gpd.GeoDataFrame,
@@ -530,7 +532,7 @@ def _epc_buildings(inputs: LayerInputs, epc: Path, zones: gpd.GeoDataFrame,
             epc, zones, compute=inputs.compute, decimal=inputs.decimal,
             postcodes=inputs.postcodes, uprn=inputs.uprn, progress=step,
             meanwhile=lambda: alone.update(_read_alone(inputs, zones, step)))
-    for name in ["buildings", *_alone_steps(inputs)]:
+    for name in ["buildings", *_alone_readers(inputs, zones)]:
         step(name)
     with start(lambda: _read_alone(inputs, zones, _quiet)) as elsewhere:
         found = read_layers(epc, "buildings", zones=zones, postcodes=inputs.postcodes,

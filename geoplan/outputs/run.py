@@ -290,7 +290,7 @@ def _drawn(folder: Path, scenario: Scenario, plans: PlanResult, layers: Prepared
     """Draw the maps (:func:`_maps`); return their files and the assumption tables read."""
     files = _maps(folder, scenario, plans, layers, zones, offline, assumptions, evidence,
                   existing, settings)
-    return files, list(assumptions.used())
+    return files, assumptions.names_read()
 
 
 def _settings(scenario: Scenario, inputs: LayerInputs, zones: pd.DataFrame) -> dict[str, Any]:
@@ -341,8 +341,7 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
         exported = exports.result()
     # the order one process writes them in: plan.gpkg, grid_evidence.csv, the other formats
     written = [*exported[:1], *files[:1], *exported[1:], *files[1:], *drawn]
-    for name in tables:  # the tables the child read, read here too for the manifest
-        assumptions.table(name)
+    assumptions.read_too(tables)  # the tables the child read, for the manifest
     manifest = build_manifest(_input_paths(inputs), scenario.resolved(),
                               assumptions_used=assumptions.used(), outputs=written,
                               outputs_root=folder)

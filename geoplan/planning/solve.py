@@ -182,13 +182,13 @@ def workstream_models(scenario: Scenario, layers: PreparedLayers,
     """
     enabled = list(scenario.workstreams.enabled())
     apart = [name for name in enabled if name in _APART]
+    layers = replace(layers, buildings=zoned_homes(layers.buildings))  # the homes planned
     both = bool(apart) and len(apart) < len(enabled)  # else nothing to do meanwhile
     with start(partial(_built_apart, scenario, layers, assumptions, apart),
                fork=both) as elsewhere:
         models = _building_models(scenario, layers, assumptions, enabled)
         built, read = elsewhere.result()
-    for name in read:
-        assumptions.table(name)
+    assumptions.read_too(read)
     models.update(built)
     return {name: models[name] for name in enabled}
 
@@ -198,7 +198,6 @@ def _building_models(scenario: Scenario, layers: PreparedLayers, assumptions: As
     """Build retrofit and LAEP (those enabled) from the homes' options they share."""
     if not {"retrofit", "laep"} & set(enabled):
         return {}
-    layers = replace(layers, buildings=zoned_homes(layers.buildings))  # the homes planned
     shared = shared_options(scenario, layers, assumptions)
     models = {}
     if "retrofit" in enabled:
@@ -216,12 +215,11 @@ _APART = {"chargers": charger_workstream, "sequestration": sequestration_workstr
 def _built_apart(scenario: Scenario, layers: PreparedLayers, assumptions: AssumptionSet,
                  names: list[str]) -> tuple[dict[str, WorkstreamModel], list[str]]:
     """Build the workstreams ``names`` of :data:`_APART`; also return the tables read."""
-    layers = replace(layers, buildings=zoned_homes(layers.buildings))  # the homes planned
     models = {}
     for name in names:
         models[name] = _APART[name](scenario, layers, assumptions)
         release_freed()
-    return models, list(assumptions.used())
+    return models, assumptions.names_read()
 
 
 def grid_tables(assumptions: AssumptionSet | None = None) -> tuple[pd.DataFrame, float]:
