@@ -6,6 +6,7 @@ import logging
 import os
 import pickle
 import signal
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -167,6 +168,20 @@ def test_a_warning_shown_once_here_is_not_shown_again_from_the_child() -> None:
         warnings.simplefilter("default")  # each place once
         warnings.showwarning = lambda message, *_args: shown.append(str(message))
         _warn_here()
+        with start(_warn_here) as job:
+            job.result()
+        _warn_here()
+    assert shown == ["a raster without overviews"]  # as in turn: once
+
+
+@forks
+def test_a_warning_shown_from_the_child_is_not_shown_again_here() -> None:
+    # the child's warning goes back through its module's once-per-place registry
+    shown: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        vars(sys.modules[__name__]).pop("__warningregistry__", None)
+        warnings.showwarning = lambda message, *_args: shown.append(str(message))
         with start(_warn_here) as job:
             job.result()
         _warn_here()
