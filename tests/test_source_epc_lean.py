@@ -68,10 +68,9 @@ def test_file_by_file_reading_keeps_the_homes_of_the_whole_frame_rule(tmp_path):
     records = read_epc_certificates(tmp_path)
     parts, first = [], 0
     for path in files:
-        part, _, dropped = _read_normalised(path, f"{path.parent.name}/{path.name}", first,
-                                            {}, {}, {})
-        parts.append(part)
-        first += len(part) + dropped
+        read = _read_normalised(path, f"{path.parent.name}/{path.name}")
+        parts.append(read.part.set_axis(read.part.index + first))  # numbered across files
+        first += read.rows
     expected = _reference(pd.concat(parts))
     pd.testing.assert_frame_equal(records.frame, expected, check_exact=True)
     pd.testing.assert_frame_equal(_deduplicate(pd.concat(parts)), expected, check_exact=True)

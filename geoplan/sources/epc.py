@@ -341,25 +341,14 @@ def _size(path: Path) -> int:
 
 def _read_each(files: Sequence[Path], labels: Sequence[str]) -> list[_FileRead]:
     """Read and normalise each file in turn (:func:`_read_normalised`)."""
-    reads = []
-    for path, label in zip(files, labels, strict=True):
-        sentinels: dict[str, int] = {}
-        invalid: dict[str, int] = {}
-        counts: dict[str, int] = {}
-        part, encoding, dropped = _read_normalised(path, label, 0, sentinels, invalid, counts)
-        reads.append(_FileRead(part, encoding, len(part) + dropped, dropped, sentinels,
-                               invalid, counts))
-    return reads
+    return [_read_normalised(path, label) for path, label in zip(files, labels, strict=True)]
 
 
-def _read_normalised(path: Path, label: str, first_row: int, sentinels: dict[str, int],
-                     invalid: dict[str, int],
-                     counts: dict[str, int]) -> tuple[pd.DataFrame, str, int]:
+def _read_normalised(path: Path, label: str) -> _FileRead:
     """Read and normalise one file; drop its implausible certificates.
 
-    Rows are labelled ``first_row``, ``first_row + 1``, ... (their number across every file
-    read). Returns the kept certificates, the file's encoding and how many were dropped;
-    ``sentinels``, ``invalid`` and ``counts`` (implausible per column) are added to.
+    Rows are labelled 0, 1, ... (:func:`read_epc_certificates` numbers them across every
+    file read); the counts are the file's own.
     """
     try:
         raw, encoding = _read_file(sniff_text(path, what="an EPC certificates CSV",
@@ -369,16 +358,18 @@ def _read_normalised(path: Path, label: str, first_row: int, sentinels: dict[str
                                     "certificates (fix: download it again)")
     except GeoplanError as exc:  # one certificates.csv per folder: name the full path
         raise with_full_path(exc, path) from exc
-    raw.index = pd.RangeIndex(first_row, first_row + len(raw))
     implausible: dict[str, np.ndarray] = {}
+    sentinels: dict[str, int] = {}
+    invalid: dict[str, int] = {}
+    raw.index = pd.RangeIndex(len(raw))
     frame = _normalise(raw, label, sentinels, invalid, implausible)
     del raw
     pa.default_memory_pool().release_unused()  # Arrow keeps freed blocks otherwise
     drop = np.logical_or.reduce([*implausible.values(), np.zeros(len(frame), dtype=bool)])
-    for column, marked in implausible.items():
-        if marked.any():
-            counts[column] = counts.get(column, 0) + int(marked.sum())
-    return (frame[~drop] if drop.any() else frame), encoding, int(drop.sum())
+    counts = {column: int(marked.sum()) for column, marked in implausible.items()
+              if marked.any()}
+    return _FileRead(frame[~drop] if drop.any() else frame, encoding, len(frame),
+                     int(drop.sum()), sentinels, invalid, counts)
 
 
 def certificate_files(source: PathLike | Sequence[PathLike]) -> list[Path]:
