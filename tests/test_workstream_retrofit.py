@@ -8,6 +8,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from geoplan.errors import ScenarioError, SourceFormatError
+from geoplan.forked import start
 from geoplan.layers.prepare import PreparedLayers
 from geoplan.optimise import Budget, PlanningProblem
 from geoplan.workstreams.loft import loft_ratio, read_loft_insulation
@@ -263,7 +264,7 @@ def test_packages_in_blocks_equal_one_block_and_warn_once(monkeypatch, caplog):
     missing_area = np.random.default_rng(12).random(len(frame)) < 0.1
     frame["floor_area_m2"] = frame["floor_area_m2"].where(~missing_area)
     whole = home_packages(frame, table)
-    monkeypatch.setattr(packages, "_BLOCK", 16)
+    monkeypatch.setattr(packages, "BLOCK", 16)
     caplog.clear()
     with caplog.at_level("WARNING"):
         blocks = home_packages(frame, table)
@@ -271,6 +272,43 @@ def test_packages_in_blocks_equal_one_block_and_warn_once(monkeypatch, caplog):
     assert whole["needs_work"].sum() >= 10
     missing = [r for r in caplog.records if "no 'glazing' column" in r.getMessage()]
     assert len(missing) == 1
+
+
+@pytest.mark.parametrize("heat_pump_ready", [True, False])
+def test_options_priced_in_two_processes_equal_one_pass(monkeypatch, caplog, heat_pump_ready):
+    # above one block of homes the later blocks are priced in a forked child: the table is
+    # the one a single pass gives, to the last bit (fabric rows by home, then heat pumps;
+    # ``home`` numbered over every home; the median floor area of every home for those
+    # without one), and a missing column is warned about once, not once per process
+    import geoplan.workstreams.retrofit as retrofit
+    import geoplan.workstreams.retrofit_packages as packages
+
+    frame = _random_homes(21).drop(columns=["glazing"])
+    frame["floor_area_m2"] = frame["floor_area_m2"].where(
+        np.random.default_rng(22).random(len(frame)) >= 0.2)
+    frame.loc[frame.index[-5:], "floor_area_m2"] = np.nan  # the later part lacks some too
+    rng = np.random.default_rng(23)
+    frame["tenure"] = rng.choice(["owner-occupied", "rented (social)"], len(frame))
+    frame["dwellings"] = rng.integers(1, 4, len(frame)).astype(float)  # rows weighed by part
+    settings = RetrofitSettings(heat_pump_ready=heat_pump_ready, trajectory_years=(2030,))
+    monkeypatch.setattr(packages, "BLOCK", 16)
+    forks = []
+    monkeypatch.setattr(retrofit, "start", lambda work: forks.append(work) or start(work))
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        split = home_options(frame, settings)
+    missing = [r for r in caplog.records if "no 'glazing' column" in r.getMessage()]
+    assert len(missing) == 1
+    assert len(forks) == 1
+    assert retrofit._cut(len(frame)) % 16 == 0
+    monkeypatch.setattr(retrofit, "_cut", lambda homes: homes)  # no split: one pass
+    whole = home_options(frame, settings)
+    pd.testing.assert_frame_equal(split, whole, check_exact=True)
+    later = split["home"].to_numpy() >= 80
+    assert later.any()
+    assert (~later).any()
+    assert list(dict.fromkeys(split["option"])) == (["fabric", "heat_pump"] if heat_pump_ready
+                                                    else ["fabric"])
 
 
 def _brute_force(home: pd.Series, fabric: pd.DataFrame) -> float | None:

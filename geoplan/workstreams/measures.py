@@ -220,16 +220,18 @@ def _float(text: str) -> float | None:
 class _Columns:
     """Home columns converted once: numbers as floats, text as factorised codes."""
 
-    def __init__(self, homes: pd.DataFrame, warned: set[str] | None = None) -> None:
+    def __init__(self, homes: pd.DataFrame, warned: set[str] | None = None,
+                 warn: bool = True) -> None:
         self.homes = homes
         self._numbers: dict[str, np.ndarray] = {}
         self._codes: dict[str, tuple[np.ndarray, pd.Index]] = {}
         self._warned = set() if warned is None else warned
+        self._warn = warn
 
     def _series(self, column: str) -> pd.Series:
         if column in self.homes.columns:
             return self.homes[column]
-        if column not in self._warned:
+        if self._warn and column not in self._warned:
             self._warned.add(column)
             logger.warning("buildings have no %r column; measures that test it do not apply",
                            column)
@@ -321,7 +323,7 @@ class MeasureMatrices:
 
 def measure_matrices(homes: pd.DataFrame, table: pd.DataFrame,
                      loft: pd.DataFrame | None = None, *,
-                     warned: set[str] | None = None) -> MeasureMatrices:
+                     warned: set[str] | None = None, warn: bool = True) -> MeasureMatrices:
     """Evaluate every measure of ``table`` for every home, vectorised.
 
     Parameters
@@ -338,11 +340,14 @@ def measure_matrices(homes: pd.DataFrame, table: pd.DataFrame,
     warned : set of str, optional
         Columns already warned about as missing (filled in): several calls over parts of
         the same homes warn once.
+    warn : bool
+        Whether to warn of a missing column at all (False: another call over the other
+        homes warns).
     """
     names = tuple(dict.fromkeys(table["measure"]))
     n, m = len(homes), len(names)
     area = pd.to_numeric(homes["floor_area_m2"], errors="coerce").to_numpy(float)
-    columns = _Columns(homes, warned)
+    columns = _Columns(homes, warned, warn)
     arrays = {k: np.zeros((n, m), order="F") for k in ("cost", "saving", "sap", "lifetime",
                                                        "scop")}
     applicable = np.zeros((n, m), dtype=bool, order="F")

@@ -25,6 +25,7 @@ where the option raises bills; ``standing_change_gbp_per_yr`` is its standing-ch
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
@@ -33,8 +34,10 @@ import pandas as pd
 
 from geoplan.distinct import each_distinct
 from geoplan.errors import ScenarioError
+from geoplan.forked import start
 from geoplan.optimise import Budget, MaximiseBenefit
 from geoplan.scenario.workstreams import RetrofitSettings
+from geoplan.workstreams import retrofit_packages
 from geoplan.workstreams.candidate_table import finish_candidates, zone_frame
 from geoplan.workstreams.energy import read_carbon_factors, read_fuel_prices
 from geoplan.workstreams.home_weights import weigh
@@ -42,7 +45,7 @@ from geoplan.workstreams.loft import read_loft_insulation
 from geoplan.workstreams.measures import read_retrofit_measures
 from geoplan.workstreams.parts import ModelParts
 from geoplan.workstreams.pathways import pathway_value, read_heat_pathways
-from geoplan.workstreams.retrofit_packages import HEAT_PUMP, home_packages
+from geoplan.workstreams.retrofit_packages import HEAT_PUMP, floor_area_fallback, home_packages
 from geoplan.workstreams.savings import (
     read_heat_loads,
     read_standing_charges,
@@ -107,13 +110,60 @@ def home_options(buildings: pd.DataFrame, settings: RetrofitSettings | None = No
         ``aggregated_homes``, ``tco2e_per_yr_low``/``_high``
         (:func:`~geoplan.workstreams.home_weights.weigh`: a row standing for several homes,
         its ``dwellings``, has its additive values multiplied by them).
+
+    Notes
+    -----
+    Above one block of homes (:data:`~geoplan.workstreams.retrofit_packages.BLOCK`), the
+    later blocks are priced in a forked child (:mod:`geoplan.forked`) while this process
+    prices the first ones: the same table, to the last bit.
     """
     settings = settings or RetrofitSettings()
     t = _tables(tables)
     homes = pd.DataFrame(buildings).reset_index(drop=True)
     ready = settings.ready_max_kwh_per_m2 or _ready_default(t["heat_pathways"])
+    part = partial(_part_options, settings=settings, tables=t, ready=ready,
+                   fallback=floor_area_fallback(homes))
+    cut = _cut(len(homes))
+    if cut == len(homes):
+        return part(homes)
+    # the later homes' options in a forked child while this process prices the first ones
+    with start(lambda: part(homes.iloc[cut:], warn=False)) as later:
+        first = part(homes.iloc[:cut])
+        rest = later.result()
+    return _joined(first, rest.assign(home=rest["home"].to_numpy() + cut))
+
+
+def _cut(homes: int) -> int:
+    """Where to split ``homes`` in two to price them in two processes (``homes``: no split).
+
+    On a boundary of the packages' blocks of homes, so each block is the same as in one
+    pass (the same matrix products, to the last bit), and nearest to half way.
+    """
+    block = retrofit_packages.BLOCK
+    if homes <= block:
+        return homes
+    return int(max(round(homes / 2 / block), 1) * block)
+
+
+def _joined(first: pd.DataFrame, rest: pd.DataFrame) -> pd.DataFrame:
+    """Both parts' options as one pass gives them: fabric rows by home, then heat pumps."""
+    fabric = [int((part["option"] == "fabric").sum()) for part in (first, rest)]
+    return pd.concat([first.iloc[:fabric[0]], rest.iloc[:fabric[1]],
+                      first.iloc[fabric[0]:], rest.iloc[fabric[1]:]], ignore_index=True)
+
+
+def _part_options(homes: pd.DataFrame, *, settings: RetrofitSettings, tables: dict[str, Any],
+                  ready: float, fallback: float, warn: bool = True) -> pd.DataFrame:
+    """:func:`home_options` of ``homes`` (``home`` numbered from 0 among them).
+
+    ``fallback`` is the floor area priced for a home without one (that of all the homes);
+    ``warn`` whether to warn of a column the measures test that the homes lack.
+    """
+    t = tables
+    homes = homes.reset_index(drop=True)
     packages = home_packages(homes, t["retrofit_measures"], target_band=settings.target_band,
-                             ready_max_kwh_per_m2=ready, loft=t["loft_insulation"])
+                             ready_max_kwh_per_m2=ready, loft=t["loft_insulation"],
+                             floor_area_fallback=fallback, warn=warn)
     poor = fuel_poor(homes, settings)
     common = {"year": settings.year, "carbon": t["carbon_factors"],
               "prices": t["fuel_prices"], "loads": t["heat_loads"],

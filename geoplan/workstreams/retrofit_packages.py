@@ -37,8 +37,8 @@ from geoplan.errors import ScenarioError
 from geoplan.schemas import EPC_BANDS
 from geoplan.workstreams.measures import MeasureMatrices, measure_matrices
 
-__all__ = ["HEAT_PUMP", "PACKAGE_COLUMNS", "SAP_BAND_MIN", "home_packages", "priced_floor_areas",
-           "target_sap"]
+__all__ = ["HEAT_PUMP", "PACKAGE_COLUMNS", "SAP_BAND_MIN", "floor_area_fallback", "home_packages",
+           "priced_floor_areas", "target_sap"]
 
 SAP_BAND_MIN = {"A": 92, "B": 81, "C": 69, "D": 55, "E": 39, "F": 21, "G": 1}
 """Least SAP score of each EPC band (BRE for DESNZ, SAP 10.2 (2023), Table 14; unchanged
@@ -56,7 +56,7 @@ PACKAGE_COLUMNS = (
 """Columns of :func:`home_packages`."""
 
 _CHUNK = 8_192
-_BLOCK = 131_072
+BLOCK = 131_072
 """Homes whose measure matrices are held at once (about 0.4 MiB per 1,000 homes with the
 shipped nine measures)."""
 
@@ -99,7 +99,8 @@ def _subsets(mats: MeasureMatrices, fabric: list[int]) -> _Subsets:
 
 
 def home_packages(homes: pd.DataFrame, measures: pd.DataFrame, *, target_band: str = "C",
-                  ready_max_kwh_per_m2: float = 150.0, loft: pd.DataFrame | None = None
+                  ready_max_kwh_per_m2: float = 150.0, loft: pd.DataFrame | None = None,
+                  floor_area_fallback: float | None = None, warn: bool = True
                   ) -> pd.DataFrame:
     """Find each home's target package and heat pump package (module docstring).
 
@@ -115,6 +116,11 @@ def home_packages(homes: pd.DataFrame, measures: pd.DataFrame, *, target_band: s
     loft : pandas.DataFrame, optional
         The ``loft_insulation`` table: loft savings by existing depth (see
         :func:`~geoplan.workstreams.measures.measure_matrices`).
+    floor_area_fallback : float, optional
+        The floor area of a home without one (default: :func:`floor_area_fallback` of
+        ``homes``; give that of all the homes when ``homes`` is a part of them).
+    warn : bool
+        Whether to warn of a column the measures test that ``homes`` lacks.
 
     Returns
     -------
@@ -124,7 +130,7 @@ def home_packages(homes: pd.DataFrame, measures: pd.DataFrame, *, target_band: s
         ``hp_*`` are missing where ``hp_applicable`` is False.
     """
     threshold = target_sap(target_band)
-    homes = homes.assign(floor_area_m2=priced_floor_areas(homes))
+    homes = homes.assign(floor_area_m2=priced_floor_areas(homes, floor_area_fallback))
     sap = pd.to_numeric(homes["sap_score"], errors="coerce").to_numpy(float)
     heat = np.nan_to_num(pd.to_numeric(homes["heat_demand_kwh"], errors="coerce")
                          .to_numpy(float))
@@ -132,9 +138,9 @@ def home_packages(homes: pd.DataFrame, measures: pd.DataFrame, *, target_band: s
     out: dict[str, np.ndarray] = {}
     warned: set[str] = set()
     # the measure matrices (homes x measures, six of them) of one block of homes at a time
-    for first in range(0, max(len(homes), 1), _BLOCK):
-        mats = measure_matrices(homes.iloc[first:first + _BLOCK], measures, loft,
-                                warned=warned)
+    for first in range(0, max(len(homes), 1), BLOCK):
+        mats = measure_matrices(homes.iloc[first:first + BLOCK], measures, loft,
+                                warned=warned, warn=warn)
         subsets = _fill(out, mats, first, sap, intensity, threshold, ready_max_kwh_per_m2,
                         len(homes))
     return _package_table(out, subsets, homes.index)
@@ -182,11 +188,12 @@ def _package_table(out: dict[str, np.ndarray], subsets: _Subsets, index: pd.Inde
                         copy=False)
 
 
-def priced_floor_areas(homes: pd.DataFrame) -> pd.Series:
+def priced_floor_areas(homes: pd.DataFrame, fallback: float | None = None) -> pd.Series:
     """Each home's floor area as the packages price it (m2).
 
-    A home without a floor area above 0 takes the median of ``homes`` (80 m2 when none has
-    one), so the homes given decide it: a run gives the homes it plans (every zoned home).
+    A home without a floor area above 0 takes ``fallback``, by default
+    :func:`floor_area_fallback` of ``homes``, so the homes given decide it: a run gives the
+    homes it plans (every zoned home).
 
     Examples
     --------
@@ -194,8 +201,21 @@ def priced_floor_areas(homes: pd.DataFrame) -> pd.Series:
     [50.0, 50.0, 50.0, 90.0]
     """
     area = pd.to_numeric(homes["floor_area_m2"], errors="coerce")
-    fallback = float(area.median()) if area.notna().any() else 80.0
+    if fallback is None:
+        fallback = floor_area_fallback(homes)
     return area.where(area > 0, fallback).astype(float)
+
+
+def floor_area_fallback(homes: pd.DataFrame) -> float:
+    """Return the floor area priced for a home without one: the median of ``homes`` (else 80).
+
+    Examples
+    --------
+    >>> floor_area_fallback(pd.DataFrame({"floor_area_m2": [50.0, None, 0.0, 90.0]}))
+    50.0
+    """
+    area = pd.to_numeric(homes["floor_area_m2"], errors="coerce")
+    return float(area.median()) if area.notna().any() else 80.0
 
 
 def _chunk(mats: MeasureMatrices, fabric: list[int], hp: int, bits: np.ndarray,
