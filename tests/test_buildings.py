@@ -25,7 +25,8 @@ from geoplan.layers.buildings import (
 )
 from geoplan.layers.zones import zones_from_file
 from geoplan.schemas import BUILDINGS, CRS, validate_layer
-from geoplan.sources.geocode import GeocodeReport, geocode_homes
+from geoplan.sources.epc import read_epc_certificates
+from geoplan.sources.geocode import GeocodeReport, geocode_homes, read_uprn_coordinates
 from tests.conftest import real_file
 from tests.test_source_epc import certificate, write_certificates
 
@@ -183,6 +184,49 @@ def test_buildings_layer_from_epc(tmp_path: Path, caplog: pytest.LogCaptureFixtu
     pd.testing.assert_frame_equal(pd.DataFrame(layer.drop(columns="geometry")),
                                   pd.DataFrame(again.drop(columns="geometry")))
     assert layer.geometry.equals(again.geometry)
+
+
+def _borrowing_homes(tmp_path: Path) -> Path:
+    """Certificates whose homes' UPRNs include one borrowed from an older certificate."""
+    rows = [
+        certificate(LMK_KEY="1", UPRN="100", BUILDING_REFERENCE_NUMBER="1",
+                    LODGEMENT_DATETIME="2015-01-01 00:00:00"),
+        certificate(LMK_KEY="2", UPRN="", BUILDING_REFERENCE_NUMBER="1",  # borrows 100
+                    LODGEMENT_DATETIME="2020-01-01 00:00:00"),
+        certificate(LMK_KEY="3", UPRN="200", BUILDING_REFERENCE_NUMBER="2"),
+        certificate(LMK_KEY="4", UPRN="", BUILDING_REFERENCE_NUMBER="3"),
+    ]
+    return write_certificates(tmp_path / "epc" / "certificates.csv", rows)
+
+
+def test_uprn_coordinates_read_beside_deduplication_are_the_homes(tmp_path: Path) -> None:
+    # the UPRN file is read (in a forked child) from the certificates' UPRNs while they are
+    # deduplicated: the same table as read afterwards from the homes' UPRNs
+    source = _borrowing_homes(tmp_path)
+    uprns = tmp_path / "uprn.csv"
+    uprns.write_text("UPRN,X_COORDINATE,Y_COORDINATE,LATITUDE,LONGITUDE\n"
+                     f"999,1,1,0,0\n200,{X0 + 150},{Y0 + 50},0,0\n100,{X0 + 50},{Y0 + 50},0,0\n"
+                     f"100,{X0 + 90},{Y0 + 90},0,0\n")
+    records = read_epc_certificates(source, uprn_coordinates=uprns)
+    assert records.frame["uprn"].fillna("-").tolist() == ["-", "100", "200"]
+    after = read_uprn_coordinates(uprns, records.frame["uprn"])
+    assert records.uprn_coordinates is not None
+    pd.testing.assert_frame_equal(records.uprn_coordinates, after, check_exact=True)
+    assert records.uprn_coordinates["uprn"].tolist() == ["200", "100"]  # file order, first kept
+    assert read_epc_certificates(source).uprn_coordinates is None
+    layer = buildings_from_epc(source, zones_layer(), uprn_coordinates=uprns)
+    given = buildings_from_epc(source, zones_layer(), uprn_coordinates=after)
+    pd.testing.assert_frame_equal(pd.DataFrame(layer), pd.DataFrame(given))
+    assert layer["zone_id"].fillna("-").tolist() == ["-", "Z1", "Z2"]
+
+
+def test_a_bad_uprn_file_read_beside_is_named(tmp_path: Path) -> None:
+    source = _borrowing_homes(tmp_path)
+    uprns = tmp_path / "uprn.csv"
+    uprns.write_text("UPRN,X_COORDINATE,Y_COORDINATE,LATITUDE,LONGITUDE\n"
+                     f"100,{X0 + 50},{Y0 + 50},0,0\n200,east,{Y0 + 50},0,0\n")
+    with pytest.raises(SourceFormatError, match=r"uprn\.csv.*row 3.*'east' is not a number"):
+        buildings_from_epc(source, zones_layer(), uprn_coordinates=uprns)
 
 
 def test_buildings_without_zones_or_lookups(tmp_path: Path) -> None:

@@ -172,11 +172,14 @@ def buildings_from_epc(
     GeoplanError
         As raised by the readers, and ``LayerSchemaError`` for an unusable ``zones`` layer.
     """
-    records = read_epc_certificates(source)
+    # a UPRN file is read beside the certificates' deduplication (a table is used as given)
+    read_too = None if isinstance(uprn_coordinates, pd.DataFrame) else uprn_coordinates
+    records = read_epc_certificates(source, uprn_coordinates=read_too)
     factors = read_assumptions(HEAT_FACTORS, heat_factors)
     frame = records.frame.assign(heat_demand_kwh=heat_demand(records.frame, factors))
-    located, geocoded = geocode_homes(frame, uprn_coordinates=uprn_coordinates,
-                                      postcodes=postcodes)
+    located, geocoded = geocode_homes(
+        frame, uprn_coordinates=uprn_coordinates if read_too is None else records.uprn_coordinates,
+        postcodes=postcodes)
     outside = 0
     if zones is not None:
         located["zone_id"] = assign_zone_ids(located.geometry, zones)

@@ -83,6 +83,7 @@ from geoplan.forked import start
 from geoplan.schemas import TENURES
 from geoplan.sources.cells import arrow_text_columns, refuse_other_delimiter
 from geoplan.sources.epc_numbers import RANGES, band, number
+from geoplan.sources.geocode import read_uprn_coordinates
 from geoplan.sources.sniff import sniff_text, with_full_path
 
 __all__ = [
@@ -241,6 +242,10 @@ class EpcRecords:
     implausible : Mapping[str, int]
         Source column -> certificates dropped because that column's value was implausible
         (outside :data:`RANGES`, or a rating other than A-G).
+    uprn_coordinates : pandas.DataFrame, optional
+        The coordinates of the homes' UPRNs, when :func:`read_epc_certificates` was given an
+        OS Open UPRN file (the table :func:`~geoplan.sources.geocode.read_uprn_coordinates`
+        returns).
     """
 
     frame: pd.DataFrame
@@ -251,9 +256,11 @@ class EpcRecords:
     invalid: Mapping[str, int]
     encodings: Mapping[str, str]
     implausible: Mapping[str, int] = field(default_factory=dict)
+    uprn_coordinates: pd.DataFrame | None = None
 
 
-def read_epc_certificates(source: PathLike | Sequence[PathLike]) -> EpcRecords:
+def read_epc_certificates(source: PathLike | Sequence[PathLike], *,
+                          uprn_coordinates: PathLike | None = None) -> EpcRecords:
     """Read domestic EPC ``certificates.csv`` files into one row per home.
 
     Parameters
@@ -261,6 +268,10 @@ def read_epc_certificates(source: PathLike | Sequence[PathLike]) -> EpcRecords:
     source : path, directory, or list of them
         A ``certificates.csv`` (any name), a folder searched recursively for files named
         ``certificates.csv``, or a list of files and folders.
+    uprn_coordinates : path, optional
+        An OS Open UPRN file: the coordinates of the homes' UPRNs are read from it too
+        (:func:`~geoplan.sources.geocode.read_uprn_coordinates`), in a forked child while the
+        certificates are deduplicated (the homes' UPRNs are the certificates' UPRNs).
 
     Returns
     -------
@@ -299,7 +310,13 @@ def read_epc_certificates(source: PathLike | Sequence[PathLike]) -> EpcRecords:
     reads.clear()
     frame = pd.concat(parts) if len(parts) > 1 else parts[0]
     parts.clear()  # the files' frames are now copied into ``frame``
-    frame = _deduplicate(frame)
+    located = None
+    if uprn_coordinates is None:
+        frame = _deduplicate(frame)
+    else:  # deduplication keeps each certificate's UPRN: the set is the homes' already
+        with start(partial(read_uprn_coordinates, uprn_coordinates, frame["uprn"])) as uprns:
+            frame = _deduplicate(frame)
+            located = uprns.result()
     pa.default_memory_pool().release_unused()
     if rows == 0:
         logger.warning("EPC files %s hold no certificates", labels)
@@ -307,7 +324,7 @@ def read_epc_certificates(source: PathLike | Sequence[PathLike]) -> EpcRecords:
         logger.warning("EPC: dropped %d certificates with implausible values %s", dropped,
                        counts)
     return EpcRecords(frame, tuple(labels), rows, rows - dropped - len(frame), sentinels,
-                      {k: v for k, v in invalid.items() if v}, encodings, counts)
+                      {k: v for k, v in invalid.items() if v}, encodings, counts, located)
 
 
 @dataclass(frozen=True)
