@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
 import pyarrow as pa
 import pytest
 
-from geoplan.files.memory import MMAP_THRESHOLD_BYTES, lean_allocators
+from geoplan.files.memory import MMAP_THRESHOLD_BYTES, lean_allocators, no_collection
 
 
 @pytest.fixture
@@ -88,3 +89,20 @@ def test_freed_columns_leave_the_process(monkeypatch) -> None:
     assert lean["holes_released"] >= holes * 0.9  # ... until release_freed()
     # (glibc's own default is not asserted: in a fresh CI venv it handed the column back too,
     # which is the C library's choice, not geoplan's)
+
+
+def test_no_collection_pauses_the_collector_and_restores_it() -> None:
+    assert gc.isenabled()
+    with no_collection():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError, match="inside"), no_collection():
+        raise ValueError("inside")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with no_collection():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()

@@ -29,12 +29,14 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import gc
 import os
 import sys
+from collections.abc import Iterator
 
 import pyarrow as pa
 
-__all__ = ["MMAP_THRESHOLD_BYTES", "lean_allocators", "release_freed"]
+__all__ = ["MMAP_THRESHOLD_BYTES", "lean_allocators", "no_collection", "release_freed"]
 
 MMAP_THRESHOLD_BYTES = 4 * 1024 * 1024
 """Blocks at least this large get their own mapping, returned to the system when freed."""
@@ -91,3 +93,22 @@ def _arrow_system_pool() -> bool:
         pa.default_memory_pool().release_unused()
         pa.set_memory_pool(pool)
     return True
+
+
+@contextlib.contextmanager
+def no_collection() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector in the block (as it was, after).
+
+    For making many objects at once that hold no references, so form no cycles: a million
+    shapely points each count towards the next collection, and every full collection scans
+    all the points made so far (1.2 million homes: 7 full collections, 0.7 of the 1.0 s
+    ``shapely.points`` took; 0.2 s in this block). Garbage is still freed as its last
+    reference goes.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

@@ -42,6 +42,7 @@ import shapely
 
 from geoplan.distinct import each_distinct
 from geoplan.errors import Problems, SourceFormatError, SourceNotFoundError
+from geoplan.files.memory import no_collection
 from geoplan.schemas import CRS
 from geoplan.sources.cells import arrow_text_columns, raise_malformed_rows
 from geoplan.sources.osgb import inside_gb
@@ -395,7 +396,8 @@ def geocode_homes(
         _match(postcode, table, "postcode", "postcode", x, y, method)
     located = method != None  # noqa: E711 - elementwise on an object array
     geometry = np.full(n, None, dtype=object)
-    geometry[located] = shapely.points(x[located], y[located])
+    with no_collection():  # points hold no references: nothing for it to find
+        geometry[located] = shapely.points(x[located], y[located])
     out = gpd.GeoDataFrame(frame.assign(geocode_method=pd.Series(method, index=frame.index,
                                                                  dtype="str")),
                            geometry=gpd.GeoSeries(geometry, index=frame.index, crs=CRS))
