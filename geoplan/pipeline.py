@@ -58,6 +58,7 @@ from geoplan.outputs.compare import (
     read_run,
     write_comparison_files,
 )
+from geoplan.outputs.manifest import InputHashes, input_paths
 from geoplan.planning.finance import FinanceSummary, finance_assumptions, finance_summary
 from geoplan.planning.phasing import funding_shortfall
 from geoplan.planning.preflight import Preflight, preflight
@@ -252,10 +253,12 @@ def run_scenario(scenario: Scenario | str | Path, out: str | Path, *, overwrite:
         candidates = build_candidates(scenario, layers, assumptions)
         release_freed()
         step("solve")
+        hashes = InputHashes(input_paths(inputs))  # on a thread while the plan is solved
         plan = solve_plan(scenario, candidates, layers, assumptions)
         release_freed()
         result = _write(folder, scenario, layers, candidates, plan, inputs=inputs,
-                        assumptions=assumptions, offline_map=offline_map, step=step)
+                        assumptions=assumptions, offline_map=offline_map, step=step,
+                        input_hashes=hashes)
     return _moved(result, folder, Path(out))
 
 
@@ -404,7 +407,7 @@ def write_run(out: str | Path, scenario: Scenario, layers: PreparedLayers,
 def _write(folder: Path, scenario: Scenario, layers: PreparedLayers,
            candidates: Mapping[str, WorkstreamModel], plan: PlanResult, *,
            inputs: LayerInputs, assumptions: AssumptionSet, offline_map: bool | None,
-           step: Progress | None = None) -> RunResult:
+           step: Progress | None = None, input_hashes: InputHashes | None = None) -> RunResult:
     """Finance and files, written into ``folder`` (the temporary folder of a run)."""
     from geoplan.outputs.run import write_run as write_files
 
@@ -415,7 +418,8 @@ def _write(folder: Path, scenario: Scenario, layers: PreparedLayers,
     step("outputs")
     summary, files = write_files(folder, scenario=scenario, inputs=inputs, layers=layers,
                                  assumptions=assumptions, models=candidates, plans=plan,
-                                 finance=finance, offline_map=offline)
+                                 finance=finance, offline_map=offline,
+                                 input_hashes=input_hashes)
     return RunResult(folder, scenario, plan, finance, summary, tuple(files))
 
 

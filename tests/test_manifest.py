@@ -11,9 +11,11 @@ import pytest
 from geoplan.errors import SourceNotFoundError
 from geoplan.files.run_folder import RunFolder
 from geoplan.outputs.manifest import (
+    InputHashes,
     build_manifest,
     file_digest,
     folder_digest,
+    hash_inputs,
     write_manifest,
 )
 from geoplan.version import __version__
@@ -107,3 +109,27 @@ def test_missing_input_is_named(tmp_path):
     with pytest.raises(SourceNotFoundError, match=r"input 'zones': .*nowhere\.gpkg does not exist"):
         build_manifest({"zones": tmp_path / "nowhere.gpkg"}, {}, assumptions_used={},
                        outputs=[])
+
+
+def test_inputs_hashed_on_a_thread_are_those_hashed_at_the_end(tmp_path):
+    # a run hashes its inputs on a thread while it solves: the manifest is the same
+    inputs = _inputs(tmp_path)
+    run = tmp_path / "run"
+    run.mkdir()
+    hashes = InputHashes(inputs)
+    early = hashes.result()
+    assert early == hash_inputs(inputs)
+    assert early["zones"] == {"path": str(inputs["zones"]), "kind": "file", "size": 3,
+                              "sha256": ABC}
+    assert list(early) == ["epc", "land_cover", "zones"]
+    when, outputs = dt.datetime(2025, 1, 31, tzinfo=dt.UTC), _outputs(run)
+    given = build_manifest(inputs, {}, assumptions_used={}, outputs=outputs, created=when,
+                           hashed_inputs=early)
+    assert given == build_manifest(inputs, {}, assumptions_used={}, outputs=outputs,
+                                   created=when)
+
+
+def test_a_missing_input_hashed_on_a_thread_is_named_when_asked(tmp_path):
+    hashes = InputHashes({"zones": tmp_path / "nowhere.gpkg"})
+    with pytest.raises(SourceNotFoundError, match=r"input 'zones': .*nowhere\.gpkg does not"):
+        hashes.result()

@@ -30,6 +30,7 @@ import datetime as dt
 import hashlib
 import json
 import platform
+import threading
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -37,11 +38,13 @@ from typing import Any
 
 from geoplan.errors import SourceNotFoundError
 from geoplan.files.atomic import atomic_path
+from geoplan.layers.land import Exclusion
+from geoplan.layers.prepare import LayerInputs
 from geoplan.outputs.summary import json_ready
 from geoplan.version import __version__
 
-__all__ = ["KEY_PACKAGES", "MANIFEST_VERSION", "build_manifest", "file_digest", "folder_digest",
-           "software_versions", "write_manifest"]
+__all__ = ["KEY_PACKAGES", "MANIFEST_VERSION", "InputHashes", "build_manifest", "file_digest",
+           "folder_digest", "hash_inputs", "input_paths", "software_versions", "write_manifest"]
 
 MANIFEST_VERSION = 1
 KEY_PACKAGES = ("geopandas", "pandas", "numpy", "shapely", "pyproj", "pyogrio", "pyarrow",
@@ -80,6 +83,71 @@ def folder_digest(folder: str | Path) -> dict[str, Any]:
             "sha256": hashlib.sha256(listing.encode()).hexdigest(), "files": files}
 
 
+def input_paths(inputs: LayerInputs) -> dict[str, Path | None]:
+    """Return the manifest's name of each file or folder a run reads (None: not given)."""
+    paths: dict[str, Path | None] = {}
+    for name in ("zones", "districts", "grid", "licence_areas", "epc", "postcodes", "uprn",
+                 "chargers", "vehicles", "households", "car_parks", "roads", "land_cover",
+                 "emissions", "building_stock"):
+        value: Any = getattr(inputs, name, None)
+        if isinstance(value, tuple):  # several grid files: grid:1, grid:2, ...
+            paths.update({f"{name}:{n}": Path(v) for n, v in enumerate(value, start=1)})
+        elif hasattr(value, "files"):  # an apportioned table (vehicles, vehicles:lookup, ...)
+            # or the building stock's tables (building_stock:households, ...)
+            paths.update({f"{name}:{k}" if k else name: v for k, v in value.files().items()})
+        elif hasattr(value, "path"):  # zones with their columns named
+            paths[name] = Path(value.path)
+        else:
+            paths[name] = None if value is None else Path(value)
+    for label, given in sorted(dict(inputs.exclusions).items()):
+        source = given.source if isinstance(given, Exclusion) else given
+        paths[f"exclusions:{label}"] = Path(source)
+    classes = inputs.land_cover_classes
+    if classes is not None and Path(classes).is_file():  # a mapping CSV, not a shipped name
+        paths["land_cover_classes"] = Path(classes)
+    return paths
+
+
+def hash_inputs(inputs: Mapping[str, str | Path | None]) -> dict[str, Any]:
+    """Return each input's record: path, kind, size and SHA-256 (folders file by file).
+
+    Raises
+    ------
+    SourceNotFoundError
+        If an input does not exist.
+    """
+    return {name: _input(name, path) for name, path in sorted(inputs.items())}
+
+
+class InputHashes:
+    """:func:`hash_inputs` on a thread, started at once; :meth:`result` waits for it.
+
+    Reading files and SHA-256 let other threads run, so a run hashes its inputs (about 1 GB
+    for 1.2 million homes, 0.8 s) while its solver's child solves.
+    """
+
+    def __init__(self, inputs: Mapping[str, str | Path | None]) -> None:
+        self._inputs = dict(inputs)
+        self._records: dict[str, Any] = {}
+        self._error: BaseException | None = None
+        # a daemon: a run that fails before its manifest does not wait for it at exit
+        self._thread = threading.Thread(target=self._hash, name="geoplan-hashing", daemon=True)
+        self._thread.start()
+
+    def _hash(self) -> None:
+        try:
+            self._records = hash_inputs(self._inputs)
+        except BaseException as exc:  # raised again in the caller's thread
+            self._error = exc
+
+    def result(self) -> dict[str, Any]:
+        """Return :func:`hash_inputs`'s records, or raise what it raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._records
+
+
 def build_manifest(
     inputs: Mapping[str, str | Path | None],
     scenario_resolved: Mapping[str, Any],
@@ -88,6 +156,7 @@ def build_manifest(
     outputs: Sequence[str | Path],
     outputs_root: str | Path | None = None,
     created: dt.datetime | None = None,
+    hashed_inputs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Describe a run: inputs with hashes, software, scenario, assumptions, output hashes.
 
@@ -107,6 +176,9 @@ def build_manifest(
         run written into a temporary folder records the names it will have.
     created : datetime, optional
         The time to record (default: now, UTC).
+    hashed_inputs : mapping, optional
+        What :func:`hash_inputs` gave for ``inputs`` (e.g. by :class:`InputHashes` during
+        the run); default: they are hashed now.
 
     Returns
     -------
@@ -124,7 +196,8 @@ def build_manifest(
         "created": when.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "geoplan": __version__,  # the source tree's, even when installed metadata is older
         "software": software_versions(),
-        "inputs": {name: _input(name, path) for name, path in sorted(inputs.items())},
+        "inputs": dict(sorted(hashed_inputs.items())) if hashed_inputs is not None
+        else hash_inputs(inputs),
         "scenario": json_ready(scenario_resolved),
         "assumptions": json_ready(assumptions_used),
         "outputs": _outputs(outputs, outputs_root),

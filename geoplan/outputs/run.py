@@ -49,7 +49,6 @@ from geoplan.assumptions import AssumptionSet
 from geoplan.forked import start
 from geoplan.layers.existing_chargers import charger_counts
 from geoplan.layers.grid import power_factor
-from geoplan.layers.land import Exclusion
 from geoplan.layers.prepare import LayerInputs, PreparedLayers
 from geoplan.outputs.decision import (
     MAP_LAYER,
@@ -61,7 +60,7 @@ from geoplan.outputs.decision import (
 from geoplan.outputs.export import export_plan
 from geoplan.outputs.grid_evidence import evidence_layer, write_evidence_csv
 from geoplan.outputs.labels import column_label
-from geoplan.outputs.manifest import build_manifest, write_manifest
+from geoplan.outputs.manifest import InputHashes, build_manifest, input_paths, write_manifest
 from geoplan.outputs.phasing import write_phasing
 from geoplan.outputs.run_settings import (
     RUN_SETTINGS,
@@ -297,14 +296,14 @@ def _settings(scenario: Scenario, inputs: LayerInputs, zones: pd.DataFrame) -> d
     """Return the run's settings for plan.gpkg's ``run_settings`` table (and its maps' credits)."""
     return run_settings(scenario, plan_year=plan_year(scenario), unchosen=MAP_UNCHOSEN,
                         choropleths={c: t for c, t in CHOROPLETHS.items() if c in zones},
-                        inputs=[n for n, path in _input_paths(inputs).items() if path],
+                        inputs=[n for n, path in input_paths(inputs).items() if path],
                         data_years=_data_years(inputs))
 
 
 def _data_years(inputs: LayerInputs) -> dict[str, int]:
     """Input kind -> the edition year its files state (the latest of a kind's files)."""
     years: dict[str, int] = {}
-    for name, path in _input_paths(inputs).items():
+    for name, path in input_paths(inputs).items():
         year = None if path is None else edition_year(path)
         kind = name.split(":", 1)[0]
         if year is not None:
@@ -314,9 +313,13 @@ def _data_years(inputs: LayerInputs) -> dict[str, int]:
 
 def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: PreparedLayers,
               assumptions: AssumptionSet, models: Mapping[str, WorkstreamModel],
-              plans: PlanResult, finance: FinanceSummary, offline_map: bool
-              ) -> tuple[dict[str, Any], list[Path]]:
-    """Write the run's files into ``folder`` (a fresh, empty folder); return summary, files."""
+              plans: PlanResult, finance: FinanceSummary, offline_map: bool,
+              input_hashes: InputHashes | None = None) -> tuple[dict[str, Any], list[Path]]:
+    """Write the run's files into ``folder`` (a fresh, empty folder); return summary, files.
+
+    ``input_hashes``: the inputs' hashes taken meanwhile (default: taken at the end).
+    """
+    hashed = None if input_hashes is None else input_hashes.result()  # no thread at the forks
     found = decision_support(scenario, plans, layers, assumptions)
     plans = replace(plans, tables=with_decision_columns(plans.tables, found))
     flags = plan_flags(scenario, plans, layers, assumptions)
@@ -342,9 +345,9 @@ def write_run(folder: Path, *, scenario: Scenario, inputs: LayerInputs, layers: 
     # the order one process writes them in: plan.gpkg, grid_evidence.csv, the other formats
     written = [*exported[:1], *files[:1], *exported[1:], *files[1:], *drawn]
     assumptions.read_too(tables)  # the tables the child read, for the manifest
-    manifest = build_manifest(_input_paths(inputs), scenario.resolved(),
+    manifest = build_manifest(input_paths(inputs), scenario.resolved(),
                               assumptions_used=assumptions.used(), outputs=written,
-                              outputs_root=folder)
+                              outputs_root=folder, hashed_inputs=hashed)
     written.append(write_manifest(manifest, folder / "manifest.json"))
     return summary, written
 
@@ -379,27 +382,3 @@ def _files(folder: Path, scenario: Scenario, layers: PreparedLayers,
         summary = {**summary, "decision_support": decision_summary(found)}
     written.extend(write_summary(summary, folder))
     return summary, written
-
-
-def _input_paths(inputs: LayerInputs) -> dict[str, Path | None]:
-    paths: dict[str, Path | None] = {}
-    for name in ("zones", "districts", "grid", "licence_areas", "epc", "postcodes", "uprn",
-                 "chargers", "vehicles", "households", "car_parks", "roads", "land_cover",
-                 "emissions", "building_stock"):
-        value: Any = getattr(inputs, name, None)
-        if isinstance(value, tuple):  # several grid files: grid:1, grid:2, ...
-            paths.update({f"{name}:{n}": Path(v) for n, v in enumerate(value, start=1)})
-        elif hasattr(value, "files"):  # an apportioned table (vehicles, vehicles:lookup, ...)
-            # or the building stock's tables (building_stock:households, ...)
-            paths.update({f"{name}:{k}" if k else name: v for k, v in value.files().items()})
-        elif hasattr(value, "path"):  # zones with their columns named
-            paths[name] = Path(value.path)
-        else:
-            paths[name] = None if value is None else Path(value)
-    for label, given in sorted(dict(inputs.exclusions).items()):
-        source = given.source if isinstance(given, Exclusion) else given
-        paths[f"exclusions:{label}"] = Path(source)
-    classes = inputs.land_cover_classes
-    if classes is not None and Path(classes).is_file():  # a mapping CSV, not a shipped name
-        paths["land_cover_classes"] = Path(classes)
-    return paths
