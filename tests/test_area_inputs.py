@@ -189,13 +189,13 @@ def test_real_dft_vehicles_reach_lsoa_ev_demand(real_data: Path) -> None:
 
 def test_run_manifest_names_every_file_of_a_mapping_input(county: Path) -> None:
     from geoplan.layers.prepare import LayerInputs
-    from geoplan.outputs.run import _input_paths
+    from geoplan.outputs.manifest import input_paths
 
     inputs = LayerInputs(zones=ZoneFile(county / "zones.gpkg", id_column="LSOA21CD"),
                          grid=county / "grid.csv",
                          vehicles=AreaInput(county / "vehicles.csv", lookup=county / "lookup.csv",
                                             areas=county / "msoa.geojson"))
-    paths = _input_paths(inputs)
+    paths = input_paths(inputs)
     assert paths["zones"] == county / "zones.gpkg"
     assert paths["vehicles"] == county / "vehicles.csv"
     assert paths["vehicles:lookup"] == county / "lookup.csv"
