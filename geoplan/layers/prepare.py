@@ -386,25 +386,13 @@ def _prepare(inputs: LayerInputs, step: Progress, grid: GridLayers | None) -> Pr
     sets: dict[str, LayerSet] = dict(grid.sets)
     zones = sets["zones"].layers["zones"]
     substations = sets["substations"].layers["substations"]
-    _read_optional(inputs, zones, sets, step)
+    unrelated: list[_Unrelated] = []  # read while the other layers' child ends
+    _read_optional(inputs, zones, sets, step,
+                   meanwhile=lambda: unrelated.append(_read_unrelated(inputs, step)))
     if "building_stock" in sets:
         coverage = sets.pop("building_stock").layers["coverage"]
         zones = zones.join(coverage, on="zone_id")
-    roads, road_names = None, None
-    if inputs.roads is not None:
-        from geoplan.layers.roads import graph_from_lines, road_lines
-        from geoplan.layers.site_names import named_roads
-
-        step("roads")
-        lines = road_lines(inputs.roads)
-        roads = graph_from_lines(lines.geometry, source=Path(inputs.roads).name)
-        road_names = named_roads(lines)
-    emissions = None
-    if inputs.emissions is not None:
-        from geoplan.sources.emissions import read_district_emissions
-
-        step("emissions")
-        emissions = read_district_emissions(inputs.emissions)
+    roads, road_names, emissions = unrelated[0] if unrelated else _read_unrelated(inputs, step)
     step("serving substations")
     layers = {name: s.layers for name, s in sets.items()}
     served, serving = serve(zones, substations, layers, inputs.serving_level, grid.licence,
@@ -424,6 +412,30 @@ def _prepare(inputs: LayerInputs, step: Progress, grid: GridLayers | None) -> Pr
         land=served.get("land"), roads=roads, road_names=road_names, emissions=emissions,
         warnings=_warnings(sets, inputs, served["zones"], substations, grid.licence)
         + plausible, reports=reports)
+
+
+_Unrelated = tuple[nx.Graph | None, gpd.GeoDataFrame | None, pd.DataFrame | None]
+"""The roads' graph and names, and the district emissions (each None when not given)."""
+
+
+def _read_unrelated(inputs: LayerInputs, step: Progress) -> _Unrelated:
+    """Read the roads and the district emissions, those given (they need no other layer)."""
+    roads, road_names = None, None
+    if inputs.roads is not None:
+        from geoplan.layers.roads import graph_from_lines, road_lines
+        from geoplan.layers.site_names import named_roads
+
+        step("roads")
+        lines = road_lines(inputs.roads)
+        roads = graph_from_lines(lines.geometry, source=Path(inputs.roads).name)
+        road_names = named_roads(lines)
+    emissions = None
+    if inputs.emissions is not None:
+        from geoplan.sources.emissions import read_district_emissions
+
+        step("emissions")
+        emissions = read_district_emissions(inputs.emissions)
+    return roads, road_names, emissions
 
 
 def _warnings(sets: Mapping[str, LayerSet], inputs: LayerInputs, zones: gpd.GeoDataFrame,
@@ -457,16 +469,18 @@ def _get(layers: Mapping[str, Mapping[str, pd.DataFrame]], kind: str, name: str
 
 
 def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str, LayerSet],
-                   step: Progress) -> None:
+                   step: Progress, meanwhile: Callable[[], None] | None = None) -> None:
     """Read the layers whose inputs were given, in dependency order.
 
     Chargers, sites and land need no other layer: they are read while the EPC homes are
     built (in a forked child, :mod:`geoplan.forked`, or on dask while the workers build the
-    homes), and kept in the order one process gives.
+    homes), and kept in the order one process gives. ``meanwhile`` is called here once the
+    homes are built, before waiting for them (when there are EPC homes).
     """
     alone: dict[str, LayerSet] = {}
     if inputs.epc is not None:
-        sets["buildings"] = _epc_buildings(inputs, inputs.epc, zones, step, alone)
+        sets["buildings"] = _epc_buildings(inputs, inputs.epc, zones, step, alone,
+                                           meanwhile or (lambda: None))
     else:
         alone = _read_alone(inputs, zones, step)
     if inputs.building_stock is not None:
@@ -517,26 +531,33 @@ def _alone_readers(inputs: LayerInputs, zones: gpd.GeoDataFrame
 
 
 def _epc_buildings(inputs: LayerInputs, epc: Path, zones: gpd.GeoDataFrame,
-                   step: Progress, alone: dict[str, LayerSet]) -> LayerSet:
+                   step: Progress, alone: dict[str, LayerSet], meanwhile: Callable[[], None]
+                   ) -> LayerSet:
     """Build the EPC buildings here, or per local authority on dask; read ``alone`` meanwhile.
 
     In one process the other layers are read in a forked child, which reports no steps of
     its own: all start now and are reported so, the buildings first (a progress that times
     each step from its name to the next counts the time of both under the last name).
+    ``meanwhile`` is called once the homes are built, before waiting for the child.
     """
     if inputs.compute.engine == "dask":
         from geoplan.layers.distributed import partitioned_buildings
+
+        def beside_the_workers() -> None:
+            alone.update(_read_alone(inputs, zones, step))
+            meanwhile()
 
         step("buildings")
         return partitioned_buildings(
             epc, zones, compute=inputs.compute, decimal=inputs.decimal,
             postcodes=inputs.postcodes, uprn=inputs.uprn, progress=step,
-            meanwhile=lambda: alone.update(_read_alone(inputs, zones, step)))
+            meanwhile=beside_the_workers)
     for name in ["buildings", *_alone_readers(inputs, zones)]:
         step(name)
     with start(lambda: _read_alone(inputs, zones, _quiet)) as elsewhere:
         found = read_layers(epc, "buildings", zones=zones, postcodes=inputs.postcodes,
                             uprn=inputs.uprn)
+        meanwhile()
         alone.update(elsewhere.result())
     return found
 
