@@ -68,9 +68,11 @@ import csv
 import logging
 import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -688,9 +690,16 @@ def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
                                             allow_fill=True)
     found = {"building_id": building_id.array.take(taken), "uprn": uprn.array.take(taken),
              "postcode": postcode, "certificates": (ends - starts).astype("int64")}
-    # column by column, each dropped from ``frame`` once taken: no second whole frame
-    columns = {name: found[name] if name in found else frame.pop(name).array.take(taken)
-               for name in EPC_COLUMNS}
+    # column by column, each dropped once taken: no second whole frame; two at a time, on
+    # threads (Arrow's and NumPy's takes let the other thread run)
+    rest = {name: frame.pop(name).array for name in EPC_COLUMNS if name not in found}
+
+    def take(name: str) -> Any:
+        return rest.pop(name).take(taken)
+
+    with ThreadPoolExecutor(2, thread_name_prefix="geoplan-take") as pool:
+        found.update(zip(list(rest), pool.map(take, list(rest)), strict=True))
+    columns = {name: found[name] for name in EPC_COLUMNS}
     return pd.DataFrame(columns, copy=False)  # the taken arrays are its own: no second copy
 
 
