@@ -1,8 +1,8 @@
-"""Wall time and peak memory of the joint plan as the county grows (single process, on demand).
+"""Wall time and peak memory of the joint plan as the county grows (on demand).
 
 Usage::
 
-    python benchmarks/bench_scale.py --sample DIR [--sample DIR ...]
+    python benchmarks/bench_scale.py --sample DIR [--sample DIR ...] [--no-tree-peak]
     python benchmarks/bench_scale.py --homes 300000 --homes 1200000 [--keep DIR]
     python benchmarks/bench_scale.py --sample DIR --dask-workers 1 2 4
 
