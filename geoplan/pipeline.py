@@ -254,11 +254,15 @@ def run_scenario(scenario: Scenario | str | Path, out: str | Path, *, overwrite:
         release_freed()
         step("solve")
         hashes = InputHashes(input_paths(inputs))  # on a thread while the plan is solved
-        plan = solve_plan(scenario, candidates, layers, assumptions)
-        release_freed()
-        result = _write(folder, scenario, layers, candidates, plan, inputs=inputs,
-                        assumptions=assumptions, offline_map=offline_map, step=step,
-                        input_hashes=hashes)
+        try:
+            plan = solve_plan(scenario, candidates, layers, assumptions)
+            release_freed()
+            result = _write(folder, scenario, layers, candidates, plan, inputs=inputs,
+                            assumptions=assumptions, offline_map=offline_map, step=step,
+                            input_hashes=hashes)
+        except BaseException:  # no thread left hashing after the run (it may fork again)
+            hashes.stop()
+            raise
     return _moved(result, folder, Path(out))
 
 

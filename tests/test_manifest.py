@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
 
 import pytest
 
@@ -133,3 +134,30 @@ def test_a_missing_input_hashed_on_a_thread_is_named_when_asked(tmp_path):
     hashes = InputHashes({"zones": tmp_path / "nowhere.gpkg"})
     with pytest.raises(SourceNotFoundError, match=r"input 'zones': .*nowhere\.gpkg does not"):
         hashes.result()
+
+
+def test_in_turn_inputs_are_hashed_when_asked_without_a_thread(tmp_path, monkeypatch):
+    monkeypatch.setenv("GEOPLAN_FORK", "0")
+    inputs = _inputs(tmp_path)
+    started = []
+    start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start",
+                        lambda self: (started.append(self.name), start(self))[-1])
+    hashes = InputHashes(inputs)
+    assert hashes.result() == hash_inputs(inputs)
+    assert started == []
+
+
+def test_stopped_hashing_ends_between_two_chunks(tmp_path):
+    # a run that fails stops the hashing thread before it raises: no thread is left hashing
+    # (the next run may fork); the thread ends at the next chunk, not the end of the file
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"\0" * (64 << 20))
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Exception, match=r"big\.bin") as stopped:
+        file_digest(big, stop=stop)
+    assert type(stopped.value).__name__ == "_StoppedError"
+    hashes = InputHashes({"big": big, "other": big})
+    hashes.stop()
+    assert not hashes._thread.is_alive()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import threading
 
 import pyarrow as pa
 import pytest
@@ -106,3 +107,26 @@ def test_no_collection_pauses_the_collector_and_restores_it() -> None:
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+def test_no_collection_blocks_overlapping_in_two_threads_leave_the_collector_on() -> None:
+    # thread B enters while A is inside, A leaves first: the collector stays off while B is
+    # inside (each block saving and restoring its own state turned it on under B), and is on
+    # again once both have left
+    b_inside, a_left = threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def b() -> None:
+        with no_collection():
+            b_inside.set()
+            a_left.wait(10)
+            seen.append(gc.isenabled())
+
+    with no_collection():
+        thread = threading.Thread(target=b)
+        thread.start()
+        assert b_inside.wait(10)
+    a_left.set()
+    thread.join(10)
+    assert seen == [False]
+    assert gc.isenabled()

@@ -6,6 +6,7 @@ date and key, give each home the last postcode found, keep its last certificate.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -118,7 +119,12 @@ def test_the_later_files_read_in_a_child_give_the_records_of_reading_in_turn(tmp
     assert _halfway(files) == 1
     forked = read_epc_certificates(tmp_path)
     monkeypatch.setenv("GEOPLAN_FORK", "0")
+    threads: list[str] = []  # in turn: no thread beside either (the deduplication's takes)
+    start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start",
+                        lambda self: (threads.append(self.name), start(self))[-1])
     in_turn = read_epc_certificates(tmp_path)
+    assert threads == []
     pd.testing.assert_frame_equal(forked.frame, in_turn.frame, check_exact=True)
     assert "row:10" in set(forked.frame["building_id"])
     assert (forked.rows_read, forked.duplicates_dropped) == (in_turn.rows_read,

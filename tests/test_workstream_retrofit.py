@@ -274,16 +274,21 @@ def test_packages_in_blocks_equal_one_block_and_warn_once(monkeypatch, caplog):
     assert len(missing) == 1
 
 
-@pytest.mark.parametrize("heat_pump_ready", [True, False])
-def test_options_priced_in_two_processes_equal_one_pass(monkeypatch, caplog, heat_pump_ready):
+@pytest.mark.parametrize(("heat_pump_ready", "later_at_target"),
+                         [(True, False), (False, False), (True, True)])
+def test_options_priced_in_two_processes_equal_one_pass(monkeypatch, caplog, heat_pump_ready,
+                                                        later_at_target):
     # above one block of homes the later blocks are priced in a forked child: the table is
     # the one a single pass gives, to the last bit (fabric rows by home, then heat pumps;
     # ``home`` numbered over every home; the median floor area of every home for those
-    # without one), and a missing column is warned about once, not once per process
+    # without one; the dtypes also when the later homes need no fabric, so their part has
+    # no fabric row), and a missing column is warned about once, not once per process
     import geoplan.workstreams.retrofit as retrofit
     import geoplan.workstreams.retrofit_packages as packages
 
     frame = _random_homes(21).drop(columns=["glazing"])
+    if later_at_target:
+        frame.loc[frame.index[80:], "sap_score"] = 90.0
     frame["floor_area_m2"] = frame["floor_area_m2"].where(
         np.random.default_rng(22).random(len(frame)) >= 0.2)
     frame.loc[frame.index[-5:], "floor_area_m2"] = np.nan  # the later part lacks some too
@@ -309,6 +314,32 @@ def test_options_priced_in_two_processes_equal_one_pass(monkeypatch, caplog, hea
     assert (~later).any()
     assert list(dict.fromkeys(split["option"])) == (["fabric", "heat_pump"] if heat_pump_ready
                                                     else ["fabric"])
+    fabric_later = (split["option"] == "fabric").to_numpy() & later
+    assert fabric_later.any() != later_at_target
+
+
+def test_an_error_in_either_part_is_the_one_pass_error(monkeypatch):
+    # the first homes burn oil and the later ones LPG, and neither has a price: each part
+    # alone would name one fuel; the error names both, as one pass does
+    import geoplan.workstreams.retrofit as retrofit
+    import geoplan.workstreams.retrofit_packages as packages
+    from geoplan.workstreams.energy import read_fuel_prices
+
+    frame = _random_homes(24)
+    frame["tenure"] = "owner-occupied"
+    fuel = np.where(np.arange(len(frame)) < 80, "oil", "LPG")
+    frame["main_fuel"], frame["heating_system"] = fuel, fuel
+    prices = read_fuel_prices()
+    tables = {"fuel_prices": prices[~prices["fuel"].isin(["oil", "lpg"])]}
+    monkeypatch.setattr(packages, "BLOCK", 16)
+    with pytest.raises(SourceFormatError) as split:
+        home_options(frame, RetrofitSettings(), tables=tables)
+    monkeypatch.setattr(retrofit, "_cut", lambda homes: homes)  # no split: one pass
+    with pytest.raises(SourceFormatError) as whole:
+        home_options(frame, RetrofitSettings(), tables=tables)
+    assert str(split.value) == str(whole.value)
+    assert "'oil'" in str(split.value)
+    assert "'lpg'" in str(split.value)
 
 
 def _brute_force(home: pd.Series, fabric: pd.DataFrame) -> float | None:

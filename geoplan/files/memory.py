@@ -32,6 +32,7 @@ import ctypes.util
 import gc
 import os
 import sys
+import threading
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -95,6 +96,11 @@ def _arrow_system_pool() -> bool:
     return True
 
 
+_pausing = threading.Lock()
+_paused = 0  # how many no_collection blocks are open, in any thread
+_was_enabled = True  # the collector's state when the first of them opened
+
+
 @contextlib.contextmanager
 def no_collection() -> Iterator[None]:
     """Pause Python's cyclic garbage collector in the block (as it was, after).
@@ -103,12 +109,19 @@ def no_collection() -> Iterator[None]:
     shapely points each count towards the next collection, and every full collection scans
     all the points made so far (1.2 million homes: 7 full collections, 0.7 of the 1.0 s
     ``shapely.points`` took; 0.2 s in this block). Garbage is still freed as its last
-    reference goes.
+    reference goes. Blocks may nest and overlap in several threads: the collector is as it
+    was once the last one ends.
     """
-    was = gc.isenabled()
-    gc.disable()
+    global _paused, _was_enabled
+    with _pausing:
+        if not _paused:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
     try:
         yield
     finally:
-        if was:
-            gc.enable()
+        with _pausing:
+            _paused -= 1
+            if not _paused and _was_enabled:
+                gc.enable()

@@ -359,8 +359,8 @@ def prepare_layers(inputs: LayerInputs, *, progress: Progress | None = None,
         The files; layers whose inputs are ``None`` come back as ``None``.
     progress : callable, optional
         Called with the name of each step as it starts (``"zones"``, ``"grid"``,
-        ``"buildings"``, ``"chargers"``, ``"sites"``, ``"land"``, ``"ev demand"``,
-        ``"roads"``, ``"emissions"``, ``"serving substations"``); on dask also with one
+        ``"buildings"``, ``"chargers"``, ``"sites"``, ``"land"``, ``"roads"``,
+        ``"emissions"``, ``"ev demand"``, ``"serving substations"``); on dask also with one
         line per local authority built (:mod:`geoplan.layers.distributed`), while
         chargers, sites and land are read.
     grid : GridLayers, optional
@@ -474,8 +474,9 @@ def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str,
 
     Chargers, sites and land need no other layer: they are read while the EPC homes are
     built (in a forked child, :mod:`geoplan.forked`, or on dask while the workers build the
-    homes), and kept in the order one process gives. ``meanwhile`` is called here once the
-    homes are built, before waiting for them (when there are EPC homes).
+    homes), and kept in the order one process gives. With EPC homes, ``meanwhile`` is called
+    here while that child may still be at work: once the homes are built (on dask, while the
+    workers build them).
     """
     alone: dict[str, LayerSet] = {}
     if inputs.epc is not None:
@@ -538,7 +539,8 @@ def _epc_buildings(inputs: LayerInputs, epc: Path, zones: gpd.GeoDataFrame,
     In one process the other layers are read in a forked child, which reports no steps of
     its own: all start now and are reported so, the buildings first (a progress that times
     each step from its name to the next counts the time of both under the last name).
-    ``meanwhile`` is called once the homes are built, before waiting for the child.
+    ``meanwhile`` is called once the homes are built, before waiting for the child (on dask,
+    after the other layers, while the workers build the homes).
     """
     if inputs.compute.engine == "dask":
         from geoplan.layers.distributed import partitioned_buildings

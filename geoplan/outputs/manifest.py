@@ -38,6 +38,7 @@ from typing import Any
 
 from geoplan.errors import SourceNotFoundError
 from geoplan.files.atomic import atomic_path
+from geoplan.forked import in_turn
 from geoplan.layers.land import Exclusion
 from geoplan.layers.prepare import LayerInputs
 from geoplan.outputs.summary import json_ready
@@ -54,8 +55,12 @@ KEY_PACKAGES = ("geopandas", "pandas", "numpy", "shapely", "pyproj", "pyogrio", 
 _CHUNK = 1 << 20
 
 
-def file_digest(path: str | Path) -> dict[str, Any]:
-    """Size in bytes and SHA-256 (hex) of one file.
+class _StoppedError(Exception):
+    """Hashing was stopped (:meth:`InputHashes.stop`)."""
+
+
+def file_digest(path: str | Path, *, stop: threading.Event | None = None) -> dict[str, Any]:
+    """Size in bytes and SHA-256 (hex) of one file (``stop``: checked between chunks).
 
     Examples
     --------
@@ -68,14 +73,17 @@ def file_digest(path: str | Path) -> dict[str, Any]:
     digest = hashlib.sha256()
     with Path(path).open("rb") as handle:
         while chunk := handle.read(_CHUNK):
+            if stop is not None and stop.is_set():
+                raise _StoppedError(str(path))
             digest.update(chunk)
     return {"size": Path(path).stat().st_size, "sha256": digest.hexdigest()}
 
 
-def folder_digest(folder: str | Path) -> dict[str, Any]:
+def folder_digest(folder: str | Path, *, stop: threading.Event | None = None
+                  ) -> dict[str, Any]:
     """Every file inside ``folder`` (recursively, sorted) with its digest, and a total."""
     folder = Path(folder)
-    files = [{"path": path.relative_to(folder).as_posix(), **file_digest(path)}
+    files = [{"path": path.relative_to(folder).as_posix(), **file_digest(path, stop=stop)}
              for path in sorted(folder.rglob("*"), key=lambda p: p.relative_to(folder).as_posix())
              if path.is_file()]
     listing = "".join(f"{f['path']}\t{f['sha256']}\n" for f in files)
@@ -108,7 +116,8 @@ def input_paths(inputs: LayerInputs) -> dict[str, Path | None]:
     return paths
 
 
-def hash_inputs(inputs: Mapping[str, str | Path | None]) -> dict[str, Any]:
+def hash_inputs(inputs: Mapping[str, str | Path | None], *,
+                stop: threading.Event | None = None) -> dict[str, Any]:
     """Return each input's record: path, kind, size and SHA-256 (folders file by file).
 
     Raises
@@ -116,36 +125,49 @@ def hash_inputs(inputs: Mapping[str, str | Path | None]) -> dict[str, Any]:
     SourceNotFoundError
         If an input does not exist.
     """
-    return {name: _input(name, path) for name, path in sorted(inputs.items())}
+    return {name: _input(name, path, stop) for name, path in sorted(inputs.items())}
 
 
 class InputHashes:
     """:func:`hash_inputs` on a thread, started at once; :meth:`result` waits for it.
 
     Reading files and SHA-256 let other threads run, so a run hashes its inputs (about 1 GB
-    for 1.2 million homes, 0.8 s) while its solver's child solves.
+    for 1.2 million homes, 0.8 s) while its solver's child solves. With ``GEOPLAN_FORK=0``
+    (:func:`geoplan.forked.in_turn`) no thread: :meth:`result` hashes them.
     """
 
     def __init__(self, inputs: Mapping[str, str | Path | None]) -> None:
         self._inputs = dict(inputs)
         self._records: dict[str, Any] = {}
         self._error: BaseException | None = None
-        # a daemon: a run that fails before its manifest does not wait for it at exit
-        self._thread = threading.Thread(target=self._hash, name="geoplan-hashing", daemon=True)
-        self._thread.start()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if not in_turn():
+            # a daemon: nothing waits for it at exit; stop() ends it between two chunks
+            self._thread = threading.Thread(target=self._hash, name="geoplan-hashing",
+                                            daemon=True)
+            self._thread.start()
 
     def _hash(self) -> None:
         try:
-            self._records = hash_inputs(self._inputs)
+            self._records = hash_inputs(self._inputs, stop=self._stop)
         except BaseException as exc:  # raised again in the caller's thread
             self._error = exc
 
     def result(self) -> dict[str, Any]:
         """Return :func:`hash_inputs`'s records, or raise what it raised."""
+        if self._thread is None:
+            return hash_inputs(self._inputs)
         self._thread.join()
         if self._error is not None:
             raise self._error
         return self._records
+
+    def stop(self) -> None:
+        """Stop hashing (at the next chunk of a file) and wait for the thread to end."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
 
 
 def build_manifest(
@@ -222,14 +244,15 @@ def _version(name: str) -> str | None:
         return None
 
 
-def _input(name: str, path: str | Path | None) -> dict[str, Any] | None:
+def _input(name: str, path: str | Path | None, stop: threading.Event | None = None
+           ) -> dict[str, Any] | None:
     if path is None:
         return None
     path = Path(path)
     if path.is_dir():
-        return {"path": str(path), "kind": "folder", **folder_digest(path)}
+        return {"path": str(path), "kind": "folder", **folder_digest(path, stop=stop)}
     if path.is_file():
-        return {"path": str(path), "kind": "file", **file_digest(path)}
+        return {"path": str(path), "kind": "file", **file_digest(path, stop=stop)}
     raise SourceNotFoundError(f"input {name!r}: {path} does not exist, so it cannot be hashed "
                               "for the manifest")
 

@@ -81,7 +81,7 @@ import pyarrow.compute as pc
 
 from geoplan.distinct import each_distinct
 from geoplan.errors import GeoplanError, Problems, SourceFormatError, SourceNotFoundError
-from geoplan.forked import start
+from geoplan.forked import in_turn, start
 from geoplan.schemas import TENURES
 from geoplan.sources.cells import arrow_text_columns, refuse_other_delimiter
 from geoplan.sources.epc_numbers import RANGES, band, number
@@ -286,7 +286,8 @@ def read_epc_certificates(source: PathLike | Sequence[PathLike], *,
         If a path does not exist or a folder holds no ``certificates.csv``.
     SourceFormatError
         If a file is empty, not comma-separated, misses required columns, is cut short or has
-        rows with the wrong number of values (the message names every bad line).
+        rows with the wrong number of values (the message names every bad line); or as
+        :func:`~geoplan.sources.geocode.read_uprn_coordinates` raises for ``uprn_coordinates``.
     """
     files = certificate_files(source)
     labels = [_label(p) for p in files]
@@ -697,8 +698,12 @@ def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
     def take(name: str) -> Any:
         return rest.pop(name).take(taken)
 
-    with ThreadPoolExecutor(2, thread_name_prefix="geoplan-take") as pool:
-        found.update(zip(list(rest), pool.map(take, list(rest)), strict=True))
+    names = list(rest)
+    if in_turn():  # no thread beside
+        found.update((name, take(name)) for name in names)
+    else:
+        with ThreadPoolExecutor(2, thread_name_prefix="geoplan-take") as pool:
+            found.update(zip(names, pool.map(take, names), strict=True))
     columns = {name: found[name] for name in EPC_COLUMNS}
     return pd.DataFrame(columns, copy=False)  # the taken arrays are its own: no second copy
 

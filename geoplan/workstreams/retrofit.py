@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan.distinct import each_distinct
-from geoplan.errors import ScenarioError
+from geoplan.errors import GeoplanError, ScenarioError
 from geoplan.forked import start
 from geoplan.optimise import Budget, MaximiseBenefit
 from geoplan.scenario.workstreams import RetrofitSettings
@@ -127,9 +127,12 @@ def home_options(buildings: pd.DataFrame, settings: RetrofitSettings | None = No
     if cut == len(homes):
         return part(homes)
     # the later homes' options in a forked child while this process prices the first ones
-    with start(lambda: part(homes.iloc[cut:], warn=False)) as later:
-        first = part(homes.iloc[:cut])
-        rest = later.result()
+    try:
+        with start(lambda: part(homes.iloc[cut:], warn=False)) as later:
+            first = part(homes.iloc[:cut])
+            rest = later.result()
+    except GeoplanError:  # one pass names every problem of every home, as in turn
+        return part(homes, warn=False)  # (a missing column was warned of already)
     return _joined(first, rest.assign(home=rest["home"].to_numpy() + cut))
 
 
@@ -191,7 +194,8 @@ def _option(effects: pd.DataFrame, packages: pd.DataFrame, chosen: pd.Series, op
     reached = packages[f"{prefix}_reaches_target" if prefix == "hp" else "reaches_target"]
     out = pd.DataFrame({
         "home": np.flatnonzero(keep), "option": option,
-        "measures": packages[f"{prefix}_measures"].to_numpy()[keep],
+        # text even with no row (inferred, an empty column would be object)
+        "measures": pd.array(packages[f"{prefix}_measures"].to_numpy()[keep], dtype="str"),
         "cost_gbp": packages[f"{prefix}_cost_gbp"].to_numpy(float)[keep],
         "lifetime_years": packages[f"{prefix}_lifetime_years"].to_numpy(float)[keep],
         "to_target": (before_below & reached.to_numpy(dtype=bool))[keep],
