@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import threading
+import time
 
 import pytest
 
@@ -148,9 +149,9 @@ def test_in_turn_inputs_are_hashed_when_asked_without_a_thread(tmp_path, monkeyp
     assert started == []
 
 
-def test_stopped_hashing_ends_between_two_chunks(tmp_path):
+def test_stopped_hashing_ends_between_two_chunks(tmp_path, monkeypatch):
     # a run that fails stops the hashing thread before it raises: no thread is left hashing
-    # (the next run may fork); the thread ends at the next chunk, not the end of the file
+    # (the next run may fork); the file ends at the next chunk, not at its end
     big = tmp_path / "big.bin"
     big.write_bytes(b"\0" * (64 << 20))
     stop = threading.Event()
@@ -158,6 +159,19 @@ def test_stopped_hashing_ends_between_two_chunks(tmp_path):
     with pytest.raises(Exception, match=r"big\.bin") as stopped:
         file_digest(big, stop=stop)
     assert type(stopped.value).__name__ == "_StoppedError"
-    hashes = InputHashes({"big": big, "other": big})
+    import geoplan.outputs.manifest as manifest
+
+    hashing = threading.Event()
+
+    def slow(inputs, *, stop):  # hashes until told to stop, at most 30 s
+        hashing.set()
+        assert stop.wait(30), "never told to stop"
+        return {}
+
+    monkeypatch.setattr(manifest, "hash_inputs", slow)
+    hashes = InputHashes({"big": big})
+    assert hashing.wait(10)
+    began = time.monotonic()
     hashes.stop()
-    assert not hashes._thread.is_alive()
+    assert time.monotonic() - began < 10  # not the 30 s of hashing left
+    assert not any(t.name.startswith("geoplan-hashing") for t in threading.enumerate())

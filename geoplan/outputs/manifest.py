@@ -32,6 +32,7 @@ import json
 import platform
 import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -138,36 +139,27 @@ class InputHashes:
 
     def __init__(self, inputs: Mapping[str, str | Path | None]) -> None:
         self._inputs = dict(inputs)
-        self._records: dict[str, Any] = {}
-        self._error: BaseException | None = None
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._hashed: Future[dict[str, Any]] | None = None
         if not in_turn():
-            # a daemon: nothing waits for it at exit; stop() ends it between two chunks
-            self._thread = threading.Thread(target=self._hash, name="geoplan-hashing",
-                                            daemon=True)
-            self._thread.start()
-
-    def _hash(self) -> None:
-        try:
-            self._records = hash_inputs(self._inputs, stop=self._stop)
-        except BaseException as exc:  # raised again in the caller's thread
-            self._error = exc
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="geoplan-hashing")
+            self._hashed = self._pool.submit(hash_inputs, self._inputs, stop=self._stop)
 
     def result(self) -> dict[str, Any]:
         """Return :func:`hash_inputs`'s records, or raise what it raised."""
-        if self._thread is None:
+        if self._hashed is None:
             return hash_inputs(self._inputs)
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._records
+        try:
+            return self._hashed.result()
+        finally:
+            self.stop()
 
     def stop(self) -> None:
         """Stop hashing (at the next chunk of a file) and wait for the thread to end."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
 
 def build_manifest(
