@@ -267,9 +267,10 @@ def main() -> None:
             goal = f" (target <= {target[0]:.0f} s, <= {target[1]:.0f} MiB)" if target else ""
             tree = result["tree_peak_mib"]
             print(f"{result['homes']:>10,} homes: {result['total_s']:.1f} s (cpu "
-                  f"{result['cpu_s']:.1f} s), peak {result['peak_mib']:,} MiB{goal}; with the "
-                  f"child processes {tree if tree is None else f'{tree:,}'} MiB; load "
-                  f"{result['load_average']}")
+                  f"{result['cpu_s']:.1f} s), peak {result['peak_mib']:,} MiB{goal}; "
+                  + ("with the child processes not measured (--no-tree-peak)" if tree is None
+                     else f"with the child processes {tree:,} MiB (in a second run)")
+                  + f"; load {result['load_average']}")
             for step in result["steps"]:  # type: ignore[attr-defined]
                 print(f"    {step['step']:<12} {step['seconds']:>7.2f} s  cpu "
                       f"{step['cpu_s']:>6.2f} s  {step['peak_mib']:>7,} MiB")
