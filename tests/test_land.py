@@ -20,6 +20,7 @@ from geoplan.errors import (
 from geoplan.layers.land import (
     Exclusion,
     assign_zones,
+    coordinate_texts,
     land_parcels_from_raster,
     read_land_classes,
     read_sequestration,
@@ -559,3 +560,9 @@ def test_each_parcel_gets_the_zone_it_overlaps_most() -> None:
     assert out["zone_id"].tolist()[:3] == ["Z1", "Z2", "Z2"]
     assert out["zone_id"].iloc[3:].isna().all()
     assert out["district_id"].tolist()[:3] == ["D1", "D2", "D2"]
+
+
+def test_coordinate_texts_write_each_value_to_the_centimetre() -> None:
+    values = np.array([450000.0, 209999.996, 450000.0, 123.456, 0.1 + 0.2, 450000.0])
+    assert coordinate_texts(values) == ["450000", "210000", "450000", "123.46", "0.3", "450000"]
+    assert coordinate_texts(np.empty(0)) == []

@@ -37,12 +37,20 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
-__all__ = ["MMAP_THRESHOLD_BYTES", "lean_allocators", "no_collection", "release_freed"]
+__all__ = ["MMAP_THRESHOLD_BYTES", "REUSED_BYTES", "lean_allocators", "no_collection",
+           "release_freed", "reused_blocks"]
 
 MMAP_THRESHOLD_BYTES = 4 * 1024 * 1024
 """Blocks at least this large get their own mapping, returned to the system when freed."""
 
-_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number (malloc.h)
+REUSED_BYTES = 64 * 1024 * 1024
+"""In a :func:`reused_blocks` block: blocks below this come from the heap, and up to this
+much free memory stays at the heap's top, for the next block of the same size."""
+
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter numbers (malloc.h)
+_M_TRIM_THRESHOLD = -1
+_TRIM_THRESHOLD_DEFAULT = 128 * 1024  # glibc's default (M_TRIM_THRESHOLD in mallopt(3))
+_lean = False  # whether lean_allocators set glibc's thresholds in this process
 
 
 def lean_allocators() -> dict[str, bool]:
@@ -54,9 +62,11 @@ def lean_allocators() -> dict[str, bool]:
         ``{"glibc": ..., "arrow": ...}``: whether each setting was applied (False where the
         C library is not glibc, or with ``GEOPLAN_ALLOCATORS=default``).
     """
+    global _lean
     if _defaults_asked():
         return {"glibc": False, "arrow": False}
-    return {"glibc": _glibc_mmap_threshold(MMAP_THRESHOLD_BYTES), "arrow": _arrow_system_pool()}
+    _lean = _glibc_mmap_threshold(MMAP_THRESHOLD_BYTES)
+    return {"glibc": _lean, "arrow": _arrow_system_pool()}
 
 
 def release_freed() -> None:
@@ -76,7 +86,8 @@ def _defaults_asked() -> bool:
     return os.environ.get("GEOPLAN_ALLOCATORS", "").strip().lower() == "default"
 
 
-def _glibc_mmap_threshold(size: int) -> bool:
+def _glibc_mmap_threshold(size: int, trim: int | None = None) -> bool:
+    """Set glibc's mmap threshold (and trim threshold); whether it took them."""
     if not sys.platform.startswith("linux"):
         return False
     try:
@@ -85,7 +96,10 @@ def _glibc_mmap_threshold(size: int) -> bool:
     except (OSError, AttributeError):  # musl and others: no mallopt
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return bool(mallopt(_M_MMAP_THRESHOLD, size))
+    done = bool(mallopt(_M_MMAP_THRESHOLD, size))
+    if trim is not None:
+        done = bool(mallopt(_M_TRIM_THRESHOLD, trim)) and done
+    return done
 
 
 def _arrow_system_pool() -> bool:
@@ -94,6 +108,39 @@ def _arrow_system_pool() -> bool:
         pa.default_memory_pool().release_unused()
         pa.set_memory_pool(pool)
     return True
+
+
+_reusing = threading.Lock()
+_reused = 0  # how many reused_blocks blocks are open, in any thread
+
+
+@contextlib.contextmanager
+def reused_blocks() -> Iterator[None]:
+    """Keep freed large blocks in the heap for the next ones, in the block.
+
+    Only after a run's :func:`lean_allocators`; otherwise nothing changes. For loops that
+    make and drop the same large arrays again and again, e.g. the land-cover scan's windows
+    (about 30 MB of arrays per window of a million cells). With blocks of 4 MiB and more
+    mapped on their own, each window's arrays are fresh pages the kernel faults in and
+    zeroes: on the county sample, 350,000 page faults and 0.9 s of system time in a 3 s
+    scan. In the block, blocks below :data:`REUSED_BYTES` come from the heap and freed
+    memory stays there (18,000 faults, 0.1 s; the same peak). After the last block ends,
+    the thresholds are the lean ones again and the heap's free memory goes back
+    (``malloc_trim``). Blocks may nest and overlap in several threads.
+    """
+    global _reused
+    with _reusing:
+        if not _reused and _lean:
+            _glibc_mmap_threshold(REUSED_BYTES, trim=REUSED_BYTES)
+        _reused += 1
+    try:
+        yield
+    finally:
+        with _reusing:
+            _reused -= 1
+            if not _reused and _lean:
+                _glibc_mmap_threshold(MMAP_THRESHOLD_BYTES, trim=_TRIM_THRESHOLD_DEFAULT)
+                release_freed()
 
 
 _pausing = threading.Lock()

@@ -87,6 +87,7 @@ __all__ = [
     "SEQUESTRATION",
     "Exclusion",
     "LandReport",
+    "coordinate_texts",
     "exclusion_specs",
     "exclusions_from_files",
     "land_parcels_from_raster",
@@ -456,7 +457,8 @@ def _parcel_frame(regions: pd.DataFrame, table: pd.DataFrame, rates: pd.DataFram
     gross = area * rate["seq_tco2e_per_ha_yr"].reindex(uses).to_numpy(dtype=float)
     share = rate["buffer_share"].reindex(uses).to_numpy(dtype=float)
     x, y = grid.cell_corners(regions["row"].to_numpy(), regions["col"].to_numpy())
-    ids = [f"land-{_coord(e)}-{_coord(n)}-{c}" for e, n, c in zip(x, y, codes, strict=True)]
+    east, north = coordinate_texts(x), coordinate_texts(y)
+    ids = [f"land-{e}-{n}-{c}" for e, n, c in zip(east, north, codes, strict=True)]
     frame = gpd.GeoDataFrame({
         "parcel_id": pd.Series(ids, dtype="str"),
         "land_class": pd.Series(table["name"].to_numpy()[klass], dtype="str"),
@@ -473,8 +475,14 @@ def _parcel_frame(regions: pd.DataFrame, table: pd.DataFrame, rates: pd.DataFram
     return frame if frame.crs == gpd.GeoSeries(crs=CRS).crs else frame.to_crs(CRS)
 
 
-def _coord(value: float) -> str:
-    return np.format_float_positional(round(float(value), 2), trim="-")
+def coordinate_texts(values: np.ndarray) -> list[str]:
+    """Each coordinate of a parcel's id: metres to the centimetre, as few digits as needed.
+
+    Each distinct value is written once (parcels share their blocks' corners).
+    """
+    distinct, position = np.unique(np.asarray(values, dtype=float), return_inverse=True)
+    text = [np.format_float_positional(round(float(v), 2), trim="-") for v in distinct]
+    return [text[i] for i in position.ravel().tolist()]
 
 
 def _report(grid: RasterGrid, method: str, table: pd.DataFrame, layers: list[MaskLayer],

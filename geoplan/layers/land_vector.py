@@ -53,6 +53,7 @@ from geoplan.layers.land import (
     PathLike,
     assign_zones,
     check_options,
+    coordinate_texts,
     exclusion_specs,
     read_exclusion,
     zones_input,
@@ -478,8 +479,8 @@ def _parcel_frame(regions: pd.DataFrame, table: pd.DataFrame, rates: pd.DataFram
     area = regions["area"].to_numpy(dtype=float) / _M2_PER_HA
     gross = area * rate["seq_tco2e_per_ha_yr"].reindex(uses).to_numpy(dtype=float)
     share = rate["buffer_share"].reindex(uses).to_numpy(dtype=float)
-    ids = [f"land-{_coord(e)}-{_coord(n)}-{c}" for e, n, c in
-           zip(regions["east"], regions["north"], codes, strict=True)]
+    east, north = coordinate_texts(regions["east"]), coordinate_texts(regions["north"])
+    ids = [f"land-{e}-{n}-{c}" for e, n, c in zip(east, north, codes, strict=True)]
     return gpd.GeoDataFrame({
         "parcel_id": pd.Series(ids, dtype="str"),
         "land_class": pd.Series(table["name"].to_numpy()[klass], dtype="str"),
@@ -492,10 +493,6 @@ def _parcel_frame(regions: pd.DataFrame, table: pd.DataFrame, rates: pd.DataFram
         "seq_gross_tco2e_per_yr": gross,
         "buffer_share": share,
     }, geometry="geometry", crs=CRS)
-
-
-def _coord(value: float) -> str:
-    return np.format_float_positional(round(float(value), 2), trim="-")
 
 
 def _sums(keys: np.ndarray, values: np.ndarray) -> dict[object, float]:

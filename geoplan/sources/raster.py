@@ -30,6 +30,7 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
 from geoplan.errors import ScenarioError
+from geoplan.files.memory import reused_blocks
 from geoplan.sources.raster_grid import (
     MaskLayer,
     RasterGrid,
@@ -152,7 +153,8 @@ def scan_regions(grid: RasterGrid, codes: np.ndarray, eligible: np.ndarray,
     scan = RegionScan(np.zeros(len(codes), dtype=np.int64), np.zeros(len(layers), np.int64))
     parts = []
     cache = _cache_bytes(grid, window_size)
-    with rasterio.Env(GDAL_CACHEMAX=cache), rasterio.open(grid.path) as src:
+    # each window makes and drops the same large arrays: keep them in the heap meanwhile
+    with reused_blocks(), rasterio.Env(GDAL_CACHEMAX=cache), rasterio.open(grid.path) as src:
         for window in iter_windows(grid, window_size, block or 1):
             parts.append(_scan_window(src, plan, window, scan))
     regions = pd.concat(parts, ignore_index=True) if parts else _pieces_frame()
