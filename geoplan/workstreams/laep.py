@@ -34,6 +34,7 @@ Pathway parameters are rows of ``layers/assumptions/heat_pathways.csv``
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
@@ -41,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan.distinct import map_distinct
+from geoplan.forked import start
 from geoplan.layers.buildings import PROVENANCE_COLUMNS
 from geoplan.optimise import Budget, MaximiseBenefit
 from geoplan.scenario.workstreams import LaepSettings, RetrofitSettings
@@ -118,24 +120,20 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
         homes = _unpriced_dropped(homes)[zoned].reset_index(drop=True)
     area = zone_frame(homes, zones)
     density = zone_heat_density(homes, area)
-    if options is not None:
-        per_home = _zoned_options(options, pd.DataFrame(buildings).reset_index(drop=True),
-                                  zoned, retrofit_settings(settings), t)
-    else:  # heat pump packages only when the pathway is offered (its rows are dropped else)
-        own = retrofit_settings(settings).model_copy(
-            update={"heat_pump_ready": "heat_pump" in settings.pathways})
-        per_home = home_options(homes, own, tables=t)
-    per_home["zone_id"] = homes["zone_id"].astype(str).to_numpy()[per_home["home"]]
-    per_home["heat_mwh_per_yr"] = np.where(per_home["option"] == "heat_pump",
-                                           _heat_after(per_home, homes), 0.0)
-    per_home.loc[per_home["option"] == "fabric", "heat_mwh_per_yr"] = (
-        per_home["heat_saved_kwh"] / 1000)
-    per_home["option"] = per_home["option"].replace({"fabric": "fabric_first"})
-    # each part is summed per zone, then dropped, before the next is built (no stacked copy)
-    sums = [_part_sums(per_home, settings)]
-    del per_home
-    sums.append(_part_sums(_network_homes(homes, density, settings, t), settings))
-    sums.append(_part_sums(_pv_homes(homes, settings, t), settings))
+    # each part is summed per zone, then dropped, before the next is built (no stacked copy);
+    # the heat networks' part in a forked child meanwhile (only its sums come back)
+    with start(partial(_network_sums, homes, density, settings, t)) as network:
+        if options is not None:
+            per_home = _zoned_options(options, pd.DataFrame(buildings).reset_index(drop=True),
+                                      zoned, retrofit_settings(settings), t)
+        else:  # heat pump packages only when the pathway is offered (its rows are dropped)
+            own = retrofit_settings(settings).model_copy(
+                update={"heat_pump_ready": "heat_pump" in settings.pathways})
+            per_home = home_options(homes, own, tables=t)
+        packages = _part_sums(_packages_part(per_home, homes), settings)
+        del per_home
+        pv = _part_sums(_pv_homes(homes, settings, t), settings)
+        sums = [packages, network.result(), pv]
     table = _zone_sums(sums, density.index, settings)
     if "rooftop_pv" in settings.pathways:
         share = pathway_value(t["heat_pathways"], "rooftop_pv", "suitable_share")
@@ -214,10 +212,27 @@ def _zoned_options(options: pd.DataFrame, homes: pd.DataFrame, zoned: np.ndarray
     return out
 
 
+def _packages_part(per_home: pd.DataFrame, homes: pd.DataFrame) -> pd.DataFrame:
+    """Make the per-home packages LAEP options: zone, heat left or saved, ``fabric_first``."""
+    per_home["zone_id"] = homes["zone_id"].astype(str).to_numpy()[per_home["home"]]
+    per_home["heat_mwh_per_yr"] = np.where(per_home["option"] == "heat_pump",
+                                           _heat_after(per_home, homes), 0.0)
+    per_home.loc[per_home["option"] == "fabric", "heat_mwh_per_yr"] = (
+        per_home["heat_saved_kwh"] / 1000)
+    per_home["option"] = per_home["option"].replace({"fabric": "fabric_first"})
+    return per_home
+
+
 def _heat_after(per_home: pd.DataFrame, homes: pd.DataFrame) -> np.ndarray:
     heat = pd.to_numeric(homes["heat_demand_kwh"], errors="coerce").fillna(0.0).to_numpy()
     heat = heat * home_weights(homes)
     return (heat[per_home["home"]] - per_home["heat_saved_kwh"].to_numpy()) / 1000
+
+
+def _network_sums(homes: pd.DataFrame, density: pd.Series, settings: LaepSettings,
+                  t: Mapping[str, Any]) -> tuple[pd.DataFrame, set[str]]:
+    """Return the heat networks' part summed per zone (:func:`_part_sums`)."""
+    return _part_sums(_network_homes(homes, density, settings, t), settings)
 
 
 def _network_homes(homes: pd.DataFrame, density: pd.Series, settings: LaepSettings,
