@@ -283,15 +283,20 @@ def _check_key(frame: pd.DataFrame, schema: LayerSchema, problems: Problems) -> 
 def _duplicated(frame: pd.DataFrame, key: list[str]) -> pd.Series:
     """``frame.duplicated(subset=key, keep=False)``, without its slow path.
 
-    One column: the column's own ``duplicated`` (pandas' route for one column, so ``None``
-    and ``NaN`` in an object column stay different, as there; a million text keys 0.95 ->
-    0.4 s). Several: on integer codes of each column, missing values equal to each other
-    (as pandas has them for several columns).
+    One column: none when the column's values are unique (``is_unique``, which counts
+    missing values as values: two of them are not unique), else the column's own
+    ``duplicated`` (pandas' route for one column, so ``None`` and ``NaN`` in an object
+    column stay different, as there; a million text keys 0.95 -> 0.4 s). Several: on
+    integer codes of each column, missing values equal to each other (as pandas has them
+    for several columns).
     """
     if not key:
         return pd.Series(False, index=frame.index)
     if len(key) == 1:
-        return frame[key[0]].duplicated(keep=False).rename(None)
+        column = frame[key[0]]
+        if column.is_unique:  # the usual case, found faster (a million text keys 0.33 s)
+            return pd.Series(False, index=frame.index)
+        return column.duplicated(keep=False).rename(None)
     codes = pd.DataFrame({i: pd.factorize(frame[column])[0] for i, column in enumerate(key)})
     return pd.Series(codes.duplicated(keep=False).to_numpy(), index=frame.index)
 

@@ -78,3 +78,16 @@ def test_a_one_column_key_is_checked_as_pandas_checks_one_column():
     found = _duplicated(frame, ["k"])
     pd.testing.assert_series_equal(found, frame.duplicated(subset=["k"], keep=False))
     assert found.tolist() == [False, False, True, True, False]
+
+
+@pytest.mark.parametrize(("values", "dtype"), [
+    ([None, np.nan, "a"], object), ([None, None, "a"], object), (["a", None, None], "str"),
+    (["a", None, "b"], "str"), ([1.0, np.nan, np.nan], float), ([3, 1, 2], "int64"),
+    (["b", "a", "b"], "str")])
+def test_a_one_column_key_unique_or_not_is_found_as_pandas_finds_it(values, dtype):
+    # unique keys take a faster route (is_unique); missing values still count as values
+    from geoplan.schemas import _duplicated
+
+    frame = pd.DataFrame({"k": pd.Series(values, dtype=dtype)}, index=[7, 3, 5])
+    pd.testing.assert_series_equal(_duplicated(frame, ["k"]),
+                                   frame.duplicated(subset=["k"], keep=False))
