@@ -566,3 +566,5 @@ def test_coordinate_texts_write_each_value_to_the_centimetre() -> None:
     values = np.array([450000.0, 209999.996, 450000.0, 123.456, 0.1 + 0.2, 450000.0])
     assert coordinate_texts(values) == ["450000", "210000", "450000", "123.46", "0.3", "450000"]
     assert coordinate_texts(np.empty(0)) == []
+    # signed zero written as before, one value at a time (np.unique alone merges them)
+    assert coordinate_texts(np.array([0.0, -0.0, 0.004, -0.004])) == ["0", "-0", "0", "-0"]

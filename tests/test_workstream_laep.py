@@ -341,3 +341,20 @@ def test_zone_sums_of_parts_equal_the_sums_of_the_parts_stacked():
     assert got["peak_kw_added"].iloc[[2, 4]].tolist() == [0.0, 0.0]  # PV rows have none
     np.testing.assert_array_equal(got["lifetime_years"].to_numpy(),
                                   (sums["life"] / sums["cost_gbp"]).to_numpy())
+
+
+@pytest.mark.parametrize("fork", ["1", "0"])
+def test_a_missing_pathway_value_is_named_as_when_built_in_turn(tables, monkeypatch, fork):
+    # the heat networks' part is built in a forked child while rooftop PV is built here:
+    # with both parts' values missing, the heat networks' is named first, as in turn
+    monkeypatch.setenv("GEOPLAN_FORK", fork)
+    pathways = read_heat_pathways()
+    lacking = pathways[~pathways["item"].isin(["network_cost_gbp_per_home", "kwp_per_home"])]
+    with pytest.raises(SourceFormatError, match="'heat_network', item "
+                       "'network_cost_gbp_per_home'"):
+        laep_candidates(homes(), zones(), LaepSettings(trajectory_years=(2030,)),
+                        tables={**tables, "heat_pathways": lacking})
+    only_pv = pathways[pathways["item"] != "kwp_per_home"]
+    with pytest.raises(SourceFormatError, match="'rooftop_pv', item 'kwp_per_home'"):
+        laep_candidates(homes(), zones(), LaepSettings(trajectory_years=(2030,)),
+                        tables={**tables, "heat_pathways": only_pv})

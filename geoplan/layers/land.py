@@ -480,8 +480,10 @@ def coordinate_texts(values: np.ndarray) -> list[str]:
 
     Each distinct value is written once (parcels share their blocks' corners).
     """
-    distinct, position = np.unique(np.asarray(values, dtype=float), return_inverse=True)
-    text = [np.format_float_positional(round(float(v), 2), trim="-") for v in distinct]
+    bits = np.ascontiguousarray(values, dtype=float).view(np.int64)  # -0.0 apart from 0.0
+    distinct, position = np.unique(bits, return_inverse=True)
+    text = [np.format_float_positional(round(float(v), 2), trim="-")
+            for v in distinct.view(float)]
     return [text[i] for i in position.ravel().tolist()]
 
 

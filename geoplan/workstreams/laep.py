@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan.distinct import map_distinct
+from geoplan.errors import GeoplanError
 from geoplan.forked import start
 from geoplan.layers.buildings import PROVENANCE_COLUMNS
 from geoplan.optimise import Budget, MaximiseBenefit
@@ -120,8 +121,8 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
         homes = _unpriced_dropped(homes)[zoned].reset_index(drop=True)
     area = zone_frame(homes, zones)
     density = zone_heat_density(homes, area)
-    # each part is summed per zone, then dropped, before the next is built (no stacked copy);
-    # the heat networks' part in a forked child meanwhile (only its sums come back)
+    # each part is summed per zone and dropped (no stacked copy of the parts); the heat
+    # networks' part is built in a forked child meanwhile (only its sums come back)
     with start(partial(_network_sums, homes, density, settings, t)) as network:
         if options is not None:
             per_home = _zoned_options(options, pd.DataFrame(buildings).reset_index(drop=True),
@@ -132,7 +133,11 @@ def laep_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None = No
             per_home = home_options(homes, own, tables=t)
         packages = _part_sums(_packages_part(per_home, homes), settings)
         del per_home
-        pv = _part_sums(_pv_homes(homes, settings, t), settings)
+        try:
+            pv = _part_sums(_pv_homes(homes, settings, t), settings)
+        except GeoplanError:  # the heat networks' error first, as built in turn
+            network.result()
+            raise
         sums = [packages, network.result(), pv]
     table = _zone_sums(sums, density.index, settings)
     if "rooftop_pv" in settings.pathways:
