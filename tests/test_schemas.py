@@ -91,3 +91,13 @@ def test_a_one_column_key_unique_or_not_is_found_as_pandas_finds_it(values, dtyp
     frame = pd.DataFrame({"k": pd.Series(values, dtype=dtype)}, index=[7, 3, 5])
     pd.testing.assert_series_equal(_duplicated(frame, ["k"]),
                                    frame.duplicated(subset=["k"], keep=False))
+
+
+def test_a_repeated_key_column_name_is_checked_as_before():
+    # two columns named "k": frame["k"] is a frame, which has no is_unique; pandas' own
+    # duplicated of that frame, as before the faster route
+    from geoplan.schemas import _duplicated
+
+    frame = pd.DataFrame([["a", "x"], ["a", "x"], ["b", "y"]], columns=["k", "k"])
+    pd.testing.assert_series_equal(_duplicated(frame, ["k"]),
+                                   frame["k"].duplicated(keep=False).rename(None))
