@@ -13,10 +13,9 @@ the process, so each step's peak stacks on the garbage of the steps before (coun
 * **glibc** (Linux): blocks of 4 MiB and more (a column of 524,288 floats) are mapped on
   their own and unmapped when freed (``mallopt(M_MMAP_THRESHOLD)``; setting it also stops
   glibc from raising the threshold after each large free, its default, which keeps later
-  large blocks in the heap). The heap's top is handed back once 8 MiB of it is free
-  (``M_TRIM_THRESHOLD``, twice the mmap threshold, as glibc's own rule pairs them: setting
-  one threshold freezes the other where the process's history had left it, so both are
-  set). Other C libraries are left as they are.
+  large blocks in the heap). The heap's top is handed back once 2 MiB of it is free
+  (``M_TRIM_THRESHOLD``: setting one threshold freezes the other where the process's
+  history had left it, so both are set). Other C libraries are left as they are.
 
 :func:`release_freed` (between a run's steps) hands back what is free in the heap
 (``malloc_trim``) and in Arrow's pool.
@@ -46,8 +45,10 @@ __all__ = ["MMAP_THRESHOLD_BYTES", "REUSED_BYTES", "TRIM_THRESHOLD_BYTES", "lean
 MMAP_THRESHOLD_BYTES = 4 * 1024 * 1024
 """Blocks at least this large get their own mapping, returned to the system when freed."""
 
-TRIM_THRESHOLD_BYTES = 2 * MMAP_THRESHOLD_BYTES
-"""Free memory at the heap's top beyond this is handed back to the system."""
+TRIM_THRESHOLD_BYTES = 2 * 1024 * 1024
+"""Free memory at the heap's top beyond this is handed back to the system (about where a
+run's imports had left it before it was set: 1.9 MB; at 8 MiB, twice the mmap threshold as
+glibc's own rule pairs them, the county run's peak was 869-873 MiB against 857-861)."""
 
 REUSED_BYTES = 32 * 1024 * 1024
 """In a :func:`reused_blocks` block: blocks below this come from the heap, and up to this
@@ -126,9 +127,9 @@ def reused_blocks() -> Iterator[None]:
     make and drop the same large arrays again and again, e.g. the land-cover scan's windows
     (about 30 MB of arrays per window of a million cells). With blocks of 4 MiB and more
     mapped on their own, each window's arrays are fresh pages the kernel faults in and
-    zeroes: on the county sample, 234,000 page faults and 0.65 s of system time in a 3 s
+    zeroes: on the county sample, 346,000 page faults and 0.85 s of system time in a 3 s
     scan. In the block, blocks below :data:`REUSED_BYTES` come from the heap and freed
-    memory stays there (18,500 faults, 0.08 s; the same peak). After the last block ends,
+    memory stays there (18,600 faults, 0.04 s; the same peak). After the last block ends,
     both thresholds are the lean ones again (:data:`MMAP_THRESHOLD_BYTES`,
     :data:`TRIM_THRESHOLD_BYTES`) and the heap's free memory goes back (``malloc_trim``).
     Blocks may nest and overlap in several threads.
