@@ -276,7 +276,7 @@ def run_geoplan(size: str, time_limit: float, strategy: str = "auto") -> dict[st
     solve_s = time.perf_counter() - began
     load = os.getloadavg()[0]
     chosen = plan.table["selected"].to_numpy(dtype=bool)
-    recount = covered(matrix, weights, chosen)
+    recount: float | None = covered(matrix, weights, chosen)
     notes = list(plan.notes)
     if size == "charger":  # served demand, not merely covered: not recountable by a union
         recount = None

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 TARGET_S = 60.0
 
@@ -41,7 +42,7 @@ def child(folder: Path) -> dict[str, object]:
     """Prepare the layers of ``folder`` once; return seconds and peak MiB per step."""
     from geoplan.layers.prepare import prepare_layers, sample_inputs
 
-    steps: list[dict[str, object]] = []
+    steps: list[dict[str, Any]] = []
     start = time.perf_counter()
     imported = _peak_mib()
 
@@ -63,14 +64,14 @@ def child(folder: Path) -> dict[str, object]:
             "sizes": sizes, "warnings": len(layers.warnings)}
 
 
-def run_once(folder: Path) -> dict[str, object]:
+def run_once(folder: Path) -> dict[str, Any]:
     """Run :func:`child` in a fresh interpreter and return its figures."""
     done = subprocess.run([sys.executable, __file__, "--child", str(folder)], check=True,
                           capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def report(runs: list[dict[str, object]]) -> float:
+def report(runs: list[dict[str, Any]]) -> float:
     """Print the best time per step over ``runs`` and the peaks; return the best total."""
     first = runs[0]
     print(f"layers: {', '.join(f'{k} {v:,}' for k, v in first['sizes'].items())}")

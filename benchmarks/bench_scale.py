@@ -47,6 +47,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {300_000: (12.0, 1024.0), 1_200_000: (30.0, 2048.0)}
@@ -64,7 +65,7 @@ def child(folder: Path, out: Path) -> dict[str, object]:
     scenario = out.parent / "joint-bench.yaml"
     scenario.write_text(f"extends: {ROOT / 'scenarios' / 'joint.yaml'}\nname: joint-bench\n"
                         f"inputs:\n  sample: null\n  folder: {folder}\n", encoding="utf-8")
-    steps: list[dict[str, object]] = []
+    steps: list[dict[str, Any]] = []
     start = time.perf_counter()
 
     def progress(step: str) -> None:
