@@ -35,7 +35,7 @@ import gc
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pyarrow as pa
 
@@ -115,12 +115,49 @@ def _arrow_system_pool() -> bool:
     return True
 
 
-_reusing = threading.Lock()
-_reused = 0  # how many reused_blocks blocks are open, in any thread
+class _Blocks:
+    """Blocks open at once in any thread: the first to open acts, and the last to close.
+
+    ``first()`` runs as the first block opens and ``last()`` as the last one closes, under
+    one lock, so blocks may nest and overlap in several threads and the state is put back
+    once, by the last.
+    """
+
+    def __init__(self, first: Callable[[], None], last: Callable[[], None]) -> None:
+        self._first, self._last = first, last
+        self._lock = threading.Lock()
+        self._open = 0
+
+    @contextlib.contextmanager
+    def block(self) -> Iterator[None]:
+        with self._lock:
+            if not self._open:
+                self._first()
+            self._open += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._open -= 1
+                if not self._open:
+                    self._last()
 
 
-@contextlib.contextmanager
-def reused_blocks() -> Iterator[None]:
+def _reuse() -> None:
+    if _lean:
+        _glibc_thresholds(REUSED_BYTES, REUSED_BYTES)
+
+
+def _lean_again() -> None:
+    if _lean:
+        _glibc_thresholds(MMAP_THRESHOLD_BYTES, TRIM_THRESHOLD_BYTES)
+        release_freed()
+
+
+_reusing = _Blocks(_reuse, _lean_again)
+
+
+def reused_blocks() -> contextlib.AbstractContextManager[None]:
     """Keep freed large blocks in the heap for the next ones, in the block.
 
     Only after a run's :func:`lean_allocators`; otherwise nothing changes. For loops that
@@ -134,28 +171,27 @@ def reused_blocks() -> Iterator[None]:
     :data:`TRIM_THRESHOLD_BYTES`) and the heap's free memory goes back (``malloc_trim``).
     Blocks may nest and overlap in several threads.
     """
-    global _reused
-    with _reusing:
-        if not _reused and _lean:
-            _glibc_thresholds(REUSED_BYTES, REUSED_BYTES)
-        _reused += 1
-    try:
-        yield
-    finally:
-        with _reusing:
-            _reused -= 1
-            if not _reused and _lean:
-                _glibc_thresholds(MMAP_THRESHOLD_BYTES, TRIM_THRESHOLD_BYTES)
-                release_freed()
+    return _reusing.block()
 
 
-_pausing = threading.Lock()
-_paused = 0  # how many no_collection blocks are open, in any thread
-_was_enabled = True  # the collector's state when the first of them opened
+_was_enabled = True  # the collector's state when the first no_collection block opened
 
 
-@contextlib.contextmanager
-def no_collection() -> Iterator[None]:
+def _pause() -> None:
+    global _was_enabled
+    _was_enabled = gc.isenabled()
+    gc.disable()
+
+
+def _resume() -> None:
+    if _was_enabled:
+        gc.enable()
+
+
+_pausing = _Blocks(_pause, _resume)
+
+
+def no_collection() -> contextlib.AbstractContextManager[None]:
     """Pause Python's cyclic garbage collector in the block (as it was, after).
 
     For making many objects at once that hold no references, so form no cycles: a million
@@ -165,16 +201,4 @@ def no_collection() -> Iterator[None]:
     reference goes. Blocks may nest and overlap in several threads: the collector is as it
     was once the last one ends.
     """
-    global _paused, _was_enabled
-    with _pausing:
-        if not _paused:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _paused += 1
-    try:
-        yield
-    finally:
-        with _pausing:
-            _paused -= 1
-            if not _paused and _was_enabled:
-                gc.enable()
+    return _pausing.block()
