@@ -53,7 +53,8 @@ glibc's own rule pairs them, the county run's peak was 869-873 MiB against 857-8
 REUSED_BYTES = 32 * 1024 * 1024
 """In a :func:`reused_blocks` block: blocks below this come from the heap, and up to this
 much free memory stays at the heap's top, for the next block of the same size (32 MiB:
-glibc before 2.35 refuses a larger mmap threshold)."""
+the upper limit mallopt(3) documents on 64-bit systems, ``4*1024*1024*sizeof(long)``; this
+machine's glibc 2.36 took 64 MiB too, and measured the same)."""
 
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter numbers (malloc.h)
 _M_TRIM_THRESHOLD = -1
