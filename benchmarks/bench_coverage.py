@@ -49,7 +49,6 @@ import json
 import math
 import multiprocessing
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -60,6 +59,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from peak_memory import peak_mib
 
 SIZES = {"small": (5_000, 500, 25), "large": (20_000, 2_000, 100), "charger": (20_000, 2_000, 0),
          "80k": (80_000, 8_000, 400), "200k": (200_000, 20_000, 1_000)}
@@ -84,8 +84,8 @@ def points(n: int, m: int, rng: np.random.Generator | None = None
 
 
 def rss_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports kB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process so far, its own (:mod:`peak_memory`)."""
+    return peak_mib()
 
 
 def covered(coverage: Any, weights: np.ndarray, chosen: np.ndarray) -> float:

@@ -32,6 +32,7 @@ import numpy as np
 import rasterio
 import shapely
 from affine import Affine
+from peak_memory import peak_mib
 
 from geoplan.layers.land import land_parcels_from_raster
 
@@ -45,16 +46,11 @@ CODES = np.array([3, 4, 1, 2, 5, 6, 8, 14, 20, 21], dtype=np.uint8)
 SHARES = np.array([0.42, 0.22, 0.09, 0.02, 0.06, 0.02, 0.02, 0.02, 0.04, 0.09])
 
 
-def peak_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux reports kB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def current_mb() -> float:
     """Resident memory now, in MB (Linux ``/proc``; elsewhere the peak so far)."""
     statm = Path("/proc/self/statm")
     if not statm.exists():
-        return peak_mb()
+        return peak_mib()
     return int(statm.read_text().split()[1]) * resource.getpagesize() / 1024**2
 
 
@@ -104,7 +100,7 @@ def child(method: str, raster: Path, exclusion: Path) -> int:
     seconds = time.perf_counter() - start
     report = frame.attrs["report"]
     print(f"{seconds:.2f} {len(frame)} {report.parcel_ha:.0f} {report.excluded_total_ha:.0f} "
-          f"{before:.0f} {peak_mb():.0f}")
+          f"{before:.0f} {peak_mib():.0f}")
     return 0
 
 

@@ -19,7 +19,6 @@ excluded hectares and memory before and at peak.
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+from peak_memory import peak_mib
 
 from geoplan.layers.land import Exclusion
 from geoplan.layers.land_vector import land_parcels_from_polygons
@@ -40,11 +40,6 @@ HABITATS = np.array(["Arable and Horticultural", "Improved Grassland",
                      "Built-up Areas and Gardens", "Scrub"])
 SHARES = np.array([0.42, 0.22, 0.09, 0.02, 0.08, 0.02, 0.02, 0.12, 0.01])
 GRADES = np.array(["Grade 1", "Grade 2", "Grade 3a", "Grade 3b", "Grade 4", "Non Agricultural"])
-
-
-def peak_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux reports kB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def habitat_map(fields: int, km: float, rng: np.random.Generator) -> gpd.GeoDataFrame:
@@ -80,7 +75,7 @@ def exclusion_layers(km: float, rng: np.random.Generator) -> dict[str, gpd.GeoDa
 
 def child(method: str, folder: Path) -> int:
     """Run one method and print: seconds, parcels, ha, excluded ha, MB before, MB peak."""
-    before = peak_mb()
+    before = peak_mib()
     start = time.perf_counter()
     exclusions = [Exclusion("protected_sites", folder / "protected_sites.gpkg"),
                   Exclusion("flood_zones", folder / "flood_zones.gpkg"),
@@ -91,7 +86,7 @@ def child(method: str, folder: Path) -> int:
     seconds = time.perf_counter() - start
     report = frame.attrs["report"]
     print(f"{seconds:.2f} {len(frame)} {report.parcel_ha:.0f} {report.excluded_total_ha:.0f} "
-          f"{before:.0f} {peak_mb():.0f}")
+          f"{before:.0f} {peak_mib():.0f}")
     return 0
 
 

@@ -6,24 +6,22 @@ Usage::
 
 Writes the sample (``geoplan.sample.write_sample``, seed 2024) in a temporary folder, unless
 ``--sample`` names a folder already written by ``geoplan sample``, then runs
-:func:`geoplan.layers.prepare.prepare_layers` on it in a fresh subprocess per repeat, so the peak
-resident memory (``ru_maxrss``) belongs to the preparation alone. Each step named by the
-``progress`` callback (zones, grid, buildings, chargers, EV demand, sites, land, roads,
-serving substations) is timed, with the process's peak resident memory when the step ends.
-On Linux the chargers, sites and land are read in a forked child beside the buildings
-(:mod:`geoplan.forked`): the four steps are named at once and their time is counted under
-the last of them, ``land`` (``GEOPLAN_FORK=0`` times each in turn). The peak memory is this
-process's: the child's is not counted.
-Prints the best time per step over the repeats, the total, the layer sizes and the peak
-memory. Target (issue 3): the county scale (300,000 homes, 10 m land cover) well under a
-minute on 2 cores.
+:func:`geoplan.layers.prepare.prepare_layers` on it in a fresh subprocess per repeat, so the
+peak resident memory (``VmHWM``, :mod:`peak_memory`: not the sample's writing) belongs to the
+preparation alone. Each step named by the ``progress`` callback (zones, grid, buildings,
+chargers, EV demand, sites, land, roads, serving substations) is timed, with the process's peak
+resident memory when the step ends. On Linux the chargers, sites and land are read in a forked
+child beside the buildings (:mod:`geoplan.forked`): the four steps are named at once and their
+time is counted under the last of them, ``land`` (``GEOPLAN_FORK=0`` times each in turn). The
+peak memory is this process's: the child's is not counted. Prints the best time per step over
+the repeats, the total, the layer sizes and the peak memory. Target (issue 3): the county scale
+(300,000 homes, 10 m land cover) well under a minute on 2 cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -31,11 +29,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from peak_memory import peak_mib
+
 TARGET_S = 60.0
-
-
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(folder: Path) -> dict[str, object]:
@@ -44,23 +40,23 @@ def child(folder: Path) -> dict[str, object]:
 
     steps: list[dict[str, Any]] = []
     start = time.perf_counter()
-    imported = _peak_mib()
+    imported = peak_mib()
 
     def progress(step: str) -> None:
         now = time.perf_counter()
         if steps:
-            steps[-1].update(seconds=now - steps[-1]["start"], peak_mib=_peak_mib())
+            steps[-1].update(seconds=now - steps[-1]["start"], peak_mib=peak_mib())
         steps.append({"step": step, "start": now})
 
     layers = prepare_layers(sample_inputs(folder), progress=progress)
     end = time.perf_counter()
-    steps[-1].update(seconds=end - steps[-1]["start"], peak_mib=_peak_mib())
+    steps[-1].update(seconds=end - steps[-1]["start"], peak_mib=peak_mib())
     sizes = {name: len(getattr(layers, name)) for name in
              ("zones", "substations", "headroom", "buildings", "ev_demand", "chargers",
               "sites", "land")}
     sizes["road_edges"] = layers.roads.number_of_edges() if layers.roads is not None else 0
     return {"steps": [{k: v for k, v in s.items() if k != "start"} for s in steps],
-            "total": end - start, "peak_mib": _peak_mib(), "import_mib": imported,
+            "total": end - start, "peak_mib": peak_mib(), "import_mib": imported,
             "sizes": sizes, "warnings": len(layers.warnings)}
 
 

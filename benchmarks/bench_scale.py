@@ -7,27 +7,28 @@ Usage::
     python benchmarks/bench_scale.py --sample DIR --dask-workers 1 2 4
 
 Each ``--sample`` is a folder written by ``geoplan sample``; each ``--homes N`` writes a
-synthetic county of N homes first (seed 2024, 10 m land cover; the ``county`` scale is
-300,000 homes) in a temporary folder, or under ``--keep``. For each sample a fresh
-subprocess runs ``scenarios/joint.yaml`` on it (the scenario's inputs replaced by the folder)
-through :func:`geoplan.pipeline.run_scenario`, timing every step (inputs, layers, candidates,
-solve, outputs), its CPU seconds (this process and its ended children: the solver's child
-interpreter and the forked children of :mod:`geoplan.forked`) and the process's peak
-resident memory (``ru_maxrss``) when the step ends; the ``layers`` step is the layer
+synthetic county of N homes first (seed 2024, 10 m land cover; the ``county`` scale is 300,000
+homes) in a temporary folder, or under ``--keep``. For each sample a fresh subprocess runs
+``scenarios/joint.yaml`` on it (the scenario's inputs replaced by the folder) through
+:func:`geoplan.pipeline.run_scenario`, timing every step (inputs, layers, candidates, solve,
+outputs), its CPU seconds (this process and its ended children: the solver's child interpreter
+and the forked children of :mod:`geoplan.forked`) and the process's peak resident memory
+(``VmHWM``, :mod:`peak_memory`) when the step ends; the ``layers`` step is the layer
 preparation. Then a second run gives the peak of the process with its children together
 (``tree_peak_mib``, sampled every 10 ms with psutil: the run's resident memory plus its
 children's unique memory; the solver's child process solves while the run waits on it, the
-forked children read and write beside it), and its own wall time (``tree_run_s``): the
-sampling costs CPU the run would use, so the times come from the first run
-(``--no-tree-peak`` skips the second). Prints one JSON line per sample and a table.
+forked children read and write beside it), and its own wall time (``tree_run_s``): the sampling
+costs CPU the run would use, so the times come from the first run (``--no-tree-peak`` skips the
+second). Prints one JSON line per sample and a table.
 
-With ``--dask-workers N ...`` the layer preparation alone (:func:`prepare_layers`, the part
-that runs on dask) is measured instead, in a fresh subprocess per run: once in one process
-(``workers 0``), then with the buildings layer built per local authority on a
-``distributed.LocalCluster`` of N worker processes (1 thread each; ``Compute(engine="dask")``,
-:mod:`geoplan.layers.distributed`): wall time, peak resident memory (``ru_maxrss``) of the
-client process and of each worker process (read on the workers with ``Client.run``), and each
-partition's homes and seconds from the progress lines. Cluster start-up is timed apart.
+With ``--dask-workers N ...`` the layer preparation alone (:func:`prepare_layers`, the part that
+runs on dask) is measured instead, in a fresh subprocess per run: once in one process (``workers
+0``), then with the buildings layer built per local authority on a ``distributed.LocalCluster``
+of N worker processes (1 thread each; ``Compute(engine="dask")``,
+:mod:`geoplan.layers.distributed`): wall time, peak resident memory (``VmHWM``,
+:mod:`peak_memory`) of the client process and of each worker process (read on the workers with
+``Client.run``), and each partition's homes and seconds from the progress lines. Cluster
+start-up is timed apart.
 
 Targets (issue 18, 2 cores): county (300,000 homes) joint run <= 12 s and <= 1 GB peak;
 1.2M homes <= 30 s and <= 2 GB. The machine is often shared: quote the load average
@@ -49,13 +50,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from peak_memory import peak_mib
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {300_000: (12.0, 1024.0), 1_200_000: (30.0, 2048.0)}
 """Homes -> (seconds, MiB) targets of the whole joint run."""
-
-
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(folder: Path, out: Path) -> dict[str, object]:
@@ -73,7 +72,7 @@ def child(folder: Path, out: Path) -> dict[str, object]:
         if steps:
             steps[-1].update(seconds=round(now - float(steps[-1]["start"]), 2),
                              cpu_s=round(cpu - float(steps[-1]["cpu"]), 2),
-                             peak_mib=round(_peak_mib()))
+                             peak_mib=round(peak_mib()))
         steps.append({"step": step, "start": now, "cpu": cpu})
 
     cpu_start = _cpu_s(children=True)
@@ -81,10 +80,10 @@ def child(folder: Path, out: Path) -> dict[str, object]:
     end, cpu_end = time.perf_counter(), _cpu_s(children=True)
     steps[-1].update(seconds=round(end - float(steps[-1]["start"]), 2),
                      cpu_s=round(cpu_end - float(steps[-1]["cpu"]), 2),
-                     peak_mib=round(_peak_mib()))
+                     peak_mib=round(peak_mib()))
     homes = json.loads((folder / "sample.json").read_text(encoding="utf-8"))["counts"]["homes"]
     return {"sample": str(folder), "homes": homes, "total_s": round(end - start, 2),
-            "cpu_s": round(cpu_end - cpu_start, 2), "peak_mib": round(_peak_mib()),
+            "cpu_s": round(cpu_end - cpu_start, 2), "peak_mib": round(peak_mib()),
             "steps": [{k: v for k, v in s.items() if k not in ("start", "cpu")}
                       for s in steps]}
 
@@ -102,7 +101,7 @@ def child_layers(folder: Path, workers: int) -> dict[str, object]:
         start, cpu = time.perf_counter(), _cpu_s()
         layers = prepare_layers(inputs, progress=lines.append)
         return {"workers": 0, "homes": _count(layers.buildings), "layers_s": _since(start),
-                "client_cpu_s": round(_cpu_s() - cpu, 2), "client_peak_mib": round(_peak_mib())}
+                "client_cpu_s": round(_cpu_s() - cpu, 2), "client_peak_mib": round(peak_mib())}
     from distributed import Client, LocalCluster
 
     start = time.perf_counter()
@@ -113,10 +112,10 @@ def child_layers(folder: Path, workers: int) -> dict[str, object]:
         start, cpu = time.perf_counter(), _cpu_s()
         layers = prepare_layers(replace(inputs, compute=compute), progress=lines.append)
         seconds, client_cpu = _since(start), round(_cpu_s() - cpu, 2)
-        worker_mib, worker_cpu = client.run(_peak_mib), client.run(_cpu_s)
+        worker_mib, worker_cpu = client.run(peak_mib), client.run(_cpu_s)
     return {"workers": workers, "homes": _count(layers.buildings), "cluster_start_s": started,
             "layers_s": seconds, "client_cpu_s": client_cpu,
-            "client_peak_mib": round(_peak_mib()),
+            "client_peak_mib": round(peak_mib()),
             "worker_peak_mib": sorted(round(v) for v in worker_mib.values()),
             "worker_cpu_s": sorted(round(v, 1) for v in worker_cpu.values()),
             "partitions": [_partition(line) for line in lines if line.startswith("partition ")]}
@@ -204,13 +203,14 @@ def _tree_peak_mib(process: subprocess.Popen[str]) -> int | None:
     """Largest memory of ``process`` and its descendants together, until it ends.
 
     Sampled every 10 ms with psutil (installed with dask's ``distributed``; ``None`` without
-    it): the run's own peak (``ru_maxrss``) leaves out the solver's child process, which
-    solves while the run waits, and the forked children (:mod:`geoplan.forked`), which read
-    and write beside it. The run counts its resident memory and each descendant its
-    unique memory (USS): a child caught between fork and exec shares every page of the run,
-    and adding its resident memory counted the run twice (1,167 and 1,364 MiB on the county
-    in 2 of 5 runs, against 925-946 MiB). A child whose command line is still the run's (a
-    fork, or a vfork sharing the run's memory, before its exec) is not counted at all.
+    it): the run's own peak (``VmHWM``, :mod:`peak_memory`) leaves out the solver's child
+    process, which solves while the run waits, and the forked children
+    (:mod:`geoplan.forked`), which read and write beside it. The run counts its resident
+    memory and each descendant its unique memory (USS): a child caught between fork and exec
+    shares every page of the run, and adding its resident memory counted the run twice
+    (1,167 and 1,364 MiB on the county in 2 of 5 runs, against 925-946 MiB). A child whose
+    command line is still the run's (a fork, or a vfork sharing the run's memory, before its
+    exec) is not counted at all.
     """
     try:
         import psutil
