@@ -13,14 +13,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import networkx as nx
 import pytest
 from geopandas.testing import assert_geodataframe_equal
 
 from geoplan.errors import ForkedChildError, GeoplanError, Problem, SourceFormatError
 from geoplan.files.atomic import OutputWriteError
-from geoplan.forked import can_fork, start
+from geoplan.forked import PIPE_BYTES, can_fork, start, widen_pipe
 from geoplan.layers.buildings import planned_homes
-from geoplan.layers.prepare import PreparedLayers, prepare_layers, sample_inputs
+from geoplan.layers.prepare import LayerInputs, PreparedLayers, prepare_layers, sample_inputs
 from geoplan.pipeline import assumption_set
 from geoplan.planning.preflight import PreflightError
 from geoplan.planning.solve import workstream_models
@@ -38,6 +39,33 @@ def test_the_work_runs_in_a_child_and_its_result_comes_back() -> None:
         there, value = job.result()
     assert there != here
     assert value == {"homes": [1.5, 2.5]}
+
+
+@forks
+def test_a_large_result_crosses_a_widened_pipe() -> None:
+    import fcntl
+
+    with start(lambda: bytes(range(256)) * 20_000) as job:  # 5 MB: many pipefuls
+        assert fcntl.fcntl(job._pipe.fileno(), fcntl.F_GETPIPE_SZ) == PIPE_BYTES
+        value = job.result()
+    assert value == bytes(range(256)) * 20_000
+
+
+@forks
+def test_a_pipe_the_system_will_not_widen_is_used_as_it_is(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    import fcntl
+
+    def refuse(*_args: object) -> int:
+        raise PermissionError(1, "Operation not permitted")  # the user's pipe memory spent
+
+    monkeypatch.setattr(fcntl, "fcntl", refuse)
+    with start(lambda: "sent") as job:
+        assert job.result() == "sent"
+    read, write = os.pipe()
+    os.close(read)
+    os.close(write)
+    widen_pipe(write)  # closed: the system refuses; nothing raised
 
 
 def test_without_fork_the_work_runs_here_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -252,8 +280,27 @@ def test_layers_read_beside_the_homes_equal_those_read_in_turn(
     assert forked.chargers is not None
     assert in_turn.chargers is not None
     assert forked.chargers.equals(in_turn.chargers)
+    assert forked.roads is not None and in_turn.roads is not None  # read in the child too
+    assert forked.roads.number_of_edges() > 0
+    assert nx.utils.graphs_equal(forked.roads, in_turn.roads)
+    assert_geodataframe_equal(forked.road_names, in_turn.road_names)
+    assert forked.emissions is not None
+    assert forked.emissions.equals(in_turn.emissions)
     assert forked.warnings == in_turn.warnings
     assert forked.reports == in_turn.reports
+
+
+@pytest.mark.parametrize("fork", ["1", "0"])
+def test_a_bad_roads_file_read_beside_the_homes_is_named(
+        small_sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fork: str) -> None:
+    monkeypatch.setenv("GEOPLAN_FORK", fork)
+    roads = tmp_path / "roads.gpkg"
+    roads.write_bytes(b"not a geopackage")
+    full = sample_inputs(small_sample)
+    inputs = LayerInputs(zones=full.zones, grid=full.grid, within=full.within, epc=full.epc,
+                         postcodes=full.postcodes, roads=roads)
+    with pytest.raises(GeoplanError, match=r"roads\.gpkg"):
+        prepare_layers(inputs)
 
 
 @forks

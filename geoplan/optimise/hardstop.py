@@ -37,6 +37,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from geoplan.forked import widen_pipe
+
 __all__ = ["Guarded", "GuardedChild", "available"]
 
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -86,6 +88,8 @@ class GuardedChild:
     def __init__(self) -> None:
         task_read, task_write = os.pipe()
         answer_read, answer_write = os.pipe()
+        widen_pipe(task_write)  # the model goes in, and the solution comes out, in fewer turns
+        widen_pipe(answer_write)
         self._process = subprocess.Popen(
             [sys.executable, "-c", _BOOT, str(_PACKAGE), str(task_read), str(answer_write)],
             pass_fds=(task_read, answer_write), stdin=subprocess.DEVNULL,
