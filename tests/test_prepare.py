@@ -69,8 +69,8 @@ def test_every_layer_is_present_and_valid(prepared):
 def test_progress_names_each_step_in_order(prepared, steps):
     # chargers, sites and land need no other layer: read beside the buildings (in a forked
     # child, or on dask while the workers build the homes), before the EV demand that needs
-    # the chargers; roads and emissions need none either: read here once the homes are
-    # built, while that child (or the workers) may still be at work
+    # the chargers; roads and emissions need none either: read in that child after them (on
+    # dask here, after them, while the workers build the homes)
     assert steps == ["zones", "grid", "buildings", "chargers", "sites", "land", "roads",
                      "emissions", "ev demand", "serving substations"]
 

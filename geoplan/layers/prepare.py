@@ -386,13 +386,11 @@ def _prepare(inputs: LayerInputs, step: Progress, grid: GridLayers | None) -> Pr
     sets: dict[str, LayerSet] = dict(grid.sets)
     zones = sets["zones"].layers["zones"]
     substations = sets["substations"].layers["substations"]
-    unrelated: list[_Unrelated] = []  # read while the other layers' child ends
-    _read_optional(inputs, zones, sets, step,
-                   meanwhile=lambda: unrelated.append(_read_unrelated(inputs, step)))
+    beside = _read_optional(inputs, zones, sets, step)  # the roads and emissions too, with EPC
     if "building_stock" in sets:
         coverage = sets.pop("building_stock").layers["coverage"]
         zones = zones.join(coverage, on="zone_id")
-    roads, road_names, emissions = unrelated[0] if unrelated else _read_unrelated(inputs, step)
+    roads, road_names, emissions = beside or _read_unrelated(inputs, step)
     step("serving substations")
     layers = {name: s.layers for name, s in sets.items()}
     served, serving = serve(zones, substations, layers, inputs.serving_level, grid.licence,
@@ -438,6 +436,12 @@ def _read_unrelated(inputs: LayerInputs, step: Progress) -> _Unrelated:
     return roads, road_names, emissions
 
 
+def _unrelated_steps(inputs: LayerInputs) -> list[str]:
+    """Return the step names :func:`_read_unrelated` reports for ``inputs``, in its order."""
+    return [name for name, given in (("roads", inputs.roads), ("emissions", inputs.emissions))
+            if given is not None]
+
+
 def _warnings(sets: Mapping[str, LayerSet], inputs: LayerInputs, zones: gpd.GeoDataFrame,
               substations: gpd.GeoDataFrame, licence: gpd.GeoDataFrame | None
               ) -> tuple[str, ...]:
@@ -469,19 +473,19 @@ def _get(layers: Mapping[str, Mapping[str, pd.DataFrame]], kind: str, name: str
 
 
 def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str, LayerSet],
-                   step: Progress, meanwhile: Callable[[], None] | None = None) -> None:
+                   step: Progress) -> _Unrelated | None:
     """Read the layers whose inputs were given, in dependency order.
 
-    Chargers, sites and land need no other layer: they are read while the EPC homes are
-    built (in a forked child, :mod:`geoplan.forked`, or on dask while the workers build the
-    homes), and kept in the order one process gives. With EPC homes, ``meanwhile`` is called
-    here while that child may still be at work: once the homes are built (on dask, while the
-    workers build them).
+    Chargers, sites and land need no other layer, nor do the roads and the district
+    emissions: with EPC homes they are read while the homes are built (in a forked child,
+    :mod:`geoplan.forked`, or here while dask's workers build the homes), and kept in the
+    order one process gives. Returns what :func:`_read_unrelated` gave then (None without
+    EPC homes: they are read afterwards, in turn).
     """
     alone: dict[str, LayerSet] = {}
+    beside = None
     if inputs.epc is not None:
-        sets["buildings"] = _epc_buildings(inputs, inputs.epc, zones, step, alone,
-                                           meanwhile or (lambda: None))
+        sets["buildings"], beside = _epc_buildings(inputs, inputs.epc, zones, step, alone)
     else:
         alone = _read_alone(inputs, zones, step)
     if inputs.building_stock is not None:
@@ -503,6 +507,7 @@ def _read_optional(inputs: LayerInputs, zones: gpd.GeoDataFrame, sets: dict[str,
                                         households=inputs.households, chargers=chargers,
                                         zone_households=homes)
     sets.update(alone)  # sites, land
+    return beside
 
 
 def _read_alone(inputs: LayerInputs, zones: gpd.GeoDataFrame, step: Progress
@@ -532,36 +537,42 @@ def _alone_readers(inputs: LayerInputs, zones: gpd.GeoDataFrame
 
 
 def _epc_buildings(inputs: LayerInputs, epc: Path, zones: gpd.GeoDataFrame,
-                   step: Progress, alone: dict[str, LayerSet], meanwhile: Callable[[], None]
-                   ) -> LayerSet:
-    """Build the EPC buildings here, or per local authority on dask; read ``alone`` meanwhile.
+                   step: Progress, alone: dict[str, LayerSet]) -> tuple[LayerSet, _Unrelated]:
+    """Build the EPC buildings here, or per local authority on dask; read the others meanwhile.
 
-    In one process the other layers are read in a forked child, which reports no steps of
+    The layers that need no other (``alone``, then the roads and emissions, which are
+    returned) are read meanwhile: in one process in a forked child, which reports no steps of
     its own: all start now and are reported so, the buildings first (a progress that times
-    each step from its name to the next counts the time of both under the last name).
-    ``meanwhile`` is called once the homes are built, before waiting for the child (on dask,
-    after the other layers, while the workers build the homes).
+    each step from its name to the next counts the time of all under the last name); on dask
+    here, while the workers build the homes.
     """
     if inputs.compute.engine == "dask":
         from geoplan.layers.distributed import partitioned_buildings
 
+        read: list[_Unrelated] = []
+
         def beside_the_workers() -> None:
             alone.update(_read_alone(inputs, zones, step))
-            meanwhile()
+            read.append(_read_unrelated(inputs, step))
 
         step("buildings")
-        return partitioned_buildings(
+        built = partitioned_buildings(
             epc, zones, compute=inputs.compute, decimal=inputs.decimal,
             postcodes=inputs.postcodes, uprn=inputs.uprn, progress=step,
             meanwhile=beside_the_workers)
-    for name in ["buildings", *_alone_readers(inputs, zones)]:
+        return built, read[0] if read else _read_unrelated(inputs, step)
+    for name in ["buildings", *_alone_readers(inputs, zones), *_unrelated_steps(inputs)]:
         step(name)
-    with start(lambda: _read_alone(inputs, zones, _quiet)) as elsewhere:
+
+    def elsewhere() -> tuple[dict[str, LayerSet], _Unrelated]:
+        return _read_alone(inputs, zones, _quiet), _read_unrelated(inputs, _quiet)
+
+    with start(elsewhere) as others:
         found = read_layers(epc, "buildings", zones=zones, postcodes=inputs.postcodes,
                             uprn=inputs.uprn)
-        meanwhile()
-        alone.update(elsewhere.result())
-    return found
+        read_alone, unrelated = others.result()
+    alone.update(read_alone)
+    return found, unrelated
 
 
 def _quiet(_step: str) -> None:
