@@ -114,6 +114,28 @@ def test_assign_zone_ids() -> None:
     assert result.iloc[3:].isna().all()
 
 
+@pytest.mark.parametrize("halves", [True, False])
+def test_assign_zone_ids_in_two_halves_equal_one_query(monkeypatch: pytest.MonkeyPatch,
+                                                       halves: bool) -> None:
+    # many points, boundaries among them, in both halves: each gets the same zone, the
+    # smaller id on a boundary, whether the tree is queried on two threads or once
+    rng = np.random.default_rng(7)
+    x = X0 + rng.choice([0.0, 50.0, 100.0, 150.0, 200.0, 500.0], 4_001)
+    y = Y0 + rng.choice([0.0, 10.0, 50.0, 100.0], 4_001)
+    points = gpd.GeoSeries(gpd.points_from_xy(x, y), index=np.arange(4_001) * 3, crs=CRS)
+    points.iloc[[5, 3_000]] = None
+    zones = zones_layer(3).iloc[::-1].reset_index(drop=True)  # the tree's order is not the ids'
+    expected = []
+    for point in points:  # by hand: every zone holding the point, the smallest id
+        holding = sorted(zones.loc[zones.intersects(point), "zone_id"]) if point else []
+        expected.append(holding[0] if holding else None)
+    monkeypatch.setattr("geoplan.layers.buildings.QUERY_HALVES_FROM", 0 if halves else 10**9)
+    found = assign_zone_ids(points, zones)
+    assert found.index.equals(points.index)
+    assert [None if pd.isna(v) else v for v in found] == expected
+    assert (found == "Z1").sum() and (found == "Z2").sum() and found.isna().sum() > 2
+
+
 def test_assign_zone_ids_refuses_bad_zones() -> None:
     points = gpd.GeoSeries([Point(X0, Y0)], crs=CRS)
     with pytest.raises(LayerSchemaError, match=r"zones are in EPSG:4326, expected EPSG:27700 "

@@ -38,6 +38,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -48,6 +49,7 @@ import shapely
 from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.distinct import map_distinct
 from geoplan.errors import LayerSchemaError, Problems, SourceFormatError
+from geoplan.forked import in_turn
 from geoplan.layers.layer_set import require_bng
 from geoplan.schemas import BUILDINGS, CRS, EPC_BANDS, validate_layer
 from geoplan.sources.epc import FUELS, TENURES, read_epc_certificates
@@ -284,14 +286,39 @@ def assign_zone_ids(points: gpd.GeoSeries, zones: gpd.GeoDataFrame) -> pd.Series
     _check_zones(points, zones)
     geometries = np.asarray(points.values, dtype=object)
     valid = ~shapely.is_missing(geometries) & ~shapely.is_empty(geometries)
-    hits_point, hits_zone = zones.sindex.query(geometries[valid], predicate="intersects")
+    hits_point, hits_zone = _zones_hit(geometries[valid], zones)
+    hits_point = np.flatnonzero(valid)[hits_point]
     ids = zones["zone_id"].astype(str).to_numpy()
-    pairs = pd.DataFrame({"point": np.flatnonzero(valid)[hits_point],
-                          "zone_id": ids[hits_zone]}).sort_values(["point", "zone_id"])
-    first = pairs.drop_duplicates("point")
     out = np.full(len(points), np.nan, dtype=object)
+    alone = np.bincount(hits_point, minlength=len(points))[hits_point] == 1
+    out[hits_point[alone]] = ids[hits_zone[alone]]  # most points: in one zone only
+    pairs = pd.DataFrame({"point": hits_point[~alone], "zone_id": ids[hits_zone[~alone]]})
+    first = pairs.sort_values(["point", "zone_id"]).drop_duplicates("point")
     out[first["point"].to_numpy()] = first["zone_id"].to_numpy()
     return pd.Series(out, index=points.index, dtype="str")
+
+
+QUERY_HALVES_FROM = 100_000
+"""Points from which :func:`assign_zone_ids` queries the zones in two halves on two threads
+(shapely's tree query lets the other thread run: 1.2M homes 0.60 -> 0.34 s)."""
+
+
+def _zones_hit(geometries: np.ndarray, zones: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Return the (point position, zone position) pairs where a point intersects a zone.
+
+    In two halves on two threads from :data:`QUERY_HALVES_FROM` points (one at a time with
+    ``GEOPLAN_FORK=0``); the pairs are the same either way, in the halves' order.
+    """
+    tree = zones.sindex
+    half = len(geometries) // 2
+    if len(geometries) < QUERY_HALVES_FROM or in_turn():
+        found = tree.query(geometries, predicate="intersects")
+        return found[0], found[1]
+    with ThreadPoolExecutor(2, thread_name_prefix="geoplan-zones") as pool:
+        first, second = pool.map(lambda part: tree.query(part, predicate="intersects"),
+                                 [geometries[:half], geometries[half:]])
+    return (np.concatenate([first[0], second[0] + half]),
+            np.concatenate([first[1], second[1]]))
 
 
 def _check_zones(points: gpd.GeoSeries, zones: gpd.GeoDataFrame) -> None:

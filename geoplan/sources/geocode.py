@@ -400,7 +400,8 @@ def geocode_homes(
         geometry[located] = shapely.points(x[located], y[located])
     out = gpd.GeoDataFrame(frame.assign(geocode_method=pd.Series(method, index=frame.index,
                                                                  dtype="str")),
-                           geometry=gpd.GeoSeries(geometry, index=frame.index, crs=CRS))
+                           geometry=gpd.GeoSeries(geometry, index=frame.index, crs=CRS),
+                           copy=False)  # a new frame already (1.2M homes: a 0.24 s copy)
     report = GeocodeReport(n, int((method == "uprn").sum()), int((method == "postcode").sum()),
                            int((~located).sum()),
                            int((~located & postcode.isna().to_numpy()).sum()))
