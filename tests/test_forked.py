@@ -280,7 +280,8 @@ def test_layers_read_beside_the_homes_equal_those_read_in_turn(
     assert forked.chargers is not None
     assert in_turn.chargers is not None
     assert forked.chargers.equals(in_turn.chargers)
-    assert forked.roads is not None and in_turn.roads is not None  # read in the child too
+    assert forked.roads is not None  # read in the child too
+    assert in_turn.roads is not None
     assert forked.roads.number_of_edges() > 0
     assert nx.utils.graphs_equal(forked.roads, in_turn.roads)
     assert_geodataframe_equal(forked.road_names, in_turn.road_names)
