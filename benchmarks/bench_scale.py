@@ -209,14 +209,18 @@ def _tree_peak_mib(process: subprocess.Popen[str]) -> int | None:
     memory and each descendant its unique memory (USS): a child caught between fork and exec
     shares every page of the run, and adding its resident memory counted the run twice
     (1,167 and 1,364 MiB on the county in 2 of 5 runs, against 925-946 MiB). A child whose
-    command line is still the run's (a fork, or a vfork sharing the run's memory, before its
-    exec) is not counted at all.
+    command line is still the run's is counted only if it is named as :mod:`geoplan.forked`
+    names its children (:data:`~geoplan.forked.CHILD_NAME`); else it is a vfork sharing the
+    run's memory before its exec, not counted. (Before session 20 every child with the run's
+    command line was left out, the forked children too: their figures were low.)
     """
     try:
         import psutil
     except ImportError:
         process.wait()
         return None
+    from geoplan.forked import CHILD_NAME
+
     root, peak = psutil.Process(process.pid), 0
     command: list[str] | None = None
     with contextlib.suppress(psutil.Error):
@@ -227,8 +231,8 @@ def _tree_peak_mib(process: subprocess.Popen[str]) -> int | None:
             total += root.memory_info().rss
             for member in root.children(recursive=True):
                 with contextlib.suppress(psutil.Error):
-                    if member.cmdline() != command:  # not a fork still to run its program
-                        total += member.memory_full_info().uss
+                    if member.cmdline() != command or member.name() == CHILD_NAME:
+                        total += member.memory_full_info().uss  # not a vfork before exec
         peak = max(peak, total)
         time.sleep(0.01)
     return round(peak / 2**20)

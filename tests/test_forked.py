@@ -19,7 +19,7 @@ from geopandas.testing import assert_geodataframe_equal
 
 from geoplan.errors import ForkedChildError, GeoplanError, Problem, SourceFormatError
 from geoplan.files.atomic import OutputWriteError
-from geoplan.forked import PIPE_BYTES, can_fork, start, widen_pipe
+from geoplan.forked import CHILD_NAME, PIPE_BYTES, can_fork, start, widen_pipe
 from geoplan.layers.buildings import planned_homes
 from geoplan.layers.prepare import LayerInputs, PreparedLayers, prepare_layers, sample_inputs
 from geoplan.pipeline import assumption_set
@@ -39,6 +39,15 @@ def test_the_work_runs_in_a_child_and_its_result_comes_back() -> None:
         there, value = job.result()
     assert there != here
     assert value == {"homes": [1.5, 2.5]}
+
+
+@forks
+def test_a_child_is_named_so_ps_and_a_benchmark_tell_it_from_the_run() -> None:
+    here = Path(f"/proc/{os.getpid()}/comm").read_text(encoding="utf-8")
+    with start(lambda: Path(f"/proc/{os.getpid()}/comm").read_text(encoding="utf-8")) as job:
+        there = job.result()
+    assert there.strip() == CHILD_NAME
+    assert here.strip() != CHILD_NAME
 
 
 @forks
