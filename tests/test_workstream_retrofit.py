@@ -5,6 +5,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from pandas.testing import assert_frame_equal
 from shapely.geometry import Point, box
 
 from geoplan.errors import ScenarioError, SourceFormatError
@@ -21,6 +22,7 @@ from geoplan.workstreams.retrofit import (
 )
 from geoplan.workstreams.retrofit_packages import home_packages
 from geoplan.workstreams.savings import (
+    SWITCH_COLUMNS,
     read_heat_loads,
     read_standing_charges,
     relieved_kw,
@@ -186,6 +188,30 @@ def test_only_direct_acting_electric_heating_relieves_the_evening_peak():
     shipped = read_heat_loads()
     assert relieved_kw(three, shipped)[1] == 0.0
     assert relieved_kw(three, shipped)[0] > 0.0
+
+
+@pytest.mark.parametrize("switch", [False, True])
+def test_switch_effects_read_only_the_columns_they_name(switch: bool) -> None:
+    # a caller may pass SWITCH_COLUMNS alone (LAEP's heat networks do): the same effects
+    loads = pd.DataFrame({"load": ["heat_pump", "electric_resistance", "storage_heaters"],
+                          "kw_per_home": [1.7, 2.0, 0.0], "source": "test"})
+    home = homes().assign(heating_system=["electricity", "mains gas", "oil", "electricity"],
+                          storage_heaters=pd.array([False, None, False, True], dtype="boolean"),
+                          heat_demand_kwh=[6000.0, 9800.0, 12000.0, 4000.0])
+    kwargs = {"year": 2030, "carbon": CARBON, "prices": PRICES, "loads": loads,
+              "years": [2040]}
+    if switch:
+        kwargs.update(new_fuel="electricity", scop=3.0, load="heat_pump")
+    share = np.array([0.1, 0.0, 0.25, 0.5])
+    named = [c for c in SWITCH_COLUMNS if c in home.columns]
+    assert set(named) == set(SWITCH_COLUMNS)
+    full = switch_effects(home, share, **kwargs)
+    assert_frame_equal(switch_effects(home[named], share, **kwargs), full)
+    # each column named is read: without it the effects differ (the heat demand is required)
+    for column in ("heating_system", *(["storage_heaters"] if switch else [])):  # the peak
+        assert not switch_effects(home.drop(columns=column), share, **kwargs).equals(full)
+    with pytest.raises(KeyError, match="heat_demand_kwh"):
+        switch_effects(home.drop(columns="heat_demand_kwh"), share, **kwargs)
 
 
 def test_zone_candidates_by_hand(tables):

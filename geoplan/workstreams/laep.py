@@ -59,7 +59,7 @@ from geoplan.workstreams.pathways import (
     read_heat_pathways,
 )
 from geoplan.workstreams.retrofit_packages import priced_floor_areas
-from geoplan.workstreams.savings import load_kw, switch_effects
+from geoplan.workstreams.savings import SWITCH_COLUMNS, load_kw, switch_effects
 
 __all__ = ["HEAT_PATHWAYS", "PATHWAYS", "LaepSettings", "laep_candidates", "laep_model",
            "pathway_value", "read_heat_pathways", "retrofit_settings", "shared_home_options",
@@ -254,7 +254,8 @@ def _network_homes(homes: pd.DataFrame, density: pd.Series, settings: LaepSettin
     keep = mats.applicable[:, j] & eligible
     if not keep.any() or "heat_network" not in settings.pathways:
         return pd.DataFrame()
-    chosen = homes[keep]
+    # only the columns read below: selecting rows copies every column kept
+    chosen = homes.loc[keep, [c for c in (*SWITCH_COLUMNS, "zone_id") if c in homes.columns]]
     per_home = pathway_value(t["heat_pathways"], "heat_network", "network_cost_gbp_per_home")
     life = pathway_value(t["heat_pathways"], "heat_network", "lifetime_years")
     effects = switch_effects(chosen, np.zeros(len(chosen)), year=settings.year,

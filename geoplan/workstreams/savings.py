@@ -217,6 +217,11 @@ def _standing_saved(fuels: tuple[np.ndarray, list[str]], new_fuel: str,
     return np.append(per_fuel, np.nan)[codes]  # a missing fuel (never: energy_fuel fills)
 
 
+SWITCH_COLUMNS = ("heat_demand_kwh", "heating_system", "main_fuel", "storage_heaters")
+"""The homes' columns :func:`switch_effects` reads (those present): a caller may pass only
+these (a selection of homes then copies no other column)."""
+
+
 def switch_effects(homes: pd.DataFrame, saving_share: np.ndarray, *, year: int,
                    carbon: pd.DataFrame, prices: pd.DataFrame, loads: pd.DataFrame,
                    heat_factors: pd.DataFrame | None = None, new_fuel: str | None = None,
