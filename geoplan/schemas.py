@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from geoplan.errors import LayerSchemaError, Problems
 from geoplan.solver_choices import OPTIMALITY_GAP, SOLVERS, STRATEGIES
@@ -294,11 +296,27 @@ def _duplicated(frame: pd.DataFrame, key: list[str]) -> pd.Series:
         return pd.Series(False, index=frame.index)
     if len(key) == 1:
         column = frame[key[0]]
-        if isinstance(column, pd.Series) and column.is_unique:  # the usual case, faster
-            return pd.Series(False, index=frame.index)  # (a million text keys 0.33 s)
+        if isinstance(column, pd.Series) and (_increasing_text(column) or column.is_unique):
+            return pd.Series(False, index=frame.index)  # the usual case, faster
         return column.duplicated(keep=False).rename(None)
     codes = pd.DataFrame({i: pd.factorize(frame[column])[0] for i, column in enumerate(key)})
     return pd.Series(codes.duplicated(keep=False).to_numpy(), index=frame.index)
+
+
+def _increasing_text(column: pd.Series) -> bool:
+    """Whether ``column`` is Arrow text without gaps, each value after the one before.
+
+    Then no value repeats: a layer sorted by its key (the buildings, by ``building_id``) is
+    checked in one pass of comparisons (1.2 million keys: 0.003 s, against 0.35 s for
+    ``is_unique``, which hashes them). False says nothing: ``is_unique`` decides then.
+    """
+    dtype = column.dtype
+    if not isinstance(dtype, pd.StringDtype) or dtype.storage != "pyarrow" or len(column) < 2:
+        return False
+    values = pa.array(column.array)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values.null_count == 0 and bool(pc.all(pc.greater(values[1:], values[:-1])).as_py())
 
 
 def _check_values(frame: pd.DataFrame, schema: LayerSchema, problems: Problems) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from shapely.geometry import Point
 
@@ -83,7 +84,9 @@ def test_a_one_column_key_is_checked_as_pandas_checks_one_column():
 @pytest.mark.parametrize(("values", "dtype"), [
     ([None, np.nan, "a"], object), ([None, None, "a"], object), (["a", None, None], "str"),
     (["a", None, "b"], "str"), ([1.0, np.nan, np.nan], float), ([3, 1, 2], "int64"),
-    (["b", "a", "b"], "str")])
+    (["b", "a", "b"], "str"), (["a", "b", "c"], "str"), (["a", "a", "b"], "str"),
+    (["a", "b", "b"], "str"), (["a", "b", None], "str"), (["a", "ab", "b"], "str"),
+    (["c", "b", "a"], "str")])
 def test_a_one_column_key_unique_or_not_is_found_as_pandas_finds_it(values, dtype):
     # unique keys take a faster route (is_unique); missing values still count as values
     from geoplan.schemas import _duplicated
@@ -91,6 +94,20 @@ def test_a_one_column_key_unique_or_not_is_found_as_pandas_finds_it(values, dtyp
     frame = pd.DataFrame({"k": pd.Series(values, dtype=dtype)}, index=[7, 3, 5])
     pd.testing.assert_series_equal(_duplicated(frame, ["k"]),
                                    frame.duplicated(subset=["k"], keep=False))
+
+
+def test_sorted_text_keys_are_unique_only_when_each_follows_the_one_before():
+    # the sorted route (one pass of comparisons) answers only for strictly increasing text
+    # without gaps, in one chunk of Arrow memory or several
+    from geoplan.schemas import _increasing_text
+
+    chunked = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([["a", "b"], ["c"]])))
+    assert _increasing_text(chunked)
+    repeated = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([["a", "b"], ["b"]])))
+    assert not _increasing_text(repeated)
+    assert not _increasing_text(pd.Series(["a", "b", None], dtype="str"))
+    assert not _increasing_text(pd.Series(["a", "b"], dtype=object))
+    assert _increasing_text(pd.Series(["uprn:1", "uprn:10", "uprn:2"], dtype="str"))
 
 
 def test_a_repeated_key_column_name_is_checked_as_before():
