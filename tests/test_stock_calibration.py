@@ -171,7 +171,9 @@ def test_prebound_without_meters_for_certificate_homes_by_hand():
     # three certificate homes (one row each) in D, F and G, and one without a band
     certificates = pd.DataFrame({"epc_band": ["D", "F", "G", None],
                                  "heat_demand_kwh": [10000.0, 20000.0, 15000.0, 12000.0]})
+    given = certificates.copy()
     scaled, notes = apply_prebound(certificates)  # the shipped table: F x0.75, G x0.65
+    pd.testing.assert_frame_equal(certificates, given)  # a new table: the given one unchanged
     assert scaled["heat_demand_kwh"].tolist() == pytest.approx([10000.0, 15000.0, 9750.0,
                                                                12000.0])
     assert scaled["heat_calibration"].tolist() == pytest.approx([1.0, 0.75, 0.65, 1.0])
@@ -184,8 +186,11 @@ def test_prebound_without_meters_for_certificate_homes_by_hand():
     assert again["heat_demand_kwh"].tolist() == scaled["heat_demand_kwh"].tolist()
     assert more == ()
     # metered calibration divides out the prebound already applied before its own p_b x f
-    metered = calibrate_heat(apply_prebound(homes(), CALIBRATION)[0], METERED, HOUSEHOLDS,
+    prebound = apply_prebound(homes(), CALIBRATION)[0]
+    kept = prebound.copy()
+    metered = calibrate_heat(prebound, METERED, HOUSEHOLDS,
                              table=CALIBRATION, heat_factors=HEAT).buildings
+    pd.testing.assert_frame_equal(prebound, kept)  # its heat is divided in a new table
     direct = calibrate_heat(homes(), METERED, HOUSEHOLDS, table=CALIBRATION,
                             heat_factors=HEAT).buildings
     assert metered["heat_demand_kwh"].tolist() == pytest.approx(

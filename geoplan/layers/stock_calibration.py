@@ -255,7 +255,7 @@ def _applied(buildings: pd.DataFrame) -> np.ndarray:
 
 def _undo_calibration(buildings: pd.DataFrame) -> pd.DataFrame:
     """Copy the rows, dividing any ``heat_calibration`` already applied out of the heat."""
-    homes = buildings.copy()
+    homes = buildings.copy(deep=False)  # the columns changed are replaced, not written into
     done = _applied(homes)
     undo = np.where(np.isfinite(done) & (done > 0), done, 1.0)
     for column in (c for c in _HEAT_COLUMNS if c in homes.columns):
@@ -287,7 +287,7 @@ def apply_prebound(buildings: pd.DataFrame, table: pd.DataFrame | None = None
         return buildings, ()
     t = read_assumptions(STOCK_CALIBRATION) if table is None else table
     ratio = np.where(done, 1.0, prebound_ratio(buildings, t))
-    homes = buildings.copy()
+    homes = buildings.copy(deep=False)  # the columns changed are replaced, not written into
     for column in (c for c in _HEAT_COLUMNS if c in homes.columns):
         homes[column] = pd.to_numeric(homes[column], errors="coerce") * ratio
     homes["heat_calibration"] = np.where(done, _applied(buildings), ratio)
