@@ -283,7 +283,7 @@ def _pv_homes(homes: pd.DataFrame, settings: LaepSettings, t: Mapping[str, Any]
     p = {item: pathway_value(t["heat_pathways"], "rooftop_pv", item) for item in (
         "kwp_per_home", "cost_gbp_per_kwp", "yield_kwh_per_kwp", "suitable_share",
         "self_use_share", "export_pence_per_kwh", "lifetime_years")}
-    roofs = homes["property_type"].astype(object).isin(("house", "bungalow")).to_numpy()
+    roofs = homes["property_type"].isin(("house", "bungalow")).to_numpy()
     has_pv = roofs & existing_pv(homes)
     suitable = roofs & ~has_pv
     kwp = p["kwp_per_home"]
@@ -291,7 +291,7 @@ def _pv_homes(homes: pd.DataFrame, settings: LaepSettings, t: Mapping[str, Any]
     price = values_in_year(t["fuel_prices"], settings.year, ["electricity"])["electricity"]
     out = pd.DataFrame({  # one home fitted per row; whole homes per zone in _whole_pv_homes
         "home": np.flatnonzero(suitable), "option": "rooftop_pv",
-        "zone_id": homes["zone_id"].astype(str).to_numpy()[suitable],
+        "zone_id": homes["zone_id"].astype(str)[suitable].to_numpy(),
         "cost_gbp": kwp * p["cost_gbp_per_kwp"],
         "bill_change_gbp_per_yr": generation * (p["self_use_share"] * price + (
             1 - p["self_use_share"]) * p["export_pence_per_kwh"]) / 100,
@@ -306,7 +306,7 @@ def _pv_homes(homes: pd.DataFrame, settings: LaepSettings, t: Mapping[str, Any]
         out[f"tco2e_per_yr_{settings.year}"] = out["tco2e_per_yr"]
     weighted = weigh(out, out["home"].to_numpy(), homes)
     weighted["tco2e_per_yr_low"] = weighted["tco2e_per_yr_high"] = weighted["tco2e_per_yr"]
-    already = pd.DataFrame({"zone_id": homes["zone_id"].astype(str).to_numpy()[has_pv],
+    already = pd.DataFrame({"zone_id": homes["zone_id"].astype(str)[has_pv].to_numpy(),
                             "option": "rooftop_pv", "homes": 0.0,
                             "homes_with_pv": home_weights(homes)[has_pv]})
     return pd.concat([weighted.assign(homes_with_pv=0.0), already], ignore_index=True)
