@@ -219,7 +219,7 @@ def _zoned_options(options: pd.DataFrame, homes: pd.DataFrame, zoned: np.ndarray
 
 def _packages_part(per_home: pd.DataFrame, homes: pd.DataFrame) -> pd.DataFrame:
     """Make the per-home packages LAEP options: zone, heat left or saved, ``fabric_first``."""
-    per_home["zone_id"] = homes["zone_id"].astype(str).to_numpy()[per_home["home"]]
+    per_home["zone_id"] = homes["zone_id"].astype("str").take(per_home["home"]).array
     per_home["heat_mwh_per_yr"] = np.where(per_home["option"] == "heat_pump",
                                            _heat_after(per_home, homes), 0.0)
     per_home.loc[per_home["option"] == "fabric", "heat_mwh_per_yr"] = (

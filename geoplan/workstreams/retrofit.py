@@ -84,7 +84,7 @@ def fuel_poor(homes: pd.DataFrame, settings: RetrofitSettings) -> np.ndarray:
     if column in homes.columns:
         decile = pd.to_numeric(homes[column], errors="coerce").to_numpy(float)
         return low & (np.nan_to_num(decile, nan=np.inf) <= settings.fuel_poverty_imd_max)
-    return low & homes["tenure"].astype(object).isin(settings.fuel_poverty_tenures).to_numpy()
+    return low & homes["tenure"].isin(settings.fuel_poverty_tenures).to_numpy()
 
 
 def home_options(buildings: pd.DataFrame, settings: RetrofitSettings | None = None, *,
@@ -273,7 +273,7 @@ def retrofit_candidates(buildings: pd.DataFrame, zones: gpd.GeoDataFrame | None 
         options = home_options(buildings, settings, tables=tables)
     options = options.copy(deep=False)  # the caller's table keeps its columns
     homes = pd.DataFrame(buildings).reset_index(drop=True)
-    options["zone_id"] = homes["zone_id"].astype(object).to_numpy()[options["home"]]
+    options["zone_id"] = homes["zone_id"].astype("str").take(options["home"]).array  # in Arrow
     zoned = options["zone_id"].notna()
     if not zoned.all():  # a boolean selection copies every column, even keeping all rows
         options = options[zoned]
