@@ -212,7 +212,9 @@ def _tree_peak_mib(process: subprocess.Popen[str]) -> int | None:
     command line is still the run's is counted only if it is named as :mod:`geoplan.forked`
     names its children (:data:`~geoplan.forked.CHILD_NAME`); else it is a vfork sharing the
     run's memory before its exec, not counted. (Before session 20 every child with the run's
-    command line was left out, the forked children too: their figures were low.)
+    command line was left out, the forked children too: their figures were low.) A vfork
+    made inside a forked child would inherit its name and be counted twice for the moment
+    before its exec; geoplan starts no process from a forked child.
     """
     try:
         import psutil

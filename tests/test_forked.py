@@ -54,6 +54,14 @@ def test_a_child_is_named_so_ps_and_a_benchmark_tell_it_from_the_run() -> None:
 def test_a_large_result_crosses_a_widened_pipe() -> None:
     import fcntl
 
+    read, write = os.pipe()
+    try:  # the system may cap a user's pipes below 1 MiB (pipe-max-size, pipe-user-pages)
+        widen_pipe(write)
+        if fcntl.fcntl(read, fcntl.F_GETPIPE_SZ) != PIPE_BYTES:
+            pytest.skip("this system does not let a pipe hold 1 MiB")
+    finally:
+        os.close(read)
+        os.close(write)
     with start(lambda: bytes(range(256)) * 20_000) as job:  # 5 MB: many pipefuls
         assert fcntl.fcntl(job._pipe.fileno(), fcntl.F_GETPIPE_SZ) == PIPE_BYTES
         value = job.result()
@@ -311,6 +319,15 @@ def test_a_bad_roads_file_read_beside_the_homes_is_named(
                          postcodes=full.postcodes, roads=roads)
     with pytest.raises(GeoplanError, match=r"roads\.gpkg"):
         prepare_layers(inputs)
+    # with the chargers bad too, theirs is named first: the layers that need no other are
+    # read in this order, the roads and emissions last, as in a run without EPC homes
+    chargers = tmp_path / "chargers.csv"
+    chargers.write_text("not,a\nchargers,file\n", encoding="utf-8")
+    with pytest.raises(GeoplanError, match=r"chargers\.csv") as both:
+        prepare_layers(replace(inputs, chargers=chargers))
+    assert "roads.gpkg" not in str(both.value)
+    with pytest.raises(GeoplanError, match=r"chargers\.csv"):
+        prepare_layers(replace(inputs, epc=None, chargers=chargers))
 
 
 @forks
