@@ -48,16 +48,18 @@ import sys
 import threading
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from geoplan.errors import ForkedChildError
 
-__all__ = ["CHILD_NAME", "PIPE_BYTES", "Forked", "can_fork", "in_turn", "start",
-           "widen_pipe"]
+__all__ = ["CHILD_NAME", "PIPE_BYTES", "Forked", "can_fork", "in_turn", "on_two_threads",
+           "start", "widen_pipe"]
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +79,18 @@ counts its memory (its command line is the run's)."""
 def in_turn() -> bool:
     """Whether ``GEOPLAN_FORK=0`` asks for every step in turn: no child, no thread beside."""
     return os.environ.get(_ENV, "1") == "0"
+
+
+def on_two_threads(work: Callable[[A], T], items: Sequence[A]) -> list[T]:
+    """Return ``[work(item) for item in items]``, computed on two threads.
+
+    For work that lets the other thread run (Arrow's and NumPy's takes, shapely's tree
+    queries); in turn, here, with ``GEOPLAN_FORK=0`` (:func:`in_turn`) or fewer than two items.
+    """
+    if in_turn() or len(items) < 2:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(2, thread_name_prefix="geoplan-beside") as pool:
+        return list(pool.map(work, items))
 
 
 def can_fork() -> bool:

@@ -19,7 +19,7 @@ from geopandas.testing import assert_geodataframe_equal
 
 from geoplan.errors import ForkedChildError, GeoplanError, Problem, SourceFormatError
 from geoplan.files.atomic import OutputWriteError
-from geoplan.forked import CHILD_NAME, PIPE_BYTES, can_fork, start, widen_pipe
+from geoplan.forked import CHILD_NAME, PIPE_BYTES, can_fork, on_two_threads, start, widen_pipe
 from geoplan.layers.buildings import planned_homes
 from geoplan.layers.prepare import LayerInputs, PreparedLayers, prepare_layers, sample_inputs
 from geoplan.pipeline import assumption_set
@@ -83,6 +83,21 @@ def test_a_pipe_the_system_will_not_widen_is_used_as_it_is(monkeypatch: pytest.M
     os.close(read)
     os.close(write)
     widen_pipe(write)  # closed: the system refuses; nothing raised
+
+
+def test_on_two_threads_keeps_the_items_order_and_runs_in_turn_when_asked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    def work(item: int) -> tuple[int, str]:
+        time.sleep(0.02 if item == 0 else 0.0)  # the first ends last
+        return item * 10, threading.current_thread().name
+
+    found = on_two_threads(work, [0, 1, 2])
+    assert [value for value, _ in found] == [0, 10, 20]
+    assert all(name.startswith("geoplan-beside") for _, name in found)
+    monkeypatch.setenv("GEOPLAN_FORK", "0")
+    assert on_two_threads(work, [0, 1]) == [(0, "MainThread"), (10, "MainThread")]
 
 
 def test_without_fork_the_work_runs_here_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:

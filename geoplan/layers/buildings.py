@@ -38,7 +38,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -49,7 +48,7 @@ import shapely
 from geoplan.assumptions import AssumptionTable, read_assumptions
 from geoplan.distinct import map_distinct
 from geoplan.errors import LayerSchemaError, Problems, SourceFormatError
-from geoplan.forked import in_turn
+from geoplan.forked import on_two_threads
 from geoplan.layers.layer_set import require_bng
 from geoplan.schemas import BUILDINGS, CRS, EPC_BANDS, validate_layer
 from geoplan.sources.epc import FUELS, TENURES, read_epc_certificates
@@ -310,15 +309,12 @@ def _zones_hit(geometries: np.ndarray, zones: gpd.GeoDataFrame) -> tuple[np.ndar
     ``GEOPLAN_FORK=0``); the pairs are the same either way, in the halves' order.
     """
     tree = zones.sindex
-    half = len(geometries) // 2
-    if len(geometries) < QUERY_HALVES_FROM or in_turn():
-        found = tree.query(geometries, predicate="intersects")
-        return found[0], found[1]
-    with ThreadPoolExecutor(2, thread_name_prefix="geoplan-zones") as pool:
-        first, second = pool.map(lambda part: tree.query(part, predicate="intersects"),
-                                 [geometries[:half], geometries[half:]])
-    return (np.concatenate([first[0], second[0] + half]),
-            np.concatenate([first[1], second[1]]))
+    parts = np.array_split(geometries, 2) if len(geometries) >= QUERY_HALVES_FROM \
+        else [geometries]
+    found = on_two_threads(lambda part: tree.query(part, predicate="intersects"), parts)
+    starts = np.cumsum([0, *(len(part) for part in parts[:-1])])
+    return (np.concatenate([hits[0] + start for hits, start in zip(found, starts, strict=True)]),
+            np.concatenate([hits[1] for hits in found]))
 
 
 def _check_zones(points: gpd.GeoSeries, zones: gpd.GeoDataFrame) -> None:

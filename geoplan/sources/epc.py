@@ -68,7 +68,6 @@ import csv
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -81,7 +80,7 @@ import pyarrow.compute as pc
 
 from geoplan.distinct import each_distinct
 from geoplan.errors import GeoplanError, Problems, SourceFormatError, SourceNotFoundError
-from geoplan.forked import in_turn, start
+from geoplan.forked import on_two_threads, start
 from geoplan.schemas import TENURES
 from geoplan.sources.cells import arrow_text_columns, refuse_other_delimiter
 from geoplan.sources.epc_numbers import RANGES, band, number
@@ -699,11 +698,7 @@ def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
         return rest.pop(name).take(taken)
 
     names = list(rest)
-    if in_turn():  # no thread beside
-        found.update((name, take(name)) for name in names)
-    else:
-        with ThreadPoolExecutor(2, thread_name_prefix="geoplan-take") as pool:
-            found.update(zip(names, pool.map(take, names), strict=True))
+    found.update(zip(names, on_two_threads(take, names), strict=True))
     columns = {name: found[name] for name in EPC_COLUMNS}
     return pd.DataFrame(columns, copy=False)  # the taken arrays are its own: no second copy
 
